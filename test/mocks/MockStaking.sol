@@ -43,6 +43,8 @@ contract MockStaking is IStaking {
     address public governance;
     uint48 public unbondingDelay = 14 days;
     uint256 public minOperatorStake = 1;
+    /// @notice Test knob: `slash` reports this much less than it was asked for (a broken Staking).
+    uint256 public slashShortfall;
 
     mapping(address => Operator) private _operators;
     mapping(address => Pool) public activePool;
@@ -65,6 +67,11 @@ contract MockStaking is IStaking {
     /// @notice Test wiring.
     function setSlasher(address slasher_) external {
         slasher = slasher_;
+    }
+
+    /// @notice Test knob.
+    function setSlashShortfall(uint256 shortfall) external {
+        slashShortfall = shortfall;
     }
 
     /// @notice Test knob.
@@ -184,7 +191,7 @@ contract MockStaking is IStaking {
         totalSlashedOut += amount;
         _token.safeTransfer(to, amount);
         emit Slashed(operator, fromActive, fromUnbonding, to);
-        return amount;
+        return amount - slashShortfall;
     }
 
     function jail(address operator, uint48 until) external {
