@@ -122,3 +122,29 @@ pub use i_operator_observer::IOperatorObserver;
 
 /// Names of the deployable contracts whose artifacts are present, in deployment order.
 pub const DEPLOYABLE: &[&str] = &["VerinferToken", "Staking", "Slasher", "TimelockController"];
+
+/// Decodes revert data into a readable `Contract::Error(..)` string, trying every contract's and
+/// interface's custom errors in turn, then `Error(string)` and `Panic(uint256)`.
+/// Returns `None` when nothing matches (e.g. empty revert data).
+pub fn decode_revert(data: &[u8]) -> Option<String> {
+    use alloy::sol_types::SolInterface as _;
+    if let Ok(e) = verinfer_token::VerinferToken::VerinferTokenErrors::abi_decode(data) {
+        return Some(format!("VerinferToken::{e:?}"));
+    }
+    if let Ok(e) = staking::Staking::StakingErrors::abi_decode(data) {
+        return Some(format!("Staking::{e:?}"));
+    }
+    if let Ok(e) = slasher::Slasher::SlasherErrors::abi_decode(data) {
+        return Some(format!("Slasher::{e:?}"));
+    }
+    if let Ok(e) = timelock_controller::TimelockController::TimelockControllerErrors::abi_decode(data) {
+        return Some(format!("TimelockController::{e:?}"));
+    }
+    if let Ok(e) = i_staking::IStaking::IStakingErrors::abi_decode(data) {
+        return Some(format!("IStaking::{e:?}"));
+    }
+    if let Ok(e) = i_slasher::ISlasher::ISlasherErrors::abi_decode(data) {
+        return Some(format!("ISlasher::{e:?}"));
+    }
+    alloy::sol_types::GenericContractError::abi_decode(data).ok().map(|e| format!("{e:?}"))
+}
