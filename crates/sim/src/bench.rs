@@ -1,1 +1,1 @@
-//! TODO
+//! Throughput benchmark helpers.

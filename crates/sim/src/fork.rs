@@ -1,1 +1,1 @@
-//! TODO
+//! Fork mode: what-ifs against a live chain (see [`crate::Sim`]).
