@@ -3,7 +3,7 @@
 //! operator, queued withdrawals priced at completion, pro-rata slashing of both pools, and pool
 //! write-offs (epochs) when a pool is emptied. Used by the differential test against revm.
 //!
-//! All arithmetic is `u128` floor division, like `Math.mulDiv` (amounts stay far below 2^128 here).
+//! Amounts are `u128`; products are taken in 256 bits and floored, like `Math.mulDiv`.
 //!
 //! ```
 //! use verinfer_sim::model::{Model, ModelError};
@@ -82,14 +82,9 @@ impl Pool {
 }
 
 fn mul_div(a: u128, b: u128, d: u128) -> u128 {
-    // a*b may exceed u128 for huge values; widen through u128 pairs via checked fallback.
-    match a.checked_mul(b) {
-        Some(p) => p / d,
-        None => {
-            let (q, r) = (a / d, a % d);
-            q * b + r * b / d
-        }
-    }
+    // Exact 256-bit product like `Math.mulDiv`; results here always fit in u128.
+    use alloy::primitives::U256;
+    (U256::from(a) * U256::from(b) / U256::from(d)).saturating_to()
 }
 
 /// A queued withdrawal.
@@ -288,7 +283,7 @@ mod tests {
         assert_eq!(u, 50);
         assert!(m.complete_unstake(1, 1).is_err());
         m.now = 100;
-        assert_eq!(m.complete_unstake(1, 1).unwrap(), 449);
+        assert_eq!(m.complete_unstake(1, 1).unwrap(), 450);
     }
 
     #[test]
