@@ -41,9 +41,7 @@ contract StakingConstructionTest is StakingTestBase {
 
     function test_RevertWhen_ConstructorMinStakeOutOfBounds() public {
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector, bytes32("minOperatorStake"), 0, 1, 1e27
-            )
+            abi.encodeWithSelector(IStaking.ParameterOutOfBounds.selector, MIN_STAKE_NAME, 0, 1, 1e27)
         );
         new Staking(token, admin, 0, UNBONDING, ROTATION);
     }
@@ -51,7 +49,7 @@ contract StakingConstructionTest is StakingTestBase {
     function test_RevertWhen_ConstructorUnbondingDelayOutOfBounds() public {
         vm.expectRevert(
             abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector, bytes32("unbondingDelay"), 91 days, 1 days, 90 days
+                IStaking.ParameterOutOfBounds.selector, UNBONDING_NAME, 91 days, 1 days, 90 days
             )
         );
         new Staking(token, admin, MIN_STAKE, 91 days, ROTATION);
@@ -60,11 +58,7 @@ contract StakingConstructionTest is StakingTestBase {
     function test_RevertWhen_ConstructorRotationDelayOutOfBounds() public {
         vm.expectRevert(
             abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector,
-                bytes32("signerRotationDelay"),
-                59 minutes,
-                1 hours,
-                30 days
+                IStaking.ParameterOutOfBounds.selector, ROTATION_NAME, 59 minutes, 1 hours, 30 days
             )
         );
         new Staking(token, admin, MIN_STAKE, UNBONDING, 59 minutes);
@@ -770,50 +764,34 @@ contract StakingParametersTest is StakingTestBase {
     function test_RevertWhen_ParametersOutOfBounds() public {
         vm.startPrank(admin);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector, bytes32("minOperatorStake"), 0, 1, 1e27
-            )
+            abi.encodeWithSelector(IStaking.ParameterOutOfBounds.selector, MIN_STAKE_NAME, 0, 1, 1e27)
         );
         staking.setMinOperatorStake(0);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector, bytes32("minOperatorStake"), 1e27 + 1, 1, 1e27
-            )
+            abi.encodeWithSelector(IStaking.ParameterOutOfBounds.selector, MIN_STAKE_NAME, 1e27 + 1, 1, 1e27)
         );
         staking.setMinOperatorStake(1e27 + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector, bytes32("unbondingDelay"), 1 days - 1, 1 days, 90 days
+                IStaking.ParameterOutOfBounds.selector, UNBONDING_NAME, 1 days - 1, 1 days, 90 days
             )
         );
         staking.setUnbondingDelay(1 days - 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector,
-                bytes32("unbondingDelay"),
-                90 days + 1,
-                1 days,
-                90 days
+                IStaking.ParameterOutOfBounds.selector, UNBONDING_NAME, 90 days + 1, 1 days, 90 days
             )
         );
         staking.setUnbondingDelay(90 days + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector,
-                bytes32("signerRotationDelay"),
-                1 hours - 1,
-                1 hours,
-                30 days
+                IStaking.ParameterOutOfBounds.selector, ROTATION_NAME, 1 hours - 1, 1 hours, 30 days
             )
         );
         staking.setSignerRotationDelay(1 hours - 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector,
-                bytes32("signerRotationDelay"),
-                30 days + 1,
-                1 hours,
-                30 days
+                IStaking.ParameterOutOfBounds.selector, ROTATION_NAME, 30 days + 1, 1 hours, 30 days
             )
         );
         staking.setSignerRotationDelay(30 days + 1);
