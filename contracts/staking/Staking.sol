@@ -74,8 +74,11 @@ contract Staking is IStaking, IERC6372, AccessControl, Pausable, ReentrancyGuard
     /// @notice The virtual asset of every pool.
     uint256 public constant VIRTUAL_ASSETS = 1;
 
+    /// @notice `ParameterChanged` / `ParameterOutOfBounds` name of `minOperatorStake`.
     bytes32 public constant PARAM_MIN_OPERATOR_STAKE = "minOperatorStake";
+    /// @notice `ParameterChanged` / `ParameterOutOfBounds` name of `unbondingDelay`.
     bytes32 public constant PARAM_UNBONDING_DELAY = "unbondingDelay";
+    /// @notice `ParameterChanged` / `ParameterOutOfBounds` name of `signerRotationDelay`.
     bytes32 public constant PARAM_SIGNER_ROTATION_DELAY = "signerRotationDelay";
 
     /// @notice Bounds of `minOperatorStake` (token base units; small values allowed for tests).

@@ -6,11 +6,13 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {Staking} from "../../contracts/staking/Staking.sol";
 import {FeeOnTransferERC20} from "../mocks/FeeOnTransferERC20.sol";
 import {MockAccountObserver, MockOperatorObserver} from "../mocks/MockStakeObservers.sol";
+import {ReentrantERC20} from "../mocks/ReentrantERC20.sol";
 import {ReturnFalseERC20} from "../mocks/ReturnFalseERC20.sol";
 import {StakingTestBase} from "./StakingTestBase.sol";
 
@@ -281,6 +283,26 @@ contract StakingOperatorTest is StakingTestBase {
         staking.rotateSigner(signer2);
     }
 
+    function test_RotateSigner_AllowedWhileJailed() public {
+        _register(op1, signer1, MIN_STAKE);
+        vm.prank(admin);
+        staking.jail(op1, uint48(block.timestamp + 10 days));
+        vm.prank(op1);
+        staking.rotateSigner(signer2);
+        assertEq(_info(op1).pendingSigner, signer2);
+    }
+
+    function test_Views_UnknownIdsAndOperatorsAreEmpty() public view {
+        IStaking.Withdrawal memory w = staking.withdrawal(42);
+        assertEq(w.owner, address(0));
+        assertEq(w.shares, 0);
+        assertEq(staking.previewWithdrawal(42), 0);
+        assertFalse(staking.isActiveOperator(alice));
+        assertEq(staking.operatorWeight(alice), 0);
+        assertFalse(_info(alice).registered);
+        assertEq(staking.withdrawalCountOf(alice), 0);
+    }
+
     function test_SignerOf_UnregisteredIsZero() public view {
         assertEq(staking.signerOf(alice), address(0));
         assertEq(staking.operatorOfSigner(alice), address(0));
@@ -451,6 +473,16 @@ contract StakingDelegationTest is StakingTestBase {
         (uint256 uAssets, uint256 uShares,) = staking.unbondingPool(op1);
         assertEq(uAssets, 0);
         assertEq(uShares, 0);
+    }
+
+    function test_CompleteUnstake_CallsNoObserver() public {
+        uint256 id = _unstake(alice, op1, _delegate(alice, op1, 5e18));
+        vm.warp(block.timestamp + UNBONDING);
+        uint256 accountCalls = accountObs.callCount();
+        uint256 operatorCalls = operatorObs.callCount();
+        _complete(alice, id);
+        assertEq(accountObs.callCount(), accountCalls);
+        assertEq(operatorObs.callCount(), operatorCalls);
     }
 
     function test_RevertWhen_CompleteUnstakeBeforeUnlock() public {
@@ -916,5 +948,40 @@ contract StakingWeirdTokenTest is StakingTestBase {
         s.delegate(op1, 100e18);
         assertEq(s.operatorStake(op1), 1089e18);
         assertEq(fot.balanceOf(address(s)), 1089e18);
+    }
+
+    function test_RevertWhen_TokenReentersDuringDelegate() public {
+        ReentrantERC20 re = new ReentrantERC20();
+        Staking s = new Staking(re, admin, MIN_STAKE, UNBONDING, ROTATION);
+        re.mint(op1, 2000e18);
+        vm.prank(op1);
+        re.approve(address(s), type(uint256).max);
+        vm.prank(op1);
+        uint256 shares = s.registerOperator(signer1, 1000e18);
+        // the token hook tries to unstake (as the token contract) in the middle of the deposit
+        re.arm(address(s), abi.encodeCall(IStaking.requestUnstake, (op1, shares)));
+        vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
+        vm.prank(op1);
+        s.delegate(op1, 1e18);
+    }
+
+    function test_RevertWhen_TokenReentersDuringWithdrawal() public {
+        ReentrantERC20 re = new ReentrantERC20();
+        Staking s = new Staking(re, admin, MIN_STAKE, UNBONDING, ROTATION);
+        re.mint(op1, 1000e18);
+        vm.startPrank(op1);
+        re.approve(address(s), type(uint256).max);
+        uint256 shares = s.registerOperator(signer1, 1000e18);
+        uint256 id = s.requestUnstake(op1, shares);
+        vm.stopPrank();
+        vm.warp(block.timestamp + UNBONDING);
+        re.arm(address(s), abi.encodeCall(IStaking.completeUnstake, (id)));
+        vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
+        vm.prank(op1);
+        s.completeUnstake(id);
+        // disarmed (the revert rolled the hook's own disarming back): completes normally
+        re.arm(address(0), "");
+        vm.prank(op1);
+        assertEq(s.completeUnstake(id), 1000e18);
     }
 }
