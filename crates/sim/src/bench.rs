@@ -48,26 +48,91 @@ fn actor(kind: &str, i: usize) -> Address {
 
 /// The transaction mix as `(from, to, calldata)`, given the suite's token and staking addresses.
 /// `requestUnstake` amounts are precomputed from the first-deposit share price (1000 shares/wei).
-pub fn mix(deployer: Address, token: Address, staking: Address, stakers: usize) -> Vec<(Address, Address, Bytes)> {
+pub fn mix(
+    deployer: Address,
+    token: Address,
+    staking: Address,
+    stakers: usize,
+) -> Vec<(Address, Address, Bytes)> {
     let mut txs = Vec::with_capacity(stakers * 4 + BENCH_OPERATORS * 3);
     let amount = U256::from(2_000 * TOKEN);
     for i in 0..BENCH_OPERATORS {
         let op = actor("bench-op", i);
-        txs.push((deployer, token, VerinferToken::mintCall { to: op, amount }.abi_encode().into()));
-        txs.push((op, token, VerinferToken::approveCall { spender: staking, value: U256::MAX }.abi_encode().into()));
-        txs.push((op, staking, Staking::registerOperatorCall { signer: op, selfStake: amount }.abi_encode().into()));
+        txs.push((
+            deployer,
+            token,
+            VerinferToken::mintCall { to: op, amount }
+                .abi_encode()
+                .into(),
+        ));
+        txs.push((
+            op,
+            token,
+            VerinferToken::approveCall {
+                spender: staking,
+                value: U256::MAX,
+            }
+            .abi_encode()
+            .into(),
+        ));
+        txs.push((
+            op,
+            staking,
+            Staking::registerOperatorCall {
+                signer: op,
+                selfStake: amount,
+            }
+            .abi_encode()
+            .into(),
+        ));
     }
     for i in 0..stakers {
         let who = actor("bench-staker", i);
         let stake = U256::from((100 + (i % 97) as u128) * TOKEN);
         let op = actor("bench-op", i % BENCH_OPERATORS);
-        txs.push((deployer, token, VerinferToken::mintCall { to: who, amount: stake }.abi_encode().into()));
-        txs.push((who, token, VerinferToken::approveCall { spender: staking, value: stake }.abi_encode().into()));
-        txs.push((who, staking, Staking::delegateCall { operator: op, assets: stake }.abi_encode().into()));
+        txs.push((
+            deployer,
+            token,
+            VerinferToken::mintCall {
+                to: who,
+                amount: stake,
+            }
+            .abi_encode()
+            .into(),
+        ));
+        txs.push((
+            who,
+            token,
+            VerinferToken::approveCall {
+                spender: staking,
+                value: stake,
+            }
+            .abi_encode()
+            .into(),
+        ));
+        txs.push((
+            who,
+            staking,
+            Staking::delegateCall {
+                operator: op,
+                assets: stake,
+            }
+            .abi_encode()
+            .into(),
+        ));
         if i % 4 == 0 {
             // Unstake a small, always-available number of shares.
             let shares = U256::from(1_000u64);
-            txs.push((who, staking, Staking::requestUnstakeCall { operator: op, shares }.abi_encode().into()));
+            txs.push((
+                who,
+                staking,
+                Staking::requestUnstakeCall {
+                    operator: op,
+                    shares,
+                }
+                .abi_encode()
+                .into(),
+            ));
         }
     }
     txs
@@ -113,11 +178,18 @@ pub enum RpcBenchError {
 
 /// Runs the mix over JSON-RPC against a node that impersonates every sender and charges no gas
 /// (anvil `--auto-impersonate --base-fee 0 --gas-price 0`); `deployer` must be able to deploy.
-pub async fn run_over_rpc<P: Provider<Ethereum>>(provider: &P, deployer: Address, stakers: usize) -> Result<BenchResult, RpcBenchError> {
+pub async fn run_over_rpc<P: Provider<Ethereum>>(
+    provider: &P,
+    deployer: Address,
+    stakers: usize,
+) -> Result<BenchResult, RpcBenchError> {
     let nonce = provider
         .get_transaction_count(deployer)
         .await
-        .map_err(|e| RpcBenchError::Tx { index: 0, message: e.to_string() })?;
+        .map_err(|e| RpcBenchError::Tx {
+            index: 0,
+            message: e.to_string(),
+        })?;
     let plan = DeployPlan::new(&DeployParams::local(deployer), nonce);
     crate::rpc::deploy_over_rpc(provider, &plan).await?;
     let token = plan.address("VerinferToken").unwrap_or_default();
@@ -135,17 +207,27 @@ pub async fn run_over_rpc<P: Provider<Ethereum>>(provider: &P, deployer: Address
         let pending = provider
             .send_transaction(tx)
             .await
-            .map_err(|e| RpcBenchError::Tx { index, message: e.to_string() })?;
+            .map_err(|e| RpcBenchError::Tx {
+                index,
+                message: e.to_string(),
+            })?;
         last = Some(*pending.tx_hash());
     }
     // Automine executes each transaction as it arrives; check the last one succeeded.
     if let Some(hash) = last {
-        let receipt = provider
-            .get_transaction_receipt(hash)
-            .await
-            .map_err(|e| RpcBenchError::Tx { index: txs.len(), message: e.to_string() })?;
+        let receipt =
+            provider
+                .get_transaction_receipt(hash)
+                .await
+                .map_err(|e| RpcBenchError::Tx {
+                    index: txs.len(),
+                    message: e.to_string(),
+                })?;
         if !receipt.is_some_and(|r| r.status()) {
-            return Err(RpcBenchError::Tx { index: txs.len() - 1, message: "last transaction failed or missing".into() });
+            return Err(RpcBenchError::Tx {
+                index: txs.len() - 1,
+                message: "last transaction failed or missing".into(),
+            });
         }
     }
     let seconds = start.elapsed().as_secs_f64();

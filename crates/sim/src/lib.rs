@@ -20,4 +20,6 @@ pub mod rpc;
 pub mod scenario;
 mod sim;
 
-pub use sim::{decode_logs, RawOutcome, Receipt, Sim, SimError, SimEvm, Suite, SIM_CHAIN_ID, TX_GAS_LIMIT};
+pub use sim::{
+    decode_logs, RawOutcome, Receipt, Sim, SimError, SimEvm, Suite, SIM_CHAIN_ID, TX_GAS_LIMIT,
+};

@@ -48,13 +48,29 @@ pub enum RpcDeployError {
 
 /// Sends every step of `plan` in order, waits for each receipt, checks created addresses and
 /// returns the manifest (chain id from the node, block of the last step).
-pub async fn deploy_over_rpc<P: Provider<Ethereum>>(provider: &P, plan: &DeployPlan) -> Result<Manifest, RpcDeployError> {
-    let rpc = |step: &str, e: &dyn std::fmt::Display| RpcDeployError::Rpc { step: step.to_owned(), message: e.to_string() };
-    let nonce = provider.get_transaction_count(plan.deployer).await.map_err(|e| rpc("nonce", &e))?;
+pub async fn deploy_over_rpc<P: Provider<Ethereum>>(
+    provider: &P,
+    plan: &DeployPlan,
+) -> Result<Manifest, RpcDeployError> {
+    let rpc = |step: &str, e: &dyn std::fmt::Display| RpcDeployError::Rpc {
+        step: step.to_owned(),
+        message: e.to_string(),
+    };
+    let nonce = provider
+        .get_transaction_count(plan.deployer)
+        .await
+        .map_err(|e| rpc("nonce", &e))?;
     if nonce != plan.start_nonce {
-        return Err(RpcDeployError::Nonce { deployer: plan.deployer, actual: nonce, planned: plan.start_nonce });
+        return Err(RpcDeployError::Nonce {
+            deployer: plan.deployer,
+            actual: nonce,
+            planned: plan.start_nonce,
+        });
     }
-    let chain_id = provider.get_chain_id().await.map_err(|e| rpc("chainId", &e))?;
+    let chain_id = provider
+        .get_chain_id()
+        .await
+        .map_err(|e| rpc("chainId", &e))?;
     let mut block = 0;
     for (i, step) in plan.steps.iter().enumerate() {
         let (to, data) = step.tx();
@@ -74,7 +90,10 @@ pub async fn deploy_over_rpc<P: Provider<Ethereum>>(provider: &P, plan: &DeployP
             .await
             .map_err(|e| rpc(&step.label, &e))?;
         if !receipt.status() {
-            return Err(RpcDeployError::Failed { step: step.label.clone(), message: format!("reverted in tx {}", receipt.transaction_hash) });
+            return Err(RpcDeployError::Failed {
+                step: step.label.clone(),
+                message: format!("reverted in tx {}", receipt.transaction_hash),
+            });
         }
         if let StepKind::Create { address, .. } = &step.kind {
             if receipt.contract_address != Some(*address) {
@@ -86,5 +105,9 @@ pub async fn deploy_over_rpc<P: Provider<Ethereum>>(provider: &P, plan: &DeployP
         }
         block = receipt.block_number.unwrap_or(block);
     }
-    Ok(Manifest { chain_id, block, contracts: plan.addresses.clone() })
+    Ok(Manifest {
+        chain_id,
+        block,
+        contracts: plan.addresses.clone(),
+    })
 }
