@@ -196,47 +196,36 @@ pub async fn run_over_rpc<P: Provider<Ethereum>>(
     let staking = plan.address("Staking").unwrap_or_default();
     let txs = mix(deployer, token, staking, stakers);
     let start = Instant::now();
-    let mut last = None;
-    for (index, (from, to, data)) in txs.iter().enumerate() {
+    let n = txs.len();
+    for (index, (from, to, data)) in txs.into_iter().enumerate() {
         let tx = TransactionRequest::default()
-            .with_from(*from)
-            .with_to(*to)
-            .with_input(data.clone())
+            .with_from(from)
+            .with_to(to)
+            .with_input(data)
             .with_gas_limit(1_000_000)
             .with_gas_price(0);
         let pending = provider
             .send_transaction(tx)
             .await
-            .map_err(|e| RpcBenchError::Tx {
-                index,
-                message: e.to_string(),
-            })?;
-        last = Some(*pending.tx_hash());
-    }
-    // Automine executes each transaction as it arrives; check the last one succeeded.
-    if let Some(hash) = last {
-        let receipt =
-            provider
-                .get_transaction_receipt(hash)
+            .map_err(|e| RpcBenchError::Tx { index, message: e.to_string() })?;
+        if index + 1 == n {
+            // Automine executes each transaction as it arrives; wait for the last one and check it.
+            let receipt = pending
+                .get_receipt()
                 .await
-                .map_err(|e| RpcBenchError::Tx {
-                    index: txs.len(),
-                    message: e.to_string(),
-                })?;
-        if !receipt.is_some_and(|r| r.status()) {
-            return Err(RpcBenchError::Tx {
-                index: txs.len() - 1,
-                message: "last transaction failed or missing".into(),
-            });
+                .map_err(|e| RpcBenchError::Tx { index, message: e.to_string() })?;
+            if !receipt.status() {
+                return Err(RpcBenchError::Tx { index, message: "reverted".into() });
+            }
         }
     }
     let seconds = start.elapsed().as_secs_f64();
     Ok(BenchResult {
         engine: "json-rpc".into(),
         stakers,
-        transactions: txs.len(),
+        transactions: n,
         seconds,
-        tx_per_sec: txs.len() as f64 / seconds.max(1e-9),
+        tx_per_sec: n as f64 / seconds.max(1e-9),
         gas_per_tx: 0.0,
     })
 }
