@@ -88,13 +88,11 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
     uint256 public slashCount;
 
     /// @notice Assets paid to reporters so far.
-    uint256 public totalToReporters;
-    /// @notice Assets paid to the treasury so far.
-    uint256 public totalToTreasury;
+    uint128 public totalToReporters;
+    /// @notice Assets paid to the treasury so far (shares a slot with `totalToReporters`).
+    uint128 public totalToTreasury;
     /// @notice Assets sent to `BURN_ADDRESS` so far.
     uint256 public totalBurned;
-    /// @notice Assets taken from `Staking` so far (== reporters + treasury + burned).
-    uint256 public totalSlashed;
 
     mapping(FaultKind kind => FaultParams) private _faultParams;
     mapping(uint256 slashId => SlashRequest) private _requests;
@@ -284,6 +282,12 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
         if (amount > remaining) amount = remaining;
     }
 
+    /// @notice Assets taken from `Staking` so far: `totalToReporters + totalToTreasury + totalBurned`.
+    /// @return The total slashed.
+    function totalSlashed() external view returns (uint256) {
+        return uint256(totalToReporters) + totalToTreasury + totalBurned;
+    }
+
     /// @notice The key under which (`operator`, `kind`, `ref`) is recorded (each key is slashed once).
     /// @param operator The operator.
     /// @param kind The fault kind.
@@ -317,13 +321,12 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
 
         // --- effects
         request.status = SlashStatus.Executed;
-        totalSlashed += amount;
-        totalToReporters += toReporter;
+        totalToReporters += SafeCast.toUint128(toReporter);
         if (sink == address(0)) {
             sink = BURN_ADDRESS;
             totalBurned += toSink;
         } else {
-            totalToTreasury += toSink;
+            totalToTreasury += SafeCast.toUint128(toSink);
         }
         emit SlashExecuted(slashId, operator, amount, toReporter, toSink);
 

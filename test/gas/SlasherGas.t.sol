@@ -2,22 +2,25 @@
 pragma solidity 0.8.30;
 
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
-import {SlasherTestBase} from "../slashing/SlasherTestBase.sol";
+import {SlasherStakingFixture} from "../slashing/integration/SlasherStaking.t.sol";
 import {console} from "forge-std/Test.sol";
 
-/// @notice Deterministic single-call gas measurements of the Slasher's hot paths.
-contract SlasherGasTest is SlasherTestBase {
-    uint256 internal constant STAKE = 1000e18;
+/// @notice Deterministic single-call gas measurements of the Slasher's hot paths, against the real Staking.
+contract SlasherGasTest is SlasherStakingFixture {
+    address internal operator = makeAddr("operator");
+    address internal delegator = makeAddr("delegator");
 
-    function setUp() public override {
-        super.setUp();
-        _register(operator, STAKE);
-        uint256 shares = _delegate(delegator, operator, STAKE);
+    function setUp() public {
+        vm.warp(1_700_000_000);
+        vm.roll(100);
+        _deployPair();
+        _register(operator, 1000e18);
+        uint256 shares = _delegate(delegator, operator, 1000e18);
         vm.prank(delegator);
         staking.requestUnstake(operator, shares / 2); // both pools non-empty, as in production
     }
 
-    /// @dev Measurements happen in the same transaction as their setup: cool the touched storage so they
+    /// @dev Measurements that follow setup in the same transaction cool the touched storage first, so they
     ///      price cold accesses as a real transaction would.
     function _coolAll() internal {
         vm.cool(address(slasher));

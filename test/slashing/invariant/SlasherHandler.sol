@@ -39,6 +39,7 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
     uint256 public ghostSlashed;
     uint256 public ghostCapViolations;
     uint256 public ghostExecutions;
+    uint256 public ghostAccountingErrors;
     mapping(address => GhostWindow) public ghostWindow;
     mapping(bytes32 => uint256) public calls;
 
@@ -229,8 +230,11 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
     function _afterExecution(address op, uint256 slashable, uint256 capBps, uint256 capWindow, uint256 before)
         private
     {
-        uint256 amount = slasher.totalSlashed() - before;
+        // measured on the staking side: the only stake change inside this call is the slash
+        IStaking.OperatorInfo memory info = staking.operatorInfo(op);
+        uint256 amount = slashable - (info.activeStake + info.unbondingStake);
         if (amount == 0) return; // a subjective request: nothing executed
+        if (slasher.totalSlashed() - before != amount) ghostAccountingErrors++;
         ghostExecutions++;
         ghostSlashed += amount;
         GhostWindow storage w = ghostWindow[op];

@@ -107,7 +107,8 @@ abstract contract SlasherInvariantsBase is Test {
     /// @notice Every slashed wei went to exactly one of reporter / treasury / burn, and the Slasher keeps none.
     function invariant_ExecutedAmountsAreFullyDistributed() public view {
         uint256 total = slasher.totalSlashed();
-        assertEq(total, handler.ghostSlashed(), "totalSlashed != executed amounts");
+        assertEq(total, handler.ghostSlashed(), "stake removed != distributed");
+        assertEq(handler.ghostAccountingErrors(), 0, "a slash's payout differs from the stake it removed");
         assertEq(
             total, slasher.totalToReporters() + slasher.totalToTreasury() + slasher.totalBurned(), "split"
         );
