@@ -32,6 +32,7 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
 
     uint256[] public withdrawalIds;
     uint256[] public vetoedIds;
+    uint256[] public pendingIds;
 
     // ghost books
     uint256 public ghostDeposited;
@@ -102,11 +103,13 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
         } catch {}
     }
 
-    function completeUnstake(uint256 idxSeed) external {
+    /// @dev `waitOut` jumps to the unlock time first.
+    function completeUnstake(uint256 idxSeed, bool waitOut) external {
         if (withdrawalIds.length == 0) return;
         uint256 id = withdrawalIds[idxSeed % withdrawalIds.length];
         IStaking.Withdrawal memory w = staking.withdrawal(id);
-        if (w.completed || block.timestamp < w.unlockAt) return;
+        if (w.completed) return;
+        if (waitOut && block.timestamp < w.unlockAt) vm.warp(w.unlockAt);
         vm.prank(w.owner);
         try staking.completeUnstake(id) returns (uint256 assets) {
             ghostWithdrawn += assets;
@@ -128,33 +131,54 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
         address reporter = reporters[reporterSeed % reporters.length];
         (uint256 slashable, uint256 capBps, uint256 capWindow, uint256 before) = _snapshot(op);
         vm.prank(viaGov ? governance : registry);
-        try slasher.requestSlash(kind, op, ref, reporter) {
+        try slasher.requestSlash(kind, op, ref, reporter) returns (uint256 id) {
             calls["requestSlash"]++;
+            if (slasher.slashRequest(id).status == ISlasher.SlashStatus.Pending) pendingIds.push(id);
             _afterExecution(op, slashable, capBps, capWindow, before);
         } catch {}
     }
 
-    function executeSlash(uint256 idSeed) external {
-        uint256 count = slasher.slashCount();
-        if (count == 0) return;
-        uint256 id = 1 + idSeed % count;
-        address op = slasher.slashRequest(id).operator;
-        (uint256 slashable, uint256 capBps, uint256 capWindow, uint256 before) = _snapshot(op);
+    /// @dev Prefers pending slashes (any id otherwise); `waitOut` jumps to the end of the veto window first.
+    function executeSlash(uint256 idSeed, bool waitOut) external {
+        uint256 id = _pickId(idSeed);
+        if (id == 0) return;
+        ISlasher.SlashRequest memory r = slasher.slashRequest(id);
+        if (waitOut && r.status == ISlasher.SlashStatus.Pending && block.timestamp < r.executableAt) {
+            vm.warp(r.executableAt);
+        }
+        (uint256 slashable, uint256 capBps, uint256 capWindow, uint256 before) = _snapshot(r.operator);
         try slasher.executeSlash(id) {
             calls["executeSlash"]++;
-            _afterExecution(op, slashable, capBps, capWindow, before);
+            _removePending(id);
+            _afterExecution(r.operator, slashable, capBps, capWindow, before);
         } catch {}
     }
 
     function vetoSlash(uint256 idSeed) external {
-        uint256 count = slasher.slashCount();
-        if (count == 0) return;
-        uint256 id = 1 + idSeed % count;
+        uint256 id = _pickId(idSeed);
+        if (id == 0) return;
         vm.prank(governance);
         try slasher.vetoSlash(id) {
             vetoedIds.push(id);
+            _removePending(id);
             calls["vetoSlash"]++;
         } catch {}
+    }
+
+    function _pickId(uint256 seed) private view returns (uint256) {
+        if (pendingIds.length != 0 && seed % 4 != 0) return pendingIds[seed % pendingIds.length];
+        uint256 count = slasher.slashCount();
+        return count == 0 ? 0 : 1 + seed % count;
+    }
+
+    function _removePending(uint256 id) private {
+        for (uint256 i; i < pendingIds.length; ++i) {
+            if (pendingIds[i] == id) {
+                pendingIds[i] = pendingIds[pendingIds.length - 1];
+                pendingIds.pop();
+                return;
+            }
+        }
     }
 
     // ------------------------------------------------------------------ admin and time
@@ -187,7 +211,7 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
     }
 
     function warp(uint256 secondsForward) external {
-        vm.warp(block.timestamp + _bound(secondsForward, 1, 3 days));
+        vm.warp(block.timestamp + _bound(secondsForward, 1, 8 days));
         vm.roll(block.number + 1);
     }
 
