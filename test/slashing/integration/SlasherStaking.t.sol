@@ -176,4 +176,45 @@ contract SlasherStakingIntegrationTest is SlasherStakingFixture {
         staking.unjail();
         assertTrue(staking.isActiveOperator(operator));
     }
+
+    /// @notice Against the real Staking: any stake split, kind and delay gives amount == preview (with the
+    ///         request's frozen params), pro-rata pools, and a full payout.
+    function testFuzz_Integration_SlashMatchesPreviewAndConserves(
+        uint256 extra,
+        uint256 queued,
+        uint8 kindSeed,
+        uint32 delay
+    ) public {
+        extra = bound(extra, 1, 1e27);
+        ISlasher.FaultKind kind = ISlasher.FaultKind(bound(kindSeed, 0, 2));
+        delay = uint32(bound(delay, 0, 10 days));
+        uint256 shares = _delegate(delegator, operator, extra);
+        queued = bound(queued, 0, shares);
+        if (queued != 0) {
+            vm.prank(delegator);
+            staking.requestUnstake(operator, queued);
+        }
+        IStaking.OperatorInfo memory before = staking.operatorInfo(operator);
+        uint256 slashable = before.activeStake + before.unbondingStake;
+        uint256 expected = slasher.previewSlash(operator, kind);
+
+        vm.prank(registry);
+        uint256 id = slasher.requestSlash(kind, operator, "fuzz", reporter);
+        ISlasher.SlashRequest memory r = slasher.slashRequest(id);
+        if (r.status == ISlasher.SlashStatus.Pending) {
+            vm.warp(block.timestamp + (delay > r.params.vetoWindow ? delay : r.params.vetoWindow));
+            slasher.executeSlash(id);
+        }
+        IStaking.OperatorInfo memory afterInfo = staking.operatorInfo(operator);
+        uint256 taken = slashable - afterInfo.activeStake - afterInfo.unbondingStake;
+        assertEq(taken, expected, "amount == preview");
+        assertGe(taken, 1);
+        assertEq(slasher.totalSlashed(), taken);
+        assertEq(token.balanceOf(reporter) + token.balanceOf(treasury), taken);
+        assertEq(token.balanceOf(address(slasher)), 0);
+        // pro rata: each pool loses its share of the slash, up to one wei of rounding
+        assertApproxEqAbs(
+            before.unbondingStake - afterInfo.unbondingStake, taken * before.unbondingStake / slashable, 1
+        );
+    }
 }
