@@ -5,6 +5,7 @@ import {ISlasher} from "../../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {Slasher} from "../../../contracts/slashing/Slasher.sol";
 import {MockStakingToken} from "../../mocks/MockStaking.sol";
+import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
 import {CommonBase} from "forge-std/Base.sol";
 import {StdCheats} from "forge-std/StdCheats.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
@@ -109,7 +110,7 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
         uint256 id = withdrawalIds[idxSeed % withdrawalIds.length];
         IStaking.Withdrawal memory w = staking.withdrawal(id);
         if (w.completed) return;
-        if (waitOut && block.timestamp < w.unlockAt) vm.warp(w.unlockAt);
+        if (waitOut && _now() < w.unlockAt) vm.warp(w.unlockAt);
         vm.prank(w.owner);
         try staking.completeUnstake(id) returns (uint256 assets) {
             ghostWithdrawn += assets;
@@ -143,7 +144,7 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
         uint256 id = _pickId(idSeed);
         if (id == 0) return;
         ISlasher.SlashRequest memory r = slasher.slashRequest(id);
-        if (waitOut && r.status == ISlasher.SlashStatus.Pending && block.timestamp < r.executableAt) {
+        if (waitOut && r.status == ISlasher.SlashStatus.Pending && _now() < r.executableAt) {
             vm.warp(r.executableAt);
         }
         (uint256 slashable, uint256 capBps, uint256 capWindow, uint256 before) = _snapshot(r.operator);
@@ -237,6 +238,10 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
     }
 
     // ------------------------------------------------------------------ internals
+    function _now() private view returns (uint48) {
+        return Time.timestamp();
+    }
+
     function _snapshot(address op)
         private
         view
@@ -262,7 +267,7 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
         ghostExecutions++;
         ghostSlashed += amount;
         GhostWindow storage w = ghostWindow[op];
-        if (block.timestamp >= w.end) {
+        if (_now() >= w.end) {
             w.end = block.timestamp + capWindow;
             w.cap = (slashable * capBps + 9999) / 10_000;
             w.used = 0;

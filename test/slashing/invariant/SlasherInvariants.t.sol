@@ -70,8 +70,9 @@ abstract contract SlasherInvariantsBase is Test {
 
     /// @notice Logs how often each handler action succeeded (to see the suite exercises something).
     function afterInvariant() public view {
+        bytes32 first = "delegate";
         bytes32[8] memory names = [
-            bytes32("delegate"),
+            first,
             "requestUnstake",
             "completeUnstake",
             "requestSlash",
