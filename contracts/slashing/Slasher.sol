@@ -190,6 +190,10 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
 
     // ------------------------------------------------------------------ slashing
     /// @inheritdoc ISlasher
+    /// @param kind The fault kind (its current `FaultParams` are frozen into the request).
+    /// @param operator The operator to slash.
+    /// @param ref The request or dispute id the fault is about; (`operator`, `kind`, `ref`) is slashed once.
+    /// @param reporter Receives `reporterBps` of the amount; address(0) for none.
     function requestSlash(FaultKind kind, address operator, bytes32 ref, address reporter)
         external
         nonReentrant
@@ -220,6 +224,8 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc ISlasher
+    /// @param slashId The pending slash to execute.
+    /// @return amount The assets taken from the operator.
     function executeSlash(uint256 slashId) external nonReentrant returns (uint256 amount) {
         SlashRequest storage request = _pending(slashId);
         if (Time.timestamp() < request.executableAt) revert VetoWindowOpen(slashId, request.executableAt);
@@ -227,6 +233,7 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc ISlasher
+    /// @param slashId The pending slash to cancel (final).
     function vetoSlash(uint256 slashId) external nonReentrant {
         if (msg.sender != governance) revert UnauthorizedCaller(msg.sender);
         SlashRequest storage request = _pending(slashId);
@@ -237,12 +244,18 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
 
     // ------------------------------------------------------------------ views
     /// @inheritdoc ISlasher
+    /// @notice The stored request `slashId`; reverts `UnknownSlash` for 0 or ids above `slashCount`.
+    /// @param slashId The slash id.
+    /// @return The request, with the parameters frozen at request time.
     function slashRequest(uint256 slashId) external view returns (SlashRequest memory) {
         if (slashId == 0 || slashId > slashCount) revert UnknownSlash(slashId);
         return _requests[slashId];
     }
 
     /// @inheritdoc ISlasher
+    /// @notice The parameters new requests of `kind` get.
+    /// @param kind The fault kind.
+    /// @return The current parameters.
     function faultParams(FaultKind kind) external view returns (FaultParams memory) {
         return _faultParams[kind];
     }
