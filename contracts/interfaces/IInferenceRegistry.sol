@@ -37,6 +37,7 @@ interface IInferenceRegistry {
     struct Model {
         bool registered;
         bool retired;
+        uint32 index; // registration order
         bytes32 weightsHash;
         bytes32 runtimeSpecHash;
         ModelParams params;

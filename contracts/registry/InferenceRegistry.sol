@@ -63,7 +63,10 @@ contract InferenceRegistry is
     bytes32 private constant NO_OUTPUT = bytes32(uint256(1));
 
     // ------------------------------------------------------------------ storage types
-    /// @dev Everything the answer path reads and writes, packed in one slot.
+    /// @dev Everything the answer path reads and writes. Stored packed in one word (`Request.core`): bit
+    ///      offsets 0 status, 8 mode, 16 k, 24 q, 32 responded, 40 agree, 48 faulted, 56 missed, 64 rewarded,
+    ///      72 excused, 80 deadline (40 bits), 120 windowEnd (40 bits), 160 challengeWindow (32 bits),
+    ///      192 modelIndex (32 bits, index into `_modelIds`).
     struct Core {
         RequestStatus status;
         VerificationMode mode;
@@ -78,11 +81,12 @@ contract InferenceRegistry is
         uint40 deadline;
         uint40 windowEnd;
         uint32 challengeWindow;
+        uint32 modelIndex;
     }
 
     struct Request {
-        Core core;
-        bytes32 modelId;
+        uint256 core; // a packed `Core`, see `_load` / `_store`
+        bytes32 subject; // keccak256(abi.encode(modelId, inputHash)): one slot checks both attested fields
         bytes32 inputHash;
         bytes32 output; // plurality output while open (NO_OUTPUT before the first answer); result when final
         address client;
@@ -115,6 +119,7 @@ contract InferenceRegistry is
     uint256 public batchCount;
 
     mapping(bytes32 modelId => Model) private _models;
+    bytes32[] private _modelIds;
     mapping(bytes32 modelId => SumTree.Tree) private _trees;
     mapping(address operator => bytes32[]) private _servedModels;
     mapping(uint256 requestId => Request) private _requests;
@@ -177,6 +182,8 @@ contract InferenceRegistry is
         Model storage m = _models[modelId];
         if (m.registered) revert ModelAlreadyRegistered(modelId);
         m.registered = true;
+        m.index = SafeCast.toUint32(_modelIds.length);
+        _modelIds.push(modelId);
         m.weightsHash = weightsHash;
         m.runtimeSpecHash = runtimeSpecHash;
         m.params = params;
@@ -252,13 +259,13 @@ contract InferenceRegistry is
         uint256 fee,
         uint40 deadline
     ) external nonReentrant returns (uint256 requestId) {
-        ModelParams memory p = _checkRequest(modelId, inputHash, fee, deadline);
+        (ModelParams memory p, uint32 modelIndex) = _checkRequest(modelId, inputHash, fee, deadline);
         requestId = ++requestCount;
         bytes32 seed = keccak256(abi.encode(block.prevrandao, blockhash(block.number - 1), requestId));
         address[] memory picks = _trees[modelId].drawDistinct(seed, p.k);
         if (picks.length < p.k) revert InsufficientOperators(modelId, picks.length, p.k);
         emit RequestCreated(requestId, modelId, msg.sender, inputHash, inputURI, fee, deadline);
-        _storeRequest(requestId, modelId, inputHash, fee, deadline, p, picks);
+        _storeRequest(requestId, modelId, inputHash, fee, deadline, p, modelIndex, picks);
         token.safeTransferFrom(msg.sender, address(this), fee);
     }
 
@@ -266,9 +273,11 @@ contract InferenceRegistry is
     function _checkRequest(bytes32 modelId, bytes32 inputHash, uint256 fee, uint40 deadline)
         private
         view
-        returns (ModelParams memory p)
+        returns (ModelParams memory p, uint32 modelIndex)
     {
-        p = _liveModel(modelId).params;
+        Model storage m = _liveModel(modelId);
+        p = m.params;
+        modelIndex = m.index;
         if (inputHash == bytes32(0)) revert ZeroInputHash();
         if (fee < p.minFee || fee > MAX_FEE) revert FeeOutOfRange(fee, p.minFee, MAX_FEE);
         uint256 minDeadline = block.timestamp + MIN_TTL;
@@ -286,10 +295,11 @@ contract InferenceRegistry is
         uint256 fee,
         uint40 deadline,
         ModelParams memory p,
+        uint32 modelIndex,
         address[] memory picks
     ) private {
         Request storage r = _requests[requestId];
-        r.core = Core({
+        Core memory c = Core({
             status: RequestStatus.Open,
             mode: p.mode,
             k: p.k,
@@ -302,9 +312,11 @@ contract InferenceRegistry is
             excused: false,
             deadline: deadline,
             windowEnd: 0,
-            challengeWindow: p.challengeWindow
+            challengeWindow: p.challengeWindow,
+            modelIndex: modelIndex
         });
-        r.modelId = modelId;
+        _store(r, c);
+        r.subject = keccak256(abi.encode(modelId, inputHash));
         r.inputHash = inputHash;
         r.output = NO_OUTPUT;
         r.client = msg.sender;
@@ -319,7 +331,7 @@ contract InferenceRegistry is
     /// @inheritdoc IInferenceRegistry
     function submitAttestation(Attestation calldata att, bytes calldata signature) external {
         (Request storage r, Core memory c, uint256 i) = _answerable(att.requestId, att.operator, att.outputHash);
-        if (att.modelId != r.modelId || att.inputHash != r.inputHash) revert AttestationMismatch(att.requestId);
+        if (keccak256(abi.encode(att.modelId, att.inputHash)) != r.subject) revert AttestationMismatch(att.requestId);
         _checkSignature(att, signature, staking.signerOf(att.operator));
         _record(r, c, i, att.requestId, att.operator, att.outputHash);
     }
@@ -335,7 +347,9 @@ contract InferenceRegistry is
             Attestation calldata att = atts[j];
             (Request storage r, Core memory c, uint256 i) =
                 _answerable(att.requestId, att.operator, att.outputHash);
-            if (att.modelId != r.modelId || att.inputHash != r.inputHash) revert AttestationMismatch(att.requestId);
+            if (keccak256(abi.encode(att.modelId, att.inputHash)) != r.subject) {
+                revert AttestationMismatch(att.requestId);
+            }
             if (att.operator != cachedOperator || j == 0) {
                 cachedOperator = att.operator;
                 cachedSigner = staking.signerOf(att.operator);
@@ -371,7 +385,7 @@ contract InferenceRegistry is
     /// @inheritdoc IInferenceRegistry
     function finalize(uint256 requestId) external nonReentrant {
         Request storage r = _requests[requestId];
-        Core memory c = r.core;
+        Core memory c = _load(r);
         if (c.status == RequestStatus.Quorum) {
             // forge-lint: disable-next-line(block-timestamp)
             if (block.timestamp <= c.windowEnd) revert ChallengeWindowOpen(requestId, c.windowEnd);
@@ -379,14 +393,15 @@ contract InferenceRegistry is
             c.status = RequestStatus.Finalized;
             uint8 payees = c.agree & ~c.faulted;
             c.rewarded = payees;
-            r.core = c;
+            _store(r, c);
             emit RequestFinalized(requestId, output);
             _distribute(r, requestId, payees, r.fee, r.client);
         } else if (c.status == RequestStatus.Open) {
             // forge-lint: disable-next-line(block-timestamp)
             if (block.timestamp <= c.deadline) revert NotFinalizable(requestId, c.status);
             if (c.responded != c.agree) revert DisagreementMustBeEscalated(requestId);
-            r.core.status = RequestStatus.Expired;
+            c.status = RequestStatus.Expired;
+            _store(r, c);
             emit RequestExpired(requestId);
             _credit(r.client, requestId, r.fee);
         } else {
@@ -408,28 +423,24 @@ contract InferenceRegistry is
         bytes32 claimedOutput
     ) external nonReentrant returns (uint256 disputeId) {
         address operator = _openBatchLeaf(batchId, requestId, outputHash, proof);
-        Request storage r = _requests[requestId];
-        (bool found, uint256 i) = _indexOf(r, r.core.k, operator);
-        if (!found) revert NotAssigned(requestId, operator);
-        if (r.core.responded & _bit(i) == 0) {
-            (, Core memory c,) = _answerable(requestId, operator, outputHash);
-            _record(r, c, i, requestId, operator, outputHash);
-        }
+        _revealIfUnanswered(requestId, operator, outputHash);
         return _challenge(requestId, claimedOutput);
     }
 
     /// @inheritdoc IInferenceRegistry
     function escalate(uint256 requestId) external nonReentrant returns (uint256 disputeId) {
         Request storage r = _requests[requestId];
-        Core memory c = r.core;
+        Core memory c = _load(r);
         if (c.status != RequestStatus.Open) revert NotChallengeable(requestId, c.status);
         if (c.responded == c.agree) revert NoDisagreement(requestId);
         // forge-lint: disable-next-line(block-timestamp)
         bool beforeDeadline = block.timestamp <= c.deadline;
         uint256 unanswered = beforeDeadline ? c.k - _popcount(c.responded) : 0;
         if (_popcount(c.agree) + unanswered >= c.q) revert QuorumStillPossible(requestId);
-        r.core.status = RequestStatus.Disputed;
-        r.core.excused = beforeDeadline;
+        Core memory d = _load(r);
+        d.status = RequestStatus.Disputed;
+        d.excused = beforeDeadline;
+        _store(r, d);
         return _openDispute(r, requestId, c, bytes32(0), address(0));
     }
 
@@ -439,7 +450,7 @@ contract InferenceRegistry is
         uint256 requestId = _disputeRequest[disputeId];
         if (requestId == 0) revert UnknownDispute(disputeId);
         Request storage r = _requests[requestId];
-        Core memory c = r.core;
+        Core memory c = _load(r);
         if (c.status != RequestStatus.Disputed) revert DisputeNotOpen(requestId, c.status);
 
         // Classify answers against the ruling; afterwards `agree` marks the answers equal to the ruling and
@@ -462,7 +473,7 @@ contract InferenceRegistry is
         c.status = RequestStatus.Finalized;
         c.agree = matching;
         c.rewarded = winners;
-        r.core = c;
+        _store(r, c);
         r.output = outputHash;
         emit DisputeResolved(disputeId, requestId, outputHash);
         emit RequestFinalized(requestId, outputHash);
@@ -497,7 +508,7 @@ contract InferenceRegistry is
     /// @inheritdoc IInferenceRegistry
     function reportMissed(uint256 requestId, address operator) external nonReentrant returns (uint256 slashId) {
         Request storage r = _requests[requestId];
-        Core memory c = r.core;
+        Core memory c = _load(r);
         if (c.status == RequestStatus.None) revert UnknownRequest(requestId);
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp <= c.deadline) revert DeadlineNotPassed(requestId, c.deadline);
@@ -507,7 +518,8 @@ contract InferenceRegistry is
         if (c.responded & bit != 0) revert OperatorAnswered(requestId, operator);
         if (c.missed & bit != 0) revert MissedAlreadyReported(requestId, operator);
         if (c.excused) revert OperatorExcused(requestId, operator);
-        r.core.missed = c.missed | bit;
+        c.missed = c.missed | bit;
+        _store(r, c);
         slashId = slasher.requestSlash(ISlasher.FaultKind.MissedAssignment, operator, bytes32(requestId), msg.sender);
         emit MissedReported(requestId, operator, msg.sender, slashId);
     }
@@ -576,7 +588,7 @@ contract InferenceRegistry is
     /// @inheritdoc IInferenceRegistry
     function request(uint256 requestId) external view returns (RequestView memory v) {
         Request storage r = _requests[requestId];
-        Core memory c = r.core;
+        Core memory c = _load(r);
         v.status = c.status;
         v.mode = c.mode;
         v.k = c.k;
@@ -585,7 +597,7 @@ contract InferenceRegistry is
         v.agreeMask = c.agree;
         v.deadline = c.deadline;
         v.windowEnd = c.windowEnd;
-        v.modelId = r.modelId;
+        v.modelId = c.status == RequestStatus.None ? bytes32(0) : _modelIds[c.modelIndex];
         v.inputHash = r.inputHash;
         v.output = r.output == NO_OUTPUT ? bytes32(0) : r.output;
         v.client = r.client;
@@ -599,7 +611,7 @@ contract InferenceRegistry is
     /// @inheritdoc IInferenceRegistry
     function assignedOperators(uint256 requestId) external view returns (address[] memory ops) {
         Request storage r = _requests[requestId];
-        uint256 k = r.core.k;
+        uint256 k = _load(r).k;
         ops = new address[](k);
         for (uint256 i; i < k; ++i) {
             ops[i] = r.operators[i];
@@ -609,7 +621,7 @@ contract InferenceRegistry is
     /// @inheritdoc IInferenceRegistry
     function answerOf(uint256 requestId, address operator) external view returns (bool answered, bytes32 outputHash) {
         Request storage r = _requests[requestId];
-        Core memory c = r.core;
+        Core memory c = _load(r);
         (bool found, uint256 i) = _indexOf(r, c.k, operator);
         if (!found || c.responded & _bit(i) == 0) return (false, bytes32(0));
         return (true, c.agree & _bit(i) != 0 ? r.output : r.answers[i]);
@@ -670,7 +682,7 @@ contract InferenceRegistry is
         returns (Request storage r, Core memory c, uint256 i)
     {
         r = _requests[requestId];
-        c = r.core;
+        c = _load(r);
         if (c.status != RequestStatus.Open && c.status != RequestStatus.Quorum) {
             if (c.status == RequestStatus.None) revert UnknownRequest(requestId);
             revert NotAcceptingAnswers(requestId, c.status);
@@ -709,7 +721,7 @@ contract InferenceRegistry is
             c.windowEnd = SafeCast.toUint40(end);
             emit QuorumReached(requestId, r.output, c.windowEnd);
         }
-        r.core = c;
+        _store(r, c);
         emit AnswerRecorded(requestId, operator, out);
     }
 
@@ -764,6 +776,18 @@ contract InferenceRegistry is
         emit BatchCommitted(batchId, operator, root, count);
     }
 
+    /// @dev Records `outputHash` as `operator`'s answer unless it already answered `requestId`.
+    function _revealIfUnanswered(uint256 requestId, address operator, bytes32 outputHash) private {
+        Request storage r = _requests[requestId];
+        Core memory c = _load(r);
+        (bool found, uint256 i) = _indexOf(r, c.k, operator);
+        if (!found) revert NotAssigned(requestId, operator);
+        if (c.responded & _bit(i) == 0) {
+            (, c,) = _answerable(requestId, operator, outputHash);
+            _record(r, c, i, requestId, operator, outputHash);
+        }
+    }
+
     /// @dev Checks the batch window and the proof of leaf (operator, requestId, outputHash); returns operator.
     function _openBatchLeaf(uint256 batchId, uint256 requestId, bytes32 outputHash, bytes32[] calldata proof)
         private
@@ -788,15 +812,17 @@ contract InferenceRegistry is
     // ------------------------------------------------------------------ internals: disputes & payouts
     function _challenge(uint256 requestId, bytes32 claimedOutput) private returns (uint256 disputeId) {
         Request storage r = _requests[requestId];
-        Core memory c = r.core;
+        Core memory c = _load(r);
         if (c.status != RequestStatus.Quorum) revert NotChallengeable(requestId, c.status);
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp > c.windowEnd) revert ChallengeWindowClosed(requestId, c.windowEnd);
         if (claimedOutput == r.output) revert ClaimMatchesResult(requestId);
-        uint256 bond = _models[r.modelId].params.challengeBond;
-        r.core.status = RequestStatus.Disputed;
+        uint256 bond = _models[_modelIds[c.modelIndex]].params.challengeBond;
+        Core memory d = _load(r);
+        d.status = RequestStatus.Disputed;
         // forge-lint: disable-next-line(block-timestamp)
-        r.core.excused = block.timestamp <= c.deadline;
+        d.excused = block.timestamp <= c.deadline;
+        _store(r, d);
         r.challenger = msg.sender;
         r.bond = SafeCast.toUint96(bond);
         r.claimed = claimedOutput;
@@ -869,13 +895,14 @@ contract InferenceRegistry is
 
     function _equivocation(uint256 requestId, address operator) private returns (uint256 slashId) {
         Request storage r = _requests[requestId];
-        Core memory c = r.core;
+        Core memory c = _load(r);
         if (c.status == RequestStatus.None) revert UnknownRequest(requestId);
         (bool found, uint256 i) = _indexOf(r, c.k, operator);
         if (found) {
             uint8 bit = _bit(i);
             if (c.rewarded & bit != 0) revert OperatorAlreadyRewarded(requestId, operator);
-            r.core.faulted = c.faulted | bit;
+            c.faulted = c.faulted | bit;
+            _store(r, c);
         }
         slashId = slasher.requestSlash(ISlasher.FaultKind.Equivocation, operator, bytes32(requestId), msg.sender);
         emit EquivocationReported(requestId, operator, msg.sender, slashId);
@@ -911,6 +938,48 @@ contract InferenceRegistry is
         uint256 required = uint256(MAX_TTL) + p.challengeWindow + batchWindow;
         uint256 unbonding = staking.unbondingDelay();
         if (unbonding <= required) revert UnbondingTooShort(unbonding, required);
+    }
+
+    /// @dev Unpacks `r.core` (one SLOAD).
+    function _load(Request storage r) private view returns (Core memory c) {
+        uint256 w = r.core;
+        assembly ("memory-safe") {
+            mstore(c, and(w, 0xff))
+            mstore(add(c, 0x20), and(shr(8, w), 0xff))
+            mstore(add(c, 0x40), and(shr(16, w), 0xff))
+            mstore(add(c, 0x60), and(shr(24, w), 0xff))
+            mstore(add(c, 0x80), and(shr(32, w), 0xff))
+            mstore(add(c, 0xa0), and(shr(40, w), 0xff))
+            mstore(add(c, 0xc0), and(shr(48, w), 0xff))
+            mstore(add(c, 0xe0), and(shr(56, w), 0xff))
+            mstore(add(c, 0x100), and(shr(64, w), 0xff))
+            mstore(add(c, 0x120), and(shr(72, w), 0xff))
+            mstore(add(c, 0x140), and(shr(80, w), 0xffffffffff))
+            mstore(add(c, 0x160), and(shr(120, w), 0xffffffffff))
+            mstore(add(c, 0x180), and(shr(160, w), 0xffffffff))
+            mstore(add(c, 0x1a0), and(shr(192, w), 0xffffffff))
+        }
+    }
+
+    /// @dev Packs `c` into `r.core` (one SSTORE). Field values are in range by their Solidity types.
+    function _store(Request storage r, Core memory c) private {
+        uint256 w;
+        assembly ("memory-safe") {
+            w := or(mload(c), shl(8, mload(add(c, 0x20))))
+            w := or(w, shl(16, mload(add(c, 0x40))))
+            w := or(w, shl(24, mload(add(c, 0x60))))
+            w := or(w, shl(32, mload(add(c, 0x80))))
+            w := or(w, shl(40, mload(add(c, 0xa0))))
+            w := or(w, shl(48, mload(add(c, 0xc0))))
+            w := or(w, shl(56, mload(add(c, 0xe0))))
+            w := or(w, shl(64, mload(add(c, 0x100))))
+            w := or(w, shl(72, mload(add(c, 0x120))))
+            w := or(w, shl(80, mload(add(c, 0x140))))
+            w := or(w, shl(120, mload(add(c, 0x160))))
+            w := or(w, shl(160, mload(add(c, 0x180))))
+            w := or(w, shl(192, mload(add(c, 0x1a0))))
+        }
+        r.core = w;
     }
 
     /// @dev The bitmap bit of assigned-operator index `i` (< 8).
