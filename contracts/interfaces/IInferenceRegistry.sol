@@ -68,6 +68,8 @@ interface IInferenceRegistry {
         uint8 q;
         uint8 respondedMask; // bit i: assigned operator i answered
         uint8 agreeMask; // bit i: operator i's answer equals `output`
+        uint8 rewardedMask; // bit i: operator i was credited a share of the fee
+        uint8 faultedMask; // bit i: operator i was reported for equivocation on this request
         uint40 deadline;
         uint40 windowEnd; // challenge window end, set when quorum is reached
         bytes32 modelId;

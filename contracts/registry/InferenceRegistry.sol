@@ -595,6 +595,8 @@ contract InferenceRegistry is
         v.q = c.q;
         v.respondedMask = c.responded;
         v.agreeMask = c.agree;
+        v.rewardedMask = c.rewarded;
+        v.faultedMask = c.faulted;
         v.deadline = c.deadline;
         v.windowEnd = c.windowEnd;
         v.modelId = c.status == RequestStatus.None ? bytes32(0) : _modelIds[c.modelIndex];
