@@ -87,7 +87,9 @@ interface IInferenceRegistry {
     event ResolverWired(address indexed resolver);
     event TreasuryChanged(address indexed treasury);
     event BatchWindowChanged(uint32 batchWindow);
-    event ModelRegistered(bytes32 indexed modelId, bytes32 weightsHash, bytes32 runtimeSpecHash, ModelParams params);
+    event ModelRegistered(
+        bytes32 indexed modelId, bytes32 weightsHash, bytes32 runtimeSpecHash, ModelParams params
+    );
     event ModelRetired(bytes32 indexed modelId);
     event OperatorServing(bytes32 indexed modelId, address indexed operator, uint256 weight);
     event OperatorStopped(bytes32 indexed modelId, address indexed operator);
@@ -106,12 +108,16 @@ interface IInferenceRegistry {
     event QuorumReached(uint256 indexed requestId, bytes32 outputHash, uint40 windowEnd);
     event RequestFinalized(uint256 indexed requestId, bytes32 outputHash);
     event RequestExpired(uint256 indexed requestId);
-    event Challenged(uint256 indexed requestId, address indexed challenger, bytes32 claimedOutput, uint256 bond);
+    event Challenged(
+        uint256 indexed requestId, address indexed challenger, bytes32 claimedOutput, uint256 bond
+    );
     event DisputeOpened(uint256 indexed requestId, uint256 indexed disputeId);
     event DisputeResolved(uint256 indexed disputeId, uint256 indexed requestId, bytes32 outputHash);
     event Credited(address indexed account, uint256 indexed requestId, uint256 amount);
     event Claimed(address indexed account, uint256 amount);
-    event MissedReported(uint256 indexed requestId, address indexed operator, address indexed reporter, uint256 slashId);
+    event MissedReported(
+        uint256 indexed requestId, address indexed operator, address indexed reporter, uint256 slashId
+    );
     event EquivocationReported(
         uint256 indexed requestId, address indexed operator, address indexed reporter, uint256 slashId
     );
@@ -250,8 +256,12 @@ interface IInferenceRegistry {
     /// @param requestId The request the leaf answers.
     /// @param outputHash The output in the leaf.
     /// @param proof Merkle proof of the leaf.
-    function revealBatchResult(uint256 batchId, uint256 requestId, bytes32 outputHash, bytes32[] calldata proof)
-        external;
+    function revealBatchResult(
+        uint256 batchId,
+        uint256 requestId,
+        bytes32 outputHash,
+        bytes32[] calldata proof
+    ) external;
 
     /// @notice Challenges a batch leaf (revealing it first if it is not yet the operator's answer) with a bond,
     ///         while the batch window and the request's challenge window are open.
@@ -350,7 +360,10 @@ interface IInferenceRegistry {
     /// @param operator The operator.
     /// @return answered Whether it answered.
     /// @return outputHash Its output (zero if not answered).
-    function answerOf(uint256 requestId, address operator) external view returns (bool answered, bytes32 outputHash);
+    function answerOf(uint256 requestId, address operator)
+        external
+        view
+        returns (bool answered, bytes32 outputHash);
 
     /// @notice A committed batch.
     /// @param batchId The batch.

@@ -5,10 +5,10 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IDisputeReceiver, IDisputeResolver} from "../interfaces/IDisputes.sol";
 import {IInferenceRegistry} from "../interfaces/IInferenceRegistry.sol";
@@ -133,7 +133,9 @@ contract InferenceRegistry is
     /// @param slasher_ The Slasher contract.
     /// @param treasury_ The treasury.
     /// @param admin The admin (timelock in production).
-    constructor(IStaking staking_, ISlasher slasher_, address treasury_, address admin) EIP712("verinfer", "1") {
+    constructor(IStaking staking_, ISlasher slasher_, address treasury_, address admin)
+        EIP712("verinfer", "1")
+    {
         if (
             address(staking_) == address(0) || address(slasher_) == address(0) || treasury_ == address(0)
                 || admin == address(0)
@@ -165,7 +167,9 @@ contract InferenceRegistry is
     /// @inheritdoc IInferenceRegistry
     function setBatchWindow(uint32 batchWindow_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (batchWindow_ < MIN_CHALLENGE_WINDOW || batchWindow_ > MAX_CHALLENGE_WINDOW) {
-            revert ParameterOutOfBounds("batchWindow", batchWindow_, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
+            revert ParameterOutOfBounds(
+                "batchWindow", batchWindow_, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW
+            );
         }
         batchWindow = batchWindow_;
         emit BatchWindowChanged(batchWindow_);
@@ -209,7 +213,9 @@ contract InferenceRegistry is
         uint256 minStake = m.params.minStake;
         if (stake < minStake) revert InsufficientStake(operator, stake, minStake);
         bytes32[] storage served = _servedModels[operator];
-        if (served.length >= MAX_MODELS_PER_OPERATOR) revert TooManyModels(operator, MAX_MODELS_PER_OPERATOR);
+        if (served.length >= MAX_MODELS_PER_OPERATOR) {
+            revert TooManyModels(operator, MAX_MODELS_PER_OPERATOR);
+        }
         if (tree.size >= MAX_OPERATORS_PER_MODEL) revert ModelFull(modelId, MAX_OPERATORS_PER_MODEL);
         served.push(modelId);
         tree.insert(operator, stake);
@@ -330,8 +336,11 @@ contract InferenceRegistry is
     // ------------------------------------------------------------------ answers
     /// @inheritdoc IInferenceRegistry
     function submitAttestation(Attestation calldata att, bytes calldata signature) external {
-        (Request storage r, Core memory c, uint256 i) = _answerable(att.requestId, att.operator, att.outputHash);
-        if (keccak256(abi.encode(att.modelId, att.inputHash)) != r.subject) revert AttestationMismatch(att.requestId);
+        (Request storage r, Core memory c, uint256 i) =
+            _answerable(att.requestId, att.operator, att.outputHash);
+        if (keccak256(abi.encode(att.modelId, att.inputHash)) != r.subject) {
+            revert AttestationMismatch(att.requestId);
+        }
         _checkSignature(att, signature, staking.signerOf(att.operator));
         _record(r, c, i, att.requestId, att.operator, att.outputHash);
     }
@@ -373,9 +382,12 @@ contract InferenceRegistry is
     }
 
     /// @inheritdoc IInferenceRegistry
-    function revealBatchResult(uint256 batchId, uint256 requestId, bytes32 outputHash, bytes32[] calldata proof)
-        external
-    {
+    function revealBatchResult(
+        uint256 batchId,
+        uint256 requestId,
+        bytes32 outputHash,
+        bytes32[] calldata proof
+    ) external {
         address operator = _openBatchLeaf(batchId, requestId, outputHash, proof);
         (Request storage r, Core memory c, uint256 i) = _answerable(requestId, operator, outputHash);
         _record(r, c, i, requestId, operator, outputHash);
@@ -410,7 +422,11 @@ contract InferenceRegistry is
     }
 
     /// @inheritdoc IInferenceRegistry
-    function challenge(uint256 requestId, bytes32 claimedOutput) external nonReentrant returns (uint256 disputeId) {
+    function challenge(uint256 requestId, bytes32 claimedOutput)
+        external
+        nonReentrant
+        returns (uint256 disputeId)
+    {
         return _challenge(requestId, claimedOutput);
     }
 
@@ -494,7 +510,9 @@ contract InferenceRegistry is
         for (uint256 i; i < MAX_K; ++i) {
             if (losers & _bit(i) == 0) continue;
             address op = r.operators[i];
-            try slasher.requestSlash(ISlasher.FaultKind.WrongResult, op, bytes32(requestId), reporter) returns (
+            try slasher.requestSlash(
+                ISlasher.FaultKind.WrongResult, op, bytes32(requestId), reporter
+            ) returns (
                 uint256 slashId
             ) {
                 emit WrongResultSlashRequested(requestId, op, slashId);
@@ -506,7 +524,11 @@ contract InferenceRegistry is
 
     // ------------------------------------------------------------------ faults
     /// @inheritdoc IInferenceRegistry
-    function reportMissed(uint256 requestId, address operator) external nonReentrant returns (uint256 slashId) {
+    function reportMissed(uint256 requestId, address operator)
+        external
+        nonReentrant
+        returns (uint256 slashId)
+    {
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
         if (c.status == RequestStatus.None) revert UnknownRequest(requestId);
@@ -520,7 +542,9 @@ contract InferenceRegistry is
         if (c.excused) revert OperatorExcused(requestId, operator);
         c.missed = c.missed | bit;
         _store(r, c);
-        slashId = slasher.requestSlash(ISlasher.FaultKind.MissedAssignment, operator, bytes32(requestId), msg.sender);
+        slashId = slasher.requestSlash(
+            ISlasher.FaultKind.MissedAssignment, operator, bytes32(requestId), msg.sender
+        );
         emit MissedReported(requestId, operator, msg.sender, slashId);
     }
 
@@ -531,8 +555,10 @@ contract InferenceRegistry is
         Attestation calldata att2,
         bytes calldata sig2
     ) external nonReentrant returns (uint256 slashId) {
-        if (att1.operator != att2.operator || att1.requestId != att2.requestId || att1.outputHash == att2.outputHash)
-        {
+        if (
+            att1.operator != att2.operator || att1.requestId != att2.requestId
+                || att1.outputHash == att2.outputHash
+        ) {
             revert NotEquivocation();
         }
         address signer = staking.signerOf(att1.operator);
@@ -621,7 +647,11 @@ contract InferenceRegistry is
     }
 
     /// @inheritdoc IInferenceRegistry
-    function answerOf(uint256 requestId, address operator) external view returns (bool answered, bytes32 outputHash) {
+    function answerOf(uint256 requestId, address operator)
+        external
+        view
+        returns (bool answered, bytes32 outputHash)
+    {
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
         (bool found, uint256 i) = _indexOf(r, c.k, operator);
@@ -699,9 +729,14 @@ contract InferenceRegistry is
     }
 
     /// @dev Records answer `out` of operator index `i`, keeping `output` the plurality answer.
-    function _record(Request storage r, Core memory c, uint256 i, uint256 requestId, address operator, bytes32 out)
-        private
-    {
+    function _record(
+        Request storage r,
+        Core memory c,
+        uint256 i,
+        uint256 requestId,
+        address operator,
+        bytes32 out
+    ) private {
         uint8 bit = _bit(i);
         c.responded |= bit;
         if (c.agree == 0) {
@@ -744,7 +779,10 @@ contract InferenceRegistry is
         r.output = out;
     }
 
-    function _checkSignature(Attestation calldata att, bytes calldata signature, address signer) private view {
+    function _checkSignature(Attestation calldata att, bytes calldata signature, address signer)
+        private
+        view
+    {
         if (signature.length != 65) revert InvalidSignature(att.operator);
         bytes32 rr;
         bytes32 ss;
@@ -773,8 +811,9 @@ contract InferenceRegistry is
     function _commitBatch(address operator, bytes32 root, uint32 count) private returns (uint256 batchId) {
         if (root == bytes32(0) || count == 0 || count > MAX_BATCH_LEAVES) revert InvalidBatch(root, count);
         batchId = ++batchCount;
-        _batches[batchId] =
-            Batch({operator: operator, committedAt: SafeCast.toUint40(block.timestamp), count: count, root: root});
+        _batches[batchId] = Batch({
+            operator: operator, committedAt: SafeCast.toUint40(block.timestamp), count: count, root: root
+        });
         emit BatchCommitted(batchId, operator, root, count);
     }
 
@@ -834,10 +873,13 @@ contract InferenceRegistry is
     }
 
     /// @dev Opens a dispute over the distinct answers (plus `claimed` when `challenger` is set).
-    function _openDispute(Request storage r, uint256 requestId, Core memory c, bytes32 claimed, address challenger)
-        private
-        returns (uint256 disputeId)
-    {
+    function _openDispute(
+        Request storage r,
+        uint256 requestId,
+        Core memory c,
+        bytes32 claimed,
+        address challenger
+    ) private returns (uint256 disputeId) {
         IDisputeResolver res = resolver;
         if (address(res) == address(0)) revert ZeroAddress();
         bytes32[] memory candidates = new bytes32[](MAX_K + 1);
@@ -906,7 +948,8 @@ contract InferenceRegistry is
             c.faulted = c.faulted | bit;
             _store(r, c);
         }
-        slashId = slasher.requestSlash(ISlasher.FaultKind.Equivocation, operator, bytes32(requestId), msg.sender);
+        slashId =
+            slasher.requestSlash(ISlasher.FaultKind.Equivocation, operator, bytes32(requestId), msg.sender);
         emit EquivocationReported(requestId, operator, msg.sender, slashId);
     }
 

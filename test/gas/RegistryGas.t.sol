@@ -46,7 +46,9 @@ contract RegistryGasTest is RegistryBase {
         bytes32 node = _leaf(op, batchRid, OUT);
         for (uint256 i; i < 8; ++i) {
             proof[i] = keccak256(abi.encode("sibling", i));
-            node = node < proof[i] ? keccak256(abi.encode(node, proof[i])) : keccak256(abi.encode(proof[i], node));
+            node = node < proof[i]
+                ? keccak256(abi.encode(node, proof[i]))
+                : keccak256(abi.encode(proof[i], node));
         }
         vm.prank(op);
         batchId = registry.commitBatch(node, 256);
@@ -104,22 +106,25 @@ contract RegistryGasTest is RegistryBase {
     /// @notice One relayed attestation: first answer, quorum-reaching answer, and the last assigned operator
     ///         (each measured as its own transaction against committed state).
     function test_gas_submitAttestation() public {
-        uint256 first =
-            _measure("submitAttestation (first answer, operator #0)", address(registry), address(this), attCall0);
+        uint256 first = _measure(
+            "submitAttestation (first answer, operator #0)", address(registry), address(this), attCall0
+        );
         assertLe(first, 60_000, "first attestation over 60k");
     }
 
     /// @notice Worst position: the first answer comes from the last of k=3 assigned operators (3 slot scan).
     function test_gas_submitAttestation_lastOperator() public {
-        uint256 last =
-            _measure("submitAttestation (first answer, last operator #2)", address(registry), address(this), attCall2);
+        uint256 last = _measure(
+            "submitAttestation (first answer, last operator #2)", address(registry), address(this), attCall2
+        );
         assertLe(last, 60_000, "last-operator attestation over 60k");
     }
 
     /// @notice The second (quorum-reaching) attestation of a request.
     function test_gas_submitAttestation_quorum() public {
-        uint256 quorum =
-            _measure("submitAttestation (matching, reaches quorum, #1)", address(registry), address(this), quorumCall);
+        uint256 quorum = _measure(
+            "submitAttestation (matching, reaches quorum, #1)", address(registry), address(this), quorumCall
+        );
         assertLe(quorum, 60_000, "quorum attestation over 60k");
     }
 
@@ -134,7 +139,8 @@ contract RegistryGasTest is RegistryBase {
         (address attester, uint256 pk) = makeAddrAndKey("eas-attester");
         EasLikeBaseline.AttestationData memory d = _easData(rid);
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(pk, eas.attestDigest(schema, d, attester));
-        bytes memory cd = abi.encodeCall(eas.attestByDelegation, (schema, d, attester, abi.encodePacked(r, s, v)));
+        bytes memory cd =
+            abi.encodeCall(eas.attestByDelegation, (schema, d, attester, abi.encodePacked(r, s, v)));
         uint256 delegated = _measure("EAS-like attestByDelegation (relayed)", address(eas), address(this), cd);
         d.refUID = bytes32(uint256(1)); // a new uid
         cd = abi.encodeCall(eas.attest, (schema, d));
@@ -170,7 +176,10 @@ contract RegistryGasTest is RegistryBase {
     function test_gas_finalize() public {
         _toFinal(doneRid);
         _measure(
-            "finalize (k=3, all agree)", address(registry), address(this), abi.encodeCall(registry.finalize, (doneRid))
+            "finalize (k=3, all agree)",
+            address(registry),
+            address(this),
+            abi.encodeCall(registry.finalize, (doneRid))
         );
     }
 

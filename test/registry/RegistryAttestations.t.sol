@@ -9,7 +9,8 @@ import {RegistryBase} from "./RegistryBase.t.sol";
 
 /// @notice EIP-712 attestations: recording, quorum, signature validation, relaying in arrays, interop.
 contract RegistryAttestationsTest is RegistryBase {
-    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    uint256 internal constant SECP256K1_N =
+        0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
     bytes32 internal constant OUT = keccak256("output");
 
     // ------------------------------------------------------------------ recording & quorum
@@ -47,7 +48,8 @@ contract RegistryAttestationsTest is RegistryBase {
 
     function test_WindowEndIsDeadlineWhenLater() public {
         vm.prank(client);
-        uint256 rid = registry.requestInference(optModel, keccak256("in"), "", FEE, uint40(block.timestamp + 20 hours));
+        uint256 rid =
+            registry.requestInference(optModel, keccak256("in"), "", FEE, uint40(block.timestamp + 20 hours));
         _answer(rid, 0, OUT);
         assertEq(registry.request(rid).windowEnd, block.timestamp + 20 hours);
     }
@@ -76,7 +78,8 @@ contract RegistryAttestationsTest is RegistryBase {
 
     // ------------------------------------------------------------------ reverts
     function test_RevertWhen_UnknownRequest() public {
-        IInferenceRegistry.Attestation memory a = IInferenceRegistry.Attestation(ops[0], 99, detModel, bytes32(0), OUT);
+        IInferenceRegistry.Attestation memory a =
+            IInferenceRegistry.Attestation(ops[0], 99, detModel, bytes32(0), OUT);
         vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnknownRequest.selector, 99));
         registry.submitAttestation(a, new bytes(65));
     }
@@ -101,7 +104,9 @@ contract RegistryAttestationsTest is RegistryBase {
         IInferenceRegistry.Attestation memory a = _att(rid, op, OUT);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IInferenceRegistry.NotAcceptingAnswers.selector, rid, IInferenceRegistry.RequestStatus.Finalized
+                IInferenceRegistry.NotAcceptingAnswers.selector,
+                rid,
+                IInferenceRegistry.RequestStatus.Finalized
             )
         );
         registry.submitAttestation(a, new bytes(65));
@@ -131,7 +136,9 @@ contract RegistryAttestationsTest is RegistryBase {
         registry.submitAttestation(a, sig);
         a.outputHash = bytes32(uint256(1));
         sig = _sign(a, signerKey[op]);
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.InvalidOutputHash.selector, bytes32(uint256(1))));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.InvalidOutputHash.selector, bytes32(uint256(1)))
+        );
         registry.submitAttestation(a, sig);
     }
 
@@ -306,7 +313,9 @@ contract RegistryAttestationsTest is RegistryBase {
         // and by hand from the type strings
         bytes32 domain = keccak256(
             abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(
+                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+                ),
                 keccak256("verinfer"),
                 keccak256("1"),
                 block.chainid,

@@ -43,7 +43,8 @@ abstract contract RegistryBase is Test {
         token = new MockERC20();
         staking = new MockStaking(token);
         slasher = new MockSlasher();
-        registry = new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin);
+        registry =
+            new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin);
         resolver = new TestResolver();
         registry.wire(address(resolver));
         staking.setObserver(registry);
@@ -95,11 +96,19 @@ abstract contract RegistryBase is Test {
     function _request(bytes32 modelId) internal returns (uint256 rid) {
         vm.prank(client);
         rid = registry.requestInference(
-            modelId, keccak256(abi.encode("input", block.timestamp)), "ipfs://in", FEE, uint40(block.timestamp + 1 hours)
+            modelId,
+            keccak256(abi.encode("input", block.timestamp)),
+            "ipfs://in",
+            FEE,
+            uint40(block.timestamp + 1 hours)
         );
     }
 
-    function _att(uint256 rid, address op, bytes32 out) internal view returns (IInferenceRegistry.Attestation memory a) {
+    function _att(uint256 rid, address op, bytes32 out)
+        internal
+        view
+        returns (IInferenceRegistry.Attestation memory a)
+    {
         IInferenceRegistry.RequestView memory v = registry.request(rid);
         a = IInferenceRegistry.Attestation({
             operator: op, requestId: rid, modelId: v.modelId, inputHash: v.inputHash, outputHash: out

@@ -57,7 +57,9 @@ contract RegistryBatchesTest is RegistryBase {
         vm.prank(ops[0]);
         registry.commitBatchFor(ops[0], X, 4);
         vm.prank(client);
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.NotOperatorOrSigner.selector, client, ops[0]));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.NotOperatorOrSigner.selector, client, ops[0])
+        );
         registry.commitBatchFor(ops[0], X, 4);
     }
 
@@ -169,7 +171,8 @@ contract RegistryBatchesTest is RegistryBase {
         bytes32 out = keccak256(abi.encode(seed, "out"));
         bytes32[] memory leaves = new bytes32[](n);
         for (uint256 i; i < n; ++i) {
-            leaves[i] = _leaf(op, uint256(keccak256(abi.encode(seed, i))), keccak256(abi.encode(seed, i, "o")));
+            leaves[i] =
+                _leaf(op, uint256(keccak256(abi.encode(seed, i))), keccak256(abi.encode(seed, i, "o")));
         }
         leaves[idx] = _leaf(op, rid, out);
         vm.prank(op);

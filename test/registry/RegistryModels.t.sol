@@ -42,7 +42,9 @@ contract RegistryModelsTest is RegistryBase {
             new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin);
         bytes32 role = r2.DEFAULT_ADMIN_ROLE();
         vm.prank(client);
-        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, client, role));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, client, role)
+        );
         r2.wire(address(resolver));
     }
 
@@ -97,32 +99,46 @@ contract RegistryModelsTest is RegistryBase {
     function test_RevertWhen_NonAdminRegistersModel() public {
         bytes32 role = registry.DEFAULT_ADMIN_ROLE();
         vm.prank(client);
-        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, client, role));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, client, role)
+        );
         registry.registerModel(keccak256("x"), keccak256("y"), _detParams(3, 2));
     }
 
     function test_RevertWhen_KOutOfBounds() public {
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("k"), 9, 1, 8));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("k"), 9, 1, 8)
+        );
         registry.registerModel(keccak256("x"), keccak256("y"), _detParams(9, 5));
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("k"), 0, 1, 8));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("k"), 0, 1, 8)
+        );
         registry.registerModel(keccak256("x"), keccak256("y"), _detParams(0, 0));
     }
 
     function test_RevertWhen_QuorumNotStrictMajority() public {
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("q"), 2, 3, 4));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("q"), 2, 3, 4)
+        );
         registry.registerModel(keccak256("x"), keccak256("y"), _detParams(4, 2));
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("q"), 5, 3, 4));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("q"), 5, 3, 4)
+        );
         registry.registerModel(keccak256("x"), keccak256("y"), _detParams(4, 5));
     }
 
     function test_RevertWhen_OptimisticWithKNotOne() public {
         IInferenceRegistry.ModelParams memory p = _optParams();
         p.k = 2;
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("k"), 2, 1, 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("k"), 2, 1, 1)
+        );
         registry.registerModel(keccak256("x"), keccak256("y"), p);
         p.k = 1;
         p.q = 0;
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("q"), 0, 1, 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("q"), 0, 1, 1)
+        );
         registry.registerModel(keccak256("x"), keccak256("y"), p);
     }
 
@@ -138,7 +154,11 @@ contract RegistryModelsTest is RegistryBase {
         p.challengeWindow = 7 days + 1;
         vm.expectRevert(
             abi.encodeWithSelector(
-                IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("challengeWindow"), 7 days + 1, 600, 7 days
+                IInferenceRegistry.ParameterOutOfBounds.selector,
+                bytes32("challengeWindow"),
+                7 days + 1,
+                600,
+                7 days
             )
         );
         registry.registerModel(keccak256("x"), keccak256("y"), p);
@@ -149,7 +169,11 @@ contract RegistryModelsTest is RegistryBase {
         p.challengeBond = 0;
         vm.expectRevert(
             abi.encodeWithSelector(
-                IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("challengeBond"), 0, 1, type(uint96).max
+                IInferenceRegistry.ParameterOutOfBounds.selector,
+                bytes32("challengeBond"),
+                0,
+                1,
+                type(uint96).max
             )
         );
         registry.registerModel(keccak256("x"), keccak256("y"), p);
@@ -168,7 +192,9 @@ contract RegistryModelsTest is RegistryBase {
         IInferenceRegistry.ModelParams memory p = _detParams(3, 2);
         p.challengeWindow = 1 days;
         uint256 required = 1 days + 1 days + 1 hours;
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnbondingTooShort.selector, 2 days, required));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.UnbondingTooShort.selector, 2 days, required)
+        );
         registry.registerModel(keccak256("x"), keccak256("y"), p);
     }
 
@@ -237,7 +263,9 @@ contract RegistryModelsTest is RegistryBase {
         address op = makeAddr("small");
         staking.setOperator(op, address(1), 1e18);
         vm.prank(op);
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.InsufficientStake.selector, op, 1e18, 10e18));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.InsufficientStake.selector, op, 1e18, 10e18)
+        );
         registry.serveModel(detModel);
     }
 

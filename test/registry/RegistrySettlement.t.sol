@@ -39,16 +39,26 @@ contract RegistrySettlementTest is RegistryBase {
         registry.requestInference(bytes32("m"), X, "", FEE, uint40(block.timestamp + 1 hours));
         vm.expectRevert(IInferenceRegistry.ZeroInputHash.selector);
         registry.requestInference(detModel, bytes32(0), "", FEE, uint40(block.timestamp + 1 hours));
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.FeeOutOfRange.selector, 1e15 - 1, 1e15, type(uint96).max));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IInferenceRegistry.FeeOutOfRange.selector, 1e15 - 1, 1e15, type(uint96).max
+            )
+        );
         registry.requestInference(detModel, X, "", 1e15 - 1, uint40(block.timestamp + 1 hours));
         uint256 big = uint256(type(uint96).max) + 1;
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.FeeOutOfRange.selector, big, 1e15, type(uint96).max));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.FeeOutOfRange.selector, big, 1e15, type(uint96).max)
+        );
         registry.requestInference(detModel, X, "", big, uint40(block.timestamp + 1 hours));
         uint256 t = block.timestamp;
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.InvalidDeadline.selector, t + 59, t + 60, t + 1 days));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.InvalidDeadline.selector, t + 59, t + 60, t + 1 days)
+        );
         registry.requestInference(detModel, X, "", FEE, uint40(t + 59));
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.InvalidDeadline.selector, t + 1 days + 1, t + 60, t + 1 days)
+            abi.encodeWithSelector(
+                IInferenceRegistry.InvalidDeadline.selector, t + 1 days + 1, t + 60, t + 1 days
+            )
         );
         registry.requestInference(detModel, X, "", FEE, uint40(t + 1 days + 1));
         vm.stopPrank();
@@ -59,7 +69,9 @@ contract RegistrySettlementTest is RegistryBase {
             staking.setJailed(ops[i], true);
         }
         vm.prank(client);
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.InsufficientOperators.selector, detModel, 2, 3));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.InsufficientOperators.selector, detModel, 2, 3)
+        );
         registry.requestInference(detModel, X, "", FEE, uint40(block.timestamp + 1 hours));
     }
 
@@ -106,7 +118,9 @@ contract RegistrySettlementTest is RegistryBase {
         address a1 = _answer(rid, 1, X);
         address a2 = _answer(rid, 2, X);
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.ChallengeWindowOpen.selector, rid, registry.request(rid).windowEnd)
+            abi.encodeWithSelector(
+                IInferenceRegistry.ChallengeWindowOpen.selector, rid, registry.request(rid).windowEnd
+            )
         );
         registry.finalize(rid);
         _toFinal(rid);
@@ -125,7 +139,9 @@ contract RegistrySettlementTest is RegistryBase {
         vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.NothingToClaim.selector, a1));
         registry.claim();
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.NotFinalizable.selector, rid, IInferenceRegistry.RequestStatus.Finalized)
+            abi.encodeWithSelector(
+                IInferenceRegistry.NotFinalizable.selector, rid, IInferenceRegistry.RequestStatus.Finalized
+            )
         );
         registry.finalize(rid);
     }
@@ -136,7 +152,9 @@ contract RegistrySettlementTest is RegistryBase {
         _answer(rid, 1, X);
         address missing = registry.assignedOperators(rid)[2];
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.DeadlineNotPassed.selector, rid, registry.request(rid).deadline)
+            abi.encodeWithSelector(
+                IInferenceRegistry.DeadlineNotPassed.selector, rid, registry.request(rid).deadline
+            )
         );
         registry.reportMissed(rid, missing);
         _toFinal(rid);
@@ -153,7 +171,9 @@ contract RegistrySettlementTest is RegistryBase {
         assertEq(op, missing);
         assertEq(ref, bytes32(rid));
         assertEq(rep, reporter);
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.MissedAlreadyReported.selector, rid, missing));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.MissedAlreadyReported.selector, rid, missing)
+        );
         registry.reportMissed(rid, missing);
         vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.OperatorAnswered.selector, rid, a0));
         registry.reportMissed(rid, a0);
@@ -166,7 +186,9 @@ contract RegistrySettlementTest is RegistryBase {
     function test_ExpireRefundsClientWhenNoAnswer() public {
         uint256 rid = _request(detModel);
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.NotFinalizable.selector, rid, IInferenceRegistry.RequestStatus.Open)
+            abi.encodeWithSelector(
+                IInferenceRegistry.NotFinalizable.selector, rid, IInferenceRegistry.RequestStatus.Open
+            )
         );
         registry.finalize(rid);
         vm.warp(registry.request(rid).deadline + 1);
@@ -202,7 +224,9 @@ contract RegistrySettlementTest is RegistryBase {
 
     function test_RevertWhen_FinalizeUnknown() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.NotFinalizable.selector, 5, IInferenceRegistry.RequestStatus.None)
+            abi.encodeWithSelector(
+                IInferenceRegistry.NotFinalizable.selector, 5, IInferenceRegistry.RequestStatus.None
+            )
         );
         registry.finalize(5);
     }
@@ -233,7 +257,9 @@ contract RegistrySettlementTest is RegistryBase {
         assertEq(registry.request(rid).disputeId, did);
         vm.prank(challenger);
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.NotChallengeable.selector, rid, IInferenceRegistry.RequestStatus.Disputed)
+            abi.encodeWithSelector(
+                IInferenceRegistry.NotChallengeable.selector, rid, IInferenceRegistry.RequestStatus.Disputed
+            )
         );
         registry.challenge(rid, Z);
     }
@@ -269,7 +295,9 @@ contract RegistrySettlementTest is RegistryBase {
         assertEq(registry.credits(challenger), 0);
         assertEq(slasher.callCount(), 0);
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.DisputeNotOpen.selector, rid, IInferenceRegistry.RequestStatus.Finalized)
+            abi.encodeWithSelector(
+                IInferenceRegistry.DisputeNotOpen.selector, rid, IInferenceRegistry.RequestStatus.Finalized
+            )
         );
         resolver.resolve(did, Y);
     }
@@ -303,7 +331,9 @@ contract RegistrySettlementTest is RegistryBase {
         uint256 rid = _request(detModel);
         vm.prank(challenger);
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.NotChallengeable.selector, rid, IInferenceRegistry.RequestStatus.Open)
+            abi.encodeWithSelector(
+                IInferenceRegistry.NotChallengeable.selector, rid, IInferenceRegistry.RequestStatus.Open
+            )
         );
         registry.challenge(rid, Y);
         (uint256 rid2,) = _optimisticAnswered();
@@ -406,7 +436,9 @@ contract RegistrySettlementTest is RegistryBase {
         registry.escalate(rid);
         _answer(rid, 1, X);
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.NotChallengeable.selector, rid, IInferenceRegistry.RequestStatus.Quorum)
+            abi.encodeWithSelector(
+                IInferenceRegistry.NotChallengeable.selector, rid, IInferenceRegistry.RequestStatus.Quorum
+            )
         );
         registry.escalate(rid);
     }
@@ -452,7 +484,9 @@ contract RegistrySettlementTest is RegistryBase {
         address outsider = registry.assignedOperators(rid)[0] == ops[0] ? ops[1] : ops[0];
         IInferenceRegistry.Attestation memory att1 = _att(rid, outsider, X);
         IInferenceRegistry.Attestation memory att2 = _att(rid, outsider, Y);
-        registry.reportEquivocation(att1, _sign(att1, signerKey[outsider]), att2, _sign(att2, signerKey[outsider]));
+        registry.reportEquivocation(
+            att1, _sign(att1, signerKey[outsider]), att2, _sign(att2, signerKey[outsider])
+        );
         assertTrue(slasher.wasSlashed(ISlasher.FaultKind.Equivocation, outsider, bytes32(rid)));
     }
 

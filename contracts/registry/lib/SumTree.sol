@@ -110,7 +110,11 @@ library SumTree {
     /// @param seed Randomness seed.
     /// @param k Number of members wanted (small: the caller bounds it).
     /// @return picks The drawn members; shorter than `k` when fewer members have a positive weight.
-    function drawDistinct(Tree storage t, bytes32 seed, uint256 k) internal view returns (address[] memory picks) {
+    function drawDistinct(Tree storage t, bytes32 seed, uint256 k)
+        internal
+        view
+        returns (address[] memory picks)
+    {
         picks = new address[](k);
         uint256[] memory leaves = new uint256[](k);
         uint256[] memory weights = new uint256[](k);

@@ -47,7 +47,9 @@ contract EasLikeBaseline is EIP712 {
     mapping(address attester => uint256) public nonces;
 
     event SchemaRegistered(bytes32 indexed uid, address indexed registerer);
-    event Attested(address indexed recipient, address indexed attester, bytes32 uid, bytes32 indexed schemaUID);
+    event Attested(
+        address indexed recipient, address indexed attester, bytes32 uid, bytes32 indexed schemaUID
+    );
 
     error SchemaExists(bytes32 uid);
     error UnknownSchema(bytes32 uid);
@@ -57,7 +59,10 @@ contract EasLikeBaseline is EIP712 {
     constructor() EIP712("EasLike", "1") {}
 
     /// @notice Registers a schema string.
-    function registerSchema(string calldata schema, address resolver, bool revocable) external returns (bytes32 uid) {
+    function registerSchema(string calldata schema, address resolver, bool revocable)
+        external
+        returns (bytes32 uid)
+    {
         uid = keccak256(abi.encodePacked(schema, resolver, revocable));
         if (_schemas[uid].uid != bytes32(0)) revert SchemaExists(uid);
         _schemas[uid] = SchemaRecord({uid: uid, resolver: resolver, revocable: revocable, schema: schema});
@@ -70,10 +75,12 @@ contract EasLikeBaseline is EIP712 {
     }
 
     /// @notice Attests on behalf of `attester`, who signed the EIP-712 `Attest` message.
-    function attestByDelegation(bytes32 schema, AttestationData calldata d, address attester, bytes calldata sig)
-        external
-        returns (bytes32)
-    {
+    function attestByDelegation(
+        bytes32 schema,
+        AttestationData calldata d,
+        address attester,
+        bytes calldata sig
+    ) external returns (bytes32) {
         uint256 nonce = nonces[attester]++;
         bytes32 digest = _hashTypedDataV4(
             keccak256(
@@ -95,7 +102,11 @@ contract EasLikeBaseline is EIP712 {
     }
 
     /// @notice The EIP-712 digest `attester` signs for its next delegated attestation.
-    function attestDigest(bytes32 schema, AttestationData calldata d, address attester) external view returns (bytes32) {
+    function attestDigest(bytes32 schema, AttestationData calldata d, address attester)
+        external
+        view
+        returns (bytes32)
+    {
         return _hashTypedDataV4(
             keccak256(
                 abi.encode(
@@ -118,10 +129,22 @@ contract EasLikeBaseline is EIP712 {
         return _attestations[uid];
     }
 
-    function _attest(bytes32 schema, AttestationData calldata d, address attester) private returns (bytes32 uid) {
+    function _attest(bytes32 schema, AttestationData calldata d, address attester)
+        private
+        returns (bytes32 uid)
+    {
         if (_schemas[schema].uid == bytes32(0)) revert UnknownSchema(schema);
         uid = keccak256(
-            abi.encodePacked(schema, d.recipient, attester, uint64(block.timestamp), d.expirationTime, d.revocable, d.refUID, d.data)
+            abi.encodePacked(
+                schema,
+                d.recipient,
+                attester,
+                uint64(block.timestamp),
+                d.expirationTime,
+                d.revocable,
+                d.refUID,
+                d.data
+            )
         );
         Attestation storage a = _attestations[uid];
         if (a.uid != bytes32(0)) revert AttestationExists(uid);

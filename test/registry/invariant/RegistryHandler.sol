@@ -75,7 +75,9 @@ contract RegistryHandler is Test {
         vm.prank(client);
         try registry.requestInference(
             m, keccak256(abi.encode(rids.length)), "", fee, uint40(block.timestamp + ttl)
-        ) returns (uint256 rid) {
+        ) returns (
+            uint256 rid
+        ) {
             rids.push(rid);
             address[] memory a = registry.assignedOperators(rid);
             for (uint256 i; i < a.length; ++i) {
@@ -90,7 +92,7 @@ contract RegistryHandler is Test {
 
     function answer(uint256 ridSeed, uint256 idxSeed, uint256 outSeed) external {
         if (rids.length == 0) return;
-        uint256 rid = rids[ridSeed % rids.length];
+        uint256 rid = _pick(ridSeed);
         address[] memory a = registry.assignedOperators(rid);
         address op = a[idxSeed % a.length];
         IInferenceRegistry.Attestation memory att = _att(rid, op, outs[outSeed % 5 < 3 ? 0 : outSeed % 3]);
@@ -100,13 +102,13 @@ contract RegistryHandler is Test {
     }
 
     function warp(uint256 secs) external {
-        vm.warp(block.timestamp + bound(secs, 1, 2 days));
+        vm.warp(block.timestamp + (secs % 8 == 0 ? bound(secs, 1, 2 days) : bound(secs, 1, 40 minutes)));
         vm.roll(block.number + 1);
     }
 
     function finalize(uint256 ridSeed) external {
         if (rids.length == 0) return;
-        uint256 rid = rids[ridSeed % rids.length];
+        uint256 rid = _pick(ridSeed);
         IInferenceRegistry.RequestView memory v = registry.request(rid);
         try registry.finalize(rid) {
             ghostSettledFees += v.fee;
@@ -117,7 +119,7 @@ contract RegistryHandler is Test {
 
     function challenge(uint256 ridSeed, uint256 outSeed) external {
         if (rids.length == 0) return;
-        uint256 rid = rids[ridSeed % rids.length];
+        uint256 rid = _pick(ridSeed);
         vm.prank(challenger);
         try registry.challenge(rid, outSeed % 4 == 3 ? bytes32(0) : outs[outSeed % 3]) {} catch {}
         _snapshot();
@@ -125,7 +127,7 @@ contract RegistryHandler is Test {
 
     function escalate(uint256 ridSeed) external {
         if (rids.length == 0) return;
-        try registry.escalate(rids[ridSeed % rids.length]) {} catch {}
+        try registry.escalate(_pick(ridSeed)) {} catch {}
         _snapshot();
     }
 
@@ -144,7 +146,7 @@ contract RegistryHandler is Test {
 
     function reportMissed(uint256 ridSeed, uint256 idxSeed) external {
         if (rids.length == 0) return;
-        uint256 rid = rids[ridSeed % rids.length];
+        uint256 rid = _pick(ridSeed);
         address[] memory a = registry.assignedOperators(rid);
         try registry.reportMissed(rid, a[idxSeed % a.length]) {} catch {}
         _snapshot();
@@ -152,7 +154,7 @@ contract RegistryHandler is Test {
 
     function equivocate(uint256 ridSeed, uint256 idxSeed) external {
         if (rids.length == 0) return;
-        uint256 rid = rids[ridSeed % rids.length];
+        uint256 rid = _pick(ridSeed);
         address[] memory a = registry.assignedOperators(rid);
         address op = a[idxSeed % a.length];
         IInferenceRegistry.Attestation memory a1 = _att(rid, op, outs[0]);
@@ -164,7 +166,9 @@ contract RegistryHandler is Test {
     }
 
     function claim(uint256 who) external {
-        address account = who % 4 == 0 ? client : who % 4 == 1 ? challenger : who % 4 == 2 ? treasury : ops[who % ops.length];
+        address account = who % 4 == 0
+            ? client
+            : who % 4 == 1 ? challenger : who % 4 == 2 ? treasury : ops[who % ops.length];
         uint256 c = registry.credits(account);
         vm.prank(account);
         try registry.claim() returns (uint256 amount) {
@@ -208,6 +212,14 @@ contract RegistryHandler is Test {
         list[ops.length + 2] = treasury;
     }
 
+    /// @dev Mostly one of the three newest requests, so lifecycles complete before deadlines pass.
+    function _pick(uint256 seed) internal view returns (uint256) {
+        uint256 n = rids.length;
+        if (seed % 4 == 0) return rids[(seed >> 8) % n];
+        uint256 span = n < 3 ? n : 3;
+        return rids[n - 1 - (seed >> 8) % span];
+    }
+
     function _snapshot() internal {
         for (uint256 i; i < rids.length; ++i) {
             uint256 rid = rids[i];
@@ -225,12 +237,20 @@ contract RegistryHandler is Test {
         }
     }
 
-    function _att(uint256 rid, address op, bytes32 out) internal view returns (IInferenceRegistry.Attestation memory) {
+    function _att(uint256 rid, address op, bytes32 out)
+        internal
+        view
+        returns (IInferenceRegistry.Attestation memory)
+    {
         IInferenceRegistry.RequestView memory v = registry.request(rid);
         return IInferenceRegistry.Attestation(op, rid, v.modelId, v.inputHash, out);
     }
 
-    function _sign(IInferenceRegistry.Attestation memory att, address op) internal view returns (bytes memory) {
+    function _sign(IInferenceRegistry.Attestation memory att, address op)
+        internal
+        view
+        returns (bytes memory)
+    {
         uint256 pk;
         for (uint256 i; i < ops.length; ++i) {
             if (ops[i] == op) pk = pks[i];
