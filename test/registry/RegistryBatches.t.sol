@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
 import {IInferenceRegistry} from "../../contracts/interfaces/IInferenceRegistry.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {RegistryBase} from "./RegistryBase.t.sol";
@@ -176,7 +178,7 @@ contract RegistryBatchesTest is RegistryBase {
         }
         leaves[idx] = _leaf(op, rid, out);
         vm.prank(op);
-        uint256 bid = registry.commitBatch(MerkleBuilder.root(leaves), uint32(n));
+        uint256 bid = registry.commitBatch(MerkleBuilder.root(leaves), SafeCast.toUint32(n));
         bytes32[] memory proof = MerkleBuilder.proof(leaves, idx);
         if (proof.length > 0) {
             bytes32[] memory bad = new bytes32[](proof.length);

@@ -62,17 +62,13 @@ contract RegistryModelsTest is RegistryBase {
         assertEq(registry.batchWindow(), 2 hours);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("batchWindow"), 599, 600, 7 days
+                IInferenceRegistry.ParameterOutOfBounds.selector, _n("batchWindow"), 599, 600, 7 days
             )
         );
         registry.setBatchWindow(599);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IInferenceRegistry.ParameterOutOfBounds.selector,
-                bytes32("batchWindow"),
-                7 days + 1,
-                600,
-                7 days
+                IInferenceRegistry.ParameterOutOfBounds.selector, _n("batchWindow"), 7 days + 1, 600, 7 days
             )
         );
         registry.setBatchWindow(7 days + 1);
@@ -107,22 +103,22 @@ contract RegistryModelsTest is RegistryBase {
 
     function test_RevertWhen_KOutOfBounds() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("k"), 9, 1, 8)
+            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, _n("k"), 9, 1, 8)
         );
         registry.registerModel(keccak256("x"), keccak256("y"), _detParams(9, 5));
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("k"), 0, 1, 8)
+            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, _n("k"), 0, 1, 8)
         );
         registry.registerModel(keccak256("x"), keccak256("y"), _detParams(0, 0));
     }
 
     function test_RevertWhen_QuorumNotStrictMajority() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("q"), 2, 3, 4)
+            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, _n("q"), 2, 3, 4)
         );
         registry.registerModel(keccak256("x"), keccak256("y"), _detParams(4, 2));
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("q"), 5, 3, 4)
+            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, _n("q"), 5, 3, 4)
         );
         registry.registerModel(keccak256("x"), keccak256("y"), _detParams(4, 5));
     }
@@ -131,13 +127,13 @@ contract RegistryModelsTest is RegistryBase {
         IInferenceRegistry.ModelParams memory p = _optParams();
         p.k = 2;
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("k"), 2, 1, 1)
+            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, _n("k"), 2, 1, 1)
         );
         registry.registerModel(keccak256("x"), keccak256("y"), p);
         p.k = 1;
         p.q = 0;
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("q"), 0, 1, 1)
+            abi.encodeWithSelector(IInferenceRegistry.ParameterOutOfBounds.selector, _n("q"), 0, 1, 1)
         );
         registry.registerModel(keccak256("x"), keccak256("y"), p);
     }
@@ -147,7 +143,7 @@ contract RegistryModelsTest is RegistryBase {
         p.challengeWindow = 599;
         vm.expectRevert(
             abi.encodeWithSelector(
-                IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("challengeWindow"), 599, 600, 7 days
+                IInferenceRegistry.ParameterOutOfBounds.selector, _n("challengeWindow"), 599, 600, 7 days
             )
         );
         registry.registerModel(keccak256("x"), keccak256("y"), p);
@@ -155,7 +151,7 @@ contract RegistryModelsTest is RegistryBase {
         vm.expectRevert(
             abi.encodeWithSelector(
                 IInferenceRegistry.ParameterOutOfBounds.selector,
-                bytes32("challengeWindow"),
+                _n("challengeWindow"),
                 7 days + 1,
                 600,
                 7 days
@@ -169,11 +165,7 @@ contract RegistryModelsTest is RegistryBase {
         p.challengeBond = 0;
         vm.expectRevert(
             abi.encodeWithSelector(
-                IInferenceRegistry.ParameterOutOfBounds.selector,
-                bytes32("challengeBond"),
-                0,
-                1,
-                type(uint96).max
+                IInferenceRegistry.ParameterOutOfBounds.selector, _n("challengeBond"), 0, 1, type(uint96).max
             )
         );
         registry.registerModel(keccak256("x"), keccak256("y"), p);
@@ -181,7 +173,7 @@ contract RegistryModelsTest is RegistryBase {
         p.minFee = 0;
         vm.expectRevert(
             abi.encodeWithSelector(
-                IInferenceRegistry.ParameterOutOfBounds.selector, bytes32("minFee"), 0, 1, type(uint96).max
+                IInferenceRegistry.ParameterOutOfBounds.selector, _n("minFee"), 0, 1, type(uint96).max
             )
         );
         registry.registerModel(keccak256("x"), keccak256("y"), p);
@@ -211,8 +203,8 @@ contract RegistryModelsTest is RegistryBase {
     }
 
     function test_RevertWhen_RetireUnknownModel() public {
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnknownModel.selector, bytes32("nope")));
-        registry.retireModel(bytes32("nope"));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnknownModel.selector, _n("nope")));
+        registry.retireModel(_n("nope"));
     }
 
     function test_RetiredModelStillFinalizesOpenRequests() public {
@@ -241,8 +233,8 @@ contract RegistryModelsTest is RegistryBase {
 
     function test_RevertWhen_ServeUnknownOrRetiredModel() public {
         vm.prank(ops[0]);
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnknownModel.selector, bytes32("x")));
-        registry.serveModel(bytes32("x"));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnknownModel.selector, _n("x")));
+        registry.serveModel(_n("x"));
         bytes32 m = registry.registerModel(keccak256("a"), keccak256("b"), _detParams(3, 2));
         registry.retireModel(m);
         vm.prank(ops[0]);
@@ -331,5 +323,10 @@ contract RegistryModelsTest is RegistryBase {
         vm.prank(address(staking));
         registry.onOperatorWeightChanged(client, 1e30);
         assertEq(registry.operatorWeight(detModel, client), 0);
+    }
+
+    /// @dev A short string literal as bytes32 (implicit conversion, no cast).
+    function _n(bytes32 x) internal pure returns (bytes32) {
+        return x;
     }
 }

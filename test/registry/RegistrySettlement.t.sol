@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
 import {IInferenceRegistry} from "../../contracts/interfaces/IInferenceRegistry.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {RegistryBase} from "./RegistryBase.t.sol";
@@ -35,8 +37,8 @@ contract RegistrySettlementTest is RegistryBase {
 
     function test_RevertWhen_RequestBadInputs() public {
         vm.startPrank(client);
-        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnknownModel.selector, bytes32("m")));
-        registry.requestInference(bytes32("m"), X, "", FEE, uint40(block.timestamp + 1 hours));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnknownModel.selector, _n("m")));
+        registry.requestInference(_n("m"), X, "", FEE, uint40(block.timestamp + 1 hours));
         vm.expectRevert(IInferenceRegistry.ZeroInputHash.selector);
         registry.requestInference(detModel, bytes32(0), "", FEE, uint40(block.timestamp + 1 hours));
         vm.expectRevert(
@@ -54,13 +56,13 @@ contract RegistrySettlementTest is RegistryBase {
         vm.expectRevert(
             abi.encodeWithSelector(IInferenceRegistry.InvalidDeadline.selector, t + 59, t + 60, t + 1 days)
         );
-        registry.requestInference(detModel, X, "", FEE, uint40(t + 59));
+        registry.requestInference(detModel, X, "", FEE, SafeCast.toUint40(t + 59));
         vm.expectRevert(
             abi.encodeWithSelector(
                 IInferenceRegistry.InvalidDeadline.selector, t + 1 days + 1, t + 60, t + 1 days
             )
         );
-        registry.requestInference(detModel, X, "", FEE, uint40(t + 1 days + 1));
+        registry.requestInference(detModel, X, "", FEE, SafeCast.toUint40(t + 1 days + 1));
         vm.stopPrank();
     }
 
@@ -79,7 +81,7 @@ contract RegistrySettlementTest is RegistryBase {
         jailMask = jailMask & 0x3f;
         uint256 jailed;
         for (uint256 i; i < N_OPS; ++i) {
-            if (jailMask & (1 << i) != 0) {
+            if (jailMask & (2 ** i) != 0) {
                 staking.setJailed(ops[i], true);
                 ++jailed;
             }
@@ -520,5 +522,10 @@ contract RegistrySettlementTest is RegistryBase {
         bytes memory s2 = _sign(att2, signerKey[ops[0]]);
         vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnknownRequest.selector, 999));
         registry.reportEquivocation(att1, s1, att2, s2);
+    }
+
+    /// @dev A short string literal as bytes32 (implicit conversion, no cast).
+    function _n(bytes32 x) internal pure returns (bytes32) {
+        return x;
     }
 }

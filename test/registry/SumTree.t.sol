@@ -49,6 +49,7 @@ contract SumTreeTest is Test {
     }
 
     function _m(uint256 i) internal pure returns (address) {
+        // forge-lint: disable-next-line(unsafe-typecast)
         return address(uint160(0x1000 + i));
     }
 
@@ -81,12 +82,12 @@ contract SumTreeTest is Test {
         h.insert(_m(0), 1);
         h.insert(_m(1), 0);
         h.insert(_m(2), 5);
-        address[] memory p = h.draw(bytes32("s"), 3);
+        address[] memory p = h.draw(_n("s"), 3);
         assertEq(p.length, 2);
         assertTrue(p[0] != _m(1) && p[1] != _m(1));
         assertTrue(p[0] != p[1]);
-        assertEq(h.draw(bytes32("s"), 0).length, 0);
-        assertEq(new SumTreeHarness().draw(bytes32("s"), 2).length, 0);
+        assertEq(h.draw(_n("s"), 0).length, 0);
+        assertEq(new SumTreeHarness().draw(_n("s"), 2).length, 0);
     }
 
     function testFuzz_RandomOpsKeepTotalAndDrawsDistinct(uint256 seed) public {
@@ -146,5 +147,10 @@ contract SumTreeTest is Test {
         assertApproxEqAbs(hits[0], 100, 40);
         assertApproxEqAbs(hits[1], 300, 60);
         assertApproxEqAbs(hits[3], 600, 60);
+    }
+
+    /// @dev A short string literal as bytes32 (implicit conversion, no cast).
+    function _n(bytes32 x) internal pure returns (bytes32) {
+        return x;
     }
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
 import {Test} from "forge-std/Test.sol";
 
 import {IInferenceRegistry} from "../../../contracts/interfaces/IInferenceRegistry.sol";
@@ -74,7 +76,7 @@ contract RegistryHandler is Test {
         ttl = bound(ttl, 1 minutes, 1 days);
         vm.prank(client);
         try registry.requestInference(
-            m, keccak256(abi.encode(rids.length)), "", fee, uint40(block.timestamp + ttl)
+            m, keccak256(abi.encode(rids.length)), "", fee, SafeCast.toUint40(block.timestamp + ttl)
         ) returns (
             uint256 rid
         ) {

@@ -91,7 +91,7 @@ contract RegistryInvariantsTest is RegistryBase {
             IInferenceRegistry.RequestView memory v = registry.request(rid);
             address[] memory a = registry.assignedOperators(rid);
             for (uint256 i; i < a.length; ++i) {
-                if (a[i] == op) assertEq(v.rewardedMask & (1 << i), 0, "rewarded and slashed");
+                if (a[i] == op) assertEq(v.rewardedMask & (2 ** i), 0, "rewarded and slashed");
             }
         }
     }
