@@ -95,7 +95,7 @@ contract InferenceRegistry is
         uint96 bond;
         bytes32 claimed;
         uint256 disputeId;
-        address[8] operators;
+        bytes32[5] operators; // assigned operators as 20-byte addresses packed back to back (8 fit in 5 words)
         bytes32[8] answers; // answers of operators whose bit is not in `agree`
     }
 
@@ -326,8 +326,8 @@ contract InferenceRegistry is
         r.output = NO_OUTPUT;
         r.client = msg.sender;
         r.fee = SafeCast.toUint96(fee);
+        _storeOperators(r, picks);
         for (uint256 i; i < picks.length; ++i) {
-            r.operators[i] = picks[i];
             emit OperatorAssigned(requestId, picks[i], i);
         }
     }
@@ -508,7 +508,7 @@ contract InferenceRegistry is
     function _slashLosers(Request storage r, uint256 requestId, uint8 losers, address reporter) private {
         for (uint256 i; i < MAX_K; ++i) {
             if (losers & _bit(i) == 0) continue;
-            address op = r.operators[i];
+            address op = _operatorAt(r, i);
             try slasher.requestSlash(
                 ISlasher.FaultKind.WrongResult, op, bytes32(requestId), reporter
             ) returns (
@@ -641,7 +641,7 @@ contract InferenceRegistry is
         uint256 k = _load(r).k;
         ops = new address[](k);
         for (uint256 i; i < k; ++i) {
-            ops[i] = r.operators[i];
+            ops[i] = _operatorAt(r, i);
         }
     }
 
@@ -791,7 +791,8 @@ contract InferenceRegistry is
             ss := calldataload(add(signature.offset, 0x20))
             v := byte(0, calldataload(add(signature.offset, 0x40)))
         }
-        (address recovered, ECDSA.RecoverError err, bytes32 errArg) = ECDSA.tryRecover(_digest(att), v, rr, ss);
+        (address recovered, ECDSA.RecoverError err, bytes32 errArg) =
+            ECDSA.tryRecover(_digest(att), v, rr, ss);
         // `errArg` only details why recovery failed; any failure is reported as InvalidSignature.
         if (err != ECDSA.RecoverError.NoError || recovered != signer || errArg != bytes32(0)) {
             revert InvalidSignature(att.operator);
@@ -804,7 +805,7 @@ contract InferenceRegistry is
 
     function _indexOf(Request storage r, uint256 k, address operator) private view returns (bool, uint256) {
         for (uint256 i; i < k; ++i) {
-            if (r.operators[i] == operator) return (true, i);
+            if (_operatorAt(r, i) == operator) return (true, i);
         }
         return (false, 0);
     }
@@ -897,7 +898,7 @@ contract InferenceRegistry is
         if (challenger != address(0) && claimed != bytes32(0)) n = _addCandidate(candidates, n, claimed);
         address[] memory involved = new address[](c.k + (challenger != address(0) ? 1 : 0));
         for (uint256 i; i < c.k; ++i) {
-            involved[i] = r.operators[i];
+            involved[i] = _operatorAt(r, i);
         }
         if (challenger != address(0)) involved[c.k] = challenger;
         assembly ("memory-safe") {
@@ -932,7 +933,7 @@ contract InferenceRegistry is
         uint256 dust = amount % n;
         for (uint256 i; i < MAX_K; ++i) {
             if (mask & _bit(i) == 0) continue;
-            _credit(r.operators[i], requestId, share + dust);
+            _credit(_operatorAt(r, i), requestId, share + dust);
             dust = 0;
         }
     }
@@ -991,6 +992,41 @@ contract InferenceRegistry is
         if (unbonding <= required) revert UnbondingTooShort(unbonding, required);
     }
 
+    /// @dev Packs `ops` (at most 8) as consecutive 20-byte addresses into `r.operators`.
+    function _storeOperators(Request storage r, address[] memory ops) private {
+        uint256 n = ops.length;
+        bytes memory buf = new bytes(MAX_K * 20 + 32);
+        for (uint256 i; i < n; ++i) {
+            address op = ops[i];
+            assembly ("memory-safe") {
+                // Writes the address into bytes [20i, 20i + 20); the next write overwrites the zero tail.
+                mstore(add(add(buf, 0x20), mul(i, 20)), shl(96, op))
+            }
+        }
+        uint256 words = (n * 20 + 31) / 32;
+        for (uint256 j; j < words; ++j) {
+            bytes32 w;
+            assembly ("memory-safe") {
+                w := mload(add(add(buf, 0x20), mul(j, 0x20)))
+            }
+            r.operators[j] = w;
+        }
+    }
+
+    /// @dev Assigned operator `i` (< k): bytes [20i, 20i + 20) of the packed words (one or two SLOADs).
+    function _operatorAt(Request storage r, uint256 i) private view returns (address op) {
+        uint256 offset = i * 20;
+        uint256 j = offset / 32;
+        uint256 b = offset % 32;
+        bytes32 hi = r.operators[j];
+        bytes32 lo = b > 12 ? r.operators[j + 1] : bytes32(0);
+        assembly ("memory-safe") {
+            // Left-align the 32 bytes starting at `offset`, then keep the top 20 bytes.
+            let word := or(shl(mul(b, 8), hi), shr(mul(sub(32, b), 8), lo))
+            op := shr(96, word)
+        }
+    }
+
     /// @dev Unpacks `r.core` (one SLOAD).
     function _load(Request storage r) private view returns (Core memory c) {
         uint256 w = r.core;
@@ -1034,9 +1070,11 @@ contract InferenceRegistry is
     }
 
     /// @dev The bitmap bit of assigned-operator index `i` (< 8).
-    function _bit(uint256 i) private pure returns (uint8) {
-        uint256 one = 1;
-        return SafeCast.toUint8(one << i);
+    function _bit(uint256 i) private pure returns (uint8 b) {
+        assembly ("memory-safe") {
+            let one := 1
+            b := shl(i, one)
+        }
     }
 
     function _popcount(uint8 x) private pure returns (uint256 n) {
