@@ -5,6 +5,7 @@ import {console} from "forge-std/console.sol";
 
 import {IInferenceRegistry} from "../../contracts/interfaces/IInferenceRegistry.sol";
 import {RegistryBase} from "../registry/RegistryBase.t.sol";
+import {RegistryStakingBase} from "../registry/RegistryStakingIntegration.t.sol";
 import {EasLikeBaseline} from "./baseline/EasLikeBaseline.sol";
 
 /// @notice Gas of the registry's hot paths, with an EAS-like baseline in the same run.
@@ -186,5 +187,54 @@ contract RegistryGasTest is RegistryBase {
     /// @notice A batch reveal (leaf proof of depth 8) counting as an answer.
     function test_gas_revealBatchResult() public {
         _measure("revealBatchResult (depth 8)", address(registry), address(this), revealCall);
+    }
+}
+
+/// @notice The attestation path against the real Staking contract (signerOf resolves a pending rotation,
+///         reading two cold slots instead of the mock's one). Same method as above.
+contract RegistryGasRealStakingTest is RegistryStakingBase {
+    uint256 internal rid;
+    bytes internal call0;
+    bytes internal call2;
+
+    function setUp() public override {
+        super.setUp();
+        rid = _request();
+        address[] memory a = registry.assignedOperators(rid);
+        IInferenceRegistry.Attestation memory att0 = _att(rid, a[0]);
+        IInferenceRegistry.Attestation memory att2 = _att(rid, a[2]);
+        call0 = abi.encodeCall(registry.submitAttestation, (att0, _sign(att0, signerKey[a[0]])));
+        call2 = abi.encodeCall(registry.submitAttestation, (att2, _sign(att2, signerKey[a[2]])));
+    }
+
+    function _measureReal(string memory name, bytes memory cd) internal returns (uint256 total) {
+        vm.cool(address(registry));
+        vm.cool(address(staking));
+        uint256 warm = address(registry).balance;
+        warm;
+        uint256 g0 = gasleft();
+        (bool ok,) = address(registry).call(cd);
+        uint256 exec = g0 - gasleft();
+        require(ok, "call failed");
+        uint256 cdGas;
+        for (uint256 i; i < cd.length; ++i) {
+            cdGas += cd[i] == 0 ? 4 : 16;
+        }
+        total = 21_000 + cdGas + exec;
+        console.log(name);
+        console.log("  calldata bytes / gas :", cd.length, cdGas);
+        console.log("  execution gas        :", exec);
+        console.log("  total tx gas         :", total);
+    }
+
+    /// @notice First answer of a request, from assigned operator #0, real Staking.
+    function test_gas_submitAttestation_realStaking() public {
+        uint256 total = _measureReal("submitAttestation, real Staking (first answer, #0)", call0);
+        assertLe(total, 60_000, "over the 60k target");
+    }
+
+    /// @notice First answer from the last of k=3 operators, real Staking (worst position).
+    function test_gas_submitAttestation_realStaking_lastOperator() public {
+        _measureReal("submitAttestation, real Staking (first answer, last operator #2)", call2);
     }
 }
