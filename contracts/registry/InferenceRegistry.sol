@@ -66,7 +66,7 @@ contract InferenceRegistry is
     /// @dev Everything the answer path reads and writes. Stored packed in one word (`Request.core`): bit
     ///      offsets 0 status, 8 mode, 16 k, 24 q, 32 responded, 40 agree, 48 faulted, 56 missed, 64 rewarded,
     ///      72 excused, 80 deadline (40 bits), 120 windowEnd (40 bits), 160 challengeWindow (32 bits),
-    ///      192 modelIndex (32 bits, index into `_modelIds`).
+    ///      192 modelIndex (32 bits, index into `_modelIds`), 224 fingerprints (32 bits, 4 per operator).
     struct Core {
         RequestStatus status;
         VerificationMode mode;
@@ -82,6 +82,7 @@ contract InferenceRegistry is
         uint40 windowEnd;
         uint32 challengeWindow;
         uint32 modelIndex;
+        uint32 fingerprints; // 4 bits per assigned operator: low 4 bits of its address
     }
 
     struct Request {
@@ -95,7 +96,7 @@ contract InferenceRegistry is
         uint96 bond;
         bytes32 claimed;
         uint256 disputeId;
-        bytes32[5] operators; // assigned operators as 20-byte addresses packed back to back (8 fit in 5 words)
+        address[8] operators; // assigned operators, one per slot; located through `Core.fingerprints`
         bytes32[8] answers; // answers of operators whose bit is not in `agree`
     }
 
@@ -318,7 +319,8 @@ contract InferenceRegistry is
             deadline: deadline,
             windowEnd: 0,
             challengeWindow: p.challengeWindow,
-            modelIndex: modelIndex
+            modelIndex: modelIndex,
+            fingerprints: _fingerprints(picks)
         });
         _store(r, c);
         r.subject = keccak256(abi.encode(modelId, inputHash));
@@ -326,8 +328,8 @@ contract InferenceRegistry is
         r.output = NO_OUTPUT;
         r.client = msg.sender;
         r.fee = SafeCast.toUint96(fee);
-        _storeOperators(r, picks);
         for (uint256 i; i < picks.length; ++i) {
+            r.operators[i] = picks[i];
             emit OperatorAssigned(requestId, picks[i], i);
         }
     }
@@ -508,7 +510,7 @@ contract InferenceRegistry is
     function _slashLosers(Request storage r, uint256 requestId, uint8 losers, address reporter) private {
         for (uint256 i; i < MAX_K; ++i) {
             if (losers & _bit(i) == 0) continue;
-            address op = _operatorAt(r, i);
+            address op = r.operators[i];
             try slasher.requestSlash(
                 ISlasher.FaultKind.WrongResult, op, bytes32(requestId), reporter
             ) returns (
@@ -533,7 +535,7 @@ contract InferenceRegistry is
         if (c.status == RequestStatus.None) revert UnknownRequest(requestId);
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp <= c.deadline) revert DeadlineNotPassed(requestId, c.deadline);
-        (bool found, uint256 i) = _indexOf(r, c.k, operator);
+        (bool found, uint256 i) = _indexOf(r, c, operator);
         if (!found) revert NotAssigned(requestId, operator);
         uint8 bit = _bit(i);
         if (c.responded & bit != 0) revert OperatorAnswered(requestId, operator);
@@ -641,7 +643,7 @@ contract InferenceRegistry is
         uint256 k = _load(r).k;
         ops = new address[](k);
         for (uint256 i; i < k; ++i) {
-            ops[i] = _operatorAt(r, i);
+            ops[i] = r.operators[i];
         }
     }
 
@@ -653,7 +655,7 @@ contract InferenceRegistry is
     {
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
-        (bool found, uint256 i) = _indexOf(r, c.k, operator);
+        (bool found, uint256 i) = _indexOf(r, c, operator);
         if (!found || c.responded & _bit(i) == 0) return (false, bytes32(0));
         return (true, c.agree & _bit(i) != 0 ? r.output : r.answers[i]);
     }
@@ -722,7 +724,7 @@ contract InferenceRegistry is
         if (block.timestamp > c.deadline) revert DeadlinePassed(requestId, c.deadline);
         if (outputHash == bytes32(0) || outputHash == NO_OUTPUT) revert InvalidOutputHash(outputHash);
         bool found;
-        (found, i) = _indexOf(r, c.k, operator);
+        (found, i) = _indexOf(r, c, operator);
         if (!found) revert NotAssigned(requestId, operator);
         if (c.responded & _bit(i) != 0) revert AlreadyAnswered(requestId, operator);
     }
@@ -803,11 +805,34 @@ contract InferenceRegistry is
         return _hashTypedDataV4(keccak256(abi.encode(ATTESTATION_TYPEHASH, att)));
     }
 
-    function _indexOf(Request storage r, uint256 k, address operator) private view returns (bool, uint256) {
+    /// @dev Finds `operator` among the assigned operators. Only slots whose 4-bit fingerprint (kept in the
+    ///      packed core word) matches are read, so the usual cost is one storage read whatever the position.
+    function _indexOf(Request storage r, Core memory c, address operator)
+        private
+        view
+        returns (bool, uint256)
+    {
+        uint256 fp = _fingerprint(operator);
+        uint256 fps = c.fingerprints;
+        uint256 k = c.k;
         for (uint256 i; i < k; ++i) {
-            if (_operatorAt(r, i) == operator) return (true, i);
+            if ((fps >> (4 * i)) & 0xf == fp && r.operators[i] == operator) return (true, i);
         }
         return (false, 0);
+    }
+
+    /// @dev Packs the fingerprints of `ops` (at most 8), 4 bits each.
+    function _fingerprints(address[] memory ops) private pure returns (uint32 fps) {
+        uint256 packed;
+        for (uint256 i; i < ops.length; ++i) {
+            packed |= _fingerprint(ops[i]) << (4 * i);
+        }
+        return SafeCast.toUint32(packed);
+    }
+
+    /// @dev Low 4 bits of the address: a cheap filter, collisions only cost an extra read.
+    function _fingerprint(address operator) private pure returns (uint256) {
+        return uint256(uint160(operator)) & 0xf;
     }
 
     // ------------------------------------------------------------------ internals: batches
@@ -824,7 +849,7 @@ contract InferenceRegistry is
     function _revealIfUnanswered(uint256 requestId, address operator, bytes32 outputHash) private {
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
-        (bool found, uint256 i) = _indexOf(r, c.k, operator);
+        (bool found, uint256 i) = _indexOf(r, c, operator);
         if (!found) revert NotAssigned(requestId, operator);
         if (c.responded & _bit(i) == 0) {
             (, c,) = _answerable(requestId, operator, outputHash);
@@ -898,7 +923,7 @@ contract InferenceRegistry is
         if (challenger != address(0) && claimed != bytes32(0)) n = _addCandidate(candidates, n, claimed);
         address[] memory involved = new address[](c.k + (challenger != address(0) ? 1 : 0));
         for (uint256 i; i < c.k; ++i) {
-            involved[i] = _operatorAt(r, i);
+            involved[i] = r.operators[i];
         }
         if (challenger != address(0)) involved[c.k] = challenger;
         assembly ("memory-safe") {
@@ -933,7 +958,7 @@ contract InferenceRegistry is
         uint256 dust = amount % n;
         for (uint256 i; i < MAX_K; ++i) {
             if (mask & _bit(i) == 0) continue;
-            _credit(_operatorAt(r, i), requestId, share + dust);
+            _credit(r.operators[i], requestId, share + dust);
             dust = 0;
         }
     }
@@ -948,7 +973,7 @@ contract InferenceRegistry is
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
         if (c.status == RequestStatus.None) revert UnknownRequest(requestId);
-        (bool found, uint256 i) = _indexOf(r, c.k, operator);
+        (bool found, uint256 i) = _indexOf(r, c, operator);
         if (found) {
             uint8 bit = _bit(i);
             if (c.rewarded & bit != 0) revert OperatorAlreadyRewarded(requestId, operator);
@@ -992,41 +1017,6 @@ contract InferenceRegistry is
         if (unbonding <= required) revert UnbondingTooShort(unbonding, required);
     }
 
-    /// @dev Packs `ops` (at most 8) as consecutive 20-byte addresses into `r.operators`.
-    function _storeOperators(Request storage r, address[] memory ops) private {
-        uint256 n = ops.length;
-        bytes memory buf = new bytes(MAX_K * 20 + 32);
-        for (uint256 i; i < n; ++i) {
-            address op = ops[i];
-            assembly ("memory-safe") {
-                // Writes the address into bytes [20i, 20i + 20); the next write overwrites the zero tail.
-                mstore(add(add(buf, 0x20), mul(i, 20)), shl(96, op))
-            }
-        }
-        uint256 words = (n * 20 + 31) / 32;
-        for (uint256 j; j < words; ++j) {
-            bytes32 w;
-            assembly ("memory-safe") {
-                w := mload(add(add(buf, 0x20), mul(j, 0x20)))
-            }
-            r.operators[j] = w;
-        }
-    }
-
-    /// @dev Assigned operator `i` (< k): bytes [20i, 20i + 20) of the packed words (one or two SLOADs).
-    function _operatorAt(Request storage r, uint256 i) private view returns (address op) {
-        uint256 offset = i * 20;
-        uint256 j = offset / 32;
-        uint256 b = offset % 32;
-        bytes32 hi = r.operators[j];
-        bytes32 lo = b > 12 ? r.operators[j + 1] : bytes32(0);
-        assembly ("memory-safe") {
-            // Left-align the 32 bytes starting at `offset`, then keep the top 20 bytes.
-            let word := or(shl(mul(b, 8), hi), shr(mul(sub(32, b), 8), lo))
-            op := shr(96, word)
-        }
-    }
-
     /// @dev Unpacks `r.core` (one SLOAD).
     function _load(Request storage r) private view returns (Core memory c) {
         uint256 w = r.core;
@@ -1045,6 +1035,7 @@ contract InferenceRegistry is
             mstore(add(c, 0x160), and(shr(120, w), 0xffffffffff))
             mstore(add(c, 0x180), and(shr(160, w), 0xffffffff))
             mstore(add(c, 0x1a0), and(shr(192, w), 0xffffffff))
+            mstore(add(c, 0x1c0), shr(224, w))
         }
     }
 
@@ -1065,6 +1056,7 @@ contract InferenceRegistry is
             w := or(w, shl(120, mload(add(c, 0x160))))
             w := or(w, shl(160, mload(add(c, 0x180))))
             w := or(w, shl(192, mload(add(c, 0x1a0))))
+            w := or(w, shl(224, mload(add(c, 0x1c0))))
         }
         r.core = w;
     }

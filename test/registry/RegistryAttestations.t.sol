@@ -76,6 +76,37 @@ contract RegistryAttestationsTest is RegistryBase {
         assertEq(firstOut, keccak256("minority"));
     }
 
+    function test_OperatorsWithCollidingFingerprintsAreToldApart() public {
+        bytes32 m = registry.registerModel(keccak256("fp"), keccak256("fp"), _detParams(3, 3));
+        address[3] memory same;
+        uint256[3] memory keys;
+        for (uint256 j; j < 3; ++j) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            same[j] = address(uint160(0xA000 + 0x10 * j + 0x7)); // identical low nibble 0x7
+            (address hot, uint256 pk) = makeAddrAndKey(string.concat("fp-hot", vm.toString(j)));
+            keys[j] = pk;
+            staking.setOperator(same[j], hot, STAKE);
+            vm.prank(same[j]);
+            registry.serveModel(m);
+        }
+        vm.prank(client);
+        uint256 rid =
+            registry.requestInference(m, keccak256("in"), "", FEE, uint40(block.timestamp + 1 hours));
+        address[] memory a = registry.assignedOperators(rid);
+        for (uint256 i; i < 3; ++i) {
+            uint256 key;
+            for (uint256 j; j < 3; ++j) {
+                if (same[j] == a[i]) key = keys[j];
+            }
+            IInferenceRegistry.Attestation memory att = _att(rid, a[i], OUT);
+            registry.submitAttestation(att, _sign(att, key));
+            (bool answered,) = registry.answerOf(rid, a[i]);
+            assertTrue(answered);
+        }
+        assertEq(registry.request(rid).respondedMask, 7);
+        assertEq(uint8(_status(rid)), uint8(IInferenceRegistry.RequestStatus.Quorum));
+    }
+
     // ------------------------------------------------------------------ reverts
     function test_RevertWhen_UnknownRequest() public {
         IInferenceRegistry.Attestation memory a =
