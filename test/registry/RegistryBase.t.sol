@@ -9,7 +9,7 @@ import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {InferenceRegistry} from "../../contracts/registry/InferenceRegistry.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {MockSlasher} from "../mocks/MockSlasher.sol";
-import {MockStaking} from "../mocks/MockStaking.sol";
+import {RegistryMockStaking as MockStaking} from "./mocks/RegistryMockStaking.sol";
 import {TestResolver} from "./mocks/TestResolver.sol";
 
 /// @notice Shared fixture: mock staking/slasher, a test resolver, six operators serving two models.

@@ -10,7 +10,7 @@ import {ISlasher} from "../../../contracts/interfaces/ISlasher.sol";
 import {InferenceRegistry} from "../../../contracts/registry/InferenceRegistry.sol";
 import {MockERC20} from "../../mocks/MockERC20.sol";
 import {MockSlasher} from "../../mocks/MockSlasher.sol";
-import {MockStaking} from "../../mocks/MockStaking.sol";
+import {RegistryMockStaking as MockStaking} from "../mocks/RegistryMockStaking.sol";
 import {TestResolver} from "../mocks/TestResolver.sol";
 
 /// @notice Drives the registry through random lifecycles and keeps the ghost state the invariants check.
