@@ -274,6 +274,25 @@ contract RegistryModelsTest is RegistryBase {
         registry.serveModel(extra);
     }
 
+    function test_RevertWhen_ModelFull() public {
+        vm.pauseGasMetering();
+        bytes32 m = registry.registerModel(keccak256("full"), keccak256("rt"), _detParams(1, 1));
+        for (uint256 i; i < 1024; ++i) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            address op = address(uint160(0x100000 + i));
+            staking.setOperator(op, op, STAKE);
+            vm.prank(op);
+            registry.serveModel(m);
+        }
+        address extra = makeAddr("extra");
+        staking.setOperator(extra, extra, STAKE);
+        vm.resumeGasMetering();
+        vm.prank(extra);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.ModelFull.selector, m, 1024));
+        registry.serveModel(m);
+        assertEq(registry.operatorCount(m), 1024);
+    }
+
     function test_StopServingRemovesAndKeepsTreeDense() public {
         vm.prank(ops[1]);
         vm.expectEmit(address(registry));
