@@ -816,14 +816,15 @@ contract InferenceRegistry is
         uint256 fps = c.fingerprints;
         uint256 k = c.k;
         for (uint256 i; i < k; ++i) {
-            if ((fps >> (4 * i)) & 0xf == fp && r.operators[i] == operator) return (true, i);
+            if (((fps >> (4 * i)) ^ fp) & 0xf != 0) continue; // fingerprint differs: not this slot
+            if (r.operators[i] == operator) return (true, i);
         }
         return (false, 0);
     }
 
     /// @dev Packs the fingerprints of `ops` (at most 8), 4 bits each.
     function _fingerprints(address[] memory ops) private pure returns (uint32 fps) {
-        uint256 packed;
+        uint256 packed = 0;
         for (uint256 i; i < ops.length; ++i) {
             packed |= _fingerprint(ops[i]) << (4 * i);
         }
