@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title IInferenceRegistry
+/// @notice Models, inference requests, stake-weighted assignment, EIP-712 attestations, Merkle result
+///         batches, finalization, disputes and fault reports of verinfer. See docs/attestation.md.
+interface IInferenceRegistry {
+    // ------------------------------------------------------------------ types
+    /// @notice How a model's results are verified.
+    enum VerificationMode {
+        Deterministic, // k operators run it; q of them must return the same output hash
+        Optimistic // one executor; its answer stands unless challenged inside the window
+    }
+
+    /// @notice Lifecycle of a request (see the state diagram in docs/attestation.md).
+    enum RequestStatus {
+        None,
+        Open, // accepting answers, no quorum yet
+        Quorum, // quorum (or the single optimistic answer) reached; challenge window running
+        Disputed, // a dispute is open with the resolver
+        Finalized, // result recorded (bytes32(0) = "no valid result"); immutable
+        Expired // no result before the deadline and no disagreement; fee refunded
+    }
+
+    /// @notice Governance-set, immutable per-model parameters.
+    struct ModelParams {
+        VerificationMode mode;
+        uint8 k; // operators assigned per request, 1..8 (Optimistic: 1)
+        uint8 q; // matching answers needed, a strict majority of k (Optimistic: 1)
+        uint32 challengeWindow; // seconds, [10 minutes, 7 days]
+        uint256 minStake; // operator active stake needed to be selectable for this model
+        uint256 challengeBond; // bond (staking token) a challenger posts, > 0
+        uint256 minFee; // smallest fee a request for this model may carry, > 0 (anti-spam)
+    }
+
+    /// @notice A registered model.
+    struct Model {
+        bool registered;
+        bool retired;
+        uint32 index; // registration order
+        bytes32 weightsHash;
+        bytes32 runtimeSpecHash;
+        ModelParams params;
+    }
+
+    /// @notice The EIP-712 attestation an operator's hot key signs (fixed format, see common brief).
+    struct Attestation {
+        address operator;
+        uint256 requestId;
+        bytes32 modelId;
+        bytes32 inputHash;
+        bytes32 outputHash;
+    }
+
+    /// @notice A committed Merkle root of results by one operator.
+    struct Batch {
+        address operator;
+        uint40 committedAt;
+        uint32 count;
+        bytes32 root;
+    }
+
+    /// @notice Read-only view of a request.
+    struct RequestView {
+        RequestStatus status;
+        VerificationMode mode;
+        uint8 k;
+        uint8 q;
+        uint8 respondedMask; // bit i: assigned operator i answered
+        uint8 agreeMask; // bit i: operator i's answer equals `output`
+        uint8 rewardedMask; // bit i: operator i was credited a share of the fee
+        uint8 faultedMask; // bit i: operator i was reported for equivocation on this request
+        uint40 deadline;
+        uint40 windowEnd; // challenge window end, set when quorum is reached
+        bytes32 modelId;
+        bytes32 inputHash;
+        bytes32 output; // leading (plurality) output while open; the result once finalized
+        address client;
+        uint256 fee;
+        address challenger;
+        uint256 bond;
+        bytes32 claimedOutput;
+        uint256 disputeId;
+    }
+
+    // ------------------------------------------------------------------ events
+    event ResolverWired(address indexed resolver);
+    event TreasuryChanged(address indexed treasury);
+    event BatchWindowChanged(uint32 batchWindow);
+    event ModelRegistered(
+        bytes32 indexed modelId, bytes32 weightsHash, bytes32 runtimeSpecHash, ModelParams params
+    );
+    event ModelRetired(bytes32 indexed modelId);
+    event OperatorServing(bytes32 indexed modelId, address indexed operator, uint256 weight);
+    event OperatorStopped(bytes32 indexed modelId, address indexed operator);
+    event OperatorWeightUpdated(bytes32 indexed modelId, address indexed operator, uint256 weight);
+    event RequestCreated(
+        uint256 indexed requestId,
+        bytes32 indexed modelId,
+        address indexed client,
+        bytes32 inputHash,
+        string inputURI,
+        uint256 fee,
+        uint40 deadline
+    );
+    event OperatorAssigned(uint256 indexed requestId, address indexed operator, uint256 index);
+    event AnswerRecorded(uint256 indexed requestId, address indexed operator, bytes32 outputHash);
+    event QuorumReached(uint256 indexed requestId, bytes32 outputHash, uint40 windowEnd);
+    event RequestFinalized(uint256 indexed requestId, bytes32 outputHash);
+    event RequestExpired(uint256 indexed requestId);
+    event Challenged(
+        uint256 indexed requestId, address indexed challenger, bytes32 claimedOutput, uint256 bond
+    );
+    event DisputeOpened(uint256 indexed requestId, uint256 indexed disputeId);
+    event DisputeResolved(uint256 indexed disputeId, uint256 indexed requestId, bytes32 outputHash);
+    event Credited(address indexed account, uint256 indexed requestId, uint256 amount);
+    event Claimed(address indexed account, uint256 amount);
+    event MissedReported(
+        uint256 indexed requestId, address indexed operator, address indexed reporter, uint256 slashId
+    );
+    event EquivocationReported(
+        uint256 indexed requestId, address indexed operator, address indexed reporter, uint256 slashId
+    );
+    event WrongResultSlashRequested(uint256 indexed requestId, address indexed operator, uint256 slashId);
+    event SlashRequestFailed(uint256 indexed requestId, address indexed operator);
+    event BatchCommitted(uint256 indexed batchId, address indexed operator, bytes32 root, uint32 count);
+
+    // ------------------------------------------------------------------ errors
+    error AlreadyWired();
+    error ZeroAddress();
+    error UnauthorizedCaller(address caller);
+    error ParameterOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
+    error UnbondingTooShort(uint256 unbondingDelay, uint256 required);
+    error ModelAlreadyRegistered(bytes32 modelId);
+    error UnknownModel(bytes32 modelId);
+    error ModelIsRetired(bytes32 modelId);
+    error NotActiveOperator(address operator);
+    error InsufficientStake(address operator, uint256 stake, uint256 minStake);
+    error AlreadyServing(bytes32 modelId, address operator);
+    error NotServing(bytes32 modelId, address operator);
+    error TooManyModels(address operator, uint256 max);
+    error ModelFull(bytes32 modelId, uint256 capacity);
+    error InvalidDeadline(uint256 deadline, uint256 min, uint256 max);
+    error FeeOutOfRange(uint256 fee, uint256 minFee, uint256 maxFee);
+    error ZeroInputHash();
+    error InsufficientOperators(bytes32 modelId, uint256 available, uint256 required);
+    error UnknownRequest(uint256 requestId);
+    error NotAcceptingAnswers(uint256 requestId, RequestStatus status);
+    error DeadlinePassed(uint256 requestId, uint40 deadline);
+    error AttestationMismatch(uint256 requestId);
+    error InvalidOutputHash(bytes32 outputHash);
+    error NotAssigned(uint256 requestId, address operator);
+    error AlreadyAnswered(uint256 requestId, address operator);
+    error InvalidSignature(address operator);
+    error LengthMismatch(uint256 a, uint256 b);
+    error BadArrayLength(uint256 length, uint256 max);
+    error InvalidBatch(bytes32 root, uint32 count);
+    error UnknownBatch(uint256 batchId);
+    error BatchWindowClosed(uint256 batchId, uint256 closedAt);
+    error InvalidProof();
+    error NotOperatorOrSigner(address caller, address operator);
+    error NotFinalizable(uint256 requestId, RequestStatus status);
+    error ChallengeWindowOpen(uint256 requestId, uint40 windowEnd);
+    error DisagreementMustBeEscalated(uint256 requestId);
+    error NotChallengeable(uint256 requestId, RequestStatus status);
+    error ChallengeWindowClosed(uint256 requestId, uint40 windowEnd);
+    error ClaimMatchesResult(uint256 requestId);
+    error NoDisagreement(uint256 requestId);
+    error QuorumStillPossible(uint256 requestId);
+    error UnknownDispute(uint256 disputeId);
+    error DisputeNotOpen(uint256 requestId, RequestStatus status);
+    error DeadlineNotPassed(uint256 requestId, uint40 deadline);
+    error OperatorAnswered(uint256 requestId, address operator);
+    error MissedAlreadyReported(uint256 requestId, address operator);
+    error OperatorExcused(uint256 requestId, address operator);
+    error NotEquivocation();
+    error OperatorAlreadyRewarded(uint256 requestId, address operator);
+    error NothingToClaim(address account);
+
+    // ------------------------------------------------------------------ governance
+    /// @notice Sets the dispute resolver once. Only admin.
+    /// @param resolver The IDisputeResolver (DisputeGovernor in production).
+    function wire(address resolver) external;
+
+    /// @notice Sets where forfeited bonds with no winning operator go. Only admin.
+    /// @param treasury Non-zero treasury address.
+    function setTreasury(address treasury) external;
+
+    /// @notice Sets how long after commit a batch's leaves may be revealed or challenged. Only admin.
+    /// @param batchWindow Seconds, [10 minutes, 7 days].
+    function setBatchWindow(uint32 batchWindow) external;
+
+    /// @notice Registers a model. Only admin.
+    /// @param weightsHash Content hash of the weights.
+    /// @param runtimeSpecHash Content hash of the runtime/quantization spec.
+    /// @param params Verification parameters (bounded).
+    /// @return modelId keccak256(abi.encode(weightsHash, runtimeSpecHash)).
+    function registerModel(bytes32 weightsHash, bytes32 runtimeSpecHash, ModelParams calldata params)
+        external
+        returns (bytes32 modelId);
+
+    /// @notice Retires a model: no new requests or new operators; open requests run to completion. Only admin.
+    /// @param modelId The model.
+    function retireModel(bytes32 modelId) external;
+
+    // ------------------------------------------------------------------ operators
+    /// @notice The caller (an operator's owner address) opts in to serve `modelId`.
+    /// @param modelId The model.
+    function serveModel(bytes32 modelId) external;
+
+    /// @notice The caller stops serving `modelId` (already assigned requests must still be answered).
+    /// @param modelId The model.
+    function stopServing(bytes32 modelId) external;
+
+    // ------------------------------------------------------------------ requests
+    /// @notice Creates a request, pulls `fee` into escrow and assigns operators.
+    /// @param modelId The model.
+    /// @param inputHash Hash of the input (non-zero).
+    /// @param inputURI Where operators fetch the input (event only).
+    /// @param fee Fee in the staking token, >= the model's minFee.
+    /// @param deadline Unix time by which answers must be on chain, [now + 1 minute, now + 1 day].
+    /// @return requestId The new request id (sequential from 1).
+    function requestInference(
+        bytes32 modelId,
+        bytes32 inputHash,
+        string calldata inputURI,
+        uint256 fee,
+        uint40 deadline
+    ) external returns (uint256 requestId);
+
+    /// @notice Records an operator's signed answer. Anyone may relay.
+    /// @param att The attestation.
+    /// @param signature 65-byte (r, s, v) signature of the EIP-712 digest by `staking.signerOf(att.operator)`.
+    function submitAttestation(Attestation calldata att, bytes calldata signature) external;
+
+    /// @notice Records up to 64 signed answers; reverts as a whole if one is invalid.
+    /// @param atts The attestations.
+    /// @param signatures One signature per attestation.
+    function submitAttestations(Attestation[] calldata atts, bytes[] calldata signatures) external;
+
+    /// @notice Commits a Merkle root over results of the caller (as operator owner).
+    /// @param root Merkle root (OZ StandardMerkleTree leaves, see docs).
+    /// @param count Number of leaves, [1, 65536].
+    /// @return batchId The batch id.
+    function commitBatch(bytes32 root, uint32 count) external returns (uint256 batchId);
+
+    /// @notice Commits a Merkle root for `operator`; the caller must be its owner or current signer.
+    /// @param operator The operator.
+    /// @param root Merkle root.
+    /// @param count Number of leaves, [1, 65536].
+    /// @return batchId The batch id.
+    function commitBatchFor(address operator, bytes32 root, uint32 count) external returns (uint256 batchId);
+
+    /// @notice Reveals one leaf of a batch; it counts as the batch operator's answer. Anyone.
+    /// @param batchId The batch.
+    /// @param requestId The request the leaf answers.
+    /// @param outputHash The output in the leaf.
+    /// @param proof Merkle proof of the leaf.
+    function revealBatchResult(
+        uint256 batchId,
+        uint256 requestId,
+        bytes32 outputHash,
+        bytes32[] calldata proof
+    ) external;
+
+    /// @notice Challenges a batch leaf (revealing it first if it is not yet the operator's answer) with a bond,
+    ///         while the batch window and the request's challenge window are open.
+    /// @param batchId The batch.
+    /// @param requestId The request.
+    /// @param outputHash The output in the leaf.
+    /// @param proof Merkle proof of the leaf.
+    /// @param claimedOutput The output the challenger claims is correct (bytes32(0): "no valid result").
+    /// @return disputeId The resolver's dispute id.
+    function challengeLeaf(
+        uint256 batchId,
+        uint256 requestId,
+        bytes32 outputHash,
+        bytes32[] calldata proof,
+        bytes32 claimedOutput
+    ) external returns (uint256 disputeId);
+
+    /// @notice Finalizes a request whose window elapsed (pays agreeing operators), or expires one whose
+    ///         deadline passed without quorum or disagreement (refunds the client). Anyone.
+    /// @param requestId The request.
+    function finalize(uint256 requestId) external;
+
+    /// @notice Bonded challenge of the current result inside the challenge window; opens a dispute.
+    /// @param requestId The request.
+    /// @param claimedOutput The output the challenger claims is correct (bytes32(0): "no valid result").
+    /// @return disputeId The resolver's dispute id.
+    function challenge(uint256 requestId, bytes32 claimedOutput) external returns (uint256 disputeId);
+
+    /// @notice Opens a dispute when assigned operators disagree and quorum became impossible. Anyone.
+    /// @param requestId The request.
+    /// @return disputeId The resolver's dispute id.
+    function escalate(uint256 requestId) external returns (uint256 disputeId);
+
+    /// @notice Reports an assigned operator that did not answer before the deadline. Anyone; the reporter
+    ///         is credited by the Slasher.
+    /// @param requestId The request.
+    /// @param operator The operator.
+    /// @return slashId The Slasher's id.
+    function reportMissed(uint256 requestId, address operator) external returns (uint256 slashId);
+
+    /// @notice Reports two valid attestations of one operator for one request with different outputs.
+    /// @param att1 First attestation.
+    /// @param sig1 Its signature.
+    /// @param att2 Second attestation.
+    /// @param sig2 Its signature.
+    /// @return slashId The Slasher's id.
+    function reportEquivocation(
+        Attestation calldata att1,
+        bytes calldata sig1,
+        Attestation calldata att2,
+        bytes calldata sig2
+    ) external returns (uint256 slashId);
+
+    /// @notice Reports a valid attestation contradicting a leaf the same operator committed in a batch.
+    /// @param att The attestation.
+    /// @param sig Its signature.
+    /// @param batchId The batch of `att.operator`.
+    /// @param leafOutput The output in the leaf for `att.requestId`.
+    /// @param proof Merkle proof of the leaf.
+    /// @return slashId The Slasher's id.
+    function reportLeafEquivocation(
+        Attestation calldata att,
+        bytes calldata sig,
+        uint256 batchId,
+        bytes32 leafOutput,
+        bytes32[] calldata proof
+    ) external returns (uint256 slashId);
+
+    /// @notice Withdraws the caller's credited payouts (fees, returned bonds).
+    /// @return amount The amount transferred.
+    function claim() external returns (uint256 amount);
+
+    // ------------------------------------------------------------------ views
+    /// @notice The EIP-712 digest an operator signs for `att`.
+    /// @param att The attestation.
+    /// @return The digest.
+    function attestationDigest(Attestation calldata att) external view returns (bytes32);
+
+    /// @notice The model record.
+    /// @param modelId The model.
+    /// @return The model.
+    function model(bytes32 modelId) external view returns (Model memory);
+
+    /// @notice The request record.
+    /// @param requestId The request.
+    /// @return The request view.
+    function request(uint256 requestId) external view returns (RequestView memory);
+
+    /// @notice The operators assigned to a request, in assignment order.
+    /// @param requestId The request.
+    /// @return ops The operators.
+    function assignedOperators(uint256 requestId) external view returns (address[] memory ops);
+
+    /// @notice An assigned operator's answer.
+    /// @param requestId The request.
+    /// @param operator The operator.
+    /// @return answered Whether it answered.
+    /// @return outputHash Its output (zero if not answered).
+    function answerOf(uint256 requestId, address operator)
+        external
+        view
+        returns (bool answered, bytes32 outputHash);
+
+    /// @notice A committed batch.
+    /// @param batchId The batch.
+    /// @return The batch.
+    function batch(uint256 batchId) external view returns (Batch memory);
+
+    /// @notice Claimable balance of `account`.
+    /// @param account The account.
+    /// @return The amount.
+    function credits(address account) external view returns (uint256);
+}

@@ -1,0 +1,1079 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IDisputeReceiver, IDisputeResolver} from "../interfaces/IDisputes.sol";
+import {IInferenceRegistry} from "../interfaces/IInferenceRegistry.sol";
+import {ISlasher} from "../interfaces/ISlasher.sol";
+import {IOperatorObserver} from "../interfaces/IStakeObservers.sol";
+import {IStaking} from "../interfaces/IStaking.sol";
+import {SumTree} from "./lib/SumTree.sol";
+
+/// @title InferenceRegistry
+/// @notice Models, inference requests, stake-weighted operator assignment, EIP-712 attestations, Merkle
+///         result batches, finalization, disputes and fault reports. See docs/attestation.md.
+/// @dev Request state that the attestation path touches lives in one packed slot (`Core`); the first
+///      output hash is stored once and later matching answers only flip bits. The output slot is
+///      pre-initialised at request time so the first answer never creates a storage slot.
+contract InferenceRegistry is
+    IInferenceRegistry,
+    IOperatorObserver,
+    IDisputeReceiver,
+    AccessControl,
+    EIP712,
+    ReentrancyGuard
+{
+    using SafeERC20 for IERC20;
+    using SumTree for SumTree.Tree;
+
+    // ------------------------------------------------------------------ constants
+    /// @notice EIP-712 type hash of {Attestation}.
+    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+        "Attestation(address operator,uint256 requestId,bytes32 modelId,bytes32 inputHash,bytes32 outputHash)"
+    );
+    /// @notice Hard bound on operators per request.
+    uint256 public constant MAX_K = 8;
+    /// @notice Bound on models one operator may serve (bounds the weight-update loop).
+    uint256 public constant MAX_MODELS_PER_OPERATOR = 8;
+    /// @notice Bound on operators serving one model (sum-tree capacity).
+    uint256 public constant MAX_OPERATORS_PER_MODEL = SumTree.CAPACITY;
+    /// @notice Challenge window bounds.
+    uint32 public constant MIN_CHALLENGE_WINDOW = 10 minutes;
+    /// @notice Challenge window bounds.
+    uint32 public constant MAX_CHALLENGE_WINDOW = 7 days;
+    /// @notice Request deadline bounds, relative to creation.
+    uint40 public constant MIN_TTL = 1 minutes;
+    /// @notice Request deadline bounds, relative to creation.
+    uint40 public constant MAX_TTL = 1 days;
+    /// @notice Largest fee (fits the packed uint96).
+    uint256 public constant MAX_FEE = type(uint96).max;
+    /// @notice Largest attestation array of `submitAttestations`.
+    uint256 public constant MAX_ATTESTATIONS_PER_CALL = 64;
+    /// @notice Largest leaf count of one batch.
+    uint32 public constant MAX_BATCH_LEAVES = 65_536;
+    /// @dev Value of an unanswered request's output slot (never a valid output).
+    bytes32 private constant NO_OUTPUT = bytes32(uint256(1));
+
+    // ------------------------------------------------------------------ storage types
+    /// @dev Everything the answer path reads and writes. Stored packed in one word (`Request.core`): bit
+    ///      offsets 0 status, 8 mode, 16 k, 24 q, 32 responded, 40 agree, 48 faulted, 56 missed, 64 rewarded,
+    ///      72 excused, 80 deadline (40 bits), 120 windowEnd (40 bits), 160 challengeWindow (32 bits),
+    ///      192 modelIndex (32 bits, index into `_modelIds`), 224 fingerprints (32 bits, 4 per operator).
+    struct Core {
+        RequestStatus status;
+        VerificationMode mode;
+        uint8 k;
+        uint8 q;
+        uint8 responded; // bit i: assigned operator i answered
+        uint8 agree; // bit i: operator i's answer == Request.output
+        uint8 faulted; // bit i: operator i reported for equivocation on this request
+        uint8 missed; // bit i: operator i reported for missing
+        uint8 rewarded; // bit i: operator i credited a share of the fee
+        bool excused; // answers stopped before the deadline (early dispute): nobody missed
+        uint40 deadline;
+        uint40 windowEnd;
+        uint32 challengeWindow;
+        uint32 modelIndex;
+        uint32 fingerprints; // 4 bits per assigned operator: low 4 bits of its address
+    }
+
+    struct Request {
+        uint256 core; // a packed `Core`, see `_load` / `_store`
+        bytes32 subject; // keccak256(abi.encode(modelId, inputHash)): one slot checks both attested fields
+        bytes32 inputHash;
+        bytes32 output; // plurality output while open (NO_OUTPUT before the first answer); result when final
+        address client;
+        uint96 fee;
+        address challenger;
+        uint96 bond;
+        bytes32 claimed;
+        uint256 disputeId;
+        address[8] operators; // assigned operators, one per slot; located through `Core.fingerprints`
+        bytes32[8] answers; // answers of operators whose bit is not in `agree`
+    }
+
+    // ------------------------------------------------------------------ immutables & storage
+    /// @notice The staking contract (operators, signers, stake).
+    IStaking public immutable staking;
+    /// @notice The slasher (fault reports).
+    ISlasher public immutable slasher;
+    /// @notice The staking token (fees, bonds).
+    IERC20 public immutable token;
+
+    /// @notice The dispute resolver (wired once).
+    IDisputeResolver public resolver;
+    /// @notice Receives forfeited bonds nobody else is owed.
+    address public treasury;
+    /// @notice Seconds after commit during which a batch's leaves can be revealed or challenged.
+    uint32 public batchWindow;
+    /// @notice Last request id.
+    uint256 public requestCount;
+    /// @notice Last batch id.
+    uint256 public batchCount;
+
+    mapping(bytes32 modelId => Model) private _models;
+    bytes32[] private _modelIds;
+    mapping(bytes32 modelId => SumTree.Tree) private _trees;
+    mapping(address operator => bytes32[]) private _servedModels;
+    mapping(uint256 requestId => Request) private _requests;
+    mapping(uint256 batchId => Batch) private _batches;
+    mapping(uint256 disputeId => uint256 requestId) private _disputeRequest;
+    mapping(address account => uint256) private _credits;
+
+    // ------------------------------------------------------------------ construction
+    /// @notice Deploys the registry.
+    /// @param staking_ The Staking contract.
+    /// @param slasher_ The Slasher contract.
+    /// @param treasury_ The treasury.
+    /// @param admin The admin (timelock in production).
+    constructor(IStaking staking_, ISlasher slasher_, address treasury_, address admin)
+        EIP712("verinfer", "1")
+    {
+        if (
+            address(staking_) == address(0) || address(slasher_) == address(0) || treasury_ == address(0)
+                || admin == address(0)
+        ) revert ZeroAddress();
+        staking = staking_;
+        slasher = slasher_;
+        token = staking_.token();
+        treasury = treasury_;
+        batchWindow = 1 hours;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    // ------------------------------------------------------------------ governance
+    /// @inheritdoc IInferenceRegistry
+    function wire(address resolver_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(resolver) != address(0)) revert AlreadyWired();
+        if (resolver_ == address(0)) revert ZeroAddress();
+        resolver = IDisputeResolver(resolver_);
+        emit ResolverWired(resolver_);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (treasury_ == address(0)) revert ZeroAddress();
+        treasury = treasury_;
+        emit TreasuryChanged(treasury_);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function setBatchWindow(uint32 batchWindow_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (batchWindow_ < MIN_CHALLENGE_WINDOW || batchWindow_ > MAX_CHALLENGE_WINDOW) {
+            revert ParameterOutOfBounds(
+                "batchWindow", batchWindow_, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW
+            );
+        }
+        batchWindow = batchWindow_;
+        emit BatchWindowChanged(batchWindow_);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function registerModel(bytes32 weightsHash, bytes32 runtimeSpecHash, ModelParams calldata params)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+        returns (bytes32 modelId)
+    {
+        _checkParams(params);
+        modelId = keccak256(abi.encode(weightsHash, runtimeSpecHash));
+        Model storage m = _models[modelId];
+        if (m.registered) revert ModelAlreadyRegistered(modelId);
+        m.registered = true;
+        m.index = SafeCast.toUint32(_modelIds.length);
+        _modelIds.push(modelId);
+        m.weightsHash = weightsHash;
+        m.runtimeSpecHash = runtimeSpecHash;
+        m.params = params;
+        emit ModelRegistered(modelId, weightsHash, runtimeSpecHash, params);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function retireModel(bytes32 modelId) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Model storage m = _liveModel(modelId);
+        m.retired = true;
+        emit ModelRetired(modelId);
+    }
+
+    // ------------------------------------------------------------------ operators
+    /// @inheritdoc IInferenceRegistry
+    function serveModel(bytes32 modelId) external {
+        Model storage m = _liveModel(modelId);
+        SumTree.Tree storage tree = _trees[modelId];
+        address operator = msg.sender;
+        if (tree.contains(operator)) revert AlreadyServing(modelId, operator);
+        if (!staking.isActiveOperator(operator)) revert NotActiveOperator(operator);
+        uint256 stake = staking.operatorStake(operator);
+        uint256 minStake = m.params.minStake;
+        if (stake < minStake) revert InsufficientStake(operator, stake, minStake);
+        if (_servedModels[operator].length >= MAX_MODELS_PER_OPERATOR) {
+            revert TooManyModels(operator, MAX_MODELS_PER_OPERATOR);
+        }
+        if (tree.size >= MAX_OPERATORS_PER_MODEL) revert ModelFull(modelId, MAX_OPERATORS_PER_MODEL);
+        _servedModels[operator].push(modelId);
+        tree.insert(operator, stake);
+        emit OperatorServing(modelId, operator, stake);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function stopServing(bytes32 modelId) external {
+        address operator = msg.sender;
+        SumTree.Tree storage tree = _trees[modelId];
+        if (!tree.contains(operator)) revert NotServing(modelId, operator);
+        bytes32[] storage served = _servedModels[operator];
+        uint256 n = served.length;
+        for (uint256 i; i < n; ++i) {
+            if (served[i] == modelId) {
+                _servedModels[operator][i] = served[n - 1];
+                _servedModels[operator].pop();
+                break;
+            }
+        }
+        tree.remove(operator);
+        emit OperatorStopped(modelId, operator);
+    }
+
+    /// @notice Staking reports `operator`'s new selection weight (0 when jailed or inactive). Updates every
+    ///         model the operator serves; a model's weight is 0 below its minStake. Never reverts for a
+    ///         valid caller. Only Staking.
+    /// @param operator The operator.
+    /// @param weight Its active stake, or 0.
+    function onOperatorWeightChanged(address operator, uint256 weight) external {
+        if (msg.sender != address(staking)) revert UnauthorizedCaller(msg.sender);
+        bytes32[] storage served = _servedModels[operator];
+        uint256 n = served.length;
+        for (uint256 i; i < n; ++i) {
+            bytes32 modelId = served[i];
+            uint256 w = weight >= _models[modelId].params.minStake ? weight : 0;
+            if (_trees[modelId].update(operator, w)) emit OperatorWeightUpdated(modelId, operator, w);
+        }
+    }
+
+    // ------------------------------------------------------------------ requests
+    /// @inheritdoc IInferenceRegistry
+    function requestInference(
+        bytes32 modelId,
+        bytes32 inputHash,
+        string calldata inputURI,
+        uint256 fee,
+        uint40 deadline
+    ) external nonReentrant returns (uint256 requestId) {
+        (ModelParams memory p, uint32 modelIndex) = _checkRequest(modelId, inputHash, fee, deadline);
+        requestId = ++requestCount;
+        bytes32 seed = keccak256(abi.encode(block.prevrandao, blockhash(block.number - 1), requestId));
+        address[] memory picks = _trees[modelId].drawDistinct(seed, p.k);
+        if (picks.length < p.k) revert InsufficientOperators(modelId, picks.length, p.k);
+        emit RequestCreated(requestId, modelId, msg.sender, inputHash, inputURI, fee, deadline);
+        _storeRequest(requestId, modelId, inputHash, fee, deadline, p, modelIndex, picks);
+        token.safeTransferFrom(msg.sender, address(this), fee);
+    }
+
+    /// @dev Validates a new request; returns the model parameters.
+    function _checkRequest(bytes32 modelId, bytes32 inputHash, uint256 fee, uint40 deadline)
+        private
+        view
+        returns (ModelParams memory p, uint32 modelIndex)
+    {
+        Model storage m = _liveModel(modelId);
+        p = m.params;
+        modelIndex = m.index;
+        if (inputHash == bytes32(0)) revert ZeroInputHash();
+        if (fee < p.minFee || fee > MAX_FEE) revert FeeOutOfRange(fee, p.minFee, MAX_FEE);
+        uint256 minDeadline = block.timestamp + MIN_TTL;
+        uint256 maxDeadline = block.timestamp + MAX_TTL;
+        if (deadline < minDeadline || deadline > maxDeadline) {
+            revert InvalidDeadline(deadline, minDeadline, maxDeadline);
+        }
+    }
+
+    /// @dev Writes a new request and its assignment.
+    function _storeRequest(
+        uint256 requestId,
+        bytes32 modelId,
+        bytes32 inputHash,
+        uint256 fee,
+        uint40 deadline,
+        ModelParams memory p,
+        uint32 modelIndex,
+        address[] memory picks
+    ) private {
+        Request storage r = _requests[requestId];
+        Core memory c = Core({
+            status: RequestStatus.Open,
+            mode: p.mode,
+            k: p.k,
+            q: p.q,
+            responded: 0,
+            agree: 0,
+            faulted: 0,
+            missed: 0,
+            rewarded: 0,
+            excused: false,
+            deadline: deadline,
+            windowEnd: 0,
+            challengeWindow: p.challengeWindow,
+            modelIndex: modelIndex,
+            fingerprints: _fingerprints(picks)
+        });
+        _store(r, c);
+        r.subject = keccak256(abi.encode(modelId, inputHash));
+        r.inputHash = inputHash;
+        r.output = NO_OUTPUT;
+        r.client = msg.sender;
+        r.fee = SafeCast.toUint96(fee);
+        for (uint256 i; i < picks.length; ++i) {
+            r.operators[i] = picks[i];
+            emit OperatorAssigned(requestId, picks[i], i);
+        }
+    }
+
+    // ------------------------------------------------------------------ answers
+    /// @inheritdoc IInferenceRegistry
+    function submitAttestation(Attestation calldata att, bytes calldata signature) external {
+        (Request storage r, Core memory c, uint256 i) =
+            _answerable(att.requestId, att.operator, att.outputHash);
+        if (keccak256(abi.encode(att.modelId, att.inputHash)) != r.subject) {
+            revert AttestationMismatch(att.requestId);
+        }
+        _checkSignature(att, signature, staking.signerOf(att.operator));
+        _record(r, c, i, att.requestId, att.operator, att.outputHash);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function submitAttestations(Attestation[] calldata atts, bytes[] calldata signatures) external {
+        uint256 n = atts.length;
+        if (n != signatures.length) revert LengthMismatch(n, signatures.length);
+        if (n == 0 || n > MAX_ATTESTATIONS_PER_CALL) revert BadArrayLength(n, MAX_ATTESTATIONS_PER_CALL);
+        address cachedOperator = address(0);
+        address cachedSigner = address(0);
+        for (uint256 j; j < n; ++j) {
+            Attestation calldata att = atts[j];
+            (Request storage r, Core memory c, uint256 i) =
+                _answerable(att.requestId, att.operator, att.outputHash);
+            if (keccak256(abi.encode(att.modelId, att.inputHash)) != r.subject) {
+                revert AttestationMismatch(att.requestId);
+            }
+            if (att.operator != cachedOperator || j == 0) {
+                cachedOperator = att.operator;
+                cachedSigner = staking.signerOf(att.operator);
+            }
+            _checkSignature(att, signatures[j], cachedSigner);
+            _record(r, c, i, att.requestId, att.operator, att.outputHash);
+        }
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function commitBatch(bytes32 root, uint32 count) external returns (uint256 batchId) {
+        return _commitBatch(msg.sender, root, count);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function commitBatchFor(address operator, bytes32 root, uint32 count) external returns (uint256 batchId) {
+        if (msg.sender != operator && msg.sender != staking.signerOf(operator)) {
+            revert NotOperatorOrSigner(msg.sender, operator);
+        }
+        return _commitBatch(operator, root, count);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function revealBatchResult(
+        uint256 batchId,
+        uint256 requestId,
+        bytes32 outputHash,
+        bytes32[] calldata proof
+    ) external {
+        address operator = _openBatchLeaf(batchId, requestId, outputHash, proof);
+        (Request storage r, Core memory c, uint256 i) = _answerable(requestId, operator, outputHash);
+        _record(r, c, i, requestId, operator, outputHash);
+    }
+
+    // ------------------------------------------------------------------ settlement
+    /// @inheritdoc IInferenceRegistry
+    function finalize(uint256 requestId) external nonReentrant {
+        Request storage r = _requests[requestId];
+        Core memory c = _load(r);
+        if (c.status == RequestStatus.Quorum) {
+            // forge-lint: disable-next-line(block-timestamp)
+            if (block.timestamp <= c.windowEnd) revert ChallengeWindowOpen(requestId, c.windowEnd);
+            bytes32 output = r.output;
+            c.status = RequestStatus.Finalized;
+            uint8 payees = c.agree & ~c.faulted;
+            c.rewarded = payees;
+            _store(r, c);
+            emit RequestFinalized(requestId, output);
+            _distribute(r, requestId, payees, r.fee, r.client);
+        } else if (c.status == RequestStatus.Open) {
+            // forge-lint: disable-next-line(block-timestamp)
+            if (block.timestamp <= c.deadline) revert NotFinalizable(requestId, c.status);
+            if (c.responded != c.agree) revert DisagreementMustBeEscalated(requestId);
+            c.status = RequestStatus.Expired;
+            _store(r, c);
+            emit RequestExpired(requestId);
+            _credit(r.client, requestId, r.fee);
+        } else {
+            revert NotFinalizable(requestId, c.status);
+        }
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function challenge(uint256 requestId, bytes32 claimedOutput)
+        external
+        nonReentrant
+        returns (uint256 disputeId)
+    {
+        return _challenge(requestId, claimedOutput);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function challengeLeaf(
+        uint256 batchId,
+        uint256 requestId,
+        bytes32 outputHash,
+        bytes32[] calldata proof,
+        bytes32 claimedOutput
+    ) external nonReentrant returns (uint256 disputeId) {
+        address operator = _openBatchLeaf(batchId, requestId, outputHash, proof);
+        _revealIfUnanswered(requestId, operator, outputHash);
+        return _challenge(requestId, claimedOutput);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function escalate(uint256 requestId) external nonReentrant returns (uint256 disputeId) {
+        Request storage r = _requests[requestId];
+        Core memory c = _load(r);
+        if (c.status != RequestStatus.Open) revert NotChallengeable(requestId, c.status);
+        if (c.responded == c.agree) revert NoDisagreement(requestId);
+        // forge-lint: disable-next-line(block-timestamp)
+        bool beforeDeadline = block.timestamp <= c.deadline;
+        uint256 unanswered = beforeDeadline ? c.k - _popcount(c.responded) : 0;
+        if (_popcount(c.agree) + unanswered >= c.q) revert QuorumStillPossible(requestId);
+        Core memory d = _load(r);
+        d.status = RequestStatus.Disputed;
+        d.excused = beforeDeadline;
+        _store(r, d);
+        return _openDispute(r, requestId, c, bytes32(0), address(0));
+    }
+
+    /// @inheritdoc IDisputeReceiver
+    function onDisputeResolved(uint256 disputeId, bytes32 outputHash) external nonReentrant {
+        if (msg.sender != address(resolver)) revert UnauthorizedCaller(msg.sender);
+        uint256 requestId = _disputeRequest[disputeId];
+        if (requestId == 0) revert UnknownDispute(disputeId);
+        Request storage r = _requests[requestId];
+        Core memory c = _load(r);
+        if (c.status != RequestStatus.Disputed) revert DisputeNotOpen(requestId, c.status);
+
+        // Classify answers against the ruling; afterwards `agree` marks the answers equal to the ruling and
+        // `answers[i]` holds every other operator's answer (so `answerOf` stays exact).
+        uint8 matching = 0;
+        bytes32 lead = r.output;
+        for (uint256 i; i < c.k; ++i) {
+            uint8 bit = _bit(i);
+            if (c.responded & bit == 0) continue;
+            bytes32 answer = c.agree & bit != 0 ? lead : r.answers[i];
+            if (outputHash != bytes32(0) && answer == outputHash) matching |= bit;
+            else if (c.agree & bit != 0) r.answers[i] = lead;
+        }
+        uint8 winners = matching & ~c.faulted;
+        uint8 losers = c.responded & ~matching & ~c.faulted;
+        address challenger = r.challenger;
+        bool challengerRight = challenger != address(0) && r.claimed == outputHash;
+
+        // Effects.
+        c.status = RequestStatus.Finalized;
+        c.agree = matching;
+        c.rewarded = winners;
+        _store(r, c);
+        r.output = outputHash;
+        emit DisputeResolved(disputeId, requestId, outputHash);
+        emit RequestFinalized(requestId, outputHash);
+        _distribute(r, requestId, winners, r.fee, r.client);
+        uint256 bond = r.bond;
+        if (bond != 0) {
+            if (challengerRight) _credit(challenger, requestId, bond);
+            else _distribute(r, requestId, winners, bond, treasury);
+        }
+
+        // Interactions: WrongResult slashes of every (unfaulted) operator that attested a losing output.
+        _slashLosers(r, requestId, losers, challengerRight ? challenger : address(0));
+    }
+
+    /// @dev Requests a WrongResult slash for each operator in `losers`. A failing request (e.g. the
+    ///      operator has no stake left) is logged and skipped so a ruling can always be applied.
+    function _slashLosers(Request storage r, uint256 requestId, uint8 losers, address reporter) private {
+        for (uint256 i; i < MAX_K; ++i) {
+            if (losers & _bit(i) == 0) continue;
+            address op = r.operators[i];
+            try slasher.requestSlash(
+                ISlasher.FaultKind.WrongResult, op, bytes32(requestId), reporter
+            ) returns (
+                uint256 slashId
+            ) {
+                emit WrongResultSlashRequested(requestId, op, slashId);
+            } catch {
+                emit SlashRequestFailed(requestId, op);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ faults
+    /// @inheritdoc IInferenceRegistry
+    function reportMissed(uint256 requestId, address operator)
+        external
+        nonReentrant
+        returns (uint256 slashId)
+    {
+        Request storage r = _requests[requestId];
+        Core memory c = _load(r);
+        if (c.status == RequestStatus.None) revert UnknownRequest(requestId);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp <= c.deadline) revert DeadlineNotPassed(requestId, c.deadline);
+        (bool found, uint256 i) = _indexOf(r, c, operator);
+        if (!found) revert NotAssigned(requestId, operator);
+        uint8 bit = _bit(i);
+        if (c.responded & bit != 0) revert OperatorAnswered(requestId, operator);
+        if (c.missed & bit != 0) revert MissedAlreadyReported(requestId, operator);
+        if (c.excused) revert OperatorExcused(requestId, operator);
+        c.missed = c.missed | bit;
+        _store(r, c);
+        slashId = slasher.requestSlash(
+            ISlasher.FaultKind.MissedAssignment, operator, bytes32(requestId), msg.sender
+        );
+        emit MissedReported(requestId, operator, msg.sender, slashId);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function reportEquivocation(
+        Attestation calldata att1,
+        bytes calldata sig1,
+        Attestation calldata att2,
+        bytes calldata sig2
+    ) external nonReentrant returns (uint256 slashId) {
+        if (
+            att1.operator != att2.operator || att1.requestId != att2.requestId
+                || att1.outputHash == att2.outputHash
+        ) {
+            revert NotEquivocation();
+        }
+        address signer = staking.signerOf(att1.operator);
+        _checkSignature(att1, sig1, signer);
+        _checkSignature(att2, sig2, signer);
+        return _equivocation(att1.requestId, att1.operator);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function reportLeafEquivocation(
+        Attestation calldata att,
+        bytes calldata sig,
+        uint256 batchId,
+        bytes32 leafOutput,
+        bytes32[] calldata proof
+    ) external nonReentrant returns (uint256 slashId) {
+        Batch storage b = _batches[batchId];
+        if (b.operator == address(0)) revert UnknownBatch(batchId);
+        if (b.operator != att.operator || leafOutput == att.outputHash) revert NotEquivocation();
+        if (!MerkleProof.verifyCalldata(proof, b.root, _leaf(att.operator, att.requestId, leafOutput))) {
+            revert InvalidProof();
+        }
+        _checkSignature(att, sig, staking.signerOf(att.operator));
+        return _equivocation(att.requestId, att.operator);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function claim() external nonReentrant returns (uint256 amount) {
+        amount = _credits[msg.sender];
+        if (amount == 0) revert NothingToClaim(msg.sender);
+        _credits[msg.sender] = 0;
+        emit Claimed(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ views
+    /// @inheritdoc IInferenceRegistry
+    function attestationDigest(Attestation calldata att) external view returns (bytes32) {
+        return _digest(att);
+    }
+
+    /// @notice The EIP-712 domain separator (name "verinfer", version "1", this chain, this contract).
+    /// @return The domain separator.
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function model(bytes32 modelId) external view returns (Model memory) {
+        return _models[modelId];
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function request(uint256 requestId) external view returns (RequestView memory v) {
+        Request storage r = _requests[requestId];
+        Core memory c = _load(r);
+        v.status = c.status;
+        v.mode = c.mode;
+        v.k = c.k;
+        v.q = c.q;
+        v.respondedMask = c.responded;
+        v.agreeMask = c.agree;
+        v.rewardedMask = c.rewarded;
+        v.faultedMask = c.faulted;
+        v.deadline = c.deadline;
+        v.windowEnd = c.windowEnd;
+        v.modelId = c.status == RequestStatus.None ? bytes32(0) : _modelIds[c.modelIndex];
+        v.inputHash = r.inputHash;
+        v.output = r.output == NO_OUTPUT ? bytes32(0) : r.output;
+        v.client = r.client;
+        v.fee = r.fee;
+        v.challenger = r.challenger;
+        v.bond = r.bond;
+        v.claimedOutput = r.claimed;
+        v.disputeId = r.disputeId;
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function assignedOperators(uint256 requestId) external view returns (address[] memory ops) {
+        Request storage r = _requests[requestId];
+        uint256 k = _load(r).k;
+        ops = new address[](k);
+        for (uint256 i; i < k; ++i) {
+            ops[i] = r.operators[i];
+        }
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function answerOf(uint256 requestId, address operator)
+        external
+        view
+        returns (bool answered, bytes32 outputHash)
+    {
+        Request storage r = _requests[requestId];
+        Core memory c = _load(r);
+        (bool found, uint256 i) = _indexOf(r, c, operator);
+        if (!found || c.responded & _bit(i) == 0) return (false, bytes32(0));
+        return (true, c.agree & _bit(i) != 0 ? r.output : r.answers[i]);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function batch(uint256 batchId) external view returns (Batch memory) {
+        return _batches[batchId];
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function credits(address account) external view returns (uint256) {
+        return _credits[account];
+    }
+
+    /// @notice Models `operator` serves.
+    /// @param operator The operator.
+    /// @return The model ids.
+    function servedModels(address operator) external view returns (bytes32[] memory) {
+        return _servedModels[operator];
+    }
+
+    /// @notice `operator`'s current selection weight for `modelId` (0 if not serving).
+    /// @param modelId The model.
+    /// @param operator The operator.
+    /// @return The weight.
+    function operatorWeight(bytes32 modelId, address operator) external view returns (uint256) {
+        return _trees[modelId].weightOf(operator);
+    }
+
+    /// @notice Sum of selection weights for `modelId`.
+    /// @param modelId The model.
+    /// @return The total weight.
+    function totalWeight(bytes32 modelId) external view returns (uint256) {
+        return _trees[modelId].total();
+    }
+
+    /// @notice Number of operators serving `modelId`.
+    /// @param modelId The model.
+    /// @return The count.
+    function operatorCount(bytes32 modelId) external view returns (uint256) {
+        return _trees[modelId].size;
+    }
+
+    /// @notice Whether `operator` serves `modelId`.
+    /// @param modelId The model.
+    /// @param operator The operator.
+    /// @return True if serving.
+    function isServing(bytes32 modelId, address operator) external view returns (bool) {
+        return _trees[modelId].contains(operator);
+    }
+
+    // ------------------------------------------------------------------ internals: answers
+    /// @dev Checks that `operator` may answer `requestId` now; returns the request, its core and the index.
+    function _answerable(uint256 requestId, address operator, bytes32 outputHash)
+        private
+        view
+        returns (Request storage r, Core memory c, uint256 i)
+    {
+        r = _requests[requestId];
+        c = _load(r);
+        if (c.status != RequestStatus.Open && c.status != RequestStatus.Quorum) {
+            if (c.status == RequestStatus.None) revert UnknownRequest(requestId);
+            revert NotAcceptingAnswers(requestId, c.status);
+        }
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > c.deadline) revert DeadlinePassed(requestId, c.deadline);
+        if (outputHash == bytes32(0) || outputHash == NO_OUTPUT) revert InvalidOutputHash(outputHash);
+        bool found;
+        (found, i) = _indexOf(r, c, operator);
+        if (!found) revert NotAssigned(requestId, operator);
+        if (c.responded & _bit(i) != 0) revert AlreadyAnswered(requestId, operator);
+    }
+
+    /// @dev Records answer `out` of operator index `i`, keeping `output` the plurality answer.
+    function _record(
+        Request storage r,
+        Core memory c,
+        uint256 i,
+        uint256 requestId,
+        address operator,
+        bytes32 out
+    ) private {
+        uint8 bit = _bit(i);
+        c.responded |= bit;
+        if (c.agree == 0) {
+            r.output = out;
+            c.agree = bit;
+        } else {
+            bytes32 lead = r.output;
+            if (out == lead) {
+                c.agree |= bit;
+            } else {
+                r.answers[i] = out;
+                _maybePromote(r, c, out, lead);
+            }
+        }
+        if (c.status == RequestStatus.Open && _popcount(c.agree) >= c.q) {
+            uint256 end = block.timestamp + c.challengeWindow;
+            if (end < c.deadline) end = c.deadline;
+            c.status = RequestStatus.Quorum;
+            c.windowEnd = SafeCast.toUint40(end);
+            emit QuorumReached(requestId, r.output, c.windowEnd);
+        }
+        _store(r, c);
+        emit AnswerRecorded(requestId, operator, out);
+    }
+
+    /// @dev Makes `out` the leading output when strictly more operators answered it than the current lead.
+    function _maybePromote(Request storage r, Core memory c, bytes32 out, bytes32 lead) private {
+        uint8 matches = 0;
+        for (uint256 j; j < c.k; ++j) {
+            uint8 b = _bit(j);
+            if (c.responded & b != 0 && c.agree & b == 0 && r.answers[j] == out) matches |= b;
+        }
+        if (_popcount(matches) <= _popcount(c.agree)) return;
+        for (uint256 j; j < c.k; ++j) {
+            uint8 b = _bit(j);
+            if (c.agree & b != 0) r.answers[j] = lead;
+            else if (matches & b != 0) delete r.answers[j];
+        }
+        c.agree = matches;
+        r.output = out;
+    }
+
+    function _checkSignature(Attestation calldata att, bytes calldata signature, address signer)
+        private
+        view
+    {
+        if (signature.length != 65) revert InvalidSignature(att.operator);
+        bytes32 rr;
+        bytes32 ss;
+        uint8 v;
+        assembly ("memory-safe") {
+            rr := calldataload(signature.offset)
+            ss := calldataload(add(signature.offset, 0x20))
+            v := byte(0, calldataload(add(signature.offset, 0x40)))
+        }
+        (address recovered, ECDSA.RecoverError err, bytes32 errArg) =
+            ECDSA.tryRecover(_digest(att), v, rr, ss);
+        // `errArg` only details why recovery failed; any failure is reported as InvalidSignature.
+        if (err != ECDSA.RecoverError.NoError || recovered != signer || errArg != bytes32(0)) {
+            revert InvalidSignature(att.operator);
+        }
+    }
+
+    function _digest(Attestation calldata att) private view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(ATTESTATION_TYPEHASH, att)));
+    }
+
+    /// @dev Finds `operator` among the assigned operators. Only slots whose 4-bit fingerprint (kept in the
+    ///      packed core word) matches are read, so the usual cost is one storage read whatever the position.
+    function _indexOf(Request storage r, Core memory c, address operator)
+        private
+        view
+        returns (bool, uint256)
+    {
+        uint256 fp = _fingerprint(operator);
+        uint256 fps = c.fingerprints;
+        uint256 k = c.k;
+        for (uint256 i; i < k; ++i) {
+            if (((fps >> (4 * i)) ^ fp) & 0xf != 0) continue; // fingerprint differs: not this slot
+            if (r.operators[i] == operator) return (true, i);
+        }
+        return (false, 0);
+    }
+
+    /// @dev Packs the fingerprints of `ops` (at most 8), 4 bits each.
+    function _fingerprints(address[] memory ops) private pure returns (uint32 fps) {
+        uint256 packed = 0;
+        for (uint256 i; i < ops.length; ++i) {
+            packed |= _fingerprint(ops[i]) << (4 * i);
+        }
+        return SafeCast.toUint32(packed);
+    }
+
+    /// @dev Low 4 bits of the address: a cheap filter, collisions only cost an extra read.
+    function _fingerprint(address operator) private pure returns (uint256) {
+        return uint256(uint160(operator)) & 0xf;
+    }
+
+    // ------------------------------------------------------------------ internals: batches
+    function _commitBatch(address operator, bytes32 root, uint32 count) private returns (uint256 batchId) {
+        if (root == bytes32(0) || count == 0 || count > MAX_BATCH_LEAVES) revert InvalidBatch(root, count);
+        batchId = ++batchCount;
+        _batches[batchId] = Batch({
+            operator: operator, committedAt: SafeCast.toUint40(block.timestamp), count: count, root: root
+        });
+        emit BatchCommitted(batchId, operator, root, count);
+    }
+
+    /// @dev Records `outputHash` as `operator`'s answer unless it already answered `requestId`.
+    function _revealIfUnanswered(uint256 requestId, address operator, bytes32 outputHash) private {
+        Request storage r = _requests[requestId];
+        Core memory c = _load(r);
+        (bool found, uint256 i) = _indexOf(r, c, operator);
+        if (!found) revert NotAssigned(requestId, operator);
+        if (c.responded & _bit(i) == 0) {
+            (, c,) = _answerable(requestId, operator, outputHash);
+            _record(r, c, i, requestId, operator, outputHash);
+        }
+    }
+
+    /// @dev Checks the batch window and the proof of leaf (operator, requestId, outputHash); returns operator.
+    function _openBatchLeaf(uint256 batchId, uint256 requestId, bytes32 outputHash, bytes32[] calldata proof)
+        private
+        view
+        returns (address operator)
+    {
+        Batch storage b = _batches[batchId];
+        operator = b.operator;
+        if (operator == address(0)) revert UnknownBatch(batchId);
+        uint256 closesAt = uint256(b.committedAt) + batchWindow;
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > closesAt) revert BatchWindowClosed(batchId, closesAt);
+        if (!MerkleProof.verifyCalldata(proof, b.root, _leaf(operator, requestId, outputHash))) {
+            revert InvalidProof();
+        }
+    }
+
+    function _leaf(address operator, uint256 requestId, bytes32 outputHash) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(operator, requestId, outputHash))));
+    }
+
+    // ------------------------------------------------------------------ internals: disputes & payouts
+    function _challenge(uint256 requestId, bytes32 claimedOutput) private returns (uint256 disputeId) {
+        Request storage r = _requests[requestId];
+        Core memory c = _load(r);
+        if (c.status != RequestStatus.Quorum) revert NotChallengeable(requestId, c.status);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > c.windowEnd) revert ChallengeWindowClosed(requestId, c.windowEnd);
+        if (claimedOutput == r.output) revert ClaimMatchesResult(requestId);
+        uint256 bond = _models[_modelIds[c.modelIndex]].params.challengeBond;
+        Core memory d = _load(r);
+        d.status = RequestStatus.Disputed;
+        // forge-lint: disable-next-line(block-timestamp)
+        d.excused = block.timestamp <= c.deadline;
+        _store(r, d);
+        r.challenger = msg.sender;
+        r.bond = SafeCast.toUint96(bond);
+        r.claimed = claimedOutput;
+        emit Challenged(requestId, msg.sender, claimedOutput, bond);
+        token.safeTransferFrom(msg.sender, address(this), bond);
+        return _openDispute(r, requestId, c, claimedOutput, msg.sender);
+    }
+
+    /// @dev Opens a dispute over the distinct answers (plus `claimed` when `challenger` is set).
+    ///      Every caller has already set the request's status to Disputed, so a re-entering resolver finds
+    ///      nothing to answer, challenge or escalate; the id bookkeeping needs the resolver's return value.
+    // slither-disable-start reentrancy-no-eth
+    function _openDispute(
+        Request storage r,
+        uint256 requestId,
+        Core memory c,
+        bytes32 claimed,
+        address challenger
+    ) private returns (uint256 disputeId) {
+        IDisputeResolver res = resolver;
+        if (address(res) == address(0)) revert ZeroAddress();
+        bytes32[] memory candidates = new bytes32[](MAX_K + 1);
+        uint256 n;
+        if (c.agree != 0) candidates[n++] = r.output;
+        for (uint256 i; i < c.k; ++i) {
+            uint8 b = _bit(i);
+            if (c.responded & b != 0 && c.agree & b == 0) n = _addCandidate(candidates, n, r.answers[i]);
+        }
+        if (challenger != address(0) && claimed != bytes32(0)) n = _addCandidate(candidates, n, claimed);
+        address[] memory involved = new address[](c.k + (challenger != address(0) ? 1 : 0));
+        for (uint256 i; i < c.k; ++i) {
+            involved[i] = r.operators[i];
+        }
+        if (challenger != address(0)) involved[c.k] = challenger;
+        assembly ("memory-safe") {
+            mstore(candidates, n)
+        }
+        disputeId = res.openDispute(requestId, candidates, involved);
+        if (_disputeRequest[disputeId] != 0) revert UnknownDispute(disputeId);
+        _disputeRequest[disputeId] = requestId;
+        r.disputeId = disputeId;
+        emit DisputeOpened(requestId, disputeId);
+    }
+    // slither-disable-end reentrancy-no-eth
+
+    function _addCandidate(bytes32[] memory list, uint256 n, bytes32 value) private pure returns (uint256) {
+        for (uint256 j; j < n; ++j) {
+            if (list[j] == value) return n;
+        }
+        list[n] = value;
+        return n + 1;
+    }
+
+    /// @dev Splits `amount` equally among the operators in `mask` (dust to the first); to `fallbackTo` if none.
+    function _distribute(Request storage r, uint256 requestId, uint8 mask, uint256 amount, address fallbackTo)
+        private
+    {
+        uint256 n = _popcount(mask);
+        if (n == 0) {
+            _credit(fallbackTo, requestId, amount);
+            return;
+        }
+        uint256 share = amount / n;
+        uint256 dust = amount % n;
+        for (uint256 i; i < MAX_K; ++i) {
+            if (mask & _bit(i) == 0) continue;
+            _credit(r.operators[i], requestId, share + dust);
+            dust = 0;
+        }
+    }
+
+    function _credit(address account, uint256 requestId, uint256 amount) private {
+        if (amount == 0) return;
+        _credits[account] += amount;
+        emit Credited(account, requestId, amount);
+    }
+
+    function _equivocation(uint256 requestId, address operator) private returns (uint256 slashId) {
+        Request storage r = _requests[requestId];
+        Core memory c = _load(r);
+        if (c.status == RequestStatus.None) revert UnknownRequest(requestId);
+        (bool found, uint256 i) = _indexOf(r, c, operator);
+        if (found) {
+            uint8 bit = _bit(i);
+            if (c.rewarded & bit != 0) revert OperatorAlreadyRewarded(requestId, operator);
+            c.faulted = c.faulted | bit;
+            _store(r, c);
+        }
+        slashId =
+            slasher.requestSlash(ISlasher.FaultKind.Equivocation, operator, bytes32(requestId), msg.sender);
+        emit EquivocationReported(requestId, operator, msg.sender, slashId);
+    }
+
+    // ------------------------------------------------------------------ internals: models
+    function _liveModel(bytes32 modelId) private view returns (Model storage m) {
+        m = _models[modelId];
+        if (!m.registered) revert UnknownModel(modelId);
+        if (m.retired) revert ModelIsRetired(modelId);
+    }
+
+    function _checkParams(ModelParams calldata p) private view {
+        if (p.mode == VerificationMode.Optimistic) {
+            if (p.k != 1) revert ParameterOutOfBounds("k", p.k, 1, 1);
+            if (p.q != 1) revert ParameterOutOfBounds("q", p.q, 1, 1);
+        } else {
+            if (p.k == 0 || p.k > MAX_K) revert ParameterOutOfBounds("k", p.k, 1, MAX_K);
+            // A strict majority makes the quorum output unique.
+            uint256 minQ = uint256(p.k) / 2 + 1;
+            if (p.q < minQ || p.q > p.k) revert ParameterOutOfBounds("q", p.q, minQ, p.k);
+        }
+        if (p.challengeWindow < MIN_CHALLENGE_WINDOW || p.challengeWindow > MAX_CHALLENGE_WINDOW) {
+            revert ParameterOutOfBounds(
+                "challengeWindow", p.challengeWindow, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW
+            );
+        }
+        if (p.challengeBond == 0 || p.challengeBond > MAX_FEE) {
+            revert ParameterOutOfBounds("challengeBond", p.challengeBond, 1, MAX_FEE);
+        }
+        if (p.minFee == 0 || p.minFee > MAX_FEE) revert ParameterOutOfBounds("minFee", p.minFee, 1, MAX_FEE);
+        // Unbonding must outlast the longest time a fault on a request can take to be reported.
+        uint256 required = uint256(MAX_TTL) + p.challengeWindow + batchWindow;
+        uint256 unbonding = staking.unbondingDelay();
+        if (unbonding <= required) revert UnbondingTooShort(unbonding, required);
+    }
+
+    /// @dev Unpacks `r.core` (one SLOAD).
+    function _load(Request storage r) private view returns (Core memory c) {
+        uint256 w = r.core;
+        assembly ("memory-safe") {
+            mstore(c, and(w, 0xff))
+            mstore(add(c, 0x20), and(shr(8, w), 0xff))
+            mstore(add(c, 0x40), and(shr(16, w), 0xff))
+            mstore(add(c, 0x60), and(shr(24, w), 0xff))
+            mstore(add(c, 0x80), and(shr(32, w), 0xff))
+            mstore(add(c, 0xa0), and(shr(40, w), 0xff))
+            mstore(add(c, 0xc0), and(shr(48, w), 0xff))
+            mstore(add(c, 0xe0), and(shr(56, w), 0xff))
+            mstore(add(c, 0x100), and(shr(64, w), 0xff))
+            mstore(add(c, 0x120), and(shr(72, w), 0xff))
+            mstore(add(c, 0x140), and(shr(80, w), 0xffffffffff))
+            mstore(add(c, 0x160), and(shr(120, w), 0xffffffffff))
+            mstore(add(c, 0x180), and(shr(160, w), 0xffffffff))
+            mstore(add(c, 0x1a0), and(shr(192, w), 0xffffffff))
+            mstore(add(c, 0x1c0), shr(224, w))
+        }
+    }
+
+    /// @dev Packs `c` into `r.core` (one SSTORE). Field values are in range by their Solidity types.
+    function _store(Request storage r, Core memory c) private {
+        uint256 w;
+        assembly ("memory-safe") {
+            w := or(mload(c), shl(8, mload(add(c, 0x20))))
+            w := or(w, shl(16, mload(add(c, 0x40))))
+            w := or(w, shl(24, mload(add(c, 0x60))))
+            w := or(w, shl(32, mload(add(c, 0x80))))
+            w := or(w, shl(40, mload(add(c, 0xa0))))
+            w := or(w, shl(48, mload(add(c, 0xc0))))
+            w := or(w, shl(56, mload(add(c, 0xe0))))
+            w := or(w, shl(64, mload(add(c, 0x100))))
+            w := or(w, shl(72, mload(add(c, 0x120))))
+            w := or(w, shl(80, mload(add(c, 0x140))))
+            w := or(w, shl(120, mload(add(c, 0x160))))
+            w := or(w, shl(160, mload(add(c, 0x180))))
+            w := or(w, shl(192, mload(add(c, 0x1a0))))
+            w := or(w, shl(224, mload(add(c, 0x1c0))))
+        }
+        r.core = w;
+    }
+
+    /// @dev The bitmap bit of assigned-operator index `i` (< 8).
+    function _bit(uint256 i) private pure returns (uint8 b) {
+        assembly ("memory-safe") {
+            let one := 1
+            b := shl(i, one)
+        }
+    }
+
+    function _popcount(uint8 x) private pure returns (uint256 n) {
+        while (x != 0) {
+            x &= x - 1;
+            ++n;
+        }
+    }
+}
