@@ -181,7 +181,9 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     /// @return The votes.
     function getPastVotes(address account, uint256 timepoint) external view returns (uint256) {
         uint48 t = _past(timepoint);
-        return _votes(_delegateCkpt[account].upperLookupRecent(t), _globalCkpt.upperLookupRecent(t));
+        uint256 p = _delegateCkpt[account].upperLookupRecent(t);
+        // the pool is read only when the delegate holds unattested stake
+        return _votes(p, p & _MASK == 0 ? 0 : _globalCkpt.upperLookupRecent(t));
     }
 
     /// @notice Total voice at past block `timepoint`: sum of per-identity square roots plus sqrt of the pool.

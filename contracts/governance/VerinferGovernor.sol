@@ -3,7 +3,6 @@ pragma solidity 0.8.30;
 
 import {QuadraticVotes} from "./QuadraticVotes.sol";
 import {Governor} from "@openzeppelin/contracts/governance/Governor.sol";
-import {GovernorPreventLateQuorum} from "@openzeppelin/contracts/governance/extensions/GovernorPreventLateQuorum.sol";
 import {GovernorSettings} from "@openzeppelin/contracts/governance/extensions/GovernorSettings.sol";
 import {GovernorTimelockControl} from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
@@ -19,7 +18,11 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///      block has no weight. A delegate counts for at most `delegateCapBps` of the total voice. A proposal
 ///      whose targets include the governor, the timelock, QuadraticVotes or the IdentityRegistry needs twice
 ///      the proposal threshold, twice the quorum and a 2/3 supermajority of for+against.
-contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuorum, GovernorTimelockControl {
+///      Late-quorum protection has the semantics of OZ GovernorPreventLateQuorum (same events and API), but
+///      the extended deadline is packed into the proposal's tally slot so that the vote that reaches quorum
+///      does not pay a fresh storage slot. Tallies are uint64 voice units (see docs/governance.md for the
+///      bound); the timelock is fixed at construction (timelock migration needs a new governor).
+contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl {
     /// @notice Maximum number of actions in one proposal.
     uint256 public constant MAX_ACTIONS = 10;
     /// @notice Bounds of `quorumBps` and `delegateCapBps`.
@@ -49,9 +52,10 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuor
     }
 
     struct Tally {
-        uint128 againstVotes;
-        uint128 forVotes;
-        uint128 abstainVotes;
+        uint64 againstVotes;
+        uint64 forVotes;
+        uint64 abstainVotes;
+        uint48 extendedDeadline; // late-quorum deadline, 0 until quorum is reached
         bool governance; // the proposal touches governance itself
     }
 
@@ -64,6 +68,7 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuor
     struct Params {
         uint16 quorumBps;
         uint16 delegateCapBps;
+        uint48 voteExtension;
     }
 
     /// @notice Construction parameters.
@@ -78,6 +83,7 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuor
 
     /// @notice Source of voting power.
     QuadraticVotes public immutable votes;
+    address private immutable _timelockAddr;
     /// @notice The identity registry (a governance target).
     address public immutable identityRegistry;
 
@@ -86,6 +92,10 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuor
     mapping(uint256 proposalId => mapping(address voter => Receipt)) private _receipts;
     mapping(uint256 proposalId => mapping(bytes32 holder => bool)) private _overridden;
 
+    /// @notice Late quorum moved the deadline of `proposalId` (as in OZ GovernorPreventLateQuorum).
+    event ProposalExtended(uint256 indexed proposalId, uint64 extendedDeadline);
+    /// @notice The late-quorum extension changed (as in OZ GovernorPreventLateQuorum).
+    event LateQuorumVoteExtensionSet(uint64 oldVoteExtension, uint64 newVoteExtension);
     /// @notice `name` changed from `oldValue` to `newValue`.
     event ParameterChanged(bytes32 indexed name, uint256 oldValue, uint256 newValue);
     /// @notice Proposal `proposalId` touches governance: 2x threshold, 2x quorum, 2/3 supermajority.
@@ -107,6 +117,8 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuor
     error AlreadyOverridden(bytes32 holder);
     /// @notice `account` has no delegated voice to override (none, or it is its own delegate).
     error NothingToOverride(address account);
+    /// @notice The timelock is fixed; migrate by deploying a new governor.
+    error TimelockMigrationDisabled();
 
     /// @param votes_ QuadraticVotes.
     /// @param timelock_ The timelock (executor of every proposal).
@@ -115,18 +127,19 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuor
     constructor(QuadraticVotes votes_, TimelockController timelock_, address identityRegistry_, Config memory cfg)
         Governor("VerinferGovernor")
         GovernorSettings(cfg.votingDelay, cfg.votingPeriod, cfg.proposalThreshold)
-        GovernorPreventLateQuorum(cfg.lateQuorumExtension)
         GovernorTimelockControl(timelock_)
     {
         votes = votes_;
         identityRegistry = identityRegistry_;
+        _timelockAddr = address(timelock_);
         _check("votingDelay", cfg.votingDelay, MIN_VOTING_DELAY, MAX_VOTING_DELAY);
         _check("votingPeriod", cfg.votingPeriod, MIN_VOTING_PERIOD, MAX_VOTING_PERIOD);
         _check("proposalThreshold", cfg.proposalThreshold, 0, MAX_PROPOSAL_THRESHOLD);
         _check("lateQuorumExtension", cfg.lateQuorumExtension, 0, MAX_LATE_QUORUM_EXTENSION);
         _check("quorumBps", cfg.quorumBps, MIN_BPS, MAX_BPS);
         _check("delegateCapBps", cfg.delegateCapBps, MIN_BPS, MAX_BPS);
-        _params = Params(cfg.quorumBps, cfg.delegateCapBps);
+        _params = Params(cfg.quorumBps, cfg.delegateCapBps, cfg.lateQuorumExtension);
+        emit LateQuorumVoteExtensionSet(0, cfg.lateQuorumExtension);
     }
 
     // ------------------------------------------------------------------ clock
@@ -204,9 +217,47 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuor
 
     /// @notice Sets the late-quorum extension (bounded). Only governance.
     /// @param newVoteExtension Blocks voting stays open after quorum is reached.
-    function setLateQuorumVoteExtension(uint48 newVoteExtension) public override onlyGovernance {
+    function setLateQuorumVoteExtension(uint48 newVoteExtension) external onlyGovernance {
         _check("lateQuorumExtension", newVoteExtension, 0, MAX_LATE_QUORUM_EXTENSION);
-        _setLateQuorumVoteExtension(newVoteExtension);
+        emit LateQuorumVoteExtensionSet(_params.voteExtension, newVoteExtension);
+        _params.voteExtension = newVoteExtension;
+    }
+
+    /// @notice Disabled: the timelock is fixed at construction.
+    function updateTimelock(TimelockController) external pure override {
+        revert TimelockMigrationDisabled();
+    }
+
+    /// @notice Blocks voting stays open after quorum is reached (OZ GovernorPreventLateQuorum semantics).
+    /// @return The extension in blocks.
+    function lateQuorumVoteExtension() external view returns (uint48) {
+        return _params.voteExtension;
+    }
+
+    /// @notice Propose, with the proposal threshold checked on the proposer's uncapped voice at
+    ///         `clock() - 2` (votes are read one block before the timepoint); governance proposals need
+    ///         twice the threshold. Same frontrunning protection as OZ.
+    /// @param targets Call targets (at most MAX_ACTIONS).
+    /// @param values Call values.
+    /// @param calldatas Call data.
+    /// @param description Proposal text.
+    /// @return The proposal id.
+    function propose(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        string memory description
+    ) public override returns (uint256) {
+        address proposer = _msgSender();
+        if (!_isValidDescriptionForProposer(proposer, description)) revert GovernorRestrictedProposer(proposer);
+        if (targets.length > MAX_ACTIONS) revert TooManyActions(targets.length, MAX_ACTIONS);
+        uint256 need = proposalThreshold();
+        if (_touchesGovernance(targets)) need *= 2;
+        if (need != 0) {
+            uint256 have = votes.getPastVotes(proposer, clock() - 2);
+            if (have < need) revert GovernorInsufficientProposerVotes(proposer, have, need);
+        }
+        return _propose(targets, values, calldatas, description, proposer);
     }
 
     // ------------------------------------------------------------------ views
@@ -260,7 +311,7 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuor
     /// @param target The address.
     /// @return True for the governor, the timelock, QuadraticVotes and the IdentityRegistry.
     function isGovernanceTarget(address target) public view returns (bool) {
-        return target == address(this) || target == timelock() || target == address(votes)
+        return target == address(this) || target == _timelockAddr || target == address(votes)
             || target == identityRegistry;
     }
 
@@ -284,13 +335,13 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuor
         if (_overridden[proposalId][holder]) revert AlreadyOverridden(holder);
         _overridden[proposalId][holder] = true;
 
-        uint256 cap = _cap(votes.getPastTotalSupply(t));
+        uint256 cap = Math.mulDiv(votes.getPastTotalSupply(t), _params.delegateCapBps, _BPS);
         weight = Math.min(voice, cap);
         _addTally(proposalId, support, weight);
 
         _reduceDelegate(proposalId, delegatee, voice, cap);
         emit OverrideVoteCast(msg.sender, proposalId, support, weight, reason);
-        _tallyUpdated(proposalId);
+        _lateQuorumCheck(proposalId, votes.getPastTotalSupply(t), _params);
     }
 
     // ------------------------------------------------------------------ internals
@@ -302,13 +353,27 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuor
     {
         _requireActive(proposalId);
         (uint256 raw, uint256 total) = votes.getPastVotesAndTotal(account, proposalSnapshot(proposalId) - 1);
-        weight = _count(proposalId, account, support, raw, _cap(total));
+        Params memory p = _params;
+        weight = _count(proposalId, account, support, raw, Math.mulDiv(total, p.delegateCapBps, _BPS));
         if (params.length == 0) {
             emit VoteCast(account, proposalId, support, weight, reason);
         } else {
             emit VoteCastWithParams(account, proposalId, support, weight, reason, params);
         }
-        _tallyUpdated(proposalId);
+        _lateQuorumCheck(proposalId, total, p);
+    }
+
+    /// @dev OZ GovernorPreventLateQuorum logic on the packed tally: the first time quorum is reached, the
+    ///      deadline becomes at least `clock() + voteExtension`.
+    function _lateQuorumCheck(uint256 proposalId, uint256 total, Params memory p) private {
+        Tally storage t = _tallies[proposalId];
+        if (t.extendedDeadline != 0) return;
+        uint256 q = Math.mulDiv(total, p.quorumBps, _BPS);
+        if (t.governance) q *= 2;
+        if (uint256(t.forVotes) + t.abstainVotes < q) return;
+        uint48 ext = clock() + p.voteExtension;
+        if (ext > proposalDeadline(proposalId)) emit ProposalExtended(proposalId, ext);
+        t.extendedDeadline = ext;
     }
 
     function _reduceDelegate(uint256 proposalId, address delegatee, uint256 voice, uint256 cap) private {
@@ -379,21 +444,15 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuor
         address proposer
     ) internal override returns (uint256 proposalId) {
         if (targets.length > MAX_ACTIONS) revert TooManyActions(targets.length, MAX_ACTIONS);
-        bool gov = _touchesGovernance(targets);
-        if (gov) {
-            uint256 need = 2 * proposalThreshold();
-            uint256 have = getVotes(proposer, clock() - 1);
-            if (have < need) revert GovernorInsufficientProposerVotes(proposer, have, need);
-        }
         proposalId = super._propose(targets, values, calldatas, description, proposer);
-        if (gov) {
+        if (_touchesGovernance(targets)) {
             _tallies[proposalId].governance = true;
             emit GovernanceProposalFlagged(proposalId);
         }
     }
 
     function _touchesGovernance(address[] memory targets) private view returns (bool) {
-        address tl = timelock();
+        address tl = _timelockAddr;
         address v = address(votes);
         address ir = identityRegistry;
         for (uint256 i; i < targets.length; ++i) {
@@ -414,16 +473,16 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuor
 
     function _addTally(uint256 proposalId, uint8 support, uint256 w) private {
         Tally storage t = _tallies[proposalId];
-        if (support == uint8(VoteType.For)) t.forVotes += SafeCast.toUint128(w);
-        else if (support == uint8(VoteType.Against)) t.againstVotes += SafeCast.toUint128(w);
-        else t.abstainVotes += SafeCast.toUint128(w);
+        if (support == uint8(VoteType.For)) t.forVotes += SafeCast.toUint64(w);
+        else if (support == uint8(VoteType.Against)) t.againstVotes += SafeCast.toUint64(w);
+        else t.abstainVotes += SafeCast.toUint64(w);
     }
 
     function _subTally(uint256 proposalId, uint8 support, uint256 w) private {
         Tally storage t = _tallies[proposalId];
-        if (support == uint8(VoteType.For)) t.forVotes -= SafeCast.toUint128(w);
-        else if (support == uint8(VoteType.Against)) t.againstVotes -= SafeCast.toUint128(w);
-        else t.abstainVotes -= SafeCast.toUint128(w);
+        if (support == uint8(VoteType.For)) t.forVotes -= SafeCast.toUint64(w);
+        else if (support == uint8(VoteType.Against)) t.againstVotes -= SafeCast.toUint64(w);
+        else t.abstainVotes -= SafeCast.toUint64(w);
     }
 
     function _check(bytes32 name, uint256 value, uint256 min, uint256 max) private pure {
@@ -470,18 +529,11 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorPreventLateQuor
         return super.proposalThreshold();
     }
 
-    /// @inheritdoc Governor
-    function proposalDeadline(uint256 proposalId)
-        public
-        view
-        override(Governor, GovernorPreventLateQuorum)
-        returns (uint256)
-    {
-        return super.proposalDeadline(proposalId);
-    }
-
-    function _tallyUpdated(uint256 proposalId) internal override(Governor, GovernorPreventLateQuorum) {
-        super._tallyUpdated(proposalId);
+    /// @notice Voting deadline, extended by late quorum (OZ GovernorPreventLateQuorum semantics).
+    /// @param proposalId The proposal.
+    /// @return The last block of voting.
+    function proposalDeadline(uint256 proposalId) public view override returns (uint256) {
+        return Math.max(super.proposalDeadline(proposalId), _tallies[proposalId].extendedDeadline);
     }
 
     function _queueOperations(

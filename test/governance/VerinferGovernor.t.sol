@@ -565,6 +565,11 @@ contract VerinferGovernorTest is GovernanceBase {
         assertEq(governor.proposalDeadline(id), deadline - 1 + LATE_EXT);
     }
 
+    function test_RevertWhen_TimelockMigrationAttempted() public {
+        vm.expectRevert(VerinferGovernor.TimelockMigrationDisabled.selector);
+        governor.updateTimelock(timelock);
+    }
+
     function test_CountingModeAndClock() public view {
         assertEq(governor.CLOCK_MODE(), "mode=blocknumber&from=default");
         assertEq(governor.clock(), block.number);
