@@ -358,6 +358,19 @@ contract StakingDelegationTest is StakingTestBase {
         _delegate(alice, op1, 0);
     }
 
+    /// The defensive `ZeroShares` guard: a pool whose assets per share exceed 1e3 (not reachable through the
+    /// public interface; forced here through storage) must refuse dust that would mint nothing.
+    function test_RevertWhen_DelegateWouldMintZeroShares() public {
+        bytes32 base = keccak256(abi.encode(op1, uint256(6))); // _operators[op1] (slot 6, see storage layout)
+        bytes32 activeSharesSlot = bytes32(uint256(base) + 3); // {uint224 shares, uint32 epoch}
+        vm.store(address(staking), activeSharesSlot, bytes32(0));
+        (uint256 assets, uint256 shares,) = staking.activePool(op1);
+        assertEq(assets, 1000e18);
+        assertEq(shares, 0);
+        vm.expectRevert(Staking.ZeroShares.selector);
+        _delegate(alice, op1, 1);
+    }
+
     function test_RevertWhen_DelegateToUnknownOperator() public {
         vm.expectRevert(abi.encodeWithSelector(IStaking.UnknownOperator.selector, op2));
         _delegate(alice, op2, 1e18);
