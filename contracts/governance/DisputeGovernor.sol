@@ -6,9 +6,9 @@ import {IStaking} from "../interfaces/IStaking.sol";
 import {QuadraticVotes} from "./QuadraticVotes.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 /// @title DisputeGovernor
 /// @notice Settles inference disputes by quadratic vote (IDisputeResolver). The registry opens a dispute
@@ -109,7 +109,11 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     event ParameterChanged(bytes32 indexed name, uint256 oldValue, uint256 newValue);
     /// @notice A dispute was opened.
     event DisputeOpened(
-        uint256 indexed disputeId, uint256 indexed requestId, bytes32[] candidates, uint48 snapshot, uint48 voteEnd
+        uint256 indexed disputeId,
+        uint256 indexed requestId,
+        bytes32[] candidates,
+        uint48 snapshot,
+        uint48 voteEnd
     );
     /// @notice `voter` voted for `option` with `weight`.
     event DisputeVoteCast(uint256 indexed disputeId, address indexed voter, uint8 option, uint256 weight);
@@ -173,8 +177,8 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         uint16 delegateCapBps_
     ) {
         if (
-            address(votes_) == address(0) || address(staking_) == address(0) || address(timelock_) == address(0)
-                || admin == address(0)
+            address(votes_) == address(0) || address(staking_) == address(0)
+                || address(timelock_) == address(0) || admin == address(0)
         ) revert ZeroAddress();
         votes = votes_;
         staking = staking_;
@@ -230,7 +234,9 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         external
         returns (uint256 disputeId)
     {
-        if (msg.sender != address(registry) || msg.sender == address(0)) revert UnauthorizedCaller(msg.sender);
+        if (msg.sender != address(registry) || msg.sender == address(0)) {
+            revert UnauthorizedCaller(msg.sender);
+        }
         uint256 n = candidates.length;
         if (n == 0 || n > MAX_CANDIDATES) revert InvalidCandidates();
         for (uint256 i; i < n; ++i) {
@@ -298,8 +304,7 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
 
         RulingStats memory stats;
         stats.voters = d.voters;
-        stats.quorumReached =
-            d.totalCast != 0 && d.totalCast >= Math.mulDiv(d.totalVoice, quorumBps, _BPS);
+        stats.quorumReached = d.totalCast != 0 && d.totalCast >= Math.mulDiv(d.totalVoice, quorumBps, _BPS);
         uint8 winner;
         if (stats.quorumReached) {
             uint256[] memory tallies = _tallies(disputeId, d.numOptions);

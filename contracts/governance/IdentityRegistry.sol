@@ -116,7 +116,9 @@ contract IdentityRegistry is AccessControl {
     /// @param identityId The identity offered.
     function acceptLink(uint256 identityId) external {
         address account = msg.sender;
-        if (identityId == 0 || _pendingLink[account] != identityId) revert NoPendingLink(account, identityId);
+        if (identityId == 0 || _pendingLink[account] != identityId) {
+            revert NoPendingLink(account, identityId);
+        }
         uint256 current = _identityOf[account];
         if (current != 0) revert AccountAlreadyLinked(account, current);
         address issuer = _issuerOf[identityId];

@@ -3,9 +3,11 @@ pragma solidity 0.8.30;
 
 import {QuadraticVotes} from "./QuadraticVotes.sol";
 import {Governor} from "@openzeppelin/contracts/governance/Governor.sol";
-import {GovernorSettings} from "@openzeppelin/contracts/governance/extensions/GovernorSettings.sol";
-import {GovernorTimelockControl} from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {GovernorSettings} from "@openzeppelin/contracts/governance/extensions/GovernorSettings.sol";
+import {
+    GovernorTimelockControl
+} from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
@@ -101,7 +103,9 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
     /// @notice Proposal `proposalId` touches governance: 2x threshold, 2x quorum, 2/3 supermajority.
     event GovernanceProposalFlagged(uint256 indexed proposalId);
     /// @notice `voter` overrode its delegate's vote with its own voice.
-    event OverrideVoteCast(address indexed voter, uint256 proposalId, uint8 support, uint256 weight, string reason);
+    event OverrideVoteCast(
+        address indexed voter, uint256 proposalId, uint8 support, uint256 weight, string reason
+    );
     /// @notice The counted vote of `delegatee` on `proposalId` was reduced by `weight` (an override).
     event VoteReduced(address indexed delegatee, uint256 proposalId, uint8 support, uint256 weight);
 
@@ -124,7 +128,12 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
     /// @param timelock_ The timelock (executor of every proposal).
     /// @param identityRegistry_ The identity registry.
     /// @param cfg Initial parameters (each within its bounds).
-    constructor(QuadraticVotes votes_, TimelockController timelock_, address identityRegistry_, Config memory cfg)
+    constructor(
+        QuadraticVotes votes_,
+        TimelockController timelock_,
+        address identityRegistry_,
+        Config memory cfg
+    )
         Governor("VerinferGovernor")
         GovernorSettings(cfg.votingDelay, cfg.votingPeriod, cfg.proposalThreshold)
         GovernorTimelockControl(timelock_)
@@ -249,7 +258,9 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
         string memory description
     ) public override returns (uint256) {
         address proposer = _msgSender();
-        if (!_isValidDescriptionForProposer(proposer, description)) revert GovernorRestrictedProposer(proposer);
+        if (!_isValidDescriptionForProposer(proposer, description)) {
+            revert GovernorRestrictedProposer(proposer);
+        }
         if (targets.length > MAX_ACTIONS) revert TooManyActions(targets.length, MAX_ACTIONS);
         uint256 need = proposalThreshold();
         if (_touchesGovernance(targets)) need *= 2;
@@ -346,11 +357,13 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
 
     // ------------------------------------------------------------------ internals
 
-    function _castVote(uint256 proposalId, address account, uint8 support, string memory reason, bytes memory params)
-        internal
-        override
-        returns (uint256 weight)
-    {
+    function _castVote(
+        uint256 proposalId,
+        address account,
+        uint8 support,
+        string memory reason,
+        bytes memory params
+    ) internal override returns (uint256 weight) {
         _requireActive(proposalId);
         (uint256 raw, uint256 total) = votes.getPastVotesAndTotal(account, proposalSnapshot(proposalId) - 1);
         Params memory p = _params;
@@ -416,7 +429,12 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
     }
 
     /// @dev Capped votes at `timepoint - 1` (flash-loan safety: stake arriving in the snapshot block is ignored).
-    function _getVotes(address account, uint256 timepoint, bytes memory) internal view override returns (uint256) {
+    function _getVotes(address account, uint256 timepoint, bytes memory)
+        internal
+        view
+        override
+        returns (uint256)
+    {
         (uint256 raw, uint256 total) = votes.getPastVotesAndTotal(account, timepoint - 1);
         return Math.min(raw, _cap(total));
     }

@@ -83,7 +83,10 @@ contract GovernanceGasTest is GovernanceBase {
         console.log(label, total);
     }
 
-    function _castVote(address gov, uint256 id, address voter, string memory label) internal returns (uint256) {
+    function _castVote(address gov, uint256 id, address voter, string memory label)
+        internal
+        returns (uint256)
+    {
         return _measure(gov, voter, abi.encodeCall(Governor.castVote, (id, 1)), label);
     }
 
@@ -120,12 +123,22 @@ contract GovernanceGasTest is GovernanceBase {
     function test_gas_propose10() public {
         (address[] memory t, uint256[] memory v, bytes[] memory c) = _tenActions();
         // target was <= 120k; the plain OZ Governor itself costs ~125k for the same calldata (see docs)
-        _measure(address(governor), voters[3], abi.encodeCall(Governor.propose, (t, v, c, "ten")), "propose10 (verinfer)");
+        _measure(
+            address(governor),
+            voters[3],
+            abi.encodeCall(Governor.propose, (t, v, c, "ten")),
+            "propose10 (verinfer)"
+        );
     }
 
     function test_gas_propose10_baselineOZ() public {
         (address[] memory t, uint256[] memory v, bytes[] memory c) = _tenActions();
-        _measure(address(bGov), voters[3], abi.encodeCall(Governor.propose, (t, v, c, "ten")), "propose10 (OZ baseline)");
+        _measure(
+            address(bGov),
+            voters[3],
+            abi.encodeCall(Governor.propose, (t, v, c, "ten")),
+            "propose10 (OZ baseline)"
+        );
     }
 
     function _passOurs() internal returns (address[] memory t, uint256[] memory vs, bytes[] memory c) {
@@ -140,7 +153,10 @@ contract GovernanceGasTest is GovernanceBase {
     function test_gas_queue() public {
         (address[] memory t, uint256[] memory vs, bytes[] memory c) = _passOurs();
         _measure(
-            address(governor), voters[5], abi.encodeCall(Governor.queue, (t, vs, c, keccak256("p"))), "queue (verinfer)"
+            address(governor),
+            voters[5],
+            abi.encodeCall(Governor.queue, (t, vs, c, keccak256("p"))),
+            "queue (verinfer)"
         );
     }
 

@@ -5,9 +5,9 @@ import {DisputeGovernor} from "../../contracts/governance/DisputeGovernor.sol";
 import {IDisputeReceiver} from "../../contracts/interfaces/IDisputes.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
+import {GovernanceBase} from "./GovernanceBase.t.sol";
 import {MockSlasher} from "./mocks/MockSlasher.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {GovernanceBase} from "./GovernanceBase.t.sol";
 import {Vm} from "forge-std/Vm.sol";
 
 contract DisputeGovernorTest is GovernanceBase {
@@ -134,7 +134,8 @@ contract DisputeGovernorTest is GovernanceBase {
         VmLog[] memory logs = _logs();
         for (uint256 i; i < logs.length; ++i) {
             if (logs[i].topics[0] == sig) {
-                (,,,, st) = abi.decode(logs[i].data, (bytes32, uint8, uint256, uint48, DisputeGovernor.RulingStats));
+                (,,,, st) =
+                    abi.decode(logs[i].data, (bytes32, uint8, uint256, uint48, DisputeGovernor.RulingStats));
             }
         }
     }
@@ -286,7 +287,9 @@ contract DisputeGovernorTest is GovernanceBase {
         uint48 end = disputes.dispute(id).voteEnd;
         _end(id);
         vm.prank(voters[0]);
-        vm.expectRevert(abi.encodeWithSelector(DisputeGovernor.VotingClosed.selector, id, block.number - 21, end));
+        vm.expectRevert(
+            abi.encodeWithSelector(DisputeGovernor.VotingClosed.selector, id, block.number - 21, end)
+        );
         disputes.castVote(id, 1);
     }
 
@@ -321,7 +324,9 @@ contract DisputeGovernorTest is GovernanceBase {
         _end(id);
         disputes.resolve(id);
         vm.expectRevert(
-            abi.encodeWithSelector(DisputeGovernor.UnexpectedStatus.selector, id, DisputeGovernor.Status.Ruled)
+            abi.encodeWithSelector(
+                DisputeGovernor.UnexpectedStatus.selector, id, DisputeGovernor.Status.Ruled
+            )
         );
         disputes.resolve(id);
     }
@@ -329,7 +334,9 @@ contract DisputeGovernorTest is GovernanceBase {
     function test_RevertWhen_ExecuteTwiceOrUnruled() public {
         uint256 id = _open();
         vm.expectRevert(
-            abi.encodeWithSelector(DisputeGovernor.UnexpectedStatus.selector, id, DisputeGovernor.Status.Voting)
+            abi.encodeWithSelector(
+                DisputeGovernor.UnexpectedStatus.selector, id, DisputeGovernor.Status.Voting
+            )
         );
         disputes.execute(id);
         _end(id);
@@ -337,7 +344,9 @@ contract DisputeGovernorTest is GovernanceBase {
         vm.warp(block.timestamp + MIN_DELAY);
         disputes.execute(id);
         vm.expectRevert(
-            abi.encodeWithSelector(DisputeGovernor.UnexpectedStatus.selector, id, DisputeGovernor.Status.Executed)
+            abi.encodeWithSelector(
+                DisputeGovernor.UnexpectedStatus.selector, id, DisputeGovernor.Status.Executed
+            )
         );
         disputes.execute(id);
     }
@@ -356,7 +365,9 @@ contract DisputeGovernorTest is GovernanceBase {
         disputes.setDelegateCapBps(99);
         vm.prank(voters[0]);
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, voters[0], bytes32(0))
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, voters[0], bytes32(0)
+            )
         );
         disputes.setQuorumBps(500);
     }
@@ -369,7 +380,9 @@ contract DisputeGovernorTest is GovernanceBase {
         vm.expectRevert(DisputeGovernor.ZeroAddress.selector);
         fresh.wire(IDisputeReceiver(address(0)));
         vm.expectRevert(
-            abi.encodeWithSelector(DisputeGovernor.ParameterOutOfBounds.selector, bytes32("quorumBps"), 50, 100, 5000)
+            abi.encodeWithSelector(
+                DisputeGovernor.ParameterOutOfBounds.selector, bytes32("quorumBps"), 50, 100, 5000
+            )
         );
         new DisputeGovernor(qv, IStaking(address(staking)), timelock, address(this), 20, 50, 1000);
     }

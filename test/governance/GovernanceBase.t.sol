@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {DisputeGovernor} from "../../contracts/governance/DisputeGovernor.sol";
 import {IdentityRegistry} from "../../contracts/governance/IdentityRegistry.sol";
 import {QuadraticVotes} from "../../contracts/governance/QuadraticVotes.sol";
 import {VerinferGovernor} from "../../contracts/governance/VerinferGovernor.sol";
+import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {MockDisputeReceiver} from "./mocks/MockDisputeReceiver.sol";
 import {MockStaking} from "./mocks/MockStaking.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";

@@ -2,8 +2,8 @@
 pragma solidity 0.8.30;
 
 import {IIdentityObserver, IdentityRegistry} from "../../contracts/governance/IdentityRegistry.sol";
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {GovernanceBase} from "./GovernanceBase.t.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 contract IdentityRegistryTest is GovernanceBase {
     address internal alice = makeAddr("alice");
@@ -33,7 +33,9 @@ contract IdentityRegistryTest is GovernanceBase {
     function test_RevertWhen_NonAdminApprovesIssuer() public {
         vm.prank(alice);
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, alice, bytes32(0))
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, alice, bytes32(0)
+            )
         );
         ids.approveIssuer(alice);
     }
@@ -46,7 +48,9 @@ contract IdentityRegistryTest is GovernanceBase {
     function test_RevertWhen_NonIssuerCreatesIdentity() public {
         vm.prank(alice);
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, alice, ISSUER_ROLE)
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, alice, ISSUER_ROLE
+            )
         );
         ids.createIdentity();
     }
@@ -97,7 +101,9 @@ contract IdentityRegistryTest is GovernanceBase {
         ids.revokeIssuer(issuer);
         vm.prank(alice);
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, issuer, ISSUER_ROLE)
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, issuer, ISSUER_ROLE
+            )
         );
         ids.acceptLink(id);
     }
@@ -149,7 +155,9 @@ contract IdentityRegistryTest is GovernanceBase {
         ids.revokeIssuer(issuer);
         vm.prank(issuer);
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, issuer, ISSUER_ROLE)
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, issuer, ISSUER_ROLE
+            )
         );
         ids.createIdentity();
     }

@@ -2,9 +2,9 @@
 pragma solidity 0.8.30;
 
 import {QuadraticVotes} from "../../contracts/governance/QuadraticVotes.sol";
+import {GovernanceBase} from "./GovernanceBase.t.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
-import {GovernanceBase} from "./GovernanceBase.t.sol";
 
 contract QuadraticVotesTest is GovernanceBase {
     address internal alice = makeAddr("alice");
@@ -166,11 +166,15 @@ contract QuadraticVotesTest is GovernanceBase {
 
     function test_RevertWhen_FutureLookup() public {
         vm.expectRevert(
-            abi.encodeWithSelector(QuadraticVotes.ERC5805FutureLookup.selector, block.number, uint48(block.number))
+            abi.encodeWithSelector(
+                QuadraticVotes.ERC5805FutureLookup.selector, block.number, uint48(block.number)
+            )
         );
         qv.getPastVotes(alice, block.number);
         vm.expectRevert(
-            abi.encodeWithSelector(QuadraticVotes.ERC5805FutureLookup.selector, block.number, uint48(block.number))
+            abi.encodeWithSelector(
+                QuadraticVotes.ERC5805FutureLookup.selector, block.number, uint48(block.number)
+            )
         );
         qv.getPastTotalSupply(block.number);
     }
@@ -186,13 +190,18 @@ contract QuadraticVotesTest is GovernanceBase {
         uint256 expiry = block.timestamp + 1 hours;
         bytes32 structHash = keccak256(
             abi.encode(
-                keccak256("Delegation(address delegatee,uint256 nonce,uint256 expiry)"), carol, uint256(0), expiry
+                keccak256("Delegation(address delegatee,uint256 nonce,uint256 expiry)"),
+                carol,
+                uint256(0),
+                expiry
             )
         );
         (, string memory name, string memory version, uint256 chainId, address vc,,) = qv.eip712Domain();
         bytes32 domain = keccak256(
             abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(
+                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+                ),
                 keccak256(bytes(name)),
                 keccak256(bytes(version)),
                 chainId,

@@ -56,7 +56,8 @@ contract SybilTest is GovernanceBase {
         address[] memory sybils = new address[](k);
         for (uint256 i; i < k; ++i) {
             sybils[i] = makeAddr(string(abi.encodePacked("sybil", i)));
-            uint256 part = i + 1 == k ? rest : rest * (uint256(keccak256(abi.encode(seed, i))) % 10_000) / 10_000;
+            uint256 part =
+                i + 1 == k ? rest : rest * (uint256(keccak256(abi.encode(seed, i))) % 10_000) / 10_000;
             rest -= part;
             if (part != 0) _stake(sybils[i], part);
             if (delegateAll) {

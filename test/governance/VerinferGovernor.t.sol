@@ -4,10 +4,10 @@ pragma solidity 0.8.30;
 import {QuadraticVotes} from "../../contracts/governance/QuadraticVotes.sol";
 import {VerinferGovernor} from "../../contracts/governance/VerinferGovernor.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
+import {GovernanceBase} from "./GovernanceBase.t.sol";
 import {MockSlasher} from "./mocks/MockSlasher.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
-import {GovernanceBase} from "./GovernanceBase.t.sol";
 
 contract Target {
     uint256 public value;
@@ -276,7 +276,9 @@ contract VerinferGovernorTest is GovernanceBase {
         governor.castOverrideVote(id, 0, "");
         vm.prank(second);
         vm.expectRevert(
-            abi.encodeWithSelector(VerinferGovernor.AlreadyOverridden.selector, bytes32(idn | (uint256(1) << 255)))
+            abi.encodeWithSelector(
+                VerinferGovernor.AlreadyOverridden.selector, bytes32(idn | (uint256(1) << 255))
+            )
         );
         governor.castOverrideVote(id, 0, "");
     }
@@ -320,7 +322,9 @@ contract VerinferGovernorTest is GovernanceBase {
         uint256 id = _propose(address(target), "");
         vm.prank(voters[1]);
         vm.expectRevert(
-            abi.encodeWithSelector(VerinferGovernor.VotingClosed.selector, id, IGovernor.ProposalState.Pending)
+            abi.encodeWithSelector(
+                VerinferGovernor.VotingClosed.selector, id, IGovernor.ProposalState.Pending
+            )
         );
         governor.castVote(id, 1);
     }
@@ -330,12 +334,16 @@ contract VerinferGovernorTest is GovernanceBase {
         _endVoting(id);
         vm.prank(voters[1]);
         vm.expectRevert(
-            abi.encodeWithSelector(VerinferGovernor.VotingClosed.selector, id, IGovernor.ProposalState.Defeated)
+            abi.encodeWithSelector(
+                VerinferGovernor.VotingClosed.selector, id, IGovernor.ProposalState.Defeated
+            )
         );
         governor.castVote(id, 1);
         vm.prank(voters[1]);
         vm.expectRevert(
-            abi.encodeWithSelector(VerinferGovernor.VotingClosed.selector, id, IGovernor.ProposalState.Defeated)
+            abi.encodeWithSelector(
+                VerinferGovernor.VotingClosed.selector, id, IGovernor.ProposalState.Defeated
+            )
         );
         governor.castOverrideVote(id, 1, "");
     }
@@ -404,7 +412,9 @@ contract VerinferGovernorTest is GovernanceBase {
         address g = address(governor);
         bytes4 sel = VerinferGovernor.ParameterOutOfBounds.selector;
         _govExecReverts(
-            g, abi.encodeCall(VerinferGovernor.setQuorumBps, (99)), abi.encodeWithSelector(sel, bytes32("quorumBps"), 99, 100, 5000)
+            g,
+            abi.encodeCall(VerinferGovernor.setQuorumBps, (99)),
+            abi.encodeWithSelector(sel, bytes32("quorumBps"), 99, 100, 5000)
         );
         _govExecReverts(
             g,
@@ -412,7 +422,9 @@ contract VerinferGovernorTest is GovernanceBase {
             abi.encodeWithSelector(sel, bytes32("delegateCapBps"), 5001, 100, 5000)
         );
         _govExecReverts(
-            g, abi.encodeCall(governor.setVotingDelay, (0)), abi.encodeWithSelector(sel, bytes32("votingDelay"), 0, 1, 100_800)
+            g,
+            abi.encodeCall(governor.setVotingDelay, (0)),
+            abi.encodeWithSelector(sel, bytes32("votingDelay"), 0, 1, 100_800)
         );
         _govExecReverts(
             g,
@@ -443,7 +455,9 @@ contract VerinferGovernorTest is GovernanceBase {
             delegateCapBps: 1000
         });
         vm.expectRevert(
-            abi.encodeWithSelector(VerinferGovernor.ParameterOutOfBounds.selector, bytes32("quorumBps"), bps, 100, 5000)
+            abi.encodeWithSelector(
+                VerinferGovernor.ParameterOutOfBounds.selector, bytes32("quorumBps"), bps, 100, 5000
+            )
         );
         new VerinferGovernor(qv, timelock, address(ids), cfg);
     }
@@ -458,7 +472,9 @@ contract VerinferGovernorTest is GovernanceBase {
             delegateCapBps: 50
         });
         vm.expectRevert(
-            abi.encodeWithSelector(VerinferGovernor.ParameterOutOfBounds.selector, bytes32("delegateCapBps"), 50, 100, 5000)
+            abi.encodeWithSelector(
+                VerinferGovernor.ParameterOutOfBounds.selector, bytes32("delegateCapBps"), 50, 100, 5000
+            )
         );
         new VerinferGovernor(qv, timelock, address(ids), cfg);
     }
@@ -542,7 +558,8 @@ contract VerinferGovernorTest is GovernanceBase {
 
     function test_GovernanceVetoesSlashWithinWindowThroughTimelock() public {
         MockSlasher slasher = new MockSlasher(address(timelock), address(this));
-        uint256 slashId = slasher.requestSlash(ISlasher.FaultKind.WrongResult, makeAddr("op"), bytes32(0), address(0));
+        uint256 slashId =
+            slasher.requestSlash(ISlasher.FaultKind.WrongResult, makeAddr("op"), bytes32(0), address(0));
         bytes memory data = abi.encodeCall(MockSlasher.vetoSlash, (slashId));
         uint256 id = _propose(address(slasher), data);
         _mine(2);
@@ -573,7 +590,9 @@ contract VerinferGovernorTest is GovernanceBase {
     function test_CountingModeAndClock() public view {
         assertEq(governor.CLOCK_MODE(), "mode=blocknumber&from=default");
         assertEq(governor.clock(), block.number);
-        assertEq(governor.COUNTING_MODE(), "support=bravo,override&quorum=for,abstain&params=quadratic-capped");
+        assertEq(
+            governor.COUNTING_MODE(), "support=bravo,override&quorum=for,abstain&params=quadratic-capped"
+        );
         assertEq(address(governor.timelock()), address(timelock));
         assertTrue(timelock.hasRole(timelock.PROPOSER_ROLE(), address(governor)));
         TimelockController(timelock).getMinDelay();

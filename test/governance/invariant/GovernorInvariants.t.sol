@@ -40,7 +40,9 @@ contract GovernorInvariants is GovernanceBase {
         for (uint256 i; i < n; ++i) {
             uint256 id = handler.slashIds(i);
             ISlasher.SlashStatus st = slasher.slashRequest(id).status;
-            if (handler.ghostSlashExecuted(id)) assertEq(uint256(st), uint256(ISlasher.SlashStatus.Executed));
+            if (handler.ghostSlashExecuted(id)) {
+                assertEq(uint256(st), uint256(ISlasher.SlashStatus.Executed));
+            }
             if (st == ISlasher.SlashStatus.Vetoed) assertFalse(handler.ghostSlashExecuted(id));
         }
     }

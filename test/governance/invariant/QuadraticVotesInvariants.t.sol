@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {IdentityRegistry} from "../../../contracts/governance/IdentityRegistry.sol";
 import {QuadraticVotes} from "../../../contracts/governance/QuadraticVotes.sol";
+import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {MockStaking} from "../mocks/MockStaking.sol";
 import {QuadraticVotesHandler} from "./QuadraticVotesHandler.sol";
 import {Test} from "forge-std/Test.sol";

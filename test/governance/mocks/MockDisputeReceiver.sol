@@ -33,10 +33,12 @@ contract MockDisputeReceiver is IDisputeReceiver {
         slasher = slasher_;
     }
 
-    function open(uint256 requestId, bytes32[] calldata candidates, address[] calldata operators, address challenger)
-        external
-        returns (uint256 disputeId)
-    {
+    function open(
+        uint256 requestId,
+        bytes32[] calldata candidates,
+        address[] calldata operators,
+        address challenger
+    ) external returns (uint256 disputeId) {
         address[] memory involved = new address[](operators.length + 1);
         for (uint256 i; i < operators.length; ++i) {
             involved[i] = operators[i];
@@ -60,7 +62,9 @@ contract MockDisputeReceiver is IDisputeReceiver {
         if (address(slasher) == address(0)) return;
         for (uint256 i; i < o.operators.length; ++i) {
             if (o.candidates[i] != outputHash) {
-                slasher.requestSlash(ISlasher.FaultKind.WrongResult, o.operators[i], bytes32(disputeId), o.challenger);
+                slasher.requestSlash(
+                    ISlasher.FaultKind.WrongResult, o.operators[i], bytes32(disputeId), o.challenger
+                );
             }
         }
     }

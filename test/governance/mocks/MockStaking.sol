@@ -2,8 +2,8 @@
 pragma solidity 0.8.30;
 
 import {IAccountStakeObserver} from "../../../contracts/interfaces/IStakeObservers.sol";
-import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 
 /// @notice Minimal stand-in for Staking: records each account's stake with block-number checkpoints and
 ///         calls the account observer on every change, as the real Staking does.
