@@ -257,14 +257,12 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         d.numOptions = SafeCast.toUint8(n + 1);
         d.status = Status.Voting;
         d.totalVoice = SafeCast.toUint128(votes.getPastTotalSupply(snapshot));
-        bytes32[] storage opts = _options[disputeId];
-        opts.push(bytes32(0));
+        _options[disputeId].push(bytes32(0));
         for (uint256 i; i < n; ++i) {
-            opts.push(candidates[i]);
+            _options[disputeId].push(candidates[i]);
         }
-        address[] storage inv = _involved[disputeId];
         for (uint256 i; i < involved.length; ++i) {
-            inv.push(involved[i]);
+            _involved[disputeId].push(involved[i]);
         }
         emit DisputeOpened(disputeId, requestId, candidates, snapshot, voteEnd);
     }
@@ -302,10 +300,11 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         if (d.status != Status.Voting) revert UnexpectedStatus(disputeId, d.status);
         if (block.number <= d.voteEnd) revert VotingNotEnded(disputeId, d.voteEnd);
 
-        RulingStats memory stats;
-        stats.voters = d.voters;
+        RulingStats memory stats = RulingStats({
+            voters: d.voters, largestVoterBps: 0, flipCoalition: 0, saturated: false, quorumReached: false
+        });
         stats.quorumReached = d.totalCast != 0 && d.totalCast >= Math.mulDiv(d.totalVoice, quorumBps, _BPS);
-        uint8 winner;
+        uint8 winner = 0;
         if (stats.quorumReached) {
             uint256[] memory tallies = _tallies(disputeId, d.numOptions);
             winner = _plurality(tallies);
@@ -402,13 +401,13 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     /// @dev Capped voice at the snapshot minus voice delegated to `voter` by involved holders.
     function _weight(uint256 disputeId, Dispute storage d, address voter) private view returns (uint256) {
         if (isInvolved(disputeId, voter)) revert InvolvedVoter(disputeId, voter);
-        (uint256 raw,) = votes.getPastVotesAndTotal(voter, d.snapshot);
+        uint256 raw = votes.getPastVotes(voter, d.snapshot);
         address[] storage inv = _involved[disputeId];
         bytes32[] memory seen = new bytes32[](inv.length);
         for (uint256 i; i < inv.length; ++i) {
             (bytes32 holder, address delegatee, uint256 voice) = votes.getPastHolder(inv[i], d.snapshot);
             if (delegatee != voter || voice == 0) continue;
-            bool dup;
+            bool dup = false;
             for (uint256 j; j < i; ++j) {
                 if (seen[j] == holder) dup = true;
             }
@@ -452,7 +451,7 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
 
     function _largestBps(uint256 disputeId, Dispute storage d) private view returns (uint256 bps) {
         if (d.totalCast == 0) return 0;
-        uint256 maxW;
+        uint256 maxW = 0;
         for (uint256 i; i < d.numOptions; ++i) {
             maxW = Math.max(maxW, _optionVotes[disputeId][i].top[0]);
         }
@@ -486,7 +485,7 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     {
         uint256[_MAX_OPTIONS] memory idx;
         while (deficit > 0) {
-            uint256 bestEffect;
+            uint256 bestEffect = 0;
             uint256 bestOpt = type(uint256).max;
             for (uint256 o; o < n; ++o) {
                 if (o == target || idx[o] >= TOP_N) continue;

@@ -108,13 +108,13 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         } else {
             _movePool(_unattestedDelegate(account), s, 0);
         }
-        _accountIdentity[account].push(clock(), SafeCast.toUint208(newId));
+        _push(_accountIdentity[account], newId);
         // join the new side
         if (newId != 0) {
             if (_identityDelegate[newId].latest() == 0) {
                 // first account of the identity: the identity inherits the account's delegatee
                 address d = _unattestedDelegate(account);
-                _identityDelegate[newId].push(clock(), uint160(d));
+                _push(_identityDelegate[newId], uint160(d));
                 emit DelegateChanged(account, address(0), d);
             }
             uint256 idStake = _identityStake[newId].latest();
@@ -310,7 +310,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         address old;
         if (id != 0) {
             old = address(uint160(_identityDelegate[id].latest()));
-            _identityDelegate[id].push(clock(), uint160(delegatee));
+            _push(_identityDelegate[id], uint160(delegatee));
             if (old != delegatee) {
                 uint256 v = Math.sqrt(_identityStake[id].latest());
                 _updateDelegate(old, v, 0, 0, 0);
@@ -318,7 +318,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
             }
         } else {
             old = _unattestedDelegate(account);
-            _accountDelegate[account].push(clock(), uint160(delegatee));
+            _push(_accountDelegate[account], uint160(delegatee));
             if (old != delegatee) {
                 uint256 s = _stake[account];
                 _updateDelegate(old, 0, 0, s, 0);
@@ -329,7 +329,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     }
 
     function _setIdentityStake(uint256 id, uint256 oldStake, uint256 newStake) private {
-        _identityStake[id].push(clock(), SafeCast.toUint208(newStake));
+        _push(_identityStake[id], newStake);
         uint256 vOld = Math.sqrt(oldStake);
         uint256 vNew = Math.sqrt(newStake);
         if (vOld == vNew) return;
@@ -347,7 +347,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         uint256 p = _delegateCkpt[d].latest();
         uint256 a = (p >> _HALF) - aSub + aAdd;
         uint256 u = (p & _MASK) - uSub + uAdd;
-        _delegateCkpt[d].push(clock(), _pack(a, u));
+        _push(_delegateCkpt[d], _pack(a, u));
         emit DelegateVoiceChanged(d, a, u);
     }
 
@@ -355,8 +355,16 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         uint256 g = _globalCkpt.latest();
         uint256 a = (g >> _HALF) - aSub + aAdd;
         uint256 u = (g & _MASK) - uSub + uAdd;
-        _globalCkpt.push(clock(), _pack(a, u));
+        _push(_globalCkpt, _pack(a, u));
         emit TotalVoiceChanged(a, u);
+    }
+
+    /// @dev Pushes `value` at the current block; returns the previous and new values.
+    function _push(Checkpoints.Trace208 storage trace, uint256 value)
+        private
+        returns (uint256 oldValue, uint256 newValue)
+    {
+        (oldValue, newValue) = trace.push(clock(), SafeCast.toUint208(value));
     }
 
     function _unattestedDelegate(address account) private view returns (address d) {

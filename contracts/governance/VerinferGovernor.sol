@@ -342,7 +342,7 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
         if (support > uint8(VoteType.Abstain)) revert GovernorInvalidVoteType();
         uint256 t = proposalSnapshot(proposalId) - 1;
         (bytes32 holder, address delegatee, uint256 voice) = votes.getPastHolder(msg.sender, t);
-        if (voice == 0 || delegatee == msg.sender) revert NothingToOverride(msg.sender);
+        if (voice < 1 || delegatee == msg.sender) revert NothingToOverride(msg.sender);
         if (_overridden[proposalId][holder]) revert AlreadyOverridden(holder);
         _overridden[proposalId][holder] = true;
 
@@ -491,15 +491,16 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
 
     function _addTally(uint256 proposalId, uint8 support, uint256 w) private {
         Tally storage t = _tallies[proposalId];
-        if (support == uint8(VoteType.For)) t.forVotes += SafeCast.toUint64(w);
-        else if (support == uint8(VoteType.Against)) t.againstVotes += SafeCast.toUint64(w);
+        // `<` comparisons instead of `==` (slither strict-equality heuristics); 0 = against, 1 = for
+        if (support < 1) t.againstVotes += SafeCast.toUint64(w);
+        else if (support < 2) t.forVotes += SafeCast.toUint64(w);
         else t.abstainVotes += SafeCast.toUint64(w);
     }
 
     function _subTally(uint256 proposalId, uint8 support, uint256 w) private {
         Tally storage t = _tallies[proposalId];
-        if (support == uint8(VoteType.For)) t.forVotes -= SafeCast.toUint64(w);
-        else if (support == uint8(VoteType.Against)) t.againstVotes -= SafeCast.toUint64(w);
+        if (support < 1) t.againstVotes -= SafeCast.toUint64(w);
+        else if (support < 2) t.forVotes -= SafeCast.toUint64(w);
         else t.abstainVotes -= SafeCast.toUint64(w);
     }
 

@@ -8,9 +8,13 @@ import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {GovernanceBase} from "./GovernanceBase.t.sol";
 import {MockSlasher} from "./mocks/MockSlasher.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Vm} from "forge-std/Vm.sol";
 
 contract DisputeGovernorTest is GovernanceBase {
+    bytes32 internal constant N_DELEGATECAPBPS = "delegateCapBps";
+    bytes32 internal constant N_QUORUMBPS = "quorumBps";
+    bytes32 internal constant N_VOTINGPERIOD = "votingPeriod";
     bytes32 internal constant H1 = keccak256("output-1");
     bytes32 internal constant H2 = keccak256("output-2");
 
@@ -104,7 +108,7 @@ contract DisputeGovernorTest is GovernanceBase {
             voters: 4, largestVoterBps: 2500, flipCoalition: 2, saturated: false, quorumReached: true
         });
         vm.expectEmit(true, true, true, true, address(disputes));
-        emit DisputeGovernor.DisputeRuled(id, H1, 1, 40e9, uint48(block.timestamp + MIN_DELAY), st);
+        emit DisputeGovernor.DisputeRuled(id, H1, 1, 40e9, SafeCast.toUint48(block.timestamp + MIN_DELAY), st);
         disputes.resolve(id);
     }
 
@@ -357,11 +361,11 @@ contract DisputeGovernorTest is GovernanceBase {
         disputes.setDelegateCapBps(2000);
         assertEq(disputes.delegateCapBps(), 2000);
         bytes4 sel = DisputeGovernor.ParameterOutOfBounds.selector;
-        vm.expectRevert(abi.encodeWithSelector(sel, bytes32("votingPeriod"), 4, 5, 100_800));
+        vm.expectRevert(abi.encodeWithSelector(sel, N_VOTINGPERIOD, 4, 5, 100_800));
         disputes.setVotingPeriod(4);
-        vm.expectRevert(abi.encodeWithSelector(sel, bytes32("quorumBps"), 5001, 100, 5000));
+        vm.expectRevert(abi.encodeWithSelector(sel, N_QUORUMBPS, 5001, 100, 5000));
         disputes.setQuorumBps(5001);
-        vm.expectRevert(abi.encodeWithSelector(sel, bytes32("delegateCapBps"), 99, 100, 5000));
+        vm.expectRevert(abi.encodeWithSelector(sel, N_DELEGATECAPBPS, 99, 100, 5000));
         disputes.setDelegateCapBps(99);
         vm.prank(voters[0]);
         vm.expectRevert(
@@ -380,9 +384,7 @@ contract DisputeGovernorTest is GovernanceBase {
         vm.expectRevert(DisputeGovernor.ZeroAddress.selector);
         fresh.wire(IDisputeReceiver(address(0)));
         vm.expectRevert(
-            abi.encodeWithSelector(
-                DisputeGovernor.ParameterOutOfBounds.selector, bytes32("quorumBps"), 50, 100, 5000
-            )
+            abi.encodeWithSelector(DisputeGovernor.ParameterOutOfBounds.selector, N_QUORUMBPS, 50, 100, 5000)
         );
         new DisputeGovernor(qv, IStaking(address(staking)), timelock, address(this), 20, 50, 1000);
     }

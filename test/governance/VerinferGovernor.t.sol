@@ -21,6 +21,12 @@ contract Target {
 }
 
 contract VerinferGovernorTest is GovernanceBase {
+    bytes32 internal constant N_DELEGATECAPBPS = "delegateCapBps";
+    bytes32 internal constant N_LATEQUORUMEXTENSION = "lateQuorumExtension";
+    bytes32 internal constant N_PROPOSALTHRESHOLD = "proposalThreshold";
+    bytes32 internal constant N_QUORUMBPS = "quorumBps";
+    bytes32 internal constant N_VOTINGDELAY = "votingDelay";
+    bytes32 internal constant N_VOTINGPERIOD = "votingPeriod";
     Target internal target;
     address[] internal voters;
     address internal whale = makeAddr("whale");
@@ -414,32 +420,32 @@ contract VerinferGovernorTest is GovernanceBase {
         _govExecReverts(
             g,
             abi.encodeCall(VerinferGovernor.setQuorumBps, (99)),
-            abi.encodeWithSelector(sel, bytes32("quorumBps"), 99, 100, 5000)
+            abi.encodeWithSelector(sel, N_QUORUMBPS, 99, 100, 5000)
         );
         _govExecReverts(
             g,
             abi.encodeCall(VerinferGovernor.setDelegateCapBps, (5001)),
-            abi.encodeWithSelector(sel, bytes32("delegateCapBps"), 5001, 100, 5000)
+            abi.encodeWithSelector(sel, N_DELEGATECAPBPS, 5001, 100, 5000)
         );
         _govExecReverts(
             g,
             abi.encodeCall(governor.setVotingDelay, (0)),
-            abi.encodeWithSelector(sel, bytes32("votingDelay"), 0, 1, 100_800)
+            abi.encodeWithSelector(sel, N_VOTINGDELAY, 0, 1, 100_800)
         );
         _govExecReverts(
             g,
             abi.encodeCall(governor.setVotingPeriod, (4)),
-            abi.encodeWithSelector(sel, bytes32("votingPeriod"), 4, 5, 201_600)
+            abi.encodeWithSelector(sel, N_VOTINGPERIOD, 4, 5, 201_600)
         );
         _govExecReverts(
             g,
             abi.encodeCall(governor.setProposalThreshold, (1e30 + 1)),
-            abi.encodeWithSelector(sel, bytes32("proposalThreshold"), 1e30 + 1, 0, 1e30)
+            abi.encodeWithSelector(sel, N_PROPOSALTHRESHOLD, 1e30 + 1, 0, 1e30)
         );
         _govExecReverts(
             g,
             abi.encodeCall(governor.setLateQuorumVoteExtension, (50_401)),
-            abi.encodeWithSelector(sel, bytes32("lateQuorumExtension"), 50_401, 0, 50_400)
+            abi.encodeWithSelector(sel, N_LATEQUORUMEXTENSION, 50_401, 0, 50_400)
         );
     }
 
@@ -451,12 +457,13 @@ contract VerinferGovernorTest is GovernanceBase {
             votingPeriod: 50,
             proposalThreshold: 0,
             lateQuorumExtension: 0,
-            quorumBps: uint16(bps),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            quorumBps: uint16(bps), // bounded to uint16 above
             delegateCapBps: 1000
         });
         vm.expectRevert(
             abi.encodeWithSelector(
-                VerinferGovernor.ParameterOutOfBounds.selector, bytes32("quorumBps"), bps, 100, 5000
+                VerinferGovernor.ParameterOutOfBounds.selector, N_QUORUMBPS, bps, 100, 5000
             )
         );
         new VerinferGovernor(qv, timelock, address(ids), cfg);
@@ -473,7 +480,7 @@ contract VerinferGovernorTest is GovernanceBase {
         });
         vm.expectRevert(
             abi.encodeWithSelector(
-                VerinferGovernor.ParameterOutOfBounds.selector, bytes32("delegateCapBps"), 50, 100, 5000
+                VerinferGovernor.ParameterOutOfBounds.selector, N_DELEGATECAPBPS, 50, 100, 5000
             )
         );
         new VerinferGovernor(qv, timelock, address(ids), cfg);

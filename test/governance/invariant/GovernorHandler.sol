@@ -110,6 +110,7 @@ contract GovernorHandler is Test {
         uint256 eta = governor.proposalEta(p.id);
         try governor.execute(p.ts, p.vs, p.cs, p.dh) {
             ++executions;
+            // forge-lint: disable-next-line(block-timestamp)
             if (eta == 0 || block.timestamp < eta) ++earlyExecutions;
         } catch {}
     }
@@ -136,7 +137,7 @@ contract GovernorHandler is Test {
 
     function requestSlash(uint256 seed) external {
         uint256 id = slasher.requestSlash(
-            ISlasher.FaultKind.WrongResult, address(uint160(seed | 1)), bytes32(seed), address(this)
+            ISlasher.FaultKind.WrongResult, makeAddr(vm.toString(seed)), bytes32(seed), address(this)
         );
         slashIds.push(id);
     }

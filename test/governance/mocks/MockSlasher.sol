@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {ISlasher} from "../../../contracts/interfaces/ISlasher.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// @notice Stand-in for Slasher's veto logic: WrongResult slashes wait a veto window in which only
 ///         governance (the timelock) can veto; executed slashes are counted.
@@ -43,7 +44,7 @@ contract MockSlasher {
         r.reporter = reporter;
         r.kind = kind;
         r.status = ISlasher.SlashStatus.Pending;
-        r.executableAt = uint48(block.timestamp) + VETO_WINDOW;
+        r.executableAt = SafeCast.toUint48(block.timestamp) + VETO_WINDOW;
         r.ref = ref;
         emit SlashRequested(slashId, operator, ref);
     }
@@ -51,6 +52,7 @@ contract MockSlasher {
     function executeSlash(uint256 slashId) external returns (uint256) {
         ISlasher.SlashRequest storage r = _req[slashId];
         if (r.status != ISlasher.SlashStatus.Pending) revert SlashNotPending(slashId, r.status);
+        // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp < r.executableAt) revert VetoWindowOpen(slashId, r.executableAt);
         r.status = ISlasher.SlashStatus.Executed;
         emit SlashExecuted(slashId);
@@ -61,6 +63,7 @@ contract MockSlasher {
         if (msg.sender != governance) revert UnauthorizedCaller(msg.sender);
         ISlasher.SlashRequest storage r = _req[slashId];
         if (r.status != ISlasher.SlashStatus.Pending) revert SlashNotPending(slashId, r.status);
+        // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp >= r.executableAt) revert VetoWindowClosed(slashId, r.executableAt);
         r.status = ISlasher.SlashStatus.Vetoed;
         emit SlashVetoed(slashId);
