@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IAccountStakeObserver} from "../interfaces/IStakeObservers.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
+import {HeadCheckpoints} from "./HeadCheckpoints.sol";
 import {IIdentityObserver} from "./IdentityRegistry.sol";
 import {IERC5805} from "@openzeppelin/contracts/interfaces/IERC5805.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
@@ -25,9 +26,11 @@ import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
 ///      - global: attested voice sum A (high) | unattested pool stake S_u (low);
 ///      - per identity: summed stake and delegatee; per account: identity and (unattested) delegatee.
 ///      getPastVotes(d, t) = A_d(t) + U_d(t) * sqrt(S_u(t)) / S_u(t); total voice = A(t) + sqrt(S_u(t)).
-///      Stakes are bounded by 2^104 - 1 (SafeCast), far above any realistic supply.
+///      Stakes are bounded by 2^104 - 1 (SafeCast), far above any realistic supply. The delegate and global
+///      traces keep their latest checkpoint in one slot (HeadCheckpoints) so votes cost one SLOAD each.
 contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, EIP712, Nonces {
     using Checkpoints for Checkpoints.Trace208;
+    using HeadCheckpoints for HeadCheckpoints.Trace;
 
     uint256 private constant _HALF = 104;
     uint256 private constant _MASK = (uint256(1) << 104) - 1;
@@ -40,8 +43,8 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     address public immutable identityRegistry;
 
     mapping(address account => uint256 stake) private _stake;
-    mapping(address delegatee => Checkpoints.Trace208) private _delegateCkpt;
-    Checkpoints.Trace208 private _globalCkpt;
+    mapping(address delegatee => HeadCheckpoints.Trace) private _delegateCkpt;
+    HeadCheckpoints.Trace private _globalCkpt;
     mapping(uint256 identityId => Checkpoints.Trace208) private _identityStake;
     mapping(uint256 identityId => Checkpoints.Trace208) private _identityDelegate;
     mapping(address account => Checkpoints.Trace208) private _accountIdentity;
@@ -347,7 +350,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         uint256 p = _delegateCkpt[d].latest();
         uint256 a = (p >> _HALF) - aSub + aAdd;
         uint256 u = (p & _MASK) - uSub + uAdd;
-        _push(_delegateCkpt[d], _pack(a, u));
+        _delegateCkpt[d].push(clock(), _pack(a, u));
         emit DelegateVoiceChanged(d, a, u);
     }
 
@@ -355,7 +358,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         uint256 g = _globalCkpt.latest();
         uint256 a = (g >> _HALF) - aSub + aAdd;
         uint256 u = (g & _MASK) - uSub + uAdd;
-        _push(_globalCkpt, _pack(a, u));
+        _globalCkpt.push(clock(), _pack(a, u));
         emit TotalVoiceChanged(a, u);
     }
 
