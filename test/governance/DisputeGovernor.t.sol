@@ -426,4 +426,36 @@ contract DisputeGovernorTest is GovernanceBase {
         assertEq(st.flipCoalition, best);
         assertEq(st.voters, uint256(n0) + n1 + n2);
     }
+
+    /// @notice Tallies add up to the votes cast and each option's top-N list is sorted and holds its largest
+    ///         weights, for random weights and choices.
+    function testFuzz_TalliesAndTopListsConsistent(uint256[20] memory stakes, uint8[20] memory choice)
+        public
+    {
+        address[] memory vs = new address[](20);
+        for (uint256 i; i < 20; ++i) {
+            vs[i] = makeAddr(string(abi.encodePacked("fz", i)));
+            _attested(vs[i], bound(stakes[i], 1, 10_000));
+        }
+        _mine(1);
+        uint256 id = _open();
+        uint256[3] memory maxW;
+        for (uint256 i; i < 20; ++i) {
+            uint8 o = choice[i] % 3;
+            vm.prank(vs[i]);
+            uint256 w = disputes.castVote(id, o);
+            if (w > maxW[o]) maxW[o] = w;
+        }
+        uint256 sum;
+        for (uint256 o; o < 3; ++o) {
+            (uint256 tally,, uint128[16] memory top) = disputes.optionVotes(id, o);
+            sum += tally;
+            assertEq(top[0], maxW[o]);
+            for (uint256 k = 1; k < 16; ++k) {
+                assertLe(top[k], top[k - 1]);
+            }
+        }
+        assertEq(sum, disputes.dispute(id).totalCast);
+        assertEq(disputes.dispute(id).voters, 20);
+    }
 }
