@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {DisputeGovernor} from "../../contracts/governance/DisputeGovernor.sol";
+import {IdentityRegistry} from "../../contracts/governance/IdentityRegistry.sol";
+import {QuadraticVotes} from "../../contracts/governance/QuadraticVotes.sol";
+import {VerinferGovernor} from "../../contracts/governance/VerinferGovernor.sol";
+import {IStaking} from "../../contracts/interfaces/IStaking.sol";
+import {MockDisputeReceiver} from "./mocks/MockDisputeReceiver.sol";
+import {MockStaking} from "./mocks/MockStaking.sol";
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {Test} from "forge-std/Test.sol";
+
+/// @notice Shared deployment for governance tests: mock staking, identity registry, quadratic votes,
+///         timelock, governor, dispute governor and a mock registry.
+abstract contract GovernanceBase is Test {
+    uint256 internal constant TOKEN = 1e18;
+    uint256 internal constant MIN_DELAY = 1 days;
+    uint48 internal constant VOTING_DELAY = 1;
+    uint32 internal constant VOTING_PERIOD = 50;
+    uint256 internal constant THRESHOLD = 1e9; // sqrt(1 token)
+    uint48 internal constant LATE_EXT = 10;
+
+    MockStaking internal staking;
+    IdentityRegistry internal ids;
+    QuadraticVotes internal qv;
+    TimelockController internal timelock;
+    VerinferGovernor internal governor;
+    DisputeGovernor internal disputes;
+    MockDisputeReceiver internal receiver;
+
+    address internal issuer = makeAddr("issuer");
+
+    function setUp() public virtual {
+        vm.roll(100);
+        vm.warp(1_000_000);
+        staking = new MockStaking();
+        ids = new IdentityRegistry(address(this));
+        qv = new QuadraticVotes(IStaking(address(staking)), address(ids));
+        staking.wire(qv);
+        ids.wire(qv);
+        ids.approveIssuer(issuer);
+
+        timelock = new TimelockController(MIN_DELAY, new address[](0), new address[](0), address(this));
+        governor = new VerinferGovernor(
+            qv,
+            timelock,
+            address(ids),
+            VerinferGovernor.Config({
+                votingDelay: VOTING_DELAY,
+                votingPeriod: VOTING_PERIOD,
+                proposalThreshold: THRESHOLD,
+                lateQuorumExtension: LATE_EXT,
+                quorumBps: 400,
+                delegateCapBps: 1000
+            })
+        );
+        timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
+        timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
+        timelock.grantRole(timelock.EXECUTOR_ROLE(), address(0));
+
+        disputes = new DisputeGovernor(qv, IStaking(address(staking)), timelock, address(this), 20, 400, 1000);
+        receiver = new MockDisputeReceiver(disputes);
+        disputes.wire(receiver);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    function _stake(address account, uint256 tokens) internal {
+        staking.setStake(account, tokens * TOKEN);
+    }
+
+    function _newIdentity() internal returns (uint256 id) {
+        vm.prank(issuer);
+        id = ids.createIdentity();
+    }
+
+    function _link(address account, uint256 id) internal {
+        vm.prank(issuer);
+        ids.offerLink(account, id);
+        vm.prank(account);
+        ids.acceptLink(id);
+    }
+
+    function _attested(address account, uint256 tokens) internal returns (uint256 id) {
+        id = _newIdentity();
+        _link(account, id);
+        _stake(account, tokens);
+    }
+
+    function _sqrtTokens(uint256 tokens) internal pure returns (uint256) {
+        return _sqrt(tokens * TOKEN);
+    }
+
+    function _sqrt(uint256 x) internal pure returns (uint256 z) {
+        if (x == 0) return 0;
+        z = x;
+        uint256 y = (x + 1) / 2;
+        while (y < z) {
+            z = y;
+            y = (x / y + y) / 2;
+        }
+    }
+
+    function _mine(uint256 blocks) internal {
+        vm.roll(block.number + blocks);
+    }
+
+    function _singleAction(address target, bytes memory data)
+        internal
+        pure
+        returns (address[] memory t, uint256[] memory v, bytes[] memory c)
+    {
+        t = new address[](1);
+        v = new uint256[](1);
+        c = new bytes[](1);
+        t[0] = target;
+        c[0] = data;
+    }
+}
