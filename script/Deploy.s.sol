@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Script} from "forge-std/Script.sol";
+
+import {DeploySuite} from "./DeploySuite.sol";
+
+/// @title Deploy
+/// @notice Deploys and wires the verinfer suite (see `DeploySuite`) and writes `deployments/<chainId>.json`.
+/// @dev Parameters come from the environment, with defaults:
+///      STAKING_TOKEN (0 = deploy VerinferToken), TOKEN_SUPPLY (1e9 tokens), TREASURY (0 = the timelock),
+///      MIN_OPERATOR_STAKE (10 000 tokens), UNBONDING_DELAY (21 days), SIGNER_ROTATION_DELAY (3 days),
+///      TIMELOCK_DELAY (2 days), MAX_CHALLENGE_WINDOW (1 day), DISPUTE_DURATION (3 days),
+///      EXECUTION_MARGIN (1 day), WRITE_MANIFEST (true).
+///      Usage: `forge script script/Deploy.s.sol --rpc-url $RPC --broadcast --private-key $KEY`.
+contract Deploy is Script {
+    /// @notice Reads the configuration from the environment.
+    /// @param deployer The address that sends every deployment transaction.
+    /// @return cfg The configuration.
+    function configFromEnv(address deployer) public view returns (DeploySuite.Config memory cfg) {
+        cfg.deployer = deployer;
+        cfg.stakingToken = vm.envOr("STAKING_TOKEN", address(0));
+        cfg.tokenSupply = vm.envOr("TOKEN_SUPPLY", uint256(1e9 ether));
+        cfg.treasury = vm.envOr("TREASURY", address(0));
+        cfg.minOperatorStake = vm.envOr("MIN_OPERATOR_STAKE", uint256(10_000 ether));
+        cfg.unbondingDelay = uint48(vm.envOr("UNBONDING_DELAY", uint256(21 days)));
+        cfg.signerRotationDelay = uint48(vm.envOr("SIGNER_ROTATION_DELAY", uint256(3 days)));
+        cfg.timelockDelay = vm.envOr("TIMELOCK_DELAY", uint256(2 days));
+        cfg.maxChallengeWindow = uint32(vm.envOr("MAX_CHALLENGE_WINDOW", uint256(1 days)));
+        cfg.disputeDuration = uint32(vm.envOr("DISPUTE_DURATION", uint256(3 days)));
+        cfg.executionMargin = uint32(vm.envOr("EXECUTION_MARGIN", uint256(1 days)));
+    }
+
+    /// @notice Deploys the suite from the broadcaster and writes the manifest.
+    /// @return s The deployed suite.
+    function run() external returns (DeploySuite.Suite memory s) {
+        vm.startBroadcast();
+        (, address deployer,) = vm.readCallers();
+        s = DeploySuite.deploySuite(configFromEnv(deployer));
+        vm.stopBroadcast();
+        if (vm.envOr("WRITE_MANIFEST", true)) writeManifest(s);
+    }
+
+    /// @notice Writes `deployments/<chainId>.json` for `s` (only the contracts that exist).
+    /// @param s The deployed suite.
+    /// @return path The file written.
+    function writeManifest(DeploySuite.Suite memory s) public returns (string memory path) {
+        string memory c = "contracts";
+        vm.serializeAddress(c, "VerinferToken", address(s.token));
+        vm.serializeAddress(c, "Staking", address(s.staking));
+        vm.serializeAddress(c, "Slasher", address(s.slasher));
+        string memory contracts = vm.serializeAddress(c, "TimelockController", address(s.timelock));
+
+        string memory root = "manifest";
+        vm.serializeUint(root, "chainId", block.chainid);
+        vm.serializeUint(root, "block", s.block);
+        string memory json = vm.serializeString(root, "contracts", contracts);
+        path = string.concat(vm.projectRoot(), "/deployments/", vm.toString(block.chainid), ".json");
+        vm.writeJson(json, path);
+    }
+}

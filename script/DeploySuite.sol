@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {ISlasher} from "../contracts/interfaces/ISlasher.sol";
+import {IStaking} from "../contracts/interfaces/IStaking.sol";
+import {Slasher} from "../contracts/slashing/Slasher.sol";
+import {Staking} from "../contracts/staking/Staking.sol";
+import {VerinferToken} from "../contracts/token/VerinferToken.sol";
+
+/// @title DeploySuite
+/// @notice The one deployment routine of verinfer, shared by `script/Deploy.s.sol` and the tests, so tests run
+///         on exactly what the script deploys. Deploys in the canonical order, performs every one-time wiring
+///         call, asserts the cross-contract timing invariants and finally hands every admin role to the
+///         timelock (the deployer renounces all of them).
+/// @dev All functions are internal: they execute in the caller's context, so under `vm.startBroadcast` /
+///      `vm.startPrank(cfg.deployer)` every deployment and call is made by `cfg.deployer`.
+library DeploySuite {
+    /// @notice Deployment parameters (see `Deploy.s.sol` for the env variables and defaults).
+    struct Config {
+        address deployer; // sender of every deployment/wiring call; holds no role at the end
+        address stakingToken; // existing ERC20 to stake; zero = deploy a VerinferToken
+        uint256 tokenSupply; // initial VerinferToken supply, minted to the deployer
+        address treasury; // slash sink and registry treasury; zero = the timelock
+        uint256 minOperatorStake;
+        uint48 unbondingDelay; // U
+        uint48 signerRotationDelay;
+        uint256 timelockDelay; // T (seconds)
+        uint32 maxChallengeWindow; // longest challenge window models are meant to use (seconds)
+        uint32 disputeDuration; // longest time a dispute takes from opening to an applicable ruling (seconds)
+        uint32 executionMargin; // keeper latency kept between the latest slash execution and U
+    }
+
+    /// @notice The deployed, wired suite. Contracts not part of this build are zero.
+    struct Suite {
+        IERC20 token;
+        bool tokenDeployed; // whether `token` is a VerinferToken deployed by this routine
+        Staking staking;
+        Slasher slasher;
+        TimelockController timelock;
+        address treasury;
+        uint256 block; // block number of the deployment
+    }
+
+    /// @notice A cross-contract timing invariant does not hold: `lhs` must be `relation` `rhs`.
+    error TimingInvariantViolated(string rule, uint256 lhs, string relation, uint256 rhs);
+
+    /// @notice The longest time a fault reported through the registry can take to reach `requestSlash`
+    ///         (`D` in docs/slashing.md): challenge window + dispute voting and ruling delay.
+    /// @param cfg The deployment parameters.
+    /// @return The bound in seconds.
+    function faultToSlashDelay(Config memory cfg) internal pure returns (uint256) {
+        return uint256(cfg.maxChallengeWindow) + cfg.disputeDuration + cfg.timelockDelay;
+    }
+
+    /// @notice Reverts with `TimingInvariantViolated` unless the timing invariants of docs/staking.md and
+    ///         docs/slashing.md hold for `cfg` and the slasher's `WrongResult` veto window `vetoWindow`.
+    /// @param cfg The deployment parameters.
+    /// @param vetoWindow The WrongResult veto window V (seconds).
+    function checkTiming(Config memory cfg, uint256 vetoWindow) internal pure {
+        uint256 u = cfg.unbondingDelay;
+        // staking.md #1 / slashing.md #1: D + V (+ keeper margin) < U.
+        uint256 latest = faultToSlashDelay(cfg) + vetoWindow + cfg.executionMargin;
+        if (latest >= u) {
+            revert TimingInvariantViolated("challenge+dispute+veto+margin < unbondingDelay", latest, "<", u);
+        }
+        // staking.md #2 (timelock delay < U) is implied: a ruling is applied only after the timelock delay,
+        // which is part of D above.
+        // staking.md #3: the signer that signed must still verify while a fault about it can be proven.
+        uint256 proofWindow = uint256(cfg.maxChallengeWindow) + 1 days; // + the registry's MAX_TTL
+        if (cfg.signerRotationDelay < proofWindow) {
+            revert TimingInvariantViolated(
+                "signerRotationDelay >= maxTtl + maxChallengeWindow",
+                cfg.signerRotationDelay,
+                ">=",
+                proofWindow
+            );
+        }
+    }
+
+    /// @notice Deploys and wires the suite, then hands all admin roles to the timelock.
+    /// @param cfg The deployment parameters.
+    /// @return s The deployed suite.
+    function deploySuite(Config memory cfg) internal returns (Suite memory s) {
+        address deployer = cfg.deployer;
+        s.block = block.number;
+
+        // 1. token
+        if (cfg.stakingToken == address(0)) {
+            s.token = IERC20(address(new VerinferToken("Verinfer", "VINF", deployer, cfg.tokenSupply)));
+            s.tokenDeployed = true;
+        } else {
+            s.token = IERC20(cfg.stakingToken);
+        }
+
+        // 2. Staking -> Slasher (sink = burn until the treasury exists)
+        s.staking =
+            new Staking(s.token, deployer, cfg.minOperatorStake, cfg.unbondingDelay, cfg.signerRotationDelay);
+        s.slasher = new Slasher(IStaking(address(s.staking)), deployer, address(0));
+        checkTiming(cfg, s.slasher.faultParams(ISlasher.FaultKind.WrongResult).vetoWindow);
+
+        // 3. TimelockController; the deployer is its temporary admin, anyone may execute.
+        address[] memory none = new address[](0);
+        address[] memory anyone = new address[](1);
+        s.timelock = new TimelockController(cfg.timelockDelay, none, anyone, deployer);
+        s.treasury = cfg.treasury == address(0) ? address(s.timelock) : cfg.treasury;
+
+        // 4. wiring. Until the registry exists the timelock is the only slash requester.
+        s.slasher.setTreasury(s.treasury);
+        s.slasher.wire(address(s.timelock), address(s.timelock));
+        s.staking.wire(address(s.slasher), address(0), address(0));
+
+        // 5. hand over: every admin role to the timelock, the deployer renounces.
+        _handOver(s, deployer);
+    }
+
+    function _handOver(Suite memory s, address deployer) private {
+        address tl = address(s.timelock);
+        bytes32 adminRole = 0x00; // DEFAULT_ADMIN_ROLE
+        s.staking.grantRole(adminRole, tl);
+        s.staking.renounceRole(adminRole, deployer);
+        s.slasher.grantRole(adminRole, tl);
+        s.slasher.renounceRole(adminRole, deployer);
+        if (s.tokenDeployed) VerinferToken(address(s.token)).transferOwnership(tl);
+        s.timelock.renounceRole(adminRole, deployer);
+    }
+}

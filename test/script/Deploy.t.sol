@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+
+import {VerinferToken} from "../../contracts/token/VerinferToken.sol";
+import {Deploy} from "../../script/Deploy.s.sol";
+import {DeploySuite} from "../../script/DeploySuite.sol";
+
+/// @notice The deployment routine deploys, wires and hands over exactly as documented.
+contract DeployTest is Test {
+    bytes32 internal constant ADMIN = 0x00;
+
+    Deploy internal script;
+    address internal deployer = makeAddr("deployer");
+
+    function setUp() public {
+        script = new Deploy();
+    }
+
+    function _deploy(DeploySuite.Config memory cfg) internal returns (DeploySuite.Suite memory s) {
+        vm.startPrank(deployer);
+        s = DeploySuite.deploySuite(cfg);
+        vm.stopPrank();
+    }
+
+    function _cfg() internal view returns (DeploySuite.Config memory) {
+        return script.configFromEnv(deployer);
+    }
+
+    function test_DeploysAndWiresEveryContract() public {
+        DeploySuite.Suite memory s = _deploy(_cfg());
+        assertEq(address(s.staking.token()), address(s.token));
+        assertEq(address(s.slasher.staking()), address(s.staking));
+        assertEq(address(s.slasher.token()), address(s.token));
+        assertTrue(s.staking.wired());
+        assertEq(s.staking.slasher(), address(s.slasher));
+        assertEq(s.slasher.registry(), address(s.timelock));
+        assertEq(s.slasher.governance(), address(s.timelock));
+        assertEq(s.slasher.treasury(), address(s.timelock));
+        assertEq(s.treasury, address(s.timelock));
+        assertEq(s.staking.unbondingDelay(), 21 days);
+        assertEq(s.staking.minOperatorStake(), 10_000 ether);
+        assertEq(s.timelock.getMinDelay(), 2 days);
+        assertEq(s.token.totalSupply(), 1e9 ether);
+        assertEq(s.token.balanceOf(deployer), 1e9 ether);
+    }
+
+    function test_TimelockHoldsEveryAdminRoleAndDeployerNone() public {
+        DeploySuite.Suite memory s = _deploy(_cfg());
+        address tl = address(s.timelock);
+        assertTrue(s.staking.hasRole(ADMIN, tl));
+        assertTrue(s.slasher.hasRole(ADMIN, tl));
+        assertEq(VerinferToken(address(s.token)).owner(), tl);
+        assertTrue(s.timelock.hasRole(ADMIN, tl)); // self-administered
+
+        assertFalse(s.staking.hasRole(ADMIN, deployer));
+        assertFalse(s.slasher.hasRole(ADMIN, deployer));
+        assertFalse(s.timelock.hasRole(ADMIN, deployer));
+        assertFalse(s.timelock.hasRole(s.timelock.PROPOSER_ROLE(), deployer));
+        assertFalse(s.timelock.hasRole(s.timelock.CANCELLER_ROLE(), deployer));
+        assertTrue(s.timelock.hasRole(s.timelock.EXECUTOR_ROLE(), address(0))); // open execution
+    }
+
+    function test_UsesExistingStakingToken() public {
+        VerinferToken existing = new VerinferToken("X", "X", address(this), 1 ether);
+        DeploySuite.Config memory cfg = _cfg();
+        cfg.stakingToken = address(existing);
+        DeploySuite.Suite memory s = _deploy(cfg);
+        assertEq(address(s.token), address(existing));
+        assertFalse(s.tokenDeployed);
+        assertEq(existing.owner(), address(this)); // not touched
+        assertEq(address(s.staking.token()), address(existing));
+    }
+
+    function test_RevertWhen_DisputePathOutlastsUnbonding() public {
+        DeploySuite.Config memory cfg = _cfg();
+        cfg.unbondingDelay = 7 days; // 1d challenge + 3d dispute + 2d timelock + 2d veto + 1d margin = 9d
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                DeploySuite.TimingInvariantViolated.selector,
+                "challenge+dispute+veto+margin < unbondingDelay",
+                9 days,
+                "<",
+                7 days
+            )
+        );
+        this.deployExternal(cfg);
+    }
+
+    /// @dev The ruling of a dispute waits the timelock delay, so `timelockDelay < unbondingDelay`
+    ///      (staking.md #2) is enforced as part of the dispute path bound.
+    function test_RevertWhen_TimelockDelayNotBelowUnbonding() public {
+        DeploySuite.Config memory cfg = _cfg();
+        cfg.timelockDelay = 21 days; // 1d + 3d + 21d + 2d veto + 1d margin = 28d
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                DeploySuite.TimingInvariantViolated.selector,
+                "challenge+dispute+veto+margin < unbondingDelay",
+                28 days,
+                "<",
+                21 days
+            )
+        );
+        this.deployExternal(cfg);
+    }
+
+    function test_RevertWhen_SignerRotationShorterThanProofWindow() public {
+        DeploySuite.Config memory cfg = _cfg();
+        cfg.signerRotationDelay = 1 days; // < 1d ttl + 1d challenge
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                DeploySuite.TimingInvariantViolated.selector,
+                "signerRotationDelay >= maxTtl + maxChallengeWindow",
+                1 days,
+                ">=",
+                2 days
+            )
+        );
+        this.deployExternal(cfg);
+    }
+
+    function testFuzz_TimingCheckAcceptsExactlyTheDocumentedRegion(
+        uint48 unbonding,
+        uint32 challenge,
+        uint32 dispute,
+        uint32 timelockDelay
+    ) public {
+        DeploySuite.Config memory cfg;
+        cfg.unbondingDelay = uint48(bound(unbonding, 1 days, 90 days));
+        cfg.maxChallengeWindow = uint32(bound(challenge, 10 minutes, 7 days));
+        cfg.disputeDuration = uint32(bound(dispute, 0, 14 days));
+        cfg.timelockDelay = bound(timelockDelay, 0, 30 days);
+        cfg.executionMargin = 1 hours;
+        cfg.signerRotationDelay = 30 days;
+        uint256 v = 2 days;
+        uint256 latest =
+            uint256(cfg.maxChallengeWindow) + cfg.disputeDuration + cfg.timelockDelay + v + 1 hours;
+        if (latest >= cfg.unbondingDelay) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    DeploySuite.TimingInvariantViolated.selector,
+                    "challenge+dispute+veto+margin < unbondingDelay",
+                    latest,
+                    "<",
+                    cfg.unbondingDelay
+                )
+            );
+        }
+        this.checkTimingExternal(cfg, v);
+    }
+
+    function test_WritesManifestWithEveryContract() public {
+        DeploySuite.Suite memory s = _deploy(_cfg());
+        string memory path = script.writeManifest(s);
+        string memory json = vm.readFile(path);
+        assertEq(vm.parseJsonUint(json, ".chainId"), block.chainid);
+        assertEq(vm.parseJsonUint(json, ".block"), s.block);
+        assertEq(vm.parseJsonAddress(json, ".contracts.VerinferToken"), address(s.token));
+        assertEq(vm.parseJsonAddress(json, ".contracts.Staking"), address(s.staking));
+        assertEq(vm.parseJsonAddress(json, ".contracts.Slasher"), address(s.slasher));
+        assertEq(vm.parseJsonAddress(json, ".contracts.TimelockController"), address(s.timelock));
+        assertEq(vm.parseJsonKeys(json, ".contracts").length, 4);
+        assertEq(vm.parseJsonKeys(json, ".").length, 3);
+        vm.removeFile(path);
+    }
+
+    /// @dev External entry so that `vm.expectRevert` sees the revert at the call depth it expects.
+    function deployExternal(DeploySuite.Config memory cfg) external returns (DeploySuite.Suite memory) {
+        return _deploy(cfg);
+    }
+
+    /// @dev External wrapper of the pure timing check.
+    function checkTimingExternal(DeploySuite.Config memory cfg, uint256 vetoWindow) external pure {
+        DeploySuite.checkTiming(cfg, vetoWindow);
+    }
+}
