@@ -8,9 +8,12 @@
 
 pub mod attest;
 pub mod backend;
+pub mod chain;
 pub mod config;
+pub mod keeper;
 pub mod merkle;
 pub mod metrics;
 pub mod model;
+pub mod registry;
 pub mod store;
 pub mod txmgr;

@@ -102,6 +102,11 @@ pub enum IntentStatus {
         /// Gas used by it, if known.
         gas_used: Option<u64>,
     },
+    /// Carried by the batch intent `batch` (an attestation inside a `submitAttestations` call).
+    Batched {
+        /// Key of the batch intent.
+        batch: String,
+    },
     /// Given up (e.g. the action reverted because it is no longer possible).
     Abandoned {
         /// Why.
@@ -124,6 +129,12 @@ pub struct Intent {
     pub calldata: String,
     /// Where it is.
     pub status: IntentStatus,
+    /// Batch members (keys) when this intent carries several attestations.
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// Never put this intent into a batch again (a batch carrying it failed).
+    #[serde(default)]
+    pub single_only: bool,
 }
 
 impl Intent {
@@ -292,6 +303,31 @@ impl Store {
         Ok(inserted)
     }
 
+    /// Metadata entries whose key starts with `prefix`.
+    pub fn meta_with_prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(META).map_err(dberr)?;
+        let mut out = Vec::new();
+        for item in t.range(prefix..).map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            out.push((k.value().to_string(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Deletes a metadata entry.
+    pub fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut t = txn.open_table(META).map_err(dberr)?;
+            t.remove(key).map_err(dberr)?;
+        }
+        txn.commit().map_err(dberr)
+    }
+
     /// Every intent, in key order.
     pub fn intents(&self) -> Result<Vec<Intent>, StoreError> {
         let txn = self.db.begin_read().map_err(dberr)?;
@@ -333,6 +369,8 @@ mod tests {
             to: "0x00".into(),
             calldata: "0x".into(),
             status: IntentStatus::Pending,
+            members: vec![],
+            single_only: false,
         }
     }
 
