@@ -809,7 +809,7 @@ impl Keeper {
                         IntentKind::ReportMissed => METRICS.missed_reported.inc(),
                         IntentKind::Equivocation => METRICS.equivocation_reports.inc(),
                         IntentKind::Challenge => METRICS.challenges.inc(),
-                        IntentKind::CommitBatch => {}
+                        IntentKind::CommitBatch | IntentKind::Call => {}
                     }
                     tracing::info!(keeper = %self.name, key = %intent.key, gas = done.gas_used, tx = %done.tx_hash, "included");
                 }

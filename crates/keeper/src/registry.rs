@@ -79,3 +79,45 @@ impl From<crate::attest::Attestation> for IInferenceRegistry::Attestation {
         }
     }
 }
+
+alloy::sol! {
+    /// The staking calls the CLI makes (mirrors `contracts/interfaces/IStaking.sol`).
+    #[sol(rpc)]
+    interface IStakingLite {
+        function registerOperator(address signer, uint256 selfStake) external returns (uint256 shares);
+        function rotateSigner(address newSigner) external;
+        function delegate(address operator, uint256 assets) external returns (uint256 shares);
+        function requestUnstake(address operator, uint256 shares) external returns (uint256 withdrawalId);
+        function completeUnstake(uint256 withdrawalId) external returns (uint256 assets);
+        function signerOf(address operator) external view returns (address);
+        function operatorStake(address operator) external view returns (uint256);
+        function sharesOf(address operator, address account) external view returns (uint256);
+        function totalActiveStake() external view returns (uint256);
+    }
+
+    /// ERC-20 calls the CLI makes.
+    #[sol(rpc)]
+    interface IERC20Lite {
+        function approve(address spender, uint256 amount) external returns (bool);
+        function transfer(address to, uint256 amount) external returns (bool);
+        function balanceOf(address account) external view returns (uint256);
+    }
+
+    /// Registry calls beyond the keeper's.
+    #[sol(rpc)]
+    interface IRegistryAdmin {
+        struct ModelParams {
+            uint8 mode;
+            uint8 k;
+            uint8 q;
+            uint32 challengeWindow;
+            uint256 minStake;
+            uint256 challengeBond;
+            uint256 minFee;
+        }
+        function registerModel(bytes32 weightsHash, bytes32 runtimeSpecHash, ModelParams calldata params) external returns (bytes32 modelId);
+        function serveModel(bytes32 modelId) external;
+        function claim() external returns (uint256 amount);
+        function credits(address account) external view returns (uint256);
+    }
+}

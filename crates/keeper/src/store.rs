@@ -61,6 +61,8 @@ pub enum IntentKind {
     Equivocation,
     /// Challenge a wrong result.
     Challenge,
+    /// Any other one-off call (CLI, deployment).
+    Call,
 }
 
 impl IntentKind {
@@ -73,6 +75,7 @@ impl IntentKind {
             Self::ReportMissed => "report_missed",
             Self::Equivocation => "equivocation",
             Self::Challenge => "challenge",
+            Self::Call => "call",
         }
     }
 }

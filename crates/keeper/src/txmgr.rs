@@ -251,15 +251,15 @@ impl TxManager {
         Ok((max, prio.min(max)))
     }
 
-    fn request(&self, to: Address, data: &Bytes) -> TransactionRequest {
-        TransactionRequest::default()
-            .with_from(self.from)
-            .with_to(to)
-            .with_input(data.clone())
-            .with_chain_id(self.chain_id)
+    fn request(&self, to: Option<Address>, data: &Bytes) -> TransactionRequest {
+        let req = TransactionRequest::default().with_from(self.from).with_chain_id(self.chain_id);
+        match to {
+            Some(to) => req.with_to(to).with_input(data.clone()),
+            None => req.with_deploy_code(data.clone()),
+        }
     }
 
-    async fn estimate(&self, key: &str, to: Address, data: &Bytes) -> Result<u64, TxError> {
+    async fn estimate(&self, key: &str, to: Option<Address>, data: &Bytes) -> Result<u64, TxError> {
         let req = self.request(to, data);
         let p = &self.provider;
         let mut delay = self.cfg.backoff;
@@ -289,7 +289,7 @@ impl TxManager {
 
     async fn sign(
         &self,
-        to: Address,
+        to: Option<Address>,
         data: &Bytes,
         nonce: u64,
         gas: u64,
@@ -378,10 +378,14 @@ impl TxManager {
             key: key.to_string(),
             reason: "not journaled".into(),
         })?;
-        let to: Address = intent.to.parse().map_err(|_| TxError::BadIntent {
-            key: key.to_string(),
-            reason: "bad to".into(),
-        })?;
+        let to: Option<Address> = if intent.to.is_empty() {
+            None
+        } else {
+            Some(intent.to.parse().map_err(|_| TxError::BadIntent {
+                key: key.to_string(),
+                reason: "bad to".into(),
+            })?)
+        };
         let data: Bytes = intent.calldata.parse().map_err(|_| TxError::BadIntent {
             key: key.to_string(),
             reason: "bad calldata".into(),
@@ -480,7 +484,7 @@ impl TxManager {
     async fn wait_and_bump(
         &self,
         mut intent: Intent,
-        to: Address,
+        to: Option<Address>,
         data: Bytes,
     ) -> Result<Executed, TxError> {
         let key = intent.key.clone();
@@ -583,6 +587,39 @@ impl TxManager {
                 tracing::warn!(key, error = %e, "replacement broadcast failed");
             }
         }
+    }
+
+    /// Journals and executes a one-off call (`to = None`: contract creation) under `key`. Re-running
+    /// with the same key after a crash resumes the same transaction instead of sending a new one; a
+    /// key whose intent is already done returns its recorded outcome.
+    pub async fn send(&self, key: &str, to: Option<Address>, data: Bytes) -> Result<Executed, TxError> {
+        if let Some(existing) = self.store.intent(key)? {
+            if let IntentStatus::Done { tx_hash: Some(h), gas_used } = &existing.status {
+                let tx_hash: TxHash = h.parse().unwrap_or_default();
+                return Ok(Executed { tx_hash, gas_used: gas_used.unwrap_or_default(), block: 0 });
+            }
+            if let IntentStatus::Abandoned { reason } = existing.status {
+                return Err(TxError::Reverted { key: key.to_string(), reason });
+            }
+        } else {
+            let intent = Intent {
+                key: key.to_string(),
+                kind: crate::store::IntentKind::Call,
+                subject: String::new(),
+                to: to.map(|a| format!("{a:#x}")).unwrap_or_default(),
+                calldata: format!("{data}"),
+                status: IntentStatus::Pending,
+                members: vec![],
+                single_only: true,
+            };
+            self.store.put_intent(&intent)?;
+        }
+        self.execute(key).await
+    }
+
+    /// The receipt of `hash`, if mined (polled, no waiting).
+    pub async fn receipt_of(&self, hash: TxHash) -> Result<Option<TransactionReceipt>, TxError> {
+        self.receipt(hash).await.map_err(|msg| TxError::Rpc { op: "eth_getTransactionReceipt", msg })
     }
 
     /// The balance of the sending account (for health reporting).
