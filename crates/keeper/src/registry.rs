@@ -24,6 +24,8 @@ alloy::sol! {
             uint8 q;
             uint8 respondedMask;
             uint8 agreeMask;
+            uint8 rewardedMask;
+            uint8 faultedMask;
             uint40 deadline;
             uint40 windowEnd;
             bytes32 modelId;
