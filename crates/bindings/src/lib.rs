@@ -1,1 +1,21 @@
-//! placeholder
+//! Typed [alloy] bindings for the verinfer contracts.
+//!
+//! Every contract and interface has a module (snake case of its name) holding the `sol!` expansion
+//! of its committed artifact (`artifacts/<Name>.json`: ABI, creation and runtime bytecode), and the
+//! contract type is re-exported at the crate root. The artifacts are produced by
+//! `script/gen-bindings.sh` (foundry-compilers, same compiler and settings as forge), so building
+//! this crate needs neither node nor solc; `script/gen-bindings.sh --check` fails when they are stale.
+//!
+//! Each binding offers call types (`Staking::delegateCall`), events (`Staking::Delegated`), the
+//! error enum (`Staking::StakingErrors`) and, with `#[sol(rpc)]`, an instance type for JSON-RPC use
+//! (`Staking::new(address, provider)`).
+//!
+//! ```
+//! use alloy::sol_types::SolCall;
+//! use verinfer_bindings::IStaking;
+//!
+//! let call = IStaking::delegateCall { operator: alloy::primitives::Address::ZERO, assets: alloy::primitives::U256::from(1) };
+//! assert_eq!(call.abi_encode().len(), 4 + 64);
+//! ```
+
+include!("generated.rs");

@@ -1,0 +1,164 @@
+//! Legitimacy metrics: concentration of stake and voice, and who decides.
+
+use serde::Serialize;
+
+/// The smallest number of holders whose combined share exceeds half of the total (Nakamoto
+/// coefficient at the 50% threshold). Zero for an empty or all-zero distribution.
+///
+/// ```
+/// use verinfer_sim::metrics::nakamoto;
+/// assert_eq!(nakamoto(&[10.0, 10.0, 10.0, 10.0]), 3);
+/// assert_eq!(nakamoto(&[60.0, 20.0, 20.0]), 1);
+/// ```
+pub fn nakamoto(values: &[f64]) -> usize {
+    nakamoto_at(values, 0.5)
+}
+
+/// The smallest number of holders whose combined share strictly exceeds `threshold` of the total.
+pub fn nakamoto_at(values: &[f64], threshold: f64) -> usize {
+    let total: f64 = values.iter().filter(|v| **v > 0.0).sum();
+    if total <= 0.0 {
+        return 0;
+    }
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| *v > 0.0).collect();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let mut acc = 0.0;
+    for (i, v) in sorted.iter().enumerate() {
+        acc += v;
+        if acc > threshold * total {
+            return i + 1;
+        }
+    }
+    sorted.len()
+}
+
+/// Gini coefficient in `[0, 1)` (0 = perfect equality).
+///
+/// ```
+/// use verinfer_sim::metrics::gini;
+/// assert!(gini(&[1.0, 1.0, 1.0]).abs() < 1e-12);
+/// assert!(gini(&[0.0, 0.0, 0.0, 1.0]) > 0.7);
+/// ```
+pub fn gini(values: &[f64]) -> f64 {
+    let n = values.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let mut v: Vec<f64> = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let total: f64 = v.iter().sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let weighted: f64 = v.iter().enumerate().map(|(i, x)| (i as f64 + 1.0) * x).sum();
+    let n = n as f64;
+    (2.0 * weighted) / (n * total) - (n + 1.0) / n
+}
+
+/// Lorenz curve points `(population share, value share)` from the poorest up, starting at (0,0).
+pub fn lorenz(values: &[f64]) -> Vec<(f64, f64)> {
+    let mut v: Vec<f64> = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let total: f64 = v.iter().sum();
+    let n = v.len().max(1) as f64;
+    let mut out = vec![(0.0, 0.0)];
+    let mut acc = 0.0;
+    let step = (v.len() / 200).max(1);
+    for (i, x) in v.iter().enumerate() {
+        acc += x;
+        if (i + 1) % step == 0 || i + 1 == v.len() {
+            out.push(((i + 1) as f64 / n, if total > 0.0 { acc / total } else { 0.0 }));
+        }
+    }
+    out
+}
+
+/// Quadratic voice of a set of accounts under the QuadraticVotes rule: each attested identity gets
+/// `sqrt(stake)`; all unattested stake is pooled under one `sqrt`, shared pro rata.
+///
+/// `stakes[i]` is paired with `attested[i]`. Returns each account's voice.
+pub fn quadratic_voice(stakes: &[f64], attested: &[bool]) -> Vec<f64> {
+    let pool: f64 = stakes.iter().zip(attested).filter(|(_, a)| !**a).map(|(s, _)| *s).sum();
+    let pool_voice = pool.sqrt();
+    stakes
+        .iter()
+        .zip(attested)
+        .map(|(s, a)| {
+            if *a {
+                s.max(0.0).sqrt()
+            } else if pool > 0.0 {
+                pool_voice * s / pool
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+/// Metrics of one epoch.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EpochMetrics {
+    /// Epoch index (0-based).
+    pub epoch: u64,
+    /// Block number at measurement.
+    pub block: u64,
+    /// Nakamoto coefficient of stake by account (`Staking.stakeOf`).
+    pub nakamoto_stake: usize,
+    /// Nakamoto coefficient of stake by operator (`Staking.operatorStake`).
+    pub nakamoto_operator_stake: usize,
+    /// Nakamoto coefficient of voting power by controlling entity.
+    pub nakamoto_voice: usize,
+    /// Gini of stake by account.
+    pub gini_stake: f64,
+    /// Gini of voting power.
+    pub gini_voice: f64,
+    /// Share of the epoch's attestations that were accepted (finalized as correct).
+    pub accepted_share: f64,
+    /// Disputes decided this epoch.
+    pub disputes: usize,
+    /// Disputes whose ruling was the correct output.
+    pub disputes_correct: usize,
+    /// Smallest deciding coalition (number of voters) over this epoch's disputes, if any.
+    pub min_deciding_coalition: Option<usize>,
+    /// Total active stake (tokens).
+    pub total_stake: f64,
+}
+
+/// Result of the legitimacy goal check.
+#[derive(Debug, Clone, Serialize)]
+pub struct GoalCheck {
+    /// Goal description.
+    pub goal: String,
+    /// Whether it holds.
+    pub pass: bool,
+    /// Measured value(s).
+    pub detail: String,
+}
+
+impl std::fmt::Display for GoalCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} — {}", if self.pass { "PASS" } else { "FAIL" }, self.goal, self.detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn voice_splitting_gain_is_sqrt_k_for_attested_and_none_for_unattested() {
+        let one = quadratic_voice(&[100.0], &[true])[0];
+        let split: f64 = quadratic_voice(&[25.0; 4], &[true; 4]).iter().sum();
+        assert!((split / one - 2.0).abs() < 1e-9);
+        let pooled: f64 = quadratic_voice(&[25.0; 4], &[false; 4]).iter().sum();
+        assert!((pooled / one - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn lorenz_ends_at_one() {
+        let l = lorenz(&[1.0, 2.0, 3.0]);
+        assert_eq!(l.first(), Some(&(0.0, 0.0)));
+        let last = l.last().copied().unwrap();
+        assert!((last.0 - 1.0).abs() < 1e-12 && (last.1 - 1.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,360 @@
+//! [`Sim`]: the verinfer suite running inside revm, with typed helpers to act as any account.
+
+use std::collections::BTreeMap;
+
+use alloy::{
+    primitives::{Address, Bytes, Log, U256},
+    sol_types::{SolCall, SolEvent},
+};
+use revm::{
+    context::{
+        result::{ExecutionResult, Output},
+        BlockEnv, CfgEnv, TxEnv,
+    },
+    database::{CacheDB, EmptyDB},
+    database_interface::DatabaseRef,
+    handler::{MainnetContext, MainnetEvm},
+    primitives::{hardfork::SpecId, TxKind},
+    state::{AccountInfo, EvmState},
+    Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+};
+
+use crate::plan::{DeployPlan, StepKind};
+
+/// The revm instance type the simulator drives: mainnet rules over a [`CacheDB`].
+pub type SimEvm<DB> = MainnetEvm<MainnetContext<CacheDB<DB>>>;
+
+/// Gas limit given to every simulated transaction.
+pub const TX_GAS_LIMIT: u64 = 30_000_000;
+
+/// Chain id of the in-memory chain (same as anvil's default).
+pub const SIM_CHAIN_ID: u64 = 31_337;
+
+/// Errors from simulated transactions; `label` names the call (`Staking.delegate(address,uint256)`).
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The call reverted; `reason` is the decoded custom error (e.g. `Staking::InsufficientShares(..)`).
+    #[error("{label} from {from} reverted: {reason}")]
+    Reverted {
+        /// What was called.
+        label: String,
+        /// The sender.
+        from: Address,
+        /// Decoded revert reason (raw hex when no binding matches).
+        reason: String,
+        /// Raw revert data.
+        data: Bytes,
+    },
+    /// The call halted (out of gas, invalid opcode, ...).
+    #[error("{label} from {from} halted: {reason}")]
+    Halted {
+        /// What was called.
+        label: String,
+        /// The sender.
+        from: Address,
+        /// The halt reason.
+        reason: String,
+    },
+    /// revm rejected the transaction or the database failed (e.g. a fork RPC error).
+    #[error("{label}: evm error: {message}")]
+    Evm {
+        /// What was called.
+        label: String,
+        /// The error.
+        message: String,
+    },
+    /// The return data did not decode as the call's return type.
+    #[error("{label}: cannot decode return data: {message}")]
+    Decode {
+        /// What was called.
+        label: String,
+        /// The decoder's message.
+        message: String,
+    },
+    /// A deployment step produced something other than planned.
+    #[error("deployment step `{step}`: {message}")]
+    Deploy {
+        /// The plan step label.
+        step: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The suite has no contract of this name (not deployed / not in the manifest).
+    #[error("contract `{0}` is not part of this suite")]
+    MissingContract(String),
+}
+
+/// Result of a successful transaction.
+#[derive(Debug, Clone)]
+pub struct Receipt<T> {
+    /// Decoded return value.
+    pub ret: T,
+    /// Logs emitted.
+    pub logs: Vec<Log>,
+    /// Gas used.
+    pub gas_used: u64,
+}
+
+/// Raw outcome of a transaction (success only; failures are [`SimError`]).
+#[derive(Debug, Clone)]
+pub struct RawOutcome {
+    /// Return data (empty for creates).
+    pub output: Bytes,
+    /// Address created, for creates.
+    pub created: Option<Address>,
+    /// Logs emitted.
+    pub logs: Vec<Log>,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Touched state, when the transaction was not committed (what-if).
+    pub state: Option<EvmState>,
+}
+
+/// Addresses of the deployed suite, by contract name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Suite {
+    /// Contract name to address (e.g. `Staking`).
+    pub contracts: BTreeMap<String, Address>,
+}
+
+impl Suite {
+    /// The address of `name`.
+    pub fn get(&self, name: &str) -> Result<Address, SimError> {
+        self.contracts.get(name).copied().ok_or_else(|| SimError::MissingContract(name.to_owned()))
+    }
+    /// The staking token.
+    pub fn token(&self) -> Result<Address, SimError> {
+        self.get("VerinferToken")
+    }
+    /// The Staking contract.
+    pub fn staking(&self) -> Result<Address, SimError> {
+        self.get("Staking")
+    }
+    /// The Slasher contract.
+    pub fn slasher(&self) -> Result<Address, SimError> {
+        self.get("Slasher")
+    }
+}
+
+/// The verinfer suite inside revm. `Sim<EmptyDB>` is a fresh in-memory chain; fork mode uses a
+/// remote database (see [`crate::fork`]).
+///
+/// ```
+/// use alloy::primitives::{address, U256};
+/// use verinfer_bindings::VerinferToken;
+/// use verinfer_sim::{plan::{DeployParams, TOKEN}, Sim};
+///
+/// let deployer = address!("00000000000000000000000000000000000000d0");
+/// let mut sim = Sim::new();
+/// sim.deploy_local(&DeployParams::local(deployer))?;
+/// let token = sim.suite.token()?;
+/// let bal = sim.view(deployer, token, VerinferToken::balanceOfCall { account: deployer })?;
+/// assert_eq!(bal, U256::from(1_000_000_000u128 * TOKEN));
+/// # Ok::<_, verinfer_sim::SimError>(())
+/// ```
+pub struct Sim<DB: DatabaseRef = EmptyDB> {
+    evm: SimEvm<DB>,
+    /// Addresses of the deployed suite.
+    pub suite: Suite,
+    /// Number of committed transactions.
+    pub tx_count: u64,
+    /// Total gas of committed transactions.
+    pub gas_total: u64,
+}
+
+impl Default for Sim<EmptyDB> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sim<EmptyDB> {
+    /// A fresh chain at block 1, timestamp 1_700_000_000, Cancun rules, chain id 31337.
+    pub fn new() -> Self {
+        Self::with_db(EmptyDB::default(), 1, 1_700_000_000, SIM_CHAIN_ID)
+    }
+}
+
+impl<DB: DatabaseRef> Sim<DB>
+where
+    DB::Error: std::fmt::Display,
+{
+    /// A simulator over `db` (wrapped in a [`CacheDB`]) at the given block number and timestamp.
+    pub fn with_db(db: DB, block: u64, timestamp: u64, chain_id: u64) -> Self {
+        let evm = Context::mainnet()
+            .with_db(CacheDB::new(db))
+            .modify_cfg_chained(|c: &mut CfgEnv| {
+                c.spec = SpecId::CANCUN;
+                c.chain_id = chain_id;
+                c.disable_nonce_check = true;
+            })
+            .modify_block_chained(|b: &mut BlockEnv| {
+                b.number = U256::from(block);
+                b.timestamp = U256::from(timestamp);
+                b.gas_limit = TX_GAS_LIMIT;
+                b.basefee = 0;
+            })
+            .build_mainnet();
+        Self { evm, suite: Suite::default(), tx_count: 0, gas_total: 0 }
+    }
+
+    /// The current block number.
+    pub fn block_number(&self) -> u64 {
+        self.evm.ctx.block.number.saturating_to()
+    }
+
+    /// The current block timestamp.
+    pub fn timestamp(&self) -> u64 {
+        self.evm.ctx.block.timestamp.saturating_to()
+    }
+
+    /// Moves the chain forward by `blocks` blocks and `seconds` seconds.
+    pub fn advance(&mut self, blocks: u64, seconds: u64) {
+        let b = &mut self.evm.ctx.block;
+        b.number += U256::from(blocks);
+        b.timestamp += U256::from(seconds);
+    }
+
+    /// Mutable access to the state database (e.g. to seed balances or inspect storage).
+    pub fn db_mut(&mut self) -> &mut CacheDB<DB> {
+        &mut self.evm.ctx.journaled_state.database
+    }
+
+    /// Sets `account`'s ether balance (keeps nonce and code).
+    pub fn set_balance(&mut self, account: Address, wei: U256) -> Result<(), SimError> {
+        let db = self.db_mut();
+        let info = db
+            .basic_ref(account)
+            .map_err(|e| SimError::Evm { label: "set_balance".into(), message: e.to_string() })?
+            .unwrap_or_default();
+        db.insert_account_info(account, AccountInfo { balance: wei, ..info });
+        Ok(())
+    }
+
+    /// Runs a raw transaction from `from`; `to = None` creates. With `commit = false` nothing is
+    /// written and the touched state is returned in [`RawOutcome::state`].
+    pub fn exec(
+        &mut self,
+        label: &str,
+        from: Address,
+        to: Option<Address>,
+        data: Bytes,
+        value: U256,
+        commit: bool,
+    ) -> Result<RawOutcome, SimError> {
+        let tx = TxEnv::builder()
+            .caller(from)
+            .kind(to.map_or(TxKind::Create, TxKind::Call))
+            .data(data)
+            .value(value)
+            .gas_limit(TX_GAS_LIMIT)
+            .gas_price(0)
+            .chain_id(Some(self.evm.ctx.cfg.chain_id))
+            .build()
+            .map_err(|e| SimError::Evm { label: label.to_owned(), message: format!("{e:?}") })?;
+        let evm_err = |e: &dyn std::fmt::Display| SimError::Evm { label: label.to_owned(), message: e.to_string() };
+        let (result, state) = if commit {
+            let r = self.evm.transact_commit(tx).map_err(|e| evm_err(&e))?;
+            (r, None)
+        } else {
+            let r = self.evm.transact(tx).map_err(|e| evm_err(&e))?;
+            (r.result, Some(r.state))
+        };
+        match result {
+            ExecutionResult::Success { logs, output, gas, .. } => {
+                if commit {
+                    self.tx_count += 1;
+                    self.gas_total += gas.tx_gas_used();
+                }
+                let (output, created) = match output {
+                    Output::Call(b) => (b, None),
+                    Output::Create(b, a) => (b, a),
+                };
+                Ok(RawOutcome { output, created, logs, gas_used: gas.tx_gas_used(), state })
+            }
+            ExecutionResult::Revert { output, .. } => Err(SimError::Reverted {
+                label: label.to_owned(),
+                from,
+                reason: verinfer_bindings::decode_revert(&output).unwrap_or_else(|| {
+                    if output.is_empty() {
+                        "(no revert data)".to_owned()
+                    } else {
+                        format!("unknown error {output}")
+                    }
+                }),
+                data: output,
+            }),
+            ExecutionResult::Halt { reason, .. } => {
+                Err(SimError::Halted { label: label.to_owned(), from, reason: format!("{reason:?}") })
+            }
+        }
+    }
+
+    /// Sends `call` to `to` from `from` and commits it; decodes the return value.
+    pub fn transact<C: SolCall>(&mut self, from: Address, to: Address, call: C) -> Result<Receipt<C::Return>, SimError> {
+        self.send(from, to, call, U256::ZERO, true)
+    }
+
+    /// Executes `call` without committing (a what-if or a view) and decodes the return value.
+    pub fn view<C: SolCall>(&mut self, from: Address, to: Address, call: C) -> Result<C::Return, SimError> {
+        Ok(self.send(from, to, call, U256::ZERO, false)?.ret)
+    }
+
+    fn send<C: SolCall>(
+        &mut self,
+        from: Address,
+        to: Address,
+        call: C,
+        value: U256,
+        commit: bool,
+    ) -> Result<Receipt<C::Return>, SimError> {
+        let label = C::SIGNATURE;
+        let out = self.exec(label, from, Some(to), call.abi_encode().into(), value, commit)?;
+        let ret = C::abi_decode_returns(&out.output)
+            .map_err(|e| SimError::Decode { label: label.to_owned(), message: e.to_string() })?;
+        Ok(Receipt { ret, logs: out.logs, gas_used: out.gas_used })
+    }
+
+    /// Executes a [`DeployPlan`] from its deployer, checking every created address against the plan,
+    /// and records the suite's addresses.
+    pub fn deploy(&mut self, plan: &DeployPlan) -> Result<&Suite, SimError> {
+        self.set_balance(plan.deployer, U256::from(10u128.pow(24)))?;
+        for step in &plan.steps {
+            let (to, data) = step.tx();
+            let out = self.exec(&step.label, plan.deployer, to, data.clone(), U256::ZERO, true)?;
+            if let StepKind::Create { address, .. } = &step.kind {
+                if out.created != Some(*address) {
+                    return Err(SimError::Deploy {
+                        step: step.label.clone(),
+                        message: format!("created {:?}, planned {address}", out.created),
+                    });
+                }
+            }
+        }
+        self.suite.contracts.extend(plan.addresses.clone());
+        Ok(&self.suite)
+    }
+
+    /// Plans a local deployment (the deployer's nonce is 0 on a fresh chain) and executes it.
+    pub fn deploy_local(&mut self, params: &crate::plan::DeployParams) -> Result<DeployPlan, SimError> {
+        let nonce = self
+            .db_mut()
+            .basic_ref(params.deployer)
+            .map_err(|e| SimError::Evm { label: "deploy".into(), message: e.to_string() })?
+            .map_or(0, |a| a.nonce);
+        let plan = DeployPlan::new(params, nonce);
+        self.deploy(&plan)?;
+        Ok(plan)
+    }
+}
+
+/// Decodes every log of type `E` among `logs` (others are skipped).
+///
+/// ```
+/// use verinfer_bindings::Staking;
+/// let events = verinfer_sim::decode_logs::<Staking::Delegated>(&[]);
+/// assert!(events.is_empty());
+/// ```
+pub fn decode_logs<E: SolEvent>(logs: &[Log]) -> Vec<E> {
+    logs.iter().filter_map(|l| E::decode_log(l).ok().map(|d| d.data)).collect()
+}
