@@ -75,9 +75,19 @@ pub struct Anvil {
 impl Anvil {
     /// Starts `bin` on a free loopback port and waits until it answers.
     pub async fn start(bin: &Path, extra: &[&str]) -> Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let child = tokio::process::Command::new(bin)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", "31337", "--silent"])
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--chain-id",
+                "31337",
+                "--silent",
+            ])
             .args(extra)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -85,7 +95,8 @@ impl Anvil {
             .spawn()
             .with_context(|| format!("cannot start anvil at {}", bin.display()))?;
         let url = format!("http://127.0.0.1:{port}");
-        let provider = alloy::providers::RootProvider::<alloy::network::Ethereum>::new_http(url.parse()?);
+        let provider =
+            alloy::providers::RootProvider::<alloy::network::Ethereum>::new_http(url.parse()?);
         let deadline = Instant::now() + Duration::from_secs(20);
         while provider.get_chain_id().await.is_err() {
             if Instant::now() > deadline {
@@ -170,12 +181,21 @@ fn tokens(v: U256) -> String {
 }
 
 fn to_f64(v: U256) -> f64 {
-    let t: u128 = (v / U256::from(TOKEN / 1000)).try_into().unwrap_or(u128::MAX);
+    let t: u128 = (v / U256::from(TOKEN / 1000))
+        .try_into()
+        .unwrap_or(u128::MAX);
     t as f64 / 1000.0
 }
 
-async fn rpc_raw(s: &Session, method: &'static str, params: serde_json::Value) -> Result<serde_json::Value> {
-    s.provider.raw_request::<_, serde_json::Value>(method.into(), params).await.with_context(|| format!("{method} failed"))
+async fn rpc_raw(
+    s: &Session,
+    method: &'static str,
+    params: serde_json::Value,
+) -> Result<serde_json::Value> {
+    s.provider
+        .raw_request::<_, serde_json::Value>(method.into(), params)
+        .await
+        .with_context(|| format!("{method} failed"))
 }
 
 /// Runs the devnet.
@@ -188,7 +208,7 @@ pub async fn run(a: DevnetArgs) -> Result<()> {
     let bin = anvil_bin(&root, a.anvil.as_deref());
     println!("==> starting anvil ({})", bin.display());
     let anvil = Anvil::start(&bin, &[]).await?;
-    println!("    anvil listening on {}", anvil.url);
+    println!("    anvil listening on {} (port {})", anvil.url, anvil.port);
     let result = drive(&a, &root, &anvil.url, started).await;
     anvil.stop().await;
     result
@@ -203,7 +223,11 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     let params = DeployParams::local(deployer.key.address());
     let (manifest, _gas) = deployer.deploy(&params).await?;
     let c = &manifest.contracts;
-    let get = |n: &str| c.get(n).copied().ok_or_else(|| anyhow!("the deployment plan has no {n} yet"));
+    let get = |n: &str| {
+        c.get(n)
+            .copied()
+            .ok_or_else(|| anyhow!("the deployment plan has no {n} yet"))
+    };
     let token = get("VerinferToken")?;
     let staking = get("Staking")?;
     let registry = get("InferenceRegistry")?;
@@ -233,14 +257,30 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
         .call(
             "registerModel",
             registry,
-            IRegistryAdmin::registerModelCall { weightsHash: model.weights_hash(), runtimeSpecHash: IntMlp::runtime_spec_hash(), params: mparams }.abi_encode(),
+            IRegistryAdmin::registerModelCall {
+                weightsHash: model.weights_hash(),
+                runtimeSpecHash: IntMlp::runtime_spec_hash(),
+                params: mparams,
+            }
+            .abi_encode(),
         )
         .await?;
     println!("==> registered built-in model {model_id}");
 
     // ---------------------------------------------------------------- operators (skewed stakes)
-    let stakes: Vec<u64> = (0..a.operators).map(|i| 64_000u64 >> i).map(|s| s.max(2_000)).collect();
-    let behaviours: Vec<Misbehaviour> = (0..a.operators).map(|i| if i == 1 { Misbehaviour::Equivocate } else { Misbehaviour::None }).collect();
+    let stakes: Vec<u64> = (0..a.operators)
+        .map(|i| 64_000u64 >> i)
+        .map(|s| s.max(2_000))
+        .collect();
+    let behaviours: Vec<Misbehaviour> = (0..a.operators)
+        .map(|i| {
+            if i == 1 {
+                Misbehaviour::Equivocate
+            } else {
+                Misbehaviour::None
+            }
+        })
+        .collect();
     let offline = a.operators - 1; // the smallest operator never starts its keeper
     let mut owners = Vec::new();
     let mut hots = Vec::new();
@@ -248,25 +288,91 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
         let owner = session_with(url, HotKey::from_hex(ANVIL_KEYS[1 + i], "anvil key")?).await?;
         let hot = HotKey::new(PrivateKeySigner::random());
         let amount = U256::from(stakes[i]) * U256::from(TOKEN);
-        deployer.call("fund", token, IERC20Lite::transferCall { to: owner.key.address(), amount }.abi_encode()).await?;
+        deployer
+            .call(
+                "fund",
+                token,
+                IERC20Lite::transferCall {
+                    to: owner.key.address(),
+                    amount,
+                }
+                .abi_encode(),
+            )
+            .await?;
         // hot keys pay gas and (watchers) challenge bonds
-        rpc_raw(&deployer, "anvil_setBalance", serde_json::json!([hot.address(), "0x3635C9ADC5DEA00000"])).await?;
-        deployer.call("fund-bond", token, IERC20Lite::transferCall { to: hot.address(), amount: U256::from(100u128 * TOKEN) }.abi_encode()).await?;
-        owner.call("approve", token, IERC20Lite::approveCall { spender: staking, amount }.abi_encode()).await?;
-        owner.call("registerOperator", staking, IStakingLite::registerOperatorCall { signer: hot.address(), selfStake: amount }.abi_encode()).await?;
-        owner.call("serveModel", registry, IRegistryAdmin::serveModelCall { modelId: model_id }.abi_encode()).await?;
-        println!("    operator {i}: owner {} signer {} stake {:>6} {}", owner.key.address(), hot.address(), stakes[i], match (i == offline, behaviours[i]) {
-            (true, _) => "(offline: will miss assignments)",
-            (_, Misbehaviour::Equivocate) => "(misbehaving: equivocates)",
-            _ => "",
-        });
+        rpc_raw(
+            &deployer,
+            "anvil_setBalance",
+            serde_json::json!([hot.address(), "0x3635C9ADC5DEA00000"]),
+        )
+        .await?;
+        deployer
+            .call(
+                "fund-bond",
+                token,
+                IERC20Lite::transferCall {
+                    to: hot.address(),
+                    amount: U256::from(100u128 * TOKEN),
+                }
+                .abi_encode(),
+            )
+            .await?;
+        owner
+            .call(
+                "approve",
+                token,
+                IERC20Lite::approveCall {
+                    spender: staking,
+                    amount,
+                }
+                .abi_encode(),
+            )
+            .await?;
+        owner
+            .call(
+                "registerOperator",
+                staking,
+                IStakingLite::registerOperatorCall {
+                    signer: hot.address(),
+                    selfStake: amount,
+                }
+                .abi_encode(),
+            )
+            .await?;
+        owner
+            .call(
+                "serveModel",
+                registry,
+                IRegistryAdmin::serveModelCall { modelId: model_id }.abi_encode(),
+            )
+            .await?;
+        println!(
+            "    operator {i}: owner {} signer {} stake {:>6} {}",
+            owner.key.address(),
+            hot.address(),
+            stakes[i],
+            match (i == offline, behaviours[i]) {
+                (true, _) => "(offline: will miss assignments)",
+                (_, Misbehaviour::Equivocate) => "(misbehaving: equivocates)",
+                _ => "",
+            }
+        );
         owners.push(owner);
         hots.push(hot);
     }
     // hot keys approve the registry for challenge bonds
     for hot in &hots {
         let s = session_with(url, hot.clone()).await?;
-        s.call("approve-bond", token, IERC20Lite::approveCall { spender: registry, amount: U256::MAX }.abi_encode()).await?;
+        s.call(
+            "approve-bond",
+            token,
+            IERC20Lite::approveCall {
+                spender: registry,
+                amount: U256::MAX,
+            }
+            .abi_encode(),
+        )
+        .await?;
     }
     let staking_c = IStakingLite::new(staking, &deployer.provider);
     let mut stake_before = Vec::new();
@@ -293,7 +399,11 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
             poll_interval_ms: Some(150),
             start_block: Some(start_block),
             submit: SubmitConfig {
-                mode: if i == 0 { SubmitMode::Single } else { SubmitMode::Batch },
+                mode: if i == 0 {
+                    SubmitMode::Single
+                } else {
+                    SubmitMode::Batch
+                },
                 receipt_timeout_secs: 10,
                 ..SubmitConfig::default()
             },
@@ -301,7 +411,9 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
             ..RawConfig::default()
         };
         let cfg = KeeperConfig::from_raw(raw)?;
-        let keeper = Keeper::new(cfg, hots[i].clone(), &format!("op{i}")).await?.with_gossip(&gossip);
+        let keeper = Keeper::new(cfg, hots[i].clone(), &format!("op{i}"))
+            .await?
+            .with_gossip(&gossip);
         stores.push((i, keeper.store().clone()));
         handles.push(tokio::spawn(keeper.run(stop_rx.clone())));
     }
@@ -310,14 +422,33 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     // ---------------------------------------------------------------- traffic
     let client = session_with(url, HotKey::from_hex(ANVIL_KEYS[9], "anvil key 9")?).await?;
     let total_fee = U256::from(a.requests as u64) * U256::from(TOKEN);
-    deployer.call("fund-client", token, IERC20Lite::transferCall { to: client.key.address(), amount: total_fee }.abi_encode()).await?;
+    deployer
+        .call(
+            "fund-client",
+            token,
+            IERC20Lite::transferCall {
+                to: client.key.address(),
+                amount: total_fee,
+            }
+            .abi_encode(),
+        )
+        .await?;
     let reg = IInferenceRegistry::new(registry, &client.provider);
     let mut sent = Vec::new();
     let mut gas_request = 0;
     println!("==> driving {} requests", a.requests);
     for n in 0..a.requests {
         let input = format!("devnet input #{n}: the quick brown fox");
-        let (id, r) = submit_request(&client, token, registry, model_id, input.as_bytes(), U256::from(TOKEN), 300).await?;
+        let (id, r) = submit_request(
+            &client,
+            token,
+            registry,
+            model_id,
+            input.as_bytes(),
+            U256::from(TOKEN),
+            300,
+        )
+        .await?;
         gas_request = r.gas_used;
         sent.push((id, Instant::now()));
         progress(&reg, &sent, n + 1, a.requests).await;
@@ -349,13 +480,22 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
 
     // ---------------------------------------------------------------- time warp: deadlines + windows
     println!("==> warping time past deadlines and challenge windows (finalizers + missed reports)");
-    rpc_raw(&deployer, "evm_increaseTime", serde_json::json!([window as u64 + 400])).await?;
+    rpc_raw(
+        &deployer,
+        "evm_increaseTime",
+        serde_json::json!([window as u64 + 400]),
+    )
+    .await?;
     rpc_raw(&deployer, "evm_mine", serde_json::json!([])).await?;
     let fin_deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let mut finalized = 0;
         for (id, _) in &sent {
-            if matches!(reg.request(*id).call().await?.status, IInferenceRegistry::RequestStatus::Finalized | IInferenceRegistry::RequestStatus::Expired) {
+            if matches!(
+                reg.request(*id).call().await?.status,
+                IInferenceRegistry::RequestStatus::Finalized
+                    | IInferenceRegistry::RequestStatus::Expired
+            ) {
                 finalized += 1;
             }
         }
@@ -377,24 +517,45 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     println!("==> keepers stopped cleanly");
 
     // ---------------------------------------------------------------- report
-    let mut rep = Report { chain_id, rpc_url: url.to_string(), contracts: c.clone(), model_id, requests_sent: sent.len(), requests_with_result: done.len(), gas_request_inference: gas_request, ..Report::default() };
-    rep.timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let mut rep = Report {
+        chain_id,
+        rpc_url: url.to_string(),
+        contracts: c.clone(),
+        model_id,
+        requests_sent: sent.len(),
+        requests_with_result: done.len(),
+        gas_request_inference: gas_request,
+        ..Report::default()
+    };
+    rep.timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
     for (id, _) in &sent {
-        if matches!(reg.request(*id).call().await?.status, IInferenceRegistry::RequestStatus::Finalized) {
+        if matches!(
+            reg.request(*id).call().await?.status,
+            IInferenceRegistry::RequestStatus::Finalized
+        ) {
             rep.requests_finalized += 1;
         }
     }
     latencies.sort_unstable();
     if !latencies.is_empty() {
         rep.latency_ms_median = latencies[latencies.len() / 2];
-        rep.latency_ms_p99 = latencies[((latencies.len() * 99).div_ceil(100)).saturating_sub(1).min(latencies.len() - 1)];
+        rep.latency_ms_p99 = latencies[((latencies.len() * 99).div_ceil(100))
+            .saturating_sub(1)
+            .min(latencies.len() - 1)];
     }
     let mut single = Vec::new();
     let mut batched_gas = 0u64;
     let mut per_op_atts: BTreeMap<usize, u64> = BTreeMap::new();
     for (i, store) in &stores {
         for intent in store.intents()? {
-            if let IntentStatus::Done { gas_used: Some(g), tx_hash: Some(_) } = intent.status {
+            if let IntentStatus::Done {
+                gas_used: Some(g),
+                tx_hash: Some(_),
+            } = intent.status
+            {
                 match intent.kind {
                     IntentKind::Attest if intent.members.is_empty() => {
                         single.push(g);
@@ -415,18 +576,33 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     single.sort_unstable();
     rep.gas_per_attestation_single = single.get(single.len() / 2).copied();
     if rep.batched_attestations > 0 {
-        rep.gas_per_attestation_batched = Some(batched_gas as f64 / rep.batched_attestations as f64);
+        rep.gas_per_attestation_batched =
+            Some(batched_gas as f64 / rep.batched_attestations as f64);
     }
     // slashes from registry events
     let logs = deployer
         .provider
-        .get_logs(&alloy::rpc::types::Filter::new().address(registry).from_block(start_block))
+        .get_logs(
+            &alloy::rpc::types::Filter::new()
+                .address(registry)
+                .from_block(start_block),
+        )
         .await?;
     for l in &logs {
         if let Ok(e) = IInferenceRegistry::EquivocationReported::decode_log_data(l.data()) {
-            rep.slashes.push(SlashReport { operator: e.operator, kind: "equivocation (two signed outputs for one request)".into(), request: e.requestId.to_string(), reporter: e.reporter });
+            rep.slashes.push(SlashReport {
+                operator: e.operator,
+                kind: "equivocation (two signed outputs for one request)".into(),
+                request: e.requestId.to_string(),
+                reporter: e.reporter,
+            });
         } else if let Ok(e) = IInferenceRegistry::MissedReported::decode_log_data(l.data()) {
-            rep.slashes.push(SlashReport { operator: e.operator, kind: "missed assignment (no answer by the deadline)".into(), request: e.requestId.to_string(), reporter: e.reporter });
+            rep.slashes.push(SlashReport {
+                operator: e.operator,
+                kind: "missed assignment (no answer by the deadline)".into(),
+                request: e.requestId.to_string(),
+                reporter: e.reporter,
+            });
         }
     }
     let mut after = Vec::new();
@@ -437,7 +613,11 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
             name: format!("op{i}"),
             owner: o.key.address(),
             signer: hots[i].address(),
-            behaviour: if i == offline { "offline".into() } else { format!("{:?}", behaviours[i]).to_lowercase() },
+            behaviour: if i == offline {
+                "offline".into()
+            } else {
+                format!("{:?}", behaviours[i]).to_lowercase()
+            },
             stake_before: tokens(stake_before[i]),
             stake_after: tokens(s_after),
             attestations: per_op_atts.get(&i).copied().unwrap_or_default(),
@@ -449,7 +629,9 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     rep.gini_stake_after = verinfer_sim::metrics::gini(&after_f);
     rep.nakamoto_before = verinfer_sim::metrics::nakamoto(&before_f);
     rep.nakamoto_after = verinfer_sim::metrics::nakamoto(&after_f);
-    rep.gini_quadratic_voice = verinfer_sim::metrics::gini(&verinfer_sim::metrics::quadratic_voice(&after_f, &vec![true; after_f.len()]));
+    rep.gini_quadratic_voice = verinfer_sim::metrics::gini(
+        &verinfer_sim::metrics::quadratic_voice(&after_f, &vec![true; after_f.len()]),
+    );
     rep.dispute = if c.contains_key("DisputeGovernor") {
         "DisputeGovernor deployed; no dispute was raised in this run (all wrong answers were outvoted or slashed objectively)".into()
     } else {
@@ -460,7 +642,12 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     write_report(&rep, &a.out)
 }
 
-async fn progress<P: Provider>(_reg: &IInferenceRegistry::IInferenceRegistryInstance<P>, sent: &[(U256, Instant)], n: usize, total: usize) {
+async fn progress<P: Provider>(
+    _reg: &IInferenceRegistry::IInferenceRegistryInstance<P>,
+    sent: &[(U256, Instant)],
+    n: usize,
+    total: usize,
+) {
     let m = &verinfer_keeper::metrics::METRICS;
     print!(
         "\r    sent {n}/{total} | attestations on chain {} | txs {} | fee bumps {} | equivocation reports {} | ids up to {}",
@@ -476,35 +663,71 @@ async fn progress<P: Provider>(_reg: &IInferenceRegistry::IInferenceRegistryInst
 fn write_report(rep: &Report, out: &Path) -> Result<()> {
     std::fs::create_dir_all(out)?;
     let base = out.join(format!("devnet-{}", rep.timestamp));
-    std::fs::write(base.with_extension("json"), serde_json::to_string_pretty(rep)?)?;
+    std::fs::write(
+        base.with_extension("json"),
+        serde_json::to_string_pretty(rep)?,
+    )?;
     let mut md = String::new();
     md.push_str(&format!("# verinfer devnet report ({})\n\n", rep.timestamp));
-    md.push_str(&format!("chain {} at {}, model `{}`, wall time {:.1}s\n\n", rep.chain_id, rep.rpc_url, rep.model_id, rep.wall_secs));
+    md.push_str(&format!(
+        "chain {} at {}, model `{}`, wall time {:.1}s\n\n",
+        rep.chain_id, rep.rpc_url, rep.model_id, rep.wall_secs
+    ));
     md.push_str("## Traffic\n\n");
-    md.push_str(&format!("- requests sent: {}\n- requests with a result (quorum): {}\n- requests finalized: {}\n", rep.requests_sent, rep.requests_with_result, rep.requests_finalized));
-    md.push_str(&format!("- request -> quorum latency: median {} ms, p99 {} ms\n\n", rep.latency_ms_median, rep.latency_ms_p99));
+    md.push_str(&format!(
+        "- requests sent: {}\n- requests with a result (quorum): {}\n- requests finalized: {}\n",
+        rep.requests_sent, rep.requests_with_result, rep.requests_finalized
+    ));
+    md.push_str(&format!(
+        "- request -> quorum latency: median {} ms, p99 {} ms\n\n",
+        rep.latency_ms_median, rep.latency_ms_p99
+    ));
     md.push_str("## Gas\n\n| operation | gas |\n|---|---|\n");
-    md.push_str(&format!("| requestInference | {} |\n", rep.gas_request_inference));
-    md.push_str(&format!("| submitAttestation (single, median) | {} |\n", rep.gas_per_attestation_single.map(|g| g.to_string()).unwrap_or("-".into())));
+    md.push_str(&format!(
+        "| requestInference | {} |\n",
+        rep.gas_request_inference
+    ));
+    md.push_str(&format!(
+        "| submitAttestation (single, median) | {} |\n",
+        rep.gas_per_attestation_single
+            .map(|g| g.to_string())
+            .unwrap_or("-".into())
+    ));
     md.push_str(&format!(
         "| submitAttestations (batched, per attestation; {} calls / {} attestations) | {} |\n",
         rep.batched_calls,
         rep.batched_attestations,
-        rep.gas_per_attestation_batched.map(|g| format!("{g:.0}")).unwrap_or("-".into())
+        rep.gas_per_attestation_batched
+            .map(|g| format!("{g:.0}"))
+            .unwrap_or("-".into())
     ));
-    md.push_str(&format!("| finalize | {} |\n\n", rep.gas_finalize.map(|g| g.to_string()).unwrap_or("-".into())));
+    md.push_str(&format!(
+        "| finalize | {} |\n\n",
+        rep.gas_finalize
+            .map(|g| g.to_string())
+            .unwrap_or("-".into())
+    ));
     md.push_str("## Operators\n\n| name | owner | behaviour | stake before | stake after | attestations |\n|---|---|---|---|---|---|\n");
     for o in &rep.operators {
-        md.push_str(&format!("| {} | {} | {} | {} | {} | {} |\n", o.name, o.owner, o.behaviour, o.stake_before, o.stake_after, o.attestations));
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            o.name, o.owner, o.behaviour, o.stake_before, o.stake_after, o.attestations
+        ));
     }
     md.push_str("\n## Slashes\n\n");
     if rep.slashes.is_empty() {
         md.push_str("none\n");
     }
     for s in &rep.slashes {
-        md.push_str(&format!("- {} slashed for {} on request {} (reported by {})\n", s.operator, s.kind, s.request, s.reporter));
+        md.push_str(&format!(
+            "- {} slashed for {} on request {} (reported by {})\n",
+            s.operator, s.kind, s.request, s.reporter
+        ));
     }
-    md.push_str(&format!("\n## Dispute by quadratic vote\n\n{}\n", rep.dispute));
+    md.push_str(&format!(
+        "\n## Dispute by quadratic vote\n\n{}\n",
+        rep.dispute
+    ));
     md.push_str("\n## Legitimacy metrics\n\n");
     md.push_str(&format!(
         "- stake Gini: {:.3} before, {:.3} after\n- Nakamoto coefficient (stake, 1/2): {} before, {} after\n- Gini of quadratic voice (sqrt stake): {:.3}\n",

@@ -10,7 +10,13 @@ use clap::{Args, Parser, Subcommand};
 
 /// verinfer — verifiable AI-inference network: contracts, keeper bots and tools.
 #[derive(Parser, Debug)]
-#[command(name = "verinfer", version, about, long_about = None)]
+#[command(
+    name = "verinfer",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:\n  verinfer devnet                       # local end-to-end run with a report\n  verinfer deploy --rpc-url http://127.0.0.1:8545\n  verinfer keeper run --config keeper.toml\n  verinfer request --input hello --fee 1"
+)]
 struct Cli {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, global = true)]
@@ -61,7 +67,11 @@ enum Cmd {
 #[derive(Args, Debug, Clone)]
 pub struct ChainArgs {
     /// JSON-RPC HTTP endpoint.
-    #[arg(long, env = "VERINFER_RPC_URL", default_value = "http://127.0.0.1:8545")]
+    #[arg(
+        long,
+        env = "VERINFER_RPC_URL",
+        default_value = "http://127.0.0.1:8545"
+    )]
     pub rpc_url: String,
     /// Env var that holds the hex private key of the sender.
     #[arg(long, default_value = "VERINFER_PRIVATE_KEY")]
@@ -200,8 +210,11 @@ struct ReportArgs {
 }
 
 fn init_logs(json: bool, filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         b.json().init();
     } else {
@@ -212,7 +225,10 @@ fn init_logs(json: bool, filter: &str) {
 fn main() {
     let cli = Cli::parse();
     init_logs(cli.log_json, &cli.log);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start runtime: {e}");
@@ -230,15 +246,25 @@ async fn run(cmd: Cmd) -> Result<()> {
         Cmd::Deploy(a) => chain::deploy(&a.chain, a.confirmations, &a.root).await,
         Cmd::Operator(c) => operator(c).await,
         Cmd::Keeper(KeeperCmd::Run { config }) => keeper_run(&config).await,
-        Cmd::Request(a) => {
-            chain::request(&a.chain, &a.model, a.input.as_bytes(), a.fee, a.deadline_secs, a.wait_secs).await.map(|_| ())
-        }
+        Cmd::Request(a) => chain::request(
+            &a.chain,
+            &a.model,
+            a.input.as_bytes(),
+            a.fee,
+            a.deadline_secs,
+            a.wait_secs,
+        )
+        .await
+        .map(|_| ()),
         Cmd::Model(a) => {
             let m = verinfer_keeper::model::IntMlp::default_model();
             println!("model id        {}", m.model_id());
             println!("weights hash    {}", m.weights_hash());
             println!("runtime spec    {}", verinfer_keeper::model::RUNTIME_SPEC);
-            println!("spec hash       {}", verinfer_keeper::model::IntMlp::runtime_spec_hash());
+            println!(
+                "spec hash       {}",
+                verinfer_keeper::model::IntMlp::runtime_spec_hash()
+            );
             if let Some(input) = a.input {
                 let out = m.infer(input.as_bytes());
                 println!("output          0x{}", alloy::primitives::hex::encode(&out));
@@ -253,9 +279,21 @@ async fn run(cmd: Cmd) -> Result<()> {
 
 async fn operator(c: OperatorCmd) -> Result<()> {
     match c {
-        OperatorCmd::Register { chain, signer, stake } => chain::register(&chain, &signer, stake).await,
-        OperatorCmd::Stake { chain, operator, amount } => chain::stake(&chain, &operator, amount).await,
-        OperatorCmd::Unstake { chain, operator, shares } => chain::unstake(&chain, &operator, &shares).await,
+        OperatorCmd::Register {
+            chain,
+            signer,
+            stake,
+        } => chain::register(&chain, &signer, stake).await,
+        OperatorCmd::Stake {
+            chain,
+            operator,
+            amount,
+        } => chain::stake(&chain, &operator, amount).await,
+        OperatorCmd::Unstake {
+            chain,
+            operator,
+            shares,
+        } => chain::unstake(&chain, &operator, &shares).await,
         OperatorCmd::RotateKey { chain, new_signer } => chain::rotate(&chain, &new_signer).await,
         OperatorCmd::Serve { chain, model } => chain::serve(&chain, &model).await,
     }
@@ -268,7 +306,9 @@ async fn keeper_run(config: &std::path::Path) -> Result<()> {
     tracing::info!(operator = %cfg.operator, signer = %key.address(), registry = %cfg.registry, "starting keeper");
     let (tx, rx) = tokio::sync::watch::channel(false);
     if let Some(addr) = cfg.metrics_addr {
-        let bound = verinfer_keeper::metrics::serve(addr, rx.clone()).await.with_context(|| format!("binding metrics_addr {addr}"))?;
+        let bound = verinfer_keeper::metrics::serve(addr, rx.clone())
+            .await
+            .with_context(|| format!("binding metrics_addr {addr}"))?;
         tracing::info!(%bound, "metrics and /health listening");
     }
     let keeper = verinfer_keeper::keeper::Keeper::new(cfg, key, "keeper").await?;
@@ -283,13 +323,14 @@ async fn keeper_run(config: &std::path::Path) -> Result<()> {
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
@@ -305,10 +346,16 @@ fn report(dir: &std::path::Path) -> Result<()> {
     let mut reports: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "md") && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("devnet-")))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "md")
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("devnet-"))
+        })
         .collect();
     reports.sort();
-    let Some(last) = reports.last() else { bail!("no devnet-*.md report in {}", dir.display()) };
+    let Some(last) = reports.last() else {
+        bail!("no devnet-*.md report in {}", dir.display())
+    };
     print!("{}", std::fs::read_to_string(last)?);
     Ok(())
 }

@@ -750,9 +750,9 @@ impl Keeper {
             .abi_encode();
             let members: Vec<String> = chunk.iter().map(|i| i.key.clone()).collect();
             let bkey = format!(
-                "attest_batch:{}:{}",
+                "attest_batch:{}:{:#x}",
                 keccak256(members.join(",")),
-                format!("{:#x}", self.cfg.operator)
+                self.cfg.operator
             );
             let batch = Intent {
                 key: bkey.clone(),

@@ -252,7 +252,9 @@ impl TxManager {
     }
 
     fn request(&self, to: Option<Address>, data: &Bytes) -> TransactionRequest {
-        let req = TransactionRequest::default().with_from(self.from).with_chain_id(self.chain_id);
+        let req = TransactionRequest::default()
+            .with_from(self.from)
+            .with_chain_id(self.chain_id);
         match to {
             Some(to) => req.with_to(to).with_input(data.clone()),
             None => req.with_deploy_code(data.clone()),
@@ -592,14 +594,30 @@ impl TxManager {
     /// Journals and executes a one-off call (`to = None`: contract creation) under `key`. Re-running
     /// with the same key after a crash resumes the same transaction instead of sending a new one; a
     /// key whose intent is already done returns its recorded outcome.
-    pub async fn send(&self, key: &str, to: Option<Address>, data: Bytes) -> Result<Executed, TxError> {
+    pub async fn send(
+        &self,
+        key: &str,
+        to: Option<Address>,
+        data: Bytes,
+    ) -> Result<Executed, TxError> {
         if let Some(existing) = self.store.intent(key)? {
-            if let IntentStatus::Done { tx_hash: Some(h), gas_used } = &existing.status {
+            if let IntentStatus::Done {
+                tx_hash: Some(h),
+                gas_used,
+            } = &existing.status
+            {
                 let tx_hash: TxHash = h.parse().unwrap_or_default();
-                return Ok(Executed { tx_hash, gas_used: gas_used.unwrap_or_default(), block: 0 });
+                return Ok(Executed {
+                    tx_hash,
+                    gas_used: gas_used.unwrap_or_default(),
+                    block: 0,
+                });
             }
             if let IntentStatus::Abandoned { reason } = existing.status {
-                return Err(TxError::Reverted { key: key.to_string(), reason });
+                return Err(TxError::Reverted {
+                    key: key.to_string(),
+                    reason,
+                });
             }
         } else {
             let intent = Intent {
@@ -619,7 +637,10 @@ impl TxManager {
 
     /// The receipt of `hash`, if mined (polled, no waiting).
     pub async fn receipt_of(&self, hash: TxHash) -> Result<Option<TransactionReceipt>, TxError> {
-        self.receipt(hash).await.map_err(|msg| TxError::Rpc { op: "eth_getTransactionReceipt", msg })
+        self.receipt(hash).await.map_err(|msg| TxError::Rpc {
+            op: "eth_getTransactionReceipt",
+            msg,
+        })
     }
 
     /// The balance of the sending account (for health reporting).

@@ -23,7 +23,11 @@ pub fn anvil_bin() -> PathBuf {
         }
     }
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.toolchain/anvil");
-    assert!(p.exists(), "pinned anvil not found at {} (run script/setup.sh)", p.display());
+    assert!(
+        p.exists(),
+        "pinned anvil not found at {} (run script/setup.sh)",
+        p.display()
+    );
     p
 }
 
@@ -36,15 +40,30 @@ pub struct Anvil {
 
 impl Anvil {
     pub fn start(extra: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut a = Self { child: None, port, url: format!("http://127.0.0.1:{port}"), extra: extra.iter().map(|s| s.to_string()).collect() };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut a = Self {
+            child: None,
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
         a.spawn();
         a
     }
 
     pub fn spawn(&mut self) {
         let child = std::process::Command::new(anvil_bin())
-            .args(["--host", "127.0.0.1", "--port", &self.port.to_string(), "--silent"])
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &self.port.to_string(),
+                "--silent",
+            ])
             .args(&self.extra)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -87,19 +106,36 @@ pub fn fast_cfg() -> TxConfig {
 }
 
 pub fn txm(provider: RootProvider, key: &str, store: Arc<Store>, cfg: TxConfig) -> TxManager {
-    TxManager::new(provider, &HotKey::from_hex(key, "test").unwrap(), 31337, store, cfg)
+    TxManager::new(
+        provider,
+        &HotKey::from_hex(key, "test").unwrap(),
+        31337,
+        store,
+        cfg,
+    )
 }
 
-pub async fn raw(p: &RootProvider, method: &'static str, params: serde_json::Value) -> serde_json::Value {
-    p.raw_request::<_, serde_json::Value>(method.into(), params).await.unwrap()
+pub async fn raw(
+    p: &RootProvider,
+    method: &'static str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    p.raw_request::<_, serde_json::Value>(method.into(), params)
+        .await
+        .unwrap()
 }
 
 pub fn token_init_code(admin: Address) -> Bytes {
     use verinfer_bindings::VerinferToken;
     let mut code = VerinferToken::BYTECODE.to_vec();
     code.extend(
-        VerinferToken::constructorCall { name_: "T".into(), symbol_: "T".into(), admin, initialSupply: U256::from(10u128.pow(27)) }
-            .abi_encode(),
+        VerinferToken::constructorCall {
+            name_: "T".into(),
+            symbol_: "T".into(),
+            admin,
+            initialSupply: U256::from(10u128.pow(27)),
+        }
+        .abi_encode(),
     );
     code.into()
 }
