@@ -44,6 +44,9 @@ pub struct DevnetArgs {
     /// anvil binary (default: <root>/.toolchain/anvil, then `anvil` on PATH).
     #[arg(long)]
     pub anvil: Option<PathBuf>,
+    /// Extra arguments passed to anvil (repeatable), e.g. `--anvil-arg=--block-time --anvil-arg=1`.
+    #[arg(long = "anvil-arg", allow_hyphen_values = true)]
+    pub anvil_args: Vec<String>,
     /// Seconds allowed for the whole traffic phase.
     #[arg(long, default_value_t = 240)]
     pub timeout_secs: u64,
@@ -207,7 +210,8 @@ pub async fn run(a: DevnetArgs) -> Result<()> {
     let root = a.root.clone().unwrap_or_else(|| PathBuf::from("."));
     let bin = anvil_bin(&root, a.anvil.as_deref());
     println!("==> starting anvil ({})", bin.display());
-    let anvil = Anvil::start(&bin, &[]).await?;
+    let extra: Vec<&str> = a.anvil_args.iter().map(String::as_str).collect();
+    let anvil = Anvil::start(&bin, &extra).await?;
     println!("    anvil listening on {} (port {})", anvil.url, anvil.port);
     let result = drive(&a, &root, &anvil.url, started).await;
     anvil.stop().await;
