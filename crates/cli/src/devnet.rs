@@ -138,6 +138,8 @@ struct OperatorReport {
     stake_before: String,
     stake_after: String,
     attestations: u64,
+    assigned: u64,
+    answered_on_chain: u64,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -175,6 +177,9 @@ struct Report {
     nakamoto_after: usize,
     gini_quadratic_voice: f64,
     wall_secs: f64,
+    traffic_secs: f64,
+    attestations_per_sec: f64,
+    keeper_restarts: u64,
 }
 
 fn tokens(v: U256) -> String {
@@ -391,11 +396,8 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     let (gossip, _keep) = broadcast::channel(4096);
     let mut handles = Vec::new();
     let mut stores = Vec::new();
-    for i in 0..a.operators {
-        if i == offline {
-            continue;
-        }
-        let raw = RawConfig {
+    let make_cfg = |i: usize| {
+        KeeperConfig::from_raw(RawConfig {
             rpc_url: Some(url.to_string()),
             registry: Some(format!("{registry:#x}")),
             operator: Some(format!("{:#x}", owners[i].key.address())),
@@ -413,15 +415,24 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
             },
             misbehave: behaviours[i],
             ..RawConfig::default()
-        };
-        let cfg = KeeperConfig::from_raw(raw)?;
-        let keeper = Keeper::new(cfg, hots[i].clone(), &format!("op{i}"))
+        })
+    };
+    for i in 0..a.operators {
+        if i == offline {
+            continue;
+        }
+        let keeper = Keeper::new(make_cfg(i)?, hots[i].clone(), &format!("op{i}"))
             .await?
             .with_gossip(&gossip);
-        stores.push((i, keeper.store().clone()));
-        handles.push(tokio::spawn(keeper.run(stop_rx.clone())));
+        stores.push((i, data_root.join(format!("keeper-{i}")).join("keeper.redb")));
+        handles.push((i, tokio::spawn(keeper.run(stop_rx.clone()))));
     }
-    println!("==> {} keepers running ({} offline)", handles.len(), 1);
+    // the keeper that gets killed (-9 style: its task is dropped mid-flight) and restarted mid-traffic
+    let chaos = 2usize;
+    println!(
+        "==> {} keepers running (1 offline); op{chaos} will be killed and restarted mid-traffic",
+        handles.len()
+    );
 
     // ---------------------------------------------------------------- traffic
     let client = session_with(url, HotKey::from_hex(ANVIL_KEYS[9], "anvil key 9")?).await?;
@@ -440,6 +451,8 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     let reg = IInferenceRegistry::new(registry, &client.provider);
     let mut sent = Vec::new();
     let mut gas_request = 0;
+    let mut restarts = 0;
+    let traffic_started = Instant::now();
     println!("==> driving {} requests", a.requests);
     for n in 0..a.requests {
         let input = format!("devnet input #{n}: the quick brown fox");
@@ -456,7 +469,21 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
         gas_request = r.gas_used;
         sent.push((id, Instant::now()));
         progress(&reg, &sent, n + 1, a.requests).await;
+        if n + 1 == a.requests / 2 {
+            if let Some(pos) = handles.iter().position(|(i, _)| *i == chaos) {
+                let (_, h) = handles.remove(pos);
+                h.abort();
+                let _ = h.await;
+                let keeper =
+                    Keeper::new(make_cfg(chaos)?, hots[chaos].clone(), &format!("op{chaos}"))
+                        .await?
+                        .with_gossip(&gossip);
+                handles.push((chaos, tokio::spawn(keeper.run(stop_rx.clone()))));
+                restarts += 1;
+            }
+        }
     }
+    let traffic_secs = traffic_started.elapsed().as_secs_f64();
     let deadline = Instant::now() + Duration::from_secs(a.timeout_secs);
     let mut latencies = Vec::new();
     let mut done = std::collections::HashSet::new();
@@ -515,9 +542,10 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
 
     // ---------------------------------------------------------------- stop keepers
     let _ = stop_tx.send(true);
-    for h in handles {
+    for (_, h) in handles {
         let _ = tokio::time::timeout(Duration::from_secs(30), h).await;
     }
+    let results_secs = traffic_started.elapsed().as_secs_f64();
     println!("==> keepers stopped cleanly");
 
     // ---------------------------------------------------------------- report
@@ -553,7 +581,8 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     let mut single = Vec::new();
     let mut batched_gas = 0u64;
     let mut per_op_atts: BTreeMap<usize, u64> = BTreeMap::new();
-    for (i, store) in &stores {
+    for (i, path) in &stores {
+        let store = verinfer_keeper::store::Store::open(path)?;
         for intent in store.intents()? {
             if let IntentStatus::Done {
                 gas_used: Some(g),
@@ -609,6 +638,19 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
             });
         }
     }
+    let mut assigned: BTreeMap<Address, u64> = BTreeMap::new();
+    let mut answered: BTreeMap<Address, u64> = BTreeMap::new();
+    for l in &logs {
+        if let Ok(e) = IInferenceRegistry::OperatorAssigned::decode_log_data(l.data()) {
+            *assigned.entry(e.operator).or_default() += 1;
+        } else if let Ok(e) = IInferenceRegistry::AnswerRecorded::decode_log_data(l.data()) {
+            *answered.entry(e.operator).or_default() += 1;
+        }
+    }
+    rep.keeper_restarts = restarts;
+    rep.attestations_per_sec =
+        (rep.batched_attestations + single.len() as u64) as f64 / results_secs.max(1e-9);
+    rep.traffic_secs = traffic_secs;
     let mut after = Vec::new();
     for (i, o) in owners.iter().enumerate() {
         let s_after = staking_c.operatorStake(o.key.address()).call().await?;
@@ -625,6 +667,8 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
             stake_before: tokens(stake_before[i]),
             stake_after: tokens(s_after),
             attestations: per_op_atts.get(&i).copied().unwrap_or_default(),
+            assigned: assigned.get(&o.key.address()).copied().unwrap_or_default(),
+            answered_on_chain: answered.get(&o.key.address()).copied().unwrap_or_default(),
         });
     }
     let before_f: Vec<f64> = stake_before.iter().map(|v| to_f64(*v)).collect();
@@ -711,11 +755,22 @@ fn write_report(rep: &Report, out: &Path) -> Result<()> {
             .map(|g| g.to_string())
             .unwrap_or("-".into())
     ));
-    md.push_str("## Operators\n\n| name | owner | behaviour | stake before | stake after | attestations |\n|---|---|---|---|---|---|\n");
+    md.push_str(&format!(
+        "- attestations included per second (end to end, all keepers): {:.1}\n- keeper restarts (killed mid-run, resumed from the journal): {}\n\n",
+        rep.attestations_per_sec, rep.keeper_restarts
+    ));
+    md.push_str("## Operators\n\n| name | owner | behaviour | stake before | stake after | assigned | answered on chain | sent by own keeper |\n|---|---|---|---|---|---|---|---|\n");
     for o in &rep.operators {
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
-            o.name, o.owner, o.behaviour, o.stake_before, o.stake_after, o.attestations
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            o.name,
+            o.owner,
+            o.behaviour,
+            o.stake_before,
+            o.stake_after,
+            o.assigned,
+            o.answered_on_chain,
+            o.attestations
         ));
     }
     md.push_str("\n## Slashes\n\n");

@@ -21,9 +21,10 @@ struct Cli {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, global = true)]
     log_json: bool,
-    /// Log filter (tracing env-filter syntax), e.g. `info,verinfer_keeper=debug`.
-    #[arg(long, global = true, env = "VERINFER_LOG", default_value = "info")]
-    log: String,
+    /// Log filter (tracing env-filter syntax), e.g. `info,verinfer_keeper=debug` (default: `info`,
+    /// `warn` for the devnet so its progress display stays readable).
+    #[arg(long, global = true, env = "VERINFER_LOG")]
+    log: Option<String>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -224,7 +225,12 @@ fn init_logs(json: bool, filter: &str) {
 
 fn main() {
     let cli = Cli::parse();
-    init_logs(cli.log_json, &cli.log);
+    let default_log = if matches!(cli.cmd, Cmd::Devnet(_)) {
+        "warn"
+    } else {
+        "info"
+    };
+    init_logs(cli.log_json, cli.log.as_deref().unwrap_or(default_log));
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
