@@ -37,7 +37,11 @@ interface ISlasher {
     }
 
     event SlashRequested(
-        uint256 indexed slashId, address indexed operator, FaultKind indexed kind, bytes32 ref, uint48 executableAt
+        uint256 indexed slashId,
+        address indexed operator,
+        FaultKind indexed kind,
+        bytes32 ref,
+        uint48 executableAt
     );
     event SlashExecuted(
         uint256 indexed slashId, address indexed operator, uint256 amount, uint256 toReporter, uint256 toSink

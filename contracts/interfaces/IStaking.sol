@@ -39,13 +39,19 @@ interface IStaking {
     event SignerRotationRequested(address indexed operator, address indexed newSigner, uint48 activatesAt);
     event Delegated(address indexed account, address indexed operator, uint256 assets, uint256 shares);
     event UnstakeRequested(
-        uint256 indexed withdrawalId, address indexed account, address indexed operator, uint256 assets, uint48 unlockAt
+        uint256 indexed withdrawalId,
+        address indexed account,
+        address indexed operator,
+        uint256 assets,
+        uint48 unlockAt
     );
     event UnstakeCompleted(uint256 indexed withdrawalId, address indexed account, uint256 assets);
     event Slashed(address indexed operator, uint256 fromActive, uint256 fromUnbonding, address indexed to);
     event Jailed(address indexed operator, uint48 until);
     event Unjailed(address indexed operator);
-    event AccountStakeSynced(address indexed account, address indexed operator, uint256 oldValue, uint256 newValue);
+    event AccountStakeSynced(
+        address indexed account, address indexed operator, uint256 oldValue, uint256 newValue
+    );
     event ParameterChanged(bytes32 indexed name, uint256 oldValue, uint256 newValue);
 
     // ------------------------------------------------------------------ errors

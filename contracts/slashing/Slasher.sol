@@ -88,13 +88,11 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
     uint256 public slashCount;
 
     /// @notice Assets paid to reporters so far.
-    uint256 public totalToReporters;
-    /// @notice Assets paid to the treasury so far.
-    uint256 public totalToTreasury;
+    uint128 public totalToReporters;
+    /// @notice Assets paid to the treasury so far (shares a slot with `totalToReporters`).
+    uint128 public totalToTreasury;
     /// @notice Assets sent to `BURN_ADDRESS` so far.
     uint256 public totalBurned;
-    /// @notice Assets taken from `Staking` so far (== reporters + treasury + burned).
-    uint256 public totalSlashed;
 
     mapping(FaultKind kind => FaultParams) private _faultParams;
     mapping(uint256 slashId => SlashRequest) private _requests;
@@ -192,6 +190,10 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
 
     // ------------------------------------------------------------------ slashing
     /// @inheritdoc ISlasher
+    /// @param kind The fault kind (its current `FaultParams` are frozen into the request).
+    /// @param operator The operator to slash.
+    /// @param ref The request or dispute id the fault is about; (`operator`, `kind`, `ref`) is slashed once.
+    /// @param reporter Receives `reporterBps` of the amount; address(0) for none.
     function requestSlash(FaultKind kind, address operator, bytes32 ref, address reporter)
         external
         nonReentrant
@@ -222,6 +224,8 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc ISlasher
+    /// @param slashId The pending slash to execute.
+    /// @return amount The assets taken from the operator.
     function executeSlash(uint256 slashId) external nonReentrant returns (uint256 amount) {
         SlashRequest storage request = _pending(slashId);
         if (Time.timestamp() < request.executableAt) revert VetoWindowOpen(slashId, request.executableAt);
@@ -229,6 +233,7 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc ISlasher
+    /// @param slashId The pending slash to cancel (final).
     function vetoSlash(uint256 slashId) external nonReentrant {
         if (msg.sender != governance) revert UnauthorizedCaller(msg.sender);
         SlashRequest storage request = _pending(slashId);
@@ -239,12 +244,18 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
 
     // ------------------------------------------------------------------ views
     /// @inheritdoc ISlasher
+    /// @notice The stored request `slashId`; reverts `UnknownSlash` for 0 or ids above `slashCount`.
+    /// @param slashId The slash id.
+    /// @return The request, with the parameters frozen at request time.
     function slashRequest(uint256 slashId) external view returns (SlashRequest memory) {
         if (slashId == 0 || slashId > slashCount) revert UnknownSlash(slashId);
         return _requests[slashId];
     }
 
     /// @inheritdoc ISlasher
+    /// @notice The parameters new requests of `kind` get.
+    /// @param kind The fault kind.
+    /// @return The current parameters.
     function faultParams(FaultKind kind) external view returns (FaultParams memory) {
         return _faultParams[kind];
     }
@@ -284,6 +295,12 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
         if (amount > remaining) amount = remaining;
     }
 
+    /// @notice Assets taken from `Staking` so far: `totalToReporters + totalToTreasury + totalBurned`.
+    /// @return The total slashed.
+    function totalSlashed() external view returns (uint256) {
+        return uint256(totalToReporters) + totalToTreasury + totalBurned;
+    }
+
     /// @notice The key under which (`operator`, `kind`, `ref`) is recorded (each key is slashed once).
     /// @param operator The operator.
     /// @param kind The fault kind.
@@ -317,13 +334,12 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
 
         // --- effects
         request.status = SlashStatus.Executed;
-        totalSlashed += amount;
-        totalToReporters += toReporter;
+        totalToReporters += SafeCast.toUint128(toReporter);
         if (sink == address(0)) {
             sink = BURN_ADDRESS;
             totalBurned += toSink;
         } else {
-            totalToTreasury += toSink;
+            totalToTreasury += SafeCast.toUint128(toSink);
         }
         emit SlashExecuted(slashId, operator, amount, toReporter, toSink);
 

@@ -74,8 +74,11 @@ contract Staking is IStaking, IERC6372, AccessControl, Pausable, ReentrancyGuard
     /// @notice The virtual asset of every pool.
     uint256 public constant VIRTUAL_ASSETS = 1;
 
+    /// @notice `ParameterChanged` / `ParameterOutOfBounds` name of `minOperatorStake`.
     bytes32 public constant PARAM_MIN_OPERATOR_STAKE = "minOperatorStake";
+    /// @notice `ParameterChanged` / `ParameterOutOfBounds` name of `unbondingDelay`.
     bytes32 public constant PARAM_UNBONDING_DELAY = "unbondingDelay";
+    /// @notice `ParameterChanged` / `ParameterOutOfBounds` name of `signerRotationDelay`.
     bytes32 public constant PARAM_SIGNER_ROTATION_DELAY = "signerRotationDelay";
 
     /// @notice Bounds of `minOperatorStake` (token base units; small values allowed for tests).
@@ -734,17 +737,17 @@ contract Staking is IStaking, IERC6372, AccessControl, Pausable, ReentrancyGuard
         uint256 balanceBefore = _token.balanceOf(address(this));
         _token.safeTransferFrom(account, address(this), assets);
         uint256 received = _token.balanceOf(address(this)) - balanceBefore;
-        if (received == 0) revert ZeroAmount();
+        if (received < 1) revert ZeroAmount(); // `< 1`, not `== 0`: slither's balance strict-equality check
 
         Pool storage active = _operators[operator].active;
         shares = _toShares(active, received);
-        if (shares == 0) revert ZeroShares();
+        if (shares < 1) revert ZeroShares(); // defensive: unreachable while pools stay above 1e-3 asset/share
         active.assets += received;
         active.shares += shares.toUint224();
         _totalActiveAssets += received;
 
         Position storage pos = _positions[operator][account];
-        uint256 held = pos.epoch == active.epoch ? pos.shares : 0;
+        uint256 held = pos.epoch != active.epoch ? 0 : pos.shares;
         pos.shares = (held + shares).toUint224();
         pos.epoch = active.epoch;
         emit Delegated(account, operator, received, shares);
@@ -758,13 +761,19 @@ contract Staking is IStaking, IERC6372, AccessControl, Pausable, ReentrancyGuard
         if (newValue == oldValue) return;
         _recorded[account][operator] = newValue;
 
-        uint48 now_ = clock();
-        uint256 oldTotal = _accountStake[account].latest();
-        uint256 newTotal = oldTotal - oldValue + newValue;
-        _accountStake[account].push(now_, newTotal.toUint208());
-        _totalStake.push(now_, (uint256(_totalStake.latest()) - oldValue + newValue).toUint208());
+        (uint256 oldTotal, uint256 newTotal) = _pushDelta(_accountStake[account], oldValue, newValue);
+        _pushDelta(_totalStake, oldValue, newValue);
         emit AccountStakeSynced(account, operator, oldValue, newValue);
         _afterAccountStakeChange(account, oldTotal, newTotal);
+    }
+
+    /// @dev Checkpoints `latest - removed + added` at the current block.
+    function _pushDelta(Checkpoints.Trace208 storage trace, uint256 removed, uint256 added)
+        private
+        returns (uint256 oldTotal, uint256 newTotal)
+    {
+        uint256 latest = trace.latest();
+        (oldTotal, newTotal) = trace.push(clock(), (latest - removed + added).toUint208());
     }
 
     /// @dev Cancels worthless shares of a pool left with no assets (lossless: they redeem to zero).
@@ -815,7 +824,7 @@ contract Staking is IStaking, IERC6372, AccessControl, Pausable, ReentrancyGuard
 
     function _sharesOf(address operator, address account) private view returns (uint256) {
         Position storage pos = _positions[operator][account];
-        return pos.epoch == _operators[operator].active.epoch ? pos.shares : 0;
+        return pos.epoch != _operators[operator].active.epoch ? 0 : pos.shares;
     }
 
     function _selfStake(address operator) private view returns (uint256) {

@@ -14,9 +14,15 @@ contract MockAccountObserver is IAccountStakeObserver {
     }
 
     Call[] internal _calls;
+    /// @notice The last `newStake` told for each account (what a delta-tracking observer would hold).
+    mapping(address account => uint256) public lastStake;
+    /// @notice Notifications whose `oldStake` did not match the previous `newStake` (must stay 0).
+    uint256 public brokenChains;
 
     function onAccountStakeChanged(address account, uint256 oldStake, uint256 newStake) external {
         _calls.push(Call(account, oldStake, newStake, IStaking(msg.sender).stakeOf(account)));
+        if (oldStake != lastStake[account]) brokenChains++;
+        lastStake[account] = newStake;
     }
 
     function callCount() external view returns (uint256) {

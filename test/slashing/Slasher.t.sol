@@ -12,6 +12,13 @@ contract SlasherTest is SlasherTestBase {
     uint256 internal constant STAKE = 1000e18;
     bytes32 internal constant REF = keccak256("request-1");
 
+    bytes32 internal constant P_SLASH_BPS = "slashBps";
+    bytes32 internal constant P_REPORTER_BPS = "reporterBps";
+    bytes32 internal constant P_VETO_WINDOW = "vetoWindow";
+    bytes32 internal constant P_JAIL_DURATION = "jailDuration";
+    bytes32 internal constant P_CAP_BPS = "capBps";
+    bytes32 internal constant P_CAP_WINDOW = "capWindow";
+
     bytes32 internal adminRole;
 
     function setUp() public override {
@@ -149,7 +156,7 @@ contract SlasherTest is SlasherTestBase {
     function test_RevertWhen_SlashBpsZero() public {
         vm.prank(admin);
         vm.expectRevert(
-            abi.encodeWithSelector(ISlasher.ParameterOutOfBounds.selector, bytes32("slashBps"), 0, 1, 5000)
+            abi.encodeWithSelector(ISlasher.ParameterOutOfBounds.selector, P_SLASH_BPS, 0, 1, 5000)
         );
         slasher.setFaultParams(EQUIVOCATION, _params(0, 1000, 0, 0));
     }
@@ -157,7 +164,7 @@ contract SlasherTest is SlasherTestBase {
     function test_RevertWhen_SlashBpsAboveMax() public {
         vm.prank(admin);
         vm.expectRevert(
-            abi.encodeWithSelector(ISlasher.ParameterOutOfBounds.selector, bytes32("slashBps"), 5001, 1, 5000)
+            abi.encodeWithSelector(ISlasher.ParameterOutOfBounds.selector, P_SLASH_BPS, 5001, 1, 5000)
         );
         slasher.setFaultParams(WRONG_RESULT, _params(5001, 1000, 2 days, 0));
     }
@@ -165,9 +172,7 @@ contract SlasherTest is SlasherTestBase {
     function test_RevertWhen_ReporterBpsAboveMax() public {
         vm.prank(admin);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ISlasher.ParameterOutOfBounds.selector, bytes32("reporterBps"), 5001, 0, 5000
-            )
+            abi.encodeWithSelector(ISlasher.ParameterOutOfBounds.selector, P_REPORTER_BPS, 5001, 0, 5000)
         );
         slasher.setFaultParams(MISSED, _params(10, 5001, 0, 0));
     }
@@ -175,13 +180,11 @@ contract SlasherTest is SlasherTestBase {
     function test_RevertWhen_ObjectiveKindHasVetoWindow() public {
         vm.startPrank(admin);
         vm.expectRevert(
-            abi.encodeWithSelector(ISlasher.ParameterOutOfBounds.selector, bytes32("vetoWindow"), 1, 0, 0)
+            abi.encodeWithSelector(ISlasher.ParameterOutOfBounds.selector, P_VETO_WINDOW, 1, 0, 0)
         );
         slasher.setFaultParams(EQUIVOCATION, _params(1000, 1000, 1, 0));
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ISlasher.ParameterOutOfBounds.selector, bytes32("vetoWindow"), 2 days, 0, 0
-            )
+            abi.encodeWithSelector(ISlasher.ParameterOutOfBounds.selector, P_VETO_WINDOW, 2 days, 0, 0)
         );
         slasher.setFaultParams(MISSED, _params(10, 500, 2 days, 0));
         vm.stopPrank();
@@ -190,14 +193,12 @@ contract SlasherTest is SlasherTestBase {
     function test_RevertWhen_WrongResultVetoWindowTooShort() public {
         vm.startPrank(admin);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ISlasher.ParameterOutOfBounds.selector, bytes32("vetoWindow"), 0, 1 hours, 14 days
-            )
+            abi.encodeWithSelector(ISlasher.ParameterOutOfBounds.selector, P_VETO_WINDOW, 0, 1 hours, 14 days)
         );
         slasher.setFaultParams(WRONG_RESULT, _params(500, 2000, 0, 0));
         vm.expectRevert(
             abi.encodeWithSelector(
-                ISlasher.ParameterOutOfBounds.selector, bytes32("vetoWindow"), 1 hours - 1, 1 hours, 14 days
+                ISlasher.ParameterOutOfBounds.selector, P_VETO_WINDOW, 1 hours - 1, 1 hours, 14 days
             )
         );
         slasher.setFaultParams(WRONG_RESULT, _params(500, 2000, 1 hours - 1, 0));
@@ -208,7 +209,7 @@ contract SlasherTest is SlasherTestBase {
         vm.prank(admin);
         vm.expectRevert(
             abi.encodeWithSelector(
-                ISlasher.ParameterOutOfBounds.selector, bytes32("vetoWindow"), 14 days + 1, 1 hours, 14 days
+                ISlasher.ParameterOutOfBounds.selector, P_VETO_WINDOW, 14 days + 1, 1 hours, 14 days
             )
         );
         slasher.setFaultParams(WRONG_RESULT, _params(500, 2000, 14 days + 1, 0));
@@ -218,7 +219,7 @@ contract SlasherTest is SlasherTestBase {
         vm.prank(admin);
         vm.expectRevert(
             abi.encodeWithSelector(
-                ISlasher.ParameterOutOfBounds.selector, bytes32("jailDuration"), 30 days + 1, 0, 30 days
+                ISlasher.ParameterOutOfBounds.selector, P_JAIL_DURATION, 30 days + 1, 0, 30 days
             )
         );
         slasher.setFaultParams(EQUIVOCATION, _params(1000, 1000, 0, 30 days + 1));
@@ -258,13 +259,11 @@ contract SlasherTest is SlasherTestBase {
     function test_RevertWhen_CapBpsOutOfBounds() public {
         vm.startPrank(admin);
         vm.expectRevert(
-            abi.encodeWithSelector(ISlasher.ParameterOutOfBounds.selector, bytes32("capBps"), 99, 100, 10_000)
+            abi.encodeWithSelector(ISlasher.ParameterOutOfBounds.selector, P_CAP_BPS, 99, 100, 10_000)
         );
         slasher.setCapBps(99);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ISlasher.ParameterOutOfBounds.selector, bytes32("capBps"), 10_001, 100, 10_000
-            )
+            abi.encodeWithSelector(ISlasher.ParameterOutOfBounds.selector, P_CAP_BPS, 10_001, 100, 10_000)
         );
         slasher.setCapBps(10_001);
         vm.stopPrank();
@@ -295,13 +294,13 @@ contract SlasherTest is SlasherTestBase {
         vm.startPrank(admin);
         vm.expectRevert(
             abi.encodeWithSelector(
-                ISlasher.ParameterOutOfBounds.selector, bytes32("capWindow"), 1 days - 1, 1 days, 30 days
+                ISlasher.ParameterOutOfBounds.selector, P_CAP_WINDOW, 1 days - 1, 1 days, 30 days
             )
         );
         slasher.setCapWindow(1 days - 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                ISlasher.ParameterOutOfBounds.selector, bytes32("capWindow"), 30 days + 1, 1 days, 30 days
+                ISlasher.ParameterOutOfBounds.selector, P_CAP_WINDOW, 30 days + 1, 1 days, 30 days
             )
         );
         slasher.setCapWindow(30 days + 1);

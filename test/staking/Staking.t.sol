@@ -6,11 +6,13 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {Staking} from "../../contracts/staking/Staking.sol";
 import {FeeOnTransferERC20} from "../mocks/FeeOnTransferERC20.sol";
 import {MockAccountObserver, MockOperatorObserver} from "../mocks/MockStakeObservers.sol";
+import {ReentrantERC20} from "../mocks/ReentrantERC20.sol";
 import {ReturnFalseERC20} from "../mocks/ReturnFalseERC20.sol";
 import {StakingTestBase} from "./StakingTestBase.sol";
 
@@ -41,9 +43,7 @@ contract StakingConstructionTest is StakingTestBase {
 
     function test_RevertWhen_ConstructorMinStakeOutOfBounds() public {
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector, bytes32("minOperatorStake"), 0, 1, 1e27
-            )
+            abi.encodeWithSelector(IStaking.ParameterOutOfBounds.selector, MIN_STAKE_NAME, 0, 1, 1e27)
         );
         new Staking(token, admin, 0, UNBONDING, ROTATION);
     }
@@ -51,7 +51,7 @@ contract StakingConstructionTest is StakingTestBase {
     function test_RevertWhen_ConstructorUnbondingDelayOutOfBounds() public {
         vm.expectRevert(
             abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector, bytes32("unbondingDelay"), 91 days, 1 days, 90 days
+                IStaking.ParameterOutOfBounds.selector, UNBONDING_NAME, 91 days, 1 days, 90 days
             )
         );
         new Staking(token, admin, MIN_STAKE, 91 days, ROTATION);
@@ -60,11 +60,7 @@ contract StakingConstructionTest is StakingTestBase {
     function test_RevertWhen_ConstructorRotationDelayOutOfBounds() public {
         vm.expectRevert(
             abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector,
-                bytes32("signerRotationDelay"),
-                59 minutes,
-                1 hours,
-                30 days
+                IStaking.ParameterOutOfBounds.selector, ROTATION_NAME, 59 minutes, 1 hours, 30 days
             )
         );
         new Staking(token, admin, MIN_STAKE, UNBONDING, 59 minutes);
@@ -287,6 +283,26 @@ contract StakingOperatorTest is StakingTestBase {
         staking.rotateSigner(signer2);
     }
 
+    function test_RotateSigner_AllowedWhileJailed() public {
+        _register(op1, signer1, MIN_STAKE);
+        vm.prank(admin);
+        staking.jail(op1, uint48(block.timestamp + 10 days));
+        vm.prank(op1);
+        staking.rotateSigner(signer2);
+        assertEq(_info(op1).pendingSigner, signer2);
+    }
+
+    function test_Views_UnknownIdsAndOperatorsAreEmpty() public view {
+        IStaking.Withdrawal memory w = staking.withdrawal(42);
+        assertEq(w.owner, address(0));
+        assertEq(w.shares, 0);
+        assertEq(staking.previewWithdrawal(42), 0);
+        assertFalse(staking.isActiveOperator(alice));
+        assertEq(staking.operatorWeight(alice), 0);
+        assertFalse(_info(alice).registered);
+        assertEq(staking.withdrawalCountOf(alice), 0);
+    }
+
     function test_SignerOf_UnregisteredIsZero() public view {
         assertEq(staking.signerOf(alice), address(0));
         assertEq(staking.operatorOfSigner(alice), address(0));
@@ -340,6 +356,19 @@ contract StakingDelegationTest is StakingTestBase {
     function test_RevertWhen_DelegateZero() public {
         vm.expectRevert(IStaking.ZeroAmount.selector);
         _delegate(alice, op1, 0);
+    }
+
+    /// The defensive `ZeroShares` guard: a pool whose assets per share exceed 1e3 (not reachable through the
+    /// public interface; forced here through storage) must refuse dust that would mint nothing.
+    function test_RevertWhen_DelegateWouldMintZeroShares() public {
+        bytes32 base = keccak256(abi.encode(op1, uint256(6))); // _operators[op1] (slot 6, see storage layout)
+        bytes32 activeSharesSlot = bytes32(uint256(base) + 3); // {uint224 shares, uint32 epoch}
+        vm.store(address(staking), activeSharesSlot, bytes32(0));
+        (uint256 assets, uint256 shares,) = staking.activePool(op1);
+        assertEq(assets, 1000e18);
+        assertEq(shares, 0);
+        vm.expectRevert(Staking.ZeroShares.selector);
+        _delegate(alice, op1, 1);
     }
 
     function test_RevertWhen_DelegateToUnknownOperator() public {
@@ -457,6 +486,16 @@ contract StakingDelegationTest is StakingTestBase {
         (uint256 uAssets, uint256 uShares,) = staking.unbondingPool(op1);
         assertEq(uAssets, 0);
         assertEq(uShares, 0);
+    }
+
+    function test_CompleteUnstake_CallsNoObserver() public {
+        uint256 id = _unstake(alice, op1, _delegate(alice, op1, 5e18));
+        vm.warp(block.timestamp + UNBONDING);
+        uint256 accountCalls = accountObs.callCount();
+        uint256 operatorCalls = operatorObs.callCount();
+        _complete(alice, id);
+        assertEq(accountObs.callCount(), accountCalls);
+        assertEq(operatorObs.callCount(), operatorCalls);
     }
 
     function test_RevertWhen_CompleteUnstakeBeforeUnlock() public {
@@ -770,50 +809,34 @@ contract StakingParametersTest is StakingTestBase {
     function test_RevertWhen_ParametersOutOfBounds() public {
         vm.startPrank(admin);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector, bytes32("minOperatorStake"), 0, 1, 1e27
-            )
+            abi.encodeWithSelector(IStaking.ParameterOutOfBounds.selector, MIN_STAKE_NAME, 0, 1, 1e27)
         );
         staking.setMinOperatorStake(0);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector, bytes32("minOperatorStake"), 1e27 + 1, 1, 1e27
-            )
+            abi.encodeWithSelector(IStaking.ParameterOutOfBounds.selector, MIN_STAKE_NAME, 1e27 + 1, 1, 1e27)
         );
         staking.setMinOperatorStake(1e27 + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector, bytes32("unbondingDelay"), 1 days - 1, 1 days, 90 days
+                IStaking.ParameterOutOfBounds.selector, UNBONDING_NAME, 1 days - 1, 1 days, 90 days
             )
         );
         staking.setUnbondingDelay(1 days - 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector,
-                bytes32("unbondingDelay"),
-                90 days + 1,
-                1 days,
-                90 days
+                IStaking.ParameterOutOfBounds.selector, UNBONDING_NAME, 90 days + 1, 1 days, 90 days
             )
         );
         staking.setUnbondingDelay(90 days + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector,
-                bytes32("signerRotationDelay"),
-                1 hours - 1,
-                1 hours,
-                30 days
+                IStaking.ParameterOutOfBounds.selector, ROTATION_NAME, 1 hours - 1, 1 hours, 30 days
             )
         );
         staking.setSignerRotationDelay(1 hours - 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IStaking.ParameterOutOfBounds.selector,
-                bytes32("signerRotationDelay"),
-                30 days + 1,
-                1 hours,
-                30 days
+                IStaking.ParameterOutOfBounds.selector, ROTATION_NAME, 30 days + 1, 1 hours, 30 days
             )
         );
         staking.setSignerRotationDelay(30 days + 1);
@@ -938,5 +961,40 @@ contract StakingWeirdTokenTest is StakingTestBase {
         s.delegate(op1, 100e18);
         assertEq(s.operatorStake(op1), 1089e18);
         assertEq(fot.balanceOf(address(s)), 1089e18);
+    }
+
+    function test_RevertWhen_TokenReentersDuringDelegate() public {
+        ReentrantERC20 re = new ReentrantERC20();
+        Staking s = new Staking(re, admin, MIN_STAKE, UNBONDING, ROTATION);
+        re.mint(op1, 2000e18);
+        vm.prank(op1);
+        re.approve(address(s), type(uint256).max);
+        vm.prank(op1);
+        uint256 shares = s.registerOperator(signer1, 1000e18);
+        // the token hook tries to unstake (as the token contract) in the middle of the deposit
+        re.arm(address(s), abi.encodeCall(IStaking.requestUnstake, (op1, shares)));
+        vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
+        vm.prank(op1);
+        s.delegate(op1, 1e18);
+    }
+
+    function test_RevertWhen_TokenReentersDuringWithdrawal() public {
+        ReentrantERC20 re = new ReentrantERC20();
+        Staking s = new Staking(re, admin, MIN_STAKE, UNBONDING, ROTATION);
+        re.mint(op1, 1000e18);
+        vm.startPrank(op1);
+        re.approve(address(s), type(uint256).max);
+        uint256 shares = s.registerOperator(signer1, 1000e18);
+        uint256 id = s.requestUnstake(op1, shares);
+        vm.stopPrank();
+        vm.warp(block.timestamp + UNBONDING);
+        re.arm(address(s), abi.encodeCall(IStaking.completeUnstake, (id)));
+        vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
+        vm.prank(op1);
+        s.completeUnstake(id);
+        // disarmed (the revert rolled the hook's own disarming back): completes normally
+        re.arm(address(0), "");
+        vm.prank(op1);
+        assertEq(s.completeUnstake(id), 1000e18);
     }
 }

@@ -13,6 +13,9 @@ abstract contract StakingTestBase is Test {
     uint256 internal constant MIN_STAKE = 100e18;
     uint48 internal constant UNBONDING = 21 days;
     uint48 internal constant ROTATION = 1 days;
+    bytes32 internal constant MIN_STAKE_NAME = "minOperatorStake";
+    bytes32 internal constant UNBONDING_NAME = "unbondingDelay";
+    bytes32 internal constant ROTATION_NAME = "signerRotationDelay";
 
     VerinferToken internal token;
     Staking internal staking;

@@ -139,23 +139,40 @@ impl ForkSim {
     /// manifest's chain id matches and that code exists at every listed address.
     pub fn new(rpc_url: &str, block: u64, manifest_path: &Path) -> Result<Self, ForkError> {
         let manifest = Manifest::load(manifest_path)?;
-        let url = alloy::transports::http::reqwest::Url::parse(rpc_url)
-            .map_err(|e| ForkError::BadUrl { url: rpc_url.into(), message: e.to_string() })?;
+        let url = alloy::transports::http::reqwest::Url::parse(rpc_url).map_err(|e| {
+            ForkError::BadUrl {
+                url: rpc_url.into(),
+                message: e.to_string(),
+            }
+        })?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .map_err(ForkError::Runtime)?;
         let provider = RootProvider::<Ethereum>::new_http(url);
-        let unreachable = |e: &dyn std::fmt::Display| ForkError::Unreachable { url: rpc_url.into(), message: e.to_string() };
+        let unreachable = |e: &dyn std::fmt::Display| ForkError::Unreachable {
+            url: rpc_url.into(),
+            message: e.to_string(),
+        };
         let (chain_id, head, header) = runtime.block_on(async {
             let chain_id = provider.get_chain_id().await.map_err(|e| unreachable(&e))?;
-            let head = provider.get_block_number().await.map_err(|e| unreachable(&e))?;
-            let header = provider.get_block_by_number(block.into()).await.map_err(|e| unreachable(&e))?;
+            let head = provider
+                .get_block_number()
+                .await
+                .map_err(|e| unreachable(&e))?;
+            let header = provider
+                .get_block_by_number(block.into())
+                .await
+                .map_err(|e| unreachable(&e))?;
             Ok::<_, ForkError>((chain_id, head, header))
         })?;
         let Some(header) = header else {
-            return Err(ForkError::NoSuchBlock { url: rpc_url.into(), block, head });
+            return Err(ForkError::NoSuchBlock {
+                url: rpc_url.into(),
+                block,
+                head,
+            });
         };
         if chain_id != manifest.chain_id {
             return Err(ForkError::Mismatch {
@@ -170,12 +187,20 @@ impl ForkSim {
                 path: manifest_path.to_path_buf(),
                 field: "block".into(),
                 url: rpc_url.into(),
-                message: format!("the suite was deployed at block {}, after the fork block {block}", manifest.block),
+                message: format!(
+                    "the suite was deployed at block {}, after the fork block {block}",
+                    manifest.block
+                ),
             });
         }
         for (name, address) in &manifest.contracts {
             let code = runtime
-                .block_on(async { provider.get_code_at(*address).block_id(BlockId::number(block)).await })
+                .block_on(async {
+                    provider
+                        .get_code_at(*address)
+                        .block_id(BlockId::number(block))
+                        .await
+                })
                 .map_err(|e| unreachable(&e))?;
             if code.is_empty() {
                 return Err(ForkError::Mismatch {
@@ -186,20 +211,40 @@ impl ForkSim {
                 });
             }
         }
-        let db = WrapDatabaseAsync::with_handle(AlloyDB::new(provider.clone(), BlockId::number(block)), runtime.handle().clone());
+        let db = WrapDatabaseAsync::with_handle(
+            AlloyDB::new(provider.clone(), BlockId::number(block)),
+            runtime.handle().clone(),
+        );
         // What-ifs run in the block after the fork block.
         let mut sim = Sim::with_db(db, block + 1, header.header.timestamp + 12, chain_id);
         sim.suite.contracts = manifest.contracts.clone();
-        let names = manifest.contracts.iter().map(|(n, a)| (*a, n.clone())).collect();
-        Ok(Self { sim, manifest, provider, block, names, runtime })
+        let names = manifest
+            .contracts
+            .iter()
+            .map(|(n, a)| (*a, n.clone()))
+            .collect();
+        Ok(Self {
+            sim,
+            manifest,
+            provider,
+            block,
+            names,
+            runtime,
+        })
     }
 
     /// Executes `(to, data)` calls from `from` in order, applying each to the fork's local cache, and
     /// returns the combined storage diff, logs and gas. Nothing is sent to the chain.
-    pub fn what_if(&mut self, from: Address, calls: &[(Address, Bytes)]) -> Result<WhatIf, ForkError> {
+    pub fn what_if(
+        &mut self,
+        from: Address,
+        calls: &[(Address, Bytes)],
+    ) -> Result<WhatIf, ForkError> {
         let mut out = WhatIf::default();
         for (to, data) in calls {
-            let r = self.sim.exec("what-if", from, Some(*to), data.clone(), U256::ZERO, false)?;
+            let r = self
+                .sim
+                .exec("what-if", from, Some(*to), data.clone(), U256::ZERO, false)?;
             out.gas += r.gas_used;
             out.logs.extend(r.logs);
             if let Some(state) = r.state {
@@ -207,7 +252,11 @@ impl ForkSim {
                     for (slot, v) in &acct.storage {
                         if v.is_changed() {
                             out.storage.push(SlotChange {
-                                contract: self.names.get(addr).cloned().unwrap_or_else(|| addr.to_string()),
+                                contract: self
+                                    .names
+                                    .get(addr)
+                                    .cloned()
+                                    .unwrap_or_else(|| addr.to_string()),
                                 slot: *slot,
                                 before: v.original_value,
                                 after: v.present_value,
@@ -239,10 +288,16 @@ impl ForkSim {
     /// What slashing `operator` for fault `kind` (0 equivocation, 1 wrong result, 2 missed assignment)
     /// does to its delegators: requested by the Slasher's governance and, for vetoable kinds, executed
     /// after the veto window. Delegators are found from `Delegated` events up to the fork block.
-    pub fn what_if_slash(&mut self, operator: Address, kind: u8) -> Result<(WhatIf, Vec<DelegatorImpact>), ForkError> {
+    pub fn what_if_slash(
+        &mut self,
+        operator: Address,
+        kind: u8,
+    ) -> Result<(WhatIf, Vec<DelegatorImpact>), ForkError> {
         let staking = self.sim.suite.staking()?;
         let slasher = self.sim.suite.slasher()?;
-        let governance = self.sim.view(Address::ZERO, slasher, Slasher::governanceCall {})?;
+        let governance = self
+            .sim
+            .view(Address::ZERO, slasher, Slasher::governanceCall {})?;
         let filter = Filter::new()
             .address(staking)
             .event_signature(Staking::Delegated::SIGNATURE_HASH)
@@ -252,15 +307,29 @@ impl ForkSim {
         let logs = self
             .runtime
             .block_on(self.provider.get_logs(&filter))
-            .map_err(|e| ForkError::Unreachable { url: "fork provider".into(), message: e.to_string() })?;
+            .map_err(|e| ForkError::Unreachable {
+                url: "fork provider".into(),
+                message: e.to_string(),
+            })?;
         let mut delegators: Vec<Address> = logs
             .iter()
-            .filter_map(|l| Staking::Delegated::decode_log(&l.inner).ok().map(|d| d.data.account))
+            .filter_map(|l| {
+                Staking::Delegated::decode_log(&l.inner)
+                    .ok()
+                    .map(|d| d.data.account)
+            })
             .collect();
         delegators.sort();
         delegators.dedup();
         let value = |sim: &mut Sim<ForkDb>, a: Address| -> Result<U256, SimError> {
-            let shares = sim.view(a, staking, Staking::sharesOfCall { operator, account: a })?;
+            let shares = sim.view(
+                a,
+                staking,
+                Staking::sharesOfCall {
+                    operator,
+                    account: a,
+                },
+            )?;
             sim.view(a, staking, Staking::previewAssetsCall { operator, shares })
         };
         let mut before = Vec::with_capacity(delegators.len());
@@ -268,14 +337,22 @@ impl ForkSim {
             before.push(value(&mut self.sim, *a)?);
         }
         let reference = B256::from(U256::from(u64::MAX - u64::from(kind)));
-        let request = Slasher::requestSlashCall { kind, operator, r#ref: reference, reporter: Address::ZERO };
+        let request = Slasher::requestSlashCall {
+            kind,
+            operator,
+            r#ref: reference,
+            reporter: Address::ZERO,
+        };
         use alloy::sol_types::SolCall as _;
         let mut effect = self.what_if(governance, &[(slasher, request.abi_encode().into())])?;
         if let Some(ev) = crate::decode_logs::<Slasher::SlashRequested>(&effect.logs).first() {
             let at: u64 = ev.executableAt.to();
             if at > self.sim.timestamp() {
                 self.sim.advance(1, at - self.sim.timestamp());
-                let exec = Slasher::executeSlashCall { slashId: ev.slashId }.abi_encode();
+                let exec = Slasher::executeSlashCall {
+                    slashId: ev.slashId,
+                }
+                .abi_encode();
                 let more = self.what_if(governance, &[(slasher, exec.into())])?;
                 effect.storage.extend(more.storage);
                 effect.logs.extend(more.logs);
@@ -285,13 +362,21 @@ impl ForkSim {
         }
         let mut impacts = Vec::with_capacity(delegators.len());
         for (a, b) in delegators.iter().zip(before) {
-            impacts.push(DelegatorImpact { account: *a, before: b, after: value(&mut self.sim, *a)? });
+            impacts.push(DelegatorImpact {
+                account: *a,
+                before: b,
+                after: value(&mut self.sim, *a)?,
+            });
         }
         Ok((effect, impacts))
     }
 
     /// The gas a batch of calls from `from` would cost, in order (applied to the local cache).
-    pub fn batch_cost(&mut self, from: Address, calls: &[(Address, Bytes)]) -> Result<u64, ForkError> {
+    pub fn batch_cost(
+        &mut self,
+        from: Address,
+        calls: &[(Address, Bytes)],
+    ) -> Result<u64, ForkError> {
         Ok(self.what_if(from, calls)?.gas)
     }
 }

@@ -6,6 +6,7 @@
 //! - [`fork`]: what-ifs against a live chain without sending anything;
 //! - [`metrics`], [`scenario`], [`plot`]: agent-based runs and where authority settles;
 //! - [`model`]: a pure-Rust model of staking/slashing accounting (differential tests);
+//! - [`rpc`]: the same deployment plan over JSON-RPC, producing the manifest;
 //! - [`bench`]: in-process vs JSON-RPC throughput.
 
 pub mod bench;
@@ -15,7 +16,10 @@ pub mod metrics;
 pub mod model;
 pub mod plan;
 pub mod plot;
+pub mod rpc;
 pub mod scenario;
 mod sim;
 
-pub use sim::{decode_logs, RawOutcome, Receipt, Sim, SimError, SimEvm, Suite, SIM_CHAIN_ID, TX_GAS_LIMIT};
+pub use sim::{
+    decode_logs, RawOutcome, Receipt, Sim, SimError, SimEvm, Suite, SIM_CHAIN_ID, TX_GAS_LIMIT,
+};

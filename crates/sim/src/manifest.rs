@@ -69,24 +69,29 @@ impl Manifest {
 
     /// Reads and validates a manifest file.
     pub fn load(path: &Path) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ManifestError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 
     /// Parses manifest JSON; `path` is only used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ManifestError> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ManifestError::Invalid {
-            path: path.to_path_buf(),
-            field: "$".into(),
-            message: e.to_string(),
-        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| ManifestError::Invalid {
+                path: path.to_path_buf(),
+                field: "$".into(),
+                message: e.to_string(),
+            })?;
         let invalid = |field: &str, message: String| ManifestError::Invalid {
             path: path.to_path_buf(),
             field: field.to_owned(),
             message,
         };
-        let obj = value.as_object().ok_or_else(|| invalid("$", "expected an object".into()))?;
+        let obj = value
+            .as_object()
+            .ok_or_else(|| invalid("$", "expected an object".into()))?;
         for key in obj.keys() {
             if !["chainId", "block", "contracts"].contains(&key.as_str()) {
                 return Err(invalid(key, "unknown field".into()));
@@ -107,25 +112,39 @@ impl Manifest {
         let mut contracts = BTreeMap::new();
         for (name, addr) in map {
             let field = format!("contracts.{name}");
-            let s = addr.as_str().ok_or_else(|| invalid(&field, "expected an address string".into()))?;
-            let a: Address = s.parse().map_err(|e| invalid(&field, format!("`{s}` is not an address: {e}")))?;
+            let s = addr
+                .as_str()
+                .ok_or_else(|| invalid(&field, "expected an address string".into()))?;
+            let a: Address = s
+                .parse()
+                .map_err(|e| invalid(&field, format!("`{s}` is not an address: {e}")))?;
             contracts.insert(name.clone(), a);
         }
-        Ok(Self { chain_id, block, contracts })
+        Ok(Self {
+            chain_id,
+            block,
+            contracts,
+        })
     }
 
     /// The address of `contract`, or an error naming the manifest field.
     pub fn address(&self, contract: &str, path: &Path) -> Result<Address, ManifestError> {
-        self.contracts.get(contract).copied().ok_or_else(|| ManifestError::MissingContract {
-            path: path.to_path_buf(),
-            contract: contract.to_owned(),
-        })
+        self.contracts
+            .get(contract)
+            .copied()
+            .ok_or_else(|| ManifestError::MissingContract {
+                path: path.to_path_buf(),
+                contract: contract.to_owned(),
+            })
     }
 
     /// Writes the manifest as pretty JSON (creating the parent directory).
     pub fn save(&self, path: &Path) -> Result<(), ManifestError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| ManifestError::Io { path: path.to_path_buf(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| ManifestError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
         }
         let mut text = serde_json::to_string_pretty(self).map_err(|e| ManifestError::Invalid {
             path: path.to_path_buf(),
@@ -133,7 +152,10 @@ impl Manifest {
             message: e.to_string(),
         })?;
         text.push('\n');
-        std::fs::write(path, text).map_err(|source| ManifestError::Io { path: path.to_path_buf(), source })
+        std::fs::write(path, text).map_err(|source| ManifestError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 }
 
@@ -152,9 +174,16 @@ mod tests {
         assert_eq!(m.chain_id, 31337);
         let back = Manifest::parse(&serde_json::to_string(&m).unwrap(), p).unwrap();
         assert_eq!(back, m);
-        let err = Manifest::parse(r#"{"chainId":1,"block":3,"contracts":{"Staking":"0x12"}}"#, p).unwrap_err();
+        let err = Manifest::parse(
+            r#"{"chainId":1,"block":3,"contracts":{"Staking":"0x12"}}"#,
+            p,
+        )
+        .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("deployments/31337.json") && msg.contains("contracts.Staking"), "{msg}");
+        assert!(
+            msg.contains("deployments/31337.json") && msg.contains("contracts.Staking"),
+            "{msg}"
+        );
         let err = Manifest::parse(r#"{"chainId":"x","block":3,"contracts":{}}"#, p).unwrap_err();
         assert!(err.to_string().contains("`chainId`"), "{err}");
         let err = m.address("Slasher", p).unwrap_err();

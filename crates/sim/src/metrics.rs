@@ -50,7 +50,11 @@ pub fn gini(values: &[f64]) -> f64 {
     if total <= 0.0 {
         return 0.0;
     }
-    let weighted: f64 = v.iter().enumerate().map(|(i, x)| (i as f64 + 1.0) * x).sum();
+    let weighted: f64 = v
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (i as f64 + 1.0) * x)
+        .sum();
     let n = n as f64;
     (2.0 * weighted) / (n * total) - (n + 1.0) / n
 }
@@ -67,7 +71,10 @@ pub fn lorenz(values: &[f64]) -> Vec<(f64, f64)> {
     for (i, x) in v.iter().enumerate() {
         acc += x;
         if (i + 1) % step == 0 || i + 1 == v.len() {
-            out.push(((i + 1) as f64 / n, if total > 0.0 { acc / total } else { 0.0 }));
+            out.push((
+                (i + 1) as f64 / n,
+                if total > 0.0 { acc / total } else { 0.0 },
+            ));
         }
     }
     out
@@ -78,7 +85,12 @@ pub fn lorenz(values: &[f64]) -> Vec<(f64, f64)> {
 ///
 /// `stakes[i]` is paired with `attested[i]`. Returns each account's voice.
 pub fn quadratic_voice(stakes: &[f64], attested: &[bool]) -> Vec<f64> {
-    let pool: f64 = stakes.iter().zip(attested).filter(|(_, a)| !**a).map(|(s, _)| *s).sum();
+    let pool: f64 = stakes
+        .iter()
+        .zip(attested)
+        .filter(|(_, a)| !**a)
+        .map(|(s, _)| *s)
+        .sum();
     let pool_voice = pool.sqrt();
     stakes
         .iter()
@@ -137,7 +149,13 @@ pub struct GoalCheck {
 
 impl std::fmt::Display for GoalCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} — {}", if self.pass { "PASS" } else { "FAIL" }, self.goal, self.detail)
+        write!(
+            f,
+            "{} {} — {}",
+            if self.pass { "PASS" } else { "FAIL" },
+            self.goal,
+            self.detail
+        )
     }
 }
 

@@ -67,11 +67,19 @@ pub struct Pool {
 impl Pool {
     /// Shares for `assets`, rounded down.
     pub fn to_shares(&self, assets: u128) -> u128 {
-        mul_div(assets, self.shares + VIRTUAL_SHARES, self.assets + VIRTUAL_ASSETS)
+        mul_div(
+            assets,
+            self.shares + VIRTUAL_SHARES,
+            self.assets + VIRTUAL_ASSETS,
+        )
     }
     /// Assets for `shares`, rounded down.
     pub fn to_assets(&self, shares: u128) -> u128 {
-        mul_div(shares, self.assets + VIRTUAL_ASSETS, self.shares + VIRTUAL_SHARES)
+        mul_div(
+            shares,
+            self.assets + VIRTUAL_ASSETS,
+            self.shares + VIRTUAL_SHARES,
+        )
     }
     fn write_off_if_empty(&mut self) {
         if self.assets == 0 && self.shares != 0 {
@@ -131,7 +139,10 @@ pub struct Model {
 impl Model {
     /// An empty model with the given unbonding delay.
     pub fn new(unbonding_delay: u64) -> Self {
-        Self { unbonding_delay, ..Default::default() }
+        Self {
+            unbonding_delay,
+            ..Default::default()
+        }
     }
 
     /// Registers `op` with `self_stake` (minimum-stake checks are left to the contract).
@@ -158,7 +169,10 @@ impl Model {
     }
 
     fn mint(&mut self, account: Id, op: Id, assets: u128) -> Result<u128, ModelError> {
-        let o = self.operators.get_mut(&op).ok_or(ModelError::UnknownOperator(op))?;
+        let o = self
+            .operators
+            .get_mut(&op)
+            .ok_or(ModelError::UnknownOperator(op))?;
         let shares = o.active.to_shares(assets);
         if shares == 0 {
             return Err(ModelError::ZeroAmount);
@@ -181,7 +195,12 @@ impl Model {
     }
 
     /// Moves `shares` of `account`'s active position with `op` into the unbonding queue.
-    pub fn request_unstake(&mut self, account: Id, op: Id, shares: u128) -> Result<u64, ModelError> {
+    pub fn request_unstake(
+        &mut self,
+        account: Id,
+        op: Id,
+        shares: u128,
+    ) -> Result<u64, ModelError> {
         if shares == 0 {
             return Err(ModelError::ZeroAmount);
         }
@@ -190,11 +209,18 @@ impl Model {
         }
         let available = self.shares_of(op, account);
         if shares > available {
-            return Err(ModelError::InsufficientShares { requested: shares, available });
+            return Err(ModelError::InsufficientShares {
+                requested: shares,
+                available,
+            });
         }
-        let o = self.operators.get_mut(&op).ok_or(ModelError::UnknownOperator(op))?;
+        let o = self
+            .operators
+            .get_mut(&op)
+            .ok_or(ModelError::UnknownOperator(op))?;
         let assets = o.active.to_assets(shares);
-        self.positions.insert((op, account), (available - shares, o.active.epoch));
+        self.positions
+            .insert((op, account), (available - shares, o.active.epoch));
         o.active.shares -= shares;
         o.active.assets -= assets;
         o.active.write_off_if_empty();
@@ -214,15 +240,24 @@ impl Model {
 
     /// Completes withdrawal `id` (1-based) for `account`, returning the assets paid.
     pub fn complete_unstake(&mut self, account: Id, id: u64) -> Result<u128, ModelError> {
-        let idx = usize::try_from(id).ok().and_then(|i| i.checked_sub(1)).ok_or(ModelError::Withdrawal(id))?;
+        let idx = usize::try_from(id)
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .ok_or(ModelError::Withdrawal(id))?;
         let now = self.now;
-        let w = self.withdrawals.get_mut(idx).ok_or(ModelError::Withdrawal(id))?;
+        let w = self
+            .withdrawals
+            .get_mut(idx)
+            .ok_or(ModelError::Withdrawal(id))?;
         if w.owner != account || w.completed || now < w.unlock_at {
             return Err(ModelError::Withdrawal(id));
         }
         w.completed = true;
         let w = *w;
-        let o = self.operators.get_mut(&w.operator).ok_or(ModelError::UnknownOperator(w.operator))?;
+        let o = self
+            .operators
+            .get_mut(&w.operator)
+            .ok_or(ModelError::UnknownOperator(w.operator))?;
         if w.epoch != o.unbonding.epoch {
             return Ok(0);
         }
@@ -238,7 +273,10 @@ impl Model {
         if amount == 0 {
             return Err(ModelError::ZeroAmount);
         }
-        let o = self.operators.get_mut(&op).ok_or(ModelError::UnknownOperator(op))?;
+        let o = self
+            .operators
+            .get_mut(&op)
+            .ok_or(ModelError::UnknownOperator(op))?;
         let available = o.active.assets + o.unbonding.assets;
         if amount > available {
             return Err(ModelError::SlashExceedsStake);
@@ -254,7 +292,9 @@ impl Model {
 
     /// Active + unbonding assets of `op`.
     pub fn slashable(&self, op: Id) -> u128 {
-        self.operators.get(&op).map_or(0, |o| o.active.assets + o.unbonding.assets)
+        self.operators
+            .get(&op)
+            .map_or(0, |o| o.active.assets + o.unbonding.assets)
     }
 
     /// Active assets of `op` (`Staking.operatorStake`).
@@ -264,7 +304,9 @@ impl Model {
 
     /// Asset value of `account`'s active shares with `op`.
     pub fn assets_of(&self, op: Id, account: Id) -> u128 {
-        self.operators.get(&op).map_or(0, |o| o.active.to_assets(self.shares_of(op, account)))
+        self.operators
+            .get(&op)
+            .map_or(0, |o| o.active.to_assets(self.shares_of(op, account)))
     }
 }
 

@@ -131,7 +131,12 @@ pub struct DeployPlan {
 impl DeployPlan {
     /// Plans a deployment from `params.deployer` whose next nonce is `start_nonce`.
     pub fn new(params: &DeployParams, start_nonce: u64) -> Self {
-        let mut b = Builder { deployer: params.deployer, nonce: start_nonce, steps: Vec::new(), addresses: BTreeMap::new() };
+        let mut b = Builder {
+            deployer: params.deployer,
+            nonce: start_nonce,
+            steps: Vec::new(),
+            addresses: BTreeMap::new(),
+        };
 
         let token = b.create(
             "VerinferToken",
@@ -152,31 +157,50 @@ impl DeployPlan {
                 admin: params.admin,
                 minOperatorStake_: params.min_operator_stake,
                 unbondingDelay_: alloy::primitives::aliases::U48::from(params.unbonding_delay),
-                signerRotationDelay_: alloy::primitives::aliases::U48::from(params.signer_rotation_delay),
+                signerRotationDelay_: alloy::primitives::aliases::U48::from(
+                    params.signer_rotation_delay,
+                ),
             }
             .abi_encode(),
         );
         let slasher = b.create(
             "Slasher",
             &Slasher::BYTECODE,
-            Slasher::constructorCall { staking_: staking, admin: params.admin, treasury_: params.treasury }
-                .abi_encode(),
+            Slasher::constructorCall {
+                staking_: staking,
+                admin: params.admin,
+                treasury_: params.treasury,
+            }
+            .abi_encode(),
         );
         // Wiring (admin-only one-time setters; the deployer is the admin in local deployments).
         b.call(
             "Staking",
             "Staking.wire",
             staking,
-            Staking::wireCall { slasher_: slasher, accountObserver_: Address::ZERO, operatorObserver_: Address::ZERO }
-                .abi_encode(),
+            Staking::wireCall {
+                slasher_: slasher,
+                accountObserver_: Address::ZERO,
+                operatorObserver_: Address::ZERO,
+            }
+            .abi_encode(),
         );
         b.call(
             "Slasher",
             "Slasher.wire",
             slasher,
-            Slasher::wireCall { registry_: params.registry_stand_in, governance_: params.governance }.abi_encode(),
+            Slasher::wireCall {
+                registry_: params.registry_stand_in,
+                governance_: params.governance,
+            }
+            .abi_encode(),
         );
-        Self { deployer: params.deployer, start_nonce, steps: b.steps, addresses: b.addresses }
+        Self {
+            deployer: params.deployer,
+            start_nonce,
+            steps: b.steps,
+            addresses: b.addresses,
+        }
     }
 
     /// The planned address of `contract`.
@@ -200,7 +224,11 @@ impl Builder {
         init.extend_from_slice(&args);
         self.steps.push(Step {
             label: format!("create {contract}"),
-            kind: StepKind::Create { contract: contract.to_owned(), init_code: init.into(), address },
+            kind: StepKind::Create {
+                contract: contract.to_owned(),
+                init_code: init.into(),
+                address,
+            },
         });
         self.addresses.insert(contract.to_owned(), address);
         address
@@ -210,7 +238,11 @@ impl Builder {
         self.nonce += 1;
         self.steps.push(Step {
             label: label.to_owned(),
-            kind: StepKind::Call { contract: contract.to_owned(), to, data: data.into() },
+            kind: StepKind::Call {
+                contract: contract.to_owned(),
+                to,
+                data: data.into(),
+            },
         });
     }
 }

@@ -17,7 +17,10 @@ pub struct PlotError {
 }
 
 fn err(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> PlotError + '_ {
-    move |e| PlotError { path: path.to_path_buf(), message: e.to_string() }
+    move |e| PlotError {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 /// Writes `lorenz.svg` and `nakamoto.svg` into `dir`; returns their paths.
@@ -35,7 +38,10 @@ fn lorenz_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
     let root = SVGBackend::new(path, (640, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| e(&x))?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("Lorenz curves — {}", report.scenario), ("sans-serif", 20))
+        .caption(
+            format!("Lorenz curves — {}", report.scenario),
+            ("sans-serif", 20),
+        )
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(50)
@@ -48,10 +54,23 @@ fn lorenz_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
         .draw()
         .map_err(|x| e(&x))?;
     chart
-        .draw_series(LineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3)))
+        .draw_series(LineSeries::new(
+            vec![(0.0, 0.0), (1.0, 1.0)],
+            BLACK.mix(0.3),
+        ))
         .map_err(|x| e(&x))?;
-    let stake: Vec<f64> = report.final_stake.iter().copied().filter(|v| *v > 0.0).collect();
-    let voice: Vec<f64> = report.final_voice.iter().copied().filter(|v| *v > 0.0).collect();
+    let stake: Vec<f64> = report
+        .final_stake
+        .iter()
+        .copied()
+        .filter(|v| *v > 0.0)
+        .collect();
+    let voice: Vec<f64> = report
+        .final_voice
+        .iter()
+        .copied()
+        .filter(|v| *v > 0.0)
+        .collect();
     chart
         .draw_series(LineSeries::new(lorenz(&stake), RED.stroke_width(2)))
         .map_err(|x| e(&x))?
@@ -73,6 +92,13 @@ fn lorenz_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
     Ok(())
 }
 
+/// A named, coloured series extracted from the epoch metrics.
+type Series = (
+    &'static str,
+    RGBColor,
+    fn(&crate::metrics::EpochMetrics) -> usize,
+);
+
 fn nakamoto_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
     let e = err(path);
     let root = SVGBackend::new(path, (640, 480)).into_drawing_area();
@@ -81,27 +107,42 @@ fn nakamoto_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
     let ymax = report
         .epochs
         .iter()
-        .map(|m| m.nakamoto_voice.max(m.nakamoto_stake).max(m.nakamoto_operator_stake))
+        .map(|m| {
+            m.nakamoto_voice
+                .max(m.nakamoto_stake)
+                .max(m.nakamoto_operator_stake)
+        })
         .max()
         .unwrap_or(1)
         .max(1) as u64
         + 1;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("Nakamoto coefficient — {}", report.scenario), ("sans-serif", 20))
+        .caption(
+            format!("Nakamoto coefficient — {}", report.scenario),
+            ("sans-serif", 20),
+        )
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(50)
         .build_cartesian_2d(0u64..n, 0u64..ymax)
         .map_err(|x| e(&x))?;
-    chart.configure_mesh().x_desc("epoch").y_desc("holders to reach 50%").draw().map_err(|x| e(&x))?;
-    let series: [(&str, RGBColor, fn(&crate::metrics::EpochMetrics) -> usize); 3] = [
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc("holders to reach 50%")
+        .draw()
+        .map_err(|x| e(&x))?;
+    let series: [Series; 3] = [
         ("stake", RED, |m| m.nakamoto_stake),
         ("voting power", BLUE, |m| m.nakamoto_voice),
         ("operator stake", GREEN, |m| m.nakamoto_operator_stake),
     ];
     for (label, color, f) in series {
         chart
-            .draw_series(LineSeries::new(report.epochs.iter().map(|m| (m.epoch, f(m) as u64)), color.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                report.epochs.iter().map(|m| (m.epoch, f(m) as u64)),
+                color.stroke_width(2),
+            ))
             .map_err(|x| e(&x))?
             .label(label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));

@@ -238,8 +238,10 @@ fn default_epoch_blocks() -> u64 {
 impl Scenario {
     /// Loads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 
@@ -256,7 +258,11 @@ impl Scenario {
 
     fn validate(&self, path: &Path) -> Result<(), ScenarioError> {
         let bad = |field: &str, message: &str| {
-            Err(ScenarioError::Invalid { path: path.to_path_buf(), field: field.to_owned(), message: message.to_owned() })
+            Err(ScenarioError::Invalid {
+                path: path.to_path_buf(),
+                field: field.to_owned(),
+                message: message.to_owned(),
+            })
         };
         let unit = |v: f64| (0.0..=1.0).contains(&v);
         if self.epochs == 0 {
@@ -266,7 +272,10 @@ impl Scenario {
             return bad("stakers.count", "must be at least 1");
         }
         if self.stakers.min_stake <= 0.0 || self.stakers.min_stake > self.stakers.max_stake {
-            return bad("stakers.min_stake", "must be positive and at most stakers.max_stake");
+            return bad(
+                "stakers.min_stake",
+                "must be positive and at most stakers.max_stake",
+            );
         }
         if self.stakers.alpha <= 0.0 {
             return bad("stakers.alpha", "must be positive");
@@ -278,8 +287,14 @@ impl Scenario {
             ("operators.equivocating", self.operators.equivocating),
             ("operators.cartel", self.operators.cartel),
             ("operators.lazy_miss_rate", self.operators.lazy_miss_rate),
-            ("operators.equivocation_rate", self.operators.equivocation_rate),
-            ("operators.cartel_wrong_rate", self.operators.cartel_wrong_rate),
+            (
+                "operators.equivocation_rate",
+                self.operators.equivocation_rate,
+            ),
+            (
+                "operators.cartel_wrong_rate",
+                self.operators.cartel_wrong_rate,
+            ),
             ("whales.gather_share", self.whales.gather_share),
             ("traffic.challenge_rate", self.traffic.challenge_rate),
             ("traffic.turnout", self.traffic.turnout),
@@ -289,13 +304,19 @@ impl Scenario {
             }
         }
         if self.operators.lazy + self.operators.equivocating + self.operators.cartel > 1.0 {
-            return bad("operators", "lazy + equivocating + cartel must not exceed 1");
+            return bad(
+                "operators",
+                "lazy + equivocating + cartel must not exceed 1",
+            );
         }
         if self.operators.count == 0 {
             return bad("operators.count", "must be at least 1");
         }
         if self.operators.self_stake < 1000.0 {
-            return bad("operators.self_stake", "must be at least the minimum operator stake (1000 tokens)");
+            return bad(
+                "operators.self_stake",
+                "must be at least the minimum operator stake (1000 tokens)",
+            );
         }
         if self.whales.count > self.stakers.count {
             return bad("whales.count", "must not exceed stakers.count");
@@ -304,7 +325,10 @@ impl Scenario {
             return bad("whales.split_into", "must be at least 1");
         }
         if self.epoch_seconds == 0 || self.blocks_per_epoch == 0 {
-            return bad("epoch_seconds", "epoch_seconds and blocks_per_epoch must be positive");
+            return bad(
+                "epoch_seconds",
+                "epoch_seconds and blocks_per_epoch must be positive",
+            );
         }
         Ok(())
     }
@@ -320,7 +344,12 @@ fn field_at(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     let table = text[..line_start]
         .lines()
         .rev()
-        .find_map(|l| l.trim().strip_prefix('[').and_then(|l| l.strip_suffix(']')).map(str::trim))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix('[')
+                .and_then(|l| l.strip_suffix(']'))
+                .map(str::trim)
+        })
         .map(str::to_owned);
     let trimmed = line.trim();
     if let Some(t) = trimmed.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
@@ -406,7 +435,15 @@ impl RunReport {
     pub fn summary(&self) -> String {
         use std::fmt::Write as _;
         let mut s = String::new();
-        let _ = writeln!(s, "scenario {} (seed {}): {} stakers, {} operators, {} epochs", self.scenario, self.seed, self.stakers, self.operators, self.epochs.len());
+        let _ = writeln!(
+            s,
+            "scenario {} (seed {}): {} stakers, {} operators, {} epochs",
+            self.scenario,
+            self.seed,
+            self.stakers,
+            self.operators,
+            self.epochs.len()
+        );
         if let Some(last) = self.epochs.last() {
             let _ = writeln!(
                 s,
@@ -421,14 +458,22 @@ impl RunReport {
         }
         let disputes: usize = self.epochs.iter().map(|e| e.disputes).sum();
         let correct: usize = self.epochs.iter().map(|e| e.disputes_correct).sum();
-        let min_coalition = self.epochs.iter().filter_map(|e| e.min_deciding_coalition).min();
+        let min_coalition = self
+            .epochs
+            .iter()
+            .filter_map(|e| e.min_deciding_coalition)
+            .min();
         let _ = writeln!(
             s,
             "disputes: {disputes} decided, {correct} correctly; smallest deciding coalition {}",
             min_coalition.map_or("-".to_owned(), |c| c.to_string())
         );
         for (kind, t) in &self.slashes {
-            let _ = writeln!(s, "slashes {kind}: {} executed, {:.1} tokens, {} refused", t.count, t.tokens, t.refused);
+            let _ = writeln!(
+                s,
+                "slashes {kind}: {} executed, {:.1} tokens, {} refused",
+                t.count, t.tokens, t.refused
+            );
         }
         let _ = writeln!(
             s,
@@ -437,7 +482,11 @@ impl RunReport {
             100.0 * self.top10_voice_share,
             self.best_split_gain
         );
-        let _ = writeln!(s, "{} transactions, {} gas, {:.1}s", self.transactions, self.gas, self.seconds);
+        let _ = writeln!(
+            s,
+            "{} transactions, {} gas, {:.1}s",
+            self.transactions, self.gas, self.seconds
+        );
         for g in &self.goals {
             let _ = writeln!(s, "{g}");
         }
@@ -580,16 +629,38 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
 
     let mint_and_approve = |sim: &mut Sim, who: Address, amount: U256| -> Result<(), SimError> {
         sim.transact(deployer, token, VerinferToken::mintCall { to: who, amount })?;
-        sim.transact(who, token, VerinferToken::approveCall { spender: staking, value: amount })?;
+        sim.transact(
+            who,
+            token,
+            VerinferToken::approveCall {
+                spender: staking,
+                value: amount,
+            },
+        )?;
         Ok(())
     };
 
-    let bar = progress_bar(progress, (sc.count + ops.len()) as u64 + scenario.epochs, &scenario.name);
+    let bar = progress_bar(
+        progress,
+        (sc.count + ops.len()) as u64 + scenario.epochs,
+        &scenario.name,
+    );
     for (i, op) in ops.iter().enumerate() {
-        let self_stake = if op.behaviour == Behaviour::Whale { stakes[op.entity] } else { oc.self_stake };
+        let self_stake = if op.behaviour == Behaviour::Whale {
+            stakes[op.entity]
+        } else {
+            oc.self_stake
+        };
         let amount = wei(self_stake);
         mint_and_approve(&mut sim, op.address, amount)?;
-        sim.transact(op.address, staking, Staking::registerOperatorCall { signer: agent("signer", i), selfStake: amount })?;
+        sim.transact(
+            op.address,
+            staking,
+            Staking::registerOperatorCall {
+                signer: agent("signer", i),
+                selfStake: amount,
+            },
+        )?;
         bar.inc(1);
     }
 
@@ -608,29 +679,56 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
             bar.inc(1);
             continue;
         }
-        let parts = if is_whale && wc.strategy == WhaleStrategy::Split { wc.split_into } else { 1 };
+        let parts = if is_whale && wc.strategy == WhaleStrategy::Split {
+            wc.split_into
+        } else {
+            1
+        };
         let attested_base = rng.gen_bool(sc.attested_share);
         let yield_following = rng.gen_bool(sc.yield_following);
         for p in 0..parts {
-            let address = if p == 0 { agent("staker", i) } else { agent(&format!("sybil{i}-"), p) };
+            let address = if p == 0 {
+                agent("staker", i)
+            } else {
+                agent(&format!("sybil{i}-"), p)
+            };
             let operator = if !whale_ops.is_empty() && rng.gen_bool(wc.gather_share) {
                 whale_ops[rng.gen_range(0..whale_ops.len())]
             } else {
                 rng.gen_range(0..oc.count)
             };
-            let attested = if parts > 1 { p == 0 || wc.split_attested } else { attested_base };
+            let attested = if parts > 1 {
+                p == 0 || wc.split_attested
+            } else {
+                attested_base
+            };
             let amount = wei(stake / parts as f64);
             mint_and_approve(&mut sim, address, amount)?;
-            sim.transact(address, staking, Staking::delegateCall { operator: ops[operator].address, assets: amount })?;
-            accounts.push(Account { address, entity: i, attested, yield_following, operator });
+            sim.transact(
+                address,
+                staking,
+                Staking::delegateCall {
+                    operator: ops[operator].address,
+                    assets: amount,
+                },
+            )?;
+            accounts.push(Account {
+                address,
+                entity: i,
+                attested,
+                yield_following,
+                operator,
+            });
         }
         bar.inc(1);
     }
 
     // ---------------------------------------------------------------- epochs
     let mut epochs = Vec::new();
-    let mut slashes: BTreeMap<String, SlashTally> =
-        KIND_NAMES.iter().map(|k| ((*k).to_owned(), SlashTally::default())).collect();
+    let mut slashes: BTreeMap<String, SlashTally> = KIND_NAMES
+        .iter()
+        .map(|k| ((*k).to_owned(), SlashTally::default()))
+        .collect();
     let mut pending_slashes: Vec<(U256, u64)> = Vec::new(); // (slashId, executableAt)
     let mut slash_kind: HashMap<U256, usize> = HashMap::new();
     let mut withdrawals: Vec<PendingWithdrawal> = Vec::new();
@@ -650,12 +748,25 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
         // Read operator weights from chain.
         let mut weights = Vec::with_capacity(ops.len());
         for op in &ops {
-            let active = sim.view(deployer, staking, Staking::isActiveOperatorCall { operator: op.address })?;
-            let stake = sim.view(deployer, staking, Staking::operatorStakeCall { operator: op.address })?;
+            let active = sim.view(
+                deployer,
+                staking,
+                Staking::isActiveOperatorCall {
+                    operator: op.address,
+                },
+            )?;
+            let stake = sim.view(
+                deployer,
+                staking,
+                Staking::operatorStakeCall {
+                    operator: op.address,
+                },
+            )?;
             weights.push(if active { tokens(stake) } else { 0.0 });
         }
         let total_weight: f64 = weights.iter().sum();
-        let (stake_by_entity, voice_by_entity) = measure(&mut sim, &accounts, &ops, n_entities, deployer, staking)?;
+        let (stake_by_entity, voice_by_entity) =
+            measure(&mut sim, &accounts, &ops, n_entities, deployer, staking)?;
 
         let mut accepted = 0usize;
         let mut disputes = 0usize;
@@ -692,7 +803,8 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
                                 scenario.traffic.turnout,
                                 &mut rng,
                             );
-                            min_coalition = Some(min_coalition.map_or(coalition, |m: usize| m.min(coalition)));
+                            min_coalition =
+                                Some(min_coalition.map_or(coalition, |m: usize| m.min(coalition)));
                             if correct_wins {
                                 disputes_correct += 1;
                                 Some(1u8)
@@ -782,11 +894,25 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
         for (ai, acc) in accounts.iter().enumerate() {
             if acc.yield_following && ops[acc.operator].slashed_this_epoch {
                 let op = ops[acc.operator].address;
-                let shares = sim.view(acc.address, staking, Staking::sharesOfCall { operator: op, account: acc.address })?;
+                let shares = sim.view(
+                    acc.address,
+                    staking,
+                    Staking::sharesOfCall {
+                        operator: op,
+                        account: acc.address,
+                    },
+                )?;
                 if shares.is_zero() {
                     continue;
                 }
-                let r = sim.transact(acc.address, staking, Staking::requestUnstakeCall { operator: op, shares })?;
+                let r = sim.transact(
+                    acc.address,
+                    staking,
+                    Staking::requestUnstakeCall {
+                        operator: op,
+                        shares,
+                    },
+                )?;
                 withdrawals.push(PendingWithdrawal {
                     account: ai,
                     id: r.ret,
@@ -801,7 +927,13 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
                 continue;
             }
             let who = accounts[w.account].address;
-            let assets = sim.transact(who, staking, Staking::completeUnstakeCall { withdrawalId: w.id })?.ret;
+            let assets = sim
+                .transact(
+                    who,
+                    staking,
+                    Staking::completeUnstakeCall { withdrawalId: w.id },
+                )?
+                .ret;
             if assets.is_zero() {
                 continue;
             }
@@ -809,8 +941,22 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
                 .filter(|i| ops[*i].behaviour != Behaviour::Cartel || ops[*i].slashes == 0)
                 .min_by_key(|i| (ops[*i].slashes, *i))
                 .unwrap_or(0);
-            sim.transact(who, token, VerinferToken::approveCall { spender: staking, value: assets })?;
-            match sim.transact(who, staking, Staking::delegateCall { operator: ops[best].address, assets }) {
+            sim.transact(
+                who,
+                token,
+                VerinferToken::approveCall {
+                    spender: staking,
+                    value: assets,
+                },
+            )?;
+            match sim.transact(
+                who,
+                staking,
+                Staking::delegateCall {
+                    operator: ops[best].address,
+                    assets,
+                },
+            ) {
                 Ok(_) => accounts[w.account].operator = best,
                 Err(SimError::Reverted { .. }) => {} // jailed meanwhile: keep the tokens
                 Err(e) => return Err(e.into()),
@@ -842,14 +988,17 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
     bar.finish_and_clear();
 
     // ---------------------------------------------------------------- final measurements and goals
-    let (stake_by_entity, voice_by_entity) = measure(&mut sim, &accounts, &ops, n_entities, deployer, staking)?;
+    let (stake_by_entity, voice_by_entity) =
+        measure(&mut sim, &accounts, &ops, n_entities, deployer, staking)?;
     let mut order: Vec<usize> = (0..n_entities).collect();
     order.sort_by(|a, b| stake_by_entity[*b].total_cmp(&stake_by_entity[*a]));
     let total_stake: f64 = stake_by_entity.iter().sum();
     let total_voice: f64 = voice_by_entity.iter().sum();
     let top10: Vec<usize> = order.iter().copied().take(10).collect();
-    let top10_stake_share = top10.iter().map(|e| stake_by_entity[*e]).sum::<f64>() / total_stake.max(f64::MIN_POSITIVE);
-    let top10_voice_share = top10.iter().map(|e| voice_by_entity[*e]).sum::<f64>() / total_voice.max(f64::MIN_POSITIVE);
+    let top10_stake_share =
+        top10.iter().map(|e| stake_by_entity[*e]).sum::<f64>() / total_stake.max(f64::MIN_POSITIVE);
+    let top10_voice_share =
+        top10.iter().map(|e| voice_by_entity[*e]).sum::<f64>() / total_voice.max(f64::MIN_POSITIVE);
 
     // Best Sybil gain: measured for split whales, and the strategy's theoretical gain for the largest staker.
     let mut best_split_gain = 1.0f64;
@@ -860,7 +1009,11 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
         }
     }
     let attested_split_possible = wc.split_attested || sc.attested_share > 0.0;
-    let theoretical = if attested_split_possible { (wc.split_into as f64).sqrt() } else { 1.0 };
+    let theoretical = if attested_split_possible {
+        (wc.split_into as f64).sqrt()
+    } else {
+        1.0
+    };
     best_split_gain = best_split_gain.max(theoretical);
     if attested_split_possible {
         notes.push(format!(
@@ -875,7 +1028,12 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
         GoalCheck {
             goal: "Nakamoto(voting power) >= 10 x Nakamoto(stake)".into(),
             pass: last.nakamoto_voice >= 10 * last.nakamoto_stake.max(1),
-            detail: format!("voice {} vs stake {} (ratio {:.1})", last.nakamoto_voice, last.nakamoto_stake, last.nakamoto_voice as f64 / last.nakamoto_stake.max(1) as f64),
+            detail: format!(
+                "voice {} vs stake {} (ratio {:.1})",
+                last.nakamoto_voice,
+                last.nakamoto_stake,
+                last.nakamoto_voice as f64 / last.nakamoto_stake.max(1) as f64
+            ),
         },
         GoalCheck {
             goal: "best split gain <= 1.5x".into(),
@@ -890,7 +1048,10 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
         GoalCheck {
             goal: "10 largest stakers cannot veto a slash alone (voice <= 50%)".into(),
             pass: top10_voice_share <= 0.5,
-            detail: format!("{:.1}% of voice (a veto is a governance proposal)", 100.0 * top10_voice_share),
+            detail: format!(
+                "{:.1}% of voice (a veto is a governance proposal)",
+                100.0 * top10_voice_share
+            ),
         },
     ];
 
@@ -923,7 +1084,10 @@ fn measure(
     reader: Address,
     staking: Address,
 ) -> Result<(Vec<f64>, Vec<f64>), SimError> {
-    let mut addrs: Vec<(Address, usize, bool)> = accounts.iter().map(|a| (a.address, a.entity, a.attested)).collect();
+    let mut addrs: Vec<(Address, usize, bool)> = accounts
+        .iter()
+        .map(|a| (a.address, a.entity, a.attested))
+        .collect();
     for op in ops {
         if op.behaviour != Behaviour::Whale {
             addrs.push((op.address, op.entity, true));
@@ -931,7 +1095,11 @@ fn measure(
     }
     let mut stakes = Vec::with_capacity(addrs.len());
     for (a, _, _) in &addrs {
-        stakes.push(tokens(sim.view(reader, staking, Staking::stakeOfCall { account: *a })?));
+        stakes.push(tokens(sim.view(
+            reader,
+            staking,
+            Staking::stakeOfCall { account: *a },
+        )?));
     }
     let attested: Vec<bool> = addrs.iter().map(|(_, _, t)| *t).collect();
     let voice = quadratic_voice(&stakes, &attested);
@@ -947,7 +1115,13 @@ fn measure(
 /// Tallies a dispute: each eligible entity turns out with probability `turnout`; the cartel votes for
 /// its wrong output, everyone else for the correct one. Returns (correct wins, smallest deciding
 /// coalition = fewest largest voters of the winning side whose voice exceeds half the cast voice).
-fn dispute_vote(voice: &[f64], cartel: &[bool], involved: usize, turnout: f64, rng: &mut ChaCha8Rng) -> (bool, usize) {
+fn dispute_vote(
+    voice: &[f64],
+    cartel: &[bool],
+    involved: usize,
+    turnout: f64,
+    rng: &mut ChaCha8Rng,
+) -> (bool, usize) {
     let mut correct = Vec::new();
     let mut wrong = 0.0;
     for (e, v) in voice.iter().enumerate() {
@@ -980,7 +1154,11 @@ fn dispute_vote(voice: &[f64], cartel: &[bool], involved: usize, turnout: f64, r
     }
 }
 
-fn record_executions(logs: &[alloy::primitives::Log], kinds: &HashMap<U256, usize>, tally: &mut BTreeMap<String, SlashTally>) {
+fn record_executions(
+    logs: &[alloy::primitives::Log],
+    kinds: &HashMap<U256, usize>,
+    tally: &mut BTreeMap<String, SlashTally>,
+) {
     for ev in decode_logs::<Slasher::SlashExecuted>(logs) {
         let kind = kinds.get(&ev.slashId).copied().unwrap_or(0);
         if let Some(t) = tally.get_mut(KIND_NAMES[kind]) {
@@ -996,7 +1174,9 @@ fn progress_bar(enabled: bool, len: u64, name: &str) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} {elapsed_precise} eta {eta}") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:40}] {pos}/{len} {elapsed_precise} eta {eta}",
+    ) {
         bar.set_style(style);
     }
     bar.set_message(name.to_owned());
@@ -1012,7 +1192,10 @@ mod tests {
         let p = Path::new("scenarios/bad.toml");
         let text = "name = \"x\"\nseed = 1\nepochs = 2\n[stakers]\ncount = \"many\"\n";
         let err = Scenario::parse(text, p).unwrap_err().to_string();
-        assert!(err.contains("scenarios/bad.toml") && err.contains("stakers.count"), "{err}");
+        assert!(
+            err.contains("scenarios/bad.toml") && err.contains("stakers.count"),
+            "{err}"
+        );
         let text = "name = \"x\"\nseed = 1\nepochs = 2\nbogus = 3\n";
         let err = Scenario::parse(text, p).unwrap_err().to_string();
         assert!(err.contains("bogus"), "{err}");

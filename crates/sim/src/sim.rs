@@ -120,7 +120,10 @@ pub struct Suite {
 impl Suite {
     /// The address of `name`.
     pub fn get(&self, name: &str) -> Result<Address, SimError> {
-        self.contracts.get(name).copied().ok_or_else(|| SimError::MissingContract(name.to_owned()))
+        self.contracts
+            .get(name)
+            .copied()
+            .ok_or_else(|| SimError::MissingContract(name.to_owned()))
     }
     /// The staking token.
     pub fn token(&self) -> Result<Address, SimError> {
@@ -195,7 +198,12 @@ where
                 b.basefee = 0;
             })
             .build_mainnet();
-        Self { evm, suite: Suite::default(), tx_count: 0, gas_total: 0 }
+        Self {
+            evm,
+            suite: Suite::default(),
+            tx_count: 0,
+            gas_total: 0,
+        }
     }
 
     /// The current block number.
@@ -225,9 +233,18 @@ where
         let db = self.db_mut();
         let info = db
             .basic_ref(account)
-            .map_err(|e| SimError::Evm { label: "set_balance".into(), message: e.to_string() })?
+            .map_err(|e| SimError::Evm {
+                label: "set_balance".into(),
+                message: e.to_string(),
+            })?
             .unwrap_or_default();
-        db.insert_account_info(account, AccountInfo { balance: wei, ..info });
+        db.insert_account_info(
+            account,
+            AccountInfo {
+                balance: wei,
+                ..info
+            },
+        );
         Ok(())
     }
 
@@ -251,8 +268,14 @@ where
             .gas_price(0)
             .chain_id(Some(self.evm.ctx.cfg.chain_id))
             .build()
-            .map_err(|e| SimError::Evm { label: label.to_owned(), message: format!("{e:?}") })?;
-        let evm_err = |e: &dyn std::fmt::Display| SimError::Evm { label: label.to_owned(), message: e.to_string() };
+            .map_err(|e| SimError::Evm {
+                label: label.to_owned(),
+                message: format!("{e:?}"),
+            })?;
+        let evm_err = |e: &dyn std::fmt::Display| SimError::Evm {
+            label: label.to_owned(),
+            message: e.to_string(),
+        };
         let (result, state) = if commit {
             let r = self.evm.transact_commit(tx).map_err(|e| evm_err(&e))?;
             (r, None)
@@ -261,7 +284,9 @@ where
             (r.result, Some(r.state))
         };
         match result {
-            ExecutionResult::Success { logs, output, gas, .. } => {
+            ExecutionResult::Success {
+                logs, output, gas, ..
+            } => {
                 if commit {
                     self.tx_count += 1;
                     self.gas_total += gas.tx_gas_used();
@@ -270,7 +295,13 @@ where
                     Output::Call(b) => (b, None),
                     Output::Create(b, a) => (b, a),
                 };
-                Ok(RawOutcome { output, created, logs, gas_used: gas.tx_gas_used(), state })
+                Ok(RawOutcome {
+                    output,
+                    created,
+                    logs,
+                    gas_used: gas.tx_gas_used(),
+                    state,
+                })
             }
             ExecutionResult::Revert { output, .. } => Err(SimError::Reverted {
                 label: label.to_owned(),
@@ -284,19 +315,31 @@ where
                 }),
                 data: output,
             }),
-            ExecutionResult::Halt { reason, .. } => {
-                Err(SimError::Halted { label: label.to_owned(), from, reason: format!("{reason:?}") })
-            }
+            ExecutionResult::Halt { reason, .. } => Err(SimError::Halted {
+                label: label.to_owned(),
+                from,
+                reason: format!("{reason:?}"),
+            }),
         }
     }
 
     /// Sends `call` to `to` from `from` and commits it; decodes the return value.
-    pub fn transact<C: SolCall>(&mut self, from: Address, to: Address, call: C) -> Result<Receipt<C::Return>, SimError> {
+    pub fn transact<C: SolCall>(
+        &mut self,
+        from: Address,
+        to: Address,
+        call: C,
+    ) -> Result<Receipt<C::Return>, SimError> {
         self.send(from, to, call, U256::ZERO, true)
     }
 
     /// Executes `call` without committing (a what-if or a view) and decodes the return value.
-    pub fn view<C: SolCall>(&mut self, from: Address, to: Address, call: C) -> Result<C::Return, SimError> {
+    pub fn view<C: SolCall>(
+        &mut self,
+        from: Address,
+        to: Address,
+        call: C,
+    ) -> Result<C::Return, SimError> {
         Ok(self.send(from, to, call, U256::ZERO, false)?.ret)
     }
 
@@ -309,10 +352,23 @@ where
         commit: bool,
     ) -> Result<Receipt<C::Return>, SimError> {
         let label = C::SIGNATURE;
-        let out = self.exec(label, from, Some(to), call.abi_encode().into(), value, commit)?;
-        let ret = C::abi_decode_returns(&out.output)
-            .map_err(|e| SimError::Decode { label: label.to_owned(), message: e.to_string() })?;
-        Ok(Receipt { ret, logs: out.logs, gas_used: out.gas_used })
+        let out = self.exec(
+            label,
+            from,
+            Some(to),
+            call.abi_encode().into(),
+            value,
+            commit,
+        )?;
+        let ret = C::abi_decode_returns(&out.output).map_err(|e| SimError::Decode {
+            label: label.to_owned(),
+            message: e.to_string(),
+        })?;
+        Ok(Receipt {
+            ret,
+            logs: out.logs,
+            gas_used: out.gas_used,
+        })
     }
 
     /// Executes a [`DeployPlan`] from its deployer, checking every created address against the plan,
@@ -321,7 +377,14 @@ where
         self.set_balance(plan.deployer, U256::from(10u128.pow(24)))?;
         for step in &plan.steps {
             let (to, data) = step.tx();
-            let out = self.exec(&step.label, plan.deployer, to, data.clone(), U256::ZERO, true)?;
+            let out = self.exec(
+                &step.label,
+                plan.deployer,
+                to,
+                data.clone(),
+                U256::ZERO,
+                true,
+            )?;
             if let StepKind::Create { address, .. } = &step.kind {
                 if out.created != Some(*address) {
                     return Err(SimError::Deploy {
@@ -336,11 +399,17 @@ where
     }
 
     /// Plans a local deployment (the deployer's nonce is 0 on a fresh chain) and executes it.
-    pub fn deploy_local(&mut self, params: &crate::plan::DeployParams) -> Result<DeployPlan, SimError> {
+    pub fn deploy_local(
+        &mut self,
+        params: &crate::plan::DeployParams,
+    ) -> Result<DeployPlan, SimError> {
         let nonce = self
             .db_mut()
             .basic_ref(params.deployer)
-            .map_err(|e| SimError::Evm { label: "deploy".into(), message: e.to_string() })?
+            .map_err(|e| SimError::Evm {
+                label: "deploy".into(),
+                message: e.to_string(),
+            })?
             .map_or(0, |a| a.nonce);
         let plan = DeployPlan::new(params, nonce);
         self.deploy(&plan)?;
@@ -356,5 +425,7 @@ where
 /// assert!(events.is_empty());
 /// ```
 pub fn decode_logs<E: SolEvent>(logs: &[Log]) -> Vec<E> {
-    logs.iter().filter_map(|l| E::decode_log(l).ok().map(|d| d.data)).collect()
+    logs.iter()
+        .filter_map(|l| E::decode_log(l).ok().map(|d| d.data))
+        .collect()
 }

@@ -16,11 +16,26 @@ const DELAY: u64 = 86_400;
 
 #[derive(Debug, Clone)]
 enum Action {
-    Delegate { account: u32, op: u32, assets: u128 },
-    Unstake { account: u32, op: u32, permille: u32 },
-    Complete { account: u32, index: usize },
-    Slash { op: u32 },
-    Wait { seconds: u64 },
+    Delegate {
+        account: u32,
+        op: u32,
+        assets: u128,
+    },
+    Unstake {
+        account: u32,
+        op: u32,
+        permille: u32,
+    },
+    Complete {
+        account: u32,
+        index: usize,
+    },
+    Slash {
+        op: u32,
+    },
+    Wait {
+        seconds: u64,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -52,7 +67,8 @@ fn run(actions: &[Action]) -> Result<(), TestCaseError> {
     params.min_operator_stake = U256::from(1);
     params.unbonding_delay = DELAY;
     let mut sim = Sim::new();
-    sim.deploy_local(&params).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    sim.deploy_local(&params)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
     let token = sim.suite.token().unwrap();
     let staking = sim.suite.staking().unwrap();
     let slasher = sim.suite.slasher().unwrap();
@@ -62,12 +78,36 @@ fn run(actions: &[Action]) -> Result<(), TestCaseError> {
     let op_addr = |o: u32| addr(0x0a, o);
     let acc_addr = |a: u32| addr(0x0b, a);
     for who in (0..OPS).map(op_addr).chain((0..ACCOUNTS).map(acc_addr)) {
-        sim.transact(deployer, token, VerinferToken::mintCall { to: who, amount: u(u128::from(u64::MAX) * TOKEN) }).unwrap();
-        sim.transact(who, token, VerinferToken::approveCall { spender: staking, value: U256::MAX }).unwrap();
+        sim.transact(
+            deployer,
+            token,
+            VerinferToken::mintCall {
+                to: who,
+                amount: u(u128::from(u64::MAX) * TOKEN),
+            },
+        )
+        .unwrap();
+        sim.transact(
+            who,
+            token,
+            VerinferToken::approveCall {
+                spender: staking,
+                value: U256::MAX,
+            },
+        )
+        .unwrap();
     }
     for o in 0..OPS {
         let self_stake = 1_000 * TOKEN;
-        sim.transact(op_addr(o), staking, Staking::registerOperatorCall { signer: op_addr(o), selfStake: u(self_stake) }).unwrap();
+        sim.transact(
+            op_addr(o),
+            staking,
+            Staking::registerOperatorCall {
+                signer: op_addr(o),
+                selfStake: u(self_stake),
+            },
+        )
+        .unwrap();
         model.register(o, self_stake).unwrap();
     }
     // (withdrawalId, account) in request order, same in both worlds.
@@ -76,38 +116,84 @@ fn run(actions: &[Action]) -> Result<(), TestCaseError> {
 
     for a in actions {
         match a.clone() {
-            Action::Delegate { account, op, assets } => {
+            Action::Delegate {
+                account,
+                op,
+                assets,
+            } => {
                 let m = model.delegate(100 + account, op, assets);
-                let c = sim.transact(acc_addr(account), staking, Staking::delegateCall { operator: op_addr(op), assets: u(assets) });
+                let c = sim.transact(
+                    acc_addr(account),
+                    staking,
+                    Staking::delegateCall {
+                        operator: op_addr(op),
+                        assets: u(assets),
+                    },
+                );
                 match (m, c) {
                     (Ok(ms), Ok(cs)) => prop_assert_eq!(u(ms), cs.ret),
                     (Err(_), Err(SimError::Reverted { .. })) => {}
-                    (m, c) => prop_assert!(false, "delegate diverged: model {:?} chain {:?}", m, c.map(|r| r.ret)),
+                    (m, c) => prop_assert!(
+                        false,
+                        "delegate diverged: model {:?} chain {:?}",
+                        m,
+                        c.map(|r| r.ret)
+                    ),
                 }
             }
-            Action::Unstake { account, op, permille } => {
+            Action::Unstake {
+                account,
+                op,
+                permille,
+            } => {
                 let held = model.shares_of(op, 100 + account);
                 let shares = held * u128::from(permille) / 1000;
                 let m = model.request_unstake(100 + account, op, shares);
-                let c = sim.transact(acc_addr(account), staking, Staking::requestUnstakeCall { operator: op_addr(op), shares: u(shares) });
+                let c = sim.transact(
+                    acc_addr(account),
+                    staking,
+                    Staking::requestUnstakeCall {
+                        operator: op_addr(op),
+                        shares: u(shares),
+                    },
+                );
                 match (m, c) {
                     (Ok(mid), Ok(cid)) => {
                         prop_assert_eq!(u(u128::from(mid)), cid.ret);
                         withdrawals.push((mid, account));
                     }
                     (Err(_), Err(SimError::Reverted { .. })) => {}
-                    (m, c) => prop_assert!(false, "unstake diverged: model {:?} chain {:?}", m, c.map(|r| r.ret)),
+                    (m, c) => prop_assert!(
+                        false,
+                        "unstake diverged: model {:?} chain {:?}",
+                        m,
+                        c.map(|r| r.ret)
+                    ),
                 }
             }
             Action::Complete { account, index } => {
-                let Some((id, owner)) = withdrawals.get(index % withdrawals.len().max(1)).copied() else { continue };
+                let Some((id, owner)) = withdrawals.get(index % withdrawals.len().max(1)).copied()
+                else {
+                    continue;
+                };
                 let _ = owner;
                 let m = model.complete_unstake(100 + account, id);
-                let c = sim.transact(acc_addr(account), staking, Staking::completeUnstakeCall { withdrawalId: u(u128::from(id)) });
+                let c = sim.transact(
+                    acc_addr(account),
+                    staking,
+                    Staking::completeUnstakeCall {
+                        withdrawalId: u(u128::from(id)),
+                    },
+                );
                 match (m, c) {
                     (Ok(ma), Ok(ca)) => prop_assert_eq!(u(ma), ca.ret),
                     (Err(_), Err(SimError::Reverted { .. })) => {}
-                    (m, c) => prop_assert!(false, "complete diverged: model {:?} chain {:?}", m, c.map(|r| r.ret)),
+                    (m, c) => prop_assert!(
+                        false,
+                        "complete diverged: model {:?} chain {:?}",
+                        m,
+                        c.map(|r| r.ret)
+                    ),
                 }
             }
             Action::Slash { op } => {
@@ -118,12 +204,19 @@ fn run(actions: &[Action]) -> Result<(), TestCaseError> {
                 let c = sim.transact(
                     deployer,
                     slasher,
-                    Slasher::requestSlashCall { kind: 2, operator: op_addr(op), r#ref: B256::from(U256::from(slash_ref)), reporter: Address::ZERO },
+                    Slasher::requestSlashCall {
+                        kind: 2,
+                        operator: op_addr(op),
+                        r#ref: B256::from(U256::from(slash_ref)),
+                        reporter: Address::ZERO,
+                    },
                 );
                 match c {
                     Ok(r) => {
                         for ev in verinfer_sim::decode_logs::<Staking::Slashed>(&r.logs) {
-                            let (fa, fu) = model.slash(op, (ev.fromActive + ev.fromUnbonding).to::<u128>()).unwrap();
+                            let (fa, fu) = model
+                                .slash(op, (ev.fromActive + ev.fromUnbonding).to::<u128>())
+                                .unwrap();
                             prop_assert_eq!((u(fa), u(fu)), (ev.fromActive, ev.fromUnbonding));
                         }
                     }
@@ -138,13 +231,46 @@ fn run(actions: &[Action]) -> Result<(), TestCaseError> {
         }
         // Invariants compared after every action.
         for o in 0..OPS {
-            let info = sim.view(deployer, staking, Staking::operatorInfoCall { operator: op_addr(o) }).unwrap();
+            let info = sim
+                .view(
+                    deployer,
+                    staking,
+                    Staking::operatorInfoCall {
+                        operator: op_addr(o),
+                    },
+                )
+                .unwrap();
             let mo = &model.operators[&o];
-            prop_assert_eq!(info.activeStake, u(mo.active.assets), "active assets of op {}", o);
-            prop_assert_eq!(info.unbondingStake, u(mo.unbonding.assets), "unbonding assets of op {}", o);
+            prop_assert_eq!(
+                info.activeStake,
+                u(mo.active.assets),
+                "active assets of op {}",
+                o
+            );
+            prop_assert_eq!(
+                info.unbondingStake,
+                u(mo.unbonding.assets),
+                "unbonding assets of op {}",
+                o
+            );
             for a in 0..ACCOUNTS {
-                let s = sim.view(deployer, staking, Staking::sharesOfCall { operator: op_addr(o), account: acc_addr(a) }).unwrap();
-                prop_assert_eq!(s, u(model.shares_of(o, 100 + a)), "shares of account {} with op {}", a, o);
+                let s = sim
+                    .view(
+                        deployer,
+                        staking,
+                        Staking::sharesOfCall {
+                            operator: op_addr(o),
+                            account: acc_addr(a),
+                        },
+                    )
+                    .unwrap();
+                prop_assert_eq!(
+                    s,
+                    u(model.shares_of(o, 100 + a)),
+                    "shares of account {} with op {}",
+                    a,
+                    o
+                );
             }
         }
     }

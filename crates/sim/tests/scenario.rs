@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use verinfer_sim::scenario::{run, Scenario};
 
 fn scenario(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios")
+        .join(name)
 }
 
 #[test]
@@ -58,5 +60,8 @@ fn malformed_scenario_file_error_names_the_file_and_field() {
     let good = std::fs::read_to_string(scenario("small.toml")).unwrap();
     std::fs::write(&path, good.replace("lazy = 0.15", "lazy = 1.5")).unwrap();
     let err = Scenario::load(&path).unwrap_err().to_string();
-    assert!(err.contains("bad.toml") && err.contains("operators.lazy"), "{err}");
+    assert!(
+        err.contains("bad.toml") && err.contains("operators.lazy"),
+        "{err}"
+    );
 }

@@ -22,8 +22,24 @@ fn deployed() -> Sim {
     let token = sim.suite.token().unwrap();
     let staking = sim.suite.staking().unwrap();
     for who in [OP, ALICE] {
-        sim.transact(DEPLOYER, token, VerinferToken::mintCall { to: who, amount: t(100_000) }).unwrap();
-        sim.transact(who, token, VerinferToken::approveCall { spender: staking, value: U256::MAX }).unwrap();
+        sim.transact(
+            DEPLOYER,
+            token,
+            VerinferToken::mintCall {
+                to: who,
+                amount: t(100_000),
+            },
+        )
+        .unwrap();
+        sim.transact(
+            who,
+            token,
+            VerinferToken::approveCall {
+                spender: staking,
+                value: U256::MAX,
+            },
+        )
+        .unwrap();
     }
     sim
 }
@@ -36,12 +52,22 @@ fn plan_addresses_match_deployment_and_wiring_is_done() {
     sim.deploy(&plan).unwrap();
     let staking = plan.address("Staking").unwrap();
     assert_eq!(staking, DEPLOYER.create(1));
-    let slasher = sim.view(DEPLOYER, staking, Staking::slasherCall {}).unwrap();
+    let slasher = sim
+        .view(DEPLOYER, staking, Staking::slasherCall {})
+        .unwrap();
     assert_eq!(slasher, plan.address("Slasher").unwrap());
     assert!(sim.view(DEPLOYER, staking, Staking::wiredCall {}).unwrap());
     // Wiring is one-time: replaying the wire step reverts with the decoded custom error.
     let err = sim
-        .transact(DEPLOYER, staking, Staking::wireCall { slasher_: slasher, accountObserver_: Address::ZERO, operatorObserver_: Address::ZERO })
+        .transact(
+            DEPLOYER,
+            staking,
+            Staking::wireCall {
+                slasher_: slasher,
+                accountObserver_: Address::ZERO,
+                operatorObserver_: Address::ZERO,
+            },
+        )
         .unwrap_err();
     assert!(err.to_string().contains("AlreadyWired"), "{err}");
 }
@@ -50,23 +76,79 @@ fn plan_addresses_match_deployment_and_wiring_is_done() {
 fn delegate_unstake_and_time_travel() {
     let mut sim = deployed();
     let staking = sim.suite.staking().unwrap();
-    let r = sim.transact(OP, staking, Staking::registerOperatorCall { signer: OP, selfStake: t(2_000) }).unwrap();
+    let r = sim
+        .transact(
+            OP,
+            staking,
+            Staking::registerOperatorCall {
+                signer: OP,
+                selfStake: t(2_000),
+            },
+        )
+        .unwrap();
     assert!(!r.ret.is_zero());
-    let d = sim.transact(ALICE, staking, Staking::delegateCall { operator: OP, assets: t(500) }).unwrap();
+    let d = sim
+        .transact(
+            ALICE,
+            staking,
+            Staking::delegateCall {
+                operator: OP,
+                assets: t(500),
+            },
+        )
+        .unwrap();
     let ev = decode_logs::<Staking::Delegated>(&d.logs);
     assert_eq!(ev.len(), 1);
     assert_eq!(ev[0].assets, t(500));
-    assert_eq!(sim.view(ALICE, staking, Staking::stakeOfCall { account: ALICE }).unwrap(), t(500));
+    assert_eq!(
+        sim.view(ALICE, staking, Staking::stakeOfCall { account: ALICE })
+            .unwrap(),
+        t(500)
+    );
 
-    let shares = sim.view(ALICE, staking, Staking::sharesOfCall { operator: OP, account: ALICE }).unwrap();
-    let id = sim.transact(ALICE, staking, Staking::requestUnstakeCall { operator: OP, shares }).unwrap().ret;
-    let err = sim.transact(ALICE, staking, Staking::completeUnstakeCall { withdrawalId: id }).unwrap_err();
+    let shares = sim
+        .view(
+            ALICE,
+            staking,
+            Staking::sharesOfCall {
+                operator: OP,
+                account: ALICE,
+            },
+        )
+        .unwrap();
+    let id = sim
+        .transact(
+            ALICE,
+            staking,
+            Staking::requestUnstakeCall {
+                operator: OP,
+                shares,
+            },
+        )
+        .unwrap()
+        .ret;
+    let err = sim
+        .transact(
+            ALICE,
+            staking,
+            Staking::completeUnstakeCall { withdrawalId: id },
+        )
+        .unwrap_err();
     match &err {
-        SimError::Reverted { reason, .. } => assert!(reason.contains("WithdrawalLocked"), "{reason}"),
+        SimError::Reverted { reason, .. } => {
+            assert!(reason.contains("WithdrawalLocked"), "{reason}")
+        }
         other => panic!("unexpected {other}"),
     }
     sim.advance(1, 7 * 86_400);
-    let got = sim.transact(ALICE, staking, Staking::completeUnstakeCall { withdrawalId: id }).unwrap().ret;
+    let got = sim
+        .transact(
+            ALICE,
+            staking,
+            Staking::completeUnstakeCall { withdrawalId: id },
+        )
+        .unwrap()
+        .ret;
     assert_eq!(got, t(500));
 }
 
@@ -75,19 +157,55 @@ fn slashing_through_the_slasher_hits_delegators_pro_rata() {
     let mut sim = deployed();
     let staking = sim.suite.staking().unwrap();
     let slasher = sim.suite.slasher().unwrap();
-    sim.transact(OP, staking, Staking::registerOperatorCall { signer: OP, selfStake: t(2_000) }).unwrap();
-    sim.transact(ALICE, staking, Staking::delegateCall { operator: OP, assets: t(2_000) }).unwrap();
+    sim.transact(
+        OP,
+        staking,
+        Staking::registerOperatorCall {
+            signer: OP,
+            selfStake: t(2_000),
+        },
+    )
+    .unwrap();
+    sim.transact(
+        ALICE,
+        staking,
+        Staking::delegateCall {
+            operator: OP,
+            assets: t(2_000),
+        },
+    )
+    .unwrap();
     let r = sim
-        .transact(DEPLOYER, slasher, Slasher::requestSlashCall { kind: 0, operator: OP, r#ref: B256::ZERO, reporter: ALICE })
+        .transact(
+            DEPLOYER,
+            slasher,
+            Slasher::requestSlashCall {
+                kind: 0,
+                operator: OP,
+                r#ref: B256::ZERO,
+                reporter: ALICE,
+            },
+        )
         .unwrap();
     let executed = decode_logs::<Slasher::SlashExecuted>(&r.logs);
     assert_eq!(executed.len(), 1);
     assert_eq!(executed[0].amount, t(400)); // 10% of 4,000
-    let info = sim.view(ALICE, staking, Staking::operatorInfoCall { operator: OP }).unwrap();
+    let info = sim
+        .view(ALICE, staking, Staking::operatorInfoCall { operator: OP })
+        .unwrap();
     assert!(info.jailed);
     // Unauthorized callers get a readable error.
     let err = sim
-        .transact(ALICE, slasher, Slasher::requestSlashCall { kind: 0, operator: OP, r#ref: B256::ZERO, reporter: ALICE })
+        .transact(
+            ALICE,
+            slasher,
+            Slasher::requestSlashCall {
+                kind: 0,
+                operator: OP,
+                r#ref: B256::ZERO,
+                reporter: ALICE,
+            },
+        )
         .unwrap_err();
     assert!(err.to_string().contains("UnauthorizedCaller"), "{err}");
 }

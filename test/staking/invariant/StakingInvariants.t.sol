@@ -14,6 +14,7 @@ contract StakingInvariantsTest is Test {
     VerinferToken internal token;
     StakingHandler internal handler;
     MockOperatorObserver internal operatorObs;
+    MockAccountObserver internal accountObs;
 
     function setUp() public {
         vm.warp(1_700_000_000);
@@ -24,8 +25,9 @@ contract StakingInvariantsTest is Test {
         handler = new StakingHandler(staking, token, makeAddr("sink"));
         token.transferOwnership(address(handler));
         operatorObs = new MockOperatorObserver();
+        accountObs = new MockAccountObserver();
         vm.startPrank(admin);
-        staking.wire(address(handler), address(new MockAccountObserver()), address(operatorObs));
+        staking.wire(address(handler), address(accountObs), address(operatorObs));
         staking.grantRole(staking.DEFAULT_ADMIN_ROLE(), address(handler)); // lets the handler jail too
         vm.stopPrank();
 
@@ -160,6 +162,16 @@ contract StakingInvariantsTest is Test {
         for (uint256 i; i < ops.length; ++i) {
             if (!staking.operatorInfo(ops[i]).registered) continue;
             assertEq(operatorObs.weightOf(ops[i]), staking.operatorWeight(ops[i]));
+        }
+    }
+
+    /// The account observer was told every change, in order: each notification starts where the previous
+    /// one for that account ended, and the last one equals the current record.
+    function invariant_AccountObserverChainIsConsistent() public view {
+        assertEq(accountObs.brokenChains(), 0);
+        address[] memory actors = handler.actors();
+        for (uint256 j; j < actors.length; ++j) {
+            assertEq(accountObs.lastStake(actors[j]), staking.stakeOf(actors[j]));
         }
     }
 }

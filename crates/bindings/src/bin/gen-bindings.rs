@@ -82,7 +82,12 @@ fn parse_args() -> Result<Args, Error> {
         Some(r) => r,
         None => std::env::current_dir()?,
     };
-    Ok(Args { root: root.canonicalize().map_err(|e| format!("--root {}: {e}", root.display()))?, check })
+    Ok(Args {
+        root: root
+            .canonicalize()
+            .map_err(|e| format!("--root {}: {e}", root.display()))?,
+        check,
+    })
 }
 
 /// The subset of `foundry.toml` `[profile.default]` that decides the bytecode.
@@ -100,7 +105,9 @@ struct FoundryProfile {
 fn read_profile(root: &Path) -> Result<FoundryProfile, Error> {
     let file = root.join("foundry.toml");
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let doc: toml::Table = text.parse().map_err(|e| format!("{}: {e}", file.display()))?;
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e| format!("{}: {e}", file.display()))?;
     let profile = doc
         .get("profile")
         .and_then(|p| p.get("default"))
@@ -109,29 +116,45 @@ fn read_profile(root: &Path) -> Result<FoundryProfile, Error> {
     let str_field = |name: &str, default: &str| -> Result<String, Error> {
         match profile.get(name) {
             None => Ok(default.to_owned()),
-            Some(v) => v
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| format!("{}: profile.default.{name} must be a string", file.display()).into()),
+            Some(v) => v.as_str().map(str::to_owned).ok_or_else(|| {
+                format!(
+                    "{}: profile.default.{name} must be a string",
+                    file.display()
+                )
+                .into()
+            }),
         }
     };
     let bool_field = |name: &str, default: bool| -> Result<bool, Error> {
         match profile.get(name) {
             None => Ok(default),
-            Some(v) => v
-                .as_bool()
-                .ok_or_else(|| format!("{}: profile.default.{name} must be a boolean", file.display()).into()),
+            Some(v) => v.as_bool().ok_or_else(|| {
+                format!(
+                    "{}: profile.default.{name} must be a boolean",
+                    file.display()
+                )
+                .into()
+            }),
         }
     };
     let mut remappings = Vec::new();
     if let Some(list) = profile.get("remappings") {
-        let list =
-            list.as_array().ok_or_else(|| format!("{}: profile.default.remappings must be a list", file.display()))?;
+        let list = list.as_array().ok_or_else(|| {
+            format!(
+                "{}: profile.default.remappings must be a list",
+                file.display()
+            )
+        })?;
         for (i, r) in list.iter().enumerate() {
-            let r = r.as_str().ok_or_else(|| format!("{}: profile.default.remappings[{i}]", file.display()))?;
-            let (from, to) = r
-                .split_once('=')
-                .ok_or_else(|| format!("{}: profile.default.remappings[{i}] has no `=`", file.display()))?;
+            let r = r
+                .as_str()
+                .ok_or_else(|| format!("{}: profile.default.remappings[{i}]", file.display()))?;
+            let (from, to) = r.split_once('=').ok_or_else(|| {
+                format!(
+                    "{}: profile.default.remappings[{i}] has no `=`",
+                    file.display()
+                )
+            })?;
             remappings.push((from.to_owned(), to.to_owned()));
         }
     }
@@ -249,7 +272,10 @@ fn collect_sources(
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "sol") {
-                let rel = path.strip_prefix(root)?.to_string_lossy().replace('\\', "/");
+                let rel = path
+                    .strip_prefix(root)?
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 queue.push(rel);
             }
         }
@@ -263,11 +289,14 @@ fn collect_sources(
             continue;
         }
         let file = root.join(&name);
-        let text = std::fs::read_to_string(&file).map_err(|e| format!("source {name} ({}): {e}", file.display()))?;
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| format!("source {name} ({}): {e}", file.display()))?;
         for imp in imports(&text) {
             let unit = if imp.starts_with("./") || imp.starts_with("../") {
                 let parent = Path::new(&name).parent().unwrap_or(Path::new(""));
-                normalize(&parent.join(&imp)).to_string_lossy().replace('\\', "/")
+                normalize(&parent.join(&imp))
+                    .to_string_lossy()
+                    .replace('\\', "/")
             } else {
                 apply_remappings(&imp, &profile.remappings)
             };
@@ -281,9 +310,15 @@ fn collect_sources(
 }
 
 fn standard_json(sources: &BTreeMap<String, String>, profile: &FoundryProfile) -> Value {
-    let sources: serde_json::Map<String, Value> =
-        sources.iter().map(|(k, v)| (k.clone(), json!({ "content": v }))).collect();
-    let remappings: Vec<String> = profile.remappings.iter().map(|(f, t)| format!("{f}={t}")).collect();
+    let sources: serde_json::Map<String, Value> = sources
+        .iter()
+        .map(|(k, v)| (k.clone(), json!({ "content": v })))
+        .collect();
+    let remappings: Vec<String> = profile
+        .remappings
+        .iter()
+        .map(|(f, t)| format!("{f}={t}"))
+        .collect();
     json!({
         "language": "Solidity",
         "sources": sources,
@@ -301,8 +336,10 @@ fn standard_json(sources: &BTreeMap<String, String>, profile: &FoundryProfile) -
 /// Finds contract `name` in the compiler output; prefers the project's sources over libraries.
 fn find_contract<'a>(output: &'a Value, name: &str, src_dir: &str) -> Option<&'a Value> {
     let contracts = output.get("contracts")?.as_object()?;
-    let mut hits: Vec<(&String, &Value)> =
-        contracts.iter().filter_map(|(file, cs)| cs.get(name).map(|c| (file, c))).collect();
+    let mut hits: Vec<(&String, &Value)> = contracts
+        .iter()
+        .filter_map(|(file, cs)| cs.get(name).map(|c| (file, c)))
+        .collect();
     hits.sort_by_key(|(file, _)| !file.starts_with(src_dir));
     hits.first().map(|(_, c)| *c)
 }
@@ -340,11 +377,23 @@ fn generate(root: &Path) -> Result<(Generated, Vec<String>), Error> {
             solc.allow_paths.insert(real);
         }
     }
-    eprintln!("gen-bindings: compiling {} sources with {} ({})", sources.len(), solc_path, solc.version);
-    let output: Value = solc.compile_as(&input).map_err(|e| format!("compiler {solc_path}: {e}"))?;
+    eprintln!(
+        "gen-bindings: compiling {} sources with {} ({})",
+        sources.len(),
+        solc_path,
+        solc.version
+    );
+    let output: Value = solc
+        .compile_as(&input)
+        .map_err(|e| format!("compiler {solc_path}: {e}"))?;
 
     let mut errors = String::new();
-    for err in output.get("errors").and_then(Value::as_array).into_iter().flatten() {
+    for err in output
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if err.get("severity").and_then(Value::as_str) == Some("error") {
             let msg = err
                 .get("formattedMessage")
@@ -380,14 +429,25 @@ fn generate(root: &Path) -> Result<(Generated, Vec<String>), Error> {
             };
             let mut text = serde_json::to_string_pretty(&artifact)?;
             text.push('\n');
-            files.insert(PathBuf::from(format!("crates/bindings/artifacts/{name}.json")), text);
-            let has_errors = artifact["abi"]
-                .as_array()
-                .is_some_and(|abi| abi.iter().any(|item| item.get("type").and_then(Value::as_str) == Some("error")));
-            present.push(Present { name, deployable, has_errors });
+            files.insert(
+                PathBuf::from(format!("crates/bindings/artifacts/{name}.json")),
+                text,
+            );
+            let has_errors = artifact["abi"].as_array().is_some_and(|abi| {
+                abi.iter()
+                    .any(|item| item.get("type").and_then(Value::as_str) == Some("error"))
+            });
+            present.push(Present {
+                name,
+                deployable,
+                has_errors,
+            });
         }
     }
-    files.insert(PathBuf::from("crates/bindings/src/generated.rs"), generated_rs(&present));
+    files.insert(
+        PathBuf::from("crates/bindings/src/generated.rs"),
+        generated_rs(&present),
+    );
     Ok((files, notes))
 }
 
@@ -421,7 +481,10 @@ fn generated_rs(present: &[Present]) -> String {
     let mut s = String::from(
         "// @generated by `script/gen-bindings.sh` (crates/bindings/src/bin/gen-bindings.rs). Do not edit.\n\n",
     );
-    for Present { name, deployable, .. } in present {
+    for Present {
+        name, deployable, ..
+    } in present
+    {
         let module = snake(name);
         let kind = if *deployable { "contract" } else { "interface" };
         let _ = write!(
@@ -439,7 +502,11 @@ fn generated_rs(present: &[Present]) -> String {
              pub use {module}::{name};\n\n"
         );
     }
-    let deployables: Vec<&str> = present.iter().filter(|p| p.deployable).map(|p| p.name).collect();
+    let deployables: Vec<&str> = present
+        .iter()
+        .filter(|p| p.deployable)
+        .map(|p| p.name)
+        .collect();
     let _ = write!(
         s,
         "/// Names of the deployable contracts whose artifacts are present, in deployment order.\n\
@@ -484,7 +551,10 @@ fn run() -> Result<ExitCode, Error> {
             .collect(),
         Err(_) => BTreeSet::new(),
     };
-    let unexpected: Vec<&PathBuf> = existing.iter().filter(|p| !files.contains_key(*p)).collect();
+    let unexpected: Vec<&PathBuf> = existing
+        .iter()
+        .filter(|p| !files.contains_key(*p))
+        .collect();
 
     if args.check {
         let mut problems = Vec::new();
@@ -496,7 +566,10 @@ fn run() -> Result<ExitCode, Error> {
             }
         }
         for rel in unexpected {
-            problems.push(format!("unexpected: {} (no such contract in the sources)", rel.display()));
+            problems.push(format!(
+                "unexpected: {} (no such contract in the sources)",
+                rel.display()
+            ));
         }
         if problems.is_empty() {
             eprintln!("gen-bindings: {} files up to date", files.len());
@@ -539,7 +612,10 @@ mod tests {
             /* import "./C.sol"; */
             import "@openzeppelin/contracts/x.sol";
         "#;
-        assert_eq!(imports(src), vec!["./A.sol", "@openzeppelin/contracts/x.sol"]);
+        assert_eq!(
+            imports(src),
+            vec!["./A.sol", "@openzeppelin/contracts/x.sol"]
+        );
     }
 
     #[test]

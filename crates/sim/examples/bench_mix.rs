@@ -1,0 +1,66 @@
+//! Throughput of the protocol transaction mix: revm in-process vs JSON-RPC against a local anvil,
+//! and in-process cost growth from 100 to 10,000 stakers.
+//!
+//! `cargo run --release -p verinfer-sim --example bench_mix -- [rpc-stakers]`
+//! (anvil from `$VERINFER_ROOT/.toolchain/anvil` or PATH; the RPC leg is skipped without it).
+
+use std::path::PathBuf;
+
+use alloy::{network::Ethereum, node_bindings::Anvil, providers::RootProvider};
+use verinfer_sim::bench::{run_in_process, run_over_rpc};
+
+fn anvil_path() -> Option<PathBuf> {
+    let mut c = Vec::new();
+    if let Ok(root) = std::env::var("VERINFER_ROOT") {
+        c.push(PathBuf::from(root).join(".toolchain/anvil"));
+    }
+    c.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.toolchain/anvil"));
+    if let Ok(path) = std::env::var("PATH") {
+        c.extend(std::env::split_paths(&path).map(|p| p.join("anvil")));
+    }
+    c.into_iter().find(|p| p.is_file())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let rpc_stakers: usize = std::env::args()
+        .nth(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(200);
+
+    let revm = run_in_process(rpc_stakers)?;
+    println!("{}", serde_json::to_string(&revm)?);
+    if let Some(path) = anvil_path() {
+        let anvil = Anvil::new()
+            .path(path)
+            .args(["--auto-impersonate", "--base-fee", "0", "--gas-price", "0"])
+            .try_spawn()?;
+        let deployer = anvil.addresses()[0];
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let rpc = rt.block_on(async {
+            let p = RootProvider::<Ethereum>::new_http(anvil.endpoint_url());
+            run_over_rpc(&p, deployer, rpc_stakers).await
+        })?;
+        println!("{}", serde_json::to_string(&rpc)?);
+        println!(
+            "same mix ({} txs): revm {:.0} tx/s, json-rpc {:.0} tx/s, ratio {:.1}x (goal >= 100x)",
+            revm.transactions,
+            revm.tx_per_sec,
+            rpc.tx_per_sec,
+            revm.tx_per_sec / rpc.tx_per_sec.max(1e-9)
+        );
+    } else {
+        println!("no anvil found: JSON-RPC leg skipped");
+    }
+    for n in [100, 1_000, 10_000] {
+        let r = run_in_process(n)?;
+        println!(
+            "revm, {n:>6} stakers: {:>6} txs in {:.2}s = {:.0} tx/s, {:.0} gas/tx",
+            r.transactions, r.seconds, r.tx_per_sec, r.gas_per_tx
+        );
+    }
+    Ok(())
+}
