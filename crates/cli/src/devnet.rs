@@ -230,7 +230,13 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     // ---------------------------------------------------------------- deploy
     println!("==> deploying the suite");
     let params = DeployParams::local(deployer.key.address());
-    let (manifest, _gas) = deployer.deploy(&params).await?;
+    let (manifest, _gas) = deployer.deploy(&params).await.map_err(|e| {
+        if format!("{e:#}").contains("CreateContractSizeLimit") {
+            anyhow!("{e:#}\n  a contract exceeds the EIP-170 code size limit (24576 bytes); to run the devnet anyway pass --anvil-arg=--disable-code-size-limit")
+        } else {
+            e
+        }
+    })?;
     let c = &manifest.contracts;
     let get = |n: &str| {
         c.get(n)
