@@ -423,11 +423,11 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
             ..RawConfig::default()
         })
     };
-    for i in 0..a.operators {
+    for (i, hot) in hots.iter().enumerate() {
         if i == offline {
             continue;
         }
-        let keeper = Keeper::new(make_cfg(i)?, hots[i].clone(), &format!("op{i}"))
+        let keeper = Keeper::new(make_cfg(i)?, hot.clone(), &format!("op{i}"))
             .await?
             .with_gossip(&gossip);
         stores.push((i, data_root.join(format!("keeper-{i}")).join("keeper.redb")));

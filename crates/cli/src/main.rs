@@ -57,6 +57,11 @@ enum Cmd {
     ///
     /// Example: verinfer report --dir reports
     Report(ReportArgs),
+    /// In-process protocol simulation (revm): run a scenario and report legitimacy metrics.
+    ///
+    /// Example: verinfer sim run scenarios/small.toml --out reports/sim
+    #[command(subcommand)]
+    Sim(SimCmd),
     /// Start a local anvil devnet: deploy, register operators, run keepers (one misbehaving), drive
     /// traffic, print and save a report.
     ///
@@ -160,6 +165,23 @@ enum OperatorCmd {
         /// `builtin` or a bytes32 model id.
         #[arg(long, default_value = "builtin")]
         model: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SimCmd {
+    /// Run a scenario file; prints the summary, writes JSON and SVG plots when --out is given.
+    ///
+    /// Example: verinfer sim run scenarios/small.toml --out reports/sim
+    Run {
+        /// Scenario TOML.
+        scenario: PathBuf,
+        /// Directory for report.json and plots.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Hide the progress bar.
+        #[arg(long)]
+        quiet: bool,
     },
 }
 
@@ -280,6 +302,27 @@ async fn run(cmd: Cmd) -> Result<()> {
         }
         Cmd::Report(a) => report(&a.dir),
         Cmd::Devnet(a) => devnet::run(a).await,
+        Cmd::Sim(SimCmd::Run {
+            scenario,
+            out,
+            quiet,
+        }) => {
+            let sc = verinfer_sim::scenario::Scenario::load(&scenario)?;
+            let rep = tokio::task::spawn_blocking(move || verinfer_sim::scenario::run(&sc, !quiet))
+                .await??;
+            println!("{}", rep.summary());
+            if let Some(dir) = out {
+                std::fs::create_dir_all(&dir)?;
+                std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(&rep)?)?;
+                let plots = verinfer_sim::plot::write_plots(&rep, &dir)?;
+                println!(
+                    "wrote {} and {} plot(s)",
+                    dir.join("report.json").display(),
+                    plots.len()
+                );
+            }
+            Ok(())
+        }
     }
 }
 

@@ -11,7 +11,9 @@ fn anvil() -> PathBuf {
 
 fn plan_has_registry() -> bool {
     let p = verinfer_sim::plan::DeployParams::local(alloy::primitives::Address::repeat_byte(1));
-    verinfer_sim::plan::DeployPlan::new(&p, 0).address("InferenceRegistry").is_some()
+    verinfer_sim::plan::DeployPlan::new(&p, 0)
+        .address("InferenceRegistry")
+        .is_some()
 }
 
 #[test]
@@ -23,7 +25,15 @@ fn devnet_lifecycle_end_to_end() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_verinfer"))
-        .args(["devnet", "--requests", "8", "--operators", "5", "--timeout-secs", "120"])
+        .args([
+            "devnet",
+            "--requests",
+            "8",
+            "--operators",
+            "5",
+            "--timeout-secs",
+            "120",
+        ])
         .arg("--anvil")
         .arg(anvil())
         .arg("--root")
@@ -33,14 +43,19 @@ fn devnet_lifecycle_end_to_end() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "devnet failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "devnet failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.path().join("deployments/31337.json").exists());
     let report = std::fs::read_dir(dir.path().join("reports"))
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|x| x == "json"))
         .expect("json report");
-    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
     assert_eq!(r["requests_sent"], 8);
     assert_eq!(r["requests_with_result"], 8);
     assert_eq!(r["requests_finalized"], 8);
@@ -53,6 +68,11 @@ fn devnet_lifecycle_end_to_end() {
         }
     }
     let slashes = r["slashes"].as_array().unwrap();
-    assert!(slashes.iter().any(|s| s["kind"].as_str().unwrap().starts_with("equivocation")), "{slashes:?}");
+    assert!(
+        slashes
+            .iter()
+            .any(|s| s["kind"].as_str().unwrap().starts_with("equivocation")),
+        "{slashes:?}"
+    );
     assert!(r["gas_per_attestation_single"].as_u64().unwrap() > 0);
 }

@@ -26,21 +26,39 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("attestation");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("eip712_digest", |b| b.iter(|| attest::digest(black_box(&a), &domain)));
-    g.bench_function("k256_sign", |b| b.iter(|| key.sign_attestation(black_box(&a), &domain)));
-    g.bench_function("k256_recover", |b| b.iter(|| attest::recover(black_box(&a), &domain, &sig)));
+    g.bench_function("eip712_digest", |b| {
+        b.iter(|| attest::digest(black_box(&a), &domain))
+    });
+    g.bench_function("k256_sign", |b| {
+        b.iter(|| key.sign_attestation(black_box(&a), &domain))
+    });
+    g.bench_function("k256_recover", |b| {
+        b.iter(|| attest::recover(black_box(&a), &domain, &sig))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("merkle");
-    let leaves: Vec<_> = (0..1024u64).map(|i| leaf(Address::repeat_byte(7), U256::from(i), keccak256(i.to_be_bytes()))).collect();
+    let leaves: Vec<_> = (0..1024u64)
+        .map(|i| {
+            leaf(
+                Address::repeat_byte(7),
+                U256::from(i),
+                keccak256(i.to_be_bytes()),
+            )
+        })
+        .collect();
     g.throughput(Throughput::Elements(1024));
-    g.bench_function("build_1024", |b| b.iter(|| MerkleTree::new(black_box(leaves.clone()))));
+    g.bench_function("build_1024", |b| {
+        b.iter(|| MerkleTree::new(black_box(leaves.clone())))
+    });
     g.finish();
 
     let model = IntMlp::default_model();
     let mut g = c.benchmark_group("model");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("int8_mlp_infer_64B", |b| b.iter(|| model.infer(black_box(&[42u8; 64]))));
+    g.bench_function("int8_mlp_infer_64B", |b| {
+        b.iter(|| model.infer(black_box(&[42u8; 64])))
+    });
     g.finish();
 }
 

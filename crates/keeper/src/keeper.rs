@@ -532,6 +532,10 @@ impl Keeper {
                 Err(_) => break,
             }
         }
+        if self.seen.len() > 100_000 {
+            // bounded memory: equivocation evidence older than this is not worth keeping
+            self.seen.clear();
+        }
         for m in msgs {
             if !self.cfg.watch || m.att.operator == self.cfg.operator {
                 continue;

@@ -227,3 +227,32 @@ pub async fn serve(
     });
     Ok(local)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn get(addr: SocketAddr, path: &str) -> String {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn serves_metrics_and_health_on_loopback() {
+        let (tx, rx) = watch::channel(false);
+        let addr = serve("127.0.0.1:0".parse().unwrap(), rx).await.unwrap();
+        METRICS.fee_bumps.inc();
+        let m = get(addr, "/metrics").await;
+        assert!(m.starts_with("HTTP/1.1 200"), "{m}");
+        assert!(m.contains("# TYPE verinfer_keeper_fee_bumps_total counter"));
+        METRICS.healthy.store(true, Ordering::Relaxed);
+        assert!(get(addr, "/health").await.contains("\"status\":\"ok\""));
+        assert!(get(addr, "/nope").await.starts_with("HTTP/1.1 404"));
+        let _ = tx.send(true);
+    }
+}
