@@ -1,0 +1,141 @@
+//! Binary-level tests: bad config or bad key give a clear message and a non-zero exit.
+
+use std::process::{Command, Output};
+
+fn verinfer(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_verinfer"));
+    c.args(args);
+    for k in [
+        "VERINFER_RPC_URL",
+        "VERINFER_REGISTRY",
+        "VERINFER_OPERATOR",
+        "VERINFER_OPERATOR_KEY",
+        "VERINFER_PRIVATE_KEY",
+        "VERINFER_DEPLOYMENT",
+        "VERINFER_KEYSTORE",
+    ] {
+        c.env_remove(k);
+    }
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    c.output().expect("run verinfer")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for args in [
+        vec!["--help"],
+        vec!["deploy", "--help"],
+        vec!["operator", "register", "--help"],
+        vec!["keeper", "run", "--help"],
+        vec!["request", "--help"],
+        vec!["devnet", "--help"],
+        vec!["sim", "run", "--help"],
+    ] {
+        let o = verinfer(&args, &[]);
+        assert!(o.status.success(), "{args:?}");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("Usage"), "{args:?}: {out}");
+        assert!(out.contains("Example"), "{args:?} has no example: {out}");
+    }
+    let o = verinfer(&["--help"], &[]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Example"));
+}
+
+#[test]
+fn missing_config_file_is_reported() {
+    let o = verinfer(
+        &["keeper", "run", "--config", "/nonexistent/keeper.toml"],
+        &[],
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("cannot read config file /nonexistent/keeper.toml"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_config_field_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("k.toml");
+    std::fs::write(&p, "rpc_url = \"http://127.0.0.1:1\"\nregistry = \"0x1234\"\noperator = \"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"\n").unwrap();
+    let o = verinfer(&["keeper", "run", "--config", p.to_str().unwrap()], &[]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("invalid value for `registry`"), "{e}");
+
+    std::fs::write(
+        &p,
+        "rpc_url = \"http://127.0.0.1:1\"\nconfirmations = \"three\"\n",
+    )
+    .unwrap();
+    let o = verinfer(&["keeper", "run", "--config", p.to_str().unwrap()], &[]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("confirmations"), "{e}");
+}
+
+#[test]
+fn bad_key_is_reported_without_echoing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("k.toml");
+    std::fs::write(
+        &p,
+        "rpc_url = \"http://127.0.0.1:1\"\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\noperator = \"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"\n",
+    )
+    .unwrap();
+    let o = verinfer(
+        &["keeper", "run", "--config", p.to_str().unwrap()],
+        &[("VERINFER_OPERATOR_KEY", "0xnotakey123secret")],
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("invalid private key in VERINFER_OPERATOR_KEY"),
+        "{e}"
+    );
+    assert!(!e.contains("123secret"), "key echoed: {e}");
+
+    let o = verinfer(&["keeper", "run", "--config", p.to_str().unwrap()], &[]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("VERINFER_OPERATOR_KEY (not set)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn unreachable_rpc_is_a_clear_error() {
+    let o = verinfer(
+        &["request", "--rpc-url", "http://127.0.0.1:1", "--input", "x"],
+        &[(
+            "VERINFER_PRIVATE_KEY",
+            "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+        )],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("cannot reach http://127.0.0.1:1"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn model_prints_identity() {
+    let o = verinfer(&["model", "--input", "hello"], &[]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("model id") && out.contains("output hash"),
+        "{out}"
+    );
+}

@@ -1,0 +1,193 @@
+//! Finding work: HTTP log polling with a persistent cursor, a confirmation depth, backfill after
+//! restarts or reconnects (the cursor is durable, so a restarted keeper resumes where it stopped) and
+//! reorg handling (recent cursor blocks' hashes are re-checked every poll; removed logs are ignored).
+
+use std::sync::Arc;
+
+use alloy::eips::BlockNumberOrTag;
+use alloy::primitives::{Address, B256};
+use alloy::providers::{Provider, RootProvider};
+use alloy::rpc::types::{Filter, Log};
+
+use crate::metrics::METRICS;
+use crate::store::{Cursor, Store, StoreError};
+
+/// Poller errors.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    /// The node failed or is unreachable (retried on the next poll).
+    #[error("rpc error during {op}: {msg}")]
+    Rpc {
+        /// What was being done.
+        op: &'static str,
+        /// Message.
+        msg: String,
+    },
+    /// The journal failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What one poll found.
+#[derive(Debug)]
+pub enum PollOutcome {
+    /// Nothing new at the confirmation depth.
+    Idle {
+        /// Chain head.
+        head: u64,
+    },
+    /// New logs in `(cursor, to]`. Call [`LogPoller::commit`] with `to`/`hash` once handled.
+    Logs {
+        /// The logs, in chain order (removed ones filtered out).
+        logs: Vec<Log>,
+        /// Last block covered.
+        to: u64,
+        /// Its hash.
+        hash: B256,
+        /// Chain head.
+        head: u64,
+    },
+    /// A reorg was detected; the cursor was rewound to `to` and the range will be re-read.
+    Reorg {
+        /// New cursor block.
+        to: u64,
+    },
+}
+
+/// Polls one contract's logs.
+#[derive(Debug, Clone)]
+pub struct LogPoller {
+    provider: RootProvider,
+    address: Address,
+    store: Arc<Store>,
+    /// Blocks behind head before a log is acted on.
+    pub confirmations: u64,
+    /// Largest `eth_getLogs` range.
+    pub max_range: u64,
+    /// Recent blocks re-checked for reorgs.
+    pub reorg_depth: u64,
+    /// First block when there is no cursor.
+    pub start_block: u64,
+}
+
+fn rpc(op: &'static str) -> impl Fn(alloy::transports::TransportError) -> PollError {
+    move |e| {
+        METRICS.rpc_errors.inc();
+        PollError::Rpc {
+            op,
+            msg: e.to_string(),
+        }
+    }
+}
+
+impl LogPoller {
+    /// Creates a poller for `address`.
+    pub fn new(provider: RootProvider, address: Address, store: Arc<Store>) -> Self {
+        Self {
+            provider,
+            address,
+            store,
+            confirmations: 0,
+            max_range: 2000,
+            reorg_depth: 12,
+            start_block: 0,
+        }
+    }
+
+    async fn block_hash(&self, n: u64) -> Result<Option<B256>, PollError> {
+        let b = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(n))
+            .await
+            .map_err(rpc("eth_getBlockByNumber"))?;
+        Ok(b.map(|b| b.header.hash))
+    }
+
+    /// Re-checks the stored hashes of recent blocks; on a mismatch rewinds the cursor below it.
+    async fn check_reorg(&self, cursor: Cursor) -> Result<Option<u64>, PollError> {
+        let from = cursor.block.saturating_sub(self.reorg_depth);
+        let recorded = self.store.block_hashes(from, cursor.block)?;
+        let mut first_bad = None;
+        for (n, h) in recorded.iter().rev() {
+            match self.block_hash(*n).await? {
+                Some(chain) if chain.0 == *h => break,
+                _ => first_bad = Some(*n),
+            }
+        }
+        let Some(bad) = first_bad else {
+            return Ok(None);
+        };
+        // Rewind to the block below the lowest mismatching one we know; if even the deepest recorded
+        // block is gone, rewind past the whole window.
+        let to = bad.saturating_sub(1);
+        let hash = if to == 0 && self.start_block == 0 {
+            self.block_hash(0).await?.unwrap_or_default()
+        } else {
+            self.block_hash(to).await?.unwrap_or_default()
+        };
+        self.store.prune_blocks(0, Some(bad))?;
+        self.store.set_cursor(Cursor {
+            block: to,
+            hash: hash.0,
+        })?;
+        METRICS.reorgs.inc();
+        tracing::warn!(from = cursor.block, to, "reorg detected: cursor rewound");
+        Ok(Some(to))
+    }
+
+    /// One poll: reorg check, then the next confirmed range.
+    pub async fn poll(&self) -> Result<PollOutcome, PollError> {
+        let head = self
+            .provider
+            .get_block_number()
+            .await
+            .map_err(rpc("eth_blockNumber"))?;
+        METRICS.head_block.set(head);
+        let cursor = self.store.cursor()?;
+        if let Some(c) = cursor {
+            if let Some(to) = self.check_reorg(c).await? {
+                return Ok(PollOutcome::Reorg { to });
+            }
+        }
+        let next = match cursor {
+            Some(c) => c.block + 1,
+            None => self.start_block,
+        };
+        let safe = head.saturating_sub(self.confirmations);
+        if next > safe {
+            return Ok(PollOutcome::Idle { head });
+        }
+        let to = safe.min(next + self.max_range - 1);
+        let filter = Filter::new()
+            .address(self.address)
+            .from_block(next)
+            .to_block(to);
+        let logs = self
+            .provider
+            .get_logs(&filter)
+            .await
+            .map_err(rpc("eth_getLogs"))?;
+        let hash = self.block_hash(to).await?.unwrap_or_default();
+        // Logs of a block that was reorged out between the two calls show up as `removed` or with a
+        // different block hash; the next poll's reorg check catches the latter.
+        let logs = logs.into_iter().filter(|l| !l.removed).collect();
+        Ok(PollOutcome::Logs {
+            logs,
+            to,
+            hash,
+            head,
+        })
+    }
+
+    /// Marks everything up to `to` handled.
+    pub fn commit(&self, to: u64, hash: B256) -> Result<(), PollError> {
+        self.store.set_cursor(Cursor {
+            block: to,
+            hash: hash.0,
+        })?;
+        self.store
+            .prune_blocks(to.saturating_sub(self.reorg_depth * 4), None)?;
+        METRICS.cursor_block.set(to);
+        Ok(())
+    }
+}

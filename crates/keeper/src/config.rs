@@ -1,0 +1,521 @@
+//! Keeper configuration: a TOML file with `VERINFER_*` environment overrides, validated into typed
+//! values with errors that name the offending field.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use alloy::primitives::Address;
+use serde::Deserialize;
+
+/// Configuration errors; each names the field.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {reason}")]
+    Read {
+        /// Path.
+        path: String,
+        /// OS error.
+        reason: String,
+    },
+    /// The TOML is malformed or has an unknown / mistyped field.
+    #[error("invalid config {path}: {reason}")]
+    Parse {
+        /// Path.
+        path: String,
+        /// Parser message (names the field and line).
+        reason: String,
+    },
+    /// A field has an invalid value.
+    #[error("invalid value for `{field}`: {reason}")]
+    Invalid {
+        /// Field (dotted path, or the env var that set it).
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A required field is missing.
+    #[error("missing required field `{field}` (set it in the config file or via {env})")]
+    Missing {
+        /// Field.
+        field: &'static str,
+        /// Env var that can set it.
+        env: &'static str,
+    },
+}
+
+/// How the hot key is loaded.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// Env var holding the hex key (default `VERINFER_OPERATOR_KEY`).
+    pub env: Option<String>,
+    /// Encrypted keystore file.
+    pub keystore: Option<PathBuf>,
+    /// Env var holding the keystore password (default `VERINFER_KEYSTORE_PASSWORD`).
+    pub password_env: Option<String>,
+}
+
+/// How attestations are put on chain.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmitMode {
+    /// One `submitAttestation` per result.
+    Single,
+    /// `submitAttestations` with up to `max_batch` results per call.
+    #[default]
+    Batch,
+}
+
+/// Submission tunables.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubmitConfig {
+    /// Single or batched submission.
+    pub mode: SubmitMode,
+    /// Most attestations per `submitAttestations` call (1..=64).
+    pub max_batch: usize,
+    /// Seconds to wait for a receipt before a fee bump.
+    pub receipt_timeout_secs: u64,
+    /// Fee bump per replacement, percent (>= 13).
+    pub bump_percent: u64,
+    /// Replacements per attempt.
+    pub max_bumps: u32,
+    /// Cap on maxFeePerGas, gwei.
+    pub max_fee_gwei: u64,
+}
+
+impl Default for SubmitConfig {
+    fn default() -> Self {
+        Self {
+            mode: SubmitMode::Batch,
+            max_batch: 32,
+            receipt_timeout_secs: 30,
+            bump_percent: 15,
+            max_bumps: 5,
+            max_fee_gwei: 500,
+        }
+    }
+}
+
+/// An inference backend definition.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BackendConfig {
+    /// The built-in integer MLP.
+    Builtin {
+        /// Weight seed (default: the shipped seed).
+        seed: Option<String>,
+    },
+    /// An OpenAI-compatible completion endpoint at temperature 0.
+    Openai {
+        /// Base URL, e.g. `http://127.0.0.1:8000`.
+        url: String,
+        /// Model name sent to the endpoint.
+        model: String,
+        /// On-chain model id this backend serves (hex bytes32).
+        model_id: String,
+        /// Use `/v1/chat/completions` instead of `/v1/completions`.
+        #[serde(default)]
+        chat: bool,
+    },
+    /// A command that reads the input on stdin and writes the output on stdout.
+    Command {
+        /// Program and arguments.
+        argv: Vec<String>,
+        /// On-chain model id this backend serves (hex bytes32).
+        model_id: String,
+    },
+}
+
+/// Deliberate misbehaviour, for devnets and tests only.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Misbehaviour {
+    /// Honest.
+    #[default]
+    None,
+    /// Returns a wrong output.
+    WrongResult,
+    /// Signs two different outputs for the same request (submits one, leaks the other).
+    Equivocate,
+}
+
+/// The raw file format.
+#[derive(Clone, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// JSON-RPC HTTP endpoint.
+    pub rpc_url: Option<String>,
+    /// InferenceRegistry address.
+    pub registry: Option<String>,
+    /// Deployment manifest (`deployments/<chainId>.json`) to read the registry address from.
+    pub deployment: Option<PathBuf>,
+    /// Operator (cold owner) address the keeper answers for.
+    pub operator: Option<String>,
+    /// Directory of the keeper database.
+    pub data_dir: Option<PathBuf>,
+    /// Blocks behind head before a log is acted on.
+    pub confirmations: Option<u64>,
+    /// Poll interval, milliseconds.
+    pub poll_interval_ms: Option<u64>,
+    /// First block to scan when there is no cursor.
+    pub start_block: Option<u64>,
+    /// Largest eth_getLogs range.
+    pub max_block_range: Option<u64>,
+    /// How many recent blocks are re-checked for reorgs.
+    pub reorg_depth: Option<u64>,
+    /// Metrics/health listen address (loopback).
+    pub metrics_addr: Option<String>,
+    /// Re-execute and challenge peers' answers.
+    pub watch: Option<bool>,
+    /// Finalize expired windows and report missed assignments.
+    pub finalize: Option<bool>,
+    /// Key loading.
+    #[serde(default)]
+    pub key: KeyConfig,
+    /// Submission.
+    #[serde(default)]
+    pub submit: SubmitConfig,
+    /// Backends; default: the built-in model.
+    #[serde(default)]
+    pub backend: Vec<BackendConfig>,
+    /// Testing only.
+    #[serde(default)]
+    pub misbehave: Misbehaviour,
+}
+
+/// Validated keeper configuration.
+#[derive(Clone, Debug)]
+pub struct KeeperConfig {
+    /// RPC endpoint.
+    pub rpc_url: String,
+    /// Registry address.
+    pub registry: Address,
+    /// Operator address.
+    pub operator: Address,
+    /// Database directory.
+    pub data_dir: PathBuf,
+    /// Confirmation depth.
+    pub confirmations: u64,
+    /// Poll interval.
+    pub poll_interval: Duration,
+    /// Start block when there is no cursor.
+    pub start_block: u64,
+    /// Max log range.
+    pub max_block_range: u64,
+    /// Reorg re-check depth.
+    pub reorg_depth: u64,
+    /// Metrics address (None: disabled).
+    pub metrics_addr: Option<SocketAddr>,
+    /// Watcher role.
+    pub watch: bool,
+    /// Finalizer role.
+    pub finalize: bool,
+    /// Key.
+    pub key: KeyConfig,
+    /// Submission.
+    pub submit: SubmitConfig,
+    /// Backends.
+    pub backends: Vec<BackendConfig>,
+    /// Misbehaviour (testing only).
+    pub misbehave: Misbehaviour,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn parse_addr(field: &str, v: &str) -> Result<Address, ConfigError> {
+    v.trim().parse().map_err(|_| ConfigError::Invalid {
+        field: field.into(),
+        reason: format!("`{v}` is not a 20-byte hex address"),
+    })
+}
+
+fn parse_u64(field: &str, v: &str) -> Result<u64, ConfigError> {
+    v.trim().parse().map_err(|_| ConfigError::Invalid {
+        field: field.into(),
+        reason: format!("`{v}` is not an unsigned integer"),
+    })
+}
+
+/// Reads the registry address out of a deployment manifest.
+pub fn registry_from_manifest(path: &Path) -> Result<Address, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let addr = v
+        .get("contracts")
+        .and_then(|c| c.get("InferenceRegistry"))
+        .and_then(|a| a.as_str())
+        .ok_or_else(|| ConfigError::Invalid {
+            field: "deployment".into(),
+            reason: format!("{} has no contracts.InferenceRegistry", path.display()),
+        })?;
+    parse_addr("deployment.contracts.InferenceRegistry", addr)
+}
+
+impl KeeperConfig {
+    /// Loads `path` (if given), applies `VERINFER_*` overrides and validates.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let raw = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
+                    path: p.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                toml::from_str::<RawConfig>(&text).map_err(|e| ConfigError::Parse {
+                    path: p.display().to_string(),
+                    reason: e.to_string(),
+                })?
+            }
+            None => RawConfig::default(),
+        };
+        Self::from_raw(raw)
+    }
+
+    /// Applies env overrides to `raw` and validates.
+    pub fn from_raw(mut raw: RawConfig) -> Result<Self, ConfigError> {
+        if let Some(v) = env("VERINFER_RPC_URL") {
+            raw.rpc_url = Some(v);
+        }
+        if let Some(v) = env("VERINFER_REGISTRY") {
+            raw.registry = Some(v);
+        }
+        if let Some(v) = env("VERINFER_DEPLOYMENT") {
+            raw.deployment = Some(v.into());
+        }
+        if let Some(v) = env("VERINFER_OPERATOR") {
+            raw.operator = Some(v);
+        }
+        if let Some(v) = env("VERINFER_DATA_DIR") {
+            raw.data_dir = Some(v.into());
+        }
+        if let Some(v) = env("VERINFER_CONFIRMATIONS") {
+            raw.confirmations = Some(parse_u64("VERINFER_CONFIRMATIONS", &v)?);
+        }
+        if let Some(v) = env("VERINFER_METRICS_ADDR") {
+            raw.metrics_addr = Some(v);
+        }
+        if let Some(v) = env("VERINFER_KEYSTORE") {
+            raw.key.keystore = Some(v.into());
+        }
+
+        let rpc_url = raw.rpc_url.ok_or(ConfigError::Missing {
+            field: "rpc_url",
+            env: "VERINFER_RPC_URL",
+        })?;
+        if !(rpc_url.starts_with("http://") || rpc_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                field: "rpc_url".into(),
+                reason: format!("`{rpc_url}` is not an http(s) URL"),
+            });
+        }
+        let registry = match (raw.registry, raw.deployment) {
+            (Some(r), _) => parse_addr("registry", &r)?,
+            (None, Some(d)) => registry_from_manifest(&d)?,
+            (None, None) => {
+                return Err(ConfigError::Missing {
+                    field: "registry",
+                    env: "VERINFER_REGISTRY",
+                })
+            }
+        };
+        let operator = parse_addr(
+            "operator",
+            &raw.operator.ok_or(ConfigError::Missing {
+                field: "operator",
+                env: "VERINFER_OPERATOR",
+            })?,
+        )?;
+        let metrics_addr = raw
+            .metrics_addr
+            .map(|a| {
+                let s: SocketAddr = a.parse().map_err(|_| ConfigError::Invalid {
+                    field: "metrics_addr".into(),
+                    reason: format!("`{a}` is not host:port"),
+                })?;
+                if !s.ip().is_loopback() {
+                    return Err(ConfigError::Invalid {
+                        field: "metrics_addr".into(),
+                        reason: format!("{s} is not a loopback address"),
+                    });
+                }
+                Ok(s)
+            })
+            .transpose()?;
+        let submit = raw.submit;
+        if submit.max_batch == 0 || submit.max_batch > 64 {
+            return Err(ConfigError::Invalid {
+                field: "submit.max_batch".into(),
+                reason: format!("{} not in 1..=64", submit.max_batch),
+            });
+        }
+        if submit.bump_percent < 13 || submit.bump_percent > 200 {
+            return Err(ConfigError::Invalid {
+                field: "submit.bump_percent".into(),
+                reason: format!(
+                    "{} not in 13..=200 (nodes require > 12.5 %)",
+                    submit.bump_percent
+                ),
+            });
+        }
+        if submit.receipt_timeout_secs == 0 {
+            return Err(ConfigError::Invalid {
+                field: "submit.receipt_timeout_secs".into(),
+                reason: "must be > 0".into(),
+            });
+        }
+        let poll_ms = raw.poll_interval_ms.unwrap_or(500);
+        if poll_ms == 0 {
+            return Err(ConfigError::Invalid {
+                field: "poll_interval_ms".into(),
+                reason: "must be > 0".into(),
+            });
+        }
+        let max_block_range = raw.max_block_range.unwrap_or(2000);
+        if max_block_range == 0 {
+            return Err(ConfigError::Invalid {
+                field: "max_block_range".into(),
+                reason: "must be > 0".into(),
+            });
+        }
+        for (i, b) in raw.backend.iter().enumerate() {
+            match b {
+                BackendConfig::Openai { model_id, .. }
+                | BackendConfig::Command { model_id, .. } => {
+                    if model_id.parse::<alloy::primitives::B256>().is_err() {
+                        return Err(ConfigError::Invalid {
+                            field: format!("backend[{i}].model_id"),
+                            reason: format!("`{model_id}` is not a bytes32 hex"),
+                        });
+                    }
+                }
+                BackendConfig::Builtin { .. } => {}
+            }
+            if let BackendConfig::Command { argv, .. } = b {
+                if argv.is_empty() {
+                    return Err(ConfigError::Invalid {
+                        field: format!("backend[{i}].argv"),
+                        reason: "empty".into(),
+                    });
+                }
+            }
+        }
+        let backends = if raw.backend.is_empty() {
+            vec![BackendConfig::Builtin { seed: None }]
+        } else {
+            raw.backend
+        };
+        if raw.key.keystore.is_some() && raw.key.env.is_some() {
+            return Err(ConfigError::Invalid {
+                field: "key".into(),
+                reason: "set either key.env or key.keystore, not both".into(),
+            });
+        }
+        Ok(Self {
+            rpc_url,
+            registry,
+            operator,
+            data_dir: raw.data_dir.unwrap_or_else(|| PathBuf::from("keeper-data")),
+            confirmations: raw.confirmations.unwrap_or(0),
+            poll_interval: Duration::from_millis(poll_ms),
+            start_block: raw.start_block.unwrap_or(0),
+            max_block_range,
+            reorg_depth: raw.reorg_depth.unwrap_or(12).max(1),
+            metrics_addr,
+            watch: raw.watch.unwrap_or(true),
+            finalize: raw.finalize.unwrap_or(true),
+            key: raw.key,
+            submit,
+            backends,
+            misbehave: raw.misbehave,
+        })
+    }
+
+    /// Loads the hot key as configured (keystore + password env, or hex key env).
+    pub fn load_key(&self) -> Result<crate::attest::HotKey, crate::attest::KeyError> {
+        if let Some(ks) = &self.key.keystore {
+            let pw_env = self
+                .key
+                .password_env
+                .clone()
+                .unwrap_or_else(|| "VERINFER_KEYSTORE_PASSWORD".into());
+            let pw = std::env::var(&pw_env).unwrap_or_default();
+            return crate::attest::HotKey::from_keystore(ks, &pw);
+        }
+        let name = self
+            .key
+            .env
+            .clone()
+            .unwrap_or_else(|| "VERINFER_OPERATOR_KEY".into());
+        let hex = std::env::var(&name).map_err(|_| crate::attest::KeyError::InvalidKey {
+            source_name: format!("{name} (not set)"),
+        })?;
+        crate::attest::HotKey::from_hex(&hex, &name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(s: &str) -> Result<RawConfig, toml::de::Error> {
+        toml::from_str(s)
+    }
+
+    const BASE: &str = r#"
+rpc_url = "http://127.0.0.1:8545"
+registry = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+"#;
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = KeeperConfig::from_raw(raw(BASE).unwrap()).unwrap();
+        assert_eq!(c.confirmations, 0);
+        assert_eq!(c.submit.mode, SubmitMode::Batch);
+        assert_eq!(c.backends, vec![BackendConfig::Builtin { seed: None }]);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = KeeperConfig::from_raw(raw(&BASE.replace("0x5FbDB", "0xZZ")).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("`registry`"), "{e}");
+        let e = KeeperConfig::from_raw(raw(&format!("{BASE}\n[submit]\nmax_batch = 0\n")).unwrap())
+            .unwrap_err();
+        assert!(e.to_string().contains("submit.max_batch"), "{e}");
+        let e = KeeperConfig::from_raw(
+            raw(&format!("{BASE}\nmetrics_addr = \"0.0.0.0:9000\"\n")).unwrap(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("metrics_addr"), "{e}");
+        let e = raw(&format!("{BASE}\nbogus = 1\n")).unwrap_err();
+        assert!(e.to_string().contains("bogus"), "{e}");
+        let e = KeeperConfig::from_raw(
+            raw("registry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"").unwrap(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("rpc_url"), "{e}");
+    }
+
+    #[test]
+    fn backends_parse() {
+        let c = KeeperConfig::from_raw(
+            raw(&format!(
+                "{BASE}\n[[backend]]\nkind = \"openai\"\nurl = \"http://127.0.0.1:1\"\nmodel = \"m\"\nmodel_id = \"0x{}\"\n",
+                "11".repeat(32)
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(matches!(c.backends[0], BackendConfig::Openai { .. }));
+    }
+}

@@ -1,0 +1,845 @@
+//! The keeper runtime: poll logs -> answer assignments -> journal intents -> submit; watch peers,
+//! report equivocation, challenge wrong results, finalize and report missed assignments.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::eips::BlockNumberOrTag;
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy::providers::{Provider, RootProvider};
+use alloy::rpc::types::Log;
+use alloy::sol_types::{Eip712Domain, SolCall, SolEventInterface};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, watch};
+
+use crate::attest::{self, Attestation, HotKey};
+use crate::backend::{self, Backends};
+use crate::chain::{LogPoller, PollError, PollOutcome};
+use crate::config::{KeeperConfig, Misbehaviour, SubmitMode};
+use crate::metrics::METRICS;
+use crate::registry::IInferenceRegistry::{self, IInferenceRegistryEvents};
+use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
+use crate::txmgr::{TxConfig, TxError, TxManager};
+
+/// Keeper errors.
+#[derive(Debug, thiserror::Error)]
+pub enum KeeperError {
+    /// Journal failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Transaction failure.
+    #[error(transparent)]
+    Tx(#[from] TxError),
+    /// Poll failure.
+    #[error(transparent)]
+    Poll(#[from] PollError),
+    /// RPC failure.
+    #[error("rpc error during {op}: {msg}")]
+    Rpc {
+        /// Operation.
+        op: &'static str,
+        /// Message.
+        msg: String,
+    },
+    /// Input could not be obtained or does not match its hash.
+    #[error("input of request {request}: {reason}")]
+    Input {
+        /// Request id.
+        request: U256,
+        /// Reason.
+        reason: String,
+    },
+    /// The RPC URL is malformed.
+    #[error("invalid rpc_url: {0}")]
+    Url(String),
+}
+
+fn rpc_err(op: &'static str) -> impl Fn(alloy::contract::Error) -> KeeperError {
+    move |e| KeeperError::Rpc {
+        op,
+        msg: e.to_string(),
+    }
+}
+
+/// A signed attestation, as gossiped between operators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedAttestation {
+    /// The attestation.
+    pub att: Attestation,
+    /// 65-byte signature.
+    pub sig: Bytes,
+}
+
+/// Off-chain gossip of signed results between operators (an in-process bus here; a p2p network in
+/// production). Watchers use it to catch equivocation.
+pub type Gossip = broadcast::Sender<SignedAttestation>;
+
+/// Request facts remembered from `RequestCreated`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ReqInfo {
+    model_id: B256,
+    input_hash: B256,
+    input_uri: String,
+    deadline: u64,
+}
+
+/// Fetches a request input: inline `0x<hex>`, `file://<path>` or `http(s)://`.
+pub async fn fetch_input(uri: &str) -> Result<Vec<u8>, String> {
+    if let Some(hex) = uri.strip_prefix("0x") {
+        return alloy::primitives::hex::decode(hex).map_err(|e| format!("bad inline hex: {e}"));
+    }
+    if let Some(path) = uri.strip_prefix("file://") {
+        return std::fs::read(path).map_err(|e| format!("{path}: {e}"));
+    }
+    if uri.starts_with("http://") || uri.starts_with("https://") {
+        let resp = reqwest::get(uri).await.map_err(|e| e.to_string())?;
+        return resp
+            .bytes()
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| e.to_string());
+    }
+    Err(format!("unsupported input URI scheme: {uri}"))
+}
+
+/// The inline URI of `input` (what `verinfer request` and the devnet use).
+pub fn inline_uri(input: &[u8]) -> String {
+    format!("0x{}", alloy::primitives::hex::encode(input))
+}
+
+/// A running keeper.
+pub struct Keeper {
+    cfg: KeeperConfig,
+    key: HotKey,
+    provider: RootProvider,
+    domain: Eip712Domain,
+    store: Arc<Store>,
+    tx: TxManager,
+    backends: Backends,
+    poller: LogPoller,
+    gossip_tx: Option<Gossip>,
+    gossip_rx: Option<broadcast::Receiver<SignedAttestation>>,
+    seen: HashMap<(U256, Address), SignedAttestation>,
+    name: String,
+}
+
+impl std::fmt::Debug for Keeper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keeper")
+            .field("name", &self.name)
+            .field("operator", &self.cfg.operator)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one iteration did (for tests and the devnet's progress display).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tick {
+    /// Logs handled.
+    pub logs: usize,
+    /// Intents executed successfully.
+    pub executed: usize,
+}
+
+impl Keeper {
+    /// Connects, opens the journal and reconciles pending intents with the chain.
+    pub async fn new(cfg: KeeperConfig, key: HotKey, name: &str) -> Result<Self, KeeperError> {
+        let url = cfg
+            .rpc_url
+            .parse()
+            .map_err(|e: url_error::E| KeeperError::Url(e.to_string()))?;
+        let provider = RootProvider::new_http(url);
+        let chain_id = provider
+            .get_chain_id()
+            .await
+            .map_err(|e| KeeperError::Rpc {
+                op: "eth_chainId",
+                msg: e.to_string(),
+            })?;
+        let store = Arc::new(Store::open(&cfg.data_dir.join("keeper.redb"))?);
+        let txcfg = TxConfig {
+            receipt_timeout: Duration::from_secs(cfg.submit.receipt_timeout_secs),
+            bump_percent: cfg.submit.bump_percent,
+            max_bumps: cfg.submit.max_bumps,
+            max_fee_cap: u128::from(cfg.submit.max_fee_gwei) * 1_000_000_000,
+            ..TxConfig::default()
+        };
+        let tx = TxManager::new(provider.clone(), &key, chain_id, store.clone(), txcfg);
+        let mut poller = LogPoller::new(provider.clone(), cfg.registry, store.clone());
+        poller.confirmations = cfg.confirmations;
+        poller.max_range = cfg.max_block_range;
+        poller.reorg_depth = cfg.reorg_depth;
+        poller.start_block = cfg.start_block;
+        let backends = Backends::new(cfg.backends.iter().map(backend::from_config).collect());
+        let domain = attest::domain(chain_id, cfg.registry);
+        let k = Self {
+            cfg,
+            key,
+            provider,
+            domain,
+            store,
+            tx,
+            backends,
+            poller,
+            gossip_tx: None,
+            gossip_rx: None,
+            seen: HashMap::new(),
+            name: name.to_string(),
+        };
+        Ok(k)
+    }
+
+    /// Joins the gossip bus.
+    pub fn with_gossip(mut self, gossip: &Gossip) -> Self {
+        self.gossip_rx = Some(gossip.subscribe());
+        self.gossip_tx = Some(gossip.clone());
+        self
+    }
+
+    /// The journal (read access for tests and reports).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The operator address.
+    pub fn operator(&self) -> Address {
+        self.cfg.operator
+    }
+
+    fn registry(&self) -> IInferenceRegistry::IInferenceRegistryInstance<&RootProvider> {
+        IInferenceRegistry::new(self.cfg.registry, &self.provider)
+    }
+
+    /// Runs until `shutdown` becomes true. Errors of single iterations are logged and retried.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), KeeperError> {
+        if let Err(e) = self.reconcile().await {
+            tracing::warn!(keeper = %self.name, error = %e, "startup reconciliation incomplete; will retry");
+        }
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match self.tick().await {
+                Ok(_) => METRICS
+                    .healthy
+                    .store(true, std::sync::atomic::Ordering::Relaxed),
+                Err(e) => {
+                    METRICS
+                        .healthy
+                        .store(false, std::sync::atomic::Ordering::Relaxed);
+                    tracing::warn!(keeper = %self.name, error = %e, "keeper iteration failed; retrying");
+                }
+            }
+            tokio::select! {
+                _ = shutdown.changed() => {}
+                _ = tokio::time::sleep(self.cfg.poll_interval) => {}
+            }
+        }
+        tracing::info!(keeper = %self.name, "keeper stopped; journal is durable");
+        Ok(())
+    }
+
+    /// Checks open intents against the chain: attestations already recorded are marked done.
+    /// Signed-but-unconfirmed transactions are left to the transaction manager, which rebroadcasts
+    /// the same transaction at the same nonce.
+    pub async fn reconcile(&mut self) -> Result<(), KeeperError> {
+        for mut intent in self.store.open_intents()? {
+            if intent.kind != IntentKind::Attest || !intent.members.is_empty() {
+                continue;
+            }
+            if matches!(intent.status, IntentStatus::Sent { .. }) {
+                continue;
+            }
+            let id: U256 = intent.subject.parse().unwrap_or_default();
+            let ans = self
+                .registry()
+                .answerOf(id, self.cfg.operator)
+                .call()
+                .await
+                .map_err(rpc_err("answerOf"))?;
+            if ans.answered {
+                tracing::info!(keeper = %self.name, key = %intent.key, "already recorded on chain");
+                intent.status = IntentStatus::Done {
+                    tx_hash: None,
+                    gas_used: None,
+                };
+                self.store.put_intent(&intent)?;
+            } else if let IntentStatus::Batched { batch } = &intent.status {
+                // Its batch will be reconciled on its own; if the batch is gone, answer singly.
+                let b = self.store.intent(batch)?;
+                if b.as_ref().is_none_or(|b| !b.is_open()) {
+                    intent.status = IntentStatus::Pending;
+                    intent.single_only = true;
+                    self.store.put_intent(&intent)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One iteration: poll, handle logs, gossip, finalizer duties, submit.
+    pub async fn tick(&mut self) -> Result<Tick, KeeperError> {
+        let mut t = Tick::default();
+        match self.poller.poll().await? {
+            PollOutcome::Idle { .. } => {}
+            PollOutcome::Reorg { .. } => {
+                self.reconcile_after_reorg().await?;
+            }
+            PollOutcome::Logs { logs, to, hash, .. } => {
+                t.logs = logs.len();
+                for log in &logs {
+                    self.handle_log(log).await?;
+                }
+                self.poller.commit(to, hash)?;
+            }
+        }
+        self.drain_gossip()?;
+        if self.cfg.finalize {
+            self.finalizer_duties().await?;
+        }
+        t.executed = self.submit().await?;
+        METRICS
+            .open_intents
+            .set(self.store.open_intents()?.len() as u64);
+        Ok(t)
+    }
+
+    async fn reconcile_after_reorg(&mut self) -> Result<(), KeeperError> {
+        // Attestations whose transaction was reorged out must be sent again.
+        for mut intent in self.store.intents()? {
+            if intent.kind != IntentKind::Attest || !intent.members.is_empty() {
+                continue;
+            }
+            if !matches!(intent.status, IntentStatus::Done { .. }) {
+                continue;
+            }
+            let id: U256 = intent.subject.parse().unwrap_or_default();
+            let Ok(req) = self.registry().request(id).call().await else {
+                continue;
+            };
+            let open = matches!(
+                req.status,
+                IInferenceRegistry::RequestStatus::Open | IInferenceRegistry::RequestStatus::Quorum
+            );
+            if !open {
+                continue;
+            }
+            let ans = self
+                .registry()
+                .answerOf(id, self.cfg.operator)
+                .call()
+                .await
+                .map_err(rpc_err("answerOf"))?;
+            if !ans.answered {
+                tracing::warn!(keeper = %self.name, key = %intent.key, "attestation reorged out; resubmitting");
+                intent.status = IntentStatus::Pending;
+                intent.single_only = true;
+                self.store.put_intent(&intent)?;
+                self.tx.resync_nonce().await;
+            }
+        }
+        Ok(())
+    }
+
+    fn put_req(&self, id: U256, info: &ReqInfo) -> Result<(), StoreError> {
+        let v = serde_json::to_vec(info).map_err(|e| StoreError::Corrupt {
+            key: format!("req:{id}"),
+            reason: e.to_string(),
+        })?;
+        self.store.put_meta(&format!("req:{id:0>20}"), &v)
+    }
+
+    fn req(&self, id: U256) -> Result<Option<ReqInfo>, StoreError> {
+        Ok(self
+            .store
+            .get_meta(&format!("req:{id:0>20}"))?
+            .and_then(|v| serde_json::from_slice(&v).ok()))
+    }
+
+    async fn handle_log(&mut self, log: &Log) -> Result<(), KeeperError> {
+        let Ok(ev) = IInferenceRegistryEvents::decode_log(&log.inner) else {
+            return Ok(());
+        };
+        match ev.data {
+            IInferenceRegistryEvents::RequestCreated(e) => {
+                let info = ReqInfo {
+                    model_id: e.modelId,
+                    input_hash: e.inputHash,
+                    input_uri: e.inputURI.clone(),
+                    deadline: e.deadline.to::<u64>(),
+                };
+                self.put_req(e.requestId, &info)?;
+                if self.cfg.finalize {
+                    self.store.put_meta(
+                        &format!("dl:{:0>20}", e.requestId),
+                        &info.deadline.to_be_bytes(),
+                    )?;
+                }
+            }
+            IInferenceRegistryEvents::OperatorAssigned(e) if e.operator == self.cfg.operator => {
+                METRICS.assignments_seen.inc();
+                self.answer(e.requestId).await?;
+            }
+            IInferenceRegistryEvents::QuorumReached(e) => {
+                if self.cfg.finalize {
+                    self.store.put_meta(
+                        &format!("fin:{:0>20}", e.requestId),
+                        &e.windowEnd.to::<u64>().to_be_bytes(),
+                    )?;
+                }
+                if self.cfg.watch {
+                    self.check_result(e.requestId, e.outputHash).await?;
+                }
+            }
+            IInferenceRegistryEvents::RequestFinalized(e) => {
+                self.store
+                    .delete_meta(&format!("fin:{:0>20}", e.requestId))?;
+                self.store
+                    .delete_meta(&format!("dl:{:0>20}", e.requestId))?;
+            }
+            IInferenceRegistryEvents::RequestExpired(e) => {
+                self.store
+                    .delete_meta(&format!("fin:{:0>20}", e.requestId))?;
+            }
+            IInferenceRegistryEvents::DisputeOpened(e) => {
+                self.store
+                    .delete_meta(&format!("fin:{:0>20}", e.requestId))?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn input_of(&self, id: U256, info: &ReqInfo) -> Result<Vec<u8>, KeeperError> {
+        let input = fetch_input(&info.input_uri)
+            .await
+            .map_err(|reason| KeeperError::Input {
+                request: id,
+                reason,
+            })?;
+        if keccak256(&input) != info.input_hash {
+            return Err(KeeperError::Input {
+                request: id,
+                reason: "input does not match inputHash".into(),
+            });
+        }
+        Ok(input)
+    }
+
+    /// Runs inference for an assignment and journals the signed attestation.
+    async fn answer(&mut self, id: U256) -> Result<(), KeeperError> {
+        let key = Intent::key_for(
+            IntentKind::Attest,
+            &id.to_string(),
+            &format!("{:#x}", self.cfg.operator),
+        );
+        if self.store.intent(&key)?.is_some() {
+            return Ok(()); // already answered (log re-read after restart or reorg)
+        }
+        let Some(info) = self.req(id)? else {
+            tracing::warn!(keeper = %self.name, %id, "assignment for unknown request");
+            return Ok(());
+        };
+        if !self.backends.serves(info.model_id) {
+            tracing::warn!(keeper = %self.name, %id, model = %info.model_id, "assigned a model we do not serve");
+            return Ok(());
+        }
+        let input = match self.input_of(id, &info).await {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(keeper = %self.name, error = %e, "cannot answer");
+                return Ok(());
+            }
+        };
+        let mut output = self
+            .backends
+            .infer(info.model_id, &input)
+            .await
+            .map_err(|e| KeeperError::Input {
+                request: id,
+                reason: e.to_string(),
+            })?;
+        METRICS.inferences.inc();
+        if self.cfg.misbehave == Misbehaviour::WrongResult {
+            output.iter_mut().for_each(|b| *b ^= 0x5a);
+        }
+        let att = Attestation {
+            operator: self.cfg.operator,
+            requestId: id,
+            modelId: info.model_id,
+            inputHash: info.input_hash,
+            outputHash: keccak256(&output),
+        };
+        let sig = self.sign(&att)?;
+        let calldata = IInferenceRegistry::submitAttestationCall {
+            att: att.clone().into(),
+            signature: sig.clone(),
+        }
+        .abi_encode();
+        let intent = Intent {
+            key: key.clone(),
+            kind: IntentKind::Attest,
+            subject: id.to_string(),
+            to: format!("{:#x}", self.cfg.registry),
+            calldata: format!("0x{}", alloy::primitives::hex::encode(calldata)),
+            status: IntentStatus::Pending,
+            members: vec![],
+            single_only: self.cfg.submit.mode == SubmitMode::Single,
+        };
+        // Journal first, then gossip.
+        self.store.insert_intent_if_absent(&intent)?;
+        self.publish(SignedAttestation {
+            att: att.clone(),
+            sig,
+        });
+        if self.cfg.misbehave == Misbehaviour::Equivocate {
+            let mut other = att;
+            other.outputHash = keccak256([output.as_slice(), b"!"].concat());
+            let sig2 = self.sign(&other)?;
+            self.publish(SignedAttestation {
+                att: other,
+                sig: sig2,
+            });
+        }
+        Ok(())
+    }
+
+    fn sign(&self, att: &Attestation) -> Result<Bytes, KeeperError> {
+        self.key
+            .sign_attestation(att, &self.domain)
+            .map(|s| Bytes::from(s.to_vec()))
+            .map_err(|e| KeeperError::Tx(TxError::Sign(e.to_string())))
+    }
+
+    fn publish(&self, s: SignedAttestation) {
+        if let Some(tx) = &self.gossip_tx {
+            let _ = tx.send(s);
+        }
+    }
+
+    /// Equivocation detection over gossip: two validly signed, different outputs of one operator for
+    /// one request -> journal a `reportEquivocation`.
+    fn drain_gossip(&mut self) -> Result<(), KeeperError> {
+        let Some(rx) = self.gossip_rx.as_mut() else {
+            return Ok(());
+        };
+        let mut msgs = Vec::new();
+        loop {
+            match rx.try_recv() {
+                Ok(m) => msgs.push(m),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
+                Err(_) => break,
+            }
+        }
+        if self.seen.len() > 100_000 {
+            // bounded memory: equivocation evidence older than this is not worth keeping
+            self.seen.clear();
+        }
+        for m in msgs {
+            if !self.cfg.watch || m.att.operator == self.cfg.operator {
+                continue;
+            }
+            let Some(signer) = attest::recover(&m.att, &self.domain, &m.sig) else {
+                continue;
+            };
+            let slot = (m.att.requestId, m.att.operator);
+            match self.seen.get(&slot) {
+                None => {
+                    self.seen.insert(slot, m);
+                }
+                Some(prev) if prev.att.outputHash != m.att.outputHash => {
+                    if attest::recover(&prev.att, &self.domain, &prev.sig) != Some(signer) {
+                        continue;
+                    }
+                    let calldata = IInferenceRegistry::reportEquivocationCall {
+                        att1: prev.att.clone().into(),
+                        sig1: prev.sig.clone(),
+                        att2: m.att.clone().into(),
+                        sig2: m.sig.clone(),
+                    }
+                    .abi_encode();
+                    let key = Intent::key_for(
+                        IntentKind::Equivocation,
+                        &m.att.requestId.to_string(),
+                        &format!("{:#x}", m.att.operator),
+                    );
+                    tracing::warn!(keeper = %self.name, operator = %m.att.operator, request = %m.att.requestId, "equivocation detected");
+                    self.journal(
+                        key,
+                        IntentKind::Equivocation,
+                        m.att.requestId.to_string(),
+                        calldata,
+                    )?;
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn journal(
+        &self,
+        key: String,
+        kind: IntentKind,
+        subject: String,
+        calldata: Vec<u8>,
+    ) -> Result<bool, KeeperError> {
+        let intent = Intent {
+            key,
+            kind,
+            subject,
+            to: format!("{:#x}", self.cfg.registry),
+            calldata: format!("0x{}", alloy::primitives::hex::encode(calldata)),
+            status: IntentStatus::Pending,
+            members: vec![],
+            single_only: true,
+        };
+        Ok(self.store.insert_intent_if_absent(&intent)?)
+    }
+
+    /// Watcher: re-executes a result for a model we serve; journals a challenge if it is wrong.
+    async fn check_result(&mut self, id: U256, output: B256) -> Result<(), KeeperError> {
+        let Some(info) = self.req(id)? else {
+            return Ok(());
+        };
+        if !self.backends.serves(info.model_id) {
+            return Ok(());
+        }
+        let Ok(input) = self.input_of(id, &info).await else {
+            return Ok(());
+        };
+        let Ok(ours) = self.backends.infer(info.model_id, &input).await else {
+            return Ok(());
+        };
+        let expected = keccak256(&ours);
+        if expected != output {
+            tracing::warn!(keeper = %self.name, %id, "wrong result reached quorum; challenging");
+            let calldata = IInferenceRegistry::challengeCall {
+                requestId: id,
+                claimedOutput: expected,
+            }
+            .abi_encode();
+            let key = Intent::key_for(
+                IntentKind::Challenge,
+                &id.to_string(),
+                &format!("{:#x}", self.cfg.operator),
+            );
+            self.journal(key, IntentKind::Challenge, id.to_string(), calldata)?;
+        }
+        Ok(())
+    }
+
+    async fn chain_time(&self) -> Result<u64, KeeperError> {
+        let b = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Latest)
+            .await
+            .map_err(|e| KeeperError::Rpc {
+                op: "eth_getBlockByNumber",
+                msg: e.to_string(),
+            })?;
+        Ok(b.map(|b| b.header.timestamp).unwrap_or_default())
+    }
+
+    /// Finalizer: finalize requests whose window expired; report assigned operators that missed the
+    /// deadline.
+    async fn finalizer_duties(&mut self) -> Result<(), KeeperError> {
+        let now = self.chain_time().await?;
+        let me = format!("{:#x}", self.cfg.operator);
+        for (k, v) in self.store.meta_with_prefix("fin:")? {
+            let end = u64::from_be_bytes(v.as_slice().try_into().unwrap_or([0xff; 8]));
+            if end < now {
+                let id: U256 = k.trim_start_matches("fin:").parse().unwrap_or_default();
+                let calldata = IInferenceRegistry::finalizeCall { requestId: id }.abi_encode();
+                self.journal(
+                    Intent::key_for(IntentKind::Finalize, &id.to_string(), &me),
+                    IntentKind::Finalize,
+                    id.to_string(),
+                    calldata,
+                )?;
+                self.store.delete_meta(&k)?;
+            }
+        }
+        for (k, v) in self.store.meta_with_prefix("dl:")? {
+            let dl = u64::from_be_bytes(v.as_slice().try_into().unwrap_or([0xff; 8]));
+            if dl >= now {
+                continue;
+            }
+            let id: U256 = k.trim_start_matches("dl:").parse().unwrap_or_default();
+            self.store.delete_meta(&k)?;
+            let ops = match self.registry().assignedOperators(id).call().await {
+                Ok(o) => o,
+                Err(_) => continue,
+            };
+            let req = self
+                .registry()
+                .request(id)
+                .call()
+                .await
+                .map_err(rpc_err("request"))?;
+            for op in ops {
+                let ans = self
+                    .registry()
+                    .answerOf(id, op)
+                    .call()
+                    .await
+                    .map_err(rpc_err("answerOf"))?;
+                if !ans.answered {
+                    let calldata = IInferenceRegistry::reportMissedCall {
+                        requestId: id,
+                        operator: op,
+                    }
+                    .abi_encode();
+                    self.journal(
+                        Intent::key_for(
+                            IntentKind::ReportMissed,
+                            &id.to_string(),
+                            &format!("{op:#x}"),
+                        ),
+                        IntentKind::ReportMissed,
+                        id.to_string(),
+                        calldata,
+                    )?;
+                }
+            }
+            if matches!(req.status, IInferenceRegistry::RequestStatus::Open) {
+                // No quorum by the deadline: expire it (refund) unless answers disagree.
+                let calldata = IInferenceRegistry::finalizeCall { requestId: id }.abi_encode();
+                self.journal(
+                    Intent::key_for(IntentKind::Finalize, &id.to_string(), &me),
+                    IntentKind::Finalize,
+                    id.to_string(),
+                    calldata,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Groups pending attestations into `submitAttestations` batches.
+    fn form_batches(&self) -> Result<(), KeeperError> {
+        if self.cfg.submit.mode != SubmitMode::Batch {
+            return Ok(());
+        }
+        let pending: Vec<Intent> = self
+            .store
+            .open_intents()?
+            .into_iter()
+            .filter(|i| {
+                i.kind == IntentKind::Attest
+                    && i.members.is_empty()
+                    && !i.single_only
+                    && i.status == IntentStatus::Pending
+            })
+            .collect();
+        for chunk in pending.chunks(self.cfg.submit.max_batch) {
+            if chunk.len() < 2 {
+                continue;
+            }
+            let mut atts = Vec::new();
+            let mut sigs = Vec::new();
+            for i in chunk {
+                let data: Bytes = i.calldata.parse().unwrap_or_default();
+                let Ok(call) = IInferenceRegistry::submitAttestationCall::abi_decode(&data) else {
+                    continue;
+                };
+                atts.push(call.att);
+                sigs.push(call.signature);
+            }
+            let calldata = IInferenceRegistry::submitAttestationsCall {
+                atts,
+                signatures: sigs,
+            }
+            .abi_encode();
+            let members: Vec<String> = chunk.iter().map(|i| i.key.clone()).collect();
+            let bkey = format!(
+                "attest_batch:{}:{:#x}",
+                keccak256(members.join(",")),
+                self.cfg.operator
+            );
+            let batch = Intent {
+                key: bkey.clone(),
+                kind: IntentKind::Attest,
+                subject: members.join(","),
+                to: format!("{:#x}", self.cfg.registry),
+                calldata: format!("0x{}", alloy::primitives::hex::encode(calldata)),
+                status: IntentStatus::Pending,
+                members: members.clone(),
+                single_only: false,
+            };
+            // Batch first, then members point at it: a crash in between leaves members Pending,
+            // and the orphan batch is executed (members then reconcile as answered).
+            self.store.put_intent(&batch)?;
+            for mut m in chunk.iter().cloned() {
+                m.status = IntentStatus::Batched {
+                    batch: bkey.clone(),
+                };
+                self.store.put_intent(&m)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Executes open intents; returns how many succeeded.
+    async fn submit(&mut self) -> Result<usize, KeeperError> {
+        self.form_batches()?;
+        let mut ok = 0;
+        for intent in self.store.open_intents()? {
+            if matches!(intent.status, IntentStatus::Batched { .. }) {
+                continue;
+            }
+            match self.tx.execute(&intent.key).await {
+                Ok(done) => {
+                    ok += 1;
+                    METRICS.txs_included.inc();
+                    METRICS.gas_used.add(done.gas_used);
+                    match intent.kind {
+                        IntentKind::Attest => {
+                            METRICS
+                                .attestations_submitted
+                                .add(intent.members.len().max(1) as u64);
+                            for m in &intent.members {
+                                if let Some(mut mi) = self.store.intent(m)? {
+                                    mi.status = IntentStatus::Done {
+                                        tx_hash: Some(format!("{:#x}", done.tx_hash)),
+                                        gas_used: None,
+                                    };
+                                    self.store.put_intent(&mi)?;
+                                }
+                            }
+                        }
+                        IntentKind::Finalize => METRICS.finalized.inc(),
+                        IntentKind::ReportMissed => METRICS.missed_reported.inc(),
+                        IntentKind::Equivocation => METRICS.equivocation_reports.inc(),
+                        IntentKind::Challenge => METRICS.challenges.inc(),
+                        IntentKind::CommitBatch | IntentKind::Call => {}
+                    }
+                    tracing::info!(keeper = %self.name, key = %intent.key, gas = done.gas_used, tx = %done.tx_hash, "included");
+                }
+                Err(TxError::Reverted { key, reason }) => {
+                    METRICS.txs_failed.inc();
+                    tracing::info!(keeper = %self.name, %key, %reason, "action no longer possible; abandoned");
+                    // A failed batch: its members are retried one by one.
+                    for m in &intent.members {
+                        if let Some(mut mi) = self.store.intent(m)? {
+                            mi.status = IntentStatus::Pending;
+                            mi.single_only = true;
+                            self.store.put_intent(&mi)?;
+                        }
+                    }
+                }
+                Err(e @ TxError::Stuck { .. }) => {
+                    tracing::warn!(keeper = %self.name, error = %e, "stuck; will retry next tick");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(ok)
+    }
+}
+
+mod url_error {
+    /// The URL parse error type used by alloy's HTTP transport.
+    pub type E = <alloy::transports::http::reqwest::Url as std::str::FromStr>::Err;
+}

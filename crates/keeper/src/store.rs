@@ -1,0 +1,439 @@
+//! Durable keeper state in an embedded redb database: the log cursor, recent block hashes (for reorg
+//! detection) and the intent journal.
+//!
+//! Every on-chain action is first recorded as an [`Intent`] under a deterministic key (for example
+//! `attest:<requestId>:<operator>`) *before* anything is broadcast, and its signed raw transaction is
+//! recorded before it is sent. After a crash the keeper reconciles pending intents with the chain
+//! (already recorded on chain -> done; otherwise rebroadcast the same signed transaction at the same
+//! nonce), so a `kill -9` at any point neither duplicates nor loses work.
+
+use std::path::Path;
+
+use redb::{Database, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("keeper database error: {0}")]
+    Db(String),
+    /// A record could not be (de)serialized.
+    #[error("corrupt keeper record {key}: {reason}")]
+    Corrupt {
+        /// Record key.
+        key: String,
+        /// Reason.
+        reason: String,
+    },
+}
+
+fn dberr<E: Into<redb::Error>>(e: E) -> StoreError {
+    StoreError::Db(e.into().to_string())
+}
+
+/// Where log processing has got to: every log up to and including `block` has been handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// Last fully processed block.
+    pub block: u64,
+    /// Its hash, to detect a reorg below the cursor.
+    pub hash: [u8; 32],
+}
+
+/// The kinds of on-chain action a keeper takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum IntentKind {
+    /// Submit our attestation (single or as part of a batch call).
+    Attest,
+    /// Commit a Merkle root of results.
+    CommitBatch,
+    /// Finalize a request.
+    Finalize,
+    /// Report a missed assignment.
+    ReportMissed,
+    /// Report an equivocation.
+    Equivocation,
+    /// Challenge a wrong result.
+    Challenge,
+    /// Any other one-off call (CLI, deployment).
+    Call,
+}
+
+impl IntentKind {
+    /// Short stable name used in keys and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Attest => "attest",
+            Self::CommitBatch => "commit_batch",
+            Self::Finalize => "finalize",
+            Self::ReportMissed => "report_missed",
+            Self::Equivocation => "equivocation",
+            Self::Challenge => "challenge",
+            Self::Call => "call",
+        }
+    }
+}
+
+/// The progress of an intent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum IntentStatus {
+    /// Recorded, not yet signed into a transaction.
+    Pending,
+    /// A signed transaction exists (and may have been broadcast).
+    Sent {
+        /// Sender nonce.
+        nonce: u64,
+        /// Hash of the latest signed transaction (replacements overwrite it).
+        tx_hash: String,
+        /// The latest signed raw transaction, hex, for rebroadcast.
+        raw: String,
+        /// Every transaction hash signed for this intent (a replaced one may still be mined).
+        #[serde(default)]
+        all_hashes: Vec<String>,
+    },
+    /// Included (or found already done on chain).
+    Done {
+        /// Transaction that did it, if ours.
+        tx_hash: Option<String>,
+        /// Gas used by it, if known.
+        gas_used: Option<u64>,
+    },
+    /// Carried by the batch intent `batch` (an attestation inside a `submitAttestations` call).
+    Batched {
+        /// Key of the batch intent.
+        batch: String,
+    },
+    /// Given up (e.g. the action reverted because it is no longer possible).
+    Abandoned {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A recorded action.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    /// Deterministic key, `<kind>:<id>:<subject>`.
+    pub key: String,
+    /// What it does.
+    pub kind: IntentKind,
+    /// The request (or batch) it is about, decimal.
+    pub subject: String,
+    /// Call target, hex address.
+    pub to: String,
+    /// Calldata, hex.
+    pub calldata: String,
+    /// Where it is.
+    pub status: IntentStatus,
+    /// Batch members (keys) when this intent carries several attestations.
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// Never put this intent into a batch again (a batch carrying it failed).
+    #[serde(default)]
+    pub single_only: bool,
+}
+
+impl Intent {
+    /// The deterministic key of an intent.
+    pub fn key_for(kind: IntentKind, id: &str, who: &str) -> String {
+        format!("{}:{}:{}", kind.as_str(), id, who.to_ascii_lowercase())
+    }
+
+    /// Whether the intent still needs work.
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self.status,
+            IntentStatus::Pending | IntentStatus::Sent { .. }
+        )
+    }
+}
+
+/// The keeper database.
+pub struct Store {
+    db: Database,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| StoreError::Db(format!("{}: {e}", parent.display())))?;
+            }
+        }
+        let db = Database::create(path).map_err(dberr)?;
+        let txn = db.begin_write().map_err(dberr)?;
+        {
+            txn.open_table(META).map_err(dberr)?;
+            txn.open_table(BLOCKS).map_err(dberr)?;
+            txn.open_table(INTENTS).map_err(dberr)?;
+        }
+        txn.commit().map_err(dberr)?;
+        Ok(Self { db })
+    }
+
+    /// A raw metadata value.
+    pub fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(META).map_err(dberr)?;
+        Ok(t.get(key).map_err(dberr)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Writes a raw metadata value durably.
+    pub fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut t = txn.open_table(META).map_err(dberr)?;
+            t.insert(key, value).map_err(dberr)?;
+        }
+        txn.commit().map_err(dberr)
+    }
+
+    /// The log cursor, if any.
+    pub fn cursor(&self) -> Result<Option<Cursor>, StoreError> {
+        self.get_meta("cursor")?
+            .map(|v| serde_json::from_slice(&v).map_err(|e| corrupt("cursor", e)))
+            .transpose()
+    }
+
+    /// Advances (or rewinds) the log cursor and remembers the block hash.
+    pub fn set_cursor(&self, cursor: Cursor) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(&cursor).map_err(|e| corrupt("cursor", e))?;
+        let txn = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut t = txn.open_table(META).map_err(dberr)?;
+            t.insert("cursor", bytes.as_slice()).map_err(dberr)?;
+            let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
+            b.insert(cursor.block, cursor.hash.as_slice())
+                .map_err(dberr)?;
+        }
+        txn.commit().map_err(dberr)
+    }
+
+    /// Records the hash of a processed block.
+    pub fn put_block_hash(&self, block: u64, hash: [u8; 32]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
+            b.insert(block, hash.as_slice()).map_err(dberr)?;
+        }
+        txn.commit().map_err(dberr)
+    }
+
+    /// Recorded block hashes in `[from, to]`, ascending.
+    pub fn block_hashes(&self, from: u64, to: u64) -> Result<Vec<(u64, [u8; 32])>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(BLOCKS).map_err(dberr)?;
+        let mut out = Vec::new();
+        for item in t.range(from..=to).map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            let mut h = [0u8; 32];
+            if v.value().len() == 32 {
+                h.copy_from_slice(v.value());
+                out.push((k.value(), h));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Forgets recorded block hashes below `block` and at or above `from_inclusive_top` (after a reorg).
+    pub fn prune_blocks(
+        &self,
+        below: u64,
+        from_inclusive_top: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
+            b.retain(|k, _| k >= below && from_inclusive_top.is_none_or(|top| k < top))
+                .map_err(dberr)?;
+        }
+        txn.commit().map_err(dberr)
+    }
+
+    /// The intent stored under `key`.
+    pub fn intent(&self, key: &str) -> Result<Option<Intent>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(INTENTS).map_err(dberr)?;
+        t.get(key)
+            .map_err(dberr)?
+            .map(|v| serde_json::from_slice(v.value()).map_err(|e| corrupt(key, e)))
+            .transpose()
+    }
+
+    /// Writes `intent` (insert or overwrite), durably.
+    pub fn put_intent(&self, intent: &Intent) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))?;
+        let txn = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut t = txn.open_table(INTENTS).map_err(dberr)?;
+            t.insert(intent.key.as_str(), bytes.as_slice())
+                .map_err(dberr)?;
+        }
+        txn.commit().map_err(dberr)
+    }
+
+    /// Inserts `intent` only if no intent has its key; returns whether it was inserted. This is what
+    /// makes the journal idempotent: re-seeing the same log after a restart creates nothing new.
+    pub fn insert_intent_if_absent(&self, intent: &Intent) -> Result<bool, StoreError> {
+        let bytes = serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))?;
+        let txn = self.db.begin_write().map_err(dberr)?;
+        let inserted;
+        {
+            let mut t = txn.open_table(INTENTS).map_err(dberr)?;
+            let exists = t.get(intent.key.as_str()).map_err(dberr)?.is_some();
+            inserted = !exists;
+            if inserted {
+                t.insert(intent.key.as_str(), bytes.as_slice())
+                    .map_err(dberr)?;
+            }
+        }
+        txn.commit().map_err(dberr)?;
+        Ok(inserted)
+    }
+
+    /// Metadata entries whose key starts with `prefix`.
+    pub fn meta_with_prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(META).map_err(dberr)?;
+        let mut out = Vec::new();
+        for item in t.range(prefix..).map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            out.push((k.value().to_string(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Deletes a metadata entry.
+    pub fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut t = txn.open_table(META).map_err(dberr)?;
+            t.remove(key).map_err(dberr)?;
+        }
+        txn.commit().map_err(dberr)
+    }
+
+    /// Every intent, in key order.
+    pub fn intents(&self) -> Result<Vec<Intent>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(INTENTS).map_err(dberr)?;
+        let mut out = Vec::new();
+        for item in t.iter().map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            out.push(serde_json::from_slice(v.value()).map_err(|e| corrupt(k.value(), e))?);
+        }
+        Ok(out)
+    }
+
+    /// Intents that still need work.
+    pub fn open_intents(&self) -> Result<Vec<Intent>, StoreError> {
+        Ok(self
+            .intents()?
+            .into_iter()
+            .filter(Intent::is_open)
+            .collect())
+    }
+}
+
+fn corrupt(key: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        key: key.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intent(key: &str) -> Intent {
+        Intent {
+            key: key.into(),
+            kind: IntentKind::Attest,
+            subject: "1".into(),
+            to: "0x00".into(),
+            calldata: "0x".into(),
+            status: IntentStatus::Pending,
+            members: vec![],
+            single_only: false,
+        }
+    }
+
+    #[test]
+    fn cursor_and_intents_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        {
+            let s = Store::open(&path).unwrap();
+            assert_eq!(s.cursor().unwrap(), None);
+            s.set_cursor(Cursor {
+                block: 42,
+                hash: [7; 32],
+            })
+            .unwrap();
+            assert!(s.insert_intent_if_absent(&intent("attest:1:0xab")).unwrap());
+            assert!(!s.insert_intent_if_absent(&intent("attest:1:0xab")).unwrap());
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(
+            s.cursor().unwrap(),
+            Some(Cursor {
+                block: 42,
+                hash: [7; 32]
+            })
+        );
+        assert_eq!(s.open_intents().unwrap().len(), 1);
+        let mut i = s.intent("attest:1:0xab").unwrap().unwrap();
+        i.status = IntentStatus::Done {
+            tx_hash: None,
+            gas_used: None,
+        };
+        s.put_intent(&i).unwrap();
+        assert!(s.open_intents().unwrap().is_empty());
+        assert_eq!(s.intents().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn block_hashes_prune() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("k.redb")).unwrap();
+        for b in 1..=10u64 {
+            s.put_block_hash(b, [b as u8; 32]).unwrap();
+        }
+        assert_eq!(s.block_hashes(3, 5).unwrap().len(), 3);
+        s.prune_blocks(4, Some(8)).unwrap();
+        let left: Vec<u64> = s
+            .block_hashes(0, 100)
+            .unwrap()
+            .into_iter()
+            .map(|x| x.0)
+            .collect();
+        assert_eq!(left, vec![4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn key_is_deterministic() {
+        assert_eq!(
+            Intent::key_for(IntentKind::Finalize, "9", "0xAB"),
+            "finalize:9:0xab"
+        );
+    }
+}

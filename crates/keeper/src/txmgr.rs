@@ -1,0 +1,670 @@
+//! Transaction manager: own nonce allocation with resync, locally signed EIP-1559 transactions that
+//! are journaled before broadcast, receipts polled against a deadline, fee bumps with replacement at
+//! the same nonce, bounded retries with exponential backoff.
+//!
+//! It never relies on a provider's cached nonce manager and never waits on a receipt without a
+//! deadline.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::consensus::TxEnvelope;
+use alloy::eips::eip2718::Encodable2718;
+use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
+use alloy::primitives::{Address, Bytes, TxHash, U256};
+use alloy::providers::{Provider, RootProvider};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use tokio::sync::Mutex;
+
+use crate::attest::HotKey;
+use crate::store::{Intent, IntentStatus, Store, StoreError};
+
+/// Tunables of the transaction manager.
+#[derive(Clone, Debug)]
+pub struct TxConfig {
+    /// How long to wait for a receipt before bumping the fee.
+    pub receipt_timeout: Duration,
+    /// Receipt polling interval.
+    pub poll_interval: Duration,
+    /// Fee bump per replacement, in percent (at least 13, i.e. above the 12.5 % nodes require).
+    pub bump_percent: u64,
+    /// Replacements before giving up on this attempt (the intent stays journaled).
+    pub max_bumps: u32,
+    /// Hard cap on `maxFeePerGas`, wei.
+    pub max_fee_cap: u128,
+    /// Retries of a failing RPC call.
+    pub rpc_retries: u32,
+    /// First backoff delay (doubles each retry).
+    pub backoff: Duration,
+    /// Gas limit = estimate * this / 100.
+    pub gas_margin_percent: u64,
+}
+
+impl Default for TxConfig {
+    fn default() -> Self {
+        Self {
+            receipt_timeout: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(250),
+            bump_percent: 15,
+            max_bumps: 5,
+            max_fee_cap: 500_000_000_000,
+            rpc_retries: 5,
+            backoff: Duration::from_millis(200),
+            gas_margin_percent: 130,
+        }
+    }
+}
+
+/// Errors of the transaction manager.
+#[derive(Debug, thiserror::Error)]
+pub enum TxError {
+    /// An RPC call kept failing.
+    #[error("rpc error during {op}: {msg}")]
+    Rpc {
+        /// What was being done.
+        op: &'static str,
+        /// Last error.
+        msg: String,
+    },
+    /// The call would revert (at estimation) or reverted (on chain).
+    #[error("transaction for {key} reverts: {reason}")]
+    Reverted {
+        /// Intent key.
+        key: String,
+        /// Revert reason / error data as reported by the node.
+        reason: String,
+    },
+    /// No receipt after every allowed fee bump; the intent stays journaled as sent.
+    #[error("transaction for {key} still not mined after {bumps} fee bumps")]
+    Stuck {
+        /// Intent key.
+        key: String,
+        /// Bumps done.
+        bumps: u32,
+    },
+    /// Signing failed.
+    #[error("signing failed: {0}")]
+    Sign(String),
+    /// The journal failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A journaled intent is malformed.
+    #[error("bad journaled intent {key}: {reason}")]
+    BadIntent {
+        /// Intent key.
+        key: String,
+        /// Reason.
+        reason: String,
+    },
+}
+
+/// Outcome of executing an intent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Executed {
+    /// Transaction hash.
+    pub tx_hash: TxHash,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Block it was included in.
+    pub block: u64,
+}
+
+/// Sends journaled intents as transactions from one account.
+#[derive(Debug)]
+pub struct TxManager {
+    provider: RootProvider,
+    wallet: EthereumWallet,
+    from: Address,
+    chain_id: u64,
+    next_nonce: Mutex<Option<u64>>,
+    store: Arc<Store>,
+    cfg: TxConfig,
+}
+
+/// Classifies node error messages.
+fn msg_has(msg: &str, needles: &[&str]) -> bool {
+    let m = msg.to_ascii_lowercase();
+    needles.iter().any(|n| m.contains(n))
+}
+
+fn is_nonce_error(msg: &str) -> bool {
+    msg_has(
+        msg,
+        &[
+            "nonce too low",
+            "nonce too high",
+            "invalid nonce",
+            "nonce has already been used",
+        ],
+    )
+}
+
+fn is_known_error(msg: &str) -> bool {
+    msg_has(
+        msg,
+        &[
+            "already known",
+            "already imported",
+            "known transaction",
+            "transaction already exists",
+        ],
+    )
+}
+
+fn is_revert_error(msg: &str) -> bool {
+    msg_has(msg, &["revert", "execution reverted", "invalid opcode"])
+}
+
+impl TxManager {
+    /// Creates a manager sending from `key` on `chain_id` through `provider`.
+    pub fn new(
+        provider: RootProvider,
+        key: &HotKey,
+        chain_id: u64,
+        store: Arc<Store>,
+        cfg: TxConfig,
+    ) -> Self {
+        Self {
+            provider,
+            wallet: EthereumWallet::from(key.signer().clone()),
+            from: key.address(),
+            chain_id,
+            next_nonce: Mutex::new(None),
+            store,
+            cfg,
+        }
+    }
+
+    /// The sending account.
+    pub fn from(&self) -> Address {
+        self.from
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> &RootProvider {
+        &self.provider
+    }
+
+    /// Retries `f` with exponential backoff.
+    async fn retry<T, F, Fut>(&self, op: &'static str, mut f: F) -> Result<T, TxError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, String>>,
+    {
+        let mut delay = self.cfg.backoff;
+        let mut last = String::new();
+        for attempt in 0..=self.cfg.rpc_retries {
+            match f().await {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    tracing::debug!(op, attempt, error = %e, "rpc call failed");
+                    last = e;
+                    if attempt < self.cfg.rpc_retries {
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        }
+        Err(TxError::Rpc { op, msg: last })
+    }
+
+    /// Forgets the local nonce; the next allocation reads the chain's pending count.
+    pub async fn resync_nonce(&self) {
+        *self.next_nonce.lock().await = None;
+    }
+
+    async fn chain_nonce(&self, pending: bool) -> Result<u64, TxError> {
+        let p = &self.provider;
+        let from = self.from;
+        self.retry("eth_getTransactionCount", || async move {
+            let call = p.get_transaction_count(from);
+            let r = if pending {
+                call.pending().await
+            } else {
+                call.latest().await
+            };
+            r.map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    async fn allocate_nonce(&self) -> Result<u64, TxError> {
+        let mut guard = self.next_nonce.lock().await;
+        let n = match *guard {
+            Some(n) => n,
+            None => self.chain_nonce(true).await?,
+        };
+        *guard = Some(n + 1);
+        Ok(n)
+    }
+
+    async fn fees(&self) -> Result<(u128, u128), TxError> {
+        let p = &self.provider;
+        let est = self
+            .retry("eth_feeHistory", || async move {
+                p.estimate_eip1559_fees().await.map_err(|e| e.to_string())
+            })
+            .await?;
+        let prio = est.max_priority_fee_per_gas.max(1_000_000);
+        let max = est.max_fee_per_gas.max(prio).min(self.cfg.max_fee_cap);
+        Ok((max, prio.min(max)))
+    }
+
+    fn request(&self, to: Option<Address>, data: &Bytes) -> TransactionRequest {
+        let req = TransactionRequest::default()
+            .with_from(self.from)
+            .with_chain_id(self.chain_id);
+        match to {
+            Some(to) => req.with_to(to).with_input(data.clone()),
+            None => req.with_deploy_code(data.clone()),
+        }
+    }
+
+    async fn estimate(&self, key: &str, to: Option<Address>, data: &Bytes) -> Result<u64, TxError> {
+        let req = self.request(to, data);
+        let p = &self.provider;
+        let mut delay = self.cfg.backoff;
+        let mut last = String::new();
+        for _ in 0..=self.cfg.rpc_retries {
+            match p.estimate_gas(req.clone()).await {
+                Ok(g) => return Ok(g.saturating_mul(self.cfg.gas_margin_percent) / 100),
+                Err(e) => {
+                    let msg = e.to_string();
+                    if is_revert_error(&msg) {
+                        return Err(TxError::Reverted {
+                            key: key.to_string(),
+                            reason: msg,
+                        });
+                    }
+                    last = msg;
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        Err(TxError::Rpc {
+            op: "eth_estimateGas",
+            msg: last,
+        })
+    }
+
+    async fn sign(
+        &self,
+        to: Option<Address>,
+        data: &Bytes,
+        nonce: u64,
+        gas: u64,
+        max_fee: u128,
+        prio: u128,
+    ) -> Result<TxEnvelope, TxError> {
+        let req = self
+            .request(to, data)
+            .with_nonce(nonce)
+            .with_gas_limit(gas)
+            .with_max_fee_per_gas(max_fee)
+            .with_max_priority_fee_per_gas(prio);
+        req.build(&self.wallet)
+            .await
+            .map_err(|e| TxError::Sign(e.to_string()))
+    }
+
+    /// Broadcasts raw bytes; "already known" counts as success.
+    async fn broadcast(&self, raw: &[u8]) -> Result<(), String> {
+        match self.provider.send_raw_transaction(raw).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let msg = e.to_string();
+                if is_known_error(&msg) {
+                    Ok(())
+                } else {
+                    Err(msg)
+                }
+            }
+        }
+    }
+
+    async fn receipt(&self, hash: TxHash) -> Result<Option<TransactionReceipt>, String> {
+        self.provider
+            .get_transaction_receipt(hash)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Finds a receipt for any of `hashes`.
+    async fn any_receipt(&self, hashes: &[String]) -> Result<Option<TransactionReceipt>, String> {
+        for h in hashes {
+            if let Ok(hash) = h.parse::<TxHash>() {
+                if let Some(r) = self.receipt(hash).await? {
+                    return Ok(Some(r));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn finish(
+        &self,
+        mut intent: Intent,
+        r: &TransactionReceipt,
+    ) -> Result<Result<Executed, TxError>, TxError> {
+        let hash = r.transaction_hash;
+        if r.status() {
+            intent.status = IntentStatus::Done {
+                tx_hash: Some(format!("{hash:#x}")),
+                gas_used: Some(r.gas_used),
+            };
+            self.store.put_intent(&intent)?;
+            Ok(Ok(Executed {
+                tx_hash: hash,
+                gas_used: r.gas_used,
+                block: r.block_number.unwrap_or_default(),
+            }))
+        } else {
+            let reason = format!("reverted on chain in {hash:#x}");
+            intent.status = IntentStatus::Abandoned {
+                reason: reason.clone(),
+            };
+            self.store.put_intent(&intent)?;
+            Ok(Err(TxError::Reverted {
+                key: intent.key,
+                reason,
+            }))
+        }
+    }
+
+    /// Executes the journaled intent `key`: signs (if not yet), broadcasts, waits for inclusion with
+    /// fee bumps. Safe to call again after a crash at any point.
+    pub async fn execute(&self, key: &str) -> Result<Executed, TxError> {
+        let mut intent = self.store.intent(key)?.ok_or_else(|| TxError::BadIntent {
+            key: key.to_string(),
+            reason: "not journaled".into(),
+        })?;
+        let to: Option<Address> = if intent.to.is_empty() {
+            None
+        } else {
+            Some(intent.to.parse().map_err(|_| TxError::BadIntent {
+                key: key.to_string(),
+                reason: "bad to".into(),
+            })?)
+        };
+        let data: Bytes = intent.calldata.parse().map_err(|_| TxError::BadIntent {
+            key: key.to_string(),
+            reason: "bad calldata".into(),
+        })?;
+
+        // Reconcile a previously signed transaction.
+        if let IntentStatus::Sent {
+            nonce,
+            raw,
+            all_hashes,
+            ..
+        } = &intent.status
+        {
+            let (nonce, raw, all) = (*nonce, raw.clone(), all_hashes.clone());
+            if let Some(r) = self
+                .any_receipt(&all)
+                .await
+                .map_err(|msg| TxError::Rpc { op: "receipt", msg })?
+            {
+                return self.finish(intent, &r)?;
+            }
+            let mined = self.chain_nonce(false).await?;
+            if mined > nonce {
+                // The nonce was consumed by a transaction that is not ours for this intent: re-plan.
+                tracing::warn!(
+                    key,
+                    nonce,
+                    "journaled nonce consumed elsewhere; re-planning"
+                );
+                intent.status = IntentStatus::Pending;
+                self.store.put_intent(&intent)?;
+            } else {
+                let raw_bytes: Bytes = raw.parse().map_err(|_| TxError::BadIntent {
+                    key: key.to_string(),
+                    reason: "bad raw".into(),
+                })?;
+                if let Err(e) = self.broadcast(&raw_bytes).await {
+                    tracing::warn!(key, error = %e, "rebroadcast failed");
+                }
+                // make sure our local nonce counter is past it
+                let mut g = self.next_nonce.lock().await;
+                if g.is_some_and(|n| n <= nonce) {
+                    *g = Some(nonce + 1);
+                }
+            }
+        }
+
+        if intent.status == IntentStatus::Pending {
+            let gas = match self.estimate(key, to, &data).await {
+                Ok(g) => g,
+                Err(TxError::Reverted { key, reason }) => {
+                    intent.status = IntentStatus::Abandoned {
+                        reason: reason.clone(),
+                    };
+                    self.store.put_intent(&intent)?;
+                    return Err(TxError::Reverted { key, reason });
+                }
+                Err(e) => return Err(e),
+            };
+            let (max_fee, prio) = self.fees().await?;
+            let mut attempt = 0;
+            loop {
+                let nonce = self.allocate_nonce().await?;
+                let env = self.sign(to, &data, nonce, gas, max_fee, prio).await?;
+                let raw = env.encoded_2718();
+                let hash = format!("{:#x}", env.tx_hash());
+                intent.status = IntentStatus::Sent {
+                    nonce,
+                    tx_hash: hash.clone(),
+                    raw: format!("0x{}", alloy::primitives::hex::encode(&raw)),
+                    all_hashes: vec![hash],
+                };
+                // Journal before broadcasting.
+                self.store.put_intent(&intent)?;
+                match self.broadcast(&raw).await {
+                    Ok(()) => break,
+                    Err(e) if is_nonce_error(&e) && attempt < self.cfg.rpc_retries => {
+                        tracing::warn!(key, nonce, error = %e, "nonce rejected; resyncing");
+                        self.resync_nonce().await;
+                        intent.status = IntentStatus::Pending;
+                        self.store.put_intent(&intent)?;
+                        attempt += 1;
+                    }
+                    Err(e) => {
+                        // Network trouble: the signed tx is journaled; the wait loop rebroadcasts it.
+                        tracing::warn!(key, nonce, error = %e, "broadcast failed; will rebroadcast");
+                        break;
+                    }
+                }
+            }
+        }
+
+        self.wait_and_bump(intent, to, data).await
+    }
+
+    async fn wait_and_bump(
+        &self,
+        mut intent: Intent,
+        to: Option<Address>,
+        data: Bytes,
+    ) -> Result<Executed, TxError> {
+        let key = intent.key.clone();
+        let mut bumps = 0u32;
+        loop {
+            let IntentStatus::Sent {
+                nonce,
+                raw,
+                all_hashes,
+                ..
+            } = intent.status.clone()
+            else {
+                return Err(TxError::BadIntent {
+                    key,
+                    reason: "not in sent state".into(),
+                });
+            };
+            let deadline = Instant::now() + self.cfg.receipt_timeout;
+            let mut rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;
+            while Instant::now() < deadline {
+                match self.any_receipt(&all_hashes).await {
+                    Ok(Some(r)) => return self.finish(intent, &r)?,
+                    Ok(None) => {}
+                    Err(e) => tracing::debug!(key, error = %e, "receipt poll failed"),
+                }
+                if Instant::now() >= rebroadcast_at {
+                    if let Ok(b) = raw.parse::<Bytes>() {
+                        if let Err(e) = self.broadcast(&b).await {
+                            if is_nonce_error(&e) {
+                                // Mined already (receipt will show) or consumed elsewhere.
+                                tracing::debug!(key, error = %e, "rebroadcast: nonce error");
+                            }
+                        }
+                    }
+                    rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;
+                }
+                tokio::time::sleep(self.cfg.poll_interval).await;
+            }
+            if bumps >= self.cfg.max_bumps {
+                return Err(TxError::Stuck { key, bumps });
+            }
+            // Replace at the same nonce with higher fees.
+            let old: TxEnvelope = {
+                use alloy::eips::eip2718::Decodable2718;
+                let b: Bytes = raw.parse().map_err(|_| TxError::BadIntent {
+                    key: key.clone(),
+                    reason: "bad raw".into(),
+                })?;
+                TxEnvelope::decode_2718(&mut b.as_ref()).map_err(|e| TxError::BadIntent {
+                    key: key.clone(),
+                    reason: e.to_string(),
+                })?
+            };
+            let (old_max, old_prio, gas) = match &old {
+                TxEnvelope::Eip1559(t) => (
+                    t.tx().max_fee_per_gas,
+                    t.tx().max_priority_fee_per_gas,
+                    t.tx().gas_limit,
+                ),
+                _ => {
+                    return Err(TxError::BadIntent {
+                        key,
+                        reason: "unexpected tx type".into(),
+                    })
+                }
+            };
+            let bump = |v: u128| {
+                v.saturating_mul(100 + u128::from(self.cfg.bump_percent))
+                    .div_ceil(100)
+                    + 1
+            };
+            let (cur_max, cur_prio) = self.fees().await.unwrap_or((0, 0));
+            let new_prio = bump(old_prio).max(cur_prio);
+            let new_max = bump(old_max).max(cur_max).max(new_prio);
+            if new_max > self.cfg.max_fee_cap {
+                return Err(TxError::Stuck { key, bumps });
+            }
+            let env = self.sign(to, &data, nonce, gas, new_max, new_prio).await?;
+            let raw = env.encoded_2718();
+            let hash = format!("{:#x}", env.tx_hash());
+            let mut all = all_hashes.clone();
+            all.push(hash.clone());
+            intent.status = IntentStatus::Sent {
+                nonce,
+                tx_hash: hash,
+                raw: format!("0x{}", alloy::primitives::hex::encode(&raw)),
+                all_hashes: all,
+            };
+            self.store.put_intent(&intent)?;
+            bumps += 1;
+            crate::metrics::METRICS.fee_bumps.inc();
+            tracing::info!(
+                key,
+                nonce,
+                bumps,
+                max_fee = new_max,
+                "fee bump: replacing stuck transaction"
+            );
+            if let Err(e) = self.broadcast(&raw).await {
+                tracing::warn!(key, error = %e, "replacement broadcast failed");
+            }
+        }
+    }
+
+    /// Journals and executes a one-off call (`to = None`: contract creation) under `key`. Re-running
+    /// with the same key after a crash resumes the same transaction instead of sending a new one; a
+    /// key whose intent is already done returns its recorded outcome.
+    pub async fn send(
+        &self,
+        key: &str,
+        to: Option<Address>,
+        data: Bytes,
+    ) -> Result<Executed, TxError> {
+        if let Some(existing) = self.store.intent(key)? {
+            if let IntentStatus::Done {
+                tx_hash: Some(h),
+                gas_used,
+            } = &existing.status
+            {
+                let tx_hash: TxHash = h.parse().unwrap_or_default();
+                return Ok(Executed {
+                    tx_hash,
+                    gas_used: gas_used.unwrap_or_default(),
+                    block: 0,
+                });
+            }
+            if let IntentStatus::Abandoned { reason } = existing.status {
+                return Err(TxError::Reverted {
+                    key: key.to_string(),
+                    reason,
+                });
+            }
+        } else {
+            let intent = Intent {
+                key: key.to_string(),
+                kind: crate::store::IntentKind::Call,
+                subject: String::new(),
+                to: to.map(|a| format!("{a:#x}")).unwrap_or_default(),
+                calldata: format!("{data}"),
+                status: IntentStatus::Pending,
+                members: vec![],
+                single_only: true,
+            };
+            self.store.put_intent(&intent)?;
+        }
+        self.execute(key).await
+    }
+
+    /// The receipt of `hash`, if mined (polled, no waiting).
+    pub async fn receipt_of(&self, hash: TxHash) -> Result<Option<TransactionReceipt>, TxError> {
+        self.receipt(hash).await.map_err(|msg| TxError::Rpc {
+            op: "eth_getTransactionReceipt",
+            msg,
+        })
+    }
+
+    /// The balance of the sending account (for health reporting).
+    pub async fn balance(&self) -> Result<U256, TxError> {
+        let p = &self.provider;
+        let from = self.from;
+        self.retry("eth_getBalance", || async move {
+            p.get_balance(from).await.map_err(|e| e.to_string())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_node_errors() {
+        assert!(is_nonce_error(
+            "server returned an error response: error code -32003: nonce too low"
+        ));
+        assert!(is_known_error("already known"));
+        assert!(is_revert_error("execution reverted: custom error 0x1234"));
+        assert!(!is_revert_error("connection refused"));
+    }
+}

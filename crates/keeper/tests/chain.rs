@@ -1,0 +1,375 @@
+//! Chain-facing tests of the keeper's transaction manager and log poller, each against its own anvil.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::providers::Provider;
+use alloy::sol_types::SolCall;
+use common::*;
+use verinfer_keeper::chain::{LogPoller, PollOutcome};
+use verinfer_keeper::registry::IERC20Lite;
+use verinfer_keeper::store::{IntentStatus, Store};
+use verinfer_keeper::txmgr::TxError;
+
+fn transfer(to: Address, n: u64) -> Bytes {
+    IERC20Lite::transferCall {
+        to,
+        amount: U256::from(n),
+    }
+    .abi_encode()
+    .into()
+}
+
+async fn deploy_token(t: &verinfer_keeper::txmgr::TxManager) -> Address {
+    deploy_token_as(t, "deploy-token").await
+}
+
+async fn deploy_token_as(t: &verinfer_keeper::txmgr::TxManager, key: &str) -> Address {
+    let admin = t.from();
+    let done = t.send(key, None, token_init_code(admin)).await.unwrap();
+    let r = t.receipt_of(done.tx_hash).await.unwrap().unwrap();
+    r.contract_address.unwrap()
+}
+
+/// Own nonce allocation resyncs when another sender used the same account behind our back.
+#[tokio::test]
+async fn nonce_resyncs_after_external_use() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let a = txm(
+        anvil.provider(),
+        KEY0,
+        Arc::new(Store::open(&dir.path().join("a.redb")).unwrap()),
+        fast_cfg(),
+    );
+    let b = txm(
+        anvil.provider(),
+        KEY0,
+        Arc::new(Store::open(&dir.path().join("b.redb")).unwrap()),
+        fast_cfg(),
+    );
+    let token = deploy_token(&a).await;
+    a.send("t1", Some(token), transfer(Address::repeat_byte(1), 1))
+        .await
+        .unwrap();
+    // b consumes the nonce a believes is next
+    b.send("x1", Some(token), transfer(Address::repeat_byte(2), 1))
+        .await
+        .unwrap();
+    let r = a
+        .send("t2", Some(token), transfer(Address::repeat_byte(1), 1))
+        .await
+        .unwrap();
+    assert!(r.gas_used > 0);
+    let nonce = anvil
+        .provider()
+        .get_transaction_count(a.from())
+        .await
+        .unwrap();
+    assert_eq!(nonce, 4);
+}
+
+/// A call that would revert is abandoned at estimation, with the node's reason, and never sent.
+#[tokio::test]
+async fn reverting_call_is_abandoned_not_sent() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("a.redb")).unwrap());
+    let a = txm(anvil.provider(), KEY1, store.clone(), fast_cfg());
+    let t0 = txm(
+        anvil.provider(),
+        KEY0,
+        Arc::new(Store::open(&dir.path().join("b.redb")).unwrap()),
+        fast_cfg(),
+    );
+    let token = deploy_token(&t0).await;
+    // KEY1 holds no tokens: transfer reverts
+    let err = a
+        .send("bad", Some(token), transfer(Address::repeat_byte(1), 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TxError::Reverted { .. }), "{err}");
+    assert!(matches!(
+        store.intent("bad").unwrap().unwrap().status,
+        IntentStatus::Abandoned { .. }
+    ));
+    assert_eq!(
+        anvil
+            .provider()
+            .get_transaction_count(a.from())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+/// Slow chain: with mining paused the receipt deadline passes, the fee is bumped (+>=12.5 %) and
+/// the transaction replaced at the same nonce; exactly one of them is mined.
+#[tokio::test]
+async fn stuck_transaction_is_replaced_with_fee_bump() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("a.redb")).unwrap());
+    let mut cfg = fast_cfg();
+    cfg.receipt_timeout = Duration::from_millis(700);
+    let a = Arc::new(txm(p.clone(), KEY0, store.clone(), cfg));
+    let token = deploy_token(&a).await;
+    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
+    let a2 = a.clone();
+    let h = tokio::spawn(async move {
+        a2.send("slow", Some(token), transfer(Address::repeat_byte(1), 5))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    let done = h.await.unwrap().unwrap();
+    let intent = store.intent("slow").unwrap().unwrap();
+    let IntentStatus::Done {
+        tx_hash: Some(h), ..
+    } = intent.status
+    else {
+        panic!("{:?}", intent.status)
+    };
+    assert_eq!(h, format!("{:#x}", done.tx_hash));
+    assert_eq!(
+        p.get_transaction_count(a.from()).await.unwrap(),
+        2,
+        "one deploy + one transfer, no duplicate"
+    );
+    let tx = p
+        .get_transaction_by_hash(done.tx_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    use alloy::consensus::Transaction;
+    assert!(
+        tx.inner.max_fee_per_gas() > 2_000_000_000,
+        "replacement carries a bumped fee"
+    );
+    raw(&p, "evm_setAutomine", serde_json::json!([true])).await;
+}
+
+/// Crash mid-submission: the task is killed after the signed transaction was journaled and
+/// broadcast but before the receipt; a fresh manager on the same journal finds and finishes the same
+/// transaction instead of sending a second one.
+#[tokio::test]
+async fn crash_after_broadcast_resumes_without_duplicate() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.redb");
+    let token;
+    let first_hash;
+    {
+        let store = Arc::new(Store::open(&path).unwrap());
+        let a = Arc::new(txm(p.clone(), KEY0, store.clone(), fast_cfg()));
+        token = deploy_token(&a).await;
+        raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
+        let a2 = a.clone();
+        let h = tokio::spawn(async move {
+            a2.send("att", Some(token), transfer(Address::repeat_byte(1), 5))
+                .await
+        });
+        // wait until journaled as sent, then "kill -9"
+        loop {
+            if let Some(i) = store.intent("att").unwrap() {
+                if let IntentStatus::Sent { tx_hash, .. } = i.status {
+                    first_hash = tx_hash;
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        h.abort();
+        let _ = h.await;
+    }
+    // restart: new manager, same journal, chain mines again
+    raw(&p, "evm_setAutomine", serde_json::json!([true])).await;
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    let store = Arc::new(Store::open(&path).unwrap());
+    let a = txm(p.clone(), KEY0, store.clone(), fast_cfg());
+    let done = a
+        .send("att", Some(token), transfer(Address::repeat_byte(1), 5))
+        .await
+        .unwrap();
+    assert_eq!(format!("{:#x}", done.tx_hash), first_hash);
+    assert_eq!(
+        p.get_transaction_count(a.from()).await.unwrap(),
+        2,
+        "no duplicate submission"
+    );
+}
+
+/// Re-running a finished key returns the recorded outcome and sends nothing.
+#[tokio::test]
+async fn done_key_is_idempotent() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("k.redb")).unwrap());
+    let a = txm(p.clone(), KEY0, store, fast_cfg());
+    let token = deploy_token(&a).await;
+    let r = a
+        .send("x", Some(token), transfer(Address::repeat_byte(3), 1))
+        .await
+        .unwrap();
+    let again = a
+        .send("x", Some(token), transfer(Address::repeat_byte(3), 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.tx_hash, again.tx_hash,
+        "re-running a done key is idempotent"
+    );
+    assert_eq!(p.get_transaction_count(a.from()).await.unwrap(), 2);
+}
+
+/// RPC errors: an unreachable node yields a typed RPC error after bounded retries, not a hang.
+#[tokio::test]
+async fn unreachable_rpc_is_a_typed_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let p = alloy::providers::RootProvider::new_http(
+        format!("http://127.0.0.1:{port}").parse().unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let a = txm(
+        p,
+        KEY0,
+        Arc::new(Store::open(&dir.path().join("a.redb")).unwrap()),
+        fast_cfg(),
+    );
+    let t = std::time::Instant::now();
+    let err = a
+        .send("x", Some(Address::repeat_byte(1)), Bytes::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TxError::Rpc { .. }), "{err}");
+    assert!(t.elapsed() < Duration::from_secs(10));
+}
+
+async fn drain(p: &LogPoller) -> usize {
+    let mut n = 0;
+    loop {
+        match p.poll().await.unwrap() {
+            PollOutcome::Logs { logs, to, hash, .. } => {
+                n += logs.len();
+                p.commit(to, hash).unwrap();
+            }
+            PollOutcome::Idle { .. } => return n,
+            PollOutcome::Reorg { .. } => {}
+        }
+    }
+}
+
+/// Reorg: logs polled, then the chain is reverted (anvil snapshot/revert) and rebuilt differently;
+/// the poller notices the changed block hash, rewinds and re-reads the new logs.
+#[tokio::test]
+async fn poller_detects_reorg_and_rereads() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("k.redb")).unwrap());
+    let a = txm(
+        p.clone(),
+        KEY0,
+        Arc::new(Store::open(&dir.path().join("t.redb")).unwrap()),
+        fast_cfg(),
+    );
+    let token = deploy_token(&a).await;
+    let poller = LogPoller::new(p.clone(), token, store.clone());
+    let base = drain(&poller).await; // mint event(s)
+    let snap = raw(&p, "evm_snapshot", serde_json::json!([])).await;
+    a.send("t1", Some(token), transfer(Address::repeat_byte(1), 1))
+        .await
+        .unwrap();
+    assert_eq!(drain(&poller).await, 1);
+    raw(&p, "evm_revert", serde_json::json!([snap])).await;
+    a.resync_nonce().await;
+    a.send("t2", Some(token), transfer(Address::repeat_byte(2), 2))
+        .await
+        .unwrap();
+    a.send("t3", Some(token), transfer(Address::repeat_byte(3), 3))
+        .await
+        .unwrap();
+    match poller.poll().await.unwrap() {
+        PollOutcome::Reorg { .. } => {}
+        other => panic!("expected a reorg, got {other:?}"),
+    }
+    assert_eq!(
+        drain(&poller).await,
+        2,
+        "both transfers of the new branch are read"
+    );
+    assert!(base >= 1);
+}
+
+/// Confirmation depth: logs are only handed out once `confirmations` blocks sit on top.
+#[tokio::test]
+async fn poller_respects_confirmations() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let a = txm(
+        p.clone(),
+        KEY0,
+        Arc::new(Store::open(&dir.path().join("t.redb")).unwrap()),
+        fast_cfg(),
+    );
+    let token = deploy_token(&a).await;
+    let mut poller = LogPoller::new(
+        p.clone(),
+        token,
+        Arc::new(Store::open(&dir.path().join("k.redb")).unwrap()),
+    );
+    poller.confirmations = 3;
+    assert_eq!(drain(&poller).await, 0);
+    raw(&p, "anvil_mine", serde_json::json!(["0x3"])).await;
+    assert!(drain(&poller).await >= 1);
+}
+
+/// Anvil restart: while the node is down polls fail with typed errors; after it is back (fresh
+/// chain) the poller sees the hash mismatch and rewinds instead of skipping blocks.
+#[tokio::test]
+async fn survives_anvil_restart() {
+    let mut anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let a = txm(
+        p.clone(),
+        KEY0,
+        Arc::new(Store::open(&dir.path().join("t.redb")).unwrap()),
+        fast_cfg(),
+    );
+    let token = deploy_token(&a).await;
+    a.send("t1", Some(token), transfer(Address::repeat_byte(1), 1))
+        .await
+        .unwrap();
+    let poller = LogPoller::new(
+        p.clone(),
+        token,
+        Arc::new(Store::open(&dir.path().join("k.redb")).unwrap()),
+    );
+    assert!(drain(&poller).await >= 2);
+    anvil.stop();
+    assert!(poller.poll().await.is_err());
+    anvil.spawn();
+    a.resync_nonce().await;
+    let token2 = deploy_token_as(&a, "deploy-token-again").await;
+    assert_eq!(token, token2, "same deployer nonce, same address");
+    let mut saw_reorg = false;
+    for _ in 0..5 {
+        if let PollOutcome::Reorg { .. } = poller.poll().await.unwrap() {
+            saw_reorg = true;
+            break;
+        }
+    }
+    assert!(saw_reorg, "restarted chain has different block hashes");
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Fresh machine -> local devnet: installs the pinned toolchain (script/setup.sh), builds the `verinfer`
+# CLI and runs `verinfer devnet`, which starts the pinned anvil on a free loopback port, deploys the
+# suite, registers operators with a skewed stake distribution, runs keeper bots (one equivocating, one
+# offline, one killed and restarted mid-run), drives inference traffic and writes
+# deployments/31337.json and reports/devnet-<ts>.{json,md}. Extra arguments go to `verinfer devnet`.
+#
+# The dev profile is used: on 2 cores it builds from cold much faster than release (dependencies are
+# still built with opt-level 1, see Cargo.toml), and the devnet is bound by anvil, not by the CLI.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+"$ROOT/script/setup.sh"
+# shellcheck disable=SC1091
+source "$ROOT/.toolchain/env"
+export VERINFER_ROOT="$ROOT"
+cargo build --locked -p verinfer-cli --bin verinfer
+exec "${CARGO_TARGET_DIR:-$ROOT/target}/debug/verinfer" devnet --root "$ROOT" --out "$ROOT/reports" "$@"
