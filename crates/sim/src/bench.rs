@@ -207,15 +207,21 @@ pub async fn run_over_rpc<P: Provider<Ethereum>>(
         let pending = provider
             .send_transaction(tx)
             .await
-            .map_err(|e| RpcBenchError::Tx { index, message: e.to_string() })?;
+            .map_err(|e| RpcBenchError::Tx {
+                index,
+                message: e.to_string(),
+            })?;
         if index + 1 == n {
             // Automine executes each transaction as it arrives; wait for the last one and check it.
-            let receipt = pending
-                .get_receipt()
-                .await
-                .map_err(|e| RpcBenchError::Tx { index, message: e.to_string() })?;
+            let receipt = pending.get_receipt().await.map_err(|e| RpcBenchError::Tx {
+                index,
+                message: e.to_string(),
+            })?;
             if !receipt.status() {
-                return Err(RpcBenchError::Tx { index, message: "reverted".into() });
+                return Err(RpcBenchError::Tx {
+                    index,
+                    message: "reverted".into(),
+                });
             }
         }
     }
