@@ -36,6 +36,42 @@ pub mod slasher {
 }
 pub use slasher::Slasher;
 
+/// Bindings for the `InferenceRegistry` contract (artifact `artifacts/InferenceRegistry.json`).
+pub mod inference_registry {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        #[allow(missing_docs, clippy::too_many_arguments)]
+        InferenceRegistry,
+        "artifacts/InferenceRegistry.json"
+    );
+}
+pub use inference_registry::InferenceRegistry;
+
+/// Bindings for the `QuadraticVotes` contract (artifact `artifacts/QuadraticVotes.json`).
+pub mod quadratic_votes {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        #[allow(missing_docs, clippy::too_many_arguments)]
+        QuadraticVotes,
+        "artifacts/QuadraticVotes.json"
+    );
+}
+pub use quadratic_votes::QuadraticVotes;
+
+/// Bindings for the `IdentityRegistry` contract (artifact `artifacts/IdentityRegistry.json`).
+pub mod identity_registry {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        #[allow(missing_docs, clippy::too_many_arguments)]
+        IdentityRegistry,
+        "artifacts/IdentityRegistry.json"
+    );
+}
+pub use identity_registry::IdentityRegistry;
+
 /// Bindings for the `TimelockController` contract (artifact `artifacts/TimelockController.json`).
 pub mod timelock_controller {
     alloy::sol!(
@@ -47,6 +83,30 @@ pub mod timelock_controller {
     );
 }
 pub use timelock_controller::TimelockController;
+
+/// Bindings for the `VerinferGovernor` contract (artifact `artifacts/VerinferGovernor.json`).
+pub mod verinfer_governor {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        #[allow(missing_docs, clippy::too_many_arguments)]
+        VerinferGovernor,
+        "artifacts/VerinferGovernor.json"
+    );
+}
+pub use verinfer_governor::VerinferGovernor;
+
+/// Bindings for the `DisputeGovernor` contract (artifact `artifacts/DisputeGovernor.json`).
+pub mod dispute_governor {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        #[allow(missing_docs, clippy::too_many_arguments)]
+        DisputeGovernor,
+        "artifacts/DisputeGovernor.json"
+    );
+}
+pub use dispute_governor::DisputeGovernor;
 
 /// Bindings for the `IStaking` interface (artifact `artifacts/IStaking.json`).
 pub mod i_staking {
@@ -121,7 +181,7 @@ pub mod i_operator_observer {
 pub use i_operator_observer::IOperatorObserver;
 
 /// Names of the deployable contracts whose artifacts are present, in deployment order.
-pub const DEPLOYABLE: &[&str] = &["VerinferToken", "Staking", "Slasher", "TimelockController"];
+pub const DEPLOYABLE: &[&str] = &["VerinferToken", "Staking", "Slasher", "InferenceRegistry", "QuadraticVotes", "IdentityRegistry", "TimelockController", "VerinferGovernor", "DisputeGovernor"];
 
 /// Decodes revert data into a readable `Contract::Error(..)` string, trying every contract's and
 /// interface's custom errors in turn, then `Error(string)` and `Panic(uint256)`.
@@ -137,8 +197,23 @@ pub fn decode_revert(data: &[u8]) -> Option<String> {
     if let Ok(e) = slasher::Slasher::SlasherErrors::abi_decode(data) {
         return Some(format!("Slasher::{e:?}"));
     }
+    if let Ok(e) = inference_registry::InferenceRegistry::InferenceRegistryErrors::abi_decode(data) {
+        return Some(format!("InferenceRegistry::{e:?}"));
+    }
+    if let Ok(e) = quadratic_votes::QuadraticVotes::QuadraticVotesErrors::abi_decode(data) {
+        return Some(format!("QuadraticVotes::{e:?}"));
+    }
+    if let Ok(e) = identity_registry::IdentityRegistry::IdentityRegistryErrors::abi_decode(data) {
+        return Some(format!("IdentityRegistry::{e:?}"));
+    }
     if let Ok(e) = timelock_controller::TimelockController::TimelockControllerErrors::abi_decode(data) {
         return Some(format!("TimelockController::{e:?}"));
+    }
+    if let Ok(e) = verinfer_governor::VerinferGovernor::VerinferGovernorErrors::abi_decode(data) {
+        return Some(format!("VerinferGovernor::{e:?}"));
+    }
+    if let Ok(e) = dispute_governor::DisputeGovernor::DisputeGovernorErrors::abi_decode(data) {
+        return Some(format!("DisputeGovernor::{e:?}"));
     }
     if let Ok(e) = i_staking::IStaking::IStakingErrors::abi_decode(data) {
         return Some(format!("IStaking::{e:?}"));
