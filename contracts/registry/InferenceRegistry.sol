@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IDisputeReceiver, IDisputeResolver} from "../interfaces/IDisputes.sol";
@@ -23,42 +23,42 @@ import {SumTree} from "./lib/SumTree.sol";
 /// @dev Request state that the attestation path touches lives in one packed slot (`Core`); the first
 ///      output hash is stored once and later matching answers only flip bits. The output slot is
 ///      pre-initialised at request time so the first answer never creates a storage slot.
-contract InferenceRegistry is
-    IInferenceRegistry,
-    IOperatorObserver,
-    IDisputeReceiver,
-    AccessControl,
-    EIP712,
-    ReentrancyGuard
-{
+contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeReceiver, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SumTree for SumTree.Tree;
 
     // ------------------------------------------------------------------ constants
+    /// @notice The admin role (the only role; it administers itself), as in OpenZeppelin AccessControl.
+    bytes32 public constant DEFAULT_ADMIN_ROLE = 0x00;
     /// @notice EIP-712 type hash of {Attestation}.
-    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+    bytes32 internal constant ATTESTATION_TYPEHASH = keccak256(
         "Attestation(address operator,uint256 requestId,bytes32 modelId,bytes32 inputHash,bytes32 outputHash)"
     );
     /// @notice Hard bound on operators per request.
-    uint256 public constant MAX_K = 8;
+    uint256 internal constant MAX_K = 8;
     /// @notice Bound on models one operator may serve (bounds the weight-update loop).
-    uint256 public constant MAX_MODELS_PER_OPERATOR = 8;
+    uint256 internal constant MAX_MODELS_PER_OPERATOR = 8;
     /// @notice Bound on operators serving one model (sum-tree capacity).
-    uint256 public constant MAX_OPERATORS_PER_MODEL = SumTree.CAPACITY;
+    uint256 internal constant MAX_OPERATORS_PER_MODEL = SumTree.CAPACITY;
     /// @notice Challenge window bounds.
-    uint32 public constant MIN_CHALLENGE_WINDOW = 10 minutes;
+    uint32 internal constant MIN_CHALLENGE_WINDOW = 10 minutes;
     /// @notice Challenge window bounds.
-    uint32 public constant MAX_CHALLENGE_WINDOW = 7 days;
+    uint32 internal constant MAX_CHALLENGE_WINDOW = 7 days;
     /// @notice Request deadline bounds, relative to creation.
-    uint40 public constant MIN_TTL = 1 minutes;
+    uint40 internal constant MIN_TTL = 1 minutes;
     /// @notice Request deadline bounds, relative to creation.
-    uint40 public constant MAX_TTL = 1 days;
+    uint40 internal constant MAX_TTL = 1 days;
     /// @notice Largest fee (fits the packed uint96).
-    uint256 public constant MAX_FEE = type(uint96).max;
+    uint256 internal constant MAX_FEE = type(uint96).max;
     /// @notice Largest attestation array of `submitAttestations`.
-    uint256 public constant MAX_ATTESTATIONS_PER_CALL = 64;
+    uint256 internal constant MAX_ATTESTATIONS_PER_CALL = 64;
     /// @notice Largest leaf count of one batch.
-    uint32 public constant MAX_BATCH_LEAVES = 65_536;
+    uint32 internal constant MAX_BATCH_LEAVES = 65_536;
+    /// @dev EIP-712 domain: name "verinfer", version "1", this chain, this contract.
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant _NAME_HASH = keccak256("verinfer");
+    bytes32 private constant _VERSION_HASH = keccak256("1");
     /// @dev Value of an unanswered request's output slot (never a valid output).
     bytes32 private constant NO_OUTPUT = bytes32(uint256(1));
 
@@ -107,6 +107,9 @@ contract InferenceRegistry is
     ISlasher public immutable slasher;
     /// @notice The staking token (fees, bonds).
     IERC20 public immutable token;
+    /// @dev Domain separator at deployment, and the chain it was computed for (recomputed after a fork).
+    bytes32 private immutable _cachedDomainSeparator;
+    uint256 private immutable _cachedChainId;
 
     /// @notice The dispute resolver (wired once).
     IDisputeResolver public resolver;
@@ -127,6 +130,7 @@ contract InferenceRegistry is
     mapping(uint256 batchId => Batch) private _batches;
     mapping(uint256 disputeId => uint256 requestId) private _disputeRequest;
     mapping(address account => uint256) private _credits;
+    mapping(bytes32 role => mapping(address account => bool)) private _roles;
 
     // ------------------------------------------------------------------ construction
     /// @notice Deploys the registry.
@@ -134,9 +138,7 @@ contract InferenceRegistry is
     /// @param slasher_ The Slasher contract.
     /// @param treasury_ The treasury.
     /// @param admin The admin (timelock in production).
-    constructor(IStaking staking_, ISlasher slasher_, address treasury_, address admin)
-        EIP712("verinfer", "1")
-    {
+    constructor(IStaking staking_, ISlasher slasher_, address treasury_, address admin) {
         if (
             address(staking_) == address(0) || address(slasher_) == address(0) || treasury_ == address(0)
                 || admin == address(0)
@@ -146,7 +148,59 @@ contract InferenceRegistry is
         token = staking_.token();
         treasury = treasury_;
         batchWindow = 1 hours;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _cachedChainId = block.chainid;
+        _cachedDomainSeparator = _buildDomainSeparator();
+        _setRole(DEFAULT_ADMIN_ROLE, admin, true);
+    }
+
+    // ------------------------------------------------------------------ roles
+    /// @dev Reverts with `AccessControlUnauthorizedAccount` unless the caller holds `role`.
+    modifier onlyRole(bytes32 role) {
+        _checkRole(role);
+        _;
+    }
+
+    /// @notice Whether `account` holds `role` (OpenZeppelin AccessControl compatible).
+    /// @param role The role.
+    /// @param account The account.
+    /// @return True if `account` holds `role`.
+    function hasRole(bytes32 role, address account) public view returns (bool) {
+        return _roles[role][account];
+    }
+
+    /// @notice Grants `role` to `account`. Only the admin. Emits `RoleGranted` if newly granted.
+    /// @param role The role.
+    /// @param account The account.
+    function grantRole(bytes32 role, address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setRole(role, account, true);
+    }
+
+    /// @notice Revokes `role` from `account`. Only the admin. Emits `RoleRevoked` if it was held.
+    /// @param role The role.
+    /// @param account The account.
+    function revokeRole(bytes32 role, address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setRole(role, account, false);
+    }
+
+    /// @notice Gives up `role`; `callerConfirmation` must be the caller. Emits `RoleRevoked` if it was held.
+    /// @param role The role.
+    /// @param callerConfirmation The caller's own address.
+    function renounceRole(bytes32 role, address callerConfirmation) external {
+        if (callerConfirmation != msg.sender) revert IAccessControl.AccessControlBadConfirmation();
+        _setRole(role, msg.sender, false);
+    }
+
+    function _checkRole(bytes32 role) private view {
+        if (!_roles[role][msg.sender]) {
+            revert IAccessControl.AccessControlUnauthorizedAccount(msg.sender, role);
+        }
+    }
+
+    function _setRole(bytes32 role, address account, bool granted) private {
+        if (_roles[role][account] == granted) return;
+        _roles[role][account] = granted;
+        if (granted) emit IAccessControl.RoleGranted(role, account, msg.sender);
+        else emit IAccessControl.RoleRevoked(role, account, msg.sender);
     }
 
     // ------------------------------------------------------------------ governance
@@ -167,11 +221,7 @@ contract InferenceRegistry is
 
     /// @inheritdoc IInferenceRegistry
     function setBatchWindow(uint32 batchWindow_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (batchWindow_ < MIN_CHALLENGE_WINDOW || batchWindow_ > MAX_CHALLENGE_WINDOW) {
-            revert ParameterOutOfBounds(
-                "batchWindow", batchWindow_, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW
-            );
-        }
+        _checkBounds("batchWindow", batchWindow_, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
         batchWindow = batchWindow_;
         emit BatchWindowChanged(batchWindow_);
     }
@@ -305,29 +355,16 @@ contract InferenceRegistry is
         address[] memory picks
     ) private {
         Request storage r = _requests[requestId];
-        Core memory c = Core({
-            status: RequestStatus.Open,
-            mode: p.mode,
-            k: p.k,
-            q: p.q,
-            responded: 0,
-            agree: 0,
-            faulted: 0,
-            missed: 0,
-            rewarded: 0,
-            excused: false,
-            deadline: deadline,
-            windowEnd: 0,
-            challengeWindow: p.challengeWindow,
-            modelIndex: modelIndex,
-            fingerprints: _fingerprints(picks)
-        });
-        _store(r, c);
+        // The packed `Core` of a new request (layout in `Core`); every other field starts at zero.
+        r.core = uint256(uint8(RequestStatus.Open)) | (uint256(uint8(p.mode)) << 8) | (uint256(p.k) << 16)
+            | (uint256(p.q) << 24) | (uint256(deadline) << 80) | (uint256(p.challengeWindow) << 160)
+            | (uint256(modelIndex) << 192) | (uint256(_fingerprints(picks)) << 224);
         r.subject = keccak256(abi.encode(modelId, inputHash));
         r.inputHash = inputHash;
         r.output = NO_OUTPUT;
         r.client = msg.sender;
-        r.fee = SafeCast.toUint96(fee);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        r.fee = uint96(fee); // <= MAX_FEE, checked in `_checkRequest`
         for (uint256 i; i < picks.length; ++i) {
             r.operators[i] = picks[i];
             emit OperatorAssigned(requestId, picks[i], i);
@@ -337,13 +374,7 @@ contract InferenceRegistry is
     // ------------------------------------------------------------------ answers
     /// @inheritdoc IInferenceRegistry
     function submitAttestation(Attestation calldata att, bytes calldata signature) external {
-        (Request storage r, Core memory c, uint256 i) =
-            _answerable(att.requestId, att.operator, att.outputHash);
-        if (keccak256(abi.encode(att.modelId, att.inputHash)) != r.subject) {
-            revert AttestationMismatch(att.requestId);
-        }
-        _checkSignature(att, signature, staking.signerOf(att.operator));
-        _record(r, c, i, att.requestId, att.operator, att.outputHash);
+        _submit(att, signature, staking.signerOf(att.operator));
     }
 
     /// @inheritdoc IInferenceRegistry
@@ -355,18 +386,23 @@ contract InferenceRegistry is
         address cachedSigner = address(0);
         for (uint256 j; j < n; ++j) {
             Attestation calldata att = atts[j];
-            (Request storage r, Core memory c, uint256 i) =
-                _answerable(att.requestId, att.operator, att.outputHash);
-            if (keccak256(abi.encode(att.modelId, att.inputHash)) != r.subject) {
-                revert AttestationMismatch(att.requestId);
-            }
             if (att.operator != cachedOperator || j == 0) {
                 cachedOperator = att.operator;
                 cachedSigner = staking.signerOf(att.operator);
             }
-            _checkSignature(att, signatures[j], cachedSigner);
-            _record(r, c, i, att.requestId, att.operator, att.outputHash);
+            _submit(att, signatures[j], cachedSigner);
         }
+    }
+
+    /// @dev Checks and records one attestation signed by `signer`.
+    function _submit(Attestation calldata att, bytes calldata signature, address signer) private {
+        (Request storage r, Core memory c, uint256 i) =
+            _answerable(att.requestId, att.operator, att.outputHash);
+        if (keccak256(abi.encode(att.modelId, att.inputHash)) != r.subject) {
+            revert AttestationMismatch(att.requestId);
+        }
+        _checkSignature(att, signature, signer);
+        _record(r, c, i, att.requestId, att.operator, att.outputHash);
     }
 
     /// @inheritdoc IInferenceRegistry
@@ -454,10 +490,9 @@ contract InferenceRegistry is
         bool beforeDeadline = block.timestamp <= c.deadline;
         uint256 unanswered = beforeDeadline ? c.k - _popcount(c.responded) : 0;
         if (_popcount(c.agree) + unanswered >= c.q) revert QuorumStillPossible(requestId);
-        Core memory d = _load(r);
-        d.status = RequestStatus.Disputed;
-        d.excused = beforeDeadline;
-        _store(r, d);
+        c.status = RequestStatus.Disputed;
+        c.excused = beforeDeadline;
+        _store(r, c);
         return _openDispute(r, requestId, c, bytes32(0), address(0));
     }
 
@@ -543,9 +578,7 @@ contract InferenceRegistry is
         if (c.excused) revert OperatorExcused(requestId, operator);
         c.missed = c.missed | bit;
         _store(r, c);
-        slashId = slasher.requestSlash(
-            ISlasher.FaultKind.MissedAssignment, operator, bytes32(requestId), msg.sender
-        );
+        slashId = _requestSlash(ISlasher.FaultKind.MissedAssignment, operator, requestId);
         emit MissedReported(requestId, operator, msg.sender, slashId);
     }
 
@@ -579,9 +612,7 @@ contract InferenceRegistry is
         Batch storage b = _batches[batchId];
         if (b.operator == address(0)) revert UnknownBatch(batchId);
         if (b.operator != att.operator || leafOutput == att.outputHash) revert NotEquivocation();
-        if (!MerkleProof.verifyCalldata(proof, b.root, _leaf(att.operator, att.requestId, leafOutput))) {
-            revert InvalidProof();
-        }
+        _verifyLeaf(b.root, att.operator, att.requestId, leafOutput, proof);
         _checkSignature(att, sig, staking.signerOf(att.operator));
         return _equivocation(att.requestId, att.operator);
     }
@@ -802,7 +833,20 @@ contract InferenceRegistry is
     }
 
     function _digest(Attestation calldata att) private view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(ATTESTATION_TYPEHASH, att)));
+        return MessageHashUtils.toTypedDataHash(
+            _domainSeparatorV4(), keccak256(abi.encode(ATTESTATION_TYPEHASH, att))
+        );
+    }
+
+    /// @dev The EIP-712 domain separator, recomputed if the chain id changed since deployment.
+    function _domainSeparatorV4() private view returns (bytes32) {
+        if (block.chainid == _cachedChainId) return _cachedDomainSeparator;
+        return _buildDomainSeparator();
+    }
+
+    function _buildDomainSeparator() private view returns (bytes32) {
+        return
+            keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
     }
 
     /// @dev Finds `operator` among the assigned operators. Only slots whose 4-bit fingerprint (kept in the
@@ -828,7 +872,8 @@ contract InferenceRegistry is
         for (uint256 i; i < ops.length; ++i) {
             packed |= _fingerprint(ops[i]) << (4 * i);
         }
-        return SafeCast.toUint32(packed);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint32(packed); // at most MAX_K = 8 fingerprints of 4 bits
     }
 
     /// @dev Low 4 bits of the address: a cheap filter, collisions only cost an extra read.
@@ -870,13 +915,19 @@ contract InferenceRegistry is
         uint256 closesAt = uint256(b.committedAt) + batchWindow;
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp > closesAt) revert BatchWindowClosed(batchId, closesAt);
-        if (!MerkleProof.verifyCalldata(proof, b.root, _leaf(operator, requestId, outputHash))) {
-            revert InvalidProof();
-        }
+        _verifyLeaf(b.root, operator, requestId, outputHash, proof);
     }
 
-    function _leaf(address operator, uint256 requestId, bytes32 outputHash) private pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(operator, requestId, outputHash))));
+    /// @dev Reverts with `InvalidProof` unless leaf (operator, requestId, outputHash) is under `root`.
+    function _verifyLeaf(
+        bytes32 root,
+        address operator,
+        uint256 requestId,
+        bytes32 outputHash,
+        bytes32[] calldata proof
+    ) private pure {
+        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(operator, requestId, outputHash))));
+        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert InvalidProof();
     }
 
     // ------------------------------------------------------------------ internals: disputes & payouts
@@ -888,13 +939,13 @@ contract InferenceRegistry is
         if (block.timestamp > c.windowEnd) revert ChallengeWindowClosed(requestId, c.windowEnd);
         if (claimedOutput == r.output) revert ClaimMatchesResult(requestId);
         uint256 bond = _models[_modelIds[c.modelIndex]].params.challengeBond;
-        Core memory d = _load(r);
-        d.status = RequestStatus.Disputed;
+        c.status = RequestStatus.Disputed;
         // forge-lint: disable-next-line(block-timestamp)
-        d.excused = block.timestamp <= c.deadline;
-        _store(r, d);
+        c.excused = block.timestamp <= c.deadline;
+        _store(r, c);
         r.challenger = msg.sender;
-        r.bond = SafeCast.toUint96(bond);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        r.bond = uint96(bond); // <= MAX_FEE, checked in `_checkParams`
         r.claimed = claimedOutput;
         emit Challenged(requestId, msg.sender, claimedOutput, bond);
         token.safeTransferFrom(msg.sender, address(this), bond);
@@ -981,9 +1032,16 @@ contract InferenceRegistry is
             c.faulted = c.faulted | bit;
             _store(r, c);
         }
-        slashId =
-            slasher.requestSlash(ISlasher.FaultKind.Equivocation, operator, bytes32(requestId), msg.sender);
+        slashId = _requestSlash(ISlasher.FaultKind.Equivocation, operator, requestId);
         emit EquivocationReported(requestId, operator, msg.sender, slashId);
+    }
+
+    /// @dev Asks the slasher to slash `operator` for `kind` on `requestId`, reported by the caller.
+    function _requestSlash(ISlasher.FaultKind kind, address operator, uint256 requestId)
+        private
+        returns (uint256)
+    {
+        return slasher.requestSlash(kind, operator, bytes32(requestId), msg.sender);
     }
 
     // ------------------------------------------------------------------ internals: models
@@ -994,28 +1052,22 @@ contract InferenceRegistry is
     }
 
     function _checkParams(ModelParams calldata p) private view {
-        if (p.mode == VerificationMode.Optimistic) {
-            if (p.k != 1) revert ParameterOutOfBounds("k", p.k, 1, 1);
-            if (p.q != 1) revert ParameterOutOfBounds("q", p.q, 1, 1);
-        } else {
-            if (p.k == 0 || p.k > MAX_K) revert ParameterOutOfBounds("k", p.k, 1, MAX_K);
-            // A strict majority makes the quorum output unique.
-            uint256 minQ = uint256(p.k) / 2 + 1;
-            if (p.q < minQ || p.q > p.k) revert ParameterOutOfBounds("q", p.q, minQ, p.k);
-        }
-        if (p.challengeWindow < MIN_CHALLENGE_WINDOW || p.challengeWindow > MAX_CHALLENGE_WINDOW) {
-            revert ParameterOutOfBounds(
-                "challengeWindow", p.challengeWindow, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW
-            );
-        }
-        if (p.challengeBond == 0 || p.challengeBond > MAX_FEE) {
-            revert ParameterOutOfBounds("challengeBond", p.challengeBond, 1, MAX_FEE);
-        }
-        if (p.minFee == 0 || p.minFee > MAX_FEE) revert ParameterOutOfBounds("minFee", p.minFee, 1, MAX_FEE);
+        // Optimistic: exactly one operator. Otherwise 1..MAX_K.
+        _checkBounds("k", p.k, 1, p.mode == VerificationMode.Optimistic ? 1 : MAX_K);
+        // A strict majority makes the quorum output unique (k = 1 forces q = 1).
+        _checkBounds("q", p.q, uint256(p.k) / 2 + 1, p.k);
+        _checkBounds("challengeWindow", p.challengeWindow, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
+        _checkBounds("challengeBond", p.challengeBond, 1, MAX_FEE);
+        _checkBounds("minFee", p.minFee, 1, MAX_FEE);
         // Unbonding must outlast the longest time a fault on a request can take to be reported.
         uint256 required = uint256(MAX_TTL) + p.challengeWindow + batchWindow;
         uint256 unbonding = staking.unbondingDelay();
         if (unbonding <= required) revert UnbondingTooShort(unbonding, required);
+    }
+
+    /// @dev Reverts with `ParameterOutOfBounds` unless `min <= value <= max`.
+    function _checkBounds(bytes32 name, uint256 value, uint256 min, uint256 max) private pure {
+        if (value < min || value > max) revert ParameterOutOfBounds(name, value, min, max);
     }
 
     /// @dev Unpacks `r.core` (one SLOAD).

@@ -25,6 +25,110 @@ contract RegistryModelsTest is RegistryBase {
         assertTrue(registry.hasRole(registry.DEFAULT_ADMIN_ROLE(), admin));
     }
 
+    // ------------------------------------------------------------------ roles (minimal AccessControl)
+    event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender);
+    event RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender);
+
+    function test_AdminGrantsAndRevokesRoles() public {
+        bytes32 role = registry.DEFAULT_ADMIN_ROLE();
+        vm.expectEmit(address(registry));
+        emit RoleGranted(role, client, admin);
+        vm.prank(admin);
+        registry.grantRole(role, client);
+        assertTrue(registry.hasRole(role, client));
+        // the new admin can act as admin
+        vm.prank(client);
+        registry.setTreasury(address(0xbeef));
+        assertEq(registry.treasury(), address(0xbeef));
+
+        vm.expectEmit(address(registry));
+        emit RoleRevoked(role, client, admin);
+        vm.prank(admin);
+        registry.revokeRole(role, client);
+        assertFalse(registry.hasRole(role, client));
+        vm.prank(client);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, client, role)
+        );
+        registry.setTreasury(treasury);
+    }
+
+    function test_GrantingAHeldRoleEmitsNothing() public {
+        bytes32 role = registry.DEFAULT_ADMIN_ROLE();
+        vm.recordLogs();
+        vm.prank(admin);
+        registry.grantRole(role, admin);
+        assertEq(vm.getRecordedLogs().length, 0);
+        assertTrue(registry.hasRole(role, admin));
+    }
+
+    function test_AdminRenouncesRole() public {
+        bytes32 role = registry.DEFAULT_ADMIN_ROLE();
+        vm.expectEmit(address(registry));
+        emit RoleRevoked(role, admin, admin);
+        vm.prank(admin);
+        registry.renounceRole(role, admin);
+        assertFalse(registry.hasRole(role, admin));
+        vm.prank(admin);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, admin, role)
+        );
+        registry.setTreasury(treasury);
+    }
+
+    function test_RevertWhen_RenounceConfirmationIsNotCaller() public {
+        bytes32 role = registry.DEFAULT_ADMIN_ROLE();
+        vm.prank(admin);
+        vm.expectRevert(IAccessControl.AccessControlBadConfirmation.selector);
+        registry.renounceRole(role, client);
+        assertTrue(registry.hasRole(role, admin));
+    }
+
+    function test_RevertWhen_NonAdminGrantsOrRevokes() public {
+        bytes32 role = registry.DEFAULT_ADMIN_ROLE();
+        vm.startPrank(client);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, client, role)
+        );
+        registry.grantRole(role, client);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, client, role)
+        );
+        registry.revokeRole(role, admin);
+        vm.stopPrank();
+        assertTrue(registry.hasRole(role, admin));
+        assertFalse(registry.hasRole(role, client));
+    }
+
+    function testFuzz_HasRoleOnlyForGranted(bytes32 role, address account) public {
+        vm.assume(account != admin);
+        assertFalse(registry.hasRole(role, account));
+        vm.prank(admin);
+        registry.grantRole(role, account);
+        assertTrue(registry.hasRole(role, account));
+    }
+
+    function test_DomainSeparatorFollowsChainId() public {
+        bytes32 typeHash =
+            keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+        bytes32 before = registry.domainSeparator();
+        assertEq(
+            before,
+            keccak256(
+                abi.encode(typeHash, keccak256("verinfer"), keccak256("1"), block.chainid, address(registry))
+            )
+        );
+        vm.chainId(block.chainid + 1);
+        bytes32 forked = registry.domainSeparator();
+        assertEq(
+            forked,
+            keccak256(
+                abi.encode(typeHash, keccak256("verinfer"), keccak256("1"), block.chainid, address(registry))
+            )
+        );
+        assertTrue(forked != before);
+    }
+
     function test_RevertWhen_WiredTwice() public {
         vm.expectRevert(IInferenceRegistry.AlreadyWired.selector);
         registry.wire(address(1));
