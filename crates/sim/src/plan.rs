@@ -5,9 +5,22 @@
 //! Contract addresses are derived from the deployer's nonce (`CREATE`), so the plan knows every
 //! address before anything is sent and can pass later contracts' addresses to earlier ones' wiring.
 //!
-//! Order (see the common architecture notes): token -> Staking -> Slasher -> (InferenceRegistry ->
-//! QuadraticVotes/Identity -> Timelock + Governor -> DisputeGovernor, once those contracts land) ->
-//! wiring calls. Only contracts present in the bindings are planned.
+//! Order (canonical, names as in `script/DeploySuite.sol`): VerinferToken -> Staking -> Slasher ->
+//! InferenceRegistry -> IdentityRegistry -> QuadraticVotes -> TimelockController -> VerinferGovernor
+//! -> DisputeGovernor, then the one-time wiring calls:
+//! `Staking.wire(slasher, quadraticVotes, registry)`, `Slasher.wire(registry, timelock)`,
+//! `InferenceRegistry.wire(disputeGovernor)`, `IdentityRegistry.wire(quadraticVotes)`,
+//! `DisputeGovernor.wire(registry)`. The governor gets the timelock's proposer and canceller roles
+//! through the timelock constructor (its address is known in advance); anyone may execute.
+//!
+//! The Slasher's governance is the **timelock**, not the DisputeGovernor: a `WrongResult` slash is
+//! requested by the registry once a dispute ruling is applied, and the only way to stop it is
+//! `Slasher.vetoSlash` by governance before its veto window (2 days by default) ends. The timelock
+//! executes VerinferGovernor proposals, so a veto needs `votingDelay + votingPeriod` blocks plus the
+//! timelock delay, which the local parameters keep well inside the window. The DisputeGovernor has no
+//! veto path at all (it only rules on disputes), so it could never stop a slash in time.
+//!
+//! Locally the deployer stays admin of everything (no hand-over to the timelock).
 //!
 //! ```
 //! use alloy::primitives::address;
@@ -16,7 +29,8 @@
 //! let params = DeployParams::local(address!("00000000000000000000000000000000000000d0"));
 //! let plan = DeployPlan::new(&params, 0);
 //! assert_eq!(plan.address("Staking"), Some(params.deployer.create(1)));
-//! assert!(plan.steps.len() >= 4);
+//! assert_eq!(plan.address("DisputeGovernor"), Some(params.deployer.create(8)));
+//! assert_eq!(plan.steps.len(), 14);
 //! ```
 
 use std::collections::BTreeMap;
@@ -26,7 +40,10 @@ use alloy::{
     sol_types::{SolCall, SolConstructor},
 };
 use serde::{Deserialize, Serialize};
-use verinfer_bindings::{Slasher, Staking, VerinferToken};
+use verinfer_bindings::{
+    DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Slasher, Staking,
+    TimelockController, VerinferGovernor, VerinferToken,
+};
 
 /// One wei-denominated token unit (18 decimals).
 pub const TOKEN: u128 = 1_000_000_000_000_000_000;
@@ -46,17 +63,26 @@ pub struct DeployParams {
     pub unbonding_delay: u64,
     /// `Staking.signerRotationDelay` in seconds (1 hour ..= 30 days).
     pub signer_rotation_delay: u64,
-    /// Slasher sink (zero = burn).
+    /// Slasher sink (zero = burn) and registry treasury (zero = the timelock).
     pub treasury: Address,
-    /// Account allowed to request slashes as "the registry" until `InferenceRegistry` is deployed
-    /// (the simulator uses the deployer).
-    pub registry_stand_in: Address,
-    /// Governance executor of the Slasher (requests and vetoes subjective slashes).
-    pub governance: Address,
+    /// `TimelockController` minimum delay in seconds (also the delay before a dispute ruling applies).
+    pub timelock_delay: u64,
+    /// `VerinferGovernor` voting delay in blocks (1 ..= 100,800).
+    pub voting_delay: u64,
+    /// `VerinferGovernor` voting period in blocks (5 ..= 201,600).
+    pub voting_period: u32,
+    /// `DisputeGovernor` voting period in blocks (5 ..= 100,800).
+    pub dispute_voting_period: u32,
+    /// Quorum in bps of total voice, for both governors (100 ..= 5,000).
+    pub quorum_bps: u16,
+    /// Largest share of total voice one voter may cast, bps (100 ..= 5,000).
+    pub delegate_cap_bps: u16,
 }
 
 impl DeployParams {
-    /// Local/test defaults: the deployer is admin, governance and registry stand-in; 1e9 tokens.
+    /// Local/test defaults: the deployer is admin of everything; 1e9 tokens; short governance delays
+    /// (timelock 1 hour, votes of 50 blocks, disputes of 20 blocks) so a veto of a `WrongResult` slash
+    /// fits its 2-day window at any block time up to ~10 minutes.
     pub fn local(deployer: Address) -> Self {
         Self {
             deployer,
@@ -66,8 +92,12 @@ impl DeployParams {
             unbonding_delay: 7 * 86_400,
             signer_rotation_delay: 3_600,
             treasury: Address::ZERO,
-            registry_stand_in: deployer,
-            governance: deployer,
+            timelock_delay: 3_600,
+            voting_delay: 1,
+            voting_period: 50,
+            dispute_voting_period: 20,
+            quorum_bps: 400,
+            delegate_cap_bps: 1_000,
         }
     }
 }
@@ -173,6 +203,94 @@ impl DeployPlan {
             }
             .abi_encode(),
         );
+        // Addresses of the contracts still to come (CREATE from the deployer's next nonces).
+        let registry_addr = b.next_address(0);
+        let votes_addr = b.next_address(2);
+        let timelock_addr = b.next_address(3);
+        let governor_addr = b.next_address(4);
+        let registry_treasury = if params.treasury.is_zero() {
+            timelock_addr
+        } else {
+            params.treasury
+        };
+        let registry = b.create(
+            "InferenceRegistry",
+            &InferenceRegistry::BYTECODE,
+            InferenceRegistry::constructorCall {
+                staking_: staking,
+                slasher_: slasher,
+                treasury_: registry_treasury,
+                admin: params.admin,
+            }
+            .abi_encode(),
+        );
+        let identity = b.create(
+            "IdentityRegistry",
+            &IdentityRegistry::BYTECODE,
+            IdentityRegistry::constructorCall {
+                admin: params.admin,
+            }
+            .abi_encode(),
+        );
+        let votes = b.create(
+            "QuadraticVotes",
+            &QuadraticVotes::BYTECODE,
+            QuadraticVotes::constructorCall {
+                staking_: staking,
+                identityRegistry_: identity,
+            }
+            .abi_encode(),
+        );
+        // The governor proposes and cancels; anyone executes; the admin keeps the timelock admin role
+        // locally (production hands every admin role to the timelock itself).
+        let timelock = b.create(
+            "TimelockController",
+            &TimelockController::BYTECODE,
+            TimelockController::constructorCall {
+                minDelay: U256::from(params.timelock_delay),
+                proposers: vec![governor_addr],
+                executors: vec![Address::ZERO],
+                admin: params.admin,
+            }
+            .abi_encode(),
+        );
+        let governor = b.create(
+            "VerinferGovernor",
+            &VerinferGovernor::BYTECODE,
+            VerinferGovernor::constructorCall {
+                votes_: votes,
+                timelock_: timelock,
+                identityRegistry_: identity,
+                cfg: VerinferGovernor::Config {
+                    votingDelay: alloy::primitives::aliases::U48::from(params.voting_delay),
+                    votingPeriod: params.voting_period,
+                    proposalThreshold: U256::ZERO,
+                    lateQuorumExtension: alloy::primitives::aliases::U48::ZERO,
+                    quorumBps: params.quorum_bps,
+                    delegateCapBps: params.delegate_cap_bps,
+                },
+            }
+            .abi_encode(),
+        );
+        let disputes = b.create(
+            "DisputeGovernor",
+            &DisputeGovernor::BYTECODE,
+            DisputeGovernor::constructorCall {
+                votes_: votes,
+                staking_: staking,
+                timelock_: timelock,
+                admin: params.admin,
+                votingPeriod_: params.dispute_voting_period,
+                quorumBps_: params.quorum_bps,
+                delegateCapBps_: params.delegate_cap_bps,
+            }
+            .abi_encode(),
+        );
+        debug_assert_eq!(
+            (registry, votes, timelock, governor),
+            (registry_addr, votes_addr, timelock_addr, governor_addr)
+        );
+
         // Wiring (admin-only one-time setters; the deployer is the admin in local deployments).
         b.call(
             "Staking",
@@ -180,8 +298,8 @@ impl DeployPlan {
             staking,
             Staking::wireCall {
                 slasher_: slasher,
-                accountObserver_: Address::ZERO,
-                operatorObserver_: Address::ZERO,
+                accountObserver_: votes,
+                operatorObserver_: registry,
             }
             .abi_encode(),
         );
@@ -190,8 +308,32 @@ impl DeployPlan {
             "Slasher.wire",
             slasher,
             Slasher::wireCall {
-                registry_: params.registry_stand_in,
-                governance_: params.governance,
+                registry_: registry,
+                governance_: timelock,
+            }
+            .abi_encode(),
+        );
+        b.call(
+            "InferenceRegistry",
+            "InferenceRegistry.wire",
+            registry,
+            InferenceRegistry::wireCall {
+                resolver_: disputes,
+            }
+            .abi_encode(),
+        );
+        b.call(
+            "IdentityRegistry",
+            "IdentityRegistry.wire",
+            identity,
+            IdentityRegistry::wireCall { observer_: votes }.abi_encode(),
+        );
+        b.call(
+            "DisputeGovernor",
+            "DisputeGovernor.wire",
+            disputes,
+            DisputeGovernor::wireCall {
+                registry_: registry,
             }
             .abi_encode(),
         );
@@ -217,6 +359,11 @@ struct Builder {
 }
 
 impl Builder {
+    /// The address the `n`-th next step (0 = the next one) would create.
+    fn next_address(&self, n: u64) -> Address {
+        self.deployer.create(self.nonce + n)
+    }
+
     fn create(&mut self, contract: &str, code: &Bytes, args: Vec<u8>) -> Address {
         let address = self.deployer.create(self.nonce);
         self.nonce += 1;

@@ -554,15 +554,18 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
     let token = sim.suite.token()?;
     let staking = sim.suite.staking()?;
     let slasher = sim.suite.slasher()?;
+    // Faults are reported to the Slasher by the deployed InferenceRegistry; the simulator acts as it.
+    let registry = sim.suite.get("InferenceRegistry")?;
 
     let mut notes = vec![
-        "InferenceRegistry not in the bindings yet: assignment, attestations and disputes are modelled in Rust; \
-         slashes are requested through the Slasher's registry stand-in (the deployer)"
+        "InferenceRegistry is deployed and wired, but assignment, attestations and disputes are modelled in Rust; \
+         slashes are requested by the simulator acting as the registry (the Slasher's wired reporter)"
             .to_owned(),
-        "QuadraticVotes not in the bindings yet: voice = sqrt(stake) per attested identity, unattested stake \
-         pooled under one sqrt (the documented rule), computed from Staking.stakeOf read on chain"
+        "QuadraticVotes is deployed (Staking's account observer) but the scenario computes voice off-chain: \
+         sqrt(stake) per attested identity, unattested stake pooled under one sqrt (the documented rule), \
+         from Staking.stakeOf read on chain"
             .to_owned(),
-        "VerinferGovernor/DisputeGovernor not in the bindings yet: dispute votes and slash vetoes are tallied \
+        "VerinferGovernor/DisputeGovernor are deployed but dispute votes and slash vetoes are tallied \
          off-chain with that voice"
             .to_owned(),
     ];
@@ -833,7 +836,7 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
                         r#ref: reference,
                         reporter,
                     };
-                    match sim.transact(deployer, slasher, call) {
+                    match sim.transact(registry, slasher, call) {
                         Ok(r) => {
                             for ev in decode_logs::<Slasher::SlashRequested>(&r.logs) {
                                 slash_kind.insert(ev.slashId, usize::from(kind));

@@ -190,6 +190,9 @@ where
                 c.spec = SpecId::CANCUN;
                 c.chain_id = chain_id;
                 c.disable_nonce_check = true;
+                // Lets the simulator act as a contract (e.g. the registry requesting a slash, the
+                // timelock executing governance), as `vm.prank` does in Foundry.
+                c.disable_eip3607 = true;
             })
             .modify_block_chained(|b: &mut BlockEnv| {
                 b.number = U256::from(block);

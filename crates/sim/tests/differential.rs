@@ -72,6 +72,8 @@ fn run(actions: &[Action]) -> Result<(), TestCaseError> {
     let token = sim.suite.token().unwrap();
     let staking = sim.suite.staking().unwrap();
     let slasher = sim.suite.slasher().unwrap();
+    // Fault reports come from the wired InferenceRegistry; the simulator acts as it.
+    let registry = sim.suite.get("InferenceRegistry").unwrap();
     let mut model = Model::new(DELAY);
     model.now = sim.timestamp();
 
@@ -202,7 +204,7 @@ fn run(actions: &[Action]) -> Result<(), TestCaseError> {
                 // the model, which must split it over the two pools exactly as the contract did.
                 slash_ref += 1;
                 let c = sim.transact(
-                    deployer,
+                    registry,
                     slasher,
                     Slasher::requestSlashCall {
                         kind: 2,

@@ -1,7 +1,9 @@
 //! The in-memory suite: deployment plan, typed calls as any account, decoded errors and events, time.
 
 use alloy::primitives::{address, Address, B256, U256};
-use verinfer_bindings::{Slasher, Staking, VerinferToken};
+use verinfer_bindings::{
+    DisputeGovernor, InferenceRegistry, Slasher, Staking, TimelockController, VerinferToken,
+};
 use verinfer_sim::{
     decode_logs,
     plan::{DeployParams, DeployPlan, TOKEN},
@@ -57,6 +59,77 @@ fn plan_addresses_match_deployment_and_wiring_is_done() {
         .unwrap();
     assert_eq!(slasher, plan.address("Slasher").unwrap());
     assert!(sim.view(DEPLOYER, staking, Staking::wiredCall {}).unwrap());
+    // The whole suite is deployed in canonical order and wired.
+    let names: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match &s.kind {
+            verinfer_sim::plan::StepKind::Create { contract, .. } => Some(contract.as_str()),
+            verinfer_sim::plan::StepKind::Call { .. } => None,
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "VerinferToken",
+            "Staking",
+            "Slasher",
+            "InferenceRegistry",
+            "IdentityRegistry",
+            "QuadraticVotes",
+            "TimelockController",
+            "VerinferGovernor",
+            "DisputeGovernor"
+        ]
+    );
+    let registry = plan.address("InferenceRegistry").unwrap();
+    let timelock = plan.address("TimelockController").unwrap();
+    let disputes = plan.address("DisputeGovernor").unwrap();
+    let votes = plan.address("QuadraticVotes").unwrap();
+    let governor = plan.address("VerinferGovernor").unwrap();
+    assert_eq!(
+        sim.view(DEPLOYER, slasher, Slasher::registryCall {})
+            .unwrap(),
+        registry
+    );
+    assert_eq!(
+        sim.view(DEPLOYER, slasher, Slasher::governanceCall {})
+            .unwrap(),
+        timelock
+    );
+    assert_eq!(
+        sim.view(DEPLOYER, registry, InferenceRegistry::resolverCall {})
+            .unwrap(),
+        disputes
+    );
+    assert_eq!(
+        sim.view(DEPLOYER, disputes, DisputeGovernor::registryCall {})
+            .unwrap(),
+        registry
+    );
+    assert_eq!(
+        sim.view(DEPLOYER, staking, Staking::accountObserverCall {})
+            .unwrap(),
+        votes
+    );
+    assert_eq!(
+        sim.view(DEPLOYER, staking, Staking::operatorObserverCall {})
+            .unwrap(),
+        registry
+    );
+    let proposer = sim
+        .view(DEPLOYER, timelock, TimelockController::PROPOSER_ROLECall {})
+        .unwrap();
+    assert!(sim
+        .view(
+            DEPLOYER,
+            timelock,
+            TimelockController::hasRoleCall {
+                role: proposer,
+                account: governor
+            }
+        )
+        .unwrap());
     // Wiring is one-time: replaying the wire step reverts with the decoded custom error.
     let err = sim
         .transact(
@@ -157,6 +230,8 @@ fn slashing_through_the_slasher_hits_delegators_pro_rata() {
     let mut sim = deployed();
     let staking = sim.suite.staking().unwrap();
     let slasher = sim.suite.slasher().unwrap();
+    // The Slasher takes fault reports from the wired InferenceRegistry; the simulator acts as it.
+    let registry = sim.suite.get("InferenceRegistry").unwrap();
     sim.transact(
         OP,
         staking,
@@ -177,7 +252,7 @@ fn slashing_through_the_slasher_hits_delegators_pro_rata() {
     .unwrap();
     let r = sim
         .transact(
-            DEPLOYER,
+            registry,
             slasher,
             Slasher::requestSlashCall {
                 kind: 0,
