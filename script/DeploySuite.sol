@@ -4,8 +4,14 @@ pragma solidity 0.8.30;
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
+import {DisputeGovernor} from "../contracts/governance/DisputeGovernor.sol";
+import {IIdentityObserver, IdentityRegistry} from "../contracts/governance/IdentityRegistry.sol";
+import {QuadraticVotes} from "../contracts/governance/QuadraticVotes.sol";
+import {VerinferGovernor} from "../contracts/governance/VerinferGovernor.sol";
+import {IDisputeReceiver} from "../contracts/interfaces/IDisputes.sol";
 import {ISlasher} from "../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../contracts/interfaces/IStaking.sol";
+import {InferenceRegistry} from "../contracts/registry/InferenceRegistry.sol";
 import {Slasher} from "../contracts/slashing/Slasher.sol";
 import {Staking} from "../contracts/staking/Staking.sol";
 import {VerinferToken} from "../contracts/token/VerinferToken.sol";
@@ -31,6 +37,12 @@ library DeploySuite {
         uint32 maxChallengeWindow; // longest challenge window models are meant to use (seconds)
         uint32 disputeDuration; // longest time a dispute takes from opening to an applicable ruling (seconds)
         uint32 executionMargin; // keeper latency kept between the latest slash execution and U
+        uint32 blockTime; // expected seconds per block, to convert block-counted voting periods
+        uint48 votingDelay; // governor voting delay (blocks)
+        uint32 votingPeriod; // governor voting period (blocks)
+        uint32 disputeVotingPeriod; // dispute voting period (blocks)
+        uint16 quorumBps; // quorum, bps of total voice (governor and disputes)
+        uint16 delegateCapBps; // largest share of total voice one delegate may cast
     }
 
     /// @notice The deployed, wired suite. Contracts not part of this build are zero.
@@ -39,7 +51,12 @@ library DeploySuite {
         bool tokenDeployed; // whether `token` is a VerinferToken deployed by this routine
         Staking staking;
         Slasher slasher;
+        InferenceRegistry registry;
+        IdentityRegistry identity;
+        QuadraticVotes votes;
         TimelockController timelock;
+        VerinferGovernor governor;
+        DisputeGovernor disputes;
         address treasury;
         uint256 block; // block number of the deployment
     }
@@ -55,6 +72,14 @@ library DeploySuite {
         return uint256(cfg.maxChallengeWindow) + cfg.disputeDuration + cfg.timelockDelay;
     }
 
+    /// @notice The longest time governance needs to veto a slash: voting delay + voting period (converted
+    ///         to seconds) + the timelock delay.
+    /// @param cfg The deployment parameters.
+    /// @return The bound in seconds.
+    function vetoLatency(Config memory cfg) internal pure returns (uint256) {
+        return (uint256(cfg.votingDelay) + cfg.votingPeriod) * cfg.blockTime + cfg.timelockDelay;
+    }
+
     /// @notice Reverts with `TimingInvariantViolated` unless the timing invariants of docs/staking.md and
     ///         docs/slashing.md hold for `cfg` and the slasher's `WrongResult` veto window `vetoWindow`.
     /// @param cfg The deployment parameters.
@@ -65,6 +90,20 @@ library DeploySuite {
         uint256 latest = faultToSlashDelay(cfg) + vetoWindow + cfg.executionMargin;
         if (latest >= u) {
             revert TimingInvariantViolated("challenge+dispute+veto+margin < unbondingDelay", latest, "<", u);
+        }
+        // A dispute's voting period (blocks) must fit in the configured dispute duration (seconds).
+        uint256 disputeVoting = uint256(cfg.disputeVotingPeriod) * cfg.blockTime;
+        if (disputeVoting > cfg.disputeDuration) {
+            revert TimingInvariantViolated(
+                "disputeVotingPeriod*blockTime <= disputeDuration", disputeVoting, "<=", cfg.disputeDuration
+            );
+        }
+        // governance.md: a proposal vetoing a WrongResult slash must be able to execute inside the window.
+        uint256 veto = vetoLatency(cfg);
+        if (veto >= vetoWindow) {
+            revert TimingInvariantViolated(
+                "votingDelay+votingPeriod+timelockDelay < vetoWindow", veto, "<", vetoWindow
+            );
         }
         // staking.md #2 (timelock delay < U) is implied: a ruling is applied only after the timelock delay,
         // which is part of D above.
@@ -107,12 +146,47 @@ library DeploySuite {
         s.timelock = new TimelockController(cfg.timelockDelay, none, anyone, deployer);
         s.treasury = cfg.treasury == address(0) ? address(s.timelock) : cfg.treasury;
 
-        // 4. wiring. Until the registry exists the timelock is the only slash requester.
-        s.slasher.setTreasury(s.treasury);
-        s.slasher.wire(address(s.timelock), address(s.timelock));
-        s.staking.wire(address(s.slasher), address(0), address(0));
+        // 4. registry, identities, voice, governors
+        s.registry = new InferenceRegistry(
+            IStaking(address(s.staking)), ISlasher(address(s.slasher)), s.treasury, deployer
+        );
+        s.identity = new IdentityRegistry(deployer);
+        s.votes = new QuadraticVotes(IStaking(address(s.staking)), address(s.identity));
+        s.governor = new VerinferGovernor(
+            s.votes,
+            s.timelock,
+            address(s.identity),
+            VerinferGovernor.Config({
+                votingDelay: cfg.votingDelay,
+                votingPeriod: cfg.votingPeriod,
+                proposalThreshold: 0,
+                lateQuorumExtension: 0,
+                quorumBps: cfg.quorumBps,
+                delegateCapBps: cfg.delegateCapBps
+            })
+        );
+        s.disputes = new DisputeGovernor(
+            s.votes,
+            IStaking(address(s.staking)),
+            s.timelock,
+            deployer,
+            cfg.disputeVotingPeriod,
+            cfg.quorumBps,
+            cfg.delegateCapBps
+        );
 
-        // 5. hand over: every admin role to the timelock, the deployer renounces.
+        // 5. wiring (each one-time): slashes come from the registry (faults, dispute rulings) and the timelock
+        // (governance: vetoes); the dispute governor rules for the registry.
+        s.slasher.setTreasury(s.treasury);
+        s.slasher.wire(address(s.registry), address(s.timelock));
+        s.staking.wire(address(s.slasher), address(s.votes), address(s.registry));
+        s.registry.wire(address(s.disputes));
+        s.identity.wire(IIdentityObserver(address(s.votes)));
+        s.disputes.wire(IDisputeReceiver(address(s.registry)));
+        s.timelock.grantRole(s.timelock.PROPOSER_ROLE(), address(s.governor));
+        s.timelock.grantRole(s.timelock.CANCELLER_ROLE(), address(s.governor));
+
+        // 6. hand over: every admin role to the timelock, the deployer renounces.
         _handOver(s, deployer);
     }
 
@@ -123,6 +197,12 @@ library DeploySuite {
         s.staking.renounceRole(adminRole, deployer);
         s.slasher.grantRole(adminRole, tl);
         s.slasher.renounceRole(adminRole, deployer);
+        s.registry.grantRole(adminRole, tl);
+        s.registry.renounceRole(adminRole, deployer);
+        s.identity.grantRole(adminRole, tl);
+        s.identity.renounceRole(adminRole, deployer);
+        s.disputes.grantRole(adminRole, tl);
+        s.disputes.renounceRole(adminRole, deployer);
         if (s.tokenDeployed) VerinferToken(address(s.token)).transferOwnership(tl);
         s.timelock.renounceRole(adminRole, deployer);
     }

@@ -16,7 +16,7 @@ step "forge fmt --check"
 forge fmt --check
 
 step "forge build (warnings are errors)"
-forge build --deny-warnings --sizes >/dev/null
+forge build --deny warnings --sizes >/dev/null
 echo "build ok"
 
 step "forge test (unit, fuzz, invariant; profile $FOUNDRY_PROFILE)"

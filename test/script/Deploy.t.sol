@@ -35,13 +35,22 @@ contract DeployTest is Test {
         assertEq(address(s.slasher.token()), address(s.token));
         assertTrue(s.staking.wired());
         assertEq(s.staking.slasher(), address(s.slasher));
-        assertEq(s.slasher.registry(), address(s.timelock));
+        assertEq(s.slasher.registry(), address(s.registry));
         assertEq(s.slasher.governance(), address(s.timelock));
+        assertEq(address(s.registry.staking()), address(s.staking));
+        assertEq(address(s.registry.slasher()), address(s.slasher));
+        assertEq(address(s.registry.resolver()), address(s.disputes));
+        assertEq(address(s.disputes.registry()), address(s.registry));
+        assertEq(address(s.identity.observer()), address(s.votes));
+        assertEq(address(s.votes.staking()), address(s.staking));
+        assertEq(address(s.governor.votes()), address(s.votes));
+        assertEq(s.governor.timelock(), address(s.timelock));
+        assertTrue(s.timelock.hasRole(s.timelock.PROPOSER_ROLE(), address(s.governor)));
         assertEq(s.slasher.treasury(), address(s.timelock));
         assertEq(s.treasury, address(s.timelock));
         assertEq(s.staking.unbondingDelay(), 21 days);
         assertEq(s.staking.minOperatorStake(), 10_000 ether);
-        assertEq(s.timelock.getMinDelay(), 2 days);
+        assertEq(s.timelock.getMinDelay(), 12 hours);
         assertEq(s.token.totalSupply(), 1e9 ether);
         assertEq(s.token.balanceOf(deployer), 1e9 ether);
     }
@@ -51,11 +60,17 @@ contract DeployTest is Test {
         address tl = address(s.timelock);
         assertTrue(s.staking.hasRole(ADMIN, tl));
         assertTrue(s.slasher.hasRole(ADMIN, tl));
+        assertTrue(s.registry.hasRole(ADMIN, tl));
+        assertTrue(s.identity.hasRole(ADMIN, tl));
+        assertTrue(s.disputes.hasRole(ADMIN, tl));
         assertEq(VerinferToken(address(s.token)).owner(), tl);
         assertTrue(s.timelock.hasRole(ADMIN, tl)); // self-administered
 
         assertFalse(s.staking.hasRole(ADMIN, deployer));
         assertFalse(s.slasher.hasRole(ADMIN, deployer));
+        assertFalse(s.registry.hasRole(ADMIN, deployer));
+        assertFalse(s.identity.hasRole(ADMIN, deployer));
+        assertFalse(s.disputes.hasRole(ADMIN, deployer));
         assertFalse(s.timelock.hasRole(ADMIN, deployer));
         assertFalse(s.timelock.hasRole(s.timelock.PROPOSER_ROLE(), deployer));
         assertFalse(s.timelock.hasRole(s.timelock.CANCELLER_ROLE(), deployer));
@@ -75,12 +90,12 @@ contract DeployTest is Test {
 
     function test_RevertWhen_DisputePathOutlastsUnbonding() public {
         DeploySuite.Config memory cfg = _cfg();
-        cfg.unbondingDelay = 7 days; // 1d challenge + 3d dispute + 2d timelock + 2d veto + 1d margin = 9d
+        cfg.unbondingDelay = 7 days; // 1d challenge + 3d dispute + 12h timelock + 2d veto + 1d margin = 7.5d
         vm.expectRevert(
             abi.encodeWithSelector(
                 DeploySuite.TimingInvariantViolated.selector,
                 "challenge+dispute+veto+margin < unbondingDelay",
-                9 days,
+                7.5 days,
                 "<",
                 7 days
             )
@@ -100,6 +115,37 @@ contract DeployTest is Test {
                 28 days,
                 "<",
                 21 days
+            )
+        );
+        this.deployExternal(cfg);
+    }
+
+    /// @dev A governance veto (proposal vote + timelock) must land inside the WrongResult veto window.
+    function test_RevertWhen_GovernanceCannotVetoInsideTheWindow() public {
+        DeploySuite.Config memory cfg = _cfg();
+        cfg.votingPeriod = 10_800; // 36h at 12s + 12s delay + 12h timelock >= 2d
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                DeploySuite.TimingInvariantViolated.selector,
+                "votingDelay+votingPeriod+timelockDelay < vetoWindow",
+                10_801 * 12 + 12 hours,
+                "<",
+                2 days
+            )
+        );
+        this.deployExternal(cfg);
+    }
+
+    function test_RevertWhen_DisputeVotingOutlastsDisputeDuration() public {
+        DeploySuite.Config memory cfg = _cfg();
+        cfg.disputeVotingPeriod = 30_000; // 100h at 12s > 3d
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                DeploySuite.TimingInvariantViolated.selector,
+                "disputeVotingPeriod*blockTime <= disputeDuration",
+                30_000 * 12,
+                "<=",
+                3 days
             )
         );
         this.deployExternal(cfg);
@@ -146,6 +192,16 @@ contract DeployTest is Test {
                     cfg.unbondingDelay
                 )
             );
+        } else if (cfg.timelockDelay >= v) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    DeploySuite.TimingInvariantViolated.selector,
+                    "votingDelay+votingPeriod+timelockDelay < vetoWindow",
+                    cfg.timelockDelay,
+                    "<",
+                    v
+                )
+            );
         }
         this.checkTimingExternal(cfg, v);
     }
@@ -160,7 +216,12 @@ contract DeployTest is Test {
         assertEq(vm.parseJsonAddress(json, ".contracts.Staking"), address(s.staking));
         assertEq(vm.parseJsonAddress(json, ".contracts.Slasher"), address(s.slasher));
         assertEq(vm.parseJsonAddress(json, ".contracts.TimelockController"), address(s.timelock));
-        assertEq(vm.parseJsonKeys(json, ".contracts").length, 4);
+        assertEq(vm.parseJsonAddress(json, ".contracts.InferenceRegistry"), address(s.registry));
+        assertEq(vm.parseJsonAddress(json, ".contracts.IdentityRegistry"), address(s.identity));
+        assertEq(vm.parseJsonAddress(json, ".contracts.QuadraticVotes"), address(s.votes));
+        assertEq(vm.parseJsonAddress(json, ".contracts.VerinferGovernor"), address(s.governor));
+        assertEq(vm.parseJsonAddress(json, ".contracts.DisputeGovernor"), address(s.disputes));
+        assertEq(vm.parseJsonKeys(json, ".contracts").length, 9);
         assertEq(vm.parseJsonKeys(json, ".").length, 3);
         vm.removeFile(path);
     }
