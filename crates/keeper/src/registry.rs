@@ -123,3 +123,70 @@ alloy::sol! {
         function credits(address account) external view returns (uint256);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The hand-written ABI slices above must stay a subset of the generated bindings (which are
+    //! checked against the contracts by `script/gen-bindings.sh --check`): every selector and event
+    //! topic here must exist in the real contract, so a renamed or re-typed function fails here
+    //! instead of reverting on chain.
+    use super::*;
+    use verinfer_bindings::{InferenceRegistry, Staking, VerinferToken};
+
+    fn missing<const N: usize, const M: usize>(
+        ours: &[[u8; N]],
+        theirs: &[[u8; M]],
+    ) -> Vec<String> {
+        ours.iter()
+            .filter(|s| !theirs.iter().any(|t| t[..] == s[..]))
+            .map(|s| alloy::primitives::hex::encode(s))
+            .collect()
+    }
+
+    #[test]
+    fn registry_slice_matches_the_generated_bindings() {
+        let calls = InferenceRegistry::InferenceRegistryCalls::SELECTORS;
+        assert!(
+            !missing(&[[0u8; 4]], calls).is_empty(),
+            "the check can fail"
+        );
+        let m = missing(
+            IInferenceRegistry::IInferenceRegistryCalls::SELECTORS,
+            calls,
+        );
+        assert!(
+            m.is_empty(),
+            "IInferenceRegistry functions not in the contract: {m:?}"
+        );
+        let m = missing(IRegistryAdmin::IRegistryAdminCalls::SELECTORS, calls);
+        assert!(
+            m.is_empty(),
+            "IRegistryAdmin functions not in the contract: {m:?}"
+        );
+        let m = missing(
+            IInferenceRegistry::IInferenceRegistryEvents::SELECTORS,
+            InferenceRegistry::InferenceRegistryEvents::SELECTORS,
+        );
+        assert!(
+            m.is_empty(),
+            "IInferenceRegistry events not in the contract: {m:?}"
+        );
+    }
+
+    #[test]
+    fn staking_and_token_slices_match_the_generated_bindings() {
+        let m = missing(
+            IStakingLite::IStakingLiteCalls::SELECTORS,
+            Staking::StakingCalls::SELECTORS,
+        );
+        assert!(m.is_empty(), "IStakingLite functions not in Staking: {m:?}");
+        let m = missing(
+            IERC20Lite::IERC20LiteCalls::SELECTORS,
+            VerinferToken::VerinferTokenCalls::SELECTORS,
+        );
+        assert!(
+            m.is_empty(),
+            "IERC20Lite functions not in VerinferToken: {m:?}"
+        );
+    }
+}
