@@ -139,7 +139,7 @@ mod tests {
     ) -> Vec<String> {
         ours.iter()
             .filter(|s| !theirs.iter().any(|t| t[..] == s[..]))
-            .map(|s| alloy::primitives::hex::encode(s))
+            .map(alloy::primitives::hex::encode)
             .collect()
     }
 
