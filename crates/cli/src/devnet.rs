@@ -1,7 +1,10 @@
 //! `verinfer devnet`: the local end-to-end run. Starts the pinned anvil on a free loopback port,
 //! deploys the suite, registers operators with a skewed stake distribution, runs keeper bots as tokio
 //! tasks (one equivocating, one offline), drives inference traffic with live progress, warps time so
-//! finalizers and reporters act, then prints and saves a report.
+//! finalizers and reporters act, then runs one dispute decided by a quadratic vote (two assigned
+//! operators collude on a wrong output, a challenge opens a DisputeGovernor vote, three delegators
+//! vote, the ruling applies after the timelock delay and the colluders' WrongResult slashes execute
+//! after the Slasher's veto window), then prints and saves a report.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -171,6 +174,8 @@ struct Report {
     operators: Vec<OperatorReport>,
     slashes: Vec<SlashReport>,
     dispute: String,
+    /// Tokens taken by the executed `WrongResult` slashes of the quadratic-vote dispute.
+    dispute_slashed: f64,
     gini_stake_before: f64,
     gini_stake_after: f64,
     nakamoto_before: usize,
@@ -554,6 +559,16 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     let results_secs = traffic_started.elapsed().as_secs_f64();
     println!("==> keepers stopped cleanly");
 
+    // ---------------------------------------------------------------- dispute by quadratic vote
+    println!(
+        "==> dispute: two assigned operators collude on a wrong output; delegators vote it down"
+    );
+    let (dispute_summary, dispute_slashed) =
+        quadratic_dispute(&deployer, url, &manifest, model_id, &hots, &owners)
+            .await
+            .context("quadratic dispute phase")?;
+    println!("    {dispute_summary}");
+
     // ---------------------------------------------------------------- report
     let mut rep = Report {
         chain_id,
@@ -642,6 +657,19 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
                 request: e.requestId.to_string(),
                 reporter: e.reporter,
             });
+        } else if let Ok(e) =
+            verinfer_bindings::InferenceRegistry::WrongResultSlashRequested::decode_log_data(
+                l.data(),
+            )
+        {
+            let slasher = verinfer_bindings::Slasher::new(get("Slasher")?, &deployer.provider);
+            let req = slasher.slashRequest(e.slashId).call().await?;
+            rep.slashes.push(SlashReport {
+                operator: e.operator,
+                kind: "wrong result (lost a dispute decided by quadratic vote)".into(),
+                request: e.requestId.to_string(),
+                reporter: req.reporter,
+            });
         }
     }
     let mut assigned: BTreeMap<Address, u64> = BTreeMap::new();
@@ -686,11 +714,8 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     rep.gini_quadratic_voice = verinfer_sim::metrics::gini(
         &verinfer_sim::metrics::quadratic_voice(&after_f, &vec![true; after_f.len()]),
     );
-    rep.dispute = if c.contains_key("DisputeGovernor") {
-        "DisputeGovernor deployed; no dispute was raised in this run (all wrong answers were outvoted or slashed objectively)".into()
-    } else {
-        "not exercised: the deployment plan has no DisputeGovernor yet".into()
-    };
+    rep.dispute = dispute_summary;
+    rep.dispute_slashed = dispute_slashed;
     rep.wall_secs = started.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&data_root);
     write_report(&rep, &a.out)
@@ -807,4 +832,273 @@ fn write_report(rep: &Report, out: &Path) -> Result<()> {
     println!("report written to {} (.json, .md)", base.display());
     let _ = keccak256(b"");
     Ok(())
+}
+
+/// One dispute resolved by a quadratic vote: a request whose quorum (2 of 3) is a colluded wrong
+/// output, a challenge claiming the honest operator's output, votes by three fresh delegators (their
+/// stake is their voice), the ruling after the voting period, its application after the timelock
+/// delay, and the `WrongResult` slashes of the colluders executed after the Slasher's veto window.
+/// Returns the report line.
+async fn quadratic_dispute(
+    deployer: &Session,
+    url: &str,
+    manifest: &verinfer_sim::manifest::Manifest,
+    model_id: B256,
+    hots: &[HotKey],
+    owners: &[Session],
+) -> Result<(String, f64)> {
+    use verinfer_bindings::{DisputeGovernor, QuadraticVotes, Slasher};
+    let c = &manifest.contracts;
+    let get = |n: &str| c.get(n).copied().ok_or_else(|| anyhow!("no {n} deployed"));
+    let (token, staking, registry) = (
+        get("VerinferToken")?,
+        get("Staking")?,
+        get("InferenceRegistry")?,
+    );
+    let (disputes, slasher, votes) = (
+        get("DisputeGovernor")?,
+        get("Slasher")?,
+        get("QuadraticVotes")?,
+    );
+    let p = &deployer.provider;
+
+    // Three delegators stake behind the largest operator; their stake is their (unattested) voice.
+    let mut voters = Vec::new();
+    for _ in 0..3 {
+        let v = session_with(url, HotKey::new(PrivateKeySigner::random())).await?;
+        rpc_raw(
+            deployer,
+            "anvil_setBalance",
+            serde_json::json!([v.key.address(), "0x3635C9ADC5DEA00000"]),
+        )
+        .await?;
+        let amount = U256::from(5_000u128 * TOKEN);
+        deployer
+            .call(
+                "fund-voter",
+                token,
+                IERC20Lite::transferCall {
+                    to: v.key.address(),
+                    amount,
+                }
+                .abi_encode(),
+            )
+            .await?;
+        v.call(
+            "approve",
+            token,
+            IERC20Lite::approveCall {
+                spender: staking,
+                amount,
+            }
+            .abi_encode(),
+        )
+        .await?;
+        v.call(
+            "delegate",
+            staking,
+            IStakingLite::delegateCall {
+                operator: owners[0].key.address(),
+                assets: amount,
+            }
+            .abi_encode(),
+        )
+        .await?;
+        voters.push(v);
+    }
+
+    // The request; every assigned operator answers (first two collude on a wrong output).
+    let input = b"devnet dispute input";
+    let (request_id, _) = submit_request(
+        deployer,
+        token,
+        registry,
+        model_id,
+        input,
+        U256::from(TOKEN),
+        300,
+    )
+    .await?;
+    let reg = IInferenceRegistry::new(registry, p);
+    let assigned = reg.assignedOperators(request_id).call().await?;
+    if assigned.len() < 3 {
+        bail!("dispute request got {} operators, want 3", assigned.len());
+    }
+    let wrong = keccak256(b"colluded wrong output");
+    let right = keccak256(b"honest output");
+    let domain = verinfer_keeper::attest::domain(deployer.chain_id, registry);
+    for (i, op) in assigned.iter().enumerate() {
+        let idx = owners
+            .iter()
+            .position(|o| o.key.address() == *op)
+            .ok_or_else(|| anyhow!("assigned {op} is not a devnet operator"))?;
+        let att = verinfer_keeper::attest::Attestation {
+            operator: *op,
+            requestId: request_id,
+            modelId: model_id,
+            inputHash: keccak256(input),
+            outputHash: if i < 2 { wrong } else { right },
+        };
+        let sig = hots[idx].sign_attestation(&att, &domain)?;
+        deployer
+            .call(
+                "submitAttestation",
+                registry,
+                IInferenceRegistry::submitAttestationCall {
+                    att: att.into(),
+                    signature: sig.to_vec().into(),
+                }
+                .abi_encode(),
+            )
+            .await?;
+    }
+
+    // Challenge (bond from the deployer), claiming the honest output.
+    deployer
+        .call(
+            "approve-bond",
+            token,
+            IERC20Lite::approveCall {
+                spender: registry,
+                amount: U256::MAX,
+            }
+            .abi_encode(),
+        )
+        .await?;
+    deployer
+        .call(
+            "challenge",
+            registry,
+            IInferenceRegistry::challengeCall {
+                requestId: request_id,
+                claimedOutput: right,
+            }
+            .abi_encode(),
+        )
+        .await?;
+    let dispute_id = reg.request(request_id).call().await?.disputeId;
+    let dg = DisputeGovernor::new(disputes, p);
+    let options = dg.options(dispute_id).call().await?;
+    let option = options
+        .iter()
+        .position(|o| *o == right)
+        .ok_or_else(|| anyhow!("the honest output is not a dispute option"))?;
+    let total_voice = dg.dispute(dispute_id).call().await?.totalVoice;
+    let mut cast = Vec::new();
+    let qv = QuadraticVotes::new(votes, p);
+    for v in &voters {
+        let before = qv.getVotes(v.key.address()).call().await?;
+        v.call(
+            "castVote",
+            disputes,
+            DisputeGovernor::castVoteCall {
+                disputeId: dispute_id,
+                option: u8::try_from(option)?,
+            }
+            .abi_encode(),
+        )
+        .await?;
+        cast.push(before);
+    }
+
+    // Ruling after the voting period; applied after the timelock delay.
+    let period = dg.votingPeriod().call().await?;
+    rpc_raw(
+        deployer,
+        "anvil_mine",
+        serde_json::json!([format!("{:#x}", u64::from(period) + 1)]),
+    )
+    .await?;
+    deployer
+        .call(
+            "resolve",
+            disputes,
+            DisputeGovernor::resolveCall {
+                disputeId: dispute_id,
+            }
+            .abi_encode(),
+        )
+        .await?;
+    let ruled = dg.dispute(dispute_id).call().await?;
+    let now = p
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await?
+        .map(|b| b.header.timestamp)
+        .unwrap_or_default();
+    let wait = u64::try_from(ruled.executableAt)?.saturating_sub(now) + 1;
+    rpc_raw(deployer, "evm_increaseTime", serde_json::json!([wait])).await?;
+    rpc_raw(deployer, "evm_mine", serde_json::json!([])).await?;
+    deployer
+        .call(
+            "execute",
+            disputes,
+            DisputeGovernor::executeCall {
+                disputeId: dispute_id,
+            }
+            .abi_encode(),
+        )
+        .await?;
+
+    // WrongResult slashes of the colluders: executable once the veto window is over.
+    let sl = Slasher::new(slasher, p);
+    let mut ids = Vec::new();
+    for op in &assigned[..2] {
+        let id = sl.slashIdOf(*op, 1, B256::from(request_id)).call().await?;
+        if id.is_zero() {
+            bail!("no WrongResult slash was requested for {op}");
+        }
+        ids.push(id);
+    }
+    let at = sl.slashRequest(ids[0]).call().await?.executableAt;
+    let now = p
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await?
+        .map(|b| b.header.timestamp)
+        .unwrap_or_default();
+    let veto_wait = u64::try_from(at)?.saturating_sub(now) + 1;
+    rpc_raw(deployer, "evm_increaseTime", serde_json::json!([veto_wait])).await?;
+    rpc_raw(deployer, "evm_mine", serde_json::json!([])).await?;
+    let mut slashed = U256::ZERO;
+    for id in &ids {
+        let r = deployer
+            .call(
+                "executeSlash",
+                slasher,
+                Slasher::executeSlashCall { slashId: *id }.abi_encode(),
+            )
+            .await?;
+        let receipt = deployer
+            .tx
+            .receipt_of(r.tx_hash)
+            .await?
+            .ok_or_else(|| anyhow!("receipt vanished"))?;
+        for log in receipt.inner.logs() {
+            if let Ok(ev) = Slasher::SlashExecuted::decode_log_data(log.data()) {
+                slashed += ev.amount;
+            }
+        }
+    }
+    let cast_total: U256 = cast.iter().copied().sum();
+    let summary = format!(
+        "request {request_id}: operators {} and {} colluded on a wrong output (quorum 2 of 3), {} answered honestly; \
+         challenged -> dispute {dispute_id} with {} options; 3 delegators (5,000 tokens each, delegated to op0 before the dispute, so op0's stake after includes them) voted for the honest output \
+         with {:.1}% of total voice (quorum {} bps); ruled after {period} blocks, applied after the timelock delay \
+         ({wait} s), winner = option {}; WrongResult slashes {:?} executed after the {veto_wait} s veto window: \
+         {:.2} tokens taken from the colluders",
+        assigned[0],
+        assigned[1],
+        assigned[2],
+        options.len(),
+        if total_voice == 0 {
+            0.0
+        } else {
+            f64::from(u32::try_from(cast_total * U256::from(10_000u32) / U256::from(total_voice))?)
+                / 100.0
+        },
+        dg.quorumBps().call().await?,
+        ruled.winner,
+        ids,
+        to_f64(slashed),
+    );
+    Ok((summary, to_f64(slashed)))
 }

@@ -1,6 +1,7 @@
 //! Full lifecycle through the binary: `verinfer devnet` on its own anvil with a small workload —
 //! deploy, register, serve, request, answer (single and batched), equivocation and missed-assignment
-//! slashes, a keeper killed mid-run and restarted, finalization — then checks the JSON report.
+//! slashes, a keeper killed mid-run and restarted, finalization, one dispute decided by a quadratic
+//! vote of delegators with the losers' WrongResult slashes executed — then checks the JSON report.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -63,4 +64,18 @@ fn devnet_lifecycle_end_to_end() {
         "{slashes:?}"
     );
     assert!(r["gas_per_attestation_single"].as_u64().unwrap() > 0);
+    // One dispute decided by a quadratic vote of delegators: the two colluders are slashed.
+    assert_eq!(
+        slashes
+            .iter()
+            .filter(|s| s["kind"].as_str().unwrap().starts_with("wrong result"))
+            .count(),
+        2,
+        "{slashes:?}"
+    );
+    assert!(
+        r["dispute_slashed"].as_f64().unwrap() > 0.0,
+        "{}",
+        r["dispute"]
+    );
 }
