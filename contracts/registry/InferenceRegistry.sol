@@ -970,7 +970,8 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
         if (c.agree != 0) candidates[n++] = r.output;
         for (uint256 i; i < c.k; ++i) {
             uint8 b = _bit(i);
-            if (c.responded & b != 0 && c.agree & b == 0) n = _addCandidate(candidates, n, r.answers[i]);
+            // An operator that answered but is not in the agreeing set: a bit test, not a balance check.
+            if (c.responded & b != 0 && c.agree & b != b) n = _addCandidate(candidates, n, r.answers[i]);
         }
         if (challenger != address(0) && claimed != bytes32(0)) n = _addCandidate(candidates, n, claimed);
         address[] memory involved = new address[](c.k + (challenger != address(0) ? 1 : 0));
