@@ -1,106 +1,32 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {DisputeGovernor} from "../../../contracts/governance/DisputeGovernor.sol";
-import {IdentityRegistry} from "../../../contracts/governance/IdentityRegistry.sol";
-import {QuadraticVotes} from "../../../contracts/governance/QuadraticVotes.sol";
-import {VerinferGovernor} from "../../../contracts/governance/VerinferGovernor.sol";
 import {ISlasher} from "../../../contracts/interfaces/ISlasher.sol";
 import {Slasher} from "../../../contracts/slashing/Slasher.sol";
-import {Staking} from "../../../contracts/staking/Staking.sol";
-import {VerinferToken} from "../../../contracts/token/VerinferToken.sol";
-import {MockDisputeReceiver} from "../mocks/MockDisputeReceiver.sol";
-import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {GovernanceIntegrationBase} from "./GovernanceIntegrationBase.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {Test} from "forge-std/Test.sol";
 
 /// @notice Governance with the REAL Staking and Slasher (registry still a mock until it lands): a dispute
 ///         from challenge to an executed WrongResult slash paying the challenger, and a governance veto of
 ///         such a slash through the timelock inside the veto window.
-contract SlasherIntegrationTest is Test {
-    uint48 internal constant UNBONDING = 21 days;
+contract SlasherIntegrationTest is GovernanceIntegrationBase {
     uint256 internal constant MIN_DELAY = 1 days; // < WrongResult veto window (2 days) < unbonding
 
-    VerinferToken internal token;
-    Staking internal staking;
     Slasher internal slasher;
-    IdentityRegistry internal ids;
-    QuadraticVotes internal qv;
-    TimelockController internal timelock;
-    VerinferGovernor internal governor;
-    DisputeGovernor internal disputes;
-    MockDisputeReceiver internal registry;
 
     address internal treasury = makeAddr("treasury");
-    address internal issuer = makeAddr("issuer");
-    address internal opA = makeAddr("opA");
-    address internal opB = makeAddr("opB");
-    address internal challenger = makeAddr("challenger");
-    address[] internal voters;
 
     bytes32 internal constant GOOD = keccak256("good");
     bytes32 internal constant BAD = keccak256("bad");
 
     function setUp() public {
-        vm.warp(1_700_000_000);
-        vm.roll(100);
-        token = new VerinferToken("Verinfer", "VINF", address(this), 0);
-        staking = new Staking(token, address(this), 100e18, UNBONDING, 1 days);
+        _deployStaking();
         slasher = new Slasher(staking, address(this), treasury);
-        ids = new IdentityRegistry(address(this));
-        qv = new QuadraticVotes(staking, address(ids));
-        staking.wire(address(slasher), address(qv), address(0));
-        ids.wire(qv);
-        ids.approveIssuer(issuer);
-
-        timelock = new TimelockController(MIN_DELAY, new address[](0), new address[](0), address(this));
-        governor = new VerinferGovernor(
-            qv,
-            timelock,
-            address(ids),
-            VerinferGovernor.Config({
-                votingDelay: 1,
-                votingPeriod: 50,
-                proposalThreshold: 1e9,
-                lateQuorumExtension: 10,
-                quorumBps: 400,
-                delegateCapBps: 1000
-            })
-        );
-        timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
-        timelock.grantRole(timelock.EXECUTOR_ROLE(), address(0));
-        disputes = new DisputeGovernor(qv, staking, timelock, address(this), 20, 400, 1000);
-        registry = new MockDisputeReceiver(disputes);
-        disputes.wire(registry);
+        _deployGovernance(address(slasher), MIN_DELAY);
         slasher.wire(address(registry), address(timelock));
         registry.setSlasher(slasher);
-
-        _fund(opA, 1000e18);
-        _fund(opB, 1000e18);
-        vm.prank(opA);
-        staking.registerOperator(makeAddr("signerA"), 500e18);
-        vm.prank(opB);
-        staking.registerOperator(makeAddr("signerB"), 500e18);
-        for (uint256 i; i < 12; ++i) {
-            address v = makeAddr(string(abi.encodePacked("voter", i)));
-            voters.push(v);
-            _fund(v, 1000e18);
-            vm.prank(issuer);
-            uint256 id = ids.createIdentity();
-            vm.prank(issuer);
-            ids.offerLink(v, id);
-            vm.prank(v);
-            ids.acceptLink(id);
-            vm.prank(v);
-            staking.delegate(opA, 100e18);
-        }
-        vm.roll(block.number + 2);
-    }
-
-    function _fund(address who, uint256 amount) internal {
-        token.mint(who, amount);
-        vm.prank(who);
-        token.approve(address(staking), type(uint256).max);
+        _registerOperators(makeAddr("signerA"), makeAddr("signerB"), 500e18);
+        _addAttestedVoters(12, false);
     }
 
     function _disputeAgainstOpB() internal returns (uint256 slashId) {

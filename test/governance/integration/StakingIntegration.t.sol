@@ -2,103 +2,30 @@
 pragma solidity 0.8.30;
 
 import {DisputeGovernor} from "../../../contracts/governance/DisputeGovernor.sol";
-import {IdentityRegistry} from "../../../contracts/governance/IdentityRegistry.sol";
-import {QuadraticVotes} from "../../../contracts/governance/QuadraticVotes.sol";
-import {VerinferGovernor} from "../../../contracts/governance/VerinferGovernor.sol";
 import {ISlasher} from "../../../contracts/interfaces/ISlasher.sol";
-import {Staking} from "../../../contracts/staking/Staking.sol";
-import {VerinferToken} from "../../../contracts/token/VerinferToken.sol";
-import {MockDisputeReceiver} from "../mocks/MockDisputeReceiver.sol";
 import {MockSlasher} from "../mocks/MockSlasher.sol";
-import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {GovernanceIntegrationBase} from "./GovernanceIntegrationBase.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {Test} from "forge-std/Test.sol";
 
 /// @notice Governance on the REAL Staking contract: voice follows Staking's observer calls (delegation,
 ///         unstake, slash + sync), flash-loan safety on real stake, and a full dispute lifecycle from
 ///         challenge to slash (mock registry and slasher until those land on main).
-contract StakingIntegrationTest is Test {
-    uint48 internal constant UNBONDING = 21 days;
+contract StakingIntegrationTest is GovernanceIntegrationBase {
     uint256 internal constant MIN_DELAY = 2 days;
 
-    VerinferToken internal token;
-    Staking internal staking;
-    IdentityRegistry internal ids;
-    QuadraticVotes internal qv;
-    TimelockController internal timelock;
-    VerinferGovernor internal governor;
-    DisputeGovernor internal disputes;
-    MockDisputeReceiver internal registry;
     MockSlasher internal slasher;
 
     address internal slasherAddr = makeAddr("slasherAddr");
-    address internal issuer = makeAddr("issuer");
-    address internal opA = makeAddr("opA");
-    address internal opB = makeAddr("opB");
     address internal signerA = makeAddr("signerA");
     address internal signerB = makeAddr("signerB");
-    address internal challenger = makeAddr("challenger");
-    address[] internal voters;
 
     function setUp() public {
-        vm.warp(1_700_000_000);
-        vm.roll(100);
-        token = new VerinferToken("Verinfer", "VINF", address(this), 0);
-        staking = new Staking(token, address(this), 100e18, UNBONDING, 1 days);
-        ids = new IdentityRegistry(address(this));
-        qv = new QuadraticVotes(staking, address(ids));
-        staking.wire(slasherAddr, address(qv), address(0));
-        ids.wire(qv);
-        ids.approveIssuer(issuer);
-
-        timelock = new TimelockController(MIN_DELAY, new address[](0), new address[](0), address(this));
-        governor = new VerinferGovernor(
-            qv,
-            timelock,
-            address(ids),
-            VerinferGovernor.Config({
-                votingDelay: 1,
-                votingPeriod: 50,
-                proposalThreshold: 1e9,
-                lateQuorumExtension: 10,
-                quorumBps: 400,
-                delegateCapBps: 1000
-            })
-        );
-        timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
-        timelock.grantRole(timelock.EXECUTOR_ROLE(), address(0));
-        disputes = new DisputeGovernor(qv, staking, timelock, address(this), 20, 400, 1000);
-        registry = new MockDisputeReceiver(disputes);
-        disputes.wire(registry);
+        _deployStaking();
+        _deployGovernance(slasherAddr, MIN_DELAY);
         slasher = new MockSlasher(address(timelock), address(registry));
         registry.setSlasher(ISlasher(address(slasher)));
-
-        _fund(opA, 1000e18);
-        _fund(opB, 1000e18);
-        vm.prank(opA);
-        staking.registerOperator(signerA, 100e18);
-        vm.prank(opB);
-        staking.registerOperator(signerB, 100e18);
-        for (uint256 i; i < 12; ++i) {
-            address v = makeAddr(string(abi.encodePacked("voter", i)));
-            voters.push(v);
-            _fund(v, 1000e18);
-            vm.prank(issuer);
-            uint256 id = ids.createIdentity();
-            vm.prank(issuer);
-            ids.offerLink(v, id);
-            vm.prank(v);
-            ids.acceptLink(id);
-            vm.prank(v);
-            staking.delegate(i % 2 == 0 ? opA : opB, 100e18);
-        }
-        vm.roll(block.number + 2);
-    }
-
-    function _fund(address who, uint256 amount) internal {
-        token.mint(who, amount);
-        vm.prank(who);
-        token.approve(address(staking), type(uint256).max);
+        _registerOperators(signerA, signerB, 100e18);
+        _addAttestedVoters(12, true);
     }
 
     function test_TimelockDelayIsShorterThanUnbonding() public view {
