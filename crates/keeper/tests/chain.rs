@@ -39,18 +39,8 @@ async fn deploy_token_as(t: &verinfer_keeper::txmgr::TxManager, key: &str) -> Ad
 async fn nonce_resyncs_after_external_use() {
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        anvil.provider(),
-        KEY0,
-        Arc::new(Store::open(&dir.path().join("a.redb")).unwrap()),
-        fast_cfg(),
-    );
-    let b = txm(
-        anvil.provider(),
-        KEY0,
-        Arc::new(Store::open(&dir.path().join("b.redb")).unwrap()),
-        fast_cfg(),
-    );
+    let a = txm(anvil.provider(), KEY0, store_at(&dir, "a.redb"), fast_cfg());
+    let b = txm(anvil.provider(), KEY0, store_at(&dir, "b.redb"), fast_cfg());
     let token = deploy_token(&a).await;
     a.send("t1", Some(token), transfer(Address::repeat_byte(1), 1))
         .await
@@ -77,14 +67,9 @@ async fn nonce_resyncs_after_external_use() {
 async fn reverting_call_is_abandoned_not_sent() {
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("a.redb")).unwrap());
+    let store = store_at(&dir, "a.redb");
     let a = txm(anvil.provider(), KEY1, store.clone(), fast_cfg());
-    let t0 = txm(
-        anvil.provider(),
-        KEY0,
-        Arc::new(Store::open(&dir.path().join("b.redb")).unwrap()),
-        fast_cfg(),
-    );
+    let t0 = txm(anvil.provider(), KEY0, store_at(&dir, "b.redb"), fast_cfg());
     let token = deploy_token(&t0).await;
     // KEY1 holds no tokens: transfer reverts
     let err = a
@@ -113,7 +98,7 @@ async fn stuck_transaction_is_replaced_with_fee_bump() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("a.redb")).unwrap());
+    let store = store_at(&dir, "a.redb");
     let mut cfg = fast_cfg();
     cfg.receipt_timeout = Duration::from_millis(700);
     let a = Arc::new(txm(p.clone(), KEY0, store.clone(), cfg));
@@ -210,7 +195,7 @@ async fn done_key_is_idempotent() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("k.redb")).unwrap());
+    let store = store_at(&dir, "k.redb");
     let a = txm(p.clone(), KEY0, store, fast_cfg());
     let token = deploy_token(&a).await;
     let r = a
@@ -240,12 +225,7 @@ async fn unreachable_rpc_is_a_typed_error() {
         format!("http://127.0.0.1:{port}").parse().unwrap(),
     );
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        p,
-        KEY0,
-        Arc::new(Store::open(&dir.path().join("a.redb")).unwrap()),
-        fast_cfg(),
-    );
+    let a = txm(p, KEY0, store_at(&dir, "a.redb"), fast_cfg());
     let t = std::time::Instant::now();
     let err = a
         .send("x", Some(Address::repeat_byte(1)), Bytes::new())
@@ -276,13 +256,8 @@ async fn poller_detects_reorg_and_rereads() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("k.redb")).unwrap());
-    let a = txm(
-        p.clone(),
-        KEY0,
-        Arc::new(Store::open(&dir.path().join("t.redb")).unwrap()),
-        fast_cfg(),
-    );
+    let store = store_at(&dir, "k.redb");
+    let a = txm(p.clone(), KEY0, store_at(&dir, "t.redb"), fast_cfg());
     let token = deploy_token(&a).await;
     let poller = LogPoller::new(p.clone(), token, store.clone());
     let base = drain(&poller).await; // mint event(s)
@@ -317,18 +292,9 @@ async fn poller_respects_confirmations() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        p.clone(),
-        KEY0,
-        Arc::new(Store::open(&dir.path().join("t.redb")).unwrap()),
-        fast_cfg(),
-    );
+    let a = txm(p.clone(), KEY0, store_at(&dir, "t.redb"), fast_cfg());
     let token = deploy_token(&a).await;
-    let mut poller = LogPoller::new(
-        p.clone(),
-        token,
-        Arc::new(Store::open(&dir.path().join("k.redb")).unwrap()),
-    );
+    let mut poller = LogPoller::new(p.clone(), token, store_at(&dir, "k.redb"));
     poller.confirmations = 3;
     assert_eq!(drain(&poller).await, 0);
     raw(&p, "anvil_mine", serde_json::json!(["0x3"])).await;
@@ -342,21 +308,12 @@ async fn survives_anvil_restart() {
     let mut anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        p.clone(),
-        KEY0,
-        Arc::new(Store::open(&dir.path().join("t.redb")).unwrap()),
-        fast_cfg(),
-    );
+    let a = txm(p.clone(), KEY0, store_at(&dir, "t.redb"), fast_cfg());
     let token = deploy_token(&a).await;
     a.send("t1", Some(token), transfer(Address::repeat_byte(1), 1))
         .await
         .unwrap();
-    let poller = LogPoller::new(
-        p.clone(),
-        token,
-        Arc::new(Store::open(&dir.path().join("k.redb")).unwrap()),
-    );
+    let poller = LogPoller::new(p.clone(), token, store_at(&dir, "k.redb"));
     assert!(drain(&poller).await >= 2);
     anvil.stop();
     assert!(poller.poll().await.is_err());

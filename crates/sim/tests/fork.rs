@@ -32,18 +32,15 @@ fn find_anvil() -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_file())
 }
 
-fn spawn_anvil() -> Option<AnvilInstance> {
-    let Some(path) = find_anvil() else {
-        eprintln!("skipping: no anvil in .toolchain or PATH (run script/setup.sh)");
-        return None;
-    };
-    Some(
-        Anvil::new()
-            .path(path)
-            .args(["--auto-impersonate", "--base-fee", "0", "--gas-price", "0"])
-            .try_spawn()
-            .expect("anvil starts"),
-    )
+/// The pinned anvil is part of the toolchain `script/setup.sh` installs: its absence is a failure,
+/// not a reason to skip.
+fn spawn_anvil() -> AnvilInstance {
+    let path = find_anvil().expect("no anvil in .toolchain or PATH: run script/setup.sh");
+    Anvil::new()
+        .path(path)
+        .args(["--auto-impersonate", "--base-fee", "0", "--gas-price", "0"])
+        .try_spawn()
+        .expect("anvil starts")
 }
 
 async fn send(p: &RootProvider<Ethereum>, from: Address, to: Address, data: Vec<u8>) {
@@ -74,8 +71,8 @@ struct Setup {
     deployer: Address,
 }
 
-fn setup(dir: &Path) -> Option<Setup> {
-    let anvil = spawn_anvil()?;
+fn setup(dir: &Path) -> Setup {
+    let anvil = spawn_anvil();
     let url = anvil.endpoint_url();
     let deployer = anvil.addresses()[0];
     let op = Address::repeat_byte(0x0a);
@@ -142,7 +139,7 @@ fn setup(dir: &Path) -> Option<Setup> {
     });
     let manifest_path = dir.join("31337.json");
     manifest.save(&manifest_path).unwrap();
-    Some(Setup {
+    Setup {
         _anvil: anvil,
         url: url.to_string(),
         manifest_path,
@@ -151,14 +148,14 @@ fn setup(dir: &Path) -> Option<Setup> {
         delegators,
         head,
         deployer,
-    })
+    }
 }
 
 #[test]
 fn fork_what_ifs_and_bad_inputs() {
     let dir = std::env::temp_dir().join(format!("verinfer-fork-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let Some(s) = setup(&dir) else { return };
+    let s = setup(&dir);
 
     // Slashing the operator: every delegator loses value, pro rata; nothing is sent to the chain.
     let mut fork = ForkSim::new(&s.url, s.head, &s.manifest_path).unwrap();

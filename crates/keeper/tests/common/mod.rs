@@ -105,6 +105,11 @@ pub fn fast_cfg() -> TxConfig {
     }
 }
 
+/// A journal `name` inside the test's temporary directory.
+pub fn store_at(dir: &tempfile::TempDir, name: &str) -> Arc<Store> {
+    Arc::new(Store::open(&dir.path().join(name)).unwrap())
+}
+
 pub fn txm(provider: RootProvider, key: &str, store: Arc<Store>, cfg: TxConfig) -> TxManager {
     TxManager::new(
         provider,
