@@ -21,5 +21,6 @@ pub mod scenario;
 mod sim;
 
 pub use sim::{
-    decode_logs, RawOutcome, Receipt, Sim, SimError, SimEvm, Suite, SIM_CHAIN_ID, TX_GAS_LIMIT,
+    decode_logs, RawOutcome, Receipt, Sim, SimError, SimEvm, Snapshot, Suite, SIM_CHAIN_ID,
+    TX_GAS_LIMIT,
 };

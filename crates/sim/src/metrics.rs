@@ -124,14 +124,25 @@ pub struct EpochMetrics {
     pub gini_stake: f64,
     /// Gini of voting power.
     pub gini_voice: f64,
-    /// Share of the epoch's attestations that were accepted (finalized as correct).
+    /// Nakamoto coefficient of accepted attestations by operator (answers equal to the final result).
+    pub nakamoto_accepted: usize,
+    /// Gini of accepted attestations by operator.
+    pub gini_accepted: f64,
+    /// Share of the epoch's requests that finalized with the correct output.
     pub accepted_share: f64,
+    /// Requests created this epoch.
+    pub requests: usize,
     /// Disputes decided this epoch.
     pub disputes: usize,
     /// Disputes whose ruling was the correct output.
     pub disputes_correct: usize,
-    /// Smallest deciding coalition (number of voters) over this epoch's disputes, if any.
+    /// Smallest deciding coalition over this epoch's disputes: the fewest voters of the winning side
+    /// whose switch would have flipped the ruling (`RulingStats.flipCoalition`), if any dispute had one.
     pub min_deciding_coalition: Option<usize>,
+    /// Median deciding coalition over this epoch's disputes.
+    pub median_deciding_coalition: Option<usize>,
+    /// Disputes that missed quorum (ruled "no valid result").
+    pub disputes_without_quorum: usize,
     /// Total active stake (tokens).
     pub total_stake: f64,
 }

@@ -111,6 +111,8 @@ fn nakamoto_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
             m.nakamoto_voice
                 .max(m.nakamoto_stake)
                 .max(m.nakamoto_operator_stake)
+                .max(m.nakamoto_accepted)
+                .max(m.min_deciding_coalition.unwrap_or(0))
         })
         .max()
         .unwrap_or(1)
@@ -124,23 +126,31 @@ fn nakamoto_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(50)
-        .build_cartesian_2d(0u64..n, 0u64..ymax)
+        .build_cartesian_2d(0u64..n, (1u64..ymax.max(2)).log_scale())
         .map_err(|x| e(&x))?;
     chart
         .configure_mesh()
         .x_desc("epoch")
-        .y_desc("holders to reach 50%")
+        .y_desc("holders to reach 50% (log)")
         .draw()
         .map_err(|x| e(&x))?;
-    let series: [Series; 3] = [
+    let series: [Series; 5] = [
         ("stake", RED, |m| m.nakamoto_stake),
         ("voting power", BLUE, |m| m.nakamoto_voice),
         ("operator stake", GREEN, |m| m.nakamoto_operator_stake),
+        ("accepted attestations", MAGENTA, |m| m.nakamoto_accepted),
+        ("smallest deciding coalition", CYAN, |m| {
+            m.min_deciding_coalition.unwrap_or(0)
+        }),
     ];
     for (label, color, f) in series {
         chart
             .draw_series(LineSeries::new(
-                report.epochs.iter().map(|m| (m.epoch, f(m) as u64)),
+                report
+                    .epochs
+                    .iter()
+                    .filter(|m| f(m) > 0)
+                    .map(|m| (m.epoch, f(m) as u64)),
                 color.stroke_width(2),
             ))
             .map_err(|x| e(&x))?

@@ -420,6 +420,52 @@ where
     }
 }
 
+/// A saved copy of a [`Sim`]'s state, block and counters ([`Sim::snapshot`] / [`Sim::restore`]).
+#[derive(Debug, Clone)]
+pub struct Snapshot<DB: DatabaseRef + Clone> {
+    db: CacheDB<DB>,
+    block: BlockEnv,
+    tx_count: u64,
+    gas_total: u64,
+}
+
+impl<DB: DatabaseRef + Clone> Sim<DB>
+where
+    DB::Error: std::fmt::Display,
+{
+    /// Saves the whole state so a what-if can run and be undone with [`Sim::restore`].
+    ///
+    /// ```
+    /// use alloy::primitives::{address, U256};
+    /// use verinfer_sim::Sim;
+    ///
+    /// let mut sim = Sim::new();
+    /// let who = address!("00000000000000000000000000000000000000aa");
+    /// let saved = sim.snapshot();
+    /// sim.set_balance(who, U256::from(5))?;
+    /// sim.advance(10, 120);
+    /// sim.restore(saved);
+    /// assert_eq!(sim.block_number(), 1);
+    /// # Ok::<_, verinfer_sim::SimError>(())
+    /// ```
+    pub fn snapshot(&mut self) -> Snapshot<DB> {
+        Snapshot {
+            db: self.db_mut().clone(),
+            block: self.evm.ctx.block.clone(),
+            tx_count: self.tx_count,
+            gas_total: self.gas_total,
+        }
+    }
+
+    /// Puts back a state saved by [`Sim::snapshot`] (state, block number and time, counters).
+    pub fn restore(&mut self, snapshot: Snapshot<DB>) {
+        *self.db_mut() = snapshot.db;
+        self.evm.ctx.block = snapshot.block;
+        self.tx_count = snapshot.tx_count;
+        self.gas_total = snapshot.gas_total;
+    }
+}
+
 /// Decodes every log of type `E` among `logs` (others are skipped).
 ///
 /// ```

@@ -16,15 +16,15 @@ fn small_scenario_is_deterministic_and_reports_goals() {
     s.epochs = 4;
     let a = run(&s, false).unwrap();
     let b = run(&s, false).unwrap();
-    let ja = serde_json::to_value(&a.epochs).unwrap();
-    let jb = serde_json::to_value(&b.epochs).unwrap();
+    let ja = serde_json::to_value((&a.epochs, &a.disputes, &a.capture)).unwrap();
+    let jb = serde_json::to_value((&b.epochs, &b.disputes, &b.capture)).unwrap();
     assert_eq!(ja, jb);
     assert_eq!(a.transactions, b.transactions);
     assert_eq!(a.epochs.len(), 4);
     assert_eq!(a.goals.len(), 4);
     let summary = a.summary();
     assert!(summary.contains("PASS") || summary.contains("FAIL"));
-    // Faulty operators got slashed through the real Slasher.
+    // Faulty operators got slashed through the registry, the Slasher and Staking.
     let executed: u64 = a.slashes.values().map(|t| t.count).sum();
     assert!(executed > 0, "{summary}");
     let dir = std::env::temp_dir().join(format!("verinfer-plots-{}", std::process::id()));
@@ -32,6 +32,80 @@ fn small_scenario_is_deterministic_and_reports_goals() {
     for p in plots {
         assert!(std::fs::read_to_string(p).unwrap().starts_with("<svg"));
     }
+}
+
+#[test]
+fn cartel_wrong_results_are_challenged_voted_down_and_slashed_on_chain() {
+    let mut s = Scenario::load(&scenario("small.toml")).unwrap();
+    s.epochs = 4;
+    s.operators.cartel = 0.4;
+    s.operators.cartel_wrong_rate = 1.0;
+    s.traffic.optimistic_share = 1.0;
+    let r = run(&s, false).unwrap();
+    assert!(!r.disputes.is_empty(), "{}", r.summary());
+    for d in &r.disputes {
+        // Every dispute was decided by the DisputeGovernor's vote, with its ruling statistics.
+        assert!(d.voters > 0, "{d:?}");
+        assert!(d.quorum_reached, "{d:?}");
+        assert!(d.correct, "honest majority must win: {d:?}");
+    }
+    // Rulings older than the veto window turned into executed WrongResult slashes.
+    assert!(r.slashes["wrong_result"].count > 0, "{}", r.summary());
+    let decided: usize = r.epochs.iter().map(|e| e.disputes).sum();
+    assert_eq!(decided, r.disputes.len());
+}
+
+#[test]
+fn honest_issuer_split_search_stays_under_sqrt2_and_top10_cannot_capture() {
+    let mut s = Scenario::load(&scenario("small.toml")).unwrap();
+    s.epochs = 1;
+    s.traffic.requests_per_epoch = 10;
+    s.whales.strategy = verinfer_sim::scenario::WhaleStrategy::Split;
+    s.whales.split_attested = false;
+    let r = run(&s, false).unwrap();
+    let c = &r.capture;
+    assert!(c.splits.len() >= 8, "{c:?}");
+    assert!((c.splits[0].gain - 1.0).abs() < 1e-9);
+    // Some arrangement does gain (the pool is not empty), but never more than sqrt(2).
+    assert!(c.best_split_gain > 1.0, "{c:?}");
+    assert!(
+        c.best_split_gain <= std::f64::consts::SQRT_2 + 1e-6,
+        "{c:?}"
+    );
+    let split_goal = r.goals.iter().find(|g| g.goal.contains("split")).unwrap();
+    assert!(split_goal.pass, "{split_goal}");
+    // The capture trials ran on the governor and the coalition lost against everyone else.
+    assert!(c.veto_exercised, "{c:?}");
+    let full: Vec<_> = c
+        .proposals
+        .iter()
+        .filter(|p| p.opposition == "everyone else")
+        .collect();
+    assert_eq!(full.len(), 2, "{c:?}");
+    for p in full {
+        assert_eq!(p.state, "Defeated", "{p:?}");
+        assert!(p.against_votes > p.for_votes, "{p:?}");
+    }
+}
+
+#[test]
+fn weak_issuer_split_gain_is_reported_as_a_failed_goal() {
+    let mut s = Scenario::load(&scenario("small.toml")).unwrap();
+    s.epochs = 1;
+    s.traffic.requests_per_epoch = 10;
+    s.whales.strategy = verinfer_sim::scenario::WhaleStrategy::Split;
+    s.whales.split_into = 9;
+    s.whales.split_attested = true;
+    let r = run(&s, false).unwrap();
+    // Nine identities of a third of the stake each: sqrt(9) = 3 times the voice.
+    assert!(r.best_split_gain > 2.5, "{}", r.summary());
+    let split_goal = r.goals.iter().find(|g| g.goal.contains("split")).unwrap();
+    assert!(!split_goal.pass, "{split_goal}");
+    assert!(
+        r.summary().contains("FAIL best split gain"),
+        "{}",
+        r.summary()
+    );
 }
 
 #[test]

@@ -1,0 +1,500 @@
+//! End-of-run capture tests, each on a snapshot of the final state (undone afterwards):
+//!
+//! - **splitting**: a fresh person with the largest staker's stake tries every arrangement of its
+//!   stake that the identity rules allow (everything under its identity, part or all of it spread
+//!   over unattested accounts, several accounts under the one identity and, when the scenario's
+//!   issuer is weak, several identities) and its voice is read from `QuadraticVotes`;
+//! - **capture by the 10 largest stakers**: they propose, on the real `VerinferGovernor`, to send
+//!   the Slasher's proceeds to the largest of them, and to veto a pending `WrongResult` slash; they
+//!   vote for it, and everyone else votes against (all of them, then only a turnout sample).
+
+use std::fmt;
+
+use alloy::primitives::{aliases::U40, keccak256, Address, Bytes, U256};
+use alloy::sol_types::SolCall;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use verinfer_bindings::{
+    DisputeGovernor, InferenceRegistry, QuadraticVotes, Slasher, Staking, VerinferGovernor,
+};
+
+use super::{
+    agent,
+    traffic::BLOCK_SECONDS,
+    wei,
+    world::{voice_units, Measure, World, REQUEST_TTL},
+    Scenario,
+};
+use crate::{decode_logs, SimError};
+
+/// One arrangement of a person's stake and the voice it gets.
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitTrial {
+    /// The arrangement.
+    pub strategy: String,
+    /// The person's voice (sqrt-token units).
+    pub voice: f64,
+    /// Voice over the voice of the same stake under one identity.
+    pub gain: f64,
+    /// Share of total voice over the one-identity share.
+    pub share_gain: f64,
+}
+
+/// One capture attempt on the governor.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProposalTrial {
+    /// What the 10 largest stakers proposed.
+    pub action: String,
+    /// Who opposed: everyone else, or a turnout sample of everyone else.
+    pub opposition: String,
+    /// Voice cast for (the 10 largest stakers, after the per-voter cap).
+    pub for_votes: f64,
+    /// Voice cast against.
+    pub against_votes: f64,
+    /// Final proposal state (`Defeated`, `Succeeded`, ...).
+    pub state: String,
+    /// Whether the proposal passed.
+    pub passed: bool,
+}
+
+/// Results of the capture tests.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CaptureReport {
+    /// Stake of the person used for the split search (the largest staker's), tokens.
+    pub split_stake: f64,
+    /// Every arrangement tried.
+    pub splits: Vec<SplitTrial>,
+    /// Best gain among them.
+    pub best_split_gain: f64,
+    /// Proposals by the 10 largest stakers.
+    pub proposals: Vec<ProposalTrial>,
+    /// Whether a pending slash existed to try a veto on.
+    pub veto_exercised: bool,
+    /// Whether that slash was planted by the capture test (no slash of the run was still inside
+    /// its veto window): an optimistic request answered wrongly, challenged and voted down.
+    pub planted_slash: bool,
+}
+
+impl fmt::Display for CaptureReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "split search ({:.0} tokens, the largest staker's stake), voice gain against one identity:",
+            self.split_stake
+        )?;
+        for t in &self.splits {
+            writeln!(
+                f,
+                "  {:<58} {:>6.3}x (share {:.3}x)",
+                t.strategy, t.gain, t.share_gain
+            )?;
+        }
+        for p in &self.proposals {
+            writeln!(
+                f,
+                "top-10 proposal `{}` vs {}: for {:.0} / against {:.0} -> {}",
+                p.action, p.opposition, p.for_votes, p.against_votes, p.state
+            )?;
+        }
+        if !self.veto_exercised {
+            writeln!(
+                f,
+                "no WrongResult slash could be made pending: veto not tried"
+            )?;
+        } else if self.planted_slash {
+            writeln!(
+                f,
+                "(the vetoed slash was planted: no slash of the run was still in its veto window)"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the capture tests; the world's state is unchanged afterwards.
+pub(crate) fn run(
+    w: &mut World,
+    scenario: &Scenario,
+    rng: &mut ChaCha8Rng,
+    m: &Measure,
+    pending: &[(U256, u64)],
+) -> Result<CaptureReport, SimError> {
+    let mut report = CaptureReport::default();
+    let largest = m.stake.iter().copied().fold(0.0f64, f64::max);
+    report.split_stake = largest.max(scenario.stakers.min_stake);
+    split_search(w, scenario, &mut report)?;
+
+    // The 10 largest stakers (people) and their voice-holding accounts.
+    let mut order: Vec<usize> = (0..m.stake.len()).collect();
+    order.sort_by(|a, b| m.stake[*b].total_cmp(&m.stake[*a]));
+    let top: Vec<usize> = order.into_iter().take(10).collect();
+    let mut coalition: Vec<Address> = Vec::new();
+    let mut others: Vec<Address> = Vec::new();
+    for (account, person) in &m.holders {
+        if top.contains(person) {
+            coalition.push(*account);
+        } else {
+            others.push(*account);
+        }
+    }
+    let Some(&proposer) = coalition.first() else {
+        return Ok(report);
+    };
+
+    let slasher = w.c.slasher;
+    let treasury = Slasher::setTreasuryCall {
+        treasury_: proposer,
+    };
+    let mut trials = |w: &mut World, label: &str, data: Bytes| -> Result<(), SimError> {
+        for turnout in [1.0, scenario.traffic.turnout] {
+            let saved = w.sim.snapshot();
+            let trial = propose_and_vote(
+                w,
+                rng,
+                (label, slasher, data.clone()),
+                (&coalition, &others, turnout),
+            );
+            w.sim.restore(saved);
+            report.proposals.push(trial?);
+        }
+        Ok(())
+    };
+    trials(
+        w,
+        "Slasher.setTreasury(largest staker)",
+        Bytes::from(treasury.abi_encode()),
+    )?;
+
+    let now = w.sim.timestamp();
+    let saved = w.sim.snapshot();
+    let mut planted = false;
+    let mut pending = w.pending_slash(pending, now)?;
+    if pending.is_none() {
+        // No slash of the run is still vetoable: plant one through the real dispute path.
+        pending = plant_wrong_result(w, m)?;
+        planted = pending.is_some();
+    }
+    if let Some(id) = pending {
+        let veto = Bytes::from(Slasher::vetoSlashCall { slashId: id }.abi_encode());
+        let done = trials(w, &format!("Slasher.vetoSlash({id})"), veto);
+        w.sim.restore(saved);
+        done?;
+        report.veto_exercised = true;
+        report.planted_slash = planted;
+    } else {
+        w.sim.restore(saved);
+    }
+    Ok(report)
+}
+
+impl World {
+    /// The last of `candidates` that is still a pending slash inside its veto window at `now`.
+    fn pending_slash(
+        &mut self,
+        candidates: &[(U256, u64)],
+        now: u64,
+    ) -> Result<Option<U256>, SimError> {
+        let slasher = self.c.slasher;
+        for (id, _) in candidates.iter().rev() {
+            let r = self.sim.view(
+                self.watcher,
+                slasher,
+                Slasher::slashRequestCall { slashId: *id },
+            )?;
+            if r.status == 1 && r.executableAt.saturating_to::<u64>() > now {
+                return Ok(Some(*id));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// An optimistic request whose executor answers wrongly, a challenge, a vote of every voice holder
+/// for the correct output, the ruling and its application: returns the `WrongResult` slash it
+/// leaves pending (its veto window open), or `None` if the request could not be served.
+fn plant_wrong_result(w: &mut World, m: &Measure) -> Result<Option<U256>, SimError> {
+    let (registry, disputes) = (w.c.registry, w.c.disputes);
+    let input = keccak256(b"capture test: planted wrong result");
+    let (right, wrong) = (keccak256(b"right"), keccak256(b"wrong"));
+    let call = InferenceRegistry::requestInferenceCall {
+        modelId: w.opt_model,
+        inputHash: input,
+        inputURI: String::new(),
+        fee: w.min_fee,
+        deadline: U40::from(w.sim.timestamp() + REQUEST_TTL),
+    };
+    let r = match w.sim.transact(w.client, registry, call) {
+        Ok(r) => r,
+        Err(SimError::Reverted { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(assigned) = decode_logs::<InferenceRegistry::OperatorAssigned>(&r.logs)
+        .first()
+        .and_then(|ev| w.ops.iter().position(|o| o.owner == ev.operator))
+    else {
+        return Ok(None);
+    };
+    let (att, signature) = w.attest(assigned, r.ret, w.opt_model, input, wrong)?;
+    let owner = w.ops[assigned].owner;
+    w.sim.transact(
+        owner,
+        registry,
+        InferenceRegistry::submitAttestationCall { att, signature },
+    )?;
+    let dispute = w
+        .sim
+        .transact(
+            w.watcher,
+            registry,
+            InferenceRegistry::challengeCall {
+                requestId: r.ret,
+                claimedOutput: right,
+            },
+        )?
+        .ret;
+    w.sim.advance(1, BLOCK_SECONDS);
+    let options = w.sim.view(
+        w.watcher,
+        disputes,
+        DisputeGovernor::optionsCall { disputeId: dispute },
+    )?;
+    let option = options.iter().position(|o| *o == right).unwrap_or(0) as u8;
+    for (voter, _) in &m.holders {
+        let call = DisputeGovernor::castVoteCall {
+            disputeId: dispute,
+            option,
+        };
+        match w.sim.transact(*voter, disputes, call) {
+            Ok(_) | Err(SimError::Reverted { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let period = u64::from(w.params.dispute_voting_period) + 1;
+    w.sim.advance(period, period * BLOCK_SECONDS);
+    w.sim.transact(
+        w.watcher,
+        disputes,
+        DisputeGovernor::resolveCall { disputeId: dispute },
+    )?;
+    let delay = w.params.timelock_delay + 1;
+    w.sim.advance(delay.div_ceil(BLOCK_SECONDS), delay);
+    let r = w.sim.transact(
+        w.watcher,
+        disputes,
+        DisputeGovernor::executeCall { disputeId: dispute },
+    )?;
+    Ok(decode_logs::<Slasher::SlashRequested>(&r.logs)
+        .first()
+        .map(|ev| ev.slashId))
+}
+
+fn split_search(
+    w: &mut World,
+    scenario: &Scenario,
+    report: &mut CaptureReport,
+) -> Result<(), SimError> {
+    let x = report.split_stake;
+    let k = scenario.whales.split_into.max(2);
+    let mut arrangements: Vec<(String, Vec<(f64, Identity)>)> = vec![(
+        "all stake under one identity (baseline)".into(),
+        vec![(x, Identity::Own)],
+    )];
+    arrangements.push((
+        format!("{k} accounts under the one identity"),
+        vec![(x / k as f64, Identity::Own); k],
+    ));
+    for f in [0.25, 0.5, 0.75] {
+        for parts in [1, k] {
+            let mut a = vec![((1.0 - f) * x, Identity::Own)];
+            a.extend(vec![(f * x / parts as f64, Identity::None); parts]);
+            arrangements.push((
+                format!(
+                    "{:.0}% under the identity, {:.0}% over {parts} unattested accounts",
+                    100.0 * (1.0 - f),
+                    100.0 * f
+                ),
+                a,
+            ));
+        }
+    }
+    arrangements.push((
+        format!("all over {k} unattested accounts"),
+        vec![(x / k as f64, Identity::None); k],
+    ));
+    if scenario.whales.split_attested {
+        arrangements.push((
+            format!("{k} identities (weak issuer: whales.split_attested)"),
+            vec![(x / k as f64, Identity::Fresh); k],
+        ));
+    }
+    let operator = w
+        .operator_stakes()?
+        .iter()
+        .position(|s| *s > 0.0)
+        .unwrap_or(0);
+    let mut base = (0.0, 0.0);
+    for (label, parts) in arrangements {
+        let saved = w.sim.snapshot();
+        let measured = arrange(w, operator, &parts);
+        w.sim.restore(saved);
+        let (voice, share) = measured?;
+        if base.0 == 0.0 {
+            base = (voice, share);
+        }
+        let gain = if base.0 > 0.0 { voice / base.0 } else { 1.0 };
+        let share_gain = if base.1 > 0.0 { share / base.1 } else { 1.0 };
+        report.best_split_gain = report.best_split_gain.max(gain.max(share_gain));
+        report.splits.push(SplitTrial {
+            strategy: label,
+            voice,
+            gain,
+            share_gain,
+        });
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Identity {
+    /// Linked to the person's one identity.
+    Own,
+    /// A further identity (only a weak issuer hands these out).
+    Fresh,
+    /// Unattested: the shared pool.
+    None,
+}
+
+/// Stakes `parts` for a fresh person behind `operator`; returns its voice and share of the total.
+fn arrange(
+    w: &mut World,
+    operator: usize,
+    parts: &[(f64, Identity)],
+) -> Result<(f64, f64), SimError> {
+    let (staking, votes) = (w.c.staking, w.c.votes);
+    let op = w.ops[operator].owner;
+    let mut own = None;
+    let mut accounts = Vec::new();
+    for (i, (stake, identity)) in parts.iter().enumerate() {
+        let a = agent("capture-person", i);
+        match identity {
+            Identity::Own => match own {
+                Some(id) => w.link(a, id)?,
+                None => own = Some(w.new_identity(a)?),
+            },
+            Identity::Fresh => {
+                w.new_identity(a)?;
+            }
+            Identity::None => {}
+        }
+        let amount = wei(*stake);
+        w.fund(a, amount, staking)?;
+        w.sim.transact(
+            a,
+            staking,
+            Staking::delegateCall {
+                operator: op,
+                assets: amount,
+            },
+        )?;
+        accounts.push(a);
+    }
+    w.sim.advance(1, BLOCK_SECONDS);
+    let mut voice = 0.0;
+    for a in &accounts {
+        voice += voice_units(w.sim.view(
+            *a,
+            votes,
+            QuadraticVotes::getVotesCall { account: *a },
+        )?);
+    }
+    let total = voice_units(
+        w.sim
+            .view(w.watcher, votes, QuadraticVotes::totalVoiceCall {})?,
+    );
+    Ok((voice, if total > 0.0 { voice / total } else { 0.0 }))
+}
+
+/// The coalition proposes `(label, target, data)` and votes for it; `others` vote against, each
+/// with probability `turnout`. Returns the outcome after the voting period.
+fn propose_and_vote(
+    w: &mut World,
+    rng: &mut ChaCha8Rng,
+    (label, target, data): (&str, Address, Bytes),
+    (coalition, others, turnout): (&[Address], &[Address], f64),
+) -> Result<ProposalTrial, SimError> {
+    let governor = w.c.governor;
+    let proposer = coalition[0];
+    let id = w
+        .sim
+        .transact(
+            proposer,
+            governor,
+            VerinferGovernor::proposeCall {
+                targets: vec![target],
+                values: vec![U256::ZERO],
+                calldatas: vec![data],
+                description: format!("capture test: {label}"),
+            },
+        )?
+        .ret;
+    let delay = w.params.voting_delay + 1;
+    w.sim.advance(delay, delay * BLOCK_SECONDS);
+    let ballots = coalition
+        .iter()
+        .map(|a| (*a, 1u8))
+        .chain(
+            others
+                .iter()
+                .filter_map(|a| (turnout >= 1.0 || rng.gen_bool(turnout)).then_some((*a, 0u8))),
+        )
+        .collect::<Vec<_>>();
+    for (voter, support) in ballots {
+        let call = VerinferGovernor::castVoteCall {
+            proposalId: id,
+            support,
+        };
+        match w.sim.transact(voter, governor, call) {
+            Ok(_) | Err(SimError::Reverted { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let period = u64::from(w.params.voting_period) + 1;
+    w.sim.advance(period, period * BLOCK_SECONDS);
+    let votes = w.sim.view(
+        proposer,
+        governor,
+        VerinferGovernor::proposalVotesCall { proposalId: id },
+    )?;
+    let state = w.sim.view(
+        proposer,
+        governor,
+        VerinferGovernor::stateCall { proposalId: id },
+    )?;
+    const STATES: [&str; 8] = [
+        "Pending",
+        "Active",
+        "Canceled",
+        "Defeated",
+        "Succeeded",
+        "Queued",
+        "Expired",
+        "Executed",
+    ];
+    Ok(ProposalTrial {
+        action: label.to_owned(),
+        opposition: if turnout >= 1.0 {
+            "everyone else".to_owned()
+        } else {
+            format!("{:.0}% turnout of everyone else", 100.0 * turnout)
+        },
+        for_votes: voice_units(votes.forVotes),
+        against_votes: voice_units(votes.againstVotes),
+        state: STATES
+            .get(usize::from(state))
+            .copied()
+            .unwrap_or("Unknown")
+            .to_owned(),
+        passed: state == 4 || state == 5 || state == 7,
+    })
+}

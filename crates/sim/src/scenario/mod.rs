@@ -1,0 +1,580 @@
+//! Agent-based scenarios (TOML files under `scenarios/`), deterministic per seed.
+//!
+//! A run deploys the whole suite into a fresh [`Sim`] and plays every protocol action on chain:
+//!
+//! - **population** ([`world`]): operators register in `Staking` with hot k256 signer keys and serve
+//!   two models in the `InferenceRegistry` (deterministic k = 3 / q = 2, and optimistic k = 1);
+//!   stakers get identities from an issuer in the `IdentityRegistry` (or stay unattested) and
+//!   delegate; whales split their stake or gather delegations;
+//! - **traffic** ([`traffic`]): a client requests inference, the registry assigns operators by
+//!   stake, operators sign EIP-712 attestations (honest, lazy, equivocating or cartel), a watcher
+//!   reports equivocations and missed assignments and challenges wrong results, every staker with
+//!   voice may vote on the `DisputeGovernor`, rulings apply after the timelock delay and the
+//!   resulting `WrongResult` slashes execute after the Slasher's veto window;
+//! - **capture tests** ([`capture`]): at the end, on a snapshot, the best splitting strategy is
+//!   searched against the real `QuadraticVotes`, and the 10 largest stakers try to pass a proposal
+//!   and to veto a pending slash on the real `VerinferGovernor` against everyone else.
+//!
+//! Voting power is always read from `QuadraticVotes`, stake from `Staking`; nothing about voice,
+//! assignment or dispute outcomes is computed off chain.
+
+mod capture;
+mod run;
+mod traffic;
+mod world;
+
+pub use capture::{CaptureReport, ProposalTrial, SplitTrial};
+pub use run::run;
+pub use traffic::DisputeRecord;
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+use alloy::primitives::{keccak256, Address, U256};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    metrics::{EpochMetrics, GoalCheck},
+    plan::TOKEN,
+    SimError,
+};
+
+/// Errors loading or running a scenario; they name the file and the field.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The scenario file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or a field has the wrong type/name.
+    #[error("{path}: field `{field}`: {message}")]
+    Parse {
+        /// The scenario file.
+        path: PathBuf,
+        /// Dotted field path (best effort from the error span), e.g. `operators.count`.
+        field: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// A field has a value out of its bounds.
+    #[error("{path}: field `{field}`: {message}")]
+    Invalid {
+        /// The scenario file.
+        path: PathBuf,
+        /// Dotted field path.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A simulated transaction failed unexpectedly.
+    #[error("simulation failed: {0}")]
+    Sim(#[from] SimError),
+}
+
+/// How stake is distributed over stakers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Distribution {
+    /// Pareto with shape `alpha` and scale `min_stake`.
+    Pareto,
+    /// Uniform in `[min_stake, 2 * min_stake]`.
+    Uniform,
+}
+
+/// Staker population.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stakers {
+    /// Number of stakers.
+    pub count: usize,
+    /// Stake distribution.
+    pub distribution: Distribution,
+    /// Pareto shape (≈1.16 is the 80/20 rule).
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+    /// Smallest stake, in tokens.
+    pub min_stake: f64,
+    /// Largest stake, in tokens (caps the Pareto tail).
+    #[serde(default = "default_max_stake")]
+    pub max_stake: f64,
+    /// Share of stakers with an attested identity (the rest is pooled under one square root).
+    #[serde(default = "default_attested")]
+    pub attested_share: f64,
+    /// Share of stakers that follow yield: they leave operators that get slashed.
+    #[serde(default)]
+    pub yield_following: f64,
+}
+
+fn default_alpha() -> f64 {
+    1.16
+}
+fn default_max_stake() -> f64 {
+    1e8
+}
+fn default_attested() -> f64 {
+    1.0
+}
+
+/// Operator population and behaviour.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operators {
+    /// Number of operators.
+    pub count: usize,
+    /// Self-stake of each operator, in tokens.
+    pub self_stake: f64,
+    /// Share of lazy operators (offline part of the time).
+    #[serde(default)]
+    pub lazy: f64,
+    /// Share of equivocating operators.
+    #[serde(default)]
+    pub equivocating: f64,
+    /// Share of operators in the cartel returning wrong results.
+    #[serde(default)]
+    pub cartel: f64,
+    /// Probability a lazy operator misses an assignment.
+    #[serde(default = "default_half")]
+    pub lazy_miss_rate: f64,
+    /// Probability an equivocator double-signs an assignment.
+    #[serde(default = "default_small")]
+    pub equivocation_rate: f64,
+    /// Probability a cartel operator returns a wrong result.
+    #[serde(default = "default_half")]
+    pub cartel_wrong_rate: f64,
+}
+
+fn default_half() -> f64 {
+    0.5
+}
+fn default_small() -> f64 {
+    0.05
+}
+
+/// What the largest stakers do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhaleStrategy {
+    /// Split stake over `split_into` identities (Sybil).
+    Split,
+    /// Register as operators and gather delegations.
+    Gather,
+    /// Nothing special.
+    None,
+}
+
+/// Whale behaviour.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Whales {
+    /// The `count` largest stakers are whales.
+    pub count: usize,
+    /// Their strategy.
+    pub strategy: WhaleStrategy,
+    /// Identities per whale when splitting.
+    #[serde(default = "default_split")]
+    pub split_into: usize,
+    /// Whether each split account gets its own attested identity. `false` (the default) is an
+    /// honest issuer: one identity per person, so the whale's first account carries its identity and
+    /// the others stay unattested. `true` models a weak or compromised issuer that hands one person
+    /// several identities; the report then shows what that costs the quadratic rule.
+    #[serde(default)]
+    pub split_attested: bool,
+    /// Share of ordinary stakers a gathering whale operator attracts.
+    #[serde(default = "default_gather")]
+    pub gather_share: f64,
+}
+
+fn default_split() -> usize {
+    8
+}
+fn default_gather() -> f64 {
+    0.3
+}
+
+/// Request traffic.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Traffic {
+    /// Requests per epoch.
+    pub requests_per_epoch: usize,
+    /// Probability a wrong result is challenged (disputed).
+    #[serde(default = "default_one")]
+    pub challenge_rate: f64,
+    /// Probability that an eligible voter turns out to vote on a dispute.
+    #[serde(default = "default_turnout")]
+    pub turnout: f64,
+    /// Share of requests sent to the optimistic model (one executor, answer stands unless
+    /// challenged); the rest go to the deterministic model (3 operators, 2 must agree).
+    #[serde(default = "default_half")]
+    pub optimistic_share: f64,
+}
+
+fn default_one() -> f64 {
+    1.0
+}
+fn default_turnout() -> f64 {
+    0.6
+}
+
+/// A scenario file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name used in reports.
+    pub name: String,
+    /// RNG seed: same seed, same run.
+    pub seed: u64,
+    /// Number of epochs.
+    pub epochs: u64,
+    /// Seconds per epoch.
+    #[serde(default = "default_epoch_seconds")]
+    pub epoch_seconds: u64,
+    /// Blocks per epoch.
+    #[serde(default = "default_epoch_blocks")]
+    pub blocks_per_epoch: u64,
+    /// Stakers.
+    pub stakers: Stakers,
+    /// Operators.
+    pub operators: Operators,
+    /// Whales.
+    pub whales: Whales,
+    /// Traffic.
+    pub traffic: Traffic,
+}
+
+fn default_epoch_seconds() -> u64 {
+    86_400
+}
+fn default_epoch_blocks() -> u64 {
+    7_200
+}
+
+impl Scenario {
+    /// Loads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Self, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates scenario TOML; `path` is used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ScenarioError> {
+        let s: Self = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+            path: path.to_path_buf(),
+            field: field_at(text, e.span()),
+            message: e.message().trim().to_owned(),
+        })?;
+        s.validate(path)?;
+        Ok(s)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ScenarioError> {
+        let bad = |field: &str, message: &str| {
+            Err(ScenarioError::Invalid {
+                path: path.to_path_buf(),
+                field: field.to_owned(),
+                message: message.to_owned(),
+            })
+        };
+        let unit = |v: f64| (0.0..=1.0).contains(&v);
+        if self.epochs == 0 {
+            return bad("epochs", "must be at least 1");
+        }
+        if self.stakers.count == 0 {
+            return bad("stakers.count", "must be at least 1");
+        }
+        if self.stakers.min_stake <= 0.0 || self.stakers.min_stake > self.stakers.max_stake {
+            return bad(
+                "stakers.min_stake",
+                "must be positive and at most stakers.max_stake",
+            );
+        }
+        if self.stakers.alpha <= 0.0 {
+            return bad("stakers.alpha", "must be positive");
+        }
+        for (f, v) in [
+            ("stakers.attested_share", self.stakers.attested_share),
+            ("stakers.yield_following", self.stakers.yield_following),
+            ("operators.lazy", self.operators.lazy),
+            ("operators.equivocating", self.operators.equivocating),
+            ("operators.cartel", self.operators.cartel),
+            ("operators.lazy_miss_rate", self.operators.lazy_miss_rate),
+            (
+                "operators.equivocation_rate",
+                self.operators.equivocation_rate,
+            ),
+            (
+                "operators.cartel_wrong_rate",
+                self.operators.cartel_wrong_rate,
+            ),
+            ("whales.gather_share", self.whales.gather_share),
+            ("traffic.challenge_rate", self.traffic.challenge_rate),
+            ("traffic.turnout", self.traffic.turnout),
+            ("traffic.optimistic_share", self.traffic.optimistic_share),
+        ] {
+            if !unit(v) {
+                return bad(f, "must be within [0, 1]");
+            }
+        }
+        if self.operators.lazy + self.operators.equivocating + self.operators.cartel > 1.0 {
+            return bad(
+                "operators",
+                "lazy + equivocating + cartel must not exceed 1",
+            );
+        }
+        if self.operators.count == 0 {
+            return bad("operators.count", "must be at least 1");
+        }
+        if self.operators.self_stake < 1000.0 {
+            return bad(
+                "operators.self_stake",
+                "must be at least the minimum operator stake (1000 tokens)",
+            );
+        }
+        if self.whales.count > self.stakers.count {
+            return bad("whales.count", "must not exceed stakers.count");
+        }
+        if self.whales.split_into == 0 || self.whales.split_into > 64 {
+            return bad("whales.split_into", "must be within [1, 64]");
+        }
+        if self.operators.count > 1000 {
+            return bad(
+                "operators.count",
+                "must be at most 1000 (operators per model in the registry's sum tree)",
+            );
+        }
+        if self.epoch_seconds == 0 || self.blocks_per_epoch == 0 {
+            return bad(
+                "epoch_seconds",
+                "epoch_seconds and blocks_per_epoch must be positive",
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Best-effort dotted field name at a TOML error span: `[table]` header above plus the key on the line.
+fn field_at(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else { return "$".into() };
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line = &text[line_start..line_end];
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix('[')
+                .and_then(|l| l.strip_suffix(']'))
+                .map(str::trim)
+        })
+        .map(str::to_owned);
+    let trimmed = line.trim();
+    if let Some(t) = trimmed.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+        return t.trim().to_owned();
+    }
+    let key = trimmed.split_once('=').map(|(k, _)| k.trim().to_owned());
+    match (table, key) {
+        (Some(t), Some(k)) => format!("{t}.{k}"),
+        (None, Some(k)) => k,
+        (Some(t), None) => t,
+        (None, None) => "$".into(),
+    }
+}
+
+/// Behaviour of an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Behaviour {
+    /// Always answers correctly.
+    Honest,
+    /// Sometimes offline.
+    Lazy,
+    /// Sometimes double-signs.
+    Equivocating,
+    /// Cartel member returning wrong results.
+    Cartel,
+    /// A whale that registered to gather delegations (honest).
+    Whale,
+}
+
+/// Slashes of one cause.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SlashTally {
+    /// Executed slashes.
+    pub count: u64,
+    /// Tokens slashed.
+    pub tokens: f64,
+    /// Requests refused by the Slasher (cap reached, already slashed, rounds to zero).
+    pub refused: u64,
+}
+
+/// The outcome of a scenario run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Stakers (people, before splitting).
+    pub stakers: usize,
+    /// Staking accounts (after splitting).
+    pub accounts: usize,
+    /// Operators.
+    pub operators: usize,
+    /// Per-epoch metrics.
+    pub epochs: Vec<EpochMetrics>,
+    /// Slashes by fault kind.
+    pub slashes: BTreeMap<String, SlashTally>,
+    /// Every dispute: who voted and who decided it (from `DisputeRuled`).
+    pub disputes: Vec<DisputeRecord>,
+    /// Best Sybil strategy's gain in voice (best voice / voice as one identity), over the
+    /// strategies searched on chain and the whales' actual splits.
+    pub best_split_gain: f64,
+    /// Voice share of the 10 largest stakers (people) at the end.
+    pub top10_voice_share: f64,
+    /// Stake share of the 10 largest stakers (people) at the end.
+    pub top10_stake_share: f64,
+    /// The end-of-run capture tests on the real governance contracts.
+    pub capture: CaptureReport,
+    /// Legitimacy goals.
+    pub goals: Vec<GoalCheck>,
+    /// Modelling choices worth knowing when reading the numbers.
+    pub notes: Vec<String>,
+    /// Committed transactions.
+    pub transactions: u64,
+    /// Gas of committed transactions.
+    pub gas: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Final stake per person (tokens), for plots.
+    #[serde(skip)]
+    pub final_stake: Vec<f64>,
+    /// Final voice per person, for plots.
+    #[serde(skip)]
+    pub final_voice: Vec<f64>,
+}
+
+impl RunReport {
+    /// A plain-text summary with the PASS/FAIL goal lines.
+    pub fn summary(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "scenario {} (seed {}): {} stakers on {} accounts, {} operators, {} epochs",
+            self.scenario,
+            self.seed,
+            self.stakers,
+            self.accounts,
+            self.operators,
+            self.epochs.len()
+        );
+        if let Some(last) = self.epochs.last() {
+            let _ = writeln!(
+                s,
+                "final: Nakamoto stake {} / voice {} / operator stake {} / accepted attestations {}; \
+                 Gini stake {:.3} / voice {:.3} / accepted attestations {:.3}; accepted {:.1}%",
+                last.nakamoto_stake,
+                last.nakamoto_voice,
+                last.nakamoto_operator_stake,
+                last.nakamoto_accepted,
+                last.gini_stake,
+                last.gini_voice,
+                last.gini_accepted,
+                100.0 * last.accepted_share
+            );
+        }
+        let disputes: usize = self.epochs.iter().map(|e| e.disputes).sum();
+        let correct: usize = self.epochs.iter().map(|e| e.disputes_correct).sum();
+        let min_coalition = self
+            .epochs
+            .iter()
+            .filter_map(|e| e.min_deciding_coalition)
+            .min();
+        let _ = writeln!(
+            s,
+            "disputes: {disputes} decided, {correct} correctly; smallest deciding coalition {}",
+            min_coalition.map_or("-".to_owned(), |c| c.to_string())
+        );
+        let _ = write!(s, "{}", self.capture);
+        for (kind, t) in &self.slashes {
+            let _ = writeln!(
+                s,
+                "slashes {kind}: {} executed, {:.1} tokens, {} refused",
+                t.count, t.tokens, t.refused
+            );
+        }
+        let _ = writeln!(
+            s,
+            "top-10 stakers: {:.1}% of stake, {:.1}% of voice; best split gain {:.2}x",
+            100.0 * self.top10_stake_share,
+            100.0 * self.top10_voice_share,
+            self.best_split_gain
+        );
+        let _ = writeln!(
+            s,
+            "{} transactions, {} gas, {:.1}s",
+            self.transactions, self.gas, self.seconds
+        );
+        for g in &self.goals {
+            let _ = writeln!(s, "{g}");
+        }
+        for n in &self.notes {
+            let _ = writeln!(s, "note: {n}");
+        }
+        s
+    }
+}
+
+/// Deterministic address for agent `kind` number `i`.
+pub(crate) fn agent(kind: &str, i: usize) -> Address {
+    let mut buf = kind.as_bytes().to_vec();
+    buf.extend_from_slice(&(i as u64).to_be_bytes());
+    Address::from_word(keccak256(&buf))
+}
+
+/// Tokens (f64) to wei.
+pub fn wei(tokens: f64) -> U256 {
+    let micro = (tokens.max(0.0) * 1e6).round() as u128;
+    U256::from(micro) * U256::from(TOKEN / 1_000_000)
+}
+
+/// Wei to tokens (f64).
+pub fn tokens(wei: U256) -> f64 {
+    let micro: u128 = (wei / U256::from(TOKEN / 1_000_000)).saturating_to();
+    micro as f64 / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_scenario_names_file_and_field() {
+        let p = Path::new("scenarios/bad.toml");
+        let text = "name = \"x\"\nseed = 1\nepochs = 2\n[stakers]\ncount = \"many\"\n";
+        let err = Scenario::parse(text, p).unwrap_err().to_string();
+        assert!(
+            err.contains("scenarios/bad.toml") && err.contains("stakers.count"),
+            "{err}"
+        );
+        let text = "name = \"x\"\nseed = 1\nepochs = 2\nbogus = 3\n";
+        let err = Scenario::parse(text, p).unwrap_err().to_string();
+        assert!(err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn wei_roundtrip() {
+        assert_eq!(tokens(wei(1234.5)), 1234.5);
+    }
+}

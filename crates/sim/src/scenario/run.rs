@@ -1,0 +1,388 @@
+//! The epoch loop: traffic, matured slashes, stake re-recording, yield-following delegators, and
+//! the per-epoch legitimacy metrics; then the capture tests and the goal check.
+
+use alloy::primitives::{Address, U256};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use verinfer_bindings::{Slasher, Staking, VerinferToken};
+
+use super::{
+    capture,
+    traffic::{self, Ledger, BLOCK_SECONDS},
+    world::{Measure, World},
+    Behaviour, RunReport, Scenario, ScenarioError, WhaleStrategy,
+};
+use crate::{
+    metrics::{gini, nakamoto, EpochMetrics, GoalCheck},
+    SimError,
+};
+
+struct PendingWithdrawal {
+    account: usize,
+    id: U256,
+    unlock_at: u64,
+}
+
+/// Runs a scenario; `progress` shows a progress bar on stderr when it is a terminal.
+pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioError> {
+    let started = std::time::Instant::now();
+    let mut rng = ChaCha8Rng::seed_from_u64(scenario.seed);
+    let ops_total = scenario.operators.count
+        + if scenario.whales.strategy == WhaleStrategy::Gather {
+            scenario.whales.count
+        } else {
+            0
+        };
+    let bar = progress_bar(
+        progress,
+        (scenario.stakers.count + ops_total) as u64 + scenario.epochs + 1,
+        &scenario.name,
+    );
+    let mut w = World::build(scenario, &mut rng, &bar)?;
+    w.check_digest()?;
+
+    let mut ledger = Ledger::new();
+    let mut epochs = Vec::new();
+    let mut disputes = Vec::new();
+    let mut withdrawals: Vec<PendingWithdrawal> = Vec::new();
+    w.sim.advance(1, BLOCK_SECONDS);
+    let mut m = w.measure()?;
+    for epoch in 0..scenario.epochs {
+        let (start_block, start_time) = (w.sim.block_number(), w.sim.timestamp());
+        for op in &mut w.ops {
+            op.slashed_this_epoch = false;
+        }
+        let t = traffic::play(&mut w, scenario, &mut rng, epoch, &m, &mut ledger)?;
+        let mut slashed = t.slashed;
+        slashed.extend(execute_matured(&mut w, &mut ledger)?);
+        for owner in slashed {
+            if let Some(op) = w.ops.iter_mut().find(|o| o.owner == owner) {
+                op.slashed_this_epoch = true;
+                op.slashes += 1;
+            }
+        }
+        resync_slashed(&mut w)?;
+        rebalance(&mut w, &mut withdrawals)?;
+
+        // The rest of the epoch passes.
+        let used_blocks = w.sim.block_number() - start_block;
+        let used_secs = w.sim.timestamp() - start_time;
+        w.sim.advance(
+            scenario.blocks_per_epoch.saturating_sub(used_blocks).max(1),
+            scenario.epoch_seconds.saturating_sub(used_secs).max(1),
+        );
+
+        m = w.measure()?;
+        let op_stakes = w.operator_stakes()?;
+        let mut coalitions: Vec<usize> = t
+            .disputes
+            .iter()
+            .filter(|d| d.flip_coalition > 0)
+            .map(|d| d.flip_coalition as usize)
+            .collect();
+        coalitions.sort_unstable();
+        epochs.push(EpochMetrics {
+            epoch,
+            block: w.sim.block_number(),
+            nakamoto_stake: nakamoto(&m.stake),
+            nakamoto_operator_stake: nakamoto(&op_stakes),
+            nakamoto_voice: nakamoto(&m.voice),
+            nakamoto_accepted: nakamoto(&t.accepted),
+            gini_stake: gini(&m.stake),
+            gini_voice: gini(&m.voice),
+            gini_accepted: gini(&t.accepted),
+            accepted_share: if t.requests == 0 {
+                1.0
+            } else {
+                t.correct as f64 / t.requests as f64
+            },
+            requests: t.requests,
+            disputes: t.disputes.len(),
+            disputes_correct: t.disputes.iter().filter(|d| d.correct).count(),
+            min_deciding_coalition: coalitions.first().copied(),
+            median_deciding_coalition: coalitions.get(coalitions.len() / 2).copied(),
+            disputes_without_quorum: t.disputes.iter().filter(|d| !d.quorum_reached).count(),
+            total_stake: m.stake.iter().sum(),
+        });
+        disputes.extend(t.disputes);
+        bar.inc(1);
+    }
+
+    let capture = capture::run(&mut w, scenario, &mut rng, &m, &ledger.pending)?;
+    bar.inc(1);
+    bar.finish_and_clear();
+    Ok(report(
+        scenario, w, m, epochs, disputes, ledger, capture, started,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    scenario: &Scenario,
+    w: World,
+    m: Measure,
+    epochs: Vec<EpochMetrics>,
+    disputes: Vec<super::DisputeRecord>,
+    ledger: Ledger,
+    capture: capture::CaptureReport,
+    started: std::time::Instant,
+) -> RunReport {
+    let mut order: Vec<usize> = (0..m.stake.len()).collect();
+    order.sort_by(|a, b| m.stake[*b].total_cmp(&m.stake[*a]));
+    let total_stake: f64 = m.stake.iter().sum();
+    let total_voice: f64 = m.voice.iter().sum();
+    let top10: Vec<usize> = order.iter().copied().take(10).collect();
+    let share = |v: &[f64], total: f64| {
+        top10.iter().map(|e| v[*e]).sum::<f64>() / total.max(f64::MIN_POSITIVE)
+    };
+    let top10_stake_share = share(&m.stake, total_stake);
+    let top10_voice_share = share(&m.voice, total_voice);
+
+    // The whales' actual arrangement against one identity holding the same stake.
+    let mut best_split_gain = capture.best_split_gain.max(1.0);
+    let wc = &scenario.whales;
+    if wc.strategy == WhaleStrategy::Split {
+        for e in 0..wc.count.min(m.stake.len()) {
+            let alone = m.stake[e].sqrt();
+            if alone > 0.0 {
+                best_split_gain = best_split_gain.max(m.voice[e] / alone);
+            }
+        }
+    }
+
+    let last = epochs.last().cloned().unwrap_or_default();
+    let trial = |action: &str| {
+        capture
+            .proposals
+            .iter()
+            .find(|p| p.action.starts_with(action) && p.opposition == "everyone else")
+    };
+    let capture_goal = |goal: &str, action: &str| {
+        match trial(action) {
+        Some(p) => GoalCheck {
+            goal: goal.into(),
+            pass: !p.passed,
+            detail: format!(
+                "on-chain VerinferGovernor vote, top 10 for {:.0} vs everyone else against {:.0}: {}",
+                p.for_votes, p.against_votes, p.state
+            ),
+        },
+        None => GoalCheck {
+            goal: goal.into(),
+            pass: false,
+            detail: "not exercised (no pending WrongResult slash at the end of the run)".into(),
+        },
+    }
+    };
+    let goals = vec![
+        GoalCheck {
+            goal: "Nakamoto(voting power) >= 10 x Nakamoto(stake)".into(),
+            pass: last.nakamoto_voice >= 10 * last.nakamoto_stake.max(1),
+            detail: format!(
+                "voice {} vs stake {} (ratio {:.1})",
+                last.nakamoto_voice,
+                last.nakamoto_stake,
+                last.nakamoto_voice as f64 / last.nakamoto_stake.max(1) as f64
+            ),
+        },
+        GoalCheck {
+            goal: "best split gain <= 1.5x".into(),
+            pass: best_split_gain <= 1.5,
+            detail: format!(
+                "{best_split_gain:.3}x (on-chain search over {} arrangements and the whales' own splits)",
+                capture.splits.len()
+            ),
+        },
+        capture_goal(
+            "10 largest stakers cannot pass a proposal on their own",
+            "Slasher.setTreasury",
+        ),
+        capture_goal(
+            "10 largest stakers cannot veto a slash on their own",
+            "Slasher.vetoSlash",
+        ),
+    ];
+
+    let mut notes = vec![format!(
+        "identity issuer: {}",
+        if wc.split_attested {
+            "weak (a splitting whale gets one identity per account)"
+        } else {
+            "honest (one identity per person; further accounts stay unattested)"
+        }
+    )];
+    notes.push(format!(
+        "dispute turnout {:.0}% of voice holders; cartel members always vote for the cartel's output",
+        100.0 * scenario.traffic.turnout
+    ));
+    notes.push(
+        "capture trials run on a snapshot of the final state; their outcome is the vote, the \
+         proposals are not executed"
+            .into(),
+    );
+    RunReport {
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        stakers: scenario.stakers.count,
+        accounts: w.accounts.len(),
+        operators: w.ops.len(),
+        epochs,
+        slashes: ledger.slashes,
+        disputes,
+        best_split_gain,
+        top10_voice_share,
+        top10_stake_share,
+        capture,
+        goals,
+        notes,
+        transactions: w.sim.tx_count,
+        gas: w.sim.gas_total,
+        seconds: started.elapsed().as_secs_f64(),
+        final_stake: m.stake,
+        final_voice: m.voice,
+    }
+}
+
+/// Executes the `WrongResult` slashes whose veto window is over; returns the slashed operators.
+fn execute_matured(w: &mut World, ledger: &mut Ledger) -> Result<Vec<Address>, SimError> {
+    let now = w.sim.timestamp();
+    let (due, waiting): (Vec<_>, Vec<_>) = ledger.pending.drain(..).partition(|(_, at)| *at <= now);
+    ledger.pending = waiting;
+    let mut hit = Vec::new();
+    for (id, _) in due {
+        match w.sim.transact(
+            w.watcher,
+            w.c.slasher,
+            Slasher::executeSlashCall { slashId: id },
+        ) {
+            Ok(r) => hit.extend(ledger.record(&r.logs)),
+            Err(SimError::Reverted { .. }) => ledger.refused(1),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(hit)
+}
+
+/// Re-records the stake of every delegator of an operator slashed this epoch (`syncStake` is
+/// permissionless; without it their voice would keep counting the slashed tokens).
+fn resync_slashed(w: &mut World) -> Result<(), SimError> {
+    let staking = w.c.staking;
+    let slashed: Vec<usize> = (0..w.ops.len())
+        .filter(|i| w.ops[*i].slashed_this_epoch)
+        .collect();
+    for i in slashed {
+        let operator = w.ops[i].owner;
+        let holders: Vec<Address> = std::iter::once(operator)
+            .chain(
+                w.accounts
+                    .iter()
+                    .filter(|a| a.operator == Some(i))
+                    .map(|a| a.address),
+            )
+            .collect();
+        for account in holders {
+            match w.sim.transact(
+                account,
+                staking,
+                Staking::syncStakeCall { account, operator },
+            ) {
+                Ok(_) | Err(SimError::Reverted { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Yield followers leave operators slashed this epoch through the unbonding queue; matured
+/// withdrawals are re-delegated to the active operator with the fewest slashes.
+fn rebalance(w: &mut World, withdrawals: &mut Vec<PendingWithdrawal>) -> Result<(), SimError> {
+    let (staking, token) = (w.c.staking, w.c.token);
+    let now = w.sim.timestamp();
+    for ai in 0..w.accounts.len() {
+        let acc = &w.accounts[ai];
+        let Some(opi) = acc.operator else { continue };
+        if !acc.yield_following || !w.ops[opi].slashed_this_epoch {
+            continue;
+        }
+        let (who, op) = (acc.address, w.ops[opi].owner);
+        let shares = w.sim.view(
+            who,
+            staking,
+            Staking::sharesOfCall {
+                operator: op,
+                account: who,
+            },
+        )?;
+        if shares.is_zero() {
+            continue;
+        }
+        let r = w.sim.transact(
+            who,
+            staking,
+            Staking::requestUnstakeCall {
+                operator: op,
+                shares,
+            },
+        )?;
+        w.accounts[ai].operator = None;
+        withdrawals.push(PendingWithdrawal {
+            account: ai,
+            id: r.ret,
+            unlock_at: now + w.params.unbonding_delay,
+        });
+    }
+    let (due, waiting): (Vec<_>, Vec<_>) = withdrawals.drain(..).partition(|p| p.unlock_at <= now);
+    *withdrawals = waiting;
+    for p in due {
+        let who = w.accounts[p.account].address;
+        let assets = w
+            .sim
+            .transact(
+                who,
+                staking,
+                Staking::completeUnstakeCall { withdrawalId: p.id },
+            )?
+            .ret;
+        if assets.is_zero() {
+            continue;
+        }
+        let best = (0..w.ops.len())
+            .filter(|i| w.ops[*i].behaviour != Behaviour::Whale)
+            .min_by_key(|i| (w.ops[*i].slashes, *i))
+            .unwrap_or(0);
+        w.sim.transact(
+            who,
+            token,
+            VerinferToken::approveCall {
+                spender: staking,
+                value: assets,
+            },
+        )?;
+        let call = Staking::delegateCall {
+            operator: w.ops[best].owner,
+            assets,
+        };
+        match w.sim.transact(who, staking, call) {
+            Ok(_) => w.accounts[p.account].operator = Some(best),
+            Err(SimError::Reverted { .. }) => {} // jailed meanwhile: the tokens stay liquid
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn progress_bar(enabled: bool, len: u64, name: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    if !enabled || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:40}] {pos}/{len} {elapsed_precise} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_message(name.to_owned());
+    bar
+}

@@ -1,0 +1,509 @@
+//! The scenario's on-chain world: the deployed suite, its two models, the operators with their hot
+//! signer keys, and the stakers with their identities and delegations.
+//!
+//! People ("entities") are numbered: `0..stakers.count` are stakers (largest first, so whales come
+//! first), then one per operator. A person may own several accounts (a splitting whale); every
+//! measurement sums over a person's accounts.
+
+use alloy::{
+    primitives::{keccak256, Address, Bytes, B256, U256},
+    signers::{local::PrivateKeySigner, SignerSync},
+    sol_types::{eip712_domain, Eip712Domain, SolStruct},
+};
+use rand::{seq::SliceRandom, Rng};
+use rand_chacha::ChaCha8Rng;
+use verinfer_bindings::{
+    inference_registry::IInferenceRegistry::{Attestation, ModelParams},
+    IdentityRegistry, InferenceRegistry, QuadraticVotes, Staking, VerinferToken,
+};
+
+use super::{agent, tokens, wei, Behaviour, Distribution, Scenario, WhaleStrategy};
+use crate::{
+    plan::{DeployParams, TOKEN},
+    Sim, SimError, SIM_CHAIN_ID,
+};
+
+/// Challenge window of both models, seconds (the registry's minimum).
+pub(crate) const CHALLENGE_WINDOW: u32 = 600;
+/// Request time-to-live, seconds.
+pub(crate) const REQUEST_TTL: u64 = 3_600;
+
+/// Addresses of the deployed suite.
+pub(crate) struct Contracts {
+    pub token: Address,
+    pub staking: Address,
+    pub slasher: Address,
+    pub registry: Address,
+    pub identity: Address,
+    pub votes: Address,
+    pub governor: Address,
+    pub disputes: Address,
+}
+
+/// An operator: cold owner address, hot signer key, behaviour.
+pub(crate) struct Op {
+    pub owner: Address,
+    pub key: PrivateKeySigner,
+    pub behaviour: Behaviour,
+    pub entity: usize,
+    pub slashes: u64,
+    pub slashed_this_epoch: bool,
+}
+
+/// A staking account of a person.
+pub(crate) struct Account {
+    pub address: Address,
+    pub entity: usize,
+    pub yield_following: bool,
+    /// Operator index currently delegated to (`None` once its stake left and could not re-enter).
+    pub operator: Option<usize>,
+}
+
+/// Stake and voice per person, and the accounts that hold voice (who can vote).
+pub(crate) struct Measure {
+    /// Tokens per person (`Staking.stakeOf` summed over the person's accounts).
+    pub stake: Vec<f64>,
+    /// Voice per person (`QuadraticVotes.getVotes` summed), in sqrt-token units.
+    pub voice: Vec<f64>,
+    /// Accounts with non-zero voice and their person.
+    pub holders: Vec<(Address, usize)>,
+}
+
+/// The deployed suite with its population.
+pub(crate) struct World {
+    pub sim: Sim,
+    pub c: Contracts,
+    pub params: DeployParams,
+    pub deployer: Address,
+    /// Sends requests and pays fees.
+    pub client: Address,
+    /// Re-executes answers, reports faults, challenges wrong results, finalizes.
+    pub watcher: Address,
+    /// Approved identity issuer (one identity per person unless the scenario says otherwise).
+    pub issuer: Address,
+    pub det_model: B256,
+    pub opt_model: B256,
+    pub min_fee: U256,
+    domain: Eip712Domain,
+    pub ops: Vec<Op>,
+    pub accounts: Vec<Account>,
+    /// Number of people (stakers + operators).
+    pub people: usize,
+    /// Person is an operator owner in the cartel.
+    pub cartel_person: Vec<bool>,
+}
+
+/// Voice units (sqrt of wei) to sqrt-token units.
+pub(crate) fn voice_units(v: U256) -> f64 {
+    let x: u128 = v.saturating_to();
+    x as f64 / 1e9
+}
+
+impl World {
+    /// Deploys the suite, registers the models and the operators, and stakes the population.
+    pub fn build(
+        scenario: &Scenario,
+        rng: &mut ChaCha8Rng,
+        bar: &indicatif::ProgressBar,
+    ) -> Result<Self, SimError> {
+        let deployer = agent("deployer", 0);
+        let mut sim = Sim::new();
+        let params = DeployParams::local(deployer);
+        sim.deploy_local(&params)?;
+        let s = &sim.suite;
+        let c = Contracts {
+            token: s.token()?,
+            staking: s.staking()?,
+            slasher: s.slasher()?,
+            registry: s.get("InferenceRegistry")?,
+            identity: s.get("IdentityRegistry")?,
+            votes: s.get("QuadraticVotes")?,
+            governor: s.get("VerinferGovernor")?,
+            disputes: s.get("DisputeGovernor")?,
+        };
+        let domain = eip712_domain! {
+            name: "verinfer",
+            version: "1",
+            chain_id: SIM_CHAIN_ID,
+            verifying_contract: c.registry,
+        };
+        let mut w = Self {
+            sim,
+            c,
+            params,
+            deployer,
+            client: agent("client", 0),
+            watcher: agent("watcher", 0),
+            issuer: agent("issuer", 0),
+            det_model: B256::ZERO,
+            opt_model: B256::ZERO,
+            min_fee: U256::from(TOKEN / 100),
+            domain,
+            ops: Vec::new(),
+            accounts: Vec::new(),
+            people: scenario.stakers.count + scenario.operators.count,
+            cartel_person: Vec::new(),
+        };
+        w.setup_protocol(scenario)?;
+        w.populate(scenario, rng, bar)?;
+        Ok(w)
+    }
+
+    /// Models, issuer, client and watcher funds.
+    fn setup_protocol(&mut self, scenario: &Scenario) -> Result<(), SimError> {
+        let (d, c) = (self.deployer, &self.c);
+        let (registry, identity) = (c.registry, c.identity);
+        self.sim.transact(
+            d,
+            identity,
+            IdentityRegistry::approveIssuerCall {
+                issuer: self.issuer,
+            },
+        )?;
+        let model = |mode: u8, k: u8, q: u8| ModelParams {
+            mode,
+            k,
+            q,
+            challengeWindow: CHALLENGE_WINDOW,
+            minStake: U256::from(1_000u128 * TOKEN),
+            challengeBond: U256::from(10u128 * TOKEN),
+            minFee: U256::from(TOKEN / 100),
+        };
+        self.det_model = self
+            .sim
+            .transact(
+                d,
+                registry,
+                InferenceRegistry::registerModelCall {
+                    weightsHash: keccak256(b"sim deterministic model"),
+                    runtimeSpecHash: keccak256(b"sim runtime"),
+                    params: model(0, 3, 2),
+                },
+            )?
+            .ret;
+        self.opt_model = self
+            .sim
+            .transact(
+                d,
+                registry,
+                InferenceRegistry::registerModelCall {
+                    weightsHash: keccak256(b"sim optimistic model"),
+                    runtimeSpecHash: keccak256(b"sim runtime"),
+                    params: model(1, 1, 1),
+                },
+            )?
+            .ret;
+        // Fees for every request, bonds for every challenge.
+        let requests = scenario.epochs as u128 * scenario.traffic.requests_per_epoch as u128;
+        let fees = U256::from(requests + 1) * self.min_fee;
+        let bonds = U256::from(requests + 1) * U256::from(10u128 * TOKEN);
+        for (who, amount) in [(self.client, fees), (self.watcher, bonds)] {
+            self.fund(who, amount, registry)?;
+        }
+        Ok(())
+    }
+
+    /// Mints `amount` to `who` and approves `spender` for it.
+    pub fn fund(&mut self, who: Address, amount: U256, spender: Address) -> Result<(), SimError> {
+        let token = self.c.token;
+        self.sim.transact(
+            self.deployer,
+            token,
+            VerinferToken::mintCall { to: who, amount },
+        )?;
+        self.sim.transact(
+            who,
+            token,
+            VerinferToken::approveCall {
+                spender,
+                value: amount,
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Creates a fresh identity and links `account` to it; returns the identity id.
+    pub fn new_identity(&mut self, account: Address) -> Result<U256, SimError> {
+        let id = self
+            .sim
+            .transact(
+                self.issuer,
+                self.c.identity,
+                IdentityRegistry::createIdentityCall {},
+            )?
+            .ret;
+        self.link(account, id)?;
+        Ok(id)
+    }
+
+    /// Links `account` to identity `id` (the issuer offers, the account accepts).
+    pub fn link(&mut self, account: Address, id: U256) -> Result<(), SimError> {
+        self.sim.transact(
+            self.issuer,
+            self.c.identity,
+            IdentityRegistry::offerLinkCall {
+                account,
+                identityId: id,
+            },
+        )?;
+        self.sim.transact(
+            account,
+            self.c.identity,
+            IdentityRegistry::acceptLinkCall { identityId: id },
+        )?;
+        Ok(())
+    }
+
+    /// Operators (with identities and hot keys) and stakers.
+    fn populate(
+        &mut self,
+        scenario: &Scenario,
+        rng: &mut ChaCha8Rng,
+        bar: &indicatif::ProgressBar,
+    ) -> Result<(), SimError> {
+        let sc = &scenario.stakers;
+        let mut stakes: Vec<f64> = (0..sc.count)
+            .map(|_| match sc.distribution {
+                Distribution::Pareto => {
+                    let u: f64 = rng.gen_range(f64::EPSILON..1.0);
+                    (sc.min_stake * u.powf(-1.0 / sc.alpha)).min(sc.max_stake)
+                }
+                Distribution::Uniform => rng.gen_range(sc.min_stake..=2.0 * sc.min_stake),
+            })
+            .collect();
+        stakes.sort_by(|a, b| b.total_cmp(a)); // whales first
+
+        let oc = &scenario.operators;
+        let share = |x: f64| (x * oc.count as f64).round() as usize;
+        let (n_lazy, n_equiv, n_cartel) =
+            (share(oc.lazy), share(oc.equivocating), share(oc.cartel));
+        let mut behaviours: Vec<Behaviour> = (0..oc.count)
+            .map(|i| match i {
+                i if i < n_lazy => Behaviour::Lazy,
+                i if i < n_lazy + n_equiv => Behaviour::Equivocating,
+                i if i < n_lazy + n_equiv + n_cartel => Behaviour::Cartel,
+                _ => Behaviour::Honest,
+            })
+            .collect();
+        behaviours.shuffle(rng);
+        self.cartel_person = vec![false; self.people];
+        let wc = &scenario.whales;
+        let gather = wc.strategy == WhaleStrategy::Gather;
+        // (owner, behaviour, person, self-stake)
+        let mut roster: Vec<(Address, Behaviour, usize, f64)> = behaviours
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (agent("operator", i), *b, sc.count + i, oc.self_stake))
+            .collect();
+        let mut whale_ops = Vec::new();
+        if gather {
+            for (w, stake) in stakes.iter().enumerate().take(wc.count) {
+                whale_ops.push(roster.len());
+                roster.push((agent("staker", w), Behaviour::Whale, w, *stake));
+            }
+        }
+        let (staking, registry) = (self.c.staking, self.c.registry);
+        for (i, (owner, behaviour, person, self_stake)) in roster.into_iter().enumerate() {
+            let key = PrivateKeySigner::from_bytes(&keccak256(
+                [b"verinfer sim signer".as_slice(), &(i as u64).to_be_bytes()].concat(),
+            ))
+            .map_err(|e| SimError::Evm {
+                label: "signer key".into(),
+                message: e.to_string(),
+            })?;
+            let amount = wei(self_stake);
+            self.fund(owner, amount, staking)?;
+            self.sim.transact(
+                owner,
+                staking,
+                Staking::registerOperatorCall {
+                    signer: key.address(),
+                    selfStake: amount,
+                },
+            )?;
+            for model in [self.det_model, self.opt_model] {
+                self.sim.transact(
+                    owner,
+                    registry,
+                    InferenceRegistry::serveModelCall { modelId: model },
+                )?;
+            }
+            self.new_identity(owner)?;
+            if behaviour == Behaviour::Cartel {
+                self.cartel_person[person] = true;
+            }
+            self.ops.push(Op {
+                owner,
+                key,
+                behaviour,
+                entity: person,
+                slashes: 0,
+                slashed_this_epoch: false,
+            });
+            bar.inc(1);
+        }
+
+        for (i, stake) in stakes.iter().enumerate() {
+            let is_whale = i < wc.count;
+            if is_whale && gather {
+                // Self-stake already placed as an operator; the whale is one person.
+                self.accounts.push(Account {
+                    address: agent("staker", i),
+                    entity: i,
+                    yield_following: false,
+                    operator: Some(whale_ops[i]),
+                });
+                bar.inc(1);
+                continue;
+            }
+            let parts = if is_whale && wc.strategy == WhaleStrategy::Split {
+                wc.split_into
+            } else {
+                1
+            };
+            let attested = rng.gen_bool(sc.attested_share);
+            let yield_following = rng.gen_bool(sc.yield_following);
+            for p in 0..parts {
+                let address = if p == 0 {
+                    agent("staker", i)
+                } else {
+                    agent(&format!("sybil{i}-"), p)
+                };
+                let operator = if !whale_ops.is_empty() && rng.gen_bool(wc.gather_share) {
+                    whale_ops[rng.gen_range(0..whale_ops.len())]
+                } else {
+                    rng.gen_range(0..oc.count)
+                };
+                // Honest issuer: one identity per person, carried by the first account; a weak
+                // issuer (split_attested) gives every split account an identity of its own.
+                let identity = if parts > 1 {
+                    p == 0 || wc.split_attested
+                } else {
+                    attested
+                };
+                if identity {
+                    self.new_identity(address)?;
+                }
+                let amount = wei(stake / parts as f64);
+                self.fund(address, amount, staking)?;
+                let op = self.ops[operator].owner;
+                self.sim.transact(
+                    address,
+                    staking,
+                    Staking::delegateCall {
+                        operator: op,
+                        assets: amount,
+                    },
+                )?;
+                self.accounts.push(Account {
+                    address,
+                    entity: i,
+                    yield_following,
+                    operator: Some(operator),
+                });
+            }
+            bar.inc(1);
+        }
+        Ok(())
+    }
+
+    /// Stake and voice per person, read from `Staking` and `QuadraticVotes`.
+    pub fn measure(&mut self) -> Result<Measure, SimError> {
+        let mut who: Vec<(Address, usize)> = self
+            .accounts
+            .iter()
+            .map(|a| (a.address, a.entity))
+            .collect();
+        who.extend(
+            self.ops
+                .iter()
+                .filter(|o| o.behaviour != Behaviour::Whale)
+                .map(|o| (o.owner, o.entity)),
+        );
+        let mut m = Measure {
+            stake: vec![0.0; self.people],
+            voice: vec![0.0; self.people],
+            holders: Vec::new(),
+        };
+        let (staking, votes) = (self.c.staking, self.c.votes);
+        for (a, e) in who {
+            let s = self
+                .sim
+                .view(a, staking, Staking::stakeOfCall { account: a })?;
+            let v = self
+                .sim
+                .view(a, votes, QuadraticVotes::getVotesCall { account: a })?;
+            m.stake[e] += tokens(s);
+            m.voice[e] += voice_units(v);
+            if !v.is_zero() {
+                m.holders.push((a, e));
+            }
+        }
+        Ok(m)
+    }
+
+    /// Active stake of each operator (0 when jailed or below the minimum).
+    pub fn operator_stakes(&mut self) -> Result<Vec<f64>, SimError> {
+        let staking = self.c.staking;
+        let mut out = Vec::with_capacity(self.ops.len());
+        for i in 0..self.ops.len() {
+            let operator = self.ops[i].owner;
+            let active = self.sim.view(
+                operator,
+                staking,
+                Staking::isActiveOperatorCall { operator },
+            )?;
+            let stake =
+                self.sim
+                    .view(operator, staking, Staking::operatorStakeCall { operator })?;
+            out.push(if active { tokens(stake) } else { 0.0 });
+        }
+        Ok(out)
+    }
+
+    /// The attestation operator `op` signs for `request` with `output`, and its signature.
+    pub fn attest(
+        &self,
+        op: usize,
+        request: U256,
+        model: B256,
+        input: B256,
+        output: B256,
+    ) -> Result<(Attestation, Bytes), SimError> {
+        let att = Attestation {
+            operator: self.ops[op].owner,
+            requestId: request,
+            modelId: model,
+            inputHash: input,
+            outputHash: output,
+        };
+        let digest = att.eip712_signing_hash(&self.domain);
+        let sig = self.ops[op]
+            .key
+            .sign_hash_sync(&digest)
+            .map_err(|e| SimError::Evm {
+                label: "sign attestation".into(),
+                message: e.to_string(),
+            })?;
+        Ok((att, Bytes::from(sig.as_bytes().to_vec())))
+    }
+
+    /// Checks the simulator's EIP-712 digest against the registry's own `attestationDigest`.
+    pub fn check_digest(&mut self) -> Result<(), SimError> {
+        let (att, _) = self.attest(0, U256::from(1), self.det_model, B256::ZERO, B256::ZERO)?;
+        let local = att.eip712_signing_hash(&self.domain);
+        let onchain = self.sim.view(
+            self.deployer,
+            self.c.registry,
+            InferenceRegistry::attestationDigestCall { att },
+        )?;
+        if local == onchain {
+            Ok(())
+        } else {
+            Err(SimError::Evm {
+                label: "attestationDigest".into(),
+                message: format!("simulator digest {local} differs from the registry's {onchain}"),
+            })
+        }
+    }
+}
