@@ -249,7 +249,7 @@ pub fn explain_revert(data: &[u8]) -> String {
                 )
             }
             E::VotingClosed(e) => format!(
-                "voting on proposal {} is closed (it is {})",
+                "voting on proposal {} is not open: it is {}",
                 e.proposalId,
                 state_name(e.current)
             ),
@@ -300,13 +300,54 @@ fn events<E: SolEvent>(r: &alloy::rpc::types::TransactionReceipt) -> Vec<E> {
         .collect()
 }
 
-/// Finds the `ProposalCreated` event of `id` and rebuilds its actions and description.
+/// Describes a call for humans: `Staking: setMinOperatorStakeCall { value: .. }` when the target is
+/// a manifest contract whose binding knows the selector, else `<target>: 0x<calldata>`.
+pub fn describe_call(target: Address, data: &[u8], m: &Manifest) -> String {
+    use verinfer_bindings::{
+        DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Slasher, Staking,
+        TimelockController, VerinferToken,
+    };
+    let name = m
+        .contracts
+        .iter()
+        .find(|(_, a)| **a == target)
+        .map(|(n, _)| n.as_str());
+    macro_rules! try_decode {
+        ($($c:ident :: $calls:ident),*) => {$(
+            if name == Some(stringify!($c)) {
+                if let Ok(call) = $c::$calls::abi_decode(data) {
+                    return format!("{}: {call:?}", stringify!($c));
+                }
+            }
+        )*};
+    }
+    try_decode!(
+        Staking::StakingCalls,
+        Slasher::SlasherCalls,
+        InferenceRegistry::InferenceRegistryCalls,
+        IdentityRegistry::IdentityRegistryCalls,
+        QuadraticVotes::QuadraticVotesCalls,
+        DisputeGovernor::DisputeGovernorCalls,
+        VerinferGovernor::VerinferGovernorCalls,
+        TimelockController::TimelockControllerCalls,
+        VerinferToken::VerinferTokenCalls
+    );
+    format!(
+        "{}: {}",
+        name.map_or_else(|| target.to_string(), str::to_owned),
+        Bytes::copy_from_slice(data)
+    )
+}
+
+/// Finds the `ProposalCreated` event of `id` on the manifest's governor and rebuilds its actions
+/// and description.
 pub async fn recover<P: Provider>(
     provider: &P,
-    governor: Address,
-    deployed_at: u64,
+    m: &(Manifest, std::path::PathBuf),
     id: U256,
 ) -> Result<Proposal> {
+    let governor = chain::addr(m, "VerinferGovernor")?;
+    let deployed_at = m.0.block;
     let g = VerinferGovernor::new(governor, provider);
     let snapshot: u64 = g
         .proposalSnapshot(id)
@@ -350,7 +391,7 @@ pub async fn recover<P: Provider>(
                 .map(|(t, d)| Action {
                     target: *t,
                     data: d.clone(),
-                    label: format!("{t}:{d}"),
+                    label: describe_call(*t, d, &m.0),
                 })
                 .collect();
             return Ok(Proposal {
@@ -378,10 +419,9 @@ async fn resolve_proposal(
     m: &(Manifest, std::path::PathBuf),
     r: &ProposalRef<'_>,
 ) -> Result<Proposal> {
-    let governor = chain::addr(m, "VerinferGovernor")?;
     if let Some(id) = r.proposal {
         let id = parse_proposal_id(id)?;
-        return recover(&s.provider, governor, m.0.block, id).await;
+        return recover(&s.provider, m, id).await;
     }
     if r.actions.is_empty() {
         bail!("name the proposal with --proposal <id>, or with its --action(s) and --description");
@@ -424,7 +464,7 @@ pub async fn propose(c: &ChainArgs, actions: &[String], description: &str) -> Re
         ev.proposer, r.transaction_hash
     );
     for a in &p.actions {
-        println!("  action        {} -> {}", a.label, a.target);
+        println!("  action        {}", describe_call(a.target, &a.data, &m.0));
     }
     println!(
         "  voting        blocks {} ..= {} (opens after block {})",

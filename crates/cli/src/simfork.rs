@@ -140,7 +140,7 @@ pub async fn run(a: ForkArgs) -> Result<()> {
             .map_err(|_| anyhow!("--from: `{from}` is not an address"))?;
         Question::Batch { from, n }
     } else {
-        let m = Manifest::load(&path)?;
+        let m = (Manifest::load(&path)?, path.clone());
         let actions = if let Some(id) = &a.proposal {
             let id = gov::parse_proposal_id(id)?;
             let url = a
@@ -148,10 +148,9 @@ pub async fn run(a: ForkArgs) -> Result<()> {
                 .parse()
                 .with_context(|| format!("invalid --rpc-url `{}`", a.rpc_url))?;
             let p = RootProvider::<alloy::network::Ethereum>::new_http(url);
-            let governor = m.address("VerinferGovernor", &path)?;
-            gov::recover(&p, governor, m.block, id).await?.actions
+            gov::recover(&p, &m, id).await?.actions
         } else {
-            gov::parse_actions(&a.proposal_actions, &m, &path)?
+            gov::parse_actions(&a.proposal_actions, &m.0, &m.1)?
         };
         Question::Proposal(actions)
     };
@@ -252,7 +251,10 @@ fn proposal(
         actions.len()
     );
     for a in actions {
-        s += &format!("  action  {} ({})\n", a.label, a.target);
+        s += &format!(
+            "  action  {}\n",
+            gov::describe_call(a.target, &a.data, &fork.manifest)
+        );
     }
     for c in &effect.storage {
         s += &format!(
