@@ -294,6 +294,14 @@ fn governance_flow_changes_a_staking_parameter_only_through_the_timelock() {
     );
     let id = field(&out, "proposal").to_owned();
     assert!(out.contains("voting"), "{out}");
+    assert!(out.contains("Staking: setMinOperatorStake"), "{out}");
+
+    // What would it change? The fork reads the actions back from the ProposalCreated event.
+    let out = c.ok(0, &["sim", "fork", "--proposal", &id]);
+    assert!(
+        out.contains("Staking: setMinOperatorStake") && out.contains("storage Staking"),
+        "{out}"
+    );
 
     // Too early to vote: the governor's custom error is decoded.
     let e = c.fails(1, &["gov", "vote", "--proposal", &id, "--support", "for"]);
@@ -508,4 +516,33 @@ fn sim_fork_prints_delegator_impact_and_rejects_bad_blocks() {
     assert!(e.contains("wrong.json") && e.contains("chainId"), "{e}");
     let e = c.fails(0, &["sim", "fork", "--batch", "3"]);
     assert!(e.contains("--from"), "{e}");
+}
+
+#[test]
+fn deploy_with_keep_admin_leaves_the_deployer_as_admin() {
+    let c = Chain::start();
+    let root = c.dir.path().to_str().unwrap().to_owned();
+    let out = c.ok(0, &["deploy", "--root", &root, "--keep-admin"]);
+    assert!(out.contains("--keep-admin"), "{out}");
+    let ret = c
+        .call(
+            c.addr(0),
+            c.contract("Staking"),
+            Staking::hasRoleCall {
+                role: alloy::primitives::B256::ZERO,
+                account: c.addr(0),
+            }
+            .abi_encode(),
+        )
+        .unwrap();
+    assert!(Staking::hasRoleCall::abi_decode_returns(&ret).unwrap());
+    c.call(
+        c.addr(0),
+        c.contract("Staking"),
+        Staking::setMinOperatorStakeCall {
+            value: U256::from(TOKEN),
+        }
+        .abi_encode(),
+    )
+    .unwrap();
 }
