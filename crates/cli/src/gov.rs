@@ -508,6 +508,11 @@ pub async fn vote(c: &ChainArgs, proposal: &str, support: u8, reason: Option<&st
         ["against", "for", "abstain"][usize::from(support.min(2))],
         r.transaction_hash
     );
+    if weight.is_zero() {
+        println!(
+            "note: the sender had no voice at the proposal snapshot (voice = stake held before the proposal, delegated to the voter)"
+        );
+    }
     Ok(())
 }
 
