@@ -361,6 +361,15 @@ pub async fn serve(c: &ChainArgs, model: &str) -> Result<()> {
     Ok(())
 }
 
+/// The timestamp of the latest block.
+pub async fn chain_time<P: Provider>(provider: &P) -> Result<u64> {
+    Ok(provider
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await?
+        .map(|b| b.header.timestamp)
+        .unwrap_or_default())
+}
+
 /// Submits a request from `s`; returns the request id.
 pub async fn submit_request(
     s: &Session,
@@ -381,12 +390,7 @@ pub async fn submit_request(
         .abi_encode(),
     )
     .await?;
-    let now = s
-        .provider
-        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-        .await?
-        .map(|b| b.header.timestamp)
-        .unwrap_or_default();
+    let now = chain_time(&s.provider).await?;
     let call = IInferenceRegistry::requestInferenceCall {
         modelId: model,
         inputHash: keccak256(input),

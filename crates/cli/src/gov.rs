@@ -533,10 +533,12 @@ pub async fn queue(c: &ChainArgs, r: &ProposalRef<'_>) -> Result<()> {
         .first()
         .map(|e| e.etaSeconds)
         .unwrap_or_default();
+    let now = chain::chain_time(&s.provider).await?;
     println!(
-        "proposal {} queued in the timelock (tx {}); executable from unix time {eta}",
+        "proposal {} queued in the timelock (tx {}); executable from unix time {eta} ({})",
         p.id(),
-        rc.transaction_hash
+        rc.transaction_hash,
+        until(eta, now)
     );
     Ok(())
 }
@@ -612,9 +614,20 @@ pub async fn status(c: &ChainArgs, proposal: &str) -> Result<()> {
     if eta.is_zero() {
         println!("  eta           - (not queued)");
     } else {
-        println!("  eta           {eta} (unix time)");
+        let now = chain::chain_time(&provider).await?;
+        println!("  eta           {eta} (unix time; {})", until(eta, now));
     }
     Ok(())
+}
+
+/// `in N s` until `eta`, or `ready` once the chain time has reached it.
+fn until(eta: U256, now: u64) -> String {
+    let eta: u64 = eta.try_into().unwrap_or(u64::MAX);
+    if eta <= now {
+        "ready".to_owned()
+    } else {
+        format!("in {} s of chain time", eta - now)
+    }
 }
 
 /// Parses `--support`.
