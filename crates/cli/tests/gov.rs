@@ -234,7 +234,15 @@ fn field<'a>(out: &'a str, name: &str) -> &'a str {
 fn governance_flow_changes_a_staking_parameter_only_through_the_timelock() {
     let c = staked_chain();
     let setter = "Staking:setMinOperatorStake(uint256):2500ether";
-    let description = "raise the minimum operator stake to 2,500 tokens";
+    // Second action: register the built-in model (a tuple argument), admin-only after the hand-over.
+    let model = c.ok(0, &["model"]);
+    let register = format!(
+        "InferenceRegistry:registerModel(bytes32,bytes32,(uint8,uint8,uint8,uint32,uint256,uint256,uint256)):{}:{}:(0,2,2,3600,1000ether,10ether,0.01ether)",
+        field(&model, "weights hash"),
+        field(&model, "spec hash")
+    );
+    let description =
+        "raise the minimum operator stake to 2,500 tokens; register the built-in model";
     assert_eq!(min_operator_stake(&c), U256::from(1_000 * TOKEN));
 
     // Handover: the deployer can no longer call the setter itself.
@@ -288,11 +296,14 @@ fn governance_flow_changes_a_staking_parameter_only_through_the_timelock() {
             "propose",
             "--action",
             setter,
+            "--action",
+            &register,
             "--description",
             description,
         ],
     );
     let id = field(&out, "proposal").to_owned();
+    assert!(out.contains("InferenceRegistry: registerModel"), "{out}");
     assert!(out.contains("voting"), "{out}");
     assert!(out.contains("Staking: setMinOperatorStake"), "{out}");
 
@@ -361,11 +372,13 @@ fn governance_flow_changes_a_staking_parameter_only_through_the_timelock() {
             "execute",
             "--action",
             setter,
+            "--action",
+            &register,
             "--description",
             description,
         ],
     );
-    assert!(e.contains("execute would revert"), "{e}");
+    assert!(e.contains("is queued but its timelock ends at"), "{e}");
     assert_eq!(min_operator_stake(&c), U256::from(1_000 * TOKEN));
 
     // After the delay (1 hour): anyone executes, with the actions + description this time.
@@ -378,6 +391,8 @@ fn governance_flow_changes_a_staking_parameter_only_through_the_timelock() {
             "execute",
             "--action",
             setter,
+            "--action",
+            &register,
             "--description",
             description,
         ],
@@ -386,6 +401,20 @@ fn governance_flow_changes_a_staking_parameter_only_through_the_timelock() {
     assert_eq!(min_operator_stake(&c), U256::from(2_500 * TOKEN));
     let status = c.ok(0, &["gov", "status", "--proposal", &id]);
     assert_eq!(field(&status, "state"), "Executed", "{status}");
+
+    // The model registered by governance can now be served and requested: what would a batch of
+    // three requests from the deployer cost?
+    c.ok(1, &["operator", "serve"]);
+    c.ok(2, &["operator", "serve"]);
+    let from = c.addr(0).to_string();
+    let out = c.ok(0, &["sim", "fork", "--batch", "3", "--from", &from]);
+    let gas: u64 = field(&out, "requests gas")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(gas > 3 * 21_000, "{out}");
 
     // Still no direct path for the deployer after the change.
     let err = c
