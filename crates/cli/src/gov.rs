@@ -31,8 +31,6 @@ pub struct Action {
     pub target: Address,
     /// Calldata.
     pub data: Bytes,
-    /// How the user wrote it (for messages).
-    pub label: String,
 }
 
 /// The targets/values/calldatas/description of a proposal.
@@ -100,11 +98,7 @@ pub fn parse_action(spec: &str, m: &Manifest, path: &Path) -> Result<Action> {
         if data.len() < 4 {
             return Err(bad("calldata needs at least a 4-byte selector".into()));
         }
-        return Ok(Action {
-            target: to,
-            data,
-            label: spec.to_owned(),
-        });
+        return Ok(Action { target: to, data });
     }
     let close = rest
         .find(')')
@@ -159,7 +153,6 @@ pub fn parse_action(spec: &str, m: &Manifest, path: &Path) -> Result<Action> {
     Ok(Action {
         target: to,
         data: data.into(),
-        label: spec.to_owned(),
     })
 }
 
@@ -391,7 +384,6 @@ pub async fn recover<P: Provider>(
                 .map(|(t, d)| Action {
                     target: *t,
                     data: d.clone(),
-                    label: describe_call(*t, d, &m.0),
                 })
                 .collect();
             return Ok(Proposal {
@@ -746,7 +738,6 @@ mod tests {
             actions: vec![Action {
                 target: Address::repeat_byte(1),
                 data: Bytes::from(vec![1, 2, 3, 4]),
-                label: String::new(),
             }],
             description: "d".into(),
         };
