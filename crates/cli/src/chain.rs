@@ -166,7 +166,8 @@ pub fn manifest(c: &ChainArgs, chain_id: u64) -> Result<(Manifest, PathBuf)> {
     Ok((m, path))
 }
 
-fn addr(m: &(Manifest, PathBuf), name: &str) -> Result<Address> {
+/// The address of `name` in the manifest `m` (error names the manifest field).
+pub fn addr(m: &(Manifest, PathBuf), name: &str) -> Result<Address> {
     Ok(m.0.address(name, &m.1)?)
 }
 
@@ -176,9 +177,18 @@ fn parse_addr(what: &str, s: &str) -> Result<Address> {
 }
 
 /// `verinfer deploy`.
-pub async fn deploy(c: &ChainArgs, confirmations: u64, root: &Path) -> Result<()> {
+pub async fn deploy(
+    c: &ChainArgs,
+    confirmations: u64,
+    root: &Path,
+    keep_admin: bool,
+) -> Result<()> {
     let s = session(c).await?;
-    let params = DeployParams::local(s.key.address());
+    let params = if keep_admin {
+        DeployParams::local(s.key.address())
+    } else {
+        DeployParams::production(s.key.address())
+    };
     let (manifest, gas) = s.deploy(&params).await?;
     let target = manifest.block + confirmations;
     let deadline = Instant::now() + Duration::from_secs(120 + 15 * confirmations);
@@ -199,6 +209,19 @@ pub async fn deploy(c: &ChainArgs, confirmations: u64, root: &Path) -> Result<()
     for (name, a) in &manifest.contracts {
         println!("{name:<24} {a}");
     }
+    let admin = if keep_admin {
+        format!("the deployer {} (--keep-admin)", s.key.address())
+    } else {
+        format!(
+            "the timelock {} (the deployer renounced every role)",
+            manifest
+                .contracts
+                .get("TimelockController")
+                .copied()
+                .unwrap_or_default()
+        )
+    };
+    println!("admin                    {admin}");
     println!("manifest written to {}", path.display());
     Ok(())
 }
@@ -338,6 +361,15 @@ pub async fn serve(c: &ChainArgs, model: &str) -> Result<()> {
     Ok(())
 }
 
+/// The timestamp of the latest block.
+pub async fn chain_time<P: Provider>(provider: &P) -> Result<u64> {
+    Ok(provider
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await?
+        .map(|b| b.header.timestamp)
+        .unwrap_or_default())
+}
+
 /// Submits a request from `s`; returns the request id.
 pub async fn submit_request(
     s: &Session,
@@ -358,12 +390,7 @@ pub async fn submit_request(
         .abi_encode(),
     )
     .await?;
-    let now = s
-        .provider
-        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-        .await?
-        .map(|b| b.header.timestamp)
-        .unwrap_or_default();
+    let now = chain_time(&s.provider).await?;
     let call = IInferenceRegistry::requestInferenceCall {
         modelId: model,
         inputHash: keccak256(input),

@@ -187,7 +187,8 @@ struct Report {
     keeper_restarts: u64,
 }
 
-fn tokens(v: U256) -> String {
+/// Formats a wei amount as whole tokens with two decimals.
+pub(crate) fn tokens(v: U256) -> String {
     let whole = v / U256::from(TOKEN);
     let frac = (v % U256::from(TOKEN)) / U256::from(TOKEN / 100);
     format!("{whole}.{frac:0>2}")

@@ -2,6 +2,8 @@
 
 mod chain;
 mod devnet;
+mod gov;
+mod simfork;
 
 use std::path::PathBuf;
 
@@ -15,7 +17,7 @@ use clap::{Args, Parser, Subcommand};
     version,
     about,
     long_about = None,
-    after_help = "Examples:\n  verinfer devnet                       # local end-to-end run with a report\n  verinfer deploy --rpc-url http://127.0.0.1:8545\n  verinfer keeper run --config keeper.toml\n  verinfer request --input hello --fee 1"
+    after_help = "Examples:\n  verinfer devnet                       # local end-to-end run with a report\n  verinfer deploy --rpc-url http://127.0.0.1:8545\n  verinfer gov status --proposal 1234...\n  verinfer sim fork --rpc-url http://127.0.0.1:8545 --slash 0xabc...\n  verinfer keeper run --config keeper.toml\n  verinfer request --input hello --fee 1"
 )]
 struct Cli {
     /// Log as JSON lines instead of human-readable text.
@@ -31,10 +33,16 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
-    /// Deploy the suite to any RPC and write deployments/<chainId>.json.
+    /// Deploy the suite to any RPC and write deployments/<chainId>.json. Every admin role then goes
+    /// to the timelock (governance) and the deployer renounces its own, unless --keep-admin.
     ///
     /// Example: VERINFER_PRIVATE_KEY=0x... verinfer deploy --rpc-url http://127.0.0.1:8545 --confirmations 1
     Deploy(DeployArgs),
+    /// Governance through VerinferGovernor: propose, vote, queue, execute, status.
+    ///
+    /// Example: verinfer gov propose --action Staking:setMinOperatorStake(uint256):2000ether --description "raise the minimum stake"
+    #[command(subcommand)]
+    Gov(GovCmd),
     /// Operator management: register, stake, unstake, rotate-key, serve.
     ///
     /// Example: verinfer operator register --rpc-url http://127.0.0.1:8545 --signer 0xabc... --stake 5000
@@ -103,6 +111,102 @@ struct DeployArgs {
     /// Directory to write deployments/<chainId>.json into.
     #[arg(long, default_value = ".")]
     root: PathBuf,
+    /// Keep the deployer as admin of every contract (local development; the devnet does this).
+    /// Default: hand every admin role to the timelock, as script/DeploySuite.sol does.
+    #[arg(long)]
+    keep_admin: bool,
+}
+
+/// How `queue`/`execute` name a proposal: its id (actions recovered from the ProposalCreated
+/// event), or the same actions and description it was proposed with.
+#[derive(Args, Debug)]
+struct ProposalRefArgs {
+    /// Proposal id, as printed by `gov propose`; its actions and description are read back from
+    /// the governor's ProposalCreated event.
+    #[arg(long, conflicts_with_all = ["actions", "description"])]
+    proposal: Option<String>,
+    /// A proposal action (repeat, in order): `<contract-or-address>:<signature>[:<arg>]...`
+    /// or `<contract-or-address>:0x<calldata>`. Contract names come from the deployment manifest.
+    #[arg(long = "action", value_name = "TARGET:CALL")]
+    actions: Vec<String>,
+    /// The proposal's description (exactly as proposed: its hash is part of the id).
+    #[arg(long)]
+    description: Option<String>,
+}
+
+impl ProposalRefArgs {
+    fn as_ref(&self) -> gov::ProposalRef<'_> {
+        gov::ProposalRef {
+            actions: &self.actions,
+            description: self.description.as_deref(),
+            proposal: self.proposal.as_deref(),
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum GovCmd {
+    /// Propose actions to VerinferGovernor; prints the proposal id and the voting blocks.
+    ///
+    /// An action is `<target>:<signature>[:<arg>]...` (arguments parsed by the signature's types:
+    /// integers, `2000ether`, addresses, `true`, `[1,2]`) or `<target>:0x<calldata>`; `<target>` is a
+    /// manifest contract name (`Staking`, `Slasher`, ...) or an address. Actions send no value.
+    ///
+    /// Example: verinfer gov propose --action Staking:setMinOperatorStake(uint256):2000ether --description "raise the minimum stake"
+    Propose {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// A proposal action (repeat, in order): `<target>:<signature>[:<arg>]...` or `<target>:0x<calldata>`.
+        #[arg(long = "action", value_name = "TARGET:CALL", required = true)]
+        actions: Vec<String>,
+        /// Proposal description (free text; needed again by queue/execute unless --proposal is used).
+        #[arg(long)]
+        description: String,
+    },
+    /// Cast the sender's vote (its quadratic voice at the proposal snapshot).
+    ///
+    /// Example: verinfer gov vote --proposal 1234... --support for --reason "fine by me"
+    Vote {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Proposal id.
+        #[arg(long)]
+        proposal: String,
+        /// `for`, `against` or `abstain`.
+        #[arg(long)]
+        support: String,
+        /// Optional reason, stored in the VoteCast event.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Queue a succeeded proposal in the timelock; prints when it becomes executable.
+    ///
+    /// Example: verinfer gov queue --proposal 1234...
+    Queue {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        proposal: ProposalRefArgs,
+    },
+    /// Execute a queued proposal once its timelock delay has passed.
+    ///
+    /// Example: verinfer gov execute --proposal 1234...
+    Execute {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        proposal: ProposalRefArgs,
+    },
+    /// Print a proposal's state, votes for/against/abstain, quorum and eta (needs no key).
+    ///
+    /// Example: verinfer gov status --proposal 1234...
+    Status {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Proposal id.
+        #[arg(long)]
+        proposal: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -183,6 +287,11 @@ enum SimCmd {
         #[arg(long)]
         quiet: bool,
     },
+    /// Fork a live chain into revm and ask a what-if (nothing is sent): slashing an operator
+    /// (--slash), a proposal's effect (--proposal-action / --proposal) or a request batch's gas (--batch).
+    ///
+    /// Example: verinfer sim fork --rpc-url http://127.0.0.1:8545 --slash 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --kind equivocation
+    Fork(simfork::ForkArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -271,7 +380,9 @@ fn main() {
 
 async fn run(cmd: Cmd) -> Result<()> {
     match cmd {
-        Cmd::Deploy(a) => chain::deploy(&a.chain, a.confirmations, &a.root).await,
+        Cmd::Deploy(a) => chain::deploy(&a.chain, a.confirmations, &a.root, a.keep_admin).await,
+        Cmd::Gov(c) => governance(c).await,
+        Cmd::Sim(SimCmd::Fork(a)) => simfork::run(a).await,
         Cmd::Operator(c) => operator(c).await,
         Cmd::Keeper(KeeperCmd::Run { config }) => keeper_run(&config).await,
         Cmd::Request(a) => chain::request(
@@ -323,6 +434,28 @@ async fn run(cmd: Cmd) -> Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+async fn governance(c: GovCmd) -> Result<()> {
+    match c {
+        GovCmd::Propose {
+            chain,
+            actions,
+            description,
+        } => gov::propose(&chain, &actions, &description).await,
+        GovCmd::Vote {
+            chain,
+            proposal,
+            support,
+            reason,
+        } => {
+            let support = gov::parse_support(&support)?;
+            gov::vote(&chain, &proposal, support, reason.as_deref()).await
+        }
+        GovCmd::Queue { chain, proposal } => gov::queue(&chain, &proposal.as_ref()).await,
+        GovCmd::Execute { chain, proposal } => gov::execute(&chain, &proposal.as_ref()).await,
+        GovCmd::Status { chain, proposal } => gov::status(&chain, &proposal).await,
     }
 }
 

@@ -36,6 +36,13 @@ fn every_command_has_help_with_an_example() {
         vec!["request", "--help"],
         vec!["devnet", "--help"],
         vec!["sim", "run", "--help"],
+        vec!["sim", "fork", "--help"],
+        vec!["gov", "--help"],
+        vec!["gov", "propose", "--help"],
+        vec!["gov", "vote", "--help"],
+        vec!["gov", "queue", "--help"],
+        vec!["gov", "execute", "--help"],
+        vec!["gov", "status", "--help"],
     ] {
         let o = verinfer(&args, &[]);
         assert!(o.status.success(), "{args:?}");

@@ -20,7 +20,15 @@
 //! timelock delay, which the local parameters keep well inside the window. The DisputeGovernor has no
 //! veto path at all (it only rules on disputes), so it could never stop a slash in time.
 //!
-//! Locally the deployer stays admin of everything (no hand-over to the timelock).
+//! **Admin hand-over.** With [`DeployParams::local`] the deployer stays admin of everything (the
+//! simulator, the devnet and tests register models and tune parameters directly). With
+//! [`DeployParams::production`] (`handover = true`) the plan ends exactly like
+//! `script/DeploySuite.sol`'s `_handOver`: for Staking, Slasher, InferenceRegistry, IdentityRegistry
+//! and DisputeGovernor, `grantRole(DEFAULT_ADMIN_ROLE, timelock)` then
+//! `renounceRole(DEFAULT_ADMIN_ROLE, deployer)`; `VerinferToken.transferOwnership(timelock)`; and
+//! finally `TimelockController.renounceRole(DEFAULT_ADMIN_ROLE, deployer)` — 12 more transactions.
+//! Afterwards every admin setter is reachable only through a VerinferGovernor proposal executed by
+//! the timelock, and the deployer holds no role.
 //!
 //! ```
 //! use alloy::primitives::address;
@@ -31,12 +39,17 @@
 //! assert_eq!(plan.address("Staking"), Some(params.deployer.create(1)));
 //! assert_eq!(plan.address("DisputeGovernor"), Some(params.deployer.create(8)));
 //! assert_eq!(plan.steps.len(), 14);
+//!
+//! let production = DeployParams::production(params.deployer);
+//! let handed_over = DeployPlan::new(&production, 0);
+//! assert_eq!(handed_over.steps.len(), 14 + 12);
+//! assert_eq!(handed_over.steps.last().unwrap().label, "TimelockController.renounceRole(admin)");
 //! ```
 
 use std::collections::BTreeMap;
 
 use alloy::{
-    primitives::{Address, Bytes, U256},
+    primitives::{Address, Bytes, B256, U256},
     sol_types::{SolCall, SolConstructor},
 };
 use serde::{Deserialize, Serialize};
@@ -44,6 +57,9 @@ use verinfer_bindings::{
     DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Slasher, Staking,
     TimelockController, VerinferGovernor, VerinferToken,
 };
+
+/// OpenZeppelin `AccessControl.DEFAULT_ADMIN_ROLE` (`0x00`), the role handed to the timelock.
+pub const DEFAULT_ADMIN_ROLE: B256 = B256::ZERO;
 
 /// One wei-denominated token unit (18 decimals).
 pub const TOKEN: u128 = 1_000_000_000_000_000_000;
@@ -77,6 +93,11 @@ pub struct DeployParams {
     pub quorum_bps: u16,
     /// Largest share of total voice one voter may cast, bps (100 ..= 5,000).
     pub delegate_cap_bps: u16,
+    /// Append the hand-over steps of `script/DeploySuite.sol`: every admin role (and the token's
+    /// ownership) goes to the timelock and the deployer renounces its own. Needs `admin == deployer`
+    /// (the deployer sends the grants and renounces). Absent in older serialized params = `false`.
+    #[serde(default)]
+    pub handover: bool,
 }
 
 impl DeployParams {
@@ -98,6 +119,17 @@ impl DeployParams {
             dispute_voting_period: 20,
             quorum_bps: 400,
             delegate_cap_bps: 1_000,
+            handover: false,
+        }
+    }
+
+    /// The [`local`](Self::local) parameters with the admin hand-over of `script/DeploySuite.sol`:
+    /// once wired, the timelock (driven by VerinferGovernor proposals) is the only admin and the
+    /// deployer keeps no role. Used by `verinfer deploy` unless `--keep-admin` is given.
+    pub fn production(deployer: Address) -> Self {
+        Self {
+            handover: true,
+            ..Self::local(deployer)
         }
     }
 }
@@ -337,6 +369,20 @@ impl DeployPlan {
             }
             .abi_encode(),
         );
+        if params.handover {
+            b.hand_over(
+                params.deployer,
+                timelock,
+                token,
+                &[
+                    ("Staking", staking),
+                    ("Slasher", slasher),
+                    ("InferenceRegistry", registry),
+                    ("IdentityRegistry", identity),
+                    ("DisputeGovernor", disputes),
+                ],
+            );
+        }
         Self {
             deployer: params.deployer,
             start_nonce,
@@ -381,6 +427,57 @@ impl Builder {
         address
     }
 
+    /// `DeploySuite._handOver`: each AccessControl contract grants `DEFAULT_ADMIN_ROLE` to the
+    /// timelock and the deployer renounces it; the token's ownership moves to the timelock; the
+    /// deployer renounces the timelock's own admin role last.
+    fn hand_over(
+        &mut self,
+        deployer: Address,
+        timelock: Address,
+        token: Address,
+        contracts: &[(&str, Address)],
+    ) {
+        // OpenZeppelin AccessControl (and the registry's compatible copy) share these selectors.
+        for (name, to) in contracts {
+            self.call(
+                name,
+                &format!("{name}.grantRole(admin, timelock)"),
+                *to,
+                Staking::grantRoleCall {
+                    role: DEFAULT_ADMIN_ROLE,
+                    account: timelock,
+                }
+                .abi_encode(),
+            );
+            self.call(
+                name,
+                &format!("{name}.renounceRole(admin)"),
+                *to,
+                Staking::renounceRoleCall {
+                    role: DEFAULT_ADMIN_ROLE,
+                    callerConfirmation: deployer,
+                }
+                .abi_encode(),
+            );
+        }
+        self.call(
+            "VerinferToken",
+            "VerinferToken.transferOwnership(timelock)",
+            token,
+            VerinferToken::transferOwnershipCall { newOwner: timelock }.abi_encode(),
+        );
+        self.call(
+            "TimelockController",
+            "TimelockController.renounceRole(admin)",
+            timelock,
+            TimelockController::renounceRoleCall {
+                role: DEFAULT_ADMIN_ROLE,
+                callerConfirmation: deployer,
+            }
+            .abi_encode(),
+        );
+    }
+
     fn call(&mut self, contract: &str, label: &str, to: Address, data: Vec<u8>) {
         self.nonce += 1;
         self.steps.push(Step {
@@ -391,5 +488,141 @@ impl Builder {
                 data: data.into(),
             },
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::sol_types::SolCall;
+
+    const DEPLOYER: Address = Address::repeat_byte(0xd0);
+
+    fn call_data(step: &Step) -> (&str, Address, &Bytes) {
+        match &step.kind {
+            StepKind::Call { contract, to, data } => (contract.as_str(), *to, data),
+            StepKind::Create { .. } => panic!("{} is a create", step.label),
+        }
+    }
+
+    #[test]
+    fn local_plan_keeps_the_deployer_as_admin_and_has_no_handover_steps() {
+        let plan = DeployPlan::new(&DeployParams::local(DEPLOYER), 0);
+        assert_eq!(plan.steps.len(), 14);
+        assert!(plan
+            .steps
+            .iter()
+            .all(|s| !s.label.contains("grantRole") && !s.label.contains("renounceRole")));
+    }
+
+    #[test]
+    fn production_plan_hands_every_admin_role_to_the_timelock_like_deploy_suite() {
+        let params = DeployParams::production(DEPLOYER);
+        assert!(params.handover);
+        let plan = DeployPlan::new(&params, 7);
+        assert_eq!(plan.steps.len(), 26);
+        // The first 14 steps are the local plan's (same addresses: the hand-over only appends).
+        let local = DeployPlan::new(&DeployParams::local(DEPLOYER), 7);
+        assert_eq!(plan.steps[..14], local.steps[..]);
+        assert_eq!(plan.addresses, local.addresses);
+        let timelock = plan.address("TimelockController").unwrap();
+        let handover = &plan.steps[14..];
+        for (i, name) in [
+            "Staking",
+            "Slasher",
+            "InferenceRegistry",
+            "IdentityRegistry",
+            "DisputeGovernor",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let (contract, to, data) = call_data(&handover[2 * i]);
+            assert_eq!((contract, to), (*name, plan.address(name).unwrap()));
+            let grant = Staking::grantRoleCall::abi_decode(data).unwrap();
+            assert_eq!((grant.role, grant.account), (DEFAULT_ADMIN_ROLE, timelock));
+            let (contract, to, data) = call_data(&handover[2 * i + 1]);
+            assert_eq!((contract, to), (*name, plan.address(name).unwrap()));
+            let renounce = Staking::renounceRoleCall::abi_decode(data).unwrap();
+            assert_eq!(
+                (renounce.role, renounce.callerConfirmation),
+                (DEFAULT_ADMIN_ROLE, DEPLOYER)
+            );
+        }
+        let (_, to, data) = call_data(&handover[10]);
+        assert_eq!(to, plan.address("VerinferToken").unwrap());
+        assert_eq!(
+            VerinferToken::transferOwnershipCall::abi_decode(data)
+                .unwrap()
+                .newOwner,
+            timelock
+        );
+        // The timelock's own admin role is renounced last, after everything else is handed over.
+        let (_, to, data) = call_data(&handover[11]);
+        assert_eq!(to, timelock);
+        let renounce = TimelockController::renounceRoleCall::abi_decode(data).unwrap();
+        assert_eq!(renounce.callerConfirmation, DEPLOYER);
+    }
+
+    #[test]
+    fn production_deployment_in_revm_leaves_the_timelock_as_sole_admin() {
+        let mut sim = crate::Sim::new();
+        let plan = sim
+            .deploy_local(&DeployParams::production(DEPLOYER))
+            .unwrap();
+        let timelock = plan.address("TimelockController").unwrap();
+        for name in [
+            "Staking",
+            "Slasher",
+            "InferenceRegistry",
+            "IdentityRegistry",
+            "DisputeGovernor",
+            "TimelockController",
+        ] {
+            let at = plan.address(name).unwrap();
+            let has = |sim: &mut crate::Sim, account| {
+                sim.view(
+                    DEPLOYER,
+                    at,
+                    Staking::hasRoleCall {
+                        role: DEFAULT_ADMIN_ROLE,
+                        account,
+                    },
+                )
+                .unwrap()
+            };
+            assert!(has(&mut sim, timelock), "{name}: timelock is not admin");
+            assert!(!has(&mut sim, DEPLOYER), "{name}: deployer is still admin");
+        }
+        let owner = sim
+            .view(
+                DEPLOYER,
+                plan.address("VerinferToken").unwrap(),
+                VerinferToken::ownerCall {},
+            )
+            .unwrap();
+        assert_eq!(owner, timelock);
+        // The deployer can no longer change a parameter directly.
+        let err = sim
+            .transact(
+                DEPLOYER,
+                plan.address("Staking").unwrap(),
+                Staking::setMinOperatorStakeCall {
+                    value: U256::from(TOKEN),
+                },
+            )
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("AccessControlUnauthorizedAccount"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn serialized_params_without_handover_default_to_local() {
+        let mut v = serde_json::to_value(DeployParams::production(DEPLOYER)).unwrap();
+        v.as_object_mut().unwrap().remove("handover");
+        let back: DeployParams = serde_json::from_value(v).unwrap();
+        assert!(!back.handover);
     }
 }
