@@ -2,7 +2,8 @@
 //! and in-process cost growth from 100 to 10,000 stakers.
 //!
 //! `cargo run --release -p verinfer-sim --example bench_mix -- [rpc-stakers]`
-//! (anvil from `$VERINFER_ROOT/.toolchain/anvil` or PATH; the RPC leg is skipped without it).
+//! (anvil from `$VERINFER_ROOT/.toolchain/anvil` or PATH; `script/setup.sh` installs it, and the
+//! run fails without it rather than report half a comparison).
 
 use std::path::PathBuf;
 
@@ -30,7 +31,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let revm = run_in_process(rpc_stakers)?;
     println!("{}", serde_json::to_string(&revm)?);
-    if let Some(path) = anvil_path() {
+    let path =
+        anvil_path().ok_or("no anvil found (.toolchain/anvil or PATH): run script/setup.sh")?;
+    {
         let anvil = Anvil::new()
             .path(path)
             .args(["--auto-impersonate", "--base-fee", "0", "--gas-price", "0"])
@@ -52,8 +55,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             rpc.tx_per_sec,
             revm.tx_per_sec / rpc.tx_per_sec.max(1e-9)
         );
-    } else {
-        println!("no anvil found: JSON-RPC leg skipped");
     }
     for n in [100, 1_000, 10_000] {
         let r = run_in_process(n)?;
