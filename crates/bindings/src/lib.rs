@@ -19,3 +19,28 @@
 //! ```
 
 include!("generated.rs");
+
+/// Names of OpenZeppelin's `IGovernor.ProposalState`, in enum order.
+pub const PROPOSAL_STATES: [&str; 8] = [
+    "Pending",
+    "Active",
+    "Canceled",
+    "Defeated",
+    "Succeeded",
+    "Queued",
+    "Expired",
+    "Executed",
+];
+
+/// The name of a `VerinferGovernor.state(...)` value (`"Unknown"` outside the enum).
+///
+/// ```
+/// assert_eq!(verinfer_bindings::proposal_state_name(3), "Defeated");
+/// assert_eq!(verinfer_bindings::proposal_state_name(42), "Unknown");
+/// ```
+pub fn proposal_state_name(state: u8) -> &'static str {
+    PROPOSAL_STATES
+        .get(usize::from(state))
+        .copied()
+        .unwrap_or("Unknown")
+}

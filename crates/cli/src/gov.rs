@@ -171,20 +171,8 @@ pub fn parse_proposal_id(s: &str) -> Result<U256> {
     r.map_err(|_| anyhow!("--proposal: `{s}` is not a proposal id (decimal or 0x hex)"))
 }
 
-/// Governor proposal states (OpenZeppelin `IGovernor.ProposalState` order).
-pub const STATES: [&str; 8] = [
-    "Pending",
-    "Active",
-    "Canceled",
-    "Defeated",
-    "Succeeded",
-    "Queued",
-    "Expired",
-    "Executed",
-];
-
 fn state_name(s: u8) -> &'static str {
-    STATES.get(usize::from(s)).copied().unwrap_or("Unknown")
+    verinfer_bindings::proposal_state_name(s)
 }
 
 /// A readable explanation of revert data from the governor, the timelock or a suite contract.

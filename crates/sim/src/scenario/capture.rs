@@ -471,16 +471,6 @@ fn propose_and_vote(
         governor,
         VerinferGovernor::stateCall { proposalId: id },
     )?;
-    const STATES: [&str; 8] = [
-        "Pending",
-        "Active",
-        "Canceled",
-        "Defeated",
-        "Succeeded",
-        "Queued",
-        "Expired",
-        "Executed",
-    ];
     Ok(ProposalTrial {
         action: label.to_owned(),
         opposition: if turnout >= 1.0 {
@@ -490,11 +480,7 @@ fn propose_and_vote(
         },
         for_votes: voice_units(votes.forVotes),
         against_votes: voice_units(votes.againstVotes),
-        state: STATES
-            .get(usize::from(state))
-            .copied()
-            .unwrap_or("Unknown")
-            .to_owned(),
+        state: verinfer_bindings::proposal_state_name(state).to_owned(),
         passed: state == 4 || state == 5 || state == 7,
     })
 }
