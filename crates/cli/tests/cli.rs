@@ -37,6 +37,7 @@ fn every_command_has_help_with_an_example() {
         vec!["devnet", "--help"],
         vec!["sim", "run", "--help"],
         vec!["sim", "fork", "--help"],
+        vec!["sim", "bench", "--help"],
         vec!["gov", "--help"],
         vec!["gov", "propose", "--help"],
         vec!["gov", "vote", "--help"],
@@ -144,5 +145,52 @@ fn model_prints_identity() {
     assert!(
         out.contains("model id") && out.contains("output hash"),
         "{out}"
+    );
+}
+
+/// `sim bench` runs the same mix in revm and over JSON-RPC against its own anvil and reports the
+/// ratio of the two measured rates (the figures themselves are measurements, not asserted).
+#[test]
+fn sim_bench_runs_one_mix_both_ways_and_reports_their_ratio() {
+    let anvil = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.toolchain/anvil");
+    assert!(
+        anvil.is_file(),
+        "no anvil at {}: run script/setup.sh",
+        anvil.display()
+    );
+    let o = verinfer(
+        &[
+            "sim",
+            "bench",
+            "--stakers",
+            "20",
+            "--growth",
+            "10",
+            "--json",
+            "--anvil",
+            anvil.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON output");
+    let c = &v["comparison"];
+    assert_eq!(c["revm"]["engine"], "revm");
+    assert_eq!(c["rpc"]["engine"], "json-rpc");
+    assert_eq!(c["revm"]["transactions"], c["rpc"]["transactions"]);
+    let (revm, rpc) = (
+        c["revm"]["tx_per_sec"].as_f64().unwrap(),
+        c["rpc"]["tx_per_sec"].as_f64().unwrap(),
+    );
+    assert!(revm > 0.0 && rpc > 0.0);
+    assert!((c["ratio"].as_f64().unwrap() - revm / rpc).abs() < 1e-6 * (revm / rpc));
+    assert_eq!(v["growth"][0]["stakers"], 10);
+
+    let bad = verinfer(&["sim", "bench", "--anvil", "/nonexistent/anvil"], &[]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("/nonexistent/anvil"),
+        "{}",
+        stderr(&bad)
     );
 }

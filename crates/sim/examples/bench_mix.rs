@@ -7,8 +7,7 @@
 
 use std::path::PathBuf;
 
-use alloy::{network::Ethereum, node_bindings::Anvil, providers::RootProvider};
-use verinfer_sim::bench::{run_in_process, run_over_rpc};
+use verinfer_sim::bench::{compare, run_in_process};
 
 fn anvil_path() -> Option<PathBuf> {
     let mut c = Vec::new();
@@ -29,33 +28,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?
         .unwrap_or(200);
 
-    let revm = run_in_process(rpc_stakers)?;
-    println!("{}", serde_json::to_string(&revm)?);
     let path =
         anvil_path().ok_or("no anvil found (.toolchain/anvil or PATH): run script/setup.sh")?;
-    {
-        let anvil = Anvil::new()
-            .path(path)
-            .args(["--auto-impersonate", "--base-fee", "0", "--gas-price", "0"])
-            .try_spawn()?;
-        let deployer = anvil.addresses()[0];
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()?;
-        let rpc = rt.block_on(async {
-            let p = RootProvider::<Ethereum>::new_http(anvil.endpoint_url());
-            run_over_rpc(&p, deployer, rpc_stakers).await
-        })?;
-        println!("{}", serde_json::to_string(&rpc)?);
-        println!(
-            "same mix ({} txs): revm {:.0} tx/s, json-rpc {:.0} tx/s, ratio {:.1}x (goal >= 100x)",
-            revm.transactions,
-            revm.tx_per_sec,
-            rpc.tx_per_sec,
-            revm.tx_per_sec / rpc.tx_per_sec.max(1e-9)
-        );
-    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let c = rt.block_on(compare(&path, rpc_stakers))?;
+    println!("{}", serde_json::to_string(&c.revm)?);
+    println!("{}", serde_json::to_string(&c.rpc)?);
+    println!(
+        "same mix ({} txs): revm {:.0} tx/s, json-rpc {:.0} tx/s, ratio {:.1}x (goal >= 100x)",
+        c.revm.transactions, c.revm.tx_per_sec, c.rpc.tx_per_sec, c.ratio
+    );
     for n in [100, 1_000, 10_000] {
         let r = run_in_process(n)?;
         println!(

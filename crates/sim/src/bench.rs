@@ -163,6 +163,17 @@ pub fn run_in_process(stakers: usize) -> Result<BenchResult, SimError> {
 /// Errors of the JSON-RPC leg.
 #[derive(Debug, thiserror::Error)]
 pub enum RpcBenchError {
+    /// The local anvil could not be started.
+    #[error("cannot start anvil at {path}: {message}")]
+    Anvil {
+        /// The anvil binary.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// The in-process leg failed.
+    #[error(transparent)]
+    Sim(#[from] SimError),
     /// Deployment failed.
     #[error(transparent)]
     Deploy(#[from] crate::rpc::RpcDeployError),
@@ -212,11 +223,28 @@ pub async fn run_over_rpc<P: Provider<Ethereum>>(
                 message: e.to_string(),
             })?;
         if index + 1 == n {
-            // Automine executes each transaction as it arrives; wait for the last one and check it.
-            let receipt = pending.get_receipt().await.map_err(|e| RpcBenchError::Tx {
-                index,
-                message: e.to_string(),
-            })?;
+            // Automine executes each transaction as it arrives; wait (with a deadline, never
+            // forever) for the last one and check it.
+            let hash = *pending.tx_hash();
+            let deadline = Instant::now() + std::time::Duration::from_secs(30);
+            let receipt = loop {
+                let r = provider.get_transaction_receipt(hash).await.map_err(|e| {
+                    RpcBenchError::Tx {
+                        index,
+                        message: e.to_string(),
+                    }
+                })?;
+                if let Some(r) = r {
+                    break r;
+                }
+                if Instant::now() > deadline {
+                    return Err(RpcBenchError::Tx {
+                        index,
+                        message: format!("no receipt for {hash} after 30 s"),
+                    });
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            };
             if !receipt.status() {
                 return Err(RpcBenchError::Tx {
                     index,
@@ -234,4 +262,33 @@ pub async fn run_over_rpc<P: Provider<Ethereum>>(
         tx_per_sec: n as f64 / seconds.max(1e-9),
         gas_per_tx: 0.0,
     })
+}
+
+/// The same mix both ways in one run, and the ratio.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// In-process revm.
+    pub revm: BenchResult,
+    /// JSON-RPC against a local anvil.
+    pub rpc: BenchResult,
+    /// revm tx/s over JSON-RPC tx/s.
+    pub ratio: f64,
+}
+
+/// Runs the mix for `stakers` in revm and over JSON-RPC against a fresh anvil started from
+/// `anvil` (with `--auto-impersonate --base-fee 0 --gas-price 0`), and returns both with the ratio.
+pub async fn compare(anvil: &std::path::Path, stakers: usize) -> Result<Comparison, RpcBenchError> {
+    let revm = run_in_process(stakers)?;
+    let node = alloy::node_bindings::Anvil::new()
+        .path(anvil)
+        .args(["--auto-impersonate", "--base-fee", "0", "--gas-price", "0"])
+        .try_spawn()
+        .map_err(|e| RpcBenchError::Anvil {
+            path: anvil.display().to_string(),
+            message: e.to_string(),
+        })?;
+    let provider = alloy::providers::RootProvider::<Ethereum>::new_http(node.endpoint_url());
+    let rpc = run_over_rpc(&provider, node.addresses()[0], stakers).await?;
+    let ratio = revm.tx_per_sec / rpc.tx_per_sec.max(1e-9);
+    Ok(Comparison { revm, rpc, ratio })
 }
