@@ -9,15 +9,15 @@ use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
 use common::*;
+use verinfer_bindings::VerinferToken;
 use verinfer_keeper::chain::{LogPoller, PollOutcome};
-use verinfer_keeper::registry::IERC20Lite;
 use verinfer_keeper::store::{IntentStatus, Store};
 use verinfer_keeper::txmgr::TxError;
 
 fn transfer(to: Address, n: u64) -> Bytes {
-    IERC20Lite::transferCall {
+    VerinferToken::transferCall {
         to,
-        amount: U256::from(n),
+        value: U256::from(n),
     }
     .abi_encode()
     .into()
