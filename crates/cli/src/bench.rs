@@ -69,9 +69,12 @@ pub struct KeeperBenchArgs {
     /// Attestations per `submitAttestations` call in batch mode (2..=64).
     #[arg(long, default_value_t = 32)]
     pub batch: usize,
-    /// Keeper poll interval in milliseconds.
+    /// Keeper log poll interval in milliseconds.
     #[arg(long, default_value_t = 100)]
     pub poll_ms: u64,
+    /// Receipt poll interval in milliseconds (`submit.receipt_poll_ms`; 250 is the keeper default).
+    #[arg(long, default_value_t = 250)]
+    pub receipt_poll_ms: u64,
     /// Repository root (for the pinned anvil); default $VERINFER_ROOT or `.`.
     #[arg(long, env = "VERINFER_ROOT")]
     pub root: Option<PathBuf>,
@@ -102,6 +105,7 @@ struct ModeResult {
     live_requests: usize,
     live_latency_ms_median: Option<f64>,
     live_latency_ms_p99: Option<f64>,
+    live_requests_per_sec: Option<f64>,
 }
 
 /// The chain the bench runs on.
@@ -114,6 +118,7 @@ struct Bench {
     registry: Address,
     model: IntMlp,
     poll_ms: u64,
+    submit: SubmitConfig,
     data_root: PathBuf,
     runs: usize,
 }
@@ -138,8 +143,8 @@ async fn keeper(a: KeeperBenchArgs) -> Result<()> {
     if !(2..=64).contains(&a.batch) {
         bail!("--batch must be in 2..=64, got {}", a.batch);
     }
-    if a.poll_ms == 0 {
-        bail!("--poll-ms must be positive");
+    if a.poll_ms == 0 || a.receipt_poll_ms == 0 {
+        bail!("--poll-ms and --receipt-poll-ms must be positive");
     }
     let root = a.root.clone().unwrap_or_else(|| PathBuf::from("."));
     let bin = anvil_bin(&root, a.anvil.as_deref());
@@ -164,7 +169,11 @@ async fn keeper(a: KeeperBenchArgs) -> Result<()> {
 }
 
 async fn measure(a: &KeeperBenchArgs, url: &str, data_root: PathBuf) -> Result<Vec<ModeResult>> {
-    let mut b = setup(url, a.poll_ms, data_root).await?;
+    let submit = SubmitConfig {
+        receipt_poll_ms: a.receipt_poll_ms,
+        ..SubmitConfig::default()
+    };
+    let mut b = setup(url, a.poll_ms, submit, data_root).await?;
     let modes = [
         (
             "(a) single submitAttestation".to_string(),
@@ -180,13 +189,13 @@ async fn measure(a: &KeeperBenchArgs, url: &str, data_root: PathBuf) -> Result<V
     for (name, mode) in modes {
         eprintln!("==> {name}: drain of {} requests", a.requests);
         let (drain_secs, txs, gas) = drain(&mut b, mode, a.requests).await?;
-        let (p50, p99) = match mode {
+        let (p50, p99, rps) = match mode {
             Mode::Keeper(..) => {
                 eprintln!("==> {name}: live traffic of {} requests", a.live_requests);
-                let (p50, p99) = live(&mut b, mode, a.live_requests).await?;
-                (Some(p50), Some(p99))
+                let (p50, p99, rps) = live(&mut b, mode, a.live_requests).await?;
+                (Some(p50), Some(p99), Some(rps))
             }
-            Mode::Merkle => (None, None),
+            Mode::Merkle => (None, None, None),
         };
         rows.push(ModeResult {
             mode: name,
@@ -198,13 +207,14 @@ async fn measure(a: &KeeperBenchArgs, url: &str, data_root: PathBuf) -> Result<V
             live_requests: if p50.is_some() { a.live_requests } else { 0 },
             live_latency_ms_median: p50,
             live_latency_ms_p99: p99,
+            live_requests_per_sec: rps,
         });
     }
     Ok(rows)
 }
 
 /// Deploys the suite, registers the `k = q = 1` model and one operator, funds the client.
-async fn setup(url: &str, poll_ms: u64, data_root: PathBuf) -> Result<Bench> {
+async fn setup(url: &str, poll_ms: u64, submit: SubmitConfig, data_root: PathBuf) -> Result<Bench> {
     let deployer = session_with(url, HotKey::from_hex(ANVIL_KEYS[0], "anvil key 0")?).await?;
     eprintln!("==> deploying the suite");
     let (manifest, _) = deployer
@@ -320,6 +330,7 @@ async fn setup(url: &str, poll_ms: u64, data_root: PathBuf) -> Result<Bench> {
         registry,
         model,
         poll_ms,
+        submit,
         data_root,
         runs: 0,
     })
@@ -331,7 +342,8 @@ impl Bench {
         self.data_root.join(format!("{}-{what}", self.runs))
     }
 
-    /// Sends `n` requests back to back; returns `(id, input, included at)` of each. Ids are
+    /// Sends `n` requests back to back (each after the previous one's receipt); returns
+    /// `(id, input, sent at)` of each. Ids are
     /// sequential because the client is the only requester.
     async fn requests(&self, n: usize, tag: &str) -> Result<Vec<(U256, Vec<u8>, Instant)>> {
         let reg = InferenceRegistry::new(self.registry, &self.provider);
@@ -352,10 +364,11 @@ impl Bench {
                 fee: U256::from(TOKEN / 100),
                 deadline: alloy::primitives::Uint::from(now + 3_600),
             };
+            let sent = Instant::now();
             self.client
                 .call("requestInference", self.registry, call.abi_encode())
                 .await?;
-            out.push((first + U256::from(i), input, Instant::now()));
+            out.push((first + U256::from(i), input, sent));
         }
         let count = reg.requestCount().call().await?;
         if count != first + U256::from(n - 1) {
@@ -382,7 +395,7 @@ impl Bench {
             submit: SubmitConfig {
                 mode: submit,
                 max_batch,
-                ..SubmitConfig::default()
+                ..self.submit.clone()
             },
             ..RawConfig::default()
         })?;
@@ -402,7 +415,11 @@ impl Bench {
             &self.hot,
             chain_id,
             store,
-            TxConfig::default(),
+            TxConfig {
+                receipt_timeout: Duration::from_secs(self.submit.receipt_timeout_secs),
+                poll_interval: Duration::from_millis(self.submit.receipt_poll_ms),
+                ..TxConfig::default()
+            },
         );
         let results: Vec<(U256, alloy::primitives::B256)> = reqs
             .iter()
@@ -590,8 +607,8 @@ async fn commit_gas(b: &Bench, from_block: u64) -> Result<u64> {
 }
 
 /// Live phase: a running keeper, `n` requests sent back to back; returns the median and p99 of
-/// request inclusion -> answer inclusion, in milliseconds.
-async fn live(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, f64)> {
+/// request sent -> answer included, in milliseconds, and the rate the requests went out at.
+async fn live(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, f64, f64)> {
     let Mode::Keeper(submit, max_batch) = mode else {
         bail!("the live phase needs a keeper mode");
     };
@@ -601,7 +618,9 @@ async fn live(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, f64)> {
     let first = reg.requestCount().call().await? + U256::from(1);
     let ids = (0..n).map(|i| first + U256::from(i)).collect();
     let watcher = spawn_watcher(b, start_block, ids);
+    let t0 = Instant::now();
     let reqs = b.requests(n, &format!("live-{}", b.runs)).await?;
+    let rps = n as f64 / t0.elapsed().as_secs_f64();
     let seen = watcher.await??;
     k.stop().await?;
     let mut lat: Vec<f64> = reqs
@@ -612,7 +631,7 @@ async fn live(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, f64)> {
         })
         .collect();
     lat.sort_by(f64::total_cmp);
-    Ok((percentile(&lat, 50), percentile(&lat, 99)))
+    Ok((percentile(&lat, 50), percentile(&lat, 99), rps))
 }
 
 /// Nearest-rank percentile of ascending `sorted` (0 when empty).
@@ -641,26 +660,29 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
         return;
     };
     println!(
-        "\nkeeper end-to-end against anvil (automine): drain of {} requests per mode, live traffic of {} requests per mode, keeper poll {} ms",
-        a.requests, a.live_requests, a.poll_ms
+        "\nkeeper end-to-end against anvil (automine): drain of {} requests per mode, live traffic of {} requests per mode, log poll {} ms, receipt poll {} ms",
+        a.requests, a.live_requests, a.poll_ms, a.receipt_poll_ms
     );
     println!(
-        "| mode | txs | att/s | vs (a) | gas/att | vs (a) | live p50 ms | live p99 ms | p50 vs (a) |"
+        "| mode | txs | att/s | vs (a) | gas/att | vs (a) | live req/s | live p50 ms | live p99 ms | p50 vs (a) |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let p50_ratio = match (r.live_latency_ms_median, base.live_latency_ms_median) {
             (Some(x), Some(b)) => ratio(x, b),
             _ => "n/a".into(),
         };
         println!(
-            "| {} | {} | {:.1} | {} | {:.0} | {} | {} | {} | {} |",
+            "| {} | {} | {:.1} | {} | {:.0} | {} | {} | {} | {} | {} |",
             r.mode,
             r.txs,
             r.attestations_per_sec,
             ratio(r.attestations_per_sec, base.attestations_per_sec),
             r.gas_per_attestation,
             ratio(r.gas_per_attestation, base.gas_per_attestation),
+            r.live_requests_per_sec
+                .map(|v| format!("{v:.1}"))
+                .unwrap_or_else(|| "n/a".into()),
             opt_ms(r.live_latency_ms_median),
             opt_ms(r.live_latency_ms_p99),
             p50_ratio,

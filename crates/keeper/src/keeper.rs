@@ -161,6 +161,7 @@ impl Keeper {
         let store = Arc::new(Store::open(&cfg.data_dir.join("keeper.redb"))?);
         let txcfg = TxConfig {
             receipt_timeout: Duration::from_secs(cfg.submit.receipt_timeout_secs),
+            poll_interval: Duration::from_millis(cfg.submit.receipt_poll_ms),
             bump_percent: cfg.submit.bump_percent,
             max_bumps: cfg.submit.max_bumps,
             max_fee_cap: u128::from(cfg.submit.max_fee_gwei) * 1_000_000_000,
