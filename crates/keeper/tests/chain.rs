@@ -330,3 +330,69 @@ async fn survives_anvil_restart() {
     }
     assert!(saw_reorg, "restarted chain has different block hashes");
 }
+
+/// Slow chain with interval mining (`--block-time 2`): anvil mines every 2 s while the receipt deadline is 1 s, so receipts arrive after the
+/// deadline and the manager replaces transactions at the same nonce with bumped fees. Every send
+/// still confirms, each intent records the hash that was actually mined, and exactly one
+/// transaction per intent lands (no double transfer, no lost one).
+#[tokio::test]
+async fn slow_chain_late_receipts_confirm_once_per_intent() {
+    let anvil = Anvil::start(&["--block-time", "2"]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "a.redb");
+    let mut cfg = fast_cfg();
+    cfg.receipt_timeout = Duration::from_millis(1_000);
+    cfg.max_bumps = 8;
+    let a = Arc::new(txm(p.clone(), KEY0, store.clone(), cfg));
+    let token = deploy_token(&a).await;
+    let to = Address::repeat_byte(7);
+    let mut replaced = 0;
+    for (i, amount) in [3u64, 5, 11].into_iter().enumerate() {
+        let key = format!("slow-{i}");
+        let (a2, k2) = (a.clone(), key.clone());
+        let h = tokio::spawn(async move { a2.send(&k2, Some(token), transfer(to, amount)).await });
+        // the first transaction signed for this intent
+        let first = loop {
+            if let Some(IntentStatus::Sent { tx_hash, .. }) =
+                store.intent(&key).unwrap().map(|i| i.status)
+            {
+                break tx_hash;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        let done = h.await.unwrap().unwrap();
+        let mined = format!("{:#x}", done.tx_hash);
+        let receipt = a.receipt_of(done.tx_hash).await.unwrap().unwrap();
+        assert!(receipt.status(), "{key} mined successfully");
+        match store.intent(&key).unwrap().unwrap().status {
+            IntentStatus::Done {
+                tx_hash: Some(h), ..
+            } => assert_eq!(h, mined, "{key} records the mined hash"),
+            other => panic!("{key}: {other:?}"),
+        }
+        if mined != first {
+            replaced += 1;
+        }
+    }
+    assert_eq!(
+        p.get_transaction_count(a.from()).await.unwrap(),
+        4,
+        "one deploy + three transfers, no duplicate"
+    );
+    let bal = VerinferToken::new(token, &p)
+        .balanceOf(to)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(
+        bal,
+        U256::from(3 + 5 + 11),
+        "each transfer landed exactly once"
+    );
+    // Late receipts must actually have exercised the deadline (replacement) path.
+    assert!(
+        replaced >= 1,
+        "no transaction outlived its receipt deadline"
+    );
+}
