@@ -108,18 +108,24 @@ impl LogPoller {
         let from = cursor.block.saturating_sub(self.reorg_depth);
         let recorded = self.store.block_hashes(from, cursor.block)?;
         let mut first_bad = None;
+        let mut last_good = None;
         for (n, h) in recorded.iter().rev() {
             match self.block_hash(*n).await? {
-                Some(chain) if chain.0 == *h => break,
+                Some(chain) if chain.0 == *h => {
+                    last_good = Some(*n);
+                    break;
+                }
                 _ => first_bad = Some(*n),
             }
         }
         let Some(bad) = first_bad else {
             return Ok(None);
         };
-        // Rewind to the block below the lowest mismatching one we know; if even the deepest recorded
-        // block is gone, rewind past the whole window.
-        let to = bad.saturating_sub(1);
+        // Rewind to the highest recorded block whose hash still matches: hashes are recorded only at
+        // commit points, so the blocks between it and the lowest mismatching one are unverified and
+        // may have changed too. If even the deepest recorded block is gone, rewind past the whole
+        // window.
+        let to = last_good.unwrap_or_else(|| bad.saturating_sub(1));
         let hash = if to == 0 && self.start_block == 0 {
             self.block_hash(0).await?.unwrap_or_default()
         } else {

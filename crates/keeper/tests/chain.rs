@@ -396,3 +396,62 @@ async fn slow_chain_late_receipts_confirm_once_per_intent() {
         "no transaction outlived its receipt deadline"
     );
 }
+
+/// Reorg through anvil's own reorg RPC (`anvil_reorg`): the last two blocks are replaced by blocks
+/// with different content; the poller notices the changed hashes, rewinds, and hands out the logs of
+/// the new branch only (the reorged-out transfer is gone, the new one is read once).
+#[tokio::test]
+async fn poller_follows_anvil_reorg_rpc() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let a = txm(p.clone(), KEY0, store_at(&dir, "t.redb"), fast_cfg());
+    let token = deploy_token(&a).await;
+    let poller = LogPoller::new(p.clone(), token, store_at(&dir, "k.redb"));
+    assert!(drain(&poller).await >= 1);
+    a.send("t1", Some(token), transfer(Address::repeat_byte(1), 1))
+        .await
+        .unwrap();
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    assert_eq!(drain(&poller).await, 1);
+    // replace the last 2 blocks; the new branch carries a different transfer in its first block
+    let replacement = serde_json::json!({
+        "from": a.from(),
+        "to": token,
+        "data": transfer(Address::repeat_byte(2), 2),
+    });
+    raw(
+        &p,
+        "anvil_reorg",
+        serde_json::json!([2, [[replacement, 0]]]),
+    )
+    .await;
+    a.resync_nonce().await;
+    let mut saw_reorg = false;
+    let mut logs = Vec::new();
+    for _ in 0..5 {
+        match poller.poll().await.unwrap() {
+            PollOutcome::Reorg { .. } => saw_reorg = true,
+            PollOutcome::Logs {
+                logs: l, to, hash, ..
+            } => {
+                logs.extend(l);
+                poller.commit(to, hash).unwrap();
+            }
+            PollOutcome::Idle { .. } => break,
+        }
+    }
+    assert!(saw_reorg, "anvil_reorg must be detected");
+    let to_topic = |l: &alloy::rpc::types::Log| l.topics().get(2).copied();
+    let new_to = Address::repeat_byte(2).into_word();
+    let old_to = Address::repeat_byte(1).into_word();
+    assert_eq!(
+        logs.iter().filter(|l| to_topic(l) == Some(new_to)).count(),
+        1,
+        "the new branch's transfer is read once"
+    );
+    assert!(
+        logs.iter().all(|l| to_topic(l) != Some(old_to)),
+        "the reorged-out transfer is not handed out again"
+    );
+}
