@@ -103,10 +103,12 @@ impl LogPoller {
         Ok(b.map(|b| b.header.hash))
     }
 
-    /// Re-checks the stored hashes of recent blocks; on a mismatch rewinds the cursor below it.
+    /// Re-checks the stored hashes of recent blocks — the last `reorg_depth` below the cursor and any
+    /// recorded above it (blocks our own transactions landed in, see the transaction manager); on a
+    /// mismatch rewinds the cursor below it.
     async fn check_reorg(&self, cursor: Cursor) -> Result<Option<u64>, PollError> {
         let from = cursor.block.saturating_sub(self.reorg_depth);
-        let recorded = self.store.block_hashes(from, cursor.block)?;
+        let recorded = self.store.block_hashes(from, u64::MAX)?;
         let mut first_bad = None;
         let mut last_good = None;
         for (n, h) in recorded.iter().rev() {
@@ -125,7 +127,9 @@ impl LogPoller {
         // commit points, so the blocks between it and the lowest mismatching one are unverified and
         // may have changed too. If even the deepest recorded block is gone, rewind past the whole
         // window.
-        let to = last_good.unwrap_or_else(|| bad.saturating_sub(1));
+        let to = last_good
+            .unwrap_or_else(|| bad.saturating_sub(1))
+            .min(cursor.block);
         let hash = if to == 0 && self.start_block == 0 {
             self.block_hash(0).await?.unwrap_or_default()
         } else {

@@ -349,6 +349,11 @@ impl TxManager {
         r: &TransactionReceipt,
     ) -> Result<Result<Executed, TxError>, TxError> {
         let hash = r.transaction_hash;
+        if let (Some(n), Some(h)) = (r.block_number, r.block_hash) {
+            // Watch the inclusion block for reorgs: the log poller re-checks recorded hashes, so a
+            // transaction reorged out after its receipt was seen is noticed and re-sent.
+            self.store.put_block_hash(n, h.0)?;
+        }
         if r.status() {
             intent.status = IntentStatus::Done {
                 tx_hash: Some(format!("{hash:#x}")),
