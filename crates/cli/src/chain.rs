@@ -8,8 +8,9 @@ use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::sol_types::{SolCall, SolEvent};
 use anyhow::{anyhow, bail, Context, Result};
+use verinfer_bindings::{InferenceRegistry, Staking, VerinferToken};
 use verinfer_keeper::attest::HotKey;
-use verinfer_keeper::registry::{IERC20Lite, IInferenceRegistry, IRegistryAdmin, IStakingLite};
+use verinfer_keeper::registry::RequestStatus;
 use verinfer_keeper::store::Store;
 use verinfer_keeper::txmgr::{Executed, TxConfig, TxManager};
 use verinfer_sim::manifest::Manifest;
@@ -236,9 +237,9 @@ pub async fn register(c: &ChainArgs, signer: &str, stake: u64) -> Result<()> {
     s.call(
         "approve",
         addr(&m, "VerinferToken")?,
-        IERC20Lite::approveCall {
+        VerinferToken::approveCall {
             spender: staking,
-            amount,
+            value: amount,
         }
         .abi_encode(),
     )
@@ -247,7 +248,7 @@ pub async fn register(c: &ChainArgs, signer: &str, stake: u64) -> Result<()> {
         .call(
             "registerOperator",
             staking,
-            IStakingLite::registerOperatorCall {
+            Staking::registerOperatorCall {
                 signer,
                 selfStake: amount,
             }
@@ -273,9 +274,9 @@ pub async fn stake(c: &ChainArgs, operator: &str, amount: u64) -> Result<()> {
     s.call(
         "approve",
         addr(&m, "VerinferToken")?,
-        IERC20Lite::approveCall {
+        VerinferToken::approveCall {
             spender: staking,
-            amount: assets,
+            value: assets,
         }
         .abi_encode(),
     )
@@ -284,7 +285,7 @@ pub async fn stake(c: &ChainArgs, operator: &str, amount: u64) -> Result<()> {
         .call(
             "delegate",
             staking,
-            IStakingLite::delegateCall { operator, assets }.abi_encode(),
+            Staking::delegateCall { operator, assets }.abi_encode(),
         )
         .await?;
     println!("delegated {amount} tokens to {operator} (tx {})", r.tx_hash);
@@ -303,7 +304,7 @@ pub async fn unstake(c: &ChainArgs, operator: &str, shares: &str) -> Result<()> 
         .call(
             "requestUnstake",
             addr(&m, "Staking")?,
-            IStakingLite::requestUnstakeCall { operator, shares }.abi_encode(),
+            Staking::requestUnstakeCall { operator, shares }.abi_encode(),
         )
         .await?;
     println!(
@@ -322,7 +323,7 @@ pub async fn rotate(c: &ChainArgs, new_signer: &str) -> Result<()> {
         .call(
             "rotateSigner",
             addr(&m, "Staking")?,
-            IStakingLite::rotateSignerCall {
+            Staking::rotateSignerCall {
                 newSigner: new_signer,
             }
             .abi_encode(),
@@ -354,7 +355,7 @@ pub async fn serve(c: &ChainArgs, model: &str) -> Result<()> {
         .call(
             "serveModel",
             addr(&m, "InferenceRegistry")?,
-            IRegistryAdmin::serveModelCall { modelId: id }.abi_encode(),
+            InferenceRegistry::serveModelCall { modelId: id }.abi_encode(),
         )
         .await?;
     println!("now serving {id} (tx {})", r.tx_hash);
@@ -383,15 +384,15 @@ pub async fn submit_request(
     s.call(
         "approve",
         token,
-        IERC20Lite::approveCall {
+        VerinferToken::approveCall {
             spender: registry,
-            amount: fee,
+            value: fee,
         }
         .abi_encode(),
     )
     .await?;
     let now = chain_time(&s.provider).await?;
-    let call = IInferenceRegistry::requestInferenceCall {
+    let call = InferenceRegistry::requestInferenceCall {
         modelId: model,
         inputHash: keccak256(input),
         inputURI: verinfer_keeper::keeper::inline_uri(input),
@@ -410,7 +411,7 @@ pub async fn submit_request(
         .logs()
         .iter()
         .find_map(|l| {
-            IInferenceRegistry::RequestCreated::decode_log_data(l.data())
+            InferenceRegistry::RequestCreated::decode_log_data(l.data())
                 .ok()
                 .map(|e| e.requestId)
         })
@@ -455,30 +456,30 @@ pub async fn request(
     if wait_secs == 0 {
         return Ok(id);
     }
-    let reg = IInferenceRegistry::new(registry, &s.provider);
+    let reg = InferenceRegistry::new(registry, &s.provider);
     let deadline = Instant::now() + Duration::from_secs(wait_secs);
     loop {
         let v = reg.request(id).call().await?;
-        use IInferenceRegistry::RequestStatus as S;
-        match v.status {
-            S::Quorum | S::Finalized => {
+        use RequestStatus as S;
+        match RequestStatus::of(v.status) {
+            Some(S::Quorum | S::Finalized) => {
                 println!(
                     "result: output hash {} (status {:?}, window ends at {})",
-                    v.output, v.status as u8, v.windowEnd
+                    v.output, v.status, v.windowEnd
                 );
                 return Ok(id);
             }
-            S::Disputed => {
+            Some(S::Disputed) => {
                 println!("request {id} is disputed (dispute {})", v.disputeId);
                 return Ok(id);
             }
-            S::Expired => bail!("request {id} expired without a result"),
+            Some(S::Expired) => bail!("request {id} expired without a result"),
             _ => {}
         }
         if Instant::now() > deadline {
             bail!(
                 "no result for request {id} within {wait_secs}s (status {})",
-                v.status as u8
+                v.status
             );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;

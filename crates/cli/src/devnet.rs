@@ -19,11 +19,12 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
+use verinfer_bindings::{InferenceRegistry, Staking, VerinferToken};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::Keeper;
 use verinfer_keeper::model::IntMlp;
-use verinfer_keeper::registry::{IERC20Lite, IInferenceRegistry, IRegistryAdmin, IStakingLite};
+use verinfer_keeper::registry::{ModelParams, RequestStatus, VerificationMode};
 use verinfer_keeper::store::{IntentKind, IntentStatus};
 use verinfer_sim::plan::{DeployParams, TOKEN};
 
@@ -56,7 +57,7 @@ pub struct DevnetArgs {
 }
 
 /// anvil's well-known development keys (mnemonic "test test ... junk").
-const ANVIL_KEYS: [&str; 10] = [
+pub(crate) const ANVIL_KEYS: [&str; 10] = [
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
     "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
@@ -265,8 +266,8 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     let model = IntMlp::default_model();
     let model_id = model.model_id();
     let window = 600u32;
-    let mparams = IRegistryAdmin::ModelParams {
-        mode: 0,
+    let mparams = ModelParams {
+        mode: VerificationMode::Deterministic as u8,
         k: 3,
         q: 2,
         challengeWindow: window,
@@ -278,7 +279,7 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
         .call(
             "registerModel",
             registry,
-            IRegistryAdmin::registerModelCall {
+            InferenceRegistry::registerModelCall {
                 weightsHash: model.weights_hash(),
                 runtimeSpecHash: IntMlp::runtime_spec_hash(),
                 params: mparams,
@@ -313,9 +314,9 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
             .call(
                 "fund",
                 token,
-                IERC20Lite::transferCall {
+                VerinferToken::transferCall {
                     to: owner.key.address(),
-                    amount,
+                    value: amount,
                 }
                 .abi_encode(),
             )
@@ -331,9 +332,9 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
             .call(
                 "fund-bond",
                 token,
-                IERC20Lite::transferCall {
+                VerinferToken::transferCall {
                     to: hot.address(),
-                    amount: U256::from(100u128 * TOKEN),
+                    value: U256::from(100u128 * TOKEN),
                 }
                 .abi_encode(),
             )
@@ -342,9 +343,9 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
             .call(
                 "approve",
                 token,
-                IERC20Lite::approveCall {
+                VerinferToken::approveCall {
                     spender: staking,
-                    amount,
+                    value: amount,
                 }
                 .abi_encode(),
             )
@@ -353,7 +354,7 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
             .call(
                 "registerOperator",
                 staking,
-                IStakingLite::registerOperatorCall {
+                Staking::registerOperatorCall {
                     signer: hot.address(),
                     selfStake: amount,
                 }
@@ -364,7 +365,7 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
             .call(
                 "serveModel",
                 registry,
-                IRegistryAdmin::serveModelCall { modelId: model_id }.abi_encode(),
+                InferenceRegistry::serveModelCall { modelId: model_id }.abi_encode(),
             )
             .await?;
         println!(
@@ -387,15 +388,15 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
         s.call(
             "approve-bond",
             token,
-            IERC20Lite::approveCall {
+            VerinferToken::approveCall {
                 spender: registry,
-                amount: U256::MAX,
+                value: U256::MAX,
             }
             .abi_encode(),
         )
         .await?;
     }
-    let staking_c = IStakingLite::new(staking, &deployer.provider);
+    let staking_c = Staking::new(staking, &deployer.provider);
     let mut stake_before = Vec::new();
     for o in &owners {
         stake_before.push(staking_c.operatorStake(o.key.address()).call().await?);
@@ -453,14 +454,14 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
         .call(
             "fund-client",
             token,
-            IERC20Lite::transferCall {
+            VerinferToken::transferCall {
                 to: client.key.address(),
-                amount: total_fee,
+                value: total_fee,
             }
             .abi_encode(),
         )
         .await?;
-    let reg = IInferenceRegistry::new(registry, &client.provider);
+    let reg = InferenceRegistry::new(registry, &client.provider);
     let mut sent = Vec::new();
     let mut gas_request = 0;
     let mut restarts = 0;
@@ -505,8 +506,11 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
                 continue;
             }
             let v = reg.request(*id).call().await?;
-            use IInferenceRegistry::RequestStatus as S;
-            if matches!(v.status, S::Quorum | S::Finalized | S::Disputed) {
+            use RequestStatus as S;
+            if matches!(
+                RequestStatus::of(v.status),
+                Some(S::Quorum | S::Finalized | S::Disputed)
+            ) {
                 done.insert(*id);
                 latencies.push(t0.elapsed().as_millis() as u64);
             }
@@ -535,9 +539,8 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
         let mut finalized = 0;
         for (id, _) in &sent {
             if matches!(
-                reg.request(*id).call().await?.status,
-                IInferenceRegistry::RequestStatus::Finalized
-                    | IInferenceRegistry::RequestStatus::Expired
+                RequestStatus::of(reg.request(*id).call().await?.status),
+                Some(RequestStatus::Finalized | RequestStatus::Expired)
             ) {
                 finalized += 1;
             }
@@ -586,10 +589,9 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
         .map(|d| d.as_secs())
         .unwrap_or_default();
     for (id, _) in &sent {
-        if matches!(
-            reg.request(*id).call().await?.status,
-            IInferenceRegistry::RequestStatus::Finalized
-        ) {
+        if RequestStatus::of(reg.request(*id).call().await?.status)
+            == Some(RequestStatus::Finalized)
+        {
             rep.requests_finalized += 1;
         }
     }
@@ -644,14 +646,14 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
         )
         .await?;
     for l in &logs {
-        if let Ok(e) = IInferenceRegistry::EquivocationReported::decode_log_data(l.data()) {
+        if let Ok(e) = InferenceRegistry::EquivocationReported::decode_log_data(l.data()) {
             rep.slashes.push(SlashReport {
                 operator: e.operator,
                 kind: "equivocation (two signed outputs for one request)".into(),
                 request: e.requestId.to_string(),
                 reporter: e.reporter,
             });
-        } else if let Ok(e) = IInferenceRegistry::MissedReported::decode_log_data(l.data()) {
+        } else if let Ok(e) = InferenceRegistry::MissedReported::decode_log_data(l.data()) {
             rep.slashes.push(SlashReport {
                 operator: e.operator,
                 kind: "missed assignment (no answer by the deadline)".into(),
@@ -676,9 +678,9 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     let mut assigned: BTreeMap<Address, u64> = BTreeMap::new();
     let mut answered: BTreeMap<Address, u64> = BTreeMap::new();
     for l in &logs {
-        if let Ok(e) = IInferenceRegistry::OperatorAssigned::decode_log_data(l.data()) {
+        if let Ok(e) = InferenceRegistry::OperatorAssigned::decode_log_data(l.data()) {
             *assigned.entry(e.operator).or_default() += 1;
-        } else if let Ok(e) = IInferenceRegistry::AnswerRecorded::decode_log_data(l.data()) {
+        } else if let Ok(e) = InferenceRegistry::AnswerRecorded::decode_log_data(l.data()) {
             *answered.entry(e.operator).or_default() += 1;
         }
     }
@@ -723,7 +725,7 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
 }
 
 async fn progress<P: Provider>(
-    _reg: &IInferenceRegistry::IInferenceRegistryInstance<P>,
+    _reg: &InferenceRegistry::InferenceRegistryInstance<P>,
     sent: &[(U256, Instant)],
     n: usize,
     total: usize,
@@ -878,9 +880,9 @@ async fn quadratic_dispute(
             .call(
                 "fund-voter",
                 token,
-                IERC20Lite::transferCall {
+                VerinferToken::transferCall {
                     to: v.key.address(),
-                    amount,
+                    value: amount,
                 }
                 .abi_encode(),
             )
@@ -888,9 +890,9 @@ async fn quadratic_dispute(
         v.call(
             "approve",
             token,
-            IERC20Lite::approveCall {
+            VerinferToken::approveCall {
                 spender: staking,
-                amount,
+                value: amount,
             }
             .abi_encode(),
         )
@@ -898,7 +900,7 @@ async fn quadratic_dispute(
         v.call(
             "delegate",
             staking,
-            IStakingLite::delegateCall {
+            Staking::delegateCall {
                 operator: owners[0].key.address(),
                 assets: amount,
             }
@@ -920,7 +922,7 @@ async fn quadratic_dispute(
         300,
     )
     .await?;
-    let reg = IInferenceRegistry::new(registry, p);
+    let reg = InferenceRegistry::new(registry, p);
     let assigned = reg.assignedOperators(request_id).call().await?;
     if assigned.len() < 3 {
         bail!("dispute request got {} operators, want 3", assigned.len());
@@ -945,7 +947,7 @@ async fn quadratic_dispute(
             .call(
                 "submitAttestation",
                 registry,
-                IInferenceRegistry::submitAttestationCall {
+                InferenceRegistry::submitAttestationCall {
                     att: att.into(),
                     signature: sig.to_vec().into(),
                 }
@@ -959,9 +961,9 @@ async fn quadratic_dispute(
         .call(
             "approve-bond",
             token,
-            IERC20Lite::approveCall {
+            VerinferToken::approveCall {
                 spender: registry,
-                amount: U256::MAX,
+                value: U256::MAX,
             }
             .abi_encode(),
         )
@@ -970,7 +972,7 @@ async fn quadratic_dispute(
         .call(
             "challenge",
             registry,
-            IInferenceRegistry::challengeCall {
+            InferenceRegistry::challengeCall {
                 requestId: request_id,
                 claimedOutput: right,
             }

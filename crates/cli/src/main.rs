@@ -1,5 +1,6 @@
 //! `verinfer`: deploy, operate, keep, request, simulate and run a local devnet.
 
+mod bench;
 mod chain;
 mod devnet;
 mod gov;
@@ -75,6 +76,11 @@ enum Cmd {
     ///
     /// Example: verinfer devnet --requests 40 --operators 5
     Devnet(devnet::DevnetArgs),
+    /// Benchmarks against a private anvil (keeper throughput, gas and latency per submission mode).
+    ///
+    /// Example: verinfer bench keeper --requests 256 --batch 32
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
 }
 
 /// Where to send transactions from.
@@ -374,7 +380,7 @@ fn init_logs(json: bool, filter: &str) {
 
 fn main() {
     let cli = Cli::parse();
-    let default_log = if matches!(cli.cmd, Cmd::Devnet(_)) {
+    let default_log = if matches!(cli.cmd, Cmd::Devnet(_) | Cmd::Bench(_)) {
         "warn"
     } else {
         "info"
@@ -437,6 +443,7 @@ async fn run(cmd: Cmd) -> Result<()> {
         }
         Cmd::Report(a) => report(&a.dir),
         Cmd::Devnet(a) => devnet::run(a).await,
+        Cmd::Bench(c) => bench::run(c).await,
         Cmd::Sim(SimCmd::Run {
             scenario,
             out,

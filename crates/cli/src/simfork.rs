@@ -8,7 +8,7 @@ use alloy::providers::{Provider, RootProvider};
 use alloy::sol_types::{SolCall, SolEventInterface};
 use anyhow::{anyhow, Context, Result};
 use clap::{ArgGroup, Args, ValueEnum};
-use verinfer_keeper::registry::{IERC20Lite, IInferenceRegistry};
+use verinfer_bindings::{InferenceRegistry, VerinferToken};
 use verinfer_sim::fork::{ForkError, ForkSim, WhatIf};
 use verinfer_sim::manifest::Manifest;
 use verinfer_sim::plan::TOKEN;
@@ -280,16 +280,16 @@ fn batch(
 ) -> Result<String> {
     let token = fork.sim.suite.token()?;
     let registry = fork.sim.suite.get("InferenceRegistry")?;
-    let approve = IERC20Lite::approveCall {
+    let approve = VerinferToken::approveCall {
         spender: registry,
-        amount: fee * U256::from(n),
+        value: fee * U256::from(n),
     };
     let approve_gas = fork.batch_cost(from, &[(token, approve.abi_encode().into())])?;
     let deadline = fork.sim.timestamp() + 3_600;
     let calls: Vec<(Address, Bytes)> = (0..n)
         .map(|i| {
             let input = format!("sim fork batch request {i}");
-            let call = IInferenceRegistry::requestInferenceCall {
+            let call = InferenceRegistry::requestInferenceCall {
                 modelId: model,
                 inputHash: keccak256(input.as_bytes()),
                 inputURI: verinfer_keeper::keeper::inline_uri(input.as_bytes()),

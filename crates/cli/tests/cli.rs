@@ -35,6 +35,7 @@ fn every_command_has_help_with_an_example() {
         vec!["keeper", "run", "--help"],
         vec!["request", "--help"],
         vec!["devnet", "--help"],
+        vec!["bench", "keeper", "--help"],
         vec!["sim", "run", "--help"],
         vec!["sim", "fork", "--help"],
         vec!["sim", "bench", "--help"],

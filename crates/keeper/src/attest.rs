@@ -24,6 +24,18 @@ alloy::sol! {
     }
 }
 
+impl From<Attestation> for crate::registry::Attestation {
+    fn from(a: Attestation) -> Self {
+        Self {
+            operator: a.operator,
+            requestId: a.requestId,
+            modelId: a.modelId,
+            inputHash: a.inputHash,
+            outputHash: a.outputHash,
+        }
+    }
+}
+
 /// The canonical EIP-712 type string of [`Attestation`].
 pub const ATTESTATION_TYPE: &str =
     "Attestation(address operator,uint256 requestId,bytes32 modelId,bytes32 inputHash,bytes32 outputHash)";
@@ -197,6 +209,26 @@ mod tests {
         buf.extend_from_slice(struct_hash.as_slice());
         let expected = keccak256(buf);
         assert_eq!(digest(&att, &domain(chain_id, registry)), expected);
+    }
+
+    /// The keeper signs its own [`Attestation`] but submits the generated bindings' struct: both must
+    /// have the same EIP-712 type and hash, or the registry would recover a different signer.
+    #[test]
+    fn generated_binding_struct_has_the_same_eip712_hash() {
+        let d = domain(
+            31337,
+            address!("0x5FbDB2315678afecb367f032d93F642f64180aa3"),
+        );
+        let ours = sample();
+        let theirs: crate::registry::Attestation = ours.clone().into();
+        assert_eq!(
+            crate::registry::Attestation::eip712_encode_type(),
+            ATTESTATION_TYPE
+        );
+        assert_eq!(theirs.eip712_signing_hash(&d), digest(&ours, &d));
+        let mut changed = theirs;
+        changed.outputHash = B256::ZERO;
+        assert_ne!(changed.eip712_signing_hash(&d), digest(&ours, &d));
     }
 
     #[test]

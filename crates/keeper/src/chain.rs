@@ -103,22 +103,18 @@ impl LogPoller {
         Ok(b.map(|b| b.header.hash))
     }
 
-    /// Re-checks the stored hashes of recent blocks; on a mismatch rewinds the cursor to the newest
-    /// recorded block that still matches the chain.
-    ///
-    /// Only some blocks have a recorded hash (the ends of polled ranges), so the blocks between the
-    /// last matching record and the first mismatching one are unknown and may be replaced too: the
-    /// cursor goes back to the matching record, never to "one below the mismatch". When no record
-    /// in the window matches, it goes back past the whole window.
+    /// Re-checks the stored hashes of recent blocks — the last `reorg_depth` below the cursor and any
+    /// recorded above it (blocks our own transactions landed in, see the transaction manager); on a
+    /// mismatch rewinds the cursor below it.
     async fn check_reorg(&self, cursor: Cursor) -> Result<Option<u64>, PollError> {
         let from = cursor.block.saturating_sub(self.reorg_depth);
-        let recorded = self.store.block_hashes(from, cursor.block)?;
+        let recorded = self.store.block_hashes(from, u64::MAX)?;
         let mut first_bad = None;
-        let mut good = None;
+        let mut last_good = None;
         for (n, h) in recorded.iter().rev() {
             match self.block_hash(*n).await? {
                 Some(chain) if chain.0 == *h => {
-                    good = Some(*n);
+                    last_good = Some(*n);
                     break;
                 }
                 _ => first_bad = Some(*n),
@@ -127,13 +123,19 @@ impl LogPoller {
         let Some(bad) = first_bad else {
             return Ok(None);
         };
-        let to = good.unwrap_or_else(|| from.min(bad).saturating_sub(1));
+        // Rewind to the highest recorded block whose hash still matches: hashes are recorded only at
+        // commit points, so the blocks between it and the lowest mismatching one are unverified and
+        // may have changed too. If even the deepest recorded block is gone, rewind past the whole
+        // window.
+        let to = last_good
+            .unwrap_or_else(|| bad.saturating_sub(1))
+            .min(cursor.block);
         let hash = if to == 0 && self.start_block == 0 {
             self.block_hash(0).await?.unwrap_or_default()
         } else {
             self.block_hash(to).await?.unwrap_or_default()
         };
-        self.store.prune_blocks(0, Some(to + 1))?;
+        self.store.prune_blocks(0, Some(bad))?;
         self.store.set_cursor(Cursor {
             block: to,
             hash: hash.0,

@@ -78,6 +78,9 @@ pub struct SubmitConfig {
     pub max_batch: usize,
     /// Seconds to wait for a receipt before a fee bump.
     pub receipt_timeout_secs: u64,
+    /// Receipt polling interval, milliseconds (the per-transaction floor on a chain that mines
+    /// instantly; irrelevant next to a 2-12 s block time).
+    pub receipt_poll_ms: u64,
     /// Fee bump per replacement, percent (>= 13).
     pub bump_percent: u64,
     /// Replacements per attempt.
@@ -92,6 +95,7 @@ impl Default for SubmitConfig {
             mode: SubmitMode::Batch,
             max_batch: 32,
             receipt_timeout_secs: 30,
+            receipt_poll_ms: 250,
             bump_percent: 15,
             max_bumps: 5,
             max_fee_gwei: 500,
@@ -373,6 +377,12 @@ impl KeeperConfig {
                 reason: "must be > 0".into(),
             });
         }
+        if submit.receipt_poll_ms == 0 || submit.receipt_poll_ms > 60_000 {
+            return Err(ConfigError::Invalid {
+                field: "submit.receipt_poll_ms".into(),
+                reason: format!("{} not in 1..=60000", submit.receipt_poll_ms),
+            });
+        }
         let poll_ms = raw.poll_interval_ms.unwrap_or(500);
         if poll_ms == 0 {
             return Err(ConfigError::Invalid {
@@ -489,6 +499,11 @@ operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
     fn errors_name_the_field() {
         let e = KeeperConfig::from_raw(raw(&BASE.replace("0x5FbDB", "0xZZ")).unwrap()).unwrap_err();
         assert!(e.to_string().contains("`registry`"), "{e}");
+        let e = KeeperConfig::from_raw(
+            raw(&format!("{BASE}\n[submit]\nreceipt_poll_ms = 0\n")).unwrap(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("submit.receipt_poll_ms"), "{e}");
         let e = KeeperConfig::from_raw(raw(&format!("{BASE}\n[submit]\nmax_batch = 0\n")).unwrap())
             .unwrap_err();
         assert!(e.to_string().contains("submit.max_batch"), "{e}");

@@ -18,7 +18,8 @@ use crate::backend::{self, Backends};
 use crate::chain::{LogPoller, PollError, PollOutcome};
 use crate::config::{KeeperConfig, Misbehaviour, SubmitMode};
 use crate::metrics::METRICS;
-use crate::registry::IInferenceRegistry::{self, IInferenceRegistryEvents};
+use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
+use crate::registry::RequestStatus;
 use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
 use crate::txmgr::{TxConfig, TxError, TxManager};
 
@@ -160,6 +161,7 @@ impl Keeper {
         let store = Arc::new(Store::open(&cfg.data_dir.join("keeper.redb"))?);
         let txcfg = TxConfig {
             receipt_timeout: Duration::from_secs(cfg.submit.receipt_timeout_secs),
+            poll_interval: Duration::from_millis(cfg.submit.receipt_poll_ms),
             bump_percent: cfg.submit.bump_percent,
             max_bumps: cfg.submit.max_bumps,
             max_fee_cap: u128::from(cfg.submit.max_fee_gwei) * 1_000_000_000,
@@ -207,8 +209,8 @@ impl Keeper {
         self.cfg.operator
     }
 
-    fn registry(&self) -> IInferenceRegistry::IInferenceRegistryInstance<&RootProvider> {
-        IInferenceRegistry::new(self.cfg.registry, &self.provider)
+    fn registry(&self) -> InferenceRegistry::InferenceRegistryInstance<&RootProvider> {
+        InferenceRegistry::new(self.cfg.registry, &self.provider)
     }
 
     /// Runs until `shutdown` becomes true. Errors of single iterations are logged and retried.
@@ -319,8 +321,8 @@ impl Keeper {
                 continue;
             };
             let open = matches!(
-                req.status,
-                IInferenceRegistry::RequestStatus::Open | IInferenceRegistry::RequestStatus::Quorum
+                RequestStatus::of(req.status),
+                Some(RequestStatus::Open | RequestStatus::Quorum)
             );
             if !open {
                 continue;
@@ -358,11 +360,11 @@ impl Keeper {
     }
 
     async fn handle_log(&mut self, log: &Log) -> Result<(), KeeperError> {
-        let Ok(ev) = IInferenceRegistryEvents::decode_log(&log.inner) else {
+        let Ok(ev) = InferenceRegistryEvents::decode_log(&log.inner) else {
             return Ok(());
         };
         match ev.data {
-            IInferenceRegistryEvents::RequestCreated(e) => {
+            InferenceRegistryEvents::RequestCreated(e) => {
                 let info = ReqInfo {
                     model_id: e.modelId,
                     input_hash: e.inputHash,
@@ -377,11 +379,11 @@ impl Keeper {
                     )?;
                 }
             }
-            IInferenceRegistryEvents::OperatorAssigned(e) if e.operator == self.cfg.operator => {
+            InferenceRegistryEvents::OperatorAssigned(e) if e.operator == self.cfg.operator => {
                 METRICS.assignments_seen.inc();
                 self.answer(e.requestId).await?;
             }
-            IInferenceRegistryEvents::QuorumReached(e) => {
+            InferenceRegistryEvents::QuorumReached(e) => {
                 if self.cfg.finalize {
                     self.store.put_meta(
                         &format!("fin:{:0>20}", e.requestId),
@@ -392,17 +394,17 @@ impl Keeper {
                     self.check_result(e.requestId, e.outputHash).await?;
                 }
             }
-            IInferenceRegistryEvents::RequestFinalized(e) => {
+            InferenceRegistryEvents::RequestFinalized(e) => {
                 self.store
                     .delete_meta(&format!("fin:{:0>20}", e.requestId))?;
                 self.store
                     .delete_meta(&format!("dl:{:0>20}", e.requestId))?;
             }
-            IInferenceRegistryEvents::RequestExpired(e) => {
+            InferenceRegistryEvents::RequestExpired(e) => {
                 self.store
                     .delete_meta(&format!("fin:{:0>20}", e.requestId))?;
             }
-            IInferenceRegistryEvents::DisputeOpened(e) => {
+            InferenceRegistryEvents::DisputeOpened(e) => {
                 self.store
                     .delete_meta(&format!("fin:{:0>20}", e.requestId))?;
             }
@@ -472,7 +474,7 @@ impl Keeper {
             outputHash: keccak256(&output),
         };
         let sig = self.sign(&att)?;
-        let calldata = IInferenceRegistry::submitAttestationCall {
+        let calldata = InferenceRegistry::submitAttestationCall {
             att: att.clone().into(),
             signature: sig.clone(),
         }
@@ -552,7 +554,7 @@ impl Keeper {
                     if attest::recover(&prev.att, &self.domain, &prev.sig) != Some(signer) {
                         continue;
                     }
-                    let calldata = IInferenceRegistry::reportEquivocationCall {
+                    let calldata = InferenceRegistry::reportEquivocationCall {
                         att1: prev.att.clone().into(),
                         sig1: prev.sig.clone(),
                         att2: m.att.clone().into(),
@@ -615,7 +617,7 @@ impl Keeper {
         let expected = keccak256(&ours);
         if expected != output {
             tracing::warn!(keeper = %self.name, %id, "wrong result reached quorum; challenging");
-            let calldata = IInferenceRegistry::challengeCall {
+            let calldata = InferenceRegistry::challengeCall {
                 requestId: id,
                 claimedOutput: expected,
             }
@@ -651,7 +653,7 @@ impl Keeper {
             let end = u64::from_be_bytes(v.as_slice().try_into().unwrap_or([0xff; 8]));
             if end < now {
                 let id: U256 = k.trim_start_matches("fin:").parse().unwrap_or_default();
-                let calldata = IInferenceRegistry::finalizeCall { requestId: id }.abi_encode();
+                let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
                 self.journal(
                     Intent::key_for(IntentKind::Finalize, &id.to_string(), &me),
                     IntentKind::Finalize,
@@ -686,7 +688,7 @@ impl Keeper {
                     .await
                     .map_err(rpc_err("answerOf"))?;
                 if !ans.answered {
-                    let calldata = IInferenceRegistry::reportMissedCall {
+                    let calldata = InferenceRegistry::reportMissedCall {
                         requestId: id,
                         operator: op,
                     }
@@ -703,9 +705,9 @@ impl Keeper {
                     )?;
                 }
             }
-            if matches!(req.status, IInferenceRegistry::RequestStatus::Open) {
+            if RequestStatus::of(req.status) == Some(RequestStatus::Open) {
                 // No quorum by the deadline: expire it (refund) unless answers disagree.
-                let calldata = IInferenceRegistry::finalizeCall { requestId: id }.abi_encode();
+                let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
                 self.journal(
                     Intent::key_for(IntentKind::Finalize, &id.to_string(), &me),
                     IntentKind::Finalize,
@@ -741,13 +743,13 @@ impl Keeper {
             let mut sigs = Vec::new();
             for i in chunk {
                 let data: Bytes = i.calldata.parse().unwrap_or_default();
-                let Ok(call) = IInferenceRegistry::submitAttestationCall::abi_decode(&data) else {
+                let Ok(call) = InferenceRegistry::submitAttestationCall::abi_decode(&data) else {
                     continue;
                 };
                 atts.push(call.att);
                 sigs.push(call.signature);
             }
-            let calldata = IInferenceRegistry::submitAttestationsCall {
+            let calldata = InferenceRegistry::submitAttestationsCall {
                 atts,
                 signatures: sigs,
             }

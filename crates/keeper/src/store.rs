@@ -277,12 +277,26 @@ impl Store {
 
     /// Writes `intent` (insert or overwrite), durably.
     pub fn put_intent(&self, intent: &Intent) -> Result<(), StoreError> {
+        self.put_intent_seen_in(intent, None)
+    }
+
+    /// Stores `intent` and, in the same write, records `block = (number, hash)` (the block its
+    /// transaction landed in), so the log poller re-checks that block for reorgs.
+    pub fn put_intent_seen_in(
+        &self,
+        intent: &Intent,
+        block: Option<(u64, [u8; 32])>,
+    ) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))?;
         let txn = self.db.begin_write().map_err(dberr)?;
         {
             let mut t = txn.open_table(INTENTS).map_err(dberr)?;
             t.insert(intent.key.as_str(), bytes.as_slice())
                 .map_err(dberr)?;
+            if let Some((n, h)) = block {
+                let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
+                b.insert(n, h.as_slice()).map_err(dberr)?;
+            }
         }
         txn.commit().map_err(dberr)
     }

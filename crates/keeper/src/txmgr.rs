@@ -349,12 +349,15 @@ impl TxManager {
         r: &TransactionReceipt,
     ) -> Result<Result<Executed, TxError>, TxError> {
         let hash = r.transaction_hash;
+        // Watch the inclusion block for reorgs: the log poller re-checks recorded hashes, so a
+        // transaction reorged out after its receipt was seen is noticed and re-sent.
+        let block = r.block_number.zip(r.block_hash.map(|h| h.0));
         if r.status() {
             intent.status = IntentStatus::Done {
                 tx_hash: Some(format!("{hash:#x}")),
                 gas_used: Some(r.gas_used),
             };
-            self.store.put_intent(&intent)?;
+            self.store.put_intent_seen_in(&intent, block)?;
             Ok(Ok(Executed {
                 tx_hash: hash,
                 gas_used: r.gas_used,
@@ -365,7 +368,7 @@ impl TxManager {
             intent.status = IntentStatus::Abandoned {
                 reason: reason.clone(),
             };
-            self.store.put_intent(&intent)?;
+            self.store.put_intent_seen_in(&intent, block)?;
             Ok(Err(TxError::Reverted {
                 key: intent.key,
                 reason,
