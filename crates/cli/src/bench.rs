@@ -1,3 +1,6 @@
+//! `verinfer bench sim`: the simulator's protocol mix in revm and over JSON-RPC (see
+//! [`verinfer_sim::bench`]).
+//!
 //! `verinfer bench keeper`: end-to-end attestation throughput, gas and request -> inclusion latency
 //! against a private anvil, for each submission mode side by side in one run.
 //!
@@ -55,6 +58,31 @@ pub enum BenchCmd {
     ///
     /// Example: verinfer bench keeper --requests 256 --batch 32 --json reports/bench-keeper.json
     Keeper(KeeperBenchArgs),
+    /// Throughput of the same protocol transaction mix in revm (in-process) and over JSON-RPC to a
+    /// fresh local anvil, side by side with the ratio; then in-process cost growth with stakers.
+    ///
+    /// Example: verinfer bench sim --stakers 200 --growth 100,1000,10000 --json reports/bench-sim.json
+    Sim(SimBenchArgs),
+}
+
+/// Arguments of `verinfer bench sim`.
+#[derive(Args, Debug)]
+pub struct SimBenchArgs {
+    /// Stakers in the compared mix.
+    #[arg(long, default_value_t = 200)]
+    pub stakers: usize,
+    /// Staker counts for the in-process growth table (comma separated).
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
+    pub growth: Vec<usize>,
+    /// Repository root (for the pinned anvil); default $VERINFER_ROOT or `.`.
+    #[arg(long, env = "VERINFER_ROOT")]
+    pub root: Option<PathBuf>,
+    /// anvil binary (default: <root>/.toolchain/anvil, then `anvil` on PATH).
+    #[arg(long)]
+    pub anvil: Option<PathBuf>,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 /// Arguments of `verinfer bench keeper`.
@@ -90,7 +118,47 @@ pub struct KeeperBenchArgs {
 pub async fn run(cmd: BenchCmd) -> Result<()> {
     match cmd {
         BenchCmd::Keeper(a) => keeper(a).await,
+        BenchCmd::Sim(a) => sim(a).await,
     }
+}
+
+/// `verinfer bench sim`: the revm / JSON-RPC comparison, then the growth table.
+async fn sim(a: SimBenchArgs) -> Result<()> {
+    use verinfer_sim::bench::{compare, run_in_process};
+    if a.stakers == 0 {
+        bail!("--stakers must be at least 1");
+    }
+    let root = a.root.clone().unwrap_or_else(|| PathBuf::from("."));
+    let anvil = anvil_bin(&root, a.anvil.as_deref());
+    let c = compare(&anvil, a.stakers)
+        .await
+        .with_context(|| format!("comparing revm with JSON-RPC (anvil: {})", anvil.display()))?;
+    let mut rows = Vec::new();
+    for n in a.growth.iter().copied().filter(|n| *n > 0) {
+        rows.push(tokio::task::spawn_blocking(move || run_in_process(n)).await??);
+    }
+    println!(
+        "same mix, {} transactions ({} stakers):",
+        c.revm.transactions, a.stakers
+    );
+    println!("  revm in-process      {:>10.0} tx/s", c.revm.tx_per_sec);
+    println!("  JSON-RPC to anvil    {:>10.0} tx/s", c.rpc.tx_per_sec);
+    println!("  ratio                {:>10.1}x (goal >= 100x)", c.ratio);
+    if !rows.is_empty() {
+        println!("in-process growth:");
+        for r in &rows {
+            println!(
+                "  {:>6} stakers {:>7} txs {:>8.0} tx/s {:>8.0} gas/tx",
+                r.stakers, r.transactions, r.tx_per_sec, r.gas_per_tx
+            );
+        }
+    }
+    if let Some(path) = a.json {
+        let v = serde_json::json!({ "comparison": c, "growth": rows });
+        std::fs::write(&path, serde_json::to_string_pretty(&v)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// One row of the result table.

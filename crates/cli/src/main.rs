@@ -76,7 +76,8 @@ enum Cmd {
     ///
     /// Example: verinfer devnet --requests 40 --operators 5
     Devnet(devnet::DevnetArgs),
-    /// Benchmarks against a private anvil (keeper throughput, gas and latency per submission mode).
+    /// Benchmarks: keeper throughput, gas and latency per submission mode against a private anvil;
+    /// the simulator's revm vs JSON-RPC throughput.
     ///
     /// Example: verinfer bench keeper --requests 256 --batch 32
     #[command(subcommand)]
@@ -298,24 +299,6 @@ enum SimCmd {
     ///
     /// Example: verinfer sim fork --rpc-url http://127.0.0.1:8545 --slash 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --kind equivocation
     Fork(simfork::ForkArgs),
-    /// Throughput of the same protocol transaction mix in revm (in-process) and over JSON-RPC to a
-    /// fresh local anvil, side by side with the ratio; then in-process cost growth with stakers.
-    ///
-    /// Example: verinfer sim bench --stakers 200 --growth 100,1000,10000
-    Bench {
-        /// Stakers in the compared mix.
-        #[arg(long, default_value_t = 200)]
-        stakers: usize,
-        /// Staker counts for the in-process growth table (comma separated; empty: skip).
-        #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
-        growth: Vec<usize>,
-        /// anvil binary (default: ./.toolchain/anvil, then `anvil` on PATH).
-        #[arg(long)]
-        anvil: Option<PathBuf>,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -407,12 +390,6 @@ async fn run(cmd: Cmd) -> Result<()> {
         Cmd::Deploy(a) => chain::deploy(&a.chain, a.confirmations, &a.root, a.keep_admin).await,
         Cmd::Gov(c) => governance(c).await,
         Cmd::Sim(SimCmd::Fork(a)) => simfork::run(a).await,
-        Cmd::Sim(SimCmd::Bench {
-            stakers,
-            growth,
-            anvil,
-            json,
-        }) => sim_bench(stakers, &growth, anvil.as_deref(), json).await,
         Cmd::Operator(c) => operator(c).await,
         Cmd::Keeper(KeeperCmd::Run { config }) => keeper_run(&config).await,
         Cmd::Request(a) => chain::request(
@@ -510,52 +487,6 @@ async fn operator(c: OperatorCmd) -> Result<()> {
         OperatorCmd::RotateKey { chain, new_signer } => chain::rotate(&chain, &new_signer).await,
         OperatorCmd::Serve { chain, model } => chain::serve(&chain, &model).await,
     }
-}
-
-/// `verinfer sim bench`: the comparison, then the growth table.
-async fn sim_bench(
-    stakers: usize,
-    growth: &[usize],
-    anvil: Option<&std::path::Path>,
-    json: bool,
-) -> Result<()> {
-    use verinfer_sim::bench::{compare, run_in_process};
-    if stakers == 0 {
-        bail!("--stakers must be at least 1");
-    }
-    let root = std::env::current_dir().context("current directory")?;
-    let anvil = devnet::anvil_bin(&root, anvil);
-    let c = compare(&anvil, stakers)
-        .await
-        .with_context(|| format!("comparing revm with JSON-RPC (anvil: {})", anvil.display()))?;
-    let mut rows = Vec::new();
-    for n in growth.iter().copied().filter(|n| *n > 0) {
-        rows.push(tokio::task::spawn_blocking(move || run_in_process(n)).await??);
-    }
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "comparison": c, "growth": rows }))?
-        );
-        return Ok(());
-    }
-    println!(
-        "same mix, {} transactions ({stakers} stakers):",
-        c.revm.transactions
-    );
-    println!("  revm in-process      {:>10.0} tx/s", c.revm.tx_per_sec);
-    println!("  JSON-RPC to anvil    {:>10.0} tx/s", c.rpc.tx_per_sec);
-    println!("  ratio                {:>10.1}x (goal >= 100x)", c.ratio);
-    if !rows.is_empty() {
-        println!("in-process growth:");
-        for r in rows {
-            println!(
-                "  {:>6} stakers {:>7} txs {:>8.0} tx/s {:>8.0} gas/tx",
-                r.stakers, r.transactions, r.tx_per_sec, r.gas_per_tx
-            );
-        }
-    }
-    Ok(())
 }
 
 async fn keeper_run(config: &std::path::Path) -> Result<()> {

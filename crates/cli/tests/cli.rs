@@ -36,9 +36,9 @@ fn every_command_has_help_with_an_example() {
         vec!["request", "--help"],
         vec!["devnet", "--help"],
         vec!["bench", "keeper", "--help"],
+        vec!["bench", "sim", "--help"],
         vec!["sim", "run", "--help"],
         vec!["sim", "fork", "--help"],
-        vec!["sim", "bench", "--help"],
         vec!["gov", "--help"],
         vec!["gov", "propose", "--help"],
         vec!["gov", "vote", "--help"],
@@ -149,32 +149,36 @@ fn model_prints_identity() {
     );
 }
 
-/// `sim bench` runs the same mix in revm and over JSON-RPC against its own anvil and reports the
+/// `bench sim` runs the same mix in revm and over JSON-RPC against its own anvil and reports the
 /// ratio of the two measured rates (the figures themselves are measurements, not asserted).
 #[test]
-fn sim_bench_runs_one_mix_both_ways_and_reports_their_ratio() {
+fn bench_sim_runs_one_mix_both_ways_and_reports_their_ratio() {
     let anvil = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.toolchain/anvil");
     assert!(
         anvil.is_file(),
         "no anvil at {}: run script/setup.sh",
         anvil.display()
     );
+    let out = std::env::temp_dir().join(format!("verinfer-bench-sim-{}.json", std::process::id()));
     let o = verinfer(
         &[
-            "sim",
             "bench",
+            "sim",
             "--stakers",
             "20",
             "--growth",
             "10",
             "--json",
+            out.to_str().unwrap(),
             "--anvil",
             anvil.to_str().unwrap(),
         ],
         &[],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON output");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ratio"));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("JSON file")).expect("JSON");
     let c = &v["comparison"];
     assert_eq!(c["revm"]["engine"], "revm");
     assert_eq!(c["rpc"]["engine"], "json-rpc");
@@ -187,7 +191,7 @@ fn sim_bench_runs_one_mix_both_ways_and_reports_their_ratio() {
     assert!((c["ratio"].as_f64().unwrap() - revm / rpc).abs() < 1e-6 * (revm / rpc));
     assert_eq!(v["growth"][0]["stakers"], 10);
 
-    let bad = verinfer(&["sim", "bench", "--anvil", "/nonexistent/anvil"], &[]);
+    let bad = verinfer(&["bench", "sim", "--anvil", "/nonexistent/anvil"], &[]);
     assert!(!bad.status.success());
     assert!(
         stderr(&bad).contains("/nonexistent/anvil"),
