@@ -292,6 +292,90 @@ pub async fn stake(c: &ChainArgs, operator: &str, amount: u64) -> Result<()> {
     Ok(())
 }
 
+/// A delegation whose recorded stake (what governance voice is computed from) differs from its
+/// current value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaleStake {
+    /// The delegator (or the operator's own account).
+    pub account: Address,
+    /// `Staking.recordedStake(account, operator)`.
+    pub recorded: U256,
+    /// The value of its shares now (`previewAssets(sharesOf)`).
+    pub current: U256,
+}
+
+/// Finds every account that delegated to `operator` since `from_block` (plus the operator itself)
+/// whose recorded stake is stale, and unless `dry_run` re-records each with `Staking.syncStake`.
+/// Returns the number of accounts checked and the stale ones.
+pub async fn sync_delegators(
+    s: &Session,
+    staking: Address,
+    operator: Address,
+    from_block: u64,
+    dry_run: bool,
+) -> Result<(usize, Vec<StaleStake>)> {
+    let head = s.provider.get_block_number().await?;
+    let mut accounts =
+        verinfer_sim::rpc::delegators_of(&s.provider, staking, operator, from_block, head)
+            .await
+            .with_context(|| format!("reading Delegated events of {operator}"))?;
+    if !accounts.contains(&operator) {
+        accounts.push(operator);
+    }
+    let st = Staking::new(staking, &s.provider);
+    let mut stale = Vec::new();
+    for account in &accounts {
+        let shares = st.sharesOf(operator, *account).call().await?;
+        let current = st.previewAssets(operator, shares).call().await?;
+        let recorded = st.recordedStake(*account, operator).call().await?;
+        if current == recorded {
+            continue;
+        }
+        stale.push(StaleStake {
+            account: *account,
+            recorded,
+            current,
+        });
+        if !dry_run {
+            s.call(
+                "syncStake",
+                staking,
+                Staking::syncStakeCall {
+                    account: *account,
+                    operator,
+                }
+                .abi_encode(),
+            )
+            .await?;
+        }
+    }
+    Ok((accounts.len(), stale))
+}
+
+/// `verinfer operator sync`.
+pub async fn sync(c: &ChainArgs, operator: &str, dry_run: bool) -> Result<Vec<StaleStake>> {
+    let s = session(c).await?;
+    let m = manifest(c, s.chain_id)?;
+    let operator = parse_addr("operator", operator)?;
+    let staking = addr(&m, "Staking")?;
+    let (checked, stale) = sync_delegators(&s, staking, operator, m.0.block, dry_run).await?;
+    for x in &stale {
+        println!(
+            "{} recorded {} -> current {} tokens{}",
+            x.account,
+            crate::devnet::tokens(x.recorded),
+            crate::devnet::tokens(x.current),
+            if dry_run { " (not sent)" } else { "" }
+        );
+    }
+    println!(
+        "{checked} accounts of {operator} checked, {} stale{}",
+        stale.len(),
+        if dry_run { "" } else { ", re-recorded" }
+    );
+    Ok(stale)
+}
+
 /// `verinfer operator unstake`.
 pub async fn unstake(c: &ChainArgs, operator: &str, shares: &str) -> Result<()> {
     let s = session(c).await?;

@@ -257,6 +257,21 @@ enum OperatorCmd {
         #[arg(long)]
         shares: String,
     },
+    /// Re-record the stake of an operator's delegators (and its own) after a slash, with the
+    /// permissionless `Staking.syncStake`: until then their governance voice still counts the
+    /// slashed tokens. Only accounts whose recorded stake differs from their current value are sent.
+    ///
+    /// Example: verinfer operator sync --operator 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --dry-run
+    Sync {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Operator address.
+        #[arg(long)]
+        operator: String,
+        /// Only list the stale records, send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Start a rotation of the sender's operator hot key.
     ///
     /// Example: verinfer operator rotate-key --new-signer 0xdef...
@@ -484,6 +499,11 @@ async fn operator(c: OperatorCmd) -> Result<()> {
             operator,
             shares,
         } => chain::unstake(&chain, &operator, &shares).await,
+        OperatorCmd::Sync {
+            chain,
+            operator,
+            dry_run,
+        } => chain::sync(&chain, &operator, dry_run).await.map(|_| ()),
         OperatorCmd::RotateKey { chain, new_signer } => chain::rotate(&chain, &new_signer).await,
         OperatorCmd::Serve { chain, model } => chain::serve(&chain, &model).await,
     }

@@ -78,4 +78,10 @@ fn devnet_lifecycle_end_to_end() {
         "{}",
         r["dispute"]
     );
+    // The slashes left recorded stake (governance voice) stale; syncStake re-recorded it, and a
+    // second pass finds nothing stale. Voice is then read from QuadraticVotes.
+    assert!(r["stake_records_resynced"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(r["stake_records_stale_after_sync"], 0, "{r}");
+    assert!(r["voice_accounts"].as_u64().unwrap() >= 5 + 3, "{r}");
+    assert!(r["nakamoto_voice"].as_u64().unwrap() >= 1, "{r}");
 }

@@ -16,8 +16,6 @@ use alloy::{
     network::Ethereum,
     primitives::{Address, Bytes, Log, B256, U256},
     providers::{Provider, RootProvider},
-    rpc::types::Filter,
-    sol_types::SolEvent,
 };
 use revm::{
     database::AlloyDB,
@@ -298,29 +296,19 @@ impl ForkSim {
         let governance = self
             .sim
             .view(Address::ZERO, slasher, Slasher::governanceCall {})?;
-        let filter = Filter::new()
-            .address(staking)
-            .event_signature(Staking::Delegated::SIGNATURE_HASH)
-            .topic2(B256::left_padding_from(operator.as_slice()))
-            .from_block(self.manifest.block)
-            .to_block(self.block);
-        let logs = self
+        let delegators = self
             .runtime
-            .block_on(self.provider.get_logs(&filter))
+            .block_on(crate::rpc::delegators_of(
+                &self.provider,
+                staking,
+                operator,
+                self.manifest.block,
+                self.block,
+            ))
             .map_err(|e| ForkError::Unreachable {
                 url: "fork provider".into(),
                 message: e.to_string(),
             })?;
-        let mut delegators: Vec<Address> = logs
-            .iter()
-            .filter_map(|l| {
-                Staking::Delegated::decode_log(&l.inner)
-                    .ok()
-                    .map(|d| d.data.account)
-            })
-            .collect();
-        delegators.sort();
-        delegators.dedup();
         let value = |sim: &mut Sim<ForkDb>, a: Address| -> Result<U256, SimError> {
             let shares = sim.view(
                 a,
