@@ -26,34 +26,40 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
+/// Subcommand names listed under `Commands:` in a `--help` text (without clap's `help`).
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|c| c != "help")
+        .collect()
+}
+
+/// Walks the whole command tree from `verinfer --help`: every command and subcommand has usage
+/// text with an example.
 #[test]
 fn every_command_has_help_with_an_example() {
-    for args in [
-        vec!["--help"],
-        vec!["deploy", "--help"],
-        vec!["operator", "register", "--help"],
-        vec!["keeper", "run", "--help"],
-        vec!["request", "--help"],
-        vec!["devnet", "--help"],
-        vec!["bench", "keeper", "--help"],
-        vec!["bench", "sim", "--help"],
-        vec!["sim", "run", "--help"],
-        vec!["sim", "fork", "--help"],
-        vec!["gov", "--help"],
-        vec!["gov", "propose", "--help"],
-        vec!["gov", "vote", "--help"],
-        vec!["gov", "queue", "--help"],
-        vec!["gov", "execute", "--help"],
-        vec!["gov", "status", "--help"],
-    ] {
+    let mut queue = vec![Vec::<String>::new()];
+    let mut seen = 0;
+    while let Some(path) = queue.pop() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
         let o = verinfer(&args, &[]);
         assert!(o.status.success(), "{args:?}");
-        let out = String::from_utf8_lossy(&o.stdout);
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
         assert!(out.contains("Usage"), "{args:?}: {out}");
         assert!(out.contains("Example"), "{args:?} has no example: {out}");
+        for sub in subcommands(&out) {
+            let mut p = path.clone();
+            p.push(sub);
+            queue.push(p);
+        }
+        seen += 1;
     }
-    let o = verinfer(&["--help"], &[]);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("Example"));
+    // The tree really was walked (top level, its commands and their subcommands).
+    assert!(seen >= 25, "only {seen} commands found");
 }
 
 #[test]

@@ -300,6 +300,15 @@ fn sim_fork_prints_delegator_impact_and_rejects_bad_blocks() {
             .unwrap()
             .to_string();
 
+    // No slash yet: the operator and its delegator have fresh stake records.
+    let out = c.ok(0, &["operator", "sync", "--operator", &op1, "--dry-run"]);
+    assert!(
+        out.contains("2 accounts of") && out.contains("0 stale"),
+        "{out}"
+    );
+    let e = c.fails(0, &["operator", "sync", "--operator", "0xnope"]);
+    assert!(e.contains("is not an address"), "{e}");
+
     let out = c.ok(
         0,
         &[
