@@ -65,15 +65,9 @@ pub enum BenchCmd {
     Sim(SimBenchArgs),
 }
 
-/// Arguments of `verinfer bench sim`.
+/// Where a benchmark finds anvil and writes its JSON (shared by every `bench` subcommand).
 #[derive(Args, Debug)]
-pub struct SimBenchArgs {
-    /// Stakers in the compared mix.
-    #[arg(long, default_value_t = 200)]
-    pub stakers: usize,
-    /// Staker counts for the in-process growth table (comma separated).
-    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
-    pub growth: Vec<usize>,
+pub struct BenchEnv {
     /// Repository root (for the pinned anvil); default $VERINFER_ROOT or `.`.
     #[arg(long, env = "VERINFER_ROOT")]
     pub root: Option<PathBuf>,
@@ -83,6 +77,27 @@ pub struct SimBenchArgs {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+}
+
+impl BenchEnv {
+    /// The anvil binary to start.
+    fn anvil_bin(&self) -> PathBuf {
+        let root = self.root.clone().unwrap_or_else(|| PathBuf::from("."));
+        anvil_bin(&root, self.anvil.as_deref())
+    }
+}
+
+/// Arguments of `verinfer bench sim`.
+#[derive(Args, Debug)]
+pub struct SimBenchArgs {
+    /// Stakers in the compared mix.
+    #[arg(long, default_value_t = 200)]
+    pub stakers: usize,
+    /// Staker counts for the in-process growth table (comma separated).
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
+    pub growth: Vec<usize>,
+    #[command(flatten)]
+    pub out: BenchEnv,
 }
 
 /// Arguments of `verinfer bench keeper`.
@@ -103,15 +118,8 @@ pub struct KeeperBenchArgs {
     /// Receipt poll interval in milliseconds (`submit.receipt_poll_ms`; 250 is the keeper default).
     #[arg(long, default_value_t = 250)]
     pub receipt_poll_ms: u64,
-    /// Repository root (for the pinned anvil); default $VERINFER_ROOT or `.`.
-    #[arg(long, env = "VERINFER_ROOT")]
-    pub root: Option<PathBuf>,
-    /// anvil binary (default: <root>/.toolchain/anvil, then `anvil` on PATH).
-    #[arg(long)]
-    pub anvil: Option<PathBuf>,
-    /// Also write the results as JSON to this file.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: BenchEnv,
 }
 
 /// Runs a `bench` subcommand.
@@ -128,8 +136,7 @@ async fn sim(a: SimBenchArgs) -> Result<()> {
     if a.stakers == 0 {
         bail!("--stakers must be at least 1");
     }
-    let root = a.root.clone().unwrap_or_else(|| PathBuf::from("."));
-    let anvil = anvil_bin(&root, a.anvil.as_deref());
+    let anvil = a.out.anvil_bin();
     let c = compare(&anvil, a.stakers)
         .await
         .with_context(|| format!("comparing revm with JSON-RPC (anvil: {})", anvil.display()))?;
@@ -153,7 +160,7 @@ async fn sim(a: SimBenchArgs) -> Result<()> {
             );
         }
     }
-    if let Some(path) = a.json {
+    if let Some(path) = a.out.json {
         let v = serde_json::json!({ "comparison": c, "growth": rows });
         std::fs::write(&path, serde_json::to_string_pretty(&v)?)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -214,8 +221,7 @@ async fn keeper(a: KeeperBenchArgs) -> Result<()> {
     if a.poll_ms == 0 || a.receipt_poll_ms == 0 {
         bail!("--poll-ms and --receipt-poll-ms must be positive");
     }
-    let root = a.root.clone().unwrap_or_else(|| PathBuf::from("."));
-    let bin = anvil_bin(&root, a.anvil.as_deref());
+    let bin = a.out.anvil_bin();
     eprintln!("==> starting anvil ({})", bin.display());
     let anvil = Anvil::start(&bin, &[]).await?;
     let data_root =
@@ -225,7 +231,7 @@ async fn keeper(a: KeeperBenchArgs) -> Result<()> {
     let _ = std::fs::remove_dir_all(&data_root);
     let rows = result?;
     print_table(&a, &rows);
-    if let Some(p) = &a.json {
+    if let Some(p) = &a.out.json {
         if let Some(d) = p.parent() {
             std::fs::create_dir_all(d)?;
         }

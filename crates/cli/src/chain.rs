@@ -306,14 +306,14 @@ pub struct StaleStake {
 
 /// Finds every account that delegated to `operator` since `from_block` (plus the operator itself)
 /// whose recorded stake is stale, and unless `dry_run` re-records each with `Staking.syncStake`.
-/// Returns the number of accounts checked and the stale ones.
+/// Returns the accounts checked and the stale ones.
 pub async fn sync_delegators(
     s: &Session,
     staking: Address,
     operator: Address,
     from_block: u64,
     dry_run: bool,
-) -> Result<(usize, Vec<StaleStake>)> {
+) -> Result<(Vec<Address>, Vec<StaleStake>)> {
     let head = s.provider.get_block_number().await?;
     let mut accounts =
         verinfer_sim::rpc::delegators_of(&s.provider, staking, operator, from_block, head)
@@ -349,7 +349,7 @@ pub async fn sync_delegators(
             .await?;
         }
     }
-    Ok((accounts.len(), stale))
+    Ok((accounts, stale))
 }
 
 /// `verinfer operator sync`.
@@ -369,7 +369,8 @@ pub async fn sync(c: &ChainArgs, operator: &str, dry_run: bool) -> Result<Vec<St
         );
     }
     println!(
-        "{checked} accounts of {operator} checked, {} stale{}",
+        "{} accounts of {operator} checked, {} stale{}",
+        checked.len(),
         stale.len(),
         if dry_run { "" } else { ", re-recorded" }
     );

@@ -586,44 +586,11 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     // Slashes leave delegators' recorded stake (their governance voice) stale until someone calls
     // the permissionless `syncStake`; do it for every operator, then read voice from QuadraticVotes.
     let votes = get("QuadraticVotes")?;
-    let mut stake_accounts = Vec::new();
-    let mut resynced = 0usize;
-    for o in &owners {
-        let (_, stale) = crate::chain::sync_delegators(
-            &deployer,
-            staking,
-            o.key.address(),
-            manifest.block,
-            false,
-        )
+    let ops: Vec<Address> = owners.iter().map(|o| o.key.address()).collect();
+    let (mut stake_accounts, resynced) = sync_all(&deployer, staking, &ops, manifest.block, false)
         .await
         .context("syncStake after the slashes")?;
-        resynced += stale.len();
-        let head = deployer.provider.get_block_number().await?;
-        stake_accounts.extend(
-            verinfer_sim::rpc::delegators_of(
-                &deployer.provider,
-                staking,
-                o.key.address(),
-                manifest.block,
-                head,
-            )
-            .await?,
-        );
-        stake_accounts.push(o.key.address());
-    }
-    let mut stale_after = 0usize;
-    for o in &owners {
-        let (_, stale) = crate::chain::sync_delegators(
-            &deployer,
-            staking,
-            o.key.address(),
-            manifest.block,
-            true,
-        )
-        .await?;
-        stale_after += stale.len();
-    }
+    let (_, stale_after) = sync_all(&deployer, staking, &ops, manifest.block, true).await?;
     stake_accounts.sort();
     stake_accounts.dedup();
     let qv = verinfer_bindings::QuadraticVotes::new(votes, &deployer.provider);
@@ -902,6 +869,26 @@ fn write_report(rep: &Report, out: &Path) -> Result<()> {
     println!("report written to {} (.json, .md)", base.display());
     let _ = keccak256(b"");
     Ok(())
+}
+
+/// [`crate::chain::sync_delegators`] for every operator in `ops`: all their staking accounts
+/// (delegators and the operators themselves) and the number of stale stake records found (and,
+/// unless `dry_run`, re-recorded).
+async fn sync_all(
+    s: &Session,
+    staking: Address,
+    ops: &[Address],
+    from_block: u64,
+    dry_run: bool,
+) -> Result<(Vec<Address>, usize)> {
+    let mut accounts = Vec::new();
+    let mut stale = 0;
+    for op in ops {
+        let (a, st) = crate::chain::sync_delegators(s, staking, *op, from_block, dry_run).await?;
+        accounts.extend(a);
+        stale += st.len();
+    }
+    Ok((accounts, stale))
 }
 
 /// One dispute resolved by a quadratic vote: a request whose quorum (2 of 3) is a colluded wrong
