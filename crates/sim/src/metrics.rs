@@ -145,6 +145,10 @@ pub struct EpochMetrics {
     pub disputes_without_quorum: usize,
     /// Total active stake (tokens).
     pub total_stake: f64,
+    /// Voice gain of the splitting whales' actual arrangement this epoch: the largest ratio of a
+    /// whale's voice to `sqrt(its stake)` (the voice of the same stake under one identity); 1.0 when
+    /// no whale splits. The end-of-run search over all arrangements is in the run's capture report.
+    pub whale_split_gain: f64,
 }
 
 /// Result of the legitimacy goal check.

@@ -103,6 +103,7 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
             median_deciding_coalition: coalitions.get(coalitions.len() / 2).copied(),
             disputes_without_quorum: t.disputes.iter().filter(|d| !d.quorum_reached).count(),
             total_stake: m.stake.iter().sum(),
+            whale_split_gain: whale_split_gain(scenario, &m),
         });
         disputes.extend(t.disputes);
         bar.inc(1);
@@ -139,16 +140,8 @@ fn report(
     let top10_voice_share = share(&m.voice, total_voice);
 
     // The whales' actual arrangement against one identity holding the same stake.
-    let mut best_split_gain = capture.best_split_gain.max(1.0);
+    let best_split_gain = capture.best_split_gain.max(whale_split_gain(scenario, &m));
     let wc = &scenario.whales;
-    if wc.strategy == WhaleStrategy::Split {
-        for e in 0..wc.count.min(m.stake.len()) {
-            let alone = m.stake[e].sqrt();
-            if alone > 0.0 {
-                best_split_gain = best_split_gain.max(m.voice[e] / alone);
-            }
-        }
-    }
 
     let last = epochs.last().cloned().unwrap_or_default();
     let trial = |action: &str| {
@@ -241,6 +234,18 @@ fn report(
         final_stake: m.stake,
         final_voice: m.voice,
     }
+}
+
+/// The largest voice / sqrt(stake) among splitting whales (1.0 when none splits).
+fn whale_split_gain(scenario: &Scenario, m: &Measure) -> f64 {
+    let wc = &scenario.whales;
+    if wc.strategy != WhaleStrategy::Split {
+        return 1.0;
+    }
+    (0..wc.count.min(m.stake.len()))
+        .filter(|e| m.stake[*e] > 0.0)
+        .map(|e| m.voice[e] / m.stake[e].sqrt())
+        .fold(1.0, f64::max)
 }
 
 /// Executes the `WrongResult` slashes whose veto window is over; returns the slashed operators.
