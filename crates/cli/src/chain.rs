@@ -108,6 +108,16 @@ impl Session {
             .with_context(|| format!("{label} failed"))
     }
 
+    /// Approves `spender` for `value` of the ERC-20 `token` and waits for inclusion.
+    pub async fn approve(&self, token: Address, spender: Address, value: U256) -> Result<Executed> {
+        self.call(
+            "approve",
+            token,
+            VerinferToken::approveCall { spender, value }.abi_encode(),
+        )
+        .await
+    }
+
     /// Deploys the suite from this sender.
     pub async fn deploy(&self, params: &DeployParams) -> Result<(Manifest, Vec<(String, u64)>)> {
         let nonce = self
@@ -234,16 +244,8 @@ pub async fn register(c: &ChainArgs, signer: &str, stake: u64) -> Result<()> {
     let signer = parse_addr("signer", signer)?;
     let staking = addr(&m, "Staking")?;
     let amount = U256::from(stake) * U256::from(TOKEN);
-    s.call(
-        "approve",
-        addr(&m, "VerinferToken")?,
-        VerinferToken::approveCall {
-            spender: staking,
-            value: amount,
-        }
-        .abi_encode(),
-    )
-    .await?;
+    s.approve(addr(&m, "VerinferToken")?, staking, amount)
+        .await?;
     let r = s
         .call(
             "registerOperator",
@@ -271,16 +273,8 @@ pub async fn stake(c: &ChainArgs, operator: &str, amount: u64) -> Result<()> {
     let operator = parse_addr("operator", operator)?;
     let staking = addr(&m, "Staking")?;
     let assets = U256::from(amount) * U256::from(TOKEN);
-    s.call(
-        "approve",
-        addr(&m, "VerinferToken")?,
-        VerinferToken::approveCall {
-            spender: staking,
-            value: assets,
-        }
-        .abi_encode(),
-    )
-    .await?;
+    s.approve(addr(&m, "VerinferToken")?, staking, assets)
+        .await?;
     let r = s
         .call(
             "delegate",
@@ -466,16 +460,7 @@ pub async fn submit_request(
     fee: U256,
     deadline_secs: u64,
 ) -> Result<(U256, Executed)> {
-    s.call(
-        "approve",
-        token,
-        VerinferToken::approveCall {
-            spender: registry,
-            value: fee,
-        }
-        .abi_encode(),
-    )
-    .await?;
+    s.approve(token, registry, fee).await?;
     let now = chain_time(&s.provider).await?;
     let call = InferenceRegistry::requestInferenceCall {
         modelId: model,

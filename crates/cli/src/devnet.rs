@@ -348,17 +348,7 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
                 .abi_encode(),
             )
             .await?;
-        owner
-            .call(
-                "approve",
-                token,
-                VerinferToken::approveCall {
-                    spender: staking,
-                    value: amount,
-                }
-                .abi_encode(),
-            )
-            .await?;
+        owner.approve(token, staking, amount).await?;
         owner
             .call(
                 "registerOperator",
@@ -394,16 +384,7 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     // hot keys approve the registry for challenge bonds
     for hot in &hots {
         let s = session_with(url, hot.clone()).await?;
-        s.call(
-            "approve-bond",
-            token,
-            VerinferToken::approveCall {
-                spender: registry,
-                value: U256::MAX,
-            }
-            .abi_encode(),
-        )
-        .await?;
+        s.approve(token, registry, U256::MAX).await?;
     }
     let staking_c = Staking::new(staking, &deployer.provider);
     let mut stake_before = Vec::new();
@@ -941,16 +922,7 @@ async fn quadratic_dispute(
                 .abi_encode(),
             )
             .await?;
-        v.call(
-            "approve",
-            token,
-            VerinferToken::approveCall {
-                spender: staking,
-                value: amount,
-            }
-            .abi_encode(),
-        )
-        .await?;
+        v.approve(token, staking, amount).await?;
         v.call(
             "delegate",
             staking,
@@ -1011,17 +983,7 @@ async fn quadratic_dispute(
     }
 
     // Challenge (bond from the deployer), claiming the honest output.
-    deployer
-        .call(
-            "approve-bond",
-            token,
-            VerinferToken::approveCall {
-                spender: registry,
-                value: U256::MAX,
-            }
-            .abi_encode(),
-        )
-        .await?;
+    deployer.approve(token, registry, U256::MAX).await?;
     deployer
         .call(
             "challenge",

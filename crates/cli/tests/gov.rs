@@ -118,30 +118,22 @@ fn governance_flow_changes_a_staking_parameter_only_through_the_timelock() {
     .unwrap();
 
     // Bad input: unknown contract name and bad arguments are named.
-    let e = c.fails(
-        1,
-        &[
-            "gov",
-            "propose",
-            "--action",
+    for (action, expected) in [
+        (
             "Stakng:setMinOperatorStake(uint256):1",
-            "--description",
-            "x",
-        ],
-    );
-    assert!(e.contains("unknown contract `Stakng`"), "{e}");
-    let e = c.fails(
-        1,
-        &[
-            "gov",
-            "propose",
-            "--action",
+            "unknown contract `Stakng`",
+        ),
+        (
             "Staking:setMinOperatorStake(uint256):lots",
-            "--description",
-            "x",
-        ],
-    );
-    assert!(e.contains("`lots` is not a valid uint256"), "{e}");
+            "`lots` is not a valid uint256",
+        ),
+    ] {
+        let e = c.fails(
+            1,
+            &["gov", "propose", "--action", action, "--description", "x"],
+        );
+        assert!(e.contains(expected), "{e}");
+    }
 
     // Propose.
     let out = c.ok(
