@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
-
 import {IInferenceRegistry} from "../../contracts/interfaces/IInferenceRegistry.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
@@ -11,13 +9,11 @@ import {Slasher} from "../../contracts/slashing/Slasher.sol";
 import {Staking} from "../../contracts/staking/Staking.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {TestResolver} from "./mocks/TestResolver.sol";
+import {RegistryActors} from "./utils/RegistryActors.sol";
 
 /// @notice Registry + real Staking + real Slasher (+ test resolver): fault reports end in real slashes.
-contract RegistryFullIntegrationTest is Test {
-    MockERC20 internal token;
-    Staking internal staking;
+contract RegistryFullIntegrationTest is RegistryActors {
     Slasher internal slasher;
-    InferenceRegistry internal registry;
     TestResolver internal resolver;
 
     address internal admin = address(this);
@@ -25,8 +21,6 @@ contract RegistryFullIntegrationTest is Test {
     address internal client = makeAddr("client");
     address internal reporter = makeAddr("reporter");
     address internal challenger = makeAddr("challenger");
-    address[] internal ops;
-    mapping(address operator => uint256 pk) internal signerKey;
     bytes32 internal model;
     bytes32 internal optModel;
 
@@ -60,26 +54,11 @@ contract RegistryFullIntegrationTest is Test {
         p.k = 1;
         p.q = 1;
         optModel = registry.registerModel(keccak256("w2"), keccak256("rt2"), p);
-        for (uint256 i; i < 4; ++i) {
-            string memory name = string.concat("op", vm.toString(i));
-            address op = makeAddr(name);
-            (address hot, uint256 pk) = makeAddrAndKey(string.concat(name, "-hot"));
-            signerKey[op] = pk;
-            token.mint(op, SELF);
-            vm.startPrank(op);
-            token.approve(address(staking), SELF);
-            staking.registerOperator(hot, SELF);
-            registry.serveModel(model);
-            registry.serveModel(optModel);
-            vm.stopPrank();
-            ops.push(op);
-        }
-        token.mint(client, 1000e18);
-        vm.prank(client);
-        token.approve(address(registry), type(uint256).max);
-        token.mint(challenger, 1000e18);
-        vm.prank(challenger);
-        token.approve(address(registry), type(uint256).max);
+        bytes32[] memory served = new bytes32[](2);
+        (served[0], served[1]) = (model, optModel);
+        _addOperators(4, SELF, served);
+        _fund(client, 1000e18, address(registry));
+        _fund(challenger, 1000e18, address(registry));
     }
 
     function _request(bytes32 m) internal returns (uint256 rid) {

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
-
 import {IInferenceRegistry} from "../../contracts/interfaces/IInferenceRegistry.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
@@ -11,20 +9,16 @@ import {Staking} from "../../contracts/staking/Staking.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {MockSlasher} from "../mocks/MockSlasher.sol";
 import {TestResolver} from "./mocks/TestResolver.sol";
+import {RegistryActors} from "./utils/RegistryActors.sol";
 
 /// @notice Fixture: the registry wired to the real Staking contract (Slasher still mocked).
-abstract contract RegistryStakingBase is Test {
-    MockERC20 internal token;
-    Staking internal staking;
+abstract contract RegistryStakingBase is RegistryActors {
     MockSlasher internal slasher;
-    InferenceRegistry internal registry;
     TestResolver internal resolver;
 
     address internal admin = address(this);
     address internal client = makeAddr("client");
     address internal delegator = makeAddr("delegator");
-    address[] internal ops;
-    mapping(address operator => uint256 pk) internal signerKey;
     bytes32 internal model;
 
     uint256 internal constant SELF = 100e18;
@@ -55,25 +49,11 @@ abstract contract RegistryStakingBase is Test {
                 minFee: 1e15
             })
         );
-        for (uint256 i; i < 5; ++i) {
-            string memory name = string.concat("op", vm.toString(i));
-            address op = makeAddr(name);
-            (address hot, uint256 pk) = makeAddrAndKey(string.concat(name, "-hot"));
-            signerKey[op] = pk;
-            token.mint(op, SELF);
-            vm.startPrank(op);
-            token.approve(address(staking), SELF);
-            staking.registerOperator(hot, SELF);
-            registry.serveModel(model);
-            vm.stopPrank();
-            ops.push(op);
-        }
-        token.mint(client, 1000e18);
-        vm.prank(client);
-        token.approve(address(registry), type(uint256).max);
-        token.mint(delegator, 1000e18);
-        vm.prank(delegator);
-        token.approve(address(staking), type(uint256).max);
+        bytes32[] memory served = new bytes32[](1);
+        served[0] = model;
+        _addOperators(5, SELF, served);
+        _fund(client, 1000e18, address(registry));
+        _fund(delegator, 1000e18, address(staking));
     }
 
     function _request() internal returns (uint256 rid) {
