@@ -212,38 +212,24 @@ fn governance_flow_changes_a_staking_parameter_only_through_the_timelock() {
     assert!(field(&status, "eta").contains("in 3"), "{status}");
 
     // Before the timelock delay: a clear error, nothing changes.
-    let e = c.fails(
-        3,
-        &[
-            "gov",
-            "execute",
-            "--action",
-            setter,
-            "--action",
-            &register,
-            "--description",
-            description,
-        ],
-    );
+    let execute = [
+        "gov",
+        "execute",
+        "--action",
+        setter,
+        "--action",
+        &register,
+        "--description",
+        description,
+    ];
+    let e = c.fails(3, &execute);
     assert!(e.contains("is queued but its timelock ends at"), "{e}");
     assert_eq!(min_operator_stake(&c), U256::from(1_000 * TOKEN));
 
     // After the delay (1 hour): anyone executes, with the actions + description this time.
     c.rpc("evm_increaseTime", serde_json::json!([3_601]));
     c.mine(1);
-    let out = c.ok(
-        3,
-        &[
-            "gov",
-            "execute",
-            "--action",
-            setter,
-            "--action",
-            &register,
-            "--description",
-            description,
-        ],
-    );
+    let out = c.ok(3, &execute);
     assert!(out.contains(&format!("proposal {id} executed")), "{out}");
     assert_eq!(min_operator_stake(&c), U256::from(2_500 * TOKEN));
     let status = c.ok(0, &["gov", "status", "--proposal", &id]);
