@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IDisputeReceiver, IDisputeResolver} from "../interfaces/IDisputes.sol";
+import {IInferenceRegistry} from "../interfaces/IInferenceRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {QuadraticVotes} from "./QuadraticVotes.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
@@ -14,12 +15,15 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 /// @notice Settles inference disputes by quadratic vote (IDisputeResolver). The registry opens a dispute
 ///         with the candidate output hashes; option 0 is always "no valid result" (bytes32(0)). Voters pick
 ///         one option; weight = capped quadratic voice at the dispute's snapshot (open block - 1), minus any
-///         voice delegated to the voter by involved parties. Involved accounts, accounts of their identities
-///         and their operators' signer keys cannot vote. After the voting period anyone calls {resolve}:
-///         with quorum, plurality wins (ties go to the lower option index, so "no valid result" wins every
-///         tie); without quorum the default ruling is "no valid result" (the client is refunded, nobody is
-///         slashed for a wrong result). The ruling is applied after the timelock's minimum delay by
-///         {execute}, which calls `registry.onDisputeResolved`.
+///         voice delegated to the voter by involved parties. Barred from voting: the involved accounts (the
+///         assigned operators and the challenger), every account linked at the snapshot to an identity of one
+///         of them, and every hot key (current, pending or rotated out) an involved operator claimed. A
+///         challenger must be linked to an identity at the snapshot, so that its person's identity is barred.
+///         Voting lasts `votingPeriod` seconds; then anyone calls {resolve}: with quorum, plurality wins (ties
+///         go to the lower option index, so "no valid result" wins every tie) and the ruling is DECIDED;
+///         without quorum nothing is decided: the registry keeps the status quo and slashes nobody
+///         (docs/governance.md). The ruling is applied after the timelock's minimum delay by {execute}, which
+///         calls `registry.onDisputeResolved`.
 /// @dev Measurement: during voting the top-N (N = 16) weights per option are kept in a sorted array; the
 ///      ruling event reports distinct voters, the largest voter's share and the smallest coalition that
 ///      could have flipped the outcome (greedy over the top-N, flagged `saturated` when N was not enough).
@@ -30,10 +34,10 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     uint256 public constant MAX_INVOLVED = 16;
     /// @notice Number of largest voters tracked per option.
     uint256 public constant TOP_N = 16;
-    /// @notice Voting period bounds (blocks).
-    uint256 public constant MIN_VOTING_PERIOD = 5;
-    /// @notice Upper bound of the voting period (blocks).
-    uint256 public constant MAX_VOTING_PERIOD = 100_800;
+    /// @notice Lower bound of the voting period (seconds).
+    uint256 public constant MIN_VOTING_PERIOD = 10 minutes;
+    /// @notice Upper bound of the voting period (seconds).
+    uint256 public constant MAX_VOTING_PERIOD = 14 days;
     /// @notice Lower bound of quorum and cap bps.
     uint256 public constant MIN_BPS = 100;
     /// @notice Upper bound of quorum and cap bps.
@@ -54,11 +58,12 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     struct Dispute {
         uint256 requestId;
         uint48 snapshot; // open block - 1
-        uint48 voteEnd; // last block of voting (inclusive)
+        uint48 voteEnd; // last second of voting (inclusive)
         uint48 executableAt; // timestamp from which the ruling can be applied
         uint8 numOptions; // candidates + 1
         Status status;
         uint8 winner; // option index of the ruling
+        bool decided; // quorum was reached: the ruling is a decision (else the status quo stands)
         uint32 voters;
         uint128 totalCast;
         uint128 totalVoice; // at the snapshot
@@ -88,7 +93,7 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     /// @notice The registry (wired once).
     IDisputeReceiver public registry;
 
-    /// @notice Voting period in blocks.
+    /// @notice Voting period in seconds.
     uint32 public votingPeriod;
     /// @notice Quorum: bps of the total voice at the snapshot.
     uint16 public quorumBps;
@@ -141,10 +146,12 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     error TooManyInvolved(uint256 count, uint256 max);
     /// @notice Unknown dispute.
     error UnknownDispute(uint256 disputeId);
-    /// @notice Voting on `disputeId` is not open at this block (`start`..`end`).
-    error VotingClosed(uint256 disputeId, uint256 start, uint256 end);
-    /// @notice Voting on `disputeId` has not ended (ends at block `end`).
-    error VotingNotEnded(uint256 disputeId, uint256 end);
+    /// @notice Voting on `disputeId` is not open (it ended at timestamp `voteEnd`).
+    error VotingClosed(uint256 disputeId, uint256 voteEnd);
+    /// @notice Voting on `disputeId` has not ended (it ends at timestamp `voteEnd`).
+    error VotingNotEnded(uint256 disputeId, uint256 voteEnd);
+    /// @notice The challenger `challenger` was not linked to an identity at the dispute's snapshot.
+    error ChallengerNotAttested(address challenger);
     /// @notice `voter` is involved in `disputeId` (party, same identity or signer key).
     error InvolvedVoter(uint256 disputeId, address voter);
     /// @notice `voter` already voted.
@@ -164,7 +171,7 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     /// @param staking_ Staking (signer lookups).
     /// @param timelock_ The timelock (delay source).
     /// @param admin Admin (the timelock in production): parameters and wiring.
-    /// @param votingPeriod_ Voting period (blocks).
+    /// @param votingPeriod_ Voting period (seconds).
     /// @param quorumBps_ Quorum bps.
     /// @param delegateCapBps_ Per-voter cap bps.
     constructor(
@@ -204,11 +211,13 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     }
 
     /// @notice Sets the voting period (bounded). Only the admin. Applies to disputes opened afterwards.
-    /// @param newPeriod Blocks.
+    ///         Re-checks the timing invariants (ISlasher.checkTiming) once the registry is wired.
+    /// @param newPeriod Seconds.
     function setVotingPeriod(uint256 newPeriod) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _check("votingPeriod", newPeriod, MIN_VOTING_PERIOD, MAX_VOTING_PERIOD);
         emit ParameterChanged("votingPeriod", votingPeriod, newPeriod);
         votingPeriod = SafeCast.toUint32(newPeriod);
+        if (address(registry) != address(0)) IInferenceRegistry(address(registry)).slasher().checkTiming();
     }
 
     /// @notice Sets the quorum bps (bounded). Only the admin.
@@ -230,10 +239,12 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     // ------------------------------------------------------------------ dispute flow
 
     /// @inheritdoc IDisputeResolver
-    function openDispute(uint256 requestId, bytes32[] calldata candidates, address[] calldata involved)
-        external
-        returns (uint256 disputeId)
-    {
+    function openDispute(
+        uint256 requestId,
+        bytes32[] calldata candidates,
+        address[] calldata involved,
+        address challenger
+    ) external returns (uint256 disputeId) {
         if (msg.sender != address(registry) || msg.sender == address(0)) {
             revert UnauthorizedCaller(msg.sender);
         }
@@ -247,9 +258,13 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         }
         if (involved.length > MAX_INVOLVED) revert TooManyInvolved(involved.length, MAX_INVOLVED);
 
-        disputeId = ++disputeCount;
         uint48 snapshot = SafeCast.toUint48(block.number - 1);
-        uint48 voteEnd = SafeCast.toUint48(block.number + votingPeriod);
+        // A challenger's person must be known, so that its identity (all its linked accounts) is barred.
+        if (challenger != address(0) && votes.getPastIdentity(challenger, snapshot) == 0) {
+            revert ChallengerNotAttested(challenger);
+        }
+        disputeId = ++disputeCount;
+        uint48 voteEnd = SafeCast.toUint48(block.timestamp + votingPeriod);
         Dispute storage d = _disputes[disputeId];
         d.requestId = requestId;
         d.snapshot = snapshot;
@@ -274,8 +289,9 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     function castVote(uint256 disputeId, uint8 option) external returns (uint256 weight) {
         Dispute storage d = _disputes[disputeId];
         if (d.status == Status.None) revert UnknownDispute(disputeId);
-        if (d.status != Status.Voting || block.number > d.voteEnd) {
-            revert VotingClosed(disputeId, uint256(d.snapshot) + 1, d.voteEnd);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (d.status != Status.Voting || block.timestamp > d.voteEnd) {
+            revert VotingClosed(disputeId, d.voteEnd);
         }
         if (option >= d.numOptions) revert InvalidOption(disputeId, option);
         if (_ballot[disputeId][msg.sender] != 0) revert AlreadyVoted(disputeId, msg.sender);
@@ -298,7 +314,8 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     function resolve(uint256 disputeId) external returns (bytes32 outcome) {
         Dispute storage d = _disputes[disputeId];
         if (d.status != Status.Voting) revert UnexpectedStatus(disputeId, d.status);
-        if (block.number <= d.voteEnd) revert VotingNotEnded(disputeId, d.voteEnd);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp <= d.voteEnd) revert VotingNotEnded(disputeId, d.voteEnd);
 
         RulingStats memory stats = RulingStats({
             voters: d.voters, largestVoterBps: 0, flipCoalition: 0, saturated: false, quorumReached: false
@@ -314,6 +331,7 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
 
         uint48 executableAt = SafeCast.toUint48(block.timestamp + timelock.getMinDelay());
         d.winner = winner;
+        d.decided = stats.quorumReached;
         d.status = Status.Ruled;
         d.executableAt = executableAt;
         outcome = _options[disputeId][winner];
@@ -330,10 +348,15 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         d.status = Status.Executed;
         bytes32 outcome = _options[disputeId][d.winner];
         emit DisputeExecuted(disputeId, outcome);
-        registry.onDisputeResolved(disputeId, outcome);
+        registry.onDisputeResolved(disputeId, outcome, d.decided);
     }
 
     // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IDisputeResolver
+    function maxRulingDelay() external view returns (uint256) {
+        return uint256(votingPeriod) + timelock.getMinDelay();
+    }
 
     /// @notice A dispute's record.
     /// @param disputeId The dispute.
@@ -379,7 +402,8 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         return _ballot[disputeId][voter];
     }
 
-    /// @notice Whether `voter` is barred from `disputeId` (involved, same identity, or signer key).
+    /// @notice Whether `voter` is barred from `disputeId`: it is involved, shares an identity (at the snapshot)
+    ///         with an involved account, or is a current, pending or former hot key of an involved operator.
     /// @param disputeId The dispute.
     /// @param voter The voter.
     /// @return True when barred.
@@ -387,11 +411,11 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         Dispute storage d = _disputes[disputeId];
         address[] storage inv = _involved[disputeId];
         uint256 vid = votes.getPastIdentity(voter, d.snapshot);
+        address claimant = staking.signerClaimant(voter);
         for (uint256 i; i < inv.length; ++i) {
             address a = inv[i];
-            if (a == voter) return true;
+            if (a == voter || a == claimant) return true;
             if (vid != 0 && votes.getPastIdentity(a, d.snapshot) == vid) return true;
-            if (_signerOf(a) == voter) return true;
         }
         return false;
     }
@@ -415,14 +439,6 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
             if (!dup) raw = raw > voice ? raw - voice : 0;
         }
         return Math.min(raw, Math.mulDiv(d.totalVoice, delegateCapBps, _BPS));
-    }
-
-    function _signerOf(address operator) private view returns (address) {
-        try staking.signerOf(operator) returns (address s) {
-            return s;
-        } catch {
-            return address(0);
-        }
     }
 
     function _insertTop(uint128[16] storage top, uint128 w) private {

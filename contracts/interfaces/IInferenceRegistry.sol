@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IDisputeResolver} from "./IDisputes.sol";
+import {ISlasher} from "./ISlasher.sol";
+
 /// @title IInferenceRegistry
 /// @notice Models, inference requests, stake-weighted assignment, EIP-712 attestations, Merkle result
 ///         batches, finalization, disputes and fault reports of verinfer. See docs/attestation.md.
@@ -58,6 +61,17 @@ interface IInferenceRegistry {
         uint40 committedAt;
         uint32 count;
         bytes32 root;
+    }
+
+    /// @notice A statement by `att.operator` that `att.outputHash` answers `att.requestId`, in one of two forms:
+    ///         signed (`batchId == 0`: `signature` is the operator's signature of `att`'s EIP-712 digest), or
+    ///         committed (`batchId != 0`: a leaf (operator, requestId, outputHash) of that batch of the operator,
+    ///         proven by `proof`; `att.modelId` and `att.inputHash` are not part of a leaf and are ignored).
+    struct Statement {
+        Attestation att;
+        bytes signature;
+        uint256 batchId;
+        bytes32[] proof;
     }
 
     /// @notice Read-only view of a request.
@@ -130,7 +144,6 @@ interface IInferenceRegistry {
     error ZeroAddress();
     error UnauthorizedCaller(address caller);
     error ParameterOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
-    error UnbondingTooShort(uint256 unbondingDelay, uint256 required);
     error ModelAlreadyRegistered(bytes32 modelId);
     error UnknownModel(bytes32 modelId);
     error ModelIsRetired(bytes32 modelId);
@@ -155,6 +168,7 @@ interface IInferenceRegistry {
     error LengthMismatch(uint256 a, uint256 b);
     error BadArrayLength(uint256 length, uint256 max);
     error InvalidBatch(bytes32 root, uint32 count);
+    /// @notice `batchId` is not a committed batch (of the operator a statement names).
     error UnknownBatch(uint256 batchId);
     error BatchWindowClosed(uint256 batchId, uint256 closedAt);
     error InvalidProof();
@@ -176,6 +190,11 @@ interface IInferenceRegistry {
     error NotEquivocation();
     error OperatorAlreadyRewarded(uint256 requestId, address operator);
     error NothingToClaim(address account);
+    /// @notice `operator` still qualifies for `modelId` (its selection weight is `weight` > 0): not evictable.
+    error OperatorQualifies(bytes32 modelId, address operator, uint256 weight);
+    /// @notice Less than `required` gas was left after the operator draw: the worst-case draw must be payable
+    ///         whatever the block's randomness, so that an exact gas estimate never under-prices a request.
+    error DrawGasReserve(uint256 required);
 
     // ------------------------------------------------------------------ governance
     /// @notice Sets the dispute resolver once. Only admin.
@@ -211,6 +230,13 @@ interface IInferenceRegistry {
     /// @notice The caller stops serving `modelId` (already assigned requests must still be answered).
     /// @param modelId The model.
     function stopServing(bytes32 modelId) external;
+
+    /// @notice Removes `operator` from `modelId`'s selection tree while it does not qualify: its selection
+    ///         weight is 0 (active stake below the model's minStake, jailed or inactive). Anyone; a slot is held
+    ///         only while its operator qualifies. Emits `OperatorStopped`.
+    /// @param modelId The model.
+    /// @param operator The operator to evict.
+    function evict(bytes32 modelId, address operator) external;
 
     // ------------------------------------------------------------------ requests
     /// @notice Creates a request, pulls `fee` into escrow and assigns operators.
@@ -269,7 +295,7 @@ interface IInferenceRegistry {
     /// @param requestId The request.
     /// @param outputHash The output in the leaf.
     /// @param proof Merkle proof of the leaf.
-    /// @param claimedOutput The output the challenger claims is correct (bytes32(0): "no valid result").
+    /// @param claimedOutput The concrete output the challenger claims is correct (non-zero, not the result).
     /// @return disputeId The resolver's dispute id.
     function challengeLeaf(
         uint256 batchId,
@@ -284,9 +310,11 @@ interface IInferenceRegistry {
     /// @param requestId The request.
     function finalize(uint256 requestId) external;
 
-    /// @notice Bonded challenge of the current result inside the challenge window; opens a dispute.
+    /// @notice Bonded challenge of the current result inside the challenge window; opens a dispute. The
+    ///         challenger must name a concrete alternative output; without a positive ruling for it the bond
+    ///         is forfeited and the result stands.
     /// @param requestId The request.
-    /// @param claimedOutput The output the challenger claims is correct (bytes32(0): "no valid result").
+    /// @param claimedOutput The concrete output the challenger claims is correct (non-zero, not the result).
     /// @return disputeId The resolver's dispute id.
     function challenge(uint256 requestId, bytes32 claimedOutput) external returns (uint256 disputeId);
 
@@ -302,39 +330,33 @@ interface IInferenceRegistry {
     /// @return slashId The Slasher's id.
     function reportMissed(uint256 requestId, address operator) external returns (uint256 slashId);
 
-    /// @notice Reports two valid attestations of one operator for one request with different outputs.
-    /// @param att1 First attestation.
-    /// @param sig1 Its signature.
-    /// @param att2 Second attestation.
-    /// @param sig2 Its signature.
+    /// @notice Reports two statements of one operator answering one request with different outputs: any pair of
+    ///         signed attestations and batch leaves (two leaves may be in the same batch). Anyone; the reporter
+    ///         is credited by the Slasher.
+    /// @param a The first statement.
+    /// @param b The second statement (same operator and request, different output).
     /// @return slashId The Slasher's id.
-    function reportEquivocation(
-        Attestation calldata att1,
-        bytes calldata sig1,
-        Attestation calldata att2,
-        bytes calldata sig2
-    ) external returns (uint256 slashId);
-
-    /// @notice Reports a valid attestation contradicting a leaf the same operator committed in a batch.
-    /// @param att The attestation.
-    /// @param sig Its signature.
-    /// @param batchId The batch of `att.operator`.
-    /// @param leafOutput The output in the leaf for `att.requestId`.
-    /// @param proof Merkle proof of the leaf.
-    /// @return slashId The Slasher's id.
-    function reportLeafEquivocation(
-        Attestation calldata att,
-        bytes calldata sig,
-        uint256 batchId,
-        bytes32 leafOutput,
-        bytes32[] calldata proof
-    ) external returns (uint256 slashId);
+    function reportEquivocation(Statement calldata a, Statement calldata b) external returns (uint256 slashId);
 
     /// @notice Withdraws the caller's credited payouts (fees, returned bonds).
     /// @return amount The amount transferred.
     function claim() external returns (uint256 amount);
 
     // ------------------------------------------------------------------ views
+    /// @notice The slasher this registry reports faults to.
+    /// @return The slasher.
+    function slasher() external view returns (ISlasher);
+
+    /// @notice The dispute resolver (zero until wired).
+    /// @return The resolver.
+    function resolver() external view returns (IDisputeResolver);
+
+    /// @notice The longest time, in seconds, after a request is created during which a fault on it can still
+    ///         be brought to the registry: the largest request TTL, plus the largest challenge window of any
+    ///         registered model, plus the batch window. Part of the timing invariants (docs/slashing.md).
+    /// @return The bound in seconds.
+    function faultWindow() external view returns (uint256);
+
     /// @notice The EIP-712 digest an operator signs for `att`.
     /// @param att The attestation.
     /// @return The digest.

@@ -59,6 +59,9 @@ interface ISlasher {
     error SlashCapReached(address operator, uint256 usedInWindow, uint256 cap);
     error ParameterOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
     error AlreadySlashed(address operator, FaultKind kind, bytes32 ref);
+    /// @notice A cross-contract timing invariant does not hold: `rule` names it; `lhs` must be less than
+    ///         `rhs` (rules ending in "<=" allow equality). See docs/slashing.md, "Timing invariants".
+    error TimingInvariantViolated(bytes32 rule, uint256 lhs, uint256 rhs);
 
     /// @notice Requests a slash of `operator` for `kind` about `ref`, crediting `reporter`.
     ///         Objective kinds execute in the same call. Only authorised callers (registry, governance).
@@ -72,6 +75,11 @@ interface ISlasher {
 
     /// @notice Cancels a pending slash inside its veto window. Only governance.
     function vetoSlash(uint256 slashId) external;
+
+    /// @notice Reverts with `TimingInvariantViolated` unless every cross-contract timing invariant holds for the
+    ///         parameters in force now (Staking, registry, dispute resolver, this contract). Called by every
+    ///         setter that changes a window; parts not wired yet are skipped.
+    function checkTiming() external view;
 
     function slashRequest(uint256 slashId) external view returns (SlashRequest memory);
     function faultParams(FaultKind kind) external view returns (FaultParams memory);

@@ -124,5 +124,9 @@ interface IStaking {
     function getPastTotalStake(uint256 timepoint) external view returns (uint256);
     function withdrawal(uint256 withdrawalId) external view returns (Withdrawal memory);
     function unbondingDelay() external view returns (uint48);
+    function signerRotationDelay() external view returns (uint48);
     function minOperatorStake() external view returns (uint256);
+    /// @notice The operator that most recently claimed `signer` as its current, pending or (rotated-out)
+    ///         former hot key; zero if none ever did. Used to bar an operator's keys from disputes about it.
+    function signerClaimant(address signer) external view returns (address);
 }

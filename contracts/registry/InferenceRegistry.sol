@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
@@ -23,7 +23,12 @@ import {SumTree} from "./lib/SumTree.sol";
 /// @dev Request state that the attestation path touches lives in one packed slot (`Core`); the first
 ///      output hash is stored once and later matching answers only flip bits. The output slot is
 ///      pre-initialised at request time so the first answer never creates a storage slot.
-contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeReceiver, ReentrancyGuard {
+contract InferenceRegistry is
+    IInferenceRegistry,
+    IOperatorObserver,
+    IDisputeReceiver,
+    ReentrancyGuardTransient
+{
     using SafeERC20 for IERC20;
     using SumTree for SumTree.Tree;
 
@@ -117,6 +122,8 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
     address public treasury;
     /// @notice Seconds after commit during which a batch's leaves can be revealed or challenged.
     uint32 public batchWindow;
+    /// @dev Largest challenge window of any registered model (part of `faultWindow`).
+    uint32 private _maxChallengeWindow;
     /// @notice Last request id.
     uint256 public requestCount;
     /// @notice Last batch id.
@@ -224,6 +231,7 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
         _checkBounds("batchWindow", batchWindow_, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
         batchWindow = batchWindow_;
         emit BatchWindowChanged(batchWindow_);
+        slasher.checkTiming();
     }
 
     /// @inheritdoc IInferenceRegistry
@@ -242,7 +250,9 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
         m.weightsHash = weightsHash;
         m.runtimeSpecHash = runtimeSpecHash;
         m.params = params;
+        if (params.challengeWindow > _maxChallengeWindow) _maxChallengeWindow = params.challengeWindow;
         emit ModelRegistered(modelId, weightsHash, runtimeSpecHash, params);
+        slasher.checkTiming();
     }
 
     /// @inheritdoc IInferenceRegistry
@@ -274,7 +284,18 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
 
     /// @inheritdoc IInferenceRegistry
     function stopServing(bytes32 modelId) external {
-        address operator = msg.sender;
+        _stopServing(modelId, msg.sender);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function evict(bytes32 modelId, address operator) external {
+        uint256 weight = _trees[modelId].weightOf(operator);
+        if (weight != 0) revert OperatorQualifies(modelId, operator, weight);
+        _stopServing(modelId, operator);
+    }
+
+    /// @dev Removes `operator` from `modelId`'s tree and from its served list.
+    function _stopServing(bytes32 modelId, address operator) private {
         SumTree.Tree storage tree = _trees[modelId];
         if (!tree.contains(operator)) revert NotServing(modelId, operator);
         bytes32[] storage served = _servedModels[operator];
@@ -316,13 +337,33 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
         uint40 deadline
     ) external nonReentrant returns (uint256 requestId) {
         (ModelParams memory p, uint32 modelIndex) = _checkRequest(modelId, inputHash, fee, deadline);
+        // The fee is pulled first (the call is guarded by nonReentrant) so that nothing after the draw
+        // depends on a third party's gas use; see the gas reserve below.
+        token.safeTransferFrom(msg.sender, address(this), fee);
         requestId = ++requestCount;
-        bytes32 seed = keccak256(abi.encode(block.prevrandao, blockhash(block.number - 1), requestId));
-        address[] memory picks = _trees[modelId].drawDistinct(seed, p.k);
-        if (picks.length < p.k) revert InsufficientOperators(modelId, picks.length, p.k);
+        (address[] memory picks, uint256 reserve) = _draw(modelId, requestId, p.k);
         emit RequestCreated(requestId, modelId, msg.sender, inputHash, inputURI, fee, deadline);
         _storeRequest(requestId, modelId, inputHash, fee, deadline, p, modelIndex, picks);
-        token.safeTransferFrom(msg.sender, address(this), fee);
+        if (gasleft() < reserve) revert DrawGasReserve(reserve);
+    }
+
+    /// @dev Draws `k` distinct operators for `requestId`, seeded by the block. The draw's path, and so its gas,
+    ///      depends on the block's randomness; `reserve` is the unspent part of its worst case, which the caller
+    ///      requires to be left over at the end. Then every gas limit that succeeds for one draw succeeds for
+    ///      all, and an exact estimate made in one block holds in the next (docs/security.md, finding 6).
+    function _draw(bytes32 modelId, uint256 requestId, uint256 k)
+        private
+        view
+        returns (address[] memory picks, uint256 reserve)
+    {
+        bytes32 seed = keccak256(abi.encode(block.prevrandao, blockhash(block.number - 1), requestId));
+        SumTree.Tree storage tree = _trees[modelId];
+        reserve = tree.drawGasBound(k);
+        uint256 before = gasleft();
+        picks = tree.drawDistinct(seed, k);
+        uint256 used = before - gasleft();
+        if (picks.length < k) revert InsufficientOperators(modelId, picks.length, k);
+        reserve = reserve > used ? reserve - used : 0;
     }
 
     /// @dev Validates a new request; returns the model parameters.
@@ -497,13 +538,17 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
     }
 
     /// @inheritdoc IDisputeReceiver
-    function onDisputeResolved(uint256 disputeId, bytes32 outputHash) external nonReentrant {
+    function onDisputeResolved(uint256 disputeId, bytes32 outputHash, bool decided) external nonReentrant {
         if (msg.sender != address(resolver)) revert UnauthorizedCaller(msg.sender);
         uint256 requestId = _disputeRequest[disputeId];
         if (requestId == 0) revert UnknownDispute(disputeId);
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
         if (c.status != RequestStatus.Disputed) revert DisputeNotOpen(requestId, c.status);
+        address challenger = r.challenger;
+        // No quorum is no decision: the status quo stands (a challenged quorum result, or no valid result for
+        // an escalated disagreement), the challenger's bond is forfeited and nobody is slashed.
+        if (!decided) outputHash = challenger != address(0) ? r.output : bytes32(0);
 
         // Classify answers against the ruling; afterwards `agree` marks the answers equal to the ruling and
         // `answers[i]` holds every other operator's answer (so `answerOf` stays exact).
@@ -517,8 +562,7 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
             else if (c.agree & bit != 0) r.answers[i] = lead;
         }
         uint8 winners = matching & ~c.faulted;
-        uint8 losers = c.responded & ~matching & ~c.faulted;
-        address challenger = r.challenger;
+        uint8 losers = decided ? c.responded & ~matching & ~c.faulted : 0;
         bool challengerRight = challenger != address(0) && r.claimed == outputHash;
 
         // Effects.
@@ -583,38 +627,21 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
     }
 
     /// @inheritdoc IInferenceRegistry
-    function reportEquivocation(
-        Attestation calldata att1,
-        bytes calldata sig1,
-        Attestation calldata att2,
-        bytes calldata sig2
-    ) external nonReentrant returns (uint256 slashId) {
-        if (
-            att1.operator != att2.operator || att1.requestId != att2.requestId
-                || att1.outputHash == att2.outputHash
-        ) {
+    function reportEquivocation(Statement calldata a, Statement calldata b)
+        external
+        nonReentrant
+        returns (uint256 slashId)
+    {
+        Attestation calldata x = a.att;
+        Attestation calldata y = b.att;
+        address operator = x.operator;
+        if (y.operator != operator || y.requestId != x.requestId || y.outputHash == x.outputHash) {
             revert NotEquivocation();
         }
-        address signer = staking.signerOf(att1.operator);
-        _checkSignature(att1, sig1, signer);
-        _checkSignature(att2, sig2, signer);
-        return _equivocation(att1.requestId, att1.operator);
-    }
-
-    /// @inheritdoc IInferenceRegistry
-    function reportLeafEquivocation(
-        Attestation calldata att,
-        bytes calldata sig,
-        uint256 batchId,
-        bytes32 leafOutput,
-        bytes32[] calldata proof
-    ) external nonReentrant returns (uint256 slashId) {
-        Batch storage b = _batches[batchId];
-        if (b.operator == address(0)) revert UnknownBatch(batchId);
-        if (b.operator != att.operator || leafOutput == att.outputHash) revert NotEquivocation();
-        _verifyLeaf(b.root, att.operator, att.requestId, leafOutput, proof);
-        _checkSignature(att, sig, staking.signerOf(att.operator));
-        return _equivocation(att.requestId, att.operator);
+        address signer = staking.signerOf(operator);
+        _checkStatement(a, signer);
+        _checkStatement(b, signer);
+        return _equivocation(x.requestId, operator);
     }
 
     /// @inheritdoc IInferenceRegistry
@@ -627,6 +654,11 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
     }
 
     // ------------------------------------------------------------------ views
+    /// @inheritdoc IInferenceRegistry
+    function faultWindow() external view returns (uint256) {
+        return uint256(MAX_TTL) + _maxChallengeWindow + batchWindow;
+    }
+
     /// @inheritdoc IInferenceRegistry
     function attestationDigest(Attestation calldata att) external view returns (bytes32) {
         return _digest(att);
@@ -918,6 +950,16 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
         _verifyLeaf(b.root, operator, requestId, outputHash, proof);
     }
 
+    /// @dev Reverts unless `st` is a statement of `st.att.operator` (hot key `signer`): a valid signature, or a
+    ///      leaf of one of its batches (at any time: statements stay attributable after the batch window).
+    function _checkStatement(Statement calldata st, address signer) private view {
+        Attestation calldata att = st.att;
+        if (st.batchId == 0) return _checkSignature(att, st.signature, signer);
+        Batch storage b = _batches[st.batchId];
+        if (b.operator != att.operator) revert UnknownBatch(st.batchId);
+        _verifyLeaf(b.root, att.operator, att.requestId, att.outputHash, st.proof);
+    }
+
     /// @dev Reverts with `InvalidProof` unless leaf (operator, requestId, outputHash) is under `root`.
     function _verifyLeaf(
         bytes32 root,
@@ -938,6 +980,10 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp > c.windowEnd) revert ChallengeWindowClosed(requestId, c.windowEnd);
         if (claimedOutput == r.output) revert ClaimMatchesResult(requestId);
+        // A challenger names a concrete alternative: "no valid result" is not a claim anyone can be paid for.
+        if (claimedOutput == bytes32(0) || claimedOutput == NO_OUTPUT) {
+            revert InvalidOutputHash(claimedOutput);
+        }
         uint256 bond = _models[_modelIds[c.modelIndex]].params.challengeBond;
         c.status = RequestStatus.Disputed;
         // forge-lint: disable-next-line(block-timestamp)
@@ -973,7 +1019,7 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
             // An operator that answered but is not in the agreeing set: a bit test, not a balance check.
             if (c.responded & b != 0 && c.agree & b != b) n = _addCandidate(candidates, n, r.answers[i]);
         }
-        if (challenger != address(0) && claimed != bytes32(0)) n = _addCandidate(candidates, n, claimed);
+        if (challenger != address(0)) n = _addCandidate(candidates, n, claimed);
         address[] memory involved = new address[](c.k + (challenger != address(0) ? 1 : 0));
         for (uint256 i; i < c.k; ++i) {
             involved[i] = r.operators[i];
@@ -982,7 +1028,7 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
         assembly ("memory-safe") {
             mstore(candidates, n)
         }
-        disputeId = res.openDispute(requestId, candidates, involved);
+        disputeId = res.openDispute(requestId, candidates, involved, challenger);
         if (_disputeRequest[disputeId] != 0) revert UnknownDispute(disputeId);
         _disputeRequest[disputeId] = requestId;
         r.disputeId = disputeId;
@@ -1052,7 +1098,7 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
         if (m.retired) revert ModelIsRetired(modelId);
     }
 
-    function _checkParams(ModelParams calldata p) private view {
+    function _checkParams(ModelParams calldata p) private pure {
         // Optimistic: exactly one operator. Otherwise 1..MAX_K.
         _checkBounds("k", p.k, 1, p.mode == VerificationMode.Optimistic ? 1 : MAX_K);
         // A strict majority makes the quorum output unique (k = 1 forces q = 1).
@@ -1060,10 +1106,6 @@ contract InferenceRegistry is IInferenceRegistry, IOperatorObserver, IDisputeRec
         _checkBounds("challengeWindow", p.challengeWindow, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
         _checkBounds("challengeBond", p.challengeBond, 1, MAX_FEE);
         _checkBounds("minFee", p.minFee, 1, MAX_FEE);
-        // Unbonding must outlast the longest time a fault on a request can take to be reported.
-        uint256 required = uint256(MAX_TTL) + p.challengeWindow + batchWindow;
-        uint256 unbonding = staking.unbondingDelay();
-        if (unbonding <= required) revert UnbondingTooShort(unbonding, required);
     }
 
     /// @dev Reverts with `ParameterOutOfBounds` unless `min <= value <= max`.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IDisputeResolver} from "../interfaces/IDisputes.sol";
+import {IInferenceRegistry} from "../interfaces/IInferenceRegistry.sol";
 import {ISlasher} from "../interfaces/ISlasher.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
@@ -156,6 +158,7 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
         registry = registry_;
         governance = governance_;
         emit Wired(registry_, governance_);
+        checkTiming();
     }
 
     /// @notice Sets the parameters of `kind` for requests made from now on. Only the admin.
@@ -166,6 +169,7 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
         onlyRole(DEFAULT_ADMIN_ROLE)
     {
         _setFaultParams(kind, params);
+        checkTiming();
     }
 
     /// @notice Sets the sink of the non-reporter share; address(0) burns. Only the admin.
@@ -293,6 +297,31 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
         CapWindow memory w = _capWindows[operator];
         uint256 remaining = Time.timestamp() < w.end ? w.cap - w.used : _capFor(slashable);
         if (amount > remaining) amount = remaining;
+    }
+
+    /// @inheritdoc ISlasher
+    /// @dev The rules (docs/slashing.md, "Timing invariants"), with F = `registry.faultWindow()` (largest request
+    ///      TTL + largest challenge window + batch window), R = `resolver.maxRulingDelay()` (dispute voting +
+    ///      execution delay), V = the `WrongResult` veto window and U = `Staking.unbondingDelay`:
+    ///      1. F + R + V < U: a slash for any fault executes before stake queued after the fault can leave;
+    ///      2. F <= `Staking.signerRotationDelay`: a rotated-out signer still verifies while its statements can
+    ///         be proven against it.
+    ///      Before the registry (or its resolver) is wired, the missing terms are skipped.
+    function checkTiming() public view {
+        address reg = registry;
+        if (reg == address(0)) return;
+        uint256 faultWindow = IInferenceRegistry(reg).faultWindow();
+        IDisputeResolver res = IInferenceRegistry(reg).resolver();
+        uint256 ruling = address(res) == address(0) ? 0 : res.maxRulingDelay();
+        uint256 latest = faultWindow + ruling + _faultParams[FaultKind.WrongResult].vetoWindow;
+        uint256 unbonding = staking.unbondingDelay();
+        if (latest >= unbonding) {
+            revert TimingInvariantViolated("fault+ruling+veto<unbonding", latest, unbonding);
+        }
+        uint256 rotation = staking.signerRotationDelay();
+        if (faultWindow > rotation) {
+            revert TimingInvariantViolated("faultWindow<=signerRotation", faultWindow, rotation);
+        }
     }
 
     /// @notice Assets taken from `Staking` so far: `totalToReporters + totalToTreasury + totalBurned`.

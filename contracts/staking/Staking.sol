@@ -11,6 +11,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 
+import {ISlasher} from "../interfaces/ISlasher.sol";
 import {IAccountStakeObserver, IOperatorObserver} from "../interfaces/IStakeObservers.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 
@@ -441,12 +442,19 @@ contract Staking is IStaking, IERC6372, AccessControl, Pausable, ReentrancyGuard
     /// @param value The new delay in seconds.
     function setUnbondingDelay(uint48 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setUnbondingDelay(value);
+        _checkTiming();
     }
 
     /// @notice Sets the signer rotation delay for future rotations, within bounds. Only the admin.
     /// @param value The new delay in seconds.
     function setSignerRotationDelay(uint48 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setSignerRotationDelay(value);
+        _checkTiming();
+    }
+
+    /// @dev Re-checks the cross-contract timing invariants once the slasher is wired (ISlasher.checkTiming).
+    function _checkTiming() private view {
+        if (slasher != address(0)) ISlasher(slasher).checkTiming();
     }
 
     // ------------------------------------------------------------------ views
@@ -504,6 +512,11 @@ contract Staking is IStaking, IERC6372, AccessControl, Pausable, ReentrancyGuard
         if (operator == address(0)) return address(0);
         (address current,,) = _resolveSigner(_operators[operator]);
         return current == signer ? operator : address(0);
+    }
+
+    /// @inheritdoc IStaking
+    function signerClaimant(address signer) external view returns (address) {
+        return _signerClaims[signer];
     }
 
     /// @notice Whether `signer` is the current or pending signer of some operator (and so cannot be claimed).

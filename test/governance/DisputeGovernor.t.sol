@@ -259,30 +259,30 @@ contract DisputeGovernorTest is GovernanceBase {
         bytes32[] memory c = new bytes32[](1);
         c[0] = H1;
         vm.expectRevert(abi.encodeWithSelector(DisputeGovernor.UnauthorizedCaller.selector, address(this)));
-        disputes.openDispute(1, c, new address[](0));
+        disputes.openDispute(1, c, new address[](0), address(0));
     }
 
     function test_RevertWhen_BadCandidates() public {
         vm.startPrank(address(receiver));
         vm.expectRevert(DisputeGovernor.InvalidCandidates.selector);
-        disputes.openDispute(1, new bytes32[](0), new address[](0));
+        disputes.openDispute(1, new bytes32[](0), new address[](0), address(0));
         bytes32[] memory c = new bytes32[](2);
         c[0] = H1;
         vm.expectRevert(DisputeGovernor.InvalidCandidates.selector);
-        disputes.openDispute(1, c, new address[](0)); // zero entry
+        disputes.openDispute(1, c, new address[](0), address(0)); // zero entry
         c[1] = H1;
         vm.expectRevert(DisputeGovernor.InvalidCandidates.selector);
-        disputes.openDispute(1, c, new address[](0)); // duplicate
+        disputes.openDispute(1, c, new address[](0), address(0)); // duplicate
         bytes32[] memory many = new bytes32[](9);
         for (uint256 i; i < 9; ++i) {
             many[i] = bytes32(i + 1);
         }
         vm.expectRevert(DisputeGovernor.InvalidCandidates.selector);
-        disputes.openDispute(1, many, new address[](0));
+        disputes.openDispute(1, many, new address[](0), address(0));
         bytes32[] memory one = new bytes32[](1);
         one[0] = H1;
         vm.expectRevert(abi.encodeWithSelector(DisputeGovernor.TooManyInvolved.selector, 17, 16));
-        disputes.openDispute(1, one, new address[](17));
+        disputes.openDispute(1, one, new address[](17), address(0));
         vm.stopPrank();
     }
 

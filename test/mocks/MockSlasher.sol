@@ -16,8 +16,20 @@ contract MockSlasher {
     bool public shouldRevert;
     mapping(bytes32 key => bool) public seen;
 
+    /// @notice Test knob: `checkTiming` reverts (a setter broke a timing invariant).
+    bool public timingBroken;
+
     function setShouldRevert(bool v) external {
         shouldRevert = v;
+    }
+
+    function setTimingBroken(bool v) external {
+        timingBroken = v;
+    }
+
+    /// @notice ISlasher.checkTiming: reverts when told to; counts the checks.
+    function checkTiming() external view {
+        if (timingBroken) revert ISlasher.TimingInvariantViolated("mock", 1, 0);
     }
 
     function requestSlash(ISlasher.FaultKind kind, address operator, bytes32 ref, address reporter)

@@ -42,6 +42,9 @@ contract MockStaking is IStaking {
     address public slasher;
     address public governance;
     uint48 public unbondingDelay = 14 days;
+    uint48 public signerRotationDelay = 30 days;
+    /// @inheritdoc IStaking
+    mapping(address signer => address operator) public signerClaimant;
     uint256 public minOperatorStake = 1;
     /// @notice Test knob: `slash` reports this much less than it was asked for (a broken Staking).
     uint256 public slashShortfall;
@@ -84,6 +87,7 @@ contract MockStaking is IStaking {
         if (_operators[msg.sender].registered) revert AlreadyRegistered(msg.sender);
         if (selfStake < minOperatorStake) revert BelowMinimumOperatorStake(selfStake, minOperatorStake);
         _operators[msg.sender] = Operator({registered: true, jailed: false, signer: signer, jailedUntil: 0});
+        signerClaimant[signer] = msg.sender;
         emit OperatorRegistered(msg.sender, signer);
         shares = _delegate(msg.sender, selfStake);
     }
@@ -91,6 +95,7 @@ contract MockStaking is IStaking {
     function rotateSigner(address newSigner) external {
         if (!_operators[msg.sender].registered) revert UnknownOperator(msg.sender);
         _operators[msg.sender].signer = newSigner;
+        signerClaimant[newSigner] = msg.sender;
         emit SignerRotationRequested(msg.sender, newSigner, Time.timestamp());
     }
 

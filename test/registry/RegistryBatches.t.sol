@@ -7,6 +7,7 @@ import {IInferenceRegistry} from "../../contracts/interfaces/IInferenceRegistry.
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {RegistryBase} from "./RegistryBase.t.sol";
 import {MerkleBuilder} from "./utils/MerkleBuilder.sol";
+import {Statements} from "./utils/Statements.sol";
 
 /// @notice Merkle result batches: commit, reveal, challenge, leaf equivocation; random trees.
 contract RegistryBatchesTest is RegistryBase {
@@ -143,7 +144,7 @@ contract RegistryBatchesTest is RegistryBase {
         (uint256 bid, bytes32[] memory proof) = _commitWith(op, rid, Y, 4);
         IInferenceRegistry.Attestation memory a = _att(rid, op, X);
         bytes memory sig = _sign(a, signerKey[op]);
-        registry.reportLeafEquivocation(a, sig, bid, Y, proof);
+        registry.reportEquivocation(Statements.signed(a, sig), Statements.leaf(_att(rid, op, Y), bid, proof));
         assertTrue(slasher.wasSlashed(ISlasher.FaultKind.Equivocation, op, bytes32(rid)));
     }
 
@@ -152,16 +153,96 @@ contract RegistryBatchesTest is RegistryBase {
         address op = registry.assignedOperators(rid)[0];
         (uint256 bid, bytes32[] memory proof) = _commitWith(op, rid, Y, 4);
         IInferenceRegistry.Attestation memory a = _att(rid, op, X);
-        bytes memory sig = _sign(a, signerKey[op]);
+        IInferenceRegistry.Statement memory signedX = Statements.signed(a, _sign(a, signerKey[op]));
+        IInferenceRegistry.Statement memory unknownBatch = Statements.leaf(_att(rid, op, Y), 5, proof);
+        IInferenceRegistry.Statement memory leafX = Statements.leaf(_att(rid, op, X), bid, proof);
+        IInferenceRegistry.Statement memory notInTree =
+            Statements.leaf(_att(rid, op, keccak256("no")), bid, proof);
+
         vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnknownBatch.selector, 5));
-        registry.reportLeafEquivocation(a, sig, 5, Y, proof);
-        vm.expectRevert(IInferenceRegistry.NotEquivocation.selector);
-        registry.reportLeafEquivocation(a, sig, bid, X, proof);
-        IInferenceRegistry.Attestation memory other = _att(rid, ops[0] == op ? ops[1] : ops[0], X);
-        vm.expectRevert(IInferenceRegistry.NotEquivocation.selector);
-        registry.reportLeafEquivocation(other, sig, bid, Y, proof);
+        registry.reportEquivocation(signedX, unknownBatch);
+        vm.expectRevert(IInferenceRegistry.NotEquivocation.selector); // same output
+        registry.reportEquivocation(signedX, leafX);
         vm.expectRevert(IInferenceRegistry.InvalidProof.selector);
-        registry.reportLeafEquivocation(a, sig, bid, keccak256("not in tree"), proof);
+        registry.reportEquivocation(signedX, notInTree);
+    }
+
+    function test_RevertWhen_LeafEquivocationNamesAnotherOperator() public {
+        uint256 rid = _request(optModel);
+        address op = registry.assignedOperators(rid)[0];
+        address other = ops[0] == op ? ops[1] : ops[0];
+        (uint256 bid, bytes32[] memory proof) = _commitWith(op, rid, Y, 4);
+        IInferenceRegistry.Attestation memory otherX = _att(rid, other, X);
+        IInferenceRegistry.Statement memory otherSignedX =
+            Statements.signed(otherX, _sign(otherX, signerKey[other]));
+        IInferenceRegistry.Statement memory leafY = Statements.leaf(_att(rid, op, Y), bid, proof);
+        IInferenceRegistry.Statement memory otherLeafY = Statements.leaf(_att(rid, other, Y), bid, proof);
+
+        vm.expectRevert(IInferenceRegistry.NotEquivocation.selector); // another operator's attestation
+        registry.reportEquivocation(otherSignedX, leafY);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnknownBatch.selector, bid)); // not its batch
+        registry.reportEquivocation(otherSignedX, otherLeafY);
+    }
+
+    /// @notice Two leaves of one operator answering one request differently, in two batches, are an
+    ///         equivocation (no signature involved: each batch root is the operator's own commitment).
+    function test_LeafVsLeafEquivocationAcrossBatchesSlashes() public {
+        uint256 rid = _request(optModel);
+        address op = registry.assignedOperators(rid)[0];
+        (uint256 b1, bytes32[] memory p1) = _commitWith(op, rid, X, 3);
+        (uint256 b2, bytes32[] memory p2) = _commitWith(op, rid, Y, 5);
+        registry.reportEquivocation(
+            Statements.leaf(_att(rid, op, X), b1, p1), Statements.leaf(_att(rid, op, Y), b2, p2)
+        );
+        assertTrue(slasher.wasSlashed(ISlasher.FaultKind.Equivocation, op, bytes32(rid)));
+    }
+
+    /// @notice Two conflicting leaves inside ONE batch are reportable too.
+    function test_LeafVsLeafEquivocationInOneBatchSlashes() public {
+        uint256 rid = _request(optModel);
+        address op = registry.assignedOperators(rid)[0];
+        bytes32[] memory leaves = new bytes32[](3);
+        leaves[0] = _leaf(op, rid, X);
+        leaves[1] = _leaf(op, 77, X);
+        leaves[2] = _leaf(op, rid, Y);
+        vm.prank(op);
+        uint256 bid = registry.commitBatch(MerkleBuilder.root(leaves), 3);
+        registry.reportEquivocation(
+            Statements.leaf(_att(rid, op, X), bid, MerkleBuilder.proof(leaves, 0)),
+            Statements.leaf(_att(rid, op, Y), bid, MerkleBuilder.proof(leaves, 2))
+        );
+        assertTrue(slasher.wasSlashed(ISlasher.FaultKind.Equivocation, op, bytes32(rid)));
+    }
+
+    function test_RevertWhen_LeafVsLeafNotConflicting() public {
+        uint256 rid = _request(optModel);
+        address op = registry.assignedOperators(rid)[0];
+        (uint256 b1, bytes32[] memory p1) = _commitWith(op, rid, X, 2);
+        (uint256 b2, bytes32[] memory p2) = _commitWith(op, rid, X, 4);
+        IInferenceRegistry.Statement memory first = Statements.leaf(_att(rid, op, X), b1, p1);
+        IInferenceRegistry.Statement memory sameOutput = Statements.leaf(_att(rid, op, X), b2, p2);
+        IInferenceRegistry.Statement memory notInBatch = Statements.leaf(_att(rid, op, Y), b2, p2);
+        IInferenceRegistry.Statement memory otherRequest = Statements.leaf(_att(rid + 1, op, Y), b2, p2);
+
+        vm.expectRevert(IInferenceRegistry.NotEquivocation.selector);
+        registry.reportEquivocation(first, sameOutput);
+        vm.expectRevert(IInferenceRegistry.InvalidProof.selector);
+        registry.reportEquivocation(first, notInBatch);
+        vm.expectRevert(IInferenceRegistry.NotEquivocation.selector);
+        registry.reportEquivocation(first, otherRequest);
+        assertFalse(slasher.wasSlashed(ISlasher.FaultKind.Equivocation, op, bytes32(rid)));
+    }
+
+    function test_RevertWhen_LeafVsLeafOfTwoOperators() public {
+        uint256 rid = _request(optModel);
+        address op = registry.assignedOperators(rid)[0];
+        address other = ops[0] == op ? ops[1] : ops[0];
+        (uint256 b1, bytes32[] memory p1) = _commitWith(op, rid, X, 2);
+        (uint256 b3, bytes32[] memory p3) = _commitWith(other, rid, Y, 2);
+        IInferenceRegistry.Statement memory first = Statements.leaf(_att(rid, op, X), b1, p1);
+        IInferenceRegistry.Statement memory otherOperator = Statements.leaf(_att(rid, other, Y), b3, p3);
+        vm.expectRevert(IInferenceRegistry.NotEquivocation.selector);
+        registry.reportEquivocation(first, otherOperator);
     }
 
     /// @dev Random trees of 1..300 leaves: every leaf's proof verifies; a tampered proof does not.

@@ -10,6 +10,7 @@ import {Staking} from "../../contracts/staking/Staking.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {TestResolver} from "./mocks/TestResolver.sol";
 import {RegistryActors} from "./utils/RegistryActors.sol";
+import {Statements} from "./utils/Statements.sol";
 
 /// @notice Registry + real Staking + real Slasher (+ test resolver): fault reports end in real slashes.
 contract RegistryFullIntegrationTest is RegistryActors {
@@ -32,7 +33,7 @@ contract RegistryFullIntegrationTest is RegistryActors {
         vm.warp(1_700_000_000);
         vm.roll(100);
         token = new MockERC20();
-        staking = new Staking(token, admin, 10e18, 14 days, 1 hours);
+        staking = new Staking(token, admin, 10e18, 14 days, 2 days);
         slasher = new Slasher(IStaking(address(staking)), admin, treasury);
         registry =
             new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin);
@@ -88,7 +89,7 @@ contract RegistryFullIntegrationTest is RegistryActors {
         bytes memory s2 = _sign(a2, op);
         uint256 stakeBefore = staking.operatorStake(op);
         vm.prank(reporter);
-        registry.reportEquivocation(a1, s1, a2, s2);
+        registry.reportEquivocation(Statements.signed(a1, s1), Statements.signed(a2, s2));
         assertLt(staking.operatorStake(op), stakeBefore);
         assertGt(token.balanceOf(reporter), 0);
         assertFalse(staking.isActiveOperator(op)); // jailed
@@ -99,7 +100,7 @@ contract RegistryFullIntegrationTest is RegistryActors {
                 ISlasher.AlreadySlashed.selector, op, ISlasher.FaultKind.Equivocation, bytes32(rid)
             )
         );
-        registry.reportEquivocation(a1, s1, a2, s2);
+        registry.reportEquivocation(Statements.signed(a1, s1), Statements.signed(a2, s2));
     }
 
     function test_MissedAssignmentSlashedAndReporterPaid() public {

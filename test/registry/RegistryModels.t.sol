@@ -283,15 +283,29 @@ contract RegistryModelsTest is RegistryBase {
         registry.registerModel(keccak256("x"), keccak256("y"), p);
     }
 
-    function test_RevertWhen_UnbondingShorterThanFaultWindows() public {
-        staking.setUnbondingDelay(2 days);
+    /// @notice registerModel and setBatchWindow re-check the cross-contract timing invariants through the
+    ///         slasher (ISlasher.checkTiming) and fail with its error when a window would break them.
+    function test_RevertWhen_WindowSettersBreakTiming() public {
+        slasher.setTimingBroken(true);
+        bytes memory err =
+            abi.encodeWithSelector(ISlasher.TimingInvariantViolated.selector, bytes32("mock"), 1, 0);
+        vm.expectRevert(err);
+        registry.registerModel(keccak256("x"), keccak256("y"), _detParams(3, 2));
+        vm.expectRevert(err);
+        registry.setBatchWindow(2 hours);
+    }
+
+    /// @notice faultWindow = MAX_TTL + the largest registered challenge window + the batch window.
+    function test_FaultWindowTracksLargestChallengeWindow() public {
+        uint256 before = registry.faultWindow();
         IInferenceRegistry.ModelParams memory p = _detParams(3, 2);
-        p.challengeWindow = 1 days;
-        uint256 required = 1 days + 1 days + 1 hours;
-        vm.expectRevert(
-            abi.encodeWithSelector(IInferenceRegistry.UnbondingTooShort.selector, 2 days, required)
-        );
+        p.challengeWindow = 2 days;
         registry.registerModel(keccak256("x"), keccak256("y"), p);
+        assertEq(registry.faultWindow(), 1 days + 2 days + registry.batchWindow());
+        assertGt(registry.faultWindow(), before);
+        p.challengeWindow = 20 minutes; // a shorter window does not lower the bound
+        registry.registerModel(keccak256("x2"), keccak256("y"), p);
+        assertEq(registry.faultWindow(), 1 days + 2 days + registry.batchWindow());
     }
 
     function test_RetireModel() public {

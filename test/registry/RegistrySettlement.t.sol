@@ -6,6 +6,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IInferenceRegistry} from "../../contracts/interfaces/IInferenceRegistry.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {RegistryBase} from "./RegistryBase.t.sol";
+import {Statements} from "./utils/Statements.sol";
 
 /// @notice Requests, finalization, expiry, challenges, disagreement disputes, missed reports, equivocation,
 ///         payouts.
@@ -318,15 +319,48 @@ contract RegistrySettlementTest is RegistryBase {
         assertEq(registry.request(rid).output, bytes32(0));
     }
 
-    function test_ChallengeClaimingNoValidResultWins() public {
+    /// @notice A challenger must name a concrete alternative output: an empty claim ("no valid result") is
+    ///         refused, so nobody can be paid for claiming that a correct result has none (security finding 1).
+    function test_RevertWhen_ChallengeClaimsNoConcreteOutput() public {
         (uint256 rid,) = _optimisticAnswered();
+        vm.startPrank(challenger);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.InvalidOutputHash.selector, bytes32(0)));
+        registry.challenge(rid, bytes32(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceRegistry.InvalidOutputHash.selector, bytes32(uint256(1)))
+        );
+        registry.challenge(rid, bytes32(uint256(1)));
+        vm.stopPrank();
+    }
+
+    /// @notice An undecided ruling (no quorum) on a challenge leaves the result standing: operators are paid,
+    ///         the challenger's bond goes to them, nobody is slashed.
+    function test_UndecidedChallengeKeepsResultAndForfeitsBond() public {
+        (uint256 rid, address op) = _optimisticAnswered();
         vm.prank(challenger);
-        uint256 did = registry.challenge(rid, bytes32(0));
-        assertEq(resolver.candidatesOf(did).length, 1); // resolver adds "no valid result" itself
-        resolver.resolve(did, bytes32(0));
-        assertEq(registry.credits(challenger), BOND);
-        (,,, address rep) = slasher.calls(0);
-        assertEq(rep, challenger);
+        uint256 did = registry.challenge(rid, Y);
+        resolver.resolveUndecided(did);
+        IInferenceRegistry.RequestView memory v = registry.request(rid);
+        assertEq(uint8(v.status), uint8(IInferenceRegistry.RequestStatus.Finalized));
+        assertEq(v.output, X);
+        assertEq(registry.credits(op), FEE + BOND); // fee + the forfeited bond
+        assertEq(registry.credits(challenger), 0);
+        assertEq(slasher.callCount(), 0);
+    }
+
+    /// @notice An undecided ruling on an escalated disagreement refunds the client and slashes nobody.
+    function test_UndecidedEscalationRefundsAndSlashesNobody() public {
+        uint256 rid = _request(detModel);
+        _answer(rid, 0, X);
+        _answer(rid, 1, Y);
+        _answer(rid, 2, keccak256("Z"));
+        uint256 did = registry.escalate(rid);
+        resolver.resolveUndecided(did);
+        IInferenceRegistry.RequestView memory v = registry.request(rid);
+        assertEq(uint8(v.status), uint8(IInferenceRegistry.RequestStatus.Finalized));
+        assertEq(v.output, bytes32(0));
+        assertEq(registry.credits(client), FEE);
+        assertEq(slasher.callCount(), 0);
     }
 
     function test_RevertWhen_ChallengeBadTiming() public {
@@ -395,10 +429,10 @@ contract RegistrySettlementTest is RegistryBase {
 
     function test_RevertWhen_RulingFromNonResolverOrUnknownDispute() public {
         vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnauthorizedCaller.selector, address(this)));
-        registry.onDisputeResolved(1, X);
+        registry.onDisputeResolved(1, X, true);
         vm.prank(address(resolver));
         vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnknownDispute.selector, 42));
-        registry.onDisputeResolved(42, X);
+        registry.onDisputeResolved(42, X, true);
     }
 
     // ------------------------------------------------------------------ escalate
@@ -459,7 +493,7 @@ contract RegistrySettlementTest is RegistryBase {
         vm.prank(reporter);
         vm.expectEmit(address(registry));
         emit IInferenceRegistry.EquivocationReported(rid, a0, reporter, 1);
-        registry.reportEquivocation(att1, s1, att2, s2);
+        registry.reportEquivocation(Statements.signed(att1, s1), Statements.signed(att2, s2));
         (ISlasher.FaultKind kind,,, address rep) = slasher.calls(0);
         assertEq(uint8(kind), uint8(ISlasher.FaultKind.Equivocation));
         assertEq(rep, reporter);
@@ -478,7 +512,7 @@ contract RegistrySettlementTest is RegistryBase {
         bytes memory s1 = _sign(att1, signerKey[op]);
         bytes memory s2 = _sign(att2, signerKey[op]);
         vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.OperatorAlreadyRewarded.selector, rid, op));
-        registry.reportEquivocation(att1, s1, att2, s2);
+        registry.reportEquivocation(Statements.signed(att1, s1), Statements.signed(att2, s2));
     }
 
     function test_EquivocationOfUnassignedOperatorIsSlashed() public {
@@ -487,7 +521,8 @@ contract RegistrySettlementTest is RegistryBase {
         IInferenceRegistry.Attestation memory att1 = _att(rid, outsider, X);
         IInferenceRegistry.Attestation memory att2 = _att(rid, outsider, Y);
         registry.reportEquivocation(
-            att1, _sign(att1, signerKey[outsider]), att2, _sign(att2, signerKey[outsider])
+            Statements.signed(att1, _sign(att1, signerKey[outsider])),
+            Statements.signed(att2, _sign(att2, signerKey[outsider]))
         );
         assertTrue(slasher.wasSlashed(ISlasher.FaultKind.Equivocation, outsider, bytes32(rid)));
     }
@@ -501,11 +536,11 @@ contract RegistrySettlementTest is RegistryBase {
         otherReq.requestId = rid + 1;
         bytes memory sig = _sign(att1, signerKey[ops[0]]);
         vm.expectRevert(IInferenceRegistry.NotEquivocation.selector);
-        registry.reportEquivocation(att1, sig, same, sig);
+        registry.reportEquivocation(Statements.signed(att1, sig), Statements.signed(same, sig));
         vm.expectRevert(IInferenceRegistry.NotEquivocation.selector);
-        registry.reportEquivocation(att1, sig, otherOp, sig);
+        registry.reportEquivocation(Statements.signed(att1, sig), Statements.signed(otherOp, sig));
         vm.expectRevert(IInferenceRegistry.NotEquivocation.selector);
-        registry.reportEquivocation(att1, sig, otherReq, sig);
+        registry.reportEquivocation(Statements.signed(att1, sig), Statements.signed(otherReq, sig));
     }
 
     function test_RevertWhen_EquivocationBadSignatureOrUnknownRequest() public {
@@ -515,13 +550,13 @@ contract RegistrySettlementTest is RegistryBase {
         bytes memory s1 = _sign(att1, signerKey[ops[0]]);
         bytes memory forged = _sign(att2, signerKey[ops[1]]);
         vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.InvalidSignature.selector, ops[0]));
-        registry.reportEquivocation(att1, s1, att2, forged);
+        registry.reportEquivocation(Statements.signed(att1, s1), Statements.signed(att2, forged));
         att1.requestId = 999;
         att2.requestId = 999;
         s1 = _sign(att1, signerKey[ops[0]]);
         bytes memory s2 = _sign(att2, signerKey[ops[0]]);
         vm.expectRevert(abi.encodeWithSelector(IInferenceRegistry.UnknownRequest.selector, 999));
-        registry.reportEquivocation(att1, s1, att2, s2);
+        registry.reportEquivocation(Statements.signed(att1, s1), Statements.signed(att2, s2));
     }
 
     /// @dev A short string literal as bytes32 (implicit conversion, no cast).

@@ -22,6 +22,15 @@ library SumTree {
         mapping(address member => uint256) indexOf;
     }
 
+    /// @notice Gas bound of `drawDistinct`'s fixed part (allocation, total read, exits).
+    uint256 internal constant DRAW_BASE_GAS = 5000;
+    /// @notice Gas bound of one pick beyond its descent (randomness, leaf weight and member reads).
+    uint256 internal constant DRAW_PICK_GAS = 6000;
+    /// @notice Gas bound of one descent step (a node read, cold in the worst case, and the branch).
+    uint256 internal constant DRAW_STEP_GAS = 2500;
+    /// @notice Gas bound of excluding one earlier pick at one descent step.
+    uint256 internal constant DRAW_EXCLUDE_GAS = 120;
+
     /// @notice The tree holds `CAPACITY` members already.
     error TreeFull();
 
@@ -148,6 +157,20 @@ library SumTree {
             remaining -= w;
             picks[j] = t.member[leaf];
         }
+    }
+
+    /// @notice An upper bound on the gas `drawDistinct(t, seed, k)` uses, whatever the seed: every storage read
+    ///         cold and every branch taken. The path of a draw, and so its gas, depends on the seed; callers
+    ///         that want a gas estimate made for one seed to hold for every other keep this bound payable.
+    /// @param t The tree.
+    /// @param k Number of members wanted.
+    /// @return The bound in gas.
+    function drawGasBound(Tree storage t, uint256 k) internal view returns (uint256) {
+        uint256 depth;
+        for (uint256 top = _top(t.size); top > 1; top >>= 1) {
+            ++depth;
+        }
+        return DRAW_BASE_GAS + k * (DRAW_PICK_GAS + depth * (DRAW_STEP_GAS + k * DRAW_EXCLUDE_GAS));
     }
 
     /// @dev Smallest power of two >= `size` (1 for an empty tree, whose node[1] is zero).

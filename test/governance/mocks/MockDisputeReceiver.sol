@@ -12,6 +12,7 @@ contract MockDisputeReceiver is IDisputeReceiver {
         address[] operators; // operators[i] produced candidates[i]
         address challenger;
         bool resolved;
+        bool decided;
         bytes32 outcome;
     }
 
@@ -44,22 +45,23 @@ contract MockDisputeReceiver is IDisputeReceiver {
             involved[i] = operators[i];
         }
         involved[operators.length] = challenger;
-        disputeId = resolver.openDispute(requestId, candidates, involved);
+        disputeId = resolver.openDispute(requestId, candidates, involved, challenger);
         Opened storage o = _opened[disputeId];
         o.candidates = candidates;
         o.operators = operators;
         o.challenger = challenger;
     }
 
-    function onDisputeResolved(uint256 disputeId, bytes32 outputHash) external {
+    function onDisputeResolved(uint256 disputeId, bytes32 outputHash, bool decided) external {
         if (msg.sender != address(resolver)) revert UnauthorizedCaller(msg.sender);
         Opened storage o = _opened[disputeId];
         if (o.resolved) revert AlreadyResolved(disputeId);
         o.resolved = true;
+        o.decided = decided;
         o.outcome = outputHash;
         ++rulings;
         emit Resolved(disputeId, outputHash);
-        if (address(slasher) == address(0)) return;
+        if (address(slasher) == address(0) || !decided) return;
         for (uint256 i; i < o.operators.length; ++i) {
             if (o.candidates[i] != outputHash) {
                 slasher.requestSlash(
@@ -72,5 +74,9 @@ contract MockDisputeReceiver is IDisputeReceiver {
     function outcomeOf(uint256 disputeId) external view returns (bool resolved, bytes32 outcome) {
         Opened storage o = _opened[disputeId];
         return (o.resolved, o.outcome);
+    }
+
+    function decidedOf(uint256 disputeId) external view returns (bool) {
+        return _opened[disputeId].decided;
     }
 }

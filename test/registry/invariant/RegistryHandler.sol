@@ -12,6 +12,7 @@ import {MockERC20} from "../../mocks/MockERC20.sol";
 import {MockSlasher} from "../../mocks/MockSlasher.sol";
 import {RegistryMockStaking as MockStaking} from "../mocks/RegistryMockStaking.sol";
 import {TestResolver} from "../mocks/TestResolver.sol";
+import {Statements} from "../utils/Statements.sol";
 
 /// @notice Drives the registry through random lifecycles and keeps the ghost state the invariants check.
 contract RegistryHandler is Test {
@@ -163,7 +164,7 @@ contract RegistryHandler is Test {
         IInferenceRegistry.Attestation memory a2 = _att(rid, op, outs[1]);
         bytes memory s1 = _sign(a1, op);
         bytes memory s2 = _sign(a2, op);
-        try registry.reportEquivocation(a1, s1, a2, s2) {} catch {}
+        try registry.reportEquivocation(Statements.signed(a1, s1), Statements.signed(a2, s2)) {} catch {}
         _snapshot();
     }
 
