@@ -10,9 +10,9 @@ import {DeploySuite} from "./DeploySuite.sol";
 /// @dev Parameters come from the environment, with defaults:
 ///      STAKING_TOKEN (0 = deploy VerinferToken), TOKEN_SUPPLY (1e9 tokens), TREASURY (0 = the timelock),
 ///      MIN_OPERATOR_STAKE (10 000 tokens), UNBONDING_DELAY (21 days), SIGNER_ROTATION_DELAY (3 days),
-///      TIMELOCK_DELAY (12 hours), MAX_CHALLENGE_WINDOW (1 day), DISPUTE_DURATION (3 days),
+///      TIMELOCK_DELAY (12 hours), MAX_CHALLENGE_WINDOW (1 day),
 ///      EXECUTION_MARGIN (1 day), BLOCK_TIME (12 s), VOTING_DELAY (1 block), VOTING_PERIOD (5400 blocks),
-///      DISPUTE_VOTING_PERIOD (5400 blocks), QUORUM_BPS (400), DELEGATE_CAP_BPS (1000), WRITE_MANIFEST (true).
+///      DISPUTE_VOTING_PERIOD (18 hours, in seconds), QUORUM_BPS (400), DELEGATE_CAP_BPS (1000), WRITE_MANIFEST (true).
 ///      Usage: `forge script script/Deploy.s.sol --rpc-url $RPC --broadcast --private-key $KEY`.
 contract Deploy is Script {
     /// @notice Reads the configuration from the environment.
@@ -28,12 +28,11 @@ contract Deploy is Script {
         cfg.signerRotationDelay = uint48(vm.envOr("SIGNER_ROTATION_DELAY", uint256(3 days)));
         cfg.timelockDelay = vm.envOr("TIMELOCK_DELAY", uint256(12 hours));
         cfg.maxChallengeWindow = uint32(vm.envOr("MAX_CHALLENGE_WINDOW", uint256(1 days)));
-        cfg.disputeDuration = uint32(vm.envOr("DISPUTE_DURATION", uint256(3 days)));
         cfg.executionMargin = uint32(vm.envOr("EXECUTION_MARGIN", uint256(1 days)));
         cfg.blockTime = uint32(vm.envOr("BLOCK_TIME", uint256(12)));
         cfg.votingDelay = uint48(vm.envOr("VOTING_DELAY", uint256(1)));
         cfg.votingPeriod = uint32(vm.envOr("VOTING_PERIOD", uint256(5400)));
-        cfg.disputeVotingPeriod = uint32(vm.envOr("DISPUTE_VOTING_PERIOD", uint256(5400)));
+        cfg.disputeVotingPeriod = uint32(vm.envOr("DISPUTE_VOTING_PERIOD", uint256(18 hours)));
         cfg.quorumBps = uint16(vm.envOr("QUORUM_BPS", uint256(400)));
         cfg.delegateCapBps = uint16(vm.envOr("DELEGATE_CAP_BPS", uint256(1000)));
     }

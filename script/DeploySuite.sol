@@ -35,12 +35,11 @@ library DeploySuite {
         uint48 signerRotationDelay;
         uint256 timelockDelay; // T (seconds)
         uint32 maxChallengeWindow; // longest challenge window models are meant to use (seconds)
-        uint32 disputeDuration; // longest time a dispute takes from opening to an applicable ruling (seconds)
         uint32 executionMargin; // keeper latency kept between the latest slash execution and U
         uint32 blockTime; // expected seconds per block, to convert block-counted voting periods
         uint48 votingDelay; // governor voting delay (blocks)
         uint32 votingPeriod; // governor voting period (blocks)
-        uint32 disputeVotingPeriod; // dispute voting period (blocks)
+        uint32 disputeVotingPeriod; // dispute voting period (seconds)
         uint16 quorumBps; // quorum, bps of total voice (governor and disputes)
         uint16 delegateCapBps; // largest share of total voice one delegate may cast
     }
@@ -61,15 +60,27 @@ library DeploySuite {
         uint256 block; // block number of the deployment
     }
 
-    /// @notice A cross-contract timing invariant does not hold: `lhs` must be `relation` `rhs`.
-    error TimingInvariantViolated(string rule, uint256 lhs, string relation, uint256 rhs);
+    /// @notice The registry's largest request TTL (`InferenceRegistry.MAX_TTL`); `test/script/Deploy.t.sol`
+    ///         checks it against the deployed registry's `faultWindow()`.
+    uint256 internal constant MAX_TTL = 1 days;
+    /// @notice The registry's batch window at deployment.
+    uint256 internal constant BATCH_WINDOW = 1 hours;
 
-    /// @notice The longest time a fault reported through the registry can take to reach `requestSlash`
-    ///         (`D` in docs/slashing.md): challenge window + dispute voting and ruling delay.
+    /// @notice The longest time after a request is created that a fault on it can still be brought to the
+    ///         registry (`F` in docs/slashing.md): request TTL + challenge window + batch window. The deployed
+    ///         registry reports the same quantity for its registered models as `faultWindow()`.
     /// @param cfg The deployment parameters.
     /// @return The bound in seconds.
-    function faultToSlashDelay(Config memory cfg) internal pure returns (uint256) {
-        return uint256(cfg.maxChallengeWindow) + cfg.disputeDuration + cfg.timelockDelay;
+    function faultWindow(Config memory cfg) internal pure returns (uint256) {
+        return MAX_TTL + cfg.maxChallengeWindow + BATCH_WINDOW;
+    }
+
+    /// @notice The longest time from a dispute's opening to an applicable ruling (`R`): the dispute voting
+    ///         period plus the timelock delay the ruling waits (`DisputeGovernor.maxRulingDelay()`).
+    /// @param cfg The deployment parameters.
+    /// @return The bound in seconds.
+    function rulingDelay(Config memory cfg) internal pure returns (uint256) {
+        return uint256(cfg.disputeVotingPeriod) + cfg.timelockDelay;
     }
 
     /// @notice The longest time governance needs to veto a slash: voting delay + voting period (converted
@@ -80,42 +91,28 @@ library DeploySuite {
         return (uint256(cfg.votingDelay) + cfg.votingPeriod) * cfg.blockTime + cfg.timelockDelay;
     }
 
-    /// @notice Reverts with `TimingInvariantViolated` unless the timing invariants of docs/staking.md and
-    ///         docs/slashing.md hold for `cfg` and the slasher's `WrongResult` veto window `vetoWindow`.
+    /// @notice Reverts with `ISlasher.TimingInvariantViolated` unless the timing invariants of docs/slashing.md
+    ///         hold for `cfg` and the slasher's `WrongResult` veto window `vetoWindow`. The deployed contracts
+    ///         re-check rules 1 (without the keeper margin) and 3 in every setter (`Slasher.checkTiming`);
+    ///         rule 2 counts governor blocks and is checked here, with the configured block time.
     /// @param cfg The deployment parameters.
     /// @param vetoWindow The WrongResult veto window V (seconds).
     function checkTiming(Config memory cfg, uint256 vetoWindow) internal pure {
         uint256 u = cfg.unbondingDelay;
-        // staking.md #1 / slashing.md #1: D + V (+ keeper margin) < U.
-        uint256 latest = faultToSlashDelay(cfg) + vetoWindow + cfg.executionMargin;
+        uint256 f = faultWindow(cfg);
+        // 1. F + R + V (+ keeper margin) < U: a slash lands before stake queued after the fault can leave.
+        uint256 latest = f + rulingDelay(cfg) + vetoWindow + cfg.executionMargin;
         if (latest >= u) {
-            revert TimingInvariantViolated("challenge+dispute+veto+margin < unbondingDelay", latest, "<", u);
+            revert ISlasher.TimingInvariantViolated("fault+ruling+veto+margin<unbond", latest, u);
         }
-        // A dispute's voting period (blocks) must fit in the configured dispute duration (seconds).
-        uint256 disputeVoting = uint256(cfg.disputeVotingPeriod) * cfg.blockTime;
-        if (disputeVoting > cfg.disputeDuration) {
-            revert TimingInvariantViolated(
-                "disputeVotingPeriod*blockTime <= disputeDuration", disputeVoting, "<=", cfg.disputeDuration
-            );
-        }
-        // governance.md: a proposal vetoing a WrongResult slash must be able to execute inside the window.
+        // 2. A proposal vetoing a WrongResult slash must be able to execute inside the veto window.
         uint256 veto = vetoLatency(cfg);
         if (veto >= vetoWindow) {
-            revert TimingInvariantViolated(
-                "votingDelay+votingPeriod+timelockDelay < vetoWindow", veto, "<", vetoWindow
-            );
+            revert ISlasher.TimingInvariantViolated("vetoLatency<vetoWindow", veto, vetoWindow);
         }
-        // staking.md #2 (timelock delay < U) is implied: a ruling is applied only after the timelock delay,
-        // which is part of D above.
-        // staking.md #3: the signer that signed must still verify while a fault about it can be proven.
-        uint256 proofWindow = uint256(cfg.maxChallengeWindow) + 1 days; // + the registry's MAX_TTL
-        if (cfg.signerRotationDelay < proofWindow) {
-            revert TimingInvariantViolated(
-                "signerRotationDelay >= maxTtl + maxChallengeWindow",
-                cfg.signerRotationDelay,
-                ">=",
-                proofWindow
-            );
+        // 3. A rotated-out signer still verifies while a fault it signed can be proven.
+        if (f > cfg.signerRotationDelay) {
+            revert ISlasher.TimingInvariantViolated("faultWindow<=signerRotation", f, cfg.signerRotationDelay);
         }
     }
 
@@ -183,6 +180,7 @@ library DeploySuite {
         s.registry.wire(address(s.disputes));
         s.identity.wire(IIdentityObserver(address(s.votes)));
         s.disputes.wire(IDisputeReceiver(address(s.registry)));
+        s.slasher.checkTiming(); // the same rules, on the wired contracts' own parameters
         s.timelock.grantRole(s.timelock.PROPOSER_ROLE(), address(s.governor));
         s.timelock.grantRole(s.timelock.CANCELLER_ROLE(), address(s.governor));
 

@@ -158,7 +158,6 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
         registry = registry_;
         governance = governance_;
         emit Wired(registry_, governance_);
-        checkTiming();
     }
 
     /// @notice Sets the parameters of `kind` for requests made from now on. Only the admin.

@@ -17,6 +17,8 @@ abstract contract GovernanceBase is Test {
     uint256 internal constant TOKEN = 1e18;
     uint256 internal constant MIN_DELAY = 1 days;
     uint48 internal constant VOTING_DELAY = 1;
+    /// @dev Dispute voting period, in seconds.
+    uint32 internal constant DISPUTE_VOTING_PERIOD = 1 hours;
     uint32 internal constant VOTING_PERIOD = 50;
     uint256 internal constant THRESHOLD = 1e9; // sqrt(1 token)
     uint48 internal constant LATE_EXT = 10;
@@ -59,7 +61,9 @@ abstract contract GovernanceBase is Test {
         timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
         timelock.grantRole(timelock.EXECUTOR_ROLE(), address(0));
 
-        disputes = new DisputeGovernor(qv, IStaking(address(staking)), timelock, address(this), 20, 400, 1000);
+        disputes = new DisputeGovernor(
+            qv, IStaking(address(staking)), timelock, address(this), DISPUTE_VOTING_PERIOD, 400, 1000
+        );
         receiver = new MockDisputeReceiver(disputes);
         disputes.wire(receiver);
     }

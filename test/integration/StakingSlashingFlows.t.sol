@@ -134,7 +134,8 @@ contract StakingSlashingFlowsTest is IntegrationBase {
     }
 
     /// @notice Timing invariant end to end: stake queued at the moment of a fault is still in the contract
-    ///         when the slowest WrongResult path (challenge + dispute + ruling delay + veto) executes.
+    ///         when the slowest WrongResult path (TTL + challenge + batch + dispute vote + ruling delay + veto)
+    ///         executes.
     function test_SlowestDisputeSlashStillHitsStakeQueuedAtFault() public {
         uint256 t0 = block.timestamp;
         uint256 wSelf = _unstakeAll(op, op);
@@ -142,7 +143,7 @@ contract StakingSlashingFlowsTest is IntegrationBase {
         uint256 w1 = _unstakeAll(delegators[1], op);
         assertEq(s.staking.operatorStake(op), 0);
 
-        _advance(DeploySuite.faultToSlashDelay(cfg));
+        _advance(DeploySuite.faultWindow(cfg) + DeploySuite.rulingDelay(cfg));
         uint256 id = _governanceSlash(WRONG_RESULT, op, "slow", challenger);
         _advanceTo(s.slasher.slashRequest(id).executableAt + cfg.executionMargin - 1);
         assertLt(block.timestamp, t0 + cfg.unbondingDelay);

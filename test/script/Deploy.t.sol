@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Test} from "forge-std/Test.sol";
 
+import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {VerinferToken} from "../../contracts/token/VerinferToken.sol";
 import {Deploy} from "../../script/Deploy.s.sol";
 import {DeploySuite} from "../../script/DeploySuite.sol";
@@ -88,18 +89,16 @@ contract DeployTest is Test {
         assertEq(address(s.staking.token()), address(existing));
     }
 
+    function _timingError(bytes32 rule, uint256 lhs, uint256 rhs) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ISlasher.TimingInvariantViolated.selector, rule, lhs, rhs);
+    }
+
     function test_RevertWhen_DisputePathOutlastsUnbonding() public {
         DeploySuite.Config memory cfg = _cfg();
-        cfg.unbondingDelay = 7 days; // 1d challenge + 3d dispute + 12h timelock + 2d veto + 1d margin = 7.5d
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                DeploySuite.TimingInvariantViolated.selector,
-                "challenge+dispute+veto+margin < unbondingDelay",
-                7.5 days,
-                "<",
-                7 days
-            )
-        );
+        cfg.unbondingDelay = 6 days;
+        // F = 1d ttl + 1d challenge + 1h batch; R = 18h voting + 12h timelock; V = 2d; margin 1d
+        uint256 latest = 2 days + 1 hours + 30 hours + 2 days + 1 days;
+        vm.expectRevert(_timingError("fault+ruling+veto+margin<unbond", latest, 6 days));
         this.deployExternal(cfg);
     }
 
@@ -107,16 +106,9 @@ contract DeployTest is Test {
     ///      (staking.md #2) is enforced as part of the dispute path bound.
     function test_RevertWhen_TimelockDelayNotBelowUnbonding() public {
         DeploySuite.Config memory cfg = _cfg();
-        cfg.timelockDelay = 21 days; // 1d + 3d + 21d + 2d veto + 1d margin = 28d
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                DeploySuite.TimingInvariantViolated.selector,
-                "challenge+dispute+veto+margin < unbondingDelay",
-                28 days,
-                "<",
-                21 days
-            )
-        );
+        cfg.timelockDelay = 21 days;
+        uint256 latest = 2 days + 1 hours + 18 hours + 21 days + 2 days + 1 days;
+        vm.expectRevert(_timingError("fault+ruling+veto+margin<unbond", latest, 21 days));
         this.deployExternal(cfg);
     }
 
@@ -124,84 +116,58 @@ contract DeployTest is Test {
     function test_RevertWhen_GovernanceCannotVetoInsideTheWindow() public {
         DeploySuite.Config memory cfg = _cfg();
         cfg.votingPeriod = 10_800; // 36h at 12s + 12s delay + 12h timelock >= 2d
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                DeploySuite.TimingInvariantViolated.selector,
-                "votingDelay+votingPeriod+timelockDelay < vetoWindow",
-                10_801 * 12 + 12 hours,
-                "<",
-                2 days
-            )
-        );
+        vm.expectRevert(_timingError("vetoLatency<vetoWindow", 10_801 * 12 + 12 hours, 2 days));
         this.deployExternal(cfg);
     }
 
-    function test_RevertWhen_DisputeVotingOutlastsDisputeDuration() public {
+    /// @dev The dispute voting period is part of the ruling delay R (seconds, exactly as the contract counts it).
+    function test_RevertWhen_DisputeVotingOutlastsUnbonding() public {
         DeploySuite.Config memory cfg = _cfg();
-        cfg.disputeVotingPeriod = 30_000; // 100h at 12s > 3d
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                DeploySuite.TimingInvariantViolated.selector,
-                "disputeVotingPeriod*blockTime <= disputeDuration",
-                30_000 * 12,
-                "<=",
-                3 days
-            )
-        );
+        cfg.disputeVotingPeriod = 14 days;
+        cfg.unbondingDelay = 19 days;
+        uint256 latest = 2 days + 1 hours + 14 days + 12 hours + 2 days + 1 days;
+        vm.expectRevert(_timingError("fault+ruling+veto+margin<unbond", latest, 19 days));
         this.deployExternal(cfg);
     }
 
+    /// @dev The proof window includes the request TTL and the batch window (MAX_TTL + challenge + batch).
     function test_RevertWhen_SignerRotationShorterThanProofWindow() public {
         DeploySuite.Config memory cfg = _cfg();
-        cfg.signerRotationDelay = 1 days; // < 1d ttl + 1d challenge
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                DeploySuite.TimingInvariantViolated.selector,
-                "signerRotationDelay >= maxTtl + maxChallengeWindow",
-                1 days,
-                ">=",
-                2 days
-            )
-        );
+        cfg.signerRotationDelay = 2 days; // < 1d ttl + 1d challenge + 1h batch
+        vm.expectRevert(_timingError("faultWindow<=signerRotation", 2 days + 1 hours, 2 days));
         this.deployExternal(cfg);
+    }
+
+    /// @notice DeploySuite's mirror of the registry's MAX_TTL and batch window matches the deployed registry,
+    ///         and the deployed suite passes the on-chain re-check.
+    function test_FaultWindowMirrorsTheDeployedRegistry() public {
+        DeploySuite.Suite memory s = _deploy(_cfg());
+        assertEq(s.registry.faultWindow(), DeploySuite.MAX_TTL + DeploySuite.BATCH_WINDOW); // no model yet
+        assertEq(s.registry.batchWindow(), DeploySuite.BATCH_WINDOW);
+        assertEq(s.disputes.maxRulingDelay(), DeploySuite.rulingDelay(_cfg()));
+        s.slasher.checkTiming();
     }
 
     function testFuzz_TimingCheckAcceptsExactlyTheDocumentedRegion(
         uint48 unbonding,
         uint32 challenge,
-        uint32 dispute,
+        uint32 disputeVoting,
         uint32 timelockDelay
     ) public {
         DeploySuite.Config memory cfg;
         cfg.unbondingDelay = uint48(bound(unbonding, 1 days, 90 days));
         cfg.maxChallengeWindow = uint32(bound(challenge, 10 minutes, 7 days));
-        cfg.disputeDuration = uint32(bound(dispute, 0, 14 days));
+        cfg.disputeVotingPeriod = uint32(bound(disputeVoting, 10 minutes, 14 days));
         cfg.timelockDelay = bound(timelockDelay, 0, 30 days);
         cfg.executionMargin = 1 hours;
         cfg.signerRotationDelay = 30 days;
         uint256 v = 2 days;
-        uint256 latest =
-            uint256(cfg.maxChallengeWindow) + cfg.disputeDuration + cfg.timelockDelay + v + 1 hours;
+        uint256 latest = 1 days + uint256(cfg.maxChallengeWindow) + 1 hours + cfg.disputeVotingPeriod
+            + cfg.timelockDelay + v + 1 hours;
         if (latest >= cfg.unbondingDelay) {
-            vm.expectRevert(
-                abi.encodeWithSelector(
-                    DeploySuite.TimingInvariantViolated.selector,
-                    "challenge+dispute+veto+margin < unbondingDelay",
-                    latest,
-                    "<",
-                    cfg.unbondingDelay
-                )
-            );
+            vm.expectRevert(_timingError("fault+ruling+veto+margin<unbond", latest, cfg.unbondingDelay));
         } else if (cfg.timelockDelay >= v) {
-            vm.expectRevert(
-                abi.encodeWithSelector(
-                    DeploySuite.TimingInvariantViolated.selector,
-                    "votingDelay+votingPeriod+timelockDelay < vetoWindow",
-                    cfg.timelockDelay,
-                    "<",
-                    v
-                )
-            );
+            vm.expectRevert(_timingError("vetoLatency<vetoWindow", cfg.timelockDelay, v));
         }
         this.checkTimingExternal(cfg, v);
     }

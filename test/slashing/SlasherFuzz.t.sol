@@ -93,6 +93,7 @@ contract SlasherFuzzTest is SlasherTestBase {
     function testFuzz_VetoWindowTiming(uint32 vetoWindow, uint32 elapsed, bool tryVeto) public {
         vetoWindow = uint32(bound(vetoWindow, 1 hours, 14 days));
         elapsed = uint32(bound(elapsed, 0, 30 days));
+        staking.setUnbondingDelay(30 days); // room for the longest veto window (timing invariant)
         _register(operator, 1000e18);
         vm.prank(admin);
         slasher.setFaultParams(
@@ -135,6 +136,7 @@ contract SlasherFuzzTest is SlasherTestBase {
         newSlashBps = uint16(bound(newSlashBps, 1, 5000));
         newReporterBps = uint16(bound(newReporterBps, 0, 5000));
         newVeto = uint32(bound(newVeto, 1 hours, 14 days));
+        staking.setUnbondingDelay(30 days); // room for the longest veto window (timing invariant)
         newJail = uint32(bound(newJail, 0, 30 days));
         _register(operator, 1000e18);
         uint256 id = _request(WRONG_RESULT, operator, "w");

@@ -5,6 +5,7 @@ import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {Slasher} from "../../contracts/slashing/Slasher.sol";
 import {MockStaking} from "../mocks/MockStaking.sol";
+import {RegistryTimingStub} from "./mocks/RegistryTimingStub.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
@@ -46,7 +47,7 @@ contract SlasherReentrancyTest is Test {
     MockStaking internal staking;
     Slasher internal slasher;
     address internal admin = makeAddr("admin");
-    address internal registry = makeAddr("registry");
+    address internal registry = address(new RegistryTimingStub());
     address internal governance = makeAddr("governance");
     address internal reporter = makeAddr("reporter");
     address internal operator = makeAddr("operator");

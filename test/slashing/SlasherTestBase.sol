@@ -5,6 +5,7 @@ import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {Slasher} from "../../contracts/slashing/Slasher.sol";
 import {MockStaking, MockStakingToken} from "../mocks/MockStaking.sol";
+import {RegistryTimingStub} from "./mocks/RegistryTimingStub.sol";
 import {Test} from "forge-std/Test.sol";
 
 /// @notice Shared fixture: token, MockStaking, Slasher wired to `registry` and `governance`.
@@ -14,7 +15,7 @@ abstract contract SlasherTestBase is Test {
     Slasher internal slasher;
 
     address internal admin = makeAddr("admin");
-    address internal registry = makeAddr("registry");
+    address internal registry = address(new RegistryTimingStub());
     address internal governance = makeAddr("governance");
     address internal treasury = makeAddr("treasury");
     address internal reporter = makeAddr("reporter");

@@ -6,9 +6,10 @@ import {Test} from "forge-std/Test.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {Staking} from "../../contracts/staking/Staking.sol";
 import {VerinferToken} from "../../contracts/token/VerinferToken.sol";
+import {MockSlasher} from "../mocks/MockSlasher.sol";
 import {MockAccountObserver, MockOperatorObserver} from "../mocks/MockStakeObservers.sol";
 
-/// @notice Shared fixture: a token, a wired Staking with mock observers and a plain address as slasher.
+/// @notice Shared fixture: a token, a wired Staking with mock observers and a mock slasher.
 abstract contract StakingTestBase is Test {
     uint256 internal constant MIN_STAKE = 100e18;
     uint48 internal constant UNBONDING = 21 days;
@@ -23,7 +24,7 @@ abstract contract StakingTestBase is Test {
     MockOperatorObserver internal operatorObs;
 
     address internal admin = makeAddr("admin");
-    address internal slasher = makeAddr("slasher");
+    address internal slasher = address(new MockSlasher()); // answers checkTiming; pranked as the slasher
     address internal sink = makeAddr("sink");
     address internal op1 = makeAddr("op1");
     address internal op2 = makeAddr("op2");

@@ -16,6 +16,8 @@ import {Test} from "forge-std/Test.sol";
 ///         registry), two operators and attested voters.
 abstract contract GovernanceIntegrationBase is Test {
     uint48 internal constant UNBONDING = 21 days;
+    /// @dev Dispute voting period, in seconds.
+    uint32 internal constant DISPUTE_VOTING_PERIOD = 1 hours;
 
     VerinferToken internal token;
     Staking internal staking;
@@ -64,7 +66,7 @@ abstract contract GovernanceIntegrationBase is Test {
         );
         timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
         timelock.grantRole(timelock.EXECUTOR_ROLE(), address(0));
-        disputes = new DisputeGovernor(qv, staking, timelock, address(this), 20, 400, 1000);
+        disputes = new DisputeGovernor(qv, staking, timelock, address(this), DISPUTE_VOTING_PERIOD, 400, 1000);
         registry = new MockDisputeReceiver(disputes);
         disputes.wire(registry);
     }
@@ -80,8 +82,15 @@ abstract contract GovernanceIntegrationBase is Test {
     }
 
     /// @dev `n` voters, each with its own attested identity, delegating 100e18 to opA (or alternating
-    ///      opA/opB when `alternate`); then two blocks pass so the stake is in past checkpoints.
+    ///      opA/opB when `alternate`); the challenger gets an identity too (a challenger must hold one); then
+    ///      two blocks pass so the stake is in past checkpoints.
     function _addAttestedVoters(uint256 n, bool alternate) internal {
+        vm.prank(issuer);
+        uint256 challengerId = ids.createIdentity();
+        vm.prank(issuer);
+        ids.offerLink(challenger, challengerId);
+        vm.prank(challenger);
+        ids.acceptLink(challengerId);
         for (uint256 i; i < n; ++i) {
             address v = makeAddr(string(abi.encodePacked("voter", i)));
             voters.push(v);

@@ -41,7 +41,8 @@ contract SlasherIntegrationTest is GovernanceIntegrationBase {
             vm.prank(voters[i]);
             disputes.castVote(id, 1);
         }
-        vm.roll(disputes.dispute(id).voteEnd + 1);
+        vm.warp(disputes.dispute(id).voteEnd + 1);
+        vm.roll(block.number + 1);
         assertEq(disputes.resolve(id), GOOD);
         vm.warp(block.timestamp + MIN_DELAY);
         disputes.execute(id);

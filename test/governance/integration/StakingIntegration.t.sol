@@ -95,7 +95,8 @@ contract StakingIntegrationTest is GovernanceIntegrationBase {
             vm.prank(voters[i]);
             disputes.castVote(id, i < 6 ? 1 : 2);
         }
-        vm.roll(disputes.dispute(id).voteEnd + 1);
+        vm.warp(disputes.dispute(id).voteEnd + 1);
+        vm.roll(block.number + 1);
         assertEq(disputes.resolve(id), good);
         vm.warp(block.timestamp + MIN_DELAY);
         disputes.execute(id);

@@ -29,6 +29,9 @@ contract MockSlasher {
         requester = requester_;
     }
 
+    /// @notice ISlasher.checkTiming: this stand-in has no windows to check.
+    function checkTiming() external pure {}
+
     function setRequester(address requester_) external {
         requester = requester_;
     }

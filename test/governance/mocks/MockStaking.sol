@@ -34,8 +34,12 @@ contract MockStaking {
         setStake(account, _stake[account].latest() + amount);
     }
 
+    /// @notice The operator that last claimed each signer key (IStaking.signerClaimant).
+    mapping(address signer => address operator) public signerClaimant;
+
     function setSigner(address operator, address signer) external {
         _signer[operator] = signer;
+        signerClaimant[signer] = operator;
     }
 
     function signerOf(address operator) external view returns (address) {

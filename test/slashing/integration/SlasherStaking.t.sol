@@ -6,6 +6,7 @@ import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {Slasher} from "../../../contracts/slashing/Slasher.sol";
 import {Staking} from "../../../contracts/staking/Staking.sol";
 import {MockStakingToken} from "../../mocks/MockStaking.sol";
+import {RegistryTimingStub} from "../mocks/RegistryTimingStub.sol";
 import {Test} from "forge-std/Test.sol";
 
 /// @notice Deploys the real Staking + Slasher pair the way the deployment script wires them.
@@ -19,7 +20,7 @@ abstract contract SlasherStakingFixture is Test {
     Slasher internal slasher;
 
     address internal admin = makeAddr("admin");
-    address internal registry = makeAddr("registry");
+    address internal registry = address(new RegistryTimingStub());
     address internal governance = makeAddr("governance");
     address internal treasury = makeAddr("treasury");
     address internal reporter = makeAddr("reporter");

@@ -5,6 +5,7 @@ import {ISlasher} from "../../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {Slasher} from "../../../contracts/slashing/Slasher.sol";
 import {MockStaking, MockStakingToken} from "../../mocks/MockStaking.sol";
+import {RegistryTimingStub} from "../mocks/RegistryTimingStub.sol";
 import {SlasherHandler} from "./SlasherHandler.sol";
 import {Test, console} from "forge-std/Test.sol";
 
@@ -19,7 +20,7 @@ abstract contract SlasherInvariantsBase is Test {
     SlasherHandler internal handler;
 
     address internal admin = makeAddr("admin");
-    address internal registry = makeAddr("registry");
+    address internal registry = address(new RegistryTimingStub());
     address internal governance = makeAddr("governance");
     address internal treasury = makeAddr("treasury");
 
