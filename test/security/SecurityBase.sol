@@ -36,6 +36,11 @@ abstract contract SecurityBase is IntegrationBase {
         s.identity.approveIssuer(issuer);
     }
 
+    /// @dev The registry escrows fees, bonds and unclaimed credits: count it in the conservation check.
+    function _accountedBalances() internal view virtual override returns (uint256) {
+        return super._accountedBalances() + s.token.balanceOf(address(s.registry));
+    }
+
     // ------------------------------------------------------------------ models & operators
 
     function _modelParams(IInferenceRegistry.VerificationMode mode, uint8 k, uint8 q)
