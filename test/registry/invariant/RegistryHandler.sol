@@ -41,6 +41,11 @@ contract RegistryHandler is Test {
     uint256 public badAssignments;
     uint256 public finalizedCount;
     uint256 public resolvedCount;
+    uint256 public undecidedCount;
+    uint256 public ghostSlashesWithoutDecision; // slash requests made while applying an undecided ruling
+    uint256 public ghostEvictedWhileQualifying; // evictions of an operator with positive weight
+    uint256 public ghostStuckZeroWeightSlots; // failed evictions of a serving operator with zero weight
+    uint256 public evictions;
 
     bytes32[3] internal outs = [keccak256("X"), keccak256("Y"), keccak256("Z")];
 
@@ -139,12 +144,38 @@ contract RegistryHandler is Test {
         if (n == 0) return;
         uint256 did = 1 + disputeSeed % n;
         IInferenceRegistry.RequestView memory v = registry.request(resolver.requestOf(did));
-        try resolver.resolve(did, outSeed % 4 == 3 ? bytes32(0) : outs[outSeed % 3]) {
-            ghostSettledFees += v.fee;
-            ghostSettledBonds += v.bond;
-            ++resolvedCount;
-        } catch {}
+        if (outSeed % 5 == 4) {
+            // No quorum: an undecided ruling must never request a slash.
+            uint256 before = slasher.callCount();
+            try resolver.resolveUndecided(did) {
+                ghostSettledFees += v.fee;
+                ghostSettledBonds += v.bond;
+                ++resolvedCount;
+                ++undecidedCount;
+                ghostSlashesWithoutDecision += slasher.callCount() - before;
+            } catch {}
+        } else {
+            try resolver.resolve(did, outSeed % 4 == 3 ? bytes32(0) : outs[outSeed % 3]) {
+                ghostSettledFees += v.fee;
+                ghostSettledBonds += v.bond;
+                ++resolvedCount;
+            } catch {}
+        }
         _snapshot();
+    }
+
+    /// @dev Anyone evicts an operator from a model: allowed exactly when its weight for the model is 0.
+    function evict(uint256 opSeed, uint256 modelSeed) external {
+        address op = ops[opSeed % ops.length];
+        bytes32 m = models[modelSeed % models.length];
+        bool serving = registry.isServing(m, op);
+        uint256 weight = registry.operatorWeight(m, op);
+        try registry.evict(m, op) {
+            ++evictions;
+            if (weight != 0) ++ghostEvictedWhileQualifying;
+        } catch {
+            if (serving && weight == 0) ++ghostStuckZeroWeightSlots;
+        }
     }
 
     function reportMissed(uint256 ridSeed, uint256 idxSeed) external {
