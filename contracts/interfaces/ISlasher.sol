@@ -11,16 +11,18 @@ interface ISlasher {
         MissedAssignment // objective liveness fault: small penalty. Immediate.
     }
 
+    /// @dev Append-only: the numeric values are part of the ABI (bindings, off-chain tools).
     enum SlashStatus {
         None,
-        Pending,
-        Executed,
-        Vetoed
+        Pending, // requested, not executed yet (vetoable before `executableAt`)
+        Executed, // final: paid in full, or the last installment took all the operator's stake
+        Vetoed, // final: cancelled by governance inside the veto window
+        PartiallyExecuted // executed (operator jailed), a remainder is owed until the cap has room
     }
 
     /// @notice Per-kind parameters. All bounded by hard-coded limits.
     struct FaultParams {
-        uint16 slashBps; // share of the operator's slashable stake (active + unbonding) taken
+        uint16 slashBps; // share of the operator's slashable stake (active + unbonding) at request owed
         uint16 reporterBps; // share of the slashed amount paid to the reporter (capped)
         uint32 vetoWindow; // seconds; zero only for objective kinds
         uint32 jailDuration; // seconds the operator is jailed for; zero for none
@@ -43,9 +45,22 @@ interface ISlasher {
         bytes32 ref,
         uint48 executableAt
     );
+    /// @notice One installment of `slashId` moved `amount` of stake: `toReporter` to the reporter, `toSink`
+    ///         to the treasury or the burn address. A slash pays in one or more installments (one per
+    ///         execution that moves stake); the sum of its `amount`s is its `paid` (see `slashAmounts`).
     event SlashExecuted(
         uint256 indexed slashId, address indexed operator, uint256 amount, uint256 toReporter, uint256 toSink
     );
+    /// @notice The amount slash `slashId` owes, frozen at request: `ceil(slashable * slashBps / 10_000)`
+    ///         of the operator's slashable stake (active + unbonding) at the request. Follows
+    ///         `SlashRequested`.
+    event SlashOwed(uint256 indexed slashId, address indexed operator, uint256 slashable, uint256 owed);
+    /// @notice An execution of `slashId` was limited by the operator's cap window: `outstanding` stays owed
+    ///         and anyone may execute it again once the cap has room (status `PartiallyExecuted`).
+    event SlashDeferred(uint256 indexed slashId, address indexed operator, uint256 outstanding);
+    /// @notice The last installment of `slashId` took all the operator's slashable stake; `unpaid` of the
+    ///         owed amount could not be collected (status `Executed`).
+    event SlashShortfall(uint256 indexed slashId, address indexed operator, uint256 unpaid);
     event SlashVetoed(uint256 indexed slashId);
     event FaultParamsChanged(FaultKind indexed kind, FaultParams params);
     event SinkChanged(address indexed treasury); // address(0) = burn
@@ -63,14 +78,18 @@ interface ISlasher {
     ///         `rhs` (rules ending in "<=" allow equality). See docs/slashing.md, "Timing invariants".
     error TimingInvariantViolated(bytes32 rule, uint256 lhs, uint256 rhs);
 
-    /// @notice Requests a slash of `operator` for `kind` about `ref`, crediting `reporter`.
-    ///         Objective kinds execute in the same call. Only authorised callers (registry, governance).
+    /// @notice Requests a slash of `operator` for `kind` about `ref`, crediting `reporter`, and freezes the
+    ///         amount it owes. Objective kinds execute (first installment) in the same call. Only authorised
+    ///         callers (registry, governance).
     /// @return slashId The id of the slash request.
     function requestSlash(FaultKind kind, address operator, bytes32 ref, address reporter)
         external
         returns (uint256 slashId);
 
-    /// @notice Executes a pending slash whose veto window has passed. Anyone.
+    /// @notice Executes the next installment of a slash whose veto window has passed (status `Pending` or
+    ///         `PartiallyExecuted`): `min(outstanding, slashable stake now, room left in the cap window)`.
+    ///         Anyone.
+    /// @return amount The stake taken by this installment (0 only for a first execution on a full cap).
     function executeSlash(uint256 slashId) external returns (uint256 amount);
 
     /// @notice Cancels a pending slash inside its veto window. Only governance.
@@ -82,5 +101,14 @@ interface ISlasher {
     function checkTiming() external view;
 
     function slashRequest(uint256 slashId) external view returns (SlashRequest memory);
+
+    /// @notice What slash `slashId` owes and has paid. `owed` is frozen at request; `paid` is the sum of its
+    ///         installments; `outstanding` is `owed - paid` while the slash is `Pending` or
+    ///         `PartiallyExecuted`, 0 once it is final (for `Executed`, `owed - paid` is the shortfall, if
+    ///         any).
+    function slashAmounts(uint256 slashId)
+        external
+        view
+        returns (uint256 owed, uint256 paid, uint256 outstanding);
     function faultParams(FaultKind kind) external view returns (FaultParams memory);
 }

@@ -20,13 +20,20 @@ import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
 /// @dev Design rules (see docs/slashing.md):
 ///      - A request freezes the `FaultParams` of its kind when it is made; later parameter changes never
 ///        affect it.
-///      - The amount is `ceil(slashable * slashBps / 10_000)` of the operator's slashable stake (active +
-///        unbonding) at execution time: it never rounds down to zero, and a slash of an operator with no
-///        slashable stake reverts instead of "succeeding" with nothing burnt.
-///      - Per operator, the slashes executed inside one cap window never exceed `ceil(base * capBps /
-///        10_000)`, where `base` is the operator's slashable stake when the window opened. A window opens
-///        at the first execution after the previous window ended, and `capBps`/`capWindow` are frozen for
-///        that window when it opens.
+///      - A request also freezes the amount the fault owes: `ceil(slashable * slashBps / 10_000)` of the
+///        operator's slashable stake (active + unbonding) at the request. It never rounds down to zero, and a
+///        request against an operator with no slashable stake reverts instead of "succeeding" with nothing
+///        owed. Stake added or removed afterwards changes neither the amount nor (through the cap) what is
+///        collected of it.
+///      - The cap limits how FAST stake is slashed, never HOW MUCH: per operator, the installments executed
+///        inside one cap window never exceed `ceil(base * capBps / 10_000)`. A window opens at the first
+///        execution after the previous window ended, with `base` = the slashable stake then; inside the
+///        window `base` only grows, to `slashable now + used in the window` when that is larger (stake
+///        taken on after an early slash raises the cap; withdrawals cannot lower it). `capBps`/`capWindow`
+///        are frozen for a window when it opens.
+///      - An execution pays `min(outstanding, slashable now, room left in the window)`. What the cap
+///        holds back stays owed (`PartiallyExecuted`) and anyone may execute it again when the cap has room.
+///        A slash is final when paid in full, or when an installment took all the operator's slashable stake.
 ///      - Slashed tokens arrive here and are split at once: the reporter's capped share, the rest to the
 ///        treasury, or to the dead address (counted as burnt) when no treasury is set.
 contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
@@ -36,8 +43,30 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
     /// @notice The cap window of one operator. Packed into two slots.
     struct CapWindow {
         uint48 end; // the window is open while block.timestamp < end
+        uint16 capBps; // `capBps` frozen when the window opened
         uint128 used; // assets slashed inside the window
-        uint128 cap; // maximum assets slashable inside the window
+        uint128 base; // slashable stake at the opening, raised to `slashable + used` when that is larger
+    }
+
+    /// @notice Storage form of a slash request (`ISlasher.SlashRequest` plus its amounts), packed into four
+    ///         slots so that freezing the owed amount costs no extra slot.
+    struct StoredSlash {
+        // slot 0: read and written by every execution
+        address operator;
+        uint48 executableAt;
+        FaultKind kind;
+        SlashStatus status;
+        // slot 1: the reporter and the `FaultParams` frozen at request
+        address reporter;
+        uint16 slashBps;
+        uint16 reporterBps;
+        uint32 vetoWindow;
+        uint32 jailDuration;
+        // slot 2
+        bytes32 ref;
+        // slot 3: the amount owed (frozen at request) and the sum of the installments paid so far
+        uint128 owed;
+        uint128 paid;
     }
 
     // ------------------------------------------------------------------ constants
@@ -81,7 +110,7 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
     /// @notice Receiver of the non-reporter share; address(0) means burn (send to `BURN_ADDRESS`).
     address public treasury;
 
-    /// @notice Per-window cap, in basis points of the slashable stake at the window's start.
+    /// @notice Per-window cap, in basis points of the window's base (frozen into a window when it opens).
     uint16 public capBps;
     /// @notice Length of a cap window, in seconds.
     uint32 public capWindow;
@@ -97,7 +126,7 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
     uint256 public totalBurned;
 
     mapping(FaultKind kind => FaultParams) private _faultParams;
-    mapping(uint256 slashId => SlashRequest) private _requests;
+    mapping(uint256 slashId => StoredSlash) private _requests;
     mapping(bytes32 faultKey => uint256 slashId) private _slashIdOf;
     mapping(address operator => CapWindow) private _capWindows;
 
@@ -110,6 +139,9 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
     event CapWindowChanged(uint32 oldCapWindow, uint32 newCapWindow);
     /// @notice A new cap window opened for `operator`.
     event CapWindowOpened(address indexed operator, uint48 end, uint256 base, uint256 cap);
+    /// @notice The open cap window of `operator` grew: its base is now `slashable + used` (stake taken on
+    ///         since the window opened).
+    event CapWindowRaised(address indexed operator, uint256 base, uint256 cap);
 
     // ------------------------------------------------------------------ errors (beyond ISlasher)
     /// @notice `wire` was already called.
@@ -180,7 +212,7 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
     }
 
     /// @notice Sets the per-window cap for windows opening from now on. Only the admin.
-    /// @param newCapBps The cap in basis points of the slashable stake at a window's start.
+    /// @param newCapBps The cap in basis points of a window's base.
     function setCapBps(uint16 newCapBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setCapBps(newCapBps);
     }
@@ -193,10 +225,14 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
 
     // ------------------------------------------------------------------ slashing
     /// @inheritdoc ISlasher
+    /// @dev Freezes the amount owed: `ceil(slashable * slashBps / 10_000)` of the operator's slashable stake
+    ///      now (`SlashOwed`). Reverts `SlashRoundsToZero` when the operator has no slashable stake (nothing
+    ///      to owe; the fault stays reportable). Objective kinds then execute their first installment here.
     /// @param kind The fault kind (its current `FaultParams` are frozen into the request).
     /// @param operator The operator to slash.
     /// @param ref The request or dispute id the fault is about; (`operator`, `kind`, `ref`) is slashed once.
-    /// @param reporter Receives `reporterBps` of the amount; address(0) for none.
+    /// @param reporter Receives `reporterBps` of every installment; address(0) for none.
+    /// @return slashId The id of the new request.
     function requestSlash(FaultKind kind, address operator, bytes32 ref, address reporter)
         external
         nonReentrant
@@ -209,37 +245,60 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
         if (_slashIdOf[key] != 0) revert AlreadySlashed(operator, kind, ref);
 
         FaultParams memory params = _faultParams[kind];
+        IStaking.OperatorInfo memory info = staking.operatorInfo(operator);
+        uint256 slashable = info.activeStake + info.unbondingStake;
+        if (slashable == 0) revert SlashRoundsToZero(operator);
+        uint256 owed = Math.mulDiv(slashable, params.slashBps, BPS, Math.Rounding.Ceil);
+
         uint48 executableAt = Time.timestamp() + params.vetoWindow;
         slashId = ++slashCount;
         _slashIdOf[key] = slashId;
-        _requests[slashId] = SlashRequest({
+        _requests[slashId] = StoredSlash({
             operator: operator,
-            reporter: reporter,
+            executableAt: executableAt,
             kind: kind,
             status: SlashStatus.Pending,
-            executableAt: executableAt,
+            reporter: reporter,
+            slashBps: params.slashBps,
+            reporterBps: params.reporterBps,
+            vetoWindow: params.vetoWindow,
+            jailDuration: params.jailDuration,
             ref: ref,
-            params: params
+            owed: SafeCast.toUint128(owed),
+            paid: 0
         });
         emit SlashRequested(slashId, operator, kind, ref, executableAt);
+        emit SlashOwed(slashId, operator, slashable, owed);
 
-        if (params.vetoWindow == 0) _execute(slashId);
+        if (params.vetoWindow == 0) _execute(slashId, info);
     }
 
     /// @inheritdoc ISlasher
-    /// @param slashId The pending slash to execute.
-    /// @return amount The assets taken from the operator.
+    /// @dev Reverts `UnknownSlash`, `SlashNotPending` (final or vetoed), `VetoWindowOpen` before
+    ///      `executableAt`, `SlashRoundsToZero` when the operator has no slashable stake, and
+    ///      `SlashCapReached` when a `PartiallyExecuted` slash finds no room in the cap window (a first
+    ///      execution on a full cap still jails and records the deferral).
+    /// @param slashId The slash to execute (status `Pending` or `PartiallyExecuted`).
+    /// @return amount The assets taken from the operator by this installment.
     function executeSlash(uint256 slashId) external nonReentrant returns (uint256 amount) {
-        SlashRequest storage request = _pending(slashId);
-        if (Time.timestamp() < request.executableAt) revert VetoWindowOpen(slashId, request.executableAt);
-        amount = _execute(slashId);
+        StoredSlash storage request = _known(slashId);
+        SlashStatus status = request.status;
+        if (status == SlashStatus.Pending) {
+            if (Time.timestamp() < request.executableAt) {
+                revert VetoWindowOpen(slashId, request.executableAt);
+            }
+        } else if (status != SlashStatus.PartiallyExecuted) {
+            revert SlashNotPending(slashId, status);
+        }
+        amount = _execute(slashId, staking.operatorInfo(request.operator));
     }
 
     /// @inheritdoc ISlasher
     /// @param slashId The pending slash to cancel (final).
     function vetoSlash(uint256 slashId) external nonReentrant {
         if (msg.sender != governance) revert UnauthorizedCaller(msg.sender);
-        SlashRequest storage request = _pending(slashId);
+        StoredSlash storage request = _known(slashId);
+        if (request.status != SlashStatus.Pending) revert SlashNotPending(slashId, request.status);
         if (Time.timestamp() >= request.executableAt) revert VetoWindowClosed(slashId, request.executableAt);
         request.status = SlashStatus.Vetoed;
         emit SlashVetoed(slashId);
@@ -251,8 +310,42 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
     /// @param slashId The slash id.
     /// @return The request, with the parameters frozen at request time.
     function slashRequest(uint256 slashId) external view returns (SlashRequest memory) {
-        if (slashId == 0 || slashId > slashCount) revert UnknownSlash(slashId);
-        return _requests[slashId];
+        StoredSlash storage r = _known(slashId);
+        return SlashRequest({
+            operator: r.operator,
+            reporter: r.reporter,
+            kind: r.kind,
+            status: r.status,
+            executableAt: r.executableAt,
+            ref: r.ref,
+            params: FaultParams({
+                slashBps: r.slashBps,
+                reporterBps: r.reporterBps,
+                vetoWindow: r.vetoWindow,
+                jailDuration: r.jailDuration
+            })
+        });
+    }
+
+    /// @inheritdoc ISlasher
+    /// @notice What slash `slashId` owes (frozen at request), has paid, and still owes; reverts
+    ///         `UnknownSlash` for 0 or ids above `slashCount`.
+    /// @param slashId The slash id.
+    /// @return owed The amount frozen at request.
+    /// @return paid The sum of the installments executed so far.
+    /// @return outstanding `owed - paid` while `Pending` or `PartiallyExecuted`; 0 once final.
+    function slashAmounts(uint256 slashId)
+        external
+        view
+        returns (uint256 owed, uint256 paid, uint256 outstanding)
+    {
+        StoredSlash storage r = _known(slashId);
+        owed = r.owed;
+        paid = r.paid;
+        SlashStatus status = r.status;
+        if (status == SlashStatus.Pending || status == SlashStatus.PartiallyExecuted) {
+            outstanding = owed - paid;
+        }
     }
 
     /// @inheritdoc ISlasher
@@ -272,30 +365,34 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
         return _slashIdOf[faultKey(operator, kind, ref)];
     }
 
-    /// @notice The cap usage of `operator`.
-    /// @dev While a window is open: the assets slashed in it, its frozen cap and its end. When no window is
-    ///      open: (0, the cap a window opening now would have, 0).
+    /// @notice The cap usage of `operator`, as an execution now would see it.
+    /// @dev While a window is open: the assets slashed in it, its cap (over its base, raised to the
+    ///      slashable stake now + `used` when that is larger) and its end. When no window is open: (0, the
+    ///      cap a window opening now would have, 0).
     /// @param operator The operator.
     /// @return used Assets slashed in the open window.
     /// @return cap The window's cap.
     /// @return windowEnd When the open window ends (0 when none is open).
     function capUsage(address operator) external view returns (uint256 used, uint256 cap, uint48 windowEnd) {
-        CapWindow memory w = _capWindows[operator];
-        if (Time.timestamp() < w.end) return (w.used, w.cap, w.end);
-        return (0, _capFor(_slashableStake(operator)), 0);
+        return _capView(operator, _slashableStake(operator));
     }
 
-    /// @notice The assets a slash of `kind` would take from `operator` if executed now with the current
-    ///         parameters (0 when it would revert for zero stake or a full cap).
+    /// @notice What a slash of `kind` requested now, with the current parameters, would owe and what its
+    ///         first execution now would take (the rest would be deferred to later cap windows). (0, 0) when
+    ///         the request would revert for zero stake.
     /// @param operator The operator.
     /// @param kind The fault kind.
-    /// @return amount The assets that would be slashed.
-    function previewSlash(address operator, FaultKind kind) external view returns (uint256 amount) {
+    /// @return owed The amount the fault would owe (frozen at request).
+    /// @return payableNow The first installment: `min(owed, room left in the operator's cap window)`.
+    function previewSlash(address operator, FaultKind kind)
+        external
+        view
+        returns (uint256 owed, uint256 payableNow)
+    {
         uint256 slashable = _slashableStake(operator);
-        amount = Math.mulDiv(slashable, _faultParams[kind].slashBps, BPS, Math.Rounding.Ceil);
-        CapWindow memory w = _capWindows[operator];
-        uint256 remaining = Time.timestamp() < w.end ? w.cap - w.used : _capFor(slashable);
-        if (amount > remaining) amount = remaining;
+        owed = Math.mulDiv(slashable, _faultParams[kind].slashBps, BPS, Math.Rounding.Ceil);
+        (uint256 used, uint256 cap,) = _capView(operator, slashable);
+        payableNow = Math.min(owed, cap - used);
     }
 
     /// @inheritdoc ISlasher
@@ -339,29 +436,61 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
     }
 
     // ------------------------------------------------------------------ internals
-    /// @dev Executes `slashId` (status Pending, window passed). Effects first, then Staking, then payouts.
-    function _execute(uint256 slashId) private returns (uint256 amount) {
-        SlashRequest storage request = _requests[slashId];
+    /// @dev Executes the next installment of `slashId` (status `Pending` past `executableAt`, or
+    ///      `PartiallyExecuted`), given the operator's current `info`: `min(outstanding, slashable, room)`.
+    ///      Effects first, then Staking, then payouts. The first execution jails; later ones never do.
+    function _execute(uint256 slashId, IStaking.OperatorInfo memory info) private returns (uint256 amount) {
+        StoredSlash storage request = _requests[slashId];
         address operator = request.operator;
-        FaultParams memory params = request.params;
-
-        IStaking.OperatorInfo memory info = staking.operatorInfo(operator);
+        bool first = request.status == SlashStatus.Pending;
+        uint256 paid = request.paid;
+        uint256 outstanding = request.owed - paid;
         uint256 slashable = info.activeStake + info.unbondingStake;
         if (slashable == 0) revert SlashRoundsToZero(operator);
 
-        // --- amount: round up, then clamp to what is left of the operator's cap window
-        amount = Math.mulDiv(slashable, params.slashBps, BPS, Math.Rounding.Ceil);
-        amount = _consumeCap(operator, slashable, amount);
+        // --- effects: the installment (recorded in the cap window), the request's books, the payout books
+        amount = _useCap(operator, slashable, outstanding, first);
+        request.paid = SafeCast.toUint128(paid + amount);
+        if (amount == outstanding) {
+            request.status = SlashStatus.Executed; // paid in full
+        } else if (amount == slashable) {
+            // took the operator's last stake: the rest cannot be collected
+            request.status = SlashStatus.Executed;
+            emit SlashShortfall(slashId, operator, outstanding - amount);
+        } else {
+            request.status = SlashStatus.PartiallyExecuted; // the cap held the rest back: it stays owed
+            emit SlashDeferred(slashId, operator, outstanding - amount);
+        }
+        address reporter = request.reporter;
+        (uint256 toReporter, uint256 toSink, address sink) =
+            _book(slashId, operator, amount, reporter == address(0) ? 0 : request.reporterBps);
 
-        // --- split
-        uint256 toReporter = request.reporter == address(0)
-            ? 0
-            : Math.mulDiv(amount, params.reporterBps, BPS, Math.Rounding.Floor);
-        uint256 toSink = amount - toReporter;
-        address sink = treasury;
+        // --- interactions
+        if (amount != 0) {
+            uint256 slashed = staking.slash(operator, amount, address(this));
+            if (slashed != amount) revert SlashAmountMismatch(amount, slashed);
+        }
+        uint32 jailDuration = request.jailDuration;
+        if (first && jailDuration != 0) {
+            uint48 until = Time.timestamp() + jailDuration;
+            // never shorten a longer jail term that is already running
+            if (!info.jailed || info.jailedUntil < until) staking.jail(operator, until);
+        }
+        if (toReporter != 0) token.safeTransfer(reporter, toReporter);
+        if (toSink != 0) token.safeTransfer(sink, toSink);
+    }
 
-        // --- effects
-        request.status = SlashStatus.Executed;
+    /// @dev Splits an installment of `amount` (reporter share floored), books it in the payout counters and
+    ///      emits `SlashExecuted`; nothing for 0. Returns the shares and the sink (`BURN_ADDRESS` without a
+    ///      treasury).
+    function _book(uint256 slashId, address operator, uint256 amount, uint256 reporterBps)
+        private
+        returns (uint256 toReporter, uint256 toSink, address sink)
+    {
+        if (amount == 0) return (0, 0, address(0));
+        toReporter = Math.mulDiv(amount, reporterBps, BPS, Math.Rounding.Floor);
+        toSink = amount - toReporter;
+        sink = treasury;
         totalToReporters += SafeCast.toUint128(toReporter);
         if (sink == address(0)) {
             sink = BURN_ADDRESS;
@@ -370,42 +499,58 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
             totalToTreasury += SafeCast.toUint128(toSink);
         }
         emit SlashExecuted(slashId, operator, amount, toReporter, toSink);
-
-        // --- interactions
-        uint256 slashed = staking.slash(operator, amount, address(this));
-        if (slashed != amount) revert SlashAmountMismatch(amount, slashed);
-        if (params.jailDuration != 0) {
-            uint48 until = Time.timestamp() + params.jailDuration;
-            // never shorten a longer jail term that is already running
-            if (!info.jailed || info.jailedUntil < until) staking.jail(operator, until);
-        }
-        if (toReporter != 0) token.safeTransfer(request.reporter, toReporter);
-        if (toSink != 0) token.safeTransfer(sink, toSink);
     }
 
-    /// @dev Opens a new cap window if none is open, clamps `amount` to the remaining cap and records it.
-    function _consumeCap(address operator, uint256 slashable, uint256 amount) private returns (uint256) {
+    /// @dev The installment `min(outstanding, slashable, room left in the cap window)`, recorded in the
+    ///      window. Opens a new window if none is open, else raises the open window's base to
+    ///      `slashable + used` when that is larger. A full window reverts `SlashCapReached` unless `first` (a
+    ///      first execution still jails and records the deferral; its installment is 0).
+    function _useCap(address operator, uint256 slashable, uint256 outstanding, bool first)
+        private
+        returns (uint256 amount)
+    {
         CapWindow storage w = _capWindows[operator];
+        uint256 used;
+        uint256 cap;
         if (Time.timestamp() >= w.end) {
             uint48 end = Time.timestamp() + capWindow;
-            uint256 cap = _capFor(slashable);
+            uint16 bps = capBps;
+            cap = Math.mulDiv(slashable, bps, BPS, Math.Rounding.Ceil);
             w.end = end;
-            w.used = 0;
-            w.cap = SafeCast.toUint128(cap);
+            w.capBps = bps;
+            w.base = SafeCast.toUint128(slashable);
             emit CapWindowOpened(operator, end, slashable, cap);
+        } else {
+            used = w.used;
+            uint256 base = w.base;
+            uint256 grown = slashable + used;
+            if (grown > base) {
+                w.base = SafeCast.toUint128(grown);
+                cap = Math.mulDiv(grown, w.capBps, BPS, Math.Rounding.Ceil);
+                emit CapWindowRaised(operator, grown, cap);
+            } else {
+                cap = Math.mulDiv(base, w.capBps, BPS, Math.Rounding.Ceil);
+            }
         }
-        uint256 used = w.used;
-        uint256 remaining = w.cap - used;
-        if (remaining == 0) revert SlashCapReached(operator, used, w.cap);
-        if (amount > remaining) amount = remaining;
+        uint256 room = cap - used;
+        if (room == 0 && !first) revert SlashCapReached(operator, used, cap);
+        amount = Math.min(Math.min(outstanding, slashable), room);
         w.used = SafeCast.toUint128(used + amount);
-        return amount;
     }
 
-    /// @dev The cap of a window whose base is `base`, with the current `capBps` (rounded up, so a window
-    ///      over a nonzero base always admits at least one wei).
-    function _capFor(uint256 base) private view returns (uint256) {
-        return Math.mulDiv(base, capBps, BPS, Math.Rounding.Ceil);
+    /// @dev `capUsage` for an operator whose slashable stake is `slashable` (the same arithmetic as
+    ///      `_capRoom`, without its effects).
+    function _capView(address operator, uint256 slashable)
+        private
+        view
+        returns (uint256 used, uint256 cap, uint48 windowEnd)
+    {
+        CapWindow memory w = _capWindows[operator];
+        if (Time.timestamp() < w.end) {
+            uint256 base = Math.max(w.base, slashable + w.used);
+            return (w.used, Math.mulDiv(base, w.capBps, BPS, Math.Rounding.Ceil), w.end);
+        }
+        return (0, Math.mulDiv(slashable, capBps, BPS, Math.Rounding.Ceil), 0);
     }
 
     /// @dev Active + unbonding assets of `operator`.
@@ -414,11 +559,10 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
         return info.activeStake + info.unbondingStake;
     }
 
-    /// @dev The pending request `slashId`, or a revert.
-    function _pending(uint256 slashId) private view returns (SlashRequest storage request) {
+    /// @dev The stored request `slashId`, or `UnknownSlash` for 0 and ids above `slashCount`.
+    function _known(uint256 slashId) private view returns (StoredSlash storage request) {
         if (slashId == 0 || slashId > slashCount) revert UnknownSlash(slashId);
         request = _requests[slashId];
-        if (request.status != SlashStatus.Pending) revert SlashNotPending(slashId, request.status);
     }
 
     function _setFaultParams(FaultKind kind, FaultParams memory params) private {

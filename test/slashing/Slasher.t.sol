@@ -37,6 +37,22 @@ contract SlasherTest is SlasherTestBase {
         });
     }
 
+    function _assertAmounts(uint256 id, uint256 owed, uint256 paid, uint256 outstanding) internal view {
+        (uint256 o, uint256 p, uint256 out) = slasher.slashAmounts(id);
+        assertEq(o, owed, "owed");
+        assertEq(p, paid, "paid");
+        assertEq(out, outstanding, "outstanding");
+    }
+
+    function _assertPreview(address op, ISlasher.FaultKind kind, uint256 owed, uint256 payableNow)
+        internal
+        view
+    {
+        (uint256 o, uint256 n) = slasher.previewSlash(op, kind);
+        assertEq(o, owed, "preview owed");
+        assertEq(n, payableNow, "preview payableNow");
+    }
+
     function _assertParams(ISlasher.FaultParams memory p, uint16 s, uint16 r, uint32 v, uint32 j)
         internal
         pure
@@ -334,8 +350,11 @@ contract SlasherTest is SlasherTestBase {
         vm.expectEmit(true, true, true, true, address(slasher));
         emit ISlasher.SlashRequested(1, operator, EQUIVOCATION, REF, uint48(block.timestamp));
         vm.expectEmit(true, true, false, true, address(slasher));
+        emit ISlasher.SlashOwed(1, operator, STAKE, amount);
+        vm.expectEmit(true, true, false, true, address(slasher));
         emit ISlasher.SlashExecuted(1, operator, amount, toReporter, amount - toReporter);
         uint256 id = _request(EQUIVOCATION, operator, REF);
+        _assertAmounts(id, amount, amount, 0);
 
         assertEq(id, 1);
         assertEq(slasher.slashCount(), 1);
@@ -382,6 +401,7 @@ contract SlasherTest is SlasherTestBase {
         assertEq(r.executableAt, executableAt);
         _assertParams(r.params, 500, 2000, 2 days, 3 days);
         assertEq(_slashable(operator), STAKE, "nothing slashed yet");
+        _assertAmounts(id, 50e18, 0, 50e18);
     }
 
     function test_RevertWhen_SameFaultSlashedTwice() public {
@@ -433,14 +453,32 @@ contract SlasherTest is SlasherTestBase {
         assertEq(slasher.slashIdOf(nobody, EQUIVOCATION, REF), 0);
     }
 
-    function test_RevertWhen_ObjectiveSlashHitsFullCap() public {
-        vm.prank(admin);
-        slasher.setFaultParams(EQUIVOCATION, _params(5000, 0, 0, 0));
-        _request(EQUIVOCATION, operator, "a"); // 50% = 500e18, clamped to the 300e18 cap
-        assertEq(_slashable(operator), 700e18);
+    function test_RevertWhen_SubjectiveSlashOfZeroStake() public {
+        address nobody = makeAddr("nobody");
         vm.prank(registry);
+        vm.expectRevert(abi.encodeWithSelector(ISlasher.SlashRoundsToZero.selector, nobody));
+        slasher.requestSlash(WRONG_RESULT, nobody, REF, reporter);
+        assertEq(slasher.slashIdOf(nobody, WRONG_RESULT, REF), 0, "nothing owed: the fault stays reportable");
+    }
+
+    function test_ObjectiveSlashOnFullCap_IsRecordedJailedAndDeferred() public {
+        vm.prank(admin);
+        slasher.setFaultParams(EQUIVOCATION, _params(5000, 0, 0, 7 days));
+        uint256 a = _request(EQUIVOCATION, operator, "a"); // owes 500e18, the 300e18 cap takes 300e18
+        assertEq(_slashable(operator), 700e18);
+        _assertAmounts(a, 500e18, 300e18, 200e18);
+        assertEq(uint8(slasher.slashRequest(a).status), uint8(ISlasher.SlashStatus.PartiallyExecuted));
+
+        // a second fault on the full cap is still recorded (owing 50 % of 700e18), with nothing moved now
+        vm.expectEmit(true, true, false, true, address(slasher));
+        emit ISlasher.SlashDeferred(2, operator, 350e18);
+        uint256 b = _request(EQUIVOCATION, operator, "b");
+        _assertAmounts(b, 350e18, 0, 350e18);
+        assertEq(uint8(slasher.slashRequest(b).status), uint8(ISlasher.SlashStatus.PartiallyExecuted));
+        assertEq(_slashable(operator), 700e18);
+        assertEq(slasher.totalSlashed(), 300e18);
         vm.expectRevert(abi.encodeWithSelector(ISlasher.SlashCapReached.selector, operator, 300e18, 300e18));
-        slasher.requestSlash(EQUIVOCATION, operator, "b", reporter);
+        slasher.executeSlash(b);
     }
 
     // ================================================================ rounding
@@ -473,44 +511,103 @@ contract SlasherTest is SlasherTestBase {
         assertEq(used, 271e18);
         assertEq(cap, 300e18);
         assertEq(end, block.timestamp + 7 days);
-        _request(EQUIVOCATION, operator, "4"); // 72.9 clamped to 29
+        uint256 id4 = _request(EQUIVOCATION, operator, "4"); // owes 72.9: 29 now, 43.9 deferred
+        _assertAmounts(id4, 72.9e18, 29e18, 43.9e18);
         (used,,) = slasher.capUsage(operator);
         assertEq(used, 300e18);
         assertEq(_slashable(operator), 700e18);
-        vm.prank(registry);
         vm.expectRevert(abi.encodeWithSelector(ISlasher.SlashCapReached.selector, operator, 300e18, 300e18));
-        slasher.requestSlash(MISSED, operator, "5", reporter);
+        slasher.executeSlash(id4);
+        uint256 id5 = _request(MISSED, operator, "5"); // recorded, owes 0.7: all of it deferred
+        _assertAmounts(id5, 0.7e18, 0, 0.7e18);
+        assertEq(_slashable(operator), 700e18);
     }
 
     function test_CapResetsInTheNextWindow() public {
         vm.prank(admin);
         slasher.setFaultParams(EQUIVOCATION, _params(5000, 0, 0, 0));
-        _request(EQUIVOCATION, operator, "1"); // 500 -> clamped to 300
+        uint256 id = _request(EQUIVOCATION, operator, "1"); // owes 500: 300 now (the cap), 200 deferred
         assertEq(_slashable(operator), 700e18);
         vm.warp(block.timestamp + 7 days - 1);
-        vm.prank(registry);
         vm.expectRevert(abi.encodeWithSelector(ISlasher.SlashCapReached.selector, operator, 300e18, 300e18));
-        slasher.requestSlash(EQUIVOCATION, operator, "2", reporter);
+        slasher.executeSlash(id);
 
         vm.warp(block.timestamp + 1); // window over: new base 700e18, cap 210e18
+        address anyone = makeAddr("anyone");
         vm.expectEmit(true, false, false, true, address(slasher));
         emit Slasher.CapWindowOpened(operator, uint48(block.timestamp + 7 days), 700e18, 210e18);
-        _request(EQUIVOCATION, operator, "2"); // 350 -> clamped to 210
+        vm.prank(anyone);
+        assertEq(slasher.executeSlash(id), 200e18, "the deferred remainder, in full");
+        _assertAmounts(id, 500e18, 500e18, 0);
+        assertEq(uint8(slasher.slashRequest(id).status), uint8(ISlasher.SlashStatus.Executed));
         (uint256 used, uint256 cap, uint48 end) = slasher.capUsage(operator);
-        assertEq(used, 210e18);
+        assertEq(used, 200e18);
         assertEq(cap, 210e18);
         assertEq(end, block.timestamp + 7 days);
-        assertEq(_slashable(operator), 490e18);
+        assertEq(_slashable(operator), 500e18);
     }
 
-    function test_CapBaseIsMeasuredAtWindowStart() public {
-        _request(EQUIVOCATION, operator, "1"); // base 1000 -> cap 300, used 100
-        _delegate(delegator, operator, 9000e18); // new stake does not raise the open window's cap
+    function test_DeferredRemainderIsCollectedOverWindowsInFull() public {
+        vm.startPrank(admin);
+        slasher.setFaultParams(EQUIVOCATION, _params(5000, 1000, 0, 0));
+        slasher.setCapBps(1000); // 10 % per window
+        vm.stopPrank();
+        uint256 id = _request(EQUIVOCATION, operator, "1"); // owes 500e18; the first window takes 100e18
+        _assertAmounts(id, 500e18, 100e18, 400e18);
+
+        // each later window opens over the stake left and takes 10 % of it, until the 500e18 are paid
+        uint256 windows = 1;
+        while (uint8(slasher.slashRequest(id).status) == uint8(ISlasher.SlashStatus.PartiallyExecuted)) {
+            (,, uint48 end) = slasher.capUsage(operator);
+            vm.warp(end);
+            (, uint256 paid, uint256 outstanding) = slasher.slashAmounts(id);
+            uint256 expected = _ceilBps(STAKE - paid, 1000);
+            if (expected > outstanding) expected = outstanding;
+            vm.prank(makeAddr("anyone"));
+            assertEq(slasher.executeSlash(id), expected, "installment = min(outstanding, window cap)");
+            ++windows;
+        }
+        // 100 + 90 + 81 + 72.9 + 65.61 + 59.049 = 468.559, the 7th window takes the last 31.441
+        assertEq(windows, 7);
+        _assertAmounts(id, 500e18, 500e18, 0);
+        assertEq(uint8(slasher.slashRequest(id).status), uint8(ISlasher.SlashStatus.Executed));
+        assertEq(slasher.totalSlashed(), 500e18, "nothing lost to the cap");
+        assertEq(_slashable(operator), 500e18);
+        // the reporter share is floored per installment: at most one wei less than on the whole
+        assertApproxEqAbs(token.balanceOf(reporter), 50e18, windows);
+        assertEq(token.balanceOf(reporter) + token.balanceOf(treasury), 500e18);
+    }
+
+    function test_CapBaseGrowsWithStakeTakenOnInsideTheWindow() public {
+        _request(MISSED, operator, "1"); // opens the window over 1000e18: cap 300e18, used 1e18
+        _delegate(delegator, operator, 9001e18); // slashable 10_000e18
+        (uint256 used, uint256 cap,) = slasher.capUsage(operator);
+        assertEq(used, 1e18);
+        assertEq(cap, 3000.3e18, "30 % of (slashable now + used)");
+
+        vm.expectEmit(true, false, false, true, address(slasher));
+        emit Slasher.CapWindowRaised(operator, 10_001e18, 3000.3e18);
+        uint256 id = _request(EQUIVOCATION, operator, "2"); // 10 % of 10_000e18, not clamped to 299e18
+        _assertAmounts(id, 1000e18, 1000e18, 0);
+        (used,,) = slasher.capUsage(operator);
+        assertEq(used, 1001e18);
+    }
+
+    function test_CapBaseNeverShrinksInsideTheWindow() public {
+        staking.setUnbondingDelay(1 days);
+        uint256 shares = _delegate(delegator, operator, 1000e18);
+        _request(MISSED, operator, "1"); // opens the window over 2000e18: cap 600e18, used 2e18
+        vm.prank(delegator);
+        uint256 wid = staking.requestUnstake(operator, shares);
+        vm.warp(block.timestamp + 1 days);
+        vm.prank(delegator);
+        staking.completeUnstake(wid); // 999e18 leave
         (, uint256 cap,) = slasher.capUsage(operator);
-        assertEq(cap, 300e18);
-        _request(EQUIVOCATION, operator, "2"); // 10% of 9900 = 990 -> clamped to 200
-        (uint256 used,,) = slasher.capUsage(operator);
-        assertEq(used, 300e18);
+        assertEq(cap, 600e18, "withdrawals do not lower the open window's cap");
+        vm.prank(admin);
+        slasher.setFaultParams(EQUIVOCATION, _params(5000, 0, 0, 0));
+        uint256 id = _request(EQUIVOCATION, operator, "2"); // owes 500e18 of the 999e18 left
+        _assertAmounts(id, 499.5e18, 499.5e18, 0);
     }
 
     function test_CapUsageWithoutOpenWindowPreviewsNextCap() public view {
@@ -532,11 +629,12 @@ contract SlasherTest is SlasherTestBase {
         assertEq(end, block.timestamp + 7 days, "open window keeps its length");
         _request(EQUIVOCATION, operator, "2"); // 90e18 fits in the old cap, not in a 1% cap
         vm.warp(block.timestamp + 7 days);
-        _request(EQUIVOCATION, operator, "3"); // new window: base 810, cap 1% = 8.1
+        uint256 id = _request(EQUIVOCATION, operator, "3"); // new window: base 810, cap 1% = 8.1
         (used, cap, end) = slasher.capUsage(operator);
         assertEq(cap, 8.1e18);
         assertEq(used, 8.1e18);
         assertEq(end, block.timestamp + 1 days);
+        _assertAmounts(id, 81e18, 8.1e18, 72.9e18); // the rest waits for the next 1-day windows
     }
 
     // ================================================================ executeSlash
@@ -564,11 +662,19 @@ contract SlasherTest is SlasherTestBase {
         assertEq(info.jailedUntil, block.timestamp + 3 days);
     }
 
-    function test_ExecuteSlash_AmountMeasuredAtExecution() public {
-        uint256 id = _request(WRONG_RESULT, operator, REF);
+    function test_ExecuteSlash_AmountFrozenAtRequest_StakeAddedLater() public {
+        uint256 id = _request(WRONG_RESULT, operator, REF); // owes 5 % of 1000e18
         _delegate(delegator, operator, 1000e18);
         vm.warp(block.timestamp + 2 days);
-        assertEq(slasher.executeSlash(id), 100e18); // 5% of 2000e18
+        assertEq(slasher.executeSlash(id), 50e18, "stake delegated after the request is not charged");
+        _assertAmounts(id, 50e18, 50e18, 0);
+    }
+
+    function test_ExecuteSlash_AmountFrozenAtRequest_OtherSlashesInBetween() public {
+        uint256 id = _request(WRONG_RESULT, operator, REF); // owes 5 % of 1000e18
+        _request(EQUIVOCATION, operator, "e"); // takes 100e18 first
+        vm.warp(block.timestamp + 2 days);
+        assertEq(slasher.executeSlash(id), 50e18, "an earlier execution does not shrink it");
     }
 
     function test_RevertWhen_ExecuteUnknownSlash() public {
@@ -607,21 +713,85 @@ contract SlasherTest is SlasherTestBase {
         vm.expectRevert(abi.encodeWithSelector(ISlasher.SlashRoundsToZero.selector, operator));
         slasher.executeSlash(id);
         assertEq(uint8(slasher.slashRequest(id).status), uint8(ISlasher.SlashStatus.Pending));
-        // stake comes back: the pending slash can still execute
+        _assertAmounts(id, 50e18, 0, 50e18);
+        // stake comes back: the pending slash still owes its 50e18, collected at the cap's pace
         _delegate(delegator, operator, 100e18);
-        assertEq(slasher.executeSlash(id), 5e18);
+        assertEq(slasher.executeSlash(id), 30e18); // a window over 100e18 admits 30e18
+        _assertAmounts(id, 50e18, 30e18, 20e18);
     }
 
-    function test_RevertWhen_PendingSlashHitsFullCap_ExecutesInNextWindow() public {
+    function test_InstallmentTakingTheLastStakeEndsTheSlashWithAShortfall() public {
+        staking.setUnbondingDelay(1 days);
+        uint256 id = _request(WRONG_RESULT, operator, REF); // owes 50e18
+        _request(MISSED, operator, "m"); // opens the window over 1000e18: cap 300e18, used 1e18
+        uint256 shares = staking.sharesOf(operator, operator);
+        vm.startPrank(operator);
+        uint256 wid = staking.requestUnstake(operator, shares - 9e18); // all but ~9e18 leave after 1 day
+        vm.warp(block.timestamp + 2 days);
+        staking.completeUnstake(wid);
+        vm.stopPrank();
+        uint256 left = _slashable(operator);
+        assertLt(left, 50e18);
+
+        vm.expectEmit(true, true, false, true, address(slasher));
+        emit ISlasher.SlashShortfall(id, operator, 50e18 - left);
+        assertEq(slasher.executeSlash(id), left);
+        assertEq(_slashable(operator), 0);
+        assertEq(uint8(slasher.slashRequest(id).status), uint8(ISlasher.SlashStatus.Executed));
+        _assertAmounts(id, 50e18, left, 0);
+    }
+
+    function test_PendingSlashOnFullCap_JailsNowAndPaysInTheNextWindow() public {
         vm.prank(admin);
-        slasher.setFaultParams(EQUIVOCATION, _params(5000, 0, 0, 0));
-        uint256 id = _request(WRONG_RESULT, operator, REF);
+        slasher.setFaultParams(EQUIVOCATION, _params(3000, 0, 0, 0));
+        uint256 id = _request(WRONG_RESULT, operator, REF); // owes 50e18
         _request(EQUIVOCATION, operator, "e"); // uses the whole 300e18 cap
         vm.warp(block.timestamp + 2 days);
+
+        vm.expectEmit(true, true, false, true, address(slasher));
+        emit ISlasher.SlashDeferred(id, operator, 50e18);
+        assertEq(slasher.executeSlash(id), 0, "first execution on a full cap moves nothing");
+        assertEq(uint8(slasher.slashRequest(id).status), uint8(ISlasher.SlashStatus.PartiallyExecuted));
+        IStaking.OperatorInfo memory info = staking.operatorInfo(operator);
+        assertTrue(info.jailed, "but jails at once");
+        assertEq(info.jailedUntil, block.timestamp + 3 days);
         vm.expectRevert(abi.encodeWithSelector(ISlasher.SlashCapReached.selector, operator, 300e18, 300e18));
         slasher.executeSlash(id);
+
         vm.warp(block.timestamp + 5 days);
-        assertEq(slasher.executeSlash(id), 35e18); // 5% of 700e18
+        assertEq(slasher.executeSlash(id), 50e18, "5 % of the 1000e18 at request, not of the 700e18 left");
+        assertEq(uint8(slasher.slashRequest(id).status), uint8(ISlasher.SlashStatus.Executed));
+    }
+
+    function test_JailOnlyOnTheFirstInstallment() public {
+        vm.startPrank(admin);
+        slasher.setFaultParams(WRONG_RESULT, _params(5000, 0, 2 days, 3 days));
+        vm.stopPrank();
+        uint256 id = _request(WRONG_RESULT, operator, REF); // owes 500e18
+        vm.warp(block.timestamp + 2 days);
+        assertEq(slasher.executeSlash(id), 300e18);
+        uint48 until = uint48(block.timestamp + 3 days);
+        assertEq(staking.operatorInfo(operator).jailedUntil, until);
+        vm.warp(block.timestamp + 7 days);
+        vm.prank(operator);
+        staking.unjail();
+        assertEq(slasher.executeSlash(id), 200e18);
+        assertFalse(staking.operatorInfo(operator).jailed, "a later installment does not jail again");
+    }
+
+    function test_RevertWhen_VetoPartiallyExecutedSlash() public {
+        vm.prank(admin);
+        slasher.setFaultParams(WRONG_RESULT, _params(5000, 0, 2 days, 0));
+        uint256 id = _request(WRONG_RESULT, operator, REF);
+        vm.warp(block.timestamp + 2 days);
+        slasher.executeSlash(id);
+        vm.prank(governance);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISlasher.SlashNotPending.selector, id, ISlasher.SlashStatus.PartiallyExecuted
+            )
+        );
+        slasher.vetoSlash(id);
     }
 
     function test_SlashHitsQueuedWithdrawalsProRata() public {
@@ -795,15 +965,32 @@ contract SlasherTest is SlasherTestBase {
         slasher.slashRequest(1);
     }
 
-    function test_PreviewSlash_MatchesExecution() public {
-        assertEq(slasher.previewSlash(operator, EQUIVOCATION), 100e18);
-        assertEq(slasher.previewSlash(operator, MISSED), 1e18);
+    function test_PreviewSlash_MatchesRequestAndFirstInstallment() public {
+        _assertPreview(operator, EQUIVOCATION, 100e18, 100e18);
+        _assertPreview(operator, MISSED, 1e18, 1e18);
         vm.prank(admin);
         slasher.setFaultParams(EQUIVOCATION, _params(5000, 0, 0, 0));
-        assertEq(slasher.previewSlash(operator, EQUIVOCATION), 300e18, "clamped to the cap");
-        _request(EQUIVOCATION, operator, "a");
-        assertEq(slasher.previewSlash(operator, MISSED), 0, "cap used up");
-        assertEq(slasher.previewSlash(makeAddr("nobody"), MISSED), 0);
+        _assertPreview(operator, EQUIVOCATION, 500e18, 300e18); // the cap defers 200e18
+        uint256 id = _request(EQUIVOCATION, operator, "a");
+        _assertAmounts(id, 500e18, 300e18, 200e18);
+        _assertPreview(operator, MISSED, 0.7e18, 0); // owed in full, nothing moves now
+        _assertPreview(makeAddr("nobody"), MISSED, 0, 0);
+        // stake taken on inside the window raises the cap, and the preview follows
+        _delegate(delegator, operator, 1300e18); // slashable 2000e18, base 2300e18 -> cap 690e18
+        _assertPreview(operator, EQUIVOCATION, 1000e18, 390e18);
+    }
+
+    function test_SlashAmounts_PerStatus() public {
+        vm.expectRevert(abi.encodeWithSelector(ISlasher.UnknownSlash.selector, 1));
+        slasher.slashAmounts(1);
+        uint256 pending = _request(WRONG_RESULT, operator, REF);
+        _assertAmounts(pending, 50e18, 0, 50e18);
+        uint256 vetoed = _request(WRONG_RESULT, operator, "v");
+        vm.prank(governance);
+        slasher.vetoSlash(vetoed);
+        _assertAmounts(vetoed, 50e18, 0, 0); // nothing owed any more
+        uint256 executed = _request(MISSED, operator, "m");
+        _assertAmounts(executed, 1e18, 1e18, 0);
     }
 
     function test_FaultKeyIsDistinctPerField() public view {

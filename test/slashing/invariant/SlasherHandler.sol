@@ -15,8 +15,20 @@ import {StdUtils} from "forge-std/StdUtils.sol";
 contract SlasherHandler is CommonBase, StdCheats, StdUtils {
     struct GhostWindow {
         uint256 end;
-        uint256 cap;
+        uint256 capBps;
+        uint256 base;
         uint256 used;
+    }
+
+    /// @dev What an execution started from: the operator's slashable stake, the cap parameters in force,
+    ///      the slasher's total, and the slash's outstanding amount and status.
+    struct Before {
+        uint256 slashable;
+        uint256 capBps;
+        uint256 capWindow;
+        uint256 total;
+        uint256 outstanding;
+        ISlasher.SlashStatus status;
     }
 
     Slasher public immutable slasher;
@@ -42,7 +54,16 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
     uint256 public ghostCapViolations;
     uint256 public ghostExecutions;
     uint256 public ghostAccountingErrors;
+    /// @dev Installments that differ from min(outstanding, slashable, room left in the modelled window).
+    uint256 public ghostInstallmentErrors;
+    /// @dev Requests whose frozen amount differs from ceil(slashable at request * slashBps).
+    uint256 public ghostOwedErrors;
+    /// @dev Executions that ended a slash with something unpaid although the operator kept stake.
+    uint256 public ghostTruncations;
     mapping(address => GhostWindow) public ghostWindow;
+    /// @dev Per slash id: the amount owed computed independently at request, and the installments summed.
+    mapping(uint256 slashId => uint256) public ghostOwed;
+    mapping(uint256 slashId => uint256) public ghostPaid;
     mapping(bytes32 => uint256) public calls;
 
     constructor(
@@ -130,16 +151,29 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
         address op = operators[opSeed % operators.length];
         bytes32 ref = bytes32(refSeed % 16); // small ref space: exercises AlreadySlashed
         address reporter = reporters[reporterSeed % reporters.length];
-        (uint256 slashable, uint256 capBps, uint256 capWindow, uint256 before) = _snapshot(op);
+        Before memory b = _snapshot(op);
+        uint256 slashBps = slasher.faultParams(kind).slashBps;
         vm.prank(viaGov ? governance : registry);
         try slasher.requestSlash(kind, op, ref, reporter) returns (uint256 id) {
             calls["requestSlash"]++;
-            if (slasher.slashRequest(id).status == ISlasher.SlashStatus.Pending) pendingIds.push(id);
-            _afterExecution(op, slashable, capBps, capWindow, before);
+            uint256 owed = (b.slashable * slashBps + 9999) / 10_000;
+            ghostOwed[id] = owed;
+            (uint256 recorded,,) = slasher.slashAmounts(id);
+            if (recorded != owed || owed == 0) ghostOwedErrors++;
+            ISlasher.SlashStatus status = slasher.slashRequest(id).status;
+            if (status == ISlasher.SlashStatus.Pending) {
+                pendingIds.push(id);
+            } else {
+                b.outstanding = owed;
+                b.status = ISlasher.SlashStatus.Pending;
+                if (status == ISlasher.SlashStatus.PartiallyExecuted) pendingIds.push(id);
+                _afterExecution(id, op, b);
+            }
         } catch {}
     }
 
-    /// @dev Prefers pending slashes (any id otherwise); `waitOut` jumps to the end of the veto window first.
+    /// @dev Prefers unfinished slashes (any id otherwise); `waitOut` jumps to the end of the veto window,
+    ///      or for a deferred remainder to the end of the operator's cap window, first.
     function executeSlash(uint256 idSeed, bool waitOut) external {
         uint256 id = _pickId(idSeed);
         if (id == 0) return;
@@ -147,11 +181,21 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
         if (waitOut && r.status == ISlasher.SlashStatus.Pending && _now() < r.executableAt) {
             vm.warp(r.executableAt);
         }
-        (uint256 slashable, uint256 capBps, uint256 capWindow, uint256 before) = _snapshot(r.operator);
+        if (waitOut && r.status == ISlasher.SlashStatus.PartiallyExecuted) {
+            (,, uint48 end) = slasher.capUsage(r.operator);
+            if (end != 0) vm.warp(end);
+        }
+        Before memory b = _snapshot(r.operator);
+        (,, b.outstanding) = slasher.slashAmounts(id);
+        b.status = r.status;
         try slasher.executeSlash(id) {
             calls["executeSlash"]++;
-            _removePending(id);
-            _afterExecution(r.operator, slashable, capBps, capWindow, before);
+            if (slasher.slashRequest(id).status != ISlasher.SlashStatus.PartiallyExecuted) {
+                _removePending(id);
+            } else {
+                calls["deferred"]++;
+            }
+            _afterExecution(id, r.operator, b);
         } catch {}
     }
 
@@ -242,37 +286,51 @@ contract SlasherHandler is CommonBase, StdCheats, StdUtils {
         return Time.timestamp();
     }
 
-    function _snapshot(address op)
-        private
-        view
-        returns (uint256 slashable, uint256 capBps, uint256 capWindow, uint256 before)
-    {
+    function _snapshot(address op) private view returns (Before memory b) {
         IStaking.OperatorInfo memory info = staking.operatorInfo(op);
-        slashable = info.activeStake + info.unbondingStake;
-        capBps = slasher.capBps();
-        capWindow = slasher.capWindow();
-        before = slasher.totalSlashed();
+        b.slashable = info.activeStake + info.unbondingStake;
+        b.capBps = slasher.capBps();
+        b.capWindow = slasher.capWindow();
+        b.total = slasher.totalSlashed();
     }
 
-    /// @dev Independent model of the cap: a window opens at the first execution at or after the previous
-    ///      window's end, with base = slashable stake then and the cap parameters in force then.
-    function _afterExecution(address op, uint256 slashable, uint256 capBps, uint256 capWindow, uint256 before)
-        private
-    {
+    /// @dev Independent model of one execution of `id`: a window opens at the first execution at or after
+    ///      the previous window's end, with base = the slashable stake then and the cap parameters in force
+    ///      then; inside a window the base only grows, to slashable + used. The installment must be exactly
+    ///      min(outstanding, slashable, cap - used), and a slash may end unpaid only when it took the last
+    ///      stake.
+    function _afterExecution(uint256 id, address op, Before memory b) private {
         // measured on the staking side: the only stake change inside this call is the slash
         IStaking.OperatorInfo memory info = staking.operatorInfo(op);
-        uint256 amount = slashable - (info.activeStake + info.unbondingStake);
-        if (amount == 0) return; // a subjective request: nothing executed
-        if (slasher.totalSlashed() - before != amount) ghostAccountingErrors++;
+        uint256 amount = b.slashable - (info.activeStake + info.unbondingStake);
+        if (slasher.totalSlashed() - b.total != amount) ghostAccountingErrors++;
         ghostExecutions++;
         ghostSlashed += amount;
+        ghostPaid[id] += amount;
+
         GhostWindow storage w = ghostWindow[op];
         if (_now() >= w.end) {
-            w.end = block.timestamp + capWindow;
-            w.cap = (slashable * capBps + 9999) / 10_000;
+            w.end = block.timestamp + b.capWindow;
+            w.capBps = b.capBps;
+            w.base = b.slashable;
             w.used = 0;
+        } else if (b.slashable + w.used > w.base) {
+            w.base = b.slashable + w.used;
         }
+        uint256 cap = (w.base * w.capBps + 9999) / 10_000;
+        uint256 expected = b.outstanding < b.slashable ? b.outstanding : b.slashable;
+        if (expected > cap - w.used) expected = cap - w.used;
+        if (amount != expected) ghostInstallmentErrors++;
         w.used += amount;
-        if (w.used > w.cap || amount > slashable) ghostCapViolations++;
+        if (w.used > cap || amount > b.slashable) ghostCapViolations++;
+
+        (,, uint256 outstanding) = slasher.slashAmounts(id);
+        ISlasher.SlashStatus status = slasher.slashRequest(id).status;
+        if (status == ISlasher.SlashStatus.Executed && amount != b.outstanding && amount != b.slashable) {
+            ghostTruncations++; // ended with something unpaid while the operator kept stake
+        }
+        if (status == ISlasher.SlashStatus.PartiallyExecuted && outstanding != b.outstanding - amount) {
+            ghostTruncations++; // the deferred remainder is not what the cap held back
+        }
     }
 }

@@ -86,6 +86,7 @@ abstract contract SlasherInvariantsBase is Test {
             console.log(string(abi.encodePacked(names[i])), handler.calls(names[i]));
         }
         console.log("executions", handler.ghostExecutions());
+        console.log("deferred installments", handler.calls("deferred"));
     }
 
     /// @notice No operator is slashed beyond its per-window cap (checked by the handler's independent model
@@ -96,6 +97,42 @@ abstract contract SlasherInvariantsBase is Test {
             (uint256 used, uint256 cap,) = slasher.capUsage(handler.operators(i));
             assertLe(used, cap, "capUsage used > cap");
         }
+    }
+
+    /// @notice Every installment is exactly min(outstanding, slashable stake, room left in the window)
+    ///         under an independent model of the cap (base frozen at opening, grown to slashable + used
+    ///         inside the window); every request owes exactly ceil(slashable at request * slashBps); no slash
+    ///         ends with something unpaid while its operator still has stake.
+    function invariant_InstallmentsAreNeverTruncated() public view {
+        assertEq(handler.ghostInstallmentErrors(), 0, "an installment differs from the model");
+        assertEq(handler.ghostOwedErrors(), 0, "a request froze a wrong amount");
+        assertEq(handler.ghostTruncations(), 0, "a slash was truncated instead of deferred");
+    }
+
+    /// @notice For every slash request: paid + outstanding == owed while it is unfinished; paid == owed once
+    ///         executed (short only by a shortfall, never more); nothing for a vetoed one; owed is the amount
+    ///         frozen at request over stake that existed then, and paid is the sum of its installments.
+    ///         The installments of all requests add up to everything taken from Staking.
+    function invariant_PaidPlusOutstandingIsWhatWasOwed() public view {
+        uint256 count = slasher.slashCount();
+        uint256 paidTotal;
+        for (uint256 id = 1; id <= count; ++id) {
+            (uint256 owed, uint256 paid, uint256 outstanding) = slasher.slashAmounts(id);
+            ISlasher.SlashStatus status = slasher.slashRequest(id).status;
+            assertEq(owed, handler.ghostOwed(id), "owed != frozen at request");
+            assertEq(paid, handler.ghostPaid(id), "paid != sum of installments");
+            assertLe(paid, owed, "paid more than owed");
+            if (status == ISlasher.SlashStatus.Pending || status == ISlasher.SlashStatus.PartiallyExecuted) {
+                assertEq(paid + outstanding, owed, "unfinished: paid + outstanding != owed");
+            } else {
+                assertEq(outstanding, 0, "final slash still owes");
+            }
+            if (status == ISlasher.SlashStatus.Pending || status == ISlasher.SlashStatus.Vetoed) {
+                assertEq(paid, 0, "paid before its first execution");
+            }
+            paidTotal += paid;
+        }
+        assertEq(paidTotal, slasher.totalSlashed(), "installments != total slashed");
     }
 
     /// @notice A vetoed slash stays vetoed forever (never executes).
