@@ -29,6 +29,9 @@ abstract contract GovernanceBase is Test {
     DisputeGovernor internal disputes;
     MockDisputeReceiver internal receiver;
 
+    /// @dev Accounts linked through `_link`, per identity (to find a member that consents to the next one).
+    mapping(uint256 identityId => address[]) internal linked;
+
     address internal issuer = makeAddr("issuer");
 
     function setUp() public virtual {
@@ -75,11 +78,27 @@ abstract contract GovernanceBase is Test {
         id = ids.createIdentity();
     }
 
+    /// @dev Links `account` to `id`: a current member consents (if the identity has accounts), the issuer
+    ///      offers, the account accepts.
     function _link(address account, uint256 id) internal {
+        if (ids.accountCount(id) != 0) {
+            vm.prank(_member(id));
+            ids.consentToLink(account);
+        }
         vm.prank(issuer);
         ids.offerLink(account, id);
         vm.prank(account);
         ids.acceptLink(id);
+        linked[id].push(account);
+    }
+
+    /// @dev An account still linked to `id` among those linked through `_link`.
+    function _member(uint256 id) internal view returns (address) {
+        address[] storage m = linked[id];
+        for (uint256 i; i < m.length; ++i) {
+            if (ids.identityOf(m[i]) == id) return m[i];
+        }
+        revert("GovernanceBase: no known member");
     }
 
     function _attested(address account, uint256 tokens) internal returns (uint256 id) {
