@@ -7,12 +7,14 @@ import {QuadraticVotes} from "../../contracts/governance/QuadraticVotes.sol";
 import {VerinferGovernor} from "../../contracts/governance/VerinferGovernor.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {MockDisputeReceiver} from "./mocks/MockDisputeReceiver.sol";
+import {MockSlasher} from "./mocks/MockSlasher.sol";
 import {MockStaking} from "./mocks/MockStaking.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {Test} from "forge-std/Test.sol";
 
 /// @notice Shared deployment for governance tests: mock staking, identity registry, quadratic votes,
-///         timelock, governor, dispute governor and a mock registry.
+///         timelock, governor, dispute governor and a mock registry, wired like the suite
+///         (staking -> slasher -> registry -> dispute governor) so the governor walks the full wiring.
 abstract contract GovernanceBase is Test {
     uint256 internal constant TOKEN = 1e18;
     uint256 internal constant MIN_DELAY = 1 days;
@@ -28,6 +30,7 @@ abstract contract GovernanceBase is Test {
     VerinferGovernor internal governor;
     DisputeGovernor internal disputes;
     MockDisputeReceiver internal receiver;
+    MockSlasher internal wiredSlasher;
 
     /// @dev Accounts linked through `_link`, per identity (to find a member that consents to the next one).
     mapping(uint256 identityId => address[]) internal linked;
@@ -65,6 +68,8 @@ abstract contract GovernanceBase is Test {
         disputes = new DisputeGovernor(qv, IStaking(address(staking)), timelock, address(this), 20, 400, 1000);
         receiver = new MockDisputeReceiver(disputes);
         disputes.wire(receiver);
+        wiredSlasher = new MockSlasher(address(timelock), address(receiver));
+        staking.setSlasher(address(wiredSlasher));
     }
 
     // ------------------------------------------------------------------ helpers
