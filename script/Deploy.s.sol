@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Script} from "forge-std/Script.sol";
 
 import {DeploySuite} from "./DeploySuite.sol";
@@ -12,7 +13,9 @@ import {DeploySuite} from "./DeploySuite.sol";
 ///      MIN_OPERATOR_STAKE (10 000 tokens), UNBONDING_DELAY (21 days), SIGNER_ROTATION_DELAY (3 days),
 ///      TIMELOCK_DELAY (12 hours), MAX_CHALLENGE_WINDOW (1 day),
 ///      EXECUTION_MARGIN (1 day), BLOCK_TIME (12 s), VOTING_DELAY (1 block), VOTING_PERIOD (5400 blocks),
-///      DISPUTE_VOTING_PERIOD (18 hours, in seconds), QUORUM_BPS (400), DELEGATE_CAP_BPS (1000), WRITE_MANIFEST (true).
+///      DISPUTE_VOTING_PERIOD (18 hours, in seconds), QUORUM_BPS (400), DELEGATE_CAP_BPS (1000),
+///      PROPOSAL_THRESHOLD (voice units; default sqrt(MIN_OPERATOR_STAKE) = 1e11, the voice of one minimum
+///      operator stake in one identity; proposals to the suite need twice that), WRITE_MANIFEST (true).
 ///      Usage: `forge script script/Deploy.s.sol --rpc-url $RPC --broadcast --private-key $KEY`.
 contract Deploy is Script {
     /// @notice Reads the configuration from the environment.
@@ -35,6 +38,7 @@ contract Deploy is Script {
         cfg.disputeVotingPeriod = uint32(vm.envOr("DISPUTE_VOTING_PERIOD", uint256(18 hours)));
         cfg.quorumBps = uint16(vm.envOr("QUORUM_BPS", uint256(400)));
         cfg.delegateCapBps = uint16(vm.envOr("DELEGATE_CAP_BPS", uint256(1000)));
+        cfg.proposalThreshold = vm.envOr("PROPOSAL_THRESHOLD", Math.sqrt(cfg.minOperatorStake));
     }
 
     /// @notice Deploys the suite from the broadcaster and writes the manifest.

@@ -42,6 +42,7 @@ library DeploySuite {
         uint32 disputeVotingPeriod; // dispute voting period (seconds)
         uint16 quorumBps; // quorum, bps of total voice (governor and disputes)
         uint16 delegateCapBps; // largest share of total voice one delegate may cast
+        uint256 proposalThreshold; // governor proposal threshold, voice units (x2 for proposals to the suite)
     }
 
     /// @notice The deployed, wired suite. Contracts not part of this build are zero.
@@ -156,7 +157,7 @@ library DeploySuite {
             VerinferGovernor.Config({
                 votingDelay: cfg.votingDelay,
                 votingPeriod: cfg.votingPeriod,
-                proposalThreshold: 0,
+                proposalThreshold: cfg.proposalThreshold,
                 lateQuorumExtension: 0,
                 quorumBps: cfg.quorumBps,
                 delegateCapBps: cfg.delegateCapBps
@@ -173,13 +174,15 @@ library DeploySuite {
         );
 
         // 5. wiring (each one-time): slashes come from the registry (faults, dispute rulings) and the timelock
-        // (governance: vetoes); the dispute governor rules for the registry.
+        // (governance: vetoes); the dispute governor rules for the registry. Staking is wired last: voice
+        // exists only once Staking reports to QuadraticVotes, and by then every link the governor follows
+        // to find its governance targets (staking -> slasher -> registry -> resolver) is in place.
         s.slasher.setTreasury(s.treasury);
         s.slasher.wire(address(s.registry), address(s.timelock));
-        s.staking.wire(address(s.slasher), address(s.votes), address(s.registry));
         s.registry.wire(address(s.disputes));
         s.identity.wire(IIdentityObserver(address(s.votes)));
         s.disputes.wire(IDisputeReceiver(address(s.registry)));
+        s.staking.wire(address(s.slasher), address(s.votes), address(s.registry));
         s.slasher.checkTiming(); // the same rules, on the wired contracts' own parameters
         s.timelock.grantRole(s.timelock.PROPOSER_ROLE(), address(s.governor));
         s.timelock.grantRole(s.timelock.CANCELLER_ROLE(), address(s.governor));

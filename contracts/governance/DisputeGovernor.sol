@@ -260,6 +260,7 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
 
         uint48 snapshot = SafeCast.toUint48(block.number - 1);
         // A challenger's person must be known, so that its identity (all its linked accounts) is barred.
+        // slither-disable-next-line incorrect-equality
         if (challenger != address(0) && votes.getPastIdentity(challenger, snapshot) == 0) {
             revert ChallengerNotAttested(challenger);
         }

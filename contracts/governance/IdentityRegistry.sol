@@ -15,14 +15,27 @@ interface IIdentityObserver {
 
 /// @title IdentityRegistry
 /// @notice Links accounts to identities for quadratic voting. Governance (the admin, the timelock in
-///         production) approves and revokes issuers; an approved issuer offers a link of an account to one
-///         of its identities and the account accepts it (two-step, so an issuer cannot move somebody's
-///         stake under an identity it controls). One account belongs to at most one identity; an identity
-///         may hold several accounts. An account may leave its identity at any time (its stake then joins
-///         the unattested pool); the identity's issuer and the admin may also unlink it.
+///         production) approves and revokes issuers. An approved issuer creates identities and offers links;
+///         the account accepts. Joining an identity that already has accounts also needs the consent of one
+///         of them (`consentToLink`), because every linked account controls the identity's voice (delegation,
+///         override votes). An issuer therefore vouches for persons but cannot move, redirect or spend the
+///         voice of stake it does not own: it cannot link an account without that account's acceptance,
+///         cannot add an account to an identity without a member's consent, and cannot unlink anybody.
+///         One account belongs to at most one identity. An account may leave at any time (its stake then
+///         joins the unattested pool); the admin may also unlink it. An identity whose last account left is
+///         closed for good (its old delegatee is never inherited by a newcomer).
+/// @dev An offer records how many links the identity had when it was made; it can only be accepted while
+///      nobody else has joined since (so the account joins exactly the membership it was offered) and
+///      cannot be renewed by the issuer while pending (only the account can decline it).
 contract IdentityRegistry is AccessControl {
     /// @notice Role of approved identity issuers.
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
+
+    struct Identity {
+        address issuer; // zero = the identity does not exist
+        uint48 accounts; // accounts linked now
+        uint48 joins; // links ever accepted (offer nonce; accounts == 0 && joins != 0 means closed)
+    }
 
     /// @notice The voice tracker told about every link change (wired once).
     IIdentityObserver public observer;
@@ -30,18 +43,28 @@ contract IdentityRegistry is AccessControl {
     uint256 public identityCount;
 
     mapping(address account => uint256 identityId) private _identityOf;
-    mapping(uint256 identityId => address issuer) private _issuerOf;
-    mapping(uint256 identityId => uint256 accounts) private _accountCount;
-    mapping(address account => uint256 identityId) private _pendingLink;
+    mapping(uint256 identityId => Identity) private _identities;
+    // 0 = no offer, else the identity's `joins` at offer time + 1
+    mapping(address account => mapping(uint256 identityId => uint256 offer)) private _offers;
+    // the member that consented to `account` joining (consumed on accept)
+    mapping(uint256 identityId => mapping(address account => address member)) private _consents;
 
     /// @notice An identity was created by `issuer`.
     event IdentityCreated(uint256 indexed identityId, address indexed issuer);
     /// @notice `issuer` offered to link `account` to `identityId`.
     event LinkOffered(address indexed account, uint256 indexed identityId, address indexed issuer);
+    /// @notice `account` declined (cleared) its pending offer for `identityId`.
+    event LinkDeclined(address indexed account, uint256 indexed identityId);
+    /// @notice `member` of `identityId` consents to `account` joining it.
+    event LinkConsented(uint256 indexed identityId, address indexed account, address indexed member);
+    /// @notice `member` of `identityId` withdrew the consent for `account`.
+    event LinkConsentWithdrawn(uint256 indexed identityId, address indexed account, address indexed member);
     /// @notice `account` is now linked to `identityId`.
     event AccountLinked(address indexed account, uint256 indexed identityId);
     /// @notice `account` is no longer linked to `identityId`.
     event AccountUnlinked(address indexed account, uint256 indexed identityId, address indexed by);
+    /// @notice The last account of `identityId` left: it can never be joined again.
+    event IdentityClosed(uint256 indexed identityId);
     /// @notice The observer was wired.
     event ObserverWired(address indexed observer);
 
@@ -59,6 +82,17 @@ contract IdentityRegistry is AccessControl {
     error AccountNotLinked(address account);
     /// @notice `account` has no pending link offer for `identityId`.
     error NoPendingLink(address account, uint256 identityId);
+    /// @notice `account` already has a pending offer for `identityId` (it may decline it first).
+    error LinkAlreadyOffered(address account, uint256 identityId);
+    /// @notice Somebody joined `identityId` after the offer was made; the account must decline it and get a
+    ///         new offer.
+    error IdentityChangedSinceOffer(uint256 identityId);
+    /// @notice `identityId` lost its last account and is closed.
+    error ClosedIdentity(uint256 identityId);
+    /// @notice No current member of `identityId` consented to `account` joining it.
+    error LinkNotConsented(address account, uint256 identityId);
+    /// @notice There is no consent for `account` to withdraw in `identityId`.
+    error NoLinkConsent(address account, uint256 identityId);
     /// @notice `caller` may not unlink `account`.
     error UnauthorizedUnlink(address caller, address account);
 
@@ -84,8 +118,9 @@ contract IdentityRegistry is AccessControl {
         _grantRole(ISSUER_ROLE, issuer);
     }
 
-    /// @notice Revokes `issuer`: it can no longer create identities or offer links. Existing links stay
-    ///         until unlinked (by their accounts or the admin). Only the admin.
+    /// @notice Revokes `issuer`: it can no longer create identities or offer links, and its pending offers
+    ///         can no longer be accepted. Existing links stay until unlinked (by their accounts or the
+    ///         admin). Only the admin.
     /// @param issuer The issuer to revoke.
     function revokeIssuer(address issuer) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _revokeRole(ISSUER_ROLE, issuer);
@@ -95,53 +130,99 @@ contract IdentityRegistry is AccessControl {
     /// @return identityId The new identity's id.
     function createIdentity() external onlyRole(ISSUER_ROLE) returns (uint256 identityId) {
         identityId = ++identityCount;
-        _issuerOf[identityId] = msg.sender;
+        _identities[identityId].issuer = msg.sender;
         emit IdentityCreated(identityId, msg.sender);
     }
 
     /// @notice Offers to link `account` to `identityId` (an identity of the calling issuer). The account
-    ///         must accept with {acceptLink}.
+    ///         accepts with {acceptLink}; if the identity already has accounts, one of them must also
+    ///         consent ({consentToLink}). The offer is void once anybody else joins the identity.
     /// @param account The account to link.
     /// @param identityId The identity to link it to.
     function offerLink(address account, uint256 identityId) external onlyRole(ISSUER_ROLE) {
         if (account == address(0)) revert ZeroAddress();
-        address issuer = _issuerOf[identityId];
-        if (issuer == address(0)) revert UnknownIdentity(identityId);
-        if (issuer != msg.sender) revert NotIdentityIssuer(msg.sender, identityId);
-        _pendingLink[account] = identityId;
+        Identity memory idn = _identities[identityId];
+        if (idn.issuer == address(0)) revert UnknownIdentity(identityId);
+        if (idn.issuer != msg.sender) revert NotIdentityIssuer(msg.sender, identityId);
+        if (idn.accounts == 0 && idn.joins != 0) revert ClosedIdentity(identityId);
+        if (_offers[account][identityId] != 0) revert LinkAlreadyOffered(account, identityId);
+        _offers[account][identityId] = uint256(idn.joins) + 1;
         emit LinkOffered(account, identityId, msg.sender);
     }
 
-    /// @notice Accepts a pending link offer for `identityId`. The offering issuer must still be approved.
+    /// @notice Clears the caller's pending offer for `identityId` (e.g. one that went stale).
+    /// @param identityId The identity offered.
+    function declineLink(uint256 identityId) external {
+        if (_offers[msg.sender][identityId] == 0) revert NoPendingLink(msg.sender, identityId);
+        delete _offers[msg.sender][identityId];
+        emit LinkDeclined(msg.sender, identityId);
+    }
+
+    /// @notice Consents, as a linked account, to `account` joining the caller's identity. Consumed when
+    ///         `account` accepts; counts only while the caller is still linked to the identity.
+    /// @param account The account allowed to join.
+    function consentToLink(address account) external {
+        if (account == address(0)) revert ZeroAddress();
+        uint256 identityId = _identityOf[msg.sender];
+        if (identityId == 0) revert AccountNotLinked(msg.sender);
+        _consents[identityId][account] = msg.sender;
+        emit LinkConsented(identityId, account, msg.sender);
+    }
+
+    /// @notice Withdraws the consent for `account` to join the caller's identity. Any linked account.
+    /// @param account The account no longer allowed to join.
+    function withdrawLinkConsent(address account) external {
+        uint256 identityId = _identityOf[msg.sender];
+        if (identityId == 0) revert AccountNotLinked(msg.sender);
+        if (_consents[identityId][account] == address(0)) revert NoLinkConsent(account, identityId);
+        delete _consents[identityId][account];
+        emit LinkConsentWithdrawn(identityId, account, msg.sender);
+    }
+
+    /// @notice Accepts a pending link offer for `identityId`. The offering issuer must still be approved,
+    ///         nobody may have joined the identity since the offer, and if the identity has accounts, one
+    ///         of them must have consented.
     /// @param identityId The identity offered.
     function acceptLink(uint256 identityId) external {
         address account = msg.sender;
-        if (identityId == 0 || _pendingLink[account] != identityId) {
-            revert NoPendingLink(account, identityId);
-        }
+        uint256 offer = _offers[account][identityId];
+        if (offer == 0) revert NoPendingLink(account, identityId);
         uint256 current = _identityOf[account];
         if (current != 0) revert AccountAlreadyLinked(account, current);
-        address issuer = _issuerOf[identityId];
-        if (!hasRole(ISSUER_ROLE, issuer)) revert AccessControlUnauthorizedAccount(issuer, ISSUER_ROLE);
-        delete _pendingLink[account];
+        Identity memory idn = _identities[identityId];
+        if (!hasRole(ISSUER_ROLE, idn.issuer)) {
+            revert AccessControlUnauthorizedAccount(idn.issuer, ISSUER_ROLE);
+        }
+        if (offer != uint256(idn.joins) + 1) revert IdentityChangedSinceOffer(identityId);
+        if (idn.accounts != 0) {
+            address member = _consents[identityId][account];
+            if (member == address(0) || _identityOf[member] != identityId) {
+                revert LinkNotConsented(account, identityId);
+            }
+            delete _consents[identityId][account];
+        } else if (idn.joins != 0) {
+            revert ClosedIdentity(identityId);
+        }
+        delete _offers[account][identityId];
         _identityOf[account] = identityId;
-        ++_accountCount[identityId];
+        _identities[identityId] = Identity(idn.issuer, idn.accounts + 1, idn.joins + 1);
         emit AccountLinked(account, identityId);
         observer.onIdentityChanged(account, 0, identityId);
     }
 
-    /// @notice Unlinks `account` from its identity. The account itself, the identity's issuer, or the admin.
+    /// @notice Unlinks `account` from its identity. Only the account itself or the admin (an issuer cannot:
+    ///         unlinking moves the account's voice). Unlinking the last account closes the identity.
     /// @param account The account to unlink.
     function unlink(address account) external {
         uint256 identityId = _identityOf[account];
         if (identityId == 0) revert AccountNotLinked(account);
-        if (
-            msg.sender != account && msg.sender != _issuerOf[identityId]
-                && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)
-        ) revert UnauthorizedUnlink(msg.sender, account);
+        if (msg.sender != account && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
+            revert UnauthorizedUnlink(msg.sender, account);
+        }
         delete _identityOf[account];
-        --_accountCount[identityId];
+        uint48 left = --_identities[identityId].accounts;
         emit AccountUnlinked(account, identityId, msg.sender);
+        if (left == 0) emit IdentityClosed(identityId);
         observer.onIdentityChanged(account, identityId, 0);
     }
 
@@ -156,20 +237,46 @@ contract IdentityRegistry is AccessControl {
     /// @param identityId The identity.
     /// @return The issuer.
     function issuerOf(uint256 identityId) external view returns (address) {
-        return _issuerOf[identityId];
+        return _identities[identityId].issuer;
     }
 
     /// @notice Number of accounts linked to `identityId`.
     /// @param identityId The identity.
     /// @return The number of linked accounts.
     function accountCount(uint256 identityId) external view returns (uint256) {
-        return _accountCount[identityId];
+        return _identities[identityId].accounts;
     }
 
-    /// @notice The identity `account` has a pending offer for (0 = none).
+    /// @notice Whether `identityId` lost its last account (it can never be joined again).
+    /// @param identityId The identity.
+    /// @return True when closed.
+    function isClosed(uint256 identityId) external view returns (bool) {
+        Identity memory idn = _identities[identityId];
+        return idn.accounts == 0 && idn.joins != 0;
+    }
+
+    /// @notice Whether `account` has a pending offer for `identityId` that it could accept now as far as the
+    ///         offer goes (nobody joined since; consent and issuer approval are checked on accept).
     /// @param account The account.
-    /// @return The offered identity id.
-    function pendingLink(address account) external view returns (uint256) {
-        return _pendingLink[account];
+    /// @param identityId The identity.
+    /// @return pending An offer is recorded (it may be stale).
+    /// @return current The offer is not stale.
+    function linkOffer(address account, uint256 identityId)
+        external
+        view
+        returns (bool pending, bool current)
+    {
+        uint256 offer = _offers[account][identityId];
+        pending = offer != 0;
+        current = pending && offer == uint256(_identities[identityId].joins) + 1;
+    }
+
+    /// @notice The member whose consent lets `account` join `identityId` (zero = none, or no longer valid).
+    /// @param identityId The identity.
+    /// @param account The account.
+    /// @return member The consenting member, if it is still linked to the identity.
+    function linkConsent(uint256 identityId, address account) external view returns (address member) {
+        member = _consents[identityId][account];
+        if (member != address(0) && _identityOf[member] != identityId) member = address(0);
     }
 }

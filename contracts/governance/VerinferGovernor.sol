@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IRegistryWiring, ISlasherWiring, IStakingWiring} from "../interfaces/ISuiteWiring.sol";
 import {QuadraticVotes} from "./QuadraticVotes.sol";
 import {Governor} from "@openzeppelin/contracts/governance/Governor.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
@@ -14,12 +15,15 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 /// @title VerinferGovernor
 /// @notice OpenZeppelin Governor on quadratic voice (QuadraticVotes) with a timelock, late-quorum
 ///         protection, a per-delegate cap, delegation overrides, an action limit and a stricter bar for
-///         proposals that touch governance itself.
+///         proposals that can change who holds voice or how it is counted.
 /// @dev Units: votes, quorum and threshold are all in VOICE (sum of per-identity square roots plus the
 ///      square root of the unattested pool), read at `snapshot - 1` so stake that arrives in the snapshot
 ///      block has no weight. A delegate counts for at most `delegateCapBps` of the total voice. A proposal
-///      whose targets include the governor, the timelock, QuadraticVotes or the IdentityRegistry needs twice
-///      the proposal threshold, twice the quorum and a 2/3 supermajority of for+against.
+///      with any target in the governance-target set (`governanceTargets`) needs twice the proposal
+///      threshold, twice the quorum and a 2/3 supermajority of for+against. That set is not a list: it is
+///      the suite reachable from the voice source through its wiring getters, read at propose time (the
+///      governor, the timelock, QuadraticVotes, its IdentityRegistry and Staking, Staking's token and
+///      slasher, the slasher's registry and the registry's dispute resolver).
 ///      Late-quorum protection has the semantics of OZ GovernorPreventLateQuorum (same events and API), but
 ///      the extended deadline is packed into the proposal's tally slot so that the vote that reaches quorum
 ///      does not pay a fresh storage slot. Tallies are uint64 voice units (see docs/governance.md for the
@@ -43,6 +47,8 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
     uint256 public constant MAX_LATE_QUORUM_EXTENSION = 50_400;
     /// @notice Upper bound of the proposal threshold (voice units).
     uint256 public constant MAX_PROPOSAL_THRESHOLD = 1e30;
+    /// @notice Size of the governance-target set when the suite is fully wired.
+    uint256 public constant GOVERNANCE_NODES = 9;
 
     uint256 private constant _BPS = 10_000;
 
@@ -86,8 +92,10 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
     /// @notice Source of voting power.
     QuadraticVotes public immutable votes;
     address private immutable _timelockAddr;
-    /// @notice The identity registry (a governance target).
+    /// @notice The identity registry (a governance target; the one QuadraticVotes listens to).
     address public immutable identityRegistry;
+    /// @dev `votes.staking()` (immutable in QuadraticVotes, so reading it once is reading it live).
+    address private immutable _staking;
 
     Params private _params;
     mapping(uint256 proposalId => Tally) private _tallies;
@@ -100,7 +108,7 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
     event LateQuorumVoteExtensionSet(uint64 oldVoteExtension, uint64 newVoteExtension);
     /// @notice `name` changed from `oldValue` to `newValue`.
     event ParameterChanged(bytes32 indexed name, uint256 oldValue, uint256 newValue);
-    /// @notice Proposal `proposalId` touches governance: 2x threshold, 2x quorum, 2/3 supermajority.
+    /// @notice Proposal `proposalId` has a governance target: 2x threshold, 2x quorum, 2/3 supermajority.
     event GovernanceProposalFlagged(uint256 indexed proposalId);
     /// @notice `voter` overrode its delegate's vote with its own voice.
     event OverrideVoteCast(
@@ -123,10 +131,12 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
     error NothingToOverride(address account);
     /// @notice The timelock is fixed; migrate by deploying a new governor.
     error TimelockMigrationDisabled();
+    /// @notice `given` is not the identity registry `wired` that QuadraticVotes listens to.
+    error IdentityRegistryMismatch(address given, address wired);
 
     /// @param votes_ QuadraticVotes.
     /// @param timelock_ The timelock (executor of every proposal).
-    /// @param identityRegistry_ The identity registry.
+    /// @param identityRegistry_ The identity registry (must be `votes_.identityRegistry()`).
     /// @param cfg Initial parameters (each within its bounds).
     constructor(
         QuadraticVotes votes_,
@@ -138,8 +148,12 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
         GovernorSettings(cfg.votingDelay, cfg.votingPeriod, cfg.proposalThreshold)
         GovernorTimelockControl(timelock_)
     {
+        if (identityRegistry_ != votes_.identityRegistry()) {
+            revert IdentityRegistryMismatch(identityRegistry_, votes_.identityRegistry());
+        }
         votes = votes_;
         identityRegistry = identityRegistry_;
+        _staking = address(votes_.staking());
         _timelockAddr = address(timelock_);
         _check("votingDelay", cfg.votingDelay, MIN_VOTING_DELAY, MAX_VOTING_DELAY);
         _check("votingPeriod", cfg.votingPeriod, MIN_VOTING_PERIOD, MAX_VOTING_PERIOD);
@@ -244,31 +258,38 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
     }
 
     /// @notice Propose, with the proposal threshold checked on the proposer's uncapped voice at
-    ///         `clock() - 2` (votes are read one block before the timepoint); governance proposals need
-    ///         twice the threshold. Same frontrunning protection as OZ.
+    ///         `clock() - 2` (votes are read one block before the timepoint). A proposal with any target in
+    ///         `governanceTargets()` (read now) is flagged: twice the threshold, twice the quorum and a 2/3
+    ///         supermajority. A description ending in `#proposer=<address>` can only be proposed by that
+    ///         address (OZ), which protects it from being front-run and cancelled.
     /// @param targets Call targets (at most MAX_ACTIONS).
     /// @param values Call values.
     /// @param calldatas Call data.
     /// @param description Proposal text.
-    /// @return The proposal id.
+    /// @return proposalId The proposal id.
     function propose(
         address[] memory targets,
         uint256[] memory values,
         bytes[] memory calldatas,
         string memory description
-    ) public override returns (uint256) {
+    ) public override returns (uint256 proposalId) {
         address proposer = _msgSender();
         if (!_isValidDescriptionForProposer(proposer, description)) {
             revert GovernorRestrictedProposer(proposer);
         }
         if (targets.length > MAX_ACTIONS) revert TooManyActions(targets.length, MAX_ACTIONS);
+        bool governance = _touchesGovernance(targets);
         uint256 need = proposalThreshold();
-        if (_touchesGovernance(targets)) need *= 2;
+        if (governance) need *= 2;
         if (need != 0) {
             uint256 have = votes.getPastVotes(proposer, clock() - 2);
             if (have < need) revert GovernorInsufficientProposerVotes(proposer, have, need);
         }
-        return _propose(targets, values, calldatas, description, proposer);
+        proposalId = super._propose(targets, values, calldatas, description, proposer);
+        if (governance) {
+            _tallies[proposalId].governance = true;
+            emit GovernanceProposalFlagged(proposalId);
+        }
     }
 
     // ------------------------------------------------------------------ views
@@ -318,12 +339,42 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
         return _tallies[proposalId].governance;
     }
 
-    /// @notice Whether `target` is part of governance itself.
+    /// @notice Whether a proposal calling `target` is held to the stricter bar (2x threshold, 2x quorum,
+    ///         2/3 supermajority): `target` is in `governanceTargets()`.
     /// @param target The address.
-    /// @return True for the governor, the timelock, QuadraticVotes and the IdentityRegistry.
-    function isGovernanceTarget(address target) public view returns (bool) {
-        return target == address(this) || target == _timelockAddr || target == address(votes)
-            || target == identityRegistry;
+    /// @return True for every contract of the suite reachable from the voice source.
+    function isGovernanceTarget(address target) external view returns (bool) {
+        address[] memory targets = new address[](1);
+        targets[0] = target;
+        return _touchesGovernance(targets);
+    }
+
+    /// @notice The governance-target set, read live from the wiring: the governor, the timelock,
+    ///         QuadraticVotes, `votes.identityRegistry()`, `votes.staking()`, `staking.token()`,
+    ///         `staking.slasher()`, the slasher's `registry()` and the registry's `resolver()`. Links that
+    ///         are not wired yet (zero) end the walk; an address without code is kept but not queried.
+    /// @return nodes The set (no zero entries).
+    function governanceTargets() external view returns (address[] memory nodes) {
+        (address tok, address slasher, address registry, address resolver) = _wiredNodes();
+        address[GOVERNANCE_NODES] memory all = [
+            address(this),
+            _timelockAddr,
+            address(votes),
+            identityRegistry,
+            _staking,
+            tok,
+            slasher,
+            registry,
+            resolver
+        ];
+        nodes = new address[](GOVERNANCE_NODES);
+        uint256 n;
+        for (uint256 i; i < GOVERNANCE_NODES; ++i) {
+            if (all[i] != address(0)) nodes[n++] = all[i];
+        }
+        assembly ("memory-safe") {
+            mstore(nodes, n) // drop the unwired tail
+        }
     }
 
     // ------------------------------------------------------------------ voting
@@ -454,30 +505,42 @@ contract VerinferGovernor is Governor, GovernorSettings, GovernorTimelockControl
         return f > a;
     }
 
-    function _propose(
-        address[] memory targets,
-        uint256[] memory values,
-        bytes[] memory calldatas,
-        string memory description,
-        address proposer
-    ) internal override returns (uint256 proposalId) {
-        if (targets.length > MAX_ACTIONS) revert TooManyActions(targets.length, MAX_ACTIONS);
-        proposalId = super._propose(targets, values, calldatas, description, proposer);
-        if (_touchesGovernance(targets)) {
-            _tallies[proposalId].governance = true;
-            emit GovernanceProposalFlagged(proposalId);
-        }
-    }
-
+    /// @dev Whether any of `targets` (at most MAX_ACTIONS) is a governance target. The nodes are compared on
+    ///      the stack (no array); a link that is not wired is zero, and a zero target is never one.
     function _touchesGovernance(address[] memory targets) private view returns (bool) {
+        (address tok, address slasher, address registry, address resolver) = _wiredNodes();
         address tl = _timelockAddr;
         address v = address(votes);
         address ir = identityRegistry;
+        address st = _staking;
         for (uint256 i; i < targets.length; ++i) {
             address t = targets[i];
-            if (t == address(this) || t == tl || t == v || t == ir) return true;
+            if (t == address(0)) continue;
+            if (
+                t == address(this) || t == tl || t == v || t == ir || t == st || t == tok || t == slasher
+                    || t == registry || t == resolver
+            ) return true;
         }
         return false;
+    }
+
+    /// @dev The live part of the governance-target set: staking -> token, staking -> slasher -> registry ->
+    ///      resolver (zero = not wired yet; the walk stops there). An address without code is kept but not
+    ///      queried. A getter that reverts reverts the caller (fail closed: a broken wiring getter cannot
+    ///      silently lower the bar).
+    function _wiredNodes()
+        private
+        view
+        returns (address tok, address slasher, address registry, address resolver)
+    {
+        address st = _staking;
+        if (st.code.length == 0) return (tok, slasher, registry, resolver);
+        tok = IStakingWiring(st).token();
+        slasher = IStakingWiring(st).slasher();
+        if (slasher.code.length == 0) return (tok, slasher, registry, resolver);
+        registry = ISlasherWiring(slasher).registry();
+        if (registry.code.length == 0) return (tok, slasher, registry, resolver);
+        resolver = IRegistryWiring(registry).resolver();
     }
 
     function _requireActive(uint256 proposalId) private view {

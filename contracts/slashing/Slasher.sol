@@ -510,7 +510,7 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
         returns (uint256 amount)
     {
         CapWindow storage w = _capWindows[operator];
-        uint256 used;
+        uint256 used = 0;
         uint256 cap;
         if (Time.timestamp() >= w.end) {
             uint48 end = Time.timestamp() + capWindow;

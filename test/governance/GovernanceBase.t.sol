@@ -7,12 +7,14 @@ import {QuadraticVotes} from "../../contracts/governance/QuadraticVotes.sol";
 import {VerinferGovernor} from "../../contracts/governance/VerinferGovernor.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {MockDisputeReceiver} from "./mocks/MockDisputeReceiver.sol";
+import {MockSlasher} from "./mocks/MockSlasher.sol";
 import {MockStaking} from "./mocks/MockStaking.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {Test} from "forge-std/Test.sol";
 
 /// @notice Shared deployment for governance tests: mock staking, identity registry, quadratic votes,
-///         timelock, governor, dispute governor and a mock registry.
+///         timelock, governor, dispute governor and a mock registry, wired like the suite
+///         (staking -> slasher -> registry -> dispute governor) so the governor walks the full wiring.
 abstract contract GovernanceBase is Test {
     uint256 internal constant TOKEN = 1e18;
     uint256 internal constant MIN_DELAY = 1 days;
@@ -30,6 +32,10 @@ abstract contract GovernanceBase is Test {
     VerinferGovernor internal governor;
     DisputeGovernor internal disputes;
     MockDisputeReceiver internal receiver;
+    MockSlasher internal wiredSlasher;
+
+    /// @dev Accounts linked through `_link`, per identity (to find a member that consents to the next one).
+    mapping(uint256 identityId => address[]) internal linked;
 
     address internal issuer = makeAddr("issuer");
 
@@ -66,6 +72,8 @@ abstract contract GovernanceBase is Test {
         );
         receiver = new MockDisputeReceiver(disputes);
         disputes.wire(receiver);
+        wiredSlasher = new MockSlasher(address(timelock), address(receiver));
+        staking.setSlasher(address(wiredSlasher));
     }
 
     // ------------------------------------------------------------------ helpers
@@ -79,11 +87,27 @@ abstract contract GovernanceBase is Test {
         id = ids.createIdentity();
     }
 
+    /// @dev Links `account` to `id`: a current member consents (if the identity has accounts), the issuer
+    ///      offers, the account accepts.
     function _link(address account, uint256 id) internal {
+        if (ids.accountCount(id) != 0) {
+            vm.prank(_member(id));
+            ids.consentToLink(account);
+        }
         vm.prank(issuer);
         ids.offerLink(account, id);
         vm.prank(account);
         ids.acceptLink(id);
+        linked[id].push(account);
+    }
+
+    /// @dev An account still linked to `id` among those linked through `_link`.
+    function _member(uint256 id) internal view returns (address) {
+        address[] storage m = linked[id];
+        for (uint256 i; i < m.length; ++i) {
+            if (ids.identityOf(m[i]) == id) return m[i];
+        }
+        revert("GovernanceBase: no known member");
     }
 
     function _attested(address account, uint256 tokens) internal returns (uint256 id) {

@@ -19,14 +19,16 @@ contract IdentityRegistryTest is GovernanceBase {
         vm.expectEmit(true, true, true, true, address(ids));
         emit IdentityRegistry.LinkOffered(alice, id, issuer);
         ids.offerLink(alice, id);
-        assertEq(ids.pendingLink(alice), id);
+        (bool pending, bool current) = ids.linkOffer(alice, id);
+        assertTrue(pending && current);
         vm.prank(alice);
         vm.expectEmit(true, true, true, true, address(ids));
         emit IdentityRegistry.AccountLinked(alice, id);
         ids.acceptLink(id);
         assertEq(ids.identityOf(alice), id);
         assertEq(ids.accountCount(id), 1);
-        assertEq(ids.pendingLink(alice), 0);
+        (pending,) = ids.linkOffer(alice, id);
+        assertFalse(pending);
         assertEq(qv.identityOf(alice), id);
     }
 
@@ -108,21 +110,204 @@ contract IdentityRegistryTest is GovernanceBase {
         ids.acceptLink(id);
     }
 
-    function test_AccountIssuerAndAdminCanUnlink() public {
+    function test_AccountAndAdminCanUnlink() public {
         uint256 id = _newIdentity();
         _link(alice, id);
         _link(bob, id);
-        address third = makeAddr("third");
-        _link(third, id);
+        vm.prank(alice);
+        ids.unlink(alice);
+        vm.expectEmit(true, true, true, true, address(ids));
+        emit IdentityRegistry.AccountUnlinked(bob, id, address(this));
+        vm.expectEmit(true, true, true, true, address(ids));
+        emit IdentityRegistry.IdentityClosed(id);
+        ids.unlink(bob);
+        assertEq(ids.accountCount(id), 0);
+        assertEq(qv.identityOf(bob), 0);
+        assertTrue(ids.isClosed(id));
+    }
+
+    function test_RevertWhen_IssuerUnlinksAnAccountOfItsIdentity() public {
+        uint256 id = _newIdentity();
+        _link(alice, id);
+        vm.prank(issuer);
+        vm.expectRevert(abi.encodeWithSelector(IdentityRegistry.UnauthorizedUnlink.selector, issuer, alice));
+        ids.unlink(alice);
+        assertEq(ids.identityOf(alice), id);
+    }
+
+    // ------------------------------------------------------------------ joining an identity with accounts
+
+    function _offer(address account, uint256 id) internal {
+        vm.prank(issuer);
+        ids.offerLink(account, id);
+    }
+
+    function _accept(address account, uint256 id) internal {
+        vm.prank(account);
+        ids.acceptLink(id);
+    }
+
+    function test_RevertWhen_JoiningIdentityWithAccountsWithoutConsent() public {
+        uint256 id = _newIdentity();
+        _link(alice, id);
+        _offer(bob, id);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IdentityRegistry.LinkNotConsented.selector, bob, id));
+        ids.acceptLink(id);
+    }
+
+    function test_MembersConsentLetsAccountJoinAndIsConsumed() public {
+        uint256 id = _newIdentity();
+        _link(alice, id);
+        vm.prank(alice);
+        vm.expectEmit(true, true, true, true, address(ids));
+        emit IdentityRegistry.LinkConsented(id, bob, alice);
+        ids.consentToLink(bob);
+        assertEq(ids.linkConsent(id, bob), alice);
+        _offer(bob, id);
+        _accept(bob, id);
+        assertEq(ids.identityOf(bob), id);
+        assertEq(ids.accountCount(id), 2);
+        assertEq(ids.linkConsent(id, bob), address(0));
+    }
+
+    function test_RevertWhen_ConsentingMemberLeftBeforeAccept() public {
+        uint256 id = _newIdentity();
+        _link(alice, id);
+        address carol = makeAddr("carol");
+        _link(carol, id);
+        vm.prank(alice);
+        ids.consentToLink(bob);
+        _offer(bob, id);
+        vm.prank(alice);
+        ids.unlink(alice);
+        assertEq(ids.linkConsent(id, bob), address(0));
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IdentityRegistry.LinkNotConsented.selector, bob, id));
+        ids.acceptLink(id);
+    }
+
+    function test_WithdrawnConsentNoLongerLetsAccountJoin() public {
+        uint256 id = _newIdentity();
+        _link(alice, id);
+        vm.prank(alice);
+        ids.consentToLink(bob);
+        vm.prank(alice);
+        vm.expectEmit(true, true, true, true, address(ids));
+        emit IdentityRegistry.LinkConsentWithdrawn(id, bob, alice);
+        ids.withdrawLinkConsent(bob);
+        _offer(bob, id);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IdentityRegistry.LinkNotConsented.selector, bob, id));
+        ids.acceptLink(id);
+    }
+
+    function test_RevertWhen_WithdrawingConsentThatDoesNotExist() public {
+        uint256 id = _newIdentity();
+        _link(alice, id);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IdentityRegistry.NoLinkConsent.selector, bob, id));
+        ids.withdrawLinkConsent(bob);
+    }
+
+    function test_RevertWhen_UnlinkedAccountConsentsOrWithdraws() public {
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IdentityRegistry.AccountNotLinked.selector, alice));
+        ids.consentToLink(bob);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IdentityRegistry.AccountNotLinked.selector, alice));
+        ids.withdrawLinkConsent(bob);
+    }
+
+    function test_RevertWhen_ConsentToZeroAccount() public {
+        uint256 id = _newIdentity();
+        _link(alice, id);
+        vm.prank(alice);
+        vm.expectRevert(IdentityRegistry.ZeroAddress.selector);
+        ids.consentToLink(address(0));
+    }
+
+    // ------------------------------------------------------------------ offers
+
+    function test_RevertWhen_AcceptingAfterSomebodyElseJoined() public {
+        uint256 id = _newIdentity();
+        _offer(alice, id); // alice is offered an empty identity
+        _link(bob, id); // bob joins first
+        vm.prank(bob);
+        ids.consentToLink(alice);
+        (bool pending, bool current) = ids.linkOffer(alice, id);
+        assertTrue(pending);
+        assertFalse(current);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IdentityRegistry.IdentityChangedSinceOffer.selector, id));
+        ids.acceptLink(id);
+        // declining and a fresh offer (made with bob in the identity) go through
+        vm.prank(alice);
+        vm.expectEmit(true, true, true, true, address(ids));
+        emit IdentityRegistry.LinkDeclined(alice, id);
+        ids.declineLink(id);
+        _offer(alice, id);
+        _accept(alice, id);
+        assertEq(ids.accountCount(id), 2);
+    }
+
+    function test_RevertWhen_IssuerRenewsPendingOffer() public {
+        uint256 id = _newIdentity();
+        _offer(alice, id);
+        vm.prank(issuer);
+        vm.expectRevert(abi.encodeWithSelector(IdentityRegistry.LinkAlreadyOffered.selector, alice, id));
+        ids.offerLink(alice, id);
+    }
+
+    function test_RevertWhen_DecliningWithoutOffer() public {
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IdentityRegistry.NoPendingLink.selector, alice, 1));
+        ids.declineLink(1);
+    }
+
+    function test_OffersOfDifferentIssuersDoNotOverwriteEachOther() public {
+        uint256 id = _newIdentity();
+        ids.approveIssuer(issuer2);
+        vm.prank(issuer2);
+        uint256 id2 = ids.createIdentity();
+        _offer(alice, id);
+        vm.prank(issuer2);
+        ids.offerLink(alice, id2);
+        _accept(alice, id);
+        assertEq(ids.identityOf(alice), id);
+    }
+
+    function test_RevertWhen_JoiningClosedIdentity() public {
+        uint256 id = _newIdentity();
+        _link(alice, id);
+        vm.prank(alice);
+        ids.consentToLink(bob);
+        _offer(bob, id); // made while alice is linked
+        vm.prank(alice);
+        ids.unlink(alice); // last account leaves: closed
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IdentityRegistry.ClosedIdentity.selector, id));
+        ids.acceptLink(id);
+        vm.prank(issuer);
+        vm.expectRevert(abi.encodeWithSelector(IdentityRegistry.ClosedIdentity.selector, id));
+        ids.offerLink(makeAddr("carol"), id);
+    }
+
+    /// @dev A closed identity keeps its last delegatee in QuadraticVotes; closing stops a newcomer from
+    ///      inheriting it (an issuer could otherwise hand a victim an identity pre-delegated to itself).
+    function test_NewcomerNeverInheritsDelegateeOfEmptiedIdentity() public {
+        uint256 id = _newIdentity();
+        _link(alice, id);
+        vm.prank(alice);
+        qv.delegate(issuer);
         vm.prank(alice);
         ids.unlink(alice);
         vm.prank(issuer);
-        ids.unlink(bob);
-        vm.expectEmit(true, true, true, true, address(ids));
-        emit IdentityRegistry.AccountUnlinked(third, id, address(this));
-        ids.unlink(third);
-        assertEq(ids.accountCount(id), 0);
-        assertEq(qv.identityOf(third), 0);
+        vm.expectRevert(abi.encodeWithSelector(IdentityRegistry.ClosedIdentity.selector, id));
+        ids.offerLink(bob, id);
+        uint256 fresh = _newIdentity();
+        _link(bob, fresh);
+        assertEq(qv.delegates(bob), bob);
     }
 
     function test_RevertWhen_StrangerUnlinks() public {

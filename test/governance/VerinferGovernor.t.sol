@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IdentityRegistry} from "../../contracts/governance/IdentityRegistry.sol";
 import {QuadraticVotes} from "../../contracts/governance/QuadraticVotes.sol";
 import {VerinferGovernor} from "../../contracts/governance/VerinferGovernor.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
+import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {GovernanceBase} from "./GovernanceBase.t.sol";
 import {MockSlasher} from "./mocks/MockSlasher.sol";
+import {MockStaking} from "./mocks/MockStaking.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 
@@ -491,12 +494,93 @@ contract VerinferGovernorTest is GovernanceBase {
     function test_GovernanceProposalIsFlaggedByTarget() public {
         uint256 id = _propose(address(governor), abi.encodeCall(VerinferGovernor.setQuorumBps, (500)));
         assertTrue(governor.isGovernanceProposal(id));
-        assertTrue(governor.isGovernanceTarget(address(timelock)));
-        assertTrue(governor.isGovernanceTarget(address(qv)));
-        assertTrue(governor.isGovernanceTarget(address(ids)));
         assertFalse(governor.isGovernanceTarget(address(target)));
         uint256 id2 = _propose(address(target), "");
         assertFalse(governor.isGovernanceProposal(id2));
+        // one governance target among plain ones flags the whole proposal
+        address[] memory ts = new address[](3);
+        (ts[0], ts[1], ts[2]) = (address(target), address(wiredSlasher), address(target));
+        vm.prank(proposer);
+        uint256 id3 = governor.propose(ts, new uint256[](3), new bytes[](3), "mixed");
+        assertTrue(governor.isGovernanceProposal(id3));
+    }
+
+    function test_GovernanceTargetsAreTheSuiteReachableThroughTheWiring() public view {
+        address[] memory nodes = governor.governanceTargets();
+        assertEq(nodes.length, governor.GOVERNANCE_NODES());
+        assertEq(nodes[0], address(governor));
+        assertEq(nodes[1], address(timelock));
+        assertEq(nodes[2], address(qv));
+        assertEq(nodes[3], address(ids));
+        assertEq(nodes[4], address(staking));
+        assertEq(nodes[5], staking.token());
+        assertEq(nodes[6], address(wiredSlasher));
+        assertEq(nodes[7], address(receiver)); // the slasher's registry
+        assertEq(nodes[8], address(disputes)); // the registry's resolver
+        for (uint256 i; i < nodes.length; ++i) {
+            assertTrue(governor.isGovernanceTarget(nodes[i]));
+        }
+    }
+
+    /// @dev A second governor on a fresh, not yet wired staking: the set grows as the wiring lands, and a
+    ///      proposal is judged on the wiring at propose time.
+    function test_GovernanceTargetsFollowTheLiveWiring() public {
+        MockStaking st = new MockStaking();
+        IdentityRegistry ir = new IdentityRegistry(address(this));
+        QuadraticVotes v = new QuadraticVotes(IStaking(address(st)), address(ir));
+        VerinferGovernor g = new VerinferGovernor(v, timelock, address(ir), _cfg(0));
+        assertEq(g.governanceTargets().length, 6); // governor, timelock, votes, identities, staking, token
+        MockSlasher sl = new MockSlasher(address(timelock), address(0));
+        assertFalse(g.isGovernanceTarget(address(sl)));
+
+        (address[] memory ts, uint256[] memory vs, bytes[] memory cs) = _singleAction(address(sl), "");
+        uint256 before = g.propose(ts, vs, cs, "before wiring");
+        assertFalse(g.isGovernanceProposal(before));
+
+        st.setSlasher(address(sl)); // staking -> slasher
+        assertTrue(g.isGovernanceTarget(address(sl)));
+        assertEq(g.governanceTargets().length, 7); // the slasher has no registry yet
+        sl.setRequester(address(receiver)); // slasher -> registry -> resolver
+        assertEq(g.governanceTargets().length, 9);
+        assertTrue(g.isGovernanceTarget(address(disputes)));
+        uint256 afterWiring = g.propose(ts, vs, cs, "after wiring");
+        assertTrue(g.isGovernanceProposal(afterWiring));
+        assertFalse(g.isGovernanceProposal(before)); // judged at propose time
+    }
+
+    function test_CodelessWiredAddressIsATargetButNotQueried() public {
+        address eoa = makeAddr("slasher EOA");
+        staking.setSlasher(eoa);
+        assertTrue(governor.isGovernanceTarget(eoa));
+        assertEq(governor.governanceTargets().length, 7);
+    }
+
+    /// @dev Fail closed: a wiring getter that reverts makes propose revert instead of lowering the bar.
+    function test_RevertWhen_WiringGetterReverts() public {
+        staking.setSlasher(address(target)); // Target has no registry()
+        (address[] memory ts, uint256[] memory vs, bytes[] memory cs) = _singleAction(makeAddr("grantee"), "");
+        vm.prank(proposer);
+        vm.expectRevert(bytes(""));
+        governor.propose(ts, vs, cs, "p");
+    }
+
+    function test_RevertWhen_ConstructedWithAnotherIdentityRegistry() public {
+        address other = makeAddr("other registry");
+        vm.expectRevert(
+            abi.encodeWithSelector(VerinferGovernor.IdentityRegistryMismatch.selector, other, address(ids))
+        );
+        new VerinferGovernor(qv, timelock, other, _cfg(0));
+    }
+
+    function _cfg(uint256 threshold) internal pure returns (VerinferGovernor.Config memory) {
+        return VerinferGovernor.Config({
+            votingDelay: 1,
+            votingPeriod: 50,
+            proposalThreshold: threshold,
+            lateQuorumExtension: 0,
+            quorumBps: 400,
+            delegateCapBps: 1000
+        });
     }
 
     function test_RevertWhen_GovernanceProposalBelowDoubleThreshold() public {

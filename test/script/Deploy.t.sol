@@ -54,6 +54,31 @@ contract DeployTest is Test {
         assertEq(s.timelock.getMinDelay(), 12 hours);
         assertEq(s.token.totalSupply(), 1e9 ether);
         assertEq(s.token.balanceOf(deployer), 1e9 ether);
+        // the voice of one minimum operator stake in one identity (sqrt(10,000 tokens))
+        assertEq(s.governor.proposalThreshold(), 1e11);
+    }
+
+    /// @dev The governor's stricter bar covers the whole deployed suite: every link it follows is wired
+    ///      by the time the deployment ends.
+    function test_EveryContractOfTheSuiteIsAGovernanceTarget() public {
+        DeploySuite.Suite memory s = _deploy(_cfg());
+        address[] memory targets = s.governor.governanceTargets();
+        assertEq(targets.length, s.governor.GOVERNANCE_NODES());
+        address[9] memory suite = [
+            address(s.token),
+            address(s.staking),
+            address(s.slasher),
+            address(s.registry),
+            address(s.identity),
+            address(s.votes),
+            address(s.timelock),
+            address(s.governor),
+            address(s.disputes)
+        ];
+        for (uint256 i; i < suite.length; ++i) {
+            assertTrue(s.governor.isGovernanceTarget(suite[i]));
+        }
+        assertFalse(s.governor.isGovernanceTarget(deployer));
     }
 
     function test_TimelockHoldsEveryAdminRoleAndDeployerNone() public {

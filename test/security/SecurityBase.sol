@@ -24,6 +24,9 @@ abstract contract SecurityBase is IntegrationBase {
 
     address internal issuer = makeAddr("issuer");
 
+    /// @dev Accounts linked through `_link`, per identity (a member consents to the next account joining).
+    mapping(uint256 identityId => address[]) internal linkedAccounts;
+
     function setUp() public virtual override {
         super.setUp();
         detModel = _registerModel(IInferenceRegistry.VerificationMode.Deterministic, 3, 2, "det");
@@ -145,11 +148,26 @@ abstract contract SecurityBase is IntegrationBase {
         return _identity(accounts);
     }
 
-    /// @dev Links `account` to identity `id` (offer by the issuer, acceptance by the account).
+    /// @dev Links `account` to identity `id`: if the identity already has accounts, one of them (linked
+    ///      through this helper) consents first; then the issuer offers and the account accepts.
     function _link(address account, uint256 id) internal virtual {
+        if (s.identity.accountCount(id) != 0) {
+            vm.prank(_linkedMember(id));
+            s.identity.consentToLink(account);
+        }
         vm.prank(issuer);
         s.identity.offerLink(account, id);
         vm.prank(account);
         s.identity.acceptLink(id);
+        linkedAccounts[id].push(account);
+    }
+
+    /// @dev An account still linked to `id` among those linked through `_link`.
+    function _linkedMember(uint256 id) internal view returns (address) {
+        address[] storage accounts = linkedAccounts[id];
+        for (uint256 i; i < accounts.length; ++i) {
+            if (s.identity.identityOf(accounts[i]) == id) return accounts[i];
+        }
+        revert("SecurityBase: no member of the identity linked through _link");
     }
 }

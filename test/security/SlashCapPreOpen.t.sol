@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IInferenceRegistry} from "../../contracts/interfaces/IInferenceRegistry.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
+import {Statements} from "../registry/utils/Statements.sol";
 import {SecurityBase} from "./SecurityBase.sol";
 
 /// @notice Issue #10, exploit 2: an operator pre-opens its slash-cap window while it is small (a tiny
@@ -24,7 +25,6 @@ contract SlashCapPreOpenTest is SecurityBase {
     function setUp() public override {
         super.setUp();
         holders.push(friend);
-        holders.push(address(s.registry)); // holds the request fees
         bytes32[] memory served = new bytes32[](1);
         served[0] = optModel;
         attacker = _addOperator("attacker", SMALL, served);
@@ -168,7 +168,7 @@ contract SlashCapPreOpenTest is SecurityBase {
         uint256 before = _slashable(op);
         uint256 friendBefore = s.token.balanceOf(friend);
         vm.prank(friend);
-        s.registry.reportEquivocation(a, sigA, b, sigB);
+        s.registry.reportEquivocation(Statements.signed(a, sigA), Statements.signed(b, sigB));
         loss = before - _slashable(op);
         assertEq(s.token.balanceOf(friend) - friendBefore, loss / 10, "the friend is paid as the reporter");
     }

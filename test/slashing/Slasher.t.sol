@@ -594,7 +594,9 @@ contract SlasherTest is SlasherTestBase {
     }
 
     function test_CapBaseNeverShrinksInsideTheWindow() public {
-        staking.setUnbondingDelay(1 days);
+        vm.prank(admin);
+        slasher.setFaultParams(EQUIVOCATION, _params(5000, 0, 0, 0));
+        staking.setUnbondingDelay(1 days); // after the setter: a 1-day unbonding breaks the timing rules
         uint256 shares = _delegate(delegator, operator, 1000e18);
         _request(MISSED, operator, "1"); // opens the window over 2000e18: cap 600e18, used 2e18
         vm.prank(delegator);
@@ -604,8 +606,6 @@ contract SlasherTest is SlasherTestBase {
         staking.completeUnstake(wid); // 999e18 leave
         (, uint256 cap,) = slasher.capUsage(operator);
         assertEq(cap, 600e18, "withdrawals do not lower the open window's cap");
-        vm.prank(admin);
-        slasher.setFaultParams(EQUIVOCATION, _params(5000, 0, 0, 0));
         uint256 id = _request(EQUIVOCATION, operator, "2"); // owes 500e18 of the 999e18 left
         _assertAmounts(id, 499.5e18, 499.5e18, 0);
     }

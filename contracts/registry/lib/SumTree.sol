@@ -166,7 +166,7 @@ library SumTree {
     /// @param k Number of members wanted.
     /// @return The bound in gas.
     function drawGasBound(Tree storage t, uint256 k) internal view returns (uint256) {
-        uint256 depth;
+        uint256 depth = 0;
         for (uint256 top = _top(t.size); top > 1; top >>= 1) {
             ++depth;
         }

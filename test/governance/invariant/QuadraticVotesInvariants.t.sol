@@ -11,11 +11,12 @@ import {Test} from "forge-std/Test.sol";
 contract QuadraticVotesInvariants is Test {
     QuadraticVotesHandler internal handler;
     QuadraticVotes internal qv;
+    IdentityRegistry internal ids;
 
     function setUp() public {
         vm.roll(10);
         MockStaking staking = new MockStaking();
-        IdentityRegistry ids = new IdentityRegistry(address(this));
+        ids = new IdentityRegistry(address(this));
         qv = new QuadraticVotes(IStaking(address(staking)), address(ids));
         staking.wire(qv);
         ids.wire(qv);
@@ -56,11 +57,32 @@ contract QuadraticVotesInvariants is Test {
     function invariant_IdentityStakeIsSumOfLinkedStakes() public view {
         for (uint256 k; k < handler.IDS(); ++k) {
             uint256 id = handler.identities(k);
-            uint256 s;
-            for (uint256 i; i < handler.ACTORS(); ++i) {
-                if (handler.ghostIdentity(i) == id) s += handler.ghostStake(i);
-            }
-            assertEq(qv.identityStake(id), s);
+            assertEq(qv.identityStake(id), handler.ghostStakeOf(id));
+        }
+        for (uint256 i; i < handler.ACTORS(); ++i) {
+            uint256 id = handler.ghostIdentity(i);
+            if (id != 0) assertEq(qv.identityStake(id), handler.ghostStakeOf(id));
+        }
+    }
+
+    /// @notice The voice of every honest account goes where its own identity's accounts (or, unattested,
+    ///         the account itself) last delegated it: no issuer action and no puppet account ever
+    ///         redirects it.
+    function invariant_DelegateeChangesOnlyByTheHoldersOwnAccounts() public view {
+        for (uint256 i; i < handler.ACTORS(); ++i) {
+            assertEq(qv.delegates(handler.actors(i)), handler.expectedDelegate(i));
+        }
+    }
+
+    /// @notice The issuer never unlinks an honest account, and its puppet never shares an identity with
+    ///         one (neither by joining it nor by racing an account that was offered a fresh identity).
+    function invariant_IssuerNeverMovesOrSharesAnHonestIdentity() public view {
+        assertEq(handler.breaches(), 0);
+        for (uint256 i; i < handler.ACTORS(); ++i) {
+            address a = handler.actors(i);
+            assertEq(ids.identityOf(a), handler.ghostIdentity(i));
+            uint256 p = ids.identityOf(handler.puppet());
+            if (p != 0) assertTrue(handler.ghostIdentity(i) != p);
         }
     }
 }

@@ -36,6 +36,11 @@ contract MockSlasher {
         requester = requester_;
     }
 
+    /// @dev The wiring getter the governor follows: the requester plays the registry.
+    function registry() external view returns (address) {
+        return requester;
+    }
+
     function requestSlash(ISlasher.FaultKind kind, address operator, bytes32 ref, address reporter)
         external
         returns (uint256 slashId)

@@ -11,6 +11,8 @@ contract MockStaking {
     using Checkpoints for Checkpoints.Trace208;
 
     IAccountStakeObserver public observer;
+    /// @dev The wiring getter the governor follows (zero = not wired, as on the real Staking).
+    address public slasher;
     mapping(address account => Checkpoints.Trace208) private _stake;
     mapping(address operator => address) private _signer;
     Checkpoints.Trace208 private _total;
@@ -21,6 +23,15 @@ contract MockStaking {
     function wire(IAccountStakeObserver observer_) external {
         if (address(observer) != address(0)) revert AlreadyWired();
         observer = observer_;
+    }
+
+    function setSlasher(address slasher_) external {
+        slasher = slasher_;
+    }
+
+    /// @dev A fixed stand-in token address (the real Staking's token is immutable).
+    function token() external pure returns (address) {
+        return address(uint160(uint256(keccak256("MockStaking.token"))));
     }
 
     function setStake(address account, uint256 amount) public {
