@@ -153,6 +153,28 @@ contract MintBypassesGovernanceBarTest is GovernanceSecurityBase {
 
     /// @dev The created contracts of `accesses` over which `d.timelock` holds a privilege and which are not
     ///      governance targets of `d.governor`; and how many hold such a privilege.
+    /// @notice Property (fuzz): an address is held to the stricter bar exactly when it is one of the suite's
+    ///         contracts reachable through the wiring, whatever the address.
+    function testFuzz_StricterBarExactlyForTheSuite(address target, uint8 pick) public view {
+        address[9] memory suite = [
+            address(s.governor),
+            address(s.timelock),
+            address(s.votes),
+            address(s.identity),
+            address(s.staking),
+            address(s.token),
+            address(s.slasher),
+            address(s.registry),
+            address(s.disputes)
+        ];
+        if (pick % 2 == 0) target = suite[pick % 9];
+        bool inSuite;
+        for (uint256 i; i < suite.length; ++i) {
+            if (suite[i] == target) inSuite = true;
+        }
+        assertEq(s.governor.isGovernanceTarget(target), inSuite);
+    }
+
     function _unreachableAdministered(DeploySuite.Suite memory d, Vm.AccountAccess[] memory accesses)
         internal
         view
