@@ -97,13 +97,19 @@ contract NoQuorumDisputeSlashesHonestOperatorsTest is SecurityBase {
         vm.stopPrank();
     }
 
-    /// @notice The operators' own hot keys cannot vote on a dispute about them, whatever key is current.
+    /// @notice The operators' own hot keys cannot vote on a dispute about them, whatever key is current: the
+    ///         key in force, and a key whose rotation is pending, on the real Staking.
     function test_InvolvedOperatorsHotKeysAreBarred() public {
         uint256 rid = _correctResult();
-        vm.prank(challenger);
-        uint256 did = s.registry.challenge(rid, OUT_B);
         address op = s.registry.assignedOperators(rid)[0];
         address hot = s.staking.signerOf(op);
+        address pending = makeAddr("pending-hot");
+        vm.prank(op);
+        s.staking.rotateSigner(pending);
+        vm.prank(challenger);
+        uint256 did = s.registry.challenge(rid, OUT_B);
+        assertEq(s.staking.signerOf(op), hot, "rotation still pending");
+        assertTrue(s.disputes.isInvolved(did, pending));
         assertTrue(s.disputes.isInvolved(did, hot));
         assertTrue(s.disputes.isInvolved(did, op));
         assertTrue(s.disputes.isInvolved(did, attackerStake));
