@@ -85,26 +85,26 @@ abstract contract GovernanceIntegrationBase is Test {
     ///      opA/opB when `alternate`); the challenger gets an identity too (a challenger must hold one); then
     ///      two blocks pass so the stake is in past checkpoints.
     function _addAttestedVoters(uint256 n, bool alternate) internal {
-        vm.prank(issuer);
-        uint256 challengerId = ids.createIdentity();
-        vm.prank(issuer);
-        ids.offerLink(challenger, challengerId);
-        vm.prank(challenger);
-        ids.acceptLink(challengerId);
+        _attest(challenger);
         for (uint256 i; i < n; ++i) {
             address v = makeAddr(string(abi.encodePacked("voter", i)));
             voters.push(v);
             _fund(v, 1000e18);
-            vm.prank(issuer);
-            uint256 id = ids.createIdentity();
-            vm.prank(issuer);
-            ids.offerLink(v, id);
-            vm.prank(v);
-            ids.acceptLink(id);
+            _attest(v);
             vm.prank(v);
             staking.delegate(alternate && i % 2 == 1 ? opB : opA, 100e18);
         }
         vm.roll(block.number + 2);
+    }
+
+    /// @dev A new identity of `issuer` with `account` linked to it.
+    function _attest(address account) internal {
+        vm.prank(issuer);
+        uint256 id = ids.createIdentity();
+        vm.prank(issuer);
+        ids.offerLink(account, id);
+        vm.prank(account);
+        ids.acceptLink(id);
     }
 
     function _fund(address who, uint256 amount) internal {
