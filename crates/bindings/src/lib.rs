@@ -20,6 +20,38 @@
 
 include!("generated.rs");
 
+impl inference_registry::IInferenceRegistry::Statement {
+    /// A signed statement (`batchId == 0`, no proof): `att` with its operator's EIP-712 signature, the
+    /// form `InferenceRegistry.reportEquivocation` takes for a gossiped or submitted attestation.
+    ///
+    /// ```
+    /// use alloy::primitives::{Address, Bytes, B256, U256};
+    /// use verinfer_bindings::inference_registry::IInferenceRegistry::{Attestation, Statement};
+    ///
+    /// let att = Attestation {
+    ///     operator: Address::ZERO,
+    ///     requestId: U256::from(7),
+    ///     modelId: B256::ZERO,
+    ///     inputHash: B256::ZERO,
+    ///     outputHash: B256::repeat_byte(1),
+    /// };
+    /// let st = Statement::signed(att, Bytes::from(vec![0u8; 65]));
+    /// assert_eq!(st.batchId, U256::ZERO);
+    /// assert!(st.proof.is_empty());
+    /// ```
+    pub fn signed(
+        att: inference_registry::IInferenceRegistry::Attestation,
+        signature: alloy::primitives::Bytes,
+    ) -> Self {
+        Self {
+            att,
+            signature,
+            batchId: alloy::primitives::U256::ZERO,
+            proof: Vec::new(),
+        }
+    }
+}
+
 /// Names of OpenZeppelin's `IGovernor.ProposalState`, in enum order.
 pub const PROPOSAL_STATES: [&str; 8] = [
     "Pending",

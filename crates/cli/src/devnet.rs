@@ -275,6 +275,10 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     let model = IntMlp::default_model();
     let model_id = model.model_id();
     let window = 600u32;
+    // registerModel re-checks the suite's timing invariants; say which one a window breaks up front.
+    params
+        .check_timing(window)
+        .context("the devnet model's challenge window")?;
     let mparams = ModelParams {
         mode: VerificationMode::Deterministic as u8,
         k: 3,
@@ -872,8 +876,69 @@ async fn sync_all(
     Ok((accounts, stale))
 }
 
+/// Links `account` to a fresh identity: `admin` (admin of the IdentityRegistry at `identity`, as the
+/// deployer of a local deployment is) approves itself as an issuer, creates the identity and offers the
+/// link, which `account` accepts. Returns the identity id.
+async fn attest(admin: &Session, identity: Address, account: &Session) -> Result<U256> {
+    use verinfer_bindings::IdentityRegistry;
+    let ir = IdentityRegistry::new(identity, &admin.provider);
+    let issuer = admin.key.address();
+    let role = ir.ISSUER_ROLE().call().await?;
+    if !ir.hasRole(role, issuer).call().await? {
+        admin
+            .call(
+                "approveIssuer",
+                identity,
+                IdentityRegistry::approveIssuerCall { issuer }.abi_encode(),
+            )
+            .await?;
+    }
+    let created = admin
+        .call(
+            "createIdentity",
+            identity,
+            IdentityRegistry::createIdentityCall {}.abi_encode(),
+        )
+        .await?;
+    let receipt = admin
+        .tx
+        .receipt_of(created.tx_hash)
+        .await?
+        .ok_or_else(|| anyhow!("receipt of createIdentity vanished"))?;
+    let id = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| {
+            IdentityRegistry::IdentityCreated::decode_log_data(l.data())
+                .ok()
+                .map(|e| e.identityId)
+        })
+        .ok_or_else(|| anyhow!("no IdentityCreated event in {}", created.tx_hash))?;
+    admin
+        .call(
+            "offerLink",
+            identity,
+            IdentityRegistry::offerLinkCall {
+                account: account.key.address(),
+                identityId: id,
+            }
+            .abi_encode(),
+        )
+        .await?;
+    account
+        .call(
+            "acceptLink",
+            identity,
+            IdentityRegistry::acceptLinkCall { identityId: id }.abi_encode(),
+        )
+        .await?;
+    Ok(id)
+}
+
 /// One dispute resolved by a quadratic vote: a request whose quorum (2 of 3) is a colluded wrong
-/// output, a challenge claiming the honest operator's output, votes by three fresh delegators (their
+/// output, a challenge claiming the honest operator's output (by the deployer, linked to an identity
+/// first, as every challenger must be), votes by three fresh delegators (their
 /// stake is their voice), the ruling after the voting period, its application after the timelock
 /// delay, and the `WrongResult` slashes of the colluders executed after the Slasher's veto window.
 /// Returns the report line.
@@ -982,7 +1047,10 @@ async fn quadratic_dispute(
             .await?;
     }
 
-    // Challenge (bond from the deployer), claiming the honest output.
+    // Challenge (bond from the deployer), claiming the honest output. The DisputeGovernor takes a
+    // challenge only from an account linked to an identity at the block before it, so the deployer
+    // (admin of the local deployment) first approves itself as an identity issuer and links itself.
+    let identity = attest(deployer, get("IdentityRegistry")?, deployer).await?;
     deployer.approve(token, registry, U256::MAX).await?;
     deployer
         .call(
@@ -1020,14 +1088,15 @@ async fn quadratic_dispute(
         cast.push(before);
     }
 
-    // Ruling after the voting period; applied after the timelock delay.
+    // Ruling once the voting period (seconds) is over; applied after the timelock delay.
     let period = dg.votingPeriod().call().await?;
     rpc_raw(
         deployer,
-        "anvil_mine",
-        serde_json::json!([format!("{:#x}", u64::from(period) + 1)]),
+        "evm_increaseTime",
+        serde_json::json!([u64::from(period) + 1]),
     )
     .await?;
+    rpc_raw(deployer, "evm_mine", serde_json::json!([])).await?;
     deployer
         .call(
             "resolve",
@@ -1039,6 +1108,13 @@ async fn quadratic_dispute(
         )
         .await?;
     let ruled = dg.dispute(dispute_id).call().await?;
+    if !ruled.decided {
+        bail!(
+            "dispute {dispute_id} missed quorum: nothing decided, nobody would be slashed (cast {} of {} voice)",
+            ruled.totalCast,
+            ruled.totalVoice
+        );
+    }
     let now = p
         .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
         .await?
@@ -1100,13 +1176,15 @@ async fn quadratic_dispute(
     let cast_total: U256 = cast.iter().copied().sum();
     let summary = format!(
         "request {request_id}: operators {} and {} colluded on a wrong output (quorum 2 of 3), {} answered honestly; \
-         challenged -> dispute {dispute_id} with {} options; 3 delegators (5,000 tokens each, delegated to op0 before the dispute, so op0's stake after includes them) voted for the honest output \
-         with {:.1}% of total voice (quorum {} bps); ruled after {period} blocks, applied after the timelock delay \
+         challenged by {} (linked to identity {identity}, as every challenger must be) -> dispute {dispute_id} with {} options; \
+         3 delegators (5,000 tokens each, delegated to op0 before the dispute, so op0's stake after includes them) voted for the honest output \
+         with {:.1}% of total voice (quorum {} bps, reached: decided); ruled after the {period} s voting period, applied after the timelock delay \
          ({wait} s), winner = option {}; WrongResult slashes {:?} executed after the {veto_wait} s veto window: \
          {:.2} tokens taken from the colluders",
         assigned[0],
         assigned[1],
         assigned[2],
+        deployer.key.address(),
         options.len(),
         if total_voice == 0 {
             0.0

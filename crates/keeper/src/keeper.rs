@@ -19,7 +19,7 @@ use crate::chain::{LogPoller, PollError, PollOutcome};
 use crate::config::{KeeperConfig, Misbehaviour, SubmitMode};
 use crate::metrics::METRICS;
 use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
-use crate::registry::RequestStatus;
+use crate::registry::{is_concrete_output, RequestStatus, Statement};
 use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
 use crate::txmgr::{TxConfig, TxError, TxManager};
 
@@ -554,11 +554,10 @@ impl Keeper {
                     if attest::recover(&prev.att, &self.domain, &prev.sig) != Some(signer) {
                         continue;
                     }
+                    // Both gossiped attestations are signed statements (batchId 0, no proof).
                     let calldata = InferenceRegistry::reportEquivocationCall {
-                        att1: prev.att.clone().into(),
-                        sig1: prev.sig.clone(),
-                        att2: m.att.clone().into(),
-                        sig2: m.sig.clone(),
+                        a: Statement::signed(prev.att.clone().into(), prev.sig.clone()),
+                        b: Statement::signed(m.att.clone().into(), m.sig.clone()),
                     }
                     .abi_encode();
                     let key = Intent::key_for(
@@ -600,7 +599,11 @@ impl Keeper {
         Ok(self.store.insert_intent_if_absent(&intent)?)
     }
 
-    /// Watcher: re-executes a result for a model we serve; journals a challenge if it is wrong.
+    /// Watcher: re-executes a result for a model we serve; journals a challenge if it is wrong. The
+    /// challenge claims our own output, which is always concrete (the registry refuses a claim of
+    /// "no valid result"). The DisputeGovernor takes it only if the keeper's sending key (its hot
+    /// key) was linked to an identity before the challenge's block; otherwise the challenge reverts
+    /// with `ChallengerNotAttested` and is abandoned (docs/keeper.md).
     async fn check_result(&mut self, id: U256, output: B256) -> Result<(), KeeperError> {
         let Some(info) = self.req(id)? else {
             return Ok(());
@@ -616,6 +619,10 @@ impl Keeper {
         };
         let expected = keccak256(&ours);
         if expected != output {
+            if !is_concrete_output(expected) {
+                tracing::warn!(keeper = %self.name, %id, "our output hash is not a concrete claim; not challenging");
+                return Ok(());
+            }
             tracing::warn!(keeper = %self.name, %id, "wrong result reached quorum; challenging");
             let calldata = InferenceRegistry::challengeCall {
                 requestId: id,

@@ -3,9 +3,31 @@
 //! `uint8` (a `RequestView::status` or `ModelParams::mode` is a plain `u8` in the bindings).
 
 pub use verinfer_bindings::inference_registry::IInferenceRegistry::{
-    Attestation, ModelParams, RequestView,
+    Attestation, ModelParams, RequestView, Statement,
 };
 pub use verinfer_bindings::InferenceRegistry;
+
+use alloy::primitives::B256;
+
+/// The registry's placeholder output of a request nobody has answered yet (`NO_OUTPUT`,
+/// `bytes32(uint256(1))`). Neither it nor zero ("no valid result") is an output an operator can attest
+/// or a challenger can claim.
+pub const NO_OUTPUT: B256 = B256::with_last_byte(1);
+
+/// Whether `output` is a concrete output hash a challenge may claim: `challenge` and
+/// `challengeLeaf` revert with `InvalidOutputHash` for zero and for [`NO_OUTPUT`].
+///
+/// ```
+/// use alloy::primitives::{keccak256, B256};
+/// use verinfer_keeper::registry::{is_concrete_output, NO_OUTPUT};
+///
+/// assert!(is_concrete_output(keccak256(b"output")));
+/// assert!(!is_concrete_output(B256::ZERO));
+/// assert!(!is_concrete_output(NO_OUTPUT));
+/// ```
+pub fn is_concrete_output(output: B256) -> bool {
+    output != B256::ZERO && output != NO_OUTPUT
+}
 
 /// `IInferenceRegistry.RequestStatus`, in declaration order (the ABI value is the discriminant).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -272,9 +272,18 @@ impl TxManager {
                 Err(e) => {
                     let msg = e.to_string();
                     if is_revert_error(&msg) {
+                        // Name the custom error (e.g. `DisputeGovernor::ChallengerNotAttested`)
+                        // when the node returned the revert data.
+                        let decoded = e
+                            .as_error_resp()
+                            .and_then(|p| p.as_revert_data())
+                            .and_then(|d| verinfer_bindings::decode_revert(&d));
                         return Err(TxError::Reverted {
                             key: key.to_string(),
-                            reason: msg,
+                            reason: match decoded {
+                                Some(d) => format!("{d}: {msg}"),
+                                None => msg,
+                            },
                         });
                     }
                     last = msg;

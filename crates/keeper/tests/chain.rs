@@ -77,6 +77,12 @@ async fn reverting_call_is_abandoned_not_sent() {
         .await
         .unwrap_err();
     assert!(matches!(err, TxError::Reverted { .. }), "{err}");
+    // The custom error is named, decoded from the revert data the node returned.
+    assert!(
+        err.to_string()
+            .contains("VerinferToken::ERC20InsufficientBalance"),
+        "{err}"
+    );
     assert!(matches!(
         store.intent("bad").unwrap().unwrap().status,
         IntentStatus::Abandoned { .. }

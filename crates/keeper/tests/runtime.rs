@@ -11,9 +11,9 @@ use alloy::primitives::{keccak256, Address, Bytes, U256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::sol_types::SolCall;
 use common::*;
-use verinfer_bindings::{InferenceRegistry, Staking, VerinferToken};
+use verinfer_bindings::{IdentityRegistry, InferenceRegistry, Staking, VerinferToken};
 use verinfer_keeper::attest::HotKey;
-use verinfer_keeper::config::{KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
+use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{inline_uri, Keeper};
 use verinfer_keeper::model::IntMlp;
 use verinfer_keeper::registry::{ModelParams, VerificationMode};
@@ -22,6 +22,7 @@ use verinfer_keeper::txmgr::TxManager;
 use verinfer_sim::plan::{DeployParams, DeployPlan, TOKEN};
 
 const KEY2: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+const KEY3: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
 
 /// The deployed suite with one operator (owner = key 1, hot key = key 2) serving the built-in model;
 /// key 0 deployed everything and is the client.
@@ -31,7 +32,9 @@ struct Suite {
     admin: TxManager,
     operator: Address,
     hot: HotKey,
+    token: Address,
     registry: Address,
+    identity: Address,
     model: IntMlp,
     requests: u64,
 }
@@ -104,7 +107,9 @@ impl Suite {
             admin,
             operator: owner.from(),
             hot,
+            token,
             registry,
+            identity: plan.addresses["IdentityRegistry"],
             model,
             requests: 0,
         }
@@ -135,22 +140,34 @@ impl Suite {
     }
 
     async fn keeper(&self, data_dir: &Path, mode: SubmitMode, start_block: u64) -> Keeper {
-        let cfg = KeeperConfig::from_raw(RawConfig {
-            rpc_url: Some(self.url.clone()),
-            registry: Some(format!("{:#x}", self.registry)),
-            operator: Some(format!("{:#x}", self.operator)),
-            data_dir: Some(data_dir.to_path_buf()),
-            poll_interval_ms: Some(50),
-            start_block: Some(start_block),
+        let raw = RawConfig {
             submit: SubmitConfig {
                 mode,
                 receipt_poll_ms: 20,
                 ..SubmitConfig::default()
             },
-            ..RawConfig::default()
-        })
-        .unwrap();
+            ..self.raw_config(data_dir, self.operator, start_block)
+        };
+        let cfg = KeeperConfig::from_raw(raw).unwrap();
         Keeper::new(cfg, self.hot.clone(), "test").await.unwrap()
+    }
+
+    /// The keeper configuration of `operator` on this suite, journal in `data_dir`.
+    fn raw_config(&self, data_dir: &Path, operator: Address, start_block: u64) -> RawConfig {
+        RawConfig {
+            rpc_url: Some(self.url.clone()),
+            registry: Some(format!("{:#x}", self.registry)),
+            operator: Some(format!("{operator:#x}")),
+            data_dir: Some(data_dir.to_path_buf()),
+            poll_interval_ms: Some(50),
+            start_block: Some(start_block),
+            submit: SubmitConfig {
+                mode: SubmitMode::Single,
+                receipt_poll_ms: 20,
+                ..SubmitConfig::default()
+            },
+            ..RawConfig::default()
+        }
     }
 
     async fn answered(&self, id: U256) -> bool {
@@ -277,5 +294,126 @@ async fn keeper_killed_mid_submission_restarts_without_duplicates_or_losses() {
         s.hot_txs().await,
         ids.len() as u64,
         "one transaction per request: nothing duplicated, nothing lost"
+    );
+}
+
+/// A watching keeper re-executes a result that reached quorum and challenges it with its own,
+/// concrete output. The DisputeGovernor takes a challenge only from an account linked to an identity
+/// before the challenge's block: while the watcher's hot key is unattested its challenge is abandoned
+/// with the decoded `ChallengerNotAttested`; once an issuer linked it, the next wrong result is
+/// disputed.
+#[tokio::test]
+async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    // The operator's keeper returns wrong results (k = q = 1: each reaches quorum at once).
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        misbehave: Misbehaviour::WrongResult,
+        watch: Some(false),
+        ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
+    })
+    .unwrap();
+    let mut operator = Keeper::new(cfg, s.hot.clone(), "operator").await.unwrap();
+    // The watcher: dev account 3 as hot key, holding tokens for the bond; assigned nothing.
+    let watcher_key = HotKey::from_hex(KEY3, "test").unwrap();
+    let watcher = txm(s.p.clone(), KEY3, store_at(&dir, "w.redb"), fast_cfg());
+    let bond = VerinferToken::transferCall {
+        to: watcher.from(),
+        value: U256::from(10 * TOKEN),
+    };
+    call(&s.admin, "bond", s.token, bond.abi_encode()).await;
+    let approve = VerinferToken::approveCall {
+        spender: s.registry,
+        value: U256::MAX,
+    };
+    call(&watcher, "approve", s.token, approve.abi_encode()).await;
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        watch: Some(true),
+        finalize: Some(false),
+        ..s.raw_config(&dir.path().join("watcher"), watcher.from(), start_block)
+    })
+    .unwrap();
+    let mut watch = Keeper::new(cfg, watcher_key, "watcher").await.unwrap();
+    let provider = s.p.clone();
+    let registry = InferenceRegistry::new(s.registry, &provider);
+
+    // Unattested: the challenge is journaled, then abandoned at estimation with the decoded reason.
+    let first = s.request().await;
+    tick_until_answered(&mut operator, &s, &[first], "wrong answer").await;
+    let challenges = |k: &Keeper| {
+        k.store()
+            .intents()
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.kind == IntentKind::Challenge)
+            .collect::<Vec<_>>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let abandoned = loop {
+        watch.tick().await.unwrap();
+        if let Some(IntentStatus::Abandoned { reason }) =
+            challenges(&watch).first().map(|i| i.status.clone())
+        {
+            break reason;
+        }
+        assert!(Instant::now() < deadline, "the watcher never challenged");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(abandoned.contains("ChallengerNotAttested"), "{abandoned}");
+    assert_eq!(registry.request(first).call().await.unwrap().status, 2);
+
+    // An issuer (the admin approves itself) links the watcher's hot key to an identity.
+    let approve_issuer = IdentityRegistry::approveIssuerCall {
+        issuer: s.admin.from(),
+    };
+    call(&s.admin, "issuer", s.identity, approve_issuer.abi_encode()).await;
+    let create = IdentityRegistry::createIdentityCall {};
+    call(&s.admin, "identity", s.identity, create.abi_encode()).await;
+    let offer = IdentityRegistry::offerLinkCall {
+        account: watcher.from(),
+        identityId: U256::from(1),
+    };
+    call(&s.admin, "offer", s.identity, offer.abi_encode()).await;
+    let accept = IdentityRegistry::acceptLinkCall {
+        identityId: U256::from(1),
+    };
+    call(&watcher, "accept", s.identity, accept.abi_encode()).await;
+
+    // Attested: the next wrong result is challenged with the watcher's own output and disputed.
+    let second = s.request().await;
+    tick_until_answered(&mut operator, &s, &[second], "second wrong answer").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let view = loop {
+        watch.tick().await.unwrap();
+        let view = registry.request(second).call().await.unwrap();
+        if view.status == 3 {
+            break view;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second result was not disputed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(!view.disputeId.is_zero());
+    let input = format!("request {}", s.requests).into_bytes();
+    let ours = keccak256(s.model.infer(&input));
+    assert_ne!(view.output, ours, "the operator's result was wrong");
+    let claimed = InferenceRegistry::challengeCall::abi_decode(
+        &challenges(&watch)
+            .iter()
+            .find(|i| i.subject == second.to_string())
+            .unwrap()
+            .calldata
+            .parse::<Bytes>()
+            .unwrap(),
+    )
+    .unwrap()
+    .claimedOutput;
+    assert_eq!(
+        claimed, ours,
+        "the challenge claims the watcher's own output"
     );
 }

@@ -132,16 +132,18 @@ pub struct EpochMetrics {
     pub accepted_share: f64,
     /// Requests created this epoch.
     pub requests: usize,
-    /// Disputes decided this epoch.
+    /// Disputes ruled this epoch, with or without quorum.
     pub disputes: usize,
-    /// Disputes whose ruling was the correct output.
+    /// Disputes decided (with quorum) for the correct output.
     pub disputes_correct: usize,
     /// Smallest deciding coalition over this epoch's disputes: the fewest voters of the winning side
     /// whose switch would have flipped the ruling (`RulingStats.flipCoalition`), if any dispute had one.
     pub min_deciding_coalition: Option<usize>,
     /// Median deciding coalition over this epoch's disputes.
     pub median_deciding_coalition: Option<usize>,
-    /// Disputes that missed quorum (ruled "no valid result").
+    /// Disputes that missed quorum: nothing was decided, the status quo stood (a challenged result
+    /// stays final, an escalated request ends without a result), the challenger's bond was forfeited
+    /// and nobody was slashed.
     pub disputes_without_quorum: usize,
     /// Total active stake (tokens).
     pub total_stake: f64,

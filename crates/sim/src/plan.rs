@@ -64,6 +64,29 @@ pub const DEFAULT_ADMIN_ROLE: B256 = B256::ZERO;
 /// One wei-denominated token unit (18 decimals).
 pub const TOKEN: u128 = 1_000_000_000_000_000_000;
 
+/// `InferenceRegistry.MAX_TTL`: the longest time-to-live of a request, seconds.
+pub const MAX_REQUEST_TTL: u64 = 86_400;
+
+/// The registry's batch window at deployment (`InferenceRegistry.batchWindow`), seconds.
+pub const BATCH_WINDOW: u64 = 3_600;
+
+/// The Slasher's default `WrongResult` veto window at deployment, seconds.
+pub const WRONG_RESULT_VETO_WINDOW: u64 = 2 * 86_400;
+
+/// A cross-contract timing invariant does not hold for a set of [`DeployParams`]: the deployed
+/// contracts would revert with `TimingInvariantViolated(rule, lhs, rhs)` (`Slasher.checkTiming`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("timing invariant `{rule}` does not hold: {lhs} s against {rhs} s")]
+pub struct TimingError {
+    /// The rule, named as the contracts name it (`fault+ruling+veto<unbonding`,
+    /// `faultWindow<=signerRotation`).
+    pub rule: &'static str,
+    /// Its left-hand side, seconds.
+    pub lhs: u64,
+    /// Its right-hand side, seconds.
+    pub rhs: u64,
+}
+
 /// Parameters of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeployParams {
@@ -77,7 +100,9 @@ pub struct DeployParams {
     pub min_operator_stake: U256,
     /// `Staking.unbondingDelay` in seconds (1 day ..= 90 days).
     pub unbonding_delay: u64,
-    /// `Staking.signerRotationDelay` in seconds (1 hour ..= 30 days).
+    /// `Staking.signerRotationDelay` in seconds (1 hour ..= 30 days). The contracts require it to be
+    /// at least the registry's fault window F (see [`DeployParams::check_timing`]), so it bounds the
+    /// challenge window of every model registered later.
     pub signer_rotation_delay: u64,
     /// Slasher sink (zero = burn) and registry treasury (zero = the timelock).
     pub treasury: Address,
@@ -87,7 +112,8 @@ pub struct DeployParams {
     pub voting_delay: u64,
     /// `VerinferGovernor` voting period in blocks (5 ..= 201,600).
     pub voting_period: u32,
-    /// `DisputeGovernor` voting period in blocks (5 ..= 100,800).
+    /// `DisputeGovernor` voting period in **seconds** (600 ..= 1,209,600): a dispute vote closes when
+    /// `block.timestamp` passes its `voteEnd`, so ending one early takes time travel, not mined blocks.
     pub dispute_voting_period: u32,
     /// Quorum in bps of total voice, for both governors (100 ..= 5,000).
     pub quorum_bps: u16,
@@ -102,8 +128,10 @@ pub struct DeployParams {
 
 impl DeployParams {
     /// Local/test defaults: the deployer is admin of everything; 1e9 tokens; short governance delays
-    /// (timelock 1 hour, votes of 50 blocks, disputes of 20 blocks) so a veto of a `WrongResult` slash
-    /// fits its 2-day window at any block time up to ~10 minutes.
+    /// (timelock 1 hour, votes of 50 blocks, dispute votes of 10 minutes) so a veto of a `WrongResult`
+    /// slash fits its 2-day window at any block time up to ~10 minutes. Unbonding takes 7 days and a
+    /// signer rotation 3 days, so the on-chain timing invariants (`Slasher.checkTiming`) hold for every
+    /// model whose challenge window is at most 47 hours ([`DeployParams::max_challenge_window`]).
     pub fn local(deployer: Address) -> Self {
         Self {
             deployer,
@@ -111,16 +139,64 @@ impl DeployParams {
             initial_supply: U256::from(1_000_000_000u128 * TOKEN),
             min_operator_stake: U256::from(1_000u128 * TOKEN),
             unbonding_delay: 7 * 86_400,
-            signer_rotation_delay: 3_600,
+            signer_rotation_delay: 3 * 86_400,
             treasury: Address::ZERO,
             timelock_delay: 3_600,
             voting_delay: 1,
             voting_period: 50,
-            dispute_voting_period: 20,
+            dispute_voting_period: 600,
             quorum_bps: 400,
             delegate_cap_bps: 1_000,
             handover: false,
         }
+    }
+
+    /// The registry's fault window F for models whose challenge windows are at most
+    /// `max_challenge_window` seconds: request TTL + challenge window + batch window
+    /// (`InferenceRegistry.faultWindow()` at the deployment's batch window).
+    pub fn fault_window(max_challenge_window: u32) -> u64 {
+        MAX_REQUEST_TTL + u64::from(max_challenge_window) + BATCH_WINDOW
+    }
+
+    /// R: the longest time from a dispute's opening until its ruling can be applied, the dispute
+    /// voting period plus the timelock delay (`DisputeGovernor.maxRulingDelay()`).
+    pub fn ruling_delay(&self) -> u64 {
+        u64::from(self.dispute_voting_period) + self.timelock_delay
+    }
+
+    /// Checks the rules `Slasher.checkTiming` enforces (docs/slashing.md, "Timing invariants") once a
+    /// model with challenge window `max_challenge_window` is registered, with the deployment's batch
+    /// window and `WrongResult` veto window V: F + R + V < unbonding delay, and F <= signer rotation
+    /// delay. `registerModel` reverts exactly when this fails.
+    pub fn check_timing(&self, max_challenge_window: u32) -> Result<(), TimingError> {
+        let f = Self::fault_window(max_challenge_window);
+        let latest = f + self.ruling_delay() + WRONG_RESULT_VETO_WINDOW;
+        if latest >= self.unbonding_delay {
+            return Err(TimingError {
+                rule: "fault+ruling+veto<unbonding",
+                lhs: latest,
+                rhs: self.unbonding_delay,
+            });
+        }
+        if f > self.signer_rotation_delay {
+            return Err(TimingError {
+                rule: "faultWindow<=signerRotation",
+                lhs: f,
+                rhs: self.signer_rotation_delay,
+            });
+        }
+        Ok(())
+    }
+
+    /// The longest model challenge window (seconds) [`check_timing`](Self::check_timing) accepts with
+    /// these parameters (saturating at 0).
+    pub fn max_challenge_window(&self) -> u64 {
+        let fixed = MAX_REQUEST_TTL + BATCH_WINDOW;
+        let by_rotation = self.signer_rotation_delay.saturating_sub(fixed);
+        let by_unbonding = self
+            .unbonding_delay
+            .saturating_sub(fixed + self.ruling_delay() + WRONG_RESULT_VETO_WINDOW + 1);
+        by_rotation.min(by_unbonding)
     }
 
     /// The [`local`](Self::local) parameters with the admin hand-over of `script/DeploySuite.sol`:
@@ -616,6 +692,77 @@ mod tests {
             err.to_string().contains("AccessControlUnauthorizedAccount"),
             "{err}"
         );
+    }
+
+    fn model(window: u32) -> InferenceRegistry::registerModelCall {
+        use verinfer_bindings::inference_registry::IInferenceRegistry::ModelParams;
+        InferenceRegistry::registerModelCall {
+            weightsHash: alloy::primitives::keccak256(window.to_be_bytes()),
+            runtimeSpecHash: B256::repeat_byte(1),
+            params: ModelParams {
+                mode: 1,
+                k: 1,
+                q: 1,
+                challengeWindow: window,
+                minStake: U256::from(TOKEN),
+                challengeBond: U256::from(TOKEN),
+                minFee: U256::from(TOKEN),
+            },
+        }
+    }
+
+    #[test]
+    fn local_timing_admits_challenge_windows_up_to_47_hours_as_the_contracts_do() {
+        let params = DeployParams::local(DEPLOYER);
+        let max = u32::try_from(params.max_challenge_window()).unwrap();
+        assert_eq!(max, 47 * 3_600);
+        assert_eq!(params.check_timing(max), Ok(()));
+        let err = params.check_timing(max + 1).unwrap_err();
+        assert_eq!(
+            err,
+            TimingError {
+                rule: "faultWindow<=signerRotation",
+                lhs: 3 * 86_400 + 1,
+                rhs: 3 * 86_400
+            }
+        );
+        // The deployed contracts draw the same line: registerModel re-checks the invariants.
+        let mut sim = crate::Sim::new();
+        let plan = sim.deploy_local(&params).unwrap();
+        let registry = plan.address("InferenceRegistry").unwrap();
+        sim.transact(DEPLOYER, registry, model(max)).unwrap();
+        let err = sim
+            .transact(DEPLOYER, registry, model(max + 1))
+            .unwrap_err();
+        assert!(err.to_string().contains("TimingInvariantViolated"), "{err}");
+        let fault_window = sim
+            .view(DEPLOYER, registry, InferenceRegistry::faultWindowCall {})
+            .unwrap();
+        assert_eq!(fault_window, U256::from(DeployParams::fault_window(max)));
+        let ruling = sim
+            .view(
+                DEPLOYER,
+                plan.address("DisputeGovernor").unwrap(),
+                DisputeGovernor::maxRulingDelayCall {},
+            )
+            .unwrap();
+        assert_eq!(ruling, U256::from(params.ruling_delay()));
+    }
+
+    #[test]
+    fn unbonding_shorter_than_fault_ruling_and_veto_is_refused_on_and_off_chain() {
+        let params = DeployParams {
+            unbonding_delay: 3 * 86_400,
+            ..DeployParams::local(DEPLOYER)
+        };
+        let err = params.check_timing(600).unwrap_err();
+        assert_eq!(err.rule, "fault+ruling+veto<unbonding");
+        assert_eq!(err.lhs, 90_600 + 4_200 + 172_800);
+        let mut sim = crate::Sim::new();
+        let plan = sim.deploy_local(&params).unwrap();
+        let registry = plan.address("InferenceRegistry").unwrap();
+        let err = sim.transact(DEPLOYER, registry, model(600)).unwrap_err();
+        assert!(err.to_string().contains("TimingInvariantViolated"), "{err}");
     }
 
     #[test]

@@ -270,8 +270,7 @@ fn plant_wrong_result(w: &mut World, m: &Measure) -> Result<Option<U256>, SimErr
             Err(e) => return Err(e),
         }
     }
-    let period = u64::from(w.params.dispute_voting_period) + 1;
-    w.sim.advance(period, period * BLOCK_SECONDS);
+    w.advance_past_dispute_vote();
     w.sim.transact(
         w.watcher,
         disputes,

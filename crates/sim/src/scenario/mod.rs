@@ -496,6 +496,7 @@ impl RunReport {
         }
         let disputes: usize = self.epochs.iter().map(|e| e.disputes).sum();
         let correct: usize = self.epochs.iter().map(|e| e.disputes_correct).sum();
+        let undecided: usize = self.epochs.iter().map(|e| e.disputes_without_quorum).sum();
         let min_coalition = self
             .epochs
             .iter()
@@ -503,7 +504,9 @@ impl RunReport {
             .min();
         let _ = writeln!(
             s,
-            "disputes: {disputes} decided, {correct} correctly; smallest deciding coalition {}",
+            "disputes: {disputes} ruled, {} decided with quorum ({correct} correctly), {undecided} \
+             without quorum (status quo kept, nobody slashed); smallest deciding coalition {}",
+            disputes.saturating_sub(undecided),
             min_coalition.map_or("-".to_owned(), |c| c.to_string())
         );
         let _ = write!(s, "{}", self.capture);

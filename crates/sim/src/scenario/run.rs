@@ -209,6 +209,11 @@ fn report(
         100.0 * scenario.traffic.turnout
     ));
     notes.push(
+        "a dispute vote that misses quorum decides nothing: the status quo stands (a challenged result \
+         stays final), the challenger's bond is forfeited and nobody is slashed"
+            .into(),
+    );
+    notes.push(
         "capture trials run on a snapshot of the final state; their outcome is the vote, the \
          proposals are not executed"
             .into(),

@@ -9,9 +9,14 @@
 //! 3. after the request deadline: missed assignments are reported, requests are finalized (or
 //!    escalated to a dispute when the operators disagree and no quorum is possible), and those
 //!    disputes are voted on;
-//! 4. once voting ends, rulings are resolved and, after the timelock delay, executed: the registry
-//!    finalizes the request and asks the Slasher for `WrongResult` slashes of the losers, which
-//!    become executable after the veto window (handled by the epoch loop).
+//! 4. once voting ends (`dispute_voting_period` seconds after a dispute opened), rulings are resolved
+//!    and, after the timelock delay, executed: the registry finalizes the request and, for a ruling
+//!    decided with quorum, asks the Slasher for `WrongResult` slashes of the losers, which become
+//!    executable after the veto window (handled by the epoch loop). A dispute that misses quorum
+//!    decides nothing: the status quo stands and nobody is slashed.
+//!
+//! The watcher challenges with a concrete output (the correct one, never zero) and holds an identity
+//! from the scenario's issuer, which the `DisputeGovernor` requires of every challenger.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -19,7 +24,9 @@ use alloy::primitives::{aliases::U40, keccak256, Address, Log, B256, U256};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use verinfer_bindings::{DisputeGovernor, InferenceRegistry, Slasher};
+use verinfer_bindings::{
+    inference_registry::IInferenceRegistry::Statement, DisputeGovernor, InferenceRegistry, Slasher,
+};
 
 use super::{
     tokens,
@@ -51,9 +58,11 @@ pub struct DisputeRecord {
     pub largest_voter_bps: u64,
     /// Smallest number of voters whose switch would have flipped the ruling (0 = no ruling to flip).
     pub flip_coalition: u64,
-    /// Whether quorum was reached (otherwise the ruling is "no valid result").
+    /// Whether quorum was reached, i.e. the dispute was decided. Without quorum nothing is decided:
+    /// the registry keeps the status quo (a challenged result stands, an escalated request ends with
+    /// no valid result), the challenger's bond is forfeited and nobody is slashed.
     pub quorum_reached: bool,
-    /// Whether the ruling is the correct output.
+    /// Whether the dispute was decided for the correct output.
     pub correct: bool,
 }
 
@@ -217,10 +226,8 @@ pub(crate) fn play(
                 let other = keccak256([input.as_slice(), b"equivocation"].concat());
                 let (att2, sig2) = w.attest(op, id, model, input, other)?;
                 let report = InferenceRegistry::reportEquivocationCall {
-                    att1: att,
-                    sig1: sig,
-                    att2,
-                    sig2,
+                    a: Statement::signed(att, sig),
+                    b: Statement::signed(att2, sig2),
                 };
                 match w.sim.transact(w.watcher, registry, report) {
                     Ok(r) => out.slashed.extend(ledger.record(&r.logs)),
@@ -313,9 +320,9 @@ pub(crate) fn play(
     w.sim.advance(1, BLOCK_SECONDS);
     vote(w, scenario, rng, m, &reqs, &open[first_escalated..])?;
 
-    // 4. Rulings, then their application after the timelock delay.
-    let period = u64::from(w.params.dispute_voting_period);
-    w.sim.advance(period + 1, (period + 1) * BLOCK_SECONDS);
+    // 4. Rulings (voting lasts `dispute_voting_period` seconds), then their application after the
+    //    timelock delay.
+    w.advance_past_dispute_vote();
     let mut ruled = Vec::new();
     for d in &open {
         let r = w.sim.transact(
@@ -334,7 +341,7 @@ pub(crate) fn play(
                 largest_voter_bps: ev.stats.largestVoterBps.saturating_to(),
                 flip_coalition: ev.stats.flipCoalition.saturating_to(),
                 quorum_reached: ev.stats.quorumReached,
-                correct: ev.outcome == q.correct,
+                correct: ev.stats.quorumReached && ev.outcome == q.correct,
             });
             ruled.push(d.id);
         }

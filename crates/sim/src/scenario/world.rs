@@ -17,7 +17,9 @@ use verinfer_bindings::{
     IdentityRegistry, InferenceRegistry, QuadraticVotes, Staking, VerinferToken,
 };
 
-use super::{agent, tokens, wei, Behaviour, Distribution, Scenario, WhaleStrategy};
+use super::{
+    agent, tokens, traffic::BLOCK_SECONDS, wei, Behaviour, Distribution, Scenario, WhaleStrategy,
+};
 use crate::{
     plan::{DeployParams, TOKEN},
     Sim, SimError, SIM_CHAIN_ID,
@@ -77,7 +79,8 @@ pub(crate) struct World {
     pub deployer: Address,
     /// Sends requests and pays fees.
     pub client: Address,
-    /// Re-executes answers, reports faults, challenges wrong results, finalizes.
+    /// Re-executes answers, reports faults, challenges wrong results, finalizes. Linked to an identity
+    /// of its own (a challenger must be).
     pub watcher: Address,
     /// Approved identity issuer (one identity per person unless the scenario says otherwise).
     pub issuer: Address,
@@ -200,7 +203,17 @@ impl World {
         for (who, amount) in [(self.client, fees), (self.watcher, bonds)] {
             self.fund(who, amount, registry)?;
         }
+        // The DisputeGovernor takes a challenge only from an account linked to an identity (at the
+        // block before the challenge), so that the challenger's whole identity is barred from voting.
+        self.new_identity(self.watcher)?;
         Ok(())
+    }
+
+    /// Moves the clock past the end of a dispute vote opened now (`dispute_voting_period` seconds,
+    /// plus one so that `block.timestamp > voteEnd`), one block per [`BLOCK_SECONDS`].
+    pub fn advance_past_dispute_vote(&mut self) {
+        let secs = u64::from(self.params.dispute_voting_period) + 1;
+        self.sim.advance(secs.div_ceil(BLOCK_SECONDS), secs);
     }
 
     /// Mints `amount` to `who` and approves `spender` for it.
