@@ -124,6 +124,11 @@ pub struct DeployParams {
     /// (the deployer sends the grants and renounces). Absent in older serialized params = `false`.
     #[serde(default)]
     pub handover: bool,
+    /// `VerinferGovernor` proposal threshold in voice units (proposals to the suite need twice it).
+    /// `DeploySuite` uses the voice of one minimum operator stake (`sqrt(minOperatorStake)`); local
+    /// deployments use 0. Absent in older serialized params = 0.
+    #[serde(default)]
+    pub proposal_threshold: U256,
 }
 
 impl DeployParams {
@@ -148,6 +153,7 @@ impl DeployParams {
             quorum_bps: 400,
             delegate_cap_bps: 1_000,
             handover: false,
+            proposal_threshold: U256::ZERO,
         }
     }
 
@@ -203,9 +209,13 @@ impl DeployParams {
     /// once wired, the timelock (driven by VerinferGovernor proposals) is the only admin and the
     /// deployer keeps no role. Used by `verinfer deploy` unless `--keep-admin` is given.
     pub fn production(deployer: Address) -> Self {
+        let local = Self::local(deployer);
         Self {
             handover: true,
-            ..Self::local(deployer)
+            // As `DeploySuite`: the voice of one minimum operator stake in one identity, so a stakeless
+            // account cannot front-run and cancel a proposal (docs/security.md, finding 8).
+            proposal_threshold: local.min_operator_stake.root(2),
+            ..local
         }
     }
 }
@@ -372,7 +382,7 @@ impl DeployPlan {
                 cfg: VerinferGovernor::Config {
                     votingDelay: alloy::primitives::aliases::U48::from(params.voting_delay),
                     votingPeriod: params.voting_period,
-                    proposalThreshold: U256::ZERO,
+                    proposalThreshold: params.proposal_threshold,
                     lateQuorumExtension: alloy::primitives::aliases::U48::ZERO,
                     quorumBps: params.quorum_bps,
                     delegateCapBps: params.delegate_cap_bps,
@@ -399,18 +409,9 @@ impl DeployPlan {
             (registry_addr, votes_addr, timelock_addr, governor_addr)
         );
 
-        // Wiring (admin-only one-time setters; the deployer is the admin in local deployments).
-        b.call(
-            "Staking",
-            "Staking.wire",
-            staking,
-            Staking::wireCall {
-                slasher_: slasher,
-                accountObserver_: votes,
-                operatorObserver_: registry,
-            }
-            .abi_encode(),
-        );
+        // Wiring (admin-only one-time setters; the deployer is the admin in local deployments). Staking is
+        // wired last, as in `DeploySuite`: no voice exists before every link the governor follows to find
+        // its governance targets is in place.
         b.call(
             "Slasher",
             "Slasher.wire",
@@ -442,6 +443,17 @@ impl DeployPlan {
             disputes,
             DisputeGovernor::wireCall {
                 registry_: registry,
+            }
+            .abi_encode(),
+        );
+        b.call(
+            "Staking",
+            "Staking.wire",
+            staking,
+            Staking::wireCall {
+                slasher_: slasher,
+                accountObserver_: votes,
+                operatorObserver_: registry,
             }
             .abi_encode(),
         );

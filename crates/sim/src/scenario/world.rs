@@ -94,6 +94,8 @@ pub(crate) struct World {
     pub people: usize,
     /// Person is an operator owner in the cartel.
     pub cartel_person: Vec<bool>,
+    /// The first account linked to each identity: it consents to every later account joining.
+    members: std::collections::HashMap<U256, Address>,
 }
 
 /// Voice units (sqrt of wei) to sqrt-token units.
@@ -146,6 +148,7 @@ impl World {
             accounts: Vec::new(),
             people: scenario.stakers.count + scenario.operators.count,
             cartel_person: Vec::new(),
+            members: std::collections::HashMap::new(),
         };
         w.setup_protocol(scenario)?;
         w.populate(scenario, rng, bar)?;
@@ -249,8 +252,16 @@ impl World {
         Ok(id)
     }
 
-    /// Links `account` to identity `id` (the issuer offers, the account accepts).
+    /// Links `account` to identity `id`: a member of the identity (its first account) consents when it
+    /// already has one, the issuer offers, the account accepts.
     pub fn link(&mut self, account: Address, id: U256) -> Result<(), SimError> {
+        if let Some(&member) = self.members.get(&id) {
+            self.sim.transact(
+                member,
+                self.c.identity,
+                IdentityRegistry::consentToLinkCall { account },
+            )?;
+        }
         self.sim.transact(
             self.issuer,
             self.c.identity,
@@ -264,6 +275,7 @@ impl World {
             self.c.identity,
             IdentityRegistry::acceptLinkCall { identityId: id },
         )?;
+        self.members.entry(id).or_insert(account);
         Ok(())
     }
 
