@@ -13,7 +13,8 @@ mod common;
 use common::{Chain, TOKEN};
 
 /// Deploys with the hand-over, funds accounts 1..=4 and stakes: accounts 1 and 2 register as
-/// operators (5,000 and 3,000 tokens), account 3 delegates 2,000 to operator 1 and account 4
+/// operators (20,000 and 3,000 tokens: operator 1 holds the voice a proposal to the suite needs, twice the
+/// deployment's proposal threshold), account 3 delegates 2,000 to operator 1 and account 4
 /// 1,000 to operator 2. Everyone's stake is their (unattested) quadratic voice.
 fn staked_chain() -> Chain {
     let c = Chain::start();
@@ -21,7 +22,7 @@ fn staked_chain() -> Chain {
     let out = c.ok(0, &["deploy", "--root", &root]);
     assert!(out.contains("admin") && out.contains("timelock"), "{out}");
     let token = c.contract("VerinferToken");
-    for (i, amount) in [(1, 5_000u128), (2, 3_000), (3, 2_000), (4, 1_000)] {
+    for (i, amount) in [(1, 20_000u128), (2, 3_000), (3, 2_000), (4, 1_000)] {
         c.send(
             c.addr(0),
             token,
@@ -40,7 +41,7 @@ fn staked_chain() -> Chain {
             "--signer",
             "0x00000000000000000000000000000000000000a1",
             "--stake",
-            "5000",
+            "20000",
         ],
     );
     c.ok(
@@ -332,7 +333,7 @@ fn sim_fork_prints_delegator_impact_and_rejects_bad_blocks() {
         .unwrap();
     assert_eq!(
         Staking::operatorStakeCall::abi_decode_returns(&stake).unwrap(),
-        U256::from(7_000 * TOKEN)
+        U256::from(22_000 * TOKEN)
     );
 
     // What a proposal would change: the storage diff names the contract.
