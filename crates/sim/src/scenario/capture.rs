@@ -378,8 +378,8 @@ fn arrange(
         let a = agent("capture-person", i);
         match identity {
             Identity::Own => match own {
-                Some(id) => w.link(a, id)?,
-                None => own = Some(w.new_identity(a)?),
+                Some((id, member)) => w.link(a, id, Some(member))?,
+                None => own = Some((w.new_identity(a)?, a)),
             },
             Identity::Fresh => {
                 w.new_identity(a)?;

@@ -71,6 +71,8 @@ pub struct DisputeRecord {
 pub(crate) struct Ledger {
     pub slashes: BTreeMap<String, SlashTally>,
     kind_of: HashMap<U256, u8>,
+    /// Slashes that have paid at least one installment (a slash the cap defers pays in several).
+    executed: std::collections::HashSet<U256>,
     /// Requested `WrongResult` slashes waiting for their veto window: (id, executableAt).
     pub pending: Vec<(U256, u64)>,
 }
@@ -98,8 +100,10 @@ impl Ledger {
         let mut hit = Vec::new();
         for ev in decode_logs::<Slasher::SlashExecuted>(logs) {
             let kind = self.kind_of.get(&ev.slashId).copied().unwrap_or(0);
+            let first = self.executed.insert(ev.slashId);
             if let Some(t) = self.slashes.get_mut(KIND_NAMES[usize::from(kind.min(2))]) {
-                t.count += 1;
+                // one slash per id; every installment's tokens count
+                t.count += u64::from(first);
                 t.tokens += tokens(ev.amount);
             }
             hit.push(ev.operator);

@@ -94,8 +94,6 @@ pub(crate) struct World {
     pub people: usize,
     /// Person is an operator owner in the cartel.
     pub cartel_person: Vec<bool>,
-    /// The first account linked to each identity: it consents to every later account joining.
-    members: std::collections::HashMap<U256, Address>,
 }
 
 /// Voice units (sqrt of wei) to sqrt-token units.
@@ -148,7 +146,6 @@ impl World {
             accounts: Vec::new(),
             people: scenario.stakers.count + scenario.operators.count,
             cartel_person: Vec::new(),
-            members: std::collections::HashMap::new(),
         };
         w.setup_protocol(scenario)?;
         w.populate(scenario, rng, bar)?;
@@ -248,14 +245,20 @@ impl World {
                 IdentityRegistry::createIdentityCall {},
             )?
             .ret;
-        self.link(account, id)?;
+        self.link(account, id, None)?;
         Ok(id)
     }
 
-    /// Links `account` to identity `id`: a member of the identity (its first account) consents when it
-    /// already has one, the issuer offers, the account accepts.
-    pub fn link(&mut self, account: Address, id: U256) -> Result<(), SimError> {
-        if let Some(&member) = self.members.get(&id) {
+    /// Links `account` to identity `id`: `member`, an account already linked to it, consents when the
+    /// identity has accounts (joining an identity needs its consent), the issuer offers, the account
+    /// accepts.
+    pub fn link(
+        &mut self,
+        account: Address,
+        id: U256,
+        member: Option<Address>,
+    ) -> Result<(), SimError> {
+        if let Some(member) = member {
             self.sim.transact(
                 member,
                 self.c.identity,
@@ -275,7 +278,6 @@ impl World {
             self.c.identity,
             IdentityRegistry::acceptLinkCall { identityId: id },
         )?;
-        self.members.entry(id).or_insert(account);
         Ok(())
     }
 
