@@ -6,6 +6,7 @@ import {IdentityRegistry} from "../../contracts/governance/IdentityRegistry.sol"
 import {QuadraticVotes} from "../../contracts/governance/QuadraticVotes.sol";
 import {VerinferGovernor} from "../../contracts/governance/VerinferGovernor.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
+import {Proposals} from "../utils/Proposals.sol";
 import {MockDisputeReceiver} from "./mocks/MockDisputeReceiver.sol";
 import {MockSlasher} from "./mocks/MockSlasher.sol";
 import {MockStaking} from "./mocks/MockStaking.sol";
@@ -137,12 +138,8 @@ abstract contract GovernanceBase is Test {
     function _singleAction(address target, bytes memory data)
         internal
         pure
-        returns (address[] memory t, uint256[] memory v, bytes[] memory c)
+        returns (address[] memory, uint256[] memory, bytes[] memory)
     {
-        t = new address[](1);
-        v = new uint256[](1);
-        c = new bytes[](1);
-        t[0] = target;
-        c[0] = data;
+        return Proposals.single(target, 0, data);
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Proposals} from "../utils/Proposals.sol";
 import {SecurityBase} from "./SecurityBase.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 
@@ -35,12 +36,9 @@ abstract contract GovernanceSecurityBase is SecurityBase {
     function _action(address target, uint256 value, bytes memory data)
         internal
         pure
-        returns (address[] memory t, uint256[] memory v, bytes[] memory c)
+        returns (address[] memory, uint256[] memory, bytes[] memory)
     {
-        t = new address[](1);
-        v = new uint256[](1);
-        c = new bytes[](1);
-        (t[0], v[0], c[0]) = (target, value, data);
+        return Proposals.single(target, value, data);
     }
 
     function _proposeAs(
