@@ -27,7 +27,7 @@ contract MockSlasher {
         timingBroken = v;
     }
 
-    /// @notice ISlasher.checkTiming: reverts when told to; counts the checks.
+    /// @notice ISlasher.checkTiming: reverts when told to (`setTimingBroken`).
     function checkTiming() external view {
         if (timingBroken) revert ISlasher.TimingInvariantViolated("mock", 1, 0);
     }
