@@ -52,27 +52,25 @@ impl inference_registry::IInferenceRegistry::Statement {
     }
 }
 
-/// Names of OpenZeppelin's `IGovernor.ProposalState`, in enum order.
-pub const PROPOSAL_STATES: [&str; 8] = [
-    "Pending",
-    "Active",
-    "Canceled",
-    "Defeated",
-    "Succeeded",
-    "Queued",
-    "Expired",
-    "Executed",
-];
+pub mod types;
+pub mod units;
 
-/// The name of a `VerinferGovernor.state(...)` value (`"Unknown"` outside the enum).
+/// The registry's placeholder output of a request nobody has answered yet (`NO_OUTPUT`,
+/// `bytes32(uint256(1))`). Neither it nor zero ("no valid result") is an output an operator can attest
+/// or a challenger can claim.
+pub const NO_OUTPUT: alloy::primitives::B256 = alloy::primitives::B256::with_last_byte(1);
+
+/// Whether `output` is a concrete output hash a challenge may claim: `challenge` and
+/// `challengeLeaf` revert with `InvalidOutputHash` for zero and for [`NO_OUTPUT`].
 ///
 /// ```
-/// assert_eq!(verinfer_bindings::proposal_state_name(3), "Defeated");
-/// assert_eq!(verinfer_bindings::proposal_state_name(42), "Unknown");
+/// use alloy::primitives::{keccak256, B256};
+/// use verinfer_bindings::{is_concrete_output, NO_OUTPUT};
+///
+/// assert!(is_concrete_output(keccak256(b"output")));
+/// assert!(!is_concrete_output(B256::ZERO));
+/// assert!(!is_concrete_output(NO_OUTPUT));
 /// ```
-pub fn proposal_state_name(state: u8) -> &'static str {
-    PROPOSAL_STATES
-        .get(usize::from(state))
-        .copied()
-        .unwrap_or("Unknown")
+pub fn is_concrete_output(output: alloy::primitives::B256) -> bool {
+    output != alloy::primitives::B256::ZERO && output != NO_OUTPUT
 }

@@ -1,5 +1,5 @@
 //! `verinfer bench sim`: the simulator's protocol mix in revm and over JSON-RPC (see
-//! [`verinfer_sim::bench`]).
+//! [`verinfer_sim::throughput`]).
 //!
 //! `verinfer bench keeper`: end-to-end attestation throughput, gas and request -> inclusion latency
 //! against a private anvil, for each submission mode side by side in one run.
@@ -35,16 +35,17 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use tokio::sync::watch;
+use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{InferenceRegistry, Staking, VerinferToken};
+use verinfer_deploy::plan::DeployParams;
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{inline_uri, Keeper};
 use verinfer_keeper::merkle::{leaf, MerkleTree};
-use verinfer_keeper::model::IntMlp;
+use verinfer_keeper::mlp::IntMlp;
 use verinfer_keeper::registry::{ModelParams, VerificationMode};
 use verinfer_keeper::store::Store;
 use verinfer_keeper::txmgr::{TxConfig, TxManager};
-use verinfer_sim::plan::{DeployParams, TOKEN};
 
 use crate::chain::{session_with, Session};
 use crate::devnet::{anvil_bin, Anvil, ANVIL_KEYS};
@@ -132,7 +133,7 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
 
 /// `verinfer bench sim`: the revm / JSON-RPC comparison, then the growth table.
 async fn sim(a: SimBenchArgs) -> Result<()> {
-    use verinfer_sim::bench::{compare, run_in_process};
+    use verinfer_sim::throughput::{compare, run_in_process};
     if a.stakers == 0 {
         bail!("--stakers must be at least 1");
     }
@@ -308,7 +309,7 @@ async fn setup(url: &str, poll_ms: u64, submit: SubmitConfig, data_root: PathBuf
     );
     let model = IntMlp::default_model();
     let params = ModelParams {
-        mode: VerificationMode::Deterministic as u8,
+        mode: u8::from(VerificationMode::Deterministic),
         k: 1,
         q: 1,
         challengeWindow: 600,

@@ -8,13 +8,14 @@ use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::sol_types::{SolCall, SolEvent};
 use anyhow::{anyhow, bail, Context, Result};
+use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{InferenceRegistry, Staking, VerinferToken};
+use verinfer_deploy::manifest::Manifest;
+use verinfer_deploy::plan::{DeployParams, DeployPlan};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::registry::RequestStatus;
 use verinfer_keeper::store::Store;
 use verinfer_keeper::txmgr::{Executed, TxConfig, TxManager};
-use verinfer_sim::manifest::Manifest;
-use verinfer_sim::plan::{DeployParams, DeployPlan, TOKEN};
 
 use crate::ChainArgs;
 
@@ -310,7 +311,7 @@ pub async fn sync_delegators(
 ) -> Result<(Vec<Address>, Vec<StaleStake>)> {
     let head = s.provider.get_block_number().await?;
     let mut accounts =
-        verinfer_sim::rpc::delegators_of(&s.provider, staking, operator, from_block, head)
+        verinfer_client::logs::delegators_of(&s.provider, staking, operator, from_block, head)
             .await
             .with_context(|| format!("reading Delegated events of {operator}"))?;
     if !accounts.contains(&operator) {
@@ -418,7 +419,7 @@ pub async fn rotate(c: &ChainArgs, new_signer: &str) -> Result<()> {
 /// Resolves `builtin` or a hex model id.
 pub fn model_id(model: &str) -> Result<B256> {
     if model == "builtin" {
-        return Ok(verinfer_keeper::model::IntMlp::default_model().model_id());
+        return Ok(verinfer_keeper::mlp::IntMlp::default_model().model_id());
     }
     model
         .parse()
@@ -517,7 +518,7 @@ pub async fn request(
         r.tx_hash, r.gas_used
     );
     if model == "builtin" {
-        let out = verinfer_keeper::model::IntMlp::default_model().infer(input);
+        let out = verinfer_keeper::mlp::IntMlp::default_model().infer(input);
         println!(
             "expected (local built-in run) output hash {}",
             keccak256(&out)

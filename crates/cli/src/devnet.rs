@@ -19,14 +19,15 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
+use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{InferenceRegistry, Staking, VerinferToken};
+use verinfer_deploy::plan::DeployParams;
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::Keeper;
-use verinfer_keeper::model::IntMlp;
+use verinfer_keeper::mlp::IntMlp;
 use verinfer_keeper::registry::{ModelParams, RequestStatus, VerificationMode};
 use verinfer_keeper::store::{IntentKind, IntentStatus};
-use verinfer_sim::plan::{DeployParams, TOKEN};
 
 use crate::chain::{session_with, submit_request, Session};
 
@@ -262,7 +263,7 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
     let token = get("VerinferToken")?;
     let staking = get("Staking")?;
     let registry = get("InferenceRegistry")?;
-    let mpath = verinfer_sim::manifest::Manifest::default_path(root, chain_id);
+    let mpath = verinfer_deploy::manifest::Manifest::default_path(root, chain_id);
     if let Some(d) = mpath.parent() {
         std::fs::create_dir_all(d)?;
     }
@@ -280,7 +281,7 @@ async fn drive(a: &DevnetArgs, root: &Path, url: &str, started: Instant) -> Resu
         .check_timing(window)
         .context("the devnet model's challenge window")?;
     let mparams = ModelParams {
-        mode: VerificationMode::Deterministic as u8,
+        mode: u8::from(VerificationMode::Deterministic),
         k: 3,
         q: 2,
         challengeWindow: window,
@@ -945,7 +946,7 @@ async fn attest(admin: &Session, identity: Address, account: &Session) -> Result
 async fn quadratic_dispute(
     deployer: &Session,
     url: &str,
-    manifest: &verinfer_sim::manifest::Manifest,
+    manifest: &verinfer_deploy::manifest::Manifest,
     model_id: B256,
     hots: &[HotKey],
     owners: &[Session],

@@ -19,7 +19,7 @@ use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::sol_types::{SolCall, SolEvent, SolInterface};
 use anyhow::{anyhow, bail, Context, Result};
 use verinfer_bindings::VerinferGovernor::{self, VerinferGovernorErrors};
-use verinfer_sim::manifest::Manifest;
+use verinfer_deploy::manifest::Manifest;
 
 use crate::chain::{self, Session};
 use crate::ChainArgs;
@@ -172,7 +172,7 @@ pub fn parse_proposal_id(s: &str) -> Result<U256> {
 }
 
 fn state_name(s: u8) -> &'static str {
-    verinfer_bindings::proposal_state_name(s)
+    verinfer_bindings::types::ProposalState::of(s).map_or("Unknown", |p| p.name())
 }
 
 /// A readable explanation of revert data from the governor, the timelock or a suite contract.
@@ -645,7 +645,7 @@ mod tests {
         .unwrap();
         assert_eq!(a.target, Address::repeat_byte(0x51));
         let want = verinfer_bindings::Staking::setMinOperatorStakeCall {
-            value: U256::from(2_000u128 * verinfer_sim::plan::TOKEN),
+            value: U256::from(2_000u128 * verinfer_bindings::units::TOKEN),
         }
         .abi_encode();
         assert_eq!(a.data.to_vec(), want);

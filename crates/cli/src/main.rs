@@ -418,13 +418,13 @@ async fn run(cmd: Cmd) -> Result<()> {
         .await
         .map(|_| ()),
         Cmd::Model(a) => {
-            let m = verinfer_keeper::model::IntMlp::default_model();
+            let m = verinfer_keeper::mlp::IntMlp::default_model();
             println!("model id        {}", m.model_id());
             println!("weights hash    {}", m.weights_hash());
-            println!("runtime spec    {}", verinfer_keeper::model::RUNTIME_SPEC);
+            println!("runtime spec    {}", verinfer_keeper::mlp::RUNTIME_SPEC);
             println!(
                 "spec hash       {}",
-                verinfer_keeper::model::IntMlp::runtime_spec_hash()
+                verinfer_keeper::mlp::IntMlp::runtime_spec_hash()
             );
             if let Some(input) = a.input {
                 let out = m.infer(input.as_bytes());

@@ -8,10 +8,10 @@ use alloy::providers::{Provider, RootProvider};
 use alloy::sol_types::{SolCall, SolEventInterface};
 use anyhow::{anyhow, Context, Result};
 use clap::{ArgGroup, Args, ValueEnum};
+use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{InferenceRegistry, VerinferToken};
+use verinfer_deploy::manifest::Manifest;
 use verinfer_sim::fork::{ForkError, ForkSim, WhatIf};
-use verinfer_sim::manifest::Manifest;
-use verinfer_sim::plan::TOKEN;
 
 use crate::devnet::tokens;
 use crate::gov;

@@ -16,7 +16,7 @@ use alloy::providers::Provider;
 use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::sol_types::{SolCall, SolEvent};
 use verinfer_bindings::{inference_registry::IInferenceRegistry, InferenceRegistry, VerinferToken};
-use verinfer_keeper::model::IntMlp;
+use verinfer_keeper::mlp::IntMlp;
 
 mod common;
 

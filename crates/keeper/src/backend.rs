@@ -9,7 +9,7 @@ use alloy::primitives::B256;
 use tokio::io::AsyncWriteExt;
 
 use crate::config::BackendConfig;
-use crate::model::IntMlp;
+use crate::mlp::IntMlp;
 
 /// Backend errors.
 #[derive(Debug, thiserror::Error)]

@@ -43,6 +43,9 @@ pub enum ConfigError {
         /// Env var that can set it.
         env: &'static str,
     },
+    /// The deployment manifest named by `deployment` cannot be used.
+    #[error("field `deployment`: {0}")]
+    Manifest(#[from] verinfer_deploy::ManifestError),
 }
 
 /// How the hot key is loaded.
@@ -245,25 +248,10 @@ fn parse_u64(field: &str, v: &str) -> Result<u64, ConfigError> {
     })
 }
 
-/// Reads the registry address out of a deployment manifest.
+/// Reads the registry address out of a deployment manifest (`contracts.InferenceRegistry`).
 pub fn registry_from_manifest(path: &Path) -> Result<Address, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| ConfigError::Parse {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    let addr = v
-        .get("contracts")
-        .and_then(|c| c.get("InferenceRegistry"))
-        .and_then(|a| a.as_str())
-        .ok_or_else(|| ConfigError::Invalid {
-            field: "deployment".into(),
-            reason: format!("{} has no contracts.InferenceRegistry", path.display()),
-        })?;
-    parse_addr("deployment.contracts.InferenceRegistry", addr)
+    let manifest = verinfer_deploy::Manifest::load(path)?;
+    Ok(manifest.address("InferenceRegistry", path)?)
 }
 
 impl KeeperConfig {

@@ -15,9 +15,9 @@ use tokio::sync::{broadcast, watch};
 
 use crate::attest::{self, Attestation, HotKey};
 use crate::backend::{self, Backends};
-use crate::chain::{LogPoller, PollError, PollOutcome};
 use crate::config::{KeeperConfig, Misbehaviour, SubmitMode};
 use crate::metrics::METRICS;
+use crate::poller::{LogPoller, PollError, PollOutcome};
 use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
 use crate::registry::{is_concrete_output, RequestStatus, Statement};
 use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};

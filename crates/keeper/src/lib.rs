@@ -1,19 +1,19 @@
 //! verinfer keeper: finds assignments, runs inference, signs EIP-712 attestations and submits them;
 //! watches peers, challenges wrong results, reports equivocation and missed assignments, finalizes.
 //!
-//! Building blocks (usable without a chain): [`model`] (bit-exact integer MLP), [`attest`] (EIP-712
+//! Building blocks (usable without a chain): [`mlp`] (bit-exact integer MLP), [`attest`] (EIP-712
 //! signing), [`merkle`] (OZ-compatible batches), [`store`] (durable intent journal), [`txmgr`]
 //! (nonces, fee bumps, receipt deadlines), [`config`], [`backend`], [`metrics`].
 #![warn(missing_docs)]
 
 pub mod attest;
 pub mod backend;
-pub mod chain;
 pub mod config;
 pub mod keeper;
 pub mod merkle;
 pub mod metrics;
-pub mod model;
+pub mod mlp;
+pub mod poller;
 pub mod registry;
 pub mod store;
 pub mod txmgr;

@@ -11,15 +11,16 @@ use alloy::primitives::{keccak256, Address, Bytes, U256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::sol_types::SolCall;
 use common::*;
+use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{IdentityRegistry, InferenceRegistry, Staking, VerinferToken};
+use verinfer_deploy::plan::{DeployParams, DeployPlan};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{inline_uri, Keeper};
-use verinfer_keeper::model::IntMlp;
+use verinfer_keeper::mlp::IntMlp;
 use verinfer_keeper::registry::{ModelParams, VerificationMode};
 use verinfer_keeper::store::{IntentKind, IntentStatus};
 use verinfer_keeper::txmgr::TxManager;
-use verinfer_sim::plan::{DeployParams, DeployPlan, TOKEN};
 
 const KEY2: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 const KEY3: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
@@ -62,7 +63,7 @@ impl Suite {
         let model = IntMlp::default_model();
         let stake = U256::from(5_000u128 * TOKEN);
         let params = ModelParams {
-            mode: VerificationMode::Deterministic as u8,
+            mode: u8::from(VerificationMode::Deterministic),
             k: 1,
             q: 1,
             challengeWindow: 600,

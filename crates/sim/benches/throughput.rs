@@ -9,7 +9,7 @@ fn mix(c: &mut Criterion) {
     for n in [100usize, 1_000] {
         g.bench_function(format!("{n}-stakers"), |b| {
             b.iter(|| {
-                verinfer_sim::bench::run_in_process(n)
+                verinfer_sim::throughput::run_in_process(n)
                     .map(|r| r.transactions)
                     .unwrap_or(0)
             })

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use verinfer_sim::bench::{compare, run_in_process};
+use verinfer_sim::throughput::{compare, run_in_process};
 
 fn anvil_path() -> Option<PathBuf> {
     let mut c = Vec::new();

@@ -24,7 +24,9 @@ use revm::{
 use serde::Serialize;
 use verinfer_bindings::{Slasher, Staking};
 
-use crate::{manifest::Manifest, Sim, SimError};
+use verinfer_deploy::manifest::Manifest;
+
+use crate::{Sim, SimError};
 
 /// The remote database type of a fork.
 pub type ForkDb = WrapDatabaseAsync<AlloyDB<Ethereum, RootProvider<Ethereum>>>;
@@ -60,7 +62,7 @@ pub enum ForkError {
     },
     /// The manifest could not be loaded.
     #[error(transparent)]
-    Manifest(#[from] crate::manifest::ManifestError),
+    Manifest(#[from] verinfer_deploy::manifest::ManifestError),
     /// The manifest does not describe this chain.
     #[error("{path}: field `{field}` does not match the chain at {url}: {message}")]
     Mismatch {
@@ -298,7 +300,7 @@ impl ForkSim {
             .view(Address::ZERO, slasher, Slasher::governanceCall {})?;
         let delegators = self
             .runtime
-            .block_on(crate::rpc::delegators_of(
+            .block_on(verinfer_client::logs::delegators_of(
                 &self.provider,
                 staking,
                 operator,

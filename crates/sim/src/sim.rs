@@ -19,7 +19,7 @@ use revm::{
     Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
 };
 
-use crate::plan::{DeployPlan, StepKind};
+use verinfer_deploy::plan::{DeployPlan, StepKind};
 
 /// The revm instance type the simulator drives: mainnet rules over a [`CacheDB`].
 pub type SimEvm<DB> = MainnetEvm<MainnetContext<CacheDB<DB>>>;
@@ -145,7 +145,9 @@ impl Suite {
 /// ```
 /// use alloy::primitives::{address, U256};
 /// use verinfer_bindings::VerinferToken;
-/// use verinfer_sim::{plan::{DeployParams, TOKEN}, Sim};
+/// use verinfer_bindings::units::TOKEN;
+/// use verinfer_deploy::plan::DeployParams;
+/// use verinfer_sim::Sim;
 ///
 /// let deployer = address!("00000000000000000000000000000000000000d0");
 /// let mut sim = Sim::new();
@@ -404,7 +406,7 @@ where
     /// Plans a local deployment (the deployer's nonce is 0 on a fresh chain) and executes it.
     pub fn deploy_local(
         &mut self,
-        params: &crate::plan::DeployParams,
+        params: &verinfer_deploy::plan::DeployParams,
     ) -> Result<DeployPlan, SimError> {
         let nonce = self
             .db_mut()

@@ -1,14 +1,12 @@
-//! Differential test: the pure-Rust accounting model ([`verinfer_sim::model`]) against the Staking and
+//! Differential test: the pure-Rust accounting model ([`verinfer_sim::accounting`]) against the Staking and
 //! Slasher contracts executed in revm, over proptest-generated action sequences.
 
 use alloy::primitives::{Address, B256, U256};
 use proptest::prelude::*;
+use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{Slasher, Staking, VerinferToken};
-use verinfer_sim::{
-    model::Model,
-    plan::{DeployParams, TOKEN},
-    Sim, SimError,
-};
+use verinfer_deploy::plan::DeployParams;
+use verinfer_sim::{accounting::Model, Sim, SimError};
 
 const OPS: u32 = 2;
 const ACCOUNTS: u32 = 3;

@@ -12,13 +12,14 @@ use alloy::{
     rpc::types::TransactionRequest,
     sol_types::SolCall,
 };
+use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{Staking, VerinferToken};
-use verinfer_sim::{
-    fork::ForkSim,
+use verinfer_deploy::{
+    deploy_over_rpc,
     manifest::Manifest,
-    plan::{DeployParams, DeployPlan, TOKEN},
-    rpc::deploy_over_rpc,
+    plan::{DeployParams, DeployPlan},
 };
+use verinfer_sim::fork::ForkSim;
 
 fn find_anvil() -> Option<PathBuf> {
     let mut candidates = Vec::new();

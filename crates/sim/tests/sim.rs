@@ -1,14 +1,12 @@
 //! The in-memory suite: deployment plan, typed calls as any account, decoded errors and events, time.
 
 use alloy::primitives::{address, Address, B256, U256};
+use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{
     DisputeGovernor, InferenceRegistry, Slasher, Staking, TimelockController, VerinferToken,
 };
-use verinfer_sim::{
-    decode_logs,
-    plan::{DeployParams, DeployPlan, TOKEN},
-    Sim, SimError,
-};
+use verinfer_deploy::plan::{DeployParams, DeployPlan};
+use verinfer_sim::{decode_logs, Sim, SimError};
 
 const DEPLOYER: Address = address!("00000000000000000000000000000000000000d0");
 const OP: Address = address!("0000000000000000000000000000000000000a01");
@@ -64,8 +62,8 @@ fn plan_addresses_match_deployment_and_wiring_is_done() {
         .steps
         .iter()
         .filter_map(|s| match &s.kind {
-            verinfer_sim::plan::StepKind::Create { contract, .. } => Some(contract.as_str()),
-            verinfer_sim::plan::StepKind::Call { .. } => None,
+            verinfer_deploy::plan::StepKind::Create { contract, .. } => Some(contract.as_str()),
+            verinfer_deploy::plan::StepKind::Call { .. } => None,
         })
         .collect();
     assert_eq!(

@@ -479,7 +479,9 @@ fn propose_and_vote(
         },
         for_votes: voice_units(votes.forVotes),
         against_votes: voice_units(votes.againstVotes),
-        state: verinfer_bindings::proposal_state_name(state).to_owned(),
+        state: verinfer_bindings::types::ProposalState::of(state)
+            .map_or("Unknown", |s| s.name())
+            .to_owned(),
         passed: state == 4 || state == 5 || state == 7,
     })
 }

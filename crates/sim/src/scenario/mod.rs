@@ -34,10 +34,10 @@ use std::{
 
 use alloy::primitives::{keccak256, Address, U256};
 use serde::{Deserialize, Serialize};
+use verinfer_bindings::units::TOKEN;
 
 use crate::{
     metrics::{EpochMetrics, GoalCheck},
-    plan::TOKEN,
     SimError,
 };
 

@@ -20,10 +20,9 @@ use verinfer_bindings::{
 use super::{
     agent, tokens, traffic::BLOCK_SECONDS, wei, Behaviour, Distribution, Scenario, WhaleStrategy,
 };
-use crate::{
-    plan::{DeployParams, TOKEN},
-    Sim, SimError, SIM_CHAIN_ID,
-};
+use crate::{Sim, SimError, SIM_CHAIN_ID};
+use verinfer_bindings::units::TOKEN;
+use verinfer_deploy::plan::DeployParams;
 
 /// Challenge window of both models, seconds (the registry's minimum).
 pub(crate) const CHALLENGE_WINDOW: u32 = 600;

@@ -6,7 +6,7 @@
 //! Amounts are `u128`; products are taken in 256 bits and floored, like `Math.mulDiv`.
 //!
 //! ```
-//! use verinfer_sim::model::{Model, ModelError};
+//! use verinfer_sim::accounting::{Model, ModelError};
 //! let mut m = Model::new(7 * 86_400);
 //! m.register(1, 1_000)?;
 //! m.delegate(2, 1, 500)?;

@@ -1,5 +1,5 @@
 //! The deployment plan: an ordered, pure list of create and call steps that deploys and wires the
-//! verinfer suite. The simulator executes it in memory ([`crate::Sim::deploy`]); the keeper/CLI can
+//! verinfer suite. The simulator executes it in memory (`verinfer_sim::Sim::deploy`); the keeper/CLI can
 //! send the very same steps over JSON-RPC (each step is just `to`/`data` from the deployer).
 //!
 //! Contract addresses are derived from the deployer's nonce (`CREATE`), so the plan knows every
@@ -32,7 +32,7 @@
 //!
 //! ```
 //! use alloy::primitives::address;
-//! use verinfer_sim::plan::{DeployParams, DeployPlan};
+//! use verinfer_deploy::plan::{DeployParams, DeployPlan};
 //!
 //! let params = DeployParams::local(address!("00000000000000000000000000000000000000d0"));
 //! let plan = DeployPlan::new(&params, 0);
@@ -54,15 +54,12 @@ use alloy::{
 };
 use serde::{Deserialize, Serialize};
 use verinfer_bindings::{
-    DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Slasher, Staking,
-    TimelockController, VerinferGovernor, VerinferToken,
+    units::TOKEN, DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Slasher,
+    Staking, TimelockController, VerinferGovernor, VerinferToken,
 };
 
 /// OpenZeppelin `AccessControl.DEFAULT_ADMIN_ROLE` (`0x00`), the role handed to the timelock.
 pub const DEFAULT_ADMIN_ROLE: B256 = B256::ZERO;
-
-/// One wei-denominated token unit (18 decimals).
-pub const TOKEN: u128 = 1_000_000_000_000_000_000;
 
 /// `InferenceRegistry.MAX_TTL`: the longest time-to-live of a request, seconds.
 pub const MAX_REQUEST_TTL: u64 = 86_400;
@@ -659,78 +656,7 @@ mod tests {
     }
 
     #[test]
-    fn production_deployment_in_revm_leaves_the_timelock_as_sole_admin() {
-        let mut sim = crate::Sim::new();
-        let plan = sim
-            .deploy_local(&DeployParams::production(DEPLOYER))
-            .unwrap();
-        let timelock = plan.address("TimelockController").unwrap();
-        for name in [
-            "Staking",
-            "Slasher",
-            "InferenceRegistry",
-            "IdentityRegistry",
-            "DisputeGovernor",
-            "TimelockController",
-        ] {
-            let at = plan.address(name).unwrap();
-            let has = |sim: &mut crate::Sim, account| {
-                sim.view(
-                    DEPLOYER,
-                    at,
-                    Staking::hasRoleCall {
-                        role: DEFAULT_ADMIN_ROLE,
-                        account,
-                    },
-                )
-                .unwrap()
-            };
-            assert!(has(&mut sim, timelock), "{name}: timelock is not admin");
-            assert!(!has(&mut sim, DEPLOYER), "{name}: deployer is still admin");
-        }
-        let owner = sim
-            .view(
-                DEPLOYER,
-                plan.address("VerinferToken").unwrap(),
-                VerinferToken::ownerCall {},
-            )
-            .unwrap();
-        assert_eq!(owner, timelock);
-        // The deployer can no longer change a parameter directly.
-        let err = sim
-            .transact(
-                DEPLOYER,
-                plan.address("Staking").unwrap(),
-                Staking::setMinOperatorStakeCall {
-                    value: U256::from(TOKEN),
-                },
-            )
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("AccessControlUnauthorizedAccount"),
-            "{err}"
-        );
-    }
-
-    fn model(window: u32) -> InferenceRegistry::registerModelCall {
-        use verinfer_bindings::inference_registry::IInferenceRegistry::ModelParams;
-        InferenceRegistry::registerModelCall {
-            weightsHash: alloy::primitives::keccak256(window.to_be_bytes()),
-            runtimeSpecHash: B256::repeat_byte(1),
-            params: ModelParams {
-                mode: 1,
-                k: 1,
-                q: 1,
-                challengeWindow: window,
-                minStake: U256::from(TOKEN),
-                challengeBond: U256::from(TOKEN),
-                minFee: U256::from(TOKEN),
-            },
-        }
-    }
-
-    #[test]
-    fn local_timing_admits_challenge_windows_up_to_47_hours_as_the_contracts_do() {
+    fn local_timing_admits_challenge_windows_up_to_47_hours() {
         let params = DeployParams::local(DEPLOYER);
         let max = u32::try_from(params.max_challenge_window()).unwrap();
         assert_eq!(max, 47 * 3_600);
@@ -744,31 +670,10 @@ mod tests {
                 rhs: 3 * 86_400
             }
         );
-        // The deployed contracts draw the same line: registerModel re-checks the invariants.
-        let mut sim = crate::Sim::new();
-        let plan = sim.deploy_local(&params).unwrap();
-        let registry = plan.address("InferenceRegistry").unwrap();
-        sim.transact(DEPLOYER, registry, model(max)).unwrap();
-        let err = sim
-            .transact(DEPLOYER, registry, model(max + 1))
-            .unwrap_err();
-        assert!(err.to_string().contains("TimingInvariantViolated"), "{err}");
-        let fault_window = sim
-            .view(DEPLOYER, registry, InferenceRegistry::faultWindowCall {})
-            .unwrap();
-        assert_eq!(fault_window, U256::from(DeployParams::fault_window(max)));
-        let ruling = sim
-            .view(
-                DEPLOYER,
-                plan.address("DisputeGovernor").unwrap(),
-                DisputeGovernor::maxRulingDelayCall {},
-            )
-            .unwrap();
-        assert_eq!(ruling, U256::from(params.ruling_delay()));
     }
 
     #[test]
-    fn unbonding_shorter_than_fault_ruling_and_veto_is_refused_on_and_off_chain() {
+    fn unbonding_shorter_than_fault_ruling_and_veto_is_refused() {
         let params = DeployParams {
             unbonding_delay: 3 * 86_400,
             ..DeployParams::local(DEPLOYER)
@@ -776,11 +681,6 @@ mod tests {
         let err = params.check_timing(600).unwrap_err();
         assert_eq!(err.rule, "fault+ruling+veto<unbonding");
         assert_eq!(err.lhs, 90_600 + 4_200 + 172_800);
-        let mut sim = crate::Sim::new();
-        let plan = sim.deploy_local(&params).unwrap();
-        let registry = plan.address("InferenceRegistry").unwrap();
-        let err = sim.transact(DEPLOYER, registry, model(600)).unwrap_err();
-        assert!(err.to_string().contains("TimingInvariantViolated"), "{err}");
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl Manifest {
     /// The conventional location of the manifest of `chain_id` under the repository `root`.
     ///
     /// ```
-    /// # use verinfer_sim::manifest::Manifest;
+    /// # use verinfer_deploy::manifest::Manifest;
     /// assert!(Manifest::default_path("/repo".as_ref(), 31337).ends_with("deployments/31337.json"));
     /// ```
     pub fn default_path(root: &Path, chain_id: u64) -> PathBuf {

@@ -10,7 +10,7 @@ use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
 use common::*;
 use verinfer_bindings::VerinferToken;
-use verinfer_keeper::chain::{LogPoller, PollOutcome};
+use verinfer_keeper::poller::{LogPoller, PollOutcome};
 use verinfer_keeper::store::{IntentStatus, Store};
 use verinfer_keeper::txmgr::TxError;
 

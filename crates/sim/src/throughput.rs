@@ -15,10 +15,10 @@ use alloy::{
 use serde::Serialize;
 use verinfer_bindings::{Staking, VerinferToken};
 
-use crate::{
-    plan::{DeployParams, DeployPlan, TOKEN},
-    Sim, SimError,
-};
+use verinfer_bindings::units::TOKEN;
+use verinfer_deploy::plan::{DeployParams, DeployPlan};
+
+use crate::{Sim, SimError};
 
 /// Operators in the mix.
 pub const BENCH_OPERATORS: usize = 10;
@@ -176,7 +176,7 @@ pub enum RpcBenchError {
     Sim(#[from] SimError),
     /// Deployment failed.
     #[error(transparent)]
-    Deploy(#[from] crate::rpc::RpcDeployError),
+    Deploy(#[from] verinfer_deploy::RpcDeployError),
     /// A transaction failed.
     #[error("json-rpc transaction {index}: {message}")]
     Tx {
@@ -202,7 +202,7 @@ pub async fn run_over_rpc<P: Provider<Ethereum>>(
             message: e.to_string(),
         })?;
     let plan = DeployPlan::new(&DeployParams::local(deployer), nonce);
-    crate::rpc::deploy_over_rpc(provider, &plan).await?;
+    verinfer_deploy::deploy_over_rpc(provider, &plan).await?;
     let token = plan.address("VerinferToken").unwrap_or_default();
     let staking = plan.address("Staking").unwrap_or_default();
     let txs = mix(deployer, token, staking, stakers);
