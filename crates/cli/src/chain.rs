@@ -17,7 +17,7 @@ use verinfer_keeper::registry::RequestStatus;
 use verinfer_keeper::store::Store;
 use verinfer_keeper::txmgr::{Executed, TxConfig, TxManager};
 
-use crate::ChainArgs;
+use crate::args::ChainArgs;
 
 /// A connected sender.
 pub struct Session {
@@ -43,17 +43,7 @@ impl Drop for TempDir {
 
 /// Loads the sender key from a keystore or an env var.
 pub fn load_key(c: &ChainArgs) -> Result<HotKey> {
-    if let Some(ks) = &c.keystore {
-        let pw = std::env::var(&c.password_env).unwrap_or_default();
-        return Ok(HotKey::from_keystore(ks, &pw)?);
-    }
-    let hex = std::env::var(&c.key_env).map_err(|_| {
-        anyhow!(
-            "no sender key: set {} (hex private key) or pass --keystore",
-            c.key_env
-        )
-    })?;
-    Ok(HotKey::from_hex(&hex, &c.key_env)?)
+    c.key.load()
 }
 
 /// Connects with `key`.
@@ -93,7 +83,7 @@ pub async fn session_with(rpc_url: &str, key: HotKey) -> Result<Session> {
 /// Connects using the chain arguments.
 pub async fn session(c: &ChainArgs) -> Result<Session> {
     let key = load_key(c)?;
-    session_with(&c.rpc_url, key).await
+    session_with(&c.rpc.rpc_url, key).await
 }
 
 static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -164,6 +154,7 @@ impl Session {
 /// The manifest for the connected chain.
 pub fn manifest(c: &ChainArgs, chain_id: u64) -> Result<(Manifest, PathBuf)> {
     let path = c
+        .rpc
         .deployment
         .clone()
         .unwrap_or_else(|| Manifest::default_path(Path::new("."), chain_id));
@@ -186,56 +177,6 @@ pub fn addr(m: &(Manifest, PathBuf), name: &str) -> Result<Address> {
 fn parse_addr(what: &str, s: &str) -> Result<Address> {
     s.parse()
         .map_err(|_| anyhow!("--{what}: `{s}` is not an address"))
-}
-
-/// `verinfer deploy`.
-pub async fn deploy(
-    c: &ChainArgs,
-    confirmations: u64,
-    root: &Path,
-    keep_admin: bool,
-) -> Result<()> {
-    let s = session(c).await?;
-    let params = if keep_admin {
-        DeployParams::local(s.key.address())
-    } else {
-        DeployParams::production(s.key.address())
-    };
-    let (manifest, gas) = s.deploy(&params).await?;
-    let target = manifest.block + confirmations;
-    let deadline = Instant::now() + Duration::from_secs(120 + 15 * confirmations);
-    while s.provider.get_block_number().await? < target {
-        if Instant::now() > deadline {
-            bail!("timed out waiting for {confirmations} confirmations");
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let path = Manifest::default_path(root, manifest.chain_id);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    manifest.save(&path)?;
-    for (label, g) in gas {
-        println!("{label:<40} gas {g}");
-    }
-    for (name, a) in &manifest.contracts {
-        println!("{name:<24} {a}");
-    }
-    let admin = if keep_admin {
-        format!("the deployer {} (--keep-admin)", s.key.address())
-    } else {
-        format!(
-            "the timelock {} (the deployer renounced every role)",
-            manifest
-                .contracts
-                .get("TimelockController")
-                .copied()
-                .unwrap_or_default()
-        )
-    };
-    println!("admin                    {admin}");
-    println!("manifest written to {}", path.display());
-    Ok(())
 }
 
 /// `verinfer operator register`.

@@ -550,12 +550,12 @@ pub async fn status(c: &ChainArgs, proposal: &str) -> Result<()> {
     let url = c
         .rpc_url
         .parse()
-        .with_context(|| format!("invalid --rpc-url `{}`", c.rpc_url))?;
+        .with_context(|| format!("invalid --rpc-url `{}`", c.rpc.rpc_url))?;
     let provider = alloy::providers::RootProvider::<alloy::network::Ethereum>::new_http(url);
     let chain_id = provider
         .get_chain_id()
         .await
-        .with_context(|| format!("cannot reach {}", c.rpc_url))?;
+        .with_context(|| format!("cannot reach {}", c.rpc.rpc_url))?;
     let m = chain::manifest(c, chain_id)?;
     let governor = chain::addr(&m, "VerinferGovernor")?;
     let id = parse_proposal_id(proposal)?;

@@ -1,7 +1,9 @@
 //! `verinfer`: deploy, operate, keep, request, simulate and run a local devnet.
 
+mod args;
 mod bench;
 mod chain;
+mod commands;
 mod devnet;
 mod gov;
 mod simfork;
@@ -9,6 +11,7 @@ mod simfork;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
+use args::ChainArgs;
 use clap::{Args, Parser, Subcommand};
 
 /// verinfer — verifiable AI-inference network: contracts, keeper bots and tools.
@@ -34,11 +37,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
-    /// Deploy the suite to any RPC and write deployments/<chainId>.json. Every admin role then goes
-    /// to the timelock (governance) and the deployer renounces its own, unless --keep-admin.
-    ///
-    /// Example: VERINFER_PRIVATE_KEY=0x... verinfer deploy --rpc-url http://127.0.0.1:8545 --confirmations 1
-    Deploy(DeployArgs),
+    Deploy(commands::deploy::DeployCommand),
     /// Governance through VerinferGovernor: propose, vote, queue, execute, status.
     ///
     /// Example: verinfer gov propose --action Staking:setMinOperatorStake(uint256):2000ether --description "raise the minimum stake"
@@ -82,46 +81,6 @@ enum Cmd {
     /// Example: verinfer bench keeper --requests 256 --batch 32
     #[command(subcommand)]
     Bench(bench::BenchCmd),
-}
-
-/// Where to send transactions from.
-#[derive(Args, Debug, Clone)]
-pub struct ChainArgs {
-    /// JSON-RPC HTTP endpoint.
-    #[arg(
-        long,
-        env = "VERINFER_RPC_URL",
-        default_value = "http://127.0.0.1:8545"
-    )]
-    pub rpc_url: String,
-    /// Env var that holds the hex private key of the sender.
-    #[arg(long, default_value = "VERINFER_PRIVATE_KEY")]
-    pub key_env: String,
-    /// Encrypted keystore of the sender (instead of --key-env).
-    #[arg(long, env = "VERINFER_KEYSTORE")]
-    pub keystore: Option<PathBuf>,
-    /// Env var that holds the keystore password.
-    #[arg(long, default_value = "VERINFER_KEYSTORE_PASSWORD")]
-    pub password_env: String,
-    /// Deployment manifest (default: deployments/<chainId>.json).
-    #[arg(long, env = "VERINFER_DEPLOYMENT")]
-    pub deployment: Option<PathBuf>,
-}
-
-#[derive(Args, Debug)]
-struct DeployArgs {
-    #[command(flatten)]
-    chain: ChainArgs,
-    /// Blocks to wait after the last deployment transaction.
-    #[arg(long, default_value_t = 1)]
-    confirmations: u64,
-    /// Directory to write deployments/<chainId>.json into.
-    #[arg(long, default_value = ".")]
-    root: PathBuf,
-    /// Keep the deployer as admin of every contract (local development; the devnet does this).
-    /// Default: hand every admin role to the timelock, as script/DeploySuite.sol does.
-    #[arg(long)]
-    keep_admin: bool,
 }
 
 /// How `queue`/`execute` name a proposal: its id (actions recovered from the ProposalCreated
@@ -402,7 +361,7 @@ fn main() {
 
 async fn run(cmd: Cmd) -> Result<()> {
     match cmd {
-        Cmd::Deploy(a) => chain::deploy(&a.chain, a.confirmations, &a.root, a.keep_admin).await,
+        Cmd::Deploy(c) => c.execute().await,
         Cmd::Gov(c) => governance(c).await,
         Cmd::Sim(SimCmd::Fork(a)) => simfork::run(a).await,
         Cmd::Operator(c) => operator(c).await,
