@@ -548,6 +548,7 @@ pub async fn execute(c: &ChainArgs, r: &ProposalRef<'_>) -> Result<()> {
 /// `verinfer gov status` (read-only: needs no key).
 pub async fn status(c: &ChainArgs, proposal: &str) -> Result<()> {
     let url = c
+        .rpc
         .rpc_url
         .parse()
         .with_context(|| format!("invalid --rpc-url `{}`", c.rpc.rpc_url))?;
