@@ -1,6 +1,20 @@
-//! Client library of verinfer: what a user, an operator or a tool does against a deployed suite.
+//! Client library of verinfer: what a user, an operator or a tool does against a deployed suite,
+//! over alloy's filler stack (no durable journal: that is the keeper's transaction manager).
 //!
-//! - [`logs`]: reads of the suite's event history in bounded `eth_getLogs` ranges.
+//! - [`Client`]: connect as a sender (or read-only), send calls with decoded reverts and receipts
+//!   polled against a deadline;
+//! - [`requests`]: submit an inference request and wait for its result;
+//! - [`staking`]: register an operator, delegate, unstake, rotate the hot key, serve a model, re-sync
+//!   stale stake;
+//! - [`logs`]: the suite's event history read in bounded `eth_getLogs` ranges;
+//! - [`error`]: [`ClientError`] and the revert decoder.
 #![warn(missing_docs)]
 
+pub mod client;
+pub mod error;
 pub mod logs;
+pub mod requests;
+pub mod staking;
+
+pub use client::{Client, SendOptions};
+pub use error::ClientError;

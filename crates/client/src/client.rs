@@ -1,0 +1,287 @@
+//! [`Client`]: a connection to a deployed suite through alloy's filler stack (gas estimation, nonces
+//! read from the node for every transaction, chain id, the sender's wallet), with decoded reverts and
+//! receipts polled against a deadline.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolCall, SolEvent};
+use verinfer_bindings::VerinferToken;
+use verinfer_deploy::Manifest;
+
+use crate::error::{explain_revert, ClientError};
+
+/// How transactions are awaited.
+#[derive(Debug, Clone, Copy)]
+pub struct SendOptions {
+    /// Longest wait for a receipt before [`ClientError::ReceiptTimeout`].
+    pub receipt_timeout: Duration,
+    /// How often the receipt is polled.
+    pub poll_interval: Duration,
+}
+
+impl Default for SendOptions {
+    fn default() -> Self {
+        Self {
+            receipt_timeout: Duration::from_secs(60),
+            poll_interval: Duration::from_millis(200),
+        }
+    }
+}
+
+/// A connection to the suite of one chain, as one sender (or read-only).
+#[derive(Debug, Clone)]
+pub struct Client {
+    provider: DynProvider,
+    sender: Option<Address>,
+    chain_id: u64,
+    manifest: Manifest,
+    manifest_path: PathBuf,
+    opts: SendOptions,
+}
+
+/// Parses an HTTP(S) RPC URL.
+pub fn parse_url(url: &str) -> Result<alloy::transports::http::reqwest::Url, ClientError> {
+    url.parse().map_err(|_| ClientError::InvalidUrl {
+        url: url.to_owned(),
+    })
+}
+
+impl Client {
+    /// Connects to `rpc_url` as `signer`, reading the manifest at `deployment` (default
+    /// `deployments/<chainId>.json` under the working directory) and checking it names this chain.
+    pub async fn connect(
+        rpc_url: &str,
+        signer: PrivateKeySigner,
+        deployment: Option<&Path>,
+    ) -> Result<Self, ClientError> {
+        let sender = signer.address();
+        let provider = ProviderBuilder::default()
+            .with_gas_estimation()
+            .with_simple_nonce_management()
+            .fetch_chain_id()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(parse_url(rpc_url)?)
+            .erased();
+        Self::with_provider(provider, Some(sender), rpc_url, deployment).await
+    }
+
+    /// Connects to `rpc_url` without a key: views and log reads only.
+    pub async fn read_only(rpc_url: &str, deployment: Option<&Path>) -> Result<Self, ClientError> {
+        let provider = ProviderBuilder::default()
+            .connect_http(parse_url(rpc_url)?)
+            .erased();
+        Self::with_provider(provider, None, rpc_url, deployment).await
+    }
+
+    /// Wraps an existing provider (which must be able to sign for `sender`, if given).
+    pub async fn with_provider(
+        provider: DynProvider,
+        sender: Option<Address>,
+        rpc_url: &str,
+        deployment: Option<&Path>,
+    ) -> Result<Self, ClientError> {
+        let chain_id = provider
+            .get_chain_id()
+            .await
+            .map_err(ClientError::rpc(format!("reaching {rpc_url}")))?;
+        let manifest_path = deployment
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| Manifest::default_path(Path::new("."), chain_id));
+        let manifest = Manifest::load(&manifest_path)?;
+        if manifest.chain_id != chain_id {
+            return Err(ClientError::WrongChain {
+                path: manifest_path,
+                manifest: manifest.chain_id,
+                node: chain_id,
+            });
+        }
+        Ok(Self {
+            provider,
+            sender,
+            chain_id,
+            manifest,
+            manifest_path,
+            opts: SendOptions::default(),
+        })
+    }
+
+    /// With other send options.
+    pub fn with_options(mut self, opts: SendOptions) -> Self {
+        self.opts = opts;
+        self
+    }
+
+    /// The provider (fillers and wallet included).
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// The sender; zero for a read-only client.
+    pub fn sender(&self) -> Address {
+        self.sender.unwrap_or_default()
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// The deployment manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Where the manifest was read from.
+    pub fn manifest_path(&self) -> &Path {
+        &self.manifest_path
+    }
+
+    /// The address of the manifest's contract `name` (the error names the manifest field).
+    pub fn contract(&self, name: &str) -> Result<Address, ClientError> {
+        Ok(self.manifest.address(name, &self.manifest_path)?)
+    }
+
+    /// Sends `call` to `to` and waits for its receipt: simulated first with `eth_call` so a revert
+    /// is reported decoded before anything is sent; gas, nonce and chain id come from the fillers.
+    pub async fn send<C: SolCall>(
+        &self,
+        what: &str,
+        to: Address,
+        call: &C,
+    ) -> Result<TransactionReceipt, ClientError> {
+        self.send_raw(what, to, Bytes::from(call.abi_encode()), U256::ZERO)
+            .await
+    }
+
+    /// [`send`](Self::send) with raw calldata and a value.
+    pub async fn send_raw(
+        &self,
+        what: &str,
+        to: Address,
+        data: Bytes,
+        value: U256,
+    ) -> Result<TransactionReceipt, ClientError> {
+        let tx = TransactionRequest::default()
+            .with_from(self.sender())
+            .with_to(to)
+            .with_input(data)
+            .with_value(value);
+        self.simulate(what, tx.clone()).await?;
+        let pending = self
+            .provider
+            .send_transaction(tx)
+            .await
+            .map_err(|e| self.classify(what, e))?;
+        let receipt = self.wait_receipt(what, *pending.tx_hash()).await?;
+        if !receipt.status() {
+            return Err(ClientError::Reverted {
+                what: what.to_owned(),
+                tx: receipt.transaction_hash,
+            });
+        }
+        Ok(receipt)
+    }
+
+    /// `eth_call`s `tx`; a revert becomes [`ClientError::WouldRevert`] with the decoded reason.
+    pub async fn simulate(&self, what: &str, tx: TransactionRequest) -> Result<Bytes, ClientError> {
+        self.provider
+            .call(tx)
+            .await
+            .map_err(|e| self.classify(what, e))
+    }
+
+    fn classify(&self, what: &str, e: alloy::transports::TransportError) -> ClientError {
+        match e.as_error_resp().and_then(|p| p.as_revert_data()) {
+            Some(data) => ClientError::WouldRevert {
+                what: what.to_owned(),
+                reason: explain_revert(&data),
+                data,
+            },
+            None => ClientError::Rpc {
+                what: what.to_owned(),
+                source: e,
+            },
+        }
+    }
+
+    /// Polls the receipt of `tx` until it arrives or [`SendOptions::receipt_timeout`] passes (alloy's
+    /// `get_receipt()` can wait forever on a dropped transaction).
+    pub async fn wait_receipt(
+        &self,
+        what: &str,
+        tx: alloy::primitives::B256,
+    ) -> Result<TransactionReceipt, ClientError> {
+        let deadline = Instant::now() + self.opts.receipt_timeout;
+        loop {
+            let r = self
+                .provider
+                .get_transaction_receipt(tx)
+                .await
+                .map_err(ClientError::rpc(format!("{what}: receipt of {tx}")))?;
+            if let Some(r) = r {
+                return Ok(r);
+            }
+            if Instant::now() >= deadline {
+                return Err(ClientError::ReceiptTimeout {
+                    what: what.to_owned(),
+                    tx,
+                    secs: self.opts.receipt_timeout.as_secs(),
+                });
+            }
+            tokio::time::sleep(self.opts.poll_interval).await;
+        }
+    }
+
+    /// Approves `spender` for `value` of the suite's token.
+    pub async fn approve(
+        &self,
+        spender: Address,
+        value: U256,
+    ) -> Result<TransactionReceipt, ClientError> {
+        let token = self.contract("VerinferToken")?;
+        self.send(
+            "approve",
+            token,
+            &VerinferToken::approveCall { spender, value },
+        )
+        .await
+    }
+
+    /// The timestamp of the latest block.
+    pub async fn chain_time(&self) -> Result<u64, ClientError> {
+        let block = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(ClientError::rpc("reading the latest block"))?;
+        Ok(block.map(|b| b.header.timestamp).unwrap_or_default())
+    }
+}
+
+/// Every event of type `E` in `receipt` (others skipped).
+pub fn events<E: SolEvent>(receipt: &TransactionReceipt) -> Vec<E> {
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .filter_map(|l| E::decode_log_data(l.data()).ok())
+        .collect()
+}
+
+/// The first event of type `E` in `receipt`, or [`ClientError::MissingEvent`].
+pub fn first_event<E: SolEvent>(what: &str, receipt: &TransactionReceipt) -> Result<E, ClientError> {
+    events::<E>(receipt)
+        .into_iter()
+        .next()
+        .ok_or_else(|| ClientError::MissingEvent {
+            what: what.to_owned(),
+            event: E::SIGNATURE,
+            tx: receipt.transaction_hash,
+        })
+}

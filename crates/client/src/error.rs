@@ -1,0 +1,145 @@
+//! The client's typed errors: each names what was being done, and reverts arrive decoded.
+
+use std::path::PathBuf;
+
+use alloy::primitives::{Bytes, B256, U256};
+use alloy::transports::TransportError;
+
+/// What can go wrong talking to a deployed suite.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The RPC URL does not parse.
+    #[error("invalid RPC URL `{url}`")]
+    InvalidUrl {
+        /// What was given.
+        url: String,
+    },
+    /// The node could not be reached or refused a request.
+    #[error("{what}: RPC error: {source}")]
+    Rpc {
+        /// What was being done.
+        what: String,
+        /// The transport's error.
+        #[source]
+        source: TransportError,
+    },
+    /// A contract view failed (transport error, revert or undecodable return data).
+    #[error("{what}: {source}")]
+    View {
+        /// What was being read.
+        what: String,
+        /// alloy's contract error.
+        #[source]
+        source: alloy::contract::Error,
+    },
+    /// The deployment manifest cannot be used.
+    #[error(transparent)]
+    Manifest(#[from] verinfer_deploy::ManifestError),
+    /// The manifest belongs to another chain than the node's.
+    #[error("{path} is for chain {manifest}, but the node is chain {node}")]
+    WrongChain {
+        /// The manifest.
+        path: PathBuf,
+        /// Its chain id.
+        manifest: u64,
+        /// The node's chain id.
+        node: u64,
+    },
+    /// The transaction would revert (found by `eth_call` before anything was sent).
+    #[error("{what} would revert: {reason}")]
+    WouldRevert {
+        /// What was being done.
+        what: String,
+        /// The decoded custom error, e.g. `InferenceRegistry::FeeOutOfRange(..)`.
+        reason: String,
+        /// The raw revert data.
+        data: Bytes,
+    },
+    /// The transaction was mined but reverted.
+    #[error("{what}: transaction {tx} reverted")]
+    Reverted {
+        /// What was being done.
+        what: String,
+        /// The transaction.
+        tx: B256,
+    },
+    /// No receipt arrived before the deadline (the transaction may still be pending).
+    #[error("{what}: no receipt for {tx} within {secs} s (it may still be pending)")]
+    ReceiptTimeout {
+        /// What was being done.
+        what: String,
+        /// The transaction.
+        tx: B256,
+        /// The deadline, seconds.
+        secs: u64,
+    },
+    /// A receipt lacks the event the call must emit.
+    #[error("{what}: no {event} event in {tx}")]
+    MissingEvent {
+        /// What was being done.
+        what: String,
+        /// The event.
+        event: &'static str,
+        /// The transaction.
+        tx: B256,
+    },
+    /// A request ended without a result.
+    #[error("request {id} expired without a result")]
+    Expired {
+        /// The request.
+        id: U256,
+    },
+    /// Waiting for a request's result took longer than allowed.
+    #[error("no result for request {id} within {secs} s (status {status})")]
+    WaitTimeout {
+        /// The request.
+        id: U256,
+        /// The wait, seconds.
+        secs: u64,
+        /// Its status when the wait ended.
+        status: verinfer_bindings::types::RequestStatus,
+    },
+    /// The chain returned a value the contracts cannot produce (e.g. an unknown enum value).
+    #[error("{what}: unexpected value {value} from the chain")]
+    Unexpected {
+        /// What was being read.
+        what: String,
+        /// The value.
+        value: String,
+    },
+}
+
+impl ClientError {
+    /// An RPC error while doing `what`.
+    pub fn rpc(what: impl Into<String>) -> impl FnOnce(TransportError) -> Self {
+        let what = what.into();
+        move |source| Self::Rpc { what, source }
+    }
+
+    /// A failed view while reading `what`.
+    pub fn view(what: impl Into<String>) -> impl FnOnce(alloy::contract::Error) -> Self {
+        let what = what.into();
+        move |source| Self::View { what, source }
+    }
+}
+
+/// A readable form of revert data: the decoded custom error of any suite contract, `Error(string)`,
+/// `Panic(uint256)`, or the raw bytes.
+///
+/// ```
+/// use alloy::sol_types::SolError;
+/// use verinfer_bindings::InferenceRegistry::UnknownModel;
+///
+/// let data = UnknownModel { modelId: Default::default() }.abi_encode();
+/// assert!(verinfer_client::error::explain_revert(&data).contains("UnknownModel"));
+/// assert_eq!(verinfer_client::error::explain_revert(&[]), "reverted without data");
+/// ```
+pub fn explain_revert(data: &[u8]) -> String {
+    verinfer_bindings::decode_revert(data).unwrap_or_else(|| {
+        if data.is_empty() {
+            "reverted without data".to_owned()
+        } else {
+            format!("unknown error {}", Bytes::copy_from_slice(data))
+        }
+    })
+}
