@@ -275,7 +275,10 @@ pub fn events<E: SolEvent>(receipt: &TransactionReceipt) -> Vec<E> {
 }
 
 /// The first event of type `E` in `receipt`, or [`ClientError::MissingEvent`].
-pub fn first_event<E: SolEvent>(what: &str, receipt: &TransactionReceipt) -> Result<E, ClientError> {
+pub fn first_event<E: SolEvent>(
+    what: &str,
+    receipt: &TransactionReceipt,
+) -> Result<E, ClientError> {
     events::<E>(receipt)
         .into_iter()
         .next()

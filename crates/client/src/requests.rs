@@ -66,7 +66,10 @@ impl Client {
     }
 
     /// The registry's view of request `id`, with its status decoded.
-    pub async fn request_view(&self, id: U256) -> Result<(RequestStatus, RequestView), ClientError> {
+    pub async fn request_view(
+        &self,
+        id: U256,
+    ) -> Result<(RequestStatus, RequestView), ClientError> {
         let registry = InferenceRegistry::new(self.contract("InferenceRegistry")?, self.provider());
         let view = registry
             .request(id)
@@ -86,7 +89,9 @@ impl Client {
         loop {
             let (status, view) = self.request_view(id).await?;
             match status {
-                RequestStatus::Quorum | RequestStatus::Finalized => return Ok(Outcome::Result(view)),
+                RequestStatus::Quorum | RequestStatus::Finalized => {
+                    return Ok(Outcome::Result(view))
+                }
                 RequestStatus::Disputed => return Ok(Outcome::Disputed(view)),
                 RequestStatus::Expired => return Err(ClientError::Expired { id }),
                 RequestStatus::None | RequestStatus::Open => {}

@@ -123,9 +123,17 @@ impl Client {
             .get_block_number()
             .await
             .map_err(ClientError::rpc("reading the head block"))?;
-        let mut checked = delegators_of(self.provider(), staking, operator, self.manifest().block, head)
-            .await
-            .map_err(ClientError::rpc(format!("reading Delegated events of {operator}")))?;
+        let mut checked = delegators_of(
+            self.provider(),
+            staking,
+            operator,
+            self.manifest().block,
+            head,
+        )
+        .await
+        .map_err(ClientError::rpc(format!(
+            "reading Delegated events of {operator}"
+        )))?;
         if !checked.contains(&operator) {
             checked.push(operator);
         }

@@ -18,7 +18,7 @@ use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{inline_uri, Keeper};
 use verinfer_keeper::mlp::IntMlp;
-use verinfer_keeper::registry::{ModelParams, VerificationMode};
+use verinfer_keeper::registry::{ModelParams, RequestStatus, VerificationMode};
 use verinfer_keeper::store::{IntentKind, IntentStatus};
 use verinfer_keeper::txmgr::TxManager;
 
@@ -389,7 +389,7 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
     let view = loop {
         watch.tick().await.unwrap();
         let view = registry.request(second).call().await.unwrap();
-        if view.status == 3 {
+        if view.status == u8::from(RequestStatus::Disputed) {
             break view;
         }
         assert!(

@@ -3,6 +3,7 @@
 
 use alloy::primitives::{Address, B256, U256};
 use proptest::prelude::*;
+use verinfer_bindings::types::FaultKind;
 use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{Slasher, Staking, VerinferToken};
 use verinfer_deploy::plan::DeployParams;
@@ -205,7 +206,7 @@ fn run(actions: &[Action]) -> Result<(), TestCaseError> {
                     registry,
                     slasher,
                     Slasher::requestSlashCall {
-                        kind: 2,
+                        kind: FaultKind::MissedAssignment.into(),
                         operator: op_addr(op),
                         r#ref: B256::from(U256::from(slash_ref)),
                         reporter: Address::ZERO,

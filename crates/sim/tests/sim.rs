@@ -1,6 +1,7 @@
 //! The in-memory suite: deployment plan, typed calls as any account, decoded errors and events, time.
 
 use alloy::primitives::{address, Address, B256, U256};
+use verinfer_bindings::types::FaultKind;
 use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{
     DisputeGovernor, InferenceRegistry, Slasher, Staking, TimelockController, VerinferToken,
@@ -253,7 +254,7 @@ fn slashing_through_the_slasher_hits_delegators_pro_rata() {
             registry,
             slasher,
             Slasher::requestSlashCall {
-                kind: 0,
+                kind: FaultKind::Equivocation.into(),
                 operator: OP,
                 r#ref: B256::ZERO,
                 reporter: ALICE,
@@ -273,7 +274,7 @@ fn slashing_through_the_slasher_hits_delegators_pro_rata() {
             ALICE,
             slasher,
             Slasher::requestSlashCall {
-                kind: 0,
+                kind: FaultKind::Equivocation.into(),
                 operator: OP,
                 r#ref: B256::ZERO,
                 reporter: ALICE,

@@ -15,6 +15,7 @@ use alloy::sol_types::SolCall;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
+use verinfer_bindings::types::{ProposalState, SlashStatus, VoteType};
 use verinfer_bindings::{
     DisputeGovernor, InferenceRegistry, QuadraticVotes, Slasher, Staking, VerinferGovernor,
 };
@@ -202,7 +203,9 @@ impl World {
                 slasher,
                 Slasher::slashRequestCall { slashId: *id },
             )?;
-            if r.status == 1 && r.executableAt.saturating_to::<u64>() > now {
+            if SlashStatus::of(r.status) == Some(SlashStatus::Pending)
+                && r.executableAt.saturating_to::<u64>() > now
+            {
                 return Ok(Some(*id));
             }
         }
@@ -441,17 +444,15 @@ fn propose_and_vote(
     w.sim.advance(delay, delay * BLOCK_SECONDS);
     let ballots = coalition
         .iter()
-        .map(|a| (*a, 1u8))
-        .chain(
-            others
-                .iter()
-                .filter_map(|a| (turnout >= 1.0 || rng.gen_bool(turnout)).then_some((*a, 0u8))),
-        )
+        .map(|a| (*a, VoteType::For))
+        .chain(others.iter().filter_map(|a| {
+            (turnout >= 1.0 || rng.gen_bool(turnout)).then_some((*a, VoteType::Against))
+        }))
         .collect::<Vec<_>>();
     for (voter, support) in ballots {
         let call = VerinferGovernor::castVoteCall {
             proposalId: id,
-            support,
+            support: support.into(),
         };
         match w.sim.transact(voter, governor, call) {
             Ok(_) | Err(SimError::Reverted { .. }) => {}
@@ -479,9 +480,12 @@ fn propose_and_vote(
         },
         for_votes: voice_units(votes.forVotes),
         against_votes: voice_units(votes.againstVotes),
-        state: verinfer_bindings::types::ProposalState::of(state)
+        state: ProposalState::of(state)
             .map_or("Unknown", |s| s.name())
             .to_owned(),
-        passed: state == 4 || state == 5 || state == 7,
+        passed: matches!(
+            ProposalState::of(state),
+            Some(ProposalState::Succeeded | ProposalState::Queued | ProposalState::Executed)
+        ),
     })
 }

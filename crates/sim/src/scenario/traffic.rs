@@ -24,6 +24,7 @@ use alloy::primitives::{aliases::U40, keccak256, Address, Log, B256, U256};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
+use verinfer_bindings::types::RequestStatus;
 use verinfer_bindings::{
     inference_registry::IInferenceRegistry::Statement, DisputeGovernor, InferenceRegistry, Slasher,
 };
@@ -256,7 +257,7 @@ pub(crate) fn play(
             registry,
             InferenceRegistry::requestCall { requestId: q.id },
         )?;
-        let quorum = view.status == 2;
+        let quorum = view.status == u8::from(RequestStatus::Quorum);
         if quorum && view.output != q.correct && rng.gen_bool(scenario.traffic.challenge_rate) {
             let call = InferenceRegistry::challengeCall {
                 requestId: q.id,
@@ -300,11 +301,12 @@ pub(crate) fn play(
             registry,
             InferenceRegistry::requestCall { requestId: q.id },
         )?;
-        if view.status == 1 || view.status == 2 {
+        let status = RequestStatus::of(view.status);
+        if matches!(status, Some(RequestStatus::Open | RequestStatus::Quorum)) {
             let fin = InferenceRegistry::finalizeCall { requestId: q.id };
             match w.sim.transact(w.watcher, registry, fin) {
                 Ok(_) => {}
-                Err(SimError::Reverted { .. }) if view.status == 1 => {
+                Err(SimError::Reverted { .. }) if status == Some(RequestStatus::Open) => {
                     let esc = InferenceRegistry::escalateCall { requestId: q.id };
                     match w.sim.transact(w.watcher, registry, esc) {
                         Ok(r) => open.push(Open {
