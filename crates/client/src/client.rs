@@ -86,10 +86,14 @@ impl Client {
         rpc_url: &str,
         deployment: Option<&Path>,
     ) -> Result<Self, ClientError> {
-        let chain_id = provider
-            .get_chain_id()
-            .await
-            .map_err(ClientError::rpc(format!("reaching {rpc_url}")))?;
+        let chain_id =
+            provider
+                .get_chain_id()
+                .await
+                .map_err(|source| ClientError::Unreachable {
+                    url: rpc_url.to_owned(),
+                    source,
+                })?;
         let manifest_path = deployment
             .map(Path::to_path_buf)
             .unwrap_or_else(|| Manifest::default_path(Path::new("."), chain_id));

@@ -14,7 +14,16 @@ pub enum ClientError {
         /// What was given.
         url: String,
     },
-    /// The node could not be reached or refused a request.
+    /// The node could not be reached at all.
+    #[error("cannot reach {url}: {source}")]
+    Unreachable {
+        /// The RPC URL.
+        url: String,
+        /// The transport's error.
+        #[source]
+        source: TransportError,
+    },
+    /// The node refused or failed a request.
     #[error("{what}: RPC error: {source}")]
     Rpc {
         /// What was being done.
@@ -30,7 +39,7 @@ pub enum ClientError {
         what: String,
         /// alloy's contract error.
         #[source]
-        source: alloy::contract::Error,
+        source: Box<alloy::contract::Error>,
     },
     /// The deployment manifest cannot be used.
     #[error(transparent)]
@@ -119,12 +128,15 @@ impl ClientError {
     /// A failed view while reading `what`.
     pub fn view(what: impl Into<String>) -> impl FnOnce(alloy::contract::Error) -> Self {
         let what = what.into();
-        move |source| Self::View { what, source }
+        move |source| Self::View {
+            what,
+            source: Box::new(source),
+        }
     }
 }
 
-/// A readable form of revert data: the decoded custom error of any suite contract, `Error(string)`,
-/// `Panic(uint256)`, or the raw bytes.
+/// A readable form of revert data: the governor's errors explained in words, then the decoded custom
+/// error of any suite contract, `Error(string)`, `Panic(uint256)`, or the raw bytes.
 ///
 /// ```
 /// use alloy::sol_types::SolError;
@@ -135,6 +147,71 @@ impl ClientError {
 /// assert_eq!(verinfer_client::error::explain_revert(&[]), "reverted without data");
 /// ```
 pub fn explain_revert(data: &[u8]) -> String {
+    use alloy::sol_types::SolInterface;
+    use verinfer_bindings::VerinferGovernor::VerinferGovernorErrors as E;
+    if let Ok(e) = E::abi_decode(data) {
+        return match e {
+            E::GovernorUnexpectedProposalState(e) => {
+                let bits = alloy::primitives::U256::from_be_bytes(e.expectedStates.0);
+                let wanted: Vec<&str> = (0u8..8)
+                    .filter(|i| bits.bit(usize::from(*i)))
+                    .map(state_name)
+                    .collect();
+                format!(
+                    "proposal {} is {}, but this needs it to be {}",
+                    e.proposalId,
+                    state_name(e.current),
+                    if wanted.is_empty() {
+                        "in another state".to_owned()
+                    } else {
+                        wanted.join(" or ")
+                    }
+                )
+            }
+            E::GovernorNonexistentProposal(e) => {
+                format!("proposal {} does not exist on this governor", e.proposalId)
+            }
+            E::GovernorAlreadyCastVote(e) => {
+                format!("{} has already voted on this proposal", e.voter)
+            }
+            E::GovernorAlreadyQueuedProposal(e) => {
+                format!("proposal {} is already queued", e.proposalId)
+            }
+            E::GovernorNotQueuedProposal(e) => format!(
+                "proposal {} is not queued (run `verinfer gov queue` first)",
+                e.proposalId
+            ),
+            E::GovernorInsufficientProposerVotes(e) => format!(
+                "{} has {} voice, the proposal threshold is {}",
+                e.proposer, e.votes, e.threshold
+            ),
+            E::GovernorRestrictedProposer(e) => format!(
+                "the description restricts who may propose; {} may not",
+                e.proposer
+            ),
+            E::GovernorInvalidProposalLength(e) => format!(
+                "targets ({}), calldatas ({}) and values ({}) differ in length, or are empty",
+                e.targets, e.calldatas, e.values
+            ),
+            E::GovernorInvalidVoteType(_) => "invalid vote type".to_owned(),
+            E::TooManyActions(e) => {
+                format!(
+                    "the proposal has {} actions; at most {} are allowed",
+                    e.count, e.max
+                )
+            }
+            E::VotingClosed(e) => format!(
+                "voting on proposal {} is not open: it is {}",
+                e.proposalId,
+                state_name(e.current)
+            ),
+            E::ProposalNotReady(e) => format!(
+                "proposal {} is queued but its timelock ends at {} (unix time)",
+                e.proposalId, e.eta
+            ),
+            other => format!("VerinferGovernor::{other:?}"),
+        };
+    }
     verinfer_bindings::decode_revert(data).unwrap_or_else(|| {
         if data.is_empty() {
             "reverted without data".to_owned()
@@ -142,4 +219,8 @@ pub fn explain_revert(data: &[u8]) -> String {
             format!("unknown error {}", Bytes::copy_from_slice(data))
         }
     })
+}
+
+fn state_name(s: u8) -> &'static str {
+    verinfer_bindings::types::ProposalState::of(s).map_or("Unknown", |p| p.name())
 }

@@ -6,12 +6,15 @@
 //! - [`requests`]: submit an inference request and wait for its result;
 //! - [`staking`]: register an operator, delegate, unstake, rotate the hot key, serve a model, re-sync
 //!   stale stake;
+//! - [`governance`]: proposals as actions (the `--action` syntax), propose, vote, queue, execute,
+//!   status;
 //! - [`logs`]: the suite's event history read in bounded `eth_getLogs` ranges;
 //! - [`error`]: [`ClientError`] and the revert decoder.
 #![warn(missing_docs)]
 
 pub mod client;
 pub mod error;
+pub mod governance;
 pub mod logs;
 pub mod requests;
 pub mod staking;
