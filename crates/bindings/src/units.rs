@@ -40,6 +40,22 @@ pub fn format_tokens(wei: U256) -> String {
     format!("{whole}.{}", frac.trim_end_matches('0'))
 }
 
+/// A wei amount as tokens with exactly `decimals` fractional digits (truncated), for aligned tables:
+/// `format_tokens_fixed(1.255 tokens, 2) == "1.25"`.
+///
+/// ```
+/// use verinfer_bindings::units::{format_tokens_fixed, tokens};
+/// assert_eq!(format_tokens_fixed(tokens(2_000), 2), "2000.00");
+/// ```
+pub fn format_tokens_fixed(wei: U256, decimals: usize) -> String {
+    let whole = wei / U256::from(TOKEN);
+    if decimals == 0 {
+        return whole.to_string();
+    }
+    let frac = format!("{:0>18}", wei % U256::from(TOKEN));
+    format!("{whole}.{}", &frac[..decimals.min(18)])
+}
+
 /// A wei amount in tokens as `f64`, for reports and plots (micro-token precision).
 pub fn tokens_f64(wei: U256) -> f64 {
     let micro: u128 = (wei / U256::from(TOKEN / 1_000_000)).saturating_to();
@@ -88,6 +104,15 @@ mod tests {
             assert_eq!(parse_tokens(&s).unwrap(), U256::from(wei), "{s}");
         }
         assert_eq!(format_tokens(U256::from(1)), "0.000000000000000001");
+        assert_eq!(
+            format_tokens_fixed(U256::from(TOKEN / 1000 * 1255), 2),
+            "1.25"
+        );
+        assert_eq!(
+            format_tokens_fixed(U256::from(1), 18),
+            "0.000000000000000001"
+        );
+        assert_eq!(format_tokens_fixed(U256::from(TOKEN * 3), 0), "3");
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, Result};
 use clap::Args;
+use verinfer_client::Client;
 use verinfer_keeper::attest::HotKey;
 
 /// Which chain to talk to, and where its deployment manifest is.
@@ -61,4 +62,24 @@ pub struct ChainArgs {
     /// The sender.
     #[command(flatten)]
     pub key: KeyArgs,
+}
+
+impl RpcArgs {
+    /// Connects without a key (views and log reads).
+    pub async fn connect_read_only(&self) -> Result<Client> {
+        Ok(Client::read_only(&self.rpc_url, self.deployment.as_deref()).await?)
+    }
+}
+
+impl ChainArgs {
+    /// Connects as the sender.
+    pub async fn connect(&self) -> Result<Client> {
+        let key = self.key.load()?;
+        Ok(Client::connect(
+            &self.rpc.rpc_url,
+            key.signer().clone(),
+            self.rpc.deployment.as_deref(),
+        )
+        .await?)
+    }
 }

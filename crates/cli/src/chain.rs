@@ -1,19 +1,18 @@
-//! One-shot chain commands: deploy, operator management, requests.
+//! The devnet's and the keeper bench's senders (a `TxManager` per account). Transitional: these move
+//! to `crates/devnet` on `verinfer_client::Client`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::sol_types::{SolCall, SolEvent};
 use anyhow::{anyhow, bail, Context, Result};
-use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{InferenceRegistry, Staking, VerinferToken};
 use verinfer_deploy::manifest::Manifest;
 use verinfer_deploy::plan::{DeployParams, DeployPlan};
 use verinfer_keeper::attest::HotKey;
-use verinfer_keeper::registry::RequestStatus;
 use verinfer_keeper::store::Store;
 use verinfer_keeper::txmgr::{Executed, TxConfig, TxManager};
 
@@ -151,83 +150,6 @@ impl Session {
     }
 }
 
-/// The manifest for the connected chain.
-pub fn manifest(c: &ChainArgs, chain_id: u64) -> Result<(Manifest, PathBuf)> {
-    let path = c
-        .rpc
-        .deployment
-        .clone()
-        .unwrap_or_else(|| Manifest::default_path(Path::new("."), chain_id));
-    let m = Manifest::load(&path).with_context(|| format!("no deployment manifest for chain {chain_id}; run `verinfer deploy` or pass --deployment"))?;
-    if m.chain_id != chain_id {
-        bail!(
-            "{} is for chain {}, connected to chain {chain_id}",
-            path.display(),
-            m.chain_id
-        );
-    }
-    Ok((m, path))
-}
-
-/// The address of `name` in the manifest `m` (error names the manifest field).
-pub fn addr(m: &(Manifest, PathBuf), name: &str) -> Result<Address> {
-    Ok(m.0.address(name, &m.1)?)
-}
-
-fn parse_addr(what: &str, s: &str) -> Result<Address> {
-    s.parse()
-        .map_err(|_| anyhow!("--{what}: `{s}` is not an address"))
-}
-
-/// `verinfer operator register`.
-pub async fn register(c: &ChainArgs, signer: &str, stake: u64) -> Result<()> {
-    let s = session(c).await?;
-    let m = manifest(c, s.chain_id)?;
-    let signer = parse_addr("signer", signer)?;
-    let staking = addr(&m, "Staking")?;
-    let amount = U256::from(stake) * U256::from(TOKEN);
-    s.approve(addr(&m, "VerinferToken")?, staking, amount)
-        .await?;
-    let r = s
-        .call(
-            "registerOperator",
-            staking,
-            Staking::registerOperatorCall {
-                signer,
-                selfStake: amount,
-            }
-            .abi_encode(),
-        )
-        .await?;
-    println!(
-        "registered operator {} with signer {signer} and {stake} tokens (tx {}, gas {})",
-        s.key.address(),
-        r.tx_hash,
-        r.gas_used
-    );
-    Ok(())
-}
-
-/// `verinfer operator stake`.
-pub async fn stake(c: &ChainArgs, operator: &str, amount: u64) -> Result<()> {
-    let s = session(c).await?;
-    let m = manifest(c, s.chain_id)?;
-    let operator = parse_addr("operator", operator)?;
-    let staking = addr(&m, "Staking")?;
-    let assets = U256::from(amount) * U256::from(TOKEN);
-    s.approve(addr(&m, "VerinferToken")?, staking, assets)
-        .await?;
-    let r = s
-        .call(
-            "delegate",
-            staking,
-            Staking::delegateCall { operator, assets }.abi_encode(),
-        )
-        .await?;
-    println!("delegated {amount} tokens to {operator} (tx {})", r.tx_hash);
-    Ok(())
-}
-
 /// A delegation whose recorded stake (what governance voice is computed from) differs from its
 /// current value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,101 +210,6 @@ pub async fn sync_delegators(
     Ok((accounts, stale))
 }
 
-/// `verinfer operator sync`.
-pub async fn sync(c: &ChainArgs, operator: &str, dry_run: bool) -> Result<Vec<StaleStake>> {
-    let s = session(c).await?;
-    let m = manifest(c, s.chain_id)?;
-    let operator = parse_addr("operator", operator)?;
-    let staking = addr(&m, "Staking")?;
-    let (checked, stale) = sync_delegators(&s, staking, operator, m.0.block, dry_run).await?;
-    for x in &stale {
-        println!(
-            "{} recorded {} -> current {} tokens{}",
-            x.account,
-            crate::devnet::tokens(x.recorded),
-            crate::devnet::tokens(x.current),
-            if dry_run { " (not sent)" } else { "" }
-        );
-    }
-    println!(
-        "{} accounts of {operator} checked, {} stale{}",
-        checked.len(),
-        stale.len(),
-        if dry_run { "" } else { ", re-recorded" }
-    );
-    Ok(stale)
-}
-
-/// `verinfer operator unstake`.
-pub async fn unstake(c: &ChainArgs, operator: &str, shares: &str) -> Result<()> {
-    let s = session(c).await?;
-    let m = manifest(c, s.chain_id)?;
-    let operator = parse_addr("operator", operator)?;
-    let shares: U256 = shares
-        .parse()
-        .map_err(|_| anyhow!("--shares: `{shares}` is not an integer"))?;
-    let r = s
-        .call(
-            "requestUnstake",
-            addr(&m, "Staking")?,
-            Staking::requestUnstakeCall { operator, shares }.abi_encode(),
-        )
-        .await?;
-    println!(
-        "unstake queued (tx {}); complete it after the unbonding delay",
-        r.tx_hash
-    );
-    Ok(())
-}
-
-/// `verinfer operator rotate-key`.
-pub async fn rotate(c: &ChainArgs, new_signer: &str) -> Result<()> {
-    let s = session(c).await?;
-    let m = manifest(c, s.chain_id)?;
-    let new_signer = parse_addr("new-signer", new_signer)?;
-    let r = s
-        .call(
-            "rotateSigner",
-            addr(&m, "Staking")?,
-            Staking::rotateSignerCall {
-                newSigner: new_signer,
-            }
-            .abi_encode(),
-        )
-        .await?;
-    println!(
-        "signer rotation to {new_signer} requested (tx {}); it activates after the rotation delay",
-        r.tx_hash
-    );
-    Ok(())
-}
-
-/// Resolves `builtin` or a hex model id.
-pub fn model_id(model: &str) -> Result<B256> {
-    if model == "builtin" {
-        return Ok(verinfer_keeper::mlp::IntMlp::default_model().model_id());
-    }
-    model
-        .parse()
-        .map_err(|_| anyhow!("--model: `{model}` is neither `builtin` nor a bytes32 model id"))
-}
-
-/// `verinfer operator serve`.
-pub async fn serve(c: &ChainArgs, model: &str) -> Result<()> {
-    let s = session(c).await?;
-    let m = manifest(c, s.chain_id)?;
-    let id = model_id(model)?;
-    let r = s
-        .call(
-            "serveModel",
-            addr(&m, "InferenceRegistry")?,
-            InferenceRegistry::serveModelCall { modelId: id }.abi_encode(),
-        )
-        .await?;
-    println!("now serving {id} (tx {})", r.tx_hash);
-    Ok(())
-}
-
 /// The timestamp of the latest block.
 pub async fn chain_time<P: Provider>(provider: &P) -> Result<u64> {
     Ok(provider
@@ -429,71 +256,4 @@ pub async fn submit_request(
         })
         .ok_or_else(|| anyhow!("no RequestCreated event in {}", r.tx_hash))?;
     Ok((id, r))
-}
-
-/// `verinfer request`.
-pub async fn request(
-    c: &ChainArgs,
-    model: &str,
-    input: &[u8],
-    fee: u64,
-    deadline_secs: u64,
-    wait_secs: u64,
-) -> Result<U256> {
-    let s = session(c).await?;
-    let m = manifest(c, s.chain_id)?;
-    let registry = addr(&m, "InferenceRegistry")?;
-    let id_model = model_id(model)?;
-    let (id, r) = submit_request(
-        &s,
-        addr(&m, "VerinferToken")?,
-        registry,
-        id_model,
-        input,
-        U256::from(fee) * U256::from(TOKEN),
-        deadline_secs,
-    )
-    .await?;
-    println!(
-        "request {id} submitted (tx {}, gas {})",
-        r.tx_hash, r.gas_used
-    );
-    if model == "builtin" {
-        let out = verinfer_keeper::mlp::IntMlp::default_model().infer(input);
-        println!(
-            "expected (local built-in run) output hash {}",
-            keccak256(&out)
-        );
-    }
-    if wait_secs == 0 {
-        return Ok(id);
-    }
-    let reg = InferenceRegistry::new(registry, &s.provider);
-    let deadline = Instant::now() + Duration::from_secs(wait_secs);
-    loop {
-        let v = reg.request(id).call().await?;
-        use RequestStatus as S;
-        match RequestStatus::of(v.status) {
-            Some(S::Quorum | S::Finalized) => {
-                println!(
-                    "result: output hash {} (status {:?}, window ends at {})",
-                    v.output, v.status, v.windowEnd
-                );
-                return Ok(id);
-            }
-            Some(S::Disputed) => {
-                println!("request {id} is disputed (dispute {})", v.disputeId);
-                return Ok(id);
-            }
-            Some(S::Expired) => bail!("request {id} expired without a result"),
-            _ => {}
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "no result for request {id} within {wait_secs}s (status {})",
-                v.status
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }

@@ -285,14 +285,15 @@ impl ForkSim {
         self.what_if(from, calls)
     }
 
-    /// What slashing `operator` for fault `kind` (0 equivocation, 1 wrong result, 2 missed assignment)
+    /// What slashing `operator` for fault `kind`
     /// does to its delegators: requested by the Slasher's governance and, for vetoable kinds, executed
     /// after the veto window. Delegators are found from `Delegated` events up to the fork block.
     pub fn what_if_slash(
         &mut self,
         operator: Address,
-        kind: u8,
+        kind: verinfer_bindings::types::FaultKind,
     ) -> Result<(WhatIf, Vec<DelegatorImpact>), ForkError> {
+        let kind = u8::from(kind);
         let staking = self.sim.suite.staking()?;
         let slasher = self.sim.suite.slasher()?;
         let governance = self

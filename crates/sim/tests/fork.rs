@@ -160,7 +160,9 @@ fn fork_what_ifs_and_bad_inputs() {
 
     // Slashing the operator: every delegator loses value, pro rata; nothing is sent to the chain.
     let mut fork = ForkSim::new(&s.url, s.head, &s.manifest_path).unwrap();
-    let (effect, impacts) = fork.what_if_slash(s.op, 0).unwrap();
+    let (effect, impacts) = fork
+        .what_if_slash(s.op, verinfer_bindings::types::FaultKind::Equivocation)
+        .unwrap();
     assert!(!effect.storage.is_empty());
     // The operator's own self-stake is a position too.
     assert_eq!(impacts.len(), s.delegators.len() + 1);

@@ -13,8 +13,15 @@ use verinfer_bindings::{InferenceRegistry, VerinferToken};
 use verinfer_deploy::manifest::Manifest;
 use verinfer_sim::fork::{ForkError, ForkSim, WhatIf};
 
-use crate::devnet::tokens;
-use crate::gov;
+use verinfer_bindings::types::FaultKind;
+use verinfer_bindings::units::format_tokens_fixed;
+use verinfer_client::governance::{self as gov, describe_call, parse_actions, parse_proposal_id};
+use verinfer_client::Client;
+
+/// Tokens with two decimals, for the aligned what-if tables.
+fn tokens(wei: U256) -> String {
+    format_tokens_fixed(wei, 2)
+}
 
 /// Slash fault kinds (Slasher `FaultKind` order).
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -28,11 +35,11 @@ pub enum SlashKind {
 }
 
 impl SlashKind {
-    fn code(self) -> u8 {
+    fn fault(self) -> FaultKind {
         match self {
-            Self::Equivocation => 0,
-            Self::WrongResult => 1,
-            Self::Missed => 2,
+            Self::Equivocation => FaultKind::Equivocation,
+            Self::WrongResult => FaultKind::WrongResult,
+            Self::Missed => FaultKind::MissedAssignment,
         }
     }
     fn name(self) -> &'static str {
@@ -140,21 +147,16 @@ pub async fn run(a: ForkArgs) -> Result<()> {
             .map_err(|_| anyhow!("--from: `{from}` is not an address"))?;
         Question::Batch { from, n }
     } else {
-        let m = (Manifest::load(&path)?, path.clone());
         let actions = if let Some(id) = &a.proposal {
-            let id = gov::parse_proposal_id(id)?;
-            let url = a
-                .rpc_url
-                .parse()
-                .with_context(|| format!("invalid --rpc-url `{}`", a.rpc_url))?;
-            let p = RootProvider::<alloy::network::Ethereum>::new_http(url);
-            gov::recover(&p, &m, id).await?.actions
+            let id = parse_proposal_id(id)?;
+            let client = Client::read_only(&a.rpc_url, Some(&path)).await?;
+            client.recover_proposal(id).await?.actions
         } else {
-            gov::parse_actions(&a.proposal_actions, &m.0, &m.1)?
+            parse_actions(&a.proposal_actions, &Manifest::load(&path)?, &path)?
         };
         Question::Proposal(actions)
     };
-    let model = crate::chain::model_id(&a.model)?;
+    let model = super::super::model::model_id(&a.model)?;
     let fee = U256::from(a.fee) * U256::from(TOKEN);
     let url = a.rpc_url.clone();
     let json = a.json;
@@ -183,7 +185,7 @@ fn slash(
     kind: SlashKind,
     json: bool,
 ) -> Result<String> {
-    let (effect, impacts) = fork.what_if_slash(op, kind.code())?;
+    let (effect, impacts) = fork.what_if_slash(op, kind.fault())?;
     let before: U256 = impacts.iter().map(|i| i.before).sum();
     let after: U256 = impacts.iter().map(|i| i.after).sum();
     if json {
@@ -253,7 +255,7 @@ fn proposal(
     for a in actions {
         s += &format!(
             "  action  {}\n",
-            gov::describe_call(a.target, &a.data, &fork.manifest)
+            describe_call(a.target, &a.data, &fork.manifest)
         );
     }
     for c in &effect.storage {
@@ -292,7 +294,7 @@ fn batch(
             let call = InferenceRegistry::requestInferenceCall {
                 modelId: model,
                 inputHash: keccak256(input.as_bytes()),
-                inputURI: verinfer_keeper::keeper::inline_uri(input.as_bytes()),
+                inputURI: verinfer_client::requests::inline_uri(input.as_bytes()),
                 fee,
                 deadline: alloy::primitives::Uint::from(deadline),
             };

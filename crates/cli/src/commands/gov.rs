@@ -1,0 +1,264 @@
+//! `verinfer gov`: VerinferGovernor proposals (propose, vote, queue, execute, status) over
+//! [`verinfer_client::governance`].
+
+use alloy::primitives::U256;
+use anyhow::{bail, Result};
+use clap::{Args, Subcommand};
+use verinfer_bindings::types::VoteType;
+use verinfer_client::governance::{
+    describe_call, parse_actions, parse_proposal_id, parse_support, Proposal,
+};
+use verinfer_client::Client;
+
+use crate::args::{ChainArgs, RpcArgs};
+
+/// Governance through VerinferGovernor: propose, vote, queue, execute, status.
+///
+/// Example: verinfer gov propose --action Staking:setMinOperatorStake(uint256):2000ether --description "raise the minimum stake"
+#[derive(Subcommand, Debug)]
+pub enum GovCommand {
+    /// Propose actions to VerinferGovernor; prints the proposal id and the voting blocks.
+    ///
+    /// An action is `<target>:<signature>[:<arg>]...` (arguments parsed by the signature's types:
+    /// integers, `2000ether`, addresses, `true`, `[1,2]`) or `<target>:0x<calldata>`; `<target>` is a
+    /// manifest contract name (`Staking`, `Slasher`, ...) or an address. Actions send no value.
+    ///
+    /// Example: verinfer gov propose --action Staking:setMinOperatorStake(uint256):2000ether --description "raise the minimum stake"
+    Propose(ProposeArgs),
+    /// Cast the sender's vote (its quadratic voice at the proposal snapshot).
+    ///
+    /// Example: verinfer gov vote --proposal 1234... --support for --reason "fine by me"
+    Vote(VoteArgs),
+    /// Queue a succeeded proposal in the timelock; prints when it becomes executable.
+    ///
+    /// Example: verinfer gov queue --proposal 1234...
+    Queue(ProposalCallArgs),
+    /// Execute a queued proposal once its timelock delay has passed.
+    ///
+    /// Example: verinfer gov execute --proposal 1234...
+    Execute(ProposalCallArgs),
+    /// Print a proposal's state, votes for/against/abstain, quorum and eta (needs no key).
+    ///
+    /// Example: verinfer gov status --proposal 1234...
+    Status(StatusArgs),
+}
+
+/// `gov propose`.
+#[derive(Args, Debug)]
+pub struct ProposeArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// A proposal action (repeat, in order): `<target>:<signature>[:<arg>]...` or `<target>:0x<calldata>`.
+    #[arg(long = "action", value_name = "TARGET:CALL", required = true)]
+    actions: Vec<String>,
+    /// Proposal description (free text; needed again by queue/execute unless --proposal is used).
+    #[arg(long)]
+    description: String,
+}
+
+/// `gov vote`.
+#[derive(Args, Debug)]
+pub struct VoteArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// Proposal id.
+    #[arg(long)]
+    proposal: String,
+    /// `for`, `against` or `abstain`.
+    #[arg(long)]
+    support: String,
+    /// Optional reason, stored in the VoteCast event.
+    #[arg(long)]
+    reason: Option<String>,
+}
+
+/// How `queue`/`execute` name a proposal: its id (actions recovered from the ProposalCreated
+/// event), or the same actions and description it was proposed with.
+#[derive(Args, Debug)]
+pub struct ProposalCallArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// Proposal id, as printed by `gov propose`; its actions and description are read back from
+    /// the governor's ProposalCreated event.
+    #[arg(long, conflicts_with_all = ["actions", "description"])]
+    proposal: Option<String>,
+    /// A proposal action (repeat, in order): `<contract-or-address>:<signature>[:<arg>]...`
+    /// or `<contract-or-address>:0x<calldata>`. Contract names come from the deployment manifest.
+    #[arg(long = "action", value_name = "TARGET:CALL")]
+    actions: Vec<String>,
+    /// The proposal's description (exactly as proposed: its hash is part of the id).
+    #[arg(long)]
+    description: Option<String>,
+}
+
+/// `gov status`.
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+    /// Proposal id.
+    #[arg(long)]
+    proposal: String,
+}
+
+impl GovCommand {
+    /// Runs the command.
+    pub async fn execute(self) -> Result<()> {
+        match self {
+            Self::Propose(a) => propose(a).await,
+            Self::Vote(a) => vote(a).await,
+            Self::Queue(a) => queue(a).await,
+            Self::Execute(a) => execute(a).await,
+            Self::Status(a) => status(a).await,
+        }
+    }
+}
+
+async fn propose(a: ProposeArgs) -> Result<()> {
+    let client = a.chain.connect().await?;
+    let p = Proposal {
+        actions: parse_actions(&a.actions, client.manifest(), client.manifest_path())?,
+        description: a.description,
+    };
+    let done = client.propose(&p).await?;
+    let ev = &done.event;
+    println!("proposal {}", ev.proposalId);
+    println!(
+        "  proposer      {} (tx {})",
+        ev.proposer, done.receipt.transaction_hash
+    );
+    for action in &p.actions {
+        println!(
+            "  action        {}",
+            describe_call(action.target, &action.data, client.manifest())
+        );
+    }
+    println!(
+        "  voting        blocks {} ..= {} (opens after block {})",
+        ev.voteStart + U256::from(1),
+        ev.voteEnd,
+        ev.voteStart
+    );
+    if done.touches_governance {
+        println!("  note          touches governance: 2x quorum and a 2/3 supermajority");
+    }
+    Ok(())
+}
+
+async fn vote(a: VoteArgs) -> Result<()> {
+    let support = parse_support(&a.support)?;
+    let id = parse_proposal_id(&a.proposal)?;
+    let client = a.chain.connect().await?;
+    let done = client.cast_vote(id, support, a.reason.as_deref()).await?;
+    let verb = match support {
+        VoteType::Against => "against",
+        VoteType::For => "for",
+        VoteType::Abstain => "abstain",
+    };
+    println!(
+        "{} voted {verb} on proposal {id} with weight {} (tx {})",
+        client.sender(),
+        done.weight,
+        done.receipt.transaction_hash
+    );
+    if done.weight.is_zero() {
+        println!(
+            "note: the sender had no voice at the proposal snapshot (voice = stake held before the proposal, delegated to the voter)"
+        );
+    }
+    Ok(())
+}
+
+impl ProposalCallArgs {
+    async fn resolve(&self, client: &Client) -> Result<Proposal> {
+        if let Some(id) = &self.proposal {
+            return Ok(client.recover_proposal(parse_proposal_id(id)?).await?);
+        }
+        if self.actions.is_empty() {
+            bail!(
+                "name the proposal with --proposal <id>, or with its --action(s) and --description"
+            );
+        }
+        let Some(description) = &self.description else {
+            bail!("--description is required with --action")
+        };
+        Ok(Proposal {
+            actions: parse_actions(&self.actions, client.manifest(), client.manifest_path())?,
+            description: description.clone(),
+        })
+    }
+}
+
+async fn queue(a: ProposalCallArgs) -> Result<()> {
+    let client = a.chain.connect().await?;
+    let p = a.resolve(&client).await?;
+    let (receipt, eta) = client.queue(&p).await?;
+    let now = client.chain_time().await?;
+    println!(
+        "proposal {} queued in the timelock (tx {}); executable from unix time {eta} ({})",
+        p.id(),
+        receipt.transaction_hash,
+        until(eta, now)
+    );
+    Ok(())
+}
+
+async fn execute(a: ProposalCallArgs) -> Result<()> {
+    let client = a.chain.connect().await?;
+    let p = a.resolve(&client).await?;
+    let receipt = client.execute(&p).await?;
+    println!(
+        "proposal {} executed (tx {}, {} action(s))",
+        p.id(),
+        receipt.transaction_hash,
+        p.actions.len()
+    );
+    Ok(())
+}
+
+async fn status(a: StatusArgs) -> Result<()> {
+    let id = parse_proposal_id(&a.proposal)?;
+    let client = a.rpc.connect_read_only().await?;
+    let s = client.proposal_status(id).await?;
+    println!("proposal {id}");
+    println!(
+        "  state         {}",
+        s.state.map_or("Unknown", |st| st.name())
+    );
+    println!("  proposer      {}", s.proposer);
+    println!(
+        "  voting        blocks {} ..= {} (now {})",
+        s.snapshot + U256::from(1),
+        s.deadline,
+        s.head
+    );
+    println!("  for           {}", s.votes.0);
+    println!("  against       {}", s.votes.1);
+    println!("  abstain       {}", s.votes.2);
+    let quorum = match s.quorum {
+        Some(q) if s.touches_governance => format!("{q} (2x for a governance proposal)"),
+        Some(q) => q.to_string(),
+        None => format!("not yet known (taken at block {})", s.snapshot),
+    };
+    println!("  quorum        {quorum}");
+    if s.eta.is_zero() {
+        println!("  eta           - (not queued)");
+    } else {
+        println!(
+            "  eta           {} (unix time; {})",
+            s.eta,
+            until(s.eta, s.now)
+        );
+    }
+    Ok(())
+}
+
+/// `in N s` until `eta`, or `ready` once the chain time has reached it.
+fn until(eta: U256, now: u64) -> String {
+    let eta: u64 = eta.try_into().unwrap_or(u64::MAX);
+    if eta <= now {
+        "ready".to_owned()
+    } else {
+        format!("in {} s of chain time", eta - now)
+    }
+}

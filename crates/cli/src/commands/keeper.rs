@@ -1,0 +1,74 @@
+//! `verinfer keeper run`: the keeper bot until SIGTERM / ctrl-c.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use verinfer_keeper::config::KeeperConfig;
+use verinfer_keeper::keeper::Keeper;
+
+/// Run the keeper bot.
+///
+/// Example: VERINFER_OPERATOR_KEY=0x... verinfer keeper run --config keeper.toml
+#[derive(Subcommand, Debug)]
+pub enum KeeperCommand {
+    /// Run the keeper until SIGTERM / ctrl-c.
+    ///
+    /// Example: VERINFER_OPERATOR_KEY=0x... verinfer keeper run --config keeper.toml
+    Run(RunArgs),
+}
+
+/// `keeper run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Keeper TOML config (fields may be overridden by VERINFER_* env vars).
+    #[arg(long, env = "VERINFER_KEEPER_CONFIG")]
+    config: PathBuf,
+}
+
+impl KeeperCommand {
+    /// Runs the command.
+    pub async fn execute(self) -> Result<()> {
+        let Self::Run(a) = self;
+        let cfg = KeeperConfig::load(Some(&a.config))?;
+        let key = cfg.load_key().context("loading the operator hot key")?;
+        tracing::info!(operator = %cfg.operator, signer = %key.address(), registry = %cfg.registry, "starting keeper");
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        if let Some(addr) = cfg.metrics_addr {
+            let bound = verinfer_keeper::metrics::serve(addr, rx.clone())
+                .await
+                .with_context(|| format!("binding metrics_addr {addr}"))?;
+            tracing::info!(%bound, "metrics and /health listening");
+        }
+        let keeper = Keeper::new(cfg, key, "keeper").await?;
+        let handle = tokio::spawn(keeper.run(rx));
+        shutdown_signal().await;
+        tracing::info!("shutdown requested: finishing the current step");
+        let _ = tx.send(true);
+        handle.await.context("keeper task")??;
+        Ok(())
+    }
+}
+
+/// Resolves on ctrl-c or, on unix, SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

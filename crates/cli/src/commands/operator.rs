@@ -1,0 +1,191 @@
+//! `verinfer operator`: register, stake, unstake, sync, rotate-key and serve, over
+//! [`verinfer_client::staking`].
+
+use alloy::primitives::{Address, U256};
+use anyhow::{anyhow, Result};
+use clap::{Args, Subcommand};
+use verinfer_bindings::units::{format_tokens_fixed, tokens};
+
+use super::model::model_id;
+use crate::args::ChainArgs;
+
+/// Operator management: register, stake, unstake, sync, rotate-key, serve.
+///
+/// Example: verinfer operator register --rpc-url http://127.0.0.1:8545 --signer 0xabc... --stake 5000
+#[derive(Subcommand, Debug)]
+pub enum OperatorCommand {
+    /// Register the sender as an operator with a hot signer key and a self-stake (approves the token).
+    ///
+    /// Example: verinfer operator register --signer 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --stake 5000
+    Register {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Hot key address that signs attestations.
+        #[arg(long)]
+        signer: String,
+        /// Self-stake in whole tokens.
+        #[arg(long)]
+        stake: u64,
+    },
+    /// Delegate (or add self-stake) to an operator.
+    ///
+    /// Example: verinfer operator stake --operator 0xabc... --amount 100
+    Stake {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Operator address.
+        #[arg(long)]
+        operator: String,
+        /// Amount in whole tokens.
+        #[arg(long)]
+        amount: u64,
+    },
+    /// Queue an unstake of shares from an operator.
+    ///
+    /// Example: verinfer operator unstake --operator 0xabc... --shares 1000000000000000000
+    Unstake {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Operator address.
+        #[arg(long)]
+        operator: String,
+        /// Shares (raw units).
+        #[arg(long)]
+        shares: String,
+    },
+    /// Re-record the stake of an operator's delegators (and its own) after a slash, with the
+    /// permissionless `Staking.syncStake`: until then their governance voice still counts the
+    /// slashed tokens. Only accounts whose recorded stake differs from their current value are sent.
+    ///
+    /// Example: verinfer operator sync --operator 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --dry-run
+    Sync(SyncArgs),
+    /// Start a rotation of the sender's operator hot key.
+    ///
+    /// Example: verinfer operator rotate-key --new-signer 0xdef...
+    RotateKey {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// New hot key address.
+        #[arg(long)]
+        new_signer: String,
+    },
+    /// Opt the sender's operator in to serve a model (default: the built-in model).
+    ///
+    /// Example: verinfer operator serve --model builtin
+    Serve {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// `builtin` or a bytes32 model id.
+        #[arg(long, default_value = "builtin")]
+        model: String,
+    },
+}
+
+/// `operator sync`.
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// Operator address.
+    #[arg(long)]
+    operator: String,
+    /// Only list the stale records, send nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+fn parse_addr(flag: &str, s: &str) -> Result<Address> {
+    s.parse()
+        .map_err(|_| anyhow!("--{flag}: `{s}` is not an address"))
+}
+
+impl OperatorCommand {
+    /// Runs the command.
+    pub async fn execute(self) -> Result<()> {
+        match self {
+            Self::Register {
+                chain,
+                signer,
+                stake,
+            } => {
+                let signer = parse_addr("signer", &signer)?;
+                let client = chain.connect().await?;
+                let r = client.register_operator(signer, tokens(stake)).await?;
+                println!(
+                    "registered operator {} with signer {signer} and {stake} tokens (tx {}, gas {})",
+                    client.sender(),
+                    r.transaction_hash,
+                    r.gas_used
+                );
+            }
+            Self::Stake {
+                chain,
+                operator,
+                amount,
+            } => {
+                let operator = parse_addr("operator", &operator)?;
+                let client = chain.connect().await?;
+                let r = client.delegate(operator, tokens(amount)).await?;
+                println!(
+                    "delegated {amount} tokens to {operator} (tx {})",
+                    r.transaction_hash
+                );
+            }
+            Self::Unstake {
+                chain,
+                operator,
+                shares,
+            } => {
+                let operator = parse_addr("operator", &operator)?;
+                let shares: U256 = shares
+                    .parse()
+                    .map_err(|_| anyhow!("--shares: `{shares}` is not an integer"))?;
+                let client = chain.connect().await?;
+                let r = client.request_unstake(operator, shares).await?;
+                println!(
+                    "unstake queued (tx {}); complete it after the unbonding delay",
+                    r.transaction_hash
+                );
+            }
+            Self::Sync(a) => sync(a).await?,
+            Self::RotateKey { chain, new_signer } => {
+                let new_signer = parse_addr("new-signer", &new_signer)?;
+                let client = chain.connect().await?;
+                let r = client.rotate_signer(new_signer).await?;
+                println!(
+                    "signer rotation to {new_signer} requested (tx {}); it activates after the rotation delay",
+                    r.transaction_hash
+                );
+            }
+            Self::Serve { chain, model } => {
+                let id = model_id(&model)?;
+                let client = chain.connect().await?;
+                let r = client.serve_model(id).await?;
+                println!("now serving {id} (tx {})", r.transaction_hash);
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn sync(a: SyncArgs) -> Result<()> {
+    let operator = parse_addr("operator", &a.operator)?;
+    let client = a.chain.connect().await?;
+    let report = client.sync_stake(operator, a.dry_run).await?;
+    for x in &report.stale {
+        println!(
+            "{} recorded {} -> current {} tokens{}",
+            x.account,
+            format_tokens_fixed(x.recorded, 2),
+            format_tokens_fixed(x.current, 2),
+            if a.dry_run { " (not sent)" } else { "" }
+        );
+    }
+    println!(
+        "{} accounts of {operator} checked, {} stale{}",
+        report.checked.len(),
+        report.stale.len(),
+        if a.dry_run { "" } else { ", re-recorded" }
+    );
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! `verinfer request`: submit an inference request and wait for its result.
+
+use std::time::Duration;
+
+use alloy::primitives::keccak256;
+use anyhow::Result;
+use clap::Args;
+use verinfer_bindings::units::tokens;
+use verinfer_client::requests::Outcome;
+use verinfer_keeper::mlp::IntMlp;
+
+use super::model::model_id;
+use crate::args::ChainArgs;
+
+/// Submit an inference request and wait for its result.
+///
+/// Example: verinfer request --rpc-url http://127.0.0.1:8545 --input "hello" --fee 1
+#[derive(Args, Debug)]
+pub struct RequestCommand {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// `builtin` or a bytes32 model id.
+    #[arg(long, default_value = "builtin")]
+    model: String,
+    /// Input text (sent inline as hex).
+    #[arg(long)]
+    input: String,
+    /// Fee in whole tokens.
+    #[arg(long, default_value_t = 1)]
+    fee: u64,
+    /// Seconds until the answer deadline.
+    #[arg(long, default_value_t = 600)]
+    deadline_secs: u64,
+    /// Seconds to wait for the result (0: don't wait).
+    #[arg(long, default_value_t = 120)]
+    wait_secs: u64,
+}
+
+impl RequestCommand {
+    /// Runs the command.
+    pub async fn execute(self) -> Result<()> {
+        let model = model_id(&self.model)?;
+        let client = self.chain.connect().await?;
+        let input = self.input.as_bytes();
+        let done = client
+            .submit_request(model, input, tokens(self.fee), self.deadline_secs)
+            .await?;
+        let id = done.id;
+        println!(
+            "request {id} submitted (tx {}, gas {})",
+            done.receipt.transaction_hash, done.receipt.gas_used
+        );
+        if self.model == "builtin" {
+            let out = IntMlp::default_model().infer(input);
+            println!(
+                "expected (local built-in run) output hash {}",
+                keccak256(&out)
+            );
+        }
+        if self.wait_secs == 0 {
+            return Ok(());
+        }
+        match client
+            .wait_result(id, Duration::from_secs(self.wait_secs))
+            .await?
+        {
+            Outcome::Result(v) => println!(
+                "result: output hash {} (status {:?}, window ends at {})",
+                v.output, v.status, v.windowEnd
+            ),
+            Outcome::Disputed(v) => println!("request {id} is disputed (dispute {})", v.disputeId),
+        }
+        Ok(())
+    }
+}
