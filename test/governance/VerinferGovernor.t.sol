@@ -12,8 +12,8 @@ import {GovernorQuadraticCounting} from "../../contracts/governance/extensions/G
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {GovernanceBase} from "./GovernanceBase.t.sol";
-import {MockSlasher} from "./mocks/MockSlasher.sol";
-import {MockStaking} from "./mocks/MockStaking.sol";
+import {VetoSlasherStub} from "./mocks/VetoSlasherStub.sol";
+import {VotesStakingStub} from "./mocks/VotesStakingStub.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 
@@ -533,12 +533,12 @@ contract VerinferGovernorTest is GovernanceBase {
     /// @dev A second governor on a fresh, not yet wired staking: the set grows as the wiring lands, and a
     ///      proposal is judged on the wiring at propose time.
     function test_GovernanceTargetsFollowTheLiveWiring() public {
-        MockStaking st = new MockStaking();
+        VotesStakingStub st = new VotesStakingStub();
         IdentityRegistry ir = new IdentityRegistry(address(this));
         QuadraticVotes v = new QuadraticVotes(IStaking(address(st)), address(ir));
         VerinferGovernor g = new VerinferGovernor(v, timelock, address(ir), _cfg(0));
         assertEq(g.governanceTargets().length, 6); // governor, timelock, votes, identities, staking, token
-        MockSlasher sl = new MockSlasher(address(timelock), address(0));
+        VetoSlasherStub sl = new VetoSlasherStub(address(timelock), address(0));
         assertFalse(g.isGovernanceTarget(address(sl)));
 
         (address[] memory ts, uint256[] memory vs, bytes[] memory cs) = _singleAction(address(sl), "");
@@ -658,10 +658,10 @@ contract VerinferGovernorTest is GovernanceBase {
     // ------------------------------------------------------------------ slash veto through the timelock
 
     function test_GovernanceVetoesSlashWithinWindowThroughTimelock() public {
-        MockSlasher slasher = new MockSlasher(address(timelock), address(this));
+        VetoSlasherStub slasher = new VetoSlasherStub(address(timelock), address(this));
         uint256 slashId =
             slasher.requestSlash(ISlasher.FaultKind.WrongResult, makeAddr("op"), bytes32(0), address(0));
-        bytes memory data = abi.encodeCall(MockSlasher.vetoSlash, (slashId));
+        bytes memory data = abi.encodeCall(VetoSlasherStub.vetoSlash, (slashId));
         uint256 id = _propose(address(slasher), data);
         _mine(2);
         _vote(id, 0, 3, 1);
@@ -671,7 +671,7 @@ contract VerinferGovernorTest is GovernanceBase {
         vm.warp(block.timestamp + 3 days);
         vm.expectRevert(
             abi.encodeWithSelector(
-                MockSlasher.SlashNotPending.selector, slashId, ISlasher.SlashStatus.Vetoed
+                VetoSlasherStub.SlashNotPending.selector, slashId, ISlasher.SlashStatus.Vetoed
             )
         );
         slasher.executeSlash(slashId);
