@@ -45,7 +45,6 @@ contract SlasherReentrancyTest is SlasherActors {
     ReentrantToken internal token;
     MockStaking internal staking;
     Slasher internal slasher;
-    address internal operator = makeAddr("operator");
 
     function setUp() public {
         token = new ReentrantToken();

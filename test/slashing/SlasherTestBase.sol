@@ -18,6 +18,8 @@ abstract contract SlasherActors is Test {
     address internal governance = makeAddr("governance");
     address internal treasury = makeAddr("treasury");
     address internal reporter = makeAddr("reporter");
+    address internal operator = makeAddr("operator");
+    address internal delegator = makeAddr("delegator");
 }
 
 /// @notice Shared fixture: token, MockStaking, Slasher wired to `registry` and `governance`.
@@ -25,9 +27,6 @@ abstract contract SlasherTestBase is SlasherActors {
     MockStakingToken internal token;
     MockStaking internal staking;
     Slasher internal slasher;
-
-    address internal operator = makeAddr("operator");
-    address internal delegator = makeAddr("delegator");
 
     ISlasher.FaultKind internal constant EQUIVOCATION = ISlasher.FaultKind.Equivocation;
     ISlasher.FaultKind internal constant WRONG_RESULT = ISlasher.FaultKind.WrongResult;

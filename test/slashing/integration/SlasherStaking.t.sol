@@ -28,6 +28,14 @@ abstract contract SlasherStakingFixture is SlasherActors {
         vm.stopPrank();
     }
 
+    /// @dev The pair at a fixed time and block, with `operator` registered on 1000 tokens.
+    function _deployPairWithOperator() internal {
+        vm.warp(1_700_000_000);
+        vm.roll(100);
+        _deployPair();
+        _register(operator, 1000e18);
+    }
+
     function _register(address op, uint256 amount) internal {
         token.mint(op, amount);
         vm.startPrank(op);
@@ -46,14 +54,8 @@ abstract contract SlasherStakingFixture is SlasherActors {
 }
 
 contract SlasherStakingIntegrationTest is SlasherStakingFixture {
-    address internal operator = makeAddr("operator");
-    address internal delegator = makeAddr("delegator");
-
     function setUp() public {
-        vm.warp(1_700_000_000);
-        vm.roll(100);
-        _deployPair();
-        _register(operator, 1000e18);
+        _deployPairWithOperator();
     }
 
     function test_Integration_DefaultVetoWindowIsShorterThanUnbonding() public view {
