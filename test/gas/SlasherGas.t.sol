@@ -7,14 +7,8 @@ import {console} from "forge-std/Test.sol";
 
 /// @notice Deterministic single-call gas measurements of the Slasher's hot paths, against the real Staking.
 contract SlasherGasTest is SlasherStakingFixture {
-    address internal operator = makeAddr("operator");
-    address internal delegator = makeAddr("delegator");
-
     function setUp() public {
-        vm.warp(1_700_000_000);
-        vm.roll(100);
-        _deployPair();
-        _register(operator, 1000e18);
+        _deployPairWithOperator();
         uint256 shares = _delegate(delegator, operator, 1000e18);
         vm.prank(delegator);
         staking.requestUnstake(operator, shares / 2); // both pools non-empty, as in production

@@ -6,7 +6,7 @@ import {IDisputeReceiver} from "../../contracts/interfaces/IDisputes.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {GovernanceBase} from "./GovernanceBase.t.sol";
-import {MockSlasher} from "./mocks/MockSlasher.sol";
+import {VetoSlasherStub} from "./mocks/VetoSlasherStub.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Vm} from "forge-std/Vm.sol";
@@ -23,7 +23,7 @@ contract DisputeGovernorTest is GovernanceBase {
     address internal opB = makeAddr("opB");
     address internal signerA = makeAddr("signerA");
     address internal challenger = makeAddr("challenger");
-    MockSlasher internal slasher;
+    VetoSlasherStub internal slasher;
 
     function setUp() public override {
         super.setUp();
@@ -36,7 +36,7 @@ contract DisputeGovernorTest is GovernanceBase {
         _attested(opB, 100);
         _attested(challenger, 1); // a challenger must hold an identity
         staking.setSigner(opA, signerA);
-        slasher = new MockSlasher(address(timelock), address(receiver));
+        slasher = new VetoSlasherStub(address(timelock), address(receiver));
         receiver.setSlasher(ISlasher(address(slasher)));
         _mine(1);
     }

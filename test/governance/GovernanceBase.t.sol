@@ -8,8 +8,8 @@ import {VerinferGovernor} from "../../contracts/governance/VerinferGovernor.sol"
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {Proposals} from "../utils/Proposals.sol";
 import {MockDisputeReceiver} from "./mocks/MockDisputeReceiver.sol";
-import {MockSlasher} from "./mocks/MockSlasher.sol";
-import {MockStaking} from "./mocks/MockStaking.sol";
+import {VetoSlasherStub} from "./mocks/VetoSlasherStub.sol";
+import {VotesStakingStub} from "./mocks/VotesStakingStub.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {Test} from "forge-std/Test.sol";
 
@@ -26,14 +26,14 @@ abstract contract GovernanceBase is Test {
     uint256 internal constant THRESHOLD = 1e9; // sqrt(1 token)
     uint48 internal constant LATE_EXT = 10;
 
-    MockStaking internal staking;
+    VotesStakingStub internal staking;
     IdentityRegistry internal ids;
     QuadraticVotes internal qv;
     TimelockController internal timelock;
     VerinferGovernor internal governor;
     DisputeGovernor internal disputes;
     MockDisputeReceiver internal receiver;
-    MockSlasher internal wiredSlasher;
+    VetoSlasherStub internal wiredSlasher;
 
     /// @dev Accounts linked through `_link`, per identity (to find a member that consents to the next one).
     mapping(uint256 identityId => address[]) internal linked;
@@ -43,7 +43,7 @@ abstract contract GovernanceBase is Test {
     function setUp() public virtual {
         vm.roll(100);
         vm.warp(1_000_000);
-        staking = new MockStaking();
+        staking = new VotesStakingStub();
         ids = new IdentityRegistry(address(this));
         qv = new QuadraticVotes(IStaking(address(staking)), address(ids));
         staking.wire(qv);
@@ -73,7 +73,7 @@ abstract contract GovernanceBase is Test {
         );
         receiver = new MockDisputeReceiver(disputes);
         disputes.wire(receiver);
-        wiredSlasher = new MockSlasher(address(timelock), address(receiver));
+        wiredSlasher = new VetoSlasherStub(address(timelock), address(receiver));
         staking.setSlasher(address(wiredSlasher));
     }
 

@@ -4,11 +4,16 @@ pragma solidity 0.8.30;
 import {IdentityRegistry} from "../../contracts/governance/IdentityRegistry.sol";
 import {QuadraticVotes} from "../../contracts/governance/QuadraticVotes.sol";
 import {VerinferGovernor} from "../../contracts/governance/VerinferGovernor.sol";
+import {GovernorDelegateOverrides} from "../../contracts/governance/extensions/GovernorDelegateOverrides.sol";
+import {GovernorFixedTimelock} from "../../contracts/governance/extensions/GovernorFixedTimelock.sol";
+import {GovernorGuardedTargets} from "../../contracts/governance/extensions/GovernorGuardedTargets.sol";
+import {GovernorParameterBounds} from "../../contracts/governance/extensions/GovernorParameterBounds.sol";
+import {GovernorQuadraticCounting} from "../../contracts/governance/extensions/GovernorQuadraticCounting.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {GovernanceBase} from "./GovernanceBase.t.sol";
-import {MockSlasher} from "./mocks/MockSlasher.sol";
-import {MockStaking} from "./mocks/MockStaking.sol";
+import {VetoSlasherStub} from "./mocks/VetoSlasherStub.sol";
+import {VotesStakingStub} from "./mocks/VotesStakingStub.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 
@@ -286,7 +291,7 @@ contract VerinferGovernorTest is GovernanceBase {
         vm.prank(second);
         vm.expectRevert(
             abi.encodeWithSelector(
-                VerinferGovernor.AlreadyOverridden.selector, bytes32(idn | (uint256(1) << 255))
+                GovernorDelegateOverrides.AlreadyOverridden.selector, bytes32(idn | (uint256(1) << 255))
             )
         );
         governor.castOverrideVote(id, 0, "");
@@ -296,7 +301,9 @@ contract VerinferGovernorTest is GovernanceBase {
         uint256 id = _propose(address(target), "");
         _mine(2);
         vm.prank(voters[1]);
-        vm.expectRevert(abi.encodeWithSelector(VerinferGovernor.NothingToOverride.selector, voters[1]));
+        vm.expectRevert(
+            abi.encodeWithSelector(GovernorDelegateOverrides.NothingToOverride.selector, voters[1])
+        );
         governor.castOverrideVote(id, 0, "");
     }
 
@@ -332,7 +339,7 @@ contract VerinferGovernorTest is GovernanceBase {
         vm.prank(voters[1]);
         vm.expectRevert(
             abi.encodeWithSelector(
-                VerinferGovernor.VotingClosed.selector, id, IGovernor.ProposalState.Pending
+                GovernorQuadraticCounting.VotingClosed.selector, id, IGovernor.ProposalState.Pending
             )
         );
         governor.castVote(id, 1);
@@ -344,14 +351,14 @@ contract VerinferGovernorTest is GovernanceBase {
         vm.prank(voters[1]);
         vm.expectRevert(
             abi.encodeWithSelector(
-                VerinferGovernor.VotingClosed.selector, id, IGovernor.ProposalState.Defeated
+                GovernorQuadraticCounting.VotingClosed.selector, id, IGovernor.ProposalState.Defeated
             )
         );
         governor.castVote(id, 1);
         vm.prank(voters[1]);
         vm.expectRevert(
             abi.encodeWithSelector(
-                VerinferGovernor.VotingClosed.selector, id, IGovernor.ProposalState.Defeated
+                GovernorQuadraticCounting.VotingClosed.selector, id, IGovernor.ProposalState.Defeated
             )
         );
         governor.castOverrideVote(id, 1, "");
@@ -365,7 +372,7 @@ contract VerinferGovernorTest is GovernanceBase {
             ts[i] = address(target);
         }
         vm.prank(proposer);
-        vm.expectRevert(abi.encodeWithSelector(VerinferGovernor.TooManyActions.selector, 11, 10));
+        vm.expectRevert(abi.encodeWithSelector(GovernorGuardedTargets.TooManyActions.selector, 11, 10));
         governor.propose(ts, vs, cs, "p");
     }
 
@@ -389,7 +396,7 @@ contract VerinferGovernorTest is GovernanceBase {
         governor.queue(ts, vs, cs, keccak256("p"));
         uint256 eta = governor.proposalEta(id);
         vm.warp(eta - 1);
-        vm.expectRevert(abi.encodeWithSelector(VerinferGovernor.ProposalNotReady.selector, id, eta));
+        vm.expectRevert(abi.encodeWithSelector(GovernorFixedTimelock.ProposalNotReady.selector, id, eta));
         governor.execute(ts, vs, cs, keccak256("p"));
         vm.warp(eta);
         governor.execute(ts, vs, cs, keccak256("p"));
@@ -403,9 +410,9 @@ contract VerinferGovernorTest is GovernanceBase {
 
     function test_BoundedSettersThroughTimelock() public {
         address g = address(governor);
-        _govExec(g, abi.encodeCall(VerinferGovernor.setQuorumBps, (500)));
+        _govExec(g, abi.encodeCall(GovernorQuadraticCounting.setQuorumBps, (500)));
         assertEq(governor.quorumBps(), 500);
-        _govExec(g, abi.encodeCall(VerinferGovernor.setDelegateCapBps, (2000)));
+        _govExec(g, abi.encodeCall(GovernorQuadraticCounting.setDelegateCapBps, (2000)));
         assertEq(governor.delegateCapBps(), 2000);
         _govExec(g, abi.encodeCall(governor.setVotingDelay, (2)));
         assertEq(governor.votingDelay(), 2);
@@ -419,15 +426,15 @@ contract VerinferGovernorTest is GovernanceBase {
 
     function test_RevertWhen_SettersOutOfBounds() public {
         address g = address(governor);
-        bytes4 sel = VerinferGovernor.ParameterOutOfBounds.selector;
+        bytes4 sel = GovernorParameterBounds.ParameterOutOfBounds.selector;
         _govExecReverts(
             g,
-            abi.encodeCall(VerinferGovernor.setQuorumBps, (99)),
+            abi.encodeCall(GovernorQuadraticCounting.setQuorumBps, (99)),
             abi.encodeWithSelector(sel, N_QUORUMBPS, 99, 100, 5000)
         );
         _govExecReverts(
             g,
-            abi.encodeCall(VerinferGovernor.setDelegateCapBps, (5001)),
+            abi.encodeCall(GovernorQuadraticCounting.setDelegateCapBps, (5001)),
             abi.encodeWithSelector(sel, N_DELEGATECAPBPS, 5001, 100, 5000)
         );
         _govExecReverts(
@@ -466,7 +473,7 @@ contract VerinferGovernorTest is GovernanceBase {
         });
         vm.expectRevert(
             abi.encodeWithSelector(
-                VerinferGovernor.ParameterOutOfBounds.selector, N_QUORUMBPS, bps, 100, 5000
+                GovernorParameterBounds.ParameterOutOfBounds.selector, N_QUORUMBPS, bps, 100, 5000
             )
         );
         new VerinferGovernor(qv, timelock, address(ids), cfg);
@@ -483,7 +490,7 @@ contract VerinferGovernorTest is GovernanceBase {
         });
         vm.expectRevert(
             abi.encodeWithSelector(
-                VerinferGovernor.ParameterOutOfBounds.selector, N_DELEGATECAPBPS, 50, 100, 5000
+                GovernorParameterBounds.ParameterOutOfBounds.selector, N_DELEGATECAPBPS, 50, 100, 5000
             )
         );
         new VerinferGovernor(qv, timelock, address(ids), cfg);
@@ -492,7 +499,8 @@ contract VerinferGovernorTest is GovernanceBase {
     // ------------------------------------------------------------------ governance proposals
 
     function test_GovernanceProposalIsFlaggedByTarget() public {
-        uint256 id = _propose(address(governor), abi.encodeCall(VerinferGovernor.setQuorumBps, (500)));
+        uint256 id =
+            _propose(address(governor), abi.encodeCall(GovernorQuadraticCounting.setQuorumBps, (500)));
         assertTrue(governor.isGovernanceProposal(id));
         assertFalse(governor.isGovernanceTarget(address(target)));
         uint256 id2 = _propose(address(target), "");
@@ -525,12 +533,12 @@ contract VerinferGovernorTest is GovernanceBase {
     /// @dev A second governor on a fresh, not yet wired staking: the set grows as the wiring lands, and a
     ///      proposal is judged on the wiring at propose time.
     function test_GovernanceTargetsFollowTheLiveWiring() public {
-        MockStaking st = new MockStaking();
+        VotesStakingStub st = new VotesStakingStub();
         IdentityRegistry ir = new IdentityRegistry(address(this));
         QuadraticVotes v = new QuadraticVotes(IStaking(address(st)), address(ir));
         VerinferGovernor g = new VerinferGovernor(v, timelock, address(ir), _cfg(0));
         assertEq(g.governanceTargets().length, 6); // governor, timelock, votes, identities, staking, token
-        MockSlasher sl = new MockSlasher(address(timelock), address(0));
+        VetoSlasherStub sl = new VetoSlasherStub(address(timelock), address(0));
         assertFalse(g.isGovernanceTarget(address(sl)));
 
         (address[] memory ts, uint256[] memory vs, bytes[] memory cs) = _singleAction(address(sl), "");
@@ -567,7 +575,9 @@ contract VerinferGovernorTest is GovernanceBase {
     function test_RevertWhen_ConstructedWithAnotherIdentityRegistry() public {
         address other = makeAddr("other registry");
         vm.expectRevert(
-            abi.encodeWithSelector(VerinferGovernor.IdentityRegistryMismatch.selector, other, address(ids))
+            abi.encodeWithSelector(
+                GovernorGuardedTargets.IdentityRegistryMismatch.selector, other, address(ids)
+            )
         );
         new VerinferGovernor(qv, timelock, other, _cfg(0));
     }
@@ -598,7 +608,7 @@ contract VerinferGovernorTest is GovernanceBase {
     }
 
     function test_GovernanceProposalNeedsDoubleQuorum() public {
-        bytes memory data = abi.encodeCall(VerinferGovernor.setQuorumBps, (500));
+        bytes memory data = abi.encodeCall(GovernorQuadraticCounting.setQuorumBps, (500));
         uint256 id = _propose(address(governor), data);
         _mine(2);
         _vote(id, 0, 1, 1); // 10e9 >= double quorum 9.6e9
@@ -607,8 +617,8 @@ contract VerinferGovernorTest is GovernanceBase {
     }
 
     function test_GovernanceProposalDefeatedBelowDoubleQuorum() public {
-        _govExec(address(governor), abi.encodeCall(VerinferGovernor.setQuorumBps, (1000))); // 12e9, gov 24e9
-        bytes memory data = abi.encodeCall(VerinferGovernor.setQuorumBps, (500));
+        _govExec(address(governor), abi.encodeCall(GovernorQuadraticCounting.setQuorumBps, (1000))); // 12e9, gov 24e9
+        bytes memory data = abi.encodeCall(GovernorQuadraticCounting.setQuorumBps, (500));
         uint256 id = _propose(address(governor), data);
         uint256 plain = _propose(address(target), "");
         _mine(2);
@@ -620,7 +630,7 @@ contract VerinferGovernorTest is GovernanceBase {
     }
 
     function test_GovernanceProposalNeedsTwoThirdsSupermajority() public {
-        bytes memory data = abi.encodeCall(VerinferGovernor.setQuorumBps, (500));
+        bytes memory data = abi.encodeCall(GovernorQuadraticCounting.setQuorumBps, (500));
         uint256 id = _propose(address(governor), data);
         uint256 plain = _propose(address(target), "");
         _mine(2);
@@ -634,7 +644,7 @@ contract VerinferGovernorTest is GovernanceBase {
     }
 
     function test_GovernanceProposalWithTwoThirdsExecutes() public {
-        bytes memory data = abi.encodeCall(VerinferGovernor.setQuorumBps, (500));
+        bytes memory data = abi.encodeCall(GovernorQuadraticCounting.setQuorumBps, (500));
         uint256 id = _propose(address(governor), data);
         _mine(2);
         _vote(id, 0, 6, 1); // 60e9
@@ -648,10 +658,10 @@ contract VerinferGovernorTest is GovernanceBase {
     // ------------------------------------------------------------------ slash veto through the timelock
 
     function test_GovernanceVetoesSlashWithinWindowThroughTimelock() public {
-        MockSlasher slasher = new MockSlasher(address(timelock), address(this));
+        VetoSlasherStub slasher = new VetoSlasherStub(address(timelock), address(this));
         uint256 slashId =
             slasher.requestSlash(ISlasher.FaultKind.WrongResult, makeAddr("op"), bytes32(0), address(0));
-        bytes memory data = abi.encodeCall(MockSlasher.vetoSlash, (slashId));
+        bytes memory data = abi.encodeCall(VetoSlasherStub.vetoSlash, (slashId));
         uint256 id = _propose(address(slasher), data);
         _mine(2);
         _vote(id, 0, 3, 1);
@@ -660,7 +670,9 @@ contract VerinferGovernorTest is GovernanceBase {
         assertEq(uint256(slasher.slashRequest(slashId).status), uint256(ISlasher.SlashStatus.Vetoed));
         vm.warp(block.timestamp + 3 days);
         vm.expectRevert(
-            abi.encodeWithSelector(MockSlasher.SlashNotPending.selector, slashId, ISlasher.SlashStatus.Vetoed)
+            abi.encodeWithSelector(
+                VetoSlasherStub.SlashNotPending.selector, slashId, ISlasher.SlashStatus.Vetoed
+            )
         );
         slasher.executeSlash(slashId);
     }
@@ -674,7 +686,7 @@ contract VerinferGovernorTest is GovernanceBase {
     }
 
     function test_RevertWhen_TimelockMigrationAttempted() public {
-        vm.expectRevert(VerinferGovernor.TimelockMigrationDisabled.selector);
+        vm.expectRevert(GovernorFixedTimelock.TimelockMigrationDisabled.selector);
         governor.updateTimelock(timelock);
     }
 

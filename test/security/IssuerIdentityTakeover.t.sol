@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IdentityRegistry} from "../../contracts/governance/IdentityRegistry.sol";
-import {VerinferGovernor} from "../../contracts/governance/VerinferGovernor.sol";
+import {GovernorDelegateOverrides} from "../../contracts/governance/extensions/GovernorDelegateOverrides.sol";
 import {GovernanceSecurityBase} from "./GovernanceSecurityBase.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
@@ -58,7 +58,7 @@ contract IssuerIdentityTakeoverTest is GovernanceSecurityBase {
         // (3) the puppet casts the identity's override first: it has nothing to override
         uint256 id = _proposal();
         vm.prank(puppet);
-        vm.expectRevert(abi.encodeWithSelector(VerinferGovernor.NothingToOverride.selector, puppet));
+        vm.expectRevert(abi.encodeWithSelector(GovernorDelegateOverrides.NothingToOverride.selector, puppet));
         s.governor.castOverrideVote(id, 0, "");
 
         assertEq(s.votes.getVotes(victim), before);

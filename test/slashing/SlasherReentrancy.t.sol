@@ -5,11 +5,10 @@ import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {Slasher} from "../../contracts/slashing/Slasher.sol";
 import {MockStaking} from "../mocks/MockStaking.sol";
-import {RegistryTimingStub} from "./mocks/RegistryTimingStub.sol";
+import {SlasherActors} from "./SlasherTestBase.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
-import {Test} from "forge-std/Test.sol";
 
 /// @notice A token with a transfer hook that re-enters the Slasher when paying `hookTarget`.
 contract ReentrantToken is ERC20 {
@@ -42,20 +41,15 @@ contract ReentrantToken is ERC20 {
     }
 }
 
-contract SlasherReentrancyTest is Test {
+contract SlasherReentrancyTest is SlasherActors {
     ReentrantToken internal token;
     MockStaking internal staking;
     Slasher internal slasher;
-    address internal admin = makeAddr("admin");
-    address internal registry = address(new RegistryTimingStub());
-    address internal governance = makeAddr("governance");
-    address internal reporter = makeAddr("reporter");
-    address internal operator = makeAddr("operator");
 
     function setUp() public {
         token = new ReentrantToken();
         staking = new MockStaking(IERC20(address(token)));
-        slasher = new Slasher(IStaking(address(staking)), admin, makeAddr("treasury"));
+        slasher = new Slasher(IStaking(address(staking)), admin, treasury);
         staking.setSlasher(address(slasher));
         vm.prank(admin);
         slasher.wire(registry, governance);

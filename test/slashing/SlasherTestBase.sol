@@ -8,11 +8,10 @@ import {MockStaking, MockStakingToken} from "../mocks/MockStaking.sol";
 import {RegistryTimingStub} from "./mocks/RegistryTimingStub.sol";
 import {Test} from "forge-std/Test.sol";
 
-/// @notice Shared fixture: token, MockStaking, Slasher wired to `registry` and `governance`.
-abstract contract SlasherTestBase is Test {
-    MockStakingToken internal token;
-    MockStaking internal staking;
-    Slasher internal slasher;
+/// @notice The actors every slashing fixture wires the Slasher to (unit tests on MockStaking, the real
+///         Staking pair, invariants, reentrancy): one place, so they are the same addresses everywhere.
+abstract contract SlasherActors is Test {
+    address internal constant BURN = 0x000000000000000000000000000000000000dEaD;
 
     address internal admin = makeAddr("admin");
     address internal registry = address(new RegistryTimingStub());
@@ -21,7 +20,13 @@ abstract contract SlasherTestBase is Test {
     address internal reporter = makeAddr("reporter");
     address internal operator = makeAddr("operator");
     address internal delegator = makeAddr("delegator");
-    address internal constant BURN = 0x000000000000000000000000000000000000dEaD;
+}
+
+/// @notice Shared fixture: token, MockStaking, Slasher wired to `registry` and `governance`.
+abstract contract SlasherTestBase is SlasherActors {
+    MockStakingToken internal token;
+    MockStaking internal staking;
+    Slasher internal slasher;
 
     ISlasher.FaultKind internal constant EQUIVOCATION = ISlasher.FaultKind.Equivocation;
     ISlasher.FaultKind internal constant WRONG_RESULT = ISlasher.FaultKind.WrongResult;

@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {DisputeGovernor} from "../../../contracts/governance/DisputeGovernor.sol";
 import {ISlasher} from "../../../contracts/interfaces/ISlasher.sol";
-import {MockSlasher} from "../mocks/MockSlasher.sol";
+import {VetoSlasherStub} from "../mocks/VetoSlasherStub.sol";
 import {GovernanceIntegrationBase} from "./GovernanceIntegrationBase.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
@@ -13,7 +13,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 contract StakingIntegrationTest is GovernanceIntegrationBase {
     uint256 internal constant MIN_DELAY = 2 days;
 
-    MockSlasher internal slasher;
+    VetoSlasherStub internal slasher;
 
     address internal slasherAddr = makeAddr("slasherAddr");
     address internal signerA = makeAddr("signerA");
@@ -22,7 +22,7 @@ contract StakingIntegrationTest is GovernanceIntegrationBase {
     function setUp() public {
         _deployStaking();
         _deployGovernance(slasherAddr, MIN_DELAY);
-        slasher = new MockSlasher(address(timelock), address(registry));
+        slasher = new VetoSlasherStub(address(timelock), address(registry));
         registry.setSlasher(ISlasher(address(slasher)));
         _registerOperators(signerA, signerB, 100e18);
         _addAttestedVoters(12, true);

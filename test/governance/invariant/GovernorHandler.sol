@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {VerinferGovernor} from "../../../contracts/governance/VerinferGovernor.sol";
 import {ISlasher} from "../../../contracts/interfaces/ISlasher.sol";
-import {MockSlasher} from "../mocks/MockSlasher.sol";
+import {VetoSlasherStub} from "../mocks/VetoSlasherStub.sol";
 import {Test} from "forge-std/Test.sol";
 
 contract InvTarget {
@@ -18,7 +18,7 @@ contract InvTarget {
 ///         requests and slash executions, recording every violation it sees in ghost counters.
 contract GovernorHandler is Test {
     VerinferGovernor public governor;
-    MockSlasher public slasher;
+    VetoSlasherStub public slasher;
     InvTarget public target;
     address[] public voters;
 
@@ -40,7 +40,7 @@ contract GovernorHandler is Test {
     uint256 public executions;
     uint256 public successfulVotes;
 
-    constructor(VerinferGovernor governor_, MockSlasher slasher_, address[] memory voters_) {
+    constructor(VerinferGovernor governor_, VetoSlasherStub slasher_, address[] memory voters_) {
         governor = governor_;
         slasher = slasher_;
         voters = voters_;
@@ -57,7 +57,7 @@ contract GovernorHandler is Test {
             p.cs[0] = abi.encodeCall(InvTarget.set, (seed));
         } else {
             p.ts[0] = address(slasher);
-            p.cs[0] = abi.encodeCall(MockSlasher.vetoSlash, (slashIds[seed % slashIds.length]));
+            p.cs[0] = abi.encodeCall(VetoSlasherStub.vetoSlash, (slashIds[seed % slashIds.length]));
         }
         string memory desc = string(abi.encodePacked("inv", _props.length));
         p.dh = keccak256(bytes(desc));

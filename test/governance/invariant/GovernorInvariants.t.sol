@@ -3,12 +3,12 @@ pragma solidity 0.8.30;
 
 import {ISlasher} from "../../../contracts/interfaces/ISlasher.sol";
 import {GovernanceBase} from "../GovernanceBase.t.sol";
-import {MockSlasher} from "../mocks/MockSlasher.sol";
+import {VetoSlasherStub} from "../mocks/VetoSlasherStub.sol";
 import {GovernorHandler} from "./GovernorHandler.sol";
 
 contract GovernorInvariants is GovernanceBase {
     GovernorHandler internal handler;
-    MockSlasher internal slasher;
+    VetoSlasherStub internal slasher;
 
     function setUp() public override {
         super.setUp();
@@ -18,7 +18,7 @@ contract GovernorInvariants is GovernanceBase {
             _attested(voters[i], 100 * (i + 1));
         }
         _mine(2);
-        slasher = new MockSlasher(address(timelock), address(0));
+        slasher = new VetoSlasherStub(address(timelock), address(0));
         handler = new GovernorHandler(governor, slasher, voters);
         slasher.setRequester(address(handler));
         targetContract(address(handler));

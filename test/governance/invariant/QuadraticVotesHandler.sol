@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {IdentityRegistry} from "../../../contracts/governance/IdentityRegistry.sol";
 import {QuadraticVotes} from "../../../contracts/governance/QuadraticVotes.sol";
-import {MockStaking} from "../mocks/MockStaking.sol";
+import {VotesStakingStub} from "../mocks/VotesStakingStub.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Test} from "forge-std/Test.sol";
 
@@ -17,7 +17,7 @@ contract QuadraticVotesHandler is Test {
     uint256 public constant ACTORS = 8;
     uint256 public constant IDS = 3;
 
-    MockStaking public staking;
+    VotesStakingStub public staking;
     IdentityRegistry public ids;
     QuadraticVotes public qv;
     address public issuer;
@@ -42,7 +42,7 @@ contract QuadraticVotesHandler is Test {
     uint256[] public recordedBlocks;
     mapping(uint256 blockNumber => uint256) public recordedTotal;
 
-    constructor(MockStaking staking_, IdentityRegistry ids_, QuadraticVotes qv_, address issuer_) {
+    constructor(VotesStakingStub staking_, IdentityRegistry ids_, QuadraticVotes qv_, address issuer_) {
         staking = staking_;
         ids = ids_;
         qv = qv_;

@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {IdentityRegistry} from "../../../contracts/governance/IdentityRegistry.sol";
 import {QuadraticVotes} from "../../../contracts/governance/QuadraticVotes.sol";
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
-import {MockStaking} from "../mocks/MockStaking.sol";
+import {VotesStakingStub} from "../mocks/VotesStakingStub.sol";
 import {QuadraticVotesHandler} from "./QuadraticVotesHandler.sol";
 import {Test} from "forge-std/Test.sol";
 
@@ -15,7 +15,7 @@ contract QuadraticVotesInvariants is Test {
 
     function setUp() public {
         vm.roll(10);
-        MockStaking staking = new MockStaking();
+        VotesStakingStub staking = new VotesStakingStub();
         ids = new IdentityRegistry(address(this));
         qv = new QuadraticVotes(IStaking(address(staking)), address(ids));
         staking.wire(qv);

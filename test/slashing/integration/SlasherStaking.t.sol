@@ -6,11 +6,10 @@ import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {Slasher} from "../../../contracts/slashing/Slasher.sol";
 import {Staking} from "../../../contracts/staking/Staking.sol";
 import {MockStakingToken} from "../../mocks/MockStaking.sol";
-import {RegistryTimingStub} from "../mocks/RegistryTimingStub.sol";
-import {Test} from "forge-std/Test.sol";
+import {SlasherActors} from "../SlasherTestBase.sol";
 
 /// @notice Deploys the real Staking + Slasher pair the way the deployment script wires them.
-abstract contract SlasherStakingFixture is Test {
+abstract contract SlasherStakingFixture is SlasherActors {
     uint256 internal constant MIN_OPERATOR_STAKE = 1e18;
     uint48 internal constant UNBONDING_DELAY = 14 days;
     uint48 internal constant SIGNER_ROTATION_DELAY = 1 days;
@@ -18,12 +17,6 @@ abstract contract SlasherStakingFixture is Test {
     MockStakingToken internal token;
     Staking internal staking;
     Slasher internal slasher;
-
-    address internal admin = makeAddr("admin");
-    address internal registry = address(new RegistryTimingStub());
-    address internal governance = makeAddr("governance");
-    address internal treasury = makeAddr("treasury");
-    address internal reporter = makeAddr("reporter");
 
     function _deployPair() internal {
         token = new MockStakingToken();
@@ -33,6 +26,14 @@ abstract contract SlasherStakingFixture is Test {
         staking.wire(address(slasher), address(0), address(0));
         slasher.wire(registry, governance);
         vm.stopPrank();
+    }
+
+    /// @dev The pair at a fixed time and block, with `operator` registered on 1000 tokens.
+    function _deployPairWithOperator() internal {
+        vm.warp(1_700_000_000);
+        vm.roll(100);
+        _deployPair();
+        _register(operator, 1000e18);
     }
 
     function _register(address op, uint256 amount) internal {
@@ -53,14 +54,8 @@ abstract contract SlasherStakingFixture is Test {
 }
 
 contract SlasherStakingIntegrationTest is SlasherStakingFixture {
-    address internal operator = makeAddr("operator");
-    address internal delegator = makeAddr("delegator");
-
     function setUp() public {
-        vm.warp(1_700_000_000);
-        vm.roll(100);
-        _deployPair();
-        _register(operator, 1000e18);
+        _deployPairWithOperator();
     }
 
     function test_Integration_DefaultVetoWindowIsShorterThanUnbonding() public view {

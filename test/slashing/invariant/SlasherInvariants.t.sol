@@ -5,24 +5,18 @@ import {ISlasher} from "../../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {Slasher} from "../../../contracts/slashing/Slasher.sol";
 import {MockStaking, MockStakingToken} from "../../mocks/MockStaking.sol";
-import {RegistryTimingStub} from "../mocks/RegistryTimingStub.sol";
+import {SlasherActors} from "../SlasherTestBase.sol";
 import {SlasherHandler} from "./SlasherHandler.sol";
-import {Test, console} from "forge-std/Test.sol";
+import {console} from "forge-std/Test.sol";
 
 /// @notice The Slasher invariants, over any IStaking. Subclasses deploy the staking contract.
-abstract contract SlasherInvariantsBase is Test {
-    address internal constant BURN = 0x000000000000000000000000000000000000dEaD;
+abstract contract SlasherInvariantsBase is SlasherActors {
     uint256 internal constant INITIAL_SELF_STAKE = 100e18;
 
     MockStakingToken internal token;
     IStaking internal staking;
     Slasher internal slasher;
     SlasherHandler internal handler;
-
-    address internal admin = makeAddr("admin");
-    address internal registry = address(new RegistryTimingStub());
-    address internal governance = makeAddr("governance");
-    address internal treasury = makeAddr("treasury");
 
     /// @dev Deploys `staking` over `token` with `admin`, and makes `slasher_` its slasher.
     function _deployStaking() internal virtual returns (IStaking);

@@ -4,9 +4,12 @@ pragma solidity 0.8.30;
 import {ISlasher} from "../../../contracts/interfaces/ISlasher.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-/// @notice Stand-in for Slasher's veto logic: WrongResult slashes wait a veto window in which only
-///         governance (the timelock) can veto; executed slashes are counted.
-contract MockSlasher {
+/// @title VetoSlasherStub
+/// @notice The Slasher as governance sees it, for the governance tests: WrongResult slashes wait a veto
+///         window in which only governance (the timelock) can veto; executed slashes are counted; `registry()`
+///         is the wiring getter the governor follows. For a slasher that records `requestSlash` calls (registry
+///         and staking tests), use `MockSlasher` (test/mocks/MockSlasher.sol).
+contract VetoSlasherStub {
     uint48 public constant VETO_WINDOW = 3 days;
 
     address public governance;

@@ -5,9 +5,13 @@ import {IAccountStakeObserver} from "../../../contracts/interfaces/IStakeObserve
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 
-/// @notice Minimal stand-in for Staking: records each account's stake with block-number checkpoints and
-///         calls the account observer on every change, as the real Staking does.
-contract MockStaking {
+/// @title VotesStakingStub
+/// @notice Staking as the voice side sees it, for the governance tests: records each account's stake with
+///         block-number checkpoints and calls the account observer (QuadraticVotes) on every change, as the
+///         real Staking does; exposes the wiring getters (`token`, `slasher`) the governor follows. No
+///         operators' pools, unbonding or slashing: for those, use the slashing tests' `MockStaking`
+///         (test/mocks/MockStaking.sol).
+contract VotesStakingStub {
     using Checkpoints for Checkpoints.Trace208;
 
     IAccountStakeObserver public observer;
@@ -31,7 +35,7 @@ contract MockStaking {
 
     /// @dev A fixed stand-in token address (the real Staking's token is immutable).
     function token() external pure returns (address) {
-        return address(uint160(uint256(keccak256("MockStaking.token"))));
+        return address(uint160(uint256(keccak256("VotesStakingStub.token"))));
     }
 
     function setStake(address account, uint256 amount) public {
