@@ -20,10 +20,11 @@ use verinfer_bindings::{
     DisputeGovernor, InferenceRegistry, QuadraticVotes, Slasher, Staking, VerinferGovernor,
 };
 
+use verinfer_bindings::units::wei_f64;
+
 use super::{
     agent,
     traffic::BLOCK_SECONDS,
-    wei,
     world::{voice_units, Measure, World, REQUEST_TTL},
     Scenario,
 };
@@ -389,7 +390,7 @@ fn arrange(
             }
             Identity::None => {}
         }
-        let amount = wei(*stake);
+        let amount = wei_f64(*stake);
         w.fund(a, amount, staking)?;
         w.sim.transact(
             a,

@@ -32,9 +32,8 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use alloy::primitives::{keccak256, Address, U256};
+use alloy::primitives::{keccak256, Address};
 use serde::{Deserialize, Serialize};
-use verinfer_bindings::units::TOKEN;
 
 use crate::{
     metrics::{EpochMetrics, GoalCheck},
@@ -546,18 +545,6 @@ pub(crate) fn agent(kind: &str, i: usize) -> Address {
     Address::from_word(keccak256(&buf))
 }
 
-/// Tokens (f64) to wei.
-pub fn wei(tokens: f64) -> U256 {
-    let micro = (tokens.max(0.0) * 1e6).round() as u128;
-    U256::from(micro) * U256::from(TOKEN / 1_000_000)
-}
-
-/// Wei to tokens (f64).
-pub fn tokens(wei: U256) -> f64 {
-    let micro: u128 = (wei / U256::from(TOKEN / 1_000_000)).saturating_to();
-    micro as f64 / 1e6
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -574,10 +561,5 @@ mod tests {
         let text = "name = \"x\"\nseed = 1\nepochs = 2\nbogus = 3\n";
         let err = Scenario::parse(text, p).unwrap_err().to_string();
         assert!(err.contains("bogus"), "{err}");
-    }
-
-    #[test]
-    fn wei_roundtrip() {
-        assert_eq!(tokens(wei(1234.5)), 1234.5);
     }
 }

@@ -29,8 +29,9 @@ use verinfer_bindings::{
     inference_registry::IInferenceRegistry::Statement, DisputeGovernor, InferenceRegistry, Slasher,
 };
 
+use verinfer_bindings::units::tokens_f64;
+
 use super::{
-    tokens,
     world::{Measure, World, REQUEST_TTL},
     Behaviour, Scenario, SlashTally,
 };
@@ -105,7 +106,7 @@ impl Ledger {
             if let Some(t) = self.slashes.get_mut(KIND_NAMES[usize::from(kind.min(2))]) {
                 // one slash per id; every installment's tokens count
                 t.count += u64::from(first);
-                t.tokens += tokens(ev.amount);
+                t.tokens += tokens_f64(ev.amount);
             }
             hit.push(ev.operator);
         }

@@ -17,9 +17,9 @@ use verinfer_bindings::{
     IdentityRegistry, InferenceRegistry, QuadraticVotes, Staking, VerinferToken,
 };
 
-use super::{
-    agent, tokens, traffic::BLOCK_SECONDS, wei, Behaviour, Distribution, Scenario, WhaleStrategy,
-};
+use verinfer_bindings::units::{tokens_f64, wei_f64};
+
+use super::{agent, traffic::BLOCK_SECONDS, Behaviour, Distribution, Scenario, WhaleStrategy};
 use crate::{Sim, SimError, SIM_CHAIN_ID};
 use verinfer_bindings::units::TOKEN;
 use verinfer_deploy::plan::DeployParams;
@@ -337,7 +337,7 @@ impl World {
                 label: "signer key".into(),
                 message: e.to_string(),
             })?;
-            let amount = wei(self_stake);
+            let amount = wei_f64(self_stake);
             self.fund(owner, amount, staking)?;
             self.sim.transact(
                 owner,
@@ -410,7 +410,7 @@ impl World {
                 if identity {
                     self.new_identity(address)?;
                 }
-                let amount = wei(stake / parts as f64);
+                let amount = wei_f64(stake / parts as f64);
                 self.fund(address, amount, staking)?;
                 let op = self.ops[operator].owner;
                 self.sim.transact(
@@ -459,7 +459,7 @@ impl World {
             let v = self
                 .sim
                 .view(a, votes, QuadraticVotes::getVotesCall { account: a })?;
-            m.stake[e] += tokens(s);
+            m.stake[e] += tokens_f64(s);
             m.voice[e] += voice_units(v);
             if !v.is_zero() {
                 m.holders.push((a, e));
@@ -482,7 +482,7 @@ impl World {
             let stake =
                 self.sim
                     .view(operator, staking, Staking::operatorStakeCall { operator })?;
-            out.push(if active { tokens(stake) } else { 0.0 });
+            out.push(if active { tokens_f64(stake) } else { 0.0 });
         }
         Ok(out)
     }
