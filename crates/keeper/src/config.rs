@@ -175,6 +175,8 @@ pub struct RawConfig {
     pub reorg_depth: Option<u64>,
     /// Metrics/health listen address (loopback).
     pub metrics_addr: Option<String>,
+    /// Listen address of the public outputs API (`GET /v1/outputs/<outputHash>`); may be public.
+    pub outputs_addr: Option<String>,
     /// Re-execute and challenge peers' answers.
     pub watch: Option<bool>,
     /// Finalize expired windows and report missed assignments.
@@ -216,6 +218,8 @@ pub struct KeeperConfig {
     pub reorg_depth: u64,
     /// Metrics address (None: disabled).
     pub metrics_addr: Option<SocketAddr>,
+    /// Outputs API address (None: disabled).
+    pub outputs_addr: Option<SocketAddr>,
     /// Watcher role.
     pub watch: bool,
     /// Finalizer role.
@@ -296,6 +300,9 @@ impl KeeperConfig {
         if let Some(v) = env("VERINFER_METRICS_ADDR") {
             raw.metrics_addr = Some(v);
         }
+        if let Some(v) = env("VERINFER_OUTPUTS_ADDR") {
+            raw.outputs_addr = Some(v);
+        }
         if let Some(v) = env("VERINFER_KEYSTORE") {
             raw.key.keystore = Some(v.into());
         }
@@ -327,6 +334,15 @@ impl KeeperConfig {
                 env: "VERINFER_OPERATOR",
             })?,
         )?;
+        let outputs_addr = raw
+            .outputs_addr
+            .map(|a| {
+                a.parse::<SocketAddr>().map_err(|_| ConfigError::Invalid {
+                    field: "outputs_addr".into(),
+                    reason: format!("`{a}` is not host:port"),
+                })
+            })
+            .transpose()?;
         let metrics_addr = raw
             .metrics_addr
             .map(|a| {
@@ -429,6 +445,7 @@ impl KeeperConfig {
             max_block_range,
             reorg_depth: raw.reorg_depth.unwrap_or(12).max(1),
             metrics_addr,
+            outputs_addr,
             watch: raw.watch.unwrap_or(true),
             finalize: raw.finalize.unwrap_or(true),
             key: raw.key,

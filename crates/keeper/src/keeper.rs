@@ -466,6 +466,9 @@ impl Keeper {
         if self.cfg.misbehave == Misbehaviour::WrongResult {
             output.iter_mut().for_each(|b| *b ^= 0x5a);
         }
+        // The output is stored before its attestation is journaled: whatever this keeper attests, it
+        // can serve (`GET /v1/outputs/<outputHash>`).
+        self.store.put_output(&output)?;
         let att = Attestation {
             operator: self.cfg.operator,
             requestId: id,

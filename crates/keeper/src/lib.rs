@@ -6,6 +6,7 @@
 //! (nonces, fee bumps, receipt deadlines), [`config`], [`backend`], [`metrics`].
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod attest;
 pub mod backend;
 pub mod config;

@@ -1,12 +1,7 @@
-//! Prometheus metrics (text exposition format) and a `/health` endpoint on a loopback port.
+//! The keeper's Prometheus metrics (text exposition format); served with `/health` by [`crate::api`].
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::LazyLock;
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 /// A monotonically increasing counter.
 #[derive(Debug, Default)]
@@ -185,74 +180,5 @@ impl Metrics {
             ));
         }
         out
-    }
-}
-
-/// Serves `/metrics` and `/health` on `addr` until `shutdown` flips to true. Returns the bound
-/// address (useful with port 0).
-pub async fn serve(
-    addr: SocketAddr,
-    mut shutdown: watch::Receiver<bool>,
-) -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = shutdown.changed() => break,
-                acc = listener.accept() => {
-                    let Ok((mut sock, _)) = acc else { continue };
-                    tokio::spawn(async move {
-                        let mut buf = [0u8; 1024];
-                        let n = sock.read(&mut buf).await.unwrap_or(0);
-                        let req = String::from_utf8_lossy(&buf[..n]);
-                        let path = req.split_whitespace().nth(1).unwrap_or("/");
-                        let (status, body) = match path {
-                            "/metrics" => ("200 OK", METRICS.render()),
-                            "/health" => {
-                                if METRICS.healthy.load(Ordering::Relaxed) {
-                                    ("200 OK", format!("{{\"status\":\"ok\",\"cursor\":{},\"head\":{}}}", METRICS.cursor_block.get(), METRICS.head_block.get()))
-                                } else {
-                                    ("503 Service Unavailable", "{\"status\":\"starting-or-degraded\"}".to_string())
-                                }
-                            }
-                            _ => ("404 Not Found", "not found".to_string()),
-                        };
-                        let resp = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
-                        let _ = sock.write_all(resp.as_bytes()).await;
-                    });
-                }
-            }
-        }
-    });
-    Ok(local)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn get(addr: SocketAddr, path: &str) -> String {
-        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-        s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
-            .await
-            .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).await.unwrap();
-        out
-    }
-
-    #[tokio::test]
-    async fn serves_metrics_and_health_on_loopback() {
-        let (tx, rx) = watch::channel(false);
-        let addr = serve("127.0.0.1:0".parse().unwrap(), rx).await.unwrap();
-        METRICS.fee_bumps.inc();
-        let m = get(addr, "/metrics").await;
-        assert!(m.starts_with("HTTP/1.1 200"), "{m}");
-        assert!(m.contains("# TYPE verinfer_keeper_fee_bumps_total counter"));
-        METRICS.healthy.store(true, Ordering::Relaxed);
-        assert!(get(addr, "/health").await.contains("\"status\":\"ok\""));
-        assert!(get(addr, "/nope").await.starts_with("HTTP/1.1 404"));
-        let _ = tx.send(true);
     }
 }

@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
+/// Output bytes by their keccak256 (the `outputHash` attested on chain), served to clients.
+const OUTPUTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("outputs");
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -181,9 +183,30 @@ impl Store {
             txn.open_table(META).map_err(dberr)?;
             txn.open_table(BLOCKS).map_err(dberr)?;
             txn.open_table(INTENTS).map_err(dberr)?;
+            txn.open_table(OUTPUTS).map_err(dberr)?;
         }
         txn.commit().map_err(dberr)?;
         Ok(Self { db })
+    }
+
+    /// Stores `output` under its keccak256 (idempotent) and returns that hash. The keeper stores an
+    /// output before it journals the attestation of it, so every output it ever attests can be served.
+    pub fn put_output(&self, output: &[u8]) -> Result<[u8; 32], StoreError> {
+        let hash = alloy::primitives::keccak256(output).0;
+        let txn = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut t = txn.open_table(OUTPUTS).map_err(dberr)?;
+            t.insert(&hash, output).map_err(dberr)?;
+        }
+        txn.commit().map_err(dberr)?;
+        Ok(hash)
+    }
+
+    /// The output whose keccak256 is `hash`, if this keeper produced it.
+    pub fn output(&self, hash: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(OUTPUTS).map_err(dberr)?;
+        Ok(t.get(hash).map_err(dberr)?.map(|v| v.value().to_vec()))
     }
 
     /// A raw metadata value.
@@ -449,5 +472,28 @@ mod tests {
             Intent::key_for(IntentKind::Finalize, "9", "0xAB"),
             "finalize:9:0xab"
         );
+    }
+
+    #[test]
+    fn outputs_are_stored_by_their_hash_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let hash = {
+            let s = Store::open(&path).unwrap();
+            let h = s.put_output(b"the answer").unwrap();
+            assert_eq!(s.put_output(b"the answer").unwrap(), h, "idempotent");
+            h
+        };
+        let s = Store::open(&path).unwrap();
+        assert_eq!(h_of(b"the answer"), hash);
+        assert_eq!(
+            s.output(&hash).unwrap().as_deref(),
+            Some(&b"the answer"[..])
+        );
+        assert_eq!(s.output(&h_of(b"other")).unwrap(), None);
+    }
+
+    fn h_of(b: &[u8]) -> [u8; 32] {
+        alloy::primitives::keccak256(b).0
     }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use verinfer_keeper::api;
 use verinfer_keeper::config::KeeperConfig;
 use verinfer_keeper::keeper::Keeper;
 
@@ -35,12 +36,20 @@ impl KeeperCommand {
         tracing::info!(operator = %cfg.operator, signer = %key.address(), registry = %cfg.registry, "starting keeper");
         let (tx, rx) = tokio::sync::watch::channel(false);
         if let Some(addr) = cfg.metrics_addr {
-            let bound = verinfer_keeper::metrics::serve(addr, rx.clone())
+            let bound = api::serve(addr, api::operations_router(), rx.clone())
                 .await
                 .with_context(|| format!("binding metrics_addr {addr}"))?;
             tracing::info!(%bound, "metrics and /health listening");
         }
+        let outputs_addr = cfg.outputs_addr;
         let keeper = Keeper::new(cfg, key, "keeper").await?;
+        if let Some(addr) = outputs_addr {
+            let router = api::outputs_router(keeper.store().clone());
+            let bound = api::serve(addr, router, rx.clone())
+                .await
+                .with_context(|| format!("binding outputs_addr {addr}"))?;
+            tracing::info!(%bound, "outputs API listening ({})", api::OUTPUTS_PATH);
+        }
         let handle = tokio::spawn(keeper.run(rx));
         shutdown_signal().await;
         tracing::info!("shutdown requested: finishing the current step");
