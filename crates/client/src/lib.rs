@@ -8,6 +8,7 @@
 //!   stale stake;
 //! - [`governance`]: proposals as actions (the `--action` syntax), propose, vote, queue, execute,
 //!   status;
+//! - [`outputs`]: the bytes behind an output hash, fetched from keepers and verified, with fallback;
 //! - [`logs`]: the suite's event history read in bounded `eth_getLogs` ranges;
 //! - [`error`]: [`ClientError`] and the revert decoder.
 #![warn(missing_docs)]
@@ -16,6 +17,7 @@ pub mod client;
 pub mod error;
 pub mod governance;
 pub mod logs;
+pub mod outputs;
 pub mod requests;
 pub mod staking;
 
