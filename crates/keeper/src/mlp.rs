@@ -168,6 +168,47 @@ impl IntMlp {
     }
 }
 
+/// A decoded output of the built-in model: its logits and the winning class (the first highest logit).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prediction {
+    /// The class with the highest logit (lowest index on ties).
+    pub class: usize,
+    /// The int8 logits, one per class.
+    pub logits: Vec<i8>,
+}
+
+impl std::fmt::Display for Prediction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "class {} (logits {:?})", self.class, self.logits)
+    }
+}
+
+impl IntMlp {
+    /// Decodes an output of this model (one int8 logit per class); `None` when `output` has another
+    /// length, i.e. it is not an output of this model.
+    ///
+    /// ```
+    /// use verinfer_keeper::mlp::IntMlp;
+    ///
+    /// let m = IntMlp::default_model();
+    /// let p = IntMlp::decode(&m.infer(b"hello")).unwrap();
+    /// assert_eq!(p.logits.len(), 8);
+    /// assert!(p.logits.iter().all(|l| *l <= p.logits[p.class]));
+    /// assert!(IntMlp::decode(b"not eight").is_none());
+    /// ```
+    pub fn decode(output: &[u8]) -> Option<Prediction> {
+        if output.len() != DIMS[DIMS.len() - 1] {
+            return None;
+        }
+        let logits: Vec<i8> = output.iter().map(|b| *b as i8).collect();
+        let class = logits
+            .iter()
+            .enumerate()
+            .fold(0, |best, (i, l)| if *l > logits[best] { i } else { best });
+        Some(Prediction { class, logits })
+    }
+}
+
 /// `keccak256(abi.encode(weightsHash, runtimeSpecHash))`.
 pub fn model_id(weights_hash: B256, runtime_spec_hash: B256) -> B256 {
     let mut buf = [0u8; 64];
