@@ -134,8 +134,8 @@ abi_enum! {
 }
 
 abi_enum! {
-    /// `VerinferGovernor` vote types (`castVote`'s `support`).
-    VoteType = "contracts/governance/VerinferGovernor.sol", "VoteType" {
+    /// `GovernorQuadraticCounting.VoteType`: `castVote`'s `support` on `VerinferGovernor`.
+    VoteType = "contracts/governance/extensions/GovernorQuadraticCounting.sol", "VoteType" {
         /// Against the proposal.
         Against = 0,
         /// For the proposal.

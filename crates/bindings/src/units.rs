@@ -70,7 +70,7 @@ pub fn wei_f64(tokens: f64) -> U256 {
 
 /// A token amount that is not a non-negative decimal with at most 18 fractional digits.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a token amount (a non-negative decimal such as `1`, `0.5` or `2000`)")]
+#[error("`{input}` is not a token amount (a non-negative decimal such as `1`, `0.5` or `2000`, optionally with `ether`, `gwei` or `wei`)")]
 pub struct TokensError {
     /// What was given.
     pub input: String,
@@ -79,6 +79,46 @@ pub struct TokensError {
 /// A decimal token amount (`1`, `0.5`, `2000`) in wei.
 pub fn parse_tokens(s: &str) -> Result<U256, TokensError> {
     match parse_units(s.trim(), DECIMALS) {
+        Ok(ParseUnits::U256(wei)) => Ok(wei),
+        _ => Err(TokensError {
+            input: s.to_owned(),
+        }),
+    }
+}
+
+/// A command-line token amount: a decimal number of tokens (`1`, `0.01`, `2000`), optionally with a
+/// unit suffix as cast writes them: `ether` (= tokens, 18 decimals), `gwei` (9) or `wei` (raw units).
+///
+/// ```
+/// use alloy::primitives::U256;
+/// use verinfer_bindings::units::{parse_amount, TOKEN};
+///
+/// assert_eq!(parse_amount("0.01").unwrap(), U256::from(TOKEN / 100));
+/// assert_eq!(parse_amount("1.5ether").unwrap(), U256::from(TOKEN * 3 / 2));
+/// assert_eq!(parse_amount("2gwei").unwrap(), U256::from(2_000_000_000u64));
+/// assert_eq!(parse_amount("7wei").unwrap(), U256::from(7));
+/// assert!(parse_amount("1.5wei").is_err());
+/// assert!(parse_amount("ten").is_err());
+/// ```
+pub fn parse_amount(s: &str) -> Result<U256, TokensError> {
+    let t = s.trim();
+    let (number, decimals) = if let Some(n) = t.strip_suffix("ether") {
+        (n, DECIMALS)
+    } else if let Some(n) = t.strip_suffix("gwei") {
+        (n, 9)
+    } else if let Some(n) = t.strip_suffix("wei") {
+        (n, 0)
+    } else {
+        (t, DECIMALS)
+    };
+    let number = number.trim();
+    let fraction = number.split_once('.').map_or(0, |(_, f)| f.len());
+    if fraction > usize::from(decimals) {
+        return Err(TokensError {
+            input: s.to_owned(),
+        });
+    }
+    match parse_units(number, decimals) {
         Ok(ParseUnits::U256(wei)) => Ok(wei),
         _ => Err(TokensError {
             input: s.to_owned(),

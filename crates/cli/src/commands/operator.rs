@@ -4,7 +4,7 @@
 use alloy::primitives::{Address, U256};
 use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand};
-use verinfer_bindings::units::{format_tokens_fixed, tokens};
+use verinfer_bindings::units::{format_tokens, format_tokens_fixed, parse_amount as amount};
 
 use super::model::model_id;
 use crate::args::ChainArgs;
@@ -23,9 +23,9 @@ pub enum OperatorCommand {
         /// Hot key address that signs attestations.
         #[arg(long)]
         signer: String,
-        /// Self-stake in whole tokens.
-        #[arg(long)]
-        stake: u64,
+        /// Self-stake in tokens: a decimal (`5000`, `1500.5`) or with a unit (`5000ether`).
+        #[arg(long, value_parser = amount)]
+        stake: U256,
     },
     /// Delegate (or add self-stake) to an operator.
     ///
@@ -36,9 +36,9 @@ pub enum OperatorCommand {
         /// Operator address.
         #[arg(long)]
         operator: String,
-        /// Amount in whole tokens.
-        #[arg(long)]
-        amount: u64,
+        /// Amount in tokens: a decimal (`100`, `0.5`) or with a unit (`100ether`).
+        #[arg(long, value_parser = amount)]
+        amount: U256,
     },
     /// Queue an unstake of shares from an operator.
     ///
@@ -110,10 +110,11 @@ impl OperatorCommand {
             } => {
                 let signer = parse_addr("signer", &signer)?;
                 let client = chain.connect().await?;
-                let r = client.register_operator(signer, tokens(stake)).await?;
+                let r = client.register_operator(signer, stake).await?;
                 println!(
-                    "registered operator {} with signer {signer} and {stake} tokens (tx {}, gas {})",
+                    "registered operator {} with signer {signer} and {} tokens (tx {}, gas {})",
                     client.sender(),
+                    format_tokens(stake),
                     r.transaction_hash,
                     r.gas_used
                 );
@@ -125,9 +126,10 @@ impl OperatorCommand {
             } => {
                 let operator = parse_addr("operator", &operator)?;
                 let client = chain.connect().await?;
-                let r = client.delegate(operator, tokens(amount)).await?;
+                let r = client.delegate(operator, amount).await?;
                 println!(
-                    "delegated {amount} tokens to {operator} (tx {})",
+                    "delegated {} tokens to {operator} (tx {})",
+                    format_tokens(amount),
                     r.transaction_hash
                 );
             }

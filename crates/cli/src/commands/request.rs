@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use alloy::primitives::keccak256;
+use alloy::primitives::U256;
 use anyhow::Result;
 use clap::Args;
-use verinfer_bindings::units::tokens;
+use verinfer_bindings::units::parse_amount as amount;
 use verinfer_client::requests::Outcome;
 use verinfer_keeper::mlp::IntMlp;
 
@@ -25,9 +26,9 @@ pub struct RequestCommand {
     /// Input text (sent inline as hex).
     #[arg(long)]
     input: String,
-    /// Fee in whole tokens.
-    #[arg(long, default_value_t = 1)]
-    fee: u64,
+    /// Fee in tokens: a decimal (`1`, `0.01`) or with a unit (`0.5ether`, `1000gwei`, `10wei`).
+    #[arg(long, default_value = "1", value_parser = amount)]
+    fee: U256,
     /// Seconds until the answer deadline.
     #[arg(long, default_value_t = 600)]
     deadline_secs: u64,
@@ -43,7 +44,7 @@ impl RequestCommand {
         let client = self.chain.connect().await?;
         let input = self.input.as_bytes();
         let done = client
-            .submit_request(model, input, tokens(self.fee), self.deadline_secs)
+            .submit_request(model, input, self.fee, self.deadline_secs)
             .await?;
         let id = done.id;
         println!(

@@ -8,7 +8,6 @@ use alloy::providers::{Provider, RootProvider};
 use alloy::sol_types::{SolCall, SolEventInterface};
 use anyhow::{anyhow, Context, Result};
 use clap::{ArgGroup, Args, ValueEnum};
-use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{InferenceRegistry, VerinferToken};
 use verinfer_deploy::manifest::Manifest;
 use verinfer_sim::fork::{ForkError, ForkSim, WhatIf};
@@ -93,9 +92,9 @@ pub struct ForkArgs {
     /// Model of the --batch requests: `builtin` or a bytes32 model id.
     #[arg(long, default_value = "builtin")]
     pub model: String,
-    /// Fee per --batch request, whole tokens.
-    #[arg(long, default_value_t = 1)]
-    pub fee: u64,
+    /// Fee per --batch request, in tokens (`1`, `0.01`, `0.5ether`).
+    #[arg(long, default_value = "1", value_parser = verinfer_bindings::units::parse_amount)]
+    pub fee: U256,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -157,7 +156,7 @@ pub async fn run(a: ForkArgs) -> Result<()> {
         Question::Proposal(actions)
     };
     let model = super::super::model::model_id(&a.model)?;
-    let fee = U256::from(a.fee) * U256::from(TOKEN);
+    let fee = a.fee;
     let url = a.rpc_url.clone();
     let json = a.json;
     let out = tokio::task::spawn_blocking(move || -> Result<String> {
