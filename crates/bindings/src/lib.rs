@@ -52,6 +52,7 @@ impl inference_registry::IInferenceRegistry::Statement {
     }
 }
 
+pub mod concentration;
 pub mod types;
 pub mod units;
 

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::signers::local::PrivateKeySigner;
 
 /// Anvil could not be found or started.
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +14,14 @@ pub enum AnvilError {
     NotFound {
         /// The places searched, in order.
         searched: String,
+    },
+    /// The node has no development account `index` (anvil was started with fewer accounts).
+    #[error("anvil has no development account {index} (it has {available})")]
+    NoDevKey {
+        /// The account asked for.
+        index: usize,
+        /// How many it has.
+        available: usize,
     },
     /// The binary exists but the node did not come up.
     #[error("cannot start anvil at {path}: {source}")]
@@ -98,11 +107,12 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf, AnvilError> {
         })
 }
 
-/// Starts anvil (its ten default dev accounts, chain id 31337). The node stops when the returned
-/// instance is dropped.
+/// Starts anvil on the loopback interface (its ten default dev accounts, chain id 31337). The node
+/// stops when the returned instance is dropped. alloy reads the accounts and the port from anvil's
+/// banner, so anvil must not be started `--silent`.
 pub fn spawn(opts: &AnvilOptions) -> Result<AnvilInstance, AnvilError> {
     let bin = find(opts.bin.as_deref())?;
-    let mut anvil = Anvil::new().path(&bin).args(["--silent"]);
+    let mut anvil = Anvil::new().path(&bin).host("127.0.0.1");
     if let Some(port) = opts.port {
         anvil = anvil.port(port);
     }
@@ -113,4 +123,67 @@ pub fn spawn(opts: &AnvilOptions) -> Result<AnvilInstance, AnvilError> {
         .args(opts.args.iter().cloned())
         .try_spawn()
         .map_err(|source| AnvilError::Start { path: bin, source })
+}
+
+/// The private key of development account `index` of `anvil` (the keys anvil derived from its
+/// mnemonic, as read from its banner): the one place verinfer takes anvil's dev keys from.
+pub fn dev_signer(anvil: &AnvilInstance, index: usize) -> Result<PrivateKeySigner, AnvilError> {
+    anvil
+        .nth_key(index)
+        .map(|k| PrivateKeySigner::from(k.clone()))
+        .ok_or(AnvilError::NoDevKey {
+            index,
+            available: anvil.keys().len(),
+        })
+}
+
+/// [`dev_signer`] as `0x`-prefixed hex, for what takes a key from the environment (the CLI's
+/// `VERINFER_PRIVATE_KEY`, a keeper's `key_env`).
+pub fn dev_key_hex(anvil: &AnvilInstance, index: usize) -> Result<String, AnvilError> {
+    Ok(format!(
+        "0x{}",
+        alloy::primitives::hex::encode(dev_signer(anvil, index)?.to_bytes())
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// anvil's first dev account is the well-known one of the test mnemonic, and asking for an
+    /// account it does not have is an error, not a panic.
+    #[test]
+    fn dev_keys_come_from_the_node() {
+        let anvil = spawn(&AnvilOptions::new()).expect("the pinned anvil starts");
+        let key = dev_key_hex(&anvil, 0).expect("account 0");
+        assert_eq!(
+            key,
+            "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+        );
+        assert_eq!(
+            dev_signer(&anvil, 9).expect("account 9").address(),
+            anvil.addresses()[9]
+        );
+        assert!(matches!(
+            dev_signer(&anvil, 10),
+            Err(AnvilError::NoDevKey { index: 10, available: 10 })
+        ));
+        assert!(anvil.endpoint().starts_with("http://127.0.0.1:"));
+    }
+
+    /// A restart on the port of a stopped node (what the keeper's restart tests need).
+    #[test]
+    fn restarts_on_the_same_port() {
+        let first = spawn(&AnvilOptions::new()).expect("anvil starts");
+        let port = first.port();
+        drop(first);
+        let second = spawn(&AnvilOptions::new().port(port)).expect("anvil restarts");
+        assert_eq!(second.port(), port);
+    }
+
+    #[test]
+    fn a_missing_binary_is_named() {
+        let err = find(Some(Path::new("/nonexistent/anvil"))).expect_err("no such file");
+        assert!(err.to_string().contains("/nonexistent/anvil"), "{err}");
+    }
 }

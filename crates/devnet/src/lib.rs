@@ -1,6 +1,36 @@
-//! The local verinfer devnet as a library, in phases: start the chain ([`anvil`]), deploy, register
-//! operators, spawn keepers, drive traffic, warp time, settle disputes and report. The `verinfer devnet`
-//! command, the benches and the tests share it as a fixture.
+//! The local verinfer devnet as a library, in phases. The `verinfer devnet` command, the keeper
+//! bench and the tests share it as a fixture: [`Devnet::run`] runs every phase, and a test or a bench
+//! drives a [`Devnet`] phase by phase, each returning a typed result.
+//!
+//! 1. start the chain: [`Devnet::start`] ([`anvil`]: the one way verinfer starts anvil);
+//! 2. deploy: [`Devnet::deploy`] ([`deploy`]);
+//! 3. register operators: [`Devnet::register_operators`] ([`operators`]);
+//! 4. spawn keepers: [`Devnet::spawn_keepers`] ([`keepers`]);
+//! 5. traffic: [`Devnet::traffic`] ([`traffic`]);
+//! 6. time warp: [`Devnet::warp_past_windows`] ([`warp`]);
+//! 7. disputes: [`Devnet::quadratic_dispute`] ([`disputes`]);
+//! 8. stake records and voice: [`Devnet::resync_stake`] ([`voice`]);
+//! 9. report: [`Devnet::report`] ([`report`]).
+//!
+//! [`bench`] measures the keeper's submission modes on the same fixture. Configuration is one
+//! [`DevnetConfig`]; errors are one [`DevnetError`]; progress goes to the caller as [`Progress`].
 #![warn(missing_docs)]
 
 pub mod anvil;
+pub mod bench;
+pub mod config;
+pub mod deploy;
+pub mod disputes;
+pub mod error;
+pub mod fixture;
+pub mod keepers;
+pub mod operators;
+pub mod report;
+pub mod traffic;
+pub mod voice;
+pub mod warp;
+
+pub use config::{DevnetConfig, ModelConfig, Progress};
+pub use error::DevnetError;
+pub use fixture::Devnet;
+pub use report::Report;

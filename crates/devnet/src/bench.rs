@@ -1,0 +1,641 @@
+//! The keeper bench on the devnet fixture: end-to-end attestation throughput, gas and request ->
+//! inclusion latency against a private anvil, for each submission mode side by side in one run.
+//!
+//! Setup (the fixture's phases): anvil (automine), the suite deployed, the built-in model registered
+//! with `k = q = 1` (every request is one attestation by one keeper), one operator (owner = anvil
+//! account 1, hot key = account 2), the client (account 9) funded. Modes:
+//!
+//! - (a) `single`: a real [`Keeper`] with `submit.mode = "single"` (one `submitAttestation` per
+//!   attestation) — the baseline.
+//! - (b) `batch`: the same keeper with `submit.mode = "batch"` (`submitAttestations` of up to
+//!   `batch`).
+//! - (c) `merkle`: `commitBatchFor` of a Merkle root over the results, then one `revealBatchResult` per
+//!   request. The keeper has no Merkle submission mode, so this row is driven here with the keeper's
+//!   own [`TxManager`], [`merkle`](verinfer_keeper::merkle) module and model; it has no live-traffic
+//!   latency.
+//!
+//! Two phases per mode: *drain* (N requests queued first, then the keeper started; attestations/s
+//! from keeper start to the last inclusion, gas per attestation from the receipts) and *live* (the
+//! keeper running while a client sends requests back to back; latency from the request's inclusion
+//! to the inclusion of its answer, as seen by a log watcher polling every 10 ms).
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{keccak256, Address, Bytes, TxHash, Uint, B256, U256};
+use alloy::providers::{DynProvider, Provider, RootProvider};
+use alloy::rpc::types::Filter;
+use alloy::sol_types::{SolCall, SolEvent};
+use serde::Serialize;
+use tokio::sync::watch;
+use verinfer_bindings::units::{tokens, TOKEN};
+use verinfer_bindings::{InferenceRegistry, VerinferToken};
+use verinfer_client::client::first_event;
+use verinfer_client::requests::inline_uri;
+use verinfer_client::Client;
+use verinfer_keeper::attest::HotKey;
+use verinfer_keeper::config::{KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
+use verinfer_keeper::keeper::{Keeper, KeeperError};
+use verinfer_keeper::merkle::{leaf, MerkleTree};
+use verinfer_keeper::mlp::IntMlp;
+use verinfer_keeper::store::Store;
+use verinfer_keeper::txmgr::{TxConfig, TxManager};
+
+use crate::config::{DevnetConfig, ModelConfig, Progress, ProgressSink};
+use crate::error::DevnetError;
+use crate::fixture::Devnet;
+use crate::operators::{Behaviour, OperatorSpec};
+
+/// Longest wait for a mode's answers.
+const WATCH_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Parameters of the keeper bench.
+#[derive(Clone)]
+pub struct KeeperBenchConfig {
+    /// Requests per mode in the drain phase (queued, then answered as fast as the keeper can); >= 2.
+    pub requests: usize,
+    /// Requests per mode in the live phase (sent back to back while the keeper runs); >= 2.
+    pub live_requests: usize,
+    /// Attestations per `submitAttestations` call in batch mode (2..=64).
+    pub batch: usize,
+    /// Keeper log poll interval, milliseconds.
+    pub poll_ms: u64,
+    /// Receipt poll interval, milliseconds (`submit.receipt_poll_ms`).
+    pub receipt_poll_ms: u64,
+    /// The chain: anvil options, root and progress (operators, requests and model are the bench's).
+    pub devnet: DevnetConfig,
+}
+
+impl std::fmt::Debug for KeeperBenchConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeeperBenchConfig")
+            .field("requests", &self.requests)
+            .field("live_requests", &self.live_requests)
+            .field("batch", &self.batch)
+            .field("poll_ms", &self.poll_ms)
+            .field("receipt_poll_ms", &self.receipt_poll_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeeperBenchConfig {
+    /// Checks the ranges.
+    pub fn validate(&self) -> Result<(), DevnetError> {
+        let check = |field, value: usize, ok: bool, allowed| {
+            if ok {
+                Ok(())
+            } else {
+                Err(DevnetError::Config {
+                    field,
+                    value,
+                    allowed,
+                })
+            }
+        };
+        check("--requests", self.requests, self.requests >= 2, "2..")?;
+        check(
+            "--live-requests",
+            self.live_requests,
+            self.live_requests >= 2,
+            "2..",
+        )?;
+        check("--batch", self.batch, (2..=64).contains(&self.batch), "2..=64")?;
+        check("--poll-ms", self.poll_ms as usize, self.poll_ms > 0, "1..")?;
+        check(
+            "--receipt-poll-ms",
+            self.receipt_poll_ms as usize,
+            self.receipt_poll_ms > 0,
+            "1..",
+        )
+    }
+}
+
+/// One row of the result table.
+#[derive(Debug, Serialize, Clone, PartialEq)]
+pub struct ModeResult {
+    /// The mode, e.g. `(a) single submitAttestation`.
+    pub mode: String,
+    /// Attestations of the drain phase.
+    pub attestations: usize,
+    /// Transactions they took.
+    pub txs: usize,
+    /// Seconds from start to the last inclusion.
+    pub drain_secs: f64,
+    /// Attestations per second of the drain.
+    pub attestations_per_sec: f64,
+    /// Gas per attestation of the drain.
+    pub gas_per_attestation: f64,
+    /// Requests of the live phase (0 for a mode without one).
+    pub live_requests: usize,
+    /// Median request -> answer latency of the live phase, ms.
+    pub live_latency_ms_median: Option<f64>,
+    /// 99th percentile of it, ms.
+    pub live_latency_ms_p99: Option<f64>,
+    /// Rate the live requests went out at.
+    pub live_requests_per_sec: Option<f64>,
+}
+
+/// How the attestations of one run are submitted.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Keeper(SubmitMode, usize),
+    Merkle,
+}
+
+/// The chain the bench runs on.
+struct Bench {
+    devnet: Devnet,
+    rpc: RootProvider,
+    client: Client,
+    hot: HotKey,
+    operator: Address,
+    registry: Address,
+    model: IntMlp,
+    poll_ms: u64,
+    submit: SubmitConfig,
+    runs: usize,
+}
+
+/// Runs the bench: the fixture's setup, then each mode's drain and live phases.
+pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, DevnetError> {
+    cfg.validate()?;
+    let progress: ProgressSink = cfg.devnet.progress.clone();
+    let mut b = setup(cfg).await?;
+    let modes = [
+        (
+            "(a) single submitAttestation".to_string(),
+            Mode::Keeper(SubmitMode::Single, 1),
+        ),
+        (
+            format!("(b) submitAttestations x{}", cfg.batch),
+            Mode::Keeper(SubmitMode::Batch, cfg.batch),
+        ),
+        ("(c) merkle commit + reveals".to_string(), Mode::Merkle),
+    ];
+    let mut rows = Vec::new();
+    for (name, mode) in modes {
+        progress(Progress::Phase(format!(
+            "{name}: drain of {} requests",
+            cfg.requests
+        )));
+        let (drain_secs, txs, gas) = drain(&mut b, mode, cfg.requests).await?;
+        let (p50, p99, rps) = match mode {
+            Mode::Keeper(submit, max_batch) => {
+                progress(Progress::Phase(format!(
+                    "{name}: live traffic of {} requests",
+                    cfg.live_requests
+                )));
+                let (p50, p99, rps) = live(&mut b, submit, max_batch, cfg.live_requests).await?;
+                (Some(p50), Some(p99), Some(rps))
+            }
+            Mode::Merkle => (None, None, None),
+        };
+        rows.push(ModeResult {
+            mode: name,
+            attestations: cfg.requests,
+            txs,
+            drain_secs,
+            attestations_per_sec: cfg.requests as f64 / drain_secs,
+            gas_per_attestation: gas as f64 / cfg.requests as f64,
+            live_requests: if p50.is_some() { cfg.live_requests } else { 0 },
+            live_latency_ms_median: p50,
+            live_latency_ms_p99: p99,
+            live_requests_per_sec: rps,
+        });
+    }
+    let _ = std::fs::remove_dir_all(b.devnet.data_dir());
+    Ok(rows)
+}
+
+/// The fixture's phases with the bench's model and operator; funds the client.
+async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
+    let devnet = Devnet::start(DevnetConfig {
+        model: ModelConfig::single(),
+        data_dir: cfg.devnet.data_dir.clone().or_else(|| {
+            Some(std::env::temp_dir().join(format!("verinfer-bench-keeper-{}", std::process::id())))
+        }),
+        ..cfg.devnet.clone()
+    })?;
+    let d = devnet.deploy().await?;
+    let hot = HotKey::new(devnet.dev_signer(2)?);
+    let ops = devnet
+        .register_operators(
+            &d,
+            vec![OperatorSpec {
+                owner: devnet.dev_signer(1)?,
+                hot: hot.clone(),
+                stake: tokens(10_000),
+                behaviour: Behaviour::Honest,
+                bond: None,
+            }],
+        )
+        .await?;
+    let registry = d.contract("InferenceRegistry")?;
+    let client = devnet.client(devnet.dev_signer(9)?, &d.manifest_path).await?;
+    d.deployer
+        .send(
+            "fund-client",
+            d.contract("VerinferToken")?,
+            &VerinferToken::transferCall {
+                to: client.sender(),
+                value: tokens(1_000_000),
+            },
+        )
+        .await?;
+    client.approve(registry, U256::MAX).await?;
+    let rpc = RootProvider::new_http(devnet.anvil().endpoint_url());
+    Ok(Bench {
+        rpc,
+        client,
+        hot,
+        operator: ops.first().map(|o| o.address()).unwrap_or_default(),
+        registry,
+        model: IntMlp::default_model(),
+        poll_ms: cfg.poll_ms,
+        submit: SubmitConfig {
+            receipt_poll_ms: cfg.receipt_poll_ms,
+            ..SubmitConfig::default()
+        },
+        runs: 0,
+        devnet,
+    })
+}
+
+impl Bench {
+    fn provider(&self) -> &DynProvider {
+        self.devnet.provider()
+    }
+
+    fn next_dir(&mut self, what: &str) -> PathBuf {
+        self.runs += 1;
+        self.devnet
+            .data_dir()
+            .join(format!("{}-{what}", self.runs))
+    }
+
+    async fn request_count(&self) -> Result<U256, DevnetError> {
+        InferenceRegistry::new(self.registry, self.provider())
+            .requestCount()
+            .call()
+            .await
+            .map_err(DevnetError::view("requestCount"))
+    }
+
+    /// Sends `n` requests back to back (each after the previous one's receipt); returns
+    /// `(id, input, sent at)` of each. Ids are sequential because the client is the only requester.
+    async fn requests(
+        &self,
+        n: usize,
+        tag: &str,
+    ) -> Result<Vec<(U256, Vec<u8>, Instant)>, DevnetError> {
+        let first = self.request_count().await? + U256::from(1);
+        let now = self.devnet.chain_time().await?;
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let input = format!("bench {tag} request #{i}").into_bytes();
+            let call = InferenceRegistry::requestInferenceCall {
+                modelId: self.model.model_id(),
+                inputHash: keccak256(&input),
+                inputURI: inline_uri(&input),
+                fee: U256::from(TOKEN / 100),
+                deadline: Uint::from(now + 3_600),
+            };
+            let sent = Instant::now();
+            self.client
+                .send("requestInference", self.registry, &call)
+                .await?;
+            out.push((first + U256::from(i), input, sent));
+        }
+        let count = self.request_count().await?;
+        let expected = first + U256::from(n.saturating_sub(1));
+        if count != expected {
+            return Err(DevnetError::NotSequential { count, expected });
+        }
+        Ok(out)
+    }
+
+    /// Starts a keeper reading logs from `start_block`.
+    async fn start_keeper(
+        &mut self,
+        submit: SubmitMode,
+        max_batch: usize,
+        start_block: u64,
+    ) -> Result<RunningKeeper, DevnetError> {
+        let cfg = KeeperConfig::from_raw(RawConfig {
+            rpc_url: Some(self.devnet.url().to_owned()),
+            registry: Some(format!("{:#x}", self.registry)),
+            operator: Some(format!("{:#x}", self.operator)),
+            data_dir: Some(self.next_dir("keeper")),
+            poll_interval_ms: Some(self.poll_ms),
+            start_block: Some(start_block),
+            confirmations: Some(0),
+            submit: SubmitConfig {
+                mode: submit,
+                max_batch,
+                ..self.submit.clone()
+            },
+            ..RawConfig::default()
+        })?;
+        let keeper = Keeper::new(cfg, self.hot.clone(), "bench").await?;
+        let (stop, stop_rx) = watch::channel(false);
+        let handle = tokio::spawn(keeper.run(stop_rx));
+        Ok(RunningKeeper { stop, handle })
+    }
+
+    /// Answers already-created requests with a Merkle commit and one reveal each, through the
+    /// keeper's transaction manager.
+    async fn merkle_answer(
+        &mut self,
+        reqs: &[(U256, Vec<u8>, Instant)],
+    ) -> Result<(), DevnetError> {
+        let store = Arc::new(Store::open(&self.next_dir("merkle").join("txs.redb"))?);
+        let chain_id = self
+            .provider()
+            .get_chain_id()
+            .await
+            .map_err(DevnetError::rpc("eth_chainId"))?;
+        let tx = TxManager::new(
+            self.rpc.clone(),
+            &self.hot,
+            chain_id,
+            store,
+            TxConfig {
+                receipt_timeout: Duration::from_secs(self.submit.receipt_timeout_secs),
+                poll_interval: Duration::from_millis(self.submit.receipt_poll_ms),
+                ..TxConfig::default()
+            },
+        );
+        let results: Vec<(U256, B256)> = reqs
+            .iter()
+            .map(|(id, input, _)| (*id, keccak256(self.model.infer(input))))
+            .collect();
+        let tree = MerkleTree::new(
+            results
+                .iter()
+                .map(|(id, out)| leaf(self.operator, *id, *out))
+                .collect(),
+        )?;
+        let count = u32::try_from(results.len()).map_err(|_| DevnetError::OutOfRange {
+            what: "merkle batch size",
+            value: results.len().to_string(),
+        })?;
+        let commit = InferenceRegistry::commitBatchForCall {
+            operator: self.operator,
+            root: tree.root(),
+            count,
+        };
+        let done = tx
+            .send(
+                "commit",
+                Some(self.registry),
+                Bytes::from(commit.abi_encode()),
+            )
+            .await?;
+        let receipt = self.client.wait_receipt("commit", done.tx_hash).await?;
+        let batch_id =
+            first_event::<InferenceRegistry::BatchCommitted>("commitBatchFor", &receipt)?.batchId;
+        for (id, out) in &results {
+            let reveal = InferenceRegistry::revealBatchResultCall {
+                batchId: batch_id,
+                requestId: *id,
+                outputHash: *out,
+                proof: tree.proof(leaf(self.operator, *id, *out))?,
+            };
+            tx.send(
+                &format!("reveal:{id}"),
+                Some(self.registry),
+                Bytes::from(reveal.abi_encode()),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    fn spawn_watcher(
+        &self,
+        from_block: u64,
+        ids: HashSet<U256>,
+    ) -> tokio::task::JoinHandle<Result<HashMap<U256, (Instant, TxHash)>, DevnetError>> {
+        tokio::spawn(watch_answers(
+            self.provider().clone(),
+            self.registry,
+            from_block,
+            ids,
+            WATCH_TIMEOUT,
+        ))
+    }
+}
+
+struct RunningKeeper {
+    stop: watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<Result<(), KeeperError>>,
+}
+
+impl RunningKeeper {
+    async fn stop(self) -> Result<(), DevnetError> {
+        let _ = self.stop.send(true);
+        self.handle.await.map_err(|source| DevnetError::Join {
+            what: "bench keeper".into(),
+            source,
+        })??;
+        Ok(())
+    }
+}
+
+async fn joined<T>(
+    h: tokio::task::JoinHandle<Result<T, DevnetError>>,
+) -> Result<T, DevnetError> {
+    h.await.map_err(|source| DevnetError::Join {
+        what: "answer watcher".into(),
+        source,
+    })?
+}
+
+/// When each of `ids` was first seen answered (`AnswerRecorded`), and in which transaction; polls
+/// `eth_getLogs` every 10 ms from `from_block` until all are seen or `timeout` passes.
+async fn watch_answers(
+    provider: DynProvider,
+    registry: Address,
+    from_block: u64,
+    ids: HashSet<U256>,
+    timeout: Duration,
+) -> Result<HashMap<U256, (Instant, TxHash)>, DevnetError> {
+    let deadline = Instant::now() + timeout;
+    let mut seen = HashMap::new();
+    let mut next = from_block;
+    while seen.len() < ids.len() {
+        if Instant::now() > deadline {
+            return Err(DevnetError::Incomplete {
+                seen: seen.len(),
+                want: ids.len(),
+                secs: timeout.as_secs(),
+            });
+        }
+        let head = provider
+            .get_block_number()
+            .await
+            .map_err(DevnetError::rpc("reading the head block"))?;
+        if head >= next {
+            let filter = Filter::new()
+                .address(registry)
+                .event_signature(InferenceRegistry::AnswerRecorded::SIGNATURE_HASH)
+                .from_block(next)
+                .to_block(head);
+            let now = Instant::now();
+            let logs = provider
+                .get_logs(&filter)
+                .await
+                .map_err(DevnetError::rpc("reading AnswerRecorded events"))?;
+            for l in logs {
+                let Ok(e) = InferenceRegistry::AnswerRecorded::decode_log_data(l.data()) else {
+                    continue;
+                };
+                if ids.contains(&e.requestId) {
+                    seen.entry(e.requestId)
+                        .or_insert((now, l.transaction_hash.unwrap_or_default()));
+                }
+            }
+            next = head + 1;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(seen)
+}
+
+/// Drain phase: queue `n` requests, then answer them; returns (seconds from start to the last
+/// inclusion, transactions, total gas).
+async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, usize, u64), DevnetError> {
+    let start_block = b.devnet.block_number().await?;
+    let reqs = b.requests(n, &format!("drain-{}", b.runs)).await?;
+    let watcher = b.spawn_watcher(start_block, reqs.iter().map(|r| r.0).collect());
+    let t0 = Instant::now();
+    match mode {
+        Mode::Keeper(submit, max_batch) => {
+            let k = b.start_keeper(submit, max_batch, start_block).await?;
+            let seen = joined(watcher).await?;
+            k.stop().await?;
+            summarize_drain(b, t0, &seen).await
+        }
+        Mode::Merkle => {
+            b.merkle_answer(&reqs).await?;
+            let seen = joined(watcher).await?;
+            let (secs, txs, gas) = summarize_drain(b, t0, &seen).await?;
+            // the commit emits no AnswerRecorded: count it separately
+            let commit_gas = commit_gas(b, start_block).await?;
+            Ok((secs, txs + 1, gas + commit_gas))
+        }
+    }
+}
+
+async fn summarize_drain(
+    b: &Bench,
+    t0: Instant,
+    seen: &HashMap<U256, (Instant, TxHash)>,
+) -> Result<(f64, usize, u64), DevnetError> {
+    let end = seen.values().map(|(t, _)| *t).max().unwrap_or(t0);
+    let txs: HashSet<TxHash> = seen.values().map(|(_, h)| *h).collect();
+    let mut gas = 0u64;
+    for h in &txs {
+        gas += b.client.wait_receipt("answer", *h).await?.gas_used;
+    }
+    Ok((end.duration_since(t0).as_secs_f64(), txs.len(), gas))
+}
+
+async fn commit_gas(b: &Bench, from_block: u64) -> Result<u64, DevnetError> {
+    let filter = Filter::new()
+        .address(b.registry)
+        .event_signature(InferenceRegistry::BatchCommitted::SIGNATURE_HASH)
+        .from_block(from_block);
+    let logs = b
+        .provider()
+        .get_logs(&filter)
+        .await
+        .map_err(DevnetError::rpc("reading BatchCommitted events"))?;
+    let mut gas = 0;
+    for h in logs.iter().filter_map(|l| l.transaction_hash) {
+        gas += b.client.wait_receipt("commit", h).await?.gas_used;
+    }
+    Ok(gas)
+}
+
+/// Live phase: a running keeper, `n` requests sent back to back; returns the median and p99 of
+/// request sent -> answer included, in milliseconds, and the rate the requests went out at.
+async fn live(
+    b: &mut Bench,
+    submit: SubmitMode,
+    max_batch: usize,
+    n: usize,
+) -> Result<(f64, f64, f64), DevnetError> {
+    let start_block = b.devnet.block_number().await?;
+    let k = b.start_keeper(submit, max_batch, start_block).await?;
+    let first = b.request_count().await? + U256::from(1);
+    let ids = (0..n).map(|i| first + U256::from(i)).collect();
+    let watcher = b.spawn_watcher(start_block, ids);
+    let t0 = Instant::now();
+    let reqs = b.requests(n, &format!("live-{}", b.runs)).await?;
+    let rps = n as f64 / t0.elapsed().as_secs_f64();
+    let seen = joined(watcher).await?;
+    k.stop().await?;
+    let mut lat: Vec<f64> = reqs
+        .iter()
+        .filter_map(|(id, _, sent)| {
+            seen.get(id)
+                .map(|(t, _)| t.saturating_duration_since(*sent).as_secs_f64() * 1e3)
+        })
+        .collect();
+    lat.sort_by(f64::total_cmp);
+    Ok((percentile(&lat, 50), percentile(&lat, 99), rps))
+}
+
+/// Nearest-rank percentile of ascending `sorted` (0 when empty).
+pub fn percentile(sorted: &[f64], p: usize) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (sorted.len() * p).div_ceil(100).max(1);
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_is_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50), 50.0);
+        assert_eq!(percentile(&v, 99), 99.0);
+        assert_eq!(percentile(&v[..10], 99), 10.0);
+        assert_eq!(percentile(&[7.0], 50), 7.0);
+        assert_eq!(percentile(&[], 50), 0.0);
+    }
+
+    #[test]
+    fn bench_ranges_are_checked() {
+        let ok = KeeperBenchConfig {
+            requests: 2,
+            live_requests: 2,
+            batch: 32,
+            poll_ms: 100,
+            receipt_poll_ms: 250,
+            devnet: DevnetConfig::default(),
+        };
+        assert!(ok.validate().is_ok());
+        let err = KeeperBenchConfig {
+            batch: 65,
+            ..ok.clone()
+        }
+        .validate()
+        .expect_err("65 is too large a batch");
+        assert_eq!(err.to_string(), "--batch must be in 2..=64, got 65");
+        assert!(KeeperBenchConfig {
+            requests: 1,
+            ..ok.clone()
+        }
+        .validate()
+        .is_err());
+        assert!(KeeperBenchConfig { poll_ms: 0, ..ok }.validate().is_err());
+    }
+}

@@ -1,0 +1,193 @@
+//! [`DevnetConfig`]: everything a devnet run is parameterised by, and [`Progress`], how it tells its
+//! caller what it is doing (the library prints nothing itself).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::U256;
+use verinfer_bindings::types::VerificationMode;
+use verinfer_bindings::units::{tokens, TOKEN};
+use verinfer_keeper::registry::ModelParams;
+
+use crate::anvil::AnvilOptions;
+use crate::error::DevnetError;
+
+/// What a devnet phase reports while it runs, for a caller that shows progress.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// A phase starts (`==> deploying the suite`).
+    Phase(String),
+    /// A detail of the current phase (a contract address, an operator).
+    Detail(String),
+    /// A live status line that replaces the previous one (requests sent, finalized so far).
+    Status(String),
+    /// The live status line is complete.
+    StatusDone,
+}
+
+/// Receives [`Progress`]; the default drops it.
+pub type ProgressSink = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// The registered model: the built-in integer MLP with these registry parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelConfig {
+    /// Operators assigned per request.
+    pub k: u8,
+    /// Matching answers for quorum.
+    pub q: u8,
+    /// Challenge window, seconds.
+    pub challenge_window: u32,
+    /// Smallest operator stake, wei.
+    pub min_stake: U256,
+    /// Challenge bond, wei.
+    pub challenge_bond: U256,
+    /// Smallest fee, wei.
+    pub min_fee: U256,
+}
+
+impl ModelConfig {
+    /// The devnet's model: `k = 3`, `q = 2`, a 600 s window, 1,000 tokens of minimum stake, a
+    /// 10-token bond and a 0.01-token minimum fee.
+    pub fn devnet() -> Self {
+        Self {
+            k: 3,
+            q: 2,
+            challenge_window: 600,
+            min_stake: tokens(1_000),
+            challenge_bond: tokens(10),
+            min_fee: U256::from(TOKEN / 100),
+        }
+    }
+
+    /// The keeper bench's model: the devnet's with `k = q = 1`, so every request is one attestation.
+    pub fn single() -> Self {
+        Self {
+            k: 1,
+            q: 1,
+            ..Self::devnet()
+        }
+    }
+
+    /// The registry's `ModelParams` (deterministic verification).
+    pub fn params(&self) -> ModelParams {
+        ModelParams {
+            mode: VerificationMode::Deterministic.into(),
+            k: self.k,
+            q: self.q,
+            challengeWindow: self.challenge_window,
+            minStake: self.min_stake,
+            challengeBond: self.challenge_bond,
+            minFee: self.min_fee,
+        }
+    }
+}
+
+/// Parameters of a devnet run.
+#[derive(Clone)]
+pub struct DevnetConfig {
+    /// Operators (3..=8): stakes `64,000 >> i` tokens (at least 2,000); operator 1 equivocates, the
+    /// last one never starts its keeper.
+    pub operators: usize,
+    /// Inference requests of the traffic phase.
+    pub requests: usize,
+    /// Repository root: the manifest is written to `<root>/deployments/<chainId>.json`.
+    pub root: PathBuf,
+    /// How anvil is started.
+    pub anvil: AnvilOptions,
+    /// Longest wait for the traffic phase's results.
+    pub timeout: Duration,
+    /// Longest wait for finalization after the time warp.
+    pub finalize_timeout: Duration,
+    /// The registered model.
+    pub model: ModelConfig,
+    /// The keeper killed and restarted halfway through the traffic.
+    pub chaos_keeper: usize,
+    /// Keepers' journals; default a directory under the system's temporary directory, unique to the
+    /// process and the anvil port, removed when the report is made.
+    pub data_dir: Option<PathBuf>,
+    /// Where [`Progress`] goes.
+    pub progress: ProgressSink,
+}
+
+impl std::fmt::Debug for DevnetConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevnetConfig")
+            .field("operators", &self.operators)
+            .field("requests", &self.requests)
+            .field("root", &self.root)
+            .field("anvil", &self.anvil)
+            .field("timeout", &self.timeout)
+            .field("finalize_timeout", &self.finalize_timeout)
+            .field("model", &self.model)
+            .field("chaos_keeper", &self.chaos_keeper)
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for DevnetConfig {
+    /// `verinfer devnet`'s defaults: 5 operators, 24 requests, 240 s for the traffic, root `.`.
+    fn default() -> Self {
+        Self {
+            operators: 5,
+            requests: 24,
+            root: PathBuf::from("."),
+            anvil: AnvilOptions::default(),
+            timeout: Duration::from_secs(240),
+            finalize_timeout: Duration::from_secs(60),
+            model: ModelConfig::devnet(),
+            chaos_keeper: 2,
+            data_dir: None,
+            progress: Arc::new(|_| {}),
+        }
+    }
+}
+
+impl DevnetConfig {
+    /// With `progress` receiving what the phases report.
+    pub fn with_progress(mut self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Arc::new(progress);
+        self
+    }
+
+    /// Checks the ranges: 3..=8 operators.
+    pub fn validate(&self) -> Result<(), DevnetError> {
+        if !(3..=8).contains(&self.operators) {
+            return Err(DevnetError::Config {
+                field: "--operators",
+                value: self.operators,
+                allowed: "3..=8",
+            });
+        }
+        Ok(())
+    }
+
+    /// Reports `p` to the progress sink.
+    pub(crate) fn say(&self, p: Progress) {
+        (self.progress)(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operator_count_is_checked() {
+        for (operators, ok) in [(2, false), (3, true), (8, true), (9, false)] {
+            let c = DevnetConfig {
+                operators,
+                ..DevnetConfig::default()
+            };
+            assert_eq!(c.validate().is_ok(), ok, "{operators} operators");
+        }
+        let err = DevnetConfig {
+            operators: 9,
+            ..DevnetConfig::default()
+        }
+        .validate()
+        .expect_err("nine operators are too many");
+        assert_eq!(err.to_string(), "--operators must be in 3..=8, got 9");
+    }
+}

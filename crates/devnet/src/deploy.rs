@@ -1,0 +1,108 @@
+//! Phase 2, deploy: the suite by the deploy plan's local parameter set (the deployer, anvil's account
+//! 0, keeps admin), the manifest written under the root, and the built-in model registered.
+
+use std::path::PathBuf;
+
+use alloy::primitives::{Address, B256};
+use alloy::providers::{Provider, ProviderBuilder};
+use verinfer_bindings::InferenceRegistry;
+use verinfer_client::Client;
+use verinfer_deploy::plan::DeployParams;
+use verinfer_deploy::{deploy_over_rpc, DeployPlan, Manifest, RpcDeployError};
+use verinfer_keeper::mlp::IntMlp;
+
+use crate::config::Progress;
+use crate::error::DevnetError;
+use crate::fixture::Devnet;
+
+/// What the deploy phase produced.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Where it was written (`<root>/deployments/<chainId>.json`).
+    pub manifest_path: PathBuf,
+    /// The parameters deployed with.
+    pub params: DeployParams,
+    /// The deployer (admin of every contract), as a sender.
+    pub deployer: Client,
+    /// The registered built-in model.
+    pub model_id: B256,
+}
+
+impl Deployment {
+    /// The address of the manifest's contract `name`.
+    pub fn contract(&self, name: &str) -> Result<Address, DevnetError> {
+        Ok(self.manifest.address(name, &self.manifest_path)?)
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.manifest.chain_id
+    }
+}
+
+impl Devnet {
+    /// Deploys the suite from anvil's account 0, writes the manifest and registers the built-in model
+    /// with [`DevnetConfig::model`](crate::DevnetConfig::model).
+    pub async fn deploy(&self) -> Result<Deployment, DevnetError> {
+        self.say(Progress::Phase("deploying the suite".into()));
+        let signer = self.dev_signer(0)?;
+        let from = signer.address();
+        let provider = ProviderBuilder::new()
+            .wallet(signer.clone())
+            .connect_http(self.anvil().endpoint_url());
+        let nonce = provider
+            .get_transaction_count(from)
+            .await
+            .map_err(DevnetError::rpc("reading the deployer's nonce"))?;
+        let params = DeployParams::local(from);
+        let plan = DeployPlan::new(&params, nonce);
+        let manifest = deploy_over_rpc(&provider, &plan)
+            .await
+            .map_err(|e| match &e {
+                RpcDeployError::Rpc { message, .. } | RpcDeployError::Failed { message, .. }
+                    if message.contains("CreateContractSizeLimit") =>
+                {
+                    DevnetError::CodeSizeLimit { source: e }
+                }
+                _ => DevnetError::Deploy(e),
+            })?;
+        let manifest_path = Manifest::default_path(&self.config().root, manifest.chain_id);
+        if let Some(dir) = manifest_path.parent() {
+            std::fs::create_dir_all(dir).map_err(DevnetError::io(dir))?;
+        }
+        manifest.save(&manifest_path)?;
+        for (name, addr) in &manifest.contracts {
+            self.say(Progress::Detail(format!("{name:<22} {addr}")));
+        }
+        let deployer = self.client(signer, &manifest_path).await?;
+
+        let model = IntMlp::default_model();
+        let model_id = model.model_id();
+        let mc = self.config().model;
+        // registerModel re-checks the suite's timing invariants; say which one a window breaks up front.
+        params.check_timing(mc.challenge_window)?;
+        deployer
+            .send(
+                "registerModel",
+                deployer.contract("InferenceRegistry")?,
+                &InferenceRegistry::registerModelCall {
+                    weightsHash: model.weights_hash(),
+                    runtimeSpecHash: IntMlp::runtime_spec_hash(),
+                    params: mc.params(),
+                },
+            )
+            .await?;
+        self.say(Progress::Phase(format!(
+            "registered built-in model {model_id}"
+        )));
+        Ok(Deployment {
+            manifest,
+            manifest_path,
+            params,
+            deployer,
+            model_id,
+        })
+    }
+}

@@ -1,0 +1,191 @@
+//! Phase 4, spawn keepers: one [`Keeper`] per online operator as a tokio task, all on one gossip bus
+//! (so an equivocation is seen and reported), operator 0 submitting one transaction per attestation
+//! and the others in batches. A keeper can be killed (its task dropped mid-flight) and restarted
+//! from its journal.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use alloy::primitives::Address;
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+use verinfer_keeper::attest::HotKey;
+use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
+use verinfer_keeper::keeper::{Gossip, Keeper, KeeperError, SignedAttestation};
+
+use crate::config::Progress;
+use crate::deploy::Deployment;
+use crate::error::DevnetError;
+use crate::fixture::Devnet;
+use crate::operators::{Behaviour, Operator};
+
+/// Keeper log poll interval of the devnet, milliseconds.
+pub const POLL_MS: u64 = 150;
+
+/// One keeper's settings, kept to restart it.
+#[derive(Debug, Clone)]
+struct Slot {
+    index: usize,
+    operator: Address,
+    hot: HotKey,
+    misbehave: Misbehaviour,
+    dir: PathBuf,
+}
+
+/// The running keepers.
+pub struct Keepers {
+    url: String,
+    registry: Address,
+    start_block: u64,
+    slots: Vec<Slot>,
+    stop: watch::Sender<bool>,
+    gossip: Gossip,
+    _gossip_rx: broadcast::Receiver<SignedAttestation>,
+    handles: Vec<(usize, JoinHandle<Result<(), KeeperError>>)>,
+    restarts: u64,
+}
+
+impl std::fmt::Debug for Keepers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keepers")
+            .field("running", &self.running())
+            .field("restarts", &self.restarts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the keepers left when they stopped.
+#[derive(Debug, Clone, Default)]
+pub struct KeeperRun {
+    /// Each started keeper's operator index and journal (`keeper.redb`).
+    pub journals: Vec<(usize, PathBuf)>,
+    /// Kill-and-restarts during the run.
+    pub restarts: u64,
+    /// The block the keepers started reading logs from.
+    pub start_block: u64,
+}
+
+impl Keepers {
+    fn config(&self, slot: &Slot) -> Result<KeeperConfig, DevnetError> {
+        Ok(KeeperConfig::from_raw(RawConfig {
+            rpc_url: Some(self.url.clone()),
+            registry: Some(format!("{:#x}", self.registry)),
+            operator: Some(format!("{:#x}", slot.operator)),
+            data_dir: Some(slot.dir.clone()),
+            poll_interval_ms: Some(POLL_MS),
+            start_block: Some(self.start_block),
+            submit: SubmitConfig {
+                mode: if slot.index == 0 {
+                    SubmitMode::Single
+                } else {
+                    SubmitMode::Batch
+                },
+                receipt_timeout_secs: 10,
+                ..SubmitConfig::default()
+            },
+            misbehave: slot.misbehave,
+            ..RawConfig::default()
+        })?)
+    }
+
+    async fn launch(&mut self, index: usize) -> Result<(), DevnetError> {
+        let Some(slot) = self.slots.iter().find(|s| s.index == index).cloned() else {
+            return Ok(());
+        };
+        let keeper = Keeper::new(self.config(&slot)?, slot.hot.clone(), &format!("op{index}"))
+            .await?
+            .with_gossip(&self.gossip);
+        let handle = tokio::spawn(keeper.run(self.stop.subscribe()));
+        self.handles.push((index, handle));
+        Ok(())
+    }
+
+    /// Keepers running now.
+    pub fn running(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Kills operator `index`'s keeper (its task is dropped mid-flight, as by `kill -9`) and starts
+    /// it again on the same journal. Returns whether it was running.
+    pub async fn restart(&mut self, index: usize) -> Result<bool, DevnetError> {
+        let Some(pos) = self.handles.iter().position(|(i, _)| *i == index) else {
+            return Ok(false);
+        };
+        let (_, handle) = self.handles.remove(pos);
+        handle.abort();
+        let _ = handle.await;
+        self.launch(index).await?;
+        self.restarts += 1;
+        Ok(true)
+    }
+
+    /// Asks every keeper to stop and waits for each (at most 30 s).
+    pub async fn stop(mut self) -> KeeperRun {
+        let _ = self.stop.send(true);
+        for (_, handle) in std::mem::take(&mut self.handles) {
+            let _ = tokio::time::timeout(Duration::from_secs(30), handle).await;
+        }
+        KeeperRun {
+            journals: self
+                .slots
+                .iter()
+                .map(|s| (s.index, s.dir.join("keeper.redb")))
+                .collect(),
+            restarts: self.restarts,
+            start_block: self.start_block,
+        }
+    }
+}
+
+impl Drop for Keepers {
+    fn drop(&mut self) {
+        for (_, handle) in &self.handles {
+            handle.abort();
+        }
+    }
+}
+
+impl Devnet {
+    /// Starts a keeper for every operator that is not [`Behaviour::Offline`], reading logs from the
+    /// current block.
+    pub async fn spawn_keepers(
+        &self,
+        d: &Deployment,
+        operators: &[Operator],
+    ) -> Result<Keepers, DevnetError> {
+        let (stop, _) = watch::channel(false);
+        let (gossip, gossip_rx) = broadcast::channel(4096);
+        let mut keepers = Keepers {
+            url: self.url().to_owned(),
+            registry: d.contract("InferenceRegistry")?,
+            start_block: self.block_number().await?,
+            slots: operators
+                .iter()
+                .filter(|o| o.behaviour != Behaviour::Offline)
+                .map(|o| Slot {
+                    index: o.index,
+                    operator: o.address(),
+                    hot: o.hot.clone(),
+                    misbehave: o.behaviour.misbehaviour(),
+                    dir: self.data_dir().join(format!("keeper-{}", o.index)),
+                })
+                .collect(),
+            stop,
+            gossip,
+            _gossip_rx: gossip_rx,
+            handles: Vec::new(),
+            restarts: 0,
+        };
+        let indices: Vec<usize> = keepers.slots.iter().map(|s| s.index).collect();
+        for i in indices {
+            keepers.launch(i).await?;
+        }
+        let offline = operators.len() - keepers.running();
+        self.say(Progress::Phase(format!(
+            "{} keepers running ({offline} offline); op{} will be killed and restarted mid-traffic",
+            keepers.running(),
+            self.config().chaos_keeper
+        )));
+        Ok(keepers)
+    }
+}

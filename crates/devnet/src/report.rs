@@ -1,0 +1,442 @@
+//! Phase 9, report: what the run did, read back from the chain (statuses, slashes, assignments and
+//! answers from the registry's events, stakes) and from the keepers' journals (gas per attestation),
+//! with the concentration of stake and voice; written as JSON and Markdown.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use alloy::primitives::{Address, B256};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::SolEvent;
+use serde::Serialize;
+use verinfer_bindings::concentration::{gini, nakamoto};
+use verinfer_bindings::types::RequestStatus;
+use verinfer_bindings::units::{format_tokens, tokens_f64};
+use verinfer_bindings::{InferenceRegistry, Slasher, Staking};
+use verinfer_keeper::store::{IntentKind, IntentStatus, Store};
+
+use crate::deploy::Deployment;
+use crate::disputes::Dispute;
+use crate::error::DevnetError;
+use crate::fixture::Devnet;
+use crate::keepers::KeeperRun;
+use crate::operators::Operator;
+use crate::traffic::Traffic;
+use crate::voice::Voice;
+use crate::warp::Finalization;
+
+/// One operator in the report.
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct OperatorReport {
+    /// `op<i>`.
+    pub name: String,
+    /// Owner address.
+    pub owner: Address,
+    /// Hot key address.
+    pub signer: Address,
+    /// `none`, `equivocate` or `offline`.
+    pub behaviour: String,
+    /// Stake after registration, tokens.
+    pub stake_before: String,
+    /// Stake at the end (after slashes and delegations), tokens.
+    pub stake_after: String,
+    /// Attestations its own keeper put on chain (from its journal).
+    pub attestations: u64,
+    /// Assignments (`OperatorAssigned` events).
+    pub assigned: u64,
+    /// Answers recorded on chain (`AnswerRecorded` events).
+    pub answered_on_chain: u64,
+}
+
+/// One slash in the report.
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct SlashReport {
+    /// The slashed operator.
+    pub operator: Address,
+    /// What for, in words (starts with `equivocation`, `missed assignment` or `wrong result`).
+    pub kind: String,
+    /// The request, decimal.
+    pub request: String,
+    /// Who reported it.
+    pub reporter: Address,
+}
+
+/// The devnet report (the JSON file has these fields).
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Report {
+    /// Unix seconds when the report was made (names the files).
+    pub timestamp: u64,
+    /// Chain id.
+    pub chain_id: u64,
+    /// The node's endpoint.
+    pub rpc_url: String,
+    /// The deployment.
+    pub contracts: BTreeMap<String, Address>,
+    /// The registered model.
+    pub model_id: B256,
+    /// Requests sent by the traffic phase.
+    pub requests_sent: usize,
+    /// Of them, with a result (quorum, finalized or disputed) before the traffic timeout.
+    pub requests_with_result: usize,
+    /// Of them, finalized when the report was made.
+    pub requests_finalized: usize,
+    /// Gas of a `requestInference`.
+    pub gas_request_inference: u64,
+    /// Median gas of a single `submitAttestation`.
+    pub gas_per_attestation_single: Option<u64>,
+    /// Gas per attestation of `submitAttestations` batches.
+    pub gas_per_attestation_batched: Option<f64>,
+    /// `submitAttestations` calls.
+    pub batched_calls: u64,
+    /// Attestations in them.
+    pub batched_attestations: u64,
+    /// Gas of a `finalize`.
+    pub gas_finalize: Option<u64>,
+    /// Median request -> result latency, ms.
+    pub latency_ms_median: u64,
+    /// 99th percentile request -> result latency, ms.
+    pub latency_ms_p99: u64,
+    /// Per operator.
+    pub operators: Vec<OperatorReport>,
+    /// Every slash requested (registry events).
+    pub slashes: Vec<SlashReport>,
+    /// The dispute, in words.
+    pub dispute: String,
+    /// Tokens taken by the executed `WrongResult` slashes of the quadratic-vote dispute.
+    pub dispute_slashed: f64,
+    /// Gini of operator stake after registration.
+    pub gini_stake_before: f64,
+    /// Gini of operator stake at the end.
+    pub gini_stake_after: f64,
+    /// Nakamoto coefficient of operator stake after registration.
+    pub nakamoto_before: usize,
+    /// Nakamoto coefficient of operator stake at the end.
+    pub nakamoto_after: usize,
+    /// Staking accounts whose voice was read from QuadraticVotes.
+    pub voice_accounts: usize,
+    /// Gini of their voice.
+    pub gini_voice: f64,
+    /// Nakamoto coefficient of their voice.
+    pub nakamoto_voice: usize,
+    /// Stale stake records re-recorded with `syncStake` after the slashes.
+    pub stake_records_resynced: usize,
+    /// Stale records found by a second pass (0 when the sync worked).
+    pub stake_records_stale_after_sync: usize,
+    /// Seconds from start to report.
+    pub wall_secs: f64,
+    /// Seconds spent sending the traffic.
+    pub traffic_secs: f64,
+    /// Attestations included per second, end to end, all keepers.
+    pub attestations_per_sec: f64,
+    /// Keepers killed and restarted.
+    pub keeper_restarts: u64,
+}
+
+/// The results of the phases a report is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct Phases<'a> {
+    /// Phase 2.
+    pub deployment: &'a Deployment,
+    /// Phase 3.
+    pub operators: &'a [Operator],
+    /// Phase 5.
+    pub traffic: &'a Traffic,
+    /// Phase 6.
+    pub finalized: &'a Finalization,
+    /// Phase 4, after the keepers stopped.
+    pub keepers: &'a KeeperRun,
+    /// Seconds from the first request to the keepers' stop.
+    pub results_secs: f64,
+    /// Phase 7.
+    pub dispute: &'a Dispute,
+    /// Phase 8.
+    pub voice: &'a Voice,
+}
+
+/// Gas and attestation counts read from the keepers' journals.
+#[derive(Debug, Default)]
+struct JournalGas {
+    single: Vec<u64>,
+    batched_calls: u64,
+    batched_attestations: u64,
+    batched_gas: u64,
+    finalize: Option<u64>,
+    per_operator: BTreeMap<usize, u64>,
+}
+
+fn journal_gas(run: &KeeperRun) -> Result<JournalGas, DevnetError> {
+    let mut g = JournalGas::default();
+    for (i, path) in &run.journals {
+        let store = Store::open(path)?;
+        for intent in store.intents()? {
+            let IntentStatus::Done {
+                gas_used: Some(gas),
+                tx_hash: Some(_),
+            } = intent.status
+            else {
+                continue;
+            };
+            match intent.kind {
+                IntentKind::Attest if intent.members.is_empty() => {
+                    g.single.push(gas);
+                    *g.per_operator.entry(*i).or_default() += 1;
+                }
+                IntentKind::Attest => {
+                    let n = intent.members.len() as u64;
+                    g.batched_calls += 1;
+                    g.batched_attestations += n;
+                    g.batched_gas += gas;
+                    *g.per_operator.entry(*i).or_default() += n;
+                }
+                IntentKind::Finalize => g.finalize = Some(gas),
+                _ => {}
+            }
+        }
+    }
+    g.single.sort_unstable();
+    Ok(g)
+}
+
+impl Devnet {
+    /// Reads back what the phases did and makes the report.
+    pub async fn report(&self, ph: &Phases<'_>) -> Result<Report, DevnetError> {
+        let d = ph.deployment;
+        let registry = d.contract("InferenceRegistry")?;
+        let mut rep = Report {
+            timestamp: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|t| t.as_secs())
+                .unwrap_or_default(),
+            chain_id: d.chain_id(),
+            rpc_url: self.url().to_owned(),
+            contracts: d.manifest.contracts.clone(),
+            model_id: d.model_id,
+            requests_sent: ph.traffic.sent.len(),
+            requests_with_result: ph.traffic.with_result,
+            gas_request_inference: ph.traffic.gas_request_inference,
+            latency_ms_median: ph.traffic.latency_median_ms(),
+            latency_ms_p99: ph.traffic.latency_p99_ms(),
+            ..Report::default()
+        };
+        for s in &ph.traffic.sent {
+            if d.deployer.request_view(s.id).await?.0 == RequestStatus::Finalized {
+                rep.requests_finalized += 1;
+            }
+        }
+
+        let gas = journal_gas(ph.keepers)?;
+        rep.gas_per_attestation_single = gas.single.get(gas.single.len() / 2).copied();
+        rep.batched_calls = gas.batched_calls;
+        rep.batched_attestations = gas.batched_attestations;
+        if gas.batched_attestations > 0 {
+            rep.gas_per_attestation_batched =
+                Some(gas.batched_gas as f64 / gas.batched_attestations as f64);
+        }
+        rep.gas_finalize = gas.finalize;
+
+        // slashes, assignments and answers from the registry's events
+        let logs = self
+            .provider()
+            .get_logs(
+                &Filter::new()
+                    .address(registry)
+                    .from_block(ph.keepers.start_block),
+            )
+            .await
+            .map_err(DevnetError::rpc("reading the registry's events"))?;
+        let slasher = Slasher::new(d.contract("Slasher")?, self.provider());
+        let mut assigned: BTreeMap<Address, u64> = BTreeMap::new();
+        let mut answered: BTreeMap<Address, u64> = BTreeMap::new();
+        for l in &logs {
+            if let Ok(e) = InferenceRegistry::EquivocationReported::decode_log_data(l.data()) {
+                rep.slashes.push(SlashReport {
+                    operator: e.operator,
+                    kind: "equivocation (two signed outputs for one request)".into(),
+                    request: e.requestId.to_string(),
+                    reporter: e.reporter,
+                });
+            } else if let Ok(e) = InferenceRegistry::MissedReported::decode_log_data(l.data()) {
+                rep.slashes.push(SlashReport {
+                    operator: e.operator,
+                    kind: "missed assignment (no answer by the deadline)".into(),
+                    request: e.requestId.to_string(),
+                    reporter: e.reporter,
+                });
+            } else if let Ok(e) =
+                InferenceRegistry::WrongResultSlashRequested::decode_log_data(l.data())
+            {
+                let req = slasher
+                    .slashRequest(e.slashId)
+                    .call()
+                    .await
+                    .map_err(DevnetError::view("slashRequest"))?;
+                rep.slashes.push(SlashReport {
+                    operator: e.operator,
+                    kind: "wrong result (lost a dispute decided by quadratic vote)".into(),
+                    request: e.requestId.to_string(),
+                    reporter: req.reporter,
+                });
+            } else if let Ok(e) = InferenceRegistry::OperatorAssigned::decode_log_data(l.data()) {
+                *assigned.entry(e.operator).or_default() += 1;
+            } else if let Ok(e) = InferenceRegistry::AnswerRecorded::decode_log_data(l.data()) {
+                *answered.entry(e.operator).or_default() += 1;
+            }
+        }
+
+        rep.keeper_restarts = ph.keepers.restarts;
+        rep.attestations_per_sec = (gas.batched_attestations + gas.single.len() as u64) as f64
+            / ph.results_secs.max(1e-9);
+        rep.traffic_secs = ph.traffic.send_secs;
+
+        let staking = Staking::new(d.contract("Staking")?, self.provider());
+        let mut before = Vec::with_capacity(ph.operators.len());
+        let mut after = Vec::with_capacity(ph.operators.len());
+        for o in ph.operators {
+            let stake_after = staking
+                .operatorStake(o.address())
+                .call()
+                .await
+                .map_err(DevnetError::view("operatorStake"))?;
+            before.push(tokens_f64(o.stake_before));
+            after.push(tokens_f64(stake_after));
+            rep.operators.push(OperatorReport {
+                name: format!("op{}", o.index),
+                owner: o.address(),
+                signer: o.hot.address(),
+                behaviour: o.behaviour.name().to_owned(),
+                stake_before: format_tokens(o.stake_before),
+                stake_after: format_tokens(stake_after),
+                attestations: gas.per_operator.get(&o.index).copied().unwrap_or_default(),
+                assigned: assigned.get(&o.address()).copied().unwrap_or_default(),
+                answered_on_chain: answered.get(&o.address()).copied().unwrap_or_default(),
+            });
+        }
+        rep.gini_stake_before = gini(&before);
+        rep.gini_stake_after = gini(&after);
+        rep.nakamoto_before = nakamoto(&before);
+        rep.nakamoto_after = nakamoto(&after);
+        let voice = ph.voice.votes_f64();
+        rep.voice_accounts = ph.voice.accounts.len();
+        rep.gini_voice = gini(&voice);
+        rep.nakamoto_voice = nakamoto(&voice);
+        rep.stake_records_resynced = ph.voice.resynced;
+        rep.stake_records_stale_after_sync = ph.voice.stale_after;
+        rep.dispute = ph.dispute.summary();
+        rep.dispute_slashed = tokens_f64(ph.dispute.slashed);
+        rep.wall_secs = self.elapsed().as_secs_f64();
+        Ok(rep)
+    }
+}
+
+impl Report {
+    /// Writes `devnet-<timestamp>.json` and `.md` into `dir` (created if missing); returns the path
+    /// without extension.
+    pub fn write(&self, dir: &Path) -> Result<PathBuf, DevnetError> {
+        std::fs::create_dir_all(dir).map_err(DevnetError::io(dir))?;
+        let base = dir.join(format!("devnet-{}", self.timestamp));
+        let json = base.with_extension("json");
+        std::fs::write(&json, serde_json::to_string_pretty(self)?).map_err(DevnetError::io(&json))?;
+        let md = base.with_extension("md");
+        std::fs::write(&md, self.markdown()).map_err(DevnetError::io(&md))?;
+        Ok(base)
+    }
+
+    /// The report as Markdown.
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        // `write!` into a String cannot fail.
+        let _ = self.write_markdown(&mut md);
+        md
+    }
+
+    fn write_markdown(&self, md: &mut String) -> std::fmt::Result {
+        let opt = |v: Option<u64>| v.map(|g| g.to_string()).unwrap_or_else(|| "-".into());
+        writeln!(md, "# verinfer devnet report ({})\n", self.timestamp)?;
+        writeln!(
+            md,
+            "chain {} at {}, model `{}`, wall time {:.1}s\n",
+            self.chain_id, self.rpc_url, self.model_id, self.wall_secs
+        )?;
+        writeln!(md, "## Traffic\n")?;
+        writeln!(
+            md,
+            "- requests sent: {}\n- requests with a result (quorum): {}\n- requests finalized: {}",
+            self.requests_sent, self.requests_with_result, self.requests_finalized
+        )?;
+        writeln!(
+            md,
+            "- request -> quorum latency: median {} ms, p99 {} ms\n",
+            self.latency_ms_median, self.latency_ms_p99
+        )?;
+        writeln!(md, "## Gas\n\n| operation | gas |\n|---|---|")?;
+        writeln!(md, "| requestInference | {} |", self.gas_request_inference)?;
+        writeln!(
+            md,
+            "| submitAttestation (single, median) | {} |",
+            opt(self.gas_per_attestation_single)
+        )?;
+        writeln!(
+            md,
+            "| submitAttestations (batched, per attestation; {} calls / {} attestations) | {} |",
+            self.batched_calls,
+            self.batched_attestations,
+            self.gas_per_attestation_batched
+                .map(|g| format!("{g:.0}"))
+                .unwrap_or_else(|| "-".into())
+        )?;
+        writeln!(md, "| finalize | {} |\n", opt(self.gas_finalize))?;
+        writeln!(
+            md,
+            "- attestations included per second (end to end, all keepers): {:.1}\n- keeper restarts (killed mid-run, resumed from the journal): {}\n",
+            self.attestations_per_sec, self.keeper_restarts
+        )?;
+        writeln!(md, "## Operators\n\n| name | owner | behaviour | stake before | stake after | assigned | answered on chain | sent by own keeper |\n|---|---|---|---|---|---|---|---|")?;
+        for o in &self.operators {
+            writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                o.name,
+                o.owner,
+                o.behaviour,
+                o.stake_before,
+                o.stake_after,
+                o.assigned,
+                o.answered_on_chain,
+                o.attestations
+            )?;
+        }
+        writeln!(md, "\n## Slashes\n")?;
+        if self.slashes.is_empty() {
+            writeln!(md, "none")?;
+        }
+        for s in &self.slashes {
+            writeln!(
+                md,
+                "- {} slashed for {} on request {} (reported by {})",
+                s.operator, s.kind, s.request, s.reporter
+            )?;
+        }
+        writeln!(md, "\n## Dispute by quadratic vote\n\n{}", self.dispute)?;
+        writeln!(md, "\n## Legitimacy metrics\n")?;
+        writeln!(
+            md,
+            "- stake Gini (operators): {:.3} before, {:.3} after\n- Nakamoto coefficient (operator stake, 1/2): {} before, {} after\n\
+             - voice (QuadraticVotes.getVotes over {} staking accounts, after {} stale stake records were re-recorded with syncStake): Gini {:.3}, Nakamoto {}",
+            self.gini_stake_before,
+            self.gini_stake_after,
+            self.nakamoto_before,
+            self.nakamoto_after,
+            self.voice_accounts,
+            self.stake_records_resynced,
+            self.gini_voice,
+            self.nakamoto_voice
+        )?;
+        writeln!(md, "\n## Deployment\n")?;
+        for (n, a) in &self.contracts {
+            writeln!(md, "- {n}: {a}")?;
+        }
+        Ok(())
+    }
+}
