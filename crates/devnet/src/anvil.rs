@@ -166,7 +166,10 @@ mod tests {
         );
         assert!(matches!(
             dev_signer(&anvil, 10),
-            Err(AnvilError::NoDevKey { index: 10, available: 10 })
+            Err(AnvilError::NoDevKey {
+                index: 10,
+                available: 10
+            })
         ));
         assert!(anvil.endpoint().starts_with("http://127.0.0.1:"));
     }

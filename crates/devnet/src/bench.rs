@@ -48,6 +48,9 @@ use crate::error::DevnetError;
 use crate::fixture::Devnet;
 use crate::operators::{Behaviour, OperatorSpec};
 
+/// When each answered request was first seen answered, and in which transaction.
+type Answers = HashMap<U256, (Instant, TxHash)>;
+
 /// Longest wait for a mode's answers.
 const WATCH_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -101,7 +104,12 @@ impl KeeperBenchConfig {
             self.live_requests >= 2,
             "2..",
         )?;
-        check("--batch", self.batch, (2..=64).contains(&self.batch), "2..=64")?;
+        check(
+            "--batch",
+            self.batch,
+            (2..=64).contains(&self.batch),
+            "2..=64",
+        )?;
         check("--poll-ms", self.poll_ms as usize, self.poll_ms > 0, "1..")?;
         check(
             "--receipt-poll-ms",
@@ -233,7 +241,9 @@ async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
         )
         .await?;
     let registry = d.contract("InferenceRegistry")?;
-    let client = devnet.client(devnet.dev_signer(9)?, &d.manifest_path).await?;
+    let client = devnet
+        .client(devnet.dev_signer(9)?, &d.manifest_path)
+        .await?;
     d.deployer
         .send(
             "fund-client",
@@ -270,9 +280,7 @@ impl Bench {
 
     fn next_dir(&mut self, what: &str) -> PathBuf {
         self.runs += 1;
-        self.devnet
-            .data_dir()
-            .join(format!("{}-{what}", self.runs))
+        self.devnet.data_dir().join(format!("{}-{what}", self.runs))
     }
 
     async fn request_count(&self) -> Result<U256, DevnetError> {
@@ -417,7 +425,7 @@ impl Bench {
         &self,
         from_block: u64,
         ids: HashSet<U256>,
-    ) -> tokio::task::JoinHandle<Result<HashMap<U256, (Instant, TxHash)>, DevnetError>> {
+    ) -> tokio::task::JoinHandle<Result<Answers, DevnetError>> {
         tokio::spawn(watch_answers(
             self.provider().clone(),
             self.registry,
@@ -444,9 +452,7 @@ impl RunningKeeper {
     }
 }
 
-async fn joined<T>(
-    h: tokio::task::JoinHandle<Result<T, DevnetError>>,
-) -> Result<T, DevnetError> {
+async fn joined<T>(h: tokio::task::JoinHandle<Result<T, DevnetError>>) -> Result<T, DevnetError> {
     h.await.map_err(|source| DevnetError::Join {
         what: "answer watcher".into(),
         source,
@@ -461,7 +467,7 @@ async fn watch_answers(
     from_block: u64,
     ids: HashSet<U256>,
     timeout: Duration,
-) -> Result<HashMap<U256, (Instant, TxHash)>, DevnetError> {
+) -> Result<Answers, DevnetError> {
     let deadline = Instant::now() + timeout;
     let mut seen = HashMap::new();
     let mut next = from_block;
@@ -532,7 +538,7 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, usize, u64),
 async fn summarize_drain(
     b: &Bench,
     t0: Instant,
-    seen: &HashMap<U256, (Instant, TxHash)>,
+    seen: &Answers,
 ) -> Result<(f64, usize, u64), DevnetError> {
     let end = seen.values().map(|(t, _)| *t).max().unwrap_or(t0);
     let txs: HashSet<TxHash> = seen.values().map(|(_, h)| *h).collect();

@@ -127,8 +127,8 @@ pub async fn link_identity(admin: &Client, account: &Client) -> Result<U256, Dev
             &IdentityRegistry::createIdentityCall {},
         )
         .await?;
-    let id = first_event::<IdentityRegistry::IdentityCreated>("createIdentity", &created)?
-        .identityId;
+    let id =
+        first_event::<IdentityRegistry::IdentityCreated>("createIdentity", &created)?.identityId;
     admin
         .send(
             "offerLink",

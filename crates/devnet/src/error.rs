@@ -72,9 +72,9 @@ pub enum DevnetError {
     View {
         /// What was being read.
         what: String,
-        /// alloy's contract error.
+        /// alloy's contract error (boxed: it is large).
         #[source]
-        source: alloy::contract::Error,
+        source: Box<alloy::contract::Error>,
     },
     /// A report or a scratch directory could not be written.
     #[error("{path}: {source}")]
@@ -143,7 +143,9 @@ pub enum DevnetError {
         secs: u64,
     },
     /// Request ids were not sequential: another requester was active (the keeper bench).
-    #[error("request ids are not sequential (another requester?): count {count}, expected {expected}")]
+    #[error(
+        "request ids are not sequential (another requester?): count {count}, expected {expected}"
+    )]
     NotSequential {
         /// `requestCount()` after the sends.
         count: U256,
@@ -162,7 +164,10 @@ impl DevnetError {
     /// A failed view while reading `what`.
     pub fn view(what: impl Into<String>) -> impl FnOnce(alloy::contract::Error) -> Self {
         let what = what.into();
-        move |source| Self::View { what, source }
+        move |source| Self::View {
+            what,
+            source: Box::new(source),
+        }
     }
 
     /// An I/O error on `path`.

@@ -52,7 +52,10 @@ impl Devnet {
         let started = Instant::now();
         config.validate()?;
         let bin = anvil::find(config.anvil.bin.as_deref())?;
-        config.say(Progress::Phase(format!("starting anvil ({})", bin.display())));
+        config.say(Progress::Phase(format!(
+            "starting anvil ({})",
+            bin.display()
+        )));
         let opts = anvil::AnvilOptions {
             bin: Some(bin),
             ..config.anvil.clone()

@@ -13,7 +13,7 @@ use alloy::sol_types::SolEvent;
 use serde::Serialize;
 use verinfer_bindings::concentration::{gini, nakamoto};
 use verinfer_bindings::types::RequestStatus;
-use verinfer_bindings::units::{format_tokens, tokens_f64};
+use verinfer_bindings::units::{format_tokens_fixed, tokens_f64};
 use verinfer_bindings::{InferenceRegistry, Slasher, Staking};
 use verinfer_keeper::store::{IntentKind, IntentStatus, Store};
 
@@ -286,8 +286,8 @@ impl Devnet {
         }
 
         rep.keeper_restarts = ph.keepers.restarts;
-        rep.attestations_per_sec = (gas.batched_attestations + gas.single.len() as u64) as f64
-            / ph.results_secs.max(1e-9);
+        rep.attestations_per_sec =
+            (gas.batched_attestations + gas.single.len() as u64) as f64 / ph.results_secs.max(1e-9);
         rep.traffic_secs = ph.traffic.send_secs;
 
         let staking = Staking::new(d.contract("Staking")?, self.provider());
@@ -306,8 +306,8 @@ impl Devnet {
                 owner: o.address(),
                 signer: o.hot.address(),
                 behaviour: o.behaviour.name().to_owned(),
-                stake_before: format_tokens(o.stake_before),
-                stake_after: format_tokens(stake_after),
+                stake_before: format_tokens_fixed(o.stake_before, 2),
+                stake_after: format_tokens_fixed(stake_after, 2),
                 attestations: gas.per_operator.get(&o.index).copied().unwrap_or_default(),
                 assigned: assigned.get(&o.address()).copied().unwrap_or_default(),
                 answered_on_chain: answered.get(&o.address()).copied().unwrap_or_default(),
@@ -337,7 +337,8 @@ impl Report {
         std::fs::create_dir_all(dir).map_err(DevnetError::io(dir))?;
         let base = dir.join(format!("devnet-{}", self.timestamp));
         let json = base.with_extension("json");
-        std::fs::write(&json, serde_json::to_string_pretty(self)?).map_err(DevnetError::io(&json))?;
+        std::fs::write(&json, serde_json::to_string_pretty(self)?)
+            .map_err(DevnetError::io(&json))?;
         let md = base.with_extension("md");
         std::fs::write(&md, self.markdown()).map_err(DevnetError::io(&md))?;
         Ok(base)

@@ -1,0 +1,156 @@
+//! The devnet driven phase by phase as a fixture (not through the binary), each phase's typed result
+//! checked, then the report made from them.
+
+use std::sync::{Arc, Mutex};
+
+use alloy::primitives::U256;
+use alloy::providers::Provider;
+use verinfer_bindings::units::tokens;
+use verinfer_devnet::operators::Behaviour;
+use verinfer_devnet::{Devnet, DevnetConfig, DevnetError, Progress};
+
+const REQUESTS: usize = 6;
+const OPERATORS: usize = 5;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_devnet_phase_by_phase() {
+    let root = tempfile::tempdir().unwrap();
+    let phases = Arc::new(Mutex::new(Vec::new()));
+    let seen = phases.clone();
+    let devnet = Devnet::start(
+        DevnetConfig {
+            operators: OPERATORS,
+            requests: REQUESTS,
+            root: root.path().to_path_buf(),
+            data_dir: Some(root.path().join("keepers")),
+            ..DevnetConfig::default()
+        }
+        .with_progress(move |p| {
+            if let Progress::Phase(s) = p {
+                seen.lock().unwrap().push(s);
+            }
+        }),
+    )
+    .expect("anvil starts");
+
+    // deploy: the manifest is written under the root and names the registry
+    let d = devnet.deploy().await.expect("deploy");
+    assert_eq!(d.manifest_path, root.path().join("deployments/31337.json"));
+    assert!(d.manifest_path.is_file());
+    let registry = d.contract("InferenceRegistry").unwrap();
+    assert!(!devnet
+        .provider()
+        .get_code_at(registry)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // operators: skewed stakes, operator 1 equivocates, the last is offline
+    let ops = devnet
+        .register_operators(&d, devnet.operator_specs().unwrap())
+        .await
+        .expect("register operators");
+    let stakes: Vec<U256> = ops.iter().map(|o| o.stake_before).collect();
+    assert_eq!(
+        stakes,
+        [64_000, 32_000, 16_000, 8_000, 4_000].map(tokens).to_vec()
+    );
+    assert_eq!(ops[1].behaviour, Behaviour::Equivocate);
+    assert_eq!(ops[OPERATORS - 1].behaviour, Behaviour::Offline);
+
+    // keepers: every online operator runs one
+    let mut keepers = devnet.spawn_keepers(&d, &ops).await.expect("keepers");
+    assert_eq!(keepers.running(), OPERATORS - 1);
+
+    // traffic: every request gets a result; the chaos keeper was restarted once halfway
+    let traffic = devnet.traffic(&d, &mut keepers).await.expect("traffic");
+    assert_eq!(traffic.sent.len(), REQUESTS);
+    assert_eq!(traffic.with_result, REQUESTS);
+    assert!(traffic.gas_request_inference > 0);
+
+    // time warp: every request finalized (or expired)
+    let fin = devnet.warp_past_windows(&d, &traffic).await.expect("warp");
+    assert_eq!((fin.settled, fin.of), (REQUESTS, REQUESTS));
+    let run = keepers.stop().await;
+    assert_eq!(run.restarts, 1);
+    assert_eq!(run.journals.len(), OPERATORS - 1);
+
+    // the dispute is decided and both colluders' WrongResult slashes execute
+    let dispute = devnet.quadratic_dispute(&d, &ops).await.expect("dispute");
+    assert!(dispute.decided);
+    assert_eq!(dispute.slash_ids.len(), 2);
+    assert_ne!(dispute.colluders[0], dispute.colluders[1]);
+    assert!(dispute.slashed > U256::ZERO);
+
+    // stale stake records are re-synced; a second pass finds none
+    let voice = devnet.resync_stake(&d, &ops).await.expect("resync");
+    assert!(voice.resynced > 0);
+    assert_eq!(voice.stale_after, 0);
+    assert!(voice.accounts.len() >= OPERATORS + 3);
+
+    let report = devnet
+        .report(&verinfer_devnet::report::Phases {
+            deployment: &d,
+            operators: &ops,
+            traffic: &traffic,
+            finalized: &fin,
+            keepers: &run,
+            results_secs: traffic.started.elapsed().as_secs_f64(),
+            dispute: &dispute,
+            voice: &voice,
+        })
+        .await
+        .expect("report");
+    assert_eq!(report.requests_sent, REQUESTS);
+    assert_eq!(report.requests_with_result, REQUESTS);
+    assert_eq!(report.requests_finalized, REQUESTS);
+    assert_eq!(report.keeper_restarts, 1);
+    for o in report.operators.iter().filter(|o| o.behaviour != "offline") {
+        // nothing lost, nothing duplicated: every assignment answered exactly once on chain
+        assert_eq!(o.assigned, o.answered_on_chain, "{o:?}");
+    }
+    let kinds = |prefix: &str| {
+        report
+            .slashes
+            .iter()
+            .filter(|s| s.kind.starts_with(prefix))
+            .map(|s| s.operator)
+            .collect::<Vec<_>>()
+    };
+    assert!(kinds("equivocation").contains(&ops[1].address()));
+    assert!(kinds("missed assignment").contains(&ops[OPERATORS - 1].address()));
+    assert_eq!(kinds("wrong result"), dispute.colluders.to_vec());
+    assert!(report.dispute_slashed > 0.0);
+    assert_eq!(report.dispute, dispute.summary());
+    assert!(report.gas_per_attestation_single.is_some_and(|g| g > 0));
+
+    let base = report.write(&root.path().join("reports")).expect("write");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(base.with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(json["requests_with_result"], REQUESTS);
+    assert!(std::fs::read_to_string(base.with_extension("md"))
+        .unwrap()
+        .contains("## Dispute by quadratic vote"));
+
+    let phases = phases.lock().unwrap();
+    assert!(phases[0].starts_with("starting anvil"), "{phases:?}");
+    assert_eq!(phases[1], "deploying the suite");
+}
+
+#[test]
+fn a_bad_configuration_fails_before_anvil_starts() {
+    let err = Devnet::start(DevnetConfig {
+        operators: 2,
+        ..DevnetConfig::default()
+    })
+    .expect_err("two operators are too few");
+    assert!(matches!(
+        err,
+        DevnetError::Config {
+            field: "--operators",
+            value: 2,
+            ..
+        }
+    ));
+}
