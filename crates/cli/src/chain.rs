@@ -1,20 +1,19 @@
-//! The devnet's and the keeper bench's senders (a `TxManager` per account). Transitional: these move
-//! to `crates/devnet` on `verinfer_client::Client`.
+//! The deploy command's sender (a `TxManager` over a scratch journal). Transitional: the devnet and
+//! the keeper bench now deploy and send through `verinfer-devnet` on `verinfer_client::Client`, and
+//! `verinfer deploy` is to move to `verinfer_deploy::deploy_over_rpc` the same way.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy::primitives::keccak256;
 use alloy::providers::{Provider, RootProvider};
-use alloy::sol_types::{SolCall, SolEvent};
-use anyhow::{anyhow, bail, Context, Result};
-use verinfer_bindings::{InferenceRegistry, Staking, VerinferToken};
+use anyhow::{bail, Context, Result};
 use verinfer_deploy::manifest::Manifest;
 use verinfer_deploy::plan::{DeployParams, DeployPlan};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::store::Store;
-use verinfer_keeper::txmgr::{Executed, TxConfig, TxManager};
+use verinfer_keeper::txmgr::{TxConfig, TxManager};
 
 use crate::args::ChainArgs;
 
@@ -85,29 +84,7 @@ pub async fn session(c: &ChainArgs) -> Result<Session> {
     session_with(&c.rpc.rpc_url, key).await
 }
 
-static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
 impl Session {
-    /// Sends a call and waits for inclusion (journaled, nonce-managed, fee-bumped).
-    pub async fn call(&self, label: &str, to: Address, data: Vec<u8>) -> Result<Executed> {
-        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let key = format!("call:{n}:{label}");
-        self.tx
-            .send(&key, Some(to), Bytes::from(data))
-            .await
-            .with_context(|| format!("{label} failed"))
-    }
-
-    /// Approves `spender` for `value` of the ERC-20 `token` and waits for inclusion.
-    pub async fn approve(&self, token: Address, spender: Address, value: U256) -> Result<Executed> {
-        self.call(
-            "approve",
-            token,
-            VerinferToken::approveCall { spender, value }.abi_encode(),
-        )
-        .await
-    }
-
     /// Deploys the suite from this sender.
     pub async fn deploy(&self, params: &DeployParams) -> Result<(Manifest, Vec<(String, u64)>)> {
         let nonce = self
@@ -148,112 +125,4 @@ impl Session {
         };
         Ok((manifest, gas))
     }
-}
-
-/// A delegation whose recorded stake (what governance voice is computed from) differs from its
-/// current value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StaleStake {
-    /// The delegator (or the operator's own account).
-    pub account: Address,
-    /// `Staking.recordedStake(account, operator)`.
-    pub recorded: U256,
-    /// The value of its shares now (`previewAssets(sharesOf)`).
-    pub current: U256,
-}
-
-/// Finds every account that delegated to `operator` since `from_block` (plus the operator itself)
-/// whose recorded stake is stale, and unless `dry_run` re-records each with `Staking.syncStake`.
-/// Returns the accounts checked and the stale ones.
-pub async fn sync_delegators(
-    s: &Session,
-    staking: Address,
-    operator: Address,
-    from_block: u64,
-    dry_run: bool,
-) -> Result<(Vec<Address>, Vec<StaleStake>)> {
-    let head = s.provider.get_block_number().await?;
-    let mut accounts =
-        verinfer_client::logs::delegators_of(&s.provider, staking, operator, from_block, head)
-            .await
-            .with_context(|| format!("reading Delegated events of {operator}"))?;
-    if !accounts.contains(&operator) {
-        accounts.push(operator);
-    }
-    let st = Staking::new(staking, &s.provider);
-    let mut stale = Vec::new();
-    for account in &accounts {
-        let shares = st.sharesOf(operator, *account).call().await?;
-        let current = st.previewAssets(operator, shares).call().await?;
-        let recorded = st.recordedStake(*account, operator).call().await?;
-        if current == recorded {
-            continue;
-        }
-        stale.push(StaleStake {
-            account: *account,
-            recorded,
-            current,
-        });
-        if !dry_run {
-            s.call(
-                "syncStake",
-                staking,
-                Staking::syncStakeCall {
-                    account: *account,
-                    operator,
-                }
-                .abi_encode(),
-            )
-            .await?;
-        }
-    }
-    Ok((accounts, stale))
-}
-
-/// The timestamp of the latest block.
-pub async fn chain_time<P: Provider>(provider: &P) -> Result<u64> {
-    Ok(provider
-        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-        .await?
-        .map(|b| b.header.timestamp)
-        .unwrap_or_default())
-}
-
-/// Submits a request from `s`; returns the request id.
-pub async fn submit_request(
-    s: &Session,
-    token: Address,
-    registry: Address,
-    model: B256,
-    input: &[u8],
-    fee: U256,
-    deadline_secs: u64,
-) -> Result<(U256, Executed)> {
-    s.approve(token, registry, fee).await?;
-    let now = chain_time(&s.provider).await?;
-    let call = InferenceRegistry::requestInferenceCall {
-        modelId: model,
-        inputHash: keccak256(input),
-        inputURI: verinfer_keeper::keeper::inline_uri(input),
-        fee,
-        deadline: alloy::primitives::Uint::from(now + deadline_secs),
-    };
-    let r = s
-        .call("requestInference", registry, call.abi_encode())
-        .await?;
-    let receipt =
-        s.tx.receipt_of(r.tx_hash)
-            .await?
-            .ok_or_else(|| anyhow!("receipt vanished"))?;
-    let id = receipt
-        .inner
-        .logs()
-        .iter()
-        .find_map(|l| {
-            InferenceRegistry::RequestCreated::decode_log_data(l.data())
-                .ok()
-                .map(|e| e.requestId)
-        })
-        .ok_or_else(|| anyhow!("no RequestCreated event in {}", r.tx_hash))?;
-    Ok((id, r))
 }

@@ -2,16 +2,15 @@
 //! commands only (one module each under [`commands`]); the work is done by the libraries.
 
 mod args;
-mod bench;
 mod chain;
 mod commands;
-mod devnet;
 
 use clap::{Parser, Subcommand};
 
 use commands::{
-    deploy::DeployCommand, gov::GovCommand, keeper::KeeperCommand, model::ModelCommand,
-    operator::OperatorCommand, report::ReportCommand, request::RequestCommand, sim::SimCommand,
+    bench::BenchCommand, deploy::DeployCommand, devnet::DevnetCommand, gov::GovCommand,
+    keeper::KeeperCommand, model::ModelCommand, operator::OperatorCommand, report::ReportCommand,
+    request::RequestCommand, sim::SimCommand,
 };
 
 /// verinfer — verifiable AI-inference network: contracts, keeper bots and tools.
@@ -78,13 +77,13 @@ enum Command {
     /// traffic, print and save a report.
     ///
     /// Example: verinfer devnet --requests 40 --operators 5
-    Devnet(devnet::DevnetArgs),
+    Devnet(DevnetCommand),
     /// Benchmarks: keeper throughput, gas and latency per submission mode against a private anvil;
     /// the simulator's revm vs JSON-RPC throughput.
     ///
     /// Example: verinfer bench keeper --requests 256 --batch 32
     #[command(subcommand)]
-    Bench(bench::BenchCmd),
+    Bench(BenchCommand),
 }
 
 impl Command {
@@ -98,8 +97,8 @@ impl Command {
             Self::Model(c) => c.execute().await,
             Self::Report(c) => c.execute().await,
             Self::Sim(c) => c.execute().await,
-            Self::Devnet(a) => devnet::run(a).await,
-            Self::Bench(c) => bench::run(c).await,
+            Self::Devnet(c) => c.execute().await,
+            Self::Bench(c) => c.execute().await,
         }
     }
 }

@@ -2,7 +2,9 @@
 //! orchestration they call lives in the libraries (`verinfer-client`, `verinfer-deploy`,
 //! `verinfer-devnet`, `verinfer-keeper`, `verinfer-sim`).
 
+pub mod bench;
 pub mod deploy;
+pub mod devnet;
 pub mod gov;
 pub mod keeper;
 pub mod model;

@@ -1,0 +1,221 @@
+//! `verinfer bench keeper`: the keeper's submission modes side by side on the devnet fixture (see
+//! [`verinfer_devnet::bench`]). `verinfer bench sim`: the simulator's protocol mix in revm and over
+//! JSON-RPC (see [`verinfer_sim::throughput`]).
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use verinfer_devnet::anvil::{self, AnvilOptions};
+use verinfer_devnet::bench::{keeper_bench, KeeperBenchConfig, ModeResult};
+use verinfer_devnet::{DevnetConfig, Progress};
+
+/// Benchmarks: keeper throughput, gas and latency per submission mode against a private anvil;
+/// the simulator's revm vs JSON-RPC throughput.
+///
+/// Example: verinfer bench keeper --requests 256 --batch 32
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Attestations/s, gas per attestation and request -> inclusion latency (median, p99) of the
+    /// keeper against a private anvil: one tx per attestation vs `submitAttestations` batches vs a
+    /// Merkle commit with reveals, side by side with ratios against the single-tx baseline.
+    ///
+    /// Example: verinfer bench keeper --requests 256 --batch 32 --json reports/bench-keeper.json
+    Keeper(KeeperBenchArgs),
+    /// Throughput of the same protocol transaction mix in revm (in-process) and over JSON-RPC to a
+    /// fresh local anvil, side by side with the ratio; then in-process cost growth with stakers.
+    ///
+    /// Example: verinfer bench sim --stakers 200 --growth 100,1000,10000 --json reports/bench-sim.json
+    Sim(SimBenchArgs),
+}
+
+/// Where a benchmark finds anvil and writes its JSON (shared by every `bench` subcommand).
+#[derive(Args, Debug)]
+pub struct BenchEnv {
+    /// Repository root (for the pinned anvil); default $VERINFER_ROOT or `.`.
+    #[arg(long, env = "VERINFER_ROOT")]
+    root: Option<PathBuf>,
+    /// anvil binary (default: <root>/.toolchain/anvil, then `anvil` on PATH).
+    #[arg(long)]
+    anvil: Option<PathBuf>,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+impl BenchEnv {
+    /// How to start anvil: `--anvil`, else the root's pinned binary, else [`anvil::find`]'s search.
+    fn anvil(&self) -> AnvilOptions {
+        let root = self.root.clone().unwrap_or_else(|| PathBuf::from("."));
+        AnvilOptions {
+            bin: self
+                .anvil
+                .clone()
+                .or_else(|| Some(root.join(".toolchain/anvil")).filter(|p| p.is_file())),
+            ..AnvilOptions::default()
+        }
+    }
+
+    fn write_json<T: serde::Serialize>(&self, value: &T) -> Result<()> {
+        let Some(path) = &self.json else {
+            return Ok(());
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, serde_json::to_string_pretty(value)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("results written to {}", path.display());
+        Ok(())
+    }
+}
+
+/// Arguments of `verinfer bench sim`.
+#[derive(Args, Debug)]
+pub struct SimBenchArgs {
+    /// Stakers in the compared mix.
+    #[arg(long, default_value_t = 200)]
+    stakers: usize,
+    /// Staker counts for the in-process growth table (comma separated).
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
+    growth: Vec<usize>,
+    #[command(flatten)]
+    out: BenchEnv,
+}
+
+/// Arguments of `verinfer bench keeper`.
+#[derive(Args, Debug)]
+pub struct KeeperBenchArgs {
+    /// Requests per mode in the drain phase (queued, then answered as fast as the keeper can).
+    #[arg(long, default_value_t = 256)]
+    requests: usize,
+    /// Requests per mode in the live phase (sent back to back while the keeper runs).
+    #[arg(long, default_value_t = 100)]
+    live_requests: usize,
+    /// Attestations per `submitAttestations` call in batch mode (2..=64).
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Keeper log poll interval in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    poll_ms: u64,
+    /// Receipt poll interval in milliseconds (`submit.receipt_poll_ms`; 250 is the keeper default).
+    #[arg(long, default_value_t = 250)]
+    receipt_poll_ms: u64,
+    #[command(flatten)]
+    out: BenchEnv,
+}
+
+impl BenchCommand {
+    /// Runs the benchmark.
+    pub async fn execute(self) -> Result<()> {
+        match self {
+            Self::Keeper(a) => keeper(a).await,
+            Self::Sim(a) => sim(a).await,
+        }
+    }
+}
+
+/// `verinfer bench sim`: the revm / JSON-RPC comparison, then the growth table.
+async fn sim(a: SimBenchArgs) -> Result<()> {
+    use verinfer_sim::throughput::{compare, run_in_process, ANVIL_ARGS};
+    if a.stakers == 0 {
+        bail!("--stakers must be at least 1");
+    }
+    let node = anvil::spawn(&a.out.anvil().args(ANVIL_ARGS))?;
+    let c = compare(&node, a.stakers)
+        .await
+        .context("comparing revm with JSON-RPC")?;
+    drop(node);
+    let mut rows = Vec::new();
+    for n in a.growth.iter().copied().filter(|n| *n > 0) {
+        rows.push(tokio::task::spawn_blocking(move || run_in_process(n)).await??);
+    }
+    println!(
+        "same mix, {} transactions ({} stakers):",
+        c.revm.transactions, a.stakers
+    );
+    println!("  revm in-process      {:>10.0} tx/s", c.revm.tx_per_sec);
+    println!("  JSON-RPC to anvil    {:>10.0} tx/s", c.rpc.tx_per_sec);
+    println!("  ratio                {:>10.1}x (goal >= 100x)", c.ratio);
+    if !rows.is_empty() {
+        println!("in-process growth:");
+        for r in &rows {
+            println!(
+                "  {:>6} stakers {:>7} txs {:>8.0} tx/s {:>8.0} gas/tx",
+                r.stakers, r.transactions, r.tx_per_sec, r.gas_per_tx
+            );
+        }
+    }
+    a.out
+        .write_json(&serde_json::json!({ "comparison": c, "growth": rows }))
+}
+
+/// `verinfer bench keeper`.
+async fn keeper(a: KeeperBenchArgs) -> Result<()> {
+    let cfg = KeeperBenchConfig {
+        requests: a.requests,
+        live_requests: a.live_requests,
+        batch: a.batch,
+        poll_ms: a.poll_ms,
+        receipt_poll_ms: a.receipt_poll_ms,
+        devnet: DevnetConfig {
+            anvil: a.out.anvil(),
+            ..DevnetConfig::default()
+        }
+        .with_progress(|p| match p {
+            Progress::Phase(s) => eprintln!("==> {s}"),
+            Progress::Detail(s) => eprintln!("    {s}"),
+            Progress::Status(_) | Progress::StatusDone => {}
+        }),
+    };
+    let rows = keeper_bench(&cfg).await?;
+    print_table(&a, &rows);
+    a.out.write_json(&rows)
+}
+
+fn ratio(x: f64, base: f64) -> String {
+    if base > 0.0 {
+        format!("{:.2}x", x / base)
+    } else {
+        "-".into()
+    }
+}
+
+fn opt_ms(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.0}")).unwrap_or_else(|| "n/a".into())
+}
+
+fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
+    let Some(base) = rows.first().cloned() else {
+        return;
+    };
+    println!(
+        "\nkeeper end-to-end against anvil (automine): drain of {} requests per mode, live traffic of {} requests per mode, log poll {} ms, receipt poll {} ms",
+        a.requests, a.live_requests, a.poll_ms, a.receipt_poll_ms
+    );
+    println!(
+        "| mode | txs | att/s | vs (a) | gas/att | vs (a) | live req/s | live p50 ms | live p99 ms | p50 vs (a) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let p50_ratio = match (r.live_latency_ms_median, base.live_latency_ms_median) {
+            (Some(x), Some(b)) => ratio(x, b),
+            _ => "n/a".into(),
+        };
+        println!(
+            "| {} | {} | {:.1} | {} | {:.0} | {} | {} | {} | {} | {} |",
+            r.mode,
+            r.txs,
+            r.attestations_per_sec,
+            ratio(r.attestations_per_sec, base.attestations_per_sec),
+            r.gas_per_attestation,
+            ratio(r.gas_per_attestation, base.gas_per_attestation),
+            r.live_requests_per_sec
+                .map(|v| format!("{v:.1}"))
+                .unwrap_or_else(|| "n/a".into()),
+            opt_ms(r.live_latency_ms_median),
+            opt_ms(r.live_latency_ms_p99),
+            p50_ratio,
+        );
+    }
+}
