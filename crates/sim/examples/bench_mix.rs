@@ -5,21 +5,8 @@
 //! (anvil from `$VERINFER_ROOT/.toolchain/anvil` or PATH; `script/setup.sh` installs it, and the
 //! run fails without it rather than report half a comparison).
 
-use std::path::PathBuf;
-
-use verinfer_sim::throughput::{compare, run_in_process};
-
-fn anvil_path() -> Option<PathBuf> {
-    let mut c = Vec::new();
-    if let Ok(root) = std::env::var("VERINFER_ROOT") {
-        c.push(PathBuf::from(root).join(".toolchain/anvil"));
-    }
-    c.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.toolchain/anvil"));
-    if let Ok(path) = std::env::var("PATH") {
-        c.extend(std::env::split_paths(&path).map(|p| p.join("anvil")));
-    }
-    c.into_iter().find(|p| p.is_file())
-}
+use verinfer_devnet::anvil::{spawn, AnvilOptions};
+use verinfer_sim::throughput::{compare, run_in_process, ANVIL_ARGS};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rpc_stakers: usize = std::env::args()
@@ -28,13 +15,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?
         .unwrap_or(200);
 
-    let path =
-        anvil_path().ok_or("no anvil found (.toolchain/anvil or PATH): run script/setup.sh")?;
+    let node = spawn(&AnvilOptions::new().args(ANVIL_ARGS))?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()?;
-    let c = rt.block_on(compare(&path, rpc_stakers))?;
+    let c = rt.block_on(compare(&node, rpc_stakers))?;
     println!("{}", serde_json::to_string(&c.revm)?);
     println!("{}", serde_json::to_string(&c.rpc)?);
     println!(

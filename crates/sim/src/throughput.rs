@@ -163,14 +163,9 @@ pub fn run_in_process(stakers: usize) -> Result<BenchResult, SimError> {
 /// Errors of the JSON-RPC leg.
 #[derive(Debug, thiserror::Error)]
 pub enum RpcBenchError {
-    /// The local anvil could not be started.
-    #[error("cannot start anvil at {path}: {message}")]
-    Anvil {
-        /// The anvil binary.
-        path: String,
-        /// Why.
-        message: String,
-    },
+    /// The node has no development account to deploy from.
+    #[error("the node has no development account to deploy from")]
+    NoAccount,
     /// The in-process leg failed.
     #[error(transparent)]
     Sim(#[from] SimError),
@@ -275,20 +270,24 @@ pub struct Comparison {
     pub ratio: f64,
 }
 
-/// Runs the mix for `stakers` in revm and over JSON-RPC against a fresh anvil started from
-/// `anvil` (with `--auto-impersonate --base-fee 0 --gas-price 0`), and returns both with the ratio.
-pub async fn compare(anvil: &std::path::Path, stakers: usize) -> Result<Comparison, RpcBenchError> {
+/// The arguments the JSON-RPC leg needs anvil started with: every sender impersonated, no gas charged.
+pub const ANVIL_ARGS: [&str; 5] = ["--auto-impersonate", "--base-fee", "0", "--gas-price", "0"];
+
+/// Runs the mix for `stakers` in revm and over JSON-RPC against `node`, a fresh anvil started by the
+/// caller with [`ANVIL_ARGS`] (`verinfer_devnet::anvil::spawn` does it), and returns both with the
+/// ratio.
+pub async fn compare(
+    node: &alloy::node_bindings::AnvilInstance,
+    stakers: usize,
+) -> Result<Comparison, RpcBenchError> {
     let revm = run_in_process(stakers)?;
-    let node = alloy::node_bindings::Anvil::new()
-        .path(anvil)
-        .args(["--auto-impersonate", "--base-fee", "0", "--gas-price", "0"])
-        .try_spawn()
-        .map_err(|e| RpcBenchError::Anvil {
-            path: anvil.display().to_string(),
-            message: e.to_string(),
-        })?;
     let provider = alloy::providers::RootProvider::<Ethereum>::new_http(node.endpoint_url());
-    let rpc = run_over_rpc(&provider, node.addresses()[0], stakers).await?;
+    let deployer = node
+        .addresses()
+        .first()
+        .copied()
+        .ok_or(RpcBenchError::NoAccount)?;
+    let rpc = run_over_rpc(&provider, deployer, stakers).await?;
     let ratio = revm.tx_per_sec / rpc.tx_per_sec.max(1e-9);
     Ok(Comparison { revm, rpc, ratio })
 }

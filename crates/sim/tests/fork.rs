@@ -1,12 +1,12 @@
 //! Fork mode against a local anvil on which the suite was deployed with the same plan over JSON-RPC.
-//! Needs the repository's anvil (`$VERINFER_ROOT/.toolchain/anvil`, `<repo>/.toolchain/anvil` or
-//! `anvil` on PATH); never downloads anything.
+//! Needs the repository's anvil (found and started by `verinfer_devnet::anvil`); never downloads
+//! anything.
 
 use std::path::{Path, PathBuf};
 
 use alloy::{
     network::{Ethereum, TransactionBuilder},
-    node_bindings::{Anvil, AnvilInstance},
+    node_bindings::AnvilInstance,
     primitives::{Address, Bytes, U256},
     providers::{Provider, RootProvider},
     rpc::types::TransactionRequest,
@@ -19,29 +19,14 @@ use verinfer_deploy::{
     manifest::Manifest,
     plan::{DeployParams, DeployPlan},
 };
+use verinfer_devnet::anvil::{spawn, AnvilOptions};
 use verinfer_sim::fork::ForkSim;
-
-fn find_anvil() -> Option<PathBuf> {
-    let mut candidates = Vec::new();
-    if let Ok(root) = std::env::var("VERINFER_ROOT") {
-        candidates.push(PathBuf::from(root).join(".toolchain/anvil"));
-    }
-    candidates.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.toolchain/anvil"));
-    if let Ok(path) = std::env::var("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|p| p.join("anvil")));
-    }
-    candidates.into_iter().find(|p| p.is_file())
-}
+use verinfer_sim::throughput::ANVIL_ARGS;
 
 /// The pinned anvil is part of the toolchain `script/setup.sh` installs: its absence is a failure,
 /// not a reason to skip.
 fn spawn_anvil() -> AnvilInstance {
-    let path = find_anvil().expect("no anvil in .toolchain or PATH: run script/setup.sh");
-    Anvil::new()
-        .path(path)
-        .args(["--auto-impersonate", "--base-fee", "0", "--gas-price", "0"])
-        .try_spawn()
-        .expect("anvil starts")
+    spawn(&AnvilOptions::new().args(ANVIL_ARGS)).expect("anvil starts")
 }
 
 async fn send(p: &RootProvider<Ethereum>, from: Address, to: Address, data: Vec<u8>) {
