@@ -22,6 +22,11 @@ fn verinfer(args: &[&str], envs: &[(&str, &str)]) -> Output {
     c.output().expect("run verinfer")
 }
 
+/// A valid private key nobody funded (the tests that use it never reach a chain).
+fn random_key() -> String {
+    alloy::hex::encode_prefixed(alloy::signers::local::PrivateKeySigner::random().to_bytes())
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
@@ -131,10 +136,7 @@ fn bad_key_is_reported_without_echoing_it() {
 fn unreachable_rpc_is_a_clear_error() {
     let o = verinfer(
         &["request", "--rpc-url", "http://127.0.0.1:1", "--input", "x"],
-        &[(
-            "VERINFER_PRIVATE_KEY",
-            "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-        )],
+        &[("VERINFER_PRIVATE_KEY", &random_key())],
     );
     assert!(!o.status.success());
     assert!(
@@ -159,12 +161,7 @@ fn model_prints_identity() {
 /// ratio of the two measured rates (the figures themselves are measurements, not asserted).
 #[test]
 fn bench_sim_runs_one_mix_both_ways_and_reports_their_ratio() {
-    let anvil = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.toolchain/anvil");
-    assert!(
-        anvil.is_file(),
-        "no anvil at {}: run script/setup.sh",
-        anvil.display()
-    );
+    let anvil = verinfer_devnet::anvil::find(None).expect("the pinned anvil (run script/setup.sh)");
     let out = std::env::temp_dir().join(format!("verinfer-bench-sim-{}.json", std::process::id()));
     let o = verinfer(
         &[

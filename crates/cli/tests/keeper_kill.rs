@@ -15,6 +15,7 @@ use alloy::primitives::{keccak256, Address, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::sol_types::{SolCall, SolEvent};
+use verinfer_bindings::types::VerificationMode;
 use verinfer_bindings::{inference_registry::IInferenceRegistry, InferenceRegistry, VerinferToken};
 use verinfer_keeper::mlp::IntMlp;
 
@@ -25,9 +26,7 @@ use common::{Chain, TOKEN};
 const REQUESTS: usize = 12;
 
 fn hot_key(c: &Chain, i: usize) -> (Address, String) {
-    let k = &c.anvil.keys()[i];
-    let signer = alloy::signers::local::PrivateKeySigner::from(k.clone());
-    (signer.address(), alloy::hex::encode_prefixed(k.to_bytes()))
+    (c.addr(i), c.key(i))
 }
 
 fn keeper(c: &Chain, config: &Path, key: &str, log: &Path) -> Child {
@@ -115,7 +114,7 @@ fn keeper_killed_mid_submission_resumes_without_duplicates_or_losses() {
             weightsHash: model.weights_hash(),
             runtimeSpecHash: IntMlp::runtime_spec_hash(),
             params: IInferenceRegistry::ModelParams {
-                mode: 0,
+                mode: VerificationMode::Deterministic.into(),
                 k: 3,
                 q: 2,
                 challengeWindow: 600,

@@ -3,12 +3,7 @@
 //! slashes, a keeper killed mid-run and restarted, finalization, one dispute decided by a quadratic
 //! vote of delegators with the losers' WrongResult slashes executed — then checks the JSON report.
 
-use std::path::PathBuf;
 use std::process::Command;
-
-fn anvil() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.toolchain/anvil")
-}
 
 #[test]
 fn devnet_lifecycle_end_to_end() {
@@ -24,7 +19,7 @@ fn devnet_lifecycle_end_to_end() {
             "120",
         ])
         .arg("--anvil")
-        .arg(anvil())
+        .arg(verinfer_devnet::anvil::find(None).expect("the pinned anvil (run script/setup.sh)"))
         .arg("--root")
         .arg(dir.path())
         .arg("--out")

@@ -20,6 +20,7 @@ use alloy::providers::Provider;
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::sol_types::{SolCall, SolEvent};
 use verinfer_bindings::inference_registry::IInferenceRegistry::ModelParams;
+use verinfer_bindings::types::VerificationMode;
 use verinfer_bindings::{InferenceRegistry, Staking, VerinferToken};
 
 mod common;
@@ -50,7 +51,7 @@ fn suite_with_operators() -> (Chain, B256, Address, Address) {
         weightsHash: keccak256(b"estimate test weights"),
         runtimeSpecHash: keccak256(b"estimate test runtime"),
         params: ModelParams {
-            mode: 0,
+            mode: VerificationMode::Deterministic.into(),
             k: K,
             q: K / 2 + 1,
             challengeWindow: 600,

@@ -22,9 +22,6 @@ use verinfer_keeper::registry::{ModelParams, RequestStatus, VerificationMode};
 use verinfer_keeper::store::{IntentKind, IntentStatus};
 use verinfer_keeper::txmgr::TxManager;
 
-const KEY2: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
-const KEY3: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
-
 /// The deployed suite with one operator (owner = key 1, hot key = key 2) serving the built-in model;
 /// key 0 deployed everything and is the client.
 struct Suite {
@@ -47,8 +44,18 @@ async fn call(t: &TxManager, key: &str, to: Address, data: Vec<u8>) {
 impl Suite {
     async fn setup(anvil: &Anvil, dir: &tempfile::TempDir) -> Self {
         let p = anvil.provider();
-        let admin = txm(p.clone(), KEY0, store_at(dir, "admin.redb"), fast_cfg());
-        let owner = txm(p.clone(), KEY1, store_at(dir, "owner.redb"), fast_cfg());
+        let admin = txm(
+            p.clone(),
+            anvil.key(0),
+            store_at(dir, "admin.redb"),
+            fast_cfg(),
+        );
+        let owner = txm(
+            p.clone(),
+            anvil.key(1),
+            store_at(dir, "owner.redb"),
+            fast_cfg(),
+        );
         let plan = DeployPlan::new(&DeployParams::local(admin.from()), 0);
         for (i, step) in plan.steps.iter().enumerate() {
             let (to, data) = step.tx();
@@ -87,7 +94,7 @@ impl Suite {
             value: stake,
         };
         call(&owner, "approve", token, approve.abi_encode()).await;
-        let hot = HotKey::from_hex(KEY2, "test").unwrap();
+        let hot = anvil.key(2);
         let register = Staking::registerOperatorCall {
             signer: hot.address(),
             selfStake: stake,
@@ -318,8 +325,13 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
     .unwrap();
     let mut operator = Keeper::new(cfg, s.hot.clone(), "operator").await.unwrap();
     // The watcher: dev account 3 as hot key, holding tokens for the bond; assigned nothing.
-    let watcher_key = HotKey::from_hex(KEY3, "test").unwrap();
-    let watcher = txm(s.p.clone(), KEY3, store_at(&dir, "w.redb"), fast_cfg());
+    let watcher_key = anvil.key(3);
+    let watcher = txm(
+        s.p.clone(),
+        watcher_key.clone(),
+        store_at(&dir, "w.redb"),
+        fast_cfg(),
+    );
     let bond = VerinferToken::transferCall {
         to: watcher.from(),
         value: U256::from(10 * TOKEN),

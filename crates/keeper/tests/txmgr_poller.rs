@@ -39,8 +39,18 @@ async fn deploy_token_as(t: &verinfer_keeper::txmgr::TxManager, key: &str) -> Ad
 async fn nonce_resyncs_after_external_use() {
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(anvil.provider(), KEY0, store_at(&dir, "a.redb"), fast_cfg());
-    let b = txm(anvil.provider(), KEY0, store_at(&dir, "b.redb"), fast_cfg());
+    let a = txm(
+        anvil.provider(),
+        anvil.key(0),
+        store_at(&dir, "a.redb"),
+        fast_cfg(),
+    );
+    let b = txm(
+        anvil.provider(),
+        anvil.key(0),
+        store_at(&dir, "b.redb"),
+        fast_cfg(),
+    );
     let token = deploy_token(&a).await;
     a.send("t1", Some(token), transfer(Address::repeat_byte(1), 1))
         .await
@@ -68,10 +78,15 @@ async fn reverting_call_is_abandoned_not_sent() {
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir, "a.redb");
-    let a = txm(anvil.provider(), KEY1, store.clone(), fast_cfg());
-    let t0 = txm(anvil.provider(), KEY0, store_at(&dir, "b.redb"), fast_cfg());
+    let a = txm(anvil.provider(), anvil.key(1), store.clone(), fast_cfg());
+    let t0 = txm(
+        anvil.provider(),
+        anvil.key(0),
+        store_at(&dir, "b.redb"),
+        fast_cfg(),
+    );
     let token = deploy_token(&t0).await;
-    // KEY1 holds no tokens: transfer reverts
+    // account 1 holds no tokens: transfer reverts
     let err = a
         .send("bad", Some(token), transfer(Address::repeat_byte(1), 1))
         .await
@@ -107,7 +122,7 @@ async fn stuck_transaction_is_replaced_with_fee_bump() {
     let store = store_at(&dir, "a.redb");
     let mut cfg = fast_cfg();
     cfg.receipt_timeout = Duration::from_millis(700);
-    let a = Arc::new(txm(p.clone(), KEY0, store.clone(), cfg));
+    let a = Arc::new(txm(p.clone(), anvil.key(0), store.clone(), cfg));
     let token = deploy_token(&a).await;
     raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
     let a2 = a.clone();
@@ -157,7 +172,7 @@ async fn crash_after_broadcast_resumes_without_duplicate() {
     let first_hash;
     {
         let store = Arc::new(Store::open(&path).unwrap());
-        let a = Arc::new(txm(p.clone(), KEY0, store.clone(), fast_cfg()));
+        let a = Arc::new(txm(p.clone(), anvil.key(0), store.clone(), fast_cfg()));
         token = deploy_token(&a).await;
         raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
         let a2 = a.clone();
@@ -182,7 +197,7 @@ async fn crash_after_broadcast_resumes_without_duplicate() {
     raw(&p, "evm_setAutomine", serde_json::json!([true])).await;
     raw(&p, "evm_mine", serde_json::json!([])).await;
     let store = Arc::new(Store::open(&path).unwrap());
-    let a = txm(p.clone(), KEY0, store.clone(), fast_cfg());
+    let a = txm(p.clone(), anvil.key(0), store.clone(), fast_cfg());
     let done = a
         .send("att", Some(token), transfer(Address::repeat_byte(1), 5))
         .await
@@ -202,7 +217,7 @@ async fn done_key_is_idempotent() {
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir, "k.redb");
-    let a = txm(p.clone(), KEY0, store, fast_cfg());
+    let a = txm(p.clone(), anvil.key(0), store, fast_cfg());
     let token = deploy_token(&a).await;
     let r = a
         .send("x", Some(token), transfer(Address::repeat_byte(3), 1))
@@ -231,7 +246,12 @@ async fn unreachable_rpc_is_a_typed_error() {
         format!("http://127.0.0.1:{port}").parse().unwrap(),
     );
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(p, KEY0, store_at(&dir, "a.redb"), fast_cfg());
+    let a = txm(
+        p,
+        verinfer_keeper::attest::HotKey::new(alloy::signers::local::PrivateKeySigner::random()),
+        store_at(&dir, "a.redb"),
+        fast_cfg(),
+    );
     let t = std::time::Instant::now();
     let err = a
         .send("x", Some(Address::repeat_byte(1)), Bytes::new())
@@ -263,7 +283,12 @@ async fn poller_detects_reorg_and_rereads() {
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir, "k.redb");
-    let a = txm(p.clone(), KEY0, store_at(&dir, "t.redb"), fast_cfg());
+    let a = txm(
+        p.clone(),
+        anvil.key(0),
+        store_at(&dir, "t.redb"),
+        fast_cfg(),
+    );
     let token = deploy_token(&a).await;
     let poller = LogPoller::new(p.clone(), token, store.clone());
     let base = drain(&poller).await; // mint event(s)
@@ -298,7 +323,12 @@ async fn poller_respects_confirmations() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(p.clone(), KEY0, store_at(&dir, "t.redb"), fast_cfg());
+    let a = txm(
+        p.clone(),
+        anvil.key(0),
+        store_at(&dir, "t.redb"),
+        fast_cfg(),
+    );
     let token = deploy_token(&a).await;
     let mut poller = LogPoller::new(p.clone(), token, store_at(&dir, "k.redb"));
     poller.confirmations = 3;
@@ -314,7 +344,12 @@ async fn survives_anvil_restart() {
     let mut anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(p.clone(), KEY0, store_at(&dir, "t.redb"), fast_cfg());
+    let a = txm(
+        p.clone(),
+        anvil.key(0),
+        store_at(&dir, "t.redb"),
+        fast_cfg(),
+    );
     let token = deploy_token(&a).await;
     a.send("t1", Some(token), transfer(Address::repeat_byte(1), 1))
         .await
@@ -350,7 +385,7 @@ async fn slow_chain_late_receipts_confirm_once_per_intent() {
     let mut cfg = fast_cfg();
     cfg.receipt_timeout = Duration::from_millis(1_000);
     cfg.max_bumps = 8;
-    let a = Arc::new(txm(p.clone(), KEY0, store.clone(), cfg));
+    let a = Arc::new(txm(p.clone(), anvil.key(0), store.clone(), cfg));
     let token = deploy_token(&a).await;
     let to = Address::repeat_byte(7);
     let mut replaced = 0;
@@ -411,7 +446,12 @@ async fn poller_follows_anvil_reorg_rpc() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(p.clone(), KEY0, store_at(&dir, "t.redb"), fast_cfg());
+    let a = txm(
+        p.clone(),
+        anvil.key(0),
+        store_at(&dir, "t.redb"),
+        fast_cfg(),
+    );
     let token = deploy_token(&a).await;
     let poller = LogPoller::new(p.clone(), token, store_at(&dir, "k.redb"));
     assert!(drain(&poller).await >= 1);

@@ -1,5 +1,5 @@
-//! Shared harness of the CLI integration tests: an anvil the test starts itself (the pinned one from
-//! `.toolchain`; its absence fails the test), the `verinfer` binary run as any dev account against
+//! Shared harness of the CLI integration tests: an anvil the test starts itself (through
+//! `verinfer_devnet::anvil`; the pinned one's absence fails the test), the `verinfer` binary run as any dev account against
 //! it, and a few raw RPC helpers.
 
 #![allow(dead_code)]
@@ -9,21 +9,13 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use alloy::network::{Ethereum, TransactionBuilder};
-use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::{Address, Bytes};
 use alloy::providers::{Provider, RootProvider};
 use alloy::rpc::types::TransactionRequest;
+use verinfer_devnet::anvil::{self, AnvilOptions};
 
-/// anvil's default dev keys 0..=4 (public test mnemonic).
-pub const KEYS: [&str; 5] = [
-    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-    "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
-];
-
-pub const TOKEN: u128 = 1_000_000_000_000_000_000;
+pub use verinfer_bindings::units::TOKEN;
 
 /// The pinned anvil is part of the toolchain: its absence fails the test.
 pub fn spawn_anvil() -> AnvilInstance {
@@ -32,17 +24,8 @@ pub fn spawn_anvil() -> AnvilInstance {
 
 /// [`spawn_anvil`] with extra anvil arguments (e.g. `--block-time 1`).
 pub fn spawn_anvil_with(args: &[&str]) -> AnvilInstance {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.toolchain/anvil");
-    assert!(
-        path.is_file(),
-        "no anvil at {}: run script/setup.sh",
-        path.display()
-    );
-    Anvil::new()
-        .path(path)
-        .args(args.iter().copied())
-        .try_spawn()
-        .expect("anvil starts")
+    anvil::spawn(&AnvilOptions::new().args(args.iter().copied()))
+        .expect("the pinned anvil starts (run script/setup.sh)")
 }
 
 /// A chain under test and a scratch directory (manifest, keeper databases).
@@ -82,6 +65,11 @@ impl Chain {
         self.dir.path().join("deployments/31337.json")
     }
 
+    /// The private key of dev account `i`, hex.
+    pub fn key(&self, i: usize) -> String {
+        anvil::dev_key_hex(&self.anvil, i).expect("a dev account")
+    }
+
     pub fn addr(&self, i: usize) -> Address {
         self.anvil.addresses()[i]
     }
@@ -91,7 +79,7 @@ impl Chain {
         let mut c = Command::new(env!("CARGO_BIN_EXE_verinfer"));
         c.args(args)
             .env("VERINFER_RPC_URL", &self.url)
-            .env("VERINFER_PRIVATE_KEY", KEYS[key])
+            .env("VERINFER_PRIVATE_KEY", self.key(key))
             .env("VERINFER_DEPLOYMENT", self.manifest())
             .env_remove("VERINFER_KEYSTORE");
         c.output().expect("run verinfer")

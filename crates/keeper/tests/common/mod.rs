@@ -1,97 +1,58 @@
-//! Test support: a private anvil per test on a free loopback port, and small chain helpers.
+//! Test support: a private anvil per test on a free port, and small chain helpers.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::sol_types::SolConstructor;
+use verinfer_devnet::anvil::{self, AnvilOptions};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::store::Store;
 use verinfer_keeper::txmgr::{TxConfig, TxManager};
 
-pub const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-pub const KEY1: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-
-pub fn anvil_bin() -> PathBuf {
-    if let Ok(root) = std::env::var("VERINFER_ROOT") {
-        let p = PathBuf::from(root).join(".toolchain/anvil");
-        if p.exists() {
-            return p;
-        }
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.toolchain/anvil");
-    assert!(
-        p.exists(),
-        "pinned anvil not found at {} (run script/setup.sh)",
-        p.display()
-    );
-    p
-}
-
+/// A private anvil (through `verinfer_devnet::anvil`, the one way anvil is started) that can be
+/// stopped and started again on the same port.
 pub struct Anvil {
-    pub child: Option<std::process::Child>,
+    node: Option<AnvilInstance>,
+    opts: AnvilOptions,
     pub port: u16,
     pub url: String,
-    extra: Vec<String>,
 }
 
 impl Anvil {
     pub fn start(extra: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut a = Self {
-            child: None,
+        let opts = AnvilOptions::new().args(extra.iter().copied());
+        let node = anvil::spawn(&opts).expect("the pinned anvil starts (run script/setup.sh)");
+        let port = node.port();
+        Self {
+            url: node.endpoint(),
+            opts: opts.port(port),
             port,
-            url: format!("http://127.0.0.1:{port}"),
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-        };
-        a.spawn();
-        a
+            node: Some(node),
+        }
     }
 
+    /// Starts the node again (a fresh chain) on its port.
     pub fn spawn(&mut self) {
-        let child = std::process::Command::new(anvil_bin())
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &self.port.to_string(),
-                "--silent",
-            ])
-            .args(&self.extra)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn anvil");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "anvil did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.node = Some(anvil::spawn(&self.opts).expect("anvil restarts on its port"));
     }
 
+    /// Stops the node (the instance's drop kills and reaps it).
     pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.node = None;
+    }
+
+    /// The key of development account `i`, as the node reports it.
+    pub fn key(&self, i: usize) -> HotKey {
+        let node = self.node.as_ref().expect("the node is running");
+        HotKey::new(anvil::dev_signer(node, i).expect("a standard dev account"))
     }
 
     pub fn provider(&self) -> RootProvider {
         RootProvider::new_http(self.url.parse().unwrap())
-    }
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 
@@ -110,14 +71,8 @@ pub fn store_at(dir: &tempfile::TempDir, name: &str) -> Arc<Store> {
     Arc::new(Store::open(&dir.path().join(name)).unwrap())
 }
 
-pub fn txm(provider: RootProvider, key: &str, store: Arc<Store>, cfg: TxConfig) -> TxManager {
-    TxManager::new(
-        provider,
-        &HotKey::from_hex(key, "test").unwrap(),
-        31337,
-        store,
-        cfg,
-    )
+pub fn txm(provider: RootProvider, key: HotKey, store: Arc<Store>, cfg: TxConfig) -> TxManager {
+    TxManager::new(provider, &key, 31337, store, cfg)
 }
 
 pub async fn raw(
