@@ -12,7 +12,7 @@
 //! 8. stake records and voice: [`Devnet::resync_stake`] ([`voice`]);
 //! 9. report: [`Devnet::report`] ([`report`]).
 //!
-//! [`bench`] measures the keeper's submission modes on the same fixture. Configuration is one
+//! [`bench`](mod@bench) measures the keeper's submission modes on the same fixture. Configuration is one
 //! [`DevnetConfig`]; errors are one [`DevnetError`]; progress goes to the caller as [`Progress`].
 #![warn(missing_docs)]
 
