@@ -9,8 +9,6 @@ use std::time::Duration;
 use alloy::primitives::keccak256;
 use alloy::providers::{Provider, RootProvider};
 use anyhow::{bail, Context, Result};
-use verinfer_deploy::manifest::Manifest;
-use verinfer_deploy::plan::{DeployParams, DeployPlan};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::store::Store;
 use verinfer_keeper::txmgr::{TxConfig, TxManager};
@@ -82,47 +80,4 @@ pub async fn session_with(rpc_url: &str, key: HotKey) -> Result<Session> {
 pub async fn session(c: &ChainArgs) -> Result<Session> {
     let key = load_key(c)?;
     session_with(&c.rpc.rpc_url, key).await
-}
-
-impl Session {
-    /// Deploys the suite from this sender.
-    pub async fn deploy(&self, params: &DeployParams) -> Result<(Manifest, Vec<(String, u64)>)> {
-        let nonce = self
-            .provider
-            .get_transaction_count(self.key.address())
-            .pending()
-            .await?;
-        let plan = DeployPlan::new(params, nonce);
-        let mut gas = Vec::new();
-        let mut first_block = None;
-        for (i, step) in plan.steps.iter().enumerate() {
-            let (to, data) = step.tx();
-            let key = format!("deploy:{nonce}:{i}:{}", step.label);
-            let done = self
-                .tx
-                .send(&key, to, data.clone())
-                .await
-                .with_context(|| format!("deployment step {} failed", step.label))?;
-            if first_block.is_none() {
-                first_block = self
-                    .tx
-                    .receipt_of(done.tx_hash)
-                    .await?
-                    .and_then(|r| r.block_number);
-            }
-            gas.push((step.label.clone(), done.gas_used));
-        }
-        for (name, addr) in &plan.addresses {
-            let code = self.provider.get_code_at(*addr).await?;
-            if code.is_empty() {
-                bail!("deployment of {name} at {addr} produced no code (nonce drift?)");
-            }
-        }
-        let manifest = Manifest {
-            chain_id: self.chain_id,
-            block: first_block.unwrap_or_default(),
-            contracts: plan.addresses.clone(),
-        };
-        Ok((manifest, gas))
-    }
 }

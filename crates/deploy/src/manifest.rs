@@ -4,14 +4,24 @@
 //! ```json
 //! {"chainId": 31337, "block": 12, "contracts": {"Staking": "0x…", "Slasher": "0x…"}}
 //! ```
+//!
+//! Manifests written by `verinfer deploy` also carry a `deployment` object ([`Deployment`]): the
+//! deployer, the parameters, the compiler settings and, per contract, what a block explorer needs to
+//! verify it (source, constructor arguments, `CREATE2` salt). It is optional, so older manifests and
+//! those written by `script/Deploy.s.sol` still load; any other top-level field is refused.
 
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
 };
 
-use alloy::primitives::Address;
+use alloy::primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
+
+use crate::{
+    plan::DeployParams,
+    verification::{CompilerSettings, ContractVerification},
+};
 
 /// Errors reading or writing a manifest; each names the file (and the field when relevant).
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +64,31 @@ pub struct Manifest {
     pub block: u64,
     /// Contract name (as in the bindings, e.g. `Staking`) to address.
     pub contracts: BTreeMap<String, Address>,
+    /// How the suite was deployed, for explorers and `verinfer deploy verify`; absent in manifests
+    /// written before it existed or by `script/Deploy.s.sol`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<Deployment>,
+}
+
+/// How a suite was deployed: who sent it, with which parameters and compiler, and what a block
+/// explorer needs to verify each contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Deployment {
+    /// The account that sent every step.
+    pub deployer: Address,
+    /// The parameters of the plan (including `handover` and the `CREATE2` salt, if any).
+    pub params: DeployParams,
+    /// The deployer's nonce before the first step (with `params`, it rebuilds the plan).
+    pub start_nonce: u64,
+    /// `DeployPlan::hash` of the executed plan.
+    pub plan_hash: B256,
+    /// Block of the last deployment transaction (`block` is the first).
+    pub last_block: u64,
+    /// Compiler and settings the bytecode was built with (from `foundry.toml`).
+    pub compiler: CompilerSettings,
+    /// Per contract name: source, constructor arguments, salt and creation transaction.
+    pub verification: BTreeMap<String, ContractVerification>,
 }
 
 impl Manifest {
@@ -93,7 +128,7 @@ impl Manifest {
             .as_object()
             .ok_or_else(|| invalid("$", "expected an object".into()))?;
         for key in obj.keys() {
-            if !["chainId", "block", "contracts"].contains(&key.as_str()) {
+            if !["chainId", "block", "contracts", "deployment"].contains(&key.as_str()) {
                 return Err(invalid(key, "unknown field".into()));
             }
         }
@@ -120,10 +155,18 @@ impl Manifest {
                 .map_err(|e| invalid(&field, format!("`{s}` is not an address: {e}")))?;
             contracts.insert(name.clone(), a);
         }
+        let deployment = match obj.get("deployment") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => Some(
+                serde_json::from_value::<Deployment>(v.clone())
+                    .map_err(|e| invalid("deployment", e.to_string()))?,
+            ),
+        };
         Ok(Self {
             chain_id,
             block,
             contracts,
+            deployment,
         })
     }
 

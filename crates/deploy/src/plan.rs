@@ -1,34 +1,45 @@
 //! The deployment plan: an ordered, pure list of create and call steps that deploys and wires the
-//! verinfer suite. The simulator executes it in memory (`verinfer_sim::Sim::deploy`); the keeper/CLI can
-//! send the very same steps over JSON-RPC (each step is just `to`/`data` from the deployer).
+//! verinfer suite exactly as `script/DeploySuite.sol` does. The simulator executes it in memory
+//! (`verinfer_sim::Sim::deploy`); [`crate::executor`] sends the very same steps over JSON-RPC (each
+//! step is just `to`/`data` from the deployer).
 //!
-//! Contract addresses are derived from the deployer's nonce (`CREATE`), so the plan knows every
-//! address before anything is sent and can pass later contracts' addresses to earlier ones' wiring.
+//! **Addresses.** By default contracts are created with `CREATE` from the deployer, so the plan knows
+//! every address from the deployer's nonce before anything is sent. With a salt
+//! ([`DeployParams::salt`]) every contract is created with `CREATE2` through the canonical
+//! deterministic-deployment proxy [`CREATE2_FACTORY`], so its address depends only on the salt and
+//! its init code (bytecode and constructor arguments), never on the nonce or the chain: the same
+//! deployer and salt give the same suite at the same addresses on every chain. No constructor reads
+//! `msg.sender` (the proxy, under CREATE2), and no constructor takes the address of a contract created
+//! after it, so the init codes form no cycle.
 //!
-//! Order (canonical, names as in `script/DeploySuite.sol`): VerinferToken -> Staking -> Slasher ->
-//! InferenceRegistry -> IdentityRegistry -> QuadraticVotes -> TimelockController -> VerinferGovernor
-//! -> DisputeGovernor, then the one-time wiring calls:
-//! `Staking.wire(slasher, quadraticVotes, registry)`, `Slasher.wire(registry, timelock)`,
+//! **Order** (step for step `DeploySuite.deploySuite`): VerinferToken -> Staking -> Slasher (sink
+//! unset) -> TimelockController (no proposer yet, anyone executes, the deployer is its temporary admin)
+//! -> InferenceRegistry -> IdentityRegistry -> QuadraticVotes -> VerinferGovernor -> DisputeGovernor;
+//! then the one-time wiring: `Slasher.setTreasury(treasury)`, `Slasher.wire(registry, timelock)`,
 //! `InferenceRegistry.wire(disputeGovernor)`, `IdentityRegistry.wire(quadraticVotes)`,
-//! `DisputeGovernor.wire(registry)`. The governor gets the timelock's proposer and canceller roles
-//! through the timelock constructor (its address is known in advance); anyone may execute.
+//! `DisputeGovernor.wire(registry)`, `Staking.wire(slasher, quadraticVotes, registry)` (last: no voice
+//! exists before every link the governor follows is in place), and the timelock grants the governor its
+//! `PROPOSER_ROLE` and `CANCELLER_ROLE` (17 transactions).
+//!
+//! **Sinks.** The treasury is [`DeployParams::treasury`], or the timelock when that is zero, for both
+//! the Slasher (where slashed stake goes) and the registry, as in `DeploySuite`.
 //!
 //! The Slasher's governance is the **timelock**, not the DisputeGovernor: a `WrongResult` slash is
 //! requested by the registry once a dispute ruling is applied, and the only way to stop it is
-//! `Slasher.vetoSlash` by governance before its veto window (2 days by default) ends. The timelock
-//! executes VerinferGovernor proposals, so a veto needs `votingDelay + votingPeriod` blocks plus the
-//! timelock delay, which the local parameters keep well inside the window. The DisputeGovernor has no
-//! veto path at all (it only rules on disputes), so it could never stop a slash in time.
+//! `Slasher.vetoSlash` by governance before its veto window (2 days by default) ends.
 //!
 //! **Admin hand-over.** With [`DeployParams::local`] the deployer stays admin of everything (the
 //! simulator, the devnet and tests register models and tune parameters directly). With
-//! [`DeployParams::production`] (`handover = true`) the plan ends exactly like
-//! `script/DeploySuite.sol`'s `_handOver`: for Staking, Slasher, InferenceRegistry, IdentityRegistry
-//! and DisputeGovernor, `grantRole(DEFAULT_ADMIN_ROLE, timelock)` then
-//! `renounceRole(DEFAULT_ADMIN_ROLE, deployer)`; `VerinferToken.transferOwnership(timelock)`; and
-//! finally `TimelockController.renounceRole(DEFAULT_ADMIN_ROLE, deployer)` — 12 more transactions.
-//! Afterwards every admin setter is reachable only through a VerinferGovernor proposal executed by
-//! the timelock, and the deployer holds no role.
+//! [`DeployParams::production`] (`handover = true`) the plan ends exactly like `DeploySuite._handOver`:
+//! for Staking, Slasher, InferenceRegistry, IdentityRegistry and DisputeGovernor,
+//! `grantRole(DEFAULT_ADMIN_ROLE, timelock)` then `renounceRole(DEFAULT_ADMIN_ROLE, deployer)`;
+//! `VerinferToken.transferOwnership(timelock)`; and finally
+//! `TimelockController.renounceRole(DEFAULT_ADMIN_ROLE, deployer)`: 12 more transactions.
+//!
+//! **Checks.** [`DeployPlan::check`] runs `DeploySuite.checkTiming` off chain
+//! ([`DeployParams::check_deploy_timing`]); the RPC executor refuses a plan that fails it before sending
+//! anything. The in-process simulator executes unchecked plans on purpose, so tests can show the
+//! contracts' own refusals.
 //!
 //! ```
 //! use alloy::primitives::address;
@@ -38,18 +49,19 @@
 //! let plan = DeployPlan::new(&params, 0);
 //! assert_eq!(plan.address("Staking"), Some(params.deployer.create(1)));
 //! assert_eq!(plan.address("DisputeGovernor"), Some(params.deployer.create(8)));
-//! assert_eq!(plan.steps.len(), 14);
+//! assert_eq!(plan.steps.len(), 17);
+//! assert!(plan.check().is_ok());
 //!
 //! let production = DeployParams::production(params.deployer);
 //! let handed_over = DeployPlan::new(&production, 0);
-//! assert_eq!(handed_over.steps.len(), 14 + 12);
+//! assert_eq!(handed_over.steps.len(), 17 + 12);
 //! assert_eq!(handed_over.steps.last().unwrap().label, "TimelockController.renounceRole(admin)");
 //! ```
 
 use std::collections::BTreeMap;
 
 use alloy::{
-    primitives::{Address, Bytes, B256, U256},
+    primitives::{address, aliases::U48, keccak256, Address, Bytes, B256, U256},
     sol_types::{SolCall, SolConstructor},
 };
 use serde::{Deserialize, Serialize};
@@ -61,6 +73,26 @@ use verinfer_bindings::{
 /// OpenZeppelin `AccessControl.DEFAULT_ADMIN_ROLE` (`0x00`), the role handed to the timelock.
 pub const DEFAULT_ADMIN_ROLE: B256 = B256::ZERO;
 
+/// `TimelockController.PROPOSER_ROLE` (`keccak256("PROPOSER_ROLE")`).
+pub fn proposer_role() -> B256 {
+    keccak256("PROPOSER_ROLE")
+}
+
+/// `TimelockController.CANCELLER_ROLE` (`keccak256("CANCELLER_ROLE")`).
+pub fn canceller_role() -> B256 {
+    keccak256("CANCELLER_ROLE")
+}
+
+/// `TimelockController.EXECUTOR_ROLE` (`keccak256("EXECUTOR_ROLE")`).
+pub fn executor_role() -> B256 {
+    keccak256("EXECUTOR_ROLE")
+}
+
+/// The canonical deterministic-deployment proxy (Arachnid's; anvil predeploys it, and it exists on
+/// Sepolia, Base Sepolia and most EVM chains). Calldata `salt ++ initCode` creates with `CREATE2` and
+/// returns the new address.
+pub const CREATE2_FACTORY: Address = address!("4e59b44847b379578588920ca78fbf26c0b4956c");
+
 /// `InferenceRegistry.MAX_TTL`: the longest time-to-live of a request, seconds.
 pub const MAX_REQUEST_TTL: u64 = 86_400;
 
@@ -70,13 +102,26 @@ pub const BATCH_WINDOW: u64 = 3_600;
 /// The Slasher's default `WrongResult` veto window at deployment, seconds.
 pub const WRONG_RESULT_VETO_WINDOW: u64 = 2 * 86_400;
 
+/// The contracts of the suite, in creation order (names as in the bindings and the manifest).
+pub const CONTRACTS: [&str; 9] = [
+    "VerinferToken",
+    "Staking",
+    "Slasher",
+    "TimelockController",
+    "InferenceRegistry",
+    "IdentityRegistry",
+    "QuadraticVotes",
+    "VerinferGovernor",
+    "DisputeGovernor",
+];
+
 /// A cross-contract timing invariant does not hold for a set of [`DeployParams`]: the deployed
-/// contracts would revert with `TimingInvariantViolated(rule, lhs, rhs)` (`Slasher.checkTiming`).
+/// contracts (or `DeploySuite`) would revert with `TimingInvariantViolated(rule, lhs, rhs)`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("timing invariant `{rule}` does not hold: {lhs} s against {rhs} s")]
 pub struct TimingError {
-    /// The rule, named as the contracts name it (`fault+ruling+veto<unbonding`,
-    /// `faultWindow<=signerRotation`).
+    /// The rule, named as the contracts and `DeploySuite` name it (`fault+ruling+veto<unbonding`,
+    /// `fault+ruling+veto+margin<unbond`, `vetoLatency<vetoWindow`, `faultWindow<=signerRotation`).
     pub rule: &'static str,
     /// Its left-hand side, seconds.
     pub lhs: u64,
@@ -84,12 +129,40 @@ pub struct TimingError {
     pub rhs: u64,
 }
 
+/// A plan that must not be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The deployment-time timing invariants of `DeploySuite.checkTiming` do not hold.
+    #[error(transparent)]
+    Timing(#[from] TimingError),
+    /// The deployer sends the admin-only wiring calls, so it must be the admin the constructors get.
+    #[error("the admin ({admin}) must be the deployer ({deployer}): the deployer sends the admin-only wiring and hand-over calls")]
+    AdminNotDeployer {
+        /// The configured admin.
+        admin: Address,
+        /// The deployer.
+        deployer: Address,
+    },
+}
+
+fn default_max_challenge_window() -> u32 {
+    86_400
+}
+fn default_execution_margin() -> u32 {
+    86_400
+}
+fn default_block_time() -> u32 {
+    12
+}
+
 /// Parameters of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeployParams {
-    /// The account that sends every step (its nonce decides the addresses).
+    /// The account that sends every step (its nonce decides the `CREATE` addresses).
     pub deployer: Address,
-    /// Holder of the admin roles (the timelock in production; the deployer in tests and the simulator).
+    /// The admin the constructors get; must be the deployer ([`PlanError::AdminNotDeployer`]), which
+    /// keeps the roles ([`DeployParams::local`]) or hands them to the timelock at the end
+    /// ([`DeployParams::production`]).
     pub admin: Address,
     /// Token supply minted to the admin at deployment.
     pub initial_supply: U256,
@@ -101,7 +174,7 @@ pub struct DeployParams {
     /// at least the registry's fault window F (see [`DeployParams::check_timing`]), so it bounds the
     /// challenge window of every model registered later.
     pub signer_rotation_delay: u64,
-    /// Slasher sink (zero = burn) and registry treasury (zero = the timelock).
+    /// Slasher sink and registry treasury; zero = the timelock (as `DeploySuite`).
     pub treasury: Address,
     /// `TimelockController` minimum delay in seconds (also the delay before a dispute ruling applies).
     pub timelock_delay: u64,
@@ -117,8 +190,8 @@ pub struct DeployParams {
     /// Largest share of total voice one voter may cast, bps (100 ..= 5,000).
     pub delegate_cap_bps: u16,
     /// Append the hand-over steps of `script/DeploySuite.sol`: every admin role (and the token's
-    /// ownership) goes to the timelock and the deployer renounces its own. Needs `admin == deployer`
-    /// (the deployer sends the grants and renounces). Absent in older serialized params = `false`.
+    /// ownership) goes to the timelock and the deployer renounces its own. Absent in older serialized
+    /// params = `false`.
     #[serde(default)]
     pub handover: bool,
     /// `VerinferGovernor` proposal threshold in voice units (proposals to the suite need twice it).
@@ -126,6 +199,23 @@ pub struct DeployParams {
     /// deployments use 0. Absent in older serialized params = 0.
     #[serde(default)]
     pub proposal_threshold: U256,
+    /// The longest challenge window models are meant to use, seconds (`DeploySuite`
+    /// `Config.maxChallengeWindow`, env `MAX_CHALLENGE_WINDOW`): the deployment-time timing check
+    /// bounds it. Default 1 day.
+    #[serde(default = "default_max_challenge_window")]
+    pub max_challenge_window: u32,
+    /// Keeper latency kept between the latest slash execution and the unbonding delay, seconds
+    /// (`Config.executionMargin`, env `EXECUTION_MARGIN`). Default 1 day.
+    #[serde(default = "default_execution_margin")]
+    pub execution_margin: u32,
+    /// Expected seconds per block, to convert the governor's block-counted voting periods
+    /// (`Config.blockTime`, env `BLOCK_TIME`). Default 12.
+    #[serde(default = "default_block_time")]
+    pub block_time: u32,
+    /// `CREATE2` salt: create every contract through [`CREATE2_FACTORY`] with this salt, for the same
+    /// addresses on every chain. `None` (the default) creates from the deployer's nonce.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<B256>,
 }
 
 impl DeployParams {
@@ -151,6 +241,32 @@ impl DeployParams {
             delegate_cap_bps: 1_000,
             handover: false,
             proposal_threshold: U256::ZERO,
+            max_challenge_window: default_max_challenge_window(),
+            execution_margin: default_execution_margin(),
+            block_time: default_block_time(),
+            salt: None,
+        }
+    }
+
+    /// The [`local`](Self::local) parameters with the admin hand-over of `script/DeploySuite.sol`:
+    /// once wired, the timelock (driven by VerinferGovernor proposals) is the only admin and the
+    /// deployer keeps no role. Used by `verinfer deploy` unless `--keep-admin` is given.
+    pub fn production(deployer: Address) -> Self {
+        let local = Self::local(deployer);
+        Self {
+            handover: true,
+            // As `DeploySuite`: the voice of one minimum operator stake in one identity, so a stakeless
+            // account cannot front-run and cancel a proposal (docs/security.md, finding 8).
+            proposal_threshold: local.min_operator_stake.root(2),
+            ..local
+        }
+    }
+
+    /// The same parameters, deployed with `CREATE2` through [`CREATE2_FACTORY`] under `salt`.
+    pub fn with_salt(self, salt: B256) -> Self {
+        Self {
+            salt: Some(salt),
+            ..self
         }
     }
 
@@ -167,10 +283,18 @@ impl DeployParams {
         u64::from(self.dispute_voting_period) + self.timelock_delay
     }
 
-    /// Checks the rules `Slasher.checkTiming` enforces (docs/slashing.md, "Timing invariants") once a
-    /// model with challenge window `max_challenge_window` is registered, with the deployment's batch
-    /// window and `WrongResult` veto window V: F + R + V < unbonding delay, and F <= signer rotation
-    /// delay. `registerModel` reverts exactly when this fails.
+    /// The longest time governance needs to veto a slash: (voting delay + voting period) blocks at
+    /// [`block_time`](Self::block_time) seconds each, plus the timelock delay
+    /// (`DeploySuite.vetoLatency`).
+    pub fn veto_latency(&self) -> u64 {
+        (self.voting_delay + u64::from(self.voting_period)) * u64::from(self.block_time)
+            + self.timelock_delay
+    }
+
+    /// Checks the rules `Slasher.checkTiming` enforces on chain (docs/slashing.md, "Timing
+    /// invariants") once a model with challenge window `max_challenge_window` is registered, with the
+    /// deployment's batch window and `WrongResult` veto window V: F + R + V < unbonding delay, and
+    /// F <= signer rotation delay. `registerModel` reverts exactly when this fails.
     pub fn check_timing(&self, max_challenge_window: u32) -> Result<(), TimingError> {
         let f = Self::fault_window(max_challenge_window);
         let latest = f + self.ruling_delay() + WRONG_RESULT_VETO_WINDOW;
@@ -191,6 +315,53 @@ impl DeployParams {
         Ok(())
     }
 
+    /// `DeploySuite.checkTiming(cfg, V)`, rule for rule and with its rule names: with
+    /// F = [`fault_window`](Self::fault_window)`(max_challenge_window)`,
+    /// (1) F + R + V + execution margin < unbonding delay, (2) [`veto_latency`](Self::veto_latency)
+    /// < V, (3) F <= signer rotation delay. A plan whose parameters fail it is never sent.
+    pub fn check_deploy_timing(&self) -> Result<(), TimingError> {
+        let u = self.unbonding_delay;
+        let f = Self::fault_window(self.max_challenge_window);
+        let latest =
+            f + self.ruling_delay() + WRONG_RESULT_VETO_WINDOW + u64::from(self.execution_margin);
+        if latest >= u {
+            return Err(TimingError {
+                rule: "fault+ruling+veto+margin<unbond",
+                lhs: latest,
+                rhs: u,
+            });
+        }
+        let veto = self.veto_latency();
+        if veto >= WRONG_RESULT_VETO_WINDOW {
+            return Err(TimingError {
+                rule: "vetoLatency<vetoWindow",
+                lhs: veto,
+                rhs: WRONG_RESULT_VETO_WINDOW,
+            });
+        }
+        if f > self.signer_rotation_delay {
+            return Err(TimingError {
+                rule: "faultWindow<=signerRotation",
+                lhs: f,
+                rhs: self.signer_rotation_delay,
+            });
+        }
+        Ok(())
+    }
+
+    /// Everything a plan needs before it may be sent: the admin is the deployer and
+    /// [`check_deploy_timing`](Self::check_deploy_timing) holds.
+    pub fn validate(&self) -> Result<(), PlanError> {
+        if self.admin != self.deployer {
+            return Err(PlanError::AdminNotDeployer {
+                admin: self.admin,
+                deployer: self.deployer,
+            });
+        }
+        self.check_deploy_timing()?;
+        Ok(())
+    }
+
     /// The longest model challenge window (seconds) [`check_timing`](Self::check_timing) accepts with
     /// these parameters (saturating at 0).
     pub fn max_challenge_window(&self) -> u64 {
@@ -202,18 +373,37 @@ impl DeployParams {
         by_rotation.min(by_unbonding)
     }
 
-    /// The [`local`](Self::local) parameters with the admin hand-over of `script/DeploySuite.sol`:
-    /// once wired, the timelock (driven by VerinferGovernor proposals) is the only admin and the
-    /// deployer keeps no role. Used by `verinfer deploy` unless `--keep-admin` is given.
-    pub fn production(deployer: Address) -> Self {
-        let local = Self::local(deployer);
-        Self {
-            handover: true,
-            // As `DeploySuite`: the voice of one minimum operator stake in one identity, so a stakeless
-            // account cannot front-run and cancel a proposal (docs/security.md, finding 8).
-            proposal_threshold: local.min_operator_stake.root(2),
-            ..local
-        }
+    /// The environment `script/Deploy.s.sol` reads to deploy the same suite with `DeploySuite`
+    /// (`forge script script/Deploy.s.sol --broadcast` with these variables set). `DeploySuite`
+    /// always hands over, so this matches [`DeployParams::production`]-style parameters.
+    pub fn forge_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("STAKING_TOKEN", Address::ZERO.to_string()),
+            ("TOKEN_SUPPLY", self.initial_supply.to_string()),
+            ("TREASURY", self.treasury.to_string()),
+            ("MIN_OPERATOR_STAKE", self.min_operator_stake.to_string()),
+            ("UNBONDING_DELAY", self.unbonding_delay.to_string()),
+            (
+                "SIGNER_ROTATION_DELAY",
+                self.signer_rotation_delay.to_string(),
+            ),
+            ("TIMELOCK_DELAY", self.timelock_delay.to_string()),
+            (
+                "MAX_CHALLENGE_WINDOW",
+                self.max_challenge_window.to_string(),
+            ),
+            ("EXECUTION_MARGIN", self.execution_margin.to_string()),
+            ("BLOCK_TIME", self.block_time.to_string()),
+            ("VOTING_DELAY", self.voting_delay.to_string()),
+            ("VOTING_PERIOD", self.voting_period.to_string()),
+            (
+                "DISPUTE_VOTING_PERIOD",
+                self.dispute_voting_period.to_string(),
+            ),
+            ("QUORUM_BPS", self.quorum_bps.to_string()),
+            ("DELEGATE_CAP_BPS", self.delegate_cap_bps.to_string()),
+            ("PROPOSAL_THRESHOLD", self.proposal_threshold.to_string()),
+        ]
     }
 }
 
@@ -221,14 +411,22 @@ impl DeployParams {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum StepKind {
-    /// `CREATE` of `contract` with `init_code` (creation bytecode ++ constructor args).
+    /// Creation of `contract` with `init_code` (creation bytecode ++ constructor args): a `CREATE`
+    /// transaction from the deployer, or with `salt` a call to [`CREATE2_FACTORY`] (`CREATE2`).
     Create {
         /// Contract name in the bindings.
         contract: String,
         /// Creation code with the ABI-encoded constructor arguments appended.
         init_code: Bytes,
-        /// Address the create will produce (from the deployer's nonce).
+        /// Address the creation will produce.
         address: Address,
+        /// The ABI-encoded constructor arguments (the tail of `init_code`), as block explorers take
+        /// them. Absent in older serialized plans.
+        #[serde(default)]
+        constructor_args: Bytes,
+        /// `CREATE2` salt; `None` = `CREATE` from the deployer's nonce.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        salt: Option<B256>,
     },
     /// A call to an already planned contract.
     Call {
@@ -251,11 +449,35 @@ pub struct Step {
 }
 
 impl Step {
-    /// `to` (None for a create) and calldata, as sent by the deployer.
-    pub fn tx(&self) -> (Option<Address>, &Bytes) {
+    /// `to` (None for a `CREATE`) and calldata, as sent by the deployer. A `CREATE2` step is a call
+    /// to [`CREATE2_FACTORY`] with `salt ++ init_code`.
+    pub fn tx(&self) -> (Option<Address>, Bytes) {
         match &self.kind {
-            StepKind::Create { init_code, .. } => (None, init_code),
-            StepKind::Call { to, data, .. } => (Some(*to), data),
+            StepKind::Create {
+                init_code,
+                salt: None,
+                ..
+            } => (None, init_code.clone()),
+            StepKind::Create {
+                init_code,
+                salt: Some(salt),
+                ..
+            } => {
+                let mut data = salt.to_vec();
+                data.extend_from_slice(init_code);
+                (Some(CREATE2_FACTORY), data.into())
+            }
+            StepKind::Call { to, data, .. } => (Some(*to), data.clone()),
+        }
+    }
+
+    /// The contract this step creates and its address, if it is a creation.
+    pub fn created(&self) -> Option<(&str, Address)> {
+        match &self.kind {
+            StepKind::Create {
+                contract, address, ..
+            } => Some((contract.as_str(), *address)),
+            StepKind::Call { .. } => None,
         }
     }
 }
@@ -271,40 +493,47 @@ pub struct DeployPlan {
     pub steps: Vec<Step>,
     /// Contract name to address.
     pub addresses: BTreeMap<String, Address>,
+    /// The parameters the plan was made from.
+    pub params: DeployParams,
 }
 
 impl DeployPlan {
-    /// Plans a deployment from `params.deployer` whose next nonce is `start_nonce`.
+    /// Plans a deployment from `params.deployer` whose next nonce is `start_nonce`. The plan is not
+    /// checked here (the simulator runs unchecked plans to show the contracts' own refusals): see
+    /// [`DeployPlan::check`], which the RPC executor runs before sending anything.
     pub fn new(params: &DeployParams, start_nonce: u64) -> Self {
+        let deployer = params.deployer;
+        let admin = params.admin;
         let mut b = Builder {
-            deployer: params.deployer,
+            deployer,
+            salt: params.salt,
             nonce: start_nonce,
             steps: Vec::new(),
             addresses: BTreeMap::new(),
         };
 
+        // 1. token
         let token = b.create(
             "VerinferToken",
             &VerinferToken::BYTECODE,
             VerinferToken::constructorCall {
                 name_: "Verinfer".into(),
-                symbol_: "VFR".into(),
-                admin: params.admin,
+                symbol_: "VINF".into(),
+                admin,
                 initialSupply: params.initial_supply,
             }
             .abi_encode(),
         );
+        // 2. Staking -> Slasher (sink unset until the treasury exists)
         let staking = b.create(
             "Staking",
             &Staking::BYTECODE,
             Staking::constructorCall {
                 token_: token,
-                admin: params.admin,
+                admin,
                 minOperatorStake_: params.min_operator_stake,
-                unbondingDelay_: alloy::primitives::aliases::U48::from(params.unbonding_delay),
-                signerRotationDelay_: alloy::primitives::aliases::U48::from(
-                    params.signer_rotation_delay,
-                ),
+                unbondingDelay_: U48::from(params.unbonding_delay),
+                signerRotationDelay_: U48::from(params.signer_rotation_delay),
             }
             .abi_encode(),
         );
@@ -313,39 +542,45 @@ impl DeployPlan {
             &Slasher::BYTECODE,
             Slasher::constructorCall {
                 staking_: staking,
-                admin: params.admin,
-                treasury_: params.treasury,
+                admin,
+                treasury_: Address::ZERO,
             }
             .abi_encode(),
         );
-        // Addresses of the contracts still to come (CREATE from the deployer's next nonces).
-        let registry_addr = b.next_address(0);
-        let votes_addr = b.next_address(2);
-        let timelock_addr = b.next_address(3);
-        let governor_addr = b.next_address(4);
-        let registry_treasury = if params.treasury.is_zero() {
-            timelock_addr
+        // 3. TimelockController: no proposer yet (the governor does not exist), anyone executes, the
+        // deployer is its temporary admin.
+        let timelock = b.create(
+            "TimelockController",
+            &TimelockController::BYTECODE,
+            TimelockController::constructorCall {
+                minDelay: U256::from(params.timelock_delay),
+                proposers: vec![],
+                executors: vec![Address::ZERO],
+                admin,
+            }
+            .abi_encode(),
+        );
+        let treasury = if params.treasury.is_zero() {
+            timelock
         } else {
             params.treasury
         };
+        // 4. registry, identities, voice, governors
         let registry = b.create(
             "InferenceRegistry",
             &InferenceRegistry::BYTECODE,
             InferenceRegistry::constructorCall {
                 staking_: staking,
                 slasher_: slasher,
-                treasury_: registry_treasury,
-                admin: params.admin,
+                treasury_: treasury,
+                admin,
             }
             .abi_encode(),
         );
         let identity = b.create(
             "IdentityRegistry",
             &IdentityRegistry::BYTECODE,
-            IdentityRegistry::constructorCall {
-                admin: params.admin,
-            }
-            .abi_encode(),
+            IdentityRegistry::constructorCall { admin }.abi_encode(),
         );
         let votes = b.create(
             "QuadraticVotes",
@@ -353,19 +588,6 @@ impl DeployPlan {
             QuadraticVotes::constructorCall {
                 staking_: staking,
                 identityRegistry_: identity,
-            }
-            .abi_encode(),
-        );
-        // The governor proposes and cancels; anyone executes; the admin keeps the timelock admin role
-        // locally (production hands every admin role to the timelock itself).
-        let timelock = b.create(
-            "TimelockController",
-            &TimelockController::BYTECODE,
-            TimelockController::constructorCall {
-                minDelay: U256::from(params.timelock_delay),
-                proposers: vec![governor_addr],
-                executors: vec![Address::ZERO],
-                admin: params.admin,
             }
             .abi_encode(),
         );
@@ -377,10 +599,10 @@ impl DeployPlan {
                 timelock_: timelock,
                 identityRegistry_: identity,
                 cfg: VerinferGovernor::Config {
-                    votingDelay: alloy::primitives::aliases::U48::from(params.voting_delay),
+                    votingDelay: U48::from(params.voting_delay),
                     votingPeriod: params.voting_period,
                     proposalThreshold: params.proposal_threshold,
-                    lateQuorumExtension: alloy::primitives::aliases::U48::ZERO,
+                    lateQuorumExtension: U48::ZERO,
                     quorumBps: params.quorum_bps,
                     delegateCapBps: params.delegate_cap_bps,
                 },
@@ -394,21 +616,24 @@ impl DeployPlan {
                 votes_: votes,
                 staking_: staking,
                 timelock_: timelock,
-                admin: params.admin,
+                admin,
                 votingPeriod_: params.dispute_voting_period,
                 quorumBps_: params.quorum_bps,
                 delegateCapBps_: params.delegate_cap_bps,
             }
             .abi_encode(),
         );
-        debug_assert_eq!(
-            (registry, votes, timelock, governor),
-            (registry_addr, votes_addr, timelock_addr, governor_addr)
-        );
 
-        // Wiring (admin-only one-time setters; the deployer is the admin in local deployments). Staking is
-        // wired last, as in `DeploySuite`: no voice exists before every link the governor follows to find
-        // its governance targets is in place.
+        // 5. wiring (each one-time, admin-only; the deployer is the admin until the hand-over).
+        b.call(
+            "Slasher",
+            "Slasher.setTreasury",
+            slasher,
+            Slasher::setTreasuryCall {
+                treasury_: treasury,
+            }
+            .abi_encode(),
+        );
         b.call(
             "Slasher",
             "Slasher.wire",
@@ -454,9 +679,30 @@ impl DeployPlan {
             }
             .abi_encode(),
         );
+        for (label, role) in [
+            (
+                "TimelockController.grantRole(proposer, governor)",
+                proposer_role(),
+            ),
+            (
+                "TimelockController.grantRole(canceller, governor)",
+                canceller_role(),
+            ),
+        ] {
+            b.call(
+                "TimelockController",
+                label,
+                timelock,
+                TimelockController::grantRoleCall {
+                    role,
+                    account: governor,
+                }
+                .abi_encode(),
+            );
+        }
         if params.handover {
             b.hand_over(
-                params.deployer,
+                deployer,
                 timelock,
                 token,
                 &[
@@ -469,43 +715,66 @@ impl DeployPlan {
             );
         }
         Self {
-            deployer: params.deployer,
+            deployer,
             start_nonce,
             steps: b.steps,
             addresses: b.addresses,
+            params: params.clone(),
         }
+    }
+
+    /// The checks the RPC executor runs before sending anything ([`DeployParams::validate`]).
+    pub fn check(&self) -> Result<(), PlanError> {
+        self.params.validate()
     }
 
     /// The planned address of `contract`.
     pub fn address(&self, contract: &str) -> Option<Address> {
         self.addresses.get(contract).copied()
     }
+
+    /// A digest of everything that is sent: deployer, start nonce and every step's `to` and
+    /// calldata. Two plans with the same hash send the same transactions; the resume journal
+    /// refuses to continue a plan with another hash.
+    pub fn hash(&self) -> B256 {
+        let mut buf = Vec::new();
+        buf.extend_from_slice(self.deployer.as_slice());
+        buf.extend_from_slice(&self.start_nonce.to_be_bytes());
+        for step in &self.steps {
+            let (to, data) = step.tx();
+            buf.extend_from_slice(to.unwrap_or_default().as_slice());
+            buf.push(u8::from(to.is_some()));
+            buf.extend_from_slice(keccak256(&data).as_slice());
+        }
+        keccak256(buf)
+    }
 }
 
 struct Builder {
     deployer: Address,
+    salt: Option<B256>,
     nonce: u64,
     steps: Vec<Step>,
     addresses: BTreeMap<String, Address>,
 }
 
 impl Builder {
-    /// The address the `n`-th next step (0 = the next one) would create.
-    fn next_address(&self, n: u64) -> Address {
-        self.deployer.create(self.nonce + n)
-    }
-
     fn create(&mut self, contract: &str, code: &Bytes, args: Vec<u8>) -> Address {
-        let address = self.deployer.create(self.nonce);
-        self.nonce += 1;
         let mut init = code.to_vec();
         init.extend_from_slice(&args);
+        let address = match self.salt {
+            Some(salt) => CREATE2_FACTORY.create2(salt, keccak256(&init)),
+            None => self.deployer.create(self.nonce),
+        };
+        self.nonce += 1;
         self.steps.push(Step {
             label: format!("create {contract}"),
             kind: StepKind::Create {
                 contract: contract.to_owned(),
                 init_code: init.into(),
                 address,
+                constructor_args: args.into(),
+                salt: self.salt,
             },
         });
         self.addresses.insert(contract.to_owned(), address);
@@ -591,13 +860,70 @@ mod tests {
     }
 
     #[test]
-    fn local_plan_keeps_the_deployer_as_admin_and_has_no_handover_steps() {
+    fn local_plan_creates_in_deploy_suite_order_and_keeps_the_deployer_as_admin() {
         let plan = DeployPlan::new(&DeployParams::local(DEPLOYER), 0);
-        assert_eq!(plan.steps.len(), 14);
+        assert_eq!(plan.steps.len(), 17);
+        let created: Vec<&str> = plan
+            .steps
+            .iter()
+            .filter_map(|s| s.created())
+            .map(|c| c.0)
+            .collect();
+        assert_eq!(created, CONTRACTS);
+        for (i, name) in CONTRACTS.iter().enumerate() {
+            assert_eq!(plan.address(name), Some(DEPLOYER.create(i as u64)));
+        }
         assert!(plan
             .steps
             .iter()
-            .all(|s| !s.label.contains("grantRole") && !s.label.contains("renounceRole")));
+            .all(|s| !s.label.contains("renounceRole") && !s.label.contains("admin, timelock")));
+    }
+
+    #[test]
+    fn slasher_sink_and_registry_treasury_are_the_timelock_unless_a_treasury_is_given() {
+        let plan = DeployPlan::new(&DeployParams::local(DEPLOYER), 0);
+        let timelock = plan.address("TimelockController").unwrap();
+        let set = plan
+            .steps
+            .iter()
+            .find(|s| s.label == "Slasher.setTreasury")
+            .unwrap();
+        let (_, to, data) = call_data(set);
+        assert_eq!(to, plan.address("Slasher").unwrap());
+        assert_eq!(
+            Slasher::setTreasuryCall::abi_decode(data)
+                .unwrap()
+                .treasury_,
+            timelock
+        );
+        // InferenceRegistry(staking, slasher, treasury, admin): the third word is the treasury.
+        let registry_treasury = match &plan.steps[4].kind {
+            StepKind::Create {
+                constructor_args, ..
+            } => Address::from_slice(&constructor_args[2 * 32 + 12..3 * 32]),
+            StepKind::Call { .. } => panic!("step 4 is the registry's creation"),
+        };
+        assert_eq!(registry_treasury, timelock);
+
+        let own = Address::repeat_byte(0x77);
+        let plan = DeployPlan::new(
+            &DeployParams {
+                treasury: own,
+                ..DeployParams::local(DEPLOYER)
+            },
+            0,
+        );
+        let set = plan
+            .steps
+            .iter()
+            .find(|s| s.label == "Slasher.setTreasury")
+            .unwrap();
+        assert_eq!(
+            Slasher::setTreasuryCall::abi_decode(call_data(set).2)
+                .unwrap()
+                .treasury_,
+            own
+        );
     }
 
     #[test]
@@ -605,8 +931,8 @@ mod tests {
         let params = DeployParams::production(DEPLOYER);
         assert!(params.handover);
         let plan = DeployPlan::new(&params, 7);
-        assert_eq!(plan.steps.len(), 26);
-        // The first 14 steps are the same plan without the hand-over (same addresses: it only appends).
+        assert_eq!(plan.steps.len(), 29);
+        // The first 17 steps are the same plan without the hand-over (same addresses: it only appends).
         let local = DeployPlan::new(
             &DeployParams {
                 handover: false,
@@ -614,10 +940,10 @@ mod tests {
             },
             7,
         );
-        assert_eq!(plan.steps[..14], local.steps[..]);
+        assert_eq!(plan.steps[..17], local.steps[..]);
         assert_eq!(plan.addresses, local.addresses);
         let timelock = plan.address("TimelockController").unwrap();
-        let handover = &plan.steps[14..];
+        let handover = &plan.steps[17..];
         for (i, name) in [
             "Staking",
             "Slasher",
@@ -656,6 +982,69 @@ mod tests {
     }
 
     #[test]
+    fn create2_addresses_depend_on_salt_and_deployer_but_not_on_the_nonce() {
+        let salt = B256::repeat_byte(0x5a);
+        let params = DeployParams::production(DEPLOYER).with_salt(salt);
+        let a = DeployPlan::new(&params, 0);
+        let b = DeployPlan::new(&params, 1_234);
+        assert_eq!(a.addresses, b.addresses);
+        assert_ne!(
+            a.hash(),
+            b.hash(),
+            "the nonce still decides which transactions are sent"
+        );
+        for step in &a.steps {
+            if let StepKind::Create {
+                init_code, address, ..
+            } = &step.kind
+            {
+                assert_eq!(
+                    *address,
+                    CREATE2_FACTORY.create2(salt, keccak256(init_code))
+                );
+                let (to, data) = step.tx();
+                assert_eq!(to, Some(CREATE2_FACTORY));
+                assert_eq!(&data[..32], salt.as_slice());
+                assert_eq!(&data[32..], &init_code[..]);
+            }
+        }
+        let other_salt =
+            DeployPlan::new(&DeployParams::production(DEPLOYER).with_salt(B256::ZERO), 0);
+        assert!(a
+            .addresses
+            .values()
+            .zip(other_salt.addresses.values())
+            .all(|(x, y)| x != y));
+        let other_deployer = DeployPlan::new(
+            &DeployParams::production(Address::repeat_byte(0xd1)).with_salt(salt),
+            0,
+        );
+        assert_ne!(a.address("Staking"), other_deployer.address("Staking"));
+    }
+
+    #[test]
+    fn plan_hash_changes_with_any_sent_byte() {
+        let p = DeployParams::production(DEPLOYER);
+        let base = DeployPlan::new(&p, 0).hash();
+        assert_eq!(base, DeployPlan::new(&p, 0).hash());
+        assert_ne!(
+            base,
+            DeployPlan::new(&DeployParams::local(DEPLOYER), 0).hash()
+        );
+        assert_ne!(
+            base,
+            DeployPlan::new(
+                &DeployParams {
+                    timelock_delay: 3_601,
+                    ..p.clone()
+                },
+                0
+            )
+            .hash()
+        );
+    }
+
+    #[test]
     fn local_timing_admits_challenge_windows_up_to_47_hours() {
         let params = DeployParams::local(DEPLOYER);
         let max = u32::try_from(params.max_challenge_window()).unwrap();
@@ -684,10 +1073,69 @@ mod tests {
     }
 
     #[test]
-    fn serialized_params_without_handover_default_to_local() {
+    fn deploy_timing_check_applies_each_deploy_suite_rule() {
+        let ok = DeployParams::production(DEPLOYER);
+        assert_eq!(DeployPlan::new(&ok, 0).check(), Ok(()));
+        // Rule 1 counts the keeper margin: 7 days of unbonding leave room for at most ~2.9 days of
+        // margin with the defaults.
+        let margin = DeployParams {
+            execution_margin: 3 * 86_400,
+            ..ok.clone()
+        };
+        let e = margin.check_deploy_timing().unwrap_err();
+        assert_eq!(e.rule, "fault+ruling+veto+margin<unbond");
+        assert_eq!(e.lhs, 176_400 + 4_200 + 172_800 + 259_200);
+        // Rule 2: 51 blocks of 1 hour plus the timelock delay exceed the 2-day veto window.
+        let slow = DeployParams {
+            block_time: 3_600,
+            ..ok.clone()
+        };
+        let e = slow.check_deploy_timing().unwrap_err();
+        assert_eq!(
+            (e.rule, e.lhs, e.rhs),
+            ("vetoLatency<vetoWindow", 51 * 3_600 + 3_600, 172_800)
+        );
+        // Rule 3: a declared window of 2 days makes F = 3 days 1 hour > the 3-day rotation delay.
+        let wide = DeployParams {
+            max_challenge_window: 2 * 86_400,
+            ..ok.clone()
+        };
+        let e = wide.check_deploy_timing().unwrap_err();
+        assert_eq!((e.rule, e.lhs), ("faultWindow<=signerRotation", 262_800));
+        assert_eq!(DeployPlan::new(&wide, 0).check(), Err(PlanError::Timing(e)));
+        let foreign_admin = DeployParams {
+            admin: Address::repeat_byte(1),
+            ..ok
+        };
+        assert!(matches!(
+            DeployPlan::new(&foreign_admin, 0).check(),
+            Err(PlanError::AdminNotDeployer { .. })
+        ));
+    }
+
+    #[test]
+    fn serialized_params_without_new_fields_default_to_local_and_deploy_suite_defaults() {
         let mut v = serde_json::to_value(DeployParams::production(DEPLOYER)).unwrap();
-        v.as_object_mut().unwrap().remove("handover");
+        let o = v.as_object_mut().unwrap();
+        for k in [
+            "handover",
+            "max_challenge_window",
+            "execution_margin",
+            "block_time",
+            "salt",
+        ] {
+            o.remove(k);
+        }
         let back: DeployParams = serde_json::from_value(v).unwrap();
         assert!(!back.handover);
+        assert_eq!(
+            (
+                back.max_challenge_window,
+                back.execution_margin,
+                back.block_time,
+                back.salt
+            ),
+            (86_400, 86_400, 12, None)
+        );
     }
 }

@@ -1,79 +1,295 @@
-//! `verinfer deploy`: deploys the suite with the plan of `verinfer-deploy` and writes the manifest.
+//! `verinfer deploy`: deploys the suite with the plan of `verinfer-deploy` (resuming an interrupted
+//! deployment from its journal), prices it with `--dry-run`, and `verinfer deploy verify` compares a
+//! deployed suite with its manifest. See docs/deploy.md.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use alloy::providers::Provider;
-use anyhow::{bail, Result};
-use clap::Args;
-use verinfer_deploy::{manifest::Manifest, plan::DeployParams};
+use alloy::network::EthereumWallet;
+use alloy::primitives::{utils::format_ether, B256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use verinfer_deploy::{
+    executor::{estimate, resume_nonce, DeployOptions, Executor},
+    inspect,
+    journal::Journal,
+    manifest::Manifest,
+    plan::{DeployParams, DeployPlan},
+    verification::forge_verify_command,
+};
 
-use crate::args::ChainArgs;
+use crate::args::{ChainArgs, RpcArgs};
 
 /// Deploy the suite to any RPC and write deployments/<chainId>.json. Every admin role then goes to
-/// the timelock (governance) and the deployer renounces its own, unless --keep-admin.
+/// the timelock (governance) and the deployer renounces its own, unless --keep-admin. An
+/// interrupted deployment (deployments/<chainId>.partial.json) is resumed where it stopped.
 ///
-/// Example: VERINFER_PRIVATE_KEY=0x... verinfer deploy --rpc-url http://127.0.0.1:8545 --confirmations 1
+/// Examples:
+///   verinfer deploy --rpc-url $RPC --keystore key.json --dry-run
+///   verinfer deploy --rpc-url $RPC --keystore key.json --confirmations 2
+///   verinfer deploy verify --rpc-url $RPC --forge-commands
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct DeployCommand {
+    #[command(subcommand)]
+    cmd: Option<DeploySubcommand>,
     #[command(flatten)]
     chain: ChainArgs,
-    /// Blocks to wait after the last deployment transaction.
+    /// Confirmations to wait for (1 = included in a block).
     #[arg(long, default_value_t = 1)]
     confirmations: u64,
-    /// Directory to write deployments/<chainId>.json into.
+    /// Wait for --confirmations only after the last step (every step still waits to be included).
+    #[arg(long)]
+    confirm_at_end: bool,
+    /// Seconds to wait for each step's confirmations before giving up (the deployment resumes).
+    #[arg(long, default_value_t = 300)]
+    step_timeout: u64,
+    /// Directory to write deployments/<chainId>.json (and the resume journal) into.
     #[arg(long, default_value = ".")]
     root: PathBuf,
     /// Keep the deployer as admin of every contract (local development; the devnet does this).
     /// Default: hand every admin role to the timelock, as script/DeploySuite.sol does.
     #[arg(long)]
     keep_admin: bool,
+    /// Create every contract with CREATE2 through 0x4e59b44847b379578588920ca78fbf26c0b4956c under
+    /// this 32-byte salt (0x + 64 hex digits): the same deployer and salt give the same addresses on
+    /// every chain, whatever the deployer's nonce.
+    #[arg(long, value_parser = parse_salt)]
+    salt: Option<B256>,
+    /// Print the plan with each step's gas and cost at current fees (executed with eth_simulateV1),
+    /// and send nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum DeploySubcommand {
+    /// Compare the chain with the manifest: code (replayed creation, immutables included), roles,
+    /// sinks, wiring and parameters. Exits non-zero on any mismatch.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+struct VerifyArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+    /// Also print the `forge verify-contract` command of each contract (block-explorer verification).
+    #[arg(long)]
+    forge_commands: bool,
+}
+
+fn parse_salt(s: &str) -> Result<B256, String> {
+    s.parse::<B256>()
+        .map_err(|_| format!("`{s}` is not a 32-byte hex salt (0x followed by 64 hex digits)"))
 }
 
 impl DeployCommand {
     /// Runs the command.
     pub async fn execute(self) -> Result<()> {
-        let s = crate::chain::session(&self.chain).await?;
-        let params = if self.keep_admin {
-            DeployParams::local(s.key.address())
+        if let Some(DeploySubcommand::Verify(v)) = &self.cmd {
+            return verify(v).await;
+        }
+        let key = self.chain.key.load()?;
+        let url = &self.chain.rpc.rpc_url;
+        let provider: DynProvider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(key.signer().clone()))
+            .connect_http(
+                url.parse()
+                    .with_context(|| format!("invalid --rpc-url `{url}`"))?,
+            )
+            .erased();
+        let chain_id = provider
+            .get_chain_id()
+            .await
+            .with_context(|| format!("cannot reach {url}"))?;
+        let mut params = if self.keep_admin {
+            DeployParams::local(key.address())
         } else {
-            DeployParams::production(s.key.address())
+            DeployParams::production(key.address())
         };
-        let (manifest, gas) = s.deploy(&params).await?;
-        let confirmations = self.confirmations;
-        let target = manifest.block + confirmations;
-        let deadline = Instant::now() + Duration::from_secs(120 + 15 * confirmations);
-        while s.provider.get_block_number().await? < target {
-            if Instant::now() > deadline {
-                bail!("timed out waiting for {confirmations} confirmations");
+        params.salt = self.salt;
+
+        if self.dry_run {
+            let nonce = provider.get_transaction_count(key.address()).await?;
+            let plan = DeployPlan::new(&params, nonce);
+            return dry_run(&provider, &plan, chain_id).await;
+        }
+
+        let journal = Journal::path(&self.root, chain_id);
+        let resumed = resume_nonce(&self.root, chain_id)?;
+        let start = match resumed {
+            Some(n) => n,
+            None => {
+                provider
+                    .get_transaction_count(key.address())
+                    .pending()
+                    .await?
             }
-            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        let plan = DeployPlan::new(&params, start);
+        if resumed.is_some() {
+            let done = Journal::load(&journal)?.map_or(0, |j| j.steps.len());
+            println!(
+                "resuming the deployment in {} ({done} of {} steps sent)",
+                journal.display(),
+                plan.steps.len()
+            );
         }
-        let path = Manifest::default_path(&self.root, manifest.chain_id);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+        let started = Instant::now();
+        let opts = DeployOptions {
+            confirmations: self.confirmations,
+            confirm_each_step: !self.confirm_at_end,
+            poll_interval: Duration::from_millis(250),
+            step_timeout: Duration::from_secs(self.step_timeout),
+            root: Some(self.root.clone()),
+        };
+        let deployed = Executor::new(&provider, opts).deploy(&plan).await?;
+        for s in &deployed.steps {
+            let note = if s.resumed { " (resumed)" } else { "" };
+            println!("{:<48} gas {}{note}", s.label, s.gas_used);
         }
-        manifest.save(&path)?;
-        for (label, g) in gas {
-            println!("{label:<40} gas {g}");
-        }
-        for (name, a) in &manifest.contracts {
+        for (name, a) in &deployed.manifest.contracts {
             println!("{name:<24} {a}");
         }
         let admin = if self.keep_admin {
-            format!("the deployer {} (--keep-admin)", s.key.address())
+            format!("the deployer {} (--keep-admin)", key.address())
         } else {
             format!(
                 "the timelock {} (the deployer renounced every role)",
-                manifest
-                    .contracts
-                    .get("TimelockController")
-                    .copied()
-                    .unwrap_or_default()
+                plan.address("TimelockController").unwrap_or_default()
             )
         };
         println!("admin                    {admin}");
+        if let Some(salt) = self.salt {
+            println!("create2 salt             {salt}");
+        }
+        println!(
+            "deployed in {:.1} s ({} confirmation(s){})",
+            started.elapsed().as_secs_f64(),
+            self.confirmations.max(1),
+            if self.confirm_at_end {
+                " at the end"
+            } else {
+                " per step"
+            }
+        );
+        let path = deployed
+            .manifest_path
+            .unwrap_or_else(|| Manifest::default_path(&self.root, chain_id));
         println!("manifest written to {}", path.display());
         Ok(())
     }
+}
+
+async fn dry_run(provider: &DynProvider, plan: &DeployPlan, chain_id: u64) -> Result<()> {
+    let e = estimate(provider, plan).await?;
+    println!(
+        "dry run on chain {chain_id}: {} steps from {} (nonce {}), nothing is sent",
+        plan.steps.len(),
+        plan.deployer,
+        plan.start_nonce
+    );
+    let price = e.base_fee + e.max_priority_fee_per_gas;
+    for s in &e.steps {
+        let cost = alloy::primitives::U256::from(s.gas) * alloy::primitives::U256::from(price);
+        println!(
+            "{:<48} gas {:>9}  cost {} ETH",
+            s.label,
+            s.gas,
+            format_ether(cost)
+        );
+    }
+    println!(
+        "total                                            gas {:>9}  cost {} ETH at base fee {} + tip {} wei/gas",
+        e.total_gas,
+        format_ether(e.expected_cost()),
+        e.base_fee,
+        e.max_priority_fee_per_gas
+    );
+    println!(
+        "at the suggested max fee ({} wei/gas): {} ETH; deployer balance {} ETH{}",
+        e.max_fee_per_gas,
+        format_ether(e.max_cost()),
+        format_ether(e.balance),
+        if e.balance < e.max_cost() {
+            " (NOT enough: fund it before deploying)"
+        } else {
+            ""
+        }
+    );
+    for (name, a) in &plan.addresses {
+        println!("{name:<24} {a}");
+    }
+    Ok(())
+}
+
+async fn verify(v: &VerifyArgs) -> Result<()> {
+    let url = &v.rpc.rpc_url;
+    let provider = ProviderBuilder::new().connect_http(
+        url.parse()
+            .with_context(|| format!("invalid --rpc-url `{url}`"))?,
+    );
+    let chain_id = provider
+        .get_chain_id()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    let path = v
+        .rpc
+        .deployment
+        .clone()
+        .unwrap_or_else(|| Manifest::default_path(std::path::Path::new("."), chain_id));
+    let manifest = Manifest::load(&path)?;
+    let checks = inspect::check(&provider, &manifest).await?;
+    let failed: Vec<_> = checks.iter().filter(|c| !c.passed()).collect();
+    for c in &checks {
+        if c.passed() {
+            println!("pass  {}: {}", c.name, c.actual);
+        } else {
+            println!(
+                "FAIL  {}: manifest says {}, chain says {}",
+                c.name, c.expected, c.actual
+            );
+        }
+    }
+    if manifest.deployment.is_none() {
+        println!(
+            "note: {} has no deployment record (older manifest or script/Deploy.s.sol): checked code and wiring only",
+            path.display()
+        );
+    }
+    if v.forge_commands {
+        match &manifest.deployment {
+            Some(d) => {
+                println!("\n# block-explorer verification (run from the repository root, ETHERSCAN_API_KEY set):");
+                for (name, rec) in &d.verification {
+                    if let Some(at) = manifest.contracts.get(name) {
+                        println!(
+                            "{}",
+                            forge_verify_command(manifest.chain_id, *at, rec, &d.compiler)
+                        );
+                    }
+                }
+            }
+            None => println!(
+                "no verification metadata in {}: redeploy with verinfer deploy",
+                path.display()
+            ),
+        }
+    }
+    println!(
+        "{} checks, {} failed ({})",
+        checks.len(),
+        failed.len(),
+        path.display()
+    );
+    if !failed.is_empty() {
+        bail!(
+            "{} of {} checks failed: the chain does not match {}",
+            failed.len(),
+            checks.len(),
+            path.display()
+        );
+    }
+    Ok(())
 }
