@@ -211,6 +211,10 @@ pub struct DeployOptions {
     pub poll_interval: Duration,
     /// Deadline per step, from sending until its confirmations.
     pub step_timeout: Duration,
+    /// How long the node may not know a sent transaction (whose nonce is still free) before it is
+    /// declared dropped: load-balanced RPCs briefly miss fresh transactions, and a transaction
+    /// replaced in the mempool looks dropped until its replacement is mined.
+    pub dropped_after: Duration,
     /// Repository root: journal to `deployments/<chainId>.partial.json` and write the manifest to
     /// `deployments/<chainId>.json` (then remove the journal). `None`: no journal, no file.
     pub root: Option<PathBuf>,
@@ -223,6 +227,7 @@ impl Default for DeployOptions {
             confirm_each_step: true,
             poll_interval: Duration::from_millis(200),
             step_timeout: Duration::from_secs(120),
+            dropped_after: Duration::from_secs(10),
             root: None,
         }
     }
@@ -613,6 +618,7 @@ impl<'a, P: Provider<Ethereum>> Executor<'a, P> {
         let nonce = plan.start_nonce + index as u64;
         let started = Instant::now();
         let deadline = started + self.opts.step_timeout;
+        let mut unknown_since: Option<Instant> = None;
         loop {
             match p.get_transaction_receipt(hash).await.map_err(rpc(label))? {
                 Some(r) => {
@@ -628,29 +634,33 @@ impl<'a, P: Provider<Ethereum>> Executor<'a, P> {
                 }
                 None => {
                     let known = p.get_transaction_by_hash(hash).await.map_err(rpc(label))?;
-                    if known.is_none()
-                        && p.get_transaction_receipt(hash)
-                            .await
-                            .map_err(rpc(label))?
-                            .is_none()
+                    if known.is_some() {
+                        unknown_since = None;
+                    } else if p
+                        .get_transaction_receipt(hash)
+                        .await
+                        .map_err(rpc(label))?
+                        .is_none()
                     {
                         let used = p
                             .get_transaction_count(plan.deployer)
                             .await
                             .map_err(rpc(label))?;
-                        return Err(if used > nonce {
-                            DeployError::Replaced {
+                        if used > nonce {
+                            return Err(DeployError::Replaced {
                                 step: label.clone(),
                                 tx: hash,
                                 nonce,
-                            }
-                        } else {
-                            DeployError::Dropped {
+                            });
+                        }
+                        let since = *unknown_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() >= self.opts.dropped_after {
+                            return Err(DeployError::Dropped {
                                 step: label.clone(),
                                 tx: hash,
                                 nonce,
-                            }
-                        });
+                            });
+                        }
                     }
                 }
             }

@@ -1,0 +1,275 @@
+//! The Rust plan and `script/DeploySuite.sol` deploy the same suite: `forge script
+//! script/Deploy.s.sol --broadcast` on one fresh anvil, the Rust plan (CREATE, and CREATE2 with a
+//! salt) on others, then both are read back from the chain and compared key by key: every role
+//! holder and role admin, the token owner, the timelock's proposer/canceller/executor roles, the
+//! sinks, the wiring and every parameter. Needs the pinned forge/anvil (`.toolchain`) and the built
+//! `out/` (a `forge build`); their absence fails the test.
+
+mod common;
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+};
+
+use alloy::{
+    primitives::{keccak256, Address, B256},
+    providers::Provider,
+};
+use common::*;
+use verinfer_deploy::{
+    executor::{DeployOptions, Executor},
+    inspect::{diff, expected_state, read_state, State},
+    plan::{DeployParams, DeployPlan, PlanError, CONTRACTS},
+};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn forge() -> PathBuf {
+    let p = root().join(".toolchain/forge");
+    assert!(
+        p.is_file(),
+        "no forge at {}: run script/setup.sh",
+        p.display()
+    );
+    p
+}
+
+/// Runs `forge script script/Deploy.s.sol` against `rpc` with `params`' environment (as dev key 0),
+/// broadcasting into `broadcast_dir` when `broadcast`. Returns (success, combined output).
+fn forge_deploy(
+    rpc: &str,
+    key: &str,
+    params: &DeployParams,
+    broadcast_dir: &Path,
+    broadcast: bool,
+) -> std::process::Child {
+    let mut c = Command::new(forge());
+    c.current_dir(root())
+        .args([
+            "script",
+            "script/Deploy.s.sol",
+            "--rpc-url",
+            rpc,
+            "--private-key",
+            key,
+        ])
+        .env("WRITE_MANIFEST", "false")
+        .env("FOUNDRY_BROADCAST", broadcast_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if broadcast {
+        c.arg("--broadcast");
+    }
+    for (k, v) in params.forge_env() {
+        c.env(k, v);
+    }
+    c.spawn().expect("forge starts")
+}
+
+fn finish(child: std::process::Child) -> (bool, String) {
+    let out = child.wait_with_output().expect("forge runs");
+    (
+        out.status.success(),
+        format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// The contracts `forge script` created, from its broadcast record (`transactionType == CREATE`).
+fn forge_addresses(
+    broadcast_dir: &Path,
+    chain_id: u64,
+) -> std::collections::BTreeMap<String, Address> {
+    let path = broadcast_dir.join(format!("Deploy.s.sol/{chain_id}/run-latest.json"));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("broadcast record")).unwrap();
+    run["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["transactionType"] == "CREATE")
+        .map(|t| {
+            (
+                t["contractName"].as_str().unwrap().to_owned(),
+                t["contractAddress"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn assert_same(what: &str, a: &State, b: &State) {
+    let d = diff(a, b, false);
+    assert!(
+        d.is_empty(),
+        "{what} differ in {} keys:\n{}",
+        d.len(),
+        d.iter()
+            .map(|(k, x, y)| format!("  {k}: {x} vs {y}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rust_plan_create_and_create2_deploy_the_same_suite_as_deploy_suite() {
+    let forge_chain = anvil(&[]);
+    let key0 = format!("0x{}", alloy::hex::encode(forge_chain.keys()[0].to_bytes()));
+    let deployer = forge_chain.addresses()[0];
+    let params = DeployParams::production(deployer);
+    let bdir = tempfile::tempdir().unwrap();
+    let child = forge_deploy(
+        forge_chain.endpoint_url().as_str(),
+        &key0,
+        &params,
+        bdir.path(),
+        true,
+    );
+
+    // Meanwhile: the Rust plan with CREATE, and with CREATE2, each on its own fresh anvil.
+    let create_chain = anvil(&[]);
+    let p = wallet_provider(&create_chain, key(&create_chain, 0));
+    let plan = DeployPlan::new(&params, 0);
+    let rust = Executor::new(&p, DeployOptions::default())
+        .deploy(&plan)
+        .await
+        .expect("the Rust plan deploys");
+    let create2_chain = anvil(&[]);
+    let p2 = wallet_provider(&create2_chain, key(&create2_chain, 0));
+    let salted = DeployPlan::new(&params.clone().with_salt(B256::repeat_byte(0x42)), 0);
+    Executor::new(&p2, DeployOptions::default())
+        .deploy(&salted)
+        .await
+        .expect("the CREATE2 plan deploys");
+    // A negative control: the local plan (the deployer keeps admin) must differ.
+    let local_chain = anvil(&[]);
+    let p3 = wallet_provider(&local_chain, key(&local_chain, 0));
+    let local = DeployPlan::new(&DeployParams::local(deployer), 0);
+    Executor::new(&p3, DeployOptions::default())
+        .deploy(&local)
+        .await
+        .expect("the local plan deploys");
+
+    let (ok, out) = finish(child);
+    assert!(ok, "forge script failed:\n{out}");
+    let fp = plain_provider(&forge_chain);
+    let forge_at = forge_addresses(bdir.path(), 31337);
+    assert_eq!(
+        forge_at.keys().collect::<std::collections::BTreeSet<_>>(),
+        CONTRACTS
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .iter()
+            .collect(),
+        "DeploySuite creates exactly the suite"
+    );
+
+    let forge_state = read_state(&fp, &forge_at, Some(deployer)).await.unwrap();
+    let rust_state = read_state(&p, &plan.addresses, Some(deployer))
+        .await
+        .unwrap();
+    let create2_state = read_state(&p2, &salted.addresses, Some(deployer))
+        .await
+        .unwrap();
+    let local_state = read_state(&p3, &local.addresses, Some(deployer))
+        .await
+        .unwrap();
+
+    assert_same(
+        "DeploySuite and the Rust plan (CREATE)",
+        &forge_state,
+        &rust_state,
+    );
+    assert_same(
+        "DeploySuite and the Rust plan (CREATE2)",
+        &forge_state,
+        &create2_state,
+    );
+    // Both equal what the parameters say (the expected map has no live `state.` keys).
+    let expected = expected_state(&plan);
+    let missing: Vec<_> = diff(&expected, &rust_state, true)
+        .into_iter()
+        .filter(|(k, _, _)| expected.contains_key(k))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the suite differs from its parameters: {missing:#?}"
+    );
+    assert_eq!(forge_state.len(), rust_state.len());
+    assert!(forge_state.len() > 90, "{} keys read", forge_state.len());
+
+    // Same deployer, same nonces, same order: CREATE gives DeploySuite's very addresses, and the
+    // runtime code at each (immutables included) is byte for byte the same.
+    assert_eq!(forge_at, plan.addresses);
+    for (name, at) in &forge_at {
+        let a = fp.get_code_at(*at).await.unwrap();
+        let b = p.get_code_at(*at).await.unwrap();
+        assert!(!a.is_empty(), "{name}");
+        assert_eq!(keccak256(&a), keccak256(&b), "{name}: runtime code differs");
+    }
+    assert_ne!(salted.addresses, plan.addresses);
+
+    // The comparison does catch a divergence: the deployer keeping admin shows in the roles.
+    let d = diff(&forge_state, &local_state, false);
+    let keys: Vec<&str> = d.iter().map(|(k, _, _)| k.as_str()).collect();
+    for k in [
+        "Staking.roles.DEFAULT_ADMIN_ROLE",
+        "TimelockController.roles.DEFAULT_ADMIN_ROLE",
+        "VerinferToken.owner",
+        "VerinferGovernor.proposalThreshold",
+    ] {
+        assert!(keys.contains(&k), "{k} not flagged; diff: {keys:?}");
+    }
+    assert!(rust.manifest.deployment.is_some());
+}
+
+/// `DeploySuite.checkTiming` and the plan's check refuse the same parameters with the same rule,
+/// and the executor refuses before sending anything.
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_and_deploy_suite_refuse_the_same_timing_violation_before_sending() {
+    let chain = anvil(&[]);
+    let key0 = format!("0x{}", alloy::hex::encode(chain.keys()[0].to_bytes()));
+    let deployer = chain.addresses()[0];
+    // A keeper margin of 3 days breaks rule 1 with 7 days of unbonding.
+    let params = DeployParams {
+        execution_margin: 3 * 86_400,
+        ..DeployParams::production(deployer)
+    };
+    let bdir = tempfile::tempdir().unwrap();
+    let child = forge_deploy(
+        chain.endpoint_url().as_str(),
+        &key0,
+        &params,
+        bdir.path(),
+        false,
+    );
+
+    let plan = DeployPlan::new(&params, 0);
+    let p = wallet_provider(&chain, key(&chain, 0));
+    let err = Executor::new(&p, DeployOptions::default())
+        .deploy(&plan)
+        .await
+        .unwrap_err();
+    let rule = match err {
+        verinfer_deploy::DeployError::Plan(PlanError::Timing(t)) => t.rule,
+        other => panic!("expected a timing refusal, got {other}"),
+    };
+    assert_eq!(rule, "fault+ruling+veto+margin<unbond");
+    assert_eq!(nonce(&p, deployer).await, 0, "nothing was sent");
+
+    let (ok, out) = finish(child);
+    assert!(
+        !ok,
+        "DeploySuite accepted parameters the plan refuses:\n{out}"
+    );
+    assert!(
+        out.contains("TimingInvariantViolated") && out.contains(rule),
+        "DeploySuite refused for another reason:\n{out}"
+    );
+}
