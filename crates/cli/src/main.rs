@@ -2,7 +2,6 @@
 //! commands only (one module each under [`commands`]); the work is done by the libraries.
 
 mod args;
-mod chain;
 mod commands;
 
 use clap::{Parser, Subcommand};

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
-use common::{Chain, KEYS, TOKEN};
+use common::Chain;
+use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::Staking;
 
 /// Steps the journal records as mined, and whether its last step is sent but not yet mined.
@@ -40,7 +41,7 @@ fn a_killed_deploy_resumes_to_a_complete_suite_that_verify_accepts() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_verinfer"))
         .args(["deploy", "--root", &root])
         .env("VERINFER_RPC_URL", &c.url)
-        .env("VERINFER_PRIVATE_KEY", KEYS[0])
+        .env("VERINFER_PRIVATE_KEY", c.key(0))
         .env_remove("VERINFER_KEYSTORE")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -99,7 +100,7 @@ fn dry_run_prints_every_step_with_gas_and_cost_and_sends_nothing() {
     assert_eq!(staking, c.addr(0).create(1));
     assert!(c
         .rt
-        .block_on(c.provider.get_code_at(staking))
+        .block_on(async { c.provider.get_code_at(staking).await })
         .unwrap()
         .is_empty());
 }

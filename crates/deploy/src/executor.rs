@@ -23,10 +23,11 @@ use std::{
 
 use alloy::{
     network::{Ethereum, TransactionBuilder},
-    primitives::{Address, B256, U256},
+    primitives::{Address, Bytes, B256, U256},
     providers::Provider,
     rpc::types::{
         simulate::{SimBlock, SimulatePayload},
+        state::{AccountOverride, StateOverride},
         TransactionReceipt, TransactionRequest,
     },
     sol_types::SolCall,
@@ -194,6 +195,20 @@ pub enum DeployError {
     /// Reading the compiler settings.
     #[error(transparent)]
     Settings(#[from] SettingsError),
+}
+
+impl DeployError {
+    /// Whether the node refused a creation for exceeding the EIP-170 code size limit (anvil:
+    /// `CreateContractSizeLimit`; start it with `--disable-code-size-limit` to deploy anyway).
+    pub fn exceeds_code_size_limit(&self) -> bool {
+        match self {
+            DeployError::Rpc { source, .. } => {
+                source.to_string().contains("CreateContractSizeLimit")
+            }
+            DeployError::WouldFail { message, .. } => message.contains("CreateContractSizeLimit"),
+            _ => false,
+        }
+    }
 }
 
 /// The error type of [`deploy_over_rpc`] (kept for its callers).
@@ -676,6 +691,25 @@ impl<'a, P: Provider<Ethereum>> Executor<'a, P> {
     }
 }
 
+/// The account that calls the creation helper in a dry run (no key; never sends anything).
+const SIMULATION_SENDER: Address = Address::repeat_byte(0x5e);
+
+/// `calldatacopy(0, 0, calldatasize); a := create(0, 0, calldatasize); if iszero(extcodesize(a))
+/// { revert(0, 0) }`: creates the calldata's init code from the account it runs at.
+const CREATE_FROM_CALLDATA: [u8; 18] = [
+    0x36, 0x5f, 0x5f, 0x37, 0x36, 0x5f, 0x5f, 0xf0, 0x3b, 0x15, 0x60, 0x0e, 0x57, 0x00, 0x5b, 0x5f,
+    0x5f, 0xfd,
+];
+
+/// Gas the helper spends beyond what a `CREATE` transaction of the same init code spends: its
+/// opcodes (131, the created account being warm), copying the calldata (3 per word) and the memory
+/// it expands (3 per word + words^2 / 512). The transaction's intrinsic cost, the creation and the
+/// init code's word cost are the same either way.
+fn helper_gas(init_code_len: usize) -> u64 {
+    let w = init_code_len.div_ceil(32) as u64;
+    131 + 3 * w + 3 * w + w * w / 512
+}
+
 /// One step of a dry run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepEstimate {
@@ -715,8 +749,9 @@ impl Estimate {
 }
 
 /// Dry run: checks the plan, executes it with `eth_simulateV1` on top of the latest block (one
-/// simulated block per step, so every step sees the previous ones), and prices it at the node's
-/// current fees. Sends nothing.
+/// simulated block per step, so every step sees the previous ones; creations through a helper at
+/// the deployer's address, see [`CREATE_FROM_CALLDATA`]), and prices it at the node's current
+/// fees. Sends nothing.
 pub async fn estimate<P: Provider<Ethereum>>(
     provider: &P,
     plan: &DeployPlan,
@@ -733,22 +768,42 @@ pub async fn estimate<P: Provider<Ethereum>>(
             factory: CREATE2_FACTORY,
         });
     }
+    // Creations run through a helper placed (by state override) at the deployer's own address and
+    // called from another account: its CREATE then uses the deployer's nonce, so every contract lands
+    // at its planned address, as the real `CREATE` transaction would put it (some nodes, anvil 1.x
+    // among them, cannot simulate a transaction without `to`). The helper's own gas is subtracted.
     let blocks = plan
         .steps
         .iter()
-        .enumerate()
-        .map(|(i, step)| {
+        .map(|step| {
             let (to, data) = step.tx();
-            let tx = TransactionRequest::default()
-                .with_from(plan.deployer)
-                .with_input(data)
-                .with_nonce(plan.start_nonce + i as u64);
-            let tx = match to {
-                Some(to) => tx.with_to(to),
-                None => tx.into_create(),
+            let (tx, deployer_code) = match to {
+                None => (
+                    TransactionRequest::default()
+                        .with_from(SIMULATION_SENDER)
+                        .with_to(plan.deployer)
+                        .with_input(data),
+                    Bytes::from_static(&CREATE_FROM_CALLDATA),
+                ),
+                Some(to) => (
+                    TransactionRequest::default()
+                        .with_from(plan.deployer)
+                        .with_to(to)
+                        .with_input(data),
+                    Bytes::new(),
+                ),
             };
+            let mut overrides = StateOverride::default();
+            overrides.insert(
+                plan.deployer,
+                AccountOverride {
+                    code: Some(deployer_code),
+                    ..Default::default()
+                },
+            );
             SimBlock {
-                calls: vec![tx],
+                calls: vec![tx.with_gas_price(0)],
+                state_overrides: Some(overrides),
                 ..Default::default()
             }
         })
@@ -778,9 +833,14 @@ pub async fn estimate<P: Provider<Ethereum>>(
                 ),
             });
         }
+        let (to, data) = step.tx();
+        let gas = match to {
+            None => call.gas_used.saturating_sub(helper_gas(data.len())),
+            Some(_) => call.gas_used,
+        };
         steps.push(StepEstimate {
             label: step.label.clone(),
-            gas: call.gas_used,
+            gas,
         });
     }
     let fees = provider

@@ -315,7 +315,7 @@ async fn dropped_and_replaced_transactions_are_told_apart() {
         .with_gas_limit(21_000)
         .with_max_fee_per_gas(100_000_000_000)
         .with_max_priority_fee_per_gas(50_000_000_000);
-    plain.send_transaction(other).await.unwrap();
+    let _replacement = plain.send_transaction(other).await.unwrap();
     plain.evm_mine(None).await.unwrap();
     let err = run.await.unwrap().unwrap_err();
     assert!(

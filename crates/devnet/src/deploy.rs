@@ -60,13 +60,12 @@ impl Devnet {
         let plan = DeployPlan::new(&params, nonce);
         let manifest = deploy_over_rpc(&provider, &plan)
             .await
-            .map_err(|e| match &e {
-                RpcDeployError::Rpc { message, .. } | RpcDeployError::Failed { message, .. }
-                    if message.contains("CreateContractSizeLimit") =>
-                {
+            .map_err(|e: RpcDeployError| {
+                if e.exceeds_code_size_limit() {
                     DevnetError::CodeSizeLimit { source: e }
+                } else {
+                    DevnetError::Deploy(e)
                 }
-                _ => DevnetError::Deploy(e),
             })?;
         let manifest_path = Manifest::default_path(&self.config().root, manifest.chain_id);
         if let Some(dir) = manifest_path.parent() {

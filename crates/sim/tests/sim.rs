@@ -58,7 +58,7 @@ fn plan_addresses_match_deployment_and_wiring_is_done() {
         .unwrap();
     assert_eq!(slasher, plan.address("Slasher").unwrap());
     assert!(sim.view(DEPLOYER, staking, Staking::wiredCall {}).unwrap());
-    // The whole suite is deployed in canonical order and wired.
+    // The whole suite is deployed in DeploySuite's order and wired.
     let names: Vec<&str> = plan
         .steps
         .iter()
@@ -73,10 +73,10 @@ fn plan_addresses_match_deployment_and_wiring_is_done() {
             "VerinferToken",
             "Staking",
             "Slasher",
+            "TimelockController",
             "InferenceRegistry",
             "IdentityRegistry",
             "QuadraticVotes",
-            "TimelockController",
             "VerinferGovernor",
             "DisputeGovernor"
         ]

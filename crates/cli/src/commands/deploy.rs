@@ -143,6 +143,7 @@ impl DeployCommand {
             poll_interval: Duration::from_millis(250),
             step_timeout: Duration::from_secs(self.step_timeout),
             root: Some(self.root.clone()),
+            ..DeployOptions::default()
         };
         let deployed = Executor::new(&provider, opts).deploy(&plan).await?;
         for s in &deployed.steps {
