@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
-use common::Chain;
-use verinfer_bindings::units::TOKEN;
+use common::{Chain, TOKEN};
 use verinfer_bindings::Staking;
 
 /// Steps the journal records as mined, and whether its last step is sent but not yet mined.
@@ -30,7 +29,7 @@ fn journal(c: &Chain) -> (usize, bool) {
 }
 
 fn nonce(c: &Chain, who: Address) -> u64 {
-    c.rt.block_on(c.provider.get_transaction_count(who))
+    c.rt.block_on(async { c.provider.get_transaction_count(who).await })
         .unwrap()
 }
 

@@ -85,8 +85,11 @@ impl Names {
     }
 }
 
-/// The AccessControl contracts of the suite and their roles (name, id); live roles are `state.`.
-fn roles() -> Vec<(&'static str, Vec<(&'static str, B256, bool)>)> {
+/// A role: its name, id, and whether its holders are live state (changed by use, not deployment).
+type Role = (&'static str, B256, bool);
+
+/// The AccessControl contracts of the suite and their roles; live roles are `state.`.
+fn roles() -> Vec<(&'static str, Vec<Role>)> {
     let admin = ("DEFAULT_ADMIN_ROLE", DEFAULT_ADMIN_ROLE, false);
     vec![
         ("Staking", vec![admin]),
@@ -575,7 +578,7 @@ pub fn expected_state(plan: &DeployPlan) -> State {
             }
             let held = match (contract, role_name) {
                 ("TimelockController", "DEFAULT_ADMIN_ROLE") if !p.handover => {
-                    let mut v = vec![n("TimelockController"), "deployer".into()];
+                    let mut v = [n("TimelockController"), "deployer".to_owned()];
                     v.sort();
                     v.join(",")
                 }

@@ -67,6 +67,8 @@ pub struct DeployCommand {
 enum DeploySubcommand {
     /// Compare the chain with the manifest: code (replayed creation, immutables included), roles,
     /// sinks, wiring and parameters. Exits non-zero on any mismatch.
+    ///
+    /// Example: verinfer deploy verify --rpc-url $RPC --forge-commands
     Verify(VerifyArgs),
 }
 
