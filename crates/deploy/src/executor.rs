@@ -750,7 +750,7 @@ impl Estimate {
 
 /// Dry run: checks the plan, executes it with `eth_simulateV1` on top of the latest block (one
 /// simulated block per step, so every step sees the previous ones; creations through a helper at
-/// the deployer's address, see [`CREATE_FROM_CALLDATA`]), and prices it at the node's current
+/// the deployer's address, called from another account), and prices it at the node's current
 /// fees. Sends nothing.
 pub async fn estimate<P: Provider<Ethereum>>(
     provider: &P,
