@@ -555,6 +555,7 @@ mod tests {
             chain_id: 31337,
             block: 1,
             contracts,
+            deployment: None,
         }
     }
 
