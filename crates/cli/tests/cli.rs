@@ -13,6 +13,8 @@ fn verinfer(args: &[&str], envs: &[(&str, &str)]) -> Output {
         "VERINFER_PRIVATE_KEY",
         "VERINFER_DEPLOYMENT",
         "VERINFER_KEYSTORE",
+        "VERINFER_KEYSTORE_PASSWORD",
+        "ETH_RPC_URL",
     ] {
         c.env_remove(k);
     }
@@ -127,6 +129,88 @@ fn bad_key_is_reported_without_echoing_it() {
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("VERINFER_OPERATOR_KEY (not set)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A keystore without a password (no env var, no terminal) is refused naming what is missing; it
+/// is not tried with an empty password (which fails as an opaque "Mac Mismatch"). A foundry account
+/// that does not exist names the path it looked for.
+#[test]
+fn a_keystore_without_a_password_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("op.json");
+    std::fs::write(&ks, "{}").unwrap();
+    let o = verinfer(
+        &[
+            "request",
+            "--rpc-url",
+            "http://127.0.0.1:1",
+            "--input",
+            "x",
+            "--keystore",
+            ks.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("no password for keystore") && e.contains("VERINFER_KEYSTORE_PASSWORD"),
+        "{e}"
+    );
+    let o = verinfer(
+        &[
+            "request",
+            "--rpc-url",
+            "http://127.0.0.1:1",
+            "--input",
+            "x",
+            "--account",
+            "nobody-here",
+        ],
+        &[("HOME", dir.path().to_str().unwrap())],
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains(".foundry/keystores/nobody-here") && e.contains("cast wallet import"),
+        "{e}"
+    );
+}
+
+/// `ETH_RPC_URL` is honoured when `--rpc-url`/`VERINFER_RPC_URL` are absent, and a URL without a
+/// scheme means http: the error names the URL actually tried.
+#[test]
+fn eth_rpc_url_and_scheme_less_urls_are_accepted() {
+    let o = verinfer(
+        &["request", "--input", "x"],
+        &[
+            ("VERINFER_PRIVATE_KEY", &random_key()),
+            ("ETH_RPC_URL", "127.0.0.1:1"),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("cannot reach http://127.0.0.1:1"),
+        "{}",
+        stderr(&o)
+    );
+    let o = verinfer(
+        &[
+            "request",
+            "--input",
+            "x",
+            "--private-key",
+            &random_key(),
+            "--rpc-url",
+            "127.0.0.1:1",
+        ],
+        &[],
+    );
+    assert!(
+        stderr(&o).contains("cannot reach http://127.0.0.1:1"),
         "{}",
         stderr(&o)
     );

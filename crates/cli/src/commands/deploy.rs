@@ -93,7 +93,7 @@ impl DeployCommand {
             return verify(v).await;
         }
         let key = self.chain.key.load()?;
-        let url = &self.chain.rpc.rpc_url;
+        let url = &self.chain.rpc.url();
         let provider: DynProvider = ProviderBuilder::new()
             .wallet(EthereumWallet::from(key.signer().clone()))
             .connect_http(
@@ -228,7 +228,7 @@ async fn dry_run(provider: &DynProvider, plan: &DeployPlan, chain_id: u64) -> Re
 }
 
 async fn verify(v: &VerifyArgs) -> Result<()> {
-    let url = &v.rpc.rpc_url;
+    let url = &v.rpc.url();
     let provider = ProviderBuilder::new().connect_http(
         url.parse()
             .with_context(|| format!("invalid --rpc-url `{url}`"))?,
