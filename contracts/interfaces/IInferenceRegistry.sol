@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IDisputeResolver} from "./IDisputes.sol";
-import {ISlasher} from "./ISlasher.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
-/// @title IInferenceRegistry
-/// @notice Models, inference requests, stake-weighted assignment, EIP-712 attestations, Merkle result
-///         batches, finalization, disputes and fault reports of verinfer. See docs/attestation.md.
-interface IInferenceRegistry {
+import {IDisputeReceiver, IDisputeResolver} from "./IDisputes.sol";
+import {ISlasher} from "./ISlasher.sol";
+import {IOperatorObserver} from "./IStakeObservers.sol";
+import {IStaking} from "./IStaking.sol";
+
+/// @title IInferenceRegistryTypes
+/// @notice Types, events and errors of the inference registry.
+interface IInferenceRegistryTypes {
     // ------------------------------------------------------------------ types
     /// @notice How a model's results are verified.
     enum VerificationMode {
@@ -97,6 +101,34 @@ interface IInferenceRegistry {
         uint256 disputeId;
     }
 
+    /// @notice What a request asks of a consumer contract (`requestInferenceWithCallback`).
+    struct CallbackSpec {
+        address consumer; // an `IInferenceConsumer` contract (must have code)
+        uint32 gasLimit; // gas forwarded to each callback, [MIN_CALLBACK_GAS, MAX_CALLBACK_GAS]
+        bool early; // also call back once, provisionally, at quorum (ORA style); the final callback follows
+        uint256 fee; // staking-token fee escrowed for the callback(s), >= `callbackFeeFor(gasLimit, early)`
+    }
+
+    /// @notice State of a request's final callback.
+    enum CallbackState {
+        None, // no consumer
+        Pending, // not yet delivered
+        Delivered, // the consumer's final callback returned successfully
+        Failed // the final callback reverted, ran out of gas or hit a consumer without code; retryable
+    }
+
+    /// @notice Read-only view of a request's delivery (consumer callback and output-availability challenge).
+    struct DeliveryView {
+        address consumer;
+        uint32 gasLimit;
+        bool early; // an early (quorum) callback was requested
+        bool earlyDone; // the early callback was attempted
+        CallbackState state;
+        uint256 callbackFee; // escrowed callback fee not yet paid to a deliverer
+        address outputChallenger; // the bonded `requestOutput` challenger while pending, else zero
+        uint256 outputBond;
+    }
+
     // ------------------------------------------------------------------ events
     event ResolverWired(address indexed resolver);
     event TreasuryChanged(address indexed treasury);
@@ -138,6 +170,33 @@ interface IInferenceRegistry {
     event WrongResultSlashRequested(uint256 indexed requestId, address indexed operator, uint256 slashId);
     event SlashRequestFailed(uint256 indexed requestId, address indexed operator);
     event BatchCommitted(uint256 indexed batchId, address indexed operator, bytes32 root, uint32 count);
+    /// @notice Request `requestId` will call back `consumer` (`gasLimit` gas, `fee` escrowed for it).
+    event CallbackRegistered(
+        uint256 indexed requestId, address indexed consumer, uint32 gasLimit, bool early, uint256 fee
+    );
+    /// @notice The bytes behind `outputHash` (empty: a pointer delivery, fetch them by hash off chain).
+    event OutputDelivered(uint256 indexed requestId, bytes32 indexed outputHash, bytes output);
+    /// @notice The consumer was called back with `status`; `success` false if it reverted, ran out of gas or
+    ///         had no code. `gasUsed` is the gas the call itself consumed (at most the request's gas limit).
+    event CallbackAttempted(
+        uint256 indexed requestId,
+        address indexed consumer,
+        RequestStatus status,
+        bool success,
+        uint256 gasUsed,
+        address indexed deliverer
+    );
+    /// @notice A bonded data-availability challenge: the bytes behind the quorum result must be published
+    ///         (`deliverOutput`) by `respondBy` (the request's window end) or the result cannot finalize.
+    event OutputRequested(
+        uint256 indexed requestId, address indexed challenger, uint256 bond, uint40 respondBy
+    );
+    /// @notice Nobody published the bytes of a challenged result in time: it finalizes as "no valid result".
+    event OutputUnavailable(uint256 indexed requestId, address indexed challenger);
+    /// @notice `operator` serves the outputs it attests at `url` (`GET <url>/v1/outputs/<outputHash>`).
+    event EndpointSet(address indexed operator, string url);
+    /// @notice The delivery parameters changed.
+    event DeliveryParamsChanged(uint32 maxOutputBytes, uint256 callbackGasPrice);
 
     // ------------------------------------------------------------------ errors
     error AlreadyWired();
@@ -195,7 +254,35 @@ interface IInferenceRegistry {
     /// @notice Less than `required` gas was left after the operator draw: the worst-case draw must be payable
     ///         whatever the block's randomness, so that an exact gas estimate never under-prices a request.
     error DrawGasReserve(uint256 required);
+    /// @notice A consumer must be a contract (have code) when the request is made.
+    error ConsumerNotContract(address consumer);
+    /// @notice The callback gas limit is outside [min, max].
+    error CallbackGasOutOfRange(uint256 gasLimit, uint256 min, uint256 max);
+    /// @notice The callback fee does not cover the callback gas at the registry's callback gas price.
+    error CallbackFeeTooLow(uint256 fee, uint256 required);
+    /// @notice keccak256 of the delivered bytes is not the request's result.
+    error OutputMismatch(uint256 requestId, bytes32 expected, bytes32 actual);
+    /// @notice The delivered bytes are longer than the bound.
+    error OutputTooLarge(uint256 length, uint256 max);
+    /// @notice The request is not in a state where its output can be delivered.
+    error NotDeliverable(uint256 requestId, RequestStatus status);
+    /// @notice The delivery transaction left too little gas to forward the callback's gas limit exactly.
+    error InsufficientGasForCallback(uint256 gasLimit);
+    /// @notice Only the client or the consumer may deliver a result by its hash alone (empty bytes).
+    error PointerDeliveryNotAllowed(uint256 requestId, address caller);
+    /// @notice Only the request's consumer may retry its failed callback.
+    error NotConsumer(uint256 requestId, address caller);
+    /// @notice The request's final callback is not in the `Failed` state.
+    error NothingToRetry(uint256 requestId);
+    /// @notice The request's output was already challenged for availability, or already published.
+    error OutputAlreadyRequested(uint256 requestId);
+    /// @notice The endpoint URL is empty or longer than the bound.
+    error InvalidEndpoint(uint256 length, uint256 max);
+}
 
+/// @title IInferenceRegistryActions
+/// @notice The state-changing functions of the registry (implemented by `InferenceRegistry` itself).
+interface IInferenceRegistryActions is IInferenceRegistryTypes, IOperatorObserver, IDisputeReceiver {
     // ------------------------------------------------------------------ governance
     /// @notice Sets the dispute resolver once. Only admin.
     /// @param resolver The IDisputeResolver (DisputeGovernor in production).
@@ -217,6 +304,26 @@ interface IInferenceRegistry {
     function registerModel(bytes32 weightsHash, bytes32 runtimeSpecHash, ModelParams calldata params)
         external
         returns (bytes32 modelId);
+
+    /// @notice Sets the delivery parameters. Only admin.
+    /// @param maxOutputBytes Longest output delivered inline to a consumer, [32, 1024] bytes.
+    /// @param callbackGasPrice Staking-token units charged per callback gas, [1, 1e15].
+    function setDeliveryParams(uint32 maxOutputBytes, uint256 callbackGasPrice) external;
+
+    /// @notice Grants `role` to `account`. Only the admin. Emits `RoleGranted` if newly granted.
+    /// @param role The role.
+    /// @param account The account.
+    function grantRole(bytes32 role, address account) external;
+
+    /// @notice Revokes `role` from `account`. Only the admin. Emits `RoleRevoked` if it was held.
+    /// @param role The role.
+    /// @param account The account.
+    function revokeRole(bytes32 role, address account) external;
+
+    /// @notice Gives up `role`; `callerConfirmation` must be the caller. Emits `RoleRevoked` if it was held.
+    /// @param role The role.
+    /// @param callerConfirmation The caller's own address.
+    function renounceRole(bytes32 role, address callerConfirmation) external;
 
     /// @notice Retires a model: no new requests or new operators; open requests run to completion. Only admin.
     /// @param modelId The model.
@@ -253,6 +360,51 @@ interface IInferenceRegistry {
         uint256 fee,
         uint40 deadline
     ) external returns (uint256 requestId);
+
+    /// @notice Like `requestInference`, and names a consumer contract called back with the result
+    ///         (`IInferenceConsumer.onInferenceResult`). Pulls `fee + callback.fee` into escrow.
+    /// @param modelId The model.
+    /// @param inputHash Hash of the input (non-zero).
+    /// @param inputURI Where operators fetch the input (event only).
+    /// @param fee Fee in the staking token, >= the model's minFee.
+    /// @param deadline Unix time by which answers must be on chain, [now + 1 minute, now + 1 day].
+    /// @param callback The consumer, its gas limit, the early-callback opt-in and the callback fee.
+    /// @return requestId The new request id.
+    function requestInferenceWithCallback(
+        bytes32 modelId,
+        bytes32 inputHash,
+        string calldata inputURI,
+        uint256 fee,
+        uint40 deadline,
+        CallbackSpec calldata callback
+    ) external returns (uint256 requestId);
+
+    /// @notice Publishes the bytes behind a request's result (`OutputDelivered`) and, when the request has a
+    ///         consumer, calls it back with exactly its gas limit (once finalized or expired; once early at
+    ///         quorum if it opted in). Anyone; the caller is credited the callback fee share, whether the
+    ///         consumer succeeds or not. Empty `output` delivers the hash alone (only the client or consumer,
+    ///         for outputs too large to go on chain) or the lack of a result (anyone). While an availability
+    ///         challenge is pending, publishing the bytes answers it.
+    /// @param requestId The request.
+    /// @param output The output bytes: keccak256(output) must equal the result; at most 64 KiB, and at most
+    ///        `maxOutputBytes` to be passed to a consumer.
+    function deliverOutput(uint256 requestId, bytes calldata output) external;
+
+    /// @notice Retries a failed final callback. Only the consumer. Same gas limit, no payment.
+    /// @param requestId The request.
+    /// @param output The output bytes (as for `deliverOutput`).
+    function retryCallback(uint256 requestId, bytes calldata output) external;
+
+    /// @notice Bonded data-availability challenge of a quorum result (the model's challengeBond): unless
+    ///         someone publishes the bytes with `deliverOutput` by the window end, the request finalizes as
+    ///         "no valid result" (fee refunded, bond returned, nobody paid, nobody slashed). Publishing in time
+    ///         forfeits the bond to the operators that attested the result. At least 5 minutes before the end.
+    /// @param requestId The request.
+    function requestOutput(uint256 requestId) external;
+
+    /// @notice The caller (an operator's owner address) publishes the base URL where it serves outputs.
+    /// @param url The base URL, 1..256 bytes.
+    function setEndpoint(string calldata url) external;
 
     /// @notice Records an operator's signed answer. Anyone may relay.
     /// @param att The attestation.
@@ -342,11 +494,24 @@ interface IInferenceRegistry {
     /// @return amount The amount transferred.
     function claim() external returns (uint256 amount);
 
-    // ------------------------------------------------------------------ views
+    // ------------------------------------------------------------------ immutables (answered by the registry)
+    /// @notice The staking contract.
+    /// @return The staking contract.
+    function staking() external view returns (IStaking);
+
     /// @notice The slasher this registry reports faults to.
     /// @return The slasher.
     function slasher() external view returns (ISlasher);
 
+    /// @notice The staking token (fees, bonds, callback fees).
+    /// @return The token.
+    function token() external view returns (IERC20);
+}
+
+/// @title IInferenceRegistryView
+/// @notice The read-only functions of the registry. Implemented by `InferenceRegistryView`, which the registry
+///         reaches by `delegatecall` from its fallback: call them at the registry's address.
+interface IInferenceRegistryView is IInferenceRegistryTypes, IERC5267 {
     /// @notice The dispute resolver (zero until wired).
     /// @return The resolver.
     function resolver() external view returns (IDisputeResolver);
@@ -396,4 +561,94 @@ interface IInferenceRegistry {
     /// @param account The account.
     /// @return The amount.
     function credits(address account) external view returns (uint256);
+
+    /// @notice The admin role.
+    /// @return bytes32(0).
+    // solhint-disable-next-line func-name-mixedcase
+    function DEFAULT_ADMIN_ROLE() external view returns (bytes32);
+
+    /// @notice Whether `account` holds `role` (OpenZeppelin AccessControl compatible).
+    /// @param role The role.
+    /// @param account The account.
+    /// @return True if `account` holds `role`.
+    function hasRole(bytes32 role, address account) external view returns (bool);
+
+    /// @notice The EIP-712 domain separator (name "verinfer", version "1", this chain, the registry).
+    /// @return The domain separator.
+    function domainSeparator() external view returns (bytes32);
+
+    /// @notice Where forfeited bonds with no winning operator go.
+    /// @return The treasury.
+    function treasury() external view returns (address);
+
+    /// @notice Seconds after commit during which a batch's leaves can be revealed or challenged.
+    /// @return The batch window.
+    function batchWindow() external view returns (uint32);
+
+    /// @notice Last request id.
+    /// @return The count.
+    function requestCount() external view returns (uint256);
+
+    /// @notice Last batch id.
+    /// @return The count.
+    function batchCount() external view returns (uint256);
+
+    /// @notice Models `operator` serves.
+    /// @param operator The operator.
+    /// @return The model ids.
+    function servedModels(address operator) external view returns (bytes32[] memory);
+
+    /// @notice `operator`'s current selection weight for `modelId` (0 if not serving).
+    /// @param modelId The model.
+    /// @param operator The operator.
+    /// @return The weight.
+    function operatorWeight(bytes32 modelId, address operator) external view returns (uint256);
+
+    /// @notice Sum of selection weights for `modelId`.
+    /// @param modelId The model.
+    /// @return The total weight.
+    function totalWeight(bytes32 modelId) external view returns (uint256);
+
+    /// @notice Number of operators serving `modelId`.
+    /// @param modelId The model.
+    /// @return The count.
+    function operatorCount(bytes32 modelId) external view returns (uint256);
+
+    /// @notice Whether `operator` serves `modelId`.
+    /// @param modelId The model.
+    /// @param operator The operator.
+    /// @return True if serving.
+    function isServing(bytes32 modelId, address operator) external view returns (bool);
+
+    /// @notice The delivery state of a request (consumer callback, availability challenge).
+    /// @param requestId The request.
+    /// @return The delivery view.
+    function delivery(uint256 requestId) external view returns (DeliveryView memory);
+
+    /// @notice The delivery parameters and bounds.
+    /// @return maxOutputBytes Longest output passed inline to a consumer.
+    /// @return callbackGasPrice Staking-token units per callback gas.
+    /// @return maxCallbackGas Largest callback gas limit.
+    /// @return overheadGas Gas charged per callback on top of its limit (the delivery's own cost).
+    function deliveryParams()
+        external
+        view
+        returns (uint32 maxOutputBytes, uint256 callbackGasPrice, uint256 maxCallbackGas, uint256 overheadGas);
+
+    /// @notice The smallest callback fee for `gasLimit` (twice the per-callback price when `early`).
+    /// @param gasLimit The callback gas limit.
+    /// @param early Whether an early callback is requested too.
+    /// @return The fee in staking-token units.
+    function callbackFeeFor(uint32 gasLimit, bool early) external view returns (uint256);
+
+    /// @notice The base URL where `operator` serves outputs (empty if never set).
+    /// @param operator The operator.
+    /// @return The URL.
+    function endpointOf(address operator) external view returns (string memory);
 }
+
+/// @title IInferenceRegistry
+/// @notice The whole ABI at the registry's address: models, inference requests, stake-weighted assignment,
+///         EIP-712 attestations, Merkle result batches, finalization, disputes, fault reports, output delivery
+///         and consumer callbacks of verinfer. See docs/attestation.md and docs/consumers.md.
+interface IInferenceRegistry is IInferenceRegistryActions, IInferenceRegistryView {}
