@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IInferenceRegistryTypes} from "./IInferenceRegistry.sol";
+import {IInferenceRegistry} from "./IInferenceRegistry.sol";
 
 /// @title IInferenceConsumer
 /// @notice Implemented by a contract that receives inference results from the registry. See docs/consumers.md.
@@ -21,6 +21,6 @@ interface IInferenceConsumer {
         uint256 requestId,
         bytes calldata output,
         bytes32 outputHash,
-        IInferenceRegistryTypes.RequestStatus status
+        IInferenceRegistry.RequestStatus status
     ) external;
 }
