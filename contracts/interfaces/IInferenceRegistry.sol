@@ -13,54 +13,6 @@ import {IStaking} from "./IStaking.sol";
 /// @notice The state-changing functions of the registry, implemented by `InferenceRegistry` itself. Types,
 ///         events and errors are declared in `IInferenceRegistry`.
 interface IInferenceRegistryActions is IOperatorObserver, IDisputeReceiver {
-    // ------------------------------------------------------------------ governance
-    /// @notice Sets the dispute resolver once. Only admin.
-    /// @param resolver The IDisputeResolver (DisputeGovernor in production).
-    function wire(address resolver) external;
-
-    /// @notice Sets where forfeited bonds with no winning operator go. Only admin.
-    /// @param treasury Non-zero treasury address.
-    function setTreasury(address treasury) external;
-
-    /// @notice Sets how long after commit a batch's leaves may be revealed or challenged. Only admin.
-    /// @param batchWindow Seconds, [10 minutes, 7 days].
-    function setBatchWindow(uint32 batchWindow) external;
-
-    /// @notice Registers a model. Only admin.
-    /// @param weightsHash Content hash of the weights.
-    /// @param runtimeSpecHash Content hash of the runtime/quantization spec.
-    /// @param params Verification parameters (bounded).
-    /// @return modelId keccak256(abi.encode(weightsHash, runtimeSpecHash)).
-    function registerModel(
-        bytes32 weightsHash,
-        bytes32 runtimeSpecHash,
-        IInferenceRegistry.ModelParams calldata params
-    ) external returns (bytes32 modelId);
-
-    /// @notice Sets the delivery parameters. Only admin.
-    /// @param maxOutputBytes Longest output delivered inline to a consumer, [32, 1024] bytes.
-    /// @param callbackGasPrice Staking-token units charged per callback gas, [1, 1e15].
-    function setDeliveryParams(uint32 maxOutputBytes, uint256 callbackGasPrice) external;
-
-    /// @notice Grants `role` to `account`. Only the admin. Emits `RoleGranted` if newly granted.
-    /// @param role The role.
-    /// @param account The account.
-    function grantRole(bytes32 role, address account) external;
-
-    /// @notice Revokes `role` from `account`. Only the admin. Emits `RoleRevoked` if it was held.
-    /// @param role The role.
-    /// @param account The account.
-    function revokeRole(bytes32 role, address account) external;
-
-    /// @notice Gives up `role`; `callerConfirmation` must be the caller. Emits `RoleRevoked` if it was held.
-    /// @param role The role.
-    /// @param callerConfirmation The caller's own address.
-    function renounceRole(bytes32 role, address callerConfirmation) external;
-
-    /// @notice Retires a model: no new requests or new operators; open requests run to completion. Only admin.
-    /// @param modelId The model.
-    function retireModel(bytes32 modelId) external;
-
     // ------------------------------------------------------------------ operators
     /// @notice The caller (an operator's owner address) opts in to serve `modelId`.
     /// @param modelId The model.
@@ -110,33 +62,6 @@ interface IInferenceRegistryActions is IOperatorObserver, IDisputeReceiver {
         uint40 deadline,
         IInferenceRegistry.CallbackSpec calldata callback
     ) external returns (uint256 requestId);
-
-    /// @notice Publishes the bytes behind a request's result (`OutputDelivered`) and, when the request has a
-    ///         consumer, calls it back with exactly its gas limit (once finalized or expired; once early at
-    ///         quorum if it opted in). Anyone; the caller is credited the callback fee share, whether the
-    ///         consumer succeeds or not. Empty `output` delivers the hash alone (only the client or consumer,
-    ///         for outputs too large to go on chain) or the lack of a result (anyone). While an availability
-    ///         challenge is pending, publishing the bytes answers it.
-    /// @param requestId The request.
-    /// @param output The output bytes: keccak256(output) must equal the result; at most 64 KiB, and at most
-    ///        `maxOutputBytes` to be passed to a consumer.
-    function deliverOutput(uint256 requestId, bytes calldata output) external;
-
-    /// @notice Retries a failed final callback. Only the consumer. Same gas limit, no payment.
-    /// @param requestId The request.
-    /// @param output The output bytes (as for `deliverOutput`).
-    function retryCallback(uint256 requestId, bytes calldata output) external;
-
-    /// @notice Bonded data-availability challenge of a quorum result (the model's challengeBond): unless
-    ///         someone publishes the bytes with `deliverOutput` by the window end, the request finalizes as
-    ///         "no valid result" (fee refunded, bond returned, nobody paid, nobody slashed). Publishing in time
-    ///         forfeits the bond to the operators that attested the result. At least 5 minutes before the end.
-    /// @param requestId The request.
-    function requestOutput(uint256 requestId) external;
-
-    /// @notice The caller (an operator's owner address) publishes the base URL where it serves outputs.
-    /// @param url The base URL, 1..256 bytes.
-    function setEndpoint(string calldata url) external;
 
     /// @notice Records an operator's signed answer. Anyone may relay.
     /// @param att The attestation.
@@ -242,6 +167,92 @@ interface IInferenceRegistryActions is IOperatorObserver, IDisputeReceiver {
     /// @notice The staking token (fees, bonds, callback fees).
     /// @return The token.
     function token() external view returns (IERC20);
+}
+
+/// @title IInferenceRegistryAdmin
+/// @notice Governance of the registry: wiring, roles, windows, models and delivery parameters. Implemented by
+///         `InferenceRegistryAdmin`, which the registry reaches by `delegatecall` from its fallback: call them at
+///         the registry's address.
+interface IInferenceRegistryAdmin {
+    /// @notice Sets the dispute resolver once. Only admin.
+    /// @param resolver The IDisputeResolver (DisputeGovernor in production).
+    function wire(address resolver) external;
+
+    /// @notice Sets where forfeited bonds with no winning operator go. Only admin.
+    /// @param treasury Non-zero treasury address.
+    function setTreasury(address treasury) external;
+
+    /// @notice Sets how long after commit a batch's leaves may be revealed or challenged. Only admin.
+    /// @param batchWindow Seconds, [10 minutes, 7 days].
+    function setBatchWindow(uint32 batchWindow) external;
+
+    /// @notice Registers a model. Only admin.
+    /// @param weightsHash Content hash of the weights.
+    /// @param runtimeSpecHash Content hash of the runtime/quantization spec.
+    /// @param params Verification parameters (bounded).
+    /// @return modelId keccak256(abi.encode(weightsHash, runtimeSpecHash)).
+    function registerModel(
+        bytes32 weightsHash,
+        bytes32 runtimeSpecHash,
+        IInferenceRegistry.ModelParams calldata params
+    ) external returns (bytes32 modelId);
+
+    /// @notice Retires a model: no new requests or new operators; open requests run to completion. Only admin.
+    /// @param modelId The model.
+    function retireModel(bytes32 modelId) external;
+
+    /// @notice Grants `role` to `account`. Only the admin. Emits `RoleGranted` if newly granted.
+    /// @param role The role.
+    /// @param account The account.
+    function grantRole(bytes32 role, address account) external;
+
+    /// @notice Revokes `role` from `account`. Only the admin. Emits `RoleRevoked` if it was held.
+    /// @param role The role.
+    /// @param account The account.
+    function revokeRole(bytes32 role, address account) external;
+
+    /// @notice Gives up `role`; `callerConfirmation` must be the caller. Emits `RoleRevoked` if it was held.
+    /// @param role The role.
+    /// @param callerConfirmation The caller's own address.
+    function renounceRole(bytes32 role, address callerConfirmation) external;
+
+    /// @notice Sets the delivery parameters. Only admin.
+    /// @param maxOutputBytes Longest output delivered inline to a consumer, [32, 1024] bytes.
+    /// @param callbackGasPrice Staking-token units charged per callback gas, [1, 1e15].
+    function setDeliveryParams(uint32 maxOutputBytes, uint256 callbackGasPrice) external;
+}
+
+/// @title IInferenceRegistryDelivery
+/// @notice Output delivery, consumer callbacks, output-availability challenges and operator endpoints.
+///         Implemented by `InferenceRegistryDelivery`, which the registry reaches by `delegatecall` from its
+///         fallback: call them at the registry's address.
+interface IInferenceRegistryDelivery {
+    /// @notice Publishes the bytes behind a request's result (`OutputDelivered`) and, when the request has a
+    ///         consumer, calls it back with exactly its gas limit (once finalized or expired; once early at
+    ///         quorum if it opted in). Anyone; the caller is credited the callback fee share, whether the
+    ///         consumer succeeds or not. Empty `output` delivers the hash alone (only the client or consumer,
+    ///         for outputs too large to go on chain) or the lack of a result (anyone). While an availability
+    ///         challenge is pending, publishing the bytes answers it.
+    /// @param requestId The request.
+    /// @param output The output bytes: keccak256(output) must equal the result; at most 64 KiB, and at most
+    ///        `maxOutputBytes` to be passed to a consumer.
+    function deliverOutput(uint256 requestId, bytes calldata output) external;
+
+    /// @notice Retries a failed final callback. Only the consumer. Same gas limit, no payment.
+    /// @param requestId The request.
+    /// @param output The output bytes (as for `deliverOutput`).
+    function retryCallback(uint256 requestId, bytes calldata output) external;
+
+    /// @notice Bonded data-availability challenge of a quorum result (the model's challengeBond): unless
+    ///         someone publishes the bytes with `deliverOutput` by the window end, the request finalizes as
+    ///         "no valid result" (fee refunded, bond returned, nobody paid, nobody slashed). Publishing in time
+    ///         forfeits the bond to the operators that attested the result. At least 5 minutes before the end.
+    /// @param requestId The request.
+    function requestOutput(uint256 requestId) external;
+
+    /// @notice The caller (an operator's owner address) publishes the base URL where it serves outputs.
+    /// @param url The base URL, 1..256 bytes.
+    function setEndpoint(string calldata url) external;
 }
 
 /// @title IInferenceRegistryView
@@ -387,9 +398,15 @@ interface IInferenceRegistryView is IERC5267 {
 /// @notice The whole ABI at the registry's address: models, inference requests, stake-weighted assignment,
 ///         EIP-712 attestations, Merkle result batches, finalization, disputes, fault reports, output delivery
 ///         and consumer callbacks of verinfer. Declares the types, events and errors; the functions are split
-///         into `IInferenceRegistryActions` (the registry contract) and `IInferenceRegistryView` (its view
+///         into `IInferenceRegistryActions` (the registry contract), `IInferenceRegistryAdmin` (its governance
+///         module), `IInferenceRegistryDelivery` (its delivery module) and `IInferenceRegistryView` (its view
 ///         contract). See docs/attestation.md and docs/consumers.md.
-interface IInferenceRegistry is IInferenceRegistryActions, IInferenceRegistryView {
+interface IInferenceRegistry is
+    IInferenceRegistryActions,
+    IInferenceRegistryAdmin,
+    IInferenceRegistryDelivery,
+    IInferenceRegistryView
+{
     // ------------------------------------------------------------------ types
     /// @notice How a model's results are verified.
     enum VerificationMode {

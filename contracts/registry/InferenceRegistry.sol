@@ -11,10 +11,17 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IDisputeReceiver, IDisputeResolver} from "../interfaces/IDisputes.sol";
-import {IInferenceRegistry, IInferenceRegistryActions} from "../interfaces/IInferenceRegistry.sol";
+import {
+    IInferenceRegistry,
+    IInferenceRegistryActions,
+    IInferenceRegistryAdmin,
+    IInferenceRegistryDelivery
+} from "../interfaces/IInferenceRegistry.sol";
 import {ISlasher} from "../interfaces/ISlasher.sol";
 import {IOperatorObserver} from "../interfaces/IStakeObservers.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
+import {InferenceRegistryAdmin} from "./InferenceRegistryAdmin.sol";
+import {InferenceRegistryDelivery} from "./InferenceRegistryDelivery.sol";
 import {InferenceRegistryStorage} from "./InferenceRegistryStorage.sol";
 import {InferenceRegistryView} from "./InferenceRegistryView.sol";
 import {SumTree} from "./lib/SumTree.sol";
@@ -38,8 +45,14 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
     ISlasher public immutable slasher;
     /// @notice The staking token (fees, bonds).
     IERC20 public immutable token;
-    /// @notice The view contract every unknown selector is delegated to (deployed by the constructor).
+    /// @notice The view contract the fallback delegates read-only selectors to (deployed by the constructor).
     address public immutable viewImplementation;
+    /// @notice The delivery module the fallback delegates `IInferenceRegistryDelivery` selectors to (deployed by
+    ///         the constructor).
+    address public immutable deliveryModule;
+    /// @notice The governance module the fallback delegates `IInferenceRegistryAdmin` selectors to (deployed by
+    ///         the constructor).
+    address public immutable adminModule;
     /// @dev Domain separator at deployment, and the chain it was computed for (recomputed after a fork).
     bytes32 private immutable _cachedDomainSeparator;
     uint256 private immutable _cachedChainId;
@@ -63,16 +76,19 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
         _maxOutputBytes = 512;
         _callbackGasPrice = 1e9;
         viewImplementation = address(new InferenceRegistryView());
+        deliveryModule = address(new InferenceRegistryDelivery(staking_, token));
+        adminModule = address(new InferenceRegistryAdmin(slasher_));
         _cachedChainId = block.chainid;
         _cachedDomainSeparator = _buildDomainSeparator();
         _setRole(ADMIN_ROLE, admin, true);
     }
 
-    /// @notice Delegates every selector this contract does not implement to `viewImplementation` (the read-only
-    ///         functions of `IInferenceRegistryView`), returning or reverting with its exact return data.
-    ///         Not payable.
+    /// @notice Delegates every selector this contract does not implement: those of `IInferenceRegistryAdmin` to
+    ///         `adminModule`, those of `IInferenceRegistryDelivery` to `deliveryModule`, every other one to
+    ///         `viewImplementation` (the read-only functions of `IInferenceRegistryView`; an unknown selector
+    ///         reverts there). Returns or reverts with the module's exact return data. Not payable.
     fallback() external {
-        address impl = viewImplementation;
+        address impl = _moduleFor(msg.sig);
         assembly ("memory-safe") {
             calldatacopy(0, 0, calldatasize())
             let ok := delegatecall(gas(), impl, 0, calldatasize(), 0, 0)
@@ -82,98 +98,26 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
         }
     }
 
-    // ------------------------------------------------------------------ roles
-    /// @dev Reverts with `AccessControlUnauthorizedAccount` unless the caller holds `role`.
-    modifier onlyRole(bytes32 role) {
-        _checkRole(role);
-        _;
-    }
-
-    /// @notice Grants `role` to `account`. Only the admin. Emits `RoleGranted` if newly granted.
-    /// @param role The role.
-    /// @param account The account.
-    function grantRole(bytes32 role, address account) external onlyRole(ADMIN_ROLE) {
-        _setRole(role, account, true);
-    }
-
-    /// @notice Revokes `role` from `account`. Only the admin. Emits `RoleRevoked` if it was held.
-    /// @param role The role.
-    /// @param account The account.
-    function revokeRole(bytes32 role, address account) external onlyRole(ADMIN_ROLE) {
-        _setRole(role, account, false);
-    }
-
-    /// @notice Gives up `role`; `callerConfirmation` must be the caller. Emits `RoleRevoked` if it was held.
-    /// @param role The role.
-    /// @param callerConfirmation The caller's own address.
-    function renounceRole(bytes32 role, address callerConfirmation) external {
-        if (callerConfirmation != msg.sender) revert IAccessControl.AccessControlBadConfirmation();
-        _setRole(role, msg.sender, false);
-    }
-
-    function _checkRole(bytes32 role) private view {
-        if (!_roles[role][msg.sender]) {
-            revert IAccessControl.AccessControlUnauthorizedAccount(msg.sender, role);
-        }
-    }
-
-    function _setRole(bytes32 role, address account, bool granted) private {
-        if (_roles[role][account] == granted) return;
-        _roles[role][account] = granted;
-        if (granted) emit IAccessControl.RoleGranted(role, account, msg.sender);
-        else emit IAccessControl.RoleRevoked(role, account, msg.sender);
-    }
-
-    // ------------------------------------------------------------------ governance
-    /// @inheritdoc IInferenceRegistryActions
-    function wire(address resolver_) external onlyRole(ADMIN_ROLE) {
-        if (address(_resolver) != address(0)) revert IInferenceRegistry.AlreadyWired();
-        if (resolver_ == address(0)) revert IInferenceRegistry.ZeroAddress();
-        _resolver = IDisputeResolver(resolver_);
-        emit IInferenceRegistry.ResolverWired(resolver_);
-    }
-
-    /// @inheritdoc IInferenceRegistryActions
-    function setTreasury(address treasury_) external onlyRole(ADMIN_ROLE) {
-        if (treasury_ == address(0)) revert IInferenceRegistry.ZeroAddress();
-        _treasury = treasury_;
-        emit IInferenceRegistry.TreasuryChanged(treasury_);
-    }
-
-    /// @inheritdoc IInferenceRegistryActions
-    function setBatchWindow(uint32 batchWindow_) external onlyRole(ADMIN_ROLE) {
-        _checkBounds("batchWindow", batchWindow_, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
-        _batchWindow = batchWindow_;
-        emit IInferenceRegistry.BatchWindowChanged(batchWindow_);
-        slasher.checkTiming();
-    }
-
-    /// @inheritdoc IInferenceRegistryActions
-    function registerModel(
-        bytes32 weightsHash,
-        bytes32 runtimeSpecHash,
-        IInferenceRegistry.ModelParams calldata params
-    ) external onlyRole(ADMIN_ROLE) returns (bytes32 modelId) {
-        _checkParams(params);
-        modelId = keccak256(abi.encode(weightsHash, runtimeSpecHash));
-        IInferenceRegistry.Model storage m = _models[modelId];
-        if (m.registered) revert IInferenceRegistry.ModelAlreadyRegistered(modelId);
-        m.registered = true;
-        m.index = SafeCast.toUint32(_modelIds.length);
-        _modelIds.push(modelId);
-        m.weightsHash = weightsHash;
-        m.runtimeSpecHash = runtimeSpecHash;
-        m.params = params;
-        if (params.challengeWindow > _maxChallengeWindow) _maxChallengeWindow = params.challengeWindow;
-        emit IInferenceRegistry.ModelRegistered(modelId, weightsHash, runtimeSpecHash, params);
-        slasher.checkTiming();
-    }
-
-    /// @inheritdoc IInferenceRegistryActions
-    function retireModel(bytes32 modelId) external onlyRole(ADMIN_ROLE) {
-        IInferenceRegistry.Model storage m = _liveModel(modelId);
-        m.retired = true;
-        emit IInferenceRegistry.ModelRetired(modelId);
+    /// @dev The module implementing `sig`.
+    function _moduleFor(bytes4 sig) private view returns (address) {
+        if (
+            sig == IInferenceRegistryDelivery.deliverOutput.selector
+                || sig == IInferenceRegistryDelivery.retryCallback.selector
+                || sig == IInferenceRegistryDelivery.requestOutput.selector
+                || sig == IInferenceRegistryDelivery.setEndpoint.selector
+        ) return deliveryModule;
+        if (
+            sig == IInferenceRegistryAdmin.grantRole.selector
+                || sig == IInferenceRegistryAdmin.revokeRole.selector
+                || sig == IInferenceRegistryAdmin.renounceRole.selector
+                || sig == IInferenceRegistryAdmin.wire.selector
+                || sig == IInferenceRegistryAdmin.setTreasury.selector
+                || sig == IInferenceRegistryAdmin.setBatchWindow.selector
+                || sig == IInferenceRegistryAdmin.registerModel.selector
+                || sig == IInferenceRegistryAdmin.retireModel.selector
+                || sig == IInferenceRegistryAdmin.setDeliveryParams.selector
+        ) return adminModule;
+        return viewImplementation;
     }
 
     // ------------------------------------------------------------------ operators
@@ -254,11 +198,58 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
         uint256 fee,
         uint40 deadline
     ) external nonReentrant returns (uint256 requestId) {
+        return _newRequest(modelId, inputHash, inputURI, fee, deadline, 0);
+    }
+
+    /// @inheritdoc IInferenceRegistryActions
+    function requestInferenceWithCallback(
+        bytes32 modelId,
+        bytes32 inputHash,
+        string calldata inputURI,
+        uint256 fee,
+        uint40 deadline,
+        IInferenceRegistry.CallbackSpec calldata callback
+    ) external nonReentrant returns (uint256 requestId) {
+        address consumer = callback.consumer;
+        if (consumer.code.length == 0) revert IInferenceRegistry.ConsumerNotContract(consumer);
+        uint32 gasLimit = callback.gasLimit;
+        if (gasLimit < MIN_CALLBACK_GAS || gasLimit > MAX_CALLBACK_GAS) {
+            revert IInferenceRegistry.CallbackGasOutOfRange(gasLimit, MIN_CALLBACK_GAS, MAX_CALLBACK_GAS);
+        }
+        uint256 cbFee = callback.fee;
+        uint256 required = _callbackFeeFor(gasLimit, callback.early);
+        if (cbFee < required) revert IInferenceRegistry.CallbackFeeTooLow(cbFee, required);
+        if (cbFee > MAX_FEE) revert IInferenceRegistry.FeeOutOfRange(cbFee, required, MAX_FEE);
+        requestId = _newRequest(modelId, inputHash, inputURI, fee, deadline, cbFee);
+        _requests[requestId].core |= uint256(FLAG_CALLBACK) << 72; // Core.flags
+        _deliveries[requestId] = Delivery({
+            consumer: consumer,
+            gasLimit: gasLimit,
+            early: callback.early,
+            earlyDone: false,
+            state: IInferenceRegistry.CallbackState.Pending,
+            // forge-lint: disable-next-line(unsafe-typecast)
+            fee: uint96(cbFee), // <= MAX_FEE
+            outputChallenger: address(0),
+            outputBond: 0
+        });
+        emit IInferenceRegistry.CallbackRegistered(requestId, consumer, gasLimit, callback.early, cbFee);
+    }
+
+    /// @dev Creates a request: pulls `fee + callbackFee`, draws the operators and stores the request.
+    function _newRequest(
+        bytes32 modelId,
+        bytes32 inputHash,
+        string calldata inputURI,
+        uint256 fee,
+        uint40 deadline,
+        uint256 callbackFee
+    ) private returns (uint256 requestId) {
         (IInferenceRegistry.ModelParams memory p, uint32 modelIndex) =
             _checkRequest(modelId, inputHash, fee, deadline);
-        // The fee is pulled first (the call is guarded by nonReentrant) so that nothing after the draw
+        // The fee is pulled first (the callers are guarded by nonReentrant) so that nothing after the draw
         // depends on a third party's gas use; see the gas reserve below.
-        token.safeTransferFrom(msg.sender, address(this), fee);
+        token.safeTransferFrom(msg.sender, address(this), fee + callbackFee);
         requestId = ++_requestCount;
         (address[] memory picks, uint256 reserve) = _draw(modelId, requestId, p.k);
         emit IInferenceRegistry.RequestCreated(
@@ -412,10 +403,22 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
                 revert IInferenceRegistry.ChallengeWindowOpen(requestId, c.windowEnd);
             }
             bytes32 output = r.output;
-            c.status = IInferenceRegistry.RequestStatus.Finalized;
             uint8 payees = c.agree & ~c.faulted;
+            bool unavailable = c.flags & FLAG_OUTPUT_REQUESTED != 0;
+            if (unavailable) {
+                // Nobody published the bytes of the challenged result by the window end: the result cannot
+                // finalize. No valid result: the client is refunded, nobody is paid and nobody is slashed.
+                _voidResult(r, c, output);
+                output = bytes32(0);
+                payees = 0;
+            }
+            c.status = IInferenceRegistry.RequestStatus.Finalized;
             c.rewarded = payees;
             _store(r, c);
+            if (unavailable) {
+                r.output = bytes32(0);
+                _returnOutputBond(requestId, true);
+            }
             emit IInferenceRegistry.RequestFinalized(requestId, output);
             _distribute(r, requestId, payees, r.fee, r.client);
         } else if (c.status == IInferenceRegistry.RequestStatus.Open) {
@@ -501,12 +504,15 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
         uint8 losers = decided ? c.responded & ~matching & ~c.faulted : 0;
         bool challengerRight = challenger != address(0) && r.claimed == outputHash;
 
-        // Effects.
+        // Effects. A pending availability challenge is moot once a ruling decides the result: its bond returns.
+        bool outputRequested = c.flags & FLAG_OUTPUT_REQUESTED != 0;
+        c.flags &= ~FLAG_OUTPUT_REQUESTED;
         c.status = IInferenceRegistry.RequestStatus.Finalized;
         c.agree = matching;
         c.rewarded = winners;
         _store(r, c);
         r.output = outputHash;
+        if (outputRequested) _returnOutputBond(requestId, false);
         emit IInferenceRegistry.DisputeResolved(disputeId, requestId, outputHash);
         emit IInferenceRegistry.RequestFinalized(requestId, outputHash);
         _distribute(r, requestId, winners, r.fee, r.client);
@@ -518,6 +524,26 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
 
         // Interactions: WrongResult slashes of every (unfaulted) operator that attested a losing output.
         _slashLosers(r, requestId, losers, challengerRight ? challenger : address(0));
+    }
+
+    /// @dev Turns the agreeing answers into explicit ones (so `answerOf` stays exact) and clears `agree`.
+    function _voidResult(Request storage r, Core memory c, bytes32 lead) private {
+        for (uint256 i; i < c.k; ++i) {
+            if (c.agree & _bit(i) != 0) r.answers[i] = lead;
+        }
+        c.agree = 0;
+        c.flags &= ~FLAG_OUTPUT_REQUESTED;
+    }
+
+    /// @dev Credits a pending availability challenge's bond back to its challenger.
+    function _returnOutputBond(uint256 requestId, bool unavailable) private {
+        Delivery storage d = _deliveries[requestId];
+        address challenger = d.outputChallenger;
+        uint256 bond = d.outputBond;
+        d.outputChallenger = address(0);
+        d.outputBond = 0;
+        if (unavailable) emit IInferenceRegistry.OutputUnavailable(requestId, challenger);
+        _credit(challenger, requestId, bond);
     }
 
     /// @dev Requests a WrongResult slash for each operator in `losers`. A failing request (e.g. the
@@ -855,30 +881,6 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
         return n + 1;
     }
 
-    /// @dev Splits `amount` equally among the operators in `mask` (dust to the first); to `fallbackTo` if none.
-    function _distribute(Request storage r, uint256 requestId, uint8 mask, uint256 amount, address fallbackTo)
-        private
-    {
-        uint256 n = _popcount(mask);
-        if (n == 0) {
-            _credit(fallbackTo, requestId, amount);
-            return;
-        }
-        uint256 share = amount / n;
-        uint256 dust = amount % n;
-        for (uint256 i; i < MAX_K; ++i) {
-            if (mask & _bit(i) == 0) continue;
-            _credit(r.operators[i], requestId, share + dust);
-            dust = 0;
-        }
-    }
-
-    function _credit(address account, uint256 requestId, uint256 amount) private {
-        if (amount == 0) return;
-        _credits[account] += amount;
-        emit IInferenceRegistry.Credited(account, requestId, amount);
-    }
-
     function _equivocation(uint256 requestId, address operator) private returns (uint256 slashId) {
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
@@ -907,87 +909,4 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
     }
 
     // ------------------------------------------------------------------ internals: models
-    function _liveModel(bytes32 modelId) private view returns (IInferenceRegistry.Model storage m) {
-        m = _models[modelId];
-        if (!m.registered) revert IInferenceRegistry.UnknownModel(modelId);
-        if (m.retired) revert IInferenceRegistry.ModelIsRetired(modelId);
-    }
-
-    function _checkParams(IInferenceRegistry.ModelParams calldata p) private pure {
-        // Optimistic: exactly one operator. Otherwise 1..MAX_K.
-        _checkBounds("k", p.k, 1, p.mode == IInferenceRegistry.VerificationMode.Optimistic ? 1 : MAX_K);
-        // A strict majority makes the quorum output unique (k = 1 forces q = 1).
-        _checkBounds("q", p.q, uint256(p.k) / 2 + 1, p.k);
-        _checkBounds("challengeWindow", p.challengeWindow, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
-        _checkBounds("challengeBond", p.challengeBond, 1, MAX_FEE);
-        _checkBounds("minFee", p.minFee, 1, MAX_FEE);
-    }
-
-    /// @dev Reverts with `ParameterOutOfBounds` unless `min <= value <= max`.
-    function _checkBounds(bytes32 name, uint256 value, uint256 min, uint256 max) private pure {
-        if (value < min || value > max) {
-            revert IInferenceRegistry.ParameterOutOfBounds(name, value, min, max);
-        }
-    }
-
-    /// @dev Packs `c` into `r.core` (one SSTORE). Field values are in range by their Solidity types.
-    function _store(Request storage r, Core memory c) private {
-        uint256 w;
-        assembly ("memory-safe") {
-            w := or(mload(c), shl(8, mload(add(c, 0x20))))
-            w := or(w, shl(16, mload(add(c, 0x40))))
-            w := or(w, shl(24, mload(add(c, 0x60))))
-            w := or(w, shl(32, mload(add(c, 0x80))))
-            w := or(w, shl(40, mload(add(c, 0xa0))))
-            w := or(w, shl(48, mload(add(c, 0xc0))))
-            w := or(w, shl(56, mload(add(c, 0xe0))))
-            w := or(w, shl(64, mload(add(c, 0x100))))
-            w := or(w, shl(72, mload(add(c, 0x120))))
-            w := or(w, shl(80, mload(add(c, 0x140))))
-            w := or(w, shl(120, mload(add(c, 0x160))))
-            w := or(w, shl(160, mload(add(c, 0x180))))
-            w := or(w, shl(192, mload(add(c, 0x1a0))))
-            w := or(w, shl(224, mload(add(c, 0x1c0))))
-        }
-        r.core = w;
-    }
-
-    function _popcount(uint8 x) private pure returns (uint256 n) {
-        while (x != 0) {
-            x &= x - 1;
-            ++n;
-        }
-    }
-
-    // STUBS
-    function setDeliveryParams(uint32, uint256) external pure {
-        revert IInferenceRegistry.NotDeliverable(0, IInferenceRegistry.RequestStatus.None);
-    }
-
-    function requestInferenceWithCallback(
-        bytes32,
-        bytes32,
-        string calldata,
-        uint256,
-        uint40,
-        IInferenceRegistry.CallbackSpec calldata
-    ) external pure returns (uint256) {
-        revert IInferenceRegistry.NotDeliverable(0, IInferenceRegistry.RequestStatus.None);
-    }
-
-    function deliverOutput(uint256, bytes calldata) external pure {
-        revert IInferenceRegistry.NotDeliverable(0, IInferenceRegistry.RequestStatus.None);
-    }
-
-    function retryCallback(uint256, bytes calldata) external pure {
-        revert IInferenceRegistry.NotDeliverable(0, IInferenceRegistry.RequestStatus.None);
-    }
-
-    function requestOutput(uint256) external pure {
-        revert IInferenceRegistry.NotDeliverable(0, IInferenceRegistry.RequestStatus.None);
-    }
-
-    function setEndpoint(string calldata) external pure {
-        revert IInferenceRegistry.NotDeliverable(0, IInferenceRegistry.RequestStatus.None);
-    }
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
 import {IDisputeResolver} from "../interfaces/IDisputes.sol";
 import {IInferenceRegistry} from "../interfaces/IInferenceRegistry.sol";
 import {SumTree} from "./lib/SumTree.sol";
@@ -68,6 +70,8 @@ abstract contract InferenceRegistryStorage {
     uint8 internal constant FLAG_CALLBACK = 2;
     /// @dev `Core.flags` bit: an availability challenge (`requestOutput`) is pending.
     uint8 internal constant FLAG_OUTPUT_REQUESTED = 4;
+    /// @dev `Core.flags` bit: the bytes of the quorum result were published on chain (`deliverOutput`).
+    uint8 internal constant FLAG_PUBLISHED = 8;
     /// @dev Value of an unanswered request's output slot (never a valid output).
     bytes32 internal constant NO_OUTPUT = bytes32(uint256(1));
 
@@ -86,7 +90,7 @@ abstract contract InferenceRegistryStorage {
         uint8 faulted; // bit i: operator i reported for equivocation on this request
         uint8 missed; // bit i: operator i reported for missing
         uint8 rewarded; // bit i: operator i credited a share of the fee
-        uint8 flags; // FLAG_EXCUSED | FLAG_CALLBACK | FLAG_OUTPUT_REQUESTED
+        uint8 flags; // FLAG_EXCUSED | FLAG_CALLBACK | FLAG_OUTPUT_REQUESTED | FLAG_PUBLISHED
         uint40 deadline;
         uint40 windowEnd;
         uint32 challengeWindow;
@@ -213,5 +217,90 @@ abstract contract InferenceRegistryStorage {
     /// @dev The callback fee for `gasLimit` at the current price (twice for an early callback too).
     function _callbackFeeFor(uint256 gasLimit, bool early) internal view returns (uint256) {
         return (gasLimit + CALLBACK_OVERHEAD_GAS) * _callbackGasPrice * (early ? 2 : 1);
+    }
+
+    /// @dev Reverts with `AccessControlUnauthorizedAccount` unless the caller holds `role`.
+    modifier onlyRole(bytes32 role) {
+        _checkRole(role);
+        _;
+    }
+
+    function _checkRole(bytes32 role) internal view {
+        if (!_roles[role][msg.sender]) {
+            revert IAccessControl.AccessControlUnauthorizedAccount(msg.sender, role);
+        }
+    }
+
+    /// @dev Splits `amount` equally among the operators in `mask` (dust to the first); to `fallbackTo` if none.
+    function _distribute(Request storage r, uint256 requestId, uint8 mask, uint256 amount, address fallbackTo)
+        internal
+    {
+        uint256 n = _popcount(mask);
+        if (n == 0) {
+            _credit(fallbackTo, requestId, amount);
+            return;
+        }
+        uint256 share = amount / n;
+        uint256 dust = amount % n;
+        for (uint256 i; i < MAX_K; ++i) {
+            if (mask & _bit(i) == 0) continue;
+            _credit(r.operators[i], requestId, share + dust);
+            dust = 0;
+        }
+    }
+
+    function _credit(address account, uint256 requestId, uint256 amount) internal {
+        if (amount == 0) return;
+        _credits[account] += amount;
+        emit IInferenceRegistry.Credited(account, requestId, amount);
+    }
+
+    /// @dev Reverts with `ParameterOutOfBounds` unless `min <= value <= max`.
+    function _checkBounds(bytes32 name, uint256 value, uint256 min, uint256 max) internal pure {
+        if (value < min || value > max) {
+            revert IInferenceRegistry.ParameterOutOfBounds(name, value, min, max);
+        }
+    }
+
+    /// @dev Packs `c` into `r.core` (one SSTORE). Field values are in range by their Solidity types.
+    function _store(Request storage r, Core memory c) internal {
+        uint256 w;
+        assembly ("memory-safe") {
+            w := or(mload(c), shl(8, mload(add(c, 0x20))))
+            w := or(w, shl(16, mload(add(c, 0x40))))
+            w := or(w, shl(24, mload(add(c, 0x60))))
+            w := or(w, shl(32, mload(add(c, 0x80))))
+            w := or(w, shl(40, mload(add(c, 0xa0))))
+            w := or(w, shl(48, mload(add(c, 0xc0))))
+            w := or(w, shl(56, mload(add(c, 0xe0))))
+            w := or(w, shl(64, mload(add(c, 0x100))))
+            w := or(w, shl(72, mload(add(c, 0x120))))
+            w := or(w, shl(80, mload(add(c, 0x140))))
+            w := or(w, shl(120, mload(add(c, 0x160))))
+            w := or(w, shl(160, mload(add(c, 0x180))))
+            w := or(w, shl(192, mload(add(c, 0x1a0))))
+            w := or(w, shl(224, mload(add(c, 0x1c0))))
+        }
+        r.core = w;
+    }
+
+    function _popcount(uint8 x) internal pure returns (uint256 n) {
+        while (x != 0) {
+            x &= x - 1;
+            ++n;
+        }
+    }
+
+    function _setRole(bytes32 role, address account, bool granted) internal {
+        if (_roles[role][account] == granted) return;
+        _roles[role][account] = granted;
+        if (granted) emit IAccessControl.RoleGranted(role, account, msg.sender);
+        else emit IAccessControl.RoleRevoked(role, account, msg.sender);
+    }
+
+    function _liveModel(bytes32 modelId) internal view returns (IInferenceRegistry.Model storage m) {
+        m = _models[modelId];
+        if (!m.registered) revert IInferenceRegistry.UnknownModel(modelId);
+        if (m.retired) revert IInferenceRegistry.ModelIsRetired(modelId);
     }
 }
