@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -18,7 +17,6 @@ import {
     IInferenceRegistryDelivery
 } from "../interfaces/IInferenceRegistry.sol";
 import {ISlasher} from "../interfaces/ISlasher.sol";
-import {IOperatorObserver} from "../interfaces/IStakeObservers.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {InferenceRegistryAdmin} from "./InferenceRegistryAdmin.sol";
 import {InferenceRegistryDelivery} from "./InferenceRegistryDelivery.sol";
@@ -87,6 +85,7 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
     ///         `adminModule`, those of `IInferenceRegistryDelivery` to `deliveryModule`, every other one to
     ///         `viewImplementation` (the read-only functions of `IInferenceRegistryView`; an unknown selector
     ///         reverts there). Returns or reverts with the module's exact return data. Not payable.
+    // solhint-disable-next-line no-complex-fallback
     fallback() external {
         address impl = _moduleFor(msg.sig);
         assembly ("memory-safe") {

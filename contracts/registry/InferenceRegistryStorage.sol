@@ -126,6 +126,9 @@ abstract contract InferenceRegistryStorage {
     }
 
     // ------------------------------------------------------------------ storage
+    // The view contract and the modules never write most of these: they run by `delegatecall` on the registry's
+    // storage, which the registry writes. Slither's uninitialized-state detector sees each contract alone.
+    // slither-disable-start uninitialized-state
     /// @dev The dispute resolver (wired once).
     IDisputeResolver internal _resolver;
     /// @dev Receives forfeited bonds nobody else is owed.
@@ -154,6 +157,8 @@ abstract contract InferenceRegistryStorage {
     uint96 internal _callbackGasPrice;
     mapping(uint256 requestId => Delivery) internal _deliveries;
     mapping(address operator => string) internal _endpoints;
+
+    // slither-disable-end uninitialized-state
 
     // ------------------------------------------------------------------ shared helpers
 
