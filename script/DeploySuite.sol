@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IInferenceRegistry} from "../contracts/interfaces/IInferenceRegistry.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
@@ -51,7 +52,7 @@ library DeploySuite {
         bool tokenDeployed; // whether `token` is a VerinferToken deployed by this routine
         Staking staking;
         Slasher slasher;
-        InferenceRegistry registry;
+        IInferenceRegistry registry;
         IdentityRegistry identity;
         QuadraticVotes votes;
         TimelockController timelock;
@@ -145,8 +146,12 @@ library DeploySuite {
         s.treasury = cfg.treasury == address(0) ? address(s.timelock) : cfg.treasury;
 
         // 4. registry, identities, voice, governors
-        s.registry = new InferenceRegistry(
-            IStaking(address(s.staking)), ISlasher(address(s.slasher)), s.treasury, deployer
+        s.registry = IInferenceRegistry(
+            address(
+                new InferenceRegistry(
+                    IStaking(address(s.staking)), ISlasher(address(s.slasher)), s.treasury, deployer
+                )
+            )
         );
         s.identity = new IdentityRegistry(deployer);
         s.votes = new QuadraticVotes(IStaking(address(s.staking)), address(s.identity));

@@ -1,13 +1,412 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IDisputeResolver} from "./IDisputes.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {IDisputeReceiver, IDisputeResolver} from "./IDisputes.sol";
 import {ISlasher} from "./ISlasher.sol";
+import {IOperatorObserver} from "./IStakeObservers.sol";
+import {IStaking} from "./IStaking.sol";
+
+/// @title IInferenceRegistryActions
+/// @notice The state-changing functions of the registry, implemented by `InferenceRegistry` itself. Types,
+///         events and errors are declared in `IInferenceRegistry`.
+interface IInferenceRegistryActions is IOperatorObserver, IDisputeReceiver {
+    // ------------------------------------------------------------------ operators
+    /// @notice The caller (an operator's owner address) opts in to serve `modelId`.
+    /// @param modelId The model.
+    function serveModel(bytes32 modelId) external;
+
+    /// @notice The caller stops serving `modelId` (already assigned requests must still be answered).
+    /// @param modelId The model.
+    function stopServing(bytes32 modelId) external;
+
+    /// @notice Removes `operator` from `modelId`'s selection tree while it does not qualify: its selection
+    ///         weight is 0 (active stake below the model's minStake, jailed or inactive). Anyone; a slot is held
+    ///         only while its operator qualifies. Emits `OperatorStopped`.
+    /// @param modelId The model.
+    /// @param operator The operator to evict.
+    function evict(bytes32 modelId, address operator) external;
+
+    // ------------------------------------------------------------------ requests
+    /// @notice Creates a request, pulls `fee` into escrow and assigns operators.
+    /// @param modelId The model.
+    /// @param inputHash Hash of the input (non-zero).
+    /// @param inputURI Where operators fetch the input (event only).
+    /// @param fee Fee in the staking token, >= the model's minFee.
+    /// @param deadline Unix time by which answers must be on chain, [now + 1 minute, now + 1 day].
+    /// @return requestId The new request id (sequential from 1).
+    function requestInference(
+        bytes32 modelId,
+        bytes32 inputHash,
+        string calldata inputURI,
+        uint256 fee,
+        uint40 deadline
+    ) external returns (uint256 requestId);
+
+    /// @notice Like `requestInference`, and names a consumer contract called back with the result
+    ///         (`IInferenceConsumer.onInferenceResult`). Pulls `fee + callback.fee` into escrow.
+    /// @param modelId The model.
+    /// @param inputHash Hash of the input (non-zero).
+    /// @param inputURI Where operators fetch the input (event only).
+    /// @param fee Fee in the staking token, >= the model's minFee.
+    /// @param deadline Unix time by which answers must be on chain, [now + 1 minute, now + 1 day].
+    /// @param callback The consumer, its gas limit, the early-callback opt-in and the callback fee.
+    /// @return requestId The new request id.
+    function requestInferenceWithCallback(
+        bytes32 modelId,
+        bytes32 inputHash,
+        string calldata inputURI,
+        uint256 fee,
+        uint40 deadline,
+        IInferenceRegistry.CallbackSpec calldata callback
+    ) external returns (uint256 requestId);
+
+    /// @notice Records an operator's signed answer. Anyone may relay.
+    /// @param att The attestation.
+    /// @param signature 65-byte (r, s, v) signature of the EIP-712 digest by `staking.signerOf(att.operator)`.
+    function submitAttestation(IInferenceRegistry.Attestation calldata att, bytes calldata signature) external;
+
+    /// @notice Records up to 64 signed answers; reverts as a whole if one is invalid.
+    /// @param atts The attestations.
+    /// @param signatures One signature per attestation.
+    function submitAttestations(IInferenceRegistry.Attestation[] calldata atts, bytes[] calldata signatures)
+        external;
+
+    /// @notice Commits a Merkle root over results of the caller (as operator owner).
+    /// @param root Merkle root (OZ StandardMerkleTree leaves, see docs).
+    /// @param count Number of leaves, [1, 65536].
+    /// @return batchId The batch id.
+    function commitBatch(bytes32 root, uint32 count) external returns (uint256 batchId);
+
+    /// @notice Commits a Merkle root for `operator`; the caller must be its owner or current signer.
+    /// @param operator The operator.
+    /// @param root Merkle root.
+    /// @param count Number of leaves, [1, 65536].
+    /// @return batchId The batch id.
+    function commitBatchFor(address operator, bytes32 root, uint32 count) external returns (uint256 batchId);
+
+    /// @notice Reveals one leaf of a batch; it counts as the batch operator's answer. Anyone.
+    /// @param batchId The batch.
+    /// @param requestId The request the leaf answers.
+    /// @param outputHash The output in the leaf.
+    /// @param proof Merkle proof of the leaf.
+    function revealBatchResult(
+        uint256 batchId,
+        uint256 requestId,
+        bytes32 outputHash,
+        bytes32[] calldata proof
+    ) external;
+
+    /// @notice Challenges a batch leaf (revealing it first if it is not yet the operator's answer) with a bond,
+    ///         while the batch window and the request's challenge window are open.
+    /// @param batchId The batch.
+    /// @param requestId The request.
+    /// @param outputHash The output in the leaf.
+    /// @param proof Merkle proof of the leaf.
+    /// @param claimedOutput The concrete output the challenger claims is correct (non-zero, not the result).
+    /// @return disputeId The resolver's dispute id.
+    function challengeLeaf(
+        uint256 batchId,
+        uint256 requestId,
+        bytes32 outputHash,
+        bytes32[] calldata proof,
+        bytes32 claimedOutput
+    ) external returns (uint256 disputeId);
+
+    /// @notice Finalizes a request whose window elapsed (pays agreeing operators), or expires one whose
+    ///         deadline passed without quorum or disagreement (refunds the client). Anyone.
+    /// @param requestId The request.
+    function finalize(uint256 requestId) external;
+
+    /// @notice Bonded challenge of the current result inside the challenge window; opens a dispute. The
+    ///         challenger must name a concrete alternative output; without a positive ruling for it the bond
+    ///         is forfeited and the result stands.
+    /// @param requestId The request.
+    /// @param claimedOutput The concrete output the challenger claims is correct (non-zero, not the result).
+    /// @return disputeId The resolver's dispute id.
+    function challenge(uint256 requestId, bytes32 claimedOutput) external returns (uint256 disputeId);
+
+    /// @notice Opens a dispute when assigned operators disagree and quorum became impossible. Anyone.
+    /// @param requestId The request.
+    /// @return disputeId The resolver's dispute id.
+    function escalate(uint256 requestId) external returns (uint256 disputeId);
+
+    /// @notice Reports an assigned operator that did not answer before the deadline. Anyone; the reporter
+    ///         is credited by the Slasher.
+    /// @param requestId The request.
+    /// @param operator The operator.
+    /// @return slashId The Slasher's id.
+    function reportMissed(uint256 requestId, address operator) external returns (uint256 slashId);
+
+    /// @notice Reports two statements of one operator answering one request with different outputs: any pair of
+    ///         signed attestations and batch leaves (two leaves may be in the same batch). Anyone; the reporter
+    ///         is credited by the Slasher.
+    /// @param a The first statement.
+    /// @param b The second statement (same operator and request, different output).
+    /// @return slashId The Slasher's id.
+    function reportEquivocation(
+        IInferenceRegistry.Statement calldata a,
+        IInferenceRegistry.Statement calldata b
+    ) external returns (uint256 slashId);
+
+    /// @notice Withdraws the caller's credited payouts (fees, returned bonds).
+    /// @return amount The amount transferred.
+    function claim() external returns (uint256 amount);
+
+    // ------------------------------------------------------------------ immutables (answered by the registry)
+    /// @notice The staking contract.
+    /// @return The staking contract.
+    function staking() external view returns (IStaking);
+
+    /// @notice The slasher this registry reports faults to.
+    /// @return The slasher.
+    function slasher() external view returns (ISlasher);
+
+    /// @notice The staking token (fees, bonds, callback fees).
+    /// @return The token.
+    function token() external view returns (IERC20);
+}
+
+/// @title IInferenceRegistryAdmin
+/// @notice Governance of the registry: wiring, roles, windows, models and delivery parameters. Implemented by
+///         `InferenceRegistryAdmin`, which the registry reaches by `delegatecall` from its fallback: call them at
+///         the registry's address.
+interface IInferenceRegistryAdmin {
+    /// @notice Sets the dispute resolver once. Only admin.
+    /// @param resolver The IDisputeResolver (DisputeGovernor in production).
+    function wire(address resolver) external;
+
+    /// @notice Sets where forfeited bonds with no winning operator go. Only admin.
+    /// @param treasury Non-zero treasury address.
+    function setTreasury(address treasury) external;
+
+    /// @notice Sets how long after commit a batch's leaves may be revealed or challenged. Only admin.
+    /// @param batchWindow Seconds, [10 minutes, 7 days].
+    function setBatchWindow(uint32 batchWindow) external;
+
+    /// @notice Registers a model. Only admin.
+    /// @param weightsHash Content hash of the weights.
+    /// @param runtimeSpecHash Content hash of the runtime/quantization spec.
+    /// @param params Verification parameters (bounded).
+    /// @return modelId keccak256(abi.encode(weightsHash, runtimeSpecHash)).
+    function registerModel(
+        bytes32 weightsHash,
+        bytes32 runtimeSpecHash,
+        IInferenceRegistry.ModelParams calldata params
+    ) external returns (bytes32 modelId);
+
+    /// @notice Retires a model: no new requests or new operators; open requests run to completion. Only admin.
+    /// @param modelId The model.
+    function retireModel(bytes32 modelId) external;
+
+    /// @notice Grants `role` to `account`. Only the admin. Emits `RoleGranted` if newly granted.
+    /// @param role The role.
+    /// @param account The account.
+    function grantRole(bytes32 role, address account) external;
+
+    /// @notice Revokes `role` from `account`. Only the admin. Emits `RoleRevoked` if it was held.
+    /// @param role The role.
+    /// @param account The account.
+    function revokeRole(bytes32 role, address account) external;
+
+    /// @notice Gives up `role`; `callerConfirmation` must be the caller. Emits `RoleRevoked` if it was held.
+    /// @param role The role.
+    /// @param callerConfirmation The caller's own address.
+    function renounceRole(bytes32 role, address callerConfirmation) external;
+
+    /// @notice Sets the delivery parameters. Only admin.
+    /// @param maxOutputBytes Longest output delivered inline to a consumer, [32, 1024] bytes.
+    /// @param callbackGasPrice Staking-token units charged per callback gas, [1, 1e15].
+    function setDeliveryParams(uint32 maxOutputBytes, uint256 callbackGasPrice) external;
+}
+
+/// @title IInferenceRegistryDelivery
+/// @notice Output delivery, consumer callbacks, output-availability challenges and operator endpoints.
+///         Implemented by `InferenceRegistryDelivery`, which the registry reaches by `delegatecall` from its
+///         fallback: call them at the registry's address.
+interface IInferenceRegistryDelivery {
+    /// @notice Publishes the bytes behind a request's result (`OutputDelivered`) and, when the request has a
+    ///         consumer, calls it back with exactly its gas limit (once finalized or expired; once early at
+    ///         quorum if it opted in). Anyone; the caller is credited the callback fee share, whether the
+    ///         consumer succeeds or not. Empty `output` delivers the hash alone (only the client or consumer,
+    ///         for outputs too large to go on chain) or the lack of a result (anyone). While an availability
+    ///         challenge is pending, publishing the bytes answers it.
+    /// @param requestId The request.
+    /// @param output The output bytes: keccak256(output) must equal the result; at most 64 KiB, and at most
+    ///        `maxOutputBytes` to be passed to a consumer.
+    function deliverOutput(uint256 requestId, bytes calldata output) external;
+
+    /// @notice Retries a failed final callback. Only the consumer. Same gas limit, no payment.
+    /// @param requestId The request.
+    /// @param output The output bytes (as for `deliverOutput`).
+    function retryCallback(uint256 requestId, bytes calldata output) external;
+
+    /// @notice Bonded data-availability challenge of a quorum result (the model's challengeBond): unless
+    ///         someone publishes the bytes with `deliverOutput` by the window end, the request finalizes as
+    ///         "no valid result" (fee refunded, bond returned, nobody paid, nobody slashed). Publishing in time
+    ///         forfeits the bond to the operators that attested the result. At least 5 minutes before the end.
+    /// @param requestId The request.
+    function requestOutput(uint256 requestId) external;
+
+    /// @notice The caller (an operator's owner address) publishes the base URL where it serves outputs.
+    /// @param url The base URL, 1..256 bytes.
+    function setEndpoint(string calldata url) external;
+}
+
+/// @title IInferenceRegistryView
+/// @notice The read-only functions of the registry, implemented by `InferenceRegistryView`, which the registry
+///         reaches by `delegatecall` from its fallback: call them at the registry's address.
+interface IInferenceRegistryView is IERC5267 {
+    /// @notice The dispute resolver (zero until wired).
+    /// @return The resolver.
+    function resolver() external view returns (IDisputeResolver);
+
+    /// @notice The longest time, in seconds, after a request is created during which a fault on it can still
+    ///         be brought to the registry: the largest request TTL, plus the largest challenge window of any
+    ///         registered model, plus the batch window. Part of the timing invariants (docs/slashing.md).
+    /// @return The bound in seconds.
+    function faultWindow() external view returns (uint256);
+
+    /// @notice The EIP-712 digest an operator signs for `att`.
+    /// @param att The attestation.
+    /// @return The digest.
+    function attestationDigest(IInferenceRegistry.Attestation calldata att) external view returns (bytes32);
+
+    /// @notice The model record.
+    /// @param modelId The model.
+    /// @return The model.
+    function model(bytes32 modelId) external view returns (IInferenceRegistry.Model memory);
+
+    /// @notice The request record.
+    /// @param requestId The request.
+    /// @return The request view.
+    function request(uint256 requestId) external view returns (IInferenceRegistry.RequestView memory);
+
+    /// @notice The operators assigned to a request, in assignment order.
+    /// @param requestId The request.
+    /// @return ops The operators.
+    function assignedOperators(uint256 requestId) external view returns (address[] memory ops);
+
+    /// @notice An assigned operator's answer.
+    /// @param requestId The request.
+    /// @param operator The operator.
+    /// @return answered Whether it answered.
+    /// @return outputHash Its output (zero if not answered).
+    function answerOf(uint256 requestId, address operator)
+        external
+        view
+        returns (bool answered, bytes32 outputHash);
+
+    /// @notice A committed batch.
+    /// @param batchId The batch.
+    /// @return The batch.
+    function batch(uint256 batchId) external view returns (IInferenceRegistry.Batch memory);
+
+    /// @notice Claimable balance of `account`.
+    /// @param account The account.
+    /// @return The amount.
+    function credits(address account) external view returns (uint256);
+
+    /// @notice The admin role.
+    /// @return bytes32(0).
+    // solhint-disable-next-line func-name-mixedcase
+    function DEFAULT_ADMIN_ROLE() external view returns (bytes32);
+
+    /// @notice Whether `account` holds `role` (OpenZeppelin AccessControl compatible).
+    /// @param role The role.
+    /// @param account The account.
+    /// @return True if `account` holds `role`.
+    function hasRole(bytes32 role, address account) external view returns (bool);
+
+    /// @notice The EIP-712 domain separator (name "verinfer", version "1", this chain, the registry).
+    /// @return The domain separator.
+    function domainSeparator() external view returns (bytes32);
+
+    /// @notice Where forfeited bonds with no winning operator go.
+    /// @return The treasury.
+    function treasury() external view returns (address);
+
+    /// @notice Seconds after commit during which a batch's leaves can be revealed or challenged.
+    /// @return The batch window.
+    function batchWindow() external view returns (uint32);
+
+    /// @notice Last request id.
+    /// @return The count.
+    function requestCount() external view returns (uint256);
+
+    /// @notice Last batch id.
+    /// @return The count.
+    function batchCount() external view returns (uint256);
+
+    /// @notice Models `operator` serves.
+    /// @param operator The operator.
+    /// @return The model ids.
+    function servedModels(address operator) external view returns (bytes32[] memory);
+
+    /// @notice `operator`'s current selection weight for `modelId` (0 if not serving).
+    /// @param modelId The model.
+    /// @param operator The operator.
+    /// @return The weight.
+    function operatorWeight(bytes32 modelId, address operator) external view returns (uint256);
+
+    /// @notice Sum of selection weights for `modelId`.
+    /// @param modelId The model.
+    /// @return The total weight.
+    function totalWeight(bytes32 modelId) external view returns (uint256);
+
+    /// @notice Number of operators serving `modelId`.
+    /// @param modelId The model.
+    /// @return The count.
+    function operatorCount(bytes32 modelId) external view returns (uint256);
+
+    /// @notice Whether `operator` serves `modelId`.
+    /// @param modelId The model.
+    /// @param operator The operator.
+    /// @return True if serving.
+    function isServing(bytes32 modelId, address operator) external view returns (bool);
+
+    /// @notice The delivery state of a request (consumer callback, availability challenge).
+    /// @param requestId The request.
+    /// @return The delivery view.
+    function delivery(uint256 requestId) external view returns (IInferenceRegistry.DeliveryView memory);
+
+    /// @notice The delivery parameters and bounds.
+    /// @return maxOutputBytes Longest output passed inline to a consumer.
+    /// @return callbackGasPrice Staking-token units per callback gas.
+    /// @return maxCallbackGas Largest callback gas limit.
+    /// @return overheadGas Gas charged per callback on top of its limit (the delivery's own cost).
+    function deliveryParams()
+        external
+        view
+        returns (uint32 maxOutputBytes, uint256 callbackGasPrice, uint256 maxCallbackGas, uint256 overheadGas);
+
+    /// @notice The smallest callback fee for `gasLimit` (twice the per-callback price when `early`).
+    /// @param gasLimit The callback gas limit.
+    /// @param early Whether an early callback is requested too.
+    /// @return The fee in staking-token units.
+    function callbackFeeFor(uint32 gasLimit, bool early) external view returns (uint256);
+
+    /// @notice The base URL where `operator` serves outputs (empty if never set).
+    /// @param operator The operator.
+    /// @return The URL.
+    function endpointOf(address operator) external view returns (string memory);
+}
 
 /// @title IInferenceRegistry
-/// @notice Models, inference requests, stake-weighted assignment, EIP-712 attestations, Merkle result
-///         batches, finalization, disputes and fault reports of verinfer. See docs/attestation.md.
-interface IInferenceRegistry {
+/// @notice The whole ABI at the registry's address: models, inference requests, stake-weighted assignment,
+///         EIP-712 attestations, Merkle result batches, finalization, disputes, fault reports, output delivery
+///         and consumer callbacks of verinfer. Declares the types, events and errors; the functions are split
+///         into `IInferenceRegistryActions` (the registry contract), `IInferenceRegistryAdmin` (its governance
+///         module), `IInferenceRegistryDelivery` (its delivery module) and `IInferenceRegistryView` (its view
+///         contract). See docs/attestation.md and docs/consumers.md.
+interface IInferenceRegistry is
+    IInferenceRegistryActions,
+    IInferenceRegistryAdmin,
+    IInferenceRegistryDelivery,
+    IInferenceRegistryView
+{
     // ------------------------------------------------------------------ types
     /// @notice How a model's results are verified.
     enum VerificationMode {
@@ -97,6 +496,34 @@ interface IInferenceRegistry {
         uint256 disputeId;
     }
 
+    /// @notice What a request asks of a consumer contract (`requestInferenceWithCallback`).
+    struct CallbackSpec {
+        address consumer; // an `IInferenceConsumer` contract (must have code)
+        uint32 gasLimit; // gas forwarded to each callback, [MIN_CALLBACK_GAS, MAX_CALLBACK_GAS]
+        bool early; // also call back once, provisionally, at quorum (ORA style); the final callback follows
+        uint256 fee; // staking-token fee escrowed for the callback(s), >= `callbackFeeFor(gasLimit, early)`
+    }
+
+    /// @notice State of a request's final callback.
+    enum CallbackState {
+        None, // no consumer
+        Pending, // not yet delivered
+        Delivered, // the consumer's final callback returned successfully
+        Failed // the final callback reverted, ran out of gas or hit a consumer without code; retryable
+    }
+
+    /// @notice Read-only view of a request's delivery (consumer callback and output-availability challenge).
+    struct DeliveryView {
+        address consumer;
+        uint32 gasLimit;
+        bool early; // an early (quorum) callback was requested
+        bool earlyDone; // the early callback was attempted
+        CallbackState state;
+        uint256 callbackFee; // escrowed callback fee not yet paid to a deliverer
+        address outputChallenger; // the bonded `requestOutput` challenger while pending, else zero
+        uint256 outputBond;
+    }
+
     // ------------------------------------------------------------------ events
     event ResolverWired(address indexed resolver);
     event TreasuryChanged(address indexed treasury);
@@ -138,6 +565,33 @@ interface IInferenceRegistry {
     event WrongResultSlashRequested(uint256 indexed requestId, address indexed operator, uint256 slashId);
     event SlashRequestFailed(uint256 indexed requestId, address indexed operator);
     event BatchCommitted(uint256 indexed batchId, address indexed operator, bytes32 root, uint32 count);
+    /// @notice Request `requestId` will call back `consumer` (`gasLimit` gas, `fee` escrowed for it).
+    event CallbackRegistered(
+        uint256 indexed requestId, address indexed consumer, uint32 gasLimit, bool early, uint256 fee
+    );
+    /// @notice The bytes behind `outputHash` (empty: a pointer delivery, fetch them by hash off chain).
+    event OutputDelivered(uint256 indexed requestId, bytes32 indexed outputHash, bytes output);
+    /// @notice The consumer was called back with `status`; `success` false if it reverted, ran out of gas or
+    ///         had no code. `gasUsed` is the gas the call itself consumed (at most the request's gas limit).
+    event CallbackAttempted(
+        uint256 indexed requestId,
+        address indexed consumer,
+        RequestStatus status,
+        bool success,
+        uint256 gasUsed,
+        address indexed deliverer
+    );
+    /// @notice A bonded data-availability challenge: the bytes behind the quorum result must be published
+    ///         (`deliverOutput`) by `respondBy` (the request's window end) or the result cannot finalize.
+    event OutputRequested(
+        uint256 indexed requestId, address indexed challenger, uint256 bond, uint40 respondBy
+    );
+    /// @notice Nobody published the bytes of a challenged result in time: it finalizes as "no valid result".
+    event OutputUnavailable(uint256 indexed requestId, address indexed challenger);
+    /// @notice `operator` serves the outputs it attests at `url` (`GET <url>/v1/outputs/<outputHash>`).
+    event EndpointSet(address indexed operator, string url);
+    /// @notice The delivery parameters changed.
+    event DeliveryParamsChanged(uint32 maxOutputBytes, uint256 callbackGasPrice);
 
     // ------------------------------------------------------------------ errors
     error AlreadyWired();
@@ -195,205 +649,28 @@ interface IInferenceRegistry {
     /// @notice Less than `required` gas was left after the operator draw: the worst-case draw must be payable
     ///         whatever the block's randomness, so that an exact gas estimate never under-prices a request.
     error DrawGasReserve(uint256 required);
-
-    // ------------------------------------------------------------------ governance
-    /// @notice Sets the dispute resolver once. Only admin.
-    /// @param resolver The IDisputeResolver (DisputeGovernor in production).
-    function wire(address resolver) external;
-
-    /// @notice Sets where forfeited bonds with no winning operator go. Only admin.
-    /// @param treasury Non-zero treasury address.
-    function setTreasury(address treasury) external;
-
-    /// @notice Sets how long after commit a batch's leaves may be revealed or challenged. Only admin.
-    /// @param batchWindow Seconds, [10 minutes, 7 days].
-    function setBatchWindow(uint32 batchWindow) external;
-
-    /// @notice Registers a model. Only admin.
-    /// @param weightsHash Content hash of the weights.
-    /// @param runtimeSpecHash Content hash of the runtime/quantization spec.
-    /// @param params Verification parameters (bounded).
-    /// @return modelId keccak256(abi.encode(weightsHash, runtimeSpecHash)).
-    function registerModel(bytes32 weightsHash, bytes32 runtimeSpecHash, ModelParams calldata params)
-        external
-        returns (bytes32 modelId);
-
-    /// @notice Retires a model: no new requests or new operators; open requests run to completion. Only admin.
-    /// @param modelId The model.
-    function retireModel(bytes32 modelId) external;
-
-    // ------------------------------------------------------------------ operators
-    /// @notice The caller (an operator's owner address) opts in to serve `modelId`.
-    /// @param modelId The model.
-    function serveModel(bytes32 modelId) external;
-
-    /// @notice The caller stops serving `modelId` (already assigned requests must still be answered).
-    /// @param modelId The model.
-    function stopServing(bytes32 modelId) external;
-
-    /// @notice Removes `operator` from `modelId`'s selection tree while it does not qualify: its selection
-    ///         weight is 0 (active stake below the model's minStake, jailed or inactive). Anyone; a slot is held
-    ///         only while its operator qualifies. Emits `OperatorStopped`.
-    /// @param modelId The model.
-    /// @param operator The operator to evict.
-    function evict(bytes32 modelId, address operator) external;
-
-    // ------------------------------------------------------------------ requests
-    /// @notice Creates a request, pulls `fee` into escrow and assigns operators.
-    /// @param modelId The model.
-    /// @param inputHash Hash of the input (non-zero).
-    /// @param inputURI Where operators fetch the input (event only).
-    /// @param fee Fee in the staking token, >= the model's minFee.
-    /// @param deadline Unix time by which answers must be on chain, [now + 1 minute, now + 1 day].
-    /// @return requestId The new request id (sequential from 1).
-    function requestInference(
-        bytes32 modelId,
-        bytes32 inputHash,
-        string calldata inputURI,
-        uint256 fee,
-        uint40 deadline
-    ) external returns (uint256 requestId);
-
-    /// @notice Records an operator's signed answer. Anyone may relay.
-    /// @param att The attestation.
-    /// @param signature 65-byte (r, s, v) signature of the EIP-712 digest by `staking.signerOf(att.operator)`.
-    function submitAttestation(Attestation calldata att, bytes calldata signature) external;
-
-    /// @notice Records up to 64 signed answers; reverts as a whole if one is invalid.
-    /// @param atts The attestations.
-    /// @param signatures One signature per attestation.
-    function submitAttestations(Attestation[] calldata atts, bytes[] calldata signatures) external;
-
-    /// @notice Commits a Merkle root over results of the caller (as operator owner).
-    /// @param root Merkle root (OZ StandardMerkleTree leaves, see docs).
-    /// @param count Number of leaves, [1, 65536].
-    /// @return batchId The batch id.
-    function commitBatch(bytes32 root, uint32 count) external returns (uint256 batchId);
-
-    /// @notice Commits a Merkle root for `operator`; the caller must be its owner or current signer.
-    /// @param operator The operator.
-    /// @param root Merkle root.
-    /// @param count Number of leaves, [1, 65536].
-    /// @return batchId The batch id.
-    function commitBatchFor(address operator, bytes32 root, uint32 count) external returns (uint256 batchId);
-
-    /// @notice Reveals one leaf of a batch; it counts as the batch operator's answer. Anyone.
-    /// @param batchId The batch.
-    /// @param requestId The request the leaf answers.
-    /// @param outputHash The output in the leaf.
-    /// @param proof Merkle proof of the leaf.
-    function revealBatchResult(
-        uint256 batchId,
-        uint256 requestId,
-        bytes32 outputHash,
-        bytes32[] calldata proof
-    ) external;
-
-    /// @notice Challenges a batch leaf (revealing it first if it is not yet the operator's answer) with a bond,
-    ///         while the batch window and the request's challenge window are open.
-    /// @param batchId The batch.
-    /// @param requestId The request.
-    /// @param outputHash The output in the leaf.
-    /// @param proof Merkle proof of the leaf.
-    /// @param claimedOutput The concrete output the challenger claims is correct (non-zero, not the result).
-    /// @return disputeId The resolver's dispute id.
-    function challengeLeaf(
-        uint256 batchId,
-        uint256 requestId,
-        bytes32 outputHash,
-        bytes32[] calldata proof,
-        bytes32 claimedOutput
-    ) external returns (uint256 disputeId);
-
-    /// @notice Finalizes a request whose window elapsed (pays agreeing operators), or expires one whose
-    ///         deadline passed without quorum or disagreement (refunds the client). Anyone.
-    /// @param requestId The request.
-    function finalize(uint256 requestId) external;
-
-    /// @notice Bonded challenge of the current result inside the challenge window; opens a dispute. The
-    ///         challenger must name a concrete alternative output; without a positive ruling for it the bond
-    ///         is forfeited and the result stands.
-    /// @param requestId The request.
-    /// @param claimedOutput The concrete output the challenger claims is correct (non-zero, not the result).
-    /// @return disputeId The resolver's dispute id.
-    function challenge(uint256 requestId, bytes32 claimedOutput) external returns (uint256 disputeId);
-
-    /// @notice Opens a dispute when assigned operators disagree and quorum became impossible. Anyone.
-    /// @param requestId The request.
-    /// @return disputeId The resolver's dispute id.
-    function escalate(uint256 requestId) external returns (uint256 disputeId);
-
-    /// @notice Reports an assigned operator that did not answer before the deadline. Anyone; the reporter
-    ///         is credited by the Slasher.
-    /// @param requestId The request.
-    /// @param operator The operator.
-    /// @return slashId The Slasher's id.
-    function reportMissed(uint256 requestId, address operator) external returns (uint256 slashId);
-
-    /// @notice Reports two statements of one operator answering one request with different outputs: any pair of
-    ///         signed attestations and batch leaves (two leaves may be in the same batch). Anyone; the reporter
-    ///         is credited by the Slasher.
-    /// @param a The first statement.
-    /// @param b The second statement (same operator and request, different output).
-    /// @return slashId The Slasher's id.
-    function reportEquivocation(Statement calldata a, Statement calldata b) external returns (uint256 slashId);
-
-    /// @notice Withdraws the caller's credited payouts (fees, returned bonds).
-    /// @return amount The amount transferred.
-    function claim() external returns (uint256 amount);
-
-    // ------------------------------------------------------------------ views
-    /// @notice The slasher this registry reports faults to.
-    /// @return The slasher.
-    function slasher() external view returns (ISlasher);
-
-    /// @notice The dispute resolver (zero until wired).
-    /// @return The resolver.
-    function resolver() external view returns (IDisputeResolver);
-
-    /// @notice The longest time, in seconds, after a request is created during which a fault on it can still
-    ///         be brought to the registry: the largest request TTL, plus the largest challenge window of any
-    ///         registered model, plus the batch window. Part of the timing invariants (docs/slashing.md).
-    /// @return The bound in seconds.
-    function faultWindow() external view returns (uint256);
-
-    /// @notice The EIP-712 digest an operator signs for `att`.
-    /// @param att The attestation.
-    /// @return The digest.
-    function attestationDigest(Attestation calldata att) external view returns (bytes32);
-
-    /// @notice The model record.
-    /// @param modelId The model.
-    /// @return The model.
-    function model(bytes32 modelId) external view returns (Model memory);
-
-    /// @notice The request record.
-    /// @param requestId The request.
-    /// @return The request view.
-    function request(uint256 requestId) external view returns (RequestView memory);
-
-    /// @notice The operators assigned to a request, in assignment order.
-    /// @param requestId The request.
-    /// @return ops The operators.
-    function assignedOperators(uint256 requestId) external view returns (address[] memory ops);
-
-    /// @notice An assigned operator's answer.
-    /// @param requestId The request.
-    /// @param operator The operator.
-    /// @return answered Whether it answered.
-    /// @return outputHash Its output (zero if not answered).
-    function answerOf(uint256 requestId, address operator)
-        external
-        view
-        returns (bool answered, bytes32 outputHash);
-
-    /// @notice A committed batch.
-    /// @param batchId The batch.
-    /// @return The batch.
-    function batch(uint256 batchId) external view returns (Batch memory);
-
-    /// @notice Claimable balance of `account`.
-    /// @param account The account.
-    /// @return The amount.
-    function credits(address account) external view returns (uint256);
+    /// @notice A consumer must be a contract (have code) when the request is made.
+    error ConsumerNotContract(address consumer);
+    /// @notice The callback gas limit is outside [min, max].
+    error CallbackGasOutOfRange(uint256 gasLimit, uint256 min, uint256 max);
+    /// @notice The callback fee does not cover the callback gas at the registry's callback gas price.
+    error CallbackFeeTooLow(uint256 fee, uint256 required);
+    /// @notice keccak256 of the delivered bytes is not the request's result.
+    error OutputMismatch(uint256 requestId, bytes32 expected, bytes32 actual);
+    /// @notice The delivered bytes are longer than the bound.
+    error OutputTooLarge(uint256 length, uint256 max);
+    /// @notice The request is not in a state where its output can be delivered.
+    error NotDeliverable(uint256 requestId, RequestStatus status);
+    /// @notice The delivery transaction left too little gas to forward the callback's gas limit exactly.
+    error InsufficientGasForCallback(uint256 gasLimit);
+    /// @notice Only the client or the consumer may deliver a result by its hash alone (empty bytes).
+    error PointerDeliveryNotAllowed(uint256 requestId, address caller);
+    /// @notice Only the request's consumer may retry its failed callback.
+    error NotConsumer(uint256 requestId, address caller);
+    /// @notice The request's final callback is not in the `Failed` state.
+    error NothingToRetry(uint256 requestId);
+    /// @notice The request's output was already challenged for availability, or already published.
+    error OutputAlreadyRequested(uint256 requestId);
+    /// @notice The endpoint URL is empty or longer than the bound.
+    error InvalidEndpoint(uint256 length, uint256 max);
 }

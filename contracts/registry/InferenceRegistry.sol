@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -11,99 +10,31 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IDisputeReceiver, IDisputeResolver} from "../interfaces/IDisputes.sol";
-import {IInferenceRegistry} from "../interfaces/IInferenceRegistry.sol";
+import {
+    IInferenceRegistry,
+    IInferenceRegistryActions,
+    IInferenceRegistryAdmin,
+    IInferenceRegistryDelivery
+} from "../interfaces/IInferenceRegistry.sol";
 import {ISlasher} from "../interfaces/ISlasher.sol";
-import {IOperatorObserver} from "../interfaces/IStakeObservers.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
+import {InferenceRegistryAdmin} from "./InferenceRegistryAdmin.sol";
+import {InferenceRegistryDelivery} from "./InferenceRegistryDelivery.sol";
+import {InferenceRegistryStorage} from "./InferenceRegistryStorage.sol";
+import {InferenceRegistryView} from "./InferenceRegistryView.sol";
 import {SumTree} from "./lib/SumTree.sol";
 
 /// @title InferenceRegistry
 /// @notice Models, inference requests, stake-weighted operator assignment, EIP-712 attestations, Merkle
 ///         result batches, finalization, disputes and fault reports. See docs/attestation.md.
+///         The read-only functions live in `InferenceRegistryView` (deployed by the constructor, reached by
+///         `delegatecall` from `fallback`); the whole ABI at this address is `IInferenceRegistry`.
 /// @dev Request state that the attestation path touches lives in one packed slot (`Core`); the first
 ///      output hash is stored once and later matching answers only flip bits. The output slot is
 ///      pre-initialised at request time so the first answer never creates a storage slot.
-contract InferenceRegistry is
-    IInferenceRegistry,
-    IOperatorObserver,
-    IDisputeReceiver,
-    ReentrancyGuardTransient
-{
+contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryActions, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SumTree for SumTree.Tree;
-
-    // ------------------------------------------------------------------ constants
-    /// @notice The admin role (the only role; it administers itself), as in OpenZeppelin AccessControl.
-    bytes32 public constant DEFAULT_ADMIN_ROLE = 0x00;
-    /// @notice EIP-712 type hash of {Attestation}.
-    bytes32 internal constant ATTESTATION_TYPEHASH = keccak256(
-        "Attestation(address operator,uint256 requestId,bytes32 modelId,bytes32 inputHash,bytes32 outputHash)"
-    );
-    /// @notice Hard bound on operators per request.
-    uint256 internal constant MAX_K = 8;
-    /// @notice Bound on models one operator may serve (bounds the weight-update loop).
-    uint256 internal constant MAX_MODELS_PER_OPERATOR = 8;
-    /// @notice Bound on operators serving one model (sum-tree capacity).
-    uint256 internal constant MAX_OPERATORS_PER_MODEL = SumTree.CAPACITY;
-    /// @notice Challenge window bounds.
-    uint32 internal constant MIN_CHALLENGE_WINDOW = 10 minutes;
-    /// @notice Challenge window bounds.
-    uint32 internal constant MAX_CHALLENGE_WINDOW = 7 days;
-    /// @notice Request deadline bounds, relative to creation.
-    uint40 internal constant MIN_TTL = 1 minutes;
-    /// @notice Request deadline bounds, relative to creation.
-    uint40 internal constant MAX_TTL = 1 days;
-    /// @notice Largest fee (fits the packed uint96).
-    uint256 internal constant MAX_FEE = type(uint96).max;
-    /// @notice Largest attestation array of `submitAttestations`.
-    uint256 internal constant MAX_ATTESTATIONS_PER_CALL = 64;
-    /// @notice Largest leaf count of one batch.
-    uint32 internal constant MAX_BATCH_LEAVES = 65_536;
-    /// @dev EIP-712 domain: name "verinfer", version "1", this chain, this contract.
-    bytes32 private constant _DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 private constant _NAME_HASH = keccak256("verinfer");
-    bytes32 private constant _VERSION_HASH = keccak256("1");
-    /// @dev Value of an unanswered request's output slot (never a valid output).
-    bytes32 private constant NO_OUTPUT = bytes32(uint256(1));
-
-    // ------------------------------------------------------------------ storage types
-    /// @dev Everything the answer path reads and writes. Stored packed in one word (`Request.core`): bit
-    ///      offsets 0 status, 8 mode, 16 k, 24 q, 32 responded, 40 agree, 48 faulted, 56 missed, 64 rewarded,
-    ///      72 excused, 80 deadline (40 bits), 120 windowEnd (40 bits), 160 challengeWindow (32 bits),
-    ///      192 modelIndex (32 bits, index into `_modelIds`), 224 fingerprints (32 bits, 4 per operator).
-    struct Core {
-        RequestStatus status;
-        VerificationMode mode;
-        uint8 k;
-        uint8 q;
-        uint8 responded; // bit i: assigned operator i answered
-        uint8 agree; // bit i: operator i's answer == Request.output
-        uint8 faulted; // bit i: operator i reported for equivocation on this request
-        uint8 missed; // bit i: operator i reported for missing
-        uint8 rewarded; // bit i: operator i credited a share of the fee
-        bool excused; // answers stopped before the deadline (early dispute): nobody missed
-        uint40 deadline;
-        uint40 windowEnd;
-        uint32 challengeWindow;
-        uint32 modelIndex;
-        uint32 fingerprints; // 4 bits per assigned operator: low 4 bits of its address
-    }
-
-    struct Request {
-        uint256 core; // a packed `Core`, see `_load` / `_store`
-        bytes32 subject; // keccak256(abi.encode(modelId, inputHash)): one slot checks both attested fields
-        bytes32 inputHash;
-        bytes32 output; // plurality output while open (NO_OUTPUT before the first answer); result when final
-        address client;
-        uint96 fee;
-        address challenger;
-        uint96 bond;
-        bytes32 claimed;
-        uint256 disputeId;
-        address[8] operators; // assigned operators, one per slot; located through `Core.fingerprints`
-        bytes32[8] answers; // answers of operators whose bit is not in `agree`
-    }
 
     // ------------------------------------------------------------------ immutables & storage
     /// @notice The staking contract (operators, signers, stake).
@@ -112,32 +43,17 @@ contract InferenceRegistry is
     ISlasher public immutable slasher;
     /// @notice The staking token (fees, bonds).
     IERC20 public immutable token;
+    /// @notice The view contract the fallback delegates read-only selectors to (deployed by the constructor).
+    address public immutable viewImplementation;
+    /// @notice The delivery module the fallback delegates `IInferenceRegistryDelivery` selectors to (deployed by
+    ///         the constructor).
+    address public immutable deliveryModule;
+    /// @notice The governance module the fallback delegates `IInferenceRegistryAdmin` selectors to (deployed by
+    ///         the constructor).
+    address public immutable adminModule;
     /// @dev Domain separator at deployment, and the chain it was computed for (recomputed after a fork).
     bytes32 private immutable _cachedDomainSeparator;
     uint256 private immutable _cachedChainId;
-
-    /// @notice The dispute resolver (wired once).
-    IDisputeResolver public resolver;
-    /// @notice Receives forfeited bonds nobody else is owed.
-    address public treasury;
-    /// @notice Seconds after commit during which a batch's leaves can be revealed or challenged.
-    uint32 public batchWindow;
-    /// @dev Largest challenge window of any registered model (part of `faultWindow`).
-    uint32 private _maxChallengeWindow;
-    /// @notice Last request id.
-    uint256 public requestCount;
-    /// @notice Last batch id.
-    uint256 public batchCount;
-
-    mapping(bytes32 modelId => Model) private _models;
-    bytes32[] private _modelIds;
-    mapping(bytes32 modelId => SumTree.Tree) private _trees;
-    mapping(address operator => bytes32[]) private _servedModels;
-    mapping(uint256 requestId => Request) private _requests;
-    mapping(uint256 batchId => Batch) private _batches;
-    mapping(uint256 disputeId => uint256 requestId) private _disputeRequest;
-    mapping(address account => uint256) private _credits;
-    mapping(bytes32 role => mapping(address account => bool)) private _roles;
 
     // ------------------------------------------------------------------ construction
     /// @notice Deploys the registry.
@@ -149,155 +65,98 @@ contract InferenceRegistry is
         if (
             address(staking_) == address(0) || address(slasher_) == address(0) || treasury_ == address(0)
                 || admin == address(0)
-        ) revert ZeroAddress();
+        ) revert IInferenceRegistry.ZeroAddress();
         staking = staking_;
         slasher = slasher_;
         token = staking_.token();
-        treasury = treasury_;
-        batchWindow = 1 hours;
+        _treasury = treasury_;
+        _batchWindow = 1 hours;
+        _maxOutputBytes = 512;
+        _callbackGasPrice = 1e9;
+        viewImplementation = address(new InferenceRegistryView());
+        deliveryModule = address(new InferenceRegistryDelivery(staking_, token));
+        adminModule = address(new InferenceRegistryAdmin(slasher_));
         _cachedChainId = block.chainid;
         _cachedDomainSeparator = _buildDomainSeparator();
-        _setRole(DEFAULT_ADMIN_ROLE, admin, true);
+        _setRole(ADMIN_ROLE, admin, true);
     }
 
-    // ------------------------------------------------------------------ roles
-    /// @dev Reverts with `AccessControlUnauthorizedAccount` unless the caller holds `role`.
-    modifier onlyRole(bytes32 role) {
-        _checkRole(role);
-        _;
-    }
-
-    /// @notice Whether `account` holds `role` (OpenZeppelin AccessControl compatible).
-    /// @param role The role.
-    /// @param account The account.
-    /// @return True if `account` holds `role`.
-    function hasRole(bytes32 role, address account) public view returns (bool) {
-        return _roles[role][account];
-    }
-
-    /// @notice Grants `role` to `account`. Only the admin. Emits `RoleGranted` if newly granted.
-    /// @param role The role.
-    /// @param account The account.
-    function grantRole(bytes32 role, address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setRole(role, account, true);
-    }
-
-    /// @notice Revokes `role` from `account`. Only the admin. Emits `RoleRevoked` if it was held.
-    /// @param role The role.
-    /// @param account The account.
-    function revokeRole(bytes32 role, address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setRole(role, account, false);
-    }
-
-    /// @notice Gives up `role`; `callerConfirmation` must be the caller. Emits `RoleRevoked` if it was held.
-    /// @param role The role.
-    /// @param callerConfirmation The caller's own address.
-    function renounceRole(bytes32 role, address callerConfirmation) external {
-        if (callerConfirmation != msg.sender) revert IAccessControl.AccessControlBadConfirmation();
-        _setRole(role, msg.sender, false);
-    }
-
-    function _checkRole(bytes32 role) private view {
-        if (!_roles[role][msg.sender]) {
-            revert IAccessControl.AccessControlUnauthorizedAccount(msg.sender, role);
+    /// @notice Delegates every selector this contract does not implement: those of `IInferenceRegistryAdmin` to
+    ///         `adminModule`, those of `IInferenceRegistryDelivery` to `deliveryModule`, every other one to
+    ///         `viewImplementation` (the read-only functions of `IInferenceRegistryView`; an unknown selector
+    ///         reverts there). Returns or reverts with the module's exact return data. Not payable.
+    // solhint-disable-next-line no-complex-fallback
+    fallback() external {
+        address impl = _moduleFor(msg.sig);
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), impl, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
         }
     }
 
-    function _setRole(bytes32 role, address account, bool granted) private {
-        if (_roles[role][account] == granted) return;
-        _roles[role][account] = granted;
-        if (granted) emit IAccessControl.RoleGranted(role, account, msg.sender);
-        else emit IAccessControl.RoleRevoked(role, account, msg.sender);
-    }
-
-    // ------------------------------------------------------------------ governance
-    /// @inheritdoc IInferenceRegistry
-    function wire(address resolver_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (address(resolver) != address(0)) revert AlreadyWired();
-        if (resolver_ == address(0)) revert ZeroAddress();
-        resolver = IDisputeResolver(resolver_);
-        emit ResolverWired(resolver_);
-    }
-
-    /// @inheritdoc IInferenceRegistry
-    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (treasury_ == address(0)) revert ZeroAddress();
-        treasury = treasury_;
-        emit TreasuryChanged(treasury_);
-    }
-
-    /// @inheritdoc IInferenceRegistry
-    function setBatchWindow(uint32 batchWindow_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _checkBounds("batchWindow", batchWindow_, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
-        batchWindow = batchWindow_;
-        emit BatchWindowChanged(batchWindow_);
-        slasher.checkTiming();
-    }
-
-    /// @inheritdoc IInferenceRegistry
-    function registerModel(bytes32 weightsHash, bytes32 runtimeSpecHash, ModelParams calldata params)
-        external
-        onlyRole(DEFAULT_ADMIN_ROLE)
-        returns (bytes32 modelId)
-    {
-        _checkParams(params);
-        modelId = keccak256(abi.encode(weightsHash, runtimeSpecHash));
-        Model storage m = _models[modelId];
-        if (m.registered) revert ModelAlreadyRegistered(modelId);
-        m.registered = true;
-        m.index = SafeCast.toUint32(_modelIds.length);
-        _modelIds.push(modelId);
-        m.weightsHash = weightsHash;
-        m.runtimeSpecHash = runtimeSpecHash;
-        m.params = params;
-        if (params.challengeWindow > _maxChallengeWindow) _maxChallengeWindow = params.challengeWindow;
-        emit ModelRegistered(modelId, weightsHash, runtimeSpecHash, params);
-        slasher.checkTiming();
-    }
-
-    /// @inheritdoc IInferenceRegistry
-    function retireModel(bytes32 modelId) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Model storage m = _liveModel(modelId);
-        m.retired = true;
-        emit ModelRetired(modelId);
+    /// @dev The module implementing `sig`.
+    function _moduleFor(bytes4 sig) private view returns (address) {
+        if (
+            sig == IInferenceRegistryDelivery.deliverOutput.selector
+                || sig == IInferenceRegistryDelivery.retryCallback.selector
+                || sig == IInferenceRegistryDelivery.requestOutput.selector
+                || sig == IInferenceRegistryDelivery.setEndpoint.selector
+        ) return deliveryModule;
+        if (
+            sig == IInferenceRegistryAdmin.grantRole.selector
+                || sig == IInferenceRegistryAdmin.revokeRole.selector
+                || sig == IInferenceRegistryAdmin.renounceRole.selector
+                || sig == IInferenceRegistryAdmin.wire.selector
+                || sig == IInferenceRegistryAdmin.setTreasury.selector
+                || sig == IInferenceRegistryAdmin.setBatchWindow.selector
+                || sig == IInferenceRegistryAdmin.registerModel.selector
+                || sig == IInferenceRegistryAdmin.retireModel.selector
+                || sig == IInferenceRegistryAdmin.setDeliveryParams.selector
+        ) return adminModule;
+        return viewImplementation;
     }
 
     // ------------------------------------------------------------------ operators
-    /// @inheritdoc IInferenceRegistry
+    /// @inheritdoc IInferenceRegistryActions
     function serveModel(bytes32 modelId) external {
-        Model storage m = _liveModel(modelId);
+        IInferenceRegistry.Model storage m = _liveModel(modelId);
         SumTree.Tree storage tree = _trees[modelId];
         address operator = msg.sender;
-        if (tree.contains(operator)) revert AlreadyServing(modelId, operator);
-        if (!staking.isActiveOperator(operator)) revert NotActiveOperator(operator);
+        if (tree.contains(operator)) revert IInferenceRegistry.AlreadyServing(modelId, operator);
+        if (!staking.isActiveOperator(operator)) revert IInferenceRegistry.NotActiveOperator(operator);
         uint256 stake = staking.operatorStake(operator);
         uint256 minStake = m.params.minStake;
-        if (stake < minStake) revert InsufficientStake(operator, stake, minStake);
+        if (stake < minStake) revert IInferenceRegistry.InsufficientStake(operator, stake, minStake);
         if (_servedModels[operator].length >= MAX_MODELS_PER_OPERATOR) {
-            revert TooManyModels(operator, MAX_MODELS_PER_OPERATOR);
+            revert IInferenceRegistry.TooManyModels(operator, MAX_MODELS_PER_OPERATOR);
         }
-        if (tree.size >= MAX_OPERATORS_PER_MODEL) revert ModelFull(modelId, MAX_OPERATORS_PER_MODEL);
+        if (tree.size >= MAX_OPERATORS_PER_MODEL) {
+            revert IInferenceRegistry.ModelFull(modelId, MAX_OPERATORS_PER_MODEL);
+        }
         _servedModels[operator].push(modelId);
         tree.insert(operator, stake);
-        emit OperatorServing(modelId, operator, stake);
+        emit IInferenceRegistry.OperatorServing(modelId, operator, stake);
     }
 
-    /// @inheritdoc IInferenceRegistry
+    /// @inheritdoc IInferenceRegistryActions
     function stopServing(bytes32 modelId) external {
         _stopServing(modelId, msg.sender);
     }
 
-    /// @inheritdoc IInferenceRegistry
+    /// @inheritdoc IInferenceRegistryActions
     function evict(bytes32 modelId, address operator) external {
         uint256 weight = _trees[modelId].weightOf(operator);
-        if (weight != 0) revert OperatorQualifies(modelId, operator, weight);
+        if (weight != 0) revert IInferenceRegistry.OperatorQualifies(modelId, operator, weight);
         _stopServing(modelId, operator);
     }
 
     /// @dev Removes `operator` from `modelId`'s tree and from its served list.
     function _stopServing(bytes32 modelId, address operator) private {
         SumTree.Tree storage tree = _trees[modelId];
-        if (!tree.contains(operator)) revert NotServing(modelId, operator);
+        if (!tree.contains(operator)) revert IInferenceRegistry.NotServing(modelId, operator);
         bytes32[] storage served = _servedModels[operator];
         uint256 n = served.length;
         for (uint256 i; i < n; ++i) {
@@ -308,7 +167,7 @@ contract InferenceRegistry is
             }
         }
         tree.remove(operator);
-        emit OperatorStopped(modelId, operator);
+        emit IInferenceRegistry.OperatorStopped(modelId, operator);
     }
 
     /// @notice Staking reports `operator`'s new selection weight (0 when jailed or inactive). Updates every
@@ -317,18 +176,20 @@ contract InferenceRegistry is
     /// @param operator The operator.
     /// @param weight Its active stake, or 0.
     function onOperatorWeightChanged(address operator, uint256 weight) external {
-        if (msg.sender != address(staking)) revert UnauthorizedCaller(msg.sender);
+        if (msg.sender != address(staking)) revert IInferenceRegistry.UnauthorizedCaller(msg.sender);
         bytes32[] storage served = _servedModels[operator];
         uint256 n = served.length;
         for (uint256 i; i < n; ++i) {
             bytes32 modelId = served[i];
             uint256 w = weight >= _models[modelId].params.minStake ? weight : 0;
-            if (_trees[modelId].update(operator, w)) emit OperatorWeightUpdated(modelId, operator, w);
+            if (_trees[modelId].update(operator, w)) {
+                emit IInferenceRegistry.OperatorWeightUpdated(modelId, operator, w);
+            }
         }
     }
 
     // ------------------------------------------------------------------ requests
-    /// @inheritdoc IInferenceRegistry
+    /// @inheritdoc IInferenceRegistryActions
     function requestInference(
         bytes32 modelId,
         bytes32 inputHash,
@@ -336,15 +197,65 @@ contract InferenceRegistry is
         uint256 fee,
         uint40 deadline
     ) external nonReentrant returns (uint256 requestId) {
-        (ModelParams memory p, uint32 modelIndex) = _checkRequest(modelId, inputHash, fee, deadline);
-        // The fee is pulled first (the call is guarded by nonReentrant) so that nothing after the draw
+        return _newRequest(modelId, inputHash, inputURI, fee, deadline, 0);
+    }
+
+    /// @inheritdoc IInferenceRegistryActions
+    function requestInferenceWithCallback(
+        bytes32 modelId,
+        bytes32 inputHash,
+        string calldata inputURI,
+        uint256 fee,
+        uint40 deadline,
+        IInferenceRegistry.CallbackSpec calldata callback
+    ) external nonReentrant returns (uint256 requestId) {
+        address consumer = callback.consumer;
+        if (consumer.code.length == 0) revert IInferenceRegistry.ConsumerNotContract(consumer);
+        uint32 gasLimit = callback.gasLimit;
+        if (gasLimit < MIN_CALLBACK_GAS || gasLimit > MAX_CALLBACK_GAS) {
+            revert IInferenceRegistry.CallbackGasOutOfRange(gasLimit, MIN_CALLBACK_GAS, MAX_CALLBACK_GAS);
+        }
+        uint256 cbFee = callback.fee;
+        uint256 required = _callbackFeeFor(gasLimit, callback.early);
+        if (cbFee < required) revert IInferenceRegistry.CallbackFeeTooLow(cbFee, required);
+        if (cbFee > MAX_FEE) revert IInferenceRegistry.FeeOutOfRange(cbFee, required, MAX_FEE);
+        requestId = _newRequest(modelId, inputHash, inputURI, fee, deadline, cbFee);
+        _requests[requestId].core |= uint256(FLAG_CALLBACK) << 72; // Core.flags
+        _deliveries[requestId] = Delivery({
+            consumer: consumer,
+            gasLimit: gasLimit,
+            early: callback.early,
+            earlyDone: false,
+            state: IInferenceRegistry.CallbackState.Pending,
+            // forge-lint: disable-next-line(unsafe-typecast)
+            fee: uint96(cbFee), // <= MAX_FEE
+            outputChallenger: address(0),
+            outputBond: 0
+        });
+        emit IInferenceRegistry.CallbackRegistered(requestId, consumer, gasLimit, callback.early, cbFee);
+    }
+
+    /// @dev Creates a request: pulls `fee + callbackFee`, draws the operators and stores the request.
+    function _newRequest(
+        bytes32 modelId,
+        bytes32 inputHash,
+        string calldata inputURI,
+        uint256 fee,
+        uint40 deadline,
+        uint256 callbackFee
+    ) private returns (uint256 requestId) {
+        (IInferenceRegistry.ModelParams memory p, uint32 modelIndex) =
+            _checkRequest(modelId, inputHash, fee, deadline);
+        // The fee is pulled first (the callers are guarded by nonReentrant) so that nothing after the draw
         // depends on a third party's gas use; see the gas reserve below.
-        token.safeTransferFrom(msg.sender, address(this), fee);
-        requestId = ++requestCount;
+        token.safeTransferFrom(msg.sender, address(this), fee + callbackFee);
+        requestId = ++_requestCount;
         (address[] memory picks, uint256 reserve) = _draw(modelId, requestId, p.k);
-        emit RequestCreated(requestId, modelId, msg.sender, inputHash, inputURI, fee, deadline);
+        emit IInferenceRegistry.RequestCreated(
+            requestId, modelId, msg.sender, inputHash, inputURI, fee, deadline
+        );
         _storeRequest(requestId, modelId, inputHash, fee, deadline, p, modelIndex, picks);
-        if (gasleft() < reserve) revert DrawGasReserve(reserve);
+        if (gasleft() < reserve) revert IInferenceRegistry.DrawGasReserve(reserve);
     }
 
     /// @dev Draws `k` distinct operators for `requestId`, seeded by the block. The draw's path, and so its gas,
@@ -362,7 +273,7 @@ contract InferenceRegistry is
         uint256 before = gasleft();
         picks = tree.drawDistinct(seed, k);
         uint256 used = before - gasleft();
-        if (picks.length < k) revert InsufficientOperators(modelId, picks.length, k);
+        if (picks.length < k) revert IInferenceRegistry.InsufficientOperators(modelId, picks.length, k);
         reserve = reserve > used ? reserve - used : 0;
     }
 
@@ -370,17 +281,17 @@ contract InferenceRegistry is
     function _checkRequest(bytes32 modelId, bytes32 inputHash, uint256 fee, uint40 deadline)
         private
         view
-        returns (ModelParams memory p, uint32 modelIndex)
+        returns (IInferenceRegistry.ModelParams memory p, uint32 modelIndex)
     {
-        Model storage m = _liveModel(modelId);
+        IInferenceRegistry.Model storage m = _liveModel(modelId);
         p = m.params;
         modelIndex = m.index;
-        if (inputHash == bytes32(0)) revert ZeroInputHash();
-        if (fee < p.minFee || fee > MAX_FEE) revert FeeOutOfRange(fee, p.minFee, MAX_FEE);
+        if (inputHash == bytes32(0)) revert IInferenceRegistry.ZeroInputHash();
+        if (fee < p.minFee || fee > MAX_FEE) revert IInferenceRegistry.FeeOutOfRange(fee, p.minFee, MAX_FEE);
         uint256 minDeadline = block.timestamp + MIN_TTL;
         uint256 maxDeadline = block.timestamp + MAX_TTL;
         if (deadline < minDeadline || deadline > maxDeadline) {
-            revert InvalidDeadline(deadline, minDeadline, maxDeadline);
+            revert IInferenceRegistry.InvalidDeadline(deadline, minDeadline, maxDeadline);
         }
     }
 
@@ -391,15 +302,16 @@ contract InferenceRegistry is
         bytes32 inputHash,
         uint256 fee,
         uint40 deadline,
-        ModelParams memory p,
+        IInferenceRegistry.ModelParams memory p,
         uint32 modelIndex,
         address[] memory picks
     ) private {
         Request storage r = _requests[requestId];
         // The packed `Core` of a new request (layout in `Core`); every other field starts at zero.
-        r.core = uint256(uint8(RequestStatus.Open)) | (uint256(uint8(p.mode)) << 8) | (uint256(p.k) << 16)
-            | (uint256(p.q) << 24) | (uint256(deadline) << 80) | (uint256(p.challengeWindow) << 160)
-            | (uint256(modelIndex) << 192) | (uint256(_fingerprints(picks)) << 224);
+        r.core = uint256(uint8(IInferenceRegistry.RequestStatus.Open)) | (uint256(uint8(p.mode)) << 8)
+            | (uint256(p.k) << 16) | (uint256(p.q) << 24) | (uint256(deadline) << 80)
+            | (uint256(p.challengeWindow) << 160) | (uint256(modelIndex) << 192)
+            | (uint256(_fingerprints(picks)) << 224);
         r.subject = keccak256(abi.encode(modelId, inputHash));
         r.inputHash = inputHash;
         r.output = NO_OUTPUT;
@@ -408,25 +320,31 @@ contract InferenceRegistry is
         r.fee = uint96(fee); // <= MAX_FEE, checked in `_checkRequest`
         for (uint256 i; i < picks.length; ++i) {
             r.operators[i] = picks[i];
-            emit OperatorAssigned(requestId, picks[i], i);
+            emit IInferenceRegistry.OperatorAssigned(requestId, picks[i], i);
         }
     }
 
     // ------------------------------------------------------------------ answers
-    /// @inheritdoc IInferenceRegistry
-    function submitAttestation(Attestation calldata att, bytes calldata signature) external {
+    /// @inheritdoc IInferenceRegistryActions
+    function submitAttestation(IInferenceRegistry.Attestation calldata att, bytes calldata signature)
+        external
+    {
         _submit(att, signature, staking.signerOf(att.operator));
     }
 
-    /// @inheritdoc IInferenceRegistry
-    function submitAttestations(Attestation[] calldata atts, bytes[] calldata signatures) external {
+    /// @inheritdoc IInferenceRegistryActions
+    function submitAttestations(IInferenceRegistry.Attestation[] calldata atts, bytes[] calldata signatures)
+        external
+    {
         uint256 n = atts.length;
-        if (n != signatures.length) revert LengthMismatch(n, signatures.length);
-        if (n == 0 || n > MAX_ATTESTATIONS_PER_CALL) revert BadArrayLength(n, MAX_ATTESTATIONS_PER_CALL);
+        if (n != signatures.length) revert IInferenceRegistry.LengthMismatch(n, signatures.length);
+        if (n == 0 || n > MAX_ATTESTATIONS_PER_CALL) {
+            revert IInferenceRegistry.BadArrayLength(n, MAX_ATTESTATIONS_PER_CALL);
+        }
         address cachedOperator = address(0);
         address cachedSigner = address(0);
         for (uint256 j; j < n; ++j) {
-            Attestation calldata att = atts[j];
+            IInferenceRegistry.Attestation calldata att = atts[j];
             if (att.operator != cachedOperator || j == 0) {
                 cachedOperator = att.operator;
                 cachedSigner = staking.signerOf(att.operator);
@@ -436,30 +354,32 @@ contract InferenceRegistry is
     }
 
     /// @dev Checks and records one attestation signed by `signer`.
-    function _submit(Attestation calldata att, bytes calldata signature, address signer) private {
+    function _submit(IInferenceRegistry.Attestation calldata att, bytes calldata signature, address signer)
+        private
+    {
         (Request storage r, Core memory c, uint256 i) =
             _answerable(att.requestId, att.operator, att.outputHash);
         if (keccak256(abi.encode(att.modelId, att.inputHash)) != r.subject) {
-            revert AttestationMismatch(att.requestId);
+            revert IInferenceRegistry.AttestationMismatch(att.requestId);
         }
         _checkSignature(att, signature, signer);
         _record(r, c, i, att.requestId, att.operator, att.outputHash);
     }
 
-    /// @inheritdoc IInferenceRegistry
+    /// @inheritdoc IInferenceRegistryActions
     function commitBatch(bytes32 root, uint32 count) external returns (uint256 batchId) {
         return _commitBatch(msg.sender, root, count);
     }
 
-    /// @inheritdoc IInferenceRegistry
+    /// @inheritdoc IInferenceRegistryActions
     function commitBatchFor(address operator, bytes32 root, uint32 count) external returns (uint256 batchId) {
         if (msg.sender != operator && msg.sender != staking.signerOf(operator)) {
-            revert NotOperatorOrSigner(msg.sender, operator);
+            revert IInferenceRegistry.NotOperatorOrSigner(msg.sender, operator);
         }
         return _commitBatch(operator, root, count);
     }
 
-    /// @inheritdoc IInferenceRegistry
+    /// @inheritdoc IInferenceRegistryActions
     function revealBatchResult(
         uint256 batchId,
         uint256 requestId,
@@ -472,34 +392,48 @@ contract InferenceRegistry is
     }
 
     // ------------------------------------------------------------------ settlement
-    /// @inheritdoc IInferenceRegistry
+    /// @inheritdoc IInferenceRegistryActions
     function finalize(uint256 requestId) external nonReentrant {
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
-        if (c.status == RequestStatus.Quorum) {
+        if (c.status == IInferenceRegistry.RequestStatus.Quorum) {
             // forge-lint: disable-next-line(block-timestamp)
-            if (block.timestamp <= c.windowEnd) revert ChallengeWindowOpen(requestId, c.windowEnd);
+            if (block.timestamp <= c.windowEnd) {
+                revert IInferenceRegistry.ChallengeWindowOpen(requestId, c.windowEnd);
+            }
             bytes32 output = r.output;
-            c.status = RequestStatus.Finalized;
             uint8 payees = c.agree & ~c.faulted;
+            bool unavailable = c.flags & FLAG_OUTPUT_REQUESTED != 0;
+            if (unavailable) {
+                // Nobody published the bytes of the challenged result by the window end: the result cannot
+                // finalize. No valid result: the client is refunded, nobody is paid and nobody is slashed.
+                _voidResult(r, c, output);
+                output = bytes32(0);
+                payees = 0;
+            }
+            c.status = IInferenceRegistry.RequestStatus.Finalized;
             c.rewarded = payees;
             _store(r, c);
-            emit RequestFinalized(requestId, output);
+            if (unavailable) {
+                r.output = bytes32(0);
+                _returnOutputBond(requestId, true);
+            }
+            emit IInferenceRegistry.RequestFinalized(requestId, output);
             _distribute(r, requestId, payees, r.fee, r.client);
-        } else if (c.status == RequestStatus.Open) {
+        } else if (c.status == IInferenceRegistry.RequestStatus.Open) {
             // forge-lint: disable-next-line(block-timestamp)
-            if (block.timestamp <= c.deadline) revert NotFinalizable(requestId, c.status);
-            if (c.responded != c.agree) revert DisagreementMustBeEscalated(requestId);
-            c.status = RequestStatus.Expired;
+            if (block.timestamp <= c.deadline) revert IInferenceRegistry.NotFinalizable(requestId, c.status);
+            if (c.responded != c.agree) revert IInferenceRegistry.DisagreementMustBeEscalated(requestId);
+            c.status = IInferenceRegistry.RequestStatus.Expired;
             _store(r, c);
-            emit RequestExpired(requestId);
+            emit IInferenceRegistry.RequestExpired(requestId);
             _credit(r.client, requestId, r.fee);
         } else {
-            revert NotFinalizable(requestId, c.status);
+            revert IInferenceRegistry.NotFinalizable(requestId, c.status);
         }
     }
 
-    /// @inheritdoc IInferenceRegistry
+    /// @inheritdoc IInferenceRegistryActions
     function challenge(uint256 requestId, bytes32 claimedOutput)
         external
         nonReentrant
@@ -508,7 +442,7 @@ contract InferenceRegistry is
         return _challenge(requestId, claimedOutput);
     }
 
-    /// @inheritdoc IInferenceRegistry
+    /// @inheritdoc IInferenceRegistryActions
     function challengeLeaf(
         uint256 batchId,
         uint256 requestId,
@@ -521,30 +455,34 @@ contract InferenceRegistry is
         return _challenge(requestId, claimedOutput);
     }
 
-    /// @inheritdoc IInferenceRegistry
+    /// @inheritdoc IInferenceRegistryActions
     function escalate(uint256 requestId) external nonReentrant returns (uint256 disputeId) {
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
-        if (c.status != RequestStatus.Open) revert NotChallengeable(requestId, c.status);
-        if (c.responded == c.agree) revert NoDisagreement(requestId);
+        if (c.status != IInferenceRegistry.RequestStatus.Open) {
+            revert IInferenceRegistry.NotChallengeable(requestId, c.status);
+        }
+        if (c.responded == c.agree) revert IInferenceRegistry.NoDisagreement(requestId);
         // forge-lint: disable-next-line(block-timestamp)
         bool beforeDeadline = block.timestamp <= c.deadline;
         uint256 unanswered = beforeDeadline ? c.k - _popcount(c.responded) : 0;
-        if (_popcount(c.agree) + unanswered >= c.q) revert QuorumStillPossible(requestId);
-        c.status = RequestStatus.Disputed;
-        c.excused = beforeDeadline;
+        if (_popcount(c.agree) + unanswered >= c.q) revert IInferenceRegistry.QuorumStillPossible(requestId);
+        c.status = IInferenceRegistry.RequestStatus.Disputed;
+        if (beforeDeadline) c.flags |= FLAG_EXCUSED;
         _store(r, c);
         return _openDispute(r, requestId, c, bytes32(0), address(0));
     }
 
     /// @inheritdoc IDisputeReceiver
     function onDisputeResolved(uint256 disputeId, bytes32 outputHash, bool decided) external nonReentrant {
-        if (msg.sender != address(resolver)) revert UnauthorizedCaller(msg.sender);
+        if (msg.sender != address(_resolver)) revert IInferenceRegistry.UnauthorizedCaller(msg.sender);
         uint256 requestId = _disputeRequest[disputeId];
-        if (requestId == 0) revert UnknownDispute(disputeId);
+        if (requestId == 0) revert IInferenceRegistry.UnknownDispute(disputeId);
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
-        if (c.status != RequestStatus.Disputed) revert DisputeNotOpen(requestId, c.status);
+        if (c.status != IInferenceRegistry.RequestStatus.Disputed) {
+            revert IInferenceRegistry.DisputeNotOpen(requestId, c.status);
+        }
         address challenger = r.challenger;
         // No quorum is no decision: the status quo stands (a challenged quorum result, or no valid result for
         // an escalated disagreement), the challenger's bond is forfeited and nobody is slashed.
@@ -565,23 +503,46 @@ contract InferenceRegistry is
         uint8 losers = decided ? c.responded & ~matching & ~c.faulted : 0;
         bool challengerRight = challenger != address(0) && r.claimed == outputHash;
 
-        // Effects.
-        c.status = RequestStatus.Finalized;
+        // Effects. A pending availability challenge is moot once a ruling decides the result: its bond returns.
+        bool outputRequested = c.flags & FLAG_OUTPUT_REQUESTED != 0;
+        c.flags &= ~FLAG_OUTPUT_REQUESTED;
+        c.status = IInferenceRegistry.RequestStatus.Finalized;
         c.agree = matching;
         c.rewarded = winners;
         _store(r, c);
         r.output = outputHash;
-        emit DisputeResolved(disputeId, requestId, outputHash);
-        emit RequestFinalized(requestId, outputHash);
+        if (outputRequested) _returnOutputBond(requestId, false);
+        emit IInferenceRegistry.DisputeResolved(disputeId, requestId, outputHash);
+        emit IInferenceRegistry.RequestFinalized(requestId, outputHash);
         _distribute(r, requestId, winners, r.fee, r.client);
         uint256 bond = r.bond;
         if (bond != 0) {
             if (challengerRight) _credit(challenger, requestId, bond);
-            else _distribute(r, requestId, winners, bond, treasury);
+            else _distribute(r, requestId, winners, bond, _treasury);
         }
 
         // Interactions: WrongResult slashes of every (unfaulted) operator that attested a losing output.
         _slashLosers(r, requestId, losers, challengerRight ? challenger : address(0));
+    }
+
+    /// @dev Turns the agreeing answers into explicit ones (so `answerOf` stays exact) and clears `agree`.
+    function _voidResult(Request storage r, Core memory c, bytes32 lead) private {
+        for (uint256 i; i < c.k; ++i) {
+            if (c.agree & _bit(i) != 0) r.answers[i] = lead;
+        }
+        c.agree = 0;
+        c.flags &= ~FLAG_OUTPUT_REQUESTED;
+    }
+
+    /// @dev Credits a pending availability challenge's bond back to its challenger.
+    function _returnOutputBond(uint256 requestId, bool unavailable) private {
+        Delivery storage d = _deliveries[requestId];
+        address challenger = d.outputChallenger;
+        uint256 bond = d.outputBond;
+        d.outputChallenger = address(0);
+        d.outputBond = 0;
+        if (unavailable) emit IInferenceRegistry.OutputUnavailable(requestId, challenger);
+        _credit(challenger, requestId, bond);
     }
 
     /// @dev Requests a WrongResult slash for each operator in `losers`. A failing request (e.g. the
@@ -595,15 +556,15 @@ contract InferenceRegistry is
             ) returns (
                 uint256 slashId
             ) {
-                emit WrongResultSlashRequested(requestId, op, slashId);
+                emit IInferenceRegistry.WrongResultSlashRequested(requestId, op, slashId);
             } catch {
-                emit SlashRequestFailed(requestId, op);
+                emit IInferenceRegistry.SlashRequestFailed(requestId, op);
             }
         }
     }
 
     // ------------------------------------------------------------------ faults
-    /// @inheritdoc IInferenceRegistry
+    /// @inheritdoc IInferenceRegistryActions
     function reportMissed(uint256 requestId, address operator)
         external
         nonReentrant
@@ -611,32 +572,35 @@ contract InferenceRegistry is
     {
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
-        if (c.status == RequestStatus.None) revert UnknownRequest(requestId);
+        if (c.status == IInferenceRegistry.RequestStatus.None) {
+            revert IInferenceRegistry.UnknownRequest(requestId);
+        }
         // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp <= c.deadline) revert DeadlineNotPassed(requestId, c.deadline);
+        if (block.timestamp <= c.deadline) {
+            revert IInferenceRegistry.DeadlineNotPassed(requestId, c.deadline);
+        }
         (bool found, uint256 i) = _indexOf(r, c, operator);
-        if (!found) revert NotAssigned(requestId, operator);
+        if (!found) revert IInferenceRegistry.NotAssigned(requestId, operator);
         uint8 bit = _bit(i);
-        if (c.responded & bit != 0) revert OperatorAnswered(requestId, operator);
-        if (c.missed & bit != 0) revert MissedAlreadyReported(requestId, operator);
-        if (c.excused) revert OperatorExcused(requestId, operator);
+        if (c.responded & bit != 0) revert IInferenceRegistry.OperatorAnswered(requestId, operator);
+        if (c.missed & bit != 0) revert IInferenceRegistry.MissedAlreadyReported(requestId, operator);
+        if (c.flags & FLAG_EXCUSED != 0) revert IInferenceRegistry.OperatorExcused(requestId, operator);
         c.missed = c.missed | bit;
         _store(r, c);
         slashId = _requestSlash(ISlasher.FaultKind.MissedAssignment, operator, requestId);
-        emit MissedReported(requestId, operator, msg.sender, slashId);
+        emit IInferenceRegistry.MissedReported(requestId, operator, msg.sender, slashId);
     }
 
-    /// @inheritdoc IInferenceRegistry
-    function reportEquivocation(Statement calldata a, Statement calldata b)
-        external
-        nonReentrant
-        returns (uint256 slashId)
-    {
-        Attestation calldata x = a.att;
-        Attestation calldata y = b.att;
+    /// @inheritdoc IInferenceRegistryActions
+    function reportEquivocation(
+        IInferenceRegistry.Statement calldata a,
+        IInferenceRegistry.Statement calldata b
+    ) external nonReentrant returns (uint256 slashId) {
+        IInferenceRegistry.Attestation calldata x = a.att;
+        IInferenceRegistry.Attestation calldata y = b.att;
         address operator = x.operator;
         if (y.operator != operator || y.requestId != x.requestId || y.outputHash == x.outputHash) {
-            revert NotEquivocation();
+            revert IInferenceRegistry.NotEquivocation();
         }
         address signer = staking.signerOf(operator);
         _checkStatement(a, signer);
@@ -644,130 +608,13 @@ contract InferenceRegistry is
         return _equivocation(x.requestId, operator);
     }
 
-    /// @inheritdoc IInferenceRegistry
+    /// @inheritdoc IInferenceRegistryActions
     function claim() external nonReentrant returns (uint256 amount) {
         amount = _credits[msg.sender];
-        if (amount == 0) revert NothingToClaim(msg.sender);
+        if (amount == 0) revert IInferenceRegistry.NothingToClaim(msg.sender);
         _credits[msg.sender] = 0;
-        emit Claimed(msg.sender, amount);
+        emit IInferenceRegistry.Claimed(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
-    }
-
-    // ------------------------------------------------------------------ views
-    /// @inheritdoc IInferenceRegistry
-    function faultWindow() external view returns (uint256) {
-        return uint256(MAX_TTL) + _maxChallengeWindow + batchWindow;
-    }
-
-    /// @inheritdoc IInferenceRegistry
-    function attestationDigest(Attestation calldata att) external view returns (bytes32) {
-        return _digest(att);
-    }
-
-    /// @notice The EIP-712 domain separator (name "verinfer", version "1", this chain, this contract).
-    /// @return The domain separator.
-    function domainSeparator() external view returns (bytes32) {
-        return _domainSeparatorV4();
-    }
-
-    /// @inheritdoc IInferenceRegistry
-    function model(bytes32 modelId) external view returns (Model memory) {
-        return _models[modelId];
-    }
-
-    /// @inheritdoc IInferenceRegistry
-    function request(uint256 requestId) external view returns (RequestView memory v) {
-        Request storage r = _requests[requestId];
-        Core memory c = _load(r);
-        v.status = c.status;
-        v.mode = c.mode;
-        v.k = c.k;
-        v.q = c.q;
-        v.respondedMask = c.responded;
-        v.agreeMask = c.agree;
-        v.rewardedMask = c.rewarded;
-        v.faultedMask = c.faulted;
-        v.deadline = c.deadline;
-        v.windowEnd = c.windowEnd;
-        v.modelId = c.status == RequestStatus.None ? bytes32(0) : _modelIds[c.modelIndex];
-        v.inputHash = r.inputHash;
-        v.output = r.output == NO_OUTPUT ? bytes32(0) : r.output;
-        v.client = r.client;
-        v.fee = r.fee;
-        v.challenger = r.challenger;
-        v.bond = r.bond;
-        v.claimedOutput = r.claimed;
-        v.disputeId = r.disputeId;
-    }
-
-    /// @inheritdoc IInferenceRegistry
-    function assignedOperators(uint256 requestId) external view returns (address[] memory ops) {
-        Request storage r = _requests[requestId];
-        uint256 k = _load(r).k;
-        ops = new address[](k);
-        for (uint256 i; i < k; ++i) {
-            ops[i] = r.operators[i];
-        }
-    }
-
-    /// @inheritdoc IInferenceRegistry
-    function answerOf(uint256 requestId, address operator)
-        external
-        view
-        returns (bool answered, bytes32 outputHash)
-    {
-        Request storage r = _requests[requestId];
-        Core memory c = _load(r);
-        (bool found, uint256 i) = _indexOf(r, c, operator);
-        if (!found || c.responded & _bit(i) == 0) return (false, bytes32(0));
-        return (true, c.agree & _bit(i) != 0 ? r.output : r.answers[i]);
-    }
-
-    /// @inheritdoc IInferenceRegistry
-    function batch(uint256 batchId) external view returns (Batch memory) {
-        return _batches[batchId];
-    }
-
-    /// @inheritdoc IInferenceRegistry
-    function credits(address account) external view returns (uint256) {
-        return _credits[account];
-    }
-
-    /// @notice Models `operator` serves.
-    /// @param operator The operator.
-    /// @return The model ids.
-    function servedModels(address operator) external view returns (bytes32[] memory) {
-        return _servedModels[operator];
-    }
-
-    /// @notice `operator`'s current selection weight for `modelId` (0 if not serving).
-    /// @param modelId The model.
-    /// @param operator The operator.
-    /// @return The weight.
-    function operatorWeight(bytes32 modelId, address operator) external view returns (uint256) {
-        return _trees[modelId].weightOf(operator);
-    }
-
-    /// @notice Sum of selection weights for `modelId`.
-    /// @param modelId The model.
-    /// @return The total weight.
-    function totalWeight(bytes32 modelId) external view returns (uint256) {
-        return _trees[modelId].total();
-    }
-
-    /// @notice Number of operators serving `modelId`.
-    /// @param modelId The model.
-    /// @return The count.
-    function operatorCount(bytes32 modelId) external view returns (uint256) {
-        return _trees[modelId].size;
-    }
-
-    /// @notice Whether `operator` serves `modelId`.
-    /// @param modelId The model.
-    /// @param operator The operator.
-    /// @return True if serving.
-    function isServing(bytes32 modelId, address operator) external view returns (bool) {
-        return _trees[modelId].contains(operator);
     }
 
     // ------------------------------------------------------------------ internals: answers
@@ -779,17 +626,24 @@ contract InferenceRegistry is
     {
         r = _requests[requestId];
         c = _load(r);
-        if (c.status != RequestStatus.Open && c.status != RequestStatus.Quorum) {
-            if (c.status == RequestStatus.None) revert UnknownRequest(requestId);
-            revert NotAcceptingAnswers(requestId, c.status);
+        if (
+            c.status != IInferenceRegistry.RequestStatus.Open
+                && c.status != IInferenceRegistry.RequestStatus.Quorum
+        ) {
+            if (c.status == IInferenceRegistry.RequestStatus.None) {
+                revert IInferenceRegistry.UnknownRequest(requestId);
+            }
+            revert IInferenceRegistry.NotAcceptingAnswers(requestId, c.status);
         }
         // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp > c.deadline) revert DeadlinePassed(requestId, c.deadline);
-        if (outputHash == bytes32(0) || outputHash == NO_OUTPUT) revert InvalidOutputHash(outputHash);
+        if (block.timestamp > c.deadline) revert IInferenceRegistry.DeadlinePassed(requestId, c.deadline);
+        if (outputHash == bytes32(0) || outputHash == NO_OUTPUT) {
+            revert IInferenceRegistry.InvalidOutputHash(outputHash);
+        }
         bool found;
         (found, i) = _indexOf(r, c, operator);
-        if (!found) revert NotAssigned(requestId, operator);
-        if (c.responded & _bit(i) != 0) revert AlreadyAnswered(requestId, operator);
+        if (!found) revert IInferenceRegistry.NotAssigned(requestId, operator);
+        if (c.responded & _bit(i) != 0) revert IInferenceRegistry.AlreadyAnswered(requestId, operator);
     }
 
     /// @dev Records answer `out` of operator index `i`, keeping `output` the plurality answer.
@@ -815,15 +669,15 @@ contract InferenceRegistry is
                 _maybePromote(r, c, out, lead);
             }
         }
-        if (c.status == RequestStatus.Open && _popcount(c.agree) >= c.q) {
+        if (c.status == IInferenceRegistry.RequestStatus.Open && _popcount(c.agree) >= c.q) {
             uint256 end = block.timestamp + c.challengeWindow;
             if (end < c.deadline) end = c.deadline;
-            c.status = RequestStatus.Quorum;
+            c.status = IInferenceRegistry.RequestStatus.Quorum;
             c.windowEnd = SafeCast.toUint40(end);
-            emit QuorumReached(requestId, r.output, c.windowEnd);
+            emit IInferenceRegistry.QuorumReached(requestId, r.output, c.windowEnd);
         }
         _store(r, c);
-        emit AnswerRecorded(requestId, operator, out);
+        emit IInferenceRegistry.AnswerRecorded(requestId, operator, out);
     }
 
     /// @dev Makes `out` the leading output when strictly more operators answered it than the current lead.
@@ -843,11 +697,14 @@ contract InferenceRegistry is
         r.output = out;
     }
 
-    function _checkSignature(Attestation calldata att, bytes calldata signature, address signer)
-        private
-        view
-    {
-        if (signature.length != 65) revert InvalidSignature(att.operator);
+    function _checkSignature(
+        IInferenceRegistry.Attestation calldata att,
+        bytes calldata signature,
+        address signer
+    ) private view {
+        if (signature.length != 65) {
+            revert IInferenceRegistry.InvalidSignature(att.operator);
+        }
         bytes32 rr;
         bytes32 ss;
         uint8 v;
@@ -860,11 +717,11 @@ contract InferenceRegistry is
             ECDSA.tryRecover(_digest(att), v, rr, ss);
         // `errArg` only details why recovery failed; any failure is reported as InvalidSignature.
         if (err != ECDSA.RecoverError.NoError || recovered != signer || errArg != bytes32(0)) {
-            revert InvalidSignature(att.operator);
+            revert IInferenceRegistry.InvalidSignature(att.operator);
         }
     }
 
-    function _digest(Attestation calldata att) private view returns (bytes32) {
+    function _digest(IInferenceRegistry.Attestation calldata att) private view returns (bytes32) {
         return MessageHashUtils.toTypedDataHash(
             _domainSeparatorV4(), keccak256(abi.encode(ATTESTATION_TYPEHASH, att))
         );
@@ -874,28 +731,6 @@ contract InferenceRegistry is
     function _domainSeparatorV4() private view returns (bytes32) {
         if (block.chainid == _cachedChainId) return _cachedDomainSeparator;
         return _buildDomainSeparator();
-    }
-
-    function _buildDomainSeparator() private view returns (bytes32) {
-        return
-            keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
-    }
-
-    /// @dev Finds `operator` among the assigned operators. Only slots whose 4-bit fingerprint (kept in the
-    ///      packed core word) matches are read, so the usual cost is one storage read whatever the position.
-    function _indexOf(Request storage r, Core memory c, address operator)
-        private
-        view
-        returns (bool, uint256)
-    {
-        uint256 fp = _fingerprint(operator);
-        uint256 fps = c.fingerprints;
-        uint256 k = c.k;
-        for (uint256 i; i < k; ++i) {
-            if (((fps >> (4 * i)) ^ fp) & 0xf != 0) continue; // fingerprint differs: not this slot
-            if (r.operators[i] == operator) return (true, i);
-        }
-        return (false, 0);
     }
 
     /// @dev Packs the fingerprints of `ops` (at most 8), 4 bits each.
@@ -908,19 +743,16 @@ contract InferenceRegistry is
         return uint32(packed); // at most MAX_K = 8 fingerprints of 4 bits
     }
 
-    /// @dev Low 4 bits of the address: a cheap filter, collisions only cost an extra read.
-    function _fingerprint(address operator) private pure returns (uint256) {
-        return uint256(uint160(operator)) & 0xf;
-    }
-
     // ------------------------------------------------------------------ internals: batches
     function _commitBatch(address operator, bytes32 root, uint32 count) private returns (uint256 batchId) {
-        if (root == bytes32(0) || count == 0 || count > MAX_BATCH_LEAVES) revert InvalidBatch(root, count);
-        batchId = ++batchCount;
-        _batches[batchId] = Batch({
+        if (root == bytes32(0) || count == 0 || count > MAX_BATCH_LEAVES) {
+            revert IInferenceRegistry.InvalidBatch(root, count);
+        }
+        batchId = ++_batchCount;
+        _batches[batchId] = IInferenceRegistry.Batch({
             operator: operator, committedAt: SafeCast.toUint40(block.timestamp), count: count, root: root
         });
-        emit BatchCommitted(batchId, operator, root, count);
+        emit IInferenceRegistry.BatchCommitted(batchId, operator, root, count);
     }
 
     /// @dev Records `outputHash` as `operator`'s answer unless it already answered `requestId`.
@@ -928,7 +760,7 @@ contract InferenceRegistry is
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
         (bool found, uint256 i) = _indexOf(r, c, operator);
-        if (!found) revert NotAssigned(requestId, operator);
+        if (!found) revert IInferenceRegistry.NotAssigned(requestId, operator);
         if (c.responded & _bit(i) == 0) {
             (, c,) = _answerable(requestId, operator, outputHash);
             _record(r, c, i, requestId, operator, outputHash);
@@ -941,22 +773,22 @@ contract InferenceRegistry is
         view
         returns (address operator)
     {
-        Batch storage b = _batches[batchId];
+        IInferenceRegistry.Batch storage b = _batches[batchId];
         operator = b.operator;
-        if (operator == address(0)) revert UnknownBatch(batchId);
-        uint256 closesAt = uint256(b.committedAt) + batchWindow;
+        if (operator == address(0)) revert IInferenceRegistry.UnknownBatch(batchId);
+        uint256 closesAt = uint256(b.committedAt) + _batchWindow;
         // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp > closesAt) revert BatchWindowClosed(batchId, closesAt);
+        if (block.timestamp > closesAt) revert IInferenceRegistry.BatchWindowClosed(batchId, closesAt);
         _verifyLeaf(b.root, operator, requestId, outputHash, proof);
     }
 
     /// @dev Reverts unless `st` is a statement of `st.att.operator` (hot key `signer`): a valid signature, or a
     ///      leaf of one of its batches (at any time: statements stay attributable after the batch window).
-    function _checkStatement(Statement calldata st, address signer) private view {
-        Attestation calldata att = st.att;
+    function _checkStatement(IInferenceRegistry.Statement calldata st, address signer) private view {
+        IInferenceRegistry.Attestation calldata att = st.att;
         if (st.batchId == 0) return _checkSignature(att, st.signature, signer);
-        Batch storage b = _batches[st.batchId];
-        if (b.operator != att.operator) revert UnknownBatch(st.batchId);
+        IInferenceRegistry.Batch storage b = _batches[st.batchId];
+        if (b.operator != att.operator) revert IInferenceRegistry.UnknownBatch(st.batchId);
         _verifyLeaf(b.root, att.operator, att.requestId, att.outputHash, st.proof);
     }
 
@@ -969,31 +801,35 @@ contract InferenceRegistry is
         bytes32[] calldata proof
     ) private pure {
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(operator, requestId, outputHash))));
-        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert InvalidProof();
+        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert IInferenceRegistry.InvalidProof();
     }
 
     // ------------------------------------------------------------------ internals: disputes & payouts
     function _challenge(uint256 requestId, bytes32 claimedOutput) private returns (uint256 disputeId) {
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
-        if (c.status != RequestStatus.Quorum) revert NotChallengeable(requestId, c.status);
+        if (c.status != IInferenceRegistry.RequestStatus.Quorum) {
+            revert IInferenceRegistry.NotChallengeable(requestId, c.status);
+        }
         // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp > c.windowEnd) revert ChallengeWindowClosed(requestId, c.windowEnd);
-        if (claimedOutput == r.output) revert ClaimMatchesResult(requestId);
+        if (block.timestamp > c.windowEnd) {
+            revert IInferenceRegistry.ChallengeWindowClosed(requestId, c.windowEnd);
+        }
+        if (claimedOutput == r.output) revert IInferenceRegistry.ClaimMatchesResult(requestId);
         // A challenger names a concrete alternative: "no valid result" is not a claim anyone can be paid for.
         if (claimedOutput == bytes32(0) || claimedOutput == NO_OUTPUT) {
-            revert InvalidOutputHash(claimedOutput);
+            revert IInferenceRegistry.InvalidOutputHash(claimedOutput);
         }
         uint256 bond = _models[_modelIds[c.modelIndex]].params.challengeBond;
-        c.status = RequestStatus.Disputed;
+        c.status = IInferenceRegistry.RequestStatus.Disputed;
         // forge-lint: disable-next-line(block-timestamp)
-        c.excused = block.timestamp <= c.deadline;
+        if (block.timestamp <= c.deadline) c.flags |= FLAG_EXCUSED;
         _store(r, c);
         r.challenger = msg.sender;
         // forge-lint: disable-next-line(unsafe-typecast)
         r.bond = uint96(bond); // <= MAX_FEE, checked in `_checkParams`
         r.claimed = claimedOutput;
-        emit Challenged(requestId, msg.sender, claimedOutput, bond);
+        emit IInferenceRegistry.Challenged(requestId, msg.sender, claimedOutput, bond);
         token.safeTransferFrom(msg.sender, address(this), bond);
         return _openDispute(r, requestId, c, claimedOutput, msg.sender);
     }
@@ -1009,8 +845,8 @@ contract InferenceRegistry is
         bytes32 claimed,
         address challenger
     ) private returns (uint256 disputeId) {
-        IDisputeResolver res = resolver;
-        if (address(res) == address(0)) revert ZeroAddress();
+        IDisputeResolver res = _resolver;
+        if (address(res) == address(0)) revert IInferenceRegistry.ZeroAddress();
         bytes32[] memory candidates = new bytes32[](MAX_K + 1);
         uint256 n;
         if (c.agree != 0) candidates[n++] = r.output;
@@ -1029,10 +865,10 @@ contract InferenceRegistry is
             mstore(candidates, n)
         }
         disputeId = res.openDispute(requestId, candidates, involved, challenger);
-        if (_disputeRequest[disputeId] != 0) revert UnknownDispute(disputeId);
+        if (_disputeRequest[disputeId] != 0) revert IInferenceRegistry.UnknownDispute(disputeId);
         _disputeRequest[disputeId] = requestId;
         r.disputeId = disputeId;
-        emit DisputeOpened(requestId, disputeId);
+        emit IInferenceRegistry.DisputeOpened(requestId, disputeId);
     }
     // slither-disable-end reentrancy-no-eth
 
@@ -1044,43 +880,23 @@ contract InferenceRegistry is
         return n + 1;
     }
 
-    /// @dev Splits `amount` equally among the operators in `mask` (dust to the first); to `fallbackTo` if none.
-    function _distribute(Request storage r, uint256 requestId, uint8 mask, uint256 amount, address fallbackTo)
-        private
-    {
-        uint256 n = _popcount(mask);
-        if (n == 0) {
-            _credit(fallbackTo, requestId, amount);
-            return;
-        }
-        uint256 share = amount / n;
-        uint256 dust = amount % n;
-        for (uint256 i; i < MAX_K; ++i) {
-            if (mask & _bit(i) == 0) continue;
-            _credit(r.operators[i], requestId, share + dust);
-            dust = 0;
-        }
-    }
-
-    function _credit(address account, uint256 requestId, uint256 amount) private {
-        if (amount == 0) return;
-        _credits[account] += amount;
-        emit Credited(account, requestId, amount);
-    }
-
     function _equivocation(uint256 requestId, address operator) private returns (uint256 slashId) {
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
-        if (c.status == RequestStatus.None) revert UnknownRequest(requestId);
+        if (c.status == IInferenceRegistry.RequestStatus.None) {
+            revert IInferenceRegistry.UnknownRequest(requestId);
+        }
         (bool found, uint256 i) = _indexOf(r, c, operator);
         if (found) {
             uint8 bit = _bit(i);
-            if (c.rewarded & bit != 0) revert OperatorAlreadyRewarded(requestId, operator);
+            if (c.rewarded & bit != 0) {
+                revert IInferenceRegistry.OperatorAlreadyRewarded(requestId, operator);
+            }
             c.faulted = c.faulted | bit;
             _store(r, c);
         }
         slashId = _requestSlash(ISlasher.FaultKind.Equivocation, operator, requestId);
-        emit EquivocationReported(requestId, operator, msg.sender, slashId);
+        emit IInferenceRegistry.EquivocationReported(requestId, operator, msg.sender, slashId);
     }
 
     /// @dev Asks the slasher to slash `operator` for `kind` on `requestId`, reported by the caller.
@@ -1092,83 +908,4 @@ contract InferenceRegistry is
     }
 
     // ------------------------------------------------------------------ internals: models
-    function _liveModel(bytes32 modelId) private view returns (Model storage m) {
-        m = _models[modelId];
-        if (!m.registered) revert UnknownModel(modelId);
-        if (m.retired) revert ModelIsRetired(modelId);
-    }
-
-    function _checkParams(ModelParams calldata p) private pure {
-        // Optimistic: exactly one operator. Otherwise 1..MAX_K.
-        _checkBounds("k", p.k, 1, p.mode == VerificationMode.Optimistic ? 1 : MAX_K);
-        // A strict majority makes the quorum output unique (k = 1 forces q = 1).
-        _checkBounds("q", p.q, uint256(p.k) / 2 + 1, p.k);
-        _checkBounds("challengeWindow", p.challengeWindow, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
-        _checkBounds("challengeBond", p.challengeBond, 1, MAX_FEE);
-        _checkBounds("minFee", p.minFee, 1, MAX_FEE);
-    }
-
-    /// @dev Reverts with `ParameterOutOfBounds` unless `min <= value <= max`.
-    function _checkBounds(bytes32 name, uint256 value, uint256 min, uint256 max) private pure {
-        if (value < min || value > max) revert ParameterOutOfBounds(name, value, min, max);
-    }
-
-    /// @dev Unpacks `r.core` (one SLOAD).
-    function _load(Request storage r) private view returns (Core memory c) {
-        uint256 w = r.core;
-        assembly ("memory-safe") {
-            mstore(c, and(w, 0xff))
-            mstore(add(c, 0x20), and(shr(8, w), 0xff))
-            mstore(add(c, 0x40), and(shr(16, w), 0xff))
-            mstore(add(c, 0x60), and(shr(24, w), 0xff))
-            mstore(add(c, 0x80), and(shr(32, w), 0xff))
-            mstore(add(c, 0xa0), and(shr(40, w), 0xff))
-            mstore(add(c, 0xc0), and(shr(48, w), 0xff))
-            mstore(add(c, 0xe0), and(shr(56, w), 0xff))
-            mstore(add(c, 0x100), and(shr(64, w), 0xff))
-            mstore(add(c, 0x120), and(shr(72, w), 0xff))
-            mstore(add(c, 0x140), and(shr(80, w), 0xffffffffff))
-            mstore(add(c, 0x160), and(shr(120, w), 0xffffffffff))
-            mstore(add(c, 0x180), and(shr(160, w), 0xffffffff))
-            mstore(add(c, 0x1a0), and(shr(192, w), 0xffffffff))
-            mstore(add(c, 0x1c0), shr(224, w))
-        }
-    }
-
-    /// @dev Packs `c` into `r.core` (one SSTORE). Field values are in range by their Solidity types.
-    function _store(Request storage r, Core memory c) private {
-        uint256 w;
-        assembly ("memory-safe") {
-            w := or(mload(c), shl(8, mload(add(c, 0x20))))
-            w := or(w, shl(16, mload(add(c, 0x40))))
-            w := or(w, shl(24, mload(add(c, 0x60))))
-            w := or(w, shl(32, mload(add(c, 0x80))))
-            w := or(w, shl(40, mload(add(c, 0xa0))))
-            w := or(w, shl(48, mload(add(c, 0xc0))))
-            w := or(w, shl(56, mload(add(c, 0xe0))))
-            w := or(w, shl(64, mload(add(c, 0x100))))
-            w := or(w, shl(72, mload(add(c, 0x120))))
-            w := or(w, shl(80, mload(add(c, 0x140))))
-            w := or(w, shl(120, mload(add(c, 0x160))))
-            w := or(w, shl(160, mload(add(c, 0x180))))
-            w := or(w, shl(192, mload(add(c, 0x1a0))))
-            w := or(w, shl(224, mload(add(c, 0x1c0))))
-        }
-        r.core = w;
-    }
-
-    /// @dev The bitmap bit of assigned-operator index `i` (< 8).
-    function _bit(uint256 i) private pure returns (uint8 b) {
-        assembly ("memory-safe") {
-            let one := 1
-            b := shl(i, one)
-        }
-    }
-
-    function _popcount(uint8 x) private pure returns (uint256 n) {
-        while (x != 0) {
-            x &= x - 1;
-            ++n;
-        }
-    }
 }

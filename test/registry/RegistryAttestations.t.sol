@@ -246,8 +246,11 @@ contract RegistryAttestationsTest is RegistryBase {
     }
 
     function test_RevertWhen_SignatureForOtherRegistry() public {
-        InferenceRegistry other =
-            new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin);
+        IInferenceRegistry other = IInferenceRegistry(
+            address(
+                new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin)
+            )
+        );
         uint256 rid = _request(detModel);
         address op = registry.assignedOperators(rid)[0];
         IInferenceRegistry.Attestation memory a = _att(rid, op, OUT);

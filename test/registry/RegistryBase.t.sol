@@ -17,7 +17,7 @@ abstract contract RegistryBase is Test {
     MockERC20 internal token;
     MockStaking internal staking;
     MockSlasher internal slasher;
-    InferenceRegistry internal registry;
+    IInferenceRegistry internal registry;
     TestResolver internal resolver;
 
     address internal admin = address(this);
@@ -43,8 +43,11 @@ abstract contract RegistryBase is Test {
         token = new MockERC20();
         staking = new MockStaking(token);
         slasher = new MockSlasher();
-        registry =
-            new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin);
+        registry = IInferenceRegistry(
+            address(
+                new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin)
+            )
+        );
         resolver = new TestResolver();
         registry.wire(address(resolver));
         staking.setObserver(registry);

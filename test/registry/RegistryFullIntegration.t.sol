@@ -35,8 +35,11 @@ contract RegistryFullIntegrationTest is RegistryActors {
         token = new MockERC20();
         staking = new Staking(token, admin, 10e18, 14 days, 2 days);
         slasher = new Slasher(IStaking(address(staking)), admin, treasury);
-        registry =
-            new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin);
+        registry = IInferenceRegistry(
+            address(
+                new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin)
+            )
+        );
         resolver = new TestResolver();
         registry.wire(address(resolver));
         staking.wire(address(slasher), address(0), address(registry));

@@ -135,15 +135,21 @@ contract RegistryModelsTest is RegistryBase {
     }
 
     function test_RevertWhen_WireZeroResolver() public {
-        InferenceRegistry r2 =
-            new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin);
+        IInferenceRegistry r2 = IInferenceRegistry(
+            address(
+                new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin)
+            )
+        );
         vm.expectRevert(IInferenceRegistry.ZeroAddress.selector);
         r2.wire(address(0));
     }
 
     function test_RevertWhen_NonAdminWires() public {
-        InferenceRegistry r2 =
-            new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin);
+        IInferenceRegistry r2 = IInferenceRegistry(
+            address(
+                new InferenceRegistry(IStaking(address(staking)), ISlasher(address(slasher)), treasury, admin)
+            )
+        );
         bytes32 role = r2.DEFAULT_ADMIN_ROLE();
         vm.prank(client);
         vm.expectRevert(

@@ -30,8 +30,12 @@ abstract contract RegistryStakingBase is RegistryActors {
         token = new MockERC20();
         staking = new Staking(token, admin, 10e18, 14 days, 1 hours);
         slasher = new MockSlasher();
-        registry = new InferenceRegistry(
-            IStaking(address(staking)), ISlasher(address(slasher)), makeAddr("treasury"), admin
+        registry = IInferenceRegistry(
+            address(
+                new InferenceRegistry(
+                    IStaking(address(staking)), ISlasher(address(slasher)), makeAddr("treasury"), admin
+                )
+            )
         );
         resolver = new TestResolver();
         registry.wire(address(resolver));

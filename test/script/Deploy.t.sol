@@ -3,7 +3,10 @@ pragma solidity 0.8.30;
 
 import {Test} from "forge-std/Test.sol";
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
+import {InferenceRegistry} from "../../contracts/registry/InferenceRegistry.sol";
 import {VerinferToken} from "../../contracts/token/VerinferToken.sol";
 import {Deploy} from "../../script/Deploy.s.sol";
 import {DeploySuite} from "../../script/DeploySuite.sol";
@@ -195,6 +198,31 @@ contract DeployTest is Test {
             vm.expectRevert(_timingError("vetoLatency<vetoWindow", cfg.timelockDelay, v));
         }
         this.checkTimingExternal(cfg, v);
+    }
+
+    /// @notice The registry's view contract and its governance and delivery modules are deployed by the registry
+    ///         itself (their code cannot be swapped), reached at the registry's address, and governed by the
+    ///         timelock like the rest of the registry.
+    function test_RegistryModulesAreDeployedByTheRegistryAndGovernedByTheTimelock() public {
+        DeploySuite.Suite memory s = _deploy(_cfg());
+        InferenceRegistry reg = InferenceRegistry(address(s.registry));
+        assertGt(reg.viewImplementation().code.length, 0);
+        assertGt(reg.deliveryModule().code.length, 0);
+        assertGt(reg.adminModule().code.length, 0);
+        (,,,, address verifyingContract,,) = s.registry.eip712Domain();
+        assertEq(verifyingContract, address(s.registry));
+        (uint32 maxOutputBytes, uint256 callbackGasPrice,,) = s.registry.deliveryParams();
+        assertEq(maxOutputBytes, 512);
+        assertEq(callbackGasPrice, 1e9);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, deployer, ADMIN)
+        );
+        vm.prank(deployer);
+        s.registry.setDeliveryParams(256, 1);
+        vm.prank(address(s.timelock));
+        s.registry.setDeliveryParams(256, 1);
+        (maxOutputBytes,,,) = s.registry.deliveryParams();
+        assertEq(maxOutputBytes, 256);
     }
 
     function test_WritesManifestWithEveryContract() public {

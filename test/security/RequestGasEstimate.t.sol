@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IInferenceRegistry} from "../../contracts/interfaces/IInferenceRegistry.sol";
+import {
+    IInferenceRegistry,
+    IInferenceRegistryActions
+} from "../../contracts/interfaces/IInferenceRegistry.sol";
 import {SumTree} from "../../contracts/registry/lib/SumTree.sol";
 import {SecurityBase} from "./SecurityBase.sol";
 import {Test} from "forge-std/Test.sol";
@@ -31,7 +34,8 @@ contract RequestGasEstimateTest is SecurityBase {
 
     function _call(bytes32 model) internal view returns (bytes memory) {
         return abi.encodeCall(
-            IInferenceRegistry.requestInference, (model, INPUT, "", FEE, uint40(block.timestamp + 1 hours))
+            IInferenceRegistryActions.requestInference,
+            (model, INPUT, "", FEE, uint40(block.timestamp + 1 hours))
         );
     }
 

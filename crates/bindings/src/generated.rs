@@ -108,6 +108,42 @@ pub mod dispute_governor {
 }
 pub use dispute_governor::DisputeGovernor;
 
+/// Bindings for the `ClassifierConsumer` contract (artifact `artifacts/ClassifierConsumer.json`).
+pub mod classifier_consumer {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        #[allow(missing_docs, clippy::too_many_arguments)]
+        ClassifierConsumer,
+        "artifacts/ClassifierConsumer.json"
+    );
+}
+pub use classifier_consumer::ClassifierConsumer;
+
+/// Bindings for the `TextStore` contract (artifact `artifacts/TextStore.json`).
+pub mod text_store {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        #[allow(missing_docs, clippy::too_many_arguments)]
+        TextStore,
+        "artifacts/TextStore.json"
+    );
+}
+pub use text_store::TextStore;
+
+/// Bindings for the `IInferenceConsumer` interface (artifact `artifacts/IInferenceConsumer.json`).
+pub mod i_inference_consumer {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        #[allow(missing_docs, clippy::too_many_arguments)]
+        IInferenceConsumer,
+        "artifacts/IInferenceConsumer.json"
+    );
+}
+pub use i_inference_consumer::IInferenceConsumer;
+
 /// Bindings for the `IStaking` interface (artifact `artifacts/IStaking.json`).
 pub mod i_staking {
     alloy::sol!(
@@ -214,6 +250,12 @@ pub fn decode_revert(data: &[u8]) -> Option<String> {
     }
     if let Ok(e) = dispute_governor::DisputeGovernor::DisputeGovernorErrors::abi_decode(data) {
         return Some(format!("DisputeGovernor::{e:?}"));
+    }
+    if let Ok(e) = classifier_consumer::ClassifierConsumer::ClassifierConsumerErrors::abi_decode(data) {
+        return Some(format!("ClassifierConsumer::{e:?}"));
+    }
+    if let Ok(e) = text_store::TextStore::TextStoreErrors::abi_decode(data) {
+        return Some(format!("TextStore::{e:?}"));
     }
     if let Ok(e) = i_staking::IStaking::IStakingErrors::abi_decode(data) {
         return Some(format!("IStaking::{e:?}"));

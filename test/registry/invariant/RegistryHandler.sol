@@ -16,7 +16,7 @@ import {Statements} from "../utils/Statements.sol";
 
 /// @notice Drives the registry through random lifecycles and keeps the ghost state the invariants check.
 contract RegistryHandler is Test {
-    InferenceRegistry internal registry;
+    IInferenceRegistry internal registry;
     MockStaking internal staking;
     MockSlasher internal slasher;
     TestResolver internal resolver;
@@ -50,7 +50,7 @@ contract RegistryHandler is Test {
     bytes32[3] internal outs = [keccak256("X"), keccak256("Y"), keccak256("Z")];
 
     constructor(
-        InferenceRegistry registry_,
+        IInferenceRegistry registry_,
         MockStaking staking_,
         MockSlasher slasher_,
         TestResolver resolver_,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IInferenceRegistry} from "../../../contracts/interfaces/IInferenceRegistry.sol";
 import {InferenceRegistry} from "../../../contracts/registry/InferenceRegistry.sol";
 import {Staking} from "../../../contracts/staking/Staking.sol";
 import {MockERC20} from "../../mocks/MockERC20.sol";
@@ -11,7 +12,7 @@ import {Test} from "forge-std/Test.sol";
 abstract contract RegistryActors is Test {
     MockERC20 internal token;
     Staking internal staking;
-    InferenceRegistry internal registry;
+    IInferenceRegistry internal registry;
     address[] internal ops;
     mapping(address operator => uint256 pk) internal signerKey;
 

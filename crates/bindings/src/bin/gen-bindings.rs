@@ -33,8 +33,25 @@ const DEPLOYABLE: &[&str] = &[
     "DisputeGovernor",
 ];
 
+/// Contracts whose ABI is merged into a deployable's: `InferenceRegistry` answers its view contract's and its
+/// modules' selectors through its fallback (`delegatecall`), so its binding carries their functions too and
+/// callers of e.g. `InferenceRegistry::requestCall` keep working. The modules are deployed by the registry's
+/// constructor (their bytecode is inside the registry's), so they get no artifact of their own.
+const MERGED: &[(&str, &[&str])] = &[(
+    "InferenceRegistry",
+    &[
+        "InferenceRegistryView",
+        "InferenceRegistryAdmin",
+        "InferenceRegistryDelivery",
+    ],
+)];
+
+/// Example contracts that a devnet or a dApp deploys on its own (not part of the suite's deployment).
+const EXAMPLES: &[&str] = &["ClassifierConsumer", "TextStore"];
+
 /// Interfaces whose ABI alone is exported (their errors/events decode any implementation's).
 const INTERFACES: &[&str] = &[
+    "IInferenceConsumer",
     "IStaking",
     "ISlasher",
     "IDisputeResolver",
@@ -411,13 +428,26 @@ fn generate(root: &Path) -> Result<(Generated, Vec<String>), Error> {
     let mut notes = Vec::new();
     let mut present: Vec<Present> = Vec::new();
     let src_dir = format!("{}/", profile.src);
-    for (names, deployable) in [(DEPLOYABLE, true), (INTERFACES, false)] {
+    for (names, deployable, listed) in [
+        (DEPLOYABLE, true, true),
+        (EXAMPLES, true, false),
+        (INTERFACES, false, false),
+    ] {
         for name in names {
             let Some(contract) = find_contract(&output, name, &src_dir) else {
                 notes.push(format!("skipped {name}: not in the sources yet"));
                 continue;
             };
-            let abi = contract.get("abi").cloned().unwrap_or_else(|| json!([]));
+            let mut abi = contract.get("abi").cloned().unwrap_or_else(|| json!([]));
+            for (target, parts) in MERGED {
+                if target == name {
+                    for part in *parts {
+                        let module = find_contract(&output, part, &src_dir)
+                            .ok_or_else(|| format!("{part} (merged into {name}) not found"))?;
+                        merge_abi(&mut abi, module.get("abi").unwrap_or(&json!([])));
+                    }
+                }
+            }
             let artifact = if deployable {
                 json!({
                     "abi": abi,
@@ -440,6 +470,7 @@ fn generate(root: &Path) -> Result<(Generated, Vec<String>), Error> {
             present.push(Present {
                 name,
                 deployable,
+                listed,
                 has_errors,
             });
         }
@@ -470,10 +501,50 @@ fn snake(name: &str) -> String {
     out
 }
 
+/// Appends to `abi` every function, event and error of `extra` it does not already have (same type, name
+/// and input types); constructors, fallbacks and receive functions of `extra` are skipped.
+fn merge_abi(abi: &mut Value, extra: &Value) {
+    let key = |item: &Value| -> Option<String> {
+        let kind = item.get("type")?.as_str()?;
+        if !matches!(kind, "function" | "event" | "error") {
+            return None;
+        }
+        let inputs: Vec<String> = item
+            .get("inputs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|i| {
+                i.get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect();
+        Some(format!(
+            "{kind} {}({})",
+            item.get("name")?.as_str()?,
+            inputs.join(",")
+        ))
+    };
+    let Some(items) = abi.as_array_mut() else {
+        return;
+    };
+    let mut seen: BTreeSet<String> = items.iter().filter_map(key).collect();
+    for item in extra.as_array().into_iter().flatten() {
+        if let Some(k) = key(item) {
+            if seen.insert(k) {
+                items.push(item.clone());
+            }
+        }
+    }
+}
+
 /// A contract found in the compiler output.
 struct Present {
     name: &'static str,
     deployable: bool,
+    listed: bool, // part of the suite's deployment (`DEPLOYABLE`)
     has_errors: bool,
 }
 
@@ -504,7 +575,7 @@ fn generated_rs(present: &[Present]) -> String {
     }
     let deployables: Vec<&str> = present
         .iter()
-        .filter(|p| p.deployable)
+        .filter(|p| p.listed)
         .map(|p| p.name)
         .collect();
     let _ = write!(
