@@ -92,6 +92,17 @@ pub enum ClientError {
         /// The transaction.
         tx: B256,
     },
+    /// The request has no result to fetch the output of (yet, or ever).
+    #[error("request {id} has no result (status {status})")]
+    NoResult {
+        /// The request.
+        id: U256,
+        /// Its status.
+        status: verinfer_bindings::types::RequestStatus,
+    },
+    /// Nobody could produce bytes matching the result's output hash.
+    #[error(transparent)]
+    Output(#[from] crate::outputs::OutputUnavailable),
     /// A request ended without a result.
     #[error("request {id} expired without a result")]
     Expired {

@@ -165,3 +165,159 @@ async fn fetch_one(http: &reqwest::Client, url: &str, hash: B256) -> Result<Vec<
     }
     Ok(bytes)
 }
+
+/// Where a result's output came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputSource {
+    /// Published on chain with `deliverOutput` (the `OutputDelivered` event of this transaction).
+    Chain {
+        /// The transaction that published the bytes.
+        tx: B256,
+    },
+    /// Served by an answering keeper at this URL.
+    Keeper {
+        /// The URL that served the bytes.
+        url: String,
+    },
+}
+
+/// A request's result with the bytes behind its output hash, verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultOutput {
+    /// The request.
+    pub request: alloy::primitives::U256,
+    /// The output hash of the result (`RequestView.output`).
+    pub hash: B256,
+    /// The bytes; `keccak256(bytes) == hash`.
+    pub bytes: Vec<u8>,
+    /// Where they came from.
+    pub source: OutputSource,
+}
+
+impl crate::Client {
+    /// The base URL where `operator` serves outputs (`None` if it never published one).
+    pub async fn endpoint_of(
+        &self,
+        operator: alloy::primitives::Address,
+    ) -> Result<Option<String>, crate::ClientError> {
+        let registry = verinfer_bindings::InferenceRegistry::new(
+            self.contract("InferenceRegistry")?,
+            self.provider(),
+        );
+        let url = registry
+            .endpointOf(operator)
+            .call()
+            .await
+            .map_err(crate::ClientError::view(format!(
+                "reading the endpoint of {operator}"
+            )))?;
+        Ok((!url.is_empty()).then_some(url))
+    }
+
+    /// The bytes behind request `id`'s result, verified against its output hash: from the chain when
+    /// someone published them (`OutputDelivered`), else from the keepers of the operators whose answer
+    /// is the result, trying each published endpoint until one serves bytes that hash right.
+    pub async fn result_output(
+        &self,
+        id: alloy::primitives::U256,
+        timeout: Duration,
+    ) -> Result<ResultOutput, crate::ClientError> {
+        use alloy::providers::Provider;
+        use alloy::sol_types::SolEvent;
+        use verinfer_bindings::InferenceRegistry;
+
+        let (status, view) = self.request_view(id).await?;
+        let hash = view.output;
+        if !verinfer_bindings::is_concrete_output(hash) {
+            return Err(crate::ClientError::NoResult { id, status });
+        }
+        let registry_address = self.contract("InferenceRegistry")?;
+        let head = self
+            .provider()
+            .get_block_number()
+            .await
+            .map_err(crate::ClientError::rpc("reading the head block"))?;
+        let mut from = self.manifest().block;
+        while from <= head {
+            let to = head.min(from + crate::logs::LOG_RANGE - 1);
+            let filter = alloy::rpc::types::Filter::new()
+                .address(registry_address)
+                .event_signature(InferenceRegistry::OutputDelivered::SIGNATURE_HASH)
+                .topic1(B256::from(id))
+                .topic2(hash)
+                .from_block(from)
+                .to_block(to);
+            let logs = self
+                .provider()
+                .get_logs(&filter)
+                .await
+                .map_err(crate::ClientError::rpc(format!(
+                    "reading OutputDelivered of request {id}"
+                )))?;
+            for log in logs {
+                let Ok(ev) = InferenceRegistry::OutputDelivered::decode_log_data(log.data()) else {
+                    continue;
+                };
+                if !ev.output.is_empty() && verify(&ev.output, hash) {
+                    return Ok(ResultOutput {
+                        request: id,
+                        hash,
+                        bytes: ev.output.to_vec(),
+                        source: OutputSource::Chain {
+                            tx: log.transaction_hash.unwrap_or_default(),
+                        },
+                    });
+                }
+            }
+            from = to + 1;
+        }
+        let registry = InferenceRegistry::new(registry_address, self.provider());
+        let operators =
+            registry
+                .assignedOperators(id)
+                .call()
+                .await
+                .map_err(crate::ClientError::view(format!(
+                    "reading the operators of request {id}"
+                )))?;
+        let mut bases = Vec::new();
+        for op in operators {
+            let answer =
+                registry
+                    .answerOf(id, op)
+                    .call()
+                    .await
+                    .map_err(crate::ClientError::view(format!(
+                        "reading the answer of {op}"
+                    )))?;
+            if answer.answered && answer.outputHash == hash {
+                if let Some(url) = self.endpoint_of(op).await? {
+                    bases.push(url);
+                }
+            }
+        }
+        let got = fetch_output(hash, &bases, timeout).await?;
+        Ok(ResultOutput {
+            request: id,
+            hash,
+            bytes: got.bytes,
+            source: OutputSource::Keeper { url: got.source },
+        })
+    }
+
+    /// Publishes the caller's outputs endpoint (`setEndpoint`); the sender must be the operator's owner.
+    pub async fn set_endpoint(
+        &self,
+        url: &str,
+    ) -> Result<alloy::rpc::types::TransactionReceipt, crate::ClientError> {
+        let registry = self.contract("InferenceRegistry")?;
+        self.send(
+            "setEndpoint",
+            registry,
+            &verinfer_bindings::InferenceRegistry::setEndpointCall {
+                url: url.to_owned(),
+            },
+        )
+        .await
+    }
+}
