@@ -101,6 +101,7 @@ impl Devnet {
             .await?;
         let mut keepers = self.spawn_keepers(&deployment, &operators).await?;
         let traffic = self.traffic(&deployment, &mut keepers).await?;
+        let outputs = self.fetch_outputs(&deployment, &traffic).await?;
         let finalized = self.warp_past_windows(&deployment, &traffic).await?;
         let keepers = keepers.stop().await;
         let results_secs = traffic.started.elapsed().as_secs_f64();
@@ -112,6 +113,7 @@ impl Devnet {
                 deployment: &deployment,
                 operators: &operators,
                 traffic: &traffic,
+                outputs: &outputs,
                 finalized: &finalized,
                 keepers: &keepers,
                 results_secs,

@@ -30,6 +30,8 @@ struct Slot {
     hot: HotKey,
     misbehave: Misbehaviour,
     dir: PathBuf,
+    /// Loopback port of its outputs API (kept across restarts, published on chain).
+    outputs_port: u16,
 }
 
 /// The running keepers.
@@ -84,6 +86,7 @@ impl Keepers {
                 ..SubmitConfig::default()
             },
             misbehave: slot.misbehave,
+            outputs_addr: Some(format!("127.0.0.1:{}", slot.outputs_port)),
             ..RawConfig::default()
         })?)
     }
@@ -98,6 +101,14 @@ impl Keepers {
         let handle = tokio::spawn(keeper.run(self.stop.subscribe()));
         self.handles.push((index, handle));
         Ok(())
+    }
+
+    /// The base URL of operator `index`'s outputs API (`None` for an offline operator).
+    pub fn outputs_url(&self, index: usize) -> Option<String> {
+        self.slots
+            .iter()
+            .find(|s| s.index == index)
+            .map(|s| format!("http://127.0.0.1:{}", s.outputs_port))
     }
 
     /// Keepers running now.
@@ -147,7 +158,8 @@ impl Drop for Keepers {
 
 impl Devnet {
     /// Starts a keeper for every operator that is not [`Behaviour::Offline`], reading logs from the
-    /// current block.
+    /// current block and serving its outputs on a loopback port, which the operator publishes on chain
+    /// (`setEndpoint`) so clients can fetch the bytes behind its results.
     pub async fn spawn_keepers(
         &self,
         d: &Deployment,
@@ -155,21 +167,25 @@ impl Devnet {
     ) -> Result<Keepers, DevnetError> {
         let (stop, _) = watch::channel(false);
         let (gossip, gossip_rx) = broadcast::channel(4096);
+        let mut slots = Vec::new();
+        for o in operators
+            .iter()
+            .filter(|o| o.behaviour != Behaviour::Offline)
+        {
+            slots.push(Slot {
+                index: o.index,
+                operator: o.address(),
+                hot: o.hot.clone(),
+                misbehave: o.behaviour.misbehaviour(),
+                dir: self.data_dir().join(format!("keeper-{}", o.index)),
+                outputs_port: free_port()?,
+            });
+        }
         let mut keepers = Keepers {
             url: self.url().to_owned(),
             registry: d.contract("InferenceRegistry")?,
             start_block: self.block_number().await?,
-            slots: operators
-                .iter()
-                .filter(|o| o.behaviour != Behaviour::Offline)
-                .map(|o| Slot {
-                    index: o.index,
-                    operator: o.address(),
-                    hot: o.hot.clone(),
-                    misbehave: o.behaviour.misbehaviour(),
-                    dir: self.data_dir().join(format!("keeper-{}", o.index)),
-                })
-                .collect(),
+            slots,
             stop,
             gossip,
             _gossip_rx: gossip_rx,
@@ -180,6 +196,11 @@ impl Devnet {
         for i in indices {
             keepers.launch(i).await?;
         }
+        for o in operators {
+            if let Some(url) = keepers.outputs_url(o.index) {
+                o.owner.set_endpoint(&url).await?;
+            }
+        }
         let offline = operators.len() - keepers.running();
         self.say(Progress::Phase(format!(
             "{} keepers running ({offline} offline); op{} will be killed and restarted mid-traffic",
@@ -188,4 +209,15 @@ impl Devnet {
         )));
         Ok(keepers)
     }
+}
+
+/// A loopback port free right now (the OS picks it; the listener is closed again at once).
+fn free_port() -> Result<u16, DevnetError> {
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(DevnetError::io("127.0.0.1:0"))?;
+    let port = listener
+        .local_addr()
+        .map_err(DevnetError::io("127.0.0.1:0"))?
+        .port();
+    Ok(port)
 }

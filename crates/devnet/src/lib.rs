@@ -6,7 +6,8 @@
 //! 2. deploy: [`Devnet::deploy`] ([`deploy`]);
 //! 3. register operators: [`Devnet::register_operators`] ([`operators`]);
 //! 4. spawn keepers: [`Devnet::spawn_keepers`] ([`keepers`]);
-//! 5. traffic: [`Devnet::traffic`] ([`traffic`]);
+//! 5. traffic: [`Devnet::traffic`] ([`traffic`]); outputs fetched from the keepers and verified:
+//!    [`Devnet::fetch_outputs`] ([`outputs`]);
 //! 6. time warp: [`Devnet::warp_past_windows`] ([`warp`]);
 //! 7. disputes: [`Devnet::quadratic_dispute`] ([`disputes`]);
 //! 8. stake records and voice: [`Devnet::resync_stake`] ([`voice`]);
@@ -25,6 +26,7 @@ pub mod error;
 pub mod fixture;
 pub mod keepers;
 pub mod operators;
+pub mod outputs;
 pub mod report;
 pub mod traffic;
 pub mod voice;

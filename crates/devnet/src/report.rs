@@ -82,6 +82,13 @@ pub struct Report {
     pub requests_with_result: usize,
     /// Of them, finalized when the report was made.
     pub requests_finalized: usize,
+    /// Requests whose output bytes a client fetched (from the keepers' endpoints or the chain) and
+    /// verified against the output hash.
+    pub outputs_verified: usize,
+    /// Requests whose output a client tried to fetch (those with a concrete result).
+    pub outputs_tried: usize,
+    /// Why each failed fetch failed.
+    pub output_failures: Vec<(String, String)>,
     /// Gas of a `requestInference`.
     pub gas_request_inference: u64,
     /// Median gas of a single `submitAttestation`.
@@ -143,6 +150,8 @@ pub struct Phases<'a> {
     pub operators: &'a [Operator],
     /// Phase 5.
     pub traffic: &'a Traffic,
+    /// Phase 5b.
+    pub outputs: &'a crate::outputs::Outputs,
     /// Phase 6.
     pub finalized: &'a Finalization,
     /// Phase 4, after the keepers stopped.
@@ -215,6 +224,9 @@ impl Devnet {
             model_id: d.model_id,
             requests_sent: ph.traffic.sent.len(),
             requests_with_result: ph.traffic.with_result,
+            outputs_verified: ph.outputs.verified,
+            outputs_tried: ph.outputs.of,
+            output_failures: ph.outputs.failures.clone(),
             gas_request_inference: ph.traffic.gas_request_inference,
             latency_ms_median: ph.traffic.latency_median_ms(),
             latency_ms_p99: ph.traffic.latency_p99_ms(),
@@ -366,6 +378,14 @@ impl Report {
             "- requests sent: {}\n- requests with a result (quorum): {}\n- requests finalized: {}",
             self.requests_sent, self.requests_with_result, self.requests_finalized
         )?;
+        writeln!(
+            md,
+            "- outputs fetched from the operators' keepers and verified against outputHash: {}/{}",
+            self.outputs_verified, self.outputs_tried
+        )?;
+        for (request, why) in &self.output_failures {
+            writeln!(md, "  - request {request}: {why}")?;
+        }
         writeln!(
             md,
             "- request -> quorum latency: median {} ms, p99 {} ms\n",

@@ -68,6 +68,13 @@ async fn a_small_devnet_phase_by_phase() {
     assert_eq!(traffic.with_result, REQUESTS);
     assert!(traffic.gas_request_inference > 0);
 
+    // outputs: a client fetches every result's bytes from the answering operators' keepers (at the
+    // endpoints they published on chain) and each copy hashes to the result
+    let outputs = devnet.fetch_outputs(&d, &traffic).await.expect("outputs");
+    assert_eq!(outputs.of, REQUESTS);
+    assert_eq!(outputs.verified, REQUESTS, "{:?}", outputs.failures);
+    assert_eq!(outputs.from_keepers, REQUESTS);
+
     // time warp: every request finalized (or expired)
     let fin = devnet.warp_past_windows(&d, &traffic).await.expect("warp");
     assert_eq!((fin.settled, fin.of), (REQUESTS, REQUESTS));
@@ -93,6 +100,7 @@ async fn a_small_devnet_phase_by_phase() {
             deployment: &d,
             operators: &ops,
             traffic: &traffic,
+            outputs: &outputs,
             finalized: &fin,
             keepers: &run,
             results_secs: traffic.started.elapsed().as_secs_f64(),
@@ -103,6 +111,10 @@ async fn a_small_devnet_phase_by_phase() {
         .expect("report");
     assert_eq!(report.requests_sent, REQUESTS);
     assert_eq!(report.requests_with_result, REQUESTS);
+    assert_eq!(
+        (report.outputs_verified, report.outputs_tried),
+        (REQUESTS, REQUESTS)
+    );
     assert_eq!(report.requests_finalized, REQUESTS);
     assert_eq!(report.keeper_restarts, 1);
     for o in report.operators.iter().filter(|o| o.behaviour != "offline") {

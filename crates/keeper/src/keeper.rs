@@ -54,6 +54,15 @@ pub enum KeeperError {
     /// The RPC URL is malformed.
     #[error("invalid rpc_url: {0}")]
     Url(String),
+    /// The outputs API could not listen on `outputs_addr`.
+    #[error("cannot serve outputs on {addr}: {source}")]
+    Listen {
+        /// The configured address.
+        addr: std::net::SocketAddr,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 fn rpc_err(op: &'static str) -> impl Fn(alloy::contract::Error) -> KeeperError {
@@ -213,8 +222,40 @@ impl Keeper {
         InferenceRegistry::new(self.cfg.registry, &self.provider)
     }
 
-    /// Runs until `shutdown` becomes true. Errors of single iterations are logged and retried.
-    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), KeeperError> {
+    /// Runs until `shutdown` becomes true, serving outputs on `outputs_addr` when configured. Errors of
+    /// single iterations are logged and retried.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) -> Result<(), KeeperError> {
+        let Some(addr) = self.cfg.outputs_addr else {
+            return self.duties(shutdown).await;
+        };
+        // The outputs API lives in the keeper's own task: when the keeper stops (or its task is
+        // aborted), the listener and its handle on the store go with it, so a restart reopens both.
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| KeeperError::Listen { addr, source })?;
+        let router = crate::api::outputs_router(self.store.clone());
+        let mut stop = shutdown.clone();
+        let server = async move {
+            let stopped = async move {
+                while !*stop.borrow() {
+                    if stop.changed().await.is_err() {
+                        break;
+                    }
+                }
+            };
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stopped)
+                .await
+        };
+        let (duties, served) = tokio::join!(self.duties(shutdown), server);
+        if let Err(e) = served {
+            tracing::warn!(error = %e, %addr, "outputs API stopped");
+        }
+        duties
+    }
+
+    /// The keeper's duties until `shutdown`: answer, watch, finalize, report.
+    async fn duties(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), KeeperError> {
         if let Err(e) = self.reconcile().await {
             tracing::warn!(keeper = %self.name, error = %e, "startup reconciliation incomplete; will retry");
         }

@@ -41,15 +41,10 @@ impl KeeperCommand {
                 .with_context(|| format!("binding metrics_addr {addr}"))?;
             tracing::info!(%bound, "metrics and /health listening");
         }
-        let outputs_addr = cfg.outputs_addr;
-        let keeper = Keeper::new(cfg, key, "keeper").await?;
-        if let Some(addr) = outputs_addr {
-            let router = api::outputs_router(keeper.store().clone());
-            let bound = api::serve(addr, router, rx.clone())
-                .await
-                .with_context(|| format!("binding outputs_addr {addr}"))?;
-            tracing::info!(%bound, "outputs API listening ({})", api::OUTPUTS_PATH);
+        if let Some(addr) = cfg.outputs_addr {
+            tracing::info!(%addr, "serving outputs at {}", api::OUTPUTS_PATH);
         }
+        let keeper = Keeper::new(cfg, key, "keeper").await?;
         let handle = tokio::spawn(keeper.run(rx));
         shutdown_signal().await;
         tracing::info!("shutdown requested: finishing the current step");

@@ -41,3 +41,17 @@ pub fn model_id(model: &str) -> Result<B256> {
         .parse()
         .map_err(|_| anyhow!("--model: `{model}` is neither `builtin` nor a bytes32 model id"))
 }
+
+/// A human-readable form of `output`: the built-in model's prediction when `model` is `builtin`, the
+/// text when the bytes are UTF-8, else hex.
+pub fn describe_output(model: &str, output: &[u8]) -> String {
+    if model == "builtin" {
+        if let Some(p) = IntMlp::decode(output) {
+            return p.to_string();
+        }
+    }
+    match std::str::from_utf8(output) {
+        Ok(text) if !text.is_empty() => format!("{text:?}"),
+        _ => format!("0x{}", hex::encode(output)),
+    }
+}

@@ -9,7 +9,7 @@ use verinfer_bindings::units::{format_tokens, format_tokens_fixed, parse_amount 
 use super::model::model_id;
 use crate::args::ChainArgs;
 
-/// Operator management: register, stake, unstake, sync, rotate-key, serve.
+/// Operator management: register, stake, unstake, sync, rotate-key, set-endpoint, serve.
 ///
 /// Example: verinfer operator register --rpc-url http://127.0.0.1:8545 --signer 0xabc... --stake 5000
 #[derive(Subcommand, Debug)]
@@ -68,6 +68,17 @@ pub enum OperatorCommand {
         /// New hot key address.
         #[arg(long)]
         new_signer: String,
+    },
+    /// Publish where the sender's operator serves outputs (`GET <url>/v1/outputs/<outputHash>`, the
+    /// keeper's `outputs_addr`), so clients can fetch the bytes behind its attested hashes.
+    ///
+    /// Example: verinfer operator set-endpoint --url https://op.example.org
+    SetEndpoint {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Public base URL of the keeper's outputs API.
+        #[arg(long)]
+        url: String,
     },
     /// Opt the sender's operator in to serve a model (default: the built-in model).
     ///
@@ -156,6 +167,15 @@ impl OperatorCommand {
                 let r = client.rotate_signer(new_signer).await?;
                 println!(
                     "signer rotation to {new_signer} requested (tx {}); it activates after the rotation delay",
+                    r.transaction_hash
+                );
+            }
+            Self::SetEndpoint { chain, url } => {
+                let client = chain.connect().await?;
+                let r = client.set_endpoint(&url).await?;
+                println!(
+                    "operator {} serves outputs at {url} (tx {})",
+                    client.sender(),
                     r.transaction_hash
                 );
             }

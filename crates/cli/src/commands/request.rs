@@ -6,11 +6,13 @@ use alloy::primitives::keccak256;
 use alloy::primitives::U256;
 use anyhow::Result;
 use clap::Args;
+use verinfer_bindings::types::RequestStatus;
 use verinfer_bindings::units::parse_amount as amount;
+use verinfer_client::outputs::OutputSource;
 use verinfer_client::requests::Outcome;
 use verinfer_keeper::mlp::IntMlp;
 
-use super::model::model_id;
+use super::model::{describe_output, model_id};
 use crate::args::ChainArgs;
 
 /// Submit an inference request and wait for its result.
@@ -35,6 +37,9 @@ pub struct RequestCommand {
     /// Seconds to wait for the result (0: don't wait).
     #[arg(long, default_value_t = 120)]
     wait_secs: u64,
+    /// Print the outcome as one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 impl RequestCommand {
@@ -47,30 +52,81 @@ impl RequestCommand {
             .submit_request(model, input, self.fee, self.deadline_secs)
             .await?;
         let id = done.id;
-        println!(
+        let say = |line: String| {
+            if !self.json {
+                println!("{line}");
+            }
+        };
+        say(format!(
             "request {id} submitted (tx {}, gas {})",
             done.receipt.transaction_hash, done.receipt.gas_used
-        );
+        ));
         if self.model == "builtin" {
             let out = IntMlp::default_model().infer(input);
-            println!(
+            say(format!(
                 "expected (local built-in run) output hash {}",
                 keccak256(&out)
-            );
+            ));
         }
         if self.wait_secs == 0 {
+            if self.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"request": id, "submitted": done.receipt.transaction_hash})
+                );
+            }
             return Ok(());
         }
-        match client
+        let view = match client
             .wait_result(id, Duration::from_secs(self.wait_secs))
             .await?
         {
-            Outcome::Result(v) => println!(
-                "result: output hash {} (status {:?}, window ends at {})",
-                v.output, v.status, v.windowEnd
-            ),
-            Outcome::Disputed(v) => println!("request {id} is disputed (dispute {})", v.disputeId),
+            Outcome::Result(v) => v,
+            Outcome::Disputed(v) => {
+                say(format!(
+                    "request {id} is disputed (dispute {})",
+                    v.disputeId
+                ));
+                if self.json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"request": id, "status": "Disputed", "dispute": v.disputeId})
+                    );
+                }
+                return Ok(());
+            }
+        };
+        let status = RequestStatus::of(view.status).map_or("Unknown", |s| s.name());
+        let out = client.result_output(id, Duration::from_secs(10)).await?;
+        let (source, source_json) = match &out.source {
+            OutputSource::Chain { tx } => {
+                (format!("published on chain in {tx}"), format!("chain:{tx}"))
+            }
+            OutputSource::Keeper { url } => (format!("served by {url}"), url.clone()),
+        };
+        let decoded = describe_output(&self.model, &out.bytes);
+        if self.json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "request": id,
+                    "status": status,
+                    "windowEnd": view.windowEnd,
+                    "outputHash": out.hash,
+                    "output": alloy::primitives::Bytes::from(out.bytes.clone()),
+                    "decoded": decoded,
+                    "verified": true,
+                    "source": source_json,
+                })
+            );
+            return Ok(());
         }
+        println!(
+            "result ({status}, challenge window ends at {}):",
+            view.windowEnd
+        );
+        println!("  output        {decoded}");
+        println!("  verified against outputHash {} ({source})", out.hash);
         Ok(())
     }
 }
