@@ -38,8 +38,8 @@ async fn request_prints_the_output_verified_against_its_hash() {
             "--fee",
             "0.5",
         ])
-        .args(["--rpc-url", devnet.url()])
-        .args(["--deployment", d.manifest_path.to_str().unwrap()])
+        .args(["--rpc-url", url.as_str()])
+        .args(["--deployment", manifest.as_str()])
         .args(extra)
         .env_remove("ETH_RPC_URL")
         .env("VERINFER_PRIVATE_KEY", &key);
