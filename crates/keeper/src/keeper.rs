@@ -118,6 +118,9 @@ pub fn inline_uri(input: &[u8]) -> String {
     format!("0x{}", alloy::primitives::hex::encode(input))
 }
 
+/// The longest output `deliverOutput` accepts (64 KiB, `InferenceRegistryDelivery`).
+pub const MAX_PUBLISHED_OUTPUT: usize = 64 * 1024;
+
 /// A running keeper.
 pub struct Keeper {
     cfg: KeeperConfig,
@@ -420,6 +423,9 @@ impl Keeper {
                     )?;
                 }
             }
+            InferenceRegistryEvents::OutputRequested(e) => {
+                self.answer_output_request(e.requestId).await?;
+            }
             InferenceRegistryEvents::OperatorAssigned(e) if e.operator == self.cfg.operator => {
                 METRICS.assignments_seen.inc();
                 self.answer(e.requestId).await?;
@@ -641,6 +647,42 @@ impl Keeper {
             single_only: true,
         };
         Ok(self.store.insert_intent_if_absent(&intent)?)
+    }
+
+    /// Answers an availability challenge (`OutputRequested`) of a result whose bytes this keeper
+    /// holds by publishing them with `deliverOutput`, so an honest result is not voided for want of its
+    /// bytes on chain. Outputs longer than the registry accepts on chain (64 KiB) cannot answer; the
+    /// keeper logs that and leaves the request to finalize as "no valid result".
+    async fn answer_output_request(&mut self, id: U256) -> Result<(), KeeperError> {
+        let view = self
+            .registry()
+            .request(id)
+            .call()
+            .await
+            .map_err(|e| KeeperError::Rpc {
+                op: "request",
+                msg: e.to_string(),
+            })?;
+        let Some(bytes) = self.store.output(&view.output.0)? else {
+            return Ok(()); // not an output this keeper attested
+        };
+        if bytes.len() > MAX_PUBLISHED_OUTPUT {
+            tracing::warn!(keeper = %self.name, %id, len = bytes.len(), "output too long to publish on chain; the availability challenge will void the result");
+            return Ok(());
+        }
+        tracing::info!(keeper = %self.name, %id, "availability challenge: publishing the output on chain");
+        let calldata = InferenceRegistry::deliverOutputCall {
+            requestId: id,
+            output: Bytes::from(bytes),
+        }
+        .abi_encode();
+        let key = Intent::key_for(
+            IntentKind::DeliverOutput,
+            &id.to_string(),
+            &format!("{:#x}", self.cfg.operator),
+        );
+        self.journal(key, IntentKind::DeliverOutput, id.to_string(), calldata)?;
+        Ok(())
     }
 
     /// Watcher: re-executes a result for a model we serve; journals a challenge if it is wrong. The
@@ -866,7 +908,7 @@ impl Keeper {
                         IntentKind::ReportMissed => METRICS.missed_reported.inc(),
                         IntentKind::Equivocation => METRICS.equivocation_reports.inc(),
                         IntentKind::Challenge => METRICS.challenges.inc(),
-                        IntentKind::CommitBatch | IntentKind::Call => {}
+                        IntentKind::CommitBatch | IntentKind::DeliverOutput | IntentKind::Call => {}
                     }
                     tracing::info!(keeper = %self.name, key = %intent.key, gas = done.gas_used, tx = %done.tx_hash, "included");
                 }

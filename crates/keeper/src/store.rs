@@ -63,6 +63,8 @@ pub enum IntentKind {
     Equivocation,
     /// Challenge a wrong result.
     Challenge,
+    /// Publish the bytes of a result on chain (`deliverOutput`), answering an availability challenge.
+    DeliverOutput,
     /// Any other one-off call (CLI, deployment).
     Call,
 }
@@ -77,6 +79,7 @@ impl IntentKind {
             Self::ReportMissed => "report_missed",
             Self::Equivocation => "equivocation",
             Self::Challenge => "challenge",
+            Self::DeliverOutput => "deliver_output",
             Self::Call => "call",
         }
     }
