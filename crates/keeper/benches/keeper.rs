@@ -1,11 +1,12 @@
 //! Micro-benchmarks: EIP-712 attestation signing and recovery (k256), Merkle batch construction and
-//! the built-in model.
+//! the built-in model (the digits classifier: inferences per second).
 
 use alloy::primitives::{keccak256, Address, U256};
 use alloy::signers::local::PrivateKeySigner;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use verinfer_keeper::attest::{self, Attestation, HotKey};
 use verinfer_keeper::merkle::{leaf, MerkleTree};
+use verinfer_keeper::mlp::dataset::{evaluate, TestSplit};
 use verinfer_keeper::mlp::IntMlp;
 
 fn att(i: u64) -> Attestation {
@@ -53,11 +54,22 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
-    let model = IntMlp::default_model();
+    // The built-in digits classifier (64 -> 32 -> 16 -> 10) on the committed test split: one
+    // inference per iteration, the images taken in turn so no single input is favoured.
+    let model = IntMlp::builtin().expect("the built-in model parses");
+    let split = TestSplit::digits().expect("the digits test split parses");
     let mut g = c.benchmark_group("model");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("int8_mlp_infer_64B", |b| {
-        b.iter(|| model.infer(black_box(&[42u8; 64])))
+    let mut i = 0;
+    g.bench_function("digits_mlp_infer", |b| {
+        b.iter(|| {
+            i += 1;
+            model.infer(black_box(&split.cycle(i).input))
+        })
+    });
+    g.throughput(Throughput::Elements(split.len() as u64));
+    g.bench_function("digits_mlp_eval_test_split", |b| {
+        b.iter(|| evaluate(&model, black_box(&split)))
     });
     g.finish();
 }

@@ -1,7 +1,8 @@
-//! Inference backends: the built-in integer MLP, an OpenAI-compatible HTTP endpoint (temperature 0)
-//! and an external command.
+//! Inference backends: an integer MLP (the built-in digits classifier or a model file), an
+//! OpenAI-compatible HTTP endpoint (temperature 0) and an external command.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use alloy::primitives::B256;
 use tokio::io::AsyncWriteExt;
 
 use crate::config::BackendConfig;
-use crate::mlp::IntMlp;
+use crate::mlp::{FormatError, InputError, IntMlp, LoadError};
 
 /// Backend errors.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,31 @@ pub enum BackendError {
     /// The backend does not serve the model.
     #[error("no backend serves model {0}")]
     UnknownModel(B256),
+    /// The model refuses the input (wrong size or out of range): a fact about the request, not a
+    /// failure of the backend; nothing is computed, so nothing may be attested.
+    #[error("invalid input: {0}")]
+    Input(#[from] InputError),
+    /// The built-in model file does not parse (a build of verinfer with a broken model file).
+    #[error("built-in model: {0}")]
+    Builtin(#[from] FormatError),
+    /// A model file could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A model file is not the model the configuration says it serves.
+    #[error(
+        "model file {path} has id {computed}, but the configuration says it serves {expected}"
+    )]
+    IdMismatch {
+        /// The file.
+        path: PathBuf,
+        /// `model_id` in the configuration.
+        expected: B256,
+        /// The id computed from the file.
+        computed: B256,
+    },
+    /// A configured model id is not a bytes32.
+    #[error("model id `{0}` is not a bytes32 hex")]
+    BadModelId(String),
 }
 
 /// A boxed future returned by backends.
@@ -46,21 +72,37 @@ pub trait InferenceBackend: Send + Sync {
     fn infer<'a>(&'a self, input: &'a [u8]) -> InferFuture<'a>;
 }
 
-/// The built-in integer MLP.
+/// An integer MLP run in process: the built-in digits classifier or a model file.
 #[derive(Debug, Clone)]
-pub struct BuiltinBackend {
+pub struct MlpBackend {
     model: IntMlp,
     id: B256,
 }
 
-impl BuiltinBackend {
-    /// The model generated from `seed` (default seed if `None`).
-    pub fn new(seed: Option<&[u8]>) -> Self {
-        let model = seed
-            .map(IntMlp::from_seed)
-            .unwrap_or_else(IntMlp::default_model);
+impl MlpBackend {
+    /// Serves `model` (its id computed from its weights root and the runtime spec).
+    pub fn new(model: IntMlp) -> Self {
         let id = model.model_id();
         Self { model, id }
+    }
+
+    /// Serves the built-in digits classifier.
+    pub fn builtin() -> Result<Self, BackendError> {
+        Ok(Self::new(IntMlp::builtin()?))
+    }
+
+    /// Serves the model file at `path`, which must have id `expected`: a keeper never serves a
+    /// model other than the one it was configured for.
+    pub fn from_file(path: &std::path::Path, expected: B256) -> Result<Self, BackendError> {
+        let b = Self::new(IntMlp::load(path)?);
+        if b.id != expected {
+            return Err(BackendError::IdMismatch {
+                path: path.to_owned(),
+                expected,
+                computed: b.id,
+            });
+        }
+        Ok(b)
     }
 
     /// The model.
@@ -69,12 +111,12 @@ impl BuiltinBackend {
     }
 }
 
-impl InferenceBackend for BuiltinBackend {
+impl InferenceBackend for MlpBackend {
     fn model_id(&self) -> B256 {
         self.id
     }
     fn infer<'a>(&'a self, input: &'a [u8]) -> InferFuture<'a> {
-        Box::pin(async move { Ok(self.model.infer(input)) })
+        Box::pin(async move { Ok(self.model.infer(input)?) })
     }
 }
 
@@ -226,28 +268,29 @@ impl InferenceBackend for CommandBackend {
     }
 }
 
-/// Builds a backend from its configuration.
-pub fn from_config(cfg: &BackendConfig) -> Box<dyn InferenceBackend> {
-    match cfg {
-        BackendConfig::Builtin { seed } => {
-            Box::new(BuiltinBackend::new(seed.as_deref().map(str::as_bytes)))
+fn parse_id(id: &str) -> Result<B256, BackendError> {
+    id.parse()
+        .map_err(|_| BackendError::BadModelId(id.to_owned()))
+}
+
+/// Builds a backend from its configuration. A model file is loaded and its id checked here, so a
+/// keeper whose file does not match its configuration does not start.
+pub fn from_config(cfg: &BackendConfig) -> Result<Box<dyn InferenceBackend>, BackendError> {
+    Ok(match cfg {
+        BackendConfig::Builtin {} => Box::new(MlpBackend::builtin()?),
+        BackendConfig::ModelFile { path, model_id } => {
+            Box::new(MlpBackend::from_file(path, parse_id(model_id)?)?)
         }
         BackendConfig::Openai {
             url,
             model,
             model_id,
             chat,
-        } => Box::new(OpenAiBackend::new(
-            url,
-            model,
-            *chat,
-            model_id.parse().unwrap_or_default(),
-        )),
-        BackendConfig::Command { argv, model_id } => Box::new(CommandBackend::new(
-            argv.clone(),
-            model_id.parse().unwrap_or_default(),
-        )),
-    }
+        } => Box::new(OpenAiBackend::new(url, model, *chat, parse_id(model_id)?)),
+        BackendConfig::Command { argv, model_id } => {
+            Box::new(CommandBackend::new(argv.clone(), parse_id(model_id)?))
+        }
+    })
 }
 
 /// The set of backends a keeper serves, looked up by model id.
@@ -369,17 +412,54 @@ mod tests {
 
     #[tokio::test]
     async fn backends_dispatch_by_model_id() {
-        let builtin = BuiltinBackend::new(None);
+        let builtin = MlpBackend::builtin().unwrap();
         let id = builtin.model_id();
         let bs = Backends::new(vec![Box::new(builtin.clone())]);
         assert!(bs.serves(id));
+        let digit = [3u8; 64];
         assert_eq!(
-            bs.infer(id, b"x").await.unwrap(),
-            builtin.model().infer(b"x")
+            bs.infer(id, &digit).await.unwrap(),
+            builtin.model().infer(&digit).unwrap()
         );
         assert!(matches!(
-            bs.infer(B256::ZERO, b"x").await,
+            bs.infer(B256::ZERO, &digit).await,
             Err(BackendError::UnknownModel(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn mlp_backend_refuses_wrong_size_input_with_a_typed_error() {
+        let b = MlpBackend::builtin().unwrap();
+        assert!(matches!(
+            b.infer(b"hello").await,
+            Err(BackendError::Input(InputError::WrongSize {
+                expected: 64,
+                got: 5
+            }))
+        ));
+    }
+
+    #[test]
+    fn model_file_backend_checks_the_configured_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("digits.vimlp");
+        std::fs::write(&path, crate::mlp::BUILTIN_MODEL_FILE).unwrap();
+        let id = IntMlp::builtin().unwrap().model_id();
+        let ok = MlpBackend::from_file(&path, id).unwrap();
+        assert_eq!(ok.model_id(), id);
+        match MlpBackend::from_file(&path, B256::repeat_byte(7)) {
+            Err(BackendError::IdMismatch {
+                expected, computed, ..
+            }) => assert_eq!((expected, computed), (B256::repeat_byte(7), id)),
+            other => panic!("expected an id mismatch, got {other:?}"),
+        }
+        std::fs::write(&path, &crate::mlp::BUILTIN_MODEL_FILE[..100]).unwrap();
+        assert!(matches!(
+            MlpBackend::from_file(&path, id),
+            Err(BackendError::Load(LoadError::Format {
+                source: FormatError::Truncated { .. },
+                ..
+            }))
         ));
     }
 }

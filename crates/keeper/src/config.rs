@@ -110,10 +110,15 @@ impl Default for SubmitConfig {
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BackendConfig {
-    /// The built-in integer MLP.
-    Builtin {
-        /// Weight seed (default: the shipped seed).
-        seed: Option<String>,
+    /// The built-in integer MLP: the digits classifier compiled into verinfer.
+    Builtin {},
+    /// An integer MLP model file (`docs/models.md`). The keeper computes the file's model id and
+    /// refuses to start unless it is `model_id`.
+    ModelFile {
+        /// The file; a relative path is resolved against the config file's directory.
+        path: PathBuf,
+        /// On-chain model id this backend serves (hex bytes32).
+        model_id: String,
     },
     /// An OpenAI-compatible completion endpoint at temperature 0.
     Openai {
@@ -195,6 +200,19 @@ pub struct RawConfig {
     pub misbehave: Misbehaviour,
 }
 
+impl RawConfig {
+    /// Resolves relative model file paths against `dir` (the config file's directory).
+    pub fn resolve_paths(&mut self, dir: &Path) {
+        for b in &mut self.backend {
+            if let BackendConfig::ModelFile { path, .. } = b {
+                if path.is_relative() {
+                    *path = dir.join(&*path);
+                }
+            }
+        }
+    }
+}
+
 /// Validated keeper configuration.
 #[derive(Clone, Debug)]
 pub struct KeeperConfig {
@@ -267,10 +285,13 @@ impl KeeperConfig {
                     path: p.display().to_string(),
                     reason: e.to_string(),
                 })?;
-                toml::from_str::<RawConfig>(&text).map_err(|e| ConfigError::Parse {
-                    path: p.display().to_string(),
-                    reason: e.to_string(),
-                })?
+                let mut raw =
+                    toml::from_str::<RawConfig>(&text).map_err(|e| ConfigError::Parse {
+                        path: p.display().to_string(),
+                        reason: e.to_string(),
+                    })?;
+                raw.resolve_paths(p.parent().unwrap_or(Path::new(".")));
+                raw
             }
             None => RawConfig::default(),
         };
@@ -404,7 +425,8 @@ impl KeeperConfig {
         for (i, b) in raw.backend.iter().enumerate() {
             match b {
                 BackendConfig::Openai { model_id, .. }
-                | BackendConfig::Command { model_id, .. } => {
+                | BackendConfig::Command { model_id, .. }
+                | BackendConfig::ModelFile { model_id, .. } => {
                     if model_id.parse::<alloy::primitives::B256>().is_err() {
                         return Err(ConfigError::Invalid {
                             field: format!("backend[{i}].model_id"),
@@ -424,7 +446,7 @@ impl KeeperConfig {
             }
         }
         let backends = if raw.backend.is_empty() {
-            vec![BackendConfig::Builtin { seed: None }]
+            vec![BackendConfig::Builtin {}]
         } else {
             raw.backend
         };
@@ -497,7 +519,7 @@ operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
         let c = KeeperConfig::from_raw(raw(BASE).unwrap()).unwrap();
         assert_eq!(c.confirmations, 0);
         assert_eq!(c.submit.mode, SubmitMode::Batch);
-        assert_eq!(c.backends, vec![BackendConfig::Builtin { seed: None }]);
+        assert_eq!(c.backends, vec![BackendConfig::Builtin {}]);
     }
 
     #[test]
@@ -537,5 +559,33 @@ operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
         )
         .unwrap();
         assert!(matches!(c.backends[0], BackendConfig::Openai { .. }));
+    }
+
+    #[test]
+    fn model_file_path_is_resolved_against_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("keeper.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "{BASE}\n[[backend]]\nkind = \"model_file\"\npath = \"models/digits.vimlp\"\nmodel_id = \"0x{}\"\n",
+                "11".repeat(32)
+            ),
+        )
+        .unwrap();
+        let c = KeeperConfig::load(Some(&cfg)).unwrap();
+        assert_eq!(
+            c.backends,
+            vec![BackendConfig::ModelFile {
+                path: dir.path().join("models/digits.vimlp"),
+                model_id: format!("0x{}", "11".repeat(32)),
+            }]
+        );
+        let bad = raw(&format!(
+            "{BASE}\n[[backend]]\nkind = \"model_file\"\npath = \"m\"\nmodel_id = \"nope\"\n"
+        ))
+        .unwrap();
+        let e = KeeperConfig::from_raw(bad).unwrap_err();
+        assert!(e.to_string().contains("backend[0].model_id"), "{e}");
     }
 }

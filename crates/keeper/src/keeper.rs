@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
 use crate::attest::{self, Attestation, HotKey};
-use crate::backend::{self, Backends};
+use crate::backend::{self, BackendError, Backends};
 use crate::config::{KeeperConfig, Misbehaviour, SubmitMode};
 use crate::metrics::METRICS;
 use crate::poller::{LogPoller, PollError, PollOutcome};
@@ -63,6 +63,10 @@ pub enum KeeperError {
         #[source]
         source: std::io::Error,
     },
+    /// A backend could not be set up (a model file that does not load or is not the configured
+    /// model).
+    #[error("backend: {0}")]
+    Backend(#[from] crate::backend::BackendError),
 }
 
 fn rpc_err(op: &'static str) -> impl Fn(alloy::contract::Error) -> KeeperError {
@@ -156,8 +160,15 @@ pub struct Tick {
 }
 
 impl Keeper {
-    /// Connects, opens the journal and reconciles pending intents with the chain.
+    /// Loads the backends (a model file whose id is not the configured one stops it here), connects,
+    /// opens the journal and reconciles pending intents with the chain.
     pub async fn new(cfg: KeeperConfig, key: HotKey, name: &str) -> Result<Self, KeeperError> {
+        let backends = Backends::new(
+            cfg.backends
+                .iter()
+                .map(backend::from_config)
+                .collect::<Result<_, _>>()?,
+        );
         let url = cfg
             .rpc_url
             .parse()
@@ -185,7 +196,6 @@ impl Keeper {
         poller.max_range = cfg.max_block_range;
         poller.reorg_depth = cfg.reorg_depth;
         poller.start_block = cfg.start_block;
-        let backends = Backends::new(cfg.backends.iter().map(backend::from_config).collect());
         let domain = attest::domain(chain_id, cfg.registry);
         let k = Self {
             cfg,
@@ -501,14 +511,22 @@ impl Keeper {
                 return Ok(());
             }
         };
-        let mut output = self
-            .backends
-            .infer(info.model_id, &input)
-            .await
-            .map_err(|e| KeeperError::Input {
-                request: id,
-                reason: e.to_string(),
-            })?;
+        let mut output = match self.backends.infer(info.model_id, &input).await {
+            Ok(output) => output,
+            // The model refuses this input (wrong size, out of range): no output exists, so there
+            // is nothing to attest, now or on a retry. Skipped for good; the request goes unanswered.
+            Err(BackendError::Input(e)) => {
+                tracing::warn!(keeper = %self.name, %id, error = %e, "input refused by the model; not answering");
+                METRICS.inputs_refused.inc();
+                return Ok(());
+            }
+            Err(e) => {
+                return Err(KeeperError::Input {
+                    request: id,
+                    reason: e.to_string(),
+                })
+            }
+        };
         METRICS.inferences.inc();
         if self.cfg.misbehave == Misbehaviour::WrongResult {
             output.iter_mut().for_each(|b| *b ^= 0x5a);

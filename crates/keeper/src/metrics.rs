@@ -44,6 +44,8 @@ pub struct Metrics {
     pub assignments_seen: Counter,
     /// Inferences run.
     pub inferences: Counter,
+    /// Assigned inputs the model refused (wrong size, out of range); nothing was attested for them.
+    pub inputs_refused: Counter,
     /// Attestations included on chain.
     pub attestations_submitted: Counter,
     /// Transactions included.
@@ -82,7 +84,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::default);
 impl Metrics {
     /// Renders the Prometheus text format.
     pub fn render(&self) -> String {
-        let counters: [(&str, &str, &Counter); 13] = [
+        let counters: [(&str, &str, &Counter); 14] = [
             (
                 "verinfer_keeper_assignments_seen_total",
                 "Assignments seen",
@@ -92,6 +94,11 @@ impl Metrics {
                 "verinfer_keeper_inferences_total",
                 "Inferences run",
                 &self.inferences,
+            ),
+            (
+                "verinfer_keeper_inputs_refused_total",
+                "Assigned inputs the model refused (nothing attested)",
+                &self.inputs_refused,
             ),
             (
                 "verinfer_keeper_attestations_submitted_total",

@@ -15,8 +15,13 @@ use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{IdentityRegistry, InferenceRegistry, Staking, VerinferToken};
 use verinfer_deploy::plan::{DeployParams, DeployPlan};
 use verinfer_keeper::attest::HotKey;
+use verinfer_keeper::backend::BackendError;
+use verinfer_keeper::config::BackendConfig;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
+use verinfer_keeper::keeper::KeeperError;
 use verinfer_keeper::keeper::{inline_uri, Keeper};
+use verinfer_keeper::metrics::METRICS;
+use verinfer_keeper::mlp::dataset::TestSplit;
 use verinfer_keeper::mlp::IntMlp;
 use verinfer_keeper::registry::{ModelParams, RequestStatus, VerificationMode};
 use verinfer_keeper::store::{IntentKind, IntentStatus};
@@ -35,6 +40,12 @@ struct Suite {
     identity: Address,
     model: IntMlp,
     requests: u64,
+}
+
+/// Image `n` of the digits test split (cycling): a valid input of the built-in model.
+fn digit(n: u64) -> Vec<u8> {
+    let split = TestSplit::digits().unwrap();
+    split.cycle(n as usize).input.clone()
 }
 
 async fn call(t: &TxManager, key: &str, to: Address, data: Vec<u8>) {
@@ -67,7 +78,7 @@ impl Suite {
         let token = plan.addresses["VerinferToken"];
         let staking = plan.addresses["Staking"];
         let registry = plan.addresses["InferenceRegistry"];
-        let model = IntMlp::default_model();
+        let model = IntMlp::builtin().unwrap();
         let stake = U256::from(5_000u128 * TOKEN);
         let params = ModelParams {
             mode: u8::from(VerificationMode::Deterministic),
@@ -79,7 +90,7 @@ impl Suite {
             minFee: U256::from(TOKEN / 100),
         };
         let register_model = InferenceRegistry::registerModelCall {
-            weightsHash: model.weights_hash(),
+            weightsHash: model.weights_root(),
             runtimeSpecHash: IntMlp::runtime_spec_hash(),
             params,
         };
@@ -123,10 +134,14 @@ impl Suite {
         }
     }
 
-    /// Sends a request; returns its id (ids are sequential: key 0 is the only client).
+    /// Sends a request for the next digit of the test split; returns its id.
     async fn request(&mut self) -> U256 {
+        self.request_with(digit(self.requests + 1)).await
+    }
+
+    /// Sends a request with `input`; returns its id (ids are sequential: key 0 is the only client).
+    async fn request_with(&mut self, input: Vec<u8>) -> U256 {
         self.requests += 1;
-        let input = format!("request {}", self.requests).into_bytes();
         let now = self
             .p
             .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
@@ -209,6 +224,57 @@ async fn tick_until_answered(k: &mut Keeper, s: &Suite, ids: &[U256], what: &str
         assert!(Instant::now() < deadline, "keeper made no progress: {what}");
         k.tick().await.unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A request whose input the model refuses (5 bytes for the 64-pixel classifier) is never attested:
+/// the keeper sends nothing for it, does not stall on it, and answers the valid request after it.
+#[tokio::test]
+async fn wrong_size_input_is_never_attested_and_does_not_stall_the_keeper() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let bad = s.request_with(b"hello".to_vec()).await;
+    let good = s.request().await;
+    let mut k = s
+        .keeper(&dir.path().join("keeper"), SubmitMode::Single, start_block)
+        .await;
+    tick_until_answered(&mut k, &s, &[good], "the valid request after a bad one").await;
+    for _ in 0..5 {
+        k.tick().await.unwrap();
+    }
+    assert!(!s.answered(bad).await, "a refused input was attested");
+    assert_eq!(s.hot_txs().await, 1, "only the valid request was answered");
+    assert!(METRICS.inputs_refused.get() >= 1);
+}
+
+/// A keeper configured to serve a model file under an id the file does not have refuses to start.
+#[tokio::test]
+async fn keeper_refuses_a_model_file_whose_id_differs_from_its_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("digits.vimlp");
+    std::fs::write(&path, verinfer_keeper::mlp::BUILTIN_MODEL_FILE).unwrap();
+    let wrong = format!("0x{}", "11".repeat(32));
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        rpc_url: Some("http://127.0.0.1:1".into()),
+        registry: Some(format!("{:#x}", Address::repeat_byte(1))),
+        operator: Some(format!("{:#x}", Address::repeat_byte(2))),
+        data_dir: Some(dir.path().join("keeper")),
+        backend: vec![BackendConfig::ModelFile {
+            path,
+            model_id: wrong,
+        }],
+        ..RawConfig::default()
+    })
+    .unwrap();
+    let hot = HotKey::from_hex(&format!("0x{}", "01".repeat(32)), "test").unwrap();
+    match Keeper::new(cfg, hot, "test").await {
+        Err(KeeperError::Backend(BackendError::IdMismatch { computed, .. })) => {
+            assert_eq!(computed, IntMlp::builtin().unwrap().model_id())
+        }
+        Err(e) => panic!("expected an id mismatch, got {e}"),
+        Ok(_) => panic!("the keeper started with the wrong model"),
     }
 }
 
@@ -411,8 +477,8 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(!view.disputeId.is_zero());
-    let input = format!("request {}", s.requests).into_bytes();
-    let ours = keccak256(s.model.infer(&input));
+    let input = digit(s.requests);
+    let ours = keccak256(s.model.infer(&input).unwrap());
     assert_ne!(view.output, ours, "the operator's result was wrong");
     let claimed = InferenceRegistry::challengeCall::abi_decode(
         &challenges(&watch)
