@@ -19,7 +19,7 @@ use commands::{
     version,
     about,
     long_about = None,
-    after_help = "Examples:\n  verinfer devnet                       # local end-to-end run with a report\n  verinfer deploy --rpc-url http://127.0.0.1:8545\n  verinfer gov status --proposal 1234...\n  verinfer sim fork --rpc-url http://127.0.0.1:8545 --slash 0xabc...\n  verinfer keeper run --config keeper.toml\n  verinfer request --input hello --fee 1"
+    after_help = "Examples:\n  verinfer devnet                       # local end-to-end run with a report\n  verinfer deploy --rpc-url http://127.0.0.1:8545\n  verinfer gov status --proposal 1234...\n  verinfer sim fork --rpc-url http://127.0.0.1:8545 --slash 0xabc...\n  verinfer keeper run --config keeper.toml\n  verinfer model eval models/digits/digits.vimlp\n  verinfer request --input @digit.bin --fee 1"
 )]
 struct Cli {
     /// Log as JSON lines instead of human-readable text.
@@ -57,11 +57,11 @@ enum Command {
     Keeper(KeeperCommand),
     /// Submit an inference request and wait for its result.
     ///
-    /// Example: verinfer request --rpc-url http://127.0.0.1:8545 --input "hello" --fee 1
+    /// Example: verinfer request --rpc-url http://127.0.0.1:8545 --input @digit.bin --fee 1
     Request(RequestCommand),
-    /// Print the built-in model's identity (model id, weights hash, runtime spec) or run it.
+    /// Integer MLP files: identity (model id, weights root, runtime spec), run, eval, register.
     ///
-    /// Example: verinfer model --input "hello"
+    /// Example: verinfer model eval models/digits/digits.vimlp
     Model(ModelCommand),
     /// Print the latest devnet report.
     ///

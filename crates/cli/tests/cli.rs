@@ -219,7 +219,13 @@ fn eth_rpc_url_and_scheme_less_urls_are_accepted() {
 #[test]
 fn unreachable_rpc_is_a_clear_error() {
     let o = verinfer(
-        &["request", "--rpc-url", "http://127.0.0.1:1", "--input", "x"],
+        &[
+            "request",
+            "--rpc-url",
+            "http://127.0.0.1:1",
+            "--input",
+            &format!("0x{}", "00".repeat(64)),
+        ],
         &[("VERINFER_PRIVATE_KEY", &random_key())],
     );
     assert!(!o.status.success());
@@ -232,13 +238,121 @@ fn unreachable_rpc_is_a_clear_error() {
 
 #[test]
 fn model_prints_identity() {
-    let o = verinfer(&["model", "--input", "hello"], &[]);
-    assert!(o.status.success());
+    let o = verinfer(
+        &["model", "--input", &format!("0x{}", "00".repeat(64))],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        out.contains("model id") && out.contains("output hash"),
+        out.contains("model id") && out.contains("output hash") && out.contains("prediction"),
         "{out}"
     );
+}
+
+fn digits_file() -> String {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/digits/digits.vimlp"
+    )
+    .to_owned()
+}
+
+/// `model info <file>` prints the same id as the library computes for the file.
+#[test]
+fn model_info_prints_the_files_id() {
+    let o = verinfer(&["model", "info", &digits_file()], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let id = verinfer_keeper::mlp::IntMlp::builtin().unwrap().model_id();
+    assert!(out.contains(&format!("model id        {id}")), "{out}");
+    assert!(out.contains("dense 64x32 shift"), "{out}");
+}
+
+/// `model run` on the first committed test image predicts its label, from a raw-bytes file.
+#[test]
+fn model_run_classifies_a_test_image_from_a_file() {
+    let split = verinfer_keeper::mlp::dataset::TestSplit::digits().unwrap();
+    let first = &split.samples[0];
+    let img = std::env::temp_dir().join(format!("verinfer-digit-{}.bin", std::process::id()));
+    std::fs::write(&img, &first.input).unwrap();
+    let o = verinfer(
+        &[
+            "model",
+            "run",
+            &digits_file(),
+            "--input",
+            &format!("@{}", img.display()),
+        ],
+        &[],
+    );
+    let _ = std::fs::remove_file(&img);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let want = verinfer_keeper::mlp::IntMlp::builtin()
+        .unwrap()
+        .classify(&first.input)
+        .unwrap()
+        .class;
+    assert!(
+        out.contains(&format!("prediction      class {want} ")),
+        "{out}"
+    );
+}
+
+/// `model eval` prints the accuracy the library measures on the committed split.
+#[test]
+fn model_eval_prints_the_measured_accuracy() {
+    let o = verinfer(&["model", "eval", &digits_file(), "--runs", "2"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let e = verinfer_keeper::mlp::dataset::evaluate(
+        &verinfer_keeper::mlp::IntMlp::builtin().unwrap(),
+        &verinfer_keeper::mlp::dataset::TestSplit::digits().unwrap(),
+    )
+    .unwrap();
+    assert!(
+        out.contains(&format!("({} of 360 test images)", e.correct())),
+        "{out}"
+    );
+    assert!(out.contains("inferences/s"), "{out}");
+}
+
+/// Bad input gets a clear error: the wrong size for the classifier, a truncated model file; and
+/// `request` refuses a wrong-size input for the built-in model before it connects (nothing sent).
+#[test]
+fn model_bad_inputs_are_clear_errors() {
+    let o = verinfer(&["model", "run", &digits_file(), "--input", "hello"], &[]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("input is 5 bytes, the model takes exactly 64"),
+        "{}",
+        stderr(&o)
+    );
+    let bad = std::env::temp_dir().join(format!("verinfer-trunc-{}.vimlp", std::process::id()));
+    std::fs::write(&bad, &verinfer_keeper::mlp::BUILTIN_MODEL_FILE[..40]).unwrap();
+    let o = verinfer(&["model", "info", bad.to_str().unwrap()], &[]);
+    let _ = std::fs::remove_file(&bad);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("truncated model file"),
+        "{}",
+        stderr(&o)
+    );
+    let o = verinfer(
+        &[
+            "request",
+            "--rpc-url",
+            "http://127.0.0.1:1",
+            "--input",
+            "hello",
+        ],
+        &[("VERINFER_PRIVATE_KEY", &random_key())],
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("the model takes exactly 64"), "{err}");
+    assert!(!err.contains("cannot reach"), "{err}");
 }
 
 /// `bench sim` runs the same mix in revm and over JSON-RPC against its own anvil and reports the

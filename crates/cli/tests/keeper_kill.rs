@@ -15,8 +15,7 @@ use alloy::primitives::{keccak256, Address, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::sol_types::{SolCall, SolEvent};
-use verinfer_bindings::types::VerificationMode;
-use verinfer_bindings::{inference_registry::IInferenceRegistry, InferenceRegistry, VerinferToken};
+use verinfer_bindings::{InferenceRegistry, VerinferToken};
 use verinfer_keeper::mlp::IntMlp;
 
 mod common;
@@ -105,26 +104,20 @@ fn keeper_killed_mid_submission_resumes_without_duplicates_or_losses() {
     c.ok(0, &["deploy", "--root", &root, "--keep-admin"]);
     let (token, registry) = (c.contract("VerinferToken"), c.contract("InferenceRegistry"));
 
-    // The built-in model, every operator assigned (k = 3 of 3).
-    let model = IntMlp::default_model();
-    c.send(
-        c.addr(0),
-        registry,
-        InferenceRegistry::registerModelCall {
-            weightsHash: model.weights_hash(),
-            runtimeSpecHash: IntMlp::runtime_spec_hash(),
-            params: IInferenceRegistry::ModelParams {
-                mode: VerificationMode::Deterministic.into(),
-                k: 3,
-                q: 2,
-                challengeWindow: 600,
-                minStake: U256::from(1_000 * TOKEN),
-                challengeBond: U256::from(10 * TOKEN),
-                minFee: U256::from(TOKEN / 100),
-            },
-        }
-        .abi_encode(),
+    // The built-in model (the digits classifier), every operator assigned (k = 3 of 3), registered
+    // from its file by `verinfer model register`; registering it twice is a decoded revert.
+    let model = IntMlp::builtin().unwrap();
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/digits/digits.vimlp"
     );
+    let out = c.ok(0, &["model", "register", file, "--k", "3", "--q", "2"]);
+    assert!(
+        out.contains(&format!("registered model {}", model.model_id())),
+        "{out}"
+    );
+    let err = c.fails(0, &["model", "register", file]);
+    assert!(err.contains("ModelAlreadyRegistered"), "{err}");
     let mut children = Vec::new();
     let mut configs = Vec::new();
     for op in 1..=3usize {
@@ -196,8 +189,9 @@ fn keeper_killed_mid_submission_resumes_without_duplicates_or_losses() {
             .expect("a head block")
             .header
             .timestamp;
+    let split = verinfer_keeper::mlp::dataset::TestSplit::digits().unwrap();
     let request = |i: usize| {
-        let input = format!("kill test input {i}").into_bytes();
+        let input = split.cycle(i).input.clone();
         let call = InferenceRegistry::requestInferenceCall {
             modelId: model_id,
             inputHash: keccak256(&input),

@@ -1,41 +1,267 @@
-//! `verinfer model`: the built-in model's identity, or a run of it.
+//! `verinfer model`: an integer MLP file's identity, a run of it, its accuracy on a test split, its
+//! registration on chain. Without a subcommand: the built-in model (the digits classifier).
 
-use alloy::primitives::{hex, keccak256, B256};
-use anyhow::{anyhow, Result};
-use clap::Args;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use alloy::primitives::{hex, keccak256, B256, U256};
+use alloy::sol_types::SolEvent;
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Subcommand};
+use verinfer_bindings::units::parse_amount as amount;
+use verinfer_bindings::InferenceRegistry;
+use verinfer_devnet::ModelConfig;
+use verinfer_keeper::mlp::dataset::{evaluate, TestSplit};
 use verinfer_keeper::mlp::{IntMlp, RUNTIME_SPEC};
 
-/// Print the built-in model's identity (model id, weights hash, runtime spec) or run it.
+use crate::args::ChainArgs;
+
+/// Integer MLP files: identity, run, eval, register. Without a subcommand, the built-in model's
+/// identity (and a run of it with --input).
 ///
-/// Example: verinfer model --input "hello"
+/// Example: verinfer model eval models/digits/digits.vimlp
 #[derive(Args, Debug)]
 pub struct ModelCommand {
-    /// Run the model on this input and print the output and its hash.
+    #[command(subcommand)]
+    command: Option<ModelSubcommand>,
+    /// Run the built-in model on this input: `0x`-hex, `@file` (raw bytes) or text.
     #[arg(long)]
     input: Option<String>,
+}
+
+/// What to do with a model file.
+#[derive(Subcommand, Debug)]
+pub enum ModelSubcommand {
+    /// Print a model file's id, weights root, runtime spec and layers.
+    ///
+    /// Example: verinfer model info models/digits/digits.vimlp
+    Info {
+        /// The model file (default: the built-in model).
+        file: Option<PathBuf>,
+    },
+    /// Run a model file on one input and print the output, its hash and the decoded class.
+    ///
+    /// Example: verinfer model run models/digits/digits.vimlp --input @digit.bin
+    Run {
+        /// The model file.
+        file: PathBuf,
+        /// The input: `0x`-hex, `@file` (raw bytes) or text.
+        #[arg(long)]
+        input: String,
+    },
+    /// Accuracy of a model file on a labelled test split, and its inferences per second.
+    ///
+    /// Example: verinfer model eval models/digits/digits.vimlp --runs 5
+    Eval {
+        /// The model file.
+        file: PathBuf,
+        /// Test split (`label,p0,...` CSV; default: the committed digits test split).
+        #[arg(long)]
+        split: Option<PathBuf>,
+        /// Timed passes over the split for the inferences-per-second figure.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// Register a model file on the InferenceRegistry (the sender must hold its admin role: the
+    /// deployer on a devnet, the timelock through governance elsewhere).
+    ///
+    /// Example: VERINFER_PRIVATE_KEY=0x... verinfer model register models/digits/digits.vimlp --k 3 --q 2
+    Register {
+        /// The model file.
+        file: PathBuf,
+        /// Chain and sender.
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Operators assigned per request.
+        #[arg(long, default_value_t = ModelConfig::devnet().k)]
+        k: u8,
+        /// Matching answers for quorum.
+        #[arg(long, default_value_t = ModelConfig::devnet().q)]
+        q: u8,
+        /// Challenge window, seconds.
+        #[arg(long, default_value_t = ModelConfig::devnet().challenge_window)]
+        challenge_window: u32,
+        /// Smallest operator stake, tokens (`1000`, `0.5ether`, ...).
+        #[arg(long, default_value = "1000", value_parser = amount)]
+        min_stake: U256,
+        /// Challenge bond, tokens.
+        #[arg(long, default_value = "10", value_parser = amount)]
+        challenge_bond: U256,
+        /// Smallest fee, tokens.
+        #[arg(long, default_value = "0.01", value_parser = amount)]
+        min_fee: U256,
+    },
+}
+
+/// Parses an `--input`: `0x`-prefixed hex, `@path` (the file's raw bytes), or else the text's bytes.
+pub fn parse_input(s: &str) -> Result<Vec<u8>> {
+    if let Some(path) = s.strip_prefix('@') {
+        return std::fs::read(path).with_context(|| format!("--input: cannot read {path}"));
+    }
+    if let Some(h) = s.strip_prefix("0x") {
+        return hex::decode(h).map_err(|e| anyhow!("--input: `{s}` is not hex: {e}"));
+    }
+    Ok(s.as_bytes().to_vec())
+}
+
+fn load(file: Option<&Path>) -> Result<IntMlp> {
+    Ok(match file {
+        Some(f) => IntMlp::load(f)?,
+        None => IntMlp::builtin()?,
+    })
+}
+
+fn print_info(m: &IntMlp) {
+    println!("model id        {}", m.model_id());
+    println!("weights root    {}", m.weights_root());
+    println!("runtime spec    {RUNTIME_SPEC}");
+    println!("spec hash       {}", IntMlp::runtime_spec_hash());
+    let (lo, hi) = m.input_range();
+    println!(
+        "input           {} bytes, values {lo}..={hi}",
+        m.input_len()
+    );
+    for (i, l) in m.layers().iter().enumerate() {
+        println!(
+            "layer {i}         dense {}x{} shift {} {:?}",
+            l.inputs(),
+            l.outputs(),
+            l.shift(),
+            l.activation()
+        );
+    }
+}
+
+fn run(m: &IntMlp, input: &str) -> Result<()> {
+    let input = parse_input(input)?;
+    let out = m.infer(&input)?;
+    println!("output          0x{}", hex::encode(&out));
+    println!("output hash     {}", keccak256(&out));
+    println!("prediction      {}", m.decode(&out)?);
+    Ok(())
 }
 
 impl ModelCommand {
     /// Runs the command.
     pub async fn execute(self) -> Result<()> {
-        let m = IntMlp::default_model();
-        println!("model id        {}", m.model_id());
-        println!("weights hash    {}", m.weights_hash());
-        println!("runtime spec    {RUNTIME_SPEC}");
-        println!("spec hash       {}", IntMlp::runtime_spec_hash());
-        if let Some(input) = self.input {
-            let out = m.infer(input.as_bytes());
-            println!("output          0x{}", hex::encode(&out));
-            println!("output hash     {}", keccak256(&out));
+        let Some(cmd) = self.command else {
+            let m = IntMlp::builtin()?;
+            print_info(&m);
+            if let Some(input) = self.input {
+                run(&m, &input)?;
+            }
+            return Ok(());
+        };
+        if self.input.is_some() {
+            bail!("--input goes after `run <file>` when a subcommand is given");
+        }
+        match cmd {
+            ModelSubcommand::Info { file } => print_info(&load(file.as_deref())?),
+            ModelSubcommand::Run { file, input } => run(&load(Some(&file))?, &input)?,
+            ModelSubcommand::Eval { file, split, runs } => eval(&file, split.as_deref(), runs)?,
+            ModelSubcommand::Register {
+                file,
+                chain,
+                k,
+                q,
+                challenge_window,
+                min_stake,
+                challenge_bond,
+                min_fee,
+            } => {
+                let params = ModelConfig {
+                    k,
+                    q,
+                    challenge_window,
+                    min_stake,
+                    challenge_bond,
+                    min_fee,
+                }
+                .params();
+                register(&file, &chain, params).await?
+            }
         }
         Ok(())
     }
 }
 
+fn eval(file: &Path, split: Option<&Path>, runs: usize) -> Result<()> {
+    let m = IntMlp::load(file)?;
+    let split = match split {
+        Some(p) => TestSplit::load(p)?,
+        None => TestSplit::digits()?,
+    };
+    let e = evaluate(&m, &split)?;
+    println!(
+        "accuracy        {:.2} % ({} of {} test images)",
+        100.0 * e.accuracy(),
+        e.correct(),
+        split.len()
+    );
+    let mut rates = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let again = evaluate(&m, &split)?;
+        let secs = t.elapsed().as_secs_f64();
+        if again != e {
+            bail!("two passes over the split disagree: the runtime is not deterministic");
+        }
+        rates.push(split.len() as f64 / secs.max(1e-9));
+    }
+    rates.sort_by(f64::total_cmp);
+    if let (Some(lo), Some(hi)) = (rates.first(), rates.last()) {
+        println!(
+            "inferences/s    {:.0} median over {runs} passes of {} (min {lo:.0}, max {hi:.0}; this build's profile: {})",
+            rates[rates.len() / 2],
+            split.len(),
+            if cfg!(debug_assertions) { "debug" } else { "release" }
+        );
+    }
+    Ok(())
+}
+
+async fn register(
+    file: &Path,
+    chain: &ChainArgs,
+    params: verinfer_keeper::registry::ModelParams,
+) -> Result<()> {
+    let m = IntMlp::load(file)?;
+    let id = m.model_id();
+    let client = chain.connect().await?;
+    let receipt = client
+        .send(
+            "registerModel",
+            client.contract("InferenceRegistry")?,
+            &InferenceRegistry::registerModelCall {
+                weightsHash: m.weights_root(),
+                runtimeSpecHash: IntMlp::runtime_spec_hash(),
+                params,
+            },
+        )
+        .await?;
+    let registered = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| InferenceRegistry::ModelRegistered::decode_log_data(l.data()).ok())
+        .ok_or_else(|| anyhow!("registerModel succeeded but emitted no ModelRegistered"))?;
+    if registered.modelId != id {
+        bail!(
+            "the registry assigned {} but the file's id is {id}",
+            registered.modelId
+        );
+    }
+    println!(
+        "registered model {id} (tx {}, gas {})",
+        receipt.transaction_hash, receipt.gas_used
+    );
+    Ok(())
+}
+
 /// Resolves a `--model` argument: `builtin` (the built-in model's id) or a bytes32 model id.
 pub fn model_id(model: &str) -> Result<B256> {
     if model == "builtin" {
-        return Ok(IntMlp::default_model().model_id());
+        return Ok(IntMlp::builtin()?.model_id());
     }
     model
         .parse()
@@ -46,7 +272,7 @@ pub fn model_id(model: &str) -> Result<B256> {
 /// text when the bytes are UTF-8, else hex.
 pub fn describe_output(model: &str, output: &[u8]) -> String {
     if model == "builtin" {
-        if let Some(p) = IntMlp::decode(output) {
+        if let Some(p) = IntMlp::builtin().ok().and_then(|m| m.decode(output).ok()) {
             return p.to_string();
         }
     }

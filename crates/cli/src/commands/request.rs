@@ -12,12 +12,12 @@ use verinfer_client::outputs::OutputSource;
 use verinfer_client::requests::Outcome;
 use verinfer_keeper::mlp::IntMlp;
 
-use super::model::{describe_output, model_id};
+use super::model::{describe_output, model_id, parse_input};
 use crate::args::ChainArgs;
 
 /// Submit an inference request and wait for its result.
 ///
-/// Example: verinfer request --rpc-url http://127.0.0.1:8545 --input "hello" --fee 1
+/// Example: verinfer request --rpc-url http://127.0.0.1:8545 --input @digit.bin --fee 1
 #[derive(Args, Debug)]
 pub struct RequestCommand {
     #[command(flatten)]
@@ -25,7 +25,7 @@ pub struct RequestCommand {
     /// `builtin` or a bytes32 model id.
     #[arg(long, default_value = "builtin")]
     model: String,
-    /// Input text (sent inline as hex).
+    /// Input (sent inline as hex): `0x`-hex, `@file` (raw bytes) or text.
     #[arg(long)]
     input: String,
     /// Fee in tokens: a decimal (`1`, `0.01`) or with a unit (`0.5ether`, `1000gwei`, `10wei`).
@@ -46,8 +46,14 @@ impl RequestCommand {
     /// Runs the command.
     pub async fn execute(self) -> Result<()> {
         let model = model_id(&self.model)?;
+        let input = &parse_input(&self.input)?;
+        // The built-in model is run here first: an input it refuses is never sent.
+        let expected = if self.model == "builtin" {
+            Some(keccak256(IntMlp::builtin()?.infer(input)?))
+        } else {
+            None
+        };
         let client = self.chain.connect().await?;
-        let input = self.input.as_bytes();
         let done = client
             .submit_request(model, input, self.fee, self.deadline_secs)
             .await?;
@@ -61,12 +67,8 @@ impl RequestCommand {
             "request {id} submitted (tx {}, gas {})",
             done.receipt.transaction_hash, done.receipt.gas_used
         ));
-        if self.model == "builtin" {
-            let out = IntMlp::default_model().infer(input);
-            say(format!(
-                "expected (local built-in run) output hash {}",
-                keccak256(&out)
-            ));
+        if let Some(hash) = expected {
+            say(format!("expected (local built-in run) output hash {hash}"));
         }
         if self.wait_secs == 0 {
             if self.json {
