@@ -36,9 +36,10 @@ use verinfer_client::client::first_event;
 use verinfer_client::requests::inline_uri;
 use verinfer_client::Client;
 use verinfer_keeper::attest::HotKey;
-use verinfer_keeper::config::{KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
+use verinfer_keeper::config::{BackendConfig, KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, KeeperError};
 use verinfer_keeper::merkle::{leaf, MerkleTree};
+use verinfer_keeper::mlp::dataset::TestSplit;
 use verinfer_keeper::mlp::IntMlp;
 use verinfer_keeper::store::Store;
 use verinfer_keeper::txmgr::{TxConfig, TxManager};
@@ -161,6 +162,8 @@ struct Bench {
     operator: Address,
     registry: Address,
     model: IntMlp,
+    backend: Vec<BackendConfig>,
+    split: TestSplit,
     poll_ms: u64,
     submit: SubmitConfig,
     runs: usize,
@@ -262,7 +265,9 @@ async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
         hot,
         operator: ops.first().map(|o| o.address()).unwrap_or_default(),
         registry,
-        model: IntMlp::default_model(),
+        backend: devnet.backends(&d),
+        model: d.model.clone(),
+        split: cfg.devnet.load_test_split()?,
         poll_ms: cfg.poll_ms,
         submit: SubmitConfig {
             receipt_poll_ms: cfg.receipt_poll_ms,
@@ -291,18 +296,15 @@ impl Bench {
             .map_err(DevnetError::view("requestCount"))
     }
 
-    /// Sends `n` requests back to back (each after the previous one's receipt); returns
-    /// `(id, input, sent at)` of each. Ids are sequential because the client is the only requester.
-    async fn requests(
-        &self,
-        n: usize,
-        tag: &str,
-    ) -> Result<Vec<(U256, Vec<u8>, Instant)>, DevnetError> {
+    /// Sends `n` requests back to back (each after the previous one's receipt), inputs the test
+    /// split's images in turn; returns `(id, input, sent at)` of each. Ids are sequential because the
+    /// client is the only requester.
+    async fn requests(&self, n: usize) -> Result<Vec<(U256, Vec<u8>, Instant)>, DevnetError> {
         let first = self.request_count().await? + U256::from(1);
         let now = self.devnet.chain_time().await?;
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
-            let input = format!("bench {tag} request #{i}").into_bytes();
+            let input = self.split.cycle(i).input.clone();
             let call = InferenceRegistry::requestInferenceCall {
                 modelId: self.model.model_id(),
                 inputHash: keccak256(&input),
@@ -344,6 +346,7 @@ impl Bench {
                 max_batch,
                 ..self.submit.clone()
             },
+            backend: self.backend.clone(),
             ..RawConfig::default()
         })?;
         let keeper = Keeper::new(cfg, self.hot.clone(), "bench").await?;
@@ -377,8 +380,8 @@ impl Bench {
         );
         let results: Vec<(U256, B256)> = reqs
             .iter()
-            .map(|(id, input, _)| (*id, keccak256(self.model.infer(input))))
-            .collect();
+            .map(|(id, input, _)| Ok((*id, keccak256(self.model.infer(input)?))))
+            .collect::<Result<_, DevnetError>>()?;
         let tree = MerkleTree::new(
             results
                 .iter()
@@ -514,7 +517,7 @@ async fn watch_answers(
 /// inclusion, transactions, total gas).
 async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, usize, u64), DevnetError> {
     let start_block = b.devnet.block_number().await?;
-    let reqs = b.requests(n, &format!("drain-{}", b.runs)).await?;
+    let reqs = b.requests(n).await?;
     let watcher = b.spawn_watcher(start_block, reqs.iter().map(|r| r.0).collect());
     let t0 = Instant::now();
     match mode {
@@ -580,7 +583,7 @@ async fn live(
     let ids = (0..n).map(|i| first + U256::from(i)).collect();
     let watcher = b.spawn_watcher(start_block, ids);
     let t0 = Instant::now();
-    let reqs = b.requests(n, &format!("live-{}", b.runs)).await?;
+    let reqs = b.requests(n).await?;
     let rps = n as f64 / t0.elapsed().as_secs_f64();
     let seen = joined(watcher).await?;
     k.stop().await?;

@@ -29,7 +29,7 @@ pub enum Progress {
 /// Receives [`Progress`]; the default drops it.
 pub type ProgressSink = Arc<dyn Fn(Progress) + Send + Sync>;
 
-/// The registered model: the built-in integer MLP with these registry parameters.
+/// The registered model's registry parameters (the model itself: [`DevnetConfig::model_file`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ModelConfig {
     /// Operators assigned per request.
@@ -99,8 +99,14 @@ pub struct DevnetConfig {
     pub timeout: Duration,
     /// Longest wait for finalization after the time warp.
     pub finalize_timeout: Duration,
-    /// The registered model.
+    /// The registered model's parameters.
     pub model: ModelConfig,
+    /// The integer MLP file registered and served; `None`: the built-in digits classifier (the
+    /// compiled-in copy of `models/digits/digits.vimlp`).
+    pub model_file: Option<PathBuf>,
+    /// The labelled test split the traffic draws its inputs from (`label,p0,...` CSV); `None`: the
+    /// compiled-in digits test split (`models/digits/test-split.csv`).
+    pub test_split: Option<PathBuf>,
     /// The keeper killed and restarted halfway through the traffic.
     pub chaos_keeper: usize,
     /// Keepers' journals; default a directory under the system's temporary directory, unique to the
@@ -120,6 +126,8 @@ impl std::fmt::Debug for DevnetConfig {
             .field("timeout", &self.timeout)
             .field("finalize_timeout", &self.finalize_timeout)
             .field("model", &self.model)
+            .field("model_file", &self.model_file)
+            .field("test_split", &self.test_split)
             .field("chaos_keeper", &self.chaos_keeper)
             .field("data_dir", &self.data_dir)
             .finish_non_exhaustive()
@@ -137,6 +145,8 @@ impl Default for DevnetConfig {
             timeout: Duration::from_secs(240),
             finalize_timeout: Duration::from_secs(60),
             model: ModelConfig::devnet(),
+            model_file: None,
+            test_split: None,
             chaos_keeper: 2,
             data_dir: None,
             progress: Arc::new(|_| {}),
@@ -161,6 +171,24 @@ impl DevnetConfig {
             });
         }
         Ok(())
+    }
+
+    /// The model to register and serve: [`Self::model_file`] or the built-in digits classifier.
+    pub fn load_model(&self) -> Result<verinfer_keeper::mlp::IntMlp, DevnetError> {
+        use verinfer_keeper::mlp::IntMlp;
+        Ok(match &self.model_file {
+            Some(path) => IntMlp::load(path)?,
+            None => IntMlp::builtin()?,
+        })
+    }
+
+    /// The test split traffic inputs come from: [`Self::test_split`] or the digits test split.
+    pub fn load_test_split(&self) -> Result<verinfer_keeper::mlp::dataset::TestSplit, DevnetError> {
+        use verinfer_keeper::mlp::dataset::TestSplit;
+        Ok(match &self.test_split {
+            Some(path) => TestSplit::load(path)?,
+            None => TestSplit::digits()?,
+        })
     }
 
     /// Reports `p` to the progress sink.

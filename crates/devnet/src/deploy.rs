@@ -1,5 +1,6 @@
 //! Phase 2, deploy: the suite by the deploy plan's local parameter set (the deployer, anvil's account
-//! 0, keeps admin), the manifest written under the root, and the built-in model registered.
+//! 0, keeps admin), the manifest written under the root, and the model file (default: the built-in
+//! digits classifier) registered under its weights root.
 
 use std::path::PathBuf;
 
@@ -26,8 +27,10 @@ pub struct Deployment {
     pub params: DeployParams,
     /// The deployer (admin of every contract), as a sender.
     pub deployer: Client,
-    /// The registered built-in model.
+    /// The registered model's id.
     pub model_id: B256,
+    /// The registered model.
+    pub model: IntMlp,
 }
 
 impl Deployment {
@@ -43,8 +46,9 @@ impl Deployment {
 }
 
 impl Devnet {
-    /// Deploys the suite from anvil's account 0, writes the manifest and registers the built-in model
-    /// with [`DevnetConfig::model`](crate::DevnetConfig::model).
+    /// Deploys the suite from anvil's account 0, writes the manifest and registers the model of
+    /// [`DevnetConfig::model_file`](crate::DevnetConfig::model_file) with
+    /// [`DevnetConfig::model`](crate::DevnetConfig::model).
     pub async fn deploy(&self) -> Result<Deployment, DevnetError> {
         self.say(Progress::Phase("deploying the suite".into()));
         let signer = self.dev_signer(0)?;
@@ -77,7 +81,7 @@ impl Devnet {
         }
         let deployer = self.client(signer, &manifest_path).await?;
 
-        let model = IntMlp::default_model();
+        let model = self.config().load_model()?;
         let model_id = model.model_id();
         let mc = self.config().model;
         // registerModel re-checks the suite's timing invariants; say which one a window breaks up front.
@@ -87,14 +91,24 @@ impl Devnet {
                 "registerModel",
                 deployer.contract("InferenceRegistry")?,
                 &InferenceRegistry::registerModelCall {
-                    weightsHash: model.weights_hash(),
+                    weightsHash: model.weights_root(),
                     runtimeSpecHash: IntMlp::runtime_spec_hash(),
                     params: mc.params(),
                 },
             )
             .await?;
+        let dims: Vec<String> = std::iter::once(model.input_len())
+            .chain(model.layers().iter().map(|l| l.outputs()))
+            .map(|d| d.to_string())
+            .collect();
         self.say(Progress::Phase(format!(
-            "registered built-in model {model_id}"
+            "registered the {} integer MLP {model_id} ({}, weights root {})",
+            match &self.config().model_file {
+                Some(p) => format!("model file {}", p.display()),
+                None => "built-in digits classifier".into(),
+            },
+            dims.join("x"),
+            model.weights_root()
         )));
         Ok(Deployment {
             manifest,
@@ -102,6 +116,7 @@ impl Devnet {
             params,
             deployer,
             model_id,
+            model,
         })
     }
 }

@@ -10,7 +10,9 @@ use alloy::primitives::Address;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use verinfer_keeper::attest::HotKey;
-use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
+use verinfer_keeper::config::{
+    BackendConfig, KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode,
+};
 use verinfer_keeper::keeper::{Gossip, Keeper, KeeperError, SignedAttestation};
 
 use crate::config::Progress;
@@ -40,6 +42,7 @@ pub struct Keepers {
     registry: Address,
     start_block: u64,
     slots: Vec<Slot>,
+    backend: Vec<BackendConfig>,
     stop: watch::Sender<bool>,
     gossip: Gossip,
     _gossip_rx: broadcast::Receiver<SignedAttestation>,
@@ -87,6 +90,7 @@ impl Keepers {
             },
             misbehave: slot.misbehave,
             outputs_addr: Some(format!("127.0.0.1:{}", slot.outputs_port)),
+            backend: self.backend.clone(),
             ..RawConfig::default()
         })?)
     }
@@ -157,6 +161,18 @@ impl Drop for Keepers {
 }
 
 impl Devnet {
+    /// The keepers' backends for the deployed model: the model file with its registered id (the
+    /// keeper checks the file against it), or none, i.e. the keeper's default, the built-in model.
+    pub fn backends(&self, d: &Deployment) -> Vec<BackendConfig> {
+        match &self.config().model_file {
+            Some(path) => vec![BackendConfig::ModelFile {
+                path: path.clone(),
+                model_id: format!("{:#x}", d.model_id),
+            }],
+            None => Vec::new(),
+        }
+    }
+
     /// Starts a keeper for every operator that is not [`Behaviour::Offline`], reading logs from the
     /// current block and serving its outputs on a loopback port, which the operator publishes on chain
     /// (`setEndpoint`) so clients can fetch the bytes behind its results.
@@ -186,6 +202,7 @@ impl Devnet {
             registry: d.contract("InferenceRegistry")?,
             start_block: self.block_number().await?,
             slots,
+            backend: self.backends(d),
             stop,
             gossip,
             _gossip_rx: gossip_rx,

@@ -50,6 +50,23 @@ pub struct OperatorReport {
     pub answered_on_chain: u64,
 }
 
+/// One traffic request's answer, decoded: what the network predicted for a test image.
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct PredictionReport {
+    /// The request, decimal.
+    pub request: String,
+    /// The input's index in the test split.
+    pub sample: usize,
+    /// The true class.
+    pub label: usize,
+    /// The class decoded from the output the request's result commits to (the bytes found in a
+    /// keeper's journal and checked against the on-chain output hash); `None` without a result or
+    /// without those bytes.
+    pub predicted: Option<usize>,
+    /// The request's status when the report was made.
+    pub status: String,
+}
+
 /// One slash in the report.
 #[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
 pub struct SlashReport {
@@ -101,6 +118,12 @@ pub struct Report {
     pub batched_attestations: u64,
     /// Gas of a `finalize`.
     pub gas_finalize: Option<u64>,
+    /// Each traffic request's true and predicted class.
+    pub predictions: Vec<PredictionReport>,
+    /// Requests whose predicted class is the true one.
+    pub predictions_correct: usize,
+    /// Requests with a decoded prediction.
+    pub predictions_decoded: usize,
     /// Median request -> result latency, ms.
     pub latency_ms_median: u64,
     /// 99th percentile request -> result latency, ms.
@@ -175,6 +198,31 @@ struct JournalGas {
     per_operator: BTreeMap<usize, u64>,
 }
 
+/// The output bytes behind `hashes` found in the keepers' journals, each checked against its hash.
+fn journal_outputs(
+    run: &KeeperRun,
+    hashes: &[B256],
+) -> Result<BTreeMap<B256, Vec<u8>>, DevnetError> {
+    let mut found = BTreeMap::new();
+    for (_, path) in &run.journals {
+        if !path.exists() {
+            continue;
+        }
+        let store = Store::open(path)?;
+        for h in hashes {
+            if found.contains_key(h) {
+                continue;
+            }
+            if let Some(bytes) = store.output(&h.0)? {
+                if alloy::primitives::keccak256(&bytes) == *h {
+                    found.insert(*h, bytes);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
 fn journal_gas(run: &KeeperRun) -> Result<JournalGas, DevnetError> {
     let mut g = JournalGas::default();
     for (i, path) in &run.journals {
@@ -232,10 +280,35 @@ impl Devnet {
             latency_ms_p99: ph.traffic.latency_p99_ms(),
             ..Report::default()
         };
+        let mut views = Vec::with_capacity(ph.traffic.sent.len());
         for s in &ph.traffic.sent {
-            if d.deployer.request_view(s.id).await?.0 == RequestStatus::Finalized {
+            let (status, view) = d.deployer.request_view(s.id).await?;
+            if status == RequestStatus::Finalized {
                 rep.requests_finalized += 1;
             }
+            views.push((status, view.output));
+        }
+        let hashes: Vec<B256> = views.iter().map(|(_, h)| *h).collect();
+        let outputs = journal_outputs(ph.keepers, &hashes)?;
+        for (s, (status, hash)) in ph.traffic.sent.iter().zip(&views) {
+            let answered = matches!(
+                status,
+                RequestStatus::Quorum | RequestStatus::Finalized | RequestStatus::Disputed
+            );
+            let predicted = outputs
+                .get(hash)
+                .filter(|_| answered)
+                .and_then(|bytes| d.model.decode(bytes).ok())
+                .map(|p| p.class);
+            rep.predictions_decoded += usize::from(predicted.is_some());
+            rep.predictions_correct += usize::from(predicted == Some(s.label));
+            rep.predictions.push(PredictionReport {
+                request: s.id.to_string(),
+                sample: s.sample,
+                label: s.label,
+                predicted,
+                status: format!("{status:?}"),
+            });
         }
 
         let gas = journal_gas(ph.keepers)?;
@@ -391,6 +464,44 @@ impl Report {
             "- request -> quorum latency: median {} ms, p99 {} ms\n",
             self.latency_ms_median, self.latency_ms_p99
         )?;
+        writeln!(md, "## Predictions\n")?;
+        let pct = |n: usize, d: usize| {
+            if d == 0 {
+                0.0
+            } else {
+                100.0 * n as f64 / d as f64
+            }
+        };
+        writeln!(
+            md,
+            "- accuracy over the run: {} of {} decoded answers correct ({:.1} %); {} of {} requests decoded\n",
+            self.predictions_correct,
+            self.predictions_decoded,
+            pct(self.predictions_correct, self.predictions_decoded),
+            self.predictions_decoded,
+            self.predictions.len()
+        )?;
+        writeln!(
+            md,
+            "| request | test image | true | predicted | status |\n|---|---|---|---|---|"
+        )?;
+        for p in &self.predictions {
+            let predicted = p
+                .predicted
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "-".into());
+            let mark = if p.predicted == Some(p.label) {
+                ""
+            } else {
+                " ✗"
+            };
+            writeln!(
+                md,
+                "| {} | {} | {} | {}{} | {} |",
+                p.request, p.sample, p.label, predicted, mark, p.status
+            )?;
+        }
+        writeln!(md)?;
         writeln!(md, "## Gas\n\n| operation | gas |\n|---|---|")?;
         writeln!(md, "| requestInference | {} |", self.gas_request_inference)?;
         writeln!(

@@ -1,5 +1,5 @@
 //! Phase 5, traffic: a client (anvil's account 9) sends the configured number of requests back to
-//! back, the chaos keeper is killed and restarted halfway, then the phase waits until every request
+//! back, each a labelled image of the test split (the digits, by default), the chaos keeper is killed and restarted halfway, then the phase waits until every request
 //! has a result (quorum, finalized or disputed) or the timeout passes.
 
 use std::collections::HashSet;
@@ -26,6 +26,10 @@ pub const DEADLINE_SECS: u64 = 300;
 pub struct Sent {
     /// Its id.
     pub id: U256,
+    /// The true class of its input (the test split's label).
+    pub label: usize,
+    /// The input's index in the test split.
+    pub sample: usize,
     /// When its receipt arrived.
     pub at: Instant,
 }
@@ -94,6 +98,11 @@ impl Devnet {
         keepers: &mut Keepers,
     ) -> Result<Traffic, DevnetError> {
         let total = self.config().requests;
+        let split = self.config().load_test_split()?;
+        // An input the model refuses would go unanswered: refuse the split before sending anything.
+        for s in &split.samples {
+            d.model.check_input(&s.input)?;
+        }
         let client = self.client(self.dev_signer(9)?, &d.manifest_path).await?;
         d.deployer
             .send(
@@ -110,18 +119,15 @@ impl Devnet {
         let started = Instant::now();
         self.say(Progress::Phase(format!("driving {total} requests")));
         for n in 0..total {
-            let input = format!("devnet input #{n}: the quick brown fox");
+            let sample = split.cycle(n);
             let r = client
-                .submit_request(
-                    d.model_id,
-                    input.as_bytes(),
-                    tokens(FEE_TOKENS),
-                    DEADLINE_SECS,
-                )
+                .submit_request(d.model_id, &sample.input, tokens(FEE_TOKENS), DEADLINE_SECS)
                 .await?;
             gas = r.receipt.gas_used;
             sent.push(Sent {
                 id: r.id,
+                label: sample.label,
+                sample: n % split.len(),
                 at: Instant::now(),
             });
             self.say(Progress::Status(status_line(&sent, n + 1, total)));
