@@ -4,6 +4,8 @@
 #   - a Solidity compiler: native solc of the pinned version when present or fetchable, else the
 #     solc-js shim (script/toolchain/solc-shim.js) that presents the native command line
 #   - slither-analyzer in a private virtualenv (.toolchain/venv), unless VERINFER_SKIP_SLITHER=1
+#   - with --models only: the pinned training deps of models/*/ (models/digits/requirements.txt) in
+#     .toolchain/models-venv. Tests and the devnet never need them: the trained models are committed.
 # Writes .toolchain/env, which every other script sources.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -73,6 +75,19 @@ if [ "${VERINFER_SKIP_SLITHER:-0}" != 1 ]; then
     python3 -m venv "$TC/venv"
     "$TC/venv/bin/pip" install -q --disable-pip-version-check "slither-analyzer==$SLITHER_VERSION"
   fi
+fi
+
+# --- model training deps (Python), only with --models ------------------------------------------
+if [ "${1:-}" = "--models" ]; then
+  req="$ROOT/models/digits/requirements.txt"
+  req_sum=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ ! -x "$TC/models-venv/bin/python" ] || [ "$(cat "$TC/models-venv.stamp" 2>/dev/null)" != "$req_sum" ]; then
+    log "installing the model training deps (models/digits/requirements.txt) into .toolchain/models-venv"
+    python3 -m venv "$TC/models-venv"
+    "$TC/models-venv/bin/pip" install -q --disable-pip-version-check -r "$req"
+    echo "$req_sum" > "$TC/models-venv.stamp"
+  fi
+  log "train with: .toolchain/models-venv/bin/python models/digits/train.py"
 fi
 
 # --- Rust components -------------------------------------------------------------------------

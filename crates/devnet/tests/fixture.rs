@@ -136,6 +136,22 @@ async fn a_small_devnet_phase_by_phase() {
     assert_eq!(report.dispute, dispute.summary());
     assert!(report.gas_per_attestation_single.is_some_and(|g| g > 0));
 
+    // predictions: every request's answer decoded from the bytes behind its on-chain output hash,
+    // each the class the model computes for that test image, against the image's true label
+    let split = verinfer_keeper::mlp::dataset::TestSplit::digits().unwrap();
+    assert_eq!(report.predictions.len(), REQUESTS);
+    assert_eq!(report.predictions_decoded, REQUESTS);
+    let mut correct = 0;
+    for p in &report.predictions {
+        let sample = &split.samples[p.sample];
+        assert_eq!(p.label, sample.label);
+        let local = d.model.classify(&sample.input).unwrap().class;
+        assert_eq!(p.predicted, Some(local), "{p:?}");
+        correct += usize::from(local == sample.label);
+    }
+    assert_eq!(report.predictions_correct, correct);
+    assert!(report.markdown().contains("## Predictions"));
+
     let base = report.write(&root.path().join("reports")).expect("write");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(base.with_extension("json")).unwrap())
