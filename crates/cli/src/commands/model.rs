@@ -66,31 +66,35 @@ pub enum ModelSubcommand {
     /// deployer on a devnet, the timelock through governance elsewhere).
     ///
     /// Example: VERINFER_PRIVATE_KEY=0x... verinfer model register models/digits/digits.vimlp --k 3 --q 2
-    Register {
-        /// The model file.
-        file: PathBuf,
-        /// Chain and sender.
-        #[command(flatten)]
-        chain: ChainArgs,
-        /// Operators assigned per request.
-        #[arg(long, default_value_t = ModelConfig::devnet().k)]
-        k: u8,
-        /// Matching answers for quorum.
-        #[arg(long, default_value_t = ModelConfig::devnet().q)]
-        q: u8,
-        /// Challenge window, seconds.
-        #[arg(long, default_value_t = ModelConfig::devnet().challenge_window)]
-        challenge_window: u32,
-        /// Smallest operator stake, tokens (`1000`, `0.5ether`, ...).
-        #[arg(long, default_value = "1000", value_parser = amount)]
-        min_stake: U256,
-        /// Challenge bond, tokens.
-        #[arg(long, default_value = "10", value_parser = amount)]
-        challenge_bond: U256,
-        /// Smallest fee, tokens.
-        #[arg(long, default_value = "0.01", value_parser = amount)]
-        min_fee: U256,
-    },
+    Register(Box<RegisterArgs>),
+}
+
+/// `verinfer model register`'s arguments.
+#[derive(Args, Debug)]
+pub struct RegisterArgs {
+    /// The model file.
+    file: PathBuf,
+    /// Chain and sender.
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// Operators assigned per request.
+    #[arg(long, default_value_t = ModelConfig::devnet().k)]
+    k: u8,
+    /// Matching answers for quorum.
+    #[arg(long, default_value_t = ModelConfig::devnet().q)]
+    q: u8,
+    /// Challenge window, seconds.
+    #[arg(long, default_value_t = ModelConfig::devnet().challenge_window)]
+    challenge_window: u32,
+    /// Smallest operator stake, tokens (`1000`, `0.5ether`, ...).
+    #[arg(long, default_value = "1000", value_parser = amount)]
+    min_stake: U256,
+    /// Challenge bond, tokens.
+    #[arg(long, default_value = "10", value_parser = amount)]
+    challenge_bond: U256,
+    /// Smallest fee, tokens.
+    #[arg(long, default_value = "0.01", value_parser = amount)]
+    min_fee: U256,
 }
 
 /// Parses an `--input`: `0x`-prefixed hex, `@path` (the file's raw bytes), or else the text's bytes.
@@ -159,26 +163,17 @@ impl ModelCommand {
             ModelSubcommand::Info { file } => print_info(&load(file.as_deref())?),
             ModelSubcommand::Run { file, input } => run(&load(Some(&file))?, &input)?,
             ModelSubcommand::Eval { file, split, runs } => eval(&file, split.as_deref(), runs)?,
-            ModelSubcommand::Register {
-                file,
-                chain,
-                k,
-                q,
-                challenge_window,
-                min_stake,
-                challenge_bond,
-                min_fee,
-            } => {
+            ModelSubcommand::Register(a) => {
                 let params = ModelConfig {
-                    k,
-                    q,
-                    challenge_window,
-                    min_stake,
-                    challenge_bond,
-                    min_fee,
+                    k: a.k,
+                    q: a.q,
+                    challenge_window: a.challenge_window,
+                    min_stake: a.min_stake,
+                    challenge_bond: a.challenge_bond,
+                    min_fee: a.min_fee,
                 }
                 .params();
-                register(&file, &chain, params).await?
+                register(&a.file, &a.chain, params).await?
             }
         }
         Ok(())
