@@ -1,5 +1,6 @@
-//! The integer MLP runtime: a model file ([`format`]) loaded into an [`IntMlp`] that is bit-exact on
-//! every machine, its weights commitment ([`commit`]) and the digits test split ([`dataset`]).
+//! The integer MLP runtime: a model file ([`format`](mod@format)) loaded into an [`IntMlp`] that is
+//! bit-exact on every machine, its weights commitment ([`commit`]) and the digits test split
+//! ([`dataset`]).
 //!
 //! Everything is integer arithmetic: int8 inputs, weights and activations, int32 accumulators
 //! (wrapping adds), and per layer `y = clamp(acc >> shift, -128, 127)` (arithmetic shift), then the
