@@ -94,7 +94,7 @@ fn governance_flow_changes_a_staking_parameter_only_through_the_timelock() {
     let model = c.ok(0, &["model"]);
     let register = format!(
         "InferenceRegistry:registerModel(bytes32,bytes32,(uint8,uint8,uint8,uint32,uint256,uint256,uint256)):{}:{}:(0,2,2,3600,1000ether,10ether,0.01ether)",
-        field(&model, "weights hash"),
+        field(&model, "weights root"),
         field(&model, "spec hash")
     );
     let description =

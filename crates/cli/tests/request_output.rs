@@ -32,7 +32,8 @@ async fn request_prints_the_output_verified_against_its_hash() {
         c.args([
             "request",
             "--input",
-            "hello",
+            // a valid input of the built-in digits classifier: 64 pixels, all 0
+            "0x00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
             "--wait-secs",
             "60",
             "--fee",
