@@ -622,6 +622,9 @@ impl Check {
     }
 }
 
+/// How many contracts a constructor of the suite may create (and the replay empties).
+const CHILD_CREATES: u64 = 8;
+
 /// The runtime code `init_code` produces at `address`, replayed with `eth_call` on the current
 /// state: the creation runs as the deployer at the planned nonce (`CREATE`), or through the
 /// factory (`CREATE2`, the factory's code overridden by a helper that returns the created code),
@@ -648,6 +651,12 @@ async fn replay_creation<P: Provider<Ethereum>>(
         ..Default::default()
     };
     let mut overrides = StateOverride::default();
+    // A constructor may itself create contracts (the registry deploys its view, admin and delivery
+    // modules): their addresses (the target's CREATE nonces 1..) are emptied too, or the replayed
+    // creates would collide with the deployed ones.
+    for nonce in 1..=CHILD_CREATES {
+        overrides.insert(address.create(nonce), empty.clone());
+    }
     overrides.insert(*address, empty);
     let tx = match salt {
         None => {
