@@ -5,14 +5,14 @@ import {InferenceConsumer} from "../consumer/InferenceConsumer.sol";
 import {IInferenceRegistry} from "../interfaces/IInferenceRegistry.sol";
 
 /// @title ClassifierConsumer
-/// @notice Example consumer of verinfer's built-in model (`crates/keeper/src/mlp.rs`): its output is 8 bytes, the
-///         int8 logits of 8 classes. The contract asks for a classification, and when the result is final it
+/// @notice Example consumer of verinfer's built-in model (`crates/keeper/src/mlp/`, the digits classifier): its output is 10 bytes, the
+///         int8 logits of the 10 digit classes. The contract asks for a classification, and when the result is final it
 ///         takes the class with the largest logit (ties: the lowest index) and acts on it: records the verdict
 ///         and counts it per class. Requests without a result are recorded too, and their refunds go to
 ///         `beneficiary`.
 contract ClassifierConsumer is InferenceConsumer {
     /// @notice Number of classes (output bytes) of the built-in model.
-    uint256 public constant CLASSES = 8;
+    uint256 public constant CLASSES = 10;
 
     /// @notice A final verdict.
     struct Verdict {
@@ -36,7 +36,7 @@ contract ClassifierConsumer is InferenceConsumer {
     /// @notice A request ended without a valid result (`status` Expired, or Finalized with no valid result).
     event Unclassified(uint256 indexed requestId, IInferenceRegistry.RequestStatus status);
 
-    /// @notice The output is not the built-in model's 8 bytes (the callback fails and can be retried).
+    /// @notice The output is not the built-in model's 10 bytes (the callback fails and can be retried).
     error BadOutputLength(uint256 length);
     /// @notice The beneficiary is zero.
     error ZeroBeneficiary();
@@ -78,7 +78,7 @@ contract ClassifierConsumer is InferenceConsumer {
     }
 
     /// @notice The argmax class of a built-in-model output and its logit.
-    /// @param output The 8 output bytes.
+    /// @param output The 10 output bytes.
     /// @return label The class with the largest logit (lowest index on ties).
     /// @return score Its logit.
     function decode(bytes calldata output) public pure returns (uint8 label, int8 score) {
@@ -89,7 +89,7 @@ contract ClassifierConsumer is InferenceConsumer {
             if (v > score) {
                 score = v;
                 // forge-lint: disable-next-line(unsafe-typecast)
-                label = uint8(i); // i < 8
+                label = uint8(i); // i < 10
             }
         }
     }

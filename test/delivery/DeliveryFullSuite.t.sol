@@ -10,7 +10,7 @@ import {RevertingConsumer} from "./mocks/HostileConsumers.sol";
 /// @notice Flow-level: the suite exactly as `DeploySuite` deploys it (real Staking, Slasher, DisputeGovernor,
 ///         timelock), a consumer deployed by a third party, operators with real stake, a keeper delivering.
 contract DeliveryFullSuiteTest is SecurityBase {
-    bytes internal constant LOGITS = hex"f0f1f2f3f4f57ff6"; // class 6
+    bytes internal constant LOGITS = hex"f0f1f2f3f4f57ff6f7f8"; // class 6
     address internal keeper = makeAddr("keeper");
     address internal dapp = makeAddr("dapp");
 

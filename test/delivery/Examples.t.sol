@@ -35,18 +35,18 @@ contract ExamplesTest is DeliveryBase {
 
     // ------------------------------------------------------------------ ClassifierConsumer
     function test_Classifier_Decode_ArgmaxOfTheInt8Logits() public view {
-        (uint8 label, int8 score) = classifier.decode(hex"80ff7f00017f0203"); // -128,-1,127,0,1,127,2,3
+        (uint8 label, int8 score) = classifier.decode(hex"80ff7f00017f02030405"); // -128,-1,127,0,1,127,2,3,4,5
         assertEq(label, 2); // first of the two 127s
         assertEq(score, 127);
-        (label, score) = classifier.decode(hex"8080808080808080");
+        (label, score) = classifier.decode(hex"80808080808080808080");
         assertEq(label, 0);
         assertEq(score, -128);
     }
 
-    function testFuzz_Classifier_Decode_IsTheMaximum(bytes8 raw) public view {
+    function testFuzz_Classifier_Decode_IsTheMaximum(bytes10 raw) public view {
         bytes memory out = abi.encodePacked(raw);
         (uint8 label, int8 score) = classifier.decode(out);
-        for (uint256 i; i < 8; ++i) {
+        for (uint256 i; i < 10; ++i) {
             int8 v = int8(uint8(out[i]));
             assertLe(v, score);
             if (i < label) assertLt(v, score);
@@ -58,7 +58,7 @@ contract ExamplesTest is DeliveryBase {
         uint256 rid = _classify();
         assertEq(before - token.balanceOf(user), FEE + registry.callbackFeeFor(100_000, false));
         assertTrue(classifier.requestedHere(rid));
-        bytes memory out = hex"0001020304050a06"; // class 6
+        bytes memory out = hex"0001020304050a060708"; // class 6
         _finalized(rid, out);
         _deliver(rid, out);
         (bool decided, bool hasResult, uint8 label, int8 score) = classifier.verdictOf(rid);
@@ -71,7 +71,7 @@ contract ExamplesTest is DeliveryBase {
 
     function test_Classifier_WrongLengthOutput_FailsTheCallback_NotTheRequest() public {
         uint256 rid = _classify();
-        bytes memory out = hex"0001"; // not the built-in model's 8 bytes
+        bytes memory out = hex"0001"; // not the built-in model's 10 bytes
         _finalized(rid, out);
         _deliver(rid, out);
         assertEq(uint8(_state(rid)), uint8(IInferenceRegistry.CallbackState.Failed));
@@ -105,7 +105,7 @@ contract ExamplesTest is DeliveryBase {
         // A callback limit too small for the classifier's storage writes: the final callback fails ...
         vm.prank(user);
         uint256 rid = classifier.classify(keccak256("x"), "", FEE, uint40(block.timestamp + 1 hours), 20_000);
-        bytes memory out = hex"0000000000000001";
+        bytes memory out = hex"00000000000000000001";
         _finalized(rid, out);
         _deliver(rid, out);
         assertEq(uint8(_state(rid)), uint8(IInferenceRegistry.CallbackState.Failed));

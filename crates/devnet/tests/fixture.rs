@@ -129,8 +129,21 @@ async fn a_small_devnet_phase_by_phase() {
             .map(|s| s.operator)
             .collect::<Vec<_>>()
     };
-    assert!(kinds("equivocation").contains(&ops[1].address()));
-    assert!(kinds("missed assignment").contains(&ops[OPERATORS - 1].address()));
+    // The draw is seeded by the block, so whether the equivocator and the offline operator were
+    // assigned at all varies run to run: each is slashed exactly when it had an assignment.
+    let assigned = |i: usize| report.operators[i].assigned > 0;
+    assert_eq!(
+        kinds("equivocation").contains(&ops[1].address()),
+        assigned(1),
+        "{:?}",
+        report.operators[1]
+    );
+    assert_eq!(
+        kinds("missed assignment").contains(&ops[OPERATORS - 1].address()),
+        assigned(OPERATORS - 1),
+        "{:?}",
+        report.operators[OPERATORS - 1]
+    );
     assert_eq!(kinds("wrong result"), dispute.colluders.to_vec());
     assert!(report.dispute_slashed > 0.0);
     assert_eq!(report.dispute, dispute.summary());
