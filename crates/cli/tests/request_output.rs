@@ -18,12 +18,7 @@ async fn request_prints_the_output_verified_against_its_hash() {
         ..DevnetConfig::default()
     })
     .expect("anvil starts");
-    let d = devnet.deploy().await.expect("deploy");
-    let ops = devnet
-        .register_operators(&d, devnet.operator_specs().unwrap())
-        .await
-        .expect("operators");
-    let keepers = devnet.spawn_keepers(&d, &ops).await.expect("keepers");
+    let (d, _ops, keepers) = devnet.serving().await.expect("a serving network");
     let key = dev_key_hex(devnet.anvil(), 0).unwrap();
     let url = devnet.url().to_owned();
     let manifest = d.manifest_path.to_str().unwrap().to_owned();

@@ -23,7 +23,10 @@ use verinfer_client::{Client, SendOptions};
 
 use crate::anvil;
 use crate::config::{DevnetConfig, Progress};
+use crate::deploy::Deployment;
 use crate::error::DevnetError;
+use crate::keepers::Keepers;
+use crate::operators::Operator;
 use crate::report::Report;
 
 /// A devnet: anvil running (phase 1, started by [`Devnet::start`]) and the configuration the later
@@ -93,13 +96,20 @@ impl Devnet {
         Self::start(config)?.run_phases().await
     }
 
-    /// Every phase after [`start`](Self::start), in [`run`](Self::run)'s order.
-    pub async fn run_phases(&self) -> Result<Report, DevnetError> {
+    /// Phases 2–4: a deployed suite with registered operators and their keepers running (answering
+    /// and serving outputs) — a network ready for a client's requests.
+    pub async fn serving(&self) -> Result<(Deployment, Vec<Operator>, Keepers), DevnetError> {
         let deployment = self.deploy().await?;
         let operators = self
             .register_operators(&deployment, self.operator_specs()?)
             .await?;
-        let mut keepers = self.spawn_keepers(&deployment, &operators).await?;
+        let keepers = self.spawn_keepers(&deployment, &operators).await?;
+        Ok((deployment, operators, keepers))
+    }
+
+    /// Every phase after [`start`](Self::start), in [`run`](Self::run)'s order.
+    pub async fn run_phases(&self) -> Result<Report, DevnetError> {
+        let (deployment, operators, mut keepers) = self.serving().await?;
         let traffic = self.traffic(&deployment, &mut keepers).await?;
         let outputs = self.fetch_outputs(&deployment, &traffic).await?;
         let finalized = self.warp_past_windows(&deployment, &traffic).await?;

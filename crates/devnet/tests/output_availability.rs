@@ -21,12 +21,7 @@ async fn keepers_answer_an_availability_challenge_by_publishing_the_bytes() {
         ..DevnetConfig::default()
     })
     .expect("anvil starts");
-    let d = devnet.deploy().await.expect("deploy");
-    let ops = devnet
-        .register_operators(&d, devnet.operator_specs().unwrap())
-        .await
-        .expect("operators");
-    let keepers = devnet.spawn_keepers(&d, &ops).await.expect("keepers");
+    let (d, _ops, keepers) = devnet.serving().await.expect("a serving network");
     let client = &d.deployer;
     let input = vec![3u8; 64];
     let sent = client
