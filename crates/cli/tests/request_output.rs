@@ -10,14 +10,7 @@ use verinfer_devnet::{Devnet, DevnetConfig};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_prints_the_output_verified_against_its_hash() {
     let root = tempfile::tempdir().unwrap();
-    let devnet = Devnet::start(DevnetConfig {
-        operators: 4,
-        requests: 0,
-        root: root.path().to_path_buf(),
-        data_dir: Some(root.path().join("keepers")),
-        ..DevnetConfig::default()
-    })
-    .expect("anvil starts");
+    let devnet = Devnet::start(DevnetConfig::serving_in(root.path())).expect("anvil starts");
     let (d, _ops, keepers) = devnet.serving().await.expect("a serving network");
     let key = dev_key_hex(devnet.anvil(), 0).unwrap();
     let url = devnet.url().to_owned();

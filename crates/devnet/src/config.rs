@@ -155,6 +155,19 @@ impl Default for DevnetConfig {
 }
 
 impl DevnetConfig {
+    /// A small network for a client's own requests (no traffic phase): 4 operators, every file under
+    /// `root` (manifest in `root/deployments`, keeper journals in `root/keepers`). With
+    /// [`Devnet::serving`](crate::Devnet::serving).
+    pub fn serving_in(root: &std::path::Path) -> Self {
+        Self {
+            operators: 4,
+            requests: 0,
+            root: root.to_path_buf(),
+            data_dir: Some(root.join("keepers")),
+            ..Self::default()
+        }
+    }
+
     /// With `progress` receiving what the phases report.
     pub fn with_progress(mut self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
         self.progress = Arc::new(progress);

@@ -13,14 +13,7 @@ use verinfer_devnet::{Devnet, DevnetConfig};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keepers_answer_an_availability_challenge_by_publishing_the_bytes() {
     let root = tempfile::tempdir().unwrap();
-    let devnet = Devnet::start(DevnetConfig {
-        operators: 4,
-        requests: 0,
-        root: root.path().to_path_buf(),
-        data_dir: Some(root.path().join("keepers")),
-        ..DevnetConfig::default()
-    })
-    .expect("anvil starts");
+    let devnet = Devnet::start(DevnetConfig::serving_in(root.path())).expect("anvil starts");
     let (d, _ops, keepers) = devnet.serving().await.expect("a serving network");
     let client = &d.deployer;
     let input = vec![3u8; 64];
