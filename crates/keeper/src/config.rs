@@ -120,7 +120,8 @@ pub enum BackendConfig {
         /// On-chain model id this backend serves (hex bytes32).
         model_id: String,
     },
-    /// An OpenAI-compatible completion endpoint at temperature 0.
+    /// An OpenAI-compatible endpoint (e.g. llama-cpp-python's server), greedy decoding
+    /// (`docs/models.md`, "Language models").
     Openai {
         /// Base URL, e.g. `http://127.0.0.1:8000`.
         url: String,
@@ -131,6 +132,23 @@ pub enum BackendConfig {
         /// Use `/v1/chat/completions` instead of `/v1/completions`.
         #[serde(default)]
         chat: bool,
+        /// The GGUF weights file the server loads: when set, the keeper computes the model id from
+        /// it and the decoding parameters and refuses to start unless it is `model_id`. A relative
+        /// path is resolved against the config file's directory.
+        #[serde(default)]
+        gguf: Option<PathBuf>,
+        /// Cap on generated tokens (part of the model id).
+        #[serde(default = "default_max_tokens")]
+        max_tokens: u32,
+        /// Longest wait for one completion, in seconds (1..=600).
+        #[serde(default = "default_backend_timeout_secs")]
+        timeout_secs: u64,
+        /// Retries after a failed attempt (connection error, timeout, 5xx), 0..=10.
+        #[serde(default = "default_backend_retries")]
+        retries: u32,
+        /// Completions in flight at once (1..=256); more wait their turn.
+        #[serde(default = "default_backend_concurrency")]
+        concurrency: usize,
     },
     /// A command that reads the input on stdin and writes the output on stdout.
     Command {
@@ -139,6 +157,19 @@ pub enum BackendConfig {
         /// On-chain model id this backend serves (hex bytes32).
         model_id: String,
     },
+}
+
+fn default_max_tokens() -> u32 {
+    crate::llm::DEFAULT_MAX_TOKENS
+}
+fn default_backend_timeout_secs() -> u64 {
+    60
+}
+fn default_backend_retries() -> u32 {
+    2
+}
+fn default_backend_concurrency() -> usize {
+    4
 }
 
 /// Deliberate misbehaviour, for devnets and tests only.
@@ -204,10 +235,13 @@ impl RawConfig {
     /// Resolves relative model file paths against `dir` (the config file's directory).
     pub fn resolve_paths(&mut self, dir: &Path) {
         for b in &mut self.backend {
-            if let BackendConfig::ModelFile { path, .. } = b {
-                if path.is_relative() {
-                    *path = dir.join(&*path);
-                }
+            let path = match b {
+                BackendConfig::ModelFile { path, .. } => Some(path),
+                BackendConfig::Openai { gguf, .. } => gguf.as_mut(),
+                _ => None,
+            };
+            if let Some(path) = path.filter(|p| p.is_relative()) {
+                *path = dir.join(&*path);
             }
         }
     }
@@ -436,6 +470,29 @@ impl KeeperConfig {
                 }
                 BackendConfig::Builtin { .. } => {}
             }
+            if let BackendConfig::Openai {
+                max_tokens,
+                timeout_secs,
+                retries,
+                concurrency,
+                ..
+            } = b
+            {
+                let bounds = [
+                    ("max_tokens", u64::from(*max_tokens), 1, 4096),
+                    ("timeout_secs", *timeout_secs, 1, 600),
+                    ("retries", u64::from(*retries), 0, 10),
+                    ("concurrency", *concurrency as u64, 1, 256),
+                ];
+                for (name, v, lo, hi) in bounds {
+                    if !(lo..=hi).contains(&v) {
+                        return Err(ConfigError::Invalid {
+                            field: format!("backend[{i}].{name}"),
+                            reason: format!("{v} not in {lo}..={hi}"),
+                        });
+                    }
+                }
+            }
             if let BackendConfig::Command { argv, .. } = b {
                 if argv.is_empty() {
                     return Err(ConfigError::Invalid {
@@ -587,5 +644,66 @@ operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
         .unwrap();
         let e = KeeperConfig::from_raw(bad).unwrap_err();
         assert!(e.to_string().contains("backend[0].model_id"), "{e}");
+    }
+
+    #[test]
+    fn openai_backend_limits_are_bounded_and_name_the_field() {
+        let id = format!("0x{}", "22".repeat(32));
+        let ok = raw(&format!(
+            "{BASE}\n[[backend]]\nkind = \"openai\"\nurl = \"http://127.0.0.1:8000\"\nmodel = \"m\"\nmodel_id = \"{id}\"\n"
+        ))
+        .unwrap();
+        match &KeeperConfig::from_raw(ok).unwrap().backends[0] {
+            BackendConfig::Openai {
+                max_tokens,
+                timeout_secs,
+                retries,
+                concurrency,
+                gguf,
+                ..
+            } => assert_eq!(
+                (
+                    *max_tokens,
+                    *timeout_secs,
+                    *retries,
+                    *concurrency,
+                    gguf.is_none()
+                ),
+                (crate::llm::DEFAULT_MAX_TOKENS, 60, 2, 4, true)
+            ),
+            other => panic!("{other:?}"),
+        }
+        for (field, value) in [
+            ("max_tokens", "0"),
+            ("timeout_secs", "601"),
+            ("retries", "11"),
+            ("concurrency", "0"),
+        ] {
+            let bad = raw(&format!(
+                "{BASE}\n[[backend]]\nkind = \"openai\"\nurl = \"u\"\nmodel = \"m\"\nmodel_id = \"{id}\"\n{field} = {value}\n"
+            ))
+            .unwrap();
+            let e = KeeperConfig::from_raw(bad).unwrap_err();
+            assert!(
+                e.to_string().contains(&format!("backend[0].{field}")),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn gguf_path_is_resolved_against_the_config_file() {
+        let mut r = raw(&format!(
+            "{BASE}\n[[backend]]\nkind = \"openai\"\nurl = \"u\"\nmodel = \"m\"\nmodel_id = \"0x{}\"\ngguf = \"w.gguf\"\n",
+            "22".repeat(32)
+        ))
+        .unwrap();
+        r.resolve_paths(Path::new("/etc/verinfer"));
+        match &r.backend[0] {
+            BackendConfig::Openai { gguf, .. } => {
+                assert_eq!(gguf.as_deref(), Some(Path::new("/etc/verinfer/w.gguf")))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -515,7 +515,7 @@ impl Keeper {
             Ok(output) => output,
             // The model refuses this input (wrong size, out of range): no output exists, so there
             // is nothing to attest, now or on a retry. Skipped for good; the request goes unanswered.
-            Err(BackendError::Input(e)) => {
+            Err(e @ (BackendError::Input(_) | BackendError::PromptNotUtf8 { .. })) => {
                 tracing::warn!(keeper = %self.name, %id, error = %e, "input refused by the model; not answering");
                 METRICS.inputs_refused.inc();
                 return Ok(());

@@ -11,6 +11,7 @@ pub mod attest;
 pub mod backend;
 pub mod config;
 pub mod keeper;
+pub mod llm;
 pub mod merkle;
 pub mod metrics;
 pub mod mlp;

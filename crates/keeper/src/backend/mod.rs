@@ -1,5 +1,7 @@
 //! Inference backends: an integer MLP (the built-in digits classifier or a model file), an
-//! OpenAI-compatible HTTP endpoint (temperature 0) and an external command.
+//! OpenAI-compatible HTTP endpoint ([`openai`], greedy decoding) and an external command.
+
+pub mod openai;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -10,7 +12,9 @@ use alloy::primitives::B256;
 use tokio::io::AsyncWriteExt;
 
 use crate::config::BackendConfig;
+use crate::llm::{GgufError, LlmSpec};
 use crate::mlp::{FormatError, InputError, IntMlp, LoadError};
+pub use openai::{OpenAiBackend, OpenAiOptions};
 
 /// Backend errors.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +27,47 @@ pub enum BackendError {
         /// Reason.
         reason: String,
     },
+    /// The HTTP endpoint answered with an error status.
+    #[error("http backend {url}: status {status}: {body}")]
+    Status {
+        /// Endpoint.
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// The start of the reply.
+        body: String,
+    },
+    /// No reply within the backend's deadline.
+    #[error("http backend {url}: no reply within {after:?}")]
+    Timeout {
+        /// Endpoint.
+        url: String,
+        /// The deadline.
+        after: Duration,
+    },
+    /// The reply is not a completion (not UTF-8, not JSON, no text).
+    #[error("http backend {url}: not a completion: {reason}")]
+    BadReply {
+        /// Endpoint.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The server returned an empty completion: nothing was computed that could be attested.
+    #[error("http backend {url}: empty completion")]
+    EmptyCompletion {
+        /// Endpoint.
+        url: String,
+    },
+    /// A text model's prompt is not UTF-8 (a fact about the request).
+    #[error("prompt is not UTF-8 (valid up to byte {at})")]
+    PromptNotUtf8 {
+        /// Length of the valid prefix.
+        at: usize,
+    },
+    /// A GGUF weights file could not be read.
+    #[error(transparent)]
+    Gguf(#[from] GgufError),
     /// The command failed.
     #[error("command backend `{program}`: {reason}")]
     Command {
@@ -64,12 +109,25 @@ pub enum BackendError {
 /// A boxed future returned by backends.
 pub type InferFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, BackendError>> + Send + 'a>>;
 
+/// A boxed future returned by [`InferenceBackend::probe`].
+pub type ProbeFuture<'a> = Pin<Box<dyn Future<Output = Result<(), BackendError>> + Send + 'a>>;
+
 /// Something that turns input bytes into output bytes for one model.
 pub trait InferenceBackend: Send + Sync {
     /// The on-chain model id served.
     fn model_id(&self) -> B256;
     /// Runs the model on `input`.
     fn infer<'a>(&'a self, input: &'a [u8]) -> InferFuture<'a>;
+    /// Whether the backend could compute as far as it last saw (`Err`: why not). In-process
+    /// backends always can.
+    fn health(&self) -> Result<(), String> {
+        Ok(())
+    }
+    /// Checks now that the backend can be reached (a remote server's liveness), updating
+    /// [`health`](Self::health).
+    fn probe(&self) -> ProbeFuture<'_> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// An integer MLP run in process: the built-in digits classifier or a model file.
@@ -117,94 +175,6 @@ impl InferenceBackend for MlpBackend {
     }
     fn infer<'a>(&'a self, input: &'a [u8]) -> InferFuture<'a> {
         Box::pin(async move { Ok(self.model.infer(input)?) })
-    }
-}
-
-/// An OpenAI-compatible endpoint (`/v1/completions` or `/v1/chat/completions`), temperature 0. The
-/// input bytes are sent as the (UTF-8, lossy) prompt; the output bytes are the returned text.
-#[derive(Debug, Clone)]
-pub struct OpenAiBackend {
-    client: reqwest::Client,
-    url: String,
-    model: String,
-    chat: bool,
-    id: B256,
-}
-
-impl OpenAiBackend {
-    /// Creates the backend.
-    pub fn new(url: &str, model: &str, chat: bool, id: B256) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap_or_default();
-        Self {
-            client,
-            url: url.trim_end_matches('/').to_string(),
-            model: model.to_string(),
-            chat,
-            id,
-        }
-    }
-}
-
-impl InferenceBackend for OpenAiBackend {
-    fn model_id(&self) -> B256 {
-        self.id
-    }
-    fn infer<'a>(&'a self, input: &'a [u8]) -> InferFuture<'a> {
-        Box::pin(async move {
-            let prompt = String::from_utf8_lossy(input).to_string();
-            let (path, body) = if self.chat {
-                (
-                    "/v1/chat/completions",
-                    serde_json::json!({"model": self.model, "temperature": 0, "seed": 0,
-                        "messages": [{"role": "user", "content": prompt}]}),
-                )
-            } else {
-                (
-                    "/v1/completions",
-                    serde_json::json!({"model": self.model, "temperature": 0, "seed": 0, "prompt": prompt}),
-                )
-            };
-            let url = format!("{}{}", self.url, path);
-            let err = |reason: String| BackendError::Http {
-                url: url.clone(),
-                reason,
-            };
-            let resp = self
-                .client
-                .post(&url)
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .send()
-                .await
-                .map_err(|e| err(e.to_string()))?;
-            let status = resp.status();
-            let bytes = resp.bytes().await.map_err(|e| err(e.to_string()))?;
-            if !status.is_success() {
-                return Err(err(format!(
-                    "status {status}: {}",
-                    String::from_utf8_lossy(&bytes)
-                )));
-            }
-            let v: serde_json::Value =
-                serde_json::from_slice(&bytes).map_err(|e| err(format!("bad json: {e}")))?;
-            let choice = v
-                .get("choices")
-                .and_then(|c| c.get(0))
-                .ok_or_else(|| err("no choices".into()))?;
-            let text = if self.chat {
-                choice
-                    .get("message")
-                    .and_then(|m| m.get("content"))
-                    .and_then(|t| t.as_str())
-            } else {
-                choice.get("text").and_then(|t| t.as_str())
-            }
-            .ok_or_else(|| err("no text in first choice".into()))?;
-            Ok(text.as_bytes().to_vec())
-        })
     }
 }
 
@@ -286,7 +256,36 @@ pub fn from_config(cfg: &BackendConfig) -> Result<Box<dyn InferenceBackend>, Bac
             model,
             model_id,
             chat,
-        } => Box::new(OpenAiBackend::new(url, model, *chat, parse_id(model_id)?)),
+            gguf,
+            max_tokens,
+            timeout_secs,
+            retries,
+            concurrency,
+        } => {
+            let spec = LlmSpec {
+                chat: *chat,
+                max_tokens: *max_tokens,
+                ..LlmSpec::default()
+            };
+            let expected = parse_id(model_id)?;
+            if let Some(path) = gguf {
+                let computed = spec.model_id(crate::llm::weights_hash(path)?);
+                if computed != expected {
+                    return Err(BackendError::IdMismatch {
+                        path: path.clone(),
+                        expected,
+                        computed,
+                    });
+                }
+            }
+            let opts = OpenAiOptions {
+                spec,
+                timeout: Duration::from_secs(*timeout_secs),
+                retries: *retries,
+                concurrency: *concurrency,
+            };
+            Box::new(OpenAiBackend::new(url, model, expected, opts))
+        }
         BackendConfig::Command { argv, model_id } => {
             Box::new(CommandBackend::new(argv.clone(), parse_id(model_id)?))
         }
@@ -320,6 +319,22 @@ impl Backends {
         self.0.iter().map(|b| b.model_id()).collect()
     }
 
+    /// Backends that cannot compute as far as they last saw: `(model id, why)`.
+    pub fn unhealthy(&self) -> Vec<(B256, String)> {
+        self.0
+            .iter()
+            .filter_map(|b| b.health().err().map(|why| (b.model_id(), why)))
+            .collect()
+    }
+
+    /// Probes every backend now (remote servers' liveness); returns the unhealthy ones.
+    pub async fn probe(&self) -> Vec<(B256, String)> {
+        for b in &self.0 {
+            let _ = b.probe().await;
+        }
+        self.unhealthy()
+    }
+
     /// Runs `model_id` on `input`.
     pub async fn infer(&self, model_id: B256, input: &[u8]) -> Result<Vec<u8>, BackendError> {
         let b = self
@@ -334,73 +349,6 @@ impl Backends {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncReadExt;
-
-    /// A one-shot OpenAI-compatible server on 127.0.0.1 that checks temperature 0.
-    async fn serve_once(reply: &'static str) -> (String, tokio::task::JoinHandle<String>) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let h = tokio::spawn(async move {
-            let (mut s, _) = listener.accept().await.unwrap();
-            let mut buf = vec![0u8; 8192];
-            let mut got = Vec::new();
-            loop {
-                let n = s.read(&mut buf).await.unwrap();
-                got.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&got).to_string();
-                if let Some(i) = text.find("\r\n\r\n") {
-                    let len: usize = text
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse().unwrap())
-                        })
-                        .unwrap_or(0);
-                    if got.len() >= i + 4 + len {
-                        break;
-                    }
-                }
-                if n == 0 {
-                    break;
-                }
-            }
-            let resp = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}", reply.len());
-            s.write_all(resp.as_bytes()).await.unwrap();
-            String::from_utf8_lossy(&got).to_string()
-        });
-        (format!("http://{addr}"), h)
-    }
-
-    #[tokio::test]
-    async fn openai_completions_backend() {
-        let (url, h) = serve_once(r#"{"choices":[{"text":" 42"}]}"#).await;
-        let b = OpenAiBackend::new(&url, "tiny", false, B256::repeat_byte(1));
-        let out = b.infer(b"what is 6*7?").await.unwrap();
-        assert_eq!(out, b" 42");
-        let req = h.await.unwrap();
-        assert!(req.starts_with("POST /v1/completions"), "{req}");
-        assert!(req.contains("\"temperature\":0"), "{req}");
-        assert!(req.contains("what is 6*7?"));
-    }
-
-    #[tokio::test]
-    async fn openai_chat_backend() {
-        let (url, h) =
-            serve_once(r#"{"choices":[{"message":{"role":"assistant","content":"hi"}}]}"#).await;
-        let b = OpenAiBackend::new(&url, "tiny", true, B256::repeat_byte(1));
-        assert_eq!(b.infer(b"hello").await.unwrap(), b"hi");
-        assert!(h.await.unwrap().starts_with("POST /v1/chat/completions"));
-    }
-
-    #[tokio::test]
-    async fn openai_backend_reports_http_errors() {
-        let b = OpenAiBackend::new("http://127.0.0.1:1", "tiny", false, B256::ZERO);
-        assert!(matches!(
-            b.infer(b"x").await,
-            Err(BackendError::Http { .. })
-        ));
-    }
 
     #[tokio::test]
     async fn command_backend() {
@@ -460,6 +408,39 @@ mod tests {
                 source: FormatError::Truncated { .. },
                 ..
             }))
+        ));
+    }
+
+    #[test]
+    fn an_openai_backend_with_a_gguf_file_refuses_weights_other_than_its_model_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let gguf = dir.path().join("m.gguf");
+        std::fs::write(&gguf, b"GGUF weights").unwrap();
+        let spec = LlmSpec {
+            chat: true,
+            ..LlmSpec::default()
+        };
+        let id = spec.model_id(alloy::primitives::keccak256(b"GGUF weights"));
+        let cfg = |model_id: B256, gguf: PathBuf| BackendConfig::Openai {
+            url: "http://127.0.0.1:1".into(),
+            model: "m".into(),
+            model_id: model_id.to_string(),
+            chat: true,
+            gguf: Some(gguf),
+            max_tokens: spec.max_tokens,
+            timeout_secs: 1,
+            retries: 0,
+            concurrency: 1,
+        };
+        assert_eq!(from_config(&cfg(id, gguf.clone())).unwrap().model_id(), id);
+        std::fs::write(&gguf, b"other weights").unwrap();
+        assert!(matches!(
+            from_config(&cfg(id, gguf.clone())),
+            Err(BackendError::IdMismatch { expected, .. }) if expected == id
+        ));
+        assert!(matches!(
+            from_config(&cfg(id, dir.path().join("missing.gguf"))),
+            Err(BackendError::Gguf(_))
         ));
     }
 }
