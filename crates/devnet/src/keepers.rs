@@ -229,7 +229,7 @@ impl Devnet {
 }
 
 /// A loopback port free right now (the OS picks it; the listener is closed again at once).
-fn free_port() -> Result<u16, DevnetError> {
+pub(crate) fn free_port() -> Result<u16, DevnetError> {
     let listener =
         std::net::TcpListener::bind("127.0.0.1:0").map_err(DevnetError::io("127.0.0.1:0"))?;
     let port = listener

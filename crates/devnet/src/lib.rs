@@ -25,6 +25,7 @@ pub mod disputes;
 pub mod error;
 pub mod fixture;
 pub mod keepers;
+pub mod llm;
 pub mod operators;
 pub mod outputs;
 pub mod report;

@@ -27,6 +27,12 @@ pub enum BenchCommand {
     ///
     /// Example: verinfer bench sim --stakers 200 --growth 100,1000,10000 --json reports/bench-sim.json
     Sim(SimBenchArgs),
+    /// The real LLM (SmolLM2-135M-Instruct on llama-cpp-python, `script/setup.sh --llm`): the same
+    /// prompts through independent server processes with different thread counts, the share of
+    /// byte-identical completions (the determinism table of docs/models.md) and tokens per second.
+    ///
+    /// Example: verinfer bench llm --prompts 50 --threads 1,2 --json reports/bench-llm.json
+    Llm(LlmBenchArgs),
 }
 
 /// Where a benchmark finds anvil and writes its JSON (shared by every `bench` subcommand).
@@ -105,12 +111,29 @@ pub struct KeeperBenchArgs {
     out: BenchEnv,
 }
 
+/// Arguments of `verinfer bench llm`.
+#[derive(Args, Debug)]
+pub struct LlmBenchArgs {
+    /// Prompts from models/smollm2/prompts.txt (1..=50).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=50))]
+    prompts: u16,
+    /// One independent server process per entry, with this many generation threads.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
+    /// Cap on generated tokens (part of the model id).
+    #[arg(long, default_value_t = verinfer_keeper::llm::DEFAULT_MAX_TOKENS)]
+    max_tokens: u32,
+    #[command(flatten)]
+    out: BenchEnv,
+}
+
 impl BenchCommand {
     /// Runs the benchmark.
     pub async fn execute(self) -> Result<()> {
         match self {
             Self::Keeper(a) => keeper(a).await,
             Self::Sim(a) => sim(a).await,
+            Self::Llm(a) => llm(a).await,
         }
     }
 }
@@ -218,4 +241,51 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             p50_ratio,
         );
     }
+}
+
+/// `verinfer bench llm`: the determinism table and tokens per second.
+async fn llm(a: LlmBenchArgs) -> Result<()> {
+    if a.threads.len() < 2 || a.threads.contains(&0) {
+        bail!("--threads needs at least two positive thread counts (one server each)");
+    }
+    let root = a.out.root.clone().unwrap_or_else(|| PathBuf::from("."));
+    let install = verinfer_devnet::llm::LlmInstall::locate(&root)?;
+    let spec = verinfer_keeper::llm::LlmSpec {
+        max_tokens: a.max_tokens,
+        ..Default::default()
+    };
+    eprintln!(
+        "{} prompts through {} llama-cpp-python servers (threads {:?})",
+        a.prompts,
+        a.threads.len(),
+        a.threads
+    );
+    let r =
+        verinfer_devnet::llm::determinism(&install, &spec, &a.threads, a.prompts.into()).await?;
+    println!("model id      {}", r.model_id);
+    println!("runtime spec  {}", r.runtime_spec);
+    println!(
+        "{:>8} {:>8} {:>8} {:>10}",
+        "threads", "secs", "tokens", "tokens/s"
+    );
+    for run in &r.runs {
+        println!(
+            "{:>8} {:>8.1} {:>8} {:>10.1}",
+            run.threads, run.secs, run.tokens, run.tokens_per_sec
+        );
+    }
+    println!(
+        "byte-identical completions: {}/{} ({})",
+        r.identical,
+        r.prompts,
+        if r.deterministic() {
+            "deterministic"
+        } else {
+            "NOT deterministic"
+        }
+    );
+    if !r.differing.is_empty() {
+        println!("differing prompts: {:?}", r.differing);
+    }
+    a.out.write_json(&r)
 }

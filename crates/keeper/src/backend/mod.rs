@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 use crate::config::BackendConfig;
 use crate::llm::{GgufError, LlmSpec};
 use crate::mlp::{FormatError, InputError, IntMlp, LoadError};
-pub use openai::{OpenAiBackend, OpenAiOptions};
+pub use openai::{Completion, OpenAiBackend, OpenAiOptions};
 
 /// Backend errors.
 #[derive(Debug, thiserror::Error)]

@@ -37,6 +37,16 @@ impl Default for OpenAiOptions {
     }
 }
 
+/// A completion: the text (the bytes a keeper attests) and, when the server reports it, the number
+/// of generated tokens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completion {
+    /// The generated text.
+    pub text: Vec<u8>,
+    /// `usage.completion_tokens`, when reported.
+    pub tokens: Option<u64>,
+}
+
 /// Whether the server answered the backend's last attempt.
 #[derive(Debug, Default)]
 struct Liveness {
@@ -102,7 +112,7 @@ impl OpenAiBackend {
         (format!("{}{path}", self.url), body)
     }
 
-    async fn attempt(&self, url: &str, body: &serde_json::Value) -> Result<Vec<u8>, Attempt> {
+    async fn attempt(&self, url: &str, body: &serde_json::Value) -> Result<Completion, Attempt> {
         let fail = |error, transient| Attempt { error, transient };
         let resp = match self.client.post(url).json(body).send().await {
             Ok(r) => r,
@@ -153,7 +163,7 @@ impl OpenAiBackend {
 
     /// The text of the first choice of a completion reply; refuses non-UTF-8 or non-JSON replies,
     /// replies without text and empty completions.
-    fn completion_text(&self, url: &str, reply: &[u8]) -> Result<Vec<u8>, BackendError> {
+    fn completion_text(&self, url: &str, reply: &[u8]) -> Result<Completion, BackendError> {
         let bad = |reason: String| BackendError::BadReply {
             url: url.to_string(),
             reason,
@@ -177,7 +187,50 @@ impl OpenAiBackend {
                 url: url.to_string(),
             });
         }
-        Ok(out.as_bytes().to_vec())
+        Ok(Completion {
+            text: out.as_bytes().to_vec(),
+            tokens: v
+                .get("usage")
+                .and_then(|u| u.get("completion_tokens"))
+                .and_then(serde_json::Value::as_u64),
+        })
+    }
+
+    /// Runs the prompt `input` (UTF-8) with the backend's deadline, retries and concurrency limit.
+    pub async fn complete(&self, input: &[u8]) -> Result<Completion, BackendError> {
+        let prompt = std::str::from_utf8(input).map_err(|e| BackendError::PromptNotUtf8 {
+            at: e.valid_up_to(),
+        })?;
+        let (url, body) = self.request(prompt);
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| BackendError::Http {
+                url: url.clone(),
+                reason: "backend closed".into(),
+            })?;
+        let mut delay = Duration::from_millis(200);
+        let mut attempt = 0;
+        loop {
+            match self.attempt(&url, &body).await {
+                Ok(out) => {
+                    self.record(true);
+                    return Ok(out);
+                }
+                Err(Attempt { error, transient }) => {
+                    // A reply that is not a completion still came from a live server.
+                    self.record(!transient);
+                    if !transient || attempt >= self.opts.retries {
+                        return Err(error);
+                    }
+                    tracing::warn!(%url, attempt, %error, "backend attempt failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                    attempt += 1;
+                }
+            }
+        }
     }
 
     fn record(&self, reached: bool) {
@@ -194,41 +247,7 @@ impl InferenceBackend for OpenAiBackend {
     }
 
     fn infer<'a>(&'a self, input: &'a [u8]) -> InferFuture<'a> {
-        Box::pin(async move {
-            let prompt = std::str::from_utf8(input).map_err(|e| BackendError::PromptNotUtf8 {
-                at: e.valid_up_to(),
-            })?;
-            let (url, body) = self.request(prompt);
-            let _permit = self
-                .permits
-                .acquire()
-                .await
-                .map_err(|_| BackendError::Http {
-                    url: url.clone(),
-                    reason: "backend closed".into(),
-                })?;
-            let mut delay = Duration::from_millis(200);
-            let mut attempt = 0;
-            loop {
-                match self.attempt(&url, &body).await {
-                    Ok(out) => {
-                        self.record(true);
-                        return Ok(out);
-                    }
-                    Err(Attempt { error, transient }) => {
-                        // A reply that is not a completion still came from a live server.
-                        self.record(!transient);
-                        if !transient || attempt >= self.opts.retries {
-                            return Err(error);
-                        }
-                        tracing::warn!(%url, attempt, %error, "backend attempt failed; retrying");
-                        tokio::time::sleep(delay).await;
-                        delay = (delay * 2).min(Duration::from_secs(5));
-                        attempt += 1;
-                    }
-                }
-            }
-        })
+        Box::pin(async move { Ok(self.complete(input).await?.text) })
     }
 
     fn health(&self) -> Result<(), String> {

