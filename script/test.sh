@@ -4,7 +4,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-"$ROOT/script/setup.sh"
+"$ROOT/script/setup.sh" --llm   # the real-LLM tests start their own llama-cpp-python server
 # shellcheck disable=SC1091
 source "$ROOT/.toolchain/env"
 export FOUNDRY_PROFILE="${FOUNDRY_PROFILE:-ci}"

@@ -112,8 +112,36 @@ pub struct DevnetConfig {
     /// Keepers' journals; default a directory under the system's temporary directory, unique to the
     /// process and the anvil port, removed when the report is made.
     pub data_dir: Option<PathBuf>,
+    /// The real LLM (`verinfer devnet --llm`): registered and served next to the classifier, and
+    /// prompted after the traffic phase. `None`: the classifier only (the fast default).
+    pub llm: Option<LlmDevnet>,
     /// Where [`Progress`] goes.
     pub progress: ProgressSink,
+}
+
+/// The LLM part of a devnet run (`docs/models.md`, "Language models").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LlmDevnet {
+    /// Prompts sent (from `models/smollm2/prompts.txt`, 1..=50).
+    pub prompts: usize,
+    /// How the model is run (part of its id).
+    pub spec: verinfer_keeper::llm::LlmSpec,
+    /// The checkout whose `.toolchain/llm-venv` holds the server and the model; `None`: the
+    /// devnet's [`root`](DevnetConfig::root).
+    pub install_root: Option<PathBuf>,
+}
+
+impl Default for LlmDevnet {
+    fn default() -> Self {
+        Self {
+            prompts: 4,
+            spec: verinfer_keeper::llm::LlmSpec {
+                max_tokens: 32,
+                ..Default::default()
+            },
+            install_root: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for DevnetConfig {
@@ -130,6 +158,7 @@ impl std::fmt::Debug for DevnetConfig {
             .field("test_split", &self.test_split)
             .field("chaos_keeper", &self.chaos_keeper)
             .field("data_dir", &self.data_dir)
+            .field("llm", &self.llm)
             .finish_non_exhaustive()
     }
 }
@@ -149,6 +178,7 @@ impl Default for DevnetConfig {
             test_split: None,
             chaos_keeper: 2,
             data_dir: None,
+            llm: None,
             progress: Arc::new(|_| {}),
         }
     }
@@ -174,8 +204,15 @@ impl DevnetConfig {
         self
     }
 
-    /// Checks the ranges: 3..=8 operators.
+    /// Checks the ranges: 3..=8 operators, 1..=50 LLM prompts.
     pub fn validate(&self) -> Result<(), DevnetError> {
+        if let Some(llm) = self.llm.as_ref().filter(|l| !(1..=50).contains(&l.prompts)) {
+            return Err(DevnetError::Config {
+                field: "--llm-prompts",
+                value: llm.prompts,
+                allowed: "1..=50",
+            });
+        }
         if !(3..=8).contains(&self.operators) {
             return Err(DevnetError::Config {
                 field: "--operators",

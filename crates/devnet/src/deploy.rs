@@ -31,6 +31,8 @@ pub struct Deployment {
     pub model_id: B256,
     /// The registered model.
     pub model: IntMlp,
+    /// The LLM, once [`Devnet::register_llm`] registered it.
+    pub llm: Option<crate::llm::LlmModel>,
 }
 
 impl Deployment {
@@ -117,6 +119,7 @@ impl Devnet {
             deployer,
             model_id,
             model,
+            llm: None,
         })
     }
 }

@@ -180,6 +180,9 @@ pub enum DevnetError {
         /// The log's last lines.
         tail: String,
     },
+    /// An LLM phase ran on a deployment without an LLM ([`Devnet::register_llm`](crate::Devnet::register_llm) first).
+    #[error("no LLM is registered on this devnet")]
+    NoLlm,
     /// A GGUF file could not be hashed.
     #[error(transparent)]
     Gguf(#[from] verinfer_keeper::llm::GgufError),

@@ -96,10 +96,14 @@ impl Devnet {
         Self::start(config)?.run_phases().await
     }
 
-    /// Phases 2–4: a deployed suite with registered operators and their keepers running (answering
-    /// and serving outputs) — a network ready for a client's requests.
+    /// Phases 2–4: a deployed suite (and the LLM, with [`DevnetConfig::llm`]) with registered
+    /// operators and their keepers running (answering and serving outputs) — a network ready for a
+    /// client's requests.
     pub async fn serving(&self) -> Result<(Deployment, Vec<Operator>, Keepers), DevnetError> {
-        let deployment = self.deploy().await?;
+        let mut deployment = self.deploy().await?;
+        if let Some(llm) = &self.config().llm {
+            self.register_llm(&mut deployment, llm.spec.clone()).await?;
+        }
         let operators = self
             .register_operators(&deployment, self.operator_specs()?)
             .await?;
@@ -112,6 +116,10 @@ impl Devnet {
         let (deployment, operators, mut keepers) = self.serving().await?;
         let traffic = self.traffic(&deployment, &mut keepers).await?;
         let outputs = self.fetch_outputs(&deployment, &traffic).await?;
+        let llm = match &self.config().llm {
+            Some(l) => Some(self.llm_traffic(&deployment, l.prompts).await?),
+            None => None,
+        };
         let finalized = self.warp_past_windows(&deployment, &traffic).await?;
         let keepers = keepers.stop().await;
         let results_secs = traffic.started.elapsed().as_secs_f64();
@@ -129,6 +137,7 @@ impl Devnet {
                 results_secs,
                 dispute: &dispute,
                 voice: &voice,
+                llm: llm.as_ref(),
             })
             .await?;
         let _ = std::fs::remove_dir_all(&self.data_dir);

@@ -161,16 +161,19 @@ impl Drop for Keepers {
 }
 
 impl Devnet {
-    /// The keepers' backends for the deployed model: the model file with its registered id (the
-    /// keeper checks the file against it), or none, i.e. the keeper's default, the built-in model.
+    /// The keepers' backends for the deployed models: the model file with its registered id (the
+    /// keeper checks the file against it) or the built-in model, and the LLM when one is registered.
     pub fn backends(&self, d: &Deployment) -> Vec<BackendConfig> {
-        match &self.config().model_file {
-            Some(path) => vec![BackendConfig::ModelFile {
+        let mlp = match &self.config().model_file {
+            Some(path) => BackendConfig::ModelFile {
                 path: path.clone(),
                 model_id: format!("{:#x}", d.model_id),
-            }],
-            None => Vec::new(),
-        }
+            },
+            None => BackendConfig::Builtin {},
+        };
+        std::iter::once(mlp)
+            .chain(d.llm.as_ref().map(crate::llm::LlmModel::backend_config))
+            .collect()
     }
 
     /// Starts a keeper for every operator that is not [`Behaviour::Offline`], reading logs from the

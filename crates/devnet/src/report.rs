@@ -162,6 +162,8 @@ pub struct Report {
     pub attestations_per_sec: f64,
     /// Keepers killed and restarted.
     pub keeper_restarts: u64,
+    /// The LLM's prompts and the verified texts (`verinfer devnet --llm`).
+    pub llm: Option<crate::llm::LlmTraffic>,
 }
 
 /// The results of the phases a report is made from.
@@ -185,6 +187,8 @@ pub struct Phases<'a> {
     pub dispute: &'a Dispute,
     /// Phase 8.
     pub voice: &'a Voice,
+    /// The LLM traffic, with `--llm`.
+    pub llm: Option<&'a crate::llm::LlmTraffic>,
 }
 
 /// Gas and attestation counts read from the keepers' journals.
@@ -278,6 +282,7 @@ impl Devnet {
             gas_request_inference: ph.traffic.gas_request_inference,
             latency_ms_median: ph.traffic.latency_median_ms(),
             latency_ms_p99: ph.traffic.latency_p99_ms(),
+            llm: ph.llm.cloned(),
             ..Report::default()
         };
         let mut views = Vec::with_capacity(ph.traffic.sent.len());
@@ -502,6 +507,35 @@ impl Report {
             )?;
         }
         writeln!(md)?;
+        if let Some(llm) = &self.llm {
+            writeln!(md, "## LLM (SmolLM2-135M-Instruct on llama-cpp-python)\n")?;
+            writeln!(md, "model {} (`{}`)\n", llm.model_id, llm.runtime_spec)?;
+            writeln!(
+                md,
+                "{}/{} prompts answered, each text verified against its outputHash; request -> verified text p50 {} ms, p99 {} ms\n",
+                llm.results.len(),
+                llm.sent,
+                llm.latency_pct_ms(50),
+                llm.latency_pct_ms(99)
+            )?;
+            writeln!(
+                md,
+                "| request | prompt | text | ms | fetched from |\n|---|---|---|---|---|"
+            )?;
+            for r in &llm.results {
+                let cell = |t: &str| t.replace('|', "\\|").replace('\n', " ");
+                writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} |",
+                    r.request,
+                    cell(&r.prompt),
+                    cell(&r.text),
+                    r.latency_ms,
+                    r.source
+                )?;
+            }
+            writeln!(md)?;
+        }
         writeln!(md, "## Gas\n\n| operation | gas |\n|---|---|")?;
         writeln!(md, "| requestInference | {} |", self.gas_request_inference)?;
         writeln!(

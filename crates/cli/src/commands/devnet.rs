@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::Args;
 use verinfer_devnet::anvil::AnvilOptions;
+use verinfer_devnet::config::LlmDevnet;
 use verinfer_devnet::{Devnet, DevnetConfig, Progress};
 
 /// Start a local anvil devnet: deploy, register operators, run keepers (one misbehaving), drive
@@ -39,6 +40,13 @@ pub struct DevnetCommand {
     /// Seconds allowed for the whole traffic phase.
     #[arg(long, default_value_t = 240)]
     timeout_secs: u64,
+    /// Also run the real LLM (SmolLM2-135M-Instruct on llama-cpp-python; `script/setup.sh --llm`
+    /// installs it): register it, serve it from every keeper, prompt it and verify the texts.
+    #[arg(long)]
+    llm: bool,
+    /// Prompts sent to the LLM with --llm (1..=50, from models/smollm2/prompts.txt).
+    #[arg(long, default_value_t = 4, requires = "llm")]
+    llm_prompts: usize,
 }
 
 /// Prints the devnet's progress as the command always has: phases as `==>` lines, details indented,
@@ -71,6 +79,10 @@ impl DevnetCommand {
             .args(self.anvil_args),
             root,
             timeout: Duration::from_secs(self.timeout_secs),
+            llm: self.llm.then(|| LlmDevnet {
+                prompts: self.llm_prompts,
+                ..LlmDevnet::default()
+            }),
             ..DevnetConfig::default()
         }
         .with_progress(print_progress)
