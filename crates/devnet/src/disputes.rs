@@ -27,9 +27,26 @@ pub const VOTERS: usize = 3;
 /// Tokens each voter delegates to operator 0.
 pub const VOTER_STAKE_TOKENS: u64 = 5_000;
 
+/// What the dispute is about: a request to a model, the honest output and the colluders' wrong one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisputeCase {
+    /// The model.
+    pub model_id: B256,
+    /// The request's input.
+    pub input: Vec<u8>,
+    /// Hash of the honest output (the challenger's claim).
+    pub right: B256,
+    /// Hash of the colluders' output.
+    pub wrong: B256,
+    /// In words, for the report.
+    pub what: String,
+}
+
 /// How the dispute went.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dispute {
+    /// What was disputed.
+    pub case: DisputeCase,
     /// The disputed request.
     pub request: U256,
     /// The two operators that answered the wrong output.
@@ -68,12 +85,13 @@ impl Dispute {
     /// The report's paragraph on the dispute.
     pub fn summary(&self) -> String {
         format!(
-            "request {}: operators {} and {} colluded on a wrong output (quorum 2 of 3), {} answered honestly; \
+            "{}. request {}: operators {} and {} colluded on a wrong output (quorum 2 of 3), {} answered honestly; \
              challenged by {} (linked to identity {}, as every challenger must be) -> dispute {} with {} options; \
              3 delegators (5,000 tokens each, delegated to op0 before the dispute, so op0's stake after includes them) voted for the honest output \
              with {:.1}% of total voice (quorum {} bps, reached: decided); ruled after the {} s voting period, applied after the timelock delay \
              ({} s), winner = option {}; WrongResult slashes {:?} executed after the {} s veto window: \
              {:.2} tokens taken from the colluders",
+            self.case.what,
             self.request,
             self.colluders[0],
             self.colluders[1],
@@ -157,6 +175,40 @@ fn to_u64(what: &'static str, v: U256) -> Result<u64, DevnetError> {
 }
 
 impl Devnet {
+    /// The dispute's subject. With the LLM registered: a prompt, where the honest output is the text
+    /// the model generates and the colluders' is the text it generates under another instruction (a
+    /// wrong system prompt); a question no arithmetic settles, so it goes to the vote. Otherwise a
+    /// request to the classifier with two placeholder outputs.
+    pub async fn dispute_case(&self, d: &Deployment) -> Result<DisputeCase, DevnetError> {
+        let Some(llm) = &d.llm else {
+            return Ok(DisputeCase {
+                model_id: d.model_id,
+                input: b"devnet dispute input".to_vec(),
+                right: keccak256(b"honest output"),
+                wrong: keccak256(b"colluded wrong output"),
+                what: "classifier request with placeholder outputs".into(),
+            });
+        };
+        use verinfer_keeper::backend::InferenceBackend;
+        let prompt = crate::llm::PROMPTS.lines().next().unwrap_or("hello");
+        let model = llm.server.backend(llm.model_id, &llm.spec);
+        let right = model.infer(prompt.as_bytes()).await?;
+        let wrong = model
+            .infer(format!("Answer as a pirate would. {prompt}").as_bytes())
+            .await?;
+        Ok(DisputeCase {
+            model_id: llm.model_id,
+            input: prompt.as_bytes().to_vec(),
+            right: keccak256(&right),
+            wrong: keccak256(&wrong),
+            what: format!(
+                "LLM prompt {prompt:?}: honest text {:?}, colluders' text (another system prompt) {:?}",
+                String::from_utf8_lossy(&right),
+                String::from_utf8_lossy(&wrong)
+            ),
+        })
+    }
+
     /// Runs the dispute and returns how it went; fails if the vote misses quorum or a colluder is not
     /// slashed.
     pub async fn quadratic_dispute(
@@ -164,6 +216,7 @@ impl Devnet {
         d: &Deployment,
         operators: &[Operator],
     ) -> Result<Dispute, DevnetError> {
+        let case = self.dispute_case(d).await?;
         self.say(Progress::Phase(
             "dispute: two assigned operators collude on a wrong output; delegators vote it down"
                 .into(),
@@ -203,9 +256,9 @@ impl Devnet {
         }
 
         // The request; every assigned operator answers (the first two collude on a wrong output).
-        let input = b"devnet dispute input";
+        let input = case.input.as_slice();
         let request = deployer
-            .submit_request(d.model_id, input, tokens(1), 300)
+            .submit_request(case.model_id, input, tokens(1), 300)
             .await?
             .id;
         let reg = InferenceRegistry::new(registry, p);
@@ -220,8 +273,7 @@ impl Devnet {
                 want: 3,
             });
         }
-        let wrong = keccak256(b"colluded wrong output");
-        let right = keccak256(b"honest output");
+        let (wrong, right) = (case.wrong, case.right);
         let eip712 = domain(d.chain_id(), registry);
         for (i, op) in assigned.iter().enumerate() {
             let signer = operators
@@ -231,7 +283,7 @@ impl Devnet {
             let att = Attestation {
                 operator: *op,
                 requestId: request,
-                modelId: d.model_id,
+                modelId: case.model_id,
                 inputHash: keccak256(input),
                 outputHash: if i < 2 { wrong } else { right },
             };
@@ -391,6 +443,7 @@ impl Devnet {
             })?) / 100.0
         };
         let out = Dispute {
+            case,
             request,
             colluders: [assigned[0], assigned[1]],
             honest: assigned[2],
