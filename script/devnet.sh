@@ -13,7 +13,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 setup_args=()
 for arg in "$@"; do [ "$arg" = "--llm" ] && setup_args+=(--llm); done
-"$ROOT/script/setup.sh" "${setup_args[@]}"
+# The devnet needs no static analysis: setup skips slither (script/test.sh installs it).
+VERINFER_SKIP_SLITHER=1 "$ROOT/script/setup.sh" "${setup_args[@]}"
 # shellcheck disable=SC1091
 source "$ROOT/.toolchain/env"
 export VERINFER_ROOT="$ROOT"

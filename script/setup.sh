@@ -82,7 +82,10 @@ log "solc $SOLC_VERSION: $kind -> $SOLC"
 # --- slither (Python) ----------------------------------------------------------------------
 SLITHER_VERSION=0.11.3
 if [ "${VERINFER_SKIP_SLITHER:-0}" != 1 ]; then
-  if [ ! -x "$TC/venv/bin/slither" ] || ! "$TC/venv/bin/pip" show slither-analyzer 2>/dev/null | grep -q "Version: $SLITHER_VERSION"; then
+  # Read pip's answer whole before matching it: `pip show | grep -q` under pipefail fails whenever grep
+  # stops reading early (pip then dies of SIGPIPE), which re-installed slither on every run.
+  installed=$("$TC/venv/bin/pip" show slither-analyzer 2>/dev/null || true)
+  if [ ! -x "$TC/venv/bin/slither" ] || ! printf '%s\n' "$installed" | grep -qx "Version: $SLITHER_VERSION"; then
     log "installing slither-analyzer $SLITHER_VERSION into .toolchain/venv"
     python3 -m venv "$TC/venv"
     "$TC/venv/bin/pip" install -q --disable-pip-version-check "slither-analyzer==$SLITHER_VERSION"

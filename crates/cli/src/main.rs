@@ -4,7 +4,9 @@
 mod args;
 mod commands;
 
-use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+
+use clap::{CommandFactory, Parser, Subcommand};
 
 use commands::{
     bench::BenchCommand, deploy::DeployCommand, devnet::DevnetCommand, gov::GovCommand,
@@ -13,10 +15,18 @@ use commands::{
 };
 
 /// verinfer — verifiable AI-inference network: contracts, keeper bots and tools.
+/// `verinfer --version`: the crate version and the git revision it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("VERINFER_GIT_REV"),
+    ")"
+);
+
 #[derive(Parser, Debug)]
 #[command(
     name = "verinfer",
-    version,
+    version = VERSION,
     about,
     long_about = None,
     after_help = "Examples:\n  verinfer devnet                       # local end-to-end run with a report\n  verinfer deploy --rpc-url http://127.0.0.1:8545\n  verinfer gov status --proposal 1234...\n  verinfer sim fork --rpc-url http://127.0.0.1:8545 --slash 0xabc...\n  verinfer keeper run --config keeper.toml\n  verinfer model eval models/digits/digits.vimlp\n  verinfer request --input @digit.bin --fee 1"
@@ -83,6 +93,13 @@ enum Command {
     /// Example: verinfer bench keeper --requests 256 --batch 32
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Print a shell completion script.
+    ///
+    /// Example: verinfer completions bash > /etc/bash_completion.d/verinfer
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 impl Command {
@@ -98,21 +115,34 @@ impl Command {
             Self::Sim(c) => c.execute().await,
             Self::Devnet(c) => c.execute().await,
             Self::Bench(c) => c.execute().await,
+            Self::Completions { shell } => {
+                use std::io::Write;
+                let mut script = Vec::new();
+                clap_complete::generate(shell, &mut Cli::command(), "verinfer", &mut script);
+                match std::io::stdout().write_all(&script) {
+                    // A reader that stops early (`| head`) is not an error.
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                    _ => Ok(()),
+                }
+            }
         }
     }
 }
 
-fn init_logs(json: bool, filter: &str) {
+/// Starts logging to stderr (colour only on a terminal); an invalid filter is an error.
+fn init_logs(json: bool, filter: &str) -> Result<(), String> {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .map_err(|e| format!("invalid --log filter `{filter}`: {e}"))?;
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         b.json().init();
     } else {
         b.init();
     }
+    Ok(())
 }
 
 fn main() {
@@ -122,7 +152,10 @@ fn main() {
     } else {
         "info"
     };
-    init_logs(cli.log_json, cli.log.as_deref().unwrap_or(default_log));
+    if let Err(e) = init_logs(cli.log_json, cli.log.as_deref().unwrap_or(default_log)) {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

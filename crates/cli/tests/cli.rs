@@ -404,3 +404,51 @@ fn bench_sim_runs_one_mix_both_ways_and_reports_their_ratio() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn version_names_the_git_revision() {
+    let o = verinfer(&["--version"], &[]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.starts_with("verinfer 0."), "{out}");
+    let rev = out
+        .split("(git ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap_or_default();
+    let hash = rev.trim_end_matches("-dirty");
+    assert!(
+        hash == "unknown" || (hash.len() == 12 && hash.chars().all(|c| c.is_ascii_hexdigit())),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_invalid_log_filter_is_an_error_not_ignored() {
+    let o = verinfer(&["--log", "info,[[bad", "model", "info"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("invalid --log filter `info,[[bad`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "_verinfer()"),
+        ("zsh", "#compdef verinfer"),
+        ("fish", "complete -c verinfer"),
+    ] {
+        let o = verinfer(&["completions", shell], &[]);
+        assert!(o.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(
+            script.contains(marker),
+            "{shell}: {}",
+            &script[..200.min(script.len())]
+        );
+        assert!(script.contains("devnet"), "{shell} completes subcommands");
+    }
+}
