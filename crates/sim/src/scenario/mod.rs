@@ -76,6 +76,13 @@ pub enum ScenarioError {
     Sim(#[from] SimError),
 }
 
+/// Most stakers a scenario may have (see [`Scenario::load`]'s size check).
+pub const MAX_STAKERS: usize = 500_000;
+/// Most epochs a scenario may run.
+pub const MAX_EPOCHS: u64 = 100_000;
+/// Most requests per epoch.
+pub const MAX_REQUESTS_PER_EPOCH: usize = 100_000;
+
 /// How stake is distributed over stakers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -289,6 +296,28 @@ impl Scenario {
         }
         if self.stakers.count == 0 {
             return bad("stakers.count", "must be at least 1");
+        }
+        // Every staker is an account with a delegation in revm's in-memory state: about 7 KB each
+        // (40,000 stakers peaked at 288 MB). The cap keeps a run within a few GB, and refuses a typo
+        // like 100,000,000 stakers at once instead of growing memory until the machine gives out.
+        if self.stakers.count > MAX_STAKERS {
+            return bad(
+                "stakers.count",
+                &format!(
+                    "must be at most {MAX_STAKERS} (about 7 KB of simulated state each: {} would need ~{} GB)",
+                    self.stakers.count,
+                    self.stakers.count.saturating_mul(7) / 1_000_000
+                ),
+            );
+        }
+        if self.epochs > MAX_EPOCHS {
+            return bad("epochs", &format!("must be at most {MAX_EPOCHS}"));
+        }
+        if self.traffic.requests_per_epoch > MAX_REQUESTS_PER_EPOCH {
+            return bad(
+                "traffic.requests_per_epoch",
+                &format!("must be at most {MAX_REQUESTS_PER_EPOCH}"),
+            );
         }
         if self.stakers.min_stake <= 0.0 || self.stakers.min_stake > self.stakers.max_stake {
             return bad(
@@ -561,5 +590,23 @@ mod tests {
         let text = "name = \"x\"\nseed = 1\nepochs = 2\nbogus = 3\n";
         let err = Scenario::parse(text, p).unwrap_err().to_string();
         assert!(err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn oversized_scenarios_are_refused_before_anything_is_allocated() {
+        let p = Path::new("scenarios/huge.toml");
+        let base = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/small.toml"),
+        )
+        .unwrap();
+        Scenario::parse(&base, p).expect("the shipped scenario is within bounds");
+        let huge = base.replacen("count = 200", "count = 100000000", 1);
+        let err = Scenario::parse(&huge, p).unwrap_err().to_string();
+        assert!(
+            err.contains("stakers.count")
+                && err.contains("at most 500000")
+                && err.contains("~700 GB"),
+            "{err}"
+        );
     }
 }
