@@ -72,53 +72,107 @@ fn lorenz_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
         .filter(|v| *v > 0.0)
         .collect();
     chart
-        .draw_series(LineSeries::new(lorenz(&stake), RED.stroke_width(2)))
+        .draw_series(LineSeries::new(lorenz(&stake), PALETTE[0].stroke_width(2)))
         .map_err(|x| e(&x))?
         .label("stake")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], PALETTE[0]));
     chart
-        .draw_series(LineSeries::new(lorenz(&voice), BLUE.stroke_width(2)))
+        .draw_series(LineSeries::new(lorenz(&voice), PALETTE[1].stroke_width(2)))
         .map_err(|x| e(&x))?
         .label("voting power")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], PALETTE[1]));
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(SeriesLabelPosition::UpperLeft) // the empty corner above the curves
         .draw()
         .map_err(|x| e(&x))?;
     root.present().map_err(|x| e(&x))?;
     Ok(())
 }
 
-/// A named, coloured series extracted from the epoch metrics.
+/// The Okabe–Ito palette: distinguishable with every common colour-vision deficiency.
+const PALETTE: [RGBColor; 5] = [
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(230, 159, 0),   // orange
+];
+
+/// A named series extracted from the epoch metrics, and what a missing point means.
 type Series = (
     &'static str,
-    RGBColor,
-    fn(&crate::metrics::EpochMetrics) -> usize,
+    fn(&crate::metrics::EpochMetrics) -> Option<usize>,
+    &'static str,
 );
+
+/// The maximal runs of consecutive epochs in which `f` has a value: one line each, so an epoch
+/// without a value is a visible gap rather than a line drawn across it.
+fn segments(
+    epochs: &[crate::metrics::EpochMetrics],
+    f: fn(&crate::metrics::EpochMetrics) -> Option<usize>,
+) -> Vec<Vec<(u64, u64)>> {
+    let mut out: Vec<Vec<(u64, u64)>> = Vec::new();
+    let mut open = false;
+    for m in epochs {
+        match f(m).filter(|v| *v > 0) {
+            Some(v) if open => out
+                .last_mut()
+                .into_iter()
+                .for_each(|s| s.push((m.epoch, v as u64))),
+            Some(v) => {
+                out.push(vec![(m.epoch, v as u64)]);
+                open = true;
+            }
+            None => open = false,
+        }
+    }
+    out
+}
 
 fn nakamoto_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
     let e = err(path);
-    let root = SVGBackend::new(path, (640, 480)).into_drawing_area();
+    let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| e(&x))?;
-    let n = report.epochs.len().max(1) as u64;
-    let ymax = report
-        .epochs
+    // The legend gets its own panel to the right: it never covers a line.
+    let (plot_area, legend_area) = root.split_horizontally(620);
+    let series: [Series; 5] = [
+        ("stake", |m| Some(m.nakamoto_stake), ""),
+        ("voting power", |m| Some(m.nakamoto_voice), ""),
+        ("operator stake", |m| Some(m.nakamoto_operator_stake), ""),
+        (
+            "accepted attestations",
+            |m| Some(m.nakamoto_accepted),
+            "gap: no attestation accepted that epoch",
+        ),
+        (
+            "smallest deciding coalition",
+            |m| m.min_deciding_coalition,
+            "gap: no dispute decided that epoch",
+        ),
+    ];
+    let first = report.epochs.first().map_or(0, |m| m.epoch);
+    let last = report.epochs.last().map_or(1, |m| m.epoch).max(first + 1);
+    let ymax = series
         .iter()
-        .map(|m| {
-            m.nakamoto_voice
-                .max(m.nakamoto_stake)
-                .max(m.nakamoto_operator_stake)
-                .max(m.nakamoto_accepted)
-                .max(m.min_deciding_coalition.unwrap_or(0))
-        })
+        .flat_map(|(_, f, _)| report.epochs.iter().filter_map(|m| f(m)))
         .max()
         .unwrap_or(1)
-        .max(1) as u64
-        + 1;
-    let mut chart = ChartBuilder::on(&root)
+        .max(2) as u64;
+    // Log axis with one label per key point (1, 2, 5, 10, 20, 50, ...), so no label repeats.
+    let mut keys = Vec::new();
+    let mut decade = 1u64;
+    while decade <= ymax * 2 {
+        keys.extend(
+            [decade, 2 * decade, 5 * decade]
+                .into_iter()
+                .filter(|k| *k <= ymax * 2),
+        );
+        decade *= 10;
+    }
+    let mut chart = ChartBuilder::on(&plot_area)
         .caption(
             format!("Nakamoto coefficient — {}", report.scenario),
             ("sans-serif", 20),
@@ -126,43 +180,79 @@ fn nakamoto_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(50)
-        .build_cartesian_2d(0u64..n, (1u64..ymax.max(2)).log_scale())
+        .build_cartesian_2d(
+            first..last,
+            (1u64..ymax * 2).log_scale().with_key_points(keys),
+        )
         .map_err(|x| e(&x))?;
     chart
         .configure_mesh()
         .x_desc("epoch")
         .y_desc("holders to reach 50% (log)")
+        .bold_line_style(BLACK.mix(0.12))
+        .light_line_style(WHITE.mix(0.0))
+        .x_labels(((last - first) as usize + 1).min(12))
+        .x_label_formatter(&|x| x.to_string())
+        .y_label_formatter(&|y| y.to_string())
         .draw()
         .map_err(|x| e(&x))?;
-    let series: [Series; 5] = [
-        ("stake", RED, |m| m.nakamoto_stake),
-        ("voting power", BLUE, |m| m.nakamoto_voice),
-        ("operator stake", GREEN, |m| m.nakamoto_operator_stake),
-        ("accepted attestations", MAGENTA, |m| m.nakamoto_accepted),
-        ("smallest deciding coalition", CYAN, |m| {
-            m.min_deciding_coalition.unwrap_or(0)
-        }),
-    ];
-    for (label, color, f) in series {
-        chart
-            .draw_series(LineSeries::new(
-                report
-                    .epochs
-                    .iter()
-                    .filter(|m| f(m) > 0)
-                    .map(|m| (m.epoch, f(m) as u64)),
-                color.stroke_width(2),
-            ))
-            .map_err(|x| e(&x))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+    for ((_, f, _), color) in series.iter().zip(PALETTE) {
+        for seg in segments(&report.epochs, *f) {
+            chart
+                .draw_series(LineSeries::new(seg.clone(), color.stroke_width(2)))
+                .map_err(|x| e(&x))?;
+            chart
+                .draw_series(seg.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+                .map_err(|x| e(&x))?;
+        }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|x| e(&x))?;
+    // The legend: a swatch, the name and, for series that can have gaps, what a gap means.
+    let mut y = 60;
+    for ((label, _, gap), color) in series.iter().zip(PALETTE) {
+        legend_area
+            .draw(&PathElement::new(
+                vec![(10, y + 7), (40, y + 7)],
+                color.stroke_width(3),
+            ))
+            .map_err(|x| e(&x))?;
+        legend_area
+            .draw(&Text::new(*label, (48, y), ("sans-serif", 15)))
+            .map_err(|x| e(&x))?;
+        if !gap.is_empty() {
+            y += 18;
+            legend_area
+                .draw(&Text::new(
+                    *gap,
+                    (48, y),
+                    ("sans-serif", 12).into_font().color(&BLACK.mix(0.6)),
+                ))
+                .map_err(|x| e(&x))?;
+        }
+        y += 28;
+    }
     root.present().map_err(|x| e(&x))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::EpochMetrics;
+
+    #[test]
+    fn a_series_breaks_at_epochs_without_a_value_instead_of_bridging_them() {
+        let epochs: Vec<EpochMetrics> = [Some(3), Some(4), None, Some(2), None, None, Some(5)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| EpochMetrics {
+                epoch: i as u64,
+                min_deciding_coalition: c,
+                ..EpochMetrics::default()
+            })
+            .collect();
+        assert_eq!(
+            segments(&epochs, |m| m.min_deciding_coalition),
+            vec![vec![(0, 3), (1, 4)], vec![(3, 2)], vec![(6, 5)]]
+        );
+    }
 }

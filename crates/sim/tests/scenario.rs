@@ -29,9 +29,61 @@ fn small_scenario_is_deterministic_and_reports_goals() {
     assert!(executed > 0, "{summary}");
     let dir = std::env::temp_dir().join(format!("verinfer-plots-{}", std::process::id()));
     let plots = verinfer_sim::plot::write_plots(&a, &dir).unwrap();
-    for p in plots {
+    for p in &plots {
         assert!(std::fs::read_to_string(p).unwrap().starts_with("<svg"));
     }
+    // The Nakamoto plot: each axis label once, the x axis ending at the last epoch, the legend
+    // beside the data (beyond the plot's 620 px) and saying what a gap means.
+    let svg = std::fs::read_to_string(&plots[1]).unwrap();
+    let texts: Vec<(f64, f64, String)> = svg
+        .split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let attr = |name: &str| -> Option<f64> {
+                t.split(&format!(" {name}=\""))
+                    .nth(1)?
+                    .split('"')
+                    .next()?
+                    .parse()
+                    .ok()
+            };
+            let body = t.split('>').nth(1)?.split('<').next()?.trim().to_string();
+            Some((attr("x")?, attr("y")?, body))
+        })
+        .collect();
+    let numeric: Vec<&(f64, f64, String)> = texts
+        .iter()
+        .filter(|(_, _, t)| t.parse::<u64>().is_ok())
+        .collect();
+    let bottom = numeric.iter().map(|(_, y, _)| *y).fold(0.0, f64::max);
+    let x_labels: Vec<u64> = numeric
+        .iter()
+        .filter(|(_, y, _)| *y == bottom)
+        .map(|(_, _, t)| t.parse().unwrap())
+        .collect();
+    let last_epoch = a.epochs.last().unwrap().epoch;
+    assert_eq!(
+        x_labels.iter().max(),
+        Some(&last_epoch),
+        "x axis runs past the data"
+    );
+    let mut y_labels: Vec<&str> = numeric
+        .iter()
+        .filter(|(_, y, _)| *y != bottom)
+        .map(|(_, _, t)| t.as_str())
+        .collect();
+    let n = y_labels.len();
+    y_labels.sort_unstable();
+    y_labels.dedup();
+    assert_eq!(y_labels.len(), n, "a y label is drawn twice");
+    for (x, _, t) in &texts {
+        if t == "smallest deciding coalition" || t.starts_with("gap:") {
+            assert!(*x > 620.0, "legend inside the plot: {t} at {x}");
+        }
+    }
+    assert!(texts
+        .iter()
+        .any(|(_, _, t)| t == "gap: no dispute decided that epoch"));
 }
 
 #[test]
