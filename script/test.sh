@@ -32,6 +32,11 @@ node_modules/.bin/solhint --max-warnings 0 'contracts/**/*.sol'
 step "slither (config: slither.config.json)"
 slither . --config-file slither.config.json
 
+step "packaging: Dockerfile lint (dockerfile-utils; any finding fails)"
+lint=$(node_modules/.bin/dockerfile-utils lint packaging/keeper/Dockerfile)
+if [ -n "$lint" ]; then echo "$lint"; exit 1; fi
+echo "lint ok"
+
 step "bindings are up to date with the contracts"
 script/gen-bindings.sh --check
 
