@@ -92,6 +92,20 @@ abi_enum! {
 }
 
 abi_enum! {
+    /// `IInferenceRegistry.CallbackState`: where a request's final consumer callback stands.
+    CallbackState = "contracts/interfaces/IInferenceRegistry.sol", "CallbackState" {
+        /// The request names no consumer.
+        None = 0,
+        /// Not yet delivered.
+        Pending = 1,
+        /// The consumer's final callback returned successfully.
+        Delivered = 2,
+        /// The final callback reverted, ran out of gas or hit a consumer without code; retryable by the consumer.
+        Failed = 3,
+    }
+}
+
+abi_enum! {
     /// `ISlasher.FaultKind`: what a slash punishes.
     FaultKind = "contracts/interfaces/ISlasher.sol", "FaultKind" {
         /// Two conflicting attestations for one request (immediate).
@@ -215,6 +229,7 @@ mod tests {
         check!(
             RequestStatus,
             VerificationMode,
+            CallbackState,
             FaultKind,
             SlashStatus,
             DisputeStatus,

@@ -3,7 +3,9 @@
 //!
 //! - [`Client`]: connect as a sender (or read-only), send calls with decoded reverts and receipts
 //!   polled against a deadline;
-//! - [`requests`]: submit an inference request and wait for its result;
+//! - [`requests`]: submit an inference request (with or without a consumer contract to call back)
+//!   and wait for its result;
+//! - [`status`]: a request's status changes as a stream (status, result, callback state);
 //! - [`staking`]: register an operator, delegate, unstake, rotate the hot key, serve a model, re-sync
 //!   stale stake;
 //! - [`governance`]: proposals as actions (the `--action` syntax), propose, vote, queue, execute,
@@ -20,6 +22,7 @@ pub mod logs;
 pub mod outputs;
 pub mod requests;
 pub mod staking;
+pub mod status;
 
 pub use client::{Client, SendOptions};
 pub use error::ClientError;
