@@ -106,6 +106,20 @@ abi_enum! {
 }
 
 abi_enum! {
+    /// `ScriptedConsumer.Behaviour`: what the devnet's scripted consumer does when called back.
+    ScriptedBehaviour = "contracts/examples/ScriptedConsumer.sol", "Behaviour" {
+        /// Store the output hash and count the call.
+        Record = 0,
+        /// Revert with a 100,000-byte reason.
+        Revert = 1,
+        /// Loop until out of gas.
+        BurnGas = 2,
+        /// Return a 200,000-byte buffer.
+        ReturnBomb = 3,
+    }
+}
+
+abi_enum! {
     /// `ISlasher.FaultKind`: what a slash punishes.
     FaultKind = "contracts/interfaces/ISlasher.sol", "FaultKind" {
         /// Two conflicting attestations for one request (immediate).
@@ -230,6 +244,7 @@ mod tests {
             RequestStatus,
             VerificationMode,
             CallbackState,
+            ScriptedBehaviour,
             FaultKind,
             SlashStatus,
             DisputeStatus,
