@@ -27,6 +27,9 @@ use crate::traffic::{DEADLINE_SECS, FEE_TOKENS};
 /// Requests per scripted route in [`Devnet::run`] (the classifier route gets twice as many).
 pub const REQUESTS_PER_ROUTE: usize = 1;
 
+/// Gas margin over the estimate of a request made through a consumer contract, percent.
+pub const CONSUMER_GAS_MARGIN_PERCENT: u64 = 20;
+
 /// Callback gas limit of every consumer request (ample for the classifier and the recorder).
 pub const CALLBACK_GAS: u32 = 100_000;
 
@@ -251,8 +254,10 @@ impl Devnet {
     ) -> Result<U256, DevnetError> {
         client.approve(classifier, allowance).await?;
         let now = client.chain_time().await?;
+        // The consumer records the request after the registry's call returns, so its smallest gas
+        // limit depends on the draw: an estimate plus a margin.
         let receipt = client
-            .send(
+            .send_with_gas_margin(
                 "classify",
                 classifier,
                 &ClassifierConsumer::classifyCall {
@@ -262,6 +267,7 @@ impl Devnet {
                     deadline: Uint::from(now + DEADLINE_SECS),
                     gasLimit: CALLBACK_GAS,
                 },
+                CONSUMER_GAS_MARGIN_PERCENT,
             )
             .await?;
         Ok(verinfer_client::client::first_event::<InferenceRegistry::RequestCreated>(

@@ -96,7 +96,8 @@ async fn a_small_devnet_phase_by_phase() {
     for a in &callbacks.attempts {
         assert_eq!(a.success, !a.route.hostile(), "{a:?}");
         assert_eq!(a.status, "Finalized");
-        assert!(a.gas_used > 0 && a.gas_used <= 100_000, "{a:?}");
+        // the consumer's gas limit plus the CALL's own cost (cold account access), measured around it
+        assert!(a.gas_used > 0 && a.gas_used <= 100_000 + 2_800, "{a:?}");
         assert_ne!(a.fee_earned, "0", "the deliverer is paid, hostile consumer or not: {a:?}");
     }
     assert_eq!(callbacks.outputs_delivered, 5);
