@@ -32,11 +32,19 @@ async fn request_with_a_consumer_is_delivered_and_status_shows_it() {
             .expect("run verinfer")
     };
     let request = |extra: &[&str]| -> Vec<String> {
-        ["request", "--input", INPUT, "--wait-secs", "60", "--fee", "0.5"]
-            .iter()
-            .chain(extra)
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "request",
+            "--input",
+            INPUT,
+            "--wait-secs",
+            "60",
+            "--fee",
+            "0.5",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect()
     };
     let recorder = format!("{:#x}", consumers.recorder);
     let nonce_before = devnet
@@ -50,7 +58,13 @@ async fn request_with_a_consumer_is_delivered_and_status_shows_it() {
             request(&["--consumer", "0x4242424242424242424242424242424242424242"]),
             request(&["--consumer", &recorder, "--callback-gas", "2500001"]),
             request(&["--consumer", &recorder, "--callback-fee", "1wei"]),
-            request(&["--consumer", &recorder, "--callback-gas", "100000", "--json"]),
+            request(&[
+                "--consumer",
+                &recorder,
+                "--callback-gas",
+                "100000",
+                "--json",
+            ]),
         ];
         tokio::task::spawn_blocking(move || {
             let [a, b, c, g] = args;
@@ -62,11 +76,23 @@ async fn request_with_a_consumer_is_delivered_and_status_shows_it() {
     };
     let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(!not_contract.status.success());
-    assert!(stderr(&not_contract).contains("is not a contract"), "{}", stderr(&not_contract));
+    assert!(
+        stderr(&not_contract).contains("is not a contract"),
+        "{}",
+        stderr(&not_contract)
+    );
     assert!(!gas_too_high.status.success());
-    assert!(stderr(&gas_too_high).contains("outside [10000, 2500000]"), "{}", stderr(&gas_too_high));
+    assert!(
+        stderr(&gas_too_high).contains("outside [10000, 2500000]"),
+        "{}",
+        stderr(&gas_too_high)
+    );
     assert!(!fee_too_low.status.success());
-    assert!(stderr(&fee_too_low).contains("below the required"), "{}", stderr(&fee_too_low));
+    assert!(
+        stderr(&fee_too_low).contains("below the required"),
+        "{}",
+        stderr(&fee_too_low)
+    );
 
     assert!(good.status.success(), "{}", stderr(&good));
     let v: serde_json::Value = serde_json::from_slice(&good.stdout).expect("one JSON object");
@@ -98,7 +124,9 @@ async fn request_with_a_consumer_is_delivered_and_status_shows_it() {
             .map(|s| s.to_string())
             .collect();
         let run = run.clone();
-        let o = tokio::task::spawn_blocking(move || run(args)).await.unwrap();
+        let o = tokio::task::spawn_blocking(move || run(args))
+            .await
+            .unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
         let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         if s["callback"]["state"] == "Delivered" || Instant::now() > deadline {

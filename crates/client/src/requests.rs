@@ -193,7 +193,9 @@ impl Client {
             .delivery(id)
             .call()
             .await
-            .map_err(ClientError::view(format!("reading the delivery of request {id}")))?;
+            .map_err(ClientError::view(format!(
+                "reading the delivery of request {id}"
+            )))?;
         let state = CallbackState::of(view.state).ok_or_else(|| ClientError::Unexpected {
             what: format!("callback state of request {id}"),
             value: view.state.to_string(),

@@ -270,10 +270,12 @@ impl Devnet {
                 CONSUMER_GAS_MARGIN_PERCENT,
             )
             .await?;
-        Ok(verinfer_client::client::first_event::<InferenceRegistry::RequestCreated>(
-            "classify", &receipt,
-        )?
-        .requestId)
+        Ok(
+            verinfer_client::client::first_event::<InferenceRegistry::RequestCreated>(
+                "classify", &receipt,
+            )?
+            .requestId,
+        )
     }
 
     /// After finalization: waits (at most
@@ -343,7 +345,9 @@ impl Devnet {
             out.attempts.push(CallbackAttempt {
                 request: e.requestId.to_string(),
                 route,
-                status: RequestStatus::of(e.status).map_or("Unknown", |s| s.name()).to_owned(),
+                status: RequestStatus::of(e.status)
+                    .map_or("Unknown", |s| s.name())
+                    .to_owned(),
                 success: e.success,
                 gas_used: e.gasUsed.saturating_to(),
                 deliverer: e.deliverer,

@@ -65,7 +65,11 @@ async fn a_request_with_a_consumer_streams_to_a_delivered_callback_and_bad_callb
     ));
     assert!(matches!(
         submit(Callback::new(consumers.recorder, 2_500_001)).await,
-        Err(ClientError::CallbackGasOutOfRange { gas_limit: 2_500_001, max: 2_500_000, .. })
+        Err(ClientError::CallbackGasOutOfRange {
+            gas_limit: 2_500_001,
+            max: 2_500_000,
+            ..
+        })
     ));
     assert!(matches!(
         submit(Callback::new(consumers.recorder, 9_999)).await,
@@ -85,8 +89,11 @@ async fn a_request_with_a_consumer_streams_to_a_delivered_callback_and_bad_callb
     let sent = submit(Callback::new(consumers.recorder, 100_000))
         .await
         .expect("submitted");
-    let watch = client
-        .watch_request(sent.id, Duration::from_millis(200), Duration::from_secs(120));
+    let watch = client.watch_request(
+        sent.id,
+        Duration::from_millis(200),
+        Duration::from_secs(120),
+    );
     let mut stream = Box::pin(watch.into_stream());
     let mut seen = Vec::new();
     let mut warped = false;
@@ -106,14 +113,20 @@ async fn a_request_with_a_consumer_streams_to_a_delivered_callback_and_bad_callb
         Some(&(RequestStatus::Finalized, CallbackState::Delivered)),
         "{seen:?}"
     );
-    assert!(seen.contains(&(RequestStatus::Quorum, CallbackState::Pending)), "{seen:?}");
+    assert!(
+        seen.contains(&(RequestStatus::Quorum, CallbackState::Pending)),
+        "{seen:?}"
+    );
     // the output in the client's hands matches what the consumer recorded
     let out = client
         .result_output(sent.id, Duration::from_secs(5))
         .await
         .unwrap();
     let recorder = verinfer_bindings::ScriptedConsumer::new(consumers.recorder, devnet.provider());
-    assert_eq!(recorder.outputHashOf(sent.id).call().await.unwrap(), out.hash);
+    assert_eq!(
+        recorder.outputHashOf(sent.id).call().await.unwrap(),
+        out.hash
+    );
     // the result still satisfies the old wait
     assert!(client
         .wait_result(sent.id, Duration::from_secs(1))

@@ -77,7 +77,10 @@ async fn a_small_devnet_phase_by_phase() {
 
     // consumers: two through the classifier example, one each to a recording, a reverting and a
     // gas-burning scripted consumer; every output reaches the client verified
-    let consumer_traffic = devnet.consumer_traffic(&d, 1).await.expect("consumer traffic");
+    let consumer_traffic = devnet
+        .consumer_traffic(&d, 1)
+        .await
+        .expect("consumer traffic");
     assert_eq!(consumer_traffic.sent.len(), 5);
     assert!(consumer_traffic.sent.iter().all(|r| r.output_ms.is_some()));
 
@@ -98,7 +101,10 @@ async fn a_small_devnet_phase_by_phase() {
         assert_eq!(a.status, "Finalized");
         // the consumer's gas limit plus the CALL's own cost (cold account access), measured around it
         assert!(a.gas_used > 0 && a.gas_used <= 100_000 + 2_800, "{a:?}");
-        assert_ne!(a.fee_earned, "0", "the deliverer is paid, hostile consumer or not: {a:?}");
+        assert_ne!(
+            a.fee_earned, "0",
+            "the deliverer is paid, hostile consumer or not: {a:?}"
+        );
     }
     assert_eq!(callbacks.outputs_delivered, 5);
     let run = keepers.stop().await;

@@ -146,9 +146,15 @@ impl StatusCommand {
             println!("{v}");
             return Ok(());
         }
-        println!("request {id}: {status} (challenge window ends at {})", view.windowEnd);
+        println!(
+            "request {id}: {status} (challenge window ends at {})",
+            view.windowEnd
+        );
         if let Some(out) = &output {
-            println!("  output        {}", describe_output(&self.model, &out.bytes));
+            println!(
+                "  output        {}",
+                describe_output(&self.model, &out.bytes)
+            );
             println!("  verified against outputHash {}", out.hash);
         }
         if let Some(line) = callback_line(&callback) {
