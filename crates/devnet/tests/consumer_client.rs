@@ -1,5 +1,6 @@
 //! The client library's consumer path on a serving devnet: a request naming a consumer contract,
-//! watched as a stream of status changes until a keeper delivered its final callback; and the bad
+//! watched as a stream of status changes until a keeper delivered its final callback, an early
+//! callback delivered at quorum; and the bad
 //! inputs refused with typed errors before anything is sent.
 
 use std::time::Duration;
@@ -18,7 +19,7 @@ use verinfer_devnet::{Devnet, DevnetConfig};
 const INPUT: [u8; 64] = [0; 64];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_with_a_consumer_streams_to_a_delivered_callback_and_bad_callbacks_are_refused_before_sending(
+async fn consumer_requests_stream_to_a_delivered_callback_early_ones_are_called_at_quorum_and_bad_callbacks_are_refused_before_sending(
 ) {
     let root = tempfile::tempdir().unwrap();
     let devnet = Devnet::start(DevnetConfig::serving_in(root.path())).expect("anvil starts");
@@ -132,5 +133,36 @@ async fn a_request_with_a_consumer_streams_to_a_delivered_callback_and_bad_callb
         .wait_result(sent.id, Duration::from_secs(1))
         .await
         .is_ok());
+
+    // an early callback: a keeper calls the consumer back at quorum, inside the challenge window
+    let early = submit(Callback {
+        early: true,
+        ..Callback::new(consumers.recorder, 100_000)
+    })
+    .await
+    .expect("submitted with an early callback");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let u = loop {
+        let u = client.request_update(early.id).await.unwrap();
+        if u.early_done || std::time::Instant::now() > deadline {
+            break u;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(u.early_done, "{u:?}");
+    assert_eq!(
+        u.status,
+        RequestStatus::Quorum,
+        "provisional: the window is still open"
+    );
+    assert_eq!(
+        u.callback,
+        CallbackState::Pending,
+        "the final callback is still to come"
+    );
+    assert_eq!(
+        recorder.outputHashOf(early.id).call().await.unwrap(),
+        u.output
+    );
     let _ = keepers.stop().await;
 }
