@@ -197,7 +197,9 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
         uint256 fee,
         uint40 deadline
     ) external nonReentrant returns (uint256 requestId) {
-        return _newRequest(modelId, inputHash, inputURI, fee, deadline, 0);
+        uint256 reserve;
+        (requestId, reserve) = _newRequest(modelId, inputHash, inputURI, fee, deadline, 0);
+        _checkDrawReserve(reserve);
     }
 
     /// @inheritdoc IInferenceRegistryActions
@@ -219,7 +221,8 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
         uint256 required = _callbackFeeFor(gasLimit, callback.early);
         if (cbFee < required) revert IInferenceRegistry.CallbackFeeTooLow(cbFee, required);
         if (cbFee > MAX_FEE) revert IInferenceRegistry.FeeOutOfRange(cbFee, required, MAX_FEE);
-        requestId = _newRequest(modelId, inputHash, inputURI, fee, deadline, cbFee);
+        uint256 reserve;
+        (requestId, reserve) = _newRequest(modelId, inputHash, inputURI, fee, deadline, cbFee);
         _requests[requestId].core |= uint256(FLAG_CALLBACK) << 72; // Core.flags
         _deliveries[requestId] = Delivery({
             consumer: consumer,
@@ -233,9 +236,17 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
             outputBond: 0
         });
         emit IInferenceRegistry.CallbackRegistered(requestId, consumer, gasLimit, callback.early, cbFee);
+        _checkDrawReserve(reserve); // last: the callback record's gas must not depend on the draw either
     }
 
-    /// @dev Creates a request: pulls `fee + callbackFee`, draws the operators and stores the request.
+    /// @dev Reverts unless `reserve` (the unspent part of the draw's worst case) is left at the very end of a request
+    ///      call, so the smallest gas limit that succeeds does not depend on the draw (docs/security.md, finding 6).
+    function _checkDrawReserve(uint256 reserve) private view {
+        if (gasleft() < reserve) revert IInferenceRegistry.DrawGasReserve(reserve);
+    }
+
+    /// @dev Creates a request: pulls `fee + callbackFee`, draws the operators and stores the request. Returns the
+    ///      draw's gas reserve, which the caller checks at its very end (`_checkDrawReserve`).
     function _newRequest(
         bytes32 modelId,
         bytes32 inputHash,
@@ -243,19 +254,19 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
         uint256 fee,
         uint40 deadline,
         uint256 callbackFee
-    ) private returns (uint256 requestId) {
+    ) private returns (uint256 requestId, uint256 reserve) {
         (IInferenceRegistry.ModelParams memory p, uint32 modelIndex) =
             _checkRequest(modelId, inputHash, fee, deadline);
         // The fee is pulled first (the callers are guarded by nonReentrant) so that nothing after the draw
         // depends on a third party's gas use; see the gas reserve below.
         token.safeTransferFrom(msg.sender, address(this), fee + callbackFee);
         requestId = ++_requestCount;
-        (address[] memory picks, uint256 reserve) = _draw(modelId, requestId, p.k);
+        address[] memory picks;
+        (picks, reserve) = _draw(modelId, requestId, p.k);
         emit IInferenceRegistry.RequestCreated(
             requestId, modelId, msg.sender, inputHash, inputURI, fee, deadline
         );
         _storeRequest(requestId, modelId, inputHash, fee, deadline, p, modelIndex, picks);
-        if (gasleft() < reserve) revert IInferenceRegistry.DrawGasReserve(reserve);
     }
 
     /// @dev Draws `k` distinct operators for `requestId`, seeded by the block. The draw's path, and so its gas,

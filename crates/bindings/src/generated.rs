@@ -132,6 +132,18 @@ pub mod text_store {
 }
 pub use text_store::TextStore;
 
+/// Bindings for the `ScriptedConsumer` contract (artifact `artifacts/ScriptedConsumer.json`).
+pub mod scripted_consumer {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        #[allow(missing_docs, clippy::too_many_arguments)]
+        ScriptedConsumer,
+        "artifacts/ScriptedConsumer.json"
+    );
+}
+pub use scripted_consumer::ScriptedConsumer;
+
 /// Bindings for the `IInferenceConsumer` interface (artifact `artifacts/IInferenceConsumer.json`).
 pub mod i_inference_consumer {
     alloy::sol!(
@@ -256,6 +268,9 @@ pub fn decode_revert(data: &[u8]) -> Option<String> {
     }
     if let Ok(e) = text_store::TextStore::TextStoreErrors::abi_decode(data) {
         return Some(format!("TextStore::{e:?}"));
+    }
+    if let Ok(e) = scripted_consumer::ScriptedConsumer::ScriptedConsumerErrors::abi_decode(data) {
+        return Some(format!("ScriptedConsumer::{e:?}"));
     }
     if let Ok(e) = i_staking::IStaking::IStakingErrors::abi_decode(data) {
         return Some(format!("IStaking::{e:?}"));

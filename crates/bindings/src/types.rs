@@ -92,6 +92,34 @@ abi_enum! {
 }
 
 abi_enum! {
+    /// `IInferenceRegistry.CallbackState`: where a request's final consumer callback stands.
+    CallbackState = "contracts/interfaces/IInferenceRegistry.sol", "CallbackState" {
+        /// The request names no consumer.
+        None = 0,
+        /// Not yet delivered.
+        Pending = 1,
+        /// The consumer's final callback returned successfully.
+        Delivered = 2,
+        /// The final callback reverted, ran out of gas or hit a consumer without code; retryable by the consumer.
+        Failed = 3,
+    }
+}
+
+abi_enum! {
+    /// `ScriptedConsumer.Behaviour`: what the devnet's scripted consumer does when called back.
+    ScriptedBehaviour = "contracts/examples/ScriptedConsumer.sol", "Behaviour" {
+        /// Store the output hash and count the call.
+        Record = 0,
+        /// Revert with a 100,000-byte reason.
+        Revert = 1,
+        /// Loop until out of gas.
+        BurnGas = 2,
+        /// Return a 200,000-byte buffer.
+        ReturnBomb = 3,
+    }
+}
+
+abi_enum! {
     /// `ISlasher.FaultKind`: what a slash punishes.
     FaultKind = "contracts/interfaces/ISlasher.sol", "FaultKind" {
         /// Two conflicting attestations for one request (immediate).
@@ -215,6 +243,8 @@ mod tests {
         check!(
             RequestStatus,
             VerificationMode,
+            CallbackState,
+            ScriptedBehaviour,
             FaultKind,
             SlashStatus,
             DisputeStatus,

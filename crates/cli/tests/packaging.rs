@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn repo(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
 }
 
 /// Runs `verinfer args...` with a clean environment; returns (success, stderr).
@@ -17,7 +19,10 @@ fn verinfer(args: &[String]) -> (bool, String) {
         .env("VERINFER_OPERATOR_KEY", format!("0x{}", "11".repeat(32)))
         .output()
         .expect("run verinfer");
-    (o.status.success(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 /// The arguments after the program in `line`, with the config path swapped for `config`.

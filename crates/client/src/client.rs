@@ -163,6 +163,32 @@ impl Client {
             .await
     }
 
+    /// [`send`](Self::send) with a gas limit of the node's estimate plus `margin_percent`: for a call
+    /// into a contract that requests inference and then does more work (a consumer's `classify`, `ask`),
+    /// whose smallest successful gas limit depends on the block's operator draw, so an exact estimate
+    /// made in one block can fall short in the next (the registry's own request functions do not need it:
+    /// their gas reserve makes exact estimates hold, docs/attestation.md).
+    pub async fn send_with_gas_margin<C: SolCall>(
+        &self,
+        what: &str,
+        to: Address,
+        call: &C,
+        margin_percent: u64,
+    ) -> Result<TransactionReceipt, ClientError> {
+        let tx = TransactionRequest::default()
+            .with_from(self.sender())
+            .with_to(to)
+            .with_input(Bytes::from(call.abi_encode()));
+        self.simulate(what, tx.clone()).await?;
+        let estimate = self
+            .provider
+            .estimate_gas(tx.clone())
+            .await
+            .map_err(|e| self.classify(what, e))?;
+        let gas = estimate.saturating_mul(100 + margin_percent) / 100;
+        self.send_checked(what, tx.with_gas_limit(gas)).await
+    }
+
     /// [`send`](Self::send) with raw calldata and a value.
     pub async fn send_raw(
         &self,
@@ -177,6 +203,15 @@ impl Client {
             .with_input(data)
             .with_value(value);
         self.simulate(what, tx.clone()).await?;
+        self.send_checked(what, tx).await
+    }
+
+    /// Sends `tx` (already simulated) and waits for a successful receipt.
+    async fn send_checked(
+        &self,
+        what: &str,
+        tx: TransactionRequest,
+    ) -> Result<TransactionReceipt, ClientError> {
         let pending = self
             .provider
             .send_transaction(tx)

@@ -119,6 +119,38 @@ pub enum ClientError {
         /// Its status when the wait ended.
         status: verinfer_bindings::types::RequestStatus,
     },
+    /// The named consumer has no code: the registry calls it back, so it must be a contract.
+    #[error("consumer {consumer} is not a contract (no code at that address)")]
+    ConsumerNotContract {
+        /// The address given.
+        consumer: alloy::primitives::Address,
+    },
+    /// The callback gas limit is outside the registry's bounds.
+    #[error("callback gas limit {gas_limit} is outside [{min}, {max}]")]
+    CallbackGasOutOfRange {
+        /// The limit given.
+        gas_limit: u64,
+        /// The smallest accepted.
+        min: u64,
+        /// The largest accepted (`deliveryParams().maxCallbackGas`).
+        max: u64,
+    },
+    /// The callback fee does not cover the callback at the registry's callback gas price.
+    #[error("callback fee {fee} is below the required {required} (callbackFeeFor)")]
+    CallbackFeeTooLow {
+        /// The fee given.
+        fee: U256,
+        /// `callbackFeeFor(gasLimit, early)`.
+        required: U256,
+    },
+    /// Watching a request did not reach its end before the deadline.
+    #[error("request {id} did not settle within {secs} s")]
+    WatchTimeout {
+        /// The request.
+        id: U256,
+        /// The deadline, seconds.
+        secs: u64,
+    },
     /// The chain returned a value the contracts cannot produce (e.g. an unknown enum value).
     #[error("{what}: unexpected value {value} from the chain")]
     Unexpected {

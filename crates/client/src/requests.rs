@@ -2,10 +2,13 @@
 
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{keccak256, Uint, B256, U256};
+use alloy::primitives::{keccak256, Address, Uint, B256, U256};
+use alloy::providers::Provider;
 use alloy::rpc::types::TransactionReceipt;
-use verinfer_bindings::inference_registry::IInferenceRegistry::RequestView;
-use verinfer_bindings::types::RequestStatus;
+use verinfer_bindings::inference_registry::IInferenceRegistry::{
+    CallbackSpec, DeliveryView, RequestView,
+};
+use verinfer_bindings::types::{CallbackState, RequestStatus};
 use verinfer_bindings::InferenceRegistry;
 
 use crate::client::{first_event, Client};
@@ -18,6 +21,36 @@ use crate::error::ClientError;
 /// ```
 pub fn inline_uri(input: &[u8]) -> String {
     format!("0x{}", alloy::primitives::hex::encode(input))
+}
+
+/// The smallest callback gas limit the registry accepts (`MIN_CALLBACK_GAS` of
+/// `InferenceRegistryStorage`); the largest is read from the chain (`deliveryParams`).
+pub const MIN_CALLBACK_GAS: u32 = 10_000;
+
+/// A consumer contract to call back with the result (`requestInferenceWithCallback`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Callback {
+    /// The consumer contract (`IInferenceConsumer`); it must have code.
+    pub consumer: Address,
+    /// Gas forwarded, exactly, to each callback.
+    pub gas_limit: u32,
+    /// Also call back once, provisionally, at quorum (the final callback follows).
+    pub early: bool,
+    /// The callback fee escrowed for the deliverer; `None`: the smallest the registry accepts
+    /// (`callbackFeeFor(gas_limit, early)`).
+    pub fee: Option<U256>,
+}
+
+impl Callback {
+    /// A final-only callback to `consumer` with `gas_limit` gas, at the smallest fee.
+    pub fn new(consumer: Address, gas_limit: u32) -> Self {
+        Self {
+            consumer,
+            gas_limit,
+            early: false,
+            fee: None,
+        }
+    }
 }
 
 /// A request the registry accepted.
@@ -63,6 +96,111 @@ impl Client {
         let id = first_event::<InferenceRegistry::RequestCreated>("requestInference", &receipt)?
             .requestId;
         Ok(Submitted { id, receipt })
+    }
+
+    /// Like [`submit_request`](Self::submit_request), naming a consumer contract that the registry calls
+    /// back with the result (`requestInferenceWithCallback`); the sender pays `fee` plus the callback
+    /// fee. Checked before anything is sent, each a typed error: the consumer has code
+    /// ([`ClientError::ConsumerNotContract`]), the gas limit is within the registry's bounds
+    /// ([`ClientError::CallbackGasOutOfRange`]), the callback fee covers the callback
+    /// ([`ClientError::CallbackFeeTooLow`]); then the call is simulated (a revert arrives decoded).
+    pub async fn submit_request_with_callback(
+        &self,
+        model: B256,
+        input: &[u8],
+        fee: U256,
+        deadline_secs: u64,
+        callback: Callback,
+    ) -> Result<Submitted, ClientError> {
+        let registry_address = self.contract("InferenceRegistry")?;
+        let spec = self.check_callback(&callback).await?;
+        self.approve(registry_address, fee.saturating_add(spec.fee))
+            .await?;
+        let now = self.chain_time().await?;
+        let call = InferenceRegistry::requestInferenceWithCallbackCall {
+            modelId: model,
+            inputHash: keccak256(input),
+            inputURI: inline_uri(input),
+            fee,
+            deadline: Uint::from(now + deadline_secs),
+            callback: spec,
+        };
+        let receipt = self
+            .send("requestInferenceWithCallback", registry_address, &call)
+            .await?;
+        let id = first_event::<InferenceRegistry::RequestCreated>(
+            "requestInferenceWithCallback",
+            &receipt,
+        )?
+        .requestId;
+        Ok(Submitted { id, receipt })
+    }
+
+    /// Checks `callback` against the chain (consumer code, gas bounds, fee) and returns the spec to send.
+    pub async fn check_callback(&self, callback: &Callback) -> Result<CallbackSpec, ClientError> {
+        let registry = InferenceRegistry::new(self.contract("InferenceRegistry")?, self.provider());
+        let code = self
+            .provider()
+            .get_code_at(callback.consumer)
+            .await
+            .map_err(ClientError::rpc(format!(
+                "reading the code of consumer {}",
+                callback.consumer
+            )))?;
+        if code.is_empty() {
+            return Err(ClientError::ConsumerNotContract {
+                consumer: callback.consumer,
+            });
+        }
+        let params = registry
+            .deliveryParams()
+            .call()
+            .await
+            .map_err(ClientError::view("reading the delivery parameters"))?;
+        let max = params.maxCallbackGas.saturating_to::<u64>();
+        let gas = u64::from(callback.gas_limit);
+        if gas < u64::from(MIN_CALLBACK_GAS) || gas > max {
+            return Err(ClientError::CallbackGasOutOfRange {
+                gas_limit: gas,
+                min: u64::from(MIN_CALLBACK_GAS),
+                max,
+            });
+        }
+        let required = registry
+            .callbackFeeFor(callback.gas_limit, callback.early)
+            .call()
+            .await
+            .map_err(ClientError::view("reading the callback fee"))?;
+        let fee = callback.fee.unwrap_or(required);
+        if fee < required {
+            return Err(ClientError::CallbackFeeTooLow { fee, required });
+        }
+        Ok(CallbackSpec {
+            consumer: callback.consumer,
+            gasLimit: callback.gas_limit,
+            early: callback.early,
+            fee,
+        })
+    }
+
+    /// The delivery state of request `id` (its consumer callback, if any), with the state decoded.
+    pub async fn delivery_view(
+        &self,
+        id: U256,
+    ) -> Result<(CallbackState, DeliveryView), ClientError> {
+        let registry = InferenceRegistry::new(self.contract("InferenceRegistry")?, self.provider());
+        let view = registry
+            .delivery(id)
+            .call()
+            .await
+            .map_err(ClientError::view(format!(
+                "reading the delivery of request {id}"
+            )))?;
+        let state = CallbackState::of(view.state).ok_or_else(|| ClientError::Unexpected {
+            what: format!("callback state of request {id}"),
+            value: view.state.to_string(),
+        })?;
+        Ok((state, view))
     }
 
     /// The registry's view of request `id`, with its status decoded.

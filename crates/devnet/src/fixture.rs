@@ -90,7 +90,8 @@ impl Devnet {
     }
 
     /// Starts the devnet and runs every phase in order: deploy, register operators, spawn keepers,
-    /// traffic (a keeper killed and restarted halfway), time warp to finalization, stop the keepers,
+    /// traffic (a keeper killed and restarted halfway), outputs fetched, requests through consumer
+    /// contracts, time warp to finalization, the keepers' deliveries to the consumers, stop the keepers,
     /// a dispute decided by quadratic vote, stake re-sync, report.
     pub async fn run(config: DevnetConfig) -> Result<Report, DevnetError> {
         Self::start(config)?.run_phases().await
@@ -116,11 +117,15 @@ impl Devnet {
         let (deployment, operators, mut keepers) = self.serving().await?;
         let traffic = self.traffic(&deployment, &mut keepers).await?;
         let outputs = self.fetch_outputs(&deployment, &traffic).await?;
+        let consumer_traffic = self
+            .consumer_traffic(&deployment, crate::consumers::REQUESTS_PER_ROUTE)
+            .await?;
         let llm = match &self.config().llm {
             Some(l) => Some(self.llm_traffic(&deployment, l.prompts).await?),
             None => None,
         };
         let finalized = self.warp_past_windows(&deployment, &traffic).await?;
+        let callbacks = self.callbacks(&deployment, &consumer_traffic).await?;
         let keepers = keepers.stop().await;
         let results_secs = traffic.started.elapsed().as_secs_f64();
         self.say(Progress::Phase("keepers stopped cleanly".into()));
@@ -132,6 +137,8 @@ impl Devnet {
                 operators: &operators,
                 traffic: &traffic,
                 outputs: &outputs,
+                consumer_traffic: &consumer_traffic,
+                callbacks: &callbacks,
                 finalized: &finalized,
                 keepers: &keepers,
                 results_secs,

@@ -7,8 +7,10 @@
 //! 3. register operators: [`Devnet::register_operators`] ([`operators`]);
 //! 4. spawn keepers: [`Devnet::spawn_keepers`] ([`keepers`]);
 //! 5. traffic: [`Devnet::traffic`] ([`traffic`]); outputs fetched from the keepers and verified:
-//!    [`Devnet::fetch_outputs`] ([`outputs`]);
-//! 6. time warp: [`Devnet::warp_past_windows`] ([`warp`]);
+//!    [`Devnet::fetch_outputs`] ([`outputs`]); requests through consumer contracts (the classifier
+//!    example and hostile consumers): [`Devnet::consumer_traffic`] ([`consumers`]);
+//! 6. time warp: [`Devnet::warp_past_windows`] ([`warp`]); the keepers' deliveries to the
+//!    consumers: [`Devnet::callbacks`];
 //! 7. disputes: [`Devnet::quadratic_dispute`] ([`disputes`]);
 //! 8. stake records and voice: [`Devnet::resync_stake`] ([`voice`]);
 //! 9. report: [`Devnet::report`] ([`report`]).
@@ -20,6 +22,7 @@
 pub mod anvil;
 pub mod bench;
 pub mod config;
+pub mod consumers;
 pub mod deploy;
 pub mod disputes;
 pub mod error;

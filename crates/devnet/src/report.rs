@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
@@ -128,6 +128,27 @@ pub struct Report {
     pub latency_ms_median: u64,
     /// 99th percentile request -> result latency, ms.
     pub latency_ms_p99: u64,
+    /// Median request -> verified output latency (submission to the bytes in the client's hands,
+    /// checked against the hash), ms.
+    pub output_latency_ms_median: u64,
+    /// 99th percentile request -> verified output latency, ms.
+    pub output_latency_ms_p99: u64,
+    /// Consumer contracts deployed (`ClassifierConsumer`, scripted consumers by behaviour).
+    pub consumers: BTreeMap<String, Address>,
+    /// Requests sent through consumer contracts.
+    pub consumer_requests: usize,
+    /// Of those, outputs published on chain by a delivery (`OutputDelivered` with the bytes).
+    pub consumer_outputs_delivered: usize,
+    /// Final callbacks that returned successfully.
+    pub callbacks_succeeded: usize,
+    /// Final callbacks that failed (each a hostile consumer's: reverted or ran out of gas).
+    pub callbacks_failed: usize,
+    /// Final callbacks still pending when the report was made.
+    pub callbacks_pending: usize,
+    /// Every callback attempt (`CallbackAttempted`), with the consumer's gas and the deliverer's fee.
+    pub callbacks: Vec<crate::consumers::CallbackAttempt>,
+    /// Callback fees credited to deliverers, by deliverer, token units (decimal).
+    pub delivery_fees: BTreeMap<Address, String>,
     /// Per operator.
     pub operators: Vec<OperatorReport>,
     /// Every slash requested (registry events).
@@ -177,6 +198,10 @@ pub struct Phases<'a> {
     pub traffic: &'a Traffic,
     /// Phase 5b.
     pub outputs: &'a crate::outputs::Outputs,
+    /// Phase 5c.
+    pub consumer_traffic: &'a crate::consumers::ConsumerTraffic,
+    /// Phase 6b.
+    pub callbacks: &'a crate::consumers::Callbacks,
     /// Phase 6.
     pub finalized: &'a Finalization,
     /// Phase 4, after the keepers stopped.
@@ -283,8 +308,11 @@ impl Devnet {
             latency_ms_median: ph.traffic.latency_median_ms(),
             latency_ms_p99: ph.traffic.latency_p99_ms(),
             llm: ph.llm.cloned(),
+            output_latency_ms_median: ph.traffic.output_latency_median_ms(),
+            output_latency_ms_p99: ph.traffic.output_latency_p99_ms(),
             ..Report::default()
         };
+        rep.add_callbacks(ph.consumer_traffic, ph.callbacks);
         let mut views = Vec::with_capacity(ph.traffic.sent.len());
         for s in &ph.traffic.sent {
             let (status, view) = d.deployer.request_view(s.id).await?;
@@ -434,6 +462,43 @@ impl Report {
         Ok(base)
     }
 
+    fn add_callbacks(
+        &mut self,
+        traffic: &crate::consumers::ConsumerTraffic,
+        callbacks: &crate::consumers::Callbacks,
+    ) {
+        let c = traffic.consumers;
+        self.consumers = [
+            ("ClassifierConsumer", c.classifier),
+            ("ScriptedConsumer(Record)", c.recorder),
+            ("ScriptedConsumer(Revert)", c.reverting),
+            ("ScriptedConsumer(BurnGas)", c.gas_burning),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        self.consumer_requests = traffic.sent.len();
+        self.consumer_outputs_delivered = callbacks.outputs_delivered;
+        self.callbacks_pending = callbacks.pending;
+        let mut fees: BTreeMap<Address, U256> = BTreeMap::new();
+        for a in &callbacks.attempts {
+            if a.status != "Quorum" {
+                if a.success {
+                    self.callbacks_succeeded += 1;
+                } else {
+                    self.callbacks_failed += 1;
+                }
+            }
+            let fee: U256 = a.fee_earned.parse().unwrap_or_default();
+            *fees.entry(a.deliverer).or_default() += fee;
+        }
+        self.delivery_fees = fees
+            .into_iter()
+            .map(|(k, v)| (k, verinfer_bindings::units::format_tokens(v)))
+            .collect();
+        self.callbacks = callbacks.attempts.clone();
+    }
+
     /// The report as Markdown.
     pub fn markdown(&self) -> String {
         let mut md = String::new();
@@ -466,9 +531,47 @@ impl Report {
         }
         writeln!(
             md,
-            "- request -> quorum latency: median {} ms, p99 {} ms\n",
+            "- request -> quorum latency: median {} ms, p99 {} ms",
             self.latency_ms_median, self.latency_ms_p99
         )?;
+        writeln!(
+            md,
+            "- request -> verified output in the client's hands: median {} ms, p99 {} ms\n",
+            self.output_latency_ms_median, self.output_latency_ms_p99
+        )?;
+        writeln!(md, "## Consumer callbacks\n")?;
+        writeln!(
+            md,
+            "- requests through consumer contracts: {}; outputs published on chain by deliveries: {}",
+            self.consumer_requests, self.consumer_outputs_delivered
+        )?;
+        writeln!(
+            md,
+            "- final callbacks: {} succeeded, {} failed (hostile consumers), {} pending",
+            self.callbacks_succeeded, self.callbacks_failed, self.callbacks_pending
+        )?;
+        for (who, fee) in &self.delivery_fees {
+            writeln!(md, "- callback fees earned by deliverer {who}: {fee}")?;
+        }
+        writeln!(
+            md,
+            "\n| request | consumer | status | success | callback gas | deliverer | fee |\n|---|---|---|---|---|---|---|"
+        )?;
+        for a in &self.callbacks {
+            let fee: U256 = a.fee_earned.parse().unwrap_or_default();
+            writeln!(
+                md,
+                "| {} | {:?} | {} | {} | {} | {} | {} |",
+                a.request,
+                a.route,
+                a.status,
+                a.success,
+                a.gas_used,
+                a.deliverer,
+                verinfer_bindings::units::format_tokens(fee)
+            )?;
+        }
+        writeln!(md)?;
         writeln!(md, "## Predictions\n")?;
         let pct = |n: usize, d: usize| {
             if d == 0 {

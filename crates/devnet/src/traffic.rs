@@ -43,6 +43,10 @@ pub struct Traffic {
     pub with_result: usize,
     /// Request -> result latency of each, milliseconds, ascending.
     pub latencies_ms: Vec<u64>,
+    /// Request -> output latency of each: from the submission's receipt to the output bytes in the
+    /// client's hands, verified against the result's hash (fetched as soon as the result is seen),
+    /// milliseconds, ascending.
+    pub output_latencies_ms: Vec<u64>,
     /// Gas of the last `requestInference`.
     pub gas_request_inference: u64,
     /// When the first request was sent.
@@ -60,6 +64,16 @@ impl Traffic {
     /// 99th percentile (nearest rank) of the request -> result latency, milliseconds.
     pub fn latency_p99_ms(&self) -> u64 {
         p99(&self.latencies_ms)
+    }
+
+    /// Median request -> verified output latency, milliseconds (the upper median; 0 without outputs).
+    pub fn output_latency_median_ms(&self) -> u64 {
+        upper_median(&self.output_latencies_ms)
+    }
+
+    /// 99th percentile (nearest rank) of the request -> verified output latency, milliseconds.
+    pub fn output_latency_p99_ms(&self) -> u64 {
+        p99(&self.output_latencies_ms)
     }
 }
 
@@ -138,6 +152,7 @@ impl Devnet {
         let send_secs = started.elapsed().as_secs_f64();
         let deadline = Instant::now() + self.config().timeout;
         let mut latencies = Vec::new();
+        let mut output_latencies = Vec::new();
         let mut done = HashSet::new();
         loop {
             for s in &sent {
@@ -151,6 +166,16 @@ impl Devnet {
                 ) {
                     done.insert(s.id);
                     latencies.push(u64::try_from(s.at.elapsed().as_millis()).unwrap_or(u64::MAX));
+                    // What a client waits for: the bytes, verified against the hash. A failed fetch is
+                    // left to the outputs phase, which records why.
+                    if client
+                        .result_output(s.id, Duration::from_secs(5))
+                        .await
+                        .is_ok()
+                    {
+                        output_latencies
+                            .push(u64::try_from(s.at.elapsed().as_millis()).unwrap_or(u64::MAX));
+                    }
                 }
             }
             self.say(Progress::Status(status_line(&sent, total, total)));
@@ -163,7 +188,9 @@ impl Devnet {
         // let equivocation reports land
         tokio::time::sleep(Duration::from_secs(2)).await;
         latencies.sort_unstable();
+        output_latencies.sort_unstable();
         Ok(Traffic {
+            output_latencies_ms: output_latencies,
             with_result: done.len(),
             sent,
             latencies_ms: latencies,

@@ -75,9 +75,38 @@ async fn a_small_devnet_phase_by_phase() {
     assert_eq!(outputs.verified, REQUESTS, "{:?}", outputs.failures);
     assert_eq!(outputs.from_keepers, REQUESTS);
 
+    // consumers: two through the classifier example, one each to a recording, a reverting and a
+    // gas-burning scripted consumer; every output reaches the client verified
+    let consumer_traffic = devnet
+        .consumer_traffic(&d, 1)
+        .await
+        .expect("consumer traffic");
+    assert_eq!(consumer_traffic.sent.len(), 5);
+    assert!(consumer_traffic.sent.iter().all(|r| r.output_ms.is_some()));
+
     // time warp: every request finalized (or expired)
     let fin = devnet.warp_past_windows(&d, &traffic).await.expect("warp");
     assert_eq!((fin.settled, fin.of), (REQUESTS, REQUESTS));
+
+    // the keepers deliver every final callback once, for the callback fee: the classifier and the
+    // recorder succeed, the hostile consumers fail without affecting anything else
+    let callbacks = devnet
+        .callbacks(&d, &consumer_traffic)
+        .await
+        .expect("callbacks");
+    assert_eq!(callbacks.pending, 0, "{callbacks:?}");
+    assert_eq!(callbacks.attempts.len(), 5, "{callbacks:?}");
+    for a in &callbacks.attempts {
+        assert_eq!(a.success, !a.route.hostile(), "{a:?}");
+        assert_eq!(a.status, "Finalized");
+        // the consumer's gas limit plus the CALL's own cost (cold account access), measured around it
+        assert!(a.gas_used > 0 && a.gas_used <= 100_000 + 2_800, "{a:?}");
+        assert_ne!(
+            a.fee_earned, "0",
+            "the deliverer is paid, hostile consumer or not: {a:?}"
+        );
+    }
+    assert_eq!(callbacks.outputs_delivered, 5);
     let run = keepers.stop().await;
     assert_eq!(run.restarts, 1);
     assert_eq!(run.journals.len(), OPERATORS - 1);
@@ -101,11 +130,14 @@ async fn a_small_devnet_phase_by_phase() {
             operators: &ops,
             traffic: &traffic,
             outputs: &outputs,
+            consumer_traffic: &consumer_traffic,
+            callbacks: &callbacks,
             finalized: &fin,
             keepers: &run,
             results_secs: traffic.started.elapsed().as_secs_f64(),
             dispute: &dispute,
             voice: &voice,
+            llm: None,
         })
         .await
         .expect("report");
@@ -117,6 +149,12 @@ async fn a_small_devnet_phase_by_phase() {
     );
     assert_eq!(report.requests_finalized, REQUESTS);
     assert_eq!(report.keeper_restarts, 1);
+    assert_eq!(
+        (report.callbacks_succeeded, report.callbacks_failed),
+        (3, 2)
+    );
+    assert!(report.output_latency_ms_median > 0);
+    assert!(!report.delivery_fees.is_empty());
     for o in report.operators.iter().filter(|o| o.behaviour != "offline") {
         // nothing lost, nothing duplicated: every assignment answered exactly once on chain
         assert_eq!(o.assigned, o.answered_on_chain, "{o:?}");

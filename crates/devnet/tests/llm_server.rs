@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use alloy::primitives::B256;
 use verinfer_devnet::llm::{determinism, LlmInstall, LlmServer, LlmServerOptions};
-use verinfer_keeper::backend::{self, BackendError, InferenceBackend};
+use verinfer_keeper::backend::{self, BackendError};
 use verinfer_keeper::config::BackendConfig;
 use verinfer_keeper::llm::LlmSpec;
 

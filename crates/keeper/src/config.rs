@@ -217,6 +217,8 @@ pub struct RawConfig {
     pub watch: Option<bool>,
     /// Finalize expired windows and report missed assignments.
     pub finalize: Option<bool>,
+    /// Deliver results to consumer contracts (`deliverOutput`) for the callback fee.
+    pub deliver: Option<bool>,
     /// Key loading.
     #[serde(default)]
     pub key: KeyConfig,
@@ -276,6 +278,8 @@ pub struct KeeperConfig {
     pub watch: bool,
     /// Finalizer role.
     pub finalize: bool,
+    /// Deliverer role: call consumer contracts back with final (and opted-in early) results.
+    pub deliver: bool,
     /// Key.
     pub key: KeyConfig,
     /// Submission.
@@ -527,6 +531,7 @@ impl KeeperConfig {
             outputs_addr,
             watch: raw.watch.unwrap_or(true),
             finalize: raw.finalize.unwrap_or(true),
+            deliver: raw.deliver.unwrap_or(true),
             key: raw.key,
             submit,
             backends,

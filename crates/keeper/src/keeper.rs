@@ -23,6 +23,9 @@ use crate::registry::{is_concrete_output, RequestStatus, Statement};
 use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
 use crate::txmgr::{TxConfig, TxError, TxManager};
 
+mod delivery;
+pub use delivery::DELIVERY_STAGGER;
+
 /// Keeper errors.
 #[derive(Debug, thiserror::Error)]
 pub enum KeeperError {
@@ -354,6 +357,7 @@ impl Keeper {
         if self.cfg.finalize {
             self.finalizer_duties().await?;
         }
+        self.delivery_duties().await?;
         t.executed = self.submit().await?;
         METRICS
             .open_intents
@@ -436,6 +440,9 @@ impl Keeper {
             InferenceRegistryEvents::OutputRequested(e) => {
                 self.answer_output_request(e.requestId).await?;
             }
+            InferenceRegistryEvents::CallbackRegistered(e) => {
+                self.on_callback_registered(e.requestId, e.early)?;
+            }
             InferenceRegistryEvents::OperatorAssigned(e) if e.operator == self.cfg.operator => {
                 METRICS.assignments_seen.inc();
                 self.answer(e.requestId).await?;
@@ -450,16 +457,19 @@ impl Keeper {
                 if self.cfg.watch {
                     self.check_result(e.requestId, e.outputHash).await?;
                 }
+                self.on_deliverable(e.requestId, true).await?;
             }
             InferenceRegistryEvents::RequestFinalized(e) => {
                 self.store
                     .delete_meta(&format!("fin:{:0>20}", e.requestId))?;
                 self.store
                     .delete_meta(&format!("dl:{:0>20}", e.requestId))?;
+                self.on_deliverable(e.requestId, false).await?;
             }
             InferenceRegistryEvents::RequestExpired(e) => {
                 self.store
                     .delete_meta(&format!("fin:{:0>20}", e.requestId))?;
+                self.on_deliverable(e.requestId, false).await?;
             }
             InferenceRegistryEvents::DisputeOpened(e) => {
                 self.store

@@ -47,7 +47,7 @@ const MERGED: &[(&str, &[&str])] = &[(
 )];
 
 /// Example contracts that a devnet or a dApp deploys on its own (not part of the suite's deployment).
-const EXAMPLES: &[&str] = &["ClassifierConsumer", "TextStore"];
+const EXAMPLES: &[&str] = &["ClassifierConsumer", "TextStore", "ScriptedConsumer"];
 
 /// Interfaces whose ABI alone is exported (their errors/events decode any implementation's).
 const INTERFACES: &[&str] = &[
