@@ -180,6 +180,14 @@ pub enum DevnetError {
         /// The log's last lines.
         tail: String,
     },
+    /// A consumer contract did not receive its callback in time.
+    #[error("consumer {consumer} received no result for request {request} in time")]
+    NotDelivered {
+        /// The request.
+        request: U256,
+        /// The consumer contract.
+        consumer: Address,
+    },
     /// An LLM phase ran on a deployment without an LLM ([`Devnet::register_llm`](crate::Devnet::register_llm) first).
     #[error("no LLM is registered on this devnet")]
     NoLlm,

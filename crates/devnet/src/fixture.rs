@@ -121,7 +121,11 @@ impl Devnet {
             .consumer_traffic(&deployment, crate::consumers::REQUESTS_PER_ROUTE)
             .await?;
         let llm = match &self.config().llm {
-            Some(l) => Some(self.llm_traffic(&deployment, l.prompts).await?),
+            Some(l) => {
+                let mut t = self.llm_traffic(&deployment, l.prompts).await?;
+                t.consumer = Some(self.llm_to_text_store(&deployment).await?);
+                Some(t)
+            }
             None => None,
         };
         let finalized = self.warp_past_windows(&deployment, &traffic).await?;

@@ -9,12 +9,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{B256, U256};
+use alloy::primitives::{Address, Uint, B256, U256};
 use serde::Serialize;
+use verinfer_bindings::types::RequestStatus;
 use verinfer_bindings::units::tokens;
-use verinfer_bindings::InferenceRegistry;
+use verinfer_bindings::{InferenceRegistry, TextStore};
+use verinfer_client::client::first_event;
 use verinfer_client::outputs::OutputSource;
-use verinfer_client::requests::Outcome;
+use verinfer_client::requests::{inline_uri, Outcome};
 use verinfer_keeper::backend::{InferenceBackend, OpenAiBackend, OpenAiOptions};
 use verinfer_keeper::config::BackendConfig;
 use verinfer_keeper::llm::{weights_hash, LlmSpec};
@@ -346,6 +348,8 @@ pub struct LlmTraffic {
     pub results: Vec<LlmResult>,
     /// Prompts sent.
     pub sent: usize,
+    /// The answer delivered to the `TextStore` consumer contract ([`Devnet::llm_to_text_store`]).
+    pub consumer: Option<LlmConsumer>,
 }
 
 impl LlmTraffic {
@@ -450,6 +454,122 @@ impl Devnet {
             runtime_spec: llm.spec.runtime_spec(),
             results,
             sent: prompts,
+            consumer: None,
         })
+    }
+}
+
+/// Callback gas for the `TextStore` example: about 25,000 per 32 bytes of text stored plus 50,000
+/// (its NatSpec), ample for a 512-byte text.
+pub const TEXT_STORE_CALLBACK_GAS: u32 = 500_000;
+
+/// The LLM's answer delivered to the example consumer contract `TextStore`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LlmConsumer {
+    /// The `TextStore` contract.
+    pub store: Address,
+    /// The request it made.
+    pub request: U256,
+    /// The prompt.
+    pub prompt: String,
+    /// The text the contract stored (from the keepers' `deliverOutput` callback).
+    pub stored: String,
+    /// Whether the stored text is the one the client fetched and verified against the output hash.
+    pub matches_verified: bool,
+    /// Whether the stored text is the provisional (quorum, early callback) one.
+    pub provisional: bool,
+}
+
+impl Devnet {
+    /// Deploys the `TextStore` example for the LLM, asks it one prompt (early callback at quorum,
+    /// final callback after the window) and waits until the keepers delivered the text into the
+    /// contract; compares it with the text a client fetches and verifies.
+    pub async fn llm_to_text_store(&self, d: &Deployment) -> Result<LlmConsumer, DevnetError> {
+        let llm = d.llm.as_ref().ok_or(DevnetError::NoLlm)?;
+        self.say(Progress::Phase(
+            "LLM -> consumer contract: TextStore asks one prompt".into(),
+        ));
+        let client = &d.deployer;
+        let registry = d.contract("InferenceRegistry")?;
+        let store =
+            TextStore::deploy_builder(client.provider(), registry, llm.model_id, client.sender())
+                .deploy()
+                .await
+                .map_err(|e| DevnetError::View {
+                    what: "deploying TextStore".into(),
+                    source: Box::new(e),
+                })?;
+        let callback_fee = InferenceRegistry::new(registry, client.provider())
+            .callbackFeeFor(TEXT_STORE_CALLBACK_GAS, true)
+            .call()
+            .await
+            .map_err(DevnetError::view("callbackFeeFor"))?;
+        let prompt = PROMPTS.lines().nth(1).unwrap_or("hello").to_string();
+        client.approve(store, tokens(1) + callback_fee).await?;
+        let now = client.chain_time().await?;
+        // TextStore records the request after the registry's call: its gas depends on the draw.
+        let receipt = client
+            .send_with_gas_margin(
+                "TextStore.ask",
+                store,
+                &TextStore::askCall {
+                    inputHash: alloy::primitives::keccak256(prompt.as_bytes()),
+                    inputURI: inline_uri(prompt.as_bytes()),
+                    fee: tokens(1),
+                    deadline: Uint::from(now + 600),
+                    gasLimit: TEXT_STORE_CALLBACK_GAS,
+                },
+                crate::consumers::CONSUMER_GAS_MARGIN_PERCENT,
+            )
+            .await?;
+        let request =
+            first_event::<InferenceRegistry::RequestCreated>("TextStore.ask", &receipt)?.requestId;
+        let view = TextStore::new(store, client.provider());
+        let deadline = Instant::now() + self.config().timeout;
+        let entry = loop {
+            let e = view
+                .entryOf(request)
+                .call()
+                .await
+                .map_err(DevnetError::view("TextStore.entryOf"))?;
+            if !e.text.is_empty() {
+                break e;
+            }
+            if Instant::now() >= deadline {
+                return Err(DevnetError::NotDelivered {
+                    request,
+                    consumer: store,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let verified = client
+            .result_output(request, Duration::from_secs(30))
+            .await?;
+        let out = LlmConsumer {
+            store,
+            request,
+            prompt,
+            matches_verified: entry.text.as_bytes() == verified.bytes.as_slice(),
+            provisional: RequestStatus::of(entry.status) == Some(RequestStatus::Quorum),
+            stored: entry.text,
+        };
+        self.say(Progress::Detail(format!(
+            "TextStore {} stored {:?} for request {} ({}; {} the verified text)",
+            out.store,
+            out.stored,
+            out.request,
+            if out.provisional {
+                "provisional, at quorum"
+            } else {
+                "final"
+            },
+            if out.matches_verified {
+                "equal to"
+            } else {
+                "DIFFERENT from"
+            }
+        )));
+        Ok(out)
     }
 }

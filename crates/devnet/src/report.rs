@@ -637,6 +637,17 @@ impl Report {
                     r.source
                 )?;
             }
+            if let Some(c) = &llm.consumer {
+                writeln!(
+                    md,
+                    "\nConsumer contract: TextStore {} stored {:?} for request {} ({}, {} the text the client verified)",
+                    c.store,
+                    c.stored,
+                    c.request,
+                    if c.provisional { "provisional at quorum" } else { "final" },
+                    if c.matches_verified { "equal to" } else { "DIFFERENT from" }
+                )?;
+            }
             writeln!(md)?;
         }
         writeln!(md, "## Gas\n\n| operation | gas |\n|---|---|")?;

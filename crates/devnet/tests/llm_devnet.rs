@@ -39,4 +39,12 @@ async fn a_client_receives_the_llms_actual_text_verified_against_the_chain() {
         assert_eq!(r.text.as_bytes(), truth.as_slice(), "prompt {:?}", r.prompt);
         assert!(r.source.starts_with("http://127.0.0.1:"), "{}", r.source);
     }
+    // A consumer contract receives the same text through the keepers' callback.
+    let c = devnet
+        .llm_to_text_store(&d)
+        .await
+        .expect("TextStore gets the text");
+    assert!(c.matches_verified, "stored {:?}", c.stored);
+    let truth = direct.infer(c.prompt.as_bytes()).await.unwrap();
+    assert_eq!(c.stored.as_bytes(), truth.as_slice());
 }
