@@ -340,33 +340,35 @@ impl Keeper {
                 return Ok(());
             }
         }
+        // Both stages run concurrently inside the keeper's own task, so aborting that task (the
+        // in-process `kill -9` of the tests and the devnet) stops both and releases the journal.
         let exec = self.exec.clone();
-        let executor = tokio::spawn(exec.clone().run(shutdown.clone(), self.cfg.poll_interval));
-        loop {
-            if *shutdown.borrow() {
-                break;
-            }
-            tokio::select! {
-                r = self.collect_and_decide() => match r {
-                    Ok(_) => {}
-                    Err(e) => {
-                        self.metrics.healthy.store(false, Ordering::Relaxed);
-                        tracing::warn!(keeper = %self.name, error = %e, "keeper iteration failed; retrying");
-                    }
-                },
-                _ = &mut stop_requested => break,
+        let executor = exec.clone().run(shutdown.clone(), self.cfg.poll_interval);
+        let poll_interval = self.cfg.poll_interval;
+        let decide = async {
+            loop {
+                if *shutdown.borrow() {
+                    break;
+                }
+                tokio::select! {
+                    r = self.collect_and_decide() => match r {
+                        Ok(_) => {}
+                        Err(e) => {
+                            self.metrics.healthy.store(false, Ordering::Relaxed);
+                            tracing::warn!(keeper = %self.name, error = %e, "keeper iteration failed; retrying");
+                        }
+                    },
+                    _ = &mut stop_requested => break,
+                }
+                exec.wake.notify_one();
+                tokio::select! {
+                    _ = shutdown.changed() => {}
+                    _ = tokio::time::sleep(poll_interval) => {}
+                }
             }
             exec.wake.notify_one();
-            tokio::select! {
-                _ = shutdown.changed() => {}
-                _ = tokio::time::sleep(self.cfg.poll_interval) => {}
-            }
-        }
-        exec.wake.notify_one();
-        match executor.await {
-            Ok(()) => {}
-            Err(e) => tracing::warn!(keeper = %self.name, error = %e, "execute stage ended abnormally"),
-        }
+        };
+        tokio::join!(decide, executor);
         tracing::info!(keeper = %self.name, "keeper stopped; journal is durable");
         Ok(())
     }

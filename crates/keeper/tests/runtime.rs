@@ -314,6 +314,178 @@ async fn attestation_reorged_out_after_inclusion_is_resubmitted_once() {
     );
 }
 
+/// Issue #15, D1: request ids are a counter, so when a reorg removes a request (and the answer to
+/// it) the client's next request reuses the id. The keeper answers the new request (its journal is
+/// keyed by the request's digest, not the id) and never re-sends the old attestation, which would
+/// revert with `AttestationMismatch`; the old answer's nonce is taken by the new one (no gap, no
+/// no-op). Fails on the keeper keyed by `attest:<id>:<operator>`: the new request goes unanswered.
+#[tokio::test]
+async fn request_reorged_out_and_its_id_reused_is_answered_and_the_old_attestation_never_resent() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let id = s.request_with(digit(1)).await;
+    let mut k = s
+        .keeper(&dir.path().join("keeper"), SubmitMode::Single, start_block)
+        .await;
+    tick_until_answered(&mut k, &s, &[id], "first answer").await;
+
+    // The request's block and the answer's block are replaced by empty ones.
+    raw(&s.p, "anvil_reorg", serde_json::json!([2, []])).await;
+    assert_eq!(s.hot_txs().await, 0);
+    s.requests -= 1;
+    s.admin.resync_nonce().await;
+    let again = s.request_with(digit(7)).await;
+    assert_eq!(again, id, "the counter hands out the same id");
+
+    tick_until_answered(&mut k, &s, &[id], "the request that reuses the id").await;
+    for _ in 0..5 {
+        k.tick().await.unwrap();
+    }
+    let ans = InferenceRegistry::new(s.registry, &s.p)
+        .answerOf(id, s.operator)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(
+        ans.outputHash,
+        keccak256(s.model.infer(&digit(7)).unwrap()),
+        "the answer is to the new request's input"
+    );
+    assert_eq!(
+        s.hot_txs().await,
+        1,
+        "one transaction: the new answer (the old attestation was not re-sent, no no-op)"
+    );
+    let attests: Vec<_> = k
+        .store()
+        .intents()
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.kind == IntentKind::Attest)
+        .collect();
+    assert_eq!(attests.len(), 2, "{attests:?}");
+    assert!(
+        attests.iter().any(|i| matches!(&i.status,
+            IntentStatus::Abandoned { reason } if reason.contains("reorged out or replaced"))),
+        "the old attestation is set aside: {attests:?}"
+    );
+}
+
+/// Issue #15, D3: SIGTERM while a transaction is stuck (mining paused, a 60 s receipt deadline with
+/// five bumps ahead) stops the keeper within its shutdown grace, and the signed transaction stays
+/// journaled for the restart. Fails on the single-loop keeper, which checked shutdown only between
+/// ticks and sat in the receipt wait.
+#[tokio::test]
+async fn shutdown_is_prompt_while_a_transaction_is_stuck() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    s.request().await;
+    raw(&s.p, "evm_setAutomine", serde_json::json!([false])).await;
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        submit: SubmitConfig {
+            mode: SubmitMode::Single,
+            receipt_timeout_secs: 60,
+            ..SubmitConfig::default()
+        },
+        ..s.raw_config(&dir.path().join("keeper"), s.operator, start_block)
+    })
+    .unwrap();
+    let k = Keeper::new(cfg, s.hot.clone(), "stuck").await.unwrap();
+    let store = k.store().clone();
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(k.run(stop_rx));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !store
+        .intents()
+        .unwrap()
+        .iter()
+        .any(|i| matches!(i.status, IntentStatus::Sent { .. }))
+    {
+        assert!(Instant::now() < deadline, "the keeper never sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    // Generous next to the 2 s grace, far below the 60 s receipt deadline the old loop sat in.
+    let stopped = tokio::time::timeout(Duration::from_secs(20), task).await;
+    assert!(
+        matches!(stopped, Ok(Ok(Ok(())))),
+        "the keeper did not stop while its transaction was stuck: {stopped:?}"
+    );
+    assert!(
+        store
+            .intents()
+            .unwrap()
+            .iter()
+            .any(|i| matches!(i.status, IntentStatus::Sent { .. })),
+        "the stuck transaction stays journaled for the restart"
+    );
+    raw(&s.p, "evm_setAutomine", serde_json::json!([true])).await;
+}
+
+/// Issue #15, D4: `/health` compares the cursor with the chain head the node reports now, not with
+/// the keeper's own last poll: a keeper that stopped polling while the chain moved on 30 blocks is
+/// unhealthy, and says by how much.
+#[tokio::test]
+async fn health_reports_a_keeper_behind_the_real_chain_head() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let p = anvil.provider();
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        rpc_url: Some(anvil.url.clone()),
+        registry: Some(format!("{:#x}", Address::repeat_byte(1))),
+        operator: Some(format!("{:#x}", Address::repeat_byte(2))),
+        data_dir: Some(dir.path().join("keeper")),
+        ..RawConfig::default()
+    })
+    .unwrap();
+    let mut k = Keeper::new(cfg, anvil.key(2), "health").await.unwrap();
+    raw(&p, "anvil_mine", serde_json::json!(["0x5"])).await;
+    k.tick().await.unwrap();
+    let (_stop, rx) = tokio::sync::watch::channel(false);
+    let addr = verinfer_keeper::api::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        verinfer_keeper::api::operations_router(k.health()),
+        rx,
+    )
+    .await
+    .unwrap();
+    let (status, body) = http_get(addr, "/health").await;
+    assert!(status.starts_with("HTTP/1.1 200"), "{status} {body}");
+    raw(&p, "anvil_mine", serde_json::json!(["0x1e"])).await;
+    let (status, body) = http_get(addr, "/health").await;
+    assert!(status.starts_with("HTTP/1.1 503"), "{status} {body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["lag"], 30, "{body}");
+    assert_eq!(report["status"], "unhealthy");
+    k.tick().await.unwrap();
+    let (status, body) = http_get(addr, "/health").await;
+    assert!(
+        status.starts_with("HTTP/1.1 200"),
+        "caught up: {status} {body}"
+    );
+}
+
+/// A bare HTTP/1.1 GET: status line and body.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
+}
+
 /// kill -9 mid-submission: the keeper task is dropped while it works through a backlog (some
 /// attestations included, others journaled or in flight); a new keeper on the same journal answers
 /// every request, each with exactly one transaction.
