@@ -1015,7 +1015,7 @@ impl Executor {
     /// decide what each re-planned attestation still is. An attestation whose request is no longer
     /// on chain as signed (removed, or its id reused by another request) is set aside, never sent
     /// (it would revert with `AttestationMismatch`); one already answered is done; the others are
-    /// sent again singly. A re-planned batch is dissolved into its members the same way.
+    /// sent again as before (a re-planned batch is dissolved and its live members batched anew).
     async fn after_reorg(&self) -> Result<(), KeeperError> {
         let repair = self.tx.repair_nonces().await?;
         for key in &repair.replanned {
@@ -1077,8 +1077,8 @@ impl Executor {
                     gas_used: None,
                 }
             } else if open {
+                // Sent again as before: alone, or in a new batch with the other re-planned members.
                 tracing::warn!(keeper = %self.name, key = %intent.key, "attestation reorged out; resubmitting");
-                intent.single_only = true;
                 IntentStatus::Pending
             } else {
                 IntentStatus::Abandoned {

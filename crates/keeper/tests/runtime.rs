@@ -338,6 +338,12 @@ async fn request_reorged_out_and_its_id_reused_is_answered_and_the_old_attestati
     s.admin.resync_nonce().await;
     let again = s.request_with(digit(7)).await;
     assert_eq!(again, id, "the counter hands out the same id");
+    let view = InferenceRegistry::new(s.registry, &s.p)
+        .request(id)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(view.inputHash, keccak256(digit(7)), "id {id} now names the new request");
 
     tick_until_answered(&mut k, &s, &[id], "the request that reuses the id").await;
     for _ in 0..5 {
@@ -484,6 +490,44 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
         head.lines().next().unwrap_or_default().to_string(),
         body.to_string(),
     )
+}
+
+/// A batch reorged out after inclusion: the execute stage finds its nonce empty, dissolves the
+/// batch and sends its members again in one new batch (issue #15, D2: batch intents used to be
+/// skipped after a reorg).
+#[tokio::test]
+async fn batch_reorged_out_after_inclusion_is_resent_once_per_member() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let ids = [s.request().await, s.request().await, s.request().await];
+    let mut k = s
+        .keeper(&dir.path().join("keeper"), SubmitMode::Batch, start_block)
+        .await;
+    tick_until_answered(&mut k, &s, &ids, "the batch").await;
+    assert_eq!(s.hot_txs().await, 1, "one batch transaction");
+    raw(&s.p, "anvil_reorg", serde_json::json!([1, []])).await;
+    assert_eq!(s.hot_txs().await, 0);
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x2"])).await;
+    tick_until_answered(&mut k, &s, &ids, "after the batch was reorged out").await;
+    for _ in 0..5 {
+        k.tick().await.unwrap();
+    }
+    assert_eq!(
+        s.hot_txs().await,
+        1,
+        "the reorged-out batch is replaced by exactly one new batch"
+    );
+    let members_done = k
+        .store()
+        .intents()
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.kind == IntentKind::Attest && i.members.is_empty())
+        .filter(|i| matches!(i.status, IntentStatus::Done { .. }))
+        .count();
+    assert_eq!(members_done, ids.len());
 }
 
 /// kill -9 mid-submission: the keeper task is dropped while it works through a backlog (some
