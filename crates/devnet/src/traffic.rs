@@ -129,7 +129,12 @@ impl Devnet {
                 sample: n % split.len(),
                 at: Instant::now(),
             });
-            self.say(Progress::Status(status_line(&*keepers, &sent, n + 1, total)));
+            self.say(Progress::Status(status_line(
+                &*keepers,
+                &sent,
+                n + 1,
+                total,
+            )));
             if n + 1 == total / 2 {
                 keepers.restart(self.config().chaos_keeper).await?;
             }
@@ -152,7 +157,9 @@ impl Devnet {
                     latencies.push(u64::try_from(s.at.elapsed().as_millis()).unwrap_or(u64::MAX));
                 }
             }
-            self.say(Progress::Status(status_line(&*keepers, &sent, total, total)));
+            self.say(Progress::Status(status_line(
+                &*keepers, &sent, total, total,
+            )));
             if done.len() == sent.len() || Instant::now() > deadline {
                 break;
             }

@@ -134,7 +134,11 @@ pub fn assess(metrics: &Metrics, head: Option<u64>, policy: &HealthPolicy) -> He
         reasons.push("the last keeper iteration failed".to_string());
     }
     HealthReport {
-        status: if reasons.is_empty() { "ok" } else { "unhealthy" },
+        status: if reasons.is_empty() {
+            "ok"
+        } else {
+            "unhealthy"
+        },
         cursor,
         head,
         lag,
@@ -317,9 +321,13 @@ mod tests {
             policy: policy(),
         };
         let (tx, rx) = watch::channel(false);
-        let addr = serve("127.0.0.1:0".parse().unwrap(), operations_router(source), rx)
-            .await
-            .unwrap();
+        let addr = serve(
+            "127.0.0.1:0".parse().unwrap(),
+            operations_router(source),
+            rx,
+        )
+        .await
+        .unwrap();
         metrics.fee_bumps.inc();
         let (head, body) = get(addr, "/metrics").await;
         assert!(head.starts_with("HTTP/1.1 200"), "{head}");

@@ -910,7 +910,6 @@ impl Keeper {
         }
         Ok(())
     }
-
 }
 
 /// The prefix of the reason of an attestation set aside because its request is no longer on chain
@@ -1226,7 +1225,6 @@ impl Executor {
         Ok((ok, false))
     }
 }
-
 
 mod url_error {
     /// The URL parse error type used by alloy's HTTP transport.

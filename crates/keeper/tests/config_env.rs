@@ -22,7 +22,10 @@ fn raw() -> RawConfig {
 #[test]
 fn a_config_built_in_code_or_loaded_from_a_file_ignores_the_environment() {
     std::env::set_var("VERINFER_RPC_URL", "http://10.9.9.9:1");
-    std::env::set_var("VERINFER_OPERATOR", format!("{:#x}", Address::repeat_byte(9)));
+    std::env::set_var(
+        "VERINFER_OPERATOR",
+        format!("{:#x}", Address::repeat_byte(9)),
+    );
     std::env::set_var("VERINFER_CONFIRMATIONS", "7");
 
     let built = KeeperConfig::from_raw(raw()).unwrap();

@@ -343,7 +343,11 @@ async fn request_reorged_out_and_its_id_reused_is_answered_and_the_old_attestati
         .call()
         .await
         .unwrap();
-    assert_eq!(view.inputHash, keccak256(digit(7)), "id {id} now names the new request");
+    assert_eq!(
+        view.inputHash,
+        keccak256(digit(7)),
+        "id {id} now names the new request"
+    );
 
     tick_until_answered(&mut k, &s, &[id], "the request that reuses the id").await;
     for _ in 0..5 {

@@ -39,18 +39,8 @@ async fn deploy_token_as(t: &verinfer_keeper::txmgr::TxManager, key: &str) -> Ad
 async fn nonce_resyncs_after_external_use() {
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        anvil.provider(),
-        anvil.key(0),
-        store_at(&dir, "a.redb"),
-        fast_cfg(),
-    );
-    let b = txm(
-        anvil.provider(),
-        anvil.key(0),
-        store_at(&dir, "b.redb"),
-        fast_cfg(),
-    );
+    let a = manager(&anvil, 0, &dir, "a.redb");
+    let b = manager(&anvil, 0, &dir, "b.redb");
     let token = deploy_token(&a).await;
     a.send("t1", Some(token), transfer(Address::repeat_byte(1), 1))
         .await
@@ -79,12 +69,7 @@ async fn reverting_call_is_abandoned_not_sent() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir, "a.redb");
     let a = txm(anvil.provider(), anvil.key(1), store.clone(), fast_cfg());
-    let t0 = txm(
-        anvil.provider(),
-        anvil.key(0),
-        store_at(&dir, "b.redb"),
-        fast_cfg(),
-    );
+    let t0 = manager(&anvil, 0, &dir, "b.redb");
     let token = deploy_token(&t0).await;
     // account 1 holds no tokens: transfer reverts
     let err = a
@@ -283,12 +268,7 @@ async fn poller_detects_reorg_and_rereads() {
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir, "k.redb");
-    let a = txm(
-        p.clone(),
-        anvil.key(0),
-        store_at(&dir, "t.redb"),
-        fast_cfg(),
-    );
+    let a = manager(&anvil, 0, &dir, "t.redb");
     let token = deploy_token(&a).await;
     let poller = LogPoller::new(p.clone(), token, store.clone());
     let base = drain(&poller).await; // mint event(s)
@@ -323,12 +303,7 @@ async fn poller_respects_confirmations() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        p.clone(),
-        anvil.key(0),
-        store_at(&dir, "t.redb"),
-        fast_cfg(),
-    );
+    let a = manager(&anvil, 0, &dir, "t.redb");
     let token = deploy_token(&a).await;
     let mut poller = LogPoller::new(p.clone(), token, store_at(&dir, "k.redb"));
     poller.confirmations = 3;
@@ -344,12 +319,7 @@ async fn survives_anvil_restart() {
     let mut anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        p.clone(),
-        anvil.key(0),
-        store_at(&dir, "t.redb"),
-        fast_cfg(),
-    );
+    let a = manager(&anvil, 0, &dir, "t.redb");
     let token = deploy_token(&a).await;
     a.send("t1", Some(token), transfer(Address::repeat_byte(1), 1))
         .await
@@ -446,12 +416,7 @@ async fn poller_follows_anvil_reorg_rpc() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        p.clone(),
-        anvil.key(0),
-        store_at(&dir, "t.redb"),
-        fast_cfg(),
-    );
+    let a = manager(&anvil, 0, &dir, "t.redb");
     let token = deploy_token(&a).await;
     let poller = LogPoller::new(p.clone(), token, store_at(&dir, "k.redb"));
     assert!(drain(&poller).await >= 1);
@@ -525,8 +490,7 @@ async fn reorged_out_transaction_leaves_a_gap_that_repair_refills_without_duplic
     t.send("b", Some(token), transfer(rb, 1)).await.unwrap();
     raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
     let t2 = t.clone();
-    let pending_c =
-        tokio::spawn(async move { t2.send("c", Some(token), transfer(rc, 1)).await });
+    let pending_c = tokio::spawn(async move { t2.send("c", Some(token), transfer(rc, 1)).await });
     while !matches!(
         store.intent("c").unwrap().map(|i| i.status),
         Some(IntentStatus::Sent { .. })
