@@ -3,7 +3,7 @@
 //!
 //! Two stages run concurrently in [`Keeper::run`]: **collect and decide** (poll logs, gossip and the
 //! finalizer's clock; each duty journals the intents it decides on) and **execute** (the
-//! [`Executor`]: batches, transactions, nonce repair after reorgs). The journal carries the work
+//! `Executor`: batches, transactions, nonce repair after reorgs). The journal carries the work
 //! from one to the other and a wake-up channel says when there is some, so a transaction stuck for
 //! minutes never stops the keeper from polling (and noticing the reorg that stuck it).
 

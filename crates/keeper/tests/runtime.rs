@@ -214,6 +214,13 @@ impl Suite {
     }
 }
 
+/// A few more ticks once the work is done: whatever they send is a duplicate the tests count.
+async fn settle(k: &mut Keeper) {
+    for _ in 0..5 {
+        k.tick().await.unwrap();
+    }
+}
+
 /// Ticks `k` until every id in `ids` is answered on chain, or 30 s.
 async fn tick_until_answered(k: &mut Keeper, s: &Suite, ids: &[U256], what: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -245,9 +252,7 @@ async fn wrong_size_input_is_never_attested_and_does_not_stall_the_keeper() {
         .keeper(&dir.path().join("keeper"), SubmitMode::Single, start_block)
         .await;
     tick_until_answered(&mut k, &s, &[good], "the valid request after a bad one").await;
-    for _ in 0..5 {
-        k.tick().await.unwrap();
-    }
+    settle(&mut k).await;
     assert!(!s.answered(bad).await, "a refused input was attested");
     assert_eq!(s.hot_txs().await, 1, "only the valid request was answered");
     assert_eq!(k.metrics().inputs_refused.get(), 1);
@@ -303,10 +308,7 @@ async fn attestation_reorged_out_after_inclusion_is_resubmitted_once() {
     raw(&s.p, "anvil_mine", serde_json::json!(["0x2"])).await;
 
     tick_until_answered(&mut k, &s, &[id], "answer again after the reorg").await;
-    // a few more ticks must not send anything else
-    for _ in 0..5 {
-        k.tick().await.unwrap();
-    }
+    settle(&mut k).await;
     assert_eq!(
         s.hot_txs().await,
         1,
@@ -350,9 +352,7 @@ async fn request_reorged_out_and_its_id_reused_is_answered_and_the_old_attestati
     );
 
     tick_until_answered(&mut k, &s, &[id], "the request that reuses the id").await;
-    for _ in 0..5 {
-        k.tick().await.unwrap();
-    }
+    settle(&mut k).await;
     let ans = InferenceRegistry::new(s.registry, &s.p)
         .answerOf(id, s.operator)
         .call()
@@ -515,9 +515,7 @@ async fn batch_reorged_out_after_inclusion_is_resent_once_per_member() {
     assert_eq!(s.hot_txs().await, 0);
     raw(&s.p, "anvil_mine", serde_json::json!(["0x2"])).await;
     tick_until_answered(&mut k, &s, &ids, "after the batch was reorged out").await;
-    for _ in 0..5 {
-        k.tick().await.unwrap();
-    }
+    settle(&mut k).await;
     assert_eq!(
         s.hot_txs().await,
         1,
@@ -585,9 +583,7 @@ async fn keeper_killed_mid_submission_restarts_without_duplicates_or_losses() {
     let mut k = s.keeper(&data_dir, SubmitMode::Single, start_block).await;
     k.reconcile().await.unwrap();
     tick_until_answered(&mut k, &s, &ids, "after restart").await;
-    for _ in 0..5 {
-        k.tick().await.unwrap();
-    }
+    settle(&mut k).await;
     assert_eq!(
         s.hot_txs().await,
         ids.len() as u64,
