@@ -4,6 +4,7 @@
 //! from its journal.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::primitives::Address;
@@ -14,6 +15,7 @@ use verinfer_keeper::config::{
     BackendConfig, KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode,
 };
 use verinfer_keeper::keeper::{Gossip, Keeper, KeeperError, SignedAttestation};
+use verinfer_keeper::metrics::Metrics;
 
 use crate::config::Progress;
 use crate::deploy::Deployment;
@@ -47,6 +49,8 @@ pub struct Keepers {
     gossip: Gossip,
     _gossip_rx: broadcast::Receiver<SignedAttestation>,
     handles: Vec<(usize, JoinHandle<Result<(), KeeperError>>)>,
+    /// The metrics registry of every keeper launched (restarted ones included).
+    metrics: Vec<Arc<Metrics>>,
     restarts: u64,
 }
 
@@ -102,9 +106,15 @@ impl Keepers {
         let keeper = Keeper::new(self.config(&slot)?, slot.hot.clone(), &format!("op{index}"))
             .await?
             .with_gossip(&self.gossip);
+        self.metrics.push(keeper.metrics().clone());
         let handle = tokio::spawn(keeper.run(self.stop.subscribe()));
         self.handles.push((index, handle));
         Ok(())
+    }
+
+    /// `f` summed over the metrics of every keeper launched (each keeper has its own registry).
+    pub fn total(&self, f: impl Fn(&Metrics) -> u64) -> u64 {
+        self.metrics.iter().map(|m| f(m)).sum()
     }
 
     /// The base URL of operator `index`'s outputs API (`None` for an offline operator).
@@ -210,6 +220,7 @@ impl Devnet {
             gossip,
             _gossip_rx: gossip_rx,
             handles: Vec::new(),
+            metrics: Vec::new(),
             restarts: 0,
         };
         let indices: Vec<usize> = keepers.slots.iter().map(|s| s.index).collect();

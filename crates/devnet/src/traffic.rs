@@ -91,14 +91,13 @@ fn p99(sorted: &[u64]) -> u64 {
     sorted[(n * 99).div_ceil(100).saturating_sub(1).min(n - 1)]
 }
 
-fn status_line(sent: &[Sent], n: usize, total: usize) -> String {
-    let m = &verinfer_keeper::metrics::METRICS;
+fn status_line(keepers: &Keepers, sent: &[Sent], n: usize, total: usize) -> String {
     format!(
         "sent {n}/{total} | attestations on chain {} | txs {} | fee bumps {} | equivocation reports {} | ids up to {}",
-        m.attestations_submitted.get(),
-        m.txs_included.get(),
-        m.fee_bumps.get(),
-        m.equivocation_reports.get(),
+        keepers.total(|m| m.attestations_submitted.get()),
+        keepers.total(|m| m.txs_included.get()),
+        keepers.total(|m| m.fee_bumps.get()),
+        keepers.total(|m| m.equivocation_reports.get()),
         sent.last().map(|s| s.id).unwrap_or_default()
     )
 }
@@ -144,7 +143,12 @@ impl Devnet {
                 sample: n % split.len(),
                 at: Instant::now(),
             });
-            self.say(Progress::Status(status_line(&sent, n + 1, total)));
+            self.say(Progress::Status(status_line(
+                &*keepers,
+                &sent,
+                n + 1,
+                total,
+            )));
             if n + 1 == total / 2 {
                 keepers.restart(self.config().chaos_keeper).await?;
             }
@@ -178,7 +182,9 @@ impl Devnet {
                     }
                 }
             }
-            self.say(Progress::Status(status_line(&sent, total, total)));
+            self.say(Progress::Status(status_line(
+                &*keepers, &sent, total, total,
+            )));
             if done.len() == sent.len() || Instant::now() > deadline {
                 break;
             }

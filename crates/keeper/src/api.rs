@@ -8,8 +8,10 @@
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use alloy::primitives::B256;
+use alloy::providers::{Provider, RootProvider};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +21,8 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::metrics::METRICS;
+use crate::config::KeeperConfig;
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// The path prefix of the outputs API.
@@ -36,32 +39,150 @@ fn error(status: StatusCode, error: &'static str, detail: String) -> Response {
     (status, Json(ApiError { error, detail })).into_response()
 }
 
-/// `/metrics` and `/health`.
-pub fn operations_router() -> Router {
+/// When `/health` calls a keeper unhealthy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealthPolicy {
+    /// Most blocks the log cursor may trail the real chain head (beyond the confirmation depth).
+    pub max_lag_blocks: u64,
+    /// Oldest an in-flight transaction may be.
+    pub max_inflight_age: Duration,
+    /// Longest time since the last successful log poll.
+    pub max_poll_age: Duration,
+}
+
+impl HealthPolicy {
+    /// The thresholds for a keeper configured as `cfg`: the cursor may trail the head by the
+    /// confirmation depth plus `health_max_lag_blocks`; a transaction is stuck once it has waited two
+    /// receipt deadlines (at least one fee bump did not help); the poll loop is stalled after ten poll
+    /// intervals (at least 30 s).
+    pub fn for_config(cfg: &KeeperConfig) -> Self {
+        Self {
+            max_lag_blocks: cfg.confirmations + cfg.health_max_lag_blocks,
+            max_inflight_age: Duration::from_secs(cfg.submit.receipt_timeout_secs * 2),
+            max_poll_age: (cfg.poll_interval * 10).max(Duration::from_secs(30)),
+        }
+    }
+}
+
+/// What a keeper's `/health` looks at: its metrics, its node and its thresholds.
+#[derive(Clone, Debug)]
+pub struct HealthSource {
+    /// The keeper's metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// Its node, asked for the real chain head on every `/health`.
+    pub provider: RootProvider,
+    /// Its thresholds.
+    pub policy: HealthPolicy,
+}
+
+/// The `/health` body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HealthReport {
+    /// `"ok"` or `"unhealthy"`.
+    pub status: &'static str,
+    /// Last block whose logs were handled.
+    pub cursor: u64,
+    /// The chain head, as the node reports it now (`None`: the node did not answer).
+    pub head: Option<u64>,
+    /// `head - cursor`.
+    pub lag: Option<u64>,
+    /// Open journal intents (the execute stage's queue).
+    pub open_intents: u64,
+    /// Transactions in flight.
+    pub inflight: usize,
+    /// Age of the oldest in-flight transaction, seconds.
+    pub oldest_inflight_secs: Option<u64>,
+    /// Seconds since the last successful log poll.
+    pub last_poll_secs: Option<u64>,
+    /// Why it is unhealthy (empty when ok).
+    pub reasons: Vec<String>,
+}
+
+/// Judges a keeper by `policy` from its metrics and the real chain `head` (pure; the handler asks
+/// the node).
+pub fn assess(metrics: &Metrics, head: Option<u64>, policy: &HealthPolicy) -> HealthReport {
+    let cursor = metrics.cursor_block.get();
+    let lag = head.map(|h| h.saturating_sub(cursor));
+    let oldest = metrics.oldest_inflight();
+    let last_poll = metrics.since_last_poll();
+    let mut reasons = Vec::new();
+    match lag {
+        None => reasons.push("chain head unavailable: the node does not answer".to_string()),
+        Some(l) if l > policy.max_lag_blocks => reasons.push(format!(
+            "log cursor {cursor} trails the chain head by {l} blocks (> {})",
+            policy.max_lag_blocks
+        )),
+        Some(_) => {}
+    }
+    match last_poll {
+        None => reasons.push("no successful log poll yet".to_string()),
+        Some(t) if t > policy.max_poll_age => reasons.push(format!(
+            "last successful log poll {} s ago (> {} s)",
+            t.as_secs(),
+            policy.max_poll_age.as_secs()
+        )),
+        Some(_) => {}
+    }
+    if let Some(age) = oldest.filter(|a| *a > policy.max_inflight_age) {
+        reasons.push(format!(
+            "a transaction has been in flight for {} s (> {} s)",
+            age.as_secs(),
+            policy.max_inflight_age.as_secs()
+        ));
+    }
+    if !metrics.healthy.load(Ordering::Relaxed) && last_poll.is_some() {
+        reasons.push("the last keeper iteration failed".to_string());
+    }
+    HealthReport {
+        status: if reasons.is_empty() {
+            "ok"
+        } else {
+            "unhealthy"
+        },
+        cursor,
+        head,
+        lag,
+        open_intents: metrics.open_intents.get(),
+        inflight: metrics.inflight(),
+        oldest_inflight_secs: oldest.map(|d| d.as_secs()),
+        last_poll_secs: last_poll.map(|d| d.as_secs()),
+        reasons,
+    }
+}
+
+/// `/metrics` and `/health` of the keeper described by `source`.
+pub fn operations_router(source: HealthSource) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/health", get(health))
+        .with_state(Arc::new(source))
 }
 
-async fn metrics() -> impl IntoResponse {
+async fn metrics(State(source): State<Arc<HealthSource>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        METRICS.render(),
+        source.metrics.render(),
     )
 }
 
-async fn health() -> Response {
-    if METRICS.healthy.load(Ordering::Relaxed) {
-        let body = serde_json::json!({
-            "status": "ok",
-            "cursor": METRICS.cursor_block.get(),
-            "head": METRICS.head_block.get(),
-        });
-        (StatusCode::OK, Json(body)).into_response()
-    } else {
-        let body = serde_json::json!({"status": "starting-or-degraded"});
-        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+/// How long `/health` waits for the node's head.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(3);
+
+async fn health(State(source): State<Arc<HealthSource>>) -> Response {
+    let head = tokio::time::timeout(HEAD_TIMEOUT, source.provider.get_block_number())
+        .await
+        .ok()
+        .and_then(Result::ok);
+    if let Some(h) = head {
+        source.metrics.head_block.set(h);
     }
+    let report = assess(&source.metrics, head, &source.policy);
+    let code = if report.reasons.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(report)).into_response()
 }
 
 /// `GET /v1/outputs/<outputHash>` over `store`.
@@ -142,20 +263,79 @@ mod tests {
         )
     }
 
+    fn policy() -> HealthPolicy {
+        HealthPolicy {
+            max_lag_blocks: 5,
+            max_inflight_age: Duration::from_secs(60),
+            max_poll_age: Duration::from_secs(30),
+        }
+    }
+
+    /// `/health` judges the cursor against the real head: a keeper whose cursor is 30 blocks behind
+    /// is unhealthy even though its own last poll saw no newer block (regression: it said ok with
+    /// `cursor == head` = its own stale view).
+    #[test]
+    fn health_compares_the_cursor_with_the_real_chain_head() {
+        let m = Metrics::default();
+        m.polled();
+        m.cursor_block.set(106);
+        m.head_block.set(106);
+        let ok = assess(&m, Some(108), &policy());
+        assert_eq!(ok.status, "ok", "{ok:?}");
+        let behind = assess(&m, Some(136), &policy());
+        assert_eq!(behind.status, "unhealthy");
+        assert_eq!(behind.lag, Some(30));
+        assert!(behind.reasons[0].contains("trails the chain head by 30"));
+        let down = assess(&m, None, &policy());
+        assert_eq!(down.status, "unhealthy");
+    }
+
+    /// Stuck work counts: a transaction in flight longer than the policy allows makes the keeper
+    /// unhealthy, with its age reported.
+    #[test]
+    fn health_counts_stuck_transactions() {
+        let m = Metrics::default();
+        m.polled();
+        m.tx_started("attest:1");
+        let strict = HealthPolicy {
+            max_inflight_age: Duration::ZERO,
+            ..policy()
+        };
+        std::thread::sleep(Duration::from_millis(2));
+        let r = assess(&m, Some(0), &strict);
+        assert_eq!(r.status, "unhealthy");
+        assert_eq!(r.inflight, 1);
+        assert!(r.reasons[0].contains("in flight"), "{r:?}");
+        m.tx_finished("attest:1");
+        assert_eq!(assess(&m, Some(0), &strict).status, "ok");
+    }
+
     #[tokio::test]
     async fn serves_metrics_and_health() {
+        // No node behind this keeper: /health must say unhealthy (no chain head), not ok.
+        let provider = RootProvider::new_http("http://127.0.0.1:1".parse().unwrap());
+        let metrics = Arc::new(Metrics::default());
+        let source = HealthSource {
+            metrics: metrics.clone(),
+            provider,
+            policy: policy(),
+        };
         let (tx, rx) = watch::channel(false);
-        let addr = serve("127.0.0.1:0".parse().unwrap(), operations_router(), rx)
-            .await
-            .unwrap();
-        METRICS.fee_bumps.inc();
+        let addr = serve(
+            "127.0.0.1:0".parse().unwrap(),
+            operations_router(source),
+            rx,
+        )
+        .await
+        .unwrap();
+        metrics.fee_bumps.inc();
         let (head, body) = get(addr, "/metrics").await;
         assert!(head.starts_with("HTTP/1.1 200"), "{head}");
         assert!(String::from_utf8_lossy(&body)
             .contains("# TYPE verinfer_keeper_fee_bumps_total counter"));
-        METRICS.healthy.store(true, Ordering::Relaxed);
-        let (_, body) = get(addr, "/health").await;
-        assert!(String::from_utf8_lossy(&body).contains("\"status\":\"ok\""));
+        let (head, body) = get(addr, "/health").await;
+        assert!(head.starts_with("HTTP/1.1 503"), "never polled: {head}");
+        assert!(String::from_utf8_lossy(&body).contains("\"status\":\"unhealthy\""));
         assert!(get(addr, "/nope").await.0.starts_with("HTTP/1.1 404"));
         let _ = tx.send(true);
     }

@@ -73,6 +73,17 @@ pub fn domain(chain_id: u64, registry: Address) -> Eip712Domain {
     )
 }
 
+/// The identity of a request as far as an attestation is concerned:
+/// `keccak256(abi.encode(requestId, modelId, inputHash))`. Request ids come from a counter, so after
+/// a reorg removes a `RequestCreated` the next request reuses the id; an attestation signed for the
+/// old request binds its model and input, and the registry refuses it for any other
+/// (`AttestationMismatch`). The keeper keys its journal by this digest, not by the id alone
+/// (docs/keeper.md, "Reorgs").
+pub fn request_digest(request_id: U256, model_id: B256, input_hash: B256) -> B256 {
+    use alloy::sol_types::SolValue;
+    alloy::primitives::keccak256((request_id, model_id, input_hash).abi_encode())
+}
+
 /// The digest the registry's `attestationDigest(att)` computes.
 pub fn digest(att: &Attestation, domain: &Eip712Domain) -> B256 {
     att.eip712_signing_hash(domain)

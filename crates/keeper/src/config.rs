@@ -1,5 +1,9 @@
-//! Keeper configuration: a TOML file with `VERINFER_*` environment overrides, validated into typed
-//! values with errors that name the offending field.
+//! Keeper configuration: a TOML file, validated into typed values with errors that name the
+//! offending field.
+//!
+//! [`KeeperConfig`] is pure: building it never reads the process environment, so a keeper built in
+//! code (the devnet's, the bench's, a test's) is exactly what its caller wrote. The command line
+//! applies the `VERINFER_*` overrides explicitly ([`RawConfig::apply_env`] with its own lookup).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -219,6 +223,9 @@ pub struct RawConfig {
     pub finalize: Option<bool>,
     /// Deliver results to consumer contracts (`deliverOutput`) for the callback fee.
     pub deliver: Option<bool>,
+    /// Blocks the log cursor may trail the chain head (beyond `confirmations`) before `/health`
+    /// says unhealthy (default 20).
+    pub health_max_lag_blocks: Option<u64>,
     /// Key loading.
     #[serde(default)]
     pub key: KeyConfig,
@@ -280,6 +287,8 @@ pub struct KeeperConfig {
     pub finalize: bool,
     /// Deliverer role: call consumer contracts back with final (and opted-in early) results.
     pub deliver: bool,
+    /// Blocks the cursor may trail the head (beyond `confirmations`) while healthy.
+    pub health_max_lag_blocks: u64,
     /// Key.
     pub key: KeyConfig,
     /// Submission.
@@ -288,10 +297,6 @@ pub struct KeeperConfig {
     pub backends: Vec<BackendConfig>,
     /// Misbehaviour (testing only).
     pub misbehave: Misbehaviour,
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 fn parse_addr(field: &str, v: &str) -> Result<Address, ConfigError> {
@@ -314,58 +319,72 @@ pub fn registry_from_manifest(path: &Path) -> Result<Address, ConfigError> {
     Ok(manifest.address("InferenceRegistry", path)?)
 }
 
+impl RawConfig {
+    /// Reads and parses the TOML file at `path` (relative model paths resolved against its
+    /// directory).
+    pub fn read(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut raw = toml::from_str::<RawConfig>(&text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        raw.resolve_paths(path.parent().unwrap_or(Path::new(".")));
+        Ok(raw)
+    }
+
+    /// Applies the `VERINFER_*` overrides found through `var` (the command line passes the process
+    /// environment; nothing else should): `VERINFER_RPC_URL`, `VERINFER_REGISTRY`,
+    /// `VERINFER_DEPLOYMENT`, `VERINFER_OPERATOR`, `VERINFER_DATA_DIR`, `VERINFER_CONFIRMATIONS`,
+    /// `VERINFER_METRICS_ADDR`, `VERINFER_OUTPUTS_ADDR`, `VERINFER_KEYSTORE`. Empty values are
+    /// ignored.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let var = |name: &str| var(name).filter(|v| !v.is_empty());
+        if let Some(v) = var("VERINFER_RPC_URL") {
+            self.rpc_url = Some(v);
+        }
+        if let Some(v) = var("VERINFER_REGISTRY") {
+            self.registry = Some(v);
+        }
+        if let Some(v) = var("VERINFER_DEPLOYMENT") {
+            self.deployment = Some(v.into());
+        }
+        if let Some(v) = var("VERINFER_OPERATOR") {
+            self.operator = Some(v);
+        }
+        if let Some(v) = var("VERINFER_DATA_DIR") {
+            self.data_dir = Some(v.into());
+        }
+        if let Some(v) = var("VERINFER_CONFIRMATIONS") {
+            self.confirmations = Some(parse_u64("VERINFER_CONFIRMATIONS", &v)?);
+        }
+        if let Some(v) = var("VERINFER_METRICS_ADDR") {
+            self.metrics_addr = Some(v);
+        }
+        if let Some(v) = var("VERINFER_OUTPUTS_ADDR") {
+            self.outputs_addr = Some(v);
+        }
+        if let Some(v) = var("VERINFER_KEYSTORE") {
+            self.key.keystore = Some(v.into());
+        }
+        Ok(())
+    }
+}
+
 impl KeeperConfig {
-    /// Loads `path` (if given), applies `VERINFER_*` overrides and validates.
+    /// Loads `path` (if given) and validates; reads no environment variable.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let raw = match path {
-            Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
-                    path: p.display().to_string(),
-                    reason: e.to_string(),
-                })?;
-                let mut raw =
-                    toml::from_str::<RawConfig>(&text).map_err(|e| ConfigError::Parse {
-                        path: p.display().to_string(),
-                        reason: e.to_string(),
-                    })?;
-                raw.resolve_paths(p.parent().unwrap_or(Path::new(".")));
-                raw
-            }
+            Some(p) => RawConfig::read(p)?,
             None => RawConfig::default(),
         };
         Self::from_raw(raw)
     }
 
-    /// Applies env overrides to `raw` and validates.
-    pub fn from_raw(mut raw: RawConfig) -> Result<Self, ConfigError> {
-        if let Some(v) = env("VERINFER_RPC_URL") {
-            raw.rpc_url = Some(v);
-        }
-        if let Some(v) = env("VERINFER_REGISTRY") {
-            raw.registry = Some(v);
-        }
-        if let Some(v) = env("VERINFER_DEPLOYMENT") {
-            raw.deployment = Some(v.into());
-        }
-        if let Some(v) = env("VERINFER_OPERATOR") {
-            raw.operator = Some(v);
-        }
-        if let Some(v) = env("VERINFER_DATA_DIR") {
-            raw.data_dir = Some(v.into());
-        }
-        if let Some(v) = env("VERINFER_CONFIRMATIONS") {
-            raw.confirmations = Some(parse_u64("VERINFER_CONFIRMATIONS", &v)?);
-        }
-        if let Some(v) = env("VERINFER_METRICS_ADDR") {
-            raw.metrics_addr = Some(v);
-        }
-        if let Some(v) = env("VERINFER_OUTPUTS_ADDR") {
-            raw.outputs_addr = Some(v);
-        }
-        if let Some(v) = env("VERINFER_KEYSTORE") {
-            raw.key.keystore = Some(v.into());
-        }
-
+    /// Validates `raw`; reads no environment variable.
+    pub fn from_raw(raw: RawConfig) -> Result<Self, ConfigError> {
         let rpc_url = raw.rpc_url.ok_or(ConfigError::Missing {
             field: "rpc_url",
             env: "VERINFER_RPC_URL",
@@ -532,6 +551,7 @@ impl KeeperConfig {
             watch: raw.watch.unwrap_or(true),
             finalize: raw.finalize.unwrap_or(true),
             deliver: raw.deliver.unwrap_or(true),
+            health_max_lag_blocks: raw.health_max_lag_blocks.unwrap_or(20),
             key: raw.key,
             submit,
             backends,
@@ -539,15 +559,19 @@ impl KeeperConfig {
         })
     }
 
-    /// Loads the hot key as configured (keystore + password env, or hex key env).
-    pub fn load_key(&self) -> Result<crate::attest::HotKey, crate::attest::KeyError> {
+    /// Loads the hot key as configured (keystore + password variable, or hex key variable), the
+    /// variables looked up through `var` (the command line passes the process environment).
+    pub fn load_key(
+        &self,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<crate::attest::HotKey, crate::attest::KeyError> {
         if let Some(ks) = &self.key.keystore {
             let pw_env = self
                 .key
                 .password_env
                 .clone()
                 .unwrap_or_else(|| "VERINFER_KEYSTORE_PASSWORD".into());
-            let pw = std::env::var(&pw_env).unwrap_or_default();
+            let pw = var(&pw_env).unwrap_or_default();
             return crate::attest::HotKey::from_keystore(ks, &pw);
         }
         let name = self
@@ -555,7 +579,7 @@ impl KeeperConfig {
             .env
             .clone()
             .unwrap_or_else(|| "VERINFER_OPERATOR_KEY".into());
-        let hex = std::env::var(&name).map_err(|_| crate::attest::KeyError::InvalidKey {
+        let hex = var(&name).ok_or_else(|| crate::attest::KeyError::InvalidKey {
             source_name: format!("{name} (not set)"),
         })?;
         crate::attest::HotKey::from_hex(&hex, &name)
@@ -608,6 +632,35 @@ operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
         )
         .unwrap_err();
         assert!(e.to_string().contains("rpc_url"), "{e}");
+    }
+
+    /// The environment is read only where the command line asks: `apply_env` takes its lookup, and
+    /// a config built without it is exactly what the caller wrote.
+    #[test]
+    fn overrides_come_only_from_the_lookup_given() {
+        let mut r = raw(BASE).unwrap();
+        r.apply_env(|k| match k {
+            "VERINFER_RPC_URL" => Some("http://10.0.0.1:8545".into()),
+            "VERINFER_CONFIRMATIONS" => Some("3".into()),
+            "VERINFER_OPERATOR" => Some(String::new()),
+            _ => None,
+        })
+        .unwrap();
+        let c = KeeperConfig::from_raw(r).unwrap();
+        assert_eq!(c.rpc_url, "http://10.0.0.1:8545");
+        assert_eq!(c.confirmations, 3);
+        assert_eq!(
+            c.operator,
+            "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+                .parse::<Address>()
+                .unwrap(),
+            "an empty value is no override"
+        );
+        let mut r = raw(BASE).unwrap();
+        let e = r
+            .apply_env(|k| (k == "VERINFER_CONFIRMATIONS").then(|| "many".into()))
+            .unwrap_err();
+        assert!(e.to_string().contains("VERINFER_CONFIRMATIONS"), "{e}");
     }
 
     #[test]

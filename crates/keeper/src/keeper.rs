@@ -1,7 +1,14 @@
 //! The keeper runtime: poll logs -> answer assignments -> journal intents -> submit; watch peers,
 //! report equivocation, challenge wrong results, finalize and report missed assignments.
+//!
+//! Two stages run concurrently in [`Keeper::run`]: **collect and decide** (poll logs, gossip and the
+//! finalizer's clock; each duty journals the intents it decides on) and **execute** (the
+//! `Executor`: batches, transactions, nonce repair after reorgs). The journal carries the work
+//! from one to the other and a wake-up channel says when there is some, so a transaction stuck for
+//! minutes never stops the keeper from polling (and noticing the reorg that stuck it).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,12 +18,12 @@ use alloy::providers::{Provider, RootProvider};
 use alloy::rpc::types::Log;
 use alloy::sol_types::{Eip712Domain, SolCall, SolEventInterface};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, watch, Notify};
 
 use crate::attest::{self, Attestation, HotKey};
 use crate::backend::{self, BackendError, Backends};
-use crate::config::{KeeperConfig, Misbehaviour, SubmitMode};
-use crate::metrics::METRICS;
+use crate::config::{KeeperConfig, Misbehaviour, SubmitConfig, SubmitMode};
+use crate::metrics::Metrics;
 use crate::poller::{LogPoller, PollError, PollOutcome};
 use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
 use crate::registry::{is_concrete_output, RequestStatus, Statement};
@@ -135,13 +142,14 @@ pub struct Keeper {
     provider: RootProvider,
     domain: Eip712Domain,
     store: Arc<Store>,
-    tx: TxManager,
+    exec: Arc<Executor>,
     backends: Backends,
     poller: LogPoller,
     gossip_tx: Option<Gossip>,
     gossip_rx: Option<broadcast::Receiver<SignedAttestation>>,
-    seen: HashMap<(U256, Address), SignedAttestation>,
+    seen: HashMap<(B256, Address), SignedAttestation>,
     name: String,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Keeper {
@@ -161,6 +169,10 @@ pub struct Tick {
     /// Intents executed successfully.
     pub executed: usize,
 }
+
+/// How long a stopping keeper lets its execute stage finish the transaction at hand (bounded drain;
+/// whatever is not finished stays journaled and resumes on restart).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 impl Keeper {
     /// Loads the backends (a model file whose id is not the configured one stops it here), connects,
@@ -185,6 +197,7 @@ impl Keeper {
                 msg: e.to_string(),
             })?;
         let store = Arc::new(Store::open(&cfg.data_dir.join("keeper.redb"))?);
+        let metrics = Arc::new(Metrics::new(cfg.operator));
         let txcfg = TxConfig {
             receipt_timeout: Duration::from_secs(cfg.submit.receipt_timeout_secs),
             poll_interval: Duration::from_millis(cfg.submit.receipt_poll_ms),
@@ -193,26 +206,44 @@ impl Keeper {
             max_fee_cap: u128::from(cfg.submit.max_fee_gwei) * 1_000_000_000,
             ..TxConfig::default()
         };
-        let tx = TxManager::new(provider.clone(), &key, chain_id, store.clone(), txcfg);
+        let tx = TxManager::new(provider.clone(), &key, chain_id, store.clone(), txcfg)
+            .with_metrics(metrics.clone());
         let mut poller = LogPoller::new(provider.clone(), cfg.registry, store.clone());
         poller.confirmations = cfg.confirmations;
         poller.max_range = cfg.max_block_range;
         poller.reorg_depth = cfg.reorg_depth;
         poller.start_block = cfg.start_block;
+        poller.metrics = metrics.clone();
         let domain = attest::domain(chain_id, cfg.registry);
+        let exec = Arc::new(Executor {
+            store: store.clone(),
+            tx,
+            provider: provider.clone(),
+            registry: cfg.registry,
+            operator: cfg.operator,
+            submit: cfg.submit.clone(),
+            metrics: metrics.clone(),
+            name: name.to_string(),
+            // The first round repairs nonces: a journal from an earlier run may hold transactions
+            // that vanished while the keeper was down.
+            repair: AtomicBool::new(true),
+            reorged: AtomicBool::new(false),
+            wake: Notify::new(),
+        });
         let k = Self {
             cfg,
             key,
             provider,
             domain,
             store,
-            tx,
+            exec,
             backends,
             poller,
             gossip_tx: None,
             gossip_rx: None,
             seen: HashMap::new(),
             name: name.to_string(),
+            metrics,
         };
         Ok(k)
     }
@@ -234,6 +265,21 @@ impl Keeper {
         self.cfg.operator
     }
 
+    /// This keeper's metrics registry (labelled with its operator).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// What `/health` needs to judge this keeper: its metrics, the node (for the real chain head)
+    /// and the thresholds derived from its configuration (docs/keeper.md, "Health").
+    pub fn health(&self) -> crate::api::HealthSource {
+        crate::api::HealthSource {
+            metrics: self.metrics.clone(),
+            provider: self.provider.clone(),
+            policy: crate::api::HealthPolicy::for_config(&self.cfg),
+        }
+    }
+
     fn registry(&self) -> InferenceRegistry::InferenceRegistryInstance<&RootProvider> {
         InferenceRegistry::new(self.cfg.registry, &self.provider)
     }
@@ -241,6 +287,7 @@ impl Keeper {
     /// Runs until `shutdown` becomes true, serving outputs on `outputs_addr` when configured. Errors of
     /// single iterations are logged and retried.
     pub async fn run(self, shutdown: watch::Receiver<bool>) -> Result<(), KeeperError> {
+        let name = self.name.clone();
         let Some(addr) = self.cfg.outputs_addr else {
             return self.duties(shutdown).await;
         };
@@ -265,36 +312,66 @@ impl Keeper {
         };
         let (duties, served) = tokio::join!(self.duties(shutdown), server);
         if let Err(e) = served {
-            tracing::warn!(error = %e, %addr, "outputs API stopped");
+            tracing::warn!(keeper = %name, error = %e, %addr, "outputs API stopped");
         }
         duties
     }
 
-    /// The keeper's duties until `shutdown`: answer, watch, finalize, report.
+    /// The keeper's duties until `shutdown`: the collect-and-decide loop here, the execute stage as
+    /// its own task. Shutdown is prompt in every state: the loop stops at once (a half-handled range
+    /// is re-read on restart, the cursor only moves after handling), the execute stage gets
+    /// [`SHUTDOWN_GRACE`] to finish the transaction at hand and is then dropped (everything it
+    /// signed is journaled and resumes on restart).
     async fn duties(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), KeeperError> {
-        if let Err(e) = self.reconcile().await {
-            tracing::warn!(keeper = %self.name, error = %e, "startup reconciliation incomplete; will retry");
-        }
-        loop {
-            if *shutdown.borrow() {
-                break;
-            }
-            match self.tick().await {
-                Ok(_) => METRICS
-                    .healthy
-                    .store(true, std::sync::atomic::Ordering::Relaxed),
-                Err(e) => {
-                    METRICS
-                        .healthy
-                        .store(false, std::sync::atomic::Ordering::Relaxed);
-                    tracing::warn!(keeper = %self.name, error = %e, "keeper iteration failed; retrying");
+        let stop_requested = {
+            let mut rx = shutdown.clone();
+            async move {
+                while !*rx.borrow() {
+                    if rx.changed().await.is_err() {
+                        break;
+                    }
                 }
             }
-            tokio::select! {
-                _ = shutdown.changed() => {}
-                _ = tokio::time::sleep(self.cfg.poll_interval) => {}
+        };
+        tokio::pin!(stop_requested);
+        tokio::select! {
+            r = self.reconcile() => if let Err(e) = r {
+                tracing::warn!(keeper = %self.name, error = %e, "startup reconciliation incomplete; will retry");
+            },
+            _ = &mut stop_requested => {
+                tracing::info!(keeper = %self.name, "keeper stopped before starting; journal is durable");
+                return Ok(());
             }
         }
+        // Both stages run concurrently inside the keeper's own task, so aborting that task (the
+        // in-process `kill -9` of the tests and the devnet) stops both and releases the journal.
+        let exec = self.exec.clone();
+        let executor = exec.clone().run(shutdown.clone(), self.cfg.poll_interval);
+        let poll_interval = self.cfg.poll_interval;
+        let decide = async {
+            loop {
+                if *shutdown.borrow() {
+                    break;
+                }
+                tokio::select! {
+                    r = self.collect_and_decide() => match r {
+                        Ok(_) => {}
+                        Err(e) => {
+                            self.metrics.healthy.store(false, Ordering::Relaxed);
+                            tracing::warn!(keeper = %self.name, error = %e, "keeper iteration failed; retrying");
+                        }
+                    },
+                    _ = &mut stop_requested => break,
+                }
+                exec.wake.notify_one();
+                tokio::select! {
+                    _ = shutdown.changed() => {}
+                    _ = tokio::time::sleep(poll_interval) => {}
+                }
+            }
+            exec.wake.notify_one();
+        };
+        tokio::join!(decide, executor);
         tracing::info!(keeper = %self.name, "keeper stopped; journal is durable");
         Ok(())
     }
@@ -317,7 +394,7 @@ impl Keeper {
                 .call()
                 .await
                 .map_err(rpc_err("answerOf"))?;
-            if ans.answered {
+            if ans.answered && Some(ans.outputHash) == attested_output(&intent) {
                 tracing::info!(keeper = %self.name, key = %intent.key, "already recorded on chain");
                 intent.status = IntentStatus::Done {
                     tx_hash: None,
@@ -337,13 +414,23 @@ impl Keeper {
         Ok(())
     }
 
-    /// One iteration: poll, handle logs, gossip, finalizer duties, submit.
+    /// One iteration, both stages in turn: poll, handle logs, gossip, finalizer duties, then one
+    /// execute round (tests and tools drive a keeper this way; [`Keeper::run`] runs the stages
+    /// concurrently).
     pub async fn tick(&mut self) -> Result<Tick, KeeperError> {
+        let mut t = self.collect_and_decide().await?;
+        t.executed = self.exec.round().await?;
+        Ok(t)
+    }
+
+    /// The collect-and-decide stage, once: poll logs (a reorg is handed to the execute stage),
+    /// handle them, drain gossip, run the finalizer's clock. Journals intents; sends nothing.
+    pub async fn collect_and_decide(&mut self) -> Result<Tick, KeeperError> {
         let mut t = Tick::default();
         match self.poller.poll().await? {
             PollOutcome::Idle { .. } => {}
             PollOutcome::Reorg { .. } => {
-                self.reconcile_after_reorg().await?;
+                self.exec.reorged.store(true, Ordering::SeqCst);
             }
             PollOutcome::Logs { logs, to, hash, .. } => {
                 t.logs = logs.len();
@@ -353,53 +440,39 @@ impl Keeper {
                 self.poller.commit(to, hash)?;
             }
         }
+        self.metrics.polled();
         self.drain_gossip()?;
         if self.cfg.finalize {
             self.finalizer_duties().await?;
         }
         self.delivery_duties().await?;
-        t.executed = self.submit().await?;
-        METRICS
-            .open_intents
-            .set(self.store.open_intents()?.len() as u64);
         Ok(t)
     }
 
-    async fn reconcile_after_reorg(&mut self) -> Result<(), KeeperError> {
-        // Attestations whose transaction was reorged out must be sent again.
-        for mut intent in self.store.intents()? {
-            if intent.kind != IntentKind::Attest || !intent.members.is_empty() {
-                continue;
-            }
-            if !matches!(intent.status, IntentStatus::Done { .. }) {
-                continue;
-            }
-            let id: U256 = intent.subject.parse().unwrap_or_default();
-            let Ok(req) = self.registry().request(id).call().await else {
-                continue;
-            };
-            let open = matches!(
-                RequestStatus::of(req.status),
-                Some(RequestStatus::Open | RequestStatus::Quorum)
-            );
-            if !open {
-                continue;
-            }
-            let ans = self
-                .registry()
-                .answerOf(id, self.cfg.operator)
-                .call()
-                .await
-                .map_err(rpc_err("answerOf"))?;
-            if !ans.answered {
-                tracing::warn!(keeper = %self.name, key = %intent.key, "attestation reorged out; resubmitting");
-                intent.status = IntentStatus::Pending;
-                intent.single_only = true;
-                self.store.put_intent(&intent)?;
-                self.tx.resync_nonce().await;
-            }
-        }
-        Ok(())
+    /// The journal key of this keeper's attestation of request `id` with `info` (request identity,
+    /// not the reusable id: see [`attest::request_digest`]).
+    fn attest_key(&self, id: U256, info: &ReqInfo) -> String {
+        Intent::key_for(
+            IntentKind::Attest,
+            &format!(
+                "{id}:{:#x}",
+                attest::request_digest(id, info.model_id, info.input_hash)
+            ),
+            &format!("{:#x}", self.cfg.operator),
+        )
+    }
+
+    /// The journal subject of a per-request duty (finalize, report, challenge): `id` plus the
+    /// request's digest when its facts are known, so a duty done for a request that a reorg removed
+    /// does not hide the same duty for the request that reuses its id.
+    fn request_tag(&self, id: U256) -> Result<String, StoreError> {
+        Ok(match self.req(id)? {
+            Some(info) => format!(
+                "{id}:{:#x}",
+                attest::request_digest(id, info.model_id, info.input_hash)
+            ),
+            None => id.to_string(),
+        })
     }
 
     fn put_req(&self, id: U256, info: &ReqInfo) -> Result<(), StoreError> {
@@ -444,7 +517,7 @@ impl Keeper {
                 self.on_callback_registered(e.requestId, e.early)?;
             }
             InferenceRegistryEvents::OperatorAssigned(e) if e.operator == self.cfg.operator => {
-                METRICS.assignments_seen.inc();
+                self.metrics.assignments_seen.inc();
                 self.answer(e.requestId).await?;
             }
             InferenceRegistryEvents::QuorumReached(e) => {
@@ -498,18 +571,23 @@ impl Keeper {
 
     /// Runs inference for an assignment and journals the signed attestation.
     async fn answer(&mut self, id: U256) -> Result<(), KeeperError> {
-        let key = Intent::key_for(
-            IntentKind::Attest,
-            &id.to_string(),
-            &format!("{:#x}", self.cfg.operator),
-        );
-        if self.store.intent(&key)?.is_some() {
-            return Ok(()); // already answered (log re-read after restart or reorg)
-        }
         let Some(info) = self.req(id)? else {
             tracing::warn!(keeper = %self.name, %id, "assignment for unknown request");
             return Ok(());
         };
+        let key = self.attest_key(id, &info);
+        if let Some(mut existing) = self.store.intent(&key)? {
+            // Already answered (log re-read after a restart or a reorg). An attestation set aside
+            // because a reorg removed its request is live again now that the same request is back.
+            if matches!(&existing.status, IntentStatus::Abandoned { reason } if reason.starts_with(REQUEST_GONE))
+            {
+                tracing::info!(keeper = %self.name, %key, "request is back after a reorg; attestation re-planned");
+                existing.status = IntentStatus::Pending;
+                existing.single_only = true;
+                self.store.put_intent(&existing)?;
+            }
+            return Ok(());
+        }
         if !self.backends.serves(info.model_id) {
             tracing::warn!(keeper = %self.name, %id, model = %info.model_id, "assigned a model we do not serve");
             return Ok(());
@@ -527,7 +605,7 @@ impl Keeper {
             // is nothing to attest, now or on a retry. Skipped for good; the request goes unanswered.
             Err(e @ (BackendError::Input(_) | BackendError::PromptNotUtf8 { .. })) => {
                 tracing::warn!(keeper = %self.name, %id, error = %e, "input refused by the model; not answering");
-                METRICS.inputs_refused.inc();
+                self.metrics.inputs_refused.inc();
                 return Ok(());
             }
             Err(e) => {
@@ -537,7 +615,7 @@ impl Keeper {
                 })
             }
         };
-        METRICS.inferences.inc();
+        self.metrics.inferences.inc();
         if self.cfg.misbehave == Misbehaviour::WrongResult {
             output.iter_mut().for_each(|b| *b ^= 0x5a);
         }
@@ -623,7 +701,10 @@ impl Keeper {
             let Some(signer) = attest::recover(&m.att, &self.domain, &m.sig) else {
                 continue;
             };
-            let slot = (m.att.requestId, m.att.operator);
+            let slot = (
+                attest::request_digest(m.att.requestId, m.att.modelId, m.att.inputHash),
+                m.att.operator,
+            );
             match self.seen.get(&slot) {
                 None => {
                     self.seen.insert(slot, m);
@@ -640,7 +721,7 @@ impl Keeper {
                     .abi_encode();
                     let key = Intent::key_for(
                         IntentKind::Equivocation,
-                        &m.att.requestId.to_string(),
+                        &format!("{}:{:#x}", m.att.requestId, slot.0),
                         &format!("{:#x}", m.att.operator),
                     );
                     tracing::warn!(keeper = %self.name, operator = %m.att.operator, request = %m.att.requestId, "equivocation detected");
@@ -745,7 +826,7 @@ impl Keeper {
             .abi_encode();
             let key = Intent::key_for(
                 IntentKind::Challenge,
-                &id.to_string(),
+                &self.request_tag(id)?,
                 &format!("{:#x}", self.cfg.operator),
             );
             self.journal(key, IntentKind::Challenge, id.to_string(), calldata)?;
@@ -776,7 +857,7 @@ impl Keeper {
                 let id: U256 = k.trim_start_matches("fin:").parse().unwrap_or_default();
                 let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
                 self.journal(
-                    Intent::key_for(IntentKind::Finalize, &id.to_string(), &me),
+                    Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
                     IntentKind::Finalize,
                     id.to_string(),
                     calldata,
@@ -817,7 +898,7 @@ impl Keeper {
                     self.journal(
                         Intent::key_for(
                             IntentKind::ReportMissed,
-                            &id.to_string(),
+                            &self.request_tag(id)?,
                             &format!("{op:#x}"),
                         ),
                         IntentKind::ReportMissed,
@@ -830,7 +911,7 @@ impl Keeper {
                 // No quorum by the deadline: expire it (refund) unless answers disagree.
                 let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
                 self.journal(
-                    Intent::key_for(IntentKind::Finalize, &id.to_string(), &me),
+                    Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
                     IntentKind::Finalize,
                     id.to_string(),
                     calldata,
@@ -839,10 +920,188 @@ impl Keeper {
         }
         Ok(())
     }
+}
+
+/// The prefix of the reason of an attestation set aside because its request is no longer on chain
+/// as it was signed (a reorg removed it or another request took its id).
+const REQUEST_GONE: &str = "request reorged out or replaced";
+
+/// The output hash an attestation intent (`submitAttestation` calldata) attests, if it is one.
+fn attested_output(intent: &Intent) -> Option<B256> {
+    attestation_of(intent).map(|a| a.outputHash)
+}
+
+/// The attestation an intent's `submitAttestation` calldata carries.
+fn attestation_of(intent: &Intent) -> Option<crate::registry::Attestation> {
+    let data: Bytes = intent.calldata.parse().ok()?;
+    InferenceRegistry::submitAttestationCall::abi_decode(&data)
+        .ok()
+        .map(|c| c.att)
+}
+
+/// The execute stage: batches, transactions, nonce repair. One task runs it ([`Executor::run`]);
+/// the collect-and-decide stage hands it work through the journal and wakes it through `wake`.
+struct Executor {
+    store: Arc<Store>,
+    tx: TxManager,
+    provider: RootProvider,
+    registry: Address,
+    operator: Address,
+    submit: SubmitConfig,
+    metrics: Arc<Metrics>,
+    name: String,
+    /// Repair nonces before the next round (startup, a nonce gap seen).
+    repair: AtomicBool,
+    /// The poller saw a reorg: repair nonces and re-plan what vanished before the next round.
+    reorged: AtomicBool,
+    /// Wake-up channel from the collect-and-decide stage.
+    wake: Notify,
+}
+
+impl Executor {
+    fn registry(&self) -> InferenceRegistry::InferenceRegistryInstance<&RootProvider> {
+        InferenceRegistry::new(self.registry, &self.provider)
+    }
+
+    /// Rounds until `shutdown`, each after a wake-up or `idle` at most. On shutdown the round at hand
+    /// gets [`SHUTDOWN_GRACE`] to finish and is then dropped (journal before broadcast makes that
+    /// safe, exactly as a `kill -9`).
+    async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>, idle: Duration) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let round = self.round();
+            tokio::pin!(round);
+            tokio::select! {
+                r = &mut round => if let Err(e) = r {
+                    tracing::warn!(keeper = %self.name, error = %e, "execute round failed; retrying");
+                },
+                _ = shutdown.changed() => {
+                    if tokio::time::timeout(SHUTDOWN_GRACE, &mut round).await.is_err() {
+                        tracing::info!(keeper = %self.name, "shutdown: in-flight work left journaled");
+                    }
+                    return;
+                }
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(idle) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// One round: repair after a reorg or a gap, form batches, execute open intents, fill gaps left.
+    async fn round(&self) -> Result<usize, KeeperError> {
+        if self.reorged.swap(false, Ordering::SeqCst) {
+            if let Err(e) = self.after_reorg().await {
+                self.reorged.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+        } else if self.repair.swap(false, Ordering::SeqCst) {
+            if let Err(e) = self.tx.repair_nonces().await {
+                self.repair.store(true, Ordering::SeqCst);
+                return Err(e.into());
+            }
+        }
+        let (done, blocked) = self.submit().await?;
+        if self.repair.swap(false, Ordering::SeqCst) {
+            self.tx.repair_nonces().await?;
+        }
+        // A gap is taken by the next transaction sent; only when one of ours waits behind it is it
+        // filled with a no-op right away.
+        if blocked && !self.tx.gaps().await.is_empty() {
+            self.tx.fill_gaps().await?;
+        }
+        self.metrics
+            .open_intents
+            .set(self.store.open_intents()?.len() as u64);
+        Ok(done)
+    }
+
+    /// After a reorg: repair nonces (transactions that vanished are re-planned, gaps recorded), then
+    /// decide what each re-planned attestation still is. An attestation whose request is no longer
+    /// on chain as signed (removed, or its id reused by another request) is set aside, never sent
+    /// (it would revert with `AttestationMismatch`); one already answered is done; the others are
+    /// sent again as before (a re-planned batch is dissolved and its live members batched anew).
+    async fn after_reorg(&self) -> Result<(), KeeperError> {
+        let repair = self.tx.repair_nonces().await?;
+        for key in &repair.replanned {
+            let Some(mut intent) = self.store.intent(key)? else {
+                continue;
+            };
+            if intent.kind != IntentKind::Attest {
+                continue; // other duties are re-estimated: one no longer possible is abandoned
+            }
+            if intent.members.is_empty() {
+                self.recheck_attestation(intent).await?;
+                continue;
+            }
+            for m in intent.members.clone() {
+                if let Some(mi) = self.store.intent(&m)? {
+                    self.recheck_attestation(mi).await?;
+                }
+            }
+            intent.status = IntentStatus::Abandoned {
+                reason: "batch reorged out; members re-planned one by one".into(),
+            };
+            self.store.put_intent(&intent)?;
+            self.metrics.tx_finished(key);
+        }
+        Ok(())
+    }
+
+    /// Re-plans one attestation whose transaction vanished, against the request now on chain.
+    async fn recheck_attestation(&self, mut intent: Intent) -> Result<(), KeeperError> {
+        let Some(att) = attestation_of(&intent) else {
+            return Ok(());
+        };
+        let view = self
+            .registry()
+            .request(att.requestId)
+            .call()
+            .await
+            .map_err(rpc_err("request"))?;
+        let open = matches!(
+            RequestStatus::of(view.status),
+            Some(RequestStatus::Open | RequestStatus::Quorum)
+        );
+        let same = view.modelId == att.modelId && view.inputHash == att.inputHash;
+        intent.status = if !same {
+            tracing::warn!(keeper = %self.name, key = %intent.key, "request reorged out or replaced; attestation set aside");
+            IntentStatus::Abandoned {
+                reason: format!("{REQUEST_GONE} (request {})", att.requestId),
+            }
+        } else {
+            let ans = self
+                .registry()
+                .answerOf(att.requestId, self.operator)
+                .call()
+                .await
+                .map_err(rpc_err("answerOf"))?;
+            if ans.answered {
+                IntentStatus::Done {
+                    tx_hash: None,
+                    gas_used: None,
+                }
+            } else if open {
+                // Sent again as before: alone, or in a new batch with the other re-planned members.
+                tracing::warn!(keeper = %self.name, key = %intent.key, "attestation reorged out; resubmitting");
+                IntentStatus::Pending
+            } else {
+                IntentStatus::Abandoned {
+                    reason: format!("request {} closed after a reorg", att.requestId),
+                }
+            }
+        };
+        self.store.put_intent(&intent)?;
+        Ok(())
+    }
 
     /// Groups pending attestations into `submitAttestations` batches.
     fn form_batches(&self) -> Result<(), KeeperError> {
-        if self.cfg.submit.mode != SubmitMode::Batch {
+        if self.submit.mode != SubmitMode::Batch {
             return Ok(());
         }
         let pending: Vec<Intent> = self
@@ -856,7 +1115,7 @@ impl Keeper {
                     && i.status == IntentStatus::Pending
             })
             .collect();
-        for chunk in pending.chunks(self.cfg.submit.max_batch) {
+        for chunk in pending.chunks(self.submit.max_batch) {
             if chunk.len() < 2 {
                 continue;
             }
@@ -879,13 +1138,13 @@ impl Keeper {
             let bkey = format!(
                 "attest_batch:{}:{:#x}",
                 keccak256(members.join(",")),
-                self.cfg.operator
+                self.operator
             );
             let batch = Intent {
                 key: bkey.clone(),
                 kind: IntentKind::Attest,
                 subject: members.join(","),
-                to: format!("{:#x}", self.cfg.registry),
+                to: format!("{:#x}", self.registry),
                 calldata: format!("0x{}", alloy::primitives::hex::encode(calldata)),
                 status: IntentStatus::Pending,
                 members: members.clone(),
@@ -904,22 +1163,30 @@ impl Keeper {
         Ok(())
     }
 
-    /// Executes open intents; returns how many succeeded.
-    async fn submit(&mut self) -> Result<usize, KeeperError> {
+    /// Executes open intents; returns how many succeeded and whether one waits behind a nonce gap.
+    async fn submit(&self) -> Result<(usize, bool), KeeperError> {
         self.form_batches()?;
         let mut ok = 0;
         for intent in self.store.open_intents()? {
             if matches!(intent.status, IntentStatus::Batched { .. }) {
                 continue;
             }
-            match self.tx.execute(&intent.key).await {
+            self.metrics.tx_started(&intent.key);
+            let result = self.tx.execute(&intent.key).await;
+            if !matches!(
+                result,
+                Err(TxError::Stuck { .. } | TxError::NonceGap { .. } | TxError::Rpc { .. })
+            ) {
+                self.metrics.tx_finished(&intent.key);
+            }
+            match result {
                 Ok(done) => {
                     ok += 1;
-                    METRICS.txs_included.inc();
-                    METRICS.gas_used.add(done.gas_used);
+                    self.metrics.txs_included.inc();
+                    self.metrics.gas_used.add(done.gas_used);
                     match intent.kind {
                         IntentKind::Attest => {
-                            METRICS
+                            self.metrics
                                 .attestations_submitted
                                 .add(intent.members.len().max(1) as u64);
                             for m in &intent.members {
@@ -932,16 +1199,16 @@ impl Keeper {
                                 }
                             }
                         }
-                        IntentKind::Finalize => METRICS.finalized.inc(),
-                        IntentKind::ReportMissed => METRICS.missed_reported.inc(),
-                        IntentKind::Equivocation => METRICS.equivocation_reports.inc(),
-                        IntentKind::Challenge => METRICS.challenges.inc(),
+                        IntentKind::Finalize => self.metrics.finalized.inc(),
+                        IntentKind::ReportMissed => self.metrics.missed_reported.inc(),
+                        IntentKind::Equivocation => self.metrics.equivocation_reports.inc(),
+                        IntentKind::Challenge => self.metrics.challenges.inc(),
                         IntentKind::CommitBatch | IntentKind::DeliverOutput | IntentKind::Call => {}
                     }
                     tracing::info!(keeper = %self.name, key = %intent.key, gas = done.gas_used, tx = %done.tx_hash, "included");
                 }
                 Err(TxError::Reverted { key, reason }) => {
-                    METRICS.txs_failed.inc();
+                    self.metrics.txs_failed.inc();
                     tracing::info!(keeper = %self.name, %key, %reason, "action no longer possible; abandoned");
                     // A failed batch: its members are retried one by one.
                     for m in &intent.members {
@@ -953,12 +1220,19 @@ impl Keeper {
                     }
                 }
                 Err(e @ TxError::Stuck { .. }) => {
-                    tracing::warn!(keeper = %self.name, error = %e, "stuck; will retry next tick");
+                    tracing::warn!(keeper = %self.name, error = %e, "stuck; will retry next round");
+                    self.repair.store(true, Ordering::SeqCst);
+                }
+                Err(e @ TxError::NonceGap { .. }) => {
+                    // Everything sent after it would wait behind the same gap: repair first.
+                    tracing::warn!(keeper = %self.name, error = %e, "nonce gap; repairing before sending more");
+                    self.repair.store(true, Ordering::SeqCst);
+                    return Ok((ok, true));
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(ok)
+        Ok((ok, false))
     }
 }
 

@@ -1,7 +1,16 @@
 //! The keeper's Prometheus metrics (text exposition format); served with `/health` by [`crate::api`].
+//!
+//! One [`Metrics`] registry per keeper, labelled with its operator, so several keepers in one
+//! process (the devnet, the bench, tests) count separately. Besides counters and gauges it tracks
+//! what `/health` needs: when the log poll last succeeded and since when each in-flight transaction
+//! has been waiting.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::LazyLock;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::Address;
 
 /// A monotonically increasing counter.
 #[derive(Debug, Default)]
@@ -37,9 +46,11 @@ impl Gauge {
     }
 }
 
-/// Process-wide keeper metrics.
+/// The metrics of one keeper.
 #[derive(Debug, Default)]
 pub struct Metrics {
+    /// The operator this keeper answers for (the `operator` label of every series).
+    pub operator: Address,
     /// Assignments seen.
     pub assignments_seen: Counter,
     /// Inferences run.
@@ -76,14 +87,64 @@ pub struct Metrics {
     pub open_intents: Gauge,
     /// Whether the last poll succeeded.
     pub healthy: AtomicBool,
+    /// When the last log poll succeeded.
+    last_poll: Mutex<Option<Instant>>,
+    /// Intents whose transaction is being executed (signed or about to be), with when execution
+    /// started; removed once the intent is done or abandoned.
+    inflight: Mutex<HashMap<String, Instant>>,
 }
 
-/// The global metrics registry.
-pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::default);
-
 impl Metrics {
-    /// Renders the Prometheus text format.
+    /// A fresh registry for `operator`'s keeper.
+    pub fn new(operator: Address) -> Self {
+        Self {
+            operator,
+            ..Self::default()
+        }
+    }
+
+    /// Records a successful log poll (now).
+    pub fn polled(&self) {
+        if let Ok(mut g) = self.last_poll.lock() {
+            *g = Some(Instant::now());
+        }
+        self.healthy.store(true, Ordering::Relaxed);
+    }
+
+    /// Time since the last successful log poll (`None`: never polled).
+    pub fn since_last_poll(&self) -> Option<Duration> {
+        self.last_poll.lock().ok()?.map(|t| t.elapsed())
+    }
+
+    /// The transaction of intent `key` started executing (kept if already recorded: the age counts
+    /// from the first attempt).
+    pub fn tx_started(&self, key: &str) {
+        if let Ok(mut g) = self.inflight.lock() {
+            g.entry(key.to_string()).or_insert_with(Instant::now);
+        }
+    }
+
+    /// The intent `key` is done or abandoned.
+    pub fn tx_finished(&self, key: &str) {
+        if let Ok(mut g) = self.inflight.lock() {
+            g.remove(key);
+        }
+    }
+
+    /// Age of the oldest in-flight transaction, if any.
+    pub fn oldest_inflight(&self) -> Option<Duration> {
+        let g = self.inflight.lock().ok()?;
+        g.values().map(|t| t.elapsed()).max()
+    }
+
+    /// Number of in-flight transactions.
+    pub fn inflight(&self) -> usize {
+        self.inflight.lock().map(|g| g.len()).unwrap_or_default()
+    }
+
+    /// Renders the Prometheus text format; every series carries `operator="0x.."`.
     pub fn render(&self) -> String {
+        let label = format!("{{operator=\"{:#x}\"}}", self.operator);
         let counters: [(&str, &str, &Counter); 14] = [
             (
                 "verinfer_keeper_assignments_seen_total",
@@ -159,11 +220,11 @@ impl Metrics {
         let mut out = String::new();
         for (name, help, c) in counters {
             out.push_str(&format!(
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name}{label} {}\n",
                 c.get()
             ));
         }
-        let gauges: [(&str, &str, &Gauge); 3] = [
+        let gauges: [(&str, &str, &Gauge); 4] = [
             (
                 "verinfer_keeper_cursor_block",
                 "Last processed block",
@@ -179,13 +240,58 @@ impl Metrics {
                 "Open journal intents",
                 &self.open_intents,
             ),
+            (
+                "verinfer_keeper_oldest_inflight_seconds",
+                "Age of the oldest in-flight transaction",
+                &Gauge(AtomicU64::new(
+                    self.oldest_inflight().map(|d| d.as_secs()).unwrap_or(0),
+                )),
+            ),
         ];
         for (name, help, g) in gauges {
             out.push_str(&format!(
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}\n",
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{label} {}\n",
                 g.get()
             ));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_keepers_count_separately_and_label_their_operator() {
+        let a = Metrics::new(Address::repeat_byte(0xaa));
+        let b = Metrics::new(Address::repeat_byte(0xbb));
+        a.fee_bumps.inc();
+        a.fee_bumps.inc();
+        b.fee_bumps.inc();
+        let ra = a.render();
+        assert!(
+            ra.contains(&format!(
+                "verinfer_keeper_fee_bumps_total{{operator=\"{:#x}\"}} 2\n",
+                Address::repeat_byte(0xaa)
+            )),
+            "{ra}"
+        );
+        assert!(b.render().contains(&format!(
+            "verinfer_keeper_fee_bumps_total{{operator=\"{:#x}\"}} 1\n",
+            Address::repeat_byte(0xbb)
+        )));
+    }
+
+    #[test]
+    fn inflight_age_counts_from_the_first_attempt_until_finished() {
+        let m = Metrics::default();
+        assert_eq!(m.oldest_inflight(), None);
+        m.tx_started("a");
+        std::thread::sleep(Duration::from_millis(5));
+        m.tx_started("a");
+        assert!(m.oldest_inflight().unwrap() >= Duration::from_millis(5));
+        m.tx_finished("a");
+        assert_eq!(m.oldest_inflight(), None);
     }
 }

@@ -9,7 +9,7 @@ use alloy::primitives::{Address, B256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::rpc::types::{Filter, Log};
 
-use crate::metrics::METRICS;
+use crate::metrics::Metrics;
 use crate::store::{Cursor, Store, StoreError};
 
 /// Poller errors.
@@ -68,11 +68,16 @@ pub struct LogPoller {
     pub reorg_depth: u64,
     /// First block when there is no cursor.
     pub start_block: u64,
+    /// Where it counts reorgs, RPC errors, the head and the cursor (its keeper's registry).
+    pub metrics: Arc<Metrics>,
 }
 
-fn rpc(op: &'static str) -> impl Fn(alloy::transports::TransportError) -> PollError {
+fn rpc<'a>(
+    metrics: &'a Metrics,
+    op: &'static str,
+) -> impl Fn(alloy::transports::TransportError) -> PollError + 'a {
     move |e| {
-        METRICS.rpc_errors.inc();
+        metrics.rpc_errors.inc();
         PollError::Rpc {
             op,
             msg: e.to_string(),
@@ -91,6 +96,7 @@ impl LogPoller {
             max_range: 2000,
             reorg_depth: 12,
             start_block: 0,
+            metrics: Arc::default(),
         }
     }
 
@@ -99,7 +105,7 @@ impl LogPoller {
             .provider
             .get_block_by_number(BlockNumberOrTag::Number(n))
             .await
-            .map_err(rpc("eth_getBlockByNumber"))?;
+            .map_err(rpc(&self.metrics, "eth_getBlockByNumber"))?;
         Ok(b.map(|b| b.header.hash))
     }
 
@@ -140,7 +146,7 @@ impl LogPoller {
             block: to,
             hash: hash.0,
         })?;
-        METRICS.reorgs.inc();
+        self.metrics.reorgs.inc();
         tracing::warn!(from = cursor.block, to, "reorg detected: cursor rewound");
         Ok(Some(to))
     }
@@ -151,8 +157,8 @@ impl LogPoller {
             .provider
             .get_block_number()
             .await
-            .map_err(rpc("eth_blockNumber"))?;
-        METRICS.head_block.set(head);
+            .map_err(rpc(&self.metrics, "eth_blockNumber"))?;
+        self.metrics.head_block.set(head);
         let cursor = self.store.cursor()?;
         if let Some(c) = cursor {
             if let Some(to) = self.check_reorg(c).await? {
@@ -176,7 +182,7 @@ impl LogPoller {
             .provider
             .get_logs(&filter)
             .await
-            .map_err(rpc("eth_getLogs"))?;
+            .map_err(rpc(&self.metrics, "eth_getLogs"))?;
         let hash = self.block_hash(to).await?.unwrap_or_default();
         // Logs of a block that was reorged out between the two calls show up as `removed` or with a
         // different block hash; the next poll's reorg check catches the latter.
@@ -197,7 +203,7 @@ impl LogPoller {
         })?;
         self.store
             .prune_blocks(to.saturating_sub(self.reorg_depth * 4), None)?;
-        METRICS.cursor_block.set(to);
+        self.metrics.cursor_block.set(to);
         Ok(())
     }
 }

@@ -17,6 +17,9 @@ const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
 /// Output bytes by their keccak256 (the `outputHash` attested on chain), served to clients.
 const OUTPUTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("outputs");
+/// Which intent signed a transaction at each sender nonce (the nonce index): written with the
+/// intent's `Sent` status, read by the transaction manager to find nonce gaps after a reorg.
+const NONCES: TableDefinition<u64, &str> = TableDefinition::new("nonces");
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +190,7 @@ impl Store {
             txn.open_table(BLOCKS).map_err(dberr)?;
             txn.open_table(INTENTS).map_err(dberr)?;
             txn.open_table(OUTPUTS).map_err(dberr)?;
+            txn.open_table(NONCES).map_err(dberr)?;
         }
         txn.commit().map_err(dberr)?;
         Ok(Self { db })
@@ -307,7 +311,8 @@ impl Store {
     }
 
     /// Stores `intent` and, in the same write, records `block = (number, hash)` (the block its
-    /// transaction landed in), so the log poller re-checks that block for reorgs.
+    /// transaction landed in), so the log poller re-checks that block for reorgs. A `Sent` intent is
+    /// also entered in the nonce index under its nonce, in the same write.
     pub fn put_intent_seen_in(
         &self,
         intent: &Intent,
@@ -323,6 +328,33 @@ impl Store {
                 let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
                 b.insert(n, h.as_slice()).map_err(dberr)?;
             }
+            if let IntentStatus::Sent { nonce, .. } = intent.status {
+                let mut n = txn.open_table(NONCES).map_err(dberr)?;
+                n.insert(nonce, intent.key.as_str()).map_err(dberr)?;
+            }
+        }
+        txn.commit().map_err(dberr)
+    }
+
+    /// The nonce index from `from` up: `(nonce, key of the intent that last signed a transaction at
+    /// it)`, ascending.
+    pub fn nonces_from(&self, from: u64) -> Result<Vec<(u64, String)>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(NONCES).map_err(dberr)?;
+        let mut out = Vec::new();
+        for item in t.range(from..).map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            out.push((k.value(), v.value().to_string()));
+        }
+        Ok(out)
+    }
+
+    /// Forgets nonce index entries below `below` (nonces mined long ago).
+    pub fn prune_nonces(&self, below: u64) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut t = txn.open_table(NONCES).map_err(dberr)?;
+            t.retain(|k, _| k >= below).map_err(dberr)?;
         }
         txn.commit().map_err(dberr)
     }

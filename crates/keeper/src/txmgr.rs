@@ -4,7 +4,15 @@
 //!
 //! It never relies on a provider's cached nonce manager and never waits on a receipt without a
 //! deadline.
+//!
+//! Nonce gaps: every signed transaction is entered in the journal's nonce index (nonce -> intent).
+//! [`TxManager::repair_nonces`] walks the nonces between the chain's mined count and the local
+//! counter: a journaled transaction still waiting is rebroadcast, a done intent whose transaction
+//! vanished (reorged out) is re-planned, and a nonce nobody holds is a gap. Gaps are handed out
+//! first by the next allocations; [`TxManager::fill_gaps`] fills what is left with no-op
+//! self-transfers, so the transactions above a gap can be mined.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +25,8 @@ use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use tokio::sync::Mutex;
 
 use crate::attest::HotKey;
-use crate::store::{Intent, IntentStatus, Store, StoreError};
+use crate::metrics::Metrics;
+use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
 
 /// Tunables of the transaction manager.
 #[derive(Clone, Debug)]
@@ -82,6 +91,18 @@ pub enum TxError {
         /// Bumps done.
         bumps: u32,
     },
+    /// The transaction waits behind a lower nonce of ours that the chain has not mined (a nonce
+    /// gap, e.g. after a reorg dropped one of our transactions). Fee bumps cannot help;
+    /// [`TxManager::repair_nonces`] can.
+    #[error("transaction for {key} at nonce {nonce} waits behind nonce {mined}, not mined")]
+    NonceGap {
+        /// Intent key.
+        key: String,
+        /// Its nonce.
+        nonce: u64,
+        /// The chain's mined transaction count of the sender.
+        mined: u64,
+    },
     /// Signing failed.
     #[error("signing failed: {0}")]
     Sign(String),
@@ -109,6 +130,31 @@ pub struct Executed {
     pub block: u64,
 }
 
+/// The local nonce allocation: the next fresh nonce and the gaps below it to hand out first.
+#[derive(Debug, Default)]
+struct Nonces {
+    next: Option<u64>,
+    gaps: BTreeSet<u64>,
+}
+
+/// What [`TxManager::repair_nonces`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NonceRepair {
+    /// The chain's mined transaction count of the sender.
+    pub mined: u64,
+    /// The local counter after the repair (next fresh nonce).
+    pub next: u64,
+    /// Nonces in `[mined, next)` that no transaction of ours holds.
+    pub gaps: Vec<u64>,
+    /// Done intents whose transaction vanished from the chain, set back to pending.
+    pub replanned: Vec<String>,
+    /// Journaled transactions still waiting, rebroadcast.
+    pub rebroadcast: usize,
+}
+
+/// The furthest the nonce repair looks above the mined count.
+const MAX_REPAIR_SPAN: u64 = 4096;
+
 /// Sends journaled intents as transactions from one account.
 #[derive(Debug)]
 pub struct TxManager {
@@ -116,9 +162,10 @@ pub struct TxManager {
     wallet: EthereumWallet,
     from: Address,
     chain_id: u64,
-    next_nonce: Mutex<Option<u64>>,
+    next_nonce: Mutex<Nonces>,
     store: Arc<Store>,
     cfg: TxConfig,
+    metrics: Arc<Metrics>,
 }
 
 /// Classifies node error messages.
@@ -169,10 +216,17 @@ impl TxManager {
             wallet: EthereumWallet::from(key.signer().clone()),
             from: key.address(),
             chain_id,
-            next_nonce: Mutex::new(None),
+            next_nonce: Mutex::new(Nonces::default()),
             store,
             cfg,
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts fee bumps in `metrics` (its keeper's registry) instead of a private one.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The sending account.
@@ -211,7 +265,7 @@ impl TxManager {
 
     /// Forgets the local nonce; the next allocation reads the chain's pending count.
     pub async fn resync_nonce(&self) {
-        *self.next_nonce.lock().await = None;
+        *self.next_nonce.lock().await = Nonces::default();
     }
 
     async fn chain_nonce(&self, pending: bool) -> Result<u64, TxError> {
@@ -229,14 +283,120 @@ impl TxManager {
         .await
     }
 
+    /// The next nonce: the lowest known gap, else the next fresh one.
     async fn allocate_nonce(&self) -> Result<u64, TxError> {
         let mut guard = self.next_nonce.lock().await;
-        let n = match *guard {
+        if let Some(gap) = guard.gaps.pop_first() {
+            return Ok(gap);
+        }
+        let n = match guard.next {
             Some(n) => n,
             None => self.chain_nonce(true).await?,
         };
-        *guard = Some(n + 1);
+        guard.next = Some(n + 1);
         Ok(n)
+    }
+
+    /// Nonce gaps not yet handed out.
+    pub async fn gaps(&self) -> Vec<u64> {
+        self.next_nonce.lock().await.gaps.iter().copied().collect()
+    }
+
+    /// Finds and repairs nonce gaps between the chain's mined count and the local counter (see the
+    /// module docs): rebroadcasts journaled transactions still waiting, re-plans done intents whose
+    /// transaction vanished (a reorg) and records the nonces nobody holds as gaps, which the next
+    /// allocations take first. Call it after a reorg, at startup and when a transaction reports
+    /// [`TxError::NonceGap`]; not while another task executes intents of this manager.
+    pub async fn repair_nonces(&self) -> Result<NonceRepair, TxError> {
+        let mined = self.chain_nonce(false).await?;
+        let pending = self.chain_nonce(true).await?;
+        let mut guard = self.next_nonce.lock().await;
+        let index = self.store.nonces_from(mined)?;
+        let top = guard
+            .next
+            .unwrap_or(pending)
+            .max(pending)
+            .max(index.last().map_or(0, |(n, _)| n + 1))
+            .min(mined + MAX_REPAIR_SPAN);
+        let mut out = NonceRepair {
+            mined,
+            next: top,
+            ..NonceRepair::default()
+        };
+        let mut gaps = BTreeSet::new();
+        for j in mined..top {
+            let holder = match index.binary_search_by_key(&j, |(n, _)| *n) {
+                Ok(i) => self.store.intent(&index[i].1)?,
+                Err(_) => None,
+            };
+            match holder {
+                Some(i) if matches!(&i.status, IntentStatus::Sent { nonce, .. } if *nonce == j) => {
+                    if let IntentStatus::Sent { raw, .. } = &i.status {
+                        if let Ok(b) = raw.parse::<Bytes>() {
+                            if let Err(e) = self.broadcast(&b).await {
+                                tracing::debug!(key = %i.key, nonce = j, error = %e, "repair: rebroadcast failed");
+                            }
+                        }
+                    }
+                    out.rebroadcast += 1;
+                }
+                Some(mut i) => {
+                    if let IntentStatus::Done {
+                        tx_hash: Some(h), ..
+                    } = &i.status
+                    {
+                        let gone = match h.parse::<TxHash>() {
+                            Ok(hash) => self
+                                .receipt(hash)
+                                .await
+                                .map_err(|msg| TxError::Rpc { op: "receipt", msg })?
+                                .is_none(),
+                            Err(_) => true,
+                        };
+                        if !gone {
+                            continue; // mined after all (the count moved on meanwhile)
+                        }
+                        tracing::warn!(key = %i.key, nonce = j, "transaction reorged out; re-planning its intent");
+                        i.status = IntentStatus::Pending;
+                        self.store.put_intent(&i)?;
+                        out.replanned.push(i.key.clone());
+                    }
+                    gaps.insert(j);
+                }
+                None => {
+                    gaps.insert(j);
+                }
+            }
+        }
+        if !gaps.is_empty() {
+            tracing::warn!(mined, next = top, gaps = ?gaps, "nonce gaps found");
+        }
+        out.gaps = gaps.iter().copied().collect();
+        guard.next = Some(top);
+        guard.gaps = gaps;
+        drop(guard);
+        self.store
+            .prune_nonces(mined.saturating_sub(MAX_REPAIR_SPAN))?;
+        Ok(out)
+    }
+
+    /// Fills every gap not yet handed out with a no-op (a zero-value transfer to ourselves), each
+    /// journaled like any intent; returns how many were filled.
+    pub async fn fill_gaps(&self) -> Result<usize, TxError> {
+        let mut filled = 0;
+        loop {
+            let Some(gap) = self.next_nonce.lock().await.gaps.first().copied() else {
+                return Ok(filled);
+            };
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            let key = format!("nonce_fill:{gap}:{stamp}");
+            tracing::info!(nonce = gap, "filling a nonce gap with a no-op");
+            self.send(&key, Some(self.from), Bytes::new()).await?;
+            filled += 1;
+        }
     }
 
     async fn fees(&self) -> Result<(u128, u128), TxError> {
@@ -441,9 +601,10 @@ impl TxManager {
                 }
                 // make sure our local nonce counter is past it
                 let mut g = self.next_nonce.lock().await;
-                if g.is_some_and(|n| n <= nonce) {
-                    *g = Some(nonce + 1);
+                if g.next.is_some_and(|n| n <= nonce) {
+                    g.next = Some(nonce + 1);
                 }
+                g.gaps.remove(&nonce);
             }
         }
 
@@ -537,6 +698,11 @@ impl TxManager {
                 }
                 tokio::time::sleep(self.cfg.poll_interval).await;
             }
+            // Waiting behind a lower nonce of ours that is not mined: raising our fee cannot help.
+            let mined = self.chain_nonce(false).await?;
+            if mined < nonce {
+                return Err(TxError::NonceGap { key, nonce, mined });
+            }
             if bumps >= self.cfg.max_bumps {
                 return Err(TxError::Stuck { key, bumps });
             }
@@ -589,7 +755,7 @@ impl TxManager {
             };
             self.store.put_intent(&intent)?;
             bumps += 1;
-            crate::metrics::METRICS.fee_bumps.inc();
+            self.metrics.fee_bumps.inc();
             tracing::info!(
                 key,
                 nonce,
@@ -634,7 +800,7 @@ impl TxManager {
         } else {
             let intent = Intent {
                 key: key.to_string(),
-                kind: crate::store::IntentKind::Call,
+                kind: IntentKind::Call,
                 subject: String::new(),
                 to: to.map(|a| format!("{a:#x}")).unwrap_or_default(),
                 calldata: format!("{data}"),

@@ -20,7 +20,6 @@ use verinfer_keeper::config::BackendConfig;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::KeeperError;
 use verinfer_keeper::keeper::{inline_uri, Keeper};
-use verinfer_keeper::metrics::METRICS;
 use verinfer_keeper::mlp::dataset::TestSplit;
 use verinfer_keeper::mlp::IntMlp;
 use verinfer_keeper::registry::{ModelParams, RequestStatus, VerificationMode};
@@ -39,7 +38,10 @@ struct Suite {
     registry: Address,
     identity: Address,
     model: IntMlp,
+    /// The id the last request got (ids are sequential: key 0 is the only client).
     requests: u64,
+    /// Request transactions sent (their journal keys; never reused, unlike ids after a reorg).
+    sent: u64,
 }
 
 /// Image `n` of the digits test split (cycling): a valid input of the built-in model.
@@ -131,6 +133,7 @@ impl Suite {
             identity: plan.addresses["IdentityRegistry"],
             model,
             requests: 0,
+            sent: 0,
         }
     }
 
@@ -142,6 +145,7 @@ impl Suite {
     /// Sends a request with `input`; returns its id (ids are sequential: key 0 is the only client).
     async fn request_with(&mut self, input: Vec<u8>) -> U256 {
         self.requests += 1;
+        self.sent += 1;
         let now = self
             .p
             .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
@@ -157,7 +161,7 @@ impl Suite {
             fee: U256::from(TOKEN / 100),
             deadline: alloy::primitives::Uint::from(now + 3_600),
         };
-        let key = format!("request:{}", self.requests);
+        let key = format!("request:{}", self.sent);
         call(&self.admin, &key, self.registry, request.abi_encode()).await;
         U256::from(self.requests)
     }
@@ -210,6 +214,13 @@ impl Suite {
     }
 }
 
+/// A few more ticks once the work is done: whatever they send is a duplicate the tests count.
+async fn settle(k: &mut Keeper) {
+    for _ in 0..5 {
+        k.tick().await.unwrap();
+    }
+}
+
 /// Ticks `k` until every id in `ids` is answered on chain, or 30 s.
 async fn tick_until_answered(k: &mut Keeper, s: &Suite, ids: &[U256], what: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -241,12 +252,10 @@ async fn wrong_size_input_is_never_attested_and_does_not_stall_the_keeper() {
         .keeper(&dir.path().join("keeper"), SubmitMode::Single, start_block)
         .await;
     tick_until_answered(&mut k, &s, &[good], "the valid request after a bad one").await;
-    for _ in 0..5 {
-        k.tick().await.unwrap();
-    }
+    settle(&mut k).await;
     assert!(!s.answered(bad).await, "a refused input was attested");
     assert_eq!(s.hot_txs().await, 1, "only the valid request was answered");
-    assert!(METRICS.inputs_refused.get() >= 1);
+    assert_eq!(k.metrics().inputs_refused.get(), 1);
 }
 
 /// A keeper configured to serve a model file under an id the file does not have refuses to start.
@@ -299,15 +308,228 @@ async fn attestation_reorged_out_after_inclusion_is_resubmitted_once() {
     raw(&s.p, "anvil_mine", serde_json::json!(["0x2"])).await;
 
     tick_until_answered(&mut k, &s, &[id], "answer again after the reorg").await;
-    // a few more ticks must not send anything else
-    for _ in 0..5 {
-        k.tick().await.unwrap();
-    }
+    settle(&mut k).await;
     assert_eq!(
         s.hot_txs().await,
         1,
         "the reorged-out attestation is sent again exactly once"
     );
+}
+
+/// Issue #15, D1: request ids are a counter, so when a reorg removes a request (and the answer to
+/// it) the client's next request reuses the id. The keeper answers the new request (its journal is
+/// keyed by the request's digest, not the id) and never re-sends the old attestation, which would
+/// revert with `AttestationMismatch`; the old answer's nonce is taken by the new one (no gap, no
+/// no-op). Fails on the keeper keyed by `attest:<id>:<operator>`: the new request goes unanswered.
+#[tokio::test]
+async fn request_reorged_out_and_its_id_reused_is_answered_and_the_old_attestation_never_resent() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let id = s.request_with(digit(1)).await;
+    let mut k = s
+        .keeper(&dir.path().join("keeper"), SubmitMode::Single, start_block)
+        .await;
+    tick_until_answered(&mut k, &s, &[id], "first answer").await;
+
+    // The request's block and the answer's block are replaced by empty ones.
+    raw(&s.p, "anvil_reorg", serde_json::json!([2, []])).await;
+    assert_eq!(s.hot_txs().await, 0);
+    s.requests -= 1;
+    s.admin.resync_nonce().await;
+    let again = s.request_with(digit(7)).await;
+    assert_eq!(again, id, "the counter hands out the same id");
+    let view = InferenceRegistry::new(s.registry, &s.p)
+        .request(id)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(
+        view.inputHash,
+        keccak256(digit(7)),
+        "id {id} now names the new request"
+    );
+
+    tick_until_answered(&mut k, &s, &[id], "the request that reuses the id").await;
+    settle(&mut k).await;
+    let ans = InferenceRegistry::new(s.registry, &s.p)
+        .answerOf(id, s.operator)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(
+        ans.outputHash,
+        keccak256(s.model.infer(&digit(7)).unwrap()),
+        "the answer is to the new request's input"
+    );
+    assert_eq!(
+        s.hot_txs().await,
+        1,
+        "one transaction: the new answer (the old attestation was not re-sent, no no-op)"
+    );
+    let attests: Vec<_> = k
+        .store()
+        .intents()
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.kind == IntentKind::Attest)
+        .collect();
+    assert_eq!(attests.len(), 2, "{attests:?}");
+    assert!(
+        attests.iter().any(|i| matches!(&i.status,
+            IntentStatus::Abandoned { reason } if reason.contains("reorged out or replaced"))),
+        "the old attestation is set aside: {attests:?}"
+    );
+}
+
+/// Issue #15, D3: SIGTERM while a transaction is stuck (mining paused, a 60 s receipt deadline with
+/// five bumps ahead) stops the keeper within its shutdown grace, and the signed transaction stays
+/// journaled for the restart. Fails on the single-loop keeper, which checked shutdown only between
+/// ticks and sat in the receipt wait.
+#[tokio::test]
+async fn shutdown_is_prompt_while_a_transaction_is_stuck() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    s.request().await;
+    raw(&s.p, "evm_setAutomine", serde_json::json!([false])).await;
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        submit: SubmitConfig {
+            mode: SubmitMode::Single,
+            receipt_timeout_secs: 60,
+            ..SubmitConfig::default()
+        },
+        ..s.raw_config(&dir.path().join("keeper"), s.operator, start_block)
+    })
+    .unwrap();
+    let k = Keeper::new(cfg, s.hot.clone(), "stuck").await.unwrap();
+    let store = k.store().clone();
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(k.run(stop_rx));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !store
+        .intents()
+        .unwrap()
+        .iter()
+        .any(|i| matches!(i.status, IntentStatus::Sent { .. }))
+    {
+        assert!(Instant::now() < deadline, "the keeper never sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    // Generous next to the 2 s grace, far below the 60 s receipt deadline the old loop sat in.
+    let stopped = tokio::time::timeout(Duration::from_secs(20), task).await;
+    assert!(
+        matches!(stopped, Ok(Ok(Ok(())))),
+        "the keeper did not stop while its transaction was stuck: {stopped:?}"
+    );
+    assert!(
+        store
+            .intents()
+            .unwrap()
+            .iter()
+            .any(|i| matches!(i.status, IntentStatus::Sent { .. })),
+        "the stuck transaction stays journaled for the restart"
+    );
+    raw(&s.p, "evm_setAutomine", serde_json::json!([true])).await;
+}
+
+/// Issue #15, D4: `/health` compares the cursor with the chain head the node reports now, not with
+/// the keeper's own last poll: a keeper that stopped polling while the chain moved on 30 blocks is
+/// unhealthy, and says by how much.
+#[tokio::test]
+async fn health_reports_a_keeper_behind_the_real_chain_head() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let p = anvil.provider();
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        rpc_url: Some(anvil.url.clone()),
+        registry: Some(format!("{:#x}", Address::repeat_byte(1))),
+        operator: Some(format!("{:#x}", Address::repeat_byte(2))),
+        data_dir: Some(dir.path().join("keeper")),
+        ..RawConfig::default()
+    })
+    .unwrap();
+    let mut k = Keeper::new(cfg, anvil.key(2), "health").await.unwrap();
+    raw(&p, "anvil_mine", serde_json::json!(["0x5"])).await;
+    k.tick().await.unwrap();
+    let (_stop, rx) = tokio::sync::watch::channel(false);
+    let addr = verinfer_keeper::api::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        verinfer_keeper::api::operations_router(k.health()),
+        rx,
+    )
+    .await
+    .unwrap();
+    let (status, body) = http_get(addr, "/health").await;
+    assert!(status.starts_with("HTTP/1.1 200"), "{status} {body}");
+    raw(&p, "anvil_mine", serde_json::json!(["0x1e"])).await;
+    let (status, body) = http_get(addr, "/health").await;
+    assert!(status.starts_with("HTTP/1.1 503"), "{status} {body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["lag"], 30, "{body}");
+    assert_eq!(report["status"], "unhealthy");
+    k.tick().await.unwrap();
+    let (status, body) = http_get(addr, "/health").await;
+    assert!(
+        status.starts_with("HTTP/1.1 200"),
+        "caught up: {status} {body}"
+    );
+}
+
+/// A bare HTTP/1.1 GET: status line and body.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
+}
+
+/// A batch reorged out after inclusion: the execute stage finds its nonce empty, dissolves the
+/// batch and sends its members again in one new batch (issue #15, D2: batch intents used to be
+/// skipped after a reorg).
+#[tokio::test]
+async fn batch_reorged_out_after_inclusion_is_resent_once_per_member() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let ids = [s.request().await, s.request().await, s.request().await];
+    let mut k = s
+        .keeper(&dir.path().join("keeper"), SubmitMode::Batch, start_block)
+        .await;
+    tick_until_answered(&mut k, &s, &ids, "the batch").await;
+    assert_eq!(s.hot_txs().await, 1, "one batch transaction");
+    raw(&s.p, "anvil_reorg", serde_json::json!([1, []])).await;
+    assert_eq!(s.hot_txs().await, 0);
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x2"])).await;
+    tick_until_answered(&mut k, &s, &ids, "after the batch was reorged out").await;
+    settle(&mut k).await;
+    assert_eq!(
+        s.hot_txs().await,
+        1,
+        "the reorged-out batch is replaced by exactly one new batch"
+    );
+    let members_done = k
+        .store()
+        .intents()
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.kind == IntentKind::Attest && i.members.is_empty())
+        .filter(|i| matches!(i.status, IntentStatus::Done { .. }))
+        .count();
+    assert_eq!(members_done, ids.len());
 }
 
 /// kill -9 mid-submission: the keeper task is dropped while it works through a backlog (some
@@ -361,9 +583,7 @@ async fn keeper_killed_mid_submission_restarts_without_duplicates_or_losses() {
     let mut k = s.keeper(&data_dir, SubmitMode::Single, start_block).await;
     k.reconcile().await.unwrap();
     tick_until_answered(&mut k, &s, &ids, "after restart").await;
-    for _ in 0..5 {
-        k.tick().await.unwrap();
-    }
+    settle(&mut k).await;
     assert_eq!(
         s.hot_txs().await,
         ids.len() as u64,

@@ -39,18 +39,8 @@ async fn deploy_token_as(t: &verinfer_keeper::txmgr::TxManager, key: &str) -> Ad
 async fn nonce_resyncs_after_external_use() {
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        anvil.provider(),
-        anvil.key(0),
-        store_at(&dir, "a.redb"),
-        fast_cfg(),
-    );
-    let b = txm(
-        anvil.provider(),
-        anvil.key(0),
-        store_at(&dir, "b.redb"),
-        fast_cfg(),
-    );
+    let a = manager(&anvil, 0, &dir, "a.redb");
+    let b = manager(&anvil, 0, &dir, "b.redb");
     let token = deploy_token(&a).await;
     a.send("t1", Some(token), transfer(Address::repeat_byte(1), 1))
         .await
@@ -79,12 +69,7 @@ async fn reverting_call_is_abandoned_not_sent() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir, "a.redb");
     let a = txm(anvil.provider(), anvil.key(1), store.clone(), fast_cfg());
-    let t0 = txm(
-        anvil.provider(),
-        anvil.key(0),
-        store_at(&dir, "b.redb"),
-        fast_cfg(),
-    );
+    let t0 = manager(&anvil, 0, &dir, "b.redb");
     let token = deploy_token(&t0).await;
     // account 1 holds no tokens: transfer reverts
     let err = a
@@ -283,12 +268,7 @@ async fn poller_detects_reorg_and_rereads() {
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir, "k.redb");
-    let a = txm(
-        p.clone(),
-        anvil.key(0),
-        store_at(&dir, "t.redb"),
-        fast_cfg(),
-    );
+    let a = manager(&anvil, 0, &dir, "t.redb");
     let token = deploy_token(&a).await;
     let poller = LogPoller::new(p.clone(), token, store.clone());
     let base = drain(&poller).await; // mint event(s)
@@ -323,12 +303,7 @@ async fn poller_respects_confirmations() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        p.clone(),
-        anvil.key(0),
-        store_at(&dir, "t.redb"),
-        fast_cfg(),
-    );
+    let a = manager(&anvil, 0, &dir, "t.redb");
     let token = deploy_token(&a).await;
     let mut poller = LogPoller::new(p.clone(), token, store_at(&dir, "k.redb"));
     poller.confirmations = 3;
@@ -344,12 +319,7 @@ async fn survives_anvil_restart() {
     let mut anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        p.clone(),
-        anvil.key(0),
-        store_at(&dir, "t.redb"),
-        fast_cfg(),
-    );
+    let a = manager(&anvil, 0, &dir, "t.redb");
     let token = deploy_token(&a).await;
     a.send("t1", Some(token), transfer(Address::repeat_byte(1), 1))
         .await
@@ -446,12 +416,7 @@ async fn poller_follows_anvil_reorg_rpc() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
     let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        p.clone(),
-        anvil.key(0),
-        store_at(&dir, "t.redb"),
-        fast_cfg(),
-    );
+    let a = manager(&anvil, 0, &dir, "t.redb");
     let token = deploy_token(&a).await;
     let poller = LogPoller::new(p.clone(), token, store_at(&dir, "k.redb"));
     assert!(drain(&poller).await >= 1);
@@ -500,4 +465,95 @@ async fn poller_follows_anvil_reorg_rpc() {
         logs.iter().all(|l| to_topic(l) != Some(old_to)),
         "the reorged-out transfer is not handed out again"
     );
+}
+
+/// Nonce gap after a reorg (issue #15, D2): transfers `a` and `b` are mined, `c` waits in the pool,
+/// then a reorg drops `b`'s block. `c` now waits behind a nonce nobody holds: the manager reports
+/// the gap after one receipt deadline instead of bumping fees on it, and the repair re-plans `b`
+/// (its transaction vanished), rebroadcasts `c` and hands `b` the gap, so both land, once each.
+#[tokio::test]
+async fn reorged_out_transaction_leaves_a_gap_that_repair_refills_without_duplicates() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "t.redb");
+    let mut cfg = fast_cfg();
+    cfg.receipt_timeout = Duration::from_millis(1_500);
+    let t = Arc::new(txm(p.clone(), anvil.key(0), store.clone(), cfg));
+    let token = deploy_token(&t).await;
+    let (ra, rb, rc) = (
+        Address::repeat_byte(0xa),
+        Address::repeat_byte(0xb),
+        Address::repeat_byte(0xc),
+    );
+    t.send("a", Some(token), transfer(ra, 1)).await.unwrap();
+    t.send("b", Some(token), transfer(rb, 1)).await.unwrap();
+    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
+    let t2 = t.clone();
+    let pending_c = tokio::spawn(async move { t2.send("c", Some(token), transfer(rc, 1)).await });
+    while !matches!(
+        store.intent("c").unwrap().map(|i| i.status),
+        Some(IntentStatus::Sent { .. })
+    ) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // `b`'s block (the head) is replaced by an empty one; `c` (nonce 3) now sits behind nonce 2.
+    raw(&p, "anvil_reorg", serde_json::json!([1, []])).await;
+    raw(&p, "evm_setAutomine", serde_json::json!([true])).await;
+    assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), 2);
+    match pending_c.await.unwrap() {
+        Err(TxError::NonceGap { key, nonce, mined }) => {
+            assert_eq!((key.as_str(), nonce, mined), ("c", 3, 2))
+        }
+        other => panic!("expected a nonce gap, got {other:?}"),
+    }
+    let repair = t.repair_nonces().await.unwrap();
+    assert_eq!(repair.mined, 2);
+    assert_eq!(repair.gaps, vec![2]);
+    assert_eq!(repair.replanned, vec!["b".to_string()]);
+    assert_eq!(repair.rebroadcast, 1, "c is rebroadcast, not re-signed");
+    t.execute("b").await.unwrap();
+    t.execute("c").await.unwrap();
+    assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), 4);
+    let token_view = VerinferToken::new(token, &p);
+    for who in [ra, rb, rc] {
+        assert_eq!(
+            token_view.balanceOf(who).call().await.unwrap(),
+            U256::from(1),
+            "each transfer landed exactly once"
+        );
+    }
+    assert!(t.gaps().await.is_empty());
+}
+
+/// A gap nobody re-plans (the intent at that nonce was abandoned) is filled with a no-op so the
+/// transaction above it can be mined.
+#[tokio::test]
+async fn a_gap_without_work_to_refill_it_is_filled_with_a_no_op() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "t.redb");
+    let t = txm(p.clone(), anvil.key(0), store.clone(), fast_cfg());
+    let token = deploy_token(&t).await;
+    t.send("b", Some(token), transfer(Address::repeat_byte(0xb), 1))
+        .await
+        .unwrap();
+    raw(&p, "anvil_reorg", serde_json::json!([1, []])).await;
+    let repair = t.repair_nonces().await.unwrap();
+    assert_eq!(repair.gaps, vec![1]);
+    // the re-planned intent is given up instead of sent again: nothing takes nonce 1
+    let mut b = store.intent("b").unwrap().unwrap();
+    b.status = IntentStatus::Abandoned {
+        reason: "test".into(),
+    };
+    store.put_intent(&b).unwrap();
+    assert_eq!(t.fill_gaps().await.unwrap(), 1);
+    assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), 2);
+    let after = t
+        .send("next", Some(token), transfer(Address::repeat_byte(1), 1))
+        .await
+        .unwrap();
+    assert!(after.gas_used > 0);
+    assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), 3);
 }

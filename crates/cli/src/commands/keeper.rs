@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use verinfer_keeper::api;
-use verinfer_keeper::config::KeeperConfig;
+use verinfer_keeper::config::{KeeperConfig, RawConfig};
 use verinfer_keeper::keeper::Keeper;
 
 /// Run the keeper bot.
@@ -31,23 +31,28 @@ impl KeeperCommand {
     /// Runs the command.
     pub async fn execute(self) -> Result<()> {
         let Self::Run(a) = self;
-        let cfg = KeeperConfig::load(Some(&a.config))?;
-        let key = cfg.load_key().context("loading the operator hot key")?;
+        // The environment is read here, at the edge, and nowhere in the keeper library.
+        let env = |name: &str| std::env::var(name).ok();
+        let mut raw = RawConfig::read(&a.config)?;
+        raw.apply_env(env)?;
+        let cfg = KeeperConfig::from_raw(raw)?;
+        let key = cfg.load_key(env).context("loading the operator hot key")?;
         tracing::info!(operator = %cfg.operator, signer = %key.address(), registry = %cfg.registry, "starting keeper");
         let (tx, rx) = tokio::sync::watch::channel(false);
-        if let Some(addr) = cfg.metrics_addr {
-            let bound = api::serve(addr, api::operations_router(), rx.clone())
-                .await
-                .with_context(|| format!("binding metrics_addr {addr}"))?;
-            tracing::info!(%bound, "metrics and /health listening");
-        }
+        let metrics_addr = cfg.metrics_addr;
         if let Some(addr) = cfg.outputs_addr {
             tracing::info!(%addr, "serving outputs at {}", api::OUTPUTS_PATH);
         }
         let keeper = Keeper::new(cfg, key, "keeper").await?;
+        if let Some(addr) = metrics_addr {
+            let bound = api::serve(addr, api::operations_router(keeper.health()), rx.clone())
+                .await
+                .with_context(|| format!("binding metrics_addr {addr}"))?;
+            tracing::info!(%bound, "metrics and /health listening");
+        }
         let handle = tokio::spawn(keeper.run(rx));
         shutdown_signal().await;
-        tracing::info!("shutdown requested: finishing the current step");
+        tracing::info!("shutdown requested: stopping (in-flight work stays journaled)");
         let _ = tx.send(true);
         handle.await.context("keeper task")??;
         Ok(())

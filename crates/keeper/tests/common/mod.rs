@@ -75,6 +75,16 @@ pub fn txm(provider: RootProvider, key: HotKey, store: Arc<Store>, cfg: TxConfig
     TxManager::new(provider, &key, 31337, store, cfg)
 }
 
+/// The usual manager of a test: dev account `key` on `anvil`, journal `name` in `dir`, fast timings.
+pub fn manager(anvil: &Anvil, key: usize, dir: &tempfile::TempDir, name: &str) -> TxManager {
+    txm(
+        anvil.provider(),
+        anvil.key(key),
+        store_at(dir, name),
+        fast_cfg(),
+    )
+}
+
 pub async fn raw(
     p: &RootProvider,
     method: &'static str,
