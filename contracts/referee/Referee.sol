@@ -68,7 +68,7 @@ contract Referee is IDisputeResolver {
         IntMlpStep.Row row; // the element's weight row (any row of the layer past its width)
         bytes32[] rowProof; // the row's proof against the model's weights root
         bytes input; // the layer's input: the request input (layer 0), else the previous layer's output
-        bytes32[] inputProof; // layer > 0: the TRACE_DEPTH siblings of leaf `layer - 1` in the defender's trace
+        bytes32[] inputProof; // layer > 0: the TRACE_DEPTH siblings of leaf `layer - 1` in either side's trace
     }
 
     /// @notice First game id (ids are `GAME_ID_BASE + n`, n ≥ 1).
@@ -219,8 +219,10 @@ contract Referee is IDisputeResolver {
     }
 
     /// @inheritdoc IDisputeResolver
+    /// @dev Each of the `MAX_MOVES` moves may take `moveWindow`; `timeout` ends the game one second after the
+    ///      last deadline.
     function maxRulingDelay() external view returns (uint256) {
-        return MAX_MOVES * moveWindow;
+        return MAX_MOVES * moveWindow + 1;
     }
 
     // ------------------------------------------------------------------ moves
@@ -445,10 +447,10 @@ contract Referee is IDisputeResolver {
             if (p.inputProof.length != IntMlpStep.TRACE_DEPTH) {
                 revert IntMlpStep.WrongProofLength(p.inputProof.length, IntMlpStep.TRACE_DEPTH);
             }
-            // Every leaf left of the disagreement is the same in both traces: the defender's root proves it.
-            if (IntMlpStep.rootFrom(IntMlpStep.vectorRoot(p.input), layer - 1, p.inputProof) != g.root[0]) {
-                revert InvalidTraceProof();
-            }
+            // Every leaf left of the disagreement is the same in both traces, so a proof against either root
+            // proves the agreed layer (each side can prove it against its own trace).
+            bytes32 reached = IntMlpStep.rootFrom(IntMlpStep.vectorRoot(p.input), layer - 1, p.inputProof);
+            if (reached != g.root[0] && reached != g.root[1]) revert InvalidTraceProof();
         }
         return IntMlpStep.neuron(row, p.input);
     }

@@ -12,9 +12,10 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 ///      `vectorRoot`: a fixed-depth (`LAYER_DEPTH` = 11) binary Merkle tree whose leaves are the vector's
 ///      32-byte chunks (the last one zero-padded) followed by zero leaves, inner node = keccak256(left ‖ right)
 ///      (positional, not sorted). A trace is a fixed-depth (`TRACE_DEPTH` = 6) tree of the same shape whose
-///      leaf `j` is the vector root of layer `j`'s output (zero leaves after the last layer). Both depths are
-///      fixed by the file format's bounds (65,536 outputs, 64 layers), so the game's tree has depth 17 and
-///      its leaves are (layer, chunk) pairs in order.
+///      leaf `j` is the vector root of layer `j`'s output, and `ZERO_LAYER_ROOT` (the root of an all-zero
+///      layer) after the last layer. Both depths are fixed by the file format's bounds (65,536 outputs, 64
+///      layers), so a trace is one depth-17 positional tree over 2^17 chunks, (layer, chunk) in order, zero
+///      past each layer's width and past the last layer: every node of an honest trace has a preimage.
 library IntMlpStep {
     /// @notice `keccak256("verinfer.int-mlp.row.v1")`, the first field of every row leaf.
     bytes32 internal constant ROW_DOMAIN = keccak256("verinfer.int-mlp.row.v1");
@@ -26,6 +27,8 @@ library IntMlpStep {
     uint256 internal constant LAYER_DEPTH = 11;
     /// @notice Depth of the trace tree over layer roots: 2^6 = 64 layers.
     uint256 internal constant TRACE_DEPTH = 6;
+    /// @notice The vector root of an all-zero layer (the trace leaf of a layer past the model's last).
+    bytes32 internal constant ZERO_LAYER_ROOT = 0xf8b13a49e282f609c317a833fb8d976d11517c571d1221a265d25af778ecf892;
     /// @notice Elements per leaf of an activation tree.
     uint256 internal constant CHUNK = 32;
     /// @notice Largest layer width of the file format (and of an activation vector).
