@@ -97,14 +97,18 @@ library IntMlpFixture {
             L.inputs = widths[l];
             L.outputs = widths[l + 1];
             uint256 n = uint256(L.inputs) * L.outputs;
-            L.weights = new bytes(n);
+            bytes memory wts = new bytes(n + 32);
             bytes32 h = keccak256(abi.encode(seed, l));
             for (uint256 i; i < n; i += 32) {
                 h = keccak256(abi.encode(h));
-                for (uint256 j; j < 32 && i + j < n; ++j) {
-                    L.weights[i + j] = h[j];
+                assembly ("memory-safe") {
+                    mstore(add(add(wts, 32), i), h)
                 }
             }
+            assembly ("memory-safe") {
+                mstore(wts, n)
+            }
+            L.weights = wts;
             L.biases = new int32[](L.outputs);
             for (uint256 o; o < L.outputs; ++o) {
                 L.biases[o] = int32(int256(uint256(keccak256(abi.encode(seed, l, o))) % 200_001) - 100_000);
@@ -116,8 +120,19 @@ library IntMlpFixture {
     function row(Model memory m, uint256 l, uint256 r) internal pure returns (IntMlpStep.Row memory row_) {
         Layer memory L = m.layers[l];
         bytes memory w = new bytes(L.inputs);
-        for (uint256 i; i < L.inputs; ++i) {
-            w[i] = L.weights[r * L.inputs + i];
+        bytes memory all = L.weights;
+        uint256 from = r * L.inputs;
+        for (uint256 i; i < L.inputs; i += 32) {
+            // Whole words; the last one is masked to the row's bytes and stays inside `w`'s allocation.
+            bytes32 word;
+            assembly ("memory-safe") {
+                word := mload(add(add(all, 32), add(from, i)))
+            }
+            uint256 rest = L.inputs - i;
+            if (rest < 32) word &= bytes32(type(uint256).max << ((32 - rest) * 8));
+            assembly ("memory-safe") {
+                mstore(add(add(w, 32), i), word)
+            }
         }
         row_ = IntMlpStep.Row({
             layerCount: uint16(m.layers.length),
@@ -184,10 +199,17 @@ library IntMlpFixture {
             bytes memory y = new bytes(L.outputs);
             for (uint256 o; o < L.outputs; ++o) {
                 int256 acc = L.biases[o];
+                bytes memory wts = L.weights;
                 uint256 base = o * L.inputs;
-                unchecked {
-                    for (uint256 i; i < L.inputs; ++i) {
-                        acc += int256(int8(uint8(L.weights[base + i]))) * int256(int8(uint8(x[i])));
+                uint256 n = L.inputs;
+                // Plain byte loop in assembly (memory reads, sign extension), independent of the library's.
+                assembly ("memory-safe") {
+                    let wp := add(add(wts, 32), base)
+                    let xp := add(x, 32)
+                    for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                        let wv := signextend(0, byte(0, mload(add(wp, i))))
+                        let xv := signextend(0, byte(0, mload(add(xp, i))))
+                        acc := add(acc, mul(wv, xv))
                     }
                 }
                 int256 q = int256(int32(acc)) >> L.shift;

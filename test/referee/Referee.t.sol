@@ -9,17 +9,21 @@ import {RefereeBase} from "./RefereeBase.sol";
 /// @notice The game on a small generated model (widths 40 → 70 → 33 → 10: partial chunks, several chunks per
 ///         layer, ReLU and identity layers).
 contract RefereeTest is RefereeBase {
-    function setUp() public {
-        _deploy();
+    function _model() internal pure override returns (IntMlpFixture.Model memory) {
         uint32[] memory w = new uint32[](4);
         (w[0], w[1], w[2], w[3]) = (40, 70, 33, 10);
         uint8[] memory s = new uint8[](3);
         (s[0], s[1], s[2]) = (9, 10, 9);
+        return IntMlpFixture.generate(1, w, s);
+    }
+
+    function setUp() public {
+        _deploy();
         bytes memory x = new bytes(40);
         for (uint256 i; i < 40; ++i) {
             x[i] = bytes1(uint8(uint256(keccak256(abi.encode("x", i)))));
         }
-        _useModel(IntMlpFixture.generate(1, w, s), x);
+        _useModel(_model(), x);
     }
 
     function _liarValue(uint256 layer, uint256 element) internal view returns (int8) {
@@ -84,7 +88,7 @@ contract RefereeTest is RefereeBase {
         signers.setSigner(defender2, hot);
         uint256 gameId = _open(false);
         IntMlpFixture.Trace memory t = _trace(honestActs);
-        IntMlpStep.Row memory r = IntMlpFixture.row(m, 2, 0);
+        IntMlpStep.Row memory r = IntMlpFixture.row(_model(), 2, 0);
         bytes32[] memory rp = IntMlpFixture.rowProof(tree, IntMlpFixture.leafOf(r));
         vm.prank(hot);
         referee.commitTrace(gameId, IntMlpFixture.root(t), honestActs[2], IntMlpFixture.layerProof(t, 2), r, rp);
@@ -192,7 +196,7 @@ contract RefereeTest is RefereeBase {
         address stranger = makeAddr("stranger");
         vm.expectRevert(abi.encodeWithSelector(Referee.NotAParty.selector, gameId, stranger));
         vm.prank(stranger);
-        referee.commitTrace(gameId, bytes32(uint256(1)), "", new bytes32[](0), IntMlpFixture.row(m, 2, 0), new bytes32[](0));
+        referee.commitTrace(gameId, bytes32(uint256(1)), "", new bytes32[](0), IntMlpFixture.row(_model(), 2, 0), new bytes32[](0));
     }
 
     function test_revealNotMatchingTheNodeReverts() public {
@@ -226,7 +230,7 @@ contract RefereeTest is RefereeBase {
         _lie(1, 2, _liarValue(1, 2), false);
         uint256 gameId = _open(true);
         IntMlpFixture.Trace memory t = _trace(liarActs);
-        IntMlpStep.Row memory r = IntMlpFixture.row(m, 2, 0);
+        IntMlpStep.Row memory r = IntMlpFixture.row(_model(), 2, 0);
         bytes32[] memory rp = IntMlpFixture.rowProof(tree, IntMlpFixture.leafOf(r));
         bytes32[] memory lp = IntMlpFixture.layerProof(t, 2);
         vm.prank(defender);
@@ -243,14 +247,14 @@ contract RefereeTest is RefereeBase {
         _lie(1, 2, _liarValue(1, 2), false);
         uint256 gameId = _open(true);
         IntMlpFixture.Trace memory t = _trace(liarActs);
-        IntMlpStep.Row memory r = IntMlpFixture.row(m, 2, 0);
+        IntMlpStep.Row memory r = IntMlpFixture.row(_model(), 2, 0);
         bytes32[] memory rp = IntMlpFixture.rowProof(tree, IntMlpFixture.leafOf(r));
         r.bias += 1; // a row the model does not have
         vm.prank(defender);
         vm.expectRevert(Referee.InvalidRowProof.selector);
         referee.commitTrace(gameId, IntMlpFixture.root(t), liarActs[2], IntMlpFixture.layerProof(t, 2), r, rp);
         // A row of another layer than the last.
-        IntMlpStep.Row memory r1 = IntMlpFixture.row(m, 1, 0);
+        IntMlpStep.Row memory r1 = IntMlpFixture.row(_model(), 1, 0);
         bytes32[] memory rp1 = IntMlpFixture.rowProof(tree, IntMlpFixture.leafOf(r1));
         vm.prank(defender);
         vm.expectRevert(abi.encodeWithSelector(Referee.WrongRow.selector, 1, 0));
@@ -272,7 +276,7 @@ contract RefereeTest is RefereeBase {
         stepper.step(referee, gameId, bad);
         // Another row of the right layer.
         bad = _stepProof(gameId);
-        bad.row = IntMlpFixture.row(m, 1, 29);
+        bad.row = IntMlpFixture.row(_model(), 1, 29);
         bad.rowProof = IntMlpFixture.rowProof(tree, IntMlpFixture.leafOf(bad.row));
         vm.expectRevert(abi.encodeWithSelector(Referee.WrongRow.selector, 1, 29));
         stepper.step(referee, gameId, bad);

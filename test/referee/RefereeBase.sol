@@ -112,7 +112,6 @@ abstract contract RefereeBase is Test {
     Referee internal referee;
     StepUser internal stepper;
 
-    IntMlpFixture.Model internal m;
     bytes32[] internal tree;
     bytes internal input;
     // Traces are kept as layer vectors (copied into memory per use).
@@ -132,13 +131,11 @@ abstract contract RefereeBase is Test {
         stepper = new StepUser();
     }
 
+    /// @notice The model under test, rebuilt in memory on each use (a 1024×1024 model does not fit in a
+    ///         test's storage budget).
+    function _model() internal view virtual returns (IntMlpFixture.Model memory);
+
     function _useModel(IntMlpFixture.Model memory model_, bytes memory input_) internal {
-        delete m.layers;
-        m.inputMin = model_.inputMin;
-        m.inputMax = model_.inputMax;
-        for (uint256 l; l < model_.layers.length; ++l) {
-            m.layers.push(model_.layers[l]);
-        }
         tree = IntMlpFixture.weightsTree(model_);
         input = input_;
         IntMlpFixture.Trace memory t = IntMlpFixture.forward(model_, input_);
@@ -158,7 +155,7 @@ abstract contract RefereeBase is Test {
         IntMlpFixture.Trace memory l = t.copy();
         bytes memory v = l.acts[layer];
         v[element] = bytes1(uint8(value));
-        if (!inconsistent) IntMlpFixture.propagate(m, l, layer);
+        if (!inconsistent) IntMlpFixture.propagate(_model(), l, layer);
         bytes memory out = l.acts[l.acts.length - 1];
         if (keccak256(out) == keccak256(t.acts[t.acts.length - 1]) && !(layer == l.acts.length - 1 && element == 0)) {
             out[0] = bytes1(uint8(out[0]) ^ 0x40);
@@ -195,7 +192,7 @@ abstract contract RefereeBase is Test {
     function _commit(uint256 gameId, address who, bytes[] storage acts) internal {
         IntMlpFixture.Trace memory t = _trace(acts);
         uint256 last = acts.length - 1;
-        IntMlpStep.Row memory r = IntMlpFixture.row(m, last, 0);
+        IntMlpStep.Row memory r = IntMlpFixture.row(_model(), last, 0);
         bytes32[] memory rp = IntMlpFixture.rowProof(tree, IntMlpFixture.leafOf(r));
         vm.prank(who);
         referee.commitTrace(gameId, t.root(), acts[last], t.layerProof(last), r, rp);
@@ -221,8 +218,7 @@ abstract contract RefereeBase is Test {
         uint256 chunk = g.index & 2047;
         uint256 b;
         while (g.node[0][b] == g.node[1][b]) ++b;
-        IntMlpFixture.Model memory mm = m;
-        p = IntMlpFixture.stepProof(mm, tree, _trace(honestActs), input, layer, chunk * 32 + b);
+        p = IntMlpFixture.stepProof(_model(), tree, _trace(honestActs), input, layer, chunk * 32 + b);
     }
 
     /// @notice Plays a whole game with both sides moving; returns the game id.

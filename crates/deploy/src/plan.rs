@@ -14,12 +14,14 @@
 //!
 //! **Order** (step for step `DeploySuite.deploySuite`): VerinferToken -> Staking -> Slasher (sink
 //! unset) -> TimelockController (no proposer yet, anyone executes, the deployer is its temporary admin)
-//! -> InferenceRegistry -> IdentityRegistry -> QuadraticVotes -> VerinferGovernor -> DisputeGovernor;
+//! -> InferenceRegistry -> IdentityRegistry -> QuadraticVotes -> VerinferGovernor -> DisputeGovernor
+//! -> Referee;
 //! then the one-time wiring: `Slasher.setTreasury(treasury)`, `Slasher.wire(registry, timelock)`,
-//! `InferenceRegistry.wire(disputeGovernor)`, `IdentityRegistry.wire(quadraticVotes)`,
+//! `InferenceRegistry.wire(disputeGovernor)`, `InferenceRegistry.wireReferee(referee)`,
+//! `IdentityRegistry.wire(quadraticVotes)`,
 //! `DisputeGovernor.wire(registry)`, `Staking.wire(slasher, quadraticVotes, registry)` (last: no voice
 //! exists before every link the governor follows is in place), and the timelock grants the governor its
-//! `PROPOSER_ROLE` and `CANCELLER_ROLE` (17 transactions).
+//! `PROPOSER_ROLE` and `CANCELLER_ROLE` (19 transactions).
 //!
 //! **Sinks.** The treasury is [`DeployParams::treasury`], or the timelock when that is zero, for both
 //! the Slasher (where slashed stake goes) and the registry, as in `DeploySuite`.
@@ -66,7 +68,7 @@ use alloy::{
 };
 use serde::{Deserialize, Serialize};
 use verinfer_bindings::{
-    units::TOKEN, DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Slasher,
+    units::TOKEN, DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Referee, Slasher,
     Staking, TimelockController, VerinferGovernor, VerinferToken,
 };
 
@@ -103,7 +105,7 @@ pub const BATCH_WINDOW: u64 = 3_600;
 pub const WRONG_RESULT_VETO_WINDOW: u64 = 2 * 86_400;
 
 /// The contracts of the suite, in creation order (names as in the bindings and the manifest).
-pub const CONTRACTS: [&str; 9] = [
+pub const CONTRACTS: [&str; 10] = [
     "VerinferToken",
     "Staking",
     "Slasher",
@@ -113,6 +115,7 @@ pub const CONTRACTS: [&str; 9] = [
     "QuadraticVotes",
     "VerinferGovernor",
     "DisputeGovernor",
+    "Referee",
 ];
 
 /// A cross-contract timing invariant does not hold for a set of [`DeployParams`]: the deployed
@@ -154,6 +157,13 @@ fn default_execution_margin() -> u32 {
 fn default_block_time() -> u32 {
     12
 }
+fn default_referee_move_window() -> u32 {
+    3_600
+}
+
+/// Deadlines in the longest referee game (`Referee.MAX_MOVES`: the commit, two moves per level of
+/// the depth-17 trace tree, the one-step check).
+pub const REFEREE_MAX_MOVES: u64 = 36;
 
 /// Parameters of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,6 +226,10 @@ pub struct DeployParams {
     /// addresses on every chain. `None` (the default) creates from the deployer's nonce.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salt: Option<B256>,
+    /// Seconds each move of a referee game may take (`Referee.moveWindow`, 300 ..= 86,400;
+    /// `Config.refereeMoveWindow`, env `REFEREE_MOVE_WINDOW`). Default 1 hour.
+    #[serde(default = "default_referee_move_window")]
+    pub referee_move_window: u32,
 }
 
 impl DeployParams {
@@ -245,6 +259,7 @@ impl DeployParams {
             execution_margin: default_execution_margin(),
             block_time: default_block_time(),
             salt: None,
+            referee_move_window: default_referee_move_window(),
         }
     }
 
@@ -277,10 +292,13 @@ impl DeployParams {
         MAX_REQUEST_TTL + u64::from(max_challenge_window) + BATCH_WINDOW
     }
 
-    /// R: the longest time from a dispute's opening until its ruling can be applied, the dispute
-    /// voting period plus the timelock delay (`DisputeGovernor.maxRulingDelay()`).
+    /// R: the longest time from a dispute's opening until its ruling can be applied, the larger of
+    /// the dispute voting period plus the timelock delay (`DisputeGovernor.maxRulingDelay()`) and
+    /// the longest referee game (`Referee.maxRulingDelay()`, [`REFEREE_MAX_MOVES`] move windows + 1 s).
     pub fn ruling_delay(&self) -> u64 {
-        u64::from(self.dispute_voting_period) + self.timelock_delay
+        let vote = u64::from(self.dispute_voting_period) + self.timelock_delay;
+        let game = REFEREE_MAX_MOVES * u64::from(self.referee_move_window) + 1;
+        vote.max(game)
     }
 
     /// The longest time governance needs to veto a slash: (voting delay + voting period) blocks at
@@ -403,6 +421,10 @@ impl DeployParams {
             ("QUORUM_BPS", self.quorum_bps.to_string()),
             ("DELEGATE_CAP_BPS", self.delegate_cap_bps.to_string()),
             ("PROPOSAL_THRESHOLD", self.proposal_threshold.to_string()),
+            (
+                "REFEREE_MOVE_WINDOW",
+                self.referee_move_window.to_string(),
+            ),
         ]
     }
 }
@@ -623,6 +645,17 @@ impl DeployPlan {
             }
             .abi_encode(),
         );
+        let referee = b.create(
+            "Referee",
+            &Referee::BYTECODE,
+            Referee::constructorCall {
+                registry_: registry,
+                staking_: staking,
+                identities_: identity,
+                moveWindow_: U256::from(params.referee_move_window),
+            }
+            .abi_encode(),
+        );
 
         // 5. wiring (each one-time, admin-only; the deployer is the admin until the hand-over).
         b.call(
@@ -652,6 +685,12 @@ impl DeployPlan {
                 resolver_: disputes,
             }
             .abi_encode(),
+        );
+        b.call(
+            "InferenceRegistry",
+            "InferenceRegistry.wireReferee",
+            registry,
+            InferenceRegistry::wireRefereeCall { referee_: referee }.abi_encode(),
         );
         b.call(
             "IdentityRegistry",
