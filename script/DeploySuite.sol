@@ -6,13 +6,13 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {DisputeGovernor} from "../contracts/governance/DisputeGovernor.sol";
-import {Referee} from "../contracts/referee/Referee.sol";
 import {IIdentityObserver, IdentityRegistry} from "../contracts/governance/IdentityRegistry.sol";
 import {QuadraticVotes} from "../contracts/governance/QuadraticVotes.sol";
 import {VerinferGovernor} from "../contracts/governance/VerinferGovernor.sol";
 import {IDisputeReceiver} from "../contracts/interfaces/IDisputes.sol";
 import {ISlasher} from "../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../contracts/interfaces/IStaking.sol";
+import {Referee} from "../contracts/referee/Referee.sol";
 import {InferenceRegistry} from "../contracts/registry/InferenceRegistry.sol";
 import {Slasher} from "../contracts/slashing/Slasher.sol";
 import {Staking} from "../contracts/staking/Staking.sol";
@@ -185,7 +185,8 @@ library DeploySuite {
             cfg.quorumBps,
             cfg.delegateCapBps
         );
-        s.referee = new Referee(address(s.registry), address(s.staking), address(s.identity), cfg.refereeMoveWindow);
+        s.referee =
+            new Referee(address(s.registry), address(s.staking), address(s.identity), cfg.refereeMoveWindow);
 
         // 5. wiring (each one-time): slashes come from the registry (faults, dispute rulings) and the timelock
         // (governance: vetoes); the dispute governor rules for the registry. Staking is wired last: voice

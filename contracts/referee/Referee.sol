@@ -112,13 +112,24 @@ contract Referee is IDisputeResolver {
     event TraceCommitted(uint256 indexed gameId, uint8 side, address mover, bytes32 root);
     /// @notice `side` revealed the two children of its node at (`depth`, `index`).
     event Bisected(
-        uint256 indexed gameId, uint8 side, uint8 depth, uint32 index, bytes32 left, bytes32 right, uint40 deadline
+        uint256 indexed gameId,
+        uint8 side,
+        uint8 depth,
+        uint32 index,
+        bytes32 left,
+        bytes32 right,
+        uint40 deadline
     );
     /// @notice The descent reached a leaf: (layer, chunk) of the first disagreement.
     event StepDue(uint256 indexed gameId, uint256 layer, uint256 chunk, uint40 deadline);
     /// @notice The one-step check ran: element `element` of layer `layer` is `truth`.
     event StepChecked(
-        uint256 indexed gameId, uint256 layer, uint256 element, int8 truth, int8 defenderValue, int8 challengerValue
+        uint256 indexed gameId,
+        uint256 layer,
+        uint256 element,
+        int8 truth,
+        int8 defenderValue,
+        int8 challengerValue
     );
     /// @notice The game ended; `output` is the ruling sent to the registry.
     event GameEnded(uint256 indexed gameId, Outcome outcome, bytes32 output);
@@ -185,10 +196,12 @@ contract Referee is IDisputeResolver {
     /// @dev Side 0 defends `candidates[0]` (the leading output), side 1 is `challenger` (or, when zero, the
     ///      operators that answered `candidates[1]`). Reverts on an ineligible model, not two candidates, a
     ///      second game on the request, or a challenger who is a defender.
-    function openDispute(uint256 requestId, bytes32[] calldata candidates, address[] calldata, address challenger)
-        external
-        returns (uint256 gameId)
-    {
+    function openDispute(
+        uint256 requestId,
+        bytes32[] calldata candidates,
+        address[] calldata,
+        address challenger
+    ) external returns (uint256 gameId) {
         if (msg.sender != address(registry)) revert UnauthorizedCaller(msg.sender);
         if (candidates.length != 2) revert NotTwoCandidates(candidates.length);
         uint256 existing = gameOf[requestId];
@@ -251,7 +264,9 @@ contract Referee is IDisputeResolver {
         if (uint256(lastRow.layer) + 1 != lastRow.layerCount || lastRow.layerCount > IntMlpStep.MAX_LAYERS) {
             revert WrongRow(lastRow.layer, lastRow.row);
         }
-        if (output.length != lastRow.outputs) revert IntMlpStep.WrongInputWidth(output.length, lastRow.outputs);
+        if (output.length != lastRow.outputs) {
+            revert IntMlpStep.WrongInputWidth(output.length, lastRow.outputs);
+        }
         if (lastLayerProof.length != IntMlpStep.TRACE_DEPTH) {
             revert IntMlpStep.WrongProofLength(lastLayerProof.length, IntMlpStep.TRACE_DEPTH);
         }
@@ -428,12 +443,11 @@ contract Referee is IDisputeResolver {
     }
 
     /// @dev The true value of `element` of `layer` (< layerCount), from proven data.
-    function _recompute(
-        Game storage g,
-        uint256 layer,
-        uint256 element,
-        StepProof calldata p
-    ) private view returns (int8) {
+    function _recompute(Game storage g, uint256 layer, uint256 element, StepProof calldata p)
+        private
+        view
+        returns (int8)
+    {
         IntMlpStep.Row calldata row = p.row;
         if (!IntMlpStep.verifyRow(row, p.rowProof, g.weightsRoot)) revert InvalidRowProof();
         if (row.layer != layer) revert WrongRow(row.layer, row.row);

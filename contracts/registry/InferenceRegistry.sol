@@ -475,11 +475,11 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
     }
 
     /// @inheritdoc IDisputeReceiver
+    /// @dev Only from the resolver the dispute was opened with: the referee for a game, else the vote.
     function onDisputeResolved(uint256 disputeId, bytes32 outputHash, bool decided) external nonReentrant {
         uint256 requestId = _disputeRequest[disputeId];
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
-        // The resolver the dispute was opened with: the referee for a game, else the vote.
         if (msg.sender != address(c.flags & FLAG_REFEREE != 0 ? _referee : _resolver)) {
             revert IInferenceRegistry.UnauthorizedCaller(msg.sender);
         }

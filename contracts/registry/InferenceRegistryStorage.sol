@@ -5,8 +5,8 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 
 import {IDisputeResolver} from "../interfaces/IDisputes.sol";
 import {IInferenceRegistry} from "../interfaces/IInferenceRegistry.sol";
-import {SumTree} from "./lib/SumTree.sol";
 import {IntMlpStep} from "../referee/lib/IntMlpStep.sol";
+import {SumTree} from "./lib/SumTree.sol";
 
 /// @title InferenceRegistryStorage
 /// @notice The storage layout, constants and shared read helpers of the inference registry. Inherited first

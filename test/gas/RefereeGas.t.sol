@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {console} from "forge-std/Test.sol";
-import {IntMlpStep} from "../../contracts/referee/lib/IntMlpStep.sol";
 import {Referee} from "../../contracts/referee/Referee.sol";
+import {IntMlpStep} from "../../contracts/referee/lib/IntMlpStep.sol";
 import {IntMlpFixture, StepHarness} from "../referee/IntMlpFixture.sol";
 import {RefereeBase} from "../referee/RefereeBase.sol";
+import {console} from "forge-std/Test.sol";
 
 /// @notice Gas of a whole referee game, move by move (docs/referee.md, "Gas"): a lying defender against an
 ///         honest challenger on a generated 1024 → 1024 → 16 model, the lie in the 1024×1024 layer. Execution
@@ -34,7 +34,10 @@ contract RefereeGameGasTest is RefereeBase {
     }
 
     /// @dev The commit's arguments are built first; only the referee's call is measured.
-    function _measuredCommit(uint256 gameId, address who, bytes[] storage acts) internal returns (uint256 used) {
+    function _measuredCommit(uint256 gameId, address who, bytes[] storage acts)
+        internal
+        returns (uint256 used)
+    {
         IntMlpFixture.Trace memory t = _trace(acts);
         IntMlpStep.Row memory r = IntMlpFixture.row(_model(), 1, 0);
         bytes32[] memory rp = IntMlpFixture.rowProof(tree, IntMlpFixture.leafOf(r));

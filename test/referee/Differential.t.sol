@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
 import {IntMlpStep} from "../../contracts/referee/lib/IntMlpStep.sol";
 import {StepHarness} from "./IntMlpFixture.sol";
+import {Test} from "forge-std/Test.sol";
 
 /// @notice Differential test of the one-step check against the Rust runtime: 2,500 pseudo-random rows (widths
 ///         1..1,100, every shift, both activations, biases at the int32 bounds so the accumulator wraps) derived
@@ -57,7 +57,8 @@ contract DifferentialTest is Test {
 
     function test_oneStepMatchesTheRustRuntimeOnEveryVector() public view {
         bytes memory v = vm.readFileBinary("test/referee/vectors/neuron-vectors.bin");
-        uint32 count = uint32(bytes4(v[0]) | (bytes4(v[1]) >> 8) | (bytes4(v[2]) >> 16) | (bytes4(v[3]) >> 24));
+        uint32 count =
+            uint32(bytes4(v[0]) | (bytes4(v[1]) >> 8) | (bytes4(v[2]) >> 16) | (bytes4(v[3]) >> 24));
         assertEq(count, 2500);
         assertEq(v.length, 4 + uint256(count) * 33);
         for (uint32 i; i < count; ++i) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IntMlpStep} from "../../contracts/referee/lib/IntMlpStep.sol";
 import {Referee} from "../../contracts/referee/Referee.sol";
+import {IntMlpStep} from "../../contracts/referee/lib/IntMlpStep.sol";
 
 /// @notice Exposes the one-step library on calldata, as the referee uses it.
 contract StepHarness {
@@ -14,7 +14,11 @@ contract StepHarness {
         return IntMlpStep.rowLeaf(r);
     }
 
-    function verifyRow(IntMlpStep.Row calldata r, bytes32[] calldata proof, bytes32 root) external pure returns (bool) {
+    function verifyRow(IntMlpStep.Row calldata r, bytes32[] calldata proof, bytes32 root)
+        external
+        pure
+        returns (bool)
+    {
         return IntMlpStep.verifyRow(r, proof, root);
     }
 
@@ -86,7 +90,11 @@ library IntMlpFixture {
     }
 
     /// @notice A pseudo-random model: `widths[0]` inputs, then one dense layer per further width.
-    function generate(uint256 seed, uint32[] memory widths, uint8[] memory shifts) internal pure returns (Model memory m) {
+    function generate(uint256 seed, uint32[] memory widths, uint8[] memory shifts)
+        internal
+        pure
+        returns (Model memory m)
+    {
         m.inputMin = -128;
         m.inputMax = 127;
         m.layers = new Layer[](widths.length - 1);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IntMlpStep} from "../../contracts/referee/lib/IntMlpStep.sol";
 import {Referee} from "../../contracts/referee/Referee.sol";
+import {IntMlpStep} from "../../contracts/referee/lib/IntMlpStep.sol";
 import {IntMlpFixture} from "./IntMlpFixture.sol";
 import {RefereeBase} from "./RefereeBase.sol";
 
@@ -91,7 +91,9 @@ contract RefereeTest is RefereeBase {
         IntMlpStep.Row memory r = IntMlpFixture.row(_model(), 2, 0);
         bytes32[] memory rp = IntMlpFixture.rowProof(tree, IntMlpFixture.leafOf(r));
         vm.prank(hot);
-        referee.commitTrace(gameId, IntMlpFixture.root(t), honestActs[2], IntMlpFixture.layerProof(t, 2), r, rp);
+        referee.commitTrace(
+            gameId, IntMlpFixture.root(t), honestActs[2], IntMlpFixture.layerProof(t, 2), r, rp
+        );
         assertEq(referee.game(gameId).root[0], IntMlpFixture.root(t));
     }
 
@@ -196,7 +198,14 @@ contract RefereeTest is RefereeBase {
         address stranger = makeAddr("stranger");
         vm.expectRevert(abi.encodeWithSelector(Referee.NotAParty.selector, gameId, stranger));
         vm.prank(stranger);
-        referee.commitTrace(gameId, bytes32(uint256(1)), "", new bytes32[](0), IntMlpFixture.row(_model(), 2, 0), new bytes32[](0));
+        referee.commitTrace(
+            gameId,
+            bytes32(uint256(1)),
+            "",
+            new bytes32[](0),
+            IntMlpFixture.row(_model(), 2, 0),
+            new bytes32[](0)
+        );
     }
 
     function test_revealNotMatchingTheNodeReverts() public {
@@ -222,7 +231,9 @@ contract RefereeTest is RefereeBase {
         _lie(1, 2, _liarValue(1, 2), false);
         uint256 gameId = _open(true);
         bytes32 expected = _outHash(liarActs);
-        vm.expectRevert(abi.encodeWithSelector(Referee.OutputMismatch.selector, expected, _outHash(honestActs)));
+        vm.expectRevert(
+            abi.encodeWithSelector(Referee.OutputMismatch.selector, expected, _outHash(honestActs))
+        );
         _commit(gameId, defender, honestActs);
     }
 
@@ -258,7 +269,9 @@ contract RefereeTest is RefereeBase {
         bytes32[] memory rp1 = IntMlpFixture.rowProof(tree, IntMlpFixture.leafOf(r1));
         vm.prank(defender);
         vm.expectRevert(abi.encodeWithSelector(Referee.WrongRow.selector, 1, 0));
-        referee.commitTrace(gameId, IntMlpFixture.root(t), liarActs[2], IntMlpFixture.layerProof(t, 2), r1, rp1);
+        referee.commitTrace(
+            gameId, IntMlpFixture.root(t), liarActs[2], IntMlpFixture.layerProof(t, 2), r1, rp1
+        );
     }
 
     function test_stepWithWrongDataReverts() public {
@@ -300,7 +313,9 @@ contract RefereeTest is RefereeBase {
         Referee.StepProof memory bad = _stepProof(gameId);
         bad.input = bytes.concat(bad.input);
         bad.input[1] = bytes1(uint8(bad.input[1]) ^ 1);
-        vm.expectRevert(abi.encodeWithSelector(Referee.InputMismatch.selector, keccak256(input), keccak256(bad.input)));
+        vm.expectRevert(
+            abi.encodeWithSelector(Referee.InputMismatch.selector, keccak256(input), keccak256(bad.input))
+        );
         stepper.step(referee, gameId, bad);
     }
 
@@ -354,16 +369,22 @@ contract RefereeTest is RefereeBase {
 
     /// @notice Wherever the liar lies (any layer, element, value, consistent or not), the honest side wins,
     ///         on either side of the game.
-    function testFuzz_honestSideWinsWhereverTheLie(uint256 layer, uint256 element, int8 value, bool inconsistent, bool liarDefends)
-        public
-    {
+    function testFuzz_honestSideWinsWhereverTheLie(
+        uint256 layer,
+        uint256 element,
+        int8 value,
+        bool inconsistent,
+        bool liarDefends
+    ) public {
         layer = bound(layer, 0, 2);
         element = bound(element, 0, honestActs[layer].length - 1);
         vm.assume(int8(uint8(honestActs[layer][element])) != value);
         vm.assume(_lie(layer, element, value, inconsistent));
         uint256 gameId = _playFull(liarDefends);
         Referee.Game memory g = referee.game(gameId);
-        assertEq(uint8(g.outcome), uint8(liarDefends ? Referee.Outcome.ChallengerWon : Referee.Outcome.DefenderWon));
+        assertEq(
+            uint8(g.outcome), uint8(liarDefends ? Referee.Outcome.ChallengerWon : Referee.Outcome.DefenderWon)
+        );
         assertEq(reg.lastOutput(), _outHash(honestActs));
         assertEq(g.index >> 11, layer, "the game ends at the first lie's layer");
     }

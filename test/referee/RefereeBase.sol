@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
 import {IInferenceRegistry} from "../../contracts/interfaces/IInferenceRegistry.sol";
-import {IntMlpStep} from "../../contracts/referee/lib/IntMlpStep.sol";
 import {Referee} from "../../contracts/referee/Referee.sol";
+import {IntMlpStep} from "../../contracts/referee/lib/IntMlpStep.sol";
 import {IntMlpFixture} from "./IntMlpFixture.sol";
+import {Test} from "forge-std/Test.sol";
 
 /// @notice The registry surface the referee uses: one request, its answers, and the rulings it receives.
 contract RefereeRegistryMock {
@@ -24,16 +24,21 @@ contract RefereeRegistryMock {
         referee = r;
     }
 
-    function setRequest(bytes32 modelId, bytes32 inputHash, bytes32 weightsRoot, bytes32 spec, bool optimistic)
-        external
-    {
+    function setRequest(
+        bytes32 modelId,
+        bytes32 inputHash,
+        bytes32 weightsRoot,
+        bytes32 spec,
+        bool optimistic
+    ) external {
         _req.modelId = modelId;
         _req.inputHash = inputHash;
         _model.registered = true;
         _model.weightsHash = weightsRoot;
         _model.runtimeSpecHash = spec;
-        _model.params.mode =
-            optimistic ? IInferenceRegistry.VerificationMode.Optimistic : IInferenceRegistry.VerificationMode.Deterministic;
+        _model.params.mode = optimistic
+            ? IInferenceRegistry.VerificationMode.Optimistic
+            : IInferenceRegistry.VerificationMode.Deterministic;
     }
 
     function answer(address op, bytes32 out) external {
@@ -150,14 +155,20 @@ abstract contract RefereeBase is Test {
     ///         recomputed from it (a consistent lie) unless `inconsistent`.
     ///         If the lie does not reach the output, the liar also changes the output's first element (a second,
     ///         later lie), so the two sides always claim different outputs.
-    function _lie(uint256 layer, uint256 element, int8 value, bool inconsistent) internal returns (bool changed) {
+    function _lie(uint256 layer, uint256 element, int8 value, bool inconsistent)
+        internal
+        returns (bool changed)
+    {
         IntMlpFixture.Trace memory t = _trace(honestActs);
         IntMlpFixture.Trace memory l = t.copy();
         bytes memory v = l.acts[layer];
         v[element] = bytes1(uint8(value));
         if (!inconsistent) IntMlpFixture.propagate(_model(), l, layer);
         bytes memory out = l.acts[l.acts.length - 1];
-        if (keccak256(out) == keccak256(t.acts[t.acts.length - 1]) && !(layer == l.acts.length - 1 && element == 0)) {
+        if (
+            keccak256(out) == keccak256(t.acts[t.acts.length - 1])
+                && !(layer == l.acts.length - 1 && element == 0)
+        ) {
             out[0] = bytes1(uint8(out[0]) ^ 0x40);
         }
         delete liarActs;
@@ -224,7 +235,8 @@ abstract contract RefereeBase is Test {
     /// @notice Plays a whole game with both sides moving; returns the game id.
     function _playFull(bool liarDefends) internal returns (uint256 gameId) {
         gameId = _open(liarDefends);
-        (bytes[] storage dActs, bytes[] storage cActs) = liarDefends ? (liarActs, honestActs) : (honestActs, liarActs);
+        (bytes[] storage dActs, bytes[] storage cActs) =
+            liarDefends ? (liarActs, honestActs) : (honestActs, liarActs);
         _commit(gameId, defender, dActs);
         _commit(gameId, challenger, cActs);
         _descend(gameId, dActs, cActs);

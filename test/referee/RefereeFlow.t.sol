@@ -3,8 +3,8 @@ pragma solidity 0.8.30;
 
 import {IInferenceRegistry} from "../../contracts/interfaces/IInferenceRegistry.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
-import {IntMlpStep} from "../../contracts/referee/lib/IntMlpStep.sol";
 import {Referee} from "../../contracts/referee/Referee.sol";
+import {IntMlpStep} from "../../contracts/referee/lib/IntMlpStep.sol";
 import {SecurityBase} from "../security/SecurityBase.sol";
 import {IntMlpFixture} from "./IntMlpFixture.sol";
 
@@ -35,11 +35,12 @@ contract RefereeFlowTest is SecurityBase {
         }
         tree = IntMlpFixture.weightsTree(mm);
         vm.prank(address(s.timelock));
-        digitsModel = s.registry.registerModel(
-            tree[0],
-            IntMlpStep.RUNTIME_SPEC_HASH,
-            _modelParams(IInferenceRegistry.VerificationMode.Deterministic, 3, 2)
-        );
+        digitsModel = s.registry
+            .registerModel(
+                tree[0],
+                IntMlpStep.RUNTIME_SPEC_HASH,
+                _modelParams(IInferenceRegistry.VerificationMode.Deterministic, 3, 2)
+            );
         bytes32[] memory models = new bytes32[](1);
         models[0] = digitsModel;
         for (uint256 i; i < 3; ++i) {
@@ -50,8 +51,70 @@ contract RefereeFlowTest is SecurityBase {
 
     function _pixels() internal pure returns (bytes memory x) {
         uint8[64] memory p = [
-            0, 0, 2, 13, 16, 9, 0, 0, 0, 0, 12, 12, 7, 16, 3, 0, 0, 1, 14, 3, 0, 16, 4, 0, 0, 0, 0, 4, 10, 16, 6, 0,
-            0, 0, 0, 13, 16, 16, 9, 0, 0, 0, 0, 5, 13, 1, 0, 0, 0, 0, 0, 11, 9, 0, 0, 0, 0, 0, 1, 16, 4, 0, 0, 0
+            0,
+            0,
+            2,
+            13,
+            16,
+            9,
+            0,
+            0,
+            0,
+            0,
+            12,
+            12,
+            7,
+            16,
+            3,
+            0,
+            0,
+            1,
+            14,
+            3,
+            0,
+            16,
+            4,
+            0,
+            0,
+            0,
+            0,
+            4,
+            10,
+            16,
+            6,
+            0,
+            0,
+            0,
+            0,
+            13,
+            16,
+            16,
+            9,
+            0,
+            0,
+            0,
+            0,
+            5,
+            13,
+            1,
+            0,
+            0,
+            0,
+            0,
+            0,
+            11,
+            9,
+            0,
+            0,
+            0,
+            0,
+            0,
+            1,
+            16,
+            4,
+            0,
+            0,
+            0
         ];
         x = new bytes(64);
         for (uint256 i; i < 64; ++i) {
@@ -80,7 +143,8 @@ contract RefereeFlowTest is SecurityBase {
         assertTrue(right != wrong);
 
         vm.prank(client);
-        uint256 rid = s.registry.requestInference(digitsModel, keccak256(input), "", FEE, uint40(block.timestamp + 1 hours));
+        uint256 rid = s.registry
+            .requestInference(digitsModel, keccak256(input), "", FEE, uint40(block.timestamp + 1 hours));
         address[] memory assigned = s.registry.assignedOperators(rid);
         _answer2(rid, assigned[0], wrong);
         _answer2(rid, assigned[1], wrong);
@@ -115,7 +179,8 @@ contract RefereeFlowTest is SecurityBase {
         assertEq(s.disputes.disputeCount(), 0, "no vote cast");
         for (uint256 i; i < 2; ++i) {
             assertTrue(
-                s.slasher.slashIdOf(assigned[i], ISlasher.FaultKind.WrongResult, bytes32(rid)) != 0, "colluder slashed"
+                s.slasher.slashIdOf(assigned[i], ISlasher.FaultKind.WrongResult, bytes32(rid)) != 0,
+                "colluder slashed"
             );
         }
         assertEq(s.slasher.slashIdOf(assigned[2], ISlasher.FaultKind.WrongResult, bytes32(rid)), 0);

@@ -16,7 +16,10 @@ contract RefereeTimingTest is IntegrationBase {
         uint48 tooShort = uint48(latest);
         vm.expectRevert(
             abi.encodeWithSelector(
-                ISlasher.TimingInvariantViolated.selector, bytes32("fault+ruling+veto<unbonding"), latest, latest
+                ISlasher.TimingInvariantViolated.selector,
+                bytes32("fault+ruling+veto<unbonding"),
+                latest,
+                latest
             )
         );
         vm.prank(address(s.timelock));

@@ -28,7 +28,8 @@ library IntMlpStep {
     /// @notice Depth of the trace tree over layer roots: 2^6 = 64 layers.
     uint256 internal constant TRACE_DEPTH = 6;
     /// @notice The vector root of an all-zero layer (the trace leaf of a layer past the model's last).
-    bytes32 internal constant ZERO_LAYER_ROOT = 0xf8b13a49e282f609c317a833fb8d976d11517c571d1221a265d25af778ecf892;
+    bytes32 internal constant ZERO_LAYER_ROOT =
+        0xf8b13a49e282f609c317a833fb8d976d11517c571d1221a265d25af778ecf892;
     /// @notice Elements per leaf of an activation tree.
     uint256 internal constant CHUNK = 32;
     /// @notice Largest layer width of the file format (and of an activation vector).
@@ -92,7 +93,11 @@ library IntMlpStep {
     /// @param proof Sibling hashes from the leaf up.
     /// @param weightsRoot The model's registered `weightsHash`.
     /// @return Whether the proof verifies.
-    function verifyRow(Row calldata r, bytes32[] calldata proof, bytes32 weightsRoot) internal pure returns (bool) {
+    function verifyRow(Row calldata r, bytes32[] calldata proof, bytes32 weightsRoot)
+        internal
+        pure
+        returns (bool)
+    {
         return MerkleProof.verifyCalldata(proof, weightsRoot, rowLeaf(r));
     }
 
@@ -104,7 +109,9 @@ library IntMlpStep {
     /// @param x The layer's input vector, int8 values one byte each.
     /// @return y The output element.
     function neuron(Row calldata r, bytes calldata x) internal pure returns (int8 y) {
-        if (r.kind != 1 || r.activation > 1 || r.shift > 31 || r.weights.length != r.inputs) revert MalformedRow();
+        if (r.kind != 1 || r.activation > 1 || r.shift > 31 || r.weights.length != r.inputs) {
+            revert MalformedRow();
+        }
         uint256 n = x.length;
         if (n != r.inputs) revert WrongInputWidth(n, r.inputs);
         bytes calldata w = r.weights;
@@ -127,14 +134,13 @@ library IntMlpStep {
                 }
             }
             for {} lt(i, n) { i := add(i, 1) } {
-                acc :=
-                    add(
-                        acc,
-                        mul(
-                            signextend(0, byte(0, calldataload(add(wp, i)))),
-                            signextend(0, byte(0, calldataload(add(xp, i))))
-                        )
+                acc := add(
+                    acc,
+                    mul(
+                        signextend(0, byte(0, calldataload(add(wp, i)))),
+                        signextend(0, byte(0, calldataload(add(xp, i))))
                     )
+                )
             }
             // int32 wrapping: the exact sum modulo 2^32, read as a signed 32-bit value.
             acc := signextend(3, and(acc, 0xffffffff))
@@ -185,7 +191,11 @@ library IntMlpStep {
     /// @param index Its position among the nodes of its level.
     /// @param siblings One sibling per level.
     /// @return node The root.
-    function rootFrom(bytes32 leaf, uint256 index, bytes32[] calldata siblings) internal pure returns (bytes32 node) {
+    function rootFrom(bytes32 leaf, uint256 index, bytes32[] calldata siblings)
+        internal
+        pure
+        returns (bytes32 node)
+    {
         node = leaf;
         for (uint256 d; d < siblings.length; ++d) {
             node = (index >> d) & 1 == 0 ? hashPair(node, siblings[d]) : hashPair(siblings[d], node);
