@@ -125,6 +125,15 @@ library IntMlpFixture {
         }
     }
 
+    /// @notice The large generated model of the scale tests: 1024 → 1024 → 16 (a 1024×1024 layer).
+    function large() internal pure returns (Model memory) {
+        uint32[] memory w = new uint32[](3);
+        (w[0], w[1], w[2]) = (1024, 1024, 16);
+        uint8[] memory s = new uint8[](2);
+        (s[0], s[1]) = (12, 11);
+        return generate(1024, w, s);
+    }
+
     function row(Model memory m, uint256 l, uint256 r) internal pure returns (IntMlpStep.Row memory row_) {
         Layer memory L = m.layers[l];
         bytes memory w = new bytes(L.inputs);

@@ -9,11 +9,7 @@ import {RefereeBase} from "./RefereeBase.sol";
 ///         still ends in a one-step check of a single element.
 contract RefereeLargeTest is RefereeBase {
     function _model() internal pure override returns (IntMlpFixture.Model memory) {
-        uint32[] memory w = new uint32[](3);
-        (w[0], w[1], w[2]) = (1024, 1024, 16);
-        uint8[] memory s = new uint8[](2);
-        (s[0], s[1]) = (12, 11);
-        return IntMlpFixture.generate(1024, w, s);
+        return IntMlpFixture.large();
     }
 
     function setUp() public {
