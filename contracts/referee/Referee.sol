@@ -329,8 +329,8 @@ contract Referee is IDisputeResolver {
         Game storage g = _live(gameId, Phase.Step);
         uint256 layer = g.index >> IntMlpStep.LAYER_DEPTH;
         (uint256 element, int8 dv, int8 cv) = _firstDifference(g);
-        int8 truth;
-        if (layer < g.layerCount) truth = _recompute(g, layer, element, p);
+        // Past the last layer the committed vectors are zero padding.
+        int8 truth = layer < g.layerCount ? _recompute(g, layer, element, p) : int8(0);
         emit StepChecked(gameId, layer, element, truth, dv, cv);
         _end(gameId, g, dv == truth ? Outcome.DefenderWon : Outcome.ChallengerWon);
     }
