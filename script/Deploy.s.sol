@@ -15,7 +15,8 @@ import {DeploySuite} from "./DeploySuite.sol";
 ///      EXECUTION_MARGIN (1 day), BLOCK_TIME (12 s), VOTING_DELAY (1 block), VOTING_PERIOD (5400 blocks),
 ///      DISPUTE_VOTING_PERIOD (18 hours, in seconds), QUORUM_BPS (400), DELEGATE_CAP_BPS (1000),
 ///      PROPOSAL_THRESHOLD (voice units; default sqrt(MIN_OPERATOR_STAKE) = 1e11, the voice of one minimum
-///      operator stake in one identity; proposals to the suite need twice that), WRITE_MANIFEST (true).
+///      operator stake in one identity; proposals to the suite need twice that), REFEREE_MOVE_WINDOW (1 hour),
+///      WRITE_MANIFEST (true).
 ///      Usage: `forge script script/Deploy.s.sol --rpc-url $RPC --broadcast --private-key $KEY`.
 contract Deploy is Script {
     /// @notice Reads the configuration from the environment.
@@ -39,6 +40,7 @@ contract Deploy is Script {
         cfg.quorumBps = uint16(vm.envOr("QUORUM_BPS", uint256(400)));
         cfg.delegateCapBps = uint16(vm.envOr("DELEGATE_CAP_BPS", uint256(1000)));
         cfg.proposalThreshold = vm.envOr("PROPOSAL_THRESHOLD", Math.sqrt(cfg.minOperatorStake));
+        cfg.refereeMoveWindow = uint32(vm.envOr("REFEREE_MOVE_WINDOW", uint256(1 hours)));
     }
 
     /// @notice Deploys the suite from the broadcaster and writes the manifest.
@@ -64,6 +66,7 @@ contract Deploy is Script {
         vm.serializeAddress(c, "QuadraticVotes", address(s.votes));
         vm.serializeAddress(c, "VerinferGovernor", address(s.governor));
         vm.serializeAddress(c, "DisputeGovernor", address(s.disputes));
+        vm.serializeAddress(c, "Referee", address(s.referee));
         string memory contracts = vm.serializeAddress(c, "TimelockController", address(s.timelock));
 
         string memory root = "manifest";

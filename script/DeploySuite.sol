@@ -12,6 +12,7 @@ import {VerinferGovernor} from "../contracts/governance/VerinferGovernor.sol";
 import {IDisputeReceiver} from "../contracts/interfaces/IDisputes.sol";
 import {ISlasher} from "../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../contracts/interfaces/IStaking.sol";
+import {Referee} from "../contracts/referee/Referee.sol";
 import {InferenceRegistry} from "../contracts/registry/InferenceRegistry.sol";
 import {Slasher} from "../contracts/slashing/Slasher.sol";
 import {Staking} from "../contracts/staking/Staking.sol";
@@ -44,6 +45,7 @@ library DeploySuite {
         uint16 quorumBps; // quorum, bps of total voice (governor and disputes)
         uint16 delegateCapBps; // largest share of total voice one delegate may cast
         uint256 proposalThreshold; // governor proposal threshold, voice units (x2 for proposals to the suite)
+        uint32 refereeMoveWindow; // seconds each move of a referee game may take
     }
 
     /// @notice The deployed, wired suite. Contracts not part of this build are zero.
@@ -58,6 +60,7 @@ library DeploySuite {
         TimelockController timelock;
         VerinferGovernor governor;
         DisputeGovernor disputes;
+        Referee referee;
         address treasury;
         uint256 block; // block number of the deployment
     }
@@ -65,6 +68,8 @@ library DeploySuite {
     /// @notice The registry's largest request TTL (`InferenceRegistry.MAX_TTL`); `test/script/Deploy.t.sol`
     ///         checks it against the deployed registry's `faultWindow()`.
     uint256 internal constant MAX_TTL = 1 days;
+    /// @notice `Referee.MAX_MOVES`: deadlines in the longest game (`test/script/Deploy.t.sol` checks it).
+    uint256 internal constant REFEREE_MAX_MOVES = 36;
     /// @notice The registry's batch window at deployment.
     uint256 internal constant BATCH_WINDOW = 1 hours;
 
@@ -77,12 +82,15 @@ library DeploySuite {
         return MAX_TTL + cfg.maxChallengeWindow + BATCH_WINDOW;
     }
 
-    /// @notice The longest time from a dispute's opening to an applicable ruling (`R`): the dispute voting
-    ///         period plus the timelock delay the ruling waits (`DisputeGovernor.maxRulingDelay()`).
+    /// @notice The longest time from a dispute's opening to an applicable ruling (`R`): the larger of the
+    ///         dispute voting period plus the timelock delay the ruling waits (`DisputeGovernor.maxRulingDelay()`)
+    ///         and the longest referee game (`Referee.maxRulingDelay()`: `MAX_MOVES` move windows + 1 s).
     /// @param cfg The deployment parameters.
     /// @return The bound in seconds.
     function rulingDelay(Config memory cfg) internal pure returns (uint256) {
-        return uint256(cfg.disputeVotingPeriod) + cfg.timelockDelay;
+        uint256 vote = uint256(cfg.disputeVotingPeriod) + cfg.timelockDelay;
+        uint256 game = REFEREE_MAX_MOVES * uint256(cfg.refereeMoveWindow) + 1;
+        return vote > game ? vote : game;
     }
 
     /// @notice The longest time governance needs to veto a slash: voting delay + voting period (converted
@@ -177,6 +185,8 @@ library DeploySuite {
             cfg.quorumBps,
             cfg.delegateCapBps
         );
+        s.referee =
+            new Referee(address(s.registry), address(s.staking), address(s.identity), cfg.refereeMoveWindow);
 
         // 5. wiring (each one-time): slashes come from the registry (faults, dispute rulings) and the timelock
         // (governance: vetoes); the dispute governor rules for the registry. Staking is wired last: voice
@@ -185,6 +195,7 @@ library DeploySuite {
         s.slasher.setTreasury(s.treasury);
         s.slasher.wire(address(s.registry), address(s.timelock));
         s.registry.wire(address(s.disputes));
+        s.registry.wireReferee(address(s.referee));
         s.identity.wire(IIdentityObserver(address(s.votes)));
         s.disputes.wire(IDisputeReceiver(address(s.registry)));
         s.staking.wire(address(s.slasher), address(s.votes), address(s.registry));

@@ -178,6 +178,11 @@ interface IInferenceRegistryAdmin {
     /// @param resolver The IDisputeResolver (DisputeGovernor in production).
     function wire(address resolver) external;
 
+    /// @notice Sets the referee once: two-way disputes over Deterministic integer-MLP models go to it
+    ///         (docs/referee.md). Re-checks the timing invariants. Only admin.
+    /// @param referee The Referee.
+    function wireReferee(address referee) external;
+
     /// @notice Sets where forfeited bonds with no winning operator go. Only admin.
     /// @param treasury Non-zero treasury address.
     function setTreasury(address treasury) external;
@@ -262,6 +267,10 @@ interface IInferenceRegistryView is IERC5267 {
     /// @notice The dispute resolver (zero until wired).
     /// @return The resolver.
     function resolver() external view returns (IDisputeResolver);
+
+    /// @notice The referee for computable disputes (zero until wired).
+    /// @return The referee.
+    function referee() external view returns (IDisputeResolver);
 
     /// @notice The longest time, in seconds, after a request is created during which a fault on it can still
     ///         be brought to the registry: the largest request TTL, plus the largest challenge window of any
@@ -526,6 +535,8 @@ interface IInferenceRegistry is
 
     // ------------------------------------------------------------------ events
     event ResolverWired(address indexed resolver);
+    /// @notice The referee was wired.
+    event RefereeWired(address indexed referee);
     event TreasuryChanged(address indexed treasury);
     event BatchWindowChanged(uint32 batchWindow);
     event ModelRegistered(

@@ -110,6 +110,7 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
                 || sig == IInferenceRegistryAdmin.revokeRole.selector
                 || sig == IInferenceRegistryAdmin.renounceRole.selector
                 || sig == IInferenceRegistryAdmin.wire.selector
+                || sig == IInferenceRegistryAdmin.wireReferee.selector
                 || sig == IInferenceRegistryAdmin.setTreasury.selector
                 || sig == IInferenceRegistryAdmin.setBatchWindow.selector
                 || sig == IInferenceRegistryAdmin.registerModel.selector
@@ -485,12 +486,15 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
     }
 
     /// @inheritdoc IDisputeReceiver
+    /// @dev Only from the resolver the dispute was opened with: the referee for a game, else the vote.
     function onDisputeResolved(uint256 disputeId, bytes32 outputHash, bool decided) external nonReentrant {
-        if (msg.sender != address(_resolver)) revert IInferenceRegistry.UnauthorizedCaller(msg.sender);
         uint256 requestId = _disputeRequest[disputeId];
-        if (requestId == 0) revert IInferenceRegistry.UnknownDispute(disputeId);
         Request storage r = _requests[requestId];
         Core memory c = _load(r);
+        if (msg.sender != address(c.flags & FLAG_REFEREE != 0 ? _referee : _resolver)) {
+            revert IInferenceRegistry.UnauthorizedCaller(msg.sender);
+        }
+        if (requestId == 0) revert IInferenceRegistry.UnknownDispute(disputeId);
         if (c.status != IInferenceRegistry.RequestStatus.Disputed) {
             revert IInferenceRegistry.DisputeNotOpen(requestId, c.status);
         }
@@ -856,8 +860,6 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
         bytes32 claimed,
         address challenger
     ) private returns (uint256 disputeId) {
-        IDisputeResolver res = _resolver;
-        if (address(res) == address(0)) revert IInferenceRegistry.ZeroAddress();
         bytes32[] memory candidates = new bytes32[](MAX_K + 1);
         uint256 n;
         if (c.agree != 0) candidates[n++] = r.output;
@@ -875,6 +877,19 @@ contract InferenceRegistry is InferenceRegistryStorage, IInferenceRegistryAction
         assembly ("memory-safe") {
             mstore(candidates, n)
         }
+        // The path follows from the model, never from the caller: two outputs of a Deterministic integer MLP
+        // are settled by the referee's game, everything else by the vote.
+        IDisputeResolver res = _resolver;
+        IInferenceRegistry.Model storage m = _models[_modelIds[c.modelIndex]];
+        if (
+            n == 2 && address(_referee) != address(0) && m.runtimeSpecHash == INT_MLP_SPEC_HASH
+                && m.params.mode == IInferenceRegistry.VerificationMode.Deterministic
+        ) {
+            res = _referee;
+            c.flags |= FLAG_REFEREE;
+            _store(r, c);
+        }
+        if (address(res) == address(0)) revert IInferenceRegistry.ZeroAddress();
         disputeId = res.openDispute(requestId, candidates, involved, challenger);
         if (_disputeRequest[disputeId] != 0) revert IInferenceRegistry.UnknownDispute(disputeId);
         _disputeRequest[disputeId] = requestId;

@@ -57,6 +57,15 @@ contract InferenceRegistryAdmin is InferenceRegistryStorage, IInferenceRegistryA
     }
 
     /// @inheritdoc IInferenceRegistryAdmin
+    function wireReferee(address referee_) external onlyRole(ADMIN_ROLE) {
+        if (address(_referee) != address(0)) revert IInferenceRegistry.AlreadyWired();
+        if (referee_ == address(0)) revert IInferenceRegistry.ZeroAddress();
+        _referee = IDisputeResolver(referee_);
+        emit IInferenceRegistry.RefereeWired(referee_);
+        slasher.checkTiming();
+    }
+
+    /// @inheritdoc IInferenceRegistryAdmin
     function setTreasury(address treasury_) external onlyRole(ADMIN_ROLE) {
         if (treasury_ == address(0)) revert IInferenceRegistry.ZeroAddress();
         _treasury = treasury_;

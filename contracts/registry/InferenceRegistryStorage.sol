@@ -5,6 +5,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 
 import {IDisputeResolver} from "../interfaces/IDisputes.sol";
 import {IInferenceRegistry} from "../interfaces/IInferenceRegistry.sol";
+import {IntMlpStep} from "../referee/lib/IntMlpStep.sol";
 import {SumTree} from "./lib/SumTree.sol";
 
 /// @title InferenceRegistryStorage
@@ -72,6 +73,11 @@ abstract contract InferenceRegistryStorage {
     uint8 internal constant FLAG_OUTPUT_REQUESTED = 4;
     /// @dev `Core.flags` bit: the bytes of the quorum result were published on chain (`deliverOutput`).
     uint8 internal constant FLAG_PUBLISHED = 8;
+    /// @dev `Core.flags` bit: the open dispute is a referee game (`_referee`), not a vote (`_resolver`).
+    uint8 internal constant FLAG_REFEREE = 16;
+    /// @dev `keccak256` of the integer-MLP runtime spec (`IntMlpStep.RUNTIME_SPEC_HASH`): the models whose
+    ///      two-way disputes the referee settles (docs/referee.md).
+    bytes32 internal constant INT_MLP_SPEC_HASH = IntMlpStep.RUNTIME_SPEC_HASH;
     /// @dev Value of an unanswered request's output slot (never a valid output).
     bytes32 internal constant NO_OUTPUT = bytes32(uint256(1));
 
@@ -90,7 +96,7 @@ abstract contract InferenceRegistryStorage {
         uint8 faulted; // bit i: operator i reported for equivocation on this request
         uint8 missed; // bit i: operator i reported for missing
         uint8 rewarded; // bit i: operator i credited a share of the fee
-        uint8 flags; // FLAG_EXCUSED | FLAG_CALLBACK | FLAG_OUTPUT_REQUESTED | FLAG_PUBLISHED
+        uint8 flags; // FLAG_EXCUSED | FLAG_CALLBACK | FLAG_OUTPUT_REQUESTED | FLAG_PUBLISHED | FLAG_REFEREE
         uint40 deadline;
         uint40 windowEnd;
         uint32 challengeWindow;
@@ -157,6 +163,8 @@ abstract contract InferenceRegistryStorage {
     uint96 internal _callbackGasPrice;
     mapping(uint256 requestId => Delivery) internal _deliveries;
     mapping(address operator => string) internal _endpoints;
+    /// @dev The referee for computable disputes (wired once; zero: every dispute goes to `_resolver`).
+    IDisputeResolver internal _referee;
 
     // slither-disable-end uninitialized-state
 

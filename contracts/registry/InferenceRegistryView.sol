@@ -166,6 +166,11 @@ contract InferenceRegistryView is InferenceRegistryStorage, IInferenceRegistryVi
     }
 
     /// @inheritdoc IInferenceRegistryView
+    function referee() external view returns (IDisputeResolver) {
+        return _referee;
+    }
+
+    /// @inheritdoc IInferenceRegistryView
     function treasury() external view returns (address) {
         return _treasury;
     }

@@ -397,8 +397,8 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ISlasher
     /// @dev The rules (docs/slashing.md, "Timing invariants"), with F = `registry.faultWindow()` (largest request
-    ///      TTL + largest challenge window + batch window), R = `resolver.maxRulingDelay()` (dispute voting +
-    ///      execution delay), V = the `WrongResult` veto window and U = `Staking.unbondingDelay`:
+    ///      TTL + largest challenge window + batch window), R = the larger of `resolver.maxRulingDelay()` (dispute voting +
+    ///      execution delay) and `referee.maxRulingDelay()` (longest game), V = the `WrongResult` veto window and U = `Staking.unbondingDelay`:
     ///      1. F + R + V < U: a slash for any fault executes before stake queued after the fault can leave;
     ///      2. F <= `Staking.signerRotationDelay`: a rotated-out signer still verifies while its statements can
     ///         be proven against it.
@@ -409,6 +409,9 @@ contract Slasher is ISlasher, AccessControl, ReentrancyGuard {
         uint256 faultWindow = IInferenceRegistry(reg).faultWindow();
         IDisputeResolver res = IInferenceRegistry(reg).resolver();
         uint256 ruling = address(res) == address(0) ? 0 : res.maxRulingDelay();
+        // The referee's longest game is a ruling delay too: the larger of the two bounds applies.
+        IDisputeResolver ref = IInferenceRegistry(reg).referee();
+        if (address(ref) != address(0)) ruling = Math.max(ruling, ref.maxRulingDelay());
         uint256 latest = faultWindow + ruling + _faultParams[FaultKind.WrongResult].vetoWindow;
         uint256 unbonding = staking.unbondingDelay();
         if (latest >= unbonding) {

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Test} from "forge-std/Test.sol";
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {InferenceRegistry} from "../../contracts/registry/InferenceRegistry.sol";
@@ -44,6 +45,8 @@ contract DeployTest is Test {
         assertEq(address(s.registry.staking()), address(s.staking));
         assertEq(address(s.registry.slasher()), address(s.slasher));
         assertEq(address(s.registry.resolver()), address(s.disputes));
+        assertEq(address(s.registry.referee()), address(s.referee));
+        assertEq(address(s.referee.registry()), address(s.registry));
         assertEq(address(s.disputes.registry()), address(s.registry));
         assertEq(address(s.identity.observer()), address(s.votes));
         assertEq(address(s.votes.staking()), address(s.staking));
@@ -122,10 +125,12 @@ contract DeployTest is Test {
     }
 
     function test_RevertWhen_DisputePathOutlastsUnbonding() public {
+        // (the referee's longest game, 36 h + 1 s at the default move window, is the longer ruling path)
         DeploySuite.Config memory cfg = _cfg();
         cfg.unbondingDelay = 6 days;
-        // F = 1d ttl + 1d challenge + 1h batch; R = 18h voting + 12h timelock; V = 2d; margin 1d
-        uint256 latest = 2 days + 1 hours + 30 hours + 2 days + 1 days;
+        // F = 1d ttl + 1d challenge + 1h batch; R = max(18h voting + 12h timelock, 36 referee moves of 1h + 1s);
+        // V = 2d; margin 1d
+        uint256 latest = 2 days + 1 hours + (36 hours + 1) + 2 days + 1 days;
         vm.expectRevert(_timingError("fault+ruling+veto+margin<unbond", latest, 6 days));
         this.deployExternal(cfg);
     }
@@ -172,7 +177,12 @@ contract DeployTest is Test {
         DeploySuite.Suite memory s = _deploy(_cfg());
         assertEq(s.registry.faultWindow(), DeploySuite.MAX_TTL + DeploySuite.BATCH_WINDOW); // no model yet
         assertEq(s.registry.batchWindow(), DeploySuite.BATCH_WINDOW);
-        assertEq(s.disputes.maxRulingDelay(), DeploySuite.rulingDelay(_cfg()));
+        assertEq(s.disputes.maxRulingDelay(), uint256(_cfg().disputeVotingPeriod) + _cfg().timelockDelay);
+        assertEq(s.referee.MAX_MOVES(), DeploySuite.REFEREE_MAX_MOVES);
+        // R is the longer of the vote and the longest referee game.
+        assertEq(
+            DeploySuite.rulingDelay(_cfg()), Math.max(s.disputes.maxRulingDelay(), s.referee.maxRulingDelay())
+        );
         s.slasher.checkTiming();
     }
 
@@ -240,7 +250,8 @@ contract DeployTest is Test {
         assertEq(vm.parseJsonAddress(json, ".contracts.QuadraticVotes"), address(s.votes));
         assertEq(vm.parseJsonAddress(json, ".contracts.VerinferGovernor"), address(s.governor));
         assertEq(vm.parseJsonAddress(json, ".contracts.DisputeGovernor"), address(s.disputes));
-        assertEq(vm.parseJsonKeys(json, ".contracts").length, 9);
+        assertEq(vm.parseJsonAddress(json, ".contracts.Referee"), address(s.referee));
+        assertEq(vm.parseJsonKeys(json, ".contracts").length, 10);
         assertEq(vm.parseJsonKeys(json, ".").length, 3);
         vm.removeFile(path);
     }

@@ -108,6 +108,18 @@ pub mod dispute_governor {
 }
 pub use dispute_governor::DisputeGovernor;
 
+/// Bindings for the `Referee` contract (artifact `artifacts/Referee.json`).
+pub mod referee {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        #[allow(missing_docs, clippy::too_many_arguments)]
+        Referee,
+        "artifacts/Referee.json"
+    );
+}
+pub use referee::Referee;
+
 /// Bindings for the `ClassifierConsumer` contract (artifact `artifacts/ClassifierConsumer.json`).
 pub mod classifier_consumer {
     alloy::sol!(
@@ -229,7 +241,7 @@ pub mod i_operator_observer {
 pub use i_operator_observer::IOperatorObserver;
 
 /// Names of the deployable contracts whose artifacts are present, in deployment order.
-pub const DEPLOYABLE: &[&str] = &["VerinferToken", "Staking", "Slasher", "InferenceRegistry", "QuadraticVotes", "IdentityRegistry", "TimelockController", "VerinferGovernor", "DisputeGovernor"];
+pub const DEPLOYABLE: &[&str] = &["VerinferToken", "Staking", "Slasher", "InferenceRegistry", "QuadraticVotes", "IdentityRegistry", "TimelockController", "VerinferGovernor", "DisputeGovernor", "Referee"];
 
 /// Decodes revert data into a readable `Contract::Error(..)` string, trying every contract's and
 /// interface's custom errors in turn, then `Error(string)` and `Panic(uint256)`.
@@ -262,6 +274,9 @@ pub fn decode_revert(data: &[u8]) -> Option<String> {
     }
     if let Ok(e) = dispute_governor::DisputeGovernor::DisputeGovernorErrors::abi_decode(data) {
         return Some(format!("DisputeGovernor::{e:?}"));
+    }
+    if let Ok(e) = referee::Referee::RefereeErrors::abi_decode(data) {
+        return Some(format!("Referee::{e:?}"));
     }
     if let Ok(e) = classifier_consumer::ClassifierConsumer::ClassifierConsumerErrors::abi_decode(data) {
         return Some(format!("ClassifierConsumer::{e:?}"));

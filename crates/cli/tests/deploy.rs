@@ -115,7 +115,7 @@ fn verify_fails_when_the_chain_differs_from_the_manifest_and_prints_forge_comman
         .lines()
         .filter(|l| l.starts_with("forge verify-contract "))
         .collect();
-    assert_eq!(forge.len(), 9, "{out}");
+    assert_eq!(forge.len(), 10, "{out}");
     assert!(forge
         .iter()
         .all(|l| l.contains("--chain 31337") && l.contains("--compiler-version 0.8.30")));

@@ -24,8 +24,8 @@ use alloy::{
     transports::TransportError,
 };
 use verinfer_bindings::{
-    DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Slasher, Staking,
-    TimelockController, VerinferGovernor, VerinferToken,
+    DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Referee, Slasher,
+    Staking, TimelockController, VerinferGovernor, VerinferToken,
 };
 
 use crate::{
@@ -287,6 +287,8 @@ pub async fn read_state<P: Provider<Ethereum>>(
         .await?;
     r.get(g, "resolver", InferenceRegistry::resolverCall {}, a)
         .await?;
+    r.get(g, "referee", InferenceRegistry::refereeCall {}, a)
+        .await?;
     r.get(g, "batchWindow", InferenceRegistry::batchWindowCall {}, s)
         .await?;
     let fault = InferenceRegistry::faultWindowCall {};
@@ -404,6 +406,17 @@ pub async fn read_state<P: Provider<Ethereum>>(
         s,
     )
     .await?;
+
+    // Referee (no admin: its parameters are fixed at construction)
+    let f = "Referee";
+    r.get(f, "registry", Referee::registryCall {}, a).await?;
+    r.get(f, "staking", Referee::stakingCall {}, a).await?;
+    r.get(f, "identities", Referee::identitiesCall {}, a)
+        .await?;
+    r.get(f, "moveWindow", Referee::moveWindowCall {}, s)
+        .await?;
+    r.get(f, "maxRulingDelay", Referee::maxRulingDelayCall {}, s)
+        .await?;
 
     // Roles: every holder among the suite, the deployer and zero, and each role's admin role.
     let mut holders: Vec<Address> = contracts.values().copied().collect();
@@ -530,6 +543,7 @@ pub fn expected_state(plan: &DeployPlan) -> State {
     put("InferenceRegistry.token", n("VerinferToken"));
     put("InferenceRegistry.treasury", treasury);
     put("InferenceRegistry.resolver", n("DisputeGovernor"));
+    put("InferenceRegistry.referee", n("Referee"));
     put("InferenceRegistry.batchWindow", "3600".into());
     put("IdentityRegistry.observer", n("QuadraticVotes"));
     put("QuadraticVotes.staking", n("Staking"));
@@ -551,7 +565,12 @@ pub fn expected_state(plan: &DeployPlan) -> State {
         p.delegate_cap_bps.to_string(),
     );
     put("VerinferGovernor.lateQuorumVoteExtension", "0".into());
-    let mut all: Vec<String> = CONTRACTS.iter().map(|c| n(c)).collect();
+    // The referee has no admin role: it is no governance target.
+    let mut all: Vec<String> = CONTRACTS
+        .iter()
+        .filter(|c| **c != "Referee")
+        .map(|c| n(c))
+        .collect();
     all.sort();
     put("VerinferGovernor.governanceTargets", all.join(","));
     put("DisputeGovernor.votes", n("QuadraticVotes"));
@@ -569,7 +588,15 @@ pub fn expected_state(plan: &DeployPlan) -> State {
     );
     put(
         "DisputeGovernor.maxRulingDelay",
-        p.ruling_delay().to_string(),
+        p.vote_ruling_delay().to_string(),
+    );
+    put("Referee.registry", n("InferenceRegistry"));
+    put("Referee.staking", n("Staking"));
+    put("Referee.identities", n("IdentityRegistry"));
+    put("Referee.moveWindow", p.referee_move_window.to_string());
+    put(
+        "Referee.maxRulingDelay",
+        p.referee_ruling_delay().to_string(),
     );
     for (contract, list) in roles() {
         for (role_name, _, live) in list {
@@ -737,7 +764,9 @@ pub async fn check<P: Provider<Ethereum>>(
             ("Slasher.registry", "InferenceRegistry"),
             ("Slasher.governance", "TimelockController"),
             ("InferenceRegistry.resolver", "DisputeGovernor"),
+            ("InferenceRegistry.referee", "Referee"),
             ("DisputeGovernor.registry", "InferenceRegistry"),
+            ("Referee.registry", "InferenceRegistry"),
             ("IdentityRegistry.observer", "QuadraticVotes"),
             ("VerinferGovernor.timelock", "TimelockController"),
         ] {

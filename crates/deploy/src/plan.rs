@@ -14,12 +14,14 @@
 //!
 //! **Order** (step for step `DeploySuite.deploySuite`): VerinferToken -> Staking -> Slasher (sink
 //! unset) -> TimelockController (no proposer yet, anyone executes, the deployer is its temporary admin)
-//! -> InferenceRegistry -> IdentityRegistry -> QuadraticVotes -> VerinferGovernor -> DisputeGovernor;
+//! -> InferenceRegistry -> IdentityRegistry -> QuadraticVotes -> VerinferGovernor -> DisputeGovernor
+//! -> Referee;
 //! then the one-time wiring: `Slasher.setTreasury(treasury)`, `Slasher.wire(registry, timelock)`,
-//! `InferenceRegistry.wire(disputeGovernor)`, `IdentityRegistry.wire(quadraticVotes)`,
+//! `InferenceRegistry.wire(disputeGovernor)`, `InferenceRegistry.wireReferee(referee)`,
+//! `IdentityRegistry.wire(quadraticVotes)`,
 //! `DisputeGovernor.wire(registry)`, `Staking.wire(slasher, quadraticVotes, registry)` (last: no voice
 //! exists before every link the governor follows is in place), and the timelock grants the governor its
-//! `PROPOSER_ROLE` and `CANCELLER_ROLE` (17 transactions).
+//! `PROPOSER_ROLE` and `CANCELLER_ROLE` (19 transactions).
 //!
 //! **Sinks.** The treasury is [`DeployParams::treasury`], or the timelock when that is zero, for both
 //! the Slasher (where slashed stake goes) and the registry, as in `DeploySuite`.
@@ -49,12 +51,12 @@
 //! let plan = DeployPlan::new(&params, 0);
 //! assert_eq!(plan.address("Staking"), Some(params.deployer.create(1)));
 //! assert_eq!(plan.address("DisputeGovernor"), Some(params.deployer.create(8)));
-//! assert_eq!(plan.steps.len(), 17);
+//! assert_eq!(plan.steps.len(), 19);
 //! assert!(plan.check().is_ok());
 //!
 //! let production = DeployParams::production(params.deployer);
 //! let handed_over = DeployPlan::new(&production, 0);
-//! assert_eq!(handed_over.steps.len(), 17 + 12);
+//! assert_eq!(handed_over.steps.len(), 19 + 12);
 //! assert_eq!(handed_over.steps.last().unwrap().label, "TimelockController.renounceRole(admin)");
 //! ```
 
@@ -66,8 +68,8 @@ use alloy::{
 };
 use serde::{Deserialize, Serialize};
 use verinfer_bindings::{
-    units::TOKEN, DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Slasher,
-    Staking, TimelockController, VerinferGovernor, VerinferToken,
+    units::TOKEN, DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Referee,
+    Slasher, Staking, TimelockController, VerinferGovernor, VerinferToken,
 };
 
 /// OpenZeppelin `AccessControl.DEFAULT_ADMIN_ROLE` (`0x00`), the role handed to the timelock.
@@ -103,7 +105,7 @@ pub const BATCH_WINDOW: u64 = 3_600;
 pub const WRONG_RESULT_VETO_WINDOW: u64 = 2 * 86_400;
 
 /// The contracts of the suite, in creation order (names as in the bindings and the manifest).
-pub const CONTRACTS: [&str; 9] = [
+pub const CONTRACTS: [&str; 10] = [
     "VerinferToken",
     "Staking",
     "Slasher",
@@ -113,6 +115,7 @@ pub const CONTRACTS: [&str; 9] = [
     "QuadraticVotes",
     "VerinferGovernor",
     "DisputeGovernor",
+    "Referee",
 ];
 
 /// A cross-contract timing invariant does not hold for a set of [`DeployParams`]: the deployed
@@ -154,6 +157,13 @@ fn default_execution_margin() -> u32 {
 fn default_block_time() -> u32 {
     12
 }
+fn default_referee_move_window() -> u32 {
+    3_600
+}
+
+/// Deadlines in the longest referee game (`Referee.MAX_MOVES`: the commit, two moves per level of
+/// the depth-17 trace tree, the one-step check).
+pub const REFEREE_MAX_MOVES: u64 = 36;
 
 /// Parameters of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,6 +226,10 @@ pub struct DeployParams {
     /// addresses on every chain. `None` (the default) creates from the deployer's nonce.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salt: Option<B256>,
+    /// Seconds each move of a referee game may take (`Referee.moveWindow`, 300 ..= 86,400;
+    /// `Config.refereeMoveWindow`, env `REFEREE_MOVE_WINDOW`). Default 1 hour.
+    #[serde(default = "default_referee_move_window")]
+    pub referee_move_window: u32,
 }
 
 impl DeployParams {
@@ -245,6 +259,7 @@ impl DeployParams {
             execution_margin: default_execution_margin(),
             block_time: default_block_time(),
             salt: None,
+            referee_move_window: default_referee_move_window(),
         }
     }
 
@@ -277,10 +292,23 @@ impl DeployParams {
         MAX_REQUEST_TTL + u64::from(max_challenge_window) + BATCH_WINDOW
     }
 
-    /// R: the longest time from a dispute's opening until its ruling can be applied, the dispute
-    /// voting period plus the timelock delay (`DisputeGovernor.maxRulingDelay()`).
+    /// R: the longest time from a dispute's opening until its ruling can be applied, the larger of
+    /// the dispute voting period plus the timelock delay (`DisputeGovernor.maxRulingDelay()`) and
+    /// the longest referee game (`Referee.maxRulingDelay()`, [`REFEREE_MAX_MOVES`] move windows + 1 s).
     pub fn ruling_delay(&self) -> u64 {
+        self.vote_ruling_delay().max(self.referee_ruling_delay())
+    }
+
+    /// The vote's ruling delay: dispute voting period plus timelock delay
+    /// (`DisputeGovernor.maxRulingDelay()`).
+    pub fn vote_ruling_delay(&self) -> u64 {
         u64::from(self.dispute_voting_period) + self.timelock_delay
+    }
+
+    /// The longest referee game: [`REFEREE_MAX_MOVES`] move windows + 1 s
+    /// (`Referee.maxRulingDelay()`).
+    pub fn referee_ruling_delay(&self) -> u64 {
+        REFEREE_MAX_MOVES * u64::from(self.referee_move_window) + 1
     }
 
     /// The longest time governance needs to veto a slash: (voting delay + voting period) blocks at
@@ -403,6 +431,7 @@ impl DeployParams {
             ("QUORUM_BPS", self.quorum_bps.to_string()),
             ("DELEGATE_CAP_BPS", self.delegate_cap_bps.to_string()),
             ("PROPOSAL_THRESHOLD", self.proposal_threshold.to_string()),
+            ("REFEREE_MOVE_WINDOW", self.referee_move_window.to_string()),
         ]
     }
 }
@@ -623,6 +652,17 @@ impl DeployPlan {
             }
             .abi_encode(),
         );
+        let referee = b.create(
+            "Referee",
+            &Referee::BYTECODE,
+            Referee::constructorCall {
+                registry_: registry,
+                staking_: staking,
+                identities_: identity,
+                moveWindow_: U256::from(params.referee_move_window),
+            }
+            .abi_encode(),
+        );
 
         // 5. wiring (each one-time, admin-only; the deployer is the admin until the hand-over).
         b.call(
@@ -652,6 +692,12 @@ impl DeployPlan {
                 resolver_: disputes,
             }
             .abi_encode(),
+        );
+        b.call(
+            "InferenceRegistry",
+            "InferenceRegistry.wireReferee",
+            registry,
+            InferenceRegistry::wireRefereeCall { referee_: referee }.abi_encode(),
         );
         b.call(
             "IdentityRegistry",
@@ -862,7 +908,7 @@ mod tests {
     #[test]
     fn local_plan_creates_in_deploy_suite_order_and_keeps_the_deployer_as_admin() {
         let plan = DeployPlan::new(&DeployParams::local(DEPLOYER), 0);
-        assert_eq!(plan.steps.len(), 17);
+        assert_eq!(plan.steps.len(), 19);
         let created: Vec<&str> = plan
             .steps
             .iter()
@@ -931,8 +977,8 @@ mod tests {
         let params = DeployParams::production(DEPLOYER);
         assert!(params.handover);
         let plan = DeployPlan::new(&params, 7);
-        assert_eq!(plan.steps.len(), 29);
-        // The first 17 steps are the same plan without the hand-over (same addresses: it only appends).
+        assert_eq!(plan.steps.len(), 31);
+        // The first 19 steps are the same plan without the hand-over (same addresses: it only appends).
         let local = DeployPlan::new(
             &DeployParams {
                 handover: false,
@@ -940,10 +986,10 @@ mod tests {
             },
             7,
         );
-        assert_eq!(plan.steps[..17], local.steps[..]);
+        assert_eq!(plan.steps[..19], local.steps[..]);
         assert_eq!(plan.addresses, local.addresses);
         let timelock = plan.address("TimelockController").unwrap();
-        let handover = &plan.steps[17..];
+        let handover = &plan.steps[19..];
         for (i, name) in [
             "Staking",
             "Slasher",
@@ -1069,22 +1115,23 @@ mod tests {
         };
         let err = params.check_timing(600).unwrap_err();
         assert_eq!(err.rule, "fault+ruling+veto<unbonding");
-        assert_eq!(err.lhs, 90_600 + 4_200 + 172_800);
+        // R is the longest referee game (36 moves of 1 hour + 1 s), longer than the vote (4,200 s).
+        assert_eq!(err.lhs, 90_600 + 129_601 + 172_800);
     }
 
     #[test]
     fn deploy_timing_check_applies_each_deploy_suite_rule() {
         let ok = DeployParams::production(DEPLOYER);
         assert_eq!(DeployPlan::new(&ok, 0).check(), Ok(()));
-        // Rule 1 counts the keeper margin: 7 days of unbonding leave room for at most ~2.9 days of
-        // margin with the defaults.
+        // Rule 1 counts the keeper margin: 7 days of unbonding leave room for at most ~1.4 days of
+        // margin with the defaults (R is the longest referee game, 36 hours + 1 s).
         let margin = DeployParams {
             execution_margin: 3 * 86_400,
             ..ok.clone()
         };
         let e = margin.check_deploy_timing().unwrap_err();
         assert_eq!(e.rule, "fault+ruling+veto+margin<unbond");
-        assert_eq!(e.lhs, 176_400 + 4_200 + 172_800 + 259_200);
+        assert_eq!(e.lhs, 176_400 + 129_601 + 172_800 + 259_200);
         // Rule 2: 51 blocks of 1 hour plus the timelock delay exceed the 2-day veto window.
         let slow = DeployParams {
             block_time: 3_600,
@@ -1095,9 +1142,11 @@ mod tests {
             (e.rule, e.lhs, e.rhs),
             ("vetoLatency<vetoWindow", 51 * 3_600 + 3_600, 172_800)
         );
-        // Rule 3: a declared window of 2 days makes F = 3 days 1 hour > the 3-day rotation delay.
+        // Rule 3: a declared window of 2 days makes F = 3 days 1 hour > the 3-day rotation delay
+        // (with unbonding long enough for rule 1).
         let wide = DeployParams {
             max_challenge_window: 2 * 86_400,
+            unbonding_delay: 14 * 86_400,
             ..ok.clone()
         };
         let e = wide.check_deploy_timing().unwrap_err();

@@ -122,6 +122,7 @@ pub fn source_of(contract: &str) -> Option<&'static str> {
         "QuadraticVotes" => "contracts/governance/QuadraticVotes.sol:QuadraticVotes",
         "VerinferGovernor" => "contracts/governance/VerinferGovernor.sol:VerinferGovernor",
         "DisputeGovernor" => "contracts/governance/DisputeGovernor.sol:DisputeGovernor",
+        "Referee" => "contracts/referee/Referee.sol:Referee",
         _ => return None,
     })
 }

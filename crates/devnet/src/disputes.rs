@@ -10,7 +10,8 @@ use alloy::signers::local::PrivateKeySigner;
 use verinfer_bindings::types::FaultKind;
 use verinfer_bindings::units::{tokens, tokens_f64};
 use verinfer_bindings::{
-    DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Slasher, VerinferToken,
+    DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Slasher, Staking,
+    VerinferToken,
 };
 use verinfer_client::client::{events, first_event};
 use verinfer_client::Client;
@@ -175,18 +176,50 @@ fn to_u64(what: &'static str, v: U256) -> Result<u64, DevnetError> {
 }
 
 impl Devnet {
-    /// The dispute's subject. With the LLM registered: a prompt, where the honest output is the text
-    /// the model generates and the colluders' is the text it generates under another instruction (a
-    /// wrong system prompt); a question no arithmetic settles, so it goes to the vote. Otherwise a
-    /// request to the classifier with two placeholder outputs.
-    pub async fn dispute_case(&self, d: &Deployment) -> Result<DisputeCase, DevnetError> {
+    /// The dispute's subject: a model whose disputes the registry sends to the vote (disputes over
+    /// integer MLPs such as the digits classifier go to the on-chain referee instead, docs/referee.md).
+    /// With the LLM registered: a prompt, where the honest output is the text the model generates and
+    /// the colluders' is the text it generates under another instruction (a wrong system prompt).
+    /// Otherwise an opaque model registered here, served by every operator, with two placeholder
+    /// outputs.
+    pub async fn dispute_case(
+        &self,
+        d: &Deployment,
+        operators: &[Operator],
+    ) -> Result<DisputeCase, DevnetError> {
         let Some(llm) = &d.llm else {
+            let weights = keccak256(b"devnet opaque model weights");
+            let spec = keccak256(b"verinfer-opaque/v1;devnet placeholder, not re-executable");
+            d.deployer
+                .send(
+                    "registerModel",
+                    d.contract("InferenceRegistry")?,
+                    &InferenceRegistry::registerModelCall {
+                        weightsHash: weights,
+                        runtimeSpecHash: spec,
+                        params: self.config().model.params(),
+                    },
+                )
+                .await?;
+            let model_id = verinfer_keeper::mlp::model_id(weights, spec);
+            let staking = Staking::new(d.contract("Staking")?, self.provider());
+            for o in operators {
+                // Jailed operators (the equivocator by now) cannot opt in; the rest can.
+                let active = staking
+                    .isActiveOperator(o.address())
+                    .call()
+                    .await
+                    .map_err(DevnetError::view("isActiveOperator"))?;
+                if active {
+                    o.owner.serve_model(model_id).await?;
+                }
+            }
             return Ok(DisputeCase {
-                model_id: d.model_id,
+                model_id,
                 input: b"devnet dispute input".to_vec(),
                 right: keccak256(b"honest output"),
                 wrong: keccak256(b"colluded wrong output"),
-                what: "classifier request with placeholder outputs".into(),
+                what: "opaque model (not re-executable on chain) with placeholder outputs".into(),
             });
         };
         use verinfer_keeper::backend::InferenceBackend;
@@ -216,7 +249,7 @@ impl Devnet {
         d: &Deployment,
         operators: &[Operator],
     ) -> Result<Dispute, DevnetError> {
-        let case = self.dispute_case(d).await?;
+        let case = self.dispute_case(d, operators).await?;
         self.say(Progress::Phase(
             "dispute: two assigned operators collude on a wrong output; delegators vote it down"
                 .into(),

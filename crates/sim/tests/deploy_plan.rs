@@ -3,7 +3,9 @@
 //! `DeployParams::check_timing` does.
 
 use alloy::primitives::{Address, B256, U256};
-use verinfer_bindings::{units::TOKEN, DisputeGovernor, InferenceRegistry, Staking, VerinferToken};
+use verinfer_bindings::{
+    units::TOKEN, DisputeGovernor, InferenceRegistry, Referee, Staking, VerinferToken,
+};
 use verinfer_deploy::plan::{DeployParams, DEFAULT_ADMIN_ROLE};
 
 const DEPLOYER: Address = Address::repeat_byte(0xd0);
@@ -106,13 +108,24 @@ fn local_timing_admits_challenge_windows_up_to_47_hours_as_the_contracts_do() {
             DisputeGovernor::maxRulingDelayCall {},
         )
         .unwrap();
-    assert_eq!(ruling, U256::from(params.ruling_delay()));
+    assert_eq!(ruling, U256::from(params.vote_ruling_delay()));
+    let game = sim
+        .view(
+            DEPLOYER,
+            plan.address("Referee").unwrap(),
+            Referee::maxRulingDelayCall {},
+        )
+        .unwrap();
+    assert_eq!(game, U256::from(params.referee_ruling_delay()));
+    assert_eq!(U256::from(params.ruling_delay()), ruling.max(game));
 }
 
 #[test]
 fn unbonding_shorter_than_fault_ruling_and_veto_is_refused_on_and_off_chain() {
+    // Long enough for the suite without models (F = 1 day + 1 hour, R = the longest referee game,
+    // V = 2 days: 392,401 s; `wireReferee` re-checks it), too short once a 600 s window is added.
     let params = DeployParams {
-        unbonding_delay: 3 * 86_400,
+        unbonding_delay: 392_500,
         ..DeployParams::local(DEPLOYER)
     };
     assert!(params.check_timing(600).is_err());

@@ -3,8 +3,8 @@ pragma solidity 0.8.30;
 
 import {IDisputeResolver} from "../../../contracts/interfaces/IDisputes.sol";
 
-/// @notice Stand-in registry for Slasher unit tests: answers the two reads of `Slasher.checkTiming` with a
-///         settable fault window and no resolver; it also acts as the authorised `registry` caller (pranked).
+/// @notice Stand-in registry for Slasher unit tests: answers the reads of `Slasher.checkTiming` with a
+///         settable fault window, no resolver and no referee; it also acts as the authorised `registry` caller (pranked).
 contract RegistryTimingStub {
     uint256 public faultWindow;
 
@@ -13,6 +13,10 @@ contract RegistryTimingStub {
     }
 
     function resolver() external pure returns (IDisputeResolver) {
+        return IDisputeResolver(address(0));
+    }
+
+    function referee() external pure returns (IDisputeResolver) {
         return IDisputeResolver(address(0));
     }
 }

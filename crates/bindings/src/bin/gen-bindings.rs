@@ -31,6 +31,7 @@ const DEPLOYABLE: &[&str] = &[
     "TimelockController",
     "VerinferGovernor",
     "DisputeGovernor",
+    "Referee",
 ];
 
 /// Contracts whose ABI is merged into a deployable's: `InferenceRegistry` answers its view contract's and its
