@@ -73,6 +73,9 @@ pub struct HealthSource {
     pub provider: RootProvider,
     /// Its thresholds.
     pub policy: HealthPolicy,
+    /// Its inference backends, probed on every `/health` (a model server that is down means the
+    /// keeper cannot compute, so it cannot answer).
+    pub backends: Arc<crate::backend::Backends>,
 }
 
 /// The `/health` body.
@@ -94,13 +97,20 @@ pub struct HealthReport {
     pub oldest_inflight_secs: Option<u64>,
     /// Seconds since the last successful log poll.
     pub last_poll_secs: Option<u64>,
+    /// Backends that cannot compute: `model id: why`.
+    pub backends_down: Vec<String>,
     /// Why it is unhealthy (empty when ok).
     pub reasons: Vec<String>,
 }
 
 /// Judges a keeper by `policy` from its metrics and the real chain `head` (pure; the handler asks
 /// the node).
-pub fn assess(metrics: &Metrics, head: Option<u64>, policy: &HealthPolicy) -> HealthReport {
+pub fn assess(
+    metrics: &Metrics,
+    head: Option<u64>,
+    backends_down: &[(alloy::primitives::B256, String)],
+    policy: &HealthPolicy,
+) -> HealthReport {
     let cursor = metrics.cursor_block.get();
     let lag = head.map(|h| h.saturating_sub(cursor));
     let oldest = metrics.oldest_inflight();
@@ -133,6 +143,13 @@ pub fn assess(metrics: &Metrics, head: Option<u64>, policy: &HealthPolicy) -> He
     if !metrics.healthy.load(Ordering::Relaxed) && last_poll.is_some() {
         reasons.push("the last keeper iteration failed".to_string());
     }
+    let backends_down: Vec<String> = backends_down
+        .iter()
+        .map(|(model, why)| format!("{model}: {why}"))
+        .collect();
+    for down in &backends_down {
+        reasons.push(format!("backend cannot compute: model {down}"));
+    }
     HealthReport {
         status: if reasons.is_empty() {
             "ok"
@@ -146,6 +163,7 @@ pub fn assess(metrics: &Metrics, head: Option<u64>, policy: &HealthPolicy) -> He
         inflight: metrics.inflight(),
         oldest_inflight_secs: oldest.map(|d| d.as_secs()),
         last_poll_secs: last_poll.map(|d| d.as_secs()),
+        backends_down,
         reasons,
     }
 }
@@ -176,7 +194,10 @@ async fn health(State(source): State<Arc<HealthSource>>) -> Response {
     if let Some(h) = head {
         source.metrics.head_block.set(h);
     }
-    let report = assess(&source.metrics, head, &source.policy);
+    let down = tokio::time::timeout(HEAD_TIMEOUT, source.backends.probe())
+        .await
+        .unwrap_or_else(|_| source.backends.unhealthy());
+    let report = assess(&source.metrics, head, &down, &source.policy);
     let code = if report.reasons.is_empty() {
         StatusCode::OK
     } else {
@@ -280,14 +301,30 @@ mod tests {
         m.polled();
         m.cursor_block.set(106);
         m.head_block.set(106);
-        let ok = assess(&m, Some(108), &policy());
+        let ok = assess(&m, Some(108), &[], &policy());
         assert_eq!(ok.status, "ok", "{ok:?}");
-        let behind = assess(&m, Some(136), &policy());
+        let behind = assess(&m, Some(136), &[], &policy());
         assert_eq!(behind.status, "unhealthy");
         assert_eq!(behind.lag, Some(30));
         assert!(behind.reasons[0].contains("trails the chain head by 30"));
-        let down = assess(&m, None, &policy());
+        let down = assess(&m, None, &[], &policy());
         assert_eq!(down.status, "unhealthy");
+    }
+
+    /// A model server that is down makes the keeper unhealthy, naming the model and the reason: it
+    /// cannot compute, so it cannot answer its assignments.
+    #[test]
+    fn health_reports_a_backend_that_cannot_compute() {
+        let m = Metrics::default();
+        m.polled();
+        let model = alloy::primitives::B256::repeat_byte(7);
+        let down = [(model, "http://127.0.0.1:1 unreachable".to_string())];
+        let r = assess(&m, Some(0), &down, &policy());
+        assert_eq!(r.status, "unhealthy");
+        assert_eq!(r.backends_down.len(), 1);
+        assert!(r.reasons[0].contains(&model.to_string()), "{r:?}");
+        assert!(r.reasons[0].contains("unreachable"), "{r:?}");
+        assert_eq!(assess(&m, Some(0), &[], &policy()).status, "ok");
     }
 
     /// Stuck work counts: a transaction in flight longer than the policy allows makes the keeper
@@ -302,12 +339,12 @@ mod tests {
             ..policy()
         };
         std::thread::sleep(Duration::from_millis(2));
-        let r = assess(&m, Some(0), &strict);
+        let r = assess(&m, Some(0), &[], &strict);
         assert_eq!(r.status, "unhealthy");
         assert_eq!(r.inflight, 1);
         assert!(r.reasons[0].contains("in flight"), "{r:?}");
         m.tx_finished("attest:1");
-        assert_eq!(assess(&m, Some(0), &strict).status, "ok");
+        assert_eq!(assess(&m, Some(0), &[], &strict).status, "ok");
     }
 
     #[tokio::test]
@@ -319,6 +356,7 @@ mod tests {
             metrics: metrics.clone(),
             provider,
             policy: policy(),
+            backends: Arc::new(crate::backend::Backends::new(Vec::new())),
         };
         let (tx, rx) = watch::channel(false);
         let addr = serve(

@@ -143,7 +143,7 @@ pub struct Keeper {
     domain: Eip712Domain,
     store: Arc<Store>,
     exec: Arc<Executor>,
-    backends: Backends,
+    backends: Arc<Backends>,
     poller: LogPoller,
     gossip_tx: Option<Gossip>,
     gossip_rx: Option<broadcast::Receiver<SignedAttestation>>,
@@ -178,12 +178,12 @@ impl Keeper {
     /// Loads the backends (a model file whose id is not the configured one stops it here), connects,
     /// opens the journal and reconciles pending intents with the chain.
     pub async fn new(cfg: KeeperConfig, key: HotKey, name: &str) -> Result<Self, KeeperError> {
-        let backends = Backends::new(
+        let backends = Arc::new(Backends::new(
             cfg.backends
                 .iter()
                 .map(backend::from_config)
                 .collect::<Result<_, _>>()?,
-        );
+        ));
         let url = cfg
             .rpc_url
             .parse()
@@ -277,7 +277,17 @@ impl Keeper {
             metrics: self.metrics.clone(),
             provider: self.provider.clone(),
             policy: crate::api::HealthPolicy::for_config(&self.cfg),
+            backends: self.backends.clone(),
         }
+    }
+
+    /// Runs `model` on `input`, recording the inference, its latency and its outcome per model.
+    async fn infer(&self, model: B256, input: &[u8]) -> Result<Vec<u8>, BackendError> {
+        let started = std::time::Instant::now();
+        let out = self.backends.infer(model, input).await;
+        self.metrics
+            .record_inference(model, started.elapsed(), out.is_ok());
+        out
     }
 
     fn registry(&self) -> InferenceRegistry::InferenceRegistryInstance<&RootProvider> {
@@ -599,7 +609,7 @@ impl Keeper {
                 return Ok(());
             }
         };
-        let mut output = match self.backends.infer(info.model_id, &input).await {
+        let mut output = match self.infer(info.model_id, &input).await {
             Ok(output) => output,
             // The model refuses this input (wrong size, out of range): no output exists, so there
             // is nothing to attest, now or on a retry. Skipped for good; the request goes unanswered.
@@ -615,7 +625,6 @@ impl Keeper {
                 })
             }
         };
-        self.metrics.inferences.inc();
         if self.cfg.misbehave == Misbehaviour::WrongResult {
             output.iter_mut().for_each(|b| *b ^= 0x5a);
         }
@@ -809,7 +818,7 @@ impl Keeper {
         let Ok(input) = self.input_of(id, &info).await else {
             return Ok(());
         };
-        let Ok(ours) = self.backends.infer(info.model_id, &input).await else {
+        let Ok(ours) = self.infer(info.model_id, &input).await else {
             return Ok(());
         };
         let expected = keccak256(&ours);

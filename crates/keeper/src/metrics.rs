@@ -5,12 +5,31 @@
 //! what `/health` needs: when the log poll last succeeded and since when each in-flight transaction
 //! has been waiting.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::Address;
+use alloy::primitives::{Address, B256};
+
+/// Upper bounds (seconds) of the inference latency histogram's buckets: from an in-process MLP
+/// (microseconds) to an LLM completion (tens of seconds).
+pub const INFERENCE_BUCKETS: [f64; 12] = [
+    0.0001, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// One model's inferences: count, failures and a latency histogram.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ModelStats {
+    /// Inferences that produced an output.
+    pub ok: u64,
+    /// Inferences that failed (backend down, timeout, bad reply, refused input).
+    pub errors: u64,
+    /// Cumulative counts per bucket of [`INFERENCE_BUCKETS`] (Prometheus `le` semantics).
+    pub buckets: [u64; INFERENCE_BUCKETS.len()],
+    /// Sum of all latencies, seconds.
+    pub sum_secs: f64,
+}
 
 /// A monotonically increasing counter.
 #[derive(Debug, Default)]
@@ -89,6 +108,8 @@ pub struct Metrics {
     pub healthy: AtomicBool,
     /// When the last log poll succeeded.
     last_poll: Mutex<Option<Instant>>,
+    /// Per model: inferences, errors, latency.
+    models: Mutex<BTreeMap<B256, ModelStats>>,
     /// Intents whose transaction is being executed (signed or about to be), with when execution
     /// started; removed once the intent is done or abandoned.
     inflight: Mutex<HashMap<String, Instant>>,
@@ -135,6 +156,34 @@ impl Metrics {
     pub fn oldest_inflight(&self) -> Option<Duration> {
         let g = self.inflight.lock().ok()?;
         g.values().map(|t| t.elapsed()).max()
+    }
+
+    /// Records one inference of `model` that took `took` and succeeded or not.
+    pub fn record_inference(&self, model: B256, took: Duration, ok: bool) {
+        if ok {
+            self.inferences.inc();
+        }
+        let Ok(mut models) = self.models.lock() else {
+            return;
+        };
+        let stats = models.entry(model).or_default();
+        if ok {
+            stats.ok += 1;
+        } else {
+            stats.errors += 1;
+        }
+        let secs = took.as_secs_f64();
+        stats.sum_secs += secs;
+        for (bucket, le) in stats.buckets.iter_mut().zip(INFERENCE_BUCKETS) {
+            if secs <= le {
+                *bucket += 1;
+            }
+        }
+    }
+
+    /// A copy of one model's inference statistics.
+    pub fn model_stats(&self, model: B256) -> Option<ModelStats> {
+        self.models.lock().ok()?.get(&model).cloned()
     }
 
     /// Number of in-flight transactions.
@@ -254,7 +303,49 @@ impl Metrics {
                 g.get()
             ));
         }
+        self.render_models(&mut out);
         out
+    }
+
+    /// Per-model series: inferences, errors and the latency histogram, labelled `operator` and
+    /// `model`.
+    fn render_models(&self, out: &mut String) {
+        let Ok(models) = self.models.lock() else {
+            return;
+        };
+        let op = format!("{:#x}", self.operator);
+        let m_inf = "verinfer_keeper_model_inferences_total";
+        let m_err = "verinfer_keeper_model_inference_errors_total";
+        let m_lat = "verinfer_keeper_model_inference_seconds";
+        out.push_str(&format!("# HELP {m_inf} Inferences that produced an output, per model\n# TYPE {m_inf} counter\n"));
+        for (model, s) in models.iter() {
+            out.push_str(&format!(
+                "{m_inf}{{operator=\"{op}\",model=\"{model}\"}} {}\n",
+                s.ok
+            ));
+        }
+        out.push_str(&format!(
+            "# HELP {m_err} Inferences that failed, per model\n# TYPE {m_err} counter\n"
+        ));
+        for (model, s) in models.iter() {
+            out.push_str(&format!(
+                "{m_err}{{operator=\"{op}\",model=\"{model}\"}} {}\n",
+                s.errors
+            ));
+        }
+        out.push_str(&format!(
+            "# HELP {m_lat} Inference latency, per model\n# TYPE {m_lat} histogram\n"
+        ));
+        for (model, s) in models.iter() {
+            let l = format!("operator=\"{op}\",model=\"{model}\"");
+            for (count, le) in s.buckets.iter().zip(INFERENCE_BUCKETS) {
+                out.push_str(&format!("{m_lat}_bucket{{{l},le=\"{le}\"}} {count}\n"));
+            }
+            let n = s.ok + s.errors;
+            out.push_str(&format!("{m_lat}_bucket{{{l},le=\"+Inf\"}} {n}\n"));
+            out.push_str(&format!("{m_lat}_sum{{{l}}} {}\n", s.sum_secs));
+            out.push_str(&format!("{m_lat}_count{{{l}}} {n}\n"));
+        }
     }
 }
 
@@ -293,5 +384,37 @@ mod tests {
         assert!(m.oldest_inflight().unwrap() >= Duration::from_millis(5));
         m.tx_finished("a");
         assert_eq!(m.oldest_inflight(), None);
+    }
+
+    #[test]
+    fn inferences_are_counted_and_timed_per_model_as_a_prometheus_histogram() {
+        let m = Metrics::new(Address::repeat_byte(0xaa));
+        let (mlp, llm) = (B256::repeat_byte(1), B256::repeat_byte(2));
+        m.record_inference(mlp, Duration::from_micros(50), true);
+        m.record_inference(llm, Duration::from_millis(1500), true);
+        m.record_inference(llm, Duration::from_secs(40), false);
+        let s = m.model_stats(llm).unwrap();
+        assert_eq!((s.ok, s.errors), (1, 1));
+        // 1.5 s falls in the buckets from le=2.5 up; 40 s in none (only +Inf).
+        assert_eq!(s.buckets[7], 0);
+        assert_eq!(s.buckets[8], 1);
+        assert_eq!(s.buckets[11], 1);
+        assert_eq!(m.inferences.get(), 2);
+        let text = m.render();
+        let l = format!(
+            "operator=\"{:#x}\",model=\"{llm}\"",
+            Address::repeat_byte(0xaa)
+        );
+        for line in [
+            format!("verinfer_keeper_model_inferences_total{{{l}}} 1"),
+            format!("verinfer_keeper_model_inference_errors_total{{{l}}} 1"),
+            format!("verinfer_keeper_model_inference_seconds_bucket{{{l},le=\"2.5\"}} 1"),
+            format!("verinfer_keeper_model_inference_seconds_bucket{{{l},le=\"+Inf\"}} 2"),
+            format!("verinfer_keeper_model_inference_seconds_count{{{l}}} 2"),
+        ] {
+            assert!(text.contains(&line), "{line} missing in\n{text}");
+        }
+        assert!(text.contains("# TYPE verinfer_keeper_model_inference_seconds histogram"));
+        assert!(text.contains(&format!("model=\"{mlp}\",le=\"0.0001\"}} 1")));
     }
 }

@@ -157,7 +157,7 @@ fn nakamoto_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
     let last = report.epochs.last().map_or(1, |m| m.epoch).max(first + 1);
     let ymax = series
         .iter()
-        .flat_map(|(_, f, _)| report.epochs.iter().filter_map(|m| f(m)))
+        .flat_map(|(_, f, _)| report.epochs.iter().filter_map(f))
         .max()
         .unwrap_or(1)
         .max(2) as u64;

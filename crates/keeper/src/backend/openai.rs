@@ -450,7 +450,8 @@ mod tests {
 
     #[tokio::test]
     async fn empty_and_malformed_completions_are_refused_with_typed_errors() {
-        let cases: Vec<((u16, Vec<u8>), fn(&BackendError) -> bool)> = vec![
+        type Expect = fn(&BackendError) -> bool;
+        let cases: Vec<((u16, Vec<u8>), Expect)> = vec![
             (ok(r#"{"choices":[{"text":""}]}"#), |e| {
                 matches!(e, BackendError::EmptyCompletion { .. })
             }),
