@@ -48,6 +48,31 @@ impl Deployment {
 }
 
 impl Devnet {
+    /// Registers another model on the deployed suite (the deployer is admin) under `weights_hash`
+    /// and `runtime_spec_hash` with the devnet model's parameters; returns its id.
+    pub async fn register_model(
+        &self,
+        d: &Deployment,
+        weights_hash: B256,
+        runtime_spec_hash: B256,
+    ) -> Result<B256, DevnetError> {
+        d.deployer
+            .send(
+                "registerModel",
+                d.contract("InferenceRegistry")?,
+                &InferenceRegistry::registerModelCall {
+                    weightsHash: weights_hash,
+                    runtimeSpecHash: runtime_spec_hash,
+                    params: self.config().model.params(),
+                },
+            )
+            .await?;
+        Ok(verinfer_keeper::mlp::model_id(
+            weights_hash,
+            runtime_spec_hash,
+        ))
+    }
+
     /// Deploys the suite from anvil's account 0, writes the manifest and registers the model of
     /// [`DevnetConfig::model_file`](crate::DevnetConfig::model_file) with
     /// [`DevnetConfig::model`](crate::DevnetConfig::model).

@@ -190,18 +190,7 @@ impl Devnet {
         let Some(llm) = &d.llm else {
             let weights = keccak256(b"devnet opaque model weights");
             let spec = keccak256(b"verinfer-opaque/v1;devnet placeholder, not re-executable");
-            d.deployer
-                .send(
-                    "registerModel",
-                    d.contract("InferenceRegistry")?,
-                    &InferenceRegistry::registerModelCall {
-                        weightsHash: weights,
-                        runtimeSpecHash: spec,
-                        params: self.config().model.params(),
-                    },
-                )
-                .await?;
-            let model_id = verinfer_keeper::mlp::model_id(weights, spec);
+            let model_id = self.register_model(d, weights, spec).await?;
             let staking = Staking::new(d.contract("Staking")?, self.provider());
             for o in operators {
                 // Jailed operators (the equivocator by now) cannot opt in; the rest can.

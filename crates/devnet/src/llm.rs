@@ -380,17 +380,8 @@ impl Devnet {
         )));
         let server = LlmServer::start(&install, &LlmServerOptions::default()).await?;
         let weights = weights_hash(&install.gguf)?;
-        let model_id = spec.model_id(weights);
-        d.deployer
-            .send(
-                "registerModel",
-                d.contract("InferenceRegistry")?,
-                &InferenceRegistry::registerModelCall {
-                    weightsHash: weights,
-                    runtimeSpecHash: spec.runtime_spec_hash(),
-                    params: self.config().model.params(),
-                },
-            )
+        let model_id = self
+            .register_model(d, weights, spec.runtime_spec_hash())
             .await?;
         self.say(Progress::Phase(format!(
             "registered SmolLM2-135M-Instruct {model_id} (GGUF keccak {weights}; {})",
