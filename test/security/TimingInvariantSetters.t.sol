@@ -10,8 +10,8 @@ import {SecurityBase} from "./SecurityBase.sol";
 ///         `DisputeGovernor.setVotingPeriod` could break them later. Now every setter that changes a window
 ///         re-checks every rule it takes part in (`Slasher.checkTiming`):
 ///         1. F + R + V < U   (F = request TTL + largest challenge window + batch window,
-///                             R = dispute voting period + ruling delay, V = WrongResult veto window,
-///                             U = unbonding delay);
+///                             R = the longest ruling: max(dispute voting period + ruling delay, the
+///                             referee's longest game), V = WrongResult veto window, U = unbonding delay);
 ///         2. F <= signer rotation delay.
 ///         Each test lowers the unbonding delay to 5 days first (allowed: the default rules still hold) and
 ///         then tries to break a rule through one setter, as the timelock.
@@ -21,8 +21,10 @@ contract TimingInvariantSettersTest is SecurityBase {
 
     /// @dev F with the base models (1 h challenge windows): 1 d TTL + 1 h + 1 h batch window.
     uint256 internal constant F = 1 days + 2 hours;
-    /// @dev R with the defaults: 18 h voting + 12 h timelock.
-    uint256 internal constant R = 30 hours;
+    /// @dev The vote's ruling delay with the defaults: 18 h voting + 12 h timelock.
+    uint256 internal constant R_VOTE = 30 hours;
+    /// @dev R with the defaults: the referee's longest game (36 one-hour moves + 1 s) outlasts the vote.
+    uint256 internal constant R = 36 hours + 1;
     uint256 internal constant V = 2 days;
     uint48 internal constant U = 5 days;
 
@@ -39,7 +41,8 @@ contract TimingInvariantSettersTest is SecurityBase {
     function test_DeployedSuiteSatisfiesTheRules() public view {
         s.slasher.checkTiming();
         assertEq(s.registry.faultWindow(), F);
-        assertEq(s.disputes.maxRulingDelay(), R);
+        assertEq(s.disputes.maxRulingDelay(), R_VOTE);
+        assertEq(s.referee.maxRulingDelay(), R);
     }
 
     function test_RevertWhen_UnbondingDelayLoweredBelowTheFaultPath() public {
