@@ -63,7 +63,7 @@ fn a_killed_deploy_resumes_to_a_complete_suite_that_verify_accepts() {
     child.kill().unwrap();
     child.wait().unwrap();
     let (done, _) = journal(&c);
-    assert!(done < 29, "killed too late ({done} steps)");
+    assert!(done < 31, "killed too late ({done} steps)");
     assert!(!c.manifest().exists());
     let sent = nonce(&c, c.addr(0));
     assert!(sent >= done as u64);
@@ -71,7 +71,7 @@ fn a_killed_deploy_resumes_to_a_complete_suite_that_verify_accepts() {
     let out = c.ok(0, &["deploy", "--root", &root]);
     assert!(out.contains("resuming the deployment"), "{out}");
     assert!(out.contains("(resumed)"), "{out}");
-    assert_eq!(nonce(&c, c.addr(0)), 29, "every step sent exactly once");
+    assert_eq!(nonce(&c, c.addr(0)), 31, "every step sent exactly once");
     assert!(c.manifest().exists());
     assert!(!c.dir.path().join("deployments/31337.partial.json").exists());
     let out = c.ok(0, &["deploy", "verify"]);
@@ -84,7 +84,7 @@ fn dry_run_prints_every_step_with_gas_and_cost_and_sends_nothing() {
     let root = c.dir.path().to_str().unwrap().to_owned();
     let out = c.ok(0, &["deploy", "--root", &root, "--dry-run"]);
     let steps = out.lines().filter(|l| l.contains(" gas ")).count();
-    assert_eq!(steps, 29 + 1, "29 steps and the total:\n{out}");
+    assert_eq!(steps, 31 + 1, "31 steps and the total:\n{out}");
     assert!(out.contains("total") && out.contains("ETH"), "{out}");
     assert_eq!(nonce(&c, c.addr(0)), 0);
     assert!(!c.manifest().exists());
