@@ -290,6 +290,34 @@ impl Keeper {
         out
     }
 
+    /// Whether a two-way dispute over `model` goes to the on-chain referee rather than the vote: a
+    /// Deterministic integer MLP on a registry with a referee wired (the registry's routing rule).
+    async fn refereed(&self, model: B256) -> Result<bool, KeeperError> {
+        let rpc = |op: &'static str| {
+            move |e: alloy::contract::Error| KeeperError::Rpc {
+                op,
+                msg: e.to_string(),
+            }
+        };
+        let referee = self
+            .registry()
+            .referee()
+            .call()
+            .await
+            .map_err(rpc("referee"))?;
+        if referee == Address::ZERO {
+            return Ok(false);
+        }
+        let m = self
+            .registry()
+            .model(model)
+            .call()
+            .await
+            .map_err(rpc("model"))?;
+        Ok(m.runtimeSpecHash == crate::mlp::IntMlp::runtime_spec_hash()
+            && m.params.mode == u8::from(verinfer_bindings::types::VerificationMode::Deterministic))
+    }
+
     fn registry(&self) -> InferenceRegistry::InferenceRegistryInstance<&RootProvider> {
         InferenceRegistry::new(self.cfg.registry, &self.provider)
     }
@@ -825,6 +853,13 @@ impl Keeper {
         if expected != output {
             if !is_concrete_output(expected) {
                 tracing::warn!(keeper = %self.name, %id, "our output hash is not a concrete claim; not challenging");
+                return Ok(());
+            }
+            if self.refereed(info.model_id).await? {
+                // The registry would open an on-chain referee game (docs/referee.md), which this keeper
+                // does not play yet: a challenger that does not move loses by timeout, bond and all.
+                tracing::warn!(keeper = %self.name, %id, model = %info.model_id,
+                    "wrong result reached quorum, but its dispute is a referee game this keeper cannot play; not challenging");
                 return Ok(());
             }
             tracing::warn!(keeper = %self.name, %id, "wrong result reached quorum; challenging");

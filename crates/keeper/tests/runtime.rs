@@ -56,6 +56,16 @@ async fn call(t: &TxManager, key: &str, to: Address, data: Vec<u8>) {
 
 impl Suite {
     async fn setup(anvil: &Anvil, dir: &tempfile::TempDir) -> Self {
+        Self::setup_with_mode(anvil, dir, VerificationMode::Deterministic).await
+    }
+
+    /// The suite with the built-in model registered in `mode` (Deterministic: its two-way disputes go
+    /// to the referee; Optimistic: to the vote).
+    async fn setup_with_mode(
+        anvil: &Anvil,
+        dir: &tempfile::TempDir,
+        mode: VerificationMode,
+    ) -> Self {
         let p = anvil.provider();
         let admin = txm(
             p.clone(),
@@ -83,7 +93,7 @@ impl Suite {
         let model = IntMlp::builtin().unwrap();
         let stake = U256::from(5_000u128 * TOKEN);
         let params = ModelParams {
-            mode: u8::from(VerificationMode::Deterministic),
+            mode: u8::from(mode),
             k: 1,
             q: 1,
             challengeWindow: 600,
@@ -595,12 +605,12 @@ async fn keeper_killed_mid_submission_restarts_without_duplicates_or_losses() {
 /// concrete output. The DisputeGovernor takes a challenge only from an account linked to an identity
 /// before the challenge's block: while the watcher's hot key is unattested its challenge is abandoned
 /// with the decoded `ChallengerNotAttested`; once an issuer linked it, the next wrong result is
-/// disputed.
+/// disputed. (The model is registered Optimistic, so its disputes go to the vote.)
 #[tokio::test]
 async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
+    let mut s = Suite::setup_with_mode(&anvil, &dir, VerificationMode::Optimistic).await;
     let start_block = s.p.get_block_number().await.unwrap();
     // The operator's keeper returns wrong results (k = q = 1: each reaches quorum at once).
     let cfg = KeeperConfig::from_raw(RawConfig {
@@ -714,5 +724,59 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
     assert_eq!(
         claimed, ours,
         "the challenge claims the watcher's own output"
+    );
+}
+
+/// A dispute over a Deterministic integer MLP is a referee game (docs/referee.md), which the keeper
+/// does not play yet. A watcher that opened one would lose its bond by timeout and leave the wrong
+/// result standing, so it does not challenge (regression: after the referee was wired, the watcher
+/// opened games it then never moved in).
+#[tokio::test]
+async fn watcher_does_not_open_a_referee_game_it_cannot_play() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        misbehave: Misbehaviour::WrongResult,
+        watch: Some(false),
+        ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
+    })
+    .unwrap();
+    let mut operator = Keeper::new(cfg, s.hot.clone(), "operator").await.unwrap();
+    let watcher_key = anvil.key(3);
+    let watcher_addr = watcher_key.address();
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        watch: Some(true),
+        finalize: Some(false),
+        ..s.raw_config(&dir.path().join("watcher"), watcher_addr, start_block)
+    })
+    .unwrap();
+    let mut watch = Keeper::new(cfg, watcher_key, "watcher").await.unwrap();
+    let id = s.request().await;
+    tick_until_answered(&mut operator, &s, &[id], "wrong answer").await;
+    // The watcher sees the wrong result (it re-executes it) but journals no challenge.
+    for _ in 0..20 {
+        watch.tick().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let challenges = watch
+        .store()
+        .intents()
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.kind == IntentKind::Challenge)
+        .count();
+    assert_eq!(challenges, 0);
+    let provider = s.p.clone();
+    let registry = InferenceRegistry::new(s.registry, &provider);
+    assert_eq!(
+        registry.request(id).call().await.unwrap().status,
+        2,
+        "still at quorum, undisputed"
+    );
+    assert!(
+        watch.metrics().inferences.get() >= 1,
+        "the watcher did re-execute the result"
     );
 }
