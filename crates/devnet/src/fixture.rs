@@ -128,6 +128,7 @@ impl Devnet {
             }
             None => None,
         };
+        keepers.drain(Duration::from_secs(30)).await;
         let finalized = self.warp_past_windows(&deployment, &traffic).await?;
         let callbacks = self.callbacks(&deployment, &consumer_traffic).await?;
         let keepers = keepers.stop().await;

@@ -50,7 +50,7 @@ pub struct Keepers {
     _gossip_rx: broadcast::Receiver<SignedAttestation>,
     handles: Vec<(usize, JoinHandle<Result<(), KeeperError>>)>,
     /// The metrics registry of every keeper launched (restarted ones included).
-    metrics: Vec<Arc<Metrics>>,
+    metrics: Vec<(usize, Arc<Metrics>)>,
     restarts: u64,
 }
 
@@ -106,15 +106,42 @@ impl Keepers {
         let keeper = Keeper::new(self.config(&slot)?, slot.hot.clone(), &format!("op{index}"))
             .await?
             .with_gossip(&self.gossip);
-        self.metrics.push(keeper.metrics().clone());
+        self.metrics.push((index, keeper.metrics().clone()));
         let handle = tokio::spawn(keeper.run(self.stop.subscribe()));
         self.handles.push((index, handle));
         Ok(())
     }
 
+    /// Waits (at most `max`) until every running keeper has sent what it journaled: no open intent,
+    /// nothing in flight. A phase that moves time (the warp past the windows) drains first, so a
+    /// slower keeper's last answers are not overtaken by their deadlines.
+    pub async fn drain(&self, max: Duration) {
+        let deadline = tokio::time::Instant::now() + max;
+        let latest: Vec<Arc<Metrics>> = self
+            .slots
+            .iter()
+            .filter_map(|s| {
+                self.metrics
+                    .iter()
+                    .rev()
+                    .find(|(i, _)| *i == s.index)
+                    .map(|(_, m)| m.clone())
+            })
+            .collect();
+        // The gauge is refreshed by each keeper's collect stage; give it one poll to catch up.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        while latest
+            .iter()
+            .any(|m| m.open_intents.get() > 0 || m.inflight() > 0)
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// `f` summed over the metrics of every keeper launched (each keeper has its own registry).
     pub fn total(&self, f: impl Fn(&Metrics) -> u64) -> u64 {
-        self.metrics.iter().map(|m| f(m)).sum()
+        self.metrics.iter().map(|(_, m)| f(m)).sum()
     }
 
     /// The base URL of operator `index`'s outputs API (`None` for an offline operator).
@@ -144,8 +171,11 @@ impl Keepers {
         Ok(true)
     }
 
-    /// Asks every keeper to stop and waits for each (at most 30 s).
+    /// Lets every keeper finish its journaled work ([`drain`](Self::drain), at most 30 s), then asks
+    /// each to stop and waits for it (at most 30 s).
     pub async fn stop(mut self) -> KeeperRun {
+        // A clean run ends with the work done: the stop signal leaves unsent intents for a restart.
+        self.drain(Duration::from_secs(30)).await;
         let _ = self.stop.send(true);
         for (_, handle) in std::mem::take(&mut self.handles) {
             let _ = tokio::time::timeout(Duration::from_secs(30), handle).await;

@@ -484,6 +484,9 @@ impl Keeper {
             self.finalizer_duties().await?;
         }
         self.delivery_duties().await?;
+        self.metrics
+            .open_intents
+            .set(self.store.open_intents()?.len() as u64);
         Ok(t)
     }
 
