@@ -11,7 +11,9 @@ use verinfer_sim::{accounting::Model, Sim, SimError};
 
 const OPS: u32 = 2;
 const ACCOUNTS: u32 = 3;
-const DELAY: u64 = 86_400;
+/// Unbonding delay: 5 days, the shortest that keeps the suite's timing invariants (fault window +
+/// longest ruling, the referee's game, + veto window < unbonding), which `wireReferee` re-checks.
+const DELAY: u64 = 5 * 86_400;
 
 #[derive(Debug, Clone)]
 enum Action {

@@ -78,7 +78,8 @@ fn plan_addresses_match_deployment_and_wiring_is_done() {
             "IdentityRegistry",
             "QuadraticVotes",
             "VerinferGovernor",
-            "DisputeGovernor"
+            "DisputeGovernor",
+            "Referee"
         ]
     );
     let registry = plan.address("InferenceRegistry").unwrap();
