@@ -5,7 +5,7 @@ import {InferenceConsumer} from "../consumer/InferenceConsumer.sol";
 import {IInferenceRegistry} from "../interfaces/IInferenceRegistry.sol";
 
 /// @title ClassifierConsumer
-/// @notice Example consumer of verinfer's built-in model (`crates/keeper/src/mlp/`, the digits classifier): its output is 10 bytes, the
+/// @notice Example consumer of verinfer's built-in model (`crates/mlp/src/`, the digits classifier): its output is 10 bytes, the
 ///         int8 logits of the 10 digit classes. The contract asks for a classification, and when the result is final it
 ///         takes the class with the largest logit (ties: the lowest index) and acts on it: records the verdict
 ///         and counts it per class. Requests without a result are recorded too, and their refunds go to

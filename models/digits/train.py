@@ -9,13 +9,13 @@ Steps, all deterministic (fixed seeds, single-threaded BLAS not required: L-BFGS
   3. train a float MLP 64 -> 32 -> 16 -> 10 (ReLU, L-BFGS) on pixels / 16, its L2 penalty chosen
      by 5-fold cross-validation on the training split only;
   4. quantize: int8 weights (one scale per layer), int32 biases, one requantization shift per layer,
-     exactly the arithmetic of the Rust runtime (crates/keeper/src/mlp): acc = bias + sum(w * x) in
+     exactly the arithmetic of the Rust runtime (crates/mlp): acc = bias + sum(w * x) in
      int32, y = clamp(acc >> shift, -128, 127), ReLU on hidden layers; input = the raw pixels 0..16;
   5. write, next to this script:
        digits.vimlp     the model file (format v1),
        test-split.csv   the held-out images: label, then 64 pixels,
        reference.csv    this script's integer logits for each test image (the Rust runtime must
-                        reproduce them bit for bit: crates/keeper/tests/digits.rs),
+                        reproduce them bit for bit: crates/mlp/tests/digits.rs),
        metrics.json     float and int8 test accuracy as measured here;
   6. print float and int8 test accuracy.
 

@@ -7,7 +7,7 @@ import {Test} from "forge-std/Test.sol";
 
 /// @notice Differential test of the one-step check against the Rust runtime: 2,500 pseudo-random rows (widths
 ///         1..1,100, every shift, both activations, biases at the int32 bounds so the accumulator wraps) derived
-///         from keccak256 of their index exactly as `crates/keeper/tests/referee_vectors.rs` derives them; the
+///         from keccak256 of their index exactly as `crates/mlp/tests/referee_vectors.rs` derives them; the
 ///         Rust test commits each row's `Dense::neuron` output and `RowLeaf::hash` to
 ///         `test/referee/vectors/neuron-vectors.bin` (and fails in CI when the file is stale).
 contract DifferentialTest is Test {

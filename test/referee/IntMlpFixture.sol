@@ -29,7 +29,7 @@ contract StepHarness {
 
 /// @notice Test-side integer MLPs, written independently of the library: the VIMLP v1 parser, the reference
 ///         arithmetic (plain Solidity), the weights tree (OpenZeppelin `makeMerkleTree` layout, as
-///         `crates/keeper/src/mlp/commit.rs`), traces and every proof a game needs.
+///         `crates/mlp/src/commit.rs`), traces and every proof a game needs.
 library IntMlpFixture {
     struct Layer {
         uint8 activation;

@@ -6,8 +6,8 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 /// @title IntMlpStep
 /// @notice The referee's one-step check for integer MLPs (docs/referee.md, docs/models.md): one output element
 ///         of one dense layer recomputed on chain, bit-identical to the Rust runtime
-///         (`crates/keeper/src/mlp`), from a weight row proven against the model's weights root
-///         (`crates/keeper/src/mlp/commit.rs`) and an input vector proven against an agreed commitment.
+///         (`crates/mlp`), from a weight row proven against the model's weights root
+///         (`crates/mlp/src/commit.rs`) and an input vector proven against an agreed commitment.
 /// @dev Activation commitments. A layer's activation vector (int8 values, one byte each) is committed by
 ///      `vectorRoot`: a fixed-depth (`LAYER_DEPTH` = 11) binary Merkle tree whose leaves are the vector's
 ///      32-byte chunks (the last one zero-padded) followed by zero leaves, inner node = keccak256(left ‖ right)
@@ -19,7 +19,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 library IntMlpStep {
     /// @notice `keccak256("verinfer.int-mlp.row.v1")`, the first field of every row leaf.
     bytes32 internal constant ROW_DOMAIN = keccak256("verinfer.int-mlp.row.v1");
-    /// @notice `keccak256(RUNTIME_SPEC)` of `crates/keeper/src/mlp/mod.rs`: the models the referee can check.
+    /// @notice `keccak256(RUNTIME_SPEC)` of `crates/mlp/src/lib.rs`: the models the referee can check.
     bytes32 internal constant RUNTIME_SPEC_HASH = keccak256(
         "verinfer-int-mlp/v1;file=vimlp-v1;input=int8,range-checked,exact-width;acc=int32,wrapping;requant=sar,clamp-int8;act=per-layer(identity|relu);output=int8-logits;weights=merkle-rows-v1"
     );

@@ -268,7 +268,7 @@ fn model_info_prints_the_files_id() {
     let o = verinfer(&["model", "info", &digits_file()], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    let id = verinfer_keeper::mlp::IntMlp::builtin().unwrap().model_id();
+    let id = verinfer_mlp::IntMlp::builtin().unwrap().model_id();
     assert!(out.contains(&format!("model id        {id}")), "{out}");
     assert!(out.contains("dense 64x32 shift"), "{out}");
 }
@@ -276,7 +276,7 @@ fn model_info_prints_the_files_id() {
 /// `model run` on the first committed test image predicts its label, from a raw-bytes file.
 #[test]
 fn model_run_classifies_a_test_image_from_a_file() {
-    let split = verinfer_keeper::mlp::dataset::TestSplit::digits().unwrap();
+    let split = verinfer_mlp::dataset::TestSplit::digits().unwrap();
     let first = &split.samples[0];
     let img = std::env::temp_dir().join(format!("verinfer-digit-{}.bin", std::process::id()));
     std::fs::write(&img, &first.input).unwrap();
@@ -293,7 +293,7 @@ fn model_run_classifies_a_test_image_from_a_file() {
     let _ = std::fs::remove_file(&img);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    let want = verinfer_keeper::mlp::IntMlp::builtin()
+    let want = verinfer_mlp::IntMlp::builtin()
         .unwrap()
         .classify(&first.input)
         .unwrap()
@@ -310,9 +310,9 @@ fn model_eval_prints_the_measured_accuracy() {
     let o = verinfer(&["model", "eval", &digits_file(), "--runs", "2"], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    let e = verinfer_keeper::mlp::dataset::evaluate(
-        &verinfer_keeper::mlp::IntMlp::builtin().unwrap(),
-        &verinfer_keeper::mlp::dataset::TestSplit::digits().unwrap(),
+    let e = verinfer_mlp::dataset::evaluate(
+        &verinfer_mlp::IntMlp::builtin().unwrap(),
+        &verinfer_mlp::dataset::TestSplit::digits().unwrap(),
     )
     .unwrap();
     assert!(
@@ -334,7 +334,7 @@ fn model_bad_inputs_are_clear_errors() {
         stderr(&o)
     );
     let bad = std::env::temp_dir().join(format!("verinfer-trunc-{}.vimlp", std::process::id()));
-    std::fs::write(&bad, &verinfer_keeper::mlp::BUILTIN_MODEL_FILE[..40]).unwrap();
+    std::fs::write(&bad, &verinfer_mlp::BUILTIN_MODEL_FILE[..40]).unwrap();
     let o = verinfer(&["model", "info", bad.to_str().unwrap()], &[]);
     let _ = std::fs::remove_file(&bad);
     assert!(!o.status.success());

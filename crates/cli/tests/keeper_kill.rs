@@ -16,7 +16,7 @@ use alloy::providers::Provider;
 use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::sol_types::{SolCall, SolEvent};
 use verinfer_bindings::{InferenceRegistry, VerinferToken};
-use verinfer_keeper::mlp::IntMlp;
+use verinfer_mlp::IntMlp;
 
 mod common;
 
@@ -189,7 +189,7 @@ fn keeper_killed_mid_submission_resumes_without_duplicates_or_losses() {
             .expect("a head block")
             .header
             .timestamp;
-    let split = verinfer_keeper::mlp::dataset::TestSplit::digits().unwrap();
+    let split = verinfer_mlp::dataset::TestSplit::digits().unwrap();
     let request = |i: usize| {
         let input = split.cycle(i).input.clone();
         let call = InferenceRegistry::requestInferenceCall {

@@ -39,10 +39,10 @@ use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{BackendConfig, KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, KeeperError};
 use verinfer_keeper::merkle::{leaf, MerkleTree};
-use verinfer_keeper::mlp::dataset::TestSplit;
-use verinfer_keeper::mlp::IntMlp;
 use verinfer_keeper::store::Store;
 use verinfer_keeper::txmgr::{TxConfig, TxManager};
+use verinfer_mlp::dataset::TestSplit;
+use verinfer_mlp::IntMlp;
 
 use crate::config::{DevnetConfig, ModelConfig, Progress, ProgressSink};
 use crate::error::DevnetError;

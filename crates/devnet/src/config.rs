@@ -224,8 +224,8 @@ impl DevnetConfig {
     }
 
     /// The model to register and serve: [`Self::model_file`] or the built-in digits classifier.
-    pub fn load_model(&self) -> Result<verinfer_keeper::mlp::IntMlp, DevnetError> {
-        use verinfer_keeper::mlp::IntMlp;
+    pub fn load_model(&self) -> Result<verinfer_mlp::IntMlp, DevnetError> {
+        use verinfer_mlp::IntMlp;
         Ok(match &self.model_file {
             Some(path) => IntMlp::load(path)?,
             None => IntMlp::builtin()?,
@@ -233,8 +233,8 @@ impl DevnetConfig {
     }
 
     /// The test split traffic inputs come from: [`Self::test_split`] or the digits test split.
-    pub fn load_test_split(&self) -> Result<verinfer_keeper::mlp::dataset::TestSplit, DevnetError> {
-        use verinfer_keeper::mlp::dataset::TestSplit;
+    pub fn load_test_split(&self) -> Result<verinfer_mlp::dataset::TestSplit, DevnetError> {
+        use verinfer_mlp::dataset::TestSplit;
         Ok(match &self.test_split {
             Some(path) => TestSplit::load(path)?,
             None => TestSplit::digits()?,

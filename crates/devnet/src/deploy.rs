@@ -10,7 +10,7 @@ use verinfer_bindings::InferenceRegistry;
 use verinfer_client::Client;
 use verinfer_deploy::plan::DeployParams;
 use verinfer_deploy::{deploy_over_rpc, DeployPlan, Manifest, RpcDeployError};
-use verinfer_keeper::mlp::IntMlp;
+use verinfer_mlp::IntMlp;
 
 use crate::config::Progress;
 use crate::error::DevnetError;
@@ -67,10 +67,7 @@ impl Devnet {
                 },
             )
             .await?;
-        Ok(verinfer_keeper::mlp::model_id(
-            weights_hash,
-            runtime_spec_hash,
-        ))
+        Ok(verinfer_mlp::model_id(weights_hash, runtime_spec_hash))
     }
 
     /// Deploys the suite from anvil's account 0, writes the manifest and registers the model of

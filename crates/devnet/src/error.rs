@@ -54,16 +54,16 @@ pub enum DevnetError {
     Tx(#[from] verinfer_keeper::txmgr::TxError),
     /// The model file could not be loaded.
     #[error(transparent)]
-    Model(#[from] verinfer_keeper::mlp::LoadError),
+    Model(#[from] verinfer_mlp::LoadError),
     /// The built-in model does not parse (a verinfer build with a broken model file).
     #[error("built-in model: {0}")]
-    BuiltinModel(#[from] verinfer_keeper::mlp::FormatError),
+    BuiltinModel(#[from] verinfer_mlp::FormatError),
     /// The test split the traffic draws inputs from could not be read.
     #[error(transparent)]
-    TestSplit(#[from] verinfer_keeper::mlp::dataset::DatasetError),
+    TestSplit(#[from] verinfer_mlp::dataset::DatasetError),
     /// An input of the test split is not an input of the model (the split belongs to another model).
     #[error("test split input: {0}")]
-    Input(#[from] verinfer_keeper::mlp::InputError),
+    Input(#[from] verinfer_mlp::InputError),
     /// A Merkle tree could not be built.
     #[error("merkle batch: {0}")]
     Merkle(#[from] verinfer_keeper::merkle::MerkleError),

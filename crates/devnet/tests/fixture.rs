@@ -192,7 +192,7 @@ async fn a_small_devnet_phase_by_phase() {
 
     // predictions: every request's answer decoded from the bytes behind its on-chain output hash,
     // each the class the model computes for that test image, against the image's true label
-    let split = verinfer_keeper::mlp::dataset::TestSplit::digits().unwrap();
+    let split = verinfer_mlp::dataset::TestSplit::digits().unwrap();
     assert_eq!(report.predictions.len(), REQUESTS);
     assert_eq!(report.predictions_decoded, REQUESTS);
     let mut correct = 0;

@@ -6,8 +6,8 @@ use alloy::signers::local::PrivateKeySigner;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use verinfer_keeper::attest::{self, Attestation, HotKey};
 use verinfer_keeper::merkle::{leaf, MerkleTree};
-use verinfer_keeper::mlp::dataset::{evaluate, TestSplit};
-use verinfer_keeper::mlp::IntMlp;
+use verinfer_mlp::dataset::{evaluate, TestSplit};
+use verinfer_mlp::IntMlp;
 
 fn att(i: u64) -> Attestation {
     Attestation {

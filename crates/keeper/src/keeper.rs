@@ -314,8 +314,11 @@ impl Keeper {
             .call()
             .await
             .map_err(rpc("model"))?;
-        Ok(m.runtimeSpecHash == crate::mlp::IntMlp::runtime_spec_hash()
-            && m.params.mode == u8::from(verinfer_bindings::types::VerificationMode::Deterministic))
+        Ok(
+            m.runtimeSpecHash == verinfer_mlp::IntMlp::runtime_spec_hash()
+                && m.params.mode
+                    == u8::from(verinfer_bindings::types::VerificationMode::Deterministic),
+        )
     }
 
     fn registry(&self) -> InferenceRegistry::InferenceRegistryInstance<&RootProvider> {

@@ -1,8 +1,8 @@
 //! verinfer keeper: finds assignments, runs inference, signs EIP-712 attestations and submits them;
 //! watches peers, challenges wrong results, reports equivocation and missed assignments, finalizes.
 //!
-//! Building blocks (usable without a chain): [`mlp`] (bit-exact integer MLP), [`attest`] (EIP-712
-//! signing), [`merkle`] (OZ-compatible batches), [`store`] (durable intent journal), [`txmgr`]
+//! Building blocks (usable without a chain): [`attest`] (EIP-712
+//! signing), [`merkle`] (attestation batches), [`store`] (durable intent journal), [`txmgr`]
 //! (nonces, fee bumps, receipt deadlines), [`config`], [`backend`], [`metrics`].
 #![warn(missing_docs)]
 
@@ -14,7 +14,6 @@ pub mod keeper;
 pub mod llm;
 pub mod merkle;
 pub mod metrics;
-pub mod mlp;
 pub mod poller;
 pub mod registry;
 pub mod store;

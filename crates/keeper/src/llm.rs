@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use alloy::primitives::{keccak256, utils::Keccak256, B256};
 
-use crate::mlp::model_id;
+use verinfer_mlp::model_id;
 
 /// The server verinfer pins for LLMs (`script/setup.sh --llm` installs exactly this version).
 pub const LLAMA_CPP_PYTHON: &str = "llama-cpp-python@0.3.36";

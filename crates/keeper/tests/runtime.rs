@@ -20,11 +20,11 @@ use verinfer_keeper::config::BackendConfig;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::KeeperError;
 use verinfer_keeper::keeper::{inline_uri, Keeper};
-use verinfer_keeper::mlp::dataset::TestSplit;
-use verinfer_keeper::mlp::IntMlp;
 use verinfer_keeper::registry::{ModelParams, RequestStatus, VerificationMode};
 use verinfer_keeper::store::{IntentKind, IntentStatus};
 use verinfer_keeper::txmgr::TxManager;
+use verinfer_mlp::dataset::TestSplit;
+use verinfer_mlp::IntMlp;
 
 /// The deployed suite with one operator (owner = key 1, hot key = key 2) serving the built-in model;
 /// key 0 deployed everything and is the client.
@@ -273,7 +273,7 @@ async fn wrong_size_input_is_never_attested_and_does_not_stall_the_keeper() {
 async fn keeper_refuses_a_model_file_whose_id_differs_from_its_configuration() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("digits.vimlp");
-    std::fs::write(&path, verinfer_keeper::mlp::BUILTIN_MODEL_FILE).unwrap();
+    std::fs::write(&path, verinfer_mlp::BUILTIN_MODEL_FILE).unwrap();
     let wrong = format!("0x{}", "11".repeat(32));
     let cfg = KeeperConfig::from_raw(RawConfig {
         rpc_url: Some("http://127.0.0.1:1".into()),

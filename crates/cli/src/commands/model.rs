@@ -11,8 +11,8 @@ use clap::{Args, Subcommand};
 use verinfer_bindings::units::parse_amount as amount;
 use verinfer_bindings::InferenceRegistry;
 use verinfer_devnet::ModelConfig;
-use verinfer_keeper::mlp::dataset::{evaluate, TestSplit};
-use verinfer_keeper::mlp::{IntMlp, RUNTIME_SPEC};
+use verinfer_mlp::dataset::{evaluate, TestSplit};
+use verinfer_mlp::{IntMlp, RUNTIME_SPEC};
 
 use crate::args::ChainArgs;
 

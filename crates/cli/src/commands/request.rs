@@ -11,7 +11,7 @@ use verinfer_bindings::units::parse_amount as amount;
 use verinfer_client::outputs::OutputSource;
 use verinfer_client::requests::{Callback, Outcome};
 use verinfer_client::Client;
-use verinfer_keeper::mlp::IntMlp;
+use verinfer_mlp::IntMlp;
 
 use super::model::{describe_output, model_id, parse_input};
 use crate::args::ChainArgs;

@@ -13,8 +13,8 @@ use tokio::io::AsyncWriteExt;
 
 use crate::config::BackendConfig;
 use crate::llm::{GgufError, LlmSpec};
-use crate::mlp::{FormatError, InputError, IntMlp, LoadError};
 pub use openai::{Completion, OpenAiBackend, OpenAiOptions};
+use verinfer_mlp::{FormatError, InputError, IntMlp, LoadError};
 
 /// Backend errors.
 #[derive(Debug, thiserror::Error)]
@@ -391,7 +391,7 @@ mod tests {
     fn model_file_backend_checks_the_configured_id() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("digits.vimlp");
-        std::fs::write(&path, crate::mlp::BUILTIN_MODEL_FILE).unwrap();
+        std::fs::write(&path, verinfer_mlp::BUILTIN_MODEL_FILE).unwrap();
         let id = IntMlp::builtin().unwrap().model_id();
         let ok = MlpBackend::from_file(&path, id).unwrap();
         assert_eq!(ok.model_id(), id);
@@ -401,7 +401,7 @@ mod tests {
             }) => assert_eq!((expected, computed), (B256::repeat_byte(7), id)),
             other => panic!("expected an id mismatch, got {other:?}"),
         }
-        std::fs::write(&path, &crate::mlp::BUILTIN_MODEL_FILE[..100]).unwrap();
+        std::fs::write(&path, &verinfer_mlp::BUILTIN_MODEL_FILE[..100]).unwrap();
         assert!(matches!(
             MlpBackend::from_file(&path, id),
             Err(BackendError::Load(LoadError::Format {

@@ -6,8 +6,8 @@
 //! `VERINFER_WRITE_VECTORS=1`, writes).
 
 use alloy::primitives::{keccak256, B256, U256};
-use verinfer_keeper::mlp::commit::RowLeaf;
-use verinfer_keeper::mlp::{Activation, Dense};
+use verinfer_mlp::commit::RowLeaf;
+use verinfer_mlp::{Activation, Dense};
 
 /// Rows in the file.
 const COUNT: u32 = 2_500;
@@ -105,7 +105,7 @@ fn committed_referee_vectors_are_the_rust_runtimes_results() {
     let committed = std::fs::read(&path).expect("test/referee/vectors/neuron-vectors.bin");
     assert!(
         committed == fresh,
-        "{} is stale: regenerate with VERINFER_WRITE_VECTORS=1 cargo test -p verinfer-keeper --test referee_vectors",
+        "{} is stale: regenerate with VERINFER_WRITE_VECTORS=1 cargo test -p verinfer-mlp --test referee_vectors",
         path.display()
     );
 }

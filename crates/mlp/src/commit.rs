@@ -35,9 +35,9 @@ use alloy::primitives::{keccak256, B256};
 use alloy::sol_types::sol_data::{Bytes as SolBytes, FixedBytes, Int, Uint};
 use alloy::sol_types::SolType;
 
-use super::format::KIND_DENSE;
-use super::IntMlp;
+use crate::format::KIND_DENSE;
 use crate::merkle::{process_proof, MerkleTree};
+use crate::IntMlp;
 
 /// `keccak256("verinfer.int-mlp.row.v1")`, the first field of every row leaf.
 pub fn row_domain() -> B256 {

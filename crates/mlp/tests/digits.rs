@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use verinfer_keeper::mlp::dataset::{evaluate, TestSplit};
-use verinfer_keeper::mlp::IntMlp;
+use verinfer_mlp::dataset::{evaluate, TestSplit};
+use verinfer_mlp::IntMlp;
 
 fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/digits")
@@ -46,7 +46,7 @@ fn rust_runtime_reproduces_the_python_quantized_logits_on_the_whole_test_split()
 #[test]
 fn compiled_in_model_and_split_are_the_committed_files() {
     let file = std::fs::read(models_dir().join("digits.vimlp")).unwrap();
-    assert_eq!(file, verinfer_keeper::mlp::BUILTIN_MODEL_FILE);
+    assert_eq!(file, verinfer_mlp::BUILTIN_MODEL_FILE);
     let loaded = TestSplit::load(&models_dir().join("test-split.csv")).unwrap();
     assert_eq!(loaded, TestSplit::digits().unwrap());
     assert_eq!(

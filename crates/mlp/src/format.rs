@@ -22,7 +22,7 @@
 //! | outputs × inputs | int8 weights, row-major (`[output][input]`) |
 //! | 4 × outputs | int32 biases |
 
-use super::{Activation, Dense, IntMlp};
+use crate::{Activation, Dense, IntMlp};
 
 /// The file's first eight bytes.
 pub const MAGIC: [u8; 8] = *b"VIMLP\0\r\n";
@@ -305,7 +305,7 @@ pub fn serialize(model: &IntMlp) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mlp::BUILTIN_MODEL_FILE;
+    use crate::BUILTIN_MODEL_FILE;
     use proptest::prelude::*;
 
     /// Offset of layer 0's header in a file.

@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use super::{InputError, IntMlp};
+use crate::{InputError, IntMlp};
 
 /// The digits test split (`models/digits/test-split.csv`).
-pub const DIGITS_TEST_SPLIT: &str = include_str!("../../../../models/digits/test-split.csv");
+pub const DIGITS_TEST_SPLIT: &str = include_str!("../../../models/digits/test-split.csv");
 
 /// One labelled input.
 #[derive(Clone, Debug, PartialEq, Eq)]

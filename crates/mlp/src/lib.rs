@@ -1,6 +1,6 @@
-//! The integer MLP runtime: a model file ([`format`](mod@format)) loaded into an [`IntMlp`] that is
+//! verinfer-mlp: the integer MLP runtime. A model file ([`format`](mod@format)) loaded into an [`IntMlp`] that is
 //! bit-exact on every machine, its weights commitment ([`commit`]) and the digits test split
-//! ([`dataset`]).
+//! ([`dataset`]), and the OpenZeppelin-compatible [`merkle`] tree they use.
 //!
 //! Everything is integer arithmetic: int8 inputs, weights and activations, int32 accumulators
 //! (wrapping adds), and per layer `y = clamp(acc >> shift, -128, 127)` (arithmetic shift), then the
@@ -23,6 +23,7 @@ use alloy::primitives::{keccak256, B256};
 pub mod commit;
 pub mod dataset;
 pub mod format;
+pub mod merkle;
 
 pub use format::FormatError;
 
@@ -32,7 +33,7 @@ pub use format::FormatError;
 pub const RUNTIME_SPEC: &str = "verinfer-int-mlp/v1;file=vimlp-v1;input=int8,range-checked,exact-width;acc=int32,wrapping;requant=sar,clamp-int8;act=per-layer(identity|relu);output=int8-logits;weights=merkle-rows-v1";
 
 /// The built-in model's file (`models/digits/digits.vimlp`): the digits classifier.
-pub const BUILTIN_MODEL_FILE: &[u8] = include_bytes!("../../../../models/digits/digits.vimlp");
+pub const BUILTIN_MODEL_FILE: &[u8] = include_bytes!("../../../models/digits/digits.vimlp");
 
 /// A layer's activation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -396,7 +397,7 @@ pub fn model_id(weights_hash: B256, runtime_spec_hash: B256) -> B256 {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::*;
     use alloy::sol_types::SolValue;
 
     /// A two-layer model small enough to check by hand.
