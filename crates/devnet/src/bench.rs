@@ -6,9 +6,10 @@
 //! account 1, hot key = account 2), the client (account 9) funded. Modes:
 //!
 //! - (a) `single`: a real [`Keeper`] with `submit.mode = "single"` (one `submitAttestation` per
-//!   attestation) — the baseline.
+//!   attestation) and one transaction in flight (`submit.max_in_flight = 1`) — the baseline.
+//! - (a') the same with `in_flight` transactions in flight (the pipelined transaction path).
 //! - (b) `batch`: the same keeper with `submit.mode = "batch"` (`submitAttestations` of up to
-//!   `batch`).
+//!   `batch`), `in_flight` transactions in flight.
 //! - (c) `merkle`: `commitBatchFor` of a Merkle root over the results, then one `revealBatchResult` per
 //!   request. The keeper has no Merkle submission mode, so this row is driven here with the keeper's
 //!   own [`TxManager`], [`merkle`](verinfer_keeper::merkle) module and model; it has no live-traffic
@@ -64,6 +65,9 @@ pub struct KeeperBenchConfig {
     pub live_requests: usize,
     /// Attestations per `submitAttestations` call in batch mode (2..=64).
     pub batch: usize,
+    /// Transactions in flight per hot key in the pipelined modes (`submit.max_in_flight`, 2..=64);
+    /// the baseline row runs with 1.
+    pub in_flight: usize,
     /// Keeper log poll interval, milliseconds.
     pub poll_ms: u64,
     /// Receipt poll interval, milliseconds (`submit.receipt_poll_ms`).
@@ -78,6 +82,7 @@ impl std::fmt::Debug for KeeperBenchConfig {
             .field("requests", &self.requests)
             .field("live_requests", &self.live_requests)
             .field("batch", &self.batch)
+            .field("in_flight", &self.in_flight)
             .field("poll_ms", &self.poll_ms)
             .field("receipt_poll_ms", &self.receipt_poll_ms)
             .finish_non_exhaustive()
@@ -109,6 +114,12 @@ impl KeeperBenchConfig {
             "--batch",
             self.batch,
             (2..=64).contains(&self.batch),
+            "2..=64",
+        )?;
+        check(
+            "--in-flight",
+            self.in_flight,
+            (2..=64).contains(&self.in_flight),
             "2..=64",
         )?;
         check("--poll-ms", self.poll_ms as usize, self.poll_ms > 0, "1..")?;
@@ -149,7 +160,8 @@ pub struct ModeResult {
 /// How the attestations of one run are submitted.
 #[derive(Clone, Copy, Debug)]
 enum Mode {
-    Keeper(SubmitMode, usize),
+    /// A keeper: submission mode, batch size, transactions in flight.
+    Keeper(SubmitMode, usize, usize),
     Merkle,
 }
 
@@ -176,12 +188,19 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
     let mut b = setup(cfg).await?;
     let modes = [
         (
-            "(a) single submitAttestation".to_string(),
-            Mode::Keeper(SubmitMode::Single, 1),
+            "(a) single submitAttestation, 1 in flight".to_string(),
+            Mode::Keeper(SubmitMode::Single, 1, 1),
         ),
         (
-            format!("(b) submitAttestations x{}", cfg.batch),
-            Mode::Keeper(SubmitMode::Batch, cfg.batch),
+            format!("(a') single submitAttestation, {} in flight", cfg.in_flight),
+            Mode::Keeper(SubmitMode::Single, 1, cfg.in_flight),
+        ),
+        (
+            format!(
+                "(b) submitAttestations x{}, {} in flight",
+                cfg.batch, cfg.in_flight
+            ),
+            Mode::Keeper(SubmitMode::Batch, cfg.batch, cfg.in_flight),
         ),
         ("(c) merkle commit + reveals".to_string(), Mode::Merkle),
     ];
@@ -193,12 +212,13 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
         )));
         let (drain_secs, txs, gas) = drain(&mut b, mode, cfg.requests).await?;
         let (p50, p99, rps) = match mode {
-            Mode::Keeper(submit, max_batch) => {
+            Mode::Keeper(submit, max_batch, in_flight) => {
                 progress(Progress::Phase(format!(
                     "{name}: live traffic of {} requests",
                     cfg.live_requests
                 )));
-                let (p50, p99, rps) = live(&mut b, submit, max_batch, cfg.live_requests).await?;
+                let (p50, p99, rps) =
+                    live(&mut b, submit, max_batch, in_flight, cfg.live_requests).await?;
                 (Some(p50), Some(p99), Some(rps))
             }
             Mode::Merkle => (None, None, None),
@@ -331,6 +351,7 @@ impl Bench {
         &mut self,
         submit: SubmitMode,
         max_batch: usize,
+        max_in_flight: usize,
         start_block: u64,
     ) -> Result<RunningKeeper, DevnetError> {
         let cfg = KeeperConfig::from_raw(RawConfig {
@@ -344,6 +365,7 @@ impl Bench {
             submit: SubmitConfig {
                 mode: submit,
                 max_batch,
+                max_in_flight,
                 ..self.submit.clone()
             },
             backend: self.backend.clone(),
@@ -521,8 +543,10 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, usize, u64),
     let watcher = b.spawn_watcher(start_block, reqs.iter().map(|r| r.0).collect());
     let t0 = Instant::now();
     match mode {
-        Mode::Keeper(submit, max_batch) => {
-            let k = b.start_keeper(submit, max_batch, start_block).await?;
+        Mode::Keeper(submit, max_batch, in_flight) => {
+            let k = b
+                .start_keeper(submit, max_batch, in_flight, start_block)
+                .await?;
             let seen = joined(watcher).await?;
             k.stop().await?;
             summarize_drain(b, t0, &seen).await
@@ -575,10 +599,13 @@ async fn live(
     b: &mut Bench,
     submit: SubmitMode,
     max_batch: usize,
+    in_flight: usize,
     n: usize,
 ) -> Result<(f64, f64, f64), DevnetError> {
     let start_block = b.devnet.block_number().await?;
-    let k = b.start_keeper(submit, max_batch, start_block).await?;
+    let k = b
+        .start_keeper(submit, max_batch, in_flight, start_block)
+        .await?;
     let first = b.request_count().await? + U256::from(1);
     let ids = (0..n).map(|i| first + U256::from(i)).collect();
     let watcher = b.spawn_watcher(start_block, ids);
@@ -627,6 +654,7 @@ mod tests {
             requests: 2,
             live_requests: 2,
             batch: 32,
+            in_flight: 16,
             poll_ms: 100,
             receipt_poll_ms: 250,
             devnet: DevnetConfig::default(),
@@ -641,6 +669,12 @@ mod tests {
         assert_eq!(err.to_string(), "--batch must be in 2..=64, got 65");
         assert!(KeeperBenchConfig {
             requests: 1,
+            ..ok.clone()
+        }
+        .validate()
+        .is_err());
+        assert!(KeeperBenchConfig {
+            in_flight: 1,
             ..ok.clone()
         }
         .validate()

@@ -7,7 +7,7 @@
 //! from one to the other and a wake-up channel says when there is some, so a transaction stuck for
 //! minutes never stops the keeper from polling (and noticing the reorg that stuck it).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +28,7 @@ use crate::poller::{LogPoller, PollError, PollOutcome};
 use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
 use crate::registry::{is_concrete_output, RequestStatus, Statement};
 use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
-use crate::txmgr::{TxConfig, TxError, TxManager};
+use crate::txmgr::{Dispatch, Executed, TxConfig, TxError, TxManager};
 
 mod delivery;
 pub use delivery::DELIVERY_STAGGER;
@@ -1213,76 +1213,127 @@ impl Executor {
         Ok(())
     }
 
-    /// Executes open intents; returns how many succeeded and whether one waits behind a nonce gap.
+    /// Executes open intents with up to `submit.max_in_flight` transactions in flight: each is
+    /// dispatched (journaled, signed, broadcast; nonces follow dispatch order) and settled
+    /// concurrently, and the window is refilled as each settles. An intent about the same subject
+    /// (request, batch, game) as one in flight waits for it, so estimates never run ahead of the
+    /// state an earlier transaction of ours is about to change. Returns how many succeeded and
+    /// whether one waits behind a nonce gap.
     async fn submit(&self) -> Result<(usize, bool), KeeperError> {
+        use futures::stream::{FuturesUnordered, StreamExt};
+
         self.form_batches()?;
-        let mut ok = 0;
-        for intent in self.store.open_intents()? {
-            if matches!(intent.status, IntentStatus::Batched { .. }) {
-                continue;
+        let mut queue: std::collections::VecDeque<Intent> = self
+            .store
+            .open_intents()?
+            .into_iter()
+            .filter(|i| !matches!(i.status, IntentStatus::Batched { .. }))
+            .collect();
+        let window = self.submit.max_in_flight.max(1);
+        let mut busy: HashSet<String> = HashSet::new();
+        let mut settling = FuturesUnordered::new();
+        let (mut ok, mut blocked) = (0, false);
+        loop {
+            while settling.len() < window && !blocked {
+                let Some(at) = queue.iter().position(|i| !busy.contains(&i.subject)) else {
+                    break;
+                };
+                let Some(intent) = queue.remove(at) else {
+                    break;
+                };
+                self.metrics.tx_started(&intent.key);
+                match self.tx.dispatch(&intent.key).await {
+                    Ok(Dispatch::InFlight(f)) => {
+                        busy.insert(intent.subject.clone());
+                        settling.push(async move {
+                            let r = self.tx.settle(f).await;
+                            (intent, r)
+                        });
+                    }
+                    Ok(Dispatch::Done(done)) => {
+                        (ok, blocked) = self.account(&intent, Ok(done), ok, blocked)?;
+                    }
+                    Err(e) => (ok, blocked) = self.account(&intent, Err(e), ok, blocked)?,
+                }
             }
-            self.metrics.tx_started(&intent.key);
-            let result = self.tx.execute(&intent.key).await;
-            if !matches!(
-                result,
-                Err(TxError::Stuck { .. } | TxError::NonceGap { .. } | TxError::Rpc { .. })
-            ) {
-                self.metrics.tx_finished(&intent.key);
-            }
-            match result {
-                Ok(done) => {
-                    ok += 1;
-                    self.metrics.txs_included.inc();
-                    self.metrics.gas_used.add(done.gas_used);
-                    match intent.kind {
-                        IntentKind::Attest => {
-                            self.metrics
-                                .attestations_submitted
-                                .add(intent.members.len().max(1) as u64);
-                            for m in &intent.members {
-                                if let Some(mut mi) = self.store.intent(m)? {
-                                    mi.status = IntentStatus::Done {
-                                        tx_hash: Some(format!("{:#x}", done.tx_hash)),
-                                        gas_used: None,
-                                    };
-                                    self.store.put_intent(&mi)?;
-                                }
+            let Some((intent, r)) = settling.next().await else {
+                break;
+            };
+            busy.remove(&intent.subject);
+            (ok, blocked) = self.account(&intent, r, ok, blocked)?;
+        }
+        Ok((ok, blocked))
+    }
+
+    /// Books the outcome of one intent's transaction: metrics, batch members, logs. Returns the
+    /// updated (succeeded, blocked-by-a-gap) counts, or the error that ends the round.
+    fn account(
+        &self,
+        intent: &Intent,
+        result: Result<Executed, TxError>,
+        mut ok: usize,
+        mut blocked: bool,
+    ) -> Result<(usize, bool), KeeperError> {
+        if !matches!(
+            result,
+            Err(TxError::Stuck { .. } | TxError::NonceGap { .. } | TxError::Rpc { .. })
+        ) {
+            self.metrics.tx_finished(&intent.key);
+        }
+        match result {
+            Ok(done) => {
+                ok += 1;
+                self.metrics.txs_included.inc();
+                self.metrics.gas_used.add(done.gas_used);
+                match intent.kind {
+                    IntentKind::Attest => {
+                        self.metrics
+                            .attestations_submitted
+                            .add(intent.members.len().max(1) as u64);
+                        for m in &intent.members {
+                            if let Some(mut mi) = self.store.intent(m)? {
+                                mi.status = IntentStatus::Done {
+                                    tx_hash: Some(format!("{:#x}", done.tx_hash)),
+                                    gas_used: None,
+                                };
+                                self.store.put_intent(&mi)?;
                             }
                         }
-                        IntentKind::Finalize => self.metrics.finalized.inc(),
-                        IntentKind::ReportMissed => self.metrics.missed_reported.inc(),
-                        IntentKind::Equivocation => self.metrics.equivocation_reports.inc(),
-                        IntentKind::Challenge => self.metrics.challenges.inc(),
-                        IntentKind::CommitBatch | IntentKind::DeliverOutput | IntentKind::Call => {}
                     }
-                    tracing::info!(keeper = %self.name, key = %intent.key, gas = done.gas_used, tx = %done.tx_hash, "included");
+                    IntentKind::Finalize => self.metrics.finalized.inc(),
+                    IntentKind::ReportMissed => self.metrics.missed_reported.inc(),
+                    IntentKind::Equivocation => self.metrics.equivocation_reports.inc(),
+                    IntentKind::Challenge => self.metrics.challenges.inc(),
+                    IntentKind::CommitBatch | IntentKind::DeliverOutput | IntentKind::Call => {}
                 }
-                Err(TxError::Reverted { key, reason }) => {
-                    self.metrics.txs_failed.inc();
-                    tracing::info!(keeper = %self.name, %key, %reason, "action no longer possible; abandoned");
-                    // A failed batch: its members are retried one by one.
-                    for m in &intent.members {
-                        if let Some(mut mi) = self.store.intent(m)? {
-                            mi.status = IntentStatus::Pending;
-                            mi.single_only = true;
-                            self.store.put_intent(&mi)?;
-                        }
-                    }
-                }
-                Err(e @ TxError::Stuck { .. }) => {
-                    tracing::warn!(keeper = %self.name, error = %e, "stuck; will retry next round");
-                    self.repair.store(true, Ordering::SeqCst);
-                }
-                Err(e @ TxError::NonceGap { .. }) => {
-                    // Everything sent after it would wait behind the same gap: repair first.
-                    tracing::warn!(keeper = %self.name, error = %e, "nonce gap; repairing before sending more");
-                    self.repair.store(true, Ordering::SeqCst);
-                    return Ok((ok, true));
-                }
-                Err(e) => return Err(e.into()),
+                tracing::info!(keeper = %self.name, key = %intent.key, gas = done.gas_used, tx = %done.tx_hash, "included");
             }
+            Err(TxError::Reverted { key, reason }) => {
+                self.metrics.txs_failed.inc();
+                tracing::info!(keeper = %self.name, %key, %reason, "action no longer possible; abandoned");
+                // A failed batch: its members are retried one by one.
+                for m in &intent.members {
+                    if let Some(mut mi) = self.store.intent(m)? {
+                        mi.status = IntentStatus::Pending;
+                        mi.single_only = true;
+                        self.store.put_intent(&mi)?;
+                    }
+                }
+            }
+            Err(e @ TxError::Stuck { .. }) => {
+                tracing::warn!(keeper = %self.name, error = %e, "stuck; will retry next round");
+                self.repair.store(true, Ordering::SeqCst);
+            }
+            Err(e @ TxError::NonceGap { .. }) => {
+                // Everything sent after it would wait behind the same gap: repair first (the
+                // transactions in flight settle; nothing new is dispatched this round).
+                tracing::warn!(keeper = %self.name, error = %e, "nonce gap; repairing before sending more");
+                self.repair.store(true, Ordering::SeqCst);
+                blocked = true;
+            }
+            Err(e) => return Err(e.into()),
         }
-        Ok((ok, false))
+        Ok((ok, blocked))
     }
 }
 

@@ -101,6 +101,9 @@ pub struct KeeperBenchArgs {
     /// Attestations per `submitAttestations` call in batch mode (2..=64).
     #[arg(long, default_value_t = 32)]
     batch: usize,
+    /// Transactions in flight per hot key in the pipelined rows (2..=64; the baseline row uses 1).
+    #[arg(long, default_value_t = 16)]
+    in_flight: usize,
     /// Keeper log poll interval in milliseconds.
     #[arg(long, default_value_t = 100)]
     poll_ms: u64,
@@ -179,6 +182,7 @@ async fn keeper(a: KeeperBenchArgs) -> Result<()> {
         requests: a.requests,
         live_requests: a.live_requests,
         batch: a.batch,
+        in_flight: a.in_flight,
         poll_ms: a.poll_ms,
         receipt_poll_ms: a.receipt_poll_ms,
         devnet: DevnetConfig {
