@@ -14,6 +14,10 @@
 //!   request. The keeper has no Merkle submission mode, so this row is driven here with the keeper's
 //!   own [`TxManager`], [`merkle`](verinfer_keeper::merkle) module and model; it has no live-traffic
 //!   latency.
+//! - (ceiling) the physical limit of this chain on this machine: the very same `submitAttestation`
+//!   (and `submitAttestations`) calls, computed, signed and pre-signed as transactions before the
+//!   clock starts, sent as one burst by a sender with no keeper logic. The keeper rows are read as a
+//!   share of it.
 //!
 //! Two phases per mode: *drain* (N requests queued first, then the keeper started; attestations/s
 //! from keeper start to the last inclusion, gas per attestation from the receipts) and *live* (the
@@ -36,6 +40,7 @@ use verinfer_bindings::{InferenceRegistry, VerinferToken};
 use verinfer_client::client::first_event;
 use verinfer_client::requests::inline_uri;
 use verinfer_client::Client;
+use verinfer_keeper::attest::Attestation;
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{BackendConfig, KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, KeeperError};
@@ -155,6 +160,8 @@ pub struct ModeResult {
     pub live_latency_ms_p99: Option<f64>,
     /// Rate the live requests went out at.
     pub live_requests_per_sec: Option<f64>,
+    /// Drain rate as a share of the ceiling row with the same calls (keeper rows only).
+    pub share_of_ceiling: Option<f64>,
 }
 
 /// How the attestations of one run are submitted.
@@ -163,6 +170,10 @@ enum Mode {
     /// A keeper: submission mode, batch size, transactions in flight.
     Keeper(SubmitMode, usize, usize),
     Merkle,
+    /// The ceiling: the same calls as a keeper makes (`submitAttestation` when 1, else
+    /// `submitAttestations` of this many), computed, signed and pre-signed as transactions before
+    /// the clock starts, then sent as one burst by a sender with no keeper logic.
+    Ceiling(usize),
 }
 
 /// The chain the bench runs on.
@@ -203,8 +214,20 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             Mode::Keeper(SubmitMode::Batch, cfg.batch, cfg.in_flight),
         ),
         ("(c) merkle commit + reveals".to_string(), Mode::Merkle),
+        (
+            "(ceiling) pre-signed submitAttestation burst".to_string(),
+            Mode::Ceiling(1),
+        ),
+        (
+            format!(
+                "(ceiling) pre-signed submitAttestations x{} burst",
+                cfg.batch
+            ),
+            Mode::Ceiling(cfg.batch),
+        ),
     ];
     let mut rows = Vec::new();
+    let mut modes_run = Vec::new();
     for (name, mode) in modes {
         progress(Progress::Phase(format!(
             "{name}: drain of {} requests",
@@ -221,7 +244,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
                     live(&mut b, submit, max_batch, in_flight, cfg.live_requests).await?;
                 (Some(p50), Some(p99), Some(rps))
             }
-            Mode::Merkle => (None, None, None),
+            Mode::Merkle | Mode::Ceiling(_) => (None, None, None),
         };
         rows.push(ModeResult {
             mode: name,
@@ -234,7 +257,33 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             live_latency_ms_median: p50,
             live_latency_ms_p99: p99,
             live_requests_per_sec: rps,
+            share_of_ceiling: None,
         });
+        modes_run.push(mode);
+    }
+    // Each keeper row against the ceiling of its own call shape.
+    let ceiling = |per_tx: usize| {
+        modes_run
+            .iter()
+            .zip(&rows)
+            .find(|(m, _)| matches!(m, Mode::Ceiling(n) if *n == per_tx))
+            .map(|(_, r)| r.attestations_per_sec)
+    };
+    let shares: Vec<Option<f64>> = modes_run
+        .iter()
+        .zip(&rows)
+        .map(|(m, r)| {
+            match m {
+                Mode::Keeper(SubmitMode::Single, _, _) => ceiling(1),
+                Mode::Keeper(SubmitMode::Batch, n, _) => ceiling(*n),
+                Mode::Merkle | Mode::Ceiling(_) => None,
+            }
+            .filter(|c| *c > 0.0)
+            .map(|c| r.attestations_per_sec / c)
+        })
+        .collect();
+    for (r, share) in rows.iter_mut().zip(shares) {
+        r.share_of_ceiling = share;
     }
     let _ = std::fs::remove_dir_all(b.devnet.data_dir());
     Ok(rows)
@@ -446,6 +495,104 @@ impl Bench {
         Ok(())
     }
 
+    /// The ceiling's transactions: each request's attestation computed and signed as the keeper
+    /// would, `per_tx` per call, signed by the hot key with consecutive nonces, gas from one
+    /// estimate per call shape (x1.3, as the keeper) and the node's current fees.
+    async fn presign(
+        &self,
+        reqs: &[(U256, Vec<u8>, Instant)],
+        per_tx: usize,
+    ) -> Result<Vec<Bytes>, DevnetError> {
+        use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
+        use alloy::rpc::types::TransactionRequest;
+
+        let p = &self.rpc;
+        let chain_id = p
+            .get_chain_id()
+            .await
+            .map_err(DevnetError::rpc("eth_chainId"))?;
+        let domain = verinfer_keeper::attest::domain(chain_id, self.registry);
+        let mut calls = Vec::new();
+        for chunk in reqs.chunks(per_tx.max(1)) {
+            let mut atts = Vec::with_capacity(chunk.len());
+            let mut sigs = Vec::with_capacity(chunk.len());
+            for (id, input, _) in chunk {
+                let att = Attestation {
+                    operator: self.operator,
+                    requestId: *id,
+                    modelId: self.model.model_id(),
+                    inputHash: keccak256(input),
+                    outputHash: keccak256(self.model.infer(input)?),
+                };
+                sigs.push(Bytes::from(
+                    self.hot.sign_attestation(&att, &domain)?.to_vec(),
+                ));
+                atts.push(att);
+            }
+            let data = if per_tx == 1 {
+                InferenceRegistry::submitAttestationCall {
+                    att: atts[0].clone().into(),
+                    signature: sigs[0].clone(),
+                }
+                .abi_encode()
+            } else {
+                InferenceRegistry::submitAttestationsCall {
+                    atts: atts.into_iter().map(Into::into).collect(),
+                    signatures: sigs,
+                }
+                .abi_encode()
+            };
+            calls.push((chunk.len(), Bytes::from(data)));
+        }
+        let from = self.hot.address();
+        let nonce = p
+            .get_transaction_count(from)
+            .pending()
+            .await
+            .map_err(DevnetError::rpc("eth_getTransactionCount"))?;
+        let fees = p
+            .estimate_eip1559_fees()
+            .await
+            .map_err(DevnetError::rpc("eth_feeHistory"))?;
+        let wallet = EthereumWallet::from(self.hot.signer().clone());
+        let mut gas_of: HashMap<usize, u64> = HashMap::new();
+        let mut out = Vec::with_capacity(calls.len());
+        for (i, (size, data)) in calls.into_iter().enumerate() {
+            let req = TransactionRequest::default()
+                .with_from(from)
+                .with_to(self.registry)
+                .with_input(data)
+                .with_chain_id(chain_id);
+            let gas = match gas_of.get(&size) {
+                Some(g) => *g,
+                None => {
+                    let g = p
+                        .estimate_gas(req.clone())
+                        .await
+                        .map_err(DevnetError::rpc("eth_estimateGas (ceiling)"))?
+                        .saturating_mul(13)
+                        / 10;
+                    gas_of.insert(size, g);
+                    g
+                }
+            };
+            let env = req
+                .with_nonce(nonce + i as u64)
+                .with_gas_limit(gas)
+                .with_max_fee_per_gas(fees.max_fee_per_gas)
+                .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+                .build(&wallet)
+                .await
+                .map_err(|e| {
+                    DevnetError::Tx(verinfer_keeper::txmgr::TxError::Sign(e.to_string()))
+                })?;
+            out.push(Bytes::from(
+                alloy::eips::eip2718::Encodable2718::encoded_2718(&env),
+            ));
+        }
+        Ok(out)
+    }
+
     fn spawn_watcher(
         &self,
         from_block: u64,
@@ -541,8 +688,24 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, usize, u64),
     let start_block = b.devnet.block_number().await?;
     let reqs = b.requests(n).await?;
     let watcher = b.spawn_watcher(start_block, reqs.iter().map(|r| r.0).collect());
+    let presigned = match mode {
+        Mode::Ceiling(per_tx) => b.presign(&reqs, per_tx).await?,
+        Mode::Keeper(..) | Mode::Merkle => Vec::new(),
+    };
     let t0 = Instant::now();
     match mode {
+        Mode::Ceiling(_) => {
+            for raw in &presigned {
+                // Inclusion is seen by the answer watcher; the pending handle is not needed.
+                let _pending = b
+                    .rpc
+                    .send_raw_transaction(raw)
+                    .await
+                    .map_err(DevnetError::rpc("eth_sendRawTransaction (ceiling burst)"))?;
+            }
+            let seen = joined(watcher).await?;
+            summarize_drain(b, t0, &seen).await
+        }
         Mode::Keeper(submit, max_batch, in_flight) => {
             let k = b
                 .start_keeper(submit, max_batch, in_flight, start_block)

@@ -221,20 +221,23 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
         a.requests, a.live_requests, a.poll_ms, a.receipt_poll_ms
     );
     println!(
-        "| mode | txs | att/s | vs (a) | gas/att | vs (a) | live req/s | live p50 ms | live p99 ms | p50 vs (a) |"
+        "| mode | txs | att/s | vs (a) | of ceiling | gas/att | vs (a) | live req/s | live p50 ms | live p99 ms | p50 vs (a) |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let p50_ratio = match (r.live_latency_ms_median, base.live_latency_ms_median) {
             (Some(x), Some(b)) => ratio(x, b),
             _ => "n/a".into(),
         };
         println!(
-            "| {} | {} | {:.1} | {} | {:.0} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {:.1} | {} | {} | {:.0} | {} | {} | {} | {} | {} |",
             r.mode,
             r.txs,
             r.attestations_per_sec,
             ratio(r.attestations_per_sec, base.attestations_per_sec),
+            r.share_of_ceiling
+                .map(|v| format!("{:.0} %", v * 100.0))
+                .unwrap_or_else(|| "n/a".into()),
             r.gas_per_attestation,
             ratio(r.gas_per_attestation, base.gas_per_attestation),
             r.live_requests_per_sec
