@@ -58,6 +58,9 @@ use crate::operators::{Behaviour, OperatorSpec};
 /// When each answered request was first seen answered, and in which transaction.
 type Answers = HashMap<U256, (Instant, TxHash)>;
 
+/// A request the bench sent: id, input, when it was sent, the block it was included in.
+type Sent = (U256, Vec<u8>, Instant, u64);
+
 /// Longest wait for a mode's answers.
 const WATCH_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -158,6 +161,10 @@ pub struct ModeResult {
     pub live_latency_ms_median: Option<f64>,
     /// 99th percentile of it, ms.
     pub live_latency_ms_p99: Option<f64>,
+    /// Median blocks from the request's inclusion to its answer's.
+    pub live_latency_blocks_median: Option<f64>,
+    /// 99th percentile of it, blocks.
+    pub live_latency_blocks_p99: Option<f64>,
     /// Rate the live requests went out at.
     pub live_requests_per_sec: Option<f64>,
     /// Drain rate as a share of the ceiling row with the same calls (keeper rows only).
@@ -234,17 +241,15 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             cfg.requests
         )));
         let (drain_secs, txs, gas) = drain(&mut b, mode, cfg.requests).await?;
-        let (p50, p99, rps) = match mode {
+        let live = match mode {
             Mode::Keeper(submit, max_batch, in_flight) => {
                 progress(Progress::Phase(format!(
                     "{name}: live traffic of {} requests",
                     cfg.live_requests
                 )));
-                let (p50, p99, rps) =
-                    live(&mut b, submit, max_batch, in_flight, cfg.live_requests).await?;
-                (Some(p50), Some(p99), Some(rps))
+                Some(live(&mut b, submit, max_batch, in_flight, cfg.live_requests).await?)
             }
-            Mode::Merkle | Mode::Ceiling(_) => (None, None, None),
+            Mode::Merkle | Mode::Ceiling(_) => None,
         };
         rows.push(ModeResult {
             mode: name,
@@ -253,10 +258,12 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             drain_secs,
             attestations_per_sec: cfg.requests as f64 / drain_secs,
             gas_per_attestation: gas as f64 / cfg.requests as f64,
-            live_requests: if p50.is_some() { cfg.live_requests } else { 0 },
-            live_latency_ms_median: p50,
-            live_latency_ms_p99: p99,
-            live_requests_per_sec: rps,
+            live_requests: if live.is_some() { cfg.live_requests } else { 0 },
+            live_latency_ms_median: live.as_ref().map(|l| l.p50_ms),
+            live_latency_ms_p99: live.as_ref().map(|l| l.p99_ms),
+            live_latency_blocks_median: live.as_ref().map(|l| l.p50_blocks),
+            live_latency_blocks_p99: live.as_ref().map(|l| l.p99_blocks),
+            live_requests_per_sec: live.as_ref().map(|l| l.requests_per_sec),
             share_of_ceiling: None,
         });
         modes_run.push(mode);
@@ -366,9 +373,9 @@ impl Bench {
     }
 
     /// Sends `n` requests back to back (each after the previous one's receipt), inputs the test
-    /// split's images in turn; returns `(id, input, sent at)` of each. Ids are sequential because the
-    /// client is the only requester.
-    async fn requests(&self, n: usize) -> Result<Vec<(U256, Vec<u8>, Instant)>, DevnetError> {
+    /// split's images in turn; returns `(id, input, sent at, inclusion block)` of each. Ids are
+    /// sequential because the client is the only requester.
+    async fn requests(&self, n: usize) -> Result<Vec<Sent>, DevnetError> {
         let first = self.request_count().await? + U256::from(1);
         let now = self.devnet.chain_time().await?;
         let mut out = Vec::with_capacity(n);
@@ -382,10 +389,16 @@ impl Bench {
                 deadline: Uint::from(now + 3_600),
             };
             let sent = Instant::now();
-            self.client
+            let receipt = self
+                .client
                 .send("requestInference", self.registry, &call)
                 .await?;
-            out.push((first + U256::from(i), input, sent));
+            out.push((
+                first + U256::from(i),
+                input,
+                sent,
+                receipt.block_number.unwrap_or_default(),
+            ));
         }
         let count = self.request_count().await?;
         let expected = first + U256::from(n.saturating_sub(1));
@@ -428,10 +441,7 @@ impl Bench {
 
     /// Answers already-created requests with a Merkle commit and one reveal each, through the
     /// keeper's transaction manager.
-    async fn merkle_answer(
-        &mut self,
-        reqs: &[(U256, Vec<u8>, Instant)],
-    ) -> Result<(), DevnetError> {
+    async fn merkle_answer(&mut self, reqs: &[Sent]) -> Result<(), DevnetError> {
         let store = Arc::new(Store::open(&self.next_dir("merkle").join("txs.redb"))?);
         let chain_id = self
             .provider()
@@ -451,7 +461,7 @@ impl Bench {
         );
         let results: Vec<(U256, B256)> = reqs
             .iter()
-            .map(|(id, input, _)| Ok((*id, keccak256(self.model.infer(input)?))))
+            .map(|(id, input, _, _)| Ok((*id, keccak256(self.model.infer(input)?))))
             .collect::<Result<_, DevnetError>>()?;
         let tree = MerkleTree::new(
             results
@@ -498,11 +508,7 @@ impl Bench {
     /// The ceiling's transactions: each request's attestation computed and signed as the keeper
     /// would, `per_tx` per call, signed by the hot key with consecutive nonces, gas from one
     /// estimate per call shape (x1.3, as the keeper) and the node's current fees.
-    async fn presign(
-        &self,
-        reqs: &[(U256, Vec<u8>, Instant)],
-        per_tx: usize,
-    ) -> Result<Vec<Bytes>, DevnetError> {
+    async fn presign(&self, reqs: &[Sent], per_tx: usize) -> Result<Vec<Bytes>, DevnetError> {
         use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
         use alloy::rpc::types::TransactionRequest;
 
@@ -516,7 +522,7 @@ impl Bench {
         for chunk in reqs.chunks(per_tx.max(1)) {
             let mut atts = Vec::with_capacity(chunk.len());
             let mut sigs = Vec::with_capacity(chunk.len());
-            for (id, input, _) in chunk {
+            for (id, input, _, _) in chunk {
                 let att = Attestation {
                     operator: self.operator,
                     requestId: *id,
@@ -764,7 +770,7 @@ async fn live(
     max_batch: usize,
     in_flight: usize,
     n: usize,
-) -> Result<(f64, f64, f64), DevnetError> {
+) -> Result<Live, DevnetError> {
     let start_block = b.devnet.block_number().await?;
     let k = b
         .start_keeper(submit, max_batch, in_flight, start_block)
@@ -779,13 +785,51 @@ async fn live(
     k.stop().await?;
     let mut lat: Vec<f64> = reqs
         .iter()
-        .filter_map(|(id, _, sent)| {
+        .filter_map(|(id, _, sent, _)| {
             seen.get(id)
                 .map(|(t, _)| t.saturating_duration_since(*sent).as_secs_f64() * 1e3)
         })
         .collect();
     lat.sort_by(f64::total_cmp);
-    Ok((percentile(&lat, 50), percentile(&lat, 99), rps))
+    // Blocks from the request's inclusion to its answer's.
+    let mut answer_block: HashMap<TxHash, u64> = HashMap::new();
+    let mut blocks = Vec::with_capacity(reqs.len());
+    for (id, _, _, req_block) in &reqs {
+        let Some((_, tx)) = seen.get(id) else {
+            continue;
+        };
+        let block = match answer_block.get(tx) {
+            Some(b) => *b,
+            None => {
+                let b = b
+                    .client
+                    .wait_receipt("answer", *tx)
+                    .await?
+                    .block_number
+                    .unwrap_or_default();
+                answer_block.insert(*tx, b);
+                b
+            }
+        };
+        blocks.push(block.saturating_sub(*req_block) as f64);
+    }
+    blocks.sort_by(f64::total_cmp);
+    Ok(Live {
+        p50_ms: percentile(&lat, 50),
+        p99_ms: percentile(&lat, 99),
+        p50_blocks: percentile(&blocks, 50),
+        p99_blocks: percentile(&blocks, 99),
+        requests_per_sec: rps,
+    })
+}
+
+/// What the live phase measured.
+struct Live {
+    p50_ms: f64,
+    p99_ms: f64,
+    p50_blocks: f64,
+    p99_blocks: f64,
+    requests_per_sec: f64,
 }
 
 /// Nearest-rank percentile of ascending `sorted` (0 when empty).
