@@ -76,6 +76,10 @@ pub struct KeeperBenchConfig {
     /// Transactions in flight per hot key in the pipelined modes (`submit.max_in_flight`, 2..=64);
     /// the baseline row runs with 1.
     pub in_flight: usize,
+    /// Live phase: send requests at this many per second, each without waiting for the previous
+    /// one's receipt (a pipelined client); `None` sends them back to back, each after the previous
+    /// receipt.
+    pub client_rate: Option<f64>,
     /// Keeper log poll interval, milliseconds.
     pub poll_ms: u64,
     /// Receipt poll interval, milliseconds (`submit.receipt_poll_ms`).
@@ -91,6 +95,7 @@ impl std::fmt::Debug for KeeperBenchConfig {
             .field("live_requests", &self.live_requests)
             .field("batch", &self.batch)
             .field("in_flight", &self.in_flight)
+            .field("client_rate", &self.client_rate)
             .field("poll_ms", &self.poll_ms)
             .field("receipt_poll_ms", &self.receipt_poll_ms)
             .finish_non_exhaustive()
@@ -130,6 +135,14 @@ impl KeeperBenchConfig {
             (2..=64).contains(&self.in_flight),
             "2..=64",
         )?;
+        if let Some(rate) = self.client_rate {
+            check(
+                "--client-rate",
+                rate as usize,
+                rate.is_finite() && (1.0..=1000.0).contains(&rate),
+                "1..=1000",
+            )?;
+        }
         check("--poll-ms", self.poll_ms as usize, self.poll_ms > 0, "1..")?;
         check(
             "--receipt-poll-ms",
@@ -188,6 +201,9 @@ struct Bench {
     devnet: Devnet,
     rpc: RootProvider,
     client: Client,
+    /// The client's key, for the pipelined client of `client_rate`.
+    client_key: HotKey,
+    client_rate: Option<f64>,
     hot: HotKey,
     operator: Address,
     registry: Address,
@@ -320,8 +336,9 @@ async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
         )
         .await?;
     let registry = d.contract("InferenceRegistry")?;
+    let client_key = HotKey::new(devnet.dev_signer(9)?);
     let client = devnet
-        .client(devnet.dev_signer(9)?, &d.manifest_path)
+        .client(client_key.signer().clone(), &d.manifest_path)
         .await?;
     d.deployer
         .send(
@@ -338,6 +355,8 @@ async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
     Ok(Bench {
         rpc,
         client,
+        client_key,
+        client_rate: cfg.client_rate,
         hot,
         operator: ops.first().map(|o| o.address()).unwrap_or_default(),
         registry,
@@ -381,13 +400,7 @@ impl Bench {
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
             let input = self.split.cycle(i).input.clone();
-            let call = InferenceRegistry::requestInferenceCall {
-                modelId: self.model.model_id(),
-                inputHash: keccak256(&input),
-                inputURI: inline_uri(&input),
-                fee: U256::from(TOKEN / 100),
-                deadline: Uint::from(now + 3_600),
-            };
+            let call = self.request_call(&input, now);
             let sent = Instant::now();
             let receipt = self
                 .client
@@ -503,6 +516,96 @@ impl Bench {
             .await?;
         }
         Ok(())
+    }
+
+    /// The `requestInference` call of `input`, deadline an hour after `now`.
+    fn request_call(&self, input: &[u8], now: u64) -> InferenceRegistry::requestInferenceCall {
+        InferenceRegistry::requestInferenceCall {
+            modelId: self.model.model_id(),
+            inputHash: keccak256(input),
+            inputURI: inline_uri(input),
+            fee: U256::from(TOKEN / 100),
+            deadline: Uint::from(now + 3_600),
+        }
+    }
+
+    /// Sends `n` requests at `rate` per second through a pipelined client (the keeper's own
+    /// [`TxManager`]: each request journaled and dispatched on its tick, receipts settled
+    /// concurrently), so the send rate does not depend on inclusion; returns what
+    /// [`Bench::requests`] returns.
+    async fn requests_at_rate(&mut self, n: usize, rate: f64) -> Result<Vec<Sent>, DevnetError> {
+        use futures::stream::{FuturesUnordered, StreamExt};
+
+        let first = self.request_count().await? + U256::from(1);
+        let now = self.devnet.chain_time().await?;
+        let chain_id = self
+            .rpc
+            .get_chain_id()
+            .await
+            .map_err(DevnetError::rpc("eth_chainId"))?;
+        let store = Arc::new(Store::open(&self.next_dir("client").join("txs.redb"))?);
+        let tx = TxManager::new(
+            self.rpc.clone(),
+            &self.client_key,
+            chain_id,
+            store.clone(),
+            TxConfig {
+                poll_interval: Duration::from_millis(self.submit.receipt_poll_ms),
+                ..TxConfig::default()
+            },
+        );
+        let tick = Duration::from_secs_f64(1.0 / rate);
+        let start = Instant::now();
+        let mut settling = FuturesUnordered::new();
+        let mut blocks: HashMap<usize, u64> = HashMap::with_capacity(n);
+        let mut sent_at = Vec::with_capacity(n);
+        for i in 0..n {
+            let at = start + tick.mul_f64(i as f64);
+            tokio::time::sleep_until(at.into()).await;
+            let input = self.split.cycle(i).input.clone();
+            let key = format!("request:{i}");
+            store.put_intent(&verinfer_keeper::store::Intent {
+                key: key.clone(),
+                kind: verinfer_keeper::store::IntentKind::Call,
+                subject: key.clone(),
+                to: format!("{:#x}", self.registry),
+                calldata: format!(
+                    "{}",
+                    Bytes::from(self.request_call(&input, now).abi_encode())
+                ),
+                status: verinfer_keeper::store::IntentStatus::Pending,
+                members: vec![],
+                single_only: true,
+            })?;
+            let sent = Instant::now();
+            match tx.dispatch(&key).await? {
+                verinfer_keeper::txmgr::Dispatch::InFlight(f) => {
+                    let tx = &tx;
+                    settling.push(async move { (i, tx.settle(f).await) });
+                }
+                verinfer_keeper::txmgr::Dispatch::Done(done) => {
+                    blocks.insert(i, done.block);
+                }
+            }
+            sent_at.push((input, sent));
+        }
+        while let Some((i, r)) = settling.next().await {
+            blocks.insert(i, r?.block);
+        }
+        let out: Vec<Sent> = sent_at
+            .into_iter()
+            .enumerate()
+            .map(|(i, (input, sent))| {
+                let block = blocks.get(&i).copied().unwrap_or_default();
+                (first + U256::from(i), input, sent, block)
+            })
+            .collect();
+        let count = self.request_count().await?;
+        let expected = first + U256::from(n.saturating_sub(1));
+        if count != expected {
+            return Err(DevnetError::NotSequential { count, expected });
+        }
+        Ok(out)
     }
 
     /// The ceiling's transactions: each request's attestation computed and signed as the keeper
@@ -779,7 +882,10 @@ async fn live(
     let ids = (0..n).map(|i| first + U256::from(i)).collect();
     let watcher = b.spawn_watcher(start_block, ids);
     let t0 = Instant::now();
-    let reqs = b.requests(n).await?;
+    let reqs = match b.client_rate {
+        Some(rate) => b.requests_at_rate(n, rate).await?,
+        None => b.requests(n).await?,
+    };
     let rps = n as f64 / t0.elapsed().as_secs_f64();
     let seen = joined(watcher).await?;
     k.stop().await?;
@@ -862,6 +968,7 @@ mod tests {
             live_requests: 2,
             batch: 32,
             in_flight: 16,
+            client_rate: None,
             poll_ms: 100,
             receipt_poll_ms: 250,
             devnet: DevnetConfig::default(),

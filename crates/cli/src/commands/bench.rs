@@ -107,6 +107,10 @@ pub struct KeeperBenchArgs {
     /// Mine a block every this many seconds instead of a block per transaction (automine).
     #[arg(long)]
     block_time: Option<u64>,
+    /// Live phase: send this many requests per second, pipelined (default: back to back, each
+    /// after the previous receipt).
+    #[arg(long)]
+    client_rate: Option<f64>,
     /// Keeper log poll interval in milliseconds.
     #[arg(long, default_value_t = 100)]
     poll_ms: u64,
@@ -186,6 +190,7 @@ async fn keeper(a: KeeperBenchArgs) -> Result<()> {
         live_requests: a.live_requests,
         batch: a.batch,
         in_flight: a.in_flight,
+        client_rate: a.client_rate,
         poll_ms: a.poll_ms,
         receipt_poll_ms: a.receipt_poll_ms,
         devnet: DevnetConfig {
