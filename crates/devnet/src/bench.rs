@@ -61,6 +61,9 @@ type Answers = HashMap<U256, (Instant, TxHash)>;
 /// A request the bench sent: id, input, when it was sent, the block it was included in.
 type Sent = (U256, Vec<u8>, Instant, u64);
 
+/// Concurrent sends of the ceiling's burst.
+const CEILING_CONCURRENCY: usize = 64;
+
 /// Longest wait for a mode's answers.
 const WATCH_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -804,14 +807,18 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, usize, u64),
     let t0 = Instant::now();
     match mode {
         Mode::Ceiling(_) => {
-            for raw in &presigned {
-                // Inclusion is seen by the answer watcher; the pending handle is not needed.
-                let _pending = b
-                    .rpc
-                    .send_raw_transaction(raw)
-                    .await
-                    .map_err(DevnetError::rpc("eth_sendRawTransaction (ceiling burst)"))?;
-            }
+            // Up to CEILING_CONCURRENCY sends at once (the node queues nonces that arrive early);
+            // inclusion is seen by the answer watcher.
+            use futures::stream::{self, TryStreamExt};
+            let rpc = &b.rpc;
+            stream::iter(presigned.iter().map(Ok))
+                .try_for_each_concurrent(CEILING_CONCURRENCY, |raw| async move {
+                    rpc.send_raw_transaction(raw)
+                        .await
+                        .map(|_pending| ())
+                        .map_err(DevnetError::rpc("eth_sendRawTransaction (ceiling burst)"))
+                })
+                .await?;
             let seen = joined(watcher).await?;
             summarize_drain(b, t0, &seen).await
         }
