@@ -14,7 +14,10 @@
 //! one-step check. Live games advance together, one block per round; when every live game waits on
 //! a side that stopped, the clock moves past the deadline and the watcher calls `timeout`.
 
-use alloy::primitives::{Address, Log, B256, U256};
+use alloy::{
+    primitives::{Address, B256, U256},
+    sol_types::SolCall,
+};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -245,21 +248,23 @@ impl GameRun {
         self.players.iter().flatten().find(|p| p.honest)
     }
 
-    /// Books a move's receipt: its gas, the cartel's move count, the game's end and the slashes the
-    /// registry requested when it applied the ruling.
-    fn booked(
+    /// Sends `call` from `from` to the referee as `by`, and books its receipt: its gas, the cartel's
+    /// move count, the game's end and the slashes the registry requested when it applied the ruling.
+    fn send<C: SolCall>(
         &mut self,
-        side: Option<usize>,
-        gas: u64,
-        logs: &[Log],
-        by: GameEnd,
+        w: &mut World,
+        from: Address,
+        call: C,
+        by: Move,
         ledger: &mut Ledger,
         slashed: &mut Vec<Address>,
-    ) {
+    ) -> Result<(), ScenarioError> {
+        let r = w.sim.transact(from, w.c.referee, call)?;
+        let logs = &r.logs;
         self.moves += 1;
-        self.gas += gas;
-        self.max_move_gas = self.max_move_gas.max(gas);
-        if let Some(side) = side {
+        self.gas += r.gas_used;
+        self.max_move_gas = self.max_move_gas.max(r.gas_used);
+        if let Move::Side(side) = by {
             if self.players[side].as_ref().is_some_and(|p| !p.honest) {
                 self.cartel_moves += 1;
             }
@@ -269,13 +274,30 @@ impl GameRun {
         }
         if let Some(ev) = decode_logs::<Referee::GameEnded>(logs).first() {
             let outcome = GameOutcome::of(ev.outcome).unwrap_or(GameOutcome::None);
-            self.ended = Some((outcome, ev.output, by));
+            let end = if by == Move::Timeout {
+                GameEnd::Timeout
+            } else {
+                GameEnd::Step
+            };
+            self.ended = Some((outcome, ev.output, end));
         }
         slashed.extend(ledger.record(logs));
         for _ in decode_logs::<InferenceRegistry::SlashRequestFailed>(logs) {
             ledger.refused(1);
         }
+        Ok(())
     }
+}
+
+/// Who sends a referee transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Move {
+    /// A side's commit or bisection.
+    Side(usize),
+    /// The one-step check (anyone may call it; the honest side does).
+    Step,
+    /// A timeout (anyone; the watcher does).
+    Timeout,
 }
 
 /// The contract's row struct from a row of the model.
@@ -332,15 +354,8 @@ pub(crate) fn play_games(
                             lastRow: row(&c.last_row.leaf),
                             rowProof: c.last_row.proof,
                         };
-                        let r = w.sim.transact(p.address, referee, call)?;
-                        g.booked(
-                            Some(side),
-                            r.gas_used,
-                            &r.logs,
-                            GameEnd::Step,
-                            ledger,
-                            slashed,
-                        );
+                        let from = p.address;
+                        g.send(w, from, call, Move::Side(side), ledger, slashed)?;
                         moved = true;
                     }
                 }
@@ -354,15 +369,8 @@ pub(crate) fn play_games(
                         left,
                         right,
                     };
-                    let r = w.sim.transact(p.address, referee, call)?;
-                    g.booked(
-                        Some(side),
-                        r.gas_used,
-                        &r.logs,
-                        GameEnd::Step,
-                        ledger,
-                        slashed,
-                    );
+                    let from = p.address;
+                    g.send(w, from, call, Move::Side(side), ledger, slashed)?;
                     moved = true;
                 }
                 Some(GamePhase::Step) => {
@@ -407,8 +415,7 @@ pub(crate) fn play_games(
                         gameId: game_id,
                         p: proof,
                     };
-                    let r = w.sim.transact(address, referee, call)?;
-                    g.booked(None, r.gas_used, &r.logs, GameEnd::Step, ledger, slashed);
+                    g.send(w, address, call, Move::Step, ledger, slashed)?;
                     moved = true;
                 }
                 _ => {
@@ -432,10 +439,9 @@ pub(crate) fn play_games(
             .max(1);
         w.sim.advance(wait.div_ceil(BLOCK_SECONDS), wait);
         for g in games.iter_mut().filter(|g| g.ended.is_none()) {
-            let r = w
-                .sim
-                .transact(w.watcher, referee, Referee::timeoutCall { gameId: g.id })?;
-            g.booked(None, r.gas_used, &r.logs, GameEnd::Timeout, ledger, slashed);
+            let (watcher, id) = (w.watcher, g.id);
+            let call = Referee::timeoutCall { gameId: id };
+            g.send(w, watcher, call, Move::Timeout, ledger, slashed)?;
         }
     }
 }
