@@ -448,3 +448,42 @@ pub(crate) fn play_games(
 
 /// Moves in a game that both sides play to the end: two commits, two per bisection level, the step.
 pub const FULL_GAME_MOVES: u64 = 2 + 2 * GAME_DEPTH as u64 + 1;
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    /// Whatever layer and element the cartel alters, its output differs from the correct one and the
+    /// bisection's descent (left when the left children differ) ends at exactly that element.
+    #[test]
+    fn a_lie_changes_the_output_and_is_first_found_where_it_was_made() {
+        let det = DetModel::builtin().unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut layers_hit = [false; 3];
+        for n in 0..60 {
+            let honest = Trace::new(&det.mlp, det.input(n)).unwrap();
+            let l = lie(&det.mlp, &honest, &mut rng).unwrap();
+            assert_ne!(l.trace.output(), honest.output(), "request {n}");
+            let (mut depth, mut index) = (0usize, 0u64);
+            while depth < GAME_DEPTH {
+                let (hl, _) = honest.children(depth, index).unwrap();
+                let (ll, _) = l.trace.children(depth, index).unwrap();
+                index = 2 * index + u64::from(hl == ll);
+                depth += 1;
+            }
+            let found = first_difference(
+                index,
+                honest.node(depth, index).unwrap(),
+                l.trace.node(depth, index).unwrap(),
+            );
+            assert_eq!(found, Some((l.layer, l.element)), "request {n}");
+            layers_hit[l.layer] = true;
+        }
+        assert_eq!(
+            layers_hit, [true; 3],
+            "lies in every layer of the classifier"
+        );
+    }
+}
