@@ -16,5 +16,6 @@ pub mod merkle;
 pub mod metrics;
 pub mod poller;
 pub mod registry;
+pub mod signing_store;
 pub mod store;
 pub mod txmgr;
