@@ -4,27 +4,23 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{keccak256, Address, Bytes, U256};
-use alloy::providers::{Provider, RootProvider};
+use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
 use common::suite::{call, digit, Suite};
 use common::*;
 use verinfer_bindings::units::TOKEN;
-use verinfer_bindings::{IdentityRegistry, InferenceRegistry, Staking, VerinferToken};
-use verinfer_deploy::plan::{DeployParams, DeployPlan};
+use verinfer_bindings::{IdentityRegistry, InferenceRegistry, VerinferToken};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::backend::BackendError;
 use verinfer_keeper::config::BackendConfig;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::KeeperError;
-use verinfer_keeper::keeper::{inline_uri, Keeper};
-use verinfer_keeper::registry::{ModelParams, RequestStatus, VerificationMode};
+use verinfer_keeper::keeper::Keeper;
+use verinfer_keeper::registry::{RequestStatus, VerificationMode};
 use verinfer_keeper::store::{IntentKind, IntentStatus};
-use verinfer_keeper::txmgr::TxManager;
-use verinfer_mlp::dataset::TestSplit;
 use verinfer_mlp::IntMlp;
 
 /// A few more ticks once the work is done: whatever they send is a duplicate the tests count.

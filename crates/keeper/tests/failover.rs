@@ -1,0 +1,301 @@
+//! High availability without double-signing (docs/keeper.md, "High availability"): replicas of one
+//! operator (one hot key) against the deployed suite on a private anvil, coordinating through the
+//! shared signing store on a private PostgreSQL server.
+//!
+//! One replica computes a different output than the other (`Misbehaviour::WrongResult` stands in
+//! for a non-deterministic backend, an LLM sampling at temperature > 0): without the store the two
+//! would sign two different attestations for one request — an equivocation, slashed at once. Every
+//! signed attestation a replica publishes goes to the gossip bus, where the tests collect them.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{B256, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::{SolCall, SolEvent};
+use common::suite::Suite;
+use common::*;
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+use verinfer_bindings::InferenceRegistry;
+use verinfer_devnet::postgres::{self, PostgresInstance};
+use verinfer_keeper::attest;
+use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
+use verinfer_keeper::keeper::{Gossip, Keeper, KeeperError, SignedAttestation};
+use verinfer_keeper::signing_store::RawSigningStoreConfig;
+use verinfer_keeper::store::{IntentKind, Store};
+
+/// A private server; a missing PostgreSQL fails the test with the fix (never a silent skip).
+fn server() -> PostgresInstance {
+    postgres::spawn().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Replica `name` of the suite's operator: its own journal under `dir`, the shared store `pg` (none:
+/// a lone keeper), a different output than its peers when `diverge`.
+async fn replica(
+    s: &Suite,
+    dir: &Path,
+    name: &str,
+    pg: Option<&PostgresInstance>,
+    diverge: bool,
+    start_block: u64,
+) -> Keeper {
+    let raw = RawConfig {
+        submit: SubmitConfig {
+            mode: SubmitMode::Single,
+            receipt_poll_ms: 20,
+            receipt_timeout_secs: 2,
+            ..SubmitConfig::default()
+        },
+        finalize: Some(false),
+        misbehave: if diverge {
+            Misbehaviour::WrongResult
+        } else {
+            Misbehaviour::None
+        },
+        signing_store: pg.map(|pg| RawSigningStoreConfig {
+            postgres_url: Some(pg.url()),
+            replica: Some(name.into()),
+            timeout_ms: Some(2_000),
+        }),
+        ..s.raw_config(&dir.join(name), s.operator, start_block)
+    };
+    let cfg = KeeperConfig::from_raw(raw).unwrap();
+    Keeper::new(cfg, s.hot.clone(), name).await.unwrap()
+}
+
+/// A running replica: its task (abort = `kill -9`), its stop switch and its journal.
+struct Running {
+    task: JoinHandle<Result<(), KeeperError>>,
+    stop: watch::Sender<bool>,
+    store: std::sync::Arc<Store>,
+}
+
+fn run(k: Keeper, gossip: &Gossip) -> Running {
+    let k = k.with_gossip(gossip);
+    let store = k.store().clone();
+    let (stop, rx) = watch::channel(false);
+    Running {
+        task: tokio::spawn(k.run(rx)),
+        stop,
+        store,
+    }
+}
+
+impl Running {
+    async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// Waits until every id in `ids` is answered on chain, or 60 s.
+async fn until_answered(s: &Suite, ids: &[U256], what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut all = true;
+        for id in ids {
+            all &= s.answered(*id).await;
+        }
+        if all {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no progress: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The operator's `AnswerRecorded` events since `from`: request id -> the output hashes recorded.
+async fn answers_on_chain(s: &Suite, from: u64) -> BTreeMap<U256, Vec<B256>> {
+    let filter = Filter::new()
+        .address(s.registry)
+        .event_signature(InferenceRegistry::AnswerRecorded::SIGNATURE_HASH)
+        .topic2(s.operator.into_word())
+        .from_block(from);
+    let mut out: BTreeMap<U256, Vec<B256>> = BTreeMap::new();
+    for l in s.p.get_logs(&filter).await.unwrap() {
+        let e = InferenceRegistry::AnswerRecorded::decode_log_data(l.data()).unwrap();
+        out.entry(e.requestId).or_default().push(e.outputHash);
+    }
+    out
+}
+
+/// Every signed attestation published on the bus so far: request id -> distinct output hashes signed
+/// by the operator's hot key.
+fn signed(rx: &mut broadcast::Receiver<SignedAttestation>, s: &Suite) -> BTreeMap<U256, BTreeSet<B256>> {
+    let domain = attest::domain(31337, s.registry);
+    let mut out: BTreeMap<U256, BTreeSet<B256>> = BTreeMap::new();
+    while let Ok(m) = rx.try_recv() {
+        assert_eq!(
+            attest::recover(&m.att, &domain, &m.sig),
+            Some(s.hot.address()),
+            "published attestations are the hot key's"
+        );
+        out.entry(m.att.requestId).or_default().insert(m.att.outputHash);
+    }
+    out
+}
+
+/// The output hashes a replica's journal holds signed attestations for, by request.
+fn journaled(store: &Store) -> BTreeMap<U256, BTreeSet<B256>> {
+    let mut out: BTreeMap<U256, BTreeSet<B256>> = BTreeMap::new();
+    for i in store.intents().unwrap() {
+        if i.kind != IntentKind::Attest || !i.members.is_empty() {
+            continue;
+        }
+        let data: alloy::primitives::Bytes = i.calldata.parse().unwrap();
+        let call = InferenceRegistry::submitAttestationCall::abi_decode(&data).unwrap();
+        out.entry(call.att.requestId)
+            .or_default()
+            .insert(call.att.outputHash);
+    }
+    out
+}
+
+/// Exactly one answer on chain per request; every statement signed (published or journaled by any
+/// replica) for a request is that answer: no equivocation.
+fn assert_one_statement_per_request(
+    ids: &[U256],
+    chain: &BTreeMap<U256, Vec<B256>>,
+    statements: &[&BTreeMap<U256, BTreeSet<B256>>],
+) {
+    for id in ids {
+        let recorded = chain.get(id).cloned().unwrap_or_default();
+        assert_eq!(recorded.len(), 1, "request {id}: one answer on chain: {recorded:?}");
+        for set in statements {
+            if let Some(outs) = set.get(id) {
+                assert_eq!(
+                    outs.iter().collect::<Vec<_>>(),
+                    vec![&recorded[0]],
+                    "request {id}: every signed statement is the one on chain"
+                );
+            }
+        }
+    }
+}
+
+/// The harness can fail: without the store, replicas whose outputs differ sign two different
+/// attestations for the same request (what the store exists to prevent).
+#[tokio::test]
+async fn without_the_signing_store_diverging_replicas_equivocate() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start = s.p.get_block_number().await.unwrap();
+    let (gossip, mut rx) = broadcast::channel(4096);
+    let a = run(replica(&s, dir.path(), "a", None, false, start).await, &gossip);
+    let b = run(replica(&s, dir.path(), "b", None, true, start).await, &gossip);
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(s.request().await);
+    }
+    until_answered(&s, &ids, "lone replicas answer").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen: BTreeMap<U256, BTreeSet<B256>> = BTreeMap::new();
+    while !seen.values().any(|outs| outs.len() > 1) {
+        assert!(Instant::now() < deadline, "expected an equivocation: {seen:?}");
+        for (k, v) in signed(&mut rx, &s) {
+            seen.entry(k).or_default().extend(v);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+/// (a) Two replicas of one operator race on the same assignments (both running, both answering,
+/// different outputs): the chain shows exactly one attestation per request, and no replica ever
+/// signed or journaled a second, different attestation; the store holds one statement per request.
+#[tokio::test]
+async fn two_replicas_racing_on_the_same_assignments_sign_one_attestation_per_request() {
+    let pg = server();
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start = s.p.get_block_number().await.unwrap();
+    let (gossip, mut rx) = broadcast::channel(4096);
+    let a = run(replica(&s, dir.path(), "a", Some(&pg), false, start).await, &gossip);
+    let b = run(replica(&s, dir.path(), "b", Some(&pg), true, start).await, &gossip);
+    let mut ids = Vec::new();
+    for _ in 0..8 {
+        ids.push(s.request().await);
+    }
+    until_answered(&s, &ids, "two replicas answer").await;
+    tokio::time::sleep(Duration::from_secs(1)).await; // let late duplicates show
+    let (store_a, store_b) = (a.store.clone(), b.store.clone());
+    a.shutdown().await;
+    b.shutdown().await;
+    let chain = answers_on_chain(&s, start).await;
+    let published = signed(&mut rx, &s);
+    let (ja, jb) = (journaled(&store_a), journaled(&store_b));
+    assert_one_statement_per_request(&ids, &chain, &[&published, &ja, &jb]);
+    assert_eq!(ja.len(), ids.len(), "replica a journaled every request");
+    assert_eq!(jb.len(), ids.len(), "replica b journaled every request");
+}
+
+/// (b) The active replica is killed mid-run (its task aborted: no shutdown, no drain), with some
+/// requests claimed and not yet on chain; the standby (different output) starts, takes over and
+/// answers every request, old and new, each exactly once, adopting the statements the dead replica
+/// claimed instead of signing its own. The takeover time (kill -> every request answered) is printed.
+#[tokio::test]
+async fn standby_takes_over_from_a_killed_active_replica_without_double_signing() {
+    let pg = server();
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start = s.p.get_block_number().await.unwrap();
+    let (gossip, mut rx) = broadcast::channel(4096);
+    let mut ids = Vec::new();
+    for _ in 0..10 {
+        ids.push(s.request().await);
+    }
+    let a = run(replica(&s, dir.path(), "a", Some(&pg), false, start).await, &gossip);
+    // Kill once a few are on chain and others are claimed (journaled) but not yet.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let on_chain = answers_on_chain(&s, start).await.len();
+        if on_chain >= 2 && journaled(&a.store).len() > on_chain {
+            break;
+        }
+        assert!(Instant::now() < deadline, "active replica made no progress");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    a.task.abort();
+    let _ = a.task.await;
+    let killed = Instant::now();
+    let claimed_by_a = journaled(&a.store);
+    drop(a.store);
+    let before = answers_on_chain(&s, start).await.len();
+    assert!(before < ids.len(), "killed mid-run ({before} of {} answered)", ids.len());
+    for _ in 0..4 {
+        ids.push(s.request().await);
+    }
+    let b = run(replica(&s, dir.path(), "b", Some(&pg), true, start).await, &gossip);
+    until_answered(&s, &ids, "standby takes over").await;
+    let takeover = killed.elapsed();
+    eprintln!(
+        "standby took over: {} requests answered {} ms after the kill ({before} answered before it)",
+        ids.len(),
+        takeover.as_millis()
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let store_b = b.store.clone();
+    b.shutdown().await;
+    let chain = answers_on_chain(&s, start).await;
+    let published = signed(&mut rx, &s);
+    let jb = journaled(&store_b);
+    assert_one_statement_per_request(&ids, &chain, &[&published, &claimed_by_a, &jb]);
+    let adopted = claimed_by_a
+        .keys()
+        .filter(|id| jb.get(id) == claimed_by_a.get(id))
+        .count();
+    assert_eq!(
+        adopted,
+        claimed_by_a.len(),
+        "the standby carries the dead replica's statements, never its own different output"
+    );
+}
