@@ -61,7 +61,7 @@ pub fn find_bin_dir() -> Result<PathBuf, PostgresError> {
                 Some((v, e.path().join("bin")))
             })
             .collect();
-        versions.sort_by(|a, b| b.0.cmp(&a.0));
+        versions.sort_by_key(|v| std::cmp::Reverse(v.0));
         candidates.extend(versions.into_iter().map(|(_, p)| p));
     }
     if let Some(path) = std::env::var_os("PATH") {
@@ -154,10 +154,12 @@ impl PostgresInstance {
             "immediate".into(),
             "-w".into(),
         ];
-        let out = self.tool("pg_ctl", &args).map_err(|source| PostgresError::Io {
-            path: self.bin.join("pg_ctl"),
-            source,
-        })?;
+        let out = self
+            .tool("pg_ctl", &args)
+            .map_err(|source| PostgresError::Io {
+                path: self.bin.join("pg_ctl"),
+                source,
+            })?;
         checked("pg_ctl stop", out)?;
         self.running = false;
         Ok(())
@@ -185,10 +187,12 @@ impl PostgresInstance {
             "-t".into(),
             "30".into(),
         ];
-        let out = self.tool("pg_ctl", &args).map_err(|source| PostgresError::Io {
-            path: self.bin.join("pg_ctl"),
-            source,
-        })?;
+        let out = self
+            .tool("pg_ctl", &args)
+            .map_err(|source| PostgresError::Io {
+                path: self.bin.join("pg_ctl"),
+                source,
+            })?;
         if let Err(e) = checked("pg_ctl start", out) {
             let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
             return Err(match e {
@@ -299,10 +303,12 @@ pub fn spawn() -> Result<PostgresInstance, PostgresError> {
         "UTF8".into(),
         "--locale=C".into(),
     ];
-    let out = pg.tool("initdb", &args).map_err(|source| PostgresError::Io {
-        path: pg.bin.join("initdb"),
-        source,
-    })?;
+    let out = pg
+        .tool("initdb", &args)
+        .map_err(|source| PostgresError::Io {
+            path: pg.bin.join("initdb"),
+            source,
+        })?;
     checked("initdb", out)?;
     let mut last = None;
     for _ in 0..5 {
@@ -345,6 +351,9 @@ mod tests {
         let dir = pg.dir().to_path_buf();
         drop(pg);
         assert!(!dir.exists(), "directory removed");
-        assert!(std::net::TcpStream::connect(&addr).is_err(), "stopped on drop");
+        assert!(
+            std::net::TcpStream::connect(&addr).is_err(),
+            "stopped on drop"
+        );
     }
 }

@@ -380,7 +380,9 @@ impl RawConfig {
             self.key.keystore = Some(v.into());
         }
         if let Some(v) = var("VERINFER_SIGNING_STORE_URL") {
-            self.signing_store.get_or_insert_with(Default::default).postgres_url = Some(v);
+            self.signing_store
+                .get_or_insert_with(Default::default)
+                .postgres_url = Some(v);
         }
         Ok(())
     }

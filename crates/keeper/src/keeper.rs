@@ -736,7 +736,8 @@ impl Keeper {
         };
         let slot = signing_store::Slot::of(self.chain_id, self.cfg.registry, &att);
         let ours = att.outputHash;
-        let g = signing_store::sign_once(guard, &self.key, &self.domain, &slot, att, output).await?;
+        let g =
+            signing_store::sign_once(guard, &self.key, &self.domain, &slot, att, output).await?;
         if g.adopted {
             tracing::warn!(keeper = %self.name, request = %slot.request_id, %ours, adopted = %g.att.outputHash,
                 "another replica already signed a different output for this request; adopting its statement");

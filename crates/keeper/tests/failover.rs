@@ -126,7 +126,10 @@ async fn answers_on_chain(s: &Suite, from: u64) -> BTreeMap<U256, Vec<B256>> {
 
 /// Every signed attestation published on the bus so far: request id -> distinct output hashes signed
 /// by the operator's hot key.
-fn signed(rx: &mut broadcast::Receiver<SignedAttestation>, s: &Suite) -> BTreeMap<U256, BTreeSet<B256>> {
+fn signed(
+    rx: &mut broadcast::Receiver<SignedAttestation>,
+    s: &Suite,
+) -> BTreeMap<U256, BTreeSet<B256>> {
     let domain = attest::domain(31337, s.registry);
     let mut out: BTreeMap<U256, BTreeSet<B256>> = BTreeMap::new();
     while let Ok(m) = rx.try_recv() {
@@ -135,7 +138,9 @@ fn signed(rx: &mut broadcast::Receiver<SignedAttestation>, s: &Suite) -> BTreeMa
             Some(s.hot.address()),
             "published attestations are the hot key's"
         );
-        out.entry(m.att.requestId).or_default().insert(m.att.outputHash);
+        out.entry(m.att.requestId)
+            .or_default()
+            .insert(m.att.outputHash);
     }
     out
 }
@@ -165,7 +170,11 @@ fn assert_one_statement_per_request(
 ) {
     for id in ids {
         let recorded = chain.get(id).cloned().unwrap_or_default();
-        assert_eq!(recorded.len(), 1, "request {id}: one answer on chain: {recorded:?}");
+        assert_eq!(
+            recorded.len(),
+            1,
+            "request {id}: one answer on chain: {recorded:?}"
+        );
         for set in statements {
             if let Some(outs) = set.get(id) {
                 assert_eq!(
@@ -187,8 +196,14 @@ async fn without_the_signing_store_diverging_replicas_equivocate() {
     let mut s = Suite::setup(&anvil, &dir).await;
     let start = s.p.get_block_number().await.unwrap();
     let (gossip, mut rx) = broadcast::channel(4096);
-    let a = run(replica(&s, dir.path(), "a", None, false, start).await, &gossip);
-    let b = run(replica(&s, dir.path(), "b", None, true, start).await, &gossip);
+    let a = run(
+        replica(&s, dir.path(), "a", None, false, start).await,
+        &gossip,
+    );
+    let b = run(
+        replica(&s, dir.path(), "b", None, true, start).await,
+        &gossip,
+    );
     let mut ids = Vec::new();
     for _ in 0..3 {
         ids.push(s.request().await);
@@ -197,7 +212,10 @@ async fn without_the_signing_store_diverging_replicas_equivocate() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut seen: BTreeMap<U256, BTreeSet<B256>> = BTreeMap::new();
     while !seen.values().any(|outs| outs.len() > 1) {
-        assert!(Instant::now() < deadline, "expected an equivocation: {seen:?}");
+        assert!(
+            Instant::now() < deadline,
+            "expected an equivocation: {seen:?}"
+        );
         for (k, v) in signed(&mut rx, &s) {
             seen.entry(k).or_default().extend(v);
         }
@@ -218,8 +236,14 @@ async fn two_replicas_racing_on_the_same_assignments_sign_one_attestation_per_re
     let mut s = Suite::setup(&anvil, &dir).await;
     let start = s.p.get_block_number().await.unwrap();
     let (gossip, mut rx) = broadcast::channel(4096);
-    let a = run(replica(&s, dir.path(), "a", Some(&pg), false, start).await, &gossip);
-    let b = run(replica(&s, dir.path(), "b", Some(&pg), true, start).await, &gossip);
+    let a = run(
+        replica(&s, dir.path(), "a", Some(&pg), false, start).await,
+        &gossip,
+    );
+    let b = run(
+        replica(&s, dir.path(), "b", Some(&pg), true, start).await,
+        &gossip,
+    );
     let mut ids = Vec::new();
     for _ in 0..8 {
         ids.push(s.request().await);
@@ -253,7 +277,10 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
     for _ in 0..10 {
         ids.push(s.request().await);
     }
-    let a = run(replica(&s, dir.path(), "a", Some(&pg), false, start).await, &gossip);
+    let a = run(
+        replica(&s, dir.path(), "a", Some(&pg), false, start).await,
+        &gossip,
+    );
     // Kill once a few are on chain and others are claimed (journaled) but not yet.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -270,11 +297,18 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
     let claimed_by_a = journaled(&a.store);
     drop(a.store);
     let before = answers_on_chain(&s, start).await.len();
-    assert!(before < ids.len(), "killed mid-run ({before} of {} answered)", ids.len());
+    assert!(
+        before < ids.len(),
+        "killed mid-run ({before} of {} answered)",
+        ids.len()
+    );
     for _ in 0..4 {
         ids.push(s.request().await);
     }
-    let b = run(replica(&s, dir.path(), "b", Some(&pg), true, start).await, &gossip);
+    let b = run(
+        replica(&s, dir.path(), "b", Some(&pg), true, start).await,
+        &gossip,
+    );
     until_answered(&s, &ids, "standby takes over").await;
     let takeover = killed.elapsed();
     eprintln!(

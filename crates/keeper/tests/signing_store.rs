@@ -177,7 +177,10 @@ async fn loser_adopts_the_stored_statement_instead_of_signing_its_own() {
     .await
     .unwrap();
     assert!(!a.adopted);
-    assert_eq!(attest::recover(&a.att, &domain, &a.sig), Some(key.address()));
+    assert_eq!(
+        attest::recover(&a.att, &domain, &a.sig),
+        Some(key.address())
+    );
     let b = sign_once(
         &store(&pg, "b"),
         &key,
@@ -204,9 +207,16 @@ async fn stored_signature_of_another_key_is_refused() {
     let other = HotKey::new(PrivateKeySigner::random());
     let domain = attest::domain(31337, Address::repeat_byte(0xee));
     let (att, s) = attestation(4, b"x");
-    sign_once(&store(&pg, "a"), &other, &domain, &s, att.clone(), b"x".to_vec())
-        .await
-        .unwrap();
+    sign_once(
+        &store(&pg, "a"),
+        &other,
+        &domain,
+        &s,
+        att.clone(),
+        b"x".to_vec(),
+    )
+    .await
+    .unwrap();
     let err = sign_once(&store(&pg, "b"), &key, &domain, &s, att, b"x".to_vec())
         .await
         .unwrap_err();
