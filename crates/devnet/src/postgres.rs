@@ -136,9 +136,15 @@ impl PostgresInstance {
         self.dir.join("data")
     }
 
-    /// Runs a PostgreSQL tool as the server user.
-    fn tool(&self, name: &str, args: &[String]) -> std::io::Result<Output> {
-        run_as(self.user.as_deref(), &self.bin.join(name), args)
+    /// Runs the PostgreSQL tool `name` as the server user; `what` names the step in errors.
+    fn tool(&self, name: &str, what: &'static str, args: &[&str]) -> Result<(), PostgresError> {
+        let program = self.bin.join(name);
+        let out =
+            run_as(self.user.as_deref(), &program, args).map_err(|source| PostgresError::Io {
+                path: program.clone(),
+                source,
+            })?;
+        checked(what, out)
     }
 
     /// Stops the server at once (`-m immediate`: like a crash, no checkpoint), keeping its data.
@@ -146,21 +152,9 @@ impl PostgresInstance {
         if !self.running {
             return Ok(());
         }
-        let args = vec![
-            "stop".into(),
-            "-D".into(),
-            self.data().display().to_string(),
-            "-m".into(),
-            "immediate".into(),
-            "-w".into(),
-        ];
-        let out = self
-            .tool("pg_ctl", &args)
-            .map_err(|source| PostgresError::Io {
-                path: self.bin.join("pg_ctl"),
-                source,
-            })?;
-        checked("pg_ctl stop", out)?;
+        let data = self.data().display().to_string();
+        let args = ["stop", "-D", &data, "-m", "immediate", "-w"];
+        self.tool("pg_ctl", "pg_ctl stop", &args)?;
         self.running = false;
         Ok(())
     }
@@ -175,25 +169,12 @@ impl PostgresInstance {
             self.port,
             self.dir.display()
         );
-        let args = vec![
-            "start".into(),
-            "-D".into(),
-            self.data().display().to_string(),
-            "-l".into(),
-            self.dir.join("server.log").display().to_string(),
-            "-o".into(),
-            opts,
-            "-w".into(),
-            "-t".into(),
-            "30".into(),
+        let data = self.data().display().to_string();
+        let log = self.dir.join("server.log").display().to_string();
+        let args = [
+            "start", "-D", &data, "-l", &log, "-o", &opts, "-w", "-t", "30",
         ];
-        let out = self
-            .tool("pg_ctl", &args)
-            .map_err(|source| PostgresError::Io {
-                path: self.bin.join("pg_ctl"),
-                source,
-            })?;
-        if let Err(e) = checked("pg_ctl start", out) {
+        if let Err(e) = self.tool("pg_ctl", "pg_ctl start", &args) {
             let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
             return Err(match e {
                 PostgresError::Tool {
@@ -222,7 +203,7 @@ impl Drop for PostgresInstance {
     }
 }
 
-fn run_as(user: Option<&str>, program: &Path, args: &[String]) -> std::io::Result<Output> {
+fn run_as(user: Option<&str>, program: &Path, args: &[&str]) -> std::io::Result<Output> {
     match user {
         Some(u) => Command::new("runuser")
             .arg("-u")
@@ -292,24 +273,19 @@ pub fn spawn() -> Result<PostgresInstance, PostgresError> {
         port: 0,
         running: false,
     };
-    let args = vec![
-        "-D".into(),
-        pg.data().display().to_string(),
-        "-U".into(),
-        SUPERUSER.into(),
-        "--auth=trust".into(),
-        "--no-sync".into(),
-        "-E".into(),
-        "UTF8".into(),
-        "--locale=C".into(),
+    let data = pg.data().display().to_string();
+    let args = [
+        "-D",
+        &data,
+        "-U",
+        SUPERUSER,
+        "--auth=trust",
+        "--no-sync",
+        "-E",
+        "UTF8",
+        "--locale=C",
     ];
-    let out = pg
-        .tool("initdb", &args)
-        .map_err(|source| PostgresError::Io {
-            path: pg.bin.join("initdb"),
-            source,
-        })?;
-    checked("initdb", out)?;
+    pg.tool("initdb", "initdb", &args)?;
     let mut last = None;
     for _ in 0..5 {
         pg.port = free_port()?;

@@ -13,11 +13,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{B256, U256};
+use alloy::primitives::{keccak256, B256, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolCall, SolEvent};
-use common::suite::Suite;
+use common::suite::{digit, Suite};
 use common::*;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
@@ -26,7 +26,7 @@ use verinfer_devnet::postgres::{self, PostgresInstance};
 use verinfer_keeper::attest;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Gossip, Keeper, KeeperError, SignedAttestation};
-use verinfer_keeper::signing_store::RawSigningStoreConfig;
+use verinfer_keeper::signing_store::{RawSigningStoreConfig, SigningStore, Slot};
 use verinfer_keeper::store::{IntentKind, Store};
 
 /// A private server; a missing PostgreSQL fails the test with the fix (never a silent skip).
@@ -90,6 +90,74 @@ impl Running {
     async fn shutdown(self) {
         let _ = self.stop.send(true);
         self.task.await.unwrap().unwrap();
+    }
+}
+
+/// The deployed suite on a private anvil, a gossip bus collecting every published attestation, and
+/// the block replicas start from.
+struct Chain {
+    _anvil: Anvil,
+    dir: tempfile::TempDir,
+    s: Suite,
+    start: u64,
+    gossip: Gossip,
+    rx: broadcast::Receiver<SignedAttestation>,
+}
+
+impl Chain {
+    async fn new() -> Self {
+        let anvil = Anvil::start(&[]);
+        let dir = tempfile::tempdir().unwrap();
+        let s = Suite::setup(&anvil, &dir).await;
+        let start = s.p.get_block_number().await.unwrap();
+        let (gossip, rx) = broadcast::channel(4096);
+        Self {
+            _anvil: anvil,
+            dir,
+            s,
+            start,
+            gossip,
+            rx,
+        }
+    }
+
+    /// Starts replica `name` (see [`replica`]).
+    async fn replica(&self, name: &str, pg: Option<&PostgresInstance>, diverge: bool) -> Running {
+        let k = replica(&self.s, self.dir.path(), name, pg, diverge, self.start).await;
+        run(k, &self.gossip)
+    }
+
+    /// Sends `n` requests; returns their ids.
+    async fn requests(&mut self, n: usize) -> Vec<U256> {
+        let mut ids = Vec::new();
+        for _ in 0..n {
+            ids.push(self.s.request().await);
+        }
+        ids
+    }
+
+    /// The chain's answers and every attestation published so far.
+    async fn outcome(&mut self) -> (BTreeMap<U256, Vec<B256>>, BTreeMap<U256, BTreeSet<B256>>) {
+        let chain = answers_on_chain(&self.s, self.start).await;
+        (chain, signed(&mut self.rx, &self.s))
+    }
+
+    /// The output hash the store holds for request `id` (request `id` carries digit `id`).
+    async fn stored(&self, pg: &PostgresInstance, id: U256) -> Option<B256> {
+        let input = digit(id.to::<u64>());
+        let att = attest::Attestation {
+            operator: self.s.operator,
+            requestId: id,
+            modelId: self.s.model.model_id(),
+            inputHash: keccak256(&input),
+            outputHash: B256::ZERO,
+        };
+        let slot = Slot::of(31337, self.s.registry, &att);
+        SigningStore::new(&pg.url(), "reader", Duration::from_secs(5))
+            .statement(&slot)
+            .await
+            .unwrap()
+            .map(|st| st.output_hash)
     }
 }
 
@@ -191,24 +259,11 @@ fn assert_one_statement_per_request(
 /// attestations for the same request (what the store exists to prevent).
 #[tokio::test]
 async fn without_the_signing_store_diverging_replicas_equivocate() {
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
-    let start = s.p.get_block_number().await.unwrap();
-    let (gossip, mut rx) = broadcast::channel(4096);
-    let a = run(
-        replica(&s, dir.path(), "a", None, false, start).await,
-        &gossip,
-    );
-    let b = run(
-        replica(&s, dir.path(), "b", None, true, start).await,
-        &gossip,
-    );
-    let mut ids = Vec::new();
-    for _ in 0..3 {
-        ids.push(s.request().await);
-    }
-    until_answered(&s, &ids, "lone replicas answer").await;
+    let mut c = Chain::new().await;
+    let a = c.replica("a", None, false).await;
+    let b = c.replica("b", None, true).await;
+    let ids = c.requests(3).await;
+    until_answered(&c.s, &ids, "lone replicas answer").await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut seen: BTreeMap<U256, BTreeSet<B256>> = BTreeMap::new();
     while !seen.values().any(|outs| outs.len() > 1) {
@@ -216,7 +271,7 @@ async fn without_the_signing_store_diverging_replicas_equivocate() {
             Instant::now() < deadline,
             "expected an equivocation: {seen:?}"
         );
-        for (k, v) in signed(&mut rx, &s) {
+        for (k, v) in signed(&mut c.rx, &c.s) {
             seen.entry(k).or_default().extend(v);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -227,38 +282,31 @@ async fn without_the_signing_store_diverging_replicas_equivocate() {
 
 /// (a) Two replicas of one operator race on the same assignments (both running, both answering,
 /// different outputs): the chain shows exactly one attestation per request, and no replica ever
-/// signed or journaled a second, different attestation; the store holds one statement per request.
+/// signed or journaled a second, different attestation; the store holds that one statement.
 #[tokio::test]
 async fn two_replicas_racing_on_the_same_assignments_sign_one_attestation_per_request() {
     let pg = server();
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
-    let start = s.p.get_block_number().await.unwrap();
-    let (gossip, mut rx) = broadcast::channel(4096);
-    let a = run(
-        replica(&s, dir.path(), "a", Some(&pg), false, start).await,
-        &gossip,
-    );
-    let b = run(
-        replica(&s, dir.path(), "b", Some(&pg), true, start).await,
-        &gossip,
-    );
-    let mut ids = Vec::new();
-    for _ in 0..8 {
-        ids.push(s.request().await);
-    }
-    until_answered(&s, &ids, "two replicas answer").await;
+    let mut c = Chain::new().await;
+    let a = c.replica("a", Some(&pg), false).await;
+    let b = c.replica("b", Some(&pg), true).await;
+    let ids = c.requests(8).await;
+    until_answered(&c.s, &ids, "two replicas answer").await;
     tokio::time::sleep(Duration::from_secs(1)).await; // let late duplicates show
     let (store_a, store_b) = (a.store.clone(), b.store.clone());
     a.shutdown().await;
     b.shutdown().await;
-    let chain = answers_on_chain(&s, start).await;
-    let published = signed(&mut rx, &s);
+    let (chain, published) = c.outcome().await;
     let (ja, jb) = (journaled(&store_a), journaled(&store_b));
     assert_one_statement_per_request(&ids, &chain, &[&published, &ja, &jb]);
     assert_eq!(ja.len(), ids.len(), "replica a journaled every request");
     assert_eq!(jb.len(), ids.len(), "replica b journaled every request");
+    for id in &ids {
+        assert_eq!(
+            c.stored(&pg, *id).await,
+            Some(chain[id][0]),
+            "request {id}: the store's statement"
+        );
+    }
 }
 
 /// (b) The active replica is killed mid-run (its task aborted: no shutdown, no drain), with some
@@ -268,23 +316,13 @@ async fn two_replicas_racing_on_the_same_assignments_sign_one_attestation_per_re
 #[tokio::test]
 async fn standby_takes_over_from_a_killed_active_replica_without_double_signing() {
     let pg = server();
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
-    let start = s.p.get_block_number().await.unwrap();
-    let (gossip, mut rx) = broadcast::channel(4096);
-    let mut ids = Vec::new();
-    for _ in 0..10 {
-        ids.push(s.request().await);
-    }
-    let a = run(
-        replica(&s, dir.path(), "a", Some(&pg), false, start).await,
-        &gossip,
-    );
+    let mut c = Chain::new().await;
+    let mut ids = c.requests(10).await;
+    let a = c.replica("a", Some(&pg), false).await;
     // Kill once a few are on chain and others are claimed (journaled) but not yet.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let on_chain = answers_on_chain(&s, start).await.len();
+        let on_chain = answers_on_chain(&c.s, c.start).await.len();
         if on_chain >= 2 && journaled(&a.store).len() > on_chain {
             break;
         }
@@ -296,20 +334,15 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
     let killed = Instant::now();
     let claimed_by_a = journaled(&a.store);
     drop(a.store);
-    let before = answers_on_chain(&s, start).await.len();
+    let before = answers_on_chain(&c.s, c.start).await.len();
     assert!(
         before < ids.len(),
         "killed mid-run ({before} of {} answered)",
         ids.len()
     );
-    for _ in 0..4 {
-        ids.push(s.request().await);
-    }
-    let b = run(
-        replica(&s, dir.path(), "b", Some(&pg), true, start).await,
-        &gossip,
-    );
-    until_answered(&s, &ids, "standby takes over").await;
+    ids.extend(c.requests(4).await);
+    let b = c.replica("b", Some(&pg), true).await;
+    until_answered(&c.s, &ids, "standby takes over").await;
     let takeover = killed.elapsed();
     eprintln!(
         "standby took over: {} requests answered {} ms after the kill ({before} answered before it)",
@@ -319,8 +352,7 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
     tokio::time::sleep(Duration::from_secs(1)).await;
     let store_b = b.store.clone();
     b.shutdown().await;
-    let chain = answers_on_chain(&s, start).await;
-    let published = signed(&mut rx, &s);
+    let (chain, published) = c.outcome().await;
     let jb = journaled(&store_b);
     assert_one_statement_per_request(&ids, &chain, &[&published, &claimed_by_a, &jb]);
     let adopted = claimed_by_a
@@ -332,4 +364,43 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
         claimed_by_a.len(),
         "the standby carries the dead replica's statements, never its own different output"
     );
+}
+
+/// The database restarts while two replicas run: while it is down no replica signs anything (the
+/// requests sent then stay unanswered: fail-closed), and once it is back every request is answered
+/// exactly once with one statement each.
+#[tokio::test]
+async fn database_restart_stops_signing_until_it_is_back_without_double_signing() {
+    let mut pg = server();
+    let mut c = Chain::new().await;
+    let a = c.replica("a", Some(&pg), false).await;
+    let b = c.replica("b", Some(&pg), true).await;
+    let mut ids = c.requests(3).await;
+    until_answered(&c.s, &ids, "replicas answer before the restart").await;
+    pg.stop().unwrap();
+    let during = c.requests(3).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for id in &during {
+        assert!(
+            !c.s.answered(*id).await,
+            "request {id} answered while the store was down"
+        );
+    }
+    let (_, published) = c.outcome().await;
+    for id in &during {
+        assert!(
+            !published.contains_key(id),
+            "request {id} signed while the store was down"
+        );
+    }
+    pg.start().unwrap();
+    ids.extend(during);
+    until_answered(&c.s, &ids, "replicas answer after the restart").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (store_a, store_b) = (a.store.clone(), b.store.clone());
+    a.shutdown().await;
+    b.shutdown().await;
+    let (chain, published_after) = c.outcome().await;
+    let (ja, jb) = (journaled(&store_a), journaled(&store_b));
+    assert_one_statement_per_request(&ids, &chain, &[&published, &published_after, &ja, &jb]);
 }
