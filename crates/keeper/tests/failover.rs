@@ -34,13 +34,13 @@ fn server() -> PostgresInstance {
     postgres::spawn().unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Replica `name` of the suite's operator: its own journal under `dir`, the shared store `pg` (none:
-/// a lone keeper), a different output than its peers when `diverge`.
+/// Replica `name` of the suite's operator: its own journal under `dir`, the shared store at
+/// `store_url` (none: a lone keeper), a different output than its peers when `diverge`.
 async fn replica(
     s: &Suite,
     dir: &Path,
     name: &str,
-    pg: Option<&PostgresInstance>,
+    store_url: Option<String>,
     diverge: bool,
     start_block: u64,
 ) -> Keeper {
@@ -57,8 +57,8 @@ async fn replica(
         } else {
             Misbehaviour::None
         },
-        signing_store: pg.map(|pg| RawSigningStoreConfig {
-            postgres_url: Some(pg.url()),
+        signing_store: store_url.map(|url| RawSigningStoreConfig {
+            postgres_url: Some(url),
             replica: Some(name.into()),
             timeout_ms: Some(2_000),
         }),
@@ -123,7 +123,8 @@ impl Chain {
 
     /// Starts replica `name` (see [`replica`]).
     async fn replica(&self, name: &str, pg: Option<&PostgresInstance>, diverge: bool) -> Running {
-        let k = replica(&self.s, self.dir.path(), name, pg, diverge, self.start).await;
+        let url = pg.map(PostgresInstance::url);
+        let k = replica(&self.s, self.dir.path(), name, url, diverge, self.start).await;
         run(k, &self.gossip)
     }
 
@@ -403,4 +404,111 @@ async fn database_restart_stops_signing_until_it_is_back_without_double_signing(
     let (chain, published_after) = c.outcome().await;
     let (ja, jb) = (journaled(&store_a), journaled(&store_b));
     assert_one_statement_per_request(&ids, &chain, &[&published, &published_after, &ja, &jb]);
+}
+
+/// A TCP proxy in front of the database that can cut every connection (a network partition of the
+/// replica that uses it) and heal on the same port.
+struct Link {
+    port: u16,
+    upstream: u16,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Link {
+    async fn new(upstream: u16) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut link = Self {
+            port,
+            upstream,
+            task: None,
+        };
+        link.heal().await;
+        link
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "postgres://{}@127.0.0.1:{}/postgres",
+            postgres::SUPERUSER,
+            self.port
+        )
+    }
+
+    /// Drops the listener and every proxied connection.
+    async fn cut(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+
+    /// Listens again and forwards new connections.
+    async fn heal(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let upstream = self.upstream;
+        self.task = Some(tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Ok((mut client, _)) = listener.accept().await {
+                conns.spawn(async move {
+                    if let Ok(mut server) =
+                        tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        }));
+    }
+}
+
+/// A replica partitioned from the database signs nothing while the other answers every request;
+/// once the partition heals it catches up by adopting the other's statements: one statement per
+/// request, no equivocation.
+#[tokio::test]
+async fn replica_partitioned_from_the_database_signs_nothing_and_adopts_after_healing() {
+    let pg = server();
+    let mut link = Link::new(pg.port()).await;
+    let mut c = Chain::new().await;
+    // Replica a reaches the database only through the link.
+    let k = replica(&c.s, c.dir.path(), "a", Some(link.url()), true, c.start).await;
+    let a = run(k, &c.gossip);
+    let first = c.requests(2).await;
+    until_answered(&c.s, &first, "replica a answers through the link").await;
+    link.cut().await;
+    let b = c.replica("b", Some(&pg), false).await;
+    let during = c.requests(3).await;
+    until_answered(&c.s, &during, "replica b answers during the partition").await;
+    let journaled_by_a = journaled(&a.store);
+    for id in &during {
+        assert!(
+            !journaled_by_a.contains_key(id),
+            "partitioned replica a signed request {id}"
+        );
+    }
+    link.heal().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while during
+        .iter()
+        .any(|id| !journaled(&a.store).contains_key(id))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "replica a did not catch up after healing"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (store_a, store_b) = (a.store.clone(), b.store.clone());
+    a.shutdown().await;
+    b.shutdown().await;
+    let (chain, published) = c.outcome().await;
+    let ids: Vec<U256> = first.into_iter().chain(during).collect();
+    let (ja, jb) = (journaled(&store_a), journaled(&store_b));
+    assert_one_statement_per_request(&ids, &chain, &[&published, &ja, &jb]);
 }
