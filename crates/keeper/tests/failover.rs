@@ -166,11 +166,7 @@ impl Chain {
 async fn until_answered(s: &Suite, ids: &[U256], what: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let mut all = true;
-        for id in ids {
-            all &= s.answered(*id).await;
-        }
-        if all {
+        if s.all_answered(ids).await {
             return;
         }
         assert!(Instant::now() < deadline, "no progress: {what}");

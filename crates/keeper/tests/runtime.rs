@@ -34,11 +34,7 @@ async fn settle(k: &mut Keeper) {
 async fn tick_until_answered(k: &mut Keeper, s: &Suite, ids: &[U256], what: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let mut all = true;
-        for id in ids {
-            all &= s.answered(*id).await;
-        }
-        if all {
+        if s.all_answered(ids).await {
             return;
         }
         assert!(Instant::now() < deadline, "keeper made no progress: {what}");

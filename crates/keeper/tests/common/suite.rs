@@ -227,6 +227,16 @@ impl Suite {
             .answered
     }
 
+    /// Whether every request in `ids` is answered on chain by the operator.
+    pub async fn all_answered(&self, ids: &[U256]) -> bool {
+        for id in ids {
+            if !self.answered(*id).await {
+                return false;
+            }
+        }
+        true
+    }
+
     pub async fn hot_txs(&self) -> u64 {
         self.p
             .get_transaction_count(self.hot.address())
