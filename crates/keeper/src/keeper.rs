@@ -239,10 +239,10 @@ impl Keeper {
             reorged: AtomicBool::new(false),
             wake: Notify::new(),
         });
-        let signing_store = cfg
-            .signing_store
-            .as_ref()
-            .map(|c| Arc::new(SigningStore::from_config(c)));
+        let signing_store = match &cfg.signing_store {
+            Some(c) => Some(Arc::new(connect_signing_store(c, name).await)),
+            None => None,
+        };
         let k = Self {
             cfg,
             key,
@@ -1053,6 +1053,19 @@ impl Keeper {
         }
         Ok(())
     }
+}
+
+/// The shared signing store of a replica, connected once at startup. An unreachable store does not
+/// stop the keeper (it is fail-closed: nothing is signed until the store answers, and the next claim
+/// reconnects), but it is reported now rather than at the first assignment.
+async fn connect_signing_store(c: &crate::signing_store::SigningStoreConfig, name: &str) -> SigningStore {
+    let store = SigningStore::from_config(c);
+    let url = signing_store::redact_url(&c.postgres_url);
+    match store.connect().await {
+        Ok(()) => tracing::info!(keeper = %name, replica = %c.replica, %url, "signing through the shared signing store"),
+        Err(e) => tracing::warn!(keeper = %name, replica = %c.replica, %url, error = %e, "signing store unreachable; nothing is signed until it answers"),
+    }
+    store
 }
 
 /// The prefix of the reason of an attestation set aside because its request is no longer on chain

@@ -295,6 +295,12 @@ impl SigningStore {
         &self.replica
     }
 
+    /// Connects now (and creates the schema) instead of on the first claim, so a keeper reports an
+    /// unreachable or misconfigured store at startup.
+    pub async fn connect(&self) -> Result<(), SigningStoreError> {
+        self.client().await.map(|_| ())
+    }
+
     async fn bounded<T, F>(&self, op: &'static str, f: F) -> Result<T, SigningStoreError>
     where
         F: std::future::Future<Output = Result<T, SigningStoreError>>,
