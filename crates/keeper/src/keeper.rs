@@ -1058,12 +1058,19 @@ impl Keeper {
 /// The shared signing store of a replica, connected once at startup. An unreachable store does not
 /// stop the keeper (it is fail-closed: nothing is signed until the store answers, and the next claim
 /// reconnects), but it is reported now rather than at the first assignment.
-async fn connect_signing_store(c: &crate::signing_store::SigningStoreConfig, name: &str) -> SigningStore {
+async fn connect_signing_store(
+    c: &crate::signing_store::SigningStoreConfig,
+    name: &str,
+) -> SigningStore {
     let store = SigningStore::from_config(c);
     let url = signing_store::redact_url(&c.postgres_url);
     match store.connect().await {
-        Ok(()) => tracing::info!(keeper = %name, replica = %c.replica, %url, "signing through the shared signing store"),
-        Err(e) => tracing::warn!(keeper = %name, replica = %c.replica, %url, error = %e, "signing store unreachable; nothing is signed until it answers"),
+        Ok(()) => {
+            tracing::info!(keeper = %name, replica = %c.replica, %url, "signing through the shared signing store")
+        }
+        Err(e) => {
+            tracing::warn!(keeper = %name, replica = %c.replica, %url, error = %e, "signing store unreachable; nothing is signed until it answers")
+        }
     }
     store
 }

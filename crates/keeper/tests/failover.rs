@@ -4,8 +4,9 @@
 //!
 //! One replica computes a different output than the other (`Misbehaviour::WrongResult` stands in
 //! for a non-deterministic backend, an LLM sampling at temperature > 0): without the store the two
-//! would sign two different attestations for one request — an equivocation, slashed at once. Every
-//! signed attestation a replica publishes goes to the gossip bus, where the tests collect them.
+//! would sign two different attestations for one request — an equivocation, slashed at once. The
+//! tests read every signed attestation a replica published (`GET /v1/attestations/<requestId>`,
+//! from its journal) and every one it journaled for submission.
 
 mod common;
 
@@ -19,13 +20,13 @@ use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolCall, SolEvent};
 use common::suite::{digit, Suite};
 use common::*;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use verinfer_bindings::InferenceRegistry;
 use verinfer_devnet::postgres::{self, PostgresInstance};
 use verinfer_keeper::attest;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
-use verinfer_keeper::keeper::{Gossip, Keeper, KeeperError, SignedAttestation};
+use verinfer_keeper::keeper::{Keeper, KeeperError, SignedAttestation};
 use verinfer_keeper::signing_store::{RawSigningStoreConfig, SigningStore, Slot};
 use verinfer_keeper::store::{IntentKind, Store};
 
@@ -75,8 +76,7 @@ struct Running {
     store: std::sync::Arc<Store>,
 }
 
-fn run(k: Keeper, gossip: &Gossip) -> Running {
-    let k = k.with_gossip(gossip);
+fn run(k: Keeper) -> Running {
     let store = k.store().clone();
     let (stop, rx) = watch::channel(false);
     Running {
@@ -93,15 +93,12 @@ impl Running {
     }
 }
 
-/// The deployed suite on a private anvil, a gossip bus collecting every published attestation, and
-/// the block replicas start from.
+/// The deployed suite on a private anvil and the block replicas start from.
 struct Chain {
     _anvil: Anvil,
     dir: tempfile::TempDir,
     s: Suite,
     start: u64,
-    gossip: Gossip,
-    rx: broadcast::Receiver<SignedAttestation>,
 }
 
 impl Chain {
@@ -110,14 +107,11 @@ impl Chain {
         let dir = tempfile::tempdir().unwrap();
         let s = Suite::setup(&anvil, &dir).await;
         let start = s.p.get_block_number().await.unwrap();
-        let (gossip, rx) = broadcast::channel(4096);
         Self {
             _anvil: anvil,
             dir,
             s,
             start,
-            gossip,
-            rx,
         }
     }
 
@@ -125,7 +119,7 @@ impl Chain {
     async fn replica(&self, name: &str, pg: Option<&PostgresInstance>, diverge: bool) -> Running {
         let url = pg.map(PostgresInstance::url);
         let k = replica(&self.s, self.dir.path(), name, url, diverge, self.start).await;
-        run(k, &self.gossip)
+        run(k)
     }
 
     /// Sends `n` requests; returns their ids.
@@ -137,10 +131,9 @@ impl Chain {
         ids
     }
 
-    /// The chain's answers and every attestation published so far.
-    async fn outcome(&mut self) -> (BTreeMap<U256, Vec<B256>>, BTreeMap<U256, BTreeSet<B256>>) {
-        let chain = answers_on_chain(&self.s, self.start).await;
-        (chain, signed(&mut self.rx, &self.s))
+    /// The operator's answers on chain.
+    async fn chain(&self) -> BTreeMap<U256, Vec<B256>> {
+        answers_on_chain(&self.s, self.start).await
     }
 
     /// The output hash the store holds for request `id` (request `id` carries digit `id`).
@@ -189,23 +182,32 @@ async fn answers_on_chain(s: &Suite, from: u64) -> BTreeMap<U256, Vec<B256>> {
     out
 }
 
-/// Every signed attestation published on the bus so far: request id -> distinct output hashes signed
-/// by the operator's hot key.
-fn signed(
-    rx: &mut broadcast::Receiver<SignedAttestation>,
-    s: &Suite,
-) -> BTreeMap<U256, BTreeSet<B256>> {
+/// Every attestation a replica published for `ids` (its `GET /v1/attestations/<requestId>`):
+/// request id -> distinct output hashes, each checked to be signed by the operator's hot key.
+fn published(store: &Store, ids: &[U256], s: &Suite) -> BTreeMap<U256, BTreeSet<B256>> {
     let domain = attest::domain(31337, s.registry);
     let mut out: BTreeMap<U256, BTreeSet<B256>> = BTreeMap::new();
-    while let Ok(m) = rx.try_recv() {
-        assert_eq!(
-            attest::recover(&m.att, &domain, &m.sig),
-            Some(s.hot.address()),
-            "published attestations are the hot key's"
-        );
-        out.entry(m.att.requestId)
-            .or_default()
-            .insert(m.att.outputHash);
+    for id in ids {
+        for json in store.published(*id).unwrap() {
+            let m: SignedAttestation = serde_json::from_slice(&json).unwrap();
+            assert_eq!(
+                attest::recover(&m.att, &domain, &m.sig),
+                Some(s.hot.address()),
+                "published attestations are the hot key's"
+            );
+            out.entry(m.att.requestId)
+                .or_default()
+                .insert(m.att.outputHash);
+        }
+    }
+    out
+}
+
+/// What a replica signed for `ids`: published and journaled, merged.
+fn signed_by(store: &Store, ids: &[U256], s: &Suite) -> BTreeMap<U256, BTreeSet<B256>> {
+    let mut out = published(store, ids, s);
+    for (id, outs) in journaled(store) {
+        out.entry(id).or_default().extend(outs);
     }
     out
 }
@@ -262,15 +264,18 @@ async fn without_the_signing_store_diverging_replicas_equivocate() {
     let ids = c.requests(3).await;
     until_answered(&c.s, &ids, "lone replicas answer").await;
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut seen: BTreeMap<U256, BTreeSet<B256>> = BTreeMap::new();
-    while !seen.values().any(|outs| outs.len() > 1) {
+    loop {
+        let mut seen = published(&a.store, &ids, &c.s);
+        for (k, v) in published(&b.store, &ids, &c.s) {
+            seen.entry(k).or_default().extend(v);
+        }
+        if seen.values().any(|outs| outs.len() > 1) {
+            break;
+        }
         assert!(
             Instant::now() < deadline,
             "expected an equivocation: {seen:?}"
         );
-        for (k, v) in signed(&mut c.rx, &c.s) {
-            seen.entry(k).or_default().extend(v);
-        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     a.shutdown().await;
@@ -292,11 +297,22 @@ async fn two_replicas_racing_on_the_same_assignments_sign_one_attestation_per_re
     let (store_a, store_b) = (a.store.clone(), b.store.clone());
     a.shutdown().await;
     b.shutdown().await;
-    let (chain, published) = c.outcome().await;
-    let (ja, jb) = (journaled(&store_a), journaled(&store_b));
-    assert_one_statement_per_request(&ids, &chain, &[&published, &ja, &jb]);
-    assert_eq!(ja.len(), ids.len(), "replica a journaled every request");
-    assert_eq!(jb.len(), ids.len(), "replica b journaled every request");
+    let chain = c.chain().await;
+    let (sa, sb) = (
+        signed_by(&store_a, &ids, &c.s),
+        signed_by(&store_b, &ids, &c.s),
+    );
+    assert_one_statement_per_request(&ids, &chain, &[&sa, &sb]);
+    assert_eq!(
+        journaled(&store_a).len(),
+        ids.len(),
+        "replica a journaled every request"
+    );
+    assert_eq!(
+        journaled(&store_b).len(),
+        ids.len(),
+        "replica b journaled every request"
+    );
     for id in &ids {
         assert_eq!(
             c.stored(&pg, *id).await,
@@ -330,6 +346,7 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
     let _ = a.task.await;
     let killed = Instant::now();
     let claimed_by_a = journaled(&a.store);
+    let signed_by_a = signed_by(&a.store, &ids, &c.s);
     drop(a.store);
     let before = answers_on_chain(&c.s, c.start).await.len();
     assert!(
@@ -349,9 +366,10 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
     tokio::time::sleep(Duration::from_secs(1)).await;
     let store_b = b.store.clone();
     b.shutdown().await;
-    let (chain, published) = c.outcome().await;
+    let chain = c.chain().await;
     let jb = journaled(&store_b);
-    assert_one_statement_per_request(&ids, &chain, &[&published, &claimed_by_a, &jb]);
+    let sb = signed_by(&store_b, &ids, &c.s);
+    assert_one_statement_per_request(&ids, &chain, &[&signed_by_a, &sb]);
     let adopted = claimed_by_a
         .keys()
         .filter(|id| jb.get(id) == claimed_by_a.get(id))
@@ -383,10 +401,11 @@ async fn database_restart_stops_signing_until_it_is_back_without_double_signing(
             "request {id} answered while the store was down"
         );
     }
-    let (_, published) = c.outcome().await;
+    let mut while_down = signed_by(&a.store, &during, &c.s);
+    while_down.extend(signed_by(&b.store, &during, &c.s));
     for id in &during {
         assert!(
-            !published.contains_key(id),
+            !while_down.contains_key(id),
             "request {id} signed while the store was down"
         );
     }
@@ -397,9 +416,12 @@ async fn database_restart_stops_signing_until_it_is_back_without_double_signing(
     let (store_a, store_b) = (a.store.clone(), b.store.clone());
     a.shutdown().await;
     b.shutdown().await;
-    let (chain, published_after) = c.outcome().await;
-    let (ja, jb) = (journaled(&store_a), journaled(&store_b));
-    assert_one_statement_per_request(&ids, &chain, &[&published, &published_after, &ja, &jb]);
+    let chain = c.chain().await;
+    let (sa, sb) = (
+        signed_by(&store_a, &ids, &c.s),
+        signed_by(&store_b, &ids, &c.s),
+    );
+    assert_one_statement_per_request(&ids, &chain, &[&sa, &sb]);
 }
 
 /// A TCP proxy in front of the database that can cut every connection (a network partition of the
@@ -473,14 +495,14 @@ async fn replica_partitioned_from_the_database_signs_nothing_and_adopts_after_he
     let mut c = Chain::new().await;
     // Replica a reaches the database only through the link.
     let k = replica(&c.s, c.dir.path(), "a", Some(link.url()), true, c.start).await;
-    let a = run(k, &c.gossip);
+    let a = run(k);
     let first = c.requests(2).await;
     until_answered(&c.s, &first, "replica a answers through the link").await;
     link.cut().await;
     let b = c.replica("b", Some(&pg), false).await;
     let during = c.requests(3).await;
     until_answered(&c.s, &during, "replica b answers during the partition").await;
-    let journaled_by_a = journaled(&a.store);
+    let journaled_by_a = signed_by(&a.store, &during, &c.s);
     for id in &during {
         assert!(
             !journaled_by_a.contains_key(id),
@@ -503,8 +525,11 @@ async fn replica_partitioned_from_the_database_signs_nothing_and_adopts_after_he
     let (store_a, store_b) = (a.store.clone(), b.store.clone());
     a.shutdown().await;
     b.shutdown().await;
-    let (chain, published) = c.outcome().await;
+    let chain = c.chain().await;
     let ids: Vec<U256> = first.into_iter().chain(during).collect();
-    let (ja, jb) = (journaled(&store_a), journaled(&store_b));
-    assert_one_statement_per_request(&ids, &chain, &[&published, &ja, &jb]);
+    let (sa, sb) = (
+        signed_by(&store_a, &ids, &c.s),
+        signed_by(&store_b, &ids, &c.s),
+    );
+    assert_one_statement_per_request(&ids, &chain, &[&sa, &sb]);
 }
