@@ -5,21 +5,14 @@
 use std::cell::Cell;
 use std::time::Duration;
 
-use alloy::primitives::{keccak256, Address, U256};
+use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use verinfer_keeper::attest::{self, Attestation, HotKey};
+use verinfer_keeper::attest::{self, HotKey};
 use verinfer_keeper::signing_store::{sign_once, SigningStore, Slot};
 
-fn att(i: u64) -> Attestation {
-    Attestation {
-        operator: Address::repeat_byte(7),
-        requestId: U256::from(i),
-        modelId: keccak256(b"m"),
-        inputHash: keccak256(i.to_be_bytes()),
-        outputHash: keccak256((i + 1).to_be_bytes()),
-    }
-}
+mod common;
+use common::att;
 
 fn bench(c: &mut Criterion) {
     let pg = verinfer_devnet::postgres::spawn().unwrap_or_else(|e| panic!("{e}"));

@@ -136,6 +136,28 @@ impl Chain {
         answers_on_chain(&self.s, self.start).await
     }
 
+    /// Lets late duplicates show (1 s), stops both replicas, and checks that the chain holds one
+    /// answer per request and that every statement either replica signed for `ids` is that answer.
+    /// Returns the replicas' journals.
+    async fn finish(
+        &self,
+        ids: &[U256],
+        a: Running,
+        b: Running,
+    ) -> (std::sync::Arc<Store>, std::sync::Arc<Store>) {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (store_a, store_b) = (a.store.clone(), b.store.clone());
+        a.shutdown().await;
+        b.shutdown().await;
+        let chain = self.chain().await;
+        let (sa, sb) = (
+            signed_by(&store_a, ids, &self.s),
+            signed_by(&store_b, ids, &self.s),
+        );
+        assert_one_statement_per_request(ids, &chain, &[&sa, &sb]);
+        (store_a, store_b)
+    }
+
     /// The output hash the store holds for request `id` (request `id` carries digit `id`).
     async fn stored(&self, pg: &PostgresInstance, id: U256) -> Option<B256> {
         let input = digit(id.to::<u64>());
@@ -293,16 +315,8 @@ async fn two_replicas_racing_on_the_same_assignments_sign_one_attestation_per_re
     let b = c.replica("b", Some(&pg), true).await;
     let ids = c.requests(8).await;
     until_answered(&c.s, &ids, "two replicas answer").await;
-    tokio::time::sleep(Duration::from_secs(1)).await; // let late duplicates show
-    let (store_a, store_b) = (a.store.clone(), b.store.clone());
-    a.shutdown().await;
-    b.shutdown().await;
+    let (store_a, store_b) = c.finish(&ids, a, b).await;
     let chain = c.chain().await;
-    let (sa, sb) = (
-        signed_by(&store_a, &ids, &c.s),
-        signed_by(&store_b, &ids, &c.s),
-    );
-    assert_one_statement_per_request(&ids, &chain, &[&sa, &sb]);
     assert_eq!(
         journaled(&store_a).len(),
         ids.len(),
@@ -412,16 +426,7 @@ async fn database_restart_stops_signing_until_it_is_back_without_double_signing(
     pg.start().unwrap();
     ids.extend(during);
     until_answered(&c.s, &ids, "replicas answer after the restart").await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let (store_a, store_b) = (a.store.clone(), b.store.clone());
-    a.shutdown().await;
-    b.shutdown().await;
-    let chain = c.chain().await;
-    let (sa, sb) = (
-        signed_by(&store_a, &ids, &c.s),
-        signed_by(&store_b, &ids, &c.s),
-    );
-    assert_one_statement_per_request(&ids, &chain, &[&sa, &sb]);
+    c.finish(&ids, a, b).await;
 }
 
 /// A TCP proxy in front of the database that can cut every connection (a network partition of the
@@ -521,15 +526,6 @@ async fn replica_partitioned_from_the_database_signs_nothing_and_adopts_after_he
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let (store_a, store_b) = (a.store.clone(), b.store.clone());
-    a.shutdown().await;
-    b.shutdown().await;
-    let chain = c.chain().await;
     let ids: Vec<U256> = first.into_iter().chain(during).collect();
-    let (sa, sb) = (
-        signed_by(&store_a, &ids, &c.s),
-        signed_by(&store_b, &ids, &c.s),
-    );
-    assert_one_statement_per_request(&ids, &chain, &[&sa, &sb]);
+    c.finish(&ids, a, b).await;
 }
