@@ -620,6 +620,26 @@ mod tests {
         assert!(!format!("{ok:?}").contains("hunter2"));
     }
 
+    /// A single keeper has no store; `VERINFER_SIGNING_STORE_URL` (through the lookup the command
+    /// line passes) turns one on, keeping a `replica` set in the file.
+    #[test]
+    fn store_is_off_by_default_and_the_url_override_turns_it_on() {
+        let base = "rpc_url = \"http://127.0.0.1:8545\"\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\noperator = \"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"\n";
+        let raw: crate::config::RawConfig = toml::from_str(base).unwrap();
+        let cfg = crate::config::KeeperConfig::from_raw(raw).unwrap();
+        assert!(cfg.signing_store.is_none());
+        let mut raw: crate::config::RawConfig =
+            toml::from_str(&format!("{base}[signing_store]\nreplica = \"b\"\n")).unwrap();
+        raw.apply_env(|k| {
+            (k == "VERINFER_SIGNING_STORE_URL").then(|| "postgres://k:pw@db/v".to_string())
+        })
+        .unwrap();
+        let cfg = crate::config::KeeperConfig::from_raw(raw).unwrap();
+        let store = cfg.signing_store.unwrap();
+        assert_eq!(store.postgres_url, "postgres://k:pw@db/v");
+        assert_eq!(store.replica, "b");
+    }
+
     #[test]
     fn debug_does_not_show_the_password() {
         let s = SigningStore::new(
