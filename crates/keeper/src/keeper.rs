@@ -27,6 +27,7 @@ use crate::metrics::Metrics;
 use crate::poller::{LogPoller, PollError, PollOutcome};
 use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
 use crate::registry::{is_concrete_output, RequestStatus, Statement};
+use crate::signing_store::{self, SigningStore, SigningStoreError};
 use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
 use crate::txmgr::{Dispatch, Executed, TxConfig, TxError, TxManager};
 
@@ -77,6 +78,9 @@ pub enum KeeperError {
     /// model).
     #[error("backend: {0}")]
     Backend(#[from] crate::backend::BackendError),
+    /// The shared slashing-protection store refused or could not be reached (nothing was signed).
+    #[error(transparent)]
+    SigningStore(#[from] SigningStoreError),
 }
 
 fn rpc_err(op: &'static str) -> impl Fn(alloy::contract::Error) -> KeeperError {
@@ -140,6 +144,9 @@ pub struct Keeper {
     key: HotKey,
     provider: RootProvider,
     domain: Eip712Domain,
+    chain_id: u64,
+    /// The replicas' shared slashing-protection store (`[signing_store]`), if configured.
+    signing_store: Option<Arc<SigningStore>>,
     store: Arc<Store>,
     exec: Arc<Executor>,
     backends: Arc<Backends>,
@@ -232,11 +239,17 @@ impl Keeper {
             reorged: AtomicBool::new(false),
             wake: Notify::new(),
         });
+        let signing_store = match &cfg.signing_store {
+            Some(c) => Some(Arc::new(connect_signing_store(c, name).await)),
+            None => None,
+        };
         let k = Self {
             cfg,
             key,
             provider,
             domain,
+            chain_id,
+            signing_store,
             store,
             exec,
             backends,
@@ -665,9 +678,6 @@ impl Keeper {
         if self.cfg.misbehave == Misbehaviour::WrongResult {
             output.iter_mut().for_each(|b| *b ^= 0x5a);
         }
-        // The output is stored before its attestation is journaled: whatever this keeper attests, it
-        // can serve (`GET /v1/outputs/<outputHash>`).
-        self.store.put_output(&output)?;
         let att = Attestation {
             operator: self.cfg.operator,
             requestId: id,
@@ -675,7 +685,10 @@ impl Keeper {
             inputHash: info.input_hash,
             outputHash: keccak256(&output),
         };
-        let sig = self.sign(&att)?;
+        let (att, sig, output) = self.sign_answer(att, output).await?;
+        // The output is stored before its attestation is journaled: whatever this keeper attests, it
+        // can serve (`GET /v1/outputs/<outputHash>`).
+        self.store.put_output(&output)?;
         let calldata = InferenceRegistry::submitAttestationCall {
             att: att.clone().into(),
             signature: sig.clone(),
@@ -707,6 +720,29 @@ impl Keeper {
             })?;
         }
         Ok(())
+    }
+
+    /// Signs the attestation of an answer: directly for a single keeper; for a replica, through the
+    /// shared signing store, which yields the statement of record (possibly another replica's
+    /// output, adopted instead of signing ours: docs/keeper.md, "High availability").
+    async fn sign_answer(
+        &self,
+        att: Attestation,
+        output: Vec<u8>,
+    ) -> Result<(Attestation, Bytes, Vec<u8>), KeeperError> {
+        let Some(guard) = &self.signing_store else {
+            let sig = self.sign(&att)?;
+            return Ok((att, sig, output));
+        };
+        let slot = signing_store::Slot::of(self.chain_id, self.cfg.registry, &att);
+        let ours = att.outputHash;
+        let g =
+            signing_store::sign_once(guard, &self.key, &self.domain, &slot, att, output).await?;
+        if g.adopted {
+            tracing::warn!(keeper = %self.name, request = %slot.request_id, %ours, adopted = %g.att.outputHash,
+                "another replica already signed a different output for this request; adopting its statement");
+        }
+        Ok((g.att, g.sig, g.output))
     }
 
     fn sign(&self, att: &Attestation) -> Result<Bytes, KeeperError> {
@@ -1017,6 +1053,26 @@ impl Keeper {
         }
         Ok(())
     }
+}
+
+/// The shared signing store of a replica, connected once at startup. An unreachable store does not
+/// stop the keeper (it is fail-closed: nothing is signed until the store answers, and the next claim
+/// reconnects), but it is reported now rather than at the first assignment.
+async fn connect_signing_store(
+    c: &crate::signing_store::SigningStoreConfig,
+    name: &str,
+) -> SigningStore {
+    let store = SigningStore::from_config(c);
+    let url = signing_store::redact_url(&c.postgres_url);
+    match store.connect().await {
+        Ok(()) => {
+            tracing::info!(keeper = %name, replica = %c.replica, %url, "signing through the shared signing store")
+        }
+        Err(e) => {
+            tracing::warn!(keeper = %name, replica = %c.replica, %url, error = %e, "signing store unreachable; nothing is signed until it answers")
+        }
+    }
+    store
 }
 
 /// The prefix of the reason of an attestation set aside because its request is no longer on chain
