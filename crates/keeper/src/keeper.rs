@@ -31,7 +31,9 @@ use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
 use crate::txmgr::{TxConfig, TxError, TxManager};
 
 mod delivery;
+mod referee;
 pub use delivery::DELIVERY_STAGGER;
+pub use referee::GAME_ID_BASE;
 
 /// Keeper errors.
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +150,8 @@ pub struct Keeper {
     gossip_tx: Option<Gossip>,
     gossip_rx: Option<broadcast::Receiver<SignedAttestation>>,
     seen: HashMap<(B256, Address), SignedAttestation>,
+    /// The traces of the referee games this keeper plays, by game (rebuilt after a restart).
+    traces: HashMap<U256, referee::GameTraces>,
     name: String,
     metrics: Arc<Metrics>,
 }
@@ -242,6 +246,7 @@ impl Keeper {
             gossip_tx: None,
             gossip_rx: None,
             seen: HashMap::new(),
+            traces: HashMap::new(),
             name: name.to_string(),
             metrics,
         };
@@ -487,6 +492,7 @@ impl Keeper {
             self.finalizer_duties().await?;
         }
         self.delivery_duties().await?;
+        self.referee_duties().await?;
         self.metrics
             .open_intents
             .set(self.store.open_intents()?.len() as u64);
@@ -591,6 +597,7 @@ impl Keeper {
             InferenceRegistryEvents::DisputeOpened(e) => {
                 self.store
                     .delete_meta(&format!("fin:{:0>20}", e.requestId))?;
+                self.on_dispute_opened(e.requestId, e.disputeId).await?;
             }
             _ => {}
         }
@@ -660,7 +667,7 @@ impl Keeper {
             }
         };
         if self.cfg.misbehave == Misbehaviour::WrongResult {
-            output.iter_mut().for_each(|b| *b ^= 0x5a);
+            referee::wrong_output(&mut output);
         }
         // The output is stored before its attestation is journaled: whatever this keeper attests, it
         // can serve (`GET /v1/outputs/<outputHash>`).
@@ -861,11 +868,13 @@ impl Keeper {
                 tracing::warn!(keeper = %self.name, %id, "our output hash is not a concrete claim; not challenging");
                 return Ok(());
             }
-            if self.refereed(info.model_id).await? {
-                // The registry would open an on-chain referee game (docs/referee.md), which this keeper
-                // does not play yet: a challenger that does not move loses by timeout, bond and all.
+            if self.refereed(info.model_id).await?
+                && !self.confirmed_twice(info.model_id, &input, &ours)
+            {
+                // The registry opens an on-chain referee game (docs/referee.md), which this keeper plays
+                // from its own trace; it never opens one it cannot play or would lose.
                 tracing::warn!(keeper = %self.name, %id, model = %info.model_id,
-                    "wrong result reached quorum, but its dispute is a referee game this keeper cannot play; not challenging");
+                    "wrong result reached quorum, but our recomputation is not confirmed for a referee game; not challenging");
                 return Ok(());
             }
             tracing::warn!(keeper = %self.name, %id, "wrong result reached quorum; challenging");
@@ -1253,7 +1262,10 @@ impl Executor {
                         IntentKind::ReportMissed => self.metrics.missed_reported.inc(),
                         IntentKind::Equivocation => self.metrics.equivocation_reports.inc(),
                         IntentKind::Challenge => self.metrics.challenges.inc(),
-                        IntentKind::CommitBatch | IntentKind::DeliverOutput | IntentKind::Call => {}
+                        IntentKind::CommitBatch
+                        | IntentKind::DeliverOutput
+                        | IntentKind::RefereeMove
+                        | IntentKind::Call => {}
                     }
                     tracing::info!(keeper = %self.name, key = %intent.key, gas = done.gas_used, tx = %done.tx_hash, "included");
                 }
