@@ -164,15 +164,20 @@ impl Devnet {
             .map_err(DevnetError::view("disputeCount"))?;
 
         // Three fresh operators (earlier phases jailed some): enough active ones for k = 3.
-        let specs = (0..3)
-            .map(|_| OperatorSpec {
-                owner: PrivateKeySigner::random(),
+        let mut specs = Vec::with_capacity(3);
+        for _ in 0..3 {
+            let owner = PrivateKeySigner::random();
+            p.anvil_set_balance(owner.address(), U256::from(HOT_KEY_WEI))
+                .await
+                .map_err(DevnetError::rpc("anvil_setBalance of an owner"))?;
+            specs.push(OperatorSpec {
+                owner,
                 hot: HotKey::new(PrivateKeySigner::random()),
                 stake: tokens(REFEREE_OPERATOR_STAKE_TOKENS),
                 behaviour: Behaviour::Honest,
                 bond: Some(tokens(10)),
-            })
-            .collect();
+            });
+        }
         let fresh = self.register_operators(d, specs).await?;
 
         let start_block = self.block_number().await?;
