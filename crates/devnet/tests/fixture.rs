@@ -130,6 +130,10 @@ async fn a_small_devnet_phase_by_phase() {
     // the referee phase: the keepers play the game out; the honest challenger wins, the request
     // finalizes with the right output, the colluders are slashed, no vote is opened
     let referee = devnet.referee_game(&d, &ops).await.expect("referee game");
+    println!("{}", referee.summary()); // shown with --nocapture
+    for m in &referee.moves {
+        println!("  {} side {:?} gas {}", m.what, m.side, m.gas);
+    }
     assert_eq!(referee.winner, "challenger", "{referee:?}");
     assert_eq!(referee.final_output, referee.right);
     assert_ne!(referee.right, referee.wrong);
