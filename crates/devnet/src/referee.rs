@@ -17,10 +17,9 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEventInterface;
 use serde::Serialize;
 use verinfer_bindings::referee::Referee::RefereeEvents;
-use verinfer_bindings::types::{FaultKind, RequestStatus};
+use verinfer_bindings::types::RequestStatus;
 use verinfer_bindings::units::{tokens, tokens_f64};
-use verinfer_bindings::{DisputeGovernor, InferenceRegistry, Referee, Slasher, VerinferToken};
-use verinfer_client::client::events;
+use verinfer_bindings::{DisputeGovernor, InferenceRegistry, Referee, VerinferToken};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, GAME_ID_BASE};
@@ -28,6 +27,7 @@ use verinfer_mlp::dataset::TestSplit;
 
 use crate::config::Progress;
 use crate::deploy::Deployment;
+use crate::disputes::ExecutedSlashes;
 use crate::error::DevnetError;
 use crate::fixture::Devnet;
 use crate::operators::{Behaviour, Operator, OperatorSpec, HOT_KEY_WEI};
@@ -364,44 +364,13 @@ impl Devnet {
         };
 
         // The colluders' WrongResult slashes, executable once the veto window is over.
-        let slasher = d.contract("Slasher")?;
-        let sl = Slasher::new(slasher, p);
-        let mut slash_ids = Vec::with_capacity(2);
-        for op in &assigned[..2] {
-            let id = sl
-                .slashIdOf(*op, FaultKind::WrongResult.into(), B256::from(request))
-                .call()
-                .await
-                .map_err(DevnetError::view("slashIdOf"))?;
-            if id.is_zero() {
-                return Err(DevnetError::NoSlashRequested(*op));
-            }
-            slash_ids.push(id);
-        }
-        let executable_at = sl
-            .slashRequest(slash_ids[0])
-            .call()
-            .await
-            .map_err(DevnetError::view("slashRequest"))?
-            .executableAt;
-        let executable_at = u64::try_from(U256::from(executable_at)).unwrap_or(u64::MAX);
-        let veto_wait = executable_at.saturating_sub(self.chain_time().await?) + 1;
-        self.warp(veto_wait).await?;
-        let mut slashed = U256::ZERO;
-        for id in &slash_ids {
-            let receipt = d
-                .deployer
-                .send(
-                    "executeSlash",
-                    slasher,
-                    &Slasher::executeSlashCall { slashId: *id },
-                )
-                .await?;
-            slashed += events::<Slasher::SlashExecuted>(&receipt)
-                .iter()
-                .map(|e| e.amount)
-                .sum::<U256>();
-        }
+        let ExecutedSlashes {
+            ids: slash_ids,
+            slashed,
+            veto_wait,
+        } = self
+            .execute_wrong_result_slashes(d, request, &assigned[..2])
+            .await?;
         let votes_after = dg
             .disputeCount()
             .call()

@@ -298,19 +298,7 @@ impl Keeper {
     /// Whether a two-way dispute over `model` goes to the on-chain referee rather than the vote: a
     /// Deterministic integer MLP on a registry with a referee wired (the registry's routing rule).
     async fn refereed(&self, model: B256) -> Result<bool, KeeperError> {
-        let rpc = |op: &'static str| {
-            move |e: alloy::contract::Error| KeeperError::Rpc {
-                op,
-                msg: e.to_string(),
-            }
-        };
-        let referee = self
-            .registry()
-            .referee()
-            .call()
-            .await
-            .map_err(rpc("referee"))?;
-        if referee == Address::ZERO {
+        if self.referee_address().await? == Address::ZERO {
             return Ok(false);
         }
         let m = self
@@ -318,7 +306,7 @@ impl Keeper {
             .model(model)
             .call()
             .await
-            .map_err(rpc("model"))?;
+            .map_err(rpc_err("model"))?;
         Ok(
             m.runtimeSpecHash == verinfer_mlp::IntMlp::runtime_spec_hash()
                 && m.params.mode

@@ -19,7 +19,7 @@ use verinfer_bindings::units::TOKEN;
 use verinfer_bindings::{
     DisputeGovernor, InferenceRegistry, Referee, Slasher, Staking, VerinferToken,
 };
-use verinfer_deploy::plan::{DeployParams, DeployPlan, WRONG_RESULT_VETO_WINDOW};
+use verinfer_deploy::plan::WRONG_RESULT_VETO_WINDOW;
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{inline_uri, Keeper};
@@ -60,16 +60,8 @@ impl Suite {
             store_at(dir, "admin.redb"),
             fast_cfg(),
         );
-        let plan = DeployPlan::new(&DeployParams::local(admin.from()), 0);
-        for (i, step) in plan.steps.iter().enumerate() {
-            let (to, data) = step.tx();
-            admin
-                .send(&format!("deploy:{i}"), to, data.clone())
-                .await
-                .unwrap();
-        }
+        let plan = deploy_suite(&admin).await;
         let token = plan.addresses["VerinferToken"];
-        let staking = plan.addresses["Staking"];
         let registry = plan.addresses["InferenceRegistry"];
         let model = IntMlp::builtin().unwrap();
         let params = ModelParams {
@@ -97,25 +89,9 @@ impl Suite {
                 store_at(dir, &format!("owner{i}.redb")),
                 fast_cfg(),
             );
-            let transfer = VerinferToken::transferCall {
-                to: owner.from(),
-                value: stake,
-            };
-            call(&admin, &format!("fund{i}"), token, transfer.abi_encode()).await;
-            let approve = VerinferToken::approveCall {
-                spender: staking,
-                value: stake,
-            };
-            call(&owner, "approve", token, approve.abi_encode()).await;
-            let register = Staking::registerOperatorCall {
-                signer: hot[i].address(),
-                selfStake: stake,
-            };
-            call(&owner, "register", staking, register.abi_encode()).await;
-            let serve = InferenceRegistry::serveModelCall {
-                modelId: model.model_id(),
-            };
-            call(&owner, "serve", registry, serve.abi_encode()).await;
+            let tag = i.to_string();
+            let hot_i = hot[i].address();
+            add_operator(&admin, &owner, hot_i, &plan, model.model_id(), stake, &tag).await;
             operators[i] = owner.from();
         }
         let fees = VerinferToken::approveCall {
@@ -139,28 +115,13 @@ impl Suite {
     /// Gives operator `i`'s hot key tokens for a challenge bond and approves the registry (a
     /// watcher's bond is paid from its sending key).
     async fn fund_bond(&self, dir: &tempfile::TempDir, i: usize) {
-        let bond = VerinferToken::transferCall {
-            to: self.hot[i].address(),
-            value: U256::from(10 * TOKEN),
-        };
-        call(
-            &self.admin,
-            &format!("bond{i}"),
-            self.token,
-            bond.abi_encode(),
-        )
-        .await;
         let hot = txm(
             self.p.clone(),
             self.hot[i].clone(),
             store_at(dir, &format!("hot{i}.redb")),
             fast_cfg(),
         );
-        let approve = VerinferToken::approveCall {
-            spender: self.registry,
-            value: U256::MAX,
-        };
-        call(&hot, "approve", self.token, approve.abi_encode()).await;
+        fund_bond(&self.admin, &hot, self.token, self.registry).await;
     }
 
     /// Sends a request for `input`; returns its id (ids are sequential: key 0 is the only client).

@@ -12,8 +12,7 @@ use alloy::providers::{Provider, RootProvider};
 use alloy::sol_types::SolCall;
 use common::*;
 use verinfer_bindings::units::TOKEN;
-use verinfer_bindings::{IdentityRegistry, InferenceRegistry, Staking, VerinferToken};
-use verinfer_deploy::plan::{DeployParams, DeployPlan};
+use verinfer_bindings::{IdentityRegistry, InferenceRegistry, VerinferToken};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::backend::BackendError;
 use verinfer_keeper::config::BackendConfig;
@@ -79,16 +78,8 @@ impl Suite {
             store_at(dir, "owner.redb"),
             fast_cfg(),
         );
-        let plan = DeployPlan::new(&DeployParams::local(admin.from()), 0);
-        for (i, step) in plan.steps.iter().enumerate() {
-            let (to, data) = step.tx();
-            admin
-                .send(&format!("deploy:{i}"), to, data.clone())
-                .await
-                .unwrap();
-        }
+        let plan = deploy_suite(&admin).await;
         let token = plan.addresses["VerinferToken"];
-        let staking = plan.addresses["Staking"];
         let registry = plan.addresses["InferenceRegistry"];
         let model = IntMlp::builtin().unwrap();
         let stake = U256::from(5_000u128 * TOKEN);
@@ -107,26 +98,17 @@ impl Suite {
             params,
         };
         call(&admin, "model", registry, register_model.abi_encode()).await;
-        let transfer = VerinferToken::transferCall {
-            to: owner.from(),
-            value: stake,
-        };
-        call(&admin, "fund", token, transfer.abi_encode()).await;
-        let approve = VerinferToken::approveCall {
-            spender: staking,
-            value: stake,
-        };
-        call(&owner, "approve", token, approve.abi_encode()).await;
         let hot = anvil.key(2);
-        let register = Staking::registerOperatorCall {
-            signer: hot.address(),
-            selfStake: stake,
-        };
-        call(&owner, "register", staking, register.abi_encode()).await;
-        let serve = InferenceRegistry::serveModelCall {
-            modelId: model.model_id(),
-        };
-        call(&owner, "serve", registry, serve.abi_encode()).await;
+        add_operator(
+            &admin,
+            &owner,
+            hot.address(),
+            &plan,
+            model.model_id(),
+            stake,
+            "",
+        )
+        .await;
         let fees = VerinferToken::approveCall {
             spender: registry,
             value: U256::MAX,
@@ -628,16 +610,7 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
         store_at(&dir, "w.redb"),
         fast_cfg(),
     );
-    let bond = VerinferToken::transferCall {
-        to: watcher.from(),
-        value: U256::from(10 * TOKEN),
-    };
-    call(&s.admin, "bond", s.token, bond.abi_encode()).await;
-    let approve = VerinferToken::approveCall {
-        spender: s.registry,
-        value: U256::MAX,
-    };
-    call(&watcher, "approve", s.token, approve.abi_encode()).await;
+    fund_bond(&s.admin, &watcher, s.token, s.registry).await;
     let cfg = KeeperConfig::from_raw(RawConfig {
         watch: Some(true),
         finalize: Some(false),
@@ -752,16 +725,7 @@ async fn watcher_opens_a_referee_game_and_wins_it() {
         store_at(&dir, "w.redb"),
         fast_cfg(),
     );
-    let bond = VerinferToken::transferCall {
-        to: watcher.from(),
-        value: U256::from(10 * TOKEN),
-    };
-    call(&s.admin, "bond", s.token, bond.abi_encode()).await;
-    let approve = VerinferToken::approveCall {
-        spender: s.registry,
-        value: U256::MAX,
-    };
-    call(&watcher, "approve", s.token, approve.abi_encode()).await;
+    fund_bond(&s.admin, &watcher, s.token, s.registry).await;
     let cfg = KeeperConfig::from_raw(RawConfig {
         watch: Some(true),
         finalize: Some(false),

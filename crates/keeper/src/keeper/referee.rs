@@ -180,6 +180,15 @@ impl Keeper {
         Referee::new(at, &self.provider)
     }
 
+    /// The referee wired into the registry (zero: none, every dispute goes to the vote).
+    pub(super) async fn referee_address(&self) -> Result<Address, KeeperError> {
+        self.registry()
+            .referee()
+            .call()
+            .await
+            .map_err(rpc_err("referee"))
+    }
+
     /// `DisputeOpened`: if the dispute is a referee game this keeper plays a side of, remember it.
     pub(super) async fn on_dispute_opened(
         &mut self,
@@ -189,12 +198,7 @@ impl Keeper {
         if dispute < GAME_ID_BASE || self.store.get_meta(&game_key(dispute))?.is_some() {
             return Ok(());
         }
-        let referee = self
-            .registry()
-            .referee()
-            .call()
-            .await
-            .map_err(rpc_err("referee"))?;
+        let referee = self.referee_address().await?;
         if referee == Address::ZERO {
             return Ok(());
         }
@@ -305,12 +309,7 @@ impl Keeper {
         if games.is_empty() {
             return Ok(());
         }
-        let referee = self
-            .registry()
-            .referee()
-            .call()
-            .await
-            .map_err(rpc_err("referee"))?;
+        let referee = self.referee_address().await?;
         let now = self.chain_time().await?;
         for (k, v) in games {
             let Ok(info) = serde_json::from_slice::<GameInfo>(&v) else {
