@@ -187,6 +187,28 @@ pub struct ExecutedSlashes {
 }
 
 impl Devnet {
+    /// The operators assigned to `request`; fails unless there are at least three (two colluders and
+    /// an honest one).
+    pub async fn assigned_three(
+        &self,
+        d: &Deployment,
+        request: U256,
+    ) -> Result<Vec<Address>, DevnetError> {
+        let reg = InferenceRegistry::new(d.contract("InferenceRegistry")?, self.provider());
+        let assigned = reg
+            .assignedOperators(request)
+            .call()
+            .await
+            .map_err(DevnetError::view("assignedOperators"))?;
+        if assigned.len() < 3 {
+            return Err(DevnetError::TooFewAssigned {
+                got: assigned.len(),
+                want: 3,
+            });
+        }
+        Ok(assigned)
+    }
+
     /// Executes the `WrongResult` slashes a ruling requested of `operators` over `request`: warps past
     /// the first one's veto window, then the deployer executes each. Fails if one was not requested.
     pub async fn execute_wrong_result_slashes(
@@ -356,18 +378,7 @@ impl Devnet {
             .submit_request(case.model_id, input, tokens(1), 300)
             .await?
             .id;
-        let reg = InferenceRegistry::new(registry, p);
-        let assigned = reg
-            .assignedOperators(request)
-            .call()
-            .await
-            .map_err(DevnetError::view("assignedOperators"))?;
-        if assigned.len() < 3 {
-            return Err(DevnetError::TooFewAssigned {
-                got: assigned.len(),
-                want: 3,
-            });
-        }
+        let assigned = self.assigned_three(d, request).await?;
         let (wrong, right) = (case.wrong, case.right);
         let eip712 = domain(d.chain_id(), registry);
         for (i, op) in assigned.iter().enumerate() {

@@ -189,17 +189,7 @@ impl Devnet {
             .submit_request(d.model_id, &input, tokens(1), 600)
             .await?
             .id;
-        let assigned = reg
-            .assignedOperators(request)
-            .call()
-            .await
-            .map_err(DevnetError::view("assignedOperators"))?;
-        if assigned.len() < 3 {
-            return Err(DevnetError::TooFewAssigned {
-                got: assigned.len(),
-                want: 3,
-            });
-        }
+        let assigned = self.assigned_three(d, request).await?;
         let hot_of = |op: Address| -> Result<HotKey, DevnetError> {
             fresh
                 .iter()

@@ -23,7 +23,7 @@ use verinfer_deploy::plan::WRONG_RESULT_VETO_WINDOW;
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{inline_uri, Keeper};
-use verinfer_keeper::registry::{ModelParams, RequestStatus, VerificationMode};
+use verinfer_keeper::registry::{RequestStatus, VerificationMode};
 use verinfer_keeper::store::{IntentKind, IntentStatus};
 use verinfer_keeper::txmgr::TxManager;
 use verinfer_mlp::dataset::TestSplit;
@@ -64,21 +64,14 @@ impl Suite {
         let token = plan.addresses["VerinferToken"];
         let registry = plan.addresses["InferenceRegistry"];
         let model = IntMlp::builtin().unwrap();
-        let params = ModelParams {
-            mode: u8::from(VerificationMode::Deterministic),
-            k: 3,
-            q: 2,
-            challengeWindow: 600,
-            minStake: U256::from(1_000u128 * TOKEN),
-            challengeBond: U256::from(TOKEN),
-            minFee: U256::from(TOKEN / 100),
-        };
-        let register_model = InferenceRegistry::registerModelCall {
-            weightsHash: model.weights_root(),
-            runtimeSpecHash: IntMlp::runtime_spec_hash(),
-            params,
-        };
-        call(&admin, "model", registry, register_model.abi_encode()).await;
+        register_builtin(
+            &admin,
+            registry,
+            u8::from(VerificationMode::Deterministic),
+            3,
+            2,
+        )
+        .await;
         let stake = U256::from(5_000u128 * TOKEN);
         let mut operators = [Address::ZERO; 3];
         let hot = [anvil.key(2), anvil.key(4), anvil.key(6)];

@@ -19,7 +19,7 @@ use verinfer_keeper::config::BackendConfig;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::KeeperError;
 use verinfer_keeper::keeper::{inline_uri, Keeper};
-use verinfer_keeper::registry::{ModelParams, RequestStatus, VerificationMode};
+use verinfer_keeper::registry::{RequestStatus, VerificationMode};
 use verinfer_keeper::store::{IntentKind, IntentStatus};
 use verinfer_keeper::txmgr::TxManager;
 use verinfer_mlp::dataset::TestSplit;
@@ -83,21 +83,7 @@ impl Suite {
         let registry = plan.addresses["InferenceRegistry"];
         let model = IntMlp::builtin().unwrap();
         let stake = U256::from(5_000u128 * TOKEN);
-        let params = ModelParams {
-            mode: u8::from(mode),
-            k: 1,
-            q: 1,
-            challengeWindow: 600,
-            minStake: U256::from(1_000u128 * TOKEN),
-            challengeBond: U256::from(TOKEN),
-            minFee: U256::from(TOKEN / 100),
-        };
-        let register_model = InferenceRegistry::registerModelCall {
-            weightsHash: model.weights_root(),
-            runtimeSpecHash: IntMlp::runtime_spec_hash(),
-            params,
-        };
-        call(&admin, "model", registry, register_model.abi_encode()).await;
+        register_builtin(&admin, registry, u8::from(mode), 1, 1).await;
         let hot = anvil.key(2);
         add_operator(
             &admin,
@@ -196,6 +182,32 @@ impl Suite {
             .await
             .unwrap()
             .answered
+    }
+
+    /// A watching keeper that is no operator: dev account 3 as hot key, holding tokens for a challenge
+    /// bond the registry may take; assigned nothing. Returns its sender and the keeper.
+    async fn watcher(
+        &self,
+        anvil: &Anvil,
+        dir: &tempfile::TempDir,
+        start_block: u64,
+    ) -> (TxManager, Keeper) {
+        let key = anvil.key(3);
+        let watcher = txm(
+            self.p.clone(),
+            key.clone(),
+            store_at(dir, "w.redb"),
+            fast_cfg(),
+        );
+        fund_bond(&self.admin, &watcher, self.token, self.registry).await;
+        let cfg = KeeperConfig::from_raw(RawConfig {
+            watch: Some(true),
+            finalize: Some(false),
+            ..self.raw_config(&dir.path().join("watcher"), watcher.from(), start_block)
+        })
+        .unwrap();
+        let keeper = Keeper::new(cfg, key, "watcher").await.unwrap();
+        (watcher, keeper)
     }
 
     async fn hot_txs(&self) -> u64 {
@@ -603,21 +615,7 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
     .unwrap();
     let mut operator = Keeper::new(cfg, s.hot.clone(), "operator").await.unwrap();
     // The watcher: dev account 3 as hot key, holding tokens for the bond; assigned nothing.
-    let watcher_key = anvil.key(3);
-    let watcher = txm(
-        s.p.clone(),
-        watcher_key.clone(),
-        store_at(&dir, "w.redb"),
-        fast_cfg(),
-    );
-    fund_bond(&s.admin, &watcher, s.token, s.registry).await;
-    let cfg = KeeperConfig::from_raw(RawConfig {
-        watch: Some(true),
-        finalize: Some(false),
-        ..s.raw_config(&dir.path().join("watcher"), watcher.from(), start_block)
-    })
-    .unwrap();
-    let mut watch = Keeper::new(cfg, watcher_key, "watcher").await.unwrap();
+    let (watcher, mut watch) = s.watcher(&anvil, &dir, start_block).await;
     let provider = s.p.clone();
     let registry = InferenceRegistry::new(s.registry, &provider);
 
@@ -718,21 +716,7 @@ async fn watcher_opens_a_referee_game_and_wins_it() {
     })
     .unwrap();
     let mut operator = Keeper::new(cfg, s.hot.clone(), "operator").await.unwrap();
-    let watcher_key = anvil.key(3);
-    let watcher = txm(
-        s.p.clone(),
-        watcher_key.clone(),
-        store_at(&dir, "w.redb"),
-        fast_cfg(),
-    );
-    fund_bond(&s.admin, &watcher, s.token, s.registry).await;
-    let cfg = KeeperConfig::from_raw(RawConfig {
-        watch: Some(true),
-        finalize: Some(false),
-        ..s.raw_config(&dir.path().join("watcher"), watcher.from(), start_block)
-    })
-    .unwrap();
-    let mut watch = Keeper::new(cfg, watcher_key, "watcher").await.unwrap();
+    let (_, mut watch) = s.watcher(&anvil, &dir, start_block).await;
     let id = s.request().await;
     let right = keccak256(s.model.infer(&digit(s.requests)).unwrap());
     tick_until_answered(&mut operator, &s, &[id], "wrong answer").await;

@@ -188,3 +188,36 @@ pub async fn fund_bond(admin: &TxManager, watcher: &TxManager, token: Address, r
         .await
         .unwrap();
 }
+
+/// Registers the built-in digits classifier with the integer-MLP spec in `mode`, `k` operators per
+/// request and quorum `q` (600 s window, 1,000 tokens minimum stake, 1-token bond, 0.01-token fee).
+pub async fn register_builtin(admin: &TxManager, registry: Address, mode: u8, k: u8, q: u8) {
+    use alloy::sol_types::SolCall;
+    use verinfer_bindings::units::TOKEN;
+    use verinfer_bindings::InferenceRegistry;
+    use verinfer_keeper::registry::ModelParams;
+    use verinfer_mlp::IntMlp;
+    let model = IntMlp::builtin().unwrap();
+    let params = ModelParams {
+        mode,
+        k,
+        q,
+        challengeWindow: 600,
+        minStake: U256::from(1_000u128 * TOKEN),
+        challengeBond: U256::from(TOKEN),
+        minFee: U256::from(TOKEN / 100),
+    };
+    let register_model = InferenceRegistry::registerModelCall {
+        weightsHash: model.weights_root(),
+        runtimeSpecHash: IntMlp::runtime_spec_hash(),
+        params,
+    };
+    admin
+        .send(
+            "model",
+            Some(registry),
+            Bytes::from(register_model.abi_encode()),
+        )
+        .await
+        .unwrap();
+}
