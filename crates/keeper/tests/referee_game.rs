@@ -453,3 +453,52 @@ async fn player_killed_mid_game_restarts_from_its_journal_and_wins_without_a_dup
         let _ = t.await;
     }
 }
+
+/// A liar that does not play loses by timeout, and the honest keeper is the one that calls it: the
+/// colluders attest their wrong output and go silent; the honest watcher challenges and commits, and
+/// once the commit window is over (time warped past the 1-hour move window) journals `timeout` and
+/// wins; the request finalizes with the right output.
+#[tokio::test]
+async fn a_silent_liar_loses_by_the_timeout_the_honest_keeper_calls() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let s = Suite::setup(&anvil, &dir).await;
+    s.fund_bond(&dir, 2).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let input = digit(4);
+    let right = keccak256(s.model.infer(&input).unwrap());
+    let id = s.request(&input, 1).await;
+    let mut c0 = s.keeper(0, &dir.path().join("k0"), start_block).await;
+    let mut c1 = s.keeper(1, &dir.path().join("k1"), start_block).await;
+    let mut honest = s.keeper(2, &dir.path().join("k2"), start_block).await;
+    tick_all_until(
+        &mut [&mut c0, &mut c1],
+        60,
+        "the colluders' quorum",
+        || async { s.status(id).await == u8::from(RequestStatus::Quorum) },
+    )
+    .await;
+    // From here on the colluders' keepers are never ticked again: they do not play.
+    tick_all_until(&mut [&mut honest], 60, "the honest commit", || async {
+        let game = s.game_of(id).await;
+        !game.is_zero() && s.game(game).await.root[1] != B256::ZERO
+    })
+    .await;
+    let game = s.game_of(id).await;
+    assert_eq!(
+        s.game(game).await.root[0],
+        B256::ZERO,
+        "the liars never committed"
+    );
+    raw(&s.p, "evm_increaseTime", serde_json::json!([3_700])).await;
+    raw(&s.p, "evm_mine", serde_json::json!([])).await;
+    tick_all_until(&mut [&mut honest], 60, "the timeout", || async {
+        s.status(id).await == u8::from(RequestStatus::Finalized)
+    })
+    .await;
+    assert_eq!(s.game(game).await.outcome, CHALLENGER_WON);
+    assert_eq!(s.registry().request(id).call().await.unwrap().output, right);
+    let done = moves_done(&honest);
+    assert!(done.iter().any(|k| k.contains(":timeout")), "{done:?}");
+    assert!(moves_done(&c0).is_empty() && moves_done(&c1).is_empty());
+}
