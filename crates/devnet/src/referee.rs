@@ -106,7 +106,7 @@ impl RefereeGame {
         format!(
             "request {}: operators {} and {} colluded on a wrong digits output (quorum 2 of 3), {} answered honestly and its keeper's \
              watcher challenged ({}) -> referee game {}; the keepers played it out: {} transactions ({} commits, {} bisection moves, \
-             one-step check {}), gas: challenge {} , commitTrace ≤ {}, bisect ≤ {}, step {}, total {}; winner: {}; \
+             one-step check {}), gas: challenge {}, commitTrace ≤ {}, bisect ≤ {}, step {}, total {}; winner: {}; \
              the request finalized with {} (the honest output: {}); WrongResult slashes {:?} executed after the {} s veto window: \
              {:.2} tokens taken from the colluders; votes opened: {}",
             self.request,
