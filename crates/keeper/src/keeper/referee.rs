@@ -242,35 +242,31 @@ impl Keeper {
         })
     }
 
-    /// The traces this keeper plays `game` with (built once per game from the model and the
-    /// request's input), or `None` when it cannot play: no in-process integer MLP for the model, or
-    /// an input it cannot fetch or the model refuses.
-    async fn game_traces(
-        &mut self,
-        game: U256,
-        request: U256,
-    ) -> Result<Option<&GameTraces>, KeeperError> {
+    /// Builds (once per game, from the model and the request's input) the traces this keeper plays
+    /// `game` with, kept in `self.traces`; `false` when it cannot play: no in-process integer MLP for
+    /// the model, or an input it cannot fetch or the model refuses.
+    async fn ensure_traces(&mut self, game: U256, request: U256) -> Result<bool, KeeperError> {
         if !self.traces.contains_key(&game) {
             let Some(info) = self.req(request)? else {
-                return Ok(None);
+                return Ok(false);
             };
             let input = match self.input_of(request, &info).await {
                 Ok(i) => i,
                 Err(e) => {
                     tracing::warn!(keeper = %self.name, %game, error = %e, "cannot fetch the game's input");
-                    return Ok(None);
+                    return Ok(false);
                 }
             };
             let Some(model) = self.backends.int_mlp(info.model_id) else {
                 tracing::warn!(keeper = %self.name, %game, model = %info.model_id, "no in-process integer MLP for the game's model; cannot play");
-                return Ok(None);
+                return Ok(false);
             };
             let Some(traces) = self.recompute(model, &input) else {
-                return Ok(None);
+                return Ok(false);
             };
             self.traces.insert(game, traces);
         }
-        Ok(self.traces.get(&game))
+        Ok(true)
     }
 
     /// The traces of `model` on `input`: the honest one, and the one this keeper plays (the honest one
@@ -362,7 +358,10 @@ impl Keeper {
         let Some(model) = self.req(info.request)?.map(|r| r.model_id) else {
             return Ok(());
         };
-        let Some(t) = self.game_traces(game, info.request).await?.cloned() else {
+        if !self.ensure_traces(game, info.request).await? {
+            return Ok(());
+        }
+        let Some(t) = self.traces.get(&game) else {
             return Ok(());
         };
         if keccak256(t.played.output()) != g.output[usize::from(side)] {
