@@ -760,3 +760,58 @@ async fn watcher_opens_a_referee_game_and_wins_it() {
         "the watcher did re-execute the result"
     );
 }
+
+/// A keeper never opens a game it cannot play: a watcher that serves the refereed digits model through
+/// an external command (no in-process integer MLP, so no trace to play and no second run to confirm its
+/// output) sees the wrong result, disagrees, and still journals no challenge.
+#[tokio::test]
+async fn watcher_without_an_in_process_model_does_not_open_a_referee_game() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        misbehave: Misbehaviour::WrongResult,
+        watch: Some(false),
+        ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
+    })
+    .unwrap();
+    let mut operator = Keeper::new(cfg, s.hot.clone(), "operator").await.unwrap();
+    let key = anvil.key(3);
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        watch: Some(true),
+        finalize: Some(false),
+        backend: vec![BackendConfig::Command {
+            argv: vec!["printf".into(), "not the digits output".into()],
+            model_id: format!("{:#x}", s.model.model_id()),
+        }],
+        ..s.raw_config(&dir.path().join("watcher"), key.address(), start_block)
+    })
+    .unwrap();
+    let mut watch = Keeper::new(cfg, key, "watcher").await.unwrap();
+    let id = s.request().await;
+    tick_until_answered(&mut operator, &s, &[id], "wrong answer").await;
+    for _ in 0..20 {
+        watch.tick().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        watch.metrics().inferences.get() >= 1,
+        "the watcher did re-execute the result"
+    );
+    let challenges = watch
+        .store()
+        .intents()
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.kind == IntentKind::Challenge)
+        .count();
+    assert_eq!(challenges, 0, "no game opened that the keeper cannot play");
+    let provider = s.p.clone();
+    let registry = InferenceRegistry::new(s.registry, &provider);
+    assert_eq!(
+        registry.request(id).call().await.unwrap().status,
+        u8::from(RequestStatus::Quorum),
+        "still at quorum, undisputed"
+    );
+}
