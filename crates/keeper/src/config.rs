@@ -94,6 +94,9 @@ pub struct SubmitConfig {
     pub max_bumps: u32,
     /// Cap on maxFeePerGas, gwei.
     pub max_fee_gwei: u64,
+    /// Transactions of the hot key in flight at once, with consecutive nonces (1..=64; 1 sends
+    /// each after the previous one's receipt).
+    pub max_in_flight: usize,
 }
 
 impl Default for SubmitConfig {
@@ -106,6 +109,7 @@ impl Default for SubmitConfig {
             bump_percent: 15,
             max_bumps: 5,
             max_fee_gwei: 500,
+            max_in_flight: 16,
         }
     }
 }
@@ -442,6 +446,12 @@ impl KeeperConfig {
             return Err(ConfigError::Invalid {
                 field: "submit.max_batch".into(),
                 reason: format!("{} not in 1..=64", submit.max_batch),
+            });
+        }
+        if submit.max_in_flight == 0 || submit.max_in_flight > 64 {
+            return Err(ConfigError::Invalid {
+                field: "submit.max_in_flight".into(),
+                reason: format!("{} not in 1..=64", submit.max_in_flight),
             });
         }
         if submit.bump_percent < 13 || submit.bump_percent > 200 {

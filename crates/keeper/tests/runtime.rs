@@ -145,10 +145,28 @@ impl Suite {
     }
 
     async fn keeper(&self, data_dir: &Path, mode: SubmitMode, start_block: u64) -> Keeper {
+        self.keeper_in_flight(
+            data_dir,
+            mode,
+            SubmitConfig::default().max_in_flight,
+            start_block,
+        )
+        .await
+    }
+
+    /// A keeper of the suite's operator with `max_in_flight` transactions in flight.
+    async fn keeper_in_flight(
+        &self,
+        data_dir: &Path,
+        mode: SubmitMode,
+        max_in_flight: usize,
+        start_block: u64,
+    ) -> Keeper {
         let raw = RawConfig {
             submit: SubmitConfig {
                 mode,
                 receipt_poll_ms: 20,
+                max_in_flight,
                 ..SubmitConfig::default()
             },
             ..self.raw_config(data_dir, self.operator, start_block)
@@ -536,9 +554,9 @@ async fn batch_reorged_out_after_inclusion_is_resent_once_per_member() {
     assert_eq!(members_done, ids.len());
 }
 
-/// kill -9 mid-submission: the keeper task is dropped while it works through a backlog (some
-/// attestations included, others journaled or in flight); a new keeper on the same journal answers
-/// every request, each with exactly one transaction.
+/// kill -9 mid-submission: the keeper task (one transaction in flight at a time) is dropped while
+/// it works through a backlog (some attestations included, others journaled or in flight); a new
+/// keeper on the same journal answers every request, each with exactly one transaction.
 #[tokio::test]
 async fn keeper_killed_mid_submission_restarts_without_duplicates_or_losses() {
     let anvil = Anvil::start(&[]);
@@ -550,7 +568,9 @@ async fn keeper_killed_mid_submission_restarts_without_duplicates_or_losses() {
         ids.push(s.request().await);
     }
     let data_dir = dir.path().join("keeper");
-    let k = s.keeper(&data_dir, SubmitMode::Single, start_block).await;
+    let k = s
+        .keeper_in_flight(&data_dir, SubmitMode::Single, 1, start_block)
+        .await;
     let store = k.store().clone();
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(k.run(stop_rx));
@@ -593,6 +613,86 @@ async fn keeper_killed_mid_submission_restarts_without_duplicates_or_losses() {
         ids.len() as u64,
         "one transaction per request: nothing duplicated, nothing lost"
     );
+}
+
+/// kill -9 with a full window: with mining paused the pipelined keeper dispatches every
+/// attestation (journaled as sent, all in the node's pool at once, consecutive nonces) and is then
+/// killed, and the node loses its pool. A new keeper on the same journal sends the same signed
+/// transactions again: every request is answered by the transaction first journaled for it, with
+/// exactly one transaction each.
+#[tokio::test]
+async fn keeper_killed_with_a_full_window_resends_the_journaled_transactions() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..8 {
+        ids.push(s.request().await);
+    }
+    let mined_before = s.hot_txs().await;
+    raw(&s.p, "evm_setAutomine", serde_json::json!([false])).await;
+    let data_dir = dir.path().join("keeper");
+    let k = s.keeper(&data_dir, SubmitMode::Single, start_block).await;
+    let store = k.store().clone();
+    let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(k.run(stop_rx));
+    let sent = |store: &verinfer_keeper::store::Store| -> Vec<(String, u64, String)> {
+        store
+            .intents()
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.kind == IntentKind::Attest)
+            .filter_map(|i| match i.status {
+                IntentStatus::Sent { nonce, tx_hash, .. } => Some((i.key, nonce, tx_hash)),
+                _ => None,
+            })
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sent(&store).len() < ids.len() {
+        assert!(
+            Instant::now() < deadline,
+            "the keeper did not put its whole window in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    task.abort();
+    let _ = task.await;
+    let journaled = sent(&store);
+    drop(store);
+    let mut nonces: Vec<u64> = journaled.iter().map(|(_, n, _)| *n).collect();
+    nonces.sort_unstable();
+    assert_eq!(
+        nonces,
+        (mined_before..mined_before + ids.len() as u64).collect::<Vec<_>>(),
+        "the window holds consecutive nonces"
+    );
+    assert_eq!(
+        s.hot_txs().await,
+        mined_before,
+        "nothing was mined before the kill"
+    );
+    raw(&s.p, "anvil_dropAllTransactions", serde_json::json!([])).await;
+    raw(&s.p, "evm_setAutomine", serde_json::json!([true])).await;
+
+    let mut k = s.keeper(&data_dir, SubmitMode::Single, start_block).await;
+    k.reconcile().await.unwrap();
+    tick_until_answered(&mut k, &s, &ids, "after restart").await;
+    settle(&mut k).await;
+    assert_eq!(
+        s.hot_txs().await,
+        mined_before + ids.len() as u64,
+        "one transaction per request: nothing duplicated, nothing lost"
+    );
+    for (key, _, hash) in journaled {
+        match k.store().intent(&key).unwrap().unwrap().status {
+            IntentStatus::Done {
+                tx_hash: Some(h), ..
+            } => assert_eq!(h, hash, "{key} landed as first signed"),
+            other => panic!("{key} is {other:?}"),
+        }
+    }
 }
 
 /// A watching keeper re-executes a result that reached quorum and challenges it with its own,
@@ -791,14 +891,18 @@ async fn watcher_without_an_in_process_model_does_not_open_a_referee_game() {
     let mut watch = Keeper::new(cfg, key, "watcher").await.unwrap();
     let id = s.request().await;
     tick_until_answered(&mut operator, &s, &[id], "wrong answer").await;
-    for _ in 0..20 {
+    // Until the watcher has re-executed the result, then a few rounds more (a challenge would be
+    // journaled in the round that re-executes it).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while watch.metrics().inferences.get() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the watcher never re-executed the result"
+        );
         watch.tick().await.unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(
-        watch.metrics().inferences.get() >= 1,
-        "the watcher did re-execute the result"
-    );
+    settle(&mut watch).await;
     let challenges = watch
         .store()
         .intents()
