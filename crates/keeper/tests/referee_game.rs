@@ -117,6 +117,31 @@ impl Suite {
         fund_bond(&self.admin, &hot, self.token, self.registry).await;
     }
 
+    /// The suite, the honest operator's bond, and a request for digit `n`: (suite, the block the
+    /// keepers start reading at, the request, the right output's hash).
+    async fn with_request(
+        anvil: &Anvil,
+        dir: &tempfile::TempDir,
+        n: usize,
+    ) -> (Self, u64, U256, B256) {
+        let s = Self::setup(anvil, dir).await;
+        s.fund_bond(dir, 2).await;
+        let start_block = s.p.get_block_number().await.unwrap();
+        let input = digit(n);
+        let right = keccak256(s.model.infer(&input).unwrap());
+        let id = s.request(&input, 1).await;
+        (s, start_block, id, right)
+    }
+
+    /// The three operators' keepers (journals `k0`..`k2` in `dir`), not started.
+    async fn keepers(&self, dir: &tempfile::TempDir, start_block: u64) -> [Keeper; 3] {
+        [
+            self.keeper(0, &dir.path().join("k0"), start_block).await,
+            self.keeper(1, &dir.path().join("k1"), start_block).await,
+            self.keeper(2, &dir.path().join("k2"), start_block).await,
+        ]
+    }
+
     /// Sends a request for `input`; returns its id (ids are sequential: key 0 is the only client).
     async fn request(&self, input: &[u8], n: u64) -> U256 {
         let now = self.chain_time().await;
@@ -298,15 +323,8 @@ fn moves_done(k: &Keeper) -> Vec<String> {
 async fn colluders_lose_the_referee_game_the_keepers_play_and_no_vote_is_opened() {
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let s = Suite::setup(&anvil, &dir).await;
-    s.fund_bond(&dir, 2).await;
-    let start_block = s.p.get_block_number().await.unwrap();
-    let input = digit(3);
-    let right = keccak256(s.model.infer(&input).unwrap());
-    let id = s.request(&input, 1).await;
-    let mut c0 = s.keeper(0, &dir.path().join("k0"), start_block).await;
-    let mut c1 = s.keeper(1, &dir.path().join("k1"), start_block).await;
-    let mut honest = s.keeper(2, &dir.path().join("k2"), start_block).await;
+    let (s, start_block, id, right) = Suite::with_request(&anvil, &dir, 3).await;
+    let [mut c0, mut c1, mut honest] = s.keepers(&dir, start_block).await;
 
     // Answers, quorum on the wrong output, the watcher's challenge, the game to its end.
     tick_all_until(
@@ -394,12 +412,7 @@ async fn colluders_lose_the_referee_game_the_keepers_play_and_no_vote_is_opened(
 async fn player_killed_mid_game_restarts_from_its_journal_and_wins_without_a_duplicate_move() {
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let s = Suite::setup(&anvil, &dir).await;
-    s.fund_bond(&dir, 2).await;
-    let start_block = s.p.get_block_number().await.unwrap();
-    let input = digit(5);
-    let right = keccak256(s.model.infer(&input).unwrap());
-    let id = s.request(&input, 1).await;
+    let (s, start_block, id, right) = Suite::with_request(&anvil, &dir, 5).await;
     let before = s.hot_txs(2).await; // the bond approval
     let (_stop, rx) = tokio::sync::watch::channel(false);
     let c0 = s.keeper(0, &dir.path().join("k0"), start_block).await;
@@ -462,15 +475,8 @@ async fn player_killed_mid_game_restarts_from_its_journal_and_wins_without_a_dup
 async fn a_silent_liar_loses_by_the_timeout_the_honest_keeper_calls() {
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let s = Suite::setup(&anvil, &dir).await;
-    s.fund_bond(&dir, 2).await;
-    let start_block = s.p.get_block_number().await.unwrap();
-    let input = digit(4);
-    let right = keccak256(s.model.infer(&input).unwrap());
-    let id = s.request(&input, 1).await;
-    let mut c0 = s.keeper(0, &dir.path().join("k0"), start_block).await;
-    let mut c1 = s.keeper(1, &dir.path().join("k1"), start_block).await;
-    let mut honest = s.keeper(2, &dir.path().join("k2"), start_block).await;
+    let (s, start_block, id, right) = Suite::with_request(&anvil, &dir, 4).await;
+    let [mut c0, mut c1, mut honest] = s.keepers(&dir, start_block).await;
     tick_all_until(
         &mut [&mut c0, &mut c1],
         60,
