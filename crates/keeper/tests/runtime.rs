@@ -202,6 +202,19 @@ impl Suite {
             .answered
     }
 
+    /// The operator's keeper, returning wrong results and not watching (journal `operator` in `dir`).
+    async fn wrong_operator(&self, dir: &tempfile::TempDir, start_block: u64) -> Keeper {
+        let cfg = KeeperConfig::from_raw(RawConfig {
+            misbehave: Misbehaviour::WrongResult,
+            watch: Some(false),
+            ..self.raw_config(&dir.path().join("operator"), self.operator, start_block)
+        })
+        .unwrap();
+        Keeper::new(cfg, self.hot.clone(), "operator")
+            .await
+            .unwrap()
+    }
+
     /// A watching keeper that is no operator: dev account 3 as hot key, holding tokens for a challenge
     /// bond the registry may take; assigned nothing. Returns its sender and the keeper.
     async fn watcher(
@@ -707,13 +720,7 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
     let mut s = Suite::setup_with_mode(&anvil, &dir, VerificationMode::Optimistic).await;
     let start_block = s.p.get_block_number().await.unwrap();
     // The operator's keeper returns wrong results (k = q = 1: each reaches quorum at once).
-    let cfg = KeeperConfig::from_raw(RawConfig {
-        misbehave: Misbehaviour::WrongResult,
-        watch: Some(false),
-        ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
-    })
-    .unwrap();
-    let mut operator = Keeper::new(cfg, s.hot.clone(), "operator").await.unwrap();
+    let mut operator = s.wrong_operator(&dir, start_block).await;
     // The watcher: dev account 3 as hot key, holding tokens for the bond; assigned nothing.
     let (watcher, mut watch) = s.watcher(&anvil, &dir, start_block).await;
     let provider = s.p.clone();
@@ -809,13 +816,7 @@ async fn watcher_opens_a_referee_game_and_wins_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Suite::setup(&anvil, &dir).await;
     let start_block = s.p.get_block_number().await.unwrap();
-    let cfg = KeeperConfig::from_raw(RawConfig {
-        misbehave: Misbehaviour::WrongResult,
-        watch: Some(false),
-        ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
-    })
-    .unwrap();
-    let mut operator = Keeper::new(cfg, s.hot.clone(), "operator").await.unwrap();
+    let mut operator = s.wrong_operator(&dir, start_block).await;
     let (_, mut watch) = s.watcher(&anvil, &dir, start_block).await;
     let id = s.request().await;
     let right = keccak256(s.model.infer(&digit(s.requests)).unwrap());
@@ -870,13 +871,7 @@ async fn watcher_without_an_in_process_model_does_not_open_a_referee_game() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Suite::setup(&anvil, &dir).await;
     let start_block = s.p.get_block_number().await.unwrap();
-    let cfg = KeeperConfig::from_raw(RawConfig {
-        misbehave: Misbehaviour::WrongResult,
-        watch: Some(false),
-        ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
-    })
-    .unwrap();
-    let mut operator = Keeper::new(cfg, s.hot.clone(), "operator").await.unwrap();
+    let mut operator = s.wrong_operator(&dir, start_block).await;
     let key = anvil.key(3);
     let cfg = KeeperConfig::from_raw(RawConfig {
         watch: Some(true),
