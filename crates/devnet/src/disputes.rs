@@ -175,6 +175,102 @@ fn to_u64(what: &'static str, v: U256) -> Result<u64, DevnetError> {
     })
 }
 
+/// `WrongResult` slashes executed after the Slasher's veto window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutedSlashes {
+    /// The slashes, in the order of the operators given.
+    pub ids: Vec<U256>,
+    /// Tokens (wei) they took.
+    pub slashed: U256,
+    /// Seconds warped to pass the veto window.
+    pub veto_wait: u64,
+}
+
+impl Devnet {
+    /// The operators assigned to `request`; fails unless there are at least three (two colluders and
+    /// an honest one).
+    pub async fn assigned_three(
+        &self,
+        d: &Deployment,
+        request: U256,
+    ) -> Result<Vec<Address>, DevnetError> {
+        let reg = InferenceRegistry::new(d.contract("InferenceRegistry")?, self.provider());
+        let assigned = reg
+            .assignedOperators(request)
+            .call()
+            .await
+            .map_err(DevnetError::view("assignedOperators"))?;
+        if assigned.len() < 3 {
+            return Err(DevnetError::TooFewAssigned {
+                got: assigned.len(),
+                want: 3,
+            });
+        }
+        Ok(assigned)
+    }
+
+    /// Executes the `WrongResult` slashes a ruling requested of `operators` over `request`: warps past
+    /// the first one's veto window, then the deployer executes each. Fails if one was not requested.
+    pub async fn execute_wrong_result_slashes(
+        &self,
+        d: &Deployment,
+        request: U256,
+        operators: &[Address],
+    ) -> Result<ExecutedSlashes, DevnetError> {
+        let slasher = d.contract("Slasher")?;
+        let sl = Slasher::new(slasher, self.provider());
+        let mut ids = Vec::with_capacity(operators.len());
+        for op in operators {
+            let id = sl
+                .slashIdOf(*op, FaultKind::WrongResult.into(), B256::from(request))
+                .call()
+                .await
+                .map_err(DevnetError::view("slashIdOf"))?;
+            if id.is_zero() {
+                return Err(DevnetError::NoSlashRequested(*op));
+            }
+            ids.push(id);
+        }
+        let Some(first) = ids.first() else {
+            return Ok(ExecutedSlashes {
+                ids,
+                slashed: U256::ZERO,
+                veto_wait: 0,
+            });
+        };
+        let executable_at = sl
+            .slashRequest(*first)
+            .call()
+            .await
+            .map_err(DevnetError::view("slashRequest"))?
+            .executableAt;
+        let veto_wait = to_u64("slash executableAt", U256::from(executable_at))?
+            .saturating_sub(self.chain_time().await?)
+            + 1;
+        self.warp(veto_wait).await?;
+        let mut slashed = U256::ZERO;
+        for id in &ids {
+            let receipt = d
+                .deployer
+                .send(
+                    "executeSlash",
+                    slasher,
+                    &Slasher::executeSlashCall { slashId: *id },
+                )
+                .await?;
+            slashed += events::<Slasher::SlashExecuted>(&receipt)
+                .iter()
+                .map(|e| e.amount)
+                .sum::<U256>();
+        }
+        Ok(ExecutedSlashes {
+            ids,
+            slashed,
+            veto_wait,
+        })
+    }
+}
+
 impl Devnet {
     /// The dispute's subject: a model whose disputes the registry sends to the vote (disputes over
     /// integer MLPs such as the digits classifier go to the on-chain referee instead, docs/referee.md).
@@ -248,7 +344,6 @@ impl Devnet {
         let token = d.contract("VerinferToken")?;
         let registry = d.contract("InferenceRegistry")?;
         let disputes = d.contract("DisputeGovernor")?;
-        let slasher = d.contract("Slasher")?;
         let op0 = operators
             .first()
             .ok_or(DevnetError::TooFewAssigned { got: 0, want: 3 })?;
@@ -283,18 +378,7 @@ impl Devnet {
             .submit_request(case.model_id, input, tokens(1), 300)
             .await?
             .id;
-        let reg = InferenceRegistry::new(registry, p);
-        let assigned = reg
-            .assignedOperators(request)
-            .call()
-            .await
-            .map_err(DevnetError::view("assignedOperators"))?;
-        if assigned.len() < 3 {
-            return Err(DevnetError::TooFewAssigned {
-                got: assigned.len(),
-                want: 3,
-            });
-        }
+        let assigned = self.assigned_three(d, request).await?;
         let (wrong, right) = (case.wrong, case.right);
         let eip712 = domain(d.chain_id(), registry);
         for (i, op) in assigned.iter().enumerate() {
@@ -418,43 +502,13 @@ impl Devnet {
             .await?;
 
         // WrongResult slashes of the colluders: executable once the veto window is over.
-        let sl = Slasher::new(slasher, p);
-        let mut slash_ids = Vec::with_capacity(2);
-        for op in &assigned[..2] {
-            let id = sl
-                .slashIdOf(*op, FaultKind::WrongResult.into(), B256::from(request))
-                .call()
-                .await
-                .map_err(DevnetError::view("slashIdOf"))?;
-            if id.is_zero() {
-                return Err(DevnetError::NoSlashRequested(*op));
-            }
-            slash_ids.push(id);
-        }
-        let executable_at = sl
-            .slashRequest(slash_ids[0])
-            .call()
-            .await
-            .map_err(DevnetError::view("slashRequest"))?
-            .executableAt;
-        let veto_wait = to_u64("slash executableAt", U256::from(executable_at))?
-            .saturating_sub(self.chain_time().await?)
-            + 1;
-        self.warp(veto_wait).await?;
-        let mut slashed = U256::ZERO;
-        for id in &slash_ids {
-            let receipt = deployer
-                .send(
-                    "executeSlash",
-                    slasher,
-                    &Slasher::executeSlashCall { slashId: *id },
-                )
-                .await?;
-            slashed += events::<Slasher::SlashExecuted>(&receipt)
-                .iter()
-                .map(|e| e.amount)
-                .sum::<U256>();
-        }
+        let ExecutedSlashes {
+            ids: slash_ids,
+            slashed,
+            veto_wait,
+        } = self
+            .execute_wrong_result_slashes(d, request, &assigned[..2])
+            .await?;
         let voice_cast_pct = if total_voice == 0 {
             0.0
         } else {

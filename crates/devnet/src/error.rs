@@ -133,6 +133,22 @@ pub enum DevnetError {
         /// Voice of the electorate.
         total: U256,
     },
+    /// The referee game over a request did not end (the keepers did not play it out) in time.
+    #[error("the referee game over request {request} did not end within {secs} s")]
+    GameNotFinished {
+        /// The request.
+        request: U256,
+        /// Seconds waited.
+        secs: u64,
+    },
+    /// A dispute expected to be a referee game went elsewhere (or was never opened).
+    #[error("request {request}'s dispute {dispute} is not a referee game")]
+    NotRefereed {
+        /// The request.
+        request: U256,
+        /// Its dispute id (0: none).
+        dispute: U256,
+    },
     /// A lost dispute did not queue a `WrongResult` slash for a colluder.
     #[error("no WrongResult slash was requested for {0}")]
     NoSlashRequested(Address),

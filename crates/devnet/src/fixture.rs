@@ -92,7 +92,8 @@ impl Devnet {
     /// Starts the devnet and runs every phase in order: deploy, register operators, spawn keepers,
     /// traffic (a keeper killed and restarted halfway), outputs fetched, requests through consumer
     /// contracts, time warp to finalization, the keepers' deliveries to the consumers, stop the keepers,
-    /// a dispute decided by quadratic vote, stake re-sync, report.
+    /// a dispute decided by quadratic vote, stake re-sync, a dispute settled by the referee's game
+    /// (the keepers play it), report.
     pub async fn run(config: DevnetConfig) -> Result<Report, DevnetError> {
         Self::start(config)?.run_phases().await
     }
@@ -136,6 +137,7 @@ impl Devnet {
         self.say(Progress::Phase("keepers stopped cleanly".into()));
         let dispute = self.quadratic_dispute(&deployment, &operators).await?;
         let voice = self.resync_stake(&deployment, &operators).await?;
+        let referee = self.referee_game(&deployment, &operators).await?;
         let report = self
             .report(&crate::report::Phases {
                 deployment: &deployment,
@@ -149,6 +151,7 @@ impl Devnet {
                 results_secs,
                 dispute: &dispute,
                 voice: &voice,
+                referee: &referee,
                 llm: llm.as_ref(),
             })
             .await?;

@@ -32,6 +32,7 @@ pub mod llm;
 pub mod operators;
 pub mod outputs;
 pub mod postgres;
+pub mod referee;
 pub mod report;
 pub mod traffic;
 pub mod voice;

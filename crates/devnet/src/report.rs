@@ -157,6 +157,10 @@ pub struct Report {
     pub dispute: String,
     /// Tokens taken by the executed `WrongResult` slashes of the quadratic-vote dispute.
     pub dispute_slashed: f64,
+    /// The dispute settled by the referee's game, in words.
+    pub referee: String,
+    /// The referee game: its moves with their gas, the winner, the slashes, the final output.
+    pub referee_game: Option<crate::referee::RefereeGame>,
     /// Gini of operator stake after registration.
     pub gini_stake_before: f64,
     /// Gini of operator stake at the end.
@@ -212,6 +216,8 @@ pub struct Phases<'a> {
     pub dispute: &'a Dispute,
     /// Phase 8.
     pub voice: &'a Voice,
+    /// Phase 9.
+    pub referee: &'a crate::referee::RefereeGame,
     /// The LLM traffic, with `--llm`.
     pub llm: Option<&'a crate::llm::LlmTraffic>,
 }
@@ -392,7 +398,11 @@ impl Devnet {
                     .map_err(DevnetError::view("slashRequest"))?;
                 rep.slashes.push(SlashReport {
                     operator: e.operator,
-                    kind: "wrong result (lost a dispute decided by quadratic vote)".into(),
+                    kind: if e.requestId == ph.referee.request {
+                        "wrong result (lost a referee game)".into()
+                    } else {
+                        "wrong result (lost a dispute decided by quadratic vote)".into()
+                    },
                     request: e.requestId.to_string(),
                     reporter: req.reporter,
                 });
@@ -443,6 +453,8 @@ impl Devnet {
         rep.stake_records_stale_after_sync = ph.voice.stale_after;
         rep.dispute = ph.dispute.summary();
         rep.dispute_slashed = tokens_f64(ph.dispute.slashed);
+        rep.referee = ph.referee.summary();
+        rep.referee_game = Some(ph.referee.clone());
         rep.wall_secs = self.elapsed().as_secs_f64();
         Ok(rep)
     }
@@ -699,6 +711,28 @@ impl Report {
             )?;
         }
         writeln!(md, "\n## Dispute by quadratic vote\n\n{}", self.dispute)?;
+        writeln!(
+            md,
+            "\n## Dispute settled by computation (referee game)\n\n{}",
+            self.referee
+        )?;
+        if let Some(g) = &self.referee_game {
+            writeln!(
+                md,
+                "\n| # | move | side | sender | gas |\n|---:|---|---:|---|---:|"
+            )?;
+            for (i, m) in g.moves.iter().enumerate() {
+                let side = m.side.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+                writeln!(
+                    md,
+                    "| {} | {} | {side} | {} | {} |",
+                    i + 1,
+                    m.what,
+                    m.from,
+                    m.gas
+                )?;
+            }
+        }
         writeln!(md, "\n## Legitimacy metrics\n")?;
         writeln!(
             md,

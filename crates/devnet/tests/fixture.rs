@@ -127,6 +127,41 @@ async fn a_small_devnet_phase_by_phase() {
     assert_eq!(voice.stale_after, 0);
     assert!(voice.accounts.len() >= OPERATORS + 3);
 
+    // the referee phase: the keepers play the game out; the honest challenger wins, the request
+    // finalizes with the right output, the colluders are slashed, no vote is opened
+    let referee = devnet.referee_game(&d, &ops).await.expect("referee game");
+    println!("{}", referee.summary()); // shown with --nocapture
+    for m in &referee.moves {
+        println!("  {} side {:?} gas {}", m.what, m.side, m.gas);
+    }
+    assert_eq!(referee.winner, "challenger", "{referee:?}");
+    assert_eq!(referee.final_output, referee.right);
+    assert_ne!(referee.right, referee.wrong);
+    assert_eq!(referee.votes_opened, 0, "no vote");
+    assert_eq!(referee.slash_ids.len(), 2);
+    assert!(referee.slashed > U256::ZERO);
+    let count = |prefix: &str| {
+        referee
+            .moves
+            .iter()
+            .filter(|m| m.what.starts_with(prefix))
+            .count()
+    };
+    assert_eq!(count("challenge"), 1, "{:?}", referee.moves);
+    assert_eq!(count("commitTrace"), 2, "{:?}", referee.moves);
+    assert_eq!(
+        count("bisect"),
+        2 * verinfer_mlp::trace::GAME_DEPTH,
+        "{:?}",
+        referee.moves
+    );
+    assert_eq!(count("step"), 1, "{:?}", referee.moves);
+    assert!(referee.moves.iter().all(|m| m.gas > 0));
+    assert!(
+        referee.moves.iter().filter(|m| m.side == Some(0)).count() > 0,
+        "the liars played"
+    );
+
     let report = devnet
         .report(&verinfer_devnet::report::Phases {
             deployment: &d,
@@ -140,6 +175,7 @@ async fn a_small_devnet_phase_by_phase() {
             results_secs: traffic.started.elapsed().as_secs_f64(),
             dispute: &dispute,
             voice: &voice,
+            referee: &referee,
             llm: None,
         })
         .await
@@ -185,7 +221,15 @@ async fn a_small_devnet_phase_by_phase() {
         "{:?}",
         report.operators[OPERATORS - 1]
     );
-    assert_eq!(kinds("wrong result"), dispute.colluders.to_vec());
+    assert_eq!(
+        kinds("wrong result (lost a dispute decided by quadratic vote)"),
+        dispute.colluders.to_vec()
+    );
+    assert_eq!(
+        kinds("wrong result (lost a referee game)"),
+        referee.colluders.to_vec()
+    );
+    assert_eq!(report.referee, referee.summary());
     assert!(report.dispute_slashed > 0.0);
     assert_eq!(report.dispute, dispute.summary());
     assert!(report.gas_per_attestation_single.is_some_and(|g| g > 0));

@@ -32,7 +32,9 @@ use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
 use crate::txmgr::{Dispatch, Executed, TxConfig, TxError, TxManager};
 
 mod delivery;
+mod referee;
 pub use delivery::DELIVERY_STAGGER;
+pub use referee::GAME_ID_BASE;
 
 /// Keeper errors.
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +159,8 @@ pub struct Keeper {
     /// HTTP client for peers' published attestations (short timeout: a slow peer never stalls the
     /// collect stage for long).
     http: reqwest::Client,
+    /// The traces of the referee games this keeper plays, by game (rebuilt after a restart).
+    traces: HashMap<U256, referee::GameTraces>,
     name: String,
     metrics: Arc<Metrics>,
 }
@@ -260,6 +264,7 @@ impl Keeper {
                 .timeout(PEER_FETCH_TIMEOUT)
                 .build()
                 .map_err(|e| KeeperError::Url(format!("HTTP client: {e}")))?,
+            traces: HashMap::new(),
             name: name.to_string(),
             metrics,
         };
@@ -304,19 +309,7 @@ impl Keeper {
     /// Whether a two-way dispute over `model` goes to the on-chain referee rather than the vote: a
     /// Deterministic integer MLP on a registry with a referee wired (the registry's routing rule).
     async fn refereed(&self, model: B256) -> Result<bool, KeeperError> {
-        let rpc = |op: &'static str| {
-            move |e: alloy::contract::Error| KeeperError::Rpc {
-                op,
-                msg: e.to_string(),
-            }
-        };
-        let referee = self
-            .registry()
-            .referee()
-            .call()
-            .await
-            .map_err(rpc("referee"))?;
-        if referee == Address::ZERO {
+        if self.referee_address().await? == Address::ZERO {
             return Ok(false);
         }
         let m = self
@@ -324,7 +317,7 @@ impl Keeper {
             .model(model)
             .call()
             .await
-            .map_err(rpc("model"))?;
+            .map_err(rpc_err("model"))?;
         Ok(
             m.runtimeSpecHash == verinfer_mlp::IntMlp::runtime_spec_hash()
                 && m.params.mode
@@ -498,6 +491,7 @@ impl Keeper {
             self.finalizer_duties().await?;
         }
         self.delivery_duties().await?;
+        self.referee_duties().await?;
         self.metrics
             .open_intents
             .set(self.store.open_intents()?.len() as u64);
@@ -607,6 +601,7 @@ impl Keeper {
             InferenceRegistryEvents::DisputeOpened(e) => {
                 self.store
                     .delete_meta(&format!("fin:{:0>20}", e.requestId))?;
+                self.on_dispute_opened(e.requestId, e.disputeId).await?;
             }
             _ => {}
         }
@@ -676,7 +671,7 @@ impl Keeper {
             }
         };
         if self.cfg.misbehave == Misbehaviour::WrongResult {
-            output.iter_mut().for_each(|b| *b ^= 0x5a);
+            referee::wrong_output(&mut output);
         }
         let att = Attestation {
             operator: self.cfg.operator,
@@ -944,11 +939,13 @@ impl Keeper {
                 tracing::warn!(keeper = %self.name, %id, "our output hash is not a concrete claim; not challenging");
                 return Ok(());
             }
-            if self.refereed(info.model_id).await? {
-                // The registry would open an on-chain referee game (docs/referee.md), which this keeper
-                // does not play yet: a challenger that does not move loses by timeout, bond and all.
+            if self.refereed(info.model_id).await?
+                && !self.confirmed_twice(info.model_id, &input, &ours)
+            {
+                // The registry opens an on-chain referee game (docs/referee.md), which this keeper plays
+                // from its own trace; it never opens one it cannot play or would lose.
                 tracing::warn!(keeper = %self.name, %id, model = %info.model_id,
-                    "wrong result reached quorum, but its dispute is a referee game this keeper cannot play; not challenging");
+                    "wrong result reached quorum, but our recomputation is not confirmed for a referee game; not challenging");
                 return Ok(());
             }
             tracing::warn!(keeper = %self.name, %id, "wrong result reached quorum; challenging");
@@ -1409,7 +1406,10 @@ impl Executor {
                     IntentKind::ReportMissed => self.metrics.missed_reported.inc(),
                     IntentKind::Equivocation => self.metrics.equivocation_reports.inc(),
                     IntentKind::Challenge => self.metrics.challenges.inc(),
-                    IntentKind::CommitBatch | IntentKind::DeliverOutput | IntentKind::Call => {}
+                    IntentKind::CommitBatch
+                    | IntentKind::DeliverOutput
+                    | IntentKind::RefereeMove
+                    | IntentKind::Call => {}
                 }
                 tracing::info!(keeper = %self.name, key = %intent.key, gas = done.gas_used, tx = %done.tx_hash, "included");
             }

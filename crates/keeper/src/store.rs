@@ -74,6 +74,10 @@ pub enum IntentKind {
     Challenge,
     /// Publish the bytes of a result on chain (`deliverOutput`), answering an availability challenge.
     DeliverOutput,
+    /// A move in an on-chain referee game (`commitTrace`, `bisect`, `step`, `timeout`; the keeper's
+    /// referee duty, docs/referee.md). Keyed per game, move and side, so a restarted keeper neither
+    /// repeats nor skips a move.
+    RefereeMove,
     /// Any other one-off call (CLI, deployment).
     Call,
 }
@@ -89,6 +93,7 @@ impl IntentKind {
             Self::Equivocation => "equivocation",
             Self::Challenge => "challenge",
             Self::DeliverOutput => "deliver_output",
+            Self::RefereeMove => "referee_move",
             Self::Call => "call",
         }
     }

@@ -11,12 +11,11 @@ use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
 use common::suite::{call, digit, Suite};
 use common::*;
-use verinfer_bindings::units::TOKEN;
-use verinfer_bindings::{IdentityRegistry, InferenceRegistry, VerinferToken};
+use verinfer_bindings::{IdentityRegistry, InferenceRegistry};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::backend::BackendError;
 use verinfer_keeper::config::BackendConfig;
-use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
+use verinfer_keeper::config::{KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::Keeper;
 use verinfer_keeper::keeper::KeeperError;
 use verinfer_keeper::registry::{RequestStatus, VerificationMode};
@@ -490,38 +489,9 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
     let mut s = Suite::setup_with_mode(&anvil, &dir, VerificationMode::Optimistic).await;
     let start_block = s.p.get_block_number().await.unwrap();
     // The operator's keeper returns wrong results (k = q = 1: each reaches quorum at once).
-    let cfg = KeeperConfig::from_raw(RawConfig {
-        misbehave: Misbehaviour::WrongResult,
-        watch: Some(false),
-        ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
-    })
-    .unwrap();
-    let mut operator = Keeper::new(cfg, s.hot.clone(), "operator").await.unwrap();
+    let mut operator = s.wrong_operator(&dir, start_block).await;
     // The watcher: dev account 3 as hot key, holding tokens for the bond; assigned nothing.
-    let watcher_key = anvil.key(3);
-    let watcher = txm(
-        s.p.clone(),
-        watcher_key.clone(),
-        store_at(&dir, "w.redb"),
-        fast_cfg(),
-    );
-    let bond = VerinferToken::transferCall {
-        to: watcher.from(),
-        value: U256::from(10 * TOKEN),
-    };
-    call(&s.admin, "bond", s.token, bond.abi_encode()).await;
-    let approve = VerinferToken::approveCall {
-        spender: s.registry,
-        value: U256::MAX,
-    };
-    call(&watcher, "approve", s.token, approve.abi_encode()).await;
-    let cfg = KeeperConfig::from_raw(RawConfig {
-        watch: Some(true),
-        finalize: Some(false),
-        ..s.raw_config(&dir.path().join("watcher"), watcher.from(), start_block)
-    })
-    .unwrap();
-    let mut watch = Keeper::new(cfg, watcher_key, "watcher").await.unwrap();
+    let (watcher, mut watch) = s.watcher(&anvil, &dir, start_block).await;
     let provider = s.p.clone();
     let registry = InferenceRegistry::new(s.registry, &provider);
 
@@ -605,38 +575,98 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
 }
 
 /// A dispute over a Deterministic integer MLP is a referee game (docs/referee.md), which the keeper
-/// does not play yet. A watcher that opened one would lose its bond by timeout and leave the wrong
-/// result standing, so it does not challenge (regression: after the referee was wired, the watcher
-/// opened games it then never moved in).
+/// plays. A watcher that re-executes a wrong result on such a model (and confirms its recomputation
+/// with a second run) challenges it, then plays side 1 against the wrong operator's keeper, which
+/// defends its lie move by move; the watcher wins and the request finalizes with the right output.
+/// (Before the keeper played, the watcher refused to open a game it would lose by timeout.)
 #[tokio::test]
-async fn watcher_does_not_open_a_referee_game_it_cannot_play() {
+async fn watcher_opens_a_referee_game_and_wins_it() {
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let mut s = Suite::setup(&anvil, &dir).await;
     let start_block = s.p.get_block_number().await.unwrap();
-    let cfg = KeeperConfig::from_raw(RawConfig {
-        misbehave: Misbehaviour::WrongResult,
-        watch: Some(false),
-        ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
-    })
-    .unwrap();
-    let mut operator = Keeper::new(cfg, s.hot.clone(), "operator").await.unwrap();
-    let watcher_key = anvil.key(3);
-    let watcher_addr = watcher_key.address();
+    let mut operator = s.wrong_operator(&dir, start_block).await;
+    let (_, mut watch) = s.watcher(&anvil, &dir, start_block).await;
+    let id = s.request().await;
+    let right = keccak256(s.model.infer(&digit(s.requests)).unwrap());
+    tick_until_answered(&mut operator, &s, &[id], "wrong answer").await;
+    let provider = s.p.clone();
+    let registry = InferenceRegistry::new(s.registry, &provider);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while registry.request(id).call().await.unwrap().status != u8::from(RequestStatus::Finalized) {
+        assert!(Instant::now() < deadline, "the game did not end");
+        watch.tick().await.unwrap();
+        operator.tick().await.unwrap();
+    }
+    let view = registry.request(id).call().await.unwrap();
+    assert_eq!(
+        view.output, right,
+        "finalized with the watcher's (right) output"
+    );
+    assert!(
+        view.disputeId >= verinfer_keeper::keeper::GAME_ID_BASE,
+        "the dispute was a referee game"
+    );
+    let kinds = |k: &Keeper, kind: IntentKind| {
+        k.store()
+            .intents()
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.kind == kind && matches!(i.status, IntentStatus::Done { .. }))
+            .count()
+    };
+    assert_eq!(
+        kinds(&watch, IntentKind::Challenge),
+        1,
+        "the watcher opened it"
+    );
+    assert!(kinds(&watch, IntentKind::RefereeMove) >= 2, "and played it");
+    assert!(
+        kinds(&operator, IntentKind::RefereeMove) >= 1,
+        "the wrong operator defended (and lost)"
+    );
+    assert!(
+        watch.metrics().inferences.get() >= 1,
+        "the watcher did re-execute the result"
+    );
+}
+
+/// A keeper never opens a game it cannot play: a watcher that serves the refereed digits model through
+/// an external command (no in-process integer MLP, so no trace to play and no second run to confirm its
+/// output) sees the wrong result, disagrees, and still journals no challenge.
+#[tokio::test]
+async fn watcher_without_an_in_process_model_does_not_open_a_referee_game() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let mut operator = s.wrong_operator(&dir, start_block).await;
+    let key = anvil.key(3);
     let cfg = KeeperConfig::from_raw(RawConfig {
         watch: Some(true),
         finalize: Some(false),
-        ..s.raw_config(&dir.path().join("watcher"), watcher_addr, start_block)
+        backend: vec![BackendConfig::Command {
+            argv: vec!["printf".into(), "not the digits output".into()],
+            model_id: format!("{:#x}", s.model.model_id()),
+        }],
+        ..s.raw_config(&dir.path().join("watcher"), key.address(), start_block)
     })
     .unwrap();
-    let mut watch = Keeper::new(cfg, watcher_key, "watcher").await.unwrap();
+    let mut watch = Keeper::new(cfg, key, "watcher").await.unwrap();
     let id = s.request().await;
     tick_until_answered(&mut operator, &s, &[id], "wrong answer").await;
-    // The watcher sees the wrong result (it re-executes it) but journals no challenge.
-    for _ in 0..20 {
+    // Until the watcher has re-executed the result, then a few rounds more (a challenge would be
+    // journaled in the round that re-executes it).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while watch.metrics().inferences.get() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the watcher never re-executed the result"
+        );
         watch.tick().await.unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    settle(&mut watch).await;
     let challenges = watch
         .store()
         .intents()
@@ -644,16 +674,12 @@ async fn watcher_does_not_open_a_referee_game_it_cannot_play() {
         .into_iter()
         .filter(|i| i.kind == IntentKind::Challenge)
         .count();
-    assert_eq!(challenges, 0);
+    assert_eq!(challenges, 0, "no game opened that the keeper cannot play");
     let provider = s.p.clone();
     let registry = InferenceRegistry::new(s.registry, &provider);
     assert_eq!(
         registry.request(id).call().await.unwrap().status,
-        2,
+        u8::from(RequestStatus::Quorum),
         "still at quorum, undisputed"
-    );
-    assert!(
-        watch.metrics().inferences.get() >= 1,
-        "the watcher did re-execute the result"
     );
 }

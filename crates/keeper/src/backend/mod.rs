@@ -128,6 +128,11 @@ pub trait InferenceBackend: Send + Sync {
     fn probe(&self) -> ProbeFuture<'_> {
         Box::pin(async { Ok(()) })
     }
+    /// The integer MLP this backend runs in process, if it is one (the referee duty recomputes its
+    /// execution trace from it, docs/referee.md).
+    fn int_mlp(&self) -> Option<&IntMlp> {
+        None
+    }
 }
 
 /// An integer MLP run in process: the built-in digits classifier or a model file.
@@ -175,6 +180,9 @@ impl InferenceBackend for MlpBackend {
     }
     fn infer<'a>(&'a self, input: &'a [u8]) -> InferFuture<'a> {
         Box::pin(async move { Ok(self.model.infer(input)?) })
+    }
+    fn int_mlp(&self) -> Option<&IntMlp> {
+        Some(&self.model)
     }
 }
 
@@ -333,6 +341,14 @@ impl Backends {
             let _ = b.probe().await;
         }
         self.unhealthy()
+    }
+
+    /// The in-process integer MLP serving `model_id`, if one does.
+    pub fn int_mlp(&self, model_id: B256) -> Option<&IntMlp> {
+        self.0
+            .iter()
+            .find(|b| b.model_id() == model_id)
+            .and_then(|b| b.int_mlp())
     }
 
     /// Runs `model_id` on `input`.

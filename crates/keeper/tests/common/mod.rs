@@ -111,3 +111,115 @@ pub fn token_init_code(admin: Address) -> Bytes {
     );
     code.into()
 }
+
+/// Deploys the whole suite (`DeployPlan`, local parameters) from `admin`; the plan names the addresses.
+pub async fn deploy_suite(admin: &TxManager) -> verinfer_deploy::plan::DeployPlan {
+    use verinfer_deploy::plan::{DeployParams, DeployPlan};
+    let plan = DeployPlan::new(&DeployParams::local(admin.from()), 0);
+    for (i, step) in plan.steps.iter().enumerate() {
+        let (to, data) = step.tx();
+        admin
+            .send(&format!("deploy:{i}"), to, data.clone())
+            .await
+            .unwrap();
+    }
+    plan
+}
+
+/// `admin` funds `owner` with `stake`, which registers an operator signing with `hot`, stakes it and
+/// serves `model`; `tag` keeps the journal keys apart.
+pub async fn add_operator(
+    admin: &TxManager,
+    owner: &TxManager,
+    hot: Address,
+    plan: &verinfer_deploy::plan::DeployPlan,
+    model: alloy::primitives::B256,
+    stake: U256,
+    tag: &str,
+) {
+    use alloy::sol_types::SolCall;
+    use verinfer_bindings::{InferenceRegistry, Staking, VerinferToken};
+    let token = plan.addresses["VerinferToken"];
+    let staking = plan.addresses["Staking"];
+    let registry = plan.addresses["InferenceRegistry"];
+    async fn send(t: &TxManager, key: String, to: Address, data: Vec<u8>) {
+        t.send(&key, Some(to), Bytes::from(data)).await.unwrap();
+    }
+    let transfer = VerinferToken::transferCall {
+        to: owner.from(),
+        value: stake,
+    };
+    send(admin, format!("fund{tag}"), token, transfer.abi_encode()).await;
+    let approve = VerinferToken::approveCall {
+        spender: staking,
+        value: stake,
+    };
+    send(owner, "approve".into(), token, approve.abi_encode()).await;
+    let register = Staking::registerOperatorCall {
+        signer: hot,
+        selfStake: stake,
+    };
+    send(owner, "register".into(), staking, register.abi_encode()).await;
+    let serve = InferenceRegistry::serveModelCall { modelId: model };
+    send(owner, "serve".into(), registry, serve.abi_encode()).await;
+}
+
+/// `admin` gives `watcher` 10 tokens for a challenge bond, which `watcher` lets the registry take.
+pub async fn fund_bond(admin: &TxManager, watcher: &TxManager, token: Address, registry: Address) {
+    use alloy::sol_types::SolCall;
+    use verinfer_bindings::units::TOKEN;
+    use verinfer_bindings::VerinferToken;
+    let bond = VerinferToken::transferCall {
+        to: watcher.from(),
+        value: U256::from(10 * TOKEN),
+    };
+    admin
+        .send(
+            &format!("bond:{:#x}", watcher.from()),
+            Some(token),
+            Bytes::from(bond.abi_encode()),
+        )
+        .await
+        .unwrap();
+    let approve = VerinferToken::approveCall {
+        spender: registry,
+        value: U256::MAX,
+    };
+    watcher
+        .send("approve", Some(token), Bytes::from(approve.abi_encode()))
+        .await
+        .unwrap();
+}
+
+/// Registers the built-in digits classifier with the integer-MLP spec in `mode`, `k` operators per
+/// request and quorum `q` (600 s window, 1,000 tokens minimum stake, 1-token bond, 0.01-token fee).
+pub async fn register_builtin(admin: &TxManager, registry: Address, mode: u8, k: u8, q: u8) {
+    use alloy::sol_types::SolCall;
+    use verinfer_bindings::units::TOKEN;
+    use verinfer_bindings::InferenceRegistry;
+    use verinfer_keeper::registry::ModelParams;
+    use verinfer_mlp::IntMlp;
+    let model = IntMlp::builtin().unwrap();
+    let params = ModelParams {
+        mode,
+        k,
+        q,
+        challengeWindow: 600,
+        minStake: U256::from(1_000u128 * TOKEN),
+        challengeBond: U256::from(TOKEN),
+        minFee: U256::from(TOKEN / 100),
+    };
+    let register_model = InferenceRegistry::registerModelCall {
+        weightsHash: model.weights_root(),
+        runtimeSpecHash: IntMlp::runtime_spec_hash(),
+        params,
+    };
+    admin
+        .send(
+            "model",
+            Some(registry),
+            Bytes::from(register_model.abi_encode()),
+        )
+        .await
+        .unwrap();
+}

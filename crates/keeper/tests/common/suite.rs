@@ -7,17 +7,18 @@ use alloy::primitives::{keccak256, Address, Bytes, U256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::sol_types::SolCall;
 use verinfer_bindings::units::TOKEN;
-use verinfer_bindings::{InferenceRegistry, Staking, VerinferToken};
-use verinfer_deploy::plan::{DeployParams, DeployPlan};
+use verinfer_bindings::{InferenceRegistry, VerinferToken};
 use verinfer_keeper::attest::HotKey;
-use verinfer_keeper::config::{KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
+use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{inline_uri, Keeper};
-use verinfer_keeper::registry::{ModelParams, VerificationMode};
+use verinfer_keeper::registry::VerificationMode;
 use verinfer_keeper::txmgr::TxManager;
 use verinfer_mlp::dataset::TestSplit;
 use verinfer_mlp::IntMlp;
 
-use super::{fast_cfg, store_at, txm, Anvil};
+use super::{
+    add_operator, deploy_suite, fast_cfg, fund_bond, register_builtin, store_at, txm, Anvil,
+};
 
 /// The deployed suite with one operator (owner = key 1, hot key = key 2) serving the built-in model;
 /// key 0 deployed everything and is the client.
@@ -72,54 +73,23 @@ impl Suite {
             store_at(dir, "owner.redb"),
             fast_cfg(),
         );
-        let plan = DeployPlan::new(&DeployParams::local(admin.from()), 0);
-        for (i, step) in plan.steps.iter().enumerate() {
-            let (to, data) = step.tx();
-            admin
-                .send(&format!("deploy:{i}"), to, data.clone())
-                .await
-                .unwrap();
-        }
+        let plan = deploy_suite(&admin).await;
         let token = plan.addresses["VerinferToken"];
-        let staking = plan.addresses["Staking"];
         let registry = plan.addresses["InferenceRegistry"];
         let model = IntMlp::builtin().unwrap();
         let stake = U256::from(5_000u128 * TOKEN);
-        let params = ModelParams {
-            mode: u8::from(mode),
-            k: 1,
-            q: 1,
-            challengeWindow: 600,
-            minStake: U256::from(1_000u128 * TOKEN),
-            challengeBond: U256::from(TOKEN),
-            minFee: U256::from(TOKEN / 100),
-        };
-        let register_model = InferenceRegistry::registerModelCall {
-            weightsHash: model.weights_root(),
-            runtimeSpecHash: IntMlp::runtime_spec_hash(),
-            params,
-        };
-        call(&admin, "model", registry, register_model.abi_encode()).await;
-        let transfer = VerinferToken::transferCall {
-            to: owner.from(),
-            value: stake,
-        };
-        call(&admin, "fund", token, transfer.abi_encode()).await;
-        let approve = VerinferToken::approveCall {
-            spender: staking,
-            value: stake,
-        };
-        call(&owner, "approve", token, approve.abi_encode()).await;
+        register_builtin(&admin, registry, u8::from(mode), 1, 1).await;
         let hot = anvil.key(2);
-        let register = Staking::registerOperatorCall {
-            signer: hot.address(),
-            selfStake: stake,
-        };
-        call(&owner, "register", staking, register.abi_encode()).await;
-        let serve = InferenceRegistry::serveModelCall {
-            modelId: model.model_id(),
-        };
-        call(&owner, "serve", registry, serve.abi_encode()).await;
+        add_operator(
+            &admin,
+            &owner,
+            hot.address(),
+            &plan,
+            model.model_id(),
+            stake,
+            "",
+        )
+        .await;
         let fees = VerinferToken::approveCall {
             spender: registry,
             value: U256::MAX,
@@ -225,6 +195,45 @@ impl Suite {
             .await
             .unwrap()
             .answered
+    }
+
+    /// The operator's keeper, returning wrong results and not watching (journal `operator` in `dir`).
+    pub async fn wrong_operator(&self, dir: &tempfile::TempDir, start_block: u64) -> Keeper {
+        let cfg = KeeperConfig::from_raw(RawConfig {
+            misbehave: Misbehaviour::WrongResult,
+            watch: Some(false),
+            ..self.raw_config(&dir.path().join("operator"), self.operator, start_block)
+        })
+        .unwrap();
+        Keeper::new(cfg, self.hot.clone(), "operator")
+            .await
+            .unwrap()
+    }
+
+    /// A watching keeper that is no operator: dev account 3 as hot key, holding tokens for a challenge
+    /// bond the registry may take; assigned nothing. Returns its sender and the keeper.
+    pub async fn watcher(
+        &self,
+        anvil: &Anvil,
+        dir: &tempfile::TempDir,
+        start_block: u64,
+    ) -> (TxManager, Keeper) {
+        let key = anvil.key(3);
+        let watcher = txm(
+            self.p.clone(),
+            key.clone(),
+            store_at(dir, "w.redb"),
+            fast_cfg(),
+        );
+        fund_bond(&self.admin, &watcher, self.token, self.registry).await;
+        let cfg = KeeperConfig::from_raw(RawConfig {
+            watch: Some(true),
+            finalize: Some(false),
+            ..self.raw_config(&dir.path().join("watcher"), watcher.from(), start_block)
+        })
+        .unwrap();
+        let keeper = Keeper::new(cfg, key, "watcher").await.unwrap();
+        (watcher, keeper)
     }
 
     /// Whether every request in `ids` is answered on chain by the operator.
