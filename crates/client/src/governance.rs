@@ -476,7 +476,10 @@ impl Client {
                 return Err(match e.as_revert_data() {
                     Some(data) => ClientError::WouldRevert {
                         what: format!("reading the state of proposal {id}"),
-                        reason: crate::error::explain_revert(&data),
+                        reason: verinfer_bindings::decode::decode_revert_from(
+                            &data,
+                            "VerinferGovernor",
+                        ),
                         data,
                     },
                     None => ClientError::View {
@@ -637,9 +640,11 @@ mod tests {
             },
         )
         .abi_encode();
+        let d = verinfer_bindings::decode::decode_revert(&data);
         assert_eq!(
-            crate::error::explain_revert(&data),
-            "proposal 7 is Pending, but this needs it to be Succeeded"
+            d.hint.as_deref(),
+            Some("proposal 7 is Pending, but this needs it to be Succeeded"),
+            "{d}"
         );
     }
 
