@@ -80,6 +80,42 @@ fn reverting_requests_print_the_decoded_error_and_leave_no_allowance() {
 
     c.ok(0, &["model", "register", &digits_file()]);
 
+    // Registered, but nobody serves the model.
+    let e = request(&["--fee", "0.5"]);
+    assert_decoded(
+        &e,
+        "InferenceRegistry::InsufficientOperators",
+        &["available = 0", "required = 3"],
+        "0 operator(s) can serve this model but it needs 3",
+        "0x1deb1c33",
+    );
+    assert_eq!(
+        allowance(&c, requester, registry),
+        U256::ZERO,
+        "the approve of a request that reverts is not sent"
+    );
+
+    // Three operators serve it: now the request's own arguments are checked.
+    for i in 1..=3 {
+        c.send(
+            c.addr(0),
+            c.contract("VerinferToken"),
+            VerinferToken::transferCall {
+                to: c.addr(i),
+                value: U256::from(1_000 * TOKEN),
+            }
+            .abi_encode(),
+        );
+        let signer = format!("0x{:040x}", 0xa0 + i);
+        c.ok(
+            i,
+            &[
+                "operator", "register", "--signer", &signer, "--stake", "1000",
+            ],
+        );
+        c.ok(i, &["operator", "serve", "--model", "builtin"]);
+    }
+
     let e = request(&["--fee", "0"]);
     assert_decoded(
         &e,
@@ -99,21 +135,6 @@ fn reverting_requests_print_the_decoded_error_and_leave_no_allowance() {
         "0x9b4eedf0",
     );
     assert_eq!(allowance(&c, requester, registry), U256::ZERO);
-
-    // A valid request, but nobody serves the model.
-    let e = request(&["--fee", "0.5"]);
-    assert_decoded(
-        &e,
-        "InferenceRegistry::InsufficientOperators",
-        &["available = 0"],
-        "verinfer operator serve",
-        "0x1deb1c33",
-    );
-    assert_eq!(
-        allowance(&c, requester, registry),
-        U256::ZERO,
-        "the approve of a request that reverts is not sent"
-    );
 }
 
 #[test]

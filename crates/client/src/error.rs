@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-use alloy::primitives::utils::format_ether;
 use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::transports::TransportError;
 use verinfer_bindings::decode::DecodedRevert;
+// ETH and the token both have 18 decimals: the same exact, trimmed decimal form.
+use verinfer_bindings::units::format_tokens;
 
 /// What can go wrong talking to a deployed suite.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +69,7 @@ pub enum ClientError {
     },
     /// The sender cannot pay for the transaction: its ETH balance is below gas limit x max fee
     /// (+ value). Reported at once instead of waiting for a transaction the node will never mine.
-    #[error("{what}: {address} has {} ETH, needs about {} ETH for gas: fund it first", format_ether(*balance), format_ether(*needed))]
+    #[error("{what}: {address} has {} ETH, needs about {} ETH for gas: fund it first", format_tokens(*balance), format_tokens(*needed))]
     InsufficientFunds {
         /// What was being done.
         what: String,

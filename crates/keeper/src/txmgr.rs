@@ -479,7 +479,7 @@ impl TxManager {
                     let msg = e.to_string();
                     if is_revert_error(&msg) {
                         let data = e.as_error_resp().and_then(|p| p.as_revert_data());
-                        return Err(reverted(key, &msg, data.as_deref()));
+                        return Err(reverted(key, &msg, data.as_ref().map(|d| d.as_ref())));
                     }
                     last = msg;
                     tokio::time::sleep(delay).await;
