@@ -110,7 +110,7 @@ fn gov_propose_refuses_an_action_that_reverts_unless_forced() {
         a
     };
     let nonce = |c: &Chain| {
-        c.rt.block_on(c.provider.get_transaction_count(c.addr(1)))
+        c.rt.block_on(async { c.provider.get_transaction_count(c.addr(1)).await })
             .unwrap()
     };
     let before = nonce(&c);
