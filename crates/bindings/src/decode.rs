@@ -65,7 +65,9 @@ struct ArtifactAbi {
 }
 
 fn parse_artifact(text: &str) -> Option<JsonAbi> {
-    serde_json::from_str::<ArtifactAbi>(text).ok().map(|a| a.abi)
+    serde_json::from_str::<ArtifactAbi>(text)
+        .ok()
+        .map(|a| a.abi)
 }
 
 fn index() -> &'static Index {
@@ -150,10 +152,9 @@ impl DecodedRevert {
     /// The shown value of argument `arg` of a custom error.
     pub fn arg(&self, arg: &str) -> Option<&str> {
         match &self.kind {
-            RevertKind::Custom { args, .. } => args
-                .iter()
-                .find(|(n, _)| n == arg)
-                .map(|(_, v)| v.as_str()),
+            RevertKind::Custom { args, .. } => {
+                args.iter().find(|(n, _)| n == arg).map(|(_, v)| v.as_str())
+            }
             _ => None,
         }
     }
@@ -284,13 +285,18 @@ fn unit_of(item: &str, param: &str) -> Unit {
         ("SlashExceedsStake", "available") | ("CallbackFeeTooLow", "required") => Unit::Tokens,
         ("InvalidDeadline", _) | ("ProposalNotReady", "eta") => Unit::Time,
         ("GovernorInsufficientProposerVotes", "votes" | "threshold") => Unit::Plain,
-        (_, "deadline" | "unlockAt" | "executableAt" | "windowEnd" | "closedAt") => {
-            Unit::Time
-        }
+        (_, "deadline" | "unlockAt" | "executableAt" | "windowEnd" | "closedAt") => Unit::Time,
         _ => {
             let p = param.to_ascii_lowercase();
             let amountish = [
-                "fee", "stake", "amount", "assets", "balance", "needed", "allowance", "minimum",
+                "fee",
+                "stake",
+                "amount",
+                "assets",
+                "balance",
+                "needed",
+                "allowance",
+                "minimum",
             ];
             let item_amount = (item.contains("Stake") || item.contains("Fee")) && p == "value";
             if item_amount || amountish.iter().any(|a| p.contains(a)) {
@@ -317,7 +323,9 @@ fn show(item: &str, param: &Param, value: &DynSolValue) -> String {
         DynSolValue::Int(v, _) => v.to_string(),
         DynSolValue::Address(a) => a.to_checksum(None),
         DynSolValue::Bool(b) => b.to_string(),
-        DynSolValue::FixedBytes(w, 32) => short_string(w.as_slice()).unwrap_or_else(|| w.to_string()),
+        DynSolValue::FixedBytes(w, 32) => {
+            short_string(w.as_slice()).unwrap_or_else(|| w.to_string())
+        }
         DynSolValue::FixedBytes(w, n) => Bytes::copy_from_slice(&w[..*n]).to_string(),
         DynSolValue::Bytes(b) => Bytes::copy_from_slice(b).to_string(),
         DynSolValue::String(s) => format!("{s:?}"),
@@ -563,10 +571,10 @@ pub fn describe_call(contract: &str, data: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::InferenceRegistry as R;
-    use alloy::sol_types::SolCall;
     use crate::units::{tokens, TOKEN};
+    use crate::InferenceRegistry as R;
     use alloy::primitives::{Address, B256, U160};
+    use alloy::sol_types::SolCall;
 
     #[test]
     fn every_committed_artifact_parses_and_every_error_is_indexed() {
@@ -588,7 +596,14 @@ mod tests {
     #[test]
     fn decoder_names_each_error_with_its_arguments_and_a_hint() {
         let model = B256::repeat_byte(0xab);
-        let cases: Vec<(Vec<u8>, &str, Vec<(&str, String)>, &str)> = vec![
+        /// Encoded error, shown name, shown arguments, hint fragment ("" = no hint).
+        type Case = (
+            Vec<u8>,
+            &'static str,
+            Vec<(&'static str, String)>,
+            &'static str,
+        );
+        let cases: Vec<Case> = vec![
             (
                 R::UnknownModel { modelId: model }.abi_encode(),
                 "InferenceRegistry::UnknownModel",
@@ -709,7 +724,10 @@ mod tests {
                 }
                 .abi_encode(),
                 "InferenceRegistry::NotAcceptingAnswers",
-                vec![("status", RequestStatus::of(4).map(|s| s.name()).unwrap_or("?").into())],
+                vec![(
+                    "status",
+                    RequestStatus::of(4).map(|s| s.name()).unwrap_or("?").into(),
+                )],
                 "",
             ),
             (

@@ -127,7 +127,10 @@ fn gov_propose_refuses_an_action_that_reverts_unless_forced() {
     let out = String::from_utf8_lossy(&o.stdout);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{out}\n{err}");
-    assert!(err.contains("warning: proposing although the simulation fails"), "{err}");
+    assert!(
+        err.contains("warning: proposing although the simulation fails"),
+        "{err}"
+    );
     assert!(out.contains("proposal "), "{out}");
 }
 

@@ -240,7 +240,11 @@ impl Client {
     /// [`ClientError::InsufficientFunds`] when the sender's balance is below what `tx` needs
     /// (its gas limit, or the node's estimate, times the current max fee per gas, plus its value);
     /// `None` when it can pay or the check itself fails.
-    pub async fn funds_shortfall(&self, what: &str, tx: &TransactionRequest) -> Option<ClientError> {
+    pub async fn funds_shortfall(
+        &self,
+        what: &str,
+        tx: &TransactionRequest,
+    ) -> Option<ClientError> {
         let address = self.sender?;
         let balance = self.provider.get_balance(address).await.ok()?;
         let gas = match tx.gas {
@@ -295,7 +299,7 @@ impl Client {
         match e.as_error_resp().and_then(|p| p.as_revert_data()) {
             Some(data) => ClientError::WouldRevert {
                 what: what.to_owned(),
-                reason: self.decode_revert(to, &data),
+                reason: Box::new(self.decode_revert(to, &data)),
                 data,
             },
             None => ClientError::Rpc {

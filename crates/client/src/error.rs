@@ -63,7 +63,7 @@ pub enum ClientError {
         /// What was being done.
         what: String,
         /// The decoded error, e.g. `InferenceRegistry::FeeOutOfRange(fee = 0 VIN, ..)` and its hint.
-        reason: DecodedRevert,
+        reason: Box<DecodedRevert>,
         /// The raw revert data.
         data: Bytes,
     },

@@ -455,10 +455,10 @@ impl Client {
                 return Err(match e.as_revert_data() {
                     Some(data) => ClientError::WouldRevert {
                         what: format!("reading the state of proposal {id}"),
-                        reason: verinfer_bindings::decode::decode_revert_from(
+                        reason: Box::new(verinfer_bindings::decode::decode_revert_from(
                             &data,
                             "VerinferGovernor",
-                        ),
+                        )),
                         data,
                     },
                     None => ClientError::View {

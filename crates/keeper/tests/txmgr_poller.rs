@@ -71,9 +71,8 @@ async fn unfunded_key_fails_fast_with_its_balance_and_the_need() {
     let dir = tempfile::tempdir().unwrap();
     let t0 = manager(&anvil, 0, &dir, "a.redb");
     let token = deploy_token(&t0).await;
-    let key = verinfer_keeper::attest::HotKey::new(
-        alloy::signers::local::PrivateKeySigner::random(),
-    );
+    let key =
+        verinfer_keeper::attest::HotKey::new(alloy::signers::local::PrivateKeySigner::random());
     let address = key.address();
     let store = store_at(&dir, "b.redb");
     let mut cfg = fast_cfg();

@@ -4,15 +4,15 @@
 use alloy::primitives::U256;
 use alloy::providers::Provider;
 use anyhow::{bail, Context, Result};
-use verinfer_bindings::decode::{decode_revert, decode_revert_from};
-use verinfer_sim::fork::{ForkError, ForkSim};
-use verinfer_sim::SimError;
 use clap::{Args, Subcommand};
+use verinfer_bindings::decode::{decode_revert, decode_revert_from};
 use verinfer_bindings::types::VoteType;
 use verinfer_client::governance::{
     describe_call, parse_actions, parse_proposal_id, parse_support, Action, Proposal,
 };
 use verinfer_client::Client;
+use verinfer_sim::fork::{ForkError, ForkSim};
+use verinfer_sim::SimError;
 
 use crate::args::{ChainArgs, RpcArgs};
 
@@ -206,7 +206,8 @@ async fn simulate_actions(
         let mut failed = Vec::new();
         for (index, action) in actions.iter().enumerate() {
             let call = describe_call(action.target, &action.data, &manifest);
-            let reason = match fork.what_if_proposal(None, &[(action.target, action.data.clone())]) {
+            let reason = match fork.what_if_proposal(None, &[(action.target, action.data.clone())])
+            {
                 Ok(_) => continue,
                 Err(ForkError::Sim(SimError::Reverted { data, .. })) => {
                     let name = manifest
