@@ -5,7 +5,6 @@ use alloy::primitives::U256;
 use alloy::providers::Provider;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use verinfer_bindings::decode::{decode_revert, decode_revert_from};
 use verinfer_bindings::types::VoteType;
 use verinfer_client::governance::{
     describe_call, parse_actions, parse_proposal_id, parse_support, Action, Proposal,
@@ -197,29 +196,20 @@ async fn simulate_actions(
         .get_block_number()
         .await
         .context("reading the chain head to simulate the proposal")?;
+    let client = client.clone();
     let path = client.manifest_path().to_path_buf();
-    let manifest = client.manifest().clone();
     let url = url.to_owned();
     let actions = actions.to_vec();
     tokio::task::spawn_blocking(move || -> Result<Vec<FailedAction>> {
         let mut fork = ForkSim::new(&url, block, &path)?;
         let mut failed = Vec::new();
         for (index, action) in actions.iter().enumerate() {
-            let call = describe_call(action.target, &action.data, &manifest);
+            let call = describe_call(action.target, &action.data, client.manifest());
             let reason = match fork.what_if_proposal(None, &[(action.target, action.data.clone())])
             {
                 Ok(_) => continue,
                 Err(ForkError::Sim(SimError::Reverted { data, .. })) => {
-                    let name = manifest
-                        .contracts
-                        .iter()
-                        .find(|(_, a)| **a == action.target)
-                        .map(|(n, _)| n.as_str());
-                    match name {
-                        Some(n) => decode_revert_from(&data, n),
-                        None => decode_revert(&data),
-                    }
-                    .to_string()
+                    client.decode_revert(Some(action.target), &data).to_string()
                 }
                 Err(ForkError::Sim(e @ SimError::Halted { .. })) => e.to_string(),
                 Err(e) => return Err(e.into()),
