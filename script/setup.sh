@@ -4,6 +4,9 @@
 #   - a Solidity compiler: native solc of the pinned version when present or fetchable, else the
 #     solc-js shim (script/toolchain/solc-shim.js) that presents the native command line
 #   - slither-analyzer in a private virtualenv (.toolchain/venv), unless VERINFER_SKIP_SLITHER=1
+#   - Debian's postgresql (server binaries in /usr/lib/postgresql/<version>/bin) and, as root, a
+#     `verinfer-pg` system user: the keeper replicas' shared signing store (docs/keeper.md, "High
+#     availability"); its tests start private servers as that user. VERINFER_SKIP_POSTGRES=1 skips it.
 #   - with --models only: the pinned training deps of models/*/ (models/digits/requirements.txt) in
 #     .toolchain/models-venv. Tests and the devnet never need them: the trained models are committed.
 #   - with --llm only: the real LLM, llama-cpp-python's server and SmolLM2-135M-Instruct (Q4_1 GGUF),
@@ -45,6 +48,24 @@ for tool in forge anvil cast; do
   ln -sf "$real" "$TC/$tool"
 done
 "$TC/forge" --version | head -1 >&2
+
+# --- PostgreSQL (the keeper replicas' signing store; tests start private servers) ----------------
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+if [ "${VERINFER_SKIP_POSTGRES:-0}" != 1 ]; then
+  if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
+    log "installing Debian's postgresql (keeper HA signing store; its tests start private servers)"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    t0=$(date +%s)
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    log "postgresql installed in $(( $(date +%s) - t0 )) s"
+  fi
+  # PostgreSQL refuses to run as root: as root, tests run their private servers as this user.
+  if [ "$(id -u)" = 0 ] && ! id -u verinfer-pg >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin verinfer-pg
+  fi
+  log "PostgreSQL: $(pg_bin)"
+fi
 
 # --- Solidity compiler ---------------------------------------------------------------------
 SOLC_VERSION=$(sed -n 's/^solc_version *= *"\([0-9.]*\)".*/\1/p' foundry.toml | head -1)

@@ -2,14 +2,18 @@
 pragma solidity 0.8.30;
 
 import {IntMlpStep} from "../../contracts/referee/lib/IntMlpStep.sol";
-import {StepHarness} from "./IntMlpFixture.sol";
+import {IntMlpFixture, StepHarness} from "./IntMlpFixture.sol";
 import {Test} from "forge-std/Test.sol";
 
 /// @notice Differential test of the one-step check against the Rust runtime: 2,500 pseudo-random rows (widths
 ///         1..1,100, every shift, both activations, biases at the int32 bounds so the accumulator wraps) derived
 ///         from keccak256 of their index exactly as `crates/mlp/tests/referee_vectors.rs` derives them; the
 ///         Rust test commits each row's `Dense::neuron` output and `RowLeaf::hash` to
-///         `test/referee/vectors/neuron-vectors.bin` (and fails in CI when the file is stale).
+///         `test/referee/vectors/neuron-vectors.bin` (and fails in CI when the file is stale). Likewise the
+///         trace commitments: `trace-vectors.bin` holds the Rust `trace::vector_root` of derived vectors
+///         (chunk boundaries up to the widest, 65,536 bytes) and the Rust trace roots of the digits model on
+///         test-split samples, compared here with the library's `vectorRoot` and with the fixture's own trace
+///         tree.
 contract DifferentialTest is Test {
     StepHarness internal h;
 
@@ -72,5 +76,54 @@ contract DifferentialTest is Test {
             assertEq(h.neuron(r, x), expected, string.concat("neuron of vector ", vm.toString(i)));
             assertEq(h.rowLeaf(r), leaf, string.concat("leaf of vector ", vm.toString(i)));
         }
+    }
+
+    /// @dev Big-endian integer of `len` bytes at `at`.
+    function _be(bytes memory v, uint256 at, uint256 len) internal pure returns (uint256 x) {
+        for (uint256 i; i < len; ++i) {
+            x = (x << 8) | uint8(v[at + i]);
+        }
+    }
+
+    function _slice(bytes memory v, uint256 at, uint256 len) internal pure returns (bytes memory out) {
+        out = new bytes(len);
+        for (uint256 i; i < len; ++i) {
+            out[i] = v[at + i];
+        }
+    }
+
+    function _word(bytes memory v, uint256 at) internal pure returns (bytes32 w) {
+        assembly ("memory-safe") {
+            w := mload(add(add(v, 32), at))
+        }
+    }
+
+    function test_traceCommitmentsMatchTheRustTrace() public view {
+        bytes memory v = vm.readFileBinary("test/referee/vectors/trace-vectors.bin");
+        uint256 at = 4;
+        uint256 vectors = _be(v, 0, 4);
+        assertEq(vectors, 9);
+        for (uint256 i; i < vectors; ++i) {
+            uint256 width = _be(v, at, 4);
+            bytes memory x = _slice(v, at + 4, width);
+            at += 4 + width;
+            assertEq(
+                h.vectorRoot(x), _word(v, at), string.concat("vector root of width ", vm.toString(width))
+            );
+            at += 32;
+        }
+        IntMlpFixture.Model memory m = IntMlpFixture.parse(vm.readFileBinary("models/digits/digits.vimlp"));
+        uint256 samples = _be(v, at, 4);
+        assertEq(samples, 5);
+        at += 4;
+        for (uint256 i; i < samples; ++i) {
+            uint256 len = _be(v, at, 2);
+            bytes memory input = _slice(v, at + 2, len);
+            at += 2 + len;
+            bytes32 root = IntMlpFixture.root(IntMlpFixture.forward(m, input));
+            assertEq(root, _word(v, at), string.concat("trace root of sample ", vm.toString(i)));
+            at += 32;
+        }
+        assertEq(at, v.length);
     }
 }

@@ -195,6 +195,36 @@ abi_enum! {
     }
 }
 
+abi_enum! {
+    /// `Referee.Phase`: where a referee game is (docs/referee.md).
+    GamePhase = "contracts/referee/Referee.sol", "Phase" {
+        /// No such game.
+        None = 0,
+        /// Both sides commit their trace roots.
+        Commit = 1,
+        /// The descent to the first differing leaf, two moves per level.
+        Bisect = 2,
+        /// The one-step check of the first differing element is due.
+        Step = 3,
+        /// Ended; the ruling went to the registry.
+        Done = 4,
+    }
+}
+
+abi_enum! {
+    /// `Referee.Outcome`: how a referee game ended.
+    GameOutcome = "contracts/referee/Referee.sol", "Outcome" {
+        /// Not ended.
+        None = 0,
+        /// The defender (side 0, the registry's leading output) won.
+        DefenderWon = 1,
+        /// The challenger (side 1) won.
+        ChallengerWon = 2,
+        /// Neither side committed: no decision, the status quo stands.
+        NoCommitment = 3,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,7 +279,9 @@ mod tests {
             SlashStatus,
             DisputeStatus,
             VoteType,
-            ProposalState
+            ProposalState,
+            GamePhase,
+            GameOutcome
         );
     }
 }

@@ -452,3 +452,68 @@ fn completions_are_printed_for_each_shell() {
         assert!(script.contains("devnet"), "{shell} completes subcommands");
     }
 }
+
+/// `sim run` exits non-zero when a goal line says FAIL (here a weak issuer's identities buy three
+/// times the voice), after printing the summary and writing the report, so CI can rely on it.
+#[test]
+fn sim_run_exits_non_zero_when_a_goal_fails() {
+    let dir = std::env::temp_dir().join(format!("verinfer-sim-fail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = dir.join("weak-issuer.toml");
+    std::fs::write(
+        &scenario,
+        r#"name = "weak-issuer"
+seed = 5
+epochs = 1
+
+[stakers]
+count = 40
+distribution = "pareto"
+min_stake = 100.0
+
+[operators]
+count = 4
+self_stake = 2000.0
+
+[whales]
+count = 2
+strategy = "split"
+split_into = 9
+split_attested = true
+
+[traffic]
+requests_per_epoch = 4
+optimistic_share = 1.0
+"#,
+    )
+    .unwrap();
+    let out = dir.join("report");
+    let o = verinfer(
+        &[
+            "sim",
+            "run",
+            scenario.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
+        &[],
+    );
+    assert!(!o.status.success(), "a failed goal must fail the run");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("FAIL best split gain"), "{stdout}");
+    let err = stderr(&o);
+    assert!(
+        err.contains("FAILED: ") && err.contains("best split gain"),
+        "{err}"
+    );
+    // The report is still written.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert!(report["goals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["pass"] == false));
+    let _ = std::fs::remove_dir_all(&dir);
+}

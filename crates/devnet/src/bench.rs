@@ -6,13 +6,18 @@
 //! account 1, hot key = account 2), the client (account 9) funded. Modes:
 //!
 //! - (a) `single`: a real [`Keeper`] with `submit.mode = "single"` (one `submitAttestation` per
-//!   attestation) — the baseline.
+//!   attestation) and one transaction in flight (`submit.max_in_flight = 1`) — the baseline.
+//! - (a') the same with `in_flight` transactions in flight (the pipelined transaction path).
 //! - (b) `batch`: the same keeper with `submit.mode = "batch"` (`submitAttestations` of up to
-//!   `batch`).
+//!   `batch`), `in_flight` transactions in flight.
 //! - (c) `merkle`: `commitBatchFor` of a Merkle root over the results, then one `revealBatchResult` per
 //!   request. The keeper has no Merkle submission mode, so this row is driven here with the keeper's
 //!   own [`TxManager`], [`merkle`](verinfer_keeper::merkle) module and model; it has no live-traffic
 //!   latency.
+//! - (ceiling) the physical limit of this chain on this machine: the very same `submitAttestation`
+//!   (and `submitAttestations`) calls, computed, signed and pre-signed as transactions before the
+//!   clock starts, sent as one burst by a sender with no keeper logic. The keeper rows are read as a
+//!   share of it.
 //!
 //! Two phases per mode: *drain* (N requests queued first, then the keeper started; attestations/s
 //! from keeper start to the last inclusion, gas per attestation from the receipts) and *live* (the
@@ -35,6 +40,7 @@ use verinfer_bindings::{InferenceRegistry, VerinferToken};
 use verinfer_client::client::first_event;
 use verinfer_client::requests::inline_uri;
 use verinfer_client::Client;
+use verinfer_keeper::attest::Attestation;
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{BackendConfig, KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, KeeperError};
@@ -52,6 +58,12 @@ use crate::operators::{Behaviour, OperatorSpec};
 /// When each answered request was first seen answered, and in which transaction.
 type Answers = HashMap<U256, (Instant, TxHash)>;
 
+/// A request the bench sent: id, input, when it was sent, the block it was included in.
+type Sent = (U256, Vec<u8>, Instant, u64);
+
+/// Concurrent sends of the ceiling's burst.
+const CEILING_CONCURRENCY: usize = 64;
+
 /// Longest wait for a mode's answers.
 const WATCH_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -64,6 +76,13 @@ pub struct KeeperBenchConfig {
     pub live_requests: usize,
     /// Attestations per `submitAttestations` call in batch mode (2..=64).
     pub batch: usize,
+    /// Transactions in flight per hot key in the pipelined modes (`submit.max_in_flight`, 2..=64);
+    /// the baseline row runs with 1.
+    pub in_flight: usize,
+    /// Live phase: send requests at this many per second, each without waiting for the previous
+    /// one's receipt (a pipelined client); `None` sends them back to back, each after the previous
+    /// receipt.
+    pub client_rate: Option<f64>,
     /// Keeper log poll interval, milliseconds.
     pub poll_ms: u64,
     /// Receipt poll interval, milliseconds (`submit.receipt_poll_ms`).
@@ -78,6 +97,8 @@ impl std::fmt::Debug for KeeperBenchConfig {
             .field("requests", &self.requests)
             .field("live_requests", &self.live_requests)
             .field("batch", &self.batch)
+            .field("in_flight", &self.in_flight)
+            .field("client_rate", &self.client_rate)
             .field("poll_ms", &self.poll_ms)
             .field("receipt_poll_ms", &self.receipt_poll_ms)
             .finish_non_exhaustive()
@@ -111,6 +132,20 @@ impl KeeperBenchConfig {
             (2..=64).contains(&self.batch),
             "2..=64",
         )?;
+        check(
+            "--in-flight",
+            self.in_flight,
+            (2..=64).contains(&self.in_flight),
+            "2..=64",
+        )?;
+        if let Some(rate) = self.client_rate {
+            check(
+                "--client-rate",
+                rate as usize,
+                rate.is_finite() && (1.0..=1000.0).contains(&rate),
+                "1..=1000",
+            )?;
+        }
         check("--poll-ms", self.poll_ms as usize, self.poll_ms > 0, "1..")?;
         check(
             "--receipt-poll-ms",
@@ -142,15 +177,26 @@ pub struct ModeResult {
     pub live_latency_ms_median: Option<f64>,
     /// 99th percentile of it, ms.
     pub live_latency_ms_p99: Option<f64>,
+    /// Median blocks from the request's inclusion to its answer's.
+    pub live_latency_blocks_median: Option<f64>,
+    /// 99th percentile of it, blocks.
+    pub live_latency_blocks_p99: Option<f64>,
     /// Rate the live requests went out at.
     pub live_requests_per_sec: Option<f64>,
+    /// Drain rate as a share of the ceiling row with the same calls (keeper rows only).
+    pub share_of_ceiling: Option<f64>,
 }
 
 /// How the attestations of one run are submitted.
 #[derive(Clone, Copy, Debug)]
 enum Mode {
-    Keeper(SubmitMode, usize),
+    /// A keeper: submission mode, batch size, transactions in flight.
+    Keeper(SubmitMode, usize, usize),
     Merkle,
+    /// The ceiling: the same calls as a keeper makes (`submitAttestation` when 1, else
+    /// `submitAttestations` of this many), computed, signed and pre-signed as transactions before
+    /// the clock starts, then sent as one burst by a sender with no keeper logic.
+    Ceiling(usize),
 }
 
 /// The chain the bench runs on.
@@ -158,6 +204,9 @@ struct Bench {
     devnet: Devnet,
     rpc: RootProvider,
     client: Client,
+    /// The client's key, for the pipelined client of `client_rate`.
+    client_key: HotKey,
+    client_rate: Option<f64>,
     hot: HotKey,
     operator: Address,
     registry: Address,
@@ -176,32 +225,50 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
     let mut b = setup(cfg).await?;
     let modes = [
         (
-            "(a) single submitAttestation".to_string(),
-            Mode::Keeper(SubmitMode::Single, 1),
+            "(a) single submitAttestation, 1 in flight".to_string(),
+            Mode::Keeper(SubmitMode::Single, 1, 1),
         ),
         (
-            format!("(b) submitAttestations x{}", cfg.batch),
-            Mode::Keeper(SubmitMode::Batch, cfg.batch),
+            format!("(a') single submitAttestation, {} in flight", cfg.in_flight),
+            Mode::Keeper(SubmitMode::Single, 1, cfg.in_flight),
+        ),
+        (
+            format!(
+                "(b) submitAttestations x{}, {} in flight",
+                cfg.batch, cfg.in_flight
+            ),
+            Mode::Keeper(SubmitMode::Batch, cfg.batch, cfg.in_flight),
         ),
         ("(c) merkle commit + reveals".to_string(), Mode::Merkle),
+        (
+            "(ceiling) pre-signed submitAttestation burst".to_string(),
+            Mode::Ceiling(1),
+        ),
+        (
+            format!(
+                "(ceiling) pre-signed submitAttestations x{} burst",
+                cfg.batch
+            ),
+            Mode::Ceiling(cfg.batch),
+        ),
     ];
     let mut rows = Vec::new();
+    let mut modes_run = Vec::new();
     for (name, mode) in modes {
         progress(Progress::Phase(format!(
             "{name}: drain of {} requests",
             cfg.requests
         )));
         let (drain_secs, txs, gas) = drain(&mut b, mode, cfg.requests).await?;
-        let (p50, p99, rps) = match mode {
-            Mode::Keeper(submit, max_batch) => {
+        let live = match mode {
+            Mode::Keeper(submit, max_batch, in_flight) => {
                 progress(Progress::Phase(format!(
                     "{name}: live traffic of {} requests",
                     cfg.live_requests
                 )));
-                let (p50, p99, rps) = live(&mut b, submit, max_batch, cfg.live_requests).await?;
-                (Some(p50), Some(p99), Some(rps))
+                Some(live(&mut b, submit, max_batch, in_flight, cfg.live_requests).await?)
             }
-            Mode::Merkle => (None, None, None),
+            Mode::Merkle | Mode::Ceiling(_) => None,
         };
         rows.push(ModeResult {
             mode: name,
@@ -210,11 +277,39 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             drain_secs,
             attestations_per_sec: cfg.requests as f64 / drain_secs,
             gas_per_attestation: gas as f64 / cfg.requests as f64,
-            live_requests: if p50.is_some() { cfg.live_requests } else { 0 },
-            live_latency_ms_median: p50,
-            live_latency_ms_p99: p99,
-            live_requests_per_sec: rps,
+            live_requests: if live.is_some() { cfg.live_requests } else { 0 },
+            live_latency_ms_median: live.as_ref().map(|l| l.p50_ms),
+            live_latency_ms_p99: live.as_ref().map(|l| l.p99_ms),
+            live_latency_blocks_median: live.as_ref().map(|l| l.p50_blocks),
+            live_latency_blocks_p99: live.as_ref().map(|l| l.p99_blocks),
+            live_requests_per_sec: live.as_ref().map(|l| l.requests_per_sec),
+            share_of_ceiling: None,
         });
+        modes_run.push(mode);
+    }
+    // Each keeper row against the ceiling of its own call shape.
+    let ceiling = |per_tx: usize| {
+        modes_run
+            .iter()
+            .zip(&rows)
+            .find(|(m, _)| matches!(m, Mode::Ceiling(n) if *n == per_tx))
+            .map(|(_, r)| r.attestations_per_sec)
+    };
+    let shares: Vec<Option<f64>> = modes_run
+        .iter()
+        .zip(&rows)
+        .map(|(m, r)| {
+            match m {
+                Mode::Keeper(SubmitMode::Single, _, _) => ceiling(1),
+                Mode::Keeper(SubmitMode::Batch, n, _) => ceiling(*n),
+                Mode::Merkle | Mode::Ceiling(_) => None,
+            }
+            .filter(|c| *c > 0.0)
+            .map(|c| r.attestations_per_sec / c)
+        })
+        .collect();
+    for (r, share) in rows.iter_mut().zip(shares) {
+        r.share_of_ceiling = share;
     }
     let _ = std::fs::remove_dir_all(b.devnet.data_dir());
     Ok(rows)
@@ -244,8 +339,9 @@ async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
         )
         .await?;
     let registry = d.contract("InferenceRegistry")?;
+    let client_key = HotKey::new(devnet.dev_signer(9)?);
     let client = devnet
-        .client(devnet.dev_signer(9)?, &d.manifest_path)
+        .client(client_key.signer().clone(), &d.manifest_path)
         .await?;
     d.deployer
         .send(
@@ -262,6 +358,8 @@ async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
     Ok(Bench {
         rpc,
         client,
+        client_key,
+        client_rate: cfg.client_rate,
         hot,
         operator: ops.first().map(|o| o.address()).unwrap_or_default(),
         registry,
@@ -297,26 +395,26 @@ impl Bench {
     }
 
     /// Sends `n` requests back to back (each after the previous one's receipt), inputs the test
-    /// split's images in turn; returns `(id, input, sent at)` of each. Ids are sequential because the
-    /// client is the only requester.
-    async fn requests(&self, n: usize) -> Result<Vec<(U256, Vec<u8>, Instant)>, DevnetError> {
+    /// split's images in turn; returns `(id, input, sent at, inclusion block)` of each. Ids are
+    /// sequential because the client is the only requester.
+    async fn requests(&self, n: usize) -> Result<Vec<Sent>, DevnetError> {
         let first = self.request_count().await? + U256::from(1);
         let now = self.devnet.chain_time().await?;
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
             let input = self.split.cycle(i).input.clone();
-            let call = InferenceRegistry::requestInferenceCall {
-                modelId: self.model.model_id(),
-                inputHash: keccak256(&input),
-                inputURI: inline_uri(&input),
-                fee: U256::from(TOKEN / 100),
-                deadline: Uint::from(now + 3_600),
-            };
+            let call = self.request_call(&input, now);
             let sent = Instant::now();
-            self.client
+            let receipt = self
+                .client
                 .send("requestInference", self.registry, &call)
                 .await?;
-            out.push((first + U256::from(i), input, sent));
+            out.push((
+                first + U256::from(i),
+                input,
+                sent,
+                receipt.block_number.unwrap_or_default(),
+            ));
         }
         let count = self.request_count().await?;
         let expected = first + U256::from(n.saturating_sub(1));
@@ -331,6 +429,7 @@ impl Bench {
         &mut self,
         submit: SubmitMode,
         max_batch: usize,
+        max_in_flight: usize,
         start_block: u64,
     ) -> Result<RunningKeeper, DevnetError> {
         let cfg = KeeperConfig::from_raw(RawConfig {
@@ -344,6 +443,7 @@ impl Bench {
             submit: SubmitConfig {
                 mode: submit,
                 max_batch,
+                max_in_flight,
                 ..self.submit.clone()
             },
             backend: self.backend.clone(),
@@ -357,10 +457,7 @@ impl Bench {
 
     /// Answers already-created requests with a Merkle commit and one reveal each, through the
     /// keeper's transaction manager.
-    async fn merkle_answer(
-        &mut self,
-        reqs: &[(U256, Vec<u8>, Instant)],
-    ) -> Result<(), DevnetError> {
+    async fn merkle_answer(&mut self, reqs: &[Sent]) -> Result<(), DevnetError> {
         let store = Arc::new(Store::open(&self.next_dir("merkle").join("txs.redb"))?);
         let chain_id = self
             .provider()
@@ -380,7 +477,7 @@ impl Bench {
         );
         let results: Vec<(U256, B256)> = reqs
             .iter()
-            .map(|(id, input, _)| Ok((*id, keccak256(self.model.infer(input)?))))
+            .map(|(id, input, _, _)| Ok((*id, keccak256(self.model.infer(input)?))))
             .collect::<Result<_, DevnetError>>()?;
         let tree = MerkleTree::new(
             results
@@ -422,6 +519,190 @@ impl Bench {
             .await?;
         }
         Ok(())
+    }
+
+    /// The `requestInference` call of `input`, deadline an hour after `now`.
+    fn request_call(&self, input: &[u8], now: u64) -> InferenceRegistry::requestInferenceCall {
+        InferenceRegistry::requestInferenceCall {
+            modelId: self.model.model_id(),
+            inputHash: keccak256(input),
+            inputURI: inline_uri(input),
+            fee: U256::from(TOKEN / 100),
+            deadline: Uint::from(now + 3_600),
+        }
+    }
+
+    /// Sends `n` requests at `rate` per second through a pipelined client (the keeper's own
+    /// [`TxManager`]: each request journaled and dispatched on its tick, receipts settled
+    /// concurrently), so the send rate does not depend on inclusion; returns what
+    /// [`Bench::requests`] returns.
+    async fn requests_at_rate(&mut self, n: usize, rate: f64) -> Result<Vec<Sent>, DevnetError> {
+        use futures::stream::{FuturesUnordered, StreamExt};
+
+        let first = self.request_count().await? + U256::from(1);
+        let now = self.devnet.chain_time().await?;
+        let chain_id = self
+            .rpc
+            .get_chain_id()
+            .await
+            .map_err(DevnetError::rpc("eth_chainId"))?;
+        let store = Arc::new(Store::open(&self.next_dir("client").join("txs.redb"))?);
+        let tx = TxManager::new(
+            self.rpc.clone(),
+            &self.client_key,
+            chain_id,
+            store.clone(),
+            TxConfig {
+                poll_interval: Duration::from_millis(self.submit.receipt_poll_ms),
+                ..TxConfig::default()
+            },
+        );
+        let tick = Duration::from_secs_f64(1.0 / rate);
+        let start = Instant::now();
+        let mut settling = FuturesUnordered::new();
+        let mut blocks: HashMap<usize, u64> = HashMap::with_capacity(n);
+        let mut sent_at = Vec::with_capacity(n);
+        for i in 0..n {
+            let at = start + tick.mul_f64(i as f64);
+            tokio::time::sleep_until(at.into()).await;
+            let input = self.split.cycle(i).input.clone();
+            let key = format!("request:{i}");
+            store.put_intent(&verinfer_keeper::store::Intent {
+                key: key.clone(),
+                kind: verinfer_keeper::store::IntentKind::Call,
+                subject: key.clone(),
+                to: format!("{:#x}", self.registry),
+                calldata: format!(
+                    "{}",
+                    Bytes::from(self.request_call(&input, now).abi_encode())
+                ),
+                status: verinfer_keeper::store::IntentStatus::Pending,
+                members: vec![],
+                single_only: true,
+            })?;
+            let sent = Instant::now();
+            match tx.dispatch(&key).await? {
+                verinfer_keeper::txmgr::Dispatch::InFlight(f) => {
+                    let tx = &tx;
+                    settling.push(async move { (i, tx.settle(f).await) });
+                }
+                verinfer_keeper::txmgr::Dispatch::Done(done) => {
+                    blocks.insert(i, done.block);
+                }
+            }
+            sent_at.push((input, sent));
+        }
+        while let Some((i, r)) = settling.next().await {
+            blocks.insert(i, r?.block);
+        }
+        let out: Vec<Sent> = sent_at
+            .into_iter()
+            .enumerate()
+            .map(|(i, (input, sent))| {
+                let block = blocks.get(&i).copied().unwrap_or_default();
+                (first + U256::from(i), input, sent, block)
+            })
+            .collect();
+        let count = self.request_count().await?;
+        let expected = first + U256::from(n.saturating_sub(1));
+        if count != expected {
+            return Err(DevnetError::NotSequential { count, expected });
+        }
+        Ok(out)
+    }
+
+    /// The ceiling's transactions: each request's attestation computed and signed as the keeper
+    /// would, `per_tx` per call, signed by the hot key with consecutive nonces, gas from one
+    /// estimate per call shape (x1.3, as the keeper) and the node's current fees.
+    async fn presign(&self, reqs: &[Sent], per_tx: usize) -> Result<Vec<Bytes>, DevnetError> {
+        use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
+        use alloy::rpc::types::TransactionRequest;
+
+        let p = &self.rpc;
+        let chain_id = p
+            .get_chain_id()
+            .await
+            .map_err(DevnetError::rpc("eth_chainId"))?;
+        let domain = verinfer_keeper::attest::domain(chain_id, self.registry);
+        let mut calls = Vec::new();
+        for chunk in reqs.chunks(per_tx.max(1)) {
+            let mut atts = Vec::with_capacity(chunk.len());
+            let mut sigs = Vec::with_capacity(chunk.len());
+            for (id, input, _, _) in chunk {
+                let att = Attestation {
+                    operator: self.operator,
+                    requestId: *id,
+                    modelId: self.model.model_id(),
+                    inputHash: keccak256(input),
+                    outputHash: keccak256(self.model.infer(input)?),
+                };
+                sigs.push(Bytes::from(
+                    self.hot.sign_attestation(&att, &domain)?.to_vec(),
+                ));
+                atts.push(att);
+            }
+            let data = if per_tx == 1 {
+                InferenceRegistry::submitAttestationCall {
+                    att: atts[0].clone().into(),
+                    signature: sigs[0].clone(),
+                }
+                .abi_encode()
+            } else {
+                InferenceRegistry::submitAttestationsCall {
+                    atts: atts.into_iter().map(Into::into).collect(),
+                    signatures: sigs,
+                }
+                .abi_encode()
+            };
+            calls.push((chunk.len(), Bytes::from(data)));
+        }
+        let from = self.hot.address();
+        let nonce = p
+            .get_transaction_count(from)
+            .pending()
+            .await
+            .map_err(DevnetError::rpc("eth_getTransactionCount"))?;
+        let fees = p
+            .estimate_eip1559_fees()
+            .await
+            .map_err(DevnetError::rpc("eth_feeHistory"))?;
+        let wallet = EthereumWallet::from(self.hot.signer().clone());
+        let mut gas_of: HashMap<usize, u64> = HashMap::new();
+        let mut out = Vec::with_capacity(calls.len());
+        for (i, (size, data)) in calls.into_iter().enumerate() {
+            let req = TransactionRequest::default()
+                .with_from(from)
+                .with_to(self.registry)
+                .with_input(data)
+                .with_chain_id(chain_id);
+            let gas = match gas_of.get(&size) {
+                Some(g) => *g,
+                None => {
+                    let g = p
+                        .estimate_gas(req.clone())
+                        .await
+                        .map_err(DevnetError::rpc("eth_estimateGas (ceiling)"))?
+                        .saturating_mul(13)
+                        / 10;
+                    gas_of.insert(size, g);
+                    g
+                }
+            };
+            let env = req
+                .with_nonce(nonce + i as u64)
+                .with_gas_limit(gas)
+                .with_max_fee_per_gas(fees.max_fee_per_gas)
+                .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+                .build(&wallet)
+                .await
+                .map_err(|e| {
+                    DevnetError::Tx(verinfer_keeper::txmgr::TxError::Sign(e.to_string()))
+                })?;
+            out.push(Bytes::from(
+                alloy::eips::eip2718::Encodable2718::encoded_2718(&env),
+            ));
+        }
+        Ok(out)
     }
 
     fn spawn_watcher(
@@ -519,10 +800,32 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, usize, u64),
     let start_block = b.devnet.block_number().await?;
     let reqs = b.requests(n).await?;
     let watcher = b.spawn_watcher(start_block, reqs.iter().map(|r| r.0).collect());
+    let presigned = match mode {
+        Mode::Ceiling(per_tx) => b.presign(&reqs, per_tx).await?,
+        Mode::Keeper(..) | Mode::Merkle => Vec::new(),
+    };
     let t0 = Instant::now();
     match mode {
-        Mode::Keeper(submit, max_batch) => {
-            let k = b.start_keeper(submit, max_batch, start_block).await?;
+        Mode::Ceiling(_) => {
+            // Up to CEILING_CONCURRENCY sends at once (the node queues nonces that arrive early);
+            // inclusion is seen by the answer watcher.
+            use futures::stream::{self, TryStreamExt};
+            let rpc = &b.rpc;
+            stream::iter(presigned.iter().map(Ok))
+                .try_for_each_concurrent(CEILING_CONCURRENCY, |raw| async move {
+                    rpc.send_raw_transaction(raw)
+                        .await
+                        .map(|_pending| ())
+                        .map_err(DevnetError::rpc("eth_sendRawTransaction (ceiling burst)"))
+                })
+                .await?;
+            let seen = joined(watcher).await?;
+            summarize_drain(b, t0, &seen).await
+        }
+        Mode::Keeper(submit, max_batch, in_flight) => {
+            let k = b
+                .start_keeper(submit, max_batch, in_flight, start_block)
+                .await?;
             let seen = joined(watcher).await?;
             k.stop().await?;
             summarize_drain(b, t0, &seen).await
@@ -575,27 +878,71 @@ async fn live(
     b: &mut Bench,
     submit: SubmitMode,
     max_batch: usize,
+    in_flight: usize,
     n: usize,
-) -> Result<(f64, f64, f64), DevnetError> {
+) -> Result<Live, DevnetError> {
     let start_block = b.devnet.block_number().await?;
-    let k = b.start_keeper(submit, max_batch, start_block).await?;
+    let k = b
+        .start_keeper(submit, max_batch, in_flight, start_block)
+        .await?;
     let first = b.request_count().await? + U256::from(1);
     let ids = (0..n).map(|i| first + U256::from(i)).collect();
     let watcher = b.spawn_watcher(start_block, ids);
     let t0 = Instant::now();
-    let reqs = b.requests(n).await?;
+    let reqs = match b.client_rate {
+        Some(rate) => b.requests_at_rate(n, rate).await?,
+        None => b.requests(n).await?,
+    };
     let rps = n as f64 / t0.elapsed().as_secs_f64();
     let seen = joined(watcher).await?;
     k.stop().await?;
     let mut lat: Vec<f64> = reqs
         .iter()
-        .filter_map(|(id, _, sent)| {
+        .filter_map(|(id, _, sent, _)| {
             seen.get(id)
                 .map(|(t, _)| t.saturating_duration_since(*sent).as_secs_f64() * 1e3)
         })
         .collect();
     lat.sort_by(f64::total_cmp);
-    Ok((percentile(&lat, 50), percentile(&lat, 99), rps))
+    // Blocks from the request's inclusion to its answer's.
+    let mut answer_block: HashMap<TxHash, u64> = HashMap::new();
+    let mut blocks = Vec::with_capacity(reqs.len());
+    for (id, _, _, req_block) in &reqs {
+        let Some((_, tx)) = seen.get(id) else {
+            continue;
+        };
+        let block = match answer_block.get(tx) {
+            Some(b) => *b,
+            None => {
+                let b = b
+                    .client
+                    .wait_receipt("answer", *tx)
+                    .await?
+                    .block_number
+                    .unwrap_or_default();
+                answer_block.insert(*tx, b);
+                b
+            }
+        };
+        blocks.push(block.saturating_sub(*req_block) as f64);
+    }
+    blocks.sort_by(f64::total_cmp);
+    Ok(Live {
+        p50_ms: percentile(&lat, 50),
+        p99_ms: percentile(&lat, 99),
+        p50_blocks: percentile(&blocks, 50),
+        p99_blocks: percentile(&blocks, 99),
+        requests_per_sec: rps,
+    })
+}
+
+/// What the live phase measured.
+struct Live {
+    p50_ms: f64,
+    p99_ms: f64,
+    p50_blocks: f64,
+    p99_blocks: f64,
+    requests_per_sec: f64,
 }
 
 /// Nearest-rank percentile of ascending `sorted` (0 when empty).
@@ -627,6 +974,8 @@ mod tests {
             requests: 2,
             live_requests: 2,
             batch: 32,
+            in_flight: 16,
+            client_rate: None,
             poll_ms: 100,
             receipt_poll_ms: 250,
             devnet: DevnetConfig::default(),
@@ -641,6 +990,12 @@ mod tests {
         assert_eq!(err.to_string(), "--batch must be in 2..=64, got 65");
         assert!(KeeperBenchConfig {
             requests: 1,
+            ..ok.clone()
+        }
+        .validate()
+        .is_err());
+        assert!(KeeperBenchConfig {
+            in_flight: 1,
             ..ok.clone()
         }
         .validate()

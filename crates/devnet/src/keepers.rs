@@ -1,5 +1,7 @@
-//! Phase 4, spawn keepers: one [`Keeper`] per online operator as a tokio task, all on one gossip bus
-//! (so an equivocation is seen and reported), operator 0 submitting one transaction per attestation
+//! Phase 4, spawn keepers: one [`Keeper`] per online operator as a tokio task, each serving its
+//! outputs and published attestations on its own HTTP endpoint (registered on chain), where its
+//! peers fetch them (so an equivocation is seen and reported across processes), operator 0
+//! submitting one transaction per attestation
 //! and the others in batches. A keeper can be killed (its task dropped mid-flight) and restarted
 //! from its journal.
 
@@ -8,13 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::primitives::Address;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{
     BackendConfig, KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode,
 };
-use verinfer_keeper::keeper::{Gossip, Keeper, KeeperError, SignedAttestation};
+use verinfer_keeper::keeper::{Keeper, KeeperError};
 use verinfer_keeper::metrics::Metrics;
 
 use crate::config::Progress;
@@ -46,8 +48,6 @@ pub struct Keepers {
     slots: Vec<Slot>,
     backend: Vec<BackendConfig>,
     stop: watch::Sender<bool>,
-    gossip: Gossip,
-    _gossip_rx: broadcast::Receiver<SignedAttestation>,
     handles: Vec<(usize, JoinHandle<Result<(), KeeperError>>)>,
     /// The metrics registry of every keeper launched (restarted ones included).
     metrics: Vec<(usize, Arc<Metrics>)>,
@@ -103,9 +103,8 @@ impl Keepers {
         let Some(slot) = self.slots.iter().find(|s| s.index == index).cloned() else {
             return Ok(());
         };
-        let keeper = Keeper::new(self.config(&slot)?, slot.hot.clone(), &format!("op{index}"))
-            .await?
-            .with_gossip(&self.gossip);
+        let keeper =
+            Keeper::new(self.config(&slot)?, slot.hot.clone(), &format!("op{index}")).await?;
         self.metrics.push((index, keeper.metrics().clone()));
         let handle = tokio::spawn(keeper.run(self.stop.subscribe()));
         self.handles.push((index, handle));
@@ -225,7 +224,6 @@ impl Devnet {
         operators: &[Operator],
     ) -> Result<Keepers, DevnetError> {
         let (stop, _) = watch::channel(false);
-        let (gossip, gossip_rx) = broadcast::channel(4096);
         let mut slots = Vec::new();
         for o in operators
             .iter()
@@ -247,8 +245,6 @@ impl Devnet {
             slots,
             backend: self.backends(d),
             stop,
-            gossip,
-            _gossip_rx: gossip_rx,
             handles: Vec::new(),
             metrics: Vec::new(),
             restarts: 0,

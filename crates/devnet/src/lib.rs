@@ -31,6 +31,7 @@ pub mod keepers;
 pub mod llm;
 pub mod operators;
 pub mod outputs;
+pub mod postgres;
 pub mod report;
 pub mod traffic;
 pub mod voice;

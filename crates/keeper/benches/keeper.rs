@@ -4,20 +4,13 @@
 use alloy::primitives::{keccak256, Address, U256};
 use alloy::signers::local::PrivateKeySigner;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use verinfer_keeper::attest::{self, Attestation, HotKey};
+use verinfer_keeper::attest::{self, HotKey};
 use verinfer_keeper::merkle::{leaf, MerkleTree};
 use verinfer_mlp::dataset::{evaluate, TestSplit};
 use verinfer_mlp::IntMlp;
 
-fn att(i: u64) -> Attestation {
-    Attestation {
-        operator: Address::repeat_byte(7),
-        requestId: U256::from(i),
-        modelId: keccak256(b"m"),
-        inputHash: keccak256(i.to_be_bytes()),
-        outputHash: keccak256((i + 1).to_be_bytes()),
-    }
-}
+mod common;
+use common::att;
 
 fn bench(c: &mut Criterion) {
     let key = HotKey::new(PrivateKeySigner::random());

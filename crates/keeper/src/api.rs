@@ -3,7 +3,9 @@
 //! - the **operations** router (loopback only): `/metrics` (Prometheus) and `/health`;
 //! - the **outputs** router (public): `GET /v1/outputs/<outputHash>`, the bytes of every output this
 //!   keeper attested, so clients, watchers and challengers can fetch what a hash stands for and check
-//!   it (`keccak256(body) == outputHash`).
+//!   it (`keccak256(body) == outputHash`); and `GET /v1/attestations/<requestId>`, every attestation
+//!   this keeper signed and published for that request (JSON `[{att, sig}]`), which peer watchers in
+//!   other processes fetch to catch an equivocation.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -27,6 +29,8 @@ use crate::store::Store;
 
 /// The path prefix of the outputs API.
 pub const OUTPUTS_PATH: &str = "/v1/outputs";
+/// The path prefix of the published-attestations API.
+pub const ATTESTATIONS_PATH: &str = "/v1/attestations";
 
 /// A JSON error body: `{"error": "...", "detail": "..."}`.
 #[derive(Debug, Serialize)]
@@ -206,11 +210,33 @@ async fn health(State(source): State<Arc<HealthSource>>) -> Response {
     (code, Json(report)).into_response()
 }
 
-/// `GET /v1/outputs/<outputHash>` over `store`.
+/// `GET /v1/outputs/<outputHash>` and `GET /v1/attestations/<requestId>` over `store`.
 pub fn outputs_router(store: Arc<Store>) -> Router {
     Router::new()
         .route(&format!("{OUTPUTS_PATH}/{{hash}}"), get(output))
+        .route(&format!("{ATTESTATIONS_PATH}/{{id}}"), get(attestations))
         .with_state(store)
+}
+
+async fn attestations(State(store): State<Arc<Store>>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<alloy::primitives::U256>() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request_id",
+            format!("`{id}` is not a decimal or 0x-hex request id"),
+        );
+    };
+    match tokio::task::spawn_blocking(move || store.published(id)).await {
+        Ok(Ok(rows)) => {
+            let values: Vec<serde_json::Value> = rows
+                .iter()
+                .filter_map(|r| serde_json::from_slice(r).ok())
+                .collect();
+            Json(values).into_response()
+        }
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "task", e.to_string()),
+    }
 }
 
 async fn output(State(store): State<Arc<Store>>, Path(hash): Path<String>) -> Response {
@@ -397,6 +423,35 @@ mod tests {
         let (head, body) = get(addr, &format!("{OUTPUTS_PATH}/zz")).await;
         assert!(head.starts_with("HTTP/1.1 400"), "{head}");
         assert!(String::from_utf8_lossy(&body).contains("bad_hash"));
+        let _ = tx.send(true);
+    }
+
+    /// A keeper serves what it published for a request, and nothing of another request's.
+    #[tokio::test]
+    async fn serves_published_attestations_by_request() {
+        use alloy::primitives::U256;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("k.redb")).unwrap());
+        for (id, out) in [(7u64, 1u8), (7, 2), (8, 3)] {
+            let v = serde_json::json!({"request": id, "output": out}).to_string();
+            store
+                .put_published(U256::from(id), B256::repeat_byte(out), v.as_bytes())
+                .unwrap();
+        }
+        let (tx, rx) = watch::channel(false);
+        let addr = serve("127.0.0.1:0".parse().unwrap(), outputs_router(store), rx)
+            .await
+            .unwrap();
+        let (head, body) = get(addr, &format!("{ATTESTATIONS_PATH}/7")).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        let list: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap();
+        let outputs: Vec<u64> = list.iter().map(|v| v["output"].as_u64().unwrap()).collect();
+        assert_eq!(outputs, [1, 2]);
+        let (_, body) = get(addr, &format!("{ATTESTATIONS_PATH}/9")).await;
+        assert_eq!(body, b"[]");
+        let (head, body) = get(addr, &format!("{ATTESTATIONS_PATH}/x7")).await;
+        assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+        assert!(String::from_utf8_lossy(&body).contains("bad_request_id"));
         let _ = tx.send(true);
     }
 }

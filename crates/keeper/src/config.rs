@@ -94,6 +94,9 @@ pub struct SubmitConfig {
     pub max_bumps: u32,
     /// Cap on maxFeePerGas, gwei.
     pub max_fee_gwei: u64,
+    /// Transactions of the hot key in flight at once, with consecutive nonces (1..=64; 1 sends
+    /// each after the previous one's receipt).
+    pub max_in_flight: usize,
 }
 
 impl Default for SubmitConfig {
@@ -106,6 +109,7 @@ impl Default for SubmitConfig {
             bump_percent: 15,
             max_bumps: 5,
             max_fee_gwei: 500,
+            max_in_flight: 16,
         }
     }
 }
@@ -238,6 +242,9 @@ pub struct RawConfig {
     /// Testing only.
     #[serde(default)]
     pub misbehave: Misbehaviour,
+    /// The shared slashing-protection store of replicas (`[signing_store]`); absent: a single
+    /// keeper with its embedded journal only.
+    pub signing_store: Option<crate::signing_store::RawSigningStoreConfig>,
 }
 
 impl RawConfig {
@@ -297,6 +304,8 @@ pub struct KeeperConfig {
     pub backends: Vec<BackendConfig>,
     /// Misbehaviour (testing only).
     pub misbehave: Misbehaviour,
+    /// The shared slashing-protection store, when this keeper is one of several replicas.
+    pub signing_store: Option<crate::signing_store::SigningStoreConfig>,
 }
 
 fn parse_addr(field: &str, v: &str) -> Result<Address, ConfigError> {
@@ -338,8 +347,9 @@ impl RawConfig {
     /// Applies the `VERINFER_*` overrides found through `var` (the command line passes the process
     /// environment; nothing else should): `VERINFER_RPC_URL`, `VERINFER_REGISTRY`,
     /// `VERINFER_DEPLOYMENT`, `VERINFER_OPERATOR`, `VERINFER_DATA_DIR`, `VERINFER_CONFIRMATIONS`,
-    /// `VERINFER_METRICS_ADDR`, `VERINFER_OUTPUTS_ADDR`, `VERINFER_KEYSTORE`. Empty values are
-    /// ignored.
+    /// `VERINFER_METRICS_ADDR`, `VERINFER_OUTPUTS_ADDR`, `VERINFER_KEYSTORE`,
+    /// `VERINFER_SIGNING_STORE_URL` (`signing_store.postgres_url`, so a password need not be written
+    /// in the file). Empty values are ignored.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         let var = |name: &str| var(name).filter(|v| !v.is_empty());
         if let Some(v) = var("VERINFER_RPC_URL") {
@@ -368,6 +378,11 @@ impl RawConfig {
         }
         if let Some(v) = var("VERINFER_KEYSTORE") {
             self.key.keystore = Some(v.into());
+        }
+        if let Some(v) = var("VERINFER_SIGNING_STORE_URL") {
+            self.signing_store
+                .get_or_insert_with(Default::default)
+                .postgres_url = Some(v);
         }
         Ok(())
     }
@@ -442,6 +457,12 @@ impl KeeperConfig {
             return Err(ConfigError::Invalid {
                 field: "submit.max_batch".into(),
                 reason: format!("{} not in 1..=64", submit.max_batch),
+            });
+        }
+        if submit.max_in_flight == 0 || submit.max_in_flight > 64 {
+            return Err(ConfigError::Invalid {
+                field: "submit.max_in_flight".into(),
+                reason: format!("{} not in 1..=64", submit.max_in_flight),
             });
         }
         if submit.bump_percent < 13 || submit.bump_percent > 200 {
@@ -556,6 +577,10 @@ impl KeeperConfig {
             submit,
             backends,
             misbehave: raw.misbehave,
+            signing_store: raw
+                .signing_store
+                .map(crate::signing_store::RawSigningStoreConfig::validate)
+                .transpose()?,
         })
     }
 

@@ -1,13 +1,13 @@
 //! The keeper runtime: poll logs -> answer assignments -> journal intents -> submit; watch peers,
 //! report equivocation, challenge wrong results, finalize and report missed assignments.
 //!
-//! Two stages run concurrently in [`Keeper::run`]: **collect and decide** (poll logs, gossip and the
-//! finalizer's clock; each duty journals the intents it decides on) and **execute** (the
+//! Two stages run concurrently in [`Keeper::run`]: **collect and decide** (poll logs, peers'
+//! published attestations and the finalizer's clock; each duty journals the intents it decides on) and **execute** (the
 //! `Executor`: batches, transactions, nonce repair after reorgs). The journal carries the work
 //! from one to the other and a wake-up channel says when there is some, so a transaction stuck for
 //! minutes never stops the keeper from polling (and noticing the reorg that stuck it).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +18,7 @@ use alloy::providers::{Provider, RootProvider};
 use alloy::rpc::types::Log;
 use alloy::sol_types::{Eip712Domain, SolCall, SolEventInterface};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, watch, Notify};
+use tokio::sync::{watch, Notify};
 
 use crate::attest::{self, Attestation, HotKey};
 use crate::backend::{self, BackendError, Backends};
@@ -27,8 +27,9 @@ use crate::metrics::Metrics;
 use crate::poller::{LogPoller, PollError, PollOutcome};
 use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
 use crate::registry::{is_concrete_output, RequestStatus, Statement};
+use crate::signing_store::{self, SigningStore, SigningStoreError};
 use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
-use crate::txmgr::{TxConfig, TxError, TxManager};
+use crate::txmgr::{Dispatch, Executed, TxConfig, TxError, TxManager};
 
 mod delivery;
 pub use delivery::DELIVERY_STAGGER;
@@ -77,6 +78,9 @@ pub enum KeeperError {
     /// model).
     #[error("backend: {0}")]
     Backend(#[from] crate::backend::BackendError),
+    /// The shared slashing-protection store refused or could not be reached (nothing was signed).
+    #[error(transparent)]
+    SigningStore(#[from] SigningStoreError),
 }
 
 fn rpc_err(op: &'static str) -> impl Fn(alloy::contract::Error) -> KeeperError {
@@ -86,7 +90,7 @@ fn rpc_err(op: &'static str) -> impl Fn(alloy::contract::Error) -> KeeperError {
     }
 }
 
-/// A signed attestation, as gossiped between operators.
+/// A signed attestation, as operators publish theirs (`GET /v1/attestations/<requestId>`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedAttestation {
     /// The attestation.
@@ -94,10 +98,6 @@ pub struct SignedAttestation {
     /// 65-byte signature.
     pub sig: Bytes,
 }
-
-/// Off-chain gossip of signed results between operators (an in-process bus here; a p2p network in
-/// production). Watchers use it to catch equivocation.
-pub type Gossip = broadcast::Sender<SignedAttestation>;
 
 /// Request facts remembered from `RequestCreated`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -132,6 +132,9 @@ pub fn inline_uri(input: &[u8]) -> String {
     format!("0x{}", alloy::primitives::hex::encode(input))
 }
 
+/// How long a peer's published attestations may take to fetch.
+const PEER_FETCH_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// The longest output `deliverOutput` accepts (64 KiB, `InferenceRegistryDelivery`).
 pub const MAX_PUBLISHED_OUTPUT: usize = 64 * 1024;
 
@@ -141,13 +144,19 @@ pub struct Keeper {
     key: HotKey,
     provider: RootProvider,
     domain: Eip712Domain,
+    chain_id: u64,
+    /// The replicas' shared slashing-protection store (`[signing_store]`), if configured.
+    signing_store: Option<Arc<SigningStore>>,
     store: Arc<Store>,
     exec: Arc<Executor>,
     backends: Arc<Backends>,
     poller: LogPoller,
-    gossip_tx: Option<Gossip>,
-    gossip_rx: Option<broadcast::Receiver<SignedAttestation>>,
     seen: HashMap<(B256, Address), SignedAttestation>,
+    /// Peers' registered endpoints (`endpointOf`), read once each.
+    endpoints: HashMap<Address, String>,
+    /// HTTP client for peers' published attestations (short timeout: a slow peer never stalls the
+    /// collect stage for long).
+    http: reqwest::Client,
     name: String,
     metrics: Arc<Metrics>,
 }
@@ -230,29 +239,31 @@ impl Keeper {
             reorged: AtomicBool::new(false),
             wake: Notify::new(),
         });
+        let signing_store = match &cfg.signing_store {
+            Some(c) => Some(Arc::new(connect_signing_store(c, name).await)),
+            None => None,
+        };
         let k = Self {
             cfg,
             key,
             provider,
             domain,
+            chain_id,
+            signing_store,
             store,
             exec,
             backends,
             poller,
-            gossip_tx: None,
-            gossip_rx: None,
             seen: HashMap::new(),
+            endpoints: HashMap::new(),
+            http: reqwest::Client::builder()
+                .timeout(PEER_FETCH_TIMEOUT)
+                .build()
+                .map_err(|e| KeeperError::Url(format!("HTTP client: {e}")))?,
             name: name.to_string(),
             metrics,
         };
         Ok(k)
-    }
-
-    /// Joins the gossip bus.
-    pub fn with_gossip(mut self, gossip: &Gossip) -> Self {
-        self.gossip_rx = Some(gossip.subscribe());
-        self.gossip_tx = Some(gossip.clone());
-        self
     }
 
     /// The journal (read access for tests and reports).
@@ -455,7 +466,7 @@ impl Keeper {
         Ok(())
     }
 
-    /// One iteration, both stages in turn: poll, handle logs, gossip, finalizer duties, then one
+    /// One iteration, both stages in turn: poll, handle logs, finalizer duties, then one
     /// execute round (tests and tools drive a keeper this way; [`Keeper::run`] runs the stages
     /// concurrently).
     pub async fn tick(&mut self) -> Result<Tick, KeeperError> {
@@ -465,7 +476,8 @@ impl Keeper {
     }
 
     /// The collect-and-decide stage, once: poll logs (a reorg is handed to the execute stage),
-    /// handle them, drain gossip, run the finalizer's clock. Journals intents; sends nothing.
+    /// handle them (fetching peers' published attestations), run the finalizer's clock. Journals
+    /// intents; sends nothing.
     pub async fn collect_and_decide(&mut self) -> Result<Tick, KeeperError> {
         let mut t = Tick::default();
         match self.poller.poll().await? {
@@ -482,7 +494,6 @@ impl Keeper {
             }
         }
         self.metrics.polled();
-        self.drain_gossip()?;
         if self.cfg.finalize {
             self.finalizer_duties().await?;
         }
@@ -559,6 +570,11 @@ impl Keeper {
             }
             InferenceRegistryEvents::CallbackRegistered(e) => {
                 self.on_callback_registered(e.requestId, e.early)?;
+            }
+            InferenceRegistryEvents::AnswerRecorded(e)
+                if self.cfg.watch && e.operator != self.cfg.operator =>
+            {
+                self.fetch_published(e.requestId, e.operator).await?;
             }
             InferenceRegistryEvents::OperatorAssigned(e) if e.operator == self.cfg.operator => {
                 self.metrics.assignments_seen.inc();
@@ -662,9 +678,6 @@ impl Keeper {
         if self.cfg.misbehave == Misbehaviour::WrongResult {
             output.iter_mut().for_each(|b| *b ^= 0x5a);
         }
-        // The output is stored before its attestation is journaled: whatever this keeper attests, it
-        // can serve (`GET /v1/outputs/<outputHash>`).
-        self.store.put_output(&output)?;
         let att = Attestation {
             operator: self.cfg.operator,
             requestId: id,
@@ -672,7 +685,10 @@ impl Keeper {
             inputHash: info.input_hash,
             outputHash: keccak256(&output),
         };
-        let sig = self.sign(&att)?;
+        let (att, sig, output) = self.sign_answer(att, output).await?;
+        // The output is stored before its attestation is journaled: whatever this keeper attests, it
+        // can serve (`GET /v1/outputs/<outputHash>`).
+        self.store.put_output(&output)?;
         let calldata = InferenceRegistry::submitAttestationCall {
             att: att.clone().into(),
             signature: sig.clone(),
@@ -688,12 +704,12 @@ impl Keeper {
             members: vec![],
             single_only: self.cfg.submit.mode == SubmitMode::Single,
         };
-        // Journal first, then gossip.
+        // Journal first, then publish.
         self.store.insert_intent_if_absent(&intent)?;
         self.publish(SignedAttestation {
             att: att.clone(),
             sig,
-        });
+        })?;
         if self.cfg.misbehave == Misbehaviour::Equivocate {
             let mut other = att;
             other.outputHash = keccak256([output.as_slice(), b"!"].concat());
@@ -701,9 +717,32 @@ impl Keeper {
             self.publish(SignedAttestation {
                 att: other,
                 sig: sig2,
-            });
+            })?;
         }
         Ok(())
+    }
+
+    /// Signs the attestation of an answer: directly for a single keeper; for a replica, through the
+    /// shared signing store, which yields the statement of record (possibly another replica's
+    /// output, adopted instead of signing ours: docs/keeper.md, "High availability").
+    async fn sign_answer(
+        &self,
+        att: Attestation,
+        output: Vec<u8>,
+    ) -> Result<(Attestation, Bytes, Vec<u8>), KeeperError> {
+        let Some(guard) = &self.signing_store else {
+            let sig = self.sign(&att)?;
+            return Ok((att, sig, output));
+        };
+        let slot = signing_store::Slot::of(self.chain_id, self.cfg.registry, &att);
+        let ours = att.outputHash;
+        let g =
+            signing_store::sign_once(guard, &self.key, &self.domain, &slot, att, output).await?;
+        if g.adopted {
+            tracing::warn!(keeper = %self.name, request = %slot.request_id, %ours, adopted = %g.att.outputHash,
+                "another replica already signed a different output for this request; adopting its statement");
+        }
+        Ok((g.att, g.sig, g.output))
     }
 
     fn sign(&self, att: &Attestation) -> Result<Bytes, KeeperError> {
@@ -713,36 +752,80 @@ impl Keeper {
             .map_err(|e| KeeperError::Tx(TxError::Sign(e.to_string())))
     }
 
-    fn publish(&self, s: SignedAttestation) {
-        if let Some(tx) = &self.gossip_tx {
-            let _ = tx.send(s);
-        }
+    /// Publishes a signed attestation: recorded in the journal and served to peers at
+    /// `GET /v1/attestations/<requestId>` on the outputs endpoint.
+    fn publish(&self, s: SignedAttestation) -> Result<(), KeeperError> {
+        let json = serde_json::to_vec(&s).map_err(|e| {
+            KeeperError::Store(StoreError::Db(format!(
+                "encoding a signed attestation: {e}"
+            )))
+        })?;
+        self.store
+            .put_published(s.att.requestId, s.att.outputHash, &json)?;
+        Ok(())
     }
 
-    /// Equivocation detection over gossip: two validly signed, different outputs of one operator for
-    /// one request -> journal a `reportEquivocation`.
-    fn drain_gossip(&mut self) -> Result<(), KeeperError> {
-        let Some(rx) = self.gossip_rx.as_mut() else {
-            return Ok(());
+    /// Fetches the attestations `operator` published for request `id` from its registered
+    /// endpoint (`endpointOf`) and checks them for equivocation. A peer without
+    /// an endpoint, or one that is down or answers garbage, is skipped: evidence that cannot be
+    /// fetched is no fault of anyone's.
+    async fn fetch_published(&mut self, id: U256, operator: Address) -> Result<(), KeeperError> {
+        let endpoint = match self.endpoints.get(&operator) {
+            Some(e) => e.clone(),
+            None => {
+                let e = self
+                    .registry()
+                    .endpointOf(operator)
+                    .call()
+                    .await
+                    .map_err(rpc_err("endpointOf"))?;
+                if e.is_empty() {
+                    return Ok(());
+                }
+                self.endpoints.insert(operator, e.clone());
+                e
+            }
         };
-        let mut msgs = Vec::new();
-        loop {
-            match rx.try_recv() {
-                Ok(m) => msgs.push(m),
-                Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
-                Err(_) => break,
+        let url = format!(
+            "{}{}/{id}",
+            endpoint.trim_end_matches('/'),
+            crate::api::ATTESTATIONS_PATH
+        );
+        let fetched = async {
+            let resp = self.http.get(&url).send().await?.error_for_status()?;
+            resp.json::<Vec<SignedAttestation>>().await
+        }
+        .await;
+        match fetched {
+            Ok(list) => {
+                for m in list
+                    .into_iter()
+                    .filter(|m| m.att.operator == operator && m.att.requestId == id)
+                {
+                    self.consider(m)?;
+                }
+            }
+            Err(e) => {
+                tracing::debug!(keeper = %self.name, %operator, %url, error = %e, "peer attestations not fetched")
             }
         }
+        Ok(())
+    }
+
+    /// Checks one signed attestation a peer published against the ones seen before:
+    /// two validly signed, different outputs of one operator for one request -> journal a
+    /// `reportEquivocation`.
+    fn consider(&mut self, m: SignedAttestation) -> Result<(), KeeperError> {
         if self.seen.len() > 100_000 {
             // bounded memory: equivocation evidence older than this is not worth keeping
             self.seen.clear();
         }
-        for m in msgs {
+        {
             if !self.cfg.watch || m.att.operator == self.cfg.operator {
-                continue;
+                return Ok(());
             }
             let Some(signer) = attest::recover(&m.att, &self.domain, &m.sig) else {
-                continue;
+                return Ok(());
             };
             let slot = (
                 attest::request_digest(m.att.requestId, m.att.modelId, m.att.inputHash),
@@ -754,9 +837,9 @@ impl Keeper {
                 }
                 Some(prev) if prev.att.outputHash != m.att.outputHash => {
                     if attest::recover(&prev.att, &self.domain, &prev.sig) != Some(signer) {
-                        continue;
+                        return Ok(());
                     }
-                    // Both gossiped attestations are signed statements (batchId 0, no proof).
+                    // Both published attestations are signed statements (batchId 0, no proof).
                     let calldata = InferenceRegistry::reportEquivocationCall {
                         a: Statement::signed(prev.att.clone().into(), prev.sig.clone()),
                         b: Statement::signed(m.att.clone().into(), m.sig.clone()),
@@ -970,6 +1053,26 @@ impl Keeper {
         }
         Ok(())
     }
+}
+
+/// The shared signing store of a replica, connected once at startup. An unreachable store does not
+/// stop the keeper (it is fail-closed: nothing is signed until the store answers, and the next claim
+/// reconnects), but it is reported now rather than at the first assignment.
+async fn connect_signing_store(
+    c: &crate::signing_store::SigningStoreConfig,
+    name: &str,
+) -> SigningStore {
+    let store = SigningStore::from_config(c);
+    let url = signing_store::redact_url(&c.postgres_url);
+    match store.connect().await {
+        Ok(()) => {
+            tracing::info!(keeper = %name, replica = %c.replica, %url, "signing through the shared signing store")
+        }
+        Err(e) => {
+            tracing::warn!(keeper = %name, replica = %c.replica, %url, error = %e, "signing store unreachable; nothing is signed until it answers")
+        }
+    }
+    store
 }
 
 /// The prefix of the reason of an attestation set aside because its request is no longer on chain
@@ -1200,97 +1303,149 @@ impl Executor {
                 members: members.clone(),
                 single_only: false,
             };
-            // Batch first, then members point at it: a crash in between leaves members Pending,
-            // and the orphan batch is executed (members then reconcile as answered).
-            self.store.put_intent(&batch)?;
-            for mut m in chunk.iter().cloned() {
+            // The batch and its members' pointers to it in one durable write.
+            let mut write = vec![batch];
+            write.extend(chunk.iter().cloned().map(|mut m| {
                 m.status = IntentStatus::Batched {
                     batch: bkey.clone(),
                 };
-                self.store.put_intent(&m)?;
-            }
+                m
+            }));
+            self.store.put_intents(&write)?;
         }
         Ok(())
     }
 
-    /// Executes open intents; returns how many succeeded and whether one waits behind a nonce gap.
+    /// Executes open intents with up to `submit.max_in_flight` transactions in flight: each is
+    /// dispatched (journaled, signed, broadcast; nonces follow dispatch order) and settled
+    /// concurrently, and the window is refilled as each settles. An intent about the same subject
+    /// (request, batch, game) as one in flight waits for it, so estimates never run ahead of the
+    /// state an earlier transaction of ours is about to change. Returns how many succeeded and
+    /// whether one waits behind a nonce gap.
     async fn submit(&self) -> Result<(usize, bool), KeeperError> {
+        use futures::stream::{FuturesUnordered, StreamExt};
+
         self.form_batches()?;
-        let mut ok = 0;
-        for intent in self.store.open_intents()? {
-            if matches!(intent.status, IntentStatus::Batched { .. }) {
-                continue;
+        let mut queue: std::collections::VecDeque<Intent> = self
+            .store
+            .open_intents()?
+            .into_iter()
+            .filter(|i| !matches!(i.status, IntentStatus::Batched { .. }))
+            .collect();
+        let window = self.submit.max_in_flight.max(1);
+        let mut busy: HashSet<String> = HashSet::new();
+        let mut settling = FuturesUnordered::new();
+        let (mut ok, mut blocked) = (0, false);
+        loop {
+            while settling.len() < window && !blocked {
+                let Some(at) = queue.iter().position(|i| !busy.contains(&i.subject)) else {
+                    break;
+                };
+                let Some(intent) = queue.remove(at) else {
+                    break;
+                };
+                self.metrics.tx_started(&intent.key);
+                match self.tx.dispatch(&intent.key).await {
+                    Ok(Dispatch::InFlight(f)) => {
+                        busy.insert(intent.subject.clone());
+                        settling.push(async move {
+                            let r = self.tx.settle(f).await;
+                            (intent, r)
+                        });
+                    }
+                    Ok(Dispatch::Done(done)) => {
+                        (ok, blocked) = self.account(&intent, Ok(done), ok, blocked)?;
+                    }
+                    Err(e) => (ok, blocked) = self.account(&intent, Err(e), ok, blocked)?,
+                }
             }
-            self.metrics.tx_started(&intent.key);
-            let result = self.tx.execute(&intent.key).await;
-            if !matches!(
-                result,
-                Err(TxError::Stuck { .. } | TxError::NonceGap { .. } | TxError::Rpc { .. })
-            ) {
-                self.metrics.tx_finished(&intent.key);
-            }
-            match result {
-                Ok(done) => {
-                    ok += 1;
-                    self.metrics.txs_included.inc();
-                    self.metrics.gas_used.add(done.gas_used);
-                    match intent.kind {
-                        IntentKind::Attest => {
-                            self.metrics
-                                .attestations_submitted
-                                .add(intent.members.len().max(1) as u64);
-                            for m in &intent.members {
-                                if let Some(mut mi) = self.store.intent(m)? {
-                                    mi.status = IntentStatus::Done {
-                                        tx_hash: Some(format!("{:#x}", done.tx_hash)),
-                                        gas_used: None,
-                                    };
-                                    self.store.put_intent(&mi)?;
-                                }
+            let Some((intent, r)) = settling.next().await else {
+                break;
+            };
+            busy.remove(&intent.subject);
+            (ok, blocked) = self.account(&intent, r, ok, blocked)?;
+        }
+        Ok((ok, blocked))
+    }
+
+    /// Books the outcome of one intent's transaction: metrics, batch members, logs. Returns the
+    /// updated (succeeded, blocked-by-a-gap) counts, or the error that ends the round.
+    fn account(
+        &self,
+        intent: &Intent,
+        result: Result<Executed, TxError>,
+        mut ok: usize,
+        mut blocked: bool,
+    ) -> Result<(usize, bool), KeeperError> {
+        if !matches!(
+            result,
+            Err(TxError::Stuck { .. } | TxError::NonceGap { .. } | TxError::Rpc { .. })
+        ) {
+            self.metrics.tx_finished(&intent.key);
+        }
+        match result {
+            Ok(done) => {
+                ok += 1;
+                self.metrics.txs_included.inc();
+                self.metrics.gas_used.add(done.gas_used);
+                match intent.kind {
+                    IntentKind::Attest => {
+                        self.metrics
+                            .attestations_submitted
+                            .add(intent.members.len().max(1) as u64);
+                        let mut members = Vec::with_capacity(intent.members.len());
+                        for m in &intent.members {
+                            if let Some(mut mi) = self.store.intent(m)? {
+                                mi.status = IntentStatus::Done {
+                                    tx_hash: Some(format!("{:#x}", done.tx_hash)),
+                                    gas_used: None,
+                                };
+                                members.push(mi);
                             }
                         }
-                        IntentKind::Finalize => self.metrics.finalized.inc(),
-                        IntentKind::ReportMissed => self.metrics.missed_reported.inc(),
-                        IntentKind::Equivocation => self.metrics.equivocation_reports.inc(),
-                        IntentKind::Challenge => self.metrics.challenges.inc(),
-                        IntentKind::CommitBatch | IntentKind::DeliverOutput | IntentKind::Call => {}
+                        self.store.put_intents(&members)?;
                     }
-                    tracing::info!(keeper = %self.name, key = %intent.key, gas = done.gas_used, tx = %done.tx_hash, "included");
+                    IntentKind::Finalize => self.metrics.finalized.inc(),
+                    IntentKind::ReportMissed => self.metrics.missed_reported.inc(),
+                    IntentKind::Equivocation => self.metrics.equivocation_reports.inc(),
+                    IntentKind::Challenge => self.metrics.challenges.inc(),
+                    IntentKind::CommitBatch | IntentKind::DeliverOutput | IntentKind::Call => {}
                 }
-                Err(TxError::Reverted { key, reason }) => {
-                    self.metrics.txs_failed.inc();
-                    // The reason is the decoded custom error with its arguments and a hint
-                    // (txmgr::reverted), e.g. InferenceRegistry::InvalidSignature(operator = ..).
-                    tracing::warn!(keeper = %self.name, %key, %reason, "action no longer possible; abandoned");
-                    // A failed batch: its members are retried one by one.
-                    for m in &intent.members {
-                        if let Some(mut mi) = self.store.intent(m)? {
-                            mi.status = IntentStatus::Pending;
-                            mi.single_only = true;
-                            self.store.put_intent(&mi)?;
-                        }
-                    }
-                }
-                Err(e @ TxError::Stuck { .. }) => {
-                    tracing::warn!(keeper = %self.name, error = %e, "stuck; will retry next round");
-                    self.repair.store(true, Ordering::SeqCst);
-                }
-                Err(e @ TxError::InsufficientFunds { .. }) => {
-                    // Every other send would fail the same way: stop this round; the intent stays
-                    // pending and goes out once the hot key is funded.
-                    tracing::warn!(keeper = %self.name, error = %e, "hot key cannot pay for gas; not sending until it is funded");
-                    return Ok((ok, false));
-                }
-                Err(e @ TxError::NonceGap { .. }) => {
-                    // Everything sent after it would wait behind the same gap: repair first.
-                    tracing::warn!(keeper = %self.name, error = %e, "nonce gap; repairing before sending more");
-                    self.repair.store(true, Ordering::SeqCst);
-                    return Ok((ok, true));
-                }
-                Err(e) => return Err(e.into()),
+                tracing::info!(keeper = %self.name, key = %intent.key, gas = done.gas_used, tx = %done.tx_hash, "included");
             }
+            Err(TxError::Reverted { key, reason }) => {
+                self.metrics.txs_failed.inc();
+                // The reason is the decoded custom error with its arguments and a hint
+                // (txmgr::reverted), e.g. InferenceRegistry::InvalidSignature(operator = ..).
+                tracing::warn!(keeper = %self.name, %key, %reason, "action no longer possible; abandoned");
+                // A failed batch: its members are retried one by one.
+                for m in &intent.members {
+                    if let Some(mut mi) = self.store.intent(m)? {
+                        mi.status = IntentStatus::Pending;
+                        mi.single_only = true;
+                        self.store.put_intent(&mi)?;
+                    }
+                }
+            }
+            Err(e @ TxError::Stuck { .. }) => {
+                tracing::warn!(keeper = %self.name, error = %e, "stuck; will retry next round");
+                self.repair.store(true, Ordering::SeqCst);
+            }
+            Err(e @ TxError::InsufficientFunds { .. }) => {
+                // Reported at the first refused broadcast (no fee bumps); the intent stays pending
+                // and goes out once the hot key is funded.
+                tracing::warn!(keeper = %self.name, error = %e, "hot key cannot pay for gas; intent left pending until it is funded");
+            }
+            Err(e @ TxError::NonceGap { .. }) => {
+                // Everything sent after it would wait behind the same gap: repair first (the
+                // transactions in flight settle; nothing new is dispatched this round).
+                tracing::warn!(keeper = %self.name, error = %e, "nonce gap; repairing before sending more");
+                self.repair.store(true, Ordering::SeqCst);
+                blocked = true;
+            }
+            Err(e) => return Err(e.into()),
         }
-        Ok((ok, false))
+        Ok((ok, blocked))
     }
 }
 

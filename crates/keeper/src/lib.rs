@@ -2,7 +2,8 @@
 //! watches peers, challenges wrong results, reports equivocation and missed assignments, finalizes.
 //!
 //! Building blocks (usable without a chain): [`attest`] (EIP-712
-//! signing), [`merkle`] (attestation batches), [`store`] (durable intent journal), [`txmgr`]
+//! signing), [`merkle`] (attestation batches), [`store`] (durable intent journal),
+//! [`signing_store`] (replicas' shared slashing protection on PostgreSQL), [`txmgr`]
 //! (nonces, fee bumps, receipt deadlines), [`config`], [`backend`], [`metrics`].
 #![warn(missing_docs)]
 
@@ -16,5 +17,6 @@ pub mod merkle;
 pub mod metrics;
 pub mod poller;
 pub mod registry;
+pub mod signing_store;
 pub mod store;
 pub mod txmgr;

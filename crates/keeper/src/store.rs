@@ -20,6 +20,12 @@ const OUTPUTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("outputs
 /// Which intent signed a transaction at each sender nonce (the nonce index): written with the
 /// intent's `Sent` status, read by the transaction manager to find nonce gaps after a reorg.
 const NONCES: TableDefinition<u64, &str> = TableDefinition::new("nonces");
+/// Every attestation this keeper signed and published, keyed by `requestId ‖ outputHash` (64 bytes,
+/// big-endian id first, so one request's are adjacent), JSON values: what its peers fetch from
+/// `GET /v1/attestations/<requestId>` to catch equivocation across processes.
+const PUBLISHED: TableDefinition<&[u8; 64], &[u8]> = TableDefinition::new("published");
+/// The most published attestations served for one request.
+pub const MAX_PUBLISHED_PER_REQUEST: usize = 16;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -191,16 +197,33 @@ impl Store {
             txn.open_table(INTENTS).map_err(dberr)?;
             txn.open_table(OUTPUTS).map_err(dberr)?;
             txn.open_table(NONCES).map_err(dberr)?;
+            txn.open_table(PUBLISHED).map_err(dberr)?;
         }
         txn.commit().map_err(dberr)?;
         Ok(Self { db })
+    }
+
+    /// A write transaction. Durable ones (`durable = true`) are on disk when `commit` returns;
+    /// deferred ones are visible at once but reach the disk with the next durable commit (redb
+    /// persists commits in order, so a crash loses a suffix of deferred writes, never a middle).
+    ///
+    /// What is deferred: request facts, schedules, the log cursor and block hashes (a crash rewinds
+    /// the cursor with them and the poller re-reads those logs), outputs and published attestations
+    /// (re-derived when their request's logs are re-read). What is durable: every intent write, so
+    /// an intent is on disk before its transaction is broadcast, and every deferred write before it.
+    fn write(&self, durable: bool) -> Result<redb::WriteTransaction, StoreError> {
+        let mut txn = self.db.begin_write().map_err(dberr)?;
+        if !durable {
+            txn.set_durability(redb::Durability::None);
+        }
+        Ok(txn)
     }
 
     /// Stores `output` under its keccak256 (idempotent) and returns that hash. The keeper stores an
     /// output before it journals the attestation of it, so every output it ever attests can be served.
     pub fn put_output(&self, output: &[u8]) -> Result<[u8; 32], StoreError> {
         let hash = alloy::primitives::keccak256(output).0;
-        let txn = self.db.begin_write().map_err(dberr)?;
+        let txn = self.write(false)?;
         {
             let mut t = txn.open_table(OUTPUTS).map_err(dberr)?;
             t.insert(&hash, output).map_err(dberr)?;
@@ -216,6 +239,49 @@ impl Store {
         Ok(t.get(hash).map_err(dberr)?.map(|v| v.value().to_vec()))
     }
 
+    /// Records a signed attestation this keeper published (idempotent): `value` is its JSON form,
+    /// keyed by request id and output hash.
+    pub fn put_published(
+        &self,
+        request_id: alloy::primitives::U256,
+        output_hash: alloy::primitives::B256,
+        value: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut key = [0u8; 64];
+        key[..32].copy_from_slice(&request_id.to_be_bytes::<32>());
+        key[32..].copy_from_slice(output_hash.as_slice());
+        let txn = self.write(false)?;
+        {
+            let mut t = txn.open_table(PUBLISHED).map_err(dberr)?;
+            t.insert(&key, value).map_err(dberr)?;
+        }
+        txn.commit().map_err(dberr)
+    }
+
+    /// The published attestations of `request_id` (JSON values), at most
+    /// [`MAX_PUBLISHED_PER_REQUEST`].
+    pub fn published(
+        &self,
+        request_id: alloy::primitives::U256,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut lo = [0u8; 64];
+        lo[..32].copy_from_slice(&request_id.to_be_bytes::<32>());
+        let mut hi = lo;
+        hi[32..].fill(0xff);
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(PUBLISHED).map_err(dberr)?;
+        let mut out = Vec::new();
+        for row in t
+            .range::<&[u8; 64]>(&lo..=&hi)
+            .map_err(dberr)?
+            .take(MAX_PUBLISHED_PER_REQUEST)
+        {
+            let (_, v) = row.map_err(dberr)?;
+            out.push(v.value().to_vec());
+        }
+        Ok(out)
+    }
+
     /// A raw metadata value.
     pub fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read().map_err(dberr)?;
@@ -223,9 +289,9 @@ impl Store {
         Ok(t.get(key).map_err(dberr)?.map(|v| v.value().to_vec()))
     }
 
-    /// Writes a raw metadata value durably.
+    /// Writes a raw metadata value (deferred durability, see [`Store::write`]).
     pub fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(dberr)?;
+        let txn = self.write(false)?;
         {
             let mut t = txn.open_table(META).map_err(dberr)?;
             t.insert(key, value).map_err(dberr)?;
@@ -243,7 +309,7 @@ impl Store {
     /// Advances (or rewinds) the log cursor and remembers the block hash.
     pub fn set_cursor(&self, cursor: Cursor) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(&cursor).map_err(|e| corrupt("cursor", e))?;
-        let txn = self.db.begin_write().map_err(dberr)?;
+        let txn = self.write(false)?;
         {
             let mut t = txn.open_table(META).map_err(dberr)?;
             t.insert("cursor", bytes.as_slice()).map_err(dberr)?;
@@ -256,7 +322,7 @@ impl Store {
 
     /// Records the hash of a processed block.
     pub fn put_block_hash(&self, block: u64, hash: [u8; 32]) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(dberr)?;
+        let txn = self.write(false)?;
         {
             let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
             b.insert(block, hash.as_slice()).map_err(dberr)?;
@@ -286,7 +352,7 @@ impl Store {
         below: u64,
         from_inclusive_top: Option<u64>,
     ) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(dberr)?;
+        let txn = self.write(false)?;
         {
             let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
             b.retain(|k, _| k >= below && from_inclusive_top.is_none_or(|top| k < top))
@@ -310,6 +376,24 @@ impl Store {
         self.put_intent_seen_in(intent, None)
     }
 
+    /// Writes several intents in one durable write: all or none (a batch and its members).
+    pub fn put_intents(&self, intents: &[Intent]) -> Result<(), StoreError> {
+        let txn = self.write(true)?;
+        {
+            let mut t = txn.open_table(INTENTS).map_err(dberr)?;
+            let mut n = txn.open_table(NONCES).map_err(dberr)?;
+            for intent in intents {
+                let bytes = serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))?;
+                t.insert(intent.key.as_str(), bytes.as_slice())
+                    .map_err(dberr)?;
+                if let IntentStatus::Sent { nonce, .. } = intent.status {
+                    n.insert(nonce, intent.key.as_str()).map_err(dberr)?;
+                }
+            }
+        }
+        txn.commit().map_err(dberr)
+    }
+
     /// Stores `intent` and, in the same write, records `block = (number, hash)` (the block its
     /// transaction landed in), so the log poller re-checks that block for reorgs. A `Sent` intent is
     /// also entered in the nonce index under its nonce, in the same write.
@@ -319,7 +403,7 @@ impl Store {
         block: Option<(u64, [u8; 32])>,
     ) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))?;
-        let txn = self.db.begin_write().map_err(dberr)?;
+        let txn = self.write(true)?;
         {
             let mut t = txn.open_table(INTENTS).map_err(dberr)?;
             t.insert(intent.key.as_str(), bytes.as_slice())
@@ -351,7 +435,7 @@ impl Store {
 
     /// Forgets nonce index entries below `below` (nonces mined long ago).
     pub fn prune_nonces(&self, below: u64) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(dberr)?;
+        let txn = self.write(false)?;
         {
             let mut t = txn.open_table(NONCES).map_err(dberr)?;
             t.retain(|k, _| k >= below).map_err(dberr)?;
@@ -363,7 +447,7 @@ impl Store {
     /// makes the journal idempotent: re-seeing the same log after a restart creates nothing new.
     pub fn insert_intent_if_absent(&self, intent: &Intent) -> Result<bool, StoreError> {
         let bytes = serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))?;
-        let txn = self.db.begin_write().map_err(dberr)?;
+        let txn = self.write(true)?;
         let inserted;
         {
             let mut t = txn.open_table(INTENTS).map_err(dberr)?;
@@ -395,7 +479,7 @@ impl Store {
 
     /// Deletes a metadata entry.
     pub fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(dberr)?;
+        let txn = self.write(false)?;
         {
             let mut t = txn.open_table(META).map_err(dberr)?;
             t.remove(key).map_err(dberr)?;
@@ -530,5 +614,30 @@ mod tests {
 
     fn h_of(b: &[u8]) -> [u8; 32] {
         alloy::primitives::keccak256(b).0
+    }
+
+    /// Deferred writes are visible at once, and a durable write after them puts them on disk in
+    /// the same order: after a reopen both the deferred cursor and metadata and the durable intent
+    /// are there.
+    #[test]
+    fn a_durable_write_persists_the_deferred_writes_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        {
+            let s = Store::open(&path).unwrap();
+            s.put_meta("req:1", b"facts").unwrap();
+            s.set_cursor(Cursor {
+                block: 9,
+                hash: [7u8; 32],
+            })
+            .unwrap();
+            assert_eq!(s.get_meta("req:1").unwrap().as_deref(), Some(&b"facts"[..]));
+            s.put_intents(&[intent("attest:1:0xop"), intent("attest:2:0xop")])
+                .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.get_meta("req:1").unwrap().as_deref(), Some(&b"facts"[..]));
+        assert_eq!(s.cursor().unwrap().map(|c| c.block), Some(9));
+        assert_eq!(s.intents().unwrap().len(), 2);
     }
 }

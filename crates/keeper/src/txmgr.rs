@@ -180,6 +180,62 @@ pub struct TxManager {
     store: Arc<Store>,
     cfg: TxConfig,
     metrics: Arc<Metrics>,
+    /// Nonces of transactions dispatched and not yet settled (the in-flight window).
+    in_flight: Window,
+}
+
+/// The in-flight window: nonces dispatched and not yet settled (or dropped).
+type Window = Arc<std::sync::Mutex<BTreeSet<u64>>>;
+
+/// Locks the window (a poisoned lock only means a panic elsewhere while holding it; the set stays
+/// usable).
+fn lock(w: &Window) -> std::sync::MutexGuard<'_, BTreeSet<u64>> {
+    w.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A nonce's place in the window, given back when its [`InFlight`] is settled or dropped (a round
+/// cancelled at shutdown leaves the transaction journaled, not the window occupied).
+#[derive(Debug)]
+struct Slot {
+    window: Window,
+    nonce: u64,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        lock(&self.window).remove(&self.nonce);
+    }
+}
+
+/// A transaction signed, journaled and broadcast, waiting to be settled by [`TxManager::settle`].
+#[derive(Debug)]
+#[must_use = "an in-flight transaction is settled (awaited, fee-bumped) by TxManager::settle"]
+pub struct InFlight {
+    intent: Intent,
+    to: Option<Address>,
+    data: Bytes,
+    slot: Slot,
+}
+
+impl InFlight {
+    /// The intent's key.
+    pub fn key(&self) -> &str {
+        &self.intent.key
+    }
+
+    /// The nonce it holds.
+    pub fn nonce(&self) -> u64 {
+        self.slot.nonce
+    }
+}
+
+/// What [`TxManager::dispatch`] did with an intent.
+#[derive(Debug)]
+pub enum Dispatch {
+    /// Sent (or, after a restart, rebroadcast at its journaled nonce): settle it.
+    InFlight(Box<InFlight>),
+    /// Its transaction was already mined (a restart found the receipt).
+    Done(Executed),
 }
 
 /// Classifies node error messages.
@@ -248,6 +304,7 @@ impl TxManager {
             store,
             cfg,
             metrics: Arc::default(),
+            in_flight: Window::default(),
         }
     }
 
@@ -581,8 +638,21 @@ impl TxManager {
     }
 
     /// Executes the journaled intent `key`: signs (if not yet), broadcasts, waits for inclusion with
-    /// fee bumps. Safe to call again after a crash at any point.
+    /// fee bumps ([`TxManager::dispatch`] then [`TxManager::settle`]). Safe to call again after a
+    /// crash at any point.
     pub async fn execute(&self, key: &str) -> Result<Executed, TxError> {
+        match self.dispatch(key).await? {
+            Dispatch::Done(done) => Ok(done),
+            Dispatch::InFlight(f) => self.settle(f).await,
+        }
+    }
+
+    /// The first half of [`TxManager::execute`]: reconciles a journaled transaction (rebroadcast at
+    /// its nonce, or its receipt found), or estimates, allocates the next nonce, signs, journals and
+    /// broadcasts. Returns without waiting for inclusion, so a caller can keep several transactions
+    /// of this account in flight with consecutive nonces; dispatch them one after another (nonces
+    /// follow dispatch order) and [`settle`](TxManager::settle) them concurrently.
+    pub async fn dispatch(&self, key: &str) -> Result<Dispatch, TxError> {
         let mut intent = self.store.intent(key)?.ok_or_else(|| TxError::BadIntent {
             key: key.to_string(),
             reason: "not journaled".into(),
@@ -614,7 +684,7 @@ impl TxManager {
                 .await
                 .map_err(|msg| TxError::Rpc { op: "receipt", msg })?
             {
-                return self.finish(intent, &r)?;
+                return self.finish(intent, &r)?.map(Dispatch::Done);
             }
             let mined = self.chain_nonce(false).await?;
             if mined > nonce {
@@ -700,7 +770,51 @@ impl TxManager {
             }
         }
 
-        self.wait_and_bump(intent, to, data).await
+        let IntentStatus::Sent { nonce, .. } = intent.status else {
+            return Err(TxError::BadIntent {
+                key: key.to_string(),
+                reason: "not in sent state after dispatch".into(),
+            });
+        };
+        lock(&self.in_flight).insert(nonce);
+        let slot = Slot {
+            window: Arc::clone(&self.in_flight),
+            nonce,
+        };
+        Ok(Dispatch::InFlight(Box::new(InFlight {
+            intent,
+            to,
+            data,
+            slot,
+        })))
+    }
+
+    /// The second half of [`TxManager::execute`]: waits for the receipt of a dispatched
+    /// transaction against a deadline, replacing it with higher fees at the same nonce when it is
+    /// not mined. While every lower nonce it waits behind is in flight itself, it keeps waiting
+    /// without bumping (their own settles bump them); behind a lower nonce that nobody holds it
+    /// returns [`TxError::NonceGap`].
+    pub async fn settle(&self, f: Box<InFlight>) -> Result<Executed, TxError> {
+        let InFlight {
+            intent,
+            to,
+            data,
+            slot,
+        } = *f;
+        let r = self.wait_and_bump(intent, to, data).await;
+        drop(slot);
+        r
+    }
+
+    /// Transactions in flight (dispatched, not settled).
+    pub fn in_flight(&self) -> usize {
+        lock(&self.in_flight).len()
+    }
+
+    /// Whether every nonce in `[mined, nonce)` is in flight (so the wait is on our own window).
+    fn behind_own_window(&self, mined: u64, nonce: u64) -> bool {
+        let w = lock(&self.in_flight);
+        (mined..nonce).all(|n| w.contains(&n))
     }
 
     async fn wait_and_bump(
@@ -748,6 +862,10 @@ impl TxManager {
             // Waiting behind a lower nonce of ours that is not mined: raising our fee cannot help.
             let mined = self.chain_nonce(false).await?;
             if mined < nonce {
+                if self.behind_own_window(mined, nonce) {
+                    // The lower nonces are ours and in flight; their settles bump them.
+                    continue;
+                }
                 return Err(TxError::NonceGap { key, nonce, mined });
             }
             if bumps >= self.cfg.max_bumps {

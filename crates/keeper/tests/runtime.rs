@@ -4,225 +4,24 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{keccak256, Address, Bytes, U256};
-use alloy::providers::{Provider, RootProvider};
+use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
+use common::suite::{call, digit, Suite};
 use common::*;
 use verinfer_bindings::units::TOKEN;
-use verinfer_bindings::{IdentityRegistry, InferenceRegistry, Staking, VerinferToken};
-use verinfer_deploy::plan::{DeployParams, DeployPlan};
+use verinfer_bindings::{IdentityRegistry, InferenceRegistry, VerinferToken};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::backend::BackendError;
 use verinfer_keeper::config::BackendConfig;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
+use verinfer_keeper::keeper::Keeper;
 use verinfer_keeper::keeper::KeeperError;
-use verinfer_keeper::keeper::{inline_uri, Keeper};
-use verinfer_keeper::registry::{ModelParams, RequestStatus, VerificationMode};
+use verinfer_keeper::registry::{RequestStatus, VerificationMode};
 use verinfer_keeper::store::{IntentKind, IntentStatus};
-use verinfer_keeper::txmgr::TxManager;
-use verinfer_mlp::dataset::TestSplit;
 use verinfer_mlp::IntMlp;
-
-/// The deployed suite with one operator (owner = key 1, hot key = key 2) serving the built-in model;
-/// key 0 deployed everything and is the client.
-struct Suite {
-    p: RootProvider,
-    url: String,
-    admin: TxManager,
-    operator: Address,
-    hot: HotKey,
-    token: Address,
-    registry: Address,
-    identity: Address,
-    model: IntMlp,
-    /// The id the last request got (ids are sequential: key 0 is the only client).
-    requests: u64,
-    /// Request transactions sent (their journal keys; never reused, unlike ids after a reorg).
-    sent: u64,
-}
-
-/// Image `n` of the digits test split (cycling): a valid input of the built-in model.
-fn digit(n: u64) -> Vec<u8> {
-    let split = TestSplit::digits().unwrap();
-    split.cycle(n as usize).input.clone()
-}
-
-async fn call(t: &TxManager, key: &str, to: Address, data: Vec<u8>) {
-    t.send(key, Some(to), Bytes::from(data)).await.unwrap();
-}
-
-impl Suite {
-    async fn setup(anvil: &Anvil, dir: &tempfile::TempDir) -> Self {
-        Self::setup_with_mode(anvil, dir, VerificationMode::Deterministic).await
-    }
-
-    /// The suite with the built-in model registered in `mode` (Deterministic: its two-way disputes go
-    /// to the referee; Optimistic: to the vote).
-    async fn setup_with_mode(
-        anvil: &Anvil,
-        dir: &tempfile::TempDir,
-        mode: VerificationMode,
-    ) -> Self {
-        let p = anvil.provider();
-        let admin = txm(
-            p.clone(),
-            anvil.key(0),
-            store_at(dir, "admin.redb"),
-            fast_cfg(),
-        );
-        let owner = txm(
-            p.clone(),
-            anvil.key(1),
-            store_at(dir, "owner.redb"),
-            fast_cfg(),
-        );
-        let plan = DeployPlan::new(&DeployParams::local(admin.from()), 0);
-        for (i, step) in plan.steps.iter().enumerate() {
-            let (to, data) = step.tx();
-            admin
-                .send(&format!("deploy:{i}"), to, data.clone())
-                .await
-                .unwrap();
-        }
-        let token = plan.addresses["VerinferToken"];
-        let staking = plan.addresses["Staking"];
-        let registry = plan.addresses["InferenceRegistry"];
-        let model = IntMlp::builtin().unwrap();
-        let stake = U256::from(5_000u128 * TOKEN);
-        let params = ModelParams {
-            mode: u8::from(mode),
-            k: 1,
-            q: 1,
-            challengeWindow: 600,
-            minStake: U256::from(1_000u128 * TOKEN),
-            challengeBond: U256::from(TOKEN),
-            minFee: U256::from(TOKEN / 100),
-        };
-        let register_model = InferenceRegistry::registerModelCall {
-            weightsHash: model.weights_root(),
-            runtimeSpecHash: IntMlp::runtime_spec_hash(),
-            params,
-        };
-        call(&admin, "model", registry, register_model.abi_encode()).await;
-        let transfer = VerinferToken::transferCall {
-            to: owner.from(),
-            value: stake,
-        };
-        call(&admin, "fund", token, transfer.abi_encode()).await;
-        let approve = VerinferToken::approveCall {
-            spender: staking,
-            value: stake,
-        };
-        call(&owner, "approve", token, approve.abi_encode()).await;
-        let hot = anvil.key(2);
-        let register = Staking::registerOperatorCall {
-            signer: hot.address(),
-            selfStake: stake,
-        };
-        call(&owner, "register", staking, register.abi_encode()).await;
-        let serve = InferenceRegistry::serveModelCall {
-            modelId: model.model_id(),
-        };
-        call(&owner, "serve", registry, serve.abi_encode()).await;
-        let fees = VerinferToken::approveCall {
-            spender: registry,
-            value: U256::MAX,
-        };
-        call(&admin, "fees", token, fees.abi_encode()).await;
-        Self {
-            p,
-            url: anvil.url.clone(),
-            admin,
-            operator: owner.from(),
-            hot,
-            token,
-            registry,
-            identity: plan.addresses["IdentityRegistry"],
-            model,
-            requests: 0,
-            sent: 0,
-        }
-    }
-
-    /// Sends a request for the next digit of the test split; returns its id.
-    async fn request(&mut self) -> U256 {
-        self.request_with(digit(self.requests + 1)).await
-    }
-
-    /// Sends a request with `input`; returns its id (ids are sequential: key 0 is the only client).
-    async fn request_with(&mut self, input: Vec<u8>) -> U256 {
-        self.requests += 1;
-        self.sent += 1;
-        let now = self
-            .p
-            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-            .await
-            .unwrap()
-            .unwrap()
-            .header
-            .timestamp;
-        let request = InferenceRegistry::requestInferenceCall {
-            modelId: self.model.model_id(),
-            inputHash: keccak256(&input),
-            inputURI: inline_uri(&input),
-            fee: U256::from(TOKEN / 100),
-            deadline: alloy::primitives::Uint::from(now + 3_600),
-        };
-        let key = format!("request:{}", self.sent);
-        call(&self.admin, &key, self.registry, request.abi_encode()).await;
-        U256::from(self.requests)
-    }
-
-    async fn keeper(&self, data_dir: &Path, mode: SubmitMode, start_block: u64) -> Keeper {
-        let raw = RawConfig {
-            submit: SubmitConfig {
-                mode,
-                receipt_poll_ms: 20,
-                ..SubmitConfig::default()
-            },
-            ..self.raw_config(data_dir, self.operator, start_block)
-        };
-        let cfg = KeeperConfig::from_raw(raw).unwrap();
-        Keeper::new(cfg, self.hot.clone(), "test").await.unwrap()
-    }
-
-    /// The keeper configuration of `operator` on this suite, journal in `data_dir`.
-    fn raw_config(&self, data_dir: &Path, operator: Address, start_block: u64) -> RawConfig {
-        RawConfig {
-            rpc_url: Some(self.url.clone()),
-            registry: Some(format!("{:#x}", self.registry)),
-            operator: Some(format!("{operator:#x}")),
-            data_dir: Some(data_dir.to_path_buf()),
-            poll_interval_ms: Some(50),
-            start_block: Some(start_block),
-            submit: SubmitConfig {
-                mode: SubmitMode::Single,
-                receipt_poll_ms: 20,
-                ..SubmitConfig::default()
-            },
-            ..RawConfig::default()
-        }
-    }
-
-    async fn answered(&self, id: U256) -> bool {
-        InferenceRegistry::new(self.registry, &self.p)
-            .answerOf(id, self.operator)
-            .call()
-            .await
-            .unwrap()
-            .answered
-    }
-
-    async fn hot_txs(&self) -> u64 {
-        self.p
-            .get_transaction_count(self.hot.address())
-            .await
-            .unwrap()
-    }
-}
 
 /// A few more ticks once the work is done: whatever they send is a duplicate the tests count.
 async fn settle(k: &mut Keeper) {
@@ -235,11 +34,7 @@ async fn settle(k: &mut Keeper) {
 async fn tick_until_answered(k: &mut Keeper, s: &Suite, ids: &[U256], what: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let mut all = true;
-        for id in ids {
-            all &= s.answered(*id).await;
-        }
-        if all {
+        if s.all_answered(ids).await {
             return;
         }
         assert!(Instant::now() < deadline, "keeper made no progress: {what}");
@@ -542,9 +337,9 @@ async fn batch_reorged_out_after_inclusion_is_resent_once_per_member() {
     assert_eq!(members_done, ids.len());
 }
 
-/// kill -9 mid-submission: the keeper task is dropped while it works through a backlog (some
-/// attestations included, others journaled or in flight); a new keeper on the same journal answers
-/// every request, each with exactly one transaction.
+/// kill -9 mid-submission: the keeper task (one transaction in flight at a time) is dropped while
+/// it works through a backlog (some attestations included, others journaled or in flight); a new
+/// keeper on the same journal answers every request, each with exactly one transaction.
 #[tokio::test]
 async fn keeper_killed_mid_submission_restarts_without_duplicates_or_losses() {
     let anvil = Anvil::start(&[]);
@@ -556,7 +351,9 @@ async fn keeper_killed_mid_submission_restarts_without_duplicates_or_losses() {
         ids.push(s.request().await);
     }
     let data_dir = dir.path().join("keeper");
-    let k = s.keeper(&data_dir, SubmitMode::Single, start_block).await;
+    let k = s
+        .keeper_in_flight(&data_dir, SubmitMode::Single, 1, start_block)
+        .await;
     let store = k.store().clone();
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(k.run(stop_rx));
@@ -599,6 +396,86 @@ async fn keeper_killed_mid_submission_restarts_without_duplicates_or_losses() {
         ids.len() as u64,
         "one transaction per request: nothing duplicated, nothing lost"
     );
+}
+
+/// kill -9 with a full window: with mining paused the pipelined keeper dispatches every
+/// attestation (journaled as sent, all in the node's pool at once, consecutive nonces) and is then
+/// killed, and the node loses its pool. A new keeper on the same journal sends the same signed
+/// transactions again: every request is answered by the transaction first journaled for it, with
+/// exactly one transaction each.
+#[tokio::test]
+async fn keeper_killed_with_a_full_window_resends_the_journaled_transactions() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..8 {
+        ids.push(s.request().await);
+    }
+    let mined_before = s.hot_txs().await;
+    raw(&s.p, "evm_setAutomine", serde_json::json!([false])).await;
+    let data_dir = dir.path().join("keeper");
+    let k = s.keeper(&data_dir, SubmitMode::Single, start_block).await;
+    let store = k.store().clone();
+    let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(k.run(stop_rx));
+    let sent = |store: &verinfer_keeper::store::Store| -> Vec<(String, u64, String)> {
+        store
+            .intents()
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.kind == IntentKind::Attest)
+            .filter_map(|i| match i.status {
+                IntentStatus::Sent { nonce, tx_hash, .. } => Some((i.key, nonce, tx_hash)),
+                _ => None,
+            })
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sent(&store).len() < ids.len() {
+        assert!(
+            Instant::now() < deadline,
+            "the keeper did not put its whole window in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    task.abort();
+    let _ = task.await;
+    let journaled = sent(&store);
+    drop(store);
+    let mut nonces: Vec<u64> = journaled.iter().map(|(_, n, _)| *n).collect();
+    nonces.sort_unstable();
+    assert_eq!(
+        nonces,
+        (mined_before..mined_before + ids.len() as u64).collect::<Vec<_>>(),
+        "the window holds consecutive nonces"
+    );
+    assert_eq!(
+        s.hot_txs().await,
+        mined_before,
+        "nothing was mined before the kill"
+    );
+    raw(&s.p, "anvil_dropAllTransactions", serde_json::json!([])).await;
+    raw(&s.p, "evm_setAutomine", serde_json::json!([true])).await;
+
+    let mut k = s.keeper(&data_dir, SubmitMode::Single, start_block).await;
+    k.reconcile().await.unwrap();
+    tick_until_answered(&mut k, &s, &ids, "after restart").await;
+    settle(&mut k).await;
+    assert_eq!(
+        s.hot_txs().await,
+        mined_before + ids.len() as u64,
+        "one transaction per request: nothing duplicated, nothing lost"
+    );
+    for (key, _, hash) in journaled {
+        match k.store().intent(&key).unwrap().unwrap().status {
+            IntentStatus::Done {
+                tx_hash: Some(h), ..
+            } => assert_eq!(h, hash, "{key} landed as first signed"),
+            other => panic!("{key} is {other:?}"),
+        }
+    }
 }
 
 /// A watching keeper re-executes a result that reached quorum and challenges it with its own,

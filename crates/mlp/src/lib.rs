@@ -1,6 +1,7 @@
 //! verinfer-mlp: the integer MLP runtime. A model file ([`format`](mod@format)) loaded into an [`IntMlp`] that is
 //! bit-exact on every machine, its weights commitment ([`commit`]) and the digits test split
-//! ([`dataset`]), and the OpenZeppelin-compatible [`merkle`] tree they use.
+//! ([`dataset`]), the OpenZeppelin-compatible [`merkle`] tree they use, and the execution
+//! [`trace`] the referee bisects.
 //!
 //! Everything is integer arithmetic: int8 inputs, weights and activations, int32 accumulators
 //! (wrapping adds), and per layer `y = clamp(acc >> shift, -128, 127)` (arithmetic shift), then the
@@ -24,6 +25,7 @@ pub mod commit;
 pub mod dataset;
 pub mod format;
 pub mod merkle;
+pub mod trace;
 
 pub use format::FormatError;
 
@@ -317,15 +319,23 @@ impl IntMlp {
     /// Runs the model. Input bytes are int8 values; output bytes are the last layer's int8 values
     /// (one logit per class) reinterpreted as `u8`.
     pub fn infer(&self, input: &[u8]) -> Result<Vec<u8>, InputError> {
+        let mut layers = self.activations(input)?;
+        // IntMlp::new refuses a model without layers.
+        Ok(layers.pop().unwrap_or_default())
+    }
+
+    /// Runs the model and keeps every layer's output (int8 values as `u8`), first layer first: the
+    /// execution trace the referee bisects ([`trace`]).
+    pub fn activations(&self, input: &[u8]) -> Result<Vec<Vec<u8>>, InputError> {
         self.check_input(input)?;
         let mut x: Vec<i8> = input.iter().map(|b| *b as i8).collect();
-        let mut y = Vec::new();
+        let mut out = Vec::with_capacity(self.layers.len());
         for l in &self.layers {
-            y.clear();
-            y.extend((0..l.outputs).filter_map(|o| l.neuron(o, &x)));
-            std::mem::swap(&mut x, &mut y);
+            let y: Vec<i8> = (0..l.outputs).filter_map(|o| l.neuron(o, &x)).collect();
+            out.push(y.iter().map(|v| *v as u8).collect());
+            x = y;
         }
-        Ok(x.into_iter().map(|v| v as u8).collect())
+        Ok(out)
     }
 
     /// Decodes an output of this model (one int8 logit per class) into the winning class.

@@ -7,7 +7,9 @@
 
 use alloy::primitives::{keccak256, B256, U256};
 use verinfer_mlp::commit::RowLeaf;
-use verinfer_mlp::{Activation, Dense};
+use verinfer_mlp::dataset::TestSplit;
+use verinfer_mlp::trace::{vector_root, Trace};
+use verinfer_mlp::{Activation, Dense, IntMlp};
 
 /// Rows in the file.
 const COUNT: u32 = 2_500;
@@ -135,4 +137,63 @@ fn vectors_cover_wrapping_saturation_and_both_activations() {
     assert!(wrapped > 10, "{wrapped} rows wrap the int32 accumulator");
     assert!(saturated > 100, "{saturated} rows saturate");
     assert!(relu > 1_000, "{relu} ReLU rows");
+}
+
+/// Widths of the vector-commitment cases: chunk boundaries, a two-level vector, the widest.
+const VECTOR_WIDTHS: [usize; 9] = [1, 31, 32, 33, 64, 100, 1_000, 2_048, 65_536];
+/// Digits test-split samples whose whole trace root is pinned.
+const TRACE_SAMPLES: usize = 5;
+
+/// `width` keccak-derived bytes (the stream `keccak256(width ‖ k)`, k = 0, 1, …).
+fn derived_vector(width: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(width + 32);
+    let mut k = 0u64;
+    while out.len() < width {
+        let mut pre = U256::from(width).to_be_bytes::<32>().to_vec();
+        pre.extend_from_slice(&U256::from(k).to_be_bytes::<32>());
+        out.extend_from_slice(keccak256(&pre).as_slice());
+        k += 1;
+    }
+    out.truncate(width);
+    out
+}
+
+/// `u32 n, n × (u32 width, bytes, bytes32 vectorRoot)`, then `u32 m, m × (u16 len, input, bytes32
+/// traceRoot)` of the built-in digits model on the first test-split samples.
+fn trace_vectors() -> Vec<u8> {
+    let mut out = (VECTOR_WIDTHS.len() as u32).to_be_bytes().to_vec();
+    for w in VECTOR_WIDTHS {
+        let v = derived_vector(w);
+        out.extend_from_slice(&(w as u32).to_be_bytes());
+        out.extend_from_slice(&v);
+        out.extend_from_slice(vector_root(&v).expect("in range").as_slice());
+    }
+    let model = IntMlp::builtin().expect("built-in model");
+    let split = TestSplit::digits().expect("digits split");
+    out.extend_from_slice(&(TRACE_SAMPLES as u32).to_be_bytes());
+    for s in split.samples.iter().take(TRACE_SAMPLES) {
+        let t = Trace::new(&model, &s.input).expect("valid input");
+        out.extend_from_slice(&(s.input.len() as u16).to_be_bytes());
+        out.extend_from_slice(&s.input);
+        out.extend_from_slice(t.root().as_slice());
+    }
+    out
+}
+
+/// The committed trace vectors (checked against the Solidity library's `vectorRoot` and the test
+/// fixture's independent trace tree by `Differential.t.sol`) are what the Rust trace computes.
+#[test]
+fn committed_trace_vectors_are_the_rust_traces() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../test/referee/vectors/trace-vectors.bin");
+    let fresh = trace_vectors();
+    if std::env::var("VERINFER_WRITE_VECTORS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &fresh).expect("write vectors");
+    }
+    let committed = std::fs::read(&path).expect("test/referee/vectors/trace-vectors.bin");
+    assert!(
+        committed == fresh,
+        "{} is stale: regenerate with VERINFER_WRITE_VECTORS=1 cargo test -p verinfer-mlp --test referee_vectors",
+        path.display()
+    );
 }

@@ -77,16 +77,20 @@ pub struct EpochMetrics {
     pub accepted_share: f64,
     /// Requests created this epoch.
     pub requests: usize,
-    /// Disputes ruled this epoch, with or without quorum.
+    /// Disputes ruled this epoch, by computation or by vote, decided or not.
     pub disputes: usize,
-    /// Disputes decided (with quorum) for the correct output.
+    /// Disputes decided for the correct output (by either path).
     pub disputes_correct: usize,
+    /// Disputes settled by computation (referee games) this epoch.
+    pub disputes_by_computation: usize,
+    /// Of those, the ones decided for the correct output.
+    pub disputes_by_computation_correct: usize,
     /// Smallest deciding coalition over this epoch's disputes: the fewest voters of the winning side
     /// whose switch would have flipped the ruling (`RulingStats.flipCoalition`), if any dispute had one.
     pub min_deciding_coalition: Option<usize>,
     /// Median deciding coalition over this epoch's disputes.
     pub median_deciding_coalition: Option<usize>,
-    /// Disputes that missed quorum: nothing was decided, the status quo stood (a challenged result
+    /// Vote disputes that missed quorum: nothing was decided, the status quo stood (a challenged result
     /// stays final, an escalated request ends without a result), the challenger's bond was forfeited
     /// and nobody was slashed.
     pub disputes_without_quorum: usize,

@@ -101,6 +101,16 @@ pub struct KeeperBenchArgs {
     /// Attestations per `submitAttestations` call in batch mode (2..=64).
     #[arg(long, default_value_t = 32)]
     batch: usize,
+    /// Transactions in flight per hot key in the pipelined rows (2..=64; the baseline row uses 1).
+    #[arg(long, default_value_t = 16)]
+    in_flight: usize,
+    /// Mine a block every this many seconds instead of a block per transaction (automine).
+    #[arg(long)]
+    block_time: Option<u64>,
+    /// Live phase: send this many requests per second, pipelined (default: back to back, each
+    /// after the previous receipt).
+    #[arg(long)]
+    client_rate: Option<f64>,
     /// Keeper log poll interval in milliseconds.
     #[arg(long, default_value_t = 100)]
     poll_ms: u64,
@@ -179,10 +189,15 @@ async fn keeper(a: KeeperBenchArgs) -> Result<()> {
         requests: a.requests,
         live_requests: a.live_requests,
         batch: a.batch,
+        in_flight: a.in_flight,
+        client_rate: a.client_rate,
         poll_ms: a.poll_ms,
         receipt_poll_ms: a.receipt_poll_ms,
         devnet: DevnetConfig {
-            anvil: a.out.anvil(),
+            anvil: AnvilOptions {
+                block_time: a.block_time,
+                ..a.out.anvil()
+            },
             ..DevnetConfig::default()
         }
         .with_progress(|p| match p {
@@ -212,25 +227,32 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
     let Some(base) = rows.first().cloned() else {
         return;
     };
+    let mining = match a.block_time {
+        Some(secs) => format!("a block every {secs} s"),
+        None => "automine".to_string(),
+    };
     println!(
-        "\nkeeper end-to-end against anvil (automine): drain of {} requests per mode, live traffic of {} requests per mode, log poll {} ms, receipt poll {} ms",
+        "\nkeeper end-to-end against anvil ({mining}): drain of {} requests per mode, live traffic of {} requests per mode, log poll {} ms, receipt poll {} ms",
         a.requests, a.live_requests, a.poll_ms, a.receipt_poll_ms
     );
     println!(
-        "| mode | txs | att/s | vs (a) | gas/att | vs (a) | live req/s | live p50 ms | live p99 ms | p50 vs (a) |"
+        "| mode | txs | att/s | vs (a) | of ceiling | gas/att | vs (a) | live req/s | live p50 ms | live p99 ms | p50 vs (a) | live p50 / p99 blocks |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let p50_ratio = match (r.live_latency_ms_median, base.live_latency_ms_median) {
             (Some(x), Some(b)) => ratio(x, b),
             _ => "n/a".into(),
         };
         println!(
-            "| {} | {} | {:.1} | {} | {:.0} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {:.1} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} |",
             r.mode,
             r.txs,
             r.attestations_per_sec,
             ratio(r.attestations_per_sec, base.attestations_per_sec),
+            r.share_of_ceiling
+                .map(|v| format!("{:.0} %", v * 100.0))
+                .unwrap_or_else(|| "n/a".into()),
             r.gas_per_attestation,
             ratio(r.gas_per_attestation, base.gas_per_attestation),
             r.live_requests_per_sec
@@ -239,6 +261,10 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             opt_ms(r.live_latency_ms_median),
             opt_ms(r.live_latency_ms_p99),
             p50_ratio,
+            match (r.live_latency_blocks_median, r.live_latency_blocks_p99) {
+                (Some(m), Some(p)) => format!("{m:.0} / {p:.0}"),
+                _ => "n/a".into(),
+            },
         );
     }
 }

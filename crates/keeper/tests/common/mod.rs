@@ -13,6 +13,8 @@ use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::store::Store;
 use verinfer_keeper::txmgr::{TxConfig, TxManager};
 
+pub mod suite;
+
 /// A private anvil (through `verinfer_devnet::anvil`, the one way anvil is started) that can be
 /// stopped and started again on the same port.
 pub struct Anvil {

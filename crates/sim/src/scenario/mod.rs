@@ -19,13 +19,15 @@
 //! assignment or dispute outcomes is computed off chain.
 
 mod capture;
+mod referee;
 mod run;
 mod traffic;
 mod world;
 
 pub use capture::{CaptureReport, ProposalTrial, SplitTrial};
+pub use referee::{GameEnd, GameRecord, FULL_GAME_MOVES};
 pub use run::run;
-pub use traffic::DisputeRecord;
+pub use traffic::{DisputeOutcome, DisputePath, DisputeRecord, VoteRecord};
 
 use std::{
     collections::BTreeMap,
@@ -74,6 +76,26 @@ pub enum ScenarioError {
     /// A simulated transaction failed unexpectedly.
     #[error("simulation failed: {0}")]
     Sim(#[from] SimError),
+    /// The deterministic model (the built-in digits classifier) could not be loaded.
+    #[error("deterministic model: {0}")]
+    Model(#[from] verinfer_mlp::FormatError),
+    /// The deterministic model's inputs (the digits test split) could not be read.
+    #[error("deterministic model inputs: {0}")]
+    Dataset(#[from] verinfer_mlp::dataset::DatasetError),
+    /// The deterministic model refused an input.
+    #[error("deterministic model input: {0}")]
+    Input(#[from] verinfer_mlp::InputError),
+    /// An execution trace could not be built or read.
+    #[error("execution trace: {0}")]
+    Trace(#[from] verinfer_mlp::trace::TraceError),
+    /// A referee game reached a state its players cannot continue from.
+    #[error("referee game {game}: {what}")]
+    Game {
+        /// The game id.
+        game: alloy::primitives::U256,
+        /// What happened.
+        what: &'static str,
+    },
 }
 
 /// Most stakers a scenario may have (see [`Scenario::load`]'s size check).
@@ -153,6 +175,11 @@ pub struct Operators {
     /// Probability a cartel operator returns a wrong result.
     #[serde(default = "default_half")]
     pub cartel_wrong_rate: f64,
+    /// Probability that the cartel stops moving in a referee game (at a random move; it then loses
+    /// by timeout). Otherwise it plays every move from its dishonest trace and loses the one-step
+    /// check.
+    #[serde(default)]
+    pub cartel_abandon_rate: f64,
 }
 
 fn default_half() -> f64 {
@@ -343,6 +370,10 @@ impl Scenario {
                 "operators.cartel_wrong_rate",
                 self.operators.cartel_wrong_rate,
             ),
+            (
+                "operators.cartel_abandon_rate",
+                self.operators.cartel_abandon_rate,
+            ),
             ("whales.gather_share", self.whales.gather_share),
             ("traffic.challenge_rate", self.traffic.challenge_rate),
             ("traffic.turnout", self.traffic.turnout),
@@ -446,6 +477,148 @@ pub struct SlashTally {
     pub refused: u64,
 }
 
+/// The disputes of one path (computation or vote) and their outcomes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PathTally {
+    /// Disputes settled by this path.
+    pub disputes: usize,
+    /// Their share of all the run's disputes (0 when there were none).
+    pub share: f64,
+    /// Decided for the correct output.
+    pub correct: usize,
+    /// Decided for a wrong output.
+    pub wrong: usize,
+    /// Not decided (a vote without quorum, a game nobody committed to): the status quo stood.
+    pub no_decision: usize,
+}
+
+impl PathTally {
+    fn add(&mut self, outcome: DisputeOutcome) {
+        self.disputes += 1;
+        match outcome {
+            DisputeOutcome::Correct => self.correct += 1,
+            DisputeOutcome::Wrong => self.wrong += 1,
+            DisputeOutcome::NoDecision => self.no_decision += 1,
+        }
+    }
+}
+
+impl std::fmt::Display for PathTally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({:.1}%): {} correct, {} wrong, {} no decision",
+            self.disputes,
+            100.0 * self.share,
+            self.correct,
+            self.wrong,
+            self.no_decision
+        )
+    }
+}
+
+/// The referee games of a run: how they ended and their gas.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GameTally {
+    /// Games played.
+    pub games: usize,
+    /// Ended by the one-step check.
+    pub ended_by_step: usize,
+    /// Ended by a timeout (the cartel stopped moving).
+    pub ended_by_timeout: usize,
+    /// Transactions of all games (both sides).
+    pub moves: u64,
+    /// Their gas (each transaction's total, intrinsic gas included).
+    pub gas: u64,
+    /// The largest gas of one game.
+    pub max_game_gas: u64,
+    /// The largest gas of one transaction of a game.
+    pub max_move_gas: u64,
+    /// The largest gas of one game played to the one-step check.
+    pub max_full_game_gas: u64,
+}
+
+/// The run's disputes split by the path that settled them: computation (the `Referee`) or vote
+/// (the `DisputeGovernor`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DisputeSplit {
+    /// Settled by computation.
+    pub computation: PathTally,
+    /// Settled by vote.
+    pub vote: PathTally,
+    /// Disputes over the deterministic model (either path).
+    pub deterministic: usize,
+    /// Of those, the ones settled by vote (the registry sends a deterministic integer MLP's
+    /// two-output disputes to the referee; three or more outputs would go to the vote).
+    pub deterministic_by_vote: usize,
+    /// Of those, the ones decided correctly.
+    pub deterministic_correct: usize,
+    /// The games.
+    pub games: GameTally,
+}
+
+impl DisputeSplit {
+    /// Tallies `disputes`.
+    pub fn of(disputes: &[DisputeRecord]) -> Self {
+        let mut s = Self::default();
+        for d in disputes {
+            match d.path {
+                DisputePath::Computation => s.computation.add(d.outcome),
+                DisputePath::Vote => s.vote.add(d.outcome),
+            }
+            if d.deterministic {
+                s.deterministic += 1;
+                s.deterministic_by_vote += usize::from(d.path == DisputePath::Vote);
+                s.deterministic_correct += usize::from(d.correct());
+            }
+            if let Some(g) = &d.game {
+                let t = &mut s.games;
+                t.games += 1;
+                t.moves += g.moves;
+                t.gas += g.gas;
+                t.max_game_gas = t.max_game_gas.max(g.gas);
+                t.max_move_gas = t.max_move_gas.max(g.max_move_gas);
+                match g.ended_by {
+                    GameEnd::Step => {
+                        t.ended_by_step += 1;
+                        t.max_full_game_gas = t.max_full_game_gas.max(g.gas);
+                    }
+                    GameEnd::Timeout => t.ended_by_timeout += 1,
+                }
+            }
+        }
+        let total = disputes.len().max(1) as f64;
+        s.computation.share = s.computation.disputes as f64 / total;
+        s.vote.share = s.vote.disputes as f64 / total;
+        s
+    }
+
+    /// The goal "deterministic disputes are decided correctly whatever the turnout": there was at
+    /// least one, every one was settled by computation, and every one correctly.
+    pub fn deterministic_goal(&self, turnout: f64) -> GoalCheck {
+        GoalCheck {
+            goal: "disputes over the deterministic model are decided correctly by computation, \
+                   whatever the turnout"
+                .into(),
+            pass: self.deterministic > 0
+                && self.deterministic_by_vote == 0
+                && self.deterministic_correct == self.deterministic,
+            detail: if self.deterministic == 0 {
+                "not exercised (no dispute over the deterministic model in the run)".into()
+            } else {
+                format!(
+                    "{} of {} correct, {} by vote, at {:.0}% turnout (vote disputes: {})",
+                    self.deterministic_correct,
+                    self.deterministic,
+                    self.deterministic_by_vote,
+                    100.0 * turnout,
+                    self.vote
+                )
+            },
+        }
+    }
+}
+
 /// The outcome of a scenario run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -463,8 +636,11 @@ pub struct RunReport {
     pub epochs: Vec<EpochMetrics>,
     /// Slashes by fault kind.
     pub slashes: BTreeMap<String, SlashTally>,
-    /// Every dispute: who voted and who decided it (from `DisputeRuled`).
+    /// Every dispute: the path that settled it, its outcome, the vote (from `DisputeRuled`) or the
+    /// game.
     pub disputes: Vec<DisputeRecord>,
+    /// The disputes split by path (computation or vote), with outcomes and the games' gas.
+    pub dispute_split: DisputeSplit,
     /// Best Sybil strategy's gain in voice (best voice / voice as one identity), over the
     /// strategies searched on chain and the whales' actual splits.
     pub best_split_gain: f64,
@@ -493,6 +669,12 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// The goals that do not hold (a run with any is a failed run: `verinfer sim run` exits
+    /// non-zero).
+    pub fn failed_goals(&self) -> Vec<&GoalCheck> {
+        self.goals.iter().filter(|g| !g.pass).collect()
+    }
+
     /// A plain-text summary with the PASS/FAIL goal lines.
     pub fn summary(&self) -> String {
         use std::fmt::Write as _;
@@ -522,20 +704,34 @@ impl RunReport {
                 100.0 * last.accepted_share
             );
         }
-        let disputes: usize = self.epochs.iter().map(|e| e.disputes).sum();
-        let correct: usize = self.epochs.iter().map(|e| e.disputes_correct).sum();
-        let undecided: usize = self.epochs.iter().map(|e| e.disputes_without_quorum).sum();
         let min_coalition = self
             .epochs
             .iter()
             .filter_map(|e| e.min_deciding_coalition)
             .min();
+        let split = &self.dispute_split;
+        let g = &split.games;
         let _ = writeln!(
             s,
-            "disputes: {disputes} ruled, {} decided with quorum ({correct} correctly), {undecided} \
-             without quorum (status quo kept, nobody slashed); smallest deciding coalition {}",
-            disputes.saturating_sub(undecided),
+            "disputes: {} ruled; by computation (Referee) {}; by vote (DisputeGovernor) {} \
+             (no decision = no quorum: status quo kept, nobody slashed); smallest deciding coalition {}",
+            self.disputes.len(),
+            split.computation,
+            split.vote,
             min_coalition.map_or("-".to_owned(), |c| c.to_string())
+        );
+        let _ = writeln!(
+            s,
+            "referee games: {} ({} by the one-step check, {} by timeout), {} moves, {} gas \
+             (largest game {}, largest full game {}, largest move {})",
+            g.games,
+            g.ended_by_step,
+            g.ended_by_timeout,
+            g.moves,
+            g.gas,
+            g.max_game_gas,
+            g.max_full_game_gas,
+            g.max_move_gas
         );
         let _ = write!(s, "{}", self.capture);
         for (kind, t) in &self.slashes {

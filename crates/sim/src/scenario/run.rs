@@ -10,7 +10,8 @@ use super::{
     capture,
     traffic::{self, Ledger, BLOCK_SECONDS},
     world::{Measure, World},
-    Behaviour, RunReport, Scenario, ScenarioError, WhaleStrategy,
+    Behaviour, DisputePath, DisputeSplit, RunReport, Scenario, ScenarioError, VoteRecord,
+    WhaleStrategy,
 };
 use crate::{
     metrics::{gini, nakamoto, EpochMetrics, GoalCheck},
@@ -74,12 +75,17 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
 
         m = w.measure()?;
         let op_stakes = w.operator_stakes()?;
-        let mut coalitions: Vec<usize> = t
-            .disputes
+        let votes: Vec<&VoteRecord> = t.disputes.iter().filter_map(|d| d.vote.as_ref()).collect();
+        let mut coalitions: Vec<usize> = votes
             .iter()
-            .filter(|d| d.flip_coalition > 0)
-            .map(|d| d.flip_coalition as usize)
+            .filter(|v| v.flip_coalition > 0)
+            .map(|v| v.flip_coalition as usize)
             .collect();
+        let by_computation = || {
+            t.disputes
+                .iter()
+                .filter(|d| d.path == DisputePath::Computation)
+        };
         coalitions.sort_unstable();
         epochs.push(EpochMetrics {
             epoch,
@@ -98,10 +104,12 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
             },
             requests: t.requests,
             disputes: t.disputes.len(),
-            disputes_correct: t.disputes.iter().filter(|d| d.correct).count(),
+            disputes_correct: t.disputes.iter().filter(|d| d.correct()).count(),
+            disputes_by_computation: by_computation().count(),
+            disputes_by_computation_correct: by_computation().filter(|d| d.correct()).count(),
             min_deciding_coalition: coalitions.first().copied(),
             median_deciding_coalition: coalitions.get(coalitions.len() / 2).copied(),
-            disputes_without_quorum: t.disputes.iter().filter(|d| !d.quorum_reached).count(),
+            disputes_without_quorum: votes.iter().filter(|v| !v.quorum_reached).count(),
             total_stake: m.stake.iter().sum(),
             whale_split_gain: whale_split_gain(scenario, &m),
         });
@@ -167,7 +175,8 @@ fn report(
         },
     }
     };
-    let goals = vec![
+    let dispute_split = DisputeSplit::of(&disputes);
+    let mut goals = vec![
         GoalCheck {
             goal: "Nakamoto(voting power) >= 10 x Nakamoto(stake)".into(),
             pass: last.nakamoto_voice >= 10 * last.nakamoto_stake.max(1),
@@ -195,6 +204,14 @@ fn report(
             "Slasher.vetoSlash",
         ),
     ];
+    // Deterministic disputes leave the vote: checked whenever the scenario's cartel serves the
+    // deterministic model (or such a dispute happened anyway).
+    let oc = &scenario.operators;
+    let det_cartel =
+        oc.cartel > 0.0 && oc.cartel_wrong_rate > 0.0 && scenario.traffic.optimistic_share < 1.0;
+    if det_cartel || dispute_split.deterministic > 0 {
+        goals.push(dispute_split.deterministic_goal(scenario.traffic.turnout));
+    }
 
     let mut notes = vec![format!(
         "identity issuer: {}",
@@ -208,6 +225,12 @@ fn report(
         "dispute turnout {:.0}% of voice holders; cartel members always vote for the cartel's output",
         100.0 * scenario.traffic.turnout
     ));
+    notes.push(
+        "the deterministic model is the digits classifier (a real integer MLP): its two-output \
+         disputes go to the Referee, whose games both sides play to the end on chain; the optimistic \
+         model's disputes go to the vote"
+            .into(),
+    );
     notes.push(
         "a dispute vote that misses quorum decides nothing: the status quo stands (a challenged result \
          stays final), the challenger's bond is forfeited and nobody is slashed"
@@ -227,6 +250,7 @@ fn report(
         epochs,
         slashes: ledger.slashes,
         disputes,
+        dispute_split,
         best_split_gain,
         top10_voice_share,
         top10_stake_share,

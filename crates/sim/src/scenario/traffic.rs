@@ -5,10 +5,12 @@
 //!    assigned operator signs and submits its attestation according to its behaviour; the watcher
 //!    reports every double signature it sees (`reportEquivocation`);
 //! 2. the watcher re-executes every answered request and challenges each result that is wrong
-//!    (with probability `traffic.challenge_rate`); the stakers vote on the `DisputeGovernor`;
+//!    (with probability `traffic.challenge_rate`); the registry sends the dispute to the vote or,
+//!    for the deterministic model (a real integer MLP), to the `Referee`; the stakers vote on the
+//!    `DisputeGovernor`, and both sides play the referee's games to the end ([`super::referee`]);
 //! 3. after the request deadline: missed assignments are reported, requests are finalized (or
 //!    escalated to a dispute when the operators disagree and no quorum is possible), and those
-//!    disputes are voted on;
+//!    disputes are voted on or played;
 //! 4. once voting ends (`dispute_voting_period` seconds after a dispute opened), rulings are resolved
 //!    and, after the timelock delay, executed: the registry finalizes the request and, for a ruling
 //!    decided with quorum, asks the Slasher for `WrongResult` slashes of the losers, which become
@@ -24,16 +26,19 @@ use alloy::primitives::{aliases::U40, keccak256, Address, Log, B256, U256};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use verinfer_bindings::types::RequestStatus;
+use verinfer_bindings::types::{GameOutcome, RequestStatus};
 use verinfer_bindings::{
-    inference_registry::IInferenceRegistry::Statement, DisputeGovernor, InferenceRegistry, Slasher,
+    inference_registry::IInferenceRegistry::Statement, DisputeGovernor, InferenceRegistry, Referee,
+    Slasher,
 };
+use verinfer_mlp::trace::{Trace, GAME_DEPTH};
 
 use verinfer_bindings::units::tokens_f64;
 
 use super::{
+    referee::{self, lie, GameRecord, GameRun, Inference, Player},
     world::{Measure, World, REQUEST_TTL},
-    Behaviour, Scenario, SlashTally,
+    Behaviour, Scenario, ScenarioError, SlashTally,
 };
 use crate::{decode_logs, SimError};
 
@@ -43,17 +48,34 @@ pub(crate) const BLOCK_SECONDS: u64 = 12;
 /// Fault kinds as the Slasher numbers them.
 pub(crate) const KIND_NAMES: [&str; 3] = ["equivocation", "wrong_result", "missed_assignment"];
 
-/// One dispute and who decided it (from the `DisputeGovernor`'s `DisputeRuled` event).
+/// How a dispute was settled: the path the registry chose from the model, never from the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DisputePath {
+    /// By computation: the `Referee`'s bisection game and one-step check (two outputs of a
+    /// deterministic integer MLP).
+    Computation,
+    /// By vote: the `DisputeGovernor` (optimistic models, and whatever the referee cannot check).
+    Vote,
+}
+
+/// What a dispute decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeOutcome {
+    /// The request finalized with the correct output.
+    Correct,
+    /// The ruling chose a wrong output.
+    Wrong,
+    /// Nothing was decided (a vote without quorum, a game nobody committed to): the status quo
+    /// stands (a challenged result stays final, an escalated request ends without a result) and
+    /// nobody is slashed.
+    NoDecision,
+}
+
+/// Who voted on a dispute and who decided it (from the `DisputeGovernor`'s `DisputeRuled` event).
 #[derive(Debug, Clone, Serialize)]
-pub struct DisputeRecord {
-    /// Epoch it was opened in.
-    pub epoch: u64,
-    /// Dispute id.
-    pub dispute: u64,
-    /// Request id.
-    pub request: u64,
-    /// Opened by a challenge of a result (`true`) or by escalation of a disagreement (`false`).
-    pub challenged: bool,
+pub struct VoteRecord {
     /// Distinct voters.
     pub voters: u64,
     /// Largest single voter, bps of the votes cast.
@@ -64,8 +86,36 @@ pub struct DisputeRecord {
     /// the registry keeps the status quo (a challenged result stands, an escalated request ends with
     /// no valid result), the challenger's bond is forfeited and nobody is slashed.
     pub quorum_reached: bool,
+}
+
+/// One dispute: the path that settled it, its outcome, and the vote or the game.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisputeRecord {
+    /// Epoch it was opened in.
+    pub epoch: u64,
+    /// The registry's dispute id (a vote's id, or a game id ≥ 2^255).
+    pub dispute: U256,
+    /// Request id.
+    pub request: u64,
+    /// Opened by a challenge of a result (`true`) or by escalation of a disagreement (`false`).
+    pub challenged: bool,
+    /// Whether the request was for the deterministic model (the integer MLP).
+    pub deterministic: bool,
+    /// Computation (the referee) or vote.
+    pub path: DisputePath,
+    /// Correct, wrong or no decision.
+    pub outcome: DisputeOutcome,
+    /// The vote (path = vote).
+    pub vote: Option<VoteRecord>,
+    /// The game (path = computation).
+    pub game: Option<GameRecord>,
+}
+
+impl DisputeRecord {
     /// Whether the dispute was decided for the correct output.
-    pub correct: bool,
+    pub fn correct(&self) -> bool {
+        self.outcome == DisputeOutcome::Correct
+    }
 }
 
 /// Slash bookkeeping across epochs.
@@ -135,9 +185,12 @@ pub(crate) struct EpochTraffic {
 struct Req {
     id: U256,
     correct: B256,
-    wrong: B256,
+    /// The cartel's wrong output, once a cartel operator gave it.
+    wrong: Option<B256>,
     /// (operator index, answer submitted)
     answers: Vec<(usize, Option<B256>)>,
+    /// The deterministic model's traces (`None` for an optimistic request).
+    det: Option<Inference>,
 }
 
 struct Open {
@@ -154,7 +207,7 @@ pub(crate) fn play(
     epoch: u64,
     m: &Measure,
     ledger: &mut Ledger,
-) -> Result<EpochTraffic, SimError> {
+) -> Result<EpochTraffic, ScenarioError> {
     let op_index: HashMap<Address, usize> = w
         .ops
         .iter()
@@ -175,9 +228,27 @@ pub(crate) fn play(
     for r in 0..scenario.traffic.requests_per_epoch {
         let optimistic = rng.gen_bool(scenario.traffic.optimistic_share);
         let model = if optimistic { w.opt_model } else { w.det_model };
-        let input = keccak256([epoch.to_be_bytes(), (r as u64).to_be_bytes()].concat());
-        let correct = keccak256([input.as_slice(), b"correct"].concat());
-        let wrong = keccak256([input.as_slice(), b"cartel"].concat());
+        // The optimistic model's outputs are not reproducible: hashes stand for them. The
+        // deterministic model is the digits classifier: a real input, its real output.
+        let (input, correct, mut det) = if optimistic {
+            let input = keccak256([epoch.to_be_bytes(), (r as u64).to_be_bytes()].concat());
+            (
+                input,
+                keccak256([input.as_slice(), b"correct"].concat()),
+                None,
+            )
+        } else {
+            let n = epoch * scenario.traffic.requests_per_epoch as u64 + r as u64;
+            let bytes = w.det.input(n).to_vec();
+            let honest = Trace::new(&w.det.mlp, &bytes)?;
+            let correct = keccak256(honest.output());
+            (
+                keccak256(&bytes),
+                correct,
+                Some(Inference { honest, lie: None }),
+            )
+        };
+        let mut wrong = optimistic.then(|| keccak256([input.as_slice(), b"cartel"].concat()));
         let deadline = U40::from(w.sim.timestamp() + REQUEST_TTL);
         let call = InferenceRegistry::requestInferenceCall {
             modelId: model,
@@ -190,7 +261,7 @@ pub(crate) fn play(
             Ok(r) => r,
             // E.g. too few active operators left after jailing: the request is not served.
             Err(SimError::Reverted { .. }) => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         };
         out.requests += 1;
         let id = receipt.ret;
@@ -203,11 +274,15 @@ pub(crate) fn play(
             let answer = match w.ops[op].behaviour {
                 Behaviour::Honest | Behaviour::Whale | Behaviour::Equivocating => Some(correct),
                 Behaviour::Lazy => (!rng.gen_bool(oc.lazy_miss_rate)).then_some(correct),
-                Behaviour::Cartel => Some(if rng.gen_bool(oc.cartel_wrong_rate) {
+                Behaviour::Cartel if rng.gen_bool(oc.cartel_wrong_rate) => {
+                    if let (None, Some(d)) = (wrong, det.as_mut()) {
+                        let l = lie(&w.det.mlp, &d.honest, rng)?;
+                        wrong = Some(keccak256(l.trace.output()));
+                        d.lie = Some(l);
+                    }
                     wrong
-                } else {
-                    correct
-                }),
+                }
+                Behaviour::Cartel => Some(correct),
             };
             let Some(output) = answer else {
                 answers.push((op, None));
@@ -225,7 +300,7 @@ pub(crate) fn play(
             match submitted {
                 Ok(_) => answers.push((op, Some(output))),
                 Err(SimError::Reverted { .. }) => answers.push((op, None)),
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
             if w.ops[op].behaviour == Behaviour::Equivocating && rng.gen_bool(oc.equivocation_rate)
             {
@@ -238,7 +313,7 @@ pub(crate) fn play(
                 match w.sim.transact(w.watcher, registry, report) {
                     Ok(r) => out.slashed.extend(ledger.record(&r.logs)),
                     Err(SimError::Reverted { .. }) => ledger.refused(0),
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(e.into()),
                 }
             }
         }
@@ -247,11 +322,14 @@ pub(crate) fn play(
             correct,
             wrong,
             answers,
+            det,
         });
     }
 
-    // 2. The watcher challenges wrong results inside the challenge window; stakers vote.
+    // 2. The watcher challenges wrong results inside the challenge window. The registry sends a
+    //    dispute over the deterministic model to the referee (a game), any other to the vote.
     let mut open = Vec::new();
+    let mut games = Vec::new();
     for (i, q) in reqs.iter().enumerate() {
         let view = w.sim.view(
             w.watcher,
@@ -265,23 +343,23 @@ pub(crate) fn play(
                 claimedOutput: q.correct,
             };
             match w.sim.transact(w.watcher, registry, call) {
-                Ok(r) => open.push(Open {
-                    id: r.ret,
-                    request: i,
-                    challenged: true,
-                }),
+                Ok(r) => opened(
+                    w, scenario, rng, &r.logs, r.ret, i, q, true, &mut open, &mut games,
+                ),
                 Err(SimError::Reverted { .. }) => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     }
     w.sim.advance(1, BLOCK_SECONDS);
     vote(w, scenario, rng, m, &reqs, &open)?;
+    referee::play_games(w, &mut games, ledger, &mut out.slashed)?;
 
     // 3. After the deadline: missed assignments, finalization, escalation of disagreements.
     w.sim
         .advance(REQUEST_TTL / BLOCK_SECONDS + 1, REQUEST_TTL + BLOCK_SECONDS);
     let first_escalated = open.len();
+    let first_escalated_game = games.len();
     for (i, q) in reqs.iter().enumerate() {
         for (op, answer) in &q.answers {
             if answer.is_some() {
@@ -294,7 +372,7 @@ pub(crate) fn play(
             match w.sim.transact(w.watcher, registry, call) {
                 Ok(r) => out.slashed.extend(ledger.record(&r.logs)),
                 Err(SimError::Reverted { .. }) => ledger.refused(2),
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         let view = w.sim.view(
@@ -310,22 +388,49 @@ pub(crate) fn play(
                 Err(SimError::Reverted { .. }) if status == Some(RequestStatus::Open) => {
                     let esc = InferenceRegistry::escalateCall { requestId: q.id };
                     match w.sim.transact(w.watcher, registry, esc) {
-                        Ok(r) => open.push(Open {
-                            id: r.ret,
-                            request: i,
-                            challenged: false,
-                        }),
+                        Ok(r) => opened(
+                            w, scenario, rng, &r.logs, r.ret, i, q, false, &mut open, &mut games,
+                        ),
                         Err(SimError::Reverted { .. }) => {}
-                        Err(e) => return Err(e),
+                        Err(e) => return Err(e.into()),
                     }
                 }
                 Err(SimError::Reverted { .. }) => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     }
     w.sim.advance(1, BLOCK_SECONDS);
     vote(w, scenario, rng, m, &reqs, &open[first_escalated..])?;
+    referee::play_games(
+        w,
+        &mut games[first_escalated_game..],
+        ledger,
+        &mut out.slashed,
+    )?;
+    for g in &games {
+        let q = &reqs[g.request];
+        let Some((outcome, ruling, _)) = g.ended else {
+            continue;
+        };
+        out.disputes.push(DisputeRecord {
+            epoch,
+            dispute: g.id,
+            request: q.id.saturating_to(),
+            challenged: g.challenged,
+            deterministic: q.det.is_some(),
+            path: DisputePath::Computation,
+            outcome: if outcome == GameOutcome::NoCommitment {
+                DisputeOutcome::NoDecision
+            } else if ruling == q.correct {
+                DisputeOutcome::Correct
+            } else {
+                DisputeOutcome::Wrong
+            },
+            vote: None,
+            game: g.record(),
+        });
+    }
 
     // 4. Rulings (voting lasts `dispute_voting_period` seconds), then their application after the
     //    timelock delay.
@@ -339,16 +444,28 @@ pub(crate) fn play(
         )?;
         if let Some(ev) = decode_logs::<DisputeGovernor::DisputeRuled>(&r.logs).first() {
             let q = &reqs[d.request];
+            let decided = ev.stats.quorumReached;
             out.disputes.push(DisputeRecord {
                 epoch,
-                dispute: d.id.saturating_to(),
+                dispute: d.id,
                 request: q.id.saturating_to(),
                 challenged: d.challenged,
-                voters: ev.stats.voters.saturating_to(),
-                largest_voter_bps: ev.stats.largestVoterBps.saturating_to(),
-                flip_coalition: ev.stats.flipCoalition.saturating_to(),
-                quorum_reached: ev.stats.quorumReached,
-                correct: ev.stats.quorumReached && ev.outcome == q.correct,
+                deterministic: q.det.is_some(),
+                path: DisputePath::Vote,
+                outcome: if !decided {
+                    DisputeOutcome::NoDecision
+                } else if ev.outcome == q.correct {
+                    DisputeOutcome::Correct
+                } else {
+                    DisputeOutcome::Wrong
+                },
+                vote: Some(VoteRecord {
+                    voters: ev.stats.voters.saturating_to(),
+                    largest_voter_bps: ev.stats.largestVoterBps.saturating_to(),
+                    flip_coalition: ev.stats.flipCoalition.saturating_to(),
+                    quorum_reached: decided,
+                }),
+                game: None,
             });
             ruled.push(d.id);
         }
@@ -389,6 +506,69 @@ pub(crate) fn play(
     Ok(out)
 }
 
+/// Books a dispute the registry just opened (`logs` of the challenge or escalation, `id` its
+/// return value): a game when the referee's `GameOpened` is among the logs (the honest side plays
+/// from the honest trace, the cartel from its lie and perhaps stops), else a vote.
+#[allow(clippy::too_many_arguments)]
+fn opened(
+    w: &World,
+    scenario: &Scenario,
+    rng: &mut ChaCha8Rng,
+    logs: &[Log],
+    id: U256,
+    request: usize,
+    q: &Req,
+    challenged: bool,
+    open: &mut Vec<Open>,
+    games: &mut Vec<GameRun>,
+) {
+    let Some(ev) = decode_logs::<Referee::GameOpened>(logs).into_iter().next() else {
+        open.push(Open {
+            id,
+            request,
+            challenged,
+        });
+        return;
+    };
+    let outputs = [ev.defenderOutput, ev.challengerOutput];
+    let players = [0usize, 1].map(|side| {
+        let output = outputs[side];
+        let address = if side == 1 && ev.challenger != Address::ZERO {
+            ev.challenger
+        } else {
+            let (op, _) = q.answers.iter().find(|(_, a)| *a == Some(output))?;
+            w.ops[*op].owner
+        };
+        let det = q.det.as_ref()?;
+        let (trace, honest) = if output == q.correct {
+            (det.honest.clone(), true)
+        } else {
+            (
+                det.lie
+                    .as_ref()
+                    .filter(|_| Some(output) == q.wrong)?
+                    .trace
+                    .clone(),
+                false,
+            )
+        };
+        Some(Player {
+            address,
+            trace,
+            honest,
+        })
+    });
+    let stop = rng
+        .gen_bool(scenario.operators.cartel_abandon_rate)
+        .then(|| rng.gen_range(0..=GAME_DEPTH as u32));
+    let lie_at = q
+        .det
+        .as_ref()
+        .and_then(|d| d.lie.as_ref())
+        .map(|l| (l.layer, l.element));
+    games.push(GameRun::new(id, request, challenged, players, stop, lie_at));
+}
+
 /// Every voice holder may vote on each open dispute: cartel members (never involved ones, the
 /// contract bars them) vote for the cartel's output, everyone else turns out with probability
 /// `traffic.turnout` and votes for the correct output.
@@ -410,7 +590,7 @@ fn vote(
         )?;
         let index = |h: B256| options.iter().position(|o| *o == h).map(|i| i as u8);
         let correct = index(q.correct).unwrap_or(0);
-        let wrong = index(q.wrong);
+        let wrong = q.wrong.and_then(index);
         for (voter, person) in &m.holders {
             let option = if w.cartel_person.get(*person).copied().unwrap_or(false) {
                 match wrong {

@@ -1,5 +1,6 @@
-//! The scenario's on-chain world: the deployed suite, its two models, the operators with their hot
-//! signer keys, and the stakers with their identities and delegations.
+//! The scenario's on-chain world: the deployed suite, its two models (the deterministic one is the
+//! digits classifier, a real integer MLP the referee can check; the optimistic one is opaque), the
+//! operators with their hot signer keys, and the stakers with their identities and delegations.
 //!
 //! People ("entities") are numbered: `0..stakers.count` are stakers (largest first, so whales come
 //! first), then one per operator. A person may own several accounts (a splitting whale); every
@@ -19,7 +20,10 @@ use verinfer_bindings::{
 
 use verinfer_bindings::units::{tokens_f64, wei_f64};
 
-use super::{agent, traffic::BLOCK_SECONDS, Behaviour, Distribution, Scenario, WhaleStrategy};
+use super::{
+    agent, referee::DetModel, traffic::BLOCK_SECONDS, Behaviour, Distribution, Scenario,
+    ScenarioError, WhaleStrategy,
+};
 use crate::{Sim, SimError, SIM_CHAIN_ID};
 use verinfer_bindings::units::TOKEN;
 use verinfer_deploy::plan::DeployParams;
@@ -39,6 +43,7 @@ pub(crate) struct Contracts {
     pub votes: Address,
     pub governor: Address,
     pub disputes: Address,
+    pub referee: Address,
 }
 
 /// An operator: cold owner address, hot signer key, behaviour.
@@ -84,6 +89,8 @@ pub(crate) struct World {
     /// Approved identity issuer (one identity per person unless the scenario says otherwise).
     pub issuer: Address,
     pub det_model: B256,
+    /// The deterministic model's network and inputs.
+    pub det: DetModel,
     pub opt_model: B256,
     pub min_fee: U256,
     domain: Eip712Domain,
@@ -107,7 +114,7 @@ impl World {
         scenario: &Scenario,
         rng: &mut ChaCha8Rng,
         bar: &indicatif::ProgressBar,
-    ) -> Result<Self, SimError> {
+    ) -> Result<Self, ScenarioError> {
         let deployer = agent("deployer", 0);
         let mut sim = Sim::new();
         let params = DeployParams::local(deployer);
@@ -122,6 +129,7 @@ impl World {
             votes: s.get("QuadraticVotes")?,
             governor: s.get("VerinferGovernor")?,
             disputes: s.get("DisputeGovernor")?,
+            referee: s.get("Referee")?,
         };
         let domain = eip712_domain! {
             name: "verinfer",
@@ -138,6 +146,7 @@ impl World {
             watcher: agent("watcher", 0),
             issuer: agent("issuer", 0),
             det_model: B256::ZERO,
+            det: DetModel::builtin()?,
             opt_model: B256::ZERO,
             min_fee: U256::from(TOKEN / 100),
             domain,
@@ -177,8 +186,8 @@ impl World {
                 d,
                 registry,
                 InferenceRegistry::registerModelCall {
-                    weightsHash: keccak256(b"sim deterministic model"),
-                    runtimeSpecHash: keccak256(b"sim runtime"),
+                    weightsHash: self.det.mlp.weights_root(),
+                    runtimeSpecHash: verinfer_mlp::IntMlp::runtime_spec_hash(),
                     params: model(0, 3, 2),
                 },
             )?

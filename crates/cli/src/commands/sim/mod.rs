@@ -13,6 +13,7 @@ pub mod fork;
 #[derive(Subcommand, Debug)]
 pub enum SimCommand {
     /// Run a scenario file; prints the summary, writes JSON and SVG plots when --out is given.
+    /// Exits non-zero when a goal line says FAIL (after printing and writing everything).
     ///
     /// Example: verinfer sim run scenarios/small.toml --out reports/sim
     Run(RunArgs),
@@ -60,6 +61,19 @@ async fn run(a: RunArgs) -> Result<()> {
             "wrote {} and {} plot(s)",
             dir.join("report.json").display(),
             plots.len()
+        );
+    }
+    let failed = rep.failed_goals();
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "{} of {} goal(s) FAILED: {}",
+            failed.len(),
+            rep.goals.len(),
+            failed
+                .iter()
+                .map(|g| g.goal.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
         );
     }
     Ok(())

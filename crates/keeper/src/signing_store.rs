@@ -1,0 +1,682 @@
+//! The slashing-protection store that lets two or more keeper replicas of one operator run without
+//! ever double-signing (docs/keeper.md, "High availability").
+//!
+//! Every attestation an operator's hot key signs is first **claimed** in a shared PostgreSQL table:
+//! one row per `(chain id, registry, operator, request digest)` (the request digest binds the id,
+//! the model and the input, [`attest::request_digest`], so an id reused after a reorg is a new
+//! slot). The row is inserted with `INSERT ... ON CONFLICT DO NOTHING`: the database's unique key
+//! decides which replica's output is *the* output of that slot, whatever the timing. The winner
+//! signs and records its signature in the row; a replica that computed the same output signs the
+//! same attestation (or reuses the stored signature); a replica that computed a **different** output
+//! is refused ([`SigningStoreError::Conflict`]) and adopts the stored statement instead of signing
+//! its own ([`sign_once`]).
+//!
+//! The store is fail-closed: when the database cannot be reached within the timeout nothing is
+//! signed; the keeper retries the assignment later. A single keeper without `[signing_store]` keeps
+//! using only its embedded journal ([`crate::store`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy::sol_types::Eip712Domain;
+use tokio::sync::Mutex;
+use tokio_postgres::{Client, NoTls};
+
+use crate::attest::{self, Attestation, HotKey, KeyError};
+use crate::config::ConfigError;
+
+/// The table every replica of every operator shares (created on first connection).
+pub const TABLE: &str = "verinfer_signed_attestations";
+
+/// The schema, as created on first connection (idempotent; serialized by an advisory lock so two
+/// replicas starting together do not race on `CREATE TABLE`).
+pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS verinfer_signed_attestations (
+    chain_id       BIGINT      NOT NULL,
+    registry       BYTEA       NOT NULL,
+    operator       BYTEA       NOT NULL,
+    request_digest BYTEA       NOT NULL,
+    request_id     TEXT        NOT NULL,
+    output_hash    BYTEA       NOT NULL,
+    output         BYTEA       NOT NULL,
+    signature      BYTEA,
+    replica        TEXT        NOT NULL,
+    claimed_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (chain_id, registry, operator, request_digest)
+)";
+
+/// Advisory lock key serializing schema creation (`"verinfer"` as an integer).
+const SCHEMA_LOCK: i64 = 0x7665_7269_6e66_6572;
+
+/// `[signing_store]` as written in keeper.toml.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSigningStoreConfig {
+    /// `postgres://user[:password]@host[:port]/database` (the password may instead come from
+    /// `VERINFER_SIGNING_STORE_URL`; it is never echoed).
+    pub postgres_url: Option<String>,
+    /// This replica's name, recorded with its claims (default `keeper`).
+    pub replica: Option<String>,
+    /// Bound on every database call, milliseconds (default 2000, 100..=60000).
+    pub timeout_ms: Option<u64>,
+}
+
+/// Validated `[signing_store]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningStoreConfig {
+    /// The connection URL (may hold a password: shown only through [`redact_url`]).
+    pub postgres_url: String,
+    /// This replica's name (1..=64 characters).
+    pub replica: String,
+    /// Bound on every database call.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for SigningStoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningStoreConfig")
+            .field("postgres_url", &redact_url(&self.postgres_url))
+            .field("replica", &self.replica)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl RawSigningStoreConfig {
+    /// Validates the section; errors name the field and never echo the URL's password.
+    pub fn validate(self) -> Result<SigningStoreConfig, ConfigError> {
+        let url = self.postgres_url.ok_or(ConfigError::Missing {
+            field: "signing_store.postgres_url",
+            env: "VERINFER_SIGNING_STORE_URL",
+        })?;
+        let parsed: tokio_postgres::Config = url.parse().map_err(|_| ConfigError::Invalid {
+            field: "signing_store.postgres_url".into(),
+            reason: format!(
+                "`{}` is not a PostgreSQL connection URL (postgres://user@host:port/database)",
+                redact_url(&url)
+            ),
+        })?;
+        if parsed.get_hosts().is_empty() {
+            return Err(ConfigError::Invalid {
+                field: "signing_store.postgres_url".into(),
+                reason: format!("`{}` names no host", redact_url(&url)),
+            });
+        }
+        let replica = self.replica.unwrap_or_else(|| "keeper".into());
+        if replica.is_empty() || replica.chars().count() > 64 {
+            return Err(ConfigError::Invalid {
+                field: "signing_store.replica".into(),
+                reason: "must be 1..=64 characters".into(),
+            });
+        }
+        let timeout_ms = self.timeout_ms.unwrap_or(2_000);
+        if !(100..=60_000).contains(&timeout_ms) {
+            return Err(ConfigError::Invalid {
+                field: "signing_store.timeout_ms".into(),
+                reason: format!("{timeout_ms} not in 100..=60000"),
+            });
+        }
+        Ok(SigningStoreConfig {
+            postgres_url: url,
+            replica,
+            timeout: Duration::from_millis(timeout_ms),
+        })
+    }
+}
+
+impl SigningStore {
+    /// The store `cfg` describes (connects lazily).
+    pub fn from_config(cfg: &SigningStoreConfig) -> Self {
+        Self::new(&cfg.postgres_url, &cfg.replica, cfg.timeout)
+    }
+}
+
+/// Errors of the signing store.
+#[derive(Debug, thiserror::Error)]
+pub enum SigningStoreError {
+    /// Another replica already claimed this request with a different output: signing ours would be
+    /// an equivocation. `claimed` is the statement of record (use it instead).
+    #[error("request {request} of operator {operator} is already claimed with output {} by replica {}; refusing to sign output {ours}", claimed.output_hash, claimed.replica)]
+    Conflict {
+        /// The operator.
+        operator: Address,
+        /// The request id.
+        request: U256,
+        /// The output hash this replica wanted to sign.
+        ours: B256,
+        /// The claim of record.
+        claimed: Box<ClaimedStatement>,
+    },
+    /// The database could not be reached or refused a statement (the URL's password is never part
+    /// of this message).
+    #[error("signing store unavailable during {op}: {msg}")]
+    Unavailable {
+        /// The operation.
+        op: &'static str,
+        /// The driver's message.
+        msg: String,
+    },
+    /// The database did not answer within the configured timeout.
+    #[error("signing store did not answer {op} within {timeout:?}")]
+    Timeout {
+        /// The operation.
+        op: &'static str,
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// A stored row is malformed or its signature is not the operator hot key's.
+    #[error("corrupt signing-store row for request {request}: {reason}")]
+    Corrupt {
+        /// The request id.
+        request: U256,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The chain id does not fit the schema's BIGINT.
+    #[error("chain id {0} does not fit the signing store's BIGINT column")]
+    ChainId(u64),
+    /// Signing failed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// Which signed statement a row is about: the deployment (chain id + registry), the operator and
+/// the request's identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    /// The chain id.
+    pub chain_id: u64,
+    /// The InferenceRegistry.
+    pub registry: Address,
+    /// The operator.
+    pub operator: Address,
+    /// The request id (the reusable counter).
+    pub request_id: U256,
+    /// [`attest::request_digest`] of the request (its identity).
+    pub request_digest: B256,
+}
+
+impl Slot {
+    /// The slot of `att` on the registry at `registry` on `chain_id`.
+    pub fn of(chain_id: u64, registry: Address, att: &Attestation) -> Self {
+        Self {
+            chain_id,
+            registry,
+            operator: att.operator,
+            request_id: att.requestId,
+            request_digest: attest::request_digest(att.requestId, att.modelId, att.inputHash),
+        }
+    }
+}
+
+/// The statement of record of a slot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimedStatement {
+    /// keccak256 of `output`.
+    pub output_hash: B256,
+    /// The output bytes (so the replica that adopts the statement can serve them).
+    pub output: Vec<u8>,
+    /// The 65-byte signature, once the claiming replica recorded it.
+    pub signature: Option<Bytes>,
+    /// The replica that claimed it.
+    pub replica: String,
+}
+
+/// The outcome of a successful [`SigningStore::claim`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// This call inserted the row: its output is the statement of record.
+    Won,
+    /// The slot was already claimed with the same output (by another replica, or by this one
+    /// before a restart); `signature` is set once it was recorded.
+    Same {
+        /// The stored signature, if any.
+        signature: Option<Bytes>,
+    },
+}
+
+/// A connection to the shared store. Cheap to share (`Arc`); reconnects after the database restarts
+/// or the connection drops; every call is bounded by the timeout.
+pub struct SigningStore {
+    url: String,
+    replica: String,
+    timeout: Duration,
+    client: Mutex<Option<Arc<Client>>>,
+}
+
+impl std::fmt::Debug for SigningStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningStore")
+            .field("url", &redact_url(&self.url))
+            .field("replica", &self.replica)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `url` with its password (if any) replaced by `***`, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+fn unavailable(op: &'static str) -> impl Fn(tokio_postgres::Error) -> SigningStoreError {
+    move |e| SigningStoreError::Unavailable {
+        op,
+        msg: e.to_string(),
+    }
+}
+
+fn chain_id_col(chain_id: u64) -> Result<i64, SigningStoreError> {
+    i64::try_from(chain_id).map_err(|_| SigningStoreError::ChainId(chain_id))
+}
+
+impl SigningStore {
+    /// A store at `url` (`postgres://user[:password]@host[:port]/db`) for the replica named
+    /// `replica` (recorded with its claims, for the operator's audit). Connects lazily.
+    pub fn new(url: &str, replica: &str, timeout: Duration) -> Self {
+        Self {
+            url: url.to_string(),
+            replica: replica.to_string(),
+            timeout,
+            client: Mutex::new(None),
+        }
+    }
+
+    /// This replica's name.
+    pub fn replica(&self) -> &str {
+        &self.replica
+    }
+
+    /// Connects now (and creates the schema) instead of on the first claim, so a keeper reports an
+    /// unreachable or misconfigured store at startup.
+    pub async fn connect(&self) -> Result<(), SigningStoreError> {
+        self.client().await.map(|_| ())
+    }
+
+    async fn bounded<T, F>(&self, op: &'static str, f: F) -> Result<T, SigningStoreError>
+    where
+        F: std::future::Future<Output = Result<T, SigningStoreError>>,
+    {
+        match tokio::time::timeout(self.timeout, f).await {
+            Ok(r) => r,
+            Err(_) => Err(SigningStoreError::Timeout {
+                op,
+                timeout: self.timeout,
+            }),
+        }
+    }
+
+    /// The live client, connecting (and creating the schema) when there is none or the last one
+    /// closed.
+    async fn client(&self) -> Result<Arc<Client>, SigningStoreError> {
+        let mut guard = self.client.lock().await;
+        if let Some(c) = guard.as_ref().filter(|c| !c.is_closed()) {
+            return Ok(c.clone());
+        }
+        *guard = None;
+        let (client, connection) = self
+            .bounded("connect", async {
+                tokio_postgres::connect(&self.url, NoTls)
+                    .await
+                    .map_err(unavailable("connect"))
+            })
+            .await?;
+        let replica = self.replica.clone();
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(%replica, error = %e, "signing store connection closed");
+            }
+        });
+        self.bounded("create schema", async {
+            client
+                .batch_execute(&format!(
+                    "BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {SCHEMA}; COMMIT;"
+                ))
+                .await
+                .map_err(unavailable("create schema"))
+        })
+        .await?;
+        let client = Arc::new(client);
+        *guard = Some(client.clone());
+        Ok(client)
+    }
+
+    /// Runs `f` on the live client; a failure drops the client so the next call reconnects.
+    async fn with_client<T, F, Fut>(&self, op: &'static str, f: F) -> Result<T, SigningStoreError>
+    where
+        F: FnOnce(Arc<Client>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+    {
+        let client = self.client().await?;
+        let r = self
+            .bounded(op, async { f(client).await.map_err(unavailable(op)) })
+            .await;
+        if matches!(
+            r,
+            Err(SigningStoreError::Unavailable { .. } | SigningStoreError::Timeout { .. })
+        ) {
+            *self.client.lock().await = None;
+        }
+        r
+    }
+
+    /// Claims `slot` for `output` in one atomic `INSERT ... ON CONFLICT DO NOTHING`. Exactly one
+    /// claim of a slot wins ([`Claim::Won`]); later claims of the same output get [`Claim::Same`],
+    /// of a different output [`SigningStoreError::Conflict`] with the statement of record.
+    pub async fn claim(&self, slot: &Slot, output: &[u8]) -> Result<Claim, SigningStoreError> {
+        let output_hash = keccak256(output);
+        let chain = chain_id_col(slot.chain_id)?;
+        let inserted = self
+            .with_client("claim", |c| async move {
+                c.execute(
+                    "INSERT INTO verinfer_signed_attestations \
+                     (chain_id, registry, operator, request_digest, request_id, output_hash, output, replica) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                    &[
+                        &chain,
+                        &slot.registry.as_slice(),
+                        &slot.operator.as_slice(),
+                        &slot.request_digest.as_slice(),
+                        &slot.request_id.to_string(),
+                        &output_hash.as_slice(),
+                        &output,
+                        &self.replica,
+                    ],
+                )
+                .await
+            })
+            .await?;
+        if inserted == 1 {
+            return Ok(Claim::Won);
+        }
+        // A separate statement: under READ COMMITTED it sees the row the conflicting claim committed.
+        let claimed = self
+            .statement(slot)
+            .await?
+            .ok_or_else(|| SigningStoreError::Corrupt {
+                request: slot.request_id,
+                reason: "claim conflicted but no row is stored".into(),
+            })?;
+        if claimed.output_hash == output_hash {
+            Ok(Claim::Same {
+                signature: claimed.signature,
+            })
+        } else {
+            Err(SigningStoreError::Conflict {
+                operator: slot.operator,
+                request: slot.request_id,
+                ours: output_hash,
+                claimed: Box::new(claimed),
+            })
+        }
+    }
+
+    /// The statement of record of `slot`, if claimed.
+    pub async fn statement(
+        &self,
+        slot: &Slot,
+    ) -> Result<Option<ClaimedStatement>, SigningStoreError> {
+        let chain = chain_id_col(slot.chain_id)?;
+        let row = self
+            .with_client("read claim", |c| async move {
+                c.query_opt(
+                    "SELECT output_hash, output, signature, replica FROM verinfer_signed_attestations \
+                     WHERE chain_id = $1 AND registry = $2 AND operator = $3 AND request_digest = $4",
+                    &[
+                        &chain,
+                        &slot.registry.as_slice(),
+                        &slot.operator.as_slice(),
+                        &slot.request_digest.as_slice(),
+                    ],
+                )
+                .await
+            })
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let corrupt = |reason: &str| SigningStoreError::Corrupt {
+            request: slot.request_id,
+            reason: reason.into(),
+        };
+        let hash: Vec<u8> = row.try_get(0).map_err(|_| corrupt("output_hash"))?;
+        let output: Vec<u8> = row.try_get(1).map_err(|_| corrupt("output"))?;
+        let signature: Option<Vec<u8>> = row.try_get(2).map_err(|_| corrupt("signature"))?;
+        let replica: String = row.try_get(3).map_err(|_| corrupt("replica"))?;
+        let output_hash = B256::try_from(hash.as_slice()).map_err(|_| corrupt("output_hash"))?;
+        if keccak256(&output) != output_hash {
+            return Err(corrupt("output does not hash to output_hash"));
+        }
+        Ok(Some(ClaimedStatement {
+            output_hash,
+            output,
+            signature: signature.map(Bytes::from),
+            replica,
+        }))
+    }
+
+    /// Records the signature of the claimed statement of `slot` (only for the stored output hash,
+    /// only once: a recorded signature is never overwritten). Returns the signature of record.
+    pub async fn record_signature(
+        &self,
+        slot: &Slot,
+        output_hash: B256,
+        signature: &Bytes,
+    ) -> Result<Bytes, SigningStoreError> {
+        let chain = chain_id_col(slot.chain_id)?;
+        let updated = self
+            .with_client("record signature", |c| async move {
+                c.execute(
+                    "UPDATE verinfer_signed_attestations SET signature = $6 \
+                     WHERE chain_id = $1 AND registry = $2 AND operator = $3 AND request_digest = $4 \
+                     AND output_hash = $5 AND signature IS NULL",
+                    &[
+                        &chain,
+                        &slot.registry.as_slice(),
+                        &slot.operator.as_slice(),
+                        &slot.request_digest.as_slice(),
+                        &output_hash.as_slice(),
+                        &signature.as_ref(),
+                    ],
+                )
+                .await
+            })
+            .await?;
+        if updated == 1 {
+            return Ok(signature.clone());
+        }
+        match self.statement(slot).await? {
+            Some(ClaimedStatement {
+                output_hash: h,
+                signature: Some(s),
+                ..
+            }) if h == output_hash => Ok(s),
+            _ => Err(SigningStoreError::Corrupt {
+                request: slot.request_id,
+                reason: "signature recorded for an output that is not the claimed one".into(),
+            }),
+        }
+    }
+}
+
+/// An attestation signed under the store's protection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Guarded {
+    /// The attestation of record (its output hash may be another replica's).
+    pub att: Attestation,
+    /// Its 65-byte signature.
+    pub sig: Bytes,
+    /// The output bytes of record.
+    pub output: Vec<u8>,
+    /// Whether another replica's different output was adopted instead of ours.
+    pub adopted: bool,
+}
+
+/// Signs `att` (whose output is `output`) at most once per slot across every replica sharing
+/// `store`: claims the slot, then signs the statement of record. When another replica already
+/// claimed a different output, that statement is adopted (its stored signature, checked against the
+/// hot key, or the same attestation signed here) and ours is never signed.
+pub async fn sign_once(
+    store: &SigningStore,
+    key: &HotKey,
+    domain: &Eip712Domain,
+    slot: &Slot,
+    att: Attestation,
+    output: Vec<u8>,
+) -> Result<Guarded, SigningStoreError> {
+    let (att, output, stored, adopted) = match store.claim(slot, &output).await {
+        Ok(Claim::Won) => (att, output, None, false),
+        Ok(Claim::Same { signature }) => (att, output, signature, false),
+        Err(SigningStoreError::Conflict { claimed, .. }) => {
+            let claimed = *claimed;
+            let att = Attestation {
+                outputHash: claimed.output_hash,
+                ..att
+            };
+            (att, claimed.output, claimed.signature, true)
+        }
+        Err(e) => return Err(e),
+    };
+    let sig = match stored {
+        Some(sig) => {
+            if attest::recover(&att, domain, &sig) != Some(key.address()) {
+                return Err(SigningStoreError::Corrupt {
+                    request: slot.request_id,
+                    reason: "stored signature is not this hot key's".into(),
+                });
+            }
+            sig
+        }
+        None => {
+            let sig = Bytes::from(key.sign_attestation(&att, domain)?.to_vec());
+            store.record_signature(slot, att.outputHash, &sig).await?
+        }
+    };
+    Ok(Guarded {
+        att,
+        sig,
+        output,
+        adopted,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_url_hides_the_password_only() {
+        assert_eq!(
+            redact_url("postgres://keeper:s3cret@db.example:5432/verinfer"),
+            "postgres://keeper:***@db.example:5432/verinfer"
+        );
+        assert_eq!(
+            redact_url("postgres://keeper@db/verinfer"),
+            "postgres://keeper@db/verinfer"
+        );
+        assert_eq!(redact_url("host=db user=k"), "host=db user=k");
+    }
+
+    fn section(toml_text: &str) -> Result<SigningStoreConfig, ConfigError> {
+        toml::from_str::<RawSigningStoreConfig>(toml_text)
+            .unwrap()
+            .validate()
+    }
+
+    #[test]
+    fn config_defaults_and_bounds_name_the_field() {
+        let c = section("postgres_url = \"postgres://k@db:5432/v\"").unwrap();
+        assert_eq!(c.replica, "keeper");
+        assert_eq!(c.timeout, Duration::from_secs(2));
+        let err = section("replica = \"a\"").unwrap_err().to_string();
+        assert!(err.contains("signing_store.postgres_url"), "{err}");
+        let err = section("postgres_url = \"postgres://k@db/v\"\ntimeout_ms = 5")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("signing_store.timeout_ms"), "{err}");
+        let err = section("postgres_url = \"postgres://k@db/v\"\nreplica = \"\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("signing_store.replica"), "{err}");
+        assert!(toml::from_str::<RawSigningStoreConfig>("postgres = 1").is_err());
+    }
+
+    #[test]
+    fn config_errors_and_debug_never_echo_the_password() {
+        let err = section("postgres_url = \"postgres://k:hunter2@db:notaport/v\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("signing_store.postgres_url"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        let ok = section("postgres_url = \"postgres://k:hunter2@db/v\"").unwrap();
+        assert!(!format!("{ok:?}").contains("hunter2"));
+    }
+
+    /// A single keeper has no store; `VERINFER_SIGNING_STORE_URL` (through the lookup the command
+    /// line passes) turns one on, keeping a `replica` set in the file.
+    #[test]
+    fn store_is_off_by_default_and_the_url_override_turns_it_on() {
+        let base = "rpc_url = \"http://127.0.0.1:8545\"\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\noperator = \"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"\n";
+        let raw: crate::config::RawConfig = toml::from_str(base).unwrap();
+        let cfg = crate::config::KeeperConfig::from_raw(raw).unwrap();
+        assert!(cfg.signing_store.is_none());
+        let mut raw: crate::config::RawConfig =
+            toml::from_str(&format!("{base}[signing_store]\nreplica = \"b\"\n")).unwrap();
+        raw.apply_env(|k| {
+            (k == "VERINFER_SIGNING_STORE_URL").then(|| "postgres://k:pw@db/v".to_string())
+        })
+        .unwrap();
+        let cfg = crate::config::KeeperConfig::from_raw(raw).unwrap();
+        let store = cfg.signing_store.unwrap();
+        assert_eq!(store.postgres_url, "postgres://k:pw@db/v");
+        assert_eq!(store.replica, "b");
+    }
+
+    #[test]
+    fn debug_does_not_show_the_password() {
+        let s = SigningStore::new(
+            "postgres://k:hunter2@127.0.0.1/x",
+            "a",
+            Duration::from_secs(1),
+        );
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+    }
+
+    /// Fail-closed: with no database listening, a claim errors (typed, bounded) and nothing signed.
+    #[tokio::test]
+    async fn unreachable_store_refuses_to_claim() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let s = SigningStore::new(
+            &format!("postgres://k@127.0.0.1:{port}/x"),
+            "a",
+            Duration::from_secs(2),
+        );
+        let slot = Slot {
+            chain_id: 1,
+            registry: Address::ZERO,
+            operator: Address::ZERO,
+            request_id: U256::from(1u64),
+            request_digest: B256::ZERO,
+        };
+        let err = s.claim(&slot, b"out").await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SigningStoreError::Unavailable { .. } | SigningStoreError::Timeout { .. }
+            ),
+            "{err}"
+        );
+    }
+}

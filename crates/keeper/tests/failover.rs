@@ -1,0 +1,531 @@
+//! High availability without double-signing (docs/keeper.md, "High availability"): replicas of one
+//! operator (one hot key) against the deployed suite on a private anvil, coordinating through the
+//! shared signing store on a private PostgreSQL server.
+//!
+//! One replica computes a different output than the other (`Misbehaviour::WrongResult` stands in
+//! for a non-deterministic backend, an LLM sampling at temperature > 0): without the store the two
+//! would sign two different attestations for one request — an equivocation, slashed at once. The
+//! tests read every signed attestation a replica published (`GET /v1/attestations/<requestId>`,
+//! from its journal) and every one it journaled for submission.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{keccak256, B256, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::{SolCall, SolEvent};
+use common::suite::{digit, Suite};
+use common::*;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use verinfer_bindings::InferenceRegistry;
+use verinfer_devnet::postgres::{self, PostgresInstance};
+use verinfer_keeper::attest;
+use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
+use verinfer_keeper::keeper::{Keeper, KeeperError, SignedAttestation};
+use verinfer_keeper::signing_store::{RawSigningStoreConfig, SigningStore, Slot};
+use verinfer_keeper::store::{IntentKind, Store};
+
+/// A private server; a missing PostgreSQL fails the test with the fix (never a silent skip).
+fn server() -> PostgresInstance {
+    postgres::spawn().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Replica `name` of the suite's operator: its own journal under `dir`, the shared store at
+/// `store_url` (none: a lone keeper), a different output than its peers when `diverge`.
+async fn replica(
+    s: &Suite,
+    dir: &Path,
+    name: &str,
+    store_url: Option<String>,
+    diverge: bool,
+    start_block: u64,
+) -> Keeper {
+    let raw = RawConfig {
+        submit: SubmitConfig {
+            mode: SubmitMode::Single,
+            receipt_poll_ms: 20,
+            receipt_timeout_secs: 2,
+            ..SubmitConfig::default()
+        },
+        finalize: Some(false),
+        misbehave: if diverge {
+            Misbehaviour::WrongResult
+        } else {
+            Misbehaviour::None
+        },
+        signing_store: store_url.map(|url| RawSigningStoreConfig {
+            postgres_url: Some(url),
+            replica: Some(name.into()),
+            timeout_ms: Some(2_000),
+        }),
+        ..s.raw_config(&dir.join(name), s.operator, start_block)
+    };
+    let cfg = KeeperConfig::from_raw(raw).unwrap();
+    Keeper::new(cfg, s.hot.clone(), name).await.unwrap()
+}
+
+/// A running replica: its task (abort = `kill -9`), its stop switch and its journal.
+struct Running {
+    task: JoinHandle<Result<(), KeeperError>>,
+    stop: watch::Sender<bool>,
+    store: std::sync::Arc<Store>,
+}
+
+fn run(k: Keeper) -> Running {
+    let store = k.store().clone();
+    let (stop, rx) = watch::channel(false);
+    Running {
+        task: tokio::spawn(k.run(rx)),
+        stop,
+        store,
+    }
+}
+
+impl Running {
+    async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// The deployed suite on a private anvil and the block replicas start from.
+struct Chain {
+    _anvil: Anvil,
+    dir: tempfile::TempDir,
+    s: Suite,
+    start: u64,
+}
+
+impl Chain {
+    async fn new() -> Self {
+        let anvil = Anvil::start(&[]);
+        let dir = tempfile::tempdir().unwrap();
+        let s = Suite::setup(&anvil, &dir).await;
+        let start = s.p.get_block_number().await.unwrap();
+        Self {
+            _anvil: anvil,
+            dir,
+            s,
+            start,
+        }
+    }
+
+    /// Starts replica `name` (see [`replica`]).
+    async fn replica(&self, name: &str, pg: Option<&PostgresInstance>, diverge: bool) -> Running {
+        let url = pg.map(PostgresInstance::url);
+        let k = replica(&self.s, self.dir.path(), name, url, diverge, self.start).await;
+        run(k)
+    }
+
+    /// Sends `n` requests; returns their ids.
+    async fn requests(&mut self, n: usize) -> Vec<U256> {
+        let mut ids = Vec::new();
+        for _ in 0..n {
+            ids.push(self.s.request().await);
+        }
+        ids
+    }
+
+    /// The operator's answers on chain.
+    async fn chain(&self) -> BTreeMap<U256, Vec<B256>> {
+        answers_on_chain(&self.s, self.start).await
+    }
+
+    /// Lets late duplicates show (1 s), stops both replicas, and checks that the chain holds one
+    /// answer per request and that every statement either replica signed for `ids` is that answer.
+    /// Returns the replicas' journals.
+    async fn finish(
+        &self,
+        ids: &[U256],
+        a: Running,
+        b: Running,
+    ) -> (std::sync::Arc<Store>, std::sync::Arc<Store>) {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (store_a, store_b) = (a.store.clone(), b.store.clone());
+        a.shutdown().await;
+        b.shutdown().await;
+        let chain = self.chain().await;
+        let (sa, sb) = (
+            signed_by(&store_a, ids, &self.s),
+            signed_by(&store_b, ids, &self.s),
+        );
+        assert_one_statement_per_request(ids, &chain, &[&sa, &sb]);
+        (store_a, store_b)
+    }
+
+    /// The output hash the store holds for request `id` (request `id` carries digit `id`).
+    async fn stored(&self, pg: &PostgresInstance, id: U256) -> Option<B256> {
+        let input = digit(id.to::<u64>());
+        let att = attest::Attestation {
+            operator: self.s.operator,
+            requestId: id,
+            modelId: self.s.model.model_id(),
+            inputHash: keccak256(&input),
+            outputHash: B256::ZERO,
+        };
+        let slot = Slot::of(31337, self.s.registry, &att);
+        SigningStore::new(&pg.url(), "reader", Duration::from_secs(5))
+            .statement(&slot)
+            .await
+            .unwrap()
+            .map(|st| st.output_hash)
+    }
+}
+
+/// Waits until every id in `ids` is answered on chain, or 60 s.
+async fn until_answered(s: &Suite, ids: &[U256], what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if s.all_answered(ids).await {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no progress: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The operator's `AnswerRecorded` events since `from`: request id -> the output hashes recorded.
+async fn answers_on_chain(s: &Suite, from: u64) -> BTreeMap<U256, Vec<B256>> {
+    let filter = Filter::new()
+        .address(s.registry)
+        .event_signature(InferenceRegistry::AnswerRecorded::SIGNATURE_HASH)
+        .topic2(s.operator.into_word())
+        .from_block(from);
+    let mut out: BTreeMap<U256, Vec<B256>> = BTreeMap::new();
+    for l in s.p.get_logs(&filter).await.unwrap() {
+        let e = InferenceRegistry::AnswerRecorded::decode_log_data(l.data()).unwrap();
+        out.entry(e.requestId).or_default().push(e.outputHash);
+    }
+    out
+}
+
+/// Every attestation a replica published for `ids` (its `GET /v1/attestations/<requestId>`):
+/// request id -> distinct output hashes, each checked to be signed by the operator's hot key.
+fn published(store: &Store, ids: &[U256], s: &Suite) -> BTreeMap<U256, BTreeSet<B256>> {
+    let domain = attest::domain(31337, s.registry);
+    let mut out: BTreeMap<U256, BTreeSet<B256>> = BTreeMap::new();
+    for id in ids {
+        for json in store.published(*id).unwrap() {
+            let m: SignedAttestation = serde_json::from_slice(&json).unwrap();
+            assert_eq!(
+                attest::recover(&m.att, &domain, &m.sig),
+                Some(s.hot.address()),
+                "published attestations are the hot key's"
+            );
+            out.entry(m.att.requestId)
+                .or_default()
+                .insert(m.att.outputHash);
+        }
+    }
+    out
+}
+
+/// What a replica signed for `ids`: published and journaled, merged.
+fn signed_by(store: &Store, ids: &[U256], s: &Suite) -> BTreeMap<U256, BTreeSet<B256>> {
+    let mut out = published(store, ids, s);
+    for (id, outs) in journaled(store) {
+        out.entry(id).or_default().extend(outs);
+    }
+    out
+}
+
+/// The output hashes a replica's journal holds signed attestations for, by request.
+fn journaled(store: &Store) -> BTreeMap<U256, BTreeSet<B256>> {
+    let mut out: BTreeMap<U256, BTreeSet<B256>> = BTreeMap::new();
+    for i in store.intents().unwrap() {
+        if i.kind != IntentKind::Attest || !i.members.is_empty() {
+            continue;
+        }
+        let data: alloy::primitives::Bytes = i.calldata.parse().unwrap();
+        let call = InferenceRegistry::submitAttestationCall::abi_decode(&data).unwrap();
+        out.entry(call.att.requestId)
+            .or_default()
+            .insert(call.att.outputHash);
+    }
+    out
+}
+
+/// Exactly one answer on chain per request; every statement signed (published or journaled by any
+/// replica) for a request is that answer: no equivocation.
+fn assert_one_statement_per_request(
+    ids: &[U256],
+    chain: &BTreeMap<U256, Vec<B256>>,
+    statements: &[&BTreeMap<U256, BTreeSet<B256>>],
+) {
+    for id in ids {
+        let recorded = chain.get(id).cloned().unwrap_or_default();
+        assert_eq!(
+            recorded.len(),
+            1,
+            "request {id}: one answer on chain: {recorded:?}"
+        );
+        for set in statements {
+            if let Some(outs) = set.get(id) {
+                assert_eq!(
+                    outs.iter().collect::<Vec<_>>(),
+                    vec![&recorded[0]],
+                    "request {id}: every signed statement is the one on chain"
+                );
+            }
+        }
+    }
+}
+
+/// The harness can fail: without the store, replicas whose outputs differ sign two different
+/// attestations for the same request (what the store exists to prevent).
+#[tokio::test]
+async fn without_the_signing_store_diverging_replicas_equivocate() {
+    let mut c = Chain::new().await;
+    let a = c.replica("a", None, false).await;
+    let b = c.replica("b", None, true).await;
+    let ids = c.requests(3).await;
+    until_answered(&c.s, &ids, "lone replicas answer").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut seen = published(&a.store, &ids, &c.s);
+        for (k, v) in published(&b.store, &ids, &c.s) {
+            seen.entry(k).or_default().extend(v);
+        }
+        if seen.values().any(|outs| outs.len() > 1) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected an equivocation: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+/// (a) Two replicas of one operator race on the same assignments (both running, both answering,
+/// different outputs): the chain shows exactly one attestation per request, and no replica ever
+/// signed or journaled a second, different attestation; the store holds that one statement.
+#[tokio::test]
+async fn two_replicas_racing_on_the_same_assignments_sign_one_attestation_per_request() {
+    let pg = server();
+    let mut c = Chain::new().await;
+    let a = c.replica("a", Some(&pg), false).await;
+    let b = c.replica("b", Some(&pg), true).await;
+    let ids = c.requests(8).await;
+    until_answered(&c.s, &ids, "two replicas answer").await;
+    let (store_a, store_b) = c.finish(&ids, a, b).await;
+    let chain = c.chain().await;
+    assert_eq!(
+        journaled(&store_a).len(),
+        ids.len(),
+        "replica a journaled every request"
+    );
+    assert_eq!(
+        journaled(&store_b).len(),
+        ids.len(),
+        "replica b journaled every request"
+    );
+    for id in &ids {
+        assert_eq!(
+            c.stored(&pg, *id).await,
+            Some(chain[id][0]),
+            "request {id}: the store's statement"
+        );
+    }
+}
+
+/// (b) The active replica is killed mid-run (its task aborted: no shutdown, no drain), with some
+/// requests claimed and not yet on chain; the standby (different output) starts, takes over and
+/// answers every request, old and new, each exactly once, adopting the statements the dead replica
+/// claimed instead of signing its own. The takeover time (kill -> every request answered) is printed.
+#[tokio::test]
+async fn standby_takes_over_from_a_killed_active_replica_without_double_signing() {
+    let pg = server();
+    let mut c = Chain::new().await;
+    let mut ids = c.requests(10).await;
+    let a = c.replica("a", Some(&pg), false).await;
+    // Kill once a few are on chain and others are claimed (journaled) but not yet.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let on_chain = answers_on_chain(&c.s, c.start).await.len();
+        if on_chain >= 2 && journaled(&a.store).len() > on_chain {
+            break;
+        }
+        assert!(Instant::now() < deadline, "active replica made no progress");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    a.task.abort();
+    let _ = a.task.await;
+    let killed = Instant::now();
+    let claimed_by_a = journaled(&a.store);
+    let signed_by_a = signed_by(&a.store, &ids, &c.s);
+    drop(a.store);
+    let before = answers_on_chain(&c.s, c.start).await.len();
+    assert!(
+        before < ids.len(),
+        "killed mid-run ({before} of {} answered)",
+        ids.len()
+    );
+    ids.extend(c.requests(4).await);
+    let b = c.replica("b", Some(&pg), true).await;
+    until_answered(&c.s, &ids, "standby takes over").await;
+    let takeover = killed.elapsed();
+    eprintln!(
+        "standby took over: {} requests answered {} ms after the kill ({before} answered before it)",
+        ids.len(),
+        takeover.as_millis()
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let store_b = b.store.clone();
+    b.shutdown().await;
+    let chain = c.chain().await;
+    let jb = journaled(&store_b);
+    let sb = signed_by(&store_b, &ids, &c.s);
+    assert_one_statement_per_request(&ids, &chain, &[&signed_by_a, &sb]);
+    let adopted = claimed_by_a
+        .keys()
+        .filter(|id| jb.get(id) == claimed_by_a.get(id))
+        .count();
+    assert_eq!(
+        adopted,
+        claimed_by_a.len(),
+        "the standby carries the dead replica's statements, never its own different output"
+    );
+}
+
+/// The database restarts while two replicas run: while it is down no replica signs anything (the
+/// requests sent then stay unanswered: fail-closed), and once it is back every request is answered
+/// exactly once with one statement each.
+#[tokio::test]
+async fn database_restart_stops_signing_until_it_is_back_without_double_signing() {
+    let mut pg = server();
+    let mut c = Chain::new().await;
+    let a = c.replica("a", Some(&pg), false).await;
+    let b = c.replica("b", Some(&pg), true).await;
+    let mut ids = c.requests(3).await;
+    until_answered(&c.s, &ids, "replicas answer before the restart").await;
+    pg.stop().unwrap();
+    let during = c.requests(3).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for id in &during {
+        assert!(
+            !c.s.answered(*id).await,
+            "request {id} answered while the store was down"
+        );
+    }
+    let mut while_down = signed_by(&a.store, &during, &c.s);
+    while_down.extend(signed_by(&b.store, &during, &c.s));
+    for id in &during {
+        assert!(
+            !while_down.contains_key(id),
+            "request {id} signed while the store was down"
+        );
+    }
+    pg.start().unwrap();
+    ids.extend(during);
+    until_answered(&c.s, &ids, "replicas answer after the restart").await;
+    c.finish(&ids, a, b).await;
+}
+
+/// A TCP proxy in front of the database that can cut every connection (a network partition of the
+/// replica that uses it) and heal on the same port.
+struct Link {
+    port: u16,
+    upstream: u16,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Link {
+    async fn new(upstream: u16) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut link = Self {
+            port,
+            upstream,
+            task: None,
+        };
+        link.heal().await;
+        link
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "postgres://{}@127.0.0.1:{}/postgres",
+            postgres::SUPERUSER,
+            self.port
+        )
+    }
+
+    /// Drops the listener and every proxied connection.
+    async fn cut(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+
+    /// Listens again and forwards new connections.
+    async fn heal(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let upstream = self.upstream;
+        self.task = Some(tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Ok((mut client, _)) = listener.accept().await {
+                conns.spawn(async move {
+                    if let Ok(mut server) =
+                        tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        }));
+    }
+}
+
+/// A replica partitioned from the database signs nothing while the other answers every request;
+/// once the partition heals it catches up by adopting the other's statements: one statement per
+/// request, no equivocation.
+#[tokio::test]
+async fn replica_partitioned_from_the_database_signs_nothing_and_adopts_after_healing() {
+    let pg = server();
+    let mut link = Link::new(pg.port()).await;
+    let mut c = Chain::new().await;
+    // Replica a reaches the database only through the link.
+    let k = replica(&c.s, c.dir.path(), "a", Some(link.url()), true, c.start).await;
+    let a = run(k);
+    let first = c.requests(2).await;
+    until_answered(&c.s, &first, "replica a answers through the link").await;
+    link.cut().await;
+    let b = c.replica("b", Some(&pg), false).await;
+    let during = c.requests(3).await;
+    until_answered(&c.s, &during, "replica b answers during the partition").await;
+    let journaled_by_a = signed_by(&a.store, &during, &c.s);
+    for id in &during {
+        assert!(
+            !journaled_by_a.contains_key(id),
+            "partitioned replica a signed request {id}"
+        );
+    }
+    link.heal().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while during
+        .iter()
+        .any(|id| !journaled(&a.store).contains_key(id))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "replica a did not catch up after healing"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ids: Vec<U256> = first.into_iter().chain(during).collect();
+    c.finish(&ids, a, b).await;
+}

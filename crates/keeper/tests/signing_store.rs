@@ -1,0 +1,248 @@
+//! The replicas' slashing-protection store against a private PostgreSQL server (started and stopped
+//! by each test through `verinfer_devnet::postgres`): one winner per request whatever the timing, a
+//! different output refused with a typed error, the statement of record adopted, fail-closed while
+//! the database is down and back after it restarts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::{keccak256, Address, B256, U256};
+use alloy::signers::local::PrivateKeySigner;
+use proptest::prelude::*;
+use verinfer_devnet::postgres::{self, PostgresInstance};
+use verinfer_keeper::attest::{self, Attestation, HotKey};
+use verinfer_keeper::signing_store::{sign_once, Claim, SigningStore, SigningStoreError, Slot};
+
+/// A private server; a missing PostgreSQL fails the test with the fix (never a silent skip).
+fn server() -> PostgresInstance {
+    postgres::spawn().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn store(pg: &PostgresInstance, replica: &str) -> SigningStore {
+    SigningStore::new(&pg.url(), replica, Duration::from_secs(5))
+}
+
+fn slot(request: u64) -> Slot {
+    Slot {
+        chain_id: 31337,
+        registry: Address::repeat_byte(0xee),
+        operator: Address::repeat_byte(0x0a),
+        request_id: U256::from(request),
+        request_digest: keccak256(request.to_be_bytes()),
+    }
+}
+
+/// `tasks` replicas (each with its own connection) claim one request at once, task `i` with output
+/// `outputs[i % outputs.len()]`: exactly one wins; every other claim of the winner's output is
+/// `Same`, every claim of another output is refused with `Conflict` naming the winner's output.
+async fn race(pg: &PostgresInstance, request: u64, tasks: usize, outputs: Vec<Vec<u8>>) {
+    let outputs = Arc::new(outputs);
+    let mut handles = Vec::new();
+    for i in 0..tasks {
+        let s = store(pg, &format!("r{i}"));
+        let outputs = outputs.clone();
+        handles.push(tokio::spawn(async move {
+            let out = outputs[i % outputs.len()].clone();
+            let r = s.claim(&slot(request), &out).await;
+            (out, r)
+        }));
+    }
+    let mut results = Vec::new();
+    for h in handles {
+        results.push(h.await.unwrap());
+    }
+    let winners: Vec<&Vec<u8>> = results
+        .iter()
+        .filter(|(_, r)| matches!(r, Ok(Claim::Won)))
+        .map(|(o, _)| o)
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one winner: {results:?}");
+    let won = keccak256(winners[0]);
+    for (out, r) in &results {
+        match r {
+            Ok(Claim::Won) => {}
+            Ok(Claim::Same { .. }) => assert_eq!(keccak256(out), won, "Same only for its output"),
+            Err(SigningStoreError::Conflict { ours, claimed, .. }) => {
+                assert_eq!(*ours, keccak256(out));
+                assert_ne!(*ours, won);
+                assert_eq!(claimed.output_hash, won, "the conflict names the winner");
+            }
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    let stored = store(pg, "reader")
+        .statement(&slot(request))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.output_hash, won);
+}
+
+/// Many concurrent claims of one request, with two competing outputs: one winner, the rest `Same`
+/// or refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claims_of_one_request_have_exactly_one_winner() {
+    let pg = server();
+    race(&pg, 1, 16, vec![b"left".to_vec(), b"right".to_vec()]).await;
+}
+
+/// The same property over random task counts and output sets (proptest), one server, a fresh
+/// request per case.
+#[test]
+fn any_concurrent_claims_have_exactly_one_winner() {
+    use proptest::collection::vec;
+    use proptest::test_runner::{Config, TestRunner};
+    let pg = server();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    let next = std::cell::Cell::new(1_000u64);
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        ..Config::default()
+    });
+    let cases = (2usize..12, vec(vec(any::<u8>(), 1..16), 1..4));
+    runner
+        .run(&cases, |(tasks, outputs)| {
+            next.set(next.get() + 1);
+            rt.block_on(race(&pg, next.get(), tasks, outputs));
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// A claimed request refuses a different output with the typed `Conflict` (carrying the stored
+/// statement), accepts the same output again as `Same`, and another request (or the same id with a
+/// different request digest: a reorg reused it) is a separate slot.
+#[tokio::test]
+async fn different_output_for_a_claimed_request_is_refused_with_a_typed_error() {
+    let pg = server();
+    let a = store(&pg, "a");
+    let b = store(&pg, "b");
+    assert_eq!(a.claim(&slot(7), b"one").await.unwrap(), Claim::Won);
+    match b.claim(&slot(7), b"two").await {
+        Err(SigningStoreError::Conflict {
+            request, claimed, ..
+        }) => {
+            assert_eq!(request, U256::from(7u64));
+            assert_eq!(claimed.output, b"one".to_vec());
+            assert_eq!(claimed.replica, "a");
+        }
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+    assert_eq!(
+        b.claim(&slot(7), b"one").await.unwrap(),
+        Claim::Same { signature: None }
+    );
+    let reused = Slot {
+        request_digest: B256::repeat_byte(1),
+        ..slot(7)
+    };
+    assert_eq!(b.claim(&reused, b"two").await.unwrap(), Claim::Won);
+    assert_eq!(b.claim(&slot(8), b"two").await.unwrap(), Claim::Won);
+}
+
+fn attestation(request: u64, output: &[u8]) -> (Attestation, Slot) {
+    let att = Attestation {
+        operator: Address::repeat_byte(0x0a),
+        requestId: U256::from(request),
+        modelId: B256::repeat_byte(0x11),
+        inputHash: B256::repeat_byte(0x22),
+        outputHash: keccak256(output),
+    };
+    let s = Slot::of(31337, Address::repeat_byte(0xee), &att);
+    (att, s)
+}
+
+/// Two replicas of one hot key with different outputs for one request: the first signs and records
+/// its statement; the second adopts it (same attestation, same signature, the winner's output bytes)
+/// and never signs its own output.
+#[tokio::test]
+async fn loser_adopts_the_stored_statement_instead_of_signing_its_own() {
+    let pg = server();
+    let key = HotKey::new(PrivateKeySigner::random());
+    let domain = attest::domain(31337, Address::repeat_byte(0xee));
+    let (a_att, s) = attestation(3, b"from a");
+    let (b_att, _) = attestation(3, b"from b");
+    let a = sign_once(
+        &store(&pg, "a"),
+        &key,
+        &domain,
+        &s,
+        a_att.clone(),
+        b"from a".to_vec(),
+    )
+    .await
+    .unwrap();
+    assert!(!a.adopted);
+    assert_eq!(
+        attest::recover(&a.att, &domain, &a.sig),
+        Some(key.address())
+    );
+    let b = sign_once(
+        &store(&pg, "b"),
+        &key,
+        &domain,
+        &s,
+        b_att,
+        b"from b".to_vec(),
+    )
+    .await
+    .unwrap();
+    assert!(b.adopted);
+    assert_eq!(b.att, a_att, "the statement of record, not b's");
+    assert_eq!(b.sig, a.sig);
+    assert_eq!(b.output, b"from a".to_vec());
+    let stored = store(&pg, "r").statement(&s).await.unwrap().unwrap();
+    assert_eq!(stored.signature, Some(a.sig));
+}
+
+/// A stored signature that is not the hot key's (a corrupted or foreign row) is refused, not used.
+#[tokio::test]
+async fn stored_signature_of_another_key_is_refused() {
+    let pg = server();
+    let key = HotKey::new(PrivateKeySigner::random());
+    let other = HotKey::new(PrivateKeySigner::random());
+    let domain = attest::domain(31337, Address::repeat_byte(0xee));
+    let (att, s) = attestation(4, b"x");
+    sign_once(
+        &store(&pg, "a"),
+        &other,
+        &domain,
+        &s,
+        att.clone(),
+        b"x".to_vec(),
+    )
+    .await
+    .unwrap();
+    let err = sign_once(&store(&pg, "b"), &key, &domain, &s, att, b"x".to_vec())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SigningStoreError::Corrupt { .. }), "{err}");
+}
+
+/// Fail-closed across a database restart: while the server is down a claim errors (nothing is
+/// signed); once it is back the same store reconnects and the earlier claim still holds.
+#[tokio::test]
+async fn store_is_fail_closed_while_the_database_is_down_and_reconnects_after_restart() {
+    let mut pg = server();
+    let s = SigningStore::new(&pg.url(), "a", Duration::from_secs(2));
+    assert_eq!(s.claim(&slot(1), b"one").await.unwrap(), Claim::Won);
+    pg.stop().unwrap();
+    let err = s.claim(&slot(2), b"two").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SigningStoreError::Unavailable { .. } | SigningStoreError::Timeout { .. }
+        ),
+        "{err}"
+    );
+    pg.start().unwrap();
+    assert!(matches!(
+        s.claim(&slot(1), b"other").await,
+        Err(SigningStoreError::Conflict { .. })
+    ));
+    assert_eq!(s.claim(&slot(2), b"two").await.unwrap(), Claim::Won);
+}
