@@ -243,55 +243,27 @@ pub use i_operator_observer::IOperatorObserver;
 /// Names of the deployable contracts whose artifacts are present, in deployment order.
 pub const DEPLOYABLE: &[&str] = &["VerinferToken", "Staking", "Slasher", "InferenceRegistry", "QuadraticVotes", "IdentityRegistry", "TimelockController", "VerinferGovernor", "DisputeGovernor", "Referee"];
 
-/// Decodes revert data into a readable `Contract::Error(..)` string, trying every contract's and
-/// interface's custom errors in turn, then `Error(string)` and `Panic(uint256)`.
-/// Returns `None` when nothing matches (e.g. empty revert data).
-pub fn decode_revert(data: &[u8]) -> Option<String> {
-    use alloy::sol_types::SolInterface as _;
-    if let Ok(e) = verinfer_token::VerinferToken::VerinferTokenErrors::abi_decode(data) {
-        return Some(format!("VerinferToken::{e:?}"));
-    }
-    if let Ok(e) = staking::Staking::StakingErrors::abi_decode(data) {
-        return Some(format!("Staking::{e:?}"));
-    }
-    if let Ok(e) = slasher::Slasher::SlasherErrors::abi_decode(data) {
-        return Some(format!("Slasher::{e:?}"));
-    }
-    if let Ok(e) = inference_registry::InferenceRegistry::InferenceRegistryErrors::abi_decode(data) {
-        return Some(format!("InferenceRegistry::{e:?}"));
-    }
-    if let Ok(e) = quadratic_votes::QuadraticVotes::QuadraticVotesErrors::abi_decode(data) {
-        return Some(format!("QuadraticVotes::{e:?}"));
-    }
-    if let Ok(e) = identity_registry::IdentityRegistry::IdentityRegistryErrors::abi_decode(data) {
-        return Some(format!("IdentityRegistry::{e:?}"));
-    }
-    if let Ok(e) = timelock_controller::TimelockController::TimelockControllerErrors::abi_decode(data) {
-        return Some(format!("TimelockController::{e:?}"));
-    }
-    if let Ok(e) = verinfer_governor::VerinferGovernor::VerinferGovernorErrors::abi_decode(data) {
-        return Some(format!("VerinferGovernor::{e:?}"));
-    }
-    if let Ok(e) = dispute_governor::DisputeGovernor::DisputeGovernorErrors::abi_decode(data) {
-        return Some(format!("DisputeGovernor::{e:?}"));
-    }
-    if let Ok(e) = referee::Referee::RefereeErrors::abi_decode(data) {
-        return Some(format!("Referee::{e:?}"));
-    }
-    if let Ok(e) = classifier_consumer::ClassifierConsumer::ClassifierConsumerErrors::abi_decode(data) {
-        return Some(format!("ClassifierConsumer::{e:?}"));
-    }
-    if let Ok(e) = text_store::TextStore::TextStoreErrors::abi_decode(data) {
-        return Some(format!("TextStore::{e:?}"));
-    }
-    if let Ok(e) = scripted_consumer::ScriptedConsumer::ScriptedConsumerErrors::abi_decode(data) {
-        return Some(format!("ScriptedConsumer::{e:?}"));
-    }
-    if let Ok(e) = i_staking::IStaking::IStakingErrors::abi_decode(data) {
-        return Some(format!("IStaking::{e:?}"));
-    }
-    if let Ok(e) = i_slasher::ISlasher::ISlasherErrors::abi_decode(data) {
-        return Some(format!("ISlasher::{e:?}"));
-    }
-    alloy::sol_types::GenericContractError::abi_decode(data).ok().map(|e| format!("{e:?}"))
-}
+/// Every contract's and interface's artifact (`artifacts/<Name>.json`, ABI and bytecode) by name, in
+/// the order of the modules above: what [`crate::decode`] reads the ABIs of errors and functions from.
+pub const ARTIFACTS: &[(&str, &str)] = &[
+    ("VerinferToken", include_str!("../artifacts/VerinferToken.json")),
+    ("Staking", include_str!("../artifacts/Staking.json")),
+    ("Slasher", include_str!("../artifacts/Slasher.json")),
+    ("InferenceRegistry", include_str!("../artifacts/InferenceRegistry.json")),
+    ("QuadraticVotes", include_str!("../artifacts/QuadraticVotes.json")),
+    ("IdentityRegistry", include_str!("../artifacts/IdentityRegistry.json")),
+    ("TimelockController", include_str!("../artifacts/TimelockController.json")),
+    ("VerinferGovernor", include_str!("../artifacts/VerinferGovernor.json")),
+    ("DisputeGovernor", include_str!("../artifacts/DisputeGovernor.json")),
+    ("Referee", include_str!("../artifacts/Referee.json")),
+    ("ClassifierConsumer", include_str!("../artifacts/ClassifierConsumer.json")),
+    ("TextStore", include_str!("../artifacts/TextStore.json")),
+    ("ScriptedConsumer", include_str!("../artifacts/ScriptedConsumer.json")),
+    ("IInferenceConsumer", include_str!("../artifacts/IInferenceConsumer.json")),
+    ("IStaking", include_str!("../artifacts/IStaking.json")),
+    ("ISlasher", include_str!("../artifacts/ISlasher.json")),
+    ("IDisputeResolver", include_str!("../artifacts/IDisputeResolver.json")),
+    ("IDisputeReceiver", include_str!("../artifacts/IDisputeReceiver.json")),
+    ("IAccountStakeObserver", include_str!("../artifacts/IAccountStakeObserver.json")),
+    ("IOperatorObserver", include_str!("../artifacts/IOperatorObserver.json")),
+];

@@ -53,6 +53,7 @@ impl inference_registry::IInferenceRegistry::Statement {
 }
 
 pub mod concentration;
+pub mod decode;
 pub mod types;
 pub mod units;
 

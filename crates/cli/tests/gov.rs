@@ -86,6 +86,54 @@ fn field<'a>(out: &'a str, name: &str) -> &'a str {
         .trim()
 }
 
+/// `gov propose` executes the actions from the timelock on a fork first: one that reverts stops
+/// the proposal with the decoded error (nothing proposed) unless --force.
+#[test]
+fn gov_propose_refuses_an_action_that_reverts_unless_forced() {
+    let c = staked_chain();
+    let ok_action = "Staking:setMinOperatorStake(uint256):2500ether";
+    let bad_action = "Staking:setMinOperatorStake(uint256):0";
+    let args = |force: bool| {
+        let mut a = vec![
+            "gov",
+            "propose",
+            "--action",
+            ok_action,
+            "--action",
+            bad_action,
+            "--description",
+            "a minimum stake of zero",
+        ];
+        if force {
+            a.push("--force");
+        }
+        a
+    };
+    let nonce = |c: &Chain| {
+        c.rt.block_on(async { c.provider.get_transaction_count(c.addr(1)).await })
+            .unwrap()
+    };
+    let before = nonce(&c);
+    let e = c.fails(1, &args(false));
+    assert!(
+        e.contains("action 2 Staking.setMinOperatorStake(value = 0 VIN) reverts: Staking::ParameterOutOfBounds(")
+            && e.contains("--force"),
+        "{e}"
+    );
+    assert!(!e.contains("action 1 "), "the first action succeeds: {e}");
+    assert_eq!(nonce(&c), before, "nothing was sent");
+
+    let o = c.run(1, &args(true));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        err.contains("warning: proposing although the simulation fails"),
+        "{err}"
+    );
+    assert!(out.contains("proposal "), "{out}");
+}
+
 #[test]
 fn governance_flow_changes_a_staking_parameter_only_through_the_timelock() {
     let c = staked_chain();
@@ -151,14 +199,21 @@ fn governance_flow_changes_a_staking_parameter_only_through_the_timelock() {
         ],
     );
     let id = field(&out, "proposal").to_owned();
-    assert!(out.contains("InferenceRegistry: registerModel"), "{out}");
+    assert!(
+        out.contains("action        InferenceRegistry.registerModel(weightsHash = 0x"),
+        "{out}"
+    );
     assert!(out.contains("voting"), "{out}");
-    assert!(out.contains("Staking: setMinOperatorStake"), "{out}");
+    assert!(
+        out.contains("action        Staking.setMinOperatorStake(value = 2500 VIN)"),
+        "{out}"
+    );
 
     // What would it change? The fork reads the actions back from the ProposalCreated event.
     let out = c.ok(0, &["sim", "fork", "--proposal", &id]);
     assert!(
-        out.contains("Staking: setMinOperatorStake") && out.contains("storage Staking"),
+        out.contains("Staking.setMinOperatorStake(value = 2500 VIN)")
+            && out.contains("storage Staking"),
         "{out}"
     );
 

@@ -6,15 +6,18 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use alloy::network::{EthereumWallet, TransactionBuilder};
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::state::{StateOverride, StateOverridesBuilder};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolEvent};
 use verinfer_bindings::VerinferToken;
 use verinfer_deploy::Manifest;
 
-use crate::error::{explain_revert, ClientError};
+use verinfer_bindings::decode::{decode_revert, decode_revert_from, DecodedRevert};
+
+use crate::error::ClientError;
 
 /// How transactions are awaited.
 #[derive(Debug, Clone, Copy)]
@@ -184,7 +187,7 @@ impl Client {
             .provider
             .estimate_gas(tx.clone())
             .await
-            .map_err(|e| self.classify(what, e))?;
+            .map_err(|e| self.classify(what, Some(to), e))?;
         let gas = estimate.saturating_mul(100 + margin_percent) / 100;
         self.send_checked(what, tx.with_gas_limit(gas)).await
     }
@@ -206,17 +209,24 @@ impl Client {
         self.send_checked(what, tx).await
     }
 
-    /// Sends `tx` (already simulated) and waits for a successful receipt.
+    /// Sends `tx` (already simulated) and waits for a successful receipt. A node that refuses the
+    /// transaction from a sender that cannot pay for its gas is reported as
+    /// [`ClientError::InsufficientFunds`] (the balance is checked when sending fails).
     async fn send_checked(
         &self,
         what: &str,
         tx: TransactionRequest,
     ) -> Result<TransactionReceipt, ClientError> {
-        let pending = self
-            .provider
-            .send_transaction(tx)
-            .await
-            .map_err(|e| self.classify(what, e))?;
+        let to = tx.to.and_then(|k| k.to().copied());
+        let pending = match self.provider.send_transaction(tx.clone()).await {
+            Ok(p) => p,
+            Err(e) => {
+                if let Some(short) = self.funds_shortfall(what, &tx).await {
+                    return Err(short);
+                }
+                return Err(self.classify(what, to, e));
+            }
+        };
         let receipt = self.wait_receipt(what, *pending.tx_hash()).await?;
         if !receipt.status() {
             return Err(ClientError::Reverted {
@@ -227,19 +237,69 @@ impl Client {
         Ok(receipt)
     }
 
+    /// [`ClientError::InsufficientFunds`] when the sender's balance is below what `tx` needs
+    /// (its gas limit, or the node's estimate, times the current max fee per gas, plus its value);
+    /// `None` when it can pay or the check itself fails.
+    pub async fn funds_shortfall(
+        &self,
+        what: &str,
+        tx: &TransactionRequest,
+    ) -> Option<ClientError> {
+        let address = self.sender?;
+        let balance = self.provider.get_balance(address).await.ok()?;
+        let gas = match tx.gas {
+            Some(g) => g,
+            None => self.provider.estimate_gas(tx.clone()).await.ok()?,
+        };
+        let fees = self.provider.estimate_eip1559_fees().await.ok()?;
+        let needed = U256::from(gas)
+            .saturating_mul(U256::from(fees.max_fee_per_gas))
+            .saturating_add(tx.value.unwrap_or_default());
+        (balance < needed).then(|| ClientError::InsufficientFunds {
+            what: what.to_owned(),
+            address,
+            balance,
+            needed,
+        })
+    }
+
     /// `eth_call`s `tx`; a revert becomes [`ClientError::WouldRevert`] with the decoded reason.
     pub async fn simulate(&self, what: &str, tx: TransactionRequest) -> Result<Bytes, ClientError> {
+        let to = tx.to.and_then(|k| k.to().copied());
         self.provider
             .call(tx)
             .await
-            .map_err(|e| self.classify(what, e))
+            .map_err(|e| self.classify(what, to, e))
     }
 
-    fn classify(&self, what: &str, e: alloy::transports::TransportError) -> ClientError {
+    /// The manifest's name of the contract at `address`, if it is one of the suite's.
+    pub fn contract_name(&self, address: Address) -> Option<&str> {
+        self.manifest
+            .contracts
+            .iter()
+            .find(|(_, a)| **a == address)
+            .map(|(n, _)| n.as_str())
+    }
+
+    /// Decodes revert data of a call to `to` (labelled with its manifest name when it is a suite
+    /// contract; see [`verinfer_bindings::decode`]).
+    pub fn decode_revert(&self, to: Option<Address>, data: &[u8]) -> DecodedRevert {
+        match to.and_then(|a| self.contract_name(a)) {
+            Some(name) => decode_revert_from(data, name),
+            None => decode_revert(data),
+        }
+    }
+
+    fn classify(
+        &self,
+        what: &str,
+        to: Option<Address>,
+        e: alloy::transports::TransportError,
+    ) -> ClientError {
         match e.as_error_resp().and_then(|p| p.as_revert_data()) {
             Some(data) => ClientError::WouldRevert {
                 what: what.to_owned(),
-                reason: explain_revert(&data),
+                reason: Box::new(self.decode_revert(to, &data)),
                 data,
             },
             None => ClientError::Rpc {
@@ -290,6 +350,95 @@ impl Client {
             &VerinferToken::approveCall { spender, value },
         )
         .await
+    }
+
+    /// The sender's allowance to `spender` on the suite's token.
+    pub async fn allowance(&self, spender: Address) -> Result<U256, ClientError> {
+        let token = VerinferToken::new(self.contract("VerinferToken")?, &self.provider);
+        token
+            .allowance(self.sender(), spender)
+            .call()
+            .await
+            .map_err(ClientError::view("reading the token allowance"))
+    }
+
+    /// Sends `call` to `to`, which pulls `value` of the suite's token from the sender through
+    /// `transferFrom` by `spender`, approving `spender` first only when its allowance is short.
+    ///
+    /// The call is simulated before the approve is sent, with the allowance granted in the
+    /// simulation (an `eth_call` state override of the token's allowance slot), so a call that
+    /// would revert is reported decoded and leaves no approve mined. A node that ignores the
+    /// override (checked by reading the allowance back under it) gets the approve, then the
+    /// simulation; if the call would revert then, the previous allowance is restored.
+    pub async fn send_with_allowance<C: SolCall>(
+        &self,
+        what: &str,
+        to: Address,
+        call: &C,
+        spender: Address,
+        value: U256,
+    ) -> Result<TransactionReceipt, ClientError> {
+        let previous = self.allowance(spender).await?;
+        if previous >= value {
+            return self.send(what, to, call).await;
+        }
+        let data = Bytes::from(call.abi_encode());
+        let tx = TransactionRequest::default()
+            .with_from(self.sender())
+            .with_to(to)
+            .with_input(data);
+        match self.allowance_override(spender, value).await? {
+            Some(overrides) => {
+                self.provider
+                    .call(tx)
+                    .overrides(overrides)
+                    .await
+                    .map_err(|e| self.classify(what, Some(to), e))?;
+                self.approve(spender, value).await?;
+                self.send(what, to, call).await
+            }
+            None => {
+                self.approve(spender, value).await?;
+                match self.simulate(what, tx.clone()).await {
+                    Ok(_) => self.send_checked(what, tx).await,
+                    Err(e) => {
+                        self.approve(spender, previous).await?;
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
+    /// A state override giving `spender` an allowance of `value` from the sender on the suite's
+    /// token (OpenZeppelin ERC20 layout: `_allowances` at slot 1), verified by reading the allowance
+    /// back under it; `None` when the node does not honour it.
+    async fn allowance_override(
+        &self,
+        spender: Address,
+        value: U256,
+    ) -> Result<Option<StateOverride>, ClientError> {
+        use alloy::sol_types::SolValue;
+        let token = self.contract("VerinferToken")?;
+        let owner_slot = keccak256((self.sender(), U256::from(1)).abi_encode());
+        let slot = keccak256((spender, owner_slot).abi_encode());
+        let overrides: StateOverride = StateOverridesBuilder::default()
+            .with_state_diff(token, [(slot, B256::from(value))])
+            .into();
+        let read = TransactionRequest::default()
+            .with_to(token)
+            .with_input(Bytes::from(
+                VerinferToken::allowanceCall {
+                    owner: self.sender(),
+                    spender,
+                }
+                .abi_encode(),
+            ));
+        let honoured = match self.provider.call(read).overrides(overrides.clone()).await {
+            Ok(ret) => VerinferToken::allowanceCall::abi_decode_returns(&ret).ok() == Some(value),
+            Err(_) => false,
+        };
+        Ok(honoured.then_some(overrides))
     }
 
     /// The timestamp of the latest block.

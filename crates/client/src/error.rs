@@ -2,8 +2,11 @@
 
 use std::path::PathBuf;
 
-use alloy::primitives::{Bytes, B256, U256};
+use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::transports::TransportError;
+use verinfer_bindings::decode::DecodedRevert;
+// ETH and the token both have 18 decimals: the same exact, trimmed decimal form.
+use verinfer_bindings::units::format_tokens;
 
 /// What can go wrong talking to a deployed suite.
 #[derive(Debug, thiserror::Error)]
@@ -59,10 +62,23 @@ pub enum ClientError {
     WouldRevert {
         /// What was being done.
         what: String,
-        /// The decoded custom error, e.g. `InferenceRegistry::FeeOutOfRange(..)`.
-        reason: String,
+        /// The decoded error, e.g. `InferenceRegistry::FeeOutOfRange(fee = 0 VIN, ..)` and its hint.
+        reason: Box<DecodedRevert>,
         /// The raw revert data.
         data: Bytes,
+    },
+    /// The sender cannot pay for the transaction: its ETH balance is below gas limit x max fee
+    /// (+ value). Reported at once instead of waiting for a transaction the node will never mine.
+    #[error("{what}: {address} has {} ETH, needs about {} ETH for gas: fund it first", format_tokens(*balance), format_tokens(*needed))]
+    InsufficientFunds {
+        /// What was being done.
+        what: String,
+        /// The sender.
+        address: Address,
+        /// Its balance, wei.
+        balance: U256,
+        /// What the transaction needs, wei (gas limit x max fee per gas + value).
+        needed: U256,
     },
     /// The transaction was mined but reverted.
     #[error("{what}: transaction {tx} reverted")]
@@ -176,94 +192,4 @@ impl ClientError {
             source: Box::new(source),
         }
     }
-}
-
-/// A readable form of revert data: the governor's errors explained in words, then the decoded custom
-/// error of any suite contract, `Error(string)`, `Panic(uint256)`, or the raw bytes.
-///
-/// ```
-/// use alloy::sol_types::SolError;
-/// use verinfer_bindings::InferenceRegistry::UnknownModel;
-///
-/// let data = UnknownModel { modelId: Default::default() }.abi_encode();
-/// assert!(verinfer_client::error::explain_revert(&data).contains("UnknownModel"));
-/// assert_eq!(verinfer_client::error::explain_revert(&[]), "reverted without data");
-/// ```
-pub fn explain_revert(data: &[u8]) -> String {
-    use alloy::sol_types::SolInterface;
-    use verinfer_bindings::VerinferGovernor::VerinferGovernorErrors as E;
-    if let Ok(e) = E::abi_decode(data) {
-        return match e {
-            E::GovernorUnexpectedProposalState(e) => {
-                let bits = alloy::primitives::U256::from_be_bytes(e.expectedStates.0);
-                let wanted: Vec<&str> = (0u8..8)
-                    .filter(|i| bits.bit(usize::from(*i)))
-                    .map(state_name)
-                    .collect();
-                format!(
-                    "proposal {} is {}, but this needs it to be {}",
-                    e.proposalId,
-                    state_name(e.current),
-                    if wanted.is_empty() {
-                        "in another state".to_owned()
-                    } else {
-                        wanted.join(" or ")
-                    }
-                )
-            }
-            E::GovernorNonexistentProposal(e) => {
-                format!("proposal {} does not exist on this governor", e.proposalId)
-            }
-            E::GovernorAlreadyCastVote(e) => {
-                format!("{} has already voted on this proposal", e.voter)
-            }
-            E::GovernorAlreadyQueuedProposal(e) => {
-                format!("proposal {} is already queued", e.proposalId)
-            }
-            E::GovernorNotQueuedProposal(e) => format!(
-                "proposal {} is not queued (run `verinfer gov queue` first)",
-                e.proposalId
-            ),
-            E::GovernorInsufficientProposerVotes(e) => format!(
-                "{} has {} voice, the proposal threshold is {}",
-                e.proposer, e.votes, e.threshold
-            ),
-            E::GovernorRestrictedProposer(e) => format!(
-                "the description restricts who may propose; {} may not",
-                e.proposer
-            ),
-            E::GovernorInvalidProposalLength(e) => format!(
-                "targets ({}), calldatas ({}) and values ({}) differ in length, or are empty",
-                e.targets, e.calldatas, e.values
-            ),
-            E::GovernorInvalidVoteType(_) => "invalid vote type".to_owned(),
-            E::TooManyActions(e) => {
-                format!(
-                    "the proposal has {} actions; at most {} are allowed",
-                    e.count, e.max
-                )
-            }
-            E::VotingClosed(e) => format!(
-                "voting on proposal {} is not open: it is {}",
-                e.proposalId,
-                state_name(e.current)
-            ),
-            E::ProposalNotReady(e) => format!(
-                "proposal {} is queued but its timelock ends at {} (unix time)",
-                e.proposalId, e.eta
-            ),
-            other => format!("VerinferGovernor::{other:?}"),
-        };
-    }
-    verinfer_bindings::decode_revert(data).unwrap_or_else(|| {
-        if data.is_empty() {
-            "reverted without data".to_owned()
-        } else {
-            format!("unknown error {}", Bytes::copy_from_slice(data))
-        }
-    })
-}
-
-fn state_name(s: u8) -> &'static str {
-    verinfer_bindings::types::ProposalState::of(s).map_or("Unknown", |p| p.name())
 }

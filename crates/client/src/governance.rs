@@ -217,39 +217,18 @@ pub fn parse_proposal_id(s: &str) -> Result<U256, ActionError> {
     r.map_err(|_| ActionError::BadProposalId(s.to_owned()))
 }
 
-/// Describes a call for humans: `Staking: setMinOperatorStakeCall { value: .. }` when the target is
-/// a manifest contract whose binding knows the selector, else `<target>: 0x<calldata>`.
+/// Describes a call for humans: `Staking.setMinOperatorStake(value = 2500 VIN)` when the target is
+/// a manifest contract whose ABI has the selector ([`verinfer_bindings::decode::describe_call`]),
+/// else `<name or address>: 0x<calldata>`.
 pub fn describe_call(target: Address, data: &[u8], m: &Manifest) -> String {
-    use alloy::sol_types::SolInterface;
-    use verinfer_bindings::{
-        DisputeGovernor, IdentityRegistry, InferenceRegistry, QuadraticVotes, Slasher, Staking,
-        TimelockController, VerinferToken,
-    };
     let name = m
         .contracts
         .iter()
         .find(|(_, a)| **a == target)
         .map(|(n, _)| n.as_str());
-    macro_rules! try_decode {
-        ($($c:ident :: $calls:ident),*) => {$(
-            if name == Some(stringify!($c)) {
-                if let Ok(call) = $c::$calls::abi_decode(data) {
-                    return format!("{}: {call:?}", stringify!($c));
-                }
-            }
-        )*};
+    if let Some(d) = name.and_then(|n| verinfer_bindings::decode::describe_call(n, data)) {
+        return d;
     }
-    try_decode!(
-        Staking::StakingCalls,
-        Slasher::SlasherCalls,
-        InferenceRegistry::InferenceRegistryCalls,
-        IdentityRegistry::IdentityRegistryCalls,
-        QuadraticVotes::QuadraticVotesCalls,
-        DisputeGovernor::DisputeGovernorCalls,
-        VerinferGovernor::VerinferGovernorCalls,
-        TimelockController::TimelockControllerCalls,
-        VerinferToken::VerinferTokenCalls
-    );
     format!(
         "{}: {}",
         name.map_or_else(|| target.to_string(), str::to_owned),
@@ -476,7 +455,10 @@ impl Client {
                 return Err(match e.as_revert_data() {
                     Some(data) => ClientError::WouldRevert {
                         what: format!("reading the state of proposal {id}"),
-                        reason: crate::error::explain_revert(&data),
+                        reason: Box::new(verinfer_bindings::decode::decode_revert_from(
+                            &data,
+                            "VerinferGovernor",
+                        )),
                         data,
                     },
                     None => ClientError::View {
@@ -637,9 +619,11 @@ mod tests {
             },
         )
         .abi_encode();
+        let d = verinfer_bindings::decode::decode_revert(&data);
         assert_eq!(
-            crate::error::explain_revert(&data),
-            "proposal 7 is Pending, but this needs it to be Succeeded"
+            d.hint.as_deref(),
+            Some("proposal 7 is Pending, but this needs it to be Succeeded"),
+            "{d}"
         );
     }
 

@@ -73,8 +73,10 @@ pub enum Outcome {
 }
 
 impl Client {
-    /// Approves `fee` and requests inference of `model` on `input` (sent inline), answerable until
-    /// `deadline_secs` after the latest block.
+    /// Requests inference of `model` on `input` (sent inline), answerable until `deadline_secs`
+    /// after the latest block, approving `fee` first when the allowance is short: the request is
+    /// simulated before the approve, so one that would revert leaves no approve behind
+    /// ([`Client::send_with_allowance`]).
     pub async fn submit_request(
         &self,
         model: B256,
@@ -83,7 +85,6 @@ impl Client {
         deadline_secs: u64,
     ) -> Result<Submitted, ClientError> {
         let registry = self.contract("InferenceRegistry")?;
-        self.approve(registry, fee).await?;
         let now = self.chain_time().await?;
         let call = InferenceRegistry::requestInferenceCall {
             modelId: model,
@@ -92,7 +93,9 @@ impl Client {
             fee,
             deadline: Uint::from(now + deadline_secs),
         };
-        let receipt = self.send("requestInference", registry, &call).await?;
+        let receipt = self
+            .send_with_allowance("requestInference", registry, &call, registry, fee)
+            .await?;
         let id = first_event::<InferenceRegistry::RequestCreated>("requestInference", &receipt)?
             .requestId;
         Ok(Submitted { id, receipt })
@@ -114,8 +117,7 @@ impl Client {
     ) -> Result<Submitted, ClientError> {
         let registry_address = self.contract("InferenceRegistry")?;
         let spec = self.check_callback(&callback).await?;
-        self.approve(registry_address, fee.saturating_add(spec.fee))
-            .await?;
+        let total = fee.saturating_add(spec.fee);
         let now = self.chain_time().await?;
         let call = InferenceRegistry::requestInferenceWithCallbackCall {
             modelId: model,
@@ -126,7 +128,13 @@ impl Client {
             callback: spec,
         };
         let receipt = self
-            .send("requestInferenceWithCallback", registry_address, &call)
+            .send_with_allowance(
+                "requestInferenceWithCallback",
+                registry_address,
+                &call,
+                registry_address,
+                total,
+            )
             .await?;
         let id = first_event::<InferenceRegistry::RequestCreated>(
             "requestInferenceWithCallback",

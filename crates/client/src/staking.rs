@@ -31,37 +31,40 @@ pub struct SyncReport {
 }
 
 impl Client {
-    /// Approves and registers the sender as an operator with hot key `signer` and `self_stake`.
+    /// Registers the sender as an operator with hot key `signer` and `self_stake`.
     pub async fn register_operator(
         &self,
         signer: Address,
         self_stake: U256,
     ) -> Result<TransactionReceipt, ClientError> {
         let staking = self.contract("Staking")?;
-        self.approve(staking, self_stake).await?;
-        self.send(
+        self.send_with_allowance(
             "registerOperator",
             staking,
             &Staking::registerOperatorCall {
                 signer,
                 selfStake: self_stake,
             },
+            staking,
+            self_stake,
         )
         .await
     }
 
-    /// Approves and delegates `assets` to `operator`.
+    /// Delegates `assets` to `operator` (approving them first when needed, after a simulation:
+    /// [`Client::send_with_allowance`]).
     pub async fn delegate(
         &self,
         operator: Address,
         assets: U256,
     ) -> Result<TransactionReceipt, ClientError> {
         let staking = self.contract("Staking")?;
-        self.approve(staking, assets).await?;
-        self.send(
+        self.send_with_allowance(
             "delegate",
             staking,
             &Staking::delegateCall { operator, assets },
+            staking,
+            assets,
         )
         .await
     }

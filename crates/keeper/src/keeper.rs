@@ -1415,7 +1415,9 @@ impl Executor {
             }
             Err(TxError::Reverted { key, reason }) => {
                 self.metrics.txs_failed.inc();
-                tracing::info!(keeper = %self.name, %key, %reason, "action no longer possible; abandoned");
+                // The reason is the decoded custom error with its arguments and a hint
+                // (txmgr::reverted), e.g. InferenceRegistry::InvalidSignature(operator = ..).
+                tracing::warn!(keeper = %self.name, %key, %reason, "action no longer possible; abandoned");
                 // A failed batch: its members are retried one by one.
                 for m in &intent.members {
                     if let Some(mut mi) = self.store.intent(m)? {
@@ -1428,6 +1430,11 @@ impl Executor {
             Err(e @ TxError::Stuck { .. }) => {
                 tracing::warn!(keeper = %self.name, error = %e, "stuck; will retry next round");
                 self.repair.store(true, Ordering::SeqCst);
+            }
+            Err(e @ TxError::InsufficientFunds { .. }) => {
+                // Reported at the first refused broadcast (no fee bumps); the intent stays pending
+                // and goes out once the hot key is funded.
+                tracing::warn!(keeper = %self.name, error = %e, "hot key cannot pay for gas; intent left pending until it is funded");
             }
             Err(e @ TxError::NonceGap { .. }) => {
                 // Everything sent after it would wait behind the same gap: repair first (the

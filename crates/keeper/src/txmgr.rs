@@ -80,8 +80,22 @@ pub enum TxError {
     Reverted {
         /// Intent key.
         key: String,
-        /// Revert reason / error data as reported by the node.
+        /// The decoded custom error with its arguments (`InferenceRegistry::InvalidSignature(operator
+        /// = 0x..) (hint: ..)`) when the node returned revert data, else the node's message.
         reason: String,
+    },
+    /// The sender cannot pay for the transaction's gas: sending stops at once (no fee bumps) and
+    /// the intent stays pending, to be sent once the account is funded.
+    #[error("transaction for {key}: {address} has {balance} wei, needs {needed} wei (gas limit x max fee): fund the hot key")]
+    InsufficientFunds {
+        /// Intent key.
+        key: String,
+        /// The sending account.
+        address: Address,
+        /// Its balance, wei.
+        balance: U256,
+        /// Gas limit x max fee per gas, wei.
+        needed: U256,
     },
     /// No receipt after every allowed fee bump; the intent stays journaled as sent.
     #[error("transaction for {key} still not mined after {bumps} fee bumps")]
@@ -254,6 +268,20 @@ fn is_known_error(msg: &str) -> bool {
     )
 }
 
+/// [`TxError::Reverted`] for `key`: the reason is the decoded custom error (name, arguments in
+/// units, hint; e.g. `DisputeGovernor::ChallengerNotAttested(..)`) when the node returned revert
+/// data, else the node's message `msg`.
+pub fn reverted(key: &str, msg: &str, data: Option<&[u8]>) -> TxError {
+    let reason = match data {
+        Some(d) if !d.is_empty() => verinfer_bindings::decode::decode_revert(d).to_string(),
+        _ => msg.to_owned(),
+    };
+    TxError::Reverted {
+        key: key.to_owned(),
+        reason,
+    }
+}
+
 fn is_revert_error(msg: &str) -> bool {
     msg_has(msg, &["revert", "execution reverted", "invalid opcode"])
 }
@@ -352,6 +380,24 @@ impl TxManager {
         };
         guard.next = Some(n + 1);
         Ok(n)
+    }
+
+    /// Hands `nonce` (allocated, never broadcast) back: the next allocation takes it first.
+    async fn release_nonce(&self, nonce: u64) {
+        let mut guard = self.next_nonce.lock().await;
+        if guard.next == Some(nonce + 1) {
+            guard.next = Some(nonce);
+        } else {
+            guard.gaps.insert(nonce);
+        }
+    }
+
+    /// `(balance, needed)` when the sender's balance is below `gas` x `max_fee`; `None` when it can
+    /// pay, or when the balance cannot be read (the caller's own error stands then).
+    async fn shortfall(&self, gas: u64, max_fee: u128) -> Option<(U256, U256)> {
+        let balance = self.provider.get_balance(self.from).await.ok()?;
+        let needed = U256::from(gas).saturating_mul(U256::from(max_fee));
+        (balance < needed).then_some((balance, needed))
     }
 
     /// Nonce gaps not yet handed out.
@@ -489,19 +535,8 @@ impl TxManager {
                 Err(e) => {
                     let msg = e.to_string();
                     if is_revert_error(&msg) {
-                        // Name the custom error (e.g. `DisputeGovernor::ChallengerNotAttested`)
-                        // when the node returned the revert data.
-                        let decoded = e
-                            .as_error_resp()
-                            .and_then(|p| p.as_revert_data())
-                            .and_then(|d| verinfer_bindings::decode_revert(&d));
-                        return Err(TxError::Reverted {
-                            key: key.to_string(),
-                            reason: match decoded {
-                                Some(d) => format!("{d}: {msg}"),
-                                None => msg,
-                            },
-                        });
+                        let data = e.as_error_resp().and_then(|p| p.as_revert_data());
+                        return Err(reverted(key, &msg, data.as_ref().map(|d| d.as_ref())));
                     }
                     last = msg;
                     tokio::time::sleep(delay).await;
@@ -715,6 +750,18 @@ impl TxManager {
                         attempt += 1;
                     }
                     Err(e) => {
+                        // A sender that cannot pay is told at once: no fee bump can get it mined.
+                        if let Some((balance, needed)) = self.shortfall(gas, max_fee).await {
+                            intent.status = IntentStatus::Pending;
+                            self.store.put_intent(&intent)?;
+                            self.release_nonce(nonce).await;
+                            return Err(TxError::InsufficientFunds {
+                                key: key.to_string(),
+                                address: self.from,
+                                balance,
+                                needed,
+                            });
+                        }
                         // Network trouble: the signed tx is journaled; the wait loop rebroadcasts it.
                         tracing::warn!(key, nonce, error = %e, "broadcast failed; will rebroadcast");
                         break;
@@ -962,5 +1009,32 @@ mod tests {
         assert!(is_known_error("already known"));
         assert!(is_revert_error("execution reverted: custom error 0x1234"));
         assert!(!is_revert_error("connection refused"));
+    }
+
+    /// Regression (issue 16): an abandoned attestation was logged with the raw selector
+    /// `0xd855c4f4`; the reason now names the error, its operator and the fix.
+    #[test]
+    fn an_abandoned_actions_reason_is_the_decoded_error_not_the_selector() {
+        use alloy::sol_types::SolError;
+        let operator = Address::repeat_byte(0x11);
+        let data = verinfer_bindings::InferenceRegistry::InvalidSignature { operator }.abi_encode();
+        let msg = "server returned an error response: error code 3: execution reverted: custom error 0xd855c4f4";
+        let TxError::Reverted { key, reason } = reverted("attest:1", msg, Some(&data)) else {
+            panic!("not Reverted");
+        };
+        assert_eq!(key, "attest:1");
+        assert!(
+            reason.starts_with(&format!(
+                "InferenceRegistry::InvalidSignature(operator = {operator})"
+            )),
+            "{reason}"
+        );
+        assert!(reason.contains("hint: "), "{reason}");
+        assert!(!reason.contains("0xd855c4f4"), "{reason}");
+        // Without revert data the node's message is all there is.
+        let TxError::Reverted { reason, .. } = reverted("k", msg, None) else {
+            panic!("not Reverted");
+        };
+        assert_eq!(reason, msg);
     }
 }

@@ -62,6 +62,57 @@ async fn nonce_resyncs_after_external_use() {
     assert_eq!(nonce, 4);
 }
 
+/// Regression (issue 16): a hot key without ETH used to bump fees until killed (40 s); the manager
+/// now stops at the first refused broadcast with the address, its balance and the gas it needs, and
+/// leaves the intent pending (nothing stays journaled as sent).
+#[tokio::test]
+async fn unfunded_key_fails_fast_with_its_balance_and_the_need() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = manager(&anvil, 0, &dir, "a.redb");
+    let token = deploy_token(&t0).await;
+    let key =
+        verinfer_keeper::attest::HotKey::new(alloy::signers::local::PrivateKeySigner::random());
+    let address = key.address();
+    let store = store_at(&dir, "b.redb");
+    let mut cfg = fast_cfg();
+    // A wait-and-bump path would spend at least one receipt wait (30 s) before giving up.
+    cfg.receipt_timeout = Duration::from_secs(30);
+    cfg.max_bumps = 5;
+    let t = txm(anvil.provider(), key, store.clone(), cfg);
+    let approve = VerinferToken::approveCall {
+        spender: Address::repeat_byte(2),
+        value: U256::from(1),
+    }
+    .abi_encode();
+    let started = std::time::Instant::now();
+    let err = t
+        .send("unfunded", Some(token), approve.into())
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    match &err {
+        TxError::InsufficientFunds {
+            address: a,
+            balance,
+            needed,
+            ..
+        } => {
+            assert_eq!(*a, address);
+            assert_eq!(*balance, U256::ZERO);
+            assert!(*needed > U256::ZERO);
+        }
+        other => panic!("expected InsufficientFunds, got {other}"),
+    }
+    assert!(err.to_string().contains(&address.to_string()), "{err}");
+    // Not one receipt wait was spent: the refusal is final at the first broadcast.
+    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
+    assert!(matches!(
+        store.intent("unfunded").unwrap().unwrap().status,
+        IntentStatus::Pending
+    ));
+}
+
 /// A call that would revert is abandoned at estimation, with the node's reason, and never sent.
 #[tokio::test]
 async fn reverting_call_is_abandoned_not_sent() {

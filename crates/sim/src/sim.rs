@@ -311,13 +311,7 @@ where
             ExecutionResult::Revert { output, .. } => Err(SimError::Reverted {
                 label: label.to_owned(),
                 from,
-                reason: verinfer_bindings::decode_revert(&output).unwrap_or_else(|| {
-                    if output.is_empty() {
-                        "(no revert data)".to_owned()
-                    } else {
-                        format!("unknown error {output}")
-                    }
-                }),
+                reason: verinfer_bindings::decode::decode_revert(&output).to_string(),
                 data: output,
             }),
             ExecutionResult::Halt { reason, .. } => Err(SimError::Halted {

@@ -464,15 +464,10 @@ fn generate(root: &Path) -> Result<(Generated, Vec<String>), Error> {
                 PathBuf::from(format!("crates/bindings/artifacts/{name}.json")),
                 text,
             );
-            let has_errors = artifact["abi"].as_array().is_some_and(|abi| {
-                abi.iter()
-                    .any(|item| item.get("type").and_then(Value::as_str) == Some("error"))
-            });
             present.push(Present {
                 name,
                 deployable,
                 listed,
-                has_errors,
             });
         }
     }
@@ -546,7 +541,6 @@ struct Present {
     name: &'static str,
     deployable: bool,
     listed: bool, // part of the suite's deployment (`DEPLOYABLE`)
-    has_errors: bool,
 }
 
 fn generated_rs(present: &[Present]) -> String {
@@ -585,25 +579,18 @@ fn generated_rs(present: &[Present]) -> String {
          pub const DEPLOYABLE: &[&str] = &{deployables:?};\n\n"
     );
     s.push_str(
-        "/// Decodes revert data into a readable `Contract::Error(..)` string, trying every contract's and\n\
-         /// interface's custom errors in turn, then `Error(string)` and `Panic(uint256)`.\n\
-         /// Returns `None` when nothing matches (e.g. empty revert data).\n\
-         pub fn decode_revert(data: &[u8]) -> Option<String> {\n    \
-             use alloy::sol_types::SolInterface as _;\n",
+        "/// Every contract's and interface's artifact (`artifacts/<Name>.json`, ABI and bytecode) by name, in\n\
+         /// the order of the modules above: what [`crate::decode`] reads the ABIs of errors and functions from.\n\
+         pub const ARTIFACTS: &[(&str, &str)] = &[\n",
     );
-    for p in present.iter().filter(|p| p.has_errors) {
-        let module = snake(p.name);
+    for p in present {
         let name = p.name;
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "    if let Ok(e) = {module}::{name}::{name}Errors::abi_decode(data) {{\n        \
-                 return Some(format!(\"{name}::{{e:?}}\"));\n    \
-             }}\n"
+            "    (\"{name}\", include_str!(\"../artifacts/{name}.json\")),"
         );
     }
-    s.push_str(
-        "    alloy::sol_types::GenericContractError::abi_decode(data).ok().map(|e| format!(\"{e:?}\"))\n}\n",
-    );
+    s.push_str("];\n");
     s
 }
 

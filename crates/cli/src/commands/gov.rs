@@ -2,13 +2,16 @@
 //! [`verinfer_client::governance`].
 
 use alloy::primitives::U256;
-use anyhow::{bail, Result};
+use alloy::providers::Provider;
+use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use verinfer_bindings::types::VoteType;
 use verinfer_client::governance::{
-    describe_call, parse_actions, parse_proposal_id, parse_support, Proposal,
+    describe_call, parse_actions, parse_proposal_id, parse_support, Action, Proposal,
 };
 use verinfer_client::Client;
+use verinfer_sim::fork::{ForkError, ForkSim};
+use verinfer_sim::SimError;
 
 use crate::args::{ChainArgs, RpcArgs};
 
@@ -22,6 +25,8 @@ pub enum GovCommand {
     /// An action is `<target>:<signature>[:<arg>]...` (arguments parsed by the signature's types:
     /// integers, `2000ether`, addresses, `true`, `[1,2]`) or `<target>:0x<calldata>`; `<target>` is a
     /// manifest contract name (`Staking`, `Slasher`, ...) or an address. Actions send no value.
+    /// The actions are first executed in order from the timelock on a fork of the chain head; one
+    /// that reverts stops the proposal with its decoded error unless --force is given.
     ///
     /// Example: verinfer gov propose --action Staking:setMinOperatorStake(uint256):2000ether --description "raise the minimum stake"
     Propose(ProposeArgs),
@@ -54,6 +59,11 @@ pub struct ProposeArgs {
     /// Proposal description (free text; needed again by queue/execute unless --proposal is used).
     #[arg(long)]
     description: String,
+    /// Propose even when an action reverts in the simulation that runs first (each action executed
+    /// in order from the timelock on a fork of the chain's head, as `verinfer sim fork
+    /// --proposal-action` does).
+    #[arg(long)]
+    force: bool,
 }
 
 /// `gov vote`.
@@ -120,6 +130,24 @@ async fn propose(a: ProposeArgs) -> Result<()> {
         actions: parse_actions(&a.actions, client.manifest(), client.manifest_path())?,
         description: a.description,
     };
+    let failures = simulate_actions(&a.chain.rpc.url(), &client, &p.actions).await?;
+    if !failures.is_empty() {
+        let mut msg = String::new();
+        for f in &failures {
+            msg += &format!(
+                "\n  action {} {} reverts: {}",
+                f.index + 1,
+                f.call,
+                f.reason
+            );
+        }
+        if !a.force {
+            bail!(
+                "the proposal would fail when executed from the timelock (simulated on a fork of the chain head):{msg}\n(pass --force to propose it anyway)"
+            );
+        }
+        eprintln!("warning: proposing although the simulation fails (--force):{msg}");
+    }
     let done = client.propose(&p).await?;
     let ev = &done.event;
     println!("proposal {}", ev.proposalId);
@@ -143,6 +171,59 @@ async fn propose(a: ProposeArgs) -> Result<()> {
         println!("  note          touches governance: 2x quorum and a 2/3 supermajority");
     }
     Ok(())
+}
+
+/// An action that fails in the simulation before proposing.
+struct FailedAction {
+    /// Its position (0-based).
+    index: usize,
+    /// `Contract.function(args)`.
+    call: String,
+    /// The decoded revert (or halt).
+    reason: String,
+}
+
+/// Executes `actions` in order from the timelock on a fork of the chain head (nothing is sent;
+/// the fork of `verinfer sim fork`), each on the state the earlier ones left; returns those that
+/// revert or halt, with the decoded reason.
+async fn simulate_actions(
+    url: &str,
+    client: &Client,
+    actions: &[Action],
+) -> Result<Vec<FailedAction>> {
+    let block = client
+        .provider()
+        .get_block_number()
+        .await
+        .context("reading the chain head to simulate the proposal")?;
+    let client = client.clone();
+    let path = client.manifest_path().to_path_buf();
+    let url = url.to_owned();
+    let actions = actions.to_vec();
+    tokio::task::spawn_blocking(move || -> Result<Vec<FailedAction>> {
+        let mut fork = ForkSim::new(&url, block, &path)?;
+        let mut failed = Vec::new();
+        for (index, action) in actions.iter().enumerate() {
+            let call = describe_call(action.target, &action.data, client.manifest());
+            let reason = match fork.what_if_proposal(None, &[(action.target, action.data.clone())])
+            {
+                Ok(_) => continue,
+                Err(ForkError::Sim(SimError::Reverted { data, .. })) => {
+                    client.decode_revert(Some(action.target), &data).to_string()
+                }
+                Err(ForkError::Sim(e @ SimError::Halted { .. })) => e.to_string(),
+                Err(e) => return Err(e.into()),
+            };
+            failed.push(FailedAction {
+                index,
+                call,
+                reason,
+            });
+        }
+        Ok(failed)
+    })
+    .await
+    .context("proposal simulation task")?
 }
 
 async fn vote(a: VoteArgs) -> Result<()> {
