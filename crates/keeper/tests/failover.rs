@@ -285,7 +285,7 @@ async fn without_the_signing_store_diverging_replicas_equivocate() {
     let b = c.replica("b", None, true).await;
     let ids = c.requests(3).await;
     until_answered(&c.s, &ids, "lone replicas answer").await;
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let mut seen = published(&a.store, &ids, &c.s);
         for (k, v) in published(&b.store, &ids, &c.s) {
@@ -347,7 +347,7 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
     let mut ids = c.requests(10).await;
     let a = c.replica("a", Some(&pg), false).await;
     // Kill once a few are on chain and others are claimed (journaled) but not yet.
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let on_chain = answers_on_chain(&c.s, c.start).await.len();
         if on_chain >= 2 && journaled(&a.store).len() > on_chain {
@@ -515,7 +515,7 @@ async fn replica_partitioned_from_the_database_signs_nothing_and_adopts_after_he
         );
     }
     link.heal().await;
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     while during
         .iter()
         .any(|id| !journaled(&a.store).contains_key(id))

@@ -31,7 +31,7 @@ async fn settle(k: &mut Keeper) {
 
 /// Ticks `k` until every id in `ids` is answered on chain, or 30 s.
 async fn tick_until_answered(k: &mut Keeper, s: &Suite, ids: &[U256], what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if s.all_answered(ids).await {
             return;
@@ -212,7 +212,7 @@ async fn shutdown_is_prompt_while_a_transaction_is_stuck() {
     let store = k.store().clone();
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(k.run(stop_rx));
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     while !store
         .intents()
         .unwrap()
@@ -357,7 +357,7 @@ async fn keeper_killed_mid_submission_restarts_without_duplicates_or_losses() {
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(k.run(stop_rx));
     // kill once a few attestations are done and the rest are journaled
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let done = store
             .intents()
@@ -431,7 +431,7 @@ async fn keeper_killed_with_a_full_window_resends_the_journaled_transactions() {
             })
             .collect()
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     while sent(&store).len() < ids.len() {
         assert!(
             Instant::now() < deadline,
@@ -506,7 +506,7 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
             .filter(|i| i.kind == IntentKind::Challenge)
             .collect::<Vec<_>>()
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     let abandoned = loop {
         watch.tick().await.unwrap();
         if let Some(IntentStatus::Abandoned { reason }) =
@@ -540,7 +540,7 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
     // Attested: the next wrong result is challenged with the watcher's own output and disputed.
     let second = s.request().await;
     tick_until_answered(&mut operator, &s, &[second], "second wrong answer").await;
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     let view = loop {
         watch.tick().await.unwrap();
         let view = registry.request(second).call().await.unwrap();
@@ -657,7 +657,7 @@ async fn watcher_without_an_in_process_model_does_not_open_a_referee_game() {
     tick_until_answered(&mut operator, &s, &[id], "wrong answer").await;
     // Until the watcher has re-executed the result, then a few rounds more (a challenge would be
     // journaled in the round that re-executes it).
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     while watch.metrics().inferences.get() == 0 {
         assert!(
             Instant::now() < deadline,

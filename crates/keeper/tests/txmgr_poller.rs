@@ -85,12 +85,10 @@ async fn unfunded_key_fails_fast_with_its_balance_and_the_need() {
         value: U256::from(1),
     }
     .abi_encode();
-    let started = std::time::Instant::now();
     let err = t
         .send("unfunded", Some(token), approve.into())
         .await
         .unwrap_err();
-    let elapsed = started.elapsed();
     match &err {
         TxError::InsufficientFunds {
             address: a,
@@ -105,8 +103,8 @@ async fn unfunded_key_fails_fast_with_its_balance_and_the_need() {
         other => panic!("expected InsufficientFunds, got {other}"),
     }
     assert!(err.to_string().contains(&address.to_string()), "{err}");
-    // Not one receipt wait was spent: the refusal is final at the first broadcast.
-    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
+    // The refusal is final at the first broadcast: the wait-and-bump path would have ended in
+    // `Stuck` after its receipt waits, and the intent is back to pending with nothing sent.
     assert!(matches!(
         store.intent("unfunded").unwrap().unwrap().status,
         IntentStatus::Pending
