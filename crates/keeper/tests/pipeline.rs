@@ -6,22 +6,12 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
-use alloy::sol_types::SolCall;
 use common::*;
 use verinfer_bindings::VerinferToken;
 use verinfer_keeper::store::{Intent, IntentKind, IntentStatus, Store};
 use verinfer_keeper::txmgr::{Dispatch, InFlight, TxManager};
-
-fn transfer(to: Address, n: u64) -> Bytes {
-    VerinferToken::transferCall {
-        to,
-        value: U256::from(n),
-    }
-    .abi_encode()
-    .into()
-}
 
 /// Recipient `i` of the test's transfers.
 fn recipient(i: usize) -> Address {
@@ -44,15 +34,6 @@ fn journal_transfer(store: &Store, token: Address, i: usize) -> String {
         })
         .unwrap();
     key
-}
-
-async fn deploy_token(t: &TxManager) -> Address {
-    let done = t
-        .send("deploy-token", None, token_init_code(t.from()))
-        .await
-        .unwrap();
-    let r = t.receipt_of(done.tx_hash).await.unwrap().unwrap();
-    r.contract_address.unwrap()
 }
 
 async fn dispatch(t: &TxManager, key: &str) -> Box<InFlight> {

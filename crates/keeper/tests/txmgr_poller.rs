@@ -14,26 +14,6 @@ use verinfer_keeper::poller::{LogPoller, PollOutcome};
 use verinfer_keeper::store::{IntentStatus, Store};
 use verinfer_keeper::txmgr::TxError;
 
-fn transfer(to: Address, n: u64) -> Bytes {
-    VerinferToken::transferCall {
-        to,
-        value: U256::from(n),
-    }
-    .abi_encode()
-    .into()
-}
-
-async fn deploy_token(t: &verinfer_keeper::txmgr::TxManager) -> Address {
-    deploy_token_as(t, "deploy-token").await
-}
-
-async fn deploy_token_as(t: &verinfer_keeper::txmgr::TxManager, key: &str) -> Address {
-    let admin = t.from();
-    let done = t.send(key, None, token_init_code(admin)).await.unwrap();
-    let r = t.receipt_of(done.tx_hash).await.unwrap().unwrap();
-    r.contract_address.unwrap()
-}
-
 /// Own nonce allocation resyncs when another sender used the same account behind our back.
 #[tokio::test]
 async fn nonce_resyncs_after_external_use() {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::{Provider, RootProvider};
-use alloy::sol_types::SolConstructor;
+use alloy::sol_types::{SolCall, SolConstructor};
 use verinfer_devnet::anvil::{self, AnvilOptions};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::store::Store;
@@ -222,4 +222,27 @@ pub async fn register_builtin(admin: &TxManager, registry: Address, mode: u8, k:
         )
         .await
         .unwrap();
+}
+
+/// Calldata of a token transfer of `n` units to `to`.
+pub fn transfer(to: Address, n: u64) -> Bytes {
+    verinfer_bindings::VerinferToken::transferCall {
+        to,
+        value: U256::from(n),
+    }
+    .abi_encode()
+    .into()
+}
+
+/// Deploys a test token from `t` (journal key `deploy-token`); returns its address.
+pub async fn deploy_token(t: &TxManager) -> Address {
+    deploy_token_as(t, "deploy-token").await
+}
+
+/// Deploys a test token from `t` under journal key `key`; returns its address.
+pub async fn deploy_token_as(t: &TxManager, key: &str) -> Address {
+    let admin = t.from();
+    let done = t.send(key, None, token_init_code(admin)).await.unwrap();
+    let r = t.receipt_of(done.tx_hash).await.unwrap().unwrap();
+    r.contract_address.unwrap()
 }
