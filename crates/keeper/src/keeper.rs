@@ -31,7 +31,9 @@ use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
 use crate::txmgr::{TxConfig, TxError, TxManager};
 
 mod delivery;
+pub mod preflight;
 pub use delivery::DELIVERY_STAGGER;
+pub use preflight::{PreflightError, Problem, Standing};
 
 /// Keeper errors.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +79,10 @@ pub enum KeeperError {
     /// model).
     #[error("backend: {0}")]
     Backend(#[from] crate::backend::BackendError),
+    /// The operator's standing on chain (or the configuration's misbehaviour) does not let the
+    /// keeper start ([`preflight`]).
+    #[error(transparent)]
+    Preflight(#[from] PreflightError),
 }
 
 fn rpc_err(op: &'static str) -> impl Fn(alloy::contract::Error) -> KeeperError {
@@ -150,6 +156,8 @@ pub struct Keeper {
     seen: HashMap<(B256, Address), SignedAttestation>,
     name: String,
     metrics: Arc<Metrics>,
+    /// When the operator's standing was last read ([`preflight`]).
+    standing_read: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for Keeper {
@@ -196,6 +204,7 @@ impl Keeper {
                 op: "eth_chainId",
                 msg: e.to_string(),
             })?;
+        preflight::check_misbehaviour(cfg.misbehave, chain_id)?;
         let store = Arc::new(Store::open(&cfg.data_dir.join("keeper.redb"))?);
         let metrics = Arc::new(Metrics::new(cfg.operator));
         let txcfg = TxConfig {
@@ -244,6 +253,7 @@ impl Keeper {
             seen: HashMap::new(),
             name: name.to_string(),
             metrics,
+            standing_read: None,
         };
         Ok(k)
     }
@@ -487,6 +497,7 @@ impl Keeper {
             self.finalizer_duties().await?;
         }
         self.delivery_duties().await?;
+        self.refresh_standing().await;
         self.metrics
             .open_intents
             .set(self.store.open_intents()?.len() as u64);

@@ -613,12 +613,14 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
     let mut s = Suite::setup_with_mode(&anvil, &dir, VerificationMode::Optimistic).await;
     let start_block = s.p.get_block_number().await.unwrap();
     // The operator's keeper returns wrong results (k = q = 1: each reaches quorum at once).
-    let cfg = KeeperConfig::from_raw(RawConfig {
+    let cfg = KeeperConfig {
         misbehave: Misbehaviour::WrongResult,
-        watch: Some(false),
-        ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
-    })
-    .unwrap();
+        ..KeeperConfig::from_raw(RawConfig {
+            watch: Some(false),
+            ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
+        })
+        .unwrap()
+    };
     let mut operator = Keeper::new(cfg, s.hot.clone(), "operator").await.unwrap();
     // The watcher: dev account 3 as hot key, holding tokens for the bond; assigned nothing.
     let watcher_key = anvil.key(3);
@@ -737,12 +739,14 @@ async fn watcher_does_not_open_a_referee_game_it_cannot_play() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Suite::setup(&anvil, &dir).await;
     let start_block = s.p.get_block_number().await.unwrap();
-    let cfg = KeeperConfig::from_raw(RawConfig {
+    let cfg = KeeperConfig {
         misbehave: Misbehaviour::WrongResult,
-        watch: Some(false),
-        ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
-    })
-    .unwrap();
+        ..KeeperConfig::from_raw(RawConfig {
+            watch: Some(false),
+            ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
+        })
+        .unwrap()
+    };
     let mut operator = Keeper::new(cfg, s.hot.clone(), "operator").await.unwrap();
     let watcher_key = anvil.key(3);
     let watcher_addr = watcher_key.address();
