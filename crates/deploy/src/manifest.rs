@@ -241,7 +241,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("1.json");
         let err = Manifest::load(&missing).unwrap_err();
-        let source = std::error::Error::source(&err).expect("the OS error").to_string();
+        let source = std::error::Error::source(&err)
+            .expect("the OS error")
+            .to_string();
         assert!(err.to_string().contains(missing.to_str().unwrap()), "{err}");
         assert!(!err.to_string().contains(&source), "{err} repeats {source}");
     }

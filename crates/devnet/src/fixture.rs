@@ -127,23 +127,15 @@ impl Devnet {
     /// when the `Devnet` is dropped) never goes away under running keepers.
     pub async fn run_phases(&self) -> Result<Report, DevnetError> {
         let (deployment, operators, mut keepers) = self.serving().await?;
-        let with_keepers = match self.keeper_phases(&deployment, &mut keepers).await {
-            Ok(phases) => phases,
+        let ran = match self.keeper_phases(&deployment, &mut keepers).await {
+            Ok(ran) => ran,
             Err(e) => {
                 keepers.halt().await;
                 return Err(e);
             }
         };
-        let KeeperPhases {
-            traffic,
-            outputs,
-            consumer_traffic,
-            llm,
-            finalized,
-            callbacks,
-        } = with_keepers;
         let keepers = keepers.stop().await;
-        let results_secs = traffic.started.elapsed().as_secs_f64();
+        let results_secs = ran.traffic.started.elapsed().as_secs_f64();
         self.say(Progress::Phase("keepers stopped cleanly".into()));
         let dispute = self.quadratic_dispute(&deployment, &operators).await?;
         let voice = self.resync_stake(&deployment, &operators).await?;
@@ -151,16 +143,16 @@ impl Devnet {
             .report(&crate::report::Phases {
                 deployment: &deployment,
                 operators: &operators,
-                traffic: &traffic,
-                outputs: &outputs,
-                consumer_traffic: &consumer_traffic,
-                callbacks: &callbacks,
-                finalized: &finalized,
+                traffic: &ran.traffic,
+                outputs: &ran.outputs,
+                consumer_traffic: &ran.consumer_traffic,
+                callbacks: &ran.callbacks,
+                finalized: &ran.finalized,
                 keepers: &keepers,
                 results_secs,
                 dispute: &dispute,
                 voice: &voice,
-                llm: llm.as_ref(),
+                llm: ran.llm.as_ref(),
             })
             .await?;
         let _ = std::fs::remove_dir_all(&self.data_dir);

@@ -200,7 +200,7 @@ impl Keepers {
         for (_, handle) in std::mem::take(&mut self.handles) {
             let _ = tokio::time::timeout(Duration::from_secs(30), handle).await;
         }
-        self.run()
+        self.outcome()
     }
 
     /// Stops every keeper at once, without letting it finish its journaled work (a phase failed):
@@ -216,11 +216,11 @@ impl Keepers {
                 let _ = handle.await;
             }
         }
-        self.run()
+        self.outcome()
     }
 
     /// What the keepers leave: journals, restarts, start block.
-    fn run(&self) -> KeeperRun {
+    fn outcome(&self) -> KeeperRun {
         KeeperRun {
             journals: self
                 .slots

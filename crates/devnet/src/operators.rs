@@ -230,12 +230,18 @@ mod tests {
                 .iter()
                 .filter(|b| **b != Behaviour::Equivocate)
                 .count();
-            assert!(not_jailed >= usize::from(m.k), "{n} operators: {behaviours:?}");
+            assert!(
+                not_jailed >= usize::from(m.k),
+                "{n} operators: {behaviours:?}"
+            );
             let answering = behaviours
                 .iter()
                 .filter(|b| **b == Behaviour::Honest)
                 .count();
-            assert!(answering >= usize::from(m.q), "{n} operators: {behaviours:?}");
+            assert!(
+                answering >= usize::from(m.q),
+                "{n} operators: {behaviours:?}"
+            );
             assert_eq!(behaviours[n - 1], Behaviour::Offline);
         }
         assert!(!(0..3).any(|i| Behaviour::of(i, 3, m.k) == Behaviour::Equivocate));

@@ -220,10 +220,7 @@ impl Metrics {
 
     /// The standing problems found by the last check.
     pub fn standing(&self) -> Vec<String> {
-        self.standing
-            .lock()
-            .map(|g| g.clone())
-            .unwrap_or_default()
+        self.standing.lock().map(|g| g.clone()).unwrap_or_default()
     }
 
     /// Sets the `version` and `git_rev` labels of `verinfer_keeper_build_info` (the binary's, which
@@ -455,7 +452,10 @@ mod tests {
         m.set_hot_key_balance(wei);
         m.set_build_info("1.2.3", "abc123");
         let text = m.render();
-        assert!(text.contains("# TYPE verinfer_keeper_hot_key_balance_wei gauge"), "{text}");
+        assert!(
+            text.contains("# TYPE verinfer_keeper_hot_key_balance_wei gauge"),
+            "{text}"
+        );
         assert!(
             text.contains(&format!(
                 "verinfer_keeper_hot_key_balance_wei{{operator=\"{op}\"}} 1000000000000000000000\n"

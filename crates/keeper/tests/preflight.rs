@@ -112,7 +112,13 @@ async fn keeper_refuses_to_start_naming_each_problem_with_its_operator() {
 
     // The wrong hot key: op1's key for op0.
     let p = refusal(
-        config(&devnet, &d, ops[0].address(), &dir("wrong-key"), builtin.clone()),
+        config(
+            &devnet,
+            &d,
+            ops[0].address(),
+            &dir("wrong-key"),
+            builtin.clone(),
+        ),
         ops[1].hot.clone(),
     )
     .await;
@@ -201,7 +207,10 @@ async fn running_keeper_exports_its_gas_and_is_unhealthy_below_the_floor() {
     assert_eq!(report.status, "unhealthy");
     assert_eq!(report.hot_key_balance_wei, Some(low.to_string()));
     assert!(
-        report.reasons.iter().any(|r| r.contains("below the gas floor")),
+        report
+            .reasons
+            .iter()
+            .any(|r| r.contains("below the gas floor")),
         "{report:?}"
     );
 }

@@ -96,7 +96,7 @@ pub enum Problem {
         "the hot key {hot_key} is not operator {operator}'s signer: Staking.signerOf says \
          {on_chain}{}; load the registered signer's key (`[key]` in the keeper config), or rotate the \
          signer with the owner key (`verinfer operator rotate-key --new-signer {hot_key}`)",
-        pending.map(|(who, at)| format!(" (rotation to {who} pending until {at})")).unwrap_or_default()
+        .pending.map(|(who, at)| format!(" (rotation to {who} pending until {at})")).unwrap_or_default()
     )]
     SignerMismatch {
         /// The operator.
@@ -113,7 +113,7 @@ pub enum Problem {
     #[error(
         "operator {operator} serves none of this keeper's models on chain ({}): opt in with the owner \
          key (`verinfer operator serve --model <id>`), or fix `model_id` of the `[[backend]]`",
-        describe(models)
+        describe(.models)
     )]
     ServesNothing {
         /// The operator.
@@ -209,10 +209,7 @@ impl Standing {
                 pending: self.pending_signer,
             });
         }
-        let served = self
-            .models
-            .iter()
-            .any(|(_, s)| *s == ModelState::Served);
+        let served = self.models.iter().any(|(_, s)| *s == ModelState::Served);
         if !served {
             out.push(Problem::ServesNothing {
                 operator: self.operator,
@@ -257,7 +254,7 @@ pub enum PreflightError {
     /// fix).
     #[error(
         "the keeper refuses to start: {}",
-        problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; also, ")
+        .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; also, ")
     )]
     Refused {
         /// The fatal problems.
@@ -294,20 +291,11 @@ pub(super) fn check_misbehaviour(
 impl Keeper {
     /// Reads the operator's standing from the chain.
     pub async fn standing(&self) -> Result<Standing, KeeperError> {
-        let rpc = |op: &'static str| {
-            move |e: alloy::contract::Error| KeeperError::Rpc {
-                op,
-                msg: e.to_string(),
-            }
-        };
+        let rpc = super::rpc_err;
         let registry = self.registry();
         let operator = self.cfg.operator;
         let hot_key = self.key.address();
-        let staking_addr = registry
-            .staking()
-            .call()
-            .await
-            .map_err(rpc("staking"))?;
+        let staking_addr = registry.staking().call().await.map_err(rpc("staking"))?;
         let staking = Staking::new(staking_addr, &self.provider);
         let info = staking
             .operatorInfo(operator)
@@ -353,8 +341,8 @@ impl Keeper {
             registered: info.registered,
             signer: info.signer,
             pending_signer: (info.pendingSigner != Address::ZERO)
-                .then(|| (info.pendingSigner, u64::from(info.signerActivatesAt))),
-            jailed_until: info.jailed.then(|| u64::from(info.jailedUntil)),
+                .then(|| (info.pendingSigner, info.signerActivatesAt.to::<u64>())),
+            jailed_until: info.jailed.then(|| info.jailedUntil.to::<u64>()),
             active,
             models,
             balance,
@@ -444,7 +432,7 @@ mod tests {
     /// keeper unhealthy, and that a sound standing has none.
     #[test]
     fn each_problem_is_found_and_classed() {
-        assert_eq!(fine().problems(), []);
+        assert_eq!(fine().problems(), Vec::<Problem>::new());
         let jailed = Standing {
             jailed_until: Some(99),
             active: false,
@@ -503,7 +491,13 @@ mod tests {
         assert!(check_misbehaviour(Misbehaviour::Equivocate, DEV_CHAIN_ID).is_ok());
         let e = check_misbehaviour(Misbehaviour::WrongResult, 84532).unwrap_err();
         assert!(
-            matches!(e, PreflightError::MisbehaviourOffDevnet { chain_id: 84532, .. }),
+            matches!(
+                e,
+                PreflightError::MisbehaviourOffDevnet {
+                    chain_id: 84532,
+                    ..
+                }
+            ),
             "{e}"
         );
     }
