@@ -347,7 +347,7 @@ mod tests {
         m.set_standing(vec![low.clone()]);
         let r = assess(&m, Some(0), &[], &policy());
         assert_eq!(r.status, "unhealthy");
-        assert_eq!(r.reasons, [low.clone()]);
+        assert_eq!(r.reasons, [low.as_str()]);
         assert_eq!(r.standing, [low]);
         assert_eq!(r.hot_key_balance_wei.as_deref(), Some("5"));
         m.set_standing(Vec::new());
