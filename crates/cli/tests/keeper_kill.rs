@@ -148,7 +148,8 @@ fn keeper_killed_mid_submission_resumes_without_duplicates_or_losses() {
             &config,
             format!(
                 "rpc_url = \"{}\"\ndeployment = \"{}\"\noperator = \"{}\"\ndata_dir = \"{}\"\n\
-                 confirmations = 0\npoll_interval_ms = 200\nwatch = false\nfinalize = false\n\n\
+                 confirmations = 0\npoll_interval_ms = 200\nwatch = false\nfinalize = false\n\
+                 metrics_addr = \"127.0.0.1:0\"\n\n\
                  [submit]\nmode = \"single\"\nreceipt_timeout_secs = 10\n",
                 c.url,
                 c.manifest().display(),

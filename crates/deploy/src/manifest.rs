@@ -26,8 +26,9 @@ use crate::{
 /// Errors reading or writing a manifest; each names the file (and the field when relevant).
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    /// The file could not be read or written.
-    #[error("{path}: {source}")]
+    /// The file could not be read or written (the OS error is the source, not repeated here, so a
+    /// chain printed with `{:#}` names it once).
+    #[error("manifest {path}")]
     Io {
         /// The manifest file.
         path: PathBuf,
@@ -231,5 +232,19 @@ mod tests {
         assert!(err.to_string().contains("`chainId`"), "{err}");
         let err = m.address("Slasher", p).unwrap_err();
         assert!(err.to_string().contains("contracts.Slasher"), "{err}");
+    }
+
+    /// A manifest that cannot be read names the file; the OS error is its source and is not repeated
+    /// in its own message (so a chain printed with `{:#}` carries it once).
+    #[test]
+    fn io_error_names_the_file_and_leaves_the_os_error_to_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("1.json");
+        let err = Manifest::load(&missing).unwrap_err();
+        let source = std::error::Error::source(&err)
+            .expect("the OS error")
+            .to_string();
+        assert!(err.to_string().contains(missing.to_str().unwrap()), "{err}");
+        assert!(!err.to_string().contains(&source), "{err} repeats {source}");
     }
 }

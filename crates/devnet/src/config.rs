@@ -86,8 +86,9 @@ impl ModelConfig {
 /// Parameters of a devnet run.
 #[derive(Clone)]
 pub struct DevnetConfig {
-    /// Operators (3..=8): stakes `64,000 >> i` tokens (at least 2,000); operator 1 equivocates, the
-    /// last one never starts its keeper.
+    /// Operators (3..=8): stakes `64,000 >> i` tokens (at least 2,000); the last one never starts its
+    /// keeper, and operator 1 equivocates when there are more operators than the model's `k`
+    /// ([`Behaviour::of`](crate::operators::Behaviour::of)).
     pub operators: usize,
     /// Inference requests of the traffic phase.
     pub requests: usize,

@@ -29,6 +29,16 @@ use crate::keepers::Keepers;
 use crate::operators::Operator;
 use crate::report::Report;
 
+/// What the phases that need the keepers running produced ([`Devnet::run_phases`]).
+struct KeeperPhases {
+    traffic: crate::traffic::Traffic,
+    outputs: crate::outputs::Outputs,
+    consumer_traffic: crate::consumers::ConsumerTraffic,
+    llm: Option<crate::llm::LlmTraffic>,
+    finalized: crate::warp::Finalization,
+    callbacks: crate::consumers::Callbacks,
+}
+
 /// A devnet: anvil running (phase 1, started by [`Devnet::start`]) and the configuration the later
 /// phases follow. Anvil stops when the `Devnet` is dropped.
 pub struct Devnet {
@@ -113,27 +123,20 @@ impl Devnet {
         Ok((deployment, operators, keepers))
     }
 
-    /// Every phase after [`start`](Self::start), in [`run`](Self::run)'s order.
+    /// Every phase after [`start`](Self::start), in [`run`](Self::run)'s order. When a phase fails
+    /// while the keepers run, they are halted before the error is returned, so the chain (stopped
+    /// when the `Devnet` is dropped) never goes away under running keepers.
     pub async fn run_phases(&self) -> Result<Report, DevnetError> {
         let (deployment, operators, mut keepers) = self.serving().await?;
-        let traffic = self.traffic(&deployment, &mut keepers).await?;
-        let outputs = self.fetch_outputs(&deployment, &traffic).await?;
-        let consumer_traffic = self
-            .consumer_traffic(&deployment, crate::consumers::REQUESTS_PER_ROUTE)
-            .await?;
-        let llm = match &self.config().llm {
-            Some(l) => {
-                let mut t = self.llm_traffic(&deployment, l.prompts).await?;
-                t.consumer = Some(self.llm_to_text_store(&deployment).await?);
-                Some(t)
+        let ran = match self.keeper_phases(&deployment, &mut keepers).await {
+            Ok(ran) => ran,
+            Err(e) => {
+                keepers.halt().await;
+                return Err(e);
             }
-            None => None,
         };
-        keepers.drain(Duration::from_secs(30)).await;
-        let finalized = self.warp_past_windows(&deployment, &traffic).await?;
-        let callbacks = self.callbacks(&deployment, &consumer_traffic).await?;
         let keepers = keepers.stop().await;
-        let results_secs = traffic.started.elapsed().as_secs_f64();
+        let results_secs = ran.traffic.started.elapsed().as_secs_f64();
         self.say(Progress::Phase("keepers stopped cleanly".into()));
         let dispute = self.quadratic_dispute(&deployment, &operators).await?;
         let voice = self.resync_stake(&deployment, &operators).await?;
@@ -142,21 +145,54 @@ impl Devnet {
             .report(&crate::report::Phases {
                 deployment: &deployment,
                 operators: &operators,
-                traffic: &traffic,
-                outputs: &outputs,
-                consumer_traffic: &consumer_traffic,
-                callbacks: &callbacks,
-                finalized: &finalized,
+                traffic: &ran.traffic,
+                outputs: &ran.outputs,
+                consumer_traffic: &ran.consumer_traffic,
+                callbacks: &ran.callbacks,
+                finalized: &ran.finalized,
                 keepers: &keepers,
                 results_secs,
                 dispute: &dispute,
                 voice: &voice,
                 referee: &referee,
-                llm: llm.as_ref(),
+                llm: ran.llm.as_ref(),
             })
             .await?;
         let _ = std::fs::remove_dir_all(&self.data_dir);
         Ok(report)
+    }
+
+    /// The phases that need the keepers running: traffic, outputs, consumer traffic, the LLM's,
+    /// the time warp and the deliveries to the consumers.
+    async fn keeper_phases(
+        &self,
+        deployment: &Deployment,
+        keepers: &mut Keepers,
+    ) -> Result<KeeperPhases, DevnetError> {
+        let traffic = self.traffic(deployment, keepers).await?;
+        let outputs = self.fetch_outputs(deployment, &traffic).await?;
+        let consumer_traffic = self
+            .consumer_traffic(deployment, crate::consumers::REQUESTS_PER_ROUTE)
+            .await?;
+        let llm = match &self.config().llm {
+            Some(l) => {
+                let mut t = self.llm_traffic(deployment, l.prompts).await?;
+                t.consumer = Some(self.llm_to_text_store(deployment).await?);
+                Some(t)
+            }
+            None => None,
+        };
+        keepers.drain(Duration::from_secs(30)).await;
+        let finalized = self.warp_past_windows(deployment, &traffic).await?;
+        let callbacks = self.callbacks(deployment, &consumer_traffic).await?;
+        Ok(KeeperPhases {
+            traffic,
+            outputs,
+            consumer_traffic,
+            llm,
+            finalized,
+            callbacks,
+        })
     }
 
     /// The configuration.

@@ -16,7 +16,7 @@ use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{
     BackendConfig, KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode,
 };
-use verinfer_keeper::keeper::{Keeper, KeeperError};
+use verinfer_keeper::keeper::{Keeper, KeeperError, SHUTDOWN_GRACE};
 use verinfer_keeper::metrics::Metrics;
 
 use crate::config::Progress;
@@ -76,7 +76,7 @@ pub struct KeeperRun {
 
 impl Keepers {
     fn config(&self, slot: &Slot) -> Result<KeeperConfig, DevnetError> {
-        Ok(KeeperConfig::from_raw(RawConfig {
+        let cfg = KeeperConfig::from_raw(RawConfig {
             rpc_url: Some(self.url.clone()),
             registry: Some(format!("{:#x}", self.registry)),
             operator: Some(format!("{:#x}", slot.operator)),
@@ -92,11 +92,29 @@ impl Keepers {
                 receipt_timeout_secs: 10,
                 ..SubmitConfig::default()
             },
-            misbehave: slot.misbehave,
             outputs_addr: Some(format!("127.0.0.1:{}", slot.outputs_port)),
             backend: self.backend.clone(),
             ..RawConfig::default()
-        })?)
+        })?;
+        // Misbehaviour is a devnet setting, made in code (a config file cannot set it).
+        Ok(KeeperConfig {
+            misbehave: slot.misbehave,
+            ..cfg
+        })
+    }
+
+    /// Launches every slot's keeper and publishes each one's outputs endpoint on chain.
+    async fn launch_all(&mut self, operators: &[Operator]) -> Result<(), DevnetError> {
+        let indices: Vec<usize> = self.slots.iter().map(|s| s.index).collect();
+        for i in indices {
+            self.launch(i).await?;
+        }
+        for o in operators {
+            if let Some(url) = self.outputs_url(o.index) {
+                o.owner.set_endpoint(&url).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn launch(&mut self, index: usize) -> Result<(), DevnetError> {
@@ -105,6 +123,8 @@ impl Keepers {
         };
         let keeper =
             Keeper::new(self.config(&slot)?, slot.hot.clone(), &format!("op{index}")).await?;
+        // The checks `verinfer keeper run` makes: registered, its signer, a model served, gas.
+        keeper.preflight().await?;
         self.metrics.push((index, keeper.metrics().clone()));
         let handle = tokio::spawn(keeper.run(self.stop.subscribe()));
         self.handles.push((index, handle));
@@ -179,6 +199,27 @@ impl Keepers {
         for (_, handle) in std::mem::take(&mut self.handles) {
             let _ = tokio::time::timeout(Duration::from_secs(30), handle).await;
         }
+        self.outcome()
+    }
+
+    /// Stops every keeper at once, without letting it finish its journaled work (a phase failed):
+    /// each is asked to stop and gets [`SHUTDOWN_GRACE`] plus a second, then its task is aborted and
+    /// awaited. When this returns no keeper runs any more, so the chain can be stopped without the
+    /// keepers failing against a vanished node.
+    pub async fn halt(mut self) -> KeeperRun {
+        let _ = self.stop.send(true);
+        for (_, mut handle) in std::mem::take(&mut self.handles) {
+            let grace = SHUTDOWN_GRACE + Duration::from_secs(1);
+            if tokio::time::timeout(grace, &mut handle).await.is_err() {
+                handle.abort();
+                let _ = handle.await;
+            }
+        }
+        self.outcome()
+    }
+
+    /// What the keepers leave: journals, restarts, start block.
+    fn outcome(&self) -> KeeperRun {
         KeeperRun {
             journals: self
                 .slots
@@ -249,20 +290,20 @@ impl Devnet {
             metrics: Vec::new(),
             restarts: 0,
         };
-        let indices: Vec<usize> = keepers.slots.iter().map(|s| s.index).collect();
-        for i in indices {
-            keepers.launch(i).await?;
-        }
-        for o in operators {
-            if let Some(url) = keepers.outputs_url(o.index) {
-                o.owner.set_endpoint(&url).await?;
-            }
+        if let Err(e) = keepers.launch_all(operators).await {
+            keepers.halt().await;
+            return Err(e);
         }
         let offline = operators.len() - keepers.running();
+        let chaos = self.config().chaos_keeper;
+        let restart = if keepers.handles.iter().any(|(i, _)| *i == chaos) {
+            format!("op{chaos} will be killed and restarted mid-traffic")
+        } else {
+            format!("no keeper restart (op{chaos} runs no keeper)")
+        };
         self.say(Progress::Phase(format!(
-            "{} keepers running ({offline} offline); op{} will be killed and restarted mid-traffic",
+            "{} keepers running ({offline} offline); {restart}",
             keepers.running(),
-            self.config().chaos_keeper
         )));
         Ok(keepers)
     }

@@ -39,6 +39,21 @@ impl Behaviour {
         }
     }
 
+    /// The devnet's behaviour of operator `index` of `operators`, on a model assigning `k` per
+    /// request: the last is offline (missed assignments cost a slash but no jail), operator 1
+    /// equivocates, but only when jailing it still leaves `k` operators to assign (`operators > k`);
+    /// with fewer, every request would revert with `InsufficientOperators` once it is jailed, so
+    /// there is no equivocator. The rest are honest.
+    pub fn of(index: usize, operators: usize, k: u8) -> Self {
+        if index + 1 == operators {
+            Self::Offline
+        } else if index == 1 && operators > usize::from(k) {
+            Self::Equivocate
+        } else {
+            Self::Honest
+        }
+    }
+
     /// The keeper's misbehaviour setting (an offline operator has no keeper).
     pub fn misbehaviour(self) -> Misbehaviour {
         match self {
@@ -88,23 +103,18 @@ impl Operator {
 
 impl Devnet {
     /// The devnet's operators: owner = anvil account `1 + i`, a fresh hot key with a 100-token bond,
-    /// stakes `64,000 >> i` tokens (at least 2,000), operator 1 equivocating and the last (smallest)
-    /// offline.
+    /// stakes `64,000 >> i` tokens (at least 2,000), behaving as [`Behaviour::of`] says: the last
+    /// (smallest) offline, operator 1 equivocating when there are more operators than the model's `k`.
     pub fn operator_specs(&self) -> Result<Vec<OperatorSpec>, DevnetError> {
         let n = self.config().operators;
+        let k = self.config().model.k;
         (0..n)
             .map(|i| {
                 Ok(OperatorSpec {
                     owner: self.dev_signer(1 + i)?,
                     hot: HotKey::new(PrivateKeySigner::random()),
                     stake: tokens((64_000u64 >> i).max(2_000)),
-                    behaviour: if i == n - 1 {
-                        Behaviour::Offline
-                    } else if i == 1 {
-                        Behaviour::Equivocate
-                    } else {
-                        Behaviour::Honest
-                    },
+                    behaviour: Behaviour::of(i, n, k),
                     bond: Some(tokens(100)),
                 })
             })
@@ -199,5 +209,42 @@ impl Devnet {
             out.push(op);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ModelConfig;
+
+    /// For every operator count the devnet accepts, the operators left once the equivocator is jailed
+    /// (the offline one is slashed, not jailed) still fill a request's `k` assignments, and the
+    /// answering ones still reach quorum (regression: with 3 operators the equivocator was jailed and
+    /// every later request reverted with `InsufficientOperators`).
+    #[test]
+    fn jailing_the_equivocator_leaves_enough_operators_for_every_request() {
+        let m = ModelConfig::devnet();
+        for n in 3..=8 {
+            let behaviours: Vec<Behaviour> = (0..n).map(|i| Behaviour::of(i, n, m.k)).collect();
+            let not_jailed = behaviours
+                .iter()
+                .filter(|b| **b != Behaviour::Equivocate)
+                .count();
+            assert!(
+                not_jailed >= usize::from(m.k),
+                "{n} operators: {behaviours:?}"
+            );
+            let answering = behaviours
+                .iter()
+                .filter(|b| **b == Behaviour::Honest)
+                .count();
+            assert!(
+                answering >= usize::from(m.q),
+                "{n} operators: {behaviours:?}"
+            );
+            assert_eq!(behaviours[n - 1], Behaviour::Offline);
+        }
+        assert!(!(0..3).any(|i| Behaviour::of(i, 3, m.k) == Behaviour::Equivocate));
+        assert_eq!(Behaviour::of(1, 4, m.k), Behaviour::Equivocate);
     }
 }

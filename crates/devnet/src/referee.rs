@@ -239,16 +239,20 @@ impl Devnet {
                     receipt_timeout_secs: 10,
                     ..SubmitConfig::default()
                 },
-                misbehave: if colluder {
-                    Misbehaviour::WrongResult
-                } else {
-                    Misbehaviour::None
-                },
                 watch: Some(!colluder),
                 finalize: Some(false),
                 backend: self.backends(d),
                 ..RawConfig::default()
             })?;
+            // Misbehaviour is a devnet setting, made in code (a config file cannot set it).
+            let cfg = KeeperConfig {
+                misbehave: if colluder {
+                    Misbehaviour::WrongResult
+                } else {
+                    Misbehaviour::None
+                },
+                ..cfg
+            };
             let keeper = Keeper::new(cfg, hot_of(*op)?, &format!("referee-op{i}")).await?;
             handles.push(tokio::spawn(keeper.run(stop.subscribe())));
         }

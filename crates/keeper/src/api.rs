@@ -103,6 +103,11 @@ pub struct HealthReport {
     pub last_poll_secs: Option<u64>,
     /// Backends that cannot compute: `model id: why`.
     pub backends_down: Vec<String>,
+    /// The hot key's balance, wei (decimal; `None`: not read yet).
+    pub hot_key_balance_wei: Option<String>,
+    /// Problems with the operator's standing on chain (not registered, wrong signer, nothing served,
+    /// gas below the floor, jailed, ...), each with its fix.
+    pub standing: Vec<String>,
     /// Why it is unhealthy (empty when ok).
     pub reasons: Vec<String>,
 }
@@ -154,6 +159,8 @@ pub fn assess(
     for down in &backends_down {
         reasons.push(format!("backend cannot compute: model {down}"));
     }
+    let standing = metrics.standing();
+    reasons.extend(standing.iter().cloned());
     HealthReport {
         status: if reasons.is_empty() {
             "ok"
@@ -168,6 +175,8 @@ pub fn assess(
         oldest_inflight_secs: oldest.map(|d| d.as_secs()),
         last_poll_secs: last_poll.map(|d| d.as_secs()),
         backends_down,
+        hot_key_balance_wei: metrics.hot_key_balance().map(|w| w.to_string()),
+        standing,
         reasons,
     }
 }
@@ -350,6 +359,24 @@ mod tests {
         assert_eq!(r.backends_down.len(), 1);
         assert!(r.reasons[0].contains(&model.to_string()), "{r:?}");
         assert!(r.reasons[0].contains("unreachable"), "{r:?}");
+        assert_eq!(assess(&m, Some(0), &[], &policy()).status, "ok");
+    }
+
+    /// A problem with the operator's standing (here: the hot key below its gas floor) makes the keeper
+    /// unhealthy with the problem as the reason, and the balance is reported.
+    #[test]
+    fn health_reports_the_operators_standing() {
+        let m = Metrics::default();
+        m.polled();
+        m.set_hot_key_balance(alloy::primitives::U256::from(5u64));
+        let low = "the hot key 0x.. holds 5 wei, below the gas floor".to_string();
+        m.set_standing(vec![low.clone()]);
+        let r = assess(&m, Some(0), &[], &policy());
+        assert_eq!(r.status, "unhealthy");
+        assert_eq!(r.reasons, [low.as_str()]);
+        assert_eq!(r.standing, [low]);
+        assert_eq!(r.hot_key_balance_wei.as_deref(), Some("5"));
+        m.set_standing(Vec::new());
         assert_eq!(assess(&m, Some(0), &[], &policy()).status, "ok");
     }
 

@@ -16,12 +16,13 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config file {path}: {reason}")]
+    #[error("cannot read config file {path}")]
     Read {
         /// Path.
         path: String,
         /// OS error.
-        reason: String,
+        #[source]
+        source: std::io::Error,
     },
     /// The TOML is malformed or has an unknown / mistyped field.
     #[error("invalid config {path}: {reason}")]
@@ -47,8 +48,9 @@ pub enum ConfigError {
         /// Env var that can set it.
         env: &'static str,
     },
-    /// The deployment manifest named by `deployment` cannot be used.
-    #[error("field `deployment`: {0}")]
+    /// The deployment manifest named by `deployment` cannot be used (the manifest's error is the
+    /// source: printed as a chain, `{:#}`, each cause appears once).
+    #[error("field `deployment`")]
     Manifest(#[from] verinfer_deploy::ManifestError),
 }
 
@@ -180,9 +182,10 @@ fn default_backend_concurrency() -> usize {
     4
 }
 
-/// Deliberate misbehaviour, for devnets and tests only.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+/// Deliberate misbehaviour, for the devnet and tests only: set in code on a [`KeeperConfig`]
+/// ([`KeeperConfig::misbehave`]), never from a config file (a `misbehave` key is refused), and a
+/// keeper refuses it on any chain but a development chain ([`DEV_CHAIN_ID`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Misbehaviour {
     /// Honest.
     #[default]
@@ -211,13 +214,15 @@ pub struct RawConfig {
     pub confirmations: Option<u64>,
     /// Poll interval, milliseconds.
     pub poll_interval_ms: Option<u64>,
-    /// First block to scan when there is no cursor.
+    /// First block to scan when there is no cursor (default: the manifest's deployment block when
+    /// the registry comes from `deployment`, else 0).
     pub start_block: Option<u64>,
     /// Largest eth_getLogs range.
     pub max_block_range: Option<u64>,
     /// How many recent blocks are re-checked for reorgs.
     pub reorg_depth: Option<u64>,
-    /// Metrics/health listen address (loopback).
+    /// Metrics/health listen address (default [`DEFAULT_METRICS_ADDR`], loopback; `"off"` disables;
+    /// a non-loopback address such as `0.0.0.0:9464` is taken as the operator's explicit opt-in).
     pub metrics_addr: Option<String>,
     /// Listen address of the public outputs API (`GET /v1/outputs/<outputHash>`); may be public.
     pub outputs_addr: Option<String>,
@@ -230,6 +235,9 @@ pub struct RawConfig {
     /// Blocks the log cursor may trail the chain head (beyond `confirmations`) before `/health`
     /// says unhealthy (default 20).
     pub health_max_lag_blocks: Option<u64>,
+    /// The hot key's gas floor, wei (default [`DEFAULT_MIN_HOT_KEY_BALANCE_WEI`], 0.01 ether): below
+    /// it the keeper refuses to start, and `/health` says unhealthy while it runs.
+    pub min_hot_key_balance_wei: Option<u64>,
     /// Key loading.
     #[serde(default)]
     pub key: KeyConfig,
@@ -239,25 +247,58 @@ pub struct RawConfig {
     /// Backends; default: the built-in model.
     #[serde(default)]
     pub backend: Vec<BackendConfig>,
-    /// Testing only.
-    #[serde(default)]
-    pub misbehave: Misbehaviour,
     /// The shared slashing-protection store of replicas (`[signing_store]`); absent: a single
     /// keeper with its embedded journal only.
     pub signing_store: Option<crate::signing_store::RawSigningStoreConfig>,
 }
 
+/// The default `metrics_addr`: loopback only.
+pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
+
+/// The default gas floor of the hot key: 0.01 ether.
+pub const DEFAULT_MIN_HOT_KEY_BALANCE_WEI: u64 = 10_000_000_000_000_000;
+
+/// The chain id of anvil and other development chains, the only chain a misbehaving keeper runs on.
+pub const DEV_CHAIN_ID: u64 = 31337;
+
 impl RawConfig {
-    /// Resolves relative model file paths against `dir` (the config file's directory).
+    /// Resolves every relative path of the file against `dir` (the config file's directory): the
+    /// deployment manifest, `data_dir`, `key.keystore`, model files, GGUF files and a command
+    /// backend's program when it is a path (`./infer.sh`, not a bare `python3`, which is looked up in
+    /// `PATH`). Paths set through `VERINFER_*` variables ([`RawConfig::apply_env`]) come from the
+    /// shell and stay relative to the working directory.
     pub fn resolve_paths(&mut self, dir: &Path) {
+        let resolve = |path: &mut PathBuf| {
+            if path.is_relative() {
+                *path = dir.join(path.strip_prefix(".").unwrap_or(path));
+            }
+        };
+        for path in [
+            self.deployment.as_mut(),
+            self.data_dir.as_mut(),
+            self.key.keystore.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            resolve(path);
+        }
         for b in &mut self.backend {
-            let path = match b {
-                BackendConfig::ModelFile { path, .. } => Some(path),
-                BackendConfig::Openai { gguf, .. } => gguf.as_mut(),
-                _ => None,
-            };
-            if let Some(path) = path.filter(|p| p.is_relative()) {
-                *path = dir.join(&*path);
+            match b {
+                BackendConfig::ModelFile { path, .. } => resolve(path),
+                BackendConfig::Openai {
+                    gguf: Some(path), ..
+                } => resolve(path),
+                BackendConfig::Command { argv, .. } => {
+                    if let Some(program) = argv.first_mut() {
+                        let as_path = Path::new(program.as_str());
+                        if as_path.is_relative() && as_path.components().count() > 1 {
+                            let relative = as_path.strip_prefix(".").unwrap_or(as_path);
+                            *program = dir.join(relative).display().to_string();
+                        }
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -278,7 +319,7 @@ pub struct KeeperConfig {
     pub confirmations: u64,
     /// Poll interval.
     pub poll_interval: Duration,
-    /// Start block when there is no cursor.
+    /// Start block when there is no cursor (the manifest's deployment block by default).
     pub start_block: u64,
     /// Max log range.
     pub max_block_range: u64,
@@ -296,13 +337,16 @@ pub struct KeeperConfig {
     pub deliver: bool,
     /// Blocks the cursor may trail the head (beyond `confirmations`) while healthy.
     pub health_max_lag_blocks: u64,
+    /// The hot key's gas floor, wei.
+    pub min_hot_key_balance_wei: u64,
     /// Key.
     pub key: KeyConfig,
     /// Submission.
     pub submit: SubmitConfig,
     /// Backends.
     pub backends: Vec<BackendConfig>,
-    /// Misbehaviour (testing only).
+    /// Deliberate misbehaviour (the devnet and tests only): no config file sets it (a `misbehave` key
+    /// is refused), only code; a keeper refuses it on any chain but [`DEV_CHAIN_ID`].
     pub misbehave: Misbehaviour,
     /// The shared slashing-protection store, when this keeper is one of several replicas.
     pub signing_store: Option<crate::signing_store::SigningStoreConfig>,
@@ -322,20 +366,31 @@ fn parse_u64(field: &str, v: &str) -> Result<u64, ConfigError> {
     })
 }
 
-/// Reads the registry address out of a deployment manifest (`contracts.InferenceRegistry`).
-pub fn registry_from_manifest(path: &Path) -> Result<Address, ConfigError> {
+/// Reads the registry address out of a deployment manifest (`contracts.InferenceRegistry`) and the
+/// block the suite was deployed at (`block`), where a keeper without a cursor starts scanning.
+pub fn registry_from_manifest(path: &Path) -> Result<(Address, u64), ConfigError> {
     let manifest = verinfer_deploy::Manifest::load(path)?;
-    Ok(manifest.address("InferenceRegistry", path)?)
+    Ok((manifest.address("InferenceRegistry", path)?, manifest.block))
 }
 
 impl RawConfig {
     /// Reads and parses the TOML file at `path` (relative model paths resolved against its
     /// directory).
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            source,
         })?;
+        if let Ok(table) = text.parse::<toml::Table>() {
+            if table.contains_key("misbehave") {
+                return Err(ConfigError::Invalid {
+                    field: "misbehave".into(),
+                    reason: "deliberate misbehaviour is a devnet and test setting, set in code; \
+                             a keeper config cannot set it (remove the line)"
+                        .into(),
+                });
+            }
+        }
         let mut raw = toml::from_str::<RawConfig>(&text).map_err(|e| ConfigError::Parse {
             path: path.display().to_string(),
             reason: e.to_string(),
@@ -410,8 +465,8 @@ impl KeeperConfig {
                 reason: format!("`{rpc_url}` is not an http(s) URL"),
             });
         }
-        let registry = match (raw.registry, raw.deployment) {
-            (Some(r), _) => parse_addr("registry", &r)?,
+        let (registry, deployed_at) = match (raw.registry, raw.deployment) {
+            (Some(r), _) => (parse_addr("registry", &r)?, 0),
             (None, Some(d)) => registry_from_manifest(&d)?,
             (None, None) => {
                 return Err(ConfigError::Missing {
@@ -436,22 +491,16 @@ impl KeeperConfig {
                 })
             })
             .transpose()?;
-        let metrics_addr = raw
-            .metrics_addr
-            .map(|a| {
-                let s: SocketAddr = a.parse().map_err(|_| ConfigError::Invalid {
+        let metrics_addr = match raw.metrics_addr.as_deref().map(str::trim) {
+            Some("off") => None,
+            a => {
+                let a = a.unwrap_or(DEFAULT_METRICS_ADDR);
+                Some(a.parse::<SocketAddr>().map_err(|_| ConfigError::Invalid {
                     field: "metrics_addr".into(),
-                    reason: format!("`{a}` is not host:port"),
-                })?;
-                if !s.ip().is_loopback() {
-                    return Err(ConfigError::Invalid {
-                        field: "metrics_addr".into(),
-                        reason: format!("{s} is not a loopback address"),
-                    });
-                }
-                Ok(s)
-            })
-            .transpose()?;
+                    reason: format!("`{a}` is not host:port (or `off`)"),
+                })?)
+            }
+        };
         let submit = raw.submit;
         if submit.max_batch == 0 || submit.max_batch > 64 {
             return Err(ConfigError::Invalid {
@@ -564,7 +613,7 @@ impl KeeperConfig {
             data_dir: raw.data_dir.unwrap_or_else(|| PathBuf::from("keeper-data")),
             confirmations: raw.confirmations.unwrap_or(0),
             poll_interval: Duration::from_millis(poll_ms),
-            start_block: raw.start_block.unwrap_or(0),
+            start_block: raw.start_block.unwrap_or(deployed_at),
             max_block_range,
             reorg_depth: raw.reorg_depth.unwrap_or(12).max(1),
             metrics_addr,
@@ -573,10 +622,13 @@ impl KeeperConfig {
             finalize: raw.finalize.unwrap_or(true),
             deliver: raw.deliver.unwrap_or(true),
             health_max_lag_blocks: raw.health_max_lag_blocks.unwrap_or(20),
+            min_hot_key_balance_wei: raw
+                .min_hot_key_balance_wei
+                .unwrap_or(DEFAULT_MIN_HOT_KEY_BALANCE_WEI),
             key: raw.key,
             submit,
             backends,
-            misbehave: raw.misbehave,
+            misbehave: Misbehaviour::None,
             signing_store: raw
                 .signing_store
                 .map(crate::signing_store::RawSigningStoreConfig::validate)
@@ -646,7 +698,7 @@ operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
             .unwrap_err();
         assert!(e.to_string().contains("submit.max_batch"), "{e}");
         let e = KeeperConfig::from_raw(
-            raw(&format!("{BASE}\nmetrics_addr = \"0.0.0.0:9000\"\n")).unwrap(),
+            raw(&format!("{BASE}\nmetrics_addr = \"everywhere\"\n")).unwrap(),
         )
         .unwrap_err();
         assert!(e.to_string().contains("metrics_addr"), "{e}");
@@ -686,6 +738,147 @@ operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
             .apply_env(|k| (k == "VERINFER_CONFIRMATIONS").then(|| "many".into()))
             .unwrap_err();
         assert!(e.to_string().contains("VERINFER_CONFIRMATIONS"), "{e}");
+    }
+
+    /// `/metrics` and `/health` listen on loopback unless the operator writes another address: the
+    /// default is [`DEFAULT_METRICS_ADDR`], `0.0.0.0:…` is taken as written (a container's Prometheus
+    /// scrapes it), and `off` disables the endpoints.
+    #[test]
+    fn metrics_addr_defaults_to_loopback_and_all_interfaces_is_an_explicit_opt_in() {
+        let c = KeeperConfig::from_raw(raw(BASE).unwrap()).unwrap();
+        let default = c.metrics_addr.expect("metrics are on by default");
+        assert!(default.ip().is_loopback(), "{default}");
+        assert_eq!(default.to_string(), DEFAULT_METRICS_ADDR);
+        let all = KeeperConfig::from_raw(
+            raw(&format!("{BASE}\nmetrics_addr = \"0.0.0.0:9464\"\n")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            all.metrics_addr.map(|a| a.to_string()).as_deref(),
+            Some("0.0.0.0:9464")
+        );
+        let off =
+            KeeperConfig::from_raw(raw(&format!("{BASE}\nmetrics_addr = \"off\"\n")).unwrap())
+                .unwrap();
+        assert_eq!(off.metrics_addr, None);
+    }
+
+    /// A keeper config cannot make a keeper misbehave: the key is refused with a message naming it,
+    /// so a production keeper is honest whatever its file says (the devnet sets it in code).
+    #[test]
+    fn misbehave_is_refused_in_a_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("keeper.toml");
+        std::fs::write(&cfg, format!("{BASE}misbehave = \"equivocate\"\n")).unwrap();
+        let e = KeeperConfig::load(Some(&cfg)).unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Invalid { field, .. } if field == "misbehave"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("devnet"), "{e}");
+        std::fs::write(&cfg, BASE).unwrap();
+        let c = KeeperConfig::load(Some(&cfg)).unwrap();
+        assert_eq!(c.misbehave, Misbehaviour::None);
+    }
+
+    /// A keeper without a cursor starts at the block the manifest says the suite was deployed at, not
+    /// at genesis; an explicit `start_block` wins, and a registry given without a manifest starts at 0.
+    #[test]
+    fn start_block_defaults_to_the_manifests_deployment_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("84532.json");
+        std::fs::write(
+            &manifest,
+            r#"{"chainId":84532,"block":1234567,"contracts":{"InferenceRegistry":"0x5FbDB2315678afecb367f032d93F642f64180aa3"}}"#,
+        )
+        .unwrap();
+        let with_manifest = |extra: &str| {
+            let text = format!(
+                "rpc_url = \"http://127.0.0.1:8545\"\ndeployment = \"84532.json\"\n\
+                 operator = \"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"\n{extra}"
+            );
+            let cfg = dir.path().join("keeper.toml");
+            std::fs::write(&cfg, text).unwrap();
+            KeeperConfig::load(Some(&cfg)).unwrap()
+        };
+        let c = with_manifest("");
+        assert_eq!(c.start_block, 1_234_567);
+        assert_eq!(
+            c.registry,
+            "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+                .parse::<Address>()
+                .unwrap()
+        );
+        assert_eq!(with_manifest("start_block = 7\n").start_block, 7);
+        let no_manifest = KeeperConfig::from_raw(raw(BASE).unwrap()).unwrap();
+        assert_eq!(no_manifest.start_block, 0);
+    }
+
+    /// Printed as a chain (`{:#}`, as the command line prints errors), a manifest that cannot be read
+    /// names the field, the file and the OS error once each (regression: the Display of both
+    /// `ConfigError::Manifest` and `ManifestError::Io` repeated their source, so it came out twice).
+    #[test]
+    fn error_chains_name_each_cause_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("31337.json");
+        let e = KeeperConfig::from_raw(RawConfig {
+            deployment: Some(missing.clone()),
+            ..raw(&BASE.replace(
+                "registry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n",
+                "",
+            ))
+            .unwrap()
+        })
+        .unwrap_err();
+        let chain = format!("{:#}", anyhow::Error::from(e));
+        let os = std::fs::read(&missing).unwrap_err().to_string();
+        for part in ["field `deployment`", missing.to_str().unwrap(), os.as_str()] {
+            assert_eq!(chain.matches(part).count(), 1, "`{part}` in: {chain}");
+        }
+        let cfg = dir.path().join("absent.toml");
+        let chain = format!(
+            "{:#}",
+            anyhow::Error::from(KeeperConfig::load(Some(&cfg)).unwrap_err())
+        );
+        assert_eq!(chain.matches(os.as_str()).count(), 1, "{chain}");
+        assert!(chain.starts_with("cannot read config file"), "{chain}");
+    }
+
+    /// Every path of a config file (manifest, journal, keystore, model files, a command's program)
+    /// is taken from the file's directory; bare program names stay for `PATH`.
+    #[test]
+    fn every_relative_path_is_resolved_against_the_config_file() {
+        let mut r = raw(&format!(
+            "{BASE}deployment = \"deployments/1.json\"\ndata_dir = \"db\"\n\
+             [key]\nkeystore = \"keys/hot.json\"\n\
+             [[backend]]\nkind = \"command\"\nargv = [\"./bin/infer\", \"x\"]\nmodel_id = \"0x{id}\"\n\
+             [[backend]]\nkind = \"command\"\nargv = [\"python3\", \"m.py\"]\nmodel_id = \"0x{id}\"\n\
+             [[backend]]\nkind = \"model_file\"\npath = \"/abs/m.vimlp\"\nmodel_id = \"0x{id}\"\n",
+            id = "11".repeat(32)
+        ))
+        .unwrap();
+        r.resolve_paths(Path::new("/etc/verinfer"));
+        assert_eq!(
+            r.deployment.as_deref(),
+            Some(Path::new("/etc/verinfer/deployments/1.json"))
+        );
+        assert_eq!(r.data_dir.as_deref(), Some(Path::new("/etc/verinfer/db")));
+        assert_eq!(
+            r.key.keystore.as_deref(),
+            Some(Path::new("/etc/verinfer/keys/hot.json"))
+        );
+        let argv0: Vec<String> = r
+            .backend
+            .iter()
+            .filter_map(|b| match b {
+                BackendConfig::Command { argv, .. } => argv.first().cloned(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(argv0, ["/etc/verinfer/bin/infer", "python3"]);
+        assert!(
+            matches!(&r.backend[2], BackendConfig::ModelFile { path, .. } if path == Path::new("/abs/m.vimlp"))
+        );
     }
 
     #[test]

@@ -32,8 +32,10 @@ use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
 use crate::txmgr::{Dispatch, Executed, TxConfig, TxError, TxManager};
 
 mod delivery;
+pub mod preflight;
 mod referee;
 pub use delivery::DELIVERY_STAGGER;
+pub use preflight::{PreflightError, Problem, Standing};
 pub use referee::GAME_ID_BASE;
 
 /// Keeper errors.
@@ -83,6 +85,10 @@ pub enum KeeperError {
     /// The shared slashing-protection store refused or could not be reached (nothing was signed).
     #[error(transparent)]
     SigningStore(#[from] SigningStoreError),
+    /// The operator's standing on chain (or the configuration's misbehaviour) does not let the
+    /// keeper start ([`preflight`]).
+    #[error(transparent)]
+    Preflight(#[from] PreflightError),
 }
 
 fn rpc_err(op: &'static str) -> impl Fn(alloy::contract::Error) -> KeeperError {
@@ -163,6 +169,8 @@ pub struct Keeper {
     traces: HashMap<U256, referee::GameTraces>,
     name: String,
     metrics: Arc<Metrics>,
+    /// When the operator's standing was last read ([`preflight`]).
+    standing_read: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for Keeper {
@@ -209,6 +217,7 @@ impl Keeper {
                 op: "eth_chainId",
                 msg: e.to_string(),
             })?;
+        preflight::check_misbehaviour(cfg.misbehave, chain_id)?;
         let store = Arc::new(Store::open(&cfg.data_dir.join("keeper.redb"))?);
         let metrics = Arc::new(Metrics::new(cfg.operator));
         let txcfg = TxConfig {
@@ -267,6 +276,7 @@ impl Keeper {
             traces: HashMap::new(),
             name: name.to_string(),
             metrics,
+            standing_read: None,
         };
         Ok(k)
     }
@@ -491,6 +501,7 @@ impl Keeper {
             self.finalizer_duties().await?;
         }
         self.delivery_duties().await?;
+        self.refresh_standing().await;
         self.referee_duties().await?;
         self.metrics
             .open_intents

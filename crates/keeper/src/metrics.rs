@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{Address, B256, U256};
 
 /// Upper bounds (seconds) of the inference latency histogram's buckets: from an in-process MLP
 /// (microseconds) to an LLM completion (tens of seconds).
@@ -113,6 +113,15 @@ pub struct Metrics {
     /// Intents whose transaction is being executed (signed or about to be), with when execution
     /// started; removed once the intent is done or abandoned.
     inflight: Mutex<HashMap<String, Instant>>,
+    /// The hot key's balance, wei, as last read (`None`: not read yet).
+    hot_key_balance: Mutex<Option<U256>>,
+    /// What is wrong with the operator's standing on chain, as last checked (the keeper's preflight
+    /// problems: unregistered, wrong signer, nothing served, low gas, jailed, ...); `/health` reports
+    /// each.
+    standing: Mutex<Vec<String>>,
+    /// `version` and `git_rev` of the `build_info` series (`None`: this crate's version, rev
+    /// `unknown`).
+    build: Mutex<Option<(String, String)>>,
 }
 
 impl Metrics {
@@ -184,6 +193,42 @@ impl Metrics {
     /// A copy of one model's inference statistics.
     pub fn model_stats(&self, model: B256) -> Option<ModelStats> {
         self.models.lock().ok()?.get(&model).cloned()
+    }
+
+    /// Records the hot key's balance, wei.
+    pub fn set_hot_key_balance(&self, wei: U256) {
+        if let Ok(mut g) = self.hot_key_balance.lock() {
+            *g = Some(wei);
+        }
+    }
+
+    /// The hot key's balance as last read, wei.
+    pub fn hot_key_balance(&self) -> Option<U256> {
+        self.hot_key_balance.lock().ok().and_then(|g| *g)
+    }
+
+    /// Replaces the standing problems (empty: the operator's standing is fine); returns whether they
+    /// changed.
+    pub fn set_standing(&self, problems: Vec<String>) -> bool {
+        let Ok(mut g) = self.standing.lock() else {
+            return false;
+        };
+        let changed = *g != problems;
+        *g = problems;
+        changed
+    }
+
+    /// The standing problems found by the last check.
+    pub fn standing(&self) -> Vec<String> {
+        self.standing.lock().map(|g| g.clone()).unwrap_or_default()
+    }
+
+    /// Sets the `version` and `git_rev` labels of `verinfer_keeper_build_info` (the binary's, which
+    /// knows its git revision).
+    pub fn set_build_info(&self, version: &str, git_rev: &str) {
+        if let Ok(mut g) = self.build.lock() {
+            *g = Some((version.to_owned(), git_rev.to_owned()));
+        }
     }
 
     /// Number of in-flight transactions.
@@ -303,6 +348,24 @@ impl Metrics {
                 g.get()
             ));
         }
+        if let Some(wei) = self.hot_key_balance() {
+            let name = "verinfer_keeper_hot_key_balance_wei";
+            out.push_str(&format!(
+                "# HELP {name} Balance of the hot key (pays the gas), wei\n# TYPE {name} gauge\n{name}{label} {wei}\n"
+            ));
+        }
+        let (version, git_rev) = self
+            .build
+            .lock()
+            .ok()
+            .and_then(|g| g.clone())
+            .unwrap_or_else(|| (env!("CARGO_PKG_VERSION").to_owned(), "unknown".to_owned()));
+        let name = "verinfer_keeper_build_info";
+        out.push_str(&format!(
+            "# HELP {name} The keeper's build (value 1)\n# TYPE {name} gauge\n\
+             {name}{{operator=\"{:#x}\",version=\"{version}\",git_rev=\"{git_rev}\"}} 1\n",
+            self.operator
+        ));
         self.render_models(&mut out);
         out
     }
@@ -371,6 +434,36 @@ mod tests {
         assert!(b.render().contains(&format!(
             "verinfer_keeper_fee_bumps_total{{operator=\"{:#x}\"}} 1\n",
             Address::repeat_byte(0xbb)
+        )));
+    }
+
+    /// The gas gauge carries the whole balance in wei (1,000 ether does not fit a `u64`), labelled with
+    /// the operator; `build_info` names the version and the git revision the binary set.
+    #[test]
+    fn hot_key_balance_and_build_info_are_exported() {
+        let m = Metrics::new(Address::repeat_byte(0xaa));
+        let op = format!("{:#x}", Address::repeat_byte(0xaa));
+        assert!(!m.render().contains("hot_key_balance"), "not read yet");
+        assert!(m.render().contains(&format!(
+            "verinfer_keeper_build_info{{operator=\"{op}\",version=\"{}\",git_rev=\"unknown\"}} 1\n",
+            env!("CARGO_PKG_VERSION")
+        )));
+        let wei = U256::from(1_000u128 * 10u128.pow(18));
+        m.set_hot_key_balance(wei);
+        m.set_build_info("1.2.3", "abc123");
+        let text = m.render();
+        assert!(
+            text.contains("# TYPE verinfer_keeper_hot_key_balance_wei gauge"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "verinfer_keeper_hot_key_balance_wei{{operator=\"{op}\"}} 1000000000000000000000\n"
+            )),
+            "{text}"
+        );
+        assert!(text.contains(&format!(
+            "verinfer_keeper_build_info{{operator=\"{op}\",version=\"1.2.3\",git_rev=\"abc123\"}} 1\n"
         )));
     }
 

@@ -53,11 +53,6 @@ async fn replica(
             ..SubmitConfig::default()
         },
         finalize: Some(false),
-        misbehave: if diverge {
-            Misbehaviour::WrongResult
-        } else {
-            Misbehaviour::None
-        },
         signing_store: store_url.map(|url| RawSigningStoreConfig {
             postgres_url: Some(url),
             replica: Some(name.into()),
@@ -65,7 +60,14 @@ async fn replica(
         }),
         ..s.raw_config(&dir.join(name), s.operator, start_block)
     };
-    let cfg = KeeperConfig::from_raw(raw).unwrap();
+    let cfg = KeeperConfig {
+        misbehave: if diverge {
+            Misbehaviour::WrongResult
+        } else {
+            Misbehaviour::None
+        },
+        ..KeeperConfig::from_raw(raw).unwrap()
+    };
     Keeper::new(cfg, s.hot.clone(), name).await.unwrap()
 }
 

@@ -183,11 +183,6 @@ impl Suite {
             data_dir: Some(data_dir.to_path_buf()),
             poll_interval_ms: Some(50),
             start_block: Some(start_block),
-            misbehave: if colluder {
-                Misbehaviour::WrongResult
-            } else {
-                Misbehaviour::None
-            },
             watch: Some(!colluder),
             finalize: Some(false),
             submit: SubmitConfig {
@@ -197,7 +192,14 @@ impl Suite {
             },
             ..RawConfig::default()
         };
-        let cfg = KeeperConfig::from_raw(raw).unwrap();
+        let cfg = KeeperConfig {
+            misbehave: if colluder {
+                Misbehaviour::WrongResult
+            } else {
+                Misbehaviour::None
+            },
+            ..KeeperConfig::from_raw(raw).unwrap()
+        };
         Keeper::new(cfg, self.hot[i].clone(), &format!("op{i}"))
             .await
             .unwrap()

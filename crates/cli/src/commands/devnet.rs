@@ -19,7 +19,8 @@ use verinfer_devnet::{Devnet, DevnetConfig, Progress};
 /// Example: verinfer devnet --requests 40 --operators 5
 #[derive(Args, Debug)]
 pub struct DevnetCommand {
-    /// Number of operators (3..=8).
+    /// Number of operators (3..=8; with 3 none equivocates: jailing it would leave too few for a
+    /// request).
     #[arg(long, default_value_t = 5)]
     operators: usize,
     /// Inference requests to drive.

@@ -44,7 +44,21 @@ impl KeeperCommand {
             tracing::info!(%addr, "serving outputs at {}", api::OUTPUTS_PATH);
         }
         let keeper = Keeper::new(cfg, key, "keeper").await?;
+        keeper
+            .metrics()
+            .set_build_info(env!("CARGO_PKG_VERSION"), env!("VERINFER_GIT_REV"));
+        // Refuses to start for an operator that is not registered, a hot key that is not its signer,
+        // no model served or no gas; softer problems are logged and reported by /health.
+        let standing = keeper.preflight().await?;
+        tracing::info!(
+            hot_key_balance_wei = %standing.balance,
+            models = standing.models.len(),
+            "preflight passed"
+        );
         if let Some(addr) = metrics_addr {
+            if !addr.ip().is_loopback() {
+                tracing::warn!(%addr, "metrics_addr is not loopback: /metrics and /health are reachable from other hosts, as configured");
+            }
             let bound = api::serve(addr, api::operations_router(keeper.health()), rx.clone())
                 .await
                 .with_context(|| format!("binding metrics_addr {addr}"))?;

@@ -199,12 +199,14 @@ impl Suite {
 
     /// The operator's keeper, returning wrong results and not watching (journal `operator` in `dir`).
     pub async fn wrong_operator(&self, dir: &tempfile::TempDir, start_block: u64) -> Keeper {
-        let cfg = KeeperConfig::from_raw(RawConfig {
+        let cfg = KeeperConfig {
             misbehave: Misbehaviour::WrongResult,
-            watch: Some(false),
-            ..self.raw_config(&dir.path().join("operator"), self.operator, start_block)
-        })
-        .unwrap();
+            ..KeeperConfig::from_raw(RawConfig {
+                watch: Some(false),
+                ..self.raw_config(&dir.path().join("operator"), self.operator, start_block)
+            })
+            .unwrap()
+        };
         Keeper::new(cfg, self.hot.clone(), "operator")
             .await
             .unwrap()
