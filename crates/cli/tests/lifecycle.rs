@@ -1,7 +1,8 @@
 //! Full lifecycle through the binary: `verinfer devnet` on its own anvil with a small workload —
 //! deploy, register, serve, request, answer (single and batched), equivocation and missed-assignment
 //! slashes, a keeper killed mid-run and restarted, finalization, one dispute decided by a quadratic
-//! vote of delegators with the losers' WrongResult slashes executed — then checks the JSON report.
+//! vote of delegators and one by the referee game the keepers play, with the losers' WrongResult slashes
+//! executed — then checks the JSON report.
 
 use std::process::Command;
 
@@ -59,15 +60,20 @@ fn devnet_lifecycle_end_to_end() {
         "{slashes:?}"
     );
     assert!(r["gas_per_attestation_single"].as_u64().unwrap() > 0);
-    // One dispute decided by a quadratic vote of delegators: the two colluders are slashed.
-    assert_eq!(
+    // One dispute decided by a quadratic vote of delegators and one by the referee's game: each time
+    // the two colluders are slashed.
+    let wrong = |how: &str| {
         slashes
             .iter()
-            .filter(|s| s["kind"].as_str().unwrap().starts_with("wrong result"))
-            .count(),
+            .filter(|s| s["kind"].as_str().unwrap() == format!("wrong result ({how})"))
+            .count()
+    };
+    assert_eq!(
+        wrong("lost a dispute decided by quadratic vote"),
         2,
         "{slashes:?}"
     );
+    assert_eq!(wrong("lost a referee game"), 2, "{slashes:?}");
     assert!(
         r["dispute_slashed"].as_f64().unwrap() > 0.0,
         "{}",
