@@ -9,7 +9,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use alloy::primitives::B256;
@@ -220,14 +220,34 @@ async fn health(State(source): State<Arc<HealthSource>>) -> Response {
 }
 
 /// `GET /v1/outputs/<outputHash>` and `GET /v1/attestations/<requestId>` over `store`.
-pub fn outputs_router(store: Arc<Store>) -> Router {
+///
+/// The router holds the journal weakly: HTTP connections the server keeps open (a peer's keep-alive
+/// pool) outlive the keeper's task, and must not keep its database open after the keeper stopped,
+/// or a keeper restarted in the same process could not reopen it. Once the keeper is gone every
+/// request gets `503 keeper_stopped`.
+pub fn outputs_router(store: &Arc<Store>) -> Router {
     Router::new()
         .route(&format!("{OUTPUTS_PATH}/{{hash}}"), get(output))
         .route(&format!("{ATTESTATIONS_PATH}/{{id}}"), get(attestations))
-        .with_state(store)
+        .with_state(Arc::downgrade(store))
 }
 
-async fn attestations(State(store): State<Arc<Store>>, Path(id): Path<String>) -> Response {
+/// The journal behind a router, or the `503` for a keeper that has stopped.
+fn live(store: &Weak<Store>) -> Result<Arc<Store>, Response> {
+    store.upgrade().ok_or_else(|| {
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "keeper_stopped",
+            "this keeper has stopped".into(),
+        )
+    })
+}
+
+async fn attestations(State(store): State<Weak<Store>>, Path(id): Path<String>) -> Response {
+    let store = match live(&store) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     let Ok(id) = id.parse::<alloy::primitives::U256>() else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -248,7 +268,11 @@ async fn attestations(State(store): State<Arc<Store>>, Path(id): Path<String>) -
     }
 }
 
-async fn output(State(store): State<Arc<Store>>, Path(hash): Path<String>) -> Response {
+async fn output(State(store): State<Weak<Store>>, Path(hash): Path<String>) -> Response {
+    let store = match live(&store) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     let Ok(hash) = hash.parse::<B256>() else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -437,7 +461,7 @@ mod tests {
         let store = Arc::new(Store::open(&dir.path().join("k.redb")).unwrap());
         let hash = B256::from(store.put_output(b"\x00\xffbinary output").unwrap());
         let (tx, rx) = watch::channel(false);
-        let addr = serve("127.0.0.1:0".parse().unwrap(), outputs_router(store), rx)
+        let addr = serve("127.0.0.1:0".parse().unwrap(), outputs_router(&store), rx)
             .await
             .unwrap();
         let (head, body) = get(addr, &format!("{OUTPUTS_PATH}/{hash}")).await;
@@ -466,7 +490,7 @@ mod tests {
                 .unwrap();
         }
         let (tx, rx) = watch::channel(false);
-        let addr = serve("127.0.0.1:0".parse().unwrap(), outputs_router(store), rx)
+        let addr = serve("127.0.0.1:0".parse().unwrap(), outputs_router(&store), rx)
             .await
             .unwrap();
         let (head, body) = get(addr, &format!("{ATTESTATIONS_PATH}/7")).await;
@@ -480,5 +504,36 @@ mod tests {
         assert!(head.starts_with("HTTP/1.1 400"), "{head}");
         assert!(String::from_utf8_lossy(&body).contains("bad_request_id"));
         let _ = tx.send(true);
+    }
+
+    /// Regression (devnet CI run): a peer's keep-alive connection to a keeper's outputs API outlived
+    /// the keeper's task and held its journal open, so the keeper restarted in the same process could
+    /// not reopen it ("Database already open"). The router holds the journal weakly: with the keeper
+    /// gone and a connection still open, the database reopens, and the connection gets a 503.
+    #[tokio::test]
+    async fn an_open_connection_does_not_keep_a_stopped_keepers_journal_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let store = Arc::new(Store::open(&path).unwrap());
+        let (_tx, rx) = watch::channel(false);
+        let addr = serve("127.0.0.1:0".parse().unwrap(), outputs_router(&store), rx)
+            .await
+            .unwrap();
+        // A keep-alive connection with one request answered on it.
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let req = format!("GET {ATTESTATIONS_PATH}/1 HTTP/1.1\r\nhost: x\r\n\r\n");
+        conn.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = [0u8; 512];
+        let n = conn.read(&mut buf).await.unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+        // The keeper stops (its last strong handle goes); the connection stays open.
+        drop(store);
+        let reopened = Store::open(&path).expect("the journal is free again");
+        drop(reopened);
+        conn.write_all(req.as_bytes()).await.unwrap();
+        let n = conn.read(&mut buf).await.unwrap();
+        let reply = String::from_utf8_lossy(&buf[..n]);
+        assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
+        assert!(reply.contains("keeper_stopped"), "{reply}");
     }
 }

@@ -351,7 +351,7 @@ impl Keeper {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| KeeperError::Listen { addr, source })?;
-        let router = crate::api::outputs_router(self.store.clone());
+        let router = crate::api::outputs_router(&self.store);
         let mut stop = shutdown.clone();
         let server = async move {
             let stopped = async move {
