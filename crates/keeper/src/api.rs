@@ -232,21 +232,18 @@ pub fn outputs_router(store: &Arc<Store>) -> Router {
         .with_state(Arc::downgrade(store))
 }
 
-/// The journal behind a router, or the `503` for a keeper that has stopped.
-fn live(store: &Weak<Store>) -> Result<Arc<Store>, Response> {
-    store.upgrade().ok_or_else(|| {
-        error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "keeper_stopped",
-            "this keeper has stopped".into(),
-        )
-    })
+/// The answer for a router whose keeper has stopped (its journal is gone).
+fn stopped() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "keeper_stopped",
+        "this keeper has stopped".into(),
+    )
 }
 
 async fn attestations(State(store): State<Weak<Store>>, Path(id): Path<String>) -> Response {
-    let store = match live(&store) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some(store) = store.upgrade() else {
+        return stopped();
     };
     let Ok(id) = id.parse::<alloy::primitives::U256>() else {
         return error(
@@ -269,9 +266,8 @@ async fn attestations(State(store): State<Weak<Store>>, Path(id): Path<String>) 
 }
 
 async fn output(State(store): State<Weak<Store>>, Path(hash): Path<String>) -> Response {
-    let store = match live(&store) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some(store) = store.upgrade() else {
+        return stopped();
     };
     let Ok(hash) = hash.parse::<B256>() else {
         return error(
