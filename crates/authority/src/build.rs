@@ -41,10 +41,9 @@ use crate::summary::LedgerSummary;
 /// What the logs do not say: the epoch clock, the caller's persons, vote quorums, the timelock.
 #[derive(Debug, Clone, Default)]
 pub struct LedgerContext {
-    /// First block of epoch 0.
-    pub first_block: u64,
-    /// Blocks per epoch (0 = one epoch for the whole run).
-    pub blocks_per_epoch: u64,
+    /// First block of each epoch after epoch 0, ascending (empty = one epoch for the whole run;
+    /// blocks before the first start are epoch 0).
+    pub epoch_starts: Vec<u64>,
     /// The caller's own account → person map (e.g. a simulated staker's accounts); accounts not in
     /// it resolve through their identity links.
     pub persons: BTreeMap<Address, Person>,
@@ -59,10 +58,7 @@ pub struct LedgerContext {
 impl LedgerContext {
     /// The epoch of `block`.
     pub fn epoch_of(&self, block: u64) -> u64 {
-        block
-            .saturating_sub(self.first_block)
-            .checked_div(self.blocks_per_epoch)
-            .unwrap_or(0)
+        self.epoch_starts.partition_point(|s| *s <= block) as u64
     }
 }
 

@@ -66,7 +66,7 @@ impl Chain {
         AuthorityLedger::build(
             &self.logs,
             &LedgerContext {
-                blocks_per_epoch: 100,
+                epoch_starts: vec![100],
                 ..LedgerContext::default()
             },
         )
@@ -624,7 +624,7 @@ fn the_summary_splits_paths_and_measures_deciders_by_person_and_capital_per_epoc
     let l = AuthorityLedger::build(
         &c.logs,
         &LedgerContext {
-            blocks_per_epoch: 100,
+            epoch_starts: vec![100],
             persons,
             ..LedgerContext::default()
         },

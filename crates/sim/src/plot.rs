@@ -23,14 +23,16 @@ fn err(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> PlotError + '_ {
     }
 }
 
-/// Writes `lorenz.svg` and `nakamoto.svg` into `dir`; returns their paths.
+/// Writes `lorenz.svg`, `nakamoto.svg` and `authority.svg` into `dir`; returns their paths.
 pub fn write_plots(report: &RunReport, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     std::fs::create_dir_all(dir).map_err(|e| err(dir)(&e))?;
     let lorenz_path = dir.join("lorenz.svg");
     lorenz_plot(report, &lorenz_path)?;
     let nakamoto_path = dir.join("nakamoto.svg");
     nakamoto_plot(report, &nakamoto_path)?;
-    Ok(vec![lorenz_path, nakamoto_path])
+    let authority_path = dir.join("authority.svg");
+    authority_plot(report, &authority_path)?;
+    Ok(vec![lorenz_path, nakamoto_path, authority_path])
 }
 
 fn lorenz_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
@@ -229,6 +231,131 @@ fn nakamoto_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
                 .map_err(|x| e(&x))?;
         }
         y += 28;
+    }
+    root.present().map_err(|x| e(&x))?;
+    Ok(())
+}
+
+/// The authority ledger over epochs: decisions by path (top) and the deciders' Nakamoto
+/// coefficient by persons and by capital (bottom).
+fn authority_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
+    use verinfer_authority::Path as DecisionPath;
+    let e = err(path);
+    let epochs = &report.ledger.summary.epochs;
+    let root = SVGBackend::new(path, (900, 640)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(&x))?;
+    let (top, bottom) = root.split_vertically(340);
+    let (top_plot, top_legend) = top.split_horizontally(680);
+    let (bottom_plot, bottom_legend) = bottom.split_horizontally(680);
+    let first = epochs.first().map_or(0, |m| m.epoch);
+    let last = epochs.last().map_or(1, |m| m.epoch).max(first + 1);
+    let count = |m: &verinfer_authority::EpochLedger, p: DecisionPath| {
+        m.by_path
+            .iter()
+            .find(|c| c.path == p)
+            .map_or(0, |c| c.decisions) as u64
+    };
+    let ymax = epochs
+        .iter()
+        .flat_map(|m| DecisionPath::ALL.map(|p| count(m, p)))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut chart = ChartBuilder::on(&top_plot)
+        .caption(
+            format!("Decisions by path — {}", report.scenario),
+            ("sans-serif", 20),
+        )
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(50)
+        .build_cartesian_2d(first..last, 0u64..ymax + ymax / 10 + 1)
+        .map_err(|x| e(&x))?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc("decisions")
+        .x_labels(((last - first) as usize + 1).min(12))
+        .x_label_formatter(&|x| x.to_string())
+        .draw()
+        .map_err(|x| e(&x))?;
+    // six paths: the palette's five and black
+    let colors: Vec<RGBColor> = PALETTE.iter().copied().chain([BLACK]).collect();
+    for (p, color) in DecisionPath::ALL.iter().zip(&colors) {
+        let pts: Vec<(u64, u64)> = epochs.iter().map(|m| (m.epoch, count(m, *p))).collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .map_err(|x| e(&x))?;
+        chart
+            .draw_series(pts.into_iter().map(|q| Circle::new(q, 3, color.filled())))
+            .map_err(|x| e(&x))?;
+    }
+    for (i, (p, color)) in DecisionPath::ALL.iter().zip(&colors).enumerate() {
+        let y = 50 + 26 * i as i32;
+        top_legend
+            .draw(&PathElement::new(
+                vec![(10, y + 7), (40, y + 7)],
+                color.stroke_width(3),
+            ))
+            .map_err(|x| e(&x))?;
+        top_legend
+            .draw(&Text::new(p.name(), (48, y), ("sans-serif", 15)))
+            .map_err(|x| e(&x))?;
+    }
+    let nmax = epochs
+        .iter()
+        .map(|m| {
+            m.concentration
+                .nakamoto_persons
+                .max(m.concentration.nakamoto_capital)
+        })
+        .max()
+        .unwrap_or(1)
+        .max(1) as u64;
+    let mut chart = ChartBuilder::on(&bottom_plot)
+        .caption("Deciders' Nakamoto coefficient", ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(first..last, 0u64..nmax + 1)
+        .map_err(|x| e(&x))?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc("persons to hold 50% of authority")
+        .x_labels(((last - first) as usize + 1).min(12))
+        .x_label_formatter(&|x| x.to_string())
+        .draw()
+        .map_err(|x| e(&x))?;
+    let series: [(&str, fn(&verinfer_authority::Concentration) -> usize); 2] = [
+        ("by persons", |c| c.nakamoto_persons),
+        ("by capital", |c| c.nakamoto_capital),
+    ];
+    for ((_, f), color) in series.iter().zip([PALETTE[1], PALETTE[0]]) {
+        // an epoch nobody decided anything in has no point
+        let pts: Vec<(u64, u64)> = epochs
+            .iter()
+            .filter(|m| m.concentration.decided_by_someone > 0)
+            .map(|m| (m.epoch, f(&m.concentration) as u64))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .map_err(|x| e(&x))?;
+        chart
+            .draw_series(pts.into_iter().map(|q| Circle::new(q, 3, color.filled())))
+            .map_err(|x| e(&x))?;
+    }
+    for (i, ((label, _), color)) in series.iter().zip([PALETTE[1], PALETTE[0]]).enumerate() {
+        let y = 50 + 26 * i as i32;
+        bottom_legend
+            .draw(&PathElement::new(
+                vec![(10, y + 7), (40, y + 7)],
+                color.stroke_width(3),
+            ))
+            .map_err(|x| e(&x))?;
+        bottom_legend
+            .draw(&Text::new(*label, (48, y), ("sans-serif", 15)))
+            .map_err(|x| e(&x))?;
     }
     root.present().map_err(|x| e(&x))?;
     Ok(())

@@ -18,6 +18,7 @@
 //! Voting power is always read from `QuadraticVotes`, stake from `Staking`; nothing about voice,
 //! assignment or dispute outcomes is computed off chain.
 
+mod authority;
 mod capture;
 mod referee;
 mod run;
@@ -660,6 +661,9 @@ pub struct RunReport {
     pub gas: u64,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// The authority ledger: every decision of the run (before the capture trials), how and by
+    /// whom it was decided, with its summary.
+    pub ledger: verinfer_authority::AuthorityLedger,
     /// Final stake per person (tokens), for plots.
     #[serde(skip)]
     pub final_stake: Vec<f64>,
@@ -747,6 +751,12 @@ impl RunReport {
             100.0 * self.top10_stake_share,
             100.0 * self.top10_voice_share,
             self.best_split_gain
+        );
+        let _ = writeln!(
+            s,
+            "authority ledger: {} decisions\n{}",
+            self.ledger.summary.decisions,
+            self.ledger.summary.table()
         );
         let _ = writeln!(
             s,

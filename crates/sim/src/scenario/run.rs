@@ -117,12 +117,13 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
         bar.inc(1);
     }
 
+    let authority = super::authority::ledger(&mut w, &epochs, &disputes)?;
     let capture = capture::run(&mut w, scenario, &mut rng, &m, &ledger.pending)?;
     bar.inc(1);
     bar.finish_and_clear();
-    Ok(report(
-        scenario, w, m, epochs, disputes, ledger, capture, started,
-    ))
+    let mut report = report(scenario, w, m, epochs, disputes, ledger, capture, started);
+    report.ledger = authority;
+    Ok(report)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -262,6 +263,7 @@ fn report(
         seconds: started.elapsed().as_secs_f64(),
         final_stake: m.stake,
         final_voice: m.voice,
+        ledger: verinfer_authority::AuthorityLedger::default(),
     }
 }
 
