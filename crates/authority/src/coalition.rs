@@ -166,7 +166,9 @@ mod tests {
                     quorum: Some(U256::from(next(&mut s) % 60)),
                 },
                 _ => Counting::ForAgainst {
-                    quorum: (next(&mut s) % 2 == 0).then(|| U256::from(next(&mut s) % 60)),
+                    quorum: next(&mut s)
+                        .is_multiple_of(2)
+                        .then(|| U256::from(next(&mut s) % 60)),
                 },
             };
             let ballots: Vec<Ballot> = (0..n)

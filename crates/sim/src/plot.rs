@@ -236,6 +236,9 @@ fn nakamoto_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
     Ok(())
 }
 
+/// One of the deciders' Nakamoto coefficients of an epoch.
+type DeciderNakamoto = fn(&verinfer_authority::Concentration) -> usize;
+
 /// The authority ledger over epochs: decisions by path (top) and the deciders' Nakamoto
 /// coefficient by persons and by capital (bottom).
 fn authority_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
@@ -327,7 +330,7 @@ fn authority_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
         .x_label_formatter(&|x| x.to_string())
         .draw()
         .map_err(|x| e(&x))?;
-    let series: [(&str, fn(&verinfer_authority::Concentration) -> usize); 2] = [
+    let series: [(&str, DeciderNakamoto); 2] = [
         ("by persons", |c| c.nakamoto_persons),
         ("by capital", |c| c.nakamoto_capital),
     ];
