@@ -255,6 +255,7 @@ async fn a_small_devnet_phase_by_phase() {
     // the quadratic vote's ruling (with its deciding coalition), the referee game's one-step check,
     // the slashes that follow both, and the deployment's admin decisions.
     let ledger = &report.ledger;
+    println!("{}", ledger.summary.table());
     let has = |kind: DecisionKind, rule: Rule| ledger.of_kind(kind).any(|r| r.rule == rule);
     assert!(has(DecisionKind::Finalization, Rule::OperatorQuorum));
     assert!(ledger
