@@ -204,32 +204,14 @@ impl Facts {
                         );
                     }
                 }
-                VerinferGovernor::VoteCast::SIGNATURE_HASH => {
-                    if let Ok(e) = VerinferGovernor::VoteCast::decode_log(log) {
-                        f.proposal_votes.entry((a, e.proposalId)).or_default().cast(
-                            e.voter,
-                            usize::from(e.support),
-                            e.weight,
-                            pos,
-                        );
-                    }
-                }
-                VerinferGovernor::VoteCastWithParams::SIGNATURE_HASH => {
-                    if let Ok(e) = VerinferGovernor::VoteCastWithParams::decode_log(log) {
-                        f.proposal_votes.entry((a, e.proposalId)).or_default().cast(
-                            e.voter,
-                            usize::from(e.support),
-                            e.weight,
-                            pos,
-                        );
-                    }
-                }
-                VerinferGovernor::OverrideVoteCast::SIGNATURE_HASH => {
-                    if let Ok(e) = VerinferGovernor::OverrideVoteCast::decode_log(log) {
-                        f.proposal_votes.entry((a, e.proposalId)).or_default().cast(
-                            e.voter,
-                            usize::from(e.support),
-                            e.weight,
+                VerinferGovernor::VoteCast::SIGNATURE_HASH
+                | VerinferGovernor::VoteCastWithParams::SIGNATURE_HASH
+                | VerinferGovernor::OverrideVoteCast::SIGNATURE_HASH => {
+                    if let Some((voter, proposal, support, weight)) = proposal_vote(log) {
+                        f.proposal_votes.entry((a, proposal)).or_default().cast(
+                            voter,
+                            usize::from(support),
+                            weight,
                             pos,
                         );
                     }
@@ -261,6 +243,19 @@ impl Facts {
         }
         f
     }
+}
+
+/// A proposal vote (`VoteCast`, `VoteCastWithParams`, `OverrideVoteCast`): voter, proposal,
+/// support, weight.
+fn proposal_vote(log: &alloy::primitives::Log) -> Option<(Address, U256, u8, U256)> {
+    if let Ok(e) = VerinferGovernor::VoteCast::decode_log(log) {
+        return Some((e.voter, e.proposalId, e.support, e.weight));
+    }
+    if let Ok(e) = VerinferGovernor::VoteCastWithParams::decode_log(log) {
+        return Some((e.voter, e.proposalId, e.support, e.weight));
+    }
+    let e = VerinferGovernor::OverrideVoteCast::decode_log(log).ok()?;
+    Some((e.voter, e.proposalId, e.support, e.weight))
 }
 
 /// A ruling's rule and deciders, which what it carries out inherits.

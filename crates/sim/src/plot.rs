@@ -236,11 +236,65 @@ fn nakamoto_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
     Ok(())
 }
 
-/// One of the deciders' Nakamoto coefficients of an epoch.
-type DeciderNakamoto = fn(&verinfer_authority::Concentration) -> usize;
+/// A named line of per-epoch points and its colour.
+type EpochLine = (&'static str, RGBColor, Vec<(u64, u64)>);
+
+/// A linear chart of `lines` over epochs `first..last` in `area`, with their legend in `legend`.
+fn epoch_chart<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    legend: &DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    y_desc: &str,
+    (first, last): (u64, u64),
+    lines: &[EpochLine],
+    path: &Path,
+) -> Result<(), PlotError> {
+    let e = err(path);
+    let ymax = lines
+        .iter()
+        .flat_map(|(_, _, pts)| pts.iter().map(|p| p.1))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(first..last, 0u64..ymax + ymax / 10 + 1)
+        .map_err(|x| e(&x))?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc(y_desc)
+        .x_labels(((last - first) as usize + 1).min(12))
+        .x_label_formatter(&|x| x.to_string())
+        .draw()
+        .map_err(|x| e(&x))?;
+    for (i, (label, color, pts)) in lines.iter().enumerate() {
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .map_err(|x| e(&x))?;
+        chart
+            .draw_series(pts.iter().map(|q| Circle::new(*q, 3, color.filled())))
+            .map_err(|x| e(&x))?;
+        let y = 50 + 26 * i as i32;
+        legend
+            .draw(&PathElement::new(
+                vec![(10, y + 7), (40, y + 7)],
+                color.stroke_width(3),
+            ))
+            .map_err(|x| e(&x))?;
+        legend
+            .draw(&Text::new(*label, (48, y), ("sans-serif", 15)))
+            .map_err(|x| e(&x))?;
+    }
+    Ok(())
+}
 
 /// The authority ledger over epochs: decisions by path (top) and the deciders' Nakamoto
-/// coefficient by persons and by capital (bottom).
+/// coefficient by persons and by capital (bottom; an epoch nobody decided anything in has no
+/// point).
 fn authority_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
     use verinfer_authority::Path as DecisionPath;
     let e = err(path);
@@ -251,115 +305,63 @@ fn authority_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
     let (top_plot, top_legend) = top.split_horizontally(680);
     let (bottom_plot, bottom_legend) = bottom.split_horizontally(680);
     let first = epochs.first().map_or(0, |m| m.epoch);
-    let last = epochs.last().map_or(1, |m| m.epoch).max(first + 1);
-    let count = |m: &verinfer_authority::EpochLedger, p: DecisionPath| {
-        m.by_path
-            .iter()
-            .find(|c| c.path == p)
-            .map_or(0, |c| c.decisions) as u64
-    };
-    let ymax = epochs
-        .iter()
-        .flat_map(|m| DecisionPath::ALL.map(|p| count(m, p)))
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let mut chart = ChartBuilder::on(&top_plot)
-        .caption(
-            format!("Decisions by path — {}", report.scenario),
-            ("sans-serif", 20),
-        )
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(50)
-        .build_cartesian_2d(first..last, 0u64..ymax + ymax / 10 + 1)
-        .map_err(|x| e(&x))?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .y_desc("decisions")
-        .x_labels(((last - first) as usize + 1).min(12))
-        .x_label_formatter(&|x| x.to_string())
-        .draw()
-        .map_err(|x| e(&x))?;
+    let span = (first, epochs.last().map_or(1, |m| m.epoch).max(first + 1));
     // six paths: the palette's five and black
-    let colors: Vec<RGBColor> = PALETTE.iter().copied().chain([BLACK]).collect();
-    for (p, color) in DecisionPath::ALL.iter().zip(&colors) {
-        let pts: Vec<(u64, u64)> = epochs.iter().map(|m| (m.epoch, count(m, *p))).collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
-            .map_err(|x| e(&x))?;
-        chart
-            .draw_series(pts.into_iter().map(|q| Circle::new(q, 3, color.filled())))
-            .map_err(|x| e(&x))?;
-    }
-    for (i, (p, color)) in DecisionPath::ALL.iter().zip(&colors).enumerate() {
-        let y = 50 + 26 * i as i32;
-        top_legend
-            .draw(&PathElement::new(
-                vec![(10, y + 7), (40, y + 7)],
-                color.stroke_width(3),
-            ))
-            .map_err(|x| e(&x))?;
-        top_legend
-            .draw(&Text::new(p.name(), (48, y), ("sans-serif", 15)))
-            .map_err(|x| e(&x))?;
-    }
-    let nmax = epochs
+    let colors = PALETTE.iter().copied().chain([BLACK]);
+    let by_path: Vec<EpochLine> = DecisionPath::ALL
         .iter()
-        .map(|m| {
-            m.concentration
-                .nakamoto_persons
-                .max(m.concentration.nakamoto_capital)
+        .zip(colors)
+        .map(|(p, color)| {
+            let pts = epochs
+                .iter()
+                .map(|m| {
+                    let n = m.by_path.iter().find(|c| c.path == *p);
+                    (m.epoch, n.map_or(0, |c| c.decisions) as u64)
+                })
+                .collect();
+            (p.name(), color, pts)
         })
-        .max()
-        .unwrap_or(1)
-        .max(1) as u64;
-    let mut chart = ChartBuilder::on(&bottom_plot)
-        .caption("Deciders' Nakamoto coefficient", ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(50)
-        .build_cartesian_2d(first..last, 0u64..nmax + 1)
-        .map_err(|x| e(&x))?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .y_desc("persons to hold 50% of authority")
-        .x_labels(((last - first) as usize + 1).min(12))
-        .x_label_formatter(&|x| x.to_string())
-        .draw()
-        .map_err(|x| e(&x))?;
-    let series: [(&str, DeciderNakamoto); 2] = [
-        ("by persons", |c| c.nakamoto_persons),
-        ("by capital", |c| c.nakamoto_capital),
-    ];
-    for ((_, f), color) in series.iter().zip([PALETTE[1], PALETTE[0]]) {
-        // an epoch nobody decided anything in has no point
-        let pts: Vec<(u64, u64)> = epochs
+        .collect();
+    let caption = format!("Decisions by path — {}", report.scenario);
+    epoch_chart(
+        &top_plot,
+        &top_legend,
+        &caption,
+        "decisions",
+        span,
+        &by_path,
+        path,
+    )?;
+    let decided = || {
+        epochs
             .iter()
             .filter(|m| m.concentration.decided_by_someone > 0)
-            .map(|m| (m.epoch, f(&m.concentration) as u64))
-            .collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
-            .map_err(|x| e(&x))?;
-        chart
-            .draw_series(pts.into_iter().map(|q| Circle::new(q, 3, color.filled())))
-            .map_err(|x| e(&x))?;
-    }
-    for (i, ((label, _), color)) in series.iter().zip([PALETTE[1], PALETTE[0]]).enumerate() {
-        let y = 50 + 26 * i as i32;
-        bottom_legend
-            .draw(&PathElement::new(
-                vec![(10, y + 7), (40, y + 7)],
-                color.stroke_width(3),
-            ))
-            .map_err(|x| e(&x))?;
-        bottom_legend
-            .draw(&Text::new(*label, (48, y), ("sans-serif", 15)))
-            .map_err(|x| e(&x))?;
-    }
+    };
+    let nakamoto: Vec<EpochLine> = vec![
+        (
+            "by persons",
+            PALETTE[1],
+            decided()
+                .map(|m| (m.epoch, m.concentration.nakamoto_persons as u64))
+                .collect(),
+        ),
+        (
+            "by capital",
+            PALETTE[0],
+            decided()
+                .map(|m| (m.epoch, m.concentration.nakamoto_capital as u64))
+                .collect(),
+        ),
+    ];
+    epoch_chart(
+        &bottom_plot,
+        &bottom_legend,
+        "Deciders' Nakamoto coefficient",
+        "persons to hold 50% of authority",
+        span,
+        &nakamoto,
+        path,
+    )?;
     root.present().map_err(|x| e(&x))?;
     Ok(())
 }
