@@ -227,6 +227,24 @@ impl LedgerSummary {
             c.gini_persons,
             c.gini_capital
         );
+        if self.epochs.len() > 1 {
+            let drift: Vec<String> = self
+                .epochs
+                .iter()
+                .map(|e| {
+                    let c = &e.concentration;
+                    format!(
+                        "{}: {} decisions, {}/{}",
+                        e.epoch, e.decisions, c.nakamoto_persons, c.nakamoto_capital
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "drift (epoch: decisions, deciders' Nakamoto by persons/capital): {}",
+                drift.join("; ")
+            );
+        }
         if self.defaults.is_empty() {
             let _ = writeln!(s, "defaults: none decided anything");
         }

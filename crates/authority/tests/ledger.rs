@@ -646,3 +646,39 @@ fn the_summary_splits_paths_and_measures_deciders_by_person_and_capital_per_epoc
         s.table()
     );
 }
+
+#[test]
+fn an_account_that_left_its_identity_is_its_own_person_again() {
+    let mut c = Chain::default();
+    c.tx(1, None).emit(
+        IDENTITY,
+        IdentityRegistry::AccountLinked {
+            account: who(1),
+            identityId: U256::from(3),
+        },
+    );
+    c.tx(2, None);
+    opened(&mut c, 1, 1, 1);
+    vote(&mut c, 1, who(1), 1, 5);
+    c.tx(3, None);
+    ruled(&mut c, 1, out(1), 1, true);
+    c.tx(4, None).emit(
+        IDENTITY,
+        IdentityRegistry::AccountUnlinked {
+            account: who(1),
+            identityId: U256::from(3),
+            by: who(1),
+        },
+    );
+    c.tx(5, None);
+    opened(&mut c, 2, 2, 1);
+    vote(&mut c, 2, who(1), 1, 5);
+    c.tx(6, None);
+    ruled(&mut c, 2, out(1), 1, true);
+    let l = c.ledger();
+    let persons: Vec<&Person> = l.records.iter().map(|d| &d.deciders[0].person).collect();
+    assert_eq!(
+        persons,
+        vec![&Person::Identity(U256::from(3)), &Person::Account(who(1))]
+    );
+}
