@@ -16,6 +16,8 @@
 //! - [`summary`]: shares by path, concentration of deciders (Nakamoto, Gini; by persons and by
 //!   capital), their drift across epochs, and what the defaults decided.
 
+#![warn(missing_docs)]
+
 pub mod build;
 pub mod coalition;
 pub mod record;
