@@ -267,6 +267,8 @@ fn epoch_chart<DB: DrawingBackend>(
         .configure_mesh()
         .x_desc("epoch")
         .y_desc(y_desc)
+        .bold_line_style(BLACK.mix(0.12))
+        .light_line_style(WHITE.mix(0.0))
         .x_labels(((last - first) as usize + 1).min(12))
         .x_label_formatter(&|x| x.to_string())
         .draw()
