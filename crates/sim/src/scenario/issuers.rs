@@ -39,7 +39,7 @@ use crate::{metrics::nakamoto, SimError};
 /// shifts the draws of the rest of the scenario).
 const ISSUER_STREAM: u64 = 0x1d_e471_7e55;
 /// Salt of the delegation's random stream.
-const DELEGATION_STREAM: u64 = 0xde_1e6a_7e;
+const DELEGATION_STREAM: u64 = 0xde1e_6a7e;
 
 /// Which issuer attests each account of each person: `None` = unattested.
 pub(crate) struct IssuerPlan {

@@ -281,14 +281,33 @@ fn report(
         goals.push(dispute_split.deterministic_goal(scenario.traffic.turnout));
     }
 
-    let mut notes = vec![format!(
-        "identity issuer: {}",
-        if wc.split_attested {
-            "weak (a splitting whale gets one identity per account)"
-        } else {
-            "honest (one identity per person; further accounts stay unattested)"
-        }
-    )];
+    let mut notes = vec![match &scenario.issuers {
+        Some(i) => format!(
+            "identity issuers ([issuers]): {} honest, {} of attested persons at every one{}; the \
+             issuer events run on snapshots taken right after issuance",
+            i.count,
+            format_args!("{:.0}%", 100.0 * i.multi_share),
+            i.captured.as_ref().map_or(String::new(), |c| format!(
+                "; a captured issuer gives each of the {} largest stakers {} identities",
+                c.holders, c.identities
+            ))
+        ),
+        None => format!(
+            "identity issuer: {}",
+            if wc.split_attested {
+                "weak (a splitting whale gets one identity per account)"
+            } else {
+                "honest (one identity per person; further accounts stay unattested)"
+            }
+        ),
+    }];
+    if scenario.delegation.is_some() {
+        notes.push(
+            "voice is delegated ([delegation]) before the first epoch and stays so: the delegates \
+             vote in disputes and in the capture trials"
+                .into(),
+        );
+    }
     notes.push(format!(
         "dispute turnout {:.0}% of voice holders; cartel members always vote for the cartel's output",
         100.0 * scenario.traffic.turnout
