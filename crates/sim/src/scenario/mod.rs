@@ -3,9 +3,13 @@
 //! A run deploys the whole suite into a fresh [`Sim`] and plays every protocol action on chain:
 //!
 //! - **population** ([`world`]): operators register in `Staking` with hot k256 signer keys and serve
-//!   two models in the `InferenceRegistry` (deterministic k = 3 / q = 2, and optimistic k = 1);
-//!   stakers get identities from an issuer in the `IdentityRegistry` (or stay unattested) and
-//!   delegate; whales split their stake or gather delegations;
+//!   two models in the `InferenceRegistry` (`[models]`: deterministic k = 3 / q = 2 and optimistic
+//!   k = 1 by default) on a deployment with the scenario's `[governance]` parameters; stakers get
+//!   identities from an issuer in the `IdentityRegistry` (or stay unattested) and delegate; whales
+//!   split their stake or gather delegations;
+//! - **issuers and delegation** ([`issuers`]): several honest issuers and a captured one, their
+//!   voice, unlink/relink, reuse after unbonding, unlinks before a snapshot, revocation; voice
+//!   delegated to popular or operator-owned delegates and Sybil identities to one delegate;
 //! - **traffic** ([`traffic`]): a client requests inference, the registry assigns operators by
 //!   stake, operators sign EIP-712 attestations (honest, lazy, equivocating or cartel), a watcher
 //!   reports equivocations and missed assignments and challenges wrong results, every staker with
