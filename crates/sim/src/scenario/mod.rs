@@ -281,7 +281,8 @@ pub struct Issuers {
     /// evenly over one account per issuer.
     #[serde(default)]
     pub multi_share: f64,
-    /// A captured issuer minting identities for chosen holders (issuer number `count`).
+    /// A captured issuer minting identities for chosen holders (issuer number `count`). A whale that
+    /// splits (`whales.strategy = "split"`) keeps its own accounts and identities from issuer 0.
     #[serde(default)]
     pub captured: Option<CapturedIssuer>,
     /// Persons (one attested account each) that unlink and relink to a fresh identity of their
@@ -638,13 +639,7 @@ impl Scenario {
     }
 
     fn validate_issuers(&self, path: &Path) -> Result<(), ScenarioError> {
-        let bad = |field: &str, message: String| {
-            Err(ScenarioError::Invalid {
-                path: path.to_path_buf(),
-                field: field.to_owned(),
-                message,
-            })
-        };
+        let bad = |field: &str, message: String| Err(invalid(path, field, message));
         if let Some(i) = &self.issuers {
             if !(1..=16).contains(&i.count) {
                 return bad("issuers.count", "must be within [1, 16]".into());
@@ -724,13 +719,7 @@ impl Scenario {
     }
 
     fn validate_parameters(&self, path: &Path) -> Result<(), ScenarioError> {
-        let bad = |field: &str, message: String| {
-            Err(ScenarioError::Invalid {
-                path: path.to_path_buf(),
-                field: field.to_owned(),
-                message,
-            })
-        };
+        let bad = |field: &str, message: String| Err(invalid(path, field, message));
         let g = &self.governance;
         for (f, v, lo, hi) in [
             ("governance.quorum_bps", u64::from(g.quorum_bps), 100, 5_000),
@@ -818,6 +807,15 @@ impl Scenario {
         let mut params = verinfer_deploy::plan::DeployParams::local(deployer);
         self.governance.apply(&mut params);
         params
+    }
+}
+
+/// The error for `field` of the scenario at `path` holding a bad value.
+fn invalid(path: &Path, field: &str, message: String) -> ScenarioError {
+    ScenarioError::Invalid {
+        path: path.to_path_buf(),
+        field: field.to_owned(),
+        message,
     }
 }
 
