@@ -33,7 +33,10 @@ use super::{
     world::{voice_units, World},
     Behaviour, Issuers, Scenario, Unlinker,
 };
-use crate::{metrics::nakamoto, SimError};
+use crate::{
+    metrics::{gini, nakamoto},
+    SimError,
+};
 
 /// Salt of the issuers' own random stream (so that adding `[issuers]` or `[delegation]` never
 /// shifts the draws of the rest of the scenario).
@@ -208,6 +211,10 @@ pub struct DelegationReport {
     pub nakamoto_before: usize,
     /// And after.
     pub nakamoto_after: usize,
+    /// Gini coefficient of voice by holder (account) before delegation.
+    pub gini_before: f64,
+    /// And after.
+    pub gini_after: f64,
     /// The captured issuer's identities delegated to one delegate: its voice share.
     pub sybil_delegate_share: Option<f64>,
     /// What the governor counts of that delegate's voice (`VerinferGovernor.getVotes`, capped),
@@ -288,12 +295,16 @@ pub(crate) fn measure_issuance(w: &mut World, cfg: &Issuers) -> Result<IssuersRe
     }
     report.multi_identity_persons = honest_issuers_of.values().filter(|n| **n > 1).count();
     if let Some(c) = &cfg.captured {
+        // (voice, stake) of each holder, summed over its accounts.
+        let mut per_holder = vec![(0.0f64, 0.0f64); c.holders];
+        for (e, _, v, st) in &per_account {
+            if let Some(h) = per_holder.get_mut(*e) {
+                h.0 += v;
+                h.1 += st;
+            }
+        }
         let (mut voice, mut one, mut best, mut held) = (0.0, 0.0, 1.0f64, 0.0);
-        for h in 0..c.holders {
-            let (v, s): (f64, f64) = per_account
-                .iter()
-                .filter(|(e, ..)| *e == h)
-                .fold((0.0, 0.0), |(v, s), (_, _, av, as_)| (v + av, s + as_));
+        for (v, s) in per_holder {
             voice += v;
             one += s.sqrt();
             held += s;
@@ -324,9 +335,10 @@ pub(crate) fn events(
 ) -> Result<(), SimError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ISSUER_STREAM ^ 1);
     // Persons with exactly one account, attested by an honest issuer: (account index, issuer).
+    let by_person = accounts_by_person(w);
     let mut singles: Vec<(usize, usize)> = Vec::new();
     for (ai, a) in w.accounts.iter().enumerate() {
-        let alone = w.accounts.iter().filter(|b| b.entity == a.entity).count() == 1;
+        let alone = by_person.get(&a.entity).is_some_and(|v| v.len() == 1);
         if let Some(j) = a.issuer.filter(|j| *j < cfg.count && alone) {
             singles.push((ai, j));
         }
@@ -366,6 +378,15 @@ pub(crate) fn events(
         }
     }
     Ok(())
+}
+
+/// The accounts of each person, in account order.
+fn accounts_by_person(w: &World) -> std::collections::HashMap<usize, Vec<Address>> {
+    let mut out: std::collections::HashMap<usize, Vec<Address>> = Default::default();
+    for a in &w.accounts {
+        out.entry(a.entity).or_default().push(a.address);
+    }
+    out
 }
 
 /// Runs `call` and counts a revert as refused (`Ok(false)`).
@@ -661,11 +682,10 @@ pub(crate) fn delegate(
     let mut by_voice: Vec<usize> = (captured_holders..scenario.stakers.count).collect();
     by_voice.sort_by(|a, b| before.voice[*b].total_cmp(&before.voice[*a]));
     let popular: Vec<usize> = by_voice.into_iter().take(cfg.delegates).collect();
-    let first_account =
-        |w: &World, e: usize| w.accounts.iter().find(|a| a.entity == e).map(|a| a.address);
+    let by_person = accounts_by_person(w);
     let popular_accounts: Vec<Address> = popular
         .iter()
-        .filter_map(|e| first_account(w, *e))
+        .filter_map(|e| by_person.get(e).and_then(|v| v.first().copied()))
         .collect();
     let operator_owners: Vec<Address> = w
         .ops
@@ -676,6 +696,7 @@ pub(crate) fn delegate(
     let mut report = DelegationReport {
         delegate_cap_share: f64::from(w.params.delegate_cap_bps) / 10_000.0,
         nakamoto_before: nakamoto(&voice_before),
+        gini_before: gini(&voice_before),
         ..DelegationReport::default()
     };
     let votes_c = w.c.votes;
@@ -693,13 +714,7 @@ pub(crate) fn delegate(
         } else {
             continue;
         };
-        let mine: Vec<Address> = w
-            .accounts
-            .iter()
-            .filter(|a| a.entity == e)
-            .map(|a| a.address)
-            .collect();
-        for a in mine {
+        for &a in by_person.get(&e).map_or(&[][..], Vec::as_slice) {
             moved += votes(w, a)?;
             w.sim.transact(
                 a,
@@ -740,6 +755,7 @@ pub(crate) fn delegate(
     let after = w.measure()?;
     let voice_after = holder_voice(&after, w)?;
     report.nakamoto_after = nakamoto(&voice_after);
+    report.gini_after = gini(&voice_after);
     report.largest_delegate_share = voice_after.iter().copied().fold(0.0, f64::max) / total;
     if let Some(d) = sybil_delegate {
         report.sybil_delegate_share = Some(votes(w, d)? / total);
@@ -839,14 +855,16 @@ impl std::fmt::Display for DelegationReport {
         write!(
             f,
             "delegation: {} persons delegated {:.1}% of voice to {} delegates; largest holder \
-             {:.1}% of voice (cap {:.1}%); Nakamoto of voice {} -> {}",
+             {:.1}% of voice (cap {:.1}%); Nakamoto of voice {} -> {}, Gini {:.3} -> {:.3}",
             self.delegators,
             100.0 * self.delegated_voice_share,
             self.delegates,
             100.0 * self.largest_delegate_share,
             100.0 * self.delegate_cap_share,
             self.nakamoto_before,
-            self.nakamoto_after
+            self.nakamoto_after,
+            self.gini_before,
+            self.gini_after
         )?;
         if let (Some(raw), Some(counted)) =
             (self.sybil_delegate_share, self.sybil_delegate_counted_share)
