@@ -282,7 +282,8 @@ pub struct Issuers {
     #[serde(default)]
     pub multi_share: f64,
     /// A captured issuer minting identities for chosen holders (issuer number `count`). A whale that
-    /// splits (`whales.strategy = "split"`) keeps its own accounts and identities from issuer 0.
+    /// splits (`whales.strategy = "split"`) keeps its own accounts and identities from issuer 0; one
+    /// that gathers keeps its operator account.
     #[serde(default)]
     pub captured: Option<CapturedIssuer>,
     /// Persons (one attested account each) that unlink and relink to a fresh identity of their

@@ -43,7 +43,7 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
     w.check_digest()?;
     let models = w.model_report()?;
     // Issuance as it stands before anybody delegates; the issuer events on snapshots of it.
-    let mut issuers_report = match &scenario.issuers {
+    let issuers_report = match &scenario.issuers {
         Some(cfg) => {
             let mut r = issuers::measure_issuance(&mut w, cfg)?;
             issuers::events(&mut w, cfg, scenario.seed, &mut r)?;
@@ -148,7 +148,7 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
     let mut r = report(scenario, w, m, epochs, disputes, ledger, capture, started);
     r.models = models;
     r.unjail = unjail;
-    r.issuers = issuers_report.take();
+    r.issuers = issuers_report;
     r.delegation = delegation;
     Ok(r)
 }
