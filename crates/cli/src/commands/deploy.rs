@@ -137,12 +137,11 @@ impl DeployCommand {
         let out = self.out;
         if resumed.is_some() {
             let done = Journal::load(&journal)?.map_or(0, |j| j.steps.len());
-            // A note, not the result: on stderr so that stdout stays one JSON object.
-            eprintln!(
+            out.line(format!(
                 "resuming the deployment in {} ({done} of {} steps sent)",
                 journal.display(),
                 plan.steps.len()
-            );
+            ));
         }
         let started = Instant::now();
         let opts = DeployOptions {
@@ -195,6 +194,7 @@ impl DeployCommand {
             "deployer": addr(key.address()),
             "admin": addr(admin),
             "keepAdmin": self.keep_admin,
+            "resumedFromJournal": resumed.is_some(),
             "salt": self.salt,
             "contracts": contracts(&deployed.manifest.contracts),
             "steps": deployed.steps.iter().map(|s| json!({
