@@ -295,7 +295,7 @@ fn the_governance_commands_print_one_json_object_each() {
     assert_eq!(checksummed(&p, "proposer"), c.addr(1));
     assert_eq!(
         p["actions"][0]["call"],
-        "Staking.setMinOperatorStake(value = 2500 VIN)"
+        "Staking.setMinOperatorStake(value = 2500 VINF)"
     );
     assert_eq!(
         checksummed(&p["actions"][0], "target"),
