@@ -213,7 +213,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         delete _slotIssuer[slot];
         _assignedSlots &= ~(uint256(1) << slot);
         uint256 gen = _gen(_issuerCkpt[slot].latest());
-        _issuerCkpt[slot].push(clock(), SafeCast.toUint208(SafeCast.toUint16(gen + 1) << 192));
+        _issuerCkpt[slot].push(clock(), SafeCast.toUint208(uint256(SafeCast.toUint16(gen + 1)) << 192));
         emit IssuerVoiceRevoked(issuer, slot, gen);
         emit IssuerVoiceChanged(slot, 0, 0);
         _updateGlobal(MAX_ISSUERS, 0, 0, 0, 0);
