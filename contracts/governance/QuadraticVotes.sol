@@ -89,7 +89,9 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     event StakeObserved(address indexed account, uint256 oldStake, uint256 newStake);
     /// @notice `account` moved from identity `oldId` to `newId` (0 = the unattested pool).
     event IdentityObserved(address indexed account, uint256 indexed oldId, uint256 indexed newId);
-    /// @notice New voice components of `delegatee`: attested voice and unattested stake.
+    /// @notice New voice components of `delegatee`: attested voice (after the issuer cap, at the level in force
+    ///         when emitted; a same-transaction cap change follows as `IssuerVoiceChanged`) and unattested
+    ///         stake. Exact votes are `getVotes`/`getPastVotes`.
     event DelegateVoiceChanged(address indexed delegatee, uint256 attestedVoice, uint256 unattestedStake);
     /// @notice New global totals: effective attested voice (after the issuer cap) and unattested pool stake.
     event TotalVoiceChanged(uint256 attestedVoice, uint256 unattestedStake);
