@@ -670,7 +670,8 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
 
     function _packIssuer(uint256 gen, uint256 a, uint256 eff) private pure returns (uint208) {
         return SafeCast.toUint208(
-            (uint256(SafeCast.toUint16(gen)) << 192) | (uint256(SafeCast.toUint96(a)) << 96) | SafeCast.toUint96(eff)
+            (uint256(SafeCast.toUint16(gen)) << 192) | (uint256(SafeCast.toUint96(a)) << 96)
+                | SafeCast.toUint96(eff)
         );
     }
 

@@ -72,12 +72,20 @@ contract VoiceGasTest is GovernanceBase {
     }
 
     function test_gas_voice_delegate_attested() public {
-        _measure(address(qv), attested, abi.encodeCall(QuadraticVotes.delegate, (makeAddr("d"))), "delegate, attested");
+        _measure(
+            address(qv),
+            attested,
+            abi.encodeCall(QuadraticVotes.delegate, (makeAddr("d"))),
+            "delegate, attested"
+        );
     }
 
     function test_gas_voice_delegate_unattested() public {
         _measure(
-            address(qv), unattested, abi.encodeCall(QuadraticVotes.delegate, (makeAddr("d"))), "delegate, unattested"
+            address(qv),
+            unattested,
+            abi.encodeCall(QuadraticVotes.delegate, (makeAddr("d"))),
+            "delegate, unattested"
         );
     }
 }

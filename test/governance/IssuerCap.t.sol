@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IdentityRegistry} from "../../contracts/governance/IdentityRegistry.sol";
 import {QuadraticVotes} from "../../contracts/governance/QuadraticVotes.sol";
+import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {GovernanceBase} from "./GovernanceBase.t.sol";
 
 /// @notice The per-issuer voice cap, O(1) issuer revocation and the link cooldown (issue #17, section 3).
@@ -174,11 +175,15 @@ contract IssuerCapTest is GovernanceBase {
 
     function test_RevertWhen_IssuerCapOutOfBounds() public {
         vm.expectRevert(
-            abi.encodeWithSelector(QuadraticVotes.ParameterOutOfBounds.selector, bytes32("issuerCapBps"), 499, 500, 5000)
+            abi.encodeWithSelector(
+                QuadraticVotes.ParameterOutOfBounds.selector, bytes32("issuerCapBps"), 499, 500, 5000
+            )
         );
         qv.setIssuerCapBps(499);
         vm.expectRevert(
-            abi.encodeWithSelector(QuadraticVotes.ParameterOutOfBounds.selector, bytes32("issuerCapBps"), 5001, 500, 5000)
+            abi.encodeWithSelector(
+                QuadraticVotes.ParameterOutOfBounds.selector, bytes32("issuerCapBps"), 5001, 500, 5000
+            )
         );
         qv.setIssuerCapBps(5001);
     }
@@ -219,6 +224,31 @@ contract IssuerCapTest is GovernanceBase {
         IdentityRegistry fresh = new IdentityRegistry(address(this));
         vm.expectRevert(IdentityRegistry.NotWired.selector);
         fresh.approveIssuer(captured);
+    }
+
+    function test_RevertWhen_IdentityOfAnIssuerWithoutSlotIsLinked() public {
+        // a QuadraticVotes whose "registry" is this test: the issuer of identity 1 never took a slot
+        QuadraticVotes lone = new QuadraticVotes(IStaking(address(staking)), address(this));
+        vm.mockCall(address(this), abi.encodeCall(IdentityRegistry.issuerOf, (1)), abi.encode(captured));
+        vm.expectRevert(abi.encodeWithSelector(QuadraticVotes.IssuerWithoutSlot.selector, captured));
+        lone.onIdentityChanged(whale, 0, 1);
+        vm.expectRevert(abi.encodeWithSelector(QuadraticVotes.IssuerWithoutSlot.selector, captured));
+        lone.onIssuerRevoked(captured);
+    }
+
+    function test_RevokeRoleDirectlyAlsoSilencesTheIssuer() public {
+        ids.approveIssuer(captured);
+        _honestWorld(3, 10_000);
+        address attacker = makeAddr("attacker");
+        _capture(attacker, 2, 10_000);
+        bytes32 role = ids.ISSUER_ROLE();
+        vm.expectEmit(address(ids));
+        emit IdentityRegistry.IssuerRevoked(captured, 1);
+        ids.revokeRole(role, captured);
+        _mine(1);
+        assertEq(qv.getPastVotes(attacker, block.number - 1), 0);
+        (bool assigned,) = qv.issuerSlotOf(captured);
+        assertFalse(assigned);
     }
 
     function test_GrantRoleDirectlyAlsoTakesASlot() public {
@@ -406,7 +436,9 @@ contract IssuerCapTest is GovernanceBase {
         ids.setLinkCooldown(10);
         assertEq(ids.linkCooldown(), 10);
         vm.expectRevert(
-            abi.encodeWithSelector(IdentityRegistry.ParameterOutOfBounds.selector, bytes32("linkCooldown"), 0, 1, 216_000)
+            abi.encodeWithSelector(
+                IdentityRegistry.ParameterOutOfBounds.selector, bytes32("linkCooldown"), 0, 1, 216_000
+            )
         );
         ids.setLinkCooldown(0);
         vm.expectRevert(
@@ -444,7 +476,9 @@ contract IssuerCapTest is GovernanceBase {
             uint256 n = uint256(keccak256(abi.encode(seed, i))) % 4 + 1;
             for (uint256 j; j < n; ++j) {
                 uint256 tokens = uint256(keccak256(abi.encode(seed, i, j))) % 1_000_000 + 1;
-                _attestedBy(issuers[i], makeAddr(string.concat("h", vm.toString(i), "_", vm.toString(j))), tokens);
+                _attestedBy(
+                    issuers[i], makeAddr(string.concat("h", vm.toString(i), "_", vm.toString(j))), tokens
+                );
             }
         }
         ids.approveIssuer(captured);
