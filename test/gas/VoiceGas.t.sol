@@ -20,13 +20,7 @@ contract VoiceGasTest is GovernanceBase {
         ids.approveIssuer(issuers[2]);
         for (uint256 i; i < 6; ++i) {
             address a = makeAddr(string.concat("voter", vm.toString(i)));
-            vm.prank(issuers[i % 3]);
-            uint256 id = ids.createIdentity();
-            vm.prank(issuers[i % 3]);
-            ids.offerLink(a, id);
-            vm.prank(a);
-            ids.acceptLink(id);
-            _stake(a, 100 * (i + 1));
+            _attestedBy(issuers[i % 3], a, 100 * (i + 1));
             if (i == 0) attested = a;
         }
         _stake(unattested, 500);

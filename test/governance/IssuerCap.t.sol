@@ -26,17 +26,6 @@ contract IssuerCapTest is GovernanceBase {
 
     // ------------------------------------------------------------------ helpers
 
-    /// @dev `iss` creates a fresh identity and links `account` to it (first account: no consent needed).
-    function _attestedBy(address iss, address account, uint256 tokens) internal returns (uint256 id) {
-        vm.prank(iss);
-        id = ids.createIdentity();
-        vm.prank(iss);
-        ids.offerLink(account, id);
-        vm.prank(account);
-        ids.acceptLink(id);
-        _stake(account, tokens);
-    }
-
     function _slot(address iss) internal view returns (uint256 slot) {
         bool assigned;
         (assigned, slot) = qv.issuerSlotOf(iss);

@@ -117,14 +117,7 @@ contract SybilTest is GovernanceBase {
         ids.approveIssuer(honestIssuers[1]);
         ids.approveIssuer(honestIssuers[2]);
         for (uint256 i; i < 3; ++i) {
-            address h = makeAddr(string.concat("honest", vm.toString(i)));
-            vm.prank(honestIssuers[i]);
-            uint256 id = ids.createIdentity();
-            vm.prank(honestIssuers[i]);
-            ids.offerLink(h, id);
-            vm.prank(h);
-            ids.acceptLink(id);
-            _stake(h, 10_000);
+            _attestedBy(honestIssuers[i], makeAddr(string.concat("honest", vm.toString(i))), 10_000);
         }
         _stake(makeAddr("poolie"), 10_000);
         address weak = makeAddr("weak");
@@ -153,13 +146,7 @@ contract SybilTest is GovernanceBase {
     }
 
     function _identityFrom(address iss, address s, uint256 tokens) internal {
-        vm.prank(iss);
-        uint256 id = ids.createIdentity();
-        vm.prank(iss);
-        ids.offerLink(s, id);
-        vm.prank(s);
-        ids.acceptLink(id);
-        _stake(s, tokens);
+        _attestedBy(iss, s, tokens);
         vm.prank(s);
         qv.delegate(attacker);
     }
