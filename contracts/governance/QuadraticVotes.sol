@@ -22,10 +22,12 @@ import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
 ///         roots it receives, so delegating never loses power. Exposes the IERC5805 surface the OpenZeppelin
 ///         Governor reads (block-number clock).
 /// @dev Checkpoints (OZ Trace208, key = block number) are kept incrementally:
-///      - per delegate: attested voice A_d (high 104 bits) | unattested stake U_d (low 104 bits);
-///      - global: attested voice sum A (high) | unattested pool stake S_u (low);
+///      - per delegate: raw attested voice A_d (88 bits) | slot bitmap (16) | unattested stake U_d (low 104);
+///      - global: effective attested voice sum (88 bits) | bitmap of capped or ever-revoked slots (16) |
+///        unattested pool stake S_u (low 104);
 ///      - per identity: summed stake and delegatee; per account: identity and (unattested) delegatee.
-///      getPastVotes(d, t) = A_d(t) + U_d(t) * sqrt(S_u(t)) / S_u(t); total voice = A(t) + sqrt(S_u(t)).
+///      getPastVotes(d, t) = A_d(t) - (corrections of flagged slots) + U_d(t) * sqrt(S_u(t)) / S_u(t);
+///      total voice = sum of effective issuer voice (t) + sqrt(S_u(t)).
 ///      Stakes are bounded by 2^104 - 1 (SafeCast), far above any realistic supply. The delegate and global
 ///      traces keep their latest checkpoint in one slot (HeadCheckpoints) so votes cost one SLOAD each.
 ///      Per-issuer cap: every approved issuer holds one of MAX_ISSUERS slots. A slot's trace keeps the raw
@@ -33,7 +35,8 @@ import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
 ///      level M solves M = issuerCapBps/10000 * (sqrt(S_u) + sum_j min(A_j, M)) (water-filling over the
 ///      slots), but never falls below the smallest live issuer's voice (then all live issuers hold equal
 ///      shares). A delegate keeps one trace per slot it received voice from (its slot bitmap sits in its head
-///      checkpoint) and receives A_{d,i} * min(A_i, M) / A_i from slot i. Revoking an issuer bumps its slot's
+///      checkpoint) and receives A_{d,i} * min(A_i, M) / A_i from slot i; only slots
+///      flagged in the global checkpoint (capped, or ever revoked) are read when votes are counted. Revoking an issuer bumps its slot's
 ///      generation: every delegate value and identity recorded under the old generation counts zero from
 ///      that block on, without touching them.
 contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, EIP712, Nonces {
@@ -42,6 +45,8 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
 
     uint256 private constant _HALF = 104;
     uint256 private constant _MASK = (uint256(1) << 104) - 1;
+    // the high half of the delegate and global checkpoints: a voice sum (88 bits) over a 16-slot bitmap
+    uint256 private constant _HI = 120;
     uint256 private constant _MASK96 = (uint256(1) << 96) - 1;
     uint256 private constant _BPS = 10_000;
 
@@ -74,7 +79,9 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     ///         while the cap can be met (see the contract's dev note).
     uint256 public issuerCapBps = DEFAULT_ISSUER_CAP_BPS;
     // bitmap of the slots held by approved issuers
-    uint256 private _assignedSlots;
+    uint16 private _assignedSlots;
+    // bitmap of the slots that were ever revoked (delegates may hold values of an older generation there)
+    uint16 private _revokedSlots;
     // slot + 1 of an approved issuer (0 = none)
     mapping(address issuer => uint256 slotPlusOne) private _issuerSlot;
     mapping(uint256 slot => address issuer) private _slotIssuer;
@@ -89,8 +96,8 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     event StakeObserved(address indexed account, uint256 oldStake, uint256 newStake);
     /// @notice `account` moved from identity `oldId` to `newId` (0 = the unattested pool).
     event IdentityObserved(address indexed account, uint256 indexed oldId, uint256 indexed newId);
-    /// @notice New voice components of `delegatee`: attested voice (after the issuer cap, at the level in force
-    ///         when emitted; a same-transaction cap change follows as `IssuerVoiceChanged`) and unattested
+    /// @notice New voice components of `delegatee`: raw attested voice (the square roots it receives, before
+    ///         the issuer cap and revocations, which scale it per issuer: `IssuerVoiceChanged`) and unattested
     ///         stake. Exact votes are `getVotes`/`getPastVotes`.
     event DelegateVoiceChanged(address indexed delegatee, uint256 attestedVoice, uint256 unattestedStake);
     /// @notice New global totals: effective attested voice (after the issuer cap) and unattested pool stake.
@@ -195,7 +202,9 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         uint256 slot;
         while (slot < MAX_ISSUERS && assigned & (uint256(1) << slot) != 0) ++slot;
         if (slot == MAX_ISSUERS) revert TooManyIssuers();
-        _assignedSlots = assigned | (uint256(1) << slot);
+        // casting is safe: slot < MAX_ISSUERS = 16
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _assignedSlots = uint16(assigned | (uint256(1) << slot));
         _issuerSlot[issuer] = slot + 1;
         _slotIssuer[slot] = issuer;
         emit IssuerSlotAssigned(issuer, slot, _gen(_issuerCkpt[slot].latest()));
@@ -213,7 +222,11 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         uint256 slot = slotPlusOne - 1;
         delete _issuerSlot[issuer];
         delete _slotIssuer[slot];
-        _assignedSlots &= ~(uint256(1) << slot);
+        // casting is safe: slot < MAX_ISSUERS = 16
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _assignedSlots &= ~uint16(1 << slot);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _revokedSlots |= uint16(1 << slot);
         uint256 gen = _gen(_issuerCkpt[slot].latest());
         _issuerCkpt[slot].push(clock(), SafeCast.toUint208(uint256(SafeCast.toUint16(gen + 1)) << 192));
         emit IssuerVoiceRevoked(issuer, slot, gen);
@@ -405,7 +418,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         returns (uint256 attestedVoice, uint256 unattestedStake)
     {
         uint256 p = _delegateCkpt[delegatee].latest();
-        return (_attestedAt(delegatee, p >> _HALF, clock()), p & _MASK);
+        return (_attestedAt(delegatee, p >> _HALF, _globalCkpt.latest(), clock()), p & _MASK);
     }
 
     /// @notice Current voice of issuer slot `slot`.
@@ -466,7 +479,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     /// @return unattestedStake Total unattested stake S_u.
     function totalComponents() external view returns (uint256 attestedVoice, uint256 unattestedStake) {
         uint256 g = _globalCkpt.latest();
-        return (g >> _HALF, g & _MASK);
+        return (g >> _HI, g & _MASK);
     }
 
     // ------------------------------------------------------------------ internals
@@ -527,23 +540,34 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     function _moveDelegateIssuerVoice(address d, uint256 slot, uint256 gen, uint256 vSub, uint256 vAdd)
         private
     {
+        (uint256 stale, uint256 v) = _pushDelegateIssuerVoice(d, slot, gen, vSub, vAdd);
+        uint256 h = _delegateCkpt[d].latest();
+        uint256 hi = h >> _HALF;
+        uint256 a = (hi >> 16) - stale - vSub + vAdd;
+        uint256 bits = v == 0 ? hi & ~(uint256(1) << slot) : hi | (uint256(1) << slot);
+        _delegateCkpt[d].push(clock(), _pack((a << 16) | (bits & 0xffff), h & _MASK));
+        emit DelegateVoiceChanged(d, a, h & _MASK);
+    }
+
+    /// @dev Writes delegate `d`'s value in slot `slot` (generation `gen`); a value recorded under an older
+    ///      generation belongs to a revoked issuer: it is replaced and returned as `stale` (it still counts in
+    ///      the delegate's raw sum, which the caller corrects).
+    function _pushDelegateIssuerVoice(address d, uint256 slot, uint256 gen, uint256 vSub, uint256 vAdd)
+        private
+        returns (uint256 stale, uint256 v)
+    {
         HeadCheckpoints.Trace storage tr = _delegateIssuerCkpt[d][slot];
         uint256 p = tr.latest();
-        // a value recorded under an older generation belongs to a revoked issuer: it counts zero
-        uint256 v = (_gen(p << 96) == gen ? p & _MASK96 : 0) - vSub + vAdd;
+        stale = _gen(p << 96) == gen ? 0 : p & _MASK96;
+        v = (stale == 0 ? p & _MASK96 : 0) - vSub + vAdd;
         tr.push(clock(), SafeCast.toUint208((gen << 96) | SafeCast.toUint96(v)));
-        uint256 h = _delegateCkpt[d].latest();
-        uint256 bits = h >> _HALF;
-        uint256 newBits = v == 0 ? bits & ~(uint256(1) << slot) : bits | (uint256(1) << slot);
-        if (newBits != bits) _delegateCkpt[d].push(clock(), _pack(newBits, h & _MASK));
-        emit DelegateVoiceChanged(d, _attestedAt(d, newBits, clock()), h & _MASK);
     }
 
     function _updateDelegate(address d, uint256 uSub, uint256 uAdd) private {
         uint256 p = _delegateCkpt[d].latest();
         uint256 u = (p & _MASK) - uSub + uAdd;
         _delegateCkpt[d].push(clock(), _pack(p >> _HALF, u));
-        emit DelegateVoiceChanged(d, _attestedAt(d, p >> _HALF, clock()), u);
+        emit DelegateVoiceChanged(d, p >> _HI, u);
     }
 
     /// @dev Re-runs the issuer cap after slot `changed`'s raw voice moved by `aAdd - aSub` (MAX_ISSUERS =
@@ -562,17 +586,20 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         }
         uint256 m = _capLevel(raw, n, Math.sqrt(su));
         uint256 sumEff;
+        // slots whose delegates' raw values must be scaled when read: capped now, or ever revoked
+        uint256 scaled = _revokedSlots;
         for (uint256 i; i < MAX_ISSUERS; ++i) {
             if (assigned & (uint256(1) << i) == 0) continue;
             uint256 g = _issuerCkpt[i].latest();
             uint256 eff = Math.min(raw[i], m);
             sumEff += eff;
+            if (eff != raw[i]) scaled |= uint256(1) << i;
             if (eff != g & _MASK96 || i == changed) {
                 _issuerCkpt[i].push(clock(), _packIssuer(_gen(g), raw[i], eff));
                 emit IssuerVoiceChanged(i, raw[i], eff);
             }
         }
-        _globalCkpt.push(clock(), _pack(sumEff, su));
+        _globalCkpt.push(clock(), _pack((sumEff << 16) | scaled, su));
         emit TotalVoiceChanged(sumEff, su);
     }
 
@@ -637,30 +664,38 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     /// @dev Votes of delegate `d` at `t` (t = clock() reads the latest checkpoints).
     function _votesAt(address d, uint48 t) private view returns (uint256 v) {
         uint256 p = _delegateCkpt[d].upperLookupRecent(t);
-        v = _attestedAt(d, p >> _HALF, t);
         uint256 u = p & _MASK;
-        // the pool is read only when the delegate holds unattested stake
+        // the global checkpoint is read only when the delegate holds attested voice or unattested stake
+        if (p == 0) return 0;
+        uint256 g = _globalCkpt.upperLookupRecent(t);
+        v = _attestedAt(d, p >> _HALF, g, t);
         if (u != 0) {
-            uint256 su = _globalCkpt.upperLookupRecent(t) & _MASK;
+            uint256 su = g & _MASK;
             v += Math.mulDiv(u, Math.sqrt(su), su);
         }
     }
 
-    /// @dev Attested voice of delegate `d` at `t` from the slots in `bits`: sum_i A_{d,i} * eff_i / A_i, where
-    ///      a value of an older generation than the slot's (a revoked issuer's) counts zero.
-    function _attestedAt(address d, uint256 bits, uint48 t) private view returns (uint256 v) {
+    /// @dev Attested voice of delegate `d` at `t`, from the high half `hi` of its checkpoint (raw sum over
+    ///      its slot values | slot bitmap) and the global checkpoint `g` (whose high half flags the slots that
+    ///      are capped or were ever revoked). Only flagged slots are read: there the raw value A_{d,i} is
+    ///      replaced by A_{d,i} * eff_i / A_i, or by zero when it is of an older generation than the slot's.
+    function _attestedAt(address d, uint256 hi, uint256 g, uint48 t) private view returns (uint256 v) {
+        v = hi >> 16;
+        uint256 bits = hi & (g >> _HALF) & 0xffff;
         for (uint256 i; bits != 0; ++i) {
-            if (bits & 1 != 0) {
-                uint256 dv = _delegateIssuerCkpt[d][i].upperLookupRecent(t);
-                uint256 g = _issuerCkpt[i].upperLookupRecent(t);
-                uint256 a = (g >> 96) & _MASK96;
-                if (a != 0 && _gen(dv << 96) == _gen(g)) {
-                    uint256 eff = g & _MASK96;
-                    v += eff == a ? dv & _MASK96 : Math.mulDiv(dv & _MASK96, eff, a);
-                }
-            }
+            if (bits & 1 != 0) v -= _slotCut(d, i, t);
             bits >>= 1;
         }
+    }
+
+    /// @dev What the cap or a revocation takes from delegate `d`'s raw value in slot `slot` at `t`.
+    function _slotCut(address d, uint256 slot, uint48 t) private view returns (uint256) {
+        uint256 dv = _delegateIssuerCkpt[d][slot].upperLookupRecent(t);
+        uint256 gs = _issuerCkpt[slot].upperLookupRecent(t);
+        uint256 val = dv & _MASK96;
+        uint256 a = (gs >> 96) & _MASK96;
+        if (a == 0 || _gen(dv << 96) != _gen(gs)) return val;
+        return val - Math.mulDiv(val, gs & _MASK96, a);
     }
 
     /// @dev The generation in an issuer checkpoint value (bits 192..207).
@@ -676,6 +711,6 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     }
 
     function _total(uint256 g) private pure returns (uint256) {
-        return (g >> _HALF) + Math.sqrt(g & _MASK);
+        return (g >> _HI) + Math.sqrt(g & _MASK);
     }
 }

@@ -335,6 +335,35 @@ contract IssuerCapTest is GovernanceBase {
         assertEq(qv.getPastVotes(whale, block.number - 1), _sqrtTokens(10_000));
     }
 
+    /// @dev A delegate still holding a revoked generation's value in a slot that goes to a new issuer counts
+    ///      only the new issuer's voice; the old value is replaced when the new one arrives.
+    function test_SlotReusedByANewIssuerDoesNotReviveTheOldVoiceOfADelegate() public {
+        ids.approveIssuer(captured);
+        _honestWorld(3, 10_000);
+        address attacker = makeAddr("attacker");
+        _capture(attacker, 2, 10_000);
+        ids.revokeIssuer(captured);
+        ids.approveIssuer(honest2);
+        assertEq(_slot(honest2), 3, "the revoked slot is reused");
+        _mine(1);
+        uint256 tGap = block.number - 1;
+        assertEq(qv.getPastVotes(attacker, tGap), 0);
+        address newcomer = makeAddr("newcomer");
+        _attestedBy(honest2, newcomer, 2500);
+        vm.prank(newcomer);
+        qv.delegate(attacker);
+        _mine(1);
+        assertEq(qv.getPastVotes(attacker, block.number - 1), _sqrtTokens(2500));
+        (uint256 attestedVoice,) = qv.delegateComponents(attacker);
+        assertEq(attestedVoice, _sqrtTokens(2500));
+        assertEq(qv.getPastVotes(attacker, tGap), 0, "the past is unchanged");
+        // the newcomer leaves: the attacker is back to zero
+        vm.prank(newcomer);
+        qv.delegate(newcomer);
+        _mine(1);
+        assertEq(qv.getPastVotes(attacker, block.number - 1), 0);
+    }
+
     function test_RevertWhen_AcceptingAnOfferOfARevokedTerm() public {
         ids.approveIssuer(captured);
         vm.prank(captured);
