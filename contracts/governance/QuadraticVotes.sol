@@ -224,9 +224,9 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         delete _slotIssuer[slot];
         // casting is safe: slot < MAX_ISSUERS = 16
         // forge-lint: disable-next-line(unsafe-typecast)
-        _assignedSlots &= ~uint16(1 << slot);
+        _assignedSlots &= ~uint16(uint256(1) << slot);
         // forge-lint: disable-next-line(unsafe-typecast)
-        _revokedSlots |= uint16(1 << slot);
+        _revokedSlots |= uint16(uint256(1) << slot);
         uint256 gen = _gen(_issuerCkpt[slot].latest());
         _issuerCkpt[slot].push(clock(), SafeCast.toUint208(uint256(SafeCast.toUint16(gen + 1)) << 192));
         emit IssuerVoiceRevoked(issuer, slot, gen);
