@@ -111,6 +111,10 @@ pub struct GoalCheck {
     pub pass: bool,
     /// Measured value(s).
     pub detail: String,
+    /// The goal's headline number, for its spread over seeds (e.g. the cost of corruption as a share
+    /// of stake); `None` when the goal has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measure: Option<f64>,
 }
 
 impl std::fmt::Display for GoalCheck {

@@ -20,7 +20,7 @@ use verinfer_bindings::{
     DisputeGovernor, InferenceRegistry, QuadraticVotes, Slasher, Staking, VerinferGovernor,
 };
 
-use verinfer_bindings::units::wei_f64;
+use verinfer_bindings::units::{tokens_f64, wei_f64};
 
 use super::{
     agent,
@@ -46,10 +46,14 @@ pub struct SplitTrial {
 /// One capture attempt on the governor.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProposalTrial {
-    /// What the 10 largest stakers proposed.
+    /// What the largest stakers proposed.
     pub action: String,
     /// Who opposed: everyone else, or a turnout sample of everyone else.
     pub opposition: String,
+    /// The mean turnout of everyone else (the scenario's turnout model rescaled to it); 1 = all.
+    pub turnout: f64,
+    /// Accounts bribed to vote for (0 = the coalition alone).
+    pub bribed: usize,
     /// Voice cast for (the 10 largest stakers, after the per-voter cap).
     pub for_votes: f64,
     /// Voice cast against.
@@ -60,9 +64,39 @@ pub struct ProposalTrial {
     pub passed: bool,
 }
 
+/// The cost of corruption of one action at one turnout: the smallest bribe budget that, added to
+/// the coalition of the largest stakers, passes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CorruptionCost {
+    /// The action proposed.
+    pub action: String,
+    /// The mean turnout of everyone else.
+    pub turnout: f64,
+    /// Smallest budget in tokens (the stake of the accounts bought, cheapest voice per token first);
+    /// 0 when the coalition passes alone, `None` when buying every other holder is not enough.
+    pub tokens: Option<f64>,
+    /// `tokens` as a share of total stake.
+    pub share_of_stake: Option<f64>,
+    /// Accounts bought.
+    pub accounts: usize,
+    /// Whether the proposal passed with that budget (measured on chain).
+    pub passed_with_budget: bool,
+    /// Whether it failed with one account less, i.e. the budget less the price of the last account
+    /// bought (measured on chain; `true` when the budget is 0).
+    pub failed_below: bool,
+    /// Proposals voted during the search (each on a snapshot).
+    pub trials: usize,
+}
+
 /// Results of the capture tests.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CaptureReport {
+    /// Size of the coalition of the largest stakers (`attack.top_n`).
+    pub top_n: usize,
+    /// Total stake at the end of the run, tokens.
+    pub total_stake: f64,
+    /// Cost of corruption per action and turnout (`attack.cost_of_corruption`).
+    pub corruption: Vec<CorruptionCost>,
     /// Stake of the person used for the split search (the largest staker's), tokens.
     pub split_stake: f64,
     /// Every arrangement tried.
@@ -95,9 +129,32 @@ impl fmt::Display for CaptureReport {
         for p in &self.proposals {
             writeln!(
                 f,
-                "top-10 proposal `{}` vs {}: for {:.0} / against {:.0} -> {}",
-                p.action, p.opposition, p.for_votes, p.against_votes, p.state
+                "top-{} proposal `{}` vs {}: for {:.0} / against {:.0} -> {}",
+                self.top_n, p.action, p.opposition, p.for_votes, p.against_votes, p.state
             )?;
+        }
+        for c in &self.corruption {
+            match (c.tokens, c.share_of_stake) {
+                (Some(t), Some(sh)) => writeln!(
+                    f,
+                    "cost of corruption `{}` at {:.0}% turnout: {:.0} tokens ({:.2}% of stake, {} accounts bought; passes with it: {}, fails with one less: {}; {} trials)",
+                    c.action,
+                    100.0 * c.turnout,
+                    t,
+                    100.0 * sh,
+                    c.accounts,
+                    c.passed_with_budget,
+                    c.failed_below,
+                    c.trials
+                )?,
+                _ => writeln!(
+                    f,
+                    "cost of corruption `{}` at {:.0}% turnout: not reachable by buying every other holder ({} trials)",
+                    c.action,
+                    100.0 * c.turnout,
+                    c.trials
+                )?,
+            }
         }
         if !self.veto_exercised {
             writeln!(
@@ -127,38 +184,112 @@ pub(crate) fn run(
     report.split_stake = largest.max(scenario.stakers.min_stake);
     split_search(w, scenario, &mut report)?;
 
-    // The 10 largest stakers (people) and their voice-holding accounts.
+    // The `attack.top_n` largest stakers (people) and their voice-holding accounts.
+    let top_n = scenario.attack.top_n;
+    report.top_n = top_n;
+    report.total_stake = m.stake.iter().sum();
     let mut order: Vec<usize> = (0..m.stake.len()).collect();
     order.sort_by(|a, b| m.stake[*b].total_cmp(&m.stake[*a]));
-    let top: Vec<usize> = order.into_iter().take(10).collect();
+    let top: Vec<usize> = order.into_iter().take(top_n).collect();
     let mut coalition: Vec<Address> = Vec::new();
-    let mut others: Vec<Address> = Vec::new();
+    let mut others: Vec<Others> = Vec::new();
+    let (staking, votes) = (w.c.staking, w.c.votes);
     for (account, person) in &m.holders {
         if top.contains(person) {
             coalition.push(*account);
         } else {
-            others.push(*account);
+            let stake = tokens_f64(w.sim.view(
+                *account,
+                staking,
+                Staking::stakeOfCall { account: *account },
+            )?);
+            let voice = voice_units(w.sim.view(
+                *account,
+                votes,
+                QuadraticVotes::getVotesCall { account: *account },
+            )?);
+            others.push(Others {
+                account: *account,
+                person_stake: m.stake[*person],
+                stake,
+                voice,
+            });
         }
     }
+    // Cheapest voice first: the bribe buys the most voice per token (price = the account's stake).
+    others.sort_by(|a, b| {
+        let per = |o: &Others| o.voice / o.stake.max(f64::MIN_POSITIVE);
+        per(b).total_cmp(&per(a))
+    });
     let Some(&proposer) = coalition.first() else {
         return Ok(report);
     };
+    let model = scenario.turnout_model();
+    let min_stake = scenario.stakers.min_stake;
+    let person_stakes: Vec<f64> = others.iter().map(|o| o.person_stake).collect();
+    // One opposition sample per turnout, shared by every trial at that turnout (so the bribe
+    // search varies the budget only).
+    let mut samples: Vec<(f64, Vec<bool>)> = vec![(1.0, vec![true; others.len()])];
+    for t in &scenario.attack.turnouts {
+        let scaled = model.scaled_to(*t, &person_stakes, min_stake);
+        let sample = others
+            .iter()
+            .map(|o| rng.gen_bool(scaled.probability(o.person_stake, min_stake)))
+            .collect();
+        samples.push((*t, sample));
+    }
 
     let slasher = w.c.slasher;
     let treasury = Slasher::setTreasuryCall {
         treasury_: proposer,
     };
+    let search = scenario.attack.cost_of_corruption;
     let mut trials = |w: &mut World, label: &str, data: Bytes| -> Result<(), SimError> {
-        for turnout in [1.0, scenario.traffic.turnout] {
-            let saved = w.sim.snapshot();
-            let trial = propose_and_vote(
-                w,
-                rng,
-                (label, slasher, data.clone()),
-                (&coalition, &others, turnout),
-            );
-            w.sim.restore(saved);
-            report.proposals.push(trial?);
+        for (turnout, sample) in &samples {
+            let ballots = Ballots {
+                coalition: &coalition,
+                others: &others,
+                against: sample,
+                turnout: *turnout,
+            };
+            let at = |w: &mut World, bribed: usize| -> Result<ProposalTrial, SimError> {
+                let saved = w.sim.snapshot();
+                let trial = propose_and_vote(w, (label, slasher, data.clone()), &ballots, bribed);
+                w.sim.restore(saved);
+                trial
+            };
+            let alone = at(w, 0)?;
+            let passed_alone = alone.passed;
+            report.proposals.push(alone);
+            if !search || *turnout >= 1.0 {
+                continue;
+            }
+            let mut n_trials = 1;
+            let mut outcome = |w: &mut World, k: usize| -> Result<bool, SimError> {
+                n_trials += 1;
+                Ok(at(w, k)?.passed)
+            };
+            let cost = if passed_alone {
+                Some(0)
+            } else {
+                smallest_passing(others.len(), |k| outcome(w, k))?
+            };
+            let (passed_with_budget, failed_below) = match cost {
+                Some(0) => (true, true),
+                Some(k) => (outcome(w, k)?, !outcome(w, k - 1)?),
+                None => (false, true),
+            };
+            let tokens = cost.map(|k| others[..k].iter().map(|o| o.stake).sum::<f64>());
+            report.corruption.push(CorruptionCost {
+                action: label.to_owned(),
+                turnout: *turnout,
+                tokens,
+                share_of_stake: tokens.map(|t| t / report.total_stake.max(f64::MIN_POSITIVE)),
+                accounts: cost.unwrap_or(0),
+                passed_with_budget,
+                failed_below,
+                trials: n_trials,
+            });
         }
         Ok(())
     };
@@ -418,16 +549,58 @@ fn arrange(
     Ok((voice, if total > 0.0 { voice / total } else { 0.0 }))
 }
 
-/// The coalition proposes `(label, target, data)` and votes for it; `others` vote against, each
-/// with probability `turnout`. Returns the outcome after the voting period.
+/// A holder outside the coalition: a bribe candidate and a possible opponent.
+struct Others {
+    account: Address,
+    /// Stake of the account's person (drives its turnout).
+    person_stake: f64,
+    /// The account's own stake: the price of bribing it, tokens.
+    stake: f64,
+    /// Its voice on chain.
+    voice: f64,
+}
+
+/// Who votes in one capture trial.
+struct Ballots<'a> {
+    coalition: &'a [Address],
+    /// Cheapest voice per token first.
+    others: &'a [Others],
+    /// Whether each of `others` turns out (and votes against unless bribed).
+    against: &'a [bool],
+    turnout: f64,
+}
+
+/// The smallest `k` in `1..=n` for which `passes(k)` holds, by bisection, assuming `passes` is
+/// monotone and `passes(0)` is false; `None` when `passes(n)` is false.
+pub(crate) fn smallest_passing<E>(
+    n: usize,
+    mut passes: impl FnMut(usize) -> Result<bool, E>,
+) -> Result<Option<usize>, E> {
+    if n == 0 || !passes(n)? {
+        return Ok(None);
+    }
+    let (mut lo, mut hi) = (0usize, n); // passes(lo) false, passes(hi) true
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if passes(mid)? {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(Some(hi))
+}
+
+/// The coalition and the first `bribed` of `others` propose `(label, target, data)` and vote for
+/// it; the rest of `others` that turn out vote against. Returns the outcome after the voting period.
 fn propose_and_vote(
     w: &mut World,
-    rng: &mut ChaCha8Rng,
     (label, target, data): (&str, Address, Bytes),
-    (coalition, others, turnout): (&[Address], &[Address], f64),
+    b: &Ballots<'_>,
+    bribed: usize,
 ) -> Result<ProposalTrial, SimError> {
     let governor = w.c.governor;
-    let proposer = coalition[0];
+    let proposer = b.coalition[0];
     let id = w
         .sim
         .transact(
@@ -443,12 +616,23 @@ fn propose_and_vote(
         .ret;
     let delay = w.params.voting_delay + 1;
     w.sim.advance(delay, delay * BLOCK_SECONDS);
-    let ballots = coalition
+    let ballots = b
+        .coalition
         .iter()
         .map(|a| (*a, VoteType::For))
-        .chain(others.iter().filter_map(|a| {
-            (turnout >= 1.0 || rng.gen_bool(turnout)).then_some((*a, VoteType::Against))
-        }))
+        .chain(
+            b.others
+                .iter()
+                .zip(b.against)
+                .enumerate()
+                .filter_map(|(i, (o, turns_out))| {
+                    if i < bribed {
+                        Some((o.account, VoteType::For))
+                    } else {
+                        turns_out.then_some((o.account, VoteType::Against))
+                    }
+                }),
+        )
         .collect::<Vec<_>>();
     for (voter, support) in ballots {
         let call = VerinferGovernor::castVoteCall {
@@ -474,11 +658,13 @@ fn propose_and_vote(
     )?;
     Ok(ProposalTrial {
         action: label.to_owned(),
-        opposition: if turnout >= 1.0 {
+        opposition: if b.turnout >= 1.0 {
             "everyone else".to_owned()
         } else {
-            format!("{:.0}% turnout of everyone else", 100.0 * turnout)
+            format!("{:.0}% turnout of everyone else", 100.0 * b.turnout)
         },
+        turnout: b.turnout,
+        bribed,
         for_votes: voice_units(votes.forVotes),
         against_votes: voice_units(votes.againstVotes),
         state: ProposalState::of(state)
@@ -489,4 +675,25 @@ fn propose_and_vote(
             Some(ProposalState::Succeeded | ProposalState::Queued | ProposalState::Executed)
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::smallest_passing;
+
+    #[test]
+    fn bisection_finds_the_smallest_passing_prefix() {
+        for threshold in 1..=50usize {
+            let mut calls = 0;
+            let found = smallest_passing::<()>(50, |k| {
+                calls += 1;
+                Ok(k >= threshold)
+            })
+            .unwrap();
+            assert_eq!(found, Some(threshold));
+            assert!(calls <= 8, "{calls} trials for 50 candidates");
+        }
+        assert_eq!(smallest_passing::<()>(50, |_| Ok(false)).unwrap(), None);
+        assert_eq!(smallest_passing::<()>(0, |_| Ok(true)).unwrap(), None);
+    }
 }
