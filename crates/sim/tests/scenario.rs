@@ -23,8 +23,9 @@ fn small_scenario_is_deterministic_and_reports_goals() {
     assert_eq!(ja, jb);
     assert_eq!(a.transactions, b.transactions);
     assert_eq!(a.epochs.len(), 4);
-    // The four legitimacy goals, and the deterministic-dispute goal (the cartel serves the integer MLP).
-    assert_eq!(a.goals.len(), 5);
+    // The four legitimacy goals, the deterministic-dispute goal (the cartel serves the integer MLP)
+    // and the 99%-correct dispute goal (the scenario has a lying cartel).
+    assert_eq!(a.goals.len(), 6);
     let summary = a.summary();
     assert!(summary.contains("PASS") || summary.contains("FAIL"));
     // Faulty operators got slashed through the registry, the Slasher and Staking.

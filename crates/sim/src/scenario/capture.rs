@@ -194,33 +194,38 @@ pub(crate) fn run(
     let mut coalition: Vec<Address> = Vec::new();
     let mut others: Vec<Others> = Vec::new();
     let (staking, votes) = (w.c.staking, w.c.votes);
+    let mut everyone: Vec<Others> = Vec::new();
     for (account, person) in &m.holders {
+        let stake = tokens_f64(w.sim.view(
+            *account,
+            staking,
+            Staking::stakeOfCall { account: *account },
+        )?);
+        let voice = voice_units(w.sim.view(
+            *account,
+            votes,
+            QuadraticVotes::getVotesCall { account: *account },
+        )?);
+        let holder = Others {
+            account: *account,
+            person_stake: m.stake[*person],
+            stake,
+            voice,
+        };
         if top.contains(person) {
             coalition.push(*account);
         } else {
-            let stake = tokens_f64(w.sim.view(
-                *account,
-                staking,
-                Staking::stakeOfCall { account: *account },
-            )?);
-            let voice = voice_units(w.sim.view(
-                *account,
-                votes,
-                QuadraticVotes::getVotesCall { account: *account },
-            )?);
-            others.push(Others {
-                account: *account,
-                person_stake: m.stake[*person],
-                stake,
-                voice,
-            });
+            others.push(holder.clone());
         }
+        everyone.push(holder);
     }
     // Cheapest voice first: the bribe buys the most voice per token (price = the account's stake).
-    others.sort_by(|a, b| {
+    let cheapest_first = |a: &Others, b: &Others| {
         let per = |o: &Others| o.voice / o.stake.max(f64::MIN_POSITIVE);
         per(b).total_cmp(&per(a))
-    });
+    };
+    others.sort_by(cheapest_first);
+    everyone.sort_by(cheapest_first);
     let Some(&proposer) = coalition.first() else {
         return Ok(report);
     };
@@ -318,7 +323,114 @@ pub(crate) fn run(
     } else {
         w.sim.restore(saved);
     }
+    if search {
+        dispute_cost(w, scenario, rng, &everyone, &mut report)?;
+    }
     Ok(report)
+}
+
+/// The cost of deciding a dispute wrongly: on a snapshot, an optimistic request answered wrongly and
+/// challenged ([`plant_dispute`]); the holders the scenario's turnout model samples vote for the
+/// correct output, the first `k` of `everyone` (cheapest voice per token; the accused operator,
+/// whom the contract bars, excluded) are bribed to vote for the wrong one. Bisection over `k` finds
+/// the smallest budget for which the ruling, with quorum, is the wrong output.
+fn dispute_cost(
+    w: &mut World,
+    scenario: &Scenario,
+    rng: &mut ChaCha8Rng,
+    everyone: &[Others],
+    report: &mut CaptureReport,
+) -> Result<(), SimError> {
+    let model = scenario.turnout_model();
+    let min_stake = scenario.stakers.min_stake;
+    let stakes: Vec<f64> = everyone.iter().map(|o| o.person_stake).collect();
+    let turnout = model.mean(&stakes, min_stake);
+    let saved = w.sim.snapshot();
+    let planted = plant_dispute(w);
+    w.sim.restore(saved);
+    let Some(accused) = planted?.map(|p| p.accused) else {
+        return Ok(());
+    };
+    let candidates: Vec<&Others> = everyone.iter().filter(|o| o.account != accused).collect();
+    let honest: Vec<bool> = candidates
+        .iter()
+        .map(|o| rng.gen_bool(model.probability(o.person_stake, min_stake)))
+        .collect();
+    let mut n_trials = 0;
+    let mut wrong_wins = |w: &mut World, k: usize| -> Result<bool, SimError> {
+        n_trials += 1;
+        let saved = w.sim.snapshot();
+        let decided = decide_planted(w, &candidates, &honest, k);
+        w.sim.restore(saved);
+        decided
+    };
+    let cost = if wrong_wins(w, 0)? {
+        Some(0)
+    } else {
+        smallest_passing(candidates.len(), |k| wrong_wins(w, k))?
+    };
+    let (passed_with_budget, failed_below) = match cost {
+        Some(0) => (true, true),
+        Some(k) => (wrong_wins(w, k)?, !wrong_wins(w, k - 1)?),
+        None => (false, true),
+    };
+    let tokens = cost.map(|k| candidates[..k].iter().map(|o| o.stake).sum::<f64>());
+    report.corruption.push(CorruptionCost {
+        action: DECIDE_DISPUTE.to_owned(),
+        turnout,
+        tokens,
+        share_of_stake: tokens.map(|t| t / report.total_stake.max(f64::MIN_POSITIVE)),
+        accounts: cost.unwrap_or(0),
+        passed_with_budget,
+        failed_below,
+        trials: n_trials,
+    });
+    Ok(())
+}
+
+/// The action name of the dispute-bribery search.
+pub const DECIDE_DISPUTE: &str = "decide a dispute for the wrong output";
+
+/// Plants a dispute and lets `candidates` vote: the first `bribed` for the wrong output, the rest
+/// that `honest` marks for the correct one; whether the ruling reached quorum for the wrong output.
+fn decide_planted(
+    w: &mut World,
+    candidates: &[&Others],
+    honest: &[bool],
+    bribed: usize,
+) -> Result<bool, SimError> {
+    let Some(p) = plant_dispute(w)? else {
+        return Ok(false);
+    };
+    let disputes = w.c.disputes;
+    for (i, (o, turns_out)) in candidates.iter().zip(honest).enumerate() {
+        let option = if i < bribed {
+            p.wrong
+        } else if *turns_out {
+            p.right
+        } else {
+            continue;
+        };
+        let call = DisputeGovernor::castVoteCall {
+            disputeId: p.dispute,
+            option,
+        };
+        match w.sim.transact(o.account, disputes, call) {
+            Ok(_) | Err(SimError::Reverted { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    w.advance_past_dispute_vote();
+    let r = w.sim.transact(
+        w.watcher,
+        disputes,
+        DisputeGovernor::resolveCall {
+            disputeId: p.dispute,
+        },
+    )?;
+    Ok(decode_logs::<DisputeGovernor::DisputeRuled>(&r.logs)
+        .first()
+        .is_some_and(|ev| ev.stats.quorumReached && ev.option == p.wrong))
 }
 
 impl World {
@@ -345,10 +457,18 @@ impl World {
     }
 }
 
-/// An optimistic request whose executor answers wrongly, a challenge, a vote of every voice holder
-/// for the correct output, the ruling and its application: returns the `WrongResult` slash it
-/// leaves pending (its veto window open), or `None` if the request could not be served.
-fn plant_wrong_result(w: &mut World, m: &Measure) -> Result<Option<U256>, SimError> {
+/// A dispute planted for a capture test: its id, the options of the correct and the wrong output,
+/// and the accused operator.
+struct Planted {
+    dispute: U256,
+    right: u8,
+    wrong: u8,
+    accused: Address,
+}
+
+/// An optimistic request whose executor answers wrongly and the watcher's challenge, one block
+/// later: the dispute open for votes, or `None` if the request could not be served.
+fn plant_dispute(w: &mut World) -> Result<Option<Planted>, SimError> {
     let (registry, disputes) = (w.c.registry, w.c.disputes);
     let input = keccak256(b"capture test: planted wrong result");
     let (right, wrong) = (keccak256(b"right"), keccak256(b"wrong"));
@@ -394,11 +514,27 @@ fn plant_wrong_result(w: &mut World, m: &Measure) -> Result<Option<U256>, SimErr
         disputes,
         DisputeGovernor::optionsCall { disputeId: dispute },
     )?;
-    let option = options.iter().position(|o| *o == right).unwrap_or(0) as u8;
+    let index = |h| options.iter().position(|o| *o == h).unwrap_or(0) as u8;
+    Ok(Some(Planted {
+        dispute,
+        right: index(right),
+        wrong: index(wrong),
+        accused: owner,
+    }))
+}
+
+/// A planted dispute ([`plant_dispute`]), a vote of every voice holder for the correct output, the
+/// ruling and its application: returns the `WrongResult` slash it leaves pending (its veto window
+/// open), or `None` if the request could not be served.
+fn plant_wrong_result(w: &mut World, m: &Measure) -> Result<Option<U256>, SimError> {
+    let Some(p) = plant_dispute(w)? else {
+        return Ok(None);
+    };
+    let disputes = w.c.disputes;
     for (voter, _) in &m.holders {
         let call = DisputeGovernor::castVoteCall {
-            disputeId: dispute,
-            option,
+            disputeId: p.dispute,
+            option: p.right,
         };
         match w.sim.transact(*voter, disputes, call) {
             Ok(_) | Err(SimError::Reverted { .. }) => {}
@@ -409,14 +545,18 @@ fn plant_wrong_result(w: &mut World, m: &Measure) -> Result<Option<U256>, SimErr
     w.sim.transact(
         w.watcher,
         disputes,
-        DisputeGovernor::resolveCall { disputeId: dispute },
+        DisputeGovernor::resolveCall {
+            disputeId: p.dispute,
+        },
     )?;
     let delay = w.params.timelock_delay + 1;
     w.sim.advance(delay.div_ceil(BLOCK_SECONDS), delay);
     let r = w.sim.transact(
         w.watcher,
         disputes,
-        DisputeGovernor::executeCall { disputeId: dispute },
+        DisputeGovernor::executeCall {
+            disputeId: p.dispute,
+        },
     )?;
     Ok(decode_logs::<Slasher::SlashRequested>(&r.logs)
         .first()
@@ -550,6 +690,7 @@ fn arrange(
 }
 
 /// A holder outside the coalition: a bribe candidate and a possible opponent.
+#[derive(Clone)]
 struct Others {
     account: Address,
     /// Stake of the account's person (drives its turnout).

@@ -27,7 +27,7 @@ mod traffic;
 pub mod turnout;
 mod world;
 
-pub use capture::{CaptureReport, ProposalTrial, SplitTrial};
+pub use capture::{CaptureReport, CorruptionCost, ProposalTrial, SplitTrial, DECIDE_DISPUTE};
 pub use referee::{GameEnd, GameRecord, FULL_GAME_MOVES};
 pub use run::run;
 pub use seeds::{run_seeds, seeds_for, GoalOverSeeds, SeedGoal, SeedsReport, DEFAULT_SEEDS};
