@@ -97,6 +97,8 @@ fn cartel_wrong_results_are_challenged_voted_down_and_slashed_on_chain() {
     s.operators.cartel = 0.4;
     s.operators.cartel_wrong_rate = 1.0;
     s.traffic.optimistic_share = 1.0;
+    // The bribe search is tested on its own (bribe_search_...); skipped here for CI time.
+    s.attack.cost_of_corruption = false;
     let r = run(&s, false).unwrap();
     assert!(!r.disputes.is_empty(), "{}", r.summary());
     for d in &r.disputes {
@@ -131,6 +133,8 @@ fn cartel_lies_on_the_integer_mlp_are_settled_by_the_referee_and_optimistic_ones
     s.operators.cartel_wrong_rate = 1.0;
     s.operators.cartel_abandon_rate = 0.5;
     s.traffic.optimistic_share = 0.3;
+    // The bribe search is tested on its own (bribe_search_...); skipped here for CI time.
+    s.attack.cost_of_corruption = false;
     let r = run(&s, false).unwrap();
     let summary = r.summary();
     let split = &r.dispute_split;
@@ -199,6 +203,8 @@ fn at_two_percent_turnout_deterministic_disputes_are_still_decided_correctly() {
     // Smaller than shipped, for the test's runtime; the turnout and the cartel are the scenario's.
     s.epochs = 3;
     s.stakers.count = 1000;
+    // The bribe search is tested on its own (bribe_search_...); skipped here for CI time.
+    s.attack.cost_of_corruption = false;
     let r = run(&s, false).unwrap();
     let summary = r.summary();
     let split = &r.dispute_split;
@@ -230,6 +236,8 @@ fn honest_issuer_split_search_stays_under_sqrt2_and_top10_cannot_capture() {
     s.traffic.requests_per_epoch = 10;
     s.whales.strategy = verinfer_sim::scenario::WhaleStrategy::Split;
     s.whales.split_attested = false;
+    // The bribe search is tested on its own (bribe_search_...); skipped here for CI time.
+    s.attack.cost_of_corruption = false;
     let r = run(&s, false).unwrap();
     let c = &r.capture;
     assert!(c.splits.len() >= 8, "{c:?}");
@@ -264,6 +272,8 @@ fn weak_issuer_split_gain_is_reported_as_a_failed_goal() {
     s.whales.strategy = verinfer_sim::scenario::WhaleStrategy::Split;
     s.whales.split_into = 9;
     s.whales.split_attested = true;
+    // The bribe search is tested on its own (bribe_search_...); skipped here for CI time.
+    s.attack.cost_of_corruption = false;
     let r = run(&s, false).unwrap();
     // Nine identities of a ninth of the stake each: sqrt(9) = 3 times the voice, already visible in
     // the per-epoch metric of the whales' actual split.
