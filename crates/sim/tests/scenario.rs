@@ -449,3 +449,38 @@ fn goals_are_judged_over_every_seed() {
     }
     assert!(r.summary().contains("over 2 seeds"), "{}", r.summary());
 }
+
+/// The attacker's cartel: further cartel operators whose self-stake brings the cartel to the
+/// chosen share of total stake, measured on chain at the start of the run; they lie and vote as a
+/// bloc like any cartel operator, and the 99% dispute goal is judged against them.
+#[test]
+fn attacker_cartel_holds_the_chosen_share_of_stake_over_its_operators() {
+    let mut s = Scenario::load(&scenario("small.toml")).unwrap();
+    s.epochs = 1;
+    s.traffic.requests_per_epoch = 20;
+    s.operators.cartel = 0.0;
+    s.operators.cartel_wrong_rate = 1.0;
+    s.traffic.optimistic_share = 1.0;
+    s.attack.cost_of_corruption = false;
+    s.attack.cartel_stake_share = 0.45;
+    s.attack.cartel_operators = 5;
+    let r = run(&s, false).unwrap();
+    assert!(
+        (r.cartel_stake_share - 0.45).abs() < 1e-6,
+        "{}",
+        r.summary()
+    );
+    // 20 operators, 3 gathering whales, 5 cartel operators.
+    assert_eq!(r.operators, 28);
+    assert!(!r.disputes.is_empty(), "the cartel lied: {}", r.summary());
+    assert!(r
+        .goals
+        .iter()
+        .any(|g| g.goal.starts_with("at least 99% of disputes")));
+    let p = std::path::Path::new("scenarios/c.toml");
+    let text = std::fs::read_to_string(scenario("small.toml")).unwrap();
+    let err = Scenario::parse(&format!("{text}\n[attack]\ncartel_stake_share = 1.0\n"), p)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("attack.cartel_stake_share"), "{err}");
+}

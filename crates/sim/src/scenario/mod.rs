@@ -19,6 +19,7 @@
 //! assignment or dispute outcomes is computed off chain.
 
 mod capture;
+mod cartel;
 pub mod coalition;
 mod referee;
 mod run;
@@ -276,6 +277,17 @@ pub struct Attack {
     /// coalition, passes (bisection over the cheapest voice, each trial on a snapshot).
     #[serde(default = "default_true")]
     pub cost_of_corruption: bool,
+    /// Share of total stake the attacker's operator cartel holds (0 = no attacker cartel beyond
+    /// `operators.cartel`): further cartel operators are registered until the cartel holds it.
+    #[serde(default)]
+    pub cartel_stake_share: f64,
+    /// Over how many operators the attacker spreads that stake.
+    #[serde(default = "default_cartel_operators")]
+    pub cartel_operators: usize,
+}
+
+fn default_cartel_operators() -> usize {
+    10
 }
 
 fn default_top_n() -> usize {
@@ -294,6 +306,8 @@ impl Default for Attack {
             top_n: default_top_n(),
             turnouts: default_capture_turnouts(),
             cost_of_corruption: true,
+            cartel_stake_share: 0.0,
+            cartel_operators: default_cartel_operators(),
         }
     }
 }
@@ -471,6 +485,17 @@ impl Scenario {
             .any(|t| !(*t > 0.0 && *t <= 1.0))
         {
             return bad("attack.turnouts", "every turnout must be within (0, 1]");
+        }
+        if !(0.0..0.95).contains(&self.attack.cartel_stake_share) {
+            return bad("attack.cartel_stake_share", "must be within [0, 0.95)");
+        }
+        if self.attack.cartel_operators == 0
+            || self.operators.count + self.attack.cartel_operators > 1000
+        {
+            return bad(
+                "attack.cartel_operators",
+                "must be at least 1, and operators.count + attack.cartel_operators at most 1000",
+            );
         }
         if let Some(seeds) = &self.seeds {
             if seeds.is_empty() || seeds.len() > MAX_SEEDS {

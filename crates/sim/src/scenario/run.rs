@@ -41,6 +41,12 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
     );
     let mut w = World::build(scenario, &mut rng, &bar)?;
     w.check_digest()?;
+    if scenario.attack.cartel_stake_share > 0.0 {
+        w.add_stake_cartel(
+            scenario.attack.cartel_stake_share,
+            scenario.attack.cartel_operators,
+        )?;
+    }
     let op_stakes = w.operator_stakes()?;
     let cartel_stake: f64 = w
         .ops
@@ -261,8 +267,9 @@ fn report(
     // Deterministic disputes leave the vote: checked whenever the scenario's cartel serves the
     // deterministic model (or such a dispute happened anyway).
     let oc = &scenario.operators;
-    let det_cartel =
-        oc.cartel > 0.0 && oc.cartel_wrong_rate > 0.0 && scenario.traffic.optimistic_share < 1.0;
+    let det_cartel = has_cartel(scenario)
+        && oc.cartel_wrong_rate > 0.0
+        && scenario.traffic.optimistic_share < 1.0;
     if det_cartel || dispute_split.deterministic > 0 {
         goals.push(dispute_split.deterministic_goal(mean_turnout));
     }
@@ -347,11 +354,17 @@ fn deciders_nakamoto(disputes: &[super::DisputeRecord], people: usize) -> Option
     any.then(|| nakamoto(&weight))
 }
 
+/// Whether the scenario has a cartel: `operators.cartel` operators or the attacker's
+/// (`attack.cartel_stake_share`).
+fn has_cartel(scenario: &Scenario) -> bool {
+    scenario.operators.cartel > 0.0 || scenario.attack.cartel_stake_share > 0.0
+}
+
 /// The goal "with the scenario's operator cartel, at least 99% of disputes are decided correctly"
 /// (whenever the scenario has a cartel that lies).
 fn add_dispute_goal(scenario: &Scenario, r: &mut RunReport) {
     let oc = &scenario.operators;
-    if oc.cartel <= 0.0 || oc.cartel_wrong_rate <= 0.0 {
+    if !has_cartel(scenario) || oc.cartel_wrong_rate <= 0.0 {
         return;
     }
     let total = r.disputes.len();
