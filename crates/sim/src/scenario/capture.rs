@@ -269,32 +269,13 @@ pub(crate) fn run(
             if !search || *turnout >= 1.0 {
                 continue;
             }
-            let mut n_trials = 1;
-            let mut outcome = |w: &mut World, k: usize| -> Result<bool, SimError> {
-                n_trials += 1;
-                Ok(at(w, k)?.passed)
-            };
-            let cost = if passed_alone {
-                Some(0)
-            } else {
-                smallest_passing(others.len(), |k| outcome(w, k))?
-            };
-            let (passed_with_budget, failed_below) = match cost {
-                Some(0) => (true, true),
-                Some(k) => (outcome(w, k)?, !outcome(w, k - 1)?),
-                None => (false, true),
-            };
-            let tokens = cost.map(|k| others[..k].iter().map(|o| o.stake).sum::<f64>());
-            report.corruption.push(CorruptionCost {
-                action: label.to_owned(),
-                turnout: *turnout,
-                tokens,
-                share_of_stake: tokens.map(|t| t / report.total_stake.max(f64::MIN_POSITIVE)),
-                accounts: cost.unwrap_or(0),
-                passed_with_budget,
-                failed_below,
-                trials: n_trials,
-            });
+            let prices: Vec<f64> = others.iter().map(|o| o.stake).collect();
+            report.corruption.push(corruption_search(
+                (label, *turnout),
+                (&prices, report.total_stake),
+                Some(passed_alone),
+                |k| Ok(at(w, k)?.passed),
+            )?);
         }
         Ok(())
     };
@@ -356,36 +337,62 @@ fn dispute_cost(
         .iter()
         .map(|o| rng.gen_bool(model.probability(o.person_stake, min_stake)))
         .collect();
-    let mut n_trials = 0;
-    let mut wrong_wins = |w: &mut World, k: usize| -> Result<bool, SimError> {
-        n_trials += 1;
-        let saved = w.sim.snapshot();
-        let decided = decide_planted(w, &candidates, &honest, k);
-        w.sim.restore(saved);
-        decided
+    let prices: Vec<f64> = candidates.iter().map(|o| o.stake).collect();
+    let cost = corruption_search(
+        (DECIDE_DISPUTE, turnout),
+        (&prices, report.total_stake),
+        None,
+        |k| {
+            let saved = w.sim.snapshot();
+            let decided = decide_planted(w, &candidates, &honest, k);
+            w.sim.restore(saved);
+            decided
+        },
+    )?;
+    report.corruption.push(cost);
+    Ok(())
+}
+
+/// The cost of corruption of `action` at `turnout`: bisection over how many of the candidates
+/// (priced `prices`, cheapest voice first) are bought, `passes(k)` being one on-chain trial with
+/// the first `k` bought; `alone` is the outcome with none bought when already measured. The found
+/// budget is re-measured, and so is one account less.
+fn corruption_search(
+    (action, turnout): (&str, f64),
+    (prices, total_stake): (&[f64], f64),
+    alone: Option<bool>,
+    mut passes: impl FnMut(usize) -> Result<bool, SimError>,
+) -> Result<CorruptionCost, SimError> {
+    let mut trials = usize::from(alone.is_some());
+    let mut trial = |k: usize| {
+        trials += 1;
+        passes(k)
     };
-    let cost = if wrong_wins(w, 0)? {
+    let alone = match alone {
+        Some(a) => a,
+        None => trial(0)?,
+    };
+    let cost = if alone {
         Some(0)
     } else {
-        smallest_passing(candidates.len(), |k| wrong_wins(w, k))?
+        smallest_passing(prices.len(), &mut trial)?
     };
     let (passed_with_budget, failed_below) = match cost {
         Some(0) => (true, true),
-        Some(k) => (wrong_wins(w, k)?, !wrong_wins(w, k - 1)?),
+        Some(k) => (trial(k)?, !trial(k - 1)?),
         None => (false, true),
     };
-    let tokens = cost.map(|k| candidates[..k].iter().map(|o| o.stake).sum::<f64>());
-    report.corruption.push(CorruptionCost {
-        action: DECIDE_DISPUTE.to_owned(),
+    let tokens = cost.map(|k| prices[..k].iter().sum::<f64>());
+    Ok(CorruptionCost {
+        action: action.to_owned(),
         turnout,
         tokens,
-        share_of_stake: tokens.map(|t| t / report.total_stake.max(f64::MIN_POSITIVE)),
+        share_of_stake: tokens.map(|t| t / total_stake.max(f64::MIN_POSITIVE)),
         accounts: cost.unwrap_or(0),
         passed_with_budget,
         failed_below,
-        trials: n_trials,
-    });
-    Ok(())
+        trials,
+    })
 }
 
 /// The action name of the dispute-bribery search.

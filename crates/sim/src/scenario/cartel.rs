@@ -10,8 +10,6 @@
 
 use alloy::primitives::keccak256;
 use alloy::signers::local::PrivateKeySigner;
-use verinfer_bindings::units::wei_f64;
-use verinfer_bindings::{InferenceRegistry, Staking};
 
 use super::{
     agent,
@@ -33,6 +31,19 @@ pub(crate) fn stake_to_add(share: f64, total: f64, cartel: f64) -> f64 {
 }
 
 impl World {
+    /// The active stake of the cartel's operators and of all operators, tokens.
+    pub(crate) fn cartel_stake(&mut self) -> Result<(f64, f64), SimError> {
+        let op_stakes = self.operator_stakes()?;
+        let cartel = self
+            .ops
+            .iter()
+            .zip(&op_stakes)
+            .filter(|(o, _)| o.behaviour == Behaviour::Cartel)
+            .map(|(_, s)| *s)
+            .sum();
+        Ok((cartel, op_stakes.iter().sum()))
+    }
+
     /// Registers `operators` cartel operators that bring the cartel to `share` of total stake
     /// (each at least the minimum operator stake); returns the stake added, in tokens.
     pub(crate) fn add_stake_cartel(
@@ -42,20 +53,12 @@ impl World {
     ) -> Result<f64, SimError> {
         let m = self.measure()?;
         let total: f64 = m.stake.iter().sum();
-        let op_stakes = self.operator_stakes()?;
-        let cartel: f64 = self
-            .ops
-            .iter()
-            .zip(&op_stakes)
-            .filter(|(o, _)| o.behaviour == Behaviour::Cartel)
-            .map(|(_, s)| *s)
-            .sum();
+        let (cartel, _) = self.cartel_stake()?;
         let add = stake_to_add(share, total, cartel);
         if add <= 0.0 || operators == 0 {
             return Ok(0.0);
         }
         let each = (add / operators as f64).max(MIN_OPERATOR_STAKE);
-        let (staking, registry) = (self.c.staking, self.c.registry);
         for i in 0..operators {
             let owner = agent("cartel-operator", i);
             let key = PrivateKeySigner::from_bytes(&keccak256(
@@ -69,24 +72,7 @@ impl World {
                 label: "signer key".into(),
                 message: e.to_string(),
             })?;
-            let amount = wei_f64(each);
-            self.fund(owner, amount, staking)?;
-            self.sim.transact(
-                owner,
-                staking,
-                Staking::registerOperatorCall {
-                    signer: key.address(),
-                    selfStake: amount,
-                },
-            )?;
-            for model in [self.det_model, self.opt_model] {
-                self.sim.transact(
-                    owner,
-                    registry,
-                    InferenceRegistry::serveModelCall { modelId: model },
-                )?;
-            }
-            self.new_identity(owner)?;
+            self.register_operator(owner, &key, each)?;
             let person = self.people;
             self.people += 1;
             self.cartel_person.push(true);

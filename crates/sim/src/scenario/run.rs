@@ -47,15 +47,8 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
             scenario.attack.cartel_operators,
         )?;
     }
-    let op_stakes = w.operator_stakes()?;
-    let cartel_stake: f64 = w
-        .ops
-        .iter()
-        .zip(&op_stakes)
-        .filter(|(o, _)| o.behaviour == Behaviour::Cartel)
-        .map(|(_, s)| *s)
-        .sum();
-    let cartel_stake_share = cartel_stake / op_stakes.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    let (cartel_stake, operator_stake) = w.cartel_stake()?;
+    let cartel_stake_share = cartel_stake / operator_stake.max(f64::MIN_POSITIVE);
 
     let mut ledger = Ledger::new();
     let mut epochs = Vec::new();
