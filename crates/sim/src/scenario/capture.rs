@@ -382,7 +382,8 @@ fn corruption_search(
         Some(k) => (trial(k)?, !trial(k - 1)?),
         None => (false, true),
     };
-    let tokens = cost.map(|k| prices[..k].iter().sum::<f64>());
+    // A fold from +0.0: an empty `sum` of floats is -0.0.
+    let tokens = cost.map(|k| prices[..k].iter().fold(0.0, |a, p| a + p));
     Ok(CorruptionCost {
         action: action.to_owned(),
         turnout,
