@@ -1,5 +1,5 @@
 //! Runs a scenario file over its seeds and writes `report.json` (every seed's run and the goals
-//! over the seeds), `lorenz.svg` and `nakamoto.svg` (the first seed).
+//! over the seeds), `lorenz.svg`, `nakamoto.svg` and `authority.svg` (the first seed).
 //!
 //! `cargo run --release -p verinfer-sim --example run_scenario -- scenarios/pareto.toml reports/pareto [seeds]`
 //!

@@ -3,9 +3,13 @@
 //! A run deploys the whole suite into a fresh [`Sim`] and plays every protocol action on chain:
 //!
 //! - **population** ([`world`]): operators register in `Staking` with hot k256 signer keys and serve
-//!   two models in the `InferenceRegistry` (deterministic k = 3 / q = 2, and optimistic k = 1);
-//!   stakers get identities from an issuer in the `IdentityRegistry` (or stay unattested) and
-//!   delegate; whales split their stake or gather delegations;
+//!   two models in the `InferenceRegistry` (`[models]`: deterministic k = 3 / q = 2 and optimistic
+//!   k = 1 by default) on a deployment with the scenario's `[governance]` parameters; stakers get
+//!   identities from an issuer in the `IdentityRegistry` (or stay unattested) and delegate; whales
+//!   split their stake or gather delegations;
+//! - **issuers and delegation** ([`issuers`]): several honest issuers and a captured one, their
+//!   voice, unlink/relink, reuse after unbonding, unlinks before a snapshot, revocation; voice
+//!   delegated to popular or operator-owned delegates and Sybil identities to one delegate;
 //! - **traffic** ([`traffic`]): a client requests inference, the registry assigns operators by
 //!   stake, operators sign EIP-712 attestations (honest, lazy, equivocating or cartel), a watcher
 //!   reports equivocations and missed assignments and challenges wrong results, every staker with
@@ -21,6 +25,7 @@
 mod capture;
 mod cartel;
 pub mod coalition;
+mod issuers;
 mod referee;
 mod run;
 pub mod seeds;
@@ -29,6 +34,10 @@ pub mod turnout;
 mod world;
 
 pub use capture::{CaptureReport, CorruptionCost, ProposalTrial, SplitTrial, DECIDE_DISPUTE};
+pub use issuers::{
+    CapturedVoice, DelegationReport, IssuerVoice, IssuersReport, PreSnapshotTrial, RelinkTrial,
+    ReuseTrial, RevocationTrial,
+};
 pub use referee::{GameEnd, GameRecord, FULL_GAME_MOVES};
 pub use run::run;
 pub use seeds::{run_seeds, seeds_for, GoalOverSeeds, SeedGoal, SeedsReport, DEFAULT_SEEDS};
@@ -188,6 +197,11 @@ pub struct Operators {
     /// check.
     #[serde(default)]
     pub cartel_abandon_rate: f64,
+    /// Jailed operators call `Staking.unjail` once their jail period is over (topping their
+    /// self-stake back up to the minimum first) and come back into assignment, the cartel included.
+    /// `false` (the default): a jailed operator stays out for the rest of the run.
+    #[serde(default)]
+    pub unjail: bool,
 }
 
 fn default_half() -> f64 {
@@ -312,6 +326,199 @@ impl Default for Attack {
     }
 }
 
+/// Identity issuers (`[issuers]`; absent = one honest issuer, as `whales.split_attested` says).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Issuers {
+    /// Honest issuers (1 ..= 16). They cannot see each other's identities: a person may hold one
+    /// identity at each. Attested persons get their identity from one of them at random.
+    #[serde(default = "default_issuer_count")]
+    pub count: usize,
+    /// Share of attested persons that hold an identity at every honest issuer; their stake is split
+    /// evenly over one account per issuer.
+    #[serde(default)]
+    pub multi_share: f64,
+    /// A captured issuer minting identities for chosen holders (issuer number `count`). A whale that
+    /// splits (`whales.strategy = "split"`) keeps its own accounts and identities from issuer 0; one
+    /// that gathers keeps its operator account.
+    #[serde(default)]
+    pub captured: Option<CapturedIssuer>,
+    /// Persons (one attested account each) that unlink and relink to a fresh identity of their
+    /// issuer (on a snapshot right after issuance; the run is unchanged).
+    #[serde(default)]
+    pub relink: usize,
+    /// Persons (one attested account each) that unbond all their stake and, after the unbonding
+    /// delay, link a new account holding the re-staked tokens to the same identity (on a snapshot).
+    #[serde(default)]
+    pub reuse_after_unbond: usize,
+    /// Unlinking one issuer's accounts in a proposal's block, before its snapshot (on a snapshot).
+    #[serde(default)]
+    pub pre_snapshot_unlink: Option<PreSnapshotUnlink>,
+    /// The admin revokes the captured issuer (`IdentityRegistry.revokeIssuer`) and the voice its
+    /// holders keep is measured (on a snapshot).
+    #[serde(default)]
+    pub revoke_captured: bool,
+}
+
+fn default_issuer_count() -> usize {
+    1
+}
+
+/// A captured issuer: it mints `identities` identities for each of the `holders` largest stakers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapturedIssuer {
+    /// How many of the largest stakers get its identities (at most `stakers.count`).
+    pub holders: usize,
+    /// Identities per holder (1 ..= 64); the holder's stake is split evenly over one account each.
+    pub identities: usize,
+}
+
+/// Who unlinks an issuer's accounts before a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unlinker {
+    /// The issuer itself (the contract decides whether it may).
+    Issuer,
+    /// The registry's admin.
+    Admin,
+}
+
+/// `[issuers.pre_snapshot_unlink]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreSnapshotUnlink {
+    /// The issuer whose accounts are unlinked: `0 ..count` honest, `count` the captured one.
+    pub issuer: usize,
+    /// Who sends the unlinks.
+    pub by: Unlinker,
+}
+
+/// Voice delegation (`[delegation]`; absent = nobody delegates).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delegation {
+    /// Share of stakers with voice (other than the delegates and the captured issuer's holders) that
+    /// delegate all their accounts' voice.
+    pub share: f64,
+    /// Popular delegates: the stakers with the most voice (at least 1).
+    #[serde(default = "default_delegates")]
+    pub delegates: usize,
+    /// Share of delegators that pick a random operator owner instead of a popular delegate.
+    #[serde(default)]
+    pub to_operators: f64,
+    /// The captured issuer's identities all delegate to one delegate (the first account of its
+    /// largest holder); the governor's per-delegate cap bounds what it counts.
+    #[serde(default)]
+    pub sybil_to_one: bool,
+}
+
+fn default_delegates() -> usize {
+    5
+}
+
+/// A model's verification parameters (`[models.deterministic]`, `[models.optimistic]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Operators assigned per request (deterministic 1 ..= 8, optimistic exactly 1).
+    pub k: u8,
+    /// Matching answers needed: a strict majority of `k`.
+    pub q: u8,
+    /// Challenge window, seconds (600 ..= what the deployment's timing rules leave: 47 hours with
+    /// the default governance delays). Requests
+    /// are finalized one request TTL (1 hour) after they are answered: a longer window leaves them
+    /// unfinalized.
+    #[serde(default = "default_challenge_window")]
+    pub challenge_window: u32,
+}
+
+fn default_challenge_window() -> u32 {
+    600
+}
+
+/// The two models' parameters (defaults: deterministic k = 3, q = 2; optimistic k = q = 1; both
+/// with a 10-minute challenge window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Models {
+    /// The deterministic model (the digits classifier).
+    #[serde(default = "default_deterministic")]
+    pub deterministic: ModelConfig,
+    /// The optimistic model.
+    #[serde(default = "default_optimistic")]
+    pub optimistic: ModelConfig,
+}
+
+fn default_deterministic() -> ModelConfig {
+    ModelConfig {
+        k: 3,
+        q: 2,
+        challenge_window: default_challenge_window(),
+    }
+}
+fn default_optimistic() -> ModelConfig {
+    ModelConfig {
+        k: 1,
+        q: 1,
+        challenge_window: default_challenge_window(),
+    }
+}
+
+impl Default for Models {
+    fn default() -> Self {
+        Self {
+            deterministic: default_deterministic(),
+            optimistic: default_optimistic(),
+        }
+    }
+}
+
+/// Governance parameters of the deployment (`[governance]`; defaults are the local deployment's,
+/// `DeployParams::local`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Governance {
+    /// Quorum, bps of total voice, both governors (100 ..= 5,000).
+    pub quorum_bps: u16,
+    /// Largest share of total voice one delegate may cast, bps (100 ..= 5,000).
+    pub delegate_cap_bps: u16,
+    /// `VerinferGovernor` voting delay, blocks (1 ..= 100,800).
+    pub voting_delay: u64,
+    /// `VerinferGovernor` voting period, blocks (5 ..= 201,600).
+    pub voting_period: u32,
+    /// `DisputeGovernor` voting period, seconds (600 ..= 1,209,600).
+    pub dispute_voting_period: u32,
+    /// Timelock delay, seconds (also the delay before a dispute ruling applies).
+    pub timelock_delay: u64,
+}
+
+impl Default for Governance {
+    fn default() -> Self {
+        let p = verinfer_deploy::plan::DeployParams::local(Address::ZERO);
+        Self {
+            quorum_bps: p.quorum_bps,
+            delegate_cap_bps: p.delegate_cap_bps,
+            voting_delay: p.voting_delay,
+            voting_period: p.voting_period,
+            dispute_voting_period: p.dispute_voting_period,
+            timelock_delay: p.timelock_delay,
+        }
+    }
+}
+
+impl Governance {
+    /// These parameters applied to `params`.
+    pub fn apply(&self, params: &mut verinfer_deploy::plan::DeployParams) {
+        params.quorum_bps = self.quorum_bps;
+        params.delegate_cap_bps = self.delegate_cap_bps;
+        params.voting_delay = self.voting_delay;
+        params.voting_period = self.voting_period;
+        params.dispute_voting_period = self.dispute_voting_period;
+        params.timelock_delay = self.timelock_delay;
+    }
+}
+
 /// A scenario file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -346,6 +553,18 @@ pub struct Scenario {
     /// it, [`DEFAULT_SEEDS`] seeds from `seed` on.
     #[serde(default)]
     pub seeds: Option<Vec<u64>>,
+    /// Identity issuers (absent: one honest issuer).
+    #[serde(default)]
+    pub issuers: Option<Issuers>,
+    /// Voice delegation (absent: nobody delegates).
+    #[serde(default)]
+    pub delegation: Option<Delegation>,
+    /// The models' k, q and challenge windows.
+    #[serde(default)]
+    pub models: Models,
+    /// Governance parameters.
+    #[serde(default)]
+    pub governance: Governance,
 }
 
 fn default_epoch_seconds() -> u64 {
@@ -535,7 +754,188 @@ impl Scenario {
                 "epoch_seconds and blocks_per_epoch must be positive",
             );
         }
+        self.validate_issuers(path)?;
+        self.validate_parameters(path)
+    }
+
+    fn validate_issuers(&self, path: &Path) -> Result<(), ScenarioError> {
+        let bad = |field: &str, message: String| Err(invalid(path, field, message));
+        if let Some(i) = &self.issuers {
+            if !(1..=16).contains(&i.count) {
+                return bad("issuers.count", "must be within [1, 16]".into());
+            }
+            if !(0.0..=1.0).contains(&i.multi_share) {
+                return bad("issuers.multi_share", "must be within [0, 1]".into());
+            }
+            if let Some(c) = &i.captured {
+                if c.holders == 0 || c.holders > self.stakers.count {
+                    return bad(
+                        "issuers.captured.holders",
+                        "must be within [1, stakers.count]".into(),
+                    );
+                }
+                if !(1..=64).contains(&c.identities) {
+                    return bad(
+                        "issuers.captured.identities",
+                        "must be within [1, 64]".into(),
+                    );
+                }
+            }
+            for (f, n) in [
+                ("issuers.relink", i.relink),
+                ("issuers.reuse_after_unbond", i.reuse_after_unbond),
+            ] {
+                if n > self.stakers.count {
+                    return bad(f, "must not exceed stakers.count".into());
+                }
+            }
+            let issuers = i.count + usize::from(i.captured.is_some());
+            if let Some(p) = &i.pre_snapshot_unlink {
+                if p.issuer >= issuers {
+                    return bad(
+                        "issuers.pre_snapshot_unlink.issuer",
+                        format!(
+                            "must name an issuer: 0 ..= {} (honest issuers 0 ..= {}{})",
+                            issuers - 1,
+                            i.count - 1,
+                            if i.captured.is_some() {
+                                format!(", the captured one {}", i.count)
+                            } else {
+                                String::new()
+                            }
+                        ),
+                    );
+                }
+            }
+            if i.revoke_captured && i.captured.is_none() {
+                return bad(
+                    "issuers.revoke_captured",
+                    "needs an [issuers.captured] issuer to revoke".into(),
+                );
+            }
+        }
+        if let Some(d) = &self.delegation {
+            if !(0.0..=1.0).contains(&d.share) {
+                return bad("delegation.share", "must be within [0, 1]".into());
+            }
+            if !(0.0..=1.0).contains(&d.to_operators) {
+                return bad("delegation.to_operators", "must be within [0, 1]".into());
+            }
+            if d.delegates == 0 || d.delegates > self.stakers.count {
+                return bad(
+                    "delegation.delegates",
+                    "must be within [1, stakers.count]".into(),
+                );
+            }
+            let captured = self.issuers.as_ref().and_then(|i| i.captured.as_ref());
+            if d.sybil_to_one && captured.is_none() {
+                return bad(
+                    "delegation.sybil_to_one",
+                    "needs an [issuers.captured] issuer whose identities delegate".into(),
+                );
+            }
+        }
         Ok(())
+    }
+
+    fn validate_parameters(&self, path: &Path) -> Result<(), ScenarioError> {
+        let bad = |field: &str, message: String| Err(invalid(path, field, message));
+        let g = &self.governance;
+        for (f, v, lo, hi) in [
+            ("governance.quorum_bps", u64::from(g.quorum_bps), 100, 5_000),
+            (
+                "governance.delegate_cap_bps",
+                u64::from(g.delegate_cap_bps),
+                100,
+                5_000,
+            ),
+            ("governance.voting_delay", g.voting_delay, 1, 100_800),
+            (
+                "governance.voting_period",
+                u64::from(g.voting_period),
+                5,
+                201_600,
+            ),
+            (
+                "governance.dispute_voting_period",
+                u64::from(g.dispute_voting_period),
+                600,
+                1_209_600,
+            ),
+            (
+                "governance.timelock_delay",
+                g.timelock_delay,
+                0,
+                30 * 86_400,
+            ),
+        ] {
+            if v < lo || v > hi {
+                return bad(f, format!("must be within [{lo}, {hi}]"));
+            }
+        }
+        // The deployment's timing rules (`DeployParams::check_timing`, `Slasher.checkTiming` on chain)
+        // bound the challenge windows by what the ruling delay leaves of the unbonding delay.
+        let params = self.deploy_params(Address::ZERO);
+        let max_window = params.max_challenge_window().min(7 * 86_400);
+        if max_window < 600 {
+            return bad(
+                "governance",
+                format!(
+                    "dispute_voting_period + timelock_delay leave no room for a 10-minute challenge \
+                     window before the {}-second unbonding delay",
+                    params.unbonding_delay
+                ),
+            );
+        }
+        let m = &self.models;
+        for (name, c, max_k) in [
+            ("deterministic", &m.deterministic, 8u8),
+            ("optimistic", &m.optimistic, 1u8),
+        ] {
+            if c.k == 0 || c.k > max_k {
+                return bad(
+                    &format!("models.{name}.k"),
+                    format!("must be within [1, {max_k}]"),
+                );
+            }
+            if c.q <= c.k / 2 || c.q > c.k {
+                return bad(
+                    &format!("models.{name}.q"),
+                    format!(
+                        "must be a strict majority of k = {} (within [{}, {}])",
+                        c.k,
+                        c.k / 2 + 1,
+                        c.k
+                    ),
+                );
+            }
+            if c.challenge_window < 600 || u64::from(c.challenge_window) > max_window {
+                return bad(
+                    &format!("models.{name}.challenge_window"),
+                    format!(
+                        "must be within [600, {max_window}] seconds with these governance delays"
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The deployment parameters of this scenario: the local deployment with its `[governance]`
+    /// and the longest of its models' challenge windows.
+    pub fn deploy_params(&self, deployer: Address) -> verinfer_deploy::plan::DeployParams {
+        let mut params = verinfer_deploy::plan::DeployParams::local(deployer);
+        self.governance.apply(&mut params);
+        params
+    }
+}
+
+/// The error for `field` of the scenario at `path` holding a bad value.
+fn invalid(path: &Path, field: &str, message: String) -> ScenarioError {
+    ScenarioError::Invalid {
+        path: path.to_path_buf(),
+        field: field.to_owned(),
+        message,
     }
 }
 
@@ -740,6 +1140,32 @@ impl DisputeSplit {
     }
 }
 
+/// A model's parameters as the registry holds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelReport {
+    /// `deterministic` or `optimistic`.
+    pub model: String,
+    /// Operators assigned per request.
+    pub k: u8,
+    /// Matching answers needed.
+    pub q: u8,
+    /// Challenge window, seconds.
+    pub challenge_window: u32,
+}
+
+/// Operators that called `Staking.unjail` after their jail period (`operators.unjail`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UnjailTally {
+    /// `Staking.unjail` calls that succeeded.
+    pub unjailed: u64,
+    /// Of those, cartel members.
+    pub cartel_unjailed: u64,
+    /// Distinct operators that were assigned and answered again in a later epoch after an unjail.
+    pub returned_to_work: u64,
+    /// Self-stake top-ups (tokens) the operators paid to reach the minimum before unjailing.
+    pub top_up_tokens: f64,
+}
+
 /// The outcome of a scenario run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -771,6 +1197,17 @@ pub struct RunReport {
     pub top10_stake_share: f64,
     /// The end-of-run capture tests on the real governance contracts.
     pub capture: CaptureReport,
+    /// The models as registered, read back from `InferenceRegistry.model`.
+    pub models: Vec<ModelReport>,
+    /// Jailed operators that came back (`operators.unjail`).
+    pub unjail: UnjailTally,
+    /// Identity issuers: voice per issuer, the captured issuer's gain, the issuer events
+    /// (`[issuers]`; absent without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuers: Option<IssuersReport>,
+    /// Voice delegation and its concentration (`[delegation]`; absent without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delegation: Option<DelegationReport>,
     /// Legitimacy goals.
     pub goals: Vec<GoalCheck>,
     /// Modelling choices worth knowing when reading the numbers.
@@ -899,6 +1336,31 @@ impl RunReport {
             100.0 * self.top10_voice_share,
             self.best_split_gain
         );
+        let models: Vec<String> = self
+            .models
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} k={} q={} window {}s",
+                    m.model, m.k, m.q, m.challenge_window
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "models: {}", models.join("; "));
+        if self.unjail.unjailed > 0 {
+            let u = &self.unjail;
+            let _ = writeln!(
+                s,
+                "unjailed: {} operators ({} cartel), {} back at work, {:.1} tokens of top-up",
+                u.unjailed, u.cartel_unjailed, u.returned_to_work, u.top_up_tokens
+            );
+        }
+        if let Some(i) = &self.issuers {
+            let _ = write!(s, "{i}");
+        }
+        if let Some(d) = &self.delegation {
+            let _ = write!(s, "{d}");
+        }
         let _ = writeln!(
             s,
             "{} transactions, {} gas, {:.1}s",

@@ -7,11 +7,11 @@ use rand_chacha::ChaCha8Rng;
 use verinfer_bindings::{Slasher, Staking, VerinferToken};
 
 use super::{
-    capture,
+    capture, issuers,
     traffic::{self, Ledger, BLOCK_SECONDS},
     world::{Measure, World},
-    Behaviour, DisputePath, DisputeSplit, RunReport, Scenario, ScenarioError, VoteRecord,
-    WhaleStrategy,
+    Behaviour, DisputePath, DisputeSplit, RunReport, Scenario, ScenarioError, UnjailTally,
+    VoteRecord, WhaleStrategy,
 };
 use crate::{
     metrics::{gini, nakamoto, EpochMetrics, GoalCheck},
@@ -41,6 +41,20 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
     );
     let mut w = World::build(scenario, &mut rng, &bar)?;
     w.check_digest()?;
+    let models = w.model_report()?;
+    // Issuance as it stands before anybody delegates; the issuer events on snapshots of it.
+    let issuers_report = match &scenario.issuers {
+        Some(cfg) => {
+            let mut r = issuers::measure_issuance(&mut w, cfg)?;
+            issuers::events(&mut w, cfg, scenario.seed, &mut r)?;
+            Some(r)
+        }
+        None => None,
+    };
+    let delegation = issuers::delegate(&mut w, scenario)?;
+    let mut unjail = UnjailTally::default();
+    // Operators unjailed, and whether each has answered an assignment since.
+    let mut unjailed_ops: Vec<(usize, bool)> = Vec::new();
     if scenario.attack.cartel_stake_share > 0.0 {
         w.add_stake_cartel(
             scenario.attack.cartel_stake_share,
@@ -72,6 +86,16 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
         }
         resync_slashed(&mut w)?;
         rebalance(&mut w, &mut withdrawals)?;
+        for (op, back) in &mut unjailed_ops {
+            *back |= t.accepted.get(*op).is_some_and(|a| *a > 0.0);
+        }
+        if scenario.operators.unjail {
+            for op in unjail_due(&mut w, &mut unjail)? {
+                if !unjailed_ops.iter().any(|(o, _)| *o == op) {
+                    unjailed_ops.push((op, false));
+                }
+            }
+        }
 
         // The rest of the epoch passes.
         let used_blocks = w.sim.block_number() - start_block;
@@ -129,10 +153,55 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
     let capture = capture::run(&mut w, scenario, &mut rng, &m, &ledger.pending)?;
     bar.inc(1);
     bar.finish_and_clear();
+    unjail.returned_to_work = unjailed_ops.iter().filter(|(_, back)| *back).count() as u64;
     let mut r = report(scenario, w, m, epochs, disputes, ledger, capture, started);
+    r.models = models;
+    r.unjail = unjail;
+    r.issuers = issuers_report;
+    r.delegation = delegation;
     r.cartel_stake_share = cartel_stake_share;
     add_dispute_goal(scenario, &mut r);
     Ok(r)
+}
+
+/// Every jailed operator whose jail period is over tops its self-stake back up to the minimum if
+/// a slash took it below, and calls `Staking.unjail`; returns the operators unjailed.
+fn unjail_due(w: &mut World, tally: &mut UnjailTally) -> Result<Vec<usize>, SimError> {
+    let (staking, now) = (w.c.staking, w.sim.timestamp());
+    let min = w.params.min_operator_stake;
+    let mut back = Vec::new();
+    for i in 0..w.ops.len() {
+        let operator = w.ops[i].owner;
+        let info = w
+            .sim
+            .view(operator, staking, Staking::operatorInfoCall { operator })?;
+        if !info.jailed || now < info.jailedUntil.to::<u64>() {
+            continue;
+        }
+        if info.selfStake < min {
+            let top_up = min - info.selfStake;
+            w.fund(operator, top_up, staking)?;
+            w.sim.transact(
+                operator,
+                staking,
+                Staking::delegateCall {
+                    operator,
+                    assets: top_up,
+                },
+            )?;
+            tally.top_up_tokens += verinfer_bindings::units::tokens_f64(top_up);
+        }
+        match w.sim.transact(operator, staking, Staking::unjailCall {}) {
+            Ok(_) => {
+                tally.unjailed += 1;
+                tally.cartel_unjailed += u64::from(w.ops[i].behaviour == Behaviour::Cartel);
+                back.push(i);
+            }
+            Err(SimError::Reverted { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(back)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -267,14 +336,33 @@ fn report(
         goals.push(dispute_split.deterministic_goal(mean_turnout));
     }
 
-    let mut notes = vec![format!(
-        "identity issuer: {}",
-        if wc.split_attested {
-            "weak (a splitting whale gets one identity per account)"
-        } else {
-            "honest (one identity per person; further accounts stay unattested)"
-        }
-    )];
+    let mut notes = vec![match &scenario.issuers {
+        Some(i) => format!(
+            "identity issuers ([issuers]): {} honest, {} of attested persons at every one{}; the \
+             issuer events run on snapshots taken right after issuance",
+            i.count,
+            format_args!("{:.0}%", 100.0 * i.multi_share),
+            i.captured.as_ref().map_or(String::new(), |c| format!(
+                "; a captured issuer gives each of the {} largest stakers {} identities",
+                c.holders, c.identities
+            ))
+        ),
+        None => format!(
+            "identity issuer: {}",
+            if wc.split_attested {
+                "weak (a splitting whale gets one identity per account)"
+            } else {
+                "honest (one identity per person; further accounts stay unattested)"
+            }
+        ),
+    }];
+    if scenario.delegation.is_some() {
+        notes.push(
+            "voice is delegated ([delegation]) before the first epoch and stays so: the delegates \
+             vote in disputes and in the capture trials"
+                .into(),
+        );
+    }
     let model = scenario.turnout_model();
     notes.push(format!(
         "dispute turnout: {:.1}% of voice holders expected (model base {:.1}%, +{:.1}% per tenfold \
@@ -316,6 +404,10 @@ fn report(
         top10_voice_share,
         top10_stake_share,
         capture,
+        models: Vec::new(),
+        unjail: UnjailTally::default(),
+        issuers: None,
+        delegation: None,
         goals,
         notes,
         transactions: w.sim.tx_count,

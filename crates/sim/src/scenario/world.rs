@@ -21,15 +21,13 @@ use verinfer_bindings::{
 use verinfer_bindings::units::{tokens_f64, wei_f64};
 
 use super::{
-    agent, referee::DetModel, traffic::BLOCK_SECONDS, Behaviour, Distribution, Scenario,
-    ScenarioError, WhaleStrategy,
+    agent, issuers::IssuerPlan, referee::DetModel, traffic::BLOCK_SECONDS, Behaviour, Distribution,
+    ModelConfig, ModelReport, Scenario, ScenarioError, WhaleStrategy,
 };
 use crate::{Sim, SimError, SIM_CHAIN_ID};
 use verinfer_bindings::units::TOKEN;
 use verinfer_deploy::plan::DeployParams;
 
-/// Challenge window of both models, seconds (the registry's minimum).
-pub(crate) const CHALLENGE_WINDOW: u32 = 600;
 /// Request time-to-live, seconds.
 pub(crate) const REQUEST_TTL: u64 = 3_600;
 
@@ -63,6 +61,8 @@ pub(crate) struct Account {
     pub yield_following: bool,
     /// Operator index currently delegated to (`None` once its stake left and could not re-enter).
     pub operator: Option<usize>,
+    /// Index in [`World::issuers`] of the issuer of the account's identity (`None`: unattested).
+    pub issuer: Option<usize>,
 }
 
 /// Stake and voice per person, and the accounts that hold voice (who can vote).
@@ -86,8 +86,11 @@ pub(crate) struct World {
     /// Re-executes answers, reports faults, challenges wrong results, finalizes. Linked to an identity
     /// of its own (a challenger must be).
     pub watcher: Address,
-    /// Approved identity issuer (one identity per person unless the scenario says otherwise).
+    /// Approved identity issuer (one identity per person unless the scenario says otherwise); the
+    /// first of [`issuers`](Self::issuers).
     pub issuer: Address,
+    /// Every approved issuer: the honest ones, then the captured one (`[issuers]`).
+    pub issuers: Vec<Address>,
     pub det_model: B256,
     /// The deterministic model's network and inputs.
     pub det: DetModel,
@@ -117,7 +120,7 @@ impl World {
     ) -> Result<Self, ScenarioError> {
         let deployer = agent("deployer", 0);
         let mut sim = Sim::new();
-        let params = DeployParams::local(deployer);
+        let params = scenario.deploy_params(deployer);
         sim.deploy_local(&params)?;
         let s = &sim.suite;
         let c = Contracts {
@@ -145,6 +148,7 @@ impl World {
             client: agent("client", 0),
             watcher: agent("watcher", 0),
             issuer: agent("issuer", 0),
+            issuers: Self::issuer_addresses(scenario),
             det_model: B256::ZERO,
             det: DetModel::builtin()?,
             opt_model: B256::ZERO,
@@ -156,26 +160,62 @@ impl World {
             cartel_person: Vec::new(),
         };
         w.setup_protocol(scenario)?;
-        w.populate(scenario, rng, bar)?;
+        let plan = scenario
+            .issuers
+            .as_ref()
+            .map(|cfg| IssuerPlan::draw(cfg, scenario));
+        w.populate(scenario, rng, bar, plan.as_ref())?;
         Ok(w)
+    }
+
+    /// The scenario's issuers: `issuer 0`, `issuer 1`, ... for the honest ones, then `captured
+    /// issuer` when there is one.
+    fn issuer_addresses(scenario: &Scenario) -> Vec<Address> {
+        let Some(cfg) = &scenario.issuers else {
+            return vec![agent("issuer", 0)];
+        };
+        let mut all: Vec<Address> = (0..cfg.count).map(|i| agent("issuer", i)).collect();
+        if cfg.captured.is_some() {
+            all.push(agent("captured issuer", 0));
+        }
+        all
+    }
+
+    /// The models' parameters as the registry holds them.
+    pub fn model_report(&mut self) -> Result<Vec<ModelReport>, SimError> {
+        let mut out = Vec::new();
+        for (name, id) in [
+            ("deterministic", self.det_model),
+            ("optimistic", self.opt_model),
+        ] {
+            let m = self.sim.view(
+                self.deployer,
+                self.c.registry,
+                InferenceRegistry::modelCall { modelId: id },
+            )?;
+            out.push(ModelReport {
+                model: name.into(),
+                k: m.params.k,
+                q: m.params.q,
+                challenge_window: m.params.challengeWindow,
+            });
+        }
+        Ok(out)
     }
 
     /// Models, issuer, client and watcher funds.
     fn setup_protocol(&mut self, scenario: &Scenario) -> Result<(), SimError> {
         let (d, c) = (self.deployer, &self.c);
         let (registry, identity) = (c.registry, c.identity);
-        self.sim.transact(
-            d,
-            identity,
-            IdentityRegistry::approveIssuerCall {
-                issuer: self.issuer,
-            },
-        )?;
-        let model = |mode: u8, k: u8, q: u8| ModelParams {
+        for issuer in self.issuers.clone() {
+            self.sim
+                .transact(d, identity, IdentityRegistry::approveIssuerCall { issuer })?;
+        }
+        let model = |mode: u8, c: ModelConfig| ModelParams {
             mode,
-            k,
-            q,
-            challengeWindow: CHALLENGE_WINDOW,
+            k: c.k,
+            q: c.q,
+            challengeWindow: c.challenge_window,
             minStake: U256::from(1_000u128 * TOKEN),
             challengeBond: U256::from(10u128 * TOKEN),
             minFee: U256::from(TOKEN / 100),
@@ -188,7 +228,7 @@ impl World {
                 InferenceRegistry::registerModelCall {
                     weightsHash: self.det.mlp.weights_root(),
                     runtimeSpecHash: verinfer_mlp::IntMlp::runtime_spec_hash(),
-                    params: model(0, 3, 2),
+                    params: model(0, scenario.models.deterministic),
                 },
             )?
             .ret;
@@ -200,7 +240,7 @@ impl World {
                 InferenceRegistry::registerModelCall {
                     weightsHash: keccak256(b"sim optimistic model"),
                     runtimeSpecHash: keccak256(b"sim runtime"),
-                    params: model(1, 1, 1),
+                    params: model(1, scenario.models.optimistic),
                 },
             )?
             .ret;
@@ -245,15 +285,20 @@ impl World {
 
     /// Creates a fresh identity and links `account` to it; returns the identity id.
     pub fn new_identity(&mut self, account: Address) -> Result<U256, SimError> {
+        self.new_identity_by(self.issuer, account)
+    }
+
+    /// [`new_identity`](Self::new_identity) from `issuer`.
+    pub fn new_identity_by(&mut self, issuer: Address, account: Address) -> Result<U256, SimError> {
         let id = self
             .sim
             .transact(
-                self.issuer,
+                issuer,
                 self.c.identity,
                 IdentityRegistry::createIdentityCall {},
             )?
             .ret;
-        self.link(account, id, None)?;
+        self.link_by(issuer, account, id, None)?;
         Ok(id)
     }
 
@@ -266,6 +311,17 @@ impl World {
         id: U256,
         member: Option<Address>,
     ) -> Result<(), SimError> {
+        self.link_by(self.issuer, account, id, member)
+    }
+
+    /// [`link`](Self::link) offered by `issuer` (the identity's issuer).
+    pub fn link_by(
+        &mut self,
+        issuer: Address,
+        account: Address,
+        id: U256,
+        member: Option<Address>,
+    ) -> Result<(), SimError> {
         if let Some(member) = member {
             self.sim.transact(
                 member,
@@ -274,7 +330,7 @@ impl World {
             )?;
         }
         self.sim.transact(
-            self.issuer,
+            issuer,
             self.c.identity,
             IdentityRegistry::offerLinkCall {
                 account,
@@ -295,6 +351,7 @@ impl World {
         scenario: &Scenario,
         rng: &mut ChaCha8Rng,
         bar: &indicatif::ProgressBar,
+        plan: Option<&IssuerPlan>,
     ) -> Result<(), SimError> {
         let sc = &scenario.stakers;
         let mut stakes: Vec<f64> = (0..sc.count)
@@ -370,18 +427,33 @@ impl World {
                     entity: i,
                     yield_following: false,
                     operator: Some(whale_ops[i]),
+                    issuer: None,
                 });
                 bar.inc(1);
                 continue;
             }
-            let parts = if is_whale && wc.strategy == WhaleStrategy::Split {
-                wc.split_into
-            } else {
-                1
-            };
+            let whale_split = is_whale && wc.strategy == WhaleStrategy::Split;
+            let parts = if whale_split { wc.split_into } else { 1 };
             let attested = rng.gen_bool(sc.attested_share);
             let yield_following = rng.gen_bool(sc.yield_following);
-            for p in 0..parts {
+            // The issuer of each account's identity: the `[issuers]` plan, or the single issuer.
+            // Honest issuer: one identity per person, carried by the first account; a weak issuer
+            // (split_attested) gives every split account an identity of its own.
+            let issued: Vec<Option<usize>> = match plan {
+                Some(plan) if !whale_split => plan.persons[i].clone(),
+                _ => (0..parts)
+                    .map(|p| {
+                        let identity = if parts > 1 {
+                            p == 0 || wc.split_attested
+                        } else {
+                            attested
+                        };
+                        identity.then_some(0)
+                    })
+                    .collect(),
+            };
+            let parts = issued.len();
+            for (p, issuer) in issued.into_iter().enumerate() {
                 let address = if p == 0 {
                     agent("staker", i)
                 } else {
@@ -392,15 +464,8 @@ impl World {
                 } else {
                     rng.gen_range(0..oc.count)
                 };
-                // Honest issuer: one identity per person, carried by the first account; a weak
-                // issuer (split_attested) gives every split account an identity of its own.
-                let identity = if parts > 1 {
-                    p == 0 || wc.split_attested
-                } else {
-                    attested
-                };
-                if identity {
-                    self.new_identity(address)?;
+                if let Some(j) = issuer {
+                    self.new_identity_by(self.issuers[j], address)?;
                 }
                 let amount = wei_f64(stake / parts as f64);
                 self.fund(address, amount, staking)?;
@@ -418,6 +483,7 @@ impl World {
                     entity: i,
                     yield_following,
                     operator: Some(operator),
+                    issuer,
                 });
             }
             bar.inc(1);
