@@ -633,7 +633,10 @@ mod tests {
                 }
                 .abi_encode(),
                 "VerinferToken::ERC20InsufficientAllowance",
-                vec![("allowance", "0.5 VINF".into()), ("needed", "1 VINF".into())],
+                vec![
+                    ("allowance", "0.5 VINF".into()),
+                    ("needed", "1 VINF".into()),
+                ],
                 "approve",
             ),
             (

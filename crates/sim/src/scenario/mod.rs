@@ -22,6 +22,7 @@
 //! Voting power is always read from `QuadraticVotes`, stake from `Staking`; nothing about voice,
 //! assignment or dispute outcomes is computed off chain.
 
+mod authority;
 mod capture;
 mod cartel;
 pub mod coalition;
@@ -1225,6 +1226,9 @@ pub struct RunReport {
     pub nakamoto_deciders: Option<usize>,
     /// The cartel operators' share of operator stake at the start of the run.
     pub cartel_stake_share: f64,
+    /// The authority ledger: every decision of the run (before the capture trials), how and by
+    /// whom it was decided, with its summary.
+    pub ledger: verinfer_authority::AuthorityLedger,
     /// Final stake per person (tokens), for plots.
     #[serde(skip)]
     pub final_stake: Vec<f64>,
@@ -1361,6 +1365,12 @@ impl RunReport {
         if let Some(d) = &self.delegation {
             let _ = write!(s, "{d}");
         }
+        let _ = writeln!(
+            s,
+            "authority ledger: {} decisions\n{}",
+            self.ledger.summary.decisions,
+            self.ledger.summary.table()
+        );
         let _ = writeln!(
             s,
             "{} transactions, {} gas, {:.1}s",

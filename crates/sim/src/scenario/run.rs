@@ -150,6 +150,7 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
         bar.inc(1);
     }
 
+    let authority = super::authority::ledger(&mut w, &epochs, &disputes)?;
     let capture = capture::run(&mut w, scenario, &mut rng, &m, &ledger.pending)?;
     bar.inc(1);
     bar.finish_and_clear();
@@ -161,6 +162,7 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
     r.delegation = delegation;
     r.cartel_stake_share = cartel_stake_share;
     add_dispute_goal(scenario, &mut r);
+    r.ledger = authority;
     Ok(r)
 }
 
@@ -418,6 +420,7 @@ fn report(
         cartel_stake_share: 0.0,
         final_stake: m.stake,
         final_voice: m.voice,
+        ledger: verinfer_authority::AuthorityLedger::default(),
     }
 }
 
