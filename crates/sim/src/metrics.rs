@@ -85,11 +85,12 @@ pub struct EpochMetrics {
     pub disputes_by_computation: usize,
     /// Of those, the ones decided for the correct output.
     pub disputes_by_computation_correct: usize,
-    /// Smallest deciding coalition over this epoch's disputes: the fewest voters whose switch would
-    /// have flipped the ruling, counted exactly from every `DisputeVoteCast` (not the contract's
-    /// `RulingStats.flipCoalition`, capped at 17), if any dispute was decided by vote.
+    /// Smallest deciding coalition over this epoch's disputes, as the fewest voters whose switch
+    /// would have flipped the ruling: the exact flip coalition from every `DisputeVoteCast`
+    /// (`scenario::flip`; not the contract's `RulingStats.flipCoalition`, capped at 17), if any
+    /// dispute was decided by vote.
     pub min_deciding_coalition: Option<usize>,
-    /// Median (exact) deciding coalition over this epoch's disputes.
+    /// Median (exact flip) coalition over this epoch's disputes.
     pub median_deciding_coalition: Option<usize>,
     /// Vote disputes that missed quorum: nothing was decided, the status quo stood (a challenged result
     /// stays final, an escalated request ends without a result), the challenger's bond was forfeited

@@ -386,11 +386,11 @@ fn realistic_turnout_model_drives_dispute_votes_and_exact_coalitions() {
         // Far fewer voters than the 60% of the flat shorthand.
         assert!((v.voters as usize) < holders / 3, "{v:?}");
         if v.quorum_reached {
-            assert!(v.deciding_coalition > 0, "{v:?}");
+            assert!(v.exact_flip_coalition > 0, "{v:?}");
             // The contract's count agrees up to its 16 tracked voters per option; beyond, it only
             // knows the coalition is larger than 16.
-            if v.deciding_coalition <= 16 {
-                assert_eq!(v.flip_coalition, v.deciding_coalition, "{v:?}");
+            if v.exact_flip_coalition <= 16 {
+                assert_eq!(v.flip_coalition, v.exact_flip_coalition, "{v:?}");
             } else {
                 assert!(v.flip_coalition >= 17, "{v:?}");
             }

@@ -25,7 +25,7 @@
 mod authority;
 mod capture;
 mod cartel;
-pub mod coalition;
+pub mod flip;
 mod issuers;
 mod referee;
 mod run;
@@ -1244,14 +1244,14 @@ impl RunReport {
         self.goals.iter().filter(|g| !g.pass).collect()
     }
 
-    /// The median exact deciding coalition over the run's decided dispute votes.
-    pub fn median_deciding_coalition(&self) -> Option<u64> {
+    /// The median exact flip coalition over the run's decided dispute votes.
+    pub fn median_flip_coalition(&self) -> Option<u64> {
         let mut c: Vec<u64> = self
             .disputes
             .iter()
             .filter_map(|d| d.vote.as_ref())
-            .filter(|v| v.deciding_coalition > 0)
-            .map(|v| v.deciding_coalition)
+            .filter(|v| v.exact_flip_coalition > 0)
+            .map(|v| v.exact_flip_coalition)
             .collect();
         c.sort_unstable();
         c.get(c.len() / 2).copied()
@@ -1317,12 +1317,12 @@ impl RunReport {
         );
         let _ = writeln!(
             s,
-            "concentration: Nakamoto of dispute-vote deciders {} vs stake {} (exact deciding coalition: smallest {}, median {})",
+            "concentration: Nakamoto of dispute-vote deciders {} vs stake {} (exact flip coalition: smallest {}, median {})",
             self.nakamoto_deciders
                 .map_or("- (no decided vote)".to_owned(), |n| n.to_string()),
             self.epochs.last().map_or(0, |e| e.nakamoto_stake),
             min_coalition.map_or("-".to_owned(), |c| c.to_string()),
-            self.median_deciding_coalition()
+            self.median_flip_coalition()
                 .map_or("-".to_owned(), |c| c.to_string())
         );
         let _ = write!(s, "{}", self.capture);

@@ -108,11 +108,11 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
         m = w.measure()?;
         let op_stakes = w.operator_stakes()?;
         let votes: Vec<&VoteRecord> = t.disputes.iter().filter_map(|d| d.vote.as_ref()).collect();
-        // The exact deciding coalitions (every ballot counted), not the contract's capped count.
+        // The exact flip coalitions (every ballot counted), not the contract's capped count.
         let mut coalitions: Vec<usize> = votes
             .iter()
-            .filter(|v| v.deciding_coalition > 0)
-            .map(|v| v.deciding_coalition as usize)
+            .filter(|v| v.exact_flip_coalition > 0)
+            .map(|v| v.exact_flip_coalition as usize)
             .collect();
         let by_computation = || {
             t.disputes

@@ -36,7 +36,7 @@ use verinfer_mlp::trace::{Trace, GAME_DEPTH};
 use verinfer_bindings::units::tokens_f64;
 
 use super::{
-    coalition::{deciding_coalition, Ballot},
+    flip::{flip_coalition, Ballot},
     referee::{self, lie, GameRecord, GameRun, Inference, Player},
     world::{Measure, World, REQUEST_TTL},
     Behaviour, Scenario, ScenarioError, SlashTally,
@@ -85,8 +85,9 @@ pub struct VoteRecord {
     /// than `TOP_N` = 16 voters (it then says 17).
     pub flip_coalition: u64,
     /// The exact smallest number of voters whose switch to one other option would have flipped the
-    /// ruling, from every `DisputeVoteCast` ([`super::coalition`]; 0 = not decided).
-    pub deciding_coalition: u64,
+    /// ruling, from every `DisputeVoteCast` ([`super::flip`]; 0 = not decided): the contract's
+    /// `flip_coalition` without its cap.
+    pub exact_flip_coalition: u64,
     /// Voters of the winning option (person, weight) of a decided vote: the deciders.
     #[serde(skip)]
     pub deciders: Vec<(usize, f64)>,
@@ -459,7 +460,7 @@ pub(crate) fn play(
             });
             let only: Vec<Ballot> = ballots.ballots.iter().map(|(_, b)| *b).collect();
             let exact = if decided {
-                deciding_coalition(&only, ballots.options).unwrap_or(0)
+                flip_coalition(&only, ballots.options).unwrap_or(0)
             } else {
                 0
             };
@@ -491,7 +492,7 @@ pub(crate) fn play(
                     voters: ev.stats.voters.saturating_to(),
                     largest_voter_bps: ev.stats.largestVoterBps.saturating_to(),
                     flip_coalition: ev.stats.flipCoalition.saturating_to(),
-                    deciding_coalition: exact as u64,
+                    exact_flip_coalition: exact as u64,
                     quorum_reached: decided,
                     deciders,
                 }),

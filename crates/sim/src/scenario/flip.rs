@@ -1,9 +1,14 @@
-//! The exact deciding coalition of a vote, computed off chain from every ballot.
+//! The exact flip coalition of a dispute vote, computed off chain from every ballot.
+//!
+//! The flip coalition is the contract's measure (`RulingStats.flipCoalition`) without its cap: voters
+//! who *switch* to another option. The authority ledger's deciding coalition
+//! (`verinfer_authority::coalition`) is another measure: winning-side voters whose *removal*
+//! (quorum included) changes the outcome.
 //!
 //! The `DisputeGovernor` keeps only the `TOP_N` = 16 largest weights per option, so its
 //! `flipCoalition` is a lower bound once an option has more voters (it then reports `TOP_N + 1`).
 //! Here every `DisputeVoteCast` is counted: the deciding coalition is the smallest number of voters
-//! whose switch to one other option flips the plurality, with the contract's tie rule (the lower
+//! whose switch to one other option flips the plurality (the flip coalition), with the contract's tie rule (the lower
 //! option index wins a tie). A voter switching from the winner to the target closes the gap by
 //! twice its weight, one switching from a third option by its weight; for a fixed target taking the
 //! largest effects first is optimal, and the minimum is taken over targets.
@@ -50,7 +55,7 @@ fn tallies(ballots: &[Ballot], options: usize) -> Vec<u128> {
 
 /// The smallest number of voters whose switch to one other option flips the ruling of `ballots`
 /// (`options` options): `None` when no switch can flip it (a single option, or no ballots).
-pub fn deciding_coalition(ballots: &[Ballot], options: usize) -> Option<usize> {
+pub fn flip_coalition(ballots: &[Ballot], options: usize) -> Option<usize> {
     let winner = usize::from(plurality(ballots, options)?);
     let t = tallies(ballots, options);
     let mut best: Option<usize> = None;
@@ -127,7 +132,7 @@ mod tests {
     }
 
     #[test]
-    fn exact_coalition_equals_brute_force_on_small_vote_sets() {
+    fn exact_flip_coalition_equals_brute_force_on_small_vote_sets() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
         for _ in 0..400 {
             let options = rng.gen_range(2..=4usize);
@@ -139,7 +144,7 @@ mod tests {
                 })
                 .collect();
             assert_eq!(
-                deciding_coalition(&ballots, options),
+                flip_coalition(&ballots, options),
                 brute_force(&ballots, options),
                 "{ballots:?}"
             );
@@ -147,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn coalition_is_not_capped_at_sixteen_voters() {
+    fn flip_coalition_is_not_capped_at_sixteen_voters() {
         // 40 equal voters for option 1, 10 for option 2: 16 switches close a gap of 30 by 2 each.
         let mut ballots = vec![
             Ballot {
@@ -164,7 +169,7 @@ mod tests {
             10
         ]);
         // target 2 wins if t2' > t1': 10 + k > 40 - k -> k = 16; target 0 (wins ties): k >= 40 - k -> 20.
-        assert_eq!(deciding_coalition(&ballots, 3), Some(16));
+        assert_eq!(flip_coalition(&ballots, 3), Some(16));
         let ballots = vec![
             Ballot {
                 option: 1,
@@ -173,7 +178,7 @@ mod tests {
             100
         ];
         // target 0 (before the winner) wins a tie: k >= 100 - k -> 50.
-        assert_eq!(deciding_coalition(&ballots, 2), Some(50));
-        assert_eq!(deciding_coalition(&[], 2), None);
+        assert_eq!(flip_coalition(&ballots, 2), Some(50));
+        assert_eq!(flip_coalition(&[], 2), None);
     }
 }
