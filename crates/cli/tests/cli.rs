@@ -453,8 +453,9 @@ fn completions_are_printed_for_each_shell() {
     }
 }
 
-/// `sim run` exits non-zero when a goal line says FAIL (here a weak issuer's identities buy three
-/// times the voice), after printing the summary and writing the report, so CI can rely on it.
+/// `sim run` exits non-zero when a goal line says FAIL in any seed (here a weak issuer's identities
+/// buy three times the voice), after printing the summary and writing the report (every seed's
+/// run), so CI can rely on it.
 #[test]
 fn sim_run_exits_non_zero_when_a_goal_fails() {
     let dir = std::env::temp_dir().join(format!("verinfer-sim-fail-{}", std::process::id()));
@@ -496,15 +497,18 @@ optimistic_share = 1.0
             "--out",
             out.to_str().unwrap(),
             "--quiet",
+            "--seeds",
+            "2",
         ],
         &[],
     );
     assert!(!o.status.success(), "a failed goal must fail the run");
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("FAIL best split gain"), "{stdout}");
+    assert!(stdout.contains("over 2 seeds [5, 6]"), "{stdout}");
     let err = stderr(&o);
     assert!(
-        err.contains("FAILED: ") && err.contains("best split gain"),
+        err.contains("FAILED over 2 seed(s): ") && err.contains("best split gain"),
         "{err}"
     );
     // The report is still written.
@@ -515,5 +519,8 @@ optimistic_share = 1.0
         .unwrap()
         .iter()
         .any(|g| g["pass"] == false));
+    // Both seeds' runs, and each goal's verdict per seed.
+    assert_eq!(report["runs"].as_array().unwrap().len(), 2);
+    assert_eq!(report["goals"][0]["per_seed"].as_array().unwrap().len(), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }

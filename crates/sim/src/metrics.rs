@@ -85,10 +85,12 @@ pub struct EpochMetrics {
     pub disputes_by_computation: usize,
     /// Of those, the ones decided for the correct output.
     pub disputes_by_computation_correct: usize,
-    /// Smallest deciding coalition over this epoch's disputes: the fewest voters of the winning side
-    /// whose switch would have flipped the ruling (`RulingStats.flipCoalition`), if any dispute had one.
+    /// Smallest deciding coalition over this epoch's disputes, as the fewest voters whose switch
+    /// would have flipped the ruling: the exact flip coalition from every `DisputeVoteCast`
+    /// (`scenario::flip`; not the contract's `RulingStats.flipCoalition`, capped at 17), if any
+    /// dispute was decided by vote.
     pub min_deciding_coalition: Option<usize>,
-    /// Median deciding coalition over this epoch's disputes.
+    /// Median (exact flip) coalition over this epoch's disputes.
     pub median_deciding_coalition: Option<usize>,
     /// Vote disputes that missed quorum: nothing was decided, the status quo stood (a challenged result
     /// stays final, an escalated request ends without a result), the challenger's bond was forfeited
@@ -111,6 +113,10 @@ pub struct GoalCheck {
     pub pass: bool,
     /// Measured value(s).
     pub detail: String,
+    /// The goal's headline number, for its spread over seeds (e.g. the cost of corruption as a share
+    /// of stake); `None` when the goal has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measure: Option<f64>,
 }
 
 impl std::fmt::Display for GoalCheck {

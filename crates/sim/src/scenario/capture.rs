@@ -20,7 +20,7 @@ use verinfer_bindings::{
     DisputeGovernor, InferenceRegistry, QuadraticVotes, Slasher, Staking, VerinferGovernor,
 };
 
-use verinfer_bindings::units::wei_f64;
+use verinfer_bindings::units::{tokens_f64, wei_f64};
 
 use super::{
     agent,
@@ -46,10 +46,14 @@ pub struct SplitTrial {
 /// One capture attempt on the governor.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProposalTrial {
-    /// What the 10 largest stakers proposed.
+    /// What the largest stakers proposed.
     pub action: String,
     /// Who opposed: everyone else, or a turnout sample of everyone else.
     pub opposition: String,
+    /// The mean turnout of everyone else (the scenario's turnout model rescaled to it); 1 = all.
+    pub turnout: f64,
+    /// Accounts bribed to vote for (0 = the coalition alone).
+    pub bribed: usize,
     /// Voice cast for (the 10 largest stakers, after the per-voter cap).
     pub for_votes: f64,
     /// Voice cast against.
@@ -60,9 +64,39 @@ pub struct ProposalTrial {
     pub passed: bool,
 }
 
+/// The cost of corruption of one action at one turnout: the smallest bribe budget that, added to
+/// the coalition of the largest stakers, passes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CorruptionCost {
+    /// The action proposed.
+    pub action: String,
+    /// The mean turnout of everyone else.
+    pub turnout: f64,
+    /// Smallest budget in tokens (the stake of the accounts bought, cheapest voice per token first);
+    /// 0 when the coalition passes alone, `None` when buying every other holder is not enough.
+    pub tokens: Option<f64>,
+    /// `tokens` as a share of total stake.
+    pub share_of_stake: Option<f64>,
+    /// Accounts bought.
+    pub accounts: usize,
+    /// Whether the proposal passed with that budget (measured on chain).
+    pub passed_with_budget: bool,
+    /// Whether it failed with one account less, i.e. the budget less the price of the last account
+    /// bought (measured on chain; `true` when the budget is 0).
+    pub failed_below: bool,
+    /// Proposals voted during the search (each on a snapshot).
+    pub trials: usize,
+}
+
 /// Results of the capture tests.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CaptureReport {
+    /// Size of the coalition of the largest stakers (`attack.top_n`).
+    pub top_n: usize,
+    /// Total stake at the end of the run, tokens.
+    pub total_stake: f64,
+    /// Cost of corruption per action and turnout (`attack.cost_of_corruption`).
+    pub corruption: Vec<CorruptionCost>,
     /// Stake of the person used for the split search (the largest staker's), tokens.
     pub split_stake: f64,
     /// Every arrangement tried.
@@ -95,9 +129,32 @@ impl fmt::Display for CaptureReport {
         for p in &self.proposals {
             writeln!(
                 f,
-                "top-10 proposal `{}` vs {}: for {:.0} / against {:.0} -> {}",
-                p.action, p.opposition, p.for_votes, p.against_votes, p.state
+                "top-{} proposal `{}` vs {}: for {:.0} / against {:.0} -> {}",
+                self.top_n, p.action, p.opposition, p.for_votes, p.against_votes, p.state
             )?;
+        }
+        for c in &self.corruption {
+            match (c.tokens, c.share_of_stake) {
+                (Some(t), Some(sh)) => writeln!(
+                    f,
+                    "cost of corruption `{}` at {:.0}% turnout: {:.0} tokens ({:.2}% of stake, {} accounts bought; passes with it: {}, fails with one less: {}; {} trials)",
+                    c.action,
+                    100.0 * c.turnout,
+                    t,
+                    100.0 * sh,
+                    c.accounts,
+                    c.passed_with_budget,
+                    c.failed_below,
+                    c.trials
+                )?,
+                _ => writeln!(
+                    f,
+                    "cost of corruption `{}` at {:.0}% turnout: not reachable by buying every other holder ({} trials)",
+                    c.action,
+                    100.0 * c.turnout,
+                    c.trials
+                )?,
+            }
         }
         if !self.veto_exercised {
             writeln!(
@@ -127,38 +184,98 @@ pub(crate) fn run(
     report.split_stake = largest.max(scenario.stakers.min_stake);
     split_search(w, scenario, &mut report)?;
 
-    // The 10 largest stakers (people) and their voice-holding accounts.
+    // The `attack.top_n` largest stakers (people) and their voice-holding accounts.
+    let top_n = scenario.attack.top_n;
+    report.top_n = top_n;
+    report.total_stake = m.stake.iter().sum();
     let mut order: Vec<usize> = (0..m.stake.len()).collect();
     order.sort_by(|a, b| m.stake[*b].total_cmp(&m.stake[*a]));
-    let top: Vec<usize> = order.into_iter().take(10).collect();
+    let top: Vec<usize> = order.into_iter().take(top_n).collect();
     let mut coalition: Vec<Address> = Vec::new();
-    let mut others: Vec<Address> = Vec::new();
+    let mut others: Vec<Others> = Vec::new();
+    let (staking, votes) = (w.c.staking, w.c.votes);
+    let mut everyone: Vec<Others> = Vec::new();
     for (account, person) in &m.holders {
+        let stake = tokens_f64(w.sim.view(
+            *account,
+            staking,
+            Staking::stakeOfCall { account: *account },
+        )?);
+        let voice = voice_units(w.sim.view(
+            *account,
+            votes,
+            QuadraticVotes::getVotesCall { account: *account },
+        )?);
+        let holder = Others {
+            account: *account,
+            person_stake: m.stake[*person],
+            stake,
+            voice,
+        };
         if top.contains(person) {
             coalition.push(*account);
         } else {
-            others.push(*account);
+            others.push(holder.clone());
         }
+        everyone.push(holder);
     }
+    // Cheapest voice first: the bribe buys the most voice per token (price = the account's stake).
+    let cheapest_first = |a: &Others, b: &Others| {
+        let per = |o: &Others| o.voice / o.stake.max(f64::MIN_POSITIVE);
+        per(b).total_cmp(&per(a))
+    };
+    others.sort_by(cheapest_first);
+    everyone.sort_by(cheapest_first);
     let Some(&proposer) = coalition.first() else {
         return Ok(report);
     };
+    let model = scenario.turnout_model();
+    let min_stake = scenario.stakers.min_stake;
+    let person_stakes: Vec<f64> = others.iter().map(|o| o.person_stake).collect();
+    // One opposition sample per turnout, shared by every trial at that turnout (so the bribe
+    // search varies the budget only).
+    let mut samples: Vec<(f64, Vec<bool>)> = vec![(1.0, vec![true; others.len()])];
+    for t in &scenario.attack.turnouts {
+        let scaled = model.scaled_to(*t, &person_stakes, min_stake);
+        let sample = others
+            .iter()
+            .map(|o| rng.gen_bool(scaled.probability(o.person_stake, min_stake)))
+            .collect();
+        samples.push((*t, sample));
+    }
 
     let slasher = w.c.slasher;
     let treasury = Slasher::setTreasuryCall {
         treasury_: proposer,
     };
+    let search = scenario.attack.cost_of_corruption;
     let mut trials = |w: &mut World, label: &str, data: Bytes| -> Result<(), SimError> {
-        for turnout in [1.0, scenario.traffic.turnout] {
-            let saved = w.sim.snapshot();
-            let trial = propose_and_vote(
-                w,
-                rng,
-                (label, slasher, data.clone()),
-                (&coalition, &others, turnout),
-            );
-            w.sim.restore(saved);
-            report.proposals.push(trial?);
+        for (turnout, sample) in &samples {
+            let ballots = Ballots {
+                coalition: &coalition,
+                others: &others,
+                against: sample,
+                turnout: *turnout,
+            };
+            let at = |w: &mut World, bribed: usize| -> Result<ProposalTrial, SimError> {
+                let saved = w.sim.snapshot();
+                let trial = propose_and_vote(w, (label, slasher, data.clone()), &ballots, bribed);
+                w.sim.restore(saved);
+                trial
+            };
+            let alone = at(w, 0)?;
+            let passed_alone = alone.passed;
+            report.proposals.push(alone);
+            if !search || *turnout >= 1.0 {
+                continue;
+            }
+            let prices: Vec<f64> = others.iter().map(|o| o.stake).collect();
+            report.corruption.push(corruption_search(
+                (label, *turnout),
+                (&prices, report.total_stake),
+                Some(passed_alone),
+                |k| Ok(at(w, k)?.passed),
+            )?);
         }
         Ok(())
     };
@@ -187,7 +304,141 @@ pub(crate) fn run(
     } else {
         w.sim.restore(saved);
     }
+    if search {
+        dispute_cost(w, scenario, rng, &everyone, &mut report)?;
+    }
     Ok(report)
+}
+
+/// The cost of deciding a dispute wrongly: on a snapshot, an optimistic request answered wrongly and
+/// challenged ([`plant_dispute`]); the holders the scenario's turnout model samples vote for the
+/// correct output, the first `k` of `everyone` (cheapest voice per token; the accused operator,
+/// whom the contract bars, excluded) are bribed to vote for the wrong one. Bisection over `k` finds
+/// the smallest budget for which the ruling, with quorum, is the wrong output.
+fn dispute_cost(
+    w: &mut World,
+    scenario: &Scenario,
+    rng: &mut ChaCha8Rng,
+    everyone: &[Others],
+    report: &mut CaptureReport,
+) -> Result<(), SimError> {
+    let model = scenario.turnout_model();
+    let min_stake = scenario.stakers.min_stake;
+    let stakes: Vec<f64> = everyone.iter().map(|o| o.person_stake).collect();
+    let turnout = model.mean(&stakes, min_stake);
+    let saved = w.sim.snapshot();
+    let planted = plant_dispute(w);
+    w.sim.restore(saved);
+    let Some(accused) = planted?.map(|p| p.accused) else {
+        return Ok(());
+    };
+    let candidates: Vec<&Others> = everyone.iter().filter(|o| o.account != accused).collect();
+    let honest: Vec<bool> = candidates
+        .iter()
+        .map(|o| rng.gen_bool(model.probability(o.person_stake, min_stake)))
+        .collect();
+    let prices: Vec<f64> = candidates.iter().map(|o| o.stake).collect();
+    let cost = corruption_search(
+        (DECIDE_DISPUTE, turnout),
+        (&prices, report.total_stake),
+        None,
+        |k| {
+            let saved = w.sim.snapshot();
+            let decided = decide_planted(w, &candidates, &honest, k);
+            w.sim.restore(saved);
+            decided
+        },
+    )?;
+    report.corruption.push(cost);
+    Ok(())
+}
+
+/// The cost of corruption of `action` at `turnout`: bisection over how many of the candidates
+/// (priced `prices`, cheapest voice first) are bought, `passes(k)` being one on-chain trial with
+/// the first `k` bought; `alone` is the outcome with none bought when already measured. The found
+/// budget is re-measured, and so is one account less.
+fn corruption_search(
+    (action, turnout): (&str, f64),
+    (prices, total_stake): (&[f64], f64),
+    alone: Option<bool>,
+    mut passes: impl FnMut(usize) -> Result<bool, SimError>,
+) -> Result<CorruptionCost, SimError> {
+    let mut trials = usize::from(alone.is_some());
+    let mut trial = |k: usize| {
+        trials += 1;
+        passes(k)
+    };
+    let alone = match alone {
+        Some(a) => a,
+        None => trial(0)?,
+    };
+    let cost = if alone {
+        Some(0)
+    } else {
+        smallest_passing(prices.len(), &mut trial)?
+    };
+    let (passed_with_budget, failed_below) = match cost {
+        Some(0) => (true, true),
+        Some(k) => (trial(k)?, !trial(k - 1)?),
+        None => (false, true),
+    };
+    // A fold from +0.0: an empty `sum` of floats is -0.0.
+    let tokens = cost.map(|k| prices[..k].iter().fold(0.0, |a, p| a + p));
+    Ok(CorruptionCost {
+        action: action.to_owned(),
+        turnout,
+        tokens,
+        share_of_stake: tokens.map(|t| t / total_stake.max(f64::MIN_POSITIVE)),
+        accounts: cost.unwrap_or(0),
+        passed_with_budget,
+        failed_below,
+        trials,
+    })
+}
+
+/// The action name of the dispute-bribery search.
+pub const DECIDE_DISPUTE: &str = "decide a dispute for the wrong output";
+
+/// Plants a dispute and lets `candidates` vote: the first `bribed` for the wrong output, the rest
+/// that `honest` marks for the correct one; whether the ruling reached quorum for the wrong output.
+fn decide_planted(
+    w: &mut World,
+    candidates: &[&Others],
+    honest: &[bool],
+    bribed: usize,
+) -> Result<bool, SimError> {
+    let Some(p) = plant_dispute(w)? else {
+        return Ok(false);
+    };
+    let disputes = w.c.disputes;
+    for (i, (o, turns_out)) in candidates.iter().zip(honest).enumerate() {
+        let option = if i < bribed {
+            p.wrong
+        } else if *turns_out {
+            p.right
+        } else {
+            continue;
+        };
+        let call = DisputeGovernor::castVoteCall {
+            disputeId: p.dispute,
+            option,
+        };
+        match w.sim.transact(o.account, disputes, call) {
+            Ok(_) | Err(SimError::Reverted { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    w.advance_past_dispute_vote();
+    let r = w.sim.transact(
+        w.watcher,
+        disputes,
+        DisputeGovernor::resolveCall {
+            disputeId: p.dispute,
+        },
+    )?;
+    Ok(decode_logs::<DisputeGovernor::DisputeRuled>(&r.logs)
+        .first()
+        .is_some_and(|ev| ev.stats.quorumReached && ev.option == p.wrong))
 }
 
 impl World {
@@ -214,10 +465,18 @@ impl World {
     }
 }
 
-/// An optimistic request whose executor answers wrongly, a challenge, a vote of every voice holder
-/// for the correct output, the ruling and its application: returns the `WrongResult` slash it
-/// leaves pending (its veto window open), or `None` if the request could not be served.
-fn plant_wrong_result(w: &mut World, m: &Measure) -> Result<Option<U256>, SimError> {
+/// A dispute planted for a capture test: its id, the options of the correct and the wrong output,
+/// and the accused operator.
+struct Planted {
+    dispute: U256,
+    right: u8,
+    wrong: u8,
+    accused: Address,
+}
+
+/// An optimistic request whose executor answers wrongly and the watcher's challenge, one block
+/// later: the dispute open for votes, or `None` if the request could not be served.
+fn plant_dispute(w: &mut World) -> Result<Option<Planted>, SimError> {
     let (registry, disputes) = (w.c.registry, w.c.disputes);
     let input = keccak256(b"capture test: planted wrong result");
     let (right, wrong) = (keccak256(b"right"), keccak256(b"wrong"));
@@ -263,11 +522,27 @@ fn plant_wrong_result(w: &mut World, m: &Measure) -> Result<Option<U256>, SimErr
         disputes,
         DisputeGovernor::optionsCall { disputeId: dispute },
     )?;
-    let option = options.iter().position(|o| *o == right).unwrap_or(0) as u8;
+    let index = |h| options.iter().position(|o| *o == h).unwrap_or(0) as u8;
+    Ok(Some(Planted {
+        dispute,
+        right: index(right),
+        wrong: index(wrong),
+        accused: owner,
+    }))
+}
+
+/// A planted dispute ([`plant_dispute`]), a vote of every voice holder for the correct output, the
+/// ruling and its application: returns the `WrongResult` slash it leaves pending (its veto window
+/// open), or `None` if the request could not be served.
+fn plant_wrong_result(w: &mut World, m: &Measure) -> Result<Option<U256>, SimError> {
+    let Some(p) = plant_dispute(w)? else {
+        return Ok(None);
+    };
+    let disputes = w.c.disputes;
     for (voter, _) in &m.holders {
         let call = DisputeGovernor::castVoteCall {
-            disputeId: dispute,
-            option,
+            disputeId: p.dispute,
+            option: p.right,
         };
         match w.sim.transact(*voter, disputes, call) {
             Ok(_) | Err(SimError::Reverted { .. }) => {}
@@ -278,14 +553,18 @@ fn plant_wrong_result(w: &mut World, m: &Measure) -> Result<Option<U256>, SimErr
     w.sim.transact(
         w.watcher,
         disputes,
-        DisputeGovernor::resolveCall { disputeId: dispute },
+        DisputeGovernor::resolveCall {
+            disputeId: p.dispute,
+        },
     )?;
     let delay = w.params.timelock_delay + 1;
     w.sim.advance(delay.div_ceil(BLOCK_SECONDS), delay);
     let r = w.sim.transact(
         w.watcher,
         disputes,
-        DisputeGovernor::executeCall { disputeId: dispute },
+        DisputeGovernor::executeCall {
+            disputeId: p.dispute,
+        },
     )?;
     Ok(decode_logs::<Slasher::SlashRequested>(&r.logs)
         .first()
@@ -418,16 +697,59 @@ fn arrange(
     Ok((voice, if total > 0.0 { voice / total } else { 0.0 }))
 }
 
-/// The coalition proposes `(label, target, data)` and votes for it; `others` vote against, each
-/// with probability `turnout`. Returns the outcome after the voting period.
+/// A holder outside the coalition: a bribe candidate and a possible opponent.
+#[derive(Clone)]
+struct Others {
+    account: Address,
+    /// Stake of the account's person (drives its turnout).
+    person_stake: f64,
+    /// The account's own stake: the price of bribing it, tokens.
+    stake: f64,
+    /// Its voice on chain.
+    voice: f64,
+}
+
+/// Who votes in one capture trial.
+struct Ballots<'a> {
+    coalition: &'a [Address],
+    /// Cheapest voice per token first.
+    others: &'a [Others],
+    /// Whether each of `others` turns out (and votes against unless bribed).
+    against: &'a [bool],
+    turnout: f64,
+}
+
+/// The smallest `k` in `1..=n` for which `passes(k)` holds, by bisection, assuming `passes` is
+/// monotone and `passes(0)` is false; `None` when `passes(n)` is false.
+pub(crate) fn smallest_passing<E>(
+    n: usize,
+    mut passes: impl FnMut(usize) -> Result<bool, E>,
+) -> Result<Option<usize>, E> {
+    if n == 0 || !passes(n)? {
+        return Ok(None);
+    }
+    let (mut lo, mut hi) = (0usize, n); // passes(lo) false, passes(hi) true
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if passes(mid)? {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(Some(hi))
+}
+
+/// The coalition and the first `bribed` of `others` propose `(label, target, data)` and vote for
+/// it; the rest of `others` that turn out vote against. Returns the outcome after the voting period.
 fn propose_and_vote(
     w: &mut World,
-    rng: &mut ChaCha8Rng,
     (label, target, data): (&str, Address, Bytes),
-    (coalition, others, turnout): (&[Address], &[Address], f64),
+    b: &Ballots<'_>,
+    bribed: usize,
 ) -> Result<ProposalTrial, SimError> {
     let governor = w.c.governor;
-    let proposer = coalition[0];
+    let proposer = b.coalition[0];
     let id = w
         .sim
         .transact(
@@ -443,12 +765,23 @@ fn propose_and_vote(
         .ret;
     let delay = w.params.voting_delay + 1;
     w.sim.advance(delay, delay * BLOCK_SECONDS);
-    let ballots = coalition
+    let ballots = b
+        .coalition
         .iter()
         .map(|a| (*a, VoteType::For))
-        .chain(others.iter().filter_map(|a| {
-            (turnout >= 1.0 || rng.gen_bool(turnout)).then_some((*a, VoteType::Against))
-        }))
+        .chain(
+            b.others
+                .iter()
+                .zip(b.against)
+                .enumerate()
+                .filter_map(|(i, (o, turns_out))| {
+                    if i < bribed {
+                        Some((o.account, VoteType::For))
+                    } else {
+                        turns_out.then_some((o.account, VoteType::Against))
+                    }
+                }),
+        )
         .collect::<Vec<_>>();
     for (voter, support) in ballots {
         let call = VerinferGovernor::castVoteCall {
@@ -474,11 +807,13 @@ fn propose_and_vote(
     )?;
     Ok(ProposalTrial {
         action: label.to_owned(),
-        opposition: if turnout >= 1.0 {
+        opposition: if b.turnout >= 1.0 {
             "everyone else".to_owned()
         } else {
-            format!("{:.0}% turnout of everyone else", 100.0 * turnout)
+            format!("{:.0}% turnout of everyone else", 100.0 * b.turnout)
         },
+        turnout: b.turnout,
+        bribed,
         for_votes: voice_units(votes.forVotes),
         against_votes: voice_units(votes.againstVotes),
         state: ProposalState::of(state)
@@ -489,4 +824,25 @@ fn propose_and_vote(
             Some(ProposalState::Succeeded | ProposalState::Queued | ProposalState::Executed)
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::smallest_passing;
+
+    #[test]
+    fn bisection_finds_the_smallest_passing_prefix() {
+        for threshold in 1..=50usize {
+            let mut calls = 0;
+            let found = smallest_passing::<()>(50, |k| {
+                calls += 1;
+                Ok(k >= threshold)
+            })
+            .unwrap();
+            assert_eq!(found, Some(threshold));
+            assert!(calls <= 8, "{calls} trials for 50 candidates");
+        }
+        assert_eq!(smallest_passing::<()>(50, |_| Ok(false)).unwrap(), None);
+        assert_eq!(smallest_passing::<()>(0, |_| Ok(true)).unwrap(), None);
+    }
 }

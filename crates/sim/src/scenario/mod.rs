@@ -24,20 +24,26 @@
 
 mod authority;
 mod capture;
+mod cartel;
+pub mod flip;
 mod issuers;
 mod referee;
 mod run;
+pub mod seeds;
 mod traffic;
+pub mod turnout;
 mod world;
 
-pub use capture::{CaptureReport, ProposalTrial, SplitTrial};
+pub use capture::{CaptureReport, CorruptionCost, ProposalTrial, SplitTrial, DECIDE_DISPUTE};
 pub use issuers::{
     CapturedVoice, DelegationReport, IssuerVoice, IssuersReport, PreSnapshotTrial, RelinkTrial,
     ReuseTrial, RevocationTrial,
 };
 pub use referee::{GameEnd, GameRecord, FULL_GAME_MOVES};
 pub use run::run;
+pub use seeds::{run_seeds, seeds_for, GoalOverSeeds, SeedGoal, SeedsReport, DEFAULT_SEEDS};
 pub use traffic::{DisputeOutcome, DisputePath, DisputeRecord, VoteRecord};
+pub use turnout::{TurnoutError, TurnoutModel};
 
 use std::{
     collections::BTreeMap,
@@ -112,6 +118,8 @@ pub enum ScenarioError {
 pub const MAX_STAKERS: usize = 500_000;
 /// Most epochs a scenario may run.
 pub const MAX_EPOCHS: u64 = 100_000;
+/// Most seeds of one multi-seed run.
+pub const MAX_SEEDS: usize = 1000;
 /// Most requests per epoch.
 pub const MAX_REQUESTS_PER_EPOCH: usize = 100_000;
 
@@ -254,9 +262,11 @@ pub struct Traffic {
     /// Probability a wrong result is challenged (disputed).
     #[serde(default = "default_one")]
     pub challenge_rate: f64,
-    /// Probability that an eligible voter turns out to vote on a dispute.
-    #[serde(default = "default_turnout")]
-    pub turnout: f64,
+    /// Shorthand for a flat turnout: every eligible voter turns out with this probability
+    /// ([`TurnoutModel::flat`]). A scenario gives either this or a `[turnout]` table; with neither,
+    /// [`TurnoutModel::default`] (3–10% of holders) applies.
+    #[serde(default)]
+    pub turnout: Option<f64>,
     /// Share of requests sent to the optimistic model (one executor, answer stands unless
     /// challenged); the rest go to the deterministic model (3 operators, 2 must agree).
     #[serde(default = "default_half")]
@@ -266,8 +276,55 @@ pub struct Traffic {
 fn default_one() -> f64 {
     1.0
 }
-fn default_turnout() -> f64 {
-    0.6
+
+/// What the attacker tries in the end-of-run capture trials (`[attack]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attack {
+    /// The coalition of the largest stakers that proposes and votes for the capture.
+    #[serde(default = "default_top_n")]
+    pub top_n: usize,
+    /// Mean turnouts of everyone else (the scenario's turnout model rescaled to each) at which the
+    /// coalition tries to pass a proposal and veto a slash.
+    #[serde(default = "default_capture_turnouts")]
+    pub turnouts: Vec<f64>,
+    /// Whether to search the cost of corruption: the smallest bribe budget that, added to the
+    /// coalition, passes (bisection over the cheapest voice, each trial on a snapshot).
+    #[serde(default = "default_true")]
+    pub cost_of_corruption: bool,
+    /// Share of total stake the attacker's operator cartel holds (0 = no attacker cartel beyond
+    /// `operators.cartel`): further cartel operators are registered until the cartel holds it.
+    #[serde(default)]
+    pub cartel_stake_share: f64,
+    /// Over how many operators the attacker spreads that stake.
+    #[serde(default = "default_cartel_operators")]
+    pub cartel_operators: usize,
+}
+
+fn default_cartel_operators() -> usize {
+    10
+}
+
+fn default_top_n() -> usize {
+    10
+}
+fn default_capture_turnouts() -> Vec<f64> {
+    vec![0.03, 0.05, 0.10]
+}
+fn default_true() -> bool {
+    true
+}
+
+impl Default for Attack {
+    fn default() -> Self {
+        Self {
+            top_n: default_top_n(),
+            turnouts: default_capture_turnouts(),
+            cost_of_corruption: true,
+            cartel_stake_share: 0.0,
+            cartel_operators: default_cartel_operators(),
+        }
+    }
 }
 
 /// Identity issuers (`[issuers]`; absent = one honest issuer, as `whales.split_attested` says).
@@ -487,6 +544,16 @@ pub struct Scenario {
     pub whales: Whales,
     /// Traffic.
     pub traffic: Traffic,
+    /// Turnout model (stake, apathy, interest); `traffic.turnout` is its flat shorthand.
+    #[serde(default)]
+    pub turnout: Option<TurnoutModel>,
+    /// The attacker's capture trials.
+    #[serde(default)]
+    pub attack: Attack,
+    /// Seeds for a multi-seed run (`verinfer sim run` judges every goal over all of them); without
+    /// it, [`DEFAULT_SEEDS`] seeds from `seed` on.
+    #[serde(default)]
+    pub seeds: Option<Vec<u64>>,
     /// Identity issuers (absent: one honest issuer).
     #[serde(default)]
     pub issuers: Option<Issuers>,
@@ -509,6 +576,16 @@ fn default_epoch_blocks() -> u64 {
 }
 
 impl Scenario {
+    /// The turnout model: the `[turnout]` table, the flat `traffic.turnout` shorthand, or the
+    /// default model.
+    pub fn turnout_model(&self) -> TurnoutModel {
+        match (self.turnout, self.traffic.turnout) {
+            (Some(m), _) => m,
+            (None, Some(p)) => TurnoutModel::flat(p),
+            (None, None) => TurnoutModel::default(),
+        }
+    }
+
     /// Loads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
         let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
@@ -596,11 +673,53 @@ impl Scenario {
             ),
             ("whales.gather_share", self.whales.gather_share),
             ("traffic.challenge_rate", self.traffic.challenge_rate),
-            ("traffic.turnout", self.traffic.turnout),
             ("traffic.optimistic_share", self.traffic.optimistic_share),
         ] {
             if !unit(v) {
                 return bad(f, "must be within [0, 1]");
+            }
+        }
+        if let Some(t) = self.traffic.turnout {
+            if !unit(t) {
+                return bad("traffic.turnout", "must be within [0, 1]");
+            }
+            if self.turnout.is_some() {
+                return bad(
+                    "traffic.turnout",
+                    "give either traffic.turnout (a flat turnout) or a [turnout] table, not both",
+                );
+            }
+        }
+        if let Some(m) = &self.turnout {
+            if let Err(e) = m.validate() {
+                return bad(&format!("turnout.{}", e.field), &e.message);
+            }
+        }
+        if self.attack.top_n == 0 || self.attack.top_n > self.stakers.count {
+            return bad("attack.top_n", "must be within [1, stakers.count]");
+        }
+        if self
+            .attack
+            .turnouts
+            .iter()
+            .any(|t| !(*t > 0.0 && *t <= 1.0))
+        {
+            return bad("attack.turnouts", "every turnout must be within (0, 1]");
+        }
+        if !(0.0..0.95).contains(&self.attack.cartel_stake_share) {
+            return bad("attack.cartel_stake_share", "must be within [0, 0.95)");
+        }
+        if self.attack.cartel_operators == 0
+            || self.operators.count + self.attack.cartel_operators > 1000
+        {
+            return bad(
+                "attack.cartel_operators",
+                "must be at least 1, and operators.count + attack.cartel_operators at most 1000",
+            );
+        }
+        if let Some(seeds) = &self.seeds {
+            if seeds.is_empty() || seeds.len() > MAX_SEEDS {
+                return bad("seeds", &format!("must list 1 to {MAX_SEEDS} seeds"));
             }
         }
         if self.operators.lazy + self.operators.equivocating + self.operators.cartel > 1.0 {
@@ -1016,6 +1135,8 @@ impl DisputeSplit {
                     self.vote
                 )
             },
+            measure: (self.deterministic > 0)
+                .then(|| self.deterministic_correct as f64 / self.deterministic as f64),
         }
     }
 }
@@ -1098,6 +1219,13 @@ pub struct RunReport {
     pub gas: u64,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// Expected dispute turnout over the final voice holders, from the turnout model.
+    pub mean_turnout: f64,
+    /// Nakamoto coefficient of the people who decided dispute votes (winning ballots' weight over
+    /// the run); `None` without a decided vote.
+    pub nakamoto_deciders: Option<usize>,
+    /// The cartel operators' share of operator stake at the start of the run.
+    pub cartel_stake_share: f64,
     /// The authority ledger: every decision of the run (before the capture trials), how and by
     /// whom it was decided, with its summary.
     pub ledger: verinfer_authority::AuthorityLedger,
@@ -1114,6 +1242,19 @@ impl RunReport {
     /// non-zero).
     pub fn failed_goals(&self) -> Vec<&GoalCheck> {
         self.goals.iter().filter(|g| !g.pass).collect()
+    }
+
+    /// The median exact flip coalition over the run's decided dispute votes.
+    pub fn median_flip_coalition(&self) -> Option<u64> {
+        let mut c: Vec<u64> = self
+            .disputes
+            .iter()
+            .filter_map(|d| d.vote.as_ref())
+            .filter(|v| v.exact_flip_coalition > 0)
+            .map(|v| v.exact_flip_coalition)
+            .collect();
+        c.sort_unstable();
+        c.get(c.len() / 2).copied()
     }
 
     /// A plain-text summary with the PASS/FAIL goal lines.
@@ -1173,6 +1314,16 @@ impl RunReport {
             g.max_game_gas,
             g.max_full_game_gas,
             g.max_move_gas
+        );
+        let _ = writeln!(
+            s,
+            "concentration: Nakamoto of dispute-vote deciders {} vs stake {} (exact flip coalition: smallest {}, median {})",
+            self.nakamoto_deciders
+                .map_or("- (no decided vote)".to_owned(), |n| n.to_string()),
+            self.epochs.last().map_or(0, |e| e.nakamoto_stake),
+            min_coalition.map_or("-".to_owned(), |c| c.to_string()),
+            self.median_flip_coalition()
+                .map_or("-".to_owned(), |c| c.to_string())
         );
         let _ = write!(s, "{}", self.capture);
         for (kind, t) in &self.slashes {

@@ -55,6 +55,14 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
     let mut unjail = UnjailTally::default();
     // Operators unjailed, and whether each has answered an assignment since.
     let mut unjailed_ops: Vec<(usize, bool)> = Vec::new();
+    if scenario.attack.cartel_stake_share > 0.0 {
+        w.add_stake_cartel(
+            scenario.attack.cartel_stake_share,
+            scenario.attack.cartel_operators,
+        )?;
+    }
+    let (cartel_stake, operator_stake) = w.cartel_stake()?;
+    let cartel_stake_share = cartel_stake / operator_stake.max(f64::MIN_POSITIVE);
 
     let mut ledger = Ledger::new();
     let mut epochs = Vec::new();
@@ -100,10 +108,11 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
         m = w.measure()?;
         let op_stakes = w.operator_stakes()?;
         let votes: Vec<&VoteRecord> = t.disputes.iter().filter_map(|d| d.vote.as_ref()).collect();
+        // The exact flip coalitions (every ballot counted), not the contract's capped count.
         let mut coalitions: Vec<usize> = votes
             .iter()
-            .filter(|v| v.flip_coalition > 0)
-            .map(|v| v.flip_coalition as usize)
+            .filter(|v| v.exact_flip_coalition > 0)
+            .map(|v| v.exact_flip_coalition as usize)
             .collect();
         let by_computation = || {
             t.disputes
@@ -151,6 +160,8 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
     r.unjail = unjail;
     r.issuers = issuers_report;
     r.delegation = delegation;
+    r.cartel_stake_share = cartel_stake_share;
+    add_dispute_goal(scenario, &mut r);
     r.ledger = authority;
     Ok(r)
 }
@@ -222,29 +233,70 @@ fn report(
     let wc = &scenario.whales;
 
     let last = epochs.last().cloned().unwrap_or_default();
-    let trial = |action: &str| {
-        capture
+    let top_n = capture.top_n;
+    let capture_goal = |goal: String, action: &str| {
+        let tried: Vec<&capture::ProposalTrial> = capture
             .proposals
             .iter()
-            .find(|p| p.action.starts_with(action) && p.opposition == "everyone else")
+            .filter(|p| p.action.starts_with(action) && p.turnout < 1.0 && p.bribed == 0)
+            .collect();
+        if tried.is_empty() {
+            return GoalCheck {
+                goal,
+                pass: false,
+                detail: "not exercised (no pending WrongResult slash at the end of the run)".into(),
+                measure: None,
+            };
+        }
+        let costs: Vec<&capture::CorruptionCost> = capture
+            .corruption
+            .iter()
+            .filter(|c| c.action.starts_with(action))
+            .collect();
+        let detail = tried
+            .iter()
+            .map(|p| {
+                let cost = costs.iter().find(|c| c.turnout == p.turnout).map_or(
+                    String::new(),
+                    |c| match c.share_of_stake {
+                        Some(sh) => format!(", cost of corruption {:.2}% of stake", 100.0 * sh),
+                        None => ", cost of corruption: unreachable".into(),
+                    },
+                );
+                format!(
+                    "{:.0}%: for {:.0} vs against {:.0} {}{cost}",
+                    100.0 * p.turnout,
+                    p.for_votes,
+                    p.against_votes,
+                    p.state
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        // The headline: the cheapest corruption over the turnouts (unreachable counts as 100%).
+        let measure = costs
+            .iter()
+            .map(|c| c.share_of_stake.unwrap_or(1.0))
+            .reduce(f64::min);
+        GoalCheck {
+            goal,
+            pass: tried.iter().all(|p| !p.passed),
+            detail: format!("on-chain VerinferGovernor votes at mean turnout {detail}"),
+            measure,
+        }
     };
-    let capture_goal = |goal: &str, action: &str| {
-        match trial(action) {
-        Some(p) => GoalCheck {
-            goal: goal.into(),
-            pass: !p.passed,
-            detail: format!(
-                "on-chain VerinferGovernor vote, top 10 for {:.0} vs everyone else against {:.0}: {}",
-                p.for_votes, p.against_votes, p.state
-            ),
-        },
-        None => GoalCheck {
-            goal: goal.into(),
-            pass: false,
-            detail: "not exercised (no pending WrongResult slash at the end of the run)".into(),
-        },
-    }
-    };
+    let turnouts = scenario
+        .attack
+        .turnouts
+        .iter()
+        .map(|t| format!("{:.0}%", 100.0 * t))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let holder_stakes: Vec<f64> = m.holders.iter().map(|(_, p)| m.stake[*p]).collect();
+    let mean_turnout = scenario
+        .turnout_model()
+        .mean(&holder_stakes, scenario.stakers.min_stake);
+    let deciders = deciders_nakamoto(&disputes, m.stake.len());
     let dispute_split = DisputeSplit::of(&disputes);
     let mut goals = vec![
         GoalCheck {
@@ -256,6 +308,7 @@ fn report(
                 last.nakamoto_stake,
                 last.nakamoto_voice as f64 / last.nakamoto_stake.max(1) as f64
             ),
+            measure: Some(last.nakamoto_voice as f64 / last.nakamoto_stake.max(1) as f64),
         },
         GoalCheck {
             goal: "best split gain <= 1.5x".into(),
@@ -264,23 +317,25 @@ fn report(
                 "{best_split_gain:.3}x (on-chain search over {} arrangements and the whales' own splits)",
                 capture.splits.len()
             ),
+            measure: Some(best_split_gain),
         },
         capture_goal(
-            "10 largest stakers cannot pass a proposal on their own",
+            format!("{top_n} largest stakers cannot pass a proposal on their own at {turnouts} turnout"),
             "Slasher.setTreasury",
         ),
         capture_goal(
-            "10 largest stakers cannot veto a slash on their own",
+            format!("{top_n} largest stakers cannot veto a slash on their own at {turnouts} turnout"),
             "Slasher.vetoSlash",
         ),
     ];
     // Deterministic disputes leave the vote: checked whenever the scenario's cartel serves the
     // deterministic model (or such a dispute happened anyway).
     let oc = &scenario.operators;
-    let det_cartel =
-        oc.cartel > 0.0 && oc.cartel_wrong_rate > 0.0 && scenario.traffic.optimistic_share < 1.0;
+    let det_cartel = has_cartel(scenario)
+        && oc.cartel_wrong_rate > 0.0
+        && scenario.traffic.optimistic_share < 1.0;
     if det_cartel || dispute_split.deterministic > 0 {
-        goals.push(dispute_split.deterministic_goal(scenario.traffic.turnout));
+        goals.push(dispute_split.deterministic_goal(mean_turnout));
     }
 
     let mut notes = vec![match &scenario.issuers {
@@ -310,9 +365,16 @@ fn report(
                 .into(),
         );
     }
+    let model = scenario.turnout_model();
     notes.push(format!(
-        "dispute turnout {:.0}% of voice holders; cartel members always vote for the cartel's output",
-        100.0 * scenario.traffic.turnout
+        "dispute turnout: {:.1}% of voice holders expected (model base {:.1}%, +{:.1}% per tenfold \
+         stake, max {:.0}%); cartel members always vote for the cartel's output; delegators of an \
+         accused operator vote with it with probability {:.0}%",
+        100.0 * mean_turnout,
+        100.0 * model.base,
+        100.0 * model.per_decade,
+        100.0 * model.max,
+        100.0 * model.accused_delegators
     ));
     notes.push(
         "the deterministic model is the digits classifier (a real integer MLP): its two-output \
@@ -353,10 +415,70 @@ fn report(
         transactions: w.sim.tx_count,
         gas: w.sim.gas_total,
         seconds: started.elapsed().as_secs_f64(),
+        mean_turnout,
+        nakamoto_deciders: deciders,
+        cartel_stake_share: 0.0,
         final_stake: m.stake,
         final_voice: m.voice,
         ledger: verinfer_authority::AuthorityLedger::default(),
     }
+}
+
+/// Nakamoto coefficient of the people who decided the run's dispute votes: each decided vote's
+/// winning voters, weighted by the weight they cast, summed over the run (`None` without a decided
+/// vote). This is the dispute-vote part of "who actually decided"; the authority ledger covers the
+/// other decision paths.
+fn deciders_nakamoto(disputes: &[super::DisputeRecord], people: usize) -> Option<usize> {
+    let mut weight = vec![0.0f64; people];
+    let mut any = false;
+    for v in disputes.iter().filter_map(|d| d.vote.as_ref()) {
+        for (p, w) in &v.deciders {
+            if let Some(slot) = weight.get_mut(*p) {
+                *slot += w;
+                any = true;
+            }
+        }
+    }
+    any.then(|| nakamoto(&weight))
+}
+
+/// Whether the scenario has a cartel: `operators.cartel` operators or the attacker's
+/// (`attack.cartel_stake_share`).
+fn has_cartel(scenario: &Scenario) -> bool {
+    scenario.operators.cartel > 0.0 || scenario.attack.cartel_stake_share > 0.0
+}
+
+/// The goal "with the scenario's operator cartel, at least 99% of disputes are decided correctly"
+/// (whenever the scenario has a cartel that lies).
+fn add_dispute_goal(scenario: &Scenario, r: &mut RunReport) {
+    let oc = &scenario.operators;
+    if !has_cartel(scenario) || oc.cartel_wrong_rate <= 0.0 {
+        return;
+    }
+    let total = r.disputes.len();
+    let correct = r.disputes.iter().filter(|d| d.correct()).count();
+    let share = if total == 0 {
+        1.0
+    } else {
+        correct as f64 / total as f64
+    };
+    r.goals.push(GoalCheck {
+        goal: "at least 99% of disputes are decided correctly against the operator cartel".into(),
+        pass: total > 0 && share >= 0.99,
+        detail: if total == 0 {
+            "not exercised (no dispute in the run)".into()
+        } else {
+            format!(
+                "{correct} of {total} correct ({:.1}%), cartel {:.1}% of operator stake at the start, \
+                 {:.1}% expected turnout (vote disputes: {})",
+                100.0 * share,
+                100.0 * r.cartel_stake_share,
+                100.0 * r.mean_turnout,
+                r.dispute_split.vote
+            )
+        },
+        measure: (total > 0).then_some(share),
+    });
 }
 
 /// The largest voice / sqrt(stake) among splitting whales (1.0 when none splits).

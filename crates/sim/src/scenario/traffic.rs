@@ -36,6 +36,7 @@ use verinfer_mlp::trace::{Trace, GAME_DEPTH};
 use verinfer_bindings::units::tokens_f64;
 
 use super::{
+    flip::{flip_coalition, Ballot},
     referee::{self, lie, GameRecord, GameRun, Inference, Player},
     world::{Measure, World, REQUEST_TTL},
     Behaviour, Scenario, ScenarioError, SlashTally,
@@ -80,8 +81,16 @@ pub struct VoteRecord {
     pub voters: u64,
     /// Largest single voter, bps of the votes cast.
     pub largest_voter_bps: u64,
-    /// Smallest number of voters whose switch would have flipped the ruling (0 = no ruling to flip).
+    /// The contract's `flipCoalition` (0 = no ruling to flip): a lower bound once an option has more
+    /// than `TOP_N` = 16 voters (it then says 17).
     pub flip_coalition: u64,
+    /// The exact smallest number of voters whose switch to one other option would have flipped the
+    /// ruling, from every `DisputeVoteCast` ([`super::flip`]; 0 = not decided): the contract's
+    /// `flip_coalition` without its cap.
+    pub exact_flip_coalition: u64,
+    /// Voters of the winning option (person, weight) of a decided vote: the deciders.
+    #[serde(skip)]
+    pub deciders: Vec<(usize, f64)>,
     /// Whether quorum was reached, i.e. the dispute was decided. Without quorum nothing is decided:
     /// the registry keeps the status quo (a challenged result stands, an escalated request ends with
     /// no valid result), the challenger's bond is forfeited and nobody is slashed.
@@ -352,7 +361,7 @@ pub(crate) fn play(
         }
     }
     w.sim.advance(1, BLOCK_SECONDS);
-    vote(w, scenario, rng, m, &reqs, &open)?;
+    let mut cast = vote(w, scenario, rng, m, &reqs, &open)?;
     referee::play_games(w, &mut games, ledger, &mut out.slashed)?;
 
     // 3. After the deadline: missed assignments, finalization, escalation of disagreements.
@@ -401,7 +410,7 @@ pub(crate) fn play(
         }
     }
     w.sim.advance(1, BLOCK_SECONDS);
-    vote(w, scenario, rng, m, &reqs, &open[first_escalated..])?;
+    cast.extend(vote(w, scenario, rng, m, &reqs, &open[first_escalated..])?);
     referee::play_games(
         w,
         &mut games[first_escalated_game..],
@@ -445,6 +454,26 @@ pub(crate) fn play(
         if let Some(ev) = decode_logs::<DisputeGovernor::DisputeRuled>(&r.logs).first() {
             let q = &reqs[d.request];
             let decided = ev.stats.quorumReached;
+            let ballots = cast.remove(&d.id).unwrap_or(Cast {
+                options: 0,
+                ballots: Vec::new(),
+            });
+            let only: Vec<Ballot> = ballots.ballots.iter().map(|(_, b)| *b).collect();
+            let exact = if decided {
+                flip_coalition(&only, ballots.options).unwrap_or(0)
+            } else {
+                0
+            };
+            let deciders = if decided {
+                ballots
+                    .ballots
+                    .iter()
+                    .filter(|(_, b)| b.option == ev.option)
+                    .map(|(p, b)| (*p, b.weight as f64))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             out.disputes.push(DisputeRecord {
                 epoch,
                 dispute: d.id,
@@ -463,7 +492,9 @@ pub(crate) fn play(
                     voters: ev.stats.voters.saturating_to(),
                     largest_voter_bps: ev.stats.largestVoterBps.saturating_to(),
                     flip_coalition: ev.stats.flipCoalition.saturating_to(),
+                    exact_flip_coalition: exact as u64,
                     quorum_reached: decided,
+                    deciders,
                 }),
                 game: None,
             });
@@ -569,9 +600,19 @@ fn opened(
     games.push(GameRun::new(id, request, challenged, players, stop, lie_at));
 }
 
-/// Every voice holder may vote on each open dispute: cartel members (never involved ones, the
-/// contract bars them) vote for the cartel's output, everyone else turns out with probability
-/// `traffic.turnout` and votes for the correct output.
+/// The ballots of one dispute vote, from its `DisputeVoteCast` events.
+pub(crate) struct Cast {
+    /// Number of options of the dispute.
+    options: usize,
+    /// (voter's person, ballot) of every counted vote.
+    ballots: Vec<(usize, Ballot)>,
+}
+
+/// Every voice holder may vote on each open dispute ([`super::turnout`]): cartel members (never
+/// involved ones, the contract bars them) vote for the cartel's output; a delegator of an accused
+/// operator (one that gave the disputed wrong output) votes with it with probability
+/// `accused_delegators`; everyone else turns out with the model's probability for its stake and
+/// votes for the correct output. Returns the ballots per dispute, read from `DisputeVoteCast`.
 fn vote(
     w: &mut World,
     scenario: &Scenario,
@@ -579,8 +620,16 @@ fn vote(
     m: &Measure,
     reqs: &[Req],
     open: &[Open],
-) -> Result<(), SimError> {
+) -> Result<HashMap<U256, Cast>, SimError> {
     let disputes = w.c.disputes;
+    let model = scenario.turnout_model();
+    let min_stake = scenario.stakers.min_stake;
+    let delegated_to: HashMap<Address, usize> = w
+        .accounts
+        .iter()
+        .filter_map(|a| a.operator.map(|o| (a.address, o)))
+        .collect();
+    let mut cast = HashMap::new();
     for d in open {
         let q = &reqs[d.request];
         let options = w.sim.view(
@@ -591,13 +640,29 @@ fn vote(
         let index = |h: B256| options.iter().position(|o| *o == h).map(|i| i as u8);
         let correct = index(q.correct).unwrap_or(0);
         let wrong = q.wrong.and_then(index);
+        let accused: Vec<usize> = q
+            .answers
+            .iter()
+            .filter(|(_, a)| a.is_some() && *a == q.wrong)
+            .map(|(op, _)| *op)
+            .collect();
+        let mut ballots = Vec::new();
         for (voter, person) in &m.holders {
+            let interested = delegated_to
+                .get(voter)
+                .is_some_and(|op| accused.contains(op));
             let option = if w.cartel_person.get(*person).copied().unwrap_or(false) {
                 match wrong {
                     Some(o) => o,
                     None => continue,
                 }
-            } else if rng.gen_bool(scenario.traffic.turnout) {
+            } else if interested
+                && wrong.is_some()
+                && model.accused_delegators > 0.0
+                && rng.gen_bool(model.accused_delegators)
+            {
+                wrong.unwrap_or(correct)
+            } else if rng.gen_bool(model.probability(m.stake[*person], min_stake)) {
                 correct
             } else {
                 continue;
@@ -607,11 +672,29 @@ fn vote(
                 option,
             };
             match w.sim.transact(*voter, disputes, call) {
+                Ok(r) => {
+                    for ev in decode_logs::<DisputeGovernor::DisputeVoteCast>(&r.logs) {
+                        ballots.push((
+                            *person,
+                            Ballot {
+                                option: ev.option,
+                                weight: ev.weight.saturating_to(),
+                            },
+                        ));
+                    }
+                }
                 // Involved parties, accounts whose voice was delegated away: barred by the contract.
-                Ok(_) | Err(SimError::Reverted { .. }) => {}
+                Err(SimError::Reverted { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
+        cast.insert(
+            d.id,
+            Cast {
+                options: options.len(),
+                ballots,
+            },
+        );
     }
-    Ok(())
+    Ok(cast)
 }

@@ -395,7 +395,7 @@ impl World {
                 roster.push((agent("staker", w), Behaviour::Whale, w, *stake));
             }
         }
-        let (staking, registry) = (self.c.staking, self.c.registry);
+        let staking = self.c.staking;
         for (i, (owner, behaviour, person, self_stake)) in roster.into_iter().enumerate() {
             let key = PrivateKeySigner::from_bytes(&keccak256(
                 [b"verinfer sim signer".as_slice(), &(i as u64).to_be_bytes()].concat(),
@@ -404,24 +404,7 @@ impl World {
                 label: "signer key".into(),
                 message: e.to_string(),
             })?;
-            let amount = wei_f64(self_stake);
-            self.fund(owner, amount, staking)?;
-            self.sim.transact(
-                owner,
-                staking,
-                Staking::registerOperatorCall {
-                    signer: key.address(),
-                    selfStake: amount,
-                },
-            )?;
-            for model in [self.det_model, self.opt_model] {
-                self.sim.transact(
-                    owner,
-                    registry,
-                    InferenceRegistry::serveModelCall { modelId: model },
-                )?;
-            }
-            self.new_identity(owner)?;
+            self.register_operator(owner, &key, self_stake)?;
             if behaviour == Behaviour::Cartel {
                 self.cartel_person[person] = true;
             }
@@ -506,6 +489,36 @@ impl World {
             }
             bar.inc(1);
         }
+        Ok(())
+    }
+
+    /// Registers `owner` as an operator with hot signer `key` and `self_stake` tokens, serving both
+    /// models, with an identity of its own.
+    pub(crate) fn register_operator(
+        &mut self,
+        owner: Address,
+        key: &PrivateKeySigner,
+        self_stake: f64,
+    ) -> Result<(), SimError> {
+        let (staking, registry) = (self.c.staking, self.c.registry);
+        let amount = wei_f64(self_stake);
+        self.fund(owner, amount, staking)?;
+        self.sim.transact(
+            owner,
+            staking,
+            Staking::registerOperatorCall {
+                signer: key.address(),
+                selfStake: amount,
+            },
+        )?;
+        for model in [self.det_model, self.opt_model] {
+            self.sim.transact(
+                owner,
+                registry,
+                InferenceRegistry::serveModelCall { modelId: model },
+            )?;
+        }
+        self.new_identity(owner)?;
         Ok(())
     }
 

@@ -35,6 +35,10 @@ pub struct RunArgs {
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Run the scenario over N seeds (seed, seed+1, ...); default: the scenario's `seeds` list, or
+    /// 5 seeds. A goal passes only if it holds in every seed.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    seeds: Option<u16>,
 }
 
 impl SimCommand {
@@ -50,13 +54,27 @@ impl SimCommand {
 async fn run(a: RunArgs) -> Result<()> {
     let sc = verinfer_sim::scenario::Scenario::load(&a.scenario)?;
     let progress = !a.quiet;
-    let rep =
-        tokio::task::spawn_blocking(move || verinfer_sim::scenario::run(&sc, progress)).await??;
-    println!("{}", rep.summary());
+    let seeds = verinfer_sim::scenario::seeds_for(&sc, a.seeds.map(usize::from));
+    let rep = tokio::task::spawn_blocking(move || {
+        verinfer_sim::scenario::run_seeds(&sc, &seeds, progress)
+    })
+    .await??;
+    if let [only] = rep.runs.as_slice() {
+        println!("{}", only.summary());
+    } else {
+        if let Some(first) = rep.runs.first() {
+            println!("{}", first.summary());
+        }
+        println!("{}", rep.summary());
+    }
     if let Some(dir) = a.out {
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(&rep)?)?;
-        let plots = verinfer_sim::plot::write_plots(&rep, &dir)?;
+        // Plots of the first seed's run.
+        let mut plots = Vec::new();
+        if let Some(first) = rep.runs.first() {
+            plots = verinfer_sim::plot::write_plots(first, &dir)?;
+        }
         println!(
             "wrote {} and {} plot(s)",
             dir.join("report.json").display(),
@@ -66,9 +84,10 @@ async fn run(a: RunArgs) -> Result<()> {
     let failed = rep.failed_goals();
     if !failed.is_empty() {
         anyhow::bail!(
-            "{} of {} goal(s) FAILED: {}",
+            "{} of {} goal(s) FAILED over {} seed(s): {}",
             failed.len(),
             rep.goals.len(),
+            rep.seeds.len(),
             failed
                 .iter()
                 .map(|g| g.goal.as_str())
