@@ -185,7 +185,7 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard, Di
         uint32 votingPeriod_,
         uint16 quorumBps_,
         uint16 delegateCapBps_
-    ) {
+    ) DisputeJury(votes_, staking_) {
         if (
             address(votes_) == address(0) || address(staking_) == address(0)
                 || address(timelock_) == address(0) || admin == address(0)
@@ -570,10 +570,6 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard, Di
 
     function _authorizeJuryAdmin() internal view override {
         _checkRole(DEFAULT_ADMIN_ROLE);
-    }
-
-    function _jurorIdentity(address account) internal view override returns (uint256) {
-        return votes.identityOf(account);
     }
 
     /// @dev Excused: barred from voting (isInvolved), or holding Staking shares with an involved address.

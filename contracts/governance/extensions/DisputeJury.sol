@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IStaking} from "../../interfaces/IStaking.sol";
 import {SumTree} from "../../registry/lib/SumTree.sol";
+import {JurorPool} from "../JurorPool.sol";
+import {QuadraticVotes} from "../QuadraticVotes.sol";
 import {GovernorParameterBounds} from "./GovernorParameterBounds.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// @title DisputeJury
 /// @notice A drafted jury for disputes, in the manner of Kleros: bonded jurors (one seat per identity) form a
@@ -26,7 +28,6 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///      reshape the pool after the seed is known.
 abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
     using SafeERC20 for IERC20;
-    using SumTree for SumTree.Tree;
 
     /// @notice Largest number of rounds of one drafted dispute (the first and up to two appeals).
     uint256 public constant MAX_ROUNDS = 3;
@@ -53,14 +54,6 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         uint32 leaveDelay; // seconds from a leave request until the bond can be withdrawn
     }
 
-    /// @notice A juror.
-    struct Juror {
-        uint256 identity; // identity seated (one seat per identity)
-        uint128 bond; // tokens held for the juror
-        uint48 leaveAt; // 0 = in the pool; else the time from which the bond can be withdrawn
-        uint32 openSeats; // seats (not excused) in disputes whose jury has not been settled
-    }
-
     /// @notice One round of a drafted dispute.
     struct Round {
         uint64 drawBlock; // block whose hash seeds the draw (the opening or the appeal)
@@ -84,9 +77,8 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         uint8 lastRound; // appealRounds at the opening
     }
 
-    SumTree.Tree private _pool;
-    mapping(address juror => Juror) private _jurors;
-    mapping(uint256 identity => address juror) private _seatHolder;
+    /// @notice The bonded juror pool (created by this contract).
+    JurorPool public immutable jurorPool;
     mapping(uint256 disputeId => JuryCase) private _cases;
     mapping(uint256 disputeId => Round[]) private _rounds;
     mapping(uint256 disputeId => mapping(uint256 round => address[])) private _drafted;
@@ -109,16 +101,8 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
 
     /// @notice `name` changed.
     event ParameterChanged(bytes32 indexed name, uint256 oldValue, uint256 newValue);
-    /// @notice The jury parameters changed from `oldParams` to `newParams`.
-    event JuryParametersChanged(JuryParameters oldParams, JuryParameters newParams);
-    /// @notice `juror` joined the pool for `identity` with `bond` (draw weight `weight` = sqrt(bond)).
-    event JurorJoined(address indexed juror, uint256 indexed identity, uint256 bond, uint256 weight);
-    /// @notice `juror`'s bond changed to `bond` (top-up, penalty or reward; `delta` signed).
-    event JurorBondChanged(address indexed juror, uint256 indexed disputeId, int256 delta, uint256 bond);
-    /// @notice `juror` left the pool; its bond can be withdrawn from `withdrawableAt` once no seat is open.
-    event JurorLeaveRequested(address indexed juror, uint256 withdrawableAt);
-    /// @notice `juror` withdrew `amount` and gave up its identity's seat.
-    event JurorWithdrawn(address indexed juror, uint256 amount);
+    /// @notice The jury parameters are now `params`.
+    event JuryParametersChanged(JuryParameters params);
     /// @notice The mode of `disputeId`: drafted jury or stake-holder vote, with the pool size at the opening.
     event DisputeMode(uint256 indexed disputeId, bool drafted, uint256 poolSize);
     /// @notice Round `round` of `disputeId` was drawn from `seedBlock`'s hash: `jurors` (including excused).
@@ -149,24 +133,8 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
     /// @notice The jury of `disputeId` was settled: `pot` paid to `coherent` voters (to `sink` if none).
     event JurySettled(uint256 indexed disputeId, uint256 pot, uint256 coherent, address sink);
 
-    /// @notice `account` is not linked to an identity.
-    error NoIdentity(address account);
-    /// @notice `account` is already a juror.
-    error AlreadyJuror(address account);
-    /// @notice `identity` already has a seat, held by `holder`.
-    error IdentityAlreadySeated(uint256 identity, address holder);
-    /// @notice `account` is not a juror.
-    error NotJuror(address account);
-    /// @notice Bond `bond` outside [`min`, `max`].
-    error BondOutOfBounds(uint256 bond, uint256 min, uint256 max);
     /// @notice The pool is frozen while `pending` rounds await their draw.
     error PoolFrozen(uint256 pending);
-    /// @notice `juror` already asked to leave.
-    error AlreadyLeaving(address juror);
-    /// @notice `juror` has not asked to leave, or its delay ends at `withdrawableAt`.
-    error WithdrawNotReady(address juror, uint256 withdrawableAt);
-    /// @notice `juror` still has `openSeats` seats in unsettled disputes.
-    error JurorHasOpenSeats(address juror, uint256 openSeats);
     /// @notice `disputeId` is not decided by a drafted jury.
     error NotDrafted(uint256 disputeId);
     /// @notice The current round of `disputeId` was drawn already.
@@ -190,9 +158,6 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
 
     /// @dev Reverts unless the caller may change jury parameters.
     function _authorizeJuryAdmin() internal view virtual;
-
-    /// @dev The current identity of `account` (0 = none).
-    function _jurorIdentity(address account) internal view virtual returns (uint256);
 
     /// @dev Whether `juror` must be excused from `disputeId` (involved, or a delegator of an involved operator).
     function _isExcused(uint256 disputeId, address juror) internal view virtual returns (bool);
@@ -219,71 +184,10 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
     /// @dev The voting period (seconds) of each round.
     function _roundPeriod() internal view virtual returns (uint256);
 
-    // ------------------------------------------------------------------ juror pool
-
-    /// @notice Joins the juror pool with `bond` tokens (pulled; approve first). The caller must be linked to an
-    ///         identity, which must not hold a seat yet. Draw weight = sqrt(bond).
-    /// @param bond Tokens in [minJurorBond, maxJurorBond].
-    function joinJury(uint256 bond) external nonReentrant {
-        _notFrozen();
-        if (_jurors[msg.sender].bond != 0) revert AlreadyJuror(msg.sender);
-        uint256 id = _jurorIdentity(msg.sender);
-        if (id == 0) revert NoIdentity(msg.sender);
-        address holder = _seatHolder[id];
-        if (holder != address(0)) revert IdentityAlreadySeated(id, holder);
-        (uint256 lo, uint256 hi) = (_params.minJurorBond, _params.maxJurorBond);
-        if (bond < lo || bond > hi) revert BondOutOfBounds(bond, lo, hi);
-        _seatHolder[id] = msg.sender;
-        _jurors[msg.sender] = Juror({identity: id, bond: SafeCast.toUint128(bond), leaveAt: 0, openSeats: 0});
-        uint256 w = _drawWeightOf(bond);
-        _pool.insert(msg.sender, w);
-        emit JurorJoined(msg.sender, id, bond, w);
-        _juryToken().safeTransferFrom(msg.sender, address(this), bond);
-    }
-
-    /// @notice Adds `amount` to the caller's bond (pulled), up to maxJurorBond. Not while leaving.
-    /// @param amount Tokens.
-    function topUp(uint256 amount) external nonReentrant {
-        _notFrozen();
-        Juror storage j = _jurors[msg.sender];
-        if (j.bond == 0) revert NotJuror(msg.sender);
-        if (j.leaveAt != 0) revert AlreadyLeaving(msg.sender);
-        uint256 bond = j.bond + amount;
-        if (amount == 0 || bond > _params.maxJurorBond) {
-            revert BondOutOfBounds(bond, j.bond + 1, _params.maxJurorBond);
-        }
-        j.bond = SafeCast.toUint128(bond);
-        _pool.update(msg.sender, _drawWeightOf(bond));
-        emit JurorBondChanged(msg.sender, 0, SafeCast.toInt256(amount), bond);
-        _juryToken().safeTransferFrom(msg.sender, address(this), amount);
-    }
-
-    /// @notice Leaves the pool at once (no further draws); the bond can be withdrawn after `leaveDelay`, once
-    ///         every dispute the caller sits on is settled.
-    function requestLeave() external {
-        _notFrozen();
-        Juror storage j = _jurors[msg.sender];
-        if (j.bond == 0) revert NotJuror(msg.sender);
-        if (j.leaveAt != 0) revert AlreadyLeaving(msg.sender);
-        uint48 at = SafeCast.toUint48(block.timestamp + _params.leaveDelay);
-        j.leaveAt = at;
-        _pool.remove(msg.sender);
-        emit JurorLeaveRequested(msg.sender, at);
-    }
-
-    /// @notice Withdraws the caller's whole bond after its leave delay, when it has no open seat, and frees its
-    ///         identity's seat.
-    function withdrawBond() external nonReentrant {
-        Juror storage j = _jurors[msg.sender];
-        if (j.bond == 0) revert NotJuror(msg.sender);
-        // forge-lint: disable-next-line(block-timestamp)
-        if (j.leaveAt == 0 || block.timestamp < j.leaveAt) revert WithdrawNotReady(msg.sender, j.leaveAt);
-        if (j.openSeats != 0) revert JurorHasOpenSeats(msg.sender, j.openSeats);
-        uint256 amount = j.bond;
-        delete _seatHolder[j.identity];
-        delete _jurors[msg.sender];
-        emit JurorWithdrawn(msg.sender, amount);
-        _juryToken().safeTransfer(msg.sender, amount);
+    /// @param votes_ QuadraticVotes (juror identities).
+    /// @param staking_ Staking (bond token).
+    constructor(QuadraticVotes votes_, IStaking staking_) {
+        jurorPool = new JurorPool(votes_, staking_);
     }
 
     // ------------------------------------------------------------------ draw, appeal, settle
@@ -310,9 +214,10 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
             emit JurySeedRefreshed(disputeId, r, seedBlock);
         }
         bytes32 seed = keccak256(abi.encode(blockhash(seedBlock), disputeId, r));
-        address[] memory picks = _pool.drawDistinct(seed, rd.size);
+        address[] memory picks = jurorPool.drawDistinct(seed, rd.size);
         rd.drawn = true;
         --pendingDraws;
+        address[] memory seated = new address[](picks.length);
         uint256 seats;
         address[] storage list = _drafted[disputeId][r];
         for (uint256 i; i < picks.length; ++i) {
@@ -323,11 +228,15 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
                 emit JurorExcused(disputeId, r, member);
             } else {
                 _seat[disputeId][r][member] = _SEAT_DRAFTED;
-                _jurors[member].openSeats += 1;
-                ++seats;
+                seated[seats++] = member;
             }
         }
-        rd.seats = SafeCast.toUint8(seats);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        rd.seats = uint8(seats);
+        assembly ("memory-safe") {
+            mstore(seated, seats)
+        }
+        jurorPool.openSeats(seated);
         emit JuryDrawn(disputeId, r, seedBlock, picks, seats);
     }
 
@@ -344,15 +253,18 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
             revert AppealClosed(disputeId);
         }
         uint256 size = 2 * uint256(prev.size) + 1;
-        uint48 voteEnd = SafeCast.toUint48(block.timestamp + _roundPeriod());
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint48 voteEnd = uint48(block.timestamp + _roundPeriod());
         uint128 deposit = _params.appealDeposit;
         c.round += 1;
         _rounds[disputeId].push(
             Round({
-                drawBlock: SafeCast.toUint64(block.number),
+                // forge-lint: disable-next-line(unsafe-typecast)
+                drawBlock: uint64(block.number),
                 voteEnd: voteEnd,
                 ruledAt: 0,
-                size: SafeCast.toUint8(size),
+                // forge-lint: disable-next-line(unsafe-typecast)
+                size: uint8(size),
                 seats: 0,
                 votes: 0,
                 winner: 0,
@@ -381,40 +293,55 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         (bool executed, uint8 option, bool decided) = _finalRuling(disputeId);
         if (!c.drafted || c.settled || !executed) revert NotSettleable(disputeId);
         c.settled = true;
-        uint256 pot;
-        uint256 coherent;
         uint256 rounds = uint256(c.round) + 1;
-        for (uint256 r; r < rounds; ++r) {
-            address[] storage list = _drafted[disputeId][r];
-            for (uint256 i; i < list.length; ++i) {
-                address member = list[i];
-                uint8 s = _seat[disputeId][r][member];
-                if (s == _SEAT_EXCUSED) continue;
-                _jurors[member].openSeats -= 1;
-                if (s == _SEAT_DRAFTED || (decided && s != _SEAT_VOTED + option)) {
-                    pot += _penalize(disputeId, member);
-                } else {
-                    ++coherent;
-                }
-            }
-        }
-        address[] memory refunds = new address[](rounds);
-        uint256[] memory refundAmounts = new uint256[](rounds);
+        (address[] memory seated, bool[] memory penalize) = _seatsToSettle(disputeId, rounds, option, decided);
+        uint256 forfeited = _settleDeposits(disputeId, rounds, option, decided);
+        address sink = _jurySink();
+        (uint256 pot, uint256 coherent) =
+            jurorPool.settle(disputeId, seated, penalize, _params.penaltyBps, forfeited, sink);
+        emit JurySettled(disputeId, pot, coherent, coherent == 0 ? sink : address(0));
+    }
+
+    /// @dev Appeal deposits: back to an appellant whose appeal changed the ruling, else sent to the pool's pot.
+    function _settleDeposits(uint256 disputeId, uint256 rounds, uint8 option, bool decided)
+        private
+        returns (uint256 forfeited)
+    {
+        IERC20 token = _juryToken();
         for (uint256 r = 1; r < rounds; ++r) {
             Round storage rd = _rounds[disputeId][r];
             Round storage appealed = _rounds[disputeId][r - 1];
             bool changed = appealed.winner != option || appealed.decided != decided;
-            if (changed) (refunds[r], refundAmounts[r]) = (rd.appellant, rd.deposit);
-            else pot += rd.deposit;
             emit AppealDepositSettled(disputeId, r, rd.appellant, changed);
+            if (changed) token.safeTransfer(rd.appellant, rd.deposit);
+            else forfeited += rd.deposit;
         }
-        address sink = coherent == 0 && pot != 0 ? _jurySink() : address(0);
-        if (coherent != 0) _reward(disputeId, rounds, option, decided, pot, coherent);
-        emit JurySettled(disputeId, pot, coherent, sink);
-        for (uint256 r = 1; r < rounds; ++r) {
-            if (refundAmounts[r] != 0) _juryToken().safeTransfer(refunds[r], refundAmounts[r]);
+        if (forfeited != 0) token.safeTransfer(address(jurorPool), forfeited);
+    }
+
+    /// @dev The non-excused seats of every round, and whether each is penalised: it did not vote, or the final
+    ///      ruling was decided and it voted for another option.
+    function _seatsToSettle(uint256 disputeId, uint256 rounds, uint8 option, bool decided)
+        private
+        view
+        returns (address[] memory seated, bool[] memory penalize)
+    {
+        uint256 total;
+        for (uint256 r; r < rounds; ++r) {
+            total += _rounds[disputeId][r].seats;
         }
-        if (sink != address(0)) _juryToken().safeTransfer(sink, pot);
+        seated = new address[](total);
+        penalize = new bool[](total);
+        uint256 n;
+        for (uint256 r; r < rounds; ++r) {
+            address[] storage list = _drafted[disputeId][r];
+            for (uint256 i; i < list.length; ++i) {
+                uint8 st = _seat[disputeId][r][list[i]];
+                if (st == _SEAT_EXCUSED) continue;
+                seated[n] = list[i];
+                penalize[n++] = st == _SEAT_DRAFTED || (decided && st != _SEAT_VOTED + option);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ parameters
@@ -429,18 +356,55 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
     ///        appealDeposit in [1, 1e9] tokens.
     function setJuryParameters(JuryParameters calldata p) external {
         _authorizeJuryAdmin();
-        _checkBounds("minJurorBond", p.minJurorBond, _MIN_AMOUNT, _MAX_AMOUNT);
-        _checkBounds("maxJurorBond", p.maxJurorBond, p.minJurorBond, _MAX_AMOUNT);
-        _checkBounds("minPoolSize", p.minPoolSize, 3, SumTree.CAPACITY);
-        _checkBounds("jurySize", p.jurySize, 3, MAX_JURY_SIZE);
-        _checkBounds("appealRounds", p.appealRounds, 0, MAX_ROUNDS - 1);
-        _checkBounds("penaltyBps", p.penaltyBps, 100, 5000);
-        _checkBounds("appealWindow", p.appealWindow, 10 minutes, 7 days);
-        _checkBounds("leaveDelay", p.leaveDelay, 1 hours, 30 days);
-        _checkBounds("appealDeposit", p.appealDeposit, _MIN_AMOUNT, _MAX_AMOUNT);
-        emit JuryParametersChanged(_params, p);
+        uint256[9] memory v = [
+            uint256(p.minJurorBond),
+            p.maxJurorBond,
+            p.minPoolSize,
+            p.jurySize,
+            p.appealRounds,
+            p.penaltyBps,
+            p.appealWindow,
+            p.leaveDelay,
+            p.appealDeposit
+        ];
+        uint256[9] memory lo = [_MIN_AMOUNT, p.minJurorBond, 3, 3, 0, 100, 10 minutes, 1 hours, _MIN_AMOUNT];
+        uint256[9] memory hi = [
+            _MAX_AMOUNT,
+            _MAX_AMOUNT,
+            SumTree.CAPACITY,
+            MAX_JURY_SIZE,
+            MAX_ROUNDS - 1,
+            5000,
+            7 days,
+            30 days,
+            _MAX_AMOUNT
+        ];
+        bytes32[9] memory names = [
+            // forge-lint: disable-next-line(unsafe-typecast)
+            bytes32("minJurorBond"),
+            "maxJurorBond",
+            "minPoolSize",
+            "jurySize",
+            "appealRounds",
+            "penaltyBps",
+            "appealWindow",
+            "leaveDelay",
+            "appealDeposit"
+        ];
+        for (uint256 i; i < 9; ++i) {
+            _checkBounds(names[i], v[i], lo[i], hi[i]);
+        }
+        emit JuryParametersChanged(p);
         _params = p;
         _onRulingDelayChanged();
+    }
+
+    /// @notice Bond limits and leave delay, read by the juror pool.
+    /// @return minBond Smallest bond of a new juror.
+    /// @return maxBond Largest bond.
+    /// @return leaveDelay Seconds from a leave request until withdrawal.
+    function jurorLimits() external view returns (uint256 minBond, uint256 maxBond, uint256 leaveDelay) {
+        return (_params.minJurorBond, _params.maxJurorBond, _params.leaveDelay);
     }
 
     /// @notice The jury parameters in force.
@@ -450,34 +414,6 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
     }
 
     // ------------------------------------------------------------------ views
-
-    /// @notice A juror's record (bond 0 = not a juror).
-    /// @param account The account.
-    /// @return The juror.
-    function juror(address account) external view returns (Juror memory) {
-        return _jurors[account];
-    }
-
-    /// @notice The juror holding `identity`'s seat (zero = none).
-    /// @param identity The identity.
-    /// @return The juror.
-    function seatHolder(uint256 identity) external view returns (address) {
-        return _seatHolder[identity];
-    }
-
-    /// @notice Jurors in the pool (drawable) and their total draw weight.
-    /// @return size Number of jurors.
-    /// @return weight Sum of sqrt(bond).
-    function pool() external view returns (uint256 size, uint256 weight) {
-        return (_pool.size, _pool.total());
-    }
-
-    /// @notice A juror's draw weight (0 when not in the pool).
-    /// @param account The account.
-    /// @return The weight.
-    function drawWeight(address account) external view returns (uint256) {
-        return _pool.weightOf(account);
-    }
 
     /// @notice The jury state of `disputeId`.
     /// @param disputeId The dispute.
@@ -511,15 +447,6 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         return _seat[disputeId][round][account];
     }
 
-    /// @notice Votes for `option` in round `round` of `disputeId`.
-    /// @param disputeId The dispute.
-    /// @param round The round.
-    /// @param option The option.
-    /// @return The vote count.
-    function juryTally(uint256 disputeId, uint256 round, uint256 option) external view returns (uint256) {
-        return _tally[disputeId][round][option];
-    }
-
     // ------------------------------------------------------------------ internals for the governor
 
     /// @dev The extra time appeals add to the ruling delay: each appeal adds a window and a voting period.
@@ -529,13 +456,14 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
 
     /// @dev Records the mode of a new dispute; drafted when the pool holds at least `minPoolSize` jurors.
     function _juryOpen(uint256 disputeId, uint48 voteEnd) internal returns (bool drafted) {
-        uint256 size = _pool.size;
+        (uint256 size,) = jurorPool.pool();
         drafted = size >= _params.minPoolSize;
         if (drafted) {
             _cases[disputeId] =
                 JuryCase({drafted: true, settled: false, round: 0, lastRound: _params.appealRounds});
             Round storage rd = _rounds[disputeId].push();
-            rd.drawBlock = SafeCast.toUint64(block.number);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            rd.drawBlock = uint64(block.number);
             rd.voteEnd = voteEnd;
             rd.size = _params.jurySize;
             ++pendingDraws;
@@ -579,7 +507,8 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         uint8[9] storage t = _tally[disputeId][r];
         if (decided) {
             for (uint256 i = 1; i < numOptions; ++i) {
-                if (t[i] > t[winner]) winner = SafeCast.toUint8(i);
+                // forge-lint: disable-next-line(unsafe-typecast)
+                if (t[i] > t[winner]) winner = uint8(i);
             }
             for (uint256 i; i < numOptions; ++i) {
                 if (i == winner) continue;
@@ -590,57 +519,15 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         }
         rd.winner = winner;
         rd.decided = decided;
-        rd.ruledAt = SafeCast.toUint48(block.timestamp);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        rd.ruledAt = uint48(block.timestamp);
         appealDelay = r < c.lastRound ? _params.appealWindow : 0;
         emit JuryRuled(disputeId, r, winner, decided, votes, rd.seats);
     }
 
     // ------------------------------------------------------------------ private
 
-    /// @dev Draw weight of a bond: its square root, counting at most `maxJurorBond` (rewards may exceed it).
-    function _drawWeightOf(uint256 bond) private view returns (uint256) {
-        return Math.sqrt(Math.min(bond, _params.maxJurorBond));
-    }
-
     function _notFrozen() private view {
         if (pendingDraws != 0) revert PoolFrozen(pendingDraws);
-    }
-
-    function _penalize(uint256 disputeId, address account) private returns (uint256 amount) {
-        Juror storage j = _jurors[account];
-        amount = Math.mulDiv(j.bond, _params.penaltyBps, _BPS);
-        if (amount == 0) return 0;
-        uint256 bond = j.bond - amount;
-        j.bond = SafeCast.toUint128(bond);
-        if (j.leaveAt == 0) _pool.update(account, _drawWeightOf(bond));
-        emit JurorBondChanged(account, disputeId, -SafeCast.toInt256(amount), bond);
-    }
-
-    function _reward(
-        uint256 disputeId,
-        uint256 rounds,
-        uint8 option,
-        bool decided,
-        uint256 pot,
-        uint256 coherent
-    ) private {
-        uint256 share = pot / coherent;
-        uint256 dust = pot - share * coherent;
-        for (uint256 r; r < rounds; ++r) {
-            address[] storage list = _drafted[disputeId][r];
-            for (uint256 i; i < list.length; ++i) {
-                address account = list[i];
-                uint8 s = _seat[disputeId][r][account];
-                if (s < _SEAT_VOTED || (decided && s != _SEAT_VOTED + option)) continue;
-                uint256 amount = share + dust;
-                dust = 0;
-                if (amount == 0) continue;
-                Juror storage j = _jurors[account];
-                uint256 bond = uint256(j.bond) + amount;
-                j.bond = SafeCast.toUint128(bond);
-                if (j.leaveAt == 0) _pool.update(account, _drawWeightOf(bond));
-                emit JurorBondChanged(account, disputeId, SafeCast.toInt256(amount), bond);
-            }
-        }
     }
 }
