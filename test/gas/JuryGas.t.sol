@@ -27,11 +27,7 @@ contract JuryGasTest is DisputeJuryBase {
     }
 
     function test_gas_jury_joinJury() public {
-        address a = makeAddr("late");
-        _fund(a);
-        _identity(a);
-        vm.prank(a);
-        s.token.approve(address(pool), type(uint256).max);
+        address a = _attested("late");
         s.disputes.draw(did); // thaw the pool
         _cool();
         vm.prank(a);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {GovernorParameterBounds} from "../../contracts/governance/extensions/GovernorParameterBounds.sol";
 import {DisputeGovernor} from "../../contracts/governance/DisputeGovernor.sol";
+import {GovernorParameterBounds} from "../../contracts/governance/extensions/GovernorParameterBounds.sol";
 import {IDisputeReceiver} from "../../contracts/interfaces/IDisputes.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
@@ -435,7 +435,9 @@ contract DisputeGovernorTest is GovernanceBase {
         vm.expectRevert(DisputeGovernor.ZeroAddress.selector);
         fresh.wire(IDisputeReceiver(address(0)));
         vm.expectRevert(
-            abi.encodeWithSelector(GovernorParameterBounds.ParameterOutOfBounds.selector, N_QUORUMBPS, 50, 100, 5000)
+            abi.encodeWithSelector(
+                GovernorParameterBounds.ParameterOutOfBounds.selector, N_QUORUMBPS, 50, 100, 5000
+            )
         );
         new DisputeGovernor(
             qv, IStaking(address(staking)), timelock, address(this), DISPUTE_VOTING_PERIOD, 50, 1000

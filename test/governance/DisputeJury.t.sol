@@ -53,11 +53,8 @@ contract DisputeJuryTest is DisputeJuryBase {
     }
 
     function test_BondOutsideLimitsReverts() public {
-        address a = makeAddr("a");
-        _fund(a);
-        _identity(a);
+        address a = _attested("a");
         vm.startPrank(a);
-        s.token.approve(address(pool), type(uint256).max);
         vm.expectRevert(abi.encodeWithSelector(JurorPool.BondOutOfBounds.selector, 99 ether, 100 ether, 1e24));
         pool.joinJury(99 ether);
         vm.expectRevert(abi.encodeWithSelector(JurorPool.BondOutOfBounds.selector, 1e24 + 1, 100 ether, 1e24));

@@ -30,14 +30,19 @@ abstract contract DisputeJuryBase is SecurityBase {
         s.disputes.setJuryParameters(p);
     }
 
-    function _juror(string memory name, uint256 bond) internal returns (address a) {
+    /// @dev A funded account linked to a new identity, with the pool and the governor (appeals) approved.
+    function _attested(string memory name) internal returns (address a) {
         a = makeAddr(name);
         _fund(a);
-        vm.prank(a);
-        s.token.approve(address(pool), type(uint256).max);
-        vm.prank(a);
-        s.token.approve(address(s.disputes), type(uint256).max);
         _identity(a);
+        vm.startPrank(a);
+        s.token.approve(address(pool), type(uint256).max);
+        s.token.approve(address(s.disputes), type(uint256).max);
+        vm.stopPrank();
+    }
+
+    function _juror(string memory name, uint256 bond) internal returns (address a) {
+        a = _attested(name);
         vm.prank(a);
         pool.joinJury(bond);
         jurors.push(a);
