@@ -5,8 +5,10 @@ import {IDisputeReceiver, IDisputeResolver} from "../interfaces/IDisputes.sol";
 import {IInferenceRegistry} from "../interfaces/IInferenceRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {QuadraticVotes} from "./QuadraticVotes.sol";
+import {DisputeJury} from "./extensions/DisputeJury.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -24,10 +26,13 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///         without quorum nothing is decided: the registry keeps the status quo and slashes nobody
 ///         (docs/governance.md). The ruling is applied after the timelock's minimum delay by {execute}, which
 ///         calls `registry.onDisputeResolved`.
+///         Drafted jury (DisputeJury): a dispute opened while the juror pool holds at least `minPoolSize` jurors
+///         is decided by jurors drawn from the pool instead, one vote per seat, with appeals; {castVote} and
+///         {resolve} then follow the jury's rules, and the stake-holder vote is not used.
 /// @dev Measurement: during voting the top-N (N = 16) weights per option are kept in a sorted array; the
 ///      ruling event reports distinct voters, the largest voter's share and the smallest coalition that
 ///      could have flipped the outcome (greedy over the top-N, flagged `saturated` when N was not enough).
-contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
+contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard, DisputeJury {
     /// @notice Maximum number of candidate outputs (option 0 "no valid result" comes on top).
     uint256 public constant MAX_CANDIDATES = 8;
     /// @notice Maximum number of involved accounts per dispute.
@@ -110,8 +115,6 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
 
     /// @notice The registry was wired.
     event RegistryWired(address indexed registry);
-    /// @notice `name` changed.
-    event ParameterChanged(bytes32 indexed name, uint256 oldValue, uint256 newValue);
     /// @notice A dispute was opened.
     event DisputeOpened(
         uint256 indexed disputeId,
@@ -131,6 +134,8 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         uint48 executableAt,
         RulingStats stats
     );
+    /// @notice `disputeId` was appealed: voting is open again until `voteEnd`.
+    event DisputeReopened(uint256 indexed disputeId, uint48 voteEnd);
     /// @notice The ruling was applied to the registry.
     event DisputeExecuted(uint256 indexed disputeId, bytes32 outcome);
 
@@ -164,8 +169,6 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     error UnexpectedStatus(uint256 disputeId, Status status);
     /// @notice The ruling cannot be applied before `executableAt`.
     error RulingNotReady(uint256 disputeId, uint256 executableAt);
-    /// @notice Parameter out of bounds.
-    error ParameterOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
 
     /// @param votes_ QuadraticVotes.
     /// @param staking_ Staking (signer lookups).
@@ -182,7 +185,7 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         uint32 votingPeriod_,
         uint16 quorumBps_,
         uint16 delegateCapBps_
-    ) {
+    ) DisputeJury(votes_, staking_) {
         if (
             address(votes_) == address(0) || address(staking_) == address(0)
                 || address(timelock_) == address(0) || admin == address(0)
@@ -191,9 +194,9 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         staking = staking_;
         timelock = timelock_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _check("votingPeriod", votingPeriod_, MIN_VOTING_PERIOD, MAX_VOTING_PERIOD);
-        _check("quorumBps", quorumBps_, MIN_BPS, MAX_BPS);
-        _check("delegateCapBps", delegateCapBps_, MIN_BPS, MAX_BPS);
+        _checkBounds("votingPeriod", votingPeriod_, MIN_VOTING_PERIOD, MAX_VOTING_PERIOD);
+        _checkBounds("quorumBps", quorumBps_, MIN_BPS, MAX_BPS);
+        _checkBounds("delegateCapBps", delegateCapBps_, MIN_BPS, MAX_BPS);
         votingPeriod = votingPeriod_;
         quorumBps = quorumBps_;
         delegateCapBps = delegateCapBps_;
@@ -214,16 +217,16 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     ///         Re-checks the timing invariants (ISlasher.checkTiming) once the registry is wired.
     /// @param newPeriod Seconds.
     function setVotingPeriod(uint256 newPeriod) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _check("votingPeriod", newPeriod, MIN_VOTING_PERIOD, MAX_VOTING_PERIOD);
+        _checkBounds("votingPeriod", newPeriod, MIN_VOTING_PERIOD, MAX_VOTING_PERIOD);
         emit ParameterChanged("votingPeriod", votingPeriod, newPeriod);
         votingPeriod = SafeCast.toUint32(newPeriod);
-        if (address(registry) != address(0)) IInferenceRegistry(address(registry)).slasher().checkTiming();
+        _recheckTiming();
     }
 
     /// @notice Sets the quorum bps (bounded). Only the admin.
     /// @param newBps Bps of total voice.
     function setQuorumBps(uint256 newBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _check("quorumBps", newBps, MIN_BPS, MAX_BPS);
+        _checkBounds("quorumBps", newBps, MIN_BPS, MAX_BPS);
         emit ParameterChanged("quorumBps", quorumBps, newBps);
         quorumBps = SafeCast.toUint16(newBps);
     }
@@ -231,7 +234,7 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     /// @notice Sets the per-voter cap bps (bounded). Only the admin.
     /// @param newBps Bps of total voice.
     function setDelegateCapBps(uint256 newBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _check("delegateCapBps", newBps, MIN_BPS, MAX_BPS);
+        _checkBounds("delegateCapBps", newBps, MIN_BPS, MAX_BPS);
         emit ParameterChanged("delegateCapBps", delegateCapBps, newBps);
         delegateCapBps = SafeCast.toUint16(newBps);
     }
@@ -281,9 +284,12 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
             _involved[disputeId].push(involved[i]);
         }
         emit DisputeOpened(disputeId, requestId, candidates, snapshot, voteEnd);
+        _juryOpen(disputeId, voteEnd);
     }
 
-    /// @notice Votes on `disputeId` for `option` (0 = no valid result, i = candidates[i-1]).
+    /// @notice Votes on `disputeId` for `option` (0 = no valid result, i = candidates[i-1]). On a drafted
+    ///         dispute only a seated, non-excused juror of the current round votes, with weight 1 (errors
+    ///         `NotSeated`, `SeatExcused`, `SeatAlreadyVoted`).
     /// @param disputeId The dispute.
     /// @param option The option index.
     /// @return weight The weight counted.
@@ -295,6 +301,11 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
             revert VotingClosed(disputeId, d.voteEnd);
         }
         if (option >= d.numOptions) revert InvalidOption(disputeId, option);
+        if (_isDrafted(disputeId)) {
+            _juryVote(disputeId, msg.sender, option);
+            emit DisputeVoteCast(disputeId, msg.sender, option, 1);
+            return 1;
+        }
         if (_ballot[disputeId][msg.sender] != 0) revert AlreadyVoted(disputeId, msg.sender);
         weight = _weight(disputeId, d, msg.sender);
         if (weight == 0) revert NoVotingPower(msg.sender);
@@ -309,7 +320,10 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         emit DisputeVoteCast(disputeId, msg.sender, option, weight);
     }
 
-    /// @notice Decides `disputeId` once voting has ended. Anyone.
+    /// @notice Decides `disputeId` once voting has ended. Anyone. A drafted round is decided when more than
+    ///         half of its seats voted (plurality of votes, ties to option 0); its ruling can be appealed during
+    ///         `appealWindow` (DisputeJury.appeal), and is applicable after the larger of that and the timelock
+    ///         delay.
     /// @param disputeId The dispute.
     /// @return outcome The winning output hash (bytes32(0) = no valid result).
     function resolve(uint256 disputeId) external returns (bytes32 outcome) {
@@ -318,6 +332,7 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp <= d.voteEnd) revert VotingNotEnded(disputeId, d.voteEnd);
 
+        if (_isDrafted(disputeId)) return _resolveJury(disputeId, d);
         RulingStats memory stats = RulingStats({
             voters: d.voters, largestVoterBps: 0, flipCoalition: 0, saturated: false, quorumReached: false
         });
@@ -339,6 +354,28 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         emit DisputeRuled(disputeId, outcome, winner, d.totalCast, executableAt, stats);
     }
 
+    /// @dev {resolve} for a drafted dispute: one vote per seat (stats: voters = votes, the largest voter's share
+    ///      is one vote, the flip coalition counts unit votes).
+    function _resolveJury(uint256 disputeId, Dispute storage d) private returns (bytes32 outcome) {
+        (uint8 winner, bool decided, uint256 cast, uint256 flip, uint256 appealDelay) =
+            _juryResolve(disputeId, d.numOptions);
+        RulingStats memory stats = RulingStats({
+            voters: cast,
+            largestVoterBps: cast == 0 ? 0 : _BPS / cast,
+            flipCoalition: flip,
+            saturated: false,
+            quorumReached: decided
+        });
+        uint48 executableAt =
+            SafeCast.toUint48(block.timestamp + Math.max(timelock.getMinDelay(), appealDelay));
+        d.winner = winner;
+        d.decided = decided;
+        d.status = Status.Ruled;
+        d.executableAt = executableAt;
+        outcome = _options[disputeId][winner];
+        emit DisputeRuled(disputeId, outcome, winner, cast, executableAt, stats);
+    }
+
     /// @notice Applies a ruling to the registry once its delay has passed. Anyone.
     /// @param disputeId The dispute.
     function execute(uint256 disputeId) external nonReentrant {
@@ -355,8 +392,11 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IDisputeResolver
+    /// @dev votingPeriod + appealRounds × (appealWindow + votingPeriod) + the timelock delay: the first round,
+    ///      each appeal filed at the end of its window followed by a full round, then the execution delay (an
+    ///      unappealed ruling waits max(delay, appealWindow), within the bound). Without appeals: as before.
     function maxRulingDelay() external view returns (uint256) {
-        return uint256(votingPeriod) + timelock.getMinDelay();
+        return uint256(votingPeriod) + _juryRulingDelay(votingPeriod) + timelock.getMinDelay();
     }
 
     /// @notice A dispute's record.
@@ -526,7 +566,54 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard {
         }
     }
 
-    function _check(bytes32 name, uint256 value, uint256 min, uint256 max) private pure {
-        if (value < min || value > max) revert ParameterOutOfBounds(name, value, min, max);
+    // ------------------------------------------------------------------ DisputeJury hooks
+
+    function _authorizeJuryAdmin() internal view override {
+        _checkRole(DEFAULT_ADMIN_ROLE);
+    }
+
+    /// @dev Excused: barred from voting (isInvolved), or holding Staking shares with an involved address.
+    function _isExcused(uint256 disputeId, address juror_) internal view override returns (bool) {
+        if (isInvolved(disputeId, juror_)) return true;
+        address[] storage inv = _involved[disputeId];
+        for (uint256 i; i < inv.length; ++i) {
+            if (staking.sharesOf(inv[i], juror_) != 0) return true;
+        }
+        return false;
+    }
+
+    function _juryToken() internal view override returns (IERC20) {
+        return staking.token();
+    }
+
+    function _jurySink() internal view override returns (address) {
+        return address(timelock);
+    }
+
+    function _onRulingDelayChanged() internal view override {
+        _recheckTiming();
+    }
+
+    function _finalRuling(uint256 disputeId) internal view override returns (bool, uint8, bool) {
+        Dispute storage d = _disputes[disputeId];
+        return (d.status == Status.Executed, d.winner, d.decided);
+    }
+
+    function _reopenDispute(uint256 disputeId, uint48 voteEnd) internal override {
+        Dispute storage d = _disputes[disputeId];
+        if (d.status != Status.Ruled) revert UnexpectedStatus(disputeId, d.status);
+        d.status = Status.Voting;
+        d.voteEnd = voteEnd;
+        d.executableAt = 0;
+        emit DisputeReopened(disputeId, voteEnd);
+    }
+
+    function _roundPeriod() internal view override returns (uint256) {
+        return votingPeriod;
+    }
+
+    /// @dev Re-checks the timing invariants (ISlasher.checkTiming) once the registry is wired.
+    function _recheckTiming() private view {
+        if (address(registry) != address(0)) IInferenceRegistry(address(registry)).slasher().checkTiming();
     }
 }

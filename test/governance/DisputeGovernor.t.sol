@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {DisputeGovernor} from "../../contracts/governance/DisputeGovernor.sol";
+import {GovernorParameterBounds} from "../../contracts/governance/extensions/GovernorParameterBounds.sol";
 import {IDisputeReceiver} from "../../contracts/interfaces/IDisputes.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
@@ -409,7 +410,7 @@ contract DisputeGovernorTest is GovernanceBase {
         assertEq(disputes.votingPeriod(), 2 hours);
         disputes.setDelegateCapBps(2000);
         assertEq(disputes.delegateCapBps(), 2000);
-        bytes4 sel = DisputeGovernor.ParameterOutOfBounds.selector;
+        bytes4 sel = GovernorParameterBounds.ParameterOutOfBounds.selector;
         vm.expectRevert(abi.encodeWithSelector(sel, N_VOTINGPERIOD, 599, 10 minutes, 14 days));
         disputes.setVotingPeriod(599);
         vm.expectRevert(abi.encodeWithSelector(sel, N_QUORUMBPS, 5001, 100, 5000));
@@ -434,7 +435,9 @@ contract DisputeGovernorTest is GovernanceBase {
         vm.expectRevert(DisputeGovernor.ZeroAddress.selector);
         fresh.wire(IDisputeReceiver(address(0)));
         vm.expectRevert(
-            abi.encodeWithSelector(DisputeGovernor.ParameterOutOfBounds.selector, N_QUORUMBPS, 50, 100, 5000)
+            abi.encodeWithSelector(
+                GovernorParameterBounds.ParameterOutOfBounds.selector, N_QUORUMBPS, 50, 100, 5000
+            )
         );
         new DisputeGovernor(
             qv, IStaking(address(staking)), timelock, address(this), DISPUTE_VOTING_PERIOD, 50, 1000

@@ -156,6 +156,18 @@ pub mod scripted_consumer {
 }
 pub use scripted_consumer::ScriptedConsumer;
 
+/// Bindings for the `JurorPool` interface (artifact `artifacts/JurorPool.json`).
+pub mod juror_pool {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        #[allow(missing_docs, clippy::too_many_arguments)]
+        JurorPool,
+        "artifacts/JurorPool.json"
+    );
+}
+pub use juror_pool::JurorPool;
+
 /// Bindings for the `IInferenceConsumer` interface (artifact `artifacts/IInferenceConsumer.json`).
 pub mod i_inference_consumer {
     alloy::sol!(
@@ -259,6 +271,7 @@ pub const ARTIFACTS: &[(&str, &str)] = &[
     ("ClassifierConsumer", include_str!("../artifacts/ClassifierConsumer.json")),
     ("TextStore", include_str!("../artifacts/TextStore.json")),
     ("ScriptedConsumer", include_str!("../artifacts/ScriptedConsumer.json")),
+    ("JurorPool", include_str!("../artifacts/JurorPool.json")),
     ("IInferenceConsumer", include_str!("../artifacts/IInferenceConsumer.json")),
     ("IStaking", include_str!("../artifacts/IStaking.json")),
     ("ISlasher", include_str!("../artifacts/ISlasher.json")),

@@ -50,8 +50,10 @@ const MERGED: &[(&str, &[&str])] = &[(
 /// Example contracts that a devnet or a dApp deploys on its own (not part of the suite's deployment).
 const EXAMPLES: &[&str] = &["ClassifierConsumer", "TextStore", "ScriptedConsumer"];
 
-/// Interfaces whose ABI alone is exported (their errors/events decode any implementation's).
+/// Interfaces whose ABI alone is exported (their errors/events decode any implementation's), and
+/// `JurorPool`, which `DisputeGovernor`'s constructor deploys (its address is `DisputeGovernor.jurorPool()`).
 const INTERFACES: &[&str] = &[
+    "JurorPool",
     "IInferenceConsumer",
     "IStaking",
     "ISlasher",

@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IStaking} from "../../interfaces/IStaking.sol";
+import {SumTree} from "../../registry/lib/SumTree.sol";
+import {JurorPool} from "../JurorPool.sol";
+import {QuadraticVotes} from "../QuadraticVotes.sol";
+import {GovernorParameterBounds} from "./GovernorParameterBounds.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+/// @title DisputeJury
+/// @notice A drafted jury for disputes, in the manner of Kleros: bonded jurors (one seat per identity) form a
+///         pool weighted by the square root of their bond; a dispute opened while the pool holds at least
+///         `minPoolSize` jurors is decided by `jurySize` jurors drawn at random from it (from the block after
+///         the opening, seeded by that block's hash), one vote per seat. A ruling is decided when more than half
+///         of the seats voted; plurality among the votes wins, ties go to option 0. Non-voters, and voters for a
+///         losing option of a decided final ruling, lose `penaltyBps` of their bond to the coherent voters.
+///         Anyone may appeal a jury ruling within `appealWindow` by depositing `appealDeposit`: a new round with
+///         2n+1 seats, at most `appealRounds` times (≤ MAX_ROUNDS - 1). Drafted jurors who are involved in the
+///         dispute, or hold Staking shares with an involved operator, are excused. docs/governance.md §3.
+/// @dev OpenZeppelin-style extension: own storage, events and errors, and internal hooks the composed
+///      dispute governor implements (authorization, identity, exclusion, timing re-check, dispute status) and
+///      calls (open, vote, resolve). The pool lives in a `SumTree` (at most `SumTree.CAPACITY` = 1024 jurors).
+///      The pool is frozen (no join, top-up, leave or settlement) while any round awaits its draw, so nobody can
+///      reshape the pool after the seed is known.
+abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @notice Largest number of rounds of one drafted dispute (the first and up to two appeals).
+    uint256 public constant MAX_ROUNDS = 3;
+    /// @notice Upper bound of `jurySize`; the last round then has 4 * 11 + 3 = 47 seats.
+    uint256 public constant MAX_JURY_SIZE = 11;
+    uint256 private constant _MIN_AMOUNT = 1 ether;
+    uint256 private constant _MAX_AMOUNT = 1e9 ether;
+    uint256 private constant _BPS = 10_000;
+    uint8 private constant _SEAT_NONE = 0;
+    uint8 private constant _SEAT_DRAFTED = 1;
+    uint8 private constant _SEAT_EXCUSED = 2;
+    uint8 private constant _SEAT_VOTED = 3; // + option
+
+    /// @notice The jury's parameters (setJuryParameters gives the bounds).
+    struct JuryParameters {
+        uint128 minJurorBond; // smallest bond of a new juror
+        uint128 maxJurorBond; // largest bond; draw weight counts at most this much
+        uint128 appealDeposit; // tokens an appellant deposits
+        uint16 minPoolSize; // pool size from which new disputes are drafted
+        uint8 jurySize; // seats of a first round; an appeal round has 2n+1 of the previous n
+        uint8 appealRounds; // appeals per dispute; each adds to maxRulingDelay
+        uint16 penaltyBps; // share of the bond lost by a non-voter or an incoherent voter
+        uint32 appealWindow; // seconds after a jury ruling during which it can be appealed
+        uint32 leaveDelay; // seconds from a leave request until the bond can be withdrawn
+    }
+
+    /// @notice One round of a drafted dispute.
+    struct Round {
+        uint64 drawBlock; // block whose hash seeds the draw (the opening or the appeal)
+        uint48 voteEnd; // last second of voting (inclusive)
+        uint48 ruledAt; // 0 = not ruled yet
+        uint8 size; // seats asked for
+        uint8 seats; // seats drawn and not excused
+        uint8 votes; // votes cast
+        uint8 winner; // option of the round's ruling
+        bool drawn;
+        bool decided; // more than half of the seats voted
+        address appellant; // who opened this round (zero for round 0)
+        uint128 deposit; // the appellant's deposit
+    }
+
+    /// @notice The jury state of a dispute.
+    struct JuryCase {
+        bool drafted; // decided by a drafted jury (else by the stake-holder vote)
+        bool settled; // penalties, rewards and deposits applied
+        uint8 round; // current round
+        uint8 lastRound; // appealRounds at the opening
+    }
+
+    /// @notice The bonded juror pool (created by this contract).
+    JurorPool public immutable jurorPool;
+    mapping(uint256 disputeId => JuryCase) private _cases;
+    mapping(uint256 disputeId => Round[]) private _rounds;
+    mapping(uint256 disputeId => mapping(uint256 round => address[])) private _drafted;
+    mapping(uint256 disputeId => mapping(uint256 round => mapping(address juror => uint8))) private _seat;
+    mapping(uint256 disputeId => mapping(uint256 round => uint8[9])) private _tally;
+    /// @notice Rounds that await their draw; the pool is frozen while this is not zero.
+    uint256 public pendingDraws;
+
+    JuryParameters private _params = JuryParameters({
+        minJurorBond: 100 ether,
+        maxJurorBond: 1_000_000 ether,
+        appealDeposit: 1000 ether,
+        minPoolSize: 31,
+        jurySize: 5,
+        appealRounds: 0,
+        penaltyBps: 1000,
+        appealWindow: 1 hours,
+        leaveDelay: 1 days
+    });
+
+    /// @notice `name` changed.
+    event ParameterChanged(bytes32 indexed name, uint256 oldValue, uint256 newValue);
+    /// @notice The jury parameters are now `params`.
+    event JuryParametersChanged(JuryParameters params);
+    /// @notice The mode of `disputeId`: drafted jury or stake-holder vote, with the pool size at the opening.
+    event DisputeMode(uint256 indexed disputeId, bool drafted, uint256 poolSize);
+    /// @notice Round `round` of `disputeId` was drawn from `seedBlock`'s hash: `jurors` (including excused).
+    event JuryDrawn(
+        uint256 indexed disputeId, uint256 round, uint256 seedBlock, address[] jurors, uint256 seats
+    );
+    /// @notice The seed block of round `round` was older than 256 blocks and moved to `seedBlock`.
+    event JurySeedRefreshed(uint256 indexed disputeId, uint256 round, uint256 seedBlock);
+    /// @notice `juror`, drafted for `disputeId`, is involved or a delegator of an involved operator: excused.
+    event JurorExcused(uint256 indexed disputeId, uint256 round, address indexed juror);
+    /// @notice Round `round` of `disputeId` ruled `option` (`decided` when more than half the seats voted).
+    event JuryRuled(
+        uint256 indexed disputeId, uint256 round, uint8 option, bool decided, uint256 votes, uint256 seats
+    );
+    /// @notice `appellant` appealed `disputeId`, opening round `round` with `size` seats until `voteEnd`.
+    event DisputeAppealed(
+        uint256 indexed disputeId,
+        uint256 round,
+        address indexed appellant,
+        uint256 deposit,
+        uint256 size,
+        uint48 voteEnd
+    );
+    /// @notice The appeal that opened `round` is settled: deposit returned (`returned`) or paid to the jurors.
+    event AppealDepositSettled(
+        uint256 indexed disputeId, uint256 round, address indexed appellant, bool returned
+    );
+    /// @notice The jury of `disputeId` was settled: `pot` paid to `coherent` voters (to `sink` if none).
+    event JurySettled(uint256 indexed disputeId, uint256 pot, uint256 coherent, address sink);
+
+    /// @notice The pool is frozen while `pending` rounds await their draw.
+    error PoolFrozen(uint256 pending);
+    /// @notice `disputeId` is not decided by a drafted jury.
+    error NotDrafted(uint256 disputeId);
+    /// @notice The current round of `disputeId` was drawn already.
+    error AlreadyDrawn(uint256 disputeId, uint256 round);
+    /// @notice The draw needs a later block than `drawBlock`.
+    error DrawTooEarly(uint256 disputeId, uint256 drawBlock);
+    /// @notice The round's voting ended at `voteEnd`: it can no longer be drawn.
+    error DrawClosed(uint256 disputeId, uint256 voteEnd);
+    /// @notice `account` holds no seat in the current round of `disputeId`.
+    error NotSeated(uint256 disputeId, address account);
+    /// @notice `juror` was excused from `disputeId`.
+    error SeatExcused(uint256 disputeId, address juror);
+    /// @notice `juror` already voted in the current round of `disputeId`.
+    error SeatAlreadyVoted(uint256 disputeId, address juror);
+    /// @notice `disputeId` cannot be appealed now (not ruled, window over, or no round left).
+    error AppealClosed(uint256 disputeId);
+    /// @notice `disputeId`'s jury cannot be settled (not executed, or settled already).
+    error NotSettleable(uint256 disputeId);
+
+    // ------------------------------------------------------------------ hooks
+
+    /// @dev Reverts unless the caller may change jury parameters.
+    function _authorizeJuryAdmin() internal view virtual;
+
+    /// @dev Whether `juror` must be excused from `disputeId` (involved, or a delegator of an involved operator).
+    function _isExcused(uint256 disputeId, address juror) internal view virtual returns (bool);
+
+    /// @dev The bond and appeal token.
+    function _juryToken() internal view virtual returns (IERC20);
+
+    /// @dev Where penalties and forfeited deposits go when no juror was coherent.
+    function _jurySink() internal view virtual returns (address);
+
+    /// @dev Called after a parameter that enters `maxRulingDelay` changed (re-check the timing invariants).
+    function _onRulingDelayChanged() internal virtual;
+
+    /// @dev Whether the ruling of `disputeId` has been applied, and the final (option, decided).
+    function _finalRuling(uint256 disputeId)
+        internal
+        view
+        virtual
+        returns (bool executed, uint8 option, bool decided);
+
+    /// @dev Reopens `disputeId` for voting until `voteEnd` (an appeal).
+    function _reopenDispute(uint256 disputeId, uint48 voteEnd) internal virtual;
+
+    /// @dev The voting period (seconds) of each round.
+    function _roundPeriod() internal view virtual returns (uint256);
+
+    /// @param votes_ QuadraticVotes (juror identities).
+    /// @param staking_ Staking (bond token).
+    constructor(QuadraticVotes votes_, IStaking staking_) {
+        jurorPool = new JurorPool(votes_, staking_);
+    }
+
+    // ------------------------------------------------------------------ draw, appeal, settle
+
+    /// @notice Draws the jurors of the current round of `disputeId`. Anyone, from the block after the opening
+    ///         (or appeal) until the round's voting ends. Seeded by the hash of the opening block, so the gas a
+    ///         client estimates is the gas used; if that hash is out of reach (256 blocks), by the hash of the
+    ///         latest block at a multiple of 256 blocks after it.
+    /// @param disputeId The dispute.
+    function draw(uint256 disputeId) external {
+        JuryCase storage c = _cases[disputeId];
+        if (!c.drafted) revert NotDrafted(disputeId);
+        uint256 r = c.round;
+        Round storage rd = _rounds[disputeId][r];
+        if (rd.drawn) revert AlreadyDrawn(disputeId, r);
+        if (block.number <= rd.drawBlock) revert DrawTooEarly(disputeId, rd.drawBlock);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > rd.voteEnd) revert DrawClosed(disputeId, rd.voteEnd);
+        uint256 seedBlock = rd.drawBlock;
+        if (block.number - seedBlock > 256) {
+            // the latest block at a multiple of 256 after the original one (rounding down is the point)
+            // forge-lint: disable-next-line(divide-before-multiply)
+            seedBlock += ((block.number - 1 - seedBlock) / 256) * 256;
+            emit JurySeedRefreshed(disputeId, r, seedBlock);
+        }
+        bytes32 seed = keccak256(abi.encode(blockhash(seedBlock), disputeId, r));
+        address[] memory picks = jurorPool.drawDistinct(seed, rd.size);
+        rd.drawn = true;
+        --pendingDraws;
+        address[] memory seated = new address[](picks.length);
+        uint256 seats;
+        address[] storage list = _drafted[disputeId][r];
+        for (uint256 i; i < picks.length; ++i) {
+            address member = picks[i];
+            list.push(member);
+            if (_isExcused(disputeId, member)) {
+                _seat[disputeId][r][member] = _SEAT_EXCUSED;
+                emit JurorExcused(disputeId, r, member);
+            } else {
+                _seat[disputeId][r][member] = _SEAT_DRAFTED;
+                seated[seats++] = member;
+            }
+        }
+        // forge-lint: disable-next-line(unsafe-typecast)
+        rd.seats = uint8(seats);
+        assembly ("memory-safe") {
+            mstore(seated, seats)
+        }
+        jurorPool.openSeats(seated);
+        emit JuryDrawn(disputeId, r, seedBlock, picks, seats);
+    }
+
+    /// @notice Appeals the jury ruling of `disputeId` within `appealWindow` of it, depositing `appealDeposit`
+    ///         (pulled; approve first): a new round with 2n+1 seats. The deposit returns if the final ruling
+    ///         differs from the one appealed, else it goes to the coherent jurors.
+    /// @param disputeId The dispute.
+    function appeal(uint256 disputeId) external nonReentrant {
+        JuryCase storage c = _cases[disputeId];
+        if (!c.drafted || c.round >= c.lastRound) revert AppealClosed(disputeId);
+        Round storage prev = _rounds[disputeId][c.round];
+        // forge-lint: disable-next-line(block-timestamp)
+        if (prev.ruledAt == 0 || block.timestamp >= uint256(prev.ruledAt) + _params.appealWindow) {
+            revert AppealClosed(disputeId);
+        }
+        uint256 size = 2 * uint256(prev.size) + 1;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint48 voteEnd = uint48(block.timestamp + _roundPeriod());
+        uint128 deposit = _params.appealDeposit;
+        c.round += 1;
+        _rounds[disputeId].push(
+            Round({
+                // forge-lint: disable-next-line(unsafe-typecast)
+                drawBlock: uint64(block.number),
+                voteEnd: voteEnd,
+                ruledAt: 0,
+                // forge-lint: disable-next-line(unsafe-typecast)
+                size: uint8(size),
+                seats: 0,
+                votes: 0,
+                winner: 0,
+                drawn: false,
+                decided: false,
+                appellant: msg.sender,
+                deposit: deposit
+            })
+        );
+        ++pendingDraws;
+        _reopenDispute(disputeId, voteEnd);
+        emit DisputeAppealed(disputeId, c.round, msg.sender, deposit, size, voteEnd);
+        _juryToken().safeTransferFrom(msg.sender, address(this), deposit);
+    }
+
+    /// @notice Settles the jury of `disputeId` once its ruling has been applied. Anyone. Against the final
+    ///         ruling, in every round: a seated juror who did not vote loses `penaltyBps` of its bond; so does
+    ///         one who voted for another option when the final ruling was decided. Excused jurors are untouched.
+    ///         Penalties and forfeited appeal deposits are shared equally by the coherent voters (added to their
+    ///         bonds; the remainder of the division to the first of them), or go to the treasury if there are
+    ///         none. Appeal deposits return to appellants whose appeal changed the ruling. Not while frozen.
+    /// @param disputeId The dispute.
+    function settleJury(uint256 disputeId) external nonReentrant {
+        _notFrozen();
+        JuryCase storage c = _cases[disputeId];
+        (bool executed, uint8 option, bool decided) = _finalRuling(disputeId);
+        if (!c.drafted || c.settled || !executed) revert NotSettleable(disputeId);
+        c.settled = true;
+        uint256 rounds = uint256(c.round) + 1;
+        (address[] memory seated, bool[] memory penalize) = _seatsToSettle(disputeId, rounds, option, decided);
+        uint256 forfeited = _settleDeposits(disputeId, rounds, option, decided);
+        address sink = _jurySink();
+        (uint256 pot, uint256 coherent) =
+            jurorPool.settle(disputeId, seated, penalize, _params.penaltyBps, forfeited, sink);
+        emit JurySettled(disputeId, pot, coherent, coherent == 0 ? sink : address(0));
+    }
+
+    /// @dev Appeal deposits: back to an appellant whose appeal changed the ruling, else sent to the pool's pot.
+    function _settleDeposits(uint256 disputeId, uint256 rounds, uint8 option, bool decided)
+        private
+        returns (uint256 forfeited)
+    {
+        IERC20 token = _juryToken();
+        for (uint256 r = 1; r < rounds; ++r) {
+            Round storage rd = _rounds[disputeId][r];
+            Round storage appealed = _rounds[disputeId][r - 1];
+            bool changed = appealed.winner != option || appealed.decided != decided;
+            emit AppealDepositSettled(disputeId, r, rd.appellant, changed);
+            if (changed) token.safeTransfer(rd.appellant, rd.deposit);
+            else forfeited += rd.deposit;
+        }
+        if (forfeited != 0) token.safeTransfer(address(jurorPool), forfeited);
+    }
+
+    /// @dev The non-excused seats of every round, and whether each is penalised: it did not vote, or the final
+    ///      ruling was decided and it voted for another option.
+    function _seatsToSettle(uint256 disputeId, uint256 rounds, uint8 option, bool decided)
+        private
+        view
+        returns (address[] memory seated, bool[] memory penalize)
+    {
+        uint256 total;
+        for (uint256 r; r < rounds; ++r) {
+            total += _rounds[disputeId][r].seats;
+        }
+        seated = new address[](total);
+        penalize = new bool[](total);
+        uint256 n;
+        for (uint256 r; r < rounds; ++r) {
+            address[] storage list = _drafted[disputeId][r];
+            for (uint256 i; i < list.length; ++i) {
+                uint8 st = _seat[disputeId][r][list[i]];
+                if (st == _SEAT_EXCUSED) continue;
+                seated[n] = list[i];
+                penalize[n++] = st == _SEAT_DRAFTED || (decided && st != _SEAT_VOTED + option);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ parameters
+
+    /// @notice Sets every jury parameter at once. Only the admin. Each is bounded (`ParameterOutOfBounds`);
+    ///         `appealRounds` and `appealWindow` enter `maxRulingDelay`, so the timing invariants are re-checked.
+    ///         Seats, appeal rounds and the pool threshold apply to disputes opened afterwards; bond limits to
+    ///         joins and top-ups afterwards; the rest at once.
+    /// @param p The parameters: minJurorBond in [1, 1e9] tokens, maxJurorBond in [minJurorBond, 1e9] tokens,
+    ///        minPoolSize in [3, SumTree.CAPACITY], jurySize in [3, 11], appealRounds in [0, MAX_ROUNDS - 1],
+    ///        penaltyBps in [100, 5000], appealWindow in [10 minutes, 7 days], leaveDelay in [1 hour, 30 days],
+    ///        appealDeposit in [1, 1e9] tokens.
+    function setJuryParameters(JuryParameters calldata p) external {
+        _authorizeJuryAdmin();
+        uint256[9] memory v = [
+            uint256(p.minJurorBond),
+            p.maxJurorBond,
+            p.minPoolSize,
+            p.jurySize,
+            p.appealRounds,
+            p.penaltyBps,
+            p.appealWindow,
+            p.leaveDelay,
+            p.appealDeposit
+        ];
+        uint256[9] memory lo = [_MIN_AMOUNT, p.minJurorBond, 3, 3, 0, 100, 10 minutes, 1 hours, _MIN_AMOUNT];
+        uint256[9] memory hi = [
+            _MAX_AMOUNT,
+            _MAX_AMOUNT,
+            SumTree.CAPACITY,
+            MAX_JURY_SIZE,
+            MAX_ROUNDS - 1,
+            5000,
+            7 days,
+            30 days,
+            _MAX_AMOUNT
+        ];
+        bytes32[9] memory names = [
+            // forge-lint: disable-next-line(unsafe-typecast)
+            bytes32("minJurorBond"),
+            "maxJurorBond",
+            "minPoolSize",
+            "jurySize",
+            "appealRounds",
+            "penaltyBps",
+            "appealWindow",
+            "leaveDelay",
+            "appealDeposit"
+        ];
+        for (uint256 i; i < 9; ++i) {
+            _checkBounds(names[i], v[i], lo[i], hi[i]);
+        }
+        emit JuryParametersChanged(p);
+        _params = p;
+        _onRulingDelayChanged();
+    }
+
+    /// @notice Bond limits and leave delay, read by the juror pool.
+    /// @return minBond Smallest bond of a new juror.
+    /// @return maxBond Largest bond.
+    /// @return leaveDelay Seconds from a leave request until withdrawal.
+    function jurorLimits() external view returns (uint256 minBond, uint256 maxBond, uint256 leaveDelay) {
+        return (_params.minJurorBond, _params.maxJurorBond, _params.leaveDelay);
+    }
+
+    /// @notice The jury parameters in force.
+    /// @return The parameters.
+    function juryParameters() external view returns (JuryParameters memory) {
+        return _params;
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The jury state of `disputeId`.
+    /// @param disputeId The dispute.
+    /// @return The case (drafted = false for a stake-holder vote).
+    function juryCase(uint256 disputeId) external view returns (JuryCase memory) {
+        return _cases[disputeId];
+    }
+
+    /// @notice Round `round` of `disputeId`.
+    /// @param disputeId The dispute.
+    /// @param round The round.
+    /// @return The round.
+    function juryRound(uint256 disputeId, uint256 round) external view returns (Round memory) {
+        return _rounds[disputeId][round];
+    }
+
+    /// @notice The jurors drawn for round `round` of `disputeId`, excused ones included.
+    /// @param disputeId The dispute.
+    /// @param round The round.
+    /// @return The jurors.
+    function draftedJurors(uint256 disputeId, uint256 round) external view returns (address[] memory) {
+        return _drafted[disputeId][round];
+    }
+
+    /// @notice `juror`'s seat in round `round` of `disputeId`: 0 none, 1 drafted, 2 excused, 3 + option voted.
+    /// @param disputeId The dispute.
+    /// @param round The round.
+    /// @param account The juror.
+    /// @return The seat state.
+    function seatOf(uint256 disputeId, uint256 round, address account) external view returns (uint8) {
+        return _seat[disputeId][round][account];
+    }
+
+    // ------------------------------------------------------------------ internals for the governor
+
+    /// @dev The extra time appeals add to the ruling delay: each appeal adds a window and a voting period.
+    function _juryRulingDelay(uint256 votingPeriod) internal view returns (uint256) {
+        return uint256(_params.appealRounds) * (uint256(_params.appealWindow) + votingPeriod);
+    }
+
+    /// @dev Records the mode of a new dispute; drafted when the pool holds at least `minPoolSize` jurors.
+    function _juryOpen(uint256 disputeId, uint48 voteEnd) internal returns (bool drafted) {
+        (uint256 size,) = jurorPool.pool();
+        drafted = size >= _params.minPoolSize;
+        if (drafted) {
+            _cases[disputeId] =
+                JuryCase({drafted: true, settled: false, round: 0, lastRound: _params.appealRounds});
+            Round storage rd = _rounds[disputeId].push();
+            // forge-lint: disable-next-line(unsafe-typecast)
+            rd.drawBlock = uint64(block.number);
+            rd.voteEnd = voteEnd;
+            rd.size = _params.jurySize;
+            ++pendingDraws;
+        }
+        emit DisputeMode(disputeId, drafted, size);
+    }
+
+    /// @dev Whether `disputeId` is decided by a drafted jury.
+    function _isDrafted(uint256 disputeId) internal view returns (bool) {
+        return _cases[disputeId].drafted;
+    }
+
+    /// @dev Records `voter`'s vote for `option` in the current round (the governor checked time and option).
+    function _juryVote(uint256 disputeId, address voter, uint8 option) internal {
+        uint256 r = _cases[disputeId].round;
+        uint8 s = _seat[disputeId][r][voter];
+        if (s == _SEAT_NONE) revert NotSeated(disputeId, voter);
+        if (s == _SEAT_EXCUSED) revert SeatExcused(disputeId, voter);
+        if (s != _SEAT_DRAFTED) revert SeatAlreadyVoted(disputeId, voter);
+        _seat[disputeId][r][voter] = _SEAT_VOTED + option;
+        _tally[disputeId][r][option] += 1;
+        _rounds[disputeId][r].votes += 1;
+    }
+
+    /// @dev Rules the current round: decided when more than half of the seats voted; plurality, ties to the
+    ///      lower option. Returns the ruling, the votes cast, the smallest number of voters that could have
+    ///      flipped it (0 when undecided) and how long the ruling stays open to appeal (0 = final).
+    function _juryResolve(uint256 disputeId, uint256 numOptions)
+        internal
+        returns (uint8 winner, bool decided, uint256 votes, uint256 flip, uint256 appealDelay)
+    {
+        JuryCase storage c = _cases[disputeId];
+        uint256 r = c.round;
+        Round storage rd = _rounds[disputeId][r];
+        if (!rd.drawn) {
+            rd.drawn = true; // never drawn: no seats; the pool thaws
+            --pendingDraws;
+        }
+        votes = rd.votes;
+        decided = rd.seats != 0 && 2 * votes > rd.seats;
+        uint8[9] storage t = _tally[disputeId][r];
+        if (decided) {
+            for (uint256 i = 1; i < numOptions; ++i) {
+                // forge-lint: disable-next-line(unsafe-typecast)
+                if (t[i] > t[winner]) winner = uint8(i);
+            }
+            for (uint256 i; i < numOptions; ++i) {
+                if (i == winner) continue;
+                // unit weights: one voter leaving the winner for i closes the gap by 2
+                uint256 k = (uint256(t[winner]) - t[i] + (i > winner ? 1 : 0) + 1) / 2;
+                if (flip == 0 || k < flip) flip = k;
+            }
+        }
+        rd.winner = winner;
+        rd.decided = decided;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        rd.ruledAt = uint48(block.timestamp);
+        appealDelay = r < c.lastRound ? _params.appealWindow : 0;
+        emit JuryRuled(disputeId, r, winner, decided, votes, rd.seats);
+    }
+
+    // ------------------------------------------------------------------ private
+
+    function _notFrozen() private view {
+        if (pendingDraws != 0) revert PoolFrozen(pendingDraws);
+    }
+}
