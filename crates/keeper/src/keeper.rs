@@ -442,7 +442,9 @@ impl Keeper {
             if matches!(intent.status, IntentStatus::Sent { .. }) {
                 continue;
             }
-            let id: U256 = intent.subject.parse().unwrap_or_default();
+            let Some(id) = intent.subject else {
+                continue;
+            };
             let ans = self
                 .registry()
                 .answerOf(id, self.cfg.operator)
@@ -703,9 +705,9 @@ impl Keeper {
         let intent = Intent {
             key: key.clone(),
             kind: IntentKind::Attest,
-            subject: id.to_string(),
-            to: format!("{:#x}", self.cfg.registry),
-            calldata: format!("0x{}", alloy::primitives::hex::encode(calldata)),
+            subject: Some(id),
+            to: Some(self.cfg.registry),
+            calldata: calldata.into(),
             status: IntentStatus::Pending,
             members: vec![],
             single_only: self.cfg.submit.mode == SubmitMode::Single,
@@ -860,7 +862,7 @@ impl Keeper {
                     self.journal(
                         key,
                         IntentKind::Equivocation,
-                        m.att.requestId.to_string(),
+                        m.att.requestId,
                         calldata,
                     )?;
                 }
@@ -874,15 +876,15 @@ impl Keeper {
         &self,
         key: String,
         kind: IntentKind,
-        subject: String,
+        subject: U256,
         calldata: Vec<u8>,
     ) -> Result<bool, KeeperError> {
         let intent = Intent {
             key,
             kind,
-            subject,
-            to: format!("{:#x}", self.cfg.registry),
-            calldata: format!("0x{}", alloy::primitives::hex::encode(calldata)),
+            subject: Some(subject),
+            to: Some(self.cfg.registry),
+            calldata: calldata.into(),
             status: IntentStatus::Pending,
             members: vec![],
             single_only: true,
@@ -922,7 +924,7 @@ impl Keeper {
             &id.to_string(),
             &format!("{:#x}", self.cfg.operator),
         );
-        self.journal(key, IntentKind::DeliverOutput, id.to_string(), calldata)?;
+        self.journal(key, IntentKind::DeliverOutput, id, calldata)?;
         Ok(())
     }
 
@@ -970,7 +972,7 @@ impl Keeper {
                 &self.request_tag(id)?,
                 &format!("{:#x}", self.cfg.operator),
             );
-            self.journal(key, IntentKind::Challenge, id.to_string(), calldata)?;
+            self.journal(key, IntentKind::Challenge, id, calldata)?;
         }
         Ok(())
     }
@@ -1000,7 +1002,7 @@ impl Keeper {
                 self.journal(
                     Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
                     IntentKind::Finalize,
-                    id.to_string(),
+                    id,
                     calldata,
                 )?;
                 self.store.delete_meta(&k)?;
@@ -1043,7 +1045,7 @@ impl Keeper {
                             &format!("{op:#x}"),
                         ),
                         IntentKind::ReportMissed,
-                        id.to_string(),
+                        id,
                         calldata,
                     )?;
                 }
@@ -1054,7 +1056,7 @@ impl Keeper {
                 self.journal(
                     Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
                     IntentKind::Finalize,
-                    id.to_string(),
+                    id,
                     calldata,
                 )?;
             }
@@ -1094,10 +1096,26 @@ fn attested_output(intent: &Intent) -> Option<B256> {
 
 /// The attestation an intent's `submitAttestation` calldata carries.
 fn attestation_of(intent: &Intent) -> Option<crate::registry::Attestation> {
-    let data: Bytes = intent.calldata.parse().ok()?;
-    InferenceRegistry::submitAttestationCall::abi_decode(&data)
+    InferenceRegistry::submitAttestationCall::abi_decode(&intent.calldata)
         .ok()
         .map(|c| c.att)
+}
+
+/// What an intent in flight keeps others from being dispatched beside it: its request, or (a batch,
+/// a one-off call) the intent itself.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Busy {
+    Request(U256),
+    Intent(String),
+}
+
+impl Busy {
+    fn of(intent: &Intent) -> Self {
+        match intent.subject {
+            Some(id) => Self::Request(id),
+            None => Self::Intent(intent.key.clone()),
+        }
+    }
 }
 
 /// The execute stage: batches, transactions, nonce repair. One task runs it ([`Executor::run`]);
@@ -1283,8 +1301,8 @@ impl Executor {
             let mut atts = Vec::new();
             let mut sigs = Vec::new();
             for i in chunk {
-                let data: Bytes = i.calldata.parse().unwrap_or_default();
-                let Ok(call) = InferenceRegistry::submitAttestationCall::abi_decode(&data) else {
+                let Ok(call) = InferenceRegistry::submitAttestationCall::abi_decode(&i.calldata)
+                else {
                     continue;
                 };
                 atts.push(call.att);
@@ -1304,9 +1322,9 @@ impl Executor {
             let batch = Intent {
                 key: bkey.clone(),
                 kind: IntentKind::Attest,
-                subject: members.join(","),
-                to: format!("{:#x}", self.registry),
-                calldata: format!("0x{}", alloy::primitives::hex::encode(calldata)),
+                subject: None,
+                to: Some(self.registry),
+                calldata: calldata.into(),
                 status: IntentStatus::Pending,
                 members: members.clone(),
                 single_only: false,
@@ -1341,12 +1359,12 @@ impl Executor {
             .filter(|i| !matches!(i.status, IntentStatus::Batched { .. }))
             .collect();
         let window = self.submit.max_in_flight.max(1);
-        let mut busy: HashSet<String> = HashSet::new();
+        let mut busy: HashSet<Busy> = HashSet::new();
         let mut settling = FuturesUnordered::new();
         let (mut ok, mut blocked) = (0, false);
         loop {
             while settling.len() < window && !blocked {
-                let Some(at) = queue.iter().position(|i| !busy.contains(&i.subject)) else {
+                let Some(at) = queue.iter().position(|i| !busy.contains(&Busy::of(i))) else {
                     break;
                 };
                 let Some(intent) = queue.remove(at) else {
@@ -1355,7 +1373,7 @@ impl Executor {
                 self.metrics.tx_started(&intent.key);
                 match self.tx.dispatch(&intent.key).await {
                     Ok(Dispatch::InFlight(f)) => {
-                        busy.insert(intent.subject.clone());
+                        busy.insert(Busy::of(&intent));
                         settling.push(async move {
                             let r = self.tx.settle(f).await;
                             (intent, r)
@@ -1370,7 +1388,7 @@ impl Executor {
             let Some((intent, r)) = settling.next().await else {
                 break;
             };
-            busy.remove(&intent.subject);
+            busy.remove(&Busy::of(&intent));
             (ok, blocked) = self.account(&intent, r, ok, blocked)?;
         }
         Ok((ok, blocked))
@@ -1405,7 +1423,7 @@ impl Executor {
                         for m in &intent.members {
                             if let Some(mut mi) = self.store.intent(m)? {
                                 mi.status = IntentStatus::Done {
-                                    tx_hash: Some(format!("{:#x}", done.tx_hash)),
+                                    tx_hash: Some(done.tx_hash),
                                     gas_used: None,
                                 };
                                 members.push(mi);

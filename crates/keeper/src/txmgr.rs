@@ -435,10 +435,8 @@ impl TxManager {
             match holder {
                 Some(i) if matches!(&i.status, IntentStatus::Sent { nonce, .. } if *nonce == j) => {
                     if let IntentStatus::Sent { raw, .. } = &i.status {
-                        if let Ok(b) = raw.parse::<Bytes>() {
-                            if let Err(e) = self.broadcast(&b).await {
-                                tracing::debug!(key = %i.key, nonce = j, error = %e, "repair: rebroadcast failed");
-                            }
+                        if let Err(e) = self.broadcast(raw).await {
+                            tracing::debug!(key = %i.key, nonce = j, error = %e, "repair: rebroadcast failed");
                         }
                     }
                     out.rebroadcast += 1;
@@ -448,14 +446,11 @@ impl TxManager {
                         tx_hash: Some(h), ..
                     } = &i.status
                     {
-                        let gone = match h.parse::<TxHash>() {
-                            Ok(hash) => self
-                                .receipt(hash)
-                                .await
-                                .map_err(|msg| TxError::Rpc { op: "receipt", msg })?
-                                .is_none(),
-                            Err(_) => true,
-                        };
+                        let gone = self
+                            .receipt(*h)
+                            .await
+                            .map_err(|msg| TxError::Rpc { op: "receipt", msg })?
+                            .is_none();
                         if !gone {
                             continue; // mined after all (the count moved on meanwhile)
                         }
@@ -593,12 +588,10 @@ impl TxManager {
     }
 
     /// Finds a receipt for any of `hashes`.
-    async fn any_receipt(&self, hashes: &[String]) -> Result<Option<TransactionReceipt>, String> {
+    async fn any_receipt(&self, hashes: &[TxHash]) -> Result<Option<TransactionReceipt>, String> {
         for h in hashes {
-            if let Ok(hash) = h.parse::<TxHash>() {
-                if let Some(r) = self.receipt(hash).await? {
-                    return Ok(Some(r));
-                }
+            if let Some(r) = self.receipt(*h).await? {
+                return Ok(Some(r));
             }
         }
         Ok(None)
@@ -615,7 +608,7 @@ impl TxManager {
         let block = r.block_number.zip(r.block_hash.map(|h| h.0));
         if r.status() {
             intent.status = IntentStatus::Done {
-                tx_hash: Some(format!("{hash:#x}")),
+                tx_hash: Some(hash),
                 gas_used: Some(r.gas_used),
             };
             self.store.put_intent_seen_in(&intent, block)?;
@@ -657,18 +650,7 @@ impl TxManager {
             key: key.to_string(),
             reason: "not journaled".into(),
         })?;
-        let to: Option<Address> = if intent.to.is_empty() {
-            None
-        } else {
-            Some(intent.to.parse().map_err(|_| TxError::BadIntent {
-                key: key.to_string(),
-                reason: "bad to".into(),
-            })?)
-        };
-        let data: Bytes = intent.calldata.parse().map_err(|_| TxError::BadIntent {
-            key: key.to_string(),
-            reason: "bad calldata".into(),
-        })?;
+        let (to, data) = (intent.to, intent.calldata.clone());
 
         // Reconcile a previously signed transaction.
         if let IntentStatus::Sent {
@@ -697,11 +679,7 @@ impl TxManager {
                 intent.status = IntentStatus::Pending;
                 self.store.put_intent(&intent)?;
             } else {
-                let raw_bytes: Bytes = raw.parse().map_err(|_| TxError::BadIntent {
-                    key: key.to_string(),
-                    reason: "bad raw".into(),
-                })?;
-                if let Err(e) = self.broadcast(&raw_bytes).await {
+                if let Err(e) = self.broadcast(&raw).await {
                     tracing::warn!(key, error = %e, "rebroadcast failed");
                 }
                 // make sure our local nonce counter is past it
@@ -730,12 +708,12 @@ impl TxManager {
             loop {
                 let nonce = self.allocate_nonce().await?;
                 let env = self.sign(to, &data, nonce, gas, max_fee, prio).await?;
-                let raw = env.encoded_2718();
-                let hash = format!("{:#x}", env.tx_hash());
+                let raw = Bytes::from(env.encoded_2718());
+                let hash = *env.tx_hash();
                 intent.status = IntentStatus::Sent {
                     nonce,
-                    tx_hash: hash.clone(),
-                    raw: format!("0x{}", alloy::primitives::hex::encode(&raw)),
+                    tx_hash: hash,
+                    raw: raw.clone(),
                     all_hashes: vec![hash],
                 };
                 // Journal before broadcasting.
@@ -847,12 +825,10 @@ impl TxManager {
                     Err(e) => tracing::debug!(key, error = %e, "receipt poll failed"),
                 }
                 if Instant::now() >= rebroadcast_at {
-                    if let Ok(b) = raw.parse::<Bytes>() {
-                        if let Err(e) = self.broadcast(&b).await {
-                            if is_nonce_error(&e) {
-                                // Mined already (receipt will show) or consumed elsewhere.
-                                tracing::debug!(key, error = %e, "rebroadcast: nonce error");
-                            }
+                    if let Err(e) = self.broadcast(&raw).await {
+                        if is_nonce_error(&e) {
+                            // Mined already (receipt will show) or consumed elsewhere.
+                            tracing::debug!(key, error = %e, "rebroadcast: nonce error");
                         }
                     }
                     rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;
@@ -874,11 +850,7 @@ impl TxManager {
             // Replace at the same nonce with higher fees.
             let old: TxEnvelope = {
                 use alloy::eips::eip2718::Decodable2718;
-                let b: Bytes = raw.parse().map_err(|_| TxError::BadIntent {
-                    key: key.clone(),
-                    reason: "bad raw".into(),
-                })?;
-                TxEnvelope::decode_2718(&mut b.as_ref()).map_err(|e| TxError::BadIntent {
+                TxEnvelope::decode_2718(&mut raw.as_ref()).map_err(|e| TxError::BadIntent {
                     key: key.clone(),
                     reason: e.to_string(),
                 })?
@@ -908,14 +880,14 @@ impl TxManager {
                 return Err(TxError::Stuck { key, bumps });
             }
             let env = self.sign(to, &data, nonce, gas, new_max, new_prio).await?;
-            let raw = env.encoded_2718();
-            let hash = format!("{:#x}", env.tx_hash());
+            let raw = Bytes::from(env.encoded_2718());
+            let hash = *env.tx_hash();
             let mut all = all_hashes.clone();
-            all.push(hash.clone());
+            all.push(hash);
             intent.status = IntentStatus::Sent {
                 nonce,
                 tx_hash: hash,
-                raw: format!("0x{}", alloy::primitives::hex::encode(&raw)),
+                raw: raw.clone(),
                 all_hashes: all,
             };
             self.store.put_intent(&intent)?;
@@ -949,9 +921,8 @@ impl TxManager {
                 gas_used,
             } = &existing.status
             {
-                let tx_hash: TxHash = h.parse().unwrap_or_default();
                 return Ok(Executed {
-                    tx_hash,
+                    tx_hash: *h,
                     gas_used: gas_used.unwrap_or_default(),
                     block: 0,
                 });
@@ -966,9 +937,9 @@ impl TxManager {
             let intent = Intent {
                 key: key.to_string(),
                 kind: IntentKind::Call,
-                subject: String::new(),
-                to: to.map(|a| format!("{a:#x}")).unwrap_or_default(),
-                calldata: format!("{data}"),
+                subject: None,
+                to,
+                calldata: data,
                 status: IntentStatus::Pending,
                 members: vec![],
                 single_only: true,

@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, TxHash, U256};
 use alloy::providers::Provider;
 use common::*;
 use verinfer_bindings::VerinferToken;
@@ -25,9 +25,9 @@ fn journal_transfer(store: &Store, token: Address, i: usize) -> String {
         .put_intent(&Intent {
             key: key.clone(),
             kind: IntentKind::Call,
-            subject: key.clone(),
-            to: format!("{token:#x}"),
-            calldata: format!("{}", transfer(recipient(i), i as u64 + 1)),
+            subject: None,
+            to: Some(token),
+            calldata: transfer(recipient(i), i as u64 + 1),
             status: IntentStatus::Pending,
             members: vec![],
             single_only: true,
@@ -43,14 +43,14 @@ async fn dispatch(t: &TxManager, key: &str) -> Box<InFlight> {
     }
 }
 
-fn sent_hash(store: &Store, key: &str) -> (u64, String) {
+fn sent_hash(store: &Store, key: &str) -> (u64, TxHash) {
     match store.intent(key).unwrap().unwrap().status {
         IntentStatus::Sent { nonce, tx_hash, .. } => (nonce, tx_hash),
         s => panic!("{key} not journaled as sent: {s:?}"),
     }
 }
 
-fn done_hash(store: &Store, key: &str) -> String {
+fn done_hash(store: &Store, key: &str) -> TxHash {
     match store.intent(key).unwrap().unwrap().status {
         IntentStatus::Done {
             tx_hash: Some(h), ..
@@ -99,7 +99,7 @@ async fn a_window_of_transactions_is_in_flight_at_once_with_consecutive_nonces()
         let done = r.unwrap();
         assert_eq!(
             done_hash(&store, &format!("t{i}")),
-            format!("{:#x}", done.tx_hash)
+            done.tx_hash
         );
         assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
     }
@@ -126,7 +126,7 @@ async fn a_crash_with_a_full_window_resends_the_same_bytes_at_the_same_nonces() 
             let key = journal_transfer(&store, token, i);
             window.push(dispatch(&t, &key).await);
         }
-        let journaled: Vec<(u64, String)> = (0..4)
+        let journaled: Vec<(u64, TxHash)> = (0..4)
             .map(|i| sent_hash(&store, &format!("t{i}")))
             .collect();
         drop(window);
@@ -198,8 +198,7 @@ async fn a_transaction_dropped_inside_the_window_is_resent_and_the_window_lands(
     settle_low.await.unwrap().unwrap();
     let high_done = settle_high.await.unwrap().unwrap();
     assert_eq!(
-        format!("{:#x}", high_done.tx_hash),
-        high_hash,
+        high_done.tx_hash, high_hash,
         "the high transaction was never replaced"
     );
     assert_eq!(balance(&p, token, recipient(0)).await, U256::from(1u64));

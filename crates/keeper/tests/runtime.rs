@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{keccak256, Address, Bytes, U256};
+use alloy::primitives::{keccak256, Address, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
 use common::suite::{call, digit, Suite};
@@ -419,7 +419,7 @@ async fn keeper_killed_with_a_full_window_resends_the_journaled_transactions() {
     let store = k.store().clone();
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(k.run(stop_rx));
-    let sent = |store: &verinfer_keeper::store::Store| -> Vec<(String, u64, String)> {
+    let sent = |store: &verinfer_keeper::store::Store| -> Vec<(String, u64, alloy::primitives::TxHash)> {
         store
             .intents()
             .unwrap()
@@ -560,11 +560,9 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
     let claimed = InferenceRegistry::challengeCall::abi_decode(
         &challenges(&watch)
             .iter()
-            .find(|i| i.subject == second.to_string())
+            .find(|i| i.subject == Some(second))
             .unwrap()
-            .calldata
-            .parse::<Bytes>()
-            .unwrap(),
+            .calldata,
     )
     .unwrap()
     .claimedOutput;
