@@ -28,7 +28,7 @@ use crate::poller::{LogPoller, PollError, PollOutcome};
 use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
 use crate::registry::{is_concrete_output, RequestStatus, Statement};
 use crate::signing_store::{self, SigningStore, SigningStoreError};
-use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
+use crate::store::{DiskFault, Intent, IntentKind, IntentStatus, Store, StoreError};
 use crate::txmgr::{Dispatch, Executed, TxConfig, TxError, TxManager};
 
 mod delivery;
@@ -89,6 +89,21 @@ pub enum KeeperError {
     /// keeper start ([`preflight`]).
     #[error(transparent)]
     Preflight(#[from] PreflightError),
+}
+
+impl KeeperError {
+    /// [`StoreError::DiskFull`] (as a [`KeeperError::Store`]) when this error is, or wraps, a journal
+    /// write refused by a full disk: the keeper stops on it instead of retrying.
+    pub fn disk_full(&self) -> Option<Self> {
+        let store = match self {
+            Self::Store(e) | Self::Tx(TxError::Store(e)) | Self::Poll(PollError::Store(e)) => e,
+            _ => return None,
+        };
+        match store {
+            StoreError::DiskFull(msg) => Some(Self::Store(StoreError::DiskFull(msg.clone()))),
+            _ => None,
+        }
+    }
 }
 
 fn rpc_err(op: &'static str) -> impl Fn(alloy::contract::Error) -> KeeperError {
@@ -199,6 +214,26 @@ impl Keeper {
     /// Loads the backends (a model file whose id is not the configured one stops it here), connects,
     /// opens the journal and reconciles pending intents with the chain.
     pub async fn new(cfg: KeeperConfig, key: HotKey, name: &str) -> Result<Self, KeeperError> {
+        Self::build(cfg, key, name, None).await
+    }
+
+    /// [`Keeper::new`] with the journal's file behind `fault` ([`Store::open_with_disk_fault`]): while
+    /// the switch is on, journal writes fail as on a full disk. For fault tests.
+    pub async fn new_with_disk_fault(
+        cfg: KeeperConfig,
+        key: HotKey,
+        name: &str,
+        fault: DiskFault,
+    ) -> Result<Self, KeeperError> {
+        Self::build(cfg, key, name, Some(fault)).await
+    }
+
+    async fn build(
+        cfg: KeeperConfig,
+        key: HotKey,
+        name: &str,
+        fault: Option<DiskFault>,
+    ) -> Result<Self, KeeperError> {
         let backends = Arc::new(Backends::new(
             cfg.backends
                 .iter()
@@ -218,7 +253,11 @@ impl Keeper {
                 msg: e.to_string(),
             })?;
         preflight::check_misbehaviour(cfg.misbehave, chain_id)?;
-        let store = Arc::new(Store::open(&cfg.data_dir.join("keeper.redb"))?);
+        let path = cfg.data_dir.join("keeper.redb");
+        let store = Arc::new(match fault {
+            Some(fault) => Store::open_with_disk_fault(&path, fault)?,
+            None => Store::open(&path)?,
+        });
         let metrics = Arc::new(Metrics::new(cfg.operator));
         let txcfg = TxConfig {
             receipt_timeout: Duration::from_secs(cfg.submit.receipt_timeout_secs),
@@ -352,12 +391,16 @@ impl Keeper {
             .await
             .map_err(|source| KeeperError::Listen { addr, source })?;
         let router = crate::api::outputs_router(&self.store);
-        let mut stop = shutdown.clone();
+        // The API stops with the keeper: on shutdown, and when the duties end on their own (a full
+        // disk).
+        let (ended_tx, ended) = watch::channel(false);
+        let (mut stop, mut ended) = (shutdown.clone(), ended);
         let server = async move {
             let stopped = async move {
-                while !*stop.borrow() {
-                    if stop.changed().await.is_err() {
-                        break;
+                while !*stop.borrow() && !*ended.borrow() {
+                    tokio::select! {
+                        r = stop.changed() => if r.is_err() { break },
+                        r = ended.changed() => if r.is_err() { break },
                     }
                 }
             };
@@ -365,7 +408,12 @@ impl Keeper {
                 .with_graceful_shutdown(stopped)
                 .await
         };
-        let (duties, served) = tokio::join!(self.duties(shutdown), server);
+        let duties = async move {
+            let r = self.duties(shutdown).await;
+            let _ = ended_tx.send(true);
+            r
+        };
+        let (duties, served) = tokio::join!(duties, server);
         if let Err(e) = served {
             tracing::warn!(keeper = %name, error = %e, %addr, "outputs API stopped");
         }
@@ -403,6 +451,7 @@ impl Keeper {
         let exec = self.exec.clone();
         let executor = exec.clone().run(shutdown.clone(), self.cfg.poll_interval);
         let poll_interval = self.cfg.poll_interval;
+        let name = self.name.clone();
         let decide = async {
             loop {
                 if *shutdown.borrow() {
@@ -413,6 +462,9 @@ impl Keeper {
                         Ok(_) => {}
                         Err(e) => {
                             self.metrics.healthy.store(false, Ordering::Relaxed);
+                            if let Some(full) = e.disk_full() {
+                                return Err(full);
+                            }
                             tracing::warn!(keeper = %self.name, error = %e, "keeper iteration failed; retrying");
                         }
                     },
@@ -425,10 +477,29 @@ impl Keeper {
                 }
             }
             exec.wake.notify_one();
+            Ok(())
         };
-        tokio::join!(decide, executor);
-        tracing::info!(keeper = %self.name, "keeper stopped; journal is durable");
-        Ok(())
+        // A stage that ends with an error (a full disk) stops the keeper at once: the other stage is
+        // dropped, which is as safe as a `kill -9` (journal before broadcast) and the only safe thing
+        // to do when the journal cannot be written.
+        tokio::pin!(decide, executor);
+        let r = tokio::select! {
+            r = &mut decide => match r {
+                Ok(()) => executor.await,
+                e => e,
+            },
+            r = &mut executor => match r {
+                Ok(()) => decide.await,
+                e => e,
+            },
+        };
+        match &r {
+            Ok(()) => tracing::info!(keeper = %name, "keeper stopped; journal is durable"),
+            Err(e) => {
+                tracing::error!(keeper = %name, error = %e, "keeper stopped: the journal cannot be written; free space and restart it (nothing journaled is lost)")
+            }
+        }
+        r
     }
 
     /// Checks open intents against the chain: attestations already recorded are marked done.
@@ -859,12 +930,7 @@ impl Keeper {
                         &format!("{:#x}", m.att.operator),
                     );
                     tracing::warn!(keeper = %self.name, operator = %m.att.operator, request = %m.att.requestId, "equivocation detected");
-                    self.journal(
-                        key,
-                        IntentKind::Equivocation,
-                        m.att.requestId,
-                        calldata,
-                    )?;
+                    self.journal(key, IntentKind::Equivocation, m.att.requestId, calldata)?;
                 }
                 Some(_) => {}
             }
@@ -1145,22 +1211,30 @@ impl Executor {
     /// Rounds until `shutdown`, each after a wake-up or `idle` at most. On shutdown the round at hand
     /// gets [`SHUTDOWN_GRACE`] to finish and is then dropped (journal before broadcast makes that
     /// safe, exactly as a `kill -9`).
-    async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>, idle: Duration) {
+    /// A full disk ends it with [`StoreError::DiskFull`]: no round can journal anything then.
+    async fn run(
+        self: Arc<Self>,
+        mut shutdown: watch::Receiver<bool>,
+        idle: Duration,
+    ) -> Result<(), KeeperError> {
         loop {
             if *shutdown.borrow() {
-                return;
+                return Ok(());
             }
             let round = self.round();
             tokio::pin!(round);
             tokio::select! {
                 r = &mut round => if let Err(e) = r {
+                    if let Some(full) = e.disk_full() {
+                        return Err(full);
+                    }
                     tracing::warn!(keeper = %self.name, error = %e, "execute round failed; retrying");
                 },
                 _ = shutdown.changed() => {
                     if tokio::time::timeout(SHUTDOWN_GRACE, &mut round).await.is_err() {
                         tracing::info!(keeper = %self.name, "shutdown: in-flight work left journaled");
                     }
-                    return;
+                    return Ok(());
                 }
             }
             tokio::select! {

@@ -77,6 +77,15 @@ fn dberr<E: Into<redb::Error>>(e: E) -> StoreError {
     }
 }
 
+/// A file system error on `path`: [`StoreError::DiskFull`] for `ENOSPC`.
+fn io_err(path: &Path, e: std::io::Error) -> StoreError {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        StoreError::DiskFull(format!("{}: {e}", path.display()))
+    } else {
+        StoreError::Db(format!("{}: {e}", path.display()))
+    }
+}
+
 /// Where log processing has got to: every log up to and including `block` has been handled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
@@ -202,6 +211,63 @@ impl Intent {
     }
 }
 
+/// A switch that makes a journal's disk refuse writes as a full disk does: with it on, every write,
+/// growth and sync of the database file fails with the OS's `ENOSPC` error (kind
+/// [`std::io::ErrorKind::StorageFull`]), so the keeper meets exactly the error a full disk gives it.
+/// For fault tests ([`Store::open_with_disk_fault`]); a keeper opened with [`Store::open`] has none.
+#[derive(Clone, Debug, Default)]
+pub struct DiskFault(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl DiskFault {
+    /// Fills (`true`) or frees (`false`) the disk.
+    pub fn set_full(&self, full: bool) {
+        self.0.store(full, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check(&self) -> std::io::Result<()> {
+        if self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            // ENOSPC: what write(2) returns on a full disk.
+            Err(std::io::Error::from_raw_os_error(28))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The database file behind a [`DiskFault`] switch.
+#[derive(Debug)]
+struct FaultyFile {
+    file: redb::backends::FileBackend,
+    fault: DiskFault,
+}
+
+impl redb::StorageBackend for FaultyFile {
+    fn len(&self) -> std::io::Result<u64> {
+        self.file.len()
+    }
+
+    fn read(&self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        self.file.read(offset, len)
+    }
+
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        if len > self.file.len()? {
+            self.fault.check()?;
+        }
+        self.file.set_len(len)
+    }
+
+    fn sync_data(&self, eventual: bool) -> std::io::Result<()> {
+        self.fault.check()?;
+        self.file.sync_data(eventual)
+    }
+
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        self.fault.check()?;
+        self.file.write(offset, data)
+    }
+}
+
 /// The keeper database.
 pub struct Store {
     db: Database,
@@ -216,13 +282,39 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::create_dir(path)?;
+        Self::init(Database::create(path).map_err(dberr)?)
+    }
+
+    /// Opens the database at `path` like [`Store::open`], its file behind `fault`: while the switch
+    /// is on, writes fail as on a full disk (fault tests).
+    pub fn open_with_disk_fault(path: &Path, fault: DiskFault) -> Result<Self, StoreError> {
+        Self::create_dir(path)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| io_err(path, e))?;
+        let file = redb::backends::FileBackend::new(file).map_err(dberr)?;
+        let db = redb::Builder::new()
+            .create_with_backend(FaultyFile { file, fault })
+            .map_err(dberr)?;
+        Self::init(db)
+    }
+
+    fn create_dir(path: &Path) -> Result<(), StoreError> {
         if let Some(parent) = path.parent() {
             if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| StoreError::Db(format!("{}: {e}", parent.display())))?;
+                std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
             }
         }
-        let db = Database::create(path).map_err(dberr)?;
+        Ok(())
+    }
+
+    /// Creates the tables and brings the journal to the current format.
+    fn init(db: Database) -> Result<Self, StoreError> {
         let txn = db.begin_write().map_err(dberr)?;
         {
             txn.open_table(META).map_err(dberr)?;
@@ -674,7 +766,9 @@ mod v1 {
                     .map_err(|e| corrupt(key, format!("{what} {v:?}: {e}")))
             }
             let hashes = |v: &[String]| -> Result<Vec<_>, StoreError> {
-                v.iter().map(|h| parse::<TxHash>(&key, "tx hash", h)).collect()
+                v.iter()
+                    .map(|h| parse::<TxHash>(&key, "tx hash", h))
+                    .collect()
             };
             let status = match self.status {
                 Status::Pending => super::IntentStatus::Pending,
@@ -919,7 +1013,10 @@ mod tests {
             }
         );
         let batch = s.intent("attest_batch:0xb:0xop").unwrap().unwrap();
-        assert_eq!(batch.subject, None, "a batch's joined member keys are no id");
+        assert_eq!(
+            batch.subject, None,
+            "a batch's joined member keys are no id"
+        );
         assert_eq!(batch.members, ["attest:8:0xop", "attest:9:0xop"]);
         assert_eq!(
             batch.status,
@@ -995,5 +1092,30 @@ mod tests {
             s.get_meta(VERSION_KEY).unwrap().as_deref(),
             Some(&JOURNAL_VERSION.to_be_bytes()[..])
         );
+    }
+
+    /// A full disk: the refused write fails with the typed [`StoreError::DiskFull`] (from the OS's
+    /// `ENOSPC`, not a message), and after space returns the journal holds everything written before
+    /// it and nothing of the refused write.
+    #[test]
+    fn a_full_disk_refuses_a_journal_write_with_disk_full_and_loses_nothing_written_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let fault = DiskFault::default();
+        {
+            let s = Store::open_with_disk_fault(&path, fault.clone()).unwrap();
+            s.put_intent(&intent("attest:1:0xab")).unwrap();
+            fault.set_full(true);
+            match s.put_intent(&intent("attest:2:0xab")) {
+                Err(StoreError::DiskFull(msg)) => {
+                    assert!(msg.to_lowercase().contains("space"), "{msg}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        fault.set_full(false);
+        let s = Store::open(&path).unwrap();
+        let keys: Vec<String> = s.intents().unwrap().into_iter().map(|i| i.key).collect();
+        assert_eq!(keys, ["attest:1:0xab"]);
     }
 }

@@ -97,10 +97,7 @@ async fn a_window_of_transactions_is_in_flight_at_once_with_consecutive_nonces()
     let results = futures::future::join_all(window.into_iter().map(|f| t.settle(f))).await;
     for (i, r) in results.into_iter().enumerate() {
         let done = r.unwrap();
-        assert_eq!(
-            done_hash(&store, &format!("t{i}")),
-            done.tx_hash
-        );
+        assert_eq!(done_hash(&store, &format!("t{i}")), done.tx_hash);
         assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
     }
     assert_eq!(t.in_flight(), 0);
