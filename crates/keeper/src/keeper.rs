@@ -29,7 +29,7 @@ use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
 use crate::registry::{is_concrete_output, RequestStatus, Statement};
 use crate::signing_store::{self, SigningStore, SigningStoreError};
 use crate::store::{DiskFault, Intent, IntentKind, IntentStatus, Store, StoreError};
-use crate::txmgr::{Dispatch, Executed, TxConfig, TxError, TxManager};
+use crate::txmgr::{Dispatch, Executed, Round, TxConfig, TxError, TxManager};
 
 mod delivery;
 pub mod preflight;
@@ -1433,6 +1433,8 @@ impl Executor {
             .filter(|i| !matches!(i.status, IntentStatus::Batched { .. }))
             .collect();
         let window = self.submit.max_in_flight.max(1);
+        // One fee lookup for every transaction this round signs.
+        let round = Round::default();
         let mut busy: HashSet<Busy> = HashSet::new();
         let mut settling = FuturesUnordered::new();
         let (mut ok, mut blocked) = (0, false);
@@ -1445,7 +1447,7 @@ impl Executor {
                     break;
                 };
                 self.metrics.tx_started(&intent.key);
-                match self.tx.dispatch(&intent.key).await {
+                match self.tx.dispatch_in(&intent.key, &round).await {
                     Ok(Dispatch::InFlight(f)) => {
                         busy.insert(Busy::of(&intent));
                         settling.push(async move {
@@ -1479,7 +1481,10 @@ impl Executor {
     ) -> Result<(usize, bool), KeeperError> {
         if !matches!(
             result,
-            Err(TxError::Stuck { .. } | TxError::NonceGap { .. } | TxError::Rpc { .. })
+            Err(TxError::Stuck { .. }
+                | TxError::NonceGap { .. }
+                | TxError::Rpc { .. }
+                | TxError::Replan { .. })
         ) {
             self.metrics.tx_finished(&intent.key);
         }
@@ -1538,6 +1543,10 @@ impl Executor {
                 // Reported at the first refused broadcast (no fee bumps); the intent stays pending
                 // and goes out once the hot key is funded.
                 tracing::warn!(keeper = %self.name, error = %e, "hot key cannot pay for gas; intent left pending until it is funded");
+            }
+            Err(e @ TxError::Replan { .. }) => {
+                // Pending again; the next round estimates its gas afresh.
+                tracing::warn!(keeper = %self.name, error = %e, "re-planned");
             }
             Err(e @ TxError::NonceGap { .. }) => {
                 // Everything sent after it would wait behind the same gap: repair first (the
