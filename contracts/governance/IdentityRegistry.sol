@@ -11,6 +11,14 @@ interface IIdentityObserver {
     /// @param oldId The identity it was linked to before (0 = none).
     /// @param newId The identity it is linked to now (0 = none).
     function onIdentityChanged(address account, uint256 oldId, uint256 newId) external;
+
+    /// @notice `issuer` was approved (it takes a voice slot; reverts when none is free).
+    /// @param issuer The issuer.
+    function onIssuerApproved(address issuer) external;
+
+    /// @notice `issuer` was revoked: the voice of all its identities counts zero from now on.
+    /// @param issuer The issuer.
+    function onIssuerRevoked(address issuer) external;
 }
 
 /// @title IdentityRegistry
@@ -31,16 +39,33 @@ contract IdentityRegistry is AccessControl {
     /// @notice Role of approved identity issuers.
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
 
+    /// @notice Lower bound of {linkCooldown} (blocks).
+    uint256 public constant MIN_LINK_COOLDOWN = 1;
+    /// @notice Upper bound of {linkCooldown} (blocks; about 30 days at 12 s).
+    uint256 public constant MAX_LINK_COOLDOWN = 216_000;
+    /// @notice Initial {linkCooldown}: 50,400 blocks (about 7 days at 12 s), longer than a proposal's voting
+    ///         delay plus voting period and a dispute's window, so stake that left an identity sits out (in
+    ///         the unattested pool) through every snapshot of the votes that identity may be voting in.
+    uint256 public constant DEFAULT_LINK_COOLDOWN = 50_400;
+
     struct Identity {
         address issuer; // zero = the identity does not exist
-        uint48 accounts; // accounts linked now
-        uint48 joins; // links ever accepted (offer nonce; accounts == 0 && joins != 0 means closed)
+        uint32 accounts; // accounts linked now
+        uint32 joins; // links ever accepted (offer nonce; accounts == 0 && joins != 0 means closed)
+        uint32 term; // the issuer's approval term it was created in (a revoked term's identities are dead)
     }
 
     /// @notice The voice tracker told about every link change (wired once).
     IIdentityObserver public observer;
     /// @notice Number of identities issued so far (ids start at 1).
     uint256 public identityCount;
+    /// @notice Blocks an account must wait after leaving an identity before it can accept a new link.
+    uint256 public linkCooldown = DEFAULT_LINK_COOLDOWN;
+
+    // the issuer's current approval term (bumped on every approval)
+    mapping(address issuer => uint32 term) private _issuerTerm;
+    // block of the account's last unlink (0 = never)
+    mapping(address account => uint256 blockNumber) private _unlinkedAt;
 
     mapping(address account => uint256 identityId) private _identityOf;
     mapping(uint256 identityId => Identity) private _identities;
@@ -67,6 +92,12 @@ contract IdentityRegistry is AccessControl {
     event IdentityClosed(uint256 indexed identityId);
     /// @notice The observer was wired.
     event ObserverWired(address indexed observer);
+    /// @notice `issuer` was approved for its `term`-th time.
+    event IssuerApproved(address indexed issuer, uint256 term);
+    /// @notice `issuer` was revoked: its identities lose their voice for good.
+    event IssuerRevoked(address indexed issuer, uint256 term);
+    /// @notice {linkCooldown} changed.
+    event LinkCooldownSet(uint256 oldBlocks, uint256 newBlocks);
 
     /// @notice The observer is already wired.
     error AlreadyWired();
@@ -95,6 +126,16 @@ contract IdentityRegistry is AccessControl {
     error NoLinkConsent(address account, uint256 identityId);
     /// @notice `caller` may not unlink `account`.
     error UnauthorizedUnlink(address caller, address account);
+    /// @notice The observer is not wired yet (issuers can be approved only once voice is tracked).
+    error NotWired();
+    /// @notice `identityId` was created in an issuer term that was revoked: it can never be linked again.
+    error RevokedIdentity(uint256 identityId);
+    /// @notice `account` left an identity recently and may accept a new link from block `readyAt` on.
+    error LinkCooldownActive(address account, uint256 readyAt);
+    /// @notice Issuers cannot renounce their role (that would silence their identities): governance revokes.
+    error IssuerCannotRenounce();
+    /// @notice A parameter is outside its bounds.
+    error ParameterOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
 
     /// @param admin The admin (timelock in production): approves and revokes issuers, wires the observer.
     constructor(address admin) {
@@ -111,26 +152,49 @@ contract IdentityRegistry is AccessControl {
         emit ObserverWired(address(observer_));
     }
 
-    /// @notice Approves `issuer`. Only the admin.
+    /// @notice Approves `issuer`: it starts a new term and takes one of the observer's voice slots
+    ///         (`TooManyIssuers` when all are held). Identities of an earlier, revoked term stay dead. Only the
+    ///         admin; the observer must be wired.
     /// @param issuer The issuer to approve.
     function approveIssuer(address issuer) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (issuer == address(0)) revert ZeroAddress();
         _grantRole(ISSUER_ROLE, issuer);
     }
 
-    /// @notice Revokes `issuer`: it can no longer create identities or offer links, and its pending offers
-    ///         can no longer be accepted. Existing links stay until unlinked (by their accounts or the
-    ///         admin). Only the admin.
+    /// @notice Revokes `issuer`: it can no longer create identities or offer links, its pending offers can
+    ///         no longer be accepted, and the voice of ALL its identities counts zero from this block on (one
+    ///         call to the observer, no loop over accounts). Its identities can never be linked again, even
+    ///         if it is approved again; their accounts may unlink (their stake rejoins the unattested pool).
+    ///         Only the admin.
     /// @param issuer The issuer to revoke.
     function revokeIssuer(address issuer) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _revokeRole(ISSUER_ROLE, issuer);
     }
 
-    /// @notice Creates a new identity owned by the calling issuer.
+    /// @notice Sets {linkCooldown}. Only the admin.
+    /// @param blocks The new cooldown, within [MIN_LINK_COOLDOWN, MAX_LINK_COOLDOWN].
+    function setLinkCooldown(uint256 blocks) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (blocks < MIN_LINK_COOLDOWN || blocks > MAX_LINK_COOLDOWN) {
+            revert ParameterOutOfBounds("linkCooldown", blocks, MIN_LINK_COOLDOWN, MAX_LINK_COOLDOWN);
+        }
+        emit LinkCooldownSet(linkCooldown, blocks);
+        linkCooldown = blocks;
+    }
+
+    /// @notice Renouncing is refused for the issuer role (an issuer could otherwise silence all its
+    ///         identities at once); other roles renounce as in AccessControl.
+    /// @param role The role.
+    /// @param callerConfirmation The caller's address (AccessControl's confirmation).
+    function renounceRole(bytes32 role, address callerConfirmation) public override {
+        if (role == ISSUER_ROLE) revert IssuerCannotRenounce();
+        super.renounceRole(role, callerConfirmation);
+    }
+
+    /// @notice Creates a new identity owned by the calling issuer (in its current term).
     /// @return identityId The new identity's id.
     function createIdentity() external onlyRole(ISSUER_ROLE) returns (uint256 identityId) {
         identityId = ++identityCount;
-        _identities[identityId].issuer = msg.sender;
+        _identities[identityId] = Identity(msg.sender, 0, 0, _issuerTerm[msg.sender]);
         emit IdentityCreated(identityId, msg.sender);
     }
 
@@ -144,6 +208,7 @@ contract IdentityRegistry is AccessControl {
         Identity memory idn = _identities[identityId];
         if (idn.issuer == address(0)) revert UnknownIdentity(identityId);
         if (idn.issuer != msg.sender) revert NotIdentityIssuer(msg.sender, identityId);
+        if (idn.term != _issuerTerm[msg.sender]) revert RevokedIdentity(identityId);
         if (idn.accounts == 0 && idn.joins != 0) revert ClosedIdentity(identityId);
         if (_offers[account][identityId] != 0) revert LinkAlreadyOffered(account, identityId);
         _offers[account][identityId] = uint256(idn.joins) + 1;
@@ -179,9 +244,10 @@ contract IdentityRegistry is AccessControl {
         emit LinkConsentWithdrawn(identityId, account, msg.sender);
     }
 
-    /// @notice Accepts a pending link offer for `identityId`. The offering issuer must still be approved,
-    ///         nobody may have joined the identity since the offer, and if the identity has accounts, one
-    ///         of them must have consented.
+    /// @notice Accepts a pending link offer for `identityId`. The offering issuer must still be approved
+    ///         (in the term the identity was created in), nobody may have joined the identity since the
+    ///         offer, if the identity has accounts one of them must have consented, and an account that left
+    ///         an identity must have waited {linkCooldown} blocks.
     /// @param identityId The identity offered.
     function acceptLink(uint256 identityId) external {
         address account = msg.sender;
@@ -189,10 +255,15 @@ contract IdentityRegistry is AccessControl {
         if (offer == 0) revert NoPendingLink(account, identityId);
         uint256 current = _identityOf[account];
         if (current != 0) revert AccountAlreadyLinked(account, current);
+        uint256 left = _unlinkedAt[account];
+        if (left != 0 && block.number < left + linkCooldown) {
+            revert LinkCooldownActive(account, left + linkCooldown);
+        }
         Identity memory idn = _identities[identityId];
         if (!hasRole(ISSUER_ROLE, idn.issuer)) {
             revert AccessControlUnauthorizedAccount(idn.issuer, ISSUER_ROLE);
         }
+        if (idn.term != _issuerTerm[idn.issuer]) revert RevokedIdentity(identityId);
         if (offer != uint256(idn.joins) + 1) revert IdentityChangedSinceOffer(identityId);
         if (idn.accounts != 0) {
             address member = _consents[identityId][account];
@@ -205,13 +276,15 @@ contract IdentityRegistry is AccessControl {
         }
         delete _offers[account][identityId];
         _identityOf[account] = identityId;
-        _identities[identityId] = Identity(idn.issuer, idn.accounts + 1, idn.joins + 1);
+        _identities[identityId] = Identity(idn.issuer, idn.accounts + 1, idn.joins + 1, idn.term);
         emit AccountLinked(account, identityId);
         observer.onIdentityChanged(account, 0, identityId);
     }
 
     /// @notice Unlinks `account` from its identity. Only the account itself or the admin (an issuer cannot:
-    ///         unlinking moves the account's voice). Unlinking the last account closes the identity.
+    ///         unlinking moves the account's voice). Unlinking the last account closes the identity. The
+    ///         account's stake rejoins the unattested pool at once; it may accept a new link only
+    ///         {linkCooldown} blocks later.
     /// @param account The account to unlink.
     function unlink(address account) external {
         uint256 identityId = _identityOf[account];
@@ -220,10 +293,35 @@ contract IdentityRegistry is AccessControl {
             revert UnauthorizedUnlink(msg.sender, account);
         }
         delete _identityOf[account];
-        uint48 left = --_identities[identityId].accounts;
+        _unlinkedAt[account] = block.number;
+        uint32 left = --_identities[identityId].accounts;
         emit AccountUnlinked(account, identityId, msg.sender);
         if (left == 0) emit IdentityClosed(identityId);
         observer.onIdentityChanged(account, identityId, 0);
+    }
+
+    /// @notice The first block at which `account` may accept a link (0 = it never left an identity).
+    /// @param account The account.
+    /// @return The block number.
+    function linkReadyAt(address account) external view returns (uint256) {
+        uint256 left = _unlinkedAt[account];
+        return left == 0 ? 0 : left + linkCooldown;
+    }
+
+    /// @notice The current approval term of `issuer` (0 = never approved; bumped on every approval).
+    /// @param issuer The issuer.
+    /// @return The term.
+    function issuerTerm(address issuer) external view returns (uint256) {
+        return _issuerTerm[issuer];
+    }
+
+    /// @notice Whether `identityId` belongs to a revoked term of its issuer (its voice counts zero for good).
+    /// @param identityId The identity.
+    /// @return True when its issuer was revoked since it was created.
+    function isRevoked(uint256 identityId) external view returns (bool) {
+        Identity memory idn = _identities[identityId];
+        return idn.issuer != address(0)
+            && (idn.term != _issuerTerm[idn.issuer] || !hasRole(ISSUER_ROLE, idn.issuer));
     }
 
     /// @notice The identity `account` is linked to (0 = unattested).
@@ -269,6 +367,27 @@ contract IdentityRegistry is AccessControl {
         uint256 offer = _offers[account][identityId];
         pending = offer != 0;
         current = pending && offer == uint256(_identities[identityId].joins) + 1;
+    }
+
+    /// @dev Every grant of the issuer role (approveIssuer or AccessControl.grantRole) starts a new term and
+    ///      takes a voice slot in the observer.
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted && role == ISSUER_ROLE) {
+            if (address(observer) == address(0)) revert NotWired();
+            uint32 term = ++_issuerTerm[account];
+            emit IssuerApproved(account, term);
+            observer.onIssuerApproved(account);
+        }
+    }
+
+    /// @dev Every revocation of the issuer role silences the issuer's identities in the observer.
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked && role == ISSUER_ROLE) {
+            emit IssuerRevoked(account, _issuerTerm[account]);
+            observer.onIssuerRevoked(account);
+        }
     }
 
     /// @notice The member whose consent lets `account` join `identityId` (zero = none, or no longer valid).

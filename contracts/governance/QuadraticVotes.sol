@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {IAccountStakeObserver} from "../interfaces/IStakeObservers.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {HeadCheckpoints} from "./HeadCheckpoints.sol";
-import {IIdentityObserver} from "./IdentityRegistry.sol";
+import {IIdentityObserver, IdentityRegistry} from "./IdentityRegistry.sol";
 import {IERC5805} from "@openzeppelin/contracts/interfaces/IERC5805.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
@@ -22,18 +22,43 @@ import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
 ///         roots it receives, so delegating never loses power. Exposes the IERC5805 surface the OpenZeppelin
 ///         Governor reads (block-number clock).
 /// @dev Checkpoints (OZ Trace208, key = block number) are kept incrementally:
-///      - per delegate: attested voice A_d (high 104 bits) | unattested stake U_d (low 104 bits);
-///      - global: attested voice sum A (high) | unattested pool stake S_u (low);
+///      - per delegate: raw attested voice A_d (88 bits) | slot bitmap (16) | unattested stake U_d (low 104);
+///      - global: effective attested voice sum (88 bits) | bitmap of capped or ever-revoked slots (16) |
+///        unattested pool stake S_u (low 104);
 ///      - per identity: summed stake and delegatee; per account: identity and (unattested) delegatee.
-///      getPastVotes(d, t) = A_d(t) + U_d(t) * sqrt(S_u(t)) / S_u(t); total voice = A(t) + sqrt(S_u(t)).
+///      getPastVotes(d, t) = A_d(t) - (corrections of flagged slots) + U_d(t) * sqrt(S_u(t)) / S_u(t);
+///      total voice = sum of effective issuer voice (t) + sqrt(S_u(t)).
 ///      Stakes are bounded by 2^104 - 1 (SafeCast), far above any realistic supply. The delegate and global
 ///      traces keep their latest checkpoint in one slot (HeadCheckpoints) so votes cost one SLOAD each.
+///      Per-issuer cap: every approved issuer holds one of MAX_ISSUERS slots. A slot's trace keeps the raw
+///      attested voice A_i of the issuer's identities and its effective voice min(A_i, M), where the cap
+///      level M solves M = issuerCapBps/10000 * (sqrt(S_u) + sum_j min(A_j, M)) (water-filling over the
+///      slots), but never falls below the smallest live issuer's voice (then all live issuers hold equal
+///      shares). A delegate keeps one trace per slot it received voice from (its slot bitmap sits in its head
+///      checkpoint) and receives A_{d,i} * min(A_i, M) / A_i from slot i; only slots
+///      flagged in the global checkpoint (capped, or ever revoked) are read when votes are counted. Revoking an issuer bumps its slot's
+///      generation: every delegate value and identity recorded under the old generation counts zero from
+///      that block on, without touching them.
 contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, EIP712, Nonces {
     using Checkpoints for Checkpoints.Trace208;
     using HeadCheckpoints for HeadCheckpoints.Trace;
 
     uint256 private constant _HALF = 104;
     uint256 private constant _MASK = (uint256(1) << 104) - 1;
+    // the high half of the delegate and global checkpoints: a voice sum (88 bits) over a 16-slot bitmap
+    uint256 private constant _HI = 120;
+    uint256 private constant _MASK96 = (uint256(1) << 96) - 1;
+    uint256 private constant _BPS = 10_000;
+
+    /// @notice Most issuers approved at once (each holds one voice slot).
+    uint256 public constant MAX_ISSUERS = 16;
+    /// @notice Lower bound of {issuerCapBps}.
+    uint256 public constant MIN_ISSUER_CAP_BPS = 500;
+    /// @notice Upper bound of {issuerCapBps}.
+    uint256 public constant MAX_ISSUER_CAP_BPS = 5000;
+    /// @notice Initial {issuerCapBps}: 25%, below the third that blocks a two-thirds supermajority, so the
+    ///         identities of one captured issuer can neither pass a proposal nor block its own revocation.
+    uint256 public constant DEFAULT_ISSUER_CAP_BPS = 2500;
     bytes32 private constant _DELEGATION_TYPEHASH =
         keccak256("Delegation(address delegatee,uint256 nonce,uint256 expiry)");
 
@@ -50,14 +75,42 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     mapping(address account => Checkpoints.Trace208) private _accountIdentity;
     mapping(address account => Checkpoints.Trace208) private _accountDelegate;
 
+    /// @notice Largest share of the total voice, in basis points, that the identities of one issuer hold
+    ///         while the cap can be met (see the contract's dev note).
+    uint256 public issuerCapBps = DEFAULT_ISSUER_CAP_BPS;
+    // bitmap of the slots held by approved issuers
+    uint16 private _assignedSlots;
+    // bitmap of the slots that were ever revoked (delegates may hold values of an older generation there)
+    uint16 private _revokedSlots;
+    // slot + 1 of an approved issuer (0 = none)
+    mapping(address issuer => uint256 slotPlusOne) private _issuerSlot;
+    mapping(uint256 slot => address issuer) private _slotIssuer;
+    // per slot: generation (high 16 bits) | raw attested voice A_i (96) | effective voice min(A_i, M) (low 96)
+    HeadCheckpoints.Trace[16] private _issuerCkpt;
+    // per (delegate, slot): generation (bits 96..111) | attested voice received from the slot (low 96)
+    mapping(address delegatee => mapping(uint256 slot => HeadCheckpoints.Trace)) private _delegateIssuerCkpt;
+    // per identity, fixed at its first link: 1 + slot + (generation << 8); 0 = never linked
+    mapping(uint256 identityId => uint256 slotKey) private _identitySlot;
+
     /// @notice `account`'s stake, as reported by Staking, moved from `oldStake` to `newStake`.
     event StakeObserved(address indexed account, uint256 oldStake, uint256 newStake);
     /// @notice `account` moved from identity `oldId` to `newId` (0 = the unattested pool).
     event IdentityObserved(address indexed account, uint256 indexed oldId, uint256 indexed newId);
-    /// @notice New voice components of `delegatee`: attested voice and unattested stake.
+    /// @notice New voice components of `delegatee`: raw attested voice (the square roots it receives, before
+    ///         the issuer cap and revocations, which scale it per issuer: `IssuerVoiceChanged`) and unattested
+    ///         stake. Exact votes are `getVotes`/`getPastVotes`.
     event DelegateVoiceChanged(address indexed delegatee, uint256 attestedVoice, uint256 unattestedStake);
-    /// @notice New global totals: attested voice sum and unattested pool stake.
+    /// @notice New global totals: effective attested voice (after the issuer cap) and unattested pool stake.
     event TotalVoiceChanged(uint256 attestedVoice, uint256 unattestedStake);
+    /// @notice `issuer` was approved and holds voice slot `slot`, generation `generation`.
+    event IssuerSlotAssigned(address indexed issuer, uint256 indexed slot, uint256 generation);
+    /// @notice `issuer` was revoked: the voice of its identities (slot `slot`, generation `generation`)
+    ///         counts zero from this block on.
+    event IssuerVoiceRevoked(address indexed issuer, uint256 indexed slot, uint256 generation);
+    /// @notice New voice of issuer slot `slot`: raw attested voice and effective (capped) voice.
+    event IssuerVoiceChanged(uint256 indexed slot, uint256 attestedVoice, uint256 effectiveVoice);
+    /// @notice {issuerCapBps} changed.
+    event IssuerCapSet(uint256 oldBps, uint256 newBps);
 
     /// @notice `caller` is not allowed to call this function.
     error UnauthorizedCaller(address caller);
@@ -65,6 +118,12 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     error ZeroAddress();
     /// @notice `timepoint` is not in the past (`clock` is the current block).
     error ERC5805FutureLookup(uint256 timepoint, uint48 clock);
+    /// @notice All MAX_ISSUERS voice slots are held by approved issuers.
+    error TooManyIssuers();
+    /// @notice `issuer` holds no voice slot (it is not approved).
+    error IssuerWithoutSlot(address issuer);
+    /// @notice A parameter is outside its bounds.
+    error ParameterOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
 
     /// @param staking_ The staking contract.
     /// @param identityRegistry_ The identity registry.
@@ -115,7 +174,13 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         // join the new side
         if (newId != 0) {
             if (_identityDelegate[newId].latest() == 0) {
-                // first account of the identity: the identity inherits the account's delegatee
+                // first account of the identity: it joins its issuer's voice slot (for good) and inherits
+                // the account's delegatee
+                address iss = IdentityRegistry(identityRegistry).issuerOf(newId);
+                uint256 slotPlusOne = _issuerSlot[iss];
+                if (slotPlusOne == 0) revert IssuerWithoutSlot(iss);
+                uint256 slot = slotPlusOne - 1;
+                _identitySlot[newId] = slotPlusOne + (_gen(_issuerCkpt[slot].latest()) << 8);
                 address d = _unattestedDelegate(account);
                 _push(_identityDelegate[newId], uint160(d));
                 emit DelegateChanged(account, address(0), d);
@@ -126,6 +191,62 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
             _movePool(_unattestedDelegate(account), 0, s);
         }
         emit IdentityObserved(account, oldId, newId);
+    }
+
+    /// @notice The identity registry reports that `issuer` was approved: it takes a free voice slot. Only
+    ///         the registry.
+    /// @param issuer The issuer.
+    function onIssuerApproved(address issuer) external {
+        if (msg.sender != identityRegistry) revert UnauthorizedCaller(msg.sender);
+        uint256 assigned = _assignedSlots;
+        uint256 slot;
+        while (slot < MAX_ISSUERS && assigned & (uint256(1) << slot) != 0) ++slot;
+        if (slot == MAX_ISSUERS) revert TooManyIssuers();
+        // casting is safe: slot < MAX_ISSUERS = 16
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _assignedSlots = uint16(assigned | (uint256(1) << slot));
+        _issuerSlot[issuer] = slot + 1;
+        _slotIssuer[slot] = issuer;
+        emit IssuerSlotAssigned(issuer, slot, _gen(_issuerCkpt[slot].latest()));
+    }
+
+    /// @notice The identity registry reports that `issuer` was revoked: the voice of all its identities
+    ///         counts zero from this block on, for the totals and every delegate (its slot's generation is
+    ///         bumped; nothing is looped over). Its identities stay voiceless for good, even if the issuer
+    ///         is approved again (it then gets a new slot generation). Only the registry.
+    /// @param issuer The issuer.
+    function onIssuerRevoked(address issuer) external {
+        if (msg.sender != identityRegistry) revert UnauthorizedCaller(msg.sender);
+        uint256 slotPlusOne = _issuerSlot[issuer];
+        if (slotPlusOne == 0) revert IssuerWithoutSlot(issuer);
+        uint256 slot = slotPlusOne - 1;
+        delete _issuerSlot[issuer];
+        delete _slotIssuer[slot];
+        // casting is safe: slot < MAX_ISSUERS = 16
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _assignedSlots &= ~uint16(uint256(1) << slot);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _revokedSlots |= uint16(uint256(1) << slot);
+        uint256 gen = _gen(_issuerCkpt[slot].latest());
+        _issuerCkpt[slot].push(clock(), SafeCast.toUint208(uint256(SafeCast.toUint16(gen + 1)) << 192));
+        emit IssuerVoiceRevoked(issuer, slot, gen);
+        emit IssuerVoiceChanged(slot, 0, 0);
+        _updateGlobal(MAX_ISSUERS, 0, 0, 0, 0);
+    }
+
+    /// @notice Sets {issuerCapBps} and re-checkpoints the cap level. Only the identity registry's admin
+    ///         (the timelock in production).
+    /// @param bps The new cap, within [MIN_ISSUER_CAP_BPS, MAX_ISSUER_CAP_BPS].
+    function setIssuerCapBps(uint256 bps) external {
+        if (!IdentityRegistry(identityRegistry).hasRole(bytes32(0), msg.sender)) {
+            revert UnauthorizedCaller(msg.sender);
+        }
+        if (bps < MIN_ISSUER_CAP_BPS || bps > MAX_ISSUER_CAP_BPS) {
+            revert ParameterOutOfBounds("issuerCapBps", bps, MIN_ISSUER_CAP_BPS, MAX_ISSUER_CAP_BPS);
+        }
+        emit IssuerCapSet(issuerCapBps, bps);
+        issuerCapBps = bps;
+        _updateGlobal(MAX_ISSUERS, 0, 0, 0, 0);
     }
 
     // ------------------------------------------------------------------ delegation
@@ -175,7 +296,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     /// @param account The delegate.
     /// @return The votes.
     function getVotes(address account) external view returns (uint256) {
-        return _votes(_delegateCkpt[account].latest(), _globalCkpt.latest());
+        return _votesAt(account, clock());
     }
 
     /// @notice Votes of `account` as a delegate at past block `timepoint`.
@@ -183,10 +304,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     /// @param timepoint A past block number.
     /// @return The votes.
     function getPastVotes(address account, uint256 timepoint) external view returns (uint256) {
-        uint48 t = _past(timepoint);
-        uint256 p = _delegateCkpt[account].upperLookupRecent(t);
-        // the pool is read only when the delegate holds unattested stake
-        return _votes(p, p & _MASK == 0 ? 0 : _globalCkpt.upperLookupRecent(t));
+        return _votesAt(account, _past(timepoint));
     }
 
     /// @notice Total voice at past block `timepoint`: sum of per-identity square roots plus sqrt of the pool.
@@ -207,8 +325,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         returns (uint256 votes, uint256 total)
     {
         uint48 t = _past(timepoint);
-        uint256 g = _globalCkpt.upperLookupRecent(t);
-        return (_votes(_delegateCkpt[account].upperLookupRecent(t), g), _total(g));
+        return (_votesAt(account, t), _total(_globalCkpt.upperLookupRecent(t)));
     }
 
     /// @notice Current total voice.
@@ -244,7 +361,13 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         if (id != 0) {
             holder = bytes32(id | (uint256(1) << 255));
             delegatee = address(uint160(_identityDelegate[id].upperLookupRecent(t)));
-            voice = Math.sqrt(_identityStake[id].upperLookupRecent(t));
+            uint256 key = _identitySlot[id];
+            uint256 g = _issuerCkpt[(key - 1) & 0xff].upperLookupRecent(t);
+            uint256 a = (g >> 96) & _MASK96;
+            // the identity's share of its issuer's effective voice (zero once the issuer was revoked)
+            if (_gen(g) == key >> 8 && a != 0) {
+                voice = Math.mulDiv(Math.sqrt(_identityStake[id].upperLookupRecent(t)), g & _MASK96, a);
+            }
         } else {
             holder = bytes32(uint256(uint160(account)));
             delegatee = address(uint160(_accountDelegate[account].upperLookupRecent(t)));
@@ -286,7 +409,8 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
 
     /// @notice Current voice components of `delegatee`.
     /// @param delegatee The delegate.
-    /// @return attestedVoice Sum of square roots of the identities delegating to it.
+    /// @return attestedVoice Attested voice it receives, after the issuer cap (each identity's square root
+    ///         scaled by its issuer's effective/raw voice).
     /// @return unattestedStake Unattested stake delegated to it.
     function delegateComponents(address delegatee)
         external
@@ -294,15 +418,68 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         returns (uint256 attestedVoice, uint256 unattestedStake)
     {
         uint256 p = _delegateCkpt[delegatee].latest();
-        return (p >> _HALF, p & _MASK);
+        return (_attestedAt(delegatee, p >> _HALF, _globalCkpt.latest(), clock()), p & _MASK);
+    }
+
+    /// @notice Current voice of issuer slot `slot`.
+    /// @param slot The slot (< MAX_ISSUERS).
+    /// @return issuer The approved issuer holding it (zero = free).
+    /// @return generation The slot's generation (bumped by every revocation).
+    /// @return attestedVoice Raw attested voice A_i (sum of its live identities' square roots).
+    /// @return effectiveVoice min(A_i, M): what its identities count for.
+    function issuerVoice(uint256 slot)
+        external
+        view
+        returns (address issuer, uint256 generation, uint256 attestedVoice, uint256 effectiveVoice)
+    {
+        uint256 g = _issuerCkpt[slot].latest();
+        return (_slotIssuer[slot], _gen(g), (g >> 96) & _MASK96, g & _MASK96);
+    }
+
+    /// @notice Raw and effective voice of issuer slot `slot` at past block `timepoint`.
+    /// @param slot The slot (< MAX_ISSUERS).
+    /// @param timepoint A past block number.
+    /// @return attestedVoice Raw attested voice A_i.
+    /// @return effectiveVoice min(A_i, M).
+    function getPastIssuerVoice(uint256 slot, uint256 timepoint)
+        external
+        view
+        returns (uint256 attestedVoice, uint256 effectiveVoice)
+    {
+        uint256 g = _issuerCkpt[slot].upperLookupRecent(_past(timepoint));
+        return ((g >> 96) & _MASK96, g & _MASK96);
+    }
+
+    /// @notice The voice slot of `issuer`.
+    /// @param issuer The issuer.
+    /// @return assigned Whether it holds one (it is approved).
+    /// @return slot The slot (0 when not assigned).
+    function issuerSlotOf(address issuer) external view returns (bool assigned, uint256 slot) {
+        uint256 p = _issuerSlot[issuer];
+        return (p != 0, p == 0 ? 0 : p - 1);
+    }
+
+    /// @notice The voice slot and generation `identityId` joined at its first link.
+    /// @param identityId The identity.
+    /// @return linked Whether it was ever linked (it has a slot).
+    /// @return slot The slot.
+    /// @return generation The slot generation; the identity has voice only while it is the slot's current one.
+    function identitySlot(uint256 identityId)
+        external
+        view
+        returns (bool linked, uint256 slot, uint256 generation)
+    {
+        uint256 key = _identitySlot[identityId];
+        if (key == 0) return (false, 0, 0);
+        return (true, (key - 1) & 0xff, key >> 8);
     }
 
     /// @notice Current global components.
-    /// @return attestedVoice Sum of square roots over identities.
+    /// @return attestedVoice Effective attested voice: sum over issuers of min(A_i, M).
     /// @return unattestedStake Total unattested stake S_u.
     function totalComponents() external view returns (uint256 attestedVoice, uint256 unattestedStake) {
         uint256 g = _globalCkpt.latest();
-        return (g >> _HALF, g & _MASK);
+        return (g >> _HI, g & _MASK);
     }
 
     // ------------------------------------------------------------------ internals
@@ -314,18 +491,19 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         if (id != 0) {
             old = address(uint160(_identityDelegate[id].latest()));
             _push(_identityDelegate[id], uint160(delegatee));
-            if (old != delegatee) {
+            (bool live, uint256 slot, uint256 gen) = _liveSlot(id);
+            if (old != delegatee && live) {
                 uint256 v = Math.sqrt(_identityStake[id].latest());
-                _updateDelegate(old, v, 0, 0, 0);
-                _updateDelegate(delegatee, 0, v, 0, 0);
+                _moveDelegateIssuerVoice(old, slot, gen, v, 0);
+                _moveDelegateIssuerVoice(delegatee, slot, gen, 0, v);
             }
         } else {
             old = _unattestedDelegate(account);
             _push(_accountDelegate[account], uint160(delegatee));
             if (old != delegatee) {
                 uint256 s = _stake[account];
-                _updateDelegate(old, 0, 0, s, 0);
-                _updateDelegate(delegatee, 0, 0, 0, s);
+                _updateDelegate(old, s, 0);
+                _updateDelegate(delegatee, 0, s);
             }
         }
         emit DelegateChanged(account, old, delegatee);
@@ -336,30 +514,128 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         uint256 vOld = Math.sqrt(oldStake);
         uint256 vNew = Math.sqrt(newStake);
         if (vOld == vNew) return;
-        _updateDelegate(address(uint160(_identityDelegate[id].latest())), vOld, vNew, 0, 0);
-        _updateGlobal(vOld, vNew, 0, 0);
+        (bool live, uint256 slot, uint256 gen) = _liveSlot(id);
+        // the identities of a revoked issuer are voiceless: their stake is still recorded, nothing else moves
+        if (!live) return;
+        _moveDelegateIssuerVoice(address(uint160(_identityDelegate[id].latest())), slot, gen, vOld, vNew);
+        _updateGlobal(slot, vOld, vNew, 0, 0);
     }
 
     function _movePool(address d, uint256 oldStake, uint256 newStake) private {
         if (oldStake == newStake) return;
-        _updateDelegate(d, 0, 0, oldStake, newStake);
-        _updateGlobal(0, 0, oldStake, newStake);
+        _updateDelegate(d, oldStake, newStake);
+        _updateGlobal(MAX_ISSUERS, 0, 0, oldStake, newStake);
     }
 
-    function _updateDelegate(address d, uint256 aSub, uint256 aAdd, uint256 uSub, uint256 uAdd) private {
+    /// @dev The slot of `id` and whether its generation is the slot's current one (the issuer not revoked).
+    function _liveSlot(uint256 id) private view returns (bool live, uint256 slot, uint256 gen) {
+        uint256 key = _identitySlot[id];
+        slot = (key - 1) & 0xff;
+        gen = key >> 8;
+        live = _gen(_issuerCkpt[slot].latest()) == gen;
+    }
+
+    /// @dev Moves attested voice received by `d` from slot `slot` (current generation `gen`) and keeps the
+    ///      delegate's slot bitmap (high half of its head checkpoint) in step.
+    function _moveDelegateIssuerVoice(address d, uint256 slot, uint256 gen, uint256 vSub, uint256 vAdd)
+        private
+    {
+        (uint256 stale, uint256 v) = _pushDelegateIssuerVoice(d, slot, gen, vSub, vAdd);
+        uint256 h = _delegateCkpt[d].latest();
+        uint256 hi = h >> _HALF;
+        uint256 a = (hi >> 16) - stale - vSub + vAdd;
+        uint256 bits = v == 0 ? hi & ~(uint256(1) << slot) : hi | (uint256(1) << slot);
+        _delegateCkpt[d].push(clock(), _pack((a << 16) | (bits & 0xffff), h & _MASK));
+        emit DelegateVoiceChanged(d, a, h & _MASK);
+    }
+
+    /// @dev Writes delegate `d`'s value in slot `slot` (generation `gen`); a value recorded under an older
+    ///      generation belongs to a revoked issuer: it is replaced and returned as `stale` (it still counts in
+    ///      the delegate's raw sum, which the caller corrects).
+    function _pushDelegateIssuerVoice(address d, uint256 slot, uint256 gen, uint256 vSub, uint256 vAdd)
+        private
+        returns (uint256 stale, uint256 v)
+    {
+        HeadCheckpoints.Trace storage tr = _delegateIssuerCkpt[d][slot];
+        uint256 p = tr.latest();
+        stale = _gen(p << 96) == gen ? 0 : p & _MASK96;
+        v = (stale == 0 ? p & _MASK96 : 0) - vSub + vAdd;
+        tr.push(clock(), SafeCast.toUint208((gen << 96) | SafeCast.toUint96(v)));
+    }
+
+    function _updateDelegate(address d, uint256 uSub, uint256 uAdd) private {
         uint256 p = _delegateCkpt[d].latest();
-        uint256 a = (p >> _HALF) - aSub + aAdd;
         uint256 u = (p & _MASK) - uSub + uAdd;
-        _delegateCkpt[d].push(clock(), _pack(a, u));
-        emit DelegateVoiceChanged(d, a, u);
+        _delegateCkpt[d].push(clock(), _pack(p >> _HALF, u));
+        emit DelegateVoiceChanged(d, p >> _HI, u);
     }
 
-    function _updateGlobal(uint256 aSub, uint256 aAdd, uint256 uSub, uint256 uAdd) private {
-        uint256 g = _globalCkpt.latest();
-        uint256 a = (g >> _HALF) - aSub + aAdd;
-        uint256 u = (g & _MASK) - uSub + uAdd;
-        _globalCkpt.push(clock(), _pack(a, u));
-        emit TotalVoiceChanged(a, u);
+    /// @dev Re-runs the issuer cap after slot `changed`'s raw voice moved by `aAdd - aSub` (MAX_ISSUERS =
+    ///      none) or the pool by `uAdd - uSub`, and checkpoints every slot whose effective voice moved and the global totals. Bounded:
+    ///      at most MAX_ISSUERS approved slots are read.
+    function _updateGlobal(uint256 changed, uint256 aSub, uint256 aAdd, uint256 uSub, uint256 uAdd) private {
+        uint256 su = (_globalCkpt.latest() & _MASK) - uSub + uAdd;
+        uint256 assigned = _assignedSlots;
+        uint256[] memory raw = new uint256[](MAX_ISSUERS);
+        uint256 n;
+        for (uint256 i; i < MAX_ISSUERS; ++i) {
+            if (assigned & (uint256(1) << i) == 0) continue;
+            raw[i] = (_issuerCkpt[i].latest() >> 96) & _MASK96;
+            if (i == changed) raw[i] = raw[i] - aSub + aAdd;
+            if (raw[i] != 0) ++n;
+        }
+        uint256 m = _capLevel(raw, n, Math.sqrt(su));
+        uint256 sumEff;
+        // slots whose delegates' raw values must be scaled when read: capped now, or ever revoked
+        uint256 scaled = _revokedSlots;
+        for (uint256 i; i < MAX_ISSUERS; ++i) {
+            if (assigned & (uint256(1) << i) == 0) continue;
+            uint256 g = _issuerCkpt[i].latest();
+            uint256 eff = Math.min(raw[i], m);
+            sumEff += eff;
+            if (eff != raw[i]) scaled |= uint256(1) << i;
+            if (eff != g & _MASK96 || i == changed) {
+                _issuerCkpt[i].push(clock(), _packIssuer(_gen(g), raw[i], eff));
+                emit IssuerVoiceChanged(i, raw[i], eff);
+            }
+        }
+        _globalCkpt.push(clock(), _pack((sumEff << 16) | scaled, su));
+        emit TotalVoiceChanged(sumEff, su);
+    }
+
+    /// @dev The cap level M: the largest solution of M = c * (b + sum_j min(raw_j, M)), c = issuerCapBps,
+    ///      found by water-filling over the `n` non-zero values of `raw`, but never below the smallest
+    ///      non-zero value (when every issuer would be cut, all are cut to the smallest: equal shares).
+    ///      Returns type(uint256).max when nothing is capped.
+    function _capLevel(uint256[] memory raw, uint256 n, uint256 b) private view returns (uint256) {
+        if (n < 2) return type(uint256).max;
+        // the non-zero values, sorted descending (insertion sort over at most MAX_ISSUERS)
+        uint256[] memory a = new uint256[](n);
+        uint256 k;
+        uint256 rest;
+        for (uint256 i; i < raw.length; ++i) {
+            uint256 x = raw[i];
+            if (x == 0) continue;
+            rest += x;
+            uint256 j = k++;
+            while (j != 0 && a[j - 1] < x) {
+                a[j] = a[j - 1];
+                --j;
+            }
+            a[j] = x;
+        }
+        uint256 c = issuerCapBps;
+        // k = number of capped issuers; rest = sum of the uncapped ones
+        for (k = 0; k < n; ++k) {
+            uint256 m = Math.mulDiv(c, b + rest, _BPS - c * k);
+            if (m >= a[k]) return k == 0 ? type(uint256).max : m;
+            rest -= a[k];
+            // with k + 1 issuers capped the level could not be met (k + 1 shares of c reach 100%)
+            if (c * (k + 1) >= _BPS) break;
+        }
+        // every issuer is cut: the level is the larger of the all-capped solution and the smallest voice
+        uint256 mAll = c * n < _BPS ? Math.mulDiv(c, b, _BPS - c * n) : 0;
+        return Math.max(mAll, a[n - 1]);
     }
 
     /// @dev Pushes `value` at the current block; returns the previous and new values.
@@ -385,17 +661,56 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         return SafeCast.toUint208((uint256(SafeCast.toUint104(a)) << _HALF) | SafeCast.toUint104(u));
     }
 
-    function _votes(uint256 p, uint256 g) private pure returns (uint256) {
+    /// @dev Votes of delegate `d` at `t` (t = clock() reads the latest checkpoints).
+    function _votesAt(address d, uint48 t) private view returns (uint256 v) {
+        uint256 p = _delegateCkpt[d].upperLookupRecent(t);
         uint256 u = p & _MASK;
-        uint256 v = p >> _HALF;
+        // the global checkpoint is read only when the delegate holds attested voice or unattested stake
+        if (p == 0) return 0;
+        uint256 g = _globalCkpt.upperLookupRecent(t);
+        v = _attestedAt(d, p >> _HALF, g, t);
         if (u != 0) {
             uint256 su = g & _MASK;
             v += Math.mulDiv(u, Math.sqrt(su), su);
         }
-        return v;
+    }
+
+    /// @dev Attested voice of delegate `d` at `t`, from the high half `hi` of its checkpoint (raw sum over
+    ///      its slot values | slot bitmap) and the global checkpoint `g` (whose high half flags the slots that
+    ///      are capped or were ever revoked). Only flagged slots are read: there the raw value A_{d,i} is
+    ///      replaced by A_{d,i} * eff_i / A_i, or by zero when it is of an older generation than the slot's.
+    function _attestedAt(address d, uint256 hi, uint256 g, uint48 t) private view returns (uint256 v) {
+        v = hi >> 16;
+        uint256 bits = hi & (g >> _HALF) & 0xffff;
+        for (uint256 i; bits != 0; ++i) {
+            if (bits & 1 != 0) v -= _slotCut(d, i, t);
+            bits >>= 1;
+        }
+    }
+
+    /// @dev What the cap or a revocation takes from delegate `d`'s raw value in slot `slot` at `t`.
+    function _slotCut(address d, uint256 slot, uint48 t) private view returns (uint256) {
+        uint256 dv = _delegateIssuerCkpt[d][slot].upperLookupRecent(t);
+        uint256 gs = _issuerCkpt[slot].upperLookupRecent(t);
+        uint256 val = dv & _MASK96;
+        uint256 a = (gs >> 96) & _MASK96;
+        if (a == 0 || _gen(dv << 96) != _gen(gs)) return val;
+        return val - Math.mulDiv(val, gs & _MASK96, a);
+    }
+
+    /// @dev The generation in an issuer checkpoint value (bits 192..207).
+    function _gen(uint256 g) private pure returns (uint256) {
+        return (g >> 192) & 0xffff;
+    }
+
+    function _packIssuer(uint256 gen, uint256 a, uint256 eff) private pure returns (uint208) {
+        return SafeCast.toUint208(
+            (uint256(SafeCast.toUint16(gen)) << 192) | (uint256(SafeCast.toUint96(a)) << 96)
+                | SafeCast.toUint96(eff)
+        );
     }
 
     function _total(uint256 g) private pure returns (uint256) {
-        return (g >> _HALF) + Math.sqrt(g & _MASK);
+        return (g >> _HI) + Math.sqrt(g & _MASK);
     }
 }

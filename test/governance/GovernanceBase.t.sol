@@ -117,6 +117,18 @@ abstract contract GovernanceBase is Test {
         _stake(account, tokens);
     }
 
+    /// @dev Issuer `iss` creates a fresh identity and links `account` to it (its first account: no consent
+    ///      needed), then `account` stakes `tokens`.
+    function _attestedBy(address iss, address account, uint256 tokens) internal returns (uint256 id) {
+        vm.prank(iss);
+        id = ids.createIdentity();
+        vm.prank(iss);
+        ids.offerLink(account, id);
+        vm.prank(account);
+        ids.acceptLink(id);
+        _stake(account, tokens);
+    }
+
     function _sqrtTokens(uint256 tokens) internal pure returns (uint256) {
         return _sqrt(tokens * TOKEN);
     }

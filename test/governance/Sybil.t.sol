@@ -107,14 +107,47 @@ contract SybilTest is GovernanceBase {
 
     /// @notice The limit of the argument: a Sybil-weak issuer that hands one person several identities
     ///         breaks the bound (k identities give sqrt(k)). Issuers must be Sybil-resistant.
+    /// @dev A weak issuer handing one person k identities gives it sqrt(k) times its voice, but only up to
+    ///      the per-issuer cap: next to another issuer and a pool, the weak issuer's identities hold at most
+    ///      `issuerCapBps` of the total, whatever k is. (With the weak issuer as the ONLY issuer there is no
+    ///      cap to apply: see `test_SingleIssuerIsNeverCapped`.)
     function test_Limit_SeveralIdentitiesFromWeakIssuerGiveSqrtK() public {
-        (uint256 v0,) = _baseline(10_000, [uint256(0), 0, 0], 0);
-        for (uint256 i; i < 4; ++i) {
-            address s = makeAddr(string(abi.encodePacked("fake", i)));
-            _attested(s, 2500);
-            vm.prank(s);
-            qv.delegate(attacker);
+        // three honest persons, each attested by a different issuer, and a pool holder
+        address[3] memory honestIssuers = [issuer, makeAddr("issuerB"), makeAddr("issuerC")];
+        ids.approveIssuer(honestIssuers[1]);
+        ids.approveIssuer(honestIssuers[2]);
+        for (uint256 i; i < 3; ++i) {
+            _attestedBy(honestIssuers[i], makeAddr(string.concat("honest", vm.toString(i))), 10_000);
         }
-        assertEq(qv.getVotes(attacker), 2 * v0);
+        _stake(makeAddr("poolie"), 10_000);
+        address weak = makeAddr("weak");
+        ids.approveIssuer(weak);
+        uint256 v0 = _sqrtTokens(10_000);
+        // a person with 2,500 tokens (one identity: v0 / 2) gets k = 4 identities of 625 tokens: sqrt(4) = 2x,
+        // v0, 20% of the total, below the cap
+        for (uint256 i; i < 4; ++i) {
+            _identityFrom(weak, makeAddr(string.concat("fake", vm.toString(i))), 625);
+        }
+        assertEq(qv.getVotes(attacker), 2 * (v0 / 2));
+        // k = 64 more identities of 2,500 tokens: the uncapped voice would be v0 + 64 * v0 / 2 = 33 v0, 89% of
+        // the total; the cap holds the weak issuer's identities at 25% of the total (4/3 v0)
+        for (uint256 i = 4; i < 68; ++i) {
+            _identityFrom(weak, makeAddr(string.concat("fake", vm.toString(i))), 2500);
+        }
+        _mine(1);
+        uint256 t = block.number - 1;
+        uint256 total = qv.getPastTotalSupply(t);
+        uint256 votes = qv.getPastVotes(attacker, t);
+        assertLe(votes * 10_000, qv.issuerCapBps() * total);
+        assertGt(votes * 10_000, (qv.issuerCapBps() - 10) * total);
+        assertApproxEqAbs(votes, 4 * v0 / 3, 1);
+        // the honest voters keep their full voice: 3 identities and the pool, v0 each
+        assertEq(total - votes, 4 * v0);
+    }
+
+    function _identityFrom(address iss, address s, uint256 tokens) internal {
+        _attestedBy(iss, s, tokens);
+        vm.prank(s);
+        qv.delegate(attacker);
     }
 }

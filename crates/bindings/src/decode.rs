@@ -2,7 +2,7 @@
 //! ([`describe_call`]), over every error and function of every contract and interface in the
 //! bindings ([`crate::ARTIFACTS`]).
 //!
-//! A custom error is shown with its argument names and values, amounts in tokens (`0.01 VIN`),
+//! A custom error is shown with its argument names and values, amounts in tokens (`0.01 VINF`),
 //! times as unix seconds with their UTC date, enums by name, plus a hint saying what to do:
 //!
 //! ```
@@ -21,7 +21,7 @@
 //! let d = decode_revert(&data);
 //! assert_eq!(
 //!     d.to_string(),
-//!     "InferenceRegistry::FeeOutOfRange(fee = 0 VIN, minFee = 0.01 VIN, maxFee = 1000000 VIN) \
+//!     "InferenceRegistry::FeeOutOfRange(fee = 0 VINF, minFee = 0.01 VINF, maxFee = 1000000 VINF) \
 //!      (hint: pass --fee between 0.01 and 1000000)"
 //! );
 //! ```
@@ -43,7 +43,7 @@ use crate::types::{
     CallbackState, DisputeStatus, FaultKind, ProposalState, RequestStatus, SlashStatus,
     VerificationMode, VoteType,
 };
-use crate::units::format_tokens;
+use crate::units::{format_tokens, SYMBOL};
 
 /// One error signature and the contracts (then interfaces) whose ABI declares it.
 #[derive(Debug)]
@@ -315,7 +315,7 @@ fn show(item: &str, param: &Param, value: &DynSolValue) -> String {
                 return e;
             }
             match unit_of(item, &param.name) {
-                Unit::Tokens => format!("{} VIN", format_tokens(*v)),
+                Unit::Tokens => format!("{} {SYMBOL}", format_tokens(*v)),
                 Unit::Time => format_time(*v),
                 Unit::Plain => v.to_string(),
             }
@@ -421,17 +421,17 @@ fn hint(name: &str, values: &[DynSolValue], args: &[(String, String)]) -> Option
         "UnknownModel" => "the model is not registered on this registry: register it with `verinfer model register` (admin), or check --model".to_owned(),
         "ModelIsRetired" => "the model is retired: use a registered, active model".to_owned(),
         "ERC20InsufficientBalance" => format!(
-            "the sender holds {} VIN but needs {} VIN: get tokens first (on a devnet or testnet, a transfer from the deployer, which holds the supply)",
+            "the sender holds {} {SYMBOL} but needs {} {SYMBOL}: get tokens first (on a devnet or testnet, a transfer from the deployer, which holds the supply)",
             tokens(1),
             tokens(2)
         ),
         "ERC20InsufficientAllowance" => format!(
-            "the spender may take {} VIN but needs {} VIN: approve it first (`approve` on VerinferToken)",
+            "the spender may take {} {SYMBOL} but needs {} {SYMBOL}: approve it first (`approve` on VerinferToken)",
             tokens(1),
             tokens(2)
         ),
         "FeeOutOfRange" => format!("pass --fee between {} and {}", tokens(1), tokens(2)),
-        "CallbackFeeTooLow" => format!("pass a callback fee of at least {} VIN", tokens(1)),
+        "CallbackFeeTooLow" => format!("pass a callback fee of at least {} {SYMBOL}", tokens(1)),
         "InvalidDeadline" => format!(
             "the deadline must lie between {} and {}: pass --deadline-secs within the registry's bounds",
             arg(1),
@@ -541,7 +541,7 @@ fn hint(name: &str, values: &[DynSolValue], args: &[(String, String)]) -> Option
 /// let data = Staking::setMinOperatorStakeCall { value: tokens(2_500) }.abi_encode();
 /// assert_eq!(
 ///     describe_call("Staking", &data).unwrap(),
-///     "Staking.setMinOperatorStake(value = 2500 VIN)"
+///     "Staking.setMinOperatorStake(value = 2500 VINF)"
 /// );
 /// ```
 pub fn describe_call(contract: &str, data: &[u8]) -> Option<String> {
@@ -620,8 +620,8 @@ mod tests {
                 "VerinferToken::ERC20InsufficientBalance",
                 vec![
                     ("sender", a(7).to_checksum(None)),
-                    ("balance", "0 VIN".into()),
-                    ("needed", "1000 VIN".into()),
+                    ("balance", "0 VINF".into()),
+                    ("needed", "1000 VINF".into()),
                 ],
                 "get tokens",
             ),
@@ -633,7 +633,10 @@ mod tests {
                 }
                 .abi_encode(),
                 "VerinferToken::ERC20InsufficientAllowance",
-                vec![("allowance", "0.5 VIN".into()), ("needed", "1 VIN".into())],
+                vec![
+                    ("allowance", "0.5 VINF".into()),
+                    ("needed", "1 VINF".into()),
+                ],
                 "approve",
             ),
             (
@@ -645,9 +648,9 @@ mod tests {
                 .abi_encode(),
                 "InferenceRegistry::FeeOutOfRange",
                 vec![
-                    ("fee", "0 VIN".into()),
-                    ("minFee", "0.01 VIN".into()),
-                    ("maxFee", "1000000 VIN".into()),
+                    ("fee", "0 VINF".into()),
+                    ("minFee", "0.01 VINF".into()),
+                    ("maxFee", "1000000 VINF".into()),
                 ],
                 "pass --fee between 0.01 and 1000000",
             ),
@@ -816,7 +819,7 @@ mod tests {
         let d = describe_call("InferenceRegistry", &data).unwrap();
         assert!(
             d.starts_with("InferenceRegistry.requestInference(modelId = ")
-                && d.contains("fee = 0.01 VIN")
+                && d.contains("fee = 0.01 VINF")
                 && d.contains("deadline = 60 (1970-01-01 00:01:00 UTC)"),
             "{d}"
         );

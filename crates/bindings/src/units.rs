@@ -21,6 +21,10 @@ use alloy::primitives::{
 /// Decimals of `VerinferToken`.
 pub const DECIMALS: u8 = 18;
 
+/// The symbol the deployment gives `VerinferToken` (`verinfer deploy`'s plan); the `symbol` of the
+/// amounts in the CLI's `--json` output.
+pub const SYMBOL: &str = "VINF";
+
 /// One whole token in wei (10^18).
 pub const TOKEN: u128 = 1_000_000_000_000_000_000;
 

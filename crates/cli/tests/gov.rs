@@ -116,7 +116,7 @@ fn gov_propose_refuses_an_action_that_reverts_unless_forced() {
     let before = nonce(&c);
     let e = c.fails(1, &args(false));
     assert!(
-        e.contains("action 2 Staking.setMinOperatorStake(value = 0 VIN) reverts: Staking::ParameterOutOfBounds(")
+        e.contains("action 2 Staking.setMinOperatorStake(value = 0 VINF) reverts: Staking::ParameterOutOfBounds(")
             && e.contains("--force"),
         "{e}"
     );
@@ -205,14 +205,14 @@ fn governance_flow_changes_a_staking_parameter_only_through_the_timelock() {
     );
     assert!(out.contains("voting"), "{out}");
     assert!(
-        out.contains("action        Staking.setMinOperatorStake(value = 2500 VIN)"),
+        out.contains("action        Staking.setMinOperatorStake(value = 2500 VINF)"),
         "{out}"
     );
 
     // What would it change? The fork reads the actions back from the ProposalCreated event.
     let out = c.ok(0, &["sim", "fork", "--proposal", &id]);
     assert!(
-        out.contains("Staking.setMinOperatorStake(value = 2500 VIN)")
+        out.contains("Staking.setMinOperatorStake(value = 2500 VINF)")
             && out.contains("storage Staking"),
         "{out}"
     );

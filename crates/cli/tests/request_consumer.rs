@@ -5,6 +5,7 @@
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use alloy::primitives::U256;
 use alloy::providers::Provider;
 use verinfer_devnet::anvil::dev_key_hex;
 use verinfer_devnet::{Devnet, DevnetConfig};
@@ -98,9 +99,17 @@ async fn request_with_a_consumer_is_delivered_and_status_shows_it() {
     let v: serde_json::Value = serde_json::from_slice(&good.stdout).expect("one JSON object");
     assert_eq!(v["verified"], true);
     assert_eq!(v["callback"]["state"], "Pending");
+    // Checksummed, as every address in the CLI's JSON.
     assert_eq!(
-        v["callback"]["consumer"].as_str().unwrap().to_lowercase(),
-        recorder
+        v["callback"]["consumer"],
+        consumers.recorder.to_checksum(None)
+    );
+    // The unpaid callback fee is an amount: decimal wei and the token.
+    let unpaid = &v["callback"]["feeUnpaid"];
+    assert_eq!(unpaid["symbol"], verinfer_bindings::units::SYMBOL, "{v}");
+    assert!(
+        unpaid["wei"].as_str().unwrap().parse::<U256>().unwrap() > U256::ZERO,
+        "{v}"
     );
     // only the good request sent transactions (its approval and the request)
     let nonce_after = devnet

@@ -120,7 +120,7 @@ fn reverting_requests_print_the_decoded_error_and_leave_no_allowance() {
     assert_decoded(
         &e,
         "InferenceRegistry::FeeOutOfRange",
-        &["fee = 0 VIN", "minFee = 0.01 VIN"],
+        &["fee = 0 VINF", "minFee = 0.01 VINF"],
         "pass --fee between 0.01 and",
         "0xeac67fae",
     );
@@ -155,8 +155,8 @@ fn registering_without_tokens_prints_the_balance_and_leaves_no_allowance() {
     assert_decoded(
         &e,
         "VerinferToken::ERC20InsufficientBalance",
-        &["balance = 0 VIN", "needed = 1000 VIN"],
-        "the sender holds 0 VIN but needs 1000 VIN: get tokens",
+        &["balance = 0 VINF", "needed = 1000 VINF"],
+        "the sender holds 0 VINF but needs 1000 VINF: get tokens",
         "0xe450d38c",
     );
     assert_eq!(allowance(&c, c.addr(5), staking), U256::ZERO);

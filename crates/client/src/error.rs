@@ -62,7 +62,7 @@ pub enum ClientError {
     WouldRevert {
         /// What was being done.
         what: String,
-        /// The decoded error, e.g. `InferenceRegistry::FeeOutOfRange(fee = 0 VIN, ..)` and its hint.
+        /// The decoded error, e.g. `InferenceRegistry::FeeOutOfRange(fee = 0 VINF, ..)` and its hint.
         reason: Box<DecodedRevert>,
         /// The raw revert data.
         data: Bytes,

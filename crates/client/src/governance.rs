@@ -217,7 +217,7 @@ pub fn parse_proposal_id(s: &str) -> Result<U256, ActionError> {
     r.map_err(|_| ActionError::BadProposalId(s.to_owned()))
 }
 
-/// Describes a call for humans: `Staking.setMinOperatorStake(value = 2500 VIN)` when the target is
+/// Describes a call for humans: `Staking.setMinOperatorStake(value = 2500 VINF)` when the target is
 /// a manifest contract whose ABI has the selector ([`verinfer_bindings::decode::describe_call`]),
 /// else `<name or address>: 0x<calldata>`.
 pub fn describe_call(target: Address, data: &[u8], m: &Manifest) -> String {

@@ -547,7 +547,7 @@ impl DeployPlan {
             &VerinferToken::BYTECODE,
             VerinferToken::constructorCall {
                 name_: "Verinfer".into(),
-                symbol_: "VINF".into(),
+                symbol_: verinfer_bindings::units::SYMBOL.into(),
                 admin,
                 initialSupply: params.initial_supply,
             }

@@ -13,13 +13,15 @@
 //!    consumers: [`Devnet::callbacks`];
 //! 7. disputes: [`Devnet::quadratic_dispute`] ([`disputes`]);
 //! 8. stake records and voice: [`Devnet::resync_stake`] ([`voice`]);
-//! 9. report: [`Devnet::report`] ([`report`]).
+//! 9. report: [`Devnet::report`] ([`report`]), with the run's authority ledger
+//!    ([`Devnet::authority_ledger`], [`authority`]).
 //!
 //! [`bench`](mod@bench) measures the keeper's submission modes on the same fixture. Configuration is one
 //! [`DevnetConfig`]; errors are one [`DevnetError`]; progress goes to the caller as [`Progress`].
 #![warn(missing_docs)]
 
 pub mod anvil;
+pub mod authority;
 pub mod bench;
 pub mod config;
 pub mod consumers;

@@ -189,6 +189,8 @@ pub struct Report {
     pub keeper_restarts: u64,
     /// The LLM's prompts and the verified texts (`verinfer devnet --llm`).
     pub llm: Option<crate::llm::LlmTraffic>,
+    /// The authority ledger of the whole chain: every decision, how and by whom it was decided.
+    pub ledger: verinfer_authority::AuthorityLedger,
 }
 
 /// The results of the phases a report is made from.
@@ -455,6 +457,7 @@ impl Devnet {
         rep.dispute_slashed = tokens_f64(ph.dispute.slashed);
         rep.referee = ph.referee.summary();
         rep.referee_game = Some(ph.referee.clone());
+        rep.ledger = self.authority_ledger(d).await?;
         rep.wall_secs = self.elapsed().as_secs_f64();
         Ok(rep)
     }
@@ -746,6 +749,13 @@ impl Report {
             self.stake_records_resynced,
             self.gini_voice,
             self.nakamoto_voice
+        )?;
+        writeln!(
+            md,
+            "\n## Authority ledger\n\n{} decisions on the chain, deployment included: how each was \
+             decided (rows: what; columns: how) and who decided\n\n{}",
+            self.ledger.summary.decisions,
+            self.ledger.summary.table()
         )?;
         writeln!(md, "\n## Deployment\n")?;
         for (n, a) in &self.contracts {

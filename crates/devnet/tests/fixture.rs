@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use alloy::primitives::U256;
 use alloy::providers::Provider;
+use verinfer_authority::{DecisionKind, Rule, Subject};
 use verinfer_bindings::units::tokens;
 use verinfer_devnet::operators::Behaviour;
 use verinfer_devnet::{Devnet, DevnetConfig, DevnetError, Progress};
@@ -249,6 +250,37 @@ async fn a_small_devnet_phase_by_phase() {
     }
     assert_eq!(report.predictions_correct, correct);
     assert!(report.markdown().contains("## Predictions"));
+
+    // The authority ledger has a record of each path the devnet exercises: quorum finalizations,
+    // the quadratic vote's ruling (with its deciding coalition), the referee game's one-step check,
+    // the slashes that follow both, and the deployment's admin decisions.
+    let ledger = &report.ledger;
+    println!("{}", ledger.summary.table());
+    let has = |kind: DecisionKind, rule: Rule| ledger.of_kind(kind).any(|r| r.rule == rule);
+    assert!(has(DecisionKind::Finalization, Rule::OperatorQuorum));
+    assert!(ledger
+        .of_kind(DecisionKind::Finalization)
+        .filter(|r| r.rule == Rule::OperatorQuorum)
+        .all(|r| !r.deciders.is_empty()));
+    let vote = ledger
+        .of_kind(DecisionKind::DisputeRuling)
+        .find(|r| r.rule == Rule::DisputeVote)
+        .expect("a ruling by vote");
+    assert!(!vote.deciders.is_empty(), "{vote:?}");
+    assert!(has(DecisionKind::DisputeRuling, Rule::OneStepCheck));
+    assert!(has(DecisionKind::Slash, Rule::DisputeVote));
+    assert!(has(DecisionKind::Slash, Rule::OneStepCheck));
+    assert!(has(DecisionKind::ModelRegistration, Rule::AdminCall));
+    assert!(has(DecisionKind::IssuerApproval, Rule::AdminCall));
+    let wrong_result_slashes = ledger
+        .of_kind(DecisionKind::Slash)
+        .filter(|r| matches!(r.subject, Subject::Slash { fault: 1, .. }))
+        .count();
+    assert_eq!(
+        wrong_result_slashes,
+        dispute.colluders.len() + referee.colluders.len()
+    );
+    assert!(report.markdown().contains("## Authority ledger"));
 
     let base = report.write(&root.path().join("reports")).expect("write");
     let json: serde_json::Value =

@@ -191,7 +191,7 @@ pub fn operations_router(source: HealthSource) -> Router {
 
 async fn metrics(State(source): State<Arc<HealthSource>>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         source.metrics.render(),
     )
 }
@@ -442,8 +442,16 @@ mod tests {
         metrics.fee_bumps.inc();
         let (head, body) = get(addr, "/metrics").await;
         assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-        assert!(String::from_utf8_lossy(&body)
-            .contains("# TYPE verinfer_keeper_fee_bumps_total counter"));
+        assert!(
+            head.to_ascii_lowercase()
+                .contains(&format!("content-type: {}", crate::metrics::CONTENT_TYPE)),
+            "{head}"
+        );
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("# TYPE verinfer_keeper_fee_bumps counter"));
+        assert!(crate::metrics::parse_samples(&text)
+            .iter()
+            .any(|s| s.name == "verinfer_keeper_fee_bumps_total" && s.value == 1.0));
         let (head, body) = get(addr, "/health").await;
         assert!(head.starts_with("HTTP/1.1 503"), "never polled: {head}");
         assert!(String::from_utf8_lossy(&body).contains("\"status\":\"unhealthy\""));

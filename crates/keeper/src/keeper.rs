@@ -656,6 +656,7 @@ impl Keeper {
             }
             InferenceRegistryEvents::OperatorAssigned(e) if e.operator == self.cfg.operator => {
                 self.metrics.assignments_seen.inc();
+                self.metrics.request_seen(&e.requestId.to_string());
                 self.answer(e.requestId).await?;
             }
             InferenceRegistryEvents::QuorumReached(e) => {
@@ -1479,28 +1480,39 @@ impl Executor {
         mut ok: usize,
         mut blocked: bool,
     ) -> Result<(usize, bool), KeeperError> {
-        if !matches!(
+        let waited = if matches!(
             result,
             Err(TxError::Stuck { .. }
                 | TxError::NonceGap { .. }
                 | TxError::Rpc { .. }
                 | TxError::Replan { .. })
         ) {
-            self.metrics.tx_finished(&intent.key);
-        }
+            None
+        } else {
+            self.metrics.tx_finished(&intent.key)
+        };
+        let batch = !intent.members.is_empty();
         match result {
             Ok(done) => {
                 ok += 1;
                 self.metrics.txs_included.inc();
-                self.metrics.gas_used.add(done.gas_used);
+                self.metrics.gas_used.inc_by(done.gas_used);
+                if let Some(waited) = waited {
+                    self.metrics
+                        .record_submission(intent.kind.as_str(), batch, waited);
+                }
                 match intent.kind {
                     IntentKind::Attest => {
                         self.metrics
                             .attestations_submitted
-                            .add(intent.members.len().max(1) as u64);
+                            .inc_by(intent.members.len().max(1) as u64);
+                        if !batch {
+                            self.metrics.request_included(&intent.subject, false);
+                        }
                         let mut members = Vec::with_capacity(intent.members.len());
                         for m in &intent.members {
                             if let Some(mut mi) = self.store.intent(m)? {
+                                self.metrics.request_included(&mi.subject, true);
                                 mi.status = IntentStatus::Done {
                                     tx_hash: Some(done.tx_hash),
                                     gas_used: None,
@@ -1510,10 +1522,18 @@ impl Executor {
                         }
                         self.store.put_intents(&members)?;
                     }
-                    IntentKind::Finalize => self.metrics.finalized.inc(),
-                    IntentKind::ReportMissed => self.metrics.missed_reported.inc(),
-                    IntentKind::Equivocation => self.metrics.equivocation_reports.inc(),
-                    IntentKind::Challenge => self.metrics.challenges.inc(),
+                    IntentKind::Finalize => {
+                        self.metrics.finalized.inc();
+                    }
+                    IntentKind::ReportMissed => {
+                        self.metrics.missed_reported.inc();
+                    }
+                    IntentKind::Equivocation => {
+                        self.metrics.equivocation_reports.inc();
+                    }
+                    IntentKind::Challenge => {
+                        self.metrics.challenges.inc();
+                    }
                     IntentKind::CommitBatch
                     | IntentKind::DeliverOutput
                     | IntentKind::RefereeMove

@@ -1,16 +1,35 @@
-//! The keeper's Prometheus metrics (text exposition format); served with `/health` by [`crate::api`].
+//! The keeper's Prometheus metrics, kept and encoded by the `prometheus-client` library (OpenMetrics
+//! text, [`CONTENT_TYPE`]); served with `/health` by [`crate::api`].
 //!
-//! One [`Metrics`] registry per keeper, labelled with its operator, so several keepers in one
-//! process (the devnet, the bench, tests) count separately. Besides counters and gauges it tracks
-//! what `/health` needs: when the log poll last succeeded and since when each in-flight transaction
-//! has been waiting.
+//! One [`Metrics`] registry per keeper (no global registry), whose every series carries the
+//! keeper's `operator` label, so several keepers in one process (the devnet, the bench, tests) count
+//! separately. Per-model series add a `model` label, submission series `kind` and `mode`. Besides the
+//! exported series it tracks what `/health` needs: when the log poll last succeeded, since when each
+//! in-flight transaction has been waiting, the hot key's exact balance and the operator's standing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, U256};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// A monotonically increasing counter (`prometheus-client`'s; exported with a `_total` suffix).
+pub type Counter = prometheus_client::metrics::counter::Counter;
+
+/// A value that can go up and down.
+pub type Gauge = prometheus_client::metrics::gauge::Gauge<u64, AtomicU64>;
+
+/// The HTTP `Content-Type` of [`Metrics::render`]'s text: OpenMetrics 1.0, which Prometheus scrapes.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The prefix of every series name.
+pub const PREFIX: &str = "verinfer_keeper";
 
 /// Upper bounds (seconds) of the inference latency histogram's buckets: from an in-process MLP
 /// (microseconds) to an LLM completion (tens of seconds).
@@ -18,55 +37,61 @@ pub const INFERENCE_BUCKETS: [f64; 12] = [
     0.0001, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
-/// One model's inferences: count, failures and a latency histogram.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct ModelStats {
-    /// Inferences that produced an output.
-    pub ok: u64,
-    /// Inferences that failed (backend down, timeout, bad reply, refused input).
-    pub errors: u64,
-    /// Cumulative counts per bucket of [`INFERENCE_BUCKETS`] (Prometheus `le` semantics).
-    pub buckets: [u64; INFERENCE_BUCKETS.len()],
-    /// Sum of all latencies, seconds.
-    pub sum_secs: f64,
+/// Upper bounds (seconds) of the chain latency histograms' buckets (submission, request to
+/// inclusion): from an instantly mining devnet to minutes of fee bumps on a congested chain.
+pub const CHAIN_BUCKETS: [f64; 12] = [
+    0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 300.0,
+];
+
+/// Requests seen but not yet included kept for the request-to-inclusion histogram; past this many,
+/// those waiting for over [`SEEN_MAX_AGE`] are dropped (assignments this keeper never answers).
+const SEEN_CAP: usize = 10_000;
+/// See [`SEEN_CAP`].
+const SEEN_MAX_AGE: Duration = Duration::from_secs(3_600);
+
+/// The `model` label of the per-model series.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModelLabels {
+    model: String,
 }
 
-/// A monotonically increasing counter.
-#[derive(Debug, Default)]
-pub struct Counter(AtomicU64);
-
-impl Counter {
-    /// Adds one.
-    pub fn inc(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-    /// Adds `n`.
-    pub fn add(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
-    }
-    /// Current value.
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
+/// The labels of the submission latency: the intent's kind (`attest`, `finalize`, ...) and how it
+/// was put on chain (`single` or `batch`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SubmissionLabels {
+    kind: String,
+    mode: String,
 }
 
-/// A value that can go up and down.
-#[derive(Debug, Default)]
-pub struct Gauge(AtomicU64);
-
-impl Gauge {
-    /// Sets the value.
-    pub fn set(&self, v: u64) {
-        self.0.store(v, Ordering::Relaxed);
-    }
-    /// Current value.
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
+/// The `mode` label (`single` or `batch`) of the request-to-inclusion latency.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModeLabels {
+    mode: String,
 }
+
+/// The labels of `build_info`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
+    git_rev: String,
+}
+
+/// A gauge without labels of its own, present only once set (a [`Family`] with one empty label
+/// set), e.g. the hot key's balance before its first read.
+type Optional<G> = Family<Vec<(String, String)>, G>;
+
+fn inference_histogram() -> Histogram {
+    Histogram::new(INFERENCE_BUCKETS)
+}
+
+fn chain_histogram() -> Histogram {
+    Histogram::new(CHAIN_BUCKETS)
+}
+
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// The metrics of one keeper.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
     /// The operator this keeper answers for (the `operator` label of every series).
     pub operator: Address,
@@ -106,31 +131,180 @@ pub struct Metrics {
     pub open_intents: Gauge,
     /// Whether the last poll succeeded.
     pub healthy: AtomicBool,
+    /// Age of the oldest in-flight transaction, seconds (set from `inflight` when rendered).
+    oldest_inflight_seconds: Gauge,
+    /// Per model: inferences that produced an output.
+    model_inferences: Family<ModelLabels, Counter>,
+    /// Per model: inferences that failed.
+    model_errors: Family<ModelLabels, Counter>,
+    /// Per model: inference latency.
+    model_latency: Histograms<ModelLabels>,
+    /// Per kind and mode: from a transaction's first send to its inclusion.
+    submission_latency: Histograms<SubmissionLabels>,
+    /// Per mode: from the poll that saw a request's assignment to its attestation's inclusion.
+    request_to_inclusion: Histograms<ModeLabels>,
+    /// The hot key's balance, wei, as a float (absent until read).
+    hot_key_balance_gauge: Optional<prometheus_client::metrics::gauge::Gauge<f64, AtomicU64>>,
+    /// `build_info`: value 1, labelled with the version and git revision.
+    build_info: Family<BuildLabels, Gauge>,
+    /// The registry that encodes all of the above, labelled with the operator.
+    registry: Registry,
     /// When the last log poll succeeded.
     last_poll: Mutex<Option<Instant>>,
-    /// Per model: inferences, errors, latency.
-    models: Mutex<BTreeMap<B256, ModelStats>>,
     /// Intents whose transaction is being executed (signed or about to be), with when execution
     /// started; removed once the intent is done or abandoned.
     inflight: Mutex<HashMap<String, Instant>>,
-    /// The hot key's balance, wei, as last read (`None`: not read yet).
+    /// Requests (decimal id) whose assignment was seen and whose attestation is not yet included.
+    requests_seen: Mutex<HashMap<String, Instant>>,
+    /// The hot key's balance, wei, as last read (`None`: not read yet), exact for `/health`.
     hot_key_balance: Mutex<Option<U256>>,
     /// What is wrong with the operator's standing on chain, as last checked (the keeper's preflight
     /// problems: unregistered, wrong signer, nothing served, low gas, jailed, ...); `/health` reports
     /// each.
     standing: Mutex<Vec<String>>,
-    /// `version` and `git_rev` of the `build_info` series (`None`: this crate's version, rev
-    /// `unknown`).
-    build: Mutex<Option<(String, String)>>,
+}
+
+impl Default for Metrics {
+    /// The registry of a keeper for the zero address (tests and components run without a keeper).
+    fn default() -> Self {
+        Self::new(Address::ZERO)
+    }
 }
 
 impl Metrics {
-    /// A fresh registry for `operator`'s keeper.
+    /// A fresh registry for `operator`'s keeper; `build_info` says this crate's version and git
+    /// revision `unknown` until [`Metrics::set_build_info`].
     pub fn new(operator: Address) -> Self {
-        Self {
+        let label: (Cow<'static, str>, Cow<'static, str>) = (
+            Cow::Borrowed("operator"),
+            Cow::Owned(format!("{operator:#x}")),
+        );
+        let mut registry = Registry::with_prefix_and_labels(PREFIX, std::iter::once(label));
+        let m = Self {
             operator,
-            ..Self::default()
+            assignments_seen: Counter::default(),
+            inferences: Counter::default(),
+            inputs_refused: Counter::default(),
+            attestations_submitted: Counter::default(),
+            txs_included: Counter::default(),
+            txs_failed: Counter::default(),
+            fee_bumps: Counter::default(),
+            reorgs: Counter::default(),
+            rpc_errors: Counter::default(),
+            challenges: Counter::default(),
+            equivocation_reports: Counter::default(),
+            finalized: Counter::default(),
+            missed_reported: Counter::default(),
+            gas_used: Counter::default(),
+            cursor_block: Gauge::default(),
+            head_block: Gauge::default(),
+            open_intents: Gauge::default(),
+            healthy: AtomicBool::new(false),
+            oldest_inflight_seconds: Gauge::default(),
+            model_inferences: Family::default(),
+            model_errors: Family::default(),
+            model_latency: Family::new_with_constructor(inference_histogram),
+            submission_latency: Family::new_with_constructor(chain_histogram),
+            request_to_inclusion: Family::new_with_constructor(chain_histogram),
+            hot_key_balance_gauge: Family::default(),
+            build_info: Family::default(),
+            registry: Registry::default(),
+            last_poll: Mutex::new(None),
+            inflight: Mutex::new(HashMap::new()),
+            requests_seen: Mutex::new(HashMap::new()),
+            hot_key_balance: Mutex::new(None),
+            standing: Mutex::new(Vec::new()),
+        };
+        let counters: [(&str, &str, &Counter); 14] = [
+            ("assignments_seen", "Assignments seen", &m.assignments_seen),
+            ("inferences", "Inferences run", &m.inferences),
+            (
+                "inputs_refused",
+                "Assigned inputs the model refused (nothing attested)",
+                &m.inputs_refused,
+            ),
+            (
+                "attestations_submitted",
+                "Attestations included",
+                &m.attestations_submitted,
+            ),
+            ("txs_included", "Transactions included", &m.txs_included),
+            (
+                "txs_failed",
+                "Transactions reverted or abandoned",
+                &m.txs_failed,
+            ),
+            ("fee_bumps", "Fee bumps", &m.fee_bumps),
+            ("reorgs", "Reorgs detected", &m.reorgs),
+            ("rpc_errors", "RPC errors seen by the poller", &m.rpc_errors),
+            ("challenges", "Challenges sent", &m.challenges),
+            (
+                "equivocation_reports",
+                "Equivocation reports",
+                &m.equivocation_reports,
+            ),
+            ("finalized", "Requests finalized", &m.finalized),
+            (
+                "missed_reported",
+                "Missed assignments reported",
+                &m.missed_reported,
+            ),
+            ("gas_used", "Gas used by included transactions", &m.gas_used),
+        ];
+        for (name, help, c) in counters {
+            registry.register(name, help, c.clone());
         }
+        let gauges: [(&str, &str, &Gauge); 4] = [
+            ("cursor_block", "Last processed block", &m.cursor_block),
+            ("head_block", "Latest head seen", &m.head_block),
+            ("open_intents", "Open journal intents", &m.open_intents),
+            (
+                "oldest_inflight_seconds",
+                "Age of the oldest in-flight transaction, seconds",
+                &m.oldest_inflight_seconds,
+            ),
+        ];
+        for (name, help, g) in gauges {
+            registry.register(name, help, g.clone());
+        }
+        registry.register(
+            "hot_key_balance_wei",
+            "Balance of the hot key (pays the gas), wei",
+            m.hot_key_balance_gauge.clone(),
+        );
+        registry.register(
+            "build_info",
+            "The keeper's build (value 1)",
+            m.build_info.clone(),
+        );
+        registry.register(
+            "model_inferences",
+            "Inferences that produced an output, per model",
+            m.model_inferences.clone(),
+        );
+        registry.register(
+            "model_inference_errors",
+            "Inferences that failed, per model",
+            m.model_errors.clone(),
+        );
+        registry.register(
+            "model_inference_seconds",
+            "Inference latency, per model, seconds",
+            m.model_latency.clone(),
+        );
+        registry.register(
+            "submission_seconds",
+            "From a transaction's first send to its inclusion, per intent kind and mode (single or batch), seconds",
+            m.submission_latency.clone(),
+        );
+        registry.register(
+            "request_to_inclusion_seconds",
+            "From the poll that saw a request's assignment to the inclusion of its attestation, per mode (single or batch), seconds",
+            m.request_to_inclusion.clone(),
+        );
+        let m = Self { registry, ..m };
+        m.set_build_info(env!("CARGO_PKG_VERSION"), "unknown");
+        m
     }
 
     /// Records a successful log poll (now).
@@ -154,11 +328,10 @@ impl Metrics {
         }
     }
 
-    /// The intent `key` is done or abandoned.
-    pub fn tx_finished(&self, key: &str) {
-        if let Ok(mut g) = self.inflight.lock() {
-            g.remove(key);
-        }
+    /// The intent `key` is done or abandoned; returns how long since its transaction first started
+    /// (`None`: it never started here, e.g. it was sent before a restart).
+    pub fn tx_finished(&self, key: &str) -> Option<Duration> {
+        self.inflight.lock().ok()?.remove(key).map(|t| t.elapsed())
     }
 
     /// Age of the oldest in-flight transaction, if any.
@@ -167,39 +340,77 @@ impl Metrics {
         g.values().map(|t| t.elapsed()).max()
     }
 
+    /// Number of in-flight transactions.
+    pub fn inflight(&self) -> usize {
+        self.inflight.lock().map(|g| g.len()).unwrap_or_default()
+    }
+
     /// Records one inference of `model` that took `took` and succeeded or not.
     pub fn record_inference(&self, model: B256, took: Duration, ok: bool) {
+        let labels = ModelLabels {
+            model: format!("{model:#x}"),
+        };
         if ok {
             self.inferences.inc();
+            self.model_inferences.get_or_create(&labels).inc();
+        } else {
+            self.model_errors.get_or_create(&labels).inc();
         }
-        let Ok(mut models) = self.models.lock() else {
+        self.model_latency
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
+    }
+
+    /// Records a transaction of intent `kind` (`attest`, `finalize`, ...) sent `single` or as a
+    /// `batch` that was included `took` after its first send.
+    pub fn record_submission(&self, kind: &str, batch: bool, took: Duration) {
+        let labels = SubmissionLabels {
+            kind: kind.to_owned(),
+            mode: mode(batch).to_owned(),
+        };
+        self.submission_latency
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
+    }
+
+    /// The assignment of request `id` (decimal) was seen now: its request-to-inclusion time starts.
+    pub fn request_seen(&self, id: &str) {
+        let Ok(mut g) = self.requests_seen.lock() else {
             return;
         };
-        let stats = models.entry(model).or_default();
-        if ok {
-            stats.ok += 1;
-        } else {
-            stats.errors += 1;
+        if g.len() >= SEEN_CAP {
+            g.retain(|_, t| t.elapsed() < SEEN_MAX_AGE);
         }
-        let secs = took.as_secs_f64();
-        stats.sum_secs += secs;
-        for (bucket, le) in stats.buckets.iter_mut().zip(INFERENCE_BUCKETS) {
-            if secs <= le {
-                *bucket += 1;
-            }
+        g.entry(id.to_owned()).or_insert_with(Instant::now);
+    }
+
+    /// The attestation of request `id` (decimal) was included, `single` or in a `batch`: records
+    /// the time since its assignment was seen (nothing if it was not seen by this process).
+    pub fn request_included(&self, id: &str, batch: bool) {
+        let seen = self
+            .requests_seen
+            .lock()
+            .ok()
+            .and_then(|mut g| g.remove(id));
+        if let Some(t) = seen {
+            self.request_to_inclusion
+                .get_or_create(&ModeLabels {
+                    mode: mode(batch).to_owned(),
+                })
+                .observe(t.elapsed().as_secs_f64());
         }
     }
 
-    /// A copy of one model's inference statistics.
-    pub fn model_stats(&self, model: B256) -> Option<ModelStats> {
-        self.models.lock().ok()?.get(&model).cloned()
-    }
-
-    /// Records the hot key's balance, wei.
+    /// Records the hot key's balance, wei (exported as a float, as Prometheus stores every value;
+    /// kept exact for `/health`).
     pub fn set_hot_key_balance(&self, wei: U256) {
         if let Ok(mut g) = self.hot_key_balance.lock() {
             *g = Some(wei);
         }
+        let approx = wei.to_string().parse::<f64>().unwrap_or(f64::MAX);
+        self.hot_key_balance_gauge
+            .get_or_create(&Vec::new())
+            .set(approx);
     }
 
     /// The hot key's balance as last read, wei.
@@ -226,195 +437,102 @@ impl Metrics {
     /// Sets the `version` and `git_rev` labels of `verinfer_keeper_build_info` (the binary's, which
     /// knows its git revision).
     pub fn set_build_info(&self, version: &str, git_rev: &str) {
-        if let Ok(mut g) = self.build.lock() {
-            *g = Some((version.to_owned(), git_rev.to_owned()));
-        }
+        self.build_info.clear();
+        self.build_info
+            .get_or_create(&BuildLabels {
+                version: version.to_owned(),
+                git_rev: git_rev.to_owned(),
+            })
+            .set(1);
     }
 
-    /// Number of in-flight transactions.
-    pub fn inflight(&self) -> usize {
-        self.inflight.lock().map(|g| g.len()).unwrap_or_default()
-    }
-
-    /// Renders the Prometheus text format; every series carries `operator="0x.."`.
+    /// Encodes every series in the OpenMetrics text format ([`CONTENT_TYPE`]); each carries
+    /// `operator="0x.."`.
     pub fn render(&self) -> String {
-        let label = format!("{{operator=\"{:#x}\"}}", self.operator);
-        let counters: [(&str, &str, &Counter); 14] = [
-            (
-                "verinfer_keeper_assignments_seen_total",
-                "Assignments seen",
-                &self.assignments_seen,
-            ),
-            (
-                "verinfer_keeper_inferences_total",
-                "Inferences run",
-                &self.inferences,
-            ),
-            (
-                "verinfer_keeper_inputs_refused_total",
-                "Assigned inputs the model refused (nothing attested)",
-                &self.inputs_refused,
-            ),
-            (
-                "verinfer_keeper_attestations_submitted_total",
-                "Attestations included",
-                &self.attestations_submitted,
-            ),
-            (
-                "verinfer_keeper_txs_included_total",
-                "Transactions included",
-                &self.txs_included,
-            ),
-            (
-                "verinfer_keeper_txs_failed_total",
-                "Transactions reverted or abandoned",
-                &self.txs_failed,
-            ),
-            (
-                "verinfer_keeper_fee_bumps_total",
-                "Fee bumps",
-                &self.fee_bumps,
-            ),
-            (
-                "verinfer_keeper_reorgs_total",
-                "Reorgs detected",
-                &self.reorgs,
-            ),
-            (
-                "verinfer_keeper_rpc_errors_total",
-                "RPC errors seen by the poller",
-                &self.rpc_errors,
-            ),
-            (
-                "verinfer_keeper_challenges_total",
-                "Challenges sent",
-                &self.challenges,
-            ),
-            (
-                "verinfer_keeper_equivocation_reports_total",
-                "Equivocation reports",
-                &self.equivocation_reports,
-            ),
-            (
-                "verinfer_keeper_finalized_total",
-                "Requests finalized",
-                &self.finalized,
-            ),
-            (
-                "verinfer_keeper_missed_reported_total",
-                "Missed assignments reported",
-                &self.missed_reported,
-            ),
-            (
-                "verinfer_keeper_gas_used_total",
-                "Gas used by included transactions",
-                &self.gas_used,
-            ),
-        ];
+        self.oldest_inflight_seconds
+            .set(self.oldest_inflight().map_or(0, |d| d.as_secs()));
         let mut out = String::new();
-        for (name, help, c) in counters {
-            out.push_str(&format!(
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name}{label} {}\n",
-                c.get()
-            ));
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            // Only a failing writer fails, and a String does not.
+            tracing::error!(error = %e, "encoding the metrics failed");
         }
-        let gauges: [(&str, &str, &Gauge); 4] = [
-            (
-                "verinfer_keeper_cursor_block",
-                "Last processed block",
-                &self.cursor_block,
-            ),
-            (
-                "verinfer_keeper_head_block",
-                "Latest head seen",
-                &self.head_block,
-            ),
-            (
-                "verinfer_keeper_open_intents",
-                "Open journal intents",
-                &self.open_intents,
-            ),
-            (
-                "verinfer_keeper_oldest_inflight_seconds",
-                "Age of the oldest in-flight transaction",
-                &Gauge(AtomicU64::new(
-                    self.oldest_inflight().map(|d| d.as_secs()).unwrap_or(0),
-                )),
-            ),
-        ];
-        for (name, help, g) in gauges {
-            out.push_str(&format!(
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{label} {}\n",
-                g.get()
-            ));
-        }
-        if let Some(wei) = self.hot_key_balance() {
-            let name = "verinfer_keeper_hot_key_balance_wei";
-            out.push_str(&format!(
-                "# HELP {name} Balance of the hot key (pays the gas), wei\n# TYPE {name} gauge\n{name}{label} {wei}\n"
-            ));
-        }
-        let (version, git_rev) = self
-            .build
-            .lock()
-            .ok()
-            .and_then(|g| g.clone())
-            .unwrap_or_else(|| (env!("CARGO_PKG_VERSION").to_owned(), "unknown".to_owned()));
-        let name = "verinfer_keeper_build_info";
-        out.push_str(&format!(
-            "# HELP {name} The keeper's build (value 1)\n# TYPE {name} gauge\n\
-             {name}{{operator=\"{:#x}\",version=\"{version}\",git_rev=\"{git_rev}\"}} 1\n",
-            self.operator
-        ));
-        self.render_models(&mut out);
         out
     }
+}
 
-    /// Per-model series: inferences, errors and the latency histogram, labelled `operator` and
-    /// `model`.
-    fn render_models(&self, out: &mut String) {
-        let Ok(models) = self.models.lock() else {
-            return;
-        };
-        let op = format!("{:#x}", self.operator);
-        let m_inf = "verinfer_keeper_model_inferences_total";
-        let m_err = "verinfer_keeper_model_inference_errors_total";
-        let m_lat = "verinfer_keeper_model_inference_seconds";
-        out.push_str(&format!("# HELP {m_inf} Inferences that produced an output, per model\n# TYPE {m_inf} counter\n"));
-        for (model, s) in models.iter() {
-            out.push_str(&format!(
-                "{m_inf}{{operator=\"{op}\",model=\"{model}\"}} {}\n",
-                s.ok
-            ));
-        }
-        out.push_str(&format!(
-            "# HELP {m_err} Inferences that failed, per model\n# TYPE {m_err} counter\n"
-        ));
-        for (model, s) in models.iter() {
-            out.push_str(&format!(
-                "{m_err}{{operator=\"{op}\",model=\"{model}\"}} {}\n",
-                s.errors
-            ));
-        }
-        out.push_str(&format!(
-            "# HELP {m_lat} Inference latency, per model\n# TYPE {m_lat} histogram\n"
-        ));
-        for (model, s) in models.iter() {
-            let l = format!("operator=\"{op}\",model=\"{model}\"");
-            for (count, le) in s.buckets.iter().zip(INFERENCE_BUCKETS) {
-                out.push_str(&format!("{m_lat}_bucket{{{l},le=\"{le}\"}} {count}\n"));
-            }
-            let n = s.ok + s.errors;
-            out.push_str(&format!("{m_lat}_bucket{{{l},le=\"+Inf\"}} {n}\n"));
-            out.push_str(&format!("{m_lat}_sum{{{l}}} {}\n", s.sum_secs));
-            out.push_str(&format!("{m_lat}_count{{{l}}} {n}\n"));
-        }
+/// One sample of a text exposition: `name{labels} value`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// The series name (`verinfer_keeper_fee_bumps_total`, `..._bucket`, ...).
+    pub name: String,
+    /// Its labels, by name.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Its value.
+    pub value: f64,
+}
+
+impl Sample {
+    /// Whether the sample has each of `labels` (and maybe others).
+    pub fn has(&self, labels: &[(&str, &str)]) -> bool {
+        labels
+            .iter()
+            .all(|(k, v)| self.labels.get(*k).map(String::as_str) == Some(*v))
+    }
+}
+
+/// The samples of a Prometheus or OpenMetrics text exposition, as a scraper reads them (comments
+/// skipped; label values without escaped quotes, as this keeper's are); for the tests and tools
+/// that check what `/metrics` serves.
+pub fn parse_samples(text: &str) -> Vec<Sample> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let value = value.parse().ok()?;
+            let (name, labels) = match series.split_once('{') {
+                Some((name, rest)) => {
+                    let body = rest.strip_suffix('}')?;
+                    let labels = body
+                        .split("\",")
+                        .filter(|kv| !kv.is_empty())
+                        .filter_map(|kv| {
+                            let (k, v) = kv.split_once("=\"")?;
+                            Some((k.to_owned(), v.trim_end_matches('"').to_owned()))
+                        })
+                        .collect();
+                    (name, labels)
+                }
+                None => (series, Default::default()),
+            };
+            Some(Sample {
+                name: name.to_owned(),
+                labels,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// The `mode` label: `batch` or `single`.
+fn mode(batch: bool) -> &'static str {
+    if batch {
+        "batch"
+    } else {
+        "single"
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The value of the sample `name` with exactly `labels` in `text`.
+    fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        parse_samples(text)
+            .into_iter()
+            .find(|s| s.name == name && s.labels.len() == labels.len() && s.has(labels))
+            .map(|s| s.value)
+    }
 
     #[test]
     fn two_keepers_count_separately_and_label_their_operator() {
@@ -423,48 +541,59 @@ mod tests {
         a.fee_bumps.inc();
         a.fee_bumps.inc();
         b.fee_bumps.inc();
-        let ra = a.render();
-        assert!(
-            ra.contains(&format!(
-                "verinfer_keeper_fee_bumps_total{{operator=\"{:#x}\"}} 2\n",
-                Address::repeat_byte(0xaa)
-            )),
-            "{ra}"
+        let (opa, opb) = (
+            format!("{:#x}", Address::repeat_byte(0xaa)),
+            format!("{:#x}", Address::repeat_byte(0xbb)),
         );
-        assert!(b.render().contains(&format!(
-            "verinfer_keeper_fee_bumps_total{{operator=\"{:#x}\"}} 1\n",
-            Address::repeat_byte(0xbb)
-        )));
+        let bumps = "verinfer_keeper_fee_bumps_total";
+        assert_eq!(sample(&a.render(), bumps, &[("operator", &opa)]), Some(2.0));
+        assert_eq!(sample(&b.render(), bumps, &[("operator", &opb)]), Some(1.0));
+        assert_eq!(sample(&a.render(), bumps, &[("operator", &opb)]), None);
     }
 
-    /// The gas gauge carries the whole balance in wei (1,000 ether does not fit a `u64`), labelled with
-    /// the operator; `build_info` names the version and the git revision the binary set.
+    /// The gas gauge appears once read, labelled with the operator; `build_info` names the version
+    /// and the git revision the binary set (only the last one set).
     #[test]
     fn hot_key_balance_and_build_info_are_exported() {
         let m = Metrics::new(Address::repeat_byte(0xaa));
         let op = format!("{:#x}", Address::repeat_byte(0xaa));
-        assert!(!m.render().contains("hot_key_balance"), "not read yet");
-        assert!(m.render().contains(&format!(
-            "verinfer_keeper_build_info{{operator=\"{op}\",version=\"{}\",git_rev=\"unknown\"}} 1\n",
-            env!("CARGO_PKG_VERSION")
-        )));
-        let wei = U256::from(1_000u128 * 10u128.pow(18));
-        m.set_hot_key_balance(wei);
+        let balance = "verinfer_keeper_hot_key_balance_wei";
+        assert_eq!(
+            sample(&m.render(), balance, &[("operator", &op)]),
+            None,
+            "not read yet"
+        );
+        let build = |v: &'static str, rev: &'static str| {
+            [
+                ("operator", op.clone()),
+                ("version", v.to_owned()),
+                ("git_rev", rev.to_owned()),
+            ]
+        };
+        let build_info = |text: &str, v, rev| {
+            let l = build(v, rev);
+            let l: Vec<(&str, &str)> = l.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            sample(text, "verinfer_keeper_build_info", &l)
+        };
+        assert_eq!(
+            build_info(&m.render(), env!("CARGO_PKG_VERSION"), "unknown"),
+            Some(1.0)
+        );
+        // 1,000 ether does not fit a u64: the gauge is a float, as Prometheus stores it.
+        m.set_hot_key_balance(U256::from(1_000u128 * 10u128.pow(18)));
         m.set_build_info("1.2.3", "abc123");
         let text = m.render();
         assert!(
             text.contains("# TYPE verinfer_keeper_hot_key_balance_wei gauge"),
             "{text}"
         );
-        assert!(
-            text.contains(&format!(
-                "verinfer_keeper_hot_key_balance_wei{{operator=\"{op}\"}} 1000000000000000000000\n"
-            )),
-            "{text}"
+        assert_eq!(sample(&text, balance, &[("operator", &op)]), Some(1e21));
+        assert_eq!(build_info(&text, "1.2.3", "abc123"), Some(1.0));
+        assert_eq!(
+            build_info(&text, env!("CARGO_PKG_VERSION"), "unknown"),
+            None
         );
-        assert!(text.contains(&format!(
-            "verinfer_keeper_build_info{{operator=\"{op}\",version=\"1.2.3\",git_rev=\"abc123\"}} 1\n"
-        )));
+        assert!(text.ends_with("# EOF\n"), "OpenMetrics: {text}");
     }
 
     #[test]
@@ -475,8 +604,9 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
         m.tx_started("a");
         assert!(m.oldest_inflight().unwrap() >= Duration::from_millis(5));
-        m.tx_finished("a");
+        assert!(m.tx_finished("a").unwrap() >= Duration::from_millis(5));
         assert_eq!(m.oldest_inflight(), None);
+        assert_eq!(m.tx_finished("a"), None, "already finished");
     }
 
     #[test]
@@ -486,28 +616,88 @@ mod tests {
         m.record_inference(mlp, Duration::from_micros(50), true);
         m.record_inference(llm, Duration::from_millis(1500), true);
         m.record_inference(llm, Duration::from_secs(40), false);
-        let s = m.model_stats(llm).unwrap();
-        assert_eq!((s.ok, s.errors), (1, 1));
-        // 1.5 s falls in the buckets from le=2.5 up; 40 s in none (only +Inf).
-        assert_eq!(s.buckets[7], 0);
-        assert_eq!(s.buckets[8], 1);
-        assert_eq!(s.buckets[11], 1);
         assert_eq!(m.inferences.get(), 2);
         let text = m.render();
-        let l = format!(
-            "operator=\"{:#x}\",model=\"{llm}\"",
-            Address::repeat_byte(0xaa)
+        let op = format!("{:#x}", Address::repeat_byte(0xaa));
+        let model = format!("{llm:#x}");
+        let l = [("operator", op.as_str()), ("model", model.as_str())];
+        let bucket = |le: &str| {
+            sample(
+                &text,
+                "verinfer_keeper_model_inference_seconds_bucket",
+                &[l[0], l[1], ("le", le)],
+            )
+        };
+        assert_eq!(
+            sample(&text, "verinfer_keeper_model_inferences_total", &l),
+            Some(1.0)
         );
-        for line in [
-            format!("verinfer_keeper_model_inferences_total{{{l}}} 1"),
-            format!("verinfer_keeper_model_inference_errors_total{{{l}}} 1"),
-            format!("verinfer_keeper_model_inference_seconds_bucket{{{l},le=\"2.5\"}} 1"),
-            format!("verinfer_keeper_model_inference_seconds_bucket{{{l},le=\"+Inf\"}} 2"),
-            format!("verinfer_keeper_model_inference_seconds_count{{{l}}} 2"),
-        ] {
-            assert!(text.contains(&line), "{line} missing in\n{text}");
-        }
+        assert_eq!(
+            sample(&text, "verinfer_keeper_model_inference_errors_total", &l),
+            Some(1.0)
+        );
+        // 1.5 s falls in the buckets from le=2.5 up; 40 s in none but +Inf.
+        assert_eq!(bucket("1.0"), Some(0.0));
+        assert_eq!(bucket("2.5"), Some(1.0));
+        assert_eq!(bucket("30.0"), Some(1.0));
+        assert_eq!(bucket("+Inf"), Some(2.0));
+        assert_eq!(
+            sample(&text, "verinfer_keeper_model_inference_seconds_count", &l),
+            Some(2.0)
+        );
         assert!(text.contains("# TYPE verinfer_keeper_model_inference_seconds histogram"));
-        assert!(text.contains(&format!("model=\"{mlp}\",le=\"0.0001\"}} 1")));
+    }
+
+    #[test]
+    fn submissions_and_requests_to_inclusion_are_timed_per_kind_and_mode() {
+        let m = Metrics::new(Address::repeat_byte(0xaa));
+        let op = format!("{:#x}", Address::repeat_byte(0xaa));
+        m.record_submission("attest", true, Duration::from_millis(700));
+        m.record_submission("finalize", false, Duration::from_secs(3));
+        m.request_seen("7");
+        m.request_included("7", true);
+        m.request_included("7", true);
+        m.request_included("8", false);
+        let text = m.render();
+        let count = |name: &str, labels: &[(&str, &str)]| {
+            let mut l = vec![("operator", op.as_str())];
+            l.extend_from_slice(labels);
+            sample(&text, &format!("verinfer_keeper_{name}_count"), &l)
+        };
+        assert_eq!(
+            count(
+                "submission_seconds",
+                &[("kind", "attest"), ("mode", "batch")]
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            count(
+                "submission_seconds",
+                &[("kind", "finalize"), ("mode", "single")]
+            ),
+            Some(1.0)
+        );
+        // Included twice, observed once; a request never seen is not observed.
+        assert_eq!(
+            count("request_to_inclusion_seconds", &[("mode", "batch")]),
+            Some(1.0)
+        );
+        assert_eq!(
+            count("request_to_inclusion_seconds", &[("mode", "single")]),
+            None
+        );
+    }
+
+    #[test]
+    fn parse_samples_reads_names_labels_and_values() {
+        let s = parse_samples(
+            "# HELP x y\nx_total{a=\"1\",b=\"two\"} 3\nplain 4.5\nh_bucket{le=\"+Inf\"} 2\n# EOF\n",
+        );
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].name, "x_total");
+        assert!(s[0].has(&[("a", "1"), ("b", "two")]) && s[0].value == 3.0);
+        assert!(s[1].labels.is_empty() && s[1].value == 4.5);
+        assert!(s[2].has(&[("le", "+Inf")]));
     }
 }

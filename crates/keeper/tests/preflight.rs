@@ -182,9 +182,17 @@ async fn running_keeper_exports_its_gas_and_is_unhealthy_below_the_floor() {
     let funded = k.preflight().await.expect("starts").balance;
     k.tick().await.unwrap();
     let op = format!("{:#x}", ops[0].address());
-    assert!(k.metrics().render().contains(&format!(
-        "verinfer_keeper_hot_key_balance_wei{{operator=\"{op}\"}} {funded}\n"
-    )));
+    // The gauge is a float (as Prometheus stores every value): compared as one.
+    let gauge = |k: &Keeper| {
+        verinfer_keeper::metrics::parse_samples(&k.metrics().render())
+            .into_iter()
+            .find(|s| {
+                s.name == "verinfer_keeper_hot_key_balance_wei" && s.has(&[("operator", &op)])
+            })
+            .map(|s| s.value)
+    };
+    let as_f64 = |wei: U256| wei.to_string().parse::<f64>().unwrap();
+    assert_eq!(gauge(&k), Some(as_f64(funded)));
     let health = |k: &Keeper| {
         let m = k.metrics();
         verinfer_keeper::api::assess(m, Some(m.cursor_block.get()), &[], &k_policy())
@@ -200,9 +208,7 @@ async fn running_keeper_exports_its_gas_and_is_unhealthy_below_the_floor() {
         .unwrap();
     tokio::time::sleep(verinfer_keeper::keeper::preflight::STANDING_REFRESH).await;
     k.tick().await.unwrap();
-    assert!(k.metrics().render().contains(&format!(
-        "verinfer_keeper_hot_key_balance_wei{{operator=\"{op}\"}} {low}\n"
-    )));
+    assert_eq!(gauge(&k), Some(as_f64(low)));
     let report = health(&k);
     assert_eq!(report.status, "unhealthy");
     assert_eq!(report.hot_key_balance_wei, Some(low.to_string()));

@@ -283,7 +283,7 @@ async fn health_reports_a_keeper_behind_the_real_chain_head() {
     );
 }
 
-/// A bare HTTP/1.1 GET: status line and body.
+/// A bare HTTP/1.1 GET: the response head (status line first, then the headers) and body.
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -294,10 +294,7 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
     s.read_to_end(&mut out).await.unwrap();
     let text = String::from_utf8_lossy(&out).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (
-        head.lines().next().unwrap_or_default().to_string(),
-        body.to_string(),
-    )
+    (head.to_string(), body.to_string())
 }
 
 /// A batch reorged out after inclusion: the execute stage finds its nonce empty, dissolves the
@@ -742,4 +739,172 @@ async fn watcher_without_an_in_process_model_does_not_open_a_referee_game() {
         u8::from(RequestStatus::Quorum),
         "still at quorum, undisputed"
     );
+}
+
+/// A running keeper whose `metrics_addr` is the explicit all-interfaces `0.0.0.0` serves `/metrics`
+/// (reached on loopback) in the OpenMetrics format with its Content-Type: every series labelled with
+/// its operator, every name the docs list, the inference histogram per model with cumulative
+/// buckets (one observation per inference), and one submission and one request-to-inclusion
+/// observation per answered request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_keeper_serves_labelled_metrics_and_latency_histograms_on_0_0_0_0() {
+    use verinfer_keeper::metrics::{parse_samples, CONTENT_TYPE, INFERENCE_BUCKETS};
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let ids = [s.request().await, s.request().await];
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        metrics_addr: Some("0.0.0.0:0".into()),
+        ..s.raw_config(&dir.path().join("keeper"), s.operator, start_block)
+    })
+    .unwrap();
+    let bind = cfg.metrics_addr.expect("metrics on");
+    assert!(bind.ip().is_unspecified(), "{bind}");
+    let mut k = Keeper::new(cfg, s.hot.clone(), "metrics").await.unwrap();
+    k.metrics().set_build_info("9.9.9", "cafe");
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let bound = verinfer_keeper::api::serve(
+        bind,
+        verinfer_keeper::api::operations_router(k.health()),
+        rx,
+    )
+    .await
+    .unwrap();
+    tick_until_answered(&mut k, &s, &ids, "two requests").await;
+    settle(&mut k).await;
+
+    let local = std::net::SocketAddr::from(([127, 0, 0, 1], bound.port()));
+    let (head, body) = http_get(local, "/metrics").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_owned)
+        })
+        .expect("a Content-Type");
+    assert_eq!(content_type, CONTENT_TYPE);
+    assert!(body.ends_with("# EOF\n"), "{body}");
+
+    let samples = parse_samples(&body);
+    let op = format!("{:#x}", s.operator);
+    assert!(
+        samples
+            .iter()
+            .all(|x| x.labels.get("operator") == Some(&op)),
+        "every series carries the operator"
+    );
+    let value = |name: &str, labels: &[(&str, &str)]| -> Option<f64> {
+        samples
+            .iter()
+            .find(|x| x.name == name && x.has(labels))
+            .map(|x| x.value)
+    };
+    // The names docs/keeper.md lists (kept from the hand-written exporter).
+    for name in [
+        "assignments_seen_total",
+        "inferences_total",
+        "inputs_refused_total",
+        "attestations_submitted_total",
+        "txs_included_total",
+        "txs_failed_total",
+        "fee_bumps_total",
+        "reorgs_total",
+        "rpc_errors_total",
+        "challenges_total",
+        "equivocation_reports_total",
+        "finalized_total",
+        "missed_reported_total",
+        "gas_used_total",
+        "cursor_block",
+        "head_block",
+        "open_intents",
+        "oldest_inflight_seconds",
+        "build_info",
+        "model_inferences_total",
+        "model_inference_seconds_count",
+        "submission_seconds_count",
+        "request_to_inclusion_seconds_count",
+    ] {
+        assert!(
+            value(&format!("verinfer_keeper_{name}"), &[]).is_some(),
+            "verinfer_keeper_{name} missing in\n{body}"
+        );
+    }
+    assert_eq!(
+        value("verinfer_keeper_assignments_seen_total", &[]),
+        Some(2.0)
+    );
+    assert_eq!(
+        value("verinfer_keeper_attestations_submitted_total", &[]),
+        Some(2.0)
+    );
+    assert!(value("verinfer_keeper_gas_used_total", &[]).unwrap() > 0.0);
+    assert_eq!(
+        value(
+            "verinfer_keeper_build_info",
+            &[("version", "9.9.9"), ("git_rev", "cafe")]
+        ),
+        Some(1.0)
+    );
+
+    // The inference histogram of the built-in model: one bucket per bound plus +Inf, cumulative,
+    // +Inf equal to the count (two inferences).
+    let model = format!("{:#x}", s.model.model_id());
+    let buckets: Vec<(String, f64)> = samples
+        .iter()
+        .filter(|x| {
+            x.name == "verinfer_keeper_model_inference_seconds_bucket"
+                && x.has(&[("model", &model)])
+        })
+        .map(|x| (x.labels["le"].clone(), x.value))
+        .collect();
+    let les: Vec<String> = INFERENCE_BUCKETS
+        .iter()
+        .map(|b| format!("{b:?}"))
+        .chain(["+Inf".to_owned()])
+        .collect();
+    assert_eq!(
+        buckets.iter().map(|(le, _)| le.clone()).collect::<Vec<_>>(),
+        les
+    );
+    assert!(
+        buckets.windows(2).all(|w| w[0].1 <= w[1].1),
+        "cumulative: {buckets:?}"
+    );
+    let count = value(
+        "verinfer_keeper_model_inference_seconds_count",
+        &[("model", &model)],
+    );
+    assert_eq!(buckets.last().map(|b| b.1), count);
+    // Each request is inferred to answer it and again to check the quorum's result (watch).
+    assert_eq!(count, value("verinfer_keeper_inferences_total", &[]));
+    assert!(count.unwrap() >= 2.0, "{count:?}");
+
+    // Single submission: one attestation transaction and one request-to-inclusion per request.
+    assert_eq!(
+        value(
+            "verinfer_keeper_submission_seconds_count",
+            &[("kind", "attest"), ("mode", "single")]
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        value(
+            "verinfer_keeper_request_to_inclusion_seconds_count",
+            &[("mode", "single")]
+        ),
+        Some(2.0)
+    );
+    assert!(
+        value(
+            "verinfer_keeper_request_to_inclusion_seconds_sum",
+            &[("mode", "single")]
+        )
+        .unwrap()
+            > 0.0
+    );
+    let _ = stop.send(true);
 }

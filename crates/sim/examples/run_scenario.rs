@@ -1,4 +1,4 @@
-//! Runs a scenario file and writes `report.json`, `lorenz.svg` and `nakamoto.svg`.
+//! Runs a scenario file and writes `report.json`, `lorenz.svg`, `nakamoto.svg` and `authority.svg`.
 //!
 //! `cargo run --release -p verinfer-sim --example run_scenario -- scenarios/pareto.toml reports/pareto`
 

@@ -23,14 +23,16 @@ fn err(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> PlotError + '_ {
     }
 }
 
-/// Writes `lorenz.svg` and `nakamoto.svg` into `dir`; returns their paths.
+/// Writes `lorenz.svg`, `nakamoto.svg` and `authority.svg` into `dir`; returns their paths.
 pub fn write_plots(report: &RunReport, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     std::fs::create_dir_all(dir).map_err(|e| err(dir)(&e))?;
     let lorenz_path = dir.join("lorenz.svg");
     lorenz_plot(report, &lorenz_path)?;
     let nakamoto_path = dir.join("nakamoto.svg");
     nakamoto_plot(report, &nakamoto_path)?;
-    Ok(vec![lorenz_path, nakamoto_path])
+    let authority_path = dir.join("authority.svg");
+    authority_plot(report, &authority_path)?;
+    Ok(vec![lorenz_path, nakamoto_path, authority_path])
 }
 
 fn lorenz_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
@@ -230,6 +232,138 @@ fn nakamoto_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
         }
         y += 28;
     }
+    root.present().map_err(|x| e(&x))?;
+    Ok(())
+}
+
+/// A named line of per-epoch points and its colour.
+type EpochLine = (&'static str, RGBColor, Vec<(u64, u64)>);
+
+/// A linear chart of `lines` over epochs `first..last` in `area`, with their legend in `legend`.
+fn epoch_chart<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    legend: &DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    y_desc: &str,
+    (first, last): (u64, u64),
+    lines: &[EpochLine],
+    path: &Path,
+) -> Result<(), PlotError> {
+    let e = err(path);
+    let ymax = lines
+        .iter()
+        .flat_map(|(_, _, pts)| pts.iter().map(|p| p.1))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(first..last, 0u64..ymax + ymax / 10 + 1)
+        .map_err(|x| e(&x))?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc(y_desc)
+        .bold_line_style(BLACK.mix(0.12))
+        .light_line_style(WHITE.mix(0.0))
+        .x_labels(((last - first) as usize + 1).min(12))
+        .x_label_formatter(&|x| x.to_string())
+        .draw()
+        .map_err(|x| e(&x))?;
+    for (i, (label, color, pts)) in lines.iter().enumerate() {
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .map_err(|x| e(&x))?;
+        chart
+            .draw_series(pts.iter().map(|q| Circle::new(*q, 3, color.filled())))
+            .map_err(|x| e(&x))?;
+        let y = 50 + 26 * i as i32;
+        legend
+            .draw(&PathElement::new(
+                vec![(10, y + 7), (40, y + 7)],
+                color.stroke_width(3),
+            ))
+            .map_err(|x| e(&x))?;
+        legend
+            .draw(&Text::new(*label, (48, y), ("sans-serif", 15)))
+            .map_err(|x| e(&x))?;
+    }
+    Ok(())
+}
+
+/// The authority ledger over epochs: decisions by path (top) and the deciders' Nakamoto
+/// coefficient by persons and by capital (bottom; an epoch nobody decided anything in has no
+/// point).
+fn authority_plot(report: &RunReport, path: &Path) -> Result<(), PlotError> {
+    use verinfer_authority::Path as DecisionPath;
+    let e = err(path);
+    let epochs = &report.ledger.summary.epochs;
+    let root = SVGBackend::new(path, (900, 640)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(&x))?;
+    let (top, bottom) = root.split_vertically(340);
+    let (top_plot, top_legend) = top.split_horizontally(680);
+    let (bottom_plot, bottom_legend) = bottom.split_horizontally(680);
+    let first = epochs.first().map_or(0, |m| m.epoch);
+    let span = (first, epochs.last().map_or(1, |m| m.epoch).max(first + 1));
+    // six paths: the palette's five and black
+    let colors = PALETTE.iter().copied().chain([BLACK]);
+    let by_path: Vec<EpochLine> = DecisionPath::ALL
+        .iter()
+        .zip(colors)
+        .map(|(p, color)| {
+            let pts = epochs
+                .iter()
+                .map(|m| {
+                    let n = m.by_path.iter().find(|c| c.path == *p);
+                    (m.epoch, n.map_or(0, |c| c.decisions) as u64)
+                })
+                .collect();
+            (p.name(), color, pts)
+        })
+        .collect();
+    let caption = format!("Decisions by path — {}", report.scenario);
+    epoch_chart(
+        &top_plot,
+        &top_legend,
+        &caption,
+        "decisions",
+        span,
+        &by_path,
+        path,
+    )?;
+    let decided = || {
+        epochs
+            .iter()
+            .filter(|m| m.concentration.decided_by_someone > 0)
+    };
+    let nakamoto: Vec<EpochLine> = vec![
+        (
+            "by persons",
+            PALETTE[1],
+            decided()
+                .map(|m| (m.epoch, m.concentration.nakamoto_persons as u64))
+                .collect(),
+        ),
+        (
+            "by capital",
+            PALETTE[0],
+            decided()
+                .map(|m| (m.epoch, m.concentration.nakamoto_capital as u64))
+                .collect(),
+        ),
+    ];
+    epoch_chart(
+        &bottom_plot,
+        &bottom_legend,
+        "Deciders' Nakamoto coefficient",
+        "persons to hold 50% of authority",
+        span,
+        &nakamoto,
+        path,
+    )?;
     root.present().map_err(|x| e(&x))?;
     Ok(())
 }

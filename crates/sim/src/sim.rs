@@ -165,6 +165,15 @@ pub struct Sim<DB: DatabaseRef = EmptyDB> {
     pub tx_count: u64,
     /// Total gas of committed transactions.
     pub gas_total: u64,
+    /// Logs of committed transactions kept for the authority ledger ([`Sim::record_logs`]).
+    journal: Option<LogJournal>,
+}
+
+/// The committed logs a [`Sim`] keeps: those whose first topic is in `topics`.
+#[derive(Debug, Clone, Default)]
+struct LogJournal {
+    topics: std::collections::BTreeSet<alloy::primitives::B256>,
+    logs: Vec<verinfer_authority::ChainLog>,
 }
 
 impl Default for Sim<EmptyDB> {
@@ -208,7 +217,23 @@ where
             suite: Suite::default(),
             tx_count: 0,
             gas_total: 0,
+            journal: None,
         }
+    }
+
+    /// From now on keeps the logs of committed transactions whose first topic is in `topics`
+    /// (e.g. [`verinfer_authority::build::relevant_topics`]), with block, a transaction id (the
+    /// transaction's number) and sender, for [`Sim::take_logs`].
+    pub fn record_logs(&mut self, topics: std::collections::BTreeSet<alloy::primitives::B256>) {
+        self.journal = Some(LogJournal {
+            topics,
+            logs: Vec::new(),
+        });
+    }
+
+    /// The logs kept since [`Sim::record_logs`], in chain order; stops keeping them.
+    pub fn take_logs(&mut self) -> Vec<verinfer_authority::ChainLog> {
+        self.journal.take().map(|j| j.logs).unwrap_or_default()
     }
 
     /// The current block number.
@@ -295,6 +320,22 @@ where
                 if commit {
                     self.tx_count += 1;
                     self.gas_total += gas.tx_gas_used();
+                    let block = self.block_number();
+                    if let Some(j) = &mut self.journal {
+                        let tx = alloy::primitives::B256::from(U256::from(self.tx_count));
+                        j.logs.extend(
+                            logs.iter()
+                                .filter(|l| {
+                                    l.topics().first().is_some_and(|t| j.topics.contains(t))
+                                })
+                                .map(|l| verinfer_authority::ChainLog {
+                                    log: l.clone(),
+                                    block,
+                                    tx,
+                                    sender: Some(from),
+                                }),
+                        );
+                    }
                 }
                 let (output, created) = match output {
                     Output::Call(b) => (b, None),
@@ -423,6 +464,7 @@ pub struct Snapshot<DB: DatabaseRef + Clone> {
     block: BlockEnv,
     tx_count: u64,
     gas_total: u64,
+    journal_len: usize,
 }
 
 impl<DB: DatabaseRef + Clone> Sim<DB>
@@ -450,6 +492,7 @@ where
             block: self.evm.ctx.block.clone(),
             tx_count: self.tx_count,
             gas_total: self.gas_total,
+            journal_len: self.journal.as_ref().map_or(0, |j| j.logs.len()),
         }
     }
 
@@ -459,6 +502,9 @@ where
         self.evm.ctx.block = snapshot.block;
         self.tx_count = snapshot.tx_count;
         self.gas_total = snapshot.gas_total;
+        if let Some(j) = &mut self.journal {
+            j.logs.truncate(snapshot.journal_len);
+        }
     }
 }
 

@@ -80,9 +80,16 @@ contract QuadraticVotesHandler is Test {
         }
         vm.prank(issuer);
         ids.offerLink(actors[a], id);
+        _waitLinkCooldown(a);
         vm.prank(actors[a]);
         ids.acceptLink(id);
         _joined(a, id);
+    }
+
+    /// @dev An actor that left an identity waits out the link cooldown before it accepts a new link.
+    function _waitLinkCooldown(uint256 a) private {
+        uint256 ready = ids.linkReadyAt(actors[a]);
+        if (ready > block.number) vm.roll(ready);
     }
 
     function unlink(uint256 a) external {
@@ -118,6 +125,7 @@ contract QuadraticVotesHandler is Test {
         uint256 id = pendingFresh[a];
         if (id == 0) return;
         pendingFresh[a] = 0;
+        _waitLinkCooldown(a);
         vm.prank(actors[a]);
         try ids.acceptLink(id) {
             if (ids.identityOf(puppet) == id) ++breaches;

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use alloy::network::EthereumWallet;
-use alloy::primitives::{utils::format_ether, B256};
+use alloy::primitives::{utils::format_ether, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
+use serde_json::json;
 use verinfer_deploy::{
     executor::{estimate, resume_nonce, DeployOptions, Executor},
     inspect,
@@ -20,6 +21,7 @@ use verinfer_deploy::{
 };
 
 use crate::args::{ChainArgs, RpcArgs};
+use crate::output::{addr, contracts, native, OutputArgs};
 
 /// Deploy the suite to any RPC and write deployments/<chainId>.json. Every admin role then goes to
 /// the timelock (governance) and the deployer renounces its own, unless --keep-admin. An
@@ -61,6 +63,8 @@ pub struct DeployCommand {
     /// and send nothing.
     #[arg(long)]
     dry_run: bool,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -90,7 +94,7 @@ impl DeployCommand {
     /// Runs the command.
     pub async fn execute(self) -> Result<()> {
         if let Some(DeploySubcommand::Verify(v)) = &self.cmd {
-            return verify(v).await;
+            return verify(v, self.out).await;
         }
         let key = self.chain.key.load()?;
         let url = &self.chain.rpc.url();
@@ -115,7 +119,7 @@ impl DeployCommand {
         if self.dry_run {
             let nonce = provider.get_transaction_count(key.address()).await?;
             let plan = DeployPlan::new(&params, nonce);
-            return dry_run(&provider, &plan, chain_id).await;
+            return dry_run(&provider, &plan, chain_id, self.out).await;
         }
 
         let journal = Journal::path(&self.root, chain_id);
@@ -130,13 +134,14 @@ impl DeployCommand {
             }
         };
         let plan = DeployPlan::new(&params, start);
+        let out = self.out;
         if resumed.is_some() {
             let done = Journal::load(&journal)?.map_or(0, |j| j.steps.len());
-            println!(
+            out.line(format!(
                 "resuming the deployment in {} ({done} of {} steps sent)",
                 journal.display(),
                 plan.steps.len()
-            );
+            ));
         }
         let started = Instant::now();
         let opts = DeployOptions {
@@ -150,84 +155,128 @@ impl DeployCommand {
         let deployed = Executor::new(&provider, opts).deploy(&plan).await?;
         for s in &deployed.steps {
             let note = if s.resumed { " (resumed)" } else { "" };
-            println!("{:<48} gas {}{note}", s.label, s.gas_used);
+            out.line(format!("{:<48} gas {}{note}", s.label, s.gas_used));
         }
         for (name, a) in &deployed.manifest.contracts {
-            println!("{name:<24} {a}");
+            out.line(format!("{name:<24} {a}"));
         }
         let admin = if self.keep_admin {
-            format!("the deployer {} (--keep-admin)", key.address())
+            key.address()
+        } else {
+            plan.address("TimelockController").unwrap_or_default()
+        };
+        out.line(if self.keep_admin {
+            format!("admin                    the deployer {admin} (--keep-admin)")
         } else {
             format!(
-                "the timelock {} (the deployer renounced every role)",
-                plan.address("TimelockController").unwrap_or_default()
+                "admin                    the timelock {admin} (the deployer renounced every role)"
             )
-        };
-        println!("admin                    {admin}");
+        });
         if let Some(salt) = self.salt {
-            println!("create2 salt             {salt}");
+            out.line(format!("create2 salt             {salt}"));
         }
-        println!(
-            "deployed in {:.1} s ({} confirmation(s){})",
-            started.elapsed().as_secs_f64(),
+        let seconds = started.elapsed().as_secs_f64();
+        out.line(format!(
+            "deployed in {seconds:.1} s ({} confirmation(s){})",
             self.confirmations.max(1),
             if self.confirm_at_end {
                 " at the end"
             } else {
                 " per step"
             }
-        );
+        ));
         let path = deployed
             .manifest_path
             .unwrap_or_else(|| Manifest::default_path(&self.root, chain_id));
-        println!("manifest written to {}", path.display());
+        out.line(format!("manifest written to {}", path.display()));
+        out.result(&json!({
+            "chainId": chain_id,
+            "deployer": addr(key.address()),
+            "admin": addr(admin),
+            "keepAdmin": self.keep_admin,
+            "resumedFromJournal": resumed.is_some(),
+            "salt": self.salt,
+            "contracts": contracts(&deployed.manifest.contracts),
+            "steps": deployed.steps.iter().map(|s| json!({
+                "label": s.label,
+                "gasUsed": s.gas_used,
+                "resumed": s.resumed,
+            })).collect::<Vec<_>>(),
+            "confirmations": self.confirmations.max(1),
+            "seconds": seconds,
+            "manifest": path,
+        }));
         Ok(())
     }
 }
 
-async fn dry_run(provider: &DynProvider, plan: &DeployPlan, chain_id: u64) -> Result<()> {
+async fn dry_run(
+    provider: &DynProvider,
+    plan: &DeployPlan,
+    chain_id: u64,
+    out: OutputArgs,
+) -> Result<()> {
     let e = estimate(provider, plan).await?;
-    println!(
+    out.line(format!(
         "dry run on chain {chain_id}: {} steps from {} (nonce {}), nothing is sent",
         plan.steps.len(),
         plan.deployer,
         plan.start_nonce
-    );
+    ));
     let price = e.base_fee + e.max_priority_fee_per_gas;
+    let mut steps = Vec::with_capacity(e.steps.len());
     for s in &e.steps {
-        let cost = alloy::primitives::U256::from(s.gas) * alloy::primitives::U256::from(price);
-        println!(
+        let cost = U256::from(s.gas) * U256::from(price);
+        out.line(format!(
             "{:<48} gas {:>9}  cost {} ETH",
             s.label,
             s.gas,
             format_ether(cost)
-        );
+        ));
+        steps.push(json!({"label": s.label, "gas": s.gas, "cost": native(cost)}));
     }
-    println!(
+    let enough = e.balance >= e.max_cost();
+    out.line(format!(
         "total                                            gas {:>9}  cost {} ETH at base fee {} + tip {} wei/gas",
         e.total_gas,
         format_ether(e.expected_cost()),
         e.base_fee,
         e.max_priority_fee_per_gas
-    );
-    println!(
+    ));
+    out.line(format!(
         "at the suggested max fee ({} wei/gas): {} ETH; deployer balance {} ETH{}",
         e.max_fee_per_gas,
         format_ether(e.max_cost()),
         format_ether(e.balance),
-        if e.balance < e.max_cost() {
-            " (NOT enough: fund it before deploying)"
-        } else {
+        if enough {
             ""
+        } else {
+            " (NOT enough: fund it before deploying)"
         }
-    );
+    ));
     for (name, a) in &plan.addresses {
-        println!("{name:<24} {a}");
+        out.line(format!("{name:<24} {a}"));
     }
+    out.result(&json!({
+        "chainId": chain_id,
+        "dryRun": true,
+        "deployer": addr(plan.deployer),
+        "startNonce": plan.start_nonce,
+        "steps": steps,
+        "totalGas": e.total_gas,
+        "baseFeeWei": e.base_fee.to_string(),
+        "priorityFeeWei": e.max_priority_fee_per_gas.to_string(),
+        "maxFeeWei": e.max_fee_per_gas.to_string(),
+        "expectedCost": native(e.expected_cost()),
+        "maxCost": native(e.max_cost()),
+        "balance": native(e.balance),
+        "enoughBalance": enough,
+        "contracts": contracts(&plan.addresses),
+    }));
     Ok(())
 }
 
-async fn verify(v: &VerifyArgs) -> Result<()> {
+async fn verify(v: &VerifyArgs, out: OutputArgs) -> Result<()> {
     let url = &v.rpc.url();
     let provider = ProviderBuilder::new().connect_http(
         url.parse()
@@ -247,45 +296,58 @@ async fn verify(v: &VerifyArgs) -> Result<()> {
     let failed: Vec<_> = checks.iter().filter(|c| !c.passed()).collect();
     for c in &checks {
         if c.passed() {
-            println!("pass  {}: {}", c.name, c.actual);
+            out.line(format!("pass  {}: {}", c.name, c.actual));
         } else {
-            println!(
+            out.line(format!(
                 "FAIL  {}: manifest says {}, chain says {}",
                 c.name, c.expected, c.actual
-            );
+            ));
         }
     }
     if manifest.deployment.is_none() {
-        println!(
+        out.line(format!(
             "note: {} has no deployment record (older manifest or script/Deploy.s.sol): checked code and wiring only",
             path.display()
-        );
+        ));
     }
+    let mut forge_commands = Vec::new();
     if v.forge_commands {
         match &manifest.deployment {
             Some(d) => {
-                println!("\n# block-explorer verification (run from the repository root, ETHERSCAN_API_KEY set):");
+                out.line("\n# block-explorer verification (run from the repository root, ETHERSCAN_API_KEY set):");
                 for (name, rec) in &d.verification {
                     if let Some(at) = manifest.contracts.get(name) {
-                        println!(
-                            "{}",
-                            forge_verify_command(manifest.chain_id, *at, rec, &d.compiler)
-                        );
+                        let cmd = forge_verify_command(manifest.chain_id, *at, rec, &d.compiler);
+                        out.line(&cmd);
+                        forge_commands.push(cmd);
                     }
                 }
             }
-            None => println!(
+            None => out.line(format!(
                 "no verification metadata in {}: redeploy with verinfer deploy",
                 path.display()
-            ),
+            )),
         }
     }
-    println!(
+    out.line(format!(
         "{} checks, {} failed ({})",
         checks.len(),
         failed.len(),
         path.display()
-    );
+    ));
+    out.result(&json!({
+        "manifest": path,
+        "chainId": chain_id,
+        "checks": checks.iter().map(|c| json!({
+            "name": c.name,
+            "passed": c.passed(),
+            "expected": c.expected,
+            "actual": c.actual,
+        })).collect::<Vec<_>>(),
+        "failed": failed.len(),
+        "hasDeploymentRecord": manifest.deployment.is_some(),
+        "forgeCommands": forge_commands,
+    }));
     if !failed.is_empty() {
         bail!(
             "{} of {} checks failed: the chain does not match {}",

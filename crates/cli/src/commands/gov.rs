@@ -5,6 +5,7 @@ use alloy::primitives::U256;
 use alloy::providers::Provider;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
+use serde_json::json;
 use verinfer_bindings::types::VoteType;
 use verinfer_client::governance::{
     describe_call, parse_actions, parse_proposal_id, parse_support, Action, Proposal,
@@ -14,6 +15,7 @@ use verinfer_sim::fork::{ForkError, ForkSim};
 use verinfer_sim::SimError;
 
 use crate::args::{ChainArgs, RpcArgs};
+use crate::output::{addr, receipt, OutputArgs};
 
 /// Governance through VerinferGovernor: propose, vote, queue, execute, status.
 ///
@@ -53,6 +55,8 @@ pub enum GovCommand {
 pub struct ProposeArgs {
     #[command(flatten)]
     chain: ChainArgs,
+    #[command(flatten)]
+    out: OutputArgs,
     /// A proposal action (repeat, in order): `<target>:<signature>[:<arg>]...` or `<target>:0x<calldata>`.
     #[arg(long = "action", value_name = "TARGET:CALL", required = true)]
     actions: Vec<String>,
@@ -71,6 +75,8 @@ pub struct ProposeArgs {
 pub struct VoteArgs {
     #[command(flatten)]
     chain: ChainArgs,
+    #[command(flatten)]
+    out: OutputArgs,
     /// Proposal id.
     #[arg(long)]
     proposal: String,
@@ -88,6 +94,8 @@ pub struct VoteArgs {
 pub struct ProposalCallArgs {
     #[command(flatten)]
     chain: ChainArgs,
+    #[command(flatten)]
+    out: OutputArgs,
     /// Proposal id, as printed by `gov propose`; its actions and description are read back from
     /// the governor's ProposalCreated event.
     #[arg(long, conflicts_with_all = ["actions", "description"])]
@@ -106,6 +114,8 @@ pub struct ProposalCallArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     rpc: RpcArgs,
+    #[command(flatten)]
+    out: OutputArgs,
     /// Proposal id.
     #[arg(long)]
     proposal: String,
@@ -150,26 +160,47 @@ async fn propose(a: ProposeArgs) -> Result<()> {
     }
     let done = client.propose(&p).await?;
     let ev = &done.event;
-    println!("proposal {}", ev.proposalId);
-    println!(
+    let out = a.out;
+    let calls: Vec<String> = p
+        .actions
+        .iter()
+        .map(|action| describe_call(action.target, &action.data, client.manifest()))
+        .collect();
+    out.line(format!("proposal {}", ev.proposalId));
+    out.line(format!(
         "  proposer      {} (tx {})",
         ev.proposer, done.receipt.transaction_hash
-    );
-    for action in &p.actions {
-        println!(
-            "  action        {}",
-            describe_call(action.target, &action.data, client.manifest())
-        );
+    ));
+    for call in &calls {
+        out.line(format!("  action        {call}"));
     }
-    println!(
+    out.line(format!(
         "  voting        blocks {} ..= {} (opens after block {})",
         ev.voteStart + U256::from(1),
         ev.voteEnd,
         ev.voteStart
-    );
+    ));
     if done.touches_governance {
-        println!("  note          touches governance: 2x quorum and a 2/3 supermajority");
+        out.line("  note          touches governance: 2x quorum and a 2/3 supermajority");
     }
+    out.result(&json!({
+        "proposal": ev.proposalId.to_string(),
+        "proposer": addr(ev.proposer),
+        "actions": p.actions.iter().zip(&calls).map(|(action, call)| json!({
+            "target": addr(action.target),
+            "calldata": action.data,
+            "call": call,
+        })).collect::<Vec<_>>(),
+        "voteStart": ev.voteStart.to_string(),
+        "voteEnd": ev.voteEnd.to_string(),
+        "touchesGovernance": done.touches_governance,
+        "simulationFailures": failures.iter().map(|f| json!({
+            "action": f.index,
+            "call": f.call,
+            "reason": f.reason,
+        })).collect::<Vec<_>>(),
+        "receipt": receipt(&done.receipt),
+    }));
     Ok(())
 }
 
@@ -236,17 +267,25 @@ async fn vote(a: VoteArgs) -> Result<()> {
         VoteType::For => "for",
         VoteType::Abstain => "abstain",
     };
-    println!(
+    let out = a.out;
+    out.line(format!(
         "{} voted {verb} on proposal {id} with weight {} (tx {})",
         client.sender(),
         done.weight,
         done.receipt.transaction_hash
-    );
+    ));
     if done.weight.is_zero() {
-        println!(
-            "note: the sender had no voice at the proposal snapshot (voice = stake held before the proposal, delegated to the voter)"
+        out.line(
+            "note: the sender had no voice at the proposal snapshot (voice = stake held before the proposal, delegated to the voter)",
         );
     }
+    out.result(&json!({
+        "proposal": id.to_string(),
+        "voter": addr(client.sender()),
+        "support": verb,
+        "weight": done.weight.to_string(),
+        "receipt": receipt(&done.receipt),
+    }));
     Ok(())
 }
 
@@ -273,27 +312,38 @@ impl ProposalCallArgs {
 async fn queue(a: ProposalCallArgs) -> Result<()> {
     let client = a.chain.connect().await?;
     let p = a.resolve(&client).await?;
-    let (receipt, eta) = client.queue(&p).await?;
+    let (r, eta) = client.queue(&p).await?;
     let now = client.chain_time().await?;
-    println!(
+    a.out.line(format!(
         "proposal {} queued in the timelock (tx {}); executable from unix time {eta} ({})",
         p.id(),
-        receipt.transaction_hash,
+        r.transaction_hash,
         until(eta, now)
-    );
+    ));
+    a.out.result(&json!({
+        "proposal": p.id().to_string(),
+        "eta": eta.to_string(),
+        "ready": eta <= U256::from(now),
+        "receipt": receipt(&r),
+    }));
     Ok(())
 }
 
 async fn execute(a: ProposalCallArgs) -> Result<()> {
     let client = a.chain.connect().await?;
     let p = a.resolve(&client).await?;
-    let receipt = client.execute(&p).await?;
-    println!(
+    let r = client.execute(&p).await?;
+    a.out.line(format!(
         "proposal {} executed (tx {}, {} action(s))",
         p.id(),
-        receipt.transaction_hash,
+        r.transaction_hash,
         p.actions.len()
-    );
+    ));
+    a.out.result(&json!({
+        "proposal": p.id().to_string(),
+        "actions": p.actions.len(),
+        "receipt": receipt(&r),
+    }));
     Ok(())
 }
 
@@ -301,11 +351,29 @@ async fn status(a: StatusArgs) -> Result<()> {
     let id = parse_proposal_id(&a.proposal)?;
     let client = a.rpc.connect_read_only().await?;
     let s = client.proposal_status(id).await?;
+    let state = s.state.map_or("Unknown", |st| st.name());
+    if a.out.json {
+        a.out.result(&json!({
+            "proposal": id.to_string(),
+            "state": state,
+            "proposer": addr(s.proposer),
+            "snapshot": s.snapshot.to_string(),
+            "deadline": s.deadline.to_string(),
+            "head": s.head,
+            "votes": {
+                "for": s.votes.0.to_string(),
+                "against": s.votes.1.to_string(),
+                "abstain": s.votes.2.to_string(),
+            },
+            "quorum": s.quorum.map(|q| q.to_string()),
+            "touchesGovernance": s.touches_governance,
+            "eta": (!s.eta.is_zero()).then(|| s.eta.to_string()),
+            "now": s.now,
+        }));
+        return Ok(());
+    }
     println!("proposal {id}");
-    println!(
-        "  state         {}",
-        s.state.map_or("Unknown", |st| st.name())
-    );
+    println!("  state         {state}");
     println!("  proposer      {}", s.proposer);
     println!(
         "  voting        blocks {} ..= {} (now {})",

@@ -8,13 +8,15 @@ use alloy::primitives::{hex, keccak256, B256, U256};
 use alloy::sol_types::SolEvent;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
-use verinfer_bindings::units::parse_amount as amount;
+use serde_json::{json, Value};
+use verinfer_bindings::units::parse_amount;
 use verinfer_bindings::InferenceRegistry;
 use verinfer_devnet::ModelConfig;
 use verinfer_mlp::dataset::{evaluate, TestSplit};
 use verinfer_mlp::{IntMlp, RUNTIME_SPEC};
 
 use crate::args::ChainArgs;
+use crate::output::{amount, receipt, OutputArgs};
 
 /// Integer MLP files: identity, run, eval, register. Without a subcommand, the built-in model's
 /// identity (and a run of it with --input).
@@ -27,6 +29,8 @@ pub struct ModelCommand {
     /// Run the built-in model on this input: `0x`-hex, `@file` (raw bytes) or text.
     #[arg(long)]
     input: Option<String>,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 /// What to do with a model file.
@@ -87,13 +91,13 @@ pub struct RegisterArgs {
     #[arg(long, default_value_t = ModelConfig::devnet().challenge_window)]
     challenge_window: u32,
     /// Smallest operator stake, tokens (`1000`, `0.5ether`, ...).
-    #[arg(long, default_value = "1000", value_parser = amount)]
+    #[arg(long, default_value = "1000", value_parser = parse_amount)]
     min_stake: U256,
     /// Challenge bond, tokens.
-    #[arg(long, default_value = "10", value_parser = amount)]
+    #[arg(long, default_value = "10", value_parser = parse_amount)]
     challenge_bond: U256,
     /// Smallest fee, tokens.
-    #[arg(long, default_value = "0.01", value_parser = amount)]
+    #[arg(long, default_value = "0.01", value_parser = parse_amount)]
     min_fee: U256,
 }
 
@@ -112,6 +116,25 @@ fn load(file: Option<&Path>) -> Result<IntMlp> {
     Ok(match file {
         Some(f) => IntMlp::load(f)?,
         None => IntMlp::builtin()?,
+    })
+}
+
+/// A model's identity, as `model info --json` prints it.
+fn info_json(m: &IntMlp) -> Value {
+    let (lo, hi) = m.input_range();
+    json!({
+        "modelId": m.model_id(),
+        "weightsRoot": m.weights_root(),
+        "runtimeSpec": RUNTIME_SPEC,
+        "specHash": IntMlp::runtime_spec_hash(),
+        "inputLen": m.input_len(),
+        "inputRange": [lo, hi],
+        "layers": m.layers().iter().map(|l| json!({
+            "inputs": l.inputs(),
+            "outputs": l.outputs(),
+            "shift": l.shift(),
+            "activation": format!("{:?}", l.activation()),
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -136,33 +159,57 @@ fn print_info(m: &IntMlp) {
     }
 }
 
-fn run(m: &IntMlp, input: &str) -> Result<()> {
+/// Runs `m` on `input`: the human lines, or with `--json` the run as an object.
+fn run(m: &IntMlp, input: &str, out: OutputArgs) -> Result<Value> {
     let input = parse_input(input)?;
-    let out = m.infer(&input)?;
-    println!("output          0x{}", hex::encode(&out));
-    println!("output hash     {}", keccak256(&out));
-    println!("prediction      {}", m.decode(&out)?);
-    Ok(())
+    let output = m.infer(&input)?;
+    let prediction = m.decode(&output)?;
+    out.line(format!("output          0x{}", hex::encode(&output)));
+    out.line(format!("output hash     {}", keccak256(&output)));
+    out.line(format!("prediction      {prediction}"));
+    Ok(json!({
+        "output": alloy::primitives::Bytes::from(output.clone()),
+        "outputHash": keccak256(&output),
+        "prediction": prediction.to_string(),
+    }))
 }
 
 impl ModelCommand {
     /// Runs the command.
     pub async fn execute(self) -> Result<()> {
+        let out = self.out;
         let Some(cmd) = self.command else {
             let m = IntMlp::builtin()?;
-            print_info(&m);
-            if let Some(input) = self.input {
-                run(&m, &input)?;
+            let mut v = info_json(&m);
+            if !out.json {
+                print_info(&m);
             }
+            if let Some(input) = self.input {
+                v["run"] = run(&m, &input, out)?;
+            }
+            out.result(&v);
             return Ok(());
         };
         if self.input.is_some() {
             bail!("--input goes after `run <file>` when a subcommand is given");
         }
-        match cmd {
-            ModelSubcommand::Info { file } => print_info(&load(file.as_deref())?),
-            ModelSubcommand::Run { file, input } => run(&load(Some(&file))?, &input)?,
-            ModelSubcommand::Eval { file, split, runs } => eval(&file, split.as_deref(), runs)?,
+        let v = match cmd {
+            ModelSubcommand::Info { file } => {
+                let m = load(file.as_deref())?;
+                if !out.json {
+                    print_info(&m);
+                }
+                info_json(&m)
+            }
+            ModelSubcommand::Run { file, input } => {
+                let m = load(Some(&file))?;
+                let mut v = run(&m, &input, out)?;
+                v["modelId"] = json!(m.model_id());
+                v
+            }
+            ModelSubcommand::Eval { file, split, runs } => {
+                eval(&file, split.as_deref(), runs, out)?
+            }
             ModelSubcommand::Register(a) => {
                 let params = ModelConfig {
                     k: a.k,
@@ -173,26 +220,27 @@ impl ModelCommand {
                     min_fee: a.min_fee,
                 }
                 .params();
-                register(&a.file, &a.chain, params).await?
+                register(&a.file, &a.chain, params, out).await?
             }
-        }
+        };
+        out.result(&v);
         Ok(())
     }
 }
 
-fn eval(file: &Path, split: Option<&Path>, runs: usize) -> Result<()> {
+fn eval(file: &Path, split: Option<&Path>, runs: usize, out: OutputArgs) -> Result<Value> {
     let m = IntMlp::load(file)?;
     let split = match split {
         Some(p) => TestSplit::load(p)?,
         None => TestSplit::digits()?,
     };
     let e = evaluate(&m, &split)?;
-    println!(
+    out.line(format!(
         "accuracy        {:.2} % ({} of {} test images)",
         100.0 * e.accuracy(),
         e.correct(),
         split.len()
-    );
+    ));
     let mut rates = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
@@ -204,26 +252,42 @@ fn eval(file: &Path, split: Option<&Path>, runs: usize) -> Result<()> {
         rates.push(split.len() as f64 / secs.max(1e-9));
     }
     rates.sort_by(f64::total_cmp);
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let mut v = json!({
+        "modelId": m.model_id(),
+        "accuracy": e.accuracy(),
+        "correct": e.correct(),
+        "total": split.len(),
+        "profile": profile,
+    });
     if let (Some(lo), Some(hi)) = (rates.first(), rates.last()) {
-        println!(
-            "inferences/s    {:.0} median over {runs} passes of {} (min {lo:.0}, max {hi:.0}; this build's profile: {})",
-            rates[rates.len() / 2],
+        let median = rates[rates.len() / 2];
+        out.line(format!(
+            "inferences/s    {median:.0} median over {runs} passes of {} (min {lo:.0}, max {hi:.0}; this build's profile: {profile})",
             split.len(),
-            if cfg!(debug_assertions) { "debug" } else { "release" }
-        );
+        ));
+        v["inferencesPerSecond"] = json!({"median": median, "min": lo, "max": hi, "runs": runs});
     }
-    Ok(())
+    Ok(v)
 }
 
 async fn register(
     file: &Path,
     chain: &ChainArgs,
     params: verinfer_keeper::registry::ModelParams,
-) -> Result<()> {
+    out: OutputArgs,
+) -> Result<Value> {
     let m = IntMlp::load(file)?;
     let id = m.model_id();
+    let (k, q, challenge_window) = (params.k, params.q, params.challengeWindow);
+    let (min_stake, challenge_bond, min_fee) =
+        (params.minStake, params.challengeBond, params.minFee);
     let client = chain.connect().await?;
-    let receipt = client
+    let r = client
         .send(
             "registerModel",
             client.contract("InferenceRegistry")?,
@@ -234,7 +298,7 @@ async fn register(
             },
         )
         .await?;
-    let registered = receipt
+    let registered = r
         .inner
         .logs()
         .iter()
@@ -246,11 +310,22 @@ async fn register(
             registered.modelId
         );
     }
-    println!(
+    out.line(format!(
         "registered model {id} (tx {}, gas {})",
-        receipt.transaction_hash, receipt.gas_used
-    );
-    Ok(())
+        r.transaction_hash, r.gas_used
+    ));
+    Ok(json!({
+        "modelId": id,
+        "weightsRoot": m.weights_root(),
+        "specHash": IntMlp::runtime_spec_hash(),
+        "k": k,
+        "q": q,
+        "challengeWindow": challenge_window,
+        "minStake": amount(min_stake),
+        "challengeBond": amount(challenge_bond),
+        "minFee": amount(min_fee),
+        "receipt": receipt(&r),
+    }))
 }
 
 /// Resolves a `--model` argument: `builtin` (the built-in model's id) or a bytes32 model id.

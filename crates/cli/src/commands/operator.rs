@@ -4,10 +4,12 @@
 use alloy::primitives::{Address, U256};
 use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand};
-use verinfer_bindings::units::{format_tokens, format_tokens_fixed, parse_amount as amount};
+use serde_json::json;
+use verinfer_bindings::units::{format_tokens, format_tokens_fixed, parse_amount};
 
 use super::model::model_id;
 use crate::args::ChainArgs;
+use crate::output::{addr, addrs, amount, receipt, OutputArgs};
 
 /// Operator management: register, stake, unstake, sync, rotate-key, set-endpoint, serve.
 ///
@@ -20,11 +22,13 @@ pub enum OperatorCommand {
     Register {
         #[command(flatten)]
         chain: ChainArgs,
+        #[command(flatten)]
+        out: OutputArgs,
         /// Hot key address that signs attestations.
         #[arg(long)]
         signer: String,
         /// Self-stake in tokens: a decimal (`5000`, `1500.5`) or with a unit (`5000ether`).
-        #[arg(long, value_parser = amount)]
+        #[arg(long, value_parser = parse_amount)]
         stake: U256,
     },
     /// Delegate (or add self-stake) to an operator.
@@ -33,11 +37,13 @@ pub enum OperatorCommand {
     Stake {
         #[command(flatten)]
         chain: ChainArgs,
+        #[command(flatten)]
+        out: OutputArgs,
         /// Operator address.
         #[arg(long)]
         operator: String,
         /// Amount in tokens: a decimal (`100`, `0.5`) or with a unit (`100ether`).
-        #[arg(long, value_parser = amount)]
+        #[arg(long, value_parser = parse_amount)]
         amount: U256,
     },
     /// Queue an unstake of shares from an operator.
@@ -46,6 +52,8 @@ pub enum OperatorCommand {
     Unstake {
         #[command(flatten)]
         chain: ChainArgs,
+        #[command(flatten)]
+        out: OutputArgs,
         /// Operator address.
         #[arg(long)]
         operator: String,
@@ -65,6 +73,8 @@ pub enum OperatorCommand {
     RotateKey {
         #[command(flatten)]
         chain: ChainArgs,
+        #[command(flatten)]
+        out: OutputArgs,
         /// New hot key address.
         #[arg(long)]
         new_signer: String,
@@ -76,6 +86,8 @@ pub enum OperatorCommand {
     SetEndpoint {
         #[command(flatten)]
         chain: ChainArgs,
+        #[command(flatten)]
+        out: OutputArgs,
         /// Public base URL of the keeper's outputs API.
         #[arg(long)]
         url: String,
@@ -86,6 +98,8 @@ pub enum OperatorCommand {
     Serve {
         #[command(flatten)]
         chain: ChainArgs,
+        #[command(flatten)]
+        out: OutputArgs,
         /// `builtin` or a bytes32 model id.
         #[arg(long, default_value = "builtin")]
         model: String,
@@ -97,6 +111,8 @@ pub enum OperatorCommand {
 pub struct SyncArgs {
     #[command(flatten)]
     chain: ChainArgs,
+    #[command(flatten)]
+    out: OutputArgs,
     /// Operator address.
     #[arg(long)]
     operator: String,
@@ -116,36 +132,51 @@ impl OperatorCommand {
         match self {
             Self::Register {
                 chain,
+                out,
                 signer,
                 stake,
             } => {
                 let signer = parse_addr("signer", &signer)?;
                 let client = chain.connect().await?;
                 let r = client.register_operator(signer, stake).await?;
-                println!(
+                out.line(format!(
                     "registered operator {} with signer {signer} and {} tokens (tx {}, gas {})",
                     client.sender(),
                     format_tokens(stake),
                     r.transaction_hash,
                     r.gas_used
-                );
+                ));
+                out.result(&json!({
+                    "operator": addr(client.sender()),
+                    "signer": addr(signer),
+                    "stake": amount(stake),
+                    "receipt": receipt(&r),
+                }));
             }
             Self::Stake {
                 chain,
+                out,
                 operator,
-                amount,
+                amount: value,
             } => {
                 let operator = parse_addr("operator", &operator)?;
                 let client = chain.connect().await?;
-                let r = client.delegate(operator, amount).await?;
-                println!(
+                let r = client.delegate(operator, value).await?;
+                out.line(format!(
                     "delegated {} tokens to {operator} (tx {})",
-                    format_tokens(amount),
+                    format_tokens(value),
                     r.transaction_hash
-                );
+                ));
+                out.result(&json!({
+                    "delegator": addr(client.sender()),
+                    "operator": addr(operator),
+                    "amount": amount(value),
+                    "receipt": receipt(&r),
+                }));
             }
             Self::Unstake {
                 chain,
+                out,
                 operator,
                 shares,
             } => {
@@ -155,35 +186,60 @@ impl OperatorCommand {
                     .map_err(|_| anyhow!("--shares: `{shares}` is not an integer"))?;
                 let client = chain.connect().await?;
                 let r = client.request_unstake(operator, shares).await?;
-                println!(
+                out.line(format!(
                     "unstake queued (tx {}); complete it after the unbonding delay",
                     r.transaction_hash
-                );
+                ));
+                out.result(&json!({
+                    "delegator": addr(client.sender()),
+                    "operator": addr(operator),
+                    "shares": shares.to_string(),
+                    "receipt": receipt(&r),
+                }));
             }
             Self::Sync(a) => sync(a).await?,
-            Self::RotateKey { chain, new_signer } => {
+            Self::RotateKey {
+                chain,
+                out,
+                new_signer,
+            } => {
                 let new_signer = parse_addr("new-signer", &new_signer)?;
                 let client = chain.connect().await?;
                 let r = client.rotate_signer(new_signer).await?;
-                println!(
+                out.line(format!(
                     "signer rotation to {new_signer} requested (tx {}); it activates after the rotation delay",
                     r.transaction_hash
-                );
+                ));
+                out.result(&json!({
+                    "operator": addr(client.sender()),
+                    "newSigner": addr(new_signer),
+                    "receipt": receipt(&r),
+                }));
             }
-            Self::SetEndpoint { chain, url } => {
+            Self::SetEndpoint { chain, out, url } => {
                 let client = chain.connect().await?;
                 let r = client.set_endpoint(&url).await?;
-                println!(
+                out.line(format!(
                     "operator {} serves outputs at {url} (tx {})",
                     client.sender(),
                     r.transaction_hash
-                );
+                ));
+                out.result(&json!({
+                    "operator": addr(client.sender()),
+                    "endpoint": url,
+                    "receipt": receipt(&r),
+                }));
             }
-            Self::Serve { chain, model } => {
+            Self::Serve { chain, out, model } => {
                 let id = model_id(&model)?;
                 let client = chain.connect().await?;
                 let r = client.serve_model(id).await?;
-                println!("now serving {id} (tx {})", r.transaction_hash);
+                out.line(format!("now serving {id} (tx {})", r.transaction_hash));
+                out.result(&json!({
+                    "operator": addr(client.sender()),
+                    "model": id,
+                    "receipt": receipt(&r),
+                }));
             }
         }
         Ok(())
@@ -191,23 +247,34 @@ impl OperatorCommand {
 }
 
 async fn sync(a: SyncArgs) -> Result<()> {
+    let out = a.out;
     let operator = parse_addr("operator", &a.operator)?;
     let client = a.chain.connect().await?;
     let report = client.sync_stake(operator, a.dry_run).await?;
     for x in &report.stale {
-        println!(
+        out.line(format!(
             "{} recorded {} -> current {} tokens{}",
             x.account,
             format_tokens_fixed(x.recorded, 2),
             format_tokens_fixed(x.current, 2),
             if a.dry_run { " (not sent)" } else { "" }
-        );
+        ));
     }
-    println!(
+    out.line(format!(
         "{} accounts of {operator} checked, {} stale{}",
         report.checked.len(),
         report.stale.len(),
         if a.dry_run { "" } else { ", re-recorded" }
-    );
+    ));
+    out.result(&json!({
+        "operator": addr(operator),
+        "dryRun": a.dry_run,
+        "checked": addrs(&report.checked),
+        "stale": report.stale.iter().map(|x| json!({
+            "account": addr(x.account),
+            "recorded": amount(x.recorded),
+            "current": amount(x.current),
+        })).collect::<Vec<_>>(),
+    }));
     Ok(())
 }

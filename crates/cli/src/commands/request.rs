@@ -7,7 +7,7 @@ use alloy::primitives::{Address, U256};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use verinfer_bindings::types::{CallbackState, RequestStatus};
-use verinfer_bindings::units::parse_amount as amount;
+use verinfer_bindings::units::parse_amount;
 use verinfer_client::outputs::OutputSource;
 use verinfer_client::requests::{Callback, Outcome};
 use verinfer_client::Client;
@@ -15,6 +15,7 @@ use verinfer_mlp::IntMlp;
 
 use super::model::{describe_output, model_id, parse_input};
 use crate::args::ChainArgs;
+use crate::output::{addr, amount, OutputArgs};
 
 /// Submit an inference request and wait for its result (or `request status <id>`).
 ///
@@ -45,10 +46,10 @@ pub struct RequestCommand {
     #[arg(long, requires = "consumer")]
     early: bool,
     /// Callback fee in tokens (default: the smallest the registry accepts, `callbackFeeFor`).
-    #[arg(long, value_parser = amount, requires = "consumer")]
+    #[arg(long, value_parser = parse_amount, requires = "consumer")]
     callback_fee: Option<U256>,
     /// Fee in tokens: a decimal (`1`, `0.01`) or with a unit (`0.5ether`, `1000gwei`, `10wei`).
-    #[arg(long, default_value = "1", value_parser = amount)]
+    #[arg(long, default_value = "1", value_parser = parse_amount)]
     fee: U256,
     /// Seconds until the answer deadline.
     #[arg(long, default_value_t = 600)]
@@ -56,9 +57,8 @@ pub struct RequestCommand {
     /// Seconds to wait for the result (0: don't wait).
     #[arg(long, default_value_t = 120)]
     wait_secs: u64,
-    /// Print the outcome as one JSON object.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 /// `verinfer request` subcommands.
@@ -80,9 +80,6 @@ pub struct StatusCommand {
     /// `builtin` or a bytes32 model id (how the output is decoded).
     #[arg(long, default_value = "builtin")]
     model: String,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
 }
 
 /// The callback part of a request's JSON (`null` without a consumer).
@@ -92,12 +89,12 @@ async fn callback_json(client: &Client, id: U256) -> Result<serde_json::Value> {
         return Ok(serde_json::Value::Null);
     }
     Ok(serde_json::json!({
-        "consumer": d.consumer,
+        "consumer": addr(d.consumer),
         "gasLimit": d.gasLimit,
         "early": d.early,
         "earlyDone": d.earlyDone,
         "state": state.name(),
-        "feeUnpaid": d.callbackFee,
+        "feeUnpaid": amount(d.callbackFee),
     }))
 }
 
@@ -118,7 +115,7 @@ fn callback_line(cb: &serde_json::Value) -> Option<String> {
 }
 
 impl StatusCommand {
-    async fn execute(self) -> Result<()> {
+    async fn execute(self, out: OutputArgs) -> Result<()> {
         let client = self.rpc.connect_read_only().await?;
         let id = self.id;
         let (status, view) = client.request_view(id).await?;
@@ -130,7 +127,7 @@ impl StatusCommand {
         } else {
             None
         };
-        if self.json {
+        if out.json {
             let mut v = serde_json::json!({
                 "request": id,
                 "status": status.name(),
@@ -168,7 +165,7 @@ impl RequestCommand {
     /// Runs the command.
     pub async fn execute(self) -> Result<()> {
         if let Some(RequestSub::Status(s)) = self.sub {
-            return s.execute().await;
+            return s.execute(self.out).await;
         }
         let model = model_id(&self.model)?;
         let input = &parse_input(self.input.as_deref().unwrap_or_default())?;
@@ -204,11 +201,8 @@ impl RequestCommand {
             }
         };
         let id = done.id;
-        let say = |line: String| {
-            if !self.json {
-                println!("{line}");
-            }
-        };
+        let json = self.out.json;
+        let say = |line: String| self.out.line(line);
         say(format!(
             "request {id} submitted (tx {}, gas {})",
             done.receipt.transaction_hash, done.receipt.gas_used
@@ -217,7 +211,7 @@ impl RequestCommand {
             say(format!("expected (local built-in run) output hash {hash}"));
         }
         if self.wait_secs == 0 {
-            if self.json {
+            if json {
                 println!(
                     "{}",
                     serde_json::json!({"request": id, "submitted": done.receipt.transaction_hash})
@@ -235,7 +229,7 @@ impl RequestCommand {
                     "request {id} is disputed (dispute {})",
                     v.disputeId
                 ));
-                if self.json {
+                if json {
                     println!(
                         "{}",
                         serde_json::json!({"request": id, "status": "Disputed", "dispute": v.disputeId, "callback": callback_json(&client, id).await?})
@@ -254,7 +248,7 @@ impl RequestCommand {
         };
         let decoded = describe_output(&self.model, &out.bytes);
         let callback = callback_json(&client, id).await?;
-        if self.json {
+        if json {
             println!(
                 "{}",
                 serde_json::json!({

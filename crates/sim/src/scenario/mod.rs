@@ -22,6 +22,7 @@
 //! Voting power is always read from `QuadraticVotes`, stake from `Staking`; nothing about voice,
 //! assignment or dispute outcomes is computed off chain.
 
+mod authority;
 mod capture;
 mod issuers;
 mod referee;
@@ -1097,6 +1098,9 @@ pub struct RunReport {
     pub gas: u64,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// The authority ledger: every decision of the run (before the capture trials), how and by
+    /// whom it was decided, with its summary.
+    pub ledger: verinfer_authority::AuthorityLedger,
     /// Final stake per person (tokens), for plots.
     #[serde(skip)]
     pub final_stake: Vec<f64>,
@@ -1210,6 +1214,12 @@ impl RunReport {
         if let Some(d) = &self.delegation {
             let _ = write!(s, "{d}");
         }
+        let _ = writeln!(
+            s,
+            "authority ledger: {} decisions\n{}",
+            self.ledger.summary.decisions,
+            self.ledger.summary.table()
+        );
         let _ = writeln!(
             s,
             "{} transactions, {} gas, {:.1}s",

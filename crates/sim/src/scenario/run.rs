@@ -141,6 +141,7 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
         bar.inc(1);
     }
 
+    let authority = super::authority::ledger(&mut w, &epochs, &disputes)?;
     let capture = capture::run(&mut w, scenario, &mut rng, &m, &ledger.pending)?;
     bar.inc(1);
     bar.finish_and_clear();
@@ -150,6 +151,7 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
     r.unjail = unjail;
     r.issuers = issuers_report;
     r.delegation = delegation;
+    r.ledger = authority;
     Ok(r)
 }
 
@@ -353,6 +355,7 @@ fn report(
         seconds: started.elapsed().as_secs_f64(),
         final_stake: m.stake,
         final_voice: m.voice,
+        ledger: verinfer_authority::AuthorityLedger::default(),
     }
 }
 

@@ -120,6 +120,7 @@ impl World {
     ) -> Result<Self, ScenarioError> {
         let deployer = agent("deployer", 0);
         let mut sim = Sim::new();
+        sim.record_logs(verinfer_authority::build::relevant_topics()); // for the authority ledger
         let params = scenario.deploy_params(deployer);
         sim.deploy_local(&params)?;
         let s = &sim.suite;
