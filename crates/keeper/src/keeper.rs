@@ -1506,13 +1506,15 @@ impl Executor {
                         self.metrics
                             .attestations_submitted
                             .inc_by(intent.members.len().max(1) as u64);
-                        if !batch {
-                            self.metrics.request_included(&intent.subject, false);
+                        if let Some(id) = intent.subject.filter(|_| !batch) {
+                            self.metrics.request_included(&id.to_string(), false);
                         }
                         let mut members = Vec::with_capacity(intent.members.len());
                         for m in &intent.members {
                             if let Some(mut mi) = self.store.intent(m)? {
-                                self.metrics.request_included(&mi.subject, true);
+                                if let Some(id) = mi.subject {
+                                    self.metrics.request_included(&id.to_string(), true);
+                                }
                                 mi.status = IntentStatus::Done {
                                     tx_hash: Some(done.tx_hash),
                                     gas_used: None,
