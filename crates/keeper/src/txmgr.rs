@@ -264,11 +264,24 @@ impl GasCache {
     }
 }
 
-/// One dispatch round: the fee data fetched for it, at most once, reused for every transaction the
-/// round signs. Make one per round of [`TxManager::dispatch_in`] calls.
+/// How long a round's fee data is reused: a round that lasts longer (its window refills as
+/// transactions settle) looks the fees up again.
+pub const ROUND_FEES_MAX_AGE: Duration = Duration::from_secs(12);
+
+/// One dispatch round: the fee data fetched for it, reused for every transaction the round signs
+/// for up to [`ROUND_FEES_MAX_AGE`]. Make one per round of [`TxManager::dispatch_in`] calls.
 #[derive(Debug, Default)]
 pub struct Round {
-    fees: tokio::sync::OnceCell<(u128, u128)>,
+    fees: Mutex<Option<(Instant, (u128, u128))>>,
+}
+
+impl Round {
+    /// The round's fees if fetched at most [`ROUND_FEES_MAX_AGE`] before `now`.
+    fn fresh(cached: Option<(Instant, (u128, u128))>, now: Instant) -> Option<(u128, u128)> {
+        cached
+            .filter(|(at, _)| now.saturating_duration_since(*at) <= ROUND_FEES_MAX_AGE)
+            .map(|(_, fees)| fees)
+    }
 }
 
 /// Sends journaled intents as transactions from one account.
@@ -888,7 +901,17 @@ impl TxManager {
                 }
                 Err(e) => return Err(e),
             };
-            let (max_fee, prio) = *round.fees.get_or_try_init(|| self.fees()).await?;
+            let (max_fee, prio) = {
+                let mut cached = round.fees.lock().await;
+                match Round::fresh(*cached, Instant::now()) {
+                    Some(fees) => fees,
+                    None => {
+                        let fees = self.fees().await?;
+                        *cached = Some((Instant::now(), fees));
+                        fees
+                    }
+                }
+            };
             let mut attempt = 0;
             loop {
                 let nonce = self.allocate_nonce().await?;
@@ -1258,6 +1281,26 @@ mod tests {
                 selector: InferenceRegistry::finalizeCall::SELECTOR,
                 len: 36,
             })
+        );
+    }
+
+    #[test]
+    fn a_rounds_fees_are_reused_until_they_are_too_old() {
+        let t0 = Instant::now();
+        let fees = (2_000_000_000, 1_000_000);
+        assert_eq!(Round::fresh(None, t0), None, "nothing fetched yet");
+        assert_eq!(Round::fresh(Some((t0, fees)), t0), Some(fees));
+        assert_eq!(
+            Round::fresh(Some((t0, fees)), t0 + ROUND_FEES_MAX_AGE),
+            Some(fees)
+        );
+        assert_eq!(
+            Round::fresh(
+                Some((t0, fees)),
+                t0 + ROUND_FEES_MAX_AGE + Duration::from_millis(1)
+            ),
+            None,
+            "a long round looks its fees up again"
         );
     }
 }
