@@ -570,12 +570,9 @@ impl Bench {
             store.put_intent(&verinfer_keeper::store::Intent {
                 key: key.clone(),
                 kind: verinfer_keeper::store::IntentKind::Call,
-                subject: key.clone(),
-                to: format!("{:#x}", self.registry),
-                calldata: format!(
-                    "{}",
-                    Bytes::from(self.request_call(&input, now).abi_encode())
-                ),
+                subject: None,
+                to: Some(self.registry),
+                calldata: Bytes::from(self.request_call(&input, now).abi_encode()),
                 status: verinfer_keeper::store::IntentStatus::Pending,
                 members: vec![],
                 single_only: true,

@@ -28,8 +28,8 @@ use crate::poller::{LogPoller, PollError, PollOutcome};
 use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
 use crate::registry::{is_concrete_output, RequestStatus, Statement};
 use crate::signing_store::{self, SigningStore, SigningStoreError};
-use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
-use crate::txmgr::{Dispatch, Executed, TxConfig, TxError, TxManager};
+use crate::store::{DiskFault, Intent, IntentKind, IntentStatus, Store, StoreError};
+use crate::txmgr::{Dispatch, Executed, Round, TxConfig, TxError, TxManager};
 
 mod delivery;
 pub mod preflight;
@@ -89,6 +89,21 @@ pub enum KeeperError {
     /// keeper start ([`preflight`]).
     #[error(transparent)]
     Preflight(#[from] PreflightError),
+}
+
+impl KeeperError {
+    /// [`StoreError::DiskFull`] (as a [`KeeperError::Store`]) when this error is, or wraps, a journal
+    /// write refused by a full disk: the keeper stops on it instead of retrying.
+    pub fn disk_full(&self) -> Option<Self> {
+        let store = match self {
+            Self::Store(e) | Self::Tx(TxError::Store(e)) | Self::Poll(PollError::Store(e)) => e,
+            _ => return None,
+        };
+        match store {
+            StoreError::DiskFull(msg) => Some(Self::Store(StoreError::DiskFull(msg.clone()))),
+            _ => None,
+        }
+    }
 }
 
 fn rpc_err(op: &'static str) -> impl Fn(alloy::contract::Error) -> KeeperError {
@@ -199,6 +214,26 @@ impl Keeper {
     /// Loads the backends (a model file whose id is not the configured one stops it here), connects,
     /// opens the journal and reconciles pending intents with the chain.
     pub async fn new(cfg: KeeperConfig, key: HotKey, name: &str) -> Result<Self, KeeperError> {
+        Self::build(cfg, key, name, None).await
+    }
+
+    /// [`Keeper::new`] with the journal's file behind `fault` ([`Store::open_with_disk_fault`]): while
+    /// the switch is on, journal writes fail as on a full disk. For fault tests.
+    pub async fn new_with_disk_fault(
+        cfg: KeeperConfig,
+        key: HotKey,
+        name: &str,
+        fault: DiskFault,
+    ) -> Result<Self, KeeperError> {
+        Self::build(cfg, key, name, Some(fault)).await
+    }
+
+    async fn build(
+        cfg: KeeperConfig,
+        key: HotKey,
+        name: &str,
+        fault: Option<DiskFault>,
+    ) -> Result<Self, KeeperError> {
         let backends = Arc::new(Backends::new(
             cfg.backends
                 .iter()
@@ -218,7 +253,11 @@ impl Keeper {
                 msg: e.to_string(),
             })?;
         preflight::check_misbehaviour(cfg.misbehave, chain_id)?;
-        let store = Arc::new(Store::open(&cfg.data_dir.join("keeper.redb"))?);
+        let path = cfg.data_dir.join("keeper.redb");
+        let store = Arc::new(match fault {
+            Some(fault) => Store::open_with_disk_fault(&path, fault)?,
+            None => Store::open(&path)?,
+        });
         let metrics = Arc::new(Metrics::new(cfg.operator));
         let txcfg = TxConfig {
             receipt_timeout: Duration::from_secs(cfg.submit.receipt_timeout_secs),
@@ -352,12 +391,16 @@ impl Keeper {
             .await
             .map_err(|source| KeeperError::Listen { addr, source })?;
         let router = crate::api::outputs_router(&self.store);
-        let mut stop = shutdown.clone();
+        // The API stops with the keeper: on shutdown, and when the duties end on their own (a full
+        // disk).
+        let (ended_tx, ended) = watch::channel(false);
+        let (mut stop, mut ended) = (shutdown.clone(), ended);
         let server = async move {
             let stopped = async move {
-                while !*stop.borrow() {
-                    if stop.changed().await.is_err() {
-                        break;
+                while !*stop.borrow() && !*ended.borrow() {
+                    tokio::select! {
+                        r = stop.changed() => if r.is_err() { break },
+                        r = ended.changed() => if r.is_err() { break },
                     }
                 }
             };
@@ -365,7 +408,12 @@ impl Keeper {
                 .with_graceful_shutdown(stopped)
                 .await
         };
-        let (duties, served) = tokio::join!(self.duties(shutdown), server);
+        let duties = async move {
+            let r = self.duties(shutdown).await;
+            let _ = ended_tx.send(true);
+            r
+        };
+        let (duties, served) = tokio::join!(duties, server);
         if let Err(e) = served {
             tracing::warn!(keeper = %name, error = %e, %addr, "outputs API stopped");
         }
@@ -403,6 +451,7 @@ impl Keeper {
         let exec = self.exec.clone();
         let executor = exec.clone().run(shutdown.clone(), self.cfg.poll_interval);
         let poll_interval = self.cfg.poll_interval;
+        let name = self.name.clone();
         let decide = async {
             loop {
                 if *shutdown.borrow() {
@@ -413,6 +462,9 @@ impl Keeper {
                         Ok(_) => {}
                         Err(e) => {
                             self.metrics.healthy.store(false, Ordering::Relaxed);
+                            if let Some(full) = e.disk_full() {
+                                return Err(full);
+                            }
                             tracing::warn!(keeper = %self.name, error = %e, "keeper iteration failed; retrying");
                         }
                     },
@@ -425,10 +477,29 @@ impl Keeper {
                 }
             }
             exec.wake.notify_one();
+            Ok(())
         };
-        tokio::join!(decide, executor);
-        tracing::info!(keeper = %self.name, "keeper stopped; journal is durable");
-        Ok(())
+        // A stage that ends with an error (a full disk) stops the keeper at once: the other stage is
+        // dropped, which is as safe as a `kill -9` (journal before broadcast) and the only safe thing
+        // to do when the journal cannot be written.
+        tokio::pin!(decide, executor);
+        let r = tokio::select! {
+            r = &mut decide => match r {
+                Ok(()) => executor.await,
+                e => e,
+            },
+            r = &mut executor => match r {
+                Ok(()) => decide.await,
+                e => e,
+            },
+        };
+        match &r {
+            Ok(()) => tracing::info!(keeper = %name, "keeper stopped; journal is durable"),
+            Err(e) => {
+                tracing::error!(keeper = %name, error = %e, "keeper stopped: the journal cannot be written; free space and restart it (nothing journaled is lost)")
+            }
+        }
+        r
     }
 
     /// Checks open intents against the chain: attestations already recorded are marked done.
@@ -442,7 +513,9 @@ impl Keeper {
             if matches!(intent.status, IntentStatus::Sent { .. }) {
                 continue;
             }
-            let id: U256 = intent.subject.parse().unwrap_or_default();
+            let Some(id) = intent.subject else {
+                continue;
+            };
             let ans = self
                 .registry()
                 .answerOf(id, self.cfg.operator)
@@ -704,9 +777,9 @@ impl Keeper {
         let intent = Intent {
             key: key.clone(),
             kind: IntentKind::Attest,
-            subject: id.to_string(),
-            to: format!("{:#x}", self.cfg.registry),
-            calldata: format!("0x{}", alloy::primitives::hex::encode(calldata)),
+            subject: Some(id),
+            to: Some(self.cfg.registry),
+            calldata: calldata.into(),
             status: IntentStatus::Pending,
             members: vec![],
             single_only: self.cfg.submit.mode == SubmitMode::Single,
@@ -858,12 +931,7 @@ impl Keeper {
                         &format!("{:#x}", m.att.operator),
                     );
                     tracing::warn!(keeper = %self.name, operator = %m.att.operator, request = %m.att.requestId, "equivocation detected");
-                    self.journal(
-                        key,
-                        IntentKind::Equivocation,
-                        m.att.requestId.to_string(),
-                        calldata,
-                    )?;
+                    self.journal(key, IntentKind::Equivocation, m.att.requestId, calldata)?;
                 }
                 Some(_) => {}
             }
@@ -875,15 +943,15 @@ impl Keeper {
         &self,
         key: String,
         kind: IntentKind,
-        subject: String,
+        subject: U256,
         calldata: Vec<u8>,
     ) -> Result<bool, KeeperError> {
         let intent = Intent {
             key,
             kind,
-            subject,
-            to: format!("{:#x}", self.cfg.registry),
-            calldata: format!("0x{}", alloy::primitives::hex::encode(calldata)),
+            subject: Some(subject),
+            to: Some(self.cfg.registry),
+            calldata: calldata.into(),
             status: IntentStatus::Pending,
             members: vec![],
             single_only: true,
@@ -923,7 +991,7 @@ impl Keeper {
             &id.to_string(),
             &format!("{:#x}", self.cfg.operator),
         );
-        self.journal(key, IntentKind::DeliverOutput, id.to_string(), calldata)?;
+        self.journal(key, IntentKind::DeliverOutput, id, calldata)?;
         Ok(())
     }
 
@@ -971,7 +1039,7 @@ impl Keeper {
                 &self.request_tag(id)?,
                 &format!("{:#x}", self.cfg.operator),
             );
-            self.journal(key, IntentKind::Challenge, id.to_string(), calldata)?;
+            self.journal(key, IntentKind::Challenge, id, calldata)?;
         }
         Ok(())
     }
@@ -1001,7 +1069,7 @@ impl Keeper {
                 self.journal(
                     Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
                     IntentKind::Finalize,
-                    id.to_string(),
+                    id,
                     calldata,
                 )?;
                 self.store.delete_meta(&k)?;
@@ -1044,7 +1112,7 @@ impl Keeper {
                             &format!("{op:#x}"),
                         ),
                         IntentKind::ReportMissed,
-                        id.to_string(),
+                        id,
                         calldata,
                     )?;
                 }
@@ -1055,7 +1123,7 @@ impl Keeper {
                 self.journal(
                     Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
                     IntentKind::Finalize,
-                    id.to_string(),
+                    id,
                     calldata,
                 )?;
             }
@@ -1095,10 +1163,26 @@ fn attested_output(intent: &Intent) -> Option<B256> {
 
 /// The attestation an intent's `submitAttestation` calldata carries.
 fn attestation_of(intent: &Intent) -> Option<crate::registry::Attestation> {
-    let data: Bytes = intent.calldata.parse().ok()?;
-    InferenceRegistry::submitAttestationCall::abi_decode(&data)
+    InferenceRegistry::submitAttestationCall::abi_decode(&intent.calldata)
         .ok()
         .map(|c| c.att)
+}
+
+/// What an intent in flight keeps others from being dispatched beside it: its request, or (a batch,
+/// a one-off call) the intent itself.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Busy {
+    Request(U256),
+    Intent(String),
+}
+
+impl Busy {
+    fn of(intent: &Intent) -> Self {
+        match intent.subject {
+            Some(id) => Self::Request(id),
+            None => Self::Intent(intent.key.clone()),
+        }
+    }
 }
 
 /// The execute stage: batches, transactions, nonce repair. One task runs it ([`Executor::run`]);
@@ -1128,22 +1212,30 @@ impl Executor {
     /// Rounds until `shutdown`, each after a wake-up or `idle` at most. On shutdown the round at hand
     /// gets [`SHUTDOWN_GRACE`] to finish and is then dropped (journal before broadcast makes that
     /// safe, exactly as a `kill -9`).
-    async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>, idle: Duration) {
+    /// A full disk ends it with [`StoreError::DiskFull`]: no round can journal anything then.
+    async fn run(
+        self: Arc<Self>,
+        mut shutdown: watch::Receiver<bool>,
+        idle: Duration,
+    ) -> Result<(), KeeperError> {
         loop {
             if *shutdown.borrow() {
-                return;
+                return Ok(());
             }
             let round = self.round();
             tokio::pin!(round);
             tokio::select! {
                 r = &mut round => if let Err(e) = r {
+                    if let Some(full) = e.disk_full() {
+                        return Err(full);
+                    }
                     tracing::warn!(keeper = %self.name, error = %e, "execute round failed; retrying");
                 },
                 _ = shutdown.changed() => {
                     if tokio::time::timeout(SHUTDOWN_GRACE, &mut round).await.is_err() {
                         tracing::info!(keeper = %self.name, "shutdown: in-flight work left journaled");
                     }
-                    return;
+                    return Ok(());
                 }
             }
             tokio::select! {
@@ -1284,8 +1376,8 @@ impl Executor {
             let mut atts = Vec::new();
             let mut sigs = Vec::new();
             for i in chunk {
-                let data: Bytes = i.calldata.parse().unwrap_or_default();
-                let Ok(call) = InferenceRegistry::submitAttestationCall::abi_decode(&data) else {
+                let Ok(call) = InferenceRegistry::submitAttestationCall::abi_decode(&i.calldata)
+                else {
                     continue;
                 };
                 atts.push(call.att);
@@ -1305,9 +1397,9 @@ impl Executor {
             let batch = Intent {
                 key: bkey.clone(),
                 kind: IntentKind::Attest,
-                subject: members.join(","),
-                to: format!("{:#x}", self.registry),
-                calldata: format!("0x{}", alloy::primitives::hex::encode(calldata)),
+                subject: None,
+                to: Some(self.registry),
+                calldata: calldata.into(),
                 status: IntentStatus::Pending,
                 members: members.clone(),
                 single_only: false,
@@ -1342,21 +1434,23 @@ impl Executor {
             .filter(|i| !matches!(i.status, IntentStatus::Batched { .. }))
             .collect();
         let window = self.submit.max_in_flight.max(1);
-        let mut busy: HashSet<String> = HashSet::new();
+        // One fee lookup for every transaction this round signs.
+        let round = Round::default();
+        let mut busy: HashSet<Busy> = HashSet::new();
         let mut settling = FuturesUnordered::new();
         let (mut ok, mut blocked) = (0, false);
         loop {
             while settling.len() < window && !blocked {
-                let Some(at) = queue.iter().position(|i| !busy.contains(&i.subject)) else {
+                let Some(at) = queue.iter().position(|i| !busy.contains(&Busy::of(i))) else {
                     break;
                 };
                 let Some(intent) = queue.remove(at) else {
                     break;
                 };
                 self.metrics.tx_started(&intent.key);
-                match self.tx.dispatch(&intent.key).await {
+                match self.tx.dispatch_in(&intent.key, &round).await {
                     Ok(Dispatch::InFlight(f)) => {
-                        busy.insert(intent.subject.clone());
+                        busy.insert(Busy::of(&intent));
                         settling.push(async move {
                             let r = self.tx.settle(f).await;
                             (intent, r)
@@ -1371,7 +1465,7 @@ impl Executor {
             let Some((intent, r)) = settling.next().await else {
                 break;
             };
-            busy.remove(&intent.subject);
+            busy.remove(&Busy::of(&intent));
             (ok, blocked) = self.account(&intent, r, ok, blocked)?;
         }
         Ok((ok, blocked))
@@ -1388,7 +1482,10 @@ impl Executor {
     ) -> Result<(usize, bool), KeeperError> {
         let waited = if matches!(
             result,
-            Err(TxError::Stuck { .. } | TxError::NonceGap { .. } | TxError::Rpc { .. })
+            Err(TxError::Stuck { .. }
+                | TxError::NonceGap { .. }
+                | TxError::Rpc { .. }
+                | TxError::Replan { .. })
         ) {
             None
         } else {
@@ -1409,15 +1506,17 @@ impl Executor {
                         self.metrics
                             .attestations_submitted
                             .inc_by(intent.members.len().max(1) as u64);
-                        if !batch {
-                            self.metrics.request_included(&intent.subject, false);
+                        if let Some(id) = intent.subject.filter(|_| !batch) {
+                            self.metrics.request_included(&id.to_string(), false);
                         }
                         let mut members = Vec::with_capacity(intent.members.len());
                         for m in &intent.members {
                             if let Some(mut mi) = self.store.intent(m)? {
-                                self.metrics.request_included(&mi.subject, true);
+                                if let Some(id) = mi.subject {
+                                    self.metrics.request_included(&id.to_string(), true);
+                                }
                                 mi.status = IntentStatus::Done {
-                                    tx_hash: Some(format!("{:#x}", done.tx_hash)),
+                                    tx_hash: Some(done.tx_hash),
                                     gas_used: None,
                                 };
                                 members.push(mi);
@@ -1466,6 +1565,10 @@ impl Executor {
                 // Reported at the first refused broadcast (no fee bumps); the intent stays pending
                 // and goes out once the hot key is funded.
                 tracing::warn!(keeper = %self.name, error = %e, "hot key cannot pay for gas; intent left pending until it is funded");
+            }
+            Err(e @ TxError::Replan { .. }) => {
+                // Pending again; the next round estimates its gas afresh.
+                tracing::warn!(keeper = %self.name, error = %e, "re-planned");
             }
             Err(e @ TxError::NonceGap { .. }) => {
                 // Everything sent after it would wait behind the same gap: repair first (the

@@ -6,10 +6,16 @@
 //! recorded before it is sent. After a crash the keeper reconciles pending intents with the chain
 //! (already recorded on chain -> done; otherwise rebroadcast the same signed transaction at the same
 //! nonce), so a `kill -9` at any point neither duplicates nor loses work.
+//!
+//! Journal records hold typed values ([`Address`], [`TxHash`], [`Bytes`], [`U256`]); their on-disk
+//! format is versioned ([`JOURNAL_VERSION`], kept in the metadata table). [`Store::open`] migrates a
+//! journal written by the previous format (version 1: hex and decimal strings) in one durable write,
+//! and refuses any other version with [`StoreError::UnsupportedJournalVersion`].
 
 use std::path::Path;
 
-use redb::{Database, ReadableTable, TableDefinition};
+use alloy::primitives::{Address, Bytes, TxHash, U256};
+use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -26,6 +32,11 @@ const NONCES: TableDefinition<u64, &str> = TableDefinition::new("nonces");
 const PUBLISHED: TableDefinition<&[u8; 64], &[u8]> = TableDefinition::new("published");
 /// The most published attestations served for one request.
 pub const MAX_PUBLISHED_PER_REQUEST: usize = 16;
+/// The on-disk format of journal records this build writes: 2 = typed values (addresses, hashes,
+/// bytes and ids as such). Version 1 (no version key) held hex and decimal strings.
+pub const JOURNAL_VERSION: u32 = 2;
+/// Metadata key of the journal's format version (4 bytes, big-endian).
+const VERSION_KEY: &str = "journal_version";
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -41,10 +52,38 @@ pub enum StoreError {
         /// Reason.
         reason: String,
     },
+    /// The journal was written in a format this build neither reads nor migrates (a newer keeper's).
+    #[error("keeper journal format version {found} is not supported (this build reads version {supported} and migrates version 1)")]
+    UnsupportedJournalVersion {
+        /// The version found in the database.
+        found: u32,
+        /// The version this build writes.
+        supported: u32,
+    },
+    /// The disk is full: a write was refused and nothing of it was stored. The keeper stops; free
+    /// space and restart it (the journal is as it was before the refused write).
+    #[error("keeper database: disk full ({0})")]
+    DiskFull(String),
 }
 
+/// A database error: [`StoreError::DiskFull`] when the disk refused a write (`ENOSPC`, i.e.
+/// [`std::io::ErrorKind::StorageFull`]), else [`StoreError::Db`].
 fn dberr<E: Into<redb::Error>>(e: E) -> StoreError {
-    StoreError::Db(e.into().to_string())
+    match e.into() {
+        redb::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
+            StoreError::DiskFull(io.to_string())
+        }
+        e => StoreError::Db(e.to_string()),
+    }
+}
+
+/// A file system error on `path`: [`StoreError::DiskFull`] for `ENOSPC`.
+fn io_err(path: &Path, e: std::io::Error) -> StoreError {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        StoreError::DiskFull(format!("{}: {e}", path.display()))
+    } else {
+        StoreError::Db(format!("{}: {e}", path.display()))
+    }
 }
 
 /// Where log processing has got to: every log up to and including `block` has been handled.
@@ -110,17 +149,16 @@ pub enum IntentStatus {
         /// Sender nonce.
         nonce: u64,
         /// Hash of the latest signed transaction (replacements overwrite it).
-        tx_hash: String,
-        /// The latest signed raw transaction, hex, for rebroadcast.
-        raw: String,
+        tx_hash: TxHash,
+        /// The latest signed raw transaction (EIP-2718 encoding), for rebroadcast.
+        raw: Bytes,
         /// Every transaction hash signed for this intent (a replaced one may still be mined).
-        #[serde(default)]
-        all_hashes: Vec<String>,
+        all_hashes: Vec<TxHash>,
     },
     /// Included (or found already done on chain).
     Done {
         /// Transaction that did it, if ours.
-        tx_hash: Option<String>,
+        tx_hash: Option<TxHash>,
         /// Gas used by it, if known.
         gas_used: Option<u64>,
     },
@@ -143,19 +181,18 @@ pub struct Intent {
     pub key: String,
     /// What it does.
     pub kind: IntentKind,
-    /// The request (or batch) it is about, decimal.
-    pub subject: String,
-    /// Call target, hex address.
-    pub to: String,
-    /// Calldata, hex.
-    pub calldata: String,
+    /// The request it is about (a referee move: its game's request); `None` for a batch (its
+    /// members say which) and a one-off call.
+    pub subject: Option<U256>,
+    /// Call target; `None` creates a contract.
+    pub to: Option<Address>,
+    /// Calldata (init code for a creation).
+    pub calldata: Bytes,
     /// Where it is.
     pub status: IntentStatus,
     /// Batch members (keys) when this intent carries several attestations.
-    #[serde(default)]
     pub members: Vec<String>,
     /// Never put this intent into a batch again (a batch carrying it failed).
-    #[serde(default)]
     pub single_only: bool,
 }
 
@@ -174,6 +211,63 @@ impl Intent {
     }
 }
 
+/// A switch that makes a journal's disk refuse writes as a full disk does: with it on, every write,
+/// growth and sync of the database file fails with the OS's `ENOSPC` error (kind
+/// [`std::io::ErrorKind::StorageFull`]), so the keeper meets exactly the error a full disk gives it.
+/// For fault tests ([`Store::open_with_disk_fault`]); a keeper opened with [`Store::open`] has none.
+#[derive(Clone, Debug, Default)]
+pub struct DiskFault(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl DiskFault {
+    /// Fills (`true`) or frees (`false`) the disk.
+    pub fn set_full(&self, full: bool) {
+        self.0.store(full, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check(&self) -> std::io::Result<()> {
+        if self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            // ENOSPC: what write(2) returns on a full disk.
+            Err(std::io::Error::from_raw_os_error(28))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The database file behind a [`DiskFault`] switch.
+#[derive(Debug)]
+struct FaultyFile {
+    file: redb::backends::FileBackend,
+    fault: DiskFault,
+}
+
+impl redb::StorageBackend for FaultyFile {
+    fn len(&self) -> std::io::Result<u64> {
+        self.file.len()
+    }
+
+    fn read(&self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        self.file.read(offset, len)
+    }
+
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        if len > self.file.len()? {
+            self.fault.check()?;
+        }
+        self.file.set_len(len)
+    }
+
+    fn sync_data(&self, eventual: bool) -> std::io::Result<()> {
+        self.fault.check()?;
+        self.file.sync_data(eventual)
+    }
+
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        self.fault.check()?;
+        self.file.write(offset, data)
+    }
+}
+
 /// The keeper database.
 pub struct Store {
     db: Database,
@@ -188,13 +282,39 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::create_dir(path)?;
+        Self::init(Database::create(path).map_err(dberr)?)
+    }
+
+    /// Opens the database at `path` like [`Store::open`], its file behind `fault`: while the switch
+    /// is on, writes fail as on a full disk (fault tests).
+    pub fn open_with_disk_fault(path: &Path, fault: DiskFault) -> Result<Self, StoreError> {
+        Self::create_dir(path)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| io_err(path, e))?;
+        let file = redb::backends::FileBackend::new(file).map_err(dberr)?;
+        let db = redb::Builder::new()
+            .create_with_backend(FaultyFile { file, fault })
+            .map_err(dberr)?;
+        Self::init(db)
+    }
+
+    fn create_dir(path: &Path) -> Result<(), StoreError> {
         if let Some(parent) = path.parent() {
             if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| StoreError::Db(format!("{}: {e}", parent.display())))?;
+                std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
             }
         }
-        let db = Database::create(path).map_err(dberr)?;
+        Ok(())
+    }
+
+    /// Creates the tables and brings the journal to the current format.
+    fn init(db: Database) -> Result<Self, StoreError> {
         let txn = db.begin_write().map_err(dberr)?;
         {
             txn.open_table(META).map_err(dberr)?;
@@ -205,7 +325,78 @@ impl Store {
             txn.open_table(PUBLISHED).map_err(dberr)?;
         }
         txn.commit().map_err(dberr)?;
-        Ok(Self { db })
+        let store = Self { db };
+        store.check_version()?;
+        Ok(store)
+    }
+
+    /// The journal's format version: the recorded one, else 1 when intents exist (they predate
+    /// versioning), else `None` (a new journal).
+    fn journal_version(&self) -> Result<Option<u32>, StoreError> {
+        match self.get_meta(VERSION_KEY)? {
+            Some(v) => {
+                let b: [u8; 4] = v.as_slice().try_into().map_err(|_| StoreError::Corrupt {
+                    key: VERSION_KEY.into(),
+                    reason: format!("{} bytes, expected 4", v.len()),
+                })?;
+                Ok(Some(u32::from_be_bytes(b)))
+            }
+            None => {
+                let txn = self.db.begin_read().map_err(dberr)?;
+                let t = txn.open_table(INTENTS).map_err(dberr)?;
+                Ok((t.len().map_err(dberr)? > 0).then_some(1))
+            }
+        }
+    }
+
+    /// Brings the journal to [`JOURNAL_VERSION`]: records a new journal's version, migrates a
+    /// version 1 journal in one durable write (all records or none), refuses any other version.
+    fn check_version(&self) -> Result<(), StoreError> {
+        match self.journal_version()? {
+            Some(JOURNAL_VERSION) => Ok(()),
+            None => self.write_version(&[]),
+            Some(1) => {
+                let txn = self.db.begin_read().map_err(dberr)?;
+                let t = txn.open_table(INTENTS).map_err(dberr)?;
+                let mut migrated = Vec::new();
+                for item in t.iter().map_err(dberr)? {
+                    let (k, v) = item.map_err(dberr)?;
+                    let old: v1::Intent =
+                        serde_json::from_slice(v.value()).map_err(|e| corrupt(k.value(), e))?;
+                    migrated.push(old.migrate()?);
+                }
+                drop(t);
+                drop(txn);
+                tracing::info!(
+                    intents = migrated.len(),
+                    from = 1,
+                    to = JOURNAL_VERSION,
+                    "journal format migrated"
+                );
+                self.write_version(&migrated)
+            }
+            Some(found) => Err(StoreError::UnsupportedJournalVersion {
+                found,
+                supported: JOURNAL_VERSION,
+            }),
+        }
+    }
+
+    /// Writes `intents` (overwriting) and the current format version in one durable write.
+    fn write_version(&self, intents: &[Intent]) -> Result<(), StoreError> {
+        let txn = self.write(true)?;
+        {
+            let mut t = txn.open_table(INTENTS).map_err(dberr)?;
+            for intent in intents {
+                let bytes = encode(intent)?;
+                t.insert(intent.key.as_str(), bytes.as_slice())
+                    .map_err(dberr)?;
+            }
+            let mut m = txn.open_table(META).map_err(dberr)?;
+            m.insert(VERSION_KEY, JOURNAL_VERSION.to_be_bytes().as_slice())
+                .map_err(dberr)?;
+        }
+        txn.commit().map_err(dberr)
     }
 
     /// A write transaction. Durable ones (`durable = true`) are on disk when `commit` returns;
@@ -388,7 +579,7 @@ impl Store {
             let mut t = txn.open_table(INTENTS).map_err(dberr)?;
             let mut n = txn.open_table(NONCES).map_err(dberr)?;
             for intent in intents {
-                let bytes = serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))?;
+                let bytes = encode(intent)?;
                 t.insert(intent.key.as_str(), bytes.as_slice())
                     .map_err(dberr)?;
                 if let IntentStatus::Sent { nonce, .. } = intent.status {
@@ -407,7 +598,7 @@ impl Store {
         intent: &Intent,
         block: Option<(u64, [u8; 32])>,
     ) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))?;
+        let bytes = encode(intent)?;
         let txn = self.write(true)?;
         {
             let mut t = txn.open_table(INTENTS).map_err(dberr)?;
@@ -451,7 +642,7 @@ impl Store {
     /// Inserts `intent` only if no intent has its key; returns whether it was inserted. This is what
     /// makes the journal idempotent: re-seeing the same log after a restart creates nothing new.
     pub fn insert_intent_if_absent(&self, intent: &Intent) -> Result<bool, StoreError> {
-        let bytes = serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))?;
+        let bytes = encode(intent)?;
         let txn = self.write(true)?;
         let inserted;
         {
@@ -514,6 +705,116 @@ impl Store {
     }
 }
 
+/// The on-disk form of an intent (format [`JOURNAL_VERSION`]).
+fn encode(intent: &Intent) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))
+}
+
+/// Journal format version 1 (before [`JOURNAL_VERSION`] 2): addresses, hashes, bytes and ids as
+/// hex or decimal strings. Read only to migrate.
+mod v1 {
+    use super::{corrupt, Address, Bytes, IntentKind, StoreError, TxHash};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    #[serde(tag = "state", rename_all = "snake_case")]
+    pub(super) enum Status {
+        Pending,
+        Sent {
+            nonce: u64,
+            tx_hash: String,
+            raw: String,
+            #[serde(default)]
+            all_hashes: Vec<String>,
+        },
+        Done {
+            tx_hash: Option<String>,
+            gas_used: Option<u64>,
+        },
+        Batched {
+            batch: String,
+        },
+        Abandoned {
+            reason: String,
+        },
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct Intent {
+        key: String,
+        kind: IntentKind,
+        subject: String,
+        to: String,
+        calldata: String,
+        status: Status,
+        #[serde(default)]
+        members: Vec<String>,
+        #[serde(default)]
+        single_only: bool,
+    }
+
+    impl Intent {
+        /// The same record in the current format. The subject was a decimal request id, a batch's
+        /// joined member keys or empty: only an id carries over.
+        pub(super) fn migrate(self) -> Result<super::Intent, StoreError> {
+            let key = self.key;
+            fn parse<T: std::str::FromStr>(key: &str, what: &str, v: &str) -> Result<T, StoreError>
+            where
+                T::Err: std::fmt::Display,
+            {
+                v.parse()
+                    .map_err(|e| corrupt(key, format!("{what} {v:?}: {e}")))
+            }
+            let hashes = |v: &[String]| -> Result<Vec<_>, StoreError> {
+                v.iter()
+                    .map(|h| parse::<TxHash>(&key, "tx hash", h))
+                    .collect()
+            };
+            let status = match self.status {
+                Status::Pending => super::IntentStatus::Pending,
+                Status::Sent {
+                    nonce,
+                    tx_hash,
+                    raw,
+                    all_hashes,
+                } => super::IntentStatus::Sent {
+                    nonce,
+                    tx_hash: parse::<TxHash>(&key, "tx hash", &tx_hash)?,
+                    raw: parse::<Bytes>(&key, "raw transaction", &raw)?,
+                    all_hashes: hashes(&all_hashes)?,
+                },
+                Status::Done { tx_hash, gas_used } => super::IntentStatus::Done {
+                    tx_hash: tx_hash
+                        .map(|h| parse::<TxHash>(&key, "tx hash", &h))
+                        .transpose()?,
+                    gas_used,
+                },
+                Status::Batched { batch } => super::IntentStatus::Batched { batch },
+                Status::Abandoned { reason } => super::IntentStatus::Abandoned { reason },
+            };
+            Ok(super::Intent {
+                kind: self.kind,
+                // `"".parse::<U256>()` is 0: an empty subject is no request.
+                subject: if self.subject.is_empty() {
+                    None
+                } else {
+                    self.subject.parse().ok()
+                },
+                to: if self.to.is_empty() {
+                    None
+                } else {
+                    Some(parse::<Address>(&key, "address", &self.to)?)
+                },
+                calldata: parse::<Bytes>(&key, "calldata", &self.calldata)?,
+                status,
+                members: self.members,
+                single_only: self.single_only,
+                key,
+            })
+        }
+    }
+}
+
 fn corrupt(key: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt {
         key: key.to_string(),
@@ -529,9 +830,9 @@ mod tests {
         Intent {
             key: key.into(),
             kind: IntentKind::Attest,
-            subject: "1".into(),
-            to: "0x00".into(),
-            calldata: "0x".into(),
+            subject: Some(U256::from(1)),
+            to: Some(Address::ZERO),
+            calldata: Bytes::new(),
             status: IntentStatus::Pending,
             members: vec![],
             single_only: false,
@@ -644,5 +945,177 @@ mod tests {
         assert_eq!(s.get_meta("req:1").unwrap().as_deref(), Some(&b"facts"[..]));
         assert_eq!(s.cursor().unwrap().map(|c| c.block), Some(9));
         assert_eq!(s.intents().unwrap().len(), 2);
+    }
+
+    /// Writes `records` (key, JSON) into a journal by hand, as a keeper of format version 1 did: no
+    /// version key, strings for addresses, hashes, bytes and ids.
+    fn write_v1(path: &Path, records: &[(&str, serde_json::Value)]) {
+        let db = Database::create(path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut t = txn.open_table(INTENTS).unwrap();
+            for (k, v) in records {
+                t.insert(*k, serde_json::to_vec(v).unwrap().as_slice())
+                    .unwrap();
+            }
+        }
+        txn.commit().unwrap();
+    }
+
+    #[test]
+    fn a_version_1_journal_is_migrated_to_typed_records_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let h1 = format!("0x{}", "11".repeat(32));
+        let h2 = format!("0x{}", "22".repeat(32));
+        write_v1(
+            &path,
+            &[
+                (
+                    "attest:7:0xop",
+                    serde_json::json!({"key": "attest:7:0xop", "kind": "attest", "subject": "7",
+                        "to": "0x00000000000000000000000000000000000000aa", "calldata": "0x0102",
+                        "status": {"state": "sent", "nonce": 3, "tx_hash": h2, "raw": "0x02f0",
+                            "all_hashes": [h1, h2]}}),
+                ),
+                (
+                    "attest_batch:0xb:0xop",
+                    serde_json::json!({"key": "attest_batch:0xb:0xop", "kind": "attest",
+                        "subject": "attest:8:0xop,attest:9:0xop",
+                        "to": "0x00000000000000000000000000000000000000aa", "calldata": "0x",
+                        "status": {"state": "done", "tx_hash": h1, "gas_used": 21000},
+                        "members": ["attest:8:0xop", "attest:9:0xop"]}),
+                ),
+                (
+                    "deploy",
+                    serde_json::json!({"key": "deploy", "kind": "call", "subject": "", "to": "",
+                        "calldata": "0x6080", "status": {"state": "pending"}, "single_only": true}),
+                ),
+            ],
+        );
+        let s = Store::open(&path).unwrap();
+        assert_eq!(
+            s.get_meta(VERSION_KEY).unwrap().as_deref(),
+            Some(&JOURNAL_VERSION.to_be_bytes()[..])
+        );
+        let hash = |b: u8| TxHash::repeat_byte(b);
+        let att = s.intent("attest:7:0xop").unwrap().unwrap();
+        assert_eq!(att.subject, Some(U256::from(7)));
+        assert_eq!(att.to, Some(Address::with_last_byte(0xaa)));
+        assert_eq!(att.calldata, Bytes::from(vec![1, 2]));
+        assert_eq!(
+            att.status,
+            IntentStatus::Sent {
+                nonce: 3,
+                tx_hash: hash(0x22),
+                raw: Bytes::from(vec![0x02, 0xf0]),
+                all_hashes: vec![hash(0x11), hash(0x22)],
+            }
+        );
+        let batch = s.intent("attest_batch:0xb:0xop").unwrap().unwrap();
+        assert_eq!(
+            batch.subject, None,
+            "a batch's joined member keys are no id"
+        );
+        assert_eq!(batch.members, ["attest:8:0xop", "attest:9:0xop"]);
+        assert_eq!(
+            batch.status,
+            IntentStatus::Done {
+                tx_hash: Some(hash(0x11)),
+                gas_used: Some(21000)
+            }
+        );
+        let deploy = s.intent("deploy").unwrap().unwrap();
+        assert_eq!((deploy.to, deploy.subject), (None, None));
+        assert!(deploy.single_only);
+        drop(s);
+        // Migrated once: a reopen reads version 2 as it is.
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.intent("attest:7:0xop").unwrap().unwrap(), att);
+    }
+
+    #[test]
+    fn a_version_1_record_that_does_not_parse_is_reported_and_nothing_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        write_v1(
+            &path,
+            &[(
+                "call:1",
+                serde_json::json!({"key": "call:1", "kind": "call", "subject": "1",
+                    "to": "not an address", "calldata": "0x", "status": {"state": "pending"}}),
+            )],
+        );
+        match Store::open(&path) {
+            Err(StoreError::Corrupt { key, reason }) => {
+                assert_eq!(key, "call:1");
+                assert!(reason.contains("address"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Still version 1 on disk: no half-migrated journal.
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_read().unwrap();
+        let meta = txn.open_table(META).unwrap();
+        assert!(meta.get(VERSION_KEY).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_journal_of_an_unknown_version_is_refused_with_the_version_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        {
+            let s = Store::open(&path).unwrap();
+            s.put_intent(&intent("attest:1:0xab")).unwrap();
+            s.put_meta(VERSION_KEY, &99u32.to_be_bytes()).unwrap();
+            s.put_intent(&intent("attest:2:0xab")).unwrap(); // durable: the version is on disk
+        }
+        let err = Store::open(&path).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::UnsupportedJournalVersion {
+                    found: 99,
+                    supported: JOURNAL_VERSION
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("version 99"), "{err}");
+    }
+
+    #[test]
+    fn a_new_journal_records_the_current_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("k.redb")).unwrap();
+        assert_eq!(
+            s.get_meta(VERSION_KEY).unwrap().as_deref(),
+            Some(&JOURNAL_VERSION.to_be_bytes()[..])
+        );
+    }
+
+    /// A full disk: the refused write fails with the typed [`StoreError::DiskFull`] (from the OS's
+    /// `ENOSPC`, not a message), and after space returns the journal holds everything written before
+    /// it and nothing of the refused write.
+    #[test]
+    fn a_full_disk_refuses_a_journal_write_with_disk_full_and_loses_nothing_written_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let fault = DiskFault::default();
+        {
+            let s = Store::open_with_disk_fault(&path, fault.clone()).unwrap();
+            s.put_intent(&intent("attest:1:0xab")).unwrap();
+            fault.set_full(true);
+            match s.put_intent(&intent("attest:2:0xab")) {
+                Err(StoreError::DiskFull(msg)) => {
+                    assert!(msg.to_lowercase().contains("space"), "{msg}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        fault.set_full(false);
+        let s = Store::open(&path).unwrap();
+        let keys: Vec<String> = s.intents().unwrap().into_iter().map(|i| i.key).collect();
+        assert_eq!(keys, ["attest:1:0xab"]);
     }
 }

@@ -11,8 +11,16 @@
 //! vanished (reorged out) is re-planned, and a nonce nobody holds is a gap. Gaps are handed out
 //! first by the next allocations; [`TxManager::fill_gaps`] fills what is left with no-op
 //! self-transfers, so the transactions above a gap can be mined.
+//!
+//! Fees and gas: a dispatch round ([`Round`]) fetches fee data once and signs every transaction of
+//! the round with it. Gas estimates are cached per call shape ([`CallShape`]: target, selector,
+//! calldata length) and reused with a headroom on top ([`TxConfig::cached_gas_headroom`]); a
+//! transaction sent on a cached estimate that fails on chain drops its shape from the cache and goes
+//! back to pending once, to be estimated afresh (so a stale estimate never abandons an action). Calls
+//! whose gas depends on the block's randomness (the registry's operator draw) are never cached, nor
+//! actions that race other keepers (their estimate is the check that they are still possible).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,6 +55,10 @@ pub struct TxConfig {
     pub backoff: Duration,
     /// Gas limit = estimate * this / 100.
     pub gas_margin_percent: u64,
+    /// Gas added to the limit of a call whose estimate comes from the gas cache (cached estimate *
+    /// `gas_margin_percent` / 100 + this): a call of the same shape may write a storage slot the
+    /// estimated one found set (22,100 gas for a zero to non-zero `SSTORE` of a cold slot).
+    pub cached_gas_headroom: u64,
 }
 
 impl Default for TxConfig {
@@ -60,6 +72,7 @@ impl Default for TxConfig {
             rpc_retries: 5,
             backoff: Duration::from_millis(200),
             gas_margin_percent: 130,
+            cached_gas_headroom: 25_000,
         }
     }
 }
@@ -117,6 +130,17 @@ pub enum TxError {
         /// The chain's mined transaction count of the sender.
         mined: u64,
     },
+    /// A transaction sent with a cached gas estimate failed on chain (perhaps out of gas on a stale
+    /// estimate): the intent is pending again and its next dispatch estimates afresh.
+    #[error(
+        "transaction for {key} failed on chain ({tx_hash}) with a cached gas estimate; re-planned"
+    )]
+    Replan {
+        /// Intent key.
+        key: String,
+        /// The failed transaction.
+        tx_hash: TxHash,
+    },
     /// Signing failed.
     #[error("signing failed: {0}")]
     Sign(String),
@@ -169,6 +193,97 @@ pub struct NonceRepair {
 /// The furthest the nonce repair looks above the mined count.
 const MAX_REPAIR_SPAN: u64 = 4096;
 
+/// The shape of a call, the key of the gas cache: calls of one shape (same target, same function,
+/// same calldata length: same argument sizes) cost about the same gas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CallShape {
+    /// Call target.
+    pub to: Address,
+    /// Function selector.
+    pub selector: [u8; 4],
+    /// Calldata length, bytes.
+    pub len: usize,
+}
+
+/// Selectors never cached: calls whose gas depends on the block's randomness. These are the
+/// registry's request entry points, the only callers of its operator draw (`_draw`, reached through
+/// `_newRequest`; the draw's path and so its gas follows `block.prevrandao`, docs/attestation.md "Gas
+/// reserve of the draw").
+const RANDOM_GAS_SELECTORS: [[u8; 4]; 2] = [
+    <verinfer_bindings::InferenceRegistry::requestInferenceCall as alloy::sol_types::SolCall>::SELECTOR,
+    <verinfer_bindings::InferenceRegistry::requestInferenceWithCallbackCall as alloy::sol_types::SolCall>::SELECTOR,
+];
+
+impl CallShape {
+    /// The shape of a call to `to` with `data`, or `None` when its gas is not cached: a contract
+    /// creation, calldata without a selector (a plain transfer), or a call whose gas depends on the
+    /// block's randomness ([`RANDOM_GAS_SELECTORS`]).
+    pub fn of(to: Option<Address>, data: &[u8]) -> Option<Self> {
+        let to = to?;
+        let selector: [u8; 4] = data.get(..4)?.try_into().ok()?;
+        if RANDOM_GAS_SELECTORS.contains(&selector) {
+            return None;
+        }
+        Some(Self {
+            to,
+            selector,
+            len: data.len(),
+        })
+    }
+}
+
+/// Gas estimates by call shape (raw `eth_estimateGas` results, before any margin).
+#[derive(Debug, Default)]
+struct GasCache {
+    entries: std::sync::Mutex<HashMap<CallShape, u64>>,
+}
+
+impl GasCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CallShape, u64>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The cached estimate of `shape`.
+    fn get(&self, shape: &CallShape) -> Option<u64> {
+        self.lock().get(shape).copied()
+    }
+
+    /// Records an estimate or a mined transaction's gas use: the entry only grows, so it covers
+    /// the most expensive call of the shape seen.
+    fn observe(&self, shape: CallShape, gas: u64) {
+        let mut m = self.lock();
+        let e = m.entry(shape).or_insert(gas);
+        *e = (*e).max(gas);
+    }
+
+    /// Forgets `shape` (a transaction sent on its estimate failed).
+    fn invalidate(&self, shape: &CallShape) {
+        self.lock().remove(shape);
+    }
+}
+
+/// How long a round's fee data is reused: a round that lasts longer (its window refills as
+/// transactions settle) looks the fees up again.
+pub const ROUND_FEES_MAX_AGE: Duration = Duration::from_secs(12);
+
+/// One dispatch round: the fee data fetched for it, reused for every transaction the round signs
+/// for up to [`ROUND_FEES_MAX_AGE`]. Make one per round of [`TxManager::dispatch_in`] calls.
+#[derive(Debug, Default)]
+pub struct Round {
+    fees: Mutex<Option<(Instant, (u128, u128))>>,
+}
+
+impl Round {
+    /// The round's fees if fetched at most [`ROUND_FEES_MAX_AGE`] before `now`.
+    fn fresh(cached: Option<(Instant, (u128, u128))>, now: Instant) -> Option<(u128, u128)> {
+        cached
+            .filter(|(at, _)| now.saturating_duration_since(*at) <= ROUND_FEES_MAX_AGE)
+            .map(|(_, fees)| fees)
+    }
+}
+
 /// Sends journaled intents as transactions from one account.
 #[derive(Debug)]
 pub struct TxManager {
@@ -182,6 +297,10 @@ pub struct TxManager {
     metrics: Arc<Metrics>,
     /// Nonces of transactions dispatched and not yet settled (the in-flight window).
     in_flight: Window,
+    /// Gas estimates by call shape.
+    gas_cache: GasCache,
+    /// Intents sent on a cached estimate that failed on chain: their next dispatch estimates.
+    estimate_next: std::sync::Mutex<HashSet<String>>,
 }
 
 /// The in-flight window: nonces dispatched and not yet settled (or dropped).
@@ -215,6 +334,8 @@ pub struct InFlight {
     to: Option<Address>,
     data: Bytes,
     slot: Slot,
+    /// The cached shape whose estimate set its gas limit, if it was not estimated for it.
+    cached: Option<CallShape>,
 }
 
 impl InFlight {
@@ -305,6 +426,8 @@ impl TxManager {
             cfg,
             metrics: Arc::default(),
             in_flight: Window::default(),
+            gas_cache: GasCache::default(),
+            estimate_next: std::sync::Mutex::default(),
         }
     }
 
@@ -435,10 +558,8 @@ impl TxManager {
             match holder {
                 Some(i) if matches!(&i.status, IntentStatus::Sent { nonce, .. } if *nonce == j) => {
                     if let IntentStatus::Sent { raw, .. } = &i.status {
-                        if let Ok(b) = raw.parse::<Bytes>() {
-                            if let Err(e) = self.broadcast(&b).await {
-                                tracing::debug!(key = %i.key, nonce = j, error = %e, "repair: rebroadcast failed");
-                            }
+                        if let Err(e) = self.broadcast(raw).await {
+                            tracing::debug!(key = %i.key, nonce = j, error = %e, "repair: rebroadcast failed");
                         }
                     }
                     out.rebroadcast += 1;
@@ -448,14 +569,11 @@ impl TxManager {
                         tx_hash: Some(h), ..
                     } = &i.status
                     {
-                        let gone = match h.parse::<TxHash>() {
-                            Ok(hash) => self
-                                .receipt(hash)
-                                .await
-                                .map_err(|msg| TxError::Rpc { op: "receipt", msg })?
-                                .is_none(),
-                            Err(_) => true,
-                        };
+                        let gone = self
+                            .receipt(*h)
+                            .await
+                            .map_err(|msg| TxError::Rpc { op: "receipt", msg })?
+                            .is_none();
                         if !gone {
                             continue; // mined after all (the count moved on meanwhile)
                         }
@@ -524,6 +642,7 @@ impl TxManager {
         }
     }
 
+    /// `eth_estimateGas` of a call, raw (no margin); a revert is [`TxError::Reverted`].
     async fn estimate(&self, key: &str, to: Option<Address>, data: &Bytes) -> Result<u64, TxError> {
         let req = self.request(to, data);
         let p = &self.provider;
@@ -531,7 +650,7 @@ impl TxManager {
         let mut last = String::new();
         for _ in 0..=self.cfg.rpc_retries {
             match p.estimate_gas(req.clone()).await {
-                Ok(g) => return Ok(g.saturating_mul(self.cfg.gas_margin_percent) / 100),
+                Ok(g) => return Ok(g),
                 Err(e) => {
                     let msg = e.to_string();
                     if is_revert_error(&msg) {
@@ -548,6 +667,43 @@ impl TxManager {
             op: "eth_estimateGas",
             msg: last,
         })
+    }
+
+    /// The gas limit of a call: from the cache for a known shape (with the headroom), else
+    /// estimated (an estimate that succeeds is cached). Returns the limit and the cached shape it
+    /// came from, if any.
+    ///
+    /// Only attestations and one-off calls use the cache: the other kinds (finalize, reports,
+    /// challenges, deliveries, referee moves) race other keepers, and their estimate is also the
+    /// check that the action is still possible (a revert there abandons it without spending gas).
+    async fn gas_for(
+        &self,
+        intent: &Intent,
+        to: Option<Address>,
+        data: &Bytes,
+    ) -> Result<(u64, Option<CallShape>), TxError> {
+        let key = intent.key.as_str();
+        let shape = CallShape::of(to, data)
+            .filter(|_| matches!(intent.kind, IntentKind::Attest | IntentKind::Call));
+        let fresh = self
+            .estimate_next
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key);
+        if let Some(shape) = shape.filter(|_| !fresh) {
+            if let Some(raw) = self.gas_cache.get(&shape) {
+                let limit = raw.saturating_mul(self.cfg.gas_margin_percent) / 100;
+                return Ok((
+                    limit.saturating_add(self.cfg.cached_gas_headroom),
+                    Some(shape),
+                ));
+            }
+        }
+        let raw = self.estimate(key, to, data).await?;
+        if let Some(shape) = shape {
+            self.gas_cache.observe(shape, raw);
+        }
+        Ok((raw.saturating_mul(self.cfg.gas_margin_percent) / 100, None))
     }
 
     async fn sign(
@@ -593,29 +749,39 @@ impl TxManager {
     }
 
     /// Finds a receipt for any of `hashes`.
-    async fn any_receipt(&self, hashes: &[String]) -> Result<Option<TransactionReceipt>, String> {
+    async fn any_receipt(&self, hashes: &[TxHash]) -> Result<Option<TransactionReceipt>, String> {
         for h in hashes {
-            if let Ok(hash) = h.parse::<TxHash>() {
-                if let Some(r) = self.receipt(hash).await? {
-                    return Ok(Some(r));
-                }
+            if let Some(r) = self.receipt(*h).await? {
+                return Ok(Some(r));
             }
         }
         Ok(None)
     }
 
+    /// Books a receipt: done, or (failed on chain) abandoned. A transaction whose gas limit came from
+    /// the cache (`cached`) that failed may have run out of gas on a stale estimate: its shape leaves
+    /// the cache and the intent goes back to pending, to be estimated afresh (an estimate that
+    /// reverts then abandons it with the decoded reason).
     fn finish(
         &self,
         mut intent: Intent,
         r: &TransactionReceipt,
+        cached: Option<CallShape>,
     ) -> Result<Result<Executed, TxError>, TxError> {
         let hash = r.transaction_hash;
+        if let Some(shape) = CallShape::of(intent.to, &intent.calldata) {
+            if r.status() {
+                self.gas_cache.observe(shape, r.gas_used);
+            } else {
+                self.gas_cache.invalidate(&shape);
+            }
+        }
         // Watch the inclusion block for reorgs: the log poller re-checks recorded hashes, so a
         // transaction reorged out after its receipt was seen is noticed and re-sent.
         let block = r.block_number.zip(r.block_hash.map(|h| h.0));
         if r.status() {
             intent.status = IntentStatus::Done {
-                tx_hash: Some(format!("{hash:#x}")),
+                tx_hash: Some(hash),
                 gas_used: Some(r.gas_used),
             };
             self.store.put_intent_seen_in(&intent, block)?;
@@ -623,6 +789,18 @@ impl TxManager {
                 tx_hash: hash,
                 gas_used: r.gas_used,
                 block: r.block_number.unwrap_or_default(),
+            }))
+        } else if cached.is_some() {
+            tracing::warn!(key = %intent.key, tx = %hash, gas_used = r.gas_used, "failed on chain with a cached gas estimate; estimating afresh");
+            self.estimate_next
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(intent.key.clone());
+            intent.status = IntentStatus::Pending;
+            self.store.put_intent_seen_in(&intent, block)?;
+            Ok(Err(TxError::Replan {
+                key: intent.key,
+                tx_hash: hash,
             }))
         } else {
             let reason = format!("reverted on chain in {hash:#x}");
@@ -652,23 +830,21 @@ impl TxManager {
     /// broadcasts. Returns without waiting for inclusion, so a caller can keep several transactions
     /// of this account in flight with consecutive nonces; dispatch them one after another (nonces
     /// follow dispatch order) and [`settle`](TxManager::settle) them concurrently.
+    ///
+    /// Fetches its own fee data: a caller dispatching several transactions in one go uses
+    /// [`TxManager::dispatch_in`] with one [`Round`] for all of them.
     pub async fn dispatch(&self, key: &str) -> Result<Dispatch, TxError> {
+        self.dispatch_in(key, &Round::default()).await
+    }
+
+    /// [`TxManager::dispatch`] as part of `round`: the round's fee data (fetched by its first
+    /// transaction that needs fees) is used for every transaction it signs.
+    pub async fn dispatch_in(&self, key: &str, round: &Round) -> Result<Dispatch, TxError> {
         let mut intent = self.store.intent(key)?.ok_or_else(|| TxError::BadIntent {
             key: key.to_string(),
             reason: "not journaled".into(),
         })?;
-        let to: Option<Address> = if intent.to.is_empty() {
-            None
-        } else {
-            Some(intent.to.parse().map_err(|_| TxError::BadIntent {
-                key: key.to_string(),
-                reason: "bad to".into(),
-            })?)
-        };
-        let data: Bytes = intent.calldata.parse().map_err(|_| TxError::BadIntent {
-            key: key.to_string(),
-            reason: "bad calldata".into(),
-        })?;
+        let (to, data) = (intent.to, intent.calldata.clone());
 
         // Reconcile a previously signed transaction.
         if let IntentStatus::Sent {
@@ -684,7 +860,7 @@ impl TxManager {
                 .await
                 .map_err(|msg| TxError::Rpc { op: "receipt", msg })?
             {
-                return self.finish(intent, &r)?.map(Dispatch::Done);
+                return self.finish(intent, &r, None)?.map(Dispatch::Done);
             }
             let mined = self.chain_nonce(false).await?;
             if mined > nonce {
@@ -697,11 +873,7 @@ impl TxManager {
                 intent.status = IntentStatus::Pending;
                 self.store.put_intent(&intent)?;
             } else {
-                let raw_bytes: Bytes = raw.parse().map_err(|_| TxError::BadIntent {
-                    key: key.to_string(),
-                    reason: "bad raw".into(),
-                })?;
-                if let Err(e) = self.broadcast(&raw_bytes).await {
+                if let Err(e) = self.broadcast(&raw).await {
                     tracing::warn!(key, error = %e, "rebroadcast failed");
                 }
                 // make sure our local nonce counter is past it
@@ -713,9 +885,13 @@ impl TxManager {
             }
         }
 
+        let mut cached = None;
         if intent.status == IntentStatus::Pending {
-            let gas = match self.estimate(key, to, &data).await {
-                Ok(g) => g,
+            let gas = match self.gas_for(&intent, to, &data).await {
+                Ok((g, shape)) => {
+                    cached = shape;
+                    g
+                }
                 Err(TxError::Reverted { key, reason }) => {
                     intent.status = IntentStatus::Abandoned {
                         reason: reason.clone(),
@@ -725,17 +901,27 @@ impl TxManager {
                 }
                 Err(e) => return Err(e),
             };
-            let (max_fee, prio) = self.fees().await?;
+            let (max_fee, prio) = {
+                let mut cached = round.fees.lock().await;
+                match Round::fresh(*cached, Instant::now()) {
+                    Some(fees) => fees,
+                    None => {
+                        let fees = self.fees().await?;
+                        *cached = Some((Instant::now(), fees));
+                        fees
+                    }
+                }
+            };
             let mut attempt = 0;
             loop {
                 let nonce = self.allocate_nonce().await?;
                 let env = self.sign(to, &data, nonce, gas, max_fee, prio).await?;
-                let raw = env.encoded_2718();
-                let hash = format!("{:#x}", env.tx_hash());
+                let raw = Bytes::from(env.encoded_2718());
+                let hash = *env.tx_hash();
                 intent.status = IntentStatus::Sent {
                     nonce,
-                    tx_hash: hash.clone(),
-                    raw: format!("0x{}", alloy::primitives::hex::encode(&raw)),
+                    tx_hash: hash,
+                    raw: raw.clone(),
                     all_hashes: vec![hash],
                 };
                 // Journal before broadcasting.
@@ -786,6 +972,7 @@ impl TxManager {
             to,
             data,
             slot,
+            cached,
         })))
     }
 
@@ -800,8 +987,9 @@ impl TxManager {
             to,
             data,
             slot,
+            cached,
         } = *f;
-        let r = self.wait_and_bump(intent, to, data).await;
+        let r = self.wait_and_bump(intent, to, data, cached).await;
         drop(slot);
         r
     }
@@ -822,6 +1010,7 @@ impl TxManager {
         mut intent: Intent,
         to: Option<Address>,
         data: Bytes,
+        cached: Option<CallShape>,
     ) -> Result<Executed, TxError> {
         let key = intent.key.clone();
         let mut bumps = 0u32;
@@ -842,17 +1031,15 @@ impl TxManager {
             let mut rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;
             while Instant::now() < deadline {
                 match self.any_receipt(&all_hashes).await {
-                    Ok(Some(r)) => return self.finish(intent, &r)?,
+                    Ok(Some(r)) => return self.finish(intent, &r, cached)?,
                     Ok(None) => {}
                     Err(e) => tracing::debug!(key, error = %e, "receipt poll failed"),
                 }
                 if Instant::now() >= rebroadcast_at {
-                    if let Ok(b) = raw.parse::<Bytes>() {
-                        if let Err(e) = self.broadcast(&b).await {
-                            if is_nonce_error(&e) {
-                                // Mined already (receipt will show) or consumed elsewhere.
-                                tracing::debug!(key, error = %e, "rebroadcast: nonce error");
-                            }
+                    if let Err(e) = self.broadcast(&raw).await {
+                        if is_nonce_error(&e) {
+                            // Mined already (receipt will show) or consumed elsewhere.
+                            tracing::debug!(key, error = %e, "rebroadcast: nonce error");
                         }
                     }
                     rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;
@@ -874,11 +1061,7 @@ impl TxManager {
             // Replace at the same nonce with higher fees.
             let old: TxEnvelope = {
                 use alloy::eips::eip2718::Decodable2718;
-                let b: Bytes = raw.parse().map_err(|_| TxError::BadIntent {
-                    key: key.clone(),
-                    reason: "bad raw".into(),
-                })?;
-                TxEnvelope::decode_2718(&mut b.as_ref()).map_err(|e| TxError::BadIntent {
+                TxEnvelope::decode_2718(&mut raw.as_ref()).map_err(|e| TxError::BadIntent {
                     key: key.clone(),
                     reason: e.to_string(),
                 })?
@@ -908,14 +1091,14 @@ impl TxManager {
                 return Err(TxError::Stuck { key, bumps });
             }
             let env = self.sign(to, &data, nonce, gas, new_max, new_prio).await?;
-            let raw = env.encoded_2718();
-            let hash = format!("{:#x}", env.tx_hash());
+            let raw = Bytes::from(env.encoded_2718());
+            let hash = *env.tx_hash();
             let mut all = all_hashes.clone();
-            all.push(hash.clone());
+            all.push(hash);
             intent.status = IntentStatus::Sent {
                 nonce,
                 tx_hash: hash,
-                raw: format!("0x{}", alloy::primitives::hex::encode(&raw)),
+                raw: raw.clone(),
                 all_hashes: all,
             };
             self.store.put_intent(&intent)?;
@@ -949,9 +1132,8 @@ impl TxManager {
                 gas_used,
             } = &existing.status
             {
-                let tx_hash: TxHash = h.parse().unwrap_or_default();
                 return Ok(Executed {
-                    tx_hash,
+                    tx_hash: *h,
                     gas_used: gas_used.unwrap_or_default(),
                     block: 0,
                 });
@@ -966,9 +1148,9 @@ impl TxManager {
             let intent = Intent {
                 key: key.to_string(),
                 kind: IntentKind::Call,
-                subject: String::new(),
-                to: to.map(|a| format!("{a:#x}")).unwrap_or_default(),
-                calldata: format!("{data}"),
+                subject: None,
+                to,
+                calldata: data,
                 status: IntentStatus::Pending,
                 members: vec![],
                 single_only: true,
@@ -1036,5 +1218,89 @@ mod tests {
             panic!("not Reverted");
         };
         assert_eq!(reason, msg);
+    }
+
+    fn shape(len: usize) -> CallShape {
+        CallShape {
+            to: Address::repeat_byte(1),
+            selector: [1, 2, 3, 4],
+            len,
+        }
+    }
+
+    #[test]
+    fn the_gas_cache_serves_a_shape_it_has_seen_and_keeps_its_largest_cost() {
+        let c = GasCache::default();
+        assert_eq!(c.get(&shape(68)), None, "miss before any estimate");
+        c.observe(shape(68), 50_000);
+        assert_eq!(c.get(&shape(68)), Some(50_000), "hit");
+        assert_eq!(c.get(&shape(100)), None, "another length is another shape");
+        c.observe(shape(68), 40_000);
+        assert_eq!(
+            c.get(&shape(68)),
+            Some(50_000),
+            "a cheaper call does not lower it"
+        );
+        c.observe(shape(68), 61_000);
+        assert_eq!(c.get(&shape(68)), Some(61_000), "a dearer one raises it");
+    }
+
+    #[test]
+    fn the_gas_cache_forgets_a_shape_invalidated_by_a_failure() {
+        let c = GasCache::default();
+        c.observe(shape(68), 50_000);
+        c.observe(shape(100), 70_000);
+        c.invalidate(&shape(68));
+        assert_eq!(c.get(&shape(68)), None);
+        assert_eq!(c.get(&shape(100)), Some(70_000), "other shapes stay");
+    }
+
+    #[test]
+    fn calls_whose_gas_follows_the_draw_creations_and_transfers_have_no_shape() {
+        use alloy::sol_types::SolCall;
+        use verinfer_bindings::InferenceRegistry;
+        let to = Some(Address::repeat_byte(9));
+        let mut data = InferenceRegistry::requestInferenceCall::SELECTOR.to_vec();
+        data.extend([0u8; 64]);
+        assert_eq!(CallShape::of(to, &data), None, "requestInference draws");
+        let mut data = InferenceRegistry::requestInferenceWithCallbackCall::SELECTOR.to_vec();
+        data.extend([0u8; 64]);
+        assert_eq!(
+            CallShape::of(to, &data),
+            None,
+            "so does its callback variant"
+        );
+        assert_eq!(CallShape::of(None, &[1, 2, 3, 4, 5]), None, "creation");
+        assert_eq!(CallShape::of(to, &[]), None, "plain transfer");
+        let mut data = InferenceRegistry::finalizeCall::SELECTOR.to_vec();
+        data.extend([0u8; 32]);
+        assert_eq!(
+            CallShape::of(to, &data),
+            Some(CallShape {
+                to: Address::repeat_byte(9),
+                selector: InferenceRegistry::finalizeCall::SELECTOR,
+                len: 36,
+            })
+        );
+    }
+
+    #[test]
+    fn a_rounds_fees_are_reused_until_they_are_too_old() {
+        let t0 = Instant::now();
+        let fees = (2_000_000_000, 1_000_000);
+        assert_eq!(Round::fresh(None, t0), None, "nothing fetched yet");
+        assert_eq!(Round::fresh(Some((t0, fees)), t0), Some(fees));
+        assert_eq!(
+            Round::fresh(Some((t0, fees)), t0 + ROUND_FEES_MAX_AGE),
+            Some(fees)
+        );
+        assert_eq!(
+            Round::fresh(
+                Some((t0, fees)),
+                t0 + ROUND_FEES_MAX_AGE + Duration::from_millis(1)
+            ),
+            None,
+            "a long round looks its fees up again"
+        );
     }
 }

@@ -243,8 +243,7 @@ fn journaled(store: &Store) -> BTreeMap<U256, BTreeSet<B256>> {
         if i.kind != IntentKind::Attest || !i.members.is_empty() {
             continue;
         }
-        let data: alloy::primitives::Bytes = i.calldata.parse().unwrap();
-        let call = InferenceRegistry::submitAttestationCall::abi_decode(&data).unwrap();
+        let call = InferenceRegistry::submitAttestationCall::abi_decode(&i.calldata).unwrap();
         out.entry(call.att.requestId)
             .or_default()
             .insert(call.att.outputHash);

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{keccak256, Address, Bytes, U256};
+use alloy::primitives::{keccak256, Address, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
 use common::suite::{call, digit, Suite};
@@ -19,7 +19,7 @@ use verinfer_keeper::config::{KeeperConfig, RawConfig, SubmitConfig, SubmitMode}
 use verinfer_keeper::keeper::Keeper;
 use verinfer_keeper::keeper::KeeperError;
 use verinfer_keeper::registry::{RequestStatus, VerificationMode};
-use verinfer_keeper::store::{IntentKind, IntentStatus};
+use verinfer_keeper::store::{DiskFault, IntentKind, IntentStatus, StoreError};
 use verinfer_mlp::IntMlp;
 
 /// A few more ticks once the work is done: whatever they send is a duplicate the tests count.
@@ -394,6 +394,67 @@ async fn keeper_killed_mid_submission_restarts_without_duplicates_or_losses() {
     );
 }
 
+/// A full disk while the keeper works through a backlog (issue 15, "Bad input and faults"): the
+/// first journal write the disk refuses stops the keeper with the typed `StoreError::DiskFull`
+/// (not a retry loop, not a panic), and nothing journaled is lost: once space returns, a restarted
+/// keeper answers every request, those before and those after the disk filled, with exactly one
+/// transaction each.
+#[tokio::test]
+async fn keeper_stops_on_a_full_disk_and_after_restart_loses_and_duplicates_nothing() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        ids.push(s.request().await);
+    }
+    let data_dir = dir.path().join("keeper");
+    let cfg = KeeperConfig::from_raw(s.raw_config(&data_dir, s.operator, start_block)).unwrap();
+    let fault = DiskFault::default();
+    let k = Keeper::new_with_disk_fault(cfg, s.hot.clone(), "test", fault.clone())
+        .await
+        .unwrap();
+    let store = k.store().clone();
+    let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(k.run(stop_rx));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !s.all_answered(&ids[..2]).await {
+        assert!(
+            Instant::now() < deadline,
+            "no progress before the disk filled"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    fault.set_full(true);
+    // New work needs new journal entries: the disk refuses them.
+    for _ in 0..3 {
+        ids.push(s.request().await);
+    }
+    let stopped = tokio::time::timeout(Duration::from_secs(120), task)
+        .await
+        .expect("the keeper stops on a full disk instead of retrying")
+        .unwrap();
+    match stopped {
+        Err(KeeperError::Store(StoreError::DiskFull(msg))) => {
+            assert!(msg.to_lowercase().contains("space"), "{msg}")
+        }
+        other => panic!("expected the typed disk-full error, got {other:?}"),
+    }
+    drop(store);
+
+    fault.set_full(false);
+    let mut k = s.keeper(&data_dir, SubmitMode::Single, start_block).await;
+    k.reconcile().await.unwrap();
+    tick_until_answered(&mut k, &s, &ids, "after space returned").await;
+    settle(&mut k).await;
+    assert_eq!(
+        s.hot_txs().await,
+        ids.len() as u64,
+        "one transaction per request: nothing duplicated, nothing lost"
+    );
+}
+
 /// kill -9 with a full window: with mining paused the pipelined keeper dispatches every
 /// attestation (journaled as sent, all in the node's pool at once, consecutive nonces) and is then
 /// killed, and the node loses its pool. A new keeper on the same journal sends the same signed
@@ -416,18 +477,19 @@ async fn keeper_killed_with_a_full_window_resends_the_journaled_transactions() {
     let store = k.store().clone();
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(k.run(stop_rx));
-    let sent = |store: &verinfer_keeper::store::Store| -> Vec<(String, u64, String)> {
-        store
-            .intents()
-            .unwrap()
-            .into_iter()
-            .filter(|i| i.kind == IntentKind::Attest)
-            .filter_map(|i| match i.status {
-                IntentStatus::Sent { nonce, tx_hash, .. } => Some((i.key, nonce, tx_hash)),
-                _ => None,
-            })
-            .collect()
-    };
+    let sent =
+        |store: &verinfer_keeper::store::Store| -> Vec<(String, u64, alloy::primitives::TxHash)> {
+            store
+                .intents()
+                .unwrap()
+                .into_iter()
+                .filter(|i| i.kind == IntentKind::Attest)
+                .filter_map(|i| match i.status {
+                    IntentStatus::Sent { nonce, tx_hash, .. } => Some((i.key, nonce, tx_hash)),
+                    _ => None,
+                })
+                .collect()
+        };
     let deadline = Instant::now() + Duration::from_secs(120);
     while sent(&store).len() < ids.len() {
         assert!(
@@ -557,11 +619,9 @@ async fn watcher_challenges_a_wrong_result_once_its_hot_key_is_attested() {
     let claimed = InferenceRegistry::challengeCall::abi_decode(
         &challenges(&watch)
             .iter()
-            .find(|i| i.subject == second.to_string())
+            .find(|i| i.subject == Some(second))
             .unwrap()
-            .calldata
-            .parse::<Bytes>()
-            .unwrap(),
+            .calldata,
     )
     .unwrap()
     .claimedOutput;

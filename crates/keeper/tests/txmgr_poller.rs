@@ -154,7 +154,7 @@ async fn stuck_transaction_is_replaced_with_fee_bump() {
     else {
         panic!("{:?}", intent.status)
     };
-    assert_eq!(h, format!("{:#x}", done.tx_hash));
+    assert_eq!(h, done.tx_hash);
     assert_eq!(
         p.get_transaction_count(a.from()).await.unwrap(),
         2,
@@ -216,7 +216,7 @@ async fn crash_after_broadcast_resumes_without_duplicate() {
         .send("att", Some(token), transfer(Address::repeat_byte(1), 5))
         .await
         .unwrap();
-    assert_eq!(format!("{:#x}", done.tx_hash), first_hash);
+    assert_eq!(done.tx_hash, first_hash);
     assert_eq!(
         p.get_transaction_count(a.from()).await.unwrap(),
         2,
@@ -402,7 +402,7 @@ async fn slow_chain_late_receipts_confirm_once_per_intent() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         };
         let done = h.await.unwrap().unwrap();
-        let mined = format!("{:#x}", done.tx_hash);
+        let mined = done.tx_hash;
         let receipt = a.receipt_of(done.tx_hash).await.unwrap().unwrap();
         assert!(receipt.status(), "{key} mined successfully");
         match store.intent(&key).unwrap().unwrap().status {

@@ -164,7 +164,7 @@ impl Keeper {
                 let who = format!("callback-{}-{:#x}", stage.as_str(), self.cfg.operator);
                 let key = Intent::key_for(IntentKind::DeliverOutput, &id.to_string(), &who);
                 tracing::info!(keeper = %self.name, %id, stage = stage.as_str(), "delivering the result to the consumer");
-                self.journal(key, IntentKind::DeliverOutput, id.to_string(), calldata)?;
+                self.journal(key, IntentKind::DeliverOutput, id, calldata)?;
             }
             self.store.delete_meta(&k)?;
         }

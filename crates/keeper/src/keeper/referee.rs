@@ -450,9 +450,9 @@ impl Keeper {
         let intent = Intent {
             key,
             kind: IntentKind::RefereeMove,
-            subject: info.request.to_string(),
-            to: format!("{referee:#x}"),
-            calldata: format!("0x{}", alloy::primitives::hex::encode(calldata)),
+            subject: Some(info.request),
+            to: Some(referee),
+            calldata: calldata.into(),
             status: IntentStatus::Pending,
             members: vec![],
             single_only: true,
