@@ -37,6 +37,7 @@ use verinfer_bindings::units::tokens_f64;
 
 use super::{
     flip::{flip_coalition, Ballot},
+    jury::{self, JuryRecord},
     referee::{self, lie, GameRecord, GameRun, Inference, Player},
     world::{Measure, World, REQUEST_TTL},
     Behaviour, Scenario, ScenarioError, SlashTally,
@@ -58,6 +59,8 @@ pub enum DisputePath {
     Computation,
     /// By vote: the `DisputeGovernor` (optimistic models, and whatever the referee cannot check).
     Vote,
+    /// By a drafted jury of the `DisputeGovernor` (`[jury]`, the pool large enough).
+    Jury,
 }
 
 /// What a dispute decided.
@@ -118,6 +121,8 @@ pub struct DisputeRecord {
     pub vote: Option<VoteRecord>,
     /// The game (path = computation).
     pub game: Option<GameRecord>,
+    /// The drafted jury (path = jury; its ballots are in `vote`, one seat one vote).
+    pub jury: Option<JuryRecord>,
 }
 
 impl DisputeRecord {
@@ -438,6 +443,7 @@ pub(crate) fn play(
             },
             vote: None,
             game: g.record(),
+            jury: None,
         });
     }
 
@@ -457,6 +463,7 @@ pub(crate) fn play(
             let ballots = cast.remove(&d.id).unwrap_or(Cast {
                 options: 0,
                 ballots: Vec::new(),
+                jury: None,
             });
             let only: Vec<Ballot> = ballots.ballots.iter().map(|(_, b)| *b).collect();
             let exact = if decided {
@@ -480,7 +487,11 @@ pub(crate) fn play(
                 request: q.id.saturating_to(),
                 challenged: d.challenged,
                 deterministic: q.det.is_some(),
-                path: DisputePath::Vote,
+                path: if ballots.jury.is_some() {
+                    DisputePath::Jury
+                } else {
+                    DisputePath::Vote
+                },
                 outcome: if !decided {
                     DisputeOutcome::NoDecision
                 } else if ev.outcome == q.correct {
@@ -497,18 +508,22 @@ pub(crate) fn play(
                     deciders,
                 }),
                 game: None,
+                jury: ballots.jury.clone(),
             });
-            ruled.push(d.id);
+            ruled.push((d.id, ballots.jury.is_some()));
         }
     }
     let delay = w.params.timelock_delay + 1;
     w.sim.advance(delay.div_ceil(BLOCK_SECONDS), delay);
-    for id in ruled {
+    for (id, drafted) in ruled {
         let r = w.sim.transact(
             w.watcher,
             disputes,
             DisputeGovernor::executeCall { disputeId: id },
         )?;
+        if drafted {
+            jury::settle(w, id)?;
+        }
         out.slashed.extend(ledger.record(&r.logs));
         for _ in decode_logs::<InferenceRegistry::SlashRequestFailed>(&r.logs) {
             ledger.refused(1);
@@ -606,6 +621,8 @@ pub(crate) struct Cast {
     options: usize,
     /// (voter's person, ballot) of every counted vote.
     ballots: Vec<(usize, Ballot)>,
+    /// The drafted jury, when one decides the dispute.
+    jury: Option<JuryRecord>,
 }
 
 /// Every voice holder may vote on each open dispute ([`super::turnout`]): cartel members (never
@@ -630,6 +647,17 @@ fn vote(
         .filter_map(|a| a.operator.map(|o| (a.address, o)))
         .collect();
     let mut cast = HashMap::new();
+    // A drafted jury is drawn from the block after the dispute's opening.
+    let person_of: HashMap<Address, usize> = if scenario.jury.is_some() {
+        w.sim.advance(1, BLOCK_SECONDS);
+        w.accounts
+            .iter()
+            .map(|a| (a.address, a.entity))
+            .chain(w.ops.iter().map(|o| (o.owner, o.entity)))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     for d in open {
         let q = &reqs[d.request];
         let options = w.sim.view(
@@ -646,6 +674,27 @@ fn vote(
             .filter(|(_, a)| a.is_some() && *a == q.wrong)
             .map(|(op, _)| *op)
             .collect();
+        if let Some(cfg) = &scenario.jury {
+            if jury::drafted(w, d.id)? {
+                let (record, cast_by) = jury::draw_and_vote(w, cfg, rng, d.id, correct, wrong)?;
+                let ballots = cast_by
+                    .into_iter()
+                    .map(|(juror, option)| {
+                        let person = person_of.get(&juror).copied().unwrap_or(usize::MAX);
+                        (person, Ballot { option, weight: 1 })
+                    })
+                    .collect();
+                cast.insert(
+                    d.id,
+                    Cast {
+                        options: options.len(),
+                        ballots,
+                        jury: Some(record),
+                    },
+                );
+                continue;
+            }
+        }
         let mut ballots = Vec::new();
         for (voter, person) in &m.holders {
             let interested = delegated_to
@@ -693,6 +742,7 @@ fn vote(
             Cast {
                 options: options.len(),
                 ballots,
+                jury: None,
             },
         );
     }
