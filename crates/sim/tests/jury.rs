@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use verinfer_authority::{Decision, DecisionKind, Rule};
 use verinfer_sim::scenario::{run, DisputeOutcome, DisputePath, RunReport, Scenario};
 
 fn small() -> Scenario {
@@ -35,7 +36,6 @@ fn honest_dominated_pool_drafts_votes_and_settles_disputes_correctly_on_chain() 
         "share = 1.0\nbond_share = 0.1\nmin_pool_size = 31",
     );
     let r = run(&s, false).unwrap();
-    eprintln!("{}", r.summary());
     let pool = r.jury.as_ref().expect("jury report");
     assert!(pool.jurors >= 31, "{pool:?}");
     assert!(pool.cartel_draw_weight_share < 0.5, "{pool:?}");
@@ -48,6 +48,23 @@ fn honest_dominated_pool_drafts_votes_and_settles_disputes_correctly_on_chain() 
         assert!(j.cartel_seats <= j.seats, "{d:?}");
         assert_eq!(d.outcome, DisputeOutcome::Correct, "{d:?}");
     }
+    // The ledger records each jury ruling as decided by the drafted jury, its deciders the jurors who
+    // voted for the ruling (one round: the final one).
+    let rulings: Vec<&Decision> = r
+        .ledger
+        .records
+        .iter()
+        .filter(|d| d.kind == DecisionKind::DisputeRuling && d.rule == Rule::DraftedJury)
+        .collect();
+    let drafted = jury_disputes(&r);
+    assert_eq!(rulings.len(), drafted.len());
+    let coherent: usize = drafted
+        .iter()
+        .map(|d| d.vote.as_ref().map_or(0, |v| v.deciders.len()))
+        .sum();
+    let recorded: usize = rulings.iter().map(|d| d.deciders.len()).sum();
+    assert!(coherent > 0);
+    assert_eq!(recorded, coherent);
 }
 
 #[test]
@@ -58,7 +75,6 @@ fn cartel_dominated_pool_decides_drafted_disputes_wrongly() {
     // Two honest jurors in a hundred attested persons: the cartel's 40 operators hold most seats.
     let s = with_jury(&s, "share = 0.02\nbond_share = 0.1\nmin_pool_size = 3");
     let r = run(&s, false).unwrap();
-    eprintln!("{}", r.summary());
     let pool = r.jury.as_ref().expect("jury report");
     assert!(pool.cartel_draw_weight_share > 0.5, "{pool:?}");
     let drafted = jury_disputes(&r);
