@@ -11,7 +11,7 @@
 //! | `RequestFinalized` with `OutputUnavailable` | finalization | output unavailable (default) |
 //! | `RequestExpired` | finalization | request expired (default) |
 //! | `DisputeRuled` | dispute ruling | dispute vote (deciding coalition) or no quorum (default) |
-//! | `DisputeRuled` of a drafted dispute (a `JuryDrawn` for it) | dispute ruling | drafted jury (the coherent jurors of the final round: its voters for the ruling's option) or, undecided, no quorum (default) |
+//! | `DisputeRuled` of a drafted dispute (a `JuryDrawn` for it) | dispute ruling | drafted jury (the coherent jurors of the round it closes, the last drawn before it: its voters for the ruling's option) or, undecided, no quorum (default) |
 //! | `GameEnded` | dispute ruling | one-step check (a `StepChecked` in the game), else referee timeout or no commitment (defaults) |
 //! | `SlashRequested` | slash | equivocation proof, missed deadline, or the ruling's rule (wrong result) |
 //! | `SlashVetoed` | veto | admin or timelock |
@@ -180,8 +180,8 @@ struct Facts {
     proposal_votes: HashMap<(Address, U256), Votes>,
     answers: HashMap<U256, Vec<(Address, B256, usize)>>,
     stepped: BTreeSet<U256>,
-    /// Drafted disputes: the log position of the latest `JuryDrawn` (its final round's draw).
-    jury_draws: HashMap<(Address, U256), usize>,
+    /// Drafted disputes: the log positions of their `JuryDrawn` events (one per round, in order).
+    jury_draws: HashMap<(Address, U256), Vec<usize>>,
 }
 
 impl Facts {
@@ -210,7 +210,7 @@ impl Facts {
                 }
                 DisputeGovernor::JuryDrawn::SIGNATURE_HASH => {
                     if let Ok(e) = DisputeGovernor::JuryDrawn::decode_log(log) {
-                        f.jury_draws.insert((a, e.disputeId), pos);
+                        f.jury_draws.entry((a, e.disputeId)).or_default().push(pos);
                     }
                 }
                 VerinferGovernor::VoteCast::SIGNATURE_HASH
@@ -381,7 +381,13 @@ impl Builder<'_> {
                         continue;
                     };
                     let key = (a, e.disputeId);
-                    let (rule, deciders) = if let Some(&drawn) = self.facts.jury_draws.get(&key) {
+                    // The round this ruling closes: the last draw before it.
+                    let drawn = self
+                        .facts
+                        .jury_draws
+                        .get(&key)
+                        .and_then(|d| d.iter().rev().find(|pos| **pos < p).copied());
+                    let (rule, deciders) = if let Some(drawn) = drawn {
                         if e.stats.quorumReached {
                             (
                                 Rule::DraftedJury,
@@ -743,8 +749,9 @@ impl Builder<'_> {
             .collect()
     }
 
-    /// The coherent jurors of a drafted dispute's final round: its voters (ballots after the round's
-    /// draw at log position `drawn`) for `option`, one seat one vote.
+    /// The coherent jurors of the drafted round a ruling at log position `p` closes: its voters
+    /// (ballots between the round's draw at log position `drawn` and the ruling) for `option`, one
+    /// seat one vote. For the final ruling these are the final round's coherent jurors.
     fn jurors(
         &self,
         key: (Address, U256),
@@ -759,7 +766,7 @@ impl Builder<'_> {
         votes
             .ballots
             .iter()
-            .filter(|(_, b, pos)| *pos > drawn && b.option == usize::from(option))
+            .filter(|(_, b, pos)| *pos > drawn && *pos < p && b.option == usize::from(option))
             .map(|(voter, b, _)| self.decider(*voter, Role::Voter, Some(b.weight), block, p))
             .collect()
     }
