@@ -112,3 +112,42 @@ fn jury_section_values_out_of_bounds_fail_at_load_naming_the_field() {
         assert!(err.contains(field), "{field}: {err}");
     }
 }
+
+#[test]
+fn the_honest_side_appeals_wrong_jury_rulings_while_rounds_remain() {
+    let mut s = small();
+    s.attack.cartel_stake_share = 0.45;
+    s.attack.cartel_operators = 40;
+    let s = with_jury(
+        &s,
+        "share = 0.02\nbond_share = 0.1\nmin_pool_size = 3\nappeal_rounds = 2",
+    );
+    let r = run(&s, false).unwrap();
+    let drafted = jury_disputes(&r);
+    assert!(!drafted.is_empty(), "{}", r.summary());
+    let mut appealed = 0;
+    for d in &drafted {
+        let j = d.jury.as_ref().unwrap();
+        // A wrong ruling is appealed until no round remains: 5, 11 and 23 seats asked for.
+        if d.outcome == DisputeOutcome::Wrong {
+            assert_eq!(j.rounds, 3, "{d:?}");
+        }
+        if j.rounds > 1 {
+            appealed += 1;
+            assert!(j.seats > 11, "{d:?}");
+        }
+    }
+    assert!(appealed > 0, "{}", r.summary());
+    // Every round's decided ruling is in the ledger, decided by that round's coherent jurors.
+    let rulings = r
+        .ledger
+        .records
+        .iter()
+        .filter(|d| d.kind == DecisionKind::DisputeRuling && d.rule == Rule::DraftedJury)
+        .count();
+    let rounds: usize = drafted
+        .iter()
+        .map(|d| d.jury.as_ref().unwrap().rounds)
+        .sum();
+    assert_eq!(rulings, rounds, "{}", r.summary());
+}

@@ -5,8 +5,8 @@
 //! before any traffic because the pool is frozen while a draw is pending). A vote dispute opened while the
 //! pool holds at least `min_pool_size` jurors is drafted: the sim draws it from the next block, reads the
 //! seats (`draftedJurors`, `seatOf`), and each seated juror votes with probability `vote_probability`
-//! (honest jurors for the correct output, cartel jurors for the cartel's). Appeals are not played: the
-//! jury has a single round (`appealRounds = 0`).
+//! (honest jurors for the correct output, cartel jurors for the cartel's). While `appeal_rounds`
+//! remain, the honest side appeals a wrong ruling (2n + 1 seats, drawn and voted the same way).
 
 use std::collections::HashMap;
 
@@ -45,6 +45,10 @@ pub struct Jury {
     /// Pool size from which disputes are drafted (`minPoolSize`, 3 ..= 1024).
     #[serde(default = "default_min_pool_size")]
     pub min_pool_size: u16,
+    /// Appeals per dispute (`appealRounds`, 0 ..= 2): the honest side appeals a wrong ruling while
+    /// rounds remain, each round with 2n + 1 seats.
+    #[serde(default)]
+    pub appeal_rounds: u8,
 }
 
 fn default_vote_probability() -> f64 {
@@ -72,12 +76,14 @@ pub struct JuryReport {
     pub jury_size: u8,
     /// Pool size from which disputes are drafted.
     pub min_pool_size: u16,
+    /// Appeals per dispute.
+    pub appeal_rounds: u8,
 }
 
 /// One drafted dispute (path `jury`).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct JuryRecord {
-    /// Rounds played (1: appeals are not played).
+    /// Rounds played (1 + appeals).
     pub rounds: usize,
     /// Seats drawn and not excused.
     pub seats: usize,
@@ -87,6 +93,9 @@ pub struct JuryRecord {
     pub excused: usize,
     /// Votes cast.
     pub votes: usize,
+    /// The options the sim's jurors vote for: (correct, the cartel's).
+    #[serde(skip)]
+    pub options: (u8, Option<u8>),
 }
 
 /// Sets the jury parameters and fills the pool (before the first epoch).
@@ -99,7 +108,7 @@ pub(crate) fn setup(w: &mut World, cfg: &Jury, seed: u64) -> Result<JuryReport, 
         .view(w.watcher, gov, DisputeGovernor::juryParametersCall {})?;
     params.jurySize = cfg.jury_size;
     params.minPoolSize = cfg.min_pool_size;
-    params.appealRounds = 0;
+    params.appealRounds = cfg.appeal_rounds;
     w.sim.transact(
         w.deployer,
         gov,
@@ -112,6 +121,7 @@ pub(crate) fn setup(w: &mut World, cfg: &Jury, seed: u64) -> Result<JuryReport, 
     let mut report = JuryReport {
         jury_size: cfg.jury_size,
         min_pool_size: cfg.min_pool_size,
+        appeal_rounds: cfg.appeal_rounds,
         ..JuryReport::default()
     };
     // Honest candidates: the first attested account of each person, with probability `share`.
@@ -175,24 +185,32 @@ pub(crate) fn drafted(w: &mut World, dispute: U256) -> Result<bool, SimError> {
     Ok(c.drafted)
 }
 
-/// Draws the jury of `dispute` (the caller has advanced past the opening block) and has its seated
-/// jurors vote: `correct` for honest ones with probability `cfg.vote_probability`, `wrong` for the
-/// cartel's. Returns the record and the (juror, option) ballots cast.
+/// Draws the current round of `dispute` (the caller has advanced past the opening or appeal block)
+/// and has its seated jurors vote: `record.options.0` (correct) for honest ones with probability
+/// `cfg.vote_probability`, `record.options.1` for the cartel's. Adds the round to `record`; returns
+/// the round's (juror, option) ballots.
 pub(crate) fn draw_and_vote(
     w: &mut World,
     cfg: &Jury,
     rng: &mut ChaCha8Rng,
     dispute: U256,
-    correct: u8,
-    wrong: Option<u8>,
-) -> Result<(JuryRecord, Vec<(Address, u8)>), SimError> {
+    record: &mut JuryRecord,
+) -> Result<Vec<(Address, u8)>, SimError> {
     let gov = w.c.disputes;
+    let round = U256::from(
+        w.sim
+            .view(
+                w.watcher,
+                gov,
+                DisputeGovernor::juryCaseCall { disputeId: dispute },
+            )?
+            .round,
+    );
     w.sim.transact(
         w.watcher,
         gov,
         DisputeGovernor::drawCall { disputeId: dispute },
     )?;
-    let round = U256::ZERO;
     let drafted = w.sim.view(
         w.watcher,
         gov,
@@ -206,10 +224,8 @@ pub(crate) fn draw_and_vote(
         .iter()
         .map(|o| (o.owner, o.behaviour == Behaviour::Cartel))
         .collect();
-    let mut record = JuryRecord {
-        rounds: 1,
-        ..JuryRecord::default()
-    };
+    let (correct, wrong) = record.options;
+    record.rounds += 1;
     let mut ballots = Vec::new();
     for juror in drafted {
         let seat = w.sim.view(
@@ -249,7 +265,33 @@ pub(crate) fn draw_and_vote(
         record.votes += 1;
         ballots.push((juror, option));
     }
-    Ok((record, ballots))
+    Ok(ballots)
+}
+
+/// Whether the current ruling of `dispute` can still be appealed (rounds remain).
+pub(crate) fn appealable(w: &mut World, dispute: U256) -> Result<bool, SimError> {
+    let c = w.sim.view(
+        w.watcher,
+        w.c.disputes,
+        DisputeGovernor::juryCaseCall { disputeId: dispute },
+    )?;
+    Ok(c.drafted && c.round < c.lastRound)
+}
+
+/// The honest side (the watcher, funded with the deposit) appeals `dispute`.
+pub(crate) fn appeal(w: &mut World, dispute: U256) -> Result<(), SimError> {
+    let gov = w.c.disputes;
+    let deposit = w
+        .sim
+        .view(w.watcher, gov, DisputeGovernor::juryParametersCall {})?
+        .appealDeposit;
+    w.fund(w.watcher, U256::from(deposit), gov)?;
+    w.sim.transact(
+        w.watcher,
+        gov,
+        DisputeGovernor::appealCall { disputeId: dispute },
+    )?;
+    Ok(())
 }
 
 /// Settles the jury of an executed drafted dispute (penalties and rewards).

@@ -513,6 +513,9 @@ pub(crate) fn play(
             ruled.push((d.id, ballots.jury.is_some()));
         }
     }
+    if let Some(cfg) = &scenario.jury {
+        appeal_wrong_rulings(w, cfg, rng, &mut out.disputes)?;
+    }
     let delay = w.params.timelock_delay + 1;
     w.sim.advance(delay.div_ceil(BLOCK_SECONDS), delay);
     for (id, drafted) in ruled {
@@ -615,6 +618,111 @@ fn opened(
     games.push(GameRun::new(id, request, challenged, players, stop, lie_at));
 }
 
+/// The honest side appeals every wrong jury ruling of `records` while rounds remain: appeal, draw
+/// and vote the new round from the next block, resolve once its voting is over; the record then
+/// holds the final ruling (outcome, the final round's ballots and deciders) and every round's seats.
+fn appeal_wrong_rulings(
+    w: &mut World,
+    cfg: &jury::Jury,
+    rng: &mut ChaCha8Rng,
+    records: &mut [DisputeRecord],
+) -> Result<(), SimError> {
+    let disputes = w.c.disputes;
+    let person_of: HashMap<Address, usize> = w
+        .accounts
+        .iter()
+        .map(|a| (a.address, a.entity))
+        .chain(w.ops.iter().map(|o| (o.owner, o.entity)))
+        .collect();
+    loop {
+        let mut appealed = Vec::new();
+        for (i, d) in records.iter().enumerate() {
+            if d.path == DisputePath::Jury
+                && d.outcome == DisputeOutcome::Wrong
+                && jury::appealable(w, d.dispute)?
+            {
+                appealed.push(i);
+            }
+        }
+        if appealed.is_empty() {
+            return Ok(());
+        }
+        for &i in &appealed {
+            jury::appeal(w, records[i].dispute)?;
+        }
+        w.sim.advance(1, BLOCK_SECONDS);
+        let mut ballots = HashMap::new();
+        for &i in &appealed {
+            let d = &mut records[i];
+            if let Some(record) = d.jury.as_mut() {
+                let cast = jury::draw_and_vote(w, cfg, rng, d.dispute, record)?;
+                ballots.insert(i, cast);
+            }
+        }
+        w.advance_past_dispute_vote();
+        for &i in &appealed {
+            let id = records[i].dispute;
+            let r = w.sim.transact(
+                w.watcher,
+                disputes,
+                DisputeGovernor::resolveCall { disputeId: id },
+            )?;
+            let Some(ev) = decode_logs::<DisputeGovernor::DisputeRuled>(&r.logs)
+                .first()
+                .cloned()
+            else {
+                continue;
+            };
+            let options = w
+                .sim
+                .view(
+                    w.watcher,
+                    disputes,
+                    DisputeGovernor::optionsCall { disputeId: id },
+                )?
+                .len();
+            let d = &mut records[i];
+            let round: Vec<(Address, u8)> = ballots.remove(&i).unwrap_or_default();
+            let decided = ev.stats.quorumReached;
+            let correct = d.jury.as_ref().map_or(0, |j| j.options.0);
+            d.outcome = if !decided {
+                DisputeOutcome::NoDecision
+            } else if ev.option == correct {
+                DisputeOutcome::Correct
+            } else {
+                DisputeOutcome::Wrong
+            };
+            if let Some(v) = d.vote.as_mut() {
+                let only: Vec<Ballot> = round
+                    .iter()
+                    .map(|(_, o)| Ballot {
+                        option: *o,
+                        weight: 1,
+                    })
+                    .collect();
+                v.voters = ev.stats.voters.saturating_to();
+                v.largest_voter_bps = ev.stats.largestVoterBps.saturating_to();
+                v.flip_coalition = ev.stats.flipCoalition.saturating_to();
+                v.quorum_reached = decided;
+                v.exact_flip_coalition = if decided {
+                    flip_coalition(&only, options).unwrap_or(0) as u64
+                } else {
+                    0
+                };
+                v.deciders = if decided {
+                    round
+                        .iter()
+                        .filter(|(_, o)| *o == ev.option)
+                        .map(|(a, _)| (person_of.get(a).copied().unwrap_or(usize::MAX), 1.0))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+            }
+        }
+    }
+}
+
 /// The ballots of one dispute vote, from its `DisputeVoteCast` events.
 pub(crate) struct Cast {
     /// Number of options of the dispute.
@@ -676,7 +784,11 @@ fn vote(
             .collect();
         if let Some(cfg) = &scenario.jury {
             if jury::drafted(w, d.id)? {
-                let (record, cast_by) = jury::draw_and_vote(w, cfg, rng, d.id, correct, wrong)?;
+                let mut record = JuryRecord {
+                    options: (correct, wrong),
+                    ..JuryRecord::default()
+                };
+                let cast_by = jury::draw_and_vote(w, cfg, rng, d.id, &mut record)?;
                 let ballots = cast_by
                     .into_iter()
                     .map(|(juror, option)| {
