@@ -175,14 +175,21 @@ fn u256_f64(v: U256) -> f64 {
     v.to_string().parse::<f64>().unwrap_or(0.0)
 }
 
-/// Whether `dispute` is decided by a drafted jury.
-pub(crate) fn drafted(w: &mut World, dispute: U256) -> Result<bool, SimError> {
-    let c = w.sim.view(
+/// The jury state of `dispute` (`DisputeGovernor.juryCase`).
+fn case(
+    w: &mut World,
+    dispute: U256,
+) -> Result<verinfer_bindings::dispute_governor::DisputeJury::JuryCase, SimError> {
+    w.sim.view(
         w.watcher,
         w.c.disputes,
         DisputeGovernor::juryCaseCall { disputeId: dispute },
-    )?;
-    Ok(c.drafted)
+    )
+}
+
+/// Whether `dispute` is decided by a drafted jury.
+pub(crate) fn drafted(w: &mut World, dispute: U256) -> Result<bool, SimError> {
+    Ok(case(w, dispute)?.drafted)
 }
 
 /// Draws the current round of `dispute` (the caller has advanced past the opening or appeal block)
@@ -197,15 +204,7 @@ pub(crate) fn draw_and_vote(
     record: &mut JuryRecord,
 ) -> Result<Vec<(Address, u8)>, SimError> {
     let gov = w.c.disputes;
-    let round = U256::from(
-        w.sim
-            .view(
-                w.watcher,
-                gov,
-                DisputeGovernor::juryCaseCall { disputeId: dispute },
-            )?
-            .round,
-    );
+    let round = U256::from(case(w, dispute)?.round);
     w.sim.transact(
         w.watcher,
         gov,
@@ -270,11 +269,7 @@ pub(crate) fn draw_and_vote(
 
 /// Whether the current ruling of `dispute` can still be appealed (rounds remain).
 pub(crate) fn appealable(w: &mut World, dispute: U256) -> Result<bool, SimError> {
-    let c = w.sim.view(
-        w.watcher,
-        w.c.disputes,
-        DisputeGovernor::juryCaseCall { disputeId: dispute },
-    )?;
+    let c = case(w, dispute)?;
     Ok(c.drafted && c.round < c.lastRound)
 }
 
