@@ -11,6 +11,7 @@
 //! | `RequestFinalized` with `OutputUnavailable` | finalization | output unavailable (default) |
 //! | `RequestExpired` | finalization | request expired (default) |
 //! | `DisputeRuled` | dispute ruling | dispute vote (deciding coalition) or no quorum (default) |
+//! | `DisputeRuled` of a drafted dispute (a `JuryDrawn` for it) | dispute ruling | drafted jury (the coherent jurors of the round it closes, the last drawn before it: its voters for the ruling's option) or, undecided, no quorum (default) |
 //! | `GameEnded` | dispute ruling | one-step check (a `StepChecked` in the game), else referee timeout or no commitment (defaults) |
 //! | `SlashRequested` | slash | equivocation proof, missed deadline, or the ruling's rule (wrong result) |
 //! | `SlashVetoed` | veto | admin or timelock |
@@ -123,6 +124,7 @@ pub fn relevant_topics() -> BTreeSet<B256> {
         DisputeGovernor::DisputeOpened::SIGNATURE_HASH,
         DisputeGovernor::DisputeVoteCast::SIGNATURE_HASH,
         DisputeGovernor::DisputeRuled::SIGNATURE_HASH,
+        DisputeGovernor::JuryDrawn::SIGNATURE_HASH,
         Referee::GameEnded::SIGNATURE_HASH,
         Referee::StepChecked::SIGNATURE_HASH,
         Slasher::SlashRequested::SIGNATURE_HASH,
@@ -178,6 +180,8 @@ struct Facts {
     proposal_votes: HashMap<(Address, U256), Votes>,
     answers: HashMap<U256, Vec<(Address, B256, usize)>>,
     stepped: BTreeSet<U256>,
+    /// Drafted disputes: the log positions of their `JuryDrawn` events (one per round, in order).
+    jury_draws: HashMap<(Address, U256), Vec<usize>>,
 }
 
 impl Facts {
@@ -202,6 +206,11 @@ impl Facts {
                             e.weight,
                             pos,
                         );
+                    }
+                }
+                DisputeGovernor::JuryDrawn::SIGNATURE_HASH => {
+                    if let Ok(e) = DisputeGovernor::JuryDrawn::decode_log(log) {
+                        f.jury_draws.entry((a, e.disputeId)).or_default().push(pos);
                     }
                 }
                 VerinferGovernor::VoteCast::SIGNATURE_HASH
@@ -371,7 +380,23 @@ impl Builder<'_> {
                     let Ok(e) = DisputeGovernor::DisputeRuled::decode_log(&l.log) else {
                         continue;
                     };
-                    let (rule, deciders) = if e.stats.quorumReached {
+                    let key = (a, e.disputeId);
+                    // The round this ruling closes: the last draw before it.
+                    let drawn = self
+                        .facts
+                        .jury_draws
+                        .get(&key)
+                        .and_then(|d| d.iter().rev().find(|pos| **pos < p).copied());
+                    let (rule, deciders) = if let Some(drawn) = drawn {
+                        if e.stats.quorumReached {
+                            (
+                                Rule::DraftedJury,
+                                self.jurors(key, drawn, e.option, l.block, p),
+                            )
+                        } else {
+                            (Rule::NoQuorum, Vec::new())
+                        }
+                    } else if e.stats.quorumReached {
                         let options = self
                             .facts
                             .dispute_options
@@ -721,6 +746,28 @@ impl Builder<'_> {
                 let (voter, ballot, _) = votes.ballots[i];
                 self.decider(voter, Role::Voter, Some(ballot.weight), block, p)
             })
+            .collect()
+    }
+
+    /// The coherent jurors of the drafted round a ruling at log position `p` closes: its voters
+    /// (ballots between the round's draw at log position `drawn` and the ruling) for `option`, one
+    /// seat one vote. For the final ruling these are the final round's coherent jurors.
+    fn jurors(
+        &self,
+        key: (Address, U256),
+        drawn: usize,
+        option: u8,
+        block: u64,
+        p: usize,
+    ) -> Vec<Decider> {
+        let Some(votes) = self.facts.dispute_votes.get(&key) else {
+            return Vec::new();
+        };
+        votes
+            .ballots
+            .iter()
+            .filter(|(_, b, pos)| *pos > drawn && *pos < p && b.option == usize::from(option))
+            .map(|(voter, b, _)| self.decider(*voter, Role::Voter, Some(b.weight), block, p))
             .collect()
     }
 

@@ -137,6 +137,9 @@ pub enum Rule {
     OperatorQuorum,
     /// A `DisputeGovernor` vote that reached quorum.
     DisputeVote,
+    /// A drafted jury's decided ruling (`JuryRuled` with `decided`): the coherent jurors of the final
+    /// round decided it.
+    DraftedJury,
     /// A dispute vote without quorum: the status quo stood.
     NoQuorum,
     /// A referee game ended because one side stopped moving.
@@ -160,7 +163,7 @@ impl Rule {
         match self {
             Self::EquivocationProof | Self::MissedDeadline | Self::OneStepCheck => Path::Arithmetic,
             Self::OperatorQuorum => Path::Quorum,
-            Self::DisputeVote => Path::Vote,
+            Self::DisputeVote | Self::DraftedJury => Path::Vote,
             Self::NoQuorum
             | Self::RefereeTimeout
             | Self::NoCommitment
@@ -179,6 +182,7 @@ impl Rule {
             Self::OneStepCheck => "one-step check",
             Self::OperatorQuorum => "operator quorum",
             Self::DisputeVote => "dispute vote",
+            Self::DraftedJury => "drafted jury",
             Self::NoQuorum => "no quorum (status quo)",
             Self::RefereeTimeout => "referee timeout",
             Self::NoCommitment => "no commitment (status quo)",

@@ -682,3 +682,62 @@ fn an_account_that_left_its_identity_is_its_own_person_again() {
         vec![&Person::Identity(U256::from(3)), &Person::Account(who(1))]
     );
 }
+
+fn drawn(c: &mut Chain, dispute: u64, round: u64, jurors: &[Address]) {
+    c.emit(
+        DISPUTES,
+        DisputeGovernor::JuryDrawn {
+            disputeId: U256::from(dispute),
+            round: U256::from(round),
+            seedBlock: U256::ZERO,
+            jurors: jurors.to_vec(),
+            seats: U256::from(jurors.len()),
+        },
+    );
+}
+
+#[test]
+fn a_jury_ruling_is_decided_by_the_coherent_jurors_of_the_round_it_closes() {
+    let mut c = Chain::default();
+    c.tx(2, None);
+    opened(&mut c, 1, 7, 2);
+    // Round 0: who(1), who(6) for option 1, who(2) for option 2, ruled option 1; appealed; round 1:
+    // who(3), who(4) for option 2, who(5) for option 1. The final ruling is option 2.
+    c.tx(3, None);
+    drawn(&mut c, 1, 0, &[who(1), who(2), who(6)]);
+    for (v, o) in [(1u8, 1u8), (2, 2), (6, 1)] {
+        c.tx(4, None);
+        vote(&mut c, 1, who(v), o, 1);
+    }
+    c.tx(5, None);
+    ruled(&mut c, 1, out(1), 1, true);
+    c.tx(6, None);
+    drawn(&mut c, 1, 1, &[who(3), who(4), who(5)]);
+    for (v, o) in [(3u8, 2u8), (4, 2), (5, 1)] {
+        c.tx(7, None);
+        vote(&mut c, 1, who(v), o, 1);
+    }
+    c.tx(8, None);
+    ruled(&mut c, 1, out(2), 2, true);
+    let l = c.ledger();
+    let r = only(&l, DecisionKind::DisputeRuling);
+    // The appealed ruling is its round's: who(1) and who(6); the final one the last round's.
+    assert_eq!((r[0].rule, r[0].path), (Rule::DraftedJury, Path::Vote));
+    assert_eq!(accounts(r[0]), vec![who(1), who(6)]);
+    assert_eq!((r[1].rule, r[1].path), (Rule::DraftedJury, Path::Vote));
+    assert_eq!(accounts(r[1]), vec![who(3), who(4)]);
+    // An undecided jury ruling is a default decided by nobody.
+    let mut c = Chain::default();
+    c.tx(2, None);
+    opened(&mut c, 2, 8, 2);
+    c.tx(3, None);
+    drawn(&mut c, 2, 0, &[who(1), who(2), who(3)]);
+    c.tx(4, None);
+    vote(&mut c, 2, who(1), 1, 1);
+    c.tx(5, None);
+    ruled(&mut c, 2, out(1), 1, false);
+    let l = c.ledger();
+    let r = only(&l, DecisionKind::DisputeRuling);
+    assert_eq!((r[0].rule, r[0].path), (Rule::NoQuorum, Path::Default));
+    assert!(r[0].deciders.is_empty());
+}

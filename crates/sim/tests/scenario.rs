@@ -172,6 +172,7 @@ fn cartel_lies_on_the_integer_mlp_are_settled_by_the_referee_and_optimistic_ones
                 }
             }
             DisputePath::Vote => assert!(d.vote.is_some() && d.game.is_none(), "{d:?}"),
+            DisputePath::Jury => panic!("no [jury] in this scenario: {d:?}"),
         }
     }
     assert_eq!(split.deterministic_by_vote, 0, "{summary}");

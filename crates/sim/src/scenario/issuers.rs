@@ -102,6 +102,9 @@ pub struct CapturedVoice {
     pub gain: f64,
     /// The largest one holder's gain (voice / sqrt(stake)): the best split gain in the captured case.
     pub best_split_gain: f64,
+    /// The bound on the share of total voice one issuer's identities can hold:
+    /// `max(issuerCapBps, 1 / issuers with voice)` (docs/governance.md, "Per-issuer cap").
+    pub cap_share: f64,
     /// The holders' share of total voice.
     pub voice_share: f64,
     /// The holders' share of staked tokens.
@@ -117,9 +120,13 @@ pub struct RelinkTrial {
     pub voice_before: f64,
     /// After unlinking (their stake joins the unattested pool).
     pub voice_unlinked: f64,
-    /// After linking to a fresh identity of the same issuer.
+    /// After linking to a fresh identity of the same issuer, once the link cooldown has passed.
     pub voice_relinked: f64,
-    /// Links refused by the contracts.
+    /// Links accepted right after unlinking, inside the cooldown (0 when the cooldown holds).
+    pub linked_in_cooldown: usize,
+    /// The registry's link cooldown (blocks), rolled before relinking.
+    pub cooldown_blocks: u64,
+    /// Links refused by the contracts after the cooldown.
     pub refused: usize,
 }
 
@@ -312,6 +319,16 @@ pub(crate) fn measure_issuance(w: &mut World, cfg: &Issuers) -> Result<IssuersRe
                 best = best.max(v / s.sqrt());
             }
         }
+        let cap_bps = w
+            .sim
+            .view(w.watcher, w.c.votes, QuadraticVotes::issuerCapBpsCall {})?;
+        let live = report
+            .issuers
+            .iter()
+            .filter(|i| i.voice > 0.0)
+            .count()
+            .max(1);
+        let cap_share = (cap_bps.saturating_to::<u64>() as f64 / 10_000.0).max(1.0 / live as f64);
         report.captured = Some(CapturedVoice {
             holders: c.holders,
             identities_each: c.identities,
@@ -319,6 +336,7 @@ pub(crate) fn measure_issuance(w: &mut World, cfg: &Issuers) -> Result<IssuersRe
             voice_one_identity_each: one,
             gain: voice / one.max(f64::MIN_POSITIVE),
             best_split_gain: best,
+            cap_share,
             voice_share: voice / total,
             stake_share: held / all_stake,
         });
@@ -423,12 +441,60 @@ fn relink(w: &mut World, chosen: &[(usize, usize)]) -> Result<RelinkTrial, SimEr
     for &(ai, _) in chosen {
         t.voice_unlinked += votes(w, w.accounts[ai].address)?;
     }
+    // Each issuer creates a fresh identity and offers it; accepting it at once must wait out the
+    // link cooldown.
+    let mut offered = Vec::with_capacity(chosen.len());
     for &(ai, j) in chosen {
         let (a, issuer) = (w.accounts[ai].address, w.issuers[j]);
-        match w.new_identity_by(issuer, a) {
-            Ok(_) => {}
-            Err(SimError::Reverted { .. }) => t.refused += 1,
-            Err(e) => return Err(e),
+        let id = w
+            .sim
+            .transact(issuer, identity, IdentityRegistry::createIdentityCall {})?
+            .ret;
+        w.sim.transact(
+            issuer,
+            identity,
+            IdentityRegistry::offerLinkCall {
+                account: a,
+                identityId: id,
+            },
+        )?;
+        if attempt(
+            w,
+            a,
+            identity,
+            IdentityRegistry::acceptLinkCall { identityId: id },
+        )? {
+            t.linked_in_cooldown += 1;
+        } else {
+            offered.push((a, id));
+        }
+    }
+    t.cooldown_blocks = w
+        .sim
+        .view(w.watcher, identity, IdentityRegistry::linkCooldownCall {})?
+        .saturating_to::<u64>();
+    let mut ready = 0u64;
+    for &(a, _) in &offered {
+        let at = w.sim.view(
+            a,
+            identity,
+            IdentityRegistry::linkReadyAtCall { account: a },
+        )?;
+        ready = ready.max(at.saturating_to::<u64>());
+    }
+    let now = w.sim.block_number();
+    if ready > now {
+        let blocks = ready - now;
+        w.sim.advance(blocks, blocks * BLOCK_SECONDS);
+    }
+    for (a, id) in offered {
+        if !attempt(
+            w,
+            a,
+            identity,
+            IdentityRegistry::acceptLinkCall { identityId: id },
+        )? {
+            t.refused += 1;
         }
     }
     w.sim.advance(1, BLOCK_SECONDS);
@@ -797,11 +863,13 @@ impl std::fmt::Display for IssuersReport {
             writeln!(
                 f,
                 "captured issuer: {} holders x {} identities hold {:.1}% of voice for {:.1}% of \
-                 stake: {:.2}x their voice with one identity each; best split gain {:.2}x",
+                 stake (bound {:.1}%): {:.2}x their voice with one identity each; best split gain \
+                 {:.2}x",
                 c.holders,
                 c.identities_each,
                 100.0 * c.voice_share,
                 100.0 * c.stake_share,
+                100.0 * c.cap_share,
                 c.gain,
                 c.best_split_gain
             )?;
@@ -809,8 +877,15 @@ impl std::fmt::Display for IssuersReport {
         if let Some(r) = &self.relink {
             writeln!(
                 f,
-                "relink: {} persons, voice {:.1} -> unlinked {:.1} -> relinked {:.1} ({} refused)",
-                r.persons, r.voice_before, r.voice_unlinked, r.voice_relinked, r.refused
+                "relink: {} persons, voice {:.1} -> unlinked {:.1} -> relinked {:.1} after a {}-block \
+                 cooldown ({} linked inside it, {} refused after it)",
+                r.persons,
+                r.voice_before,
+                r.voice_unlinked,
+                r.voice_relinked,
+                r.cooldown_blocks,
+                r.linked_in_cooldown,
+                r.refused
             )?;
         }
         if let Some(r) = &self.reuse_after_unbond {

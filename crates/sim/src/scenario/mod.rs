@@ -27,6 +27,7 @@ mod capture;
 mod cartel;
 pub mod flip;
 mod issuers;
+mod jury;
 mod referee;
 mod run;
 pub mod seeds;
@@ -39,6 +40,7 @@ pub use issuers::{
     CapturedVoice, DelegationReport, IssuerVoice, IssuersReport, PreSnapshotTrial, RelinkTrial,
     ReuseTrial, RevocationTrial,
 };
+pub use jury::{Jury, JuryRecord, JuryReport};
 pub use referee::{GameEnd, GameRecord, FULL_GAME_MOVES};
 pub use run::run;
 pub use seeds::{run_seeds, seeds_for, GoalOverSeeds, SeedGoal, SeedsReport, DEFAULT_SEEDS};
@@ -566,6 +568,9 @@ pub struct Scenario {
     /// Governance parameters.
     #[serde(default)]
     pub governance: Governance,
+    /// The drafted dispute jury (absent: no juror pool, every vote dispute goes to the stake-holders).
+    #[serde(default)]
+    pub jury: Option<Jury>,
 }
 
 fn default_epoch_seconds() -> u64 {
@@ -756,7 +761,34 @@ impl Scenario {
             );
         }
         self.validate_issuers(path)?;
+        self.validate_jury(path)?;
         self.validate_parameters(path)
+    }
+
+    fn validate_jury(&self, path: &Path) -> Result<(), ScenarioError> {
+        let Some(j) = &self.jury else {
+            return Ok(());
+        };
+        let bad = |field: &str, message: &str| Err(invalid(path, field, message.to_owned()));
+        if !(0.0..=1.0).contains(&j.share) {
+            return bad("jury.share", "must be within [0, 1]");
+        }
+        if !(j.bond_share > 0.0 && j.bond_share <= 1.0) {
+            return bad("jury.bond_share", "must be within (0, 1]");
+        }
+        if !(0.0..=1.0).contains(&j.vote_probability) {
+            return bad("jury.vote_probability", "must be within [0, 1]");
+        }
+        if !(3..=11).contains(&j.jury_size) {
+            return bad("jury.jury_size", "must be within [3, 11]");
+        }
+        if !(3..=1024).contains(&j.min_pool_size) {
+            return bad(
+                "jury.min_pool_size",
+                "must be within [3, 1024] (the pool's capacity)",
+            );
+        }
+        Ok(())
     }
 
     fn validate_issuers(&self, path: &Path) -> Result<(), ScenarioError> {
@@ -1084,11 +1116,11 @@ impl DisputeSplit {
         for d in disputes {
             match d.path {
                 DisputePath::Computation => s.computation.add(d.outcome),
-                DisputePath::Vote => s.vote.add(d.outcome),
+                DisputePath::Vote | DisputePath::Jury => s.vote.add(d.outcome),
             }
             if d.deterministic {
                 s.deterministic += 1;
-                s.deterministic_by_vote += usize::from(d.path == DisputePath::Vote);
+                s.deterministic_by_vote += usize::from(d.path != DisputePath::Computation);
                 s.deterministic_correct += usize::from(d.correct());
             }
             if let Some(g) = &d.game {
@@ -1209,6 +1241,9 @@ pub struct RunReport {
     /// Voice delegation and its concentration (`[delegation]`; absent without it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delegation: Option<DelegationReport>,
+    /// The juror pool (`[jury]`; absent without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jury: Option<JuryReport>,
     /// Legitimacy goals.
     pub goals: Vec<GoalCheck>,
     /// Modelling choices worth knowing when reading the numbers.
@@ -1364,6 +1399,37 @@ impl RunReport {
         }
         if let Some(d) = &self.delegation {
             let _ = write!(s, "{d}");
+        }
+        if let Some(j) = &self.jury {
+            let drafted: Vec<&DisputeRecord> = self
+                .disputes
+                .iter()
+                .filter(|d| d.path == DisputePath::Jury)
+                .collect();
+            let count = |o: DisputeOutcome| drafted.iter().filter(|d| d.outcome == o).count();
+            let (seats, cartel_seats) = drafted
+                .iter()
+                .filter_map(|d| d.jury.as_ref())
+                .fold((0, 0), |(a, b), r| (a + r.seats, b + r.cartel_seats));
+            let _ = writeln!(
+                s,
+                "jury: {} jurors ({} of the cartel, {} joins refused), jury size {}, drafted from {} \
+                 jurors; the cartel holds {:.1}% of draw weight for {:.1}% of operator stake; {} \
+                 drafted disputes: {} correct, {} wrong, {} no decision; {} seats, {} of them cartel",
+                j.jurors,
+                j.cartel_jurors,
+                j.refused,
+                j.jury_size,
+                j.min_pool_size,
+                100.0 * j.cartel_draw_weight_share,
+                100.0 * self.cartel_stake_share,
+                drafted.len(),
+                count(DisputeOutcome::Correct),
+                count(DisputeOutcome::Wrong),
+                count(DisputeOutcome::NoDecision),
+                seats,
+                cartel_seats
+            );
         }
         let _ = writeln!(
             s,

@@ -62,6 +62,11 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
         )?;
     }
     let (cartel_stake, operator_stake) = w.cartel_stake()?;
+    // The juror pool is filled before any traffic (joins revert while a draw is pending).
+    let jury = match &scenario.jury {
+        Some(cfg) => Some(super::jury::setup(&mut w, cfg, scenario.seed)?),
+        None => None,
+    };
     let cartel_stake_share = cartel_stake / operator_stake.max(f64::MIN_POSITIVE);
 
     let mut ledger = Ledger::new();
@@ -160,6 +165,7 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
     r.unjail = unjail;
     r.issuers = issuers_report;
     r.delegation = delegation;
+    r.jury = jury;
     r.cartel_stake_share = cartel_stake_share;
     add_dispute_goal(scenario, &mut r);
     r.ledger = authority;
@@ -410,6 +416,7 @@ fn report(
         unjail: UnjailTally::default(),
         issuers: None,
         delegation: None,
+        jury: None,
         goals,
         notes,
         transactions: w.sim.tx_count,

@@ -37,6 +37,7 @@ use verinfer_bindings::units::tokens_f64;
 
 use super::{
     flip::{flip_coalition, Ballot},
+    jury::{self, JuryRecord},
     referee::{self, lie, GameRecord, GameRun, Inference, Player},
     world::{Measure, World, REQUEST_TTL},
     Behaviour, Scenario, ScenarioError, SlashTally,
@@ -58,6 +59,8 @@ pub enum DisputePath {
     Computation,
     /// By vote: the `DisputeGovernor` (optimistic models, and whatever the referee cannot check).
     Vote,
+    /// By a drafted jury of the `DisputeGovernor` (`[jury]`, the pool large enough).
+    Jury,
 }
 
 /// What a dispute decided.
@@ -118,6 +121,8 @@ pub struct DisputeRecord {
     pub vote: Option<VoteRecord>,
     /// The game (path = computation).
     pub game: Option<GameRecord>,
+    /// The drafted jury (path = jury; its ballots are in `vote`, one seat one vote).
+    pub jury: Option<JuryRecord>,
 }
 
 impl DisputeRecord {
@@ -438,6 +443,7 @@ pub(crate) fn play(
             },
             vote: None,
             game: g.record(),
+            jury: None,
         });
     }
 
@@ -457,6 +463,7 @@ pub(crate) fn play(
             let ballots = cast.remove(&d.id).unwrap_or(Cast {
                 options: 0,
                 ballots: Vec::new(),
+                jury: None,
             });
             let only: Vec<Ballot> = ballots.ballots.iter().map(|(_, b)| *b).collect();
             let exact = if decided {
@@ -480,7 +487,11 @@ pub(crate) fn play(
                 request: q.id.saturating_to(),
                 challenged: d.challenged,
                 deterministic: q.det.is_some(),
-                path: DisputePath::Vote,
+                path: if ballots.jury.is_some() {
+                    DisputePath::Jury
+                } else {
+                    DisputePath::Vote
+                },
                 outcome: if !decided {
                     DisputeOutcome::NoDecision
                 } else if ev.outcome == q.correct {
@@ -497,18 +508,25 @@ pub(crate) fn play(
                     deciders,
                 }),
                 game: None,
+                jury: ballots.jury.clone(),
             });
-            ruled.push(d.id);
+            ruled.push((d.id, ballots.jury.is_some()));
         }
+    }
+    if let Some(cfg) = &scenario.jury {
+        appeal_wrong_rulings(w, cfg, rng, &mut out.disputes)?;
     }
     let delay = w.params.timelock_delay + 1;
     w.sim.advance(delay.div_ceil(BLOCK_SECONDS), delay);
-    for id in ruled {
+    for (id, drafted) in ruled {
         let r = w.sim.transact(
             w.watcher,
             disputes,
             DisputeGovernor::executeCall { disputeId: id },
         )?;
+        if drafted {
+            jury::settle(w, id)?;
+        }
         out.slashed.extend(ledger.record(&r.logs));
         for _ in decode_logs::<InferenceRegistry::SlashRequestFailed>(&r.logs) {
             ledger.refused(1);
@@ -600,12 +618,119 @@ fn opened(
     games.push(GameRun::new(id, request, challenged, players, stop, lie_at));
 }
 
+/// The honest side appeals every wrong jury ruling of `records` while rounds remain: appeal, draw
+/// and vote the new round from the next block, resolve once its voting is over; the record then
+/// holds the final ruling (outcome, the final round's ballots and deciders) and every round's seats.
+fn appeal_wrong_rulings(
+    w: &mut World,
+    cfg: &jury::Jury,
+    rng: &mut ChaCha8Rng,
+    records: &mut [DisputeRecord],
+) -> Result<(), SimError> {
+    let disputes = w.c.disputes;
+    let person_of: HashMap<Address, usize> = w
+        .accounts
+        .iter()
+        .map(|a| (a.address, a.entity))
+        .chain(w.ops.iter().map(|o| (o.owner, o.entity)))
+        .collect();
+    loop {
+        let mut appealed = Vec::new();
+        for (i, d) in records.iter().enumerate() {
+            if d.path == DisputePath::Jury
+                && d.outcome == DisputeOutcome::Wrong
+                && jury::appealable(w, d.dispute)?
+            {
+                appealed.push(i);
+            }
+        }
+        if appealed.is_empty() {
+            return Ok(());
+        }
+        for &i in &appealed {
+            jury::appeal(w, records[i].dispute)?;
+        }
+        w.sim.advance(1, BLOCK_SECONDS);
+        let mut ballots = HashMap::new();
+        for &i in &appealed {
+            let d = &mut records[i];
+            if let Some(record) = d.jury.as_mut() {
+                let cast = jury::draw_and_vote(w, cfg, rng, d.dispute, record)?;
+                ballots.insert(i, cast);
+            }
+        }
+        w.advance_past_dispute_vote();
+        for &i in &appealed {
+            let id = records[i].dispute;
+            let r = w.sim.transact(
+                w.watcher,
+                disputes,
+                DisputeGovernor::resolveCall { disputeId: id },
+            )?;
+            let Some(ev) = decode_logs::<DisputeGovernor::DisputeRuled>(&r.logs)
+                .first()
+                .cloned()
+            else {
+                continue;
+            };
+            let options = w
+                .sim
+                .view(
+                    w.watcher,
+                    disputes,
+                    DisputeGovernor::optionsCall { disputeId: id },
+                )?
+                .len();
+            let d = &mut records[i];
+            let round: Vec<(Address, u8)> = ballots.remove(&i).unwrap_or_default();
+            let decided = ev.stats.quorumReached;
+            let correct = d.jury.as_ref().map_or(0, |j| j.options.0);
+            d.outcome = if !decided {
+                DisputeOutcome::NoDecision
+            } else if ev.option == correct {
+                DisputeOutcome::Correct
+            } else {
+                DisputeOutcome::Wrong
+            };
+            if let Some(v) = d.vote.as_mut() {
+                let only: Vec<Ballot> = round
+                    .iter()
+                    .map(|(_, o)| Ballot {
+                        option: *o,
+                        weight: 1,
+                    })
+                    .collect();
+                v.voters = ev.stats.voters.saturating_to();
+                v.largest_voter_bps = ev.stats.largestVoterBps.saturating_to();
+                v.flip_coalition = ev.stats.flipCoalition.saturating_to();
+                v.quorum_reached = decided;
+                v.exact_flip_coalition = if decided {
+                    flip_coalition(&only, options).unwrap_or(0) as u64
+                } else {
+                    0
+                };
+                v.deciders = if decided {
+                    round
+                        .iter()
+                        .filter(|(_, o)| *o == ev.option)
+                        .map(|(a, _)| (person_of.get(a).copied().unwrap_or(usize::MAX), 1.0))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+            }
+        }
+    }
+}
+
 /// The ballots of one dispute vote, from its `DisputeVoteCast` events.
 pub(crate) struct Cast {
     /// Number of options of the dispute.
     options: usize,
     /// (voter's person, ballot) of every counted vote.
     ballots: Vec<(usize, Ballot)>,
+    /// The drafted jury, when one decides the dispute.
+    jury: Option<JuryRecord>,
 }
 
 /// Every voice holder may vote on each open dispute ([`super::turnout`]): cartel members (never
@@ -630,6 +755,17 @@ fn vote(
         .filter_map(|a| a.operator.map(|o| (a.address, o)))
         .collect();
     let mut cast = HashMap::new();
+    // A drafted jury is drawn from the block after the dispute's opening.
+    let person_of: HashMap<Address, usize> = if scenario.jury.is_some() {
+        w.sim.advance(1, BLOCK_SECONDS);
+        w.accounts
+            .iter()
+            .map(|a| (a.address, a.entity))
+            .chain(w.ops.iter().map(|o| (o.owner, o.entity)))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     for d in open {
         let q = &reqs[d.request];
         let options = w.sim.view(
@@ -646,6 +782,31 @@ fn vote(
             .filter(|(_, a)| a.is_some() && *a == q.wrong)
             .map(|(op, _)| *op)
             .collect();
+        if let Some(cfg) = &scenario.jury {
+            if jury::drafted(w, d.id)? {
+                let mut record = JuryRecord {
+                    options: (correct, wrong),
+                    ..JuryRecord::default()
+                };
+                let cast_by = jury::draw_and_vote(w, cfg, rng, d.id, &mut record)?;
+                let ballots = cast_by
+                    .into_iter()
+                    .map(|(juror, option)| {
+                        let person = person_of.get(&juror).copied().unwrap_or(usize::MAX);
+                        (person, Ballot { option, weight: 1 })
+                    })
+                    .collect();
+                cast.insert(
+                    d.id,
+                    Cast {
+                        options: options.len(),
+                        ballots,
+                        jury: Some(record),
+                    },
+                );
+                continue;
+            }
+        }
         let mut ballots = Vec::new();
         for (voter, person) in &m.holders {
             let interested = delegated_to
@@ -693,6 +854,7 @@ fn vote(
             Cast {
                 options: options.len(),
                 ballots,
+                jury: None,
             },
         );
     }

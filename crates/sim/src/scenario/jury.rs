@@ -1,0 +1,300 @@
+//! The drafted dispute jury in the simulator (scenario section `[jury]`, docs/governance.md §3
+//! "Drafted jury"). Before the first epoch the admin sets the jury parameters with
+//! `DisputeGovernor.setJuryParameters`, a share of the attested stakers and every cartel operator join the
+//! `JurorPool` with a bond (a share of their stake, within the pool's bond bounds; joins are scheduled
+//! before any traffic because the pool is frozen while a draw is pending). A vote dispute opened while the
+//! pool holds at least `min_pool_size` jurors is drafted: the sim draws it from the next block, reads the
+//! seats (`draftedJurors`, `seatOf`), and each seated juror votes with probability `vote_probability`
+//! (honest jurors for the correct output, cartel jurors for the cartel's). While `appeal_rounds`
+//! remain, the honest side appeals a wrong ruling (2n + 1 seats, drawn and voted the same way).
+
+use std::collections::HashMap;
+
+use alloy::primitives::{Address, U256};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use verinfer_bindings::{units::tokens_f64, DisputeGovernor, JurorPool, Staking};
+
+use super::world::World;
+use super::Behaviour;
+use crate::SimError;
+
+/// Random stream of the pool's joins.
+const JURY_STREAM: u64 = 0x6a75_7279_706f_6f6c;
+
+/// Seat states of `DisputeJury.seatOf`: drafted and not excused.
+const SEAT_DRAFTED: u8 = 1;
+
+/// The `[jury]` section: who joins the pool, with what bond, and how drafted jurors vote.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Jury {
+    /// Share of the attested stakers (persons) who join the pool, in [0, 1]; the cartel's operators
+    /// always join.
+    pub share: f64,
+    /// Bond as a share of the joiner's stake, in (0, 1], clamped to the pool's bond bounds.
+    pub bond_share: f64,
+    /// Probability that a drafted honest juror votes (penalised non-voters vote: high), in [0, 1];
+    /// cartel jurors always vote for the cartel's output.
+    #[serde(default = "default_vote_probability")]
+    pub vote_probability: f64,
+    /// Seats of a jury (`jurySize`, 3 ..= 11).
+    #[serde(default = "default_jury_size")]
+    pub jury_size: u8,
+    /// Pool size from which disputes are drafted (`minPoolSize`, 3 ..= 1024).
+    #[serde(default = "default_min_pool_size")]
+    pub min_pool_size: u16,
+    /// Appeals per dispute (`appealRounds`, 0 ..= 2): the honest side appeals a wrong ruling while
+    /// rounds remain, each round with 2n + 1 seats.
+    #[serde(default)]
+    pub appeal_rounds: u8,
+}
+
+fn default_vote_probability() -> f64 {
+    0.95
+}
+fn default_jury_size() -> u8 {
+    5
+}
+fn default_min_pool_size() -> u16 {
+    31
+}
+
+/// The pool as it stood before the first epoch.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct JuryReport {
+    /// Jurors that joined.
+    pub jurors: usize,
+    /// Of which the cartel's operators.
+    pub cartel_jurors: usize,
+    /// Joins the contracts refused (no identity, identity already seated, bond bounds).
+    pub refused: usize,
+    /// The cartel's share of the pool's draw weight (`JurorPool.drawWeight` over `pool().weight`).
+    pub cartel_draw_weight_share: f64,
+    /// Seats of a jury.
+    pub jury_size: u8,
+    /// Pool size from which disputes are drafted.
+    pub min_pool_size: u16,
+    /// Appeals per dispute.
+    pub appeal_rounds: u8,
+}
+
+/// One drafted dispute (path `jury`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct JuryRecord {
+    /// Rounds played (1 + appeals).
+    pub rounds: usize,
+    /// Seats drawn and not excused.
+    pub seats: usize,
+    /// Of which held by the cartel.
+    pub cartel_seats: usize,
+    /// Jurors excused (involved, or delegators of an involved operator).
+    pub excused: usize,
+    /// Votes cast.
+    pub votes: usize,
+    /// The options the sim's jurors vote for: (correct, the cartel's).
+    #[serde(skip)]
+    pub options: (u8, Option<u8>),
+}
+
+/// Sets the jury parameters and fills the pool (before the first epoch).
+pub(crate) fn setup(w: &mut World, cfg: &Jury, seed: u64) -> Result<JuryReport, SimError> {
+    // Its own random stream: adding a jury never shifts who joins against the rest of the run.
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ JURY_STREAM);
+    let gov = w.c.disputes;
+    let mut params = w
+        .sim
+        .view(w.watcher, gov, DisputeGovernor::juryParametersCall {})?;
+    params.jurySize = cfg.jury_size;
+    params.minPoolSize = cfg.min_pool_size;
+    params.appealRounds = cfg.appeal_rounds;
+    w.sim.transact(
+        w.deployer,
+        gov,
+        DisputeGovernor::setJuryParametersCall { p: params.clone() },
+    )?;
+    let pool = w
+        .sim
+        .view(w.watcher, gov, DisputeGovernor::jurorPoolCall {})?;
+    let (lo, hi) = (params.minJurorBond, params.maxJurorBond);
+    let mut report = JuryReport {
+        jury_size: cfg.jury_size,
+        min_pool_size: cfg.min_pool_size,
+        appeal_rounds: cfg.appeal_rounds,
+        ..JuryReport::default()
+    };
+    // Honest candidates: the first attested account of each person, with probability `share`.
+    let mut seen = std::collections::HashSet::new();
+    let mut candidates: Vec<(Address, bool)> = Vec::new();
+    for a in &w.accounts {
+        if a.issuer.is_some() && seen.insert(a.entity) && rng.gen_bool(cfg.share) {
+            candidates.push((a.address, false));
+        }
+    }
+    for op in w.ops.iter().filter(|o| o.behaviour == Behaviour::Cartel) {
+        candidates.push((op.owner, true));
+    }
+    let mut cartel_jurors = Vec::new();
+    for (who, cartel) in candidates {
+        let stake = w
+            .sim
+            .view(who, w.c.staking, Staking::stakeOfCall { account: who })?;
+        let want = U256::from(f64_to_wei(cfg.bond_share * tokens_f64(stake)));
+        let bond = want.clamp(U256::from(lo), U256::from(hi));
+        w.fund(who, bond, pool)?;
+        match w.sim.transact(who, pool, JurorPool::joinJuryCall { bond }) {
+            Ok(_) => {
+                report.jurors += 1;
+                if cartel {
+                    report.cartel_jurors += 1;
+                    cartel_jurors.push(who);
+                }
+            }
+            Err(SimError::Reverted { .. }) => report.refused += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    let total = w.sim.view(w.watcher, pool, JurorPool::poolCall {})?.weight;
+    let mut cartel_weight = 0.0;
+    for who in cartel_jurors {
+        let v = w
+            .sim
+            .view(who, pool, JurorPool::drawWeightCall { account: who })?;
+        cartel_weight += u256_f64(v);
+    }
+    report.cartel_draw_weight_share = cartel_weight / u256_f64(total).max(f64::MIN_POSITIVE);
+    Ok(report)
+}
+
+fn f64_to_wei(tokens: f64) -> u128 {
+    (tokens.max(0.0) * 1e18) as u128
+}
+
+fn u256_f64(v: U256) -> f64 {
+    v.to_string().parse::<f64>().unwrap_or(0.0)
+}
+
+/// The jury state of `dispute` (`DisputeGovernor.juryCase`).
+fn case(
+    w: &mut World,
+    dispute: U256,
+) -> Result<verinfer_bindings::dispute_governor::DisputeJury::JuryCase, SimError> {
+    w.sim.view(
+        w.watcher,
+        w.c.disputes,
+        DisputeGovernor::juryCaseCall { disputeId: dispute },
+    )
+}
+
+/// Whether `dispute` is decided by a drafted jury.
+pub(crate) fn drafted(w: &mut World, dispute: U256) -> Result<bool, SimError> {
+    Ok(case(w, dispute)?.drafted)
+}
+
+/// Draws the current round of `dispute` (the caller has advanced past the opening or appeal block)
+/// and has its seated jurors vote: `record.options.0` (correct) for honest ones with probability
+/// `cfg.vote_probability`, `record.options.1` for the cartel's. Adds the round to `record`; returns
+/// the round's (juror, option) ballots.
+pub(crate) fn draw_and_vote(
+    w: &mut World,
+    cfg: &Jury,
+    rng: &mut ChaCha8Rng,
+    dispute: U256,
+    record: &mut JuryRecord,
+) -> Result<Vec<(Address, u8)>, SimError> {
+    let gov = w.c.disputes;
+    let round = U256::from(case(w, dispute)?.round);
+    w.sim.transact(
+        w.watcher,
+        gov,
+        DisputeGovernor::drawCall { disputeId: dispute },
+    )?;
+    let drafted = w.sim.view(
+        w.watcher,
+        gov,
+        DisputeGovernor::draftedJurorsCall {
+            disputeId: dispute,
+            round,
+        },
+    )?;
+    let cartel: HashMap<Address, bool> = w
+        .ops
+        .iter()
+        .map(|o| (o.owner, o.behaviour == Behaviour::Cartel))
+        .collect();
+    let (correct, wrong) = record.options;
+    record.rounds += 1;
+    let mut ballots = Vec::new();
+    for juror in drafted {
+        let seat = w.sim.view(
+            juror,
+            gov,
+            DisputeGovernor::seatOfCall {
+                disputeId: dispute,
+                round,
+                account: juror,
+            },
+        )?;
+        if seat != SEAT_DRAFTED {
+            record.excused += 1;
+            continue;
+        }
+        record.seats += 1;
+        let is_cartel = cartel.get(&juror).copied().unwrap_or(false);
+        record.cartel_seats += usize::from(is_cartel);
+        let option = if is_cartel {
+            match wrong {
+                Some(o) => o,
+                None => continue,
+            }
+        } else if rng.gen_bool(cfg.vote_probability) {
+            correct
+        } else {
+            continue;
+        };
+        w.sim.transact(
+            juror,
+            gov,
+            DisputeGovernor::castVoteCall {
+                disputeId: dispute,
+                option,
+            },
+        )?;
+        record.votes += 1;
+        ballots.push((juror, option));
+    }
+    Ok(ballots)
+}
+
+/// Whether the current ruling of `dispute` can still be appealed (rounds remain).
+pub(crate) fn appealable(w: &mut World, dispute: U256) -> Result<bool, SimError> {
+    let c = case(w, dispute)?;
+    Ok(c.drafted && c.round < c.lastRound)
+}
+
+/// The honest side (the watcher, funded with the deposit) appeals `dispute`.
+pub(crate) fn appeal(w: &mut World, dispute: U256) -> Result<(), SimError> {
+    let gov = w.c.disputes;
+    let deposit = w
+        .sim
+        .view(w.watcher, gov, DisputeGovernor::juryParametersCall {})?
+        .appealDeposit;
+    w.fund(w.watcher, U256::from(deposit), gov)?;
+    w.sim.transact(
+        w.watcher,
+        gov,
+        DisputeGovernor::appealCall { disputeId: dispute },
+    )?;
+    Ok(())
+}
+
+/// Settles the jury of an executed drafted dispute (penalties and rewards).
+pub(crate) fn settle(w: &mut World, dispute: U256) -> Result<(), SimError> {
+    w.sim.transact(
+        w.watcher,
+        w.c.disputes,
+        DisputeGovernor::settleJuryCall { disputeId: dispute },
+    )?;
+    Ok(())
+}
