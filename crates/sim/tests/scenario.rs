@@ -27,7 +27,11 @@ fn small_scenario_is_deterministic_and_reports_goals() {
     // not judged), the deterministic-dispute goal (the cartel serves the integer MLP) and the
     // 99%-correct dispute goal (the scenario has a lying cartel).
     assert_eq!(a.goals.len(), 5);
-    assert!(!a.goals.iter().any(|g| g.goal.contains("Nakamoto")), "{:?}", a.goals);
+    assert!(
+        !a.goals.iter().any(|g| g.goal.contains("Nakamoto")),
+        "{:?}",
+        a.goals
+    );
     let summary = a.summary();
     assert!(summary.contains("PASS") || summary.contains("FAIL"));
     // Faulty operators got slashed through the registry, the Slasher and Staking.
