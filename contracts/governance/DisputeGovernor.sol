@@ -48,7 +48,6 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard, Di
     /// @notice Upper bound of quorum and cap bps.
     uint256 public constant MAX_BPS = 5000;
 
-    uint256 private constant _BPS = 10_000;
     uint256 private constant _MAX_OPTIONS = MAX_CANDIDATES + 1;
 
     /// @notice Life cycle of a dispute.
@@ -456,6 +455,7 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard, Di
         for (uint256 i; i < inv.length; ++i) {
             address a = inv[i];
             if (a == voter || a == claimant) return true;
+            // slither-disable-next-line incorrect-equality
             if (vid != 0 && votes.getPastIdentity(a, d.snapshot) == vid) return true;
         }
         return false;

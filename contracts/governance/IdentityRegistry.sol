@@ -305,6 +305,7 @@ contract IdentityRegistry is AccessControl {
     /// @return The block number.
     function linkReadyAt(address account) external view returns (uint256) {
         uint256 left = _unlinkedAt[account];
+        // slither-disable-next-line incorrect-equality
         return left == 0 ? 0 : left + linkCooldown;
     }
 

@@ -115,6 +115,7 @@ contract JurorPool is ReentrancyGuard {
         if (id == 0) revert NoIdentity(msg.sender);
         address holder = _seatHolder[id];
         if (holder != address(0)) revert IdentityAlreadySeated(id, holder);
+        // slither-disable-next-line unused-return
         (uint256 lo, uint256 hi,) = governor.jurorLimits();
         if (bond < lo || bond > hi) revert BondOutOfBounds(bond, lo, hi);
         _seatHolder[id] = msg.sender;
@@ -133,11 +134,13 @@ contract JurorPool is ReentrancyGuard {
         Juror storage j = _jurors[msg.sender];
         if (j.bond == 0) revert NotJuror(msg.sender);
         if (j.leaveAt != 0) revert AlreadyLeaving(msg.sender);
+        // slither-disable-next-line unused-return
         (, uint256 hi,) = governor.jurorLimits();
         uint256 bond = j.bond + amount;
         if (amount == 0 || bond > hi) revert BondOutOfBounds(bond, uint256(j.bond) + 1, hi);
         // forge-lint: disable-next-line(unsafe-typecast)
         j.bond = uint128(bond);
+        // slither-disable-next-line unused-return
         _tree.update(msg.sender, _weightOf(bond, hi));
         // forge-lint: disable-next-line(unsafe-typecast)
         emit JurorBondChanged(msg.sender, 0, int256(amount), bond);
@@ -151,6 +154,7 @@ contract JurorPool is ReentrancyGuard {
         Juror storage j = _jurors[msg.sender];
         if (j.bond == 0) revert NotJuror(msg.sender);
         if (j.leaveAt != 0) revert AlreadyLeaving(msg.sender);
+        // slither-disable-next-line unused-return
         (,, uint256 delay) = governor.jurorLimits();
         // forge-lint: disable-next-line(unsafe-typecast)
         uint48 at = uint48(block.timestamp + delay);
@@ -215,6 +219,7 @@ contract JurorPool is ReentrancyGuard {
         address sink
     ) external onlyGovernor returns (uint256 pot, uint256 coherent) {
         pot = extra;
+        // slither-disable-next-line unused-return
         (, uint256 hi,) = governor.jurorLimits();
         for (uint256 i; i < seated.length; ++i) {
             Juror storage j = _jurors[seated[i]];
@@ -236,7 +241,7 @@ contract JurorPool is ReentrancyGuard {
             return (pot, 0);
         }
         uint256 share = pot / coherent;
-        uint256 dust = pot - share * coherent;
+        uint256 dust = pot % coherent;
         for (uint256 i; i < seated.length; ++i) {
             if (penalize[i]) continue;
             Juror storage j = _jurors[seated[i]];
@@ -288,6 +293,7 @@ contract JurorPool is ReentrancyGuard {
         int256 delta = int256(bond) - int256(uint256(j.bond));
         // forge-lint: disable-next-line(unsafe-typecast)
         j.bond = uint128(bond);
+        // slither-disable-next-line unused-return
         if (j.leaveAt == 0) _tree.update(account, _weightOf(bond, hi));
         emit JurorBondChanged(account, disputeId, delta, bond);
     }

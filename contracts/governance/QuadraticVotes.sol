@@ -577,7 +577,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         uint256 su = (_globalCkpt.latest() & _MASK) - uSub + uAdd;
         uint256 assigned = _assignedSlots;
         uint256[] memory raw = new uint256[](MAX_ISSUERS);
-        uint256 n;
+        uint256 n = 0;
         for (uint256 i; i < MAX_ISSUERS; ++i) {
             if (assigned & (uint256(1) << i) == 0) continue;
             raw[i] = (_issuerCkpt[i].latest() >> 96) & _MASK96;
@@ -585,7 +585,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
             if (raw[i] != 0) ++n;
         }
         uint256 m = _capLevel(raw, n, Math.sqrt(su));
-        uint256 sumEff;
+        uint256 sumEff = 0;
         // slots whose delegates' raw values must be scaled when read: capped now, or ever revoked
         uint256 scaled = _revokedSlots;
         for (uint256 i; i < MAX_ISSUERS; ++i) {
@@ -611,8 +611,8 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         if (n < 2) return type(uint256).max;
         // the non-zero values, sorted descending (insertion sort over at most MAX_ISSUERS)
         uint256[] memory a = new uint256[](n);
-        uint256 k;
-        uint256 rest;
+        uint256 k = 0;
+        uint256 rest = 0;
         for (uint256 i; i < raw.length; ++i) {
             uint256 x = raw[i];
             if (x == 0) continue;

@@ -9,7 +9,6 @@ import {GovernorParameterBounds} from "./GovernorParameterBounds.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 /// @title DisputeJury
 /// @notice A drafted jury for disputes, in the manner of Kleros: bonded jurors (one seat per identity) form a
@@ -35,7 +34,8 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
     uint256 public constant MAX_JURY_SIZE = 11;
     uint256 private constant _MIN_AMOUNT = 1 ether;
     uint256 private constant _MAX_AMOUNT = 1e9 ether;
-    uint256 private constant _BPS = 10_000;
+    /// @dev Basis points in one (shared with DisputeGovernor).
+    uint256 internal constant _BPS = 10_000;
     uint8 private constant _SEAT_NONE = 0;
     uint8 private constant _SEAT_DRAFTED = 1;
     uint8 private constant _SEAT_EXCUSED = 2;
@@ -209,8 +209,8 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         uint256 seedBlock = rd.drawBlock;
         if (block.number - seedBlock > 256) {
             // the latest block at a multiple of 256 after the original one (rounding down is the point)
-            // forge-lint: disable-next-line(divide-before-multiply)
-            seedBlock += ((block.number - 1 - seedBlock) / 256) * 256;
+            uint256 gap = block.number - 1 - seedBlock;
+            seedBlock += gap - (gap % 256);
             emit JurySeedRefreshed(disputeId, r, seedBlock);
         }
         bytes32 seed = keccak256(abi.encode(blockhash(seedBlock), disputeId, r));
@@ -299,6 +299,7 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         address sink = _jurySink();
         (uint256 pot, uint256 coherent) =
             jurorPool.settle(disputeId, seated, penalize, _params.penaltyBps, forfeited, sink);
+        // slither-disable-next-line incorrect-equality
         emit JurySettled(disputeId, pot, coherent, coherent == 0 ? sink : address(0));
     }
 
@@ -326,13 +327,13 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         view
         returns (address[] memory seated, bool[] memory penalize)
     {
-        uint256 total;
+        uint256 total = 0;
         for (uint256 r; r < rounds; ++r) {
             total += _rounds[disputeId][r].seats;
         }
         seated = new address[](total);
         penalize = new bool[](total);
-        uint256 n;
+        uint256 n = 0;
         for (uint256 r; r < rounds; ++r) {
             address[] storage list = _drafted[disputeId][r];
             for (uint256 i; i < list.length; ++i) {
@@ -456,6 +457,7 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
 
     /// @dev Records the mode of a new dispute; drafted when the pool holds at least `minPoolSize` jurors.
     function _juryOpen(uint256 disputeId, uint48 voteEnd) internal returns (bool drafted) {
+        // slither-disable-next-line unused-return
         (uint256 size,) = jurorPool.pool();
         drafted = size >= _params.minPoolSize;
         if (drafted) {
