@@ -410,7 +410,7 @@ async fn colluders_lose_the_referee_game_the_keepers_play_and_no_vote_is_opened(
 /// Crash safety: the honest player (running as a task) is killed mid-bisection and restarted from
 /// its journal; it still wins, and its sending key made exactly one transaction per move (its
 /// attestation, the challenge, the commit, 17 reveals and the step): no move repeated, none skipped.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn player_killed_mid_game_restarts_from_its_journal_and_wins_without_a_duplicate_move() {
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
