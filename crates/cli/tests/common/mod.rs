@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod docs;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -15,6 +17,7 @@ use alloy::providers::{Provider, RootProvider};
 use alloy::rpc::types::TransactionRequest;
 use verinfer_devnet::anvil::{self, AnvilOptions};
 
+#[allow(unused_imports)]
 pub use verinfer_bindings::units::TOKEN;
 
 /// The pinned anvil is part of the toolchain: its absence fails the test.
