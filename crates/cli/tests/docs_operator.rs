@@ -8,9 +8,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::docs::{
-    free_addr, http_get, repo_path, shell_blocks, terminate, wait_for, DocSession, Mark,
-};
+use common::docs::{free_addr, http_get, repo_path, shell_blocks, wait_for, DocSession, Mark};
 use common::Chain;
 
 const DOC: &str = "docs/operator.md";
@@ -62,6 +60,10 @@ fn the_operator_doc_takes_a_new_operator_to_a_running_monitored_keeper_on_anvil(
         DOC,
         &[
             ("ETH_RPC_URL", chain.url.clone()),
+            (
+                "VERINFER_KEYSTORE_PASSWORD",
+                "a test's password".to_string(),
+            ),
             ("DEPLOYER_KEY", chain.key(0)),
             ("OUTPUTS_ADDR", free_addr()),
             ("METRICS_ADDR", metrics_addr.clone()),
@@ -86,7 +88,7 @@ fn the_operator_doc_takes_a_new_operator_to_a_running_monitored_keeper_on_anvil(
                     "the doc's keeper to report a healthy /health",
                     60,
                     || {
-                        if let Ok(Some(st)) = child.try_wait() {
+                        if let Ok(Some(st)) = child.0.try_wait() {
                             panic!("the keeper exited ({st}):\n{}", keeper_log());
                         }
                         match http_get(&metrics_addr, "/health") {
@@ -166,7 +168,7 @@ fn the_operator_doc_takes_a_new_operator_to_a_running_monitored_keeper_on_anvil(
         .contains("complete"));
 
     // SIGTERM drains: the keeper exits cleanly with its journal durable.
-    let status = terminate(&mut keeper, 30);
+    let status = keeper.terminate(30);
     assert!(status.success(), "{status}\n{}", keeper_log());
     assert!(
         keeper_log().contains("journal is durable"),

@@ -53,6 +53,8 @@ const SHELL_LANGS: [&str; 5] = ["sh", "bash", "shell", "console", "zsh"];
 /// Of those, the ones the runner runs (with bash).
 const RUN_LANGS: [&str; 2] = ["sh", "bash"];
 const MARKER: &str = "<!-- docs-test:";
+/// The comment that marks an `export` line as a value the reader fills in.
+const YOURS: &str = "# yours";
 
 /// The repository file at `rel`.
 pub fn repo_path(rel: &str) -> PathBuf {
@@ -159,6 +161,7 @@ pub struct DocSession {
     pub dir: tempfile::TempDir,
     overrides: BTreeMap<String, String>,
     used: std::collections::BTreeSet<String>,
+    unfilled: std::collections::BTreeSet<String>,
     path: String,
 }
 
@@ -193,6 +196,7 @@ impl DocSession {
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
             used: Default::default(),
+            unfilled: Default::default(),
             path,
         }
     }
@@ -213,9 +217,13 @@ impl DocSession {
             .map(|l| {
                 let t = l.trim_start();
                 if let Some((name, _)) = t.strip_prefix("export ").and_then(|r| r.split_once('=')) {
-                    if let Some(v) = self.overrides.get(name.trim()) {
-                        self.used.insert(name.trim().to_string());
-                        return format!("export {}={}", name.trim(), shell_quote(v));
+                    let name = name.trim();
+                    if let Some(v) = self.overrides.get(name) {
+                        self.used.insert(name.to_string());
+                        return format!("export {name}={}", shell_quote(v));
+                    }
+                    if t.contains(YOURS) {
+                        self.unfilled.insert(name.to_string());
                     }
                 }
                 l.to_string()
@@ -277,7 +285,7 @@ impl DocSession {
 
     /// Starts `b`, a single command line, in the background (the command replaces the shell, so a
     /// signal to the child reaches it); its stdout and stderr go to `log`.
-    pub fn spawn(&mut self, b: &Block, log: &Path) -> Child {
+    pub fn spawn(&mut self, b: &Block, log: &Path) -> Background {
         let lines: Vec<&str> = b
             .text
             .lines()
@@ -303,6 +311,7 @@ impl DocSession {
             .stdout(out)
             .stderr(err)
             .spawn()
+            .map(Background)
             .expect("spawn bash")
     }
 
@@ -316,8 +325,15 @@ impl DocSession {
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
-    /// Panics unless the doc declared every overridden variable (an `export` the test fills in).
+    /// Panics unless the doc declared every overridden variable (an `export` the test fills in), and
+    /// the test filled in every `export` the doc marks `# yours`.
     pub fn assert_overrides_declared(&self) {
+        assert!(
+            self.unfilled.is_empty(),
+            "{} asks the reader to fill in {:?} (`# yours`), which the test does not",
+            self.doc,
+            self.unfilled
+        );
         let missing: Vec<&String> = self
             .overrides
             .keys()
@@ -378,22 +394,37 @@ pub fn wait_for<T>(
     }
 }
 
-/// Sends SIGTERM to `child` and waits (at most `secs`) for it to exit; its exit status.
-pub fn terminate(child: &mut Child, secs: u64) -> std::process::ExitStatus {
-    let ok = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(ok.success(), "kill -TERM {}", child.id());
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            return s;
+/// A doc's long-running command; killed if the test ends (or fails) without stopping it.
+pub struct Background(pub Child);
+
+impl Background {
+    /// Sends SIGTERM and waits (at most `secs`) for the process to exit; its exit status.
+    pub fn terminate(&mut self, secs: u64) -> std::process::ExitStatus {
+        let pid = self.0.id();
+        let ok = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(ok.success(), "kill -TERM {pid}");
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(s) = self.0.try_wait().expect("wait") {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pid {pid} did not exit within {secs} s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(100));
         }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            panic!("pid {} did not exit within {secs} s of SIGTERM", child.id());
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
         }
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
