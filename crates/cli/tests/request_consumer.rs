@@ -124,8 +124,8 @@ async fn request_with_a_consumer_is_delivered_and_status_shows_it() {
         .warp(u64::from(devnet.config().model.challenge_window) + 400)
         .await
         .unwrap();
-    let id = v["request"].as_str().unwrap().to_owned();
-    let id = alloy::primitives::U256::from_str_radix(id.trim_start_matches("0x"), 16).unwrap();
+    // The id is a decimal string, as `request status` prints it.
+    let id: alloy::primitives::U256 = v["request"].as_str().unwrap().parse().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
         let args: Vec<String> = ["request", "status", &id.to_string(), "--json"]

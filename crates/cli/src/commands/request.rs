@@ -129,10 +129,10 @@ impl StatusCommand {
         };
         if out.json {
             let mut v = serde_json::json!({
-                "request": id,
+                "request": id.to_string(),
                 "status": status.name(),
                 "outputHash": view.output,
-                "windowEnd": view.windowEnd,
+                "windowEnd": view.windowEnd.to_string(),
                 "callback": callback,
             });
             if let Some(out) = &output {
@@ -214,7 +214,7 @@ impl RequestCommand {
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({"request": id, "submitted": done.receipt.transaction_hash})
+                    serde_json::json!({"request": id.to_string(), "submitted": done.receipt.transaction_hash})
                 );
             }
             return Ok(());
@@ -232,7 +232,7 @@ impl RequestCommand {
                 if json {
                     println!(
                         "{}",
-                        serde_json::json!({"request": id, "status": "Disputed", "dispute": v.disputeId, "callback": callback_json(&client, id).await?})
+                        serde_json::json!({"request": id.to_string(), "status": "Disputed", "dispute": v.disputeId.to_string(), "callback": callback_json(&client, id).await?})
                     );
                 }
                 return Ok(());
@@ -252,9 +252,9 @@ impl RequestCommand {
             println!(
                 "{}",
                 serde_json::json!({
-                    "request": id,
+                    "request": id.to_string(),
                     "status": status,
-                    "windowEnd": view.windowEnd,
+                    "windowEnd": view.windowEnd.to_string(),
                     "outputHash": out.hash,
                     "output": alloy::primitives::Bytes::from(out.bytes.clone()),
                     "decoded": decoded,
