@@ -4,6 +4,7 @@
 #   - a Solidity compiler: native solc of the pinned version when present or fetchable, else the
 #     solc-js shim (script/toolchain/solc-shim.js) that presents the native command line
 #   - slither-analyzer in a private virtualenv (.toolchain/venv), unless VERINFER_SKIP_SLITHER=1
+#   - Debian's curl and jq when missing (the docs' commands use them; the doc tests run the docs)
 #   - Debian's postgresql (server binaries in /usr/lib/postgresql/<version>/bin) and, as root, a
 #     `verinfer-pg` system user: the keeper replicas' shared signing store (docs/keeper.md, "High
 #     availability"); its tests start private servers as that user. VERINFER_SKIP_POSTGRES=1 skips it.
@@ -48,6 +49,17 @@ for tool in forge anvil cast; do
   ln -sf "$real" "$TC/$tool"
 done
 "$TC/forge" --version | head -1 >&2
+
+# --- shell tools the doc tests run (docs/operator.md and docs/client.md use curl and jq) --------
+missing=""
+for t in curl jq; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
+if [ -n "$missing" ]; then
+  log "installing Debian's$missing (the docs' commands use them; crates/cli/tests/docs_*.rs run the docs)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
 
 # --- PostgreSQL (the keeper replicas' signing store; tests start private servers) ----------------
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
