@@ -61,8 +61,9 @@ type LeafAbi = (
     SolBytes,
 );
 
-/// One weight row with everything its leaf commits to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One weight row with everything its leaf commits to. The default is the all-zero row with no
+/// weights, the row of an empty one-step proof ([`crate::moves::step`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RowLeaf {
     /// Layers in the model.
     pub layer_count: u16,

@@ -1,7 +1,7 @@
 //! verinfer-mlp: the integer MLP runtime. A model file ([`format`](mod@format)) loaded into an [`IntMlp`] that is
 //! bit-exact on every machine, its weights commitment ([`commit`]) and the digits test split
 //! ([`dataset`]), the OpenZeppelin-compatible [`merkle`] tree they use, and the execution
-//! [`trace`] the referee bisects.
+//! [`trace`] the referee bisects, and the [`moves`] a side of a referee game sends from its trace.
 //!
 //! Everything is integer arithmetic: int8 inputs, weights and activations, int32 accumulators
 //! (wrapping adds), and per layer `y = clamp(acc >> shift, -128, 127)` (arithmetic shift), then the
@@ -25,6 +25,7 @@ pub mod commit;
 pub mod dataset;
 pub mod format;
 pub mod merkle;
+pub mod moves;
 pub mod trace;
 
 pub use format::FormatError;

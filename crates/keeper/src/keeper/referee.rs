@@ -23,12 +23,11 @@
 //!   so it neither repeats nor skips a move. A move another party of the same side made first
 //!   reverts at estimation and is abandoned, as every action no longer possible.
 
-use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::sol_types::SolCall;
 use serde::{Deserialize, Serialize};
-use verinfer_bindings::referee::IntMlpStep;
 use verinfer_bindings::Referee;
-use verinfer_mlp::commit::RowProof;
+use verinfer_mlp::moves;
 use verinfer_mlp::trace::{first_difference, inner_node, Trace, CHUNK};
 use verinfer_mlp::IntMlp;
 
@@ -133,42 +132,6 @@ fn owed(g: &Referee::Game, side: u8, now: u64) -> Option<Move> {
             Some(Move::Step { layer, element })
         }
         _ => None,
-    }
-}
-
-fn to_row(p: &RowProof) -> (IntMlpStep::Row, Vec<B256>) {
-    let l = &p.leaf;
-    let row = IntMlpStep::Row {
-        layerCount: l.layer_count,
-        layer: l.layer,
-        row: l.row,
-        inputs: l.inputs,
-        outputs: l.outputs,
-        kind: l.kind,
-        activation: l.activation,
-        shift: l.shift,
-        inputMin: l.input_min,
-        inputMax: l.input_max,
-        bias: l.bias,
-        weights: Bytes::from(l.weights.iter().map(|w| *w as u8).collect::<Vec<u8>>()),
-    };
-    (row, p.proof.clone())
-}
-
-fn empty_row() -> IntMlpStep::Row {
-    IntMlpStep::Row {
-        layerCount: 0,
-        layer: 0,
-        row: 0,
-        inputs: 0,
-        outputs: 0,
-        kind: 0,
-        activation: 0,
-        shift: 0,
-        inputMin: 0,
-        inputMax: 0,
-        bias: 0,
-        weights: Bytes::new(),
     }
 }
 
@@ -374,43 +337,28 @@ impl Keeper {
                 let Some(m) = self.backends.int_mlp(model) else {
                     return Ok(());
                 };
-                let c = match t.played.commitment(m) {
-                    Ok(c) => c,
+                match moves::commit_trace(game, &t.played, m) {
+                    Ok(call) => call.abi_encode(),
                     Err(e) => {
                         tracing::warn!(keeper = %name, %game, error = %e, "cannot build the commitment");
                         return Ok(());
                     }
-                };
-                let (last_row, row_proof) = to_row(&c.last_row);
-                Referee::commitTraceCall {
-                    gameId: game,
-                    traceRoot: c.root,
-                    output: Bytes::from(c.output),
-                    lastLayerProof: c.last_layer_proof,
-                    lastRow: last_row,
-                    rowProof: row_proof,
                 }
-                .abi_encode()
             }
             Move::Bisect { depth, index } => {
-                let (left, right) = match t.played.children(usize::from(depth), u64::from(index)) {
+                let call = match moves::bisect(game, &t.played, depth, index) {
                     Ok(c) => c,
                     Err(e) => {
                         tracing::warn!(keeper = %name, %game, error = %e, "no such node");
                         return Ok(());
                     }
                 };
-                if inner_node(left, right) != g.node[usize::from(side)] {
+                if inner_node(call.left, call.right) != g.node[usize::from(side)] {
                     // Another party of our side committed a different trace: we cannot reveal it.
                     tracing::warn!(keeper = %name, %game, depth, "our side's node is not in our trace; not playing");
                     return Ok(());
                 }
-                Referee::bisectCall {
-                    gameId: game,
-                    left,
-                    right,
-                }
-                .abi_encode()
+                call.abi_encode()
             }
             Move::Step { layer, element } => {
                 let claimed = g.node[usize::from(side)].0[element % CHUNK] as i8;
@@ -422,28 +370,13 @@ impl Keeper {
                 let Some(m) = self.backends.int_mlp(model) else {
                     return Ok(());
                 };
-                let p = match t.honest.step_data(m, layer, element) {
-                    Ok(Some(s)) => {
-                        let (row, row_proof) = to_row(&s.row);
-                        Referee::StepProof {
-                            row,
-                            rowProof: row_proof,
-                            input: Bytes::from(s.input),
-                            inputProof: s.input_proof,
-                        }
-                    }
-                    Ok(None) => Referee::StepProof {
-                        row: empty_row(),
-                        rowProof: vec![],
-                        input: Bytes::new(),
-                        inputProof: vec![],
-                    },
+                match moves::step(game, &t.honest, m, layer, element) {
+                    Ok(call) => call.abi_encode(),
                     Err(e) => {
                         tracing::warn!(keeper = %name, %game, error = %e, "cannot build the step data");
                         return Ok(());
                     }
-                };
-                Referee::stepCall { gameId: game, p }.abi_encode()
+                }
             }
         };
         tracing::info!(keeper = %name, %game, side, key = %key, "referee move");

@@ -22,13 +22,13 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use verinfer_bindings::{
-    referee::{IntMlpStep, Referee},
+    referee::Referee,
     types::{GameOutcome, GamePhase},
     InferenceRegistry,
 };
 use verinfer_mlp::{
-    commit::RowLeaf,
     dataset::TestSplit,
+    moves,
     trace::{first_difference, Trace, GAME_DEPTH},
     IntMlp,
 };
@@ -300,24 +300,6 @@ enum Move {
     Timeout,
 }
 
-/// The contract's row struct from a row of the model.
-fn row(leaf: &RowLeaf) -> IntMlpStep::Row {
-    IntMlpStep::Row {
-        layerCount: leaf.layer_count,
-        layer: leaf.layer,
-        row: leaf.row,
-        inputs: leaf.inputs,
-        outputs: leaf.outputs,
-        kind: leaf.kind,
-        activation: leaf.activation,
-        shift: leaf.shift,
-        inputMin: leaf.input_min,
-        inputMax: leaf.input_max,
-        bias: leaf.bias,
-        weights: leaf.weights.iter().map(|w| *w as u8).collect(),
-    }
-}
-
 /// Plays `games` to their end (see the module doc); the slashes the rulings request are booked in
 /// `ledger`, the operators slashed at once in `slashed`.
 pub(crate) fn play_games(
@@ -345,15 +327,7 @@ pub(crate) fn play_games(
                             continue;
                         }
                         let Some(p) = g.mover(side) else { continue };
-                        let c = p.trace.commitment(&w.det.mlp)?;
-                        let call = Referee::commitTraceCall {
-                            gameId: game_id,
-                            traceRoot: c.root,
-                            output: c.output.into(),
-                            lastLayerProof: c.last_layer_proof,
-                            lastRow: row(&c.last_row.leaf),
-                            rowProof: c.last_row.proof,
-                        };
+                        let call = moves::commit_trace(game_id, &p.trace, &w.det.mlp)?;
                         let from = p.address;
                         g.send(w, from, call, Move::Side(side), ledger, slashed)?;
                         moved = true;
@@ -362,13 +336,7 @@ pub(crate) fn play_games(
                 Some(GamePhase::Bisect) => {
                     let side = usize::from(s.challengerToMove);
                     let Some(p) = g.mover(side) else { continue };
-                    let (left, right) =
-                        p.trace.children(usize::from(s.depth), u64::from(s.index))?;
-                    let call = Referee::bisectCall {
-                        gameId: game_id,
-                        left,
-                        right,
-                    };
+                    let call = moves::bisect(game_id, &p.trace, s.depth, s.index)?;
                     let from = p.address;
                     g.send(w, from, call, Move::Side(side), ledger, slashed)?;
                     moved = true;
@@ -382,39 +350,8 @@ pub(crate) fn play_games(
                             what: "the descent ended at two equal leaves",
                         },
                     )?;
-                    let proof = match p.trace.step_data(&w.det.mlp, layer, element)? {
-                        Some(d) => Referee::StepProof {
-                            row: row(&d.row.leaf),
-                            rowProof: d.row.proof,
-                            input: d.input.into(),
-                            inputProof: d.input_proof,
-                        },
-                        // Past the last layer the contract reads nothing (padding is zero).
-                        None => Referee::StepProof {
-                            row: row(&RowLeaf {
-                                layer_count: 0,
-                                layer: 0,
-                                row: 0,
-                                inputs: 0,
-                                outputs: 0,
-                                kind: 0,
-                                activation: 0,
-                                shift: 0,
-                                input_min: 0,
-                                input_max: 0,
-                                bias: 0,
-                                weights: Vec::new(),
-                            }),
-                            rowProof: Vec::new(),
-                            input: Default::default(),
-                            inputProof: Vec::new(),
-                        },
-                    };
+                    let call = moves::step(game_id, &p.trace, &w.det.mlp, layer, element)?;
                     let address = p.address;
-                    let call = Referee::stepCall {
-                        gameId: game_id,
-                        p: proof,
-                    };
                     g.send(w, address, call, Move::Step, ledger, slashed)?;
                     moved = true;
                 }
