@@ -18,6 +18,7 @@ use verinfer_deploy::Manifest;
 use verinfer_bindings::decode::{decode_revert, decode_revert_from, DecodedRevert};
 
 use crate::error::ClientError;
+use crate::rpc::{http_client, RetryConfig};
 
 /// How transactions are awaited.
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +70,7 @@ impl Client {
             .with_simple_nonce_management()
             .fetch_chain_id()
             .wallet(EthereumWallet::from(signer))
-            .connect_http(parse_url(rpc_url)?)
+            .connect_client(http_client(parse_url(rpc_url)?, RetryConfig::default()))
             .erased();
         Self::with_provider(provider, Some(sender), rpc_url, deployment).await
     }
@@ -77,7 +78,7 @@ impl Client {
     /// Connects to `rpc_url` without a key: views and log reads only.
     pub async fn read_only(rpc_url: &str, deployment: Option<&Path>) -> Result<Self, ClientError> {
         let provider = ProviderBuilder::default()
-            .connect_http(parse_url(rpc_url)?)
+            .connect_client(http_client(parse_url(rpc_url)?, RetryConfig::default()))
             .erased();
         Self::with_provider(provider, None, rpc_url, deployment).await
     }

@@ -12,6 +12,8 @@
 //!   status;
 //! - [`outputs`]: the bytes behind an output hash, fetched from keepers and verified, with fallback;
 //! - [`logs`]: the suite's event history read in bounded `eth_getLogs` ranges;
+//! - [`rpc`]: the HTTP provider every verinfer tool builds, retrying transient failures (alloy's
+//!   `RetryBackoffLayer` with a policy over typed errors);
 //! - [`error`]: [`ClientError`] and the revert decoder.
 //!
 //! A dApp's whole path, run as a test against a local serving network (docs/client.md): connect,
@@ -77,6 +79,7 @@ pub mod governance;
 pub mod logs;
 pub mod outputs;
 pub mod requests;
+pub mod rpc;
 pub mod staking;
 pub mod status;
 
