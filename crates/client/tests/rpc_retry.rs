@@ -39,9 +39,15 @@ async fn a_call_waits_out_a_node_that_is_down_for_a_moment() {
     );
     let call = tokio::spawn(async move { retrying.get_block_number().await });
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert!(!call.is_finished(), "the call gave up while the node was down");
+    assert!(
+        !call.is_finished(),
+        "the call gave up while the node was down"
+    );
     let _node = anvil::spawn(&AnvilOptions::new().port(port)).expect("anvil restarts on its port");
-    let block = call.await.unwrap().expect("the call succeeds once the node is back");
+    let block = call
+        .await
+        .unwrap()
+        .expect("the call succeeds once the node is back");
     assert_eq!(block, 0);
 }
 
@@ -81,8 +87,13 @@ async fn a_call_that_reverts_is_sent_once() {
     assert_eq!(p.get_block_number().await.unwrap(), 0);
     assert_eq!(count.load(Ordering::SeqCst), 1);
 
-    let deploy = TransactionRequest::default().input(Bytes::from(REVERTING_INIT_CODE.to_vec()).into());
+    let deploy =
+        TransactionRequest::default().input(Bytes::from(REVERTING_INIT_CODE.to_vec()).into());
     let err = p.call(deploy).await.unwrap_err();
     assert_eq!(RpcFailure::of(&err), RpcFailure::Reverted, "{err}");
-    assert_eq!(count.load(Ordering::SeqCst), 2, "the reverting call was resent");
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        2,
+        "the reverting call was resent"
+    );
 }

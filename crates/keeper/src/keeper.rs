@@ -19,6 +19,7 @@ use alloy::rpc::types::Log;
 use alloy::sol_types::{Eip712Domain, SolCall, SolEventInterface};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Notify};
+use verinfer_client::rpc::RetryConfig;
 
 use crate::attest::{self, Attestation, HotKey};
 use crate::backend::{self, BackendError, Backends};
@@ -244,7 +245,7 @@ impl Keeper {
             .rpc_url
             .parse()
             .map_err(|e: url_error::E| KeeperError::Url(e.to_string()))?;
-        let provider = RootProvider::new_http(url);
+        let provider = verinfer_client::rpc::http_provider(url, RetryConfig::default());
         let chain_id = provider
             .get_chain_id()
             .await

@@ -1,6 +1,8 @@
 //! Transaction manager: own nonce allocation with resync, locally signed EIP-1559 transactions that
 //! are journaled before broadcast, receipts polled against a deadline, fee bumps with replacement at
-//! the same nonce, bounded retries with exponential backoff.
+//! the same nonce. Failed RPC calls are retried by the provider (`verinfer_client::rpc`: alloy's
+//! retry layer, transient failures only), not here; node errors are read as
+//! [`RpcFailure`](verinfer_client::rpc::RpcFailure)s, never by matching the rendered error.
 //!
 //! It never relies on a provider's cached nonce manager and never waits on a receipt without a
 //! deadline.
@@ -30,7 +32,9 @@ use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuild
 use alloy::primitives::{Address, Bytes, TxHash, U256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::transports::TransportError;
 use tokio::sync::Mutex;
+use verinfer_client::rpc::RpcFailure;
 
 use crate::attest::HotKey;
 use crate::metrics::Metrics;
@@ -49,10 +53,8 @@ pub struct TxConfig {
     pub max_bumps: u32,
     /// Hard cap on `maxFeePerGas`, wei.
     pub max_fee_cap: u128,
-    /// Retries of a failing RPC call.
+    /// Broadcasts retried after the node refuses the nonce (each after a nonce resync).
     pub rpc_retries: u32,
-    /// First backoff delay (doubles each retry).
-    pub backoff: Duration,
     /// Gas limit = estimate * this / 100.
     pub gas_margin_percent: u64,
     /// Gas added to the limit of a call whose estimate comes from the gas cache (cached estimate *
@@ -70,7 +72,6 @@ impl Default for TxConfig {
             max_bumps: 5,
             max_fee_cap: 500_000_000_000,
             rpc_retries: 5,
-            backoff: Duration::from_millis(200),
             gas_margin_percent: 130,
             cached_gas_headroom: 25_000,
         }
@@ -80,13 +81,14 @@ impl Default for TxConfig {
 /// Errors of the transaction manager.
 #[derive(Debug, thiserror::Error)]
 pub enum TxError {
-    /// An RPC call kept failing.
-    #[error("rpc error during {op}: {msg}")]
+    /// An RPC call failed (after the provider's retries of a transient failure).
+    #[error("rpc error during {op}: {source}")]
     Rpc {
         /// What was being done.
         op: &'static str,
-        /// Last error.
-        msg: String,
+        /// The transport's error.
+        #[source]
+        source: TransportError,
     },
     /// The call would revert (at estimation) or reverted (on chain).
     #[error("transaction for {key} reverts: {reason}")]
@@ -359,36 +361,6 @@ pub enum Dispatch {
     Done(Executed),
 }
 
-/// Classifies node error messages.
-fn msg_has(msg: &str, needles: &[&str]) -> bool {
-    let m = msg.to_ascii_lowercase();
-    needles.iter().any(|n| m.contains(n))
-}
-
-fn is_nonce_error(msg: &str) -> bool {
-    msg_has(
-        msg,
-        &[
-            "nonce too low",
-            "nonce too high",
-            "invalid nonce",
-            "nonce has already been used",
-        ],
-    )
-}
-
-fn is_known_error(msg: &str) -> bool {
-    msg_has(
-        msg,
-        &[
-            "already known",
-            "already imported",
-            "known transaction",
-            "transaction already exists",
-        ],
-    )
-}
-
 /// [`TxError::Reverted`] for `key`: the reason is the decoded custom error (name, arguments in
 /// units, hint; e.g. `DisputeGovernor::ChallengerNotAttested(..)`) when the node returned revert
 /// data, else the node's message `msg`.
@@ -403,8 +375,9 @@ pub fn reverted(key: &str, msg: &str, data: Option<&[u8]>) -> TxError {
     }
 }
 
-fn is_revert_error(msg: &str) -> bool {
-    msg_has(msg, &["revert", "execution reverted", "invalid opcode"])
+/// `map_err` of a failed RPC call made for `op`.
+fn rpc(op: &'static str) -> impl FnOnce(TransportError) -> TxError {
+    move |source| TxError::Rpc { op, source }
 }
 
 impl TxManager {
@@ -447,48 +420,19 @@ impl TxManager {
         &self.provider
     }
 
-    /// Retries `f` with exponential backoff.
-    async fn retry<T, F, Fut>(&self, op: &'static str, mut f: F) -> Result<T, TxError>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, String>>,
-    {
-        let mut delay = self.cfg.backoff;
-        let mut last = String::new();
-        for attempt in 0..=self.cfg.rpc_retries {
-            match f().await {
-                Ok(v) => return Ok(v),
-                Err(e) => {
-                    tracing::debug!(op, attempt, error = %e, "rpc call failed");
-                    last = e;
-                    if attempt < self.cfg.rpc_retries {
-                        tokio::time::sleep(delay).await;
-                        delay = (delay * 2).min(Duration::from_secs(5));
-                    }
-                }
-            }
-        }
-        Err(TxError::Rpc { op, msg: last })
-    }
-
     /// Forgets the local nonce; the next allocation reads the chain's pending count.
     pub async fn resync_nonce(&self) {
         *self.next_nonce.lock().await = Nonces::default();
     }
 
     async fn chain_nonce(&self, pending: bool) -> Result<u64, TxError> {
-        let p = &self.provider;
-        let from = self.from;
-        self.retry("eth_getTransactionCount", || async move {
-            let call = p.get_transaction_count(from);
-            let r = if pending {
-                call.pending().await
-            } else {
-                call.latest().await
-            };
-            r.map_err(|e| e.to_string())
-        })
-        .await
+        let call = self.provider.get_transaction_count(self.from);
+        let r = if pending {
+            call.pending().await
+        } else {
+            call.latest().await
+        };
+        r.map_err(rpc("eth_getTransactionCount"))
     }
 
     /// The next nonce: the lowest known gap, else the next fresh one.
@@ -572,7 +516,7 @@ impl TxManager {
                         let gone = self
                             .receipt(*h)
                             .await
-                            .map_err(|msg| TxError::Rpc { op: "receipt", msg })?
+                            .map_err(rpc("eth_getTransactionReceipt"))?
                             .is_none();
                         if !gone {
                             continue; // mined after all (the count moved on meanwhile)
@@ -621,12 +565,11 @@ impl TxManager {
     }
 
     async fn fees(&self) -> Result<(u128, u128), TxError> {
-        let p = &self.provider;
         let est = self
-            .retry("eth_feeHistory", || async move {
-                p.estimate_eip1559_fees().await.map_err(|e| e.to_string())
-            })
-            .await?;
+            .provider
+            .estimate_eip1559_fees()
+            .await
+            .map_err(rpc("eth_feeHistory"))?;
         let prio = est.max_priority_fee_per_gas.max(1_000_000);
         let max = est.max_fee_per_gas.max(prio).min(self.cfg.max_fee_cap);
         Ok((max, prio.min(max)))
@@ -644,29 +587,18 @@ impl TxManager {
 
     /// `eth_estimateGas` of a call, raw (no margin); a revert is [`TxError::Reverted`].
     async fn estimate(&self, key: &str, to: Option<Address>, data: &Bytes) -> Result<u64, TxError> {
-        let req = self.request(to, data);
-        let p = &self.provider;
-        let mut delay = self.cfg.backoff;
-        let mut last = String::new();
-        for _ in 0..=self.cfg.rpc_retries {
-            match p.estimate_gas(req.clone()).await {
-                Ok(g) => return Ok(g),
-                Err(e) => {
-                    let msg = e.to_string();
-                    if is_revert_error(&msg) {
-                        let data = e.as_error_resp().and_then(|p| p.as_revert_data());
-                        return Err(reverted(key, &msg, data.as_ref().map(|d| d.as_ref())));
-                    }
-                    last = msg;
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
-                }
+        match self.provider.estimate_gas(self.request(to, data)).await {
+            Ok(g) => Ok(g),
+            Err(e) if RpcFailure::of(&e) == RpcFailure::Reverted => {
+                let data = e.as_error_resp().and_then(|p| p.as_revert_data());
+                Err(reverted(
+                    key,
+                    &e.to_string(),
+                    data.as_ref().map(|d| d.as_ref()),
+                ))
             }
+            Err(e) => Err(rpc("eth_estimateGas")(e)),
         }
-        Err(TxError::Rpc {
-            op: "eth_estimateGas",
-            msg: last,
-        })
     }
 
     /// The gas limit of a call: from the cache for a known shape (with the headroom), else
@@ -727,29 +659,23 @@ impl TxManager {
     }
 
     /// Broadcasts raw bytes; "already known" counts as success.
-    async fn broadcast(&self, raw: &[u8]) -> Result<(), String> {
+    async fn broadcast(&self, raw: &[u8]) -> Result<(), TransportError> {
         match self.provider.send_raw_transaction(raw).await {
             Ok(_) => Ok(()),
-            Err(e) => {
-                let msg = e.to_string();
-                if is_known_error(&msg) {
-                    Ok(())
-                } else {
-                    Err(msg)
-                }
-            }
+            Err(e) if RpcFailure::of(&e) == RpcFailure::AlreadyKnown => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
-    async fn receipt(&self, hash: TxHash) -> Result<Option<TransactionReceipt>, String> {
-        self.provider
-            .get_transaction_receipt(hash)
-            .await
-            .map_err(|e| e.to_string())
+    async fn receipt(&self, hash: TxHash) -> Result<Option<TransactionReceipt>, TransportError> {
+        self.provider.get_transaction_receipt(hash).await
     }
 
     /// Finds a receipt for any of `hashes`.
-    async fn any_receipt(&self, hashes: &[TxHash]) -> Result<Option<TransactionReceipt>, String> {
+    async fn any_receipt(
+        &self,
+        hashes: &[TxHash],
+    ) -> Result<Option<TransactionReceipt>, TransportError> {
         for h in hashes {
             if let Some(r) = self.receipt(*h).await? {
                 return Ok(Some(r));
@@ -858,7 +784,7 @@ impl TxManager {
             if let Some(r) = self
                 .any_receipt(&all)
                 .await
-                .map_err(|msg| TxError::Rpc { op: "receipt", msg })?
+                .map_err(rpc("eth_getTransactionReceipt"))?
             {
                 return self.finish(intent, &r, None)?.map(Dispatch::Done);
             }
@@ -928,7 +854,10 @@ impl TxManager {
                 self.store.put_intent(&intent)?;
                 match self.broadcast(&raw).await {
                     Ok(()) => break,
-                    Err(e) if is_nonce_error(&e) && attempt < self.cfg.rpc_retries => {
+                    Err(e)
+                        if RpcFailure::of(&e) == RpcFailure::Nonce
+                            && attempt < self.cfg.rpc_retries =>
+                    {
                         tracing::warn!(key, nonce, error = %e, "nonce rejected; resyncing");
                         self.resync_nonce().await;
                         intent.status = IntentStatus::Pending;
@@ -1037,7 +966,7 @@ impl TxManager {
                 }
                 if Instant::now() >= rebroadcast_at {
                     if let Err(e) = self.broadcast(&raw).await {
-                        if is_nonce_error(&e) {
+                        if RpcFailure::of(&e) == RpcFailure::Nonce {
                             // Mined already (receipt will show) or consumed elsewhere.
                             tracing::debug!(key, error = %e, "rebroadcast: nonce error");
                         }
@@ -1162,36 +1091,23 @@ impl TxManager {
 
     /// The receipt of `hash`, if mined (polled, no waiting).
     pub async fn receipt_of(&self, hash: TxHash) -> Result<Option<TransactionReceipt>, TxError> {
-        self.receipt(hash).await.map_err(|msg| TxError::Rpc {
-            op: "eth_getTransactionReceipt",
-            msg,
-        })
+        self.receipt(hash)
+            .await
+            .map_err(rpc("eth_getTransactionReceipt"))
     }
 
     /// The balance of the sending account (for health reporting).
     pub async fn balance(&self) -> Result<U256, TxError> {
-        let p = &self.provider;
-        let from = self.from;
-        self.retry("eth_getBalance", || async move {
-            p.get_balance(from).await.map_err(|e| e.to_string())
-        })
-        .await
+        self.provider
+            .get_balance(self.from)
+            .await
+            .map_err(rpc("eth_getBalance"))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn classifies_node_errors() {
-        assert!(is_nonce_error(
-            "server returned an error response: error code -32003: nonce too low"
-        ));
-        assert!(is_known_error("already known"));
-        assert!(is_revert_error("execution reverted: custom error 0x1234"));
-        assert!(!is_revert_error("connection refused"));
-    }
 
     /// Regression (issue 16): an abandoned attestation was logged with the raw selector
     /// `0xd855c4f4`; the reason now names the error, its operator and the fix.

@@ -256,8 +256,9 @@ async fn unreachable_rpc_is_a_typed_error() {
         .local_addr()
         .unwrap()
         .port();
-    let p = alloy::providers::RootProvider::new_http(
+    let p = verinfer_client::rpc::http_provider(
         format!("http://127.0.0.1:{port}").parse().unwrap(),
+        fast_retry(),
     );
     let dir = tempfile::tempdir().unwrap();
     let a = txm(

@@ -8,6 +8,7 @@ use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::sol_types::{SolCall, SolConstructor};
+use verinfer_client::rpc::{http_provider, RetryConfig};
 use verinfer_devnet::anvil::{self, AnvilOptions};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::store::Store;
@@ -53,8 +54,18 @@ impl Anvil {
         HotKey::new(anvil::dev_signer(node, i).expect("a standard dev account"))
     }
 
+    /// A provider as the keeper builds it (`verinfer_client::rpc`), retrying transient failures
+    /// briefly.
     pub fn provider(&self) -> RootProvider {
-        RootProvider::new_http(self.url.parse().unwrap())
+        http_provider(self.url.parse().unwrap(), fast_retry())
+    }
+}
+
+/// Retries of a test's provider: 4, 50 ms apart.
+pub fn fast_retry() -> RetryConfig {
+    RetryConfig {
+        retries: 4,
+        backoff: Duration::from_millis(50),
     }
 }
 
@@ -63,7 +74,6 @@ pub fn fast_cfg() -> TxConfig {
         receipt_timeout: Duration::from_secs(5),
         poll_interval: Duration::from_millis(50),
         rpc_retries: 2,
-        backoff: Duration::from_millis(50),
         ..TxConfig::default()
     }
 }
