@@ -1,16 +1,25 @@
 //! Keeper configuration: a TOML file, validated into typed values with errors that name the
 //! offending field.
 //!
+//! The layers are merged by [`figment`]: the file ([`RawConfig::read`]), then the environment
+//! ([`RawConfig::apply_env`]: [`ENV_VARS`], each a figment layer of its own, so an error in a value
+//! names the variable), then whatever the caller merges on top ([`RawConfig::merge`], e.g. the
+//! command line's flags as [`figment::providers::Serialized`]). Errors name the key and the layer
+//! it came from (the file's path, or the environment variable).
+//!
 //! [`KeeperConfig`] is pure: building it never reads the process environment, so a keeper built in
 //! code (the devnet's, the bench's, a test's) is exactly what its caller wrote. The command line
-//! applies the `VERINFER_*` overrides explicitly ([`RawConfig::apply_env`] with its own lookup).
+//! applies the environment explicitly ([`RawConfig::apply_env`] with its own lookup).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use alloy::primitives::Address;
-use serde::Deserialize;
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde::{Deserialize, Serialize};
 
 /// Configuration errors; each names the field.
 #[derive(Debug, thiserror::Error)]
@@ -25,13 +34,16 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The TOML is malformed or has an unknown / mistyped field.
-    #[error("invalid config {path}: {reason}")]
+    #[error("invalid config {path}: {error}")]
     Parse {
         /// Path.
         path: String,
-        /// Parser message (names the field and line).
-        reason: String,
+        /// figment's error: names the key and the file (and the line of a syntax error).
+        error: Box<figment::Error>,
     },
+    /// A layer on top of the file (an environment variable, an override) has a mistyped value.
+    #[error("invalid configuration override: {0}")]
+    Override(Box<figment::Error>),
     /// A field has an invalid value.
     #[error("invalid value for `{field}`: {reason}")]
     Invalid {
@@ -55,7 +67,7 @@ pub enum ConfigError {
 }
 
 /// How the hot key is loaded.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct KeyConfig {
     /// Env var holding the hex key (default `VERINFER_OPERATOR_KEY`).
@@ -67,7 +79,7 @@ pub struct KeyConfig {
 }
 
 /// How attestations are put on chain.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum SubmitMode {
     /// One `submitAttestation` per result.
@@ -78,7 +90,7 @@ pub enum SubmitMode {
 }
 
 /// Submission tunables.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SubmitConfig {
     /// Single or batched submission.
@@ -117,7 +129,7 @@ impl Default for SubmitConfig {
 }
 
 /// An inference backend definition.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BackendConfig {
     /// The built-in integer MLP: the digits classifier compiled into verinfer.
@@ -197,7 +209,7 @@ pub enum Misbehaviour {
 }
 
 /// The raw file format.
-#[derive(Clone, Debug, Deserialize, Default)]
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
     /// JSON-RPC HTTP endpoint.
@@ -359,13 +371,6 @@ fn parse_addr(field: &str, v: &str) -> Result<Address, ConfigError> {
     })
 }
 
-fn parse_u64(field: &str, v: &str) -> Result<u64, ConfigError> {
-    v.trim().parse().map_err(|_| ConfigError::Invalid {
-        field: field.into(),
-        reason: format!("`{v}` is not an unsigned integer"),
-    })
-}
-
 /// Reads the registry address out of a deployment manifest (`contracts.InferenceRegistry`) and the
 /// block the suite was deployed at (`block`), where a keeper without a cursor starts scanning.
 pub fn registry_from_manifest(path: &Path) -> Result<(Address, u64), ConfigError> {
@@ -391,55 +396,79 @@ impl RawConfig {
                 });
             }
         }
-        let mut raw = toml::from_str::<RawConfig>(&text).map_err(|e| ConfigError::Parse {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let mut raw = Figment::from(Toml::file_exact(path))
+            .extract::<RawConfig>()
+            .map_err(|e| ConfigError::Parse {
+                path: path.display().to_string(),
+                error: Box::new(e),
+            })?;
         raw.resolve_paths(path.parent().unwrap_or(Path::new(".")));
         Ok(raw)
     }
 
-    /// Applies the `VERINFER_*` overrides found through `var` (the command line passes the process
-    /// environment; nothing else should): `VERINFER_RPC_URL`, `VERINFER_REGISTRY`,
+    /// Merges `layer` over this configuration (its values win), e.g. the command line's flags as
+    /// [`Serialized::defaults`]; a mistyped value is [`ConfigError::Override`], naming the key and
+    /// the layer. Strings are read as numbers and booleans where the field is one (`"7"` for
+    /// `confirmations`), as environment variables need.
+    pub fn merge(&self, layer: impl Provider) -> Result<Self, ConfigError> {
+        Figment::from(Serialized::defaults(self))
+            .merge(layer)
+            .extract_lossy()
+            .map_err(|e| ConfigError::Override(Box::new(e)))
+    }
+
+    /// Applies the environment variables of [`ENV_VARS`] found through `var` (the command line
+    /// passes the process environment; nothing else should), each as a figment layer over the
+    /// configuration so far: `VERINFER_RPC_URL` (else `ETH_RPC_URL`, foundry's), `VERINFER_REGISTRY`,
     /// `VERINFER_DEPLOYMENT`, `VERINFER_OPERATOR`, `VERINFER_DATA_DIR`, `VERINFER_CONFIRMATIONS`,
     /// `VERINFER_METRICS_ADDR`, `VERINFER_OUTPUTS_ADDR`, `VERINFER_KEYSTORE`,
     /// `VERINFER_SIGNING_STORE_URL` (`signing_store.postgres_url`, so a password need not be written
-    /// in the file). Empty values are ignored.
+    /// in the file). Empty values are ignored. A mistyped value is [`ConfigError::Override`] naming
+    /// the variable.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        let var = |name: &str| var(name).filter(|v| !v.is_empty());
-        if let Some(v) = var("VERINFER_RPC_URL") {
-            self.rpc_url = Some(v);
+        let mut layers = Figment::new();
+        for (name, key) in ENV_VARS {
+            if let Some(value) = var(name).filter(|v| !v.is_empty()) {
+                layers = layers.merge(EnvVar { name, key, value });
+            }
         }
-        if let Some(v) = var("VERINFER_REGISTRY") {
-            self.registry = Some(v);
-        }
-        if let Some(v) = var("VERINFER_DEPLOYMENT") {
-            self.deployment = Some(v.into());
-        }
-        if let Some(v) = var("VERINFER_OPERATOR") {
-            self.operator = Some(v);
-        }
-        if let Some(v) = var("VERINFER_DATA_DIR") {
-            self.data_dir = Some(v.into());
-        }
-        if let Some(v) = var("VERINFER_CONFIRMATIONS") {
-            self.confirmations = Some(parse_u64("VERINFER_CONFIRMATIONS", &v)?);
-        }
-        if let Some(v) = var("VERINFER_METRICS_ADDR") {
-            self.metrics_addr = Some(v);
-        }
-        if let Some(v) = var("VERINFER_OUTPUTS_ADDR") {
-            self.outputs_addr = Some(v);
-        }
-        if let Some(v) = var("VERINFER_KEYSTORE") {
-            self.key.keystore = Some(v.into());
-        }
-        if let Some(v) = var("VERINFER_SIGNING_STORE_URL") {
-            self.signing_store
-                .get_or_insert_with(Default::default)
-                .postgres_url = Some(v);
-        }
+        *self = self.merge(layers)?;
         Ok(())
+    }
+}
+
+/// The environment variables [`RawConfig::apply_env`] reads, each with the key it sets, lowest
+/// precedence first (`VERINFER_RPC_URL` wins over `ETH_RPC_URL`).
+pub const ENV_VARS: [(&str, &str); 11] = [
+    ("ETH_RPC_URL", "rpc_url"),
+    ("VERINFER_RPC_URL", "rpc_url"),
+    ("VERINFER_REGISTRY", "registry"),
+    ("VERINFER_DEPLOYMENT", "deployment"),
+    ("VERINFER_OPERATOR", "operator"),
+    ("VERINFER_DATA_DIR", "data_dir"),
+    ("VERINFER_CONFIRMATIONS", "confirmations"),
+    ("VERINFER_METRICS_ADDR", "metrics_addr"),
+    ("VERINFER_OUTPUTS_ADDR", "outputs_addr"),
+    ("VERINFER_KEYSTORE", "key.keystore"),
+    ("VERINFER_SIGNING_STORE_URL", "signing_store.postgres_url"),
+];
+
+/// One environment variable as a figment layer (a layer of its own, so an error in its value names
+/// it): its value, as a string, at `key`.
+struct EnvVar {
+    name: &'static str,
+    key: &'static str,
+    value: String,
+}
+
+impl Provider for EnvVar {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(format!("environment variable {}", self.name))
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let nested = figment::util::nest(self.key, Value::from(self.value.clone()));
+        Ok(Profile::Default.collect(nested.into_dict().unwrap_or_default()))
     }
 }
 
@@ -738,6 +767,68 @@ operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
             .apply_env(|k| (k == "VERINFER_CONFIRMATIONS").then(|| "many".into()))
             .unwrap_err();
         assert!(e.to_string().contains("VERINFER_CONFIRMATIONS"), "{e}");
+    }
+
+    /// foundry's `ETH_RPC_URL` sets the node when `VERINFER_RPC_URL` does not; both set, verinfer's
+    /// own wins; the file's value stands when neither is set.
+    #[test]
+    fn eth_rpc_url_is_read_below_verinfer_rpc_url() {
+        let with = |vars: &'static [(&'static str, &'static str)]| {
+            let mut r = raw(BASE).unwrap();
+            r.apply_env(|k| {
+                vars.iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+            .unwrap();
+            KeeperConfig::from_raw(r).unwrap().rpc_url
+        };
+        assert_eq!(with(&[]), "http://127.0.0.1:8545");
+        assert_eq!(
+            with(&[("ETH_RPC_URL", "http://10.0.0.2:8545")]),
+            "http://10.0.0.2:8545"
+        );
+        assert_eq!(
+            with(&[
+                ("ETH_RPC_URL", "http://10.0.0.2:8545"),
+                ("VERINFER_RPC_URL", "http://10.0.0.1:8545")
+            ]),
+            "http://10.0.0.1:8545"
+        );
+    }
+
+    /// Every layer's error names the key and where the value came from: a mistyped field of the
+    /// file names the file, a syntax error its line, a nested override (`key.keystore`,
+    /// `signing_store.postgres_url`) lands in its section.
+    #[test]
+    fn layer_errors_name_the_key_and_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keeper.toml");
+        std::fs::write(&path, format!("{BASE}confirmations = \"seven\"\n")).unwrap();
+        let e = RawConfig::read(&path).unwrap_err().to_string();
+        assert!(e.contains("confirmations"), "{e}");
+        assert!(e.contains(&path.display().to_string()), "{e}");
+        std::fs::write(&path, format!("{BASE}[submit]\nmax_batch = 4\nbogus = 1\n")).unwrap();
+        let e = RawConfig::read(&path).unwrap_err().to_string();
+        assert!(e.contains("bogus") && e.contains("submit"), "{e}");
+        std::fs::write(&path, format!("{BASE}confirmations = \n")).unwrap();
+        let e = RawConfig::read(&path).unwrap_err().to_string();
+        assert!(e.contains("line 5"), "{e}");
+
+        let mut r = raw(BASE).unwrap();
+        r.apply_env(|k| match k {
+            "VERINFER_KEYSTORE" => Some("/keys/hot.json".into()),
+            "VERINFER_SIGNING_STORE_URL" => Some("postgres://k@db/keeper".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(r.key.keystore, Some(PathBuf::from("/keys/hot.json")));
+        let store = r.signing_store.unwrap();
+        assert_eq!(
+            store.postgres_url.as_deref(),
+            Some("postgres://k@db/keeper")
+        );
+        assert_eq!(store.replica, None);
     }
 
     /// `/metrics` and `/health` listen on loopback unless the operator writes another address: the

@@ -49,7 +49,7 @@ pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS verinfer_signed_attestation
 const SCHEMA_LOCK: i64 = 0x7665_7269_6e66_6572;
 
 /// `[signing_store]` as written in keeper.toml.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSigningStoreConfig {
     /// `postgres://user[:password]@host[:port]/database` (the password may instead come from
