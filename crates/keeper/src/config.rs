@@ -769,6 +769,27 @@ operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
         assert!(e.to_string().contains("VERINFER_CONFIRMATIONS"), "{e}");
     }
 
+    /// A layer merged in code (as a command line's flags would be) wins over the file, nested keys
+    /// included, and leaves the rest of the file as written.
+    #[test]
+    fn a_merged_layer_wins_over_the_file() {
+        let file = raw(&format!(
+            "{BASE}confirmations = 2\n[submit]\nmax_batch = 4\n"
+        ))
+        .unwrap();
+        let merged = file
+            .merge(Serialized::default("submit.max_batch", 8))
+            .unwrap();
+        let c = KeeperConfig::from_raw(merged).unwrap();
+        assert_eq!(c.submit.max_batch, 8);
+        assert_eq!(c.confirmations, 2);
+        assert_eq!(c.rpc_url, "http://127.0.0.1:8545");
+        let e = file
+            .merge(Serialized::default("submit.max_batch", "lots"))
+            .unwrap_err();
+        assert!(e.to_string().contains("submit.max_batch"), "{e}");
+    }
+
     /// foundry's `ETH_RPC_URL` sets the node when `VERINFER_RPC_URL` does not; both set, verinfer's
     /// own wins; the file's value stands when neither is set.
     #[test]
