@@ -11,6 +11,7 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
+use verinfer_client::rpc::{http_client, RetryConfig};
 use verinfer_deploy::{
     executor::{estimate, resume_nonce, DeployOptions, Executor},
     inspect,
@@ -100,10 +101,11 @@ impl DeployCommand {
         let url = &self.chain.rpc.url();
         let provider: DynProvider = ProviderBuilder::new()
             .wallet(EthereumWallet::from(key.signer().clone()))
-            .connect_http(
+            .connect_client(http_client(
                 url.parse()
                     .with_context(|| format!("invalid --rpc-url `{url}`"))?,
-            )
+                RetryConfig::default(),
+            ))
             .erased();
         let chain_id = provider
             .get_chain_id()
@@ -278,10 +280,11 @@ async fn dry_run(
 
 async fn verify(v: &VerifyArgs, out: OutputArgs) -> Result<()> {
     let url = &v.rpc.url();
-    let provider = ProviderBuilder::new().connect_http(
+    let provider = ProviderBuilder::new().connect_client(http_client(
         url.parse()
             .with_context(|| format!("invalid --rpc-url `{url}`"))?,
-    );
+        RetryConfig::default(),
+    ));
     let chain_id = provider
         .get_chain_id()
         .await
