@@ -381,7 +381,9 @@ fn rpc(op: &'static str) -> impl FnOnce(TransportError) -> TxError {
 }
 
 impl TxManager {
-    /// Creates a manager sending from `key` on `chain_id` through `provider`.
+    /// Creates a manager sending from `key` on `chain_id` through `provider`. The manager does not
+    /// retry a failed call itself: build `provider` with `verinfer_client::rpc::http_provider` (as
+    /// the keeper does) to ride out a node that is down for a moment.
     pub fn new(
         provider: RootProvider,
         key: &HotKey,
