@@ -1,6 +1,12 @@
 //! Phase 1, start the chain: the one way verinfer starts anvil (the devnet, the benches and every test),
 //! through alloy's [`alloy::node_bindings::Anvil`], with the repository's pinned binary.
+//!
+//! Each node keeps the states it moves out of memory in its own temporary directory (anvil's
+//! `--cache-path`), removed when the [`AnvilNode`] is dropped. Left to itself, anvil keeps them in
+//! `~/.foundry/anvil/tmp` and removes them only on a graceful exit; alloy stops a node with SIGKILL, so
+//! every long run used to leave its states behind there (40 GB after a day of test runs here).
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use alloy::node_bindings::{Anvil, AnvilInstance};
@@ -23,6 +29,9 @@ pub enum AnvilError {
         /// How many it has.
         available: usize,
     },
+    /// The node's state cache directory could not be created.
+    #[error("cannot create anvil's state cache directory: {0}")]
+    Cache(#[source] std::io::Error),
     /// The binary exists but the node did not come up.
     #[error("cannot start anvil at {path}: {source}")]
     Start {
@@ -107,22 +116,58 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf, AnvilError> {
         })
 }
 
+/// A running anvil ([`AnvilInstance`], through `Deref`) and the directory holding the states it
+/// moved out of memory. Dropping it stops the node, then removes the directory.
+#[derive(Debug)]
+pub struct AnvilNode {
+    // Field order is drop order: the node is killed before its cache directory is removed.
+    instance: AnvilInstance,
+    _cache: tempfile::TempDir,
+}
+
+impl AnvilNode {
+    /// The directory where this node keeps the states it moved out of memory.
+    pub fn cache_path(&self) -> &Path {
+        self._cache.path()
+    }
+}
+
+impl Deref for AnvilNode {
+    type Target = AnvilInstance;
+
+    fn deref(&self) -> &AnvilInstance {
+        &self.instance
+    }
+}
+
 /// Starts anvil on the loopback interface (its ten default dev accounts, chain id 31337). The node
-/// stops when the returned instance is dropped. alloy reads the accounts and the port from anvil's
-/// banner, so anvil must not be started `--silent`.
-pub fn spawn(opts: &AnvilOptions) -> Result<AnvilInstance, AnvilError> {
+/// stops, and its state cache is removed, when the returned [`AnvilNode`] is dropped. alloy reads
+/// the accounts and the port from anvil's banner, so anvil must not be started `--silent`.
+pub fn spawn(opts: &AnvilOptions) -> Result<AnvilNode, AnvilError> {
     let bin = find(opts.bin.as_deref())?;
-    let mut anvil = Anvil::new().path(&bin).host("127.0.0.1");
+    let cache = tempfile::Builder::new()
+        .prefix("verinfer-anvil-states-")
+        .tempdir()
+        .map_err(AnvilError::Cache)?;
+    let mut anvil = Anvil::new()
+        .path(&bin)
+        .host("127.0.0.1")
+        .arg("--cache-path")
+        .arg(cache.path().display().to_string());
     if let Some(port) = opts.port {
         anvil = anvil.port(port);
     }
     if let Some(secs) = opts.block_time {
         anvil = anvil.block_time(secs);
     }
-    anvil
+    let instance = anvil
         .args(opts.args.iter().cloned())
         .try_spawn()
-        .map_err(|source| AnvilError::Start { path: bin, source })
+        .map_err(|source| AnvilError::Start { path: bin, source })?;
+    Ok(AnvilNode {
+        instance,
+        _cache: cache,
+    })
 }
 
 /// The private key of development account `index` of `anvil` (the keys anvil derived from its
@@ -182,6 +227,49 @@ mod tests {
         drop(first);
         let second = spawn(&AnvilOptions::new().port(port)).expect("anvil restarts");
         assert_eq!(second.port(), port);
+    }
+
+    /// States anvil moves out of memory (past its in-memory history) go to the node's own
+    /// directory, which is removed when the node is dropped (before, alloy's SIGKILL left them in
+    /// `~/.foundry/anvil/tmp` for good).
+    #[tokio::test]
+    async fn the_state_cache_is_the_nodes_own_and_goes_with_it() {
+        use alloy::providers::ext::AnvilApi;
+        let node = spawn(&AnvilOptions::new()).expect("anvil starts");
+        let cache = node.cache_path().to_path_buf();
+        let provider = alloy::providers::ProviderBuilder::new().connect_http(node.endpoint_url());
+        provider
+            .anvil_mine(Some(768), None)
+            .await
+            .expect("anvil mines 768 blocks");
+        let written = walk(&cache);
+        assert!(
+            written > 0,
+            "anvil moved states to {} after 768 blocks",
+            cache.display()
+        );
+        drop(node);
+        assert!(
+            !cache.exists(),
+            "{} is removed with the node",
+            cache.display()
+        );
+    }
+
+    /// Files under `dir`, recursively.
+    fn walk(dir: &Path) -> usize {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| {
+                if e.path().is_dir() {
+                    walk(&e.path())
+                } else {
+                    1
+                }
+            })
+            .sum()
     }
 
     #[test]

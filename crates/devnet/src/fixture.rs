@@ -43,7 +43,7 @@ struct KeeperPhases {
 /// phases follow. Anvil stops when the `Devnet` is dropped.
 pub struct Devnet {
     config: DevnetConfig,
-    anvil: AnvilInstance,
+    anvil: anvil::AnvilNode,
     url: String,
     provider: DynProvider,
     data_dir: PathBuf,

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use alloy::{
     network::{Ethereum, TransactionBuilder},
-    node_bindings::AnvilInstance,
     primitives::{Address, Bytes, U256},
     providers::{Provider, RootProvider},
     rpc::types::TransactionRequest,
@@ -19,13 +18,13 @@ use verinfer_deploy::{
     manifest::Manifest,
     plan::{DeployParams, DeployPlan},
 };
-use verinfer_devnet::anvil::{spawn, AnvilOptions};
+use verinfer_devnet::anvil::{spawn, AnvilNode, AnvilOptions};
 use verinfer_sim::fork::ForkSim;
 use verinfer_sim::throughput::ANVIL_ARGS;
 
 /// The pinned anvil is part of the toolchain `script/setup.sh` installs: its absence is a failure,
 /// not a reason to skip.
-fn spawn_anvil() -> AnvilInstance {
+fn spawn_anvil() -> AnvilNode {
     spawn(&AnvilOptions::new().args(ANVIL_ARGS)).expect("anvil starts")
 }
 
@@ -47,7 +46,7 @@ async fn send(p: &RootProvider<Ethereum>, from: Address, to: Address, data: Vec<
 }
 
 struct Setup {
-    _anvil: AnvilInstance,
+    _anvil: AnvilNode,
     url: String,
     manifest_path: PathBuf,
     manifest: Manifest,

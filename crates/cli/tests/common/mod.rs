@@ -11,29 +11,28 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use alloy::network::{Ethereum, TransactionBuilder};
-use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::{Address, Bytes};
 use alloy::providers::{Provider, RootProvider};
 use alloy::rpc::types::TransactionRequest;
-use verinfer_devnet::anvil::{self, AnvilOptions};
+use verinfer_devnet::anvil::{self, AnvilNode, AnvilOptions};
 
 #[allow(unused_imports)]
 pub use verinfer_bindings::units::TOKEN;
 
 /// The pinned anvil is part of the toolchain: its absence fails the test.
-pub fn spawn_anvil() -> AnvilInstance {
+pub fn spawn_anvil() -> AnvilNode {
     spawn_anvil_with(&[])
 }
 
 /// [`spawn_anvil`] with extra anvil arguments (e.g. `--block-time 1`).
-pub fn spawn_anvil_with(args: &[&str]) -> AnvilInstance {
+pub fn spawn_anvil_with(args: &[&str]) -> AnvilNode {
     anvil::spawn(&AnvilOptions::new().args(args.iter().copied()))
         .expect("the pinned anvil starts (run script/setup.sh)")
 }
 
 /// A chain under test and a scratch directory (manifest, keeper databases).
 pub struct Chain {
-    pub anvil: AnvilInstance,
+    pub anvil: AnvilNode,
     pub url: String,
     pub dir: tempfile::TempDir,
     pub rt: tokio::runtime::Runtime,

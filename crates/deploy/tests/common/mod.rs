@@ -5,30 +5,29 @@
 
 use alloy::{
     network::EthereumWallet,
-    node_bindings::AnvilInstance,
     primitives::Address,
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
-use verinfer_devnet::anvil::{spawn, AnvilOptions};
+use verinfer_devnet::anvil::{spawn, AnvilNode, AnvilOptions};
 
 /// A fresh anvil with extra arguments (e.g. `--chain-id 1111`, `--block-time 1`).
-pub fn anvil(args: &[&str]) -> AnvilInstance {
+pub fn anvil(args: &[&str]) -> AnvilNode {
     spawn(&AnvilOptions::new().args(args.iter().copied())).expect("the pinned anvil starts")
 }
 
 /// A fresh anvil with blocks every `secs` seconds.
-pub fn anvil_with_block_time(secs: u64) -> AnvilInstance {
+pub fn anvil_with_block_time(secs: u64) -> AnvilNode {
     spawn(&AnvilOptions::new().block_time(secs)).expect("the pinned anvil starts")
 }
 
 /// Dev key `i` of `anvil` as a local signer.
-pub fn key(anvil: &AnvilInstance, i: usize) -> PrivateKeySigner {
+pub fn key(anvil: &AnvilNode, i: usize) -> PrivateKeySigner {
     PrivateKeySigner::from(anvil.keys()[i].clone())
 }
 
 /// A provider that signs as `signer` (recommended fillers + wallet), type-erased.
-pub fn wallet_provider(anvil: &AnvilInstance, signer: PrivateKeySigner) -> DynProvider {
+pub fn wallet_provider(anvil: &AnvilNode, signer: PrivateKeySigner) -> DynProvider {
     ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
         .connect_http(anvil.endpoint_url())
@@ -36,7 +35,7 @@ pub fn wallet_provider(anvil: &AnvilInstance, signer: PrivateKeySigner) -> DynPr
 }
 
 /// A plain provider (reads, and sends from anvil's unlocked dev accounts).
-pub fn plain_provider(anvil: &AnvilInstance) -> DynProvider {
+pub fn plain_provider(anvil: &AnvilNode) -> DynProvider {
     ProviderBuilder::new()
         .connect_http(anvil.endpoint_url())
         .erased()

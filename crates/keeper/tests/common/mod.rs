@@ -4,12 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::sol_types::{SolCall, SolConstructor};
 use verinfer_client::rpc::{http_provider, RetryConfig};
-use verinfer_devnet::anvil::{self, AnvilOptions};
+use verinfer_devnet::anvil::{self, AnvilNode, AnvilOptions};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::store::Store;
 use verinfer_keeper::txmgr::{TxConfig, TxManager};
@@ -19,7 +18,7 @@ pub mod suite;
 /// A private anvil (through `verinfer_devnet::anvil`, the one way anvil is started) that can be
 /// stopped and started again on the same port.
 pub struct Anvil {
-    node: Option<AnvilInstance>,
+    node: Option<AnvilNode>,
     opts: AnvilOptions,
     pub port: u16,
     pub url: String,
