@@ -29,10 +29,11 @@ use crate::poller::{LogPoller, PollError, PollOutcome};
 use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
 use crate::registry::{is_concrete_output, RequestStatus, Statement};
 use crate::signing_store::{self, SigningStore, SigningStoreError};
-use crate::store::{DiskFault, Intent, IntentKind, IntentStatus, Store, StoreError};
+use crate::store::{DiskFault, Intent, IntentKind, IntentStatus, RequestFacts, Store, StoreError};
 use crate::txmgr::{Dispatch, Executed, Round, TxConfig, TxError, TxManager};
 
 mod delivery;
+mod jury;
 pub mod preflight;
 mod referee;
 pub use delivery::DELIVERY_STAGGER;
@@ -121,15 +122,6 @@ pub struct SignedAttestation {
     pub att: Attestation,
     /// 65-byte signature.
     pub sig: Bytes,
-}
-
-/// Request facts remembered from `RequestCreated`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct ReqInfo {
-    model_id: B256,
-    input_hash: B256,
-    input_uri: String,
-    deadline: u64,
 }
 
 /// Fetches a request input: inline `0x<hex>`, `file://<path>` or `http(s)://`.
@@ -573,6 +565,7 @@ impl Keeper {
         self.metrics.polled();
         if self.cfg.finalize {
             self.finalizer_duties().await?;
+            self.jury_duties().await?;
         }
         self.delivery_duties().await?;
         self.refresh_standing().await;
@@ -585,7 +578,7 @@ impl Keeper {
 
     /// The journal key of this keeper's attestation of request `id` with `info` (request identity,
     /// not the reusable id: see [`attest::request_digest`]).
-    fn attest_key(&self, id: U256, info: &ReqInfo) -> String {
+    fn attest_key(&self, id: U256, info: &RequestFacts) -> String {
         Intent::key_for(
             IntentKind::Attest,
             &format!(
@@ -609,19 +602,8 @@ impl Keeper {
         })
     }
 
-    fn put_req(&self, id: U256, info: &ReqInfo) -> Result<(), StoreError> {
-        let v = serde_json::to_vec(info).map_err(|e| StoreError::Corrupt {
-            key: format!("req:{id}"),
-            reason: e.to_string(),
-        })?;
-        self.store.put_meta(&format!("req:{id:0>20}"), &v)
-    }
-
-    fn req(&self, id: U256) -> Result<Option<ReqInfo>, StoreError> {
-        Ok(self
-            .store
-            .get_meta(&format!("req:{id:0>20}"))?
-            .and_then(|v| serde_json::from_slice(&v).ok()))
+    fn req(&self, id: U256) -> Result<Option<RequestFacts>, StoreError> {
+        self.store.request(id)
     }
 
     async fn handle_log(&mut self, log: &Log) -> Result<(), KeeperError> {
@@ -630,18 +612,15 @@ impl Keeper {
         };
         match ev.data {
             InferenceRegistryEvents::RequestCreated(e) => {
-                let info = ReqInfo {
+                let info = RequestFacts {
                     model_id: e.modelId,
                     input_hash: e.inputHash,
                     input_uri: e.inputURI.clone(),
                     deadline: e.deadline.to::<u64>(),
                 };
-                self.put_req(e.requestId, &info)?;
+                self.store.put_request(e.requestId, &info)?;
                 if self.cfg.finalize {
-                    self.store.put_meta(
-                        &format!("dl:{:0>20}", e.requestId),
-                        &info.deadline.to_be_bytes(),
-                    )?;
+                    self.store.watch_deadline(e.requestId, info.deadline)?;
                 }
             }
             InferenceRegistryEvents::OutputRequested(e) => {
@@ -662,10 +641,8 @@ impl Keeper {
             }
             InferenceRegistryEvents::QuorumReached(e) => {
                 if self.cfg.finalize {
-                    self.store.put_meta(
-                        &format!("fin:{:0>20}", e.requestId),
-                        &e.windowEnd.to::<u64>().to_be_bytes(),
-                    )?;
+                    self.store
+                        .schedule_finalize(e.requestId, e.windowEnd.to::<u64>())?;
                 }
                 if self.cfg.watch {
                     self.check_result(e.requestId, e.outputHash).await?;
@@ -673,20 +650,16 @@ impl Keeper {
                 self.on_deliverable(e.requestId, true).await?;
             }
             InferenceRegistryEvents::RequestFinalized(e) => {
-                self.store
-                    .delete_meta(&format!("fin:{:0>20}", e.requestId))?;
-                self.store
-                    .delete_meta(&format!("dl:{:0>20}", e.requestId))?;
+                self.store.forget_finalize(e.requestId)?;
+                self.store.forget_deadline(e.requestId)?;
                 self.on_deliverable(e.requestId, false).await?;
             }
             InferenceRegistryEvents::RequestExpired(e) => {
-                self.store
-                    .delete_meta(&format!("fin:{:0>20}", e.requestId))?;
+                self.store.forget_finalize(e.requestId)?;
                 self.on_deliverable(e.requestId, false).await?;
             }
             InferenceRegistryEvents::DisputeOpened(e) => {
-                self.store
-                    .delete_meta(&format!("fin:{:0>20}", e.requestId))?;
+                self.store.forget_finalize(e.requestId)?;
                 self.on_dispute_opened(e.requestId, e.disputeId).await?;
             }
             _ => {}
@@ -694,7 +667,7 @@ impl Keeper {
         Ok(())
     }
 
-    async fn input_of(&self, id: U256, info: &ReqInfo) -> Result<Vec<u8>, KeeperError> {
+    async fn input_of(&self, id: U256, info: &RequestFacts) -> Result<Vec<u8>, KeeperError> {
         let input = fetch_input(&info.input_uri)
             .await
             .map_err(|reason| KeeperError::Input {
@@ -837,9 +810,10 @@ impl Keeper {
     /// `GET /v1/attestations/<requestId>` on the outputs endpoint.
     fn publish(&self, s: SignedAttestation) -> Result<(), KeeperError> {
         let json = serde_json::to_vec(&s).map_err(|e| {
-            KeeperError::Store(StoreError::Db(format!(
-                "encoding a signed attestation: {e}"
-            )))
+            KeeperError::Store(StoreError::Corrupt {
+                key: format!("published {}", s.att.requestId),
+                reason: e.to_string(),
+            })
         })?;
         self.store
             .put_published(s.att.requestId, s.att.outputHash, &json)?;
@@ -1062,10 +1036,8 @@ impl Keeper {
     async fn finalizer_duties(&mut self) -> Result<(), KeeperError> {
         let now = self.chain_time().await?;
         let me = format!("{:#x}", self.cfg.operator);
-        for (k, v) in self.store.meta_with_prefix("fin:")? {
-            let end = u64::from_be_bytes(v.as_slice().try_into().unwrap_or([0xff; 8]));
+        for (id, end) in self.store.finalizations()? {
             if end < now {
-                let id: U256 = k.trim_start_matches("fin:").parse().unwrap_or_default();
                 let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
                 self.journal(
                     Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
@@ -1073,16 +1045,14 @@ impl Keeper {
                     id,
                     calldata,
                 )?;
-                self.store.delete_meta(&k)?;
+                self.store.forget_finalize(id)?;
             }
         }
-        for (k, v) in self.store.meta_with_prefix("dl:")? {
-            let dl = u64::from_be_bytes(v.as_slice().try_into().unwrap_or([0xff; 8]));
+        for (id, dl) in self.store.deadlines()? {
             if dl >= now {
                 continue;
             }
-            let id: U256 = k.trim_start_matches("dl:").parse().unwrap_or_default();
-            self.store.delete_meta(&k)?;
+            self.store.forget_deadline(id)?;
             let ops = match self.registry().assignedOperators(id).call().await {
                 Ok(o) => o,
                 Err(_) => continue,
@@ -1540,9 +1510,22 @@ impl Executor {
                     IntentKind::CommitBatch
                     | IntentKind::DeliverOutput
                     | IntentKind::RefereeMove
+                    | IntentKind::JuryDraw
+                    | IntentKind::JurySettle
                     | IntentKind::Call => {}
                 }
                 tracing::info!(keeper = %self.name, key = %intent.key, gas = done.gas_used, tx = %done.tx_hash, "included");
+            }
+            Err(TxError::Reverted { key, reason }) if jury::already_done(intent.kind, &reason) => {
+                // Another keeper made this jury call first: done, not a fault.
+                let mut done = intent.clone();
+                done.status = IntentStatus::Done {
+                    tx_hash: None,
+                    gas_used: None,
+                };
+                self.store.put_intent(&done)?;
+                ok += 1;
+                tracing::info!(keeper = %self.name, %key, %reason, "jury call already done by someone else");
             }
             Err(TxError::Reverted { key, reason }) => {
                 self.metrics.txs_failed.inc();

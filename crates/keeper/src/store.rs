@@ -1,5 +1,7 @@
-//! Durable keeper state in an embedded redb database: the log cursor, recent block hashes (for reorg
-//! detection) and the intent journal.
+//! Durable keeper state in an embedded redb database: the intent journal, and the helper records
+//! the duties keep beside it, each kind in its own typed table (the log cursor, recent block hashes
+//! for reorg detection, the nonce index, request facts, finalize and deadline schedules, callbacks
+//! and deliveries, referee games, jury rounds).
 //!
 //! Every on-chain action is first recorded as an [`Intent`] under a deterministic key (for example
 //! `attest:<requestId>:<operator>`) *before* anything is broadcast, and its signed raw transaction is
@@ -9,13 +11,14 @@
 //!
 //! Journal records hold typed values ([`Address`], [`TxHash`], [`Bytes`], [`U256`]); their on-disk
 //! format is versioned ([`JOURNAL_VERSION`], kept in the metadata table). [`Store::open`] migrates a
-//! journal written by the previous format (version 1: hex and decimal strings) in one durable write,
-//! and refuses any other version with [`StoreError::UnsupportedJournalVersion`].
+//! journal written by an earlier format in one durable write (version 2: helper records as
+//! string-prefixed entries of the metadata table; version 1: that, and intents with hex and decimal
+//! strings), and refuses any other version with [`StoreError::UnsupportedJournalVersion`].
 
 use std::path::Path;
 
-use alloy::primitives::{Address, Bytes, TxHash, U256};
-use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
+use alloy::primitives::{Address, Bytes, TxHash, B256, U256};
+use redb::{Database, Key, ReadableTable, ReadableTableMetadata, TableDefinition, Value};
 use serde::{Deserialize, Serialize};
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -30,11 +33,32 @@ const NONCES: TableDefinition<u64, &str> = TableDefinition::new("nonces");
 /// big-endian id first, so one request's are adjacent), JSON values: what its peers fetch from
 /// `GET /v1/attestations/<requestId>` to catch equivocation across processes.
 const PUBLISHED: TableDefinition<&[u8; 64], &[u8]> = TableDefinition::new("published");
+/// The log cursor: one row (key `()`), `block ‖ hash` (8 + 32 bytes, big-endian block).
+const CURSOR: TableDefinition<(), &[u8; 40]> = TableDefinition::new("cursor");
+/// What the keeper read of each request from its `RequestCreated` log ([`RequestFacts`], JSON), by
+/// request id (32 bytes, big-endian).
+const REQUESTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("requests");
+/// Requests to finalize once their veto window ends (`QuorumReached`): request id -> window end
+/// (chain time, seconds).
+const FINALIZE_DUE: TableDefinition<&[u8; 32], u64> = TableDefinition::new("finalize_due");
+/// Requests whose answer deadline the finalizer watches: request id -> deadline (chain time).
+const DEADLINES: TableDefinition<&[u8; 32], u64> = TableDefinition::new("deadlines");
+/// Requests that call a consumer back (`CallbackRegistered`): request id -> early opt-in.
+const CALLBACKS: TableDefinition<&[u8; 32], bool> = TableDefinition::new("callbacks");
+/// Callback deliveries scheduled: `stage ‖ request id` (1 + 32 bytes) -> due (unix seconds).
+const DELIVERIES: TableDefinition<&[u8; 33], u64> = TableDefinition::new("deliveries");
+/// The referee games this keeper plays: game id -> `request id ‖ side` (32 + 1 bytes).
+const GAMES: TableDefinition<&[u8; 32], &[u8; 33]> = TableDefinition::new("games");
+/// Jury disputes the jury duty watches (draw and settle): dispute id -> [`JuryWatch`] (JSON).
+const JURY: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("jury");
 /// The most published attestations served for one request.
 pub const MAX_PUBLISHED_PER_REQUEST: usize = 16;
-/// The on-disk format of journal records this build writes: 2 = typed values (addresses, hashes,
-/// bytes and ids as such). Version 1 (no version key) held hex and decimal strings.
-pub const JOURNAL_VERSION: u32 = 2;
+/// The on-disk format of journal records this build writes: 3 = every helper record in its own
+/// typed table. Version 2 kept them as string-prefixed entries of the metadata table (`cursor`,
+/// `req:<id>`, `fin:<id>`, `dl:<id>`, `cb:<id>`, `dv:<stage>:<id>`, `rg:<game>`); version 1 (no
+/// version key) did too, and held intents' addresses, hashes, bytes and ids as hex and decimal
+/// strings.
+pub const JOURNAL_VERSION: u32 = 3;
 /// Metadata key of the journal's format version (4 bytes, big-endian).
 const VERSION_KEY: &str = "journal_version";
 
@@ -43,7 +67,7 @@ const VERSION_KEY: &str = "journal_version";
 pub enum StoreError {
     /// The database failed.
     #[error("keeper database error: {0}")]
-    Db(String),
+    Db(#[source] Box<redb::Error>),
     /// A record could not be (de)serialized.
     #[error("corrupt keeper record {key}: {reason}")]
     Corrupt {
@@ -53,7 +77,7 @@ pub enum StoreError {
         reason: String,
     },
     /// The journal was written in a format this build neither reads nor migrates (a newer keeper's).
-    #[error("keeper journal format version {found} is not supported (this build reads version {supported} and migrates version 1)")]
+    #[error("keeper journal format version {found} is not supported (this build reads version {supported} and migrates versions 1 and 2)")]
     UnsupportedJournalVersion {
         /// The version found in the database.
         found: u32,
@@ -73,7 +97,7 @@ fn dberr<E: Into<redb::Error>>(e: E) -> StoreError {
         redb::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
             StoreError::DiskFull(io.to_string())
         }
-        e => StoreError::Db(e.to_string()),
+        e => StoreError::Db(Box::new(e)),
     }
 }
 
@@ -82,7 +106,10 @@ fn io_err(path: &Path, e: std::io::Error) -> StoreError {
     if e.kind() == std::io::ErrorKind::StorageFull {
         StoreError::DiskFull(format!("{}: {e}", path.display()))
     } else {
-        StoreError::Db(format!("{}: {e}", path.display()))
+        StoreError::Db(Box::new(redb::Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", path.display()),
+        ))))
     }
 }
 
@@ -93,6 +120,64 @@ pub struct Cursor {
     pub block: u64,
     /// Its hash, to detect a reorg below the cursor.
     pub hash: [u8; 32],
+}
+
+/// What the keeper read of a request from its `RequestCreated` log (the `requests` table).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestFacts {
+    /// The model asked for.
+    pub model_id: B256,
+    /// keccak256 of the input.
+    pub input_hash: B256,
+    /// Where the input is (inline `0x..`, `file://`, `http(s)://`).
+    pub input_uri: String,
+    /// The answer deadline (chain time, seconds).
+    pub deadline: u64,
+}
+
+/// Which callback a scheduled delivery makes (the `deliveries` table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeliveryStage {
+    /// The provisional callback at quorum (opt-in).
+    Early,
+    /// The final callback (Finalized or Expired).
+    Final,
+}
+
+impl DeliveryStage {
+    /// Short stable name (journal keys, logs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Early => "early",
+            Self::Final => "final",
+        }
+    }
+
+    fn byte(self) -> u8 {
+        match self {
+            Self::Early => 0,
+            Self::Final => 1,
+        }
+    }
+}
+
+/// A referee game this keeper plays (the `games` table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GameRecord {
+    /// The request the game is about.
+    pub request: U256,
+    /// The side this keeper plays: 0 the defended output, 1 the other.
+    pub side: u8,
+}
+
+/// A drafted-jury dispute the jury duty watches (the `jury` table): it draws each round that awaits
+/// its draw and settles the jury once the ruling is executed, then forgets the dispute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JuryWatch {
+    /// The request the dispute is about.
+    pub request: U256,
+    /// The dispute governor (the jury's contract) it was opened on.
+    pub governor: Address,
 }
 
 /// The kinds of on-chain action a keeper takes.
@@ -117,6 +202,12 @@ pub enum IntentKind {
     /// referee duty, docs/referee.md). Keyed per game, move and side, so a restarted keeper neither
     /// repeats nor skips a move.
     RefereeMove,
+    /// Draw the jurors of a drafted dispute's round (`DisputeJury.draw`; the jury duty). Keyed per
+    /// dispute and round.
+    JuryDraw,
+    /// Settle a drafted dispute's jury once its ruling is executed (`DisputeJury.settleJury`; the jury
+    /// duty). Keyed per dispute.
+    JurySettle,
     /// Any other one-off call (CLI, deployment).
     Call,
 }
@@ -133,6 +224,8 @@ impl IntentKind {
             Self::Challenge => "challenge",
             Self::DeliverOutput => "deliver_output",
             Self::RefereeMove => "referee_move",
+            Self::JuryDraw => "jury_draw",
+            Self::JurySettle => "jury_settle",
             Self::Call => "call",
         }
     }
@@ -323,6 +416,14 @@ impl Store {
             txn.open_table(OUTPUTS).map_err(dberr)?;
             txn.open_table(NONCES).map_err(dberr)?;
             txn.open_table(PUBLISHED).map_err(dberr)?;
+            txn.open_table(CURSOR).map_err(dberr)?;
+            txn.open_table(REQUESTS).map_err(dberr)?;
+            txn.open_table(FINALIZE_DUE).map_err(dberr)?;
+            txn.open_table(DEADLINES).map_err(dberr)?;
+            txn.open_table(CALLBACKS).map_err(dberr)?;
+            txn.open_table(DELIVERIES).map_err(dberr)?;
+            txn.open_table(GAMES).map_err(dberr)?;
+            txn.open_table(JURY).map_err(dberr)?;
         }
         txn.commit().map_err(dberr)?;
         let store = Self { db };
@@ -350,11 +451,21 @@ impl Store {
     }
 
     /// Brings the journal to [`JOURNAL_VERSION`]: records a new journal's version, migrates a
-    /// version 1 journal in one durable write (all records or none), refuses any other version.
+    /// version 2 or 1 journal in one durable write (all records or none), refuses any other version.
     fn check_version(&self) -> Result<(), StoreError> {
         match self.journal_version()? {
             Some(JOURNAL_VERSION) => Ok(()),
-            None => self.write_version(&[]),
+            None => self.write_version(&[]).map(drop),
+            Some(2) => {
+                let moved = self.write_version(&[])?;
+                tracing::info!(
+                    helper_records = moved,
+                    from = 2,
+                    to = JOURNAL_VERSION,
+                    "journal format migrated"
+                );
+                Ok(())
+            }
             Some(1) => {
                 let txn = self.db.begin_read().map_err(dberr)?;
                 let t = txn.open_table(INTENTS).map_err(dberr)?;
@@ -367,13 +478,15 @@ impl Store {
                 }
                 drop(t);
                 drop(txn);
+                let moved = self.write_version(&migrated)?;
                 tracing::info!(
                     intents = migrated.len(),
+                    helper_records = moved,
                     from = 1,
                     to = JOURNAL_VERSION,
                     "journal format migrated"
                 );
-                self.write_version(&migrated)
+                Ok(())
             }
             Some(found) => Err(StoreError::UnsupportedJournalVersion {
                 found,
@@ -382,9 +495,12 @@ impl Store {
         }
     }
 
-    /// Writes `intents` (overwriting) and the current format version in one durable write.
-    fn write_version(&self, intents: &[Intent]) -> Result<(), StoreError> {
+    /// Writes `intents` (overwriting), moves the helper records of an earlier format out of the
+    /// metadata table into their own tables ([`v2`]) and records the current format version, in one
+    /// durable write. Returns how many helper records moved.
+    fn write_version(&self, intents: &[Intent]) -> Result<usize, StoreError> {
         let txn = self.write(true)?;
+        let moved;
         {
             let mut t = txn.open_table(INTENTS).map_err(dberr)?;
             for intent in intents {
@@ -392,11 +508,13 @@ impl Store {
                 t.insert(intent.key.as_str(), bytes.as_slice())
                     .map_err(dberr)?;
             }
+            moved = v2::move_helper_records(&txn)?;
             let mut m = txn.open_table(META).map_err(dberr)?;
             m.insert(VERSION_KEY, JOURNAL_VERSION.to_be_bytes().as_slice())
                 .map_err(dberr)?;
         }
-        txn.commit().map_err(dberr)
+        txn.commit().map_err(dberr)?;
+        Ok(moved)
     }
 
     /// A write transaction. Durable ones (`durable = true`) are on disk when `commit` returns;
@@ -497,18 +615,19 @@ impl Store {
 
     /// The log cursor, if any.
     pub fn cursor(&self) -> Result<Option<Cursor>, StoreError> {
-        self.get_meta("cursor")?
-            .map(|v| serde_json::from_slice(&v).map_err(|e| corrupt("cursor", e)))
-            .transpose()
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(CURSOR).map_err(dberr)?;
+        Ok(t.get(())
+            .map_err(dberr)?
+            .map(|v| Cursor::from_row(v.value())))
     }
 
     /// Advances (or rewinds) the log cursor and remembers the block hash.
     pub fn set_cursor(&self, cursor: Cursor) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(&cursor).map_err(|e| corrupt("cursor", e))?;
         let txn = self.write(false)?;
         {
-            let mut t = txn.open_table(META).map_err(dberr)?;
-            t.insert("cursor", bytes.as_slice()).map_err(dberr)?;
+            let mut t = txn.open_table(CURSOR).map_err(dberr)?;
+            t.insert((), &cursor.row()).map_err(dberr)?;
             let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
             b.insert(cursor.block, cursor.hash.as_slice())
                 .map_err(dberr)?;
@@ -658,29 +777,209 @@ impl Store {
         Ok(inserted)
     }
 
-    /// Metadata entries whose key starts with `prefix`.
-    pub fn meta_with_prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    /// Writes one row of a helper table (deferred durability, see [`Store::write`]).
+    fn put_row<'k, 'v, K: Key + 'static, V: Value + 'static>(
+        &self,
+        table: TableDefinition<K, V>,
+        key: impl std::borrow::Borrow<K::SelfType<'k>>,
+        value: impl std::borrow::Borrow<V::SelfType<'v>>,
+    ) -> Result<(), StoreError> {
+        let txn = self.write(false)?;
+        {
+            let mut t = txn.open_table(table).map_err(dberr)?;
+            t.insert(key, value).map_err(dberr)?;
+        }
+        txn.commit().map_err(dberr)
+    }
+
+    /// Removes one row of a helper table (deferred durability).
+    fn remove_row<'k, K: Key + 'static, V: Value + 'static>(
+        &self,
+        table: TableDefinition<K, V>,
+        key: impl std::borrow::Borrow<K::SelfType<'k>>,
+    ) -> Result<(), StoreError> {
+        let txn = self.write(false)?;
+        {
+            let mut t = txn.open_table(table).map_err(dberr)?;
+            t.remove(key).map_err(dberr)?;
+        }
+        txn.commit().map_err(dberr)
+    }
+
+    /// Every row of a `request id -> u64` helper table, ascending by id.
+    fn id_times(
+        &self,
+        table: TableDefinition<&[u8; 32], u64>,
+    ) -> Result<Vec<(U256, u64)>, StoreError> {
         let txn = self.db.begin_read().map_err(dberr)?;
-        let t = txn.open_table(META).map_err(dberr)?;
+        let t = txn.open_table(table).map_err(dberr)?;
         let mut out = Vec::new();
-        for item in t.range(prefix..).map_err(dberr)? {
+        for item in t.iter().map_err(dberr)? {
             let (k, v) = item.map_err(dberr)?;
-            if !k.value().starts_with(prefix) {
-                break;
-            }
-            out.push((k.value().to_string(), v.value().to_vec()));
+            out.push((U256::from_be_bytes(*k.value()), v.value()));
         }
         Ok(out)
     }
 
-    /// Deletes a metadata entry.
-    pub fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
-        let txn = self.write(false)?;
-        {
-            let mut t = txn.open_table(META).map_err(dberr)?;
-            t.remove(key).map_err(dberr)?;
+    /// Records what the keeper read of request `id` (deferred durability).
+    pub fn put_request(&self, id: U256, facts: &RequestFacts) -> Result<(), StoreError> {
+        let v = serde_json::to_vec(facts).map_err(|e| corrupt(&format!("request {id}"), e))?;
+        self.put_row(REQUESTS, &id.to_be_bytes::<32>(), v.as_slice())
+    }
+
+    /// What the keeper read of request `id`, if it saw its `RequestCreated`.
+    pub fn request(&self, id: U256) -> Result<Option<RequestFacts>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(REQUESTS).map_err(dberr)?;
+        t.get(&id.to_be_bytes::<32>())
+            .map_err(dberr)?
+            .map(|v| {
+                serde_json::from_slice(v.value()).map_err(|e| corrupt(&format!("request {id}"), e))
+            })
+            .transpose()
+    }
+
+    /// Schedules the finalization of request `id` once chain time passes `window_end`.
+    pub fn schedule_finalize(&self, id: U256, window_end: u64) -> Result<(), StoreError> {
+        self.put_row(FINALIZE_DUE, &id.to_be_bytes::<32>(), window_end)
+    }
+
+    /// Scheduled finalizations: `(request id, window end)`, ascending by id.
+    pub fn finalizations(&self) -> Result<Vec<(U256, u64)>, StoreError> {
+        self.id_times(FINALIZE_DUE)
+    }
+
+    /// Drops the scheduled finalization of request `id` (done, disputed or journaled).
+    pub fn forget_finalize(&self, id: U256) -> Result<(), StoreError> {
+        self.remove_row(FINALIZE_DUE, &id.to_be_bytes::<32>())
+    }
+
+    /// Watches request `id`'s answer `deadline` (reports of missed answers, expiry).
+    pub fn watch_deadline(&self, id: U256, deadline: u64) -> Result<(), StoreError> {
+        self.put_row(DEADLINES, &id.to_be_bytes::<32>(), deadline)
+    }
+
+    /// Watched deadlines: `(request id, deadline)`, ascending by id.
+    pub fn deadlines(&self) -> Result<Vec<(U256, u64)>, StoreError> {
+        self.id_times(DEADLINES)
+    }
+
+    /// Stops watching request `id`'s deadline.
+    pub fn forget_deadline(&self, id: U256) -> Result<(), StoreError> {
+        self.remove_row(DEADLINES, &id.to_be_bytes::<32>())
+    }
+
+    /// Records that request `id` calls a consumer back (`early`: also at quorum).
+    pub fn put_callback(&self, id: U256, early: bool) -> Result<(), StoreError> {
+        self.put_row(CALLBACKS, &id.to_be_bytes::<32>(), early)
+    }
+
+    /// Whether request `id` calls a consumer back: `Some(early)` if it does.
+    pub fn callback(&self, id: U256) -> Result<Option<bool>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(CALLBACKS).map_err(dberr)?;
+        Ok(t.get(&id.to_be_bytes::<32>())
+            .map_err(dberr)?
+            .map(|v| v.value()))
+    }
+
+    /// Forgets request `id`'s callback (its final delivery is scheduled).
+    pub fn forget_callback(&self, id: U256) -> Result<(), StoreError> {
+        self.remove_row(CALLBACKS, &id.to_be_bytes::<32>())
+    }
+
+    /// Schedules the `stage` callback delivery of request `id` at `due` (unix seconds).
+    pub fn schedule_delivery(
+        &self,
+        stage: DeliveryStage,
+        id: U256,
+        due: u64,
+    ) -> Result<(), StoreError> {
+        self.put_row(DELIVERIES, &delivery_key(stage, id), due)
+    }
+
+    /// Scheduled deliveries: `(stage, request id, due)`.
+    pub fn deliveries(&self) -> Result<Vec<(DeliveryStage, U256, u64)>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(DELIVERIES).map_err(dberr)?;
+        let mut out = Vec::new();
+        for item in t.iter().map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            let k = k.value();
+            let stage = if k[0] == DeliveryStage::Early.byte() {
+                DeliveryStage::Early
+            } else {
+                DeliveryStage::Final
+            };
+            out.push((stage, U256::from_be_slice(&k[1..]), v.value()));
         }
-        txn.commit().map_err(dberr)
+        Ok(out)
+    }
+
+    /// Drops a scheduled delivery (journaled, or no longer needed).
+    pub fn forget_delivery(&self, stage: DeliveryStage, id: U256) -> Result<(), StoreError> {
+        self.remove_row(DELIVERIES, &delivery_key(stage, id))
+    }
+
+    /// Remembers referee game `game`, which this keeper plays.
+    pub fn put_game(&self, game: U256, record: GameRecord) -> Result<(), StoreError> {
+        self.put_row(GAMES, &game.to_be_bytes::<32>(), &record.row())
+    }
+
+    /// The referee game `game`, if this keeper plays it.
+    pub fn game(&self, game: U256) -> Result<Option<GameRecord>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(GAMES).map_err(dberr)?;
+        Ok(t.get(&game.to_be_bytes::<32>())
+            .map_err(dberr)?
+            .map(|v| GameRecord::from_row(v.value())))
+    }
+
+    /// The referee games this keeper plays, ascending by game id.
+    pub fn games(&self) -> Result<Vec<(U256, GameRecord)>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(GAMES).map_err(dberr)?;
+        let mut out = Vec::new();
+        for item in t.iter().map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            out.push((
+                U256::from_be_bytes(*k.value()),
+                GameRecord::from_row(v.value()),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Forgets referee game `game` (over).
+    pub fn forget_game(&self, game: U256) -> Result<(), StoreError> {
+        self.remove_row(GAMES, &game.to_be_bytes::<32>())
+    }
+
+    /// Watches drafted-jury dispute `dispute` (deferred durability: a crash before a durable write
+    /// re-reads the `DisputeOpened` log that added it).
+    pub fn watch_jury(&self, dispute: U256, watch: &JuryWatch) -> Result<(), StoreError> {
+        let v = serde_json::to_vec(watch).map_err(|e| corrupt(&format!("jury {dispute}"), e))?;
+        self.put_row(JURY, &dispute.to_be_bytes::<32>(), v.as_slice())
+    }
+
+    /// The drafted-jury disputes watched, ascending by dispute id.
+    pub fn jury_watches(&self) -> Result<Vec<(U256, JuryWatch)>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(JURY).map_err(dberr)?;
+        let mut out = Vec::new();
+        for item in t.iter().map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            let id = U256::from_be_bytes(*k.value());
+            let w =
+                serde_json::from_slice(v.value()).map_err(|e| corrupt(&format!("jury {id}"), e))?;
+            out.push((id, w));
+        }
+        Ok(out)
+    }
+
+    /// Stops watching drafted-jury dispute `dispute` (settled).
+    pub fn forget_jury(&self, dispute: U256) -> Result<(), StoreError> {
+        self.remove_row(JURY, &dispute.to_be_bytes::<32>())
     }
 
     /// Every intent, in key order.
@@ -703,6 +1002,52 @@ impl Store {
             .filter(Intent::is_open)
             .collect())
     }
+}
+
+impl Cursor {
+    /// Its row in the `cursor` table: `block ‖ hash`.
+    fn row(&self) -> [u8; 40] {
+        let mut r = [0u8; 40];
+        r[..8].copy_from_slice(&self.block.to_be_bytes());
+        r[8..].copy_from_slice(&self.hash);
+        r
+    }
+
+    fn from_row(r: &[u8; 40]) -> Self {
+        let mut block = [0u8; 8];
+        block.copy_from_slice(&r[..8]);
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(&r[8..]);
+        Self {
+            block: u64::from_be_bytes(block),
+            hash,
+        }
+    }
+}
+
+impl GameRecord {
+    /// Its row in the `games` table: `request id ‖ side`.
+    fn row(&self) -> [u8; 33] {
+        let mut r = [0u8; 33];
+        r[..32].copy_from_slice(&self.request.to_be_bytes::<32>());
+        r[32] = self.side;
+        r
+    }
+
+    fn from_row(r: &[u8; 33]) -> Self {
+        Self {
+            request: U256::from_be_slice(&r[..32]),
+            side: r[32],
+        }
+    }
+}
+
+/// The `deliveries` key of `stage` for request `id`: `stage ‖ id`.
+fn delivery_key(stage: DeliveryStage, id: U256) -> [u8; 33] {
+    let mut k = [0u8; 33];
+    k[0] = stage.byte();
+    k[1..].copy_from_slice(&id.to_be_bytes::<32>());
+    k
 }
 
 /// The on-disk form of an intent (format [`JOURNAL_VERSION`]).
@@ -815,6 +1160,123 @@ mod v1 {
     }
 }
 
+/// Journal format version 2 (and 1): helper records as string-prefixed entries of the metadata
+/// table. Read only to migrate.
+mod v2 {
+    use super::{
+        corrupt, dberr, delivery_key, Cursor, DeliveryStage, GameRecord, RequestFacts, StoreError,
+        CALLBACKS, CURSOR, DEADLINES, DELIVERIES, FINALIZE_DUE, GAMES, META, REQUESTS, U256,
+    };
+    use redb::ReadableTable;
+    use serde::Deserialize;
+
+    /// `cb:<id>`.
+    #[derive(Deserialize)]
+    struct Callback {
+        early: bool,
+    }
+
+    /// `rg:<game>`.
+    #[derive(Deserialize)]
+    struct Game {
+        request: U256,
+        side: u8,
+    }
+
+    /// A zero-padded decimal id after `prefix`.
+    fn id(key: &str, prefix: &str) -> Result<U256, StoreError> {
+        let digits = key.strip_prefix(prefix).unwrap_or(key);
+        digits
+            .parse()
+            .map_err(|e| corrupt(key, format!("id {digits:?}: {e}")))
+    }
+
+    /// An 8-byte big-endian time.
+    fn time(key: &str, v: &[u8]) -> Result<u64, StoreError> {
+        let b: [u8; 8] = v
+            .try_into()
+            .map_err(|_| corrupt(key, format!("{} bytes, expected 8", v.len())))?;
+        Ok(u64::from_be_bytes(b))
+    }
+
+    fn json<'a, T: Deserialize<'a>>(key: &str, v: &'a [u8]) -> Result<T, StoreError> {
+        serde_json::from_slice(v).map_err(|e| corrupt(key, e))
+    }
+
+    /// Moves every helper record of the metadata table into its own table, inside `txn` (the
+    /// migration's one durable write). A record that does not parse fails the whole migration with
+    /// [`StoreError::Corrupt`] naming its key. Returns how many moved.
+    pub(super) fn move_helper_records(txn: &redb::WriteTransaction) -> Result<usize, StoreError> {
+        let mut meta = txn.open_table(META).map_err(dberr)?;
+        let mut rows = Vec::new();
+        for item in meta.iter().map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            rows.push((k.value().to_string(), v.value().to_vec()));
+        }
+        let mut moved = 0;
+        for (k, v) in rows {
+            let k = k.as_str();
+            if k == "cursor" {
+                let c: Cursor = json(k, &v)?;
+                txn.open_table(CURSOR)
+                    .map_err(dberr)?
+                    .insert((), &c.row())
+                    .map_err(dberr)?;
+            } else if k.starts_with("req:") {
+                let facts: RequestFacts = json(k, &v)?;
+                let bytes = serde_json::to_vec(&facts).map_err(|e| corrupt(k, e))?;
+                txn.open_table(REQUESTS)
+                    .map_err(dberr)?
+                    .insert(&id(k, "req:")?.to_be_bytes::<32>(), bytes.as_slice())
+                    .map_err(dberr)?;
+            } else if k.starts_with("fin:") {
+                txn.open_table(FINALIZE_DUE)
+                    .map_err(dberr)?
+                    .insert(&id(k, "fin:")?.to_be_bytes::<32>(), time(k, &v)?)
+                    .map_err(dberr)?;
+            } else if k.starts_with("dl:") {
+                txn.open_table(DEADLINES)
+                    .map_err(dberr)?
+                    .insert(&id(k, "dl:")?.to_be_bytes::<32>(), time(k, &v)?)
+                    .map_err(dberr)?;
+            } else if k.starts_with("cb:") {
+                let cb: Callback = json(k, &v)?;
+                txn.open_table(CALLBACKS)
+                    .map_err(dberr)?
+                    .insert(&id(k, "cb:")?.to_be_bytes::<32>(), cb.early)
+                    .map_err(dberr)?;
+            } else if let Some(rest) = k.strip_prefix("dv:") {
+                let (stage, prefix) = if rest.starts_with("early:") {
+                    (DeliveryStage::Early, "dv:early:")
+                } else if rest.starts_with("final:") {
+                    (DeliveryStage::Final, "dv:final:")
+                } else {
+                    return Err(corrupt(k, "unknown delivery stage"));
+                };
+                txn.open_table(DELIVERIES)
+                    .map_err(dberr)?
+                    .insert(&delivery_key(stage, id(k, prefix)?), time(k, &v)?)
+                    .map_err(dberr)?;
+            } else if k.starts_with("rg:") {
+                let g: Game = json(k, &v)?;
+                let record = GameRecord {
+                    request: g.request,
+                    side: g.side,
+                };
+                txn.open_table(GAMES)
+                    .map_err(dberr)?
+                    .insert(&id(k, "rg:")?.to_be_bytes::<32>(), &record.row())
+                    .map_err(dberr)?;
+            } else {
+                continue; // metadata proper (the version key)
+            }
+            meta.remove(k).map_err(dberr)?;
+            moved += 1;
+        }
+        Ok(moved)
+    }
+}
+
 fn corrupt(key: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt {
         key: key.to_string(),
@@ -918,6 +1380,196 @@ mod tests {
         assert_eq!(s.output(&h_of(b"other")).unwrap(), None);
     }
 
+    fn facts() -> RequestFacts {
+        RequestFacts {
+            model_id: B256::repeat_byte(1),
+            input_hash: B256::repeat_byte(2),
+            input_uri: "0x0102".into(),
+            deadline: 77,
+        }
+    }
+
+    /// Each helper table: written, read back typed, forgotten, and still there after a reopen.
+    #[test]
+    fn helper_records_live_in_their_own_typed_tables_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let (a, b) = (U256::from(5), U256::MAX);
+        let game = GameRecord {
+            request: a,
+            side: 1,
+        };
+        let jury = JuryWatch {
+            request: a,
+            governor: Address::repeat_byte(9),
+        };
+        {
+            let s = Store::open(&path).unwrap();
+            s.put_request(a, &facts()).unwrap();
+            s.schedule_finalize(a, 100).unwrap();
+            s.schedule_finalize(b, 200).unwrap();
+            s.watch_deadline(b, 300).unwrap();
+            s.put_callback(a, true).unwrap();
+            s.schedule_delivery(DeliveryStage::Early, a, 10).unwrap();
+            s.schedule_delivery(DeliveryStage::Final, a, 20).unwrap();
+            s.put_game(b, game).unwrap();
+            s.watch_jury(a, &jury).unwrap();
+            s.forget_finalize(a).unwrap();
+            s.forget_delivery(DeliveryStage::Early, a).unwrap();
+            s.put_intent(&intent("attest:1:0xab")).unwrap(); // durable: all of the above on disk
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.request(a).unwrap(), Some(facts()));
+        assert_eq!(s.request(b).unwrap(), None);
+        assert_eq!(s.finalizations().unwrap(), [(b, 200)]);
+        assert_eq!(s.deadlines().unwrap(), [(b, 300)]);
+        assert_eq!(s.callback(a).unwrap(), Some(true));
+        assert_eq!(s.callback(b).unwrap(), None);
+        assert_eq!(s.deliveries().unwrap(), [(DeliveryStage::Final, a, 20)]);
+        assert_eq!(s.game(b).unwrap(), Some(game));
+        assert_eq!(s.games().unwrap(), [(b, game)]);
+        assert_eq!(s.jury_watches().unwrap(), [(a, jury)]);
+        s.forget_game(b).unwrap();
+        s.forget_jury(a).unwrap();
+        s.forget_callback(a).unwrap();
+        s.forget_deadline(b).unwrap();
+        assert!(s.games().unwrap().is_empty() && s.jury_watches().unwrap().is_empty());
+        assert!(s.deadlines().unwrap().is_empty() && s.callback(a).unwrap().is_none());
+        // Nothing of it in the metadata table: only the version.
+        let txn = s.db.begin_read().unwrap();
+        let meta = txn.open_table(META).unwrap();
+        let keys: Vec<String> = meta
+            .iter()
+            .unwrap()
+            .map(|r| r.unwrap().0.value().to_string())
+            .collect();
+        assert_eq!(keys, [VERSION_KEY]);
+    }
+
+    /// The helper records a version 2 keeper wrote, by hand in its format: string-prefixed entries
+    /// of the metadata table (zero-padded decimal ids, big-endian times, JSON).
+    fn v2_helper_records() -> Vec<(String, Vec<u8>)> {
+        let cursor =
+            serde_json::to_vec(&serde_json::json!({"block": 42, "hash": ([7u8; 32].to_vec())}));
+        vec![
+            ("cursor".into(), cursor.unwrap()),
+            (
+                format!("req:{:0>20}", 5),
+                serde_json::to_vec(&facts()).unwrap(),
+            ),
+            (format!("fin:{:0>20}", 5), 100u64.to_be_bytes().to_vec()),
+            (format!("dl:{:0>20}", 6), 300u64.to_be_bytes().to_vec()),
+            (format!("cb:{:0>20}", 5), br#"{"early":true}"#.to_vec()),
+            (format!("dv:early:{:0>20}", 5), 10u64.to_be_bytes().to_vec()),
+            (format!("dv:final:{:0>20}", 6), 20u64.to_be_bytes().to_vec()),
+            (
+                format!("rg:{:0>78}", U256::from(1) << 255),
+                serde_json::to_vec(&serde_json::json!({"request": U256::from(5), "side": 1}))
+                    .unwrap(),
+            ),
+        ]
+    }
+
+    /// Writes `meta` entries and `intents` into a fresh database file, and `version` if given.
+    fn write_raw(path: &Path, version: Option<u32>, meta: &[(String, Vec<u8>)]) {
+        let db = Database::create(path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut m = txn.open_table(META).unwrap();
+            for (k, v) in meta {
+                m.insert(k.as_str(), v.as_slice()).unwrap();
+            }
+            if let Some(v) = version {
+                m.insert(VERSION_KEY, v.to_be_bytes().as_slice()).unwrap();
+            }
+            let mut t = txn.open_table(INTENTS).unwrap();
+            let i = encode(&intent("attest:1:0xab")).unwrap();
+            t.insert("attest:1:0xab", i.as_slice()).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+
+    /// The helper records of [`v2_helper_records`], as read from their tables.
+    fn assert_v2_helpers_migrated(s: &Store) {
+        assert_eq!(
+            s.cursor().unwrap(),
+            Some(Cursor {
+                block: 42,
+                hash: [7; 32]
+            })
+        );
+        let (five, six) = (U256::from(5), U256::from(6));
+        assert_eq!(s.request(five).unwrap(), Some(facts()));
+        assert_eq!(s.finalizations().unwrap(), [(five, 100)]);
+        assert_eq!(s.deadlines().unwrap(), [(six, 300)]);
+        assert_eq!(s.callback(five).unwrap(), Some(true));
+        let mut dv = s.deliveries().unwrap();
+        dv.sort_by_key(|d| d.1);
+        assert_eq!(
+            dv,
+            [
+                (DeliveryStage::Early, five, 10),
+                (DeliveryStage::Final, six, 20)
+            ]
+        );
+        assert_eq!(
+            s.games().unwrap(),
+            [(
+                U256::from(1) << 255,
+                GameRecord {
+                    request: five,
+                    side: 1
+                }
+            )]
+        );
+        let txn = s.db.begin_read().unwrap();
+        let meta = txn.open_table(META).unwrap();
+        assert_eq!(meta.len().unwrap(), 1, "only the version key is left");
+    }
+
+    #[test]
+    fn a_version_2_journal_moves_its_helper_records_into_their_tables_in_one_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        write_raw(&path, Some(2), &v2_helper_records());
+        let s = Store::open(&path).unwrap();
+        assert_eq!(
+            s.get_meta(VERSION_KEY).unwrap().as_deref(),
+            Some(&JOURNAL_VERSION.to_be_bytes()[..])
+        );
+        assert_v2_helpers_migrated(&s);
+        assert_eq!(s.intents().unwrap(), [intent("attest:1:0xab")]);
+        drop(s);
+        // Migrated once: a reopen reads version 3 as it is.
+        let s = Store::open(&path).unwrap();
+        assert_v2_helpers_migrated(&s);
+    }
+
+    #[test]
+    fn a_version_2_helper_record_that_does_not_parse_is_reported_and_nothing_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let mut meta = v2_helper_records();
+        meta.push((format!("fin:{:0>20}", 9), vec![1, 2, 3]));
+        write_raw(&path, Some(2), &meta);
+        match Store::open(&path) {
+            Err(StoreError::Corrupt { key, reason }) => {
+                assert_eq!(key, format!("fin:{:0>20}", 9));
+                assert!(reason.contains("3 bytes"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Still version 2 on disk, every helper record where it was.
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_read().unwrap();
+        let m = txn.open_table(META).unwrap();
+        assert_eq!(
+            m.get(VERSION_KEY).unwrap().unwrap().value(),
+            2u32.to_be_bytes()
+        );
+        assert_eq!(m.len().unwrap() as usize, meta.len() + 1);
+    }
+
     fn h_of(b: &[u8]) -> [u8; 32] {
         alloy::primitives::keccak256(b).0
     }
@@ -931,18 +1583,18 @@ mod tests {
         let path = dir.path().join("k.redb");
         {
             let s = Store::open(&path).unwrap();
-            s.put_meta("req:1", b"facts").unwrap();
+            s.put_request(U256::from(1), &facts()).unwrap();
             s.set_cursor(Cursor {
                 block: 9,
                 hash: [7u8; 32],
             })
             .unwrap();
-            assert_eq!(s.get_meta("req:1").unwrap().as_deref(), Some(&b"facts"[..]));
+            assert_eq!(s.request(U256::from(1)).unwrap(), Some(facts()));
             s.put_intents(&[intent("attest:1:0xop"), intent("attest:2:0xop")])
                 .unwrap();
         }
         let s = Store::open(&path).unwrap();
-        assert_eq!(s.get_meta("req:1").unwrap().as_deref(), Some(&b"facts"[..]));
+        assert_eq!(s.request(U256::from(1)).unwrap(), Some(facts()));
         assert_eq!(s.cursor().unwrap().map(|c| c.block), Some(9));
         assert_eq!(s.intents().unwrap().len(), 2);
     }
@@ -958,6 +1610,11 @@ mod tests {
                 t.insert(*k, serde_json::to_vec(v).unwrap().as_slice())
                     .unwrap();
             }
+            let cursor = serde_json::json!({"block": 5, "hash": ([1u8; 32].to_vec())});
+            txn.open_table(META)
+                .unwrap()
+                .insert("cursor", serde_json::to_vec(&cursor).unwrap().as_slice())
+                .unwrap();
         }
         txn.commit().unwrap();
     }
@@ -1028,8 +1685,13 @@ mod tests {
         let deploy = s.intent("deploy").unwrap().unwrap();
         assert_eq!((deploy.to, deploy.subject), (None, None));
         assert!(deploy.single_only);
+        assert_eq!(
+            s.cursor().unwrap().map(|c| c.block),
+            Some(5),
+            "helper records moved too"
+        );
         drop(s);
-        // Migrated once: a reopen reads version 2 as it is.
+        // Migrated once: a reopen reads the current version as it is.
         let s = Store::open(&path).unwrap();
         assert_eq!(s.intent("attest:7:0xop").unwrap().unwrap(), att);
     }

@@ -18,7 +18,9 @@
 //! the round with it. Gas estimates are cached per call shape ([`CallShape`]: target, selector,
 //! calldata length) and reused with a headroom on top ([`TxConfig::cached_gas_headroom`]); a
 //! transaction sent on a cached estimate that fails on chain drops its shape from the cache and goes
-//! back to pending once, to be estimated afresh (so a stale estimate never abandons an action). Calls
+//! back to pending once, to be estimated afresh (so a stale estimate never abandons an action). So
+//! does one that ran out of gas on a fresh estimate (it used its whole gas limit: the state its gas
+//! depends on changed between estimation and inclusion), up to [`MAX_OUT_OF_GAS_REPLANS`] times. Calls
 //! whose gas depends on the block's randomness (the registry's operator draw) are never cached, nor
 //! actions that race other keepers (their estimate is the check that they are still possible).
 
@@ -132,10 +134,11 @@ pub enum TxError {
         /// The chain's mined transaction count of the sender.
         mined: u64,
     },
-    /// A transaction sent with a cached gas estimate failed on chain (perhaps out of gas on a stale
-    /// estimate): the intent is pending again and its next dispatch estimates afresh.
+    /// A transaction failed on chain on a stale gas estimate (sent with a cached estimate, or out of
+    /// gas because the state changed between estimation and inclusion): the intent is pending again
+    /// and its next dispatch estimates afresh.
     #[error(
-        "transaction for {key} failed on chain ({tx_hash}) with a cached gas estimate; re-planned"
+        "transaction for {key} failed on chain ({tx_hash}) on a stale gas estimate; re-planned"
     )]
     Replan {
         /// Intent key.
@@ -303,7 +306,16 @@ pub struct TxManager {
     gas_cache: GasCache,
     /// Intents sent on a cached estimate that failed on chain: their next dispatch estimates.
     estimate_next: std::sync::Mutex<HashSet<String>>,
+    /// Out-of-gas failures re-planned so far, by intent (bounded by [`MAX_OUT_OF_GAS_REPLANS`]).
+    out_of_gas: std::sync::Mutex<HashMap<String, u32>>,
 }
+
+/// How many times one intent whose transaction ran out of gas on chain is re-planned (estimated
+/// afresh at the chain's new state) before it is abandoned. An estimate goes stale when another
+/// transaction changes the state the call's gas depends on between estimation and inclusion (two
+/// keepers committing to one referee game: the second commit opens the bisection and costs more);
+/// a call that runs out of gas this often on fresh estimates is given up rather than paid for again.
+pub const MAX_OUT_OF_GAS_REPLANS: u32 = 3;
 
 /// The in-flight window: nonces dispatched and not yet settled (or dropped).
 type Window = Arc<std::sync::Mutex<BTreeSet<u64>>>;
@@ -361,6 +373,15 @@ pub enum Dispatch {
     Done(Executed),
 }
 
+/// The gas limit of a signed raw transaction (EIP-2718 encoding), if it decodes.
+fn gas_limit_of(raw: &[u8]) -> Option<u64> {
+    use alloy::consensus::Transaction;
+    use alloy::eips::eip2718::Decodable2718;
+    TxEnvelope::decode_2718(&mut &raw[..])
+        .ok()
+        .map(|env| env.gas_limit())
+}
+
 /// [`TxError::Reverted`] for `key`: the reason is the decoded custom error (name, arguments in
 /// units, hint; e.g. `DisputeGovernor::ChallengerNotAttested(..)`) when the node returned revert
 /// data, else the node's message `msg`.
@@ -403,6 +424,7 @@ impl TxManager {
             in_flight: Window::default(),
             gas_cache: GasCache::default(),
             estimate_next: std::sync::Mutex::default(),
+            out_of_gas: std::sync::Mutex::default(),
         }
     }
 
@@ -686,10 +708,12 @@ impl TxManager {
         Ok(None)
     }
 
-    /// Books a receipt: done, or (failed on chain) abandoned. A transaction whose gas limit came from
-    /// the cache (`cached`) that failed may have run out of gas on a stale estimate: its shape leaves
-    /// the cache and the intent goes back to pending, to be estimated afresh (an estimate that
-    /// reverts then abandons it with the decoded reason).
+    /// Books a receipt: done, or (failed on chain) abandoned. A failed transaction whose gas limit
+    /// came from the cache (`cached`) may have run out of gas on a stale estimate, and one that used
+    /// its whole gas limit did run out of gas (its estimate was made at a state that changed before
+    /// inclusion): neither says the action is no longer possible, so the intent goes back to
+    /// pending, to be estimated afresh (an estimate that reverts then abandons it with the decoded
+    /// reason; an intent out of gas more than [`MAX_OUT_OF_GAS_REPLANS`] times is abandoned).
     fn finish(
         &self,
         mut intent: Intent,
@@ -718,8 +742,8 @@ impl TxManager {
                 gas_used: r.gas_used,
                 block: r.block_number.unwrap_or_default(),
             }))
-        } else if cached.is_some() {
-            tracing::warn!(key = %intent.key, tx = %hash, gas_used = r.gas_used, "failed on chain with a cached gas estimate; estimating afresh");
+        } else if cached.is_some() || self.out_of_gas_replan(&intent, r.gas_used) {
+            tracing::warn!(key = %intent.key, tx = %hash, gas_used = r.gas_used, cached = cached.is_some(), "failed on chain on a stale gas estimate; estimating afresh");
             self.estimate_next
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -741,6 +765,27 @@ impl TxManager {
                 reason,
             }))
         }
+    }
+
+    /// Whether `intent`'s failed transaction ran out of gas (it used its whole gas limit) and may be
+    /// re-planned once more (counted here).
+    fn out_of_gas_replan(&self, intent: &Intent, gas_used: u64) -> bool {
+        let IntentStatus::Sent { raw, .. } = &intent.status else {
+            return false;
+        };
+        let Some(limit) = gas_limit_of(raw) else {
+            return false;
+        };
+        if gas_used < limit {
+            return false;
+        }
+        let mut counts = self
+            .out_of_gas
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = counts.entry(intent.key.clone()).or_default();
+        *n += 1;
+        *n <= MAX_OUT_OF_GAS_REPLANS
     }
 
     /// Executes the journaled intent `key`: signs (if not yet), broadcasts, waits for inclusion with

@@ -587,3 +587,118 @@ async fn a_gap_without_work_to_refill_it_is_filled_with_a_no_op() {
     assert!(after.gas_used > 0);
     assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), 3);
 }
+
+/// Runtime code whose gas depends on its state: the first call only marks slot 0 (about 45k gas);
+/// every later call writes the caller into slots 1 to 4 (four fresh `SSTORE`s, about 110k gas). A
+/// call estimated before someone else's first call and mined after it runs out of gas, exactly as
+/// the second of two keepers committing to one referee game does (the second commit opens the
+/// bisection).
+const STATEFUL_GAS_RUNTIME: &str = "600054600c576001600055005b3360015533600255336003553360045500";
+
+/// Init code deploying [`STATEFUL_GAS_RUNTIME`].
+fn stateful_gas_init_code() -> Bytes {
+    let runtime = alloy::hex::decode(STATEFUL_GAS_RUNTIME).unwrap();
+    let mut code = alloy::hex::decode("60").unwrap();
+    code.push(runtime.len() as u8);
+    // DUP1 PUSH1 <offset 11> PUSH1 0 CODECOPY PUSH1 0 RETURN
+    code.extend(alloy::hex::decode("80600b6000396000f3").unwrap());
+    code.extend(runtime);
+    Bytes::from(code)
+}
+
+/// Regression (the referee game that stalled on a current-thread runtime, 3 of 9 runs): a keeper's
+/// move estimated at one state and mined after another party's transaction changed that state ran
+/// out of gas, and the out-of-gas revert was booked as "action no longer possible" and abandoned,
+/// so the keeper never made the move. Now a transaction that used its whole gas limit is re-planned:
+/// the intent is pending again, estimated afresh at the new state, and succeeds.
+#[tokio::test]
+async fn an_out_of_gas_failure_on_a_stale_estimate_is_replanned_and_succeeds_not_abandoned() {
+    use verinfer_keeper::store::{Intent, IntentKind};
+    use verinfer_keeper::txmgr::Dispatch;
+
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "a.redb");
+    let a = txm(p.clone(), anvil.key(1), store.clone(), fast_cfg());
+    let deployed = a
+        .send("deploy", None, stateful_gas_init_code())
+        .await
+        .unwrap();
+    let target = p
+        .get_transaction_receipt(deployed.tx_hash)
+        .await
+        .unwrap()
+        .unwrap()
+        .contract_address
+        .unwrap();
+
+    // Our move, estimated while the contract is fresh (the cheap path), left in the pool.
+    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
+    store
+        .put_intent(&Intent {
+            key: "referee_move:1:commit:1:0xop".into(),
+            kind: IntentKind::RefereeMove,
+            subject: Some(U256::from(1)),
+            to: Some(target),
+            calldata: Bytes::from(vec![1]),
+            status: IntentStatus::Pending,
+            members: vec![],
+            single_only: true,
+        })
+        .unwrap();
+    let Dispatch::InFlight(ours) = a.dispatch("referee_move:1:commit:1:0xop").await.unwrap() else {
+        panic!("our move was not sent");
+    };
+    // Another party's call with a higher tip: mined first in the same block, it makes ours the
+    // expensive second call.
+    let other = anvil.key(2).address();
+    raw(
+        &p,
+        "eth_sendTransaction",
+        serde_json::json!([{
+            "from": other, "to": target, "data": "0x02", "gas": "0x30000",
+            "maxFeePerGas": "0xe8d4a51000", "maxPriorityFeePerGas": "0x174876e800"
+        }]),
+    )
+    .await;
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    raw(&p, "evm_setAutomine", serde_json::json!([true])).await;
+
+    let err = a.settle(ours).await.unwrap_err();
+    let TxError::Replan { tx_hash, .. } = err else {
+        panic!("an out-of-gas failure was not re-planned: {err}");
+    };
+    let failed = p.get_transaction_receipt(tx_hash).await.unwrap().unwrap();
+    let sent = p.get_transaction_by_hash(tx_hash).await.unwrap().unwrap();
+    use alloy::consensus::Transaction;
+    assert!(!failed.status(), "our first transaction failed on chain");
+    assert_eq!(
+        failed.gas_used,
+        sent.inner.gas_limit(),
+        "it ran out of gas (used its whole limit)"
+    );
+    assert_eq!(
+        store
+            .intent("referee_move:1:commit:1:0xop")
+            .unwrap()
+            .unwrap()
+            .status,
+        IntentStatus::Pending,
+        "pending again, not abandoned"
+    );
+
+    let done = a.execute("referee_move:1:commit:1:0xop").await.unwrap();
+    assert!(p
+        .get_transaction_receipt(done.tx_hash)
+        .await
+        .unwrap()
+        .unwrap()
+        .status());
+    let slot1 = p.get_storage_at(target, U256::from(1)).await.unwrap();
+    assert_eq!(
+        Address::from_word(slot1.into()),
+        a.from(),
+        "the re-planned move ran the expensive path as its sender"
+    );
+}

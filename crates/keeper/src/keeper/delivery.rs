@@ -1,9 +1,10 @@
 //! The deliverer duty: calls consumer contracts back with a request's result (`deliverOutput`), earning
 //! the callback fee the client escrowed.
 //!
-//! - `CallbackRegistered` marks a request as having a consumer (`cb:<id>`, with its early opt-in).
+//! - `CallbackRegistered` marks a request as having a consumer (journal table `callbacks`, with its
+//!   early opt-in).
 //! - `RequestFinalized` / `RequestExpired` (and `QuorumReached` when the consumer opted into an early
-//!   callback) schedule a delivery (`dv:<stage>:<id>`, due at a wall-clock time).
+//!   callback) schedule a delivery (journal table `deliveries`, due at a wall-clock time).
 //! - Operators line up to deliver: those whose answer is the result, in assignment order (for a request
 //!   without a result, every assigned operator). The first in line delivers at once, the next one
 //!   [`DELIVERY_STAGGER`] later, and so on; a keeper outside the line goes last. When a delivery comes
@@ -20,47 +21,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::{Bytes, U256};
 use alloy::sol_types::SolCall;
-use serde::{Deserialize, Serialize};
 use verinfer_bindings::types::CallbackState;
 
 use super::{rpc_err, Keeper, KeeperError, MAX_PUBLISHED_OUTPUT};
 use crate::registry::{is_concrete_output, InferenceRegistry, RequestStatus};
-use crate::store::{Intent, IntentKind};
+use crate::store::{DeliveryStage as Stage, Intent, IntentKind};
 
 /// How much later each next operator in line delivers, if nobody did before it.
 pub const DELIVERY_STAGGER: Duration = Duration::from_secs(10);
-
-/// What the keeper remembers of a request's callback (`cb:<id>`).
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-struct CallbackInfo {
-    early: bool,
-}
-
-/// Which callback a delivery makes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
-    /// The provisional callback at quorum (opt-in).
-    Early,
-    /// The final callback (Finalized or Expired).
-    Final,
-}
-
-impl Stage {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Early => "early",
-            Self::Final => "final",
-        }
-    }
-}
-
-fn cb_key(id: U256) -> String {
-    format!("cb:{id:0>20}")
-}
-
-fn dv_key(stage: Stage, id: U256) -> String {
-    format!("dv:{}:{id:0>20}", stage.as_str())
-}
 
 fn unix_now() -> u64 {
     SystemTime::now()
@@ -74,8 +42,7 @@ impl Keeper {
         if !self.cfg.deliver {
             return Ok(());
         }
-        let v = serde_json::to_vec(&CallbackInfo { early }).unwrap_or_default();
-        self.store.put_meta(&cb_key(id), &v)?;
+        self.store.put_callback(id, early)?;
         Ok(())
     }
 
@@ -85,22 +52,18 @@ impl Keeper {
         if !self.cfg.deliver {
             return Ok(());
         }
-        let Some(raw) = self.store.get_meta(&cb_key(id))? else {
-            return Ok(());
-        };
-        let Ok(info) = serde_json::from_slice::<CallbackInfo>(&raw) else {
+        let Some(early_opt_in) = self.store.callback(id)? else {
             return Ok(());
         };
         let stage = if early { Stage::Early } else { Stage::Final };
-        if stage == Stage::Early && !info.early {
+        if stage == Stage::Early && !early_opt_in {
             return Ok(());
         }
         let place = self.place_in_line(id).await?;
         let due = unix_now() + DELIVERY_STAGGER.as_secs() * place;
-        self.store
-            .put_meta(&dv_key(stage, id), &due.to_be_bytes())?;
+        self.store.schedule_delivery(stage, id, due)?;
         if stage == Stage::Final {
-            self.store.delete_meta(&cb_key(id))?;
+            self.store.forget_callback(id)?;
         }
         Ok(())
     }
@@ -140,21 +103,10 @@ impl Keeper {
             return Ok(());
         }
         let now = unix_now();
-        for (k, v) in self.store.meta_with_prefix("dv:")? {
-            let due = u64::from_be_bytes(v.as_slice().try_into().unwrap_or([0xff; 8]));
+        for (stage, id, due) in self.store.deliveries()? {
             if due > now {
                 continue;
             }
-            let stage = if k.starts_with("dv:early:") {
-                Stage::Early
-            } else {
-                Stage::Final
-            };
-            let id: U256 = k
-                .rsplit(':')
-                .next()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or_default();
             if let Some(output) = self.delivery_needed(id, stage).await? {
                 let calldata = InferenceRegistry::deliverOutputCall {
                     requestId: id,
@@ -166,7 +118,7 @@ impl Keeper {
                 tracing::info!(keeper = %self.name, %id, stage = stage.as_str(), "delivering the result to the consumer");
                 self.journal(key, IntentKind::DeliverOutput, id, calldata)?;
             }
-            self.store.delete_meta(&k)?;
+            self.store.forget_delivery(stage, id)?;
         }
         Ok(())
     }

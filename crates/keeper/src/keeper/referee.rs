@@ -3,7 +3,7 @@
 //!
 //! - **Which games.** The registry's `DisputeOpened` with a game id (ids from `2^255`, the referee's
 //!   `GAME_ID_BASE`) is the referee's `GameOpened` for the same request. The keeper reads the game
-//!   (`Referee.game`) and remembers it (`rg:<game>` → request, side) if it plays a side: side 0 (the
+//!   (`Referee.game`) and remembers it (journal table `games`: game → request, side) if it plays a side: side 0 (the
 //!   defended output) or side 1 (the other output) as an assigned operator that attested it, or
 //!   side 1 as the bonded challenger (its sending key opened the challenge).
 //! - **Its own recomputation.** The trace it plays is [`Trace::new`] over the model it serves in
@@ -25,7 +25,6 @@
 
 use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::sol_types::SolCall;
-use serde::{Deserialize, Serialize};
 use verinfer_bindings::Referee;
 use verinfer_mlp::moves;
 use verinfer_mlp::trace::{first_difference, inner_node, Trace, CHUNK};
@@ -33,7 +32,7 @@ use verinfer_mlp::IntMlp;
 
 use super::{rpc_err, Keeper, KeeperError};
 use crate::config::Misbehaviour;
-use crate::store::{Intent, IntentKind, IntentStatus};
+use crate::store::{GameRecord as GameInfo, Intent, IntentKind, IntentStatus};
 
 /// The referee's first game id (`Referee.GAME_ID_BASE` = 2^255): dispute ids from here are games.
 pub const GAME_ID_BASE: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
@@ -44,17 +43,6 @@ mod phase {
     pub const BISECT: u8 = 2;
     pub const STEP: u8 = 3;
     pub const DONE: u8 = 4;
-}
-
-/// What the keeper remembers of a game it plays (`rg:<game>`).
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-struct GameInfo {
-    request: U256,
-    side: u8,
-}
-
-fn game_key(game: U256) -> String {
-    format!("rg:{game:0>78}")
 }
 
 /// The traces a keeper plays a game with: the one it plays (its answer's) and the honest one (the
@@ -158,7 +146,10 @@ impl Keeper {
         request: U256,
         dispute: U256,
     ) -> Result<(), KeeperError> {
-        if dispute < GAME_ID_BASE || self.store.get_meta(&game_key(dispute))?.is_some() {
+        if dispute < GAME_ID_BASE {
+            return self.on_vote_dispute_opened(request, dispute).await;
+        }
+        if self.store.game(dispute)?.is_some() {
             return Ok(());
         }
         let referee = self.referee_address().await?;
@@ -175,8 +166,7 @@ impl Keeper {
             return Ok(());
         };
         tracing::info!(keeper = %self.name, game = %dispute, %request, side, "referee game opened; playing it");
-        let v = serde_json::to_vec(&GameInfo { request, side }).unwrap_or_default();
-        self.store.put_meta(&game_key(dispute), &v)?;
+        self.store.put_game(dispute, GameInfo { request, side })?;
         Ok(())
     }
 
@@ -264,21 +254,13 @@ impl Keeper {
     /// The referee duty, once: for every game this keeper plays, read its state and journal the move
     /// owed (docs/keeper.md, "Referee games").
     pub(super) async fn referee_duties(&mut self) -> Result<(), KeeperError> {
-        let games = self.store.meta_with_prefix("rg:")?;
+        let games = self.store.games()?;
         if games.is_empty() {
             return Ok(());
         }
         let referee = self.referee_address().await?;
         let now = self.chain_time().await?;
-        for (k, v) in games {
-            let Ok(info) = serde_json::from_slice::<GameInfo>(&v) else {
-                self.store.delete_meta(&k)?;
-                continue;
-            };
-            let Some(game) = k.strip_prefix("rg:").and_then(|s| s.parse::<U256>().ok()) else {
-                self.store.delete_meta(&k)?;
-                continue;
-            };
+        for (game, info) in games {
             let g = self
                 .referee_contract(referee)
                 .game(game)
@@ -287,7 +269,7 @@ impl Keeper {
                 .map_err(rpc_err("game"))?;
             if g.phase == phase::DONE || g.phase == 0 {
                 tracing::info!(keeper = %self.name, %game, outcome = g.outcome, "referee game over");
-                self.store.delete_meta(&k)?;
+                self.store.forget_game(game)?;
                 self.traces.remove(&game);
                 continue;
             }
