@@ -36,7 +36,8 @@ fn server() -> PostgresInstance {
 }
 
 /// Replica `name` of the suite's operator: its own journal under `dir`, the shared store at
-/// `store_url` (none: a lone keeper), a different output than its peers when `diverge`.
+/// `store_url` (none: a lone keeper), a different output than its peers when `diverge`, the default
+/// transaction window.
 async fn replica(
     s: &Suite,
     dir: &Path,
@@ -45,11 +46,25 @@ async fn replica(
     diverge: bool,
     start_block: u64,
 ) -> Keeper {
+    replica_with_window(s, dir, name, store_url, diverge, start_block, 16).await
+}
+
+/// [`replica`] with `max_in_flight` transactions in flight.
+async fn replica_with_window(
+    s: &Suite,
+    dir: &Path,
+    name: &str,
+    store_url: Option<String>,
+    diverge: bool,
+    start_block: u64,
+    max_in_flight: usize,
+) -> Keeper {
     let raw = RawConfig {
         submit: SubmitConfig {
             mode: SubmitMode::Single,
             receipt_poll_ms: 20,
             receipt_timeout_secs: 2,
+            max_in_flight,
             ..SubmitConfig::default()
         },
         finalize: Some(false),
@@ -346,7 +361,10 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
     let pg = server();
     let mut c = Chain::new().await;
     let mut ids = c.requests(10).await;
-    let a = c.replica("a", Some(&pg), false).await;
+    // One transaction in flight: the answers are claimed and journaled together (one job each, one
+    // write), so with a wider window all ten would be broadcast before the kill and land anyway.
+    let a =
+        run(replica_with_window(&c.s, c.dir.path(), "a", Some(pg.url()), false, c.start, 1).await);
     // Kill once a few are on chain and others are claimed (journaled) but not yet.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
