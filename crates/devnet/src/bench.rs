@@ -27,8 +27,8 @@
 //! keeper running while a client sends requests back to back; latency from the request's inclusion
 //! to the inclusion of its answer, as seen by a log watcher polling every 10 ms).
 //!
-//! The profile of each drain: CPU seconds of the anvil process and of this process (the keeper, the
-//! watcher and the client) from `/proc/<pid>/stat`, and, with `count_rpc`, the keeper's JSON-RPC calls
+//! The profile of each drain, while its requests are answered: CPU seconds of the anvil process and
+//! of this process (the keeper, the watcher, the burst sender) from `/proc/<pid>/stat`, and, with `count_rpc`, the keeper's JSON-RPC calls
 //! per method through a [`CountingRpc`] proxy (it adds a hop per call: rates of such a run are not
 //! comparable with the others).
 
@@ -203,9 +203,11 @@ pub struct ModeResult {
     pub live_requests_per_sec: Option<f64>,
     /// Drain rate as a share of the ceiling row with the same calls (keeper rows only).
     pub share_of_ceiling: Option<f64>,
-    /// CPU seconds the anvil process used during the drain (`None` where `/proc` cannot tell).
+    /// CPU seconds the anvil process used while the drain's requests were answered (from the
+    /// keeper's start or the burst's first send to the last inclusion seen; `None` where `/proc`
+    /// cannot tell).
     pub drain_cpu_anvil_secs: Option<f64>,
-    /// CPU seconds this process (keeper, answer watcher, sender) used during the drain.
+    /// CPU seconds this process (keeper, answer watcher, burst sender) used in the same span.
     pub drain_cpu_bench_secs: Option<f64>,
     /// With `count_rpc`: the keeper's JSON-RPC calls of the drain, per method (keeper rows only).
     pub drain_rpc_calls: Option<BTreeMap<String, usize>>,
@@ -298,13 +300,15 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             "{name}: drain of {} requests",
             cfg.requests
         )));
-        let anvil_pid = child_named("anvil");
-        let cpu0 = (anvil_pid.and_then(cpu_secs), cpu_secs(std::process::id()));
         if let Some(c) = &b.counting {
             c.reset();
         }
-        let (drain_secs, txs, gas) = drain(&mut b, mode, cfg.requests).await?;
-        let cpu1 = (anvil_pid.and_then(cpu_secs), cpu_secs(std::process::id()));
+        let Drained {
+            secs: drain_secs,
+            txs,
+            gas,
+            cpu,
+        } = drain(&mut b, mode, cfg.requests).await?;
         let rpc_calls = match mode {
             Mode::Keeper(..) | Mode::Ha(..) => b.counting.as_ref().map(CountingRpc::counts),
             Mode::Merkle | Mode::Ceiling(_) => None,
@@ -333,8 +337,8 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             live_latency_blocks_p99: live.as_ref().map(|l| l.p99_blocks),
             live_requests_per_sec: live.as_ref().map(|l| l.requests_per_sec),
             share_of_ceiling: None,
-            drain_cpu_anvil_secs: cpu0.0.zip(cpu1.0).map(|(a, b)| b - a),
-            drain_cpu_bench_secs: cpu0.1.zip(cpu1.1).map(|(a, b)| b - a),
+            drain_cpu_anvil_secs: cpu.0,
+            drain_cpu_bench_secs: cpu.1,
             drain_rpc_calls_per_attestation: rpc_calls
                 .as_ref()
                 .map(|c| c.values().sum::<usize>() as f64 / cfg.requests as f64),
@@ -947,9 +951,59 @@ async fn watch_answers(
     Ok(seen)
 }
 
-/// Drain phase: queue `n` requests, then answer them; returns (seconds from start to the last
-/// inclusion, transactions, total gas).
-async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, usize, u64), DevnetError> {
+/// What a drain measured.
+struct Drained {
+    /// Seconds from the start of answering to the last inclusion.
+    secs: f64,
+    /// Transactions of the answers.
+    txs: usize,
+    /// Their total gas.
+    gas: u64,
+    /// CPU seconds of anvil and of this process while answering: `(anvil, bench)`.
+    cpu: (Option<f64>, Option<f64>),
+}
+
+impl Drained {
+    fn of((secs, txs, gas): (f64, usize, u64), cpu: (Option<f64>, Option<f64>)) -> Self {
+        Self {
+            secs,
+            txs,
+            gas,
+            cpu,
+        }
+    }
+}
+
+/// CPU seconds used so far by anvil (this process's child) and by this process.
+struct Cpu {
+    anvil_pid: Option<u32>,
+    anvil: Option<f64>,
+    bench: Option<f64>,
+}
+
+impl Cpu {
+    fn now() -> Self {
+        let anvil_pid = child_named("anvil");
+        Self {
+            anvil_pid,
+            anvil: anvil_pid.and_then(cpu_secs),
+            bench: cpu_secs(std::process::id()),
+        }
+    }
+
+    /// CPU seconds each used since [`Cpu::now`]: `(anvil, bench)`.
+    fn since(&self) -> (Option<f64>, Option<f64>) {
+        let later = |before: Option<f64>, now: Option<f64>| before.zip(now).map(|(a, b)| b - a);
+        (
+            later(self.anvil, self.anvil_pid.and_then(cpu_secs)),
+            later(self.bench, cpu_secs(std::process::id())),
+        )
+    }
+}
+
+/// Drain phase: queue `n` requests, then answer them; measures from the start of answering (the
+/// keeper's start, the burst's first send) to the last inclusion.
+async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetError> {
     let start_block = b.devnet.block_number().await?;
     let reqs = b.requests(n).await?;
     let watcher = b.spawn_watcher(start_block, reqs.iter().map(|r| r.0).collect());
@@ -957,6 +1011,7 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, usize, u64),
         Mode::Ceiling(per_tx) => b.presign(&reqs, per_tx).await?,
         Mode::Keeper(..) | Mode::Ha(..) | Mode::Merkle => Vec::new(),
     };
+    let cpu = Cpu::now();
     let t0 = Instant::now();
     match mode {
         Mode::Ceiling(_) => {
@@ -973,7 +1028,8 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, usize, u64),
                 })
                 .await?;
             let seen = joined(watcher).await?;
-            summarize_drain(b, t0, &seen).await
+            let cpu = cpu.since();
+            Ok(Drained::of(summarize_drain(b, t0, &seen).await?, cpu))
         }
         Mode::Keeper(..) | Mode::Ha(..) => {
             let keepers = Keepers::of(mode).ok_or(DevnetError::Config {
@@ -983,16 +1039,18 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, usize, u64),
             })?;
             let k = b.start_keepers(keepers, start_block).await?;
             let seen = joined(watcher).await?;
+            let cpu = cpu.since();
             k.stop().await?;
-            summarize_drain(b, t0, &seen).await
+            Ok(Drained::of(summarize_drain(b, t0, &seen).await?, cpu))
         }
         Mode::Merkle => {
             b.merkle_answer(&reqs).await?;
             let seen = joined(watcher).await?;
+            let cpu = cpu.since();
             let (secs, txs, gas) = summarize_drain(b, t0, &seen).await?;
             // the commit emits no AnswerRecorded: count it separately
             let commit_gas = commit_gas(b, start_block).await?;
-            Ok((secs, txs + 1, gas + commit_gas))
+            Ok(Drained::of((secs, txs + 1, gas + commit_gas), cpu))
         }
     }
 }

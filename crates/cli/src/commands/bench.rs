@@ -277,7 +277,7 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             },
         );
     }
-    println!("\nprofile of each drain: CPU seconds of anvil and of this process (keeper, watcher, sender), keeper JSON-RPC calls (--count-rpc)");
+    println!("\nprofile of each drain while its requests are answered: CPU seconds of anvil and of this process (keeper, watcher, sender), keeper JSON-RPC calls (--count-rpc)");
     println!("| mode | drain s | anvil CPU s | bench CPU s | RPC calls / att | top RPC methods |");
     println!("|---|---:|---:|---:|---:|---|");
     let secs = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into());
