@@ -359,18 +359,36 @@ fn model_bad_inputs_are_clear_errors() {
     assert!(!err.contains("cannot reach"), "{err}");
 }
 
+/// Runs `verinfer bench <args> --json <file> --anvil <pinned anvil>`; returns its stdout and the JSON
+/// it wrote.
+fn bench_json(name: &str, args: &[&str]) -> (String, serde_json::Value) {
+    let anvil = verinfer_devnet::anvil::find(None).expect("the pinned anvil (run script/setup.sh)");
+    let out =
+        std::env::temp_dir().join(format!("verinfer-bench-{name}-{}.json", std::process::id()));
+    let mut all = vec!["bench"];
+    all.extend_from_slice(args);
+    all.extend([
+        "--json",
+        out.to_str().unwrap(),
+        "--anvil",
+        anvil.to_str().unwrap(),
+    ]);
+    let o = verinfer(&all, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = serde_json::from_str(&std::fs::read_to_string(&out).expect("JSON file")).expect("JSON");
+    let _ = std::fs::remove_file(&out);
+    (String::from_utf8_lossy(&o.stdout).to_string(), v)
+}
+
 /// `bench keeper --json --count-rpc` writes one row per mode, the HA row and both ceilings included:
 /// every row answered all its requests, each keeper row is read as a share of its ceiling and carries
 /// its counted JSON-RPC calls (the keepers sent transactions through the proxy), the ceilings do not
 /// (their sender bypasses it), and every drain has its CPU profile.
 #[test]
 fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
-    let anvil = verinfer_devnet::anvil::find(None).expect("the pinned anvil (run script/setup.sh)");
-    let out =
-        std::env::temp_dir().join(format!("verinfer-bench-keeper-{}.json", std::process::id()));
-    let o = verinfer(
+    let (stdout, v) = bench_json(
+        "keeper",
         &[
-            "bench",
             "keeper",
             "--requests",
             "4",
@@ -383,17 +401,9 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
             "--receipt-poll-ms",
             "20",
             "--count-rpc",
-            "--json",
-            out.to_str().unwrap(),
-            "--anvil",
-            anvil.to_str().unwrap(),
         ],
-        &[],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("anvil CPU s"));
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("JSON file")).expect("JSON");
+    assert!(stdout.contains("anvil CPU s"));
     let rows = v.as_array().expect("an array of rows");
     let modes: Vec<&str> = rows.iter().map(|r| r["mode"].as_str().unwrap()).collect();
     for prefix in [
@@ -441,34 +451,14 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
             assert!(r["drain_rpc_calls"].is_null(), "{mode}");
         }
     }
-    let _ = std::fs::remove_file(&out);
 }
 
 /// `bench sim` runs the same mix in revm and over JSON-RPC against its own anvil and reports the
 /// ratio of the two measured rates (the figures themselves are measurements, not asserted).
 #[test]
 fn bench_sim_runs_one_mix_both_ways_and_reports_their_ratio() {
-    let anvil = verinfer_devnet::anvil::find(None).expect("the pinned anvil (run script/setup.sh)");
-    let out = std::env::temp_dir().join(format!("verinfer-bench-sim-{}.json", std::process::id()));
-    let o = verinfer(
-        &[
-            "bench",
-            "sim",
-            "--stakers",
-            "20",
-            "--growth",
-            "10",
-            "--json",
-            out.to_str().unwrap(),
-            "--anvil",
-            anvil.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("ratio"));
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("JSON file")).expect("JSON");
+    let (stdout, v) = bench_json("sim", &["sim", "--stakers", "20", "--growth", "10"]);
+    assert!(stdout.contains("ratio"));
     let c = &v["comparison"];
     assert_eq!(c["revm"]["engine"], "revm");
     assert_eq!(c["rpc"]["engine"], "json-rpc");

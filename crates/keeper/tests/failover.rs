@@ -36,21 +36,9 @@ fn server() -> PostgresInstance {
 }
 
 /// Replica `name` of the suite's operator: its own journal under `dir`, the shared store at
-/// `store_url` (none: a lone keeper), a different output than its peers when `diverge`, the default
-/// transaction window.
+/// `store_url` (none: a lone keeper), a different output than its peers when `diverge`,
+/// `max_in_flight` transactions in flight (16 is the default).
 async fn replica(
-    s: &Suite,
-    dir: &Path,
-    name: &str,
-    store_url: Option<String>,
-    diverge: bool,
-    start_block: u64,
-) -> Keeper {
-    replica_with_window(s, dir, name, store_url, diverge, start_block, 16).await
-}
-
-/// [`replica`] with `max_in_flight` transactions in flight.
-async fn replica_with_window(
     s: &Suite,
     dir: &Path,
     name: &str,
@@ -135,7 +123,7 @@ impl Chain {
     /// Starts replica `name` (see [`replica`]).
     async fn replica(&self, name: &str, pg: Option<&PostgresInstance>, diverge: bool) -> Running {
         let url = pg.map(PostgresInstance::url);
-        let k = replica(&self.s, self.dir.path(), name, url, diverge, self.start).await;
+        let k = replica(&self.s, self.dir.path(), name, url, diverge, self.start, 16).await;
         run(k)
     }
 
@@ -363,8 +351,7 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
     let mut ids = c.requests(10).await;
     // One transaction in flight: the answers are claimed and journaled together (one job each, one
     // write), so with a wider window all ten would be broadcast before the kill and land anyway.
-    let a =
-        run(replica_with_window(&c.s, c.dir.path(), "a", Some(pg.url()), false, c.start, 1).await);
+    let a = run(replica(&c.s, c.dir.path(), "a", Some(pg.url()), false, c.start, 1).await);
     // Kill once a few are on chain and others are claimed (journaled) but not yet.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -518,7 +505,7 @@ async fn replica_partitioned_from_the_database_signs_nothing_and_adopts_after_he
     let mut link = Link::new(pg.port()).await;
     let mut c = Chain::new().await;
     // Replica a reaches the database only through the link.
-    let k = replica(&c.s, c.dir.path(), "a", Some(link.url()), true, c.start).await;
+    let k = replica(&c.s, c.dir.path(), "a", Some(link.url()), true, c.start, 16).await;
     let a = run(k);
     let first = c.requests(2).await;
     until_answered(&c.s, &first, "replica a answers through the link").await;
