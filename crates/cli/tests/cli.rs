@@ -383,9 +383,12 @@ fn bench_json(name: &str, args: &[&str]) -> (String, serde_json::Value) {
 /// `bench keeper --json --count-rpc` writes one row per mode, the HA row and both ceilings included:
 /// every row answered all its requests, each keeper row is read as a share of its ceiling and carries
 /// its counted JSON-RPC calls (the keepers sent transactions through the proxy), the ceilings do not
-/// (their sender bypasses it), and every drain has its CPU profile.
+/// (their sender bypasses it), and every drain has its CPU profile. Regression: the bench wrote its
+/// deployment manifest to `./deployments/31337.json`, over a devnet's.
 #[test]
 fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
+    let manifest = std::path::Path::new("deployments/31337.json");
+    let _ = std::fs::remove_file(manifest);
     let (stdout, v) = bench_json(
         "keeper",
         &[
@@ -404,6 +407,10 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
         ],
     );
     assert!(stdout.contains("anvil CPU s"));
+    assert!(
+        !manifest.exists(),
+        "the bench wrote its manifest into the working directory"
+    );
     let rows = v.as_array().expect("an array of rows");
     let modes: Vec<&str> = rows.iter().map(|r| r["mode"].as_str().unwrap()).collect();
     for prefix in [

@@ -380,11 +380,15 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
 
 /// The fixture's phases with the bench's model and operator; funds the client.
 async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
+    let data_dir = cfg.devnet.data_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("verinfer-bench-keeper-{}", std::process::id()))
+    });
     let devnet = Devnet::start(DevnetConfig {
         model: ModelConfig::single(),
-        data_dir: cfg.devnet.data_dir.clone().or_else(|| {
-            Some(std::env::temp_dir().join(format!("verinfer-bench-keeper-{}", std::process::id())))
-        }),
+        // The bench's deployment manifest stays in its own directory (removed at the end): it never
+        // overwrites the manifest of a devnet run from the working directory.
+        root: data_dir.clone(),
+        data_dir: Some(data_dir),
         ..cfg.devnet.clone()
     })?;
     let d = devnet.deploy().await?;
