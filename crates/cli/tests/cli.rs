@@ -359,31 +359,113 @@ fn model_bad_inputs_are_clear_errors() {
     assert!(!err.contains("cannot reach"), "{err}");
 }
 
+/// Runs `verinfer bench <args> --json <file> --anvil <pinned anvil>`; returns its stdout and the JSON
+/// it wrote.
+fn bench_json(name: &str, args: &[&str]) -> (String, serde_json::Value) {
+    let anvil = verinfer_devnet::anvil::find(None).expect("the pinned anvil (run script/setup.sh)");
+    let out =
+        std::env::temp_dir().join(format!("verinfer-bench-{name}-{}.json", std::process::id()));
+    let mut all = vec!["bench"];
+    all.extend_from_slice(args);
+    all.extend([
+        "--json",
+        out.to_str().unwrap(),
+        "--anvil",
+        anvil.to_str().unwrap(),
+    ]);
+    let o = verinfer(&all, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = serde_json::from_str(&std::fs::read_to_string(&out).expect("JSON file")).expect("JSON");
+    let _ = std::fs::remove_file(&out);
+    (String::from_utf8_lossy(&o.stdout).to_string(), v)
+}
+
+/// `bench keeper --json --count-rpc` writes one row per mode, the HA row and both ceilings included:
+/// every row answered all its requests, each keeper row is read as a share of its ceiling and carries
+/// its counted JSON-RPC calls (the keepers sent transactions through the proxy), the ceilings do not
+/// (their sender bypasses it), and every drain has its CPU profile. Regression: the bench wrote its
+/// deployment manifest to `./deployments/31337.json`, over a devnet's.
+#[test]
+fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
+    let manifest = std::path::Path::new("deployments/31337.json");
+    let _ = std::fs::remove_file(manifest);
+    let (stdout, v) = bench_json(
+        "keeper",
+        &[
+            "keeper",
+            "--requests",
+            "4",
+            "--live-requests",
+            "2",
+            "--batch",
+            "2",
+            "--in-flight",
+            "2",
+            "--receipt-poll-ms",
+            "20",
+            "--count-rpc",
+        ],
+    );
+    assert!(stdout.contains("anvil CPU s"));
+    assert!(
+        !manifest.exists(),
+        "the bench wrote its manifest into the working directory"
+    );
+    let rows = v.as_array().expect("an array of rows");
+    let modes: Vec<&str> = rows.iter().map(|r| r["mode"].as_str().unwrap()).collect();
+    for prefix in [
+        "(a) ",
+        "(a') ",
+        "(b) ",
+        "(h) ",
+        "(c) ",
+        "(ceiling) pre-signed submitAttestation burst",
+        "(ceiling) pre-signed submitAttestations x2",
+    ] {
+        assert!(
+            modes.iter().any(|m| m.starts_with(prefix)),
+            "no {prefix} row in {modes:?}"
+        );
+    }
+    for r in rows {
+        let mode = r["mode"].as_str().unwrap();
+        assert_eq!(r["attestations"], 4, "{mode}");
+        assert!(r["attestations_per_sec"].as_f64().unwrap() > 0.0, "{mode}");
+        assert!(r["drain_cpu_anvil_secs"].as_f64().unwrap() >= 0.0, "{mode}");
+        assert!(r["drain_cpu_bench_secs"].as_f64().unwrap() >= 0.0, "{mode}");
+        let keeper = ["(a", "(b", "(h"].iter().any(|p| mode.starts_with(p));
+        if keeper {
+            assert!(r["share_of_ceiling"].as_f64().unwrap() > 0.0, "{mode}");
+            assert!(r["live_latency_ms_median"].as_f64().is_some(), "{mode}");
+            assert!(
+                r["drain_rpc_calls"]["eth_sendRawTransaction"]
+                    .as_u64()
+                    .unwrap()
+                    >= 1,
+                "{mode}: {}",
+                r["drain_rpc_calls"]
+            );
+            let total: u64 = r["drain_rpc_calls"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|n| n.as_u64().unwrap())
+                .sum();
+            let per_att = r["drain_rpc_calls_per_attestation"].as_f64().unwrap();
+            assert!((per_att - total as f64 / 4.0).abs() < 1e-9, "{mode}");
+        } else {
+            assert!(r["share_of_ceiling"].is_null(), "{mode}");
+            assert!(r["drain_rpc_calls"].is_null(), "{mode}");
+        }
+    }
+}
+
 /// `bench sim` runs the same mix in revm and over JSON-RPC against its own anvil and reports the
 /// ratio of the two measured rates (the figures themselves are measurements, not asserted).
 #[test]
 fn bench_sim_runs_one_mix_both_ways_and_reports_their_ratio() {
-    let anvil = verinfer_devnet::anvil::find(None).expect("the pinned anvil (run script/setup.sh)");
-    let out = std::env::temp_dir().join(format!("verinfer-bench-sim-{}.json", std::process::id()));
-    let o = verinfer(
-        &[
-            "bench",
-            "sim",
-            "--stakers",
-            "20",
-            "--growth",
-            "10",
-            "--json",
-            out.to_str().unwrap(),
-            "--anvil",
-            anvil.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("ratio"));
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("JSON file")).expect("JSON");
+    let (stdout, v) = bench_json("sim", &["sim", "--stakers", "20", "--growth", "10"]);
+    assert!(stdout.contains("ratio"));
     let c = &v["comparison"];
     assert_eq!(c["revm"]["engine"], "revm");
     assert_eq!(c["rpc"]["engine"], "json-rpc");

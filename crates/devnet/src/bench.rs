@@ -14,6 +14,9 @@
 //!   request. The keeper has no Merkle submission mode, so this row is driven here with the keeper's
 //!   own [`TxManager`], [`merkle`](verinfer_keeper::merkle) module and model; it has no live-traffic
 //!   latency.
+//! - (h) high availability: two replicas of the (b) keeper for one operator and hot key, sharing a
+//!   slashing-protection store on a private PostgreSQL ([`crate::postgres`]), so the cost of their
+//!   coordination (a database claim per attestation, shared nonces) shows beside (b).
 //! - (ceiling) the physical limit of this chain on this machine: the very same `submitAttestation`
 //!   (and `submitAttestations`) calls, computed, signed and pre-signed as transactions before the
 //!   clock starts, sent as one burst by a sender with no keeper logic. The keeper rows are read as a
@@ -23,8 +26,13 @@
 //! from keeper start to the last inclusion, gas per attestation from the receipts) and *live* (the
 //! keeper running while a client sends requests back to back; latency from the request's inclusion
 //! to the inclusion of its answer, as seen by a log watcher polling every 10 ms).
+//!
+//! The profile of each drain, while its requests are answered: CPU seconds of the anvil process and
+//! of this process (the keeper, the watcher, the burst sender) from `/proc/<pid>/stat`, and, with `count_rpc`, the keeper's JSON-RPC calls
+//! per method through a [`CountingRpc`] proxy (it adds a hop per call: rates of such a run are not
+//! comparable with the others).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,6 +53,7 @@ use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{BackendConfig, KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, KeeperError};
 use verinfer_keeper::merkle::{leaf, MerkleTree};
+use verinfer_keeper::signing_store::RawSigningStoreConfig;
 use verinfer_keeper::store::Store;
 use verinfer_keeper::txmgr::{TxConfig, TxManager};
 use verinfer_mlp::dataset::TestSplit;
@@ -54,6 +63,8 @@ use crate::config::{DevnetConfig, ModelConfig, Progress, ProgressSink};
 use crate::error::DevnetError;
 use crate::fixture::Devnet;
 use crate::operators::{Behaviour, OperatorSpec};
+use crate::postgres::PostgresInstance;
+use crate::rpc_count::CountingRpc;
 
 /// When each answered request was first seen answered, and in which transaction.
 type Answers = HashMap<U256, (Instant, TxHash)>;
@@ -87,6 +98,11 @@ pub struct KeeperBenchConfig {
     pub poll_ms: u64,
     /// Receipt poll interval, milliseconds (`submit.receipt_poll_ms`).
     pub receipt_poll_ms: u64,
+    /// Run the HA row (two replicas sharing a PostgreSQL signing store; needs PostgreSQL's server
+    /// binaries, `script/setup.sh`).
+    pub ha: bool,
+    /// Route the keepers' JSON-RPC through a counting proxy and report calls per attestation.
+    pub count_rpc: bool,
     /// The chain: anvil options, root and progress (operators, requests and model are the bench's).
     pub devnet: DevnetConfig,
 }
@@ -101,6 +117,8 @@ impl std::fmt::Debug for KeeperBenchConfig {
             .field("client_rate", &self.client_rate)
             .field("poll_ms", &self.poll_ms)
             .field("receipt_poll_ms", &self.receipt_poll_ms)
+            .field("ha", &self.ha)
+            .field("count_rpc", &self.count_rpc)
             .finish_non_exhaustive()
     }
 }
@@ -185,6 +203,16 @@ pub struct ModeResult {
     pub live_requests_per_sec: Option<f64>,
     /// Drain rate as a share of the ceiling row with the same calls (keeper rows only).
     pub share_of_ceiling: Option<f64>,
+    /// CPU seconds the anvil process used while the drain's requests were answered (from the
+    /// keeper's start or the burst's first send to the last inclusion seen; `None` where `/proc`
+    /// cannot tell).
+    pub drain_cpu_anvil_secs: Option<f64>,
+    /// CPU seconds this process (keeper, answer watcher, burst sender) used in the same span.
+    pub drain_cpu_bench_secs: Option<f64>,
+    /// With `count_rpc`: the keeper's JSON-RPC calls of the drain, per method (keeper rows only).
+    pub drain_rpc_calls: Option<BTreeMap<String, usize>>,
+    /// With `count_rpc`: the keeper's JSON-RPC calls per attestation of the drain.
+    pub drain_rpc_calls_per_attestation: Option<f64>,
 }
 
 /// How the attestations of one run are submitted.
@@ -192,6 +220,8 @@ pub struct ModeResult {
 enum Mode {
     /// A keeper: submission mode, batch size, transactions in flight.
     Keeper(SubmitMode, usize, usize),
+    /// Two replicas of that keeper for one operator, sharing a PostgreSQL signing store.
+    Ha(SubmitMode, usize, usize),
     Merkle,
     /// The ceiling: the same calls as a keeper makes (`submitAttestation` when 1, else
     /// `submitAttestations` of this many), computed, signed and pre-signed as transactions before
@@ -216,6 +246,10 @@ struct Bench {
     poll_ms: u64,
     submit: SubmitConfig,
     runs: usize,
+    /// The replicas' signing store (HA row only).
+    postgres: Option<PostgresInstance>,
+    /// The keepers' counting RPC proxy (`count_rpc` only).
+    counting: Option<CountingRpc>,
 }
 
 /// Runs the bench: the fixture's setup, then each mode's drain and live phases.
@@ -239,6 +273,10 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             ),
             Mode::Keeper(SubmitMode::Batch, cfg.batch, cfg.in_flight),
         ),
+        (
+            "(h) HA: 2 replicas of (b), shared PostgreSQL signing store".to_string(),
+            Mode::Ha(SubmitMode::Batch, cfg.batch, cfg.in_flight),
+        ),
         ("(c) merkle commit + reveals".to_string(), Mode::Merkle),
         (
             "(ceiling) pre-signed submitAttestation burst".to_string(),
@@ -255,20 +293,35 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
     let mut rows = Vec::new();
     let mut modes_run = Vec::new();
     for (name, mode) in modes {
+        if matches!(mode, Mode::Ha(..)) && !cfg.ha {
+            continue;
+        }
         progress(Progress::Phase(format!(
             "{name}: drain of {} requests",
             cfg.requests
         )));
-        let (drain_secs, txs, gas) = drain(&mut b, mode, cfg.requests).await?;
-        let live = match mode {
-            Mode::Keeper(submit, max_batch, in_flight) => {
+        if let Some(c) = &b.counting {
+            c.reset();
+        }
+        let Drained {
+            secs: drain_secs,
+            txs,
+            gas,
+            cpu,
+        } = drain(&mut b, mode, cfg.requests).await?;
+        let rpc_calls = match mode {
+            Mode::Keeper(..) | Mode::Ha(..) => b.counting.as_ref().map(CountingRpc::counts),
+            Mode::Merkle | Mode::Ceiling(_) => None,
+        };
+        let live = match Keepers::of(mode) {
+            Some(k) => {
                 progress(Progress::Phase(format!(
                     "{name}: live traffic of {} requests",
                     cfg.live_requests
                 )));
-                Some(live(&mut b, submit, max_batch, in_flight, cfg.live_requests).await?)
+                Some(live(&mut b, k, cfg.live_requests).await?)
             }
-            Mode::Merkle | Mode::Ceiling(_) => None,
+            None => None,
         };
         rows.push(ModeResult {
             mode: name,
@@ -284,6 +337,12 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             live_latency_blocks_p99: live.as_ref().map(|l| l.p99_blocks),
             live_requests_per_sec: live.as_ref().map(|l| l.requests_per_sec),
             share_of_ceiling: None,
+            drain_cpu_anvil_secs: cpu.0,
+            drain_cpu_bench_secs: cpu.1,
+            drain_rpc_calls_per_attestation: rpc_calls
+                .as_ref()
+                .map(|c| c.values().sum::<usize>() as f64 / cfg.requests as f64),
+            drain_rpc_calls: rpc_calls,
         });
         modes_run.push(mode);
     }
@@ -300,8 +359,12 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
         .zip(&rows)
         .map(|(m, r)| {
             match m {
-                Mode::Keeper(SubmitMode::Single, _, _) => ceiling(1),
-                Mode::Keeper(SubmitMode::Batch, n, _) => ceiling(*n),
+                Mode::Keeper(SubmitMode::Single, _, _) | Mode::Ha(SubmitMode::Single, _, _) => {
+                    ceiling(1)
+                }
+                Mode::Keeper(SubmitMode::Batch, n, _) | Mode::Ha(SubmitMode::Batch, n, _) => {
+                    ceiling(*n)
+                }
                 Mode::Merkle | Mode::Ceiling(_) => None,
             }
             .filter(|c| *c > 0.0)
@@ -317,11 +380,15 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
 
 /// The fixture's phases with the bench's model and operator; funds the client.
 async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
+    let data_dir = cfg.devnet.data_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("verinfer-bench-keeper-{}", std::process::id()))
+    });
     let devnet = Devnet::start(DevnetConfig {
         model: ModelConfig::single(),
-        data_dir: cfg.devnet.data_dir.clone().or_else(|| {
-            Some(std::env::temp_dir().join(format!("verinfer-bench-keeper-{}", std::process::id())))
-        }),
+        // The bench's deployment manifest stays in its own directory (removed at the end): it never
+        // overwrites the manifest of a devnet run from the working directory.
+        root: data_dir.clone(),
+        data_dir: Some(data_dir),
         ..cfg.devnet.clone()
     })?;
     let d = devnet.deploy().await?;
@@ -355,7 +422,25 @@ async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
         .await?;
     client.approve(registry, U256::MAX).await?;
     let rpc = RootProvider::new_http(devnet.anvil().endpoint_url());
+    let postgres = if cfg.ha {
+        Some(crate::postgres::spawn()?)
+    } else {
+        None
+    };
+    let counting = if cfg.count_rpc {
+        let c = CountingRpc::start(devnet.url())
+            .await
+            .map_err(|source| DevnetError::Io {
+                path: "counting RPC proxy".into(),
+                source,
+            })?;
+        Some(c)
+    } else {
+        None
+    };
     Ok(Bench {
+        postgres,
+        counting,
         rpc,
         client,
         client_key,
@@ -424,35 +509,51 @@ impl Bench {
         Ok(out)
     }
 
-    /// Starts a keeper reading logs from `start_block`.
-    async fn start_keeper(
+    /// Starts the keeper (or its replicas, sharing the signing store) reading logs from
+    /// `start_block`.
+    async fn start_keepers(
         &mut self,
-        submit: SubmitMode,
-        max_batch: usize,
-        max_in_flight: usize,
+        k: Keepers,
         start_block: u64,
     ) -> Result<RunningKeeper, DevnetError> {
-        let cfg = KeeperConfig::from_raw(RawConfig {
-            rpc_url: Some(self.devnet.url().to_owned()),
-            registry: Some(format!("{:#x}", self.registry)),
-            operator: Some(format!("{:#x}", self.operator)),
-            data_dir: Some(self.next_dir("keeper")),
-            poll_interval_ms: Some(self.poll_ms),
-            start_block: Some(start_block),
-            confirmations: Some(0),
-            submit: SubmitConfig {
-                mode: submit,
-                max_batch,
-                max_in_flight,
-                ..self.submit.clone()
-            },
-            backend: self.backend.clone(),
-            ..RawConfig::default()
-        })?;
-        let keeper = Keeper::new(cfg, self.hot.clone(), "bench").await?;
+        let rpc_url = match &self.counting {
+            Some(c) => c.url().to_owned(),
+            None => self.devnet.url().to_owned(),
+        };
         let (stop, stop_rx) = watch::channel(false);
-        let handle = tokio::spawn(keeper.run(stop_rx));
-        Ok(RunningKeeper { stop, handle })
+        let mut handles = Vec::with_capacity(k.replicas);
+        for replica in 0..k.replicas {
+            let name = format!("bench-{replica}");
+            let signing_store = match (&self.postgres, k.replicas) {
+                (Some(pg), 2..) => Some(RawSigningStoreConfig {
+                    postgres_url: Some(pg.url()),
+                    replica: Some(name.clone()),
+                    timeout_ms: None,
+                }),
+                _ => None,
+            };
+            let cfg = KeeperConfig::from_raw(RawConfig {
+                rpc_url: Some(rpc_url.clone()),
+                registry: Some(format!("{:#x}", self.registry)),
+                operator: Some(format!("{:#x}", self.operator)),
+                data_dir: Some(self.next_dir(&name)),
+                poll_interval_ms: Some(self.poll_ms),
+                start_block: Some(start_block),
+                confirmations: Some(0),
+                submit: SubmitConfig {
+                    mode: k.submit,
+                    max_batch: k.max_batch,
+                    max_in_flight: k.in_flight,
+                    ..self.submit.clone()
+                },
+                backend: self.backend.clone(),
+                signing_store,
+                ..RawConfig::default()
+            })?;
+            let keeper = Keeper::new(cfg, self.hot.clone(), &name).await?;
+            handles.push(tokio::spawn(keeper.run(stop_rx.clone())));
+        }
+        Ok(RunningKeeper { stop, handles })
     }
 
     /// Answers already-created requests with a Merkle commit and one reveal each, through the
@@ -717,20 +818,83 @@ impl Bench {
     }
 }
 
+/// The keepers of a row: submission mode, batch size, transactions in flight, replicas (2 share
+/// the PostgreSQL signing store).
+#[derive(Clone, Copy, Debug)]
+struct Keepers {
+    submit: SubmitMode,
+    max_batch: usize,
+    in_flight: usize,
+    replicas: usize,
+}
+
+impl Keepers {
+    /// The keepers of `mode` (`None` for a mode without one).
+    fn of(mode: Mode) -> Option<Self> {
+        let (submit, max_batch, in_flight, replicas) = match mode {
+            Mode::Keeper(s, b, f) => (s, b, f, 1),
+            Mode::Ha(s, b, f) => (s, b, f, 2),
+            Mode::Merkle | Mode::Ceiling(_) => return None,
+        };
+        Some(Self {
+            submit,
+            max_batch,
+            in_flight,
+            replicas,
+        })
+    }
+}
+
+/// A row's running keepers (one, or the replicas), stopped together.
 struct RunningKeeper {
     stop: watch::Sender<bool>,
-    handle: tokio::task::JoinHandle<Result<(), KeeperError>>,
+    handles: Vec<tokio::task::JoinHandle<Result<(), KeeperError>>>,
 }
 
 impl RunningKeeper {
     async fn stop(self) -> Result<(), DevnetError> {
         let _ = self.stop.send(true);
-        self.handle.await.map_err(|source| DevnetError::Join {
-            what: "bench keeper".into(),
-            source,
-        })??;
+        for handle in self.handles {
+            handle.await.map_err(|source| DevnetError::Join {
+                what: "bench keeper".into(),
+                source,
+            })??;
+        }
         Ok(())
     }
+}
+
+/// The pid of this process's child whose command name is `name` (the bench's anvil).
+fn child_named(name: &str) -> Option<u32> {
+    let me = std::process::id();
+    std::fs::read_dir("/proc").ok()?.find_map(|e| {
+        let pid: u32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let (comm, rest) = stat_fields(&stat)?;
+        let ppid: u32 = rest.get(1)?.parse().ok()?;
+        (comm == name && ppid == me).then_some(pid)
+    })
+}
+
+/// The command name and the fields after it of a `/proc/<pid>/stat` line (the name is in
+/// parentheses and may hold spaces).
+fn stat_fields(stat: &str) -> Option<(&str, Vec<&str>)> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let comm = stat.get(open + 1..close)?;
+    let rest = stat.get(close + 1..)?.split_whitespace().collect();
+    Some((comm, rest))
+}
+
+/// CPU seconds (user + system) process `pid` has used so far, from `/proc/<pid>/stat` (fields 14
+/// and 15, in clock ticks of 1/100 s: Linux's `USER_HZ`).
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat_fields(&stat)?;
+    // `rest` starts at field 3 (state): utime is field 14, stime field 15.
+    let utime: u64 = rest.get(11)?.parse().ok()?;
+    let stime: u64 = rest.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
 }
 
 async fn joined<T>(h: tokio::task::JoinHandle<Result<T, DevnetError>>) -> Result<T, DevnetError> {
@@ -791,16 +955,67 @@ async fn watch_answers(
     Ok(seen)
 }
 
-/// Drain phase: queue `n` requests, then answer them; returns (seconds from start to the last
-/// inclusion, transactions, total gas).
-async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, usize, u64), DevnetError> {
+/// What a drain measured.
+struct Drained {
+    /// Seconds from the start of answering to the last inclusion.
+    secs: f64,
+    /// Transactions of the answers.
+    txs: usize,
+    /// Their total gas.
+    gas: u64,
+    /// CPU seconds of anvil and of this process while answering: `(anvil, bench)`.
+    cpu: (Option<f64>, Option<f64>),
+}
+
+impl Drained {
+    fn of((secs, txs, gas): (f64, usize, u64), cpu: (Option<f64>, Option<f64>)) -> Self {
+        Self {
+            secs,
+            txs,
+            gas,
+            cpu,
+        }
+    }
+}
+
+/// CPU seconds used so far by anvil (this process's child) and by this process.
+struct Cpu {
+    anvil_pid: Option<u32>,
+    anvil: Option<f64>,
+    bench: Option<f64>,
+}
+
+impl Cpu {
+    fn now() -> Self {
+        let anvil_pid = child_named("anvil");
+        Self {
+            anvil_pid,
+            anvil: anvil_pid.and_then(cpu_secs),
+            bench: cpu_secs(std::process::id()),
+        }
+    }
+
+    /// CPU seconds each used since [`Cpu::now`]: `(anvil, bench)`.
+    fn since(&self) -> (Option<f64>, Option<f64>) {
+        let later = |before: Option<f64>, now: Option<f64>| before.zip(now).map(|(a, b)| b - a);
+        (
+            later(self.anvil, self.anvil_pid.and_then(cpu_secs)),
+            later(self.bench, cpu_secs(std::process::id())),
+        )
+    }
+}
+
+/// Drain phase: queue `n` requests, then answer them; measures from the start of answering (the
+/// keeper's start, the burst's first send) to the last inclusion.
+async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetError> {
     let start_block = b.devnet.block_number().await?;
     let reqs = b.requests(n).await?;
     let watcher = b.spawn_watcher(start_block, reqs.iter().map(|r| r.0).collect());
     let presigned = match mode {
         Mode::Ceiling(per_tx) => b.presign(&reqs, per_tx).await?,
-        Mode::Keeper(..) | Mode::Merkle => Vec::new(),
+        Mode::Keeper(..) | Mode::Ha(..) | Mode::Merkle => Vec::new(),
     };
+    let cpu = Cpu::now();
     let t0 = Instant::now();
     match mode {
         Mode::Ceiling(_) => {
@@ -817,23 +1032,29 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<(f64, usize, u64),
                 })
                 .await?;
             let seen = joined(watcher).await?;
-            summarize_drain(b, t0, &seen).await
+            let cpu = cpu.since();
+            Ok(Drained::of(summarize_drain(b, t0, &seen).await?, cpu))
         }
-        Mode::Keeper(submit, max_batch, in_flight) => {
-            let k = b
-                .start_keeper(submit, max_batch, in_flight, start_block)
-                .await?;
+        Mode::Keeper(..) | Mode::Ha(..) => {
+            let keepers = Keepers::of(mode).ok_or(DevnetError::Config {
+                field: "mode",
+                value: 0,
+                allowed: "a keeper mode",
+            })?;
+            let k = b.start_keepers(keepers, start_block).await?;
             let seen = joined(watcher).await?;
+            let cpu = cpu.since();
             k.stop().await?;
-            summarize_drain(b, t0, &seen).await
+            Ok(Drained::of(summarize_drain(b, t0, &seen).await?, cpu))
         }
         Mode::Merkle => {
             b.merkle_answer(&reqs).await?;
             let seen = joined(watcher).await?;
+            let cpu = cpu.since();
             let (secs, txs, gas) = summarize_drain(b, t0, &seen).await?;
             // the commit emits no AnswerRecorded: count it separately
             let commit_gas = commit_gas(b, start_block).await?;
-            Ok((secs, txs + 1, gas + commit_gas))
+            Ok(Drained::of((secs, txs + 1, gas + commit_gas), cpu))
         }
     }
 }
@@ -871,17 +1092,9 @@ async fn commit_gas(b: &Bench, from_block: u64) -> Result<u64, DevnetError> {
 
 /// Live phase: a running keeper, `n` requests sent back to back; returns the median and p99 of
 /// request sent -> answer included, in milliseconds, and the rate the requests went out at.
-async fn live(
-    b: &mut Bench,
-    submit: SubmitMode,
-    max_batch: usize,
-    in_flight: usize,
-    n: usize,
-) -> Result<Live, DevnetError> {
+async fn live(b: &mut Bench, keepers: Keepers, n: usize) -> Result<Live, DevnetError> {
     let start_block = b.devnet.block_number().await?;
-    let k = b
-        .start_keeper(submit, max_batch, in_flight, start_block)
-        .await?;
+    let k = b.start_keepers(keepers, start_block).await?;
     let first = b.request_count().await? + U256::from(1);
     let ids = (0..n).map(|i| first + U256::from(i)).collect();
     let watcher = b.spawn_watcher(start_block, ids);
@@ -975,6 +1188,8 @@ mod tests {
             client_rate: None,
             poll_ms: 100,
             receipt_poll_ms: 250,
+            ha: true,
+            count_rpc: false,
             devnet: DevnetConfig::default(),
         };
         assert!(ok.validate().is_ok());

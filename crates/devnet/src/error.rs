@@ -22,6 +22,9 @@ pub enum DevnetError {
     /// Anvil could not be found or started.
     #[error(transparent)]
     Anvil(#[from] AnvilError),
+    /// PostgreSQL (the replicas' signing store of the bench's HA row) could not be started.
+    #[error(transparent)]
+    Postgres(#[from] crate::postgres::PostgresError),
     /// A send or a view through the client failed (reverts arrive decoded).
     #[error(transparent)]
     Client(#[from] verinfer_client::ClientError),

@@ -36,6 +36,7 @@ pub mod outputs;
 pub mod postgres;
 pub mod referee;
 pub mod report;
+pub mod rpc_count;
 pub mod traffic;
 pub mod voice;
 pub mod warp;

@@ -99,8 +99,9 @@ pub struct SubmitConfig {
     pub max_batch: usize,
     /// Seconds to wait for a receipt before a fee bump.
     pub receipt_timeout_secs: u64,
-    /// Receipt polling interval, milliseconds (the per-transaction floor on a chain that mines
-    /// instantly; irrelevant next to a 2-12 s block time).
+    /// Receipt polling interval, milliseconds: the longest wait between two receipt polls of a
+    /// transaction (the first polls after a broadcast back off from an eighth of it,
+    /// `txmgr::receipt_backoff`).
     pub receipt_poll_ms: u64,
     /// Fee bump per replacement, percent (>= 13).
     pub bump_percent: u64,

@@ -15,7 +15,6 @@ use std::time::Duration;
 use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::providers::{Provider, RootProvider};
-use alloy::rpc::types::Log;
 use alloy::sol_types::{Eip712Domain, SolCall, SolEventInterface};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Notify};
@@ -23,7 +22,7 @@ use verinfer_client::rpc::RetryConfig;
 
 use crate::attest::{self, Attestation, HotKey};
 use crate::backend::{self, BackendError, Backends};
-use crate::config::{KeeperConfig, Misbehaviour, SubmitConfig, SubmitMode};
+use crate::config::{KeeperConfig, SubmitConfig, SubmitMode};
 use crate::metrics::Metrics;
 use crate::poller::{LogPoller, PollError, PollOutcome};
 use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
@@ -32,10 +31,12 @@ use crate::signing_store::{self, SigningStore, SigningStoreError};
 use crate::store::{DiskFault, Intent, IntentKind, IntentStatus, RequestFacts, Store, StoreError};
 use crate::txmgr::{Dispatch, Executed, Round, TxConfig, TxError, TxManager};
 
+mod answer;
 mod delivery;
 mod jury;
 pub mod preflight;
 mod referee;
+pub use answer::ANSWER_CHUNK;
 pub use delivery::DELIVERY_STAGGER;
 pub use preflight::{PreflightError, Problem, Standing};
 pub use referee::GAME_ID_BASE;
@@ -91,6 +92,9 @@ pub enum KeeperError {
     /// keeper start ([`preflight`]).
     #[error(transparent)]
     Preflight(#[from] PreflightError),
+    /// An answer job (input, inference, signature) panicked or was cancelled.
+    #[error("answer job: {0}")]
+    Worker(#[from] tokio::task::JoinError),
 }
 
 impl KeeperError {
@@ -160,12 +164,11 @@ pub struct Keeper {
     key: HotKey,
     provider: RootProvider,
     domain: Eip712Domain,
-    chain_id: u64,
-    /// The replicas' shared slashing-protection store (`[signing_store]`), if configured.
-    signing_store: Option<Arc<SigningStore>>,
     store: Arc<Store>,
     exec: Arc<Executor>,
     backends: Arc<Backends>,
+    /// What the answer jobs share ([`answer`]).
+    answerer: Arc<answer::Answerer>,
     poller: LogPoller,
     seen: HashMap<(B256, Address), SignedAttestation>,
     /// Peers' registered endpoints (`endpointOf`), read once each.
@@ -288,13 +291,24 @@ impl Keeper {
             Some(c) => Some(Arc::new(connect_signing_store(c, name).await)),
             None => None,
         };
+        let answerer = Arc::new(answer::Answerer {
+            backends: backends.clone(),
+            metrics: metrics.clone(),
+            key: key.clone(),
+            domain: domain.clone(),
+            chain_id,
+            registry: cfg.registry,
+            operator: cfg.operator,
+            signing_store,
+            misbehave: cfg.misbehave,
+            name: name.to_string(),
+        });
         let k = Self {
+            answerer,
             cfg,
             key,
             provider,
             domain,
-            chain_id,
-            signing_store,
             store,
             exec,
             backends,
@@ -556,9 +570,36 @@ impl Keeper {
             }
             PollOutcome::Logs { logs, to, hash, .. } => {
                 t.logs = logs.len();
+                // Assignments are answered by jobs running concurrently (module `answer`); they are
+                // finished in log order before any other duty's log and before the cursor moves.
+                let mut answering = answer::Answering::new();
                 for log in &logs {
-                    self.handle_log(log).await?;
+                    let Ok(ev) = InferenceRegistryEvents::decode_log(&log.inner) else {
+                        continue;
+                    };
+                    match ev.data {
+                        InferenceRegistryEvents::OperatorAssigned(e)
+                            if e.operator == self.cfg.operator =>
+                        {
+                            self.metrics.assignments_seen.inc();
+                            self.metrics.request_seen(&e.requestId.to_string());
+                            if let Some(job) = self.start_answer(e.requestId)? {
+                                answering.push_back(job);
+                            }
+                            if answering.len() >= ANSWER_CHUNK {
+                                self.finish_answers(&mut answering).await?;
+                            }
+                        }
+                        InferenceRegistryEvents::RequestCreated(_) => {
+                            self.handle_event(ev.data).await?;
+                        }
+                        other => {
+                            self.finish_answers(&mut answering).await?;
+                            self.handle_event(other).await?;
+                        }
+                    }
                 }
+                self.finish_answers(&mut answering).await?;
                 self.poller.commit(to, hash)?;
             }
         }
@@ -606,11 +647,10 @@ impl Keeper {
         self.store.request(id)
     }
 
-    async fn handle_log(&mut self, log: &Log) -> Result<(), KeeperError> {
-        let Ok(ev) = InferenceRegistryEvents::decode_log(&log.inner) else {
-            return Ok(());
-        };
-        match ev.data {
+    /// Handles one decoded registry event (the collect stage starts answers itself, see
+    /// [`Keeper::collect_and_decide`]; an assignment handed here is answered at once).
+    async fn handle_event(&mut self, ev: InferenceRegistryEvents) -> Result<(), KeeperError> {
+        match ev {
             InferenceRegistryEvents::RequestCreated(e) => {
                 let info = RequestFacts {
                     model_id: e.modelId,
@@ -668,142 +708,7 @@ impl Keeper {
     }
 
     async fn input_of(&self, id: U256, info: &RequestFacts) -> Result<Vec<u8>, KeeperError> {
-        let input = fetch_input(&info.input_uri)
-            .await
-            .map_err(|reason| KeeperError::Input {
-                request: id,
-                reason,
-            })?;
-        if keccak256(&input) != info.input_hash {
-            return Err(KeeperError::Input {
-                request: id,
-                reason: "input does not match inputHash".into(),
-            });
-        }
-        Ok(input)
-    }
-
-    /// Runs inference for an assignment and journals the signed attestation.
-    async fn answer(&mut self, id: U256) -> Result<(), KeeperError> {
-        let Some(info) = self.req(id)? else {
-            tracing::warn!(keeper = %self.name, %id, "assignment for unknown request");
-            return Ok(());
-        };
-        let key = self.attest_key(id, &info);
-        if let Some(mut existing) = self.store.intent(&key)? {
-            // Already answered (log re-read after a restart or a reorg). An attestation set aside
-            // because a reorg removed its request is live again now that the same request is back.
-            if matches!(&existing.status, IntentStatus::Abandoned { reason } if reason.starts_with(REQUEST_GONE))
-            {
-                tracing::info!(keeper = %self.name, %key, "request is back after a reorg; attestation re-planned");
-                existing.status = IntentStatus::Pending;
-                existing.single_only = true;
-                self.store.put_intent(&existing)?;
-            }
-            return Ok(());
-        }
-        if !self.backends.serves(info.model_id) {
-            tracing::warn!(keeper = %self.name, %id, model = %info.model_id, "assigned a model we do not serve");
-            return Ok(());
-        }
-        let input = match self.input_of(id, &info).await {
-            Ok(i) => i,
-            Err(e) => {
-                tracing::warn!(keeper = %self.name, error = %e, "cannot answer");
-                return Ok(());
-            }
-        };
-        let mut output = match self.infer(info.model_id, &input).await {
-            Ok(output) => output,
-            // The model refuses this input (wrong size, out of range): no output exists, so there
-            // is nothing to attest, now or on a retry. Skipped for good; the request goes unanswered.
-            Err(e @ (BackendError::Input(_) | BackendError::PromptNotUtf8 { .. })) => {
-                tracing::warn!(keeper = %self.name, %id, error = %e, "input refused by the model; not answering");
-                self.metrics.inputs_refused.inc();
-                return Ok(());
-            }
-            Err(e) => {
-                return Err(KeeperError::Input {
-                    request: id,
-                    reason: e.to_string(),
-                })
-            }
-        };
-        if self.cfg.misbehave == Misbehaviour::WrongResult {
-            referee::wrong_output(&mut output);
-        }
-        let att = Attestation {
-            operator: self.cfg.operator,
-            requestId: id,
-            modelId: info.model_id,
-            inputHash: info.input_hash,
-            outputHash: keccak256(&output),
-        };
-        let (att, sig, output) = self.sign_answer(att, output).await?;
-        // The output is stored before its attestation is journaled: whatever this keeper attests, it
-        // can serve (`GET /v1/outputs/<outputHash>`).
-        self.store.put_output(&output)?;
-        let calldata = InferenceRegistry::submitAttestationCall {
-            att: att.clone().into(),
-            signature: sig.clone(),
-        }
-        .abi_encode();
-        let intent = Intent {
-            key: key.clone(),
-            kind: IntentKind::Attest,
-            subject: Some(id),
-            to: Some(self.cfg.registry),
-            calldata: calldata.into(),
-            status: IntentStatus::Pending,
-            members: vec![],
-            single_only: self.cfg.submit.mode == SubmitMode::Single,
-        };
-        // Journal first, then publish.
-        self.store.insert_intent_if_absent(&intent)?;
-        self.publish(SignedAttestation {
-            att: att.clone(),
-            sig,
-        })?;
-        if self.cfg.misbehave == Misbehaviour::Equivocate {
-            let mut other = att;
-            other.outputHash = keccak256([output.as_slice(), b"!"].concat());
-            let sig2 = self.sign(&other)?;
-            self.publish(SignedAttestation {
-                att: other,
-                sig: sig2,
-            })?;
-        }
-        Ok(())
-    }
-
-    /// Signs the attestation of an answer: directly for a single keeper; for a replica, through the
-    /// shared signing store, which yields the statement of record (possibly another replica's
-    /// output, adopted instead of signing ours: docs/keeper.md, "High availability").
-    async fn sign_answer(
-        &self,
-        att: Attestation,
-        output: Vec<u8>,
-    ) -> Result<(Attestation, Bytes, Vec<u8>), KeeperError> {
-        let Some(guard) = &self.signing_store else {
-            let sig = self.sign(&att)?;
-            return Ok((att, sig, output));
-        };
-        let slot = signing_store::Slot::of(self.chain_id, self.cfg.registry, &att);
-        let ours = att.outputHash;
-        let g =
-            signing_store::sign_once(guard, &self.key, &self.domain, &slot, att, output).await?;
-        if g.adopted {
-            tracing::warn!(keeper = %self.name, request = %slot.request_id, %ours, adopted = %g.att.outputHash,
-                "another replica already signed a different output for this request; adopting its statement");
-        }
-        Ok((g.att, g.sig, g.output))
-    }
-
-    fn sign(&self, att: &Attestation) -> Result<Bytes, KeeperError> {
-        self.key
-            .sign_attestation(att, &self.domain)
-            .map(|s| Bytes::from(s.to_vec()))
-            .map_err(|e| KeeperError::Tx(TxError::Sign(e.to_string())))
+        answer::checked_input(id, info).await
     }
 
     /// Publishes a signed attestation: recorded in the journal and served to peers at

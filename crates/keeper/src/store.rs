@@ -777,6 +777,31 @@ impl Store {
         Ok(inserted)
     }
 
+    /// [`Store::insert_intent_if_absent`] for several intents in one durable write (one disk sync for
+    /// all of them): each is inserted only if no intent has its key. Returns, per intent, whether it
+    /// was inserted.
+    pub fn insert_intents_if_absent(&self, intents: &[Intent]) -> Result<Vec<bool>, StoreError> {
+        if intents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let txn = self.write(true)?;
+        let mut inserted = Vec::with_capacity(intents.len());
+        {
+            let mut t = txn.open_table(INTENTS).map_err(dberr)?;
+            for intent in intents {
+                let fresh = t.get(intent.key.as_str()).map_err(dberr)?.is_none();
+                if fresh {
+                    let bytes = encode(intent)?;
+                    t.insert(intent.key.as_str(), bytes.as_slice())
+                        .map_err(dberr)?;
+                }
+                inserted.push(fresh);
+            }
+        }
+        txn.commit().map_err(dberr)?;
+        Ok(inserted)
+    }
+
     /// Writes one row of a helper table (deferred durability, see [`Store::write`]).
     fn put_row<'k, 'v, K: Key + 'static, V: Value + 'static>(
         &self,
@@ -1299,6 +1324,35 @@ mod tests {
             members: vec![],
             single_only: false,
         }
+    }
+
+    /// Several answers journaled in one write: new keys are inserted, an existing key is left as it
+    /// was (not overwritten), and all of them are on disk after a reopen.
+    #[test]
+    fn several_intents_are_inserted_if_absent_in_one_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        {
+            let s = Store::open(&path).unwrap();
+            let mut old = intent("attest:1:0xab");
+            old.single_only = true;
+            s.put_intent(&old).unwrap();
+            let inserted = s
+                .insert_intents_if_absent(&[
+                    intent("attest:1:0xab"),
+                    intent("attest:2:0xab"),
+                    intent("attest:3:0xab"),
+                ])
+                .unwrap();
+            assert_eq!(inserted, vec![false, true, true]);
+            assert!(s.insert_intents_if_absent(&[]).unwrap().is_empty());
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.open_intents().unwrap().len(), 3);
+        assert!(
+            s.intent("attest:1:0xab").unwrap().unwrap().single_only,
+            "an existing intent was overwritten"
+        );
     }
 
     #[test]

@@ -47,7 +47,9 @@ use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
 pub struct TxConfig {
     /// How long to wait for a receipt before bumping the fee.
     pub receipt_timeout: Duration,
-    /// Receipt polling interval.
+    /// Receipt polling interval: the longest wait between two receipt polls of one transaction. The
+    /// first polls after a broadcast come sooner ([`receipt_backoff`]: an eighth of it, doubling up
+    /// to it), so a transaction a node includes at once is seen at once.
     pub poll_interval: Duration,
     /// Fee bump per replacement, in percent (at least 13, i.e. above the 12.5 % nodes require).
     pub bump_percent: u64,
@@ -380,6 +382,17 @@ fn gas_limit_of(raw: &[u8]) -> Option<u64> {
     TxEnvelope::decode_2718(&mut &raw[..])
         .ok()
         .map(|env| env.gas_limit())
+}
+
+/// The wait before receipt poll `polls + 1` of a transaction: `interval / 8` after the broadcast's
+/// first poll, doubling each poll up to `interval` (at least 1 ms). On a chain that includes at once
+/// the receipt is seen within a few milliseconds instead of a whole interval; on a chain with
+/// seconds-long blocks it costs three extra polls per transaction.
+pub fn receipt_backoff(interval: Duration, polls: u32) -> Duration {
+    let first = (interval / 8).max(Duration::from_millis(1));
+    first
+        .saturating_mul(1u32 << polls.min(3))
+        .min(interval.max(Duration::from_millis(1)))
 }
 
 /// [`TxError::Reverted`] for `key`: the reason is the decoded custom error (name, arguments in
@@ -1005,6 +1018,7 @@ impl TxManager {
             };
             let deadline = Instant::now() + self.cfg.receipt_timeout;
             let mut rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;
+            let mut polls = 0u32;
             while Instant::now() < deadline {
                 match self.any_receipt(&all_hashes).await {
                     Ok(Some(r)) => return self.finish(intent, &r, cached)?,
@@ -1020,7 +1034,8 @@ impl TxManager {
                     }
                     rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;
                 }
-                tokio::time::sleep(self.cfg.poll_interval).await;
+                tokio::time::sleep(receipt_backoff(self.cfg.poll_interval, polls)).await;
+                polls = polls.saturating_add(1);
             }
             // Waiting behind a lower nonce of ours that is not mined: raising our fee cannot help.
             let mined = self.chain_nonce(false).await?;
@@ -1156,6 +1171,28 @@ impl TxManager {
 mod tests {
     use super::*;
 
+    /// Receipt polls back off from an eighth of the interval to the interval, never beyond it, and
+    /// a tiny interval still waits at least a millisecond.
+    #[test]
+    fn receipt_polls_back_off_from_an_eighth_of_the_interval_to_the_interval() {
+        let ms = Duration::from_millis;
+        let waits: Vec<_> = (0..6).map(|n| receipt_backoff(ms(250), n)).collect();
+        assert_eq!(
+            waits,
+            vec![
+                Duration::from_micros(31_250),
+                Duration::from_micros(62_500),
+                ms(125),
+                ms(250),
+                ms(250),
+                ms(250)
+            ]
+        );
+        assert_eq!(receipt_backoff(ms(250), u32::MAX), ms(250));
+        assert_eq!(receipt_backoff(ms(2), 0), ms(1));
+        assert_eq!(receipt_backoff(ms(2), 5), ms(2));
+        assert_eq!(receipt_backoff(Duration::ZERO, 0), ms(1));
+    }
     /// Regression (issue 16): an abandoned attestation was logged with the raw selector
     /// `0xd855c4f4`; the reason now names the error, its operator and the fix.
     #[test]

@@ -36,7 +36,8 @@ fn server() -> PostgresInstance {
 }
 
 /// Replica `name` of the suite's operator: its own journal under `dir`, the shared store at
-/// `store_url` (none: a lone keeper), a different output than its peers when `diverge`.
+/// `store_url` (none: a lone keeper), a different output than its peers when `diverge`,
+/// `max_in_flight` transactions in flight (16 is the default).
 async fn replica(
     s: &Suite,
     dir: &Path,
@@ -44,12 +45,14 @@ async fn replica(
     store_url: Option<String>,
     diverge: bool,
     start_block: u64,
+    max_in_flight: usize,
 ) -> Keeper {
     let raw = RawConfig {
         submit: SubmitConfig {
             mode: SubmitMode::Single,
             receipt_poll_ms: 20,
             receipt_timeout_secs: 2,
+            max_in_flight,
             ..SubmitConfig::default()
         },
         finalize: Some(false),
@@ -120,7 +123,7 @@ impl Chain {
     /// Starts replica `name` (see [`replica`]).
     async fn replica(&self, name: &str, pg: Option<&PostgresInstance>, diverge: bool) -> Running {
         let url = pg.map(PostgresInstance::url);
-        let k = replica(&self.s, self.dir.path(), name, url, diverge, self.start).await;
+        let k = replica(&self.s, self.dir.path(), name, url, diverge, self.start, 16).await;
         run(k)
     }
 
@@ -346,7 +349,9 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
     let pg = server();
     let mut c = Chain::new().await;
     let mut ids = c.requests(10).await;
-    let a = c.replica("a", Some(&pg), false).await;
+    // One transaction in flight: the answers are claimed and journaled together (one job each, one
+    // write), so with a wider window all ten would be broadcast before the kill and land anyway.
+    let a = run(replica(&c.s, c.dir.path(), "a", Some(pg.url()), false, c.start, 1).await);
     // Kill once a few are on chain and others are claimed (journaled) but not yet.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -500,7 +505,7 @@ async fn replica_partitioned_from_the_database_signs_nothing_and_adopts_after_he
     let mut link = Link::new(pg.port()).await;
     let mut c = Chain::new().await;
     // Replica a reaches the database only through the link.
-    let k = replica(&c.s, c.dir.path(), "a", Some(link.url()), true, c.start).await;
+    let k = replica(&c.s, c.dir.path(), "a", Some(link.url()), true, c.start, 16).await;
     let a = run(k);
     let first = c.requests(2).await;
     until_answered(&c.s, &first, "replica a answers through the link").await;

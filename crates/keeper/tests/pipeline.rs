@@ -10,6 +10,7 @@ use alloy::primitives::{Address, TxHash, U256};
 use alloy::providers::Provider;
 use common::*;
 use verinfer_bindings::VerinferToken;
+use verinfer_devnet::rpc_count::CountingRpc;
 use verinfer_keeper::store::{Intent, IntentKind, IntentStatus, Store};
 use verinfer_keeper::txmgr::{Dispatch, Executed, InFlight, Round, TxConfig, TxError, TxManager};
 
@@ -203,60 +204,6 @@ async fn a_transaction_dropped_inside_the_window_is_resent_and_the_window_lands(
     assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), 3);
 }
 
-/// A JSON-RPC proxy in front of anvil that counts the calls of each method.
-struct CountingRpc {
-    url: String,
-    counts: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
-}
-
-impl CountingRpc {
-    async fn start(upstream: String) -> Self {
-        let counts: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>> =
-            Arc::default();
-        let http = reqwest::Client::new();
-        let c = counts.clone();
-        let app = axum::Router::new().route(
-            "/",
-            axum::routing::post(move |body: axum::body::Bytes| {
-                let (c, http, upstream) = (c.clone(), http.clone(), upstream.clone());
-                async move {
-                    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-                    let calls = match &v {
-                        serde_json::Value::Array(a) => a.clone(),
-                        one => vec![one.clone()],
-                    };
-                    for call in calls {
-                        let m = call["method"].as_str().unwrap_or_default().to_string();
-                        *c.lock().unwrap().entry(m).or_default() += 1;
-                    }
-                    let r = http
-                        .post(&upstream)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                        .unwrap();
-                    let bytes = r.bytes().await.unwrap();
-                    ([("content-type", "application/json")], bytes)
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { url, counts }
-    }
-
-    fn count(&self, method: &str) -> usize {
-        self.counts
-            .lock()
-            .unwrap()
-            .get(method)
-            .copied()
-            .unwrap_or_default()
-    }
-}
-
 /// Fees once per round, gas once per call shape: five transfers of one shape dispatched in one
 /// `Round` make one fee lookup (`eth_feeHistory`) and one `eth_estimateGas` (the rest come from the
 /// gas cache); dispatched each on its own (`dispatch`: a round each), every transaction looks its
@@ -265,10 +212,10 @@ impl CountingRpc {
 async fn a_round_fetches_fees_once_and_a_call_shape_is_estimated_once() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
-    let rpc = CountingRpc::start(anvil.url.clone()).await;
+    let rpc = CountingRpc::start(&anvil.url).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir, "f.redb");
-    let counted = alloy::providers::RootProvider::new_http(rpc.url.parse().unwrap());
+    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
     let t = txm(counted, anvil.key(0), store.clone(), fast_cfg());
     let token = deploy_token(&t).await;
     let (fees0, est0) = (rpc.count("eth_feeHistory"), rpc.count("eth_estimateGas"));

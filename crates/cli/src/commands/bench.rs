@@ -117,6 +117,14 @@ pub struct KeeperBenchArgs {
     /// Receipt poll interval in milliseconds (`submit.receipt_poll_ms`; 250 is the keeper default).
     #[arg(long, default_value_t = 250)]
     receipt_poll_ms: u64,
+    /// Skip the HA row (two replicas sharing a PostgreSQL signing store; it needs PostgreSQL's
+    /// server binaries, installed by script/setup.sh).
+    #[arg(long)]
+    no_ha: bool,
+    /// Route the keepers' JSON-RPC through a counting proxy and report calls per attestation (the
+    /// proxy adds a hop per call: compare this run's rates with each other only).
+    #[arg(long)]
+    count_rpc: bool,
     #[command(flatten)]
     out: BenchEnv,
 }
@@ -193,6 +201,8 @@ async fn keeper(a: KeeperBenchArgs) -> Result<()> {
         client_rate: a.client_rate,
         poll_ms: a.poll_ms,
         receipt_poll_ms: a.receipt_poll_ms,
+        ha: !a.no_ha,
+        count_rpc: a.count_rpc,
         devnet: DevnetConfig {
             anvil: AnvilOptions {
                 block_time: a.block_time,
@@ -265,6 +275,36 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
                 (Some(m), Some(p)) => format!("{m:.0} / {p:.0}"),
                 _ => "n/a".into(),
             },
+        );
+    }
+    println!("\nprofile of each drain while its requests are answered: CPU seconds of anvil and of this process (keeper, watcher, sender), keeper JSON-RPC calls (--count-rpc)");
+    println!("| mode | drain s | anvil CPU s | bench CPU s | RPC calls / att | top RPC methods |");
+    println!("|---|---:|---:|---:|---:|---|");
+    let secs = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into());
+    for r in rows {
+        let top = r
+            .drain_rpc_calls
+            .as_ref()
+            .map(|c| {
+                let mut v: Vec<_> = c.iter().collect();
+                v.sort_by(|a, b| b.1.cmp(a.1));
+                v.iter()
+                    .take(4)
+                    .map(|(m, n)| format!("{m} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_else(|| "n/a".into());
+        println!(
+            "| {} | {:.2} | {} | {} | {} | {} |",
+            r.mode,
+            r.drain_secs,
+            secs(r.drain_cpu_anvil_secs),
+            secs(r.drain_cpu_bench_secs),
+            r.drain_rpc_calls_per_attestation
+                .map(|v| format!("{v:.1}"))
+                .unwrap_or_else(|| "n/a".into()),
+            top
         );
     }
 }

@@ -6,10 +6,12 @@ pub mod openai;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::primitives::B256;
 use tokio::io::AsyncWriteExt;
+use tokio::sync::Semaphore;
 
 use crate::config::BackendConfig;
 use crate::llm::{GgufError, LlmSpec};
@@ -132,6 +134,12 @@ pub trait InferenceBackend: Send + Sync {
     /// execution trace from it, docs/referee.md).
     fn int_mlp(&self) -> Option<&IntMlp> {
         None
+    }
+    /// How many inferences of this backend may run at once: the size of its worker pool in
+    /// [`Backends`]. In-process and command backends default to the machine's cores; a remote
+    /// server, to its configured concurrency.
+    fn workers(&self) -> usize {
+        std::thread::available_parallelism().map_or(1, usize::from)
     }
 }
 
@@ -300,8 +308,10 @@ pub fn from_config(cfg: &BackendConfig) -> Result<Box<dyn InferenceBackend>, Bac
     })
 }
 
-/// The set of backends a keeper serves, looked up by model id.
-pub struct Backends(Vec<Box<dyn InferenceBackend>>);
+/// The set of backends a keeper serves, looked up by model id, each with its bounded worker pool
+/// (at most [`InferenceBackend::workers`] inferences of one backend run at once; more wait for a
+/// place).
+pub struct Backends(Vec<Box<dyn InferenceBackend>>, Vec<Arc<Semaphore>>);
 
 impl std::fmt::Debug for Backends {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -312,9 +322,21 @@ impl std::fmt::Debug for Backends {
 }
 
 impl Backends {
-    /// Wraps backends.
+    /// Wraps backends, each with a worker pool of [`InferenceBackend::workers`] places.
     pub fn new(list: Vec<Box<dyn InferenceBackend>>) -> Self {
-        Self(list)
+        let pools = list
+            .iter()
+            .map(|b| Arc::new(Semaphore::new(b.workers().max(1))))
+            .collect();
+        Self(list, pools)
+    }
+
+    /// The size of the worker pool of the backend serving `model_id` (0 if none does).
+    pub fn workers(&self, model_id: B256) -> usize {
+        self.0
+            .iter()
+            .find(|b| b.model_id() == model_id)
+            .map_or(0, |b| b.workers().max(1))
     }
 
     /// Whether some backend serves `model_id`.
@@ -351,13 +373,17 @@ impl Backends {
             .and_then(|b| b.int_mlp())
     }
 
-    /// Runs `model_id` on `input`.
+    /// Runs `model_id` on `input`, on a place of its backend's worker pool (waits for one when the
+    /// pool is full).
     pub async fn infer(&self, model_id: B256, input: &[u8]) -> Result<Vec<u8>, BackendError> {
-        let b = self
+        let (b, pool) = self
             .0
             .iter()
-            .find(|b| b.model_id() == model_id)
+            .zip(&self.1)
+            .find(|(b, _)| b.model_id() == model_id)
             .ok_or(BackendError::UnknownModel(model_id))?;
+        // The pools are never closed, so acquiring only fails if one were: run unbounded then.
+        let _place = pool.acquire().await.ok();
         b.infer(input).await
     }
 }
@@ -389,6 +415,72 @@ mod tests {
             bs.infer(B256::ZERO, &digit).await,
             Err(BackendError::UnknownModel(_))
         ));
+    }
+
+    /// A backend that counts how many of its inferences run at once.
+    struct Counting {
+        workers: usize,
+        now: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
+    }
+
+    impl InferenceBackend for Counting {
+        fn model_id(&self) -> B256 {
+            B256::repeat_byte(1)
+        }
+        fn infer<'a>(&'a self, input: &'a [u8]) -> InferFuture<'a> {
+            use std::sync::atomic::Ordering::SeqCst;
+            Box::pin(async move {
+                let n = self.now.fetch_add(1, SeqCst) + 1;
+                self.most.fetch_max(n, SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                self.now.fetch_sub(1, SeqCst);
+                Ok(input.to_vec())
+            })
+        }
+        fn workers(&self) -> usize {
+            self.workers
+        }
+    }
+
+    /// Eight inferences started at once on a backend with a pool of three: three run together,
+    /// never more, and every one completes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_backends_worker_pool_bounds_its_concurrent_inferences() {
+        let counting = Arc::new(Counting {
+            workers: 3,
+            now: Default::default(),
+            most: Default::default(),
+        });
+        struct Shared(Arc<Counting>);
+        impl InferenceBackend for Shared {
+            fn model_id(&self) -> B256 {
+                self.0.model_id()
+            }
+            fn infer<'a>(&'a self, input: &'a [u8]) -> InferFuture<'a> {
+                self.0.infer(input)
+            }
+            fn workers(&self) -> usize {
+                self.0.workers()
+            }
+        }
+        let bs = Arc::new(Backends::new(vec![Box::new(Shared(counting.clone()))]));
+        assert_eq!(bs.workers(B256::repeat_byte(1)), 3);
+        assert_eq!(bs.workers(B256::ZERO), 0);
+        let jobs: Vec<_> = (0..8u8)
+            .map(|i| {
+                let bs = bs.clone();
+                tokio::spawn(async move { bs.infer(B256::repeat_byte(1), &[i]).await })
+            })
+            .collect();
+        for (i, j) in jobs.into_iter().enumerate() {
+            assert_eq!(j.await.unwrap().unwrap(), vec![i as u8]);
+        }
+        assert_eq!(
+            counting.most.load(std::sync::atomic::Ordering::SeqCst),
+            3,
+            "the pool of 3 was not filled, or was exceeded"
+        );
     }
 
     #[tokio::test]

@@ -246,6 +246,10 @@ impl InferenceBackend for OpenAiBackend {
         self.id
     }
 
+    fn workers(&self) -> usize {
+        self.opts.concurrency.max(1)
+    }
+
     fn infer<'a>(&'a self, input: &'a [u8]) -> InferFuture<'a> {
         Box::pin(async move { Ok(self.complete(input).await?.text) })
     }

@@ -1,0 +1,292 @@
+//! The answer duty, in two steps so that inference never holds up the collect stage or the execute
+//! stage:
+//!
+//! 1. **Start** (collect stage, in log order): an assignment (`OperatorAssigned` to this operator)
+//!    of a request this keeper knows, serves and has not answered yet becomes a job on the runtime:
+//!    fetch and check the input, run the model on a place of its backend's bounded worker pool
+//!    ([`Backends`]), sign the attestation (directly, or through the replicas' shared signing store).
+//!    The jobs of one log range run concurrently with each other and with the execute stage, which
+//!    keeps sending what was journaled before.
+//! 2. **Finish** (collect stage, in log order): the finished answers' outputs are stored, their
+//!    intents journaled in one durable write ([`Store::insert_intents_if_absent`]), then published,
+//!    and the execute stage is woken. Journal before publish and before broadcast, as before.
+//!
+//! The collect stage finishes the jobs at hand every [`ANSWER_CHUNK`] assignments, before any log
+//! other than a request or an assignment (so every other duty sees the answers of the logs before
+//! it, as when answering was inline), and before it moves the log cursor (a crash before that re-reads
+//! the range: nothing computed and not journaled is lost, the signing store returns the same
+//! statement).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use alloy::primitives::{keccak256, Address, Bytes, U256};
+use alloy::sol_types::{Eip712Domain, SolCall};
+
+use super::{fetch_input, Keeper, KeeperError, SignedAttestation};
+use crate::store::RequestFacts;
+use crate::attest::{Attestation, HotKey};
+use crate::backend::{BackendError, Backends};
+use crate::config::{Misbehaviour, SubmitMode};
+use crate::metrics::Metrics;
+use crate::registry::InferenceRegistry;
+use crate::signing_store::{self, SigningStore};
+use crate::store::{Intent, IntentKind, IntentStatus};
+use crate::txmgr::TxError;
+
+/// Assignments the collect stage starts before it finishes (journals) the jobs at hand, so the
+/// execute stage gets work while later answers of a long log range are still being computed.
+pub const ANSWER_CHUNK: usize = 64;
+
+/// What an answer job needs, shared by every job of one keeper.
+pub(super) struct Answerer {
+    pub(super) backends: Arc<Backends>,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) key: HotKey,
+    pub(super) domain: Eip712Domain,
+    pub(super) chain_id: u64,
+    pub(super) registry: Address,
+    pub(super) operator: Address,
+    pub(super) signing_store: Option<Arc<SigningStore>>,
+    pub(super) misbehave: Misbehaviour,
+    pub(super) name: String,
+}
+
+/// A signed answer, ready to journal.
+pub(super) struct Computed {
+    key: String,
+    att: Attestation,
+    sig: Bytes,
+    output: Vec<u8>,
+}
+
+/// A running answer job; aborted when dropped (a collect stage that stops, or fails, leaves nothing
+/// running behind it). `Ok(None)`: the request is not answered (input unavailable or refused).
+pub(super) struct Job(tokio::task::JoinHandle<Result<Option<Computed>, KeeperError>>);
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The answer jobs of one log range, in log order.
+pub(super) type Answering = VecDeque<Job>;
+
+/// The input of request `id` from its URI, checked against its `inputHash`.
+pub(super) async fn checked_input(id: U256, info: &RequestFacts) -> Result<Vec<u8>, KeeperError> {
+    let input = fetch_input(&info.input_uri)
+        .await
+        .map_err(|reason| KeeperError::Input {
+            request: id,
+            reason,
+        })?;
+    if keccak256(&input) != info.input_hash {
+        return Err(KeeperError::Input {
+            request: id,
+            reason: "input does not match inputHash".into(),
+        });
+    }
+    Ok(input)
+}
+
+impl Answerer {
+    /// The job's body: input, inference (on the backend's pool), signature.
+    async fn compute(
+        self: Arc<Self>,
+        id: U256,
+        info: RequestFacts,
+        key: String,
+    ) -> Result<Option<Computed>, KeeperError> {
+        let input = match checked_input(id, &info).await {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(keeper = %self.name, error = %e, "cannot answer");
+                return Ok(None);
+            }
+        };
+        let started = std::time::Instant::now();
+        let out = self.backends.infer(info.model_id, &input).await;
+        self.metrics
+            .record_inference(info.model_id, started.elapsed(), out.is_ok());
+        let mut output = match out {
+            Ok(output) => output,
+            // The model refuses this input (wrong size, out of range): no output exists, so there
+            // is nothing to attest, now or on a retry. Skipped for good; the request goes unanswered.
+            Err(e @ (BackendError::Input(_) | BackendError::PromptNotUtf8 { .. })) => {
+                tracing::warn!(keeper = %self.name, %id, error = %e, "input refused by the model; not answering");
+                self.metrics.inputs_refused.inc();
+                return Ok(None);
+            }
+            Err(e) => {
+                return Err(KeeperError::Input {
+                    request: id,
+                    reason: e.to_string(),
+                })
+            }
+        };
+        if self.misbehave == Misbehaviour::WrongResult {
+            super::referee::wrong_output(&mut output);
+        }
+        let att = Attestation {
+            operator: self.operator,
+            requestId: id,
+            modelId: info.model_id,
+            inputHash: info.input_hash,
+            outputHash: keccak256(&output),
+        };
+        let (att, sig, output) = self.sign_answer(att, output).await?;
+        Ok(Some(Computed {
+            key,
+            att,
+            sig,
+            output,
+        }))
+    }
+
+    /// Signs the attestation of an answer: directly for a single keeper; for a replica, through the
+    /// shared signing store, which yields the statement of record (possibly another replica's
+    /// output, adopted instead of signing ours: docs/keeper.md, "High availability").
+    async fn sign_answer(
+        &self,
+        att: Attestation,
+        output: Vec<u8>,
+    ) -> Result<(Attestation, Bytes, Vec<u8>), KeeperError> {
+        let Some(guard) = &self.signing_store else {
+            let sig = sign(&self.key, &self.domain, &att)?;
+            return Ok((att, sig, output));
+        };
+        let slot = signing_store::Slot::of(self.chain_id, self.registry, &att);
+        let ours = att.outputHash;
+        let g =
+            signing_store::sign_once(guard, &self.key, &self.domain, &slot, att, output).await?;
+        if g.adopted {
+            tracing::warn!(keeper = %self.name, request = %slot.request_id, %ours, adopted = %g.att.outputHash,
+                "another replica already signed a different output for this request; adopting its statement");
+        }
+        Ok((g.att, g.sig, g.output))
+    }
+}
+
+/// The EIP-712 signature of `att` by `key`.
+pub(super) fn sign(
+    key: &HotKey,
+    domain: &Eip712Domain,
+    att: &Attestation,
+) -> Result<Bytes, KeeperError> {
+    key.sign_attestation(att, domain)
+        .map(|s| Bytes::from(s.to_vec()))
+        .map_err(|e| KeeperError::Tx(TxError::Sign(e.to_string())))
+}
+
+impl Keeper {
+    /// Answers the assignment of request `id` at once (start and finish): for callers outside the
+    /// collect stage's log loop.
+    pub(super) async fn answer(&mut self, id: U256) -> Result<(), KeeperError> {
+        let mut jobs = Answering::new();
+        if let Some(job) = self.start_answer(id)? {
+            jobs.push_back(job);
+        }
+        self.finish_answers(&mut jobs).await
+    }
+
+    /// Step 1: starts the answer job of an assignment, if there is one to answer.
+    pub(super) fn start_answer(&mut self, id: U256) -> Result<Option<Job>, KeeperError> {
+        let Some(info) = self.req(id)? else {
+            tracing::warn!(keeper = %self.name, %id, "assignment for unknown request");
+            return Ok(None);
+        };
+        let key = self.attest_key(id, &info);
+        if let Some(mut existing) = self.store.intent(&key)? {
+            // Already answered (log re-read after a restart or a reorg). An attestation set aside
+            // because a reorg removed its request is live again now that the same request is back.
+            if matches!(&existing.status, IntentStatus::Abandoned { reason } if reason.starts_with(super::REQUEST_GONE))
+            {
+                tracing::info!(keeper = %self.name, %key, "request is back after a reorg; attestation re-planned");
+                existing.status = IntentStatus::Pending;
+                existing.single_only = true;
+                self.store.put_intent(&existing)?;
+            }
+            return Ok(None);
+        }
+        if !self.backends.serves(info.model_id) {
+            tracing::warn!(keeper = %self.name, %id, model = %info.model_id, "assigned a model we do not serve");
+            return Ok(None);
+        }
+        let job = tokio::spawn(self.answerer.clone().compute(id, info, key));
+        Ok(Some(Job(job)))
+    }
+
+    /// Step 2: waits for `jobs` in order, stores their outputs, journals their intents in one
+    /// durable write, publishes them and wakes the execute stage. On a job's error the answers
+    /// before it are still journaled, the ones after it are dropped (their logs are re-read).
+    pub(super) async fn finish_answers(&mut self, jobs: &mut Answering) -> Result<(), KeeperError> {
+        let mut done = Vec::with_capacity(jobs.len());
+        let mut failed = None;
+        while let Some(mut job) = jobs.pop_front() {
+            match (&mut job.0).await {
+                Ok(Ok(Some(c))) => done.push(c),
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => {
+                    failed = Some(e);
+                    break;
+                }
+                Err(join) => {
+                    failed = Some(KeeperError::Worker(join));
+                    break;
+                }
+            }
+        }
+        jobs.clear();
+        if !done.is_empty() {
+            // The outputs are stored before their attestations are journaled: whatever this keeper
+            // attests, it can serve (`GET /v1/outputs/<outputHash>`).
+            for c in &done {
+                self.store.put_output(&c.output)?;
+            }
+            let intents: Vec<Intent> = done.iter().map(|c| self.answer_intent(c)).collect();
+            self.store.insert_intents_if_absent(&intents)?;
+            // Journal first, then publish.
+            for c in done {
+                self.publish(SignedAttestation {
+                    att: c.att.clone(),
+                    sig: c.sig,
+                })?;
+                if self.cfg.misbehave == Misbehaviour::Equivocate {
+                    let mut other = c.att;
+                    other.outputHash = keccak256([c.output.as_slice(), b"!"].concat());
+                    let sig2 = sign(&self.key, &self.domain, &other)?;
+                    self.publish(SignedAttestation {
+                        att: other,
+                        sig: sig2,
+                    })?;
+                }
+            }
+            self.exec.wake.notify_one();
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// The journal intent of a computed answer: one `submitAttestation`, batched later by the
+    /// execute stage in batch mode.
+    fn answer_intent(&self, c: &Computed) -> Intent {
+        let calldata = InferenceRegistry::submitAttestationCall {
+            att: c.att.clone().into(),
+            signature: c.sig.clone(),
+        }
+        .abi_encode();
+        Intent {
+            key: c.key.clone(),
+            kind: IntentKind::Attest,
+            subject: Some(c.att.requestId),
+            to: Some(self.cfg.registry),
+            calldata: calldata.into(),
+            status: IntentStatus::Pending,
+            members: vec![],
+            single_only: self.cfg.submit.mode == SubmitMode::Single,
+        }
+    }
+}
