@@ -24,13 +24,13 @@ use alloy::primitives::{keccak256, Address, Bytes, U256};
 use alloy::sol_types::{Eip712Domain, SolCall};
 
 use super::{fetch_input, Keeper, KeeperError, SignedAttestation};
-use crate::store::RequestFacts;
 use crate::attest::{Attestation, HotKey};
 use crate::backend::{BackendError, Backends};
 use crate::config::{Misbehaviour, SubmitMode};
 use crate::metrics::Metrics;
 use crate::registry::InferenceRegistry;
 use crate::signing_store::{self, SigningStore};
+use crate::store::RequestFacts;
 use crate::store::{Intent, IntentKind, IntentStatus};
 use crate::txmgr::TxError;
 
