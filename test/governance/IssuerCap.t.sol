@@ -146,6 +146,56 @@ contract IssuerCapTest is GovernanceBase {
         assertEq(qv.getPastTotalSupply(t0), total0);
     }
 
+    /// @dev A (delegate, slot) value written while its slot was never capped since the previous one keeps no
+    ///      history (the value is read only where the slot is capped or revoked); past votes must still be
+    ///      exact at every block across cap and uncap transitions.
+    function test_PastVotesStayExactAcrossCapAndUncapOfTheDelegatesSlot() public {
+        _attestedBy(honestA, makeAddr("a"), 10_000);
+        _attestedBy(honestB, makeAddr("b"), 10_000);
+        _stake(poolHolder, 1000);
+        address v = makeAddr("v");
+        _attestedBy(issuer, v, 100);
+        address d = makeAddr("d");
+        vm.prank(v);
+        qv.delegate(d);
+        // stake of v per block: uncapped, uncapped, capped, capped, uncapped, uncapped, capped, uncapped
+        uint256[8] memory steps = [uint256(200), 300, 1_000_000, 1_200_000, 300, 400, 2_000_000, 500];
+        uint256[8] memory blocks;
+        uint256[8] memory votes;
+        uint256[8] memory totals;
+        bool[8] memory capped;
+        for (uint256 i; i < 8; ++i) {
+            _mine(1);
+            _stake(v, steps[i]);
+            blocks[i] = block.number;
+            votes[i] = qv.getVotes(d);
+            totals[i] = qv.totalVoice();
+            capped[i] = _effective(issuer) < _raw(issuer);
+        }
+        assertTrue(capped[2] && capped[3] && capped[6], "the steps cap the slot");
+        assertFalse(capped[0] || capped[1] || capped[4] || capped[5] || capped[7], "and uncap it");
+        // the slot stops being capped without a write to the delegate's value (the cap is raised), then the
+        // value changes: the value of the capped block must survive
+        _mine(1);
+        _stake(v, 40_000);
+        assertLt(_effective(issuer), _raw(issuer), "capped at 25%");
+        (uint256 bCapped, uint256 vCapped) = (block.number, qv.getVotes(d));
+        _mine(1);
+        qv.setIssuerCapBps(5000);
+        assertEq(_effective(issuer), _raw(issuer), "uncapped at 50%");
+        _mine(1);
+        _stake(v, 50_000);
+        assertEq(_effective(issuer), _raw(issuer), "still uncapped");
+        (uint256 bLast, uint256 vLast) = (block.number, qv.getVotes(d));
+        _mine(1);
+        for (uint256 i; i < 8; ++i) {
+            assertEq(qv.getPastVotes(d, blocks[i]), votes[i], "past votes unchanged");
+            assertEq(qv.getPastTotalSupply(blocks[i]), totals[i], "past totals unchanged");
+        }
+        assertEq(qv.getPastVotes(d, bCapped), vCapped, "the capped block's value survives the uncap");
+        assertEq(qv.getPastVotes(d, bLast), vLast);
+    }
+
     /// @dev A flash-loan-sized pool deposit lifts the level only until the pool reaches its own level
     ///      (sqrt(2) - 1 of it): with three honest identities of v0 the level tops out at
     ///      M = 0.25 * 3 v0 / (1 - 0.25 * 1.4142) (the captured issuer and the pool cut), whatever the deposit.
