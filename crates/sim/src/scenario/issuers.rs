@@ -514,24 +514,14 @@ fn route_search(w: &mut World, cfg: &Issuers, report: &mut IssuersReport) -> Res
         let saved = w.sim.snapshot();
         let measured = take_route(w, &theirs, route);
         w.sim.restore(saved);
-        let (voice, share) = measured?;
-        if base.0 == 0.0 {
-            base = (voice, share);
-        }
-        let gain = if base.0 > 0.0 { voice / base.0 } else { 1.0 };
-        let share_gain = if base.1 > 0.0 { share / base.1 } else { 1.0 };
+        let trial = SplitTrial::against(label, measured?, &mut base);
         match route {
             Route::Honest { issuers, .. } if issuers > 1 => {
-                c.multi_issuer_route_gain = c.multi_issuer_route_gain.max(gain.max(share_gain));
+                c.multi_issuer_route_gain = c.multi_issuer_route_gain.max(trial.best_gain());
             }
-            _ => c.best_route_gain = c.best_route_gain.max(gain.max(share_gain)),
+            _ => c.best_route_gain = c.best_route_gain.max(trial.best_gain()),
         }
-        c.routes.push(SplitTrial {
-            strategy: label,
-            voice,
-            gain,
-            share_gain,
-        });
+        c.routes.push(trial);
     }
     Ok(())
 }
