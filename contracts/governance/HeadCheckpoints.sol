@@ -31,6 +31,22 @@ library HeadCheckpoints {
         self.head = (uint256(key) << 208) | value;
     }
 
+    /// @notice Records `value` at `key` like {push}, but the previous latest checkpoint moves into the
+    ///         history only if its key is below `keepBefore`; otherwise it is dropped. For traces whose past
+    ///         values are read only at some blocks: the caller passes a `keepBefore` such that no block from
+    ///         the previous key on (up to `key`) is ever looked up when the previous key is at least it.
+    function pushOrReplace(Trace storage self, uint48 key, uint208 value, uint256 keepBefore) internal {
+        uint256 h = self.head;
+        // casting is safe: the head packs a 48-bit key over a 208-bit value
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint48 headKey = uint48(h >> 208);
+        if (h != 0 && headKey != key && headKey < keepBefore) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            self.history._checkpoints.push(Checkpoints.Checkpoint208({_key: headKey, _value: uint208(h)}));
+        }
+        self.head = (uint256(key) << 208) | value;
+    }
+
     /// @notice The latest value (0 when empty).
     function latest(Trace storage self) internal view returns (uint208) {
         // casting is safe: the low 208 bits are the value

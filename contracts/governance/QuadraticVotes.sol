@@ -45,8 +45,10 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
 
     uint256 private constant _HALF = 104;
     uint256 private constant _MASK = (uint256(1) << 104) - 1;
-    // the high half of the delegate and global checkpoints: a voice sum (88 bits) over a 16-slot bitmap
+    // the high half of the delegate checkpoint: a voice sum (88 bits) over a 16-slot bitmap; of the global
+    // checkpoint: a voice sum (87 bits) over the pool-capped bit (bit 120) and a 16-slot bitmap
     uint256 private constant _HI = 120;
+    uint256 private constant _SUM = 121;
     uint256 private constant _MASK96 = (uint256(1) << 96) - 1;
     uint256 private constant _BPS = 10_000;
 
@@ -59,6 +61,10 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     /// @notice Initial {issuerCapBps}: 25%, below the third that blocks a two-thirds supermajority, so the
     ///         identities of one captured issuer can neither pass a proposal nor block its own revocation.
     uint256 public constant DEFAULT_ISSUER_CAP_BPS = 2500;
+    /// @notice The unattested pool's cap level, in basis points of the issuer cap level M: sqrt(2) - 1. The
+    ///         pool is one shared identity; capped at (sqrt(2) - 1) * M, a holder at the cap who adds the pool
+    ///         to its identity gains at most sqrt(2), the bound of the uncapped Sybil argument.
+    uint256 public constant POOL_LEVEL_BPS = 4142;
     bytes32 private constant _DELEGATION_TYPEHASH =
         keccak256("Delegation(address delegatee,uint256 nonce,uint256 expiry)");
 
@@ -91,6 +97,13 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     mapping(address delegatee => mapping(uint256 slot => HeadCheckpoints.Trace)) private _delegateIssuerCkpt;
     // per identity, fixed at its first link: 1 + slot + (generation << 8); 0 = never linked
     mapping(uint256 identityId => uint256 slotKey) private _identitySlot;
+    // the pool's effective voice min(sqrt(S_u), POOL_LEVEL_BPS * M), read only at blocks where the global
+    // checkpoint flags the pool as capped
+    HeadCheckpoints.Trace private _poolCkpt;
+    // per slot: the block at which the slot last stopped being capped (0 = never); a (delegate, slot) value is
+    // read only while its slot is flagged, so a value written while the slot was never flagged since needs
+    // no history
+    mapping(uint256 slot => uint256 blockNumber) private _uncappedAt;
 
     /// @notice `account`'s stake, as reported by Staking, moved from `oldStake` to `newStake`.
     event StakeObserved(address indexed account, uint256 oldStake, uint256 newStake);
@@ -111,6 +124,9 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     event IssuerVoiceChanged(uint256 indexed slot, uint256 attestedVoice, uint256 effectiveVoice);
     /// @notice {issuerCapBps} changed.
     event IssuerCapSet(uint256 oldBps, uint256 newBps);
+    /// @notice The unattested pool is over its cap level: its voice counts `effectiveVoice` instead of
+    ///         `rawVoice` = sqrt(S_u), shared by the unattested accounts in proportion to their stake.
+    event PoolVoiceCapped(uint256 rawVoice, uint256 effectiveVoice);
 
     /// @notice `caller` is not allowed to call this function.
     error UnauthorizedCaller(address caller);
@@ -373,8 +389,9 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
             delegatee = address(uint160(_accountDelegate[account].upperLookupRecent(t)));
             if (delegatee == address(0)) delegatee = account;
             uint256 s = staking.getPastStake(account, t);
-            uint256 su = _globalCkpt.upperLookupRecent(t) & _MASK;
-            voice = su == 0 ? 0 : Math.mulDiv(s, Math.sqrt(su), su);
+            uint256 g = _globalCkpt.upperLookupRecent(t);
+            uint256 su = g & _MASK;
+            voice = su == 0 ? 0 : Math.mulDiv(s, _poolVoiceAt(g, t), su);
         }
     }
 
@@ -479,7 +496,17 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     /// @return unattestedStake Total unattested stake S_u.
     function totalComponents() external view returns (uint256 attestedVoice, uint256 unattestedStake) {
         uint256 g = _globalCkpt.latest();
-        return (g >> _HI, g & _MASK);
+        uint256 sum = g >> _SUM;
+        if (_poolCapped(g)) sum -= _poolCkpt.latest();
+        return (sum, g & _MASK);
+    }
+
+    /// @notice Current voice of the unattested pool.
+    /// @return rawVoice sqrt(S_u).
+    /// @return effectiveVoice What the pool counts for: rawVoice, or its cap level when over it.
+    function poolVoice() external view returns (uint256 rawVoice, uint256 effectiveVoice) {
+        uint256 g = _globalCkpt.latest();
+        return (Math.sqrt(g & _MASK), _poolVoiceAt(g, clock()));
     }
 
     // ------------------------------------------------------------------ internals
@@ -560,7 +587,12 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         uint256 p = tr.latest();
         stale = _gen(p << 96) == gen ? 0 : p & _MASK96;
         v = (stale == 0 ? p & _MASK96 : 0) - vSub + vAdd;
-        tr.push(clock(), SafeCast.toUint208((gen << 96) | SafeCast.toUint96(v)));
+        // the value is read only at blocks where the slot is flagged (capped or ever revoked): the previous
+        // one needs a history entry only if the slot is flagged now or stopped being capped after it was set
+        uint256 keepBefore = (_globalCkpt.latest() >> _HALF) & (uint256(1) << slot) != 0
+            ? type(uint256).max
+            : _uncappedAt[slot];
+        tr.pushOrReplace(clock(), SafeCast.toUint208((gen << 96) | SafeCast.toUint96(v)), keepBefore);
     }
 
     function _updateDelegate(address d, uint256 uSub, uint256 uAdd) private {
@@ -571,52 +603,100 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     }
 
     /// @dev Re-runs the issuer cap after slot `changed`'s raw voice moved by `aAdd - aSub` (MAX_ISSUERS =
-    ///      none) or the pool by `uAdd - uSub`, and checkpoints every slot whose effective voice moved and the global totals. Bounded:
-    ///      at most MAX_ISSUERS approved slots are read.
+    ///      none) or the pool by `uAdd - uSub`; checkpoints every slot whose effective voice moved, the pool's
+    ///      voice while it is capped, and the global totals. Bounded: at most MAX_ISSUERS approved slots are read.
     function _updateGlobal(uint256 changed, uint256 aSub, uint256 aAdd, uint256 uSub, uint256 uAdd) private {
-        uint256 su = (_globalCkpt.latest() & _MASK) - uSub + uAdd;
+        uint256 g0 = _globalCkpt.latest();
         uint256 assigned = _assignedSlots;
         uint256[] memory raw = new uint256[](MAX_ISSUERS);
+        uint256[] memory head = new uint256[](MAX_ISSUERS);
         uint256 n = 0;
         for (uint256 i; i < MAX_ISSUERS; ++i) {
             if (assigned & (uint256(1) << i) == 0) continue;
-            raw[i] = (_issuerCkpt[i].latest() >> 96) & _MASK96;
+            head[i] = _issuerCkpt[i].latest();
+            raw[i] = (head[i] >> 96) & _MASK96;
             if (i == changed) raw[i] = raw[i] - aSub + aAdd;
             if (raw[i] != 0) ++n;
         }
-        uint256 m = _capLevel(raw, n, Math.sqrt(su));
-        uint256 sumEff = 0;
-        // slots whose delegates' raw values must be scaled when read: capped now, or ever revoked
-        uint256 scaled = _revokedSlots;
-        for (uint256 i; i < MAX_ISSUERS; ++i) {
-            if (assigned & (uint256(1) << i) == 0) continue;
-            uint256 g = _issuerCkpt[i].latest();
-            uint256 eff = Math.min(raw[i], m);
-            sumEff += eff;
-            if (eff != raw[i]) scaled |= uint256(1) << i;
-            if (eff != g & _MASK96 || i == changed) {
-                _issuerCkpt[i].push(clock(), _packIssuer(_gen(g), raw[i], eff));
-                emit IssuerVoiceChanged(i, raw[i], eff);
+        _recap(raw, head, n, changed, g0, (g0 & _MASK) - uSub + uAdd);
+    }
+
+    /// @dev Second half of {_updateGlobal}: the level over the slots' raw voices `raw` (`n` non-zero; their
+    ///      latest checkpoints `head`) and the pool stake `su`, then the checkpoints.
+    function _recap(
+        uint256[] memory raw,
+        uint256[] memory head,
+        uint256 n,
+        uint256 changed,
+        uint256 g0,
+        uint256 su
+    ) private {
+        uint256 p = Math.sqrt(su);
+        (uint256 m, bool poolCapped) = _capLevel(raw, n, p);
+        (uint256 sumEff, uint256 scaled) = _applyLevel(raw, head, m, changed, g0 >> _HALF);
+        uint256 total = sumEff;
+        if (poolCapped) {
+            uint256 pe = Math.mulDiv(m, POOL_LEVEL_BPS, _BPS);
+            total += pe;
+            scaled |= uint256(1) << 16;
+            if (!_poolCapped(g0) || _poolCkpt.latest() != pe) {
+                _poolCkpt.push(clock(), SafeCast.toUint208(pe));
+                emit PoolVoiceCapped(p, pe);
             }
         }
-        _globalCkpt.push(clock(), _pack((sumEff << 16) | scaled, su));
+        _globalCkpt.push(clock(), _pack((total << 17) | scaled, su));
         emit TotalVoiceChanged(sumEff, su);
     }
 
-    /// @dev The cap level M: the largest solution of M = c * (b + sum_j min(raw_j, M)), c = issuerCapBps,
-    ///      found by water-filling over the `n` non-zero values of `raw`, but never below the smallest
-    ///      non-zero value (when every issuer would be cut, all are cut to the smallest: equal shares).
-    ///      Returns type(uint256).max when nothing is capped.
-    function _capLevel(uint256[] memory raw, uint256 n, uint256 b) private view returns (uint256) {
-        if (n < 2) return type(uint256).max;
+    /// @dev Cuts every approved slot to the level `m`, checkpoints the slots whose effective voice moved (and
+    ///      `changed`), records the block at which a capped slot stops being capped (`flaggedBefore`: the
+    ///      previous global bitmap); returns the effective attested sum and the new bitmap of scaled slots
+    ///      (capped now, or ever revoked).
+    function _applyLevel(
+        uint256[] memory raw,
+        uint256[] memory head,
+        uint256 m,
+        uint256 changed,
+        uint256 flaggedBefore
+    ) private returns (uint256 sumEff, uint256 scaled) {
+        uint256 assigned = _assignedSlots;
+        uint256 revoked = _revokedSlots;
+        scaled = revoked;
+        for (uint256 i; i < MAX_ISSUERS; ++i) {
+            uint256 bit = uint256(1) << i;
+            if (assigned & bit == 0) continue;
+            uint256 eff = Math.min(raw[i], m);
+            sumEff += eff;
+            if (eff != raw[i]) {
+                scaled |= bit;
+            } else if (flaggedBefore & bit != 0 && revoked & bit == 0) {
+                // the slot stops being capped in this block
+                _uncappedAt[i] = clock();
+            }
+            if (eff != head[i] & _MASK96 || i == changed) {
+                _issuerCkpt[i].push(clock(), _packIssuer(_gen(head[i]), raw[i], eff));
+                emit IssuerVoiceChanged(i, raw[i], eff);
+            }
+        }
+    }
+
+    /// @dev The cap level M and whether the pool is over its own level POOL_LEVEL_BPS * M. M is the largest
+    ///      solution of M = c * (min(p, lambda M) + sum_j min(raw_j, M)), c = issuerCapBps, lambda =
+    ///      POOL_LEVEL_BPS (water-filling over the `n` non-zero values of `raw` and the pool's voice `p`),
+    ///      as long as at least one live issuer stays under it. When none would (too few issuers for the cap
+    ///      with the pool cut), the pool is not cut and M solves M = c * (p + sum_j min(raw_j, M)), never below
+    ///      the smallest non-zero value (when every issuer would be cut, all are cut to the smallest: equal
+    ///      shares). Returns type(uint256).max when nothing is capped (always with fewer than two issuers).
+    function _capLevel(uint256[] memory raw, uint256 n, uint256 p) private view returns (uint256, bool) {
+        if (n < 2) return (type(uint256).max, false);
         // the non-zero values, sorted descending (insertion sort over at most MAX_ISSUERS)
         uint256[] memory a = new uint256[](n);
         uint256 k = 0;
-        uint256 rest = 0;
+        uint256 sum = 0;
         for (uint256 i; i < raw.length; ++i) {
             uint256 x = raw[i];
             if (x == 0) continue;
-            rest += x;
+            sum += x;
             uint256 j = k++;
             while (j != 0 && a[j - 1] < x) {
                 a[j] = a[j - 1];
@@ -625,17 +705,54 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
             a[j] = x;
         }
         uint256 c = issuerCapBps;
-        // k = number of capped issuers; rest = sum of the uncapped ones
+        uint256 m = _levelWithPool(a, sum, p, c);
+        if (m != 0) return (m, m != type(uint256).max && Math.mulDiv(m, POOL_LEVEL_BPS, _BPS) < p);
+        // the pool stays whole: the issuers alone are water-filled over it
+        uint256 rest = sum;
         for (k = 0; k < n; ++k) {
-            uint256 m = Math.mulDiv(c, b + rest, _BPS - c * k);
-            if (m >= a[k]) return k == 0 ? type(uint256).max : m;
+            m = Math.mulDiv(c, p + rest, _BPS - c * k);
+            if (m >= a[k]) return (k == 0 ? type(uint256).max : m, false);
             rest -= a[k];
             // with k + 1 issuers capped the level could not be met (k + 1 shares of c reach 100%)
             if (c * (k + 1) >= _BPS) break;
         }
         // every issuer is cut: the level is the larger of the all-capped solution and the smallest voice
-        uint256 mAll = c * n < _BPS ? Math.mulDiv(c, b, _BPS - c * n) : 0;
-        return Math.max(mAll, a[n - 1]);
+        uint256 mAll = c * n < _BPS ? Math.mulDiv(c, p, _BPS - c * n) : 0;
+        return (Math.max(mAll, a[n - 1]), false);
+    }
+
+    /// @dev Water-filling over the issuers' sorted voices `a` (summing to `rest`) and the pool `p`, the pool
+    ///      cut to POOL_LEVEL_BPS of the level: sources are cut from the highest threshold down (an issuer's
+    ///      is its voice, the pool's is p / lambda) until the level for the cut ones reaches the next
+    ///      threshold. Returns the level (type(uint256).max when nothing is cut), or 0 when every issuer
+    ///      would be cut. At most MAX_ISSUERS + 1 rounds.
+    function _levelWithPool(uint256[] memory a, uint256 rest, uint256 p, uint256 c)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 n = a.length;
+        rest += p;
+        // weight of the cut sources, in basis points of the level (an issuer _BPS, the pool POOL_LEVEL_BPS)
+        uint256 w = 0;
+        uint256 i = 0;
+        bool poolCut = p == 0;
+        while (i < n && c * w < _BPS * _BPS) {
+            uint256 m = Math.mulDiv(c * _BPS, rest, _BPS * _BPS - c * w);
+            if (!poolCut && p * _BPS > a[i] * POOL_LEVEL_BPS) {
+                // the pool's threshold is the next one
+                if (Math.mulDiv(m, POOL_LEVEL_BPS, _BPS) >= p) return w == 0 ? type(uint256).max : m;
+                rest -= p;
+                w += POOL_LEVEL_BPS;
+                poolCut = true;
+            } else {
+                if (m >= a[i]) return w == 0 ? type(uint256).max : m;
+                rest -= a[i];
+                w += _BPS;
+                ++i;
+            }
+        }
+        return 0;
     }
 
     /// @dev Pushes `value` at the current block; returns the previous and new values.
@@ -671,7 +788,7 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         v = _attestedAt(d, p >> _HALF, g, t);
         if (u != 0) {
             uint256 su = g & _MASK;
-            v += Math.mulDiv(u, Math.sqrt(su), su);
+            v += Math.mulDiv(u, _poolVoiceAt(g, t), su);
         }
     }
 
@@ -710,7 +827,18 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         );
     }
 
+    /// @dev Total voice from a global checkpoint value: its sum includes the pool's voice when the pool is
+    ///      capped, else the pool counts sqrt(S_u).
     function _total(uint256 g) private pure returns (uint256) {
-        return (g >> _HI) + Math.sqrt(g & _MASK);
+        return (g >> _SUM) + (_poolCapped(g) ? 0 : Math.sqrt(g & _MASK));
+    }
+
+    function _poolCapped(uint256 g) private pure returns (bool) {
+        return (g >> _HI) & 1 != 0;
+    }
+
+    /// @dev The pool's effective voice at `t`, given the global checkpoint value `g` at `t`.
+    function _poolVoiceAt(uint256 g, uint48 t) private view returns (uint256) {
+        return _poolCapped(g) ? _poolCkpt.upperLookupRecent(t) : Math.sqrt(g & _MASK);
     }
 }

@@ -130,7 +130,8 @@ contract SybilTest is GovernanceBase {
         }
         assertEq(qv.getVotes(attacker), 2 * (v0 / 2));
         // k = 64 more identities of 2,500 tokens: the uncapped voice would be v0 + 64 * v0 / 2 = 33 v0, 89% of
-        // the total; the cap holds the weak issuer's identities at 25% of the total (4/3 v0)
+        // the total; the cap holds the weak issuer's identities at 25% of the total. The pool (v0) is over its
+        // own level (sqrt(2) - 1 of the issuer level), so the level M solves M = 0.25 * (3 v0 + M + 0.4142 M).
         for (uint256 i = 4; i < 68; ++i) {
             _identityFrom(weak, makeAddr(string.concat("fake", vm.toString(i))), 2500);
         }
@@ -140,9 +141,13 @@ contract SybilTest is GovernanceBase {
         uint256 votes = qv.getPastVotes(attacker, t);
         assertLe(votes * 10_000, qv.issuerCapBps() * total);
         assertGt(votes * 10_000, (qv.issuerCapBps() - 10) * total);
-        assertApproxEqAbs(votes, 4 * v0 / 3, 1);
-        // the honest voters keep their full voice: 3 identities and the pool, v0 each
-        assertEq(total - votes, 4 * v0);
+        uint256 level = 3 * v0 * 2500 * 10_000 / (10_000 * 10_000 - 2500 * (10_000 + qv.POOL_LEVEL_BPS()));
+        assertApproxEqAbs(votes, level, 1);
+        // the honest identities keep their full voice (v0 each); the pool counts its level
+        (uint256 poolRaw, uint256 poolEff) = qv.poolVoice();
+        assertEq(poolRaw, v0);
+        assertApproxEqAbs(poolEff, level * qv.POOL_LEVEL_BPS() / 10_000, 1);
+        assertEq(total - votes - poolEff, 3 * v0);
     }
 
     function _identityFrom(address iss, address s, uint256 tokens) internal {

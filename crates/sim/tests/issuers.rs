@@ -216,6 +216,39 @@ fn captured_issuer_holders_are_held_to_the_issuer_cap_and_revocation_zeroes_thei
 }
 
 #[test]
+fn the_largest_captured_holder_tries_every_route_out_of_its_capped_identities_and_the_best_counts_in_the_split_goal(
+) {
+    let r = run_text(&edit(&issuers_toml(), "epochs = 10", "epochs = 1"));
+    let c = r
+        .issuers
+        .as_ref()
+        .and_then(|i| i.captured.as_ref())
+        .expect("captured issuer");
+    // baseline, 4 pool shares x (with and without delegating everything to one account), 3 honest-identity
+    // routes, 2 routes over one identity at every honest issuer
+    assert_eq!(c.routes.len(), 14, "{:?}", c.routes);
+    assert!((c.routes[0].gain - 1.0).abs() < 1e-12);
+    for pair in c.routes[1..9].chunks(2) {
+        // delegating to one of its own accounts moves nothing
+        assert!((pair[0].voice - pair[1].voice).abs() < 1e-6, "{pair:?}");
+    }
+    // moving stake out of the capped identities into the pool pays (the cap does not bind the pool
+    // fully when it is small): the route is found and judged by the goal
+    assert!(c.best_route_gain > 1.0, "{c:?}");
+    assert!(c.multi_issuer_route_gain > 1.0, "{c:?}");
+    let goal = r
+        .goals
+        .iter()
+        .find(|g| g.goal == "best split gain <= 1.5x")
+        .expect("split goal");
+    assert!(
+        goal.measure.unwrap_or(0.0) >= c.best_route_gain - 1e-12,
+        "{goal:?}"
+    );
+    assert!(r.best_split_gain >= c.best_route_gain - 1e-12);
+}
+
+#[test]
 fn an_issuer_cannot_unlink_its_accounts_before_a_snapshot() {
     let text = edit(
         &edit(&issuers_toml(), "epochs = 10", "epochs = 1"),

@@ -43,6 +43,30 @@ pub struct SplitTrial {
     pub share_gain: f64,
 }
 
+impl SplitTrial {
+    /// The trial `strategy` that measured `(voice, share)`, with its gains against `base`, the first
+    /// measurement of the search (set from this one when still zero).
+    pub(crate) fn against(strategy: String, measured: (f64, f64), base: &mut (f64, f64)) -> Self {
+        let (voice, share) = measured;
+        if base.0 == 0.0 {
+            *base = measured;
+        }
+        let gain = if base.0 > 0.0 { voice / base.0 } else { 1.0 };
+        let share_gain = if base.1 > 0.0 { share / base.1 } else { 1.0 };
+        Self {
+            strategy,
+            voice,
+            gain,
+            share_gain,
+        }
+    }
+
+    /// The larger of the voice and share gains.
+    pub(crate) fn best_gain(&self) -> f64 {
+        self.gain.max(self.share_gain)
+    }
+}
+
 /// One capture attempt on the governor.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProposalTrial {
@@ -620,19 +644,9 @@ fn split_search(
         let saved = w.sim.snapshot();
         let measured = arrange(w, operator, &parts);
         w.sim.restore(saved);
-        let (voice, share) = measured?;
-        if base.0 == 0.0 {
-            base = (voice, share);
-        }
-        let gain = if base.0 > 0.0 { voice / base.0 } else { 1.0 };
-        let share_gain = if base.1 > 0.0 { share / base.1 } else { 1.0 };
-        report.best_split_gain = report.best_split_gain.max(gain.max(share_gain));
-        report.splits.push(SplitTrial {
-            strategy: label,
-            voice,
-            gain,
-            share_gain,
-        });
+        let trial = SplitTrial::against(label, measured?, &mut base);
+        report.best_split_gain = report.best_split_gain.max(trial.best_gain());
+        report.splits.push(trial);
     }
     Ok(())
 }

@@ -164,6 +164,7 @@ pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioErr
     r.models = models;
     r.unjail = unjail;
     r.issuers = issuers_report;
+    issuers::fold_route_gain(&mut r);
     r.delegation = delegation;
     r.jury = jury;
     r.cartel_stake_share = cartel_stake_share;
