@@ -61,7 +61,8 @@ abstract contract GovernanceBase is Test {
                 proposalThreshold: THRESHOLD,
                 lateQuorumExtension: LATE_EXT,
                 quorumBps: 400,
-                delegateCapBps: 1000
+                delegateCapBps: 1000,
+                residualK: 0
             })
         );
         timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
