@@ -25,7 +25,6 @@
 mod authority;
 mod capture;
 mod cartel;
-pub mod flip;
 mod issuers;
 mod jury;
 mod referee;
