@@ -69,8 +69,8 @@ abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
         k = t.residualK;
         if (k == 0) k = _parameters().residualK;
         uint256[4] storage e = _largest[proposalId];
-        uint256 kept;
-        uint256 last;
+        uint256 kept = 0;
+        uint256 last = 0;
         for (uint256 i; i < k; ++i) {
             last = _entry(e, i);
             kept += last;
@@ -87,7 +87,8 @@ abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
         override
     {
         super._afterBallotCounted(proposalId, voter, support, weight);
-        if (support != uint8(VoteType.For) || weight == 0) return;
+        // `!=` / `<` instead of `==` (slither strict-equality heuristics): only ballots for, with weight
+        if (support != uint8(VoteType.For) || weight < 1) return;
         Tally storage t = _tally(proposalId);
         uint256 k = t.residualK;
         if (k == 0) {
@@ -98,7 +99,7 @@ abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
             t.residualK = uint8(k);
         }
         uint256[4] storage e = _largest[proposalId];
-        if (votes.getPastIdentity(voter, proposalSnapshot(proposalId) - 1) == 0) {
+        if (votes.getPastIdentity(voter, proposalSnapshot(proposalId) - 1) < 1) {
             _setEntry(e, _POOL, _entry(e, _POOL) + weight);
             return;
         }

@@ -195,7 +195,11 @@ pub fn flip_coalition(ballots: &[Ballot], options: usize) -> Option<usize> {
 /// as it is, and all pooled ones (accounts without an identity: the unattested pool) of one option
 /// merged into one ballot, placed after the others.
 pub fn merge_pool(ballots: &[(Ballot, bool)]) -> Vec<Ballot> {
-    let mut out: Vec<Ballot> = ballots.iter().filter(|(_, p)| !p).map(|(b, _)| *b).collect();
+    let mut out: Vec<Ballot> = ballots
+        .iter()
+        .filter(|(_, p)| !p)
+        .map(|(b, _)| *b)
+        .collect();
     let mut pools: Vec<Ballot> = Vec::new();
     for (b, _) in ballots.iter().filter(|(_, p)| *p) {
         match pools.iter_mut().find(|x| x.option == b.option) {
@@ -351,7 +355,11 @@ mod tests {
                     .iter()
                     .enumerate()
                     .map(|(i, b)| Ballot {
-                        option: if mask & (1 << i) != 0 { target } else { b.option },
+                        option: if mask & (1 << i) != 0 {
+                            target
+                        } else {
+                            b.option
+                        },
                         weight: b.weight,
                     })
                     .collect();

@@ -821,19 +821,15 @@ impl Ballots<'_> {
         self.coalition
             .iter()
             .map(|a| (*a, VoteType::For))
-            .chain(
-                self.others
-                    .iter()
-                    .zip(self.against)
-                    .enumerate()
-                    .filter_map(|(i, (o, turns_out))| {
-                        if i < bribed {
-                            Some((o.account, VoteType::For))
-                        } else {
-                            turns_out.then_some((o.account, VoteType::Against))
-                        }
-                    }),
-            )
+            .chain(self.others.iter().zip(self.against).enumerate().filter_map(
+                |(i, (o, turns_out))| {
+                    if i < bribed {
+                        Some((o.account, VoteType::For))
+                    } else {
+                        turns_out.then_some((o.account, VoteType::Against))
+                    }
+                },
+            ))
             .collect()
     }
 
