@@ -118,20 +118,7 @@ contract GovernanceGasTest is GovernanceBase {
         pooled = makeAddr("pooled");
         _attested(whale, 400);
         _stake(pooled, 100);
-        g = new VerinferGovernor(
-            qv,
-            timelock,
-            address(ids),
-            VerinferGovernor.Config({
-                votingDelay: VOTING_DELAY,
-                votingPeriod: VOTING_PERIOD,
-                proposalThreshold: THRESHOLD,
-                lateQuorumExtension: LATE_EXT,
-                quorumBps: 400,
-                delegateCapBps: 1000,
-                residualK: 10
-            })
-        );
+        g = new VerinferGovernor(qv, timelock, address(ids), _governorConfig(10));
         _mine(3);
         (address[] memory t, uint256[] memory vs, bytes[] memory c) =
             _singleAction(address(gasTarget), abi.encodeCall(GasTarget.set, (2)));

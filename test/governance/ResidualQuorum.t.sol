@@ -23,22 +23,10 @@ contract ResidualQuorumTest is GovernanceBase {
 
     /// @dev Replaces the fixture's governor with one whose residual K is `k`, wired to the same timelock.
     function _deploy(uint256 k) internal {
-        governor = new VerinferGovernor(qv, timelock, address(ids), _cfg(k));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        governor = new VerinferGovernor(qv, timelock, address(ids), _governorConfig(uint8(k))); // k <= 16
         timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
         timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
-    }
-
-    function _cfg(uint256 k) internal pure returns (VerinferGovernor.Config memory) {
-        return VerinferGovernor.Config({
-            votingDelay: VOTING_DELAY,
-            votingPeriod: VOTING_PERIOD,
-            proposalThreshold: THRESHOLD,
-            lateQuorumExtension: 0,
-            quorumBps: 400,
-            delegateCapBps: 1000,
-            // forge-lint: disable-next-line(unsafe-typecast)
-            residualK: uint8(k) // callers pass k <= 16
-        });
     }
 
     /// @dev Passes, queues and executes a proposal calling `setResidualK(k)`, with `voters` all for; returns
@@ -214,15 +202,7 @@ contract ResidualQuorumTest is GovernanceBase {
     }
 
     function test_RevertWhen_ConstructedWithResidualKAboveBound() public {
-        VerinferGovernor.Config memory cfg = VerinferGovernor.Config({
-            votingDelay: 1,
-            votingPeriod: 50,
-            proposalThreshold: 0,
-            lateQuorumExtension: 0,
-            quorumBps: 400,
-            delegateCapBps: 1000,
-            residualK: 16
-        });
+        VerinferGovernor.Config memory cfg = _governorConfig(16);
         vm.expectRevert(
             abi.encodeWithSelector(GovernorParameterBounds.ParameterOutOfBounds.selector, N_RESIDUALK, 16, 0, 15)
         );
@@ -256,17 +236,7 @@ contract ResidualQuorumTest is GovernanceBase {
             if (pooled[i]) w[n] += weight;
             else w[i] = weight;
         }
-        // remove the k largest of w (selection, n is small)
-        uint256 removed;
-        for (uint256 j; j < k; ++j) {
-            uint256 best;
-            uint256 at;
-            for (uint256 i; i <= n; ++i) {
-                if (w[i] > best) (best, at) = (w[i], i);
-            }
-            removed += best;
-            w[at] = 0;
-        }
+        uint256 removed = _removeLargest(w, k);
         (uint256 residual,) = governor.residualForVotes(id);
         assertEq(residual, forVotes - removed);
         assertEq(_forVotes(id), forVotes);

@@ -65,20 +65,7 @@ contract ResidualQuorumInvariants is GovernanceBase {
             if (pooled[i]) _stake(actors[i], 50 * (i + 1));
             else _attested(actors[i], 50 * (i + 1));
         }
-        kGov = new VerinferGovernor(
-            qv,
-            timelock,
-            address(ids),
-            VerinferGovernor.Config({
-                votingDelay: VOTING_DELAY,
-                votingPeriod: VOTING_PERIOD,
-                proposalThreshold: THRESHOLD,
-                lateQuorumExtension: 0,
-                quorumBps: 400,
-                delegateCapBps: 1000,
-                residualK: 4 // K
-            })
-        );
+        kGov = new VerinferGovernor(qv, timelock, address(ids), _governorConfig(4)); // K = 4
         _mine(3);
         (address[] memory t, uint256[] memory vs, bytes[] memory c) = _singleAction(address(this), "");
         vm.prank(proposer);
@@ -96,16 +83,7 @@ contract ResidualQuorumInvariants is GovernanceBase {
             w[i] = handler.ghostFor(handler.actors(i));
         }
         w[n] = handler.ghostPool();
-        uint256 removed;
-        for (uint256 j; j < K; ++j) {
-            uint256 best;
-            uint256 at;
-            for (uint256 i; i <= n; ++i) {
-                if (w[i] > best) (best, at) = (w[i], i);
-            }
-            removed += best;
-            w[at] = 0;
-        }
+        uint256 removed = _removeLargest(w, K);
         (, uint256 forVotes,) = kGov.proposalVotes(handler.proposalId());
         (uint256 residual, uint256 k) = kGov.residualForVotes(handler.proposalId());
         assertEq(k, K);
