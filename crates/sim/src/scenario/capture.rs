@@ -76,6 +76,21 @@ pub struct ProposalTrial {
     pub passed: bool,
 }
 
+impl ProposalTrial {
+    /// The tallies, the residual against the quorum, the state and the deciding coalition, in words.
+    pub fn votes_line(&self) -> String {
+        format!(
+            "for {:.0} (residual {:.0}, quorum {:.0}) vs against {:.0} -> {} (deciding coalition {})",
+            self.for_votes,
+            self.residual_for,
+            self.quorum,
+            self.against_votes,
+            self.state,
+            self.deciding_coalition
+        )
+    }
+}
+
 /// The cost of corruption of one action at one turnout: the smallest bribe budget that, added to
 /// the coalition of the largest stakers, passes it.
 #[derive(Debug, Clone, Serialize)]
@@ -145,16 +160,11 @@ impl fmt::Display for CaptureReport {
         for p in &self.proposals {
             writeln!(
                 f,
-                "top-{} proposal `{}` vs {}: for {:.0} (residual {:.0}, quorum {:.0}) / against {:.0} -> {} (deciding coalition {})",
+                "top-{} proposal `{}` vs {}: {}",
                 self.top_n,
                 p.action,
                 p.opposition,
-                p.for_votes,
-                p.residual_for,
-                p.quorum,
-                p.against_votes,
-                p.state,
-                p.deciding_coalition
+                p.votes_line()
             )?;
         }
         for p in &self.honest {

@@ -324,16 +324,7 @@ fn report(
                         None => ", cost of corruption: unreachable".into(),
                     },
                 );
-                format!(
-                    "{:.0}%: for {:.0} (residual {:.0}, quorum {:.0}) vs against {:.0} {} (deciding coalition {}){cost}",
-                    100.0 * p.turnout,
-                    p.for_votes,
-                    p.residual_for,
-                    p.quorum,
-                    p.against_votes,
-                    p.state,
-                    p.deciding_coalition
-                )
+                format!("{:.0}%: {}{cost}", 100.0 * p.turnout, p.votes_line())
             })
             .collect::<Vec<_>>()
             .join("; ");
