@@ -44,6 +44,7 @@ library DeploySuite {
         uint32 disputeVotingPeriod; // dispute voting period (seconds)
         uint16 quorumBps; // quorum, bps of total voice (governor and disputes)
         uint16 delegateCapBps; // largest share of total voice one delegate may cast
+        uint8 residualK; // governor breadth rule: for must reach quorum without its K largest voices (0 = off)
         uint256 proposalThreshold; // governor proposal threshold, voice units (x2 for proposals to the suite)
         uint32 refereeMoveWindow; // seconds each move of a referee game may take
     }
@@ -173,7 +174,8 @@ library DeploySuite {
                 proposalThreshold: cfg.proposalThreshold,
                 lateQuorumExtension: 0,
                 quorumBps: cfg.quorumBps,
-                delegateCapBps: cfg.delegateCapBps
+                delegateCapBps: cfg.delegateCapBps,
+                residualK: cfg.residualK
             })
         );
         s.disputes = new DisputeGovernor(

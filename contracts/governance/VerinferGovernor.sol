@@ -8,6 +8,7 @@ import {GovernorFixedTimelock} from "./extensions/GovernorFixedTimelock.sol";
 import {GovernorGuardedTargets} from "./extensions/GovernorGuardedTargets.sol";
 import {GovernorLateQuorum} from "./extensions/GovernorLateQuorum.sol";
 import {GovernorQuadraticCounting} from "./extensions/GovernorQuadraticCounting.sol";
+import {GovernorResidualQuorum} from "./extensions/GovernorResidualQuorum.sol";
 import {Governor} from "@openzeppelin/contracts/governance/Governor.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {GovernorSettings} from "@openzeppelin/contracts/governance/extensions/GovernorSettings.sol";
@@ -17,8 +18,9 @@ import {
 
 /// @title VerinferGovernor
 /// @notice OpenZeppelin Governor on quadratic voice (QuadraticVotes) with a timelock, late-quorum
-///         protection, a per-delegate cap, delegation overrides, an action limit and a stricter bar for
-///         proposals that can change who holds voice or how it is counted.
+///         protection, a per-delegate cap, delegation overrides, an action limit, a stricter bar for
+///         proposals that can change who holds voice or how it is counted, and a breadth rule: the for side
+///         must reach quorum without its K largest voices.
 /// @dev Composition only; each behaviour lives in one extension under `extensions/`:
 ///      - GovernorBoundedSettings: voting delay, period and threshold (OZ GovernorSettings) within bounds;
 ///      - GovernorFixedTimelock: OZ GovernorTimelockControl with the timelock fixed at construction;
@@ -26,7 +28,9 @@ import {
 ///      - GovernorDelegateOverrides: a delegator votes its own voice, taken out of its delegate's vote;
 ///      - GovernorLateQuorum: OZ GovernorPreventLateQuorum semantics on the packed tally;
 ///      - GovernorGuardedTargets: 2x threshold, 2x quorum and a 2/3 supermajority for proposals touching the
-///        suite's governance-target set, read live from the wiring; at most MAX_ACTIONS actions.
+///        suite's governance-target set, read live from the wiring; at most MAX_ACTIONS actions;
+///      - GovernorResidualQuorum: the for side, without its K largest voices (the unattested pool counting as
+///        one), must still reach the proposal's quorum and beat the against side.
 ///      See docs/governance.md, "How the governor is composed".
 contract VerinferGovernor is
     Governor,
@@ -35,7 +39,8 @@ contract VerinferGovernor is
     GovernorQuadraticCounting,
     GovernorDelegateOverrides,
     GovernorLateQuorum,
-    GovernorGuardedTargets
+    GovernorGuardedTargets,
+    GovernorResidualQuorum
 {
     /// @notice Construction parameters.
     struct Config {
@@ -45,6 +50,7 @@ contract VerinferGovernor is
         uint48 lateQuorumExtension;
         uint16 quorumBps;
         uint16 delegateCapBps;
+        uint8 residualK;
     }
 
     /// @param votes_ QuadraticVotes.
@@ -63,6 +69,7 @@ contract VerinferGovernor is
         GovernorQuadraticCounting(votes_, cfg.quorumBps, cfg.delegateCapBps)
         GovernorLateQuorum(cfg.lateQuorumExtension)
         GovernorGuardedTargets(votes_, address(timelock_), identityRegistry_)
+        GovernorResidualQuorum(cfg.residualK)
     {}
 
     // ------------------------------------------------------------------ required overrides
@@ -163,6 +170,13 @@ contract VerinferGovernor is
         super._afterVoteCounted(proposalId, totalVoice, p);
     }
 
+    function _afterBallotCounted(uint256 proposalId, address voter, uint8 support, uint256 weight)
+        internal
+        override(GovernorQuadraticCounting, GovernorResidualQuorum)
+    {
+        super._afterBallotCounted(proposalId, voter, support, weight);
+    }
+
     function _requiredQuorum(uint256 proposalId, uint256 baseQuorum)
         internal
         view
@@ -175,7 +189,7 @@ contract VerinferGovernor is
     function _voteSucceeded(uint256 proposalId)
         internal
         view
-        override(Governor, GovernorQuadraticCounting, GovernorGuardedTargets)
+        override(Governor, GovernorQuadraticCounting, GovernorGuardedTargets, GovernorResidualQuorum)
         returns (bool)
     {
         return super._voteSucceeded(proposalId);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {VerinferGovernor} from "../../contracts/governance/VerinferGovernor.sol";
 import {GovernanceBase} from "../governance/GovernanceBase.t.sol";
 import {BaselineGovernor, BaselineToken} from "./baseline/BaselineOZ.sol";
 import {Governor} from "@openzeppelin/contracts/governance/Governor.sol";
@@ -108,6 +109,54 @@ contract GovernanceGasTest is GovernanceBase {
         vm.prank(voters[2]);
         bGov.castVote(baseId, 1);
         _castVote(address(bGov), baseId, voters[1], "castVote_later (OZ baseline)");
+    }
+
+    /// @dev A governor with the residual rule on (K = 10) and a proposal on it, voting open; `whale` (400
+    ///      tokens, attested) and `pooled` (100 tokens, unattested) hold voice at its snapshot.
+    function _residualK10() internal returns (VerinferGovernor g, uint256 id, address whale, address pooled) {
+        whale = makeAddr("whale");
+        pooled = makeAddr("pooled");
+        _attested(whale, 400);
+        _stake(pooled, 100);
+        g = new VerinferGovernor(qv, timelock, address(ids), _governorConfig(10));
+        _mine(3);
+        (address[] memory t, uint256[] memory vs, bytes[] memory c) =
+            _singleAction(address(gasTarget), abi.encodeCall(GasTarget.set, (2)));
+        vm.prank(voters[0]);
+        id = g.propose(t, vs, c, "r");
+        _mine(2);
+    }
+
+    function test_gas_castVote_first_residualK10() public {
+        (VerinferGovernor g, uint256 id,,) = _residualK10();
+        _castVote(address(g), id, voters[1], "castVote_first (residual K=10)");
+    }
+
+    /// @dev The worst case of the insertion: ten voices kept, a larger one moves each down one place.
+    function test_gas_castVote_insertIntoFullTopK_residualK10() public {
+        (VerinferGovernor g, uint256 id, address whale,) = _residualK10();
+        for (uint256 i = 1; i < 11; ++i) {
+            vm.prank(voters[i]);
+            g.castVote(id, 1);
+        }
+        _castVote(address(g), id, whale, "castVote_insert_full (residual K=10)");
+    }
+
+    /// @dev The common case: ten voices kept, a smaller or equal one reads the smallest entry only.
+    function test_gas_castVote_belowFullTopK_residualK10() public {
+        (VerinferGovernor g, uint256 id,,) = _residualK10();
+        for (uint256 i = 1; i < 11; ++i) {
+            vm.prank(voters[i]);
+            g.castVote(id, 1);
+        }
+        _castVote(address(g), id, voters[11], "castVote_below_full (residual K=10)");
+    }
+
+    function test_gas_castVote_pooled_residualK10() public {
+        (VerinferGovernor g, uint256 id,, address pooled) = _residualK10();
+        vm.prank(voters[1]);
+        g.castVote(id, 1);
+        _castVote(address(g), id, pooled, "castVote_pooled (residual K=10)");
     }
 
     function _tenActions() internal view returns (address[] memory t, uint256[] memory v, bytes[] memory c) {

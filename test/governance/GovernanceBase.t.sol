@@ -51,19 +51,7 @@ abstract contract GovernanceBase is Test {
         ids.approveIssuer(issuer);
 
         timelock = new TimelockController(MIN_DELAY, new address[](0), new address[](0), address(this));
-        governor = new VerinferGovernor(
-            qv,
-            timelock,
-            address(ids),
-            VerinferGovernor.Config({
-                votingDelay: VOTING_DELAY,
-                votingPeriod: VOTING_PERIOD,
-                proposalThreshold: THRESHOLD,
-                lateQuorumExtension: LATE_EXT,
-                quorumBps: 400,
-                delegateCapBps: 1000
-            })
-        );
+        governor = new VerinferGovernor(qv, timelock, address(ids), _governorConfig(0));
         timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
         timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
         timelock.grantRole(timelock.EXECUTOR_ROLE(), address(0));
@@ -78,6 +66,32 @@ abstract contract GovernanceBase is Test {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /// @dev The fixture's governor parameters, with the residual rule's K = `residualK` (0 = off).
+    function _governorConfig(uint8 residualK) internal pure returns (VerinferGovernor.Config memory) {
+        return VerinferGovernor.Config({
+            votingDelay: VOTING_DELAY,
+            votingPeriod: VOTING_PERIOD,
+            proposalThreshold: THRESHOLD,
+            lateQuorumExtension: LATE_EXT,
+            quorumBps: 400,
+            delegateCapBps: 1000,
+            residualK: residualK
+        });
+    }
+
+    /// @dev The sum of the `k` largest of `w` (zeroing them in `w`): the voices the residual rule removes.
+    function _removeLargest(uint256[] memory w, uint256 k) internal pure returns (uint256 removed) {
+        for (uint256 j; j < k; ++j) {
+            uint256 best;
+            uint256 at;
+            for (uint256 i; i < w.length; ++i) {
+                if (w[i] > best) (best, at) = (w[i], i);
+            }
+            removed += best;
+            w[at] = 0;
+        }
+    }
 
     function _stake(address account, uint256 tokens) internal {
         staking.setStake(account, tokens * TOKEN);

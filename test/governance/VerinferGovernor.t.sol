@@ -469,7 +469,8 @@ contract VerinferGovernorTest is GovernanceBase {
             lateQuorumExtension: 0,
             // forge-lint: disable-next-line(unsafe-typecast)
             quorumBps: uint16(bps), // bounded to uint16 above
-            delegateCapBps: 1000
+            delegateCapBps: 1000,
+            residualK: 0
         });
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -486,7 +487,8 @@ contract VerinferGovernorTest is GovernanceBase {
             proposalThreshold: 0,
             lateQuorumExtension: 0,
             quorumBps: 400,
-            delegateCapBps: 50
+            delegateCapBps: 50,
+            residualK: 0
         });
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -589,7 +591,8 @@ contract VerinferGovernorTest is GovernanceBase {
             proposalThreshold: threshold,
             lateQuorumExtension: 0,
             quorumBps: 400,
-            delegateCapBps: 1000
+            delegateCapBps: 1000,
+            residualK: 0
         });
     }
 

@@ -61,6 +61,7 @@ abstract contract GovernorDelegateOverrides is GovernorQuadraticCounting {
 
         _reduceDelegate(proposalId, delegatee, voice, cap);
         emit OverrideVoteCast(msg.sender, proposalId, support, weight, reason);
+        _afterBallotCounted(proposalId, msg.sender, support, weight);
         _afterVoteCounted(proposalId, votes.getPastTotalSupply(t), _parameters());
     }
 

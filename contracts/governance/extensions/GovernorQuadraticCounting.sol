@@ -18,10 +18,12 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///      and one parameter slot:
 ///      - `Tally.extendedDeadline` and `Params.voteExtension` belong to GovernorLateQuorum;
 ///      - `Tally.governance` belongs to GovernorGuardedTargets;
-///      - `Receipt.overridden` belongs to GovernorDelegateOverrides.
+///      - `Receipt.overridden` belongs to GovernorDelegateOverrides;
+///      - `Tally.residualK` and `Params.residualK` belong to GovernorResidualQuorum.
 ///      This module keeps them at zero and never reads them. Extensions reach the storage through
 ///      `_tally`, `_receipt` and `_parameters`, and change the rules through the hooks `_requiredQuorum`
-///      (the quorum a proposal needs), `_voteSucceeded` and `_afterVoteCounted` (called after every counted
+///      (the quorum a proposal needs), `_voteSucceeded`, `_afterBallotCounted` (called with the voter and
+///      the weight of every ballot added to a tally) and `_afterVoteCounted` (called after every counted
 ///      vote). Tallies are uint64 voice units (see docs/governance.md for the bound).
 abstract contract GovernorQuadraticCounting is Governor, GovernorParameterBounds {
     /// @notice Lower bound of `quorumBps` and `delegateCapBps`.
@@ -45,6 +47,7 @@ abstract contract GovernorQuadraticCounting is Governor, GovernorParameterBounds
         uint64 abstainVotes;
         uint48 extendedDeadline; // GovernorLateQuorum: deadline set when quorum is reached, 0 until then
         bool governance; // GovernorGuardedTargets: the proposal touches governance itself
+        uint8 residualK; // GovernorResidualQuorum: K fixed at the first ballot for, 0 until then
     }
 
     /// @dev A delegate's vote on one proposal.
@@ -59,6 +62,7 @@ abstract contract GovernorQuadraticCounting is Governor, GovernorParameterBounds
         uint16 quorumBps;
         uint16 delegateCapBps;
         uint48 voteExtension; // GovernorLateQuorum
+        uint8 residualK; // GovernorResidualQuorum
     }
 
     /// @notice Source of voting power.
@@ -81,7 +85,7 @@ abstract contract GovernorQuadraticCounting is Governor, GovernorParameterBounds
         _checkBounds("quorumBps", initialQuorumBps, MIN_BPS, MAX_BPS);
         _checkBounds("delegateCapBps", initialDelegateCapBps, MIN_BPS, MAX_BPS);
         votes = votes_;
-        _params = Params(initialQuorumBps, initialDelegateCapBps, 0);
+        _params = Params(initialQuorumBps, initialDelegateCapBps, 0, 0);
     }
 
     // ------------------------------------------------------------------ clock and mode
@@ -186,6 +190,18 @@ abstract contract GovernorQuadraticCounting is Governor, GovernorParameterBounds
     /// @param p The parameters.
     function _afterVoteCounted(uint256 proposalId, uint256 totalVoice, Params memory p) internal virtual {}
 
+    /// @dev Called for every ballot added to a tally (a delegate's vote or an override), with the voter and
+    ///      the weight added, before `_afterVoteCounted`. Not called when an override reduces a delegate's
+    ///      counted vote. Default: nothing.
+    /// @param proposalId The proposal.
+    /// @param voter The account whose ballot was counted.
+    /// @param support 0 = against, 1 = for, 2 = abstain.
+    /// @param weight The weight added to the tally of `support`.
+    function _afterBallotCounted(uint256 proposalId, address voter, uint8 support, uint256 weight)
+        internal
+        virtual
+    {}
+
     /// @dev The tally slot of `proposalId`.
     function _tally(uint256 proposalId) internal view returns (Tally storage) {
         return _tallies[proposalId];
@@ -222,6 +238,7 @@ abstract contract GovernorQuadraticCounting is Governor, GovernorParameterBounds
         } else {
             emit VoteCastWithParams(account, proposalId, support, weight, reason, params);
         }
+        _afterBallotCounted(proposalId, account, support, weight);
         _afterVoteCounted(proposalId, total, p);
     }
 

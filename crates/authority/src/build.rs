@@ -688,8 +688,12 @@ impl Builder<'_> {
             });
             let deciders = match proposal {
                 Some(key) => {
+                    // The ledger knows neither the proposal's residual K nor which voters were
+                    // unattested: the base rule (the capture trials of the simulator apply both).
                     let counting = Counting::ForAgainst {
                         quorum: self.ctx.quorums.get(&key).copied(),
+                        residual_k: 0,
+                        supermajority: false,
                     };
                     self.coalition(false, key, counting, l.block, p)
                 }

@@ -5,8 +5,18 @@
 //! every other tally stays. Each way the outcome can flip (another option overtakes the winner
 //! under the contract's tie rule; the total falls below quorum) therefore needs the removed weight
 //! to reach a threshold, so the largest voters first is optimal: the coalition is the shortest
-//! prefix of the winning side sorted by weight whose removal changes [`Counting::outcome`]. The tests
-//! check this against a brute force over every subset.
+//! prefix of the winning side sorted by weight whose removal changes [`Counting::decide`].
+//!
+//! With the governor's residual rule (`GovernorResidualQuorum`: for, less its K largest voices,
+//! must reach quorum and beat against) the same holds: removing any m voices of the for side lowers
+//! the residual by at most the sum of the m largest voices outside the K largest, and removing the
+//! m largest lowers it by exactly that. The rule counts all unattested accounts as one voice, so
+//! their ballots are merged into one first ([`merge_pool`]). The tests check all of this against a
+//! brute force over every subset.
+//!
+//! [`flip_coalition`] is the other measure of a plurality vote, on the same ballots and tallies:
+//! the fewest voters who *switch* to one other option and flip the plurality (the
+//! `DisputeGovernor`'s `RulingStats.flipCoalition` without its cap of `TOP_N` = 16 per option).
 
 use alloy::primitives::U256;
 
@@ -21,11 +31,18 @@ pub enum Counting {
         /// Quorum in weight units, when known.
         quorum: Option<U256>,
     },
-    /// OpenZeppelin Governor with `GovernorQuadraticCounting`: options 0 against, 1 for,
-    /// 2 abstain; succeeds when for > against and for + abstain reaches `quorum` (when known).
+    /// `VerinferGovernor` (OpenZeppelin Governor with `GovernorQuadraticCounting`): options 0
+    /// against, 1 for, 2 abstain; succeeds when for > against (with `supermajority`: for is at
+    /// least two thirds of for + against) and for + abstain reaches `quorum` (when known), and, when
+    /// `residual_k` > 0, for less its `residual_k` largest ballots reaches `quorum` and exceeds
+    /// against (`GovernorResidualQuorum`).
     ForAgainst {
         /// Quorum in weight units, when known.
         quorum: Option<U256>,
+        /// K of the residual rule; 0 = off.
+        residual_k: usize,
+        /// A governance-target proposal (`GovernorGuardedTargets`): a 2/3 supermajority.
+        supermajority: bool,
     },
 }
 
@@ -33,7 +50,36 @@ pub enum Counting {
 pub type Outcome = Option<usize>;
 
 impl Counting {
-    /// The outcome of `tallies` (one per option).
+    /// The outcome of `ballots`: [`Counting::outcome`] of their tallies and, for a proposal under
+    /// the residual rule, the rule on the ballots for.
+    pub fn decide(&self, ballots: &[Ballot]) -> Outcome {
+        let t = tallies(self, ballots);
+        let outcome = self.outcome(&t);
+        let Self::ForAgainst {
+            quorum, residual_k, ..
+        } = *self
+        else {
+            return outcome;
+        };
+        if outcome != Some(1) || residual_k == 0 {
+            return outcome;
+        }
+        let mut fors: Vec<U256> = ballots
+            .iter()
+            .filter(|b| b.option == 1)
+            .map(|b| b.weight)
+            .collect();
+        fors.sort_unstable_by(|a, b| b.cmp(a));
+        let removed = fors
+            .iter()
+            .take(residual_k)
+            .fold(U256::ZERO, |a, b| a.saturating_add(*b));
+        let residual = t[1].saturating_sub(removed);
+        let holds = quorum.is_none_or(|q| residual >= q) && residual > t[0];
+        Some(usize::from(holds))
+    }
+
+    /// The outcome of `tallies` (one per option), without the residual rule (see [`Self::decide`]).
     pub fn outcome(&self, tallies: &[U256]) -> Outcome {
         let total = tallies.iter().fold(U256::ZERO, |a, b| a.saturating_add(*b));
         match *self {
@@ -49,11 +95,22 @@ impl Counting {
                 }
                 Some(w)
             }
-            Self::ForAgainst { quorum } => {
+            Self::ForAgainst {
+                quorum,
+                supermajority,
+                ..
+            } => {
                 let at = |i: usize| tallies.get(i).copied().unwrap_or_default();
                 let (against, for_, abstain) = (at(0), at(1), at(2));
                 let quorate = quorum.is_none_or(|q| q <= for_.saturating_add(abstain));
-                Some(usize::from(quorate && for_ > against))
+                let wins = if supermajority {
+                    !for_.is_zero()
+                        && for_.saturating_mul(U256::from(3))
+                            >= for_.saturating_add(against).saturating_mul(U256::from(2))
+                } else {
+                    for_ > against
+                };
+                Some(usize::from(quorate && wins))
             }
         }
     }
@@ -86,13 +143,80 @@ pub fn tallies(counting: &Counting, ballots: &[Ballot]) -> Vec<U256> {
     t
 }
 
+/// The smallest number of voters whose switch to one other option flips the plurality of `ballots`
+/// over `options` options (ties to the lower index, as the `DisputeGovernor`; quorum ignored):
+/// `None` when no switch can flip it (a single option, or no weight cast). A voter switching from
+/// the winner to the target closes the gap by twice its weight, one switching from a third option
+/// by its weight; for a fixed target taking the largest effects first is optimal, and the minimum
+/// is taken over targets.
+pub fn flip_coalition(ballots: &[Ballot], options: usize) -> Option<usize> {
+    let options = ballots
+        .iter()
+        .map(|b| b.option + 1)
+        .fold(options, usize::max);
+    let counting = Counting::Plurality {
+        options,
+        quorum: None,
+    };
+    let winner = counting.decide(ballots)?;
+    let t = tallies(&counting, ballots);
+    let mut best: Option<usize> = None;
+    for target in (0..t.len()).filter(|r| *r != winner) {
+        // the target wins if t_r' > t_w' (target after the winner) or t_r' >= t_w' (before it)
+        let mut deficit = (t[winner] - t[target]).saturating_add(U256::from(target > winner));
+        let mut effects: Vec<U256> = ballots
+            .iter()
+            .filter(|b| b.option != target)
+            .map(|b| {
+                if b.option == winner {
+                    b.weight.saturating_mul(U256::from(2))
+                } else {
+                    b.weight
+                }
+            })
+            .collect();
+        effects.sort_unstable_by(|a, b| b.cmp(a));
+        let mut k = 0usize;
+        for e in effects {
+            if deficit.is_zero() || e.is_zero() {
+                break;
+            }
+            k += 1;
+            deficit = deficit.saturating_sub(e);
+        }
+        if deficit.is_zero() && k > 0 && best.is_none_or(|b| k < b) {
+            best = Some(k);
+        }
+    }
+    best
+}
+
+/// `ballots` as the residual rule counts voices: each `(ballot, pooled)` with `pooled` false
+/// as it is, and all pooled ones (accounts without an identity: the unattested pool) of one option
+/// merged into one ballot, placed after the others.
+pub fn merge_pool(ballots: &[(Ballot, bool)]) -> Vec<Ballot> {
+    let mut out: Vec<Ballot> = ballots
+        .iter()
+        .filter(|(_, p)| !p)
+        .map(|(b, _)| *b)
+        .collect();
+    let mut pools: Vec<Ballot> = Vec::new();
+    for (b, _) in ballots.iter().filter(|(_, p)| *p) {
+        match pools.iter_mut().find(|x| x.option == b.option) {
+            Some(x) => x.weight = x.weight.saturating_add(b.weight),
+            None => pools.push(*b),
+        }
+    }
+    out.extend(pools);
+    out
+}
+
 /// The deciding coalition of `ballots`: indices (into `ballots`) of the fewest voters of the
-/// winning side whose removal changes the outcome, largest weight first. Empty when nothing was
-/// decided (no outcome, or the outcome is "against" of a proposal: a failed proposal changes
-/// nothing), or when removing the whole winning side would not change it.
+/// winning side whose removal changes the outcome ([`Counting::decide`]), largest weight first.
+/// Empty when nothing was decided (no outcome, or the outcome is "against" of a proposal: a failed
+/// proposal changes nothing), or when removing the whole winning side would not change it.
 pub fn deciding_coalition(counting: &Counting, ballots: &[Ballot]) -> Vec<usize> {
-    let mut t = tallies(counting, ballots);
-    let outcome = counting.outcome(&t);
+    let outcome = counting.decide(ballots);
     let winner = match (counting, outcome) {
         (_, None) | (Counting::ForAgainst { .. }, Some(0)) => return Vec::new(),
         (_, Some(w)) => w,
@@ -101,10 +225,11 @@ pub fn deciding_coalition(counting: &Counting, ballots: &[Ballot]) -> Vec<usize>
         .filter(|i| ballots[*i].option == winner && !ballots[*i].weight.is_zero())
         .collect();
     side.sort_by(|a, b| ballots[*b].weight.cmp(&ballots[*a].weight).then(a.cmp(b)));
+    // Removing a ballot = zeroing its weight (the residual rule's ranking ignores zeros).
+    let mut kept = ballots.to_vec();
     for k in 0..side.len() {
-        let w = ballots[side[k]].weight;
-        t[winner] = t[winner].saturating_sub(w);
-        if counting.outcome(&t) != outcome {
+        kept[side[k]].weight = U256::ZERO;
+        if counting.decide(&kept) != outcome {
             side.truncate(k + 1);
             return side;
         }
@@ -118,7 +243,7 @@ mod tests {
 
     /// The smallest subset of the winning side whose removal changes the outcome, by trying all.
     fn brute_force(counting: &Counting, ballots: &[Ballot]) -> Option<usize> {
-        let outcome = counting.outcome(&tallies(counting, ballots));
+        let outcome = counting.decide(ballots);
         let winner = outcome?;
         let side: Vec<usize> = (0..ballots.len())
             .filter(|i| ballots[*i].option == winner && !ballots[*i].weight.is_zero())
@@ -134,7 +259,7 @@ mod tests {
                 })
                 .map(|i| ballots[i])
                 .collect();
-            if counting.outcome(&tallies(counting, &kept)) != outcome {
+            if counting.decide(&kept) != outcome {
                 let n = mask.count_ones() as usize;
                 best = Some(best.map_or(n, |b| b.min(n)));
             }
@@ -154,9 +279,9 @@ mod tests {
     fn deciding_coalition_equals_brute_force_on_small_vote_sets() {
         let mut s = 0x9e37_79b9_7f4a_7c15u64;
         let mut checked = 0;
-        for round in 0..3000 {
+        for round in 0..6000 {
             let n = 1 + (next(&mut s) % 9) as usize;
-            let counting = match round % 3 {
+            let counting = match round % 6 {
                 0 => Counting::Plurality {
                     options: 2 + (next(&mut s) % 3) as usize,
                     quorum: None,
@@ -165,10 +290,22 @@ mod tests {
                     options: 2 + (next(&mut s) % 3) as usize,
                     quorum: Some(U256::from(next(&mut s) % 60)),
                 },
-                _ => Counting::ForAgainst {
+                2 => Counting::ForAgainst {
                     quorum: next(&mut s)
                         .is_multiple_of(2)
                         .then(|| U256::from(next(&mut s) % 60)),
+                    residual_k: 0,
+                    supermajority: false,
+                },
+                3 => Counting::ForAgainst {
+                    quorum: Some(U256::from(next(&mut s) % 30)),
+                    residual_k: 0,
+                    supermajority: true,
+                },
+                _ => Counting::ForAgainst {
+                    quorum: Some(U256::from(next(&mut s) % 30)),
+                    residual_k: 1 + (next(&mut s) % 3) as usize,
+                    supermajority: next(&mut s).is_multiple_of(2),
                 },
             };
             let ballots: Vec<Ballot> = (0..n)
@@ -178,7 +315,7 @@ mod tests {
                 })
                 .collect();
             let got = deciding_coalition(&counting, &ballots);
-            let outcome = counting.outcome(&tallies(&counting, &ballots));
+            let outcome = counting.decide(&ballots);
             let expected = match (counting, outcome) {
                 (Counting::ForAgainst { .. }, Some(0)) => None,
                 _ => brute_force(&counting, &ballots),
@@ -194,14 +331,81 @@ mod tests {
                     .filter(|i| !got.contains(i))
                     .map(|i| ballots[i])
                     .collect();
-                assert_ne!(counting.outcome(&tallies(&counting, &kept)), outcome);
+                assert_ne!(counting.decide(&kept), outcome);
                 checked += 1;
             }
         }
         assert!(
-            checked > 1000,
+            checked > 2000,
             "only {checked} decided votes were generated"
         );
+    }
+
+    /// Every subset of voters, every target: the smallest subset whose switch makes the target win.
+    fn flip_brute_force(ballots: &[Ballot], options: usize) -> Option<usize> {
+        let c = Counting::Plurality {
+            options,
+            quorum: None,
+        };
+        let winner = c.decide(ballots)?;
+        let mut best: Option<usize> = None;
+        for target in (0..options).filter(|t| *t != winner) {
+            for mask in 1u32..(1 << ballots.len()) {
+                let switched: Vec<Ballot> = ballots
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| Ballot {
+                        option: if mask & (1 << i) != 0 {
+                            target
+                        } else {
+                            b.option
+                        },
+                        weight: b.weight,
+                    })
+                    .collect();
+                if c.decide(&switched) == Some(target) {
+                    let k = mask.count_ones() as usize;
+                    best = Some(best.map_or(k, |b| b.min(k)));
+                }
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn exact_flip_coalition_equals_brute_force_on_small_vote_sets() {
+        let mut s = 0x51_7cc1_b727_220au64;
+        for _ in 0..400 {
+            let options = 2 + (next(&mut s) % 3) as usize;
+            let n = 1 + (next(&mut s) % 10) as usize;
+            let ballots: Vec<Ballot> = (0..n)
+                .map(|_| Ballot {
+                    option: (next(&mut s) % options as u64) as usize,
+                    weight: U256::from(1 + next(&mut s) % 20),
+                })
+                .collect();
+            assert_eq!(
+                flip_coalition(&ballots, options),
+                flip_brute_force(&ballots, options),
+                "{ballots:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn flip_coalition_is_not_capped_at_sixteen_voters() {
+        let one = |option| Ballot {
+            option,
+            weight: U256::from(1),
+        };
+        // 40 equal voters for option 1, 10 for option 2: 16 switches close a gap of 30 by 2 each.
+        let mut ballots = vec![one(1); 40];
+        ballots.extend(vec![one(2); 10]);
+        // target 2 wins if t2' > t1': 10 + k > 40 - k -> k = 16; target 0 (wins ties): k >= 40 - k -> 20.
+        assert_eq!(flip_coalition(&ballots, 3), Some(16));
+        // target 0 (before the winner) wins a tie: k >= 100 - k -> 50.
+        assert_eq!(flip_coalition(&vec![one(1); 100], 2), Some(50));
+        assert_eq!(flip_coalition(&[], 2), None);
     }
 
     #[test]
@@ -226,6 +430,56 @@ mod tests {
             },
         ];
         assert_eq!(deciding_coalition(&c, &b), vec![1]);
+    }
+
+    #[test]
+    fn an_unattested_split_is_one_voice_of_the_residual_rule() {
+        // the top voice 50 and 30 unattested ballots of 2 (one pooled voice of 60) for, quorum 10:
+        // without the pool's merge, removing K = 2 largest (50 and 2) leaves 58 and the pool's accounts
+        // look like 30 voters; merged, removing 60 and 50 leaves 0: the rule already fails
+        let mut cast: Vec<(Ballot, bool)> = vec![(
+            Ballot {
+                option: 1,
+                weight: U256::from(50),
+            },
+            false,
+        )];
+        cast.extend(vec![
+            (
+                Ballot {
+                    option: 1,
+                    weight: U256::from(2),
+                },
+                true
+            );
+            30
+        ]);
+        let c = Counting::ForAgainst {
+            quorum: Some(U256::from(10)),
+            residual_k: 2,
+            supermajority: false,
+        };
+        let merged = merge_pool(&cast);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[1].weight, U256::from(60));
+        assert_eq!(c.decide(&merged), Some(0));
+        let split: Vec<Ballot> = cast.iter().map(|(b, _)| *b).collect();
+        assert_eq!(c.decide(&split), Some(1));
+        // 6 ballots for of 20 each, K = 2, quorum 30: residual 80; removing the 3 largest outside
+        // the K (20 each) drops it to 20 < 30: the coalition is 3
+        let six = vec![
+            Ballot {
+                option: 1,
+                weight: U256::from(20)
+            };
+            6
+        ];
+        let c = Counting::ForAgainst {
+            quorum: Some(U256::from(30)),
+            residual_k: 2,
+            supermajority: false,
+        };
+        assert_eq!(deciding_coalition(&c, &six).len(), 3);
     }
 
     #[test]

@@ -360,6 +360,8 @@ pub async fn read_state<P: Provider<Ethereum>>(
         s,
     )
     .await?;
+    r.get(v, "residualK", VerinferGovernor::residualKCall {}, s)
+        .await?;
     r.get(
         v,
         "lateQuorumVoteExtension",
@@ -564,6 +566,7 @@ pub fn expected_state(plan: &DeployPlan) -> State {
         "VerinferGovernor.delegateCapBps",
         p.delegate_cap_bps.to_string(),
     );
+    put("VerinferGovernor.residualK", p.residual_k.to_string());
     put("VerinferGovernor.lateQuorumVoteExtension", "0".into());
     // The referee has no admin role: it is no governance target.
     let mut all: Vec<String> = CONTRACTS

@@ -199,6 +199,11 @@ pub struct DeployParams {
     pub quorum_bps: u16,
     /// Largest share of total voice one voter may cast, bps (100 ..= 5,000).
     pub delegate_cap_bps: u16,
+    /// `VerinferGovernor` residual quorum (0 ..= 15, 0 = off): a proposal passes only if its for side
+    /// still reaches quorum and beats against without its K largest voices (the unattested pool
+    /// counting as one). Absent in older serialized params = 0.
+    #[serde(default)]
+    pub residual_k: u8,
     /// Append the hand-over steps of `script/DeploySuite.sol`: every admin role (and the token's
     /// ownership) goes to the timelock and the deployer renounces its own. Absent in older serialized
     /// params = `false`.
@@ -253,6 +258,8 @@ impl DeployParams {
             dispute_voting_period: 600,
             quorum_bps: 400,
             delegate_cap_bps: 1_000,
+            // off: the local and test deployments pass proposals with a handful of voters
+            residual_k: 0,
             handover: false,
             proposal_threshold: U256::ZERO,
             max_challenge_window: default_max_challenge_window(),
@@ -273,6 +280,9 @@ impl DeployParams {
             // As `DeploySuite`: the voice of one minimum operator stake in one identity, so a stakeless
             // account cannot front-run and cancel a proposal (docs/security.md, finding 8).
             proposal_threshold: local.min_operator_stake.root(2),
+            // As `Deploy.s.sol`: the 10 largest voices for cannot pass a proposal on their own
+            // (docs/governance.md, "Residual quorum").
+            residual_k: 10,
             ..local
         }
     }
@@ -430,6 +440,7 @@ impl DeployParams {
             ),
             ("QUORUM_BPS", self.quorum_bps.to_string()),
             ("DELEGATE_CAP_BPS", self.delegate_cap_bps.to_string()),
+            ("RESIDUAL_K", self.residual_k.to_string()),
             ("PROPOSAL_THRESHOLD", self.proposal_threshold.to_string()),
             ("REFEREE_MOVE_WINDOW", self.referee_move_window.to_string()),
         ]
@@ -634,6 +645,7 @@ impl DeployPlan {
                     lateQuorumExtension: U48::ZERO,
                     quorumBps: params.quorum_bps,
                     delegateCapBps: params.delegate_cap_bps,
+                    residualK: params.residual_k,
                 },
             }
             .abi_encode(),

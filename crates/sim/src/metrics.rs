@@ -87,7 +87,7 @@ pub struct EpochMetrics {
     pub disputes_by_computation_correct: usize,
     /// Smallest deciding coalition over this epoch's disputes, as the fewest voters whose switch
     /// would have flipped the ruling: the exact flip coalition from every `DisputeVoteCast`
-    /// (`scenario::flip`; not the contract's `RulingStats.flipCoalition`, capped at 17), if any
+    /// (`verinfer_authority::coalition::flip_coalition`; not the contract's `RulingStats.flipCoalition`, capped at 17), if any
     /// dispute was decided by vote.
     pub min_deciding_coalition: Option<usize>,
     /// Median (exact flip) coalition over this epoch's disputes.

@@ -61,7 +61,8 @@ abstract contract GovernanceIntegrationBase is Test {
                 proposalThreshold: 1e9,
                 lateQuorumExtension: 10,
                 quorumBps: 400,
-                delegateCapBps: 1000
+                delegateCapBps: 1000,
+                residualK: 0
             })
         );
         timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));

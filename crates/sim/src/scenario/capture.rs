@@ -20,6 +20,7 @@ use verinfer_bindings::{
     DisputeGovernor, InferenceRegistry, QuadraticVotes, Slasher, Staking, VerinferGovernor,
 };
 
+use verinfer_authority::coalition::{deciding_coalition, merge_pool, Ballot, Counting};
 use verinfer_bindings::units::{tokens_f64, wei_f64};
 
 use super::{
@@ -82,10 +83,36 @@ pub struct ProposalTrial {
     pub for_votes: f64,
     /// Voice cast against.
     pub against_votes: f64,
+    /// Voice for left without the governor's `residualK` largest voices (`residualForVotes`; the
+    /// unattested pool counting as one voice); equal to `for_votes` when the rule is off.
+    pub residual_for: f64,
+    /// The quorum this proposal needs (twice the base for a governance target).
+    pub quorum: f64,
+    /// Total voice at the snapshot.
+    pub total_voice: f64,
+    /// The exact deciding coalition, off chain from every `VoteCast`: the fewest voices of the
+    /// winning side whose removal flips the outcome (voices as the rule counts them: unattested
+    /// accounts are one); 0 when the proposal failed.
+    pub deciding_coalition: usize,
     /// Final proposal state (`Defeated`, `Succeeded`, ...).
     pub state: String,
     /// Whether the proposal passed.
     pub passed: bool,
+}
+
+impl ProposalTrial {
+    /// The tallies, the residual against the quorum, the state and the deciding coalition, in words.
+    pub fn votes_line(&self) -> String {
+        format!(
+            "for {:.0} (residual {:.0}, quorum {:.0}) vs against {:.0} -> {} (deciding coalition {})",
+            self.for_votes,
+            self.residual_for,
+            self.quorum,
+            self.against_votes,
+            self.state,
+            self.deciding_coalition
+        )
+    }
 }
 
 /// The cost of corruption of one action at one turnout: the smallest bribe budget that, added to
@@ -129,6 +156,10 @@ pub struct CaptureReport {
     pub best_split_gain: f64,
     /// Proposals by the 10 largest stakers.
     pub proposals: Vec<ProposalTrial>,
+    /// Honest proposals: at each turnout, [`HONEST_DRAWS`] draws of everyone but the largest stakers
+    /// (the scenario's turnout model rescaled to it), each voter for with probability
+    /// [`HONEST_SUPPORT`], else against; the largest stakers stay home.
+    pub honest: Vec<ProposalTrial>,
     /// Whether a pending slash existed to try a veto on.
     pub veto_exercised: bool,
     /// Whether that slash was planted by the capture test (no slash of the run was still inside
@@ -153,8 +184,25 @@ impl fmt::Display for CaptureReport {
         for p in &self.proposals {
             writeln!(
                 f,
-                "top-{} proposal `{}` vs {}: for {:.0} / against {:.0} -> {}",
-                self.top_n, p.action, p.opposition, p.for_votes, p.against_votes, p.state
+                "top-{} proposal `{}` vs {}: {}",
+                self.top_n,
+                p.action,
+                p.opposition,
+                p.votes_line()
+            )?;
+        }
+        for p in &self.honest {
+            writeln!(
+                f,
+                "honest proposal, {}: for {:.0} (residual {:.0}, quorum {:.0}) / against {:.0} of {:.0} -> {} (deciding coalition {})",
+                p.opposition,
+                p.for_votes,
+                p.residual_for,
+                p.quorum,
+                p.against_votes,
+                p.total_voice,
+                p.state,
+                p.deciding_coalition
             )?;
         }
         for c in &self.corruption {
@@ -194,6 +242,11 @@ impl fmt::Display for CaptureReport {
         Ok(())
     }
 }
+
+/// Draws of the honest proposal per turnout.
+pub const HONEST_DRAWS: usize = 4;
+/// Probability that a voter of an honest proposal votes for it (else against).
+pub const HONEST_SUPPORT: f64 = 0.75;
 
 /// Runs the capture tests; the world's state is unchanged afterwards.
 pub(crate) fn run(
@@ -283,7 +336,14 @@ pub(crate) fn run(
             };
             let at = |w: &mut World, bribed: usize| -> Result<ProposalTrial, SimError> {
                 let saved = w.sim.snapshot();
-                let trial = propose_and_vote(w, (label, slasher, data.clone()), &ballots, bribed);
+                let trial = propose_and_vote(
+                    w,
+                    (label, slasher, data.clone()),
+                    proposer,
+                    &ballots.list(bribed),
+                    (ballots.opposition(), *turnout),
+                    bribed,
+                );
                 w.sim.restore(saved);
                 trial
             };
@@ -308,7 +368,6 @@ pub(crate) fn run(
         "Slasher.setTreasury(largest staker)",
         Bytes::from(treasury.abi_encode()),
     )?;
-
     let now = w.sim.timestamp();
     let saved = w.sim.snapshot();
     let mut planted = false;
@@ -328,6 +387,49 @@ pub(crate) fn run(
     } else {
         w.sim.restore(saved);
     }
+    // Honest proposals: the same call (the treasury to the watcher), supported by a majority of
+    // everyone else who turns out, without the largest stakers.
+    let honest_call = Bytes::from(
+        Slasher::setTreasuryCall {
+            treasury_: w.watcher,
+        }
+        .abi_encode(),
+    );
+    for t in &scenario.attack.turnouts {
+        let scaled = model.scaled_to(*t, &person_stakes, min_stake);
+        for _ in 0..HONEST_DRAWS {
+            let mut list: Vec<(Address, VoteType)> = Vec::new();
+            for o in &others {
+                if !rng.gen_bool(scaled.probability(o.person_stake, min_stake)) {
+                    continue;
+                }
+                let support = if rng.gen_bool(HONEST_SUPPORT) {
+                    VoteType::For
+                } else {
+                    VoteType::Against
+                };
+                list.push((o.account, support));
+            }
+            let saved = w.sim.snapshot();
+            let trial = propose_and_vote(
+                w,
+                (HONEST_ACTION, slasher, honest_call.clone()),
+                proposer,
+                &list,
+                (
+                    format!(
+                        "{:.0}% turnout of everyone but the {top_n} largest",
+                        100.0 * t
+                    ),
+                    *t,
+                ),
+                0,
+            );
+            w.sim.restore(saved);
+            report.honest.push(trial?);
+        }
+    }
+
     if search {
         dispute_cost(w, scenario, rng, &everyone, &mut report)?;
     }
@@ -723,6 +825,9 @@ struct Others {
     voice: f64,
 }
 
+/// The action of the honest proposals.
+pub const HONEST_ACTION: &str = "honest: Slasher.setTreasury(watcher)";
+
 /// Who votes in one capture trial.
 struct Ballots<'a> {
     coalition: &'a [Address],
@@ -731,6 +836,35 @@ struct Ballots<'a> {
     /// Whether each of `others` turns out (and votes against unless bribed).
     against: &'a [bool],
     turnout: f64,
+}
+
+impl Ballots<'_> {
+    /// The ballots with the first `bribed` of `others` bought: the coalition and the bought for,
+    /// the rest of `others` that turn out against.
+    fn list(&self, bribed: usize) -> Vec<(Address, VoteType)> {
+        self.coalition
+            .iter()
+            .map(|a| (*a, VoteType::For))
+            .chain(self.others.iter().zip(self.against).enumerate().filter_map(
+                |(i, (o, turns_out))| {
+                    if i < bribed {
+                        Some((o.account, VoteType::For))
+                    } else {
+                        turns_out.then_some((o.account, VoteType::Against))
+                    }
+                },
+            ))
+            .collect()
+    }
+
+    /// Who opposed, in words.
+    fn opposition(&self) -> String {
+        if self.turnout >= 1.0 {
+            "everyone else".to_owned()
+        } else {
+            format!("{:.0}% turnout of everyone else", 100.0 * self.turnout)
+        }
+    }
 }
 
 /// The smallest `k` in `1..=n` for which `passes(k)` holds, by bisection, assuming `passes` is
@@ -754,16 +888,19 @@ pub(crate) fn smallest_passing<E>(
     Ok(Some(hi))
 }
 
-/// The coalition and the first `bribed` of `others` propose `(label, target, data)` and vote for
-/// it; the rest of `others` that turn out vote against. Returns the outcome after the voting period.
+/// `proposer` proposes `(label, target, data)` and `ballots` vote (a reverted ballot is skipped);
+/// returns the outcome after the voting period, with the exact deciding coalition computed off chain
+/// from the `VoteCast` events under the governor's rule (quorum, residual K, the unattested pool as
+/// one voice).
 fn propose_and_vote(
     w: &mut World,
     (label, target, data): (&str, Address, Bytes),
-    b: &Ballots<'_>,
+    proposer: Address,
+    ballots: &[(Address, VoteType)],
+    (opposition, turnout): (String, f64),
     bribed: usize,
 ) -> Result<ProposalTrial, SimError> {
-    let governor = w.c.governor;
-    let proposer = b.coalition[0];
+    let (governor, votes) = (w.c.governor, w.c.votes);
     let id = w
         .sim
         .transact(
@@ -779,37 +916,37 @@ fn propose_and_vote(
         .ret;
     let delay = w.params.voting_delay + 1;
     w.sim.advance(delay, delay * BLOCK_SECONDS);
-    let ballots = b
-        .coalition
-        .iter()
-        .map(|a| (*a, VoteType::For))
-        .chain(
-            b.others
-                .iter()
-                .zip(b.against)
-                .enumerate()
-                .filter_map(|(i, (o, turns_out))| {
-                    if i < bribed {
-                        Some((o.account, VoteType::For))
-                    } else {
-                        turns_out.then_some((o.account, VoteType::Against))
-                    }
-                }),
-        )
-        .collect::<Vec<_>>();
+    let mut cast: Vec<(Ballot, bool)> = Vec::new();
     for (voter, support) in ballots {
         let call = VerinferGovernor::castVoteCall {
             proposalId: id,
-            support: support.into(),
+            support: (*support).into(),
         };
-        match w.sim.transact(voter, governor, call) {
-            Ok(_) | Err(SimError::Reverted { .. }) => {}
+        match w.sim.transact(*voter, governor, call) {
+            Ok(r) => {
+                let pooled = w
+                    .sim
+                    .view(
+                        *voter,
+                        votes,
+                        QuadraticVotes::identityOfCall { account: *voter },
+                    )?
+                    .is_zero();
+                for ev in decode_logs::<VerinferGovernor::VoteCast>(&r.logs) {
+                    let ballot = Ballot {
+                        option: usize::from(ev.support),
+                        weight: ev.weight,
+                    };
+                    cast.push((ballot, pooled));
+                }
+            }
+            Err(SimError::Reverted { .. }) => {}
             Err(e) => return Err(e),
         }
     }
     let period = u64::from(w.params.voting_period) + 1;
     w.sim.advance(period, period * BLOCK_SECONDS);
-    let votes = w.sim.view(
+    let tally = w.sim.view(
         proposer,
         governor,
         VerinferGovernor::proposalVotesCall { proposalId: id },
@@ -819,22 +956,56 @@ fn propose_and_vote(
         governor,
         VerinferGovernor::stateCall { proposalId: id },
     )?;
+    let snapshot = w.sim.view(
+        proposer,
+        governor,
+        VerinferGovernor::proposalSnapshotCall { proposalId: id },
+    )?;
+    let base = w.sim.view(
+        proposer,
+        governor,
+        VerinferGovernor::quorumCall {
+            timepoint: snapshot,
+        },
+    )?;
+    let guarded = w.sim.view(
+        proposer,
+        governor,
+        VerinferGovernor::isGovernanceProposalCall { proposalId: id },
+    )?;
+    let quorum = if guarded { base * U256::from(2) } else { base };
+    let residual = w.sim.view(
+        proposer,
+        governor,
+        VerinferGovernor::residualForVotesCall { proposalId: id },
+    )?;
+    let total_voice = w.sim.view(
+        proposer,
+        votes,
+        QuadraticVotes::getPastTotalSupplyCall {
+            timepoint: snapshot - U256::from(1),
+        },
+    )?;
+    let counting = Counting::ForAgainst {
+        quorum: Some(quorum),
+        residual_k: residual.k.saturating_to(),
+        supermajority: guarded,
+    };
+    let state = ProposalState::of(state);
     Ok(ProposalTrial {
         action: label.to_owned(),
-        opposition: if b.turnout >= 1.0 {
-            "everyone else".to_owned()
-        } else {
-            format!("{:.0}% turnout of everyone else", 100.0 * b.turnout)
-        },
-        turnout: b.turnout,
+        opposition,
+        turnout,
         bribed,
-        for_votes: voice_units(votes.forVotes),
-        against_votes: voice_units(votes.againstVotes),
-        state: ProposalState::of(state)
-            .map_or("Unknown", |s| s.name())
-            .to_owned(),
+        for_votes: voice_units(tally.forVotes),
+        against_votes: voice_units(tally.againstVotes),
+        residual_for: voice_units(residual.residual),
+        quorum: voice_units(quorum),
+        total_voice: voice_units(total_voice),
+        deciding_coalition: deciding_coalition(&counting, &merge_pool(&cast)).len(),
+        state: state.map_or("Unknown", |s| s.name()).to_owned(),
         passed: matches!(
-            ProposalState::of(state),
+            state,
             Some(ProposalState::Succeeded | ProposalState::Queued | ProposalState::Executed)
         ),
     })

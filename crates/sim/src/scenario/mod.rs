@@ -25,7 +25,6 @@
 mod authority;
 mod capture;
 mod cartel;
-pub mod flip;
 mod issuers;
 mod jury;
 mod referee;
@@ -486,6 +485,9 @@ pub struct Governance {
     pub quorum_bps: u16,
     /// Largest share of total voice one delegate may cast, bps (100 ..= 5,000).
     pub delegate_cap_bps: u16,
+    /// `VerinferGovernor` residual quorum K (0 ..= 15, 0 = off): the for side must reach quorum
+    /// and beat against without its K largest voices.
+    pub residual_k: u8,
     /// `VerinferGovernor` voting delay, blocks (1 ..= 100,800).
     pub voting_delay: u64,
     /// `VerinferGovernor` voting period, blocks (5 ..= 201,600).
@@ -502,6 +504,7 @@ impl Default for Governance {
         Self {
             quorum_bps: p.quorum_bps,
             delegate_cap_bps: p.delegate_cap_bps,
+            residual_k: p.residual_k,
             voting_delay: p.voting_delay,
             voting_period: p.voting_period,
             dispute_voting_period: p.dispute_voting_period,
@@ -515,6 +518,7 @@ impl Governance {
     pub fn apply(&self, params: &mut verinfer_deploy::plan::DeployParams) {
         params.quorum_bps = self.quorum_bps;
         params.delegate_cap_bps = self.delegate_cap_bps;
+        params.residual_k = self.residual_k;
         params.voting_delay = self.voting_delay;
         params.voting_period = self.voting_period;
         params.dispute_voting_period = self.dispute_voting_period;
@@ -882,6 +886,7 @@ impl Scenario {
                 100,
                 5_000,
             ),
+            ("governance.residual_k", u64::from(g.residual_k), 0, 15),
             ("governance.voting_delay", g.voting_delay, 1, 100_800),
             (
                 "governance.voting_period",

@@ -24,6 +24,62 @@ struct PendingWithdrawal {
     unlock_at: u64,
 }
 
+/// Honest proposals pass: every draw of [`capture::CaptureReport::honest`] (a majority of everyone
+/// but the largest stakers who turn out votes for) passes; the measure is the pass rate.
+fn honest_goal(capture: &capture::CaptureReport, turnouts: &str) -> GoalCheck {
+    let goal = format!(
+        "a proposal the turnout majority supports passes without the {} largest stakers at {turnouts} turnout",
+        capture.top_n
+    );
+    let h = &capture.honest;
+    if h.is_empty() {
+        return GoalCheck {
+            goal,
+            pass: false,
+            detail: "not exercised".into(),
+            measure: None,
+        };
+    }
+    let passed = h.iter().filter(|p| p.passed).count();
+    let mut ts: Vec<f64> = h.iter().map(|p| p.turnout).collect();
+    ts.dedup();
+    let detail = ts
+        .iter()
+        .map(|t| {
+            let at: Vec<&capture::ProposalTrial> = h.iter().filter(|p| p.turnout == *t).collect();
+            let voice = |p: &capture::ProposalTrial| {
+                (p.for_votes + p.against_votes) / p.total_voice.max(f64::MIN_POSITIVE)
+            };
+            let lo = at.iter().map(|p| voice(p)).fold(f64::INFINITY, f64::min);
+            let hi = at.iter().map(|p| voice(p)).fold(0.0, f64::max);
+            let coalition = at
+                .iter()
+                .map(|p| p.deciding_coalition.to_string())
+                .collect::<Vec<_>>()
+                .join("/");
+            format!(
+                "{:.0}%: {} of {} passed, voice turnout {:.1}-{:.1}%, residual for / quorum {}, deciding coalition {coalition}",
+                100.0 * t,
+                at.iter().filter(|p| p.passed).count(),
+                at.len(),
+                100.0 * lo,
+                100.0 * hi,
+                at.iter()
+                    .map(|p| format!("{:.0}/{:.0}", p.residual_for, p.quorum))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    GoalCheck {
+        goal,
+        pass: passed == h.len(),
+        detail,
+        measure: Some(passed as f64 / h.len() as f64),
+    }
+}
+
 /// Runs a scenario; `progress` shows a progress bar on stderr when it is a terminal.
 pub fn run(scenario: &Scenario, progress: bool) -> Result<RunReport, ScenarioError> {
     let started = std::time::Instant::now();
@@ -269,13 +325,7 @@ fn report(
                         None => ", cost of corruption: unreachable".into(),
                     },
                 );
-                format!(
-                    "{:.0}%: for {:.0} vs against {:.0} {}{cost}",
-                    100.0 * p.turnout,
-                    p.for_votes,
-                    p.against_votes,
-                    p.state
-                )
+                format!("{:.0}%: {}{cost}", 100.0 * p.turnout, p.votes_line())
             })
             .collect::<Vec<_>>()
             .join("; ");
@@ -325,6 +375,7 @@ fn report(
             format!("{top_n} largest stakers cannot veto a slash on their own at {turnouts} turnout"),
             "Slasher.vetoSlash",
         ),
+        honest_goal(&capture, &turnouts),
     ];
     // Deterministic disputes leave the vote: checked whenever the scenario's cartel serves the
     // deterministic model (or such a dispute happened anyway).

@@ -33,10 +33,10 @@ use verinfer_bindings::{
 };
 use verinfer_mlp::trace::{Trace, GAME_DEPTH};
 
+use verinfer_authority::coalition::{flip_coalition, Ballot};
 use verinfer_bindings::units::tokens_f64;
 
 use super::{
-    flip::{flip_coalition, Ballot},
     jury::{self, JuryRecord},
     referee::{self, lie, GameRecord, GameRun, Inference, Player},
     world::{Measure, World, REQUEST_TTL},
@@ -475,8 +475,8 @@ pub(crate) fn play(
                 ballots
                     .ballots
                     .iter()
-                    .filter(|(_, b)| b.option == ev.option)
-                    .map(|(p, b)| (*p, b.weight as f64))
+                    .filter(|(_, b)| b.option == usize::from(ev.option))
+                    .map(|(p, b)| (*p, b.weight.saturating_to::<u128>() as f64))
                     .collect()
             } else {
                 Vec::new()
@@ -696,8 +696,8 @@ fn appeal_wrong_rulings(
                 let only: Vec<Ballot> = round
                     .iter()
                     .map(|(_, o)| Ballot {
-                        option: *o,
-                        weight: 1,
+                        option: usize::from(*o),
+                        weight: U256::from(1),
                     })
                     .collect();
                 v.voters = ev.stats.voters.saturating_to();
@@ -793,7 +793,13 @@ fn vote(
                     .into_iter()
                     .map(|(juror, option)| {
                         let person = person_of.get(&juror).copied().unwrap_or(usize::MAX);
-                        (person, Ballot { option, weight: 1 })
+                        (
+                            person,
+                            Ballot {
+                                option: usize::from(option),
+                                weight: U256::from(1),
+                            },
+                        )
                     })
                     .collect();
                 cast.insert(
@@ -838,8 +844,8 @@ fn vote(
                         ballots.push((
                             *person,
                             Ballot {
-                                option: ev.option,
-                                weight: ev.weight.saturating_to(),
+                                option: usize::from(ev.option),
+                                weight: ev.weight,
                             },
                         ));
                     }

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {GovernorQuadraticCounting} from "./GovernorQuadraticCounting.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+/// @title GovernorResidualQuorum
+/// @notice A breadth rule for proposals: the for side must still reach the proposal's quorum, and still
+///         beat the against side, after its K largest voices are taken out. A few large holders then cannot
+///         pass a proposal on their own, however low the turnout of everyone else: they need at least a
+///         quorum's worth of other voice for them.
+///      K is set at construction and by governance within [0, MAX_RESIDUAL_K]; 0 turns the rule off.
+///      A "voice" is one voting account (a delegate or an overriding holder), except that every account that
+///      is unattested at the snapshot (`QuadraticVotes.getPastIdentity == 0`) counts as ONE pooled voice:
+///      unattested stake shares one square root in QuadraticVotes and can be split over any number of
+///      accounts, so splitting it must not escape the rule. An attested identity has a single delegatee, and
+///      more identities need more issuers (each capped by `QuadraticVotes.issuerCapBps`).
+///
+///      Storage per proposal: the K largest for-weights of attested voters, sorted descending, and the pooled
+///      for-weight, as sixteen uint64 in four slots (entry 15 is the pool, so K <= 15). A ballot for costs
+///      O(K): one read of the smallest kept entry, and an insertion only when the ballot is larger. K is read
+///      from the parameters at the proposal's first ballot for and kept in `Tally.residualK`, so a change of
+///      `residualK` never applies to a vote already under way.
+///
+///      Overrides: when a delegator overrides its delegate after the delegate voted for, the delegate's kept
+///      entry is not lowered. The removed voice can then exceed the voices' current weight, so the residual is
+///      a lower bound: the rule errs towards rejecting, never towards passing.
+abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
+    /// @notice Upper bound of `residualK` (the fifteen kept entries; the sixteenth is the pool).
+    uint256 public constant MAX_RESIDUAL_K = 15;
+
+    uint256 private constant _POOL = 15;
+
+    mapping(uint256 proposalId => uint256[4] entries) private _largest;
+
+    /// @param initialK How many of the largest voices for are taken out, within [0, MAX_RESIDUAL_K]; 0 turns
+    ///        the rule off (an electorate of fewer than K + 1 voters could pass nothing, not even a lower K).
+    constructor(uint8 initialK) {
+        _checkBounds("residualK", initialK, 0, MAX_RESIDUAL_K);
+        _parameters().residualK = initialK;
+        emit ParameterChanged("residualK", 0, initialK);
+    }
+
+    /// @notice How many of the largest voices for are taken out before the residual quorum is checked, for
+    ///         proposals whose first ballot for comes after now.
+    /// @return K.
+    function residualK() external view returns (uint256) {
+        return _parameters().residualK;
+    }
+
+    /// @notice Sets `residualK`, within [0, MAX_RESIDUAL_K] (0: the rule is off). Only governance. Applies to
+    ///         proposals that have no ballot for yet.
+    /// @param newK The number of largest voices taken out.
+    function setResidualK(uint256 newK) external onlyGovernance {
+        _checkBounds("residualK", newK, 0, MAX_RESIDUAL_K);
+        Params storage p = _parameters();
+        emit ParameterChanged("residualK", p.residualK, newK);
+        p.residualK = SafeCast.toUint8(newK);
+    }
+
+    /// @notice The for votes of `proposalId` without its K largest voices (the pool of unattested voters
+    ///         counting as one voice), and the K applied.
+    /// @param proposalId The proposal.
+    /// @return residual For votes left, in voice units.
+    /// @return k The K of this proposal (the current parameter while it has no ballot for; 0: the rule is off).
+    function residualForVotes(uint256 proposalId) public view returns (uint256 residual, uint256 k) {
+        Tally storage t = _tally(proposalId);
+        k = t.residualK;
+        if (k == 0) k = _parameters().residualK;
+        uint256[4] storage e = _largest[proposalId];
+        uint256 kept = 0;
+        uint256 last = 0;
+        for (uint256 i; i < k; ++i) {
+            last = _entry(e, i);
+            kept += last;
+        }
+        // the K largest of the kept entries and the pool: the K kept ones, or the pool and the K - 1 largest
+        uint256 removed = Math.max(kept, kept - last + _entry(e, _POOL));
+        residual = t.forVotes > removed ? t.forVotes - removed : 0;
+    }
+
+    /// @dev Keeps a ballot for among the K largest voices, or adds it to the pool when the voter is unattested.
+    function _afterBallotCounted(uint256 proposalId, address voter, uint8 support, uint256 weight)
+        internal
+        virtual
+        override
+    {
+        super._afterBallotCounted(proposalId, voter, support, weight);
+        // `!=` / `<` instead of `==` (slither strict-equality heuristics): only ballots for, with weight
+        if (support != uint8(VoteType.For) || weight < 1) return;
+        Tally storage t = _tally(proposalId);
+        uint256 k = t.residualK;
+        if (k == 0) {
+            k = _parameters().residualK;
+            if (k == 0) return; // the rule is off
+            // casting to 'uint8' is safe because k is the uint8 parameter just read
+            // forge-lint: disable-next-line(unsafe-typecast)
+            t.residualK = uint8(k);
+        }
+        uint256[4] storage e = _largest[proposalId];
+        if (votes.getPastIdentity(voter, proposalSnapshot(proposalId) - 1) < 1) {
+            _setEntry(e, _POOL, _entry(e, _POOL) + weight);
+            return;
+        }
+        if (_entry(e, k - 1) >= weight) return;
+        // insertion into the descending list: from the first smaller entry on, each moves one place down
+        uint256 carry = weight;
+        for (uint256 i; i < k; ++i) {
+            uint256 cur = _entry(e, i);
+            if (carry > cur) {
+                _setEntry(e, i, carry);
+                carry = cur;
+            }
+        }
+    }
+
+    /// @dev The base rule (and any stricter one of other extensions), and, unless K is 0, the residual rule: the
+    ///      for votes left without the K largest voices reach the quorum the proposal needs and exceed the
+    ///      against votes.
+    function _voteSucceeded(uint256 proposalId) internal view virtual override returns (bool) {
+        if (!super._voteSucceeded(proposalId)) return false;
+        (uint256 residual, uint256 k) = residualForVotes(proposalId);
+        if (k == 0) return true;
+        uint256 q = _requiredQuorum(proposalId, quorum(proposalSnapshot(proposalId)));
+        return residual >= q && residual > _tally(proposalId).againstVotes;
+    }
+
+    /// @dev Entry `i` (0..15) of the packed list.
+    function _entry(uint256[4] storage e, uint256 i) private view returns (uint256) {
+        return uint64(e[i >> 2] >> ((i & 3) << 6));
+    }
+
+    /// @dev Sets entry `i` (0..15) of the packed list to `v` (a uint64: tallies are uint64).
+    function _setEntry(uint256[4] storage e, uint256 i, uint256 v) private {
+        uint256 shift = (i & 3) << 6;
+        uint256 w = e[i >> 2];
+        e[i >> 2] = (w & ~(uint256(type(uint64).max) << shift)) | (uint256(SafeCast.toUint64(v)) << shift);
+    }
+}

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {VerinferGovernor} from "../../contracts/governance/VerinferGovernor.sol";
+import {GovernorParameterBounds} from "../../contracts/governance/extensions/GovernorParameterBounds.sol";
+import {GovernanceBase} from "./GovernanceBase.t.sol";
+import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
+
+/// @notice GovernorResidualQuorum: the for side must reach quorum and beat against without its K largest
+///         voices (the unattested pool counting as one voice).
+contract ResidualQuorumTest is GovernanceBase {
+    bytes32 internal constant N_RESIDUALK = "residualK";
+    address internal proposer = makeAddr("proposer");
+    uint256 internal _n;
+
+    event ParameterChanged(bytes32 indexed name, uint256 oldValue, uint256 newValue);
+
+    function setUp() public override {
+        super.setUp();
+        _attested(proposer, 4); // voice 2e9: twice the threshold, as a proposal to the governor needs
+        _deploy(10);
+    }
+
+    /// @dev Replaces the fixture's governor with one whose residual K is `k`, wired to the same timelock.
+    function _deploy(uint256 k) internal {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        governor = new VerinferGovernor(qv, timelock, address(ids), _governorConfig(uint8(k))); // k <= 16
+        timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
+        timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
+    }
+
+    /// @dev Passes, queues and executes a proposal calling `setResidualK(k)`, with `voters` all for; returns
+    ///      the calls `execute` needs, unexecuted when `execute_` is false.
+    function _govSetK(uint256 k, address[] memory voters, bool execute_)
+        internal
+        returns (address[] memory ts, uint256[] memory vs, bytes[] memory cs, bytes32 dh)
+    {
+        (ts, vs, cs) = _singleAction(address(governor), abi.encodeCall(governor.setResidualK, (k)));
+        string memory desc = string(abi.encodePacked("k", ++_n));
+        dh = keccak256(bytes(desc));
+        _mine(3);
+        vm.prank(proposer);
+        uint256 id = governor.propose(ts, vs, cs, desc);
+        vm.roll(governor.proposalSnapshot(id) + 1);
+        _cast(id, voters, 1);
+        vm.roll(governor.proposalDeadline(id) + 1);
+        governor.queue(ts, vs, cs, dh);
+        vm.warp(block.timestamp + MIN_DELAY);
+        if (execute_) governor.execute(ts, vs, cs, dh);
+    }
+
+    /// @dev `n` fresh attested voters with `tokens` each.
+    function _crowd(uint256 n, uint256 tokens) internal returns (address[] memory a) {
+        a = new address[](n);
+        for (uint256 i; i < n; ++i) {
+            a[i] = makeAddr(string(abi.encodePacked("v", ++_n)));
+            _attested(a[i], tokens);
+        }
+    }
+
+    /// @dev `n` fresh unattested voters with `tokens` each.
+    function _unattested(uint256 n, uint256 tokens) internal returns (address[] memory a) {
+        a = new address[](n);
+        for (uint256 i; i < n; ++i) {
+            a[i] = makeAddr(string(abi.encodePacked("u", ++_n)));
+            _stake(a[i], tokens);
+        }
+    }
+
+    function _open() internal returns (uint256 id) {
+        _mine(3); // the proposer's voice is read at clock() - 2
+        (address[] memory ts, uint256[] memory vs, bytes[] memory cs) = _singleAction(address(this), "");
+        vm.prank(proposer);
+        id = governor.propose(ts, vs, cs, string(abi.encodePacked("p", ++_n)));
+        vm.roll(governor.proposalSnapshot(id) + 1);
+    }
+
+    function _cast(uint256 id, address[] memory a, uint8 support) internal {
+        for (uint256 i; i < a.length; ++i) {
+            vm.prank(a[i]);
+            governor.castVote(id, support);
+        }
+    }
+
+    function _state(uint256 id) internal returns (IGovernor.ProposalState) {
+        vm.roll(governor.proposalDeadline(id) + 1);
+        return governor.state(id);
+    }
+
+    // ------------------------------------------------------------------ the rule
+
+    function test_TenLargestVoicesAloneCannotPassAtLowTurnout() public {
+        address[] memory top = _crowd(10, 10_000); // voice 100e9 each
+        _crowd(400, 100); // the electorate that stays home: 10e9 each
+        uint256 id = _open();
+        _cast(id, top, 1);
+        (uint256 residual, uint256 k) = governor.residualForVotes(id);
+        assertEq(k, 10);
+        assertEq(residual, 0);
+        assertGe(_forVotes(id), governor.quorum(governor.proposalSnapshot(id))); // quorum alone would pass
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
+    }
+
+    function test_SameVotesPassWhenTheRuleIsOff() public {
+        _deploy(0);
+        address[] memory top = _crowd(10, 10_000);
+        _crowd(400, 100);
+        uint256 id = _open();
+        _cast(id, top, 1);
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Succeeded));
+    }
+
+    function test_BroadSupportPassesWithoutItsLargestVoices() public {
+        address[] memory top = _crowd(10, 10_000);
+        address[] memory crowd = _crowd(60, 100); // 600e9 beyond the top 10; total 1,601e9, quorum 64e9
+        uint256 id = _open();
+        _cast(id, top, 1);
+        _cast(id, crowd, 1);
+        (uint256 residual,) = governor.residualForVotes(id);
+        assertEq(residual, 60 * _sqrtTokens(100));
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Succeeded));
+    }
+
+    function test_ResidualMustAlsoBeatTheAgainstSide() public {
+        address[] memory top = _crowd(10, 10_000);
+        address[] memory crowd = _crowd(30, 100); // 300e9 for after the top 10
+        address[] memory against = _crowd(35, 100); // 350e9 against: for wins 1300 to 350 overall
+        _crowd(200, 100);
+        uint256 id = _open();
+        _cast(id, top, 1);
+        _cast(id, crowd, 1);
+        _cast(id, against, 0);
+        (uint256 residual,) = governor.residualForVotes(id);
+        assertGe(residual, governor.quorum(governor.proposalSnapshot(id)));
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
+    }
+
+    function test_UnattestedSplitCountsAsOneVoice() public {
+        // a whale spreads its stake over 40 unattested accounts: the pool is one voice, the largest one
+        address[] memory split = _unattested(40, 2_500);
+        address[] memory crowd = _crowd(12, 100);
+        _crowd(100, 100);
+        uint256 id = _open();
+        _cast(id, split, 1);
+        _cast(id, crowd, 1);
+        (uint256 residual,) = governor.residualForVotes(id);
+        // removed: the pool and the 9 largest attested voices; left: 3 attested voices
+        assertEq(residual, 3 * _sqrtTokens(100));
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
+    }
+
+    function test_KIsFixedAtTheFirstBallotFor() public {
+        address[] memory crowd = _crowd(30, 100);
+        address[] memory twelve = new address[](12);
+        for (uint256 i; i < 12; ++i) {
+            twelve[i] = crowd[i];
+        }
+        uint256 id = _open();
+        _cast(id, twelve, 1);
+        _govSetK(1, crowd, true); // 30 for: 20 voices left without the 10 largest
+        assertEq(governor.residualK(), 1);
+        (uint256 residual, uint256 k) = governor.residualForVotes(id);
+        assertEq(k, 10);
+        assertEq(residual, 2 * _sqrtTokens(100));
+    }
+
+    function test_OverrideAfterDelegateVotedLeavesTheResidualALowerBound() public {
+        address[] memory crowd = _crowd(12, 100);
+        address delegator = makeAddr("delegator");
+        _attested(delegator, 100);
+        vm.prank(delegator);
+        qv.delegate(crowd[0]); // crowd[0] votes 20e9
+        uint256 id = _open();
+        _cast(id, crowd, 1);
+        vm.prank(delegator);
+        governor.castOverrideVote(id, 0, "");
+        (uint256 residual,) = governor.residualForVotes(id);
+        // crowd[0] voted 20e9 capped at 10% of the total voice (132e9): 13.2e9; the override took it down to
+        // 10e9, so for is 12 x 10e9, but its kept entry is still 13.2e9: removed 13.2e9 + 9 x 10e9
+        uint256 cap = qv.getPastTotalSupply(governor.proposalSnapshot(id) - 1) / 10;
+        assertEq(_forVotes(id), 120e9);
+        assertEq(residual, 120e9 - cap - 90e9);
+        assertLt(residual, 20e9); // the exact residual: 12 equal voices of 10e9 less 10 of them
+    }
+
+    // ------------------------------------------------------------------ parameter
+
+    function test_SetResidualKOnlyByGovernanceWithinBounds() public {
+        address[] memory crowd = _crowd(30, 100);
+        vm.expectRevert(abi.encodeWithSelector(IGovernor.GovernorOnlyExecutor.selector, address(this)));
+        governor.setResidualK(5);
+        (address[] memory ts, uint256[] memory vs, bytes[] memory cs, bytes32 dh) = _govSetK(16, crowd, false);
+        vm.expectRevert(
+            abi.encodeWithSelector(GovernorParameterBounds.ParameterOutOfBounds.selector, N_RESIDUALK, 16, 0, 15)
+        );
+        governor.execute(ts, vs, cs, dh);
+        (ts, vs, cs, dh) = _govSetK(15, crowd, false);
+        vm.expectEmit(address(governor));
+        emit ParameterChanged(N_RESIDUALK, 10, 15);
+        governor.execute(ts, vs, cs, dh);
+        assertEq(governor.residualK(), 15);
+    }
+
+    function test_RevertWhen_ConstructedWithResidualKAboveBound() public {
+        VerinferGovernor.Config memory cfg = _governorConfig(16);
+        vm.expectRevert(
+            abi.encodeWithSelector(GovernorParameterBounds.ParameterOutOfBounds.selector, N_RESIDUALK, 16, 0, 15)
+        );
+        new VerinferGovernor(qv, timelock, address(ids), cfg);
+    }
+
+    // ------------------------------------------------------------------ fuzz
+
+    /// @dev Any mix of attested and unattested ballots for: the residual is the for tally less the K largest
+    ///      voices, the unattested ballots summed into one voice.
+    function testFuzz_ResidualIsForLessTheKLargestVoices(uint256 seed, uint8 kRaw, uint8 nRaw) public {
+        uint256 k = bound(kRaw, 1, 15);
+        uint256 n = bound(nRaw, 1, 30);
+        _deploy(k);
+        address[] memory a = new address[](n);
+        bool[] memory pooled = new bool[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            a[i] = makeAddr(string(abi.encodePacked("f", i)));
+            pooled[i] = r % 4 == 0;
+            if (pooled[i]) _stake(a[i], 1 + (r >> 8) % 5_000);
+            else _attested(a[i], 1 + (r >> 8) % 5_000);
+        }
+        uint256 id = _open();
+        uint256[] memory w = new uint256[](n + 1); // attested weights, then the pool
+        uint256 forVotes;
+        for (uint256 i; i < n; ++i) {
+            vm.prank(a[i]);
+            uint256 weight = governor.castVote(id, 1);
+            forVotes += weight;
+            if (pooled[i]) w[n] += weight;
+            else w[i] = weight;
+        }
+        uint256 removed = _removeLargest(w, k);
+        (uint256 residual,) = governor.residualForVotes(id);
+        assertEq(residual, forVotes - removed);
+        assertEq(_forVotes(id), forVotes);
+    }
+
+    function _forVotes(uint256 id) internal view returns (uint256 f) {
+        (, f,) = governor.proposalVotes(id);
+    }
+}
