@@ -140,14 +140,16 @@ contract DisputeJuryTest is DisputeJuryBase {
         s.disputes.draw(did);
     }
 
-    function test_DrawClosesWithTheVotingPeriod() public {
+    function test_DrawClosesWithTheCommitPeriod() public {
         _jurors(3, JBOND);
         (, uint256 did) = _dispute();
-        uint256 end = s.disputes.dispute(did).voteEnd;
+        uint256 end = s.disputes.juryRound(did, 0).commitEnd;
+        assertEq(end, s.disputes.dispute(did).voteEnd - s.disputes.juryParameters().revealPeriod);
         _advanceTo(end + 1);
         vm.expectRevert(abi.encodeWithSelector(DisputeJury.DrawClosed.selector, did, end));
         s.disputes.draw(did);
         // never drawn: the ruling is undecided and the pool thaws
+        _advanceTo(uint256(s.disputes.dispute(did).voteEnd) + 1);
         s.disputes.resolve(did);
         assertFalse(s.disputes.dispute(did).decided);
         assertEq(s.disputes.pendingDraws(), 0);
@@ -187,11 +189,11 @@ contract DisputeJuryTest is DisputeJuryBase {
         vm.prank(delegatorJuror);
         s.staking.delegate(op, 1 ether);
         _draw(did);
-        assertEq(s.disputes.seatOf(did, 0, delegatorJuror), 2, "excused");
+        assertEq(pool.seatOf(did, 0, delegatorJuror), 2, "excused");
         assertEq(s.disputes.juryRound(did, 0).seats, 2);
         vm.prank(delegatorJuror);
-        vm.expectRevert(abi.encodeWithSelector(DisputeJury.SeatExcused.selector, did, delegatorJuror));
-        s.disputes.castVote(did, 0);
+        vm.expectRevert(abi.encodeWithSelector(JurorPool.SeatExcused.selector, did, delegatorJuror));
+        s.disputes.commitVote(did, bytes32(0));
         // nobody votes: both seated jurors lose 10 %, the excused one nothing
         _resolve(did);
         _executeAndSettle(did);
@@ -213,7 +215,7 @@ contract DisputeJuryTest is DisputeJuryBase {
         _advance(12);
         (, uint256 did) = _dispute();
         _draw(did);
-        assertEq(s.disputes.seatOf(did, 0, alt), 2, "excused");
+        assertEq(pool.seatOf(did, 0, alt), 2, "excused");
     }
 
     /// @notice Fuzz: the draw returns only pool members, distinct, of the round's size, and excuses exactly
@@ -251,7 +253,7 @@ contract DisputeJuryTest is DisputeJuryBase {
             for (uint256 k; k < assigned.length; ++k) {
                 delegator = delegator || s.staking.sharesOf(assigned[k], drawn[i]) != 0;
             }
-            assertEq(s.disputes.seatOf(did, 0, drawn[i]), delegator ? 2 : 1, "excused iff a delegator");
+            assertEq(pool.seatOf(did, 0, drawn[i]), delegator ? 2 : 1, "excused iff a delegator");
             if (!delegator) ++seats;
         }
         assertEq(s.disputes.juryRound(did, 0).seats, seats);
@@ -259,7 +261,7 @@ contract DisputeJuryTest is DisputeJuryBase {
 
     // ------------------------------------------------------------------ vote and ruling
 
-    function test_OnlySeatedJurorsVoteOncePerSeat() public {
+    function test_OnlySeatedJurorsCommitOncePerSeat() public {
         _jurors(4, JBOND);
         _setJury(3, 3, 0);
         (, uint256 did) = _dispute();
@@ -273,16 +275,20 @@ contract DisputeJuryTest is DisputeJuryBase {
             if (!found) outsider = jurors[i];
         }
         vm.prank(outsider);
-        vm.expectRevert(abi.encodeWithSelector(DisputeJury.NotSeated.selector, did, outsider));
-        s.disputes.castVote(did, 1);
+        vm.expectRevert(abi.encodeWithSelector(JurorPool.NotSeated.selector, did, outsider));
+        s.disputes.commitVote(did, bytes32(uint256(1)));
         address staker = delegators[0];
         vm.prank(staker);
-        vm.expectRevert(abi.encodeWithSelector(DisputeJury.NotSeated.selector, did, staker));
-        s.disputes.castVote(did, 1);
-        _vote(did, drawn[0], 1);
+        vm.expectRevert(abi.encodeWithSelector(JurorPool.NotSeated.selector, did, staker));
+        s.disputes.commitVote(did, bytes32(uint256(1)));
+        _commit(did, drawn[0], 1);
         vm.prank(drawn[0]);
-        vm.expectRevert(abi.encodeWithSelector(DisputeJury.SeatAlreadyVoted.selector, did, drawn[0]));
-        s.disputes.castVote(did, 2);
+        vm.expectRevert(abi.encodeWithSelector(JurorPool.SeatAlreadyCommitted.selector, did, drawn[0]));
+        s.disputes.commitVote(did, bytes32(uint256(2)));
+        // the open vote of the stake-holder path is refused on a drafted dispute
+        vm.prank(drawn[1]);
+        vm.expectRevert(abi.encodeWithSelector(DisputeJury.CommitRevealRequired.selector, did));
+        s.disputes.castVote(did, 1);
     }
 
     function test_RulingNeedsMoreThanHalfTheSeats() public {
@@ -511,7 +517,7 @@ contract DisputeJuryTest is DisputeJuryBase {
             }
         }
         s.disputes.draw(did);
-        address[] memory d = s.disputes.draftedJurors(did, c.round);
+        address[] memory d = pool.draftedJurors(did, c.round);
         for (uint256 i; i < d.length; ++i) {
             _vote(did, d[i], _isCartel(cartel, d[i]) ? bad : honest);
         }
