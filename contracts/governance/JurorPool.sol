@@ -66,7 +66,8 @@ contract JurorPool is ReentrancyGuard {
     mapping(uint256 identity => address juror) private _seatHolder;
     mapping(uint256 disputeId => mapping(uint256 round => address[])) private _drafted;
     mapping(uint256 disputeId => mapping(uint256 round => mapping(address juror => uint8))) private _seat;
-    mapping(uint256 disputeId => mapping(uint256 round => mapping(address juror => bytes32))) private _commitment;
+    mapping(uint256 disputeId => mapping(uint256 round => mapping(address juror => bytes32))) private
+        _commitment;
     mapping(uint256 disputeId => mapping(uint256 round => uint8[9])) private _tally;
 
     /// @notice `juror` joined for `identity` with `bond` (draw weight `weight` = sqrt(bond)).
@@ -246,7 +247,10 @@ contract JurorPool is ReentrancyGuard {
     /// @param round The round.
     /// @param account The juror.
     /// @param commitment voteCommitment(option, salt, account, disputeId, round).
-    function commitVote(uint256 disputeId, uint256 round, address account, bytes32 commitment) external onlyGovernor {
+    function commitVote(uint256 disputeId, uint256 round, address account, bytes32 commitment)
+        external
+        onlyGovernor
+    {
         uint8 st = _seat[disputeId][round][account];
         if (st == 0) revert NotSeated(disputeId, account);
         if (st == SEAT_EXCUSED) revert SeatExcused(disputeId, account);
@@ -268,7 +272,8 @@ contract JurorPool is ReentrancyGuard {
         onlyGovernor
     {
         if (_seat[disputeId][round][account] != SEAT_COMMITTED) revert NothingToReveal(disputeId, account);
-        if (voteCommitment(option, salt, account, disputeId, round) != _commitment[disputeId][round][account]) {
+        if (voteCommitment(option, salt, account, disputeId, round) != _commitment[disputeId][round][account])
+        {
             revert CommitmentMismatch(disputeId, account);
         }
         _seat[disputeId][round][account] = SEAT_REVEALED + option;
@@ -448,7 +453,6 @@ contract JurorPool is ReentrancyGuard {
             dust = 0;
         }
     }
-
 
     /// @dev The non-excused seats of every round, and whether each is penalised: it revealed no vote, or the
     ///      final ruling was decided and it revealed another option.

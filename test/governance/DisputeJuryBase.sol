@@ -96,8 +96,9 @@ abstract contract DisputeJuryBase is SecurityBase {
 
     /// @dev `j` reveals `option` with its `_salt`.
     function _reveal(uint256 did, address j, uint8 option) internal {
+        bytes32 salt = _salt(did, j);
         vm.prank(j);
-        s.disputes.revealVote(did, option, _salt(did, j));
+        s.disputes.revealVote(did, option, salt);
     }
 
     /// @dev Moves past the commit period of the current round of `did` (into its reveal period).
@@ -124,7 +125,7 @@ abstract contract DisputeJuryBase is SecurityBase {
                 continue;
             }
             (pendingJurors[kept], pendingOptions[kept], pendingDisputes[kept]) =
-                (pendingJurors[i], pendingOptions[i], pendingDisputes[i]);
+            (pendingJurors[i], pendingOptions[i], pendingDisputes[i]);
             ++kept;
         }
         while (pendingJurors.length > kept) {

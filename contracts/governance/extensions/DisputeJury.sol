@@ -468,7 +468,9 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
     ///      (of `votingPeriod` seconds) keeps a commit period, and reveals end with the round, so the commit and
     ///      reveal periods lie inside the rounds `maxRulingDelay` already counts.
     function _checkRevealFits(uint256 revealPeriod, uint256 votingPeriod) internal pure {
-        if (revealPeriod + MIN_COMMIT_PERIOD > votingPeriod) revert RevealPeriodTooLong(revealPeriod, votingPeriod);
+        if (revealPeriod + MIN_COMMIT_PERIOD > votingPeriod) {
+            revert RevealPeriodTooLong(revealPeriod, votingPeriod);
+        }
     }
 
     /// @dev The reveal period in force (for the governor's voting-period re-check).

@@ -134,7 +134,9 @@ contract DisputeJuryHandler is CommonBase, StdUtils {
         DisputeJury.Round memory rd = gov.juryRound(did, round);
         vm.prank(a);
         try gov.revealVote(did, _choice(did, round, a), _salt(did, round, a, wrongSalt)) {
-            if (wrongSalt || block.timestamp <= rd.commitEnd || block.timestamp > rd.voteEnd) ++ghostBadReveals;
+            if (wrongSalt || block.timestamp <= rd.commitEnd || block.timestamp > rd.voteEnd) {
+                ++ghostBadReveals;
+            }
             ++voted;
         } catch {}
     }
