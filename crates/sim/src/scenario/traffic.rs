@@ -651,13 +651,26 @@ fn appeal_wrong_rulings(
             jury::appeal(w, records[i].dispute)?;
         }
         w.sim.advance(1, BLOCK_SECONDS);
-        let mut ballots = HashMap::new();
+        let mut commits = Vec::new();
         for &i in &appealed {
             let d = &mut records[i];
             if let Some(record) = d.jury.as_mut() {
-                let cast = jury::draw_and_vote(w, cfg, rng, d.dispute, record)?;
-                ballots.insert(i, cast);
+                commits.extend(jury::draw_and_commit(w, cfg, rng, d.dispute, record)?);
             }
+        }
+        let mut revealed = {
+            let mut by_id: HashMap<U256, &mut JuryRecord> = records
+                .iter_mut()
+                .filter_map(|d| {
+                    let id = d.dispute;
+                    d.jury.as_mut().map(|j| (id, j))
+                })
+                .collect();
+            jury::reveal(w, &commits, &mut by_id)?
+        };
+        let mut ballots = HashMap::new();
+        for &i in &appealed {
+            ballots.insert(i, revealed.remove(&records[i].dispute).unwrap_or_default());
         }
         w.advance_past_dispute_vote();
         for &i in &appealed {
@@ -755,6 +768,7 @@ fn vote(
         .filter_map(|a| a.operator.map(|o| (a.address, o)))
         .collect();
     let mut cast = HashMap::new();
+    let mut commits = Vec::new();
     // A drafted jury is drawn from the block after the dispute's opening.
     let person_of: HashMap<Address, usize> = if scenario.jury.is_some() {
         w.sim.advance(1, BLOCK_SECONDS);
@@ -788,19 +802,13 @@ fn vote(
                     options: (correct, wrong),
                     ..JuryRecord::default()
                 };
-                let cast_by = jury::draw_and_vote(w, cfg, rng, d.id, &mut record)?;
-                let ballots = cast_by
-                    .into_iter()
-                    .map(|(juror, option)| {
-                        let person = person_of.get(&juror).copied().unwrap_or(usize::MAX);
-                        (person, Ballot { option, weight: 1 })
-                    })
-                    .collect();
+                commits.extend(jury::draw_and_commit(w, cfg, rng, d.id, &mut record)?);
+                // the ballots are the reveals, after the commit period (below)
                 cast.insert(
                     d.id,
                     Cast {
                         options: options.len(),
-                        ballots,
+                        ballots: Vec::new(),
                         jury: Some(record),
                     },
                 );
@@ -857,6 +865,24 @@ fn vote(
                 jury: None,
             },
         );
+    }
+    let revealed = {
+        let mut by_id: HashMap<U256, &mut JuryRecord> = cast
+            .iter_mut()
+            .filter_map(|(id, c)| c.jury.as_mut().map(|j| (*id, j)))
+            .collect();
+        jury::reveal(w, &commits, &mut by_id)?
+    };
+    for (id, cast_by) in revealed {
+        if let Some(c) = cast.get_mut(&id) {
+            c.ballots = cast_by
+                .into_iter()
+                .map(|(juror, option)| {
+                    let person = person_of.get(&juror).copied().unwrap_or(usize::MAX);
+                    (person, Ballot { option, weight: 1 })
+                })
+                .collect();
+        }
     }
     Ok(cast)
 }
