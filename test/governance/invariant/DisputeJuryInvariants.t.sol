@@ -213,6 +213,11 @@ contract DisputeJuryInvariants is DisputeJuryBase {
     function setUp() public override {
         super.setUp();
         _setJury(4, 3, 2);
+        // rounds of 1 hour: 30 minutes of commits, then 30 minutes of reveals
+        DisputeJury.JuryParameters memory p = s.disputes.juryParameters();
+        p.revealPeriod = 30 minutes;
+        vm.prank(address(s.timelock));
+        s.disputes.setJuryParameters(p);
         vm.prank(address(s.timelock));
         s.disputes.setVotingPeriod(1 hours);
         address[] memory actors = new address[](8);
