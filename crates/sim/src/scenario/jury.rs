@@ -345,7 +345,8 @@ pub(crate) fn reveal(
     let commit_end = rd.commitEnd.to::<u64>();
     if now <= commit_end {
         let secs = commit_end + 1 - now;
-        w.sim.advance(secs.div_ceil(super::BLOCK_SECONDS), secs);
+        w.sim
+            .advance(secs.div_ceil(super::traffic::BLOCK_SECONDS), secs);
         w.dispute_vote_elapsed += secs;
     }
     for k in commits.iter().filter(|k| k.reveals) {
