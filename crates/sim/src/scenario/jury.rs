@@ -57,6 +57,11 @@ pub struct Jury {
     /// commitment is a non-vote. The cartel's jurors always reveal.
     #[serde(default = "default_reveal_probability")]
     pub reveal_probability: f64,
+    /// Whether the cartel appeals every correct ruling of a dispute it has an output in while rounds
+    /// remain, paying the appeal deposit (forfeited to the coherent jurors when the final ruling is
+    /// the one it appealed).
+    #[serde(default)]
+    pub cartel_appeals: bool,
 }
 
 fn default_reveal_probability() -> f64 {
@@ -107,6 +112,11 @@ pub struct JuryRecord {
     pub commits: usize,
     /// Votes revealed (counted).
     pub votes: usize,
+    /// Appeals the cartel filed against correct rulings (each paid `appealDeposit`).
+    pub cartel_appeals: usize,
+    /// Tokens of the cartel's appeal deposits forfeited to the coherent jurors: every deposit of a
+    /// dispute whose final ruling is the correct one it appealed (0 when the cartel's output won).
+    pub cartel_forfeited_tokens: f64,
     /// The options the sim's jurors vote for: (correct, the cartel's).
     #[serde(skip)]
     pub options: (u8, Option<u8>),
@@ -373,20 +383,31 @@ pub(crate) fn appealable(w: &mut World, dispute: U256) -> Result<bool, SimError>
     Ok(c.drafted && c.round < c.lastRound)
 }
 
-/// The honest side (the watcher, funded with the deposit) appeals `dispute`.
-pub(crate) fn appeal(w: &mut World, dispute: U256) -> Result<(), SimError> {
+/// `appellant` (funded with the deposit: the watcher for the honest side, a cartel owner for the
+/// cartel) appeals `dispute`.
+pub(crate) fn appeal(w: &mut World, dispute: U256, appellant: Address) -> Result<(), SimError> {
     let gov = w.c.disputes;
     let deposit = w
         .sim
         .view(w.watcher, gov, DisputeGovernor::juryParametersCall {})?
         .appealDeposit;
-    w.fund(w.watcher, U256::from(deposit), gov)?;
+    w.fund(appellant, U256::from(deposit), gov)?;
     w.sim.transact(
-        w.watcher,
+        appellant,
         gov,
         DisputeGovernor::appealCall { disputeId: dispute },
     )?;
     Ok(())
+}
+
+/// The appeal deposit in force, in tokens.
+pub(crate) fn appeal_deposit_tokens(w: &mut World) -> Result<f64, SimError> {
+    let p = w.sim.view(
+        w.watcher,
+        w.c.disputes,
+        DisputeGovernor::juryParametersCall {},
+    )?;
+    Ok(tokens_f64(U256::from(p.appealDeposit)))
 }
 
 /// Settles the jury of an executed drafted dispute (penalties and rewards).

@@ -514,7 +514,7 @@ pub(crate) fn play(
         }
     }
     if let Some(cfg) = &scenario.jury {
-        appeal_wrong_rulings(w, cfg, rng, &mut out.disputes)?;
+        appeal_rulings(w, cfg, rng, &mut out.disputes)?;
     }
     let delay = w.params.timelock_delay + 1;
     w.sim.advance(delay.div_ceil(BLOCK_SECONDS), delay);
@@ -618,10 +618,12 @@ fn opened(
     games.push(GameRun::new(id, request, challenged, players, stop, lie_at));
 }
 
-/// The honest side appeals every wrong jury ruling of `records` while rounds remain: appeal, draw
-/// and vote the new round from the next block, resolve once its voting is over; the record then
+/// The honest side appeals every wrong jury ruling of `records` while rounds remain, and, with
+/// `cartel_appeals`, the cartel appeals every correct ruling of a dispute it has an output in
+/// (paying the deposit from its first operator's owner): appeal, draw and commit the new round from
+/// the next block, reveal after its commit period, resolve once its voting is over; the record then
 /// holds the final ruling (outcome, the final round's ballots and deciders) and every round's seats.
-fn appeal_wrong_rulings(
+fn appeal_rulings(
     w: &mut World,
     cfg: &jury::Jury,
     rng: &mut ChaCha8Rng,
@@ -634,22 +636,49 @@ fn appeal_wrong_rulings(
         .map(|a| (a.address, a.entity))
         .chain(w.ops.iter().map(|o| (o.owner, o.entity)))
         .collect();
+    let cartel_appellant = w
+        .ops
+        .iter()
+        .find(|o| o.behaviour == Behaviour::Cartel)
+        .map(|o| o.owner);
     loop {
         let mut appealed = Vec::new();
         for (i, d) in records.iter().enumerate() {
-            if d.path == DisputePath::Jury
-                && d.outcome == DisputeOutcome::Wrong
-                && jury::appealable(w, d.dispute)?
-            {
-                appealed.push(i);
+            if d.path != DisputePath::Jury || !jury::appealable(w, d.dispute)? {
+                continue;
             }
+            let cartel_output = d.jury.as_ref().is_some_and(|j| j.options.1.is_some());
+            let by = match (d.outcome, cartel_appellant) {
+                (DisputeOutcome::Wrong, _) => w.watcher,
+                (DisputeOutcome::Correct, Some(c)) if cfg.cartel_appeals && cartel_output => c,
+                _ => continue,
+            };
+            appealed.push((i, by));
         }
         if appealed.is_empty() {
+            let deposit = jury::appeal_deposit_tokens(w)?;
+            for d in records.iter_mut() {
+                let correct = d.outcome == DisputeOutcome::Correct;
+                if let Some(j) = d.jury.as_mut() {
+                    if correct {
+                        j.cartel_forfeited_tokens = j.cartel_appeals as f64 * deposit;
+                    }
+                }
+            }
             return Ok(());
         }
-        for &i in &appealed {
-            jury::appeal(w, records[i].dispute)?;
-        }
+        let appealed: Vec<usize> = appealed
+            .into_iter()
+            .map(|(i, by)| {
+                jury::appeal(w, records[i].dispute, by)?;
+                if by != w.watcher {
+                    if let Some(j) = records[i].jury.as_mut() {
+                        j.cartel_appeals += 1;
+                    }
+                }
+                Ok(i)
+            })
+            .collect::<Result<_, SimError>>()?;
         w.sim.advance(1, BLOCK_SECONDS);
         let mut commits = Vec::new();
         for &i in &appealed {
