@@ -22,6 +22,17 @@ fn with_jury(s: &Scenario, jury: &str) -> Scenario {
     Scenario::parse(&text, Path::new("scenarios/jury.toml")).unwrap()
 }
 
+/// Runs `small()` with a 45%-of-stake cartel over 40 operators and the `[jury]` section `jury`;
+/// asserts that some dispute was drafted.
+fn run_cartel_45(jury: &str) -> RunReport {
+    let mut s = small();
+    s.attack.cartel_stake_share = 0.45;
+    s.attack.cartel_operators = 40;
+    let r = run(&with_jury(&s, jury), false).unwrap();
+    assert!(!jury_disputes(&r).is_empty(), "{}", r.summary());
+    r
+}
+
 fn jury_disputes(r: &RunReport) -> Vec<&verinfer_sim::scenario::DisputeRecord> {
     r.disputes
         .iter()
@@ -121,16 +132,8 @@ fn jury_section_values_out_of_bounds_fail_at_load_naming_the_field() {
 
 #[test]
 fn the_honest_side_appeals_wrong_jury_rulings_while_rounds_remain() {
-    let mut s = small();
-    s.attack.cartel_stake_share = 0.45;
-    s.attack.cartel_operators = 40;
-    let s = with_jury(
-        &s,
-        "share = 0.02\nbond_share = 0.1\nmin_pool_size = 3\nappeal_rounds = 2",
-    );
-    let r = run(&s, false).unwrap();
+    let r = run_cartel_45("share = 0.02\nbond_share = 0.1\nmin_pool_size = 3\nappeal_rounds = 2");
     let drafted = jury_disputes(&r);
-    assert!(!drafted.is_empty(), "{}", r.summary());
     let mut appealed = 0;
     for d in &drafted {
         let j = d.jury.as_ref().unwrap();
@@ -178,16 +181,10 @@ fn unrevealed_commitments_are_not_counted_as_votes() {
 
 #[test]
 fn the_cartel_appeals_correct_rulings_while_rounds_remain() {
-    let mut s = small();
-    s.attack.cartel_stake_share = 0.45;
-    s.attack.cartel_operators = 40;
-    let s = with_jury(
-        &s,
+    let r = run_cartel_45(
         "share = 0.3\nbond_share = 0.1\nmin_pool_size = 3\nappeal_rounds = 2\ncartel_appeals = true",
     );
-    let r = run(&s, false).unwrap();
     let drafted = jury_disputes(&r);
-    assert!(!drafted.is_empty(), "{}", r.summary());
     let mut cartel_appeals = 0;
     for d in &drafted {
         let j = d.jury.as_ref().unwrap();
