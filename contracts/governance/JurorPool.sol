@@ -64,6 +64,8 @@ contract JurorPool is ReentrancyGuard {
     SumTree.Tree private _tree;
     mapping(address juror => Juror) private _jurors;
     mapping(uint256 identity => address juror) private _seatHolder;
+    // written through a storage reference (`list.push` in openSeats)
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 disputeId => mapping(uint256 round => address[])) private _drafted;
     mapping(uint256 disputeId => mapping(uint256 round => mapping(address juror => uint8))) private _seat;
     mapping(uint256 disputeId => mapping(uint256 round => mapping(address juror => bytes32))) private

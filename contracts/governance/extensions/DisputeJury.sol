@@ -277,9 +277,9 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
             revert RevealClosed(disputeId, rd.commitEnd, rd.voteEnd);
         }
         if (option >= c.options) revert InvalidOption(disputeId, option);
-        jurorPool.revealVote(disputeId, r, msg.sender, option, salt);
-        rd.votes += 1;
+        rd.votes += 1; // the pool reverts the whole call unless the reveal matches
         emit DisputeVoteCast(disputeId, msg.sender, option, 1);
+        jurorPool.revealVote(disputeId, r, msg.sender, option, salt);
     }
 
     /// @notice Appeals the jury ruling of `disputeId` within `appealWindow` of it, depositing `appealDeposit`
