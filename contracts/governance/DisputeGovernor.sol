@@ -27,8 +27,9 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///         (docs/governance.md). The ruling is applied after the timelock's minimum delay by {execute}, which
 ///         calls `registry.onDisputeResolved`.
 ///         Drafted jury (DisputeJury): a dispute opened while the juror pool holds at least `minPoolSize` jurors
-///         is decided by jurors drawn from the pool instead, one vote per seat, with appeals; {castVote} and
-///         {resolve} then follow the jury's rules, and the stake-holder vote is not used.
+///         is decided by jurors drawn from the pool instead, one hidden vote per seat (commit, then reveal), with
+///         appeals; {castVote} then reverts (`CommitRevealRequired`), {resolve} follows the jury's rules, and the
+///         stake-holder vote is not used.
 /// @dev Measurement: during voting the top-N (N = 16) weights per option are kept in a sorted array; the
 ///      ruling event reports distinct voters, the largest voter's share and the smallest coalition that
 ///      could have flipped the outcome (greedy over the top-N, flagged `saturated` when N was not enough).
@@ -122,8 +123,6 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard, Di
         uint48 snapshot,
         uint48 voteEnd
     );
-    /// @notice `voter` voted for `option` with `weight`.
-    event DisputeVoteCast(uint256 indexed disputeId, address indexed voter, uint8 option, uint256 weight);
     /// @notice The ruling of a dispute, with its measurement.
     event DisputeRuled(
         uint256 indexed disputeId,
@@ -160,8 +159,6 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard, Di
     error InvolvedVoter(uint256 disputeId, address voter);
     /// @notice `voter` already voted.
     error AlreadyVoted(uint256 disputeId, address voter);
-    /// @notice `option` does not exist.
-    error InvalidOption(uint256 disputeId, uint256 option);
     /// @notice `voter` has no voice at the snapshot.
     error NoVotingPower(address voter);
     /// @notice The dispute is not in the expected status.
@@ -213,10 +210,12 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard, Di
     }
 
     /// @notice Sets the voting period (bounded). Only the admin. Applies to disputes opened afterwards.
-    ///         Re-checks the timing invariants (ISlasher.checkTiming) once the registry is wired.
+    ///         Re-checks the timing invariants (ISlasher.checkTiming) once the registry is wired, and that the jury's
+    ///         reveal period still leaves a commit period (`RevealPeriodTooLong`).
     /// @param newPeriod Seconds.
     function setVotingPeriod(uint256 newPeriod) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _checkBounds("votingPeriod", newPeriod, MIN_VOTING_PERIOD, MAX_VOTING_PERIOD);
+        _checkRevealFits(_revealPeriod(), newPeriod);
         emit ParameterChanged("votingPeriod", votingPeriod, newPeriod);
         votingPeriod = SafeCast.toUint32(newPeriod);
         _recheckTiming();
@@ -283,12 +282,11 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard, Di
             _involved[disputeId].push(involved[i]);
         }
         emit DisputeOpened(disputeId, requestId, candidates, snapshot, voteEnd);
-        _juryOpen(disputeId, voteEnd);
+        _juryOpen(disputeId, voteEnd, d.numOptions);
     }
 
-    /// @notice Votes on `disputeId` for `option` (0 = no valid result, i = candidates[i-1]). On a drafted
-    ///         dispute only a seated, non-excused juror of the current round votes, with weight 1 (errors
-    ///         `NotSeated`, `SeatExcused`, `SeatAlreadyVoted`).
+    /// @notice Votes on `disputeId` for `option` (0 = no valid result, i = candidates[i-1]). A drafted dispute
+    ///         is voted by its jurors with DisputeJury.commitVote and revealVote instead (`CommitRevealRequired`).
     /// @param disputeId The dispute.
     /// @param option The option index.
     /// @return weight The weight counted.
@@ -300,11 +298,7 @@ contract DisputeGovernor is IDisputeResolver, AccessControl, ReentrancyGuard, Di
             revert VotingClosed(disputeId, d.voteEnd);
         }
         if (option >= d.numOptions) revert InvalidOption(disputeId, option);
-        if (_isDrafted(disputeId)) {
-            _juryVote(disputeId, msg.sender, option);
-            emit DisputeVoteCast(disputeId, msg.sender, option, 1);
-            return 1;
-        }
+        if (_isDrafted(disputeId)) revert CommitRevealRequired(disputeId);
         if (_ballot[disputeId][msg.sender] != 0) revert AlreadyVoted(disputeId, msg.sender);
         weight = _weight(disputeId, d, msg.sender);
         if (weight == 0) revert NoVotingPower(msg.sender);

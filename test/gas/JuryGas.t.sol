@@ -5,7 +5,7 @@ import {DisputeJuryBase} from "../governance/DisputeJuryBase.sol";
 import {console} from "forge-std/console.sol";
 
 /// @notice Gas of the drafted jury's steps on the DeploySuite wiring: join, draw (5 seats from 31 jurors,
-///         each checked against 4 involved addresses), a juror's vote, and settlement. Execution gas measured
+///         each checked against 4 involved addresses), a juror's commit and reveal, and settlement. Execution gas measured
 ///         with gasleft() around the call, contracts cooled (vm.cool) as in a fresh transaction.
 contract JuryGasTest is DisputeJuryBase {
     uint256 internal did;
@@ -42,24 +42,39 @@ contract JuryGasTest is DisputeJuryBase {
         uint256 g = gasleft();
         s.disputes.draw(did);
         console.log("draw 5 of 31 execution gas", g - gasleft());
-        assertEq(s.disputes.draftedJurors(did, 0).length, 5);
+        assertEq(pool.draftedJurors(did, 0).length, 5);
     }
 
-    function test_gas_jury_castVote() public {
+    function test_gas_jury_commitVote() public {
         s.disputes.draw(did);
-        address j = s.disputes.draftedJurors(did, 0)[0];
-        uint8 a = _option(did, OUT_A);
+        address j = pool.draftedJurors(did, 0)[0];
+        bytes32 h = pool.voteCommitment(_option(did, OUT_A), _salt(did, j), j, did, 0);
         _cool();
         vm.prank(j);
         uint256 g = gasleft();
-        s.disputes.castVote(did, a);
-        console.log("jury castVote execution gas", g - gasleft());
-        assertEq(s.disputes.seatOf(did, 0, j), 3 + a);
+        s.disputes.commitVote(did, h);
+        console.log("jury commitVote execution gas", g - gasleft());
+        assertEq(pool.seatOf(did, 0, j), pool.SEAT_COMMITTED());
+    }
+
+    function test_gas_jury_revealVote() public {
+        s.disputes.draw(did);
+        address j = pool.draftedJurors(did, 0)[0];
+        uint8 a = _option(did, OUT_A);
+        _commit(did, j, a);
+        _toReveal(did);
+        bytes32 salt = _salt(did, j);
+        _cool();
+        vm.prank(j);
+        uint256 g = gasleft();
+        s.disputes.revealVote(did, a, salt);
+        console.log("jury revealVote execution gas", g - gasleft());
+        assertEq(pool.seatOf(did, 0, j), pool.SEAT_REVEALED() + a);
     }
 
     function test_gas_jury_settle5() public {
         s.disputes.draw(did);
-        address[] memory d = s.disputes.draftedJurors(did, 0);
+        address[] memory d = pool.draftedJurors(did, 0);
         uint8 a = _option(did, OUT_A);
         for (uint256 i; i < 4; ++i) {
             _vote(did, d[i], a);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {DisputeGovernor} from "../../contracts/governance/DisputeGovernor.sol";
+import {DisputeJury} from "../../contracts/governance/extensions/DisputeJury.sol";
 import {GovernorParameterBounds} from "../../contracts/governance/extensions/GovernorParameterBounds.sol";
 import {IDisputeReceiver} from "../../contracts/interfaces/IDisputes.sol";
 import {ISlasher} from "../../contracts/interfaces/ISlasher.sol";
@@ -353,7 +354,7 @@ contract DisputeGovernorTest is GovernanceBase {
         disputes.castVote(9, 1);
         uint256 id = _open();
         vm.prank(voters[0]);
-        vm.expectRevert(abi.encodeWithSelector(DisputeGovernor.InvalidOption.selector, id, 3));
+        vm.expectRevert(abi.encodeWithSelector(DisputeJury.InvalidOption.selector, id, 3));
         disputes.castVote(id, 3);
     }
 

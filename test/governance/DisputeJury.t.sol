@@ -140,14 +140,16 @@ contract DisputeJuryTest is DisputeJuryBase {
         s.disputes.draw(did);
     }
 
-    function test_DrawClosesWithTheVotingPeriod() public {
+    function test_DrawClosesWithTheCommitPeriod() public {
         _jurors(3, JBOND);
         (, uint256 did) = _dispute();
-        uint256 end = s.disputes.dispute(did).voteEnd;
+        uint256 end = s.disputes.juryRound(did, 0).commitEnd;
+        assertEq(end, s.disputes.dispute(did).voteEnd - s.disputes.juryParameters().revealPeriod);
         _advanceTo(end + 1);
         vm.expectRevert(abi.encodeWithSelector(DisputeJury.DrawClosed.selector, did, end));
         s.disputes.draw(did);
         // never drawn: the ruling is undecided and the pool thaws
+        _advanceTo(uint256(s.disputes.dispute(did).voteEnd) + 1);
         s.disputes.resolve(did);
         assertFalse(s.disputes.dispute(did).decided);
         assertEq(s.disputes.pendingDraws(), 0);
@@ -187,11 +189,11 @@ contract DisputeJuryTest is DisputeJuryBase {
         vm.prank(delegatorJuror);
         s.staking.delegate(op, 1 ether);
         _draw(did);
-        assertEq(s.disputes.seatOf(did, 0, delegatorJuror), 2, "excused");
+        assertEq(pool.seatOf(did, 0, delegatorJuror), 2, "excused");
         assertEq(s.disputes.juryRound(did, 0).seats, 2);
         vm.prank(delegatorJuror);
-        vm.expectRevert(abi.encodeWithSelector(DisputeJury.SeatExcused.selector, did, delegatorJuror));
-        s.disputes.castVote(did, 0);
+        vm.expectRevert(abi.encodeWithSelector(JurorPool.SeatExcused.selector, did, delegatorJuror));
+        s.disputes.commitVote(did, bytes32(0));
         // nobody votes: both seated jurors lose 10 %, the excused one nothing
         _resolve(did);
         _executeAndSettle(did);
@@ -213,7 +215,7 @@ contract DisputeJuryTest is DisputeJuryBase {
         _advance(12);
         (, uint256 did) = _dispute();
         _draw(did);
-        assertEq(s.disputes.seatOf(did, 0, alt), 2, "excused");
+        assertEq(pool.seatOf(did, 0, alt), 2, "excused");
     }
 
     /// @notice Fuzz: the draw returns only pool members, distinct, of the round's size, and excuses exactly
@@ -251,7 +253,7 @@ contract DisputeJuryTest is DisputeJuryBase {
             for (uint256 k; k < assigned.length; ++k) {
                 delegator = delegator || s.staking.sharesOf(assigned[k], drawn[i]) != 0;
             }
-            assertEq(s.disputes.seatOf(did, 0, drawn[i]), delegator ? 2 : 1, "excused iff a delegator");
+            assertEq(pool.seatOf(did, 0, drawn[i]), delegator ? 2 : 1, "excused iff a delegator");
             if (!delegator) ++seats;
         }
         assertEq(s.disputes.juryRound(did, 0).seats, seats);
@@ -259,7 +261,7 @@ contract DisputeJuryTest is DisputeJuryBase {
 
     // ------------------------------------------------------------------ vote and ruling
 
-    function test_OnlySeatedJurorsVoteOncePerSeat() public {
+    function test_OnlySeatedJurorsCommitOncePerSeat() public {
         _jurors(4, JBOND);
         _setJury(3, 3, 0);
         (, uint256 did) = _dispute();
@@ -273,16 +275,188 @@ contract DisputeJuryTest is DisputeJuryBase {
             if (!found) outsider = jurors[i];
         }
         vm.prank(outsider);
-        vm.expectRevert(abi.encodeWithSelector(DisputeJury.NotSeated.selector, did, outsider));
-        s.disputes.castVote(did, 1);
+        vm.expectRevert(abi.encodeWithSelector(JurorPool.NotSeated.selector, did, outsider));
+        s.disputes.commitVote(did, bytes32(uint256(1)));
         address staker = delegators[0];
         vm.prank(staker);
-        vm.expectRevert(abi.encodeWithSelector(DisputeJury.NotSeated.selector, did, staker));
-        s.disputes.castVote(did, 1);
-        _vote(did, drawn[0], 1);
+        vm.expectRevert(abi.encodeWithSelector(JurorPool.NotSeated.selector, did, staker));
+        s.disputes.commitVote(did, bytes32(uint256(1)));
+        _commit(did, drawn[0], 1);
         vm.prank(drawn[0]);
-        vm.expectRevert(abi.encodeWithSelector(DisputeJury.SeatAlreadyVoted.selector, did, drawn[0]));
-        s.disputes.castVote(did, 2);
+        vm.expectRevert(abi.encodeWithSelector(JurorPool.SeatAlreadyCommitted.selector, did, drawn[0]));
+        s.disputes.commitVote(did, bytes32(uint256(2)));
+        // the open vote of the stake-holder path is refused on a drafted dispute
+        vm.prank(drawn[1]);
+        vm.expectRevert(abi.encodeWithSelector(DisputeJury.CommitRevealRequired.selector, did));
+        s.disputes.castVote(did, 1);
+    }
+
+    // ------------------------------------------------------------------ commit and reveal
+
+    function test_RevealWithAWrongSaltOrOptionReverts() public {
+        _jurors(3, JBOND);
+        (, uint256 did) = _dispute();
+        address[] memory drawn = _draw(did);
+        uint8 a = _option(did, OUT_A);
+        _commit(did, drawn[0], a);
+        _toReveal(did);
+        vm.prank(drawn[0]);
+        vm.expectRevert(abi.encodeWithSelector(JurorPool.CommitmentMismatch.selector, did, drawn[0]));
+        s.disputes.revealVote(did, a, keccak256("another salt"));
+        bytes32 salt = _salt(did, drawn[0]);
+        vm.prank(drawn[0]);
+        vm.expectRevert(abi.encodeWithSelector(JurorPool.CommitmentMismatch.selector, did, drawn[0]));
+        s.disputes.revealVote(did, a == 1 ? 2 : 1, salt);
+        // another juror cannot reveal a copied commitment either: the juror is inside the hash
+        vm.prank(drawn[1]);
+        vm.expectRevert(abi.encodeWithSelector(JurorPool.NothingToReveal.selector, did, drawn[1]));
+        s.disputes.revealVote(did, a, salt);
+        _reveal(did, drawn[0], a);
+        assertEq(pool.seatOf(did, 0, drawn[0]), pool.SEAT_REVEALED() + a);
+        vm.prank(drawn[0]);
+        vm.expectRevert(abi.encodeWithSelector(JurorPool.NothingToReveal.selector, did, drawn[0]));
+        s.disputes.revealVote(did, a, salt);
+    }
+
+    function test_CommitOnlyAfterTheDrawAndUntilCommitEnd() public {
+        _jurors(3, JBOND);
+        (, uint256 did) = _dispute();
+        uint256 commitEnd = s.disputes.juryRound(did, 0).commitEnd;
+        vm.expectRevert(abi.encodeWithSelector(DisputeJury.CommitClosed.selector, did, commitEnd));
+        s.disputes.commitVote(did, bytes32(uint256(1)));
+        address[] memory drawn = _draw(did);
+        _advanceTo(commitEnd + 1);
+        vm.prank(drawn[0]);
+        vm.expectRevert(abi.encodeWithSelector(DisputeJury.CommitClosed.selector, did, commitEnd));
+        s.disputes.commitVote(did, bytes32(uint256(1)));
+    }
+
+    function test_RevealOnlyInsideTheRevealPeriod() public {
+        _jurors(3, JBOND);
+        (, uint256 did) = _dispute();
+        address[] memory drawn = _draw(did);
+        uint8 a = _option(did, OUT_A);
+        _commit(did, drawn[0], a);
+        DisputeJury.Round memory rd = s.disputes.juryRound(did, 0);
+        bytes32 salt = _salt(did, drawn[0]);
+        bytes memory closed =
+            abi.encodeWithSelector(DisputeJury.RevealClosed.selector, did, rd.commitEnd, rd.voteEnd);
+        vm.prank(drawn[0]);
+        vm.expectRevert(closed);
+        s.disputes.revealVote(did, a, salt);
+        _advanceTo(uint256(rd.voteEnd) + 1);
+        vm.prank(drawn[0]);
+        vm.expectRevert(closed);
+        s.disputes.revealVote(did, a, salt);
+    }
+
+    function test_UnrevealedCommitmentIsPenalisedAsANonVote() public {
+        _jurors(3, JBOND);
+        (, uint256 did) = _dispute();
+        address[] memory d = _draw(did);
+        uint8 a = _option(did, OUT_A);
+        _vote(did, d[0], a);
+        _vote(did, d[1], a);
+        _commit(did, d[2], a); // committed for the winner, never revealed
+        _resolve(did);
+        assertTrue(s.disputes.dispute(did).decided);
+        assertEq(s.disputes.juryRound(did, 0).votes, 2, "the unrevealed commitment is not a vote");
+        _executeAndSettle(did);
+        uint256 penalty = JBOND / 10;
+        assertEq(pool.juror(d[2]).bond, JBOND - penalty, "penalised like a non-voter");
+        assertEq(pool.juror(d[0]).bond + pool.juror(d[1]).bond, 2 * JBOND + penalty);
+    }
+
+    /// @notice Herding is impossible: while jurors commit, nothing on chain tells a later juror which option the
+    ///         earlier ones chose (the tallies stay zero, the seats say only "committed", the commitment is a
+    ///         salted hash), and once reveals start the commit period is over.
+    function test_CommitmentsHideTheOptionUntilTheRevealPeriod() public {
+        _jurors(3, JBOND);
+        (, uint256 did) = _dispute();
+        address[] memory d = _draw(did);
+        (uint8 a, uint8 b) = (_option(did, OUT_A), _option(did, OUT_B));
+        _commit(did, d[0], a);
+        _commit(did, d[1], b);
+        uint8[9] memory t = pool.tallyOf(did, 0);
+        for (uint256 i; i < 9; ++i) {
+            assertEq(t[i], 0, "no tally while committing");
+        }
+        assertEq(pool.seatOf(did, 0, d[0]), pool.seatOf(did, 0, d[1]), "seats do not tell the options apart");
+        assertEq(s.disputes.juryRound(did, 0).votes, 0);
+        // the first reveal comes after the last moment a juror could commit
+        _toReveal(did);
+        _reveal(did, d[0], a);
+        vm.prank(d[2]);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                DisputeJury.CommitClosed.selector, did, s.disputes.juryRound(did, 0).commitEnd
+            )
+        );
+        s.disputes.commitVote(did, bytes32(uint256(1)));
+    }
+
+    /// @notice Any (option, salt) other than the committed pair is refused; the committed pair is accepted.
+    function testFuzz_OnlyTheCommittedOptionAndSaltReveal(
+        uint8 option,
+        bytes32 salt,
+        uint8 tryOption,
+        bytes32 trySalt
+    ) public {
+        _jurors(3, JBOND);
+        (, uint256 did) = _dispute();
+        address[] memory d = _draw(did);
+        option = uint8(bound(option, 0, 2));
+        tryOption = uint8(bound(tryOption, 0, 2));
+        bytes32 h = pool.voteCommitment(option, salt, d[0], did, 0);
+        vm.prank(d[0]);
+        s.disputes.commitVote(did, h);
+        _toReveal(did);
+        if (tryOption != option || trySalt != salt) {
+            vm.prank(d[0]);
+            vm.expectRevert(abi.encodeWithSelector(JurorPool.CommitmentMismatch.selector, did, d[0]));
+            s.disputes.revealVote(did, tryOption, trySalt);
+        }
+        vm.prank(d[0]);
+        s.disputes.revealVote(did, option, salt);
+        assertEq(pool.tallyOf(did, 0)[option], 1);
+    }
+
+    /// @notice A reveal is accepted exactly in (commitEnd, voteEnd].
+    function testFuzz_RevealWindow(uint256 at) public {
+        _jurors(3, JBOND);
+        (, uint256 did) = _dispute();
+        address[] memory d = _draw(did);
+        _commit(did, d[0], 1);
+        DisputeJury.Round memory rd = s.disputes.juryRound(did, 0);
+        at = bound(at, block.timestamp, uint256(rd.voteEnd) + 1 days);
+        vm.warp(at);
+        bytes32 salt = _salt(did, d[0]);
+        bool open = at > rd.commitEnd && at <= rd.voteEnd;
+        if (!open) {
+            vm.expectRevert(
+                abi.encodeWithSelector(DisputeJury.RevealClosed.selector, did, rd.commitEnd, rd.voteEnd)
+            );
+        }
+        vm.prank(d[0]);
+        s.disputes.revealVote(did, 1, salt);
+    }
+
+    function test_RevealPeriodMustLeaveACommitPeriod() public {
+        uint256 v = s.disputes.votingPeriod();
+        DisputeJury.JuryParameters memory p = s.disputes.juryParameters();
+        p.revealPeriod = uint32(v - 5 minutes + 1);
+        vm.prank(address(s.timelock));
+        vm.expectRevert(abi.encodeWithSelector(DisputeJury.RevealPeriodTooLong.selector, p.revealPeriod, v));
+        s.disputes.setJuryParameters(p);
+        p.revealPeriod = uint32(v - 5 minutes);
+        vm.prank(address(s.timelock));
+        s.disputes.setJuryParameters(p);
+        // and the voting period cannot shrink under it
+        vm.prank(address(s.timelock));
+        vm.expectRevert(
+            abi.encodeWithSelector(DisputeJury.RevealPeriodTooLong.selector, p.revealPeriod, v - 1)
+        );
+        s.disputes.setVotingPeriod(v - 1);
     }
 
     function test_RulingNeedsMoreThanHalfTheSeats() public {
@@ -511,7 +685,7 @@ contract DisputeJuryTest is DisputeJuryBase {
             }
         }
         s.disputes.draw(did);
-        address[] memory d = s.disputes.draftedJurors(did, c.round);
+        address[] memory d = pool.draftedJurors(did, c.round);
         for (uint256 i; i < d.length; ++i) {
             _vote(did, d[i], _isCartel(cartel, d[i]) ? bad : honest);
         }

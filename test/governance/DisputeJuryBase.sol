@@ -10,6 +10,10 @@ import {SecurityBase} from "../security/SecurityBase.sol";
 abstract contract DisputeJuryBase is SecurityBase {
     JurorPool internal pool;
     address[] internal jurors;
+    /// @dev Votes committed by `_vote` and not yet revealed (revealed by `_revealAll`, which `_resolve` calls).
+    address[] internal pendingJurors;
+    uint8[] internal pendingOptions;
+    uint256[] internal pendingDisputes;
     uint256 internal constant JBOND = 10_000 ether;
 
     function setUp() public virtual override {
@@ -74,15 +78,65 @@ abstract contract DisputeJuryBase is SecurityBase {
         vm.roll(block.number + 1);
         s.disputes.draw(did);
         DisputeJury.JuryCase memory c = s.disputes.juryCase(did);
-        return s.disputes.draftedJurors(did, c.round);
+        return pool.draftedJurors(did, c.round);
     }
 
-    function _vote(uint256 did, address j, uint8 option) internal {
+    /// @dev The salt `_commit` uses for `j` in the current round of `did`.
+    function _salt(uint256 did, address j) internal view returns (bytes32) {
+        return keccak256(abi.encode("salt", did, s.disputes.juryCase(did).round, j));
+    }
+
+    /// @dev `j` commits to `option` in the current round of `did` (salt `_salt`).
+    function _commit(uint256 did, address j, uint8 option) internal {
+        uint256 r = s.disputes.juryCase(did).round;
+        bytes32 h = pool.voteCommitment(option, _salt(did, j), j, did, r);
         vm.prank(j);
-        s.disputes.castVote(did, option);
+        s.disputes.commitVote(did, h);
+    }
+
+    /// @dev `j` reveals `option` with its `_salt`.
+    function _reveal(uint256 did, address j, uint8 option) internal {
+        bytes32 salt = _salt(did, j);
+        vm.prank(j);
+        s.disputes.revealVote(did, option, salt);
+    }
+
+    /// @dev Moves past the commit period of the current round of `did` (into its reveal period).
+    function _toReveal(uint256 did) internal {
+        DisputeJury.Round memory rd = s.disputes.juryRound(did, s.disputes.juryCase(did).round);
+        if (block.timestamp <= rd.commitEnd) _advanceTo(uint256(rd.commitEnd) + 1);
+    }
+
+    /// @dev A vote: `j` commits now; the reveal follows in `_resolve` (commit–reveal, docs/governance.md §3).
+    function _vote(uint256 did, address j, uint8 option) internal {
+        _commit(did, j, option);
+        pendingJurors.push(j);
+        pendingOptions.push(option);
+        pendingDisputes.push(did);
+    }
+
+    /// @dev Reveals every vote `_vote` committed on `did` (moving into the reveal period).
+    function _revealAll(uint256 did) internal {
+        _toReveal(did);
+        uint256 kept;
+        for (uint256 i; i < pendingJurors.length; ++i) {
+            if (pendingDisputes[i] == did) {
+                _reveal(did, pendingJurors[i], pendingOptions[i]);
+                continue;
+            }
+            (pendingJurors[kept], pendingOptions[kept], pendingDisputes[kept]) =
+            (pendingJurors[i], pendingOptions[i], pendingDisputes[i]);
+            ++kept;
+        }
+        while (pendingJurors.length > kept) {
+            pendingJurors.pop();
+            pendingOptions.pop();
+            pendingDisputes.pop();
+        }
     }
 
     function _resolve(uint256 did) internal {
+        if (s.disputes.juryCase(did).drafted) _revealAll(did);
         _advanceTo(uint256(s.disputes.dispute(did).voteEnd) + 1);
         s.disputes.resolve(did);
     }

@@ -14,15 +14,20 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 /// @notice A drafted jury for disputes, in the manner of Kleros: bonded jurors (one seat per identity) form a
 ///         pool weighted by the square root of their bond; a dispute opened while the pool holds at least
 ///         `minPoolSize` jurors is decided by `jurySize` jurors drawn at random from it (from the block after
-///         the opening, seeded by that block's hash), one vote per seat. A ruling is decided when more than half
-///         of the seats voted; plurality among the votes wins, ties go to option 0. Non-voters, and voters for a
-///         losing option of a decided final ruling, lose `penaltyBps` of their bond to the coherent voters.
+///         the opening, seeded by that block's hash), one vote per seat. Votes are hidden: a seated juror commits
+///         `JurorPool.voteCommitment(option, salt, juror, dispute, round)` until the round's `commitEnd`
+///         (`voteEnd - revealPeriod`), then reveals (option, salt) until `voteEnd`; an unrevealed commitment is a
+///         non-vote. A ruling is decided when more than half of the seats revealed; plurality among the revealed
+///         votes wins, ties go to option 0. Non-voters, and voters for a losing option of a decided final ruling,
+///         lose `penaltyBps` of their bond to the coherent voters.
 ///         Anyone may appeal a jury ruling within `appealWindow` by depositing `appealDeposit`: a new round with
 ///         2n+1 seats, at most `appealRounds` times (≤ MAX_ROUNDS - 1). Drafted jurors who are involved in the
 ///         dispute, or hold Staking shares with an involved operator, are excused. docs/governance.md §3.
 /// @dev OpenZeppelin-style extension: own storage, events and errors, and internal hooks the composed
 ///      dispute governor implements (authorization, identity, exclusion, timing re-check, dispute status) and
-///      calls (open, vote, resolve). The pool lives in a `SumTree` (at most `SumTree.CAPACITY` = 1024 jurors).
+///      calls (open, resolve). The pool lives in a `SumTree` (at most `SumTree.CAPACITY` = 1024 jurors); the
+///      seats, commitments and tallies of every round live in the `JurorPool` (this contract only sequences
+///      rounds, so the composed governor stays under the EIP-170 code limit).
 ///      The pool is frozen (no join, top-up, leave or settlement) while any round awaits its draw, so nobody can
 ///      reshape the pool after the seed is known.
 abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
@@ -36,10 +41,8 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
     uint256 private constant _MAX_AMOUNT = 1e9 ether;
     /// @dev Basis points in one (shared with DisputeGovernor).
     uint256 internal constant _BPS = 10_000;
-    uint8 private constant _SEAT_NONE = 0;
-    uint8 private constant _SEAT_DRAFTED = 1;
-    uint8 private constant _SEAT_EXCUSED = 2;
-    uint8 private constant _SEAT_VOTED = 3; // + option
+    /// @notice Shortest commit period a round keeps: `revealPeriod + MIN_COMMIT_PERIOD <= votingPeriod`.
+    uint256 public constant MIN_COMMIT_PERIOD = 5 minutes;
 
     /// @notice The jury's parameters (setJuryParameters gives the bounds).
     struct JuryParameters {
@@ -52,6 +55,7 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         uint16 penaltyBps; // share of the bond lost by a non-voter or an incoherent voter
         uint32 appealWindow; // seconds after a jury ruling during which it can be appealed
         uint32 leaveDelay; // seconds from a leave request until the bond can be withdrawn
+        uint32 revealPeriod; // last seconds of each round, for reveals (commits before); ≤ votingPeriod - 5 min
     }
 
     /// @notice One round of a drafted dispute.
@@ -64,7 +68,8 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         uint8 votes; // votes cast
         uint8 winner; // option of the round's ruling
         bool drawn;
-        bool decided; // more than half of the seats voted
+        bool decided; // more than half of the seats revealed
+        uint48 commitEnd; // last second of committing (inclusive); reveals until voteEnd
         address appellant; // who opened this round (zero for round 0)
         uint128 deposit; // the appellant's deposit
     }
@@ -75,29 +80,17 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         bool settled; // penalties, rewards and deposits applied
         uint8 round; // current round
         uint8 lastRound; // appealRounds at the opening
+        uint8 options; // number of options (candidates + 1)
     }
 
     /// @notice The bonded juror pool (created by this contract).
     JurorPool public immutable jurorPool;
     mapping(uint256 disputeId => JuryCase) private _cases;
     mapping(uint256 disputeId => Round[]) private _rounds;
-    mapping(uint256 disputeId => mapping(uint256 round => address[])) private _drafted;
-    mapping(uint256 disputeId => mapping(uint256 round => mapping(address juror => uint8))) private _seat;
-    mapping(uint256 disputeId => mapping(uint256 round => uint8[9])) private _tally;
     /// @notice Rounds that await their draw; the pool is frozen while this is not zero.
     uint256 public pendingDraws;
 
-    JuryParameters private _params = JuryParameters({
-        minJurorBond: 100 ether,
-        maxJurorBond: 1_000_000 ether,
-        appealDeposit: 1000 ether,
-        minPoolSize: 31,
-        jurySize: 5,
-        appealRounds: 0,
-        penaltyBps: 1000,
-        appealWindow: 1 hours,
-        leaveDelay: 1 days
-    });
+    JuryParameters private _params;
 
     /// @notice `name` changed.
     event ParameterChanged(bytes32 indexed name, uint256 oldValue, uint256 newValue);
@@ -132,6 +125,8 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
     );
     /// @notice The jury of `disputeId` was settled: `pot` paid to `coherent` voters (to `sink` if none).
     event JurySettled(uint256 indexed disputeId, uint256 pot, uint256 coherent, address sink);
+    /// @notice `voter` voted for `option` with `weight` (a drafted juror: its revealed vote, weight 1).
+    event DisputeVoteCast(uint256 indexed disputeId, address indexed voter, uint8 option, uint256 weight);
 
     /// @notice The pool is frozen while `pending` rounds await their draw.
     error PoolFrozen(uint256 pending);
@@ -141,14 +136,18 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
     error AlreadyDrawn(uint256 disputeId, uint256 round);
     /// @notice The draw needs a later block than `drawBlock`.
     error DrawTooEarly(uint256 disputeId, uint256 drawBlock);
-    /// @notice The round's voting ended at `voteEnd`: it can no longer be drawn.
-    error DrawClosed(uint256 disputeId, uint256 voteEnd);
-    /// @notice `account` holds no seat in the current round of `disputeId`.
-    error NotSeated(uint256 disputeId, address account);
-    /// @notice `juror` was excused from `disputeId`.
-    error SeatExcused(uint256 disputeId, address juror);
-    /// @notice `juror` already voted in the current round of `disputeId`.
-    error SeatAlreadyVoted(uint256 disputeId, address juror);
+    /// @notice The round's commit period ended at `commitEnd`: it can no longer be drawn.
+    error DrawClosed(uint256 disputeId, uint256 commitEnd);
+    /// @notice Commits to `disputeId` are not open (the round is not drawn, or its commit period ended).
+    error CommitClosed(uint256 disputeId, uint256 commitEnd);
+    /// @notice Reveals on `disputeId` are open after `commitEnd` until `voteEnd` only.
+    error RevealClosed(uint256 disputeId, uint256 commitEnd, uint256 voteEnd);
+    /// @notice A drafted dispute is voted by commitVote and revealVote, not castVote.
+    error CommitRevealRequired(uint256 disputeId);
+    /// @notice `option` does not exist.
+    error InvalidOption(uint256 disputeId, uint256 option);
+    /// @notice `revealPeriod` leaves less than MIN_COMMIT_PERIOD of a `votingPeriod` round for commits.
+    error RevealPeriodTooLong(uint256 revealPeriod, uint256 votingPeriod);
     /// @notice `disputeId` cannot be appealed now (not ruled, window over, or no round left).
     error AppealClosed(uint256 disputeId);
     /// @notice `disputeId`'s jury cannot be settled (not executed, or settled already).
@@ -188,12 +187,25 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
     /// @param staking_ Staking (bond token).
     constructor(QuadraticVotes votes_, IStaking staking_) {
         jurorPool = new JurorPool(votes_, staking_);
+        _params = JuryParameters({
+            minJurorBond: 100 ether,
+            maxJurorBond: 1_000_000 ether,
+            appealDeposit: 1000 ether,
+            minPoolSize: 31,
+            jurySize: 5,
+            appealRounds: 0,
+            penaltyBps: 1000,
+            appealWindow: 1 hours,
+            leaveDelay: 1 days,
+            // the shortest allowed: it fits every voting period (≥ 10 minutes); governance lengthens it
+            revealPeriod: 5 minutes
+        });
     }
 
     // ------------------------------------------------------------------ draw, appeal, settle
 
     /// @notice Draws the jurors of the current round of `disputeId`. Anyone, from the block after the opening
-    ///         (or appeal) until the round's voting ends. Seeded by the hash of the opening block, so the gas a
+    ///         (or appeal) until the round's commit period ends (`commitEnd`). Seeded by the hash of the opening block, so the gas a
     ///         client estimates is the gas used; if that hash is out of reach (256 blocks), by the hash of the
     ///         latest block at a multiple of 256 blocks after it.
     /// @param disputeId The dispute.
@@ -205,7 +217,7 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         if (rd.drawn) revert AlreadyDrawn(disputeId, r);
         if (block.number <= rd.drawBlock) revert DrawTooEarly(disputeId, rd.drawBlock);
         // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp > rd.voteEnd) revert DrawClosed(disputeId, rd.voteEnd);
+        if (block.timestamp > rd.commitEnd) revert DrawClosed(disputeId, rd.commitEnd);
         uint256 seedBlock = rd.drawBlock;
         if (block.number - seedBlock > 256) {
             // the latest block at a multiple of 256 after the original one (rounding down is the point)
@@ -217,27 +229,57 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         address[] memory picks = jurorPool.drawDistinct(seed, rd.size);
         rd.drawn = true;
         --pendingDraws;
-        address[] memory seated = new address[](picks.length);
-        uint256 seats;
-        address[] storage list = _drafted[disputeId][r];
+        bool[] memory excused = new bool[](picks.length);
+        uint256 seats = picks.length;
         for (uint256 i; i < picks.length; ++i) {
-            address member = picks[i];
-            list.push(member);
-            if (_isExcused(disputeId, member)) {
-                _seat[disputeId][r][member] = _SEAT_EXCUSED;
-                emit JurorExcused(disputeId, r, member);
-            } else {
-                _seat[disputeId][r][member] = _SEAT_DRAFTED;
-                seated[seats++] = member;
+            if (_isExcused(disputeId, picks[i])) {
+                excused[i] = true;
+                --seats;
+                emit JurorExcused(disputeId, r, picks[i]);
             }
         }
         // forge-lint: disable-next-line(unsafe-typecast)
         rd.seats = uint8(seats);
-        assembly ("memory-safe") {
-            mstore(seated, seats)
-        }
-        jurorPool.openSeats(seated);
+        jurorPool.openSeats(disputeId, r, picks, excused);
         emit JuryDrawn(disputeId, r, seedBlock, picks, seats);
+    }
+
+    /// @notice Commits the caller's hidden vote in the current round of `disputeId`: `commitment` =
+    ///         `JurorPool.voteCommitment(option, salt, caller, disputeId, round)`. Only a seated, non-excused
+    ///         juror, once per round, after the draw and until the round's `commitEnd` (errors `CommitClosed`,
+    ///         `JurorPool.NotSeated`, `JurorPool.SeatExcused`, `JurorPool.SeatAlreadyCommitted`). Nobody sees
+    ///         the option before the reveal period, so no juror can follow the others.
+    /// @param disputeId The dispute.
+    /// @param commitment The hash of the vote.
+    function commitVote(uint256 disputeId, bytes32 commitment) external {
+        JuryCase storage c = _cases[disputeId];
+        if (!c.drafted) revert NotDrafted(disputeId);
+        uint256 r = c.round;
+        Round storage rd = _rounds[disputeId][r];
+        // forge-lint: disable-next-line(block-timestamp)
+        if (!rd.drawn || block.timestamp > rd.commitEnd) revert CommitClosed(disputeId, rd.commitEnd);
+        jurorPool.commitVote(disputeId, r, msg.sender, commitment);
+    }
+
+    /// @notice Reveals the caller's vote committed in the current round of `disputeId`, after the round's
+    ///         `commitEnd` until its `voteEnd` (`RevealClosed`). The option and salt must hash to the commitment
+    ///         (`JurorPool.CommitmentMismatch`); a commitment never revealed counts as a non-vote at settlement.
+    /// @param disputeId The dispute.
+    /// @param option The option committed (0 = no valid result, i = candidates[i-1]).
+    /// @param salt The salt committed.
+    function revealVote(uint256 disputeId, uint8 option, bytes32 salt) external {
+        JuryCase storage c = _cases[disputeId];
+        if (!c.drafted) revert NotDrafted(disputeId);
+        uint256 r = c.round;
+        Round storage rd = _rounds[disputeId][r];
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp <= rd.commitEnd || block.timestamp > rd.voteEnd) {
+            revert RevealClosed(disputeId, rd.commitEnd, rd.voteEnd);
+        }
+        if (option >= c.options) revert InvalidOption(disputeId, option);
+        rd.votes += 1; // the pool reverts the whole call unless the reveal matches
+        emit DisputeVoteCast(disputeId, msg.sender, option, 1);
+        jurorPool.revealVote(disputeId, r, msg.sender, option, salt);
     }
 
     /// @notice Appeals the jury ruling of `disputeId` within `appealWindow` of it, depositing `appealDeposit`
@@ -256,6 +298,8 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         // forge-lint: disable-next-line(unsafe-typecast)
         uint48 voteEnd = uint48(block.timestamp + _roundPeriod());
         uint128 deposit = _params.appealDeposit;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint48 commitEnd = uint48(voteEnd - _params.revealPeriod);
         c.round += 1;
         _rounds[disputeId].push(
             Round({
@@ -270,6 +314,7 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
                 winner: 0,
                 drawn: false,
                 decided: false,
+                commitEnd: commitEnd,
                 appellant: msg.sender,
                 deposit: deposit
             })
@@ -281,8 +326,9 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
     }
 
     /// @notice Settles the jury of `disputeId` once its ruling has been applied. Anyone. Against the final
-    ///         ruling, in every round: a seated juror who did not vote loses `penaltyBps` of its bond; so does
-    ///         one who voted for another option when the final ruling was decided. Excused jurors are untouched.
+    ///         ruling, in every round: a seated juror who did not reveal a vote (whether or not it committed)
+    ///         loses `penaltyBps` of its bond; so does one who revealed another option when the final ruling was
+    ///         decided. Excused jurors are untouched.
     ///         Penalties and forfeited appeal deposits are shared equally by the coherent voters (added to their
     ///         bonds; the remainder of the division to the first of them), or go to the treasury if there are
     ///         none. Appeal deposits return to appellants whose appeal changed the ruling. Not while frozen.
@@ -294,11 +340,10 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         if (!c.drafted || c.settled || !executed) revert NotSettleable(disputeId);
         c.settled = true;
         uint256 rounds = uint256(c.round) + 1;
-        (address[] memory seated, bool[] memory penalize) = _seatsToSettle(disputeId, rounds, option, decided);
         uint256 forfeited = _settleDeposits(disputeId, rounds, option, decided);
         address sink = _jurySink();
         (uint256 pot, uint256 coherent) =
-            jurorPool.settle(disputeId, seated, penalize, _params.penaltyBps, forfeited, sink);
+            jurorPool.settle(disputeId, rounds, option, decided, _params.penaltyBps, forfeited, sink);
         // slither-disable-next-line incorrect-equality
         emit JurySettled(disputeId, pot, coherent, coherent == 0 ? sink : address(0));
     }
@@ -320,31 +365,6 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         if (forfeited != 0) token.safeTransfer(address(jurorPool), forfeited);
     }
 
-    /// @dev The non-excused seats of every round, and whether each is penalised: it did not vote, or the final
-    ///      ruling was decided and it voted for another option.
-    function _seatsToSettle(uint256 disputeId, uint256 rounds, uint8 option, bool decided)
-        private
-        view
-        returns (address[] memory seated, bool[] memory penalize)
-    {
-        uint256 total = 0;
-        for (uint256 r; r < rounds; ++r) {
-            total += _rounds[disputeId][r].seats;
-        }
-        seated = new address[](total);
-        penalize = new bool[](total);
-        uint256 n = 0;
-        for (uint256 r; r < rounds; ++r) {
-            address[] storage list = _drafted[disputeId][r];
-            for (uint256 i; i < list.length; ++i) {
-                uint8 st = _seat[disputeId][r][list[i]];
-                if (st == _SEAT_EXCUSED) continue;
-                seated[n] = list[i];
-                penalize[n++] = st == _SEAT_DRAFTED || (decided && st != _SEAT_VOTED + option);
-            }
-        }
-    }
-
     // ------------------------------------------------------------------ parameters
 
     /// @notice Sets every jury parameter at once. Only the admin. Each is bounded (`ParameterOutOfBounds`);
@@ -354,10 +374,11 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
     /// @param p The parameters: minJurorBond in [1, 1e9] tokens, maxJurorBond in [minJurorBond, 1e9] tokens,
     ///        minPoolSize in [3, SumTree.CAPACITY], jurySize in [3, 11], appealRounds in [0, MAX_ROUNDS - 1],
     ///        penaltyBps in [100, 5000], appealWindow in [10 minutes, 7 days], leaveDelay in [1 hour, 30 days],
-    ///        appealDeposit in [1, 1e9] tokens.
+    ///        appealDeposit in [1, 1e9] tokens, revealPeriod in [5 minutes, 7 days] and at most
+    ///        votingPeriod - MIN_COMMIT_PERIOD (`RevealPeriodTooLong`; applies to rounds opened afterwards).
     function setJuryParameters(JuryParameters calldata p) external {
         _authorizeJuryAdmin();
-        uint256[9] memory v = [
+        uint256[10] memory v = [
             uint256(p.minJurorBond),
             p.maxJurorBond,
             p.minPoolSize,
@@ -366,10 +387,12 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
             p.penaltyBps,
             p.appealWindow,
             p.leaveDelay,
-            p.appealDeposit
+            p.appealDeposit,
+            p.revealPeriod
         ];
-        uint256[9] memory lo = [_MIN_AMOUNT, p.minJurorBond, 3, 3, 0, 100, 10 minutes, 1 hours, _MIN_AMOUNT];
-        uint256[9] memory hi = [
+        uint256[10] memory lo =
+            [_MIN_AMOUNT, p.minJurorBond, 3, 3, 0, 100, 10 minutes, 1 hours, _MIN_AMOUNT, MIN_COMMIT_PERIOD];
+        uint256[10] memory hi = [
             _MAX_AMOUNT,
             _MAX_AMOUNT,
             SumTree.CAPACITY,
@@ -378,9 +401,10 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
             5000,
             7 days,
             30 days,
-            _MAX_AMOUNT
+            _MAX_AMOUNT,
+            7 days
         ];
-        bytes32[9] memory names = [
+        bytes32[10] memory names = [
             // forge-lint: disable-next-line(unsafe-typecast)
             bytes32("minJurorBond"),
             "maxJurorBond",
@@ -390,11 +414,13 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
             "penaltyBps",
             "appealWindow",
             "leaveDelay",
-            "appealDeposit"
+            "appealDeposit",
+            "revealPeriod"
         ];
-        for (uint256 i; i < 9; ++i) {
+        for (uint256 i; i < 10; ++i) {
             _checkBounds(names[i], v[i], lo[i], hi[i]);
         }
+        _checkRevealFits(p.revealPeriod, _roundPeriod());
         emit JuryParametersChanged(p);
         _params = p;
         _onRulingDelayChanged();
@@ -431,23 +457,6 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         return _rounds[disputeId][round];
     }
 
-    /// @notice The jurors drawn for round `round` of `disputeId`, excused ones included.
-    /// @param disputeId The dispute.
-    /// @param round The round.
-    /// @return The jurors.
-    function draftedJurors(uint256 disputeId, uint256 round) external view returns (address[] memory) {
-        return _drafted[disputeId][round];
-    }
-
-    /// @notice `juror`'s seat in round `round` of `disputeId`: 0 none, 1 drafted, 2 excused, 3 + option voted.
-    /// @param disputeId The dispute.
-    /// @param round The round.
-    /// @param account The juror.
-    /// @return The seat state.
-    function seatOf(uint256 disputeId, uint256 round, address account) external view returns (uint8) {
-        return _seat[disputeId][round][account];
-    }
-
     // ------------------------------------------------------------------ internals for the governor
 
     /// @dev The extra time appeals add to the ruling delay: each appeal adds a window and a voting period.
@@ -455,18 +464,34 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         return uint256(_params.appealRounds) * (uint256(_params.appealWindow) + votingPeriod);
     }
 
+    /// @dev Reverts `RevealPeriodTooLong` unless `revealPeriod + MIN_COMMIT_PERIOD <= votingPeriod`: every round
+    ///      (of `votingPeriod` seconds) keeps a commit period, and reveals end with the round, so the commit and
+    ///      reveal periods lie inside the rounds `maxRulingDelay` already counts.
+    function _checkRevealFits(uint256 revealPeriod, uint256 votingPeriod) internal pure {
+        if (revealPeriod + MIN_COMMIT_PERIOD > votingPeriod) {
+            revert RevealPeriodTooLong(revealPeriod, votingPeriod);
+        }
+    }
+
+    /// @dev The reveal period in force (for the governor's voting-period re-check).
+    function _revealPeriod() internal view returns (uint256) {
+        return _params.revealPeriod;
+    }
+
     /// @dev Records the mode of a new dispute; drafted when the pool holds at least `minPoolSize` jurors.
-    function _juryOpen(uint256 disputeId, uint48 voteEnd) internal returns (bool drafted) {
+    function _juryOpen(uint256 disputeId, uint48 voteEnd, uint8 numOptions) internal returns (bool drafted) {
         // slither-disable-next-line unused-return
         (uint256 size,) = jurorPool.pool();
         drafted = size >= _params.minPoolSize;
         if (drafted) {
-            _cases[disputeId] =
-                JuryCase({drafted: true, settled: false, round: 0, lastRound: _params.appealRounds});
+            _cases[disputeId] = JuryCase({
+                drafted: true, settled: false, round: 0, lastRound: _params.appealRounds, options: numOptions
+            });
             Round storage rd = _rounds[disputeId].push();
             // forge-lint: disable-next-line(unsafe-typecast)
             rd.drawBlock = uint64(block.number);
             rd.voteEnd = voteEnd;
+            rd.commitEnd = voteEnd - _params.revealPeriod;
             rd.size = _params.jurySize;
             ++pendingDraws;
         }
@@ -478,19 +503,7 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         return _cases[disputeId].drafted;
     }
 
-    /// @dev Records `voter`'s vote for `option` in the current round (the governor checked time and option).
-    function _juryVote(uint256 disputeId, address voter, uint8 option) internal {
-        uint256 r = _cases[disputeId].round;
-        uint8 s = _seat[disputeId][r][voter];
-        if (s == _SEAT_NONE) revert NotSeated(disputeId, voter);
-        if (s == _SEAT_EXCUSED) revert SeatExcused(disputeId, voter);
-        if (s != _SEAT_DRAFTED) revert SeatAlreadyVoted(disputeId, voter);
-        _seat[disputeId][r][voter] = _SEAT_VOTED + option;
-        _tally[disputeId][r][option] += 1;
-        _rounds[disputeId][r].votes += 1;
-    }
-
-    /// @dev Rules the current round: decided when more than half of the seats voted; plurality, ties to the
+    /// @dev Rules the current round: decided when more than half of the seats revealed a vote; plurality, ties to the
     ///      lower option. Returns the ruling, the votes cast, the smallest number of voters that could have
     ///      flipped it (0 when undecided) and how long the ruling stays open to appeal (0 = final).
     function _juryResolve(uint256 disputeId, uint256 numOptions)
@@ -506,8 +519,8 @@ abstract contract DisputeJury is GovernorParameterBounds, ReentrancyGuard {
         }
         votes = rd.votes;
         decided = rd.seats != 0 && 2 * votes > rd.seats;
-        uint8[9] storage t = _tally[disputeId][r];
         if (decided) {
+            uint8[9] memory t = jurorPool.tallyOf(disputeId, r);
             for (uint256 i = 1; i < numOptions; ++i) {
                 // forge-lint: disable-next-line(unsafe-typecast)
                 if (t[i] > t[winner]) winner = uint8(i);

@@ -22,6 +22,17 @@ fn with_jury(s: &Scenario, jury: &str) -> Scenario {
     Scenario::parse(&text, Path::new("scenarios/jury.toml")).unwrap()
 }
 
+/// Runs `small()` with a 45%-of-stake cartel over 40 operators and the `[jury]` section `jury`;
+/// asserts that some dispute was drafted.
+fn run_cartel_45(jury: &str) -> RunReport {
+    let mut s = small();
+    s.attack.cartel_stake_share = 0.45;
+    s.attack.cartel_operators = 40;
+    let r = run(&with_jury(&s, jury), false).unwrap();
+    assert!(!jury_disputes(&r).is_empty(), "{}", r.summary());
+    r
+}
+
 fn jury_disputes(r: &RunReport) -> Vec<&verinfer_sim::scenario::DisputeRecord> {
     r.disputes
         .iter()
@@ -45,6 +56,8 @@ fn honest_dominated_pool_drafts_votes_and_settles_disputes_correctly_on_chain() 
         let j = d.jury.as_ref().unwrap();
         assert_eq!(j.rounds, 1, "{d:?}");
         assert!(j.seats > 0 && j.votes > 0, "{d:?}");
+        // every vote is a commitment first; every honest juror reveals by default ~98%
+        assert!(j.votes <= j.commits && j.commits <= j.seats, "{d:?}");
         assert!(j.cartel_seats <= j.seats, "{d:?}");
         assert_eq!(d.outcome, DisputeOutcome::Correct, "{d:?}");
     }
@@ -101,6 +114,10 @@ fn jury_section_values_out_of_bounds_fail_at_load_naming_the_field() {
             "jury.jury_size",
         ),
         (
+            "share = 0.5\nbond_share = 0.1\nreveal_probability = -0.1",
+            "jury.reveal_probability",
+        ),
+        (
             "share = 0.5\nbond_share = 0.1\nmin_pool_size = 2000",
             "jury.min_pool_size",
         ),
@@ -115,16 +132,8 @@ fn jury_section_values_out_of_bounds_fail_at_load_naming_the_field() {
 
 #[test]
 fn the_honest_side_appeals_wrong_jury_rulings_while_rounds_remain() {
-    let mut s = small();
-    s.attack.cartel_stake_share = 0.45;
-    s.attack.cartel_operators = 40;
-    let s = with_jury(
-        &s,
-        "share = 0.02\nbond_share = 0.1\nmin_pool_size = 3\nappeal_rounds = 2",
-    );
-    let r = run(&s, false).unwrap();
+    let r = run_cartel_45("share = 0.02\nbond_share = 0.1\nmin_pool_size = 3\nappeal_rounds = 2");
     let drafted = jury_disputes(&r);
-    assert!(!drafted.is_empty(), "{}", r.summary());
     let mut appealed = 0;
     for d in &drafted {
         let j = d.jury.as_ref().unwrap();
@@ -150,4 +159,41 @@ fn the_honest_side_appeals_wrong_jury_rulings_while_rounds_remain() {
         .map(|d| d.jury.as_ref().unwrap().rounds)
         .sum();
     assert_eq!(rulings, rounds, "{}", r.summary());
+}
+
+#[test]
+fn unrevealed_commitments_are_not_counted_as_votes() {
+    let s = with_jury(
+        &small(),
+        "share = 1.0\nbond_share = 0.1\nmin_pool_size = 31\nvote_probability = 1.0\nreveal_probability = 0.0",
+    );
+    let r = run(&s, false).unwrap();
+    let drafted = jury_disputes(&r);
+    assert!(!drafted.is_empty(), "{}", r.summary());
+    for d in drafted {
+        let j = d.jury.as_ref().unwrap();
+        // honest jurors committed and never revealed: only the cartel's reveals count
+        assert!(j.commits > j.cartel_seats, "{d:?}");
+        assert!(j.votes <= j.cartel_seats, "{d:?}");
+        assert_ne!(d.outcome, DisputeOutcome::Correct, "{d:?}");
+    }
+}
+
+#[test]
+fn the_cartel_appeals_correct_rulings_while_rounds_remain() {
+    let r = run_cartel_45(
+        "share = 0.3\nbond_share = 0.1\nmin_pool_size = 3\nappeal_rounds = 2\ncartel_appeals = true",
+    );
+    let drafted = jury_disputes(&r);
+    let mut cartel_appeals = 0;
+    for d in &drafted {
+        let j = d.jury.as_ref().unwrap();
+        // a ruling that stays correct with rounds left is appealed by the cartel: it ends after 3 rounds
+        if d.outcome == DisputeOutcome::Correct && j.options.1.is_some() {
+            assert_eq!(j.rounds, 3, "{d:?}");
+        }
+        assert!(j.cartel_appeals < j.rounds, "{d:?}");
+        cartel_appeals += j.cartel_appeals;
+    }
+    assert!(cartel_appeals > 0, "{}", r.summary());
 }

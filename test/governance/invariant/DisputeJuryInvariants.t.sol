@@ -22,6 +22,14 @@ contract DisputeJuryHandler is CommonBase, StdUtils {
 
     /// @notice A vote was accepted from an account without a drafted, non-excused seat.
     uint256 public ghostNonDraftedVotes;
+    /// @notice A reveal was accepted that does not match the juror's commitment, or outside the reveal period.
+    uint256 public ghostBadReveals;
+    /// @notice A commitment was accepted outside the commit period.
+    uint256 public ghostLateCommits;
+    /// @notice During a commit period, a seat's option was readable on chain (a tally moved before reveals).
+    uint256 public ghostVisibleBeforeReveal;
+    /// @notice Accepted commitments.
+    uint256 public committed;
     /// @notice Successful calls, to show the run is not vacuous (logged by `afterInvariant`).
     uint256 public drawn;
     /// @notice Accepted jury votes.
@@ -82,19 +90,68 @@ contract DisputeJuryHandler is CommonBase, StdUtils {
         } catch {}
     }
 
-    function vote(uint256 r, uint256 d, uint8 option) external {
+    /// @dev The salt an actor commits with in `round` of `did`; `wrong` gives another.
+    function _salt(uint256 did, uint256 round, address a, bool wrong) internal pure returns (bytes32) {
+        return keccak256(abi.encode(did, round, a, wrong));
+    }
+
+    /// @dev The option an actor commits to in `round` of `did` (fixed, so a reveal can find it).
+    function _choice(uint256 did, uint256 round, address a) internal pure returns (uint8) {
+        return uint8(uint256(keccak256(abi.encode("option", did, round, a))) % 3);
+    }
+
+    function _pick(uint256 r, uint256 did, uint256 round) internal view returns (address) {
+        address[] memory seated = pool.draftedJurors(did, round);
+        // half of the time a drawn juror (seated or excused), else any actor
+        return r % 2 == 0 && seated.length != 0 ? seated[(r / 2) % seated.length] : _actor(r / 2);
+    }
+
+    function vote(uint256 r, uint256 d) external {
         uint256 did = _dispute(d);
         if (did == 0) return;
         uint256 round = gov.juryCase(did).round;
-        address[] memory seated = gov.draftedJurors(did, round);
-        // half of the time a drawn juror (seated or excused), else any actor
-        address a = r % 2 == 0 && seated.length != 0 ? seated[(r / 2) % seated.length] : _actor(r / 2);
-        uint8 seat = gov.seatOf(did, round, a);
+        address a = _pick(r, did, round);
+        uint8 seat = pool.seatOf(did, round, a);
+        bytes32 h = pool.voteCommitment(_choice(did, round, a), _salt(did, round, a, false), a, did, round);
+        uint256[9] memory before = _tally(did, round);
         vm.prank(a);
-        try gov.castVote(did, uint8(option % 3)) {
-            if (gov.juryCase(did).drafted && seat != 1) ++ghostNonDraftedVotes;
+        try gov.commitVote(did, h) {
+            if (seat != pool.SEAT_DRAFTED()) ++ghostNonDraftedVotes;
+            if (block.timestamp > gov.juryRound(did, round).commitEnd) ++ghostLateCommits;
+            uint256[9] memory afterCommit = _tally(did, round);
+            for (uint256 i; i < 9; ++i) {
+                if (afterCommit[i] != before[i]) ++ghostVisibleBeforeReveal;
+            }
+            ++committed;
+        } catch {}
+    }
+
+    function reveal(uint256 r, uint256 d, bool wrongSalt) external {
+        uint256 did = _dispute(d);
+        if (did == 0) return;
+        uint256 round = gov.juryCase(did).round;
+        address a = _pick(r, did, round);
+        DisputeJury.Round memory rd = gov.juryRound(did, round);
+        vm.prank(a);
+        try gov.revealVote(did, _choice(did, round, a), _salt(did, round, a, wrongSalt)) {
+            if (wrongSalt || block.timestamp <= rd.commitEnd || block.timestamp > rd.voteEnd) {
+                ++ghostBadReveals;
+            }
             ++voted;
         } catch {}
+    }
+
+    function _tally(uint256 did, uint256 round) internal view returns (uint256[9] memory tally) {
+        uint8[9] memory u = pool.tallyOf(did, round);
+        for (uint256 i; i < 9; ++i) {
+            tally[i] = u[i];
+        }
+    }
+
+    /// @notice Moves time forward a little (so both commit and reveal periods are visited).
+    function wait(uint256 dt) external {
+        vm.warp(block.timestamp + bound(dt, 0, 40 minutes));
+        vm.roll(block.number + 1);
     }
 
     function resolve(uint256 d, uint256 dt) external {
@@ -123,7 +180,7 @@ contract DisputeJuryHandler is CommonBase, StdUtils {
             bool excused;
             bool seated;
             for (uint256 r; r <= c.round; ++r) {
-                uint8 s = gov.seatOf(did, r, actors[i]);
+                uint8 s = pool.seatOf(did, r, actors[i]);
                 excused = excused || s == 2;
                 seated = seated || (s != 0 && s != 2);
             }
@@ -156,6 +213,11 @@ contract DisputeJuryInvariants is DisputeJuryBase {
     function setUp() public override {
         super.setUp();
         _setJury(4, 3, 2);
+        // rounds of 1 hour: 30 minutes of commits, then 30 minutes of reveals
+        DisputeJury.JuryParameters memory p = s.disputes.juryParameters();
+        p.revealPeriod = 30 minutes;
+        vm.prank(address(s.timelock));
+        s.disputes.setJuryParameters(p);
         vm.prank(address(s.timelock));
         s.disputes.setVotingPeriod(1 hours);
         address[] memory actors = new address[](8);
@@ -184,16 +246,23 @@ contract DisputeJuryInvariants is DisputeJuryBase {
         (, did) = _dispute();
     }
 
-    /// @notice The handler's steps do reach the jury: a dispute is opened, drawn, voted, ruled, executed and
-    ///         settled through them (so the invariants are not checked over reverted calls only).
+    /// @notice The handler's steps do reach the jury: a dispute is opened, drawn, committed, revealed, ruled,
+    ///         executed and settled through them (so the invariants are not checked over reverted calls only).
     function test_HandlerReachesEveryStep() public {
         handler.open();
         handler.draw(0);
         assertEq(handler.drawn(), 1, "drawn");
         for (uint256 i; i < 6; i += 2) {
-            handler.vote(i, 0, 1);
+            handler.vote(i, 0);
         }
-        assertGt(handler.voted(), 0, "voted");
+        assertGt(handler.committed(), 0, "committed");
+        // into the reveal period (the last half of the 1-hour round)
+        handler.wait(31 minutes);
+        for (uint256 i; i < 6; i += 2) {
+            handler.reveal(i, 0, true); // wrong salts are refused
+            handler.reveal(i, 0, false);
+        }
+        assertGt(handler.voted(), 0, "revealed");
         handler.resolve(0, 2 hours);
         handler.execute(0, 13 hours);
         handler.settle(0);
@@ -201,7 +270,8 @@ contract DisputeJuryInvariants is DisputeJuryBase {
     }
 
     function afterInvariant() public view {
-        console.log("draws", handler.drawn(), "votes", handler.voted());
+        console.log("draws", handler.drawn(), "commits", handler.committed());
+        console.log("reveals", handler.voted());
         console.log("settlements", handler.settled());
     }
 
@@ -215,5 +285,17 @@ contract DisputeJuryInvariants is DisputeJuryBase {
 
     function invariant_NoVoteWithoutADraftedSeat() public view {
         assertEq(handler.ghostNonDraftedVotes(), 0);
+    }
+
+    function invariant_RevealsMatchTheirCommitmentInsideTheRevealPeriod() public view {
+        assertEq(handler.ghostBadReveals(), 0);
+    }
+
+    function invariant_CommitsOnlyInTheCommitPeriod() public view {
+        assertEq(handler.ghostLateCommits(), 0);
+    }
+
+    function invariant_NoOptionIsVisibleWhileCommitting() public view {
+        assertEq(handler.ghostVisibleBeforeReveal(), 0);
     }
 }

@@ -4,13 +4,17 @@
 //! `JurorPool` with a bond (a share of their stake, within the pool's bond bounds; joins are scheduled
 //! before any traffic because the pool is frozen while a draw is pending). A vote dispute opened while the
 //! pool holds at least `min_pool_size` jurors is drafted: the sim draws it from the next block, reads the
-//! seats (`draftedJurors`, `seatOf`), and each seated juror votes with probability `vote_probability`
-//! (honest jurors for the correct output, cartel jurors for the cartel's). While `appeal_rounds`
-//! remain, the honest side appeals a wrong ruling (2n + 1 seats, drawn and voted the same way).
+//! seats (`JurorPool.draftedJurors`, `seatOf`), and each seated juror commits a hidden vote with
+//! probability `vote_probability` (honest jurors for the correct output, cartel jurors for the
+//! cartel's; `DisputeGovernor.commitVote` of `JurorPool.voteCommitment`). After the commit period the
+//! committed jurors reveal (`revealVote`): honest ones with probability `reveal_probability`, the
+//! cartel's always; an unrevealed commitment is a non-vote (the contract penalises it as one). While
+//! `appeal_rounds` remain, the honest side appeals a wrong ruling (2n + 1 seats, drawn and voted the
+//! same way).
 
 use std::collections::HashMap;
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -23,7 +27,7 @@ use crate::SimError;
 /// Random stream of the pool's joins.
 const JURY_STREAM: u64 = 0x6a75_7279_706f_6f6c;
 
-/// Seat states of `DisputeJury.seatOf`: drafted and not excused.
+/// Seat state of `JurorPool.seatOf`: drafted and not excused.
 const SEAT_DRAFTED: u8 = 1;
 
 /// The `[jury]` section: who joins the pool, with what bond, and how drafted jurors vote.
@@ -49,6 +53,19 @@ pub struct Jury {
     /// rounds remain, each round with 2n + 1 seats.
     #[serde(default)]
     pub appeal_rounds: u8,
+    /// Probability that an honest juror who committed also reveals, in [0, 1]; an unrevealed
+    /// commitment is a non-vote. The cartel's jurors always reveal.
+    #[serde(default = "default_reveal_probability")]
+    pub reveal_probability: f64,
+    /// Whether the cartel appeals every correct ruling of a dispute it has an output in while rounds
+    /// remain, paying the appeal deposit (forfeited to the coherent jurors when the final ruling is
+    /// the one it appealed).
+    #[serde(default)]
+    pub cartel_appeals: bool,
+}
+
+fn default_reveal_probability() -> f64 {
+    0.98
 }
 
 fn default_vote_probability() -> f64 {
@@ -91,8 +108,15 @@ pub struct JuryRecord {
     pub cartel_seats: usize,
     /// Jurors excused (involved, or delegators of an involved operator).
     pub excused: usize,
-    /// Votes cast.
+    /// Votes committed (hidden).
+    pub commits: usize,
+    /// Votes revealed (counted).
     pub votes: usize,
+    /// Appeals the cartel filed against correct rulings (each paid `appealDeposit`).
+    pub cartel_appeals: usize,
+    /// Tokens of the cartel's appeal deposits forfeited to the coherent jurors: every deposit of a
+    /// dispute whose final ruling is the correct one it appealed (0 when the cartel's output won).
+    pub cartel_forfeited_tokens: f64,
     /// The options the sim's jurors vote for: (correct, the cartel's).
     #[serde(skip)]
     pub options: (u8, Option<u8>),
@@ -192,17 +216,32 @@ pub(crate) fn drafted(w: &mut World, dispute: U256) -> Result<bool, SimError> {
     Ok(case(w, dispute)?.drafted)
 }
 
+/// A committed, not yet revealed vote of a drafted juror.
+#[derive(Debug, Clone)]
+pub(crate) struct Commit {
+    /// The dispute.
+    pub dispute: U256,
+    /// The juror.
+    pub juror: Address,
+    /// The option committed.
+    pub option: u8,
+    /// The salt committed.
+    pub salt: B256,
+    /// Whether the juror will reveal (an unrevealed commitment is a non-vote).
+    pub reveals: bool,
+}
+
 /// Draws the current round of `dispute` (the caller has advanced past the opening or appeal block)
-/// and has its seated jurors vote: `record.options.0` (correct) for honest ones with probability
-/// `cfg.vote_probability`, `record.options.1` for the cartel's. Adds the round to `record`; returns
-/// the round's (juror, option) ballots.
-pub(crate) fn draw_and_vote(
+/// and has its seated jurors commit: `record.options.0` (correct) for honest ones with probability
+/// `cfg.vote_probability`, `record.options.1` for the cartel's. Adds the round's seats and commits
+/// to `record`; returns the commitments, to be opened by [`reveal`] after the commit period.
+pub(crate) fn draw_and_commit(
     w: &mut World,
     cfg: &Jury,
     rng: &mut ChaCha8Rng,
     dispute: U256,
     record: &mut JuryRecord,
-) -> Result<Vec<(Address, u8)>, SimError> {
+) -> Result<Vec<Commit>, SimError> {
     let gov = w.c.disputes;
     let round = U256::from(case(w, dispute)?.round);
     w.sim.transact(
@@ -210,10 +249,13 @@ pub(crate) fn draw_and_vote(
         gov,
         DisputeGovernor::drawCall { disputeId: dispute },
     )?;
+    let pool = w
+        .sim
+        .view(w.watcher, gov, DisputeGovernor::jurorPoolCall {})?;
     let drafted = w.sim.view(
         w.watcher,
-        gov,
-        DisputeGovernor::draftedJurorsCall {
+        pool,
+        JurorPool::draftedJurorsCall {
             disputeId: dispute,
             round,
         },
@@ -225,12 +267,12 @@ pub(crate) fn draw_and_vote(
         .collect();
     let (correct, wrong) = record.options;
     record.rounds += 1;
-    let mut ballots = Vec::new();
+    let mut commits = Vec::new();
     for juror in drafted {
         let seat = w.sim.view(
             juror,
-            gov,
-            DisputeGovernor::seatOfCall {
+            pool,
+            JurorPool::seatOfCall {
                 disputeId: dispute,
                 round,
                 account: juror,
@@ -253,18 +295,86 @@ pub(crate) fn draw_and_vote(
         } else {
             continue;
         };
+        let salt = B256::from(rng.gen::<[u8; 32]>());
+        let commitment = w.sim.view(
+            juror,
+            pool,
+            JurorPool::voteCommitmentCall {
+                option,
+                salt,
+                account: juror,
+                disputeId: dispute,
+                round,
+            },
+        )?;
         w.sim.transact(
             juror,
             gov,
-            DisputeGovernor::castVoteCall {
+            DisputeGovernor::commitVoteCall {
                 disputeId: dispute,
-                option,
+                commitment,
             },
         )?;
-        record.votes += 1;
-        ballots.push((juror, option));
+        record.commits += 1;
+        let reveals = is_cartel || rng.gen_bool(cfg.reveal_probability);
+        commits.push(Commit {
+            dispute,
+            juror,
+            option,
+            salt,
+            reveals,
+        });
     }
-    Ok(ballots)
+    Ok(commits)
+}
+
+/// Moves the clock past the commit period of the current rounds of `commits` (drawn in the same
+/// block, so one `commitEnd`) and reveals those that reveal; returns the revealed (juror, option)
+/// ballots per dispute, in commit order. The seconds advanced are recorded in
+/// `World::dispute_vote_elapsed`, so that `advance_past_dispute_vote` stops at the round's end.
+pub(crate) fn reveal(
+    w: &mut World,
+    commits: &[Commit],
+    records: &mut HashMap<U256, &mut JuryRecord>,
+) -> Result<HashMap<U256, Vec<(Address, u8)>>, SimError> {
+    let mut out: HashMap<U256, Vec<(Address, u8)>> = HashMap::new();
+    let Some(first) = commits.first() else {
+        return Ok(out);
+    };
+    let gov = w.c.disputes;
+    let c = case(w, first.dispute)?;
+    let rd = w.sim.view(
+        w.watcher,
+        gov,
+        DisputeGovernor::juryRoundCall {
+            disputeId: first.dispute,
+            round: U256::from(c.round),
+        },
+    )?;
+    let now = w.sim.timestamp();
+    let commit_end = rd.commitEnd.to::<u64>();
+    if now <= commit_end {
+        let secs = commit_end + 1 - now;
+        w.sim
+            .advance(secs.div_ceil(super::traffic::BLOCK_SECONDS), secs);
+        w.dispute_vote_elapsed += secs;
+    }
+    for k in commits.iter().filter(|k| k.reveals) {
+        w.sim.transact(
+            k.juror,
+            gov,
+            DisputeGovernor::revealVoteCall {
+                disputeId: k.dispute,
+                option: k.option,
+                salt: k.salt,
+            },
+        )?;
+        if let Some(r) = records.get_mut(&k.dispute) {
+            r.votes += 1;
+        }
+        out.entry(k.dispute).or_default().push((k.juror, k.option));
+    }
+    Ok(out)
 }
 
 /// Whether the current ruling of `dispute` can still be appealed (rounds remain).
@@ -273,20 +383,31 @@ pub(crate) fn appealable(w: &mut World, dispute: U256) -> Result<bool, SimError>
     Ok(c.drafted && c.round < c.lastRound)
 }
 
-/// The honest side (the watcher, funded with the deposit) appeals `dispute`.
-pub(crate) fn appeal(w: &mut World, dispute: U256) -> Result<(), SimError> {
+/// `appellant` (funded with the deposit: the watcher for the honest side, a cartel owner for the
+/// cartel) appeals `dispute`.
+pub(crate) fn appeal(w: &mut World, dispute: U256, appellant: Address) -> Result<(), SimError> {
     let gov = w.c.disputes;
     let deposit = w
         .sim
         .view(w.watcher, gov, DisputeGovernor::juryParametersCall {})?
         .appealDeposit;
-    w.fund(w.watcher, U256::from(deposit), gov)?;
+    w.fund(appellant, U256::from(deposit), gov)?;
     w.sim.transact(
-        w.watcher,
+        appellant,
         gov,
         DisputeGovernor::appealCall { disputeId: dispute },
     )?;
     Ok(())
+}
+
+/// The appeal deposit in force, in tokens.
+pub(crate) fn appeal_deposit_tokens(w: &mut World) -> Result<f64, SimError> {
+    let p = w.sim.view(
+        w.watcher,
+        w.c.disputes,
+        DisputeGovernor::juryParametersCall {},
+    )?;
+    Ok(tokens_f64(U256::from(p.appealDeposit)))
 }
 
 /// Settles the jury of an executed drafted dispute (penalties and rewards).

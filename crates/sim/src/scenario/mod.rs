@@ -783,6 +783,9 @@ impl Scenario {
         if !(0.0..=1.0).contains(&j.vote_probability) {
             return bad("jury.vote_probability", "must be within [0, 1]");
         }
+        if !(0.0..=1.0).contains(&j.reveal_probability) {
+            return bad("jury.reveal_probability", "must be within [0, 1]");
+        }
         if !(3..=11).contains(&j.jury_size) {
             return bad("jury.jury_size", "must be within [3, 11]");
         }

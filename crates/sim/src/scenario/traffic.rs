@@ -514,7 +514,7 @@ pub(crate) fn play(
         }
     }
     if let Some(cfg) = &scenario.jury {
-        appeal_wrong_rulings(w, cfg, rng, &mut out.disputes)?;
+        appeal_rulings(w, cfg, rng, &mut out.disputes)?;
     }
     let delay = w.params.timelock_delay + 1;
     w.sim.advance(delay.div_ceil(BLOCK_SECONDS), delay);
@@ -618,10 +618,12 @@ fn opened(
     games.push(GameRun::new(id, request, challenged, players, stop, lie_at));
 }
 
-/// The honest side appeals every wrong jury ruling of `records` while rounds remain: appeal, draw
-/// and vote the new round from the next block, resolve once its voting is over; the record then
+/// The honest side appeals every wrong jury ruling of `records` while rounds remain, and, with
+/// `cartel_appeals`, the cartel appeals every correct ruling of a dispute it has an output in
+/// (paying the deposit from its first operator's owner): appeal, draw and commit the new round from
+/// the next block, reveal after its commit period, resolve once its voting is over; the record then
 /// holds the final ruling (outcome, the final round's ballots and deciders) and every round's seats.
-fn appeal_wrong_rulings(
+fn appeal_rulings(
     w: &mut World,
     cfg: &jury::Jury,
     rng: &mut ChaCha8Rng,
@@ -634,30 +636,70 @@ fn appeal_wrong_rulings(
         .map(|a| (a.address, a.entity))
         .chain(w.ops.iter().map(|o| (o.owner, o.entity)))
         .collect();
+    let cartel_appellant = w
+        .ops
+        .iter()
+        .find(|o| o.behaviour == Behaviour::Cartel)
+        .map(|o| o.owner);
     loop {
         let mut appealed = Vec::new();
         for (i, d) in records.iter().enumerate() {
-            if d.path == DisputePath::Jury
-                && d.outcome == DisputeOutcome::Wrong
-                && jury::appealable(w, d.dispute)?
-            {
-                appealed.push(i);
+            if d.path != DisputePath::Jury || !jury::appealable(w, d.dispute)? {
+                continue;
             }
+            let cartel_output = d.jury.as_ref().is_some_and(|j| j.options.1.is_some());
+            let by = match (d.outcome, cartel_appellant) {
+                (DisputeOutcome::Wrong, _) => w.watcher,
+                (DisputeOutcome::Correct, Some(c)) if cfg.cartel_appeals && cartel_output => c,
+                _ => continue,
+            };
+            appealed.push((i, by));
         }
         if appealed.is_empty() {
+            let deposit = jury::appeal_deposit_tokens(w)?;
+            for d in records.iter_mut() {
+                let correct = d.outcome == DisputeOutcome::Correct;
+                if let Some(j) = d.jury.as_mut() {
+                    if correct {
+                        j.cartel_forfeited_tokens = j.cartel_appeals as f64 * deposit;
+                    }
+                }
+            }
             return Ok(());
         }
-        for &i in &appealed {
-            jury::appeal(w, records[i].dispute)?;
-        }
+        let appealed: Vec<usize> = appealed
+            .into_iter()
+            .map(|(i, by)| {
+                jury::appeal(w, records[i].dispute, by)?;
+                if by != w.watcher {
+                    if let Some(j) = records[i].jury.as_mut() {
+                        j.cartel_appeals += 1;
+                    }
+                }
+                Ok(i)
+            })
+            .collect::<Result<_, SimError>>()?;
         w.sim.advance(1, BLOCK_SECONDS);
-        let mut ballots = HashMap::new();
+        let mut commits = Vec::new();
         for &i in &appealed {
             let d = &mut records[i];
             if let Some(record) = d.jury.as_mut() {
-                let cast = jury::draw_and_vote(w, cfg, rng, d.dispute, record)?;
-                ballots.insert(i, cast);
+                commits.extend(jury::draw_and_commit(w, cfg, rng, d.dispute, record)?);
             }
+        }
+        let mut revealed = {
+            let mut by_id: HashMap<U256, &mut JuryRecord> = records
+                .iter_mut()
+                .filter_map(|d| {
+                    let id = d.dispute;
+                    d.jury.as_mut().map(|j| (id, j))
+                })
+                .collect();
+            jury::reveal(w, &commits, &mut by_id)?
+        };
+        let mut ballots = HashMap::new();
+        for &i in &appealed {
+            ballots.insert(i, revealed.remove(&records[i].dispute).unwrap_or_default());
         }
         w.advance_past_dispute_vote();
         for &i in &appealed {
@@ -755,6 +797,7 @@ fn vote(
         .filter_map(|a| a.operator.map(|o| (a.address, o)))
         .collect();
     let mut cast = HashMap::new();
+    let mut commits = Vec::new();
     // A drafted jury is drawn from the block after the dispute's opening.
     let person_of: HashMap<Address, usize> = if scenario.jury.is_some() {
         w.sim.advance(1, BLOCK_SECONDS);
@@ -788,25 +831,13 @@ fn vote(
                     options: (correct, wrong),
                     ..JuryRecord::default()
                 };
-                let cast_by = jury::draw_and_vote(w, cfg, rng, d.id, &mut record)?;
-                let ballots = cast_by
-                    .into_iter()
-                    .map(|(juror, option)| {
-                        let person = person_of.get(&juror).copied().unwrap_or(usize::MAX);
-                        (
-                            person,
-                            Ballot {
-                                option: usize::from(option),
-                                weight: U256::from(1),
-                            },
-                        )
-                    })
-                    .collect();
+                commits.extend(jury::draw_and_commit(w, cfg, rng, d.id, &mut record)?);
+                // the ballots are the reveals, after the commit period (below)
                 cast.insert(
                     d.id,
                     Cast {
                         options: options.len(),
-                        ballots,
+                        ballots: Vec::new(),
                         jury: Some(record),
                     },
                 );
@@ -863,6 +894,30 @@ fn vote(
                 jury: None,
             },
         );
+    }
+    let revealed = {
+        let mut by_id: HashMap<U256, &mut JuryRecord> = cast
+            .iter_mut()
+            .filter_map(|(id, c)| c.jury.as_mut().map(|j| (*id, j)))
+            .collect();
+        jury::reveal(w, &commits, &mut by_id)?
+    };
+    for (id, cast_by) in revealed {
+        if let Some(c) = cast.get_mut(&id) {
+            c.ballots = cast_by
+                .into_iter()
+                .map(|(juror, option)| {
+                    let person = person_of.get(&juror).copied().unwrap_or(usize::MAX);
+                    (
+                        person,
+                        Ballot {
+                            option: usize::from(option),
+                            weight: U256::from(1),
+                        },
+                    )
+                })
+                .collect();
+        }
     }
     Ok(cast)
 }

@@ -103,6 +103,9 @@ pub(crate) struct World {
     pub people: usize,
     /// Person is an operator owner in the cartel.
     pub cartel_person: Vec<bool>,
+    /// Seconds already spent inside the dispute vote opened last (a drafted jury's commit period,
+    /// `jury::reveal`); `advance_past_dispute_vote` advances only the rest and resets it.
+    pub dispute_vote_elapsed: u64,
 }
 
 /// Voice units (sqrt of wei) to sqrt-token units.
@@ -159,6 +162,7 @@ impl World {
             accounts: Vec::new(),
             people: scenario.stakers.count + scenario.operators.count,
             cartel_person: Vec::new(),
+            dispute_vote_elapsed: 0,
         };
         w.setup_protocol(scenario)?;
         let plan = scenario
@@ -259,9 +263,13 @@ impl World {
     }
 
     /// Moves the clock past the end of a dispute vote opened now (`dispute_voting_period` seconds,
-    /// plus one so that `block.timestamp > voteEnd`), one block per [`BLOCK_SECONDS`].
+    /// plus one so that `block.timestamp > voteEnd`, less the [`dispute_vote_elapsed`] already
+    /// spent in it), one block per [`BLOCK_SECONDS`].
+    ///
+    /// [`dispute_vote_elapsed`]: Self::dispute_vote_elapsed
     pub fn advance_past_dispute_vote(&mut self) {
-        let secs = u64::from(self.params.dispute_voting_period) + 1;
+        let spent = std::mem::take(&mut self.dispute_vote_elapsed);
+        let secs = (u64::from(self.params.dispute_voting_period) + 1).saturating_sub(spent);
         self.sim.advance(secs.div_ceil(BLOCK_SECONDS), secs);
     }
 
