@@ -56,8 +56,8 @@ pub(super) struct JuryState {
     pub drawn: bool,
     /// The current round's `drawBlock` (the seed block).
     pub draw_block: u64,
-    /// The current round's `voteEnd` (chain time, inclusive).
-    pub vote_end: u64,
+    /// The current round's `commitEnd` (chain time, inclusive): the last second it can be drawn.
+    pub commit_end: u64,
     /// The dispute's ruling was executed.
     pub executed: bool,
     /// `pendingDraws` of the governor (the pool is frozen while it is not zero).
@@ -65,7 +65,7 @@ pub(super) struct JuryState {
 }
 
 /// The call owed in `s` at chain `head` and time `now`, if any. A draw needs a block after the seed
-/// block (the next block is `head + 1`) and voting not over (the next block's time is at least
+/// block (the next block is `head + 1`) and the commit period not over (the next block's time is at least
 /// `now`); a settlement needs the ruling executed, the case not settled and no round anywhere
 /// awaiting its draw.
 pub(super) fn owed(s: &JuryState, head: u64, now: u64) -> Option<JuryCall> {
@@ -75,7 +75,7 @@ pub(super) fn owed(s: &JuryState, head: u64, now: u64) -> Option<JuryCall> {
     if s.executed {
         return (s.pending_draws == 0).then_some(JuryCall::Settle);
     }
-    if !s.drawn && head >= s.draw_block && now < s.vote_end {
+    if !s.drawn && head >= s.draw_block && now < s.commit_end {
         return Some(JuryCall::Draw { round: s.round });
     }
     None
@@ -161,7 +161,7 @@ impl Keeper {
             round: case.round,
             drawn: round.drawn,
             draw_block: round.drawBlock,
-            vote_end: round.voteEnd.to::<u64>(),
+            commit_end: round.commitEnd.to::<u64>(),
             executed: d.status == STATUS_EXECUTED,
             pending_draws: pending.saturating_to::<u64>(),
         })
@@ -244,7 +244,7 @@ mod tests {
             round: 0,
             drawn: false,
             draw_block: 10,
-            vote_end: 1_000,
+            commit_end: 1_000,
             executed: false,
             pending_draws: 1,
         }
@@ -303,7 +303,7 @@ mod tests {
         assert!(!already_done(IntentKind::JurySettle, drawn));
         assert!(!already_done(
             IntentKind::JuryDraw,
-            "DisputeGovernor::DrawClosed(disputeId = 3, voteEnd = 9)"
+            "DisputeGovernor::DrawClosed(disputeId = 3, commitEnd = 9)"
         ));
         assert!(!already_done(IntentKind::Finalize, drawn));
     }
