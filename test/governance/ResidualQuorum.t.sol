@@ -94,6 +94,15 @@ contract ResidualQuorumTest is GovernanceBase {
         }
     }
 
+    /// @dev `top` and `yes` vote for, `no` against.
+    function _castSides(uint256 id, address[] memory top, address[] memory yes, address[] memory no)
+        internal
+    {
+        _cast(id, top, 1);
+        _cast(id, yes, 1);
+        _cast(id, no, 0);
+    }
+
     function _state(uint256 id) internal returns (IGovernor.ProposalState) {
         vm.roll(governor.proposalDeadline(id) + 1);
         return governor.state(id);
@@ -139,9 +148,7 @@ contract ResidualQuorumTest is GovernanceBase {
         address[] memory against = _crowd(35, 100); // 350e9 against: for wins 1300 to 350 overall
         _crowd(200, 100);
         uint256 id = _open();
-        _cast(id, top, 1);
-        _cast(id, crowd, 1);
-        _cast(id, against, 0);
+        _castSides(id, top, crowd, against);
         (uint256 residual,) = governor.residualForVotes(id);
         assertGe(residual, governor.quorum(governor.proposalSnapshot(id)));
         assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
@@ -149,7 +156,7 @@ contract ResidualQuorumTest is GovernanceBase {
 
     function test_UnattestedSplitCountsAsOneVoice() public {
         // a whale spreads its stake over 40 unattested accounts: the pool is one voice, the largest one
-        address[] memory split = _unattested(40, 2_500);
+        address[] memory split = _unattested(40, 2500);
         address[] memory crowd = _crowd(12, 100);
         _crowd(100, 100);
         uint256 id = _open();
@@ -203,7 +210,9 @@ contract ResidualQuorumTest is GovernanceBase {
         governor.setResidualK(5);
         (address[] memory ts, uint256[] memory vs, bytes[] memory cs, bytes32 dh) = _govSetK(16, crowd, false);
         vm.expectRevert(
-            abi.encodeWithSelector(GovernorParameterBounds.ParameterOutOfBounds.selector, N_RESIDUALK, 16, 0, 15)
+            abi.encodeWithSelector(
+                GovernorParameterBounds.ParameterOutOfBounds.selector, N_RESIDUALK, 16, 0, 15
+            )
         );
         governor.execute(ts, vs, cs, dh);
         (ts, vs, cs, dh) = _govSetK(15, crowd, false);
@@ -216,7 +225,9 @@ contract ResidualQuorumTest is GovernanceBase {
     function test_RevertWhen_ConstructedWithResidualKAboveBound() public {
         VerinferGovernor.Config memory cfg = _governorConfig(16);
         vm.expectRevert(
-            abi.encodeWithSelector(GovernorParameterBounds.ParameterOutOfBounds.selector, N_RESIDUALK, 16, 0, 15)
+            abi.encodeWithSelector(
+                GovernorParameterBounds.ParameterOutOfBounds.selector, N_RESIDUALK, 16, 0, 15
+            )
         );
         new VerinferGovernor(qv, timelock, address(ids), cfg);
     }
@@ -267,7 +278,9 @@ contract ResidualQuorumTest is GovernanceBase {
     /// @dev Any split of a governance target's vote between K large voices, a crowd for and a crowd against:
     ///      it succeeds exactly when for + abstain reach twice the base quorum, for is 2/3 of for + against, and
     ///      for less its K largest voices reaches the base quorum and beats against.
-    function testFuzz_GovernanceTargetOutcomeFollowsTheRule(uint8 kRaw, uint8 forRaw, uint8 againstRaw) public {
+    function testFuzz_GovernanceTargetOutcomeFollowsTheRule(uint8 kRaw, uint8 forRaw, uint8 againstRaw)
+        public
+    {
         uint256 k = bound(kRaw, 1, 15);
         _deploy(k);
         address[] memory top = _crowd(k, 10_000);
@@ -275,15 +288,14 @@ contract ResidualQuorumTest is GovernanceBase {
         address[] memory no = _crowd(bound(againstRaw, 0, 30), 100);
         _crowd(200, 100);
         uint256 id = _openGuarded();
-        _cast(id, top, 1);
-        _cast(id, yes, 1);
-        _cast(id, no, 0);
+        _castSides(id, top, yes, no);
         (uint256 residual,) = governor.residualForVotes(id);
         assertEq(residual, yes.length * _sqrtTokens(100));
         (uint256 a, uint256 f,) = governor.proposalVotes(id);
         uint256 base = governor.quorum(governor.proposalSnapshot(id));
         bool expected = f >= 2 * base && f * 3 >= (f + a) * 2 && residual >= base && residual > a;
-        IGovernor.ProposalState want = expected ? IGovernor.ProposalState.Succeeded : IGovernor.ProposalState.Defeated;
+        IGovernor.ProposalState want =
+            expected ? IGovernor.ProposalState.Succeeded : IGovernor.ProposalState.Defeated;
         assertEq(uint256(_state(id)), uint256(want));
     }
 
@@ -299,8 +311,8 @@ contract ResidualQuorumTest is GovernanceBase {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
             a[i] = makeAddr(string(abi.encodePacked("f", i)));
             pooled[i] = r % 4 == 0;
-            if (pooled[i]) _stake(a[i], 1 + (r >> 8) % 5_000);
-            else _attested(a[i], 1 + (r >> 8) % 5_000);
+            if (pooled[i]) _stake(a[i], 1 + (r >> 8) % 5000);
+            else _attested(a[i], 1 + (r >> 8) % 5000);
         }
         uint256 id = _open();
         uint256[] memory w = new uint256[](n + 1); // attested weights, then the pool
