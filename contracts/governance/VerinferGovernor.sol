@@ -30,7 +30,7 @@ import {
 ///      - GovernorGuardedTargets: 2x threshold, 2x quorum and a 2/3 supermajority for proposals touching the
 ///        suite's governance-target set, read live from the wiring; at most MAX_ACTIONS actions;
 ///      - GovernorResidualQuorum: the for side, without its K largest voices (the unattested pool counting as
-///        one), must still reach the proposal's quorum and beat the against side.
+///        one), must still reach the base quorum and beat the against side.
 ///      See docs/governance.md, "How the governor is composed".
 contract VerinferGovernor is
     Governor,

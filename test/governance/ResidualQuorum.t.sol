@@ -6,8 +6,9 @@ import {GovernorParameterBounds} from "../../contracts/governance/extensions/Gov
 import {GovernanceBase} from "./GovernanceBase.t.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 
-/// @notice GovernorResidualQuorum: the for side must reach quorum and beat against without its K largest
-///         voices (the unattested pool counting as one voice).
+/// @notice GovernorResidualQuorum: the for side must reach the base quorum and beat against without its K
+///         largest voices (the unattested pool counting as one voice); a governance target's full for side
+///         still needs twice the base quorum and 2/3.
 contract ResidualQuorumTest is GovernanceBase {
     bytes32 internal constant N_RESIDUALK = "residualK";
     address internal proposer = makeAddr("proposer");
@@ -75,11 +76,31 @@ contract ResidualQuorumTest is GovernanceBase {
         vm.roll(governor.proposalSnapshot(id) + 1);
     }
 
+    /// @dev Opens a proposal to a governance target (`setResidualK` on the governor: twice the base quorum, 2/3).
+    function _openGuarded() internal returns (uint256 id) {
+        _mine(3);
+        (address[] memory ts, uint256[] memory vs, bytes[] memory cs) =
+            _singleAction(address(governor), abi.encodeCall(governor.setResidualK, (5)));
+        vm.prank(proposer);
+        id = governor.propose(ts, vs, cs, string(abi.encodePacked("g", ++_n)));
+        assertTrue(governor.isGovernanceProposal(id));
+        vm.roll(governor.proposalSnapshot(id) + 1);
+    }
+
     function _cast(uint256 id, address[] memory a, uint8 support) internal {
         for (uint256 i; i < a.length; ++i) {
             vm.prank(a[i]);
             governor.castVote(id, support);
         }
+    }
+
+    /// @dev `top` and `yes` vote for, `no` against.
+    function _castSides(uint256 id, address[] memory top, address[] memory yes, address[] memory no)
+        internal
+    {
+        _cast(id, top, 1);
+        _cast(id, yes, 1);
+        _cast(id, no, 0);
     }
 
     function _state(uint256 id) internal returns (IGovernor.ProposalState) {
@@ -127,9 +148,7 @@ contract ResidualQuorumTest is GovernanceBase {
         address[] memory against = _crowd(35, 100); // 350e9 against: for wins 1300 to 350 overall
         _crowd(200, 100);
         uint256 id = _open();
-        _cast(id, top, 1);
-        _cast(id, crowd, 1);
-        _cast(id, against, 0);
+        _castSides(id, top, crowd, against);
         (uint256 residual,) = governor.residualForVotes(id);
         assertGe(residual, governor.quorum(governor.proposalSnapshot(id)));
         assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
@@ -137,7 +156,7 @@ contract ResidualQuorumTest is GovernanceBase {
 
     function test_UnattestedSplitCountsAsOneVoice() public {
         // a whale spreads its stake over 40 unattested accounts: the pool is one voice, the largest one
-        address[] memory split = _unattested(40, 2_500);
+        address[] memory split = _unattested(40, 2500);
         address[] memory crowd = _crowd(12, 100);
         _crowd(100, 100);
         uint256 id = _open();
@@ -191,7 +210,9 @@ contract ResidualQuorumTest is GovernanceBase {
         governor.setResidualK(5);
         (address[] memory ts, uint256[] memory vs, bytes[] memory cs, bytes32 dh) = _govSetK(16, crowd, false);
         vm.expectRevert(
-            abi.encodeWithSelector(GovernorParameterBounds.ParameterOutOfBounds.selector, N_RESIDUALK, 16, 0, 15)
+            abi.encodeWithSelector(
+                GovernorParameterBounds.ParameterOutOfBounds.selector, N_RESIDUALK, 16, 0, 15
+            )
         );
         governor.execute(ts, vs, cs, dh);
         (ts, vs, cs, dh) = _govSetK(15, crowd, false);
@@ -204,12 +225,79 @@ contract ResidualQuorumTest is GovernanceBase {
     function test_RevertWhen_ConstructedWithResidualKAboveBound() public {
         VerinferGovernor.Config memory cfg = _governorConfig(16);
         vm.expectRevert(
-            abi.encodeWithSelector(GovernorParameterBounds.ParameterOutOfBounds.selector, N_RESIDUALK, 16, 0, 15)
+            abi.encodeWithSelector(
+                GovernorParameterBounds.ParameterOutOfBounds.selector, N_RESIDUALK, 16, 0, 15
+            )
         );
         new VerinferGovernor(qv, timelock, address(ids), cfg);
     }
 
+    function test_GovernanceTargetPassesWhenItsResidualMeetsTheBaseQuorum() public {
+        address[] memory top = _crowd(10, 10_000); // 1,000e9
+        address[] memory crowd = _crowd(30, 100); // 300e9 beyond the top 10
+        _crowd(400, 100); // 4,000e9 stay home: total 5,302e9, base quorum 212e9, twice 424e9
+        uint256 id = _openGuarded();
+        _cast(id, top, 1);
+        _cast(id, crowd, 1);
+        (uint256 residual,) = governor.residualForVotes(id);
+        uint256 base = governor.quorum(governor.proposalSnapshot(id));
+        assertEq(residual, 30 * _sqrtTokens(100));
+        assertGe(residual, base); // the residual meets the base quorum
+        assertLt(residual, 2 * base); // but not the doubled one a governance target's full for side needs
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Succeeded));
+    }
+
+    function test_GovernanceTargetFailsWhenItsResidualMissesTheBaseQuorum() public {
+        address[] memory top = _crowd(10, 10_000);
+        address[] memory crowd = _crowd(15, 100); // 150e9 beyond the top 10
+        _crowd(400, 100); // total 5,152e9, base quorum 206e9
+        uint256 id = _openGuarded();
+        _cast(id, top, 1);
+        _cast(id, crowd, 1);
+        (uint256 residual,) = governor.residualForVotes(id);
+        assertLt(residual, governor.quorum(governor.proposalSnapshot(id)));
+        assertGe(_forVotes(id), 2 * governor.quorum(governor.proposalSnapshot(id))); // full for side would pass
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
+    }
+
+    function test_GovernanceTargetStillNeedsTwiceTheBaseQuorumForItsFullForSide() public {
+        _deploy(1);
+        address[] memory crowd = _crowd(30, 100); // 300e9 for, residual 290e9
+        _crowd(400, 100); // total 4,302e9, base quorum 172e9, twice 344e9
+        uint256 id = _openGuarded();
+        _cast(id, crowd, 1);
+        (uint256 residual,) = governor.residualForVotes(id);
+        uint256 base = governor.quorum(governor.proposalSnapshot(id));
+        assertGe(residual, base);
+        assertLt(_forVotes(id), 2 * base);
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
+    }
+
     // ------------------------------------------------------------------ fuzz
+
+    /// @dev Any split of a governance target's vote between K large voices, a crowd for and a crowd against:
+    ///      it succeeds exactly when for + abstain reach twice the base quorum, for is 2/3 of for + against, and
+    ///      for less its K largest voices reaches the base quorum and beats against.
+    function testFuzz_GovernanceTargetOutcomeFollowsTheRule(uint8 kRaw, uint8 forRaw, uint8 againstRaw)
+        public
+    {
+        uint256 k = bound(kRaw, 1, 15);
+        _deploy(k);
+        address[] memory top = _crowd(k, 10_000);
+        address[] memory yes = _crowd(bound(forRaw, 0, 60), 100);
+        address[] memory no = _crowd(bound(againstRaw, 0, 30), 100);
+        _crowd(200, 100);
+        uint256 id = _openGuarded();
+        _castSides(id, top, yes, no);
+        (uint256 residual,) = governor.residualForVotes(id);
+        assertEq(residual, yes.length * _sqrtTokens(100));
+        (uint256 a, uint256 f,) = governor.proposalVotes(id);
+        uint256 base = governor.quorum(governor.proposalSnapshot(id));
+        bool expected = f >= 2 * base && f * 3 >= (f + a) * 2 && residual >= base && residual > a;
+        IGovernor.ProposalState want =
+            expected ? IGovernor.ProposalState.Succeeded : IGovernor.ProposalState.Defeated;
+        assertEq(uint256(_state(id)), uint256(want));
+    }
 
     /// @dev Any mix of attested and unattested ballots for: the residual is the for tally less the K largest
     ///      voices, the unattested ballots summed into one voice.
@@ -223,8 +311,8 @@ contract ResidualQuorumTest is GovernanceBase {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
             a[i] = makeAddr(string(abi.encodePacked("f", i)));
             pooled[i] = r % 4 == 0;
-            if (pooled[i]) _stake(a[i], 1 + (r >> 8) % 5_000);
-            else _attested(a[i], 1 + (r >> 8) % 5_000);
+            if (pooled[i]) _stake(a[i], 1 + (r >> 8) % 5000);
+            else _attested(a[i], 1 + (r >> 8) % 5000);
         }
         uint256 id = _open();
         uint256[] memory w = new uint256[](n + 1); // attested weights, then the pool

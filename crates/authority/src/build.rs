@@ -693,7 +693,7 @@ impl Builder<'_> {
                     let counting = Counting::ForAgainst {
                         quorum: self.ctx.quorums.get(&key).copied(),
                         residual_k: 0,
-                        supermajority: false,
+                        governance_target: false,
                     };
                     self.coalition(false, key, counting, l.block, p)
                 }

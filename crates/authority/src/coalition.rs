@@ -8,7 +8,7 @@
 //! prefix of the winning side sorted by weight whose removal changes [`Counting::decide`].
 //!
 //! With the governor's residual rule (`GovernorResidualQuorum`: for, less its K largest voices,
-//! must reach quorum and beat against) the same holds: removing any m voices of the for side lowers
+//! must reach the base quorum and beat against) the same holds: removing any m voices of the for side lowers
 //! the residual by at most the sum of the m largest voices outside the K largest, and removing the
 //! m largest lowers it by exactly that. The rule counts all unattested accounts as one voice, so
 //! their ballots are merged into one first ([`merge_pool`]). The tests check all of this against a
@@ -32,17 +32,20 @@ pub enum Counting {
         quorum: Option<U256>,
     },
     /// `VerinferGovernor` (OpenZeppelin Governor with `GovernorQuadraticCounting`): options 0
-    /// against, 1 for, 2 abstain; succeeds when for > against (with `supermajority`: for is at
-    /// least two thirds of for + against) and for + abstain reaches `quorum` (when known), and, when
-    /// `residual_k` > 0, for less its `residual_k` largest ballots reaches `quorum` and exceeds
-    /// against (`GovernorResidualQuorum`).
+    /// against, 1 for, 2 abstain; succeeds when for > against (with `governance_target`: for is at
+    /// least two thirds of for + against) and for + abstain reaches `quorum` (with
+    /// `governance_target`: twice `quorum`), when known, and, when `residual_k` > 0, for less its
+    /// `residual_k` largest ballots reaches `quorum` itself (the base one, never doubled) and
+    /// exceeds against (`GovernorResidualQuorum`).
     ForAgainst {
-        /// Quorum in weight units, when known.
+        /// The base quorum (`quorum(snapshot)`: quorumBps of the total voice) in weight units,
+        /// when known.
         quorum: Option<U256>,
         /// K of the residual rule; 0 = off.
         residual_k: usize,
-        /// A governance-target proposal (`GovernorGuardedTargets`): a 2/3 supermajority.
-        supermajority: bool,
+        /// A governance-target proposal (`GovernorGuardedTargets`): a 2/3 supermajority and twice
+        /// the base quorum for for + abstain.
+        governance_target: bool,
     },
 }
 
@@ -97,13 +100,20 @@ impl Counting {
             }
             Self::ForAgainst {
                 quorum,
-                supermajority,
+                governance_target,
                 ..
             } => {
                 let at = |i: usize| tallies.get(i).copied().unwrap_or_default();
                 let (against, for_, abstain) = (at(0), at(1), at(2));
-                let quorate = quorum.is_none_or(|q| q <= for_.saturating_add(abstain));
-                let wins = if supermajority {
+                let required = |q: U256| {
+                    if governance_target {
+                        q.saturating_mul(U256::from(2))
+                    } else {
+                        q
+                    }
+                };
+                let quorate = quorum.is_none_or(|q| required(q) <= for_.saturating_add(abstain));
+                let wins = if governance_target {
                     !for_.is_zero()
                         && for_.saturating_mul(U256::from(3))
                             >= for_.saturating_add(against).saturating_mul(U256::from(2))
@@ -295,17 +305,17 @@ mod tests {
                         .is_multiple_of(2)
                         .then(|| U256::from(next(&mut s) % 60)),
                     residual_k: 0,
-                    supermajority: false,
+                    governance_target: false,
                 },
                 3 => Counting::ForAgainst {
                     quorum: Some(U256::from(next(&mut s) % 30)),
                     residual_k: 0,
-                    supermajority: true,
+                    governance_target: true,
                 },
                 _ => Counting::ForAgainst {
                     quorum: Some(U256::from(next(&mut s) % 30)),
                     residual_k: 1 + (next(&mut s) % 3) as usize,
-                    supermajority: next(&mut s).is_multiple_of(2),
+                    governance_target: next(&mut s).is_multiple_of(2),
                 },
             };
             let ballots: Vec<Ballot> = (0..n)
@@ -457,7 +467,7 @@ mod tests {
         let c = Counting::ForAgainst {
             quorum: Some(U256::from(10)),
             residual_k: 2,
-            supermajority: false,
+            governance_target: false,
         };
         let merged = merge_pool(&cast);
         assert_eq!(merged.len(), 2);
@@ -477,9 +487,32 @@ mod tests {
         let c = Counting::ForAgainst {
             quorum: Some(U256::from(30)),
             residual_k: 2,
-            supermajority: false,
+            governance_target: false,
         };
         assert_eq!(deciding_coalition(&c, &six).len(), 3);
+    }
+
+    #[test]
+    fn a_governance_target_holds_its_residual_to_the_base_quorum_and_its_for_side_to_twice_it() {
+        let for_ = |w: u64| Ballot {
+            option: 1,
+            weight: U256::from(w),
+        };
+        let c = Counting::ForAgainst {
+            quorum: Some(U256::from(30)),
+            residual_k: 1,
+            governance_target: true,
+        };
+        // for 100 + 40 = 140 >= 60; residual 40 >= 30 (but < 60): passes
+        assert_eq!(c.decide(&[for_(100), for_(40)]), Some(1));
+        // residual 29 < 30: fails, though the for side is far above twice the quorum
+        assert_eq!(c.decide(&[for_(100), for_(29)]), Some(0));
+        // for 20 + 15 + 15 = 50 < 60 with residual 30 >= 30: the full for side still needs twice the
+        // base quorum; 10 more for (60) passes
+        assert_eq!(c.decide(&[for_(20), for_(15), for_(15)]), Some(0));
+        assert_eq!(c.decide(&[for_(20), for_(15), for_(15), for_(10)]), Some(1));
+        // removing the 100 makes the 40 the K largest and the residual 0: one voice decides
+        assert_eq!(deciding_coalition(&c, &[for_(100), for_(40)]), vec![0]);
     }
 
     #[test]

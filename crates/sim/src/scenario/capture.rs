@@ -86,8 +86,10 @@ pub struct ProposalTrial {
     /// Voice for left without the governor's `residualK` largest voices (`residualForVotes`; the
     /// unattested pool counting as one voice); equal to `for_votes` when the rule is off.
     pub residual_for: f64,
-    /// The quorum this proposal needs (twice the base for a governance target).
+    /// The quorum this proposal needs for for + abstain (twice the base for a governance target).
     pub quorum: f64,
+    /// The base quorum (`quorum(snapshot)`), the one the residual for must reach.
+    pub base_quorum: f64,
     /// Total voice at the snapshot.
     pub total_voice: f64,
     /// The exact deciding coalition, off chain from every `VoteCast`: the fewest voices of the
@@ -104,9 +106,10 @@ impl ProposalTrial {
     /// The tallies, the residual against the quorum, the state and the deciding coalition, in words.
     pub fn votes_line(&self) -> String {
         format!(
-            "for {:.0} (residual {:.0}, quorum {:.0}) vs against {:.0} -> {} (deciding coalition {})",
+            "for {:.0} (residual {:.0}, base quorum {:.0}, quorum {:.0}) vs against {:.0} -> {} (deciding coalition {})",
             self.for_votes,
             self.residual_for,
+            self.base_quorum,
             self.quorum,
             self.against_votes,
             self.state,
@@ -194,10 +197,11 @@ impl fmt::Display for CaptureReport {
         for p in &self.honest {
             writeln!(
                 f,
-                "honest proposal, {}: for {:.0} (residual {:.0}, quorum {:.0}) / against {:.0} of {:.0} -> {} (deciding coalition {})",
+                "honest proposal, {}: for {:.0} (residual {:.0}, base quorum {:.0}, quorum {:.0}) / against {:.0} of {:.0} -> {} (deciding coalition {})",
                 p.opposition,
                 p.for_votes,
                 p.residual_for,
+                p.base_quorum,
                 p.quorum,
                 p.against_votes,
                 p.total_voice,
@@ -987,9 +991,9 @@ fn propose_and_vote(
         },
     )?;
     let counting = Counting::ForAgainst {
-        quorum: Some(quorum),
+        quorum: Some(base),
         residual_k: residual.k.saturating_to(),
-        supermajority: guarded,
+        governance_target: guarded,
     };
     let state = ProposalState::of(state);
     Ok(ProposalTrial {
@@ -1001,6 +1005,7 @@ fn propose_and_vote(
         against_votes: voice_units(tally.againstVotes),
         residual_for: voice_units(residual.residual),
         quorum: voice_units(quorum),
+        base_quorum: voice_units(base),
         total_voice: voice_units(total_voice),
         deciding_coalition: deciding_coalition(&counting, &merge_pool(&cast)).len(),
         state: state.map_or("Unknown", |s| s.name()).to_owned(),

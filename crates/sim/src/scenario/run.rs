@@ -58,14 +58,14 @@ fn honest_goal(capture: &capture::CaptureReport, turnouts: &str) -> GoalCheck {
                 .collect::<Vec<_>>()
                 .join("/");
             format!(
-                "{:.0}%: {} of {} passed, voice turnout {:.1}-{:.1}%, residual for / quorum {}, deciding coalition {coalition}",
+                "{:.0}%: {} of {} passed, voice turnout {:.1}-{:.1}%, residual for / base quorum {}, deciding coalition {coalition}",
                 100.0 * t,
                 at.iter().filter(|p| p.passed).count(),
                 at.len(),
                 100.0 * lo,
                 100.0 * hi,
                 at.iter()
-                    .map(|p| format!("{:.0}/{:.0}", p.residual_for, p.quorum))
+                    .map(|p| format!("{:.0}/{:.0}", p.residual_for, p.base_quorum))
                     .collect::<Vec<_>>()
                     .join(" ")
             )
