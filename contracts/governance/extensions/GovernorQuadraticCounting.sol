@@ -199,8 +199,7 @@ abstract contract GovernorQuadraticCounting is Governor, GovernorParameterBounds
     /// @param weight The weight added to the tally of `support`.
     function _afterBallotCounted(uint256 proposalId, address voter, uint8 support, uint256 weight)
         internal
-        virtual
-    {}
+        virtual {}
 
     /// @dev The tally slot of `proposalId`.
     function _tally(uint256 proposalId) internal view returns (Tally storage) {

@@ -232,16 +232,28 @@ impl InferenceBackend for CommandBackend {
                 .kill_on_drop(true)
                 .spawn()
                 .map_err(|e| err(e.to_string()))?;
-            if let Some(mut stdin) = child.stdin.take() {
-                stdin
-                    .write_all(input)
-                    .await
-                    .map_err(|e| err(e.to_string()))?;
-            }
-            let out = tokio::time::timeout(self.timeout, child.wait_with_output())
-                .await
-                .map_err(|_| err("timed out".into()))?
-                .map_err(|e| err(e.to_string()))?;
+            // The input is written while the output is read, so a command that answers before it
+            // has read all its input cannot fill the pipes and stall. A command may also exit
+            // without reading its input at all (a fixed answer): the broken pipe that leaves is not
+            // an error; the exit status and stdout are the command's answer.
+            let stdin = child.stdin.take();
+            let feed = async move {
+                let Some(mut stdin) = stdin else {
+                    return Ok(());
+                };
+                match stdin.write_all(input).await {
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
+                    _ => Ok(()),
+                }
+                // `stdin` is dropped here: the command sees the end of its input.
+            };
+            let (fed, out) = tokio::time::timeout(self.timeout, async {
+                tokio::join!(feed, child.wait_with_output())
+            })
+            .await
+            .map_err(|_| err("timed out".into()))?;
+            fed.map_err(|e| err(format!("writing the input: {e}")))?;
+            let out = out.map_err(|e| err(e.to_string()))?;
             if !out.status.success() {
                 return Err(err(format!(
                     "exit {}: {}",
@@ -398,6 +410,32 @@ mod tests {
         assert_eq!(b.infer(b"abc").await.unwrap(), b"ABC");
         let bad = CommandBackend::new(vec!["false".into()], B256::ZERO);
         assert!(bad.infer(b"x").await.is_err());
+    }
+
+    /// A command that answers without reading its input (a fixed answer) is a valid backend: the
+    /// broken pipe left by the input it never read is not an inference error. Regression: the
+    /// runtime test's watcher (`printf`) failed its inference about half the time, whenever
+    /// `printf` exited before the input was written, and so never re-executed the result.
+    #[tokio::test]
+    async fn a_command_that_ignores_its_input_answers_every_time() {
+        let b = CommandBackend::new(vec!["printf".into(), "fixed".into()], B256::ZERO);
+        // Larger than a pipe's buffer: the write cannot finish before printf exits.
+        let input = vec![7u8; 1 << 20];
+        for _ in 0..20 {
+            assert_eq!(b.infer(&input).await.unwrap(), b"fixed");
+        }
+    }
+
+    /// The input is written while the output is read: a command that echoes a large input does not
+    /// fill both pipes and stall until the timeout.
+    #[tokio::test]
+    async fn a_command_echoing_a_large_input_does_not_stall() {
+        let b = CommandBackend {
+            timeout: Duration::from_secs(20),
+            ..CommandBackend::new(vec!["cat".into()], B256::ZERO)
+        };
+        let input: Vec<u8> = (0..(4u32 << 20)).map(|i| i as u8).collect();
+        assert_eq!(b.infer(&input).await.unwrap(), input);
     }
 
     #[tokio::test]
