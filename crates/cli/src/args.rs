@@ -14,6 +14,10 @@ pub struct RpcArgs {
     /// scheme (`localhost:8545`) means http.
     #[arg(long = "rpc-url", env = "VERINFER_RPC_URL")]
     pub rpc_url_arg: Option<String>,
+    /// The chain the command must run on, by name or id as cast takes it (`sepolia`, `31337`):
+    /// refused before anything is sent if the RPC serves another chain.
+    #[arg(long)]
+    pub chain: Option<alloy_chains::Chain>,
     /// Deployment manifest (default: deployments/<chainId>.json).
     #[arg(long, env = "VERINFER_DEPLOYMENT")]
     pub deployment: Option<PathBuf>,
@@ -34,7 +38,25 @@ pub fn resolve_rpc_url<'a>(flag: Option<&'a str>, eth: Option<&'a str>) -> Strin
     }
 }
 
+/// `Ok` when no chain was asked for (`expected` is `None`) or the node serves it; otherwise an error
+/// naming both chains and the URL.
+pub fn check_chain(expected: Option<alloy_chains::Chain>, node: u64, url: &str) -> Result<()> {
+    match expected {
+        Some(want) if want.id() != node => Err(anyhow!(
+            "--chain {want} (id {}) was asked for, but {url} serves chain {} (id {node}); nothing was sent",
+            want.id(),
+            alloy_chains::Chain::from_id(node)
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl RpcArgs {
+    /// [`check_chain`] against this command's `--chain`.
+    pub fn check_chain(&self, node: u64) -> Result<()> {
+        check_chain(self.chain, node, &self.url())
+    }
+
     /// The RPC URL (see [`resolve_rpc_url`]).
     pub fn url(&self) -> String {
         let eth = std::env::var("ETH_RPC_URL").ok();
@@ -138,7 +160,9 @@ pub struct ChainArgs {
 impl RpcArgs {
     /// Connects without a key (views and log reads).
     pub async fn connect_read_only(&self) -> Result<Client> {
-        Ok(Client::read_only(&self.url(), self.deployment.as_deref()).await?)
+        let client = Client::read_only(&self.url(), self.deployment.as_deref()).await?;
+        self.check_chain(client.chain_id())?;
+        Ok(client)
     }
 }
 
@@ -146,18 +170,34 @@ impl ChainArgs {
     /// Connects as the sender.
     pub async fn connect(&self) -> Result<Client> {
         let key = self.key.load()?;
-        Ok(Client::connect(
+        let client = Client::connect(
             &self.rpc.url(),
             key.signer().clone(),
             self.rpc.deployment.as_deref(),
         )
-        .await?)
+        .await?;
+        self.rpc.check_chain(client.chain_id())?;
+        Ok(client)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--chain` takes a name or an id; a node on the chain asked for, or no `--chain`, passes.
+    #[test]
+    fn chain_is_checked_only_when_asked_for_and_by_id() {
+        let sepolia: alloy_chains::Chain = "sepolia".parse().expect("a named chain");
+        assert_eq!(sepolia.id(), 11_155_111);
+        let local: alloy_chains::Chain = "31337".parse().expect("an id");
+        assert!(check_chain(Some(local), 31_337, "http://n").is_ok());
+        assert!(check_chain(None, 1, "http://n").is_ok());
+        let err = check_chain(Some(sepolia), 31_337, "http://n")
+            .expect_err("another chain")
+            .to_string();
+        assert!(err.contains("http://n serves chain"), "{err}");
+    }
 
     #[test]
     fn rpc_url_prefers_the_flag_then_eth_rpc_url_then_the_default_and_adds_a_scheme() {

@@ -216,6 +216,46 @@ fn eth_rpc_url_and_scheme_less_urls_are_accepted() {
     );
 }
 
+/// `--chain` (a name or an id, as cast takes it) refuses a node that serves another chain before
+/// anything is sent, and lets the command run on the chain asked for.
+#[test]
+fn chain_flag_refuses_a_node_on_another_chain() {
+    let node = verinfer_devnet::anvil::spawn(&verinfer_devnet::anvil::AnvilOptions::new())
+        .expect("the pinned anvil starts");
+    let url = node.endpoint();
+    let key = verinfer_devnet::anvil::dev_key_hex(&node, 0).expect("dev key");
+    let deploy = |chain: &str| {
+        verinfer(
+            &[
+                "deploy",
+                "--dry-run",
+                "--rpc-url",
+                &url,
+                "--private-key",
+                &key,
+                "--chain",
+                chain,
+            ],
+            &[],
+        )
+    };
+    let o = deploy("sepolia");
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("--chain sepolia (id 11155111)")
+            && err.contains("serves chain")
+            && err.contains("id 31337")
+            && err.contains("nothing was sent"),
+        "{err}"
+    );
+    let o = deploy("31337");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = deploy("not-a-chain");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--chain"), "{}", stderr(&o));
+}
+
 #[test]
 fn unreachable_rpc_is_a_clear_error() {
     let o = verinfer(

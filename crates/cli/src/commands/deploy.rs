@@ -111,6 +111,7 @@ impl DeployCommand {
             .get_chain_id()
             .await
             .with_context(|| format!("cannot reach {url}"))?;
+        self.chain.rpc.check_chain(chain_id)?;
         let mut params = if self.keep_admin {
             DeployParams::local(key.address())
         } else {
@@ -289,6 +290,7 @@ async fn verify(v: &VerifyArgs, out: OutputArgs) -> Result<()> {
         .get_chain_id()
         .await
         .with_context(|| format!("cannot reach {url}"))?;
+    v.rpc.check_chain(chain_id)?;
     let path = v
         .rpc
         .deployment
