@@ -37,10 +37,16 @@ abstract contract IntegrationBase is Test {
     /// @dev Everyone who may ever hold tokens in a test (for conservation checks).
     address[] internal holders;
 
+    /// @dev The configuration the suite is deployed with: the deploy script's, as on a real network.
+    ///      A suite that isolates one rule may adjust it.
+    function _suiteConfig() internal virtual returns (DeploySuite.Config memory) {
+        return new Deploy().configFromEnv(deployer);
+    }
+
     function setUp() public virtual {
         vm.warp(START_TIME);
         vm.roll(1000);
-        cfg = new Deploy().configFromEnv(deployer);
+        cfg = _suiteConfig();
         vm.startPrank(deployer);
         s = DeploySuite.deploySuite(cfg);
         vm.stopPrank();

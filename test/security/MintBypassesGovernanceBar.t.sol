@@ -18,6 +18,15 @@ contract MintBypassesGovernanceBarTest is GovernanceSecurityBase {
     address internal attacker = makeAddr("attacker");
     address internal grantee = makeAddr("grantee");
 
+    /// @dev This suite isolates the governance-target bar (2x quorum and 2/3) among equal voices. The
+    ///      deploy script's residual rule (K = 10: the for side must also reach quorum without its 10
+    ///      largest voices) would defeat every proposal here carried by 10 or fewer equal voters; that
+    ///      rule is GovernorResidualQuorum's and is tested in test/governance/ResidualQuorum.t.sol.
+    function _suiteConfig() internal override returns (DeploySuite.Config memory c) {
+        c = super._suiteConfig();
+        c.residualK = 0;
+    }
+
     function setUp() public override {
         super.setUp();
         // 16 voters of 2e11 each + the pool's 1e11: total 3.3e12, quorum 1.32e11 (x2: 2.64e11),

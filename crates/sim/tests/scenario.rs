@@ -23,10 +23,18 @@ fn small_scenario_is_deterministic_and_reports_goals() {
     assert_eq!(ja, jb);
     assert_eq!(a.transactions, b.transactions);
     assert_eq!(a.epochs.len(), 4);
-    // The three legitimacy goals (split gain, top-10 proposal, top-10 veto; concentration is reported,
-    // not judged), the deterministic-dispute goal (the cartel serves the integer MLP) and the
-    // 99%-correct dispute goal (the scenario has a lying cartel).
-    assert_eq!(a.goals.len(), 5);
+    // The four legitimacy goals (split gain, top-10 proposal, top-10 veto, the honest proposal that
+    // passes without the top 10; concentration is reported, not judged), the deterministic-dispute
+    // goal (the cartel serves the integer MLP) and the 99%-correct dispute goal (the scenario has a
+    // lying cartel).
+    assert_eq!(a.goals.len(), 6, "{:?}", a.goals);
+    assert!(
+        a.goals
+            .iter()
+            .any(|g| g.goal.contains("passes without the 10 largest stakers")),
+        "{:?}",
+        a.goals
+    );
     assert!(
         !a.goals.iter().any(|g| g.goal.contains("Nakamoto")),
         "{:?}",

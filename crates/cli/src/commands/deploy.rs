@@ -55,6 +55,12 @@ pub struct DeployCommand {
     /// Default: hand every admin role to the timelock, as script/DeploySuite.sol does.
     #[arg(long)]
     keep_admin: bool,
+    /// The governor's residual rule: a proposal passes only if its for side still reaches quorum
+    /// without its K largest voices (0 = off, at most 15). Default 10, or 0 with --keep-admin. With
+    /// K or fewer active voters nothing can pass, not even a proposal that lowers K: deploy with a
+    /// K the network's turnout can carry (docs/governance.md, "Residual quorum").
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=15))]
+    residual_k: Option<u8>,
     /// Create every contract with CREATE2 through 0x4e59b44847b379578588920ca78fbf26c0b4956c under
     /// this 32-byte salt (0x + 64 hex digits): the same deployer and salt give the same addresses on
     /// every chain, whatever the deployer's nonce.
@@ -118,6 +124,9 @@ impl DeployCommand {
             DeployParams::production(key.address())
         };
         params.salt = self.salt;
+        if let Some(k) = self.residual_k {
+            params.residual_k = k;
+        }
 
         if self.dry_run {
             let nonce = provider.get_transaction_count(key.address()).await?;
