@@ -9,7 +9,8 @@ mod common;
 
 use std::{
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
 };
 
 use alloy::{
@@ -50,15 +51,34 @@ fn foundry_solc() -> String {
         .expect("FOUNDRY_SOLC in .toolchain/env")
 }
 
+/// How long `forge script` may take (compiling with the solc-js shim included) before the test
+/// kills it and fails with its output. A wait on a child process without a deadline turns a stuck
+/// broadcast into a CI run that never ends.
+const FORGE_DEADLINE: Duration = Duration::from_secs(600);
+
+/// A running `forge script`, its output going to a file (no pipe can fill up while the test does
+/// something else).
+struct ForgeRun {
+    child: Child,
+    out: tempfile::NamedTempFile,
+}
+
 /// Runs `forge script script/Deploy.s.sol` against `rpc` with `params`' environment (as dev key 0),
-/// broadcasting into `broadcast_dir` when `broadcast`. Returns (success, combined output).
+/// broadcasting into `broadcast_dir` when `broadcast`.
+///
+/// `--slow` sends each transaction only once the previous one is mined, as a real deployment
+/// should. Without it forge sends them all at once; anvil's automine packs as many as fit under the
+/// 30M block gas limit into one block and leaves the rest pending until some *other* transaction
+/// arrives, so forge waited for a receipt forever (the CI run of stop 23 hung here until its
+/// 90 minutes ran out, and 1 local run in 7 hung here once `VerinferGovernor` grew).
 fn forge_deploy(
     rpc: &str,
     key: &str,
     params: &DeployParams,
     broadcast_dir: &Path,
     broadcast: bool,
-) -> std::process::Child {
+) -> ForgeRun {
+    let out = tempfile::NamedTempFile::new().expect("a temp file for forge's output");
     let mut c = Command::new(forge());
     c.current_dir(root())
         .args([
@@ -68,31 +88,48 @@ fn forge_deploy(
             rpc,
             "--private-key",
             key,
+            "--slow",
         ])
         .env("WRITE_MANIFEST", "false")
         .env("FOUNDRY_SOLC", foundry_solc())
         .env("FOUNDRY_BROADCAST", broadcast_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stdin(Stdio::null())
+        .stdout(out.reopen().expect("forge's stdout"))
+        .stderr(out.reopen().expect("forge's stderr"));
     if broadcast {
         c.arg("--broadcast");
     }
     for (k, v) in params.forge_env() {
         c.env(k, v);
     }
-    c.spawn().expect("forge starts")
+    ForgeRun {
+        child: c.spawn().expect("forge starts"),
+        out,
+    }
 }
 
-fn finish(child: std::process::Child) -> (bool, String) {
-    let out = child.wait_with_output().expect("forge runs");
-    (
-        out.status.success(),
-        format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+/// Waits for `run` at most [`FORGE_DEADLINE`]: returns (success, its output), or kills it and
+/// panics with its output so far.
+fn finish(mut run: ForgeRun) -> (bool, String) {
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = run.child.try_wait().expect("forge's status") {
+            break Some(status);
+        }
+        if started.elapsed() > FORGE_DEADLINE {
+            let _ = run.child.kill();
+            let _ = run.child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let out = std::fs::read_to_string(run.out.path()).unwrap_or_default();
+    match status {
+        Some(s) => (s.success(), out),
+        None => panic!(
+            "forge script did not finish within {FORGE_DEADLINE:?}; killed. Its output:\n{out}"
         ),
-    )
+    }
 }
 
 /// The contracts `forge script` created, from its broadcast record (`transactionType == CREATE`).
