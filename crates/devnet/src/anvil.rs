@@ -140,9 +140,20 @@ impl Deref for AnvilNode {
     }
 }
 
+/// The block gas limit of an automining node (unless its arguments set `--gas-limit`).
+///
+/// Automine mines one block when a transaction arrives, with as many pending transactions as fit
+/// under the block gas limit, and leaves the rest pending until another transaction arrives. A
+/// sender with several transactions in flight (the keeper's window, `forge script` without
+/// `--slow`) then waits for a receipt that only its own next transaction, or its fee bump after a
+/// timeout, would bring. On a chain with a block time the rest go into the next block, so a
+/// limit high enough never to be reached (33× mainnet's 30M) makes automine behave like that.
+pub const AUTOMINE_GAS_LIMIT: u64 = 1_000_000_000;
+
 /// Starts anvil on the loopback interface (its ten default dev accounts, chain id 31337). The node
 /// stops, and its state cache is removed, when the returned [`AnvilNode`] is dropped. alloy reads
-/// the accounts and the port from anvil's banner, so anvil must not be started `--silent`.
+/// the accounts and the port from anvil's banner, so anvil must not be started `--silent`. An
+/// automining node gets [`AUTOMINE_GAS_LIMIT`] unless `opts.args` sets `--gas-limit`.
 pub fn spawn(opts: &AnvilOptions) -> Result<AnvilNode, AnvilError> {
     let bin = find(opts.bin.as_deref())?;
     let cache = tempfile::Builder::new()
@@ -159,6 +170,8 @@ pub fn spawn(opts: &AnvilOptions) -> Result<AnvilNode, AnvilError> {
     }
     if let Some(secs) = opts.block_time {
         anvil = anvil.block_time(secs);
+    } else if !opts.args.iter().any(|a| a == "--gas-limit") {
+        anvil = anvil.arg("--gas-limit").arg(AUTOMINE_GAS_LIMIT.to_string());
     }
     let instance = anvil
         .args(opts.args.iter().cloned())
@@ -270,6 +283,56 @@ mod tests {
                 }
             })
             .sum()
+    }
+
+    /// Transactions sent together whose gas limits add up to more than mainnet's 30M block are
+    /// all mined by automine without a further transaction (with anvil's default 30M limit the
+    /// third stayed pending for good, which hung a CI run's `forge script`).
+    #[tokio::test]
+    async fn concurrent_transactions_beyond_one_mainnet_block_are_all_mined() {
+        use alloy::{
+            network::{EthereumWallet, TransactionBuilder},
+            primitives::{Address, U256},
+            providers::{Provider, ProviderBuilder},
+            rpc::types::TransactionRequest,
+        };
+        let node = spawn(&AnvilOptions::new()).expect("anvil starts");
+        let signer = dev_signer(&node, 0).expect("account 0");
+        let from = signer.address();
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(node.endpoint_url());
+        let mut hashes = Vec::new();
+        for nonce in 0..3u64 {
+            let tx = TransactionRequest::default()
+                .with_from(from)
+                .with_to(Address::repeat_byte(0x11))
+                .with_value(U256::from(1))
+                .with_nonce(nonce)
+                .with_gas_limit(12_000_000)
+                .with_max_fee_per_gas(10_000_000_000)
+                .with_max_priority_fee_per_gas(1);
+            let pending = provider.send_transaction(tx).await.expect("sent");
+            hashes.push(*pending.tx_hash());
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        for h in hashes {
+            loop {
+                if provider
+                    .get_transaction_receipt(h)
+                    .await
+                    .expect("receipt query")
+                    .is_some()
+                {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{h} is still pending: automine left it for a transaction that never comes"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
     }
 
     #[test]
