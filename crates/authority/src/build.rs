@@ -34,7 +34,7 @@ use verinfer_bindings::{
     TimelockController, VerinferGovernor,
 };
 
-use crate::coalition::{deciding_coalition, voices, Ballot, Counting};
+use crate::coalition::{deciding_coalition, proposal_coalition, Ballot, Counting};
 use crate::record::{ChainLog, Decider, Decision, DecisionKind, Person, Role, Rule, Subject};
 use crate::resolve::Resolver;
 use crate::summary::LedgerSummary;
@@ -806,23 +806,24 @@ impl Builder<'_> {
         let Some(votes) = votes else {
             return Vec::new();
         };
-        // Voices as the rule counts them: under the residual rule every account unattested at the
-        // snapshot is one pooled voice, and a pooled voice in the coalition names all its accounts.
-        let residual =
-            matches!(counting, Counting::ForAgainst { residual_k, .. } if residual_k > 0);
-        let cast: Vec<(Ballot, bool)> = votes
-            .ballots
-            .iter()
-            .map(|(voter, b, pos)| {
-                let pooled = residual && self.facts.pooled(key, *voter, self.logs[*pos].block);
-                (*b, pooled)
-            })
-            .collect();
-        let voices = voices(&cast);
-        let ballots: Vec<Ballot> = voices.iter().map(|(b, _)| *b).collect();
-        deciding_coalition(&counting, &ballots)
+        let indices: Vec<usize> = if dispute {
+            let ballots: Vec<Ballot> = votes.ballots.iter().map(|(_, b, _)| *b).collect();
+            deciding_coalition(&counting, &ballots)
+        } else {
+            // Voices as the governor counts them (as the simulator's capture trials do): every
+            // account unattested at the snapshot is one pooled voice, which names all its accounts.
+            let cast: Vec<(Ballot, bool)> = votes
+                .ballots
+                .iter()
+                .map(|(voter, b, pos)| (*b, self.facts.pooled(key, *voter, self.logs[*pos].block)))
+                .collect();
+            proposal_coalition(&counting, &cast)
+                .into_iter()
+                .flatten()
+                .collect()
+        };
+        indices
             .into_iter()
-            .flat_map(|v| voices[v].1.iter().copied())
             .map(|i| {
                 let (voter, ballot, _) = votes.ballots[i];
                 self.decider(voter, Role::Voter, Some(ballot.weight), block, p)

@@ -99,9 +99,7 @@ impl Counting {
                 Some(w)
             }
             Self::ForAgainst {
-                quorum,
-                governance_target,
-                ..
+                governance_target, ..
             } => {
                 let at = |i: usize| tallies.get(i).copied().unwrap_or_default();
                 let (against, for_, abstain) = (at(0), at(1), at(2));
@@ -248,6 +246,20 @@ pub fn voices(ballots: &[(Ballot, bool)]) -> Vec<(Ballot, Vec<usize>)> {
     out
 }
 
+/// The deciding coalition of a governor proposal from its ballots `(ballot, pooled)` (`pooled`: the
+/// voter had no `QuadraticVotes` identity one block before the snapshot): the voices as the
+/// governor counts them ([`voices`]: the unattested pool is one), and of those the deciding
+/// coalition ([`deciding_coalition`]), each voice as the indices (into `cast`) of its ballots.
+/// Its length is the coalition's size in voices; flattened, it names the accounts.
+pub fn proposal_coalition(counting: &Counting, cast: &[(Ballot, bool)]) -> Vec<Vec<usize>> {
+    let mut voices = voices(cast);
+    let ballots: Vec<Ballot> = voices.iter().map(|(b, _)| *b).collect();
+    deciding_coalition(counting, &ballots)
+        .into_iter()
+        .map(|v| std::mem::take(&mut voices[v].1))
+        .collect()
+}
+
 /// The deciding coalition of `ballots`: indices (into `ballots`) of the fewest voters of the
 /// winning side whose removal changes the outcome ([`Counting::decide`]), largest weight first.
 /// Empty when nothing was decided (no outcome, or the outcome is "against" of a proposal: a failed
@@ -375,6 +387,66 @@ mod tests {
         assert!(
             checked > 2000,
             "only {checked} decided votes were generated"
+        );
+    }
+
+    #[test]
+    fn a_proposals_coalition_equals_brute_force_over_voices_with_the_pool_as_one() {
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let mut checked = 0;
+        for _ in 0..3000 {
+            let n = 1 + (next(&mut s) % 10) as usize;
+            let counting = Counting::ForAgainst {
+                quorum: Some(U256::from(next(&mut s) % 40)),
+                residual_k: (next(&mut s) % 4) as usize,
+                governance_target: next(&mut s).is_multiple_of(2),
+            };
+            let cast: Vec<(Ballot, bool)> = (0..n)
+                .map(|_| {
+                    // mostly for, so that most proposals pass and have a coalition
+                    let b = Ballot {
+                        option: [1, 1, 1, 0, 2][(next(&mut s) % 5) as usize],
+                        weight: U256::from(1 + next(&mut s) % 20),
+                    };
+                    (b, next(&mut s).is_multiple_of(3))
+                })
+                .collect();
+            let voices = merge_pool(&cast);
+            let got = proposal_coalition(&counting, &cast);
+            let expected = match counting.decide(&voices) {
+                Some(1) => brute_force(&counting, &voices),
+                _ => None,
+            };
+            assert_eq!(
+                (!got.is_empty()).then_some(got.len()),
+                expected,
+                "{counting:?} {cast:?}"
+            );
+            if got.is_empty() {
+                continue;
+            }
+            // removing the accounts it names flips the outcome of the voices that are left
+            let named: Vec<usize> = got.iter().flatten().copied().collect();
+            let left: Vec<(Ballot, bool)> = (0..n)
+                .filter(|i| !named.contains(i))
+                .map(|i| cast[i])
+                .collect();
+            assert_ne!(counting.decide(&merge_pool(&left)), Some(1));
+            // a pooled voice names every pooled ballot of its option
+            for voice in &got {
+                if voice.iter().any(|i| cast[*i].1) {
+                    let option = cast[voice[0]].0.option;
+                    let all: Vec<usize> = (0..n)
+                        .filter(|i| cast[*i].1 && cast[*i].0.option == option)
+                        .collect();
+                    assert_eq!(voice, &all);
+                }
+            }
+            checked += 1;
+        }
+        assert!(
+            checked > 500,
+            "only {checked} passed proposals were generated"
         );
     }
 

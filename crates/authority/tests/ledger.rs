@@ -469,6 +469,17 @@ fn a_veto_executed_by_the_timelock_is_decided_by_the_proposals_deciding_voters()
     let mut c = Chain::default();
     c.tx(2, None);
     slash_requested(&mut c, 4, who(40), 1, 3);
+    // the voters hold identities (unattested ones would be one pooled voice)
+    for v in 1u8..=4 {
+        c.emit(
+            VOTES,
+            QuadraticVotes::IdentityObserved {
+                account: who(v),
+                oldId: U256::ZERO,
+                newId: U256::from(v),
+            },
+        );
+    }
     // for: 5 + 4 + 1 = 10, against 6: removing 5 leaves 5 <= 6
     for (v, s, w) in [(1u8, 1u8, 5u64), (2, 1, 4), (3, 1, 1), (4, 0, 6)] {
         c.tx(3, None);
@@ -598,9 +609,9 @@ fn executed_proposal_deciders(
 #[test]
 fn an_executed_proposals_deciders_follow_the_k_the_chain_applied() {
     // for 50, 30, 20, 10 (attested) and two unattested accounts of 6 (one pooled voice of 12);
-    // against 5; base quorum 15. K = 0: removing 50, 30, 20, 10 leaves 12 < 15 (4 voters).
-    // K = 2: the residual is 122 - 80 = 42; without 50 it is 72 - (30 + 20) = 22 >= 15, without
-    // 30 as well 42 - (20 + 12) = 10 < 15: 2 voters decide.
+    // against 5; base quorum 15. K = 0: removing the voices 50, 30, 20 and the pool's 12 leaves
+    // 10 < 15. K = 2: the residual is 122 - 80 = 42; without 50 it is 72 - (30 + 20) = 22 >= 15,
+    // without 30 as well 42 - (20 + 12) = 10 < 15: 2 voters decide.
     let ballots = [
         (1, 1, 50),
         (2, 1, 30),
@@ -612,7 +623,7 @@ fn an_executed_proposals_deciders_follow_the_k_the_chain_applied() {
     ];
     let attested = [1, 2, 3, 4, 7];
     let base = executed_proposal_deciders(false, &ballots, &attested, &[], 15, 0);
-    assert_eq!(base, vec![who(1), who(2), who(3), who(4)]);
+    assert_eq!(base, vec![who(1), who(2), who(3), who(5), who(6)]);
     let k2 = executed_proposal_deciders(false, &ballots, &attested, &[], 15, 2);
     assert_eq!(k2, vec![who(1), who(2)]);
 }

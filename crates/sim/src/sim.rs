@@ -82,6 +82,21 @@ pub enum SimError {
     /// The suite has no contract of this name (not deployed / not in the manifest).
     #[error("contract `{0}` is not part of this suite")]
     MissingContract(String),
+    /// A scenario value the contracts refused when the run set it (the contract's own bounds,
+    /// e.g. `DisputeGovernor.setJuryParameters`).
+    #[error("{field} = {value} refused by {contract}: must be within [{min}, {max}]")]
+    OutOfBounds {
+        /// The scenario field (`jury.jury_size`).
+        field: String,
+        /// Its value.
+        value: U256,
+        /// The contract function that refused it.
+        contract: String,
+        /// The contract's lower bound.
+        min: U256,
+        /// The contract's upper bound.
+        max: U256,
+    },
 }
 
 /// Result of a successful transaction.
