@@ -215,7 +215,7 @@ struct Facts {
 }
 
 impl Facts {
-    /// Whether `voter` counts in the unattested pool of proposal `key`'s residual rule: its
+    /// Whether `voter` counts in the unattested pool of proposal `key` (one voice): its
     /// `QuadraticVotes` identity one block before the snapshot is 0
     /// (`getPastIdentity(voter, proposalSnapshot - 1)`, as `GovernorResidualQuorum` reads it).
     /// Without the proposal's `ProposalCreated`, the identity before the block of `voter`'s ballot.
