@@ -23,7 +23,7 @@ use verinfer_bindings::{units::tokens_f64, DisputeGovernor, JurorPool, Staking};
 
 use super::world::World;
 use super::Behaviour;
-use crate::SimError;
+use crate::{OutOfBounds, SimError};
 
 /// Random stream of the pool's joins.
 const JURY_STREAM: u64 = 0x6a75_7279_706f_6f6c;
@@ -224,13 +224,13 @@ fn out_of_bounds(e: SimError) -> SimError {
         .iter()
         .find(|(contract, _)| *contract == name)
         .map_or(name, |(_, field)| (*field).to_owned());
-    SimError::OutOfBounds {
+    SimError::OutOfBounds(Box::new(OutOfBounds {
         field,
         value: b.value,
         contract: "DisputeGovernor.setJuryParameters".into(),
         min: b.min,
         max: b.max,
-    }
+    }))
 }
 
 fn f64_to_wei(tokens: f64) -> u128 {
