@@ -34,7 +34,7 @@ use verinfer_bindings::{
     TimelockController, VerinferGovernor,
 };
 
-use crate::coalition::{deciding_coalition, Ballot, Counting};
+use crate::coalition::{deciding_coalition, proposal_coalition, Ballot, Counting};
 use crate::record::{ChainLog, Decider, Decision, DecisionKind, Person, Role, Rule, Subject};
 use crate::resolve::Resolver;
 use crate::summary::LedgerSummary;
@@ -49,9 +49,16 @@ pub struct LedgerContext {
     /// it resolve through their identity links.
     pub persons: BTreeMap<Address, Person>,
     /// Quorum (weight units) of a vote, by (contract, dispute or proposal id), when the caller read
-    /// it (`DisputeGovernor.dispute(id)`); without it only plurality flips count in the deciding
-    /// coalition.
+    /// it (`DisputeGovernor.dispute(id)`; for a proposal the BASE quorum,
+    /// `VerinferGovernor.quorum(proposalSnapshot(id))`: the ledger doubles it for a governance
+    /// target itself, from `GovernanceProposalFlagged`); without it only plurality flips (a
+    /// proposal: only for against against) count in the deciding coalition.
     pub quorums: BTreeMap<(Address, U256), U256>,
+    /// K of the residual rule of a proposal, by (governor, proposal id), as the chain applied it:
+    /// `VerinferGovernor.residualForVotes(id).k`, read per proposal (never from a configuration:
+    /// the governor fixes K per proposal). Without it the residual rule is not applied to that
+    /// proposal's deciding coalition. [`proposals_to_read`] lists the proposals that need it.
+    pub residual_ks: BTreeMap<(Address, U256), usize>,
     /// The timelock, when known (else recognised by its `CallExecuted` events).
     pub timelock: Option<Address>,
 }
@@ -140,9 +147,25 @@ pub fn relevant_topics() -> BTreeSet<B256> {
         VerinferGovernor::OverrideVoteCast::SIGNATURE_HASH,
         VerinferGovernor::VoteReduced::SIGNATURE_HASH,
         VerinferGovernor::ProposalExecuted::SIGNATURE_HASH,
+        VerinferGovernor::ProposalCreated::SIGNATURE_HASH,
+        VerinferGovernor::GovernanceProposalFlagged::SIGNATURE_HASH,
+        verinfer_bindings::QuadraticVotes::IdentityObserved::SIGNATURE_HASH,
         TimelockController::CallExecuted::SIGNATURE_HASH,
     ]);
     t
+}
+
+/// The executed proposals among `logs`, by (governor, proposal id): those whose deciding coalition
+/// the ledger computes, for which a caller reads the base quorum and K from the chain
+/// ([`LedgerContext::quorums`], [`LedgerContext::residual_ks`]).
+pub fn proposals_to_read(logs: &[ChainLog]) -> BTreeSet<(Address, U256)> {
+    logs.iter()
+        .filter_map(|l| {
+            VerinferGovernor::ProposalExecuted::decode_log(&l.log)
+                .ok()
+                .map(|e| (l.log.address, e.proposalId))
+        })
+        .collect()
 }
 
 /// The transactions among `logs` whose admin-or-timelock decisions would be better attributed with
@@ -182,9 +205,28 @@ struct Facts {
     stepped: BTreeSet<U256>,
     /// Drafted disputes: the log positions of their `JuryDrawn` events (one per round, in order).
     jury_draws: HashMap<(Address, U256), Vec<usize>>,
+    /// Proposals' snapshots (`ProposalCreated.voteStart`, the governor's `proposalSnapshot`).
+    snapshots: HashMap<(Address, U256), u64>,
+    /// Proposals flagged as governance targets (`GovernanceProposalFlagged`).
+    governance: BTreeSet<(Address, U256)>,
+    /// `QuadraticVotes`' identity of each account over time (`IdentityObserved`): (block, new id)
+    /// in chain order, the checkpoints `getPastIdentity` reads.
+    identities: HashMap<Address, Vec<(u64, U256)>>,
 }
 
 impl Facts {
+    /// Whether `voter` counts in the unattested pool of proposal `key` (one voice): its
+    /// `QuadraticVotes` identity one block before the snapshot is 0
+    /// (`getPastIdentity(voter, proposalSnapshot - 1)`, as `GovernorResidualQuorum` reads it).
+    /// Without the proposal's `ProposalCreated`, the identity before the block of `voter`'s ballot.
+    fn pooled(&self, key: (Address, U256), voter: Address, ballot_block: u64) -> bool {
+        let before = self.snapshots.get(&key).copied().unwrap_or(ballot_block);
+        self.identities
+            .get(&voter)
+            .and_then(|h| h.iter().rev().find(|(b, _)| *b < before))
+            .is_none_or(|(_, id)| id.is_zero())
+    }
+
     fn read(logs: &[ChainLog]) -> Self {
         let mut f = Self::default();
         for (pos, l) in logs.iter().enumerate() {
@@ -223,6 +265,27 @@ impl Facts {
                             weight,
                             pos,
                         );
+                    }
+                }
+                VerinferGovernor::ProposalCreated::SIGNATURE_HASH => {
+                    if let Ok(e) = VerinferGovernor::ProposalCreated::decode_log(log) {
+                        f.snapshots
+                            .insert((a, e.proposalId), e.voteStart.saturating_to());
+                    }
+                }
+                VerinferGovernor::GovernanceProposalFlagged::SIGNATURE_HASH => {
+                    if let Ok(e) = VerinferGovernor::GovernanceProposalFlagged::decode_log(log) {
+                        f.governance.insert((a, e.proposalId));
+                    }
+                }
+                verinfer_bindings::QuadraticVotes::IdentityObserved::SIGNATURE_HASH => {
+                    if let Ok(e) =
+                        verinfer_bindings::QuadraticVotes::IdentityObserved::decode_log(log)
+                    {
+                        f.identities
+                            .entry(e.account)
+                            .or_default()
+                            .push((l.block, e.newId));
                     }
                 }
                 VerinferGovernor::VoteReduced::SIGNATURE_HASH => {
@@ -688,12 +751,12 @@ impl Builder<'_> {
             });
             let deciders = match proposal {
                 Some(key) => {
-                    // The ledger knows neither the proposal's residual K nor which voters were
-                    // unattested: the base rule (the capture trials of the simulator apply both).
+                    // The governor's whole rule: its base quorum and K as the chain applied them
+                    // (from the context), the governance flag from the logs.
                     let counting = Counting::ForAgainst {
                         quorum: self.ctx.quorums.get(&key).copied(),
-                        residual_k: 0,
-                        governance_target: false,
+                        residual_k: self.ctx.residual_ks.get(&key).copied().unwrap_or(0),
+                        governance_target: self.facts.governance.contains(&key),
                     };
                     self.coalition(false, key, counting, l.block, p)
                 }
@@ -743,8 +806,23 @@ impl Builder<'_> {
         let Some(votes) = votes else {
             return Vec::new();
         };
-        let ballots: Vec<Ballot> = votes.ballots.iter().map(|(_, b, _)| *b).collect();
-        deciding_coalition(&counting, &ballots)
+        let indices: Vec<usize> = if dispute {
+            let ballots: Vec<Ballot> = votes.ballots.iter().map(|(_, b, _)| *b).collect();
+            deciding_coalition(&counting, &ballots)
+        } else {
+            // Voices as the governor counts them (as the simulator's capture trials do): every
+            // account unattested at the snapshot is one pooled voice, which names all its accounts.
+            let cast: Vec<(Ballot, bool)> = votes
+                .ballots
+                .iter()
+                .map(|(voter, b, pos)| (*b, self.facts.pooled(key, *voter, self.logs[*pos].block)))
+                .collect();
+            proposal_coalition(&counting, &cast)
+                .into_iter()
+                .flatten()
+                .collect()
+        };
+        indices
             .into_iter()
             .map(|i| {
                 let (voter, ballot, _) = votes.ballots[i];

@@ -99,20 +99,13 @@ impl Counting {
                 Some(w)
             }
             Self::ForAgainst {
-                quorum,
-                governance_target,
-                ..
+                governance_target, ..
             } => {
                 let at = |i: usize| tallies.get(i).copied().unwrap_or_default();
                 let (against, for_, abstain) = (at(0), at(1), at(2));
-                let required = |q: U256| {
-                    if governance_target {
-                        q.saturating_mul(U256::from(2))
-                    } else {
-                        q
-                    }
-                };
-                let quorate = quorum.is_none_or(|q| required(q) <= for_.saturating_add(abstain));
+                let quorate = self
+                    .required_quorum()
+                    .is_none_or(|q| q <= for_.saturating_add(abstain));
                 let wins = if governance_target {
                     !for_.is_zero()
                         && for_.saturating_mul(U256::from(3))
@@ -122,6 +115,27 @@ impl Counting {
                 };
                 Some(usize::from(quorate && wins))
             }
+        }
+    }
+
+    /// The quorum the count needs, when known: a plurality's `quorum` (of the total cast); for a
+    /// proposal, the one for + abstain must reach (`Governor._quorumReached` with
+    /// `GovernorGuardedTargets._requiredQuorum`): the base `quorum`, twice it for a
+    /// `governance_target`. The residual rule holds its residual to the base `quorum` itself.
+    pub fn required_quorum(&self) -> Option<U256> {
+        match *self {
+            Self::Plurality { quorum, .. } => quorum,
+            Self::ForAgainst {
+                quorum,
+                governance_target,
+                ..
+            } => quorum.map(|q| {
+                if governance_target {
+                    q.saturating_mul(U256::from(2))
+                } else {
+                    q
+                }
+            }),
         }
     }
 
@@ -205,20 +219,45 @@ pub fn flip_coalition(ballots: &[Ballot], options: usize) -> Option<usize> {
 /// as it is, and all pooled ones (accounts without an identity: the unattested pool) of one option
 /// merged into one ballot, placed after the others.
 pub fn merge_pool(ballots: &[(Ballot, bool)]) -> Vec<Ballot> {
-    let mut out: Vec<Ballot> = ballots
+    voices(ballots).into_iter().map(|(b, _)| b).collect()
+}
+
+/// [`merge_pool`] with, for each voice, the indices (into `ballots`) of the ballots it merges: one
+/// for an attested voice, every pooled ballot of its option for the pool's. A deciding coalition
+/// over the voices ([`deciding_coalition`] of their ballots) names accounts through these.
+pub fn voices(ballots: &[(Ballot, bool)]) -> Vec<(Ballot, Vec<usize>)> {
+    let mut out: Vec<(Ballot, Vec<usize>)> = ballots
         .iter()
-        .filter(|(_, p)| !p)
-        .map(|(b, _)| *b)
+        .enumerate()
+        .filter(|(_, (_, p))| !p)
+        .map(|(i, (b, _))| (*b, vec![i]))
         .collect();
-    let mut pools: Vec<Ballot> = Vec::new();
-    for (b, _) in ballots.iter().filter(|(_, p)| *p) {
-        match pools.iter_mut().find(|x| x.option == b.option) {
-            Some(x) => x.weight = x.weight.saturating_add(b.weight),
-            None => pools.push(*b),
+    let mut pools: Vec<(Ballot, Vec<usize>)> = Vec::new();
+    for (i, (b, _)) in ballots.iter().enumerate().filter(|(_, (_, p))| *p) {
+        match pools.iter_mut().find(|(x, _)| x.option == b.option) {
+            Some((x, members)) => {
+                x.weight = x.weight.saturating_add(b.weight);
+                members.push(i);
+            }
+            None => pools.push((*b, vec![i])),
         }
     }
     out.extend(pools);
     out
+}
+
+/// The deciding coalition of a governor proposal from its ballots `(ballot, pooled)` (`pooled`: the
+/// voter had no `QuadraticVotes` identity one block before the snapshot): the voices as the
+/// governor counts them ([`voices`]: the unattested pool is one), and of those the deciding
+/// coalition ([`deciding_coalition`]), each voice as the indices (into `cast`) of its ballots.
+/// Its length is the coalition's size in voices; flattened, it names the accounts.
+pub fn proposal_coalition(counting: &Counting, cast: &[(Ballot, bool)]) -> Vec<Vec<usize>> {
+    let mut voices = voices(cast);
+    let ballots: Vec<Ballot> = voices.iter().map(|(b, _)| *b).collect();
+    deciding_coalition(counting, &ballots)
+        .into_iter()
+        .map(|v| std::mem::take(&mut voices[v].1))
+        .collect()
 }
 
 /// The deciding coalition of `ballots`: indices (into `ballots`) of the fewest voters of the
@@ -348,6 +387,66 @@ mod tests {
         assert!(
             checked > 2000,
             "only {checked} decided votes were generated"
+        );
+    }
+
+    #[test]
+    fn a_proposals_coalition_equals_brute_force_over_voices_with_the_pool_as_one() {
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let mut checked = 0;
+        for _ in 0..3000 {
+            let n = 1 + (next(&mut s) % 10) as usize;
+            let counting = Counting::ForAgainst {
+                quorum: Some(U256::from(next(&mut s) % 40)),
+                residual_k: (next(&mut s) % 4) as usize,
+                governance_target: next(&mut s).is_multiple_of(2),
+            };
+            let cast: Vec<(Ballot, bool)> = (0..n)
+                .map(|_| {
+                    // mostly for, so that most proposals pass and have a coalition
+                    let b = Ballot {
+                        option: [1, 1, 1, 0, 2][(next(&mut s) % 5) as usize],
+                        weight: U256::from(1 + next(&mut s) % 20),
+                    };
+                    (b, next(&mut s).is_multiple_of(3))
+                })
+                .collect();
+            let voices = merge_pool(&cast);
+            let got = proposal_coalition(&counting, &cast);
+            let expected = match counting.decide(&voices) {
+                Some(1) => brute_force(&counting, &voices),
+                _ => None,
+            };
+            assert_eq!(
+                (!got.is_empty()).then_some(got.len()),
+                expected,
+                "{counting:?} {cast:?}"
+            );
+            if got.is_empty() {
+                continue;
+            }
+            // removing the accounts it names flips the outcome of the voices that are left
+            let named: Vec<usize> = got.iter().flatten().copied().collect();
+            let left: Vec<(Ballot, bool)> = (0..n)
+                .filter(|i| !named.contains(i))
+                .map(|i| cast[i])
+                .collect();
+            assert_ne!(counting.decide(&merge_pool(&left)), Some(1));
+            // a pooled voice names every pooled ballot of its option
+            for voice in &got {
+                if voice.iter().any(|i| cast[*i].1) {
+                    let option = cast[voice[0]].0.option;
+                    let all: Vec<usize> = (0..n)
+                        .filter(|i| cast[*i].1 && cast[*i].0.option == option)
+                        .collect();
+                    assert_eq!(voice, &all);
+                }
+            }
+            checked += 1;
+        }
+        assert!(
+            checked > 500,
+            "only {checked} passed proposals were generated"
         );
     }
 
@@ -513,6 +612,62 @@ mod tests {
         assert_eq!(c.decide(&[for_(20), for_(15), for_(15), for_(10)]), Some(1));
         // removing the 100 makes the 40 the K largest and the residual 0: one voice decides
         assert_eq!(deciding_coalition(&c, &[for_(100), for_(40)]), vec![0]);
+    }
+
+    #[test]
+    fn a_proposal_is_quorate_exactly_at_its_required_quorum_twice_the_base_for_a_governance_target()
+    {
+        for governance_target in [false, true] {
+            let c = Counting::ForAgainst {
+                quorum: Some(U256::from(30)),
+                residual_k: 0,
+                governance_target,
+            };
+            let required = c.required_quorum().unwrap();
+            assert_eq!(
+                required,
+                U256::from(if governance_target { 60 } else { 30 })
+            );
+            // for alone (no against): quorum is the only bar
+            let at = |w: U256| [U256::ZERO, w, U256::ZERO];
+            assert_eq!(c.outcome(&at(required)), Some(1));
+            assert_eq!(c.outcome(&at(required - U256::from(1))), Some(0));
+        }
+        let unknown = Counting::ForAgainst {
+            quorum: None,
+            residual_k: 3,
+            governance_target: true,
+        };
+        assert_eq!(unknown.required_quorum(), None);
+    }
+
+    #[test]
+    fn the_pooled_voice_names_every_unattested_ballot_of_its_option() {
+        let b = |option: usize, weight: u64| Ballot {
+            option,
+            weight: U256::from(weight),
+        };
+        let cast = [
+            (b(1, 5), true),
+            (b(1, 9), false),
+            (b(0, 4), true),
+            (b(1, 7), true),
+            (b(0, 3), false),
+        ];
+        let v = voices(&cast);
+        assert_eq!(
+            v,
+            vec![
+                (b(1, 9), vec![1]),
+                (b(0, 3), vec![4]),
+                (b(1, 12), vec![0, 3]),
+                (b(0, 4), vec![2]),
+            ]
+        );
+        assert_eq!(
+            merge_pool(&cast),
+            v.iter().map(|(x, _)| *x).collect::<Vec<_>>()
+        );
     }
 
     #[test]

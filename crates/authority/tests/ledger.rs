@@ -469,6 +469,17 @@ fn a_veto_executed_by_the_timelock_is_decided_by_the_proposals_deciding_voters()
     let mut c = Chain::default();
     c.tx(2, None);
     slash_requested(&mut c, 4, who(40), 1, 3);
+    // the voters hold identities (unattested ones would be one pooled voice)
+    for v in 1u8..=4 {
+        c.emit(
+            VOTES,
+            QuadraticVotes::IdentityObserved {
+                account: who(v),
+                oldId: U256::ZERO,
+                newId: U256::from(v),
+            },
+        );
+    }
     // for: 5 + 4 + 1 = 10, against 6: removing 5 leaves 5 <= 6
     for (v, s, w) in [(1u8, 1u8, 5u64), (2, 1, 4), (3, 1, 1), (4, 0, 6)] {
         c.tx(3, None);
@@ -506,6 +517,142 @@ fn a_veto_executed_by_the_timelock_is_decided_by_the_proposals_deciding_voters()
         l.records[0].subject,
         Subject::Slash { vetoed: true, .. }
     ));
+}
+
+/// A proposal `id` with snapshot block 10 (`ProposalCreated`, flagged as a governance target when
+/// `flagged`), `ballots` (voter, support, weight) at block 11, and a veto the timelock executes
+/// for it at block 20; `attested` accounts get a `QuadraticVotes` identity at block 5, and
+/// `late` ones at block 12, after the snapshot. Returns the veto's deciders with the proposal's
+/// `base_quorum` and `k` as a caller reads them from the chain.
+fn executed_proposal_deciders(
+    flagged: bool,
+    ballots: &[(u8, u8, u64)],
+    attested: &[u8],
+    late: &[u8],
+    base_quorum: u64,
+    k: usize,
+) -> Vec<Address> {
+    let id = U256::from(91);
+    let mut c = Chain::default();
+    for (block, accounts) in [(5, attested), (12, late)] {
+        for (n, a) in accounts.iter().enumerate() {
+            c.tx(block, None).emit(
+                VOTES,
+                QuadraticVotes::IdentityObserved {
+                    account: who(*a),
+                    oldId: U256::ZERO,
+                    newId: U256::from(1000 + n),
+                },
+            );
+        }
+    }
+    c.tx(8, None).emit(
+        GOVERNOR,
+        VerinferGovernor::ProposalCreated {
+            proposalId: id,
+            proposer: who(1),
+            targets: vec![SLASHER],
+            values: vec![U256::ZERO],
+            signatures: vec![String::new()],
+            calldatas: vec![Default::default()],
+            voteStart: U256::from(10),
+            voteEnd: U256::from(15),
+            description: "veto".into(),
+        },
+    );
+    if flagged {
+        c.emit(
+            GOVERNOR,
+            VerinferGovernor::GovernanceProposalFlagged { proposalId: id },
+        );
+    }
+    for (v, support, w) in ballots {
+        c.tx(11, None);
+        governor_vote(&mut c, 91, who(*v), *support, *w);
+    }
+    c.tx(20, None)
+        .emit(
+            SLASHER,
+            Slasher::SlashVetoed {
+                slashId: U256::from(4),
+            },
+        )
+        .emit(
+            TIMELOCK,
+            TimelockController::CallExecuted {
+                id: B256::ZERO,
+                index: U256::ZERO,
+                target: SLASHER,
+                value: U256::ZERO,
+                data: Default::default(),
+            },
+        )
+        .emit(
+            GOVERNOR,
+            VerinferGovernor::ProposalExecuted { proposalId: id },
+        );
+    assert_eq!(
+        verinfer_authority::build::proposals_to_read(&c.logs),
+        [(GOVERNOR, id)].into_iter().collect()
+    );
+    let ctx = LedgerContext {
+        quorums: [((GOVERNOR, id), U256::from(base_quorum))].into(),
+        residual_ks: [((GOVERNOR, id), k)].into(),
+        ..LedgerContext::default()
+    };
+    let l = AuthorityLedger::build(&c.logs, &ctx);
+    let v = only(&l, DecisionKind::Veto);
+    assert_eq!(v[0].rule, Rule::TimelockCall);
+    accounts(v[0])
+}
+
+#[test]
+fn an_executed_proposals_deciders_follow_the_k_the_chain_applied() {
+    // for 50, 30, 20, 10 (attested) and two unattested accounts of 6 (one pooled voice of 12);
+    // against 5; base quorum 15. K = 0: removing the voices 50, 30, 20 and the pool's 12 leaves
+    // 10 < 15. K = 2: the residual is 122 - 80 = 42; without 50 it is 72 - (30 + 20) = 22 >= 15,
+    // without 30 as well 42 - (20 + 12) = 10 < 15: 2 voters decide.
+    let ballots = [
+        (1, 1, 50),
+        (2, 1, 30),
+        (3, 1, 20),
+        (4, 1, 10),
+        (5, 1, 6),
+        (6, 1, 6),
+        (7, 0, 5),
+    ];
+    let attested = [1, 2, 3, 4, 7];
+    let base = executed_proposal_deciders(false, &ballots, &attested, &[], 15, 0);
+    assert_eq!(base, vec![who(1), who(2), who(3), who(5), who(6)]);
+    let k2 = executed_proposal_deciders(false, &ballots, &attested, &[], 15, 2);
+    assert_eq!(k2, vec![who(1), who(2)]);
+}
+
+#[test]
+fn the_unattested_pool_at_the_snapshot_decides_as_one_voice_naming_all_its_accounts() {
+    // for 40 and 20 (attested before the snapshot), 25 and 25 from accounts without an identity at
+    // the snapshot (6 gets one after it: still pooled, as `getPastIdentity(snapshot - 1)` reads);
+    // against 5, base quorum 15, K = 1. Voices 50 (the pool), 40, 20: residual 110 - 50 = 60;
+    // without the pool 60 - 40 = 20, without the 40 too 0: the pool and the 40 decide.
+    let ballots = [(1, 1, 40), (2, 1, 20), (5, 1, 25), (6, 1, 25), (7, 0, 5)];
+    let d = executed_proposal_deciders(false, &ballots, &[1, 2, 7], &[6], 15, 1);
+    assert_eq!(d, vec![who(5), who(6), who(1)]);
+    // had 6 been attested before the snapshot, the voices are 40, 25, 20 and the pool of 25 (5
+    // alone): residual 70; without 40 and 6's 25 it is 45 - 25 = 20; without the pool too 0
+    let d = executed_proposal_deciders(false, &ballots, &[1, 2, 6, 7], &[], 15, 1);
+    assert_eq!(d, vec![who(1), who(6), who(5)]);
+}
+
+#[test]
+fn a_governance_target_proposals_deciders_follow_its_two_thirds_bar() {
+    // for 50, 30, 20 vs against 40: a simple majority survives the loss of the 50 (50 > 40), the
+    // 2/3 bar of a flagged proposal does not (50 * 3 < 90 * 2)
+    let ballots = [(1, 1, 50), (2, 1, 30), (3, 1, 20), (4, 0, 40)];
+    let all = [1, 2, 3, 4];
+    let plain = executed_proposal_deciders(false, &ballots, &all, &[], 10, 0);
+    assert_eq!(plain, vec![who(1), who(2)]);
+    let flagged = executed_proposal_deciders(true, &ballots, &all, &[], 10, 0);
+    assert_eq!(flagged, vec![who(1)]);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use verinfer_authority::{AuthorityLedger, ChainLog, LedgerContext};
-use verinfer_bindings::DisputeGovernor;
+use verinfer_bindings::{DisputeGovernor, VerinferGovernor};
 
 use crate::deploy::Deployment;
 use crate::error::DevnetError;
@@ -14,8 +14,9 @@ use crate::fixture::Devnet;
 
 impl Devnet {
     /// The authority ledger of the chain so far: `eth_getLogs` over the suite's contracts from
-    /// block 0, the senders of the admin-or-timelock decisions' transactions, and each dispute
-    /// vote's quorum read from the `DisputeGovernor`. One epoch (the devnet has no epoch clock).
+    /// block 0, the senders of the admin-or-timelock decisions' transactions, each dispute
+    /// vote's quorum read from the `DisputeGovernor`, and each executed proposal's base quorum and
+    /// residual K read from the `VerinferGovernor` (`quorum(proposalSnapshot)`, `residualForVotes`). One epoch (the devnet has no epoch clock).
     pub async fn authority_ledger(&self, d: &Deployment) -> Result<AuthorityLedger, DevnetError> {
         let provider = self.provider();
         let topics: Vec<_> = verinfer_authority::build::relevant_topics()
@@ -63,6 +64,28 @@ impl Devnet {
                 .totalVoice;
             let q = U256::from(total) * U256::from(quorum_bps) / U256::from(10_000u64);
             ctx.quorums.insert((gov_address, e.disputeId), q);
+        }
+        // Executed proposals: the base quorum and the K the governor applied, read per proposal.
+        for (governor, id) in verinfer_authority::build::proposals_to_read(&logs) {
+            let g = VerinferGovernor::new(governor, provider);
+            let snapshot = g
+                .proposalSnapshot(id)
+                .call()
+                .await
+                .map_err(DevnetError::view("VerinferGovernor.proposalSnapshot"))?;
+            let base = g
+                .quorum(snapshot)
+                .call()
+                .await
+                .map_err(DevnetError::view("VerinferGovernor.quorum"))?;
+            let k = g
+                .residualForVotes(id)
+                .call()
+                .await
+                .map_err(DevnetError::view("VerinferGovernor.residualForVotes"))?
+                .k;
+            ctx.quorums.insert((governor, id), base);
+            ctx.residual_ks.insert((governor, id), k.saturating_to());
         }
         Ok(AuthorityLedger::build(&logs, &ctx))
     }

@@ -17,6 +17,6 @@ mod sim;
 pub mod throughput;
 
 pub use sim::{
-    decode_logs, RawOutcome, Receipt, Sim, SimError, SimEvm, Snapshot, Suite, SIM_CHAIN_ID,
-    TX_GAS_LIMIT,
+    decode_logs, OutOfBounds, RawOutcome, Receipt, Sim, SimError, SimEvm, Snapshot, Suite,
+    SIM_CHAIN_ID, TX_GAS_LIMIT,
 };

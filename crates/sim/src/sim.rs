@@ -82,6 +82,26 @@ pub enum SimError {
     /// The suite has no contract of this name (not deployed / not in the manifest).
     #[error("contract `{0}` is not part of this suite")]
     MissingContract(String),
+    /// A scenario value the contracts refused when the run set it (the contract's own bounds,
+    /// e.g. `DisputeGovernor.setJuryParameters`).
+    #[error("{0}")]
+    OutOfBounds(Box<OutOfBounds>),
+}
+
+/// A scenario value a contract refused as out of its bounds (`ParameterOutOfBounds`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} = {value} refused by {contract}: must be within [{min}, {max}]")]
+pub struct OutOfBounds {
+    /// The scenario field (`jury.jury_size`).
+    pub field: String,
+    /// Its value.
+    pub value: U256,
+    /// The contract function that refused it.
+    pub contract: String,
+    /// The contract's lower bound.
+    pub min: U256,
+    /// The contract's upper bound.
+    pub max: U256,
 }
 
 /// Result of a successful transaction.

@@ -100,7 +100,28 @@ fn cartel_dominated_pool_decides_drafted_disputes_wrongly() {
 }
 
 #[test]
-fn jury_section_values_out_of_bounds_fail_at_load_naming_the_field() {
+fn jury_parameters_out_of_the_contracts_bounds_are_refused_by_set_jury_parameters_naming_the_field()
+{
+    // the bounds are `DisputeGovernor.setJuryParameters`' (none restated in the scenario loader):
+    // the scenario loads, and the run stops when the contract refuses the value
+    for (jury, field, bounds) in [
+        ("jury_size = 12", "jury.jury_size", "[3, 11]"),
+        ("jury_size = 2", "jury.jury_size", "[3, 11]"),
+        ("min_pool_size = 2000", "jury.min_pool_size", "[3, 1024]"),
+        ("min_pool_size = 2", "jury.min_pool_size", "[3, 1024]"),
+        ("appeal_rounds = 3", "jury.appeal_rounds", "[0, 2]"),
+    ] {
+        let s = with_jury(&small(), &format!("share = 0.5\nbond_share = 0.1\n{jury}"));
+        let err = run(&s, false).unwrap_err().to_string();
+        assert!(
+            err.contains(field) && err.contains(bounds) && err.contains("setJuryParameters"),
+            "{jury}: {err}"
+        );
+    }
+}
+
+#[test]
+fn jury_section_behaviour_values_out_of_bounds_fail_at_load_naming_the_field() {
     let base = toml::to_string(&small()).unwrap();
     for (jury, field) in [
         ("share = 1.5\nbond_share = 0.1", "jury.share"),
@@ -110,16 +131,8 @@ fn jury_section_values_out_of_bounds_fail_at_load_naming_the_field() {
             "jury.vote_probability",
         ),
         (
-            "share = 0.5\nbond_share = 0.1\njury_size = 12",
-            "jury.jury_size",
-        ),
-        (
             "share = 0.5\nbond_share = 0.1\nreveal_probability = -0.1",
             "jury.reveal_probability",
-        ),
-        (
-            "share = 0.5\nbond_share = 0.1\nmin_pool_size = 2000",
-            "jury.min_pool_size",
         ),
     ] {
         let text = format!("{base}\n[jury]\n{jury}\n");

@@ -20,7 +20,7 @@ use verinfer_bindings::{
     DisputeGovernor, InferenceRegistry, QuadraticVotes, Slasher, Staking, VerinferGovernor,
 };
 
-use verinfer_authority::coalition::{deciding_coalition, merge_pool, Ballot, Counting};
+use verinfer_authority::coalition::{proposal_coalition, Ballot, Counting};
 use verinfer_bindings::units::{tokens_f64, wei_f64};
 
 use super::{
@@ -920,6 +920,11 @@ fn propose_and_vote(
         .ret;
     let delay = w.params.voting_delay + 1;
     w.sim.advance(delay, delay * BLOCK_SECONDS);
+    let snapshot = w.sim.view(
+        proposer,
+        governor,
+        VerinferGovernor::proposalSnapshotCall { proposalId: id },
+    )?;
     let mut cast: Vec<(Ballot, bool)> = Vec::new();
     for (voter, support) in ballots {
         let call = VerinferGovernor::castVoteCall {
@@ -928,12 +933,16 @@ fn propose_and_vote(
         };
         match w.sim.transact(*voter, governor, call) {
             Ok(r) => {
+                // the residual rule's pool, as `GovernorResidualQuorum` reads it
                 let pooled = w
                     .sim
                     .view(
                         *voter,
                         votes,
-                        QuadraticVotes::identityOfCall { account: *voter },
+                        QuadraticVotes::getPastIdentityCall {
+                            account: *voter,
+                            timepoint: snapshot - U256::from(1),
+                        },
                     )?
                     .is_zero();
                 for ev in decode_logs::<VerinferGovernor::VoteCast>(&r.logs) {
@@ -960,11 +969,6 @@ fn propose_and_vote(
         governor,
         VerinferGovernor::stateCall { proposalId: id },
     )?;
-    let snapshot = w.sim.view(
-        proposer,
-        governor,
-        VerinferGovernor::proposalSnapshotCall { proposalId: id },
-    )?;
     let base = w.sim.view(
         proposer,
         governor,
@@ -977,7 +981,6 @@ fn propose_and_vote(
         governor,
         VerinferGovernor::isGovernanceProposalCall { proposalId: id },
     )?;
-    let quorum = if guarded { base * U256::from(2) } else { base };
     let residual = w.sim.view(
         proposer,
         governor,
@@ -990,11 +993,14 @@ fn propose_and_vote(
             timepoint: snapshot - U256::from(1),
         },
     )?;
+    // the governor's rule from what the chain says of this proposal: the base quorum, its K and
+    // its flag; the coalition model derives the rest (2x quorum and 2/3 for a governance target)
     let counting = Counting::ForAgainst {
         quorum: Some(base),
         residual_k: residual.k.saturating_to(),
         governance_target: guarded,
     };
+    let quorum = counting.required_quorum().unwrap_or(base);
     let state = ProposalState::of(state);
     Ok(ProposalTrial {
         action: label.to_owned(),
@@ -1007,7 +1013,7 @@ fn propose_and_vote(
         quorum: voice_units(quorum),
         base_quorum: voice_units(base),
         total_voice: voice_units(total_voice),
-        deciding_coalition: deciding_coalition(&counting, &merge_pool(&cast)).len(),
+        deciding_coalition: proposal_coalition(&counting, &cast).len(),
         state: state.map_or("Unknown", |s| s.name()).to_owned(),
         passed: matches!(
             state,

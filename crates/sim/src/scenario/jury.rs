@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 
 use alloy::primitives::{Address, B256, U256};
+use alloy::sol_types::SolError;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ use verinfer_bindings::{units::tokens_f64, DisputeGovernor, JurorPool, Staking};
 
 use super::world::World;
 use super::Behaviour;
-use crate::SimError;
+use crate::{OutOfBounds, SimError};
 
 /// Random stream of the pool's joins.
 const JURY_STREAM: u64 = 0x6a75_7279_706f_6f6c;
@@ -43,14 +44,15 @@ pub struct Jury {
     /// cartel jurors always vote for the cartel's output.
     #[serde(default = "default_vote_probability")]
     pub vote_probability: f64,
-    /// Seats of a jury (`jurySize`, 3 ..= 11).
+    /// Seats of a jury (`jurySize`; its bounds are `setJuryParameters`', checked when the run sets
+    /// it).
     #[serde(default = "default_jury_size")]
     pub jury_size: u8,
-    /// Pool size from which disputes are drafted (`minPoolSize`, 3 ..= 1024).
+    /// Pool size from which disputes are drafted (`minPoolSize`; bounds as `jury_size`).
     #[serde(default = "default_min_pool_size")]
     pub min_pool_size: u16,
-    /// Appeals per dispute (`appealRounds`, 0 ..= 2): the honest side appeals a wrong ruling while
-    /// rounds remain, each round with 2n + 1 seats.
+    /// Appeals per dispute (`appealRounds`; bounds as `jury_size`): the honest side appeals a wrong
+    /// ruling while rounds remain, each round with 2n + 1 seats.
     #[serde(default)]
     pub appeal_rounds: u8,
     /// Probability that an honest juror who committed also reveals, in [0, 1]; an unrevealed
@@ -133,11 +135,15 @@ pub(crate) fn setup(w: &mut World, cfg: &Jury, seed: u64) -> Result<JuryReport, 
     params.jurySize = cfg.jury_size;
     params.minPoolSize = cfg.min_pool_size;
     params.appealRounds = cfg.appeal_rounds;
-    w.sim.transact(
-        w.deployer,
-        gov,
-        DisputeGovernor::setJuryParametersCall { p: params.clone() },
-    )?;
+    // The bounds of these fields are the contract's: `setJuryParameters` checks them, and a value
+    // it refuses is reported under the scenario's field name.
+    w.sim
+        .transact(
+            w.deployer,
+            gov,
+            DisputeGovernor::setJuryParametersCall { p: params.clone() },
+        )
+        .map_err(out_of_bounds)?;
     let pool = w
         .sim
         .view(w.watcher, gov, DisputeGovernor::jurorPoolCall {})?;
@@ -189,6 +195,42 @@ pub(crate) fn setup(w: &mut World, cfg: &Jury, seed: u64) -> Result<JuryReport, 
     }
     report.cartel_draw_weight_share = cartel_weight / u256_f64(total).max(f64::MIN_POSITIVE);
     Ok(report)
+}
+
+/// The scenario field of each `JuryParameters` field the `[jury]` section sets.
+const JURY_FIELDS: [(&str, &str); 3] = [
+    ("jurySize", "jury.jury_size"),
+    ("minPoolSize", "jury.min_pool_size"),
+    ("appealRounds", "jury.appeal_rounds"),
+];
+
+/// A `ParameterOutOfBounds` revert of `setJuryParameters` as [`SimError::OutOfBounds`], named by
+/// the scenario's field when the `[jury]` section sets it (by the contract's name otherwise);
+/// any other error as it is.
+fn out_of_bounds(e: SimError) -> SimError {
+    let SimError::Reverted { data, .. } = &e else {
+        return e;
+    };
+    let Ok(b) = <DisputeGovernor::ParameterOutOfBounds as SolError>::abi_decode(data) else {
+        return e;
+    };
+    let name: String = b
+        .name
+        .iter()
+        .take_while(|c| **c != 0)
+        .map(|c| char::from(*c))
+        .collect();
+    let field = JURY_FIELDS
+        .iter()
+        .find(|(contract, _)| *contract == name)
+        .map_or(name, |(_, field)| (*field).to_owned());
+    SimError::OutOfBounds(Box::new(OutOfBounds {
+        field,
+        value: b.value,
+        contract: "DisputeGovernor.setJuryParameters".into(),
+        min: b.min,
+        max: b.max,
+    }))
 }
 
 fn f64_to_wei(tokens: f64) -> u128 {
