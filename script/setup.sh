@@ -141,14 +141,18 @@ fi
 # --- the real LLM (Python server + GGUF model), only with --llm ----------------------------------
 if [ "$WANT_LLM" = 1 ]; then
   req="$ROOT/models/smollm2/requirements.txt"
-  # llama.cpp builds with -march=native by default. These VMs' CPUs advertise AMX (amx_tile), but
-  # the hypervisor does not enable its register state, so a native build dies with SIGILL
-  # (`tileloadd`) at its first matrix multiply, after the server has started and answered
-  # /v1/models. Build for a fixed x86-64-v3 baseline instead (AVX2, FMA, F16C, BMI2): it runs on any
-  # x86-64 CI machine, and the flags are part of the wheel's cache key and of the venv stamp.
-  LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF"
+  # llama.cpp builds with -march=native. These VMs' CPUs advertise AMX (amx_tile), but the
+  # hypervisor does not enable its register state, so a native build dies with SIGILL (`tileloadd`)
+  # at its first matrix multiply, after its server has answered /v1/models. Build natively without
+  # AMX: explicit -mno-amx-* flags win over -march=native in gcc, and ggml's AMX kernels are left
+  # out when the compiler does not target AMX. (A fixed AVX2 baseline was tried and is not
+  # batch-invariant: one server gave two different greedy completions of one prompt depending on
+  # the prompt before it, so keepers sharing it disagreed.) The flags key the wheel cache and the
+  # venv stamp.
+  LLAMA_CMAKE_ARGS=""
   if [ "$(uname -m)" = x86_64 ]; then
-    LLAMA_CMAKE_ARGS="$LLAMA_CMAKE_ARGS -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+    noamx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+    LLAMA_CMAKE_ARGS="-DGGML_NATIVE=ON -DCMAKE_C_FLAGS='$noamx' -DCMAKE_CXX_FLAGS='$noamx'"
   fi
   req_sum=$( (cat "$req"; echo "$LLAMA_CMAKE_ARGS") | sha256sum | cut -d' ' -f1)
   if [ ! -x "$TC/llm-venv/bin/python" ] || [ "$(cat "$TC/llm-venv.stamp" 2>/dev/null)" != "$req_sum" ]; then
