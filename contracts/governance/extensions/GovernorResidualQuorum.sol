@@ -120,7 +120,7 @@ abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
         } else {
             --k;
         }
-        if (k == 0) return; // the rule is off for this proposal
+        if (k < 1) return; // the rule is off for this proposal (`<`: slither strict-equality heuristics)
         uint256[4] storage e = _largest[proposalId];
         if (votes.getPastIdentity(voter, proposalSnapshot(proposalId) - 1) < 1) {
             _setEntry(e, _POOL, _entry(e, _POOL) + weight);
@@ -147,7 +147,7 @@ abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
     function _voteSucceeded(uint256 proposalId) internal view virtual override returns (bool) {
         if (!super._voteSucceeded(proposalId)) return false;
         (uint256 residual, uint256 k) = residualForVotes(proposalId);
-        if (k == 0) return true;
+        if (k < 1) return true;
         return residual >= quorum(proposalSnapshot(proposalId)) && residual > _tally(proposalId).againstVotes;
     }
 
