@@ -104,6 +104,10 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     // read only while its slot is flagged, so a value written while the slot was never flagged since needs
     // no history
     mapping(uint256 slot => uint256 blockNumber) private _uncappedAt;
+    // number of live attested identities with non-zero voice (the governor's count of voices, with the pool)
+    HeadCheckpoints.Trace private _voiceCountCkpt;
+    // per slot: how many of the current generation's identities have non-zero voice (moved out on revocation)
+    mapping(uint256 slot => uint256 count) private _slotVoices;
 
     /// @notice `account`'s stake, as reported by Staking, moved from `oldStake` to `newStake`.
     event StakeObserved(address indexed account, uint256 oldStake, uint256 newStake);
@@ -127,6 +131,9 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
     /// @notice The unattested pool is over its cap level: its voice counts `effectiveVoice` instead of
     ///         `rawVoice` = sqrt(S_u), shared by the unattested accounts in proportion to their stake.
     event PoolVoiceCapped(uint256 rawVoice, uint256 effectiveVoice);
+    /// @notice The number of live attested identities with non-zero voice is now `identities` (see
+    ///         {getPastVoiceCount}).
+    event VoiceCountChanged(uint256 identities);
 
     /// @notice `caller` is not allowed to call this function.
     error UnauthorizedCaller(address caller);
@@ -247,6 +254,12 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         _issuerCkpt[slot].push(clock(), SafeCast.toUint208(uint256(SafeCast.toUint16(gen + 1)) << 192));
         emit IssuerVoiceRevoked(issuer, slot, gen);
         emit IssuerVoiceChanged(slot, 0, 0);
+        // its identities stop counting as voices, all at once
+        uint256 gone = _slotVoices[slot];
+        if (gone != 0) {
+            delete _slotVoices[slot];
+            _pushVoiceCount(_voiceCountCkpt.latest() - gone);
+        }
         _updateGlobal(MAX_ISSUERS, 0, 0, 0, 0);
     }
 
@@ -393,6 +406,17 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
             uint256 su = g & _MASK;
             voice = su == 0 ? 0 : Math.mulDiv(s, _poolVoiceAt(g, t), su);
         }
+    }
+
+    /// @notice The number of distinct voices at past block `timepoint`: the attested identities with non-zero
+    ///         voice (of approved, unrevoked issuers), plus one for the unattested pool when it holds stake.
+    ///         The governor scales its residual rule by it. Nobody can lower it except by giving up their own
+    ///         voice: delegation does not change it, and splitting unattested stake still counts one.
+    /// @param timepoint A past block number.
+    /// @return The number of voices.
+    function getPastVoiceCount(uint256 timepoint) external view returns (uint256) {
+        uint48 t = _past(timepoint);
+        return _voiceCountCkpt.upperLookupRecent(t) + (_globalCkpt.upperLookupRecent(t) & _MASK == 0 ? 0 : 1);
     }
 
     /// @notice The identity of `account` at past block `timepoint` (0 = unattested).
@@ -544,6 +568,14 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
         (bool live, uint256 slot, uint256 gen) = _liveSlot(id);
         // the identities of a revoked issuer are voiceless: their stake is still recorded, nothing else moves
         if (!live) return;
+        // an identity gaining or losing all its voice joins or leaves the count of voices
+        if (vOld == 0) {
+            ++_slotVoices[slot];
+            _pushVoiceCount(_voiceCountCkpt.latest() + 1);
+        } else if (vNew == 0) {
+            --_slotVoices[slot];
+            _pushVoiceCount(_voiceCountCkpt.latest() - 1);
+        }
         _moveDelegateIssuerVoice(address(uint160(_identityDelegate[id].latest())), slot, gen, vOld, vNew);
         _updateGlobal(slot, vOld, vNew, 0, 0);
     }
@@ -753,6 +785,11 @@ contract QuadraticVotes is IERC5805, IAccountStakeObserver, IIdentityObserver, E
             }
         }
         return 0;
+    }
+
+    function _pushVoiceCount(uint256 n) private {
+        _voiceCountCkpt.push(clock(), SafeCast.toUint208(n));
+        emit VoiceCountChanged(n);
     }
 
     /// @dev Pushes `value` at the current block; returns the previous and new values.

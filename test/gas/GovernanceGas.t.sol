@@ -117,6 +117,10 @@ contract GovernanceGasTest is GovernanceBase {
         whale = makeAddr("whale");
         pooled = makeAddr("pooled");
         _attested(whale, 400);
+        // 20 voices that stay home: 34 in all, so the full K = 10 applies (min(K, voices / 3))
+        for (uint256 i; i < 20; ++i) {
+            _attested(makeAddr(string.concat("home", vm.toString(i))), 1);
+        }
         _stake(pooled, 100);
         g = new VerinferGovernor(qv, timelock, address(ids), _governorConfig(10));
         _mine(3);

@@ -56,6 +56,27 @@ contract VoiceGasTest is GovernanceBase {
         );
     }
 
+    /// @dev An attested identity's voice going to zero and back: the count of voices moves (issue #17).
+    function test_gas_voice_stakeChange_attestedToZero() public {
+        _measure(
+            address(staking),
+            attested,
+            abi.encodeCall(VotesStakingStub.setStake, (attested, 0)),
+            "stake change, attested, to zero"
+        );
+    }
+
+    function test_gas_voice_stakeChange_attestedFromZero() public {
+        staking.setStake(attested, 0);
+        _mine(1);
+        _measure(
+            address(staking),
+            attested,
+            abi.encodeCall(VotesStakingStub.setStake, (attested, 100 * TOKEN)),
+            "stake change, attested, from zero"
+        );
+    }
+
     function test_gas_voice_stakeChange_unattested() public {
         _measure(
             address(staking),

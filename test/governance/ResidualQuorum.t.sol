@@ -15,6 +15,7 @@ contract ResidualQuorumTest is GovernanceBase {
     uint256 internal _n;
 
     event ParameterChanged(bytes32 indexed name, uint256 oldValue, uint256 newValue);
+    event ResidualKFixed(uint256 indexed proposalId, uint256 k, uint256 voices);
 
     function setUp() public override {
         super.setUp();
@@ -185,6 +186,7 @@ contract ResidualQuorumTest is GovernanceBase {
 
     function test_OverrideAfterDelegateVotedLeavesTheResidualALowerBound() public {
         address[] memory crowd = _crowd(12, 100);
+        _crowd(20, 1); // 20e9 that stay home: 34 voices, so the full K = 10 applies
         address delegator = makeAddr("delegator");
         _attested(delegator, 100);
         vm.prank(delegator);
@@ -194,12 +196,144 @@ contract ResidualQuorumTest is GovernanceBase {
         vm.prank(delegator);
         governor.castOverrideVote(id, 0, "");
         (uint256 residual,) = governor.residualForVotes(id);
-        // crowd[0] voted 20e9 capped at 10% of the total voice (132e9): 13.2e9; the override took it down to
-        // 10e9, so for is 12 x 10e9, but its kept entry is still 13.2e9: removed 13.2e9 + 9 x 10e9
+        // crowd[0] voted 20e9 capped at 10% of the total voice (152e9): 15.2e9; the override took it down to
+        // 10e9, so for is 12 x 10e9, but its kept entry is still 15.2e9: removed 15.2e9 + 9 x 10e9
         uint256 cap = qv.getPastTotalSupply(governor.proposalSnapshot(id) - 1) / 10;
         assertEq(_forVotes(id), 120e9);
         assertEq(residual, 120e9 - cap - 90e9);
         assertLt(residual, 20e9); // the exact residual: 12 equal voices of 10e9 less 10 of them
+    }
+
+    // ------------------------------------------------------------------ bootstrap: K scaled by the voices
+
+    function test_FourVoiceNetworkWithProductionKPassesAnHonestProposal() public {
+        address[] memory crowd = _crowd(3, 100); // with the proposer: 4 voices, K applied = 1
+        uint256 id = _open();
+        _cast(id, crowd, 1);
+        (uint256 residual, uint256 k) = governor.residualForVotes(id);
+        assertEq(governor.residualK(), 10);
+        assertEq(k, 1);
+        // three equal ballots, each capped at 10% of the total voice (32e9); the largest is taken out
+        assertEq(residual, 2 * (qv.getPastTotalSupply(governor.proposalSnapshot(id) - 1) / 10));
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Succeeded));
+    }
+
+    function test_TenVoiceNetworkWithProductionKPassesAProposalLoweringK() public {
+        address[] memory crowd = _crowd(9, 100); // with the proposer: 10 voices, K applied = 3
+        _govSetK(0, crowd, true); // a governance target: twice the base quorum, 2/3, residual of 6 voices
+        assertEq(governor.residualK(), 0);
+    }
+
+    function test_ThirtyVoiceNetworkAppliesTheFullKAndItsTopTenCannotPassAlone() public {
+        address[] memory top = _crowd(10, 10_000);
+        _crowd(19, 1); // with the proposer: 30 voices, K applied = 10
+        uint256 id = _open();
+        _cast(id, top, 1);
+        (uint256 residual, uint256 k) = governor.residualForVotes(id);
+        assertEq(k, 10);
+        assertEq(residual, 0);
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
+    }
+
+    /// @dev The price of the bootstrap: below 3 K voices, a coalition holding more than a third of them can
+    ///      pass alone when its voices beyond the largest third reach quorum.
+    function test_BelowThirtyVoicesACoalitionOfMoreThanAThirdOfTheVoicesPassesAlone() public {
+        address[] memory top = _crowd(10, 10_000);
+        _crowd(18, 1); // with the proposer: 29 voices, K applied = 9
+        uint256 id = _open();
+        _cast(id, top, 1);
+        (uint256 residual, uint256 k) = governor.residualForVotes(id);
+        assertEq(k, 9);
+        assertEq(residual, _sqrtTokens(10_000));
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Succeeded));
+    }
+
+    function test_VoicesJoiningOrLeavingAfterTheSnapshotDoNotChangeTheKApplied() public {
+        address[] memory crowd = _crowd(11, 100); // with the proposer: 12 voices, K applied = 4
+        uint256 id = _open();
+        _crowd(30, 100); // joined after the snapshot: would make K 10
+        for (uint256 i; i < 6; ++i) {
+            _stake(crowd[i], 0); // left after the snapshot: would make K 2
+        }
+        _mine(1);
+        assertEq(qv.getPastVoiceCount(block.number - 1), 36);
+        address[] memory rest = new address[](5);
+        for (uint256 i; i < 5; ++i) {
+            rest[i] = crowd[6 + i];
+        }
+        _cast(id, rest, 1);
+        (, uint256 k) = governor.residualForVotes(id);
+        assertEq(k, 4);
+    }
+
+    function test_GatheringDelegationsDoesNotLowerTheKApplied() public {
+        address[] memory crowd = _crowd(12, 100); // with the proposer: 13 voices, K applied = 4
+        address gatherer = crowd[0];
+        for (uint256 i = 1; i < 12; ++i) {
+            vm.prank(crowd[i]);
+            qv.delegate(gatherer);
+        }
+        uint256 id = _open();
+        address[] memory one = new address[](1);
+        one[0] = gatherer;
+        _cast(id, one, 1); // one delegate carrying 12 identities: still one voice of 13, taken out
+        (uint256 residual, uint256 k) = governor.residualForVotes(id);
+        assertEq(k, 4);
+        assertEq(residual, 0);
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
+    }
+
+    function test_ResidualKFixedIsEmittedAtTheFirstBallotFor() public {
+        address[] memory crowd = _crowd(7, 100); // with the proposer: 8 voices, K applied = 2
+        uint256 id = _open();
+        vm.expectEmit(address(governor));
+        emit ResidualKFixed(id, 2, 8);
+        vm.prank(crowd[0]);
+        governor.castVote(id, 1);
+    }
+
+    /// @dev Regression: with the rule off at the first ballot for, K used to stay unfixed and a later
+    ///      `setResidualK` applied to the proposal already voted on.
+    function test_KStaysFixedWhenTheRuleWasOffAtTheFirstBallotFor() public {
+        _deploy(0);
+        address[] memory crowd = _crowd(30, 100);
+        address[] memory twelve = new address[](12);
+        for (uint256 i; i < 12; ++i) {
+            twelve[i] = crowd[i];
+        }
+        uint256 id = _open();
+        _cast(id, twelve, 1);
+        _govSetK(10, crowd, true);
+        assertEq(governor.residualK(), 10);
+        (uint256 residual, uint256 k) = governor.residualForVotes(id);
+        assertEq(k, 0);
+        assertEq(residual, 12 * _sqrtTokens(100));
+    }
+
+    /// @dev Any network of `n` equal attested voices (plus the proposer) all voting for an ordinary proposal:
+    ///      K applied is min(10, voices / 3) and it passes, however few the voices.
+    function testFuzz_UnanimousNetworkOfAnySizePassesWithProductionK(uint8 nRaw) public {
+        uint256 n = bound(nRaw, 1, 40);
+        address[] memory crowd = _crowd(n, 100);
+        uint256 id = _open();
+        _cast(id, crowd, 1);
+        (, uint256 k) = governor.residualForVotes(id);
+        assertEq(k, (n + 1) / 3 < 10 ? (n + 1) / 3 : 10);
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Succeeded));
+    }
+
+    /// @dev The ten largest voices alone, in any network of at least 3 K = 30 voices (stay-home voices of any
+    ///      size up to theirs): never pass.
+    function testFuzz_TopTenAloneNeverPassInANetworkOfThirtyOrMoreVoices(uint8 othersRaw, uint16 sizeRaw)
+        public
+    {
+        address[] memory top = _crowd(10, 10_000);
+        _crowd(bound(othersRaw, 19, 60), bound(sizeRaw, 1, 10_000));
+        uint256 id = _open();
+        _cast(id, top, 1);
+        (, uint256 k) = governor.residualForVotes(id);
+        assertEq(k, 10);
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
     }
 
     // ------------------------------------------------------------------ parameter
@@ -300,7 +434,7 @@ contract ResidualQuorumTest is GovernanceBase {
     }
 
     /// @dev Any mix of attested and unattested ballots for: the residual is the for tally less the K largest
-    ///      voices, the unattested ballots summed into one voice.
+    ///      voices, the unattested ballots summed into one voice, with K = min(residualK, voices / 3).
     function testFuzz_ResidualIsForLessTheKLargestVoices(uint256 seed, uint8 kRaw, uint8 nRaw) public {
         uint256 k = bound(kRaw, 1, 15);
         uint256 n = bound(nRaw, 1, 30);
@@ -314,6 +448,14 @@ contract ResidualQuorumTest is GovernanceBase {
             if (pooled[i]) _stake(a[i], 1 + (r >> 8) % 5000);
             else _attested(a[i], 1 + (r >> 8) % 5000);
         }
+        uint256 voices = 1; // the proposer
+        bool anyPooled;
+        for (uint256 i; i < n; ++i) {
+            if (pooled[i]) anyPooled = true;
+            else ++voices;
+        }
+        if (anyPooled) ++voices;
+        uint256 kEff = voices / 3 < k ? voices / 3 : k;
         uint256 id = _open();
         uint256[] memory w = new uint256[](n + 1); // attested weights, then the pool
         uint256 forVotes;
@@ -324,8 +466,9 @@ contract ResidualQuorumTest is GovernanceBase {
             if (pooled[i]) w[n] += weight;
             else w[i] = weight;
         }
-        uint256 removed = _removeLargest(w, k);
-        (uint256 residual,) = governor.residualForVotes(id);
+        uint256 removed = _removeLargest(w, kEff);
+        (uint256 residual, uint256 kApplied) = governor.residualForVotes(id);
+        assertEq(kApplied, kEff);
         assertEq(residual, forVotes - removed);
         assertEq(_forVotes(id), forVotes);
     }

@@ -19,9 +19,10 @@ contract MintBypassesGovernanceBarTest is GovernanceSecurityBase {
     address internal grantee = makeAddr("grantee");
 
     /// @dev This suite isolates the governance-target bar (2x quorum and 2/3) among equal voices. The
-    ///      deploy script's residual rule (K = 10: the for side must also reach quorum without its 10
-    ///      largest voices) would defeat every proposal here carried by 10 or fewer equal voters; that
-    ///      rule is GovernorResidualQuorum's and is tested in test/governance/ResidualQuorum.t.sol.
+    ///      deploy script's residual rule (K = 10, applied as min(K, voices at the snapshot / 3), a third
+    ///      of the ~17 voices here: the for side must also reach quorum without its largest ones) defeats
+    ///      the proposals here that 2x quorum and 2/3 alone let pass (measured: removing this hook fails
+    ///      the three outcome tests); that rule is tested in test/governance/ResidualQuorum.t.sol.
     function _suiteConfig() internal override returns (DeploySuite.Config memory c) {
         c = super._suiteConfig();
         c.residualK = 0;

@@ -47,7 +47,7 @@ abstract contract GovernorQuadraticCounting is Governor, GovernorParameterBounds
         uint64 abstainVotes;
         uint48 extendedDeadline; // GovernorLateQuorum: deadline set when quorum is reached, 0 until then
         bool governance; // GovernorGuardedTargets: the proposal touches governance itself
-        uint8 residualK; // GovernorResidualQuorum: K fixed at the first ballot for, 0 until then
+        uint8 residualK; // GovernorResidualQuorum: K applied + 1, fixed at the first ballot for; 0 until then
     }
 
     /// @dev A delegate's vote on one proposal.

@@ -19,9 +19,17 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///
 ///      Storage per proposal: the K largest for-weights of attested voters, sorted descending, and the pooled
 ///      for-weight, as sixteen uint64 in four slots (entry 15 is the pool, so K <= 15). A ballot for costs
-///      O(K): one read of the smallest kept entry, and an insertion only when the ballot is larger. K is read
-///      from the parameters at the proposal's first ballot for and kept in `Tally.residualK`, so a change of
-///      `residualK` never applies to a vote already under way.
+///      O(K): one read of the smallest kept entry, and an insertion only when the ballot is larger.
+///
+///      Bootstrap (issue #17): the K applied to a proposal is K_eff = min(residualK, floor(N / VOICES_PER_K)),
+///      N = `QuadraticVotes.getPastVoiceCount` at the snapshot (attested identities with non-zero voice, plus
+///      one for the unattested pool). With N <= K voices a fixed K could pass nothing, not even a lower K; with
+///      K_eff <= N / 3 at least two thirds of the voices remain after the K_eff largest are taken out, and a
+///      coalition passes alone only if it holds more than a third of all voices. N is fixed at the snapshot
+///      and counts holders, not voters or delegates: nobody can lower it except by giving up their own voice,
+///      and raising it (more identities) only raises K_eff towards residualK. K_eff is computed at the
+///      proposal's first ballot for and kept in `Tally.residualK` (as K_eff + 1; 0 = not yet fixed), so a
+///      change of `residualK` never applies to a vote already under way.
 ///
 ///      Overrides: when a delegator overrides its delegate after the delegate voted for, the delegate's kept
 ///      entry is not lowered. The removed voice can then exceed the voices' current weight, so the residual is
@@ -30,12 +38,20 @@ abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
     /// @notice Upper bound of `residualK` (the fifteen kept entries; the sixteenth is the pool).
     uint256 public constant MAX_RESIDUAL_K = 15;
 
+    /// @notice Voices at the snapshot per unit of K applied: K_eff = min(residualK, N / VOICES_PER_K).
+    uint256 public constant VOICES_PER_K = 3;
+
     uint256 private constant _POOL = 15;
+
+    /// @notice Proposal `proposalId` applies K = `k` (its residualK capped by `voices` / VOICES_PER_K, the
+    ///         number of voices at its snapshot), fixed at its first ballot for.
+    event ResidualKFixed(uint256 indexed proposalId, uint256 k, uint256 voices);
 
     mapping(uint256 proposalId => uint256[4] entries) private _largest;
 
     /// @param initialK How many of the largest voices for are taken out, within [0, MAX_RESIDUAL_K]; 0 turns
-    ///        the rule off (an electorate of fewer than K + 1 voters could pass nothing, not even a lower K).
+    ///        the rule off. A proposal applies at most a third of the voices at its snapshot (VOICES_PER_K),
+    ///        so a young network with few voices can still pass proposals, a lower K included.
     constructor(uint8 initialK) {
         _checkBounds("residualK", initialK, 0, MAX_RESIDUAL_K);
         _parameters().residualK = initialK;
@@ -63,11 +79,14 @@ abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
     ///         counting as one voice), and the K applied.
     /// @param proposalId The proposal.
     /// @return residual For votes left, in voice units.
-    /// @return k The K of this proposal (the current parameter while it has no ballot for; 0: the rule is off).
+    /// @return k The K applied to this proposal: min(residualK, voices at the snapshot / VOICES_PER_K), fixed
+    ///         at its first ballot for (before it, from the current parameter; before the snapshot, the
+    ///         parameter itself); 0: the rule is off for it.
     function residualForVotes(uint256 proposalId) public view returns (uint256 residual, uint256 k) {
         Tally storage t = _tally(proposalId);
         k = t.residualK;
-        if (k == 0) k = _parameters().residualK;
+        if (k == 0) (k,) = _effectiveK(proposalId);
+        else --k;
         uint256[4] storage e = _largest[proposalId];
         uint256 kept = 0;
         uint256 last = 0;
@@ -92,12 +111,16 @@ abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
         Tally storage t = _tally(proposalId);
         uint256 k = t.residualK;
         if (k == 0) {
-            k = _parameters().residualK;
-            if (k == 0) return; // the rule is off
-            // casting to 'uint8' is safe because k is the uint8 parameter just read
+            uint256 voices;
+            (k, voices) = _effectiveK(proposalId);
+            // casting to 'uint8' is safe because k <= MAX_RESIDUAL_K = 15
             // forge-lint: disable-next-line(unsafe-typecast)
-            t.residualK = uint8(k);
+            t.residualK = uint8(k + 1);
+            emit ResidualKFixed(proposalId, k, voices);
+        } else {
+            --k;
         }
+        if (k < 1) return; // the rule is off for this proposal (`<`: slither strict-equality heuristics)
         uint256[4] storage e = _largest[proposalId];
         if (votes.getPastIdentity(voter, proposalSnapshot(proposalId) - 1) < 1) {
             _setEntry(e, _POOL, _entry(e, _POOL) + weight);
@@ -124,8 +147,18 @@ abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
     function _voteSucceeded(uint256 proposalId) internal view virtual override returns (bool) {
         if (!super._voteSucceeded(proposalId)) return false;
         (uint256 residual, uint256 k) = residualForVotes(proposalId);
-        if (k == 0) return true;
+        if (k < 1) return true;
         return residual >= quorum(proposalSnapshot(proposalId)) && residual > _tally(proposalId).againstVotes;
+    }
+
+    /// @dev min(residualK, N / VOICES_PER_K) with N the voices at the snapshot, and N; the parameter itself
+    ///      (N = 0) while it is 0 or the snapshot is not past.
+    function _effectiveK(uint256 proposalId) private view returns (uint256 k, uint256 voices) {
+        k = _parameters().residualK;
+        uint256 at = proposalSnapshot(proposalId) - 1;
+        if (k == 0 || at >= clock()) return (k, 0);
+        voices = votes.getPastVoiceCount(at);
+        k = Math.min(k, voices / VOICES_PER_K);
     }
 
     /// @dev Entry `i` (0..15) of the packed list.

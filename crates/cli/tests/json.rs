@@ -261,8 +261,9 @@ fn deploy_model_operator_and_report_print_one_json_object_each() {
 fn the_governance_commands_print_one_json_object_each() {
     let c = Chain::start();
     let root = c.dir.path().to_str().unwrap().to_owned();
-    // Production hand-over with the residual rule off: this flow has fewer voters than K = 10.
-    json(&c, 0, &["deploy", "--root", &root, "--residual-k", "0"]);
+    // Production hand-over and residual rule (K = 10; applied: min(K, voices / 3) = 0 here, the
+    // only voice being the unattested pool).
+    json(&c, 0, &["deploy", "--root", &root]);
     fund(&c, 1, 20_000);
     json(
         &c,

@@ -201,7 +201,8 @@ pub struct DeployParams {
     pub delegate_cap_bps: u16,
     /// `VerinferGovernor` residual quorum (0 ..= 15, 0 = off): a proposal passes only if its for side
     /// still reaches quorum and beats against without its K largest voices (the unattested pool
-    /// counting as one). Absent in older serialized params = 0.
+    /// counting as one). A proposal applies min(K, voices at its snapshot / 3). Absent in older
+    /// serialized params = 0.
     #[serde(default)]
     pub residual_k: u8,
     /// Append the hand-over steps of `script/DeploySuite.sol`: every admin role (and the token's

@@ -499,3 +499,25 @@ fn attacker_cartel_holds_the_chosen_share_of_stake_over_its_operators() {
         .to_string();
     assert!(err.contains("attack.cartel_stake_share"), "{err}");
 }
+
+/// Issue #17, the bootstrap trap of K: a young network (8 stakers, 3 operators) with the production
+/// residual rule (K = 10) passes honest proposals, because the governor applies
+/// min(K, voices at the snapshot / 3); with K fixed at 10 every proposal of fewer than 11 voices
+/// for was defeated. Its 2 largest stakers still cannot pass or veto alone.
+#[test]
+fn young_network_with_production_k_passes_honest_proposals() {
+    let s = Scenario::load(&scenario("tiny.toml")).unwrap();
+    assert_eq!(s.governance.residual_k, 10);
+    let r = run(&s, false).unwrap();
+    let capture = &r.capture;
+    assert!(!capture.honest.is_empty());
+    let passed = capture.honest.iter().filter(|p| p.passed).count();
+    assert!(passed > 0, "{}", r.summary());
+    for p in capture.honest.iter().filter(|p| p.passed) {
+        // the rule was applied: the residual is below the whole for side
+        assert!(p.residual_for < p.for_votes, "{p:?}");
+    }
+    for g in r.goals.iter().filter(|g| g.goal.contains("largest stakers cannot")) {
+        assert!(g.pass, "{g:?}");
+    }
+}

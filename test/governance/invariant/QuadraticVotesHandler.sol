@@ -41,6 +41,7 @@ contract QuadraticVotesHandler is Test {
 
     uint256[] public recordedBlocks;
     mapping(uint256 blockNumber => uint256) public recordedTotal;
+    mapping(uint256 blockNumber => uint256) public recordedVoices;
 
     constructor(VotesStakingStub staking_, IdentityRegistry ids_, QuadraticVotes qv_, address issuer_) {
         staking = staking_;
@@ -228,6 +229,7 @@ contract QuadraticVotesHandler is Test {
         // record the total of the block being closed, then move on
         if (recordedTotal[block.number] == 0) recordedBlocks.push(block.number);
         recordedTotal[block.number] = expectedTotal() + 1; // +1 so zero totals are recorded too
+        recordedVoices[block.number] = expectedVoiceCount();
         vm.roll(block.number + bound(blocks, 1, 5));
     }
 
@@ -253,6 +255,21 @@ contract QuadraticVotesHandler is Test {
             if (_firstOf(i, id)) total += Math.sqrt(ghostStakeOf(id));
         }
         total += Math.sqrt(pool);
+    }
+
+    /// @notice The identities holding ghost stake, plus one when some unattested actor holds stake (the
+    ///         puppet is stakeless).
+    function expectedVoiceCount() public view returns (uint256 n) {
+        bool pool;
+        for (uint256 i; i < ACTORS; ++i) {
+            uint256 id = ghostIdentity[i];
+            if (id == 0) {
+                if (ghostStake[i] != 0) pool = true;
+            } else if (_firstOf(i, id) && Math.sqrt(ghostStakeOf(id)) != 0) {
+                ++n;
+            }
+        }
+        if (pool) ++n;
     }
 
     /// @notice Σ ghost stakes of the actors linked to `id`.

@@ -53,6 +53,17 @@ contract QuadraticVotesInvariants is Test {
         }
     }
 
+    /// @notice The voice count of every closed block is the number of identities with voice plus one for a
+    ///         non-empty pool, recomputed from ghost state; delegation and the issuer's moves never change it.
+    function invariant_VoiceCountIsIdentitiesWithVoicePlusThePool() public view {
+        uint256 n = handler.recordedCount();
+        for (uint256 i; i < n; ++i) {
+            uint256 b = handler.recordedBlocks(i);
+            if (b >= block.number) continue;
+            assertEq(qv.getPastVoiceCount(b), handler.recordedVoices(b));
+        }
+    }
+
     /// @notice Each identity's stake equals the sum of its linked accounts' stakes.
     function invariant_IdentityStakeIsSumOfLinkedStakes() public view {
         for (uint256 k; k < handler.IDS(); ++k) {

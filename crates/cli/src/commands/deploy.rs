@@ -56,9 +56,9 @@ pub struct DeployCommand {
     #[arg(long)]
     keep_admin: bool,
     /// The governor's residual rule: a proposal passes only if its for side still reaches quorum
-    /// without its K largest voices (0 = off, at most 15). Default 10, or 0 with --keep-admin. With
-    /// K or fewer active voters nothing can pass, not even a proposal that lowers K: deploy with a
-    /// K the network's turnout can carry (docs/governance.md, "Residual quorum").
+    /// without its K largest voices (0 = off, at most 15). Default 10, or 0 with --keep-admin. A
+    /// proposal applies at most a third of the voices at its snapshot, so a young network can still
+    /// pass proposals (docs/governance.md, "Residual quorum").
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=15))]
     residual_k: Option<u8>,
     /// Create every contract with CREATE2 through 0x4e59b44847b379578588920ca78fbf26c0b4956c under
