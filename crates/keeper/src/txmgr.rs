@@ -310,6 +310,8 @@ pub struct TxManager {
     estimate_next: std::sync::Mutex<HashSet<String>>,
     /// Out-of-gas failures re-planned so far, by intent (bounded by [`MAX_OUT_OF_GAS_REPLANS`]).
     out_of_gas: std::sync::Mutex<HashMap<String, u32>>,
+    /// Tests only: stop group dispatches between the journal write and the broadcasts.
+    crash_gate: Option<Arc<CrashGate>>,
 }
 
 /// How many times one intent whose transaction ran out of gas on chain is re-planned (estimated
@@ -375,6 +377,42 @@ pub enum Dispatch {
     Done(Executed),
 }
 
+/// One key's result in an attempt of [`TxManager::dispatch_group`].
+enum Attempt {
+    /// Settled for this dispatch (in flight, done, or an error).
+    Done(Result<Dispatch, TxError>),
+    /// The node refused the nonce: pending again, to be signed at a resynced nonce.
+    NonceRejected,
+}
+
+/// What [`TxManager::prepare`] made of an intent.
+enum Prepared {
+    /// Reconciled: mined already, or its journaled bytes rebroadcast.
+    Ready(Dispatch),
+    /// Newly signed (status `Sent`, not yet journaled).
+    Signed(Signed),
+}
+
+/// A newly signed transaction, waiting for its group's journal write and broadcast.
+struct Signed {
+    intent: Intent,
+    to: Option<Address>,
+    data: Bytes,
+    cached: Option<CallShape>,
+    gas: u64,
+    max_fee: u128,
+}
+
+/// A crash point for tests: a manager built [`TxManager::with_crash_gate`] stops every group
+/// dispatch right after the group's durable journal write and before any broadcast, notifies
+/// [`CrashGate::reached`] and waits forever there, so the test can abort the task (drop it, as a
+/// `kill -9` would end the process) at exactly that point.
+#[derive(Debug, Default)]
+pub struct CrashGate {
+    /// Notified when a group dispatch has journaled and stopped before broadcasting.
+    pub reached: tokio::sync::Notify,
+}
+
 /// The gas limit of a signed raw transaction (EIP-2718 encoding), if it decodes.
 fn gas_limit_of(raw: &[u8]) -> Option<u64> {
     use alloy::consensus::Transaction;
@@ -438,7 +476,15 @@ impl TxManager {
             gas_cache: GasCache::default(),
             estimate_next: std::sync::Mutex::default(),
             out_of_gas: std::sync::Mutex::default(),
+            crash_gate: None,
         }
+    }
+
+    /// For crash tests: every group dispatch stops at `gate` between its durable journal write and
+    /// its broadcasts (see [`CrashGate`]). Never set outside tests: the dispatch never returns.
+    pub fn with_crash_gate(mut self, gate: Arc<CrashGate>) -> Self {
+        self.crash_gate = Some(gate);
+        self
     }
 
     /// Counts fee bumps in `metrics` (its keeper's registry) instead of a private one.
@@ -749,7 +795,9 @@ impl TxManager {
                 tx_hash: Some(hash),
                 gas_used: Some(r.gas_used),
             };
-            self.store.put_intent_seen_in(&intent, block)?;
+            // A deferred write: the send path does not wait for the disk to book an outcome (a
+            // crash that loses it leaves the intent `Sent`, and the restart finds this receipt).
+            self.store.put_outcome(&intent, block)?;
             Ok(Ok(Executed {
                 tx_hash: hash,
                 gas_used: r.gas_used,
@@ -824,8 +872,202 @@ impl TxManager {
     }
 
     /// [`TxManager::dispatch`] as part of `round`: the round's fee data (fetched by its first
-    /// transaction that needs fees) is used for every transaction it signs.
+    /// transaction that needs fees) is used for every transaction it signs. A group of one
+    /// ([`TxManager::dispatch_group`]).
     pub async fn dispatch_in(&self, key: &str, round: &Round) -> Result<Dispatch, TxError> {
+        let mut out = self.dispatch_group(&[key.to_string()], round).await?;
+        out.pop().unwrap_or_else(|| {
+            Err(TxError::BadIntent {
+                key: key.to_string(),
+                reason: "no dispatch result".into(),
+            })
+        })
+    }
+
+    /// Dispatches the intents `keys` as one group, in order (nonces follow it): each journaled
+    /// transaction is reconciled (its receipt found, or the same signed bytes rebroadcast at its
+    /// nonce); every pending one is estimated, given the next nonce and signed; then **all the
+    /// newly signed transactions are journaled in one durable write** (one disk sync for the
+    /// group), and only then broadcast, all at once. Journal before broadcast holds for each of
+    /// them: a crash after the write and before (or during) the broadcasts leaves every one
+    /// journaled `Sent`, and the restart rebroadcasts the same bytes at the same nonces.
+    ///
+    /// Returns one result per key, in order; the outer error is a journal write that failed
+    /// (nothing of the group was broadcast then). A broadcast the node refuses for its nonce puts
+    /// the intent back to pending, resyncs the nonce and signs it again (up to
+    /// [`TxConfig::rpc_retries`] times), as the group's other transactions stay in flight.
+    pub async fn dispatch_group(
+        &self,
+        keys: &[String],
+        round: &Round,
+    ) -> Result<Vec<Result<Dispatch, TxError>>, TxError> {
+        let mut out: Vec<Option<Result<Dispatch, TxError>>> = keys.iter().map(|_| None).collect();
+        let mut todo: Vec<usize> = (0..keys.len()).collect();
+        let mut attempt = 0u32;
+        while !todo.is_empty() {
+            let last = attempt >= self.cfg.rpc_retries;
+            let group: Vec<String> = todo.iter().map(|&i| keys[i].clone()).collect();
+            let results = self.dispatch_once(&group, round, last).await?;
+            let mut retry = Vec::new();
+            for (i, r) in todo.iter().zip(results) {
+                match r {
+                    Attempt::Done(r) => out[*i] = Some(r),
+                    Attempt::NonceRejected => retry.push(*i),
+                }
+            }
+            if !retry.is_empty() {
+                self.resync_nonce().await;
+            }
+            todo = retry;
+            attempt += 1;
+        }
+        Ok(keys
+            .iter()
+            .zip(out)
+            .map(|(key, r)| {
+                r.unwrap_or_else(|| {
+                    Err(TxError::BadIntent {
+                        key: key.clone(),
+                        reason: "no dispatch result".into(),
+                    })
+                })
+            })
+            .collect())
+    }
+
+    /// One attempt of [`TxManager::dispatch_group`]: reconcile or sign each, one durable write for
+    /// the signed ones, their broadcasts concurrently. `last`: a nonce refusal is not retried.
+    async fn dispatch_once(
+        &self,
+        keys: &[String],
+        round: &Round,
+        last: bool,
+    ) -> Result<Vec<Attempt>, TxError> {
+        let mut out: Vec<Option<Attempt>> = keys.iter().map(|_| None).collect();
+        let mut signed: Vec<(usize, Signed)> = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            match self.prepare(key, round).await {
+                Ok(Prepared::Ready(d)) => out[i] = Some(Attempt::Done(Ok(d))),
+                Ok(Prepared::Signed(s)) => signed.push((i, s)),
+                Err(e) => out[i] = Some(Attempt::Done(Err(e))),
+            }
+        }
+        if !signed.is_empty() {
+            // Journal before broadcasting: every signed transaction of the group, one durable write.
+            let intents: Vec<Intent> = signed.iter().map(|(_, s)| s.intent.clone()).collect();
+            if let Err(e) = self.store.put_intents(&intents) {
+                // Nothing was broadcast: the nonces are free again.
+                self.resync_nonce().await;
+                return Err(e.into());
+            }
+            if let Some(gate) = &self.crash_gate {
+                gate.reached.notify_one();
+                std::future::pending::<()>().await;
+            }
+            let sent = futures::future::join_all(signed.iter().map(|(_, s)| async move {
+                match &s.intent.status {
+                    IntentStatus::Sent { raw, .. } => self.broadcast(raw).await,
+                    _ => Ok(()),
+                }
+            }))
+            .await;
+            for ((i, s), r) in signed.into_iter().zip(sent) {
+                out[i] = Some(self.after_broadcast(s, r, last).await?);
+            }
+        }
+        Ok(out
+            .into_iter()
+            .zip(keys)
+            .map(|(r, key)| {
+                r.unwrap_or_else(|| {
+                    Attempt::Done(Err(TxError::BadIntent {
+                        key: key.clone(),
+                        reason: "no dispatch result".into(),
+                    }))
+                })
+            })
+            .collect())
+    }
+
+    /// Books the broadcast of a journaled transaction: in flight; or, refused for its nonce,
+    /// pending again to be signed anew ([`Attempt::NonceRejected`], unless `last`); or, from a
+    /// sender that cannot pay, pending with its nonce handed back.
+    async fn after_broadcast(
+        &self,
+        s: Signed,
+        r: Result<(), TransportError>,
+        last: bool,
+    ) -> Result<Attempt, TxError> {
+        let Signed {
+            mut intent,
+            to,
+            data,
+            cached,
+            gas,
+            max_fee,
+        } = s;
+        let key = intent.key.clone();
+        let IntentStatus::Sent { nonce, .. } = intent.status else {
+            return Ok(Attempt::Done(Err(TxError::BadIntent {
+                key,
+                reason: "not in sent state after signing".into(),
+            })));
+        };
+        if let Err(e) = r {
+            if RpcFailure::of(&e) == RpcFailure::Nonce && !last {
+                tracing::warn!(key, nonce, error = %e, "nonce rejected; resyncing");
+                intent.status = IntentStatus::Pending;
+                self.store.put_intent(&intent)?;
+                return Ok(Attempt::NonceRejected);
+            }
+            // A sender that cannot pay is told at once: no fee bump can get it mined.
+            if let Some((balance, needed)) = self.shortfall(gas, max_fee).await {
+                intent.status = IntentStatus::Pending;
+                self.store.put_intent(&intent)?;
+                self.release_nonce(nonce).await;
+                return Ok(Attempt::Done(Err(TxError::InsufficientFunds {
+                    key,
+                    address: self.from,
+                    balance,
+                    needed,
+                })));
+            }
+            // Network trouble: the signed tx is journaled; the wait loop rebroadcasts it.
+            tracing::warn!(key, nonce, error = %e, "broadcast failed; will rebroadcast");
+        }
+        Ok(Attempt::Done(Ok(self.in_flight_at(intent, to, data, cached))))
+    }
+
+    /// Takes `nonce`'s place in the window for a `Sent` intent.
+    fn in_flight_at(
+        &self,
+        intent: Intent,
+        to: Option<Address>,
+        data: Bytes,
+        cached: Option<CallShape>,
+    ) -> Dispatch {
+        let nonce = match intent.status {
+            IntentStatus::Sent { nonce, .. } => nonce,
+            _ => 0,
+        };
+        lock(&self.in_flight).insert(nonce);
+        let slot = Slot {
+            window: Arc::clone(&self.in_flight),
+            nonce,
+        };
+        Dispatch::InFlight(Box::new(InFlight {
+            intent,
+            to,
+            data,
+            slot,
+            cached,
+        }))
+    }
+
+    /// Reconciles a journaled transaction of `key` (receipt, or a rebroadcast of the same bytes at
+    /// its nonce), or, for a pending intent, estimates, allocates the next nonce and signs (the
+    /// status becomes `Sent`, not yet journaled: the caller journals before broadcasting).
+    async fn prepare(&self, key: &str, round: &Round) -> Result<Prepared, TxError> {
         let mut intent = self.store.intent(key)?.ok_or_else(|| TxError::BadIntent {
             key: key.to_string(),
             reason: "not journaled".into(),
@@ -846,7 +1088,9 @@ impl TxManager {
                 .await
                 .map_err(rpc("eth_getTransactionReceipt"))?
             {
-                return self.finish(intent, &r, None)?.map(Dispatch::Done);
+                return self
+                    .finish(intent, &r, None)?
+                    .map(|d| Prepared::Ready(Dispatch::Done(d)));
             }
             let mined = self.chain_nonce(false).await?;
             if mined > nonce {
@@ -868,101 +1112,63 @@ impl TxManager {
                     g.next = Some(nonce + 1);
                 }
                 g.gaps.remove(&nonce);
+                drop(g);
+                return Ok(Prepared::Ready(self.in_flight_at(intent, to, data, None)));
             }
         }
 
-        let mut cached = None;
-        if intent.status == IntentStatus::Pending {
-            let gas = match self.gas_for(&intent, to, &data).await {
-                Ok((g, shape)) => {
-                    cached = shape;
-                    g
-                }
-                Err(TxError::Reverted { key, reason }) => {
-                    intent.status = IntentStatus::Abandoned {
-                        reason: reason.clone(),
-                    };
-                    self.store.put_intent(&intent)?;
-                    return Err(TxError::Reverted { key, reason });
-                }
-                Err(e) => return Err(e),
-            };
-            let (max_fee, prio) = {
-                let mut cached = round.fees.lock().await;
-                match Round::fresh(*cached, Instant::now()) {
-                    Some(fees) => fees,
-                    None => {
-                        let fees = self.fees().await?;
-                        *cached = Some((Instant::now(), fees));
-                        fees
-                    }
-                }
-            };
-            let mut attempt = 0;
-            loop {
-                let nonce = self.allocate_nonce().await?;
-                let env = self.sign(to, &data, nonce, gas, max_fee, prio).await?;
-                let raw = Bytes::from(env.encoded_2718());
-                let hash = *env.tx_hash();
-                intent.status = IntentStatus::Sent {
-                    nonce,
-                    tx_hash: hash,
-                    raw: raw.clone(),
-                    all_hashes: vec![hash],
-                };
-                // Journal before broadcasting.
-                self.store.put_intent(&intent)?;
-                match self.broadcast(&raw).await {
-                    Ok(()) => break,
-                    Err(e)
-                        if RpcFailure::of(&e) == RpcFailure::Nonce
-                            && attempt < self.cfg.rpc_retries =>
-                    {
-                        tracing::warn!(key, nonce, error = %e, "nonce rejected; resyncing");
-                        self.resync_nonce().await;
-                        intent.status = IntentStatus::Pending;
-                        self.store.put_intent(&intent)?;
-                        attempt += 1;
-                    }
-                    Err(e) => {
-                        // A sender that cannot pay is told at once: no fee bump can get it mined.
-                        if let Some((balance, needed)) = self.shortfall(gas, max_fee).await {
-                            intent.status = IntentStatus::Pending;
-                            self.store.put_intent(&intent)?;
-                            self.release_nonce(nonce).await;
-                            return Err(TxError::InsufficientFunds {
-                                key: key.to_string(),
-                                address: self.from,
-                                balance,
-                                needed,
-                            });
-                        }
-                        // Network trouble: the signed tx is journaled; the wait loop rebroadcasts it.
-                        tracing::warn!(key, nonce, error = %e, "broadcast failed; will rebroadcast");
-                        break;
-                    }
-                }
-            }
-        }
-
-        let IntentStatus::Sent { nonce, .. } = intent.status else {
+        if intent.status != IntentStatus::Pending {
             return Err(TxError::BadIntent {
                 key: key.to_string(),
                 reason: "not in sent state after dispatch".into(),
             });
+        }
+        let (gas, cached) = match self.gas_for(&intent, to, &data).await {
+            Ok(g) => g,
+            Err(TxError::Reverted { key, reason }) => {
+                intent.status = IntentStatus::Abandoned {
+                    reason: reason.clone(),
+                };
+                self.store.put_intent(&intent)?;
+                return Err(TxError::Reverted { key, reason });
+            }
+            Err(e) => return Err(e),
         };
-        lock(&self.in_flight).insert(nonce);
-        let slot = Slot {
-            window: Arc::clone(&self.in_flight),
+        let (max_fee, prio) = {
+            let mut cached = round.fees.lock().await;
+            match Round::fresh(*cached, Instant::now()) {
+                Some(fees) => fees,
+                None => {
+                    let fees = self.fees().await?;
+                    *cached = Some((Instant::now(), fees));
+                    fees
+                }
+            }
+        };
+        let nonce = self.allocate_nonce().await?;
+        let env = match self.sign(to, &data, nonce, gas, max_fee, prio).await {
+            Ok(env) => env,
+            Err(e) => {
+                self.release_nonce(nonce).await;
+                return Err(e);
+            }
+        };
+        let raw = Bytes::from(env.encoded_2718());
+        let hash = *env.tx_hash();
+        intent.status = IntentStatus::Sent {
             nonce,
+            tx_hash: hash,
+            raw,
+            all_hashes: vec![hash],
         };
-        Ok(Dispatch::InFlight(Box::new(InFlight {
+        Ok(Prepared::Signed(Signed {
             intent,
             to,
             data,
-            slot,
             cached,
-        })))
+            gas,
+            max_fee,
+        }))
     }
 
     /// The second half of [`TxManager::execute`]: waits for the receipt of a dispatched
