@@ -312,6 +312,35 @@ pub struct TxManager {
     out_of_gas: std::sync::Mutex<HashMap<String, u32>>,
     /// Tests only: stop group dispatches between the journal write and the broadcasts.
     crash_gate: Option<Arc<CrashGate>>,
+    /// Receipts of our transactions read block by block, shared by the window's settles.
+    hub: Mutex<ReceiptHub>,
+}
+
+/// Blocks the receipt hub reads at most per scan (a longer jump is left to the direct polls).
+const HUB_MAX_SCAN: u64 = 64;
+
+/// Blocks behind the head that the hub's first scan starts from, and how long it keeps a receipt
+/// nobody took.
+const HUB_KEEP: u64 = 256;
+
+/// Receipts of the sender's transactions, read block by block (`eth_blockNumber`, then one
+/// `eth_getBlockReceipts` per new block), shared by every settle of the window: with many
+/// transactions in flight one scan answers all of them, instead of each polling its own receipt.
+#[derive(Debug, Default)]
+struct ReceiptHub {
+    /// The last block scanned.
+    scanned: Option<u64>,
+    /// When the head was last read.
+    polled: Option<Instant>,
+    /// Receipts of the sender's transactions found and not yet taken, by hash.
+    found: HashMap<TxHash, TransactionReceipt>,
+}
+
+impl ReceiptHub {
+    /// Takes the receipt of any of `hashes`.
+    fn take(&mut self, hashes: &[TxHash]) -> Option<TransactionReceipt> {
+        hashes.iter().find_map(|h| self.found.remove(h))
+    }
 }
 
 /// How many times one intent whose transaction ran out of gas on chain is re-planned (estimated
@@ -477,6 +506,7 @@ impl TxManager {
             estimate_next: std::sync::Mutex::default(),
             out_of_gas: std::sync::Mutex::default(),
             crash_gate: None,
+            hub: Mutex::default(),
         }
     }
 
@@ -765,6 +795,53 @@ impl TxManager {
             }
         }
         Ok(None)
+    }
+
+    /// The receipt of any of `hashes` from the shared [`ReceiptHub`]: taken if a scan found it;
+    /// else, unless the head was read less than `fresh` ago (by any settle), the head is read and
+    /// every block since the last scan (at most [`HUB_MAX_SCAN`]) has its receipts read in one call
+    /// each, keeping the sender's. A block skipped (a longer jump) is left to the settles' direct
+    /// polls, which never stop.
+    async fn hub_receipt(
+        &self,
+        hashes: &[TxHash],
+        fresh: Duration,
+    ) -> Result<Option<TransactionReceipt>, TransportError> {
+        let mut hub = self.hub.lock().await;
+        if let Some(r) = hub.take(hashes) {
+            return Ok(Some(r));
+        }
+        let now = Instant::now();
+        if hub
+            .polled
+            .is_some_and(|t| now.saturating_duration_since(t) < fresh)
+        {
+            return Ok(None);
+        }
+        hub.polled = Some(now);
+        let head = self.provider.get_block_number().await?;
+        if hub.scanned.is_some_and(|s| s > head) {
+            // The chain went back (a reorg, a node restarted): what was found may be gone.
+            hub.found.clear();
+            hub.scanned = None;
+        }
+        let from = hub
+            .scanned
+            .map_or(head.saturating_sub(HUB_KEEP), |s| s + 1)
+            .max(head.saturating_sub(HUB_MAX_SCAN - 1));
+        for n in from..=head {
+            let receipts = self.provider.get_block_receipts(n.into()).await?;
+            for r in receipts.into_iter().flatten() {
+                if r.from == self.from {
+                    hub.found.insert(r.transaction_hash, r);
+                }
+            }
+            hub.scanned = Some(n);
+        }
+        let keep_from = head.saturating_sub(HUB_KEEP);
+        hub.found
+            .retain(|_, r| r.block_number.is_none_or(|b| b >= keep_from));
+        Ok(hub.take(hashes))
     }
 
     /// Books a receipt: done, or (failed on chain) abandoned. A failed transaction whose gas limit
@@ -1225,8 +1302,30 @@ impl TxManager {
             let deadline = Instant::now() + self.cfg.receipt_timeout;
             let mut rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;
             let mut polls = 0u32;
+            let mut direct_at = Instant::now();
             while Instant::now() < deadline {
-                match self.any_receipt(&all_hashes).await {
+                // The first poll after a broadcast asks for this receipt; while several
+                // transactions are in flight the later ones ask the shared hub (one scan per new
+                // block for the whole window), with a direct poll as often as a rebroadcast.
+                let hub = polls > 0
+                    && self.in_flight() > 1
+                    && direct_at.elapsed() < self.cfg.receipt_timeout / 4;
+                let found = if hub {
+                    let fresh = receipt_backoff(self.cfg.poll_interval, 0);
+                    match tokio::time::timeout(
+                        self.cfg.receipt_timeout / 4,
+                        self.hub_receipt(&all_hashes, fresh),
+                    )
+                    .await
+                    {
+                        Ok(r) => r,
+                        Err(_) => Ok(None),
+                    }
+                } else {
+                    direct_at = Instant::now();
+                    self.any_receipt(&all_hashes).await
+                };
+                match found {
                     Ok(Some(r)) => return self.finish(intent, &r, cached)?,
                     Ok(None) => {}
                     Err(e) => tracing::debug!(key, error = %e, "receipt poll failed"),

@@ -291,6 +291,68 @@ async fn a_group_is_journaled_and_broadcast_together_with_consecutive_nonces() {
     assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), first + 8);
 }
 
+/// Receipts of a window are read per block, not per transaction: eight transfers in flight
+/// (automine off) each poll their own receipt once, right after the broadcast; after that the
+/// settles share the receipt hub (`eth_blockNumber`, then one `eth_getBlockReceipts` per new
+/// block), so the block that mines all eight answers every settle with one call, and no settle
+/// polls its own receipt again.
+#[tokio::test]
+async fn a_windows_receipts_are_read_once_per_block_not_once_per_transaction() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let rpc = CountingRpc::start(&anvil.url).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "h.redb");
+    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
+    let mut cfg = fast_cfg();
+    // The settles' direct safety-net poll comes a quarter of this after the first one.
+    cfg.receipt_timeout = Duration::from_secs(60);
+    let t = txm(counted, anvil.key(0), store.clone(), cfg);
+    let token = deploy_token(&t).await;
+    let keys: Vec<String> = (0..8).map(|i| journal_transfer(&store, token, i)).collect();
+    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
+    let mut window = Vec::new();
+    for r in t.dispatch_group(&keys, &Round::default()).await.unwrap() {
+        match r.unwrap() {
+            Dispatch::InFlight(f) => window.push(f),
+            Dispatch::Done(d) => panic!("mined already: {d:?}"),
+        }
+    }
+    let before = rpc.count("eth_getTransactionReceipt");
+    let t = Arc::new(t);
+    let settles: Vec<_> = window
+        .into_iter()
+        .map(|f| {
+            let t = t.clone();
+            tokio::spawn(async move { t.settle(f).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let blocks_before = rpc.count("eth_getBlockReceipts");
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    for s in settles {
+        tokio::time::timeout(Duration::from_secs(30), s)
+            .await
+            .expect("settled")
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(
+        rpc.count("eth_getTransactionReceipt") - before,
+        8,
+        "one direct poll per transaction, right after its broadcast"
+    );
+    assert_eq!(
+        rpc.count("eth_getBlockReceipts") - blocks_before,
+        1,
+        "the one new block is read once for all eight"
+    );
+    for (i, k) in keys.iter().enumerate() {
+        assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
+        done_hash(&store, k);
+    }
+}
+
 /// A transaction dropped from the middle of the window: the one above it waits behind our own
 /// in-flight nonce (not a gap: no error, no fee bump on it) while the dropped one's settle
 /// rebroadcasts and bumps it; once blocks are mined both land, each once.
