@@ -1316,6 +1316,7 @@ impl Executor {
         let mut busy: HashSet<Busy> = HashSet::new();
         let mut settling = FuturesUnordered::new();
         let (mut ok, mut blocked) = (0, false);
+        let mut dispatched = false;
         loop {
             // Fill the free places of the window as one group: one durable journal write for all
             // of its signed transactions, then their broadcasts at once.
@@ -1331,6 +1332,7 @@ impl Executor {
                 group.push(intent);
             }
             if !group.is_empty() {
+                dispatched = true;
                 for intent in &group {
                     self.metrics.tx_started(&intent.key);
                 }
@@ -1366,8 +1368,11 @@ impl Executor {
                 (ok, blocked) = self.account(&intent, r, ok, blocked)?;
             }
         }
-        // Group commit of the round's outcomes (written deferred as receipts came in).
-        self.store.sync()?;
+        // Group commit of the round's outcomes (written deferred as receipts came in); a round
+        // that dispatched nothing wrote nothing.
+        if dispatched {
+            self.store.sync()?;
+        }
         Ok((ok, blocked))
     }
 
