@@ -419,7 +419,7 @@ enum Prepared {
     /// Reconciled: mined already, or its journaled bytes rebroadcast.
     Ready(Dispatch),
     /// Newly signed (status `Sent`, not yet journaled).
-    Signed(Signed),
+    Signed(Box<Signed>),
 }
 
 /// A newly signed transaction, waiting for its group's journal write and broadcast.
@@ -1021,7 +1021,7 @@ impl TxManager {
         last: bool,
     ) -> Result<Vec<Attempt>, TxError> {
         let mut out: Vec<Option<Attempt>> = keys.iter().map(|_| None).collect();
-        let mut signed: Vec<(usize, Signed)> = Vec::new();
+        let mut signed: Vec<(usize, Box<Signed>)> = Vec::new();
         for (i, key) in keys.iter().enumerate() {
             match self.prepare(key, round).await {
                 Ok(Prepared::Ready(d)) => out[i] = Some(Attempt::Done(Ok(d))),
@@ -1071,7 +1071,7 @@ impl TxManager {
     /// sender that cannot pay, pending with its nonce handed back.
     async fn after_broadcast(
         &self,
-        s: Signed,
+        s: Box<Signed>,
         r: Result<(), TransportError>,
         last: bool,
     ) -> Result<Attempt, TxError> {
@@ -1082,7 +1082,7 @@ impl TxManager {
             cached,
             gas,
             max_fee,
-        } = s;
+        } = *s;
         let key = intent.key.clone();
         let IntentStatus::Sent { nonce, .. } = intent.status else {
             return Ok(Attempt::Done(Err(TxError::BadIntent {
@@ -1112,7 +1112,9 @@ impl TxManager {
             // Network trouble: the signed tx is journaled; the wait loop rebroadcasts it.
             tracing::warn!(key, nonce, error = %e, "broadcast failed; will rebroadcast");
         }
-        Ok(Attempt::Done(Ok(self.in_flight_at(intent, to, data, cached))))
+        Ok(Attempt::Done(Ok(
+            self.in_flight_at(intent, to, data, cached)
+        )))
     }
 
     /// Takes `nonce`'s place in the window for a `Sent` intent.
@@ -1238,14 +1240,14 @@ impl TxManager {
             raw,
             all_hashes: vec![hash],
         };
-        Ok(Prepared::Signed(Signed {
+        Ok(Prepared::Signed(Box::new(Signed {
             intent,
             to,
             data,
             cached,
             gas,
             max_fee,
-        }))
+        })))
     }
 
     /// The second half of [`TxManager::execute`]: waits for the receipt of a dispatched

@@ -167,7 +167,10 @@ async fn a_crash_with_a_full_window_resends_the_same_bytes_at_the_same_nonces() 
 fn sent_raw(store: &Store, key: &str) -> (u64, TxHash, alloy::primitives::Bytes) {
     match store.intent(key).unwrap().unwrap().status {
         IntentStatus::Sent {
-            nonce, tx_hash, raw, ..
+            nonce,
+            tx_hash,
+            raw,
+            ..
         } => (nonce, tx_hash, raw),
         s => panic!("{key} not journaled as sent: {s:?}"),
     }
@@ -204,7 +207,10 @@ async fn a_crash_between_the_group_journal_write_and_the_broadcasts_resends_the_
             .await
             .expect("the group reached the point between its journal write and its broadcasts");
         task.abort();
-        assert!(task.await.is_err(), "the dispatch was cut off, not finished");
+        assert!(
+            task.await.is_err(),
+            "the dispatch was cut off, not finished"
+        );
         let journaled: Vec<_> = keys.iter().map(|k| sent_raw(&store, k)).collect();
         let nonces: Vec<u64> = journaled.iter().map(|(n, _, _)| *n).collect();
         assert_eq!(
