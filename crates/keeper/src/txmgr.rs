@@ -319,21 +319,38 @@ pub struct TxManager {
 /// Blocks the receipt hub reads at most per scan (a longer jump is left to the direct polls).
 const HUB_MAX_SCAN: u64 = 64;
 
-/// Blocks behind the head that the hub's first scan starts from, and how long it keeps a receipt
-/// nobody took.
+/// How long the hub keeps a receipt nobody took, in blocks.
 const HUB_KEEP: u64 = 256;
 
 /// Receipts of the sender's transactions, read block by block (`eth_blockNumber`, then one
 /// `eth_getBlockReceipts` per new block), shared by every settle of the window: with many
 /// transactions in flight one scan answers all of them, instead of each polling its own receipt.
+///
+/// Coverage: the hub reads every block after the head it started from, read at `covered_since`.
+/// A transaction that a direct poll sent at or after `covered_since` did not find is mined, if at
+/// all, in a later block, which the hub reads. A settle whose last direct poll is older polls
+/// directly once more instead. A jump of more than [`HUB_MAX_SCAN`] blocks (a long idle spell)
+/// restarts the coverage at the new head, without reading the blocks skipped.
 #[derive(Debug, Default)]
 struct ReceiptHub {
-    /// The last block scanned.
+    /// The last block scanned (or the head the coverage started from).
     scanned: Option<u64>,
+    /// When the head the coverage started from was read (its answer arrived).
+    covered_since: Option<Instant>,
     /// When the head was last read.
     polled: Option<Instant>,
     /// Receipts of the sender's transactions found and not yet taken, by hash.
     found: HashMap<TxHash, TransactionReceipt>,
+}
+
+/// The hub's answer for one settle.
+enum HubAnswer {
+    /// Its receipt.
+    Found(TransactionReceipt),
+    /// Not mined in any block read so far, and the hub covers every block it may be mined in.
+    NotYet,
+    /// The hub does not cover the blocks since the settle's last direct poll: poll directly.
+    Uncovered,
 }
 
 impl ReceiptHub {
@@ -797,51 +814,88 @@ impl TxManager {
         Ok(None)
     }
 
-    /// The receipt of any of `hashes` from the shared [`ReceiptHub`]: taken if a scan found it;
-    /// else, unless the head was read less than `fresh` ago (by any settle), the head is read and
-    /// every block since the last scan (at most [`HUB_MAX_SCAN`]) has its receipts read in one call
-    /// each, keeping the sender's. A block skipped (a longer jump) is left to the settles' direct
-    /// polls, which never stop.
+    /// The receipt of any of `hashes` from the shared [`ReceiptHub`], for a settle whose last
+    /// direct poll (which found none) was sent at `polled_at`: taken if a scan found it; else,
+    /// unless the head was read less than `fresh` ago (by any settle), the head is read and every
+    /// block since the last scan has its receipts read in one call each, keeping the sender's. See
+    /// [`ReceiptHub`] for when the answer is [`HubAnswer::Uncovered`].
     async fn hub_receipt(
         &self,
         hashes: &[TxHash],
         fresh: Duration,
-    ) -> Result<Option<TransactionReceipt>, TransportError> {
+        polled_at: Instant,
+    ) -> Result<HubAnswer, TransportError> {
         let mut hub = self.hub.lock().await;
         if let Some(r) = hub.take(hashes) {
-            return Ok(Some(r));
+            return Ok(HubAnswer::Found(r));
         }
         let now = Instant::now();
-        if hub
+        if !hub
             .polled
             .is_some_and(|t| now.saturating_duration_since(t) < fresh)
         {
-            return Ok(None);
+            self.hub_scan(&mut hub).await?;
         }
-        hub.polled = Some(now);
+        if let Some(r) = hub.take(hashes) {
+            return Ok(HubAnswer::Found(r));
+        }
+        Ok(if hub.covered_since.is_some_and(|c| polled_at >= c) {
+            HubAnswer::NotYet
+        } else {
+            HubAnswer::Uncovered
+        })
+    }
+
+    /// Reads the head and the blocks since the hub's last scan (or restarts its coverage at the
+    /// head: the first time, after the chain went back, or after a jump of more than
+    /// [`HUB_MAX_SCAN`] blocks).
+    async fn hub_scan(&self, hub: &mut ReceiptHub) -> Result<(), TransportError> {
+        hub.polled = Some(Instant::now());
         let head = self.provider.get_block_number().await?;
-        if hub.scanned.is_some_and(|s| s > head) {
+        let restart = match hub.scanned {
+            None => true,
             // The chain went back (a reorg, a node restarted): what was found may be gone.
-            hub.found.clear();
-            hub.scanned = None;
-        }
-        let from = hub
-            .scanned
-            .map_or(head.saturating_sub(HUB_KEEP), |s| s + 1)
-            .max(head.saturating_sub(HUB_MAX_SCAN - 1));
-        for n in from..=head {
-            let receipts = self.provider.get_block_receipts(n.into()).await?;
-            for r in receipts.into_iter().flatten() {
-                if r.from == self.from {
-                    hub.found.insert(r.transaction_hash, r);
-                }
+            Some(s) if s > head => {
+                hub.found.clear();
+                true
             }
-            hub.scanned = Some(n);
+            Some(s) => head - s > HUB_MAX_SCAN,
+        };
+        if restart {
+            hub.scanned = Some(head);
+            hub.covered_since = Some(Instant::now());
+        } else if let Some(s) = hub.scanned {
+            for n in s + 1..=head {
+                let receipts = self.provider.get_block_receipts(n.into()).await?;
+                for r in receipts.into_iter().flatten() {
+                    if r.from == self.from {
+                        hub.found.insert(r.transaction_hash, r);
+                    }
+                }
+                hub.scanned = Some(n);
+            }
         }
         let keep_from = head.saturating_sub(HUB_KEEP);
         hub.found
             .retain(|_, r| r.block_number.is_none_or(|b| b >= keep_from));
-        Ok(hub.take(hashes))
+        Ok(())
+    }
+
+    /// Before a group's broadcasts that will put several transactions in flight: makes sure the
+    /// hub's coverage is current (read within a quarter of the receipt timeout), so the group's
+    /// first direct polls, sent after it, are covered and the later polls go to the hub. A failed
+    /// read only leaves the settles to poll directly.
+    async fn prime_hub(&self) {
+        let mut hub = self.hub.lock().await;
+        let stale = !hub
+            .polled
+            .is_some_and(|t| t.elapsed() < self.cfg.receipt_timeout / 4);
+        if stale || hub.covered_since.is_none() {
+            let scan = tokio::time::timeout(self.cfg.receipt_timeout / 4, self.hub_scan(&mut hub));
+            if !matches!(scan.await, Ok(Ok(()))) {
+                tracing::debug!("receipt hub: head read failed; settles poll directly");
+            }
+        }
     }
 
     /// Books a receipt: done, or (failed on chain) abandoned. A failed transaction whose gas limit
@@ -1036,6 +1090,9 @@ impl TxManager {
                 // Nothing was broadcast: the nonces are free again.
                 self.resync_nonce().await;
                 return Err(e.into());
+            }
+            if signed.len() + self.in_flight() > 1 {
+                self.prime_hub().await;
             }
             if let Some(gate) = &self.crash_gate {
                 gate.reached.notify_one();
@@ -1304,28 +1361,38 @@ impl TxManager {
             let deadline = Instant::now() + self.cfg.receipt_timeout;
             let mut rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;
             let mut polls = 0u32;
+            // When this settle's last direct receipt poll was sent (and found nothing).
             let mut direct_at = Instant::now();
             while Instant::now() < deadline {
                 // The first poll after a broadcast asks for this receipt; while several
                 // transactions are in flight the later ones ask the shared hub (one scan per new
-                // block for the whole window), with a direct poll as often as a rebroadcast.
-                let hub = polls > 0
+                // block for the whole window) as long as it covers the blocks since this settle's
+                // last direct poll, with a direct poll as often as a rebroadcast.
+                let mut found = None;
+                if polls > 0
                     && self.in_flight() > 1
-                    && direct_at.elapsed() < self.cfg.receipt_timeout / 4;
-                let found = if hub {
+                    && direct_at.elapsed() < self.cfg.receipt_timeout / 4
+                {
                     let fresh = receipt_backoff(self.cfg.poll_interval, 0);
                     match tokio::time::timeout(
                         self.cfg.receipt_timeout / 4,
-                        self.hub_receipt(&all_hashes, fresh),
+                        self.hub_receipt(&all_hashes, fresh, direct_at),
                     )
                     .await
                     {
-                        Ok(r) => r,
-                        Err(_) => Ok(None),
+                        Ok(Ok(HubAnswer::Found(r))) => found = Some(Ok(Some(r))),
+                        Ok(Ok(HubAnswer::NotYet)) => found = Some(Ok(None)),
+                        Ok(Ok(HubAnswer::Uncovered)) => {}
+                        Ok(Err(e)) => found = Some(Err(e)),
+                        Err(_) => found = Some(Ok(None)),
                     }
-                } else {
-                    direct_at = Instant::now();
-                    self.any_receipt(&all_hashes).await
+                }
+                let found = match found {
+                    Some(f) => f,
+                    None => {
+                        direct_at = Instant::now();
+                        self.any_receipt(&all_hashes).await
+                    }
                 };
                 match found {
                     Ok(Some(r)) => return self.finish(intent, &r, cached)?,
