@@ -346,7 +346,7 @@ struct ReceiptHub {
 /// The hub's answer for one settle.
 enum HubAnswer {
     /// Its receipt.
-    Found(TransactionReceipt),
+    Found(Box<TransactionReceipt>),
     /// Not mined in any block read so far, and the hub covers every block it may be mined in.
     NotYet,
     /// The hub does not cover the blocks since the settle's last direct poll: poll directly.
@@ -827,17 +827,17 @@ impl TxManager {
     ) -> Result<HubAnswer, TransportError> {
         let mut hub = self.hub.lock().await;
         if let Some(r) = hub.take(hashes) {
-            return Ok(HubAnswer::Found(r));
+            return Ok(HubAnswer::Found(Box::new(r)));
         }
         let now = Instant::now();
-        if !hub
+        if hub
             .polled
-            .is_some_and(|t| now.saturating_duration_since(t) < fresh)
+            .is_none_or(|t| now.saturating_duration_since(t) >= fresh)
         {
             self.hub_scan(&mut hub).await?;
         }
         if let Some(r) = hub.take(hashes) {
-            return Ok(HubAnswer::Found(r));
+            return Ok(HubAnswer::Found(Box::new(r)));
         }
         Ok(if hub.covered_since.is_some_and(|c| polled_at >= c) {
             HubAnswer::NotYet
@@ -887,9 +887,9 @@ impl TxManager {
     /// read only leaves the settles to poll directly.
     async fn prime_hub(&self) {
         let mut hub = self.hub.lock().await;
-        let stale = !hub
+        let stale = hub
             .polled
-            .is_some_and(|t| t.elapsed() < self.cfg.receipt_timeout / 4);
+            .is_none_or(|t| t.elapsed() >= self.cfg.receipt_timeout / 4);
         if stale || hub.covered_since.is_none() {
             let scan = tokio::time::timeout(self.cfg.receipt_timeout / 4, self.hub_scan(&mut hub));
             if !matches!(scan.await, Ok(Ok(()))) {
@@ -1380,7 +1380,7 @@ impl TxManager {
                     )
                     .await
                     {
-                        Ok(Ok(HubAnswer::Found(r))) => found = Some(Ok(Some(r))),
+                        Ok(Ok(HubAnswer::Found(r))) => found = Some(Ok(Some(*r))),
                         Ok(Ok(HubAnswer::NotYet)) => found = Some(Ok(None)),
                         Ok(Ok(HubAnswer::Uncovered)) => {}
                         Ok(Err(e)) => found = Some(Err(e)),
