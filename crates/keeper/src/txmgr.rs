@@ -1402,8 +1402,17 @@ impl TxManager {
                 if Instant::now() >= rebroadcast_at {
                     if let Err(e) = self.broadcast(&raw).await {
                         if RpcFailure::of(&e) == RpcFailure::Nonce {
-                            // Mined already (receipt will show) or consumed elsewhere.
+                            // Mined already (the receipt shows) or consumed elsewhere (another
+                            // replica of a shared hot key): fee bumps at this nonce cannot help,
+                            // so the intent goes back to the round, whose reconciliation
+                            // re-plans it at once instead of bumping for minutes.
                             tracing::debug!(key, error = %e, "rebroadcast: nonce error");
+                            if let Ok(Some(r)) = self.any_receipt(&all_hashes).await {
+                                return self.finish(intent, &r, cached)?;
+                            }
+                            if self.chain_nonce(false).await? > nonce {
+                                return Err(TxError::Stuck { key, bumps });
+                            }
                         }
                     }
                     rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;

@@ -359,6 +359,70 @@ async fn a_windows_receipts_are_read_once_per_block_not_once_per_transaction() {
     }
 }
 
+/// Settles `f`; a transaction handed back without a fee bump (its nonce taken) is run again.
+async fn settle_or_rerun(t: &TxManager, key: &str, f: Box<InFlight>) -> Executed {
+    match t.settle(f).await {
+        Ok(done) => done,
+        Err(TxError::Stuck { bumps: 0, .. }) => t.execute(key).await.unwrap(),
+        Err(e) => panic!("{key}: {e}"),
+    }
+}
+
+/// Regression (found by the HA bench row with group broadcasts: live p50 of 180 s): two managers
+/// on one hot key, as HA replicas share it. Replica B holds nonce n+1 in the pool when replica A,
+/// whose own counter says n+1, signs a new transfer at it. Whatever the node does with the clash
+/// (refuses A's as "replacement transaction underpriced", a nonce refusal on which A re-signs; or
+/// takes A's as a replacement of B's), no transaction is left in flight at a nonce that can never
+/// be mined and bumped for minutes: the loser is handed back at its first rebroadcast (the node
+/// refuses its nonce and the chain has moved past it) without a single fee bump, and its re-run
+/// lands. Every transfer lands, each once.
+#[tokio::test]
+async fn a_nonce_held_by_another_replica_of_the_hot_key_is_never_fee_bumped_in_vain() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store_a = store_at(&dir, "a.redb");
+    let store_b = store_at(&dir, "b.redb");
+    let metrics = Arc::new(verinfer_keeper::metrics::Metrics::default());
+    let a = txm(p.clone(), anvil.key(0), store_a.clone(), fast_cfg()).with_metrics(metrics.clone());
+    let b = txm(p.clone(), anvil.key(0), store_b.clone(), fast_cfg()).with_metrics(metrics.clone());
+    let token = deploy_token(&a).await;
+    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
+    let k0 = journal_transfer(&store_a, token, 0);
+    let first = dispatch(&a, &k0).await;
+    let n = first.nonce();
+    let k1 = journal_transfer(&store_b, token, 1);
+    let held = dispatch(&b, &k1).await;
+    assert_eq!(held.nonce(), n + 1, "B takes the next nonce");
+    // A's first transfer leaves the pool; A's counter still says n + 1, which B holds.
+    let (_, h0) = sent_hash(&store_a, &k0);
+    raw(&p, "anvil_dropTransaction", serde_json::json!([h0])).await;
+    drop(first);
+    let k2 = journal_transfer(&store_a, token, 2);
+    let clash = dispatch(&a, &k2).await;
+    raw(&p, "evm_setAutomine", serde_json::json!([true])).await;
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    let (_, _, first_again) = tokio::time::timeout(
+        Duration::from_secs(120),
+        futures::future::join3(
+            settle_or_rerun(&a, &k2, clash),
+            settle_or_rerun(&b, &k1, held),
+            a.execute(&k0),
+        ),
+    )
+    .await
+    .expect("every transfer settles");
+    first_again.unwrap();
+    assert_eq!(metrics.fee_bumps.get(), 0, "no fee bump at a nonce taken");
+    for i in 0..3 {
+        assert_eq!(
+            balance(&p, token, recipient(i)).await,
+            U256::from(i + 1),
+            "transfer {i} landed once"
+        );
+    }
+}
+
 /// A transaction dropped from the middle of the window: the one above it waits behind our own
 /// in-flight nonce (not a gap: no error, no fee bump on it) while the dropped one's settle
 /// rebroadcasts and bumps it; once blocks are mined both land, each once.
