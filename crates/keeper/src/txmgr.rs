@@ -885,8 +885,16 @@ impl TxManager {
     /// hub's coverage is current (read within a quarter of the receipt timeout), so the group's
     /// first direct polls, sent after it, are covered and the later polls go to the hub. A failed
     /// read only leaves the settles to poll directly.
+    ///
+    /// It never waits for the hub's lock: a settle that holds it may be suspended in a
+    /// `FuturesUnordered` that is polled only after this dispatch returns (the keeper's round
+    /// dispatches between polls of its settles), so waiting would deadlock the round (found by
+    /// the bench: the 16-in-flight drain stopped after 62 transactions with nothing in the pool).
+    /// When the lock is held, the group's settles fall back to direct polls until covered.
     async fn prime_hub(&self) {
-        let mut hub = self.hub.lock().await;
+        let Ok(mut hub) = self.hub.try_lock() else {
+            return;
+        };
         let stale = hub
             .polled
             .is_none_or(|t| t.elapsed() >= self.cfg.receipt_timeout / 4);
