@@ -87,7 +87,9 @@ pub enum RpcFailure {
     Unavailable,
     /// The call reverts (JSON-RPC code 3, or revert data in the error).
     Reverted,
-    /// The node refuses the transaction's nonce (too low, too high, already used).
+    /// The node refuses the transaction's nonce (too low, too high, already used), or another
+    /// pending transaction of the sender holds it and this one does not outbid it ("replacement
+    /// transaction underpriced": with a hot key shared by HA replicas, the other replica's).
     Nonce,
     /// The node already has this transaction.
     AlreadyKnown,
@@ -147,6 +149,8 @@ impl RpcFailure {
             "nonce too high",
             "invalid nonce",
             "nonce has already been used",
+            "replacement transaction underpriced",
+            "replacement fee too low",
         ]) {
             Self::Nonce
         } else if has(&[
@@ -284,6 +288,7 @@ mod tests {
         let cases = [
             ("nonce too low: next nonce 5, tx nonce 4", RpcFailure::Nonce),
             ("nonce too high", RpcFailure::Nonce),
+            ("replacement transaction underpriced", RpcFailure::Nonce),
             ("already known", RpcFailure::AlreadyKnown),
             (
                 "insufficient funds for gas * price + value",

@@ -1301,6 +1301,7 @@ impl Executor {
     /// whether one waits behind a nonce gap.
     async fn submit(&self) -> Result<(usize, bool), KeeperError> {
         use futures::stream::{FuturesUnordered, StreamExt};
+        use futures::FutureExt;
 
         self.form_batches()?;
         let mut queue: std::collections::VecDeque<Intent> = self
@@ -1315,27 +1316,45 @@ impl Executor {
         let mut busy: HashSet<Busy> = HashSet::new();
         let mut settling = FuturesUnordered::new();
         let (mut ok, mut blocked) = (0, false);
+        let mut dispatched = false;
         loop {
-            while settling.len() < window && !blocked {
+            // Fill the free places of the window as one group: one durable journal write for all
+            // of its signed transactions, then their broadcasts at once.
+            let mut group: Vec<Intent> = Vec::new();
+            while settling.len() + group.len() < window && !blocked {
                 let Some(at) = queue.iter().position(|i| !busy.contains(&Busy::of(i))) else {
                     break;
                 };
                 let Some(intent) = queue.remove(at) else {
                     break;
                 };
-                self.metrics.tx_started(&intent.key);
-                match self.tx.dispatch_in(&intent.key, &round).await {
-                    Ok(Dispatch::InFlight(f)) => {
-                        busy.insert(Busy::of(&intent));
-                        settling.push(async move {
-                            let r = self.tx.settle(f).await;
-                            (intent, r)
-                        });
+                busy.insert(Busy::of(&intent));
+                group.push(intent);
+            }
+            if !group.is_empty() {
+                dispatched = true;
+                for intent in &group {
+                    self.metrics.tx_started(&intent.key);
+                }
+                let keys: Vec<String> = group.iter().map(|i| i.key.clone()).collect();
+                let results = self.tx.dispatch_group(&keys, &round).await?;
+                for (intent, r) in group.into_iter().zip(results) {
+                    match r {
+                        Ok(Dispatch::InFlight(f)) => {
+                            settling.push(async move {
+                                let r = self.tx.settle(f).await;
+                                (intent, r)
+                            });
+                        }
+                        Ok(Dispatch::Done(done)) => {
+                            busy.remove(&Busy::of(&intent));
+                            (ok, blocked) = self.account(&intent, Ok(done), ok, blocked)?;
+                        }
+                        Err(e) => {
+                            busy.remove(&Busy::of(&intent));
+                            (ok, blocked) = self.account(&intent, Err(e), ok, blocked)?;
+                        }
                     }
-                    Ok(Dispatch::Done(done)) => {
-                        (ok, blocked) = self.account(&intent, Ok(done), ok, blocked)?;
-                    }
-                    Err(e) => (ok, blocked) = self.account(&intent, Err(e), ok, blocked)?,
                 }
             }
             let Some((intent, r)) = settling.next().await else {
@@ -1343,6 +1362,16 @@ impl Executor {
             };
             busy.remove(&Busy::of(&intent));
             (ok, blocked) = self.account(&intent, r, ok, blocked)?;
+            // Book every other settle already finished, so the refill is one group.
+            while let Some(Some((intent, r))) = settling.next().now_or_never() {
+                busy.remove(&Busy::of(&intent));
+                (ok, blocked) = self.account(&intent, r, ok, blocked)?;
+            }
+        }
+        // Group commit of the round's outcomes (written deferred as receipts came in); a round
+        // that dispatched nothing wrote nothing.
+        if dispatched {
+            self.store.sync()?;
         }
         Ok((ok, blocked))
     }
@@ -1398,7 +1427,9 @@ impl Executor {
                                 members.push(mi);
                             }
                         }
-                        self.store.put_intents(&members)?;
+                        // Deferred like the batch's own outcome (re-derived from its receipt
+                        // after a crash); the round's group commit makes them durable.
+                        self.store.put_outcomes(&members, None)?;
                     }
                     IntentKind::Finalize => {
                         self.metrics.finalized.inc();

@@ -709,6 +709,50 @@ impl Store {
         txn.commit().map_err(dberr)
     }
 
+    /// Records the outcome of a transaction read from its receipt (`Done`, with `block = (number,
+    /// hash)` its inclusion block, as [`Store::put_intent_seen_in`] does) in a **deferred** write:
+    /// visible at once, on disk with the next durable commit ([`Store::sync`], or the next
+    /// journal-before-broadcast write), so the send path never waits for the disk to book an
+    /// outcome. Safe because an outcome is re-derivable: a crash that loses it leaves the intent
+    /// `Sent`, and the restart's reconciliation finds the same receipt and books it again (redb
+    /// persists commits in order, so what is lost is a suffix of outcomes, never a signed
+    /// transaction).
+    pub fn put_outcome(
+        &self,
+        intent: &Intent,
+        block: Option<(u64, [u8; 32])>,
+    ) -> Result<(), StoreError> {
+        self.put_outcomes(std::slice::from_ref(intent), block)
+    }
+
+    /// [`Store::put_outcome`] for several intents in one deferred write (a batch's members).
+    pub fn put_outcomes(
+        &self,
+        intents: &[Intent],
+        block: Option<(u64, [u8; 32])>,
+    ) -> Result<(), StoreError> {
+        let txn = self.write(false)?;
+        {
+            let mut t = txn.open_table(INTENTS).map_err(dberr)?;
+            for intent in intents {
+                let bytes = encode(intent)?;
+                t.insert(intent.key.as_str(), bytes.as_slice())
+                    .map_err(dberr)?;
+            }
+            if let Some((n, h)) = block {
+                let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
+                b.insert(n, h.as_slice()).map_err(dberr)?;
+            }
+        }
+        txn.commit().map_err(dberr)
+    }
+
+    /// Makes every deferred write so far durable: one empty durable commit (the group commit of a
+    /// round's outcomes).
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.write(true)?.commit().map_err(dberr)
+    }
+
     /// Stores `intent` and, in the same write, records `block = (number, hash)` (the block its
     /// transaction landed in), so the log poller re-checks that block for reorgs. A `Sent` intent is
     /// also entered in the nonce index under its nonce, in the same write.

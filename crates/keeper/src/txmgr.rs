@@ -310,6 +310,54 @@ pub struct TxManager {
     estimate_next: std::sync::Mutex<HashSet<String>>,
     /// Out-of-gas failures re-planned so far, by intent (bounded by [`MAX_OUT_OF_GAS_REPLANS`]).
     out_of_gas: std::sync::Mutex<HashMap<String, u32>>,
+    /// Tests only: stop group dispatches between the journal write and the broadcasts.
+    crash_gate: Option<Arc<CrashGate>>,
+    /// Receipts of our transactions read block by block, shared by the window's settles.
+    hub: Mutex<ReceiptHub>,
+}
+
+/// Blocks the receipt hub reads at most per scan (a longer jump is left to the direct polls).
+const HUB_MAX_SCAN: u64 = 64;
+
+/// How long the hub keeps a receipt nobody took, in blocks.
+const HUB_KEEP: u64 = 256;
+
+/// Receipts of the sender's transactions, read block by block (`eth_blockNumber`, then one
+/// `eth_getBlockReceipts` per new block), shared by every settle of the window: with many
+/// transactions in flight one scan answers all of them, instead of each polling its own receipt.
+///
+/// Coverage: the hub reads every block after the head it started from, read at `covered_since`.
+/// A transaction that a direct poll sent at or after `covered_since` did not find is mined, if at
+/// all, in a later block, which the hub reads. A settle whose last direct poll is older polls
+/// directly once more instead. A jump of more than [`HUB_MAX_SCAN`] blocks (a long idle spell)
+/// restarts the coverage at the new head, without reading the blocks skipped.
+#[derive(Debug, Default)]
+struct ReceiptHub {
+    /// The last block scanned (or the head the coverage started from).
+    scanned: Option<u64>,
+    /// When the head the coverage started from was read (its answer arrived).
+    covered_since: Option<Instant>,
+    /// When the head was last read.
+    polled: Option<Instant>,
+    /// Receipts of the sender's transactions found and not yet taken, by hash.
+    found: HashMap<TxHash, TransactionReceipt>,
+}
+
+/// The hub's answer for one settle.
+enum HubAnswer {
+    /// Its receipt.
+    Found(Box<TransactionReceipt>),
+    /// Not mined in any block read so far, and the hub covers every block it may be mined in.
+    NotYet,
+    /// The hub does not cover the blocks since the settle's last direct poll: poll directly.
+    Uncovered,
+}
+
+impl ReceiptHub {
+    /// Takes the receipt of any of `hashes`.
+    fn take(&mut self, hashes: &[TxHash]) -> Option<TransactionReceipt> {
+        hashes.iter().find_map(|h| self.found.remove(h))
+    }
 }
 
 /// How many times one intent whose transaction ran out of gas on chain is re-planned (estimated
@@ -375,6 +423,42 @@ pub enum Dispatch {
     Done(Executed),
 }
 
+/// One key's result in an attempt of [`TxManager::dispatch_group`].
+enum Attempt {
+    /// Settled for this dispatch (in flight, done, or an error).
+    Done(Result<Dispatch, TxError>),
+    /// The node refused the nonce: pending again, to be signed at a resynced nonce.
+    NonceRejected,
+}
+
+/// What [`TxManager::prepare`] made of an intent.
+enum Prepared {
+    /// Reconciled: mined already, or its journaled bytes rebroadcast.
+    Ready(Dispatch),
+    /// Newly signed (status `Sent`, not yet journaled).
+    Signed(Box<Signed>),
+}
+
+/// A newly signed transaction, waiting for its group's journal write and broadcast.
+struct Signed {
+    intent: Intent,
+    to: Option<Address>,
+    data: Bytes,
+    cached: Option<CallShape>,
+    gas: u64,
+    max_fee: u128,
+}
+
+/// A crash point for tests: a manager built [`TxManager::with_crash_gate`] stops every group
+/// dispatch right after the group's durable journal write and before any broadcast, notifies
+/// [`CrashGate::reached`] and waits forever there, so the test can abort the task (drop it, as a
+/// `kill -9` would end the process) at exactly that point.
+#[derive(Debug, Default)]
+pub struct CrashGate {
+    /// Notified when a group dispatch has journaled and stopped before broadcasting.
+    pub reached: tokio::sync::Notify,
+}
+
 /// The gas limit of a signed raw transaction (EIP-2718 encoding), if it decodes.
 fn gas_limit_of(raw: &[u8]) -> Option<u64> {
     use alloy::consensus::Transaction;
@@ -438,7 +522,16 @@ impl TxManager {
             gas_cache: GasCache::default(),
             estimate_next: std::sync::Mutex::default(),
             out_of_gas: std::sync::Mutex::default(),
+            crash_gate: None,
+            hub: Mutex::default(),
         }
+    }
+
+    /// For crash tests: every group dispatch stops at `gate` between its durable journal write and
+    /// its broadcasts (see [`CrashGate`]). Never set outside tests: the dispatch never returns.
+    pub fn with_crash_gate(mut self, gate: Arc<CrashGate>) -> Self {
+        self.crash_gate = Some(gate);
+        self
     }
 
     /// Counts fee bumps in `metrics` (its keeper's registry) instead of a private one.
@@ -721,6 +814,98 @@ impl TxManager {
         Ok(None)
     }
 
+    /// The receipt of any of `hashes` from the shared [`ReceiptHub`], for a settle whose last
+    /// direct poll (which found none) was sent at `polled_at`: taken if a scan found it; else,
+    /// unless the head was read less than `fresh` ago (by any settle), the head is read and every
+    /// block since the last scan has its receipts read in one call each, keeping the sender's. See
+    /// [`ReceiptHub`] for when the answer is [`HubAnswer::Uncovered`].
+    async fn hub_receipt(
+        &self,
+        hashes: &[TxHash],
+        fresh: Duration,
+        polled_at: Instant,
+    ) -> Result<HubAnswer, TransportError> {
+        let mut hub = self.hub.lock().await;
+        if let Some(r) = hub.take(hashes) {
+            return Ok(HubAnswer::Found(Box::new(r)));
+        }
+        let now = Instant::now();
+        if hub
+            .polled
+            .is_none_or(|t| now.saturating_duration_since(t) >= fresh)
+        {
+            self.hub_scan(&mut hub).await?;
+        }
+        if let Some(r) = hub.take(hashes) {
+            return Ok(HubAnswer::Found(Box::new(r)));
+        }
+        Ok(if hub.covered_since.is_some_and(|c| polled_at >= c) {
+            HubAnswer::NotYet
+        } else {
+            HubAnswer::Uncovered
+        })
+    }
+
+    /// Reads the head and the blocks since the hub's last scan (or restarts its coverage at the
+    /// head: the first time, after the chain went back, or after a jump of more than
+    /// [`HUB_MAX_SCAN`] blocks).
+    async fn hub_scan(&self, hub: &mut ReceiptHub) -> Result<(), TransportError> {
+        hub.polled = Some(Instant::now());
+        let head = self.provider.get_block_number().await?;
+        let restart = match hub.scanned {
+            None => true,
+            // The chain went back (a reorg, a node restarted): what was found may be gone.
+            Some(s) if s > head => {
+                hub.found.clear();
+                true
+            }
+            Some(s) => head - s > HUB_MAX_SCAN,
+        };
+        if restart {
+            hub.scanned = Some(head);
+            hub.covered_since = Some(Instant::now());
+        } else if let Some(s) = hub.scanned {
+            for n in s + 1..=head {
+                let receipts = self.provider.get_block_receipts(n.into()).await?;
+                for r in receipts.into_iter().flatten() {
+                    if r.from == self.from {
+                        hub.found.insert(r.transaction_hash, r);
+                    }
+                }
+                hub.scanned = Some(n);
+            }
+        }
+        let keep_from = head.saturating_sub(HUB_KEEP);
+        hub.found
+            .retain(|_, r| r.block_number.is_none_or(|b| b >= keep_from));
+        Ok(())
+    }
+
+    /// Before a group's broadcasts that will put several transactions in flight: makes sure the
+    /// hub's coverage is current (read within a quarter of the receipt timeout), so the group's
+    /// first direct polls, sent after it, are covered and the later polls go to the hub. A failed
+    /// read only leaves the settles to poll directly.
+    ///
+    /// It never waits for the hub's lock: a settle that holds it may be suspended in a
+    /// `FuturesUnordered` that is polled only after this dispatch returns (the keeper's round
+    /// dispatches between polls of its settles), so waiting would deadlock the round (found by
+    /// the bench: the 16-in-flight drain stopped after 62 transactions with nothing in the pool).
+    /// When the lock is held, the group's settles fall back to direct polls until covered.
+    async fn prime_hub(&self) {
+        let Ok(mut hub) = self.hub.try_lock() else {
+            return;
+        };
+        let stale = hub
+            .polled
+            .is_none_or(|t| t.elapsed() >= self.cfg.receipt_timeout / 4);
+        if stale || hub.covered_since.is_none() {
+            let scan = tokio::time::timeout(self.cfg.receipt_timeout / 4, self.hub_scan(&mut hub));
+            if !matches!(scan.await, Ok(Ok(()))) {
+                tracing::debug!("receipt hub: head read failed; settles poll directly");
+            }
+        }
+    }
+
     /// Books a receipt: done, or (failed on chain) abandoned. A failed transaction whose gas limit
     /// came from the cache (`cached`) may have run out of gas on a stale estimate, and one that used
     /// its whole gas limit did run out of gas (its estimate was made at a state that changed before
@@ -749,7 +934,9 @@ impl TxManager {
                 tx_hash: Some(hash),
                 gas_used: Some(r.gas_used),
             };
-            self.store.put_intent_seen_in(&intent, block)?;
+            // A deferred write: the send path does not wait for the disk to book an outcome (a
+            // crash that loses it leaves the intent `Sent`, and the restart finds this receipt).
+            self.store.put_outcome(&intent, block)?;
             Ok(Ok(Executed {
                 tx_hash: hash,
                 gas_used: r.gas_used,
@@ -824,8 +1011,207 @@ impl TxManager {
     }
 
     /// [`TxManager::dispatch`] as part of `round`: the round's fee data (fetched by its first
-    /// transaction that needs fees) is used for every transaction it signs.
+    /// transaction that needs fees) is used for every transaction it signs. A group of one
+    /// ([`TxManager::dispatch_group`]).
     pub async fn dispatch_in(&self, key: &str, round: &Round) -> Result<Dispatch, TxError> {
+        let mut out = self.dispatch_group(&[key.to_string()], round).await?;
+        out.pop().unwrap_or_else(|| {
+            Err(TxError::BadIntent {
+                key: key.to_string(),
+                reason: "no dispatch result".into(),
+            })
+        })
+    }
+
+    /// Dispatches the intents `keys` as one group, in order (nonces follow it): each journaled
+    /// transaction is reconciled (its receipt found, or the same signed bytes rebroadcast at its
+    /// nonce); every pending one is estimated, given the next nonce and signed; then **all the
+    /// newly signed transactions are journaled in one durable write** (one disk sync for the
+    /// group), and only then broadcast, all at once. Journal before broadcast holds for each of
+    /// them: a crash after the write and before (or during) the broadcasts leaves every one
+    /// journaled `Sent`, and the restart rebroadcasts the same bytes at the same nonces.
+    ///
+    /// Returns one result per key, in order; the outer error is a journal write that failed
+    /// (nothing of the group was broadcast then). A broadcast the node refuses for its nonce puts
+    /// the intent back to pending, resyncs the nonce and signs it again (up to
+    /// [`TxConfig::rpc_retries`] times), as the group's other transactions stay in flight.
+    pub async fn dispatch_group(
+        &self,
+        keys: &[String],
+        round: &Round,
+    ) -> Result<Vec<Result<Dispatch, TxError>>, TxError> {
+        let mut out: Vec<Option<Result<Dispatch, TxError>>> = keys.iter().map(|_| None).collect();
+        let mut todo: Vec<usize> = (0..keys.len()).collect();
+        let mut attempt = 0u32;
+        while !todo.is_empty() {
+            let last = attempt >= self.cfg.rpc_retries;
+            let group: Vec<String> = todo.iter().map(|&i| keys[i].clone()).collect();
+            let results = self.dispatch_once(&group, round, last).await?;
+            let mut retry = Vec::new();
+            for (i, r) in todo.iter().zip(results) {
+                match r {
+                    Attempt::Done(r) => out[*i] = Some(r),
+                    Attempt::NonceRejected => retry.push(*i),
+                }
+            }
+            if !retry.is_empty() {
+                self.resync_nonce().await;
+            }
+            todo = retry;
+            attempt += 1;
+        }
+        Ok(keys
+            .iter()
+            .zip(out)
+            .map(|(key, r)| {
+                r.unwrap_or_else(|| {
+                    Err(TxError::BadIntent {
+                        key: key.clone(),
+                        reason: "no dispatch result".into(),
+                    })
+                })
+            })
+            .collect())
+    }
+
+    /// One attempt of [`TxManager::dispatch_group`]: reconcile or sign each, one durable write for
+    /// the signed ones, their broadcasts concurrently. `last`: a nonce refusal is not retried.
+    async fn dispatch_once(
+        &self,
+        keys: &[String],
+        round: &Round,
+        last: bool,
+    ) -> Result<Vec<Attempt>, TxError> {
+        let mut out: Vec<Option<Attempt>> = keys.iter().map(|_| None).collect();
+        let mut signed: Vec<(usize, Box<Signed>)> = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            match self.prepare(key, round).await {
+                Ok(Prepared::Ready(d)) => out[i] = Some(Attempt::Done(Ok(d))),
+                Ok(Prepared::Signed(s)) => signed.push((i, s)),
+                Err(e) => out[i] = Some(Attempt::Done(Err(e))),
+            }
+        }
+        if !signed.is_empty() {
+            // Journal before broadcasting: every signed transaction of the group, one durable write.
+            let intents: Vec<Intent> = signed.iter().map(|(_, s)| s.intent.clone()).collect();
+            if let Err(e) = self.store.put_intents(&intents) {
+                // Nothing was broadcast: the nonces are free again.
+                self.resync_nonce().await;
+                return Err(e.into());
+            }
+            if signed.len() + self.in_flight() > 1 {
+                self.prime_hub().await;
+            }
+            if let Some(gate) = &self.crash_gate {
+                gate.reached.notify_one();
+                std::future::pending::<()>().await;
+            }
+            let sent = futures::future::join_all(signed.iter().map(|(_, s)| async move {
+                match &s.intent.status {
+                    IntentStatus::Sent { raw, .. } => self.broadcast(raw).await,
+                    _ => Ok(()),
+                }
+            }))
+            .await;
+            for ((i, s), r) in signed.into_iter().zip(sent) {
+                out[i] = Some(self.after_broadcast(s, r, last).await?);
+            }
+        }
+        Ok(out
+            .into_iter()
+            .zip(keys)
+            .map(|(r, key)| {
+                r.unwrap_or_else(|| {
+                    Attempt::Done(Err(TxError::BadIntent {
+                        key: key.clone(),
+                        reason: "no dispatch result".into(),
+                    }))
+                })
+            })
+            .collect())
+    }
+
+    /// Books the broadcast of a journaled transaction: in flight; or, refused for its nonce,
+    /// pending again to be signed anew ([`Attempt::NonceRejected`], unless `last`); or, from a
+    /// sender that cannot pay, pending with its nonce handed back.
+    async fn after_broadcast(
+        &self,
+        s: Box<Signed>,
+        r: Result<(), TransportError>,
+        last: bool,
+    ) -> Result<Attempt, TxError> {
+        let Signed {
+            mut intent,
+            to,
+            data,
+            cached,
+            gas,
+            max_fee,
+        } = *s;
+        let key = intent.key.clone();
+        let IntentStatus::Sent { nonce, .. } = intent.status else {
+            return Ok(Attempt::Done(Err(TxError::BadIntent {
+                key,
+                reason: "not in sent state after signing".into(),
+            })));
+        };
+        if let Err(e) = r {
+            if RpcFailure::of(&e) == RpcFailure::Nonce && !last {
+                tracing::warn!(key, nonce, error = %e, "nonce rejected; resyncing");
+                intent.status = IntentStatus::Pending;
+                self.store.put_intent(&intent)?;
+                return Ok(Attempt::NonceRejected);
+            }
+            // A sender that cannot pay is told at once: no fee bump can get it mined.
+            if let Some((balance, needed)) = self.shortfall(gas, max_fee).await {
+                intent.status = IntentStatus::Pending;
+                self.store.put_intent(&intent)?;
+                self.release_nonce(nonce).await;
+                return Ok(Attempt::Done(Err(TxError::InsufficientFunds {
+                    key,
+                    address: self.from,
+                    balance,
+                    needed,
+                })));
+            }
+            // Network trouble: the signed tx is journaled; the wait loop rebroadcasts it.
+            tracing::warn!(key, nonce, error = %e, "broadcast failed; will rebroadcast");
+        }
+        Ok(Attempt::Done(Ok(
+            self.in_flight_at(intent, to, data, cached)
+        )))
+    }
+
+    /// Takes `nonce`'s place in the window for a `Sent` intent.
+    fn in_flight_at(
+        &self,
+        intent: Intent,
+        to: Option<Address>,
+        data: Bytes,
+        cached: Option<CallShape>,
+    ) -> Dispatch {
+        let nonce = match intent.status {
+            IntentStatus::Sent { nonce, .. } => nonce,
+            _ => 0,
+        };
+        lock(&self.in_flight).insert(nonce);
+        let slot = Slot {
+            window: Arc::clone(&self.in_flight),
+            nonce,
+        };
+        Dispatch::InFlight(Box::new(InFlight {
+            intent,
+            to,
+            data,
+            slot,
+            cached,
+        }))
+    }
+
+    /// Reconciles a journaled transaction of `key` (receipt, or a rebroadcast of the same bytes at
+    /// its nonce), or, for a pending intent, estimates, allocates the next nonce and signs (the
+    /// status becomes `Sent`, not yet journaled: the caller journals before broadcasting).
+    async fn prepare(&self, key: &str, round: &Round) -> Result<Prepared, TxError> {
         let mut intent = self.store.intent(key)?.ok_or_else(|| TxError::BadIntent {
             key: key.to_string(),
             reason: "not journaled".into(),
@@ -846,7 +1232,9 @@ impl TxManager {
                 .await
                 .map_err(rpc("eth_getTransactionReceipt"))?
             {
-                return self.finish(intent, &r, None)?.map(Dispatch::Done);
+                return self
+                    .finish(intent, &r, None)?
+                    .map(|d| Prepared::Ready(Dispatch::Done(d)));
             }
             let mined = self.chain_nonce(false).await?;
             if mined > nonce {
@@ -868,100 +1256,62 @@ impl TxManager {
                     g.next = Some(nonce + 1);
                 }
                 g.gaps.remove(&nonce);
+                drop(g);
+                return Ok(Prepared::Ready(self.in_flight_at(intent, to, data, None)));
             }
         }
 
-        let mut cached = None;
-        if intent.status == IntentStatus::Pending {
-            let gas = match self.gas_for(&intent, to, &data).await {
-                Ok((g, shape)) => {
-                    cached = shape;
-                    g
-                }
-                Err(TxError::Reverted { key, reason }) => {
-                    intent.status = IntentStatus::Abandoned {
-                        reason: reason.clone(),
-                    };
-                    self.store.put_intent(&intent)?;
-                    return Err(TxError::Reverted { key, reason });
-                }
-                Err(e) => return Err(e),
-            };
-            let (max_fee, prio) = {
-                let mut cached = round.fees.lock().await;
-                match Round::fresh(*cached, Instant::now()) {
-                    Some(fees) => fees,
-                    None => {
-                        let fees = self.fees().await?;
-                        *cached = Some((Instant::now(), fees));
-                        fees
-                    }
-                }
-            };
-            let mut attempt = 0;
-            loop {
-                let nonce = self.allocate_nonce().await?;
-                let env = self.sign(to, &data, nonce, gas, max_fee, prio).await?;
-                let raw = Bytes::from(env.encoded_2718());
-                let hash = *env.tx_hash();
-                intent.status = IntentStatus::Sent {
-                    nonce,
-                    tx_hash: hash,
-                    raw: raw.clone(),
-                    all_hashes: vec![hash],
-                };
-                // Journal before broadcasting.
-                self.store.put_intent(&intent)?;
-                match self.broadcast(&raw).await {
-                    Ok(()) => break,
-                    Err(e)
-                        if RpcFailure::of(&e) == RpcFailure::Nonce
-                            && attempt < self.cfg.rpc_retries =>
-                    {
-                        tracing::warn!(key, nonce, error = %e, "nonce rejected; resyncing");
-                        self.resync_nonce().await;
-                        intent.status = IntentStatus::Pending;
-                        self.store.put_intent(&intent)?;
-                        attempt += 1;
-                    }
-                    Err(e) => {
-                        // A sender that cannot pay is told at once: no fee bump can get it mined.
-                        if let Some((balance, needed)) = self.shortfall(gas, max_fee).await {
-                            intent.status = IntentStatus::Pending;
-                            self.store.put_intent(&intent)?;
-                            self.release_nonce(nonce).await;
-                            return Err(TxError::InsufficientFunds {
-                                key: key.to_string(),
-                                address: self.from,
-                                balance,
-                                needed,
-                            });
-                        }
-                        // Network trouble: the signed tx is journaled; the wait loop rebroadcasts it.
-                        tracing::warn!(key, nonce, error = %e, "broadcast failed; will rebroadcast");
-                        break;
-                    }
-                }
-            }
-        }
-
-        let IntentStatus::Sent { nonce, .. } = intent.status else {
+        if intent.status != IntentStatus::Pending {
             return Err(TxError::BadIntent {
                 key: key.to_string(),
                 reason: "not in sent state after dispatch".into(),
             });
+        }
+        let (gas, cached) = match self.gas_for(&intent, to, &data).await {
+            Ok(g) => g,
+            Err(TxError::Reverted { key, reason }) => {
+                intent.status = IntentStatus::Abandoned {
+                    reason: reason.clone(),
+                };
+                self.store.put_intent(&intent)?;
+                return Err(TxError::Reverted { key, reason });
+            }
+            Err(e) => return Err(e),
         };
-        lock(&self.in_flight).insert(nonce);
-        let slot = Slot {
-            window: Arc::clone(&self.in_flight),
+        let (max_fee, prio) = {
+            let mut cached = round.fees.lock().await;
+            match Round::fresh(*cached, Instant::now()) {
+                Some(fees) => fees,
+                None => {
+                    let fees = self.fees().await?;
+                    *cached = Some((Instant::now(), fees));
+                    fees
+                }
+            }
+        };
+        let nonce = self.allocate_nonce().await?;
+        let env = match self.sign(to, &data, nonce, gas, max_fee, prio).await {
+            Ok(env) => env,
+            Err(e) => {
+                self.release_nonce(nonce).await;
+                return Err(e);
+            }
+        };
+        let raw = Bytes::from(env.encoded_2718());
+        let hash = *env.tx_hash();
+        intent.status = IntentStatus::Sent {
             nonce,
+            tx_hash: hash,
+            raw,
+            all_hashes: vec![hash],
         };
-        Ok(Dispatch::InFlight(Box::new(InFlight {
+        Ok(Prepared::Signed(Box::new(Signed {
             intent,
             to,
             data,
-            slot,
             cached,
+            gas,
+            max_fee,
         })))
     }
 
@@ -1019,8 +1369,40 @@ impl TxManager {
             let deadline = Instant::now() + self.cfg.receipt_timeout;
             let mut rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;
             let mut polls = 0u32;
+            // When this settle's last direct receipt poll was sent (and found nothing).
+            let mut direct_at = Instant::now();
             while Instant::now() < deadline {
-                match self.any_receipt(&all_hashes).await {
+                // The first poll after a broadcast asks for this receipt; while several
+                // transactions are in flight the later ones ask the shared hub (one scan per new
+                // block for the whole window) as long as it covers the blocks since this settle's
+                // last direct poll, with a direct poll as often as a rebroadcast.
+                let mut found = None;
+                if polls > 0
+                    && self.in_flight() > 1
+                    && direct_at.elapsed() < self.cfg.receipt_timeout / 4
+                {
+                    let fresh = receipt_backoff(self.cfg.poll_interval, 0);
+                    match tokio::time::timeout(
+                        self.cfg.receipt_timeout / 4,
+                        self.hub_receipt(&all_hashes, fresh, direct_at),
+                    )
+                    .await
+                    {
+                        Ok(Ok(HubAnswer::Found(r))) => found = Some(Ok(Some(*r))),
+                        Ok(Ok(HubAnswer::NotYet)) => found = Some(Ok(None)),
+                        Ok(Ok(HubAnswer::Uncovered)) => {}
+                        Ok(Err(e)) => found = Some(Err(e)),
+                        Err(_) => found = Some(Ok(None)),
+                    }
+                }
+                let found = match found {
+                    Some(f) => f,
+                    None => {
+                        direct_at = Instant::now();
+                        self.any_receipt(&all_hashes).await
+                    }
+                };
+                match found {
                     Ok(Some(r)) => return self.finish(intent, &r, cached)?,
                     Ok(None) => {}
                     Err(e) => tracing::debug!(key, error = %e, "receipt poll failed"),
@@ -1028,8 +1410,17 @@ impl TxManager {
                 if Instant::now() >= rebroadcast_at {
                     if let Err(e) = self.broadcast(&raw).await {
                         if RpcFailure::of(&e) == RpcFailure::Nonce {
-                            // Mined already (receipt will show) or consumed elsewhere.
+                            // Mined already (the receipt shows) or consumed elsewhere (another
+                            // replica of a shared hot key): fee bumps at this nonce cannot help,
+                            // so the intent goes back to the round, whose reconciliation
+                            // re-plans it at once instead of bumping for minutes.
                             tracing::debug!(key, error = %e, "rebroadcast: nonce error");
+                            if let Ok(Some(r)) = self.any_receipt(&all_hashes).await {
+                                return self.finish(intent, &r, cached)?;
+                            }
+                            if self.chain_nonce(false).await? > nonce {
+                                return Err(TxError::Stuck { key, bumps });
+                            }
                         }
                     }
                     rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;

@@ -12,7 +12,9 @@ use common::*;
 use verinfer_bindings::VerinferToken;
 use verinfer_devnet::rpc_count::CountingRpc;
 use verinfer_keeper::store::{Intent, IntentKind, IntentStatus, Store};
-use verinfer_keeper::txmgr::{Dispatch, Executed, InFlight, Round, TxConfig, TxError, TxManager};
+use verinfer_keeper::txmgr::{
+    CrashGate, Dispatch, Executed, InFlight, Round, TxConfig, TxError, TxManager,
+};
 
 /// Recipient `i` of the test's transfers.
 fn recipient(i: usize) -> Address {
@@ -159,6 +161,266 @@ async fn a_crash_with_a_full_window_resends_the_same_bytes_at_the_same_nonces() 
         );
     }
     assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), 5);
+}
+
+/// The signed bytes, nonce and hash journaled for `key`.
+fn sent_raw(store: &Store, key: &str) -> (u64, TxHash, alloy::primitives::Bytes) {
+    match store.intent(key).unwrap().unwrap().status {
+        IntentStatus::Sent {
+            nonce,
+            tx_hash,
+            raw,
+            ..
+        } => (nonce, tx_hash, raw),
+        s => panic!("{key} not journaled as sent: {s:?}"),
+    }
+}
+
+/// Regression (issue #15, one journal write per group): a crash between a group's single durable
+/// journal write and its broadcasts. Five transfers are dispatched as one group by a manager that
+/// stops right after the write ([`CrashGate`]); the task is dropped there, as a `kill -9` would
+/// end the process, with nothing broadcast. A fresh manager on the reopened journal rebroadcasts
+/// the very same signed bytes at the same consecutive nonces: every transfer lands under its
+/// journaled hash with its journaled bytes, none twice, none lost.
+#[tokio::test]
+async fn a_crash_between_the_group_journal_write_and_the_broadcasts_resends_the_same_bytes() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.redb");
+    let keys: Vec<String> = (0..5).map(|i| format!("t{i}")).collect();
+    let (token, from, first, journaled) = {
+        let store = Arc::new(Store::open(&path).unwrap());
+        let gate = Arc::new(CrashGate::default());
+        let t = txm(p.clone(), anvil.key(0), store.clone(), fast_cfg());
+        let token = deploy_token(&t).await;
+        let t = Arc::new(t.with_crash_gate(gate.clone()));
+        for i in 0..5 {
+            journal_transfer(&store, token, i);
+        }
+        let first = p.get_transaction_count(t.from()).await.unwrap();
+        let task = {
+            let (t, keys) = (t.clone(), keys.clone());
+            tokio::spawn(async move { t.dispatch_group(&keys, &Round::default()).await.is_ok() })
+        };
+        tokio::time::timeout(Duration::from_secs(60), gate.reached.notified())
+            .await
+            .expect("the group reached the point between its journal write and its broadcasts");
+        task.abort();
+        assert!(
+            task.await.is_err(),
+            "the dispatch was cut off, not finished"
+        );
+        let journaled: Vec<_> = keys.iter().map(|k| sent_raw(&store, k)).collect();
+        let nonces: Vec<u64> = journaled.iter().map(|(n, _, _)| *n).collect();
+        assert_eq!(
+            nonces,
+            (first..first + 5).collect::<Vec<u64>>(),
+            "the whole group is journaled with consecutive nonces"
+        );
+        assert_eq!(
+            p.get_transaction_count(t.from()).pending().await.unwrap(),
+            first,
+            "nothing was broadcast before the crash"
+        );
+        (token, t.from(), first, journaled)
+    };
+    let store = Arc::new(Store::open(&path).unwrap());
+    let t = txm(p.clone(), anvil.key(0), store.clone(), fast_cfg());
+    let results = t.dispatch_group(&keys, &Round::default()).await.unwrap();
+    let mut window = Vec::new();
+    for r in results {
+        match r.unwrap() {
+            Dispatch::InFlight(f) => window.push(f),
+            Dispatch::Done(d) => panic!("mined before any broadcast: {d:?}"),
+        }
+    }
+    let done = futures::future::join_all(window.into_iter().map(|f| t.settle(f))).await;
+    for (i, (r, (nonce, hash, raw_bytes))) in done.into_iter().zip(&journaled).enumerate() {
+        let r = r.unwrap();
+        assert_eq!(&r.tx_hash, hash, "t{i} landed under its journaled hash");
+        let on_chain = p.get_raw_transaction_by_hash(*hash).await.unwrap();
+        assert_eq!(
+            on_chain.as_ref(),
+            Some(raw_bytes),
+            "t{i}: identical signed bytes"
+        );
+        assert_eq!(*nonce, first + i as u64);
+        assert_eq!(done_hash(&store, &keys[i]), *hash);
+        assert_eq!(
+            balance(&p, token, recipient(i)).await,
+            U256::from(i + 1),
+            "t{i} landed once"
+        );
+    }
+    assert_eq!(
+        p.get_transaction_count(from).await.unwrap(),
+        first + 5,
+        "no duplicate: exactly the group's five transactions"
+    );
+}
+
+/// A group dispatched in one go is journaled in one write and broadcast at once: every transaction
+/// of it sits in the pool together with consecutive nonces, and each lands once when mined.
+#[tokio::test]
+async fn a_group_is_journaled_and_broadcast_together_with_consecutive_nonces() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "gg.redb");
+    let t = txm(p.clone(), anvil.key(0), store.clone(), fast_cfg());
+    let token = deploy_token(&t).await;
+    let keys: Vec<String> = (0..8).map(|i| journal_transfer(&store, token, i)).collect();
+    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
+    let first = p.get_transaction_count(t.from()).await.unwrap();
+    let mut window = Vec::new();
+    for r in t.dispatch_group(&keys, &Round::default()).await.unwrap() {
+        match r.unwrap() {
+            Dispatch::InFlight(f) => window.push(f),
+            Dispatch::Done(d) => panic!("mined already: {d:?}"),
+        }
+    }
+    let nonces: Vec<u64> = window.iter().map(|f| f.nonce()).collect();
+    assert_eq!(nonces, (first..first + 8).collect::<Vec<u64>>());
+    assert_eq!(
+        p.get_transaction_count(t.from()).pending().await.unwrap(),
+        first + 8,
+        "the whole group is in the pool"
+    );
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    for r in futures::future::join_all(window.into_iter().map(|f| t.settle(f))).await {
+        r.unwrap();
+    }
+    for i in 0..8 {
+        assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
+    }
+    assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), first + 8);
+}
+
+/// Receipts of a window are read per block, not per transaction: eight transfers in flight
+/// (automine off) each poll their own receipt once, right after the broadcast; after that the
+/// settles share the receipt hub (`eth_blockNumber`, then one `eth_getBlockReceipts` per new
+/// block), so the block that mines all eight answers every settle with one call, and no settle
+/// polls its own receipt again.
+#[tokio::test]
+async fn a_windows_receipts_are_read_once_per_block_not_once_per_transaction() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let rpc = CountingRpc::start(&anvil.url).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "h.redb");
+    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
+    let mut cfg = fast_cfg();
+    // The settles' direct safety-net poll comes a quarter of this after the first one.
+    cfg.receipt_timeout = Duration::from_secs(60);
+    let t = txm(counted, anvil.key(0), store.clone(), cfg);
+    let token = deploy_token(&t).await;
+    let keys: Vec<String> = (0..8).map(|i| journal_transfer(&store, token, i)).collect();
+    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
+    let mut window = Vec::new();
+    for r in t.dispatch_group(&keys, &Round::default()).await.unwrap() {
+        match r.unwrap() {
+            Dispatch::InFlight(f) => window.push(f),
+            Dispatch::Done(d) => panic!("mined already: {d:?}"),
+        }
+    }
+    let before = rpc.count("eth_getTransactionReceipt");
+    let t = Arc::new(t);
+    let settles: Vec<_> = window
+        .into_iter()
+        .map(|f| {
+            let t = t.clone();
+            tokio::spawn(async move { t.settle(f).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let blocks_before = rpc.count("eth_getBlockReceipts");
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    for s in settles {
+        tokio::time::timeout(Duration::from_secs(30), s)
+            .await
+            .expect("settled")
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(
+        rpc.count("eth_getTransactionReceipt") - before,
+        8,
+        "one direct poll per transaction, right after its broadcast"
+    );
+    assert_eq!(
+        rpc.count("eth_getBlockReceipts") - blocks_before,
+        1,
+        "the one new block is read once for all eight"
+    );
+    for (i, k) in keys.iter().enumerate() {
+        assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
+        done_hash(&store, k);
+    }
+}
+
+/// Settles `f`; a transaction handed back without a fee bump (its nonce taken) is run again.
+async fn settle_or_rerun(t: &TxManager, key: &str, f: Box<InFlight>) -> Executed {
+    match t.settle(f).await {
+        Ok(done) => done,
+        Err(TxError::Stuck { bumps: 0, .. }) => t.execute(key).await.unwrap(),
+        Err(e) => panic!("{key}: {e}"),
+    }
+}
+
+/// Regression (found by the HA bench row with group broadcasts: live p50 of 180 s): two managers
+/// on one hot key, as HA replicas share it. Replica B holds nonce n+1 in the pool when replica A,
+/// whose own counter says n+1, signs a new transfer at it. Whatever the node does with the clash
+/// (refuses A's as "replacement transaction underpriced", a nonce refusal on which A re-signs; or
+/// takes A's as a replacement of B's), no transaction is left in flight at a nonce that can never
+/// be mined and bumped for minutes: the loser is handed back at its first rebroadcast (the node
+/// refuses its nonce and the chain has moved past it) without a single fee bump, and its re-run
+/// lands. Every transfer lands, each once.
+#[tokio::test]
+async fn a_nonce_held_by_another_replica_of_the_hot_key_is_never_fee_bumped_in_vain() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store_a = store_at(&dir, "a.redb");
+    let store_b = store_at(&dir, "b.redb");
+    let metrics = Arc::new(verinfer_keeper::metrics::Metrics::default());
+    let a = txm(p.clone(), anvil.key(0), store_a.clone(), fast_cfg()).with_metrics(metrics.clone());
+    let b = txm(p.clone(), anvil.key(0), store_b.clone(), fast_cfg()).with_metrics(metrics.clone());
+    let token = deploy_token(&a).await;
+    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
+    let k0 = journal_transfer(&store_a, token, 0);
+    let first = dispatch(&a, &k0).await;
+    let n = first.nonce();
+    let k1 = journal_transfer(&store_b, token, 1);
+    let held = dispatch(&b, &k1).await;
+    assert_eq!(held.nonce(), n + 1, "B takes the next nonce");
+    // A's first transfer leaves the pool; A's counter still says n + 1, which B holds.
+    let (_, h0) = sent_hash(&store_a, &k0);
+    raw(&p, "anvil_dropTransaction", serde_json::json!([h0])).await;
+    drop(first);
+    let k2 = journal_transfer(&store_a, token, 2);
+    let clash = dispatch(&a, &k2).await;
+    raw(&p, "evm_setAutomine", serde_json::json!([true])).await;
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    let (_, _, first_again) = tokio::time::timeout(
+        Duration::from_secs(120),
+        futures::future::join3(
+            settle_or_rerun(&a, &k2, clash),
+            settle_or_rerun(&b, &k1, held),
+            a.execute(&k0),
+        ),
+    )
+    .await
+    .expect("every transfer settles");
+    first_again.unwrap();
+    assert_eq!(metrics.fee_bumps.get(), 0, "no fee bump at a nonce taken");
+    for i in 0..3 {
+        assert_eq!(
+            balance(&p, token, recipient(i)).await,
+            U256::from(i + 1),
+            "transfer {i} landed once"
+        );
+    }
 }
 
 /// A transaction dropped from the middle of the window: the one above it waits behind our own
