@@ -517,7 +517,11 @@ fn young_network_with_production_k_passes_honest_proposals() {
         // the rule was applied: the residual is below the whole for side
         assert!(p.residual_for < p.for_votes, "{p:?}");
     }
-    for g in r.goals.iter().filter(|g| g.goal.contains("largest stakers cannot")) {
+    for g in r
+        .goals
+        .iter()
+        .filter(|g| g.goal.contains("largest stakers cannot"))
+    {
         assert!(g.pass, "{g:?}");
     }
 }
