@@ -353,14 +353,20 @@ fn show(item: &str, param: &Param, value: &DynSolValue) -> String {
     }
 }
 
-/// A bytes32 holding a short ASCII name (`"minFee"`, a parameter name), else `None`.
-fn short_string(w: &[u8]) -> Option<String> {
+/// A bytes32 holding a short ASCII name (`minFee`, a parameter name the contracts pass to
+/// `ParameterOutOfBounds`), else `None`.
+pub fn bytes32_name(w: &[u8]) -> Option<String> {
     let end = w.iter().position(|b| *b == 0).unwrap_or(w.len());
     let (text, pad) = w.split_at(end);
     let printable = !text.is_empty()
         && text.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
         && pad.iter().all(|b| *b == 0);
-    printable.then(|| format!("{:?}", String::from_utf8_lossy(text)))
+    printable.then(|| String::from_utf8_lossy(text).into_owned())
+}
+
+/// [`bytes32_name`], quoted for display (`"minFee"`).
+fn short_string(w: &[u8]) -> Option<String> {
+    bytes32_name(w).map(|n| format!("{n:?}"))
 }
 
 /// The Solidity name of an enum value, from the parameter's `internalType` (`enum X.RequestStatus`).

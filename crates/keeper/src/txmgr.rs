@@ -1015,12 +1015,7 @@ impl TxManager {
     /// ([`TxManager::dispatch_group`]).
     pub async fn dispatch_in(&self, key: &str, round: &Round) -> Result<Dispatch, TxError> {
         let mut out = self.dispatch_group(&[key.to_string()], round).await?;
-        out.pop().unwrap_or_else(|| {
-            Err(TxError::BadIntent {
-                key: key.to_string(),
-                reason: "no dispatch result".into(),
-            })
-        })
+        out.pop().unwrap_or_else(|| Err(no_dispatch_result(key)))
     }
 
     /// Dispatches the intents `keys` as one group, in order (nonces follow it): each journaled
@@ -1063,14 +1058,7 @@ impl TxManager {
         Ok(keys
             .iter()
             .zip(out)
-            .map(|(key, r)| {
-                r.unwrap_or_else(|| {
-                    Err(TxError::BadIntent {
-                        key: key.clone(),
-                        reason: "no dispatch result".into(),
-                    })
-                })
-            })
+            .map(|(key, r)| r.unwrap_or_else(|| Err(no_dispatch_result(key))))
             .collect())
     }
 
@@ -1120,14 +1108,7 @@ impl TxManager {
         Ok(out
             .into_iter()
             .zip(keys)
-            .map(|(r, key)| {
-                r.unwrap_or_else(|| {
-                    Attempt::Done(Err(TxError::BadIntent {
-                        key: key.clone(),
-                        reason: "no dispatch result".into(),
-                    }))
-                })
-            })
+            .map(|(r, key)| r.unwrap_or_else(|| Attempt::Done(Err(no_dispatch_result(key)))))
             .collect())
     }
 
@@ -1178,22 +1159,19 @@ impl TxManager {
             tracing::warn!(key, nonce, error = %e, "broadcast failed; will rebroadcast");
         }
         Ok(Attempt::Done(Ok(
-            self.in_flight_at(intent, to, data, cached)
+            self.in_flight_at(intent, nonce, to, data, cached)
         )))
     }
 
-    /// Takes `nonce`'s place in the window for a `Sent` intent.
+    /// Takes `nonce`'s place in the window for `intent`, sent at `nonce`.
     fn in_flight_at(
         &self,
         intent: Intent,
+        nonce: u64,
         to: Option<Address>,
         data: Bytes,
         cached: Option<CallShape>,
     ) -> Dispatch {
-        let nonce = match intent.status {
-            IntentStatus::Sent { nonce, .. } => nonce,
-            _ => 0,
-        };
         lock(&self.in_flight).insert(nonce);
         let slot = Slot {
             window: Arc::clone(&self.in_flight),
@@ -1257,7 +1235,9 @@ impl TxManager {
                 }
                 g.gaps.remove(&nonce);
                 drop(g);
-                return Ok(Prepared::Ready(self.in_flight_at(intent, to, data, None)));
+                return Ok(Prepared::Ready(
+                    self.in_flight_at(intent, nonce, to, data, None),
+                ));
             }
         }
 
@@ -1555,6 +1535,15 @@ impl TxManager {
             .get_balance(self.from)
             .await
             .map_err(rpc("eth_getBalance"))
+    }
+}
+
+/// The error of a group member that got no result: a broken invariant of the dispatch loop
+/// (every member is answered), reported as a bad intent rather than a panic.
+fn no_dispatch_result(key: &str) -> TxError {
+    TxError::BadIntent {
+        key: key.to_owned(),
+        reason: "no dispatch result".into(),
     }
 }
 

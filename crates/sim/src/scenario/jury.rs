@@ -214,12 +214,8 @@ fn out_of_bounds(e: SimError) -> SimError {
     let Ok(b) = <DisputeGovernor::ParameterOutOfBounds as SolError>::abi_decode(data) else {
         return e;
     };
-    let name: String = b
-        .name
-        .iter()
-        .take_while(|c| **c != 0)
-        .map(|c| char::from(*c))
-        .collect();
+    let name = verinfer_bindings::decode::bytes32_name(b.name.as_slice())
+        .unwrap_or_else(|| b.name.to_string());
     let field = JURY_FIELDS
         .iter()
         .find(|(contract, _)| *contract == name)
