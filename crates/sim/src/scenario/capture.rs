@@ -38,27 +38,53 @@ pub struct SplitTrial {
     pub strategy: String,
     /// The person's voice (sqrt-token units).
     pub voice: f64,
-    /// Voice over the voice of the same stake under one identity.
+    /// Voice over what the quadratic rule entitles the whole stake to under one identity: the larger of
+    /// its voice as the contracts count it and the square root of the stake (the per-issuer cap may cut
+    /// the one identity below it). The split-gain goal judges this and `share_gain`.
     pub gain: f64,
-    /// Share of total voice over the one-identity share.
+    /// Share of total voice over the one-identity share, that identity counted at its entitlement.
     pub share_gain: f64,
+    /// Voice over the one identity's voice as the contracts count it (equal to `gain` unless the cap
+    /// cut that identity): how much of the cap's cut the arrangement takes back.
+    pub counted_gain: f64,
+}
+
+/// What a split is measured against: one identity holding the whole stake, as the contracts count it
+/// (`counted`) and as the quadratic rule entitles it (`entitled`), each as (voice, share of total voice).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SplitBase {
+    counted: (f64, f64),
+    entitled: (f64, f64),
+}
+
+impl SplitBase {
+    /// The base for `stake` tokens whose one-identity arrangement measured `counted` = (voice, share).
+    /// The entitlement is `sqrt(stake)` when the contracts count less (a per-issuer cap cut the
+    /// identity), with the total voice raised by the difference; otherwise the measurement itself.
+    pub(crate) fn new(counted: (f64, f64), stake: f64) -> Self {
+        let (voice, share) = counted;
+        let whole = stake.max(0.0).sqrt();
+        let entitled = if whole > voice && voice > 0.0 && share > 0.0 {
+            let total = voice / share;
+            (whole, whole / (total - voice + whole))
+        } else {
+            counted
+        };
+        Self { counted, entitled }
+    }
 }
 
 impl SplitTrial {
-    /// The trial `strategy` that measured `(voice, share)`, with its gains against `base`, the first
-    /// measurement of the search (set from this one when still zero).
-    pub(crate) fn against(strategy: String, measured: (f64, f64), base: &mut (f64, f64)) -> Self {
+    /// The trial `strategy` that measured `(voice, share)`, with its gains against `base`.
+    pub(crate) fn against(strategy: String, measured: (f64, f64), base: &SplitBase) -> Self {
         let (voice, share) = measured;
-        if base.0 == 0.0 {
-            *base = measured;
-        }
-        let gain = if base.0 > 0.0 { voice / base.0 } else { 1.0 };
-        let share_gain = if base.1 > 0.0 { share / base.1 } else { 1.0 };
+        let ratio = |x: f64, of: f64| if of > 0.0 { x / of } else { 1.0 };
         Self {
             strategy,
             voice,
-            gain,
-            share_gain,
+            gain: ratio(voice, base.entitled.0),
+            share_gain: ratio(share, base.entitled.1),
+            counted_gain: ratio(voice, base.counted.0),
         }
     }
 
@@ -174,14 +200,15 @@ impl fmt::Display for CaptureReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "split search ({:.0} tokens, the largest staker's stake), voice gain against one identity:",
+            "split search ({:.0} tokens, the largest staker's stake), voice gain against one identity \
+             holding it (at its entitlement, the square root of the stake, where the cap cuts it):",
             self.split_stake
         )?;
         for t in &self.splits {
             writeln!(
                 f,
-                "  {:<58} {:>6.3}x (share {:.3}x)",
-                t.strategy, t.gain, t.share_gain
+                "  {:<58} {:>6.3}x (share {:.3}x; against as counted {:.3}x)",
+                t.strategy, t.gain, t.share_gain, t.counted_gain
             )?;
         }
         for p in &self.proposals {
@@ -745,12 +772,14 @@ fn split_search(
         .iter()
         .position(|s| *s > 0.0)
         .unwrap_or(0);
-    let mut base = (0.0, 0.0);
+    let mut base = None;
     for (label, parts) in arrangements {
         let saved = w.sim.snapshot();
         let measured = arrange(w, operator, &parts);
         w.sim.restore(saved);
-        let trial = SplitTrial::against(label, measured?, &mut base);
+        let measured = measured?;
+        let base = *base.get_or_insert_with(|| SplitBase::new(measured, x));
+        let trial = SplitTrial::against(label, measured, &base);
         report.best_split_gain = report.best_split_gain.max(trial.best_gain());
         report.splits.push(trial);
     }
@@ -1024,7 +1053,32 @@ fn propose_and_vote(
 
 #[cfg(test)]
 mod tests {
-    use super::smallest_passing;
+    use super::{smallest_passing, SplitBase, SplitTrial};
+
+    #[test]
+    fn an_uncut_identity_is_its_own_entitlement_so_split_gains_are_against_its_counted_voice() {
+        // 10,000 tokens counted whole (voice 100) at a 10% share
+        let base = SplitBase::new((100.0, 0.1), 10_000.0);
+        let t = SplitTrial::against("pool".into(), (130.0, 0.12), &base);
+        assert!((t.gain - 1.3).abs() < 1e-12);
+        assert!((t.share_gain - 1.2).abs() < 1e-12);
+        assert!((t.counted_gain - 1.3).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_cut_identity_is_measured_against_the_square_root_of_its_stake_and_the_total_it_would_make() {
+        // 10,000 tokens cut by an issuer cap to voice 40 of a total 400 (10%): uncut it would be 100 of
+        // 460, so taking back 60 through the pool is no gain over one identity holding the stake
+        let base = SplitBase::new((40.0, 0.1), 10_000.0);
+        let t = SplitTrial::against("pool".into(), (100.0, 100.0 / 460.0), &base);
+        assert!((t.gain - 1.0).abs() < 1e-12, "{t:?}");
+        assert!((t.share_gain - 1.0).abs() < 1e-12, "{t:?}");
+        assert!((t.counted_gain - 2.5).abs() < 1e-12, "{t:?}");
+        // more than the uncut identity is a gain
+        let t = SplitTrial::against("more".into(), (150.0, 150.0 / 510.0), &base);
+        assert!((t.gain - 1.5).abs() < 1e-12, "{t:?}");
+        assert!(t.share_gain > 1.3, "{t:?}");
+    }
 
     #[test]
     fn bisection_finds_the_smallest_passing_prefix() {

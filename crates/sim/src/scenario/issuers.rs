@@ -29,7 +29,7 @@ use verinfer_bindings::{
 
 use super::{
     agent,
-    capture::SplitTrial,
+    capture::{SplitBase, SplitTrial},
     traffic::BLOCK_SECONDS,
     world::{voice_units, World},
     Behaviour, Issuers, Scenario, Unlinker,
@@ -111,7 +111,8 @@ pub struct CapturedVoice {
     /// The holders' share of staked tokens.
     pub stake_share: f64,
     /// The largest holder's routes out of its capped identities ([`route_search`]), each measured against
-    /// its voice as issued (the first trial); empty until the issuer events ran.
+    /// its voice as issued (the first trial), or the square root of its stake where the cap cut it below;
+    /// empty until the issuer events ran.
     pub routes: Vec<SplitTrial>,
     /// Best gain (voice or share) over the routes that use the captured identities, the unattested pool,
     /// delegation and one identity at one honest issuer; it counts in the run's split-gain goal.
@@ -432,7 +433,9 @@ enum Route {
 /// The largest captured holder tries every route out of its capped identities that the contracts leave
 /// it (each on a snapshot): part or all of its accounts unlinked into the unattested pool, with and
 /// without delegating everything to one account, and after the link cooldown one identity at one honest
-/// issuer, or one at every honest issuer. Gains are against its voice as issued, in voice and in share.
+/// issuer, or one at every honest issuer. Gains are against its voice as issued, raised to the square
+/// root of its stake when the cap cut it below (what one identity holding the stake is entitled to:
+/// [`SplitBase`]), in voice and in share.
 fn route_search(w: &mut World, cfg: &Issuers, report: &mut IssuersReport) -> Result<(), SimError> {
     let captured = cfg.count;
     let theirs: Vec<Address> = w
@@ -506,7 +509,11 @@ fn route_search(w: &mut World, cfg: &Issuers, report: &mut IssuersReport) -> Res
             },
         ));
     }
-    let mut base = (0.0, 0.0);
+    let mut held = 0.0;
+    for &a in &theirs {
+        held += stake(w, a)?;
+    }
+    let mut base = None;
     c.routes.clear();
     c.best_route_gain = 1.0;
     c.multi_issuer_route_gain = 1.0;
@@ -514,7 +521,9 @@ fn route_search(w: &mut World, cfg: &Issuers, report: &mut IssuersReport) -> Res
         let saved = w.sim.snapshot();
         let measured = take_route(w, &theirs, route);
         w.sim.restore(saved);
-        let trial = SplitTrial::against(label, measured?, &mut base);
+        let measured = measured?;
+        let base = *base.get_or_insert_with(|| SplitBase::new(measured, held));
+        let trial = SplitTrial::against(label, measured, &base);
         match route {
             Route::Honest { issuers, .. } if issuers > 1 => {
                 c.multi_issuer_route_gain = c.multi_issuer_route_gain.max(trial.best_gain());
@@ -1080,13 +1089,15 @@ impl std::fmt::Display for IssuersReport {
             if !c.routes.is_empty() {
                 writeln!(
                     f,
-                    "the largest captured holder's routes out of its capped identities (gain against as issued):"
+                    "the largest captured holder's routes out of its capped identities (gain against its \
+                     voice as issued, or the square root of its stake where the cap cut it below; then \
+                     against as issued):"
                 )?;
                 for t in &c.routes {
                     writeln!(
                         f,
-                        "  {:<78} {:>6.3}x (share {:.3}x)",
-                        t.strategy, t.gain, t.share_gain
+                        "  {:<78} {:>6.3}x (share {:.3}x; as issued {:.3}x)",
+                        t.strategy, t.gain, t.share_gain, t.counted_gain
                     )?;
                 }
                 writeln!(
