@@ -1066,7 +1066,8 @@ mod tests {
     }
 
     #[test]
-    fn a_cut_identity_is_measured_against_the_square_root_of_its_stake_and_the_total_it_would_make() {
+    fn a_cut_identity_is_measured_against_the_square_root_of_its_stake_and_the_total_it_would_make()
+    {
         // 10,000 tokens cut by an issuer cap to voice 40 of a total 400 (10%): uncut it would be 100 of
         // 460, so taking back 60 through the pool is no gain over one identity holding the stake
         let base = SplitBase::new((40.0, 0.1), 10_000.0);
