@@ -227,6 +227,9 @@ pub struct RawConfig {
     pub confirmations: Option<u64>,
     /// Poll interval, milliseconds.
     pub poll_interval_ms: Option<u64>,
+    /// Longest wait for the node's answer to one RPC call, seconds (1..=600, default 30): a call
+    /// the node takes and never answers is given up on and retried.
+    pub rpc_timeout_secs: Option<u64>,
     /// First block to scan when there is no cursor (default: the manifest's deployment block when
     /// the registry comes from `deployment`, else 0).
     pub start_block: Option<u64>,
@@ -332,6 +335,8 @@ pub struct KeeperConfig {
     pub confirmations: u64,
     /// Poll interval.
     pub poll_interval: Duration,
+    /// Longest wait for the node's answer to one RPC call (each retry waits as long again).
+    pub rpc_timeout: Duration,
     /// Start block when there is no cursor (the manifest's deployment block by default).
     pub start_block: u64,
     /// Max log range.
@@ -572,6 +577,13 @@ impl KeeperConfig {
                 reason: "must be > 0".into(),
             });
         }
+        let rpc_timeout_secs = raw.rpc_timeout_secs.unwrap_or(30);
+        if !(1..=600).contains(&rpc_timeout_secs) {
+            return Err(ConfigError::Invalid {
+                field: "rpc_timeout_secs".into(),
+                reason: format!("{rpc_timeout_secs} not in 1..=600"),
+            });
+        }
         let max_block_range = raw.max_block_range.unwrap_or(2000);
         if max_block_range == 0 {
             return Err(ConfigError::Invalid {
@@ -643,6 +655,7 @@ impl KeeperConfig {
             data_dir: raw.data_dir.unwrap_or_else(|| PathBuf::from("keeper-data")),
             confirmations: raw.confirmations.unwrap_or(0),
             poll_interval: Duration::from_millis(poll_ms),
+            rpc_timeout: Duration::from_secs(rpc_timeout_secs),
             start_block: raw.start_block.unwrap_or(deployed_at),
             max_block_range,
             reorg_depth: raw.reorg_depth.unwrap_or(12).max(1),
@@ -713,6 +726,20 @@ operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
         assert_eq!(c.confirmations, 0);
         assert_eq!(c.submit.mode, SubmitMode::Batch);
         assert_eq!(c.backends, vec![BackendConfig::Builtin {}]);
+        assert_eq!(c.rpc_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn rpc_timeout_is_read_and_bounded() {
+        let c =
+            KeeperConfig::from_raw(raw(&format!("{BASE}rpc_timeout_secs = 5\n")).unwrap()).unwrap();
+        assert_eq!(c.rpc_timeout, Duration::from_secs(5));
+        for bad in [0, 601] {
+            let e =
+                KeeperConfig::from_raw(raw(&format!("{BASE}rpc_timeout_secs = {bad}\n")).unwrap())
+                    .unwrap_err();
+            assert!(e.to_string().contains("rpc_timeout_secs"), "{e}");
+        }
     }
 
     #[test]
