@@ -10,7 +10,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::U256;
+use alloy::primitives::{TxHash, U256};
 use alloy::providers::Provider;
 use common::suite::Suite;
 use common::*;
@@ -216,5 +216,186 @@ async fn keeper_rides_out_an_erroring_rpc_unhealthy_meanwhile_and_sends_each_ans
         alloy::consensus::Transaction::nonce(&tx),
         journaled,
         "it landed at the nonce journaled before the fault"
+    );
+}
+
+/// The nonce and hash of the transaction journaled for the attestation of `id`, once it is signed.
+async fn journaled_attestation(store: &Store, id: U256, secs: u64) -> (u64, TxHash) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let sent = store.intents().unwrap().into_iter().find_map(|i| {
+            match (
+                i.kind == IntentKind::Attest && i.subject == Some(id),
+                i.status,
+            ) {
+                (true, IntentStatus::Sent { nonce, tx_hash, .. }) => Some((nonce, tx_hash)),
+                _ => None,
+            }
+        });
+        if let Some(s) = sent {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the answer to {id} was never signed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The node restarts with its chain but without its mempool (state dumped with `anvil_dumpState`
+/// and loaded into a fresh node on the same port) while the keeper's attestation waits in the pool,
+/// signed and journaled. The keeper rebroadcasts the journaled bytes: the answer lands once, at the
+/// journaled nonce, under the journaled hash.
+#[tokio::test]
+async fn node_restart_that_loses_the_mempool_lands_the_journaled_attestation_once() {
+    let mut anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let url = anvil.url.clone();
+    // A receipt deadline the restart does not reach: no fee bump, so the journaled bytes must land.
+    let k = Running::start(&s, &dir, &url, |raw| raw.submit.receipt_timeout_secs = 20).await;
+    let first = s.request().await;
+    answered_within(&s, &[first], 120, "before the restart").await;
+
+    raw(&s.p, "evm_setAutomine", serde_json::json!([false])).await;
+    let before = s.hot_txs().await;
+    // The request is mined (explicitly); the keeper's answer then waits in the pool.
+    let (node, client) = (s.p.clone(), s.admin.from());
+    let pending_request = s.request();
+    // One block, once the request is in the pool.
+    let mine = async {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while node.get_transaction_count(client).pending().await.unwrap()
+            == node.get_transaction_count(client).await.unwrap()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the request never reached the pool"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        raw(&node, "evm_mine", serde_json::json!([])).await;
+    };
+    let (second, ()) = tokio::join!(pending_request, mine);
+    let (nonce, hash) = journaled_attestation(&k.store, second, 60).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while s
+        .p
+        .get_transaction_count(s.hot.address())
+        .pending()
+        .await
+        .unwrap()
+        <= before
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the answer never reached the pool"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let state: String =
+        s.p.raw_request("anvil_dumpState".into(), serde_json::json!([]))
+            .await
+            .unwrap();
+    anvil.stop();
+    anvil.spawn();
+    let p = anvil.provider();
+    let loaded: bool = p
+        .raw_request("anvil_loadState".into(), serde_json::json!([state]))
+        .await
+        .unwrap();
+    assert!(loaded);
+    assert_eq!(
+        p.get_transaction_count(s.hot.address())
+            .pending()
+            .await
+            .unwrap(),
+        before,
+        "the restarted node has the chain but not the pool"
+    );
+    assert!(!s.answered(second).await);
+
+    answered_within(&s, &[second], 90, "after the node restarted").await;
+    k.stop().await;
+    assert_eq!(
+        s.hot_txs().await,
+        before + 1,
+        "one transaction for the answer"
+    );
+    let tx = s.p.get_transaction_by_hash(hash).await.unwrap();
+    assert!(
+        tx.is_some_and(|t| alloy::consensus::Transaction::nonce(&t) == nonce),
+        "the journaled transaction itself landed, at its nonce"
+    );
+}
+
+/// A reorg deeper than the confirmation depth: with `confirmations = 2` the keeper answered a
+/// request, then the answer's block and three above it (4 > 2) are replaced by empty blocks. The
+/// keeper notices (it re-checks the blocks its receipts came from), re-plans the answer and sends it
+/// again, once.
+#[tokio::test]
+async fn answer_reorged_out_deeper_than_the_confirmation_depth_is_sent_again_once() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let url = anvil.url.clone();
+    let k = Running::start(&s, &dir, &url, |raw| raw.confirmations = Some(2)).await;
+    let id = s.request().await;
+    // Two blocks on top: the request is confirmed.
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x2"])).await;
+    answered_within(&s, &[id], 120, "first answer").await;
+    assert_eq!(s.hot_txs().await, 1);
+    let store = k.store.clone();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let answered_in = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the answer was never booked done"
+        );
+        let done = store.intents().unwrap().into_iter().find_map(|i| {
+            match (
+                i.kind == IntentKind::Attest && i.subject == Some(id),
+                i.status,
+            ) {
+                (
+                    true,
+                    IntentStatus::Done {
+                        tx_hash: Some(h), ..
+                    },
+                ) => Some(h),
+                _ => None,
+            }
+        });
+        if let Some(h) = done {
+            break s
+                .p
+                .get_transaction_receipt(h)
+                .await
+                .unwrap()
+                .unwrap()
+                .block_number
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
+    let head = s.p.get_block_number().await.unwrap();
+    let depth = head - answered_in + 1;
+    assert!(depth > 2, "deeper than the confirmation depth: {depth}");
+    raw(&s.p, "anvil_reorg", serde_json::json!([depth, []])).await;
+    assert!(!s.answered(id).await, "the answer is reorged out");
+    assert_eq!(s.hot_txs().await, 0);
+    // The chain moves on (the keeper's own resend mines a block too).
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
+    answered_within(&s, &[id], 120, "after the deep reorg").await;
+    // Time for a duplicate to show, if one were sent.
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    k.stop().await;
+    assert_eq!(
+        s.hot_txs().await,
+        1,
+        "the reorged-out answer is sent again exactly once"
     );
 }
