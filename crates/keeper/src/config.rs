@@ -179,6 +179,10 @@ pub enum BackendConfig {
         argv: Vec<String>,
         /// On-chain model id this backend serves (hex bytes32).
         model_id: String,
+        /// Longest run of the command for one input, in seconds (1..=600): a command that hangs is
+        /// killed then, and the inference fails (the assignment is tried again on the next poll).
+        #[serde(default = "default_backend_timeout_secs")]
+        timeout_secs: u64,
     },
 }
 
@@ -628,11 +632,20 @@ impl KeeperConfig {
                     }
                 }
             }
-            if let BackendConfig::Command { argv, .. } = b {
+            if let BackendConfig::Command {
+                argv, timeout_secs, ..
+            } = b
+            {
                 if argv.is_empty() {
                     return Err(ConfigError::Invalid {
                         field: format!("backend[{i}].argv"),
                         reason: "empty".into(),
+                    });
+                }
+                if !(1..=600).contains(timeout_secs) {
+                    return Err(ConfigError::Invalid {
+                        field: format!("backend[{i}].timeout_secs"),
+                        reason: format!("{timeout_secs} not in 1..=600"),
                     });
                 }
             }
@@ -740,6 +753,34 @@ operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
                     .unwrap_err();
             assert!(e.to_string().contains("rpc_timeout_secs"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_command_backends_timeout_is_read_and_bounded() {
+        let backend = |t: &str| {
+            format!(
+                "{BASE}[[backend]]\nkind = \"command\"\nargv = [\"cat\"]\nmodel_id = \"0x{}\"\n{t}",
+                "11".repeat(32)
+            )
+        };
+        let c = KeeperConfig::from_raw(raw(&backend("")).unwrap()).unwrap();
+        assert!(matches!(
+            c.backends[..],
+            [BackendConfig::Command {
+                timeout_secs: 60,
+                ..
+            }]
+        ));
+        let c = KeeperConfig::from_raw(raw(&backend("timeout_secs = 2\n")).unwrap()).unwrap();
+        assert!(matches!(
+            c.backends[..],
+            [BackendConfig::Command {
+                timeout_secs: 2,
+                ..
+            }]
+        ));
+        let e = KeeperConfig::from_raw(raw(&backend("timeout_secs = 0\n")).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("backend[0].timeout_secs"), "{e}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use alloy::providers::Provider;
 use common::suite::Suite;
 use common::*;
 use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
-use verinfer_keeper::config::{KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
+use verinfer_keeper::config::{BackendConfig, KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, KeeperError};
 use verinfer_keeper::store::{IntentKind, IntentStatus, Store};
 
@@ -398,4 +398,45 @@ async fn answer_reorged_out_deeper_than_the_confirmation_depth_is_sent_again_onc
         1,
         "the reorged-out answer is sent again exactly once"
     );
+}
+
+/// A backend that hangs: the operator's model is a command whose first run never ends (it sleeps
+/// for ten minutes). The keeper kills it at its `timeout_secs` (2 s), the inference fails, the range
+/// is read again on the next poll and the second run answers: the request is answered once, and the
+/// keeper never waits on the hung run past its timeout.
+#[tokio::test]
+async fn backend_that_hangs_is_killed_at_its_timeout_and_the_request_answered_once() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let (flag, runs) = (dir.path().join("hung-once"), dir.path().join("runs"));
+    let script = format!(
+        "echo run >> '{}'; if [ -e '{}' ]; then cat; else touch '{}'; exec sleep 600; fi",
+        runs.display(),
+        flag.display(),
+        flag.display()
+    );
+    let model_id = format!("{:#x}", s.model.model_id());
+    let url = anvil.url.clone();
+    let k = Running::start(&s, &dir, &url, |raw| {
+        raw.backend = vec![BackendConfig::Command {
+            argv: vec!["sh".into(), "-c".into(), script],
+            model_id,
+            timeout_secs: 2,
+        }]
+    })
+    .await;
+    let started = Instant::now();
+    let id = s.request().await;
+    // Well below the 600 s the run would last, and below the 60 s default timeout too.
+    answered_within(&s, &[id], 30, "after the hung run was killed").await;
+    let took = started.elapsed();
+    k.stop().await;
+    let runs = std::fs::read_to_string(&runs).unwrap();
+    assert_eq!(runs.lines().count(), 2, "one hung run, one that answered");
+    assert!(
+        took >= Duration::from_secs(2),
+        "the answer waited for the hung run's timeout: {took:?}"
+    );
+    assert_eq!(s.hot_txs().await, 1, "one attestation");
 }

@@ -705,6 +705,7 @@ async fn watcher_without_an_in_process_model_does_not_open_a_referee_game() {
         backend: vec![BackendConfig::Command {
             argv: vec!["printf".into(), "not the digits output".into()],
             model_id: format!("{:#x}", s.model.model_id()),
+            timeout_secs: 60,
         }],
         ..s.raw_config(&dir.path().join("watcher"), key.address(), start_block)
     })
