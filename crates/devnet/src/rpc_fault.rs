@@ -27,6 +27,9 @@ pub enum Fault {
     /// (a lagging node behind a load balancer); the answer's `id` is the caller's. A method never
     /// forwarded before is forwarded.
     Stale,
+    /// Answers every call with this `result` (a node that reports old or wrong data: e.g. a head
+    /// below the blocks it served before, as a lagging node behind a load balancer does).
+    Result(serde_json::Value),
 }
 
 /// The proxy's shared state.
@@ -104,6 +107,11 @@ fn plan(state: &Shared, body: &[u8]) -> Plan {
             delay: Some(d),
             record: single,
         },
+        Some(Fault::Result(result)) => Plan::Replay(serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": calls.first().map(|c| c["id"].clone()).unwrap_or_default(),
+            "result": result,
+        })),
         Some(Fault::Stale) => {
             let frozen = single.as_ref().and_then(|m| s.frozen.get(m)).cloned();
             match (frozen, calls.first()) {
@@ -268,7 +276,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stale_answer_is_the_frozen_one_under_the_callers_id() {
+    fn a_stale_or_fixed_answer_is_served_under_the_callers_id() {
         let st = shared(&[
             ("eth_blockNumber", Fault::Stale),
             ("eth_call", Fault::Stale),
@@ -283,6 +291,18 @@ mod tests {
             }
             _ => panic!("a stale method replays its frozen answer"),
         }
+        let st = shared(&[("eth_blockNumber", Fault::Result(serde_json::json!("0x2")))]);
+        match plan(
+            &st,
+            br#"{"jsonrpc":"2.0","id":7,"method":"eth_blockNumber"}"#,
+        ) {
+            Plan::Replay(v) => {
+                assert_eq!(v["id"], 7);
+                assert_eq!(v["result"], "0x2");
+            }
+            _ => panic!("a fixed result is served"),
+        }
+        let st = shared(&[("eth_call", Fault::Stale)]);
         // Nothing frozen for eth_call: forwarded.
         assert!(matches!(
             plan(&st, br#"{"jsonrpc":"2.0","id":3,"method":"eth_call"}"#),

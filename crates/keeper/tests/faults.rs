@@ -440,3 +440,91 @@ async fn backend_that_hangs_is_killed_at_its_timeout_and_the_request_answered_on
     );
     assert_eq!(s.hot_txs().await, 1, "one attestation");
 }
+
+/// A sample of the keeper's `/metrics` (the first series named `name`).
+async fn metric(k: &Running, name: &str) -> f64 {
+    let text = reqwest::get(format!("http://{}/metrics", k.health))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with('{'))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no series {name} in {text}"))
+}
+
+/// A node that serves stale data: its head falls 3 blocks below the blocks the keeper already
+/// handled (a lagging node behind a load balancer) while a new request is mined on the real chain.
+/// The keeper takes no rewind for it (no reorg counted, nothing re-sent), `/health` says the node
+/// serves stale data, and once the node is current again the request is answered, once.
+#[tokio::test]
+async fn node_serving_a_stale_head_is_reported_and_nothing_is_rewound_lost_or_duplicated() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
+    let first = s.request().await;
+    answered_within(&s, &[first], 120, "before the fault").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let cursor = loop {
+        let (status, body) = k.health().await;
+        if status == 200 && body["lag"] == 0 {
+            break body["cursor"].as_u64().unwrap();
+        }
+        assert!(Instant::now() < deadline, "never caught up: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(cursor >= 3, "{cursor}");
+
+    let stale = format!("{:#x}", cursor - 3);
+    proxy.set("eth_blockNumber", Fault::Result(serde_json::json!(stale)));
+    let second = s.request().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = k.health().await;
+        if body["reasons"].to_string().contains("serves stale data") {
+            assert_eq!(status, 503, "{body}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a stale node not reported: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The keeper polls the stale node a while.
+    let heads = proxy.count("eth_blockNumber");
+    assert!(
+        proxy
+            .called_more_than("eth_blockNumber", heads + 5, Duration::from_secs(30))
+            .await
+    );
+    assert_eq!(metric(&k, "verinfer_keeper_reorgs_total").await, 0.0);
+    assert_eq!(s.hot_txs().await, 1, "nothing sent on stale data");
+
+    proxy.clear("eth_blockNumber");
+    answered_within(&s, &[second], 90, "once the node is current").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = k.health().await;
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "unhealthy after recovery: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        metric(&k, "verinfer_keeper_reorgs_total").await,
+        0.0,
+        "a stale head is not a reorg"
+    );
+    k.stop().await;
+    assert_eq!(s.hot_txs().await, 2, "one attestation per request");
+}
