@@ -528,3 +528,42 @@ async fn node_serving_a_stale_head_is_reported_and_nothing_is_rewound_lost_or_du
     k.stop().await;
     assert_eq!(s.hot_txs().await, 2, "one attestation per request");
 }
+
+/// Issue #15, D2 (polling): while the keeper's transaction is stuck (every broadcast fails and its
+/// receipt deadline is a minute away) it keeps polling: a request mined meanwhile is journaled
+/// within seconds. Fails on the single-loop keeper, which did not poll while `submit()` waited.
+#[tokio::test]
+async fn keeper_keeps_polling_while_its_transaction_is_stuck() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let k = Running::start(&s, &dir, proxy.url(), |raw| {
+        raw.submit.receipt_timeout_secs = 60
+    })
+    .await;
+    proxy.set("eth_sendRawTransaction", Fault::Unavailable);
+    let first = s.request().await;
+    journaled_attestation(&k.store, first, 60).await;
+    let second = s.request().await;
+    let seen = Instant::now();
+    let deadline = seen + Duration::from_secs(10);
+    while !k
+        .store
+        .intents()
+        .unwrap()
+        .iter()
+        .any(|i| i.kind == IntentKind::Attest && i.subject == Some(second))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the keeper stopped polling while its transaction was stuck"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(s.hot_txs().await, 0, "the first transaction is still stuck");
+    proxy.clear("eth_sendRawTransaction");
+    answered_within(&s, &[first, second], 90, "once broadcasts work").await;
+    k.stop().await;
+    assert_eq!(s.hot_txs().await, 2, "one attestation per request");
+}
