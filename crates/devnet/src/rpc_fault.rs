@@ -41,6 +41,8 @@ struct State {
     last: HashMap<String, serde_json::Value>,
     /// The answers [`Fault::Stale`] serves, frozen when the fault was set.
     frozen: HashMap<String, serde_json::Value>,
+    /// Answer as a node whose chain ends at this block ([`FaultyRpc::behind_at`]).
+    behind: Option<u64>,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -128,6 +130,109 @@ fn plan(state: &Shared, body: &[u8]) -> Plan {
     }
 }
 
+/// What a node whose chain ends at a block does with one call.
+#[derive(Debug, PartialEq)]
+enum Lagging {
+    /// Answers at once with this result.
+    Answer(serde_json::Value),
+    /// Forwards this call (its block parameters moved to the node's last block); a receipt of a
+    /// later block is then answered as absent.
+    Forward(Vec<u8>, Option<u64>),
+}
+
+fn block_number(v: &serde_json::Value) -> Option<u64> {
+    v.as_str()
+        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+}
+
+fn is_tag(v: &serde_json::Value) -> bool {
+    matches!(
+        v.as_str(),
+        Some("latest" | "pending" | "safe" | "finalized")
+    )
+}
+
+/// A single call as a node whose chain ends at block `last` answers it: its head is `last`, later
+/// blocks, their receipts and logs do not exist, and state is read at `last`. Other calls (a batch,
+/// a broadcast) go through unchanged.
+fn lagging(body: &[u8], last: u64) -> Lagging {
+    let unchanged = Lagging::Forward(body.to_vec(), None);
+    let Ok(mut call) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return unchanged;
+    };
+    if !call.is_object() {
+        return unchanged;
+    }
+    let id = call["id"].clone();
+    let answer =
+        |result| Lagging::Answer(serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result}));
+    let head = serde_json::Value::String(format!("{last:#x}"));
+    let m = method(&call);
+    let Some(params) = call.get_mut("params").and_then(|p| p.as_array_mut()) else {
+        return if m == "eth_blockNumber" {
+            answer(head)
+        } else {
+            unchanged
+        };
+    };
+    let mut receipt = None;
+    match m.as_str() {
+        "eth_blockNumber" => return answer(head),
+        "eth_getBlockByNumber" | "eth_getBlockReceipts" => match params.first_mut() {
+            Some(p) if is_tag(p) => *p = head,
+            Some(p) if block_number(p).is_some_and(|n| n > last) => {
+                return answer(serde_json::Value::Null)
+            }
+            _ => {}
+        },
+        "eth_getTransactionCount"
+        | "eth_getBalance"
+        | "eth_call"
+        | "eth_estimateGas"
+        | "eth_getCode" => {
+            if params.len() == 1 {
+                params.push(head);
+            } else if let Some(p) = params.get_mut(1).filter(|p| is_tag(p)) {
+                *p = head;
+            }
+        }
+        "eth_getLogs" => {
+            if let Some(f) = params.first_mut().and_then(|f| f.as_object_mut()) {
+                if f.get("fromBlock")
+                    .and_then(block_number)
+                    .is_some_and(|n| n > last)
+                {
+                    return answer(serde_json::json!([]));
+                }
+                let to = f.get("toBlock");
+                if to.is_none_or(|t| is_tag(t) || block_number(t).is_some_and(|n| n > last)) {
+                    f.insert("toBlock".into(), head);
+                }
+            }
+        }
+        "eth_getTransactionReceipt" => receipt = Some(last),
+        _ => return unchanged,
+    }
+    match serde_json::to_vec(&call) {
+        Ok(b) => Lagging::Forward(b, receipt),
+        Err(_) => unchanged,
+    }
+}
+
+/// A receipt answer of a block after `last` made absent (`result: null`).
+fn hide_later_receipt(answer: axum::body::Bytes, last: u64) -> axum::body::Bytes {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&answer) else {
+        return answer;
+    };
+    if block_number(&v["result"]["blockNumber"]).is_some_and(|n| n > last) {
+        v["result"] = serde_json::Value::Null;
+        if let Ok(b) = serde_json::to_vec(&v) {
+            return b.into();
+        }
+    }
+    answer
+}
+
 impl FaultyRpc {
     /// Listens on a free loopback port and forwards every POST to `upstream`, with no fault set.
     pub async fn start(upstream: &str) -> Result<Self, std::io::Error> {
@@ -151,6 +256,12 @@ impl FaultyRpc {
                         Plan::Replay(answer) => return axum::Json(answer).into_response(),
                         Plan::Forward { delay, record } => (delay, record),
                     };
+                    let behind = lock(&st).behind;
+                    let (body, hide_after) = match behind.map(|last| lagging(&body, last)) {
+                        Some(Lagging::Answer(v)) => return axum::Json(v).into_response(),
+                        Some(Lagging::Forward(b, hide)) => (axum::body::Bytes::from(b), hide),
+                        None => (body, None),
+                    };
                     let forwarded = async {
                         http.post(&upstream)
                             .header("content-type", "application/json")
@@ -163,6 +274,10 @@ impl FaultyRpc {
                     let answer = match forwarded.await {
                         Ok(bytes) => bytes,
                         Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+                    };
+                    let answer = match hide_after {
+                        Some(last) => hide_later_receipt(answer, last),
+                        None => answer,
                     };
                     if let Some(m) = record {
                         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&answer) {
@@ -207,6 +322,14 @@ impl FaultyRpc {
         s.faults.insert(method.to_string(), fault);
     }
 
+    /// Answers as a node whose chain ends at block `last` (a node lagging behind the chain, as
+    /// one behind a load balancer may): its head is `last`; blocks after it, their receipts and
+    /// logs do not exist; balances, nonces, calls and estimates are read at `last`. Broadcasts
+    /// still reach the node. `None`: current again. Per-method faults come first.
+    pub fn behind_at(&self, last: Option<u64>) {
+        lock(&self.state).behind = last;
+    }
+
     /// Clears the fault of `method`: its calls are forwarded again (calls already hung stay hung).
     pub fn clear(&self, method: &str) {
         lock(&self.state).faults.remove(method);
@@ -237,7 +360,99 @@ impl FaultyRpc {
 
 #[cfg(test)]
 mod tests {
-    use super::{plan, Fault, Plan, Shared, State};
+    use super::{lagging, plan, Fault, Lagging, Plan, Shared, State};
+
+    fn call(method: &str, params: serde_json::Value) -> Vec<u8> {
+        serde_json::to_vec(
+            &serde_json::json!({"jsonrpc":"2.0","id":9,"method":method,"params":params}),
+        )
+        .unwrap()
+    }
+
+    fn forwarded(l: Lagging) -> (serde_json::Value, Option<u64>) {
+        match l {
+            Lagging::Forward(b, hide) => (serde_json::from_slice(&b).unwrap(), hide),
+            Lagging::Answer(v) => panic!("answered {v}"),
+        }
+    }
+
+    #[test]
+    fn a_lagging_node_has_no_later_blocks_and_reads_state_at_its_last() {
+        let result = |l: Lagging| match l {
+            Lagging::Answer(v) => {
+                assert_eq!(v["id"], 9);
+                v["result"].clone()
+            }
+            Lagging::Forward(..) => panic!("forwarded"),
+        };
+        assert_eq!(
+            result(lagging(&call("eth_blockNumber", serde_json::json!([])), 16)),
+            "0x10"
+        );
+        assert!(result(lagging(
+            &call("eth_getBlockByNumber", serde_json::json!(["0x11", false])),
+            16
+        ))
+        .is_null());
+        let (c, _) = forwarded(lagging(
+            &call("eth_getBlockByNumber", serde_json::json!(["latest", false])),
+            16,
+        ));
+        assert_eq!(c["params"][0], "0x10");
+        let (c, _) = forwarded(lagging(
+            &call("eth_getBlockByNumber", serde_json::json!(["0x10", false])),
+            16,
+        ));
+        assert_eq!(c["params"][0], "0x10");
+        let (c, _) = forwarded(lagging(
+            &call(
+                "eth_getTransactionCount",
+                serde_json::json!(["0xab", "pending"]),
+            ),
+            16,
+        ));
+        assert_eq!(c["params"][1], "0x10");
+        let (c, _) = forwarded(lagging(
+            &call("eth_estimateGas", serde_json::json!([{}])),
+            16,
+        ));
+        assert_eq!(c["params"][1], "0x10");
+        assert_eq!(
+            result(lagging(
+                &call(
+                    "eth_getLogs",
+                    serde_json::json!([{"fromBlock":"0x11","toBlock":"0x12"}])
+                ),
+                16
+            )),
+            serde_json::json!([])
+        );
+        let (c, _) = forwarded(lagging(
+            &call(
+                "eth_getLogs",
+                serde_json::json!([{"fromBlock":"0x2","toBlock":"0x12"}]),
+            ),
+            16,
+        ));
+        assert_eq!(c["params"][0]["toBlock"], "0x10");
+        let (_, hide) = forwarded(lagging(
+            &call("eth_getTransactionReceipt", serde_json::json!(["0x01"])),
+            16,
+        ));
+        assert_eq!(hide, Some(16));
+        let later = super::hide_later_receipt(
+            br#"{"jsonrpc":"2.0","id":1,"result":{"blockNumber":"0x11"}}"#
+                .to_vec()
+                .into(),
+            16,
+        );
+        assert!(serde_json::from_slice::<serde_json::Value>(&later).unwrap()["result"].is_null());
+        let (c, _) = forwarded(lagging(
+            &call("eth_sendRawTransaction", serde_json::json!(["0x02"])),
+            16,
+        ));
+        assert_eq!(c["params"][0], "0x02", "broadcasts reach the node");
+    }
     use std::sync::{Arc, Mutex};
 
     fn shared(faults: &[(&str, Fault)]) -> Shared {

@@ -433,7 +433,11 @@ async fn backend_that_hangs_is_killed_at_its_timeout_and_the_request_answered_on
     let took = started.elapsed();
     k.stop().await;
     let runs = std::fs::read_to_string(&runs).unwrap();
-    assert_eq!(runs.lines().count(), 2, "one hung run, one that answered");
+    // Later runs are the keeper's own re-execution of the result (its watch duty).
+    assert!(
+        runs.lines().count() >= 2,
+        "a hung run, then one that answered"
+    );
     assert!(
         took >= Duration::from_secs(2),
         "the answer waited for the hung run's timeout: {took:?}"
@@ -566,4 +570,139 @@ async fn keeper_keeps_polling_while_its_transaction_is_stuck() {
     answered_within(&s, &[first, second], 90, "once broadcasts work").await;
     k.stop().await;
     assert_eq!(s.hot_txs().await, 2, "one attestation per request");
+}
+
+/// A node that falls behind (a lagging node behind a load balancer): it answers as if its chain
+/// ended two blocks below the keeper's answer, so that block, its receipt and the blocks after it
+/// do not exist there, while a new request is mined on the real chain. Blocks the node has not
+/// reached are no evidence of a reorg: the keeper counts none, re-plans nothing and sends nothing on
+/// the stale view (`/health` says the node serves stale data). Once the node is current the new
+/// request is answered, once. Regression: the reorg check took a block the node did not have for
+/// a changed one, rewound the cursor, and the nonce repair re-planned the answer whose receipt the
+/// node could not show.
+#[tokio::test]
+async fn node_falling_behind_is_no_reorg_and_nothing_is_replanned_or_resent() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
+    let first = s.request().await;
+    answered_within(&s, &[first], 120, "before the node falls behind").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let answer = loop {
+        let done = k.store.intents().unwrap().into_iter().find_map(|i| {
+            match (
+                i.kind == IntentKind::Attest && i.subject == Some(first),
+                i.status,
+            ) {
+                (
+                    true,
+                    IntentStatus::Done {
+                        tx_hash: Some(h), ..
+                    },
+                ) => Some((i.key, h)),
+                _ => None,
+            }
+        });
+        let (status, _) = k.health().await;
+        if let (Some(d), 200) = (done, status) {
+            break d;
+        }
+        assert!(Instant::now() < deadline, "the answer was never booked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let block =
+        s.p.get_transaction_receipt(answer.1)
+            .await
+            .unwrap()
+            .unwrap()
+            .block_number
+            .unwrap();
+
+    proxy.behind_at(Some(block - 2));
+    let second = s.request().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = k.health().await;
+        if body["reasons"].to_string().contains("serves stale data") {
+            assert_eq!(status, 503, "{body}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a lagging node not reported: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let heads = proxy.count("eth_blockNumber");
+    assert!(
+        proxy
+            .called_more_than("eth_blockNumber", heads + 5, Duration::from_secs(30))
+            .await
+    );
+    assert_eq!(
+        metric(&k, "verinfer_keeper_reorgs_total").await,
+        0.0,
+        "a block the node has not reached is no reorg"
+    );
+    assert!(
+        matches!(
+            k.store.intent(&answer.0).unwrap().map(|i| i.status),
+            Some(IntentStatus::Done { tx_hash: Some(h), .. }) if h == answer.1
+        ),
+        "the mined answer stays done"
+    );
+    assert_eq!(s.hot_txs().await, 1, "nothing sent on the stale view");
+
+    proxy.behind_at(None);
+    answered_within(&s, &[second], 90, "once the node is current").await;
+    assert_eq!(metric(&k, "verinfer_keeper_reorgs_total").await, 0.0);
+    k.stop().await;
+    assert_eq!(s.hot_txs().await, 2, "one attestation per request");
+}
+
+/// A node whose answers come from different states (a load balancer over nodes at different
+/// heights): it reports a head five blocks above the blocks it can show. The poll hands out
+/// nothing and records nothing for blocks the node cannot show (a typed RPC error; the cursor
+/// stays), and once the node is consistent the range is read as usual. Regression: the range up to
+/// the reported head was handed out with the logs the node had and committed with a zero hash,
+/// which lost the logs of the missing blocks until the zero hash was later taken for a reorg.
+#[tokio::test]
+async fn poll_against_a_head_the_node_cannot_show_commits_nothing() {
+    use verinfer_keeper::poller::{LogPoller, PollError, PollOutcome};
+    let anvil = Anvil::start(&[]);
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let faulty = verinfer_client::rpc::http_provider(proxy.url().parse().unwrap(), fast_retry());
+    let dir = tempfile::tempdir().unwrap();
+    let a = txm(
+        anvil.provider(),
+        anvil.key(0),
+        store_at(&dir, "t.redb"),
+        fast_cfg(),
+    );
+    let token = deploy_token(&a).await;
+    let store = store_at(&dir, "k.redb");
+    let poller = LogPoller::new(faulty, token, store.clone());
+    let real = anvil.provider().get_block_number().await.unwrap();
+    proxy.set(
+        "eth_blockNumber",
+        Fault::Result(serde_json::json!(format!("{:#x}", real + 5))),
+    );
+    match poller.poll().await {
+        Err(PollError::Rpc { op, msg }) => {
+            assert_eq!(op, "eth_getBlockByNumber");
+            assert!(msg.contains(&format!("no block {}", real + 5)), "{msg}");
+        }
+        other => panic!("handed out a range the node cannot show: {other:?}"),
+    }
+    assert_eq!(store.cursor().unwrap(), None, "nothing committed");
+    proxy.clear("eth_blockNumber");
+    match poller.poll().await.unwrap() {
+        PollOutcome::Logs { logs, to, .. } => {
+            assert_eq!(to, real);
+            assert!(!logs.is_empty(), "the token's mint is read");
+        }
+        other => panic!("expected the range to be read: {other:?}"),
+    }
 }
