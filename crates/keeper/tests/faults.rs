@@ -78,15 +78,20 @@ impl Running {
 
     /// `/health`: (HTTP status, body).
     async fn health(&self) -> (u16, serde_json::Value) {
-        let r = reqwest::get(format!("http://{}/health", self.health))
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (
-            status,
-            serde_json::from_str(&r.text().await.unwrap()).unwrap(),
-        )
+        let (status, body) = get(&format!("http://{}/health", self.health)).await;
+        (status, serde_json::from_str(&body).unwrap())
     }
+}
+
+/// GET `url`: (HTTP status, body), within 10 s.
+async fn get(url: &str) -> (u16, String) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let r = client.get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap())
 }
 
 /// Waits until every id in `ids` is answered on chain; fails after `secs`.
@@ -447,12 +452,7 @@ async fn backend_that_hangs_is_killed_at_its_timeout_and_the_request_answered_on
 
 /// A sample of the keeper's `/metrics` (the first series named `name`).
 async fn metric(k: &Running, name: &str) -> f64 {
-    let text = reqwest::get(format!("http://{}/metrics", k.health))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, text) = get(&format!("http://{}/metrics", k.health)).await;
     text.lines()
         .find(|l| l.starts_with(name) && l[name.len()..].starts_with('{'))
         .and_then(|l| l.rsplit(' ').next())
