@@ -21,6 +21,7 @@ use std::time::Duration;
 use alloy::providers::RootProvider;
 use alloy::rpc::client::{ClientBuilder, RpcClient};
 use alloy::transports::http::reqwest::{self, Url};
+use alloy::transports::http::Http;
 use alloy::transports::layers::{RateLimitRetryPolicy, RetryBackoffLayer, RetryPolicy};
 use alloy::transports::{TransportError, TransportErrorKind};
 
@@ -32,7 +33,15 @@ pub struct RetryConfig {
     /// Wait between two attempts (alloy's layer waits the same each time, or what the node asks
     /// for in `Retry-After` or its rate-limit message).
     pub backoff: Duration,
+    /// Longest wait for the answer to one attempt. A node that takes a call and never answers it
+    /// (hung, or a connection a load balancer dropped silently) is given up on: the attempt fails
+    /// as a [`RpcFailure::Timeout`], which is retried. Without it such a call waits forever.
+    pub timeout: Duration,
 }
+
+/// [`RetryConfig::timeout`] by default: far above any call verinfer makes of a healthy node (an
+/// `eth_getLogs` over a full range included).
+pub const DEFAULT_RPC_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for RetryConfig {
     /// 10 retries 500 ms apart: a node restarting within about 5 s is waited for.
@@ -40,6 +49,7 @@ impl Default for RetryConfig {
         Self {
             retries: 10,
             backoff: Duration::from_millis(500),
+            timeout: DEFAULT_RPC_TIMEOUT,
         }
     }
 }
@@ -49,6 +59,7 @@ impl RetryConfig {
     pub const NONE: Self = Self {
         retries: 0,
         backoff: Duration::ZERO,
+        timeout: DEFAULT_RPC_TIMEOUT,
     };
 
     /// alloy's retry layer with [`TransientRetryPolicy`] and these settings (no compute-unit
@@ -60,12 +71,23 @@ impl RetryConfig {
 }
 
 /// An RPC client over HTTP at `url`, retrying transient failures as `retry` says ([`RetryConfig::NONE`]:
-/// no retry layer, so every error keeps its type).
+/// no retry layer, so every error keeps its type); each attempt gives up after `retry.timeout`.
 pub fn http_client(url: Url, retry: RetryConfig) -> RpcClient {
+    let client = reqwest::Client::builder()
+        .timeout(retry.timeout)
+        .build()
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "HTTP client with a timeout unavailable; using the default");
+            reqwest::Client::default()
+        });
+    let transport = Http::with_client(client, url);
+    let local = transport.guess_local();
     if retry.retries == 0 {
-        return ClientBuilder::default().http(url);
+        return ClientBuilder::default().transport(transport, local);
     }
-    ClientBuilder::default().layer(retry.layer()).http(url)
+    ClientBuilder::default()
+        .layer(retry.layer())
+        .transport(transport, local)
 }
 
 /// A provider over HTTP at `url`, retrying transient failures as `retry` says.

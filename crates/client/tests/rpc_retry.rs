@@ -1,5 +1,6 @@
 //! The provider of `verinfer_client::rpc` against a real node: it waits out a node that is down for
-//! a moment, and it never resends a call that reverts.
+//! a moment, gives up on a call the node never answers (and retries it), and never resends a call
+//! that reverts.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -35,6 +36,7 @@ async fn a_call_waits_out_a_node_that_is_down_for_a_moment() {
         RetryConfig {
             retries: 40,
             backoff: Duration::from_millis(250),
+            ..RetryConfig::default()
         },
     );
     let call = tokio::spawn(async move { retrying.get_block_number().await });
@@ -96,4 +98,50 @@ async fn a_call_that_reverts_is_sent_once() {
         2,
         "the reverting call was resent"
     );
+}
+
+/// A node that takes a call and never answers it: each attempt gives up after the configured
+/// timeout as a `Timeout` (transient, so retried), instead of waiting forever; the retries then
+/// reach the node once it answers again. Regression (issue #15, "an RPC that times out"): the
+/// provider had no timeout, and a keeper's log poll waited forever on one hung call.
+#[tokio::test]
+async fn a_call_the_node_never_answers_times_out_and_is_retried() {
+    let node = anvil::spawn(&AnvilOptions::new()).expect("the pinned anvil starts");
+    let proxy = verinfer_devnet::rpc_fault::FaultyRpc::start(&node.endpoint())
+        .await
+        .unwrap();
+    proxy.set("eth_blockNumber", verinfer_devnet::rpc_fault::Fault::Hang);
+    let cfg = RetryConfig {
+        timeout: Duration::from_millis(300),
+        ..RetryConfig::NONE
+    };
+    let once = http_provider(proxy.url().parse().unwrap(), cfg);
+    let err = tokio::time::timeout(Duration::from_secs(10), once.get_block_number())
+        .await
+        .expect("the attempt gives up by its own timeout")
+        .unwrap_err();
+    assert_eq!(RpcFailure::of(&err), RpcFailure::Timeout, "{err}");
+
+    let retrying = http_provider(
+        proxy.url().parse().unwrap(),
+        RetryConfig {
+            retries: 20,
+            backoff: Duration::from_millis(50),
+            timeout: Duration::from_millis(300),
+        },
+    );
+    let calls = proxy.count("eth_blockNumber");
+    let call = tokio::spawn(async move { retrying.get_block_number().await });
+    assert!(
+        proxy
+            .called_more_than("eth_blockNumber", calls + 1, Duration::from_secs(10))
+            .await,
+        "the hung attempt was given up on and retried"
+    );
+    proxy.clear("eth_blockNumber");
+    let head = tokio::time::timeout(Duration::from_secs(30), call)
+        .await
+        .expect("answered once the node answers")
+        .unwrap();
+    assert!(head.is_ok(), "{head:?}");
 }

@@ -37,6 +37,7 @@ pub mod postgres;
 pub mod referee;
 pub mod report;
 pub mod rpc_count;
+pub mod rpc_fault;
 pub mod traffic;
 pub mod voice;
 pub mod warp;

@@ -133,6 +133,13 @@ pub fn assess(
         )),
         Some(_) => {}
     }
+    // A head below the blocks the keeper already handled: the node answers from an old state (a
+    // lagging node behind a load balancer, a node resyncing); what it reports cannot be trusted.
+    if let Some(h) = head.filter(|h| *h < cursor) {
+        reasons.push(format!(
+            "the node's head {h} is behind the log cursor {cursor}: the node serves stale data"
+        ));
+    }
     match last_poll {
         None => reasons.push("no successful log poll yet".to_string()),
         Some(t) if t > policy.max_poll_age => reasons.push(format!(
@@ -364,6 +371,24 @@ mod tests {
         assert!(behind.reasons[0].contains("trails the chain head by 30"));
         let down = assess(&m, None, &[], &policy());
         assert_eq!(down.status, "unhealthy");
+    }
+
+    /// A node whose head is below the blocks the keeper already handled serves stale data (a
+    /// lagging node behind a load balancer): unhealthy, naming both blocks. The lag saturates at 0,
+    /// so without this check the keeper looked healthy.
+    #[test]
+    fn health_reports_a_node_whose_head_is_behind_the_cursor() {
+        let m = Metrics::default();
+        m.polled();
+        m.cursor_block.set(106);
+        let stale = assess(&m, Some(101), &[], &policy());
+        assert_eq!(stale.status, "unhealthy", "{stale:?}");
+        assert_eq!(stale.lag, Some(0));
+        assert!(
+            stale.reasons[0].contains("head 101 is behind the log cursor 106"),
+            "{stale:?}"
+        );
+        assert_eq!(assess(&m, Some(106), &[], &policy()).status, "ok");
     }
 
     /// A model server that is down makes the keeper unhealthy, naming the model and the reason: it

@@ -179,6 +179,10 @@ pub enum BackendConfig {
         argv: Vec<String>,
         /// On-chain model id this backend serves (hex bytes32).
         model_id: String,
+        /// Longest run of the command for one input, in seconds (1..=600): a command that hangs is
+        /// killed then, and the inference fails (the assignment is tried again on the next poll).
+        #[serde(default = "default_backend_timeout_secs")]
+        timeout_secs: u64,
     },
 }
 
@@ -227,6 +231,9 @@ pub struct RawConfig {
     pub confirmations: Option<u64>,
     /// Poll interval, milliseconds.
     pub poll_interval_ms: Option<u64>,
+    /// Longest wait for the node's answer to one RPC call, seconds (1..=600, default 30): a call
+    /// the node takes and never answers is given up on and retried.
+    pub rpc_timeout_secs: Option<u64>,
     /// First block to scan when there is no cursor (default: the manifest's deployment block when
     /// the registry comes from `deployment`, else 0).
     pub start_block: Option<u64>,
@@ -332,6 +339,8 @@ pub struct KeeperConfig {
     pub confirmations: u64,
     /// Poll interval.
     pub poll_interval: Duration,
+    /// Longest wait for the node's answer to one RPC call (each retry waits as long again).
+    pub rpc_timeout: Duration,
     /// Start block when there is no cursor (the manifest's deployment block by default).
     pub start_block: u64,
     /// Max log range.
@@ -572,6 +581,13 @@ impl KeeperConfig {
                 reason: "must be > 0".into(),
             });
         }
+        let rpc_timeout_secs = raw.rpc_timeout_secs.unwrap_or(30);
+        if !(1..=600).contains(&rpc_timeout_secs) {
+            return Err(ConfigError::Invalid {
+                field: "rpc_timeout_secs".into(),
+                reason: format!("{rpc_timeout_secs} not in 1..=600"),
+            });
+        }
         let max_block_range = raw.max_block_range.unwrap_or(2000);
         if max_block_range == 0 {
             return Err(ConfigError::Invalid {
@@ -616,11 +632,20 @@ impl KeeperConfig {
                     }
                 }
             }
-            if let BackendConfig::Command { argv, .. } = b {
+            if let BackendConfig::Command {
+                argv, timeout_secs, ..
+            } = b
+            {
                 if argv.is_empty() {
                     return Err(ConfigError::Invalid {
                         field: format!("backend[{i}].argv"),
                         reason: "empty".into(),
+                    });
+                }
+                if !(1..=600).contains(timeout_secs) {
+                    return Err(ConfigError::Invalid {
+                        field: format!("backend[{i}].timeout_secs"),
+                        reason: format!("{timeout_secs} not in 1..=600"),
                     });
                 }
             }
@@ -643,6 +668,7 @@ impl KeeperConfig {
             data_dir: raw.data_dir.unwrap_or_else(|| PathBuf::from("keeper-data")),
             confirmations: raw.confirmations.unwrap_or(0),
             poll_interval: Duration::from_millis(poll_ms),
+            rpc_timeout: Duration::from_secs(rpc_timeout_secs),
             start_block: raw.start_block.unwrap_or(deployed_at),
             max_block_range,
             reorg_depth: raw.reorg_depth.unwrap_or(12).max(1),
@@ -713,6 +739,48 @@ operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
         assert_eq!(c.confirmations, 0);
         assert_eq!(c.submit.mode, SubmitMode::Batch);
         assert_eq!(c.backends, vec![BackendConfig::Builtin {}]);
+        assert_eq!(c.rpc_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn rpc_timeout_is_read_and_bounded() {
+        let c =
+            KeeperConfig::from_raw(raw(&format!("{BASE}rpc_timeout_secs = 5\n")).unwrap()).unwrap();
+        assert_eq!(c.rpc_timeout, Duration::from_secs(5));
+        for bad in [0, 601] {
+            let e =
+                KeeperConfig::from_raw(raw(&format!("{BASE}rpc_timeout_secs = {bad}\n")).unwrap())
+                    .unwrap_err();
+            assert!(e.to_string().contains("rpc_timeout_secs"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_command_backends_timeout_is_read_and_bounded() {
+        let backend = |t: &str| {
+            format!(
+                "{BASE}[[backend]]\nkind = \"command\"\nargv = [\"cat\"]\nmodel_id = \"0x{}\"\n{t}",
+                "11".repeat(32)
+            )
+        };
+        let c = KeeperConfig::from_raw(raw(&backend("")).unwrap()).unwrap();
+        assert!(matches!(
+            c.backends[..],
+            [BackendConfig::Command {
+                timeout_secs: 60,
+                ..
+            }]
+        ));
+        let c = KeeperConfig::from_raw(raw(&backend("timeout_secs = 2\n")).unwrap()).unwrap();
+        assert!(matches!(
+            c.backends[..],
+            [BackendConfig::Command {
+                timeout_secs: 2,
+                ..
+            }]
+        ));
+        let e = KeeperConfig::from_raw(raw(&backend("timeout_secs = 0\n")).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("backend[0].timeout_secs"), "{e}");
     }
 
     #[test]

@@ -240,7 +240,13 @@ impl Keeper {
             .rpc_url
             .parse()
             .map_err(|e: url_error::E| KeeperError::Url(e.to_string()))?;
-        let provider = verinfer_client::rpc::http_provider(url, RetryConfig::default());
+        let provider = verinfer_client::rpc::http_provider(
+            url,
+            RetryConfig {
+                timeout: cfg.rpc_timeout,
+                ..RetryConfig::default()
+            },
+        );
         let chain_id = provider
             .get_chain_id()
             .await

@@ -112,9 +112,18 @@ impl LogPoller {
     /// Re-checks the stored hashes of recent blocks — the last `reorg_depth` below the cursor and any
     /// recorded above it (blocks our own transactions landed in, see the transaction manager); on a
     /// mismatch rewinds the cursor below it.
-    async fn check_reorg(&self, cursor: Cursor) -> Result<Option<u64>, PollError> {
+    ///
+    /// Only blocks up to the node's `head` are checked: a block the node has not reached is no
+    /// evidence of a reorg. A node that lags (behind a load balancer, resyncing) answers "no such
+    /// block" for it, and taking that for a changed block rewound the cursor and re-planned mined
+    /// answers whose receipts the lagging node could not show. Such a block is checked once the node
+    /// reaches it (after a reorg to a shorter chain, once the new chain is as long again).
+    async fn check_reorg(&self, cursor: Cursor, head: u64) -> Result<Option<u64>, PollError> {
         let from = cursor.block.saturating_sub(self.reorg_depth);
-        let recorded = self.store.block_hashes(from, u64::MAX)?;
+        if from > head {
+            return Ok(None);
+        }
+        let recorded = self.store.block_hashes(from, head)?;
         let mut first_bad = None;
         let mut last_good = None;
         for (n, h) in recorded.iter().rev() {
@@ -161,7 +170,7 @@ impl LogPoller {
         self.metrics.head_block.set(head);
         let cursor = self.store.cursor()?;
         if let Some(c) = cursor {
-            if let Some(to) = self.check_reorg(c).await? {
+            if let Some(to) = self.check_reorg(c, head).await? {
                 return Ok(PollOutcome::Reorg { to });
             }
         }
@@ -183,7 +192,19 @@ impl LogPoller {
             .get_logs(&filter)
             .await
             .map_err(rpc(&self.metrics, "eth_getLogs"))?;
-        let hash = self.block_hash(to).await?.unwrap_or_default();
+        // The node reported a head at or above `to`; if it has no block `to`, its answers come from
+        // different states (a lagging node behind a load balancer): the logs may be incomplete and
+        // there is no hash to record, so nothing is handed out (committing a zero hash rewound the
+        // cursor later as a spurious reorg).
+        let Some(hash) = self.block_hash(to).await? else {
+            self.metrics.rpc_errors.inc();
+            return Err(PollError::Rpc {
+                op: "eth_getBlockByNumber",
+                msg: format!(
+                    "the node reported head {head} but has no block {to}: lagging or inconsistent node"
+                ),
+            });
+        };
         // Logs of a block that was reorged out between the two calls show up as `removed` or with a
         // different block hash; the next poll's reorg check catches the latter.
         let logs = logs.into_iter().filter(|l| !l.removed).collect();

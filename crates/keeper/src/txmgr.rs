@@ -310,8 +310,6 @@ pub struct TxManager {
     estimate_next: std::sync::Mutex<HashSet<String>>,
     /// Out-of-gas failures re-planned so far, by intent (bounded by [`MAX_OUT_OF_GAS_REPLANS`]).
     out_of_gas: std::sync::Mutex<HashMap<String, u32>>,
-    /// Tests only: stop group dispatches between the journal write and the broadcasts.
-    crash_gate: Option<Arc<CrashGate>>,
     /// Receipts of our transactions read block by block, shared by the window's settles.
     hub: Mutex<ReceiptHub>,
 }
@@ -449,16 +447,6 @@ struct Signed {
     max_fee: u128,
 }
 
-/// A crash point for tests: a manager built [`TxManager::with_crash_gate`] stops every group
-/// dispatch right after the group's durable journal write and before any broadcast, notifies
-/// [`CrashGate::reached`] and waits forever there, so the test can abort the task (drop it, as a
-/// `kill -9` would end the process) at exactly that point.
-#[derive(Debug, Default)]
-pub struct CrashGate {
-    /// Notified when a group dispatch has journaled and stopped before broadcasting.
-    pub reached: tokio::sync::Notify,
-}
-
 /// The gas limit of a signed raw transaction (EIP-2718 encoding), if it decodes.
 fn gas_limit_of(raw: &[u8]) -> Option<u64> {
     use alloy::consensus::Transaction;
@@ -522,16 +510,8 @@ impl TxManager {
             gas_cache: GasCache::default(),
             estimate_next: std::sync::Mutex::default(),
             out_of_gas: std::sync::Mutex::default(),
-            crash_gate: None,
             hub: Mutex::default(),
         }
-    }
-
-    /// For crash tests: every group dispatch stops at `gate` between its durable journal write and
-    /// its broadcasts (see [`CrashGate`]). Never set outside tests: the dispatch never returns.
-    pub fn with_crash_gate(mut self, gate: Arc<CrashGate>) -> Self {
-        self.crash_gate = Some(gate);
-        self
     }
 
     /// Counts fee bumps in `metrics` (its keeper's registry) instead of a private one.
@@ -1089,10 +1069,6 @@ impl TxManager {
             }
             if signed.len() + self.in_flight() > 1 {
                 self.prime_hub().await;
-            }
-            if let Some(gate) = &self.crash_gate {
-                gate.reached.notify_one();
-                std::future::pending::<()>().await;
             }
             let sent = futures::future::join_all(signed.iter().map(|(_, s)| async move {
                 match &s.intent.status {

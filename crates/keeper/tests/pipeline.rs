@@ -11,10 +11,9 @@ use alloy::providers::Provider;
 use common::*;
 use verinfer_bindings::VerinferToken;
 use verinfer_devnet::rpc_count::CountingRpc;
+use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
 use verinfer_keeper::store::{Intent, IntentKind, IntentStatus, Store};
-use verinfer_keeper::txmgr::{
-    CrashGate, Dispatch, Executed, InFlight, Round, TxConfig, TxError, TxManager,
-};
+use verinfer_keeper::txmgr::{Dispatch, Executed, InFlight, Round, TxConfig, TxError, TxManager};
 
 /// Recipient `i` of the test's transfers.
 fn recipient(i: usize) -> Address {
@@ -177,9 +176,11 @@ fn sent_raw(store: &Store, key: &str) -> (u64, TxHash, alloy::primitives::Bytes)
 }
 
 /// Regression (issue #15, one journal write per group): a crash between a group's single durable
-/// journal write and its broadcasts. Five transfers are dispatched as one group by a manager that
-/// stops right after the write ([`CrashGate`]); the task is dropped there, as a `kill -9` would
-/// end the process, with nothing broadcast. A fresh manager on the reopened journal rebroadcasts
+/// journal write and its broadcasts. Five transfers are dispatched as one group by a manager whose
+/// node never answers a broadcast (a [`FaultyRpc`] in front of anvil hangs every
+/// `eth_sendRawTransaction` and forwards nothing); once the first broadcast reaches it, the task is
+/// dropped, as a `kill -9` would end the process, with nothing broadcast. No hook in the manager:
+/// the crash point is the network. A fresh manager on the reopened journal rebroadcasts
 /// the very same signed bytes at the same consecutive nonces: every transfer lands under its
 /// journaled hash with its journaled bytes, none twice, none lost.
 #[tokio::test]
@@ -191,21 +192,27 @@ async fn a_crash_between_the_group_journal_write_and_the_broadcasts_resends_the_
     let keys: Vec<String> = (0..5).map(|i| format!("t{i}")).collect();
     let (token, from, first, journaled) = {
         let store = Arc::new(Store::open(&path).unwrap());
-        let gate = Arc::new(CrashGate::default());
-        let t = txm(p.clone(), anvil.key(0), store.clone(), fast_cfg());
+        let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+        let faulty =
+            verinfer_client::rpc::http_provider(proxy.url().parse().unwrap(), fast_retry());
+        let t = Arc::new(txm(faulty, anvil.key(0), store.clone(), fast_cfg()));
         let token = deploy_token(&t).await;
-        let t = Arc::new(t.with_crash_gate(gate.clone()));
         for i in 0..5 {
             journal_transfer(&store, token, i);
         }
         let first = p.get_transaction_count(t.from()).await.unwrap();
+        let sends = proxy.count("eth_sendRawTransaction");
+        proxy.set("eth_sendRawTransaction", Fault::Hang);
         let task = {
             let (t, keys) = (t.clone(), keys.clone());
             tokio::spawn(async move { t.dispatch_group(&keys, &Round::default()).await.is_ok() })
         };
-        tokio::time::timeout(Duration::from_secs(60), gate.reached.notified())
-            .await
-            .expect("the group reached the point between its journal write and its broadcasts");
+        assert!(
+            proxy
+                .called_more_than("eth_sendRawTransaction", sends, Duration::from_secs(60))
+                .await,
+            "the group reached its broadcasts"
+        );
         task.abort();
         assert!(
             task.await.is_err(),
@@ -357,6 +364,94 @@ async fn a_windows_receipts_are_read_once_per_block_not_once_per_transaction() {
         assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
         done_hash(&store, k);
     }
+}
+
+/// Regression (c4d7bbb, found by the bench: a 16-in-flight drain stopped after 62 transactions with
+/// nothing in the pool): the keeper's round keeps its settles in a `FuturesUnordered` and dispatches
+/// the next group between polls of it, so a settle can be suspended, not polled, while it holds the
+/// receipt hub's lock. A dispatch that then waited for that lock (to prime the hub before its
+/// broadcasts) waited forever. Deterministic: a settle is driven until it is inside the hub's scan
+/// (its `eth_blockNumber` reached the proxy, which answers it late) and then left unpolled, as the
+/// round leaves it; the next group must still be dispatched. Fails by the deadline when `prime_hub`
+/// waits for the lock (checked against the code before c4d7bbb).
+#[tokio::test]
+async fn a_dispatch_never_waits_for_the_receipt_hub_held_by_a_settle_the_round_does_not_poll() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let faulty = verinfer_client::rpc::http_provider(proxy.url().parse().unwrap(), fast_retry());
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "d.redb");
+    let mut cfg = fast_cfg();
+    // No rebroadcast or fee bump while the test holds the settle still.
+    cfg.receipt_timeout = Duration::from_secs(60);
+    let t = txm(faulty, anvil.key(0), store.clone(), cfg);
+    let token = deploy_token(&t).await;
+    let keys: Vec<String> = (0..4).map(|i| journal_transfer(&store, token, i)).collect();
+    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
+    let mut window = Vec::new();
+    for r in t
+        .dispatch_group(&keys[..2], &Round::default())
+        .await
+        .unwrap()
+    {
+        match r.unwrap() {
+            Dispatch::InFlight(f) => window.push(f),
+            Dispatch::Done(d) => panic!("mined already: {d:?}"),
+        }
+    }
+    let f1 = window.pop().unwrap();
+    let f0 = window.pop().unwrap();
+
+    // Drive the first settle until it reads the head inside the hub's scan, holding the hub's lock.
+    let heads = proxy.count("eth_blockNumber");
+    proxy.set("eth_blockNumber", Fault::Delay(Duration::from_millis(300)));
+    let mut held = std::pin::pin!(t.settle(f0));
+    tokio::select! {
+        r = &mut held => panic!("settled before anything was mined: {r:?}"),
+        reached = proxy.called_more_than("eth_blockNumber", heads, Duration::from_secs(30)) => {
+            assert!(reached, "the settle went to the receipt hub");
+        }
+    }
+    proxy.clear("eth_blockNumber");
+    // The settle is suspended inside the scan and not polled (its answer arrives, nobody reads it).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    let next = tokio::time::timeout(
+        Duration::from_secs(20),
+        t.dispatch_group(&keys[2..], &Round::default()),
+    )
+    .await
+    .expect("the dispatch waited for the hub's lock, held by a settle nobody polls: deadlock")
+    .unwrap();
+    let mut rest = vec![f1];
+    for r in next {
+        match r.unwrap() {
+            Dispatch::InFlight(f) => rest.push(f),
+            Dispatch::Done(d) => panic!("mined already: {d:?}"),
+        }
+    }
+    assert_eq!(t.in_flight(), 4, "the whole window is in flight");
+
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    let done = tokio::time::timeout(
+        Duration::from_secs(60),
+        futures::future::join(
+            held,
+            futures::future::join_all(rest.into_iter().map(|f| t.settle(f))),
+        ),
+    )
+    .await
+    .expect("every settle finished once the block was mined");
+    done.0.unwrap();
+    for r in done.1 {
+        r.unwrap();
+    }
+    for (i, k) in keys.iter().enumerate() {
+        assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
+        done_hash(&store, k);
+    }
+    assert_eq!(t.in_flight(), 0);
 }
 
 /// Settles `f`; a transaction handed back without a fee bump (its nonce taken) is run again.

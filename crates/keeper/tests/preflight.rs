@@ -140,6 +140,7 @@ async fn keeper_refuses_to_start_naming_each_problem_with_its_operator() {
             vec![BackendConfig::Command {
                 argv: vec!["cat".into()],
                 model_id: format!("{unknown:#x}"),
+                timeout_secs: 60,
             }],
         ),
         ops[0].hot.clone(),

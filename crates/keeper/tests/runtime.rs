@@ -705,6 +705,7 @@ async fn watcher_without_an_in_process_model_does_not_open_a_referee_game() {
         backend: vec![BackendConfig::Command {
             argv: vec!["printf".into(), "not the digits output".into()],
             model_id: format!("{:#x}", s.model.model_id()),
+            timeout_secs: 60,
         }],
         ..s.raw_config(&dir.path().join("watcher"), key.address(), start_block)
     })
@@ -907,4 +908,75 @@ async fn a_running_keeper_serves_labelled_metrics_and_latency_histograms_on_0_0_
             > 0.0
     );
     let _ = stop.send(true);
+}
+
+/// Issue #15, equivocation evidence across processes: the operator's keeper equivocates (it signs
+/// two different outputs for one request and publishes both on its outputs API; only one goes on
+/// chain). A separate watcher keeper, which shares nothing with it but HTTP, reads the endpoint the
+/// operator registered on chain (`setEndpoint`), fetches the published attestations after the
+/// `AnswerRecorded`, and reports the equivocation: `EquivocationReported` names the request, the
+/// operator and the watcher's hot key as reporter. Deterministic: k = q = 1, so the equivocator is
+/// always assigned (the devnet's fixture test depends on the draw).
+#[tokio::test]
+async fn watcher_finds_an_equivocation_over_http_alone_and_reports_it_on_chain() {
+    use alloy::sol_types::SolEvent;
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = KeeperConfig {
+        misbehave: verinfer_keeper::config::Misbehaviour::Equivocate,
+        ..KeeperConfig::from_raw(RawConfig {
+            watch: Some(false),
+            outputs_addr: Some(format!("127.0.0.1:{port}")),
+            ..s.raw_config(&dir.path().join("equivocator"), s.operator, start_block)
+        })
+        .unwrap()
+    };
+    let equivocator = Keeper::new(cfg, s.hot.clone(), "equivocator")
+        .await
+        .unwrap();
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(equivocator.run(rx));
+    let owner = txm(
+        s.p.clone(),
+        anvil.key(1),
+        store_at(&dir, "endpoint.redb"),
+        fast_cfg(),
+    );
+    let endpoint = InferenceRegistry::setEndpointCall {
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    call(&owner, "endpoint", s.registry, endpoint.abi_encode()).await;
+    let (watcher, mut watch) = s.watcher(&anvil, &dir, start_block).await;
+
+    let id = s.request().await;
+    let reported = alloy::rpc::types::Filter::new()
+        .address(s.registry)
+        .event_signature(InferenceRegistry::EquivocationReported::SIGNATURE_HASH)
+        .from_block(start_block);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let event = loop {
+        watch.tick().await.unwrap();
+        let logs = s.p.get_logs(&reported).await.unwrap();
+        if let Some(l) = logs.first() {
+            break InferenceRegistry::EquivocationReported::decode_log_data(l.data()).unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the watcher never reported the equivocation"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(event.requestId, id);
+    assert_eq!(event.operator, s.operator);
+    assert_eq!(event.reporter, watcher.from());
+    stop.send(true).unwrap();
+    let stopped = tokio::time::timeout(Duration::from_secs(20), task).await;
+    assert!(matches!(stopped, Ok(Ok(Ok(())))), "{stopped:?}");
 }

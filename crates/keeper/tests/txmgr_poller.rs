@@ -343,7 +343,9 @@ async fn poller_respects_confirmations() {
 }
 
 /// Anvil restart: while the node is down polls fail with typed errors; after it is back (fresh
-/// chain) the poller sees the hash mismatch and rewinds instead of skipping blocks.
+/// chain) the poller sees the hash mismatch and rewinds instead of skipping blocks. Blocks the new
+/// chain has not reached yet are no evidence either way (a lagging node answers the same), so the
+/// mismatch shows once the new chain is as long as the blocks the poller recorded.
 #[tokio::test]
 async fn survives_anvil_restart() {
     let mut anvil = Anvil::start(&[]);
@@ -362,6 +364,7 @@ async fn survives_anvil_restart() {
     a.resync_nonce().await;
     let token2 = deploy_token_as(&a, "deploy-token-again").await;
     assert_eq!(token, token2, "same deployer nonce, same address");
+    raw(&p, "anvil_mine", serde_json::json!(["0x3"])).await;
     let mut saw_reorg = false;
     for _ in 0..5 {
         if let PollOutcome::Reorg { .. } = poller.poll().await.unwrap() {

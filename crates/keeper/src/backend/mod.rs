@@ -203,13 +203,20 @@ pub struct CommandBackend {
 }
 
 impl CommandBackend {
-    /// Creates the backend (`argv[0]` is the program).
+    /// Creates the backend (`argv[0]` is the program), killing a run that lasts 60 s.
     pub fn new(argv: Vec<String>, id: B256) -> Self {
         Self {
             argv,
             id,
             timeout: Duration::from_secs(60),
         }
+    }
+
+    /// The longest run of the command for one input: a run that lasts longer is killed and the
+    /// inference fails.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 }
 
@@ -314,9 +321,14 @@ pub fn from_config(cfg: &BackendConfig) -> Result<Box<dyn InferenceBackend>, Bac
             };
             Box::new(OpenAiBackend::new(url, model, expected, opts))
         }
-        BackendConfig::Command { argv, model_id } => {
-            Box::new(CommandBackend::new(argv.clone(), parse_id(model_id)?))
-        }
+        BackendConfig::Command {
+            argv,
+            model_id,
+            timeout_secs,
+        } => Box::new(
+            CommandBackend::new(argv.clone(), parse_id(model_id)?)
+                .with_timeout(Duration::from_secs(*timeout_secs)),
+        ),
     })
 }
 

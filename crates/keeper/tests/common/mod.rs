@@ -65,6 +65,7 @@ pub fn fast_retry() -> RetryConfig {
     RetryConfig {
         retries: 4,
         backoff: Duration::from_millis(50),
+        ..RetryConfig::default()
     }
 }
 

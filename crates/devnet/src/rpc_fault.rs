@@ -1,0 +1,527 @@
+//! A JSON-RPC proxy in front of a node that injects faults per method: a node that refuses
+//! (HTTP 503), one that takes a call and never answers it, one that answers late, and one that
+//! answers stale data. Tests point a keeper (or a transaction manager) at it to prove how the
+//! keeper behaves against a faulty node, and to stop a keeper at an exact point of its work (a
+//! broadcast that never reaches the node is a crash between the journal write and the send) without
+//! any hook in the keeper itself. Every call is counted on its way through, faulty or not.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use alloy::transports::http::reqwest;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// What the proxy does with the calls of one method.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Answers HTTP 503 (a node that is overloaded or restarting).
+    Unavailable,
+    /// Takes the call and never answers it (a hung node); the caller gets an answer only by giving
+    /// up. Calls that arrive once the fault is cleared are forwarded again.
+    Hang,
+    /// Forwards the call and answers after this delay.
+    Delay(Duration),
+    /// Answers with the node's answer to the method's last call forwarded before the fault was set
+    /// (a lagging node behind a load balancer); the answer's `id` is the caller's. A method never
+    /// forwarded before is forwarded.
+    Stale,
+    /// Answers every call with this `result` (a node that reports old or wrong data: e.g. a head
+    /// below the blocks it served before, as a lagging node behind a load balancer does).
+    Result(serde_json::Value),
+}
+
+/// The proxy's shared state.
+#[derive(Debug, Default)]
+struct State {
+    counts: BTreeMap<String, usize>,
+    faults: HashMap<String, Fault>,
+    /// The last answer of each method forwarded (single calls only).
+    last: HashMap<String, serde_json::Value>,
+    /// The answers [`Fault::Stale`] serves, frozen when the fault was set.
+    frozen: HashMap<String, serde_json::Value>,
+    /// Answer as a node whose chain ends at this block ([`FaultyRpc::behind_at`]).
+    behind: Option<u64>,
+}
+
+type Shared = Arc<Mutex<State>>;
+
+fn lock(s: &Shared) -> MutexGuard<'_, State> {
+    s.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A running fault-injecting proxy; stops accepting calls when dropped.
+#[derive(Debug)]
+pub struct FaultyRpc {
+    url: String,
+    state: Shared,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FaultyRpc {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// The calls of a JSON-RPC body (one call or a batch).
+fn calls(body: &[u8]) -> Vec<serde_json::Value> {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Array(calls)) => calls,
+        Ok(one) => vec![one],
+        Err(_) => vec![serde_json::Value::Null],
+    }
+}
+
+fn method(call: &serde_json::Value) -> String {
+    call["method"].as_str().unwrap_or("?").to_string()
+}
+
+/// What to do with one request body.
+enum Plan {
+    Forward {
+        delay: Option<Duration>,
+        /// The method of a single call, whose answer is recorded for [`Fault::Stale`].
+        record: Option<String>,
+    },
+    Refuse,
+    Hang,
+    Replay(serde_json::Value),
+}
+
+fn plan(state: &Shared, body: &[u8]) -> Plan {
+    let calls = calls(body);
+    let mut s = lock(state);
+    for c in &calls {
+        *s.counts.entry(method(c)).or_default() += 1;
+    }
+    let single = (calls.len() == 1).then(|| method(&calls[0]));
+    let fault = calls.iter().find_map(|c| s.faults.get(&method(c)).cloned());
+    match fault {
+        None => Plan::Forward {
+            delay: None,
+            record: single,
+        },
+        Some(Fault::Unavailable) => Plan::Refuse,
+        Some(Fault::Hang) => Plan::Hang,
+        Some(Fault::Delay(d)) => Plan::Forward {
+            delay: Some(d),
+            record: single,
+        },
+        Some(Fault::Result(result)) => Plan::Replay(serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": calls.first().map(|c| c["id"].clone()).unwrap_or_default(),
+            "result": result,
+        })),
+        Some(Fault::Stale) => {
+            let frozen = single.as_ref().and_then(|m| s.frozen.get(m)).cloned();
+            match (frozen, calls.first()) {
+                (Some(mut answer), Some(call)) => {
+                    answer["id"] = call["id"].clone();
+                    Plan::Replay(answer)
+                }
+                _ => Plan::Forward {
+                    delay: None,
+                    record: single,
+                },
+            }
+        }
+    }
+}
+
+/// What a node whose chain ends at a block does with one call.
+#[derive(Debug, PartialEq)]
+enum Lagging {
+    /// Answers at once with this result.
+    Answer(serde_json::Value),
+    /// Forwards this call (its block parameters moved to the node's last block); a receipt of a
+    /// later block is then answered as absent.
+    Forward(Vec<u8>, Option<u64>),
+}
+
+fn block_number(v: &serde_json::Value) -> Option<u64> {
+    v.as_str()
+        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+}
+
+fn is_tag(v: &serde_json::Value) -> bool {
+    matches!(
+        v.as_str(),
+        Some("latest" | "pending" | "safe" | "finalized")
+    )
+}
+
+/// A single call as a node whose chain ends at block `last` answers it: its head is `last`, later
+/// blocks, their receipts and logs do not exist, and state is read at `last`. Other calls (a batch,
+/// a broadcast) go through unchanged.
+fn lagging(body: &[u8], last: u64) -> Lagging {
+    let unchanged = Lagging::Forward(body.to_vec(), None);
+    let Ok(mut call) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return unchanged;
+    };
+    if !call.is_object() {
+        return unchanged;
+    }
+    let id = call["id"].clone();
+    let answer =
+        |result| Lagging::Answer(serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result}));
+    let head = serde_json::Value::String(format!("{last:#x}"));
+    let m = method(&call);
+    let Some(params) = call.get_mut("params").and_then(|p| p.as_array_mut()) else {
+        return if m == "eth_blockNumber" {
+            answer(head)
+        } else {
+            unchanged
+        };
+    };
+    let mut receipt = None;
+    match m.as_str() {
+        "eth_blockNumber" => return answer(head),
+        "eth_getBlockByNumber" | "eth_getBlockReceipts" => match params.first_mut() {
+            Some(p) if is_tag(p) => *p = head,
+            Some(p) if block_number(p).is_some_and(|n| n > last) => {
+                return answer(serde_json::Value::Null)
+            }
+            _ => {}
+        },
+        "eth_getTransactionCount"
+        | "eth_getBalance"
+        | "eth_call"
+        | "eth_estimateGas"
+        | "eth_getCode" => {
+            if params.len() == 1 {
+                params.push(head);
+            } else if let Some(p) = params.get_mut(1).filter(|p| is_tag(p)) {
+                *p = head;
+            }
+        }
+        "eth_getLogs" => {
+            if let Some(f) = params.first_mut().and_then(|f| f.as_object_mut()) {
+                if f.get("fromBlock")
+                    .and_then(block_number)
+                    .is_some_and(|n| n > last)
+                {
+                    return answer(serde_json::json!([]));
+                }
+                let to = f.get("toBlock");
+                if to.is_none_or(|t| is_tag(t) || block_number(t).is_some_and(|n| n > last)) {
+                    f.insert("toBlock".into(), head);
+                }
+            }
+        }
+        "eth_getTransactionReceipt" => receipt = Some(last),
+        _ => return unchanged,
+    }
+    match serde_json::to_vec(&call) {
+        Ok(b) => Lagging::Forward(b, receipt),
+        Err(_) => unchanged,
+    }
+}
+
+/// A receipt answer of a block after `last` made absent (`result: null`).
+fn hide_later_receipt(answer: axum::body::Bytes, last: u64) -> axum::body::Bytes {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&answer) else {
+        return answer;
+    };
+    if block_number(&v["result"]["blockNumber"]).is_some_and(|n| n > last) {
+        v["result"] = serde_json::Value::Null;
+        if let Ok(b) = serde_json::to_vec(&v) {
+            return b.into();
+        }
+    }
+    answer
+}
+
+impl FaultyRpc {
+    /// Listens on a free loopback port and forwards every POST to `upstream`, with no fault set.
+    pub async fn start(upstream: &str) -> Result<Self, std::io::Error> {
+        let state: Shared = Arc::default();
+        let http = reqwest::Client::new();
+        let (st, upstream) = (state.clone(), upstream.to_string());
+        let app = axum::Router::new().route(
+            "/",
+            axum::routing::post(move |body: axum::body::Bytes| {
+                let (st, http, upstream) = (st.clone(), http.clone(), upstream.clone());
+                async move {
+                    let (delay, record) = match plan(&st, &body) {
+                        Plan::Refuse => {
+                            return (
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                "injected fault: unavailable",
+                            )
+                                .into_response()
+                        }
+                        Plan::Hang => return std::future::pending::<Response>().await,
+                        Plan::Replay(answer) => return axum::Json(answer).into_response(),
+                        Plan::Forward { delay, record } => (delay, record),
+                    };
+                    let behind = lock(&st).behind;
+                    let (body, hide_after) = match behind.map(|last| lagging(&body, last)) {
+                        Some(Lagging::Answer(v)) => return axum::Json(v).into_response(),
+                        Some(Lagging::Forward(b, hide)) => (axum::body::Bytes::from(b), hide),
+                        None => (body, None),
+                    };
+                    let forwarded = async {
+                        http.post(&upstream)
+                            .header("content-type", "application/json")
+                            .body(body)
+                            .send()
+                            .await?
+                            .bytes()
+                            .await
+                    };
+                    let answer = match forwarded.await {
+                        Ok(bytes) => bytes,
+                        Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+                    };
+                    let answer = match hide_after {
+                        Some(last) => hide_later_receipt(answer, last),
+                        None => answer,
+                    };
+                    if let Some(m) = record {
+                        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&answer) {
+                            lock(&st).last.insert(m, v);
+                        }
+                    }
+                    if let Some(d) = delay {
+                        tokio::time::sleep(d).await;
+                    }
+                    ([("content-type", "application/json")], answer).into_response()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let server = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::warn!(error = %e, "faulty RPC proxy stopped");
+            }
+        });
+        Ok(Self { url, state, server })
+    }
+
+    /// The proxy's URL (`http://127.0.0.1:<port>`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Sets `fault` on the calls of `method` from now on (a batch with one such call gets it).
+    pub fn set(&self, method: &str, fault: Fault) {
+        let mut s = lock(&self.state);
+        if fault == Fault::Stale {
+            match s.last.get(method).cloned() {
+                Some(v) => {
+                    s.frozen.insert(method.to_string(), v);
+                }
+                None => {
+                    s.frozen.remove(method);
+                }
+            }
+        }
+        s.faults.insert(method.to_string(), fault);
+    }
+
+    /// Answers as a node whose chain ends at block `last` (a node lagging behind the chain, as
+    /// one behind a load balancer may): its head is `last`; blocks after it, their receipts and
+    /// logs do not exist; balances, nonces, calls and estimates are read at `last`. Broadcasts
+    /// still reach the node. `None`: current again. Per-method faults come first.
+    pub fn behind_at(&self, last: Option<u64>) {
+        lock(&self.state).behind = last;
+    }
+
+    /// Clears the fault of `method`: its calls are forwarded again (calls already hung stay hung).
+    pub fn clear(&self, method: &str) {
+        lock(&self.state).faults.remove(method);
+    }
+
+    /// Calls of `method` received so far, faulty or not.
+    pub fn count(&self, method: &str) -> usize {
+        lock(&self.state)
+            .counts
+            .get(method)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Waits until `method` has been called more than `seen` times, polling every 5 ms; `false` when
+    /// `deadline` passes first.
+    pub async fn called_more_than(&self, method: &str, seen: usize, deadline: Duration) -> bool {
+        let until = tokio::time::Instant::now() + deadline;
+        while self.count(method) <= seen {
+            if tokio::time::Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{lagging, plan, Fault, Lagging, Plan, Shared, State};
+
+    fn call(method: &str, params: serde_json::Value) -> Vec<u8> {
+        serde_json::to_vec(
+            &serde_json::json!({"jsonrpc":"2.0","id":9,"method":method,"params":params}),
+        )
+        .unwrap()
+    }
+
+    fn forwarded(l: Lagging) -> (serde_json::Value, Option<u64>) {
+        match l {
+            Lagging::Forward(b, hide) => (serde_json::from_slice(&b).unwrap(), hide),
+            Lagging::Answer(v) => panic!("answered {v}"),
+        }
+    }
+
+    #[test]
+    fn a_lagging_node_has_no_later_blocks_and_reads_state_at_its_last() {
+        let result = |l: Lagging| match l {
+            Lagging::Answer(v) => {
+                assert_eq!(v["id"], 9);
+                v["result"].clone()
+            }
+            Lagging::Forward(..) => panic!("forwarded"),
+        };
+        assert_eq!(
+            result(lagging(&call("eth_blockNumber", serde_json::json!([])), 16)),
+            "0x10"
+        );
+        assert!(result(lagging(
+            &call("eth_getBlockByNumber", serde_json::json!(["0x11", false])),
+            16
+        ))
+        .is_null());
+        let (c, _) = forwarded(lagging(
+            &call("eth_getBlockByNumber", serde_json::json!(["latest", false])),
+            16,
+        ));
+        assert_eq!(c["params"][0], "0x10");
+        let (c, _) = forwarded(lagging(
+            &call("eth_getBlockByNumber", serde_json::json!(["0x10", false])),
+            16,
+        ));
+        assert_eq!(c["params"][0], "0x10");
+        let (c, _) = forwarded(lagging(
+            &call(
+                "eth_getTransactionCount",
+                serde_json::json!(["0xab", "pending"]),
+            ),
+            16,
+        ));
+        assert_eq!(c["params"][1], "0x10");
+        let (c, _) = forwarded(lagging(
+            &call("eth_estimateGas", serde_json::json!([{}])),
+            16,
+        ));
+        assert_eq!(c["params"][1], "0x10");
+        assert_eq!(
+            result(lagging(
+                &call(
+                    "eth_getLogs",
+                    serde_json::json!([{"fromBlock":"0x11","toBlock":"0x12"}])
+                ),
+                16
+            )),
+            serde_json::json!([])
+        );
+        let (c, _) = forwarded(lagging(
+            &call(
+                "eth_getLogs",
+                serde_json::json!([{"fromBlock":"0x2","toBlock":"0x12"}]),
+            ),
+            16,
+        ));
+        assert_eq!(c["params"][0]["toBlock"], "0x10");
+        let (_, hide) = forwarded(lagging(
+            &call("eth_getTransactionReceipt", serde_json::json!(["0x01"])),
+            16,
+        ));
+        assert_eq!(hide, Some(16));
+        let later = super::hide_later_receipt(
+            br#"{"jsonrpc":"2.0","id":1,"result":{"blockNumber":"0x11"}}"#
+                .to_vec()
+                .into(),
+            16,
+        );
+        assert!(serde_json::from_slice::<serde_json::Value>(&later).unwrap()["result"].is_null());
+        let (c, _) = forwarded(lagging(
+            &call("eth_sendRawTransaction", serde_json::json!(["0x02"])),
+            16,
+        ));
+        assert_eq!(c["params"][0], "0x02", "broadcasts reach the node");
+    }
+    use std::sync::{Arc, Mutex};
+
+    fn shared(faults: &[(&str, Fault)]) -> Shared {
+        let mut s = State::default();
+        for (m, f) in faults {
+            s.faults.insert((*m).to_string(), f.clone());
+        }
+        s.frozen.insert(
+            "eth_blockNumber".into(),
+            serde_json::json!({"jsonrpc":"2.0","id":1,"result":"0x5"}),
+        );
+        Arc::new(Mutex::new(s))
+    }
+
+    #[test]
+    fn a_fault_applies_to_its_method_and_to_a_batch_holding_it_and_every_call_counts() {
+        let st = shared(&[("eth_getLogs", Fault::Unavailable)]);
+        assert!(matches!(
+            plan(&st, br#"{"jsonrpc":"2.0","id":1,"method":"eth_getLogs"}"#),
+            Plan::Refuse
+        ));
+        assert!(matches!(
+            plan(
+                &st,
+                br#"[{"method":"eth_chainId"},{"method":"eth_getLogs"}]"#
+            ),
+            Plan::Refuse
+        ));
+        assert!(matches!(
+            plan(&st, br#"{"jsonrpc":"2.0","id":2,"method":"eth_chainId"}"#),
+            Plan::Forward { delay: None, record: Some(ref m) } if m == "eth_chainId"
+        ));
+        let s = st.lock().unwrap();
+        assert_eq!(s.counts["eth_getLogs"], 2);
+        assert_eq!(s.counts["eth_chainId"], 2);
+    }
+
+    #[test]
+    fn a_stale_or_fixed_answer_is_served_under_the_callers_id() {
+        let st = shared(&[
+            ("eth_blockNumber", Fault::Stale),
+            ("eth_call", Fault::Stale),
+        ]);
+        match plan(
+            &st,
+            br#"{"jsonrpc":"2.0","id":42,"method":"eth_blockNumber"}"#,
+        ) {
+            Plan::Replay(v) => {
+                assert_eq!(v["id"], 42);
+                assert_eq!(v["result"], "0x5");
+            }
+            _ => panic!("a stale method replays its frozen answer"),
+        }
+        let st = shared(&[("eth_blockNumber", Fault::Result(serde_json::json!("0x2")))]);
+        match plan(
+            &st,
+            br#"{"jsonrpc":"2.0","id":7,"method":"eth_blockNumber"}"#,
+        ) {
+            Plan::Replay(v) => {
+                assert_eq!(v["id"], 7);
+                assert_eq!(v["result"], "0x2");
+            }
+            _ => panic!("a fixed result is served"),
+        }
+        let st = shared(&[("eth_call", Fault::Stale)]);
+        // Nothing frozen for eth_call: forwarded.
+        assert!(matches!(
+            plan(&st, br#"{"jsonrpc":"2.0","id":3,"method":"eth_call"}"#),
+            Plan::Forward { .. }
+        ));
+    }
+}

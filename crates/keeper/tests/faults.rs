@@ -1,0 +1,708 @@
+//! Issue #15, "Bad input and faults": the keeper against a faulty node. Each test runs the keeper as
+//! in production (`Keeper::run` in its own task) on the deployed suite of a private anvil, talking to
+//! the node through a fault-injecting proxy (`verinfer_devnet::rpc_fault::FaultyRpc`): an RPC that
+//! errors, one that takes a call and never answers it, one that answers stale data. Every request is
+//! one attestation (k = q = 1, one operator), so the hot key's transaction count is the number of
+//! attestations sent: exactly one per request, nothing lost, nothing duplicated.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{TxHash, U256};
+use alloy::providers::Provider;
+use common::suite::Suite;
+use common::*;
+use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
+use verinfer_keeper::config::{BackendConfig, KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
+use verinfer_keeper::keeper::{Keeper, KeeperError};
+use verinfer_keeper::store::{IntentKind, IntentStatus, Store};
+
+/// A keeper of the suite's operator running in its own task, talking to the node through `rpc`.
+struct Running {
+    store: Arc<Store>,
+    health: std::net::SocketAddr,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<(), KeeperError>>,
+}
+
+impl Running {
+    async fn start(
+        s: &Suite,
+        dir: &tempfile::TempDir,
+        rpc: &str,
+        tweak: impl FnOnce(&mut RawConfig),
+    ) -> Self {
+        let start_block = s.p.get_block_number().await.unwrap();
+        let mut raw = RawConfig {
+            rpc_url: Some(rpc.to_string()),
+            submit: SubmitConfig {
+                mode: SubmitMode::Single,
+                receipt_poll_ms: 20,
+                receipt_timeout_secs: 4,
+                ..SubmitConfig::default()
+            },
+            ..s.raw_config(&dir.path().join("keeper"), s.operator, start_block)
+        };
+        tweak(&mut raw);
+        let cfg = KeeperConfig::from_raw(raw).unwrap();
+        let k = Keeper::new(cfg, s.hot.clone(), "faults").await.unwrap();
+        let store = k.store().clone();
+        let (stop, rx) = tokio::sync::watch::channel(false);
+        let health = verinfer_keeper::api::serve(
+            "127.0.0.1:0".parse().unwrap(),
+            verinfer_keeper::api::operations_router(k.health()),
+            rx.clone(),
+        )
+        .await
+        .unwrap();
+        let task = tokio::spawn(k.run(rx));
+        Self {
+            store,
+            health,
+            stop,
+            task,
+        }
+    }
+
+    /// Stops the keeper; it must stop cleanly within 20 s.
+    async fn stop(self) {
+        self.stop.send(true).unwrap();
+        let stopped = tokio::time::timeout(Duration::from_secs(20), self.task).await;
+        assert!(
+            matches!(stopped, Ok(Ok(Ok(())))),
+            "the keeper stops cleanly: {stopped:?}"
+        );
+    }
+
+    /// `/health`: (HTTP status, body).
+    async fn health(&self) -> (u16, serde_json::Value) {
+        let (status, body) = get(&format!("http://{}/health", self.health)).await;
+        (status, serde_json::from_str(&body).unwrap())
+    }
+}
+
+/// GET `url`: (HTTP status, body), within 10 s.
+async fn get(url: &str) -> (u16, String) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let r = client.get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap())
+}
+
+/// Waits until every id in `ids` is answered on chain; fails after `secs`.
+async fn answered_within(s: &Suite, ids: &[U256], secs: u64, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !s.all_answered(ids).await {
+        assert!(
+            Instant::now() < deadline,
+            "not answered within {secs} s: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A node that takes the keeper's `eth_getLogs` and never answers it (a hung node, or a connection
+/// a load balancer dropped silently). The keeper gives up on the call after its RPC timeout and
+/// polls again; once the node answers again, the request that arrived meanwhile is answered, once.
+/// Fails when a provider call has no deadline: the keeper's log poll waits forever on the hung call
+/// and never sees another request.
+#[tokio::test]
+async fn keeper_gives_up_on_a_hung_rpc_call_and_answers_once_the_node_answers() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let k = Running::start(&s, &dir, proxy.url(), |raw| raw.rpc_timeout_secs = Some(1)).await;
+    let first = s.request().await;
+    answered_within(&s, &[first], 120, "before the fault").await;
+
+    let polls = proxy.count("eth_getLogs");
+    proxy.set("eth_getLogs", Fault::Hang);
+    assert!(
+        proxy
+            .called_more_than("eth_getLogs", polls, Duration::from_secs(30))
+            .await,
+        "the keeper polled the hung node"
+    );
+    let second = s.request().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.clear("eth_getLogs");
+    answered_within(&s, &[second], 90, "after the node answers again").await;
+    k.stop().await;
+    assert_eq!(s.hot_txs().await, 2, "one attestation per request");
+}
+
+/// An RPC that errors (HTTP 503) for longer than the provider's retries last, on the log poll and on
+/// the broadcast of an attestation already signed and journaled. The keeper does not stop; `/health`
+/// says unhealthy (the iteration failed) while it lasts and healthy after; the signed attestation is
+/// rebroadcast and lands, once.
+#[tokio::test]
+async fn keeper_rides_out_an_erroring_rpc_unhealthy_meanwhile_and_sends_each_answer_once() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
+    let first = s.request().await;
+    answered_within(&s, &[first], 120, "before the fault").await;
+
+    // The broadcast fails: the attestation for the next request is signed and journaled, not sent.
+    proxy.set("eth_sendRawTransaction", Fault::Unavailable);
+    let second = s.request().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let journaled = loop {
+        let sent = k.store.intents().unwrap().into_iter().find_map(|i| {
+            (i.kind == IntentKind::Attest && i.subject == Some(second))
+                .then_some(i.status)
+                .and_then(|st| match st {
+                    IntentStatus::Sent { nonce, .. } => Some(nonce),
+                    _ => None,
+                })
+        });
+        if let Some(h) = sent {
+            break h;
+        }
+        assert!(Instant::now() < deadline, "the answer was never signed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // Now the log poll fails too, for longer than the provider retries (10 x 500 ms), while a new
+    // request waits in a block the keeper has not read.
+    proxy.set("eth_getLogs", Fault::Unavailable);
+    let third = s.request().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = k.health().await;
+        if body["reasons"].to_string().contains("iteration failed") {
+            assert_eq!(status, 503, "{body}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no failed iteration reported while the node errors: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(!k.task.is_finished(), "the keeper keeps running");
+    assert_eq!(s.hot_txs().await, 1, "nothing reached the node");
+    proxy.clear("eth_getLogs");
+    proxy.clear("eth_sendRawTransaction");
+    answered_within(&s, &[second, third], 90, "after the node recovers").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = k.health().await;
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "unhealthy after recovery: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let store = k.store.clone();
+    k.stop().await;
+    assert_eq!(s.hot_txs().await, 3, "one attestation per request");
+    let landed = store.intents().unwrap().into_iter().find_map(|i| {
+        (i.kind == IntentKind::Attest && i.subject == Some(second)).then_some(i.status)
+    });
+    let Some(IntentStatus::Done {
+        tx_hash: Some(h), ..
+    }) = landed
+    else {
+        panic!("the answer is done: {landed:?}");
+    };
+    let tx = s.p.get_transaction_by_hash(h).await.unwrap().unwrap();
+    assert_eq!(
+        alloy::consensus::Transaction::nonce(&tx),
+        journaled,
+        "it landed at the nonce journaled before the fault"
+    );
+}
+
+/// The nonce and hash of the transaction journaled for the attestation of `id`, once it is signed.
+async fn journaled_attestation(store: &Store, id: U256, secs: u64) -> (u64, TxHash) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let sent = store.intents().unwrap().into_iter().find_map(|i| {
+            match (
+                i.kind == IntentKind::Attest && i.subject == Some(id),
+                i.status,
+            ) {
+                (true, IntentStatus::Sent { nonce, tx_hash, .. }) => Some((nonce, tx_hash)),
+                _ => None,
+            }
+        });
+        if let Some(s) = sent {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the answer to {id} was never signed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The node restarts with its chain but without its mempool (state dumped with `anvil_dumpState`
+/// and loaded into a fresh node on the same port) while the keeper's attestation waits in the pool,
+/// signed and journaled. The keeper rebroadcasts the journaled bytes: the answer lands once, at the
+/// journaled nonce, under the journaled hash.
+#[tokio::test]
+async fn node_restart_that_loses_the_mempool_lands_the_journaled_attestation_once() {
+    let mut anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let url = anvil.url.clone();
+    // A receipt deadline the restart does not reach: no fee bump, so the journaled bytes must land.
+    let k = Running::start(&s, &dir, &url, |raw| raw.submit.receipt_timeout_secs = 20).await;
+    let first = s.request().await;
+    answered_within(&s, &[first], 120, "before the restart").await;
+
+    raw(&s.p, "evm_setAutomine", serde_json::json!([false])).await;
+    let before = s.hot_txs().await;
+    // The request is mined (explicitly); the keeper's answer then waits in the pool.
+    let (node, client) = (s.p.clone(), s.admin.from());
+    let pending_request = s.request();
+    // One block, once the request is in the pool.
+    let mine = async {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while node.get_transaction_count(client).pending().await.unwrap()
+            == node.get_transaction_count(client).await.unwrap()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the request never reached the pool"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        raw(&node, "evm_mine", serde_json::json!([])).await;
+    };
+    let (second, ()) = tokio::join!(pending_request, mine);
+    let (nonce, hash) = journaled_attestation(&k.store, second, 60).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while s
+        .p
+        .get_transaction_count(s.hot.address())
+        .pending()
+        .await
+        .unwrap()
+        <= before
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the answer never reached the pool"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let state: String =
+        s.p.raw_request("anvil_dumpState".into(), serde_json::json!([]))
+            .await
+            .unwrap();
+    anvil.stop();
+    anvil.spawn();
+    let p = anvil.provider();
+    let loaded: bool = p
+        .raw_request("anvil_loadState".into(), serde_json::json!([state]))
+        .await
+        .unwrap();
+    assert!(loaded);
+    assert_eq!(
+        p.get_transaction_count(s.hot.address())
+            .pending()
+            .await
+            .unwrap(),
+        before,
+        "the restarted node has the chain but not the pool"
+    );
+    assert!(!s.answered(second).await);
+
+    answered_within(&s, &[second], 90, "after the node restarted").await;
+    k.stop().await;
+    assert_eq!(
+        s.hot_txs().await,
+        before + 1,
+        "one transaction for the answer"
+    );
+    let tx = s.p.get_transaction_by_hash(hash).await.unwrap();
+    assert!(
+        tx.is_some_and(|t| alloy::consensus::Transaction::nonce(&t) == nonce),
+        "the journaled transaction itself landed, at its nonce"
+    );
+}
+
+/// A reorg deeper than the confirmation depth: with `confirmations = 2` the keeper answered a
+/// request, then the answer's block and three above it (4 > 2) are replaced by empty blocks. The
+/// keeper notices (it re-checks the blocks its receipts came from), re-plans the answer and sends it
+/// again, once.
+#[tokio::test]
+async fn answer_reorged_out_deeper_than_the_confirmation_depth_is_sent_again_once() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let url = anvil.url.clone();
+    let k = Running::start(&s, &dir, &url, |raw| raw.confirmations = Some(2)).await;
+    let id = s.request().await;
+    // Two blocks on top: the request is confirmed.
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x2"])).await;
+    answered_within(&s, &[id], 120, "first answer").await;
+    assert_eq!(s.hot_txs().await, 1);
+    let store = k.store.clone();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let answered_in = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the answer was never booked done"
+        );
+        let done = store.intents().unwrap().into_iter().find_map(|i| {
+            match (
+                i.kind == IntentKind::Attest && i.subject == Some(id),
+                i.status,
+            ) {
+                (
+                    true,
+                    IntentStatus::Done {
+                        tx_hash: Some(h), ..
+                    },
+                ) => Some(h),
+                _ => None,
+            }
+        });
+        if let Some(h) = done {
+            break s
+                .p
+                .get_transaction_receipt(h)
+                .await
+                .unwrap()
+                .unwrap()
+                .block_number
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
+    let head = s.p.get_block_number().await.unwrap();
+    let depth = head - answered_in + 1;
+    assert!(depth > 2, "deeper than the confirmation depth: {depth}");
+    raw(&s.p, "anvil_reorg", serde_json::json!([depth, []])).await;
+    assert!(!s.answered(id).await, "the answer is reorged out");
+    assert_eq!(s.hot_txs().await, 0);
+    // The chain moves on (the keeper's own resend mines a block too).
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
+    answered_within(&s, &[id], 120, "after the deep reorg").await;
+    // Time for a duplicate to show, if one were sent.
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    k.stop().await;
+    assert_eq!(
+        s.hot_txs().await,
+        1,
+        "the reorged-out answer is sent again exactly once"
+    );
+}
+
+/// A backend that hangs: the operator's model is a command whose first run never ends (it sleeps
+/// for ten minutes). The keeper kills it at its `timeout_secs` (2 s), the inference fails, the range
+/// is read again on the next poll and the second run answers: the request is answered once, and the
+/// keeper never waits on the hung run past its timeout.
+#[tokio::test]
+async fn backend_that_hangs_is_killed_at_its_timeout_and_the_request_answered_once() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let (flag, runs) = (dir.path().join("hung-once"), dir.path().join("runs"));
+    let script = format!(
+        "echo run >> '{}'; if [ -e '{}' ]; then cat; else touch '{}'; exec sleep 600; fi",
+        runs.display(),
+        flag.display(),
+        flag.display()
+    );
+    let model_id = format!("{:#x}", s.model.model_id());
+    let url = anvil.url.clone();
+    let k = Running::start(&s, &dir, &url, |raw| {
+        raw.backend = vec![BackendConfig::Command {
+            argv: vec!["sh".into(), "-c".into(), script],
+            model_id,
+            timeout_secs: 2,
+        }]
+    })
+    .await;
+    let started = Instant::now();
+    let id = s.request().await;
+    // Well below the 600 s the run would last, and below the 60 s default timeout too.
+    answered_within(&s, &[id], 30, "after the hung run was killed").await;
+    let took = started.elapsed();
+    k.stop().await;
+    let runs = std::fs::read_to_string(&runs).unwrap();
+    // Later runs are the keeper's own re-execution of the result (its watch duty).
+    assert!(
+        runs.lines().count() >= 2,
+        "a hung run, then one that answered"
+    );
+    assert!(
+        took >= Duration::from_secs(2),
+        "the answer waited for the hung run's timeout: {took:?}"
+    );
+    assert_eq!(s.hot_txs().await, 1, "one attestation");
+}
+
+/// A sample of the keeper's `/metrics` (the first series named `name`).
+async fn metric(k: &Running, name: &str) -> f64 {
+    let (_, text) = get(&format!("http://{}/metrics", k.health)).await;
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with('{'))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no series {name} in {text}"))
+}
+
+/// A node that serves stale data: its head falls 3 blocks below the blocks the keeper already
+/// handled (a lagging node behind a load balancer) while a new request is mined on the real chain.
+/// The keeper takes no rewind for it (no reorg counted, nothing re-sent), `/health` says the node
+/// serves stale data, and once the node is current again the request is answered, once.
+#[tokio::test]
+async fn node_serving_a_stale_head_is_reported_and_nothing_is_rewound_lost_or_duplicated() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
+    let first = s.request().await;
+    answered_within(&s, &[first], 120, "before the fault").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let cursor = loop {
+        let (status, body) = k.health().await;
+        if status == 200 && body["lag"] == 0 {
+            break body["cursor"].as_u64().unwrap();
+        }
+        assert!(Instant::now() < deadline, "never caught up: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(cursor >= 3, "{cursor}");
+
+    let stale = format!("{:#x}", cursor - 3);
+    proxy.set("eth_blockNumber", Fault::Result(serde_json::json!(stale)));
+    let second = s.request().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = k.health().await;
+        if body["reasons"].to_string().contains("serves stale data") {
+            assert_eq!(status, 503, "{body}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a stale node not reported: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The keeper polls the stale node a while.
+    let heads = proxy.count("eth_blockNumber");
+    assert!(
+        proxy
+            .called_more_than("eth_blockNumber", heads + 5, Duration::from_secs(30))
+            .await
+    );
+    assert_eq!(metric(&k, "verinfer_keeper_reorgs_total").await, 0.0);
+    assert_eq!(s.hot_txs().await, 1, "nothing sent on stale data");
+
+    proxy.clear("eth_blockNumber");
+    answered_within(&s, &[second], 90, "once the node is current").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = k.health().await;
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "unhealthy after recovery: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        metric(&k, "verinfer_keeper_reorgs_total").await,
+        0.0,
+        "a stale head is not a reorg"
+    );
+    k.stop().await;
+    assert_eq!(s.hot_txs().await, 2, "one attestation per request");
+}
+
+/// Issue #15, D2 (polling): while the keeper's transaction is stuck (every broadcast fails and its
+/// receipt deadline is a minute away) it keeps polling: a request mined meanwhile is journaled
+/// within seconds. Fails on the single-loop keeper, which did not poll while `submit()` waited.
+#[tokio::test]
+async fn keeper_keeps_polling_while_its_transaction_is_stuck() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let k = Running::start(&s, &dir, proxy.url(), |raw| {
+        raw.submit.receipt_timeout_secs = 60
+    })
+    .await;
+    proxy.set("eth_sendRawTransaction", Fault::Unavailable);
+    let first = s.request().await;
+    journaled_attestation(&k.store, first, 60).await;
+    let second = s.request().await;
+    let seen = Instant::now();
+    let deadline = seen + Duration::from_secs(10);
+    while !k
+        .store
+        .intents()
+        .unwrap()
+        .iter()
+        .any(|i| i.kind == IntentKind::Attest && i.subject == Some(second))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the keeper stopped polling while its transaction was stuck"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(s.hot_txs().await, 0, "the first transaction is still stuck");
+    proxy.clear("eth_sendRawTransaction");
+    answered_within(&s, &[first, second], 90, "once broadcasts work").await;
+    k.stop().await;
+    assert_eq!(s.hot_txs().await, 2, "one attestation per request");
+}
+
+/// A node that falls behind (a lagging node behind a load balancer): it answers as if its chain
+/// ended two blocks below the keeper's answer, so that block, its receipt and the blocks after it
+/// do not exist there, while a new request is mined on the real chain. Blocks the node has not
+/// reached are no evidence of a reorg: the keeper counts none, re-plans nothing and sends nothing on
+/// the stale view (`/health` says the node serves stale data). Once the node is current the new
+/// request is answered, once. Regression: the reorg check took a block the node did not have for
+/// a changed one, rewound the cursor, and the nonce repair re-planned the answer whose receipt the
+/// node could not show.
+#[tokio::test]
+async fn node_falling_behind_is_no_reorg_and_nothing_is_replanned_or_resent() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
+    let first = s.request().await;
+    answered_within(&s, &[first], 120, "before the node falls behind").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let answer = loop {
+        let done = k.store.intents().unwrap().into_iter().find_map(|i| {
+            match (
+                i.kind == IntentKind::Attest && i.subject == Some(first),
+                i.status,
+            ) {
+                (
+                    true,
+                    IntentStatus::Done {
+                        tx_hash: Some(h), ..
+                    },
+                ) => Some((i.key, h)),
+                _ => None,
+            }
+        });
+        let (status, _) = k.health().await;
+        if let (Some(d), 200) = (done, status) {
+            break d;
+        }
+        assert!(Instant::now() < deadline, "the answer was never booked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let block =
+        s.p.get_transaction_receipt(answer.1)
+            .await
+            .unwrap()
+            .unwrap()
+            .block_number
+            .unwrap();
+
+    proxy.behind_at(Some(block - 2));
+    let second = s.request().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = k.health().await;
+        if body["reasons"].to_string().contains("serves stale data") {
+            assert_eq!(status, 503, "{body}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a lagging node not reported: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let heads = proxy.count("eth_blockNumber");
+    assert!(
+        proxy
+            .called_more_than("eth_blockNumber", heads + 5, Duration::from_secs(30))
+            .await
+    );
+    assert_eq!(
+        metric(&k, "verinfer_keeper_reorgs_total").await,
+        0.0,
+        "a block the node has not reached is no reorg"
+    );
+    assert!(
+        matches!(
+            k.store.intent(&answer.0).unwrap().map(|i| i.status),
+            Some(IntentStatus::Done { tx_hash: Some(h), .. }) if h == answer.1
+        ),
+        "the mined answer stays done"
+    );
+    assert_eq!(s.hot_txs().await, 1, "nothing sent on the stale view");
+
+    proxy.behind_at(None);
+    answered_within(&s, &[second], 90, "once the node is current").await;
+    assert_eq!(metric(&k, "verinfer_keeper_reorgs_total").await, 0.0);
+    k.stop().await;
+    assert_eq!(s.hot_txs().await, 2, "one attestation per request");
+}
+
+/// A node whose answers come from different states (a load balancer over nodes at different
+/// heights): it reports a head five blocks above the blocks it can show. The poll hands out
+/// nothing and records nothing for blocks the node cannot show (a typed RPC error; the cursor
+/// stays), and once the node is consistent the range is read as usual. Regression: the range up to
+/// the reported head was handed out with the logs the node had and committed with a zero hash,
+/// which lost the logs of the missing blocks until the zero hash was later taken for a reorg.
+#[tokio::test]
+async fn poll_against_a_head_the_node_cannot_show_commits_nothing() {
+    use verinfer_keeper::poller::{LogPoller, PollError, PollOutcome};
+    let anvil = Anvil::start(&[]);
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let faulty = verinfer_client::rpc::http_provider(proxy.url().parse().unwrap(), fast_retry());
+    let dir = tempfile::tempdir().unwrap();
+    let a = txm(
+        anvil.provider(),
+        anvil.key(0),
+        store_at(&dir, "t.redb"),
+        fast_cfg(),
+    );
+    let token = deploy_token(&a).await;
+    let store = store_at(&dir, "k.redb");
+    let poller = LogPoller::new(faulty, token, store.clone());
+    let real = anvil.provider().get_block_number().await.unwrap();
+    proxy.set(
+        "eth_blockNumber",
+        Fault::Result(serde_json::json!(format!("{:#x}", real + 5))),
+    );
+    match poller.poll().await {
+        Err(PollError::Rpc { op, msg }) => {
+            assert_eq!(op, "eth_getBlockByNumber");
+            assert!(msg.contains(&format!("no block {}", real + 5)), "{msg}");
+        }
+        other => panic!("handed out a range the node cannot show: {other:?}"),
+    }
+    assert_eq!(store.cursor().unwrap(), None, "nothing committed");
+    proxy.clear("eth_blockNumber");
+    match poller.poll().await.unwrap() {
+        PollOutcome::Logs { logs, to, .. } => {
+            assert_eq!(to, real);
+            assert!(!logs.is_empty(), "the token's mint is read");
+        }
+        other => panic!("expected the range to be read: {other:?}"),
+    }
+}
