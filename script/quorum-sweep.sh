@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The proposal-quorum sweep of docs/sim.md ("Proposal quorum from measurements"): runs SCENARIO
 # (default scenarios/realistic-jury.toml) once per seed 1-5 and per quorum (default 400 300 200 150
-# 100), each from a copy of the file with `seeds = [N]` and `[governance] quorum_bps` set, one process
+# 100), each from a copy of the file with `seed = N`, `seeds = [N]` and `[governance] quorum_bps` set, one process
 # at a time (release binary), then prints the table with script/quorum-whatif.py.
 # Usage: script/quorum-sweep.sh [SCENARIO] [OUTDIR] [QUORUM_BPS...]
 # Env: VERINFER_BIN (default $CARGO_TARGET_DIR/release/verinfer, else target/release/verinfer).
@@ -16,7 +16,8 @@ mkdir -p "$out"
 for q in "${quorums[@]}"; do
   for s in 1 2 3 4 5; do
     f="$out/q$q-s$s.toml"
-    sed -e "s/^seeds = .*/seeds = [$s]/" -e '/^quorum_bps/d' "$sc" > "$f"
+    # top-level keys first: the seed and a one-seed list replace the file's own
+    { printf 'seed = %s\nseeds = [%s]\n' "$s" "$s"; sed -e '/^seeds\? = /d' -e '/^quorum_bps/d' "$sc"; } > "$f"
     if grep -q '^\[governance\]' "$f"; then
       sed -i "s/^\[governance\]/[governance]\nquorum_bps = $q/" "$f"
     else
