@@ -390,7 +390,9 @@ fn bribe_search_finds_a_budget_that_passes_and_one_account_less_fails() {
     }
     assert!((c.sink_proceeds_per_epoch * s.epochs as f64 - c.sink_proceeds).abs() < 1e-6);
     for cost in &c.corruption {
-        let bought = c.bought_by(&cost.action).expect("both actions buy something");
+        let bought = c
+            .bought_by(&cost.action)
+            .expect("both actions buy something");
         if cost.action.starts_with("Slasher.vetoSlash") {
             assert_eq!(bought, owed);
         } else {
