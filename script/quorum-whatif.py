@@ -14,7 +14,6 @@ import sys
 
 out, quorums = sys.argv[1], [int(q) for q in sys.argv[2:]]
 SEEDS = range(1, 6)
-TURNOUTS = (0.03, 0.05, 0.10)
 
 
 def load(q, s):
@@ -43,6 +42,8 @@ def fails(p, q, m):
 
 
 runs = {q: [load(q, s) for s in SEEDS] for q in quorums}
+# the scenario's `attack.turnouts`, as its honest draws were voted
+TURNOUTS = sorted({p["turnout"] for p in runs[quorums[0]][0]["capture"]["honest"]})
 checked = disagree = 0
 for q in quorums:
     for r in runs[q]:
@@ -71,7 +72,8 @@ for q in quorums:
                 for x in c["corruption"]:
                     if act in x["action"] and abs(x["turnout"] - t) < 1e-9 and x["tokens"] is not None:
                         share.append(100 * x["share_of_stake"])
-                        ratio.append(x["tokens"] / c[key])
+                        if c[key]:  # nothing slashed or no veto tried: no ratio
+                            ratio.append(x["tokens"] / c[key])
             print(f"  bribe {act} at {t:.0%}: {mmm(share)} % of stake; cost / what it buys {mmm(ratio)}")
     for t in TURNOUTS:
         h = [p for r in rs for p in r["capture"]["honest"] if abs(p["turnout"] - t) < 1e-9]
