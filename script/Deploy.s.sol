@@ -13,7 +13,9 @@ import {DeploySuite} from "./DeploySuite.sol";
 ///      MIN_OPERATOR_STAKE (10 000 tokens), UNBONDING_DELAY (21 days), SIGNER_ROTATION_DELAY (3 days),
 ///      TIMELOCK_DELAY (12 hours), MAX_CHALLENGE_WINDOW (1 day),
 ///      EXECUTION_MARGIN (1 day), BLOCK_TIME (12 s), VOTING_DELAY (1 block), VOTING_PERIOD (5400 blocks),
-///      DISPUTE_VOTING_PERIOD (18 hours, in seconds), QUORUM_BPS (400), DELEGATE_CAP_BPS (1000), RESIDUAL_K
+///      DISPUTE_VOTING_PERIOD (18 hours, in seconds), QUORUM_BPS (100: 1% of voice, both governors; chosen
+///      with RESIDUAL_K from measurements, docs/governance.md "The quorum, from measurements"),
+///      DELEGATE_CAP_BPS (1000), RESIDUAL_K
 ///      (10: a proposal passes only if its for side reaches quorum without its 10 largest voices; 0 = off),
 ///      PROPOSAL_THRESHOLD (voice units; default sqrt(MIN_OPERATOR_STAKE) = 1e11, the voice of one minimum
 ///      operator stake in one identity; proposals to the suite need twice that), REFEREE_MOVE_WINDOW (1 hour),
@@ -38,7 +40,7 @@ contract Deploy is Script {
         cfg.votingDelay = uint48(vm.envOr("VOTING_DELAY", uint256(1)));
         cfg.votingPeriod = uint32(vm.envOr("VOTING_PERIOD", uint256(5400)));
         cfg.disputeVotingPeriod = uint32(vm.envOr("DISPUTE_VOTING_PERIOD", uint256(18 hours)));
-        cfg.quorumBps = uint16(vm.envOr("QUORUM_BPS", uint256(400)));
+        cfg.quorumBps = uint16(vm.envOr("QUORUM_BPS", uint256(100)));
         cfg.delegateCapBps = uint16(vm.envOr("DELEGATE_CAP_BPS", uint256(1000)));
         cfg.residualK = uint8(vm.envOr("RESIDUAL_K", uint256(10)));
         cfg.proposalThreshold = vm.envOr("PROPOSAL_THRESHOLD", Math.sqrt(cfg.minOperatorStake));

@@ -64,6 +64,16 @@ contract DeployTest is Test {
         assertEq(s.governor.proposalThreshold(), 1e11);
     }
 
+    /// @dev The measured governance defaults (docs/governance.md, "The quorum, from measurements"): a 1%
+    ///      quorum on both governors, safe only together with the residual rule (K = 10), which the same
+    ///      defaults switch on.
+    function test_DefaultQuorumIsOnePercentOfVoiceWithTheResidualRuleOn() public {
+        DeploySuite.Suite memory s = _deploy(_cfg());
+        assertEq(s.governor.quorumBps(), 100);
+        assertEq(s.disputes.quorumBps(), 100);
+        assertEq(s.governor.residualK(), 10);
+    }
+
     /// @dev The governor's stricter bar covers the whole deployed suite: every link it follows is wired
     ///      by the time the deployment ends.
     function test_EveryContractOfTheSuiteIsAGovernanceTarget() public {

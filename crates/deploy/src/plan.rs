@@ -284,6 +284,9 @@ impl DeployParams {
             // As `Deploy.s.sol`: the 10 largest voices for cannot pass a proposal on their own
             // (docs/governance.md, "Residual quorum").
             residual_k: 10,
+            // As `Deploy.s.sol`: 1% of voice, with the residual rule above carrying the breadth;
+            // chosen from the measurements in docs/governance.md, "The quorum, from measurements".
+            quorum_bps: 100,
             ..local
         }
     }

@@ -378,6 +378,32 @@ fn bribe_search_finds_a_budget_that_passes_and_one_account_less_fails() {
             .unwrap()
     };
     assert!(at(0.5) >= at(0.05), "{c}");
+    // What a bribe buys, read from the chain: the vetoed slash's amount, and the sink's share of the
+    // run's executed slashes (at most all of what was slashed: the reporter takes its share first).
+    assert!(c.veto_exercised, "{c}");
+    let owed = c.veto_owed.expect("a veto was tried");
+    assert!(owed > 0.0, "{c}");
+    let slashed: f64 = r.slashes.values().map(|t| t.tokens).sum();
+    assert!(c.sink_proceeds <= slashed + 1e-3, "{c}");
+    if slashed > 0.0 {
+        assert!(c.sink_proceeds > 0.0, "{c}");
+    }
+    assert!((c.sink_proceeds_per_epoch * s.epochs as f64 - c.sink_proceeds).abs() < 1e-6);
+    for cost in &c.corruption {
+        if !cost.action.starts_with("Slasher.") {
+            // the dispute's cost of corruption: no proposal, nothing bought here
+            assert!(c.bought_by(&cost.action).is_none(), "{cost:?}");
+            continue;
+        }
+        let bought = c
+            .bought_by(&cost.action)
+            .expect("both proposal actions buy something");
+        if cost.action.starts_with("Slasher.vetoSlash") {
+            assert_eq!(bought, owed);
+        } else {
+            assert_eq!(bought, c.sink_proceeds_per_epoch);
+        }
+    }
 }
 
 /// The default turnout model: 3–10% of holders expected, applied to the dispute votes (the number

@@ -194,6 +194,28 @@ pub struct CaptureReport {
     /// Whether that slash was planted by the capture test (no slash of the run was still inside
     /// its veto window): an optimistic request answered wrongly, challenged and voted down.
     pub planted_slash: bool,
+    /// What a passed veto buys: the tokens the vetoed slash owes (`Slasher.slashAmounts(id).owed`),
+    /// stake its operator keeps; `None` when no veto was tried.
+    pub veto_owed: Option<f64>,
+    /// What a passed `Slasher.setTreasury` buys, measured on the run it would redirect: the sink's
+    /// share of every slash executed during the run (`totalToTreasury + totalBurned`), tokens.
+    pub sink_proceeds: f64,
+    /// [`sink_proceeds`](Self::sink_proceeds) per epoch of the run.
+    pub sink_proceeds_per_epoch: f64,
+}
+
+impl CaptureReport {
+    /// What a passed proposal of `action` buys, tokens: the vetoed slash's amount for a veto, the
+    /// run's slash proceeds to the sink per epoch for a treasury change; `None` for other actions.
+    pub fn bought_by(&self, action: &str) -> Option<f64> {
+        if action.starts_with("Slasher.vetoSlash") {
+            self.veto_owed
+        } else if action.starts_with("Slasher.setTreasury") {
+            Some(self.sink_proceeds_per_epoch)
+        } else {
+            None
+        }
+    }
 }
 
 impl fmt::Display for CaptureReport {
@@ -259,6 +281,26 @@ impl fmt::Display for CaptureReport {
                 )?,
             }
         }
+        writeln!(
+            f,
+            "what a bribe buys: a treasury change redirects the slash proceeds to the sink, {:.0} tokens over the run ({:.0} per epoch); a veto keeps {} tokens of stake",
+            self.sink_proceeds,
+            self.sink_proceeds_per_epoch,
+            self.veto_owed.map_or("(no veto tried)".to_owned(), |v| format!("{v:.0}"))
+        )?;
+        for c in &self.corruption {
+            if let (Some(t), Some(b)) = (c.tokens, self.bought_by(&c.action)) {
+                writeln!(
+                    f,
+                    "  cost of corruption / what it buys, `{}` at {:.0}% turnout: {:.0} / {:.0} tokens = {:.2}",
+                    c.action,
+                    100.0 * c.turnout,
+                    t,
+                    b,
+                    t / b.max(f64::MIN_POSITIVE)
+                )?;
+            }
+        }
         if !self.veto_exercised {
             writeln!(
                 f,
@@ -288,6 +330,17 @@ pub(crate) fn run(
     pending: &[(U256, u64)],
 ) -> Result<CaptureReport, SimError> {
     let mut report = CaptureReport::default();
+    let slasher = w.c.slasher;
+    let to_sink = tokens_f64(U256::from(w.sim.view(
+        w.watcher,
+        slasher,
+        Slasher::totalToTreasuryCall {},
+    )?)) + tokens_f64(
+        w.sim
+            .view(w.watcher, slasher, Slasher::totalBurnedCall {})?,
+    );
+    report.sink_proceeds = to_sink;
+    report.sink_proceeds_per_epoch = to_sink / scenario.epochs.max(1) as f64;
     let largest = m.stake.iter().copied().fold(0.0f64, f64::max);
     report.split_stake = largest.max(scenario.stakers.min_stake);
     split_search(w, scenario, &mut report)?;
@@ -352,7 +405,6 @@ pub(crate) fn run(
         samples.push((*t, sample));
     }
 
-    let slasher = w.c.slasher;
     let treasury = Slasher::setTreasuryCall {
         treasury_: proposer,
     };
@@ -409,6 +461,15 @@ pub(crate) fn run(
         planted = pending.is_some();
     }
     if let Some(id) = pending {
+        let owed = w
+            .sim
+            .view(
+                w.watcher,
+                slasher,
+                Slasher::slashAmountsCall { slashId: id },
+            )?
+            .owed;
+        report.veto_owed = Some(tokens_f64(owed));
         let veto = Bytes::from(Slasher::vetoSlashCall { slashId: id }.abi_encode());
         let done = trials(w, &format!("Slasher.vetoSlash({id})"), veto);
         w.sim.restore(saved);
