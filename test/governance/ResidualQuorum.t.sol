@@ -169,6 +169,35 @@ contract ResidualQuorumTest is GovernanceBase {
         assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
     }
 
+    /// @dev Issue #17: one person (identity `id`, `n` linked accounts) gathers the unattested pool's voice by
+    ///      having its unattested accounts delegate one to each linked account; every linked account votes
+    ///      for. Returns the proposal and the person's accounts.
+    function _onePersonSpreadOverLinkedAccounts(uint256 n, uint256 tokensEach)
+        internal
+        returns (uint256 id, address[] memory accounts)
+    {
+        uint256 person = _newIdentity();
+        accounts = new address[](n);
+        address[] memory pool = _unattested(n, tokensEach);
+        for (uint256 i; i < n; ++i) {
+            accounts[i] = makeAddr(string(abi.encodePacked("linked", ++_n)));
+            _link(accounts[i], person);
+            vm.prank(pool[i]);
+            qv.delegate(accounts[i]);
+        }
+        _crowd(30, 1); // the rest of the network, small and staying home: 32 voices with the pool, K = 10
+        id = _open();
+        _cast(id, accounts, 1);
+    }
+
+    function test_OnePersonCannotPassByVotingThePoolThroughManyLinkedAccounts() public {
+        (uint256 id,) = _onePersonSpreadOverLinkedAccounts(20, 10_000);
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
+        (uint256 residual, uint256 k) = governor.residualForVotes(id);
+        assertEq(k, 10);
+        assertEq(residual, 0); // one identity: one voice, taken out with the K largest
+    }
+
     function test_KIsFixedAtTheFirstBallotFor() public {
         address[] memory crowd = _crowd(30, 100);
         address[] memory twelve = new address[](12);
