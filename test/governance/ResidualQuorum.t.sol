@@ -7,8 +7,8 @@ import {GovernanceBase} from "./GovernanceBase.t.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 
 /// @notice GovernorResidualQuorum: the for side must reach the base quorum and beat against without its K
-///         largest voices (the unattested pool counting as one voice); a governance target's full for side
-///         still needs twice the base quorum and 2/3.
+///         largest voices (one voice per identity, the unattested pool counting as one); a governance
+///         target's full for side still needs twice the base quorum and 2/3.
 contract ResidualQuorumTest is GovernanceBase {
     bytes32 internal constant N_RESIDUALK = "residualK";
     address internal proposer = makeAddr("proposer");
