@@ -7,8 +7,8 @@ import {GovernanceBase} from "./GovernanceBase.t.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 
 /// @notice GovernorResidualQuorum: the for side must reach the base quorum and beat against without its K
-///         largest voices (the unattested pool counting as one voice); a governance target's full for side
-///         still needs twice the base quorum and 2/3.
+///         largest voices (one voice per identity, the unattested pool counting as one); a governance
+///         target's full for side still needs twice the base quorum and 2/3.
 contract ResidualQuorumTest is GovernanceBase {
     bytes32 internal constant N_RESIDUALK = "residualK";
     address internal proposer = makeAddr("proposer");
@@ -167,6 +167,150 @@ contract ResidualQuorumTest is GovernanceBase {
         // removed: the pool and the 9 largest attested voices; left: 3 attested voices
         assertEq(residual, 3 * _sqrtTokens(100));
         assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
+    }
+
+    /// @dev Issue #17: one person (identity `id`, `n` linked accounts) gathers the unattested pool's voice by
+    ///      having its unattested accounts delegate one to each linked account; every linked account votes
+    ///      for. Returns the proposal and the person's accounts.
+    function _onePersonSpreadOverLinkedAccounts(uint256 n, uint256 tokensEach)
+        internal
+        returns (uint256 id, address[] memory accounts)
+    {
+        uint256 person = _newIdentity();
+        accounts = new address[](n);
+        address[] memory pool = _unattested(n, tokensEach);
+        for (uint256 i; i < n; ++i) {
+            accounts[i] = makeAddr(string(abi.encodePacked("linked", ++_n)));
+            _link(accounts[i], person);
+            vm.prank(pool[i]);
+            qv.delegate(accounts[i]);
+        }
+        _crowd(30, 1); // the rest of the network, small and staying home: 32 voices with the pool, K = 10
+        id = _open();
+        _cast(id, accounts, 1);
+    }
+
+    function test_OnePersonCannotPassByVotingThePoolThroughManyLinkedAccounts() public {
+        (uint256 id,) = _onePersonSpreadOverLinkedAccounts(20, 10_000);
+        assertEq(uint256(_state(id)), uint256(IGovernor.ProposalState.Defeated));
+        (uint256 residual, uint256 k) = governor.residualForVotes(id);
+        assertEq(k, 10);
+        assertEq(residual, 0); // one identity: one voice, taken out with the K largest
+    }
+
+    /// @dev A fresh identity with `n` linked accounts (no stake of their own), each delegated to by a fresh
+    ///      unattested account holding `tokens[i]`.
+    function _person(uint256[] memory tokens) internal returns (uint256 person, address[] memory accounts) {
+        person = _newIdentity();
+        accounts = new address[](tokens.length);
+        for (uint256 i; i < tokens.length; ++i) {
+            accounts[i] = makeAddr(string(abi.encodePacked("linked", ++_n)));
+            _link(accounts[i], person);
+            address giver = makeAddr(string(abi.encodePacked("giver", ++_n)));
+            _stake(giver, tokens[i]);
+            vm.prank(giver);
+            qv.delegate(accounts[i]);
+        }
+    }
+
+    function _tokens3(uint256 a, uint256 b, uint256 c) internal pure returns (uint256[] memory t) {
+        t = new uint256[](3);
+        (t[0], t[1], t[2]) = (a, b, c);
+    }
+
+    /// @dev Casts `a`'s ballots for and returns the weights summed.
+    function _castSum(uint256 id, address[] memory a) internal returns (uint256 sum) {
+        for (uint256 i; i < a.length; ++i) {
+            vm.prank(a[i]);
+            sum += governor.castVote(id, 1);
+        }
+    }
+
+    /// @dev Casts `a`'s ballots for; returns the weights summed, the smallest and the largest.
+    function _castAll(uint256 id, address[] memory a) internal returns (uint256 sum, uint256 lo, uint256 hi) {
+        lo = type(uint256).max;
+        for (uint256 i; i < a.length; ++i) {
+            vm.prank(a[i]);
+            uint256 w = governor.castVote(id, 1);
+            sum += w;
+            if (w < lo) lo = w;
+            if (w > hi) hi = w;
+        }
+    }
+
+    /// @dev Entry `i` of proposal `id`'s kept list (0..14: the K largest identity sums, descending; 15: the
+    ///      pool), read from storage. `_largest` is at slot 14 of VerinferGovernor
+    ///      (`forge inspect VerinferGovernor storage-layout`).
+    function _kept(uint256 id, uint256 i) internal view returns (uint256) {
+        bytes32 base = keccak256(abi.encode(id, uint256(14)));
+        uint256 word = uint256(vm.load(address(governor), bytes32(uint256(base) + (i >> 2))));
+        return uint64(word >> ((i & 3) << 6));
+    }
+
+    function test_AccountsOfOneIdentityCountAsOneVoice() public {
+        _deploy(1);
+        (, address[] memory person) = _person(_tokens3(200, 200, 200));
+        address[] memory crowd = _crowd(6, 100);
+        _crowd(20, 100); // stay home: keeps the delegate cap (10% of the total voice) above every ballot
+        uint256 id = _open();
+        (uint256 personSum,, uint256 personHi) = _castAll(id, person);
+        (uint256 crowdSum, uint256 crowdLo,) = _castAll(id, crowd);
+        // each linked account alone votes less than any crowd voice, the three together more: keyed by
+        // account, K = 1 would take out a crowd voice and leave the person's whole sum in the residual
+        assertLt(personHi, crowdLo);
+        assertGt(personSum, crowdLo);
+        (uint256 residual, uint256 k) = governor.residualForVotes(id);
+        assertEq(k, 1);
+        assertEq(residual, crowdSum); // the one largest voice taken out is the identity's sum
+        assertEq(_kept(id, 0), personSum);
+    }
+
+    function test_TwoIdentitiesCountAsTwoVoices() public {
+        _deploy(2);
+        (, address[] memory alice) = _person(_tokens3(200, 200, 200));
+        (, address[] memory bob) = _person(_tokens3(150, 150, 150));
+        address[] memory crowd = _crowd(6, 100);
+        _crowd(20, 100);
+        uint256 id = _open();
+        (uint256 aliceSum,,) = _castAll(id, alice);
+        (uint256 bobSum,,) = _castAll(id, bob);
+        (uint256 crowdSum,,) = _castAll(id, crowd);
+        (uint256 residual, uint256 k) = governor.residualForVotes(id);
+        assertEq(k, 2);
+        assertEq(residual, crowdSum); // both identities' sums taken out, the whole crowd left
+        assertEq(_kept(id, 0), aliceSum);
+        assertEq(_kept(id, 1), bobSum);
+    }
+
+    /// @dev One identity's accounts vote between other voices: after every ballot, the kept list is the two
+    ///      largest identity sums, the identity's running sum moving up past the others.
+    function test_AnIdentityVotingInSeveralBallotsKeepsItsSumInOrder() public {
+        _deploy(2);
+        uint256[] memory t = new uint256[](4);
+        (t[0], t[1], t[2], t[3]) = (300, 300, 300, 300);
+        (, address[] memory person) = _person(t);
+        address[] memory crowd = _crowd(3, 100);
+        _crowd(30, 100);
+        uint256 id = _open();
+        address[] memory one = new address[](1);
+        uint256[3] memory c;
+        for (uint256 i; i < 3; ++i) {
+            one[0] = crowd[i];
+            (c[i],,) = _castAll(id, one);
+        }
+        uint256 sum;
+        for (uint256 i; i < 4; ++i) {
+            one[0] = person[i];
+            (uint256 w,,) = _castAll(id, one);
+            sum += w;
+            uint256 top = sum > c[0] ? sum : c[0];
+            uint256 second = sum > c[0] ? c[0] : (sum > c[1] ? sum : c[1]);
+            assertEq(_kept(id, 0), top);
+            assertEq(_kept(id, 1), second);
+        }
+        assertGt(sum, c[0]); // the sum ended on top, past each crowd voice
+        (uint256 residual,) = governor.residualForVotes(id);
+        assertEq(residual, c[1] + c[2]);
     }
 
     function test_KIsFixedAtTheFirstBallotFor() public {
@@ -471,6 +615,99 @@ contract ResidualQuorumTest is GovernanceBase {
         assertEq(kApplied, kEff);
         assertEq(residual, forVotes - removed);
         assertEq(_forVotes(id), forVotes);
+    }
+
+    /// @dev Identities with several linked accounts (each delegated unattested stake), single-account
+    ///      identities and unattested voters cast ballots for and against in a random order: after every
+    ///      ballot the kept list is exactly the K largest per-identity sums of ballots for (brute force), the
+    ///      pool entry the unattested voters' sum, and the residual the for tally less the K largest voices.
+    function testFuzz_KeptListIsTheKLargestIdentitySums(uint256 seed, uint8 kRaw) public {
+        uint256 k = bound(kRaw, 1, 6);
+        _deploy(k);
+        _crowd(18, 1); // with the proposer and the pool: at least 3 K voices, so K applies in full
+        address[] memory voters = new address[](24);
+        uint256[] memory idOf = new uint256[](24); // the identity key of each voter (0: the pool)
+        uint256 nv;
+        for (uint256 p; p < 4; ++p) {
+            uint256 r = uint256(keccak256(abi.encode(seed, "person", p)));
+            uint256[] memory t = new uint256[](1 + r % 4);
+            for (uint256 j; j < t.length; ++j) {
+                t[j] = 1 + (r >> (8 + 16 * j)) % 2000;
+            }
+            (uint256 pid, address[] memory accs) = _person(t);
+            for (uint256 j; j < accs.length; ++j) {
+                (voters[nv], idOf[nv]) = (accs[j], pid);
+                ++nv;
+            }
+        }
+        for (uint256 i; i < 6; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, "single", i)));
+            voters[nv] = makeAddr(string(abi.encodePacked("s", i)));
+            if (r % 3 == 0) {
+                _stake(voters[nv], 1 + (r >> 8) % 3000); // unattested: the pool
+            } else {
+                idOf[nv] = _attested(voters[nv], 1 + (r >> 8) % 3000);
+            }
+            ++nv;
+        }
+        uint256 id = _open();
+        for (uint256 i = nv; i > 1; --i) {
+            // Fisher-Yates over the first nv voters
+            uint256 j = uint256(keccak256(abi.encode(seed, "order", i))) % i;
+            (voters[i - 1], voters[j], idOf[i - 1], idOf[j]) =
+            (voters[j], voters[i - 1], idOf[j], idOf[i - 1]);
+        }
+        uint256[] memory sums = new uint256[](nv + 1); // per voter slot: the sum of its identity's first voter
+        uint256 pool;
+        for (uint256 i; i < nv; ++i) {
+            uint8 support = uint256(keccak256(abi.encode(seed, "side", i))) % 5 == 0 ? 0 : 1;
+            vm.prank(voters[i]);
+            uint256 w = governor.castVote(id, support);
+            if (support == 1) {
+                if (idOf[i] == 0) {
+                    pool += w;
+                } else {
+                    uint256 at = i;
+                    for (uint256 j; j < i; ++j) {
+                        if (idOf[j] == idOf[i]) {
+                            at = j;
+                            break;
+                        }
+                    }
+                    sums[at] += w;
+                }
+            }
+            _assertKeptIsTopK(id, k, sums, pool);
+        }
+    }
+
+    /// @dev The kept entries 0..k-1 are the `k` largest of `sums` (descending), the pool entry `pool`, and
+    ///      the residual the for tally less the `k` largest voices of the sums and the pool.
+    function _assertKeptIsTopK(uint256 id, uint256 k, uint256[] memory sums, uint256 pool) internal view {
+        uint256[] memory w = new uint256[](sums.length);
+        for (uint256 i; i < sums.length; ++i) {
+            w[i] = sums[i];
+        }
+        for (uint256 j; j < k; ++j) {
+            uint256 best;
+            uint256 at;
+            for (uint256 i; i < w.length; ++i) {
+                if (w[i] > best) (best, at) = (w[i], i);
+            }
+            assertEq(_kept(id, j), best);
+            w[at] = 0;
+        }
+        assertEq(_kept(id, 15), pool);
+        uint256[] memory voices = new uint256[](sums.length + 1);
+        for (uint256 i; i < sums.length; ++i) {
+            voices[i] = sums[i];
+        }
+        voices[sums.length] = pool;
+        uint256 removed = _removeLargest(voices, k);
+        (uint256 residual, uint256 kApplied) = governor.residualForVotes(id);
+        assertEq(kApplied, k);
+        uint256 f = _forVotes(id);
+        assertEq(residual, f > removed ? f - removed : 0);
     }
 
     function _forVotes(uint256 id) internal view returns (uint256 f) {

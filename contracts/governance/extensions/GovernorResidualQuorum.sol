@@ -11,15 +11,18 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///         pass a proposal on their own, however low the turnout of everyone else: they need at least a
 ///         quorum's worth of other voice for them.
 ///      K is set at construction and by governance within [0, MAX_RESIDUAL_K]; 0 turns the rule off.
-///      A "voice" is one voting account (a delegate or an overriding holder), except that every account that
-///      is unattested at the snapshot (`QuadraticVotes.getPastIdentity == 0`) counts as ONE pooled voice:
-///      unattested stake shares one square root in QuadraticVotes and can be split over any number of
-///      accounts, so splitting it must not escape the rule. An attested identity has a single delegatee, and
-///      more identities need more issuers (each capped by `QuadraticVotes.issuerCapBps`).
+///      A "voice" is one IDENTITY: the ballots for of all accounts linked to one identity at the snapshot
+///      (`QuadraticVotes.getPastIdentity(voter, snapshot - 1)`) add up to one voice, and every account that is
+///      unattested at the snapshot (identity 0) counts in ONE pooled voice. Unattested stake shares one square
+///      root in QuadraticVotes and can be split over any number of accounts, and an identity can link any
+///      number of accounts, each of which can be delegated to: keyed by account, a holder would escape the
+///      rule by spreading its voice (its own, or unattested stake delegated to it) over its accounts (issue
+///      #17). More identities need more issuers (each capped by `QuadraticVotes.issuerCapBps`).
 ///
-///      Storage per proposal: the K largest for-weights of attested voters, sorted descending, and the pooled
-///      for-weight, as sixteen uint64 in four slots (entry 15 is the pool, so K <= 15). A ballot for costs
-///      O(K): one read of the smallest kept entry, and an insertion only when the ballot is larger.
+///      Storage per proposal: each identity's summed for-weight, and the K largest of those sums, sorted
+///      descending, with the pooled for-weight, as sixteen uint64 in four slots (entry 15 is the pool, so
+///      K <= 15). A ballot for costs O(K): the identity's sum (one slot), one read of the smallest kept entry,
+///      and a re-sort of at most the K entries only when the new sum is larger.
 ///
 ///      Bootstrap (issue #17): the K applied to a proposal is K_eff = min(residualK, floor(N / VOICES_PER_K)),
 ///      N = `QuadraticVotes.getPastVoiceCount` at the snapshot (attested identities with non-zero voice, plus
@@ -31,9 +34,10 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///      proposal's first ballot for and kept in `Tally.residualK` (as K_eff + 1; 0 = not yet fixed), so a
 ///      change of `residualK` never applies to a vote already under way.
 ///
-///      Overrides: when a delegator overrides its delegate after the delegate voted for, the delegate's kept
-///      entry is not lowered. The removed voice can then exceed the voices' current weight, so the residual is
-///      a lower bound: the rule errs towards rejecting, never towards passing.
+///      Overrides: when a delegator overrides its delegate after the delegate voted for, the delegate's
+///      identity sum is not lowered (and the delegator's ballot adds to its own identity's sum). The removed
+///      voice can then exceed the voices' current weight, so the residual is a lower bound: the rule errs
+///      towards rejecting, never towards passing.
 abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
     /// @notice Upper bound of `residualK` (the fifteen kept entries; the sixteenth is the pool).
     uint256 public constant MAX_RESIDUAL_K = 15;
@@ -48,6 +52,7 @@ abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
     event ResidualKFixed(uint256 indexed proposalId, uint256 k, uint256 voices);
 
     mapping(uint256 proposalId => uint256[4] entries) private _largest;
+    mapping(uint256 proposalId => mapping(uint256 identity => uint256 forWeight)) private _identityFor;
 
     /// @param initialK How many of the largest voices for are taken out, within [0, MAX_RESIDUAL_K]; 0 turns
     ///        the rule off. A proposal applies at most a third of the voices at its snapshot (VOICES_PER_K),
@@ -99,7 +104,21 @@ abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
         residual = t.forVotes > removed ? t.forVotes - removed : 0;
     }
 
-    /// @dev Keeps a ballot for among the K largest voices, or adds it to the pool when the voter is unattested.
+    /// @dev Adds a ballot for to its voice: the voter's identity at the snapshot (its sum kept among the K
+    ///      largest when it is one of them), or the pool when the voter is unattested.
+    ///
+    ///      The kept list is always the K largest of the multiset of identity sums (padded with zeros; as
+    ///      values, whichever of equal sums is "the" kept one does not matter). A ballot raises one sum from
+    ///      `old` to `sum` > `old`, every other sum staying. If `old` >= the smallest kept entry `last`, one
+    ///      entry equals `old`: when `old` > `last` the identity's sum is kept, and when `old` == `last` the
+    ///      value `last` is kept, whose identity's it is; replacing that one entry by `sum` leaves the K
+    ///      largest, since every sum outside the list is <= `last` <= `old` < `sum` and nothing in the list
+    ///      decreased (a tie swaps equal values only). If `old` < `last`, `old` is outside the list and the new
+    ///      K largest are the list with its smallest entry replaced by `sum` when `sum` > `last`, else the list
+    ///      unchanged: the plain insertion. Both are "drop one entry equal to `drop`, insert `sum`", done in one
+    ///      pass: from the first entry smaller than `sum` on, each entry moves one place down until the entry
+    ///      moved is <= `drop`; every entry between the two places is >= it, and the first one <= `drop` there
+    ///      equals `drop` (`drop` < `sum` is an entry at or after the first one smaller than `sum`).
     function _afterBallotCounted(uint256 proposalId, address voter, uint8 support, uint256 weight)
         internal
         virtual
@@ -122,17 +141,26 @@ abstract contract GovernorResidualQuorum is GovernorQuadraticCounting {
         }
         if (k < 1) return; // the rule is off for this proposal (`<`: slither strict-equality heuristics)
         uint256[4] storage e = _largest[proposalId];
-        if (votes.getPastIdentity(voter, proposalSnapshot(proposalId) - 1) < 1) {
+        uint256 id = votes.getPastIdentity(voter, proposalSnapshot(proposalId) - 1);
+        if (id < 1) {
             _setEntry(e, _POOL, _entry(e, _POOL) + weight);
             return;
         }
-        if (_entry(e, k - 1) >= weight) return;
-        // insertion into the descending list: from the first smaller entry on, each moves one place down
-        uint256 carry = weight;
+        mapping(uint256 => uint256) storage sums = _identityFor[proposalId];
+        uint256 old = sums[id];
+        uint256 sum = old + weight;
+        sums[id] = sum;
+        uint256 last = _entry(e, k - 1);
+        uint256 drop;
+        if (old >= last) drop = old;
+        else if (sum > last) drop = last;
+        else return;
+        uint256 carry = sum;
         for (uint256 i; i < k; ++i) {
             uint256 cur = _entry(e, i);
             if (carry > cur) {
                 _setEntry(e, i, carry);
+                if (cur <= drop) return;
                 carry = cur;
             }
         }

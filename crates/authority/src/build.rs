@@ -215,16 +215,17 @@ struct Facts {
 }
 
 impl Facts {
-    /// Whether `voter` counts in the unattested pool of proposal `key` (one voice): its
-    /// `QuadraticVotes` identity one block before the snapshot is 0
-    /// (`getPastIdentity(voter, proposalSnapshot - 1)`, as `GovernorResidualQuorum` reads it).
-    /// Without the proposal's `ProposalCreated`, the identity before the block of `voter`'s ballot.
-    fn pooled(&self, key: (Address, U256), voter: Address, ballot_block: u64) -> bool {
+    /// The voice `voter` counts in for proposal `key`: its `QuadraticVotes` identity one block
+    /// before the snapshot (`getPastIdentity(voter, proposalSnapshot - 1)`, as
+    /// `GovernorResidualQuorum` reads it; all accounts of one identity are one voice), 0 for the
+    /// unattested pool (one voice). Without the proposal's `ProposalCreated`, the identity before
+    /// the block of `voter`'s ballot.
+    fn voice_identity(&self, key: (Address, U256), voter: Address, ballot_block: u64) -> U256 {
         let before = self.snapshots.get(&key).copied().unwrap_or(ballot_block);
         self.identities
             .get(&voter)
             .and_then(|h| h.iter().rev().find(|(b, _)| *b < before))
-            .is_none_or(|(_, id)| id.is_zero())
+            .map_or(U256::ZERO, |(_, id)| *id)
     }
 
     fn read(logs: &[ChainLog]) -> Self {
@@ -810,12 +811,16 @@ impl Builder<'_> {
             let ballots: Vec<Ballot> = votes.ballots.iter().map(|(_, b, _)| *b).collect();
             deciding_coalition(&counting, &ballots)
         } else {
-            // Voices as the governor counts them (as the simulator's capture trials do): every
-            // account unattested at the snapshot is one pooled voice, which names all its accounts.
-            let cast: Vec<(Ballot, bool)> = votes
+            // Voices as the governor counts them (as the simulator's capture trials do): the
+            // accounts of one identity at the snapshot are one voice, and every account unattested
+            // at the snapshot is in one pooled voice; each names all its accounts.
+            let cast: Vec<(Ballot, U256)> = votes
                 .ballots
                 .iter()
-                .map(|(voter, b, pos)| (*b, self.facts.pooled(key, *voter, self.logs[*pos].block)))
+                .map(|(voter, b, pos)| {
+                    let block = self.logs[*pos].block;
+                    (*b, self.facts.voice_identity(key, *voter, block))
+                })
                 .collect();
             proposal_coalition(&counting, &cast)
                 .into_iter()

@@ -10,9 +10,10 @@
 //! With the governor's residual rule (`GovernorResidualQuorum`: for, less its K largest voices,
 //! must reach the base quorum and beat against) the same holds: removing any m voices of the for side lowers
 //! the residual by at most the sum of the m largest voices outside the K largest, and removing the
-//! m largest lowers it by exactly that. The rule counts all unattested accounts as one voice, so
-//! their ballots are merged into one first ([`merge_pool`]). The tests check all of this against a
-//! brute force over every subset.
+//! m largest lowers it by exactly that. The rule counts one voice per identity: the ballots of all
+//! accounts linked to one identity at the snapshot are one voice, and all unattested accounts are one
+//! pooled voice, so ballots are merged by identity first ([`merge_voices`]). The tests check all of
+//! this against a brute force over every subset.
 //!
 //! [`flip_coalition`] is the other measure of a plurality vote, on the same ballots and tallies:
 //! the fewest voters who *switch* to one other option and flip the plurality (the
@@ -215,43 +216,56 @@ pub fn flip_coalition(ballots: &[Ballot], options: usize) -> Option<usize> {
     best
 }
 
-/// `ballots` as the residual rule counts voices: each `(ballot, pooled)` with `pooled` false
-/// as it is, and all pooled ones (accounts without an identity: the unattested pool) of one option
-/// merged into one ballot, placed after the others.
-pub fn merge_pool(ballots: &[(Ballot, bool)]) -> Vec<Ballot> {
+/// `ballots` as the residual rule counts voices: each `(ballot, identity)` carries the voter's
+/// `QuadraticVotes` identity one block before the snapshot (`getPastIdentity(voter, snapshot - 1)`,
+/// 0 = unattested). The ballots of one identity and one option are merged into one (the accounts
+/// linked to one identity are one voice), in the order of their first ballot; all ballots of
+/// identity 0 of one option (the unattested pool) are merged into one, placed after the others.
+pub fn merge_voices(ballots: &[(Ballot, U256)]) -> Vec<Ballot> {
     voices(ballots).into_iter().map(|(b, _)| b).collect()
 }
 
-/// [`merge_pool`] with, for each voice, the indices (into `ballots`) of the ballots it merges: one
-/// for an attested voice, every pooled ballot of its option for the pool's. A deciding coalition
-/// over the voices ([`deciding_coalition`] of their ballots) names accounts through these.
-pub fn voices(ballots: &[(Ballot, bool)]) -> Vec<(Ballot, Vec<usize>)> {
-    let mut out: Vec<(Ballot, Vec<usize>)> = ballots
-        .iter()
-        .enumerate()
-        .filter(|(_, (_, p))| !p)
-        .map(|(i, (b, _))| (*b, vec![i]))
-        .collect();
+/// [`merge_voices`] with, for each voice, the indices (into `ballots`) of the ballots it merges:
+/// every ballot of its identity and option for an identity's voice, every unattested ballot of its
+/// option for the pool's. A deciding coalition over the voices ([`deciding_coalition`] of their
+/// ballots) names accounts through these.
+pub fn voices(ballots: &[(Ballot, U256)]) -> Vec<(Ballot, Vec<usize>)> {
+    let mut out: Vec<(Ballot, U256, Vec<usize>)> = Vec::new();
     let mut pools: Vec<(Ballot, Vec<usize>)> = Vec::new();
-    for (i, (b, _)) in ballots.iter().enumerate().filter(|(_, (_, p))| *p) {
-        match pools.iter_mut().find(|(x, _)| x.option == b.option) {
-            Some((x, members)) => {
+    for (i, (b, id)) in ballots.iter().enumerate() {
+        if id.is_zero() {
+            match pools.iter_mut().find(|(x, _)| x.option == b.option) {
+                Some((x, members)) => {
+                    x.weight = x.weight.saturating_add(b.weight);
+                    members.push(i);
+                }
+                None => pools.push((*b, vec![i])),
+            }
+            continue;
+        }
+        match out
+            .iter_mut()
+            .find(|(x, v, _)| v == id && x.option == b.option)
+        {
+            Some((x, _, members)) => {
                 x.weight = x.weight.saturating_add(b.weight);
                 members.push(i);
             }
-            None => pools.push((*b, vec![i])),
+            None => out.push((*b, *id, vec![i])),
         }
     }
-    out.extend(pools);
-    out
+    out.into_iter()
+        .map(|(b, _, members)| (b, members))
+        .chain(pools)
+        .collect()
 }
 
-/// The deciding coalition of a governor proposal from its ballots `(ballot, pooled)` (`pooled`: the
-/// voter had no `QuadraticVotes` identity one block before the snapshot): the voices as the
-/// governor counts them ([`voices`]: the unattested pool is one), and of those the deciding
-/// coalition ([`deciding_coalition`]), each voice as the indices (into `cast`) of its ballots.
-/// Its length is the coalition's size in voices; flattened, it names the accounts.
-pub fn proposal_coalition(counting: &Counting, cast: &[(Ballot, bool)]) -> Vec<Vec<usize>> {
+/// The deciding coalition of a governor proposal from its ballots `(ballot, identity)` (`identity`:
+/// the voter's `QuadraticVotes` identity one block before the snapshot, 0 = unattested): the voices
+/// as the governor counts them ([`voices`]: one per identity, the unattested pool one), and of those
+/// the deciding coalition ([`deciding_coalition`]), each voice as the indices (into `cast`) of its
+/// ballots. Its length is the coalition's size in voices; flattened, it names the accounts.
+pub fn proposal_coalition(counting: &Counting, cast: &[(Ballot, U256)]) -> Vec<Vec<usize>> {
     let mut voices = voices(cast);
     let ballots: Vec<Ballot> = voices.iter().map(|(b, _)| *b).collect();
     deciding_coalition(counting, &ballots)
@@ -391,9 +405,10 @@ mod tests {
     }
 
     #[test]
-    fn a_proposals_coalition_equals_brute_force_over_voices_with_the_pool_as_one() {
+    fn a_proposals_coalition_equals_brute_force_over_voices_one_per_identity_and_the_pool() {
         let mut s = 0x2545_f491_4f6c_dd1du64;
         let mut checked = 0;
+        let mut shared = 0;
         for _ in 0..3000 {
             let n = 1 + (next(&mut s) % 10) as usize;
             let counting = Counting::ForAgainst {
@@ -401,17 +416,18 @@ mod tests {
                 residual_k: (next(&mut s) % 4) as usize,
                 governance_target: next(&mut s).is_multiple_of(2),
             };
-            let cast: Vec<(Ballot, bool)> = (0..n)
+            let cast: Vec<(Ballot, U256)> = (0..n)
                 .map(|_| {
                     // mostly for, so that most proposals pass and have a coalition
                     let b = Ballot {
                         option: [1, 1, 1, 0, 2][(next(&mut s) % 5) as usize],
                         weight: U256::from(1 + next(&mut s) % 20),
                     };
-                    (b, next(&mut s).is_multiple_of(3))
+                    // identity 0 (the pool) or one of 5, so that identities link several accounts
+                    (b, U256::from(next(&mut s) % 6))
                 })
                 .collect();
-            let voices = merge_pool(&cast);
+            let voices = merge_voices(&cast);
             let got = proposal_coalition(&counting, &cast);
             let expected = match counting.decide(&voices) {
                 Some(1) => brute_force(&counting, &voices),
@@ -427,19 +443,20 @@ mod tests {
             }
             // removing the accounts it names flips the outcome of the voices that are left
             let named: Vec<usize> = got.iter().flatten().copied().collect();
-            let left: Vec<(Ballot, bool)> = (0..n)
+            let left: Vec<(Ballot, U256)> = (0..n)
                 .filter(|i| !named.contains(i))
                 .map(|i| cast[i])
                 .collect();
-            assert_ne!(counting.decide(&merge_pool(&left)), Some(1));
-            // a pooled voice names every pooled ballot of its option
+            assert_ne!(counting.decide(&merge_voices(&left)), Some(1));
+            // a voice names every ballot of its identity (or of the pool) and option
             for voice in &got {
-                if voice.iter().any(|i| cast[*i].1) {
-                    let option = cast[voice[0]].0.option;
-                    let all: Vec<usize> = (0..n)
-                        .filter(|i| cast[*i].1 && cast[*i].0.option == option)
-                        .collect();
-                    assert_eq!(voice, &all);
+                let (option, id) = (cast[voice[0]].0.option, cast[voice[0]].1);
+                let all: Vec<usize> = (0..n)
+                    .filter(|i| cast[*i].1 == id && cast[*i].0.option == option)
+                    .collect();
+                assert_eq!(voice, &all);
+                if !id.is_zero() && all.len() > 1 {
+                    shared += 1;
                 }
             }
             checked += 1;
@@ -447,6 +464,59 @@ mod tests {
         assert!(
             checked > 500,
             "only {checked} passed proposals were generated"
+        );
+        assert!(
+            shared > 100,
+            "only {shared} deciding voices of several linked accounts"
+        );
+    }
+
+    #[test]
+    fn linked_accounts_of_one_identity_are_one_voice_of_the_residual_rule() {
+        // one identity votes 100 for through 20 linked accounts of 5 (the unattested pool delegated
+        // to them), three other identities 10 each; quorum 25, K = 2. Keyed by account the K largest
+        // are two crowd voices and the residual 110 passes on the identity alone; keyed by identity
+        // its 100 and one crowd voice are taken out and the residual 20 < 25 fails.
+        let b = |weight: u64| Ballot {
+            option: 1,
+            weight: U256::from(weight),
+        };
+        let mut cast: Vec<(Ballot, U256)> = vec![(b(5), U256::from(7)); 20];
+        cast.extend((1..=3u64).map(|i| (b(10), U256::from(100 + i))));
+        let c = Counting::ForAgainst {
+            quorum: Some(U256::from(25)),
+            residual_k: 2,
+            governance_target: false,
+        };
+        let per_account: Vec<Ballot> = cast.iter().map(|(x, _)| *x).collect();
+        assert_eq!(c.decide(&per_account), Some(1));
+        let merged = merge_voices(&cast);
+        assert_eq!(merged.len(), 4);
+        assert_eq!(merged[0].weight, U256::from(100));
+        assert_eq!(c.decide(&merged), Some(0));
+        // quorum 20: it passes with the residual of two crowd voices, and the identity's 20 accounts
+        // are one voice of its deciding coalition (with the identity gone, 30 - 20 = 10 < 20)
+        let c = Counting::ForAgainst {
+            quorum: Some(U256::from(20)),
+            residual_k: 2,
+            governance_target: false,
+        };
+        let got = proposal_coalition(&c, &cast);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0], (0..20).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn one_identitys_ballots_for_different_options_stay_separate_voices() {
+        let b = |option: usize, weight: u64| Ballot {
+            option,
+            weight: U256::from(weight),
+        };
+        let id = U256::from(3);
+        let cast = [(b(1, 4), id), (b(0, 6), id), (b(1, 5), id)];
+        assert_eq!(
+            voices(&cast),
+            vec![(b(1, 9), vec![0, 2]), (b(0, 6), vec![1])]
         );
     }
 
@@ -546,12 +616,12 @@ mod tests {
         // the top voice 50 and 30 unattested ballots of 2 (one pooled voice of 60) for, quorum 10:
         // without the pool's merge, removing K = 2 largest (50 and 2) leaves 58 and the pool's accounts
         // look like 30 voters; merged, removing 60 and 50 leaves 0: the rule already fails
-        let mut cast: Vec<(Ballot, bool)> = vec![(
+        let mut cast: Vec<(Ballot, U256)> = vec![(
             Ballot {
                 option: 1,
                 weight: U256::from(50),
             },
-            false,
+            U256::from(1),
         )];
         cast.extend(vec![
             (
@@ -559,7 +629,7 @@ mod tests {
                     option: 1,
                     weight: U256::from(2),
                 },
-                true
+                U256::ZERO
             );
             30
         ]);
@@ -568,7 +638,7 @@ mod tests {
             residual_k: 2,
             governance_target: false,
         };
-        let merged = merge_pool(&cast);
+        let merged = merge_voices(&cast);
         assert_eq!(merged.len(), 2);
         assert_eq!(merged[1].weight, U256::from(60));
         assert_eq!(c.decide(&merged), Some(0));
@@ -648,11 +718,11 @@ mod tests {
             weight: U256::from(weight),
         };
         let cast = [
-            (b(1, 5), true),
-            (b(1, 9), false),
-            (b(0, 4), true),
-            (b(1, 7), true),
-            (b(0, 3), false),
+            (b(1, 5), U256::ZERO),
+            (b(1, 9), U256::from(1)),
+            (b(0, 4), U256::ZERO),
+            (b(1, 7), U256::ZERO),
+            (b(0, 3), U256::from(2)),
         ];
         let v = voices(&cast);
         assert_eq!(
@@ -665,7 +735,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            merge_pool(&cast),
+            merge_voices(&cast),
             v.iter().map(|(x, _)| *x).collect::<Vec<_>>()
         );
     }

@@ -521,9 +521,9 @@ fn a_veto_executed_by_the_timelock_is_decided_by_the_proposals_deciding_voters()
 
 /// A proposal `id` with snapshot block 10 (`ProposalCreated`, flagged as a governance target when
 /// `flagged`), `ballots` (voter, support, weight) at block 11, and a veto the timelock executes
-/// for it at block 20; `attested` accounts get a `QuadraticVotes` identity at block 5, and
-/// `late` ones at block 12, after the snapshot. Returns the veto's deciders with the proposal's
-/// `base_quorum` and `k` as a caller reads them from the chain.
+/// for it at block 20; `attested` accounts get a `QuadraticVotes` identity of their own at block
+/// 5, and `late` ones at block 12, after the snapshot. Returns the veto's deciders with the
+/// proposal's `base_quorum` and `k` as a caller reads them from the chain.
 fn executed_proposal_deciders(
     flagged: bool,
     ballots: &[(u8, u8, u64)],
@@ -532,16 +532,39 @@ fn executed_proposal_deciders(
     base_quorum: u64,
     k: usize,
 ) -> Vec<Address> {
+    let own = |accounts: &[u8], first: u64| -> Vec<(u8, u64)> {
+        (first..).zip(accounts).map(|(id, a)| (*a, id)).collect()
+    };
+    executed_proposal_deciders_linked(
+        flagged,
+        ballots,
+        &own(attested, 1000),
+        &own(late, 2000),
+        base_quorum,
+        k,
+    )
+}
+
+/// [`executed_proposal_deciders`] with the identities given: `(account, identity)` linked at block
+/// 5 (`attested`) or 12 (`late`), so that one identity can link several accounts.
+fn executed_proposal_deciders_linked(
+    flagged: bool,
+    ballots: &[(u8, u8, u64)],
+    attested: &[(u8, u64)],
+    late: &[(u8, u64)],
+    base_quorum: u64,
+    k: usize,
+) -> Vec<Address> {
     let id = U256::from(91);
     let mut c = Chain::default();
     for (block, accounts) in [(5, attested), (12, late)] {
-        for (n, a) in accounts.iter().enumerate() {
+        for (a, identity) in accounts {
             c.tx(block, None).emit(
                 VOTES,
                 QuadraticVotes::IdentityObserved {
                     account: who(*a),
                     oldId: U256::ZERO,
-                    newId: U256::from(1000 + n),
+                    newId: U256::from(*identity),
                 },
             );
         }
@@ -641,6 +664,40 @@ fn the_unattested_pool_at_the_snapshot_decides_as_one_voice_naming_all_its_accou
     // alone): residual 70; without 40 and 6's 25 it is 45 - 25 = 20; without the pool too 0
     let d = executed_proposal_deciders(false, &ballots, &[1, 2, 6, 7], &[], 15, 1);
     assert_eq!(d, vec![who(1), who(6), who(5)]);
+}
+
+#[test]
+fn the_linked_accounts_of_one_identity_decide_as_one_voice_naming_all_of_them() {
+    // identity 500 votes 30 for through accounts 1, 2, 3 (10 each); identities of their own vote
+    // 25 (4), 20 (5), 12 (6), 12 (7); against 5 (8); base quorum 25, K = 1. Voices 30, 25, 20, 12,
+    // 12: residual 99 - 30 = 69; without the identity 69 - 25 = 44, without the 25 too 44 - 20 =
+    // 24 < 25: the identity (all three accounts) and the 25 decide.
+    let ballots = [
+        (1, 1, 10),
+        (2, 1, 10),
+        (3, 1, 10),
+        (4, 1, 25),
+        (5, 1, 20),
+        (6, 1, 12),
+        (7, 1, 12),
+        (8, 0, 5),
+    ];
+    let linked = [
+        (1, 500),
+        (2, 500),
+        (3, 500),
+        (4, 501),
+        (5, 502),
+        (6, 503),
+        (7, 504),
+        (8, 505),
+    ];
+    let d = executed_proposal_deciders_linked(false, &ballots, &linked, &[], 25, 1);
+    assert_eq!(d, vec![who(1), who(2), who(3), who(4)]);
+    // keyed by account (each with an identity of its own) the three 10s are three small voices:
+    // residual 99 - 25 = 74; without 25, 20, 12, 12 it is 30 - 10 = 20 < 25, and they decide
+    let d = executed_proposal_deciders(false, &ballots, &[1, 2, 3, 4, 5, 6, 7, 8], &[], 25, 1);
+    assert_eq!(d, vec![who(4), who(5), who(6), who(7)]);
 }
 
 #[test]

@@ -7,26 +7,25 @@ import {CommonBase} from "forge-std/Base.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
 
 /// @notice Casts random ballots (for, against, abstain) from attested and unattested voters on one open
-///         proposal of a governor with the residual rule, and keeps the ballots for in ghost variables.
+///         proposal of a governor with the residual rule, and keeps the ballots for in ghost variables, summed
+///         per voice: per identity (several actors share one), and the unattested ones in the pool.
 contract ResidualQuorumHandler is CommonBase, StdUtils {
     VerinferGovernor internal immutable gov;
     uint256 public immutable proposalId;
     address[] public actors;
-    /// @notice Whether each actor is unattested (its ballots for join the pooled voice).
-    mapping(address actor => bool) public pooled;
-    /// @notice The weight each attested actor cast for.
-    mapping(address actor => uint256) public ghostFor;
-    /// @notice The weight all unattested actors cast for.
-    uint256 public ghostPool;
+    /// @notice Each actor's identity at the snapshot (0: unattested, its ballots for join the pooled voice).
+    mapping(address actor => uint256) public identityOf;
+    /// @notice The weight each identity's actors cast for, summed (identity 0: the pool).
+    mapping(uint256 identity => uint256) public ghostFor;
     /// @notice Ballots accepted, to show the run is not vacuous.
     uint256 public cast;
 
-    constructor(VerinferGovernor gov_, uint256 proposalId_, address[] memory actors_, bool[] memory pooled_) {
+    constructor(VerinferGovernor gov_, uint256 proposalId_, address[] memory actors_, uint256[] memory ids_) {
         gov = gov_;
         proposalId = proposalId_;
         actors = actors_;
         for (uint256 i; i < actors_.length; ++i) {
-            pooled[actors_[i]] = pooled_[i];
+            identityOf[actors_[i]] = ids_[i];
         }
     }
 
@@ -42,9 +41,7 @@ contract ResidualQuorumHandler is CommonBase, StdUtils {
         vm.prank(a);
         uint256 w = gov.castVote(proposalId, support);
         ++cast;
-        if (support != 1) return;
-        if (pooled[a]) ghostPool += w;
-        else ghostFor[a] = w;
+        if (support == 1) ghostFor[identityOf[a]] += w;
     }
 }
 
@@ -57,13 +54,23 @@ contract ResidualQuorumInvariants is GovernanceBase {
         super.setUp();
         address proposer = makeAddr("proposer");
         _attested(proposer, 4);
-        address[] memory actors = new address[](24);
-        bool[] memory pooled = new bool[](24);
+        address[] memory actors = new address[](28);
+        uint256[] memory idsOf = new uint256[](28);
         for (uint256 i; i < 24; ++i) {
             actors[i] = makeAddr(string(abi.encodePacked("actor", i)));
-            pooled[i] = i % 4 == 3;
-            if (pooled[i]) _stake(actors[i], 50 * (i + 1));
-            else _attested(actors[i], 50 * (i + 1));
+            if (i % 4 == 3) _stake(actors[i], 50 * (i + 1));
+            else idsOf[i] = _attested(actors[i], 50 * (i + 1));
+        }
+        // one person: four linked accounts, each delegated to by an unattested holder (one voice, not four)
+        uint256 person = _newIdentity();
+        for (uint256 i = 24; i < 28; ++i) {
+            actors[i] = makeAddr(string(abi.encodePacked("actor", i)));
+            _link(actors[i], person);
+            idsOf[i] = person;
+            address giver = makeAddr(string(abi.encodePacked("giver", i)));
+            _stake(giver, 300);
+            vm.prank(giver);
+            qv.delegate(actors[i]);
         }
         kGov = new VerinferGovernor(qv, timelock, address(ids), _governorConfig(4)); // K = 4
         _mine(3);
@@ -71,18 +78,25 @@ contract ResidualQuorumInvariants is GovernanceBase {
         vm.prank(proposer);
         uint256 id = kGov.propose(t, vs, c, "invariant");
         vm.roll(kGov.proposalSnapshot(id) + 1);
-        handler = new ResidualQuorumHandler(kGov, id, actors, pooled);
+        handler = new ResidualQuorumHandler(kGov, id, actors, idsOf);
         targetContract(address(handler));
     }
 
-    /// @notice The residual is the for tally less its K largest voices, the unattested ones counting as one.
+    /// @notice The residual is the for tally less its K largest voices: one per identity (the person's four
+    ///         accounts summed), the unattested ones counting as one.
     function invariant_ResidualIsForLessTheKLargestVoices() public view {
         uint256 n = handler.actorCount();
         uint256[] memory w = new uint256[](n + 1);
+        uint256[] memory seen = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            w[i] = handler.ghostFor(handler.actors(i));
+            uint256 id = handler.identityOf(handler.actors(i));
+            bool dup;
+            for (uint256 j; j < i; ++j) {
+                if (seen[j] == id) dup = true;
+            }
+            seen[i] = id;
+            if (!dup) w[i] = handler.ghostFor(id); // identity 0 (the pool) once as well
         }
-        w[n] = handler.ghostPool();
         uint256 removed = _removeLargest(w, K);
         (, uint256 forVotes,) = kGov.proposalVotes(handler.proposalId());
         (uint256 residual, uint256 k) = kGov.residualForVotes(handler.proposalId());

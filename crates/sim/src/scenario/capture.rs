@@ -1015,7 +1015,7 @@ fn propose_and_vote(
         governor,
         VerinferGovernor::proposalSnapshotCall { proposalId: id },
     )?;
-    let mut cast: Vec<(Ballot, bool)> = Vec::new();
+    let mut cast: Vec<(Ballot, U256)> = Vec::new();
     for (voter, support) in ballots {
         let call = VerinferGovernor::castVoteCall {
             proposalId: id,
@@ -1023,24 +1023,22 @@ fn propose_and_vote(
         };
         match w.sim.transact(*voter, governor, call) {
             Ok(r) => {
-                // the residual rule's pool, as `GovernorResidualQuorum` reads it
-                let pooled = w
-                    .sim
-                    .view(
-                        *voter,
-                        votes,
-                        QuadraticVotes::getPastIdentityCall {
-                            account: *voter,
-                            timepoint: snapshot - U256::from(1),
-                        },
-                    )?
-                    .is_zero();
+                // the residual rule's voice, as `GovernorResidualQuorum` reads it: the voter's
+                // identity at the snapshot (its linked accounts are one voice; 0: the pool)
+                let identity = w.sim.view(
+                    *voter,
+                    votes,
+                    QuadraticVotes::getPastIdentityCall {
+                        account: *voter,
+                        timepoint: snapshot - U256::from(1),
+                    },
+                )?;
                 for ev in decode_logs::<VerinferGovernor::VoteCast>(&r.logs) {
                     let ballot = Ballot {
                         option: usize::from(ev.support),
                         weight: ev.weight,
                     };
-                    cast.push((ballot, pooled));
+                    cast.push((ballot, identity));
                 }
             }
             Err(SimError::Reverted { .. }) => {}
