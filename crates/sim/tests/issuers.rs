@@ -92,7 +92,7 @@ fn every_bad_issuer_delegation_model_and_governance_value_fails_at_load_naming_t
             "models.optimistic.challenge_window",
         ),
         (
-            "quorum_bps = 400",
+            "quorum_bps = 100",
             "quorum_bps = 99",
             "governance.quorum_bps",
         ),
