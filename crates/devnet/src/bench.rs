@@ -1017,6 +1017,7 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
     };
     let cpu = Cpu::now();
     let t0 = Instant::now();
+    tracing::debug!(target: "verinfer_devnet::bench", "drain: clock started");
     match mode {
         Mode::Ceiling(_) => {
             // Up to CEILING_CONCURRENCY sends at once (the node queues nonces that arrive early);
@@ -1042,6 +1043,7 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
                 allowed: "a keeper mode",
             })?;
             let k = b.start_keepers(keepers, start_block).await?;
+            tracing::debug!(target: "verinfer_devnet::bench", "drain: keepers built");
             let seen = joined(watcher).await?;
             let cpu = cpu.since();
             k.stop().await?;

@@ -100,7 +100,7 @@ pub struct SubmitConfig {
     /// Seconds to wait for a receipt before a fee bump.
     pub receipt_timeout_secs: u64,
     /// Receipt polling interval, milliseconds: the longest wait between two receipt polls of a
-    /// transaction (the first polls after a broadcast back off from an eighth of it,
+    /// transaction (the first polls after a broadcast back off from a 64th of it,
     /// `txmgr::receipt_backoff`).
     pub receipt_poll_ms: u64,
     /// Fee bump per replacement, percent (>= 13).

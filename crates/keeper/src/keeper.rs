@@ -292,6 +292,7 @@ impl Keeper {
             repair: AtomicBool::new(true),
             reorged: AtomicBool::new(false),
             wake: Notify::new(),
+            fresh: AtomicBool::new(false),
         });
         let signing_store = match &cfg.signing_store {
             Some(c) => Some(Arc::new(connect_signing_store(c, name).await)),
@@ -483,13 +484,13 @@ impl Keeper {
                     },
                     _ = &mut stop_requested => break,
                 }
-                exec.wake.notify_one();
+                exec.notify_work();
                 tokio::select! {
                     _ = shutdown.changed() => {}
                     _ = tokio::time::sleep(poll_interval) => {}
                 }
             }
-            exec.wake.notify_one();
+            exec.notify_work();
             Ok(())
         };
         // A stage that ends with an error (a full disk) stops the keeper at once: the other stage is
@@ -576,6 +577,7 @@ impl Keeper {
             }
             PollOutcome::Logs { logs, to, hash, .. } => {
                 t.logs = logs.len();
+                tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, logs = logs.len(), to, "polled");
                 // Assignments are answered by jobs running concurrently (module `answer`); they are
                 // finished in log order before any other duty's log and before the cursor moves.
                 let mut answering = answer::Answering::new();
@@ -1084,9 +1086,36 @@ struct Executor {
     reorged: AtomicBool,
     /// Wake-up channel from the collect-and-decide stage.
     wake: Notify,
+    /// Set with every wake-up ([`Executor::notify_work`]): the journal may hold intents the round
+    /// at hand has not read yet, so it reads them when its queue runs dry instead of draining the
+    /// window first (`submit`).
+    fresh: AtomicBool,
 }
 
 impl Executor {
+    /// Tells the execute stage that the journal may hold new work: wakes it between rounds, and a
+    /// round in progress picks the work up as soon as its queue runs dry.
+    fn notify_work(&self) {
+        self.fresh.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    /// The round's queue: open intents in journal order, except batch members (sent in their
+    /// batch) and `taken` (dispatched by this round already).
+    fn queue_of(
+        &self,
+        taken: &HashSet<String>,
+    ) -> Result<std::collections::VecDeque<Intent>, KeeperError> {
+        Ok(self
+            .store
+            .open_intents()?
+            .into_iter()
+            .filter(|i| {
+                !matches!(i.status, IntentStatus::Batched { .. }) && !taken.contains(&i.key)
+            })
+            .collect())
+    }
+
     fn registry(&self) -> InferenceRegistry::InferenceRegistryInstance<&RootProvider> {
         InferenceRegistry::new(self.registry, &self.provider)
     }
@@ -1309,14 +1338,15 @@ impl Executor {
         use futures::stream::{FuturesUnordered, StreamExt};
         use futures::FutureExt;
 
+        // Whatever is journaled from here on is read again when the queue runs dry.
+        self.fresh.store(false, Ordering::SeqCst);
         self.form_batches()?;
-        let mut queue: std::collections::VecDeque<Intent> = self
-            .store
-            .open_intents()?
-            .into_iter()
-            .filter(|i| !matches!(i.status, IntentStatus::Batched { .. }))
-            .collect();
+        // Keys this round dispatched: never queued twice in one round (an intent pending again after
+        // an error waits for the next round, as before).
+        let mut taken: HashSet<String> = HashSet::new();
+        let mut queue = self.queue_of(&taken)?;
         let window = self.submit.max_in_flight.max(1);
+        tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, queued = queue.len(), "round");
         // One fee lookup for every transaction this round signs.
         let round = Round::default();
         let mut busy: HashSet<Busy> = HashSet::new();
@@ -1327,6 +1357,21 @@ impl Executor {
             // Fill the free places of the window as one group: one durable journal write for all
             // of its signed transactions, then their broadcasts at once.
             let mut group: Vec<Intent> = Vec::new();
+            // Continuous refill: work journaled since the round began (the collect stage's next
+            // chunk of answers) joins this round as soon as the queue has nothing left to send,
+            // instead of waiting for the window to drain and a new round to start. Batches are
+            // formed anew from it first; the queue is read afresh (its copies may be stale). Not
+            // while a nonce repair or a reorg waits: those end the round first, as before.
+            if !blocked
+                && !self.repair.load(Ordering::SeqCst)
+                && !self.reorged.load(Ordering::SeqCst)
+                && settling.len() < window
+                && !queue.iter().any(|i| !busy.contains(&Busy::of(i)))
+                && self.fresh.swap(false, Ordering::SeqCst)
+            {
+                self.form_batches()?;
+                queue = self.queue_of(&taken)?;
+            }
             while settling.len() + group.len() < window && !blocked {
                 let Some(at) = queue.iter().position(|i| !busy.contains(&Busy::of(i))) else {
                     break;
@@ -1335,6 +1380,7 @@ impl Executor {
                     break;
                 };
                 busy.insert(Busy::of(&intent));
+                taken.insert(intent.key.clone());
                 group.push(intent);
             }
             if !group.is_empty() {
@@ -1343,7 +1389,23 @@ impl Executor {
                     self.metrics.tx_started(&intent.key);
                 }
                 let keys: Vec<String> = group.iter().map(|i| i.key.clone()).collect();
-                let results = self.tx.dispatch_group(&keys, &round).await?;
+                let started = std::time::Instant::now();
+                // The settles in flight keep running while the group is signed, journaled and
+                // broadcast: a receipt that lands meanwhile is booked at once and its place is
+                // refilled by the next group.
+                let dispatch = self.tx.dispatch_group(&keys, &round);
+                tokio::pin!(dispatch);
+                let results = loop {
+                    tokio::select! {
+                        biased;
+                        r = &mut dispatch => break r?,
+                        Some((intent, r)) = settling.next(), if !settling.is_empty() => {
+                            busy.remove(&Busy::of(&intent));
+                            (ok, blocked) = self.account(&intent, r, ok, blocked)?;
+                        }
+                    }
+                };
+                tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, group = keys.len(), in_flight = settling.len(), queued = queue.len(), ms = started.elapsed().as_secs_f64() * 1e3, "dispatched");
                 for (intent, r) in group.into_iter().zip(results) {
                     match r {
                         Ok(Dispatch::InFlight(f)) => {
@@ -1363,8 +1425,15 @@ impl Executor {
                     }
                 }
             }
-            let Some((intent, r)) = settling.next().await else {
+            if settling.is_empty() {
                 break;
+            }
+            // Wait for a settle; with room in the window and nothing left to send, also for new
+            // work (a wake-up), which the next pass reads at once.
+            let room = settling.len() < window && !blocked;
+            let (intent, r) = tokio::select! {
+                Some(done) = settling.next() => done,
+                () = self.wake.notified(), if room => continue,
             };
             busy.remove(&Busy::of(&intent));
             (ok, blocked) = self.account(&intent, r, ok, blocked)?;

@@ -48,7 +48,7 @@ pub struct TxConfig {
     /// How long to wait for a receipt before bumping the fee.
     pub receipt_timeout: Duration,
     /// Receipt polling interval: the longest wait between two receipt polls of one transaction. The
-    /// first polls after a broadcast come sooner ([`receipt_backoff`]: an eighth of it, doubling up
+    /// first polls after a broadcast come sooner ([`receipt_backoff`]: a 64th of it, doubling up
     /// to it), so a transaction a node includes at once is seen at once.
     pub poll_interval: Duration,
     /// Fee bump per replacement, in percent (at least 13, i.e. above the 12.5 % nodes require).
@@ -321,7 +321,8 @@ const HUB_MAX_SCAN: u64 = 64;
 const HUB_KEEP: u64 = 256;
 
 /// Receipts of the sender's transactions, read block by block (`eth_blockNumber`, then one
-/// `eth_getBlockReceipts` per new block), shared by every settle of the window: with many
+/// `eth_getBlockReceipts` per new block, all of a scan's in one JSON-RPC batch), shared by every
+/// settle of the window: with many
 /// transactions in flight one scan answers all of them, instead of each polling its own receipt.
 ///
 /// Coverage: the hub reads every block after the head it started from, read at `covered_since`.
@@ -456,14 +457,18 @@ fn gas_limit_of(raw: &[u8]) -> Option<u64> {
         .map(|env| env.gas_limit())
 }
 
-/// The wait before receipt poll `polls + 1` of a transaction: `interval / 8` after the broadcast's
-/// first poll, doubling each poll up to `interval` (at least 1 ms). On a chain that includes at once
-/// the receipt is seen within a few milliseconds instead of a whole interval; on a chain with
-/// seconds-long blocks it costs three extra polls per transaction.
+/// The wait before receipt poll `polls + 1` of a transaction: `interval / 64` after the
+/// broadcast's first poll, doubling each poll up to `interval` (at least 1 ms). On a chain that
+/// includes at once (an automining node includes a transaction a few milliseconds after accepting
+/// it, so the poll right after the broadcast usually misses) the receipt is seen within a few
+/// milliseconds instead of an eighth of the interval (31 ms at the default 250 ms, which bounded one
+/// transaction in flight at about 32 a second); on a chain with seconds-long blocks it costs six
+/// extra polls per transaction (with several in flight the later polls go to the shared
+/// [`ReceiptHub`] instead).
 pub fn receipt_backoff(interval: Duration, polls: u32) -> Duration {
-    let first = (interval / 8).max(Duration::from_millis(1));
+    let first = (interval / 64).max(Duration::from_millis(1));
     first
-        .saturating_mul(1u32 << polls.min(3))
+        .saturating_mul(1u32 << polls.min(6))
         .min(interval.max(Duration::from_millis(1)))
 }
 
@@ -844,10 +849,21 @@ impl TxManager {
         if restart {
             hub.scanned = Some(head);
             hub.covered_since = Some(Instant::now());
-        } else if let Some(s) = hub.scanned {
+        } else if let Some(s) = hub.scanned.filter(|s| *s < head) {
+            // Every new block's receipts in one JSON-RPC batch (one HTTP round trip, however many
+            // blocks: an automining node makes a block per transaction).
+            let mut batch = alloy::rpc::client::BatchRequest::new(self.provider.client());
+            let mut waiters = Vec::new();
             for n in s + 1..=head {
-                let receipts = self.provider.get_block_receipts(n.into()).await?;
-                for r in receipts.into_iter().flatten() {
+                let block = alloy::eips::BlockNumberOrTag::Number(n);
+                waiters.push(batch.add_call::<_, Option<Vec<TransactionReceipt>>>(
+                    "eth_getBlockReceipts",
+                    &(block,),
+                )?);
+            }
+            batch.send().await?;
+            for (n, waiter) in (s + 1..=head).zip(waiters) {
+                for r in waiter.await?.into_iter().flatten() {
                     if r.from == self.from {
                         hub.found.insert(r.transaction_hash, r);
                     }
@@ -1337,7 +1353,9 @@ impl TxManager {
                     && self.in_flight() > 1
                     && direct_at.elapsed() < self.cfg.receipt_timeout / 4
                 {
-                    let fresh = receipt_backoff(self.cfg.poll_interval, 0);
+                    // The hub re-reads the head at most every 16th of the interval (16 ms at
+                    // 250 ms), whatever the per-transaction backoff.
+                    let fresh = (self.cfg.poll_interval / 16).max(Duration::from_millis(1));
                     match tokio::time::timeout(
                         self.cfg.receipt_timeout / 4,
                         self.hub_receipt(&all_hashes, fresh, direct_at),
@@ -1527,21 +1545,24 @@ fn no_dispatch_result(key: &str) -> TxError {
 mod tests {
     use super::*;
 
-    /// Receipt polls back off from an eighth of the interval to the interval, never beyond it, and
+    /// Receipt polls back off from a 64th of the interval to the interval, never beyond it, and
     /// a tiny interval still waits at least a millisecond.
     #[test]
-    fn receipt_polls_back_off_from_an_eighth_of_the_interval_to_the_interval() {
+    fn receipt_polls_back_off_from_a_64th_of_the_interval_to_the_interval() {
         let ms = Duration::from_millis;
-        let waits: Vec<_> = (0..6).map(|n| receipt_backoff(ms(250), n)).collect();
+        let waits: Vec<_> = (0..9).map(|n| receipt_backoff(ms(256), n)).collect();
         assert_eq!(
             waits,
             vec![
-                Duration::from_micros(31_250),
-                Duration::from_micros(62_500),
-                ms(125),
-                ms(250),
-                ms(250),
-                ms(250)
+                ms(4),
+                ms(8),
+                ms(16),
+                ms(32),
+                ms(64),
+                ms(128),
+                ms(256),
+                ms(256),
+                ms(256)
             ]
         );
         assert_eq!(receipt_backoff(ms(250), u32::MAX), ms(250));

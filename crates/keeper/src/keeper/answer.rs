@@ -246,6 +246,7 @@ impl Keeper {
             }
             let intents: Vec<Intent> = done.iter().map(|c| self.answer_intent(c)).collect();
             self.store.insert_intents_if_absent(&intents)?;
+            tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, answers = intents.len(), "journaled answers");
             // Journal first, then publish.
             for c in done {
                 self.publish(SignedAttestation {
@@ -262,7 +263,7 @@ impl Keeper {
                     })?;
                 }
             }
-            self.exec.wake.notify_one();
+            self.exec.notify_work();
         }
         match failed {
             Some(e) => Err(e),
