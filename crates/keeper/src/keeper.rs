@@ -267,6 +267,9 @@ impl Keeper {
             bump_percent: cfg.submit.bump_percent,
             max_bumps: cfg.submit.max_bumps,
             max_fee_cap: u128::from(cfg.submit.max_fee_gwei) * 1_000_000_000,
+            // replicas sharing a signing store send the same attestations: the estimate is the
+            // check that the other replica has not already got one included
+            attestations_race: cfg.signing_store.is_some(),
             ..TxConfig::default()
         };
         let tx = TxManager::new(provider.clone(), &key, chain_id, store.clone(), txcfg)

@@ -65,6 +65,12 @@ pub struct TxConfig {
     /// `gas_margin_percent` / 100 + this): a call of the same shape may write a storage slot the
     /// estimated one found set (22,100 gas for a zero to non-zero `SSTORE` of a cold slot).
     pub cached_gas_headroom: u64,
+    /// Whether other senders may send the same attestations: replicas of one operator sharing a
+    /// signing store (docs/keeper.md, "High availability"). Attestations are then estimated every
+    /// time, like the other kinds that race other keepers, so a copy the other replica already got
+    /// included is refused at estimation, sending nothing, instead of being sent on a cached
+    /// estimate and reverting on chain.
+    pub attestations_race: bool,
 }
 
 impl Default for TxConfig {
@@ -78,6 +84,7 @@ impl Default for TxConfig {
             rpc_retries: 5,
             gas_margin_percent: 130,
             cached_gas_headroom: 25_000,
+            attestations_race: false,
         }
     }
 }
@@ -723,6 +730,7 @@ impl TxManager {
     /// Only attestations and one-off calls use the cache: the other kinds (finalize, reports,
     /// challenges, deliveries, referee moves) race other keepers, and their estimate is also the
     /// check that the action is still possible (a revert there abandons it without spending gas).
+    /// Attestations race too when replicas share the hot key ([`TxConfig::attestations_race`]).
     async fn gas_for(
         &self,
         intent: &Intent,
@@ -730,8 +738,11 @@ impl TxManager {
         data: &Bytes,
     ) -> Result<(u64, Option<CallShape>), TxError> {
         let key = intent.key.as_str();
-        let shape = CallShape::of(to, data)
-            .filter(|_| matches!(intent.kind, IntentKind::Attest | IntentKind::Call));
+        let shape = CallShape::of(to, data).filter(|_| match intent.kind {
+            IntentKind::Call => true,
+            IntentKind::Attest => !self.cfg.attestations_race,
+            _ => false,
+        });
         let fresh = self
             .estimate_next
             .lock()

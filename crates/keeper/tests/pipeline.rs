@@ -684,3 +684,65 @@ async fn a_transaction_out_of_gas_on_a_cached_estimate_is_re_estimated_and_lands
     assert!(t.receipt_of(done.tx_hash).await.unwrap().unwrap().status());
     assert_eq!(balance(&p, token, recipient(0)).await, U256::from(5));
 }
+
+/// Journals an attestation-kind intent that transfers `amount` to `to` under `key` (the manager
+/// treats a call by its intent's kind, not by its calldata).
+fn journal_attest_like(store: &Store, key: &str, token: Address, to: Address, amount: U256) {
+    store
+        .put_intent(&Intent {
+            key: key.into(),
+            kind: IntentKind::Attest,
+            subject: None,
+            to: Some(token),
+            calldata: transfer_wei(to, amount),
+            status: IntentStatus::Pending,
+            members: vec![],
+            single_only: true,
+        })
+        .unwrap();
+}
+
+/// ERC-20 `transfer(to, amount)` calldata for any amount.
+fn transfer_wei(to: Address, amount: U256) -> alloy::primitives::Bytes {
+    use alloy::sol_types::SolCall;
+    alloy::sol! {
+        function transfer(address to, uint256 amount) external returns (bool);
+    }
+    transferCall { to, amount }.abi_encode().into()
+}
+
+/// Replicas that share a hot key and a signing store send the same attestations, so the one that
+/// loses the race must find out before it sends. With `attestations_race`, an attestation whose
+/// call now reverts is refused at estimation and nothing is sent, although a call of its shape is
+/// in the gas cache; without it (one keeper) the cached estimate is used and the copy reverts on
+/// chain, spending gas.
+#[tokio::test]
+async fn racing_attestations_are_estimated_every_time_so_a_copy_already_answered_is_never_sent() {
+    for race in [true, false] {
+        let anvil = Anvil::start(&[]);
+        let p = anvil.provider();
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_at(&dir, "r.redb");
+        let cfg = TxConfig {
+            attestations_race: race,
+            ..fast_cfg()
+        };
+        let t = txm(p.clone(), anvil.key(0), store.clone(), cfg);
+        let token = deploy_token(&t).await;
+        journal_attest_like(&store, "first", token, recipient(0), U256::from(1));
+        t.execute("first").await.unwrap();
+        let nonce = p.get_transaction_count(t.from()).await.unwrap();
+        // the same shape, but more than the sender holds: the call now reverts, as a copy of an
+        // attestation the other replica already got included does
+        journal_attest_like(&store, "copy", token, recipient(1), U256::MAX);
+        let copy = t.execute("copy").await;
+        let sent = p.get_transaction_count(t.from()).await.unwrap() - nonce;
+        if race {
+            assert!(copy.is_err(), "{copy:?}");
+            assert_eq!(sent, 0, "refused at estimation, nothing sent");
+        } else {
+            assert_eq!(sent, 1, "sent on the cached estimate: {copy:?}");
+        }
+        assert_eq!(balance(&p, token, recipient(1)).await, U256::ZERO);
+    }
+}
