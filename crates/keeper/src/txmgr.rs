@@ -1140,7 +1140,8 @@ impl TxManager {
             })));
         };
         if let Err(e) = r {
-            if RpcFailure::of(&e) == RpcFailure::Nonce && !last {
+            if RpcFailure::of(&e) == RpcFailure::Nonce && !last && !self.node_knows(&intent).await
+            {
                 tracing::warn!(key, nonce, error = %e, "nonce rejected; resyncing");
                 intent.status = IntentStatus::Pending;
                 self.store.put_intent(&intent)?;
@@ -1164,6 +1165,29 @@ impl TxManager {
         Ok(Attempt::Done(Ok(
             self.in_flight_at(intent, nonce, to, data, cached)
         )))
+    }
+
+    /// Whether the node has one of `intent`'s signed transactions (pending or mined): a broadcast
+    /// refused for its nonce may be the echo of our own earlier attempt (answered after the client
+    /// gave up, then retried), and the nonce is then ours, not another sender's. An unanswered lookup
+    /// counts as known: the transaction is tracked and rebroadcast, never signed again at a new nonce
+    /// (that could send the intent twice).
+    async fn node_knows(&self, intent: &Intent) -> bool {
+        let IntentStatus::Sent { all_hashes, .. } = &intent.status else {
+            return false;
+        };
+        for h in all_hashes {
+            match self.provider.get_transaction_by_hash(*h).await {
+                Ok(Some(_)) => return true,
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(key = %intent.key, tx = %h, error = %e,
+                        "cannot tell whether the node has our transaction; tracking it");
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// Takes `nonce`'s place in the window for `intent`, sent at `nonce`.

@@ -746,3 +746,51 @@ async fn racing_attestations_are_estimated_every_time_so_a_copy_already_answered
         assert_eq!(balance(&p, token, recipient(1)).await, U256::ZERO);
     }
 }
+
+/// A broadcast the node took but answered after the client gave up is retried, and the retry is
+/// refused for its nonce: the nonce is the transaction's own. The manager must recognise its own
+/// journaled transaction and track it, not sign the call again at a new nonce (a second send).
+#[tokio::test]
+async fn a_broadcast_answered_too_late_and_retried_is_tracked_not_sent_twice() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "late.redb");
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let retry = verinfer_client::rpc::RetryConfig {
+        timeout: Duration::from_millis(400),
+        ..fast_retry()
+    };
+    let slow = verinfer_client::rpc::http_provider(proxy.url().parse().unwrap(), retry);
+    let t = Arc::new(txm(slow, anvil.key(0), store.clone(), fast_cfg()));
+    let token = deploy_token(&t).await;
+    let key = journal_transfer(&store, token, 0);
+    let first = p.get_transaction_count(t.from()).await.unwrap();
+    let sends = proxy.count("eth_sendRawTransaction");
+    // the first broadcast reaches the node (automine includes it at once) and its answer comes
+    // after the client's timeout; the retry is forwarded at once
+    proxy.set("eth_sendRawTransaction", Fault::Delay(Duration::from_secs(3)));
+    let task = {
+        let (t, key) = (t.clone(), key.clone());
+        tokio::spawn(async move { t.execute(&key).await })
+    };
+    assert!(
+        proxy
+            .called_more_than("eth_sendRawTransaction", sends, Duration::from_secs(30))
+            .await,
+        "the broadcast reached the node"
+    );
+    proxy.clear("eth_sendRawTransaction");
+    let done = tokio::time::timeout(Duration::from_secs(60), task)
+        .await
+        .expect("the intent settles")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        p.get_transaction_count(t.from()).await.unwrap(),
+        first + 1,
+        "one transaction sent for the intent"
+    );
+    assert!(p.get_transaction_receipt(done.tx_hash).await.unwrap().is_some());
+    assert_eq!(balance(&p, token, recipient(0)).await, U256::from(1));
+}
