@@ -1140,8 +1140,7 @@ impl TxManager {
             })));
         };
         if let Err(e) = r {
-            if RpcFailure::of(&e) == RpcFailure::Nonce && !last && !self.node_knows(&intent).await
-            {
+            if RpcFailure::of(&e) == RpcFailure::Nonce && !last && !self.node_knows(&intent).await {
                 tracing::warn!(key, nonce, error = %e, "nonce rejected; resyncing");
                 intent.status = IntentStatus::Pending;
                 self.store.put_intent(&intent)?;

@@ -769,7 +769,10 @@ async fn a_broadcast_answered_too_late_and_retried_is_tracked_not_sent_twice() {
     let sends = proxy.count("eth_sendRawTransaction");
     // the first broadcast reaches the node (automine includes it at once) and its answer comes
     // after the client's timeout; the retry is forwarded at once
-    proxy.set("eth_sendRawTransaction", Fault::Delay(Duration::from_secs(3)));
+    proxy.set(
+        "eth_sendRawTransaction",
+        Fault::Delay(Duration::from_secs(3)),
+    );
     let task = {
         let (t, key) = (t.clone(), key.clone());
         tokio::spawn(async move { t.execute(&key).await })
@@ -791,6 +794,10 @@ async fn a_broadcast_answered_too_late_and_retried_is_tracked_not_sent_twice() {
         first + 1,
         "one transaction sent for the intent"
     );
-    assert!(p.get_transaction_receipt(done.tx_hash).await.unwrap().is_some());
+    assert!(p
+        .get_transaction_receipt(done.tx_hash)
+        .await
+        .unwrap()
+        .is_some());
     assert_eq!(balance(&p, token, recipient(0)).await, U256::from(1));
 }
