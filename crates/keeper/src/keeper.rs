@@ -1267,8 +1267,10 @@ impl Executor {
         Ok(())
     }
 
-    /// Groups pending attestations into `submitAttestations` batches.
-    fn form_batches(&self) -> Result<(), KeeperError> {
+    /// Groups pending attestations into `submitAttestations` batches, leaving out those `skip` names
+    /// (in a round under way: the ones it already dispatched, or whose subject has a transaction in
+    /// flight, which a batch must not run ahead of).
+    fn form_batches(&self, skip: impl Fn(&Intent) -> bool) -> Result<(), KeeperError> {
         if self.submit.mode != SubmitMode::Batch {
             return Ok(());
         }
@@ -1281,6 +1283,7 @@ impl Executor {
                     && i.members.is_empty()
                     && !i.single_only
                     && i.status == IntentStatus::Pending
+                    && !skip(i)
             })
             .collect();
         for chunk in pending.chunks(self.submit.max_batch) {
@@ -1343,7 +1346,7 @@ impl Executor {
 
         // Whatever is journaled from here on is read again when the queue runs dry.
         self.fresh.store(false, Ordering::SeqCst);
-        self.form_batches()?;
+        self.form_batches(|_| false)?;
         // Keys this round dispatched: never queued twice in one round (an intent pending again after
         // an error waits for the next round, as before).
         let mut taken: HashSet<String> = HashSet::new();
@@ -1372,7 +1375,7 @@ impl Executor {
                 && !queue.iter().any(|i| !busy.contains(&Busy::of(i)))
                 && self.fresh.swap(false, Ordering::SeqCst)
             {
-                self.form_batches()?;
+                self.form_batches(|i| taken.contains(&i.key) || busy.contains(&Busy::of(i)))?;
                 queue = self.queue_of(&taken)?;
             }
             while settling.len() + group.len() < window && !blocked {
@@ -1433,7 +1436,12 @@ impl Executor {
             }
             // Wait for a settle; with room in the window and nothing left to send, also for new
             // work (a wake-up), which the next pass reads at once.
-            let room = settling.len() < window && !blocked;
+            // (Not while a nonce repair or a reorg waits: the refill above would not run, and the
+            // wake-up, consumed here, would be lost to the next round.)
+            let room = settling.len() < window
+                && !blocked
+                && !self.repair.load(Ordering::SeqCst)
+                && !self.reorged.load(Ordering::SeqCst);
             let (intent, r) = tokio::select! {
                 Some(done) = settling.next() => done,
                 () = self.wake.notified(), if room => continue,
