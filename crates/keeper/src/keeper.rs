@@ -1549,6 +1549,32 @@ impl Executor {
                 ok += 1;
                 tracing::info!(keeper = %self.name, %key, %reason, "jury call already done by someone else");
             }
+            Err(TxError::Reverted { key, reason })
+                if answer::already_answered(intent.kind, &reason) =>
+            {
+                // The registry holds this operator's answer already (the other replica of a shared
+                // hot key, or an earlier send of ours): not a fault. Refused at estimation when the
+                // replicas race (TxConfig::attestations_race), so nothing was spent.
+                if intent.members.is_empty() {
+                    let mut done = intent.clone();
+                    done.status = IntentStatus::Done {
+                        tx_hash: None,
+                        gas_used: None,
+                    };
+                    self.store.put_intent(&done)?;
+                    ok += 1;
+                } else {
+                    // Some members may not be answered yet: each is retried alone.
+                    for m in &intent.members {
+                        if let Some(mut mi) = self.store.intent(m)? {
+                            mi.status = IntentStatus::Pending;
+                            mi.single_only = true;
+                            self.store.put_intent(&mi)?;
+                        }
+                    }
+                }
+                tracing::info!(keeper = %self.name, %key, %reason, "already answered on chain; not resent");
+            }
             Err(TxError::Reverted { key, reason }) => {
                 self.metrics.txs_failed.inc();
                 // The reason is the decoded custom error with its arguments and a hint

@@ -291,3 +291,40 @@ impl Keeper {
         }
     }
 }
+
+/// Whether an attestation intent (alone or a batch of them) that reverted with `reason` was refused
+/// because the registry already holds this operator's answer: the other replica of a shared hot key
+/// got it included first, or an earlier send of ours did. Not a fault: a single attestation is done;
+/// a batch's members are retried alone, each then found done or sent.
+pub(super) fn already_answered(kind: crate::store::IntentKind, reason: &str) -> bool {
+    if kind != crate::store::IntentKind::Attest {
+        return false;
+    }
+    let name = super::jury::error_name::<crate::registry::InferenceRegistry::AlreadyAnswered>();
+    reason.contains(&format!("::{name}(")) || reason.starts_with(&format!("{name}("))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::already_answered;
+    use crate::store::IntentKind;
+
+    #[test]
+    fn an_attestation_refused_as_already_answered_is_recognised_and_nothing_else_is() {
+        let reason = "InferenceRegistry::AlreadyAnswered(requestId = 7, operator = 0x70997970C51812dc3A010C7d01b50e0d17dc79C8)";
+        assert!(already_answered(IntentKind::Attest, reason));
+        assert!(already_answered(
+            IntentKind::Attest,
+            "AlreadyAnswered(requestId = 7, operator = 0x1)"
+        ));
+        assert!(!already_answered(IntentKind::Finalize, reason));
+        assert!(!already_answered(
+            IntentKind::Attest,
+            "InferenceRegistry::InvalidSignature(operator = 0x1)"
+        ));
+        assert!(!already_answered(
+            IntentKind::Attest,
+            "NotAlreadyAnsweredX(1)"
+        ));
+    }
+}

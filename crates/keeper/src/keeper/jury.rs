@@ -83,7 +83,7 @@ pub(super) fn owed(s: &JuryState, head: u64, now: u64) -> Option<JuryCall> {
 
 /// The name of a custom error as the transaction manager's decoded revert reason starts with it
 /// (`DisputeGovernor::AlreadyDrawn(..)`).
-fn error_name<E: SolError>() -> &'static str {
+pub(super) fn error_name<E: SolError>() -> &'static str {
     E::SIGNATURE.split('(').next().unwrap_or(E::SIGNATURE)
 }
 
