@@ -238,6 +238,21 @@ fn the_walkthrough_runs_two_replicas_and_the_survivor_of_a_kill_answers_without_
         .expect("the second claim");
     assert_eq!(second[1], "b", "{rows:?}");
 
+    // The survivor spent nothing on a copy of an answer already on chain: a racing replica's
+    // attestation is refused at estimation and booked as done, not sent and reverted.
+    let (code, _, metrics) = http_get(&metrics_b, "/metrics").expect("b's /metrics");
+    assert_eq!(code, 200);
+    let failed: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("verinfer_keeper_txs_failed_total"))
+        .collect();
+    assert!(!failed.is_empty(), "{metrics}");
+    assert!(
+        failed.iter().all(|l| l.ends_with(" 0")),
+        "replica b counted failed transactions: {failed:?}\n{}",
+        log_text(1)
+    );
+
     let status = replicas[1].terminate(30);
     assert!(status.success(), "{status}\n{}", log_text(1));
     pg.stop().expect("stop PostgreSQL");
