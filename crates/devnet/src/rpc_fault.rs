@@ -29,6 +29,9 @@ pub enum Fault {
     Stale,
     /// Answers every call with this `result` (a node that reports old or wrong data: e.g. a head
     /// below the blocks it served before, as a lagging node behind a load balancer does).
+    ///
+    /// `Stale` and `Result` answer as to a single call: set them on methods the caller does not
+    /// send in JSON-RPC batches (the keeper's receipt hub batches `eth_getBlockReceipts`).
     Result(serde_json::Value),
 }
 

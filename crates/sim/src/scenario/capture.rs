@@ -290,14 +290,19 @@ impl fmt::Display for CaptureReport {
         )?;
         for c in &self.corruption {
             if let (Some(t), Some(b)) = (c.tokens, self.bought_by(&c.action)) {
+                // nothing bought (no slash executed, so no proceeds): no ratio to print
+                let ratio = if b > 0.0 {
+                    format!("{:.2}", t / b)
+                } else {
+                    "n/a (it buys nothing in this run)".to_string()
+                };
                 writeln!(
                     f,
-                    "  cost of corruption / what it buys, `{}` at {:.0}% turnout: {:.0} / {:.0} tokens = {:.2}",
+                    "  cost of corruption / what it buys, `{}` at {:.0}% turnout: {:.0} / {:.0} tokens = {ratio}",
                     c.action,
                     100.0 * c.turnout,
                     t,
                     b,
-                    t / b.max(f64::MIN_POSITIVE)
                 )?;
             }
         }
