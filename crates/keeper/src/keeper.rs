@@ -1540,12 +1540,7 @@ impl Executor {
             }
             Err(TxError::Reverted { key, reason }) if jury::already_done(intent.kind, &reason) => {
                 // Another keeper made this jury call first: done, not a fault.
-                let mut done = intent.clone();
-                done.status = IntentStatus::Done {
-                    tx_hash: None,
-                    gas_used: None,
-                };
-                self.store.put_intent(&done)?;
+                self.done_by_someone_else(intent)?;
                 ok += 1;
                 tracing::info!(keeper = %self.name, %key, %reason, "jury call already done by someone else");
             }
@@ -1556,22 +1551,11 @@ impl Executor {
                 // hot key, or an earlier send of ours): not a fault. Refused at estimation when the
                 // replicas race (TxConfig::attestations_race), so nothing was spent.
                 if intent.members.is_empty() {
-                    let mut done = intent.clone();
-                    done.status = IntentStatus::Done {
-                        tx_hash: None,
-                        gas_used: None,
-                    };
-                    self.store.put_intent(&done)?;
+                    self.done_by_someone_else(intent)?;
                     ok += 1;
                 } else {
                     // Some members may not be answered yet: each is retried alone.
-                    for m in &intent.members {
-                        if let Some(mut mi) = self.store.intent(m)? {
-                            mi.status = IntentStatus::Pending;
-                            mi.single_only = true;
-                            self.store.put_intent(&mi)?;
-                        }
-                    }
+                    self.retry_members_alone(intent)?;
                 }
                 tracing::info!(keeper = %self.name, %key, %reason, "already answered on chain; not resent");
             }
@@ -1581,13 +1565,7 @@ impl Executor {
                 // (txmgr::reverted), e.g. InferenceRegistry::InvalidSignature(operator = ..).
                 tracing::warn!(keeper = %self.name, %key, %reason, "action no longer possible; abandoned");
                 // A failed batch: its members are retried one by one.
-                for m in &intent.members {
-                    if let Some(mut mi) = self.store.intent(m)? {
-                        mi.status = IntentStatus::Pending;
-                        mi.single_only = true;
-                        self.store.put_intent(&mi)?;
-                    }
-                }
+                self.retry_members_alone(intent)?;
             }
             Err(e @ TxError::Stuck { .. }) => {
                 tracing::warn!(keeper = %self.name, error = %e, "stuck; will retry next round");
@@ -1612,6 +1590,29 @@ impl Executor {
             Err(e) => return Err(e.into()),
         }
         Ok((ok, blocked))
+    }
+
+    /// Books `intent` as done with no transaction of ours (someone else's made it moot).
+    fn done_by_someone_else(&self, intent: &Intent) -> Result<(), KeeperError> {
+        let mut done = intent.clone();
+        done.status = IntentStatus::Done {
+            tx_hash: None,
+            gas_used: None,
+        };
+        self.store.put_intent(&done)?;
+        Ok(())
+    }
+
+    /// Puts the members of the batch `intent` back in the queue, each to be sent alone.
+    fn retry_members_alone(&self, intent: &Intent) -> Result<(), KeeperError> {
+        for m in &intent.members {
+            if let Some(mut mi) = self.store.intent(m)? {
+                mi.status = IntentStatus::Pending;
+                mi.single_only = true;
+                self.store.put_intent(&mi)?;
+            }
+        }
+        Ok(())
     }
 }
 
