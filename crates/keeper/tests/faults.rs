@@ -451,6 +451,20 @@ async fn backend_that_hangs_is_killed_at_its_timeout_and_the_request_answered_on
 }
 
 /// A sample of the keeper's `/metrics` (the first series named `name`).
+/// Waits (30 s at most) until `/health` is 503 and names a node that serves stale data.
+async fn stale_data_reported(k: &Running, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = k.health().await;
+        if body["reasons"].to_string().contains("serves stale data") {
+            assert_eq!(status, 503, "{body}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn metric(k: &Running, name: &str) -> f64 {
     let (_, text) = get(&format!("http://{}/metrics", k.health)).await;
     text.lines()
@@ -487,19 +501,7 @@ async fn node_serving_a_stale_head_is_reported_and_nothing_is_rewound_lost_or_du
     let stale = format!("{:#x}", cursor - 3);
     proxy.set("eth_blockNumber", Fault::Result(serde_json::json!(stale)));
     let second = s.request().await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (status, body) = k.health().await;
-        if body["reasons"].to_string().contains("serves stale data") {
-            assert_eq!(status, 503, "{body}");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "a stale node not reported: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    stale_data_reported(&k, "a stale node not reported").await;
     // The keeper polls the stale node a while.
     let heads = proxy.count("eth_blockNumber");
     assert!(
@@ -622,19 +624,7 @@ async fn node_falling_behind_is_no_reorg_and_nothing_is_replanned_or_resent() {
 
     proxy.behind_at(Some(block - 2));
     let second = s.request().await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (status, body) = k.health().await;
-        if body["reasons"].to_string().contains("serves stale data") {
-            assert_eq!(status, 503, "{body}");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "a lagging node not reported: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    stale_data_reported(&k, "a lagging node not reported").await;
     let heads = proxy.count("eth_blockNumber");
     assert!(
         proxy

@@ -301,7 +301,7 @@ pub(super) fn already_answered(kind: crate::store::IntentKind, reason: &str) -> 
         return false;
     }
     let name = super::jury::error_name::<crate::registry::InferenceRegistry::AlreadyAnswered>();
-    reason.contains(&format!("::{name}(")) || reason.starts_with(&format!("{name}("))
+    super::jury::reverted_with(reason, name)
 }
 
 #[cfg(test)]

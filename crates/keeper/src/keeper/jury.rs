@@ -96,6 +96,11 @@ pub(super) fn already_done(kind: IntentKind, reason: &str) -> bool {
         IntentKind::JurySettle => error_name::<DisputeGovernor::NotSettleable>(),
         _ => return false,
     };
+    reverted_with(reason, name)
+}
+
+/// Whether a decoded revert `reason` is the custom error `name` (`Contract::Name(..)` or `Name(..)`).
+pub(super) fn reverted_with(reason: &str, name: &str) -> bool {
     reason.contains(&format!("::{name}(")) || reason.starts_with(&format!("{name}("))
 }
 
