@@ -529,6 +529,7 @@ impl Bench {
                     postgres_url: Some(pg.url()),
                     replica: Some(name.clone()),
                     timeout_ms: None,
+                    sender_lease_ms: None,
                 }),
                 _ => None,
             };

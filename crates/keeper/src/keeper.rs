@@ -34,6 +34,7 @@ use crate::txmgr::{Dispatch, Executed, Round, TxConfig, TxError, TxManager};
 mod answer;
 mod delivery;
 mod jury;
+mod lease;
 pub mod preflight;
 mod referee;
 pub use answer::ANSWER_CHUNK;
@@ -267,9 +268,6 @@ impl Keeper {
             bump_percent: cfg.submit.bump_percent,
             max_bumps: cfg.submit.max_bumps,
             max_fee_cap: u128::from(cfg.submit.max_fee_gwei) * 1_000_000_000,
-            // replicas sharing a signing store send the same attestations: the estimate is the
-            // check that the other replica has not already got one included
-            attestations_race: cfg.signing_store.is_some(),
             ..TxConfig::default()
         };
         let tx = TxManager::new(provider.clone(), &key, chain_id, store.clone(), txcfg)
@@ -281,6 +279,23 @@ impl Keeper {
         poller.start_block = cfg.start_block;
         poller.metrics = metrics.clone();
         let domain = attest::domain(chain_id, cfg.registry);
+        let signing_store = match &cfg.signing_store {
+            Some(c) => Some(Arc::new(connect_signing_store(c, name).await)),
+            None => None,
+        };
+        // Replicas send one at a time: the holder of the sender lease (module `lease`).
+        let lease = cfg
+            .signing_store
+            .as_ref()
+            .zip(signing_store.as_ref())
+            .map(|(c, s)| {
+                Arc::new(lease::SenderLease::new(
+                    s.clone(),
+                    chain_id,
+                    cfg.operator,
+                    c.sender_lease,
+                ))
+            });
         let exec = Arc::new(Executor {
             store: store.clone(),
             tx,
@@ -296,11 +311,8 @@ impl Keeper {
             reorged: AtomicBool::new(false),
             wake: Notify::new(),
             fresh: AtomicBool::new(false),
+            lease,
         });
-        let signing_store = match &cfg.signing_store {
-            Some(c) => Some(Arc::new(connect_signing_store(c, name).await)),
-            None => None,
-        };
         let answerer = Arc::new(answer::Answerer {
             backends: backends.clone(),
             metrics: metrics.clone(),
@@ -466,7 +478,33 @@ impl Keeper {
         // Both stages run concurrently inside the keeper's own task, so aborting that task (the
         // in-process `kill -9` of the tests and the devnet) stops both and releases the journal.
         let exec = self.exec.clone();
-        let executor = exec.clone().run(shutdown.clone(), self.cfg.poll_interval);
+        let executor = {
+            let exec = exec.clone();
+            let shutdown = shutdown.clone();
+            let idle = self.cfg.poll_interval;
+            async move {
+                let run = exec.clone().run(shutdown, idle);
+                let Some(lease) = exec.lease.clone() else {
+                    return run.await;
+                };
+                // The lease is tended beside the execute stage, in the keeper's own task: a keeper
+                // killed (or aborted) stops renewing, and its lease lapses for the other replica.
+                let r = tokio::select! {
+                    r = run => r,
+                    never = exec.keep_lease() => match never {},
+                };
+                // A clean stop hands the lease over at once.
+                match lease.release().await {
+                    Ok(true) => tracing::info!(keeper = %exec.name, "sender lease released"),
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(keeper = %exec.name, error = %e, "cannot release the sender lease; it lapses")
+                    }
+                }
+                exec.metrics.sender_lease_held.set(0);
+                r
+            }
+        };
         let poll_interval = self.cfg.poll_interval;
         let name = self.name.clone();
         let decide = async {
@@ -564,6 +602,7 @@ impl Keeper {
     /// concurrently).
     pub async fn tick(&mut self) -> Result<Tick, KeeperError> {
         let mut t = self.collect_and_decide().await?;
+        self.exec.tend_lease().await;
         t.executed = self.exec.round().await?;
         Ok(t)
     }
@@ -584,6 +623,8 @@ impl Keeper {
                 // Assignments are answered by jobs running concurrently (module `answer`); they are
                 // finished in log order before any other duty's log and before the cursor moves.
                 let mut answering = answer::Answering::new();
+                // Requests the sender-lease holder answered while this replica stands by.
+                let mut answered_by_holder = Vec::new();
                 for log in &logs {
                     let Ok(ev) = InferenceRegistryEvents::decode_log(&log.inner) else {
                         continue;
@@ -604,6 +645,13 @@ impl Keeper {
                         InferenceRegistryEvents::RequestCreated(_) => {
                             self.handle_event(ev.data).await?;
                         }
+                        InferenceRegistryEvents::AnswerRecorded(e)
+                            if e.operator == self.cfg.operator
+                                && self.exec.lease.is_some()
+                                && !self.exec.may_send() =>
+                        {
+                            answered_by_holder.push(e.requestId);
+                        }
                         other => {
                             self.finish_answers(&mut answering).await?;
                             self.handle_event(other).await?;
@@ -611,6 +659,7 @@ impl Keeper {
                     }
                 }
                 self.finish_answers(&mut answering).await?;
+                self.done_by_holder(&answered_by_holder)?;
                 self.poller.commit(to, hash)?;
             }
         }
@@ -626,6 +675,33 @@ impl Keeper {
             .open_intents
             .set(self.store.open_intents()?.len() as u64);
         Ok(t)
+    }
+
+    /// Books as done, in one durable write, the pending attestations of `ids`, which the chain shows
+    /// answered for this operator while this replica stood by without the sender lease: the holder
+    /// sent them (the same statements: the signing store). So a standby's journal holds only what
+    /// the holder has not done yet, and a takeover estimates only that.
+    fn done_by_holder(&self, ids: &[U256]) -> Result<(), KeeperError> {
+        let mut done = Vec::new();
+        for &id in ids {
+            let Some(info) = self.req(id)? else {
+                continue;
+            };
+            if let Some(mut intent) = self.store.intent(&self.attest_key(id, &info))? {
+                if intent.status == IntentStatus::Pending {
+                    intent.status = IntentStatus::Done {
+                        tx_hash: None,
+                        gas_used: None,
+                    };
+                    done.push(intent);
+                }
+            }
+        }
+        if !done.is_empty() {
+            tracing::debug!(keeper = %self.name, done = done.len(), "attestations sent by the lease holder");
+            self.store.put_intents(&done)?;
+        }
+        Ok(())
     }
 
     /// The journal key of this keeper's attestation of request `id` with `info` (request identity,
@@ -1093,9 +1169,74 @@ struct Executor {
     /// at hand has not read yet, so it reads them when its queue runs dry instead of draining the
     /// window first (`submit`).
     fresh: AtomicBool,
+    /// The sender lease of a replica (`[signing_store]`): it sends only while holding it. `None`:
+    /// a single keeper, which always sends.
+    lease: Option<Arc<lease::SenderLease>>,
 }
 
 impl Executor {
+    /// Whether this keeper may send transactions now: always for a single keeper, only while it
+    /// holds the sender lease for a replica.
+    fn may_send(&self) -> bool {
+        self.lease.as_ref().is_none_or(|l| l.held())
+    }
+
+    /// Takes or renews the sender lease once (replicas only). On taking it, every open intent is
+    /// marked to be estimated afresh (the previous holder may have sent it: a copy already done is
+    /// refused at estimation, sending nothing) and the nonces are resynced from the chain (the
+    /// previous holder used them) before the next round, which is woken at once.
+    async fn tend_lease(&self) {
+        let Some(lease) = &self.lease else {
+            return;
+        };
+        match lease.attempt().await {
+            Ok(lease::LeaseChange::Acquired) => {
+                let open: Vec<String> = match self.store.open_intents() {
+                    Ok(open) => open.into_iter().map(|i| i.key).collect(),
+                    Err(e) => {
+                        // Without the list nothing may be sent on a cached estimate: give the lease
+                        // up locally and take it again at the next attempt.
+                        tracing::warn!(keeper = %self.name, error = %e, "cannot read the journal on taking the sender lease");
+                        if let Err(e) = lease.release().await {
+                            tracing::warn!(keeper = %self.name, error = %e, "cannot release the sender lease");
+                        }
+                        return;
+                    }
+                };
+                tracing::info!(keeper = %self.name, open = open.len(), "took the sender lease; open work is estimated afresh");
+                self.tx.estimate_afresh(open);
+                self.repair.store(true, Ordering::SeqCst);
+                self.metrics.lease_takeovers.inc();
+                self.metrics.sender_lease_held.set(1);
+                self.notify_work();
+            }
+            Ok(lease::LeaseChange::Renewed) => {}
+            Ok(lease::LeaseChange::Standby { holder, lost }) => {
+                if lost {
+                    tracing::warn!(keeper = %self.name, %holder, "lost the sender lease; standing by");
+                }
+                self.metrics.sender_lease_held.set(0);
+            }
+            Err(e) => {
+                let held = lease.held();
+                self.metrics.sender_lease_held.set(u64::from(held));
+                tracing::warn!(keeper = %self.name, error = %e, held, "cannot renew the sender lease; sending stops when it lapses");
+            }
+        }
+    }
+
+    /// Tends the sender lease every quarter of its length, for as long as the keeper runs.
+    async fn keep_lease(&self) -> std::convert::Infallible {
+        let period = self
+            .lease
+            .as_ref()
+            .map_or(Duration::from_secs(1), |l| l.period());
+        loop {
+            self.tend_lease().await;
+            tokio::time::sleep(period).await;
+        }
+    }
+
     /// Tells the execute stage that the journal may hold new work: wakes it between rounds, and a
     /// round in progress picks the work up as soon as its queue runs dry.
     fn notify_work(&self) {
@@ -1162,6 +1303,11 @@ impl Executor {
 
     /// One round: repair after a reorg or a gap, form batches, execute open intents, fill gaps left.
     async fn round(&self) -> Result<usize, KeeperError> {
+        // A replica without the sender lease sends nothing: repairs and rebroadcasts included
+        // (they wait for the round that follows a takeover).
+        if !self.may_send() {
+            return Ok(0);
+        }
         if self.reorged.swap(false, Ordering::SeqCst) {
             if let Err(e) = self.after_reorg().await {
                 self.reorged.store(true, Ordering::SeqCst);
@@ -1179,7 +1325,7 @@ impl Executor {
         }
         // A gap is taken by the next transaction sent; only when one of ours waits behind it is it
         // filled with a no-op right away.
-        if blocked && !self.tx.gaps().await.is_empty() {
+        if blocked && self.may_send() && !self.tx.gaps().await.is_empty() {
             self.tx.fill_gaps().await?;
         }
         self.metrics
@@ -1311,6 +1457,13 @@ impl Executor {
                 keccak256(members.join(",")),
                 self.operator
             );
+            // A member to be estimated afresh (after a takeover) makes its batch estimated afresh.
+            let afresh = chunk
+                .iter()
+                .fold(false, |any, i| self.tx.take_estimate_afresh(&i.key) | any);
+            if afresh {
+                self.tx.estimate_afresh([bkey.clone()]);
+            }
             let batch = Intent {
                 key: bkey.clone(),
                 kind: IntentKind::Attest,
@@ -1378,7 +1531,10 @@ impl Executor {
                 self.form_batches(|i| taken.contains(&i.key) || busy.contains(&Busy::of(i)))?;
                 queue = self.queue_of(&taken)?;
             }
-            while settling.len() + group.len() < window && !blocked {
+            // A replica that lost the sender lease meanwhile stops dispatching (what is in flight
+            // settles); its open work waits for the lease or is done by the holder.
+            let sending = self.may_send();
+            while settling.len() + group.len() < window && !blocked && sending {
                 let Some(at) = queue.iter().position(|i| !busy.contains(&Busy::of(i))) else {
                     break;
                 };
@@ -1440,6 +1596,7 @@ impl Executor {
             // wake-up, consumed here, would be lost to the next round.)
             let room = settling.len() < window
                 && !blocked
+                && sending
                 && !self.repair.load(Ordering::SeqCst)
                 && !self.reorged.load(Ordering::SeqCst);
             let (intent, r) = tokio::select! {
@@ -1547,9 +1704,9 @@ impl Executor {
             Err(TxError::Reverted { key, reason })
                 if answer::already_answered(intent.kind, &reason) =>
             {
-                // The registry holds this operator's answer already (the other replica of a shared
-                // hot key, or an earlier send of ours): not a fault. Refused at estimation when the
-                // replicas race (TxConfig::attestations_race), so nothing was spent.
+                // The registry holds this operator's answer already (the previous holder of the
+                // sender lease, or an earlier send of ours): not a fault. Refused at estimation
+                // after a takeover (open work is estimated afresh), so nothing was spent.
                 if intent.members.is_empty() {
                     self.done_by_someone_else(intent)?;
                     ok += 1;

@@ -129,6 +129,10 @@ pub struct Metrics {
     pub head_block: Gauge,
     /// Open journal intents.
     pub open_intents: Gauge,
+    /// 1 while this replica holds its operator's sender lease, else 0 (replicas only).
+    pub sender_lease_held: Gauge,
+    /// Times this replica took the sender lease (replicas only).
+    pub lease_takeovers: Counter,
     /// Whether the last poll succeeded.
     pub healthy: AtomicBool,
     /// Age of the oldest in-flight transaction, seconds (set from `inflight` when rendered).
@@ -199,6 +203,8 @@ impl Metrics {
             cursor_block: Gauge::default(),
             head_block: Gauge::default(),
             open_intents: Gauge::default(),
+            sender_lease_held: Gauge::default(),
+            lease_takeovers: Counter::default(),
             healthy: AtomicBool::new(false),
             oldest_inflight_seconds: Gauge::default(),
             model_inferences: Family::default(),
@@ -215,7 +221,7 @@ impl Metrics {
             hot_key_balance: Mutex::new(None),
             standing: Mutex::new(Vec::new()),
         };
-        let counters: [(&str, &str, &Counter); 14] = [
+        let counters: [(&str, &str, &Counter); 15] = [
             ("assignments_seen", "Assignments seen", &m.assignments_seen),
             ("inferences", "Inferences run", &m.inferences),
             (
@@ -250,14 +256,24 @@ impl Metrics {
                 &m.missed_reported,
             ),
             ("gas_used", "Gas used by included transactions", &m.gas_used),
+            (
+                "lease_takeovers",
+                "Times this replica took the sender lease",
+                &m.lease_takeovers,
+            ),
         ];
         for (name, help, c) in counters {
             registry.register(name, help, c.clone());
         }
-        let gauges: [(&str, &str, &Gauge); 4] = [
+        let gauges: [(&str, &str, &Gauge); 5] = [
             ("cursor_block", "Last processed block", &m.cursor_block),
             ("head_block", "Latest head seen", &m.head_block),
             ("open_intents", "Open journal intents", &m.open_intents),
+            (
+                "sender_lease_held",
+                "1 while this replica holds the sender lease",
+                &m.sender_lease_held,
+            ),
             (
                 "oldest_inflight_seconds",
                 "Age of the oldest in-flight transaction, seconds",

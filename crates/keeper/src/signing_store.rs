@@ -45,6 +45,18 @@ pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS verinfer_signed_attestation
     PRIMARY KEY (chain_id, registry, operator, request_digest)
 )";
 
+/// The sender lease: which replica may send the operator's transactions (one row per chain and
+/// operator; created with [`SCHEMA`]). A liveness device, not a safety one: signing is guarded by
+/// the claims alone, and two replicas that both believe they hold the lease (a paused process, a
+/// skewed clock) cost gas and nonce resyncs, never an equivocation.
+pub const LEASE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS verinfer_sender_leases (
+    chain_id   BIGINT      NOT NULL,
+    operator   BYTEA       NOT NULL,
+    holder     TEXT        NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (chain_id, operator)
+)";
+
 /// Advisory lock key serializing schema creation (`"verinfer"` as an integer).
 const SCHEMA_LOCK: i64 = 0x7665_7269_6e66_6572;
 
@@ -59,6 +71,9 @@ pub struct RawSigningStoreConfig {
     pub replica: Option<String>,
     /// Bound on every database call, milliseconds (default 2000, 100..=60000).
     pub timeout_ms: Option<u64>,
+    /// How long the sender lease lasts without renewal, milliseconds (default 4000,
+    /// 500..=60000, and more than 1.5 x `timeout_ms` so a renewal can answer before it lapses).
+    pub sender_lease_ms: Option<u64>,
 }
 
 /// Validated `[signing_store]`.
@@ -70,6 +85,8 @@ pub struct SigningStoreConfig {
     pub replica: String,
     /// Bound on every database call.
     pub timeout: Duration,
+    /// How long the sender lease lasts without renewal ([`SigningStore::hold_lease`]).
+    pub sender_lease: Duration,
 }
 
 impl std::fmt::Debug for SigningStoreConfig {
@@ -78,6 +95,7 @@ impl std::fmt::Debug for SigningStoreConfig {
             .field("postgres_url", &redact_url(&self.postgres_url))
             .field("replica", &self.replica)
             .field("timeout", &self.timeout)
+            .field("sender_lease", &self.sender_lease)
             .finish()
     }
 }
@@ -116,10 +134,28 @@ impl RawSigningStoreConfig {
                 reason: format!("{timeout_ms} not in 100..=60000"),
             });
         }
+        let lease_ms = self.sender_lease_ms.unwrap_or(4_000);
+        if !(500..=60_000).contains(&lease_ms) {
+            return Err(ConfigError::Invalid {
+                field: "signing_store.sender_lease_ms".into(),
+                reason: format!("{lease_ms} not in 500..=60000"),
+            });
+        }
+        // The holder stops sending 2/3 of a lease after its last renewal was sent: a renewal that
+        // takes the whole database timeout must still leave it time to send.
+        if lease_ms * 2 <= timeout_ms * 3 {
+            return Err(ConfigError::Invalid {
+                field: "signing_store.sender_lease_ms".into(),
+                reason: format!(
+                    "{lease_ms} must exceed 1.5 x signing_store.timeout_ms ({timeout_ms})"
+                ),
+            });
+        }
         Ok(SigningStoreConfig {
             postgres_url: url,
             replica,
             timeout: Duration::from_millis(timeout_ms),
+            sender_lease: Duration::from_millis(lease_ms),
         })
     }
 }
@@ -338,7 +374,7 @@ impl SigningStore {
         self.bounded("create schema", async {
             client
                 .batch_execute(&format!(
-                    "BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {SCHEMA}; COMMIT;"
+                    "BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {SCHEMA}; {LEASE_SCHEMA}; COMMIT;"
                 ))
                 .await
                 .map_err(unavailable("create schema"))
@@ -366,6 +402,70 @@ impl SigningStore {
             *self.client.lock().await = None;
         }
         r
+    }
+
+    /// Takes or renews the sender lease of `operator` on `chain_id` for `ttl`, in one atomic upsert
+    /// timed by the database's clock: the row is written when it is absent, already ours, or lapsed
+    /// (`expires_at` in the past). Otherwise another replica holds it and is named.
+    pub async fn hold_lease(
+        &self,
+        chain_id: u64,
+        operator: Address,
+        ttl: Duration,
+    ) -> Result<LeaseHolder, SigningStoreError> {
+        let chain = chain_id_col(chain_id)?;
+        let secs = ttl.as_secs_f64();
+        let ours = self
+            .with_client("hold lease", |c| async move {
+                c.query_opt(
+                    "INSERT INTO verinfer_sender_leases AS l (chain_id, operator, holder, expires_at) \
+                     VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4)) \
+                     ON CONFLICT (chain_id, operator) DO UPDATE \
+                     SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at \
+                     WHERE l.holder = EXCLUDED.holder OR l.expires_at < clock_timestamp() \
+                     RETURNING holder",
+                    &[&chain, &operator.as_slice(), &self.replica, &secs],
+                )
+                .await
+            })
+            .await?;
+        if ours.is_some() {
+            return Ok(LeaseHolder::Us);
+        }
+        let holder = self
+            .with_client("read lease", |c| async move {
+                c.query_opt(
+                    "SELECT holder FROM verinfer_sender_leases WHERE chain_id = $1 AND operator = $2",
+                    &[&chain, &operator.as_slice()],
+                )
+                .await
+            })
+            .await?
+            .and_then(|row| row.try_get::<_, String>(0).ok())
+            .unwrap_or_default();
+        Ok(LeaseHolder::Other(holder))
+    }
+
+    /// Gives up the sender lease of `operator` on `chain_id` if this replica holds it (a clean
+    /// shutdown), so another replica takes over at its next attempt instead of after the lease
+    /// lapses. Returns whether a lease was given up.
+    pub async fn release_lease(
+        &self,
+        chain_id: u64,
+        operator: Address,
+    ) -> Result<bool, SigningStoreError> {
+        let chain = chain_id_col(chain_id)?;
+        let n = self
+            .with_client("release lease", |c| async move {
+                c.execute(
+                    "DELETE FROM verinfer_sender_leases \
+                     WHERE chain_id = $1 AND operator = $2 AND holder = $3",
+                    &[&chain, &operator.as_slice(), &self.replica],
+                )
+                .await
+            })
+            .await?;
+        Ok(n == 1)
     }
 
     /// Claims `slot` for `output` in one atomic `INSERT ... ON CONFLICT DO NOTHING`. Exactly one
@@ -505,6 +605,15 @@ impl SigningStore {
             }),
         }
     }
+}
+
+/// Who holds an operator's sender lease, as [`SigningStore::hold_lease`] left it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LeaseHolder {
+    /// This replica: it may send until the lease lapses unrenewed.
+    Us,
+    /// Another replica, whose lease has not lapsed.
+    Other(String),
 }
 
 /// An attestation signed under the store's protection.

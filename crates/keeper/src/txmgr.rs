@@ -65,12 +65,6 @@ pub struct TxConfig {
     /// `gas_margin_percent` / 100 + this): a call of the same shape may write a storage slot the
     /// estimated one found set (22,100 gas for a zero to non-zero `SSTORE` of a cold slot).
     pub cached_gas_headroom: u64,
-    /// Whether other senders may send the same attestations: replicas of one operator sharing a
-    /// signing store (docs/keeper.md, "High availability"). Attestations are then estimated every
-    /// time, like the other kinds that race other keepers, so a copy the other replica already got
-    /// included is refused at estimation, sending nothing, instead of being sent on a cached
-    /// estimate and reverting on chain.
-    pub attestations_race: bool,
 }
 
 impl Default for TxConfig {
@@ -84,7 +78,6 @@ impl Default for TxConfig {
             rpc_retries: 5,
             gas_margin_percent: 130,
             cached_gas_headroom: 25_000,
-            attestations_race: false,
         }
     }
 }
@@ -707,6 +700,26 @@ impl TxManager {
         }
     }
 
+    /// Marks intents whose next dispatch estimates gas afresh instead of using the gas cache, so
+    /// one that another sender may already have done is refused at estimation, sending nothing
+    /// (replicas mark their open work on taking the sender lease: the previous holder may have
+    /// sent it).
+    pub fn estimate_afresh(&self, keys: impl IntoIterator<Item = String>) {
+        self.estimate_next
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(keys);
+    }
+
+    /// Whether `key` is marked by [`TxManager::estimate_afresh`] (or by a failure on a cached
+    /// estimate); removes the mark (a batch formed from the intent takes it over).
+    pub fn take_estimate_afresh(&self, key: &str) -> bool {
+        self.estimate_next
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key)
+    }
+
     /// `eth_estimateGas` of a call, raw (no margin); a revert is [`TxError::Reverted`].
     async fn estimate(&self, key: &str, to: Option<Address>, data: &Bytes) -> Result<u64, TxError> {
         match self.provider.estimate_gas(self.request(to, data)).await {
@@ -730,7 +743,7 @@ impl TxManager {
     /// Only attestations and one-off calls use the cache: the other kinds (finalize, reports,
     /// challenges, deliveries, referee moves) race other keepers, and their estimate is also the
     /// check that the action is still possible (a revert there abandons it without spending gas).
-    /// Attestations race too when replicas share the hot key ([`TxConfig::attestations_race`]).
+    /// An intent marked with [`TxManager::estimate_afresh`] is estimated whatever its kind.
     async fn gas_for(
         &self,
         intent: &Intent,
@@ -738,11 +751,8 @@ impl TxManager {
         data: &Bytes,
     ) -> Result<(u64, Option<CallShape>), TxError> {
         let key = intent.key.as_str();
-        let shape = CallShape::of(to, data).filter(|_| match intent.kind {
-            IntentKind::Call => true,
-            IntentKind::Attest => !self.cfg.attestations_race,
-            _ => false,
-        });
+        let shape = CallShape::of(to, data)
+            .filter(|_| matches!(intent.kind, IntentKind::Call | IntentKind::Attest));
         let fresh = self
             .estimate_next
             .lock()

@@ -28,7 +28,7 @@ use verinfer_keeper::attest;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, KeeperError, SignedAttestation};
 use verinfer_keeper::signing_store::{RawSigningStoreConfig, SigningStore, Slot};
-use verinfer_keeper::store::{IntentKind, Store};
+use verinfer_keeper::store::{IntentKind, IntentStatus, Store};
 
 /// A private server; a missing PostgreSQL fails the test with the fix (never a silent skip).
 fn server() -> PostgresInstance {
@@ -60,6 +60,7 @@ async fn replica(
             postgres_url: Some(url),
             replica: Some(name.into()),
             timeout_ms: Some(2_000),
+            sender_lease_ms: None,
         }),
         ..s.raw_config(&dir.join(name), s.operator, start_block)
     };
@@ -338,6 +339,81 @@ async fn two_replicas_racing_on_the_same_assignments_sign_one_attestation_per_re
             "request {id}: the store's statement"
         );
     }
+}
+
+/// The transactions a replica's journal holds as its own (signed by it, sent or included).
+fn sent_by(store: &Store) -> usize {
+    store
+        .intents()
+        .unwrap()
+        .iter()
+        .filter(|i| {
+            matches!(
+                i.status,
+                IntentStatus::Sent { .. }
+                    | IntentStatus::Done {
+                        tx_hash: Some(_),
+                        ..
+                    }
+            )
+        })
+        .count()
+}
+
+/// Two replicas answer every request, but only the holder of the sender lease sends: every
+/// transaction of the hot key is in one replica's journal, none is a reverted copy, and the
+/// standby books the requests the holder answered as done instead of keeping them open.
+#[tokio::test]
+async fn only_the_sender_lease_holder_sends_and_the_standby_books_its_answers_done() {
+    let pg = server();
+    let mut c = Chain::new().await;
+    let nonce =
+        c.s.p
+            .get_transaction_count(c.s.hot.address())
+            .await
+            .unwrap();
+    let a = c.replica("a", Some(&pg), false).await;
+    let b = c.replica("b", Some(&pg), false).await;
+    let ids = c.requests(8).await;
+    until_answered(&c.s, &ids, "two replicas answer").await;
+    // Wait until the standby has journaled every request and booked each done.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let open = |st: &Store| {
+        st.intents()
+            .unwrap()
+            .iter()
+            .filter(|i| i.kind == IntentKind::Attest && i.is_open())
+            .count()
+    };
+    while open(&a.store) + open(&b.store) > 0
+        || journaled(&a.store).len() < ids.len()
+        || journaled(&b.store).len() < ids.len()
+    {
+        assert!(Instant::now() < deadline, "replicas never settled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sent =
+        c.s.p
+            .get_transaction_count(c.s.hot.address())
+            .await
+            .unwrap()
+            - nonce;
+    let (sa, sb) = (sent_by(&a.store), sent_by(&b.store));
+    assert!(
+        sa == 0 || sb == 0,
+        "one sender at a time: a sent {sa}, b sent {sb}"
+    );
+    assert_eq!(
+        (sa + sb) as u64,
+        sent,
+        "every transaction of the hot key is the holder's, none a stray copy"
+    );
+    assert_eq!(
+        sent,
+        ids.len() as u64,
+        "one submitAttestation per request, no copies"
+    );
+    c.finish(&ids, a, b).await;
 }
 
 /// (b) The active replica is killed mid-run (its task aborted: no shutdown, no drain), with some

@@ -711,35 +711,37 @@ fn transfer_wei(to: Address, amount: U256) -> alloy::primitives::Bytes {
     transferCall { to, amount }.abi_encode().into()
 }
 
-/// Replicas that share a hot key and a signing store send the same attestations, so the one that
-/// loses the race must find out before it sends. With `attestations_race`, an attestation whose
-/// call now reverts is refused at estimation and nothing is sent, although a call of its shape is
-/// in the gas cache; without it (one keeper) the cached estimate is used and the copy reverts on
-/// chain, spending gas.
+/// A replica that takes the sender lease may find work the previous holder already sent, so it
+/// marks its open work to be estimated afresh: an attestation whose call now reverts is refused at
+/// estimation and nothing is sent, although a call of its shape is in the gas cache. Unmarked (one
+/// keeper), the cached estimate is used and the copy reverts on chain, spending gas.
 #[tokio::test]
-async fn racing_attestations_are_estimated_every_time_so_a_copy_already_answered_is_never_sent() {
-    for race in [true, false] {
+async fn work_marked_to_estimate_afresh_that_is_already_done_is_refused_before_sending() {
+    for afresh in [true, false] {
         let anvil = Anvil::start(&[]);
         let p = anvil.provider();
         let dir = tempfile::tempdir().unwrap();
         let store = store_at(&dir, "r.redb");
-        let cfg = TxConfig {
-            attestations_race: race,
-            ..fast_cfg()
-        };
-        let t = txm(p.clone(), anvil.key(0), store.clone(), cfg);
+        let t = txm(p.clone(), anvil.key(0), store.clone(), fast_cfg());
         let token = deploy_token(&t).await;
         journal_attest_like(&store, "first", token, recipient(0), U256::from(1));
         t.execute("first").await.unwrap();
         let nonce = p.get_transaction_count(t.from()).await.unwrap();
         // the same shape, but more than the sender holds: the call now reverts, as a copy of an
-        // attestation the other replica already got included does
+        // attestation the previous lease holder already got included does
         journal_attest_like(&store, "copy", token, recipient(1), U256::MAX);
+        if afresh {
+            t.estimate_afresh(["copy".to_string()]);
+        }
         let copy = t.execute("copy").await;
         let sent = p.get_transaction_count(t.from()).await.unwrap() - nonce;
-        if race {
+        if afresh {
             assert!(copy.is_err(), "{copy:?}");
             assert_eq!(sent, 0, "refused at estimation, nothing sent");
+            assert!(
+                !t.take_estimate_afresh("copy"),
+                "the mark is used up by the estimate"
+            );
         } else {
             assert_eq!(sent, 1, "sent on the cached estimate: {copy:?}");
         }

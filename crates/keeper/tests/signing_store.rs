@@ -11,7 +11,9 @@ use alloy::signers::local::PrivateKeySigner;
 use proptest::prelude::*;
 use verinfer_devnet::postgres::{self, PostgresInstance};
 use verinfer_keeper::attest::{self, Attestation, HotKey};
-use verinfer_keeper::signing_store::{sign_once, Claim, SigningStore, SigningStoreError, Slot};
+use verinfer_keeper::signing_store::{
+    sign_once, Claim, LeaseHolder, SigningStore, SigningStoreError, Slot,
+};
 
 /// A private server; a missing PostgreSQL fails the test with the fix (never a silent skip).
 fn server() -> PostgresInstance {
@@ -245,4 +247,109 @@ async fn store_is_fail_closed_while_the_database_is_down_and_reconnects_after_re
         Err(SigningStoreError::Conflict { .. })
     ));
     assert_eq!(s.claim(&slot(2), b"two").await.unwrap(), Claim::Won);
+}
+
+/// Eight replicas take one operator's sender lease at once: exactly one holds it, and every other
+/// is told who does; the holder renews it, and the lease of another operator is separate.
+#[tokio::test]
+async fn concurrent_replicas_take_the_sender_lease_one_at_a_time() {
+    let pg = server();
+    let operator = Address::repeat_byte(0x0a);
+    let ttl = Duration::from_secs(30);
+    let mut handles = Vec::new();
+    for i in 0..8 {
+        let s = store(&pg, &format!("r{i}"));
+        handles.push(tokio::spawn(async move {
+            let r = s.hold_lease(31337, operator, ttl).await.unwrap();
+            (format!("r{i}"), r)
+        }));
+    }
+    let mut results = Vec::new();
+    for h in handles {
+        results.push(h.await.unwrap());
+    }
+    let holders: Vec<&String> = results
+        .iter()
+        .filter(|(_, r)| *r == LeaseHolder::Us)
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(holders.len(), 1, "exactly one holder: {results:?}");
+    for (name, r) in &results {
+        if name != holders[0] {
+            assert_eq!(*r, LeaseHolder::Other(holders[0].clone()), "{name}");
+        }
+    }
+    let holder = store(&pg, holders[0]);
+    assert_eq!(
+        holder.hold_lease(31337, operator, ttl).await.unwrap(),
+        LeaseHolder::Us,
+        "the holder renews"
+    );
+    let other = Address::repeat_byte(0x0b);
+    assert_eq!(
+        store(&pg, "z").hold_lease(31337, other, ttl).await.unwrap(),
+        LeaseHolder::Us,
+        "another operator's lease is its own"
+    );
+}
+
+/// Another replica takes the lease only once it lapsed unrenewed (the database's clock), or at
+/// once when the holder releases it on a clean stop; a release by a non-holder changes nothing.
+#[tokio::test]
+async fn the_sender_lease_passes_on_only_when_it_lapses_or_is_released() {
+    let pg = server();
+    let operator = Address::repeat_byte(0x0a);
+    let (a, b) = (store(&pg, "a"), store(&pg, "b"));
+    let short = Duration::from_millis(600);
+    assert_eq!(
+        a.hold_lease(1, operator, short).await.unwrap(),
+        LeaseHolder::Us
+    );
+    assert_eq!(
+        b.hold_lease(1, operator, short).await.unwrap(),
+        LeaseHolder::Other("a".into()),
+        "not before it lapses"
+    );
+    assert!(
+        !b.release_lease(1, operator).await.unwrap(),
+        "b holds nothing to release"
+    );
+    tokio::time::sleep(short + Duration::from_millis(200)).await;
+    assert_eq!(
+        b.hold_lease(1, operator, Duration::from_secs(60))
+            .await
+            .unwrap(),
+        LeaseHolder::Us,
+        "b takes the lapsed lease"
+    );
+    assert_eq!(
+        a.hold_lease(1, operator, short).await.unwrap(),
+        LeaseHolder::Other("b".into()),
+        "a lost it and cannot renew"
+    );
+    assert!(b.release_lease(1, operator).await.unwrap());
+    assert_eq!(
+        a.hold_lease(1, operator, short).await.unwrap(),
+        LeaseHolder::Us,
+        "released: taken at once, although b's 60 s have not passed"
+    );
+}
+
+/// A lease call while the database is down is a typed error, never a lease (fail-closed).
+#[tokio::test]
+async fn the_sender_lease_is_never_granted_while_the_database_is_down() {
+    let mut pg = server();
+    let s = store(&pg, "a");
+    s.connect().await.unwrap();
+    pg.stop().unwrap();
+    let r = s
+        .hold_lease(1, Address::repeat_byte(0x0a), Duration::from_secs(5))
+        .await;
+    assert!(
+        matches!(
+            r,
+            Err(SigningStoreError::Unavailable { .. } | SigningStoreError::Timeout { .. })
+        ),
+        "{r:?}"
+    );
 }

@@ -1,0 +1,120 @@
+//! The sender lease of replicas (docs/keeper.md, "High availability", "One sender at a time").
+//!
+//! Replicas of one operator share its hot key, so they share its nonces: two replicas sending at
+//! once collide on nonces and send every attestation twice (the second copy reverts or is refused).
+//! Every replica therefore computes, claims and journals every answer (the signing store keeps that
+//! safe), but only the holder of the operator's **sender lease** sends transactions. The lease is a
+//! row in the signing store's database ([`SigningStore::hold_lease`]), taken or renewed every
+//! quarter of its length, timed by the database's clock.
+//!
+//! **Timing invariants** (`ttl` = `signing_store.sender_lease_ms`):
+//! - the holder may send only until 2/3 of `ttl` after it *sent* its last successful renewal (its
+//!   own clock, so a renewal that took long counts from its start);
+//! - another replica may take the lease only once it lapsed in the database, `ttl` after the
+//!   database wrote the holder's last renewal, which is after the holder sent it;
+//! - so a holder cut off from the database stops sending at least `ttl / 3` before anyone else
+//!   starts (with clocks that run at the same rate), and a renewal that takes longer than
+//!   `2 ttl / 3` is useless: the configuration requires `ttl > 1.5 x timeout_ms`.
+//!
+//! The lease guards liveness and gas, not safety: signing is guarded by the claims alone, so even
+//! two replicas that both believe they hold the lease never equivocate.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::Address;
+
+use crate::signing_store::{LeaseHolder, SigningStore, SigningStoreError};
+
+/// What one [`SenderLease::attempt`] changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum LeaseChange {
+    /// This replica took the lease (it did not hold it before).
+    Acquired,
+    /// This replica renewed the lease it held.
+    Renewed,
+    /// Another replica holds the lease (this one held it until now when `lost`).
+    Standby {
+        /// The holder's name.
+        holder: String,
+        /// Whether this replica held the lease before this attempt.
+        lost: bool,
+    },
+}
+
+/// One replica's view of its operator's sender lease.
+#[derive(Debug)]
+pub(super) struct SenderLease {
+    store: Arc<SigningStore>,
+    chain_id: u64,
+    operator: Address,
+    ttl: Duration,
+    /// Until when this replica may send (its own clock); `None` when it does not hold the lease.
+    until: std::sync::Mutex<Option<Instant>>,
+}
+
+impl SenderLease {
+    pub(super) fn new(
+        store: Arc<SigningStore>,
+        chain_id: u64,
+        operator: Address,
+        ttl: Duration,
+    ) -> Self {
+        Self {
+            store,
+            chain_id,
+            operator,
+            ttl,
+            until: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// How often the lease is taken or renewed.
+    pub(super) fn period(&self) -> Duration {
+        self.ttl / 4
+    }
+
+    fn until(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether this replica may send now.
+    pub(super) fn held(&self) -> bool {
+        self.until().is_some_and(|u| Instant::now() < u)
+    }
+
+    /// Takes or renews the lease once. A database error leaves the local deadline as it was, so
+    /// a holder that cannot renew stops sending when its deadline passes.
+    pub(super) async fn attempt(&self) -> Result<LeaseChange, SigningStoreError> {
+        let sent = Instant::now();
+        let was = self.held();
+        match self
+            .store
+            .hold_lease(self.chain_id, self.operator, self.ttl)
+            .await?
+        {
+            LeaseHolder::Us => {
+                let deadline = sent + self.ttl * 2 / 3;
+                *self.until() = Some(deadline);
+                Ok(if was && Instant::now() < deadline {
+                    LeaseChange::Renewed
+                } else {
+                    LeaseChange::Acquired
+                })
+            }
+            LeaseHolder::Other(holder) => {
+                *self.until() = None;
+                Ok(LeaseChange::Standby { holder, lost: was })
+            }
+        }
+    }
+
+    /// Stops sending and gives the lease up (a clean shutdown), so another replica takes over at
+    /// its next attempt.
+    pub(super) async fn release(&self) -> Result<bool, SigningStoreError> {
+        *self.until() = None;
+        self.store.release_lease(self.chain_id, self.operator).await
+    }
+}
