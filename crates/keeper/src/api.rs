@@ -108,6 +108,10 @@ pub struct HealthReport {
     /// Problems with the operator's standing on chain (not registered, wrong signer, nothing served,
     /// gas below the floor, jailed, ...), each with its fix.
     pub standing: Vec<String>,
+    /// Replicas only: whether this replica holds its operator's sender lease (and sends) or stands
+    /// by (healthy either way); absent for a single keeper.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_lease_held: Option<bool>,
     /// Why it is unhealthy (empty when ok).
     pub reasons: Vec<String>,
 }
@@ -184,6 +188,7 @@ pub fn assess(
         backends_down,
         hot_key_balance_wei: metrics.hot_key_balance().map(|w| w.to_string()),
         standing,
+        sender_lease_held: metrics.sender_lease(),
         reasons,
     }
 }
@@ -443,6 +448,27 @@ mod tests {
         assert!(r.reasons[0].contains("in flight"), "{r:?}");
         m.tx_finished("attest:1");
         assert_eq!(assess(&m, Some(0), &[], &strict).status, "ok");
+    }
+
+    /// A replica reports whether it holds the sender lease, and a standby is healthy; a single
+    /// keeper reports no lease at all (the field is left out of the JSON).
+    #[test]
+    fn health_says_which_replica_holds_the_sender_lease_and_a_standby_is_healthy() {
+        let m = Metrics::default();
+        m.polled();
+        let single = assess(&m, Some(0), &[], &policy());
+        assert_eq!(single.sender_lease_held, None);
+        let json = serde_json::to_string(&single).unwrap();
+        assert!(!json.contains("sender_lease_held"), "{json}");
+        m.set_sender_lease(false);
+        let standby = assess(&m, Some(0), &[], &policy());
+        assert_eq!(standby.status, "ok");
+        assert_eq!(standby.sender_lease_held, Some(false));
+        m.set_sender_lease(true);
+        let holder = assess(&m, Some(0), &[], &policy());
+        assert_eq!(holder.sender_lease_held, Some(true));
+        let json = serde_json::to_string(&holder).unwrap();
+        assert!(json.contains("\"sender_lease_held\":true"), "{json}");
     }
 
     #[tokio::test]

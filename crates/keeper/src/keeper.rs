@@ -501,7 +501,7 @@ impl Keeper {
                         tracing::warn!(keeper = %exec.name, error = %e, "cannot release the sender lease; it lapses")
                     }
                 }
-                exec.metrics.sender_lease_held.set(0);
+                exec.metrics.set_sender_lease(false);
                 r
             }
         };
@@ -664,13 +664,21 @@ impl Keeper {
             }
         }
         self.metrics.polled();
-        if self.cfg.finalize {
-            self.finalizer_duties().await?;
-            self.jury_duties().await?;
+        // A standby replica decides only its answers (claimed and journaled, ready for a takeover):
+        // the other duties' transactions are the lease holder's to send, and a standby that
+        // journaled them would keep them open until a takeover. After one, they are decided from
+        // the same stored schedules, which the events keep current meanwhile.
+        if self.exec.may_send() {
+            if self.cfg.finalize {
+                self.finalizer_duties().await?;
+                self.jury_duties().await?;
+            }
+            self.delivery_duties().await?;
         }
-        self.delivery_duties().await?;
         self.refresh_standing().await;
-        self.referee_duties().await?;
+        if self.exec.may_send() {
+            self.referee_duties().await?;
+        }
         self.metrics
             .open_intents
             .set(self.store.open_intents()?.len() as u64);
@@ -1207,7 +1215,7 @@ impl Executor {
                 self.tx.estimate_afresh(open);
                 self.repair.store(true, Ordering::SeqCst);
                 self.metrics.lease_takeovers.inc();
-                self.metrics.sender_lease_held.set(1);
+                self.metrics.set_sender_lease(true);
                 self.notify_work();
             }
             Ok(lease::LeaseChange::Renewed) => {}
@@ -1215,11 +1223,11 @@ impl Executor {
                 if lost {
                     tracing::warn!(keeper = %self.name, %holder, "lost the sender lease; standing by");
                 }
-                self.metrics.sender_lease_held.set(0);
+                self.metrics.set_sender_lease(false);
             }
             Err(e) => {
                 let held = lease.held();
-                self.metrics.sender_lease_held.set(u64::from(held));
+                self.metrics.set_sender_lease(held);
                 tracing::warn!(keeper = %self.name, error = %e, held, "cannot renew the sender lease; sending stops when it lapses");
             }
         }

@@ -135,6 +135,9 @@ pub struct Metrics {
     pub lease_takeovers: Counter,
     /// Whether the last poll succeeded.
     pub healthy: AtomicBool,
+    /// Whether this keeper is a replica that sends only under the sender lease (set with the
+    /// first [`Metrics::set_sender_lease`]).
+    replica: AtomicBool,
     /// Age of the oldest in-flight transaction, seconds (set from `inflight` when rendered).
     oldest_inflight_seconds: Gauge,
     /// Per model: inferences that produced an output.
@@ -206,6 +209,7 @@ impl Metrics {
             sender_lease_held: Gauge::default(),
             lease_takeovers: Counter::default(),
             healthy: AtomicBool::new(false),
+            replica: AtomicBool::new(false),
             oldest_inflight_seconds: Gauge::default(),
             model_inferences: Family::default(),
             model_errors: Family::default(),
@@ -460,6 +464,19 @@ impl Metrics {
                 git_rev: git_rev.to_owned(),
             })
             .set(1);
+    }
+
+    /// Records whether this replica holds its operator's sender lease now.
+    pub fn set_sender_lease(&self, held: bool) {
+        self.replica.store(true, Ordering::Relaxed);
+        self.sender_lease_held.set(u64::from(held));
+    }
+
+    /// Whether this replica holds the sender lease; `None` for a single keeper (no lease).
+    pub fn sender_lease(&self) -> Option<bool> {
+        self.replica
+            .load(Ordering::Relaxed)
+            .then(|| self.sender_lease_held.get() == 1)
     }
 
     /// Encodes every series in the OpenMetrics text format ([`CONTENT_TYPE`]); each carries

@@ -27,6 +27,7 @@ use verinfer_devnet::postgres::{self, PostgresInstance};
 use verinfer_keeper::attest;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, KeeperError, SignedAttestation};
+use verinfer_keeper::registry::RequestStatus;
 use verinfer_keeper::signing_store::{RawSigningStoreConfig, SigningStore, Slot};
 use verinfer_keeper::store::{IntentKind, IntentStatus, Store};
 
@@ -46,6 +47,7 @@ async fn replica(
     diverge: bool,
     start_block: u64,
     max_in_flight: usize,
+    finalize: bool,
 ) -> Keeper {
     let raw = RawConfig {
         submit: SubmitConfig {
@@ -55,7 +57,7 @@ async fn replica(
             max_in_flight,
             ..SubmitConfig::default()
         },
-        finalize: Some(false),
+        finalize: Some(finalize),
         signing_store: store_url.map(|url| RawSigningStoreConfig {
             postgres_url: Some(url),
             replica: Some(name.into()),
@@ -124,7 +126,17 @@ impl Chain {
     /// Starts replica `name` (see [`replica`]).
     async fn replica(&self, name: &str, pg: Option<&PostgresInstance>, diverge: bool) -> Running {
         let url = pg.map(PostgresInstance::url);
-        let k = replica(&self.s, self.dir.path(), name, url, diverge, self.start, 16).await;
+        let k = replica(
+            &self.s,
+            self.dir.path(),
+            name,
+            url,
+            diverge,
+            self.start,
+            16,
+            false,
+        )
+        .await;
         run(k)
     }
 
@@ -360,44 +372,63 @@ fn sent_by(store: &Store) -> usize {
         .count()
 }
 
-/// Two replicas answer every request, but only the holder of the sender lease sends: every
-/// transaction of the hot key is in one replica's journal, none is a reverted copy, and the
-/// standby books the requests the holder answered as done instead of keeping them open.
+/// Open intents of a replica's journal.
+fn open(store: &Store) -> usize {
+    store
+        .intents()
+        .unwrap()
+        .iter()
+        .filter(|i| i.is_open())
+        .count()
+}
+
+/// Two replicas of the finalizer role answer every request, but only the holder of the sender
+/// lease sends: every transaction of the hot key (an attestation per request, then a finalize per
+/// request once the challenge window passed) is in one replica's journal, none is a copy, and the
+/// standby keeps nothing open: it books the holder's answers done and leaves the other duties to the
+/// holder.
 #[tokio::test]
-async fn only_the_sender_lease_holder_sends_and_the_standby_books_its_answers_done() {
+async fn only_the_sender_lease_holder_sends_and_the_standby_keeps_nothing_open() {
     let pg = server();
     let mut c = Chain::new().await;
-    let nonce =
-        c.s.p
-            .get_transaction_count(c.s.hot.address())
-            .await
-            .unwrap();
-    let a = c.replica("a", Some(&pg), false).await;
-    let b = c.replica("b", Some(&pg), false).await;
+    let nonce = c.s.hot_txs().await;
+    let start = |name: &'static str| {
+        let (s, dir, url, from) = (&c.s, c.dir.path(), pg.url(), c.start);
+        async move { run(replica(s, dir, name, Some(url), false, from, 16, true).await) }
+    };
+    let a = start("a").await;
+    let b = start("b").await;
     let ids = c.requests(8).await;
     until_answered(&c.s, &ids, "two replicas answer").await;
-    // Wait until the standby has journaled every request and booked each done.
+    // Past every challenge window: the holder finalizes each request.
+    raw(&c.s.p, "evm_increaseTime", serde_json::json!([30 * 86_400])).await;
+    raw(&c.s.p, "evm_mine", serde_json::json!([])).await;
     let deadline = Instant::now() + Duration::from_secs(60);
-    let open = |st: &Store| {
-        st.intents()
-            .unwrap()
-            .iter()
-            .filter(|i| i.kind == IntentKind::Attest && i.is_open())
-            .count()
-    };
-    while open(&a.store) + open(&b.store) > 0
-        || journaled(&a.store).len() < ids.len()
-        || journaled(&b.store).len() < ids.len()
-    {
-        assert!(Instant::now() < deadline, "replicas never settled");
+    loop {
+        let mut finalized = 0;
+        for id in &ids {
+            let r = InferenceRegistry::new(c.s.registry, &c.s.p)
+                .request(*id)
+                .call()
+                .await
+                .unwrap();
+            finalized += usize::from(RequestStatus::of(r.status) == Some(RequestStatus::Finalized));
+        }
+        let settled = open(&a.store) + open(&b.store) == 0
+            && journaled(&a.store).len() == ids.len()
+            && journaled(&b.store).len() == ids.len();
+        if finalized == ids.len() && settled {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not settled: {finalized} finalized, open a {} b {}",
+            open(&a.store),
+            open(&b.store)
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let sent =
-        c.s.p
-            .get_transaction_count(c.s.hot.address())
-            .await
-            .unwrap()
-            - nonce;
+    let sent = c.s.hot_txs().await - nonce;
     let (sa, sb) = (sent_by(&a.store), sent_by(&b.store));
     assert!(
         sa == 0 || sb == 0,
@@ -410,8 +441,8 @@ async fn only_the_sender_lease_holder_sends_and_the_standby_books_its_answers_do
     );
     assert_eq!(
         sent,
-        ids.len() as u64,
-        "one submitAttestation per request, no copies"
+        2 * ids.len() as u64,
+        "one submitAttestation and one finalize per request, no copies"
     );
     c.finish(&ids, a, b).await;
 }
@@ -427,7 +458,17 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
     let mut ids = c.requests(10).await;
     // One transaction in flight: the answers are claimed and journaled together (one job each, one
     // write), so with a wider window all ten would be broadcast before the kill and land anyway.
-    let a = run(replica(&c.s, c.dir.path(), "a", Some(pg.url()), false, c.start, 1).await);
+    let a = run(replica(
+        &c.s,
+        c.dir.path(),
+        "a",
+        Some(pg.url()),
+        false,
+        c.start,
+        1,
+        false,
+    )
+    .await);
     // Kill once a few are on chain and others are claimed (journaled) but not yet.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -581,7 +622,17 @@ async fn replica_partitioned_from_the_database_signs_nothing_and_adopts_after_he
     let mut link = Link::new(pg.port()).await;
     let mut c = Chain::new().await;
     // Replica a reaches the database only through the link.
-    let k = replica(&c.s, c.dir.path(), "a", Some(link.url()), true, c.start, 16).await;
+    let k = replica(
+        &c.s,
+        c.dir.path(),
+        "a",
+        Some(link.url()),
+        true,
+        c.start,
+        16,
+        false,
+    )
+    .await;
     let a = run(k);
     let first = c.requests(2).await;
     until_answered(&c.s, &first, "replica a answers through the link").await;
