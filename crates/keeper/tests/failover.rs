@@ -36,19 +36,42 @@ fn server() -> PostgresInstance {
     postgres::spawn().unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// How a replica differs from the default one.
+#[derive(Clone, Copy)]
+struct Opts {
+    /// A different output than its peers.
+    diverge: bool,
+    /// Transactions in flight (16 is the default).
+    max_in_flight: usize,
+    /// The finalizer role (finalize, report missed assignments).
+    finalize: bool,
+}
+
+impl Default for Opts {
+    fn default() -> Self {
+        Self {
+            diverge: false,
+            max_in_flight: 16,
+            finalize: false,
+        }
+    }
+}
+
 /// Replica `name` of the suite's operator: its own journal under `dir`, the shared store at
-/// `store_url` (none: a lone keeper), a different output than its peers when `diverge`,
-/// `max_in_flight` transactions in flight (16 is the default).
+/// `store_url` (none: a lone keeper), as `opts` says.
 async fn replica(
     s: &Suite,
     dir: &Path,
     name: &str,
     store_url: Option<String>,
-    diverge: bool,
     start_block: u64,
-    max_in_flight: usize,
-    finalize: bool,
+    opts: Opts,
 ) -> Keeper {
+    let Opts {
+        diverge,
+        max_in_flight,
+        finalize,
+    } = opts;
     let raw = RawConfig {
         submit: SubmitConfig {
             mode: SubmitMode::Single,
@@ -126,17 +149,11 @@ impl Chain {
     /// Starts replica `name` (see [`replica`]).
     async fn replica(&self, name: &str, pg: Option<&PostgresInstance>, diverge: bool) -> Running {
         let url = pg.map(PostgresInstance::url);
-        let k = replica(
-            &self.s,
-            self.dir.path(),
-            name,
-            url,
+        let opts = Opts {
             diverge,
-            self.start,
-            16,
-            false,
-        )
-        .await;
+            ..Opts::default()
+        };
+        let k = replica(&self.s, self.dir.path(), name, url, self.start, opts).await;
         run(k)
     }
 
@@ -394,7 +411,11 @@ async fn only_the_sender_lease_holder_sends_and_the_standby_keeps_nothing_open()
     let nonce = c.s.hot_txs().await;
     let start = |name: &'static str| {
         let (s, dir, url, from) = (&c.s, c.dir.path(), pg.url(), c.start);
-        async move { run(replica(s, dir, name, Some(url), false, from, 16, true).await) }
+        let opts = Opts {
+            finalize: true,
+            ..Opts::default()
+        };
+        async move { run(replica(s, dir, name, Some(url), from, opts).await) }
     };
     let a = start("a").await;
     let b = start("b").await;
@@ -458,17 +479,11 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
     let mut ids = c.requests(10).await;
     // One transaction in flight: the answers are claimed and journaled together (one job each, one
     // write), so with a wider window all ten would be broadcast before the kill and land anyway.
-    let a = run(replica(
-        &c.s,
-        c.dir.path(),
-        "a",
-        Some(pg.url()),
-        false,
-        c.start,
-        1,
-        false,
-    )
-    .await);
+    let one = Opts {
+        max_in_flight: 1,
+        ..Opts::default()
+    };
+    let a = run(replica(&c.s, c.dir.path(), "a", Some(pg.url()), c.start, one).await);
     // Kill once a few are on chain and others are claimed (journaled) but not yet.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -622,17 +637,11 @@ async fn replica_partitioned_from_the_database_signs_nothing_and_adopts_after_he
     let mut link = Link::new(pg.port()).await;
     let mut c = Chain::new().await;
     // Replica a reaches the database only through the link.
-    let k = replica(
-        &c.s,
-        c.dir.path(),
-        "a",
-        Some(link.url()),
-        true,
-        c.start,
-        16,
-        false,
-    )
-    .await;
+    let diverge = Opts {
+        diverge: true,
+        ..Opts::default()
+    };
+    let k = replica(&c.s, c.dir.path(), "a", Some(link.url()), c.start, diverge).await;
     let a = run(k);
     let first = c.requests(2).await;
     until_answered(&c.s, &first, "replica a answers through the link").await;
