@@ -174,6 +174,10 @@ fn the_walkthrough_runs_two_replicas_and_the_survivor_of_a_kill_answers_without_
         .expect("the doc reads b's /health");
     let h: Value = serde_json::from_str(health.lines().last().unwrap_or("")).expect("/health JSON");
     assert_eq!(h["status"], "ok", "{health}");
+    assert_eq!(
+        h["sender_lease_held"], true,
+        "replica b took the sender lease after the kill: {health}"
+    );
 
     // Exactly one answer per request on chain, from the operator the doc registered.
     let owner: Address = s.var("OWNER").parse().expect("OWNER");
