@@ -21,7 +21,7 @@ use std::time::Duration;
 use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::sol_types::Eip712Domain;
 use tokio::sync::Mutex;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{Client, NoTls, Statement};
 
 use crate::attest::{self, Attestation, HotKey, KeyError};
 use crate::config::ConfigError;
@@ -277,7 +277,42 @@ pub struct SigningStore {
     url: String,
     replica: String,
     timeout: Duration,
-    client: Mutex<Option<Arc<Client>>>,
+    client: Mutex<Option<Arc<Conn>>>,
+}
+
+/// A live connection and the statements prepared on it. A statement sent as text is parsed and
+/// planned on every call, one round trip more; each of the store's statements is prepared once per
+/// connection instead (a reconnect prepares them again).
+struct Conn {
+    client: Client,
+    prepared: std::sync::Mutex<std::collections::HashMap<&'static str, Statement>>,
+}
+
+impl Conn {
+    /// `sql`, prepared on this connection (once).
+    async fn prepared(&self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
+        if let Some(st) = self.cache().get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.client.prepare(sql).await?;
+        self.cache().insert(sql, st.clone());
+        Ok(st)
+    }
+
+    fn cache(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<&'static str, Statement>> {
+        self.prepared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
 }
 
 impl std::fmt::Debug for SigningStore {
@@ -352,7 +387,7 @@ impl SigningStore {
 
     /// The live client, connecting (and creating the schema) when there is none or the last one
     /// closed.
-    async fn client(&self) -> Result<Arc<Client>, SigningStoreError> {
+    async fn client(&self) -> Result<Arc<Conn>, SigningStoreError> {
         let mut guard = self.client.lock().await;
         if let Some(c) = guard.as_ref().filter(|c| !c.is_closed()) {
             return Ok(c.clone());
@@ -380,7 +415,10 @@ impl SigningStore {
                 .map_err(unavailable("create schema"))
         })
         .await?;
-        let client = Arc::new(client);
+        let client = Arc::new(Conn {
+            client,
+            prepared: std::sync::Mutex::default(),
+        });
         *guard = Some(client.clone());
         Ok(client)
     }
@@ -388,7 +426,7 @@ impl SigningStore {
     /// Runs `f` on the live client; a failure drops the client so the next call reconnects.
     async fn with_client<T, F, Fut>(&self, op: &'static str, f: F) -> Result<T, SigningStoreError>
     where
-        F: FnOnce(Arc<Client>) -> Fut,
+        F: FnOnce(Arc<Conn>) -> Fut,
         Fut: std::future::Future<Output = Result<T, tokio_postgres::Error>>,
     {
         let client = self.client().await?;
@@ -418,12 +456,12 @@ impl SigningStore {
         let ours = self
             .with_client("hold lease", |c| async move {
                 c.query_opt(
-                    "INSERT INTO verinfer_sender_leases AS l (chain_id, operator, holder, expires_at) \
+                    &c.prepared("INSERT INTO verinfer_sender_leases AS l (chain_id, operator, holder, expires_at) \
                      VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4)) \
                      ON CONFLICT (chain_id, operator) DO UPDATE \
                      SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at \
                      WHERE l.holder = EXCLUDED.holder OR l.expires_at < clock_timestamp() \
-                     RETURNING holder",
+                     RETURNING holder").await?,
                     &[&chain, &operator.as_slice(), &self.replica, &secs],
                 )
                 .await
@@ -435,7 +473,7 @@ impl SigningStore {
         let holder = self
             .with_client("read lease", |c| async move {
                 c.query_opt(
-                    "SELECT holder FROM verinfer_sender_leases WHERE chain_id = $1 AND operator = $2",
+                    &c.prepared("SELECT holder FROM verinfer_sender_leases WHERE chain_id = $1 AND operator = $2").await?,
                     &[&chain, &operator.as_slice()],
                 )
                 .await
@@ -458,8 +496,11 @@ impl SigningStore {
         let n = self
             .with_client("release lease", |c| async move {
                 c.execute(
-                    "DELETE FROM verinfer_sender_leases \
+                    &c.prepared(
+                        "DELETE FROM verinfer_sender_leases \
                      WHERE chain_id = $1 AND operator = $2 AND holder = $3",
+                    )
+                    .await?,
                     &[&chain, &operator.as_slice(), &self.replica],
                 )
                 .await
@@ -477,9 +518,9 @@ impl SigningStore {
         let inserted = self
             .with_client("claim", |c| async move {
                 c.execute(
-                    "INSERT INTO verinfer_signed_attestations \
+                    &c.prepared("INSERT INTO verinfer_signed_attestations \
                      (chain_id, registry, operator, request_digest, request_id, output_hash, output, replica) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING").await?,
                     &[
                         &chain,
                         &slot.registry.as_slice(),
@@ -528,8 +569,8 @@ impl SigningStore {
         let row = self
             .with_client("read claim", |c| async move {
                 c.query_opt(
-                    "SELECT output_hash, output, signature, replica FROM verinfer_signed_attestations \
-                     WHERE chain_id = $1 AND registry = $2 AND operator = $3 AND request_digest = $4",
+                    &c.prepared("SELECT output_hash, output, signature, replica FROM verinfer_signed_attestations \
+                     WHERE chain_id = $1 AND registry = $2 AND operator = $3 AND request_digest = $4").await?,
                     &[
                         &chain,
                         &slot.registry.as_slice(),
@@ -575,9 +616,9 @@ impl SigningStore {
         let updated = self
             .with_client("record signature", |c| async move {
                 c.execute(
-                    "UPDATE verinfer_signed_attestations SET signature = $6 \
+                    &c.prepared("UPDATE verinfer_signed_attestations SET signature = $6 \
                      WHERE chain_id = $1 AND registry = $2 AND operator = $3 AND request_digest = $4 \
-                     AND output_hash = $5 AND signature IS NULL",
+                     AND output_hash = $5 AND signature IS NULL").await?,
                     &[
                         &chain,
                         &slot.registry.as_slice(),
