@@ -138,18 +138,19 @@ pub enum TxError {
         /// The chain's mined transaction count of the sender.
         mined: u64,
     },
-    /// The nonce repair found the node unable to show a block one of our transactions at or above
-    /// its mined count was mined in (its head is below that block, or it reports a head at or above
-    /// it and has no such block): a lagging or inconsistent node (behind a load balancer,
-    /// resyncing), whose counts and missing receipts are no evidence of a reorg. Nothing was
-    /// re-planned and no gap recorded; repair again later (once the node has caught up it decides).
-    #[error("nonce repair deferred: the node (head {head}) cannot show block {block}, where our transaction at nonce {nonce} was mined; lagging node, nothing re-planned")]
+    /// The nonce repair found the node unable to show a block the journal has seen (the block our
+    /// transaction at `nonce` was mined in, or a later one: its head is below it, or it reports a
+    /// head at or above it and has no such block): a lagging or inconsistent node (behind a load
+    /// balancer, resyncing), whose counts and missing receipts are no evidence of a reorg. Nothing
+    /// was re-planned and no gap recorded; repair again later (once the node has caught up it
+    /// decides).
+    #[error("nonce repair deferred: the node (head {head}) cannot show block {block}, which the journal has seen, so its word on nonce {nonce} proves nothing (lagging node); nothing re-planned")]
     NodeBehind {
         /// The node's head.
         head: u64,
         /// The block it cannot show.
         block: u64,
-        /// The nonce whose transaction was mined in it.
+        /// The first nonce it could not judge.
         nonce: u64,
     },
     /// A transaction failed on chain on a stale gas estimate (sent with a cached estimate, or out of
@@ -223,9 +224,9 @@ pub enum NonceEvidence {
     /// The nonce is used: the node has the block our transaction at it was mined in (same hash),
     /// so the transaction is mined whatever the node's count or receipt lookup says.
     Used,
-    /// The node's chain no longer has our transaction: it serves, at or above the height of the
-    /// recorded inclusion block, a different block there (a reorg); or, with no inclusion
-    /// recorded, its head is at or above every block recorded. The nonce is a gap and a done intent
+    /// The node's chain no longer has our transaction: its head is at or above every block the
+    /// journal recorded and it serves another block at the height the transaction was mined in (or,
+    /// with no inclusion recorded, nothing more is known). The nonce is a gap and a done intent
     /// holding it is re-planned.
     Free,
     /// The node cannot show `block` (its head is below it, or it has no block at that height
@@ -240,29 +241,36 @@ pub enum NonceEvidence {
 /// node does not show (or that holds no transaction of ours with a receipt): `head` is the node's
 /// head, `mined_at` where our transaction at the nonce was mined as its receipt said (if recorded),
 /// `node_hash` the node's hash of block `mined_at.block` (`None` if it has no such block or it was
-/// not asked), `last_recorded` the highest block whose hash the journal holds.
+/// not asked), `last_recorded` the highest block whose hash the journal holds (inclusion blocks of
+/// our receipts and the log cursor's blocks).
 ///
-/// Only a chain that covers a block and has another block there proves a transaction gone; a node
-/// whose head is below the inclusion block (or below every block we recorded, when the inclusion
-/// was not recorded: journals from before the record) proves nothing. After a reorg to a shorter
-/// chain the verdict waits until the new chain is as long again, as the log poller's reorg check
-/// does.
+/// The recorded block under its hash proves the nonce used. Gone takes more: a node whose head is
+/// below any block we have seen lags and proves nothing (this also covers a transaction a reorg
+/// moved to a later block, whose inclusion record still names the earlier one: the log cursor has
+/// passed the later block by the time a node lags behind it); at or above them, another block at
+/// the inclusion height proves the transaction gone, and with no inclusion recorded (journals from
+/// before the record) the node's count is taken as before. After a reorg to a shorter chain the
+/// verdict waits until the new chain is as long again, as the log poller's reorg check does.
 pub fn nonce_evidence(
     head: u64,
     mined_at: Option<&Inclusion>,
     node_hash: Option<[u8; 32]>,
     last_recorded: Option<u64>,
 ) -> NonceEvidence {
+    let behind_seen = last_recorded.filter(|b| head < *b);
     match mined_at {
         Some(at) if head < at.block => NonceEvidence::Unproven { block: at.block },
         Some(at) => match node_hash {
             Some(h) if h == at.block_hash => NonceEvidence::Used,
-            Some(_) => NonceEvidence::Free,
+            Some(_) => match behind_seen {
+                Some(block) => NonceEvidence::Unproven { block },
+                None => NonceEvidence::Free,
+            },
             None => NonceEvidence::Unproven { block: at.block },
         },
-        None => match last_recorded {
-            Some(b) if head < b => NonceEvidence::Unproven { block: b },
-            _ => NonceEvidence::Free,
+        None => match behind_seen {
+            Some(block) => NonceEvidence::Unproven { block },
+            None => NonceEvidence::Free,
         },
     }
 }
@@ -757,12 +765,13 @@ impl TxManager {
             // Its counts may be stale: never hand out a nonce below one journaled.
             guard.next = Some(guard.next.map_or(top, |n| n.max(top)));
             drop(guard);
-            tracing::warn!(
+            // The caller reports the error (the keeper: at every round until the node caught up).
+            tracing::debug!(
                 nonce,
                 head,
                 block,
                 mined,
-                "the node cannot show the block our transaction at this nonce was mined in (lagging node); nonce repair deferred, nothing re-planned"
+                "nonce repair deferred: lagging node"
             );
             return Err(TxError::NodeBehind { head, block, nonce });
         }
@@ -1778,15 +1787,25 @@ mod tests {
             nonce_evidence(10, Some(&at), Some([0xaa; 32]), Some(10)),
             NonceEvidence::Used
         );
-        // Another block at that height: reorged out, also when the head is below other recorded
-        // blocks (the evidence is about this block).
+        // Another block at that height, with the head at or above every recorded block: reorged out.
         assert_eq!(
-            nonce_evidence(10, Some(&at), Some([0xbb; 32]), Some(15)),
+            nonce_evidence(15, Some(&at), Some([0xbb; 32]), Some(15)),
             NonceEvidence::Free
         );
         assert_eq!(
             nonce_evidence(30, Some(&at), Some([0xbb; 32]), None),
             NonceEvidence::Free
+        );
+        // ... but not from a head below a block we have seen since (a reorg may have moved the
+        // transaction to a later block the lagging node has not reached).
+        assert_eq!(
+            nonce_evidence(12, Some(&at), Some([0xbb; 32]), Some(15)),
+            NonceEvidence::Unproven { block: 15 }
+        );
+        // The recorded block proves the nonce used even from a node behind later blocks.
+        assert_eq!(
+            nonce_evidence(12, Some(&at), Some([0xaa; 32]), Some(15)),
+            NonceEvidence::Used
         );
     }
 
