@@ -1424,7 +1424,19 @@ impl TxManager {
             }
             let mined = self.chain_nonce(false).await?;
             if mined > nonce {
-                // The nonce was consumed by a transaction that is not ours for this intent: re-plan.
+                // The count is read after the receipts: our own transaction may have been mined in
+                // between (a rebroadcast the node mined at once). Only if its receipt is still
+                // absent was the nonce consumed by a transaction that is not ours for this intent.
+                if let Some(r) = self
+                    .any_receipt(&all)
+                    .await
+                    .map_err(rpc("eth_getTransactionReceipt"))?
+                {
+                    return self
+                        .finish(intent, &r, None)?
+                        .map(|d| Prepared::Ready(Dispatch::Done(d)));
+                }
+                // Consumed by a transaction that is not ours for this intent: re-plan.
                 tracing::warn!(
                     key,
                     nonce,
