@@ -1329,7 +1329,10 @@ impl Executor {
         }
         let (done, blocked) = self.submit().await?;
         if self.repair.swap(false, Ordering::SeqCst) {
-            self.tx.repair_nonces().await?;
+            if let Err(e) = self.tx.repair_nonces().await {
+                self.repair.store(true, Ordering::SeqCst); // a lagging node: repair next round
+                return Err(e.into());
+            }
         }
         // A gap is taken by the next transaction sent; only when one of ours waits behind it is it
         // filled with a no-op right away.

@@ -29,6 +29,12 @@ const OUTPUTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("outputs
 /// Which intent signed a transaction at each sender nonce (the nonce index): written with the
 /// intent's `Sent` status, read by the transaction manager to find nonce gaps after a reorg.
 const NONCES: TableDefinition<u64, &str> = TableDefinition::new("nonces");
+/// Where our transaction at each sender nonce was mined, as its receipt said ([`Inclusion`]): nonce
+/// -> `tx hash ‖ block number ‖ block hash` (32 + 8 + 32 bytes, big-endian number). Written with the
+/// outcome read from the receipt, read by the nonce repair to tell a node that cannot show that
+/// block yet (lagging) from one whose chain no longer has it (a reorg); pruned with the nonce index.
+/// Journals written before it have no entries (the repair then falls back to the recorded blocks).
+const INCLUDED: TableDefinition<u64, &[u8; 72]> = TableDefinition::new("included");
 /// Every attestation this keeper signed and published, keyed by `requestId ‖ outputHash` (64 bytes,
 /// big-endian id first, so one request's are adjacent), JSON values: what its peers fetch from
 /// `GET /v1/attestations/<requestId>` to catch equivocation across processes.
@@ -415,6 +421,7 @@ impl Store {
             txn.open_table(INTENTS).map_err(dberr)?;
             txn.open_table(OUTPUTS).map_err(dberr)?;
             txn.open_table(NONCES).map_err(dberr)?;
+            txn.open_table(INCLUDED).map_err(dberr)?;
             txn.open_table(PUBLISHED).map_err(dberr)?;
             txn.open_table(CURSOR).map_err(dberr)?;
             txn.open_table(REQUESTS).map_err(dberr)?;
@@ -731,6 +738,31 @@ impl Store {
         intents: &[Intent],
         block: Option<(u64, [u8; 32])>,
     ) -> Result<(), StoreError> {
+        self.write_outcomes(intents, block, None)
+    }
+
+    /// [`Store::put_outcome`] of the receipt of our transaction at sender nonce `nonce`, mined as
+    /// `at` says: its block is recorded as [`Store::put_outcome`] records it, and `at` under `nonce`
+    /// ([`Store::inclusions_from`]), in the same deferred write.
+    pub fn put_outcome_mined(
+        &self,
+        intent: &Intent,
+        nonce: u64,
+        at: &Inclusion,
+    ) -> Result<(), StoreError> {
+        self.write_outcomes(
+            std::slice::from_ref(intent),
+            Some((at.block, at.block_hash)),
+            Some((nonce, at)),
+        )
+    }
+
+    fn write_outcomes(
+        &self,
+        intents: &[Intent],
+        block: Option<(u64, [u8; 32])>,
+        mined: Option<(u64, &Inclusion)>,
+    ) -> Result<(), StoreError> {
         let txn = self.write(false)?;
         {
             let mut t = txn.open_table(INTENTS).map_err(dberr)?;
@@ -742,6 +774,10 @@ impl Store {
             if let Some((n, h)) = block {
                 let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
                 b.insert(n, h.as_slice()).map_err(dberr)?;
+            }
+            if let Some((nonce, at)) = mined {
+                let mut m = txn.open_table(INCLUDED).map_err(dberr)?;
+                m.insert(nonce, &at.row()).map_err(dberr)?;
             }
         }
         txn.commit().map_err(dberr)
@@ -761,6 +797,27 @@ impl Store {
         intent: &Intent,
         block: Option<(u64, [u8; 32])>,
     ) -> Result<(), StoreError> {
+        self.write_intent(intent, block, None)
+    }
+
+    /// [`Store::put_intent_seen_in`] for an intent whose transaction at sender nonce `nonce` was
+    /// mined (and failed) as `at` says: `at` is recorded under `nonce` ([`Store::inclusions_from`])
+    /// in the same durable write.
+    pub fn put_intent_mined(
+        &self,
+        intent: &Intent,
+        nonce: u64,
+        at: &Inclusion,
+    ) -> Result<(), StoreError> {
+        self.write_intent(intent, Some((at.block, at.block_hash)), Some((nonce, at)))
+    }
+
+    fn write_intent(
+        &self,
+        intent: &Intent,
+        block: Option<(u64, [u8; 32])>,
+        mined: Option<(u64, &Inclusion)>,
+    ) -> Result<(), StoreError> {
         let bytes = encode(intent)?;
         let txn = self.write(true)?;
         {
@@ -770,6 +827,10 @@ impl Store {
             if let Some((n, h)) = block {
                 let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
                 b.insert(n, h.as_slice()).map_err(dberr)?;
+            }
+            if let Some((nonce, at)) = mined {
+                let mut m = txn.open_table(INCLUDED).map_err(dberr)?;
+                m.insert(nonce, &at.row()).map_err(dberr)?;
             }
             if let IntentStatus::Sent { nonce, .. } = intent.status {
                 let mut n = txn.open_table(NONCES).map_err(dberr)?;
@@ -792,12 +853,38 @@ impl Store {
         Ok(out)
     }
 
-    /// Forgets nonce index entries below `below` (nonces mined long ago).
+    /// Where our transactions at sender nonces from `from` up were mined, as their receipts said
+    /// (recorded by [`Store::put_outcome_mined`] and [`Store::put_intent_mined`]), ascending by
+    /// nonce. A nonce whose receipt was never read, or read before this record existed, has none.
+    pub fn inclusions_from(&self, from: u64) -> Result<Vec<(u64, Inclusion)>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(INCLUDED).map_err(dberr)?;
+        let mut out = Vec::new();
+        for item in t.range(from..).map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            out.push((k.value(), Inclusion::from_row(v.value())));
+        }
+        Ok(out)
+    }
+
+    /// The highest block whose hash is recorded (a block one of our transactions was mined in, or
+    /// the log cursor's), if any.
+    pub fn last_block(&self) -> Result<Option<u64>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(BLOCKS).map_err(dberr)?;
+        let last = t.last().map_err(dberr)?.map(|(k, _)| k.value());
+        Ok(last)
+    }
+
+    /// Forgets nonce index entries (and where their transactions were mined) below `below` (nonces
+    /// mined long ago).
     pub fn prune_nonces(&self, below: u64) -> Result<(), StoreError> {
         let txn = self.write(false)?;
         {
             let mut t = txn.open_table(NONCES).map_err(dberr)?;
             t.retain(|k, _| k >= below).map_err(dberr)?;
+            let mut m = txn.open_table(INCLUDED).map_err(dberr)?;
+            m.retain(|k, _| k >= below).map_err(dberr)?;
         }
         txn.commit().map_err(dberr)
     }
@@ -1070,6 +1157,40 @@ impl Store {
             .into_iter()
             .filter(Intent::is_open)
             .collect())
+    }
+}
+
+/// Where a transaction of ours was mined, as its receipt said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inclusion {
+    /// The transaction.
+    pub tx_hash: TxHash,
+    /// The number of the block it was mined in.
+    pub block: u64,
+    /// That block's hash.
+    pub block_hash: [u8; 32],
+}
+
+impl Inclusion {
+    /// Its row in the `included` table: `tx hash ‖ block ‖ block hash`.
+    fn row(&self) -> [u8; 72] {
+        let mut r = [0u8; 72];
+        r[..32].copy_from_slice(self.tx_hash.as_slice());
+        r[32..40].copy_from_slice(&self.block.to_be_bytes());
+        r[40..].copy_from_slice(&self.block_hash);
+        r
+    }
+
+    fn from_row(r: &[u8; 72]) -> Self {
+        let mut block = [0u8; 8];
+        block.copy_from_slice(&r[32..40]);
+        let mut block_hash = [0u8; 32];
+        block_hash.copy_from_slice(&r[40..]);
+        Self {
+            tx_hash: TxHash::from_slice(&r[..32]),
+            block: u64::from_be_bytes(block),
+            block_hash,
+        }
     }
 }
 
@@ -1431,6 +1552,55 @@ mod tests {
         s.put_intent(&i).unwrap();
         assert!(s.open_intents().unwrap().is_empty());
         assert_eq!(s.intents().unwrap().len(), 1);
+    }
+
+    /// Where a transaction was mined is kept by nonce with its outcome (deferred or durable), read
+    /// back from a nonce up, and pruned with the nonce index; the highest recorded block includes
+    /// the inclusion blocks.
+    #[test]
+    fn where_a_transaction_was_mined_is_kept_by_nonce_and_pruned_with_the_nonce_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("k.redb")).unwrap();
+        assert_eq!(s.last_block().unwrap(), None);
+        let at = |n: u8| Inclusion {
+            tx_hash: TxHash::repeat_byte(n),
+            block: 100 + u64::from(n),
+            block_hash: [n; 32],
+        };
+        let mut i = intent("a");
+        i.status = IntentStatus::Done {
+            tx_hash: Some(TxHash::repeat_byte(1)),
+            gas_used: Some(21_000),
+        };
+        s.put_outcome_mined(&i, 1, &at(1)).unwrap();
+        let mut j = intent("b");
+        j.status = IntentStatus::Abandoned {
+            reason: "reverted".into(),
+        };
+        s.put_intent_mined(&j, 2, &at(2)).unwrap();
+        assert_eq!(s.intent("a").unwrap(), Some(i));
+        assert_eq!(s.inclusions_from(0).unwrap(), vec![(1, at(1)), (2, at(2))]);
+        assert_eq!(s.inclusions_from(2).unwrap(), vec![(2, at(2))]);
+        assert_eq!(s.block_hashes(101, 102).unwrap().len(), 2);
+        assert_eq!(s.last_block().unwrap(), Some(102));
+        s.prune_nonces(2).unwrap();
+        assert_eq!(s.inclusions_from(0).unwrap(), vec![(2, at(2))]);
+    }
+
+    /// A journal written before the inclusion record existed opens with none recorded.
+    #[test]
+    fn a_journal_from_before_the_inclusion_record_opens_with_none_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        {
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(NONCES).unwrap().insert(7, "a").unwrap();
+            txn.commit().unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.nonces_from(0).unwrap(), vec![(7, "a".to_string())]);
+        assert!(s.inclusions_from(0).unwrap().is_empty());
     }
 
     #[test]

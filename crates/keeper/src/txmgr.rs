@@ -12,7 +12,9 @@
 //! counter: a journaled transaction still waiting is rebroadcast, a done intent whose transaction
 //! vanished (reorged out) is re-planned, and a nonce nobody holds is a gap. Gaps are handed out
 //! first by the next allocations; [`TxManager::fill_gaps`] fills what is left with no-op
-//! self-transfers, so the transactions above a gap can be mined.
+//! self-transfers, so the transactions above a gap can be mined. A transaction counts as vanished
+//! only when the node serves a different block at the height its receipt named ([`nonce_evidence`]);
+//! a node that cannot show that block lags, and the repair waits for it ([`TxError::NodeBehind`]).
 //!
 //! Fees and gas: a dispatch round ([`Round`]) fetches fee data once and signs every transaction of
 //! the round with it. Gas estimates are cached per call shape ([`CallShape`]: target, selector,
@@ -40,7 +42,7 @@ use verinfer_client::rpc::RpcFailure;
 
 use crate::attest::HotKey;
 use crate::metrics::Metrics;
-use crate::store::{Intent, IntentKind, IntentStatus, Store, StoreError};
+use crate::store::{Inclusion, Intent, IntentKind, IntentStatus, Store, StoreError};
 
 /// Tunables of the transaction manager.
 #[derive(Clone, Debug)]
@@ -136,6 +138,21 @@ pub enum TxError {
         /// The chain's mined transaction count of the sender.
         mined: u64,
     },
+    /// The nonce repair found the node unable to show a block the journal has seen (the block our
+    /// transaction at `nonce` was mined in, or a later one: its head is below it, or it reports a
+    /// head at or above it and has no such block): a lagging or inconsistent node (behind a load
+    /// balancer, resyncing), whose counts and missing receipts are no evidence of a reorg. Nothing
+    /// was re-planned and no gap recorded; repair again later (once the node has caught up it
+    /// decides).
+    #[error("nonce repair deferred: the node (head {head}) cannot show block {block}, which the journal has seen, so its word on nonce {nonce} proves nothing (lagging node); nothing re-planned")]
+    NodeBehind {
+        /// The node's head.
+        head: u64,
+        /// The block it cannot show.
+        block: u64,
+        /// The first nonce it could not judge.
+        nonce: u64,
+    },
     /// A transaction failed on chain on a stale gas estimate (sent with a cached estimate, or out of
     /// gas because the state changed between estimation and inclusion): the intent is pending again
     /// and its next dispatch estimates afresh.
@@ -199,6 +216,64 @@ pub struct NonceRepair {
 
 /// The furthest the nonce repair looks above the mined count.
 const MAX_REPAIR_SPAN: u64 = 4096;
+
+/// What the node's answers prove about a journaled nonce that its mined count says is unused and
+/// whose transaction's receipt it does not show ([`nonce_evidence`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NonceEvidence {
+    /// The nonce is used: the node has the block our transaction at it was mined in (same hash),
+    /// so the transaction is mined whatever the node's count or receipt lookup says.
+    Used,
+    /// The node's chain no longer has our transaction: its head is at or above every block the
+    /// journal recorded and it serves another block at the height the transaction was mined in (or,
+    /// with no inclusion recorded, nothing more is known). The nonce is a gap and a done intent
+    /// holding it is re-planned.
+    Free,
+    /// The node cannot show `block` (its head is below it, or it has no block at that height
+    /// although its head is at or above it): it lags, and decides nothing.
+    Unproven {
+        /// The block it cannot show.
+        block: u64,
+    },
+}
+
+/// Judges a journaled nonce at or above the node's mined count whose transaction's receipt the
+/// node does not show (or that holds no transaction of ours with a receipt): `head` is the node's
+/// head, `mined_at` where our transaction at the nonce was mined as its receipt said (if recorded),
+/// `node_hash` the node's hash of block `mined_at.block` (`None` if it has no such block or it was
+/// not asked), `last_recorded` the highest block whose hash the journal holds (inclusion blocks of
+/// our receipts and the log cursor's blocks).
+///
+/// The recorded block under its hash proves the nonce used. Gone takes more: a node whose head is
+/// below any block we have seen lags and proves nothing (this also covers a transaction a reorg
+/// moved to a later block, whose inclusion record still names the earlier one: the log cursor has
+/// passed the later block by the time a node lags behind it); at or above them, another block at
+/// the inclusion height proves the transaction gone, and with no inclusion recorded (journals from
+/// before the record) the node's count is taken as before. After a reorg to a shorter chain the
+/// verdict waits until the new chain is as long again, as the log poller's reorg check does.
+pub fn nonce_evidence(
+    head: u64,
+    mined_at: Option<&Inclusion>,
+    node_hash: Option<[u8; 32]>,
+    last_recorded: Option<u64>,
+) -> NonceEvidence {
+    let behind_seen = last_recorded.filter(|b| head < *b);
+    match mined_at {
+        Some(at) if head < at.block => NonceEvidence::Unproven { block: at.block },
+        Some(at) => match node_hash {
+            Some(h) if h == at.block_hash => NonceEvidence::Used,
+            Some(_) => match behind_seen {
+                Some(block) => NonceEvidence::Unproven { block },
+                None => NonceEvidence::Free,
+            },
+            None => NonceEvidence::Unproven { block: at.block },
+        },
+        None => match behind_seen {
+            Some(block) => NonceEvidence::Unproven { block },
+            None => NonceEvidence::Free,
+        },
+    }
+}
 
 /// The shape of a call, the key of the gas cache: calls of one shape (same target, same function,
 /// same calldata length: same argument sizes) cost about the same gas.
@@ -592,11 +667,27 @@ impl TxManager {
     /// transaction vanished (a reorg) and records the nonces nobody holds as gaps, which the next
     /// allocations take first. Call it after a reorg, at startup and when a transaction reports
     /// [`TxError::NonceGap`]; not while another task executes intents of this manager.
+    ///
+    /// The node's counts and missing receipts are taken as a reorg only on evidence
+    /// ([`nonce_evidence`]): the node serves a different block at the height our transaction was
+    /// mined in. A node that cannot show that block (it lags: behind a load balancer, resyncing)
+    /// decides nothing: the repair then changes nothing in the journal, records no gap, only
+    /// raises the local counter past every journaled nonce, and returns [`TxError::NodeBehind`];
+    /// repair again later. A nonce whose inclusion block the node shows under the recorded hash is
+    /// used, whatever its count says.
     pub async fn repair_nonces(&self) -> Result<NonceRepair, TxError> {
         let mined = self.chain_nonce(false).await?;
         let pending = self.chain_nonce(true).await?;
+        // Read after the counts: from one node, a head at least as new as the state they describe.
+        let head = self
+            .provider
+            .get_block_number()
+            .await
+            .map_err(rpc("eth_blockNumber"))?;
         let mut guard = self.next_nonce.lock().await;
         let index = self.store.nonces_from(mined)?;
+        let mined_at = self.store.inclusions_from(mined)?;
+        let last_recorded = self.store.last_block()?;
         let top = guard
             .next
             .unwrap_or(pending)
@@ -609,44 +700,85 @@ impl TxManager {
             ..NonceRepair::default()
         };
         let mut gaps = BTreeSet::new();
+        let mut replan: Vec<Intent> = Vec::new();
+        let mut unproven = None;
         for j in mined..top {
             let holder = match index.binary_search_by_key(&j, |(n, _)| *n) {
                 Ok(i) => self.store.intent(&index[i].1)?,
                 Err(_) => None,
             };
-            match holder {
-                Some(i) if matches!(&i.status, IntentStatus::Sent { nonce, .. } if *nonce == j) => {
-                    if let IntentStatus::Sent { raw, .. } = &i.status {
+            if let Some(i) = &holder {
+                if let IntentStatus::Sent { nonce, raw, .. } = &i.status {
+                    if *nonce == j {
                         if let Err(e) = self.broadcast(raw).await {
                             tracing::debug!(key = %i.key, nonce = j, error = %e, "repair: rebroadcast failed");
                         }
+                        out.rebroadcast += 1;
+                        continue;
                     }
-                    out.rebroadcast += 1;
                 }
-                Some(mut i) => {
-                    if let IntentStatus::Done {
-                        tx_hash: Some(h), ..
-                    } = &i.status
-                    {
-                        let gone = self
-                            .receipt(*h)
-                            .await
-                            .map_err(rpc("eth_getTransactionReceipt"))?
-                            .is_none();
-                        if !gone {
-                            continue; // mined after all (the count moved on meanwhile)
+            }
+            let done = match holder.as_ref().map(|i| &i.status) {
+                Some(IntentStatus::Done {
+                    tx_hash: Some(h), ..
+                }) => Some(*h),
+                _ => None,
+            };
+            if let Some(h) = done {
+                let receipt = self
+                    .receipt(h)
+                    .await
+                    .map_err(rpc("eth_getTransactionReceipt"))?;
+                if receipt.is_some() {
+                    continue; // mined after all (the count moved on meanwhile)
+                }
+            }
+            let at = mined_at
+                .binary_search_by_key(&j, |(n, _)| *n)
+                .ok()
+                .map(|k| mined_at[k].1);
+            let node_hash = match at.filter(|a| head >= a.block) {
+                Some(a) => self.block_hash(a.block).await?,
+                None => None,
+            };
+            match nonce_evidence(head, at.as_ref(), node_hash, last_recorded) {
+                NonceEvidence::Used => {}
+                NonceEvidence::Unproven { block } => {
+                    unproven = Some((j, block));
+                    break;
+                }
+                NonceEvidence::Free => {
+                    // The done intent is re-planned when the evidence is about its own transaction
+                    // (or, with no inclusion recorded, as before the record existed).
+                    let own = done.is_some_and(|h| at.is_none_or(|a| a.tx_hash == h));
+                    if let Some(mut i) = holder.filter(|_| own) {
+                        if !replan.iter().any(|r| r.key == i.key) {
+                            i.status = IntentStatus::Pending;
+                            replan.push(i);
                         }
-                        tracing::warn!(key = %i.key, nonce = j, "transaction reorged out; re-planning its intent");
-                        i.status = IntentStatus::Pending;
-                        self.store.put_intent(&i)?;
-                        out.replanned.push(i.key.clone());
                     }
-                    gaps.insert(j);
-                }
-                None => {
                     gaps.insert(j);
                 }
             }
+        }
+        if let Some((nonce, block)) = unproven {
+            // Its counts may be stale: never hand out a nonce below one journaled.
+            guard.next = Some(guard.next.map_or(top, |n| n.max(top)));
+            drop(guard);
+            // The caller reports the error (the keeper: at every round until the node caught up).
+            tracing::debug!(
+                nonce,
+                head,
+                block,
+                mined,
+                "nonce repair deferred: lagging node"
+            );
+            return Err(TxError::NodeBehind { head, block, nonce });
+        }
+        for i in &replan {
+            tracing::warn!(key = %i.key, "transaction reorged out; re-planning its intent");
+            self.store.put_intent(i)?;
+            out.replanned.push(i.key.clone());
         }
         if !gaps.is_empty() {
             tracing::warn!(mined, next = top, gaps = ?gaps, "nonce gaps found");
@@ -658,6 +790,16 @@ impl TxManager {
         self.store
             .prune_nonces(mined.saturating_sub(MAX_REPAIR_SPAN))?;
         Ok(out)
+    }
+
+    /// The node's hash of block `n`, if it has that block.
+    async fn block_hash(&self, n: u64) -> Result<Option<[u8; 32]>, TxError> {
+        let b = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Number(n))
+            .await
+            .map_err(rpc("eth_getBlockByNumber"))?;
+        Ok(b.map(|b| b.header.hash.0))
     }
 
     /// Fills every gap not yet handed out with a no-op (a zero-value transfer to ourselves), each
@@ -946,6 +1088,19 @@ impl TxManager {
         // Watch the inclusion block for reorgs: the log poller re-checks recorded hashes, so a
         // transaction reorged out after its receipt was seen is noticed and re-sent.
         let block = r.block_number.zip(r.block_hash.map(|h| h.0));
+        // Where the transaction at its nonce was mined: the nonce repair tells a node that cannot
+        // show this block yet (lagging) from one whose chain no longer has it.
+        let mined_at = match (&intent.status, block) {
+            (IntentStatus::Sent { nonce, .. }, Some((n, h))) => Some((
+                *nonce,
+                Inclusion {
+                    tx_hash: hash,
+                    block: n,
+                    block_hash: h,
+                },
+            )),
+            _ => None,
+        };
         if r.status() {
             intent.status = IntentStatus::Done {
                 tx_hash: Some(hash),
@@ -953,7 +1108,10 @@ impl TxManager {
             };
             // A deferred write: the send path does not wait for the disk to book an outcome (a
             // crash that loses it leaves the intent `Sent`, and the restart finds this receipt).
-            self.store.put_outcome(&intent, block)?;
+            match &mined_at {
+                Some((nonce, at)) => self.store.put_outcome_mined(&intent, *nonce, at)?,
+                None => self.store.put_outcome(&intent, block)?,
+            }
             Ok(Ok(Executed {
                 tx_hash: hash,
                 gas_used: r.gas_used,
@@ -966,7 +1124,7 @@ impl TxManager {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(intent.key.clone());
             intent.status = IntentStatus::Pending;
-            self.store.put_intent_seen_in(&intent, block)?;
+            self.put_failed(&intent, block, mined_at.as_ref())?;
             Ok(Err(TxError::Replan {
                 key: intent.key,
                 tx_hash: hash,
@@ -976,11 +1134,25 @@ impl TxManager {
             intent.status = IntentStatus::Abandoned {
                 reason: reason.clone(),
             };
-            self.store.put_intent_seen_in(&intent, block)?;
+            self.put_failed(&intent, block, mined_at.as_ref())?;
             Ok(Err(TxError::Reverted {
                 key: intent.key,
                 reason,
             }))
+        }
+    }
+
+    /// Stores `intent` after its transaction failed on chain in `block`, with where it was mined
+    /// (`mined_at`: its nonce is used) when known.
+    fn put_failed(
+        &self,
+        intent: &Intent,
+        block: Option<(u64, [u8; 32])>,
+        mined_at: Option<&(u64, Inclusion)>,
+    ) -> Result<(), StoreError> {
+        match mined_at {
+            Some((nonce, at)) => self.store.put_intent_mined(intent, *nonce, at),
+            None => self.store.put_intent_seen_in(intent, block),
         }
     }
 
@@ -1252,7 +1424,19 @@ impl TxManager {
             }
             let mined = self.chain_nonce(false).await?;
             if mined > nonce {
-                // The nonce was consumed by a transaction that is not ours for this intent: re-plan.
+                // The count is read after the receipts: our own transaction may have been mined in
+                // between (a rebroadcast the node mined at once). Only if its receipt is still
+                // absent was the nonce consumed by a transaction that is not ours for this intent.
+                if let Some(r) = self
+                    .any_receipt(&all)
+                    .await
+                    .map_err(rpc("eth_getTransactionReceipt"))?
+                {
+                    return self
+                        .finish(intent, &r, None)?
+                        .map(|d| Prepared::Ready(Dispatch::Done(d)));
+                }
+                // Consumed by a transaction that is not ours for this intent: re-plan.
                 tracing::warn!(
                     key,
                     nonce,
@@ -1588,6 +1772,69 @@ fn no_dispatch_result(key: &str) -> TxError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A transaction mined in block 10 (hash 0xaa..).
+    fn mined_in_10() -> Inclusion {
+        Inclusion {
+            tx_hash: TxHash::repeat_byte(1),
+            block: 10,
+            block_hash: [0xaa; 32],
+        }
+    }
+
+    /// Only a node whose chain covers the inclusion block and has another block there proves a
+    /// transaction gone; one whose head is below it, or that has no block there, proves nothing;
+    /// one that has the recorded block proves the nonce used.
+    #[test]
+    fn a_transaction_is_gone_only_if_the_node_covers_its_block_with_another_one() {
+        let at = mined_in_10();
+        let unproven = NonceEvidence::Unproven { block: 10 };
+        // Lagging: head below the inclusion block (whatever else it says).
+        assert_eq!(nonce_evidence(9, Some(&at), None, Some(12)), unproven);
+        assert_eq!(nonce_evidence(0, Some(&at), None, None), unproven);
+        // A head at or above it but no such block: inconsistent answers (a load balancer).
+        assert_eq!(nonce_evidence(10, Some(&at), None, Some(10)), unproven);
+        // The recorded block is there: mined, even though the receipt lookup found nothing.
+        assert_eq!(
+            nonce_evidence(10, Some(&at), Some([0xaa; 32]), Some(10)),
+            NonceEvidence::Used
+        );
+        // Another block at that height, with the head at or above every recorded block: reorged out.
+        assert_eq!(
+            nonce_evidence(15, Some(&at), Some([0xbb; 32]), Some(15)),
+            NonceEvidence::Free
+        );
+        assert_eq!(
+            nonce_evidence(30, Some(&at), Some([0xbb; 32]), None),
+            NonceEvidence::Free
+        );
+        // ... but not from a head below a block we have seen since (a reorg may have moved the
+        // transaction to a later block the lagging node has not reached).
+        assert_eq!(
+            nonce_evidence(12, Some(&at), Some([0xbb; 32]), Some(15)),
+            NonceEvidence::Unproven { block: 15 }
+        );
+        // The recorded block proves the nonce used even from a node behind later blocks.
+        assert_eq!(
+            nonce_evidence(12, Some(&at), Some([0xaa; 32]), Some(15)),
+            NonceEvidence::Used
+        );
+    }
+
+    /// With no inclusion recorded (journals from before the record, or a nonce nobody holds) the
+    /// node must be at or above every block the journal recorded.
+    #[test]
+    fn without_a_recorded_inclusion_a_node_below_the_recorded_blocks_proves_nothing() {
+        assert_eq!(
+            nonce_evidence(11, None, None, Some(12)),
+            NonceEvidence::Unproven { block: 12 }
+        );
+        assert_eq!(
+            nonce_evidence(12, None, None, Some(12)),
+            NonceEvidence::Free
+        );
+        assert_eq!(nonce_evidence(0, None, None, None), NonceEvidence::Free);
+    }
 
     /// Receipt polls back off from a 64th of the interval to the interval, never beyond it, and
     /// a tiny interval still waits at least a millisecond.

@@ -696,3 +696,224 @@ async fn poll_against_a_head_the_node_cannot_show_commits_nothing() {
         other => panic!("expected the range to be read: {other:?}"),
     }
 }
+
+/// The key and transaction of the attestation of `id` once it is booked done with our transaction.
+async fn done_attestation(store: &Store, id: U256, secs: u64) -> (String, TxHash) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let done = store.intents().unwrap().into_iter().find_map(|i| {
+            match (
+                i.kind == IntentKind::Attest && i.subject == Some(id),
+                i.status,
+            ) {
+                (
+                    true,
+                    IntentStatus::Done {
+                        tx_hash: Some(h), ..
+                    },
+                ) => Some((i.key, h)),
+                _ => None,
+            }
+        });
+        if let Some(d) = done {
+            return d;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the answer to {id} was never booked done"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A node that lags at the keeper's nonce repair: the keeper answered a request, then restarts
+/// while its node serves a chain ending one block below the answer's (a lagging node behind a load
+/// balancer, or one resyncing): there the answer's nonce is unused and its receipt absent. The
+/// startup repair takes that for no reorg: while the node lags the answer stays done under its
+/// transaction, nothing is re-planned and nothing is broadcast; once the node has caught up the
+/// next request is answered, and each answer is done exactly once, under its own transaction.
+/// Regression: the repair took the missing receipt for a reorg, set the answer back to pending and
+/// sent it again (refused by the chain, and booked done without its transaction once the node
+/// caught up).
+#[tokio::test]
+async fn a_lagging_node_at_repair_time_replans_nothing_and_resends_nothing() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
+    let first = s.request().await;
+    answered_within(&s, &[first], 120, "before the node falls behind").await;
+    let (key, hash) = done_attestation(&k.store, first, 60).await;
+    k.stop().await;
+    let block =
+        s.p.get_transaction_receipt(hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .block_number
+            .unwrap();
+
+    proxy.behind_at(Some(block - 1));
+    let (sends, counts) = (
+        proxy.count("eth_sendRawTransaction"),
+        proxy.count("eth_getTransactionCount"),
+    );
+    let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
+    // The startup repair ran against the lagging node (and is tried again while it lags).
+    assert!(
+        proxy
+            .called_more_than(
+                "eth_getTransactionCount",
+                counts + 3,
+                Duration::from_secs(30)
+            )
+            .await,
+        "the nonce repair never ran"
+    );
+    assert!(
+        matches!(
+            k.store.intent(&key).unwrap().map(|i| i.status),
+            Some(IntentStatus::Done { tx_hash: Some(h), .. }) if h == hash
+        ),
+        "the mined answer stays done under its transaction"
+    );
+    assert_eq!(
+        proxy.count("eth_sendRawTransaction"),
+        sends,
+        "nothing broadcast on the lagging node's word"
+    );
+    assert_eq!(s.hot_txs().await, 1);
+
+    proxy.behind_at(None);
+    let second = s.request().await;
+    answered_within(&s, &[second], 90, "once the node has caught up").await;
+    let (_, second_hash) = done_attestation(&k.store, second, 60).await;
+    assert_eq!(metric(&k, "verinfer_keeper_reorgs_total").await, 0.0);
+    let store = k.store.clone();
+    k.stop().await;
+    assert_eq!(s.hot_txs().await, 2, "one attestation per request");
+    let attestations: Vec<_> = store
+        .intents()
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.kind == IntentKind::Attest)
+        .map(|i| (i.subject, i.status))
+        .collect();
+    assert_eq!(attestations.len(), 2, "{attestations:?}");
+    for (id, h) in [(first, hash), (second, second_hash)] {
+        assert!(
+            attestations.iter().any(|(s, st)| *s == Some(id)
+                && matches!(st, IntentStatus::Done { tx_hash: Some(x), .. } if *x == h)),
+            "the answer to {id} is done once, under its transaction: {attestations:?}"
+        );
+    }
+    assert_ne!(hash, second_hash);
+}
+
+/// The nonce repair of a transaction manager whose node cannot show the blocks its transactions
+/// were mined in decides nothing: behind them (a chain ending below them) it reports
+/// `NodeBehind` and leaves every intent done and no gap; a node that shows the recorded blocks
+/// while its count and receipt lookups say otherwise (answers from nodes at different heights) has
+/// the nonces used, not gaps. Once the node is consistent the repair finds nothing to do, and the
+/// next transaction takes the next nonce. Regression: both were taken for a reorg, the done
+/// intents re-planned and their nonces handed out as gaps.
+#[tokio::test]
+async fn nonce_repair_against_a_lagging_node_replans_nothing_and_records_no_gap() {
+    use verinfer_keeper::txmgr::TxError;
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "t.redb");
+    let real = txm(anvil.provider(), anvil.key(0), store.clone(), fast_cfg());
+    let token = deploy_token(&real).await;
+    let recipient = alloy::primitives::Address::repeat_byte(0xa);
+    let a = real
+        .send("a", Some(token), transfer(recipient, 1))
+        .await
+        .unwrap();
+    let b = real
+        .send("b", Some(token), transfer(recipient, 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        anvil
+            .provider()
+            .get_transaction_count(real.from())
+            .await
+            .unwrap(),
+        3
+    );
+
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let faulty = verinfer_client::rpc::http_provider(proxy.url().parse().unwrap(), fast_retry());
+    let t = txm(faulty, anvil.key(0), store.clone(), fast_cfg());
+    let done = |key: &str, h: TxHash| {
+        matches!(
+            store.intent(key).unwrap().map(|i| i.status),
+            Some(IntentStatus::Done { tx_hash: Some(x), .. }) if x == h
+        )
+    };
+
+    // A chain ending below `a`'s block: the count says 1, `a` and `b` have no receipts.
+    proxy.behind_at(Some(a.block - 1));
+    match t.repair_nonces().await {
+        Err(TxError::NodeBehind { head, block, nonce }) => {
+            assert_eq!((head, block, nonce), (a.block - 1, a.block, 1))
+        }
+        other => panic!("expected the repair to wait for the node: {other:?}"),
+    }
+    assert!(
+        done("a", a.tx_hash) && done("b", b.tx_hash),
+        "nothing re-planned"
+    );
+    assert!(t.gaps().await.is_empty(), "no gap recorded");
+
+    // A current head with the recorded blocks, but a count of 1 and no receipts.
+    proxy.behind_at(None);
+    proxy.set(
+        "eth_getTransactionCount",
+        Fault::Result(serde_json::json!("0x1")),
+    );
+    proxy.set(
+        "eth_getTransactionReceipt",
+        Fault::Result(serde_json::Value::Null),
+    );
+    let repair = t.repair_nonces().await.unwrap();
+    assert_eq!(repair.mined, 1);
+    assert!(repair.replanned.is_empty(), "{repair:?}");
+    assert!(
+        repair.gaps.is_empty(),
+        "the recorded blocks prove the nonces used: {repair:?}"
+    );
+    assert_eq!(repair.next, 3);
+    assert!(done("a", a.tx_hash) && done("b", b.tx_hash));
+
+    proxy.clear("eth_getTransactionCount");
+    proxy.clear("eth_getTransactionReceipt");
+    let repair = t.repair_nonces().await.unwrap();
+    assert_eq!((repair.mined, repair.next), (3, 3));
+    assert!(repair.gaps.is_empty() && repair.replanned.is_empty());
+    let c = t
+        .send("c", Some(token), transfer(recipient, 1))
+        .await
+        .unwrap();
+    let tx = anvil
+        .provider()
+        .get_transaction_by_hash(c.tx_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        alloy::consensus::Transaction::nonce(&tx),
+        3,
+        "the next nonce"
+    );
+    assert_eq!(
+        anvil
+            .provider()
+            .get_transaction_count(real.from())
+            .await
+            .unwrap(),
+        4
+    );
+}
