@@ -1577,7 +1577,22 @@ impl TxManager {
                 // block for the whole window) as long as it covers the blocks since this settle's
                 // last direct poll, with a direct poll as often as a rebroadcast.
                 let mut found = None;
-                if polls > 0
+                // A receipt a scan already found is taken whatever the window's size now: the
+                // others' settles may have finished since the scan (regression: the last settle of
+                // a window polled its own receipt again once it was alone in flight).
+                // (`try_lock`: a scan under way answers through the hub path below.)
+                if polls > 0 {
+                    if let Some(r) = self
+                        .hub
+                        .try_lock()
+                        .ok()
+                        .and_then(|mut h| h.take(&all_hashes))
+                    {
+                        found = Some(Ok(Some(r)));
+                    }
+                }
+                if found.is_none()
+                    && polls > 0
                     && self.in_flight() > 1
                     && direct_at.elapsed() < self.cfg.receipt_timeout / 4
                 {
