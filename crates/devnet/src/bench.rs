@@ -29,7 +29,7 @@
 //!
 //! The profile of each drain, while its requests are answered: CPU seconds of the anvil process and
 //! of this process (the keeper, the watcher, the burst sender) from `/proc/<pid>/stat`, and, with `count_rpc`, the keeper's JSON-RPC calls
-//! per method through a [`CountingRpc`] proxy (it adds a hop per call: rates of such a run are not
+//! per method through a [`FaultyRpc`] proxy with no fault set (it adds a hop per call: rates of such a run are not
 //! comparable with the others).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -64,7 +64,7 @@ use crate::error::DevnetError;
 use crate::fixture::Devnet;
 use crate::operators::{Behaviour, OperatorSpec};
 use crate::postgres::PostgresInstance;
-use crate::rpc_count::CountingRpc;
+use crate::rpc_fault::FaultyRpc;
 
 /// When each answered request was first seen answered, and in which transaction.
 type Answers = HashMap<U256, (Instant, TxHash)>;
@@ -249,7 +249,7 @@ struct Bench {
     /// The replicas' signing store (HA row only).
     postgres: Option<PostgresInstance>,
     /// The keepers' counting RPC proxy (`count_rpc` only).
-    counting: Option<CountingRpc>,
+    counting: Option<FaultyRpc>,
 }
 
 /// Runs the bench: the fixture's setup, then each mode's drain and live phases.
@@ -310,7 +310,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             cpu,
         } = drain(&mut b, mode, cfg.requests).await?;
         let rpc_calls = match mode {
-            Mode::Keeper(..) | Mode::Ha(..) => b.counting.as_ref().map(CountingRpc::counts),
+            Mode::Keeper(..) | Mode::Ha(..) => b.counting.as_ref().map(FaultyRpc::counts),
             Mode::Merkle | Mode::Ceiling(_) => None,
         };
         let live = match Keepers::of(mode) {
@@ -428,7 +428,7 @@ async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
         None
     };
     let counting = if cfg.count_rpc {
-        let c = CountingRpc::start(devnet.url())
+        let c = FaultyRpc::start(devnet.url())
             .await
             .map_err(|source| DevnetError::Io {
                 path: "counting RPC proxy".into(),

@@ -36,7 +36,6 @@ pub mod outputs;
 pub mod postgres;
 pub mod referee;
 pub mod report;
-pub mod rpc_count;
 pub mod rpc_fault;
 pub mod traffic;
 pub mod voice;

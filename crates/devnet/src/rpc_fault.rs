@@ -3,7 +3,9 @@
 //! answers stale data. Tests point a keeper (or a transaction manager) at it to prove how the
 //! keeper behaves against a faulty node, and to stop a keeper at an exact point of its work (a
 //! broadcast that never reaches the node is a crash between the journal write and the send) without
-//! any hook in the keeper itself. Every call is counted on its way through, faulty or not.
+//! any hook in the keeper itself. Every call is counted on its way through, faulty or not (a batch
+//! counts each of its members), so with no fault set it is the counting proxy of the keeper bench's
+//! `--count-rpc` and of tests that check how many calls a path makes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -347,6 +349,16 @@ impl FaultyRpc {
             .unwrap_or_default()
     }
 
+    /// Calls of every method received so far (a batch counts each of its members).
+    pub fn counts(&self) -> BTreeMap<String, usize> {
+        lock(&self.state).counts.clone()
+    }
+
+    /// Forgets the counts so far.
+    pub fn reset(&self) {
+        lock(&self.state).counts.clear();
+    }
+
     /// Waits until `method` has been called more than `seen` times, polling every 5 ms; `false` when
     /// `deadline` passes first.
     pub async fn called_more_than(&self, method: &str, seen: usize, deadline: Duration) -> bool {
@@ -377,6 +389,34 @@ mod tests {
             Lagging::Forward(b, hide) => (serde_json::from_slice(&b).unwrap(), hide),
             Lagging::Answer(v) => panic!("answered {v}"),
         }
+    }
+
+    #[test]
+    fn a_batch_counts_each_member_and_garbage_counts_once() {
+        let state = Shared::default();
+        let _ = plan(
+            &state,
+            br#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}"#,
+        );
+        let _ = plan(
+            &state,
+            br#"[{"method":"eth_getLogs"},{"method":"eth_blockNumber"},{}]"#,
+        );
+        let _ = plan(&state, b"not json");
+        let counts = state.lock().unwrap().counts.clone();
+        let expect: Vec<(&str, usize)> = vec![
+            ("?", 2),
+            ("eth_blockNumber", 1),
+            ("eth_chainId", 1),
+            ("eth_getLogs", 1),
+        ];
+        assert_eq!(
+            counts
+                .iter()
+                .map(|(k, v)| (k.as_str(), *v))
+                .collect::<Vec<_>>(),
+            expect
+        );
     }
 
     #[test]

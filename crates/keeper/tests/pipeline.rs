@@ -10,7 +10,6 @@ use alloy::primitives::{Address, TxHash, U256};
 use alloy::providers::Provider;
 use common::*;
 use verinfer_bindings::VerinferToken;
-use verinfer_devnet::rpc_count::CountingRpc;
 use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
 use verinfer_keeper::store::{Intent, IntentKind, IntentStatus, Store};
 use verinfer_keeper::txmgr::{Dispatch, Executed, InFlight, Round, TxConfig, TxError, TxManager};
@@ -313,7 +312,7 @@ async fn a_group_is_journaled_and_broadcast_together_with_consecutive_nonces() {
 async fn a_windows_receipts_are_read_once_per_block_not_once_per_transaction() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
-    let rpc = CountingRpc::start(&anvil.url).await.unwrap();
+    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir, "h.redb");
     let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
@@ -569,7 +568,7 @@ async fn a_transaction_dropped_inside_the_window_is_resent_and_the_window_lands(
 async fn a_round_fetches_fees_once_and_a_call_shape_is_estimated_once() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
-    let rpc = CountingRpc::start(&anvil.url).await.unwrap();
+    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir, "f.redb");
     let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
