@@ -1413,29 +1413,25 @@ impl TxManager {
         } = &intent.status
         {
             let (nonce, raw, all) = (*nonce, raw.clone(), all_hashes.clone());
-            if let Some(r) = self
-                .any_receipt(&all)
-                .await
-                .map_err(rpc("eth_getTransactionReceipt"))?
-            {
+            let receipt = || async {
+                self.any_receipt(&all)
+                    .await
+                    .map_err(rpc("eth_getTransactionReceipt"))
+            };
+            let mut found = receipt().await?;
+            let consumed = found.is_none() && self.chain_nonce(false).await? > nonce;
+            if consumed {
+                // The count is read after the receipts: our own transaction may have been mined in
+                // between (a rebroadcast the node mined at once). Only if its receipt is still
+                // absent was the nonce consumed by a transaction that is not ours for this intent.
+                found = receipt().await?;
+            }
+            if let Some(r) = found {
                 return self
                     .finish(intent, &r, None)?
                     .map(|d| Prepared::Ready(Dispatch::Done(d)));
             }
-            let mined = self.chain_nonce(false).await?;
-            if mined > nonce {
-                // The count is read after the receipts: our own transaction may have been mined in
-                // between (a rebroadcast the node mined at once). Only if its receipt is still
-                // absent was the nonce consumed by a transaction that is not ours for this intent.
-                if let Some(r) = self
-                    .any_receipt(&all)
-                    .await
-                    .map_err(rpc("eth_getTransactionReceipt"))?
-                {
-                    return self
-                        .finish(intent, &r, None)?
-                        .map(|d| Prepared::Ready(Dispatch::Done(d)));
-                }
+            if consumed {
                 // Consumed by a transaction that is not ours for this intent: re-plan.
                 tracing::warn!(
                     key,
