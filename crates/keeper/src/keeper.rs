@@ -982,6 +982,13 @@ impl Keeper {
         if !self.backends.serves(info.model_id) {
             return Ok(());
         }
+        // The result is the statement this keeper journaled for the request itself (computed, or
+        // adopted from another replica as its operator's statement of record): running the model
+        // again would only repeat it (an LLM's inference, twice per answer).
+        let own = self.store.intent(&self.attest_key(id, &info))?;
+        if own.as_ref().and_then(attested_output) == Some(output) {
+            return Ok(());
+        }
         let Ok(input) = self.input_of(id, &info).await else {
             return Ok(());
         };

@@ -99,6 +99,8 @@ pub struct Metrics {
     pub assignments_seen: Counter,
     /// Inferences run.
     pub inferences: Counter,
+    /// Answers adopted from another replica's claim in the signing store, without running the model.
+    pub answers_adopted: Counter,
     /// Assigned inputs the model refused (wrong size, out of range); nothing was attested for them.
     pub inputs_refused: Counter,
     /// Attestations included on chain.
@@ -191,6 +193,7 @@ impl Metrics {
             operator,
             assignments_seen: Counter::default(),
             inferences: Counter::default(),
+            answers_adopted: Counter::default(),
             inputs_refused: Counter::default(),
             attestations_submitted: Counter::default(),
             txs_included: Counter::default(),
@@ -225,9 +228,14 @@ impl Metrics {
             hot_key_balance: Mutex::new(None),
             standing: Mutex::new(Vec::new()),
         };
-        let counters: [(&str, &str, &Counter); 15] = [
+        let counters: [(&str, &str, &Counter); 16] = [
             ("assignments_seen", "Assignments seen", &m.assignments_seen),
             ("inferences", "Inferences run", &m.inferences),
+            (
+                "answers_adopted",
+                "Answers adopted from another replica's claim without running the model",
+                &m.answers_adopted,
+            ),
             (
                 "inputs_refused",
                 "Assigned inputs the model refused (nothing attested)",

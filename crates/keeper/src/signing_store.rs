@@ -682,40 +682,102 @@ pub async fn sign_once(
     att: Attestation,
     output: Vec<u8>,
 ) -> Result<Guarded, SigningStoreError> {
-    let (att, output, stored, adopted) = match store.claim(slot, &output).await {
-        Ok(Claim::Won) => (att, output, None, false),
-        Ok(Claim::Same { signature }) => (att, output, signature, false),
-        Err(SigningStoreError::Conflict { claimed, .. }) => {
-            let claimed = *claimed;
-            let att = Attestation {
-                outputHash: claimed.output_hash,
-                ..att
-            };
-            (att, claimed.output, claimed.signature, true)
-        }
-        Err(e) => return Err(e),
+    let s = Signing {
+        store,
+        key,
+        domain,
+        slot,
     };
-    let sig = match stored {
-        Some(sig) => {
-            if attest::recover(&att, domain, &sig) != Some(key.address()) {
-                return Err(SigningStoreError::Corrupt {
-                    request: slot.request_id,
-                    reason: "stored signature is not this hot key's".into(),
-                });
+    match store.claim(slot, &output).await {
+        Ok(Claim::Won) => s.signed(att, output, None, false).await,
+        Ok(Claim::Same { signature }) => s.signed(att, output, signature, false).await,
+        Err(SigningStoreError::Conflict { claimed, .. }) => s.adopt(att, *claimed, true).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// The statement of record of `slot`, signed, if a replica already claimed it: adopted as is (its
+/// output bytes, its stored signature checked against the hot key, or signed here if the claiming
+/// replica has not recorded one yet), so a replica that finds the slot claimed need not run the
+/// model at all. `None`: nobody claimed it yet (compute, then [`sign_once`]). `att` carries the
+/// request's fields; its output hash is replaced by the statement's.
+pub async fn adopt_claimed(
+    store: &SigningStore,
+    key: &HotKey,
+    domain: &Eip712Domain,
+    slot: &Slot,
+    att: Attestation,
+) -> Result<Option<Guarded>, SigningStoreError> {
+    let s = Signing {
+        store,
+        key,
+        domain,
+        slot,
+    };
+    match store.statement(slot).await? {
+        Some(claimed) => s.adopt(att, claimed, false).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// What signing one slot's statement needs.
+struct Signing<'a> {
+    store: &'a SigningStore,
+    key: &'a HotKey,
+    domain: &'a Eip712Domain,
+    slot: &'a Slot,
+}
+
+impl Signing<'_> {
+    /// `claimed`, the statement of record, signed ([`Signing::signed`]) for this replica;
+    /// `adopted`: it replaces an output this replica computed.
+    async fn adopt(
+        &self,
+        att: Attestation,
+        claimed: ClaimedStatement,
+        adopted: bool,
+    ) -> Result<Guarded, SigningStoreError> {
+        let att = Attestation {
+            outputHash: claimed.output_hash,
+            ..att
+        };
+        self.signed(att, claimed.output, claimed.signature, adopted)
+            .await
+    }
+
+    /// The statement `att` with its signature: `stored` (checked to recover to the hot key), or
+    /// signed here and recorded (only once: the signature of record is returned).
+    async fn signed(
+        &self,
+        att: Attestation,
+        output: Vec<u8>,
+        stored: Option<Bytes>,
+        adopted: bool,
+    ) -> Result<Guarded, SigningStoreError> {
+        let sig = match stored {
+            Some(sig) => {
+                if attest::recover(&att, self.domain, &sig) != Some(self.key.address()) {
+                    return Err(SigningStoreError::Corrupt {
+                        request: self.slot.request_id,
+                        reason: "stored signature is not this hot key's".into(),
+                    });
+                }
+                sig
             }
-            sig
-        }
-        None => {
-            let sig = Bytes::from(key.sign_attestation(&att, domain)?.to_vec());
-            store.record_signature(slot, att.outputHash, &sig).await?
-        }
-    };
-    Ok(Guarded {
-        att,
-        sig,
-        output,
-        adopted,
-    })
+            None => {
+                let sig = Bytes::from(self.key.sign_attestation(&att, self.domain)?.to_vec());
+                self.store
+                    .record_signature(self.slot, att.outputHash, &sig)
+                    .await?
+            }
+        };
+        Ok(Guarded {
+            att,
+            sig,
+            output,
+            adopted,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use verinfer_devnet::postgres::{self, PostgresInstance};
 use verinfer_keeper::attest;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, KeeperError, SignedAttestation};
+use verinfer_keeper::metrics::Metrics;
 use verinfer_keeper::registry::RequestStatus;
 use verinfer_keeper::signing_store::{RawSigningStoreConfig, SigningStore, Slot};
 use verinfer_keeper::store::{IntentKind, IntentStatus, Store};
@@ -100,20 +101,23 @@ async fn replica(
     Keeper::new(cfg, s.hot.clone(), name).await.unwrap()
 }
 
-/// A running replica: its task (abort = `kill -9`), its stop switch and its journal.
+/// A running replica: its task (abort = `kill -9`), its stop switch, its journal and its metrics.
 struct Running {
     task: JoinHandle<Result<(), KeeperError>>,
     stop: watch::Sender<bool>,
     store: std::sync::Arc<Store>,
+    metrics: std::sync::Arc<Metrics>,
 }
 
 fn run(k: Keeper) -> Running {
     let store = k.store().clone();
+    let metrics = k.metrics().clone();
     let (stop, rx) = watch::channel(false);
     Running {
         task: tokio::spawn(k.run(rx)),
         stop,
         store,
+        metrics,
     }
 }
 
@@ -464,6 +468,41 @@ async fn only_the_sender_lease_holder_sends_and_the_standby_keeps_nothing_open()
         sent,
         2 * ids.len() as u64,
         "one submitAttestation and one finalize per request, no copies"
+    );
+    c.finish(&ids, a, b).await;
+}
+
+/// A replica that finds a request already claimed by another replica adopts the statement of
+/// record without fetching the input or running the model: replica b starts after replica a
+/// answered every request, journals all of them with a's statements and signatures, and ran no
+/// inference.
+#[tokio::test]
+async fn a_replica_adopts_a_claimed_statement_without_running_the_model() {
+    let pg = server();
+    let mut c = Chain::new().await;
+    let a = c.replica("a", Some(&pg), false).await;
+    let ids = c.requests(8).await;
+    until_answered(&c.s, &ids, "replica a answers").await;
+    let b = c.replica("b", Some(&pg), false).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while journaled(&b.store).len() < ids.len() {
+        assert!(
+            Instant::now() < deadline,
+            "replica b never journaled every request"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        a.metrics.inferences.get(),
+        ids.len() as u64,
+        "a ran the model once per request (its watcher does not re-run its own results)"
+    );
+    assert_eq!(b.metrics.inferences.get(), 0, "b ran the model for none");
+    assert_eq!(b.metrics.answers_adopted.get(), ids.len() as u64);
+    assert_eq!(
+        journaled(&b.store),
+        journaled(&a.store),
+        "b journaled a's statements"
     );
     c.finish(&ids, a, b).await;
 }

@@ -20,7 +20,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use alloy::primitives::{keccak256, Address, Bytes, U256};
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::sol_types::{Eip712Domain, SolCall};
 
 use super::{fetch_input, Keeper, KeeperError, SignedAttestation};
@@ -98,6 +98,9 @@ impl Answerer {
         info: RequestFacts,
         key: String,
     ) -> Result<Option<Computed>, KeeperError> {
+        if let Some(adopted) = self.adopt_claimed(id, &info).await? {
+            return Ok(Some(Computed { key, ..adopted }));
+        }
         let input = match checked_input(id, &info).await {
             Ok(i) => i,
             Err(e) => {
@@ -141,6 +144,45 @@ impl Answerer {
             att,
             sig,
             output,
+        }))
+    }
+
+    /// For a replica: the statement another replica already claimed for this request, adopted
+    /// without fetching the input or running the model (its output bytes come from the store), so
+    /// replicas do not run every inference twice; `None` when nobody claimed it yet (or for a single
+    /// keeper, or a deliberately faulty one).
+    async fn adopt_claimed(
+        &self,
+        id: U256,
+        info: &RequestFacts,
+    ) -> Result<Option<Computed>, KeeperError> {
+        let Some(guard) = self
+            .signing_store
+            .as_ref()
+            .filter(|_| self.misbehave == Misbehaviour::None)
+        else {
+            return Ok(None);
+        };
+        let att = Attestation {
+            operator: self.operator,
+            requestId: id,
+            modelId: info.model_id,
+            inputHash: info.input_hash,
+            outputHash: B256::ZERO,
+        };
+        let slot = signing_store::Slot::of(self.chain_id, self.registry, &att);
+        let Some(g) =
+            signing_store::adopt_claimed(guard, &self.key, &self.domain, &slot, att).await?
+        else {
+            return Ok(None);
+        };
+        self.metrics.answers_adopted.inc();
+        tracing::debug!(keeper = %self.name, request = %id, output = %g.att.outputHash, "adopted another replica's claimed statement without running the model");
+        Ok(Some(Computed {
+            key: String::new(),
+            att: g.att,
+            sig: g.sig,
+            output: g.output,
         }))
     }
 
