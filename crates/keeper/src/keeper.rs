@@ -270,7 +270,7 @@ impl Keeper {
             max_fee_cap: u128::from(cfg.submit.max_fee_gwei) * 1_000_000_000,
             ..TxConfig::default()
         };
-        let tx = TxManager::new(provider.clone(), &key, chain_id, store.clone(), txcfg)
+        let mut tx = TxManager::new(provider.clone(), &key, chain_id, store.clone(), txcfg)
             .with_metrics(metrics.clone());
         let mut poller = LogPoller::new(provider.clone(), cfg.registry, store.clone());
         poller.confirmations = cfg.confirmations;
@@ -294,8 +294,14 @@ impl Keeper {
                     chain_id,
                     cfg.operator,
                     c.sender_lease,
+                    cfg.poll_interval,
                 ))
             });
+        if let Some(l) = &lease {
+            // Nothing goes on the wire without the lease: no rebroadcast, no fee bump either.
+            let l = l.clone();
+            tx = tx.with_send_gate(crate::txmgr::SendGate::new(move || l.held()));
+        }
         let exec = Arc::new(Executor {
             store: store.clone(),
             tx,
@@ -601,6 +607,9 @@ impl Keeper {
     /// execute round (tests and tools drive a keeper this way; [`Keeper::run`] runs the stages
     /// concurrently).
     pub async fn tick(&mut self) -> Result<Tick, KeeperError> {
+        // The lease is tended before the collect stage (whose duties a standby leaves to the
+        // holder) and after it (the first grant needs a successful poll).
+        self.exec.tend_lease().await;
         let mut t = self.collect_and_decide().await?;
         self.exec.tend_lease().await;
         t.executed = self.exec.round().await?;
@@ -701,6 +710,8 @@ impl Keeper {
                         tx_hash: None,
                         gas_used: None,
                     };
+                    // Never dispatched now: its mark to estimate afresh goes too.
+                    self.exec.tx.take_estimate_afresh(&intent.key);
                     done.push(intent);
                 }
             }
@@ -1204,6 +1215,22 @@ impl Executor {
         let Some(lease) = &self.lease else {
             return;
         };
+        // A replica that cannot read the chain (its node down, its polls failing) must not keep
+        // the lease from one that can: it gives the lease up and takes none meanwhile.
+        let polling = self
+            .metrics
+            .since_last_poll()
+            .is_some_and(|t| t <= lease.max_poll_age());
+        if !polling {
+            if lease.held() {
+                tracing::warn!(keeper = %self.name, "log polls failing; giving the sender lease up");
+                if let Err(e) = lease.release().await {
+                    tracing::warn!(keeper = %self.name, error = %e, "cannot release the sender lease; it lapses");
+                }
+                self.metrics.set_sender_lease(false);
+            }
+            return;
+        }
         match lease.attempt().await {
             Ok(lease::LeaseChange::Acquired) => {
                 let open: Vec<String> = match self.store.open_intents() {
@@ -1228,6 +1255,7 @@ impl Executor {
             Ok(lease::LeaseChange::Renewed) => {}
             Ok(lease::LeaseChange::Standby { holder, lost }) => {
                 if lost {
+                    let holder = holder.as_deref().unwrap_or("?");
                     tracing::warn!(keeper = %self.name, %holder, "lost the sender lease; standing by");
                 }
                 self.metrics.set_sender_lease(false);
@@ -1240,15 +1268,18 @@ impl Executor {
         }
     }
 
-    /// Tends the sender lease every quarter of its length, for as long as the keeper runs.
+    /// Tends the sender lease every quarter of its length (a fixed rate: a slow attempt does not
+    /// push the next one back), for as long as the keeper runs.
     async fn keep_lease(&self) -> std::convert::Infallible {
         let period = self
             .lease
             .as_ref()
             .map_or(Duration::from_secs(1), |l| l.period());
+        let mut every = tokio::time::interval(period);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            every.tick().await;
             self.tend_lease().await;
-            tokio::time::sleep(period).await;
         }
     }
 
@@ -1742,6 +1773,11 @@ impl Executor {
                 // A failed batch: its members are retried one by one.
                 self.retry_members_alone(intent)?;
             }
+            Err(e @ TxError::Withheld { .. }) => {
+                // Lost the sender lease while it waited: the holder's transaction at that nonce
+                // settles it, or this replica's nonce repair once it holds the lease again.
+                tracing::info!(keeper = %self.name, error = %e, "standing by");
+            }
             Err(e @ TxError::Stuck { .. }) => {
                 tracing::warn!(keeper = %self.name, error = %e, "stuck; will retry next round");
                 self.repair.store(true, Ordering::SeqCst);
@@ -1769,6 +1805,7 @@ impl Executor {
 
     /// Books `intent` as done with no transaction of ours (someone else's made it moot).
     fn done_by_someone_else(&self, intent: &Intent) -> Result<(), KeeperError> {
+        self.tx.take_estimate_afresh(&intent.key);
         let mut done = intent.clone();
         done.status = IntentStatus::Done {
             tx_hash: None,
@@ -1778,7 +1815,8 @@ impl Executor {
         Ok(())
     }
 
-    /// Puts the members of the batch `intent` back in the queue, each to be sent alone.
+    /// Puts the members of the batch `intent` back in the queue, each to be sent alone and
+    /// estimated afresh (one of them may be the one that made the batch fail, or already answered).
     fn retry_members_alone(&self, intent: &Intent) -> Result<(), KeeperError> {
         for m in &intent.members {
             if let Some(mut mi) = self.store.intent(m)? {
@@ -1787,6 +1825,7 @@ impl Executor {
                 self.store.put_intent(&mi)?;
             }
         }
+        self.tx.estimate_afresh(intent.members.iter().cloned());
         Ok(())
     }
 }

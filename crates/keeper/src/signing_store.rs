@@ -54,6 +54,7 @@ pub const LEASE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS verinfer_sender_lease
     operator   BYTEA       NOT NULL,
     holder     TEXT        NOT NULL,
     expires_at TIMESTAMPTZ NOT NULL,
+    epoch      BIGINT      NOT NULL,
     PRIMARY KEY (chain_id, operator)
 )";
 
@@ -276,6 +277,9 @@ pub enum Claim {
 pub struct SigningStore {
     url: String,
     replica: String,
+    /// This process's id as a lease holder: the replica's name and a random suffix drawn at start,
+    /// so two processes configured with one name never both hold the lease.
+    holder_id: String,
     timeout: Duration,
     client: Mutex<Option<Arc<Conn>>>,
 }
@@ -345,6 +349,17 @@ fn unavailable(op: &'static str) -> impl Fn(tokio_postgres::Error) -> SigningSto
     }
 }
 
+/// A number drawn once per store: the process id and the time, hashed with the standard library's
+/// randomly keyed hasher (two processes, or two stores of one process, get different numbers).
+fn process_nonce() -> u64 {
+    use std::hash::BuildHasher;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    std::collections::hash_map::RandomState::new().hash_one((std::process::id(), nanos))
+}
+
 fn chain_id_col(chain_id: u64) -> Result<i64, SigningStoreError> {
     i64::try_from(chain_id).map_err(|_| SigningStoreError::ChainId(chain_id))
 }
@@ -356,6 +371,7 @@ impl SigningStore {
         Self {
             url: url.to_string(),
             replica: replica.to_string(),
+            holder_id: format!("{replica}/{:016x}", process_nonce()),
             timeout,
             client: Mutex::new(None),
         }
@@ -364,6 +380,11 @@ impl SigningStore {
     /// This replica's name.
     pub fn replica(&self) -> &str {
         &self.replica
+    }
+
+    /// This process's id as a lease holder (`<replica>/<random>`).
+    pub fn holder_id(&self) -> &str {
+        &self.holder_id
     }
 
     /// Connects now (and creates the schema) instead of on the first claim, so a keeper reports an
@@ -443,8 +464,9 @@ impl SigningStore {
     }
 
     /// Takes or renews the sender lease of `operator` on `chain_id` for `ttl`, in one atomic upsert
-    /// timed by the database's clock: the row is written when it is absent, already ours, or lapsed
-    /// (`expires_at` in the past). Otherwise another replica holds it and is named.
+    /// timed by the database's clock: the row is written when it is absent, already this process's,
+    /// or lapsed (`expires_at` in the past); its epoch grows by one whenever the holder changes.
+    /// Otherwise another process holds it and is named.
     pub async fn hold_lease(
         &self,
         chain_id: u64,
@@ -456,19 +478,24 @@ impl SigningStore {
         let ours = self
             .with_client("hold lease", |c| async move {
                 c.query_opt(
-                    &c.prepared("INSERT INTO verinfer_sender_leases AS l (chain_id, operator, holder, expires_at) \
-                     VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4)) \
+                    &c.prepared("INSERT INTO verinfer_sender_leases AS l (chain_id, operator, holder, expires_at, epoch) \
+                     VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4), 1) \
                      ON CONFLICT (chain_id, operator) DO UPDATE \
-                     SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at \
+                     SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at, \
+                     epoch = CASE WHEN l.holder = EXCLUDED.holder THEN l.epoch ELSE l.epoch + 1 END \
                      WHERE l.holder = EXCLUDED.holder OR l.expires_at < clock_timestamp() \
-                     RETURNING holder").await?,
-                    &[&chain, &operator.as_slice(), &self.replica, &secs],
+                     RETURNING epoch").await?,
+                    &[&chain, &operator.as_slice(), &self.holder_id, &secs],
                 )
                 .await
             })
             .await?;
-        if ours.is_some() {
-            return Ok(LeaseHolder::Us);
+        if let Some(row) = ours {
+            let epoch: i64 = row.try_get(0).map_err(|_| SigningStoreError::Unavailable {
+                op: "hold lease",
+                msg: "the lease row has no epoch".into(),
+            })?;
+            return Ok(LeaseHolder::Us { epoch });
         }
         let holder = self
             .with_client("read lease", |c| async move {
@@ -479,14 +506,14 @@ impl SigningStore {
                 .await
             })
             .await?
-            .and_then(|row| row.try_get::<_, String>(0).ok())
-            .unwrap_or_default();
+            .and_then(|row| row.try_get::<_, String>(0).ok());
         Ok(LeaseHolder::Other(holder))
     }
 
-    /// Gives up the sender lease of `operator` on `chain_id` if this replica holds it (a clean
-    /// shutdown), so another replica takes over at its next attempt instead of after the lease
-    /// lapses. Returns whether a lease was given up.
+    /// Gives up the sender lease of `operator` on `chain_id` if this process holds it (a clean
+    /// shutdown): it lapses at once (the row and its epoch stay), so another replica takes over at
+    /// its next attempt instead of after the lease would have lapsed. Returns whether a lease was
+    /// given up.
     pub async fn release_lease(
         &self,
         chain_id: u64,
@@ -497,11 +524,13 @@ impl SigningStore {
             .with_client("release lease", |c| async move {
                 c.execute(
                     &c.prepared(
-                        "DELETE FROM verinfer_sender_leases \
-                     WHERE chain_id = $1 AND operator = $2 AND holder = $3",
+                        "UPDATE verinfer_sender_leases \
+                     SET expires_at = clock_timestamp() - interval '1 second' \
+                     WHERE chain_id = $1 AND operator = $2 AND holder = $3 \
+                     AND expires_at >= clock_timestamp()",
                     )
                     .await?,
-                    &[&chain, &operator.as_slice(), &self.replica],
+                    &[&chain, &operator.as_slice(), &self.holder_id],
                 )
                 .await
             })
@@ -651,10 +680,15 @@ impl SigningStore {
 /// Who holds an operator's sender lease, as [`SigningStore::hold_lease`] left it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LeaseHolder {
-    /// This replica: it may send until the lease lapses unrenewed.
-    Us,
-    /// Another replica, whose lease has not lapsed.
-    Other(String),
+    /// This process: it may send until the lease lapses unrenewed. `epoch` counts the changes of
+    /// holder: the same epoch as this process's last grant means nobody else held the lease since.
+    Us {
+        /// The lease's epoch.
+        epoch: i64,
+    },
+    /// Another process (its holder id, `None` if the row vanished meanwhile), whose lease has not
+    /// lapsed.
+    Other(Option<String>),
 }
 
 /// An attestation signed under the store's protection.
@@ -668,6 +702,10 @@ pub struct Guarded {
     pub output: Vec<u8>,
     /// Whether another replica's different output was adopted instead of ours.
     pub adopted: bool,
+    /// Whether this call claimed the slot first ([`Claim::Won`]). Otherwise the statement was
+    /// claimed before, by another replica (which may already have sent it) or by this one before a
+    /// restart.
+    pub first: bool,
 }
 
 /// Signs `att` (whose output is `output`) at most once per slot across every replica sharing
@@ -689,7 +727,10 @@ pub async fn sign_once(
         slot,
     };
     match store.claim(slot, &output).await {
-        Ok(Claim::Won) => s.signed(att, output, None, false).await,
+        Ok(Claim::Won) => s
+            .signed(att, output, None, false)
+            .await
+            .map(|g| Guarded { first: true, ..g }),
         Ok(Claim::Same { signature }) => s.signed(att, output, signature, false).await,
         Err(SigningStoreError::Conflict { claimed, .. }) => s.adopt(att, *claimed, true).await,
         Err(e) => Err(e),
@@ -776,6 +817,7 @@ impl Signing<'_> {
             sig,
             output,
             adopted,
+            first: false,
         })
     }
 }

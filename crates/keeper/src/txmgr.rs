@@ -138,6 +138,15 @@ pub enum TxError {
         /// The chain's mined transaction count of the sender.
         mined: u64,
     },
+    /// This process lost the right to send (a replica without the sender lease) while the intent's
+    /// transaction waited: no rebroadcast, no fee bump. The intent stays journaled as sent: the
+    /// lease holder's transaction at that nonce settles it, or this process's nonce repair once it
+    /// holds the lease again.
+    #[error("{key}: not the sender-lease holder any more; transaction left journaled, not rebroadcast or bumped")]
+    Withheld {
+        /// Intent key.
+        key: String,
+    },
     /// The nonce repair found the node unable to show a block the journal has seen (the block our
     /// transaction at `nonce` was mined in, or a later one: its head is below it, or it reports a
     /// head at or above it and has no such block): a lagging or inconsistent node (behind a load
@@ -387,6 +396,32 @@ pub struct TxManager {
     out_of_gas: std::sync::Mutex<HashMap<String, u32>>,
     /// Receipts of our transactions read block by block, shared by the window's settles.
     hub: Mutex<ReceiptHub>,
+    /// Whether this process may put transactions on the wire now ([`TxManager::with_send_gate`]);
+    /// `None`: always.
+    gate: Option<SendGate>,
+}
+
+/// Whether a transaction manager may put transactions on the wire now: a keeper replica may only
+/// while it holds its operator's sender lease (docs/keeper.md, "One sender at a time").
+#[derive(Clone)]
+pub struct SendGate(Arc<dyn Fn() -> bool + Send + Sync>);
+
+impl SendGate {
+    /// A gate open whenever `open` says so.
+    pub fn new(open: impl Fn() -> bool + Send + Sync + 'static) -> Self {
+        Self(Arc::new(open))
+    }
+
+    /// Whether the gate is open now.
+    pub fn is_open(&self) -> bool {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for SendGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SendGate").field(&self.is_open()).finish()
+    }
 }
 
 /// Blocks the receipt hub reads at most per scan (a longer jump is left to the direct polls).
@@ -591,6 +626,7 @@ impl TxManager {
             estimate_next: std::sync::Mutex::default(),
             out_of_gas: std::sync::Mutex::default(),
             hub: Mutex::default(),
+            gate: None,
         }
     }
 
@@ -598,6 +634,18 @@ impl TxManager {
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
         self.metrics = metrics;
         self
+    }
+
+    /// Puts transactions on the wire only while `gate` says so: a closed gate withholds every
+    /// broadcast (new, rebroadcast or repair) and every fee bump; what was signed stays journaled.
+    pub fn with_send_gate(mut self, gate: SendGate) -> Self {
+        self.gate = Some(gate);
+        self
+    }
+
+    /// Whether the send gate is open (always without one).
+    pub fn may_send(&self) -> bool {
+        self.gate.as_ref().is_none_or(SendGate::is_open)
     }
 
     /// The sending account.
@@ -909,7 +957,17 @@ impl TxManager {
                 ));
             }
         }
-        let raw = self.estimate(key, to, data).await?;
+        let raw = match self.estimate(key, to, data).await {
+            Ok(raw) => raw,
+            Err(e) => {
+                // An estimate that did not answer (unlike a revert, which decides) leaves the mark:
+                // the retry must not fall back on the cache.
+                if fresh && !matches!(e, TxError::Reverted { .. }) {
+                    self.estimate_afresh([key.to_string()]);
+                }
+                return Err(e);
+            }
+        };
         if let Some(shape) = shape {
             self.gas_cache.observe(shape, raw);
         }
@@ -936,8 +994,13 @@ impl TxManager {
             .map_err(|e| TxError::Sign(e.to_string()))
     }
 
-    /// Broadcasts raw bytes; "already known" counts as success.
+    /// Broadcasts raw bytes; "already known" counts as success. A closed send gate withholds it:
+    /// the bytes stay journaled, and the settle, the nonce repair or the next holder decides.
     async fn broadcast(&self, raw: &[u8]) -> Result<(), TransportError> {
+        if !self.may_send() {
+            tracing::debug!("not the sender-lease holder: broadcast withheld");
+            return Ok(());
+        }
         match self.provider.send_raw_transaction(raw).await {
             Ok(_) => Ok(()),
             Err(e) if RpcFailure::of(&e) == RpcFailure::AlreadyKnown => Ok(()),
@@ -1649,6 +1712,10 @@ impl TxManager {
                     continue;
                 }
                 return Err(TxError::NonceGap { key, nonce, mined });
+            }
+            if !self.may_send() {
+                // A replica that lost the sender lease bumps nothing over the holder's nonces.
+                return Err(TxError::Withheld { key });
             }
             if bumps >= self.cfg.max_bumps {
                 return Err(TxError::Stuck { key, bumps });

@@ -802,3 +802,66 @@ async fn a_broadcast_answered_too_late_and_retried_is_tracked_not_sent_twice() {
         .is_some());
     assert_eq!(balance(&p, token, recipient(0)).await, U256::from(1));
 }
+
+/// A replica that loses the sender lease puts nothing on the wire: with its send gate closed, a
+/// dispatched transaction is signed and journaled but not broadcast, its settle neither rebroadcasts
+/// nor bumps it (it ends `Withheld`, the intent still journaled as sent), and the node's nonce
+/// count does not move. Once the gate opens again, the journaled bytes go out at their nonce, once.
+#[tokio::test]
+async fn a_closed_send_gate_withholds_every_broadcast_and_the_journaled_transaction_goes_out_once_it_opens(
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use verinfer_keeper::txmgr::SendGate;
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "gate.redb");
+    let open = Arc::new(AtomicBool::new(true));
+    let cfg = TxConfig {
+        receipt_timeout: Duration::from_millis(800),
+        ..fast_cfg()
+    };
+    let gate = open.clone();
+    let t = txm(p.clone(), anvil.key(0), store.clone(), cfg)
+        .with_send_gate(SendGate::new(move || gate.load(Ordering::SeqCst)));
+    let token = deploy_token(&t).await;
+    let key = journal_transfer(&store, token, 0);
+    let before = p.get_transaction_count(t.from()).await.unwrap();
+    open.store(false, Ordering::SeqCst);
+    assert!(!t.may_send());
+    let mut window = Vec::new();
+    for r in t
+        .dispatch_group(std::slice::from_ref(&key), &Round::default())
+        .await
+        .unwrap()
+    {
+        match r.unwrap() {
+            Dispatch::InFlight(f) => window.push(f),
+            Dispatch::Done(d) => panic!("sent with the gate closed: {d:?}"),
+        }
+    }
+    let settled = t.settle(window.pop().unwrap()).await;
+    assert!(
+        matches!(settled, Err(TxError::Withheld { .. })),
+        "{settled:?}"
+    );
+    assert!(
+        matches!(store.intent(&key).unwrap().unwrap().status, IntentStatus::Sent { nonce, .. } if nonce == before),
+        "journaled as sent at the next nonce"
+    );
+    assert_eq!(
+        p.get_transaction_count(t.from()).await.unwrap(),
+        before,
+        "nothing reached the node"
+    );
+    assert_eq!(balance(&p, token, recipient(0)).await, U256::ZERO);
+    open.store(true, Ordering::SeqCst);
+    t.execute(&key).await.unwrap();
+    assert_eq!(balance(&p, token, recipient(0)).await, U256::from(1));
+    assert_eq!(
+        p.get_transaction_count(t.from()).await.unwrap(),
+        before + 1,
+        "the journaled transaction, once"
+    );
+    done_hash(&store, &key);
+}

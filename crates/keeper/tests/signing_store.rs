@@ -249,65 +249,75 @@ async fn store_is_fail_closed_while_the_database_is_down_and_reconnects_after_re
     assert_eq!(s.claim(&slot(2), b"two").await.unwrap(), Claim::Won);
 }
 
-/// Eight replicas take one operator's sender lease at once: exactly one holds it, and every other
-/// is told who does; the holder renews it, and the lease of another operator is separate.
+/// Whether `r` grants the lease.
+fn granted(r: &LeaseHolder) -> Option<i64> {
+    match r {
+        LeaseHolder::Us { epoch } => Some(*epoch),
+        LeaseHolder::Other(_) => None,
+    }
+}
+
+/// Eight processes take one operator's sender lease at once, all configured with the same replica
+/// name: exactly one holds it (the lease is keyed by a per-process id, not by the name), every
+/// other is told who does; the holder renews it in the same epoch, and the lease of another
+/// operator is separate.
 #[tokio::test]
-async fn concurrent_replicas_take_the_sender_lease_one_at_a_time() {
+async fn concurrent_processes_take_the_sender_lease_one_at_a_time_even_under_one_name() {
     let pg = server();
     let operator = Address::repeat_byte(0x0a);
     let ttl = Duration::from_secs(30);
+    let stores: Vec<Arc<SigningStore>> = (0..8).map(|_| Arc::new(store(&pg, "keeper"))).collect();
     let mut handles = Vec::new();
-    for i in 0..8 {
-        let s = store(&pg, &format!("r{i}"));
+    for s in &stores {
+        let s = s.clone();
         handles.push(tokio::spawn(async move {
             let r = s.hold_lease(31337, operator, ttl).await.unwrap();
-            (format!("r{i}"), r)
+            (s.holder_id().to_string(), r)
         }));
     }
     let mut results = Vec::new();
     for h in handles {
         results.push(h.await.unwrap());
     }
-    let holders: Vec<&String> = results
+    let holders: Vec<(&String, i64)> = results
         .iter()
-        .filter(|(_, r)| *r == LeaseHolder::Us)
-        .map(|(n, _)| n)
+        .filter_map(|(n, r)| granted(r).map(|e| (n, e)))
         .collect();
     assert_eq!(holders.len(), 1, "exactly one holder: {results:?}");
-    for (name, r) in &results {
-        if name != holders[0] {
-            assert_eq!(*r, LeaseHolder::Other(holders[0].clone()), "{name}");
+    let (holder, epoch) = (holders[0].0.clone(), holders[0].1);
+    assert!(holder.starts_with("keeper/"), "{holder}");
+    for (id, r) in &results {
+        if *id != holder {
+            assert_eq!(*r, LeaseHolder::Other(Some(holder.clone())), "{id}");
         }
     }
-    let holder = store(&pg, holders[0]);
+    let s = stores.iter().find(|s| s.holder_id() == holder).unwrap();
     assert_eq!(
-        holder.hold_lease(31337, operator, ttl).await.unwrap(),
-        LeaseHolder::Us,
-        "the holder renews"
+        s.hold_lease(31337, operator, ttl).await.unwrap(),
+        LeaseHolder::Us { epoch },
+        "the holder renews in the same epoch"
     );
     let other = Address::repeat_byte(0x0b);
-    assert_eq!(
-        store(&pg, "z").hold_lease(31337, other, ttl).await.unwrap(),
-        LeaseHolder::Us,
+    assert!(
+        granted(&store(&pg, "z").hold_lease(31337, other, ttl).await.unwrap()).is_some(),
         "another operator's lease is its own"
     );
 }
 
-/// Another replica takes the lease only once it lapsed unrenewed (the database's clock), or at
+/// Another process takes the lease only once it lapsed unrenewed (the database's clock), or at
 /// once when the holder releases it on a clean stop; a release by a non-holder changes nothing.
+/// Every change of holder raises the epoch; a holder that takes its own lapsed lease back with
+/// nobody in between keeps its epoch.
 #[tokio::test]
 async fn the_sender_lease_passes_on_only_when_it_lapses_or_is_released() {
     let pg = server();
     let operator = Address::repeat_byte(0x0a);
     let (a, b) = (store(&pg, "a"), store(&pg, "b"));
     let short = Duration::from_millis(600);
-    assert_eq!(
-        a.hold_lease(1, operator, short).await.unwrap(),
-        LeaseHolder::Us
-    );
+    let e1 = granted(&a.hold_lease(1, operator, short).await.unwrap()).expect("a holds");
     assert_eq!(
         b.hold_lease(1, operator, short).await.unwrap(),
-        LeaseHolder::Other("a".into()),
+        LeaseHolder::Other(Some(a.holder_id().to_string())),
         "not before it lapses"
     );
     assert!(
@@ -316,21 +326,27 @@ async fn the_sender_lease_passes_on_only_when_it_lapses_or_is_released() {
     );
     tokio::time::sleep(short + Duration::from_millis(200)).await;
     assert_eq!(
-        b.hold_lease(1, operator, Duration::from_secs(60))
+        a.hold_lease(1, operator, short).await.unwrap(),
+        LeaseHolder::Us { epoch: e1 },
+        "lapsed but taken by nobody else: a takes it back in its own epoch"
+    );
+    tokio::time::sleep(short + Duration::from_millis(200)).await;
+    let e2 = granted(
+        &b.hold_lease(1, operator, Duration::from_secs(60))
             .await
             .unwrap(),
-        LeaseHolder::Us,
-        "b takes the lapsed lease"
-    );
+    )
+    .expect("b takes the lapsed lease");
+    assert_eq!(e2, e1 + 1, "a new holder, a new epoch");
     assert_eq!(
         a.hold_lease(1, operator, short).await.unwrap(),
-        LeaseHolder::Other("b".into()),
+        LeaseHolder::Other(Some(b.holder_id().to_string())),
         "a lost it and cannot renew"
     );
     assert!(b.release_lease(1, operator).await.unwrap());
     assert_eq!(
         a.hold_lease(1, operator, short).await.unwrap(),
-        LeaseHolder::Us,
+        LeaseHolder::Us { epoch: e2 + 1 },
         "released: taken at once, although b's 60 s have not passed"
     );
 }

@@ -58,6 +58,9 @@ pub(super) struct Computed {
     att: Attestation,
     sig: Bytes,
     output: Vec<u8>,
+    /// The statement was claimed before this answer (another replica may already have sent it):
+    /// its first dispatch estimates gas afresh, so a copy already included is never sent.
+    claimed_before: bool,
 }
 
 /// A running answer job; aborted when dropped (a collect stage that stops, or fails, leaves nothing
@@ -138,12 +141,13 @@ impl Answerer {
             inputHash: info.input_hash,
             outputHash: keccak256(&output),
         };
-        let (att, sig, output) = self.sign_answer(att, output).await?;
+        let (att, sig, output, claimed_before) = self.sign_answer(att, output).await?;
         Ok(Some(Computed {
             key,
             att,
             sig,
             output,
+            claimed_before,
         }))
     }
 
@@ -183,20 +187,22 @@ impl Answerer {
             att: g.att,
             sig: g.sig,
             output: g.output,
+            claimed_before: true,
         }))
     }
 
     /// Signs the attestation of an answer: directly for a single keeper; for a replica, through the
     /// shared signing store, which yields the statement of record (possibly another replica's
-    /// output, adopted instead of signing ours: docs/keeper.md, "High availability").
+    /// output, adopted instead of signing ours: docs/keeper.md, "High availability"), and whether
+    /// it was claimed before this answer.
     async fn sign_answer(
         &self,
         att: Attestation,
         output: Vec<u8>,
-    ) -> Result<(Attestation, Bytes, Vec<u8>), KeeperError> {
+    ) -> Result<(Attestation, Bytes, Vec<u8>, bool), KeeperError> {
         let Some(guard) = &self.signing_store else {
             let sig = sign(&self.key, &self.domain, &att)?;
-            return Ok((att, sig, output));
+            return Ok((att, sig, output, false));
         };
         let slot = signing_store::Slot::of(self.chain_id, self.registry, &att);
         let ours = att.outputHash;
@@ -206,7 +212,7 @@ impl Answerer {
             tracing::warn!(keeper = %self.name, request = %slot.request_id, %ours, adopted = %g.att.outputHash,
                 "another replica already signed a different output for this request; adopting its statement");
         }
-        Ok((g.att, g.sig, g.output))
+        Ok((g.att, g.sig, g.output, !g.first))
     }
 }
 
@@ -288,6 +294,13 @@ impl Keeper {
             }
             let intents: Vec<Intent> = done.iter().map(|c| self.answer_intent(c)).collect();
             self.store.insert_intents_if_absent(&intents)?;
+            // Statements another replica claimed first: it may have sent them already.
+            self.exec.tx.estimate_afresh(
+                done.iter()
+                    .zip(&intents)
+                    .filter(|(c, _)| c.claimed_before)
+                    .map(|(_, i)| i.key.clone()),
+            );
             tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, answers = intents.len(), "journaled answers");
             // Journal first, then publish.
             for c in done {

@@ -35,8 +35,8 @@ pub(super) enum LeaseChange {
     Renewed,
     /// Another replica holds the lease (this one held it until now when `lost`).
     Standby {
-        /// The holder's name.
-        holder: String,
+        /// The holder's id (`<replica>/<random>`), if the database named it.
+        holder: Option<String>,
         /// Whether this replica held the lease before this attempt.
         lost: bool,
     },
@@ -49,8 +49,14 @@ pub(super) struct SenderLease {
     chain_id: u64,
     operator: Address,
     ttl: Duration,
+    /// The log poller's interval: a replica whose last successful poll is older than
+    /// [`SenderLease::max_poll_age`] neither keeps nor takes the lease.
+    poll_interval: Duration,
     /// Until when this replica may send (its own clock); `None` when it does not hold the lease.
     until: std::sync::Mutex<Option<Instant>>,
+    /// The epoch of this process's last grant: a grant of the same epoch is a renewal (nobody else
+    /// held the lease in between, even if this process's own deadline passed meanwhile).
+    epoch: std::sync::Mutex<Option<i64>>,
 }
 
 impl SenderLease {
@@ -59,19 +65,28 @@ impl SenderLease {
         chain_id: u64,
         operator: Address,
         ttl: Duration,
+        poll_interval: Duration,
     ) -> Self {
         Self {
             store,
             chain_id,
             operator,
             ttl,
+            poll_interval,
             until: std::sync::Mutex::new(None),
+            epoch: std::sync::Mutex::new(None),
         }
     }
 
     /// How often the lease is taken or renewed.
     pub(super) fn period(&self) -> Duration {
         self.ttl / 4
+    }
+
+    /// The oldest last successful log poll with which this replica keeps or takes the lease: the
+    /// lease's length, or ten poll intervals if that is longer.
+    pub(super) fn max_poll_age(&self) -> Duration {
+        self.ttl.max(self.poll_interval * 10)
     }
 
     fn until(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
@@ -95,10 +110,14 @@ impl SenderLease {
             .hold_lease(self.chain_id, self.operator, self.ttl)
             .await?
         {
-            LeaseHolder::Us => {
-                let deadline = sent + self.ttl * 2 / 3;
-                *self.until() = Some(deadline);
-                Ok(if was && Instant::now() < deadline {
+            LeaseHolder::Us { epoch } => {
+                *self.until() = Some(sent + self.ttl * 2 / 3);
+                let last = self
+                    .epoch
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .replace(epoch);
+                Ok(if last == Some(epoch) {
                     LeaseChange::Renewed
                 } else {
                     LeaseChange::Acquired
