@@ -318,6 +318,7 @@ impl Keeper {
             wake: Notify::new(),
             fresh: AtomicBool::new(false),
             lease,
+            takeover_head: std::sync::atomic::AtomicU64::new(0),
         });
         let answerer = Arc::new(answer::Answerer {
             backends: backends.clone(),
@@ -644,7 +645,7 @@ impl Keeper {
                         {
                             self.metrics.assignments_seen.inc();
                             self.metrics.request_seen(&e.requestId.to_string());
-                            if let Some(job) = self.start_answer(e.requestId)? {
+                            if let Some(job) = self.start_answer(e.requestId, log.block_number)? {
                                 answering.push_back(job);
                             }
                             if answering.len() >= ANSWER_CHUNK {
@@ -1198,6 +1199,10 @@ struct Executor {
     /// The sender lease of a replica (`[signing_store]`): it sends only while holding it. `None`:
     /// a single keeper, which always sends.
     lease: Option<Arc<lease::SenderLease>>,
+    /// The chain head when this replica last took the lease from an earlier holder (0: never):
+    /// an answer to an assignment up to it whose statement was claimed before may have been sent
+    /// by that holder, so it is estimated afresh.
+    takeover_head: std::sync::atomic::AtomicU64,
 }
 
 impl Executor {
@@ -1232,7 +1237,13 @@ impl Executor {
             return;
         }
         match lease.attempt().await {
-            Ok(lease::LeaseChange::Acquired) => {
+            Ok(lease::LeaseChange::Acquired { epoch }) => {
+                // Assignments up to the head now may have been answered by an earlier holder; the
+                // first grant ever (epoch 1) follows nobody.
+                if epoch > 1 {
+                    let head = self.provider.get_block_number().await.unwrap_or(u64::MAX);
+                    self.takeover_head.fetch_max(head, Ordering::SeqCst);
+                }
                 let open: Vec<String> = match self.store.open_intents() {
                     Ok(open) => open.into_iter().map(|i| i.key).collect(),
                     Err(e) => {

@@ -58,9 +58,13 @@ pub(super) struct Computed {
     att: Attestation,
     sig: Bytes,
     output: Vec<u8>,
-    /// The statement was claimed before this answer (another replica may already have sent it):
-    /// its first dispatch estimates gas afresh, so a copy already included is never sent.
+    /// The statement was claimed before this answer (another replica may already have sent it,
+    /// if it held the sender lease then): see `assigned_at`.
     claimed_before: bool,
+    /// The block of the assignment (`None`: not from a log). A statement claimed before, for an
+    /// assignment no later than this replica's last takeover, is estimated afresh at its first
+    /// dispatch, so a copy the earlier holder got included is never sent.
+    assigned_at: Option<u64>,
 }
 
 /// A running answer job; aborted when dropped (a collect stage that stops, or fails, leaves nothing
@@ -100,9 +104,14 @@ impl Answerer {
         id: U256,
         info: RequestFacts,
         key: String,
+        assigned_at: Option<u64>,
     ) -> Result<Option<Computed>, KeeperError> {
         if let Some(adopted) = self.adopt_claimed(id, &info).await? {
-            return Ok(Some(Computed { key, ..adopted }));
+            return Ok(Some(Computed {
+                key,
+                assigned_at,
+                ..adopted
+            }));
         }
         let input = match checked_input(id, &info).await {
             Ok(i) => i,
@@ -148,6 +157,7 @@ impl Answerer {
             sig,
             output,
             claimed_before,
+            assigned_at,
         }))
     }
 
@@ -188,6 +198,7 @@ impl Answerer {
             sig: g.sig,
             output: g.output,
             claimed_before: true,
+            assigned_at: None,
         }))
     }
 
@@ -232,14 +243,18 @@ impl Keeper {
     /// collect stage's log loop.
     pub(super) async fn answer(&mut self, id: U256) -> Result<(), KeeperError> {
         let mut jobs = Answering::new();
-        if let Some(job) = self.start_answer(id)? {
+        if let Some(job) = self.start_answer(id, None)? {
             jobs.push_back(job);
         }
         self.finish_answers(&mut jobs).await
     }
 
     /// Step 1: starts the answer job of an assignment, if there is one to answer.
-    pub(super) fn start_answer(&mut self, id: U256) -> Result<Option<Job>, KeeperError> {
+    pub(super) fn start_answer(
+        &mut self,
+        id: U256,
+        assigned_at: Option<u64>,
+    ) -> Result<Option<Job>, KeeperError> {
         let Some(info) = self.req(id)? else {
             tracing::warn!(keeper = %self.name, %id, "assignment for unknown request");
             return Ok(None);
@@ -261,7 +276,7 @@ impl Keeper {
             tracing::warn!(keeper = %self.name, %id, model = %info.model_id, "assigned a model we do not serve");
             return Ok(None);
         }
-        let job = tokio::spawn(self.answerer.clone().compute(id, info, key));
+        let job = tokio::spawn(self.answerer.clone().compute(id, info, key, assigned_at));
         Ok(Some(Job(job)))
     }
 
@@ -294,11 +309,18 @@ impl Keeper {
             }
             let intents: Vec<Intent> = done.iter().map(|c| self.answer_intent(c)).collect();
             self.store.insert_intents_if_absent(&intents)?;
-            // Statements another replica claimed first: it may have sent them already.
+            // Statements claimed first by another replica that held the sender lease before this
+            // one took it: it may have sent them already.
+            let takeover = self
+                .exec
+                .takeover_head
+                .load(std::sync::atomic::Ordering::SeqCst);
             self.exec.tx.estimate_afresh(
                 done.iter()
                     .zip(&intents)
-                    .filter(|(c, _)| c.claimed_before)
+                    .filter(|(c, _)| {
+                        c.claimed_before && c.assigned_at.is_none_or(|b| b <= takeover)
+                    })
                     .map(|(_, i)| i.key.clone()),
             );
             tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, answers = intents.len(), "journaled answers");

@@ -29,8 +29,12 @@ use crate::signing_store::{LeaseHolder, SigningStore, SigningStoreError};
 /// What one [`SenderLease::attempt`] changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum LeaseChange {
-    /// This replica took the lease (it did not hold it before).
-    Acquired,
+    /// This replica took the lease (it did not hold it before); `epoch` 1 is the operator's first
+    /// grant ever: no other process ever sent for it.
+    Acquired {
+        /// The lease's epoch.
+        epoch: i64,
+    },
     /// This replica renewed the lease it held.
     Renewed,
     /// Another replica holds the lease (this one held it until now when `lost`).
@@ -120,7 +124,7 @@ impl SenderLease {
                 Ok(if last == Some(epoch) {
                     LeaseChange::Renewed
                 } else {
-                    LeaseChange::Acquired
+                    LeaseChange::Acquired { epoch }
                 })
             }
             LeaseHolder::Other(holder) => {
