@@ -515,6 +515,7 @@ async fn a_replica_adopts_a_claimed_statement_without_running_the_model() {
 async fn standby_takes_over_from_a_killed_active_replica_without_double_signing() {
     let pg = server();
     let mut c = Chain::new().await;
+    let nonce = c.s.hot_txs().await;
     let mut ids = c.requests(10).await;
     // One transaction in flight: the answers are claimed and journaled together (one job each, one
     // write), so with a wider window all ten would be broadcast before the kill and land anyway.
@@ -569,6 +570,12 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
         adopted,
         claimed_by_a.len(),
         "the standby carries the dead replica's statements, never its own different output"
+    );
+    assert_eq!(
+        c.s.hot_txs().await - nonce,
+        ids.len() as u64,
+        "one transaction per request: what the dead replica got included was refused at the \
+         standby's fresh estimate, not sent again"
     );
 }
 
