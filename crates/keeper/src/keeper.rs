@@ -1286,6 +1286,11 @@ impl Executor {
             .lease
             .as_ref()
             .map_or(Duration::from_secs(1), |l| l.period());
+        // The first attempt as soon as the first log poll succeeded (a replica that cannot read
+        // the chain takes no lease), not a whole period later.
+        while self.metrics.since_last_poll().is_none() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let mut every = tokio::time::interval(period);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
