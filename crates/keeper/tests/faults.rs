@@ -17,7 +17,7 @@ use common::*;
 use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
 use verinfer_keeper::config::{BackendConfig, KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, KeeperError};
-use verinfer_keeper::store::{IntentKind, IntentStatus, Store};
+use verinfer_keeper::store::{Intent, IntentKind, IntentStatus, Store};
 
 /// A keeper of the suite's operator running in its own task, talking to the node through `rpc`.
 struct Running {
@@ -224,28 +224,41 @@ async fn keeper_rides_out_an_erroring_rpc_unhealthy_meanwhile_and_sends_each_ans
     );
 }
 
-/// The nonce and hash of the transaction journaled for the attestation of `id`, once it is signed.
-async fn journaled_attestation(store: &Store, id: U256, secs: u64) -> (u64, TxHash) {
+/// Waits up to `secs` for the attestation intent of `id` to reach a state `pick` accepts, and
+/// returns what `pick` made of it; `what` names the state in the failure message.
+async fn attestation_until<T>(
+    store: &Store,
+    id: U256,
+    secs: u64,
+    what: &str,
+    pick: impl Fn(Intent) -> Option<T>,
+) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        let sent = store.intents().unwrap().into_iter().find_map(|i| {
-            match (
-                i.kind == IntentKind::Attest && i.subject == Some(id),
-                i.status,
-            ) {
-                (true, IntentStatus::Sent { nonce, tx_hash, .. }) => Some((nonce, tx_hash)),
-                _ => None,
-            }
-        });
-        if let Some(s) = sent {
-            return s;
+        let found = store
+            .intents()
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.kind == IntentKind::Attest && i.subject == Some(id))
+            .find_map(&pick);
+        if let Some(f) = found {
+            return f;
         }
         assert!(
             Instant::now() < deadline,
-            "the answer to {id} was never signed"
+            "the answer to {id} was never {what}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The nonce and hash of the transaction journaled for the attestation of `id`, once it is signed.
+async fn journaled_attestation(store: &Store, id: U256, secs: u64) -> (u64, TxHash) {
+    attestation_until(store, id, secs, "signed", |i| match i.status {
+        IntentStatus::Sent { nonce, tx_hash, .. } => Some((nonce, tx_hash)),
+        _ => None,
+    })
+    .await
 }
 
 /// The node restarts with its chain but without its mempool (state dumped with `anvil_dumpState`
@@ -699,31 +712,13 @@ async fn poll_against_a_head_the_node_cannot_show_commits_nothing() {
 
 /// The key and transaction of the attestation of `id` once it is booked done with our transaction.
 async fn done_attestation(store: &Store, id: U256, secs: u64) -> (String, TxHash) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let done = store.intents().unwrap().into_iter().find_map(|i| {
-            match (
-                i.kind == IntentKind::Attest && i.subject == Some(id),
-                i.status,
-            ) {
-                (
-                    true,
-                    IntentStatus::Done {
-                        tx_hash: Some(h), ..
-                    },
-                ) => Some((i.key, h)),
-                _ => None,
-            }
-        });
-        if let Some(d) = done {
-            return d;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the answer to {id} was never booked done"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    attestation_until(store, id, secs, "booked done", |i| match i.status {
+        IntentStatus::Done {
+            tx_hash: Some(h), ..
+        } => Some((i.key, h)),
+        _ => None,
+    })
+    .await
 }
 
 /// A node that lags at the keeper's nonce repair: the keeper answered a request, then restarts
