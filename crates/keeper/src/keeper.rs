@@ -1244,7 +1244,9 @@ impl Executor {
                     let head = self.provider.get_block_number().await.unwrap_or(u64::MAX);
                     self.takeover_head.fetch_max(head, Ordering::SeqCst);
                 }
+                // Nobody sent for this operator before the first grant ever: nothing to re-check.
                 let open: Vec<String> = match self.store.open_intents() {
+                    Ok(_) if epoch == 1 => Vec::new(),
                     Ok(open) => open.into_iter().map(|i| i.key).collect(),
                     Err(e) => {
                         // Without the list nothing may be sent on a cached estimate: give the lease
@@ -1256,7 +1258,7 @@ impl Executor {
                         return;
                     }
                 };
-                tracing::info!(keeper = %self.name, open = open.len(), "took the sender lease; open work is estimated afresh");
+                tracing::info!(keeper = %self.name, epoch, afresh = open.len(), "took the sender lease; open work is estimated afresh");
                 self.tx.estimate_afresh(open);
                 self.repair.store(true, Ordering::SeqCst);
                 self.metrics.lease_takeovers.inc();
