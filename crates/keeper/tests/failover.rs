@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use verinfer_bindings::InferenceRegistry;
 use verinfer_devnet::postgres::{self, PostgresInstance};
+use verinfer_devnet::rpc_fault::FaultyRpc;
 use verinfer_keeper::attest;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, KeeperError, SignedAttestation};
@@ -505,6 +506,49 @@ async fn a_replica_adopts_a_claimed_statement_without_running_the_model() {
         "b journaled a's statements"
     );
     c.finish(&ids, a, b).await;
+}
+
+/// The operator's first lease grant ever follows nobody, so it re-estimates nothing: a replica that
+/// journals a backlog of answers in its first poll and then takes the lease sends them on the gas
+/// cache (one estimate, for the first call of its shape), not each estimated afresh as after a
+/// takeover from an earlier holder. Regression: taking the lease after the first poll marked that
+/// poll's answers, and every one was estimated (found by the keeper bench's RPC counts).
+#[tokio::test]
+async fn the_first_lease_grant_ever_sends_a_backlog_on_the_gas_cache() {
+    let pg = server();
+    let mut c = Chain::new().await;
+    let ids = c.requests(8).await;
+    let proxy = FaultyRpc::start(&c.s.url).await.unwrap();
+    let raw = RawConfig {
+        rpc_url: Some(proxy.url().to_string()),
+        submit: SubmitConfig {
+            mode: SubmitMode::Single,
+            receipt_poll_ms: 20,
+            ..SubmitConfig::default()
+        },
+        finalize: Some(false),
+        watch: Some(false),
+        signing_store: Some(RawSigningStoreConfig {
+            postgres_url: Some(pg.url()),
+            replica: Some("a".into()),
+            timeout_ms: Some(2_000),
+            sender_lease_ms: None,
+        }),
+        ..c.s
+            .raw_config(&c.dir.path().join("a"), c.s.operator, c.start)
+    };
+    let k = Keeper::new(KeeperConfig::from_raw(raw).unwrap(), c.s.hot.clone(), "a")
+        .await
+        .unwrap();
+    let a = run(k);
+    until_answered(&c.s, &ids, "the backlog is answered").await;
+    assert_eq!(a.metrics.lease_takeovers.get(), 1, "one grant");
+    assert_eq!(
+        proxy.count("eth_estimateGas"),
+        1,
+        "the first submitAttestation estimated, the other 7 sent on the cache"
+    );
+    a.shutdown().await;
 }
 
 /// (b) The active replica is killed mid-run (its task aborted: no shutdown, no drain), with some
