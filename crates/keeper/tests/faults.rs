@@ -123,13 +123,16 @@ async fn keeper_gives_up_on_a_hung_rpc_call_and_answers_once_the_node_answers() 
 
     let polls = proxy.count("eth_getLogs");
     proxy.set("eth_getLogs", Fault::Hang);
+    // The request makes a new block, so the keeper's next poll asks for its logs (with no new
+    // block it reads only the head, and a poll that already covered the answer's block would leave
+    // nothing to hang: the race that made this test fail under load).
+    let second = s.request().await;
     assert!(
         proxy
             .called_more_than("eth_getLogs", polls, Duration::from_secs(30))
             .await,
         "the keeper polled the hung node"
     );
-    let second = s.request().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     proxy.clear("eth_getLogs");
     answered_within(&s, &[second], 90, "after the node answers again").await;
