@@ -1207,9 +1207,9 @@ struct Executor {
 
 impl Executor {
     /// Whether this keeper may send transactions now: always for a single keeper, only while it
-    /// holds the sender lease for a replica.
+    /// holds the sender lease for a replica (the transaction manager's send gate, one check).
     fn may_send(&self) -> bool {
-        self.lease.as_ref().is_none_or(|l| l.held())
+        self.tx.may_send()
     }
 
     /// Takes or renews the sender lease once (replicas only). On taking it, every open intent is

@@ -367,39 +367,14 @@ async fn answer_reorged_out_deeper_than_the_confirmation_depth_is_sent_again_onc
     raw(&s.p, "anvil_mine", serde_json::json!(["0x2"])).await;
     answered_within(&s, &[id], 120, "first answer").await;
     assert_eq!(s.hot_txs().await, 1);
-    let store = k.store.clone();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let answered_in = loop {
-        assert!(
-            Instant::now() < deadline,
-            "the answer was never booked done"
-        );
-        let done = store.intents().unwrap().into_iter().find_map(|i| {
-            match (
-                i.kind == IntentKind::Attest && i.subject == Some(id),
-                i.status,
-            ) {
-                (
-                    true,
-                    IntentStatus::Done {
-                        tx_hash: Some(h), ..
-                    },
-                ) => Some(h),
-                _ => None,
-            }
-        });
-        if let Some(h) = done {
-            break s
-                .p
-                .get_transaction_receipt(h)
-                .await
-                .unwrap()
-                .unwrap()
-                .block_number
-                .unwrap();
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let (_, hash) = done_attestation(&k.store, id, 30).await;
+    let answered_in =
+        s.p.get_transaction_receipt(hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .block_number
+            .unwrap();
     raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
     let head = s.p.get_block_number().await.unwrap();
     let depth = head - answered_in + 1;
