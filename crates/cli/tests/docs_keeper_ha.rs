@@ -78,7 +78,8 @@ fn the_walkthrough_runs_two_replicas_and_the_survivor_of_a_kill_answers_without_
     assert!(blocks.iter().all(|b| !matches!(b.mark, Mark::Skip(_))));
 
     let chain = Chain::start();
-    let mut pg = verinfer_devnet::postgres::spawn().unwrap_or_else(|e| panic!("{e}"));
+    let mut pg = verinfer_devnet::postgres::spawn(verinfer_devnet::postgres::Durability::Volatile)
+        .unwrap_or_else(|e| panic!("{e}"));
     let (outputs_a, outputs_b) = (free_addr(), free_addr());
     let (metrics_a, metrics_b) = (free_addr(), free_addr());
     let mut s = DocSession::new(

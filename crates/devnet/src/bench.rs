@@ -423,7 +423,9 @@ async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
     client.approve(registry, U256::MAX).await?;
     let rpc = RootProvider::new_http(devnet.anvil().endpoint_url());
     let postgres = if cfg.ha {
-        Some(crate::postgres::spawn()?)
+        Some(crate::postgres::spawn(
+            crate::postgres::Durability::Durable,
+        )?)
     } else {
         None
     };

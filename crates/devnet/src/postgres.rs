@@ -2,7 +2,11 @@
 //! (the keeper's shared slashing-protection store, docs/keeper.md "High availability").
 //!
 //! [`spawn`] runs `initdb` into a fresh temporary directory and starts the server with `pg_ctl` on a
-//! free loopback port, trust authentication, its socket in the same directory. The server is stopped
+//! free loopback port, trust authentication, its socket in the same directory, with the
+//! [`Durability`] asked for: [`Durability::Durable`] (PostgreSQL's production setting, every commit
+//! on disk before it returns: what a slashing-protection store needs, and what `verinfer bench`
+//! measures) or [`Durability::Volatile`] (`fsync=off`, for tests: a commit survives a crash of the
+//! server, not of the machine). The server is stopped
 //! (`pg_ctl stop -m immediate`) and the directory removed when the [`PostgresInstance`] is dropped.
 //! PostgreSQL refuses to run as root: as root the server runs as the `verinfer-pg` user that
 //! `script/setup.sh` creates (else `nobody`), through `runuser`.
@@ -43,6 +47,28 @@ pub enum PostgresError {
         /// What it printed.
         output: String,
     },
+}
+
+/// Whether a commit reaches the disk before PostgreSQL acknowledges it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// `fsync=on` (PostgreSQL's default): an acknowledged commit survives a crash of the machine.
+    /// A slashing-protection store must run this way (a claim lost in a power cut lets a replica
+    /// sign a second output), so benchmarks measure it.
+    Durable,
+    /// `fsync=off`: an acknowledged commit survives a crash of the server (the test's `kill -9`,
+    /// `pg_ctl stop -m immediate`), not of the machine. For tests only.
+    Volatile,
+}
+
+impl Durability {
+    /// The `fsync` setting.
+    fn fsync(self) -> &'static str {
+        match self {
+            Self::Durable => "on",
+            Self::Volatile => "off",
+        }
+    }
 }
 
 /// The directory holding `initdb`, `pg_ctl` and `postgres`: `$VERINFER_PG_BIN` if set, else the
@@ -109,6 +135,7 @@ pub struct PostgresInstance {
     user: Option<String>,
     port: u16,
     running: bool,
+    durability: Durability,
 }
 
 /// The database superuser of a [`PostgresInstance`] (trust authentication, no password).
@@ -165,9 +192,10 @@ impl PostgresInstance {
             return Ok(());
         }
         let opts = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=50",
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync={} -c max_connections=50",
             self.port,
-            self.dir.display()
+            self.dir.display(),
+            self.durability.fsync()
         );
         let data = self.data().display().to_string();
         let log = self.dir.join("server.log").display().to_string();
@@ -247,7 +275,7 @@ fn free_port() -> Result<u16, PostgresError> {
 /// Initializes a fresh cluster in a new temporary directory and starts it on a free port (see the
 /// module doc). Fails with [`PostgresError::NotFound`] when the binaries are missing: run
 /// `script/setup.sh`.
-pub fn spawn() -> Result<PostgresInstance, PostgresError> {
+pub fn spawn(durability: Durability) -> Result<PostgresInstance, PostgresError> {
     let bin = find_bin_dir()?;
     let user = server_user();
     let dir = std::env::temp_dir().join(format!(
@@ -272,6 +300,7 @@ pub fn spawn() -> Result<PostgresInstance, PostgresError> {
         user,
         port: 0,
         running: false,
+        durability,
     };
     let data = pg.data().display().to_string();
     let args = [
@@ -317,7 +346,7 @@ mod tests {
     /// directory, and is gone (port closed, directory removed) after drop.
     #[test]
     fn private_server_starts_restarts_and_is_removed_on_drop() {
-        let mut pg = spawn().expect("PostgreSQL starts (run script/setup.sh)");
+        let mut pg = spawn(Durability::Volatile).expect("PostgreSQL starts (run script/setup.sh)");
         let addr = format!("127.0.0.1:{}", pg.port());
         assert!(std::net::TcpStream::connect(&addr).is_ok(), "listening");
         pg.stop().unwrap();
@@ -331,5 +360,24 @@ mod tests {
             std::net::TcpStream::connect(&addr).is_err(),
             "stopped on drop"
         );
+    }
+
+    /// Each durability reaches the running server: `postmaster.opts` records the options the
+    /// server was started with, after a restart too.
+    #[test]
+    fn the_server_runs_with_the_durability_asked_for() {
+        for (durability, want) in [
+            (Durability::Durable, "fsync=on"),
+            (Durability::Volatile, "fsync=off"),
+        ] {
+            let mut pg = spawn(durability).expect("PostgreSQL starts (run script/setup.sh)");
+            let opts = |pg: &PostgresInstance| {
+                std::fs::read_to_string(pg.data().join("postmaster.opts")).unwrap()
+            };
+            assert!(opts(&pg).contains(want), "{durability:?}: {}", opts(&pg));
+            pg.stop().unwrap();
+            pg.start().unwrap();
+            assert!(opts(&pg).contains(want), "{durability:?} after a restart");
+        }
     }
 }

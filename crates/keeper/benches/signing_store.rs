@@ -15,7 +15,8 @@ mod common;
 use common::att;
 
 fn bench(c: &mut Criterion) {
-    let pg = verinfer_devnet::postgres::spawn().unwrap_or_else(|e| panic!("{e}"));
+    let pg = verinfer_devnet::postgres::spawn(verinfer_devnet::postgres::Durability::Durable)
+        .unwrap_or_else(|e| panic!("{e}"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

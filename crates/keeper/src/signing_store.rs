@@ -5,11 +5,17 @@
 //! one row per `(chain id, registry, operator, request digest)` (the request digest binds the id,
 //! the model and the input, [`attest::request_digest`], so an id reused after a reorg is a new
 //! slot). The row is inserted with `INSERT ... ON CONFLICT DO NOTHING`: the database's unique key
-//! decides which replica's output is *the* output of that slot, whatever the timing. The winner
-//! signs and records its signature in the row; a replica that computed the same output signs the
-//! same attestation (or reuses the stored signature); a replica that computed a **different** output
-//! is refused ([`SigningStoreError::Conflict`]) and adopts the stored statement instead of signing
-//! its own ([`sign_once`]).
+//! decides which replica's output is *the* output of that slot, whatever the timing. A replica
+//! signs its statement in memory and claims the slot with output and signature in one insert; the
+//! signature leaves the process (journal, gossip, transaction) only once its claim is the one of
+//! record. A replica that computed the same output gets the same attestation (the stored signature,
+//! checked); a replica that computed a **different** output is refused
+//! ([`SigningStoreError::Conflict`]), drops its own signature unused and adopts the stored
+//! statement instead ([`sign_once`]).
+//!
+//! Concurrent claims, and concurrent lookups, of one store go to the database as one statement each
+//! ([`coalesce`]): a keeper answering a log range asks for all its answers' slots at once, one round
+//! trip and one commit for many.
 //!
 //! The store is fail-closed: when the database cannot be reached within the timeout nothing is
 //! signed; the keeper retries the assignment later. A single keeper without `[signing_store]` keeps
@@ -25,6 +31,13 @@ use tokio_postgres::{Client, NoTls, Statement};
 
 use crate::attest::{self, Attestation, HotKey, KeyError};
 use crate::config::ConfigError;
+
+mod coalesce;
+
+use coalesce::{Coalescer, Run};
+
+/// The most claims (or lookups) one statement carries; more queued calls wait for the next one.
+pub const MAX_BATCH: usize = 128;
 
 /// The table every replica of every operator shares (created on first connection).
 pub const TABLE: &str = "verinfer_signed_attestations";
@@ -275,13 +288,29 @@ pub enum Claim {
 /// A connection to the shared store. Cheap to share (`Arc`); reconnects after the database restarts
 /// or the connection drops; every call is bounded by the timeout.
 pub struct SigningStore {
-    url: String,
-    replica: String,
+    db: Arc<Db>,
     /// This process's id as a lease holder: the replica's name and a random suffix drawn at start,
     /// so two processes configured with one name never both hold the lease.
     holder_id: String,
+    /// Concurrent [`SigningStore::statement`] calls, one `SELECT` per batch.
+    lookups: Coalescer<Slot, Option<ClaimedStatement>>,
+    /// Concurrent claims, one `INSERT` (one commit) per batch.
+    claims: Coalescer<NewClaim, bool>,
+}
+
+/// The connection side of a [`SigningStore`], shared with its coalescers' driver tasks.
+struct Db {
+    url: String,
+    replica: String,
     timeout: Duration,
     client: Mutex<Option<Arc<Conn>>>,
+}
+
+/// A claim as queued: the slot, the output bytes and, when signed before the claim, the signature.
+struct NewClaim {
+    slot: Slot,
+    output: Vec<u8>,
+    signature: Option<Bytes>,
 }
 
 /// A live connection and the statements prepared on it. A statement sent as text is parsed and
@@ -322,8 +351,8 @@ impl std::ops::Deref for Conn {
 impl std::fmt::Debug for SigningStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningStore")
-            .field("url", &redact_url(&self.url))
-            .field("replica", &self.replica)
+            .field("url", &redact_url(&self.db.url))
+            .field("replica", &self.db.replica)
             .finish_non_exhaustive()
     }
 }
@@ -364,35 +393,7 @@ fn chain_id_col(chain_id: u64) -> Result<i64, SigningStoreError> {
     i64::try_from(chain_id).map_err(|_| SigningStoreError::ChainId(chain_id))
 }
 
-impl SigningStore {
-    /// A store at `url` (`postgres://user[:password]@host[:port]/db`) for the replica named
-    /// `replica` (recorded with its claims, for the operator's audit). Connects lazily.
-    pub fn new(url: &str, replica: &str, timeout: Duration) -> Self {
-        Self {
-            url: url.to_string(),
-            replica: replica.to_string(),
-            holder_id: format!("{replica}/{:016x}", process_nonce()),
-            timeout,
-            client: Mutex::new(None),
-        }
-    }
-
-    /// This replica's name.
-    pub fn replica(&self) -> &str {
-        &self.replica
-    }
-
-    /// This process's id as a lease holder (`<replica>/<random>`).
-    pub fn holder_id(&self) -> &str {
-        &self.holder_id
-    }
-
-    /// Connects now (and creates the schema) instead of on the first claim, so a keeper reports an
-    /// unreachable or misconfigured store at startup.
-    pub async fn connect(&self) -> Result<(), SigningStoreError> {
-        self.client().await.map(|_| ())
-    }
-
+impl Db {
     async fn bounded<T, F>(&self, op: &'static str, f: F) -> Result<T, SigningStoreError>
     where
         F: std::future::Future<Output = Result<T, SigningStoreError>>,
@@ -461,6 +462,281 @@ impl SigningStore {
             *self.client.lock().await = None;
         }
         r
+    }
+
+    /// Inserts the claims `reqs` in one statement (one commit); per claim, whether this statement
+    /// inserted its row. Of two claims of one slot in one batch only the first is inserted: the
+    /// second is answered "not inserted" and resolved against the row of record like any claim
+    /// that conflicted.
+    async fn insert_claims(&self, reqs: Vec<NewClaim>) -> Vec<Result<bool, SigningStoreError>> {
+        let mut results: Vec<Option<Result<bool, SigningStoreError>>> =
+            reqs.iter().map(|_| None).collect();
+        let mut first = std::collections::HashSet::new();
+        let mut rows = Vec::new();
+        let mut duplicates = Vec::new();
+        for (i, r) in reqs.iter().enumerate() {
+            match chain_id_col(r.slot.chain_id) {
+                Err(e) => results[i] = Some(Err(e)),
+                Ok(chain) if first.insert(SlotKey::of(chain, &r.slot)) => rows.push((i, chain)),
+                Ok(_) => duplicates.push(i),
+            }
+        }
+        let inserted = if rows.is_empty() {
+            Ok(std::collections::HashSet::new())
+        } else {
+            let col = |f: fn(&NewClaim) -> &[u8]| -> Vec<&[u8]> {
+                rows.iter().map(|(i, _)| f(&reqs[*i])).collect()
+            };
+            let chains: Vec<i64> = rows.iter().map(|(_, c)| *c).collect();
+            let registries = col(|r| r.slot.registry.as_slice());
+            let operators = col(|r| r.slot.operator.as_slice());
+            let digests = col(|r| r.slot.request_digest.as_slice());
+            let ids: Vec<String> = rows
+                .iter()
+                .map(|(i, _)| reqs[*i].slot.request_id.to_string())
+                .collect();
+            let hashes: Vec<B256> = rows
+                .iter()
+                .map(|(i, _)| keccak256(&reqs[*i].output))
+                .collect();
+            let hashes: Vec<&[u8]> = hashes.iter().map(|h| h.as_slice()).collect();
+            let outputs = col(|r| r.output.as_slice());
+            let signatures: Vec<Option<&[u8]>> = rows
+                .iter()
+                .map(|(i, _)| reqs[*i].signature.as_ref().map(|s| s.as_ref()))
+                .collect();
+            self.with_client("claim", |c| async move {
+                c.query(
+                    &c.prepared("INSERT INTO verinfer_signed_attestations \
+                     (chain_id, registry, operator, request_digest, request_id, output_hash, output, signature, replica) \
+                     SELECT c, r, o, d, i, h, x, s, $9 \
+                     FROM unnest($1::BIGINT[], $2::BYTEA[], $3::BYTEA[], $4::BYTEA[], $5::TEXT[], $6::BYTEA[], $7::BYTEA[], $8::BYTEA[]) \
+                     AS t(c, r, o, d, i, h, x, s) \
+                     ON CONFLICT DO NOTHING \
+                     RETURNING chain_id, registry, operator, request_digest").await?,
+                    &[&chains, &registries, &operators, &digests, &ids, &hashes, &outputs, &signatures, &self.replica],
+                )
+                .await
+            })
+            .await
+            .map(|returned| {
+                returned
+                    .iter()
+                    .filter_map(|row| {
+                        Some(SlotKey {
+                            chain: row.try_get(0).ok()?,
+                            registry: row.try_get(1).ok()?,
+                            operator: row.try_get(2).ok()?,
+                            digest: row.try_get(3).ok()?,
+                        })
+                    })
+                    .collect::<std::collections::HashSet<_>>()
+            })
+        };
+        match inserted {
+            Ok(inserted) => {
+                for (i, chain) in rows {
+                    results[i] = Some(Ok(inserted.contains(&SlotKey::of(chain, &reqs[i].slot))));
+                }
+                for i in duplicates {
+                    results[i] = Some(Ok(false));
+                }
+            }
+            Err(e) => {
+                for i in rows.into_iter().map(|(i, _)| i).chain(duplicates) {
+                    results[i] = Some(Err(e.for_each_caller()));
+                }
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Ok(false)))
+            .collect()
+    }
+
+    /// The statements of record of `slots` in one `SELECT`, in order (`None`: not claimed).
+    async fn read_statements(
+        &self,
+        slots: Vec<Slot>,
+    ) -> Vec<Result<Option<ClaimedStatement>, SigningStoreError>> {
+        let mut results: Vec<Result<Option<ClaimedStatement>, SigningStoreError>> =
+            slots.iter().map(|_| Ok(None)).collect();
+        let mut asked = Vec::new();
+        for (i, slot) in slots.iter().enumerate() {
+            match chain_id_col(slot.chain_id) {
+                Ok(chain) => asked.push((i, chain)),
+                Err(e) => results[i] = Err(e),
+            }
+        }
+        if asked.is_empty() {
+            return results;
+        }
+        let chains: Vec<i64> = asked.iter().map(|(_, c)| *c).collect();
+        let col = |f: fn(&Slot) -> &[u8]| -> Vec<&[u8]> {
+            asked.iter().map(|(i, _)| f(&slots[*i])).collect()
+        };
+        let registries = col(|s| s.registry.as_slice());
+        let operators = col(|s| s.operator.as_slice());
+        let digests = col(|s| s.request_digest.as_slice());
+        let rows = self
+            .with_client("read claim", |c| async move {
+                c.query(
+                    &c.prepared("SELECT s.n, t.output_hash, t.output, t.signature, t.replica \
+                     FROM unnest($1::BIGINT[], $2::BYTEA[], $3::BYTEA[], $4::BYTEA[]) WITH ORDINALITY AS s(c, r, o, d, n) \
+                     JOIN verinfer_signed_attestations t \
+                     ON t.chain_id = s.c AND t.registry = s.r AND t.operator = s.o AND t.request_digest = s.d").await?,
+                    &[&chains, &registries, &operators, &digests],
+                )
+                .await
+            })
+            .await;
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(e) => {
+                for (i, _) in &asked {
+                    results[*i] = Err(e.for_each_caller());
+                }
+                return results;
+            }
+        };
+        for row in rows {
+            // `n` numbers the asked slots from 1.
+            let Some(i) = row
+                .try_get::<_, i64>(0)
+                .ok()
+                .and_then(|n| usize::try_from(n).ok()?.checked_sub(1))
+                .and_then(|k| asked.get(k))
+                .map(|(i, _)| *i)
+            else {
+                continue;
+            };
+            results[i] = statement_of(&row, slots[i].request_id).map(Some);
+        }
+        results
+    }
+}
+
+/// The unique key of a slot's row.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct SlotKey {
+    chain: i64,
+    registry: Vec<u8>,
+    operator: Vec<u8>,
+    digest: Vec<u8>,
+}
+
+impl SlotKey {
+    fn of(chain: i64, slot: &Slot) -> Self {
+        Self {
+            chain,
+            registry: slot.registry.to_vec(),
+            operator: slot.operator.to_vec(),
+            digest: slot.request_digest.to_vec(),
+        }
+    }
+}
+
+/// A stored row (`output_hash, output, signature, replica` from column 1 on), checked: the output
+/// hashes to `output_hash`.
+fn statement_of(
+    row: &tokio_postgres::Row,
+    request: U256,
+) -> Result<ClaimedStatement, SigningStoreError> {
+    let corrupt = |reason: &str| SigningStoreError::Corrupt {
+        request,
+        reason: reason.into(),
+    };
+    let hash: Vec<u8> = row.try_get(1).map_err(|_| corrupt("output_hash"))?;
+    let output: Vec<u8> = row.try_get(2).map_err(|_| corrupt("output"))?;
+    let signature: Option<Vec<u8>> = row.try_get(3).map_err(|_| corrupt("signature"))?;
+    let replica: String = row.try_get(4).map_err(|_| corrupt("replica"))?;
+    let output_hash = B256::try_from(hash.as_slice()).map_err(|_| corrupt("output_hash"))?;
+    if keccak256(&output) != output_hash {
+        return Err(corrupt("output does not hash to output_hash"));
+    }
+    Ok(ClaimedStatement {
+        output_hash,
+        output,
+        signature: signature.map(Bytes::from),
+        replica,
+    })
+}
+
+impl SigningStoreError {
+    /// This error once more, for each caller of a statement that several callers shared (a
+    /// database error is every caller's error).
+    fn for_each_caller(&self) -> Self {
+        match self {
+            Self::Unavailable { op, msg } => Self::Unavailable {
+                op,
+                msg: msg.clone(),
+            },
+            Self::Timeout { op, timeout } => Self::Timeout {
+                op,
+                timeout: *timeout,
+            },
+            other => Self::Unavailable {
+                op: "batched statement",
+                msg: other.to_string(),
+            },
+        }
+    }
+}
+
+impl SigningStore {
+    /// A store at `url` (`postgres://user[:password]@host[:port]/db`) for the replica named
+    /// `replica` (recorded with its claims, for the operator's audit). Connects lazily.
+    pub fn new(url: &str, replica: &str, timeout: Duration) -> Self {
+        let db = Arc::new(Db {
+            url: url.to_string(),
+            replica: replica.to_string(),
+            timeout,
+            client: Mutex::new(None),
+        });
+        let lookups: Run<Slot, Option<ClaimedStatement>> = {
+            let db = db.clone();
+            Arc::new(move |slots| {
+                let db = db.clone();
+                Box::pin(async move { db.read_statements(slots).await })
+            })
+        };
+        let claims: Run<NewClaim, bool> = {
+            let db = db.clone();
+            Arc::new(move |reqs| {
+                let db = db.clone();
+                Box::pin(async move { db.insert_claims(reqs).await })
+            })
+        };
+        Self {
+            db,
+            holder_id: format!("{replica}/{:016x}", process_nonce()),
+            lookups: Coalescer::new("read claim", MAX_BATCH, lookups),
+            claims: Coalescer::new("claim", MAX_BATCH, claims),
+        }
+    }
+
+    /// This replica's name.
+    pub fn replica(&self) -> &str {
+        &self.db.replica
+    }
+
+    /// This process's id as a lease holder (`<replica>/<random>`).
+    pub fn holder_id(&self) -> &str {
+        &self.holder_id
+    }
+
+    /// Connects now (and creates the schema) instead of on the first claim, so a keeper reports an
+    /// unreachable or misconfigured store at startup.
+    pub async fn connect(&self) -> Result<(), SigningStoreError> {
+        self.db.client().await.map(|_| ())
+    }
+
+    async fn with_client<T, F, Fut>(&self, op: &'static str, f: F) -> Result<T, SigningStoreError>
+    where
+        F: FnOnce(Arc<Conn>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+    {
+        self.db.with_client(op, f).await
     }
 
     /// Takes or renews the sender lease of `operator` on `chain_id` for `ttl`, in one atomic upsert
@@ -541,30 +817,41 @@ impl SigningStore {
     /// Claims `slot` for `output` in one atomic `INSERT ... ON CONFLICT DO NOTHING`. Exactly one
     /// claim of a slot wins ([`Claim::Won`]); later claims of the same output get [`Claim::Same`],
     /// of a different output [`SigningStoreError::Conflict`] with the statement of record.
+    /// Concurrent claims of this store share one statement.
     pub async fn claim(&self, slot: &Slot, output: &[u8]) -> Result<Claim, SigningStoreError> {
+        self.claim_as(slot, output, None).await
+    }
+
+    /// [`SigningStore::claim`] with the hot key's signature of the statement stored in the same
+    /// insert (signed in memory before the claim, released only if it wins: [`sign_once`]).
+    pub async fn claim_signed(
+        &self,
+        slot: &Slot,
+        output: &[u8],
+        signature: &Bytes,
+    ) -> Result<Claim, SigningStoreError> {
+        self.claim_as(slot, output, Some(signature.clone())).await
+    }
+
+    async fn claim_as(
+        &self,
+        slot: &Slot,
+        output: &[u8],
+        signature: Option<Bytes>,
+    ) -> Result<Claim, SigningStoreError> {
         let output_hash = keccak256(output);
-        let chain = chain_id_col(slot.chain_id)?;
         let inserted = self
-            .with_client("claim", |c| async move {
-                c.execute(
-                    &c.prepared("INSERT INTO verinfer_signed_attestations \
-                     (chain_id, registry, operator, request_digest, request_id, output_hash, output, replica) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING").await?,
-                    &[
-                        &chain,
-                        &slot.registry.as_slice(),
-                        &slot.operator.as_slice(),
-                        &slot.request_digest.as_slice(),
-                        &slot.request_id.to_string(),
-                        &output_hash.as_slice(),
-                        &output,
-                        &self.replica,
-                    ],
-                )
-                .await
-            })
+            .db
+            .bounded(
+                "claim",
+                self.claims.call(NewClaim {
+                    slot: *slot,
+                    output: output.to_vec(),
+                    signature,
+                }),
+            )
             .await?;
-        if inserted == 1 {
+        if inserted {
             return Ok(Claim::Won);
         }
         // A separate statement: under READ COMMITTED it sees the row the conflicting claim committed.
@@ -589,48 +876,15 @@ impl SigningStore {
         }
     }
 
-    /// The statement of record of `slot`, if claimed.
+    /// The statement of record of `slot`, if claimed. Concurrent lookups of this store share one
+    /// statement.
     pub async fn statement(
         &self,
         slot: &Slot,
     ) -> Result<Option<ClaimedStatement>, SigningStoreError> {
-        let chain = chain_id_col(slot.chain_id)?;
-        let row = self
-            .with_client("read claim", |c| async move {
-                c.query_opt(
-                    &c.prepared("SELECT output_hash, output, signature, replica FROM verinfer_signed_attestations \
-                     WHERE chain_id = $1 AND registry = $2 AND operator = $3 AND request_digest = $4").await?,
-                    &[
-                        &chain,
-                        &slot.registry.as_slice(),
-                        &slot.operator.as_slice(),
-                        &slot.request_digest.as_slice(),
-                    ],
-                )
-                .await
-            })
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let corrupt = |reason: &str| SigningStoreError::Corrupt {
-            request: slot.request_id,
-            reason: reason.into(),
-        };
-        let hash: Vec<u8> = row.try_get(0).map_err(|_| corrupt("output_hash"))?;
-        let output: Vec<u8> = row.try_get(1).map_err(|_| corrupt("output"))?;
-        let signature: Option<Vec<u8>> = row.try_get(2).map_err(|_| corrupt("signature"))?;
-        let replica: String = row.try_get(3).map_err(|_| corrupt("replica"))?;
-        let output_hash = B256::try_from(hash.as_slice()).map_err(|_| corrupt("output_hash"))?;
-        if keccak256(&output) != output_hash {
-            return Err(corrupt("output does not hash to output_hash"));
-        }
-        Ok(Some(ClaimedStatement {
-            output_hash,
-            output,
-            signature: signature.map(Bytes::from),
-            replica,
-        }))
+        self.db
+            .bounded("read claim", self.lookups.call(*slot))
+            .await
     }
 
     /// Records the signature of the claimed statement of `slot` (only for the stored output hash,
@@ -709,9 +963,11 @@ pub struct Guarded {
 }
 
 /// Signs `att` (whose output is `output`) at most once per slot across every replica sharing
-/// `store`: claims the slot, then signs the statement of record. When another replica already
-/// claimed a different output, that statement is adopted (its stored signature, checked against the
-/// hot key, or the same attestation signed here) and ours is never signed.
+/// `store`: signs it in memory, then claims the slot with output and signature in one insert. The
+/// signature is returned (and so journaled, published or sent) only if that claim is the one of
+/// record, or the stored statement is the same attestation. When another replica already claimed a
+/// different output, our signature is dropped unused and that statement is adopted (its stored
+/// signature, checked against the hot key, or the same attestation signed here).
 pub async fn sign_once(
     store: &SigningStore,
     key: &HotKey,
@@ -726,11 +982,15 @@ pub async fn sign_once(
         domain,
         slot,
     };
-    match store.claim(slot, &output).await {
-        Ok(Claim::Won) => s
-            .signed(att, output, None, false)
-            .await
-            .map(|g| Guarded { first: true, ..g }),
+    let ours = Bytes::from(key.sign_attestation(&att, domain)?.to_vec());
+    match store.claim_signed(slot, &output, &ours).await {
+        Ok(Claim::Won) => Ok(Guarded {
+            att,
+            sig: ours,
+            output,
+            adopted: false,
+            first: true,
+        }),
         Ok(Claim::Same { signature }) => s.signed(att, output, signature, false).await,
         Err(SigningStoreError::Conflict { claimed, .. }) => s.adopt(att, *claimed, true).await,
         Err(e) => Err(e),

@@ -35,7 +35,7 @@ use verinfer_keeper::store::{IntentKind, IntentStatus, Store};
 
 /// A private server; a missing PostgreSQL fails the test with the fix (never a silent skip).
 fn server() -> PostgresInstance {
-    postgres::spawn().unwrap_or_else(|e| panic!("{e}"))
+    postgres::spawn(postgres::Durability::Volatile).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// How a replica differs from the default one.

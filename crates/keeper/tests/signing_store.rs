@@ -17,7 +17,7 @@ use verinfer_keeper::signing_store::{
 
 /// A private server; a missing PostgreSQL fails the test with the fix (never a silent skip).
 fn server() -> PostgresInstance {
-    postgres::spawn().unwrap_or_else(|e| panic!("{e}"))
+    postgres::spawn(postgres::Durability::Volatile).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn store(pg: &PostgresInstance, replica: &str) -> SigningStore {
@@ -38,10 +38,25 @@ fn slot(request: u64) -> Slot {
 /// `outputs[i % outputs.len()]`: exactly one wins; every other claim of the winner's output is
 /// `Same`, every claim of another output is refused with `Conflict` naming the winner's output.
 async fn race(pg: &PostgresInstance, request: u64, tasks: usize, outputs: Vec<Vec<u8>>) {
+    race_with(pg, request, tasks, outputs, |i| {
+        Arc::new(store(pg, &format!("r{i}")))
+    })
+    .await
+}
+
+/// [`race`] with the store of task `i` from `store_of` (one store shared by every task: their
+/// claims go out together in one statement).
+async fn race_with(
+    pg: &PostgresInstance,
+    request: u64,
+    tasks: usize,
+    outputs: Vec<Vec<u8>>,
+    store_of: impl Fn(usize) -> Arc<SigningStore>,
+) {
     let outputs = Arc::new(outputs);
     let mut handles = Vec::new();
     for i in 0..tasks {
-        let s = store(pg, &format!("r{i}"));
+        let s = store_of(i);
         let outputs = outputs.clone();
         handles.push(tokio::spawn(async move {
             let out = outputs[i % outputs.len()].clone();
@@ -86,6 +101,63 @@ async fn race(pg: &PostgresInstance, request: u64, tasks: usize, outputs: Vec<Ve
 async fn concurrent_claims_of_one_request_have_exactly_one_winner() {
     let pg = server();
     race(&pg, 1, 16, vec![b"left".to_vec(), b"right".to_vec()]).await;
+}
+
+/// Concurrent claims of one request through **one** store (one replica's answer jobs): they share
+/// a statement, and a slot claimed twice in one statement still has exactly one winner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claims_of_one_request_through_one_store_have_exactly_one_winner() {
+    let pg = server();
+    let shared = Arc::new(store(&pg, "one"));
+    for request in 1..=8 {
+        race_with(
+            &pg,
+            100 + request,
+            16,
+            vec![b"left".to_vec(), b"right".to_vec()],
+            |_| shared.clone(),
+        )
+        .await;
+    }
+}
+
+/// A burst of claims and lookups from one store, more than one statement carries
+/// ([`verinfer_keeper::signing_store::MAX_BATCH`]): every claim wins its own slot, and every lookup
+/// gets its own slot's row (or none for a slot nobody claimed), never another caller's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_claims_and_lookups_through_one_store_each_get_their_own_slot() {
+    use verinfer_keeper::signing_store::MAX_BATCH;
+    let pg = server();
+    let shared = Arc::new(store(&pg, "burst"));
+    let n = 2 * MAX_BATCH as u64 + 17;
+    let output = |r: u64| format!("output of {r}").into_bytes();
+    let claims: Vec<_> = (0..n)
+        .map(|r| {
+            let s = shared.clone();
+            tokio::spawn(async move { s.claim(&slot(5_000 + r), &output(r)).await })
+        })
+        .collect();
+    for c in claims {
+        assert_eq!(c.await.unwrap().unwrap(), Claim::Won);
+    }
+    // Claimed slots interleaved with slots nobody claimed.
+    let lookups: Vec<_> = (0..n + 40)
+        .map(|r| {
+            let s = shared.clone();
+            tokio::spawn(async move { (r, s.statement(&slot(5_000 + r)).await) })
+        })
+        .collect();
+    for l in lookups {
+        let (r, got) = l.await.unwrap();
+        match got.unwrap() {
+            Some(st) if r < n => {
+                assert_eq!(st.output, output(r), "request {r} got its own row");
+                assert_eq!(st.replica, "burst");
+            }
+            None if r >= n => {}
+            other => panic!("request {r}: {other:?}"),
+        }
+    }
 }
 
 /// The same property over random task counts and output sets (proptest), one server, a fresh
