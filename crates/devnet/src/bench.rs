@@ -209,6 +209,9 @@ pub struct ModeResult {
     pub drain_cpu_anvil_secs: Option<f64>,
     /// CPU seconds this process (keeper, answer watcher, burst sender) used in the same span.
     pub drain_cpu_bench_secs: Option<f64>,
+    /// CPU seconds the PostgreSQL server (its postmaster and every backend) used in the same span
+    /// (the HA row only: the replicas' signing store).
+    pub drain_cpu_postgres_secs: Option<f64>,
     /// With `count_rpc`: the keeper's JSON-RPC calls of the drain, per method (keeper rows only).
     pub drain_rpc_calls: Option<BTreeMap<String, usize>>,
     /// With `count_rpc`: the keeper's JSON-RPC calls per attestation of the drain.
@@ -337,8 +340,9 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             live_latency_blocks_p99: live.as_ref().map(|l| l.p99_blocks),
             live_requests_per_sec: live.as_ref().map(|l| l.requests_per_sec),
             share_of_ceiling: None,
-            drain_cpu_anvil_secs: cpu.0,
-            drain_cpu_bench_secs: cpu.1,
+            drain_cpu_anvil_secs: cpu.anvil,
+            drain_cpu_bench_secs: cpu.bench,
+            drain_cpu_postgres_secs: cpu.postgres,
             drain_rpc_calls_per_attestation: rpc_calls
                 .as_ref()
                 .map(|c| c.values().sum::<usize>() as f64 / cfg.requests as f64),
@@ -423,9 +427,19 @@ async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
     client.approve(registry, U256::MAX).await?;
     let rpc = RootProvider::new_http(devnet.anvil().endpoint_url());
     let postgres = if cfg.ha {
-        Some(crate::postgres::spawn(
-            crate::postgres::Durability::Durable,
-        )?)
+        let pg = crate::postgres::spawn(crate::postgres::Durability::Durable)?;
+        // A database in service, as in a deployment: its schema created and its catalogs read by a
+        // first connection, so the (h) drain does not time a fresh server's first backend. The
+        // replicas still connect inside the drain's clock.
+        verinfer_keeper::signing_store::SigningStore::new(
+            &pg.url(),
+            "bench-setup",
+            Duration::from_secs(2),
+        )
+        .connect()
+        .await
+        .map_err(verinfer_keeper::keeper::KeeperError::from)?;
+        Some(pg)
     } else {
         None
     };
@@ -892,12 +906,32 @@ fn stat_fields(stat: &str) -> Option<(&str, Vec<&str>)> {
 /// CPU seconds (user + system) process `pid` has used so far, from `/proc/<pid>/stat` (fields 14
 /// and 15, in clock ticks of 1/100 s: Linux's `USER_HZ`).
 fn cpu_secs(pid: u32) -> Option<f64> {
+    cpu_and_parent(pid).map(|(cpu, _)| cpu)
+}
+
+/// [`cpu_secs`] of `root` and of its children (a PostgreSQL server: the postmaster and its
+/// backends). A child that exits between two readings takes its CPU seconds with it.
+fn tree_cpu_secs(root: u32) -> Option<f64> {
+    let own = cpu_secs(root)?;
+    let children: f64 = std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(cpu_and_parent)
+        .filter(|(_, ppid)| *ppid == root)
+        .map(|(cpu, _)| cpu)
+        .sum();
+    Some(own + children)
+}
+
+/// CPU seconds and parent pid of process `pid`.
+fn cpu_and_parent(pid: u32) -> Option<(f64, u32)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let (_, rest) = stat_fields(&stat)?;
-    // `rest` starts at field 3 (state): utime is field 14, stime field 15.
+    // `rest` starts at field 3 (state): ppid is field 4, utime field 14, stime field 15.
+    let ppid: u32 = rest.get(1)?.parse().ok()?;
     let utime: u64 = rest.get(11)?.parse().ok()?;
     let stime: u64 = rest.get(12)?.parse().ok()?;
-    Some((utime + stime) as f64 / 100.0)
+    Some(((utime + stime) as f64 / 100.0, ppid))
 }
 
 async fn joined<T>(h: tokio::task::JoinHandle<Result<T, DevnetError>>) -> Result<T, DevnetError> {
@@ -966,12 +1000,12 @@ struct Drained {
     txs: usize,
     /// Their total gas.
     gas: u64,
-    /// CPU seconds of anvil and of this process while answering: `(anvil, bench)`.
-    cpu: (Option<f64>, Option<f64>),
+    /// CPU seconds of the processes while answering.
+    cpu: CpuUsed,
 }
 
 impl Drained {
-    fn of((secs, txs, gas): (f64, usize, u64), cpu: (Option<f64>, Option<f64>)) -> Self {
+    fn of((secs, txs, gas): (f64, usize, u64), cpu: CpuUsed) -> Self {
         Self {
             secs,
             txs,
@@ -981,30 +1015,49 @@ impl Drained {
     }
 }
 
-/// CPU seconds used so far by anvil (this process's child) and by this process.
+/// CPU seconds used so far by anvil (this process's child), by this process and by the PostgreSQL
+/// server (the postmaster `postgres_pid` and its children), if any.
 struct Cpu {
     anvil_pid: Option<u32>,
+    postgres_pid: Option<u32>,
+    at: CpuUsed,
+}
+
+/// CPU seconds per process (or their difference between two readings).
+#[derive(Clone, Copy, Debug, Default)]
+struct CpuUsed {
     anvil: Option<f64>,
     bench: Option<f64>,
+    postgres: Option<f64>,
 }
 
 impl Cpu {
-    fn now() -> Self {
+    fn now(postgres_pid: Option<u32>) -> Self {
         let anvil_pid = child_named("anvil");
         Self {
             anvil_pid,
-            anvil: anvil_pid.and_then(cpu_secs),
-            bench: cpu_secs(std::process::id()),
+            postgres_pid,
+            at: Self::read(anvil_pid, postgres_pid),
         }
     }
 
-    /// CPU seconds each used since [`Cpu::now`]: `(anvil, bench)`.
-    fn since(&self) -> (Option<f64>, Option<f64>) {
+    fn read(anvil_pid: Option<u32>, postgres_pid: Option<u32>) -> CpuUsed {
+        CpuUsed {
+            anvil: anvil_pid.and_then(cpu_secs),
+            bench: cpu_secs(std::process::id()),
+            postgres: postgres_pid.and_then(tree_cpu_secs),
+        }
+    }
+
+    /// CPU seconds each used since [`Cpu::now`].
+    fn since(&self) -> CpuUsed {
+        let now = Self::read(self.anvil_pid, self.postgres_pid);
         let later = |before: Option<f64>, now: Option<f64>| before.zip(now).map(|(a, b)| b - a);
-        (
-            later(self.anvil, self.anvil_pid.and_then(cpu_secs)),
-            later(self.bench, cpu_secs(std::process::id())),
-        )
+        CpuUsed {
+            anvil: later(self.at.anvil, now.anvil),
+            bench: later(self.at.bench, now.bench),
+            postgres: later(self.at.postgres, now.postgres),
+        }
     }
 }
 
@@ -1018,7 +1071,11 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
         Mode::Ceiling(per_tx) => b.presign(&reqs, per_tx).await?,
         Mode::Keeper(..) | Mode::Ha(..) | Mode::Merkle => Vec::new(),
     };
-    let cpu = Cpu::now();
+    let postgres_pid = match mode {
+        Mode::Ha(..) => b.postgres.as_ref().and_then(PostgresInstance::server_pid),
+        Mode::Keeper(..) | Mode::Ceiling(_) | Mode::Merkle => None,
+    };
+    let cpu = Cpu::now(postgres_pid);
     let t0 = Instant::now();
     tracing::debug!(target: "verinfer_devnet::bench", "drain: clock started");
     match mode {

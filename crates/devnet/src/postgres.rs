@@ -174,6 +174,20 @@ impl PostgresInstance {
         checked(what, out)
     }
 
+    /// The postmaster's process id (the first line of `postmaster.pid`), while the server runs.
+    pub fn server_pid(&self) -> Option<u32> {
+        if !self.running {
+            return None;
+        }
+        std::fs::read_to_string(self.data().join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// Stops the server at once (`-m immediate`: like a crash, no checkpoint), keeping its data.
     pub fn stop(&mut self) -> Result<(), PostgresError> {
         if !self.running {
@@ -378,6 +392,11 @@ mod tests {
             pg.stop().unwrap();
             pg.start().unwrap();
             assert!(opts(&pg).contains(want), "{durability:?} after a restart");
+            let pid = pg
+                .server_pid()
+                .expect("a running server has a postmaster pid");
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+            assert!(comm.starts_with("postgres"), "{pid} is {comm}");
         }
     }
 }

@@ -319,6 +319,7 @@ impl Keeper {
             fresh: AtomicBool::new(false),
             lease,
             takeover_head: std::sync::atomic::AtomicU64::new(0),
+            node_answered: std::sync::Mutex::new(None),
         });
         let answerer = Arc::new(answer::Answerer {
             backends: backends.clone(),
@@ -622,7 +623,9 @@ impl Keeper {
     /// intents; sends nothing.
     pub async fn collect_and_decide(&mut self) -> Result<Tick, KeeperError> {
         let mut t = Tick::default();
-        match self.poller.poll().await? {
+        let polled = self.poller.poll().await?;
+        self.exec.node_answered();
+        match polled {
             PollOutcome::Idle { .. } => {}
             PollOutcome::Reorg { .. } => {
                 self.exec.reorged.store(true, Ordering::SeqCst);
@@ -1203,6 +1206,10 @@ struct Executor {
     /// an answer to an assignment up to it whose statement was claimed before may have been sent
     /// by that holder, so it is estimated afresh.
     takeover_head: std::sync::atomic::AtomicU64,
+    /// When the node last answered a log poll (its logs fetched, their handling perhaps still
+    /// running): a replica keeps or takes the sender lease only while its node answers, and takes
+    /// it as soon as the first poll's logs arrive, not after they were all answered.
+    node_answered: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Executor {
@@ -1223,8 +1230,7 @@ impl Executor {
         // A replica that cannot read the chain (its node down, its polls failing) must not keep
         // the lease from one that can: it gives the lease up and takes none meanwhile.
         let polling = self
-            .metrics
-            .since_last_poll()
+            .since_node_answered()
             .is_some_and(|t| t <= lease.max_poll_age());
         if !polling {
             if lease.held() {
@@ -1281,6 +1287,22 @@ impl Executor {
         }
     }
 
+    /// The node answered a log poll now.
+    fn node_answered(&self) {
+        *self
+            .node_answered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
+    }
+
+    /// Time since the node last answered a log poll (`None`: never).
+    fn since_node_answered(&self) -> Option<Duration> {
+        self.node_answered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .map(|t| t.elapsed())
+    }
+
     /// Tends the sender lease every quarter of its length (a fixed rate: a slow attempt does not
     /// push the next one back), for as long as the keeper runs.
     async fn keep_lease(&self) -> std::convert::Infallible {
@@ -1288,9 +1310,10 @@ impl Executor {
             .lease
             .as_ref()
             .map_or(Duration::from_secs(1), |l| l.period());
-        // The first attempt as soon as the first log poll succeeded (a replica that cannot read
-        // the chain takes no lease), not a whole period later.
-        while self.metrics.since_last_poll().is_none() {
+        // The first attempt as soon as the node answered the first log poll (a replica that
+        // cannot read the chain takes no lease), not a whole period later, and not after the
+        // poll's assignments were all answered (the holder sends the first ones meanwhile).
+        while self.since_node_answered().is_none() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let mut every = tokio::time::interval(period);

@@ -69,12 +69,25 @@ async fn replica(
     start_block: u64,
     opts: Opts,
 ) -> Keeper {
+    replica_with(s, dir, name, store_url, start_block, opts, |_| {}).await
+}
+
+/// [`replica`], its configuration changed by `configure` last.
+async fn replica_with(
+    s: &Suite,
+    dir: &Path,
+    name: &str,
+    store_url: Option<String>,
+    start_block: u64,
+    opts: Opts,
+    configure: impl FnOnce(&mut RawConfig),
+) -> Keeper {
     let Opts {
         diverge,
         max_in_flight,
         finalize,
     } = opts;
-    let raw = RawConfig {
+    let mut raw = RawConfig {
         submit: SubmitConfig {
             mode: SubmitMode::Single,
             receipt_poll_ms: 20,
@@ -91,6 +104,7 @@ async fn replica(
         }),
         ..s.raw_config(&dir.join(name), s.operator, start_block)
     };
+    configure(&mut raw);
     let cfg = KeeperConfig {
         misbehave: if diverge {
             Misbehaviour::WrongResult
@@ -760,4 +774,56 @@ async fn replica_partitioned_from_the_database_signs_nothing_and_adopts_after_he
     }
     let ids: Vec<U256> = first.into_iter().chain(during).collect();
     c.finish(&ids, a, b).await;
+}
+
+/// A replica takes the sender lease as soon as its node answers the first log poll, while that
+/// poll's answers are still being computed: here the first inference hangs (its backend sleeps
+/// until the keeper kills it at `timeout_secs`), and the lease is held long before the hung run
+/// ends. Regression: the first attempt waited for the whole first poll's range to be answered, so
+/// a holder sent nothing of a backlog until it had answered all of it (the (h) row of `verinfer
+/// bench keeper` sent its first batch only after journaling all 256 answers).
+#[tokio::test]
+async fn a_replica_takes_the_sender_lease_while_its_first_answers_are_still_computed() {
+    let mut c = Chain::new().await;
+    let pg = server();
+    let flag = c.dir.path().join("hung-once");
+    let script = format!(
+        "if [ -e '{0}' ]; then cat; else touch '{0}'; exec sleep 600; fi",
+        flag.display()
+    );
+    let model_id = format!("{:#x}", c.s.model.model_id());
+    let hang_secs = 12;
+    let id = c.requests(1).await[0];
+    let k = replica_with(
+        &c.s,
+        c.dir.path(),
+        "a",
+        Some(pg.url()),
+        c.start,
+        Opts::default(),
+        |raw| {
+            raw.backend = vec![verinfer_keeper::config::BackendConfig::Command {
+                argv: vec!["sh".into(), "-c".into(), script],
+                model_id,
+                timeout_secs: hang_secs,
+            }]
+        },
+    )
+    .await;
+    let started = Instant::now();
+    let a = run(k);
+    while a.metrics.sender_lease() != Some(true) {
+        assert!(
+            started.elapsed() < Duration::from_secs(hang_secs / 2),
+            "no lease while the first answer is computed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(flag.exists(), "the first inference is running");
+    assert!(!c.s.answered(id).await, "and has not answered yet");
+    // Once the hung run is killed, the range is read again and the request answered, once.
+    until_answered(&c.s, &[id], "after the hung run").await;
+    assert!(started.elapsed() >= Duration::from_secs(hang_secs));
+    a.shutdown().await;
+    assert_eq!(c.chain().await[&id].len(), 1);
 }

@@ -277,9 +277,9 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             },
         );
     }
-    println!("\nprofile of each drain while its requests are answered: CPU seconds of anvil and of this process (keeper, watcher, sender), keeper JSON-RPC calls (--count-rpc)");
-    println!("| mode | drain s | anvil CPU s | bench CPU s | RPC calls / att | top RPC methods |");
-    println!("|---|---:|---:|---:|---:|---|");
+    println!("\nprofile of each drain while its requests are answered: CPU seconds of anvil, of this process (keeper, watcher, sender) and of PostgreSQL (HA), keeper JSON-RPC calls (--count-rpc)");
+    println!("| mode | drain s | anvil CPU s | bench CPU s | PostgreSQL CPU s | RPC calls / att | top RPC methods |");
+    println!("|---|---:|---:|---:|---:|---:|---|");
     let secs = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into());
     for r in rows {
         let top = r
@@ -296,11 +296,12 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             })
             .unwrap_or_else(|| "n/a".into());
         println!(
-            "| {} | {:.2} | {} | {} | {} | {} |",
+            "| {} | {:.2} | {} | {} | {} | {} | {} |",
             r.mode,
             r.drain_secs,
             secs(r.drain_cpu_anvil_secs),
             secs(r.drain_cpu_bench_secs),
+            secs(r.drain_cpu_postgres_secs),
             r.drain_rpc_calls_per_attestation
                 .map(|v| format!("{v:.1}"))
                 .unwrap_or_else(|| "n/a".into()),
