@@ -457,6 +457,7 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
         "(a) ",
         "(a') ",
         "(b) ",
+        "(h1) ",
         "(h) ",
         "(c) ",
         "(ceiling) pre-signed submitAttestation burst",
@@ -473,6 +474,15 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
         assert!(r["attestations_per_sec"].as_f64().unwrap() > 0.0, "{mode}");
         assert!(r["drain_cpu_anvil_secs"].as_f64().unwrap() >= 0.0, "{mode}");
         assert!(r["drain_cpu_bench_secs"].as_f64().unwrap() >= 0.0, "{mode}");
+        // The signing store's server is profiled in the rows that use it.
+        assert_eq!(
+            r["drain_cpu_postgres_secs"]
+                .as_f64()
+                .is_some_and(|s| s >= 0.0),
+            mode.starts_with("(h"),
+            "{mode}: {}",
+            r["drain_cpu_postgres_secs"]
+        );
         let keeper = ["(a", "(b", "(h"].iter().any(|p| mode.starts_with(p));
         if keeper {
             assert!(r["share_of_ceiling"].as_f64().unwrap() > 0.0, "{mode}");

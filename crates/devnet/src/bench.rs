@@ -15,8 +15,10 @@
 //!   own [`TxManager`], [`merkle`](verinfer_keeper::merkle) module and model; it has no live-traffic
 //!   latency.
 //! - (h) high availability: two replicas of the (b) keeper for one operator and hot key, sharing a
-//!   slashing-protection store on a private PostgreSQL ([`crate::postgres`]), so the cost of their
-//!   coordination (a database claim per attestation, shared nonces) shows beside (b).
+//!   slashing-protection store on a private, durable PostgreSQL ([`crate::postgres`]), one sending
+//!   under the sender lease, so the cost of their coordination shows beside (b); (h1) is one such
+//!   replica alone (the claims and the lease without a standby), which splits that cost into the
+//!   database's share and the standby's (on this machine the standby shares the cores).
 //! - (ceiling) the physical limit of this chain on this machine: the very same `submitAttestation`
 //!   (and `submitAttestations`) calls, computed, signed and pre-signed as transactions before the
 //!   clock starts, sent as one burst by a sender with no keeper logic. The keeper rows are read as a
@@ -98,8 +100,8 @@ pub struct KeeperBenchConfig {
     pub poll_ms: u64,
     /// Receipt poll interval, milliseconds (`submit.receipt_poll_ms`).
     pub receipt_poll_ms: u64,
-    /// Run the HA row (two replicas sharing a PostgreSQL signing store; needs PostgreSQL's server
-    /// binaries, `script/setup.sh`).
+    /// Run the HA rows ((h1) and (h): replicas sharing a PostgreSQL signing store; needs
+    /// PostgreSQL's server binaries, `script/setup.sh`).
     pub ha: bool,
     /// Route the keepers' JSON-RPC through a counting proxy and report calls per attestation.
     pub count_rpc: bool,
@@ -210,7 +212,7 @@ pub struct ModeResult {
     /// CPU seconds this process (keeper, answer watcher, burst sender) used in the same span.
     pub drain_cpu_bench_secs: Option<f64>,
     /// CPU seconds the PostgreSQL server (its postmaster and every backend) used in the same span
-    /// (the HA row only: the replicas' signing store).
+    /// (the HA rows only: the replicas' signing store).
     pub drain_cpu_postgres_secs: Option<f64>,
     /// With `count_rpc`: the keeper's JSON-RPC calls of the drain, per method (keeper rows only).
     pub drain_rpc_calls: Option<BTreeMap<String, usize>>,
@@ -223,8 +225,9 @@ pub struct ModeResult {
 enum Mode {
     /// A keeper: submission mode, batch size, transactions in flight.
     Keeper(SubmitMode, usize, usize),
-    /// Two replicas of that keeper for one operator, sharing a PostgreSQL signing store.
-    Ha(SubmitMode, usize, usize),
+    /// Replicas (the last field: 1 or 2) of that keeper for one operator, sharing a PostgreSQL
+    /// signing store: every answer claimed in it, the sender lease held.
+    Ha(SubmitMode, usize, usize, usize),
     Merkle,
     /// The ceiling: the same calls as a keeper makes (`submitAttestation` when 1, else
     /// `submitAttestations` of this many), computed, signed and pre-signed as transactions before
@@ -277,8 +280,13 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             Mode::Keeper(SubmitMode::Batch, cfg.batch, cfg.in_flight),
         ),
         (
+            "(h1) 1 replica of (b) with the shared PostgreSQL signing store, no standby"
+                .to_string(),
+            Mode::Ha(SubmitMode::Batch, cfg.batch, cfg.in_flight, 1),
+        ),
+        (
             "(h) HA: 2 replicas of (b), shared PostgreSQL signing store".to_string(),
-            Mode::Ha(SubmitMode::Batch, cfg.batch, cfg.in_flight),
+            Mode::Ha(SubmitMode::Batch, cfg.batch, cfg.in_flight, 2),
         ),
         ("(c) merkle commit + reveals".to_string(), Mode::Merkle),
         (
@@ -363,10 +371,10 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
         .zip(&rows)
         .map(|(m, r)| {
             match m {
-                Mode::Keeper(SubmitMode::Single, _, _) | Mode::Ha(SubmitMode::Single, _, _) => {
+                Mode::Keeper(SubmitMode::Single, _, _) | Mode::Ha(SubmitMode::Single, ..) => {
                     ceiling(1)
                 }
-                Mode::Keeper(SubmitMode::Batch, n, _) | Mode::Ha(SubmitMode::Batch, n, _) => {
+                Mode::Keeper(SubmitMode::Batch, n, _) | Mode::Ha(SubmitMode::Batch, n, ..) => {
                     ceiling(*n)
                 }
                 Mode::Merkle | Mode::Ceiling(_) => None,
@@ -540,8 +548,8 @@ impl Bench {
         let mut handles = Vec::with_capacity(k.replicas);
         for replica in 0..k.replicas {
             let name = format!("bench-{replica}");
-            let signing_store = match (&self.postgres, k.replicas) {
-                (Some(pg), 2..) => Some(RawSigningStoreConfig {
+            let signing_store = match (&self.postgres, k.shared_store) {
+                (Some(pg), true) => Some(RawSigningStoreConfig {
                     postgres_url: Some(pg.url()),
                     replica: Some(name.clone()),
                     timeout_ms: None,
@@ -843,14 +851,16 @@ struct Keepers {
     max_batch: usize,
     in_flight: usize,
     replicas: usize,
+    /// Through the shared signing store (its PostgreSQL).
+    shared_store: bool,
 }
 
 impl Keepers {
     /// The keepers of `mode` (`None` for a mode without one).
     fn of(mode: Mode) -> Option<Self> {
-        let (submit, max_batch, in_flight, replicas) = match mode {
-            Mode::Keeper(s, b, f) => (s, b, f, 1),
-            Mode::Ha(s, b, f) => (s, b, f, 2),
+        let (submit, max_batch, in_flight, replicas, shared_store) = match mode {
+            Mode::Keeper(s, b, f) => (s, b, f, 1, false),
+            Mode::Ha(s, b, f, n) => (s, b, f, n, true),
             Mode::Merkle | Mode::Ceiling(_) => return None,
         };
         Some(Self {
@@ -858,6 +868,7 @@ impl Keepers {
             max_batch,
             in_flight,
             replicas,
+            shared_store,
         })
     }
 }

@@ -60,20 +60,9 @@ impl Default for Opts {
 }
 
 /// Replica `name` of the suite's operator: its own journal under `dir`, the shared store at
-/// `store_url` (none: a lone keeper), as `opts` says.
+/// `store_url` (none: a lone keeper), as `opts` says, its configuration changed by `configure`
+/// last.
 async fn replica(
-    s: &Suite,
-    dir: &Path,
-    name: &str,
-    store_url: Option<String>,
-    start_block: u64,
-    opts: Opts,
-) -> Keeper {
-    replica_with(s, dir, name, store_url, start_block, opts, |_| {}).await
-}
-
-/// [`replica`], its configuration changed by `configure` last.
-async fn replica_with(
     s: &Suite,
     dir: &Path,
     name: &str,
@@ -172,7 +161,16 @@ impl Chain {
             diverge,
             ..Opts::default()
         };
-        let k = replica(&self.s, self.dir.path(), name, url, self.start, opts).await;
+        let k = replica(
+            &self.s,
+            self.dir.path(),
+            name,
+            url,
+            self.start,
+            opts,
+            |_| {},
+        )
+        .await;
         run(k)
     }
 
@@ -434,7 +432,7 @@ async fn only_the_sender_lease_holder_sends_and_the_standby_keeps_nothing_open()
             finalize: true,
             ..Opts::default()
         };
-        async move { run(replica(s, dir, name, Some(url), from, opts).await) }
+        async move { run(replica(s, dir, name, Some(url), from, opts, |_| {}).await) }
     };
     let a = start("a").await;
     let b = start("b").await;
@@ -581,7 +579,16 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
         max_in_flight: 1,
         ..Opts::default()
     };
-    let a = run(replica(&c.s, c.dir.path(), "a", Some(pg.url()), c.start, one).await);
+    let a = run(replica(
+        &c.s,
+        c.dir.path(),
+        "a",
+        Some(pg.url()),
+        c.start,
+        one,
+        |_| {},
+    )
+    .await);
     // Kill once a few are on chain and others are claimed (journaled) but not yet.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -745,7 +752,16 @@ async fn replica_partitioned_from_the_database_signs_nothing_and_adopts_after_he
         diverge: true,
         ..Opts::default()
     };
-    let k = replica(&c.s, c.dir.path(), "a", Some(link.url()), c.start, diverge).await;
+    let k = replica(
+        &c.s,
+        c.dir.path(),
+        "a",
+        Some(link.url()),
+        c.start,
+        diverge,
+        |_| {},
+    )
+    .await;
     let a = run(k);
     let first = c.requests(2).await;
     until_answered(&c.s, &first, "replica a answers through the link").await;
@@ -794,7 +810,7 @@ async fn a_replica_takes_the_sender_lease_while_its_first_answers_are_still_comp
     let model_id = format!("{:#x}", c.s.model.model_id());
     let hang_secs = 12;
     let id = c.requests(1).await[0];
-    let k = replica_with(
+    let k = replica(
         &c.s,
         c.dir.path(),
         "a",

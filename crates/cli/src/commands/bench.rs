@@ -117,8 +117,8 @@ pub struct KeeperBenchArgs {
     /// Receipt poll interval in milliseconds (`submit.receipt_poll_ms`; 250 is the keeper default).
     #[arg(long, default_value_t = 250)]
     receipt_poll_ms: u64,
-    /// Skip the HA row (two replicas sharing a PostgreSQL signing store; it needs PostgreSQL's
-    /// server binaries, installed by script/setup.sh).
+    /// Skip the HA rows ((h1) and (h): replicas sharing a PostgreSQL signing store; they need
+    /// PostgreSQL's server binaries, installed by script/setup.sh).
     #[arg(long)]
     no_ha: bool,
     /// Route the keepers' JSON-RPC through a counting proxy and report calls per attestation (the
