@@ -920,10 +920,15 @@ fn cpu_secs(pid: u32) -> Option<f64> {
     cpu_and_parent(pid).map(|(cpu, _)| cpu)
 }
 
-/// [`cpu_secs`] of `root` and of its children (a PostgreSQL server: the postmaster and its
-/// backends). A child that exits between two readings takes its CPU seconds with it.
+/// [`cpu_secs`] of `root`, of its live children (a PostgreSQL server: the postmaster and its
+/// backends) and of the children it reaped (`cutime`, `cstime`: a backend that exits between two
+/// readings keeps counting, so the total only grows).
 fn tree_cpu_secs(root: u32) -> Option<f64> {
-    let own = cpu_secs(root)?;
+    let stat = std::fs::read_to_string(format!("/proc/{root}/stat")).ok()?;
+    let (_, rest) = stat_fields(&stat)?;
+    // `rest` starts at field 3: utime, stime, cutime, cstime are fields 14 to 17.
+    let ticks = |i: usize| rest.get(i).and_then(|v| v.parse::<u64>().ok());
+    let own = (ticks(11)? + ticks(12)? + ticks(13)? + ticks(14)?) as f64 / 100.0;
     let children: f64 = std::fs::read_dir("/proc")
         .ok()?
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())

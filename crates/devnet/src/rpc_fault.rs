@@ -25,6 +25,9 @@ pub enum Fault {
     Hang,
     /// Forwards the call and answers after this delay.
     Delay(Duration),
+    /// Waits this long, then forwards the call: the node answers from the chain it has then (a
+    /// slow node, or a call that crosses a reorg).
+    Hold(Duration),
     /// Answers with the node's answer to the method's last call forwarded before the fault was set
     /// (a lagging node behind a load balancer); the answer's `id` is the caller's. A method never
     /// forwarded before is forwarded.
@@ -86,6 +89,9 @@ fn method(call: &serde_json::Value) -> String {
 /// What to do with one request body.
 enum Plan {
     Forward {
+        /// Wait this long before forwarding.
+        hold: Option<Duration>,
+        /// Wait this long before answering.
         delay: Option<Duration>,
         /// The method of a single call, whose answer is recorded for [`Fault::Stale`].
         record: Option<String>,
@@ -105,13 +111,20 @@ fn plan(state: &Shared, body: &[u8]) -> Plan {
     let fault = calls.iter().find_map(|c| s.faults.get(&method(c)).cloned());
     match fault {
         None => Plan::Forward {
+            hold: None,
             delay: None,
             record: single,
         },
         Some(Fault::Unavailable) => Plan::Refuse,
         Some(Fault::Hang) => Plan::Hang,
         Some(Fault::Delay(d)) => Plan::Forward {
+            hold: None,
             delay: Some(d),
+            record: single,
+        },
+        Some(Fault::Hold(d)) => Plan::Forward {
+            hold: Some(d),
+            delay: None,
             record: single,
         },
         Some(Fault::Result(result)) => Plan::Replay(serde_json::json!({
@@ -127,6 +140,7 @@ fn plan(state: &Shared, body: &[u8]) -> Plan {
                     Plan::Replay(answer)
                 }
                 _ => Plan::Forward {
+                    hold: None,
                     delay: None,
                     record: single,
                 },
@@ -259,7 +273,16 @@ impl FaultyRpc {
                         }
                         Plan::Hang => return std::future::pending::<Response>().await,
                         Plan::Replay(answer) => return axum::Json(answer).into_response(),
-                        Plan::Forward { delay, record } => (delay, record),
+                        Plan::Forward {
+                            hold,
+                            delay,
+                            record,
+                        } => {
+                            if let Some(h) = hold {
+                                tokio::time::sleep(h).await;
+                            }
+                            (delay, record)
+                        }
                     };
                     let behind = lock(&st).behind;
                     let (body, hide_after) = match behind.map(|last| lagging(&body, last)) {
@@ -526,7 +549,7 @@ mod tests {
         ));
         assert!(matches!(
             plan(&st, br#"{"jsonrpc":"2.0","id":2,"method":"eth_chainId"}"#),
-            Plan::Forward { delay: None, record: Some(ref m) } if m == "eth_chainId"
+            Plan::Forward { hold: None, delay: None, record: Some(ref m) } if m == "eth_chainId"
         ));
         let s = st.lock().unwrap();
         assert_eq!(s.counts["eth_getLogs"], 2);

@@ -622,9 +622,20 @@ impl Keeper {
     /// handle them (fetching peers' published attestations), run the finalizer's clock. Journals
     /// intents; sends nothing.
     pub async fn collect_and_decide(&mut self) -> Result<Tick, KeeperError> {
+        let r = self.collect_and_decide_once().await;
+        if r.is_err() {
+            // A poll whose logs could not all be handled does not count as the node answering:
+            // a replica whose collect stage keeps failing gives the sender lease up, as one whose
+            // node is down does.
+            self.exec.node_answered_with(self.metrics.since_last_poll());
+        }
+        r
+    }
+
+    async fn collect_and_decide_once(&mut self) -> Result<Tick, KeeperError> {
         let mut t = Tick::default();
         let polled = self.poller.poll().await?;
-        self.exec.node_answered();
+        self.exec.node_answered_with(Some(Duration::ZERO));
         match polled {
             PollOutcome::Idle { .. } => {}
             PollOutcome::Reorg { .. } => {
@@ -1207,8 +1218,9 @@ struct Executor {
     /// by that holder, so it is estimated afresh.
     takeover_head: std::sync::atomic::AtomicU64,
     /// When the node last answered a log poll (its logs fetched, their handling perhaps still
-    /// running): a replica keeps or takes the sender lease only while its node answers, and takes
-    /// it as soon as the first poll's logs arrive, not after they were all answered.
+    /// running; a poll whose handling then failed counts from the last one fully handled): a
+    /// replica keeps or takes the sender lease only while this is fresh, and takes it as soon as
+    /// the first poll's logs arrive, not after they were all answered.
     node_answered: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
@@ -1287,12 +1299,14 @@ impl Executor {
         }
     }
 
-    /// The node answered a log poll now.
-    fn node_answered(&self) {
+    /// The node last answered a log poll `ago` (`None`: never, as far as the lease is concerned).
+    fn node_answered_with(&self, ago: Option<Duration>) {
+        let now = std::time::Instant::now();
         *self
             .node_answered
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            ago.and_then(|d| now.checked_sub(d));
     }
 
     /// Time since the node last answered a log poll (`None`: never).

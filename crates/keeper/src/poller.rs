@@ -183,6 +183,9 @@ impl LogPoller {
             return Ok(PollOutcome::Idle { head });
         }
         let to = safe.min(next + self.max_range - 1);
+        // The hash of `to` before its logs are read and after (below): a reorg that lands while the
+        // range is read shows as a change, and nothing is handed out.
+        let before = self.block_hash(to).await?;
         let filter = Filter::new()
             .address(self.address)
             .from_block(next)
@@ -205,8 +208,23 @@ impl LogPoller {
                 ),
             });
         };
-        // Logs of a block that was reorged out between the two calls show up as `removed` or with a
-        // different block hash; the next poll's reorg check catches the latter.
+        // A reorg while the range was read: the logs may be either chain's. Read it again next poll.
+        if before != Some(hash) {
+            tracing::warn!(
+                to,
+                "the chain changed while the range was read; reading it again"
+            );
+            return Ok(PollOutcome::Idle { head });
+        }
+        // A reorg between the check above and this read may have replaced the cursor's block (and
+        // blocks our transactions landed in) while `to` stayed put since: the logs and `hash` are
+        // then the new chain's, and committing `hash` above the old chain's recorded blocks would
+        // hide the reorg from every later check (each stops at the highest block that matches).
+        if let Some(c) = cursor {
+            if let Some(to) = self.check_reorg(c, head).await? {
+                return Ok(PollOutcome::Reorg { to });
+            }
+        }
         let logs = logs.into_iter().filter(|l| !l.removed).collect();
         Ok(PollOutcome::Logs {
             logs,

@@ -1166,6 +1166,39 @@ mod tests {
     }
 
     /// Fail-closed: with no database listening, a claim errors (typed, bounded) and nothing signed.
+    /// Two claims of one fresh slot in one statement: only the first is inserted, the second is
+    /// set aside to be resolved against the row of record (inserting both would report two
+    /// winners: two different statements released for one slot).
+    #[tokio::test]
+    async fn a_slot_claimed_twice_in_one_statement_is_inserted_once() {
+        let pg = verinfer_devnet::postgres::spawn(verinfer_devnet::postgres::Durability::Volatile)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let store = SigningStore::new(&pg.url(), "one", Duration::from_secs(5));
+        store.connect().await.unwrap();
+        let slot = Slot {
+            chain_id: 31337,
+            registry: Address::repeat_byte(1),
+            operator: Address::repeat_byte(2),
+            request_id: U256::from(7u64),
+            request_digest: B256::repeat_byte(3),
+        };
+        let claim = |output: &[u8]| NewClaim {
+            slot,
+            output: output.to_vec(),
+            signature: None,
+        };
+        let inserted: Vec<bool> = store
+            .db
+            .insert_claims(vec![claim(b"left"), claim(b"right")])
+            .await
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(inserted, vec![true, false]);
+        let stored = store.statement(&slot).await.unwrap().unwrap();
+        assert_eq!(stored.output, b"left".to_vec());
+    }
+
     #[tokio::test]
     async fn unreachable_store_refuses_to_claim() {
         let port = std::net::TcpListener::bind("127.0.0.1:0")

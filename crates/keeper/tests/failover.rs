@@ -828,18 +828,71 @@ async fn a_replica_takes_the_sender_lease_while_its_first_answers_are_still_comp
     .await;
     let started = Instant::now();
     let a = run(k);
-    while a.metrics.sender_lease() != Some(true) {
+    // Both within half the hang: the first inference running, and the lease held.
+    while a.metrics.sender_lease() != Some(true) || !flag.exists() {
         assert!(
             started.elapsed() < Duration::from_secs(hang_secs / 2),
             "no lease while the first answer is computed"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(flag.exists(), "the first inference is running");
-    assert!(!c.s.answered(id).await, "and has not answered yet");
+    assert!(!c.s.answered(id).await, "the hung answer is not sent yet");
     // Once the hung run is killed, the range is read again and the request answered, once.
     until_answered(&c.s, &[id], "after the hung run").await;
     assert!(started.elapsed() >= Duration::from_secs(hang_secs));
     a.shutdown().await;
+    assert_eq!(c.chain().await[&id].len(), 1);
+}
+
+/// A holder whose collect stage keeps failing (its backend errors on every run and, as a
+/// deliberately faulty keeper, it adopts nothing: it reads the chain but answers nothing) gives the
+/// sender lease up once its last fully handled poll is older than the lease, and the standby,
+/// whose backend works, takes over and answers. Regression: when
+/// a poll counted for the lease as soon as its logs arrived, such a holder kept the lease for good
+/// and the request was never answered.
+#[tokio::test]
+async fn a_holder_that_cannot_answer_gives_the_lease_up_and_the_standby_answers() {
+    let mut c = Chain::new().await;
+    let pg = server();
+    let model_id = format!("{:#x}", c.s.model.model_id());
+    let broken = |raw: &mut RawConfig| {
+        raw.backend = vec![verinfer_keeper::config::BackendConfig::Command {
+            argv: vec!["sh".into(), "-c".into(), "exit 3".into()],
+            model_id,
+            timeout_secs: 5,
+        }]
+    };
+    let a = run(replica(
+        &c.s,
+        c.dir.path(),
+        "a",
+        Some(pg.url()),
+        c.start,
+        // A deliberately faulty keeper never adopts another replica's statement, so its failing
+        // backend fails its collect stage on every poll, whatever the standby claims.
+        Opts {
+            diverge: true,
+            ..Opts::default()
+        },
+        broken,
+    )
+    .await);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while a.metrics.sender_lease() != Some(true) {
+        assert!(Instant::now() < deadline, "a takes the lease first");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let b = c.replica("b", Some(&pg), false).await;
+    let id = c.requests(1).await[0];
+    until_answered(
+        &c.s,
+        &[id],
+        "by the standby, once the holder gave the lease up",
+    )
+    .await;
+    assert_eq!(a.metrics.sender_lease(), Some(false), "a gave the lease up");
+    assert_eq!(b.metrics.sender_lease(), Some(true), "b holds it");
+    a.shutdown().await;
+    b.shutdown().await;
     assert_eq!(c.chain().await[&id].len(), 1);
 }

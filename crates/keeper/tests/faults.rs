@@ -396,6 +396,76 @@ async fn answer_reorged_out_deeper_than_the_confirmation_depth_is_sent_again_onc
     );
 }
 
+/// A reorg that lands while the keeper reads a range of logs (after its reorg check, while the node
+/// holds its `eth_getLogs` call) is still found, and the answer it reorged out is sent again, once.
+/// Regression: the keeper read the new chain's logs and committed the new chain's hash of the
+/// range's last block above the old chain's recorded blocks; every later check stopped at that
+/// matching block, and the answer stayed lost (the deep-reorg test above failed 1 run in 12 when its
+/// reorg fell in that window).
+#[tokio::test]
+async fn a_reorg_while_the_keeper_reads_a_range_is_found_and_the_answer_sent_again_once() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
+    let id = s.request().await;
+    answered_within(&s, &[id], 60, "first answer").await;
+    let (_, hash) = done_attestation(&k.store, id, 30).await;
+    let answered_in =
+        s.p.get_transaction_receipt(hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .block_number
+            .unwrap();
+    // The keeper's cursor past the answer's block.
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x2"])).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while k
+        .store
+        .cursor()
+        .unwrap()
+        .is_none_or(|c| c.block < answered_in + 2)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the keeper reads past the answer"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The next range's logs are read across a reorg that replaces the answer's block and every
+    // block above it.
+    let reads = |p: &FaultyRpc| p.counts().get("eth_getLogs").copied().unwrap_or(0);
+    let before = reads(&proxy);
+    proxy.set("eth_getLogs", Fault::Hold(Duration::from_millis(1500)));
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x1"])).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reads(&proxy) == before {
+        assert!(
+            Instant::now() < deadline,
+            "the keeper reads the new block's range"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let head = s.p.get_block_number().await.unwrap();
+    raw(
+        &s.p,
+        "anvil_reorg",
+        serde_json::json!([head - answered_in + 1, []]),
+    )
+    .await;
+    assert!(!s.answered(id).await, "the answer is reorged out");
+    proxy.clear("eth_getLogs");
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
+    answered_within(&s, &[id], 60, "after the reorg").await;
+    // Time for a duplicate to show, if one were sent.
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    k.stop().await;
+    assert_eq!(s.hot_txs().await, 1, "sent again exactly once");
+}
+
 /// A backend that hangs: the operator's model is a command whose first run never ends (it sleeps
 /// for ten minutes). The keeper kills it at its `timeout_secs` (2 s), the inference fails, the range
 /// is read again on the next poll and the second run answers: the request is answered once, and the

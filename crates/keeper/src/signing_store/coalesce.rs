@@ -45,18 +45,26 @@ pub(super) struct Coalescer<Req, Resp> {
     op: &'static str,
 }
 
-/// Clears `driving` if the driver stops without emptying the queue (a panic in `run`, a runtime
-/// shutting down), so the next call starts a new driver. Disarmed when the driver stops normally
-/// (it cleared `driving` itself, under the lock, and a newer driver may already run).
+/// Made before the driver task is spawned and moved into it: if the driver stops without emptying
+/// the queue (a panic in `run`, a runtime shutting down, even before the task first ran), it clears
+/// `driving` so the next call starts a new driver, and drops the queued waiters, who get an error
+/// at once instead of waiting for their timeout. Disarmed when the driver stops normally (it
+/// cleared `driving` itself, under the lock, and a newer driver may already run).
 struct Driving<Req, Resp>(Option<Arc<Mutex<State<Req, Resp>>>>);
 
 impl<Req, Resp> Drop for Driving<Req, Resp> {
     fn drop(&mut self) {
         if let Some(state) = self.0.take() {
-            state.lock().unwrap_or_else(PoisonError::into_inner).driving = false;
+            let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
+            s.driving = false;
+            s.queue.clear();
         }
     }
 }
+
+/// The most calls a coalescer queues; more fail at once ([`SigningStoreError::Unavailable`]), so
+/// a database that stopped answering does not pile up callers' outputs in memory.
+pub(super) const MAX_QUEUED: usize = 4096;
 
 impl<Req: Send + 'static, Resp: Send + 'static> Coalescer<Req, Resp> {
     /// A coalescer answering with `run`, at most `max` (at least 1) requests per statement.
@@ -78,11 +86,20 @@ impl<Req: Send + 'static, Resp: Send + 'static> Coalescer<Req, Resp> {
         let (tx, rx) = oneshot::channel();
         let start = {
             let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            // Callers that gave up leave nothing queued behind them.
+            s.queue.retain(|(_, tx)| !tx.is_closed());
+            if s.queue.len() >= MAX_QUEUED {
+                return Err(SigningStoreError::Unavailable {
+                    op: self.op,
+                    msg: format!("{MAX_QUEUED} calls already wait for the database"),
+                });
+            }
             s.queue.push_back((req, tx));
             !std::mem::replace(&mut s.driving, true)
         };
         if start {
-            tokio::spawn(drive(self.state.clone(), self.run.clone(), self.max));
+            let driving = Driving(Some(self.state.clone()));
+            tokio::spawn(drive(driving, self.run.clone(), self.max));
         }
         rx.await.map_err(|_| SigningStoreError::Unavailable {
             op: self.op,
@@ -91,12 +108,16 @@ impl<Req: Send + 'static, Resp: Send + 'static> Coalescer<Req, Resp> {
     }
 }
 
-/// Answers the queue in batches until it is empty.
-async fn drive<Req, Resp>(state: Arc<Mutex<State<Req, Resp>>>, run: Run<Req, Resp>, max: usize) {
-    let mut driving = Driving(Some(state.clone()));
+/// Answers the queue in batches until it is empty (`driving` holds the queue).
+async fn drive<Req, Resp>(mut driving: Driving<Req, Resp>, run: Run<Req, Resp>, max: usize) {
+    let Some(state) = driving.0.clone() else {
+        return;
+    };
     loop {
         let batch: Vec<Waiting<Req, Resp>> = {
             let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
+            // A caller that gave up (its job aborted, its wait timed out) is not asked for.
+            s.queue.retain(|(_, tx)| !tx.is_closed());
             if s.queue.is_empty() {
                 s.driving = false;
                 driving.0 = None;
@@ -106,9 +127,9 @@ async fn drive<Req, Resp>(state: Arc<Mutex<State<Req, Resp>>>, run: Run<Req, Res
             s.queue.drain(..n).collect()
         };
         let (reqs, waiters): (Vec<Req>, Vec<_>) = batch.into_iter().unzip();
-        let n = reqs.len();
         let results = run(reqs).await;
-        debug_assert_eq!(results.len(), n, "one result per request");
+        // One result per request; a waiter left without one (a short answer) is dropped, and its
+        // caller gets the "abandoned" error rather than another caller's result.
         for (tx, r) in waiters.into_iter().zip(results) {
             // A caller that stopped waiting needs no answer.
             let _ = tx.send(r);
@@ -119,7 +140,6 @@ async fn drive<Req, Resp>(state: Arc<Mutex<State<Req, Resp>>>, run: Run<Req, Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
     /// A run that doubles each request after `delay`, recording the size of each batch.
@@ -143,75 +163,125 @@ mod tests {
         assert_eq!(*sizes.lock().unwrap(), vec![1, 1]);
     }
 
+    /// A run that records each batch's size, tells `started` when a batch begins, and answers it
+    /// (doubling each request) only after `release` (or at once without one).
+    fn gated(
+        sizes: Arc<Mutex<Vec<usize>>>,
+        started: Arc<tokio::sync::Notify>,
+        release: Option<Arc<tokio::sync::Notify>>,
+    ) -> Run<u64, u64> {
+        Arc::new(move |reqs: Vec<u64>| {
+            let (sizes, started, release) = (sizes.clone(), started.clone(), release.clone());
+            Box::pin(async move {
+                sizes.lock().unwrap().push(reqs.len());
+                started.notify_one();
+                if let Some(r) = release {
+                    r.notified().await;
+                }
+                reqs.into_iter().map(|r| Ok(r * 2)).collect()
+            })
+        })
+    }
+
     /// Calls made while a statement runs wait for it and go out together, at most `max` at a
     /// time, each with its own result.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn calls_queued_behind_a_running_statement_go_out_together_up_to_the_bound() {
         let sizes = Arc::new(Mutex::new(Vec::new()));
+        let started = Arc::new(tokio::sync::Notify::new());
+        let release = Arc::new(tokio::sync::Notify::new());
         let c = Arc::new(Coalescer::new(
             "test",
             8,
-            doubling(sizes.clone(), Duration::from_millis(200)),
+            gated(sizes.clone(), started.clone(), Some(release.clone())),
         ));
         let first = {
             let c = c.clone();
             tokio::spawn(async move { c.call(0).await })
         };
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        started.notified().await;
         let rest: Vec<_> = (1..=20u64)
             .map(|i| {
                 let c = c.clone();
                 tokio::spawn(async move { (i, c.call(i).await) })
             })
             .collect();
+        // All 20 queued behind the first statement, which is still held.
+        while c.state.lock().unwrap().queue.len() < 20 {
+            tokio::task::yield_now().await;
+        }
+        // Release the first statement, then each of the next ones as it starts.
+        let releaser = tokio::spawn({
+            let (started, release) = (started.clone(), release.clone());
+            async move {
+                release.notify_one();
+                for _ in 0..3 {
+                    started.notified().await;
+                    release.notify_one();
+                }
+            }
+        });
         assert_eq!(first.await.unwrap().unwrap(), 0);
         for h in rest {
             let (i, r) = h.await.unwrap();
             assert_eq!(r.unwrap(), i * 2, "each caller gets its own result");
         }
-        let sizes = sizes.lock().unwrap().clone();
-        assert_eq!(sizes.iter().sum::<usize>(), 21);
-        assert_eq!(sizes[0], 1, "the first call did not wait for company");
-        assert!(sizes.iter().all(|&n| n <= 8), "bounded: {sizes:?}");
-        assert!(
-            sizes.len() <= 4,
-            "20 queued calls in at most 3 statements: {sizes:?}"
-        );
+        releaser.await.unwrap();
+        assert_eq!(*sizes.lock().unwrap(), vec![1, 8, 8, 4]);
     }
 
-    /// A caller that stops waiting does not cancel the statement the others wait for, and the
-    /// coalescer keeps serving after it.
+    /// A caller that stops waiting does not cancel the statement the others wait for, is not
+    /// asked for when it is still queued, and the coalescer keeps serving after it.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_caller_that_gives_up_cancels_nothing_for_the_others() {
-        let ran = Arc::new(AtomicUsize::new(0));
-        let run: Run<u64, u64> = {
-            let ran = ran.clone();
-            Arc::new(move |reqs: Vec<u64>| {
-                let ran = ran.clone();
-                Box::pin(async move {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    ran.fetch_add(reqs.len(), Ordering::SeqCst);
-                    reqs.into_iter().map(Ok).collect()
-                })
-            })
-        };
-        let c = Arc::new(Coalescer::new("test", 8, run));
-        let quitter = {
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let started = Arc::new(tokio::sync::Notify::new());
+        let release = Arc::new(tokio::sync::Notify::new());
+        let c = Arc::new(Coalescer::new(
+            "test",
+            8,
+            gated(sizes.clone(), started.clone(), Some(release.clone())),
+        ));
+        let spawn = |i: u64| {
             let c = c.clone();
-            tokio::spawn(async move { c.call(1).await })
+            tokio::spawn(async move { c.call(i).await })
         };
-        let stayer = {
-            let c = c.clone();
-            tokio::spawn(async move { c.call(2).await })
-        };
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        quitter.abort();
-        assert_eq!(stayer.await.unwrap().unwrap(), 2);
-        assert_eq!(c.call(3).await.unwrap(), 3);
-        assert_eq!(
-            ran.load(Ordering::SeqCst),
-            3,
-            "the quitter's request still ran"
-        );
+        // The first caller's statement runs; it gives up meanwhile.
+        let running = spawn(1);
+        started.notified().await;
+        running.abort();
+        // A second caller queues, then gives up before its statement; a third queues and stays.
+        let queued = spawn(2);
+        while c.state.lock().unwrap().queue.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        queued.abort();
+        let _ = queued.await;
+        let stayer = spawn(3);
+        while !c.state.lock().unwrap().queue.iter().any(|(r, _)| *r == 3) {
+            tokio::task::yield_now().await;
+        }
+        release.notify_one();
+        started.notified().await;
+        release.notify_one();
+        assert_eq!(stayer.await.unwrap().unwrap(), 6);
+        // The first statement ran to its end; the second carried only the caller still waiting.
+        assert_eq!(*sizes.lock().unwrap(), vec![1, 1]);
+        let ok = Coalescer::new("test", 8, gated(sizes.clone(), started, None));
+        assert_eq!(ok.call(4).await.unwrap(), 8, "and it keeps serving");
+    }
+
+    /// A run that answers fewer results than requests leaves the unanswered callers with an error,
+    /// never another caller's result.
+    #[tokio::test]
+    async fn a_caller_left_without_a_result_gets_an_error() {
+        let short: Run<u64, u64> = Arc::new(|reqs: Vec<u64>| {
+            Box::pin(async move { reqs.into_iter().take(0).map(Ok).collect() })
+        });
+        let c = Coalescer::new("test", 8, short);
+        assert!(matches!(
+            c.call(1).await,
+            Err(SigningStoreError::Unavailable { op: "test", .. })
+        ));
     }
 }
