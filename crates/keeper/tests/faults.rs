@@ -368,13 +368,7 @@ async fn answer_reorged_out_deeper_than_the_confirmation_depth_is_sent_again_onc
     answered_within(&s, &[id], 120, "first answer").await;
     assert_eq!(s.hot_txs().await, 1);
     let (_, hash) = done_attestation(&k.store, id, 30).await;
-    let answered_in =
-        s.p.get_transaction_receipt(hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .block_number
-            .unwrap();
+    let answered_in = mined_in(&s, hash).await;
     raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
     let head = s.p.get_block_number().await.unwrap();
     let depth = head - answered_in + 1;
@@ -412,13 +406,7 @@ async fn a_reorg_while_the_keeper_reads_a_range_is_found_and_the_answer_sent_aga
     let id = s.request().await;
     answered_within(&s, &[id], 60, "first answer").await;
     let (_, hash) = done_attestation(&k.store, id, 30).await;
-    let answered_in =
-        s.p.get_transaction_receipt(hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .block_number
-            .unwrap();
+    let answered_in = mined_in(&s, hash).await;
     // The keeper's cursor past the answer's block.
     raw(&s.p, "anvil_mine", serde_json::json!(["0x2"])).await;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -759,6 +747,16 @@ async fn poll_against_a_head_the_node_cannot_show_commits_nothing() {
 }
 
 /// The key and transaction of the attestation of `id` once it is booked done with our transaction.
+/// The block transaction `hash` was mined in.
+async fn mined_in(s: &Suite, hash: TxHash) -> u64 {
+    s.p.get_transaction_receipt(hash)
+        .await
+        .unwrap()
+        .unwrap()
+        .block_number
+        .unwrap()
+}
+
 async fn done_attestation(store: &Store, id: U256, secs: u64) -> (String, TxHash) {
     attestation_until(store, id, secs, "booked done", |i| match i.status {
         IntentStatus::Done {
@@ -789,13 +787,7 @@ async fn a_lagging_node_at_repair_time_replans_nothing_and_resends_nothing() {
     answered_within(&s, &[first], 120, "before the node falls behind").await;
     let (key, hash) = done_attestation(&k.store, first, 60).await;
     k.stop().await;
-    let block =
-        s.p.get_transaction_receipt(hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .block_number
-            .unwrap();
+    let block = mined_in(&s, hash).await;
 
     proxy.behind_at(Some(block - 1));
     let (sends, counts) = (

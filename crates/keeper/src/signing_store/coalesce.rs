@@ -140,79 +140,82 @@ async fn drive<Req, Resp>(mut driving: Driving<Req, Resp>, run: Run<Req, Resp>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use tokio::sync::Notify;
 
-    /// A run that doubles each request after `delay`, recording the size of each batch.
-    fn doubling(sizes: Arc<Mutex<Vec<usize>>>, delay: Duration) -> Run<u64, u64> {
-        Arc::new(move |reqs: Vec<u64>| {
-            let sizes = sizes.clone();
-            Box::pin(async move {
-                sizes.lock().unwrap().push(reqs.len());
-                tokio::time::sleep(delay).await;
-                reqs.into_iter().map(|r| Ok(r * 2)).collect()
+    /// A coalescer of at most 8 per statement whose run records each batch's size in `sizes`,
+    /// tells `started` when a batch begins, and answers it (doubling each request) at once, or,
+    /// when `held`, only after `release`.
+    struct Gate {
+        sizes: Arc<Mutex<Vec<usize>>>,
+        started: Arc<Notify>,
+        release: Arc<Notify>,
+        c: Arc<Coalescer<u64, u64>>,
+    }
+
+    fn gate(held: bool) -> Gate {
+        let (sizes, started, release) = (
+            Arc::new(Mutex::new(Vec::new())),
+            Arc::new(Notify::new()),
+            Arc::new(Notify::new()),
+        );
+        let run: Run<u64, u64> = {
+            let (sizes, started, release) = (sizes.clone(), started.clone(), release.clone());
+            Arc::new(move |reqs: Vec<u64>| {
+                let (sizes, started, release) = (sizes.clone(), started.clone(), release.clone());
+                Box::pin(async move {
+                    sizes.lock().unwrap().push(reqs.len());
+                    started.notify_one();
+                    if held {
+                        release.notified().await;
+                    }
+                    reqs.into_iter().map(|r| Ok(r * 2)).collect()
+                })
             })
-        })
+        };
+        Gate {
+            sizes,
+            started,
+            release,
+            c: Arc::new(Coalescer::new("test", 8, run)),
+        }
+    }
+
+    impl Gate {
+        /// Calls `i` on a task of its own.
+        fn spawn(&self, i: u64) -> tokio::task::JoinHandle<Result<u64, SigningStoreError>> {
+            let c = self.c.clone();
+            tokio::spawn(async move { c.call(i).await })
+        }
+
+        /// Waits until `pred` holds of the queue.
+        async fn queue_until(&self, pred: impl Fn(&VecDeque<Waiting<u64, u64>>) -> bool) {
+            while !pred(&self.c.state.lock().unwrap().queue) {
+                tokio::task::yield_now().await;
+            }
+        }
     }
 
     #[tokio::test]
     async fn a_lone_call_goes_out_alone_and_gets_its_own_result() {
-        let sizes = Arc::new(Mutex::new(Vec::new()));
-        let c = Coalescer::new("test", 8, doubling(sizes.clone(), Duration::ZERO));
-        assert_eq!(c.call(21).await.unwrap(), 42);
-        assert_eq!(c.call(5).await.unwrap(), 10);
-        assert_eq!(*sizes.lock().unwrap(), vec![1, 1]);
-    }
-
-    /// A run that records each batch's size, tells `started` when a batch begins, and answers it
-    /// (doubling each request) only after `release` (or at once without one).
-    fn gated(
-        sizes: Arc<Mutex<Vec<usize>>>,
-        started: Arc<tokio::sync::Notify>,
-        release: Option<Arc<tokio::sync::Notify>>,
-    ) -> Run<u64, u64> {
-        Arc::new(move |reqs: Vec<u64>| {
-            let (sizes, started, release) = (sizes.clone(), started.clone(), release.clone());
-            Box::pin(async move {
-                sizes.lock().unwrap().push(reqs.len());
-                started.notify_one();
-                if let Some(r) = release {
-                    r.notified().await;
-                }
-                reqs.into_iter().map(|r| Ok(r * 2)).collect()
-            })
-        })
+        let g = gate(false);
+        assert_eq!(g.c.call(21).await.unwrap(), 42);
+        assert_eq!(g.c.call(5).await.unwrap(), 10);
+        assert_eq!(*g.sizes.lock().unwrap(), vec![1, 1]);
     }
 
     /// Calls made while a statement runs wait for it and go out together, at most `max` at a
     /// time, each with its own result.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn calls_queued_behind_a_running_statement_go_out_together_up_to_the_bound() {
-        let sizes = Arc::new(Mutex::new(Vec::new()));
-        let started = Arc::new(tokio::sync::Notify::new());
-        let release = Arc::new(tokio::sync::Notify::new());
-        let c = Arc::new(Coalescer::new(
-            "test",
-            8,
-            gated(sizes.clone(), started.clone(), Some(release.clone())),
-        ));
-        let first = {
-            let c = c.clone();
-            tokio::spawn(async move { c.call(0).await })
-        };
-        started.notified().await;
-        let rest: Vec<_> = (1..=20u64)
-            .map(|i| {
-                let c = c.clone();
-                tokio::spawn(async move { (i, c.call(i).await) })
-            })
-            .collect();
+        let g = gate(true);
+        let first = g.spawn(0);
+        g.started.notified().await;
+        let rest: Vec<_> = (1..=20u64).map(|i| (i, g.spawn(i))).collect();
         // All 20 queued behind the first statement, which is still held.
-        while c.state.lock().unwrap().queue.len() < 20 {
-            tokio::task::yield_now().await;
-        }
+        g.queue_until(|q| q.len() == 20).await;
         // Release the first statement, then each of the next ones as it starts.
         let releaser = tokio::spawn({
-            let (started, release) = (started.clone(), release.clone());
+            let (started, release) = (g.started.clone(), g.release.clone());
             async move {
                 release.notify_one();
                 for _ in 0..3 {
@@ -222,53 +225,41 @@ mod tests {
             }
         });
         assert_eq!(first.await.unwrap().unwrap(), 0);
-        for h in rest {
-            let (i, r) = h.await.unwrap();
-            assert_eq!(r.unwrap(), i * 2, "each caller gets its own result");
+        for (i, h) in rest {
+            assert_eq!(
+                h.await.unwrap().unwrap(),
+                i * 2,
+                "each caller gets its own result"
+            );
         }
         releaser.await.unwrap();
-        assert_eq!(*sizes.lock().unwrap(), vec![1, 8, 8, 4]);
+        assert_eq!(*g.sizes.lock().unwrap(), vec![1, 8, 8, 4]);
     }
 
     /// A caller that stops waiting does not cancel the statement the others wait for, is not
     /// asked for when it is still queued, and the coalescer keeps serving after it.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_caller_that_gives_up_cancels_nothing_for_the_others() {
-        let sizes = Arc::new(Mutex::new(Vec::new()));
-        let started = Arc::new(tokio::sync::Notify::new());
-        let release = Arc::new(tokio::sync::Notify::new());
-        let c = Arc::new(Coalescer::new(
-            "test",
-            8,
-            gated(sizes.clone(), started.clone(), Some(release.clone())),
-        ));
-        let spawn = |i: u64| {
-            let c = c.clone();
-            tokio::spawn(async move { c.call(i).await })
-        };
+        let g = gate(true);
         // The first caller's statement runs; it gives up meanwhile.
-        let running = spawn(1);
-        started.notified().await;
+        let running = g.spawn(1);
+        g.started.notified().await;
         running.abort();
         // A second caller queues, then gives up before its statement; a third queues and stays.
-        let queued = spawn(2);
-        while c.state.lock().unwrap().queue.is_empty() {
-            tokio::task::yield_now().await;
-        }
+        let queued = g.spawn(2);
+        g.queue_until(|q| !q.is_empty()).await;
         queued.abort();
         let _ = queued.await;
-        let stayer = spawn(3);
-        while !c.state.lock().unwrap().queue.iter().any(|(r, _)| *r == 3) {
-            tokio::task::yield_now().await;
-        }
-        release.notify_one();
-        started.notified().await;
-        release.notify_one();
+        let stayer = g.spawn(3);
+        g.queue_until(|q| q.iter().any(|(r, _)| *r == 3)).await;
+        g.release.notify_one();
+        g.started.notified().await;
+        g.release.notify_one();
         assert_eq!(stayer.await.unwrap().unwrap(), 6);
         // The first statement ran to its end; the second carried only the caller still waiting.
-        assert_eq!(*sizes.lock().unwrap(), vec![1, 1]);
-        let ok = Coalescer::new("test", 8, gated(sizes.clone(), started, None));
-        assert_eq!(ok.call(4).await.unwrap(), 8, "and it keeps serving");
+        assert_eq!(*g.sizes.lock().unwrap(), vec![1, 1]);
+        g.release.notify_one();
+        assert_eq!(g.c.call(4).await.unwrap(), 8, "and it keeps serving");
     }
 
     /// A run that answers fewer results than requests leaves the unanswered callers with an error,
