@@ -472,6 +472,11 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
         let mode = r["mode"].as_str().unwrap();
         assert_eq!(r["attestations"], 4, "{mode}");
         assert!(r["attestations_per_sec"].as_f64().unwrap() > 0.0, "{mode}");
+        let (txs, blocks) = (r["txs"].as_u64().unwrap(), r["blocks"].as_u64().unwrap());
+        assert!(
+            blocks >= 1 && blocks <= txs,
+            "{mode}: {txs} txs in {blocks} blocks"
+        );
         assert!(r["drain_cpu_anvil_secs"].as_f64().unwrap() >= 0.0, "{mode}");
         assert!(r["drain_cpu_bench_secs"].as_f64().unwrap() >= 0.0, "{mode}");
         // The signing store's server is profiled in the rows that use it.
@@ -487,6 +492,30 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
         if keeper {
             assert!(r["share_of_ceiling"].as_f64().unwrap() > 0.0, "{mode}");
             assert!(r["live_latency_ms_median"].as_f64().is_some(), "{mode}");
+            // The live latency splits at the request's inclusion: the two parts are each at
+            // most the whole (the watcher sees both events), and the phase is profiled.
+            let whole = r["live_latency_ms_median"].as_f64().unwrap();
+            let keeper_part = r["live_keeper_ms_median"].as_f64().unwrap();
+            let inclusion_part = r["live_inclusion_ms_median"].as_f64().unwrap();
+            assert!(
+                keeper_part > 0.0 && keeper_part <= whole + 1e-9,
+                "{mode}: {keeper_part} of {whole}"
+            );
+            assert!(
+                inclusion_part >= 0.0 && inclusion_part <= whole + 1e-9,
+                "{mode}: {inclusion_part} of {whole}"
+            );
+            assert!(
+                r["live_keeper_ms_p99"].as_f64().unwrap() >= keeper_part,
+                "{mode}"
+            );
+            assert!(r["live_secs"].as_f64().unwrap() > 0.0, "{mode}");
+            assert!(r["live_cpu_anvil_secs"].as_f64().unwrap() >= 0.0, "{mode}");
+            assert_eq!(
+                r["live_cpu_postgres_secs"].as_f64().is_some(),
+                mode.starts_with("(h"),
+                "{mode}"
+            );
             assert!(
                 r["drain_rpc_calls"]["eth_sendRawTransaction"]
                     .as_u64()
@@ -506,6 +535,7 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
         } else {
             assert!(r["share_of_ceiling"].is_null(), "{mode}");
             assert!(r["drain_rpc_calls"].is_null(), "{mode}");
+            assert!(r["live_secs"].is_null(), "{mode}: no live phase");
         }
     }
 }

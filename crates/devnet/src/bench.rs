@@ -1,9 +1,15 @@
 //! The keeper bench on the devnet fixture: end-to-end attestation throughput, gas and request ->
 //! inclusion latency against a private anvil, for each submission mode side by side in one run.
 //!
-//! Setup (the fixture's phases): anvil (automine), the suite deployed, the built-in model registered
-//! with `k = q = 1` (every request is one attestation by one keeper), one operator (owner = anvil
-//! account 1, hot key = account 2), the client (account 9) funded. Modes:
+//! Setup, **afresh for every row** (the fixture's phases): anvil (automine), the suite deployed, the
+//! built-in model registered with `k = q = 1` (every request is one attestation by one keeper), one
+//! operator (owner = anvil account 1, hot key = account 2), the client (account 9) funded. Every row
+//! gets its own chain because anvil's cost per block grows with its state (it hashes the whole state
+//! for every block's state root and serializes a state snapshot per block: most of its CPU in a
+//! `perf` profile of the live phase): rows run one after another on one chain would each run on a
+//! larger state than the row before, and the later rows (the HA rows, the ceilings) on the largest.
+//! The HA rows' signing store gets a fresh database of the one PostgreSQL server for the same
+//! reason (a row's request ids and inputs repeat those of the rows before it). Modes:
 //!
 //! - (a) `single`: a real [`Keeper`] with `submit.mode = "single"` (one `submitAttestation` per
 //!   attestation) and one transaction in flight (`submit.max_in_flight = 1`) — the baseline.
@@ -28,6 +34,11 @@
 //! from keeper start to the last inclusion, gas per attestation from the receipts) and *live* (the
 //! keeper running while a client sends requests back to back; latency from the request's inclusion
 //! to the inclusion of its answer, as seen by a log watcher polling every 10 ms).
+//!
+//! The profile of each live phase: its latency split at the request's inclusion (request sent ->
+//! seen included: the client and the node; included -> answer seen included: the keeper, with its
+//! answer's inclusion) and the CPU seconds of the same processes from the first request sent to
+//! the last answer seen.
 //!
 //! The profile of each drain, while its requests are answered: CPU seconds of the anvil process and
 //! of this process (the keeper, the watcher, the burst sender) from `/proc/<pid>/stat`, and, with `count_rpc`, the keeper's JSON-RPC calls
@@ -71,8 +82,19 @@ use crate::rpc_fault::FaultyRpc;
 /// When each answered request was first seen answered, and in which transaction.
 type Answers = HashMap<U256, (Instant, TxHash)>;
 
+/// What the answer watcher saw: the answers, and when each watched request was first seen
+/// included (its `RequestCreated`).
+struct Watched {
+    answers: Answers,
+    requests: HashMap<U256, Instant>,
+}
+
 /// A request the bench sent: id, input, when it was sent, the block it was included in.
 type Sent = (U256, Vec<u8>, Instant, u64);
+
+/// Requests per second the drain's backlog is sent at (the pipelined client's limit: it sends as
+/// fast as the node takes them).
+const QUEUE_RATE: f64 = 1000.0;
 
 /// Concurrent sends of the ceiling's burst.
 const CEILING_CONCURRENCY: usize = 64;
@@ -185,6 +207,9 @@ pub struct ModeResult {
     pub attestations: usize,
     /// Transactions they took.
     pub txs: usize,
+    /// Blocks those transactions were included in (an automining node mines a block per arrival,
+    /// with every transaction pending then: a burst of concurrent sends shares blocks).
+    pub blocks: usize,
     /// Seconds from start to the last inclusion.
     pub drain_secs: f64,
     /// Attestations per second of the drain.
@@ -203,6 +228,22 @@ pub struct ModeResult {
     pub live_latency_blocks_p99: Option<f64>,
     /// Rate the live requests went out at.
     pub live_requests_per_sec: Option<f64>,
+    /// Median of the live phase's request sent -> request seen included, ms: the client's and the
+    /// node's part of the latency.
+    pub live_inclusion_ms_median: Option<f64>,
+    /// Median of request seen included -> answer seen included, ms: the keeper's part (its poll,
+    /// answer, submission) with the answer's inclusion.
+    pub live_keeper_ms_median: Option<f64>,
+    /// 99th percentile of it, ms.
+    pub live_keeper_ms_p99: Option<f64>,
+    /// Seconds from the live phase's first request to its last answer seen.
+    pub live_secs: Option<f64>,
+    /// CPU seconds anvil used in that span.
+    pub live_cpu_anvil_secs: Option<f64>,
+    /// CPU seconds this process (keepers, client, watcher) used in that span.
+    pub live_cpu_bench_secs: Option<f64>,
+    /// CPU seconds the PostgreSQL server used in that span (HA rows).
+    pub live_cpu_postgres_secs: Option<f64>,
     /// Drain rate as a share of the ceiling row with the same calls (keeper rows only).
     pub share_of_ceiling: Option<f64>,
     /// CPU seconds the anvil process used while the drain's requests were answered (from the
@@ -252,8 +293,10 @@ struct Bench {
     poll_ms: u64,
     submit: SubmitConfig,
     runs: usize,
-    /// The replicas' signing store (HA row only).
-    postgres: Option<PostgresInstance>,
+    /// The replicas' signing store: its database's URL (HA rows only).
+    signing_store_url: Option<String>,
+    /// The PostgreSQL server's postmaster, for its CPU (HA rows only).
+    postgres_pid: Option<u32>,
     /// The keepers' counting RPC proxy (`count_rpc` only).
     counting: Option<FaultyRpc>,
 }
@@ -262,7 +305,16 @@ struct Bench {
 pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, DevnetError> {
     cfg.validate()?;
     let progress: ProgressSink = cfg.devnet.progress.clone();
-    let mut b = setup(cfg).await?;
+    let postgres = if cfg.ha {
+        Some(crate::postgres::spawn(
+            crate::postgres::Durability::Durable,
+        )?)
+    } else {
+        None
+    };
+    let base_dir = cfg.devnet.data_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("verinfer-bench-keeper-{}", std::process::id()))
+    });
     let modes = [
         (
             "(a) single submitAttestation, 1 in flight".to_string(),
@@ -303,10 +355,16 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
     ];
     let mut rows = Vec::new();
     let mut modes_run = Vec::new();
-    for (name, mode) in modes {
+    for (row, (name, mode)) in modes.into_iter().enumerate() {
         if matches!(mode, Mode::Ha(..)) && !cfg.ha {
             continue;
         }
+        let store = match (&postgres, mode) {
+            (Some(pg), Mode::Ha(..)) => Some((pg.create_database(&format!("row_{row}"))?, pg)),
+            _ => None,
+        };
+        progress(Progress::Phase(format!("{name}: a fresh chain")));
+        let mut b = setup(cfg, base_dir.join(format!("row-{row}")), store).await?;
         progress(Progress::Phase(format!(
             "{name}: drain of {} requests",
             cfg.requests
@@ -318,6 +376,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             secs: drain_secs,
             txs,
             gas,
+            blocks,
             cpu,
         } = drain(&mut b, mode, cfg.requests).await?;
         let rpc_calls = match mode {
@@ -338,6 +397,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             mode: name,
             attestations: cfg.requests,
             txs,
+            blocks,
             drain_secs,
             attestations_per_sec: cfg.requests as f64 / drain_secs,
             gas_per_attestation: gas as f64 / cfg.requests as f64,
@@ -347,6 +407,13 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             live_latency_blocks_median: live.as_ref().map(|l| l.p50_blocks),
             live_latency_blocks_p99: live.as_ref().map(|l| l.p99_blocks),
             live_requests_per_sec: live.as_ref().map(|l| l.requests_per_sec),
+            live_inclusion_ms_median: live.as_ref().map(|l| l.inclusion_p50_ms),
+            live_keeper_ms_median: live.as_ref().map(|l| l.keeper_p50_ms),
+            live_keeper_ms_p99: live.as_ref().map(|l| l.keeper_p99_ms),
+            live_secs: live.as_ref().map(|l| l.secs),
+            live_cpu_anvil_secs: live.as_ref().and_then(|l| l.cpu.anvil),
+            live_cpu_bench_secs: live.as_ref().and_then(|l| l.cpu.bench),
+            live_cpu_postgres_secs: live.as_ref().and_then(|l| l.cpu.postgres),
             share_of_ceiling: None,
             drain_cpu_anvil_secs: cpu.anvil,
             drain_cpu_bench_secs: cpu.bench,
@@ -357,7 +424,10 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             drain_rpc_calls: rpc_calls,
         });
         modes_run.push(mode);
+        // The row's chain (its anvil stops when `b` drops) and journals go.
+        let _ = std::fs::remove_dir_all(b.devnet.data_dir());
     }
+    let _ = std::fs::remove_dir_all(&base_dir);
     // Each keeper row against the ceiling of its own call shape.
     let ceiling = |per_tx: usize| {
         modes_run
@@ -386,15 +456,17 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
     for (r, share) in rows.iter_mut().zip(shares) {
         r.share_of_ceiling = share;
     }
-    let _ = std::fs::remove_dir_all(b.devnet.data_dir());
     Ok(rows)
 }
 
-/// The fixture's phases with the bench's model and operator; funds the client.
-async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
-    let data_dir = cfg.devnet.data_dir.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("verinfer-bench-keeper-{}", std::process::id()))
-    });
+/// A fresh chain in `data_dir` (the fixture's phases with the bench's model and operator; the
+/// client funded) and, for an HA row, the signing store's fresh database (`store`: its URL and the
+/// server), warmed up.
+async fn setup(
+    cfg: &KeeperBenchConfig,
+    data_dir: PathBuf,
+    store: Option<(String, &PostgresInstance)>,
+) -> Result<Bench, DevnetError> {
     let devnet = Devnet::start(DevnetConfig {
         model: ModelConfig::single(),
         // The bench's deployment manifest stays in its own directory (removed at the end): it never
@@ -434,23 +506,19 @@ async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
         .await?;
     client.approve(registry, U256::MAX).await?;
     let rpc = RootProvider::new_http(devnet.anvil().endpoint_url());
-    let postgres = if cfg.ha {
-        let pg = crate::postgres::spawn(crate::postgres::Durability::Durable)?;
+    if let Some((url, _)) = &store {
         // A database in service, as in a deployment: its schema created and its catalogs read by a
-        // first connection, so the (h) drain does not time a fresh server's first backend. The
+        // first connection, so the (h) drain does not time a fresh database's first backend. The
         // replicas still connect inside the drain's clock.
         verinfer_keeper::signing_store::SigningStore::new(
-            &pg.url(),
+            url,
             "bench-setup",
             Duration::from_secs(2),
         )
         .connect()
         .await
         .map_err(verinfer_keeper::keeper::KeeperError::from)?;
-        Some(pg)
-    } else {
-        None
-    };
+    }
     let counting = if cfg.count_rpc {
         let c = FaultyRpc::start(devnet.url())
             .await
@@ -463,7 +531,8 @@ async fn setup(cfg: &KeeperBenchConfig) -> Result<Bench, DevnetError> {
         None
     };
     Ok(Bench {
-        postgres,
+        postgres_pid: store.as_ref().and_then(|(_, pg)| pg.server_pid()),
+        signing_store_url: store.map(|(url, _)| url),
         counting,
         rpc,
         client,
@@ -548,9 +617,9 @@ impl Bench {
         let mut handles = Vec::with_capacity(k.replicas);
         for replica in 0..k.replicas {
             let name = format!("bench-{replica}");
-            let signing_store = match (&self.postgres, k.shared_store) {
-                (Some(pg), true) => Some(RawSigningStoreConfig {
-                    postgres_url: Some(pg.url()),
+            let signing_store = match (&self.signing_store_url, k.shared_store) {
+                (Some(url), true) => Some(RawSigningStoreConfig {
+                    postgres_url: Some(url.clone()),
                     replica: Some(name.clone()),
                     timeout_ms: None,
                     sender_lease_ms: None,
@@ -832,7 +901,7 @@ impl Bench {
         &self,
         from_block: u64,
         ids: HashSet<U256>,
-    ) -> tokio::task::JoinHandle<Result<Answers, DevnetError>> {
+    ) -> tokio::task::JoinHandle<Result<Watched, DevnetError>> {
         tokio::spawn(watch_answers(
             self.provider().clone(),
             self.registry,
@@ -957,17 +1026,19 @@ async fn joined<T>(h: tokio::task::JoinHandle<Result<T, DevnetError>>) -> Result
     })?
 }
 
-/// When each of `ids` was first seen answered (`AnswerRecorded`), and in which transaction; polls
-/// `eth_getLogs` every 10 ms from `from_block` until all are seen or `timeout` passes.
+/// When each of `ids` was first seen included (`RequestCreated`) and answered (`AnswerRecorded`),
+/// and in which transaction; polls `eth_getLogs` every 10 ms from `from_block` until all are seen
+/// answered or `timeout` passes.
 async fn watch_answers(
     provider: DynProvider,
     registry: Address,
     from_block: u64,
     ids: HashSet<U256>,
     timeout: Duration,
-) -> Result<Answers, DevnetError> {
+) -> Result<Watched, DevnetError> {
     let deadline = Instant::now() + timeout;
     let mut seen = HashMap::new();
+    let mut requests = HashMap::new();
     let mut next = from_block;
     while seen.len() < ids.len() {
         if Instant::now() > deadline {
@@ -984,7 +1055,10 @@ async fn watch_answers(
         if head >= next {
             let filter = Filter::new()
                 .address(registry)
-                .event_signature(InferenceRegistry::AnswerRecorded::SIGNATURE_HASH)
+                .event_signature(vec![
+                    InferenceRegistry::AnswerRecorded::SIGNATURE_HASH,
+                    InferenceRegistry::RequestCreated::SIGNATURE_HASH,
+                ])
                 .from_block(next)
                 .to_block(head);
             let now = Instant::now();
@@ -993,19 +1067,25 @@ async fn watch_answers(
                 .await
                 .map_err(DevnetError::rpc("reading AnswerRecorded events"))?;
             for l in logs {
-                let Ok(e) = InferenceRegistry::AnswerRecorded::decode_log_data(l.data()) else {
-                    continue;
-                };
-                if ids.contains(&e.requestId) {
-                    seen.entry(e.requestId)
-                        .or_insert((now, l.transaction_hash.unwrap_or_default()));
+                if let Ok(e) = InferenceRegistry::AnswerRecorded::decode_log_data(l.data()) {
+                    if ids.contains(&e.requestId) {
+                        seen.entry(e.requestId)
+                            .or_insert((now, l.transaction_hash.unwrap_or_default()));
+                    }
+                } else if let Ok(e) = InferenceRegistry::RequestCreated::decode_log_data(l.data()) {
+                    if ids.contains(&e.requestId) {
+                        requests.entry(e.requestId).or_insert(now);
+                    }
                 }
             }
             next = head + 1;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    Ok(seen)
+    Ok(Watched {
+        answers: seen,
+        requests,
+    })
 }
 
 /// What a drain measured.
@@ -1016,16 +1096,27 @@ struct Drained {
     txs: usize,
     /// Their total gas.
     gas: u64,
+    /// Blocks they were included in.
+    blocks: usize,
     /// CPU seconds of the processes while answering.
     cpu: CpuUsed,
 }
 
+/// What [`summarize_drain`] reads from the answers' receipts.
+struct Summary {
+    secs: f64,
+    txs: usize,
+    gas: u64,
+    blocks: usize,
+}
+
 impl Drained {
-    fn of((secs, txs, gas): (f64, usize, u64), cpu: CpuUsed) -> Self {
+    fn of(s: Summary, cpu: CpuUsed) -> Self {
         Self {
-            secs,
-            txs,
-            gas,
+            secs: s.secs,
+            txs: s.txs,
+            gas: s.gas,
+            blocks: s.blocks,
             cpu,
         }
     }
@@ -1081,14 +1172,15 @@ impl Cpu {
 /// keeper's start, the burst's first send) to the last inclusion.
 async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetError> {
     let start_block = b.devnet.block_number().await?;
-    let reqs = b.requests(n).await?;
+    // The backlog is queued by the pipelined client, as fast as the node takes it (not timed).
+    let reqs = b.requests_at_rate(n, QUEUE_RATE).await?;
     let watcher = b.spawn_watcher(start_block, reqs.iter().map(|r| r.0).collect());
     let presigned = match mode {
         Mode::Ceiling(per_tx) => b.presign(&reqs, per_tx).await?,
         Mode::Keeper(..) | Mode::Ha(..) | Mode::Merkle => Vec::new(),
     };
     let postgres_pid = match mode {
-        Mode::Ha(..) => b.postgres.as_ref().and_then(PostgresInstance::server_pid),
+        Mode::Ha(..) => b.postgres_pid,
         Mode::Keeper(..) | Mode::Ceiling(_) | Mode::Merkle => None,
     };
     let cpu = Cpu::now(postgres_pid);
@@ -1108,7 +1200,7 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
                         .map_err(DevnetError::rpc("eth_sendRawTransaction (ceiling burst)"))
                 })
                 .await?;
-            let seen = joined(watcher).await?;
+            let seen = joined(watcher).await?.answers;
             let cpu = cpu.since();
             Ok(Drained::of(summarize_drain(b, t0, &seen).await?, cpu))
         }
@@ -1120,35 +1212,48 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
             })?;
             let k = b.start_keepers(keepers, start_block).await?;
             tracing::debug!(target: "verinfer_devnet::bench", "drain: keepers built");
-            let seen = joined(watcher).await?;
+            let seen = joined(watcher).await?.answers;
             let cpu = cpu.since();
             k.stop().await?;
             Ok(Drained::of(summarize_drain(b, t0, &seen).await?, cpu))
         }
         Mode::Merkle => {
             b.merkle_answer(&reqs).await?;
-            let seen = joined(watcher).await?;
+            let seen = joined(watcher).await?.answers;
             let cpu = cpu.since();
-            let (secs, txs, gas) = summarize_drain(b, t0, &seen).await?;
+            let s = summarize_drain(b, t0, &seen).await?;
             // the commit emits no AnswerRecorded: count it separately
             let commit_gas = commit_gas(b, start_block).await?;
-            Ok(Drained::of((secs, txs + 1, gas + commit_gas), cpu))
+            Ok(Drained::of(
+                Summary {
+                    txs: s.txs + 1,
+                    gas: s.gas + commit_gas,
+                    ..s
+                },
+                cpu,
+            ))
         }
     }
 }
 
-async fn summarize_drain(
-    b: &Bench,
-    t0: Instant,
-    seen: &Answers,
-) -> Result<(f64, usize, u64), DevnetError> {
+/// The drain's span from `t0` to the last answer seen, and its answers' transactions, gas and
+/// blocks (from their receipts).
+async fn summarize_drain(b: &Bench, t0: Instant, seen: &Answers) -> Result<Summary, DevnetError> {
     let end = seen.values().map(|(t, _)| *t).max().unwrap_or(t0);
     let txs: HashSet<TxHash> = seen.values().map(|(_, h)| *h).collect();
     let mut gas = 0u64;
+    let mut blocks = HashSet::new();
     for h in &txs {
-        gas += b.client.wait_receipt("answer", *h).await?.gas_used;
+        let r = b.client.wait_receipt("answer", *h).await?;
+        gas += r.gas_used;
+        blocks.insert(r.block_number);
     }
-    Ok((end.duration_since(t0).as_secs_f64(), txs.len(), gas))
+    Ok(Summary {
+        secs: end.duration_since(t0).as_secs_f64(),
+        txs: txs.len(),
+        gas,
+        blocks: blocks.len(),
+    })
 }
 
 async fn commit_gas(b: &Bench, from_block: u64) -> Result<u64, DevnetError> {
@@ -1168,30 +1273,51 @@ async fn commit_gas(b: &Bench, from_block: u64) -> Result<u64, DevnetError> {
     Ok(gas)
 }
 
-/// Live phase: a running keeper, `n` requests sent back to back; returns the median and p99 of
-/// request sent -> answer included, in milliseconds, and the rate the requests went out at.
+/// Live phase: a running keeper, `n` requests sent back to back (or at the client rate); returns
+/// the median and p99 of request sent -> answer included, in milliseconds and blocks, split at the
+/// request's inclusion (as the watcher saw it), the rate the requests went out at, and the CPU the
+/// processes used meanwhile.
 async fn live(b: &mut Bench, keepers: Keepers, n: usize) -> Result<Live, DevnetError> {
     let start_block = b.devnet.block_number().await?;
+    let postgres_pid = b.postgres_pid.filter(|_| keepers.shared_store);
     let k = b.start_keepers(keepers, start_block).await?;
     let first = b.request_count().await? + U256::from(1);
     let ids = (0..n).map(|i| first + U256::from(i)).collect();
     let watcher = b.spawn_watcher(start_block, ids);
+    let cpu = Cpu::now(postgres_pid);
     let t0 = Instant::now();
     let reqs = match b.client_rate {
         Some(rate) => b.requests_at_rate(n, rate).await?,
         None => b.requests(n).await?,
     };
     let rps = n as f64 / t0.elapsed().as_secs_f64();
-    let seen = joined(watcher).await?;
+    let Watched {
+        answers: seen,
+        requests: included,
+    } = joined(watcher).await?;
+    let cpu = cpu.since();
+    let secs = seen
+        .values()
+        .map(|(t, _)| t.saturating_duration_since(t0).as_secs_f64())
+        .fold(0.0, f64::max);
     k.stop().await?;
-    let mut lat: Vec<f64> = reqs
-        .iter()
-        .filter_map(|(id, _, sent, _)| {
-            seen.get(id)
-                .map(|(t, _)| t.saturating_duration_since(*sent).as_secs_f64() * 1e3)
-        })
-        .collect();
-    lat.sort_by(f64::total_cmp);
+    let ms = |from: Instant, to: Instant| to.saturating_duration_since(from).as_secs_f64() * 1e3;
+    let mut lat = Vec::with_capacity(reqs.len());
+    let mut to_inclusion = Vec::with_capacity(reqs.len());
+    let mut keeper = Vec::with_capacity(reqs.len());
+    for (id, _, sent, _) in &reqs {
+        let Some((answered, _)) = seen.get(id) else {
+            continue;
+        };
+        lat.push(ms(*sent, *answered));
+        if let Some(inc) = included.get(id) {
+            to_inclusion.push(ms(*sent, *inc));
+            keeper.push(ms(*inc, *answered));
+        }
+    }
+    for v in [&mut lat, &mut to_inclusion, &mut keeper] {
+        v.sort_by(f64::total_cmp);
+    }
     // Blocks from the request's inclusion to its answer's.
     let mut answer_block: HashMap<TxHash, u64> = HashMap::new();
     let mut blocks = Vec::with_capacity(reqs.len());
@@ -1218,9 +1344,14 @@ async fn live(b: &mut Bench, keepers: Keepers, n: usize) -> Result<Live, DevnetE
     Ok(Live {
         p50_ms: percentile(&lat, 50),
         p99_ms: percentile(&lat, 99),
+        inclusion_p50_ms: percentile(&to_inclusion, 50),
+        keeper_p50_ms: percentile(&keeper, 50),
+        keeper_p99_ms: percentile(&keeper, 99),
         p50_blocks: percentile(&blocks, 50),
         p99_blocks: percentile(&blocks, 99),
         requests_per_sec: rps,
+        secs,
+        cpu,
     })
 }
 
@@ -1228,9 +1359,19 @@ async fn live(b: &mut Bench, keepers: Keepers, n: usize) -> Result<Live, DevnetE
 struct Live {
     p50_ms: f64,
     p99_ms: f64,
+    /// Request sent -> seen included (the client's and the node's part).
+    inclusion_p50_ms: f64,
+    /// Request seen included -> answer seen included (the keeper's part, with the answer's own
+    /// inclusion).
+    keeper_p50_ms: f64,
+    keeper_p99_ms: f64,
     p50_blocks: f64,
     p99_blocks: f64,
     requests_per_sec: f64,
+    /// From the first request sent to the last answer seen.
+    secs: f64,
+    /// CPU seconds of the processes in that span.
+    cpu: CpuUsed,
 }
 
 /// Nearest-rank percentile of ascending `sorted` (0 when empty).

@@ -149,6 +149,25 @@ impl PostgresInstance {
         format!("postgres://{SUPERUSER}@127.0.0.1:{}/postgres", self.port)
     }
 
+    /// Creates the empty database `name` (`createdb`; a name of letters, digits and `_`); returns
+    /// its connection URL, as [`PostgresInstance::url`] with that database.
+    pub fn create_database(&self, name: &str) -> Result<String, PostgresError> {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(PostgresError::Tool {
+                tool: "createdb",
+                status: "not run".into(),
+                output: format!("database name {name:?}: use letters, digits and _"),
+            });
+        }
+        let port = self.port.to_string();
+        let args = ["-h", "127.0.0.1", "-p", &port, "-U", SUPERUSER, name];
+        self.tool("createdb", "createdb", &args)?;
+        Ok(format!(
+            "postgres://{SUPERUSER}@127.0.0.1:{}/{name}",
+            self.port
+        ))
+    }
+
     /// The TCP port it listens on.
     pub fn port(&self) -> u16 {
         self.port
@@ -374,6 +393,36 @@ mod tests {
             std::net::TcpStream::connect(&addr).is_err(),
             "stopped on drop"
         );
+    }
+
+    /// A created database is a separate, empty one on the same server: a table made in it is not
+    /// in the default database, and a second database of the same name is refused.
+    #[test]
+    fn a_created_database_is_separate_from_the_default_one() {
+        let pg = spawn(Durability::Volatile).expect("PostgreSQL starts (run script/setup.sh)");
+        let url = pg.create_database("row_1").unwrap();
+        assert!(url.ends_with("/row_1"), "{url}");
+        let psql = |url: &str, sql: &str| {
+            let out = run_as(
+                pg.user.as_deref(),
+                &pg.bin.join("psql"),
+                &[url, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+            )
+            .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            )
+        };
+        assert!(psql(&url, "CREATE TABLE only_here (x int)").0);
+        let (ok, n) = psql(
+            &pg.url(),
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'only_here'",
+        );
+        assert!(ok);
+        assert_eq!(n, "0", "not in the default database");
+        assert!(pg.create_database("row_1").is_err(), "already exists");
+        assert!(pg.create_database("row-1; drop").is_err(), "name checked");
     }
 
     /// Each durability reaches the running server: `postmaster.opts` records the options the

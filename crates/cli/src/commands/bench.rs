@@ -278,8 +278,8 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
         );
     }
     println!("\nprofile of each drain while its requests are answered: CPU seconds of anvil, of this process (keeper, watcher, sender) and of PostgreSQL (HA), keeper JSON-RPC calls (--count-rpc)");
-    println!("| mode | drain s | anvil CPU s | bench CPU s | PostgreSQL CPU s | RPC calls / att | top RPC methods |");
-    println!("|---|---:|---:|---:|---:|---:|---|");
+    println!("| mode | drain s | blocks | anvil CPU s | bench CPU s | PostgreSQL CPU s | RPC calls / att | top RPC methods |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
     let secs = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into());
     for r in rows {
         let top = r
@@ -296,9 +296,10 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             })
             .unwrap_or_else(|| "n/a".into());
         println!(
-            "| {} | {:.2} | {} | {} | {} | {} | {} |",
+            "| {} | {:.2} | {} | {} | {} | {} | {} | {} |",
             r.mode,
             r.drain_secs,
+            r.blocks,
             secs(r.drain_cpu_anvil_secs),
             secs(r.drain_cpu_bench_secs),
             secs(r.drain_cpu_postgres_secs),
@@ -306,6 +307,22 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
                 .map(|v| format!("{v:.1}"))
                 .unwrap_or_else(|| "n/a".into()),
             top
+        );
+    }
+    println!("\nprofile of each live phase: where the latency goes (request sent -> seen included, then included -> answer seen: the keeper's part with its answer's inclusion) and the CPU seconds used from the first request to the last answer");
+    println!("| mode | live s | to inclusion p50 ms | keeper p50 / p99 ms | anvil CPU s | bench CPU s | PostgreSQL CPU s |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for r in rows.iter().filter(|r| r.live_secs.is_some()) {
+        println!(
+            "| {} | {} | {} | {} / {} | {} | {} | {} |",
+            r.mode,
+            secs(r.live_secs),
+            opt_ms(r.live_inclusion_ms_median),
+            opt_ms(r.live_keeper_ms_median),
+            opt_ms(r.live_keeper_ms_p99),
+            secs(r.live_cpu_anvil_secs),
+            secs(r.live_cpu_bench_secs),
+            secs(r.live_cpu_postgres_secs),
         );
     }
 }
