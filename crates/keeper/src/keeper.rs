@@ -317,7 +317,7 @@ impl Keeper {
             reorged: AtomicBool::new(false),
             wake: Notify::new(),
             fresh: AtomicBool::new(false),
-            lease,
+            lease: lease.clone(),
             takeover_head: std::sync::atomic::AtomicU64::new(0),
             node_answered: std::sync::Mutex::new(None),
         });
@@ -330,6 +330,7 @@ impl Keeper {
             registry: cfg.registry,
             operator: cfg.operator,
             signing_store,
+            lease,
             misbehave: cfg.misbehave,
             name: name.to_string(),
         });

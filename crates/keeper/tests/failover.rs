@@ -896,3 +896,87 @@ async fn a_holder_that_cannot_answer_gives_the_lease_up_and_the_standby_answers(
     b.shutdown().await;
     assert_eq!(c.chain().await[&id].len(), 1);
 }
+
+/// A replica's configuration with a backend that takes half a second per inference (it echoes its
+/// input) and a 10 s sender lease (so a standby defers to the holder for up to 5 s).
+fn slow_model_long_lease(s: &Suite) -> impl FnOnce(&mut RawConfig) {
+    let model_id = format!("{:#x}", s.model.model_id());
+    move |raw: &mut RawConfig| {
+        raw.backend = vec![verinfer_keeper::config::BackendConfig::Command {
+            argv: vec!["sh".into(), "-c".into(), "sleep 0.5; cat".into()],
+            model_id,
+            timeout_secs: 30,
+        }];
+        if let Some(store) = raw.signing_store.as_mut() {
+            store.sender_lease_ms = Some(10_000);
+        }
+    }
+}
+
+/// A standby does not run the model while the lease holder answers: both replicas' inferences take
+/// half a second, the holder (a, started first) claims each statement half a second after it reads
+/// the assignment, and the standby (b), which reads the same logs meanwhile, waits for those
+/// statements and adopts them instead of computing its own. Regression: a standby ran every
+/// inference it reached before the holder's claim, so two replicas ran the model twice per request
+/// (twice the GPU time for an LLM).
+#[tokio::test]
+async fn a_standby_waits_for_the_holders_statement_instead_of_running_the_model() {
+    let mut c = Chain::new().await;
+    let pg = server();
+    let (dir, url, from) = (c.dir.path(), pg.url(), c.start);
+    let a = run(replica(
+        &c.s,
+        dir,
+        "a",
+        Some(url.clone()),
+        from,
+        Opts::default(),
+        slow_model_long_lease(&c.s),
+    )
+    .await);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while a.metrics.sender_lease() != Some(true) {
+        assert!(Instant::now() < deadline, "a takes the lease first");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let b = run(replica(
+        &c.s,
+        dir,
+        "b",
+        Some(url),
+        from,
+        Opts::default(),
+        slow_model_long_lease(&c.s),
+    )
+    .await);
+    while b.metrics.sender_lease() != Some(false) {
+        assert!(Instant::now() < deadline, "b stands by");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ids = c.requests(2).await;
+    until_answered(&c.s, &ids, "the holder answers").await;
+    while journaled(&b.store).len() < ids.len() {
+        assert!(
+            Instant::now() < deadline + Duration::from_secs(40),
+            "the standby never journaled every request"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        a.metrics.inferences.get(),
+        ids.len() as u64,
+        "the holder ran the model once per request"
+    );
+    assert_eq!(
+        b.metrics.inferences.get(),
+        0,
+        "the standby ran the model for none"
+    );
+    assert_eq!(b.metrics.answers_adopted.get(), ids.len() as u64);
+    assert_eq!(
+        journaled(&b.store),
+        journaled(&a.store),
+        "the standby journaled the holder's statements"
+    );
+    c.finish(&ids, a, b).await;
+}

@@ -48,6 +48,8 @@ pub(super) struct Answerer {
     pub(super) registry: Address,
     pub(super) operator: Address,
     pub(super) signing_store: Option<Arc<SigningStore>>,
+    /// The replica's sender lease (with the signing store): a standby defers to the holder.
+    pub(super) lease: Option<Arc<super::lease::SenderLease>>,
     pub(super) misbehave: Misbehaviour,
     pub(super) name: String,
 }
@@ -106,7 +108,11 @@ impl Answerer {
         key: String,
         assigned_at: Option<u64>,
     ) -> Result<Option<Computed>, KeeperError> {
-        if let Some(adopted) = self.adopt_claimed(id, &info).await? {
+        let adopted = match self.adopt_claimed(id, &info).await? {
+            Some(c) => Some(c),
+            None => self.defer_to_holder(id, &info).await?,
+        };
+        if let Some(adopted) = adopted {
             return Ok(Some(Computed {
                 key,
                 assigned_at,
@@ -200,6 +206,44 @@ impl Answerer {
             claimed_before: true,
             assigned_at: None,
         }))
+    }
+
+    /// For a standby while another replica holds the sender lease (see module `lease`): waits for
+    /// the holder's statement of this request, re-read every poll interval, and adopts it without
+    /// running the model. `None` (answer on our own) once this replica holds the lease, once its
+    /// view of the holder is older than the lease, or after [`super::lease::SenderLease::max_defer`];
+    /// at once for a single keeper or a deliberately faulty one.
+    async fn defer_to_holder(
+        &self,
+        id: U256,
+        info: &RequestFacts,
+    ) -> Result<Option<Computed>, KeeperError> {
+        let Some(lease) = self
+            .lease
+            .as_ref()
+            .filter(|_| self.misbehave == Misbehaviour::None)
+        else {
+            return Ok(None);
+        };
+        let until = std::time::Instant::now() + lease.max_defer();
+        // A replica answering its first poll may not know yet whether it stands by.
+        lease.first_answer(lease.max_defer()).await;
+        let step = lease
+            .poll_interval()
+            .max(std::time::Duration::from_millis(10));
+        let mut waited = false;
+        while lease.defers() && std::time::Instant::now() < until {
+            tokio::time::sleep(step).await;
+            waited = true;
+            if let Some(c) = self.adopt_claimed(id, info).await? {
+                return Ok(Some(c));
+            }
+        }
+        if waited {
+            tracing::debug!(keeper = %self.name, request = %id, holds_lease = lease.held(),
+                "no statement from the lease holder while standing by; answering on our own");
+        }
+        Ok(None)
     }
 
     /// Signs the attestation of an answer: directly for a single keeper; for a replica, through the

@@ -2,10 +2,17 @@
 //!
 //! Replicas of one operator share its hot key, so they share its nonces: two replicas sending at
 //! once collide on nonces and send every attestation twice (the second copy reverts or is refused).
-//! Every replica therefore computes, claims and journals every answer (the signing store keeps that
-//! safe), but only the holder of the operator's **sender lease** sends transactions. The lease is a
-//! row in the signing store's database ([`SigningStore::hold_lease`]), taken or renewed every
-//! quarter of its length, timed by the database's clock.
+//! Every replica therefore claims and journals every answer (the signing store keeps that safe),
+//! but only the holder of the operator's **sender lease** sends transactions. The lease is a row in
+//! the signing store's database ([`SigningStore::hold_lease`]), taken or renewed every quarter of
+//! its length, timed by the database's clock.
+//!
+//! **A standby defers to the holder** ([`SenderLease::defers`]): while another replica's lease is
+//! live, a standby does not run the model for an assignment nobody claimed yet; it waits for the
+//! holder's statement and adopts it, so replicas do not run every inference twice. It stops waiting
+//! when it takes the lease, when its view of the holder is older than the lease, or after
+//! [`SenderLease::max_defer`] (half the poll age with which it keeps or takes the lease), and then
+//! answers on its own, as a single keeper does.
 //!
 //! **Timing invariants** (`ttl` = `signing_store.sender_lease_ms`):
 //! - the holder may send only until 2/3 of `ttl` after it *sent* its last successful renewal (its
@@ -61,6 +68,12 @@ pub(super) struct SenderLease {
     /// The epoch of this process's last grant: a grant of the same epoch is a renewal (nobody else
     /// held the lease in between, even if this process's own deadline passed meanwhile).
     epoch: std::sync::Mutex<Option<i64>>,
+    /// When this replica last sent an attempt that the database answered with another replica's
+    /// live lease (`None`: never, or this replica took the lease since).
+    other_holds: std::sync::Mutex<Option<Instant>>,
+    /// Set once an attempt returned (granted, refused or failed): a replica that starts answering before its
+    /// first attempt returns waits for it to know whether it stands by.
+    answered: tokio::sync::watch::Sender<bool>,
 }
 
 impl SenderLease {
@@ -79,7 +92,40 @@ impl SenderLease {
             poll_interval,
             until: std::sync::Mutex::new(None),
             epoch: std::sync::Mutex::new(None),
+            other_holds: std::sync::Mutex::new(None),
+            answered: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// The log poller's interval.
+    pub(super) fn poll_interval(&self) -> Duration {
+        self.poll_interval
+    }
+
+    /// The longest a standby defers an answer to the holder ([`SenderLease::defers`]): half of
+    /// [`SenderLease::max_poll_age`], so a standby whose collect stage waits on deferred answers
+    /// still polls often enough to keep or take the lease.
+    pub(super) fn max_defer(&self) -> Duration {
+        self.max_poll_age() / 2
+    }
+
+    /// Whether this replica stands by for a live holder: it does not hold the lease, and an attempt
+    /// it sent less than the lease's length ago found another replica holding it (so that holder
+    /// answers and sends; if it dies, its lease lapses and this replica takes it, or this view ages
+    /// out first).
+    pub(super) fn defers(&self) -> bool {
+        !self.held()
+            && self
+                .other_holds
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .is_some_and(|t| t.elapsed() < self.ttl)
+    }
+
+    /// Waits until an attempt was answered, at most `limit`.
+    pub(super) async fn first_answer(&self, limit: Duration) {
+        let mut rx = self.answered.subscribe();
+        let _ = tokio::time::timeout(limit, rx.wait_for(|a| *a)).await;
     }
 
     /// How often the lease is taken or renewed.
@@ -109,13 +155,20 @@ impl SenderLease {
     pub(super) async fn attempt(&self) -> Result<LeaseChange, SigningStoreError> {
         let sent = Instant::now();
         let was = self.held();
-        match self
+        let answer = self
             .store
             .hold_lease(self.chain_id, self.operator, self.ttl)
-            .await?
-        {
+            .await;
+        // Answered either way: a replica waiting to know whether it stands by goes on (a failed
+        // attempt leaves it answering on its own, as before any lease was seen).
+        self.answered.send_replace(true);
+        match answer? {
             LeaseHolder::Us { epoch } => {
                 *self.until() = Some(sent + self.ttl * 2 / 3);
+                *self
+                    .other_holds
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
                 let last = self
                     .epoch
                     .lock()
@@ -129,6 +182,10 @@ impl SenderLease {
             }
             LeaseHolder::Other(holder) => {
                 *self.until() = None;
+                *self
+                    .other_holds
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sent);
                 Ok(LeaseChange::Standby { holder, lost: was })
             }
         }
