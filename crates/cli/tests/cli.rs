@@ -488,6 +488,9 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
             "{mode}: {}",
             r["drain_cpu_postgres_secs"]
         );
+        // The rate once answers land exists when they were seen in more than one poll.
+        let sending = r["sending_attestations_per_sec"].as_f64();
+        assert!(sending.is_none_or(|x| x > 0.0), "{mode}: {sending:?}");
         let keeper = ["(a", "(b", "(h"].iter().any(|p| mode.starts_with(p));
         if keeper {
             assert!(r["share_of_ceiling"].as_f64().unwrap() > 0.0, "{mode}");
@@ -536,6 +539,7 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
             assert!(r["share_of_ceiling"].is_null(), "{mode}");
             assert!(r["drain_rpc_calls"].is_null(), "{mode}");
             assert!(r["live_secs"].is_null(), "{mode}: no live phase");
+            assert!(r["sending_share_of_ceiling"].is_null(), "{mode}");
         }
     }
 }

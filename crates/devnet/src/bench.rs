@@ -246,6 +246,13 @@ pub struct ModeResult {
     pub live_cpu_postgres_secs: Option<f64>,
     /// Drain rate as a share of the ceiling row with the same calls (keeper rows only).
     pub share_of_ceiling: Option<f64>,
+    /// The drain's rate once answers land: the attestations seen after the watcher first saw
+    /// some, over the time from that sighting to the last (the drain without its start: a
+    /// keeper's start-up, first poll and first gas estimate, a burst's first send); `None` when
+    /// every answer was seen at once.
+    pub sending_attestations_per_sec: Option<f64>,
+    /// [`ModeResult::sending_attestations_per_sec`] as a share of the ceiling's (keeper rows only).
+    pub sending_share_of_ceiling: Option<f64>,
     /// CPU seconds the anvil process used while the drain's requests were answered (from the
     /// keeper's start or the burst's first send to the last inclusion seen; `None` where `/proc`
     /// cannot tell).
@@ -377,6 +384,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             txs,
             gas,
             blocks,
+            sending,
             cpu,
         } = drain(&mut b, mode, cfg.requests).await?;
         let rpc_calls = match mode {
@@ -415,6 +423,8 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             live_cpu_bench_secs: live.as_ref().and_then(|l| l.cpu.bench),
             live_cpu_postgres_secs: live.as_ref().and_then(|l| l.cpu.postgres),
             share_of_ceiling: None,
+            sending_attestations_per_sec: sending,
+            sending_share_of_ceiling: None,
             drain_cpu_anvil_secs: cpu.anvil,
             drain_cpu_bench_secs: cpu.bench,
             drain_cpu_postgres_secs: cpu.postgres,
@@ -428,33 +438,40 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
         let _ = std::fs::remove_dir_all(b.devnet.data_dir());
     }
     let _ = std::fs::remove_dir_all(&base_dir);
-    // Each keeper row against the ceiling of its own call shape.
-    let ceiling = |per_tx: usize| {
+    // Each keeper row against the ceiling of its own call shape, whole and once sending.
+    let ceiling_row = |per_tx: usize| {
         modes_run
             .iter()
             .zip(&rows)
             .find(|(m, _)| matches!(m, Mode::Ceiling(n) if *n == per_tx))
-            .map(|(_, r)| r.attestations_per_sec)
+            .map(|(_, r)| (r.attestations_per_sec, r.sending_attestations_per_sec))
     };
-    let shares: Vec<Option<f64>> = modes_run
+    let shares: Vec<(Option<f64>, Option<f64>)> = modes_run
         .iter()
         .zip(&rows)
         .map(|(m, r)| {
-            match m {
+            let Some((whole, sending)) = (match m {
                 Mode::Keeper(SubmitMode::Single, _, _) | Mode::Ha(SubmitMode::Single, ..) => {
-                    ceiling(1)
+                    ceiling_row(1)
                 }
                 Mode::Keeper(SubmitMode::Batch, n, _) | Mode::Ha(SubmitMode::Batch, n, ..) => {
-                    ceiling(*n)
+                    ceiling_row(*n)
                 }
                 Mode::Merkle | Mode::Ceiling(_) => None,
-            }
-            .filter(|c| *c > 0.0)
-            .map(|c| r.attestations_per_sec / c)
+            }) else {
+                return (None, None);
+            };
+            let share =
+                |x: Option<f64>, c: Option<f64>| x.zip(c.filter(|c| *c > 0.0)).map(|(x, c)| x / c);
+            (
+                share(Some(r.attestations_per_sec), Some(whole)),
+                share(r.sending_attestations_per_sec, sending),
+            )
         })
         .collect();
-    for (r, share) in rows.iter_mut().zip(shares) {
+    for (r, (share, sending)) in rows.iter_mut().zip(shares) {
         r.share_of_ceiling = share;
+        r.sending_share_of_ceiling = sending;
     }
     Ok(rows)
 }
@@ -870,12 +887,15 @@ impl Bench {
             let gas = match gas_of.get(&size) {
                 Some(g) => *g,
                 None => {
+                    let asked = Instant::now();
                     let g = p
                         .estimate_gas(req.clone())
                         .await
                         .map_err(DevnetError::rpc("eth_estimateGas (ceiling)"))?
                         .saturating_mul(13)
                         / 10;
+                    tracing::debug!(target: "verinfer_devnet::bench", attestations = size,
+                        ms = asked.elapsed().as_secs_f64() * 1e3, "ceiling: one eth_estimateGas of the call shape");
                     gas_of.insert(size, g);
                     g
                 }
@@ -1098,6 +1118,8 @@ struct Drained {
     gas: u64,
     /// Blocks they were included in.
     blocks: usize,
+    /// Attestations per second once answers land ([`ModeResult::sending_attestations_per_sec`]).
+    sending: Option<f64>,
     /// CPU seconds of the processes while answering.
     cpu: CpuUsed,
 }
@@ -1108,6 +1130,7 @@ struct Summary {
     txs: usize,
     gas: u64,
     blocks: usize,
+    sending: Option<f64>,
 }
 
 impl Drained {
@@ -1117,6 +1140,7 @@ impl Drained {
             txs: s.txs,
             gas: s.gas,
             blocks: s.blocks,
+            sending: s.sending,
             cpu,
         }
     }
@@ -1240,6 +1264,10 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
 /// blocks (from their receipts).
 async fn summarize_drain(b: &Bench, t0: Instant, seen: &Answers) -> Result<Summary, DevnetError> {
     let end = seen.values().map(|(t, _)| *t).max().unwrap_or(t0);
+    let first = seen.values().map(|(t, _)| *t).min().unwrap_or(t0);
+    let after_first = seen.values().filter(|(t, _)| *t > first).count();
+    let span = end.saturating_duration_since(first).as_secs_f64();
+    let sending = (span > 0.0).then(|| after_first as f64 / span);
     let txs: HashSet<TxHash> = seen.values().map(|(_, h)| *h).collect();
     let mut gas = 0u64;
     let mut blocks = HashSet::new();
@@ -1253,6 +1281,7 @@ async fn summarize_drain(b: &Bench, t0: Instant, seen: &Answers) -> Result<Summa
         txs: txs.len(),
         gas,
         blocks: blocks.len(),
+        sending,
     })
 }
 

@@ -497,27 +497,38 @@ async fn a_replica_adopts_a_claimed_statement_without_running_the_model() {
     let ids = c.requests(8).await;
     until_answered(&c.s, &ids, "replica a answers").await;
     let b = c.replica("b", Some(&pg), false).await;
+    assert_adopted_all(&a, &b, &ids).await;
+    c.finish(&ids, a, b).await;
+}
+
+/// Waits (60 s at most) until `later` journaled every one of `ids`, then checks that `first` ran
+/// the model once per request (its watcher does not re-run its own results) and `later` for none,
+/// having adopted and journaled each of `first`'s statements.
+async fn assert_adopted_all(first: &Running, later: &Running, ids: &[U256]) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while journaled(&b.store).len() < ids.len() {
+    while journaled(&later.store).len() < ids.len() {
         assert!(
             Instant::now() < deadline,
-            "replica b never journaled every request"
+            "the later replica never journaled every request"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
-        a.metrics.inferences.get(),
+        first.metrics.inferences.get(),
         ids.len() as u64,
-        "a ran the model once per request (its watcher does not re-run its own results)"
+        "the first replica ran the model once per request"
     );
-    assert_eq!(b.metrics.inferences.get(), 0, "b ran the model for none");
-    assert_eq!(b.metrics.answers_adopted.get(), ids.len() as u64);
     assert_eq!(
-        journaled(&b.store),
-        journaled(&a.store),
-        "b journaled a's statements"
+        later.metrics.inferences.get(),
+        0,
+        "the later replica ran the model for none"
     );
-    c.finish(&ids, a, b).await;
+    assert_eq!(later.metrics.answers_adopted.get(), ids.len() as u64);
+    assert_eq!(
+        journaled(&later.store),
+        journaled(&first.store),
+        "the later replica journaled the first one's statements"
+    );
 }
 
 /// The operator's first lease grant ever follows nobody, so it re-estimates nothing: a replica that
@@ -955,28 +966,6 @@ async fn a_standby_waits_for_the_holders_statement_instead_of_running_the_model(
     }
     let ids = c.requests(2).await;
     until_answered(&c.s, &ids, "the holder answers").await;
-    while journaled(&b.store).len() < ids.len() {
-        assert!(
-            Instant::now() < deadline + Duration::from_secs(40),
-            "the standby never journaled every request"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(
-        a.metrics.inferences.get(),
-        ids.len() as u64,
-        "the holder ran the model once per request"
-    );
-    assert_eq!(
-        b.metrics.inferences.get(),
-        0,
-        "the standby ran the model for none"
-    );
-    assert_eq!(b.metrics.answers_adopted.get(), ids.len() as u64);
-    assert_eq!(
-        journaled(&b.store),
-        journaled(&a.store),
-        "the standby journaled the holder's statements"
-    );
+    assert_adopted_all(&a, &b, &ids).await;
     c.finish(&ids, a, b).await;
 }

@@ -277,9 +277,9 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             },
         );
     }
-    println!("\nprofile of each drain while its requests are answered: CPU seconds of anvil, of this process (keeper, watcher, sender) and of PostgreSQL (HA), keeper JSON-RPC calls (--count-rpc)");
-    println!("| mode | drain s | blocks | anvil CPU s | bench CPU s | PostgreSQL CPU s | RPC calls / att | top RPC methods |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---|");
+    println!("\nprofile of each drain while its requests are answered: the rate once answers land (after the first seen: without the start), blocks, CPU seconds of anvil, of this process (keeper, watcher, sender) and of PostgreSQL (HA), keeper JSON-RPC calls (--count-rpc)");
+    println!("| mode | drain s | once sending att/s (of ceiling) | blocks | anvil CPU s | bench CPU s | PostgreSQL CPU s | RPC calls / att | top RPC methods |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---|");
     let secs = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into());
     for r in rows {
         let top = r
@@ -296,9 +296,14 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             })
             .unwrap_or_else(|| "n/a".into());
         println!(
-            "| {} | {:.2} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.2} | {} | {} | {} | {} | {} | {} | {} |",
             r.mode,
             r.drain_secs,
+            match (r.sending_attestations_per_sec, r.sending_share_of_ceiling) {
+                (Some(x), Some(s)) => format!("{x:.0} ({:.0} %)", s * 100.0),
+                (Some(x), None) => format!("{x:.0}"),
+                _ => "n/a".into(),
+            },
             r.blocks,
             secs(r.drain_cpu_anvil_secs),
             secs(r.drain_cpu_bench_secs),
