@@ -981,62 +981,71 @@ impl RunningKeeper {
     }
 }
 
+/// The fields the bench reads of one process's `/proc/<pid>/stat`.
+struct ProcStat {
+    /// Its command name.
+    comm: String,
+    /// Its parent's pid.
+    ppid: u32,
+    /// CPU seconds (user + system) it used so far.
+    cpu: f64,
+    /// CPU seconds (user + system) of the children it reaped (`cutime` + `cstime`).
+    reaped_cpu: f64,
+}
+
+impl ProcStat {
+    /// Reads `/proc/<pid>/stat`: the command name is in parentheses (and may hold spaces); the
+    /// fields after it start at field 3 (state), so ppid is field 4 and utime, stime, cutime and
+    /// cstime are fields 14 to 17, in clock ticks of 1/100 s (Linux's `USER_HZ`).
+    fn of(pid: u32) -> Option<Self> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let open = stat.find('(')?;
+        let close = stat.rfind(')')?;
+        let comm = stat.get(open + 1..close)?.to_string();
+        let rest: Vec<&str> = stat.get(close + 1..)?.split_whitespace().collect();
+        let ticks = |i: usize| rest.get(i).and_then(|v| v.parse::<u64>().ok());
+        let secs = |a: u64, b: u64| (a + b) as f64 / 100.0;
+        Some(Self {
+            comm,
+            ppid: rest.get(1)?.parse().ok()?,
+            cpu: secs(ticks(11)?, ticks(12)?),
+            reaped_cpu: secs(ticks(13)?, ticks(14)?),
+        })
+    }
+}
+
+/// Every process's pid and stat.
+fn processes() -> impl Iterator<Item = (u32, ProcStat)> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| Some((pid, ProcStat::of(pid)?)))
+}
+
 /// The pid of this process's child whose command name is `name` (the bench's anvil).
 fn child_named(name: &str) -> Option<u32> {
     let me = std::process::id();
-    std::fs::read_dir("/proc").ok()?.find_map(|e| {
-        let pid: u32 = e.ok()?.file_name().to_str()?.parse().ok()?;
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let (comm, rest) = stat_fields(&stat)?;
-        let ppid: u32 = rest.get(1)?.parse().ok()?;
-        (comm == name && ppid == me).then_some(pid)
-    })
+    processes()
+        .find(|(_, st)| st.comm == name && st.ppid == me)
+        .map(|(pid, _)| pid)
 }
 
-/// The command name and the fields after it of a `/proc/<pid>/stat` line (the name is in
-/// parentheses and may hold spaces).
-fn stat_fields(stat: &str) -> Option<(&str, Vec<&str>)> {
-    let open = stat.find('(')?;
-    let close = stat.rfind(')')?;
-    let comm = stat.get(open + 1..close)?;
-    let rest = stat.get(close + 1..)?.split_whitespace().collect();
-    Some((comm, rest))
-}
-
-/// CPU seconds (user + system) process `pid` has used so far, from `/proc/<pid>/stat` (fields 14
-/// and 15, in clock ticks of 1/100 s: Linux's `USER_HZ`).
+/// CPU seconds (user + system) process `pid` has used so far.
 fn cpu_secs(pid: u32) -> Option<f64> {
-    cpu_and_parent(pid).map(|(cpu, _)| cpu)
+    ProcStat::of(pid).map(|st| st.cpu)
 }
 
 /// [`cpu_secs`] of `root`, of its live children (a PostgreSQL server: the postmaster and its
-/// backends) and of the children it reaped (`cutime`, `cstime`: a backend that exits between two
-/// readings keeps counting, so the total only grows).
+/// backends) and of the children it reaped (a backend that exits between two readings keeps
+/// counting, so the total only grows).
 fn tree_cpu_secs(root: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{root}/stat")).ok()?;
-    let (_, rest) = stat_fields(&stat)?;
-    // `rest` starts at field 3: utime, stime, cutime, cstime are fields 14 to 17.
-    let ticks = |i: usize| rest.get(i).and_then(|v| v.parse::<u64>().ok());
-    let own = (ticks(11)? + ticks(12)? + ticks(13)? + ticks(14)?) as f64 / 100.0;
-    let children: f64 = std::fs::read_dir("/proc")
-        .ok()?
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(cpu_and_parent)
-        .filter(|(_, ppid)| *ppid == root)
-        .map(|(cpu, _)| cpu)
+    let own = ProcStat::of(root)?;
+    let children: f64 = processes()
+        .filter(|(_, st)| st.ppid == root)
+        .map(|(_, st)| st.cpu)
         .sum();
-    Some(own + children)
-}
-
-/// CPU seconds and parent pid of process `pid`.
-fn cpu_and_parent(pid: u32) -> Option<(f64, u32)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat_fields(&stat)?;
-    // `rest` starts at field 3 (state): ppid is field 4, utime field 14, stime field 15.
-    let ppid: u32 = rest.get(1)?.parse().ok()?;
-    let utime: u64 = rest.get(11)?.parse().ok()?;
-    let stime: u64 = rest.get(12)?.parse().ok()?;
-    Some(((utime + stime) as f64 / 100.0, ppid))
+    Some(own.cpu + own.reaped_cpu + children)
 }
 
 async fn joined<T>(h: tokio::task::JoinHandle<Result<T, DevnetError>>) -> Result<T, DevnetError> {
@@ -1424,6 +1433,28 @@ mod tests {
         assert_eq!(percentile(&v[..10], 99), 10.0);
         assert_eq!(percentile(&[7.0], 50), 7.0);
         assert_eq!(percentile(&[], 50), 0.0);
+    }
+
+    /// The stat reader agrees with the kernel's other views of this very process: its command
+    /// name (`/proc/self/comm`), its parent's pid, and a CPU time that only grows.
+    #[test]
+    fn the_stat_reader_reads_this_process() {
+        let me = std::process::id();
+        let st = ProcStat::of(me).expect("/proc/<pid>/stat of this process");
+        let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+        assert_eq!(st.comm, comm.trim_end());
+        assert_eq!(st.ppid, std::os::unix::process::parent_id());
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < std::time::Duration::from_millis(50) {
+            std::hint::black_box(spin.elapsed());
+        }
+        let later = ProcStat::of(me).unwrap();
+        assert!(later.cpu >= st.cpu && st.cpu >= 0.0 && st.reaped_cpu >= 0.0);
+        assert!(
+            processes().any(|(pid, _)| pid == me),
+            "listed among the processes"
+        );
+        assert!(ProcStat::of(u32::MAX).is_none(), "no such process");
     }
 
     #[test]

@@ -83,6 +83,21 @@ impl Running {
     }
 }
 
+/// A private anvil with the suite deployed, and the directory of its files.
+async fn deployed() -> (Anvil, tempfile::TempDir, Suite) {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let s = Suite::setup(&anvil, &dir).await;
+    (anvil, dir, s)
+}
+
+/// [`deployed`], with a fault-injecting proxy in front of the node (no fault set yet).
+async fn behind_a_proxy() -> (Anvil, tempfile::TempDir, Suite, FaultyRpc) {
+    let (anvil, dir, s) = deployed().await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    (anvil, dir, s, proxy)
+}
+
 /// GET `url`: (HTTP status, body), within 10 s.
 async fn get(url: &str) -> (u16, String) {
     let client = reqwest::Client::builder()
@@ -113,10 +128,7 @@ async fn answered_within(s: &Suite, ids: &[U256], secs: u64, what: &str) {
 /// and never sees another request.
 #[tokio::test]
 async fn keeper_gives_up_on_a_hung_rpc_call_and_answers_once_the_node_answers() {
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
-    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |raw| raw.rpc_timeout_secs = Some(1)).await;
     let first = s.request().await;
     answered_within(&s, &[first], 120, "before the fault").await;
@@ -146,10 +158,7 @@ async fn keeper_gives_up_on_a_hung_rpc_call_and_answers_once_the_node_answers() 
 /// rebroadcast and lands, once.
 #[tokio::test]
 async fn keeper_rides_out_an_erroring_rpc_unhealthy_meanwhile_and_sends_each_answer_once() {
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
-    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
     let first = s.request().await;
     answered_within(&s, &[first], 120, "before the fault").await;
@@ -270,9 +279,7 @@ async fn journaled_attestation(store: &Store, id: U256, secs: u64) -> (u64, TxHa
 /// journaled nonce, under the journaled hash.
 #[tokio::test]
 async fn node_restart_that_loses_the_mempool_lands_the_journaled_attestation_once() {
-    let mut anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
+    let (mut anvil, dir, mut s) = deployed().await;
     let url = anvil.url.clone();
     // A receipt deadline the restart does not reach: no fee bump, so the journaled bytes must land.
     let k = Running::start(&s, &dir, &url, |raw| raw.submit.receipt_timeout_secs = 20).await;
@@ -357,9 +364,7 @@ async fn node_restart_that_loses_the_mempool_lands_the_journaled_attestation_onc
 /// again, once.
 #[tokio::test]
 async fn answer_reorged_out_deeper_than_the_confirmation_depth_is_sent_again_once() {
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
+    let (anvil, dir, mut s) = deployed().await;
     let url = anvil.url.clone();
     let k = Running::start(&s, &dir, &url, |raw| raw.confirmations = Some(2)).await;
     let id = s.request().await;
@@ -398,10 +403,7 @@ async fn answer_reorged_out_deeper_than_the_confirmation_depth_is_sent_again_onc
 /// reorg fell in that window).
 #[tokio::test]
 async fn a_reorg_while_the_keeper_reads_a_range_is_found_and_the_answer_sent_again_once() {
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
-    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
     let id = s.request().await;
     answered_within(&s, &[id], 60, "first answer").await;
@@ -460,9 +462,7 @@ async fn a_reorg_while_the_keeper_reads_a_range_is_found_and_the_answer_sent_aga
 /// keeper never waits on the hung run past its timeout.
 #[tokio::test]
 async fn backend_that_hangs_is_killed_at_its_timeout_and_the_request_answered_once() {
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
+    let (anvil, dir, mut s) = deployed().await;
     let (flag, runs) = (dir.path().join("hung-once"), dir.path().join("runs"));
     let script = format!(
         "echo run >> '{}'; if [ -e '{}' ]; then cat; else touch '{}'; exec sleep 600; fi",
@@ -529,10 +529,7 @@ async fn metric(k: &Running, name: &str) -> f64 {
 /// serves stale data, and once the node is current again the request is answered, once.
 #[tokio::test]
 async fn node_serving_a_stale_head_is_reported_and_nothing_is_rewound_lost_or_duplicated() {
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
-    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
     let first = s.request().await;
     answered_within(&s, &[first], 120, "before the fault").await;
@@ -589,10 +586,7 @@ async fn node_serving_a_stale_head_is_reported_and_nothing_is_rewound_lost_or_du
 /// within seconds. Fails on the single-loop keeper, which did not poll while `submit()` waited.
 #[tokio::test]
 async fn keeper_keeps_polling_while_its_transaction_is_stuck() {
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
-    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |raw| {
         raw.submit.receipt_timeout_secs = 60
     })
@@ -633,10 +627,7 @@ async fn keeper_keeps_polling_while_its_transaction_is_stuck() {
 /// node could not show.
 #[tokio::test]
 async fn node_falling_behind_is_no_reorg_and_nothing_is_replanned_or_resent() {
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
-    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
     let first = s.request().await;
     answered_within(&s, &[first], 120, "before the node falls behind").await;
@@ -778,10 +769,7 @@ async fn done_attestation(store: &Store, id: U256, secs: u64) -> (String, TxHash
 /// caught up).
 #[tokio::test]
 async fn a_lagging_node_at_repair_time_replans_nothing_and_resends_nothing() {
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
-    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
     let first = s.request().await;
     answered_within(&s, &[first], 120, "before the node falls behind").await;
