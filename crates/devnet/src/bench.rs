@@ -96,6 +96,19 @@ type Sent = (U256, Vec<u8>, Instant, u64);
 /// fast as the node takes them).
 const QUEUE_RATE: f64 = 1000.0;
 
+/// A directory removed, with what it holds, when this is dropped (also when the bench fails
+/// half-way).
+struct RemovedOnDrop(PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Distinct watcher sightings below which a drain has no rate once answers land.
+const MIN_SIGHTINGS: usize = 8;
+
 /// Concurrent sends of the ceiling's burst.
 const CEILING_CONCURRENCY: usize = 64;
 
@@ -249,10 +262,14 @@ pub struct ModeResult {
     /// The drain's rate once answers land: the attestations seen after the watcher first saw
     /// some, over the time from that sighting to the last (the drain without its start: a
     /// keeper's start-up, first poll and first gas estimate, a burst's first send); `None` when
-    /// every answer was seen at once.
+    /// the watcher saw the answers at fewer than 8 distinct polls (a few transactions: the
+    /// figure would be the watcher's 10 ms granularity).
     pub sending_attestations_per_sec: Option<f64>,
     /// [`ModeResult::sending_attestations_per_sec`] as a share of the ceiling's (keeper rows only).
     pub sending_share_of_ceiling: Option<f64>,
+    /// Model runs of the row's keepers during the drain (keeper rows; one per request when no
+    /// replica runs the model for a request another one answers).
+    pub drain_inferences: Option<u64>,
     /// CPU seconds the anvil process used while the drain's requests were answered (from the
     /// keeper's start or the burst's first send to the last inclusion seen; `None` where `/proc`
     /// cannot tell).
@@ -319,9 +336,9 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
     } else {
         None
     };
-    let base_dir = cfg.devnet.data_dir.clone().unwrap_or_else(|| {
+    let base_dir = RemovedOnDrop(cfg.devnet.data_dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("verinfer-bench-keeper-{}", std::process::id()))
-    });
+    }));
     let modes = [
         (
             "(a) single submitAttestation, 1 in flight".to_string(),
@@ -371,7 +388,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             _ => None,
         };
         progress(Progress::Phase(format!("{name}: a fresh chain")));
-        let mut b = setup(cfg, base_dir.join(format!("row-{row}")), store).await?;
+        let mut b = setup(cfg, base_dir.0.join(format!("row-{row}")), store).await?;
         progress(Progress::Phase(format!(
             "{name}: drain of {} requests",
             cfg.requests
@@ -385,6 +402,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             gas,
             blocks,
             sending,
+            inferences,
             cpu,
         } = drain(&mut b, mode, cfg.requests).await?;
         let rpc_calls = match mode {
@@ -424,6 +442,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             live_cpu_postgres_secs: live.as_ref().and_then(|l| l.cpu.postgres),
             share_of_ceiling: None,
             sending_attestations_per_sec: sending,
+            drain_inferences: inferences,
             sending_share_of_ceiling: None,
             drain_cpu_anvil_secs: cpu.anvil,
             drain_cpu_bench_secs: cpu.bench,
@@ -437,7 +456,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
         // The row's chain (its anvil stops when `b` drops) and journals go.
         let _ = std::fs::remove_dir_all(b.devnet.data_dir());
     }
-    let _ = std::fs::remove_dir_all(&base_dir);
+    drop(base_dir);
     // Each keeper row against the ceiling of its own call shape, whole and once sending.
     let ceiling_row = |per_tx: usize| {
         modes_run
@@ -632,6 +651,7 @@ impl Bench {
         };
         let (stop, stop_rx) = watch::channel(false);
         let mut handles = Vec::with_capacity(k.replicas);
+        let mut metrics = Vec::with_capacity(k.replicas);
         for replica in 0..k.replicas {
             let name = format!("bench-{replica}");
             let signing_store = match (&self.signing_store_url, k.shared_store) {
@@ -662,9 +682,14 @@ impl Bench {
                 ..RawConfig::default()
             })?;
             let keeper = Keeper::new(cfg, self.hot.clone(), &name).await?;
+            metrics.push(keeper.metrics().clone());
             handles.push(tokio::spawn(keeper.run(stop_rx.clone())));
         }
-        Ok(RunningKeeper { stop, handles })
+        Ok(RunningKeeper {
+            stop,
+            handles,
+            metrics,
+        })
     }
 
     /// Answers already-created requests with a Merkle commit and one reveal each, through the
@@ -966,9 +991,16 @@ impl Keepers {
 struct RunningKeeper {
     stop: watch::Sender<bool>,
     handles: Vec<tokio::task::JoinHandle<Result<(), KeeperError>>>,
+    /// Each keeper's metrics.
+    metrics: Vec<Arc<verinfer_keeper::metrics::Metrics>>,
 }
 
 impl RunningKeeper {
+    /// Model runs of all of them so far.
+    fn inferences(&self) -> u64 {
+        self.metrics.iter().map(|m| m.inferences.get()).sum()
+    }
+
     async fn stop(self) -> Result<(), DevnetError> {
         let _ = self.stop.send(true);
         for handle in self.handles {
@@ -1129,6 +1161,8 @@ struct Drained {
     blocks: usize,
     /// Attestations per second once answers land ([`ModeResult::sending_attestations_per_sec`]).
     sending: Option<f64>,
+    /// Model runs of the row's keepers (keeper rows).
+    inferences: Option<u64>,
     /// CPU seconds of the processes while answering.
     cpu: CpuUsed,
 }
@@ -1150,6 +1184,7 @@ impl Drained {
             gas: s.gas,
             blocks: s.blocks,
             sending: s.sending,
+            inferences: None,
             cpu,
         }
     }
@@ -1247,8 +1282,12 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
             tracing::debug!(target: "verinfer_devnet::bench", "drain: keepers built");
             let seen = joined(watcher).await?.answers;
             let cpu = cpu.since();
+            let inferences = k.inferences();
             k.stop().await?;
-            Ok(Drained::of(summarize_drain(b, t0, &seen).await?, cpu))
+            Ok(Drained {
+                inferences: Some(inferences),
+                ..Drained::of(summarize_drain(b, t0, &seen).await?, cpu)
+            })
         }
         Mode::Merkle => {
             b.merkle_answer(&reqs).await?;
@@ -1276,7 +1315,11 @@ async fn summarize_drain(b: &Bench, t0: Instant, seen: &Answers) -> Result<Summa
     let first = seen.values().map(|(t, _)| *t).min().unwrap_or(t0);
     let after_first = seen.values().filter(|(t, _)| *t > first).count();
     let span = end.saturating_duration_since(first).as_secs_f64();
-    let sending = (span > 0.0).then(|| after_first as f64 / span);
+    let sightings: HashSet<Instant> = seen.values().map(|(t, _)| *t).collect();
+    // Too few sightings (a few transactions in a few blocks) measure the watcher's 10 ms polls,
+    // not the drain.
+    let sending =
+        (span > 0.0 && sightings.len() >= MIN_SIGHTINGS).then(|| after_first as f64 / span);
     let txs: HashSet<TxHash> = seen.values().map(|(_, h)| *h).collect();
     let mut gas = 0u64;
     let mut blocks = HashSet::new();

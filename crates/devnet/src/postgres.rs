@@ -36,6 +36,12 @@ pub enum PostgresError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A database name that is not 1 to 63 letters, digits and `_`.
+    #[error("database name {name:?}: use 1 to 63 letters, digits and _")]
+    DatabaseName {
+        /// The name asked for.
+        name: String,
+    },
     /// A PostgreSQL tool failed; `output` is its stderr and stdout (server log lines, never secrets:
     /// the instance uses trust authentication and has no password).
     #[error("{tool} failed ({status}): {output}")]
@@ -149,14 +155,15 @@ impl PostgresInstance {
         format!("postgres://{SUPERUSER}@127.0.0.1:{}/postgres", self.port)
     }
 
-    /// Creates the empty database `name` (`createdb`; a name of letters, digits and `_`); returns
-    /// its connection URL, as [`PostgresInstance::url`] with that database.
+    /// Creates the empty database `name` (`createdb`; 1 to 63 letters, digits and `_`: PostgreSQL
+    /// would cut a longer name); returns its connection URL, as [`PostgresInstance::url`] with
+    /// that database.
     pub fn create_database(&self, name: &str) -> Result<String, PostgresError> {
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(PostgresError::Tool {
-                tool: "createdb",
-                status: "not run".into(),
-                output: format!("database name {name:?}: use letters, digits and _"),
+        if !(1..=63).contains(&name.len())
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(PostgresError::DatabaseName {
+                name: name.to_string(),
             });
         }
         let port = self.port.to_string();
@@ -422,7 +429,15 @@ mod tests {
         assert!(ok);
         assert_eq!(n, "0", "not in the default database");
         assert!(pg.create_database("row_1").is_err(), "already exists");
-        assert!(pg.create_database("row-1; drop").is_err(), "name checked");
+        for bad in ["row-1; drop", "", &"x".repeat(64)] {
+            assert!(
+                matches!(
+                    pg.create_database(bad),
+                    Err(PostgresError::DatabaseName { .. })
+                ),
+                "{bad:?} refused"
+            );
+        }
     }
 
     /// Each durability reaches the running server: `postmaster.opts` records the options the

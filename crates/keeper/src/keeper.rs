@@ -637,6 +637,8 @@ impl Keeper {
         let mut t = Tick::default();
         let polled = self.poller.poll().await?;
         self.exec.node_answered_with(Some(Duration::ZERO));
+        // One deadline for a standby's deferred answers of this whole range (module `lease`).
+        let defer_until = self.defer_until();
         match polled {
             PollOutcome::Idle { .. } => {}
             PollOutcome::Reorg { .. } => {
@@ -660,7 +662,9 @@ impl Keeper {
                         {
                             self.metrics.assignments_seen.inc();
                             self.metrics.request_seen(&e.requestId.to_string());
-                            if let Some(job) = self.start_answer(e.requestId, log.block_number)? {
+                            if let Some(job) =
+                                self.start_answer(e.requestId, log.block_number, defer_until)?
+                            {
                                 answering.push_back(job);
                             }
                             if answering.len() >= ANSWER_CHUNK {

@@ -969,3 +969,84 @@ async fn a_standby_waits_for_the_holders_statement_instead_of_running_the_model(
     assert_adopted_all(&a, &b, &ids).await;
     c.finish(&ids, a, b).await;
 }
+
+/// A standby's waits for the holder share one deadline per poll range, however many segments the
+/// range's answers are finished in: here the holder's inference hangs, so it claims nothing while
+/// it keeps the (16 s) lease, and the standby's first range holds two segments (more assignments
+/// than `ANSWER_CHUNK`). The standby waits once, `max_defer` (8 s), then answers both segments on
+/// its own, journaling all of them well before two waits would have passed. Regression (found in
+/// review): each answer's wait ran from its own start, so each segment waited a whole `max_defer`
+/// after the one before, and a range of s segments held the collect stage s times as long, past
+/// the poll age with which a standby may take over.
+#[tokio::test]
+async fn a_standby_waits_for_the_holder_once_per_poll_range() {
+    let mut c = Chain::new().await;
+    let pg = server();
+    let model_id = format!("{:#x}", c.s.model.model_id());
+    let long_lease = |raw: &mut RawConfig| {
+        if let Some(store) = raw.signing_store.as_mut() {
+            store.sender_lease_ms = Some(16_000);
+        }
+    };
+    let hung = {
+        let model_id = model_id.clone();
+        move |raw: &mut RawConfig| {
+            long_lease(raw);
+            raw.backend = vec![verinfer_keeper::config::BackendConfig::Command {
+                argv: vec!["sh".into(), "-c".into(), "exec sleep 600".into()],
+                model_id,
+                timeout_secs: 120,
+            }];
+        }
+    };
+    let (url, from) = (pg.url(), c.start);
+    let a = run(replica(
+        &c.s,
+        c.dir.path(),
+        "a",
+        Some(url.clone()),
+        from,
+        Opts::default(),
+        hung,
+    )
+    .await);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while a.metrics.sender_lease() != Some(true) {
+        assert!(Instant::now() < deadline, "a takes the lease first");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ids = c.requests(verinfer_keeper::keeper::ANSWER_CHUNK + 1).await;
+    let b = run(replica(
+        &c.s,
+        c.dir.path(),
+        "b",
+        Some(url),
+        from,
+        Opts::default(),
+        long_lease,
+    )
+    .await);
+    let started = Instant::now();
+    while journaled(&b.store).len() < ids.len() {
+        assert!(
+            started.elapsed() < Duration::from_secs(13),
+            "the standby journaled {} of {} after {:?}: its range's segments waited one after another",
+            journaled(&b.store).len(),
+            ids.len(),
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        a.metrics.sender_lease(),
+        Some(true),
+        "a still holds the lease"
+    );
+    assert_eq!(
+        b.metrics.inferences.get(),
+        ids.len() as u64,
+        "b answered on its own"
+    );
+    a.task.abort();
+    b.shutdown().await;
+}

@@ -277,9 +277,9 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             },
         );
     }
-    println!("\nprofile of each drain while its requests are answered: the rate once answers land (after the first seen: without the start), blocks, CPU seconds of anvil, of this process (keeper, watcher, sender) and of PostgreSQL (HA), keeper JSON-RPC calls (--count-rpc)");
-    println!("| mode | drain s | once sending att/s (of ceiling) | blocks | anvil CPU s | bench CPU s | PostgreSQL CPU s | RPC calls / att | top RPC methods |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("\nprofile of each drain while its requests are answered: the rate once answers land (after the first seen: without the start; n/a for fewer than 8 sightings), blocks, the keepers' model runs, CPU seconds of anvil, of this process (keeper, watcher, sender) and of PostgreSQL (HA), keeper JSON-RPC calls (--count-rpc)");
+    println!("| mode | drain s | once sending att/s (of ceiling) | blocks | model runs | anvil CPU s | bench CPU s | PostgreSQL CPU s | RPC calls / att | top RPC methods |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     let secs = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into());
     for r in rows {
         let top = r
@@ -296,7 +296,7 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             })
             .unwrap_or_else(|| "n/a".into());
         println!(
-            "| {} | {:.2} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.mode,
             r.drain_secs,
             match (r.sending_attestations_per_sec, r.sending_share_of_ceiling) {
@@ -305,6 +305,9 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
                 _ => "n/a".into(),
             },
             r.blocks,
+            r.drain_inferences
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "n/a".into()),
             secs(r.drain_cpu_anvil_secs),
             secs(r.drain_cpu_bench_secs),
             secs(r.drain_cpu_postgres_secs),

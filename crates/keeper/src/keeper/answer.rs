@@ -107,18 +107,18 @@ impl Answerer {
         info: RequestFacts,
         key: String,
         assigned_at: Option<u64>,
+        defer_until: Option<std::time::Instant>,
     ) -> Result<Option<Computed>, KeeperError> {
-        let adopted = match self.adopt_claimed(id, &info).await? {
-            Some(c) => Some(c),
-            None => self.defer_to_holder(id, &info).await?,
+        let adopt = |adopted: Computed| Computed {
+            key: key.clone(),
+            assigned_at,
+            ..adopted
         };
-        if let Some(adopted) = adopted {
-            return Ok(Some(Computed {
-                key,
-                assigned_at,
-                ..adopted
-            }));
+        if let Some(adopted) = self.adopt_claimed(id, &info).await? {
+            return Ok(Some(adopt(adopted)));
         }
+        // The input first: one that cannot be fetched or does not match is not answered by the
+        // holder either, so a standby does not wait for it.
         let input = match checked_input(id, &info).await {
             Ok(i) => i,
             Err(e) => {
@@ -126,6 +126,9 @@ impl Answerer {
                 return Ok(None);
             }
         };
+        if let Some(adopted) = self.defer_to_holder(id, &info, defer_until).await? {
+            return Ok(Some(adopt(adopted)));
+        }
         let started = std::time::Instant::now();
         let out = self.backends.infer(info.model_id, &input).await;
         self.metrics
@@ -211,29 +214,33 @@ impl Answerer {
     /// For a standby while another replica holds the sender lease (see module `lease`): waits for
     /// the holder's statement of this request, re-read every poll interval, and adopts it without
     /// running the model. `None` (answer on our own) once this replica holds the lease, once its
-    /// view of the holder is older than the lease, or after [`super::lease::SenderLease::max_defer`];
-    /// at once for a single keeper or a deliberately faulty one.
+    /// view of the holder is older than the lease, or at `until`: one deadline for every answer of
+    /// a poll's range ([`super::lease::SenderLease::max_defer`] after the poll), so a range's
+    /// deferrals together hold its collect stage up no longer than that. At once for a single
+    /// keeper or a deliberately faulty one.
     async fn defer_to_holder(
         &self,
         id: U256,
         info: &RequestFacts,
+        until: Option<std::time::Instant>,
     ) -> Result<Option<Computed>, KeeperError> {
-        let Some(lease) = self
-            .lease
-            .as_ref()
-            .filter(|_| self.misbehave == Misbehaviour::None)
-        else {
+        let (Some(lease), Some(until)) = (
+            self.lease
+                .as_ref()
+                .filter(|_| self.misbehave == Misbehaviour::None),
+            until,
+        ) else {
             return Ok(None);
         };
-        let until = std::time::Instant::now() + lease.max_defer();
+        let left = || until.saturating_duration_since(std::time::Instant::now());
         // A replica answering its first poll may not know yet whether it stands by.
-        lease.first_answer(lease.max_defer()).await;
+        lease.first_answer(left()).await;
         let step = lease
             .poll_interval()
             .max(std::time::Duration::from_millis(10));
         let mut waited = false;
-        while lease.defers() && std::time::Instant::now() < until {
-            tokio::time::sleep(step).await;
+        while lease.defers() && !left().is_zero() {
+            tokio::time::sleep(step.min(left())).await;
             waited = true;
             if let Some(c) = self.adopt_claimed(id, info).await? {
                 return Ok(Some(c));
@@ -287,17 +294,29 @@ impl Keeper {
     /// collect stage's log loop.
     pub(super) async fn answer(&mut self, id: U256) -> Result<(), KeeperError> {
         let mut jobs = Answering::new();
-        if let Some(job) = self.start_answer(id, None)? {
+        let defer_until = self.defer_until();
+        if let Some(job) = self.start_answer(id, None, defer_until)? {
             jobs.push_back(job);
         }
         self.finish_answers(&mut jobs).await
     }
 
-    /// Step 1: starts the answer job of an assignment, if there is one to answer.
+    /// Until when a standby's answers of a range polled now may wait for the lease holder's
+    /// statements (`None`: not a replica).
+    pub(super) fn defer_until(&self) -> Option<std::time::Instant> {
+        self.exec
+            .lease
+            .as_ref()
+            .map(|l| std::time::Instant::now() + l.max_defer())
+    }
+
+    /// Step 1: starts the answer job of an assignment, if there is one to answer. `defer_until`:
+    /// the range's deadline for waiting on the lease holder (see `Answerer::defer_to_holder`).
     pub(super) fn start_answer(
         &mut self,
         id: U256,
         assigned_at: Option<u64>,
+        defer_until: Option<std::time::Instant>,
     ) -> Result<Option<Job>, KeeperError> {
         let Some(info) = self.req(id)? else {
             tracing::warn!(keeper = %self.name, %id, "assignment for unknown request");
@@ -320,7 +339,12 @@ impl Keeper {
             tracing::warn!(keeper = %self.name, %id, model = %info.model_id, "assigned a model we do not serve");
             return Ok(None);
         }
-        let job = tokio::spawn(self.answerer.clone().compute(id, info, key, assigned_at));
+        let job =
+            tokio::spawn(
+                self.answerer
+                    .clone()
+                    .compute(id, info, key, assigned_at, defer_until),
+            );
         Ok(Some(Job(job)))
     }
 

@@ -10,9 +10,10 @@
 //! **A standby defers to the holder** ([`SenderLease::defers`]): while another replica's lease is
 //! live, a standby does not run the model for an assignment nobody claimed yet; it waits for the
 //! holder's statement and adopts it, so replicas do not run every inference twice. It stops waiting
-//! when it takes the lease, when its view of the holder is older than the lease, or after
-//! [`SenderLease::max_defer`] (half the poll age with which it keeps or takes the lease), and then
-//! answers on its own, as a single keeper does.
+//! when it takes the lease, when its view of the holder is older than the lease, or at one deadline
+//! for all the answers of a poll's range, [`SenderLease::max_defer`] after the poll (half the poll
+//! age with which it keeps or takes the lease, so its collect stage keeps polling often enough to
+//! take over), and then answers on its own, as a single keeper does.
 //!
 //! **Timing invariants** (`ttl` = `signing_store.sender_lease_ms`):
 //! - the holder may send only until 2/3 of `ttl` after it *sent* its last successful renewal (its
@@ -102,9 +103,11 @@ impl SenderLease {
         self.poll_interval
     }
 
-    /// The longest a standby defers an answer to the holder ([`SenderLease::defers`]): half of
+    /// The longest a standby defers the answers of one poll's range to the holder
+    /// ([`SenderLease::defers`]; one deadline for the whole range, from the poll): half of
     /// [`SenderLease::max_poll_age`], so a standby whose collect stage waits on deferred answers
-    /// still polls often enough to keep or take the lease.
+    /// still polls often enough to keep or take the lease. 2.5 s with the defaults (a 4 s lease,
+    /// 500 ms polls: `max_poll_age` 5 s).
     pub(super) fn max_defer(&self) -> Duration {
         self.max_poll_age() / 2
     }
@@ -122,7 +125,10 @@ impl SenderLease {
                 .is_some_and(|t| t.elapsed() < self.ttl)
     }
 
-    /// Waits until an attempt was answered, at most `limit`.
+    /// Waits until an attempt was answered, at most `limit`. (A keeper driven by `Keeper::tick`
+    /// makes its first attempt only after its first collect stage, so that stage's deferred
+    /// answers wait out their deadline here; `Keeper::run` attempts as soon as the first poll
+    /// returns.)
     pub(super) async fn first_answer(&self, limit: Duration) {
         let mut rx = self.answered.subscribe();
         let _ = tokio::time::timeout(limit, rx.wait_for(|a| *a)).await;
@@ -159,9 +165,22 @@ impl SenderLease {
             .store
             .hold_lease(self.chain_id, self.operator, self.ttl)
             .await;
-        // Answered either way: a replica waiting to know whether it stands by goes on (a failed
-        // attempt leaves it answering on its own, as before any lease was seen).
+        let change = self.record(answer, sent, was);
+        // Answered either way, and only once the state is written: a replica waiting to know
+        // whether it stands by goes on (a failed attempt leaves it answering on its own, as before
+        // any lease was seen).
         self.answered.send_replace(true);
+        change
+    }
+
+    /// Writes what an attempt sent at `sent` (when this replica held the lease: `was`) was
+    /// answered.
+    fn record(
+        &self,
+        answer: Result<LeaseHolder, SigningStoreError>,
+        sent: Instant,
+        was: bool,
+    ) -> Result<LeaseChange, SigningStoreError> {
         match answer? {
             LeaseHolder::Us { epoch } => {
                 *self.until() = Some(sent + self.ttl * 2 / 3);
