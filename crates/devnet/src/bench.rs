@@ -397,11 +397,14 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             c.reset();
         }
         let Drained {
-            secs: drain_secs,
-            txs,
-            gas,
-            blocks,
-            sending,
+            summary:
+                Summary {
+                    secs: drain_secs,
+                    txs,
+                    gas,
+                    blocks,
+                    sending,
+                },
             inferences,
             cpu,
         } = drain(&mut b, mode, cfg.requests).await?;
@@ -1151,6 +1154,16 @@ async fn watch_answers(
 
 /// What a drain measured.
 struct Drained {
+    /// Its span and its answers' transactions.
+    summary: Summary,
+    /// Model runs of the row's keepers (keeper rows).
+    inferences: Option<u64>,
+    /// CPU seconds of the processes while answering.
+    cpu: CpuUsed,
+}
+
+/// What [`summarize_drain`] reads from the answers' receipts.
+struct Summary {
     /// Seconds from the start of answering to the last inclusion.
     secs: f64,
     /// Transactions of the answers.
@@ -1161,33 +1174,6 @@ struct Drained {
     blocks: usize,
     /// Attestations per second once answers land ([`ModeResult::sending_attestations_per_sec`]).
     sending: Option<f64>,
-    /// Model runs of the row's keepers (keeper rows).
-    inferences: Option<u64>,
-    /// CPU seconds of the processes while answering.
-    cpu: CpuUsed,
-}
-
-/// What [`summarize_drain`] reads from the answers' receipts.
-struct Summary {
-    secs: f64,
-    txs: usize,
-    gas: u64,
-    blocks: usize,
-    sending: Option<f64>,
-}
-
-impl Drained {
-    fn of(s: Summary, cpu: CpuUsed) -> Self {
-        Self {
-            secs: s.secs,
-            txs: s.txs,
-            gas: s.gas,
-            blocks: s.blocks,
-            sending: s.sending,
-            inferences: None,
-            cpu,
-        }
-    }
 }
 
 /// CPU seconds used so far by anvil (this process's child), by this process and by the PostgreSQL
@@ -1270,7 +1256,11 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
                 .await?;
             let seen = joined(watcher).await?.answers;
             let cpu = cpu.since();
-            Ok(Drained::of(summarize_drain(b, t0, &seen).await?, cpu))
+            Ok(Drained {
+                summary: summarize_drain(b, t0, &seen).await?,
+                inferences: None,
+                cpu,
+            })
         }
         Mode::Keeper(..) | Mode::Ha(..) => {
             let keepers = Keepers::of(mode).ok_or(DevnetError::Config {
@@ -1285,8 +1275,9 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
             let inferences = k.inferences();
             k.stop().await?;
             Ok(Drained {
+                summary: summarize_drain(b, t0, &seen).await?,
                 inferences: Some(inferences),
-                ..Drained::of(summarize_drain(b, t0, &seen).await?, cpu)
+                cpu,
             })
         }
         Mode::Merkle => {
@@ -1296,14 +1287,15 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
             let s = summarize_drain(b, t0, &seen).await?;
             // the commit emits no AnswerRecorded: count it separately
             let commit_gas = commit_gas(b, start_block).await?;
-            Ok(Drained::of(
-                Summary {
+            Ok(Drained {
+                summary: Summary {
                     txs: s.txs + 1,
                     gas: s.gas + commit_gas,
                     ..s
                 },
+                inferences: None,
                 cpu,
-            ))
+            })
         }
     }
 }

@@ -161,17 +161,27 @@ impl Chain {
             diverge,
             ..Opts::default()
         };
-        let k = replica(
+        run(self.start_replica(name, url, opts, |_| {}).await)
+    }
+
+    /// Replica `name` of this chain's suite (see [`replica`]), built and not yet running.
+    async fn start_replica(
+        &self,
+        name: &str,
+        store_url: Option<String>,
+        opts: Opts,
+        configure: impl FnOnce(&mut RawConfig),
+    ) -> Keeper {
+        replica(
             &self.s,
             self.dir.path(),
             name,
-            url,
+            store_url,
             self.start,
             opts,
-            |_| {},
+            configure,
         )
-        .await;
-        run(k)
+        .await
     }
 
     /// Sends `n` requests; returns their ids.
@@ -426,16 +436,16 @@ async fn only_the_sender_lease_holder_sends_and_the_standby_keeps_nothing_open()
     let pg = server();
     let mut c = Chain::new().await;
     let nonce = c.s.hot_txs().await;
-    let start = |name: &'static str| {
-        let (s, dir, url, from) = (&c.s, c.dir.path(), pg.url(), c.start);
-        let opts = Opts {
-            finalize: true,
-            ..Opts::default()
-        };
-        async move { run(replica(s, dir, name, Some(url), from, opts, |_| {}).await) }
+    let finalizer = Opts {
+        finalize: true,
+        ..Opts::default()
     };
-    let a = start("a").await;
-    let b = start("b").await;
+    let a = run(c
+        .start_replica("a", Some(pg.url()), finalizer, |_| {})
+        .await);
+    let b = run(c
+        .start_replica("b", Some(pg.url()), finalizer, |_| {})
+        .await);
     let ids = c.requests(8).await;
     until_answered(&c.s, &ids, "two replicas answer").await;
     // Past every challenge window: the holder finalizes each request.
@@ -590,16 +600,7 @@ async fn standby_takes_over_from_a_killed_active_replica_without_double_signing(
         max_in_flight: 1,
         ..Opts::default()
     };
-    let a = run(replica(
-        &c.s,
-        c.dir.path(),
-        "a",
-        Some(pg.url()),
-        c.start,
-        one,
-        |_| {},
-    )
-    .await);
+    let a = run(c.start_replica("a", Some(pg.url()), one, |_| {}).await);
     // Kill once a few are on chain and others are claimed (journaled) but not yet.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -763,16 +764,9 @@ async fn replica_partitioned_from_the_database_signs_nothing_and_adopts_after_he
         diverge: true,
         ..Opts::default()
     };
-    let k = replica(
-        &c.s,
-        c.dir.path(),
-        "a",
-        Some(link.url()),
-        c.start,
-        diverge,
-        |_| {},
-    )
-    .await;
+    let k = c
+        .start_replica("a", Some(link.url()), diverge, |_| {})
+        .await;
     let a = run(k);
     let first = c.requests(2).await;
     until_answered(&c.s, &first, "replica a answers through the link").await;
@@ -821,22 +815,15 @@ async fn a_replica_takes_the_sender_lease_while_its_first_answers_are_still_comp
     let model_id = format!("{:#x}", c.s.model.model_id());
     let hang_secs = 12;
     let id = c.requests(1).await[0];
-    let k = replica(
-        &c.s,
-        c.dir.path(),
-        "a",
-        Some(pg.url()),
-        c.start,
-        Opts::default(),
-        |raw| {
+    let k = c
+        .start_replica("a", Some(pg.url()), Opts::default(), |raw| {
             raw.backend = vec![verinfer_keeper::config::BackendConfig::Command {
                 argv: vec!["sh".into(), "-c".into(), script],
                 model_id,
                 timeout_secs: hang_secs,
             }]
-        },
-    )
-    .await;
+        })
+        .await;
     let started = Instant::now();
     let a = run(k);
     // Both within half the hang: the first inference running, and the lease held.
@@ -873,21 +860,13 @@ async fn a_holder_that_cannot_answer_gives_the_lease_up_and_the_standby_answers(
             timeout_secs: 5,
         }]
     };
-    let a = run(replica(
-        &c.s,
-        c.dir.path(),
-        "a",
-        Some(pg.url()),
-        c.start,
-        // A deliberately faulty keeper never adopts another replica's statement, so its failing
-        // backend fails its collect stage on every poll, whatever the standby claims.
-        Opts {
-            diverge: true,
-            ..Opts::default()
-        },
-        broken,
-    )
-    .await);
+    // A deliberately faulty keeper never adopts another replica's statement, so its failing
+    // backend fails its collect stage on every poll, whatever the standby claims.
+    let faulty = Opts {
+        diverge: true,
+        ..Opts::default()
+    };
+    let a = run(c.start_replica("a", Some(pg.url()), faulty, broken).await);
     let deadline = Instant::now() + Duration::from_secs(20);
     while a.metrics.sender_lease() != Some(true) {
         assert!(Instant::now() < deadline, "a takes the lease first");
@@ -934,32 +913,23 @@ fn slow_model_long_lease(s: &Suite) -> impl FnOnce(&mut RawConfig) {
 async fn a_standby_waits_for_the_holders_statement_instead_of_running_the_model() {
     let mut c = Chain::new().await;
     let pg = server();
-    let (dir, url, from) = (c.dir.path(), pg.url(), c.start);
-    let a = run(replica(
-        &c.s,
-        dir,
-        "a",
-        Some(url.clone()),
-        from,
-        Opts::default(),
-        slow_model_long_lease(&c.s),
-    )
-    .await);
+    let url = pg.url();
+    let a = run(c
+        .start_replica(
+            "a",
+            Some(url.clone()),
+            Opts::default(),
+            slow_model_long_lease(&c.s),
+        )
+        .await);
     let deadline = Instant::now() + Duration::from_secs(20);
     while a.metrics.sender_lease() != Some(true) {
         assert!(Instant::now() < deadline, "a takes the lease first");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let b = run(replica(
-        &c.s,
-        dir,
-        "b",
-        Some(url),
-        from,
-        Opts::default(),
-        slow_model_long_lease(&c.s),
-    )
-    .await);
+    let b = run(c
+        .start_replica("b", Some(url), Opts::default(), slow_model_long_lease(&c.s))
+        .await);
     while b.metrics.sender_lease() != Some(false) {
         assert!(Instant::now() < deadline, "b stands by");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -999,33 +969,19 @@ async fn a_standby_waits_for_the_holder_once_per_poll_range() {
             }];
         }
     };
-    let (url, from) = (pg.url(), c.start);
-    let a = run(replica(
-        &c.s,
-        c.dir.path(),
-        "a",
-        Some(url.clone()),
-        from,
-        Opts::default(),
-        hung,
-    )
-    .await);
+    let url = pg.url();
+    let a = run(c
+        .start_replica("a", Some(url.clone()), Opts::default(), hung)
+        .await);
     let deadline = Instant::now() + Duration::from_secs(20);
     while a.metrics.sender_lease() != Some(true) {
         assert!(Instant::now() < deadline, "a takes the lease first");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let ids = c.requests(verinfer_keeper::keeper::ANSWER_CHUNK + 1).await;
-    let b = run(replica(
-        &c.s,
-        c.dir.path(),
-        "b",
-        Some(url),
-        from,
-        Opts::default(),
-        long_lease,
-    )
-    .await);
+    let b = run(c
+        .start_replica("b", Some(url), Opts::default(), long_lease)
+        .await);
     let started = Instant::now();
     while journaled(&b.store).len() < ids.len() {
         assert!(
