@@ -117,12 +117,7 @@ impl SenderLease {
     /// answers and sends; if it dies, its lease lapses and this replica takes it, or this view ages
     /// out first).
     pub(super) fn defers(&self) -> bool {
-        !self.held()
-            && self
-                .other_holds
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .is_some_and(|t| t.elapsed() < self.ttl)
+        !self.held() && self.other_holds().is_some_and(|t| t.elapsed() < self.ttl)
     }
 
     /// Waits until an attempt was answered, at most `limit`. (A keeper driven by `Keeper::tick`
@@ -147,6 +142,12 @@ impl SenderLease {
 
     fn until(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
         self.until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn other_holds(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.other_holds
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -184,10 +185,7 @@ impl SenderLease {
         match answer? {
             LeaseHolder::Us { epoch } => {
                 *self.until() = Some(sent + self.ttl * 2 / 3);
-                *self
-                    .other_holds
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+                *self.other_holds() = None;
                 let last = self
                     .epoch
                     .lock()
@@ -201,10 +199,7 @@ impl SenderLease {
             }
             LeaseHolder::Other(holder) => {
                 *self.until() = None;
-                *self
-                    .other_holds
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sent);
+                *self.other_holds() = Some(sent);
                 Ok(LeaseChange::Standby { holder, lost: was })
             }
         }
