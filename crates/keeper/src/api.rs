@@ -541,7 +541,11 @@ mod tests {
         for (id, out) in [(7u64, 1u8), (7, 2), (8, 3)] {
             let v = serde_json::json!({"request": id, "output": out}).to_string();
             store
-                .put_published(U256::from(id), B256::repeat_byte(out), v.as_bytes())
+                .put_published(&crate::store::PublishedRow {
+                    request_id: U256::from(id),
+                    output_hash: B256::repeat_byte(out),
+                    json: v.into_bytes(),
+                })
                 .unwrap();
         }
         let (tx, rx) = watch::channel(false);

@@ -28,7 +28,9 @@ use crate::poller::{LogPoller, PollError, PollOutcome};
 use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
 use crate::registry::{is_concrete_output, RequestStatus, Statement};
 use crate::signing_store::{self, SigningStore, SigningStoreError};
-use crate::store::{DiskFault, Intent, IntentKind, IntentStatus, RequestFacts, Store, StoreError};
+use crate::store::{
+    DiskFault, Intent, IntentKind, IntentStatus, PublishedRow, RequestFacts, Store, StoreError,
+};
 use crate::txmgr::{Dispatch, Executed, Round, TxConfig, TxError, TxManager};
 
 mod answer;
@@ -652,18 +654,36 @@ impl Keeper {
                 let mut answering = answer::Answering::new();
                 // Requests the sender-lease holder answered while this replica stands by.
                 let mut answered_by_holder = Vec::new();
-                for log in &logs {
-                    let Ok(ev) = InferenceRegistryEvents::decode_log(&log.inner) else {
-                        continue;
-                    };
-                    match ev.data {
+                let events: Vec<_> = logs
+                    .iter()
+                    .filter_map(|log| {
+                        InferenceRegistryEvents::decode_log(&log.inner)
+                            .ok()
+                            .map(|ev| (log.block_number, ev.data))
+                    })
+                    .collect();
+                // The facts of every request created in the range first, in one write: nothing
+                // earlier in a range refers to a request created later in it.
+                self.record_requests(
+                    &events
+                        .iter()
+                        .filter_map(|(_, ev)| match ev {
+                            InferenceRegistryEvents::RequestCreated(e) => {
+                                Some((e.requestId, request_facts(e)))
+                            }
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>(),
+                )?;
+                for (block_number, ev) in events {
+                    match ev {
                         InferenceRegistryEvents::OperatorAssigned(e)
                             if e.operator == self.cfg.operator =>
                         {
                             self.metrics.assignments_seen.inc();
                             self.metrics.request_seen(&e.requestId.to_string());
                             if let Some(job) =
-                                self.start_answer(e.requestId, log.block_number, defer_until)?
+                                self.start_answer(e.requestId, block_number, defer_until)?
                             {
                                 answering.push_back(job);
                             }
@@ -671,9 +691,7 @@ impl Keeper {
                                 self.finish_answers(&mut answering).await?;
                             }
                         }
-                        InferenceRegistryEvents::RequestCreated(_) => {
-                            self.handle_event(ev.data).await?;
-                        }
+                        InferenceRegistryEvents::RequestCreated(_) => {}
                         InferenceRegistryEvents::AnswerRecorded(e)
                             if e.operator == self.cfg.operator
                                 && self.exec.lease.is_some()
@@ -708,9 +726,7 @@ impl Keeper {
         if self.exec.may_send() {
             self.referee_duties().await?;
         }
-        self.metrics
-            .open_intents
-            .set(self.store.open_intents()?.len() as u64);
+        self.metrics.open_intents.set(self.store.open_count()?);
         Ok(t)
     }
 
@@ -769,6 +785,12 @@ impl Keeper {
         })
     }
 
+    /// Records the facts of created requests (and, for a finalizer, watches their deadlines) in
+    /// one write.
+    fn record_requests(&self, created: &[(U256, RequestFacts)]) -> Result<(), StoreError> {
+        self.store.put_requests(created, self.cfg.finalize)
+    }
+
     fn req(&self, id: U256) -> Result<Option<RequestFacts>, StoreError> {
         self.store.request(id)
     }
@@ -778,16 +800,7 @@ impl Keeper {
     async fn handle_event(&mut self, ev: InferenceRegistryEvents) -> Result<(), KeeperError> {
         match ev {
             InferenceRegistryEvents::RequestCreated(e) => {
-                let info = RequestFacts {
-                    model_id: e.modelId,
-                    input_hash: e.inputHash,
-                    input_uri: e.inputURI.clone(),
-                    deadline: e.deadline.to::<u64>(),
-                };
-                self.store.put_request(e.requestId, &info)?;
-                if self.cfg.finalize {
-                    self.store.watch_deadline(e.requestId, info.deadline)?;
-                }
+                self.record_requests(&[(e.requestId, request_facts(&e))])?;
             }
             InferenceRegistryEvents::OutputRequested(e) => {
                 self.answer_output_request(e.requestId).await?;
@@ -837,18 +850,20 @@ impl Keeper {
         answer::checked_input(id, info).await
     }
 
-    /// Publishes a signed attestation: recorded in the journal and served to peers at
-    /// `GET /v1/attestations/<requestId>` on the outputs endpoint.
-    fn publish(&self, s: SignedAttestation) -> Result<(), KeeperError> {
-        let json = serde_json::to_vec(&s).map_err(|e| {
+    /// The journal row that publishes a signed attestation: once written, it is served to peers
+    /// at `GET /v1/attestations/<requestId>` on the outputs endpoint.
+    fn published_row(s: &SignedAttestation) -> Result<PublishedRow, KeeperError> {
+        let json = serde_json::to_vec(s).map_err(|e| {
             KeeperError::Store(StoreError::Corrupt {
                 key: format!("published {}", s.att.requestId),
                 reason: e.to_string(),
             })
         })?;
-        self.store
-            .put_published(s.att.requestId, s.att.outputHash, &json)?;
-        Ok(())
+        Ok(PublishedRow {
+            request_id: s.att.requestId,
+            output_hash: s.att.outputHash,
+            json,
+        })
     }
 
     /// Fetches the attestations `operator` published for request `id` from its registered
@@ -1165,6 +1180,16 @@ async fn connect_signing_store(
 /// as it was signed (a reorg removed it or another request took its id).
 const REQUEST_GONE: &str = "request reorged out or replaced";
 
+/// What the keeper keeps of a request from its `RequestCreated` log.
+fn request_facts(e: &InferenceRegistry::RequestCreated) -> RequestFacts {
+    RequestFacts {
+        model_id: e.modelId,
+        input_hash: e.inputHash,
+        input_uri: e.inputURI.clone(),
+        deadline: e.deadline.to::<u64>(),
+    }
+}
+
 /// The output hash an attestation intent (`submitAttestation` calldata) attests, if it is one.
 fn attested_output(intent: &Intent) -> Option<B256> {
     attestation_of(intent).map(|a| a.outputHash)
@@ -1437,9 +1462,7 @@ impl Executor {
         if blocked && self.may_send() && !self.tx.gaps().await.is_empty() {
             self.tx.fill_gaps().await?;
         }
-        self.metrics
-            .open_intents
-            .set(self.store.open_intents()?.len() as u64);
+        self.metrics.open_intents.set(self.store.open_count()?);
         Ok(done)
     }
 

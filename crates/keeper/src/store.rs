@@ -24,6 +24,10 @@ use serde::{Deserialize, Serialize};
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
+/// The keys of the intents that still need work ([`Intent::is_open`]), written in the same write as
+/// the intent: what every dispatch round reads, so a round costs the open work, not the journal's
+/// whole history (done intents stay in the journal).
+const OPEN: TableDefinition<&str, ()> = TableDefinition::new("open_intents");
 /// Output bytes by their keccak256 (the `outputHash` attested on chain), served to clients.
 const OUTPUTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("outputs");
 /// Which intent signed a transaction at each sender nonce (the nonce index): written with the
@@ -59,12 +63,13 @@ const GAMES: TableDefinition<&[u8; 32], &[u8; 33]> = TableDefinition::new("games
 const JURY: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("jury");
 /// The most published attestations served for one request.
 pub const MAX_PUBLISHED_PER_REQUEST: usize = 16;
-/// The on-disk format of journal records this build writes: 3 = every helper record in its own
-/// typed table. Version 2 kept them as string-prefixed entries of the metadata table (`cursor`,
+/// The on-disk format of journal records this build writes: 4 = every helper record in its own
+/// typed table, and the open intents indexed ([`Store::open_intents`]). Version 3 had no index;
+/// version 2 kept them as string-prefixed entries of the metadata table (`cursor`,
 /// `req:<id>`, `fin:<id>`, `dl:<id>`, `cb:<id>`, `dv:<stage>:<id>`, `rg:<game>`); version 1 (no
 /// version key) did too, and held intents' addresses, hashes, bytes and ids as hex and decimal
 /// strings.
-pub const JOURNAL_VERSION: u32 = 3;
+pub const JOURNAL_VERSION: u32 = 4;
 /// Metadata key of the journal's format version (4 bytes, big-endian).
 const VERSION_KEY: &str = "journal_version";
 
@@ -139,6 +144,28 @@ pub struct RequestFacts {
     pub input_uri: String,
     /// The answer deadline (chain time, seconds).
     pub deadline: u64,
+}
+
+/// A signed attestation this keeper published (the `published` table): its JSON form, keyed by
+/// request id and output hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedRow {
+    /// The request attested.
+    pub request_id: U256,
+    /// The output hash attested.
+    pub output_hash: B256,
+    /// The signed attestation, as JSON.
+    pub json: Vec<u8>,
+}
+
+impl PublishedRow {
+    /// Its key: `request id ‖ output hash`, so one request's rows are one range.
+    fn key(&self) -> [u8; 64] {
+        let mut key = [0u8; 64];
+        key[..32].copy_from_slice(&self.request_id.to_be_bytes::<32>());
+        key[32..].copy_from_slice(self.output_hash.as_slice());
+        key
+    }
 }
 
 /// Which callback a scheduled delivery makes (the `deliveries` table).
@@ -419,6 +446,7 @@ impl Store {
             txn.open_table(META).map_err(dberr)?;
             txn.open_table(BLOCKS).map_err(dberr)?;
             txn.open_table(INTENTS).map_err(dberr)?;
+            txn.open_table(OPEN).map_err(dberr)?;
             txn.open_table(OUTPUTS).map_err(dberr)?;
             txn.open_table(NONCES).map_err(dberr)?;
             txn.open_table(INCLUDED).map_err(dberr)?;
@@ -463,11 +491,11 @@ impl Store {
         match self.journal_version()? {
             Some(JOURNAL_VERSION) => Ok(()),
             None => self.write_version(&[]).map(drop),
-            Some(2) => {
+            Some(from @ (2 | 3)) => {
                 let moved = self.write_version(&[])?;
                 tracing::info!(
                     helper_records = moved,
-                    from = 2,
+                    from,
                     to = JOURNAL_VERSION,
                     "journal format migrated"
                 );
@@ -503,8 +531,8 @@ impl Store {
     }
 
     /// Writes `intents` (overwriting), moves the helper records of an earlier format out of the
-    /// metadata table into their own tables ([`v2`]) and records the current format version, in one
-    /// durable write. Returns how many helper records moved.
+    /// metadata table into their own tables ([`v2`]), indexes the open intents and records the
+    /// current format version, in one durable write. Returns how many helper records moved.
     fn write_version(&self, intents: &[Intent]) -> Result<usize, StoreError> {
         let txn = self.write(true)?;
         let moved;
@@ -514,6 +542,16 @@ impl Store {
                 let bytes = encode(intent)?;
                 t.insert(intent.key.as_str(), bytes.as_slice())
                     .map_err(dberr)?;
+            }
+            let mut open = txn.open_table(OPEN).map_err(dberr)?;
+            open.retain(|_, _| false).map_err(dberr)?;
+            for item in t.iter().map_err(dberr)? {
+                let (k, v) = item.map_err(dberr)?;
+                let intent: Intent =
+                    serde_json::from_slice(v.value()).map_err(|e| corrupt(k.value(), e))?;
+                if intent.is_open() {
+                    open.insert(k.value(), ()).map_err(dberr)?;
+                }
             }
             moved = v2::move_helper_records(&txn)?;
             let mut m = txn.open_table(META).map_err(dberr)?;
@@ -541,7 +579,8 @@ impl Store {
     }
 
     /// Stores `output` under its keccak256 (idempotent) and returns that hash. The keeper stores an
-    /// output before it journals the attestation of it, so every output it ever attests can be served.
+    /// output no later than it journals the attestation of it ([`Store::journal_answers`]), so every
+    /// output it ever attests can be served.
     pub fn put_output(&self, output: &[u8]) -> Result<[u8; 32], StoreError> {
         let hash = alloy::primitives::keccak256(output).0;
         let txn = self.write(false)?;
@@ -553,6 +592,45 @@ impl Store {
         Ok(hash)
     }
 
+    /// Journals a chunk of answers in **one durable write**, all or none: each output under its
+    /// keccak256, each intent only if no intent has its key (as [`Store::insert_intents_if_absent`]),
+    /// and each published attestation (as [`Store::put_published`]). So an attestation is never
+    /// journaled without its output, nor published without its intent, and a chunk costs one
+    /// commit instead of one per row. Returns, per intent, whether it was inserted.
+    pub fn journal_answers(
+        &self,
+        outputs: &[&[u8]],
+        intents: &[Intent],
+        published: &[PublishedRow],
+    ) -> Result<Vec<bool>, StoreError> {
+        if outputs.is_empty() && intents.is_empty() && published.is_empty() {
+            return Ok(Vec::new());
+        }
+        let txn = self.write(true)?;
+        let mut inserted = Vec::with_capacity(intents.len());
+        {
+            let mut o = txn.open_table(OUTPUTS).map_err(dberr)?;
+            for output in outputs {
+                o.insert(&alloy::primitives::keccak256(output).0, *output)
+                    .map_err(dberr)?;
+            }
+            let mut t = IntentTables::open(&txn)?;
+            for intent in intents {
+                let fresh = !t.has(&intent.key)?;
+                if fresh {
+                    t.put(intent)?;
+                }
+                inserted.push(fresh);
+            }
+            let mut p = txn.open_table(PUBLISHED).map_err(dberr)?;
+            for row in published {
+                p.insert(&row.key(), row.json.as_slice()).map_err(dberr)?;
+            }
+        }
+        txn.commit().map_err(dberr)?;
+        Ok(inserted)
+    }
+
     /// The output whose keccak256 is `hash`, if this keeper produced it.
     pub fn output(&self, hash: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read().map_err(dberr)?;
@@ -560,21 +638,12 @@ impl Store {
         Ok(t.get(hash).map_err(dberr)?.map(|v| v.value().to_vec()))
     }
 
-    /// Records a signed attestation this keeper published (idempotent): `value` is its JSON form,
-    /// keyed by request id and output hash.
-    pub fn put_published(
-        &self,
-        request_id: alloy::primitives::U256,
-        output_hash: alloy::primitives::B256,
-        value: &[u8],
-    ) -> Result<(), StoreError> {
-        let mut key = [0u8; 64];
-        key[..32].copy_from_slice(&request_id.to_be_bytes::<32>());
-        key[32..].copy_from_slice(output_hash.as_slice());
+    /// Records a signed attestation this keeper published (idempotent), in a deferred write.
+    pub fn put_published(&self, row: &PublishedRow) -> Result<(), StoreError> {
         let txn = self.write(false)?;
         {
             let mut t = txn.open_table(PUBLISHED).map_err(dberr)?;
-            t.insert(&key, value).map_err(dberr)?;
+            t.insert(&row.key(), row.json.as_slice()).map_err(dberr)?;
         }
         txn.commit().map_err(dberr)
     }
@@ -702,12 +771,10 @@ impl Store {
     pub fn put_intents(&self, intents: &[Intent]) -> Result<(), StoreError> {
         let txn = self.write(true)?;
         {
-            let mut t = txn.open_table(INTENTS).map_err(dberr)?;
+            let mut t = IntentTables::open(&txn)?;
             let mut n = txn.open_table(NONCES).map_err(dberr)?;
             for intent in intents {
-                let bytes = encode(intent)?;
-                t.insert(intent.key.as_str(), bytes.as_slice())
-                    .map_err(dberr)?;
+                t.put(intent)?;
                 if let IntentStatus::Sent { nonce, .. } = intent.status {
                     n.insert(nonce, intent.key.as_str()).map_err(dberr)?;
                 }
@@ -765,11 +832,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let txn = self.write(false)?;
         {
-            let mut t = txn.open_table(INTENTS).map_err(dberr)?;
+            let mut t = IntentTables::open(&txn)?;
             for intent in intents {
-                let bytes = encode(intent)?;
-                t.insert(intent.key.as_str(), bytes.as_slice())
-                    .map_err(dberr)?;
+                t.put(intent)?;
             }
             if let Some((n, h)) = block {
                 let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
@@ -818,12 +883,9 @@ impl Store {
         block: Option<(u64, [u8; 32])>,
         mined: Option<(u64, &Inclusion)>,
     ) -> Result<(), StoreError> {
-        let bytes = encode(intent)?;
         let txn = self.write(true)?;
         {
-            let mut t = txn.open_table(INTENTS).map_err(dberr)?;
-            t.insert(intent.key.as_str(), bytes.as_slice())
-                .map_err(dberr)?;
+            IntentTables::open(&txn)?.put(intent)?;
             if let Some((n, h)) = block {
                 let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
                 b.insert(n, h.as_slice()).map_err(dberr)?;
@@ -892,45 +954,18 @@ impl Store {
     /// Inserts `intent` only if no intent has its key; returns whether it was inserted. This is what
     /// makes the journal idempotent: re-seeing the same log after a restart creates nothing new.
     pub fn insert_intent_if_absent(&self, intent: &Intent) -> Result<bool, StoreError> {
-        let bytes = encode(intent)?;
-        let txn = self.write(true)?;
-        let inserted;
-        {
-            let mut t = txn.open_table(INTENTS).map_err(dberr)?;
-            let exists = t.get(intent.key.as_str()).map_err(dberr)?.is_some();
-            inserted = !exists;
-            if inserted {
-                t.insert(intent.key.as_str(), bytes.as_slice())
-                    .map_err(dberr)?;
-            }
-        }
-        txn.commit().map_err(dberr)?;
-        Ok(inserted)
+        Ok(self
+            .insert_intents_if_absent(std::slice::from_ref(intent))?
+            .first()
+            .copied()
+            .unwrap_or(false))
     }
 
     /// [`Store::insert_intent_if_absent`] for several intents in one durable write (one disk sync for
     /// all of them): each is inserted only if no intent has its key. Returns, per intent, whether it
     /// was inserted.
     pub fn insert_intents_if_absent(&self, intents: &[Intent]) -> Result<Vec<bool>, StoreError> {
-        if intents.is_empty() {
-            return Ok(Vec::new());
-        }
-        let txn = self.write(true)?;
-        let mut inserted = Vec::with_capacity(intents.len());
-        {
-            let mut t = txn.open_table(INTENTS).map_err(dberr)?;
-            for intent in intents {
-                let fresh = t.get(intent.key.as_str()).map_err(dberr)?.is_none();
-                if fresh {
-                    let bytes = encode(intent)?;
-                    t.insert(intent.key.as_str(), bytes.as_slice())
-                        .map_err(dberr)?;
-                }
-                inserted.push(fresh);
-            }
-        }
-        txn.commit().map_err(dberr)?;
-        Ok(inserted)
+        self.journal_answers(&[], intents, &[])
     }
 
     /// Writes one row of a helper table (deferred durability, see [`Store::write`]).
@@ -979,8 +1014,35 @@ impl Store {
 
     /// Records what the keeper read of request `id` (deferred durability).
     pub fn put_request(&self, id: U256, facts: &RequestFacts) -> Result<(), StoreError> {
-        let v = serde_json::to_vec(facts).map_err(|e| corrupt(&format!("request {id}"), e))?;
-        self.put_row(REQUESTS, &id.to_be_bytes::<32>(), v.as_slice())
+        self.put_requests(&[(id, facts.clone())], false)
+    }
+
+    /// Records what the keeper read of several requests (the ones created in one polled range) and,
+    /// with `watch_deadlines`, watches their answer deadlines ([`Store::watch_deadline`]), in one
+    /// deferred write: one commit for the range instead of one or two per request.
+    pub fn put_requests(
+        &self,
+        requests: &[(U256, RequestFacts)],
+        watch_deadlines: bool,
+    ) -> Result<(), StoreError> {
+        if requests.is_empty() {
+            return Ok(());
+        }
+        let txn = self.write(false)?;
+        {
+            let mut t = txn.open_table(REQUESTS).map_err(dberr)?;
+            let mut d = txn.open_table(DEADLINES).map_err(dberr)?;
+            for (id, facts) in requests {
+                let v =
+                    serde_json::to_vec(facts).map_err(|e| corrupt(&format!("request {id}"), e))?;
+                let key = id.to_be_bytes::<32>();
+                t.insert(&key, v.as_slice()).map_err(dberr)?;
+                if watch_deadlines {
+                    d.insert(&key, facts.deadline).map_err(dberr)?;
+                }
+            }
+        }
+        txn.commit().map_err(dberr)
     }
 
     /// What the keeper read of request `id`, if it saw its `RequestCreated`.
@@ -1150,13 +1212,33 @@ impl Store {
         Ok(out)
     }
 
-    /// Intents that still need work.
+    /// Intents that still need work, in key order: read through the open index, so the cost is the
+    /// open work's, not the whole journal's.
     pub fn open_intents(&self) -> Result<Vec<Intent>, StoreError> {
-        Ok(self
-            .intents()?
-            .into_iter()
-            .filter(Intent::is_open)
-            .collect())
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let open = txn.open_table(OPEN).map_err(dberr)?;
+        let t = txn.open_table(INTENTS).map_err(dberr)?;
+        let mut out = Vec::new();
+        for item in open.iter().map_err(dberr)? {
+            let (k, _) = item.map_err(dberr)?;
+            let key = k.value();
+            let v = t
+                .get(key)
+                .map_err(dberr)?
+                .ok_or_else(|| StoreError::Corrupt {
+                    key: key.to_string(),
+                    reason: "indexed as open but not in the journal".into(),
+                })?;
+            out.push(serde_json::from_slice(v.value()).map_err(|e| corrupt(key, e))?);
+        }
+        Ok(out)
+    }
+
+    /// How many intents still need work (the open index's size).
+    pub fn open_count(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let open = txn.open_table(OPEN).map_err(dberr)?;
+        open.len().map_err(dberr)
     }
 }
 
@@ -1243,6 +1325,41 @@ fn delivery_key(stage: DeliveryStage, id: U256) -> [u8; 33] {
 /// The on-disk form of an intent (format [`JOURNAL_VERSION`]).
 fn encode(intent: &Intent) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))
+}
+
+/// The journal's intent table and its open index, opened in one write transaction: every intent
+/// written through [`IntentTables::put`] keeps the index in step in that same write.
+struct IntentTables<'txn> {
+    intents: redb::Table<'txn, &'static str, &'static [u8]>,
+    open: redb::Table<'txn, &'static str, ()>,
+}
+
+impl<'txn> IntentTables<'txn> {
+    fn open(txn: &'txn redb::WriteTransaction) -> Result<Self, StoreError> {
+        Ok(Self {
+            intents: txn.open_table(INTENTS).map_err(dberr)?,
+            open: txn.open_table(OPEN).map_err(dberr)?,
+        })
+    }
+
+    /// Whether an intent is stored under `key`.
+    fn has(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.intents.get(key).map_err(dberr)?.is_some())
+    }
+
+    /// Writes `intent` (insert or overwrite) and indexes it as open or not.
+    fn put(&mut self, intent: &Intent) -> Result<(), StoreError> {
+        let key = intent.key.as_str();
+        self.intents
+            .insert(key, encode(intent)?.as_slice())
+            .map_err(dberr)?;
+        if intent.is_open() {
+            self.open.insert(key, ()).map_err(dberr)?;
+        } else {
+            self.open.remove(key).map_err(dberr)?;
+        }
+        Ok(())
+    }
 }
 
 /// Journal format version 1 (before [`JOURNAL_VERSION`] 2): addresses, hashes, bytes and ids as
@@ -1655,6 +1772,179 @@ mod tests {
             input_uri: "0x0102".into(),
             deadline: 77,
         }
+    }
+
+    fn published_row(id: u64, out: u8) -> PublishedRow {
+        PublishedRow {
+            request_id: U256::from(id),
+            output_hash: B256::repeat_byte(out),
+            json: format!("{{\"request\":{id},\"output\":{out}}}").into_bytes(),
+        }
+    }
+
+    /// A chunk of answers is journaled in one write: its outputs, its intents (an intent already
+    /// journaled is kept as it is) and its published attestations are all there after a reopen;
+    /// a chunk the disk refuses leaves none of them.
+    #[test]
+    fn a_chunk_of_answers_is_journaled_with_its_outputs_and_published_rows_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let fault = DiskFault::default();
+        let mut done = intent("attest:1:0xab");
+        done.status = IntentStatus::Done {
+            tx_hash: None,
+            gas_used: None,
+        };
+        {
+            let s = Store::open_with_disk_fault(&path, fault.clone()).unwrap();
+            s.put_intent(&done).unwrap();
+            let inserted = s
+                .journal_answers(
+                    &[b"one", b"two"],
+                    &[intent("attest:1:0xab"), intent("attest:2:0xab")],
+                    &[published_row(1, 1), published_row(2, 2)],
+                )
+                .unwrap();
+            assert_eq!(inserted, [false, true]);
+            fault.set_full(true);
+            assert!(matches!(
+                s.journal_answers(
+                    &[b"three"],
+                    &[intent("attest:3:0xab")],
+                    &[published_row(3, 3)]
+                ),
+                Err(StoreError::DiskFull(_))
+            ));
+        }
+        fault.set_full(false);
+        let s = Store::open(&path).unwrap();
+        let h_of = |b: &[u8]| alloy::primitives::keccak256(b).0;
+        for out in [&b"one"[..], b"two"] {
+            assert_eq!(s.output(&h_of(out)).unwrap().as_deref(), Some(out));
+        }
+        assert_eq!(
+            s.intent("attest:1:0xab").unwrap(),
+            Some(done),
+            "kept as it was"
+        );
+        assert_eq!(
+            s.intent("attest:2:0xab").unwrap(),
+            Some(intent("attest:2:0xab"))
+        );
+        assert_eq!(
+            s.published(U256::from(2)).unwrap(),
+            [published_row(2, 2).json]
+        );
+        // The refused chunk: nothing of it.
+        assert_eq!(s.output(&h_of(b"three")).unwrap(), None);
+        assert_eq!(s.intent("attest:3:0xab").unwrap(), None);
+        assert!(s.published(U256::from(3)).unwrap().is_empty());
+    }
+
+    /// The open index follows every write of an intent: pending and sent intents are listed (in key
+    /// order) and counted, and done, batched and abandoned ones drop out, whichever write made them
+    /// so (durable or deferred), also after a reopen.
+    #[test]
+    fn the_open_intents_follow_every_kind_of_intent_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let with = |key: &str, status: IntentStatus| Intent {
+            status,
+            ..intent(key)
+        };
+        let sent = with(
+            "attest:2:0xab",
+            IntentStatus::Sent {
+                nonce: 7,
+                tx_hash: TxHash::repeat_byte(7),
+                raw: Bytes::from_static(b"raw"),
+                all_hashes: vec![TxHash::repeat_byte(7)],
+            },
+        );
+        let keys = |s: &Store| -> Vec<String> {
+            s.open_intents()
+                .unwrap()
+                .into_iter()
+                .map(|i| i.key)
+                .collect()
+        };
+        {
+            let s = Store::open(&path).unwrap();
+            assert!(s.insert_intent_if_absent(&intent("attest:1:0xab")).unwrap());
+            s.insert_intents_if_absent(&[intent("attest:2:0xab"), intent("attest:3:0xab")])
+                .unwrap();
+            s.journal_answers(
+                &[],
+                &[intent("attest:4:0xab"), intent("attest:5:0xab")],
+                &[],
+            )
+            .unwrap();
+            assert_eq!(s.open_count().unwrap(), 5);
+            s.put_intent(&sent).unwrap();
+            let done = IntentStatus::Done {
+                tx_hash: None,
+                gas_used: None,
+            };
+            s.put_intent(&with("attest:1:0xab", done.clone())).unwrap();
+            s.put_outcome(&with("attest:3:0xab", done), None).unwrap();
+            s.put_intents(&[with(
+                "attest:4:0xab",
+                IntentStatus::Abandoned {
+                    reason: "test".into(),
+                },
+            )])
+            .unwrap();
+            s.put_intents(&[with(
+                "attest:5:0xab",
+                IntentStatus::Batched { batch: "b".into() },
+            )])
+            .unwrap();
+            assert_eq!(keys(&s), ["attest:2:0xab"]);
+            assert_eq!(s.open_intents().unwrap(), std::slice::from_ref(&sent));
+            assert_eq!(s.open_count().unwrap(), 1);
+            assert_eq!(s.intents().unwrap().len(), 5, "the journal keeps them all");
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.open_intents().unwrap(), [sent]);
+        assert_eq!(s.open_count().unwrap(), 1);
+    }
+
+    /// A version 3 journal (no open index) is indexed when opened: its open intents are found.
+    #[test]
+    fn a_version_3_journal_gets_its_open_intents_indexed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        write_raw(&path, Some(3), &[]);
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.open_intents().unwrap(), [intent("attest:1:0xab")]);
+        assert_eq!(s.open_count().unwrap(), 1);
+        assert_eq!(
+            s.get_meta(VERSION_KEY).unwrap().as_deref(),
+            Some(&JOURNAL_VERSION.to_be_bytes()[..])
+        );
+    }
+
+    /// The requests of a polled range are recorded together; their deadlines are watched only when
+    /// asked (a finalizer's keeper).
+    #[test]
+    fn the_requests_of_a_range_are_recorded_together_and_their_deadlines_watched_on_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("k.redb")).unwrap();
+        let later = RequestFacts {
+            deadline: 99,
+            ..facts()
+        };
+        s.put_requests(
+            &[(U256::from(1), facts()), (U256::from(2), later.clone())],
+            false,
+        )
+        .unwrap();
+        assert_eq!(s.request(U256::from(1)).unwrap(), Some(facts()));
+        assert_eq!(s.request(U256::from(2)).unwrap(), Some(later.clone()));
+        assert!(s.deadlines().unwrap().is_empty());
+        s.put_requests(&[(U256::from(3), later)], true).unwrap();
+        assert_eq!(s.deadlines().unwrap(), [(U256::from(3), 99)]);
+        s.put_requests(&[], true).unwrap();
     }
 
     /// Each helper table: written, read back typed, forgotten, and still there after a reopen.

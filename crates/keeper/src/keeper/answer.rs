@@ -348,9 +348,10 @@ impl Keeper {
         Ok(Some(Job(job)))
     }
 
-    /// Step 2: waits for `jobs` in order, stores their outputs, journals their intents in one
-    /// durable write, publishes them and wakes the execute stage. On a job's error the answers
-    /// before it are still journaled, the ones after it are dropped (their logs are re-read).
+    /// Step 2: waits for `jobs` in order, then stores their outputs, journals their intents and
+    /// publishes their signed attestations, all in one durable write, and wakes the execute stage.
+    /// On a job's error the answers before it are still journaled, the ones after it are dropped
+    /// (their logs are re-read).
     pub(super) async fn finish_answers(&mut self, jobs: &mut Answering) -> Result<(), KeeperError> {
         let mut done = Vec::with_capacity(jobs.len());
         let mut failed = None;
@@ -370,13 +371,25 @@ impl Keeper {
         }
         jobs.clear();
         if !done.is_empty() {
-            // The outputs are stored before their attestations are journaled: whatever this keeper
-            // attests, it can serve (`GET /v1/outputs/<outputHash>`).
-            for c in &done {
-                self.store.put_output(&c.output)?;
-            }
             let intents: Vec<Intent> = done.iter().map(|c| self.answer_intent(c)).collect();
-            self.store.insert_intents_if_absent(&intents)?;
+            let mut published = Vec::with_capacity(done.len());
+            for c in &done {
+                published.push(Self::published_row(&SignedAttestation {
+                    att: c.att.clone(),
+                    sig: c.sig.clone(),
+                })?);
+                if self.cfg.misbehave == Misbehaviour::Equivocate {
+                    let mut other = c.att.clone();
+                    other.outputHash = keccak256([c.output.as_slice(), b"!"].concat());
+                    let sig = sign(&self.key, &self.domain, &other)?;
+                    published.push(Self::published_row(&SignedAttestation { att: other, sig })?);
+                }
+            }
+            // One write, so an attestation is journaled with its output (whatever this keeper
+            // attests, it can serve: `GET /v1/outputs/<outputHash>`) and published only with its
+            // intent.
+            let outputs: Vec<&[u8]> = done.iter().map(|c| c.output.as_slice()).collect();
+            self.store.journal_answers(&outputs, &intents, &published)?;
             // Statements claimed first by another replica that held the sender lease before this
             // one took it: it may have sent them already.
             let takeover = self
@@ -392,22 +405,6 @@ impl Keeper {
                     .map(|(_, i)| i.key.clone()),
             );
             tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, answers = intents.len(), "journaled answers");
-            // Journal first, then publish.
-            for c in done {
-                self.publish(SignedAttestation {
-                    att: c.att.clone(),
-                    sig: c.sig,
-                })?;
-                if self.cfg.misbehave == Misbehaviour::Equivocate {
-                    let mut other = c.att;
-                    other.outputHash = keccak256([c.output.as_slice(), b"!"].concat());
-                    let sig2 = sign(&self.key, &self.domain, &other)?;
-                    self.publish(SignedAttestation {
-                        att: other,
-                        sig: sig2,
-                    })?;
-                }
-            }
             self.exec.notify_work();
         }
         match failed {
