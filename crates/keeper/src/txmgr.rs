@@ -25,6 +25,16 @@
 //! depends on changed between estimation and inclusion), up to [`MAX_OUT_OF_GAS_REPLANS`] times. Calls
 //! whose gas depends on the block's randomness (the registry's operator draw) are never cached, nor
 //! actions that race other keepers (their estimate is the check that they are still possible).
+//!
+//! A batch of attestations whose shape has no cached estimate yet is not estimated itself: its limit
+//! is bounded by its members ([`TxManager::batch_bound`]), `n` times the gas of one member's own
+//! `submitAttestation` call with the margin. A batch never costs more than its members sent one by
+//! one (each of those pays the 21,000 base gas and the cold reads the batch shares), and a node's
+//! `eth_estimateGas` binary-searches the gas limit by executing the call some twenty times, which for
+//! a 32-attestation batch is most of a cold start (76 ms on anvil, against 2 ms for one member).
+//! The batch's receipt then records what its shape really uses, and the next batches of the shape
+//! are sent on that. A batch that fails on its bound goes back to pending to be estimated afresh,
+//! as one that failed on a cached estimate does.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -956,6 +966,9 @@ impl TxManager {
                     Some(shape),
                 ));
             }
+            if let Some(bound) = self.batch_bound(intent).await {
+                return Ok((bound, Some(shape)));
+            }
         }
         let raw = match self.estimate(key, to, data).await {
             Ok(raw) => raw,
@@ -972,6 +985,35 @@ impl TxManager {
             self.gas_cache.observe(shape, raw);
         }
         Ok((raw.saturating_mul(self.cfg.gas_margin_percent) / 100, None))
+    }
+
+    /// The gas limit of a batch of attestations bounded by its members (module docs): the member
+    /// count times the raw gas of its first member's own call (cached, or estimated now and cached),
+    /// with the margin. `None` for anything else, or when that member cannot be read or estimated
+    /// (the batch is then estimated itself, which decides).
+    async fn batch_bound(&self, intent: &Intent) -> Option<u64> {
+        if intent.kind != IntentKind::Attest || intent.members.len() < 2 {
+            return None;
+        }
+        let member = self.store.intent(intent.members.first()?).ok()??;
+        let shape = CallShape::of(member.to, &member.calldata)?;
+        let raw = match self.gas_cache.get(&shape) {
+            Some(raw) => raw,
+            None => {
+                let raw = self
+                    .estimate(&member.key, member.to, &member.calldata)
+                    .await
+                    .ok()?;
+                self.gas_cache.observe(shape, raw);
+                raw
+            }
+        };
+        let n = u64::try_from(intent.members.len()).ok()?;
+        Some(
+            raw.saturating_mul(n)
+                .saturating_mul(self.cfg.gas_margin_percent)
+                / 100,
+        )
     }
 
     async fn sign(

@@ -710,6 +710,103 @@ fn transfer_wei(to: Address, amount: U256) -> alloy::primitives::Bytes {
     transferCall { to, amount }.abi_encode().into()
 }
 
+/// Journals a stand-in for a batch of attestations under `key` whose members are `members`: an
+/// attestation-kind intent listing them, whose call (an ERC-20 `approve`, a shape of its own) costs
+/// less than its members sent one by one, as a `submitAttestations` batch does.
+fn journal_batch_like(store: &Store, key: &str, token: Address, members: &[&str]) {
+    use alloy::sol_types::SolCall;
+    alloy::sol! {
+        function approve(address spender, uint256 amount) external returns (bool);
+    }
+    store
+        .put_intent(&Intent {
+            key: key.into(),
+            kind: IntentKind::Attest,
+            subject: None,
+            to: Some(token),
+            calldata: approveCall {
+                spender: recipient(9),
+                amount: U256::from(key.len()),
+            }
+            .abi_encode()
+            .into(),
+            status: IntentStatus::Pending,
+            members: members.iter().map(|m| m.to_string()).collect(),
+            single_only: false,
+        })
+        .unwrap();
+}
+
+/// The gas limit the transaction `hash` was sent with.
+async fn gas_limit_of(p: &alloy::providers::RootProvider, hash: TxHash) -> u64 {
+    use alloy::consensus::Transaction;
+    p.get_transaction_by_hash(hash)
+        .await
+        .unwrap()
+        .unwrap()
+        .gas_limit()
+}
+
+/// A batch of attestations of a new shape is not estimated itself (a node binary-searches a whole
+/// batch some twenty times): its limit is its member count times one member's estimate, with the
+/// margin, and it lands. The next batch of the shape is sent on what the first one used, with the
+/// cached headroom, and nothing is estimated for it.
+#[tokio::test]
+async fn a_new_batch_shape_is_bounded_by_its_members_and_the_next_is_sent_on_its_gas_used() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "b.redb");
+    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
+    let cfg = fast_cfg();
+    let t = txm(counted, anvil.key(0), store.clone(), cfg.clone());
+    let token = deploy_token(&t).await;
+    for (i, m) in ["m0", "m1", "m2"].iter().enumerate() {
+        journal_attest_like(&store, m, token, recipient(i), U256::from(1));
+    }
+    let member = p
+        .estimate_gas(
+            alloy::rpc::types::TransactionRequest::default()
+                .from(t.from())
+                .to(token)
+                .input(store.intent("m0").unwrap().unwrap().calldata.into()),
+        )
+        .await
+        .unwrap();
+    journal_batch_like(&store, "batch", token, &["m0", "m1", "m2"]);
+    let est0 = rpc.count("eth_estimateGas");
+    let first = t.execute("batch").await.unwrap();
+    assert_eq!(
+        rpc.count("eth_estimateGas") - est0,
+        1,
+        "one estimate: a member's"
+    );
+    assert_eq!(
+        gas_limit_of(&p, first.tx_hash).await,
+        3 * member * cfg.gas_margin_percent / 100
+    );
+    assert!(t.receipt_of(first.tx_hash).await.unwrap().unwrap().status());
+    journal_batch_like(&store, "batch2", token, &["m0", "m1", "m2"]);
+    let est1 = rpc.count("eth_estimateGas");
+    let second = t.execute("batch2").await.unwrap();
+    assert_eq!(
+        rpc.count("eth_estimateGas") - est1,
+        0,
+        "the shape is cached"
+    );
+    assert_eq!(
+        gas_limit_of(&p, second.tx_hash).await,
+        first.gas_used * cfg.gas_margin_percent / 100 + cfg.cached_gas_headroom
+    );
+    assert!(t
+        .receipt_of(second.tx_hash)
+        .await
+        .unwrap()
+        .unwrap()
+        .status());
+}
+
 /// A replica that takes the sender lease may find work the previous holder already sent, so it
 /// marks its open work to be estimated afresh: an attestation whose call now reverts is refused at
 /// estimation and nothing is sent, although a call of its shape is in the gas cache. Unmarked (one
