@@ -507,6 +507,15 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
             // results, and a standby adopts the lease holder's statements (at most one more run
             // per request if its wait ran out on a loaded machine).
             let runs = r["drain_inferences"].as_u64().unwrap();
+            // The drain's incidents: the HA rows' replicas take the sender lease (a grant), and
+            // nothing in a run on a private anvil sees a reorg.
+            let incidents = &r["drain_incidents"];
+            assert_eq!(
+                incidents["lease_takeovers"].as_u64().unwrap() > 0,
+                mode.starts_with("(h"),
+                "{mode}: {incidents}"
+            );
+            assert_eq!(incidents["reorgs"].as_u64(), Some(0), "{mode}");
             if mode.starts_with("(h) ") {
                 assert!((4..=8).contains(&runs), "{mode}: {runs} model runs");
             } else {

@@ -270,6 +270,10 @@ pub struct ModeResult {
     /// Model runs of the row's keepers during the drain (keeper rows; one per request when no
     /// replica runs the model for a request another one answers).
     pub drain_inferences: Option<u64>,
+    /// What went wrong for the row's keepers during the drain (keeper rows): lease takeovers, fee
+    /// bumps, reorgs seen, failed RPC calls. All zero in a healthy run; a slow drain with any of them
+    /// says why.
+    pub drain_incidents: Option<Incidents>,
     /// CPU seconds the anvil process used while the drain's requests were answered (from the
     /// keeper's start or the burst's first send to the last inclusion seen; `None` where `/proc`
     /// cannot tell).
@@ -312,6 +316,8 @@ struct Bench {
     operator: Address,
     registry: Address,
     model: IntMlp,
+    /// `model`'s id, computed once (it hashes the model's weight rows).
+    model_id: B256,
     backend: Vec<BackendConfig>,
     split: TestSplit,
     poll_ms: u64,
@@ -406,8 +412,12 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
                     sending,
                 },
             inferences,
+            incidents,
             cpu,
         } = drain(&mut b, mode, cfg.requests).await?;
+        if let Some(i) = incidents.filter(Incidents::any) {
+            tracing::warn!(mode = name, ?i, drain_secs, "incidents during the drain");
+        }
         let rpc_calls = match mode {
             Mode::Keeper(..) | Mode::Ha(..) => b.counting.as_ref().map(FaultyRpc::counts),
             Mode::Merkle | Mode::Ceiling(_) => None,
@@ -446,6 +456,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             share_of_ceiling: None,
             sending_attestations_per_sec: sending,
             drain_inferences: inferences,
+            drain_incidents: incidents,
             sending_share_of_ceiling: None,
             drain_cpu_anvil_secs: cpu.anvil,
             drain_cpu_bench_secs: cpu.bench,
@@ -582,6 +593,7 @@ async fn setup(
         registry,
         backend: devnet.backends(&d),
         model: d.model.clone(),
+        model_id: d.model.model_id(),
         split: cfg.devnet.load_test_split()?,
         poll_ms: cfg.poll_ms,
         submit: SubmitConfig {
@@ -764,7 +776,7 @@ impl Bench {
     /// The `requestInference` call of `input`, deadline an hour after `now`.
     fn request_call(&self, input: &[u8], now: u64) -> InferenceRegistry::requestInferenceCall {
         InferenceRegistry::requestInferenceCall {
-            modelId: self.model.model_id(),
+            modelId: self.model_id,
             inputHash: keccak256(input),
             inputURI: inline_uri(input),
             fee: U256::from(TOKEN / 100),
@@ -869,7 +881,7 @@ impl Bench {
                 let att = Attestation {
                     operator: self.operator,
                     requestId: *id,
-                    modelId: self.model.model_id(),
+                    modelId: self.model_id,
                     inputHash: keccak256(input),
                     outputHash: keccak256(self.model.infer(input)?),
                 };
@@ -990,6 +1002,26 @@ impl Keepers {
     }
 }
 
+/// Incidents of a row's keepers during a drain (their metrics' counters, summed over replicas).
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Incidents {
+    /// Sender-lease takeovers (HA rows; the first grant of a replica counts as one).
+    pub lease_takeovers: u64,
+    /// Fee bumps: a transaction not mined within the receipt timeout, replaced.
+    pub fee_bumps: u64,
+    /// Reorgs the log poller saw.
+    pub reorgs: u64,
+    /// JSON-RPC calls that failed after the provider's retries.
+    pub rpc_errors: u64,
+}
+
+impl Incidents {
+    /// Whether any incident happened.
+    pub fn any(&self) -> bool {
+        *self != Self::default()
+    }
+}
+
 /// A row's running keepers (one, or the replicas), stopped together.
 struct RunningKeeper {
     stop: watch::Sender<bool>,
@@ -1002,6 +1034,19 @@ impl RunningKeeper {
     /// Model runs of all of them so far.
     fn inferences(&self) -> u64 {
         self.metrics.iter().map(|m| m.inferences.get()).sum()
+    }
+
+    /// Incidents of all of them so far.
+    fn incidents(&self) -> Incidents {
+        let sum = |f: fn(&verinfer_keeper::metrics::Metrics) -> u64| -> u64 {
+            self.metrics.iter().map(|m| f(m)).sum()
+        };
+        Incidents {
+            lease_takeovers: sum(|m| m.lease_takeovers.get()),
+            fee_bumps: sum(|m| m.fee_bumps.get()),
+            reorgs: sum(|m| m.reorgs.get()),
+            rpc_errors: sum(|m| m.rpc_errors.get()),
+        }
     }
 
     async fn stop(self) -> Result<(), DevnetError> {
@@ -1158,6 +1203,8 @@ struct Drained {
     summary: Summary,
     /// Model runs of the row's keepers (keeper rows).
     inferences: Option<u64>,
+    /// Incidents of the row's keepers (keeper rows).
+    incidents: Option<Incidents>,
     /// CPU seconds of the processes while answering.
     cpu: CpuUsed,
 }
@@ -1259,6 +1306,7 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
             Ok(Drained {
                 summary: summarize_drain(b, t0, &seen).await?,
                 inferences: None,
+                incidents: None,
                 cpu,
             })
         }
@@ -1272,11 +1320,12 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
             tracing::debug!(target: "verinfer_devnet::bench", "drain: keepers built");
             let seen = joined(watcher).await?.answers;
             let cpu = cpu.since();
-            let inferences = k.inferences();
+            let (inferences, incidents) = (k.inferences(), k.incidents());
             k.stop().await?;
             Ok(Drained {
                 summary: summarize_drain(b, t0, &seen).await?,
                 inferences: Some(inferences),
+                incidents: Some(incidents),
                 cpu,
             })
         }
@@ -1294,6 +1343,7 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
                     ..s
                 },
                 inferences: None,
+                incidents: None,
                 cpu,
             })
         }

@@ -277,9 +277,9 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             },
         );
     }
-    println!("\nprofile of each drain while its requests are answered: the rate once answers land (after the first seen: without the start; n/a for fewer than 8 sightings), blocks, the keepers' model runs, CPU seconds of anvil, of this process (keeper, watcher, sender) and of PostgreSQL (HA), keeper JSON-RPC calls (--count-rpc)");
-    println!("| mode | drain s | once sending att/s (of ceiling) | blocks | model runs | anvil CPU s | bench CPU s | PostgreSQL CPU s | RPC calls / att | top RPC methods |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("\nprofile of each drain while its requests are answered: the rate once answers land (after the first seen: without the start; n/a for fewer than 8 sightings), blocks, the keepers' model runs, CPU seconds of anvil, of this process (keeper, watcher, sender) and of PostgreSQL (HA), keeper JSON-RPC calls (--count-rpc), and the keepers' incidents (lease takeovers, grants included; fee bumps; reorgs; failed RPC calls)");
+    println!("| mode | drain s | once sending att/s (of ceiling) | blocks | model runs | anvil CPU s | bench CPU s | PostgreSQL CPU s | RPC calls / att | top RPC methods | incidents |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
     let secs = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into());
     for r in rows {
         let top = r
@@ -295,8 +295,16 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
                     .join(", ")
             })
             .unwrap_or_else(|| "n/a".into());
+        let incidents = match r.drain_incidents {
+            Some(i) if i.any() => format!(
+                "takeovers {}, bumps {}, reorgs {}, RPC errors {}",
+                i.lease_takeovers, i.fee_bumps, i.reorgs, i.rpc_errors
+            ),
+            Some(_) => "none".into(),
+            None => "n/a".into(),
+        };
         println!(
-            "| {} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.mode,
             r.drain_secs,
             match (r.sending_attestations_per_sec, r.sending_share_of_ceiling) {
@@ -314,7 +322,8 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             r.drain_rpc_calls_per_attestation
                 .map(|v| format!("{v:.1}"))
                 .unwrap_or_else(|| "n/a".into()),
-            top
+            top,
+            incidents
         );
     }
     println!("\nprofile of each live phase: where the latency goes (request sent -> seen included, then included -> answer seen: the keeper's part with its answer's inclusion) and the CPU seconds used from the first request to the last answer");
