@@ -1547,7 +1547,8 @@ impl Executor {
 
     /// Groups pending attestations into `submitAttestations` batches, leaving out those `skip` names
     /// (in a round under way: the ones it already dispatched, or whose subject has a transaction in
-    /// flight, which a batch must not run ahead of).
+    /// flight, which a batch must not run ahead of). Every batch formed and its members' pointers
+    /// to it are journaled in one durable write (one disk sync, not one per batch).
     fn form_batches(&self, skip: impl Fn(&Intent) -> bool) -> Result<(), KeeperError> {
         if self.submit.mode != SubmitMode::Batch {
             return Ok(());
@@ -1564,6 +1565,8 @@ impl Executor {
                     && !skip(i)
             })
             .collect();
+        // Every batch formed here and its members' pointers to it, in one durable write.
+        let mut write = Vec::new();
         for chunk in pending.chunks(self.submit.max_batch) {
             if chunk.len() < 2 {
                 continue;
@@ -1606,14 +1609,15 @@ impl Executor {
                 members: members.clone(),
                 single_only: false,
             };
-            // The batch and its members' pointers to it in one durable write.
-            let mut write = vec![batch];
+            write.push(batch);
             write.extend(chunk.iter().cloned().map(|mut m| {
                 m.status = IntentStatus::Batched {
                     batch: bkey.clone(),
                 };
                 m
             }));
+        }
+        if !write.is_empty() {
             self.store.put_intents(&write)?;
         }
         Ok(())
