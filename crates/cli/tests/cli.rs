@@ -511,7 +511,7 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
             // nothing in a run on a private anvil sees a reorg.
             let incidents = &r["drain_incidents"];
             assert_eq!(
-                incidents["lease_takeovers"].as_u64().unwrap() > 0,
+                incidents["lease_grants"].as_u64().unwrap() > 0,
                 mode.starts_with("(h"),
                 "{mode}: {incidents}"
             );

@@ -270,9 +270,9 @@ pub struct ModeResult {
     /// Model runs of the row's keepers during the drain (keeper rows; one per request when no
     /// replica runs the model for a request another one answers).
     pub drain_inferences: Option<u64>,
-    /// What went wrong for the row's keepers during the drain (keeper rows): lease takeovers, fee
-    /// bumps, reorgs seen, failed RPC calls. All zero in a healthy run; a slow drain with any of them
-    /// says why.
+    /// What happened to the row's keepers during the drain besides answering (keeper rows): lease
+    /// grants, fee bumps, reorgs seen, failed RPC calls. A healthy drain has no fee bump, reorg or
+    /// failed call, and one grant in the HA rows; a slow drain with more says why.
     pub drain_incidents: Option<Incidents>,
     /// CPU seconds the anvil process used while the drain's requests were answered (from the
     /// keeper's start or the burst's first send to the last inclusion seen; `None` where `/proc`
@@ -1005,8 +1005,9 @@ impl Keepers {
 /// Incidents of a row's keepers during a drain (their metrics' counters, summed over replicas).
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Incidents {
-    /// Sender-lease takeovers (HA rows; the first grant of a replica counts as one).
-    pub lease_takeovers: u64,
+    /// Sender-lease grants (HA rows: one for the replica that takes the lease first; more are
+    /// takeovers).
+    pub lease_grants: u64,
     /// Fee bumps: a transaction not mined within the receipt timeout, replaced.
     pub fee_bumps: u64,
     /// Reorgs the log poller saw.
@@ -1016,9 +1017,9 @@ pub struct Incidents {
 }
 
 impl Incidents {
-    /// Whether any incident happened.
+    /// Whether anything happened besides the first lease grant.
     pub fn any(&self) -> bool {
-        *self != Self::default()
+        self.lease_grants > 1 || self.fee_bumps > 0 || self.reorgs > 0 || self.rpc_errors > 0
     }
 }
 
@@ -1042,7 +1043,7 @@ impl RunningKeeper {
             self.metrics.iter().map(|m| f(m)).sum()
         };
         Incidents {
-            lease_takeovers: sum(|m| m.lease_takeovers.get()),
+            lease_grants: sum(|m| m.lease_takeovers.get()),
             fee_bumps: sum(|m| m.fee_bumps.get()),
             reorgs: sum(|m| m.reorgs.get()),
             rpc_errors: sum(|m| m.rpc_errors.get()),
