@@ -774,37 +774,27 @@ async fn a_new_batch_shape_is_bounded_by_its_members_and_the_next_is_sent_on_its
         )
         .await
         .unwrap();
-    journal_batch_like(&store, "batch", token, &["m0", "m1", "m2"]);
-    let est0 = rpc.count("eth_estimateGas");
-    let first = t.execute("batch").await.unwrap();
+    // Sends a batch of the three members: (what it used, estimates made for it, its gas limit).
+    let send = |key: &'static str| {
+        let (t, store, rpc, p) = (&t, &store, &rpc, &p);
+        async move {
+            journal_batch_like(store, key, token, &["m0", "m1", "m2"]);
+            let before = rpc.count("eth_estimateGas");
+            let done = t.execute(key).await.unwrap();
+            assert!(t.receipt_of(done.tx_hash).await.unwrap().unwrap().status());
+            let limit = gas_limit_of(p, done.tx_hash).await;
+            (done.gas_used, rpc.count("eth_estimateGas") - before, limit)
+        }
+    };
+    let (used, estimates, limit) = send("batch").await;
+    assert_eq!(estimates, 1, "one estimate: a member's");
+    assert_eq!(limit, 3 * member * cfg.gas_margin_percent / 100);
+    let (_, estimates, limit) = send("batch2").await;
+    assert_eq!(estimates, 0, "the shape is cached");
     assert_eq!(
-        rpc.count("eth_estimateGas") - est0,
-        1,
-        "one estimate: a member's"
+        limit,
+        used * cfg.gas_margin_percent / 100 + cfg.cached_gas_headroom
     );
-    assert_eq!(
-        gas_limit_of(&p, first.tx_hash).await,
-        3 * member * cfg.gas_margin_percent / 100
-    );
-    assert!(t.receipt_of(first.tx_hash).await.unwrap().unwrap().status());
-    journal_batch_like(&store, "batch2", token, &["m0", "m1", "m2"]);
-    let est1 = rpc.count("eth_estimateGas");
-    let second = t.execute("batch2").await.unwrap();
-    assert_eq!(
-        rpc.count("eth_estimateGas") - est1,
-        0,
-        "the shape is cached"
-    );
-    assert_eq!(
-        gas_limit_of(&p, second.tx_hash).await,
-        first.gas_used * cfg.gas_margin_percent / 100 + cfg.cached_gas_headroom
-    );
-    assert!(t
-        .receipt_of(second.tx_hash)
-        .await
-        .unwrap()
-        .unwrap()
-        .status());
 }
 
 /// A replica that takes the sender lease may find work the previous holder already sent, so it
