@@ -567,9 +567,11 @@ impl Store {
     /// persists commits in order, so a crash loses a suffix of deferred writes, never a middle).
     ///
     /// What is deferred: request facts, schedules, the log cursor and block hashes (a crash rewinds
-    /// the cursor with them and the poller re-reads those logs), outputs and published attestations
-    /// (re-derived when their request's logs are re-read). What is durable: every intent write, so
-    /// an intent is on disk before its transaction is broadcast, and every deferred write before it.
+    /// the cursor with them and the poller re-reads those logs), and transaction outcomes (the
+    /// restart's reconciliation reads their receipts again). What is durable: every other intent
+    /// write, so an intent is on disk before its transaction is broadcast, and every deferred write
+    /// before it; answers' outputs and published attestations are written with their intents
+    /// ([`Store::journal_answers`]).
     fn write(&self, durable: bool) -> Result<redb::WriteTransaction, StoreError> {
         let mut txn = self.db.begin_write().map_err(dberr)?;
         if !durable {
@@ -1782,11 +1784,11 @@ mod tests {
         }
     }
 
-    /// A chunk of answers is journaled in one write: its outputs, its intents (an intent already
+    /// A chunk of answers is journaled together: its outputs, its intents (an intent already
     /// journaled is kept as it is) and its published attestations are all there after a reopen;
     /// a chunk the disk refuses leaves none of them.
     #[test]
-    fn a_chunk_of_answers_is_journaled_with_its_outputs_and_published_rows_or_not_at_all() {
+    fn a_chunk_of_answers_is_journaled_with_its_outputs_and_published_rows_and_a_refused_one_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.redb");
         let fault = DiskFault::default();
@@ -1842,8 +1844,9 @@ mod tests {
     }
 
     /// The open index follows every write of an intent: pending and sent intents are listed (in key
-    /// order) and counted, and done, batched and abandoned ones drop out, whichever write made them
-    /// so (durable or deferred), also after a reopen.
+    /// order) and counted, done, batched and abandoned ones drop out, whichever write made them so
+    /// (durable or deferred, with an inclusion record or not), an intent set pending again (a
+    /// re-plan, a request back after a reorg) is listed again, and all of it holds after a reopen.
     #[test]
     fn the_open_intents_follow_every_kind_of_intent_write() {
         let dir = tempfile::tempdir().unwrap();
@@ -1903,19 +1906,63 @@ mod tests {
             assert_eq!(s.open_intents().unwrap(), std::slice::from_ref(&sent));
             assert_eq!(s.open_count().unwrap(), 1);
             assert_eq!(s.intents().unwrap().len(), 5, "the journal keeps them all");
+            // Open again: the abandoned one re-planned, the batched one back to pending.
+            s.put_intents(&[intent("attest:4:0xab"), intent("attest:5:0xab")])
+                .unwrap();
+            assert_eq!(
+                keys(&s),
+                ["attest:2:0xab", "attest:4:0xab", "attest:5:0xab"]
+            );
+            // Closed by the writes that also record where a transaction was mined.
+            let at = Inclusion {
+                tx_hash: TxHash::repeat_byte(7),
+                block: 3,
+                block_hash: [3; 32],
+            };
+            let mined = |key: &str| {
+                with(
+                    key,
+                    IntentStatus::Done {
+                        tx_hash: Some(TxHash::repeat_byte(7)),
+                        gas_used: Some(1),
+                    },
+                )
+            };
+            s.put_outcome_mined(&mined("attest:4:0xab"), 7, &at)
+                .unwrap();
+            s.put_intent_mined(&mined("attest:5:0xab"), 8, &at).unwrap();
         }
         let s = Store::open(&path).unwrap();
         assert_eq!(s.open_intents().unwrap(), [sent]);
         assert_eq!(s.open_count().unwrap(), 1);
     }
 
-    /// A version 3 journal (no open index) is indexed when opened: its open intents are found.
+    /// A version 3 journal (no open index) is indexed when opened: its open intents are found, its
+    /// closed ones are not.
     #[test]
     fn a_version_3_journal_gets_its_open_intents_indexed_on_open() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.redb");
         write_raw(&path, Some(3), &[]);
+        {
+            let db = Database::open(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut t = txn.open_table(INTENTS).unwrap();
+                let done = Intent {
+                    status: IntentStatus::Done {
+                        tx_hash: None,
+                        gas_used: None,
+                    },
+                    ..intent("attest:0:0xab")
+                };
+                t.insert("attest:0:0xab", encode(&done).unwrap().as_slice())
+                    .unwrap();
+            }
+            txn.commit().unwrap();
+        }
         let s = Store::open(&path).unwrap();
+        assert_eq!(s.intents().unwrap().len(), 2);
         assert_eq!(s.open_intents().unwrap(), [intent("attest:1:0xab")]);
         assert_eq!(s.open_count().unwrap(), 1);
         assert_eq!(

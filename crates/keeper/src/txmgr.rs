@@ -27,14 +27,19 @@
 //! actions that race other keepers (their estimate is the check that they are still possible).
 //!
 //! A batch of attestations whose shape has no cached estimate yet is not estimated itself: its limit
-//! is bounded by its members ([`TxManager::batch_bound`]), `n` times the gas of one member's own
-//! `submitAttestation` call with the margin. A batch never costs more than its members sent one by
-//! one (each of those pays the 21,000 base gas and the cold reads the batch shares), and a node's
-//! `eth_estimateGas` binary-searches the gas limit by executing the call some twenty times, which for
-//! a 32-attestation batch is most of a cold start (76 ms on anvil, against 2 ms for one member).
-//! The batch's receipt then records what its shape really uses, and the next batches of the shape
-//! are sent on that. A batch that fails on its bound goes back to pending to be estimated afresh,
-//! as one that failed on a cached estimate does.
+//! is bounded by its members ([`TxManager::batch_bound`]), `n` times one member's own
+//! `submitAttestation` gas with the margin and the cached headroom (a member may be dearer than the
+//! one measured: the first answer of a request sets its output slot). Each of those single calls
+//! pays the 21,000 base gas and cold reads the batch pays once, so the bound is well above the
+//! batch's use (about 3x for 32 members), while a node's `eth_estimateGas` binary-searches the gas
+//! limit by executing the call some twenty times, which for a 32-attestation batch is most of a cold
+//! start (76 ms on anvil, against 2 ms for one member). The batch's receipt then records what its
+//! shape really uses, and the next batches of the shape are sent on that. A batch that fails on its
+//! bound goes back to pending to be estimated afresh, as one that failed on a cached estimate does,
+//! and this manager bounds no batch again; one the node refuses for the sender's balance is estimated
+//! afresh too (its estimate asks for less). The trade-off is the cache's: a member that can no
+//! longer be answered makes the bounded batch revert on chain (the members are then retried alone),
+//! where an estimate of the whole batch would have refused it before sending.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -400,6 +405,11 @@ pub struct TxManager {
     in_flight: Window,
     /// Gas estimates by call shape.
     gas_cache: GasCache,
+    /// Batch shapes sent on a bound from their members ([`TxManager::batch_bound`]) and not yet
+    /// mined.
+    bounded: std::sync::Mutex<HashMap<CallShape, usize>>,
+    /// Set when a batch sent on a bound failed on chain: no batch is bounded again.
+    bounds_off: std::sync::atomic::AtomicBool,
     /// Intents sent on a cached estimate that failed on chain: their next dispatch estimates.
     estimate_next: std::sync::Mutex<HashSet<String>>,
     /// Out-of-gas failures re-planned so far, by intent (bounded by [`MAX_OUT_OF_GAS_REPLANS`]).
@@ -634,6 +644,8 @@ impl TxManager {
             in_flight: Window::default(),
             gas_cache: GasCache::default(),
             estimate_next: std::sync::Mutex::default(),
+            bounded: std::sync::Mutex::default(),
+            bounds_off: std::sync::atomic::AtomicBool::new(false),
             out_of_gas: std::sync::Mutex::default(),
             hub: Mutex::default(),
             gate: None,
@@ -967,6 +979,12 @@ impl TxManager {
                 ));
             }
             if let Some(bound) = self.batch_bound(intent).await {
+                *self
+                    .bounded
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .entry(shape)
+                    .or_default() += 1;
                 return Ok((bound, Some(shape)));
             }
         }
@@ -988,11 +1006,15 @@ impl TxManager {
     }
 
     /// The gas limit of a batch of attestations bounded by its members (module docs): the member
-    /// count times the raw gas of its first member's own call (cached, or estimated now and cached),
-    /// with the margin. `None` for anything else, or when that member cannot be read or estimated
-    /// (the batch is then estimated itself, which decides).
+    /// count times the limit of its first member's own call as the cache gives it (raw gas, cached
+    /// or estimated now and cached, with the margin and the cached headroom). `None` for anything
+    /// else, once a bounded batch failed, or when that member cannot be read or estimated (the
+    /// batch is then estimated itself, which decides).
     async fn batch_bound(&self, intent: &Intent) -> Option<u64> {
-        if intent.kind != IntentKind::Attest || intent.members.len() < 2 {
+        if intent.kind != IntentKind::Attest
+            || intent.members.len() < 2
+            || self.bounds_off.load(std::sync::atomic::Ordering::SeqCst)
+        {
             return None;
         }
         let member = self.store.intent(intent.members.first()?).ok()??;
@@ -1009,11 +1031,9 @@ impl TxManager {
             }
         };
         let n = u64::try_from(intent.members.len()).ok()?;
-        Some(
-            raw.saturating_mul(n)
-                .saturating_mul(self.cfg.gas_margin_percent)
-                / 100,
-        )
+        let member = (raw.saturating_mul(self.cfg.gas_margin_percent) / 100)
+            .saturating_add(self.cfg.cached_gas_headroom);
+        Some(member.saturating_mul(n))
     }
 
     async fn sign(
@@ -1184,9 +1204,30 @@ impl TxManager {
     ) -> Result<Result<Executed, TxError>, TxError> {
         let hash = r.transaction_hash;
         if let Some(shape) = CallShape::of(intent.to, &intent.calldata) {
+            // Whether it was sent on a bound: taken off the count of bounded sends of its shape (a
+            // later send of a shape mined once uses the cache, so one of the counted sent it).
+            let was_bounded = {
+                let mut b = self
+                    .bounded
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                match b.get_mut(&shape) {
+                    Some(n) if *n > 1 => {
+                        *n -= 1;
+                        true
+                    }
+                    Some(_) => b.remove(&shape).is_some(),
+                    None => false,
+                }
+            };
             if r.status() {
                 self.gas_cache.observe(shape, r.gas_used);
             } else {
+                if was_bounded {
+                    tracing::warn!(key = %intent.key, tx = %hash, "a batch sent on its members' bound failed; batches are estimated from now on");
+                    self.bounds_off
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                }
                 self.gas_cache.invalidate(&shape);
             }
         }
@@ -1433,11 +1474,15 @@ impl TxManager {
                 self.store.put_intent(&intent)?;
                 return Ok(Attempt::NonceRejected);
             }
-            // A sender that cannot pay is told at once: no fee bump can get it mined.
+            // A sender that cannot pay is told at once: no fee bump can get it mined. A limit from
+            // the cache or a bound is estimated afresh next time: the estimate may ask for less.
             if let Some((balance, needed)) = self.shortfall(gas, max_fee).await {
                 intent.status = IntentStatus::Pending;
                 self.store.put_intent(&intent)?;
                 self.release_nonce(nonce).await;
+                if cached.is_some() {
+                    self.estimate_afresh([key.clone()]);
+                }
                 return Ok(Attempt::Done(Err(TxError::InsufficientFunds {
                     key,
                     address: self.from,

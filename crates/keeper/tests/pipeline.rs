@@ -710,31 +710,43 @@ fn transfer_wei(to: Address, amount: U256) -> alloy::primitives::Bytes {
     transferCall { to, amount }.abi_encode().into()
 }
 
+alloy::sol! {
+    function approve(address spender, uint256 amount) external returns (bool);
+    function transferFrom(address from, address to, uint256 amount) external returns (bool);
+}
+
 /// Journals a stand-in for a batch of attestations under `key` whose members are `members`: an
-/// attestation-kind intent listing them, whose call (an ERC-20 `approve`, a shape of its own) costs
-/// less than its members sent one by one, as a `submitAttestations` batch does.
-fn journal_batch_like(store: &Store, key: &str, token: Address, members: &[&str]) {
-    use alloy::sol_types::SolCall;
-    alloy::sol! {
-        function approve(address spender, uint256 amount) external returns (bool);
-    }
+/// attestation-kind intent listing them, with `calldata` (a shape of its own) as its call.
+fn journal_batch_with(
+    store: &Store,
+    key: &str,
+    token: Address,
+    members: &[&str],
+    calldata: alloy::primitives::Bytes,
+) {
     store
         .put_intent(&Intent {
             key: key.into(),
             kind: IntentKind::Attest,
             subject: None,
             to: Some(token),
-            calldata: approveCall {
-                spender: recipient(9),
-                amount: U256::from(key.len()),
-            }
-            .abi_encode()
-            .into(),
+            calldata,
             status: IntentStatus::Pending,
             members: members.iter().map(|m| m.to_string()).collect(),
             single_only: false,
         })
         .unwrap();
+}
+
+/// [`journal_batch_with`] an ERC-20 `approve` as the call, which costs less than its members (three
+/// transfers) sent one by one, as a `submitAttestations` batch does.
+fn journal_batch_like(store: &Store, key: &str, token: Address, members: &[&str]) {
+    use alloy::sol_types::SolCall;
+    let call = approveCall {
+        spender: recipient(9),
+        amount: U256::from(key.len()),
+    };
+    journal_batch_with(store, key, token, members, call.abi_encode().into());
 }
 
 /// The gas limit the transaction `hash` was sent with.
@@ -748,8 +760,8 @@ async fn gas_limit_of(p: &alloy::providers::RootProvider, hash: TxHash) -> u64 {
 }
 
 /// A batch of attestations of a new shape is not estimated itself (a node binary-searches a whole
-/// batch some twenty times): its limit is its member count times one member's estimate, with the
-/// margin, and it lands. The next batch of the shape is sent on what the first one used, with the
+/// batch some twenty times): its limit is its member count times one member's estimate with the
+/// margin and the cached headroom, and it lands. The next batch of the shape is sent on what the first one used, with the
 /// cached headroom, and nothing is estimated for it.
 #[tokio::test]
 async fn a_new_batch_shape_is_bounded_by_its_members_and_the_next_is_sent_on_its_gas_used() {
@@ -788,12 +800,84 @@ async fn a_new_batch_shape_is_bounded_by_its_members_and_the_next_is_sent_on_its
     };
     let (used, estimates, limit) = send("batch").await;
     assert_eq!(estimates, 1, "one estimate: a member's");
-    assert_eq!(limit, 3 * member * cfg.gas_margin_percent / 100);
+    assert_eq!(
+        limit,
+        3 * (member * cfg.gas_margin_percent / 100 + cfg.cached_gas_headroom)
+    );
     let (_, estimates, limit) = send("batch2").await;
     assert_eq!(estimates, 0, "the shape is cached");
     assert_eq!(
         limit,
         used * cfg.gas_margin_percent / 100 + cfg.cached_gas_headroom
+    );
+}
+
+/// A batch that fails on chain on its members' bound (here: its call reverts, as a batch with a
+/// member that can no longer be answered does) is re-planned, not abandoned; its next dispatch
+/// estimates it afresh (the estimate reverts: abandoned without a second transaction), and no batch
+/// of this manager is sent on a bound again: the next new shape is estimated itself.
+#[tokio::test]
+async fn a_batch_that_fails_on_its_bound_is_replanned_and_no_batch_is_bounded_again() {
+    use alloy::sol_types::SolCall;
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "bf.redb");
+    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
+    let t = txm(counted, anvil.key(0), store.clone(), fast_cfg());
+    let token = deploy_token(&t).await;
+    for (i, m) in ["m0", "m1"].iter().enumerate() {
+        journal_attest_like(&store, m, token, recipient(i), U256::from(1));
+    }
+    // No allowance: `transferFrom` reverts.
+    let reverts = transferFromCall {
+        from: recipient(5),
+        to: recipient(6),
+        amount: U256::from(1),
+    };
+    journal_batch_with(
+        &store,
+        "bad",
+        token,
+        &["m0", "m1"],
+        reverts.abi_encode().into(),
+    );
+    let sent = p.get_transaction_count(t.from()).await.unwrap();
+    match t.execute("bad").await {
+        Err(TxError::Replan { key, tx_hash }) => {
+            assert_eq!(key, "bad");
+            let r = t.receipt_of(tx_hash).await.unwrap().unwrap();
+            assert!(!r.status(), "it failed on chain");
+        }
+        other => panic!("expected a re-plan after a failure on the bound, got {other:?}"),
+    }
+    assert_eq!(
+        store.intent("bad").unwrap().unwrap().status,
+        IntentStatus::Pending
+    );
+    assert!(
+        t.execute("bad").await.is_err(),
+        "estimated afresh: it reverts"
+    );
+    assert_eq!(
+        p.get_transaction_count(t.from()).await.unwrap() - sent,
+        1,
+        "one transaction: the estimate refused the second"
+    );
+    assert!(matches!(
+        store.intent("bad").unwrap().unwrap().status,
+        IntentStatus::Abandoned { .. }
+    ));
+    // A new shape after the failure: estimated itself. Bounded, it would need no estimate at all
+    // (its members' shape is cached already).
+    journal_batch_like(&store, "next", token, &["m0", "m1"]);
+    let before = rpc.count("eth_estimateGas");
+    t.execute("next").await.unwrap();
+    assert_eq!(
+        rpc.count("eth_estimateGas") - before,
+        1,
+        "the batch estimated itself"
     );
 }
 

@@ -7,9 +7,9 @@
 //!    ([`Backends`]), sign the attestation (directly, or through the replicas' shared signing store).
 //!    The jobs of one log range run concurrently with each other and with the execute stage, which
 //!    keeps sending what was journaled before.
-//! 2. **Finish** (collect stage, in log order): the finished answers' outputs are stored, their
-//!    intents journaled in one durable write ([`Store::insert_intents_if_absent`]), then published,
-//!    and the execute stage is woken. Journal before publish and before broadcast, as before.
+//! 2. **Finish** (collect stage, in log order): the finished answers' outputs, intents and published
+//!    attestations are journaled in one durable write ([`Store::journal_answers`]), and the execute
+//!    stage is woken. Journal before publish and before broadcast, as before.
 //!
 //! The collect stage finishes the jobs at hand every [`ANSWER_CHUNK`] assignments, before any log
 //! other than a request or an assignment (so every other duty sees the answers of the logs before
