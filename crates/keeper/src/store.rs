@@ -1788,7 +1788,7 @@ mod tests {
     /// journaled is kept as it is) and its published attestations are all there after a reopen;
     /// a chunk the disk refuses leaves none of them.
     #[test]
-    fn a_chunk_of_answers_is_journaled_with_its_outputs_and_published_rows_and_a_refused_one_leaves_nothing() {
+    fn a_chunk_of_answers_is_journaled_whole_and_a_refused_one_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.redb");
         let fault = DiskFault::default();
