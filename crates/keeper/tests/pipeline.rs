@@ -560,20 +560,55 @@ async fn a_transaction_dropped_inside_the_window_is_resent_and_the_window_lands(
     assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), 3);
 }
 
+/// A private anvil with a JSON-RPC proxy counting calls in front of it, a journal, a transaction
+/// manager that talks through the proxy with `cfg`, and a token it deployed.
+struct Counted {
+    _anvil: Anvil,
+    _dir: tempfile::TempDir,
+    /// The node itself (uncounted).
+    p: alloy::providers::RootProvider,
+    rpc: FaultyRpc,
+    store: Arc<Store>,
+    t: TxManager,
+    token: Address,
+}
+
+/// [`Counted`], its journal named `journal`.
+async fn counted(journal: &str, cfg: TxConfig) -> Counted {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, journal);
+    let via_proxy = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
+    let t = txm(via_proxy, anvil.key(0), store.clone(), cfg);
+    let token = deploy_token(&t).await;
+    Counted {
+        _anvil: anvil,
+        _dir: dir,
+        p,
+        rpc,
+        store,
+        t,
+        token,
+    }
+}
+
 /// Fees once per round, gas once per call shape: five transfers of one shape dispatched in one
 /// `Round` make one fee lookup (`eth_feeHistory`) and one `eth_estimateGas` (the rest come from the
 /// gas cache); dispatched each on its own (`dispatch`: a round each), every transaction looks its
 /// fees up again while the gas cache still serves the shape. Every transfer lands.
 #[tokio::test]
 async fn a_round_fetches_fees_once_and_a_call_shape_is_estimated_once() {
-    let anvil = Anvil::start(&[]);
-    let p = anvil.provider();
-    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = store_at(&dir, "f.redb");
-    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
-    let t = txm(counted, anvil.key(0), store.clone(), fast_cfg());
-    let token = deploy_token(&t).await;
+    let Counted {
+        _anvil,
+        _dir,
+        p,
+        rpc,
+        store,
+        t,
+        token,
+    } = counted("f.redb", fast_cfg()).await;
     let (fees0, est0) = (rpc.count("eth_feeHistory"), rpc.count("eth_estimateGas"));
     let round = Round::default();
     let mut window = Vec::new();
@@ -761,19 +796,20 @@ async fn gas_limit_of(p: &alloy::providers::RootProvider, hash: TxHash) -> u64 {
 
 /// A batch of attestations of a new shape is not estimated itself (a node binary-searches a whole
 /// batch some twenty times): its limit is its member count times one member's estimate with the
-/// margin and the cached headroom, and it lands. The next batch of the shape is sent on what the first one used, with the
-/// cached headroom, and nothing is estimated for it.
+/// margin and the cached headroom, and it lands. The next batch of the shape is sent on what the
+/// first one used, with the cached headroom, and nothing is estimated for it.
 #[tokio::test]
 async fn a_new_batch_shape_is_bounded_by_its_members_and_the_next_is_sent_on_its_gas_used() {
-    let anvil = Anvil::start(&[]);
-    let p = anvil.provider();
-    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = store_at(&dir, "b.redb");
-    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
     let cfg = fast_cfg();
-    let t = txm(counted, anvil.key(0), store.clone(), cfg.clone());
-    let token = deploy_token(&t).await;
+    let Counted {
+        _anvil,
+        _dir,
+        p,
+        rpc,
+        store,
+        t,
+        token,
+    } = counted("b.redb", cfg.clone()).await;
     for (i, m) in ["m0", "m1", "m2"].iter().enumerate() {
         journal_attest_like(&store, m, token, recipient(i), U256::from(1));
     }
@@ -819,14 +855,15 @@ async fn a_new_batch_shape_is_bounded_by_its_members_and_the_next_is_sent_on_its
 #[tokio::test]
 async fn a_batch_that_fails_on_its_bound_is_replanned_and_no_batch_is_bounded_again() {
     use alloy::sol_types::SolCall;
-    let anvil = Anvil::start(&[]);
-    let p = anvil.provider();
-    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = store_at(&dir, "bf.redb");
-    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
-    let t = txm(counted, anvil.key(0), store.clone(), fast_cfg());
-    let token = deploy_token(&t).await;
+    let Counted {
+        _anvil,
+        _dir,
+        p,
+        rpc,
+        store,
+        t,
+        token,
+    } = counted("bf.redb", fast_cfg()).await;
     for (i, m) in ["m0", "m1"].iter().enumerate() {
         journal_attest_like(&store, m, token, recipient(i), U256::from(1));
     }
