@@ -685,6 +685,28 @@ async fn the_cached_headroom_covers_a_dearer_call_of_the_same_shape() {
     assert_eq!(balance(&p, token, recipient(0)).await, U256::from(5));
 }
 
+/// Asserts that `outcome`, of executing `key`, is a re-plan after its transaction failed on chain,
+/// and that the intent is pending again (not abandoned).
+async fn assert_replanned(
+    t: &TxManager,
+    store: &Store,
+    key: &str,
+    outcome: Result<Executed, TxError>,
+) {
+    match outcome {
+        Err(TxError::Replan { key: k, tx_hash }) => {
+            assert_eq!(k, key);
+            let r = t.receipt_of(tx_hash).await.unwrap().unwrap();
+            assert!(!r.status(), "it failed on chain");
+        }
+        other => panic!("expected a re-plan of {key} after a failure on chain, got {other:?}"),
+    }
+    assert_eq!(
+        store.intent(key).unwrap().unwrap().status,
+        IntentStatus::Pending
+    );
+}
+
 /// A stale cached estimate is dropped, not trusted: with no margin and no headroom the transfer to a new
 /// holder runs out of gas on the cheap call's cached limit and fails on chain. The manager reports
 /// `Replan`, the intent is pending again (not abandoned), and the next attempt estimates afresh and
@@ -702,18 +724,7 @@ async fn a_transaction_out_of_gas_on_a_cached_estimate_is_re_estimated_and_lands
     };
     let t = txm(p.clone(), anvil.key(0), store.clone(), cfg);
     let (token, dear) = cheap_then_dear(&t, &store).await;
-    match dear {
-        Err(TxError::Replan { key, tx_hash }) => {
-            assert_eq!(key, "dear");
-            let r = t.receipt_of(tx_hash).await.unwrap().unwrap();
-            assert!(!r.status(), "it failed on chain");
-        }
-        other => panic!("expected a re-plan after an out-of-gas failure, got {other:?}"),
-    }
-    assert_eq!(
-        store.intent("dear").unwrap().unwrap().status,
-        IntentStatus::Pending
-    );
+    assert_replanned(&t, &store, "dear", dear).await;
     let done = t.execute("dear").await.unwrap();
     assert!(t.receipt_of(done.tx_hash).await.unwrap().unwrap().status());
     assert_eq!(balance(&p, token, recipient(0)).await, U256::from(5));
@@ -881,18 +892,8 @@ async fn a_batch_that_fails_on_its_bound_is_replanned_and_no_batch_is_bounded_ag
         reverts.abi_encode().into(),
     );
     let sent = p.get_transaction_count(t.from()).await.unwrap();
-    match t.execute("bad").await {
-        Err(TxError::Replan { key, tx_hash }) => {
-            assert_eq!(key, "bad");
-            let r = t.receipt_of(tx_hash).await.unwrap().unwrap();
-            assert!(!r.status(), "it failed on chain");
-        }
-        other => panic!("expected a re-plan after a failure on the bound, got {other:?}"),
-    }
-    assert_eq!(
-        store.intent("bad").unwrap().unwrap().status,
-        IntentStatus::Pending
-    );
+    let bad = t.execute("bad").await;
+    assert_replanned(&t, &store, "bad", bad).await;
     assert!(
         t.execute("bad").await.is_err(),
         "estimated afresh: it reverts"
