@@ -664,7 +664,7 @@ impl Keeper {
                     .collect();
                 // The facts of every request created in the range first, in one write: nothing
                 // earlier in a range refers to a request created later in it.
-                self.record_requests(
+                self.store.put_requests(
                     &events
                         .iter()
                         .filter_map(|(_, ev)| match ev {
@@ -674,6 +674,7 @@ impl Keeper {
                             _ => None,
                         })
                         .collect::<Vec<_>>(),
+                    self.cfg.finalize,
                 )?;
                 for (block_number, ev) in events {
                     match ev {
@@ -785,12 +786,6 @@ impl Keeper {
         })
     }
 
-    /// Records the facts of created requests (and, for a finalizer, watches their deadlines) in
-    /// one write.
-    fn record_requests(&self, created: &[(U256, RequestFacts)]) -> Result<(), StoreError> {
-        self.store.put_requests(created, self.cfg.finalize)
-    }
-
     fn req(&self, id: U256) -> Result<Option<RequestFacts>, StoreError> {
         self.store.request(id)
     }
@@ -799,9 +794,6 @@ impl Keeper {
     /// [`Keeper::collect_and_decide`]; an assignment handed here is answered at once).
     async fn handle_event(&mut self, ev: InferenceRegistryEvents) -> Result<(), KeeperError> {
         match ev {
-            InferenceRegistryEvents::RequestCreated(e) => {
-                self.record_requests(&[(e.requestId, request_facts(&e))])?;
-            }
             InferenceRegistryEvents::OutputRequested(e) => {
                 self.answer_output_request(e.requestId).await?;
             }

@@ -1036,6 +1036,24 @@ impl TxManager {
         Some(member.saturating_mul(n))
     }
 
+    /// Whether a send of `shape` was on a bound ([`TxManager::batch_bound`]): takes one off the
+    /// count of bounded sends of the shape in flight (a later send of a shape mined once uses the
+    /// cache, so while any is counted, one of them is this one).
+    fn take_bounded(&self, shape: &CallShape) -> bool {
+        let mut b = self
+            .bounded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(n) = b.get_mut(shape) else {
+            return false;
+        };
+        *n -= 1;
+        if *n == 0 {
+            b.remove(shape);
+        }
+        true
+    }
+
     async fn sign(
         &self,
         to: Option<Address>,
@@ -1204,22 +1222,7 @@ impl TxManager {
     ) -> Result<Result<Executed, TxError>, TxError> {
         let hash = r.transaction_hash;
         if let Some(shape) = CallShape::of(intent.to, &intent.calldata) {
-            // Whether it was sent on a bound: taken off the count of bounded sends of its shape (a
-            // later send of a shape mined once uses the cache, so one of the counted sent it).
-            let was_bounded = {
-                let mut b = self
-                    .bounded
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                match b.get_mut(&shape) {
-                    Some(n) if *n > 1 => {
-                        *n -= 1;
-                        true
-                    }
-                    Some(_) => b.remove(&shape).is_some(),
-                    None => false,
-                }
-            };
+            let was_bounded = self.take_bounded(&shape);
             if r.status() {
                 self.gas_cache.observe(shape, r.gas_used);
             } else {
