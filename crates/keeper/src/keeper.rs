@@ -1211,6 +1211,19 @@ impl Busy {
     }
 }
 
+/// Whether the execute stage fills the free places of its window now, with `in_flight` of
+/// `window` transactions in flight and `ready` intents it could send. An empty window is always
+/// filled, and so is a short queue (fewer ready than half the window: latency first). A long
+/// queue is sent in groups of at least half the window (throughput): one place freed at a time
+/// would send one transaction at a time, and a node that seals a block per arrival (an
+/// automining anvil, an instant-sealing sequencer) would then make a block of each, where a group
+/// broadcast at once shares its blocks. On a chain with block intervals the receipts of a block
+/// free their places together, so the rule changes nothing there.
+fn refill_now(window: usize, in_flight: usize, ready: usize) -> bool {
+    let half = window.div_ceil(2).max(1);
+    in_flight == 0 || ready < half || window.saturating_sub(in_flight) >= half
+}
+
 /// The execute stage: batches, transactions, nonce repair. One task runs it ([`Executor::run`]);
 /// the collect-and-decide stage hands it work through the journal and wakes it through `wake`.
 struct Executor {
@@ -1662,7 +1675,12 @@ impl Executor {
             // A replica that lost the sender lease meanwhile stops dispatching (what is in flight
             // settles); its open work waits for the lease or is done by the holder.
             let sending = self.may_send();
-            while settling.len() + group.len() < window && !blocked && sending {
+            let ready = queue
+                .iter()
+                .filter(|i| !busy.contains(&Busy::of(i)))
+                .count();
+            let fill = refill_now(window, settling.len(), ready);
+            while fill && settling.len() + group.len() < window && !blocked && sending {
                 let Some(at) = queue.iter().position(|i| !busy.contains(&Busy::of(i))) else {
                     break;
                 };
@@ -1912,4 +1930,37 @@ impl Executor {
 mod url_error {
     /// The URL parse error type used by alloy's HTTP transport.
     pub type E = <alloy::transports::http::reqwest::Url as std::str::FromStr>::Err;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refill_now;
+
+    #[test]
+    fn an_empty_window_and_a_short_queue_are_sent_at_once() {
+        // nothing in flight: whatever is ready goes
+        assert!(refill_now(16, 0, 1));
+        assert!(refill_now(16, 0, 500));
+        // fewer ready than half the window: no waiting for a group
+        for in_flight in 1..16 {
+            assert!(refill_now(16, in_flight, 7), "{in_flight} in flight");
+        }
+        // a window of one is refilled as soon as its place is free
+        assert!(refill_now(1, 0, 100));
+    }
+
+    #[test]
+    fn a_long_queue_waits_for_half_the_window_to_be_free() {
+        for in_flight in 9..16 {
+            assert!(!refill_now(16, in_flight, 8), "{in_flight} in flight");
+            assert!(!refill_now(16, in_flight, 500), "{in_flight} in flight");
+        }
+        for in_flight in 1..=8 {
+            assert!(refill_now(16, in_flight, 500), "{in_flight} in flight");
+        }
+        // an odd window: half rounds up
+        assert!(!refill_now(5, 3, 10));
+        assert!(refill_now(5, 2, 10));
+        assert!(refill_now(2, 1, 10));
+    }
 }

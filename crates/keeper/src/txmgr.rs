@@ -709,6 +709,32 @@ impl TxManager {
         Ok(n)
     }
 
+    /// The fees of `round`: fetched by its first transaction, then reused while fresh.
+    async fn round_fees(&self, round: &Round) -> Result<(u128, u128), TxError> {
+        let mut cached = round.fees.lock().await;
+        if let Some(fees) = Round::fresh(*cached, Instant::now()) {
+            return Ok(fees);
+        }
+        let fees = self.fees().await?;
+        *cached = Some((Instant::now(), fees));
+        Ok(fees)
+    }
+
+    /// Reads what the next signature needs and is not known yet (the round's fees, the account's
+    /// next nonce when no allocation has read it), without allocating anything. An error is left
+    /// for the read that needs the value to report.
+    async fn warm(&self, round: &Round) {
+        let nonce = async {
+            let mut guard = self.next_nonce.lock().await;
+            if guard.next.is_none() && guard.gaps.is_empty() {
+                if let Ok(n) = self.chain_nonce(true).await {
+                    guard.next = Some(n);
+                }
+            }
+        };
+        let (_, ()) = tokio::join!(self.round_fees(round), nonce);
+    }
+
     /// Hands `nonce` (allocated, never broadcast) back: the next allocation takes it first.
     async fn release_nonce(&self, nonce: u64) {
         let mut guard = self.next_nonce.lock().await;
@@ -1410,6 +1436,7 @@ impl TxManager {
     ) -> Result<Vec<Attempt>, TxError> {
         let mut out: Vec<Option<Attempt>> = keys.iter().map(|_| None).collect();
         let mut signed: Vec<(usize, Box<Signed>)> = Vec::new();
+        let started = std::time::Instant::now();
         for (i, key) in keys.iter().enumerate() {
             match self.prepare(key, round).await {
                 Ok(Prepared::Ready(d)) => out[i] = Some(Attempt::Done(Ok(d))),
@@ -1418,6 +1445,7 @@ impl TxManager {
             }
         }
         if !signed.is_empty() {
+            let prepared = started.elapsed();
             // Journal before broadcasting: every signed transaction of the group, one durable write.
             let intents: Vec<Intent> = signed.iter().map(|(_, s)| s.intent.clone()).collect();
             if let Err(e) = self.store.put_intents(&intents) {
@@ -1425,9 +1453,11 @@ impl TxManager {
                 self.resync_nonce().await;
                 return Err(e.into());
             }
+            let journaled = started.elapsed();
             if signed.len() + self.in_flight() > 1 {
                 self.prime_hub().await;
             }
+            let primed = started.elapsed();
             let sent = futures::future::join_all(signed.iter().map(|(_, s)| async move {
                 match &s.intent.status {
                     IntentStatus::Sent { raw, .. } => self.broadcast(raw).await,
@@ -1435,6 +1465,11 @@ impl TxManager {
                 }
             }))
             .await;
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+            tracing::debug!(target: "verinfer_keeper::timeline", signed = signed.len(),
+                prepare_ms = ms(prepared), journal_ms = ms(journaled - prepared),
+                prime_ms = ms(primed - journaled), broadcast_ms = ms(started.elapsed() - primed),
+                "group sent");
             for ((i, s), r) in signed.into_iter().zip(sent) {
                 out[i] = Some(self.after_broadcast(s, r, last).await?);
             }
@@ -1616,7 +1651,10 @@ impl TxManager {
                 reason: "not in sent state after dispatch".into(),
             });
         }
-        let (gas, cached) = match self.gas_for(&intent, to, &data).await {
+        // The round's fees and the account's nonce are read while the limit is estimated (each
+        // is one round trip the first time, and nothing is allocated until the limit is known).
+        let (gas, ()) = tokio::join!(self.gas_for(&intent, to, &data), self.warm(round));
+        let (gas, cached) = match gas {
             Ok(g) => g,
             Err(TxError::Reverted { key, reason }) => {
                 intent.status = IntentStatus::Abandoned {
@@ -1627,17 +1665,7 @@ impl TxManager {
             }
             Err(e) => return Err(e),
         };
-        let (max_fee, prio) = {
-            let mut cached = round.fees.lock().await;
-            match Round::fresh(*cached, Instant::now()) {
-                Some(fees) => fees,
-                None => {
-                    let fees = self.fees().await?;
-                    *cached = Some((Instant::now(), fees));
-                    fees
-                }
-            }
-        };
+        let (max_fee, prio) = self.round_fees(round).await?;
         let nonce = self.allocate_nonce().await?;
         let env = match self.sign(to, &data, nonce, gas, max_fee, prio).await {
             Ok(env) => env,

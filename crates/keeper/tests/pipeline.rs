@@ -640,6 +640,66 @@ async fn a_round_fetches_fees_once_and_a_call_shape_is_estimated_once() {
     }
 }
 
+/// The first transaction of a round reads the round's fees and the account's nonce while its gas
+/// limit is estimated, not after it: with the node holding every `eth_estimateGas` for 4 s, the fee
+/// lookup and the nonce read both reach the node before the dispatch returns, and the transfer
+/// lands at the nonce the node gave. Without the overlap (estimate, then fees, then nonce) neither
+/// read comes while the estimate is held.
+#[tokio::test]
+async fn a_rounds_fees_and_nonce_are_read_while_its_first_limit_is_estimated() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Counted {
+        _anvil,
+        _dir,
+        p,
+        rpc,
+        store,
+        t,
+        token,
+    } = counted("w.redb", fast_cfg()).await;
+    // The nonce is read again (as after a restart or a repair).
+    t.resync_nonce().await;
+    let (fees0, nonces0, est0) = (
+        rpc.count("eth_feeHistory"),
+        rpc.count("eth_getTransactionCount"),
+        rpc.count("eth_estimateGas"),
+    );
+    let nonce = p.get_transaction_count(t.from()).await.unwrap();
+    rpc.set("eth_estimateGas", Fault::Hold(Duration::from_secs(4)));
+    let key = journal_transfer(&store, token, 0);
+    let returned = AtomicBool::new(false);
+    let (dispatched, (fees_read, nonce_read, returned_first)) = tokio::join!(
+        async {
+            let d = t.dispatch(&key).await;
+            returned.store(true, Ordering::SeqCst);
+            d
+        },
+        async {
+            let wait = Duration::from_secs(3);
+            let (fees, nonce) = tokio::join!(
+                rpc.called_more_than("eth_feeHistory", fees0, wait),
+                rpc.called_more_than("eth_getTransactionCount", nonces0, wait)
+            );
+            (fees, nonce, returned.load(Ordering::SeqCst))
+        }
+    );
+    assert!(
+        fees_read && nonce_read,
+        "fees {fees_read}, nonce {nonce_read}"
+    );
+    assert!(
+        !returned_first,
+        "both were read before the held estimate returned"
+    );
+    assert_eq!(rpc.count("eth_estimateGas") - est0, 1, "one estimate");
+    let Dispatch::InFlight(f) = dispatched.unwrap() else {
+        panic!("{key} was already mined");
+    };
+    assert_eq!(sent_hash(&store, &key).0, nonce, "the node's nonce");
+    t.settle(f).await.unwrap();
+    assert_eq!(balance(&p, token, recipient(0)).await, U256::from(1));
+}
+
 /// Journals a transfer of `amount` to `to` under `key`.
 fn journal_call(store: &Store, key: &str, token: Address, to: Address, amount: u64) {
     store
