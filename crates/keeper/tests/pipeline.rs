@@ -648,15 +648,8 @@ async fn a_round_fetches_fees_once_and_a_call_shape_is_estimated_once() {
 #[tokio::test]
 async fn a_rounds_fees_and_nonce_are_read_while_its_first_limit_is_estimated() {
     use std::sync::atomic::{AtomicBool, Ordering};
-    let Counted {
-        _anvil,
-        _dir,
-        p,
-        rpc,
-        store,
-        t,
-        token,
-    } = counted("w.redb", fast_cfg()).await;
+    let c = counted("w.redb", fast_cfg()).await;
+    let (p, rpc, store, t) = (&c.p, &c.rpc, &c.store, &c.t);
     // The nonce is read again (as after a restart or a repair).
     t.resync_nonce().await;
     let (fees0, nonces0, est0) = (
@@ -666,7 +659,7 @@ async fn a_rounds_fees_and_nonce_are_read_while_its_first_limit_is_estimated() {
     );
     let nonce = p.get_transaction_count(t.from()).await.unwrap();
     rpc.set("eth_estimateGas", Fault::Hold(Duration::from_secs(4)));
-    let key = journal_transfer(&store, token, 0);
+    let key = journal_transfer(store, c.token, 0);
     let returned = AtomicBool::new(false);
     let (dispatched, (fees_read, nonce_read, returned_first)) = tokio::join!(
         async {
@@ -695,9 +688,9 @@ async fn a_rounds_fees_and_nonce_are_read_while_its_first_limit_is_estimated() {
     let Dispatch::InFlight(f) = dispatched.unwrap() else {
         panic!("{key} was already mined");
     };
-    assert_eq!(sent_hash(&store, &key).0, nonce, "the node's nonce");
+    assert_eq!(sent_hash(store, &key).0, nonce, "the node's nonce");
     t.settle(f).await.unwrap();
-    assert_eq!(balance(&p, token, recipient(0)).await, U256::from(1));
+    assert_eq!(balance(p, c.token, recipient(0)).await, U256::from(1));
 }
 
 /// Journals a transfer of `amount` to `to` under `key`.
