@@ -1218,7 +1218,8 @@ impl Busy {
 /// would send one transaction at a time, and a node that seals a block per arrival (an
 /// automining anvil, an instant-sealing sequencer) would then make a block of each, where a group
 /// broadcast at once shares its blocks. On a chain with block intervals the receipts of a block
-/// free their places together, so the rule changes nothing there.
+/// free their places together: throughput is unchanged there, and a queued intent waits at most
+/// one more block (when a block frees fewer than half the places).
 fn refill_now(window: usize, in_flight: usize, ready: usize) -> bool {
     let half = window.div_ceil(2).max(1);
     in_flight == 0 || ready < half || window.saturating_sub(in_flight) >= half
@@ -1630,7 +1631,8 @@ impl Executor {
 
     /// Executes open intents with up to `submit.max_in_flight` transactions in flight: each is
     /// dispatched (journaled, signed, broadcast; nonces follow dispatch order) and settled
-    /// concurrently, and the window is refilled as each settles. An intent about the same subject
+    /// concurrently, and the window is refilled as transactions settle: at once for a short queue,
+    /// in groups of at least half the window for a long one ([`refill_now`]). An intent about the same subject
     /// (request, batch, game) as one in flight waits for it, so estimates never run ahead of the
     /// state an earlier transaction of ours is about to change. Returns how many succeeded and
     /// whether one waits behind a nonce gap.
@@ -1675,10 +1677,13 @@ impl Executor {
             // A replica that lost the sender lease meanwhile stops dispatching (what is in flight
             // settles); its open work waits for the lease or is done by the holder.
             let sending = self.may_send();
+            // What one group could take: one intent per subject not in flight.
             let ready = queue
                 .iter()
-                .filter(|i| !busy.contains(&Busy::of(i)))
-                .count();
+                .map(Busy::of)
+                .filter(|b| !busy.contains(b))
+                .collect::<HashSet<_>>()
+                .len();
             let fill = refill_now(window, settling.len(), ready);
             while fill && settling.len() + group.len() < window && !blocked && sending {
                 let Some(at) = queue.iter().position(|i| !busy.contains(&Busy::of(i))) else {
@@ -1738,9 +1743,11 @@ impl Executor {
             }
             // Wait for a settle; with room in the window and nothing left to send, also for new
             // work (a wake-up), which the next pass reads at once.
-            // (Not while a nonce repair or a reorg waits: the refill above would not run, and the
-            // wake-up, consumed here, would be lost to the next round.)
-            let room = settling.len() < window
+            // (Not while a nonce repair or a reorg waits, nor while a long queue waits for half the
+            // window: the refill above would not run, and the wake-up, consumed here, would be lost
+            // to the next round.)
+            let room = fill
+                && settling.len() < window
                 && !blocked
                 && sending
                 && !self.repair.load(Ordering::SeqCst)

@@ -709,7 +709,8 @@ impl TxManager {
         Ok(n)
     }
 
-    /// The fees of `round`: fetched by its first transaction, then reused while fresh.
+    /// The fees of `round`: fetched by its first transaction, then reused while fresh. The round's
+    /// lock is held during the fetch, so callers at the same moment share one lookup.
     async fn round_fees(&self, round: &Round) -> Result<(u128, u128), TxError> {
         let mut cached = round.fees.lock().await;
         if let Some(fees) = Round::fresh(*cached, Instant::now()) {

@@ -682,7 +682,7 @@ async fn a_rounds_fees_and_nonce_are_read_while_its_first_limit_is_estimated() {
     );
     assert!(
         !returned_first,
-        "both were read before the held estimate returned"
+        "the dispatch returned before both reads arrived"
     );
     assert_eq!(rpc.count("eth_estimateGas") - est0, 1, "one estimate");
     let Dispatch::InFlight(f) = dispatched.unwrap() else {
