@@ -536,6 +536,52 @@ async fn keeper_killed_with_a_full_window_resends_the_journaled_transactions() {
     }
 }
 
+/// A backlog longer than half the window is sent in groups and none of it stalls: with a window of
+/// 4, the execute stage holds a queue of 2 or more until half its window is free. Twelve requests
+/// are queued before a running keeper (single mode) and twelve more arrive while it drains them, so
+/// wake-ups from the collect stage come in while the round holds. Every request is answered by
+/// exactly one transaction.
+#[tokio::test]
+async fn a_backlog_longer_than_half_the_window_is_answered_once_each_without_stalling() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        ids.push(s.request().await);
+    }
+    let mined_before = s.hot_txs().await;
+    let k = s
+        .keeper_in_flight(
+            &dir.path().join("keeper"),
+            SubmitMode::Single,
+            4,
+            start_block,
+        )
+        .await;
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(k.run(stop_rx));
+    for _ in 0..12 {
+        ids.push(s.request().await);
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !s.all_answered(&ids).await {
+        assert!(
+            Instant::now() < deadline,
+            "the keeper stalled on its backlog"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    task.await.unwrap().unwrap();
+    assert_eq!(
+        s.hot_txs().await,
+        mined_before + ids.len() as u64,
+        "one transaction per request"
+    );
+}
+
 /// A watching keeper re-executes a result that reached quorum and challenges it with its own,
 /// concrete output. The DisputeGovernor takes a challenge only from an account linked to an identity
 /// before the challenge's block: while the watcher's hot key is unattested its challenge is abandoned
