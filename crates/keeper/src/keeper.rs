@@ -1214,14 +1214,14 @@ impl Busy {
 /// Whether the execute stage fills the free places of its window now, with `in_flight` of
 /// `window` transactions in flight and `ready` intents it could send. An empty window is always
 /// filled, and so is a short queue (fewer ready than half the window: latency first). A long
-/// queue is sent in groups of at least half the window (throughput): one place freed at a time
-/// would send one transaction at a time, and a node that seals a block per arrival (an
-/// automining anvil, an instant-sealing sequencer) would then make a block of each, where a group
-/// broadcast at once shares its blocks. On a chain with block intervals the receipts of a block
+/// queue is sent in groups of at least half the window (throughput): refilling each place as it
+/// is freed sends a few transactions at a time, and a node that seals a block per arrival (an
+/// automining anvil, an instant-sealing sequencer) then makes a block of almost each, where a
+/// larger group broadcast at once shares its blocks. On a chain with block intervals the receipts of a block
 /// free their places together: throughput is unchanged there, and a queued intent waits at most
 /// one more block (when a block frees fewer than half the places).
 fn refill_now(window: usize, in_flight: usize, ready: usize) -> bool {
-    let half = window.div_ceil(2).max(1);
+    let half = window.div_ceil(2);
     in_flight == 0 || ready < half || window.saturating_sub(in_flight) >= half
 }
 
@@ -1632,9 +1632,9 @@ impl Executor {
     /// Executes open intents with up to `submit.max_in_flight` transactions in flight: each is
     /// dispatched (journaled, signed, broadcast; nonces follow dispatch order) and settled
     /// concurrently, and the window is refilled as transactions settle: at once for a short queue,
-    /// in groups of at least half the window for a long one ([`refill_now`]). An intent about the same subject
-    /// (request, batch, game) as one in flight waits for it, so estimates never run ahead of the
-    /// state an earlier transaction of ours is about to change. Returns how many succeeded and
+    /// in groups of at least half the window for a long one ([`refill_now`]). An intent about the
+    /// same subject (request, batch, game) as one in flight waits for it, so estimates never run
+    /// ahead of the state an earlier transaction of ours is about to change. Returns how many succeeded and
     /// whether one waits behind a nonce gap.
     async fn submit(&self) -> Result<(usize, bool), KeeperError> {
         use futures::stream::{FuturesUnordered, StreamExt};

@@ -701,11 +701,19 @@ impl TxManager {
         if let Some(gap) = guard.gaps.pop_first() {
             return Ok(gap);
         }
-        let n = match guard.next {
-            Some(n) => n,
-            None => self.chain_nonce(true).await?,
-        };
+        let n = self.next_fresh(&mut guard).await?;
         guard.next = Some(n + 1);
+        Ok(n)
+    }
+
+    /// The next fresh nonce: the counter, read from the node's pending count (and kept) when no
+    /// allocation has read it since the last resync.
+    async fn next_fresh(&self, nonces: &mut Nonces) -> Result<u64, TxError> {
+        if let Some(n) = nonces.next {
+            return Ok(n);
+        }
+        let n = self.chain_nonce(true).await?;
+        nonces.next = Some(n);
         Ok(n)
     }
 
@@ -727,10 +735,8 @@ impl TxManager {
     async fn warm(&self, round: &Round) {
         let nonce = async {
             let mut guard = self.next_nonce.lock().await;
-            if guard.next.is_none() && guard.gaps.is_empty() {
-                if let Ok(n) = self.chain_nonce(true).await {
-                    guard.next = Some(n);
-                }
+            if guard.gaps.is_empty() {
+                let _ = self.next_fresh(&mut guard).await;
             }
         };
         let (_, ()) = tokio::join!(self.round_fees(round), nonce);

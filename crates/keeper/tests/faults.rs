@@ -109,18 +109,6 @@ async fn get(url: &str) -> (u16, String) {
     (status, r.text().await.unwrap())
 }
 
-/// Waits until every id in `ids` is answered on chain; fails after `secs`.
-async fn answered_within(s: &Suite, ids: &[U256], secs: u64, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !s.all_answered(ids).await {
-        assert!(
-            Instant::now() < deadline,
-            "not answered within {secs} s: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// A node that takes the keeper's `eth_getLogs` and never answers it (a hung node, or a connection
 /// a load balancer dropped silently). The keeper gives up on the call after its RPC timeout and
 /// polls again; once the node answers again, the request that arrived meanwhile is answered, once.
@@ -131,7 +119,7 @@ async fn keeper_gives_up_on_a_hung_rpc_call_and_answers_once_the_node_answers() 
     let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |raw| raw.rpc_timeout_secs = Some(1)).await;
     let first = s.request().await;
-    answered_within(&s, &[first], 120, "before the fault").await;
+    s.answered_within(&[first], 120, "before the fault").await;
 
     let polls = proxy.count("eth_getLogs");
     proxy.set("eth_getLogs", Fault::Hang);
@@ -147,7 +135,8 @@ async fn keeper_gives_up_on_a_hung_rpc_call_and_answers_once_the_node_answers() 
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     proxy.clear("eth_getLogs");
-    answered_within(&s, &[second], 90, "after the node answers again").await;
+    s.answered_within(&[second], 90, "after the node answers again")
+        .await;
     k.stop().await;
     assert_eq!(s.hot_txs().await, 2, "one attestation per request");
 }
@@ -161,7 +150,7 @@ async fn keeper_rides_out_an_erroring_rpc_unhealthy_meanwhile_and_sends_each_ans
     let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
     let first = s.request().await;
-    answered_within(&s, &[first], 120, "before the fault").await;
+    s.answered_within(&[first], 120, "before the fault").await;
 
     // The broadcast fails: the attestation for the next request is signed and journaled, not sent.
     proxy.set("eth_sendRawTransaction", Fault::Unavailable);
@@ -203,7 +192,8 @@ async fn keeper_rides_out_an_erroring_rpc_unhealthy_meanwhile_and_sends_each_ans
     assert_eq!(s.hot_txs().await, 1, "nothing reached the node");
     proxy.clear("eth_getLogs");
     proxy.clear("eth_sendRawTransaction");
-    answered_within(&s, &[second, third], 90, "after the node recovers").await;
+    s.answered_within(&[second, third], 90, "after the node recovers")
+        .await;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let (status, body) = k.health().await;
@@ -284,7 +274,7 @@ async fn node_restart_that_loses_the_mempool_lands_the_journaled_attestation_onc
     // A receipt deadline the restart does not reach: no fee bump, so the journaled bytes must land.
     let k = Running::start(&s, &dir, &url, |raw| raw.submit.receipt_timeout_secs = 20).await;
     let first = s.request().await;
-    answered_within(&s, &[first], 120, "before the restart").await;
+    s.answered_within(&[first], 120, "before the restart").await;
 
     raw(&s.p, "evm_setAutomine", serde_json::json!([false])).await;
     let before = s.hot_txs().await;
@@ -344,7 +334,8 @@ async fn node_restart_that_loses_the_mempool_lands_the_journaled_attestation_onc
     );
     assert!(!s.answered(second).await);
 
-    answered_within(&s, &[second], 90, "after the node restarted").await;
+    s.answered_within(&[second], 90, "after the node restarted")
+        .await;
     k.stop().await;
     assert_eq!(
         s.hot_txs().await,
@@ -370,7 +361,7 @@ async fn answer_reorged_out_deeper_than_the_confirmation_depth_is_sent_again_onc
     let id = s.request().await;
     // Two blocks on top: the request is confirmed.
     raw(&s.p, "anvil_mine", serde_json::json!(["0x2"])).await;
-    answered_within(&s, &[id], 120, "first answer").await;
+    s.answered_within(&[id], 120, "first answer").await;
     assert_eq!(s.hot_txs().await, 1);
     let (_, hash) = done_attestation(&k.store, id, 30).await;
     let answered_in = mined_in(&s, hash).await;
@@ -383,7 +374,7 @@ async fn answer_reorged_out_deeper_than_the_confirmation_depth_is_sent_again_onc
     assert_eq!(s.hot_txs().await, 0);
     // The chain moves on (the keeper's own resend mines a block too).
     raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
-    answered_within(&s, &[id], 120, "after the deep reorg").await;
+    s.answered_within(&[id], 120, "after the deep reorg").await;
     // Time for a duplicate to show, if one were sent.
     raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -406,7 +397,7 @@ async fn a_reorg_while_the_keeper_reads_a_range_is_found_and_the_answer_sent_aga
     let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
     let id = s.request().await;
-    answered_within(&s, &[id], 60, "first answer").await;
+    s.answered_within(&[id], 60, "first answer").await;
     let (_, hash) = done_attestation(&k.store, id, 30).await;
     let answered_in = mined_in(&s, hash).await;
     // The keeper's cursor past the answer's block.
@@ -448,7 +439,7 @@ async fn a_reorg_while_the_keeper_reads_a_range_is_found_and_the_answer_sent_aga
     assert!(!s.answered(id).await, "the answer is reorged out");
     proxy.clear("eth_getLogs");
     raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
-    answered_within(&s, &[id], 60, "after the reorg").await;
+    s.answered_within(&[id], 60, "after the reorg").await;
     // Time for a duplicate to show, if one were sent.
     raw(&s.p, "anvil_mine", serde_json::json!(["0x3"])).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -483,7 +474,8 @@ async fn backend_that_hangs_is_killed_at_its_timeout_and_the_request_answered_on
     let started = Instant::now();
     let id = s.request().await;
     // Well below the 600 s the run would last, and below the 60 s default timeout too.
-    answered_within(&s, &[id], 30, "after the hung run was killed").await;
+    s.answered_within(&[id], 30, "after the hung run was killed")
+        .await;
     let took = started.elapsed();
     k.stop().await;
     let runs = std::fs::read_to_string(&runs).unwrap();
@@ -532,7 +524,7 @@ async fn node_serving_a_stale_head_is_reported_and_nothing_is_rewound_lost_or_du
     let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
     let first = s.request().await;
-    answered_within(&s, &[first], 120, "before the fault").await;
+    s.answered_within(&[first], 120, "before the fault").await;
     let deadline = Instant::now() + Duration::from_secs(60);
     let cursor = loop {
         let (status, body) = k.health().await;
@@ -559,7 +551,8 @@ async fn node_serving_a_stale_head_is_reported_and_nothing_is_rewound_lost_or_du
     assert_eq!(s.hot_txs().await, 1, "nothing sent on stale data");
 
     proxy.clear("eth_blockNumber");
-    answered_within(&s, &[second], 90, "once the node is current").await;
+    s.answered_within(&[second], 90, "once the node is current")
+        .await;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let (status, body) = k.health().await;
@@ -612,7 +605,8 @@ async fn keeper_keeps_polling_while_its_transaction_is_stuck() {
     }
     assert_eq!(s.hot_txs().await, 0, "the first transaction is still stuck");
     proxy.clear("eth_sendRawTransaction");
-    answered_within(&s, &[first, second], 90, "once broadcasts work").await;
+    s.answered_within(&[first, second], 90, "once broadcasts work")
+        .await;
     k.stop().await;
     assert_eq!(s.hot_txs().await, 2, "one attestation per request");
 }
@@ -630,7 +624,8 @@ async fn node_falling_behind_is_no_reorg_and_nothing_is_replanned_or_resent() {
     let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
     let first = s.request().await;
-    answered_within(&s, &[first], 120, "before the node falls behind").await;
+    s.answered_within(&[first], 120, "before the node falls behind")
+        .await;
     let deadline = Instant::now() + Duration::from_secs(60);
     let answer = loop {
         let done = k.store.intents().unwrap().into_iter().find_map(|i| {
@@ -686,7 +681,8 @@ async fn node_falling_behind_is_no_reorg_and_nothing_is_replanned_or_resent() {
     assert_eq!(s.hot_txs().await, 1, "nothing sent on the stale view");
 
     proxy.behind_at(None);
-    answered_within(&s, &[second], 90, "once the node is current").await;
+    s.answered_within(&[second], 90, "once the node is current")
+        .await;
     assert_eq!(metric(&k, "verinfer_keeper_reorgs_total").await, 0.0);
     k.stop().await;
     assert_eq!(s.hot_txs().await, 2, "one attestation per request");
@@ -772,7 +768,8 @@ async fn a_lagging_node_at_repair_time_replans_nothing_and_resends_nothing() {
     let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
     let first = s.request().await;
-    answered_within(&s, &[first], 120, "before the node falls behind").await;
+    s.answered_within(&[first], 120, "before the node falls behind")
+        .await;
     let (key, hash) = done_attestation(&k.store, first, 60).await;
     k.stop().await;
     let block = mined_in(&s, hash).await;
@@ -810,7 +807,8 @@ async fn a_lagging_node_at_repair_time_replans_nothing_and_resends_nothing() {
 
     proxy.behind_at(None);
     let second = s.request().await;
-    answered_within(&s, &[second], 90, "once the node has caught up").await;
+    s.answered_within(&[second], 90, "once the node has caught up")
+        .await;
     let (_, second_hash) = done_attestation(&k.store, second, 60).await;
     assert_eq!(metric(&k, "verinfer_keeper_reorgs_total").await, 0.0);
     let store = k.store.clone();

@@ -342,10 +342,7 @@ async fn keeper_killed_mid_submission_restarts_without_duplicates_or_losses() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Suite::setup(&anvil, &dir).await;
     let start_block = s.p.get_block_number().await.unwrap();
-    let mut ids = Vec::new();
-    for _ in 0..12 {
-        ids.push(s.request().await);
-    }
+    let ids = s.requests(12).await;
     let data_dir = dir.path().join("keeper");
     let k = s
         .keeper_in_flight(&data_dir, SubmitMode::Single, 1, start_block)
@@ -405,10 +402,7 @@ async fn keeper_stops_on_a_full_disk_and_after_restart_loses_and_duplicates_noth
     let dir = tempfile::tempdir().unwrap();
     let mut s = Suite::setup(&anvil, &dir).await;
     let start_block = s.p.get_block_number().await.unwrap();
-    let mut ids = Vec::new();
-    for _ in 0..6 {
-        ids.push(s.request().await);
-    }
+    let mut ids = s.requests(6).await;
     let data_dir = dir.path().join("keeper");
     let cfg = KeeperConfig::from_raw(s.raw_config(&data_dir, s.operator, start_block)).unwrap();
     let fault = DiskFault::default();
@@ -428,9 +422,7 @@ async fn keeper_stops_on_a_full_disk_and_after_restart_loses_and_duplicates_noth
     }
     fault.set_full(true);
     // New work needs new journal entries: the disk refuses them.
-    for _ in 0..3 {
-        ids.push(s.request().await);
-    }
+    ids.extend(s.requests(3).await);
     let stopped = tokio::time::timeout(Duration::from_secs(120), task)
         .await
         .expect("the keeper stops on a full disk instead of retrying")
@@ -466,10 +458,7 @@ async fn keeper_killed_with_a_full_window_resends_the_journaled_transactions() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Suite::setup(&anvil, &dir).await;
     let start_block = s.p.get_block_number().await.unwrap();
-    let mut ids = Vec::new();
-    for _ in 0..8 {
-        ids.push(s.request().await);
-    }
+    let ids = s.requests(8).await;
     let mined_before = s.hot_txs().await;
     raw(&s.p, "evm_setAutomine", serde_json::json!([false])).await;
     let data_dir = dir.path().join("keeper");
@@ -547,10 +536,7 @@ async fn a_backlog_longer_than_half_the_window_is_answered_once_each_without_sta
     let dir = tempfile::tempdir().unwrap();
     let mut s = Suite::setup(&anvil, &dir).await;
     let start_block = s.p.get_block_number().await.unwrap();
-    let mut ids = Vec::new();
-    for _ in 0..12 {
-        ids.push(s.request().await);
-    }
+    let mut ids = s.requests(12).await;
     let mined_before = s.hot_txs().await;
     let k = s
         .keeper_in_flight(
@@ -562,17 +548,9 @@ async fn a_backlog_longer_than_half_the_window_is_answered_once_each_without_sta
         .await;
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(k.run(stop_rx));
-    for _ in 0..12 {
-        ids.push(s.request().await);
-    }
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !s.all_answered(&ids).await {
-        assert!(
-            Instant::now() < deadline,
-            "the keeper stalled on its backlog"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    ids.extend(s.requests(12).await);
+    s.answered_within(&ids, 120, "the backlog, while the round holds")
+        .await;
     stop.send(true).unwrap();
     task.await.unwrap().unwrap();
     assert_eq!(

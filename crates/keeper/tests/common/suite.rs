@@ -248,6 +248,27 @@ impl Suite {
         true
     }
 
+    /// Sends `n` requests, one after another; their ids in order.
+    pub async fn requests(&mut self, n: usize) -> Vec<U256> {
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            ids.push(self.request().await);
+        }
+        ids
+    }
+
+    /// Waits until every id in `ids` is answered on chain; fails after `secs`.
+    pub async fn answered_within(&self, ids: &[U256], secs: u64, what: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while !self.all_answered(ids).await {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not answered within {secs} s: {what}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn hot_txs(&self) -> u64 {
         self.p
             .get_transaction_count(self.hot.address())
