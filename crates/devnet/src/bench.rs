@@ -29,6 +29,11 @@
 //!   (and `submitAttestations`) calls, computed, signed and pre-signed as transactions before the
 //!   clock starts, sent as one burst by a sender with no keeper logic. The keeper rows are read as a
 //!   share of it.
+//! - (ceiling') the same `submitAttestation` transactions sent by the same minimal sender with at
+//!   most `in_flight` of them sent and not yet mined, refilled by the keeper's rule (at once for an
+//!   empty window, else in groups of half of it) as soon as the account's mined nonce count shows
+//!   places freed: what the window alone allows on this node. The (a') row is also read as a share
+//!   of it, which separates the window's bound from the keeper's own work.
 //!
 //! Two phases per mode: *drain* (N requests queued first, then the keeper started; attestations/s
 //! from keeper start to the last inclusion, gas per attestation from the receipts) and *live* (the
@@ -64,7 +69,7 @@ use verinfer_client::Client;
 use verinfer_keeper::attest::Attestation;
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{BackendConfig, KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
-use verinfer_keeper::keeper::{Keeper, KeeperError};
+use verinfer_keeper::keeper::{refill_now, Keeper, KeeperError};
 use verinfer_keeper::merkle::{leaf, MerkleTree};
 use verinfer_keeper::signing_store::RawSigningStoreConfig;
 use verinfer_keeper::store::Store;
@@ -259,6 +264,10 @@ pub struct ModeResult {
     pub live_cpu_postgres_secs: Option<f64>,
     /// Drain rate as a share of the ceiling row with the same calls (keeper rows only).
     pub share_of_ceiling: Option<f64>,
+    /// Drain rate as a share of the pre-signed sender with the same calls and the same
+    /// transactions in flight (the `(ceiling')` row; single keeper rows with that window only):
+    /// what the window itself allows on this node, with no keeper logic.
+    pub share_of_ceiling_in_flight: Option<f64>,
     /// The drain's rate once answers land: the attestations seen after the watcher first saw
     /// some, over the time from that sighting to the last (the drain without its start: a
     /// keeper's start-up, first poll and first gas estimate, a burst's first send); `None` when
@@ -300,8 +309,10 @@ enum Mode {
     Merkle,
     /// The ceiling: the same calls as a keeper makes (`submitAttestation` when 1, else
     /// `submitAttestations` of this many), computed, signed and pre-signed as transactions before
-    /// the clock starts, then sent as one burst by a sender with no keeper logic.
-    Ceiling(usize),
+    /// the clock starts, then sent by a sender with no keeper logic: as one burst (`None`), or
+    /// with at most this many in flight (`Some`), refilled by the keeper's rule as the account's
+    /// mined nonce count shows places freed ([`send_in_flight`]).
+    Ceiling(usize, Option<usize>),
 }
 
 /// The chain the bench runs on.
@@ -373,14 +384,21 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
         ("(c) merkle commit + reveals".to_string(), Mode::Merkle),
         (
             "(ceiling) pre-signed submitAttestation burst".to_string(),
-            Mode::Ceiling(1),
+            Mode::Ceiling(1, None),
+        ),
+        (
+            format!(
+                "(ceiling') pre-signed submitAttestation, {} in flight",
+                cfg.in_flight
+            ),
+            Mode::Ceiling(1, Some(cfg.in_flight)),
         ),
         (
             format!(
                 "(ceiling) pre-signed submitAttestations x{} burst",
                 cfg.batch
             ),
-            Mode::Ceiling(cfg.batch),
+            Mode::Ceiling(cfg.batch, None),
         ),
     ];
     let mut rows = Vec::new();
@@ -420,7 +438,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
         }
         let rpc_calls = match mode {
             Mode::Keeper(..) | Mode::Ha(..) => b.counting.as_ref().map(FaultyRpc::counts),
-            Mode::Merkle | Mode::Ceiling(_) => None,
+            Mode::Merkle | Mode::Ceiling(..) => None,
         };
         let live = match Keepers::of(mode) {
             Some(k) => {
@@ -454,6 +472,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             live_cpu_bench_secs: live.as_ref().and_then(|l| l.cpu.bench),
             live_cpu_postgres_secs: live.as_ref().and_then(|l| l.cpu.postgres),
             share_of_ceiling: None,
+            share_of_ceiling_in_flight: None,
             sending_attestations_per_sec: sending,
             drain_inferences: inferences,
             drain_incidents: incidents,
@@ -476,9 +495,26 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
         modes_run
             .iter()
             .zip(&rows)
-            .find(|(m, _)| matches!(m, Mode::Ceiling(n) if *n == per_tx))
+            .find(|(m, _)| matches!(m, Mode::Ceiling(n, None) if *n == per_tx))
             .map(|(_, r)| (r.attestations_per_sec, r.sending_attestations_per_sec))
     };
+    // A single keeper row against the pre-signed sender with its own window.
+    let in_flight_shares: Vec<Option<f64>> = modes_run
+        .iter()
+        .zip(&rows)
+        .map(|(m, r)| {
+            let Mode::Keeper(SubmitMode::Single, 1, window) = m else {
+                return None;
+            };
+            modes_run
+                .iter()
+                .zip(&rows)
+                .find(|(c, _)| matches!(c, Mode::Ceiling(1, Some(w)) if w == window))
+                .map(|(_, c)| c.attestations_per_sec)
+                .filter(|c| *c > 0.0)
+                .map(|c| r.attestations_per_sec / c)
+        })
+        .collect();
     let shares: Vec<(Option<f64>, Option<f64>)> = modes_run
         .iter()
         .zip(&rows)
@@ -490,7 +526,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
                 Mode::Keeper(SubmitMode::Batch, n, _) | Mode::Ha(SubmitMode::Batch, n, ..) => {
                     ceiling_row(*n)
                 }
-                Mode::Merkle | Mode::Ceiling(_) => None,
+                Mode::Merkle | Mode::Ceiling(..) => None,
             }) else {
                 return (None, None);
             };
@@ -502,9 +538,10 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             )
         })
         .collect();
-    for (r, (share, sending)) in rows.iter_mut().zip(shares) {
+    for ((r, (share, sending)), in_flight) in rows.iter_mut().zip(shares).zip(in_flight_shares) {
         r.share_of_ceiling = share;
         r.sending_share_of_ceiling = sending;
+        r.share_of_ceiling_in_flight = in_flight;
     }
     Ok(rows)
 }
@@ -990,7 +1027,7 @@ impl Keepers {
         let (submit, max_batch, in_flight, replicas, shared_store) = match mode {
             Mode::Keeper(s, b, f) => (s, b, f, 1, false),
             Mode::Ha(s, b, f, n) => (s, b, f, n, true),
-            Mode::Merkle | Mode::Ceiling(_) => return None,
+            Mode::Merkle | Mode::Ceiling(..) => return None,
         };
         Some(Self {
             submit,
@@ -1278,30 +1315,47 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
     let reqs = b.requests_at_rate(n, QUEUE_RATE).await?;
     let watcher = b.spawn_watcher(start_block, reqs.iter().map(|r| r.0).collect());
     let presigned = match mode {
-        Mode::Ceiling(per_tx) => b.presign(&reqs, per_tx).await?,
+        Mode::Ceiling(per_tx, _) => b.presign(&reqs, per_tx).await?,
         Mode::Keeper(..) | Mode::Ha(..) | Mode::Merkle => Vec::new(),
     };
     let postgres_pid = match mode {
         Mode::Ha(..) => b.postgres_pid,
-        Mode::Keeper(..) | Mode::Ceiling(_) | Mode::Merkle => None,
+        Mode::Keeper(..) | Mode::Ceiling(..) | Mode::Merkle => None,
+    };
+    // The windowed sender counts its mined transactions from the hot key's nonce now.
+    let mined_before = match mode {
+        Mode::Ceiling(_, Some(_)) => b
+            .rpc
+            .get_transaction_count(b.hot.address())
+            .await
+            .map_err(DevnetError::rpc("eth_getTransactionCount"))?,
+        Mode::Ceiling(_, None) | Mode::Keeper(..) | Mode::Ha(..) | Mode::Merkle => 0,
     };
     let cpu = Cpu::now(postgres_pid);
     let t0 = Instant::now();
     tracing::debug!(target: "verinfer_devnet::bench", "drain: clock started");
     match mode {
-        Mode::Ceiling(_) => {
-            // Up to CEILING_CONCURRENCY sends at once (the node queues nonces that arrive early);
-            // inclusion is seen by the answer watcher.
-            use futures::stream::{self, TryStreamExt};
-            let rpc = &b.rpc;
-            stream::iter(presigned.iter().map(Ok))
-                .try_for_each_concurrent(CEILING_CONCURRENCY, |raw| async move {
-                    rpc.send_raw_transaction(raw)
-                        .await
-                        .map(|_pending| ())
-                        .map_err(DevnetError::rpc("eth_sendRawTransaction (ceiling burst)"))
-                })
-                .await?;
+        Mode::Ceiling(_, window) => {
+            match window {
+                Some(window) => {
+                    send_in_flight(&b.rpc, b.hot.address(), mined_before, &presigned, window)
+                        .await?;
+                }
+                None => {
+                    // Up to CEILING_CONCURRENCY sends at once (the node queues nonces that arrive
+                    // early); inclusion is seen by the answer watcher.
+                    use futures::stream::{self, TryStreamExt};
+                    let rpc = &b.rpc;
+                    stream::iter(presigned.iter().map(Ok))
+                        .try_for_each_concurrent(CEILING_CONCURRENCY, |raw| async move {
+                            rpc.send_raw_transaction(raw)
+                                .await
+                                .map(|_pending| ())
+                                .map_err(DevnetError::rpc("eth_sendRawTransaction (ceiling burst)"))
+                        })
+                        .await?;
+                }
+            }
             let seen = joined(watcher).await?.answers;
             let cpu = cpu.since();
             Ok(Drained {
@@ -1347,6 +1401,52 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
                 incidents: None,
                 cpu,
             })
+        }
+    }
+}
+
+/// The windowed ceiling's sender: `raws` (consecutive nonces of `from`, the first one after
+/// `mined_before` transactions) with at most `window` sent and not yet mined, refilled by the
+/// keeper's own rule ([`refill_now`]: at once when the window is empty or few are left, else in
+/// groups of half the window). A group's transactions go out at once, concurrently; the account's
+/// mined nonce count is read every millisecond (one call, no receipt) to see places freed. No
+/// estimate, no journal, no receipt: what `window` transactions in flight and that rule allow on
+/// this node.
+async fn send_in_flight(
+    rpc: &RootProvider,
+    from: Address,
+    mined_before: u64,
+    raws: &[Bytes],
+    window: usize,
+) -> Result<(), DevnetError> {
+    let window = window.max(1);
+    let mut sent = 0usize;
+    loop {
+        let count = rpc
+            .get_transaction_count(from)
+            .await
+            .map_err(DevnetError::rpc(
+                "eth_getTransactionCount (ceiling in flight)",
+            ))?;
+        let mined = usize::try_from(count.saturating_sub(mined_before)).unwrap_or(usize::MAX);
+        if sent == raws.len() && mined >= sent {
+            return Ok(());
+        }
+        let in_flight = sent.saturating_sub(mined);
+        let upto = raws.len().min(sent + window.saturating_sub(in_flight));
+        if upto > sent && refill_now(window, in_flight, raws.len() - sent) {
+            futures::future::try_join_all(raws[sent..upto].iter().map(|raw| async move {
+                rpc.send_raw_transaction(raw)
+                    .await
+                    .map(|_pending| ())
+                    .map_err(DevnetError::rpc(
+                        "eth_sendRawTransaction (ceiling in flight)",
+                    ))
+            }))
+            .await?;
+            sent = upto;
+        } else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 }

@@ -1220,7 +1220,7 @@ impl Busy {
 /// larger group broadcast at once shares its blocks. On a chain with block intervals the receipts of a block
 /// free their places together: throughput is unchanged there, and a queued intent waits at most
 /// one more block (when a block frees fewer than half the places).
-fn refill_now(window: usize, in_flight: usize, ready: usize) -> bool {
+pub fn refill_now(window: usize, in_flight: usize, ready: usize) -> bool {
     let half = window.div_ceil(2);
     in_flight == 0 || ready < half || window.saturating_sub(in_flight) >= half
 }
@@ -1651,6 +1651,17 @@ impl Executor {
         tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, queued = queue.len(), "round");
         // One fee lookup for every transaction this round signs.
         let round = Round::default();
+        // A call shape the gas cache does not know yet is estimated before the first group is
+        // formed (with the round's fees and nonce read meanwhile): what the collect stage
+        // journals during that round trip (a backlog's next chunks of answers) joins the first
+        // group instead of waiting for it to be broadcast.
+        if let Some(first) = queue.front().filter(|_| self.may_send()) {
+            if self.tx.prime(&first.key, &round).await {
+                self.fresh.store(false, Ordering::SeqCst);
+                self.form_batches(|_| false)?;
+                queue = self.queue_of(&taken)?;
+            }
+        }
         let mut busy: HashSet<Busy> = HashSet::new();
         let mut settling = FuturesUnordered::new();
         let (mut ok, mut blocked) = (0, false);
@@ -1698,6 +1709,7 @@ impl Executor {
             }
             if !group.is_empty() {
                 dispatched = true;
+                self.metrics.tx_groups.inc();
                 for intent in &group {
                     self.metrics.tx_started(&intent.key);
                 }

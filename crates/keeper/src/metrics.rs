@@ -111,6 +111,10 @@ pub struct Metrics {
     pub txs_failed: Counter,
     /// Fee bumps.
     pub fee_bumps: Counter,
+    /// Groups of transactions dispatched: each is one durable journal write of its newly signed
+    /// transactions, then their broadcasts at once (transactions per group: the attempts over
+    /// this).
+    pub tx_groups: Counter,
     /// Reorgs detected.
     pub reorgs: Counter,
     /// RPC errors observed by the poller.
@@ -199,6 +203,7 @@ impl Metrics {
             txs_included: Counter::default(),
             txs_failed: Counter::default(),
             fee_bumps: Counter::default(),
+            tx_groups: Counter::default(),
             reorgs: Counter::default(),
             rpc_errors: Counter::default(),
             challenges: Counter::default(),
@@ -228,7 +233,7 @@ impl Metrics {
             hot_key_balance: Mutex::new(None),
             standing: Mutex::new(Vec::new()),
         };
-        let counters: [(&str, &str, &Counter); 16] = [
+        let counters: [(&str, &str, &Counter); 17] = [
             ("assignments_seen", "Assignments seen", &m.assignments_seen),
             ("inferences", "Inferences run", &m.inferences),
             (
@@ -253,6 +258,11 @@ impl Metrics {
                 &m.txs_failed,
             ),
             ("fee_bumps", "Fee bumps", &m.fee_bumps),
+            (
+                "tx_groups",
+                "Groups of transactions dispatched (one journal write each)",
+                &m.tx_groups,
+            ),
             ("reorgs", "Reorgs detected", &m.reorgs),
             ("rpc_errors", "RPC errors seen by the poller", &m.rpc_errors),
             ("challenges", "Challenges sent", &m.challenges),

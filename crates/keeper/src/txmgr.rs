@@ -416,6 +416,9 @@ pub struct TxManager {
     out_of_gas: std::sync::Mutex<HashMap<String, u32>>,
     /// Receipts of our transactions read block by block, shared by the window's settles.
     hub: Mutex<ReceiptHub>,
+    /// Signalled by a hub scan that found receipts of ours: the settles waiting out their poll
+    /// backoff look in the hub at once ([`TxManager::backoff_or_hub`]), whoever's scan it was.
+    hub_found: tokio::sync::Notify,
     /// Whether this process may put transactions on the wire now ([`TxManager::with_send_gate`]);
     /// `None`: always.
     gate: Option<SendGate>,
@@ -648,6 +651,7 @@ impl TxManager {
             bounds_off: std::sync::atomic::AtomicBool::new(false),
             out_of_gas: std::sync::Mutex::default(),
             hub: Mutex::default(),
+            hub_found: tokio::sync::Notify::new(),
             gate: None,
         }
     }
@@ -740,6 +744,57 @@ impl TxManager {
             }
         };
         let (_, ()) = tokio::join!(self.round_fees(round), nonce);
+    }
+
+    /// Readies the gas cache for `key`'s call before a group is formed around it. When the intent
+    /// is pending, its limit would come from the cache (an attestation or a one-off call, not
+    /// marked to be estimated afresh: [`TxManager::gas_for`]) and the cache has no entry for the
+    /// shape its dispatch looks up (a batch's first member, as [`TxManager::batch_bound`] reads
+    /// it; else the call itself), that shape is estimated and cached now, while the round's fees
+    /// and the account's nonce are read ([`TxManager::warm`]). Nothing is allocated, signed or
+    /// journaled. An estimate that fails leaves the cache as it was: the dispatch estimates again
+    /// and decides. Returns whether it asked the node for an estimate (the caller may then read
+    /// its queue again: work journaled meanwhile can join the group).
+    pub async fn prime(&self, key: &str, round: &Round) -> bool {
+        let Ok(Some(intent)) = self.store.intent(key) else {
+            return false;
+        };
+        let afresh = self
+            .estimate_next
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(key);
+        if intent.status != IntentStatus::Pending
+            || !matches!(intent.kind, IntentKind::Call | IntentKind::Attest)
+            || afresh
+        {
+            return false;
+        }
+        let bounded = intent.kind == IntentKind::Attest
+            && intent.members.len() >= 2
+            && !self.bounds_off.load(std::sync::atomic::Ordering::SeqCst);
+        let probe = if bounded {
+            match intent.members.first().map(|m| self.store.intent(m)) {
+                Some(Ok(Some(member))) => member,
+                _ => return false,
+            }
+        } else {
+            intent
+        };
+        let Some(shape) = CallShape::of(probe.to, &probe.calldata) else {
+            return false;
+        };
+        if self.gas_cache.get(&shape).is_some() {
+            return false;
+        }
+        let (raw, ()) = tokio::join!(
+            self.estimate(&probe.key, probe.to, &probe.calldata),
+            self.warm(round)
+        );
+        if let Ok(raw) = raw {
+            self.gas_cache.observe(shape, raw);
+        }
+        true
     }
 
     /// Hands `nonce` (allocated, never broadcast) back: the next allocation takes it first.
@@ -1170,6 +1225,30 @@ impl TxManager {
         })
     }
 
+    /// Waits out a settle's poll backoff (until `until`), ending it early with the receipt of any of
+    /// `hashes` when a hub scan finds it meanwhile: a scan made for another settle (or before a
+    /// group's broadcasts) answers this one at once, instead of at its next poll (with the backoff
+    /// grown to the whole interval, up to `receipt_poll_ms` later). No call to the node.
+    async fn backoff_or_hub(
+        &self,
+        hashes: &[TxHash],
+        until: Instant,
+    ) -> Option<TransactionReceipt> {
+        loop {
+            // Registered before the look, so a scan that ends in between still wakes this wait.
+            let found = self.hub_found.notified();
+            tokio::pin!(found);
+            found.as_mut().enable();
+            if let Some(r) = self.hub.lock().await.take(hashes) {
+                return Some(r);
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(until.into()) => return None,
+                () = &mut found => {}
+            }
+        }
+    }
+
     /// Reads the head and the blocks since the hub's last scan (or restarts its coverage at the
     /// head: the first time, after the chain went back, or after a jump of more than
     /// [`HUB_MAX_SCAN`] blocks).
@@ -1201,13 +1280,19 @@ impl TxManager {
                 )?);
             }
             batch.send().await?;
+            let mut any = false;
             for (n, waiter) in (s + 1..=head).zip(waiters) {
                 for r in waiter.await?.into_iter().flatten() {
                     if r.from == self.from {
                         hub.found.insert(r.transaction_hash, r);
+                        any = true;
                     }
                 }
                 hub.scanned = Some(n);
+            }
+            if any {
+                // The woken settles take the hub's lock once this scan's caller lets it go.
+                self.hub_found.notify_waiters();
             }
         }
         let keep_from = head.saturating_sub(HUB_KEEP);
@@ -1826,7 +1911,10 @@ impl TxManager {
                     }
                     rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;
                 }
-                tokio::time::sleep(receipt_backoff(self.cfg.poll_interval, polls)).await;
+                let until = Instant::now() + receipt_backoff(self.cfg.poll_interval, polls);
+                if let Some(r) = self.backoff_or_hub(&all_hashes, until).await {
+                    return self.finish(intent, &r, cached)?;
+                }
                 polls = polls.saturating_add(1);
             }
             // Waiting behind a lower nonce of ours that is not mined: raising our fee cannot help.

@@ -491,7 +491,6 @@ async fn backend_that_hangs_is_killed_at_its_timeout_and_the_request_answered_on
     assert_eq!(s.hot_txs().await, 1, "one attestation");
 }
 
-/// A sample of the keeper's `/metrics` (the first series named `name`).
 /// Waits (30 s at most) until `/health` is 503 and names a node that serves stale data.
 async fn stale_data_reported(k: &Running, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -506,6 +505,7 @@ async fn stale_data_reported(k: &Running, what: &str) {
     }
 }
 
+/// A sample of the keeper's `/metrics` (the first series named `name`).
 async fn metric(k: &Running, name: &str) -> f64 {
     let (_, text) = get(&format!("http://{}/metrics", k.health)).await;
     text.lines()
@@ -572,6 +572,59 @@ async fn node_serving_a_stale_head_is_reported_and_nothing_is_rewound_lost_or_du
     );
     k.stop().await;
     assert_eq!(s.hot_txs().await, 2, "one attestation per request");
+}
+
+/// A node slow to estimate: a call shape the gas cache does not know yet is estimated before the
+/// execute stage forms its first group, so answers journaled during that round trip join the
+/// group. The node holds every `eth_estimateGas` for 5 s; one request's answer starts the round,
+/// and five more are answered and journaled while its estimate is held (checked: nothing sent
+/// yet). All six go out as one group of transactions on that one estimate. Fails without the
+/// priming (`TxManager::prime`): the first group took the one answer through the held estimate
+/// and the five followed in a second group.
+#[tokio::test]
+async fn answers_journaled_while_a_cold_call_shape_is_estimated_join_the_first_group() {
+    let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
+    let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
+    let calls = |m: &str| proxy.counts().get(m).copied().unwrap_or(0);
+    proxy.set("eth_estimateGas", Fault::Hold(Duration::from_secs(5)));
+    let estimates = calls("eth_estimateGas");
+    let mut ids = vec![s.request().await];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while calls("eth_estimateGas") == estimates {
+        assert!(Instant::now() < deadline, "the first answer's estimate");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    ids.extend(s.requests(5).await);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let journaled = ids.iter().all(|id| {
+            k.store
+                .intents()
+                .unwrap()
+                .iter()
+                .any(|i| i.kind == IntentKind::Attest && i.subject == Some(*id))
+        });
+        if journaled {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the five answers journaled");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        calls("eth_sendRawTransaction"),
+        0,
+        "journaled while the estimate is held"
+    );
+    proxy.clear("eth_estimateGas");
+    s.answered_within(&ids, 60, "after the estimate").await;
+    assert_eq!(
+        metric(&k, "verinfer_keeper_tx_groups_total").await,
+        1.0,
+        "one group"
+    );
+    assert_eq!(calls("eth_estimateGas"), estimates + 1, "one estimate");
+    k.stop().await;
+    assert_eq!(s.hot_txs().await, 6, "one attestation per request");
 }
 
 /// Issue #15, D2 (polling): while the keeper's transaction is stuck (every broadcast fails and its

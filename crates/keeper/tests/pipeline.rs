@@ -693,6 +693,78 @@ async fn a_rounds_fees_and_nonce_are_read_while_its_first_limit_is_estimated() {
     assert_eq!(balance(p, c.token, recipient(0)).await, U256::from(1));
 }
 
+/// A receipt one settle's hub scan finds ends another settle's poll backoff at once. On a node
+/// that mines only when told to, two transfers are in flight with a 16 s poll interval (backoffs of
+/// 0.25, 0.5, 1, 2, 4 s; the hub rescans at most every second). Once both settles sleep in their
+/// 4 s backoff (after their hub scans at about 1.75 and 3.75 s), a block mines both, and a third
+/// transfer is dispatched: its settle's first hub poll scans that block. The first two settle on
+/// that scan: when they finish, the node has been asked for its head once since the block (that
+/// scan). Before, each found receipt waited in the hub for its settle's own next poll, after the
+/// third settle had scanned again.
+#[tokio::test]
+async fn a_receipt_found_by_another_settles_scan_ends_a_settles_backoff_at_once() {
+    let cfg = TxConfig {
+        receipt_timeout: Duration::from_secs(600),
+        poll_interval: Duration::from_secs(16),
+        ..fast_cfg()
+    };
+    let c = counted("h.redb", cfg).await;
+    let (p, rpc, store, t) = (&c.p, &c.rpc, &c.store, &c.t);
+    raw(p, "evm_setAutomine", serde_json::json!([false])).await;
+    let round = Round::default();
+    let keys = [
+        journal_transfer(store, c.token, 0),
+        journal_transfer(store, c.token, 1),
+    ];
+    let mut flights = Vec::new();
+    for d in t.dispatch_group(&keys, &round).await.unwrap() {
+        let Ok(Dispatch::InFlight(f)) = d else {
+            panic!("not in flight: {d:?}");
+        };
+        flights.push(f);
+    }
+    let heads = || rpc.count("eth_blockNumber");
+    let dispatched = heads();
+    let mut flights = flights.into_iter();
+    let (fa, fb) = (flights.next().unwrap(), flights.next().unwrap());
+    let (settled, first_two_settled) = tokio::sync::oneshot::channel();
+    let first_two = async {
+        let (a, b) = tokio::join!(t.settle(fa), t.settle(fb));
+        let heads_then = heads();
+        settled.send(()).unwrap();
+        (a.unwrap(), b.unwrap(), heads_then)
+    };
+    let third = async {
+        // Both settles have scanned twice: they sleep until about 7.75 s.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while heads() < dispatched + 2 {
+            assert!(std::time::Instant::now() < deadline, "the settles' scans");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        raw(p, "evm_mine", serde_json::json!([])).await;
+        let mined = heads();
+        let key = journal_transfer(store, c.token, 2);
+        let Dispatch::InFlight(f) = t.dispatch_in(&key, &round).await.unwrap() else {
+            panic!("{key} mined at once");
+        };
+        // The third transfer is mined once the first two settled.
+        let mine_after = async {
+            first_two_settled.await.unwrap();
+            raw(p, "evm_mine", serde_json::json!([])).await;
+        };
+        let (third, ()) = tokio::join!(t.settle(f), mine_after);
+        (mined, third.unwrap())
+    };
+    let ((a, b, heads_when_settled), (mined, _)) = tokio::join!(first_two, third);
+    assert_eq!(a.block, b.block, "one block");
+    assert_eq!(
+        heads_when_settled,
+        mined + 1,
+        "settled on the third settle's first scan"
+    );
+    assert_eq!(balance(p, c.token, recipient(2)).await, U256::from(3));
+}
+
 /// Journals a transfer of `amount` to `to` under `key`.
 fn journal_call(store: &Store, key: &str, token: Address, to: Address, amount: u64) {
     store

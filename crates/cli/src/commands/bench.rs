@@ -260,9 +260,12 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             r.txs,
             r.attestations_per_sec,
             ratio(r.attestations_per_sec, base.attestations_per_sec),
-            r.share_of_ceiling
-                .map(|v| format!("{:.0} %", v * 100.0))
-                .unwrap_or_else(|| "n/a".into()),
+            match (r.share_of_ceiling, r.share_of_ceiling_in_flight) {
+                (Some(v), Some(w)) =>
+                    format!("{:.0} % ({:.0} % of ceiling')", v * 100.0, w * 100.0),
+                (Some(v), None) => format!("{:.0} %", v * 100.0),
+                _ => "n/a".into(),
+            },
             r.gas_per_attestation,
             ratio(r.gas_per_attestation, base.gas_per_attestation),
             r.live_requests_per_sec
