@@ -447,6 +447,12 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
         ],
     );
     assert!(stdout.contains("anvil CPU s"));
+    // The pipelined single row's share of the window sender, its parentheses closed (regression:
+    // the table printed "17 % (111 % of (window)").
+    assert!(
+        stdout.contains(" % of (window)) |"),
+        "no share of the window sender in {stdout}"
+    );
     assert!(
         !manifest.exists(),
         "the bench wrote its manifest into the working directory"
@@ -461,7 +467,7 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
         "(h) ",
         "(c) ",
         "(ceiling) pre-signed submitAttestation burst",
-        "(ceiling') pre-signed submitAttestation, 2 in flight",
+        "(window) pre-signed submitAttestation, 2 in flight",
         "(ceiling) pre-signed submitAttestations x2",
     ] {
         assert!(
@@ -492,14 +498,14 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
         // Four requests are seen in fewer than the 8 sightings a rate once answers land needs.
         assert!(r["sending_attestations_per_sec"].is_null(), "{mode}");
         let keeper = ["(a", "(b", "(h"].iter().any(|p| mode.starts_with(p));
-        // Only the pipelined single row has a windowed ceiling of its own window.
+        // Only the pipelined single row has a window sender of its own window.
         assert_eq!(
-            r["share_of_ceiling_in_flight"]
+            r["share_of_window_sender"]
                 .as_f64()
                 .is_some_and(|s| s > 0.0),
             mode.starts_with("(a') "),
             "{mode}: {}",
-            r["share_of_ceiling_in_flight"]
+            r["share_of_window_sender"]
         );
         if keeper {
             assert!(r["share_of_ceiling"].as_f64().unwrap() > 0.0, "{mode}");

@@ -1632,7 +1632,9 @@ impl Executor {
     /// Executes open intents with up to `submit.max_in_flight` transactions in flight: each is
     /// dispatched (journaled, signed, broadcast; nonces follow dispatch order) and settled
     /// concurrently, and the window is refilled as transactions settle: at once for a short queue,
-    /// in groups of at least half the window for a long one ([`refill_now`]). An intent about the
+    /// in groups of at least half the window for a long one ([`refill_now`]). A call shape the gas
+    /// cache does not know is estimated before the first group is formed (`TxManager::prime`), so
+    /// what the collect stage journals meanwhile joins that group. An intent about the
     /// same subject (request, batch, game) as one in flight waits for it, so estimates never run
     /// ahead of the state an earlier transaction of ours is about to change. Returns how many succeeded and
     /// whether one waits behind a nonce gap.

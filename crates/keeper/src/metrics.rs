@@ -111,9 +111,9 @@ pub struct Metrics {
     pub txs_failed: Counter,
     /// Fee bumps.
     pub fee_bumps: Counter,
-    /// Groups of transactions dispatched: each is one durable journal write of its newly signed
-    /// transactions, then their broadcasts at once (transactions per group: the attempts over
-    /// this).
+    /// Groups of transactions the execute stage dispatched: the newly signed transactions of each
+    /// are journaled in one durable write (one more per retry after a nonce refusal; none when
+    /// every member was only reconciled), then broadcast at once.
     pub tx_groups: Counter,
     /// Reorgs detected.
     pub reorgs: Counter,
@@ -260,7 +260,7 @@ impl Metrics {
             ("fee_bumps", "Fee bumps", &m.fee_bumps),
             (
                 "tx_groups",
-                "Groups of transactions dispatched (one journal write each)",
+                "Groups of transactions dispatched (their signed transactions journaled in one write)",
                 &m.tx_groups,
             ),
             ("reorgs", "Reorgs detected", &m.reorgs),

@@ -748,13 +748,18 @@ impl TxManager {
 
     /// Readies the gas cache for `key`'s call before a group is formed around it. When the intent
     /// is pending, its limit would come from the cache (an attestation or a one-off call, not
-    /// marked to be estimated afresh: [`TxManager::gas_for`]) and the cache has no entry for the
-    /// shape its dispatch looks up (a batch's first member, as [`TxManager::batch_bound`] reads
-    /// it; else the call itself), that shape is estimated and cached now, while the round's fees
-    /// and the account's nonce are read ([`TxManager::warm`]). Nothing is allocated, signed or
-    /// journaled. An estimate that fails leaves the cache as it was: the dispatch estimates again
-    /// and decides. Returns whether it asked the node for an estimate (the caller may then read
-    /// its queue again: work journaled meanwhile can join the group).
+    /// marked to be estimated afresh, as in `gas_for`) and the cache knows neither the call's shape
+    /// nor, for a batch, its first member's (which bounds the batch, as in `batch_bound`), that
+    /// shape (the member's, for a batch) is estimated and cached now, while the round's fees and
+    /// the account's nonce are read. Nothing is allocated, signed or journaled. An estimate that
+    /// fails leaves the cache as it was: the dispatch estimates again and decides. Returns whether
+    /// it asked the node for an estimate (the caller may then read its queue again: work
+    /// journaled meanwhile can join the group).
+    ///
+    /// The call is then sent on the cached estimate, as every later call of its shape is: with the
+    /// cache's headroom, and one that fails on chain is re-planned at a fresh estimate
+    /// (docs/keeper.md, "Gas cached per call shape"), where without priming the first call of a
+    /// shape went out on its own estimate.
     pub async fn prime(&self, key: &str, round: &Round) -> bool {
         let Ok(Some(intent)) = self.store.intent(key) else {
             return false;
@@ -767,6 +772,11 @@ impl TxManager {
         if intent.status != IntentStatus::Pending
             || !matches!(intent.kind, IntentKind::Call | IntentKind::Attest)
             || afresh
+        {
+            return false;
+        }
+        if CallShape::of(intent.to, &intent.calldata)
+            .is_some_and(|s| self.gas_cache.get(&s).is_some())
         {
             return false;
         }
@@ -1228,7 +1238,8 @@ impl TxManager {
     /// Waits out a settle's poll backoff (until `until`), ending it early with the receipt of any of
     /// `hashes` when a hub scan finds it meanwhile: a scan made for another settle (or before a
     /// group's broadcasts) answers this one at once, instead of at its next poll (with the backoff
-    /// grown to the whole interval, up to `receipt_poll_ms` later). No call to the node.
+    /// grown to the whole [`TxConfig::poll_interval`], up to that much later). No call to the
+    /// node.
     async fn backoff_or_hub(
         &self,
         hashes: &[TxHash],
@@ -1239,8 +1250,14 @@ impl TxManager {
             let found = self.hub_found.notified();
             tokio::pin!(found);
             found.as_mut().enable();
-            if let Some(r) = self.hub.lock().await.take(hashes) {
-                return Some(r);
+            // The look waits for a scan under way (its receipts are the ones to look for), but
+            // not past the backoff's end.
+            let taken = tokio::select! {
+                mut hub = self.hub.lock() => hub.take(hashes),
+                () = tokio::time::sleep_until(until.into()) => return None,
+            };
+            if taken.is_some() {
+                return taken;
             }
             tokio::select! {
                 () = tokio::time::sleep_until(until.into()) => return None,
@@ -1281,8 +1298,16 @@ impl TxManager {
             }
             batch.send().await?;
             let mut any = false;
+            let mut failed = None;
             for (n, waiter) in (s + 1..=head).zip(waiters) {
-                for r in waiter.await?.into_iter().flatten() {
+                let receipts = match waiter.await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                };
+                for r in receipts.into_iter().flatten() {
                     if r.from == self.from {
                         hub.found.insert(r.transaction_hash, r);
                         any = true;
@@ -1291,8 +1316,12 @@ impl TxManager {
                 hub.scanned = Some(n);
             }
             if any {
-                // The woken settles take the hub's lock once this scan's caller lets it go.
+                // Also when a later block's read failed: what was found is kept. The woken
+                // settles take the hub's lock once this scan's caller lets it go.
                 self.hub_found.notify_waiters();
+            }
+            if let Some(e) = failed {
+                return Err(e);
             }
         }
         let keep_from = head.saturating_sub(HUB_KEEP);

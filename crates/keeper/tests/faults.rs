@@ -576,7 +576,7 @@ async fn node_serving_a_stale_head_is_reported_and_nothing_is_rewound_lost_or_du
 
 /// A node slow to estimate: a call shape the gas cache does not know yet is estimated before the
 /// execute stage forms its first group, so answers journaled during that round trip join the
-/// group. The node holds every `eth_estimateGas` for 5 s; one request's answer starts the round,
+/// group. The node holds every `eth_estimateGas` for 15 s; one request's answer starts the round,
 /// and five more are answered and journaled while its estimate is held (checked: nothing sent
 /// yet). All six go out as one group of transactions on that one estimate. Fails without the
 /// priming (`TxManager::prime`): the first group took the one answer through the held estimate
@@ -586,7 +586,7 @@ async fn answers_journaled_while_a_cold_call_shape_is_estimated_join_the_first_g
     let (_anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let k = Running::start(&s, &dir, proxy.url(), |_| {}).await;
     let calls = |m: &str| proxy.counts().get(m).copied().unwrap_or(0);
-    proxy.set("eth_estimateGas", Fault::Hold(Duration::from_secs(5)));
+    proxy.set("eth_estimateGas", Fault::Hold(Duration::from_secs(15)));
     let estimates = calls("eth_estimateGas");
     let mut ids = vec![s.request().await];
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -697,10 +697,10 @@ async fn a_rounds_fees_and_nonce_are_read_while_its_first_limit_is_estimated() {
 /// that mines only when told to, two transfers are in flight with a 16 s poll interval (backoffs of
 /// 0.25, 0.5, 1, 2, 4 s; the hub rescans at most every second). Once both settles sleep in their
 /// 4 s backoff (after their hub scans at about 1.75 and 3.75 s), a block mines both, and a third
-/// transfer is dispatched: its settle's first hub poll scans that block. The first two settle on
-/// that scan: when they finish, the node has been asked for its head once since the block (that
-/// scan). Before, each found receipt waited in the hub for its settle's own next poll, after the
-/// third settle had scanned again.
+/// transfer is dispatched: its settle's first hub scan (once the hub's last read is a second old)
+/// reads that block. The first two settle on that scan: when they finish, the node has been asked
+/// for its head once since the block. Before, each found receipt waited in the hub for its
+/// settle's own next poll (at about 7.75 s), after the third settle had scanned again.
 #[tokio::test]
 async fn a_receipt_found_by_another_settles_scan_ends_a_settles_backoff_at_once() {
     let cfg = TxConfig {
@@ -741,6 +741,8 @@ async fn a_receipt_found_by_another_settles_scan_ends_a_settles_backoff_at_once(
             assert!(std::time::Instant::now() < deadline, "the settles' scans");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        // The proxy counts a head read when it arrives: let the node answer it before the block.
+        tokio::time::sleep(Duration::from_millis(300)).await;
         raw(p, "evm_mine", serde_json::json!([])).await;
         let mined = heads();
         let key = journal_transfer(store, c.token, 2);

@@ -836,6 +836,7 @@ async fn a_running_keeper_serves_labelled_metrics_and_latency_histograms_on_0_0_
         "txs_included_total",
         "txs_failed_total",
         "fee_bumps_total",
+        "tx_groups_total",
         "reorgs_total",
         "rpc_errors_total",
         "challenges_total",

@@ -260,9 +260,9 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             r.txs,
             r.attestations_per_sec,
             ratio(r.attestations_per_sec, base.attestations_per_sec),
-            match (r.share_of_ceiling, r.share_of_ceiling_in_flight) {
+            match (r.share_of_ceiling, r.share_of_window_sender) {
                 (Some(v), Some(w)) =>
-                    format!("{:.0} % ({:.0} % of ceiling')", v * 100.0, w * 100.0),
+                    format!("{:.0} % ({:.0} % of (window))", v * 100.0, w * 100.0),
                 (Some(v), None) => format!("{:.0} %", v * 100.0),
                 _ => "n/a".into(),
             },
