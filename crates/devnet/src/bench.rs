@@ -29,13 +29,13 @@
 //!   (and `submitAttestations`) calls, computed, signed and pre-signed as transactions before the
 //!   clock starts, sent as one burst by a sender with no keeper logic. The keeper rows are read as a
 //!   share of it.
-//! - (window) the single ceiling's `submitAttestation` transactions sent by the same minimal sender
-//!   with at most `in_flight` of them sent and not yet mined, refilled by the keeper's rule (at once
-//!   for an empty window or fewer left than half of it, else in groups of half of it) as soon as the
-//!   account's mined nonce count, read every millisecond, shows places freed: what that window allows on this node with no keeper logic. The (a') row is
-//!   also read as a share of it, which separates the window's bound from the keeper's own work. It
-//!   is a reference, not a bound: the keeper can beat it where anvil is saturated (it polls less
-//!   often, so it sends larger groups that make fewer blocks).
+//! - (window) the single ceiling's `submitAttestation` transactions sent by the same minimal
+//!   sender with at most `in_flight` of them sent and not yet mined, refilled by the keeper's rule
+//!   (at once for an empty window or fewer left than half of it, else in groups of half of it) as
+//!   soon as the account's mined nonce count, read every millisecond, shows places freed: what that window
+//!   allows on this node with no keeper logic. The (a') row is also read as a share of it, which
+//!   separates the window's bound from the keeper's own work. It is a reference, not a bound: the
+//!   keeper beat it at 1,024 requests, where the sender saturated anvil with more, smaller blocks.
 //!
 //! Two phases per mode: *drain* (N requests queued first, then the keeper started; attestations/s
 //! from keeper start to the last inclusion, gas per attestation from the receipts) and *live* (the
@@ -496,58 +496,47 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
         let _ = std::fs::remove_dir_all(b.devnet.data_dir());
     }
     drop(base_dir);
-    // Each keeper row against the ceiling of its own call shape, whole and once sending.
-    let ceiling_row = |per_tx: usize| {
+    // Each keeper row against the ceiling of its own call shape, whole and once sending, and a
+    // pipelined single row against the window sender of its own window.
+    let row_of = |want: &dyn Fn(&Mode) -> bool| {
         modes_run
             .iter()
             .zip(&rows)
-            .find(|(m, _)| matches!(m, Mode::Ceiling(n) if *n == per_tx))
-            .map(|(_, r)| (r.attestations_per_sec, r.sending_attestations_per_sec))
+            .find(|(m, _)| want(m))
+            .map(|(_, r)| r)
     };
-    // A single keeper row against the window sender of its own window.
-    let window_shares: Vec<Option<f64>> = modes_run
+    let share = |x: Option<f64>, c: Option<f64>| x.zip(c.filter(|c| *c > 0.0)).map(|(x, c)| x / c);
+    let shares: Vec<(Option<f64>, Option<f64>, Option<f64>)> = modes_run
         .iter()
         .zip(&rows)
         .map(|(m, r)| {
-            let Mode::Keeper(SubmitMode::Single, 1, window) = m else {
-                return None;
+            let per_tx = match m {
+                Mode::Keeper(SubmitMode::Single, ..) | Mode::Ha(SubmitMode::Single, ..) => 1,
+                Mode::Keeper(SubmitMode::Batch, n, _) | Mode::Ha(SubmitMode::Batch, n, ..) => *n,
+                Mode::Merkle | Mode::Ceiling(_) | Mode::Window(_) => return (None, None, None),
             };
-            modes_run
-                .iter()
-                .zip(&rows)
-                .find(|(c, _)| matches!(c, Mode::Window(w) if w == window))
-                .map(|(_, c)| c.attestations_per_sec)
-                .filter(|c| *c > 0.0)
-                .map(|c| r.attestations_per_sec / c)
-        })
-        .collect();
-    let shares: Vec<(Option<f64>, Option<f64>)> = modes_run
-        .iter()
-        .zip(&rows)
-        .map(|(m, r)| {
-            let Some((whole, sending)) = (match m {
-                Mode::Keeper(SubmitMode::Single, _, _) | Mode::Ha(SubmitMode::Single, ..) => {
-                    ceiling_row(1)
+            let ceiling = row_of(&|c| matches!(c, Mode::Ceiling(n) if *n == per_tx));
+            let window = match m {
+                Mode::Keeper(SubmitMode::Single, 1, w) => {
+                    row_of(&|c| matches!(c, Mode::Window(v) if v == w))
                 }
-                Mode::Keeper(SubmitMode::Batch, n, _) | Mode::Ha(SubmitMode::Batch, n, ..) => {
-                    ceiling_row(*n)
-                }
-                Mode::Merkle | Mode::Ceiling(_) | Mode::Window(_) => None,
-            }) else {
-                return (None, None);
+                _ => None,
             };
-            let share =
-                |x: Option<f64>, c: Option<f64>| x.zip(c.filter(|c| *c > 0.0)).map(|(x, c)| x / c);
+            let rate = Some(r.attestations_per_sec);
             (
-                share(Some(r.attestations_per_sec), Some(whole)),
-                share(r.sending_attestations_per_sec, sending),
+                share(rate, ceiling.map(|c| c.attestations_per_sec)),
+                share(
+                    r.sending_attestations_per_sec,
+                    ceiling.and_then(|c| c.sending_attestations_per_sec),
+                ),
+                share(rate, window.map(|w| w.attestations_per_sec)),
             )
         })
         .collect();
-    for ((r, (share, sending)), window_share) in rows.iter_mut().zip(shares).zip(window_shares) {
+    for (r, (share, sending, window)) in rows.iter_mut().zip(shares) {
         r.share_of_ceiling = share;
         r.sending_share_of_ceiling = sending;
-        r.share_of_window_sender = window_share;
+        r.share_of_window_sender = window;
     }
     Ok(rows)
 }
@@ -1329,40 +1318,16 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
         Mode::Ha(..) => b.postgres_pid,
         Mode::Keeper(..) | Mode::Ceiling(_) | Mode::Window(_) | Mode::Merkle => None,
     };
-    // The window sender counts its mined transactions from the hot key's nonce now (a fresh chain:
-    // nothing of the hot key pending, so this is the first pre-signed nonce).
-    let mined_before = match mode {
-        Mode::Window(_) => b
-            .rpc
-            .get_transaction_count(b.hot.address())
-            .await
-            .map_err(DevnetError::rpc("eth_getTransactionCount"))?,
-        Mode::Ceiling(_) | Mode::Keeper(..) | Mode::Ha(..) | Mode::Merkle => 0,
-    };
     let cpu = Cpu::now(postgres_pid);
     let t0 = Instant::now();
     tracing::debug!(target: "verinfer_devnet::bench", "drain: clock started");
     match mode {
         Mode::Ceiling(_) | Mode::Window(_) => {
-            match mode {
-                Mode::Window(window) => {
-                    send_in_flight(&b.rpc, b.hot.address(), mined_before, &presigned, window)
-                        .await?;
-                }
-                _ => {
-                    // Up to CEILING_CONCURRENCY sends at once (the node queues nonces that arrive
-                    // early); inclusion is seen by the answer watcher.
-                    use futures::stream::{self, TryStreamExt};
-                    let rpc = &b.rpc;
-                    stream::iter(presigned.iter().map(Ok))
-                        .try_for_each_concurrent(CEILING_CONCURRENCY, |raw| async move {
-                            rpc.send_raw_transaction(raw)
-                                .await
-                                .map(|_pending| ())
-                                .map_err(DevnetError::rpc("eth_sendRawTransaction (ceiling burst)"))
-                        })
-                        .await?;
-                }
+            // Inclusion is seen by the answer watcher.
+            if let Mode::Window(window) = mode {
+                send_in_flight(&b.rpc, b.hot.address(), &presigned, window).await?;
+            } else {
+                send_burst(&b.rpc, &presigned).await?;
             }
             let seen = joined(watcher).await?.answers;
             let cpu = cpu.since();
@@ -1413,30 +1378,46 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
     }
 }
 
-/// The `(window)` row's sender: `raws` (consecutive nonces of `from`, the first one after
-/// `mined_before` transactions) with at most `window` sent and not yet mined, refilled by the
-/// keeper's own rule ([`refill_now`]: at once when the window is empty or few are left, else in
-/// groups of half the window). A group's transactions go out at once, concurrently; the account's
+/// The ceiling's sender: every one of `raws` at once, up to [`CEILING_CONCURRENCY`] sends at a
+/// time (the node queues nonces that arrive early).
+async fn send_burst(rpc: &RootProvider, raws: &[Bytes]) -> Result<(), DevnetError> {
+    use futures::stream::{self, TryStreamExt};
+    stream::iter(raws.iter().map(Ok))
+        .try_for_each_concurrent(CEILING_CONCURRENCY, |raw| async move {
+            rpc.send_raw_transaction(raw)
+                .await
+                .map(|_pending| ())
+                .map_err(DevnetError::rpc("eth_sendRawTransaction (ceiling burst)"))
+        })
+        .await
+}
+
+/// The `(window)` row's sender: `raws` (consecutive nonces of `from`, the first one the account's
+/// next: a fresh chain, nothing of the hot key pending) with at most `window` sent and not yet
+/// mined, refilled by the keeper's own rule ([`refill_now`]: at once when the window is empty or
+/// few are left, else in groups of half the window). A group's transactions go out at once, concurrently; the account's
 /// mined nonce count is read every millisecond (one call, no receipt) to see places freed. No
 /// estimate, no journal, no receipt: what `window` transactions in flight and that rule allow on
-/// this node. (Its 1,000 nonce reads a second load anvil too, in the row's anvil CPU.) Gives up with
-/// [`DevnetError::Incomplete`] when not all are mined within [`WATCH_TIMEOUT`].
+/// this node. (Its nonce reads, up to 1,000 a second, load anvil too, in the row's anvil CPU.) Gives up
+/// with [`DevnetError::Incomplete`] when not all are mined within [`WATCH_TIMEOUT`].
 async fn send_in_flight(
     rpc: &RootProvider,
     from: Address,
-    mined_before: u64,
     raws: &[Bytes],
     window: usize,
 ) -> Result<(), DevnetError> {
     let window = window.max(1);
     let deadline = Instant::now() + WATCH_TIMEOUT;
     let mut sent = 0usize;
+    // The account's count before the first send: mined ones are counted from it.
+    let mut before = None;
     loop {
         let count = rpc
             .get_transaction_count(from)
             .await
             .map_err(DevnetError::rpc("eth_getTransactionCount (window sender)"))?;
-        let mined = usize::try_from(count.saturating_sub(mined_before)).unwrap_or(usize::MAX);
+        let mined = count.saturating_sub(*before.get_or_insert(count));
+        let mined = usize::try_from(mined).unwrap_or(usize::MAX);
         if sent == raws.len() && mined >= sent {
             return Ok(());
         }

@@ -1217,9 +1217,9 @@ impl Busy {
 /// queue is sent in groups of at least half the window (throughput): refilling each place as it
 /// is freed sends a few transactions at a time, and a node that seals a block per arrival (an
 /// automining anvil, an instant-sealing sequencer) then makes a block of almost each, where a
-/// larger group broadcast at once shares its blocks. On a chain with block intervals the receipts of a block
-/// free their places together: throughput is unchanged there, and a queued intent waits at most
-/// one more block (when a block frees fewer than half the places).
+/// larger group broadcast at once shares its blocks. On a chain with block intervals the
+/// receipts of a block free their places together: throughput is unchanged there, and a queued
+/// intent waits at most one more block (when a block frees fewer than half the places).
 pub fn refill_now(window: usize, in_flight: usize, ready: usize) -> bool {
     let half = window.div_ceil(2);
     in_flight == 0 || ready < half || window.saturating_sub(in_flight) >= half
@@ -1379,6 +1379,15 @@ impl Executor {
     fn notify_work(&self) {
         self.fresh.store(true, Ordering::SeqCst);
         self.wake.notify_one();
+    }
+
+    /// The queue a round starts from: batches formed from every pending attestation, then the
+    /// open intents ([`Executor::queue_of`]). Whatever is journaled after this read is read again
+    /// when the queue runs dry (`fresh` is cleared first).
+    fn round_queue(&self) -> Result<std::collections::VecDeque<Intent>, KeeperError> {
+        self.fresh.store(false, Ordering::SeqCst);
+        self.form_batches(|_| false)?;
+        self.queue_of(&HashSet::new())
     }
 
     /// The round's queue: open intents in journal order, except batch members (sent in their
@@ -1634,21 +1643,18 @@ impl Executor {
     /// concurrently, and the window is refilled as transactions settle: at once for a short queue,
     /// in groups of at least half the window for a long one ([`refill_now`]). A call shape the gas
     /// cache does not know is estimated before the first group is formed (`TxManager::prime`), so
-    /// what the collect stage journals meanwhile joins that group. An intent about the
-    /// same subject (request, batch, game) as one in flight waits for it, so estimates never run
-    /// ahead of the state an earlier transaction of ours is about to change. Returns how many succeeded and
-    /// whether one waits behind a nonce gap.
+    /// what the collect stage journals meanwhile joins that group. An intent about the same
+    /// subject (request, batch, game) as one in flight waits for it, so estimates never run ahead
+    /// of the state an earlier transaction of ours is about to change. Returns how many succeeded
+    /// and whether one waits behind a nonce gap.
     async fn submit(&self) -> Result<(usize, bool), KeeperError> {
         use futures::stream::{FuturesUnordered, StreamExt};
         use futures::FutureExt;
 
-        // Whatever is journaled from here on is read again when the queue runs dry.
-        self.fresh.store(false, Ordering::SeqCst);
-        self.form_batches(|_| false)?;
+        let mut queue = self.round_queue()?;
         // Keys this round dispatched: never queued twice in one round (an intent pending again after
         // an error waits for the next round, as before).
         let mut taken: HashSet<String> = HashSet::new();
-        let mut queue = self.queue_of(&taken)?;
         let window = self.submit.max_in_flight.max(1);
         tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, queued = queue.len(), "round");
         // One fee lookup for every transaction this round signs.
@@ -1659,9 +1665,7 @@ impl Executor {
         // group instead of waiting for it to be broadcast.
         if let Some(first) = queue.front().filter(|_| self.may_send()) {
             if self.tx.prime(&first.key, &round).await {
-                self.fresh.store(false, Ordering::SeqCst);
-                self.form_batches(|_| false)?;
-                queue = self.queue_of(&taken)?;
+                queue = self.round_queue()?;
             }
         }
         let mut busy: HashSet<Busy> = HashSet::new();

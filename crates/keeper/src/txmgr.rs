@@ -338,6 +338,12 @@ impl CallShape {
     }
 }
 
+/// The gas-cache key of a call of `kind`: its shape, for the kinds whose limit may come from the
+/// cache (attestations and one-off calls; `TxManager::gas_for`), else `None`.
+fn cacheable_shape(kind: IntentKind, to: Option<Address>, data: &[u8]) -> Option<CallShape> {
+    CallShape::of(to, data).filter(|_| matches!(kind, IntentKind::Call | IntentKind::Attest))
+}
+
 /// Gas estimates by call shape (raw `eth_estimateGas` results, before any margin).
 #[derive(Debug, Default)]
 struct GasCache {
@@ -764,36 +770,16 @@ impl TxManager {
         let Ok(Some(intent)) = self.store.intent(key) else {
             return false;
         };
-        let afresh = self
-            .estimate_next
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains(key);
+        let Some(shape) = cacheable_shape(intent.kind, intent.to, &intent.calldata) else {
+            return false;
+        };
         if intent.status != IntentStatus::Pending
-            || !matches!(intent.kind, IntentKind::Call | IntentKind::Attest)
-            || afresh
+            || self.gas_cache.get(&shape).is_some()
+            || self.afresh_marks().contains(key)
         {
             return false;
         }
-        if CallShape::of(intent.to, &intent.calldata)
-            .is_some_and(|s| self.gas_cache.get(&s).is_some())
-        {
-            return false;
-        }
-        let bounded = intent.kind == IntentKind::Attest
-            && intent.members.len() >= 2
-            && !self.bounds_off.load(std::sync::atomic::Ordering::SeqCst);
-        let probe = if bounded {
-            match intent.members.first().map(|m| self.store.intent(m)) {
-                Some(Ok(Some(member))) => member,
-                _ => return false,
-            }
-        } else {
-            intent
-        };
-        let Some(shape) = CallShape::of(probe.to, &probe.calldata) else {
-            return false;
-        };
+        let (probe, shape) = self.bounding_member(&intent).unwrap_or((intent, shape));
         if self.gas_cache.get(&shape).is_some() {
             return false;
         }
@@ -1015,19 +1001,13 @@ impl TxManager {
     /// (replicas mark their open work on taking the sender lease: the previous holder may have
     /// sent it).
     pub fn estimate_afresh(&self, keys: impl IntoIterator<Item = String>) {
-        self.estimate_next
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend(keys);
+        self.afresh_marks().extend(keys);
     }
 
     /// Whether `key` is marked by [`TxManager::estimate_afresh`] (or by a failure on a cached
     /// estimate); removes the mark (a batch formed from the intent takes it over).
     pub fn take_estimate_afresh(&self, key: &str) -> bool {
-        self.estimate_next
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(key)
+        self.afresh_marks().remove(key)
     }
 
     /// `eth_estimateGas` of a call, raw (no margin); a revert is [`TxError::Reverted`].
@@ -1061,13 +1041,8 @@ impl TxManager {
         data: &Bytes,
     ) -> Result<(u64, Option<CallShape>), TxError> {
         let key = intent.key.as_str();
-        let shape = CallShape::of(to, data)
-            .filter(|_| matches!(intent.kind, IntentKind::Call | IntentKind::Attest));
-        let fresh = self
-            .estimate_next
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(key);
+        let shape = cacheable_shape(intent.kind, to, data);
+        let fresh = self.afresh_marks().remove(key);
         if let Some(shape) = shape.filter(|_| !fresh) {
             if let Some(raw) = self.gas_cache.get(&shape) {
                 let limit = raw.saturating_mul(self.cfg.gas_margin_percent) / 100;
@@ -1109,14 +1084,7 @@ impl TxManager {
     /// else, once a bounded batch failed, or when that member cannot be read or estimated (the
     /// batch is then estimated itself, which decides).
     async fn batch_bound(&self, intent: &Intent) -> Option<u64> {
-        if intent.kind != IntentKind::Attest
-            || intent.members.len() < 2
-            || self.bounds_off.load(std::sync::atomic::Ordering::SeqCst)
-        {
-            return None;
-        }
-        let member = self.store.intent(intent.members.first()?).ok()??;
-        let shape = CallShape::of(member.to, &member.calldata)?;
+        let (member, shape) = self.bounding_member(intent)?;
         let raw = match self.gas_cache.get(&shape) {
             Some(raw) => raw,
             None => {
@@ -1132,6 +1100,29 @@ impl TxManager {
         let member = (raw.saturating_mul(self.cfg.gas_margin_percent) / 100)
             .saturating_add(self.cfg.cached_gas_headroom);
         Some(member.saturating_mul(n))
+    }
+
+    /// The first member of a batch of attestations, whose own call bounds the batch's gas
+    /// ([`TxManager::batch_bound`]), and that call's shape. `None` for anything else, once a
+    /// bounded batch failed, or when the member cannot be read.
+    fn bounding_member(&self, intent: &Intent) -> Option<(Intent, CallShape)> {
+        if intent.kind != IntentKind::Attest
+            || intent.members.len() < 2
+            || self.bounds_off.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return None;
+        }
+        let member = self.store.intent(intent.members.first()?).ok()??;
+        let shape = CallShape::of(member.to, &member.calldata)?;
+        Some((member, shape))
+    }
+
+    /// The marks of [`TxManager::estimate_afresh`], locked (a poisoned lock only means a panic
+    /// elsewhere while holding it; the set stays usable).
+    fn afresh_marks(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.estimate_next
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Whether a send of `shape` was on a bound ([`TxManager::batch_bound`]): takes one off the
@@ -1235,8 +1226,8 @@ impl TxManager {
         })
     }
 
-    /// Waits out a settle's poll backoff (until `until`), ending it early with the receipt of any of
-    /// `hashes` when a hub scan finds it meanwhile: a scan made for another settle (or before a
+    /// Waits out a settle's poll backoff (until `until`), ending it early with the receipt of any
+    /// of `hashes` when a hub scan finds it meanwhile: a scan made for another settle (or before a
     /// group's broadcasts) answers this one at once, instead of at its next poll (with the backoff
     /// grown to the whole [`TxConfig::poll_interval`], up to that much later). No call to the
     /// node.
@@ -1415,10 +1406,7 @@ impl TxManager {
             }))
         } else if cached.is_some() || self.out_of_gas_replan(&intent, r.gas_used) {
             tracing::warn!(key = %intent.key, tx = %hash, gas_used = r.gas_used, cached = cached.is_some(), "failed on chain on a stale gas estimate; estimating afresh");
-            self.estimate_next
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(intent.key.clone());
+            self.afresh_marks().insert(intent.key.clone());
             intent.status = IntentStatus::Pending;
             self.put_failed(&intent, block, mined_at.as_ref())?;
             Ok(Err(TxError::Replan {

@@ -595,20 +595,8 @@ async fn answers_journaled_while_a_cold_call_shape_is_estimated_join_the_first_g
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     ids.extend(s.requests(5).await);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let journaled = ids.iter().all(|id| {
-            k.store
-                .intents()
-                .unwrap()
-                .iter()
-                .any(|i| i.kind == IntentKind::Attest && i.subject == Some(*id))
-        });
-        if journaled {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the five answers journaled");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    for id in &ids {
+        attestation_until(&k.store, *id, 30, "journaled", |_| Some(())).await;
     }
     assert_eq!(
         calls("eth_sendRawTransaction"),
