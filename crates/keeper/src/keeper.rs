@@ -320,7 +320,6 @@ impl Keeper {
             wake: Notify::new(),
             fresh: AtomicBool::new(false),
             lease: lease.clone(),
-            takeover_head: std::sync::atomic::AtomicU64::new(0),
             node_answered: std::sync::Mutex::new(None),
         });
         let answerer = Arc::new(answer::Answerer {
@@ -1249,10 +1248,6 @@ struct Executor {
     /// The sender lease of a replica (`[signing_store]`): it sends only while holding it. `None`:
     /// a single keeper, which always sends.
     lease: Option<Arc<lease::SenderLease>>,
-    /// The chain head when this replica last took the lease from an earlier holder (0: never):
-    /// an answer to an assignment up to it whose statement was claimed before may have been sent
-    /// by that holder, so it is estimated afresh.
-    takeover_head: std::sync::atomic::AtomicU64,
     /// When the node last answered a log poll (its logs fetched, their handling perhaps still
     /// running; a poll whose handling then failed counts from the last one fully handled): a
     /// replica keeps or takes the sender lease only while this is fresh, and takes it as soon as
@@ -1296,7 +1291,7 @@ impl Executor {
                 // first grant ever (epoch 1) follows nobody.
                 if epoch > 1 {
                     let head = self.provider.get_block_number().await.unwrap_or(u64::MAX);
-                    self.takeover_head.fetch_max(head, Ordering::SeqCst);
+                    lease.took_over_at(head);
                 }
                 // Nobody sent for this operator before the first grant ever: nothing to re-check.
                 let open: Vec<String> = match self.store.open_intents() {
@@ -1651,12 +1646,14 @@ impl Executor {
         use futures::stream::{FuturesUnordered, StreamExt};
         use futures::FutureExt;
 
+        let formed = std::time::Instant::now();
         let mut queue = self.round_queue()?;
+        let form_ms = formed.elapsed().as_secs_f64() * 1e3;
         // Keys this round dispatched: never queued twice in one round (an intent pending again after
         // an error waits for the next round, as before).
         let mut taken: HashSet<String> = HashSet::new();
         let window = self.submit.max_in_flight.max(1);
-        tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, queued = queue.len(), "round");
+        tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, queued = queue.len(), form_ms, "round");
         // One fee lookup for every transaction this round signs.
         let round = Round::default();
         // A call shape the gas cache does not know yet is estimated before the first group is

@@ -101,6 +101,9 @@ pub struct Metrics {
     pub inferences: Counter,
     /// Answers adopted from another replica's claim in the signing store, without running the model.
     pub answers_adopted: Counter,
+    /// Statements of record looked up in the signing store before answering (a standby's answers,
+    /// and a holder's to assignments from before its takeover; module `keeper::lease`).
+    pub claim_lookups: Counter,
     /// Assigned inputs the model refused (wrong size, out of range); nothing was attested for them.
     pub inputs_refused: Counter,
     /// Attestations included on chain.
@@ -198,6 +201,7 @@ impl Metrics {
             assignments_seen: Counter::default(),
             inferences: Counter::default(),
             answers_adopted: Counter::default(),
+            claim_lookups: Counter::default(),
             inputs_refused: Counter::default(),
             attestations_submitted: Counter::default(),
             txs_included: Counter::default(),
@@ -233,13 +237,18 @@ impl Metrics {
             hot_key_balance: Mutex::new(None),
             standing: Mutex::new(Vec::new()),
         };
-        let counters: [(&str, &str, &Counter); 17] = [
+        let counters: [(&str, &str, &Counter); 18] = [
             ("assignments_seen", "Assignments seen", &m.assignments_seen),
             ("inferences", "Inferences run", &m.inferences),
             (
                 "answers_adopted",
                 "Answers adopted from another replica's claim without running the model",
                 &m.answers_adopted,
+            ),
+            (
+                "claim_lookups",
+                "Statements looked up in the signing store before answering",
+                &m.claim_lookups,
             ),
             (
                 "inputs_refused",

@@ -394,6 +394,26 @@ impl redb::StorageBackend for FaultyFile {
     }
 }
 
+/// Runs `f`, which may block on the disk (a durable commit's flush, the wait for the single
+/// writer), without holding up the other tasks of a multi-threaded tokio runtime: the worker's
+/// queued tasks move to another thread meanwhile (`block_in_place`). Before, a commit of the
+/// collect stage held up the execute stage's round, woken by that very stage and queued on its
+/// worker, for the length of the flush. Elsewhere (a current-thread runtime, no runtime) `f` runs
+/// as is.
+fn off_the_runtime<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+/// Commits `txn` ([`off_the_runtime`]: a durable commit flushes to disk).
+fn commit(txn: redb::WriteTransaction) -> Result<(), StoreError> {
+    off_the_runtime(|| txn.commit().map_err(dberr))
+}
+
 /// The keeper database.
 pub struct Store {
     db: Database,
@@ -460,7 +480,7 @@ impl Store {
             txn.open_table(GAMES).map_err(dberr)?;
             txn.open_table(JURY).map_err(dberr)?;
         }
-        txn.commit().map_err(dberr)?;
+        commit(txn)?;
         let store = Self { db };
         store.check_version()?;
         Ok(store)
@@ -558,7 +578,7 @@ impl Store {
             m.insert(VERSION_KEY, JOURNAL_VERSION.to_be_bytes().as_slice())
                 .map_err(dberr)?;
         }
-        txn.commit().map_err(dberr)?;
+        commit(txn)?;
         Ok(moved)
     }
 
@@ -573,7 +593,8 @@ impl Store {
     /// before it; answers' outputs and published attestations are written with their intents
     /// ([`Store::journal_answers`]).
     fn write(&self, durable: bool) -> Result<redb::WriteTransaction, StoreError> {
-        let mut txn = self.db.begin_write().map_err(dberr)?;
+        // Waits for the single writer: another task's commit may hold it.
+        let mut txn = off_the_runtime(|| self.db.begin_write().map_err(dberr))?;
         if !durable {
             txn.set_durability(redb::Durability::None);
         }
@@ -590,7 +611,7 @@ impl Store {
             let mut t = txn.open_table(OUTPUTS).map_err(dberr)?;
             t.insert(&hash, output).map_err(dberr)?;
         }
-        txn.commit().map_err(dberr)?;
+        commit(txn)?;
         Ok(hash)
     }
 
@@ -629,7 +650,7 @@ impl Store {
                 p.insert(&row.key(), row.json.as_slice()).map_err(dberr)?;
             }
         }
-        txn.commit().map_err(dberr)?;
+        commit(txn)?;
         Ok(inserted)
     }
 
@@ -647,7 +668,7 @@ impl Store {
             let mut t = txn.open_table(PUBLISHED).map_err(dberr)?;
             t.insert(&row.key(), row.json.as_slice()).map_err(dberr)?;
         }
-        txn.commit().map_err(dberr)
+        commit(txn)
     }
 
     /// The published attestations of `request_id` (JSON values), at most
@@ -688,7 +709,7 @@ impl Store {
             let mut t = txn.open_table(META).map_err(dberr)?;
             t.insert(key, value).map_err(dberr)?;
         }
-        txn.commit().map_err(dberr)
+        commit(txn)
     }
 
     /// The log cursor, if any.
@@ -710,7 +731,7 @@ impl Store {
             b.insert(cursor.block, cursor.hash.as_slice())
                 .map_err(dberr)?;
         }
-        txn.commit().map_err(dberr)
+        commit(txn)
     }
 
     /// Records the hash of a processed block.
@@ -720,7 +741,7 @@ impl Store {
             let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
             b.insert(block, hash.as_slice()).map_err(dberr)?;
         }
-        txn.commit().map_err(dberr)
+        commit(txn)
     }
 
     /// Recorded block hashes in `[from, to]`, ascending.
@@ -751,7 +772,7 @@ impl Store {
             b.retain(|k, _| k >= below && from_inclusive_top.is_none_or(|top| k < top))
                 .map_err(dberr)?;
         }
-        txn.commit().map_err(dberr)
+        commit(txn)
     }
 
     /// The intent stored under `key`.
@@ -782,7 +803,7 @@ impl Store {
                 }
             }
         }
-        txn.commit().map_err(dberr)
+        commit(txn)
     }
 
     /// Records the outcome of a transaction read from its receipt (`Done`, with `block = (number,
@@ -847,13 +868,13 @@ impl Store {
                 m.insert(nonce, &at.row()).map_err(dberr)?;
             }
         }
-        txn.commit().map_err(dberr)
+        commit(txn)
     }
 
     /// Makes every deferred write so far durable: one empty durable commit (the group commit of a
     /// round's outcomes).
     pub fn sync(&self) -> Result<(), StoreError> {
-        self.write(true)?.commit().map_err(dberr)
+        commit(self.write(true)?)
     }
 
     /// Stores `intent` and, in the same write, records `block = (number, hash)` (the block its
@@ -901,7 +922,7 @@ impl Store {
                 n.insert(nonce, intent.key.as_str()).map_err(dberr)?;
             }
         }
-        txn.commit().map_err(dberr)
+        commit(txn)
     }
 
     /// The nonce index from `from` up: `(nonce, key of the intent that last signed a transaction at
@@ -950,7 +971,7 @@ impl Store {
             let mut m = txn.open_table(INCLUDED).map_err(dberr)?;
             m.retain(|k, _| k >= below).map_err(dberr)?;
         }
-        txn.commit().map_err(dberr)
+        commit(txn)
     }
 
     /// Inserts `intent` only if no intent has its key; returns whether it was inserted. This is what
@@ -982,7 +1003,7 @@ impl Store {
             let mut t = txn.open_table(table).map_err(dberr)?;
             t.insert(key, value).map_err(dberr)?;
         }
-        txn.commit().map_err(dberr)
+        commit(txn)
     }
 
     /// Removes one row of a helper table (deferred durability).
@@ -996,7 +1017,7 @@ impl Store {
             let mut t = txn.open_table(table).map_err(dberr)?;
             t.remove(key).map_err(dberr)?;
         }
-        txn.commit().map_err(dberr)
+        commit(txn)
     }
 
     /// Every row of a `request id -> u64` helper table, ascending by id.
@@ -1044,7 +1065,7 @@ impl Store {
                 }
             }
         }
-        txn.commit().map_err(dberr)
+        commit(txn)
     }
 
     /// What the keeper read of request `id`, if it saw its `RequestCreated`.
@@ -1608,6 +1629,52 @@ mod tests {
             members: vec![],
             single_only: false,
         }
+    }
+
+    /// A write that waits on the disk (here for the single writer, which another thread holds) does
+    /// not hold up the other tasks of a multi-threaded runtime, even with one worker: a task the
+    /// writing task woke just before its write (as the collect stage wakes the execute stage) runs
+    /// while the write still waits. Before, it waited for the write: here 10 s, until the holder
+    /// gave up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_write_waiting_on_the_disk_does_not_hold_up_the_task_it_woke() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = std::sync::Arc::new(Store::open(&dir.path().join("k.redb")).unwrap());
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let (ran_tx, ran_rx) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let txn = s.db.begin_write().unwrap();
+                held_tx.send(()).unwrap();
+                let ran = ran_rx
+                    .recv_timeout(std::time::Duration::from_secs(10))
+                    .is_ok();
+                drop(txn);
+                ran
+            })
+        };
+        held_rx.recv().unwrap();
+        let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+        let woken = tokio::spawn(async move {
+            go_rx.await.unwrap();
+            // The holder stopped listening after 10 s: the assertion below names the failure.
+            let _ = ran_tx.send(());
+        });
+        let writer = {
+            let s = s.clone();
+            tokio::spawn(async move {
+                go_tx.send(()).unwrap();
+                s.put_intent(&intent("attest:1:0xab")).unwrap();
+            })
+        };
+        writer.await.unwrap();
+        woken.await.unwrap();
+        assert!(
+            holder.join().unwrap(),
+            "the woken task ran while the write waited for the writer"
+        );
+        assert!(s.intent("attest:1:0xab").unwrap().is_some());
     }
 
     /// Several answers journaled in one write: new keys are inserted, an existing key is left as it

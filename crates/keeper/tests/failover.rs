@@ -511,6 +511,72 @@ async fn a_replica_adopts_a_claimed_statement_without_running_the_model() {
     c.finish(&ids, a, b).await;
 }
 
+/// The lease holder claims first what was assigned in its tenure, and a replica that takes the
+/// lease over still looks up what was assigned before it: replica a, holding the first grant ever,
+/// answers 4 requests without looking any statement up; it stops cleanly (the lease released);
+/// replica b, reading the same logs, takes the lease over, adopts a's 4 statements (4 look-ups, no
+/// inference) and answers 2 requests sent after its takeover with no look-up. Before, every answer
+/// of a replica was looked up first: one more statement per chunk on the holder's path.
+#[tokio::test]
+async fn the_lease_holder_claims_its_tenures_assignments_without_looking_them_up() {
+    let pg = server();
+    let mut c = Chain::new().await;
+    let a = c.replica("a", Some(&pg), false).await;
+    until_lease(&a, true, "a takes the first grant").await;
+    let mut ids = c.requests(4).await;
+    until_answered(&c.s, &ids, "replica a answers").await;
+    assert_eq!(a.metrics.inferences.get(), 4);
+    assert_eq!(
+        a.metrics.claim_lookups.get(),
+        0,
+        "the holder of the first grant ever looks nothing up"
+    );
+    let claimed_by_a = journaled(&a.store);
+    a.shutdown().await;
+    let b = c.replica("b", Some(&pg), false).await;
+    until_lease(&b, true, "b takes the lease over").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while journaled(&b.store).len() < ids.len() {
+        assert!(Instant::now() < deadline, "b never journaled a's requests");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        (
+            b.metrics.claim_lookups.get(),
+            b.metrics.answers_adopted.get()
+        ),
+        (4, 4),
+        "what was assigned before the takeover is looked up and adopted"
+    );
+    assert_eq!(b.metrics.inferences.get(), 0);
+    let new = c.requests(2).await;
+    ids.extend(&new);
+    until_answered(&c.s, &ids, "replica b answers the new requests").await;
+    assert_eq!(
+        (b.metrics.claim_lookups.get(), b.metrics.inferences.get()),
+        (4, 2),
+        "what was assigned in b's tenure is computed and claimed with no look-up"
+    );
+    let store_b = b.store.clone();
+    b.shutdown().await;
+    let jb = journaled(&store_b);
+    assert!(
+        claimed_by_a.iter().all(|(id, s)| jb.get(id) == Some(s)),
+        "b carries a's statements"
+    );
+    let sb = signed_by(&store_b, &ids, &c.s);
+    assert_one_statement_per_request(&ids, &c.chain().await, &[&sb]);
+}
+
+/// Waits (20 s at most) until `r` reports holding the sender lease (`held`) or standing by.
+async fn until_lease(r: &Running, held: bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while r.metrics.sender_lease() != Some(held) {
+        assert!(Instant::now() < deadline, "{what}: not within 20 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Waits (60 s at most) until `later` journaled every one of `ids`, then checks that `first` ran
 /// the model once per request (its watcher does not re-run its own results) and `later` for none,
 /// having adopted and journaled each of `first`'s statements.

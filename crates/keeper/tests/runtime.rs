@@ -831,6 +831,8 @@ async fn a_running_keeper_serves_labelled_metrics_and_latency_histograms_on_0_0_
     for name in [
         "assignments_seen_total",
         "inferences_total",
+        "answers_adopted_total",
+        "claim_lookups_total",
         "inputs_refused_total",
         "attestations_submitted_total",
         "txs_included_total",

@@ -114,8 +114,15 @@ impl Answerer {
             assigned_at,
             ..adopted
         };
-        if let Some(adopted) = self.adopt_claimed(id, &info).await? {
-            return Ok(Some(adopt(adopted)));
+        // The lease holder claims first what was assigned in its tenure (module `lease`).
+        let claims_first = self
+            .lease
+            .as_ref()
+            .is_some_and(|l| l.claims_first(assigned_at));
+        if !claims_first {
+            if let Some(adopted) = self.adopt_claimed(id, &info).await? {
+                return Ok(Some(adopt(adopted)));
+            }
         }
         // The input first: one that cannot be fetched or does not match is not answered by the
         // holder either, so a standby does not wait for it.
@@ -194,6 +201,7 @@ impl Answerer {
             outputHash: B256::ZERO,
         };
         let slot = signing_store::Slot::of(self.chain_id, self.registry, &att);
+        self.metrics.claim_lookups.inc();
         let Some(g) =
             signing_store::adopt_claimed(guard, &self.key, &self.domain, &slot, att).await?
         else {
@@ -355,6 +363,7 @@ impl Keeper {
     pub(super) async fn finish_answers(&mut self, jobs: &mut Answering) -> Result<(), KeeperError> {
         let mut done = Vec::with_capacity(jobs.len());
         let mut failed = None;
+        let waited = std::time::Instant::now();
         while let Some(mut job) = jobs.pop_front() {
             match (&mut job.0).await {
                 Ok(Ok(Some(c))) => done.push(c),
@@ -389,13 +398,13 @@ impl Keeper {
             // attests, it can serve: `GET /v1/outputs/<outputHash>`) and published only with its
             // intent.
             let outputs: Vec<&[u8]> = done.iter().map(|c| c.output.as_slice()).collect();
+            let wait_ms = waited.elapsed().as_secs_f64() * 1e3;
+            let written = std::time::Instant::now();
             self.store.journal_answers(&outputs, &intents, &published)?;
+            let write_ms = written.elapsed().as_secs_f64() * 1e3;
             // Statements claimed first by another replica that held the sender lease before this
             // one took it: it may have sent them already.
-            let takeover = self
-                .exec
-                .takeover_head
-                .load(std::sync::atomic::Ordering::SeqCst);
+            let takeover = self.exec.lease.as_ref().map_or(0, |l| l.takeover_head());
             self.exec.tx.estimate_afresh(
                 done.iter()
                     .zip(&intents)
@@ -404,7 +413,7 @@ impl Keeper {
                     })
                     .map(|(_, i)| i.key.clone()),
             );
-            tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, answers = intents.len(), "journaled answers");
+            tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, answers = intents.len(), wait_ms, write_ms, "journaled answers");
             self.exec.notify_work();
         }
         match failed {

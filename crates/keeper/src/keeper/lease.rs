@@ -24,9 +24,17 @@
 //!   starts (with clocks that run at the same rate), and a renewal that takes longer than
 //!   `2 ttl / 3` is useless: the configuration requires `ttl > 1.5 x timeout_ms`.
 //!
+//! **The holder claims first** ([`SenderLease::claims_first`]): an assignment made after this
+//! replica's tenure began (the chain head when it took the lease over, read before it counts;
+//! any block for the operator's first grant ever) is answered without first looking its statement
+//! up in the store, since a standby defers such assignments to the holder. The claim itself still
+//! resolves any replica that claimed first, so skipping the look-up costs at most an inference
+//! that is then adopted away, never a second statement.
+//!
 //! The lease guards liveness and gas, not safety: signing is guarded by the claims alone, so even
 //! two replicas that both believe they hold the lease never equivocate.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -75,6 +83,14 @@ pub(super) struct SenderLease {
     /// Set once an attempt returned (granted, refused or failed): a replica that starts answering before its
     /// first attempt returns waits for it to know whether it stands by.
     answered: tokio::sync::watch::Sender<bool>,
+    /// The chain head when this replica last took the lease over from an earlier holder (0: never,
+    /// or only the operator's first grant ever, which follows nobody): an answer to an assignment
+    /// up to it may have been claimed, and sent, by that holder.
+    takeover_head: AtomicU64,
+    /// Whether `takeover_head` covers the tenure at hand: set by a first grant ever and by
+    /// [`SenderLease::took_over_at`]; cleared, before the grant is visible, by a grant that takes
+    /// over (until its head is read) and when the lease is lost or given up.
+    head_current: AtomicBool,
 }
 
 impl SenderLease {
@@ -95,7 +111,32 @@ impl SenderLease {
             epoch: std::sync::Mutex::new(None),
             other_holds: std::sync::Mutex::new(None),
             answered: tokio::sync::watch::Sender::new(false),
+            takeover_head: AtomicU64::new(0),
+            head_current: AtomicBool::new(false),
         }
+    }
+
+    /// Records the chain head read after this replica took the lease over (`u64::MAX` when it
+    /// could not be read: every later answer then looks its statement up first and is estimated
+    /// afresh if claimed before, as after an unknown takeover).
+    pub(super) fn took_over_at(&self, head: u64) {
+        self.takeover_head.fetch_max(head, Ordering::SeqCst);
+        self.head_current.store(true, Ordering::SeqCst);
+    }
+
+    /// The chain head when this replica last took the lease over (0: never).
+    pub(super) fn takeover_head(&self) -> u64 {
+        self.takeover_head.load(Ordering::SeqCst)
+    }
+
+    /// Whether this replica's answer to the assignment made at block `assigned_at` may skip the
+    /// look-up of a statement another replica claimed: it holds the lease, its tenure's head is
+    /// known, and the assignment came after it (a standby defers such an assignment to the holder).
+    /// `false` for an answer not from a log.
+    pub(super) fn claims_first(&self, assigned_at: Option<u64>) -> bool {
+        self.held()
+            && self.head_current.load(Ordering::SeqCst)
+            && assigned_at.is_some_and(|b| b > self.takeover_head())
     }
 
     /// The log poller's interval.
@@ -184,13 +225,18 @@ impl SenderLease {
     ) -> Result<LeaseChange, SigningStoreError> {
         match answer? {
             LeaseHolder::Us { epoch } => {
-                *self.until() = Some(sent + self.ttl * 2 / 3);
-                *self.other_holds() = None;
                 let last = self
                     .epoch
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .replace(epoch);
+                // A new tenure's head is known at once only after nobody: the first grant ever.
+                // Stored before the grant is visible, so no answer pairs it with an old head.
+                if last != Some(epoch) {
+                    self.head_current.store(epoch == 1, Ordering::SeqCst);
+                }
+                *self.until() = Some(sent + self.ttl * 2 / 3);
+                *self.other_holds() = None;
                 Ok(if last == Some(epoch) {
                     LeaseChange::Renewed
                 } else {
@@ -199,6 +245,7 @@ impl SenderLease {
             }
             LeaseHolder::Other(holder) => {
                 *self.until() = None;
+                self.head_current.store(false, Ordering::SeqCst);
                 *self.other_holds() = Some(sent);
                 Ok(LeaseChange::Standby { holder, lost: was })
             }
@@ -209,6 +256,7 @@ impl SenderLease {
     /// its next attempt.
     pub(super) async fn release(&self) -> Result<bool, SigningStoreError> {
         *self.until() = None;
+        self.head_current.store(false, Ordering::SeqCst);
         self.store.release_lease(self.chain_id, self.operator).await
     }
 }
