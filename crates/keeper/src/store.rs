@@ -396,10 +396,10 @@ impl redb::StorageBackend for FaultyFile {
 
 /// Runs `f`, which may block on the disk (a durable commit's flush, the wait for the single
 /// writer), without holding up the other tasks of a multi-threaded tokio runtime: the worker's
-/// queued tasks move to another thread meanwhile (`block_in_place`). Before, a commit of the
-/// collect stage held up the execute stage's round, woken by that very stage and queued on its
-/// worker, for the length of the flush. Elsewhere (a current-thread runtime, no runtime) `f` runs
-/// as is.
+/// queued tasks (answer jobs, the signing store's connection and batching tasks, RPC connections)
+/// move to another thread meanwhile (`block_in_place`). The calling task itself waits, and with it
+/// whatever else it runs concurrently: the keeper's collect and execute stages share one task.
+/// Elsewhere (a current-thread runtime, no runtime) `f` runs as is.
 fn off_the_runtime<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {

@@ -521,7 +521,15 @@ async fn a_replica_adopts_a_claimed_statement_without_running_the_model() {
 async fn the_lease_holder_claims_its_tenures_assignments_without_looking_them_up() {
     let pg = server();
     let mut c = Chain::new().await;
-    let a = c.replica("a", Some(&pg), false).await;
+    // A 10 s lease: a renewal held up on a loaded machine does not lapse it (a look-up would follow).
+    let long_lease = |raw: &mut RawConfig| {
+        if let Some(store) = raw.signing_store.as_mut() {
+            store.sender_lease_ms = Some(10_000);
+        }
+    };
+    let a = run(c
+        .start_replica("a", Some(pg.url()), Opts::default(), long_lease)
+        .await);
     until_lease(&a, true, "a takes the first grant").await;
     let mut ids = c.requests(4).await;
     until_answered(&c.s, &ids, "replica a answers").await;
@@ -533,7 +541,9 @@ async fn the_lease_holder_claims_its_tenures_assignments_without_looking_them_up
     );
     let claimed_by_a = journaled(&a.store);
     a.shutdown().await;
-    let b = c.replica("b", Some(&pg), false).await;
+    let b = run(c
+        .start_replica("b", Some(pg.url()), Opts::default(), long_lease)
+        .await);
     until_lease(&b, true, "b takes the lease over").await;
     let deadline = Instant::now() + Duration::from_secs(60);
     while journaled(&b.store).len() < ids.len() {
@@ -566,6 +576,57 @@ async fn the_lease_holder_claims_its_tenures_assignments_without_looking_them_up
     );
     let sb = signed_by(&store_b, &ids, &c.s);
     assert_one_statement_per_request(&ids, &c.chain().await, &[&sb]);
+}
+
+/// A holder that skipped the look-up and then cannot fetch the input still adopts a statement
+/// another replica claimed, which needs no input: the request's input is at a URI nobody can reach,
+/// its slot was claimed with a signature by another replica before the assignment, and the holder
+/// of the first grant answers it with that statement, running no model. Found in review: the holder
+/// gave the request up, and the standby that claimed it does not send.
+#[tokio::test]
+async fn a_holder_that_cannot_fetch_the_input_adopts_the_statement_claimed_before() {
+    let pg = server();
+    let mut c = Chain::new().await;
+    let a = run(c
+        .start_replica("a", Some(pg.url()), Opts::default(), |raw| {
+            if let Some(store) = raw.signing_store.as_mut() {
+                store.sender_lease_ms = Some(10_000);
+            }
+        })
+        .await);
+    until_lease(&a, true, "a takes the first grant").await;
+    let (input, output) = (digit(3), b"claimed by the standby".to_vec());
+    let id = U256::from(c.s.requests + 1);
+    let att = attest::Attestation {
+        operator: c.s.operator,
+        requestId: id,
+        modelId: c.s.model.model_id(),
+        inputHash: keccak256(&input),
+        outputHash: keccak256(&output),
+    };
+    let sig = alloy::primitives::Bytes::from(
+        c.s.hot
+            .sign_attestation(&att, &attest::domain(31337, c.s.registry))
+            .unwrap()
+            .to_vec(),
+    );
+    SigningStore::new(&pg.url(), "standby", Duration::from_secs(5))
+        .claim_signed(&Slot::of(31337, c.s.registry, &att), &output, &sig)
+        .await
+        .unwrap();
+    let sent =
+        c.s.request_at(keccak256(&input), "http://127.0.0.1:9/unreachable".into())
+            .await;
+    assert_eq!(sent, id);
+    until_answered(&c.s, &[id], "the holder adopts the claimed statement").await;
+    assert_eq!(
+        c.chain().await.get(&id),
+        Some(&vec![att.outputHash]),
+        "the claimed statement is the answer"
+    );
+    assert_eq!(a.metrics.inferences.get(), 0, "no model run");
+    assert_eq!(a.metrics.answers_adopted.get(), 1);
+    a.shutdown().await;
 }
 
 /// Waits (20 s at most) until `r` reports holding the sender lease (`held`) or standing by.

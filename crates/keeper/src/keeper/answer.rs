@@ -129,6 +129,13 @@ impl Answerer {
         let input = match checked_input(id, &info).await {
             Ok(i) => i,
             Err(e) => {
+                // A holder that skipped the look-up still adopts a statement another replica
+                // claimed, which needs no input: a standby that claimed it does not send it.
+                if claims_first {
+                    if let Some(adopted) = self.adopt_claimed(id, &info).await? {
+                        return Ok(Some(adopt(adopted)));
+                    }
+                }
                 tracing::warn!(keeper = %self.name, error = %e, "cannot answer");
                 return Ok(None);
             }

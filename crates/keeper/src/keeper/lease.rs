@@ -89,7 +89,8 @@ pub(super) struct SenderLease {
     takeover_head: AtomicU64,
     /// Whether `takeover_head` covers the tenure at hand: set by a first grant ever and by
     /// [`SenderLease::took_over_at`]; cleared, before the grant is visible, by a grant that takes
-    /// over (until its head is read) and when the lease is lost or given up.
+    /// over (until its head is read) and when another replica holds the lease. (Read only while
+    /// the lease is held.)
     head_current: AtomicBool,
 }
 
@@ -117,8 +118,8 @@ impl SenderLease {
     }
 
     /// Records the chain head read after this replica took the lease over (`u64::MAX` when it
-    /// could not be read: every later answer then looks its statement up first and is estimated
-    /// afresh if claimed before, as after an unknown takeover).
+    /// could not be read: for the rest of the process every answer then looks its statement up
+    /// first and is estimated afresh if claimed before, as after an unknown takeover).
     pub(super) fn took_over_at(&self, head: u64) {
         self.takeover_head.fetch_max(head, Ordering::SeqCst);
         self.head_current.store(true, Ordering::SeqCst);
@@ -255,8 +256,9 @@ impl SenderLease {
     /// Stops sending and gives the lease up (a clean shutdown), so another replica takes over at
     /// its next attempt.
     pub(super) async fn release(&self) -> Result<bool, SigningStoreError> {
+        // `head_current` stays: a grant of the same epoch (nobody held the lease meanwhile) resumes
+        // this tenure; one of another epoch resets it.
         *self.until() = None;
-        self.head_current.store(false, Ordering::SeqCst);
         self.store.release_lease(self.chain_id, self.operator).await
     }
 }

@@ -117,6 +117,11 @@ impl Suite {
 
     /// Sends a request with `input`; returns its id (ids are sequential: key 0 is the only client).
     pub async fn request_with(&mut self, input: Vec<u8>) -> U256 {
+        self.request_at(keccak256(&input), inline_uri(&input)).await
+    }
+
+    /// Sends a request whose input hashes to `input_hash` and is fetched from `uri`; returns its id.
+    pub async fn request_at(&mut self, input_hash: alloy::primitives::B256, uri: String) -> U256 {
         self.requests += 1;
         self.sent += 1;
         let now = self
@@ -129,8 +134,8 @@ impl Suite {
             .timestamp;
         let request = InferenceRegistry::requestInferenceCall {
             modelId: self.model.model_id(),
-            inputHash: keccak256(&input),
-            inputURI: inline_uri(&input),
+            inputHash: input_hash,
+            inputURI: uri,
             fee: U256::from(TOKEN / 100),
             deadline: alloy::primitives::Uint::from(now + 3_600),
         };
