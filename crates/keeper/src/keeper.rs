@@ -1299,11 +1299,13 @@ impl Executor {
                     Ok(open) => open.into_iter().map(|i| i.key).collect(),
                     Err(e) => {
                         // Without the list nothing may be sent on a cached estimate: give the lease
-                        // up locally and take it again at the next attempt.
+                        // up and take it over again at the next attempt (a grant of the same epoch
+                        // then counts as a takeover, not a renewal: `retake`).
                         tracing::warn!(keeper = %self.name, error = %e, "cannot read the journal on taking the sender lease");
                         if let Err(e) = lease.release().await {
                             tracing::warn!(keeper = %self.name, error = %e, "cannot release the sender lease");
                         }
+                        lease.retake();
                         return;
                     }
                 };
@@ -1314,7 +1316,8 @@ impl Executor {
                 self.metrics.set_sender_lease(true);
                 self.notify_work();
             }
-            Ok(lease::LeaseChange::Renewed) => {}
+            // A renewal may follow a release of our own (polls failing): holding again.
+            Ok(lease::LeaseChange::Renewed) => self.metrics.set_sender_lease(true),
             Ok(lease::LeaseChange::Standby { holder, lost }) => {
                 if lost {
                     let holder = holder.as_deref().unwrap_or("?");

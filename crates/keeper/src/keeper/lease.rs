@@ -125,6 +125,17 @@ impl SenderLease {
         self.head_current.store(true, Ordering::SeqCst);
     }
 
+    /// Makes the next grant count as taking the lease over ([`LeaseChange::Acquired`]) even at the
+    /// same epoch (nobody held it meanwhile): for a replica that took it over but could not finish
+    /// the takeover (its journal unreadable) and gave it up, so the next grant finishes it.
+    pub(super) fn retake(&self) {
+        *self
+            .epoch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        self.head_current.store(false, Ordering::SeqCst);
+    }
+
     /// The chain head when this replica last took the lease over (0: never).
     pub(super) fn takeover_head(&self) -> u64 {
         self.takeover_head.load(Ordering::SeqCst)
@@ -260,5 +271,64 @@ impl SenderLease {
         // this tenure; one of another epoch resets it.
         *self.until() = None;
         self.store.release_lease(self.chain_id, self.operator).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lease on a store that is never asked (`record` is what is tested).
+    fn lease() -> SenderLease {
+        let store = Arc::new(SigningStore::new(
+            "postgres://nobody@127.0.0.1:1/none",
+            "t",
+            Duration::from_secs(1),
+        ));
+        SenderLease::new(
+            store,
+            1,
+            Address::ZERO,
+            Duration::from_secs(4),
+            Duration::from_millis(100),
+        )
+    }
+
+    /// A replica that took the lease over but could not finish the takeover (its journal
+    /// unreadable) gives it up and retakes it: the next grant, of the same epoch, counts as a
+    /// takeover again, so the open work is estimated afresh and the nonces repaired then. Found in
+    /// review: it counted as a renewal, and the takeover was never finished. Also: the holder
+    /// claims first only after its tenure's head is read, and only what was assigned after it.
+    #[test]
+    fn a_retaken_lease_counts_as_a_takeover_again_at_the_same_epoch() {
+        let l = lease();
+        let us = || Ok(LeaseHolder::Us { epoch: 2 });
+        let now = Instant::now();
+        assert_eq!(
+            l.record(us(), now, false).unwrap(),
+            LeaseChange::Acquired { epoch: 2 }
+        );
+        assert!(
+            !l.claims_first(Some(10)),
+            "the takeover head is not read yet"
+        );
+        l.took_over_at(5);
+        assert!(l.claims_first(Some(10)) && !l.claims_first(Some(5)));
+        assert!(!l.claims_first(None), "an answer not from a log");
+        assert_eq!(l.record(us(), now, true).unwrap(), LeaseChange::Renewed);
+        l.retake();
+        assert!(!l.claims_first(Some(10)));
+        assert_eq!(
+            l.record(us(), now, false).unwrap(),
+            LeaseChange::Acquired { epoch: 2 }
+        );
+        // Another replica holds it: nothing is claimed first any more.
+        l.took_over_at(6);
+        assert!(l.claims_first(Some(10)));
+        assert!(matches!(
+            l.record(Ok(LeaseHolder::Other(None)), now, true).unwrap(),
+            LeaseChange::Standby { lost: true, .. }
+        ));
+        assert!(!l.claims_first(Some(10)));
     }
 }
