@@ -521,12 +521,6 @@ async fn a_replica_adopts_a_claimed_statement_without_running_the_model() {
 async fn the_lease_holder_claims_its_tenures_assignments_without_looking_them_up() {
     let pg = server();
     let mut c = Chain::new().await;
-    // A 10 s lease: a renewal held up on a loaded machine does not lapse it (a look-up would follow).
-    let long_lease = |raw: &mut RawConfig| {
-        if let Some(store) = raw.signing_store.as_mut() {
-            store.sender_lease_ms = Some(10_000);
-        }
-    };
     let a = run(c
         .start_replica("a", Some(pg.url()), Opts::default(), long_lease)
         .await);
@@ -588,11 +582,7 @@ async fn a_holder_that_cannot_fetch_the_input_adopts_the_statement_claimed_befor
     let pg = server();
     let mut c = Chain::new().await;
     let a = run(c
-        .start_replica("a", Some(pg.url()), Opts::default(), |raw| {
-            if let Some(store) = raw.signing_store.as_mut() {
-                store.sender_lease_ms = Some(10_000);
-            }
-        })
+        .start_replica("a", Some(pg.url()), Opts::default(), long_lease)
         .await);
     until_lease(&a, true, "a takes the first grant").await;
     let (input, output) = (digit(3), b"claimed by the standby".to_vec());
@@ -1024,9 +1014,14 @@ fn slow_model_long_lease(s: &Suite) -> impl FnOnce(&mut RawConfig) {
             model_id,
             timeout_secs: 30,
         }];
-        if let Some(store) = raw.signing_store.as_mut() {
-            store.sender_lease_ms = Some(10_000);
-        }
+        long_lease(raw);
+    }
+}
+
+/// A 10 s sender lease instead of 4 s: a renewal held up on a loaded machine does not lapse it.
+fn long_lease(raw: &mut RawConfig) {
+    if let Some(store) = raw.signing_store.as_mut() {
+        store.sender_lease_ms = Some(10_000);
     }
 }
 

@@ -129,10 +129,7 @@ impl SenderLease {
     /// same epoch (nobody held it meanwhile): for a replica that took it over but could not finish
     /// the takeover (its journal unreadable) and gave it up, so the next grant finishes it.
     pub(super) fn retake(&self) {
-        *self
-            .epoch
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        *self.epoch() = None;
         self.head_current.store(false, Ordering::SeqCst);
     }
 
@@ -199,6 +196,12 @@ impl SenderLease {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn epoch(&self) -> std::sync::MutexGuard<'_, Option<i64>> {
+        self.epoch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn other_holds(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
         self.other_holds
             .lock()
@@ -237,11 +240,7 @@ impl SenderLease {
     ) -> Result<LeaseChange, SigningStoreError> {
         match answer? {
             LeaseHolder::Us { epoch } => {
-                let last = self
-                    .epoch
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .replace(epoch);
+                let last = self.epoch().replace(epoch);
                 // A new tenure's head is known at once only after nobody: the first grant ever.
                 // Stored before the grant is visible, so no answer pairs it with an old head.
                 if last != Some(epoch) {
