@@ -519,12 +519,7 @@ async fn a_replica_adopts_a_claimed_statement_without_running_the_model() {
 /// of a replica was looked up first: one more statement per chunk on the holder's path.
 #[tokio::test]
 async fn the_lease_holder_claims_its_tenures_assignments_without_looking_them_up() {
-    let pg = server();
-    let mut c = Chain::new().await;
-    let a = run(c
-        .start_replica("a", Some(pg.url()), Opts::default(), long_lease)
-        .await);
-    until_lease(&a, true, "a takes the first grant").await;
+    let (pg, mut c, a) = first_grant_holder().await;
     let mut ids = c.requests(4).await;
     until_answered(&c.s, &ids, "replica a answers").await;
     assert_eq!(a.metrics.inferences.get(), 4);
@@ -579,12 +574,7 @@ async fn the_lease_holder_claims_its_tenures_assignments_without_looking_them_up
 /// gave the request up, and the standby that claimed it does not send.
 #[tokio::test]
 async fn a_holder_that_cannot_fetch_the_input_adopts_the_statement_claimed_before() {
-    let pg = server();
-    let mut c = Chain::new().await;
-    let a = run(c
-        .start_replica("a", Some(pg.url()), Opts::default(), long_lease)
-        .await);
-    until_lease(&a, true, "a takes the first grant").await;
+    let (pg, mut c, a) = first_grant_holder().await;
     let (input, output) = (digit(3), b"claimed by the standby".to_vec());
     let id = U256::from(c.s.requests + 1);
     let att = attest::Attestation {
@@ -617,6 +607,17 @@ async fn a_holder_that_cannot_fetch_the_input_adopts_the_statement_claimed_befor
     assert_eq!(a.metrics.inferences.get(), 0, "no model run");
     assert_eq!(a.metrics.answers_adopted.get(), 1);
     a.shutdown().await;
+}
+
+/// A private server, a chain, and replica "a" on a 10 s lease, holding the operator's first grant.
+async fn first_grant_holder() -> (PostgresInstance, Chain, Running) {
+    let pg = server();
+    let c = Chain::new().await;
+    let a = run(c
+        .start_replica("a", Some(pg.url()), Opts::default(), long_lease)
+        .await);
+    until_lease(&a, true, "a takes the first grant").await;
+    (pg, c, a)
 }
 
 /// Waits (20 s at most) until `r` reports holding the sender lease (`held`) or standing by.
