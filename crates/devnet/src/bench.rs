@@ -103,6 +103,90 @@ type Sent = (U256, Vec<u8>, Instant, u64);
 /// fast as the node takes them).
 const QUEUE_RATE: f64 = 1000.0;
 
+/// A row of the bench, named on the command line (`--rows`) by [`Row::key`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Row {
+    /// (a) `single`, one transaction in flight: the baseline.
+    Single,
+    /// (a') `single` with the configured transactions in flight.
+    SinglePipelined,
+    /// (b) `batch`.
+    Batch,
+    /// (h1) one replica of (b) with the PostgreSQL signing store.
+    HaOne,
+    /// (h) two replicas of (b) sharing the PostgreSQL signing store.
+    Ha,
+    /// (c) a Merkle commit and its reveals.
+    Merkle,
+    /// The ceiling of `submitAttestation` calls.
+    CeilingSingle,
+    /// The window sender of `submitAttestation` calls.
+    Window,
+    /// The ceiling of `submitAttestations` calls.
+    CeilingBatch,
+}
+
+impl Row {
+    /// Every row, in the order they run.
+    pub const ALL: [Row; 9] = [
+        Row::Single,
+        Row::SinglePipelined,
+        Row::Batch,
+        Row::HaOne,
+        Row::Ha,
+        Row::Merkle,
+        Row::CeilingSingle,
+        Row::Window,
+        Row::CeilingBatch,
+    ];
+
+    /// The row's name on the command line.
+    pub fn key(self) -> &'static str {
+        match self {
+            Row::Single => "a",
+            Row::SinglePipelined => "a-prime",
+            Row::Batch => "b",
+            Row::HaOne => "h1",
+            Row::Ha => "h",
+            Row::Merkle => "c",
+            Row::CeilingSingle => "ceiling-single",
+            Row::Window => "window",
+            Row::CeilingBatch => "ceiling-batch",
+        }
+    }
+
+    /// The rows this one is read against: its call shape's ceiling, and the window sender for
+    /// (a'). They run whenever it does.
+    pub fn references(self) -> &'static [Row] {
+        match self {
+            Row::Single => &[Row::CeilingSingle],
+            Row::SinglePipelined => &[Row::CeilingSingle, Row::Window],
+            Row::Batch | Row::HaOne | Row::Ha => &[Row::CeilingBatch],
+            Row::Merkle | Row::CeilingSingle | Row::Window | Row::CeilingBatch => &[],
+        }
+    }
+
+    /// `rows` with the rows they are read against, in the order they run.
+    pub fn with_references(rows: &[Row]) -> Vec<Row> {
+        let wanted: HashSet<Row> = rows
+            .iter()
+            .flat_map(|r| std::iter::once(*r).chain(r.references().iter().copied()))
+            .collect();
+        Row::ALL.into_iter().filter(|r| wanted.contains(r)).collect()
+    }
+}
+
+impl std::str::FromStr for Row {
+    type Err = DevnetError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Row::ALL
+            .into_iter()
+            .find(|r| r.key() == s)
+            .ok_or_else(|| DevnetError::UnknownRow(s.to_string()))
+    }
+}
+
 /// A directory removed, with what it holds, when this is dropped (also when the bench fails
 /// half-way).
 struct RemovedOnDrop(PathBuf);
@@ -127,7 +211,8 @@ const WATCH_TIMEOUT: Duration = Duration::from_secs(600);
 pub struct KeeperBenchConfig {
     /// Requests per mode in the drain phase (queued, then answered as fast as the keeper can); >= 2.
     pub requests: usize,
-    /// Requests per mode in the live phase (sent back to back while the keeper runs); >= 2.
+    /// Requests per mode in the live phase (sent back to back while the keeper runs); 0 (no live
+    /// phase) or >= 2.
     pub live_requests: usize,
     /// Attestations per `submitAttestations` call in batch mode (2..=64).
     pub batch: usize,
@@ -147,6 +232,9 @@ pub struct KeeperBenchConfig {
     pub ha: bool,
     /// Route the keepers' JSON-RPC through a counting proxy and report calls per attestation.
     pub count_rpc: bool,
+    /// The rows to run ([`Row::ALL`] for every one); each runs with the rows it is read against
+    /// ([`Row::references`]). Without `ha` the HA rows are skipped.
+    pub rows: Vec<Row>,
     /// The chain: anvil options, root and progress (operators, requests and model are the bench's).
     pub devnet: DevnetConfig,
 }
@@ -163,6 +251,7 @@ impl std::fmt::Debug for KeeperBenchConfig {
             .field("receipt_poll_ms", &self.receipt_poll_ms)
             .field("ha", &self.ha)
             .field("count_rpc", &self.count_rpc)
+            .field("rows", &self.rows)
             .finish_non_exhaustive()
     }
 }
@@ -185,9 +274,10 @@ impl KeeperBenchConfig {
         check(
             "--live-requests",
             self.live_requests,
-            self.live_requests >= 2,
-            "2..",
+            self.live_requests == 0 || self.live_requests >= 2,
+            "0 (no live phase) or 2..",
         )?;
+        check("--rows", self.rows.len(), !self.rows.is_empty(), "1..")?;
         check(
             "--batch",
             self.batch,
@@ -362,54 +452,55 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
     let base_dir = RemovedOnDrop(cfg.devnet.data_dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("verinfer-bench-keeper-{}", std::process::id()))
     }));
-    let modes = [
-        (
+    let mode_of = |row: Row| match row {
+        Row::Single => (
             "(a) single submitAttestation, 1 in flight".to_string(),
             Mode::Keeper(SubmitMode::Single, 1, 1),
         ),
-        (
+        Row::SinglePipelined => (
             format!("(a') single submitAttestation, {} in flight", cfg.in_flight),
             Mode::Keeper(SubmitMode::Single, 1, cfg.in_flight),
         ),
-        (
+        Row::Batch => (
             format!(
                 "(b) submitAttestations x{}, {} in flight",
                 cfg.batch, cfg.in_flight
             ),
             Mode::Keeper(SubmitMode::Batch, cfg.batch, cfg.in_flight),
         ),
-        (
+        Row::HaOne => (
             "(h1) 1 replica of (b) with the shared PostgreSQL signing store, no standby"
                 .to_string(),
             Mode::Ha(SubmitMode::Batch, cfg.batch, cfg.in_flight, 1),
         ),
-        (
+        Row::Ha => (
             "(h) HA: 2 replicas of (b), shared PostgreSQL signing store".to_string(),
             Mode::Ha(SubmitMode::Batch, cfg.batch, cfg.in_flight, 2),
         ),
-        ("(c) merkle commit + reveals".to_string(), Mode::Merkle),
-        (
+        Row::Merkle => ("(c) merkle commit + reveals".to_string(), Mode::Merkle),
+        Row::CeilingSingle => (
             "(ceiling) pre-signed submitAttestation burst".to_string(),
             Mode::Ceiling(1),
         ),
-        (
+        Row::Window => (
             format!(
                 "(window) pre-signed submitAttestation, {} in flight",
                 cfg.in_flight
             ),
             Mode::Window(cfg.in_flight),
         ),
-        (
+        Row::CeilingBatch => (
             format!(
                 "(ceiling) pre-signed submitAttestations x{} burst",
                 cfg.batch
             ),
             Mode::Ceiling(cfg.batch),
         ),
-    ];
+    };
     let mut rows = Vec::new();
     let mut modes_run = Vec::new();
-    for (row, (name, mode)) in modes.into_iter().enumerate() {
+    for r in Row::with_references(&cfg.rows) {
+        let (row, (name, mode)) = (r as usize, mode_of(r));
         if matches!(mode, Mode::Ha(..)) && !cfg.ha {
             continue;
         }
@@ -446,7 +537,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             Mode::Keeper(..) | Mode::Ha(..) => b.counting.as_ref().map(FaultyRpc::counts),
             Mode::Merkle | Mode::Ceiling(_) | Mode::Window(_) => None,
         };
-        let live = match Keepers::of(mode) {
+        let live = match Keepers::of(mode).filter(|_| cfg.live_requests > 0) {
             Some(k) => {
                 progress(Progress::Phase(format!(
                     "{name}: live traffic of {} requests",
@@ -1637,6 +1728,29 @@ mod tests {
         assert!(ProcStat::of(u32::MAX).is_none(), "no such process");
     }
 
+    /// Each row is named by its key, and a row runs with the rows it is read against, in the
+    /// order of [`Row::ALL`].
+    #[test]
+    fn a_row_runs_with_its_references() {
+        for r in Row::ALL {
+            assert_eq!(r.key().parse::<Row>().unwrap(), r);
+        }
+        assert!(matches!(
+            "a'".parse::<Row>(),
+            Err(DevnetError::UnknownRow(s)) if s == "a'"
+        ));
+        assert_eq!(
+            Row::with_references(&[Row::Ha, Row::HaOne]),
+            [Row::HaOne, Row::Ha, Row::CeilingBatch]
+        );
+        assert_eq!(
+            Row::with_references(&[Row::SinglePipelined]),
+            [Row::SinglePipelined, Row::CeilingSingle, Row::Window]
+        );
+        assert_eq!(Row::with_references(&[Row::Merkle]), [Row::Merkle]);
+        assert_eq!(Row::with_references(&Row::ALL), Row::ALL);
+    }
+
     #[test]
     fn bench_ranges_are_checked() {
         let ok = KeeperBenchConfig {
@@ -1649,9 +1763,28 @@ mod tests {
             receipt_poll_ms: 250,
             ha: true,
             count_rpc: false,
+            rows: Row::ALL.to_vec(),
             devnet: DevnetConfig::default(),
         };
         assert!(ok.validate().is_ok());
+        assert!(KeeperBenchConfig {
+            live_requests: 0,
+            ..ok.clone()
+        }
+        .validate()
+        .is_ok());
+        assert!(KeeperBenchConfig {
+            live_requests: 1,
+            ..ok.clone()
+        }
+        .validate()
+        .is_err());
+        assert!(KeeperBenchConfig {
+            rows: Vec::new(),
+            ..ok.clone()
+        }
+        .validate()
+        .is_err());
         let err = KeeperBenchConfig {
             batch: 65,
             ..ok.clone()

@@ -19,6 +19,9 @@ pub enum DevnetError {
         /// What is accepted.
         allowed: &'static str,
     },
+    /// A bench row that does not exist (`--rows`).
+    #[error("unknown bench row {0:?}; the rows are a, a-prime, b, h1, h, c, ceiling-single, window, ceiling-batch")]
+    UnknownRow(String),
     /// Anvil could not be found or started.
     #[error(transparent)]
     Anvil(#[from] AnvilError),

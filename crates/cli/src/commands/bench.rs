@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use verinfer_devnet::anvil::{self, AnvilOptions};
-use verinfer_devnet::bench::{keeper_bench, KeeperBenchConfig, ModeResult};
+use verinfer_devnet::bench::{keeper_bench, KeeperBenchConfig, ModeResult, Row};
 use verinfer_devnet::{DevnetConfig, Progress};
 
 /// Benchmarks: keeper throughput, gas and latency per submission mode against a private anvil;
@@ -95,7 +95,8 @@ pub struct KeeperBenchArgs {
     /// Requests per mode in the drain phase (queued, then answered as fast as the keeper can).
     #[arg(long, default_value_t = 256)]
     requests: usize,
-    /// Requests per mode in the live phase (sent back to back while the keeper runs).
+    /// Requests per mode in the live phase (sent back to back while the keeper runs; 0: no live
+    /// phase).
     #[arg(long, default_value_t = 100)]
     live_requests: usize,
     /// Attestations per `submitAttestations` call in batch mode (2..=64).
@@ -125,6 +126,12 @@ pub struct KeeperBenchArgs {
     /// proxy adds a hop per call: compare this run's rates with each other only).
     #[arg(long)]
     count_rpc: bool,
+    /// Rows to run (comma separated; default all): a, a-prime, b, h1, h, c, ceiling-single,
+    /// window, ceiling-batch. Each keeper row also runs the rows it is read against (its call
+    /// shape's ceiling; the window sender for a-prime). "vs (a)" then compares with the first row
+    /// run.
+    #[arg(long, value_delimiter = ',')]
+    rows: Vec<Row>,
     #[command(flatten)]
     out: BenchEnv,
 }
@@ -203,6 +210,11 @@ async fn keeper(a: KeeperBenchArgs) -> Result<()> {
         receipt_poll_ms: a.receipt_poll_ms,
         ha: !a.no_ha,
         count_rpc: a.count_rpc,
+        rows: if a.rows.is_empty() {
+            Row::ALL.to_vec()
+        } else {
+            a.rows.clone()
+        },
         devnet: DevnetConfig {
             anvil: AnvilOptions {
                 block_time: a.block_time,
