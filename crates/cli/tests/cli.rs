@@ -537,6 +537,11 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
             } else {
                 assert_eq!(runs, 4, "{mode}: model runs");
             }
+            // Look-ups in the signing store: none without one.
+            let lookups = r["drain_claim_lookups"].as_u64().unwrap();
+            if !mode.starts_with("(h") {
+                assert_eq!(lookups, 0, "{mode}: look-ups without a signing store");
+            }
             assert!(
                 inclusion_part >= 0.0 && inclusion_part <= whole + 1e-9,
                 "{mode}: {inclusion_part} of {whole}"
@@ -574,8 +579,49 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
             assert!(r["live_secs"].is_null(), "{mode}: no live phase");
             assert!(r["sending_share_of_ceiling"].is_null(), "{mode}");
             assert!(r["drain_inferences"].is_null(), "{mode}: no keeper");
+            assert!(r["drain_claim_lookups"].is_null(), "{mode}: no keeper");
         }
     }
+}
+
+/// `bench keeper --rows b --live-requests 0` runs the batched row and the ceiling it is read
+/// against, nothing else, with no live phase; an unknown row is refused with the list of rows.
+#[test]
+fn bench_keeper_runs_only_the_named_rows_with_their_ceiling() {
+    let (_, v) = bench_json(
+        "keeper-rows",
+        &[
+            "keeper",
+            "--requests",
+            "4",
+            "--live-requests",
+            "0",
+            "--batch",
+            "2",
+            "--in-flight",
+            "2",
+            "--rows",
+            "b",
+        ],
+    );
+    let rows = v.as_array().expect("an array of rows");
+    let modes: Vec<&str> = rows.iter().map(|r| r["mode"].as_str().unwrap()).collect();
+    assert_eq!(modes.len(), 2, "{modes:?}");
+    assert!(modes[0].starts_with("(b) "), "{modes:?}");
+    assert!(
+        modes[1].starts_with("(ceiling) pre-signed submitAttestations x2"),
+        "{modes:?}"
+    );
+    assert_eq!(rows[0]["live_requests"], 0);
+    assert!(rows[0]["live_latency_ms_median"].is_null());
+    assert!(rows[0]["share_of_ceiling"].as_f64().unwrap() > 0.0);
+    let bad = verinfer(&["bench", "keeper", "--rows", "b,x"], &[]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("unknown bench row \"x\"; the rows are a, a-prime, b"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 /// `bench sim` runs the same mix in revm and over JSON-RPC against its own anvil and reports the

@@ -172,7 +172,10 @@ impl Row {
             .iter()
             .flat_map(|r| std::iter::once(*r).chain(r.references().iter().copied()))
             .collect();
-        Row::ALL.into_iter().filter(|r| wanted.contains(r)).collect()
+        Row::ALL
+            .into_iter()
+            .filter(|r| wanted.contains(r))
+            .collect()
     }
 }
 
@@ -371,6 +374,11 @@ pub struct ModeResult {
     /// Model runs of the row's keepers during the drain (keeper rows; one per request when no
     /// replica runs the model for a request another one answers).
     pub drain_inferences: Option<u64>,
+    /// Look-ups of claimed statements in the signing store by the row's keepers during the drain
+    /// (keeper rows; 0 without a signing store): what a cold drain still reads before claiming
+    /// (docs/keeper.md, "The holder claims first"). A standby's later adoptions are not counted
+    /// once the drain is over.
+    pub drain_claim_lookups: Option<u64>,
     /// What happened to the row's keepers during the drain besides answering (keeper rows): lease
     /// grants, fee bumps, reorgs seen, failed RPC calls. A healthy drain has no fee bump, reorg or
     /// failed call, and one grant in the HA rows; a slow drain with more says why.
@@ -527,6 +535,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
                     sending,
                 },
             inferences,
+            lookups,
             incidents,
             cpu,
         } = drain(&mut b, mode, cfg.requests).await?;
@@ -572,6 +581,7 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
             share_of_window_sender: None,
             sending_attestations_per_sec: sending,
             drain_inferences: inferences,
+            drain_claim_lookups: lookups,
             drain_incidents: incidents,
             sending_share_of_ceiling: None,
             drain_cpu_anvil_secs: cpu.anvil,
@@ -1160,6 +1170,11 @@ impl RunningKeeper {
         self.metrics.iter().map(|m| m.inferences.get()).sum()
     }
 
+    /// Signing-store look-ups of all of them so far.
+    fn claim_lookups(&self) -> u64 {
+        self.metrics.iter().map(|m| m.claim_lookups.get()).sum()
+    }
+
     /// Incidents of all of them so far.
     fn incidents(&self) -> Incidents {
         let sum = |f: fn(&verinfer_keeper::metrics::Metrics) -> u64| -> u64 {
@@ -1327,6 +1342,8 @@ struct Drained {
     summary: Summary,
     /// Model runs of the row's keepers (keeper rows).
     inferences: Option<u64>,
+    /// Signing-store look-ups of the row's keepers (keeper rows).
+    lookups: Option<u64>,
     /// Incidents of the row's keepers (keeper rows).
     incidents: Option<Incidents>,
     /// CPU seconds of the processes while answering.
@@ -1425,6 +1442,7 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
             Ok(Drained {
                 summary: summarize_drain(b, t0, &seen).await?,
                 inferences: None,
+                lookups: None,
                 incidents: None,
                 cpu,
             })
@@ -1439,11 +1457,13 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
             tracing::debug!(target: "verinfer_devnet::bench", "drain: keepers built");
             let seen = joined(watcher).await?.answers;
             let cpu = cpu.since();
-            let (inferences, incidents) = (k.inferences(), k.incidents());
+            let (inferences, incidents, lookups) =
+                (k.inferences(), k.incidents(), k.claim_lookups());
             k.stop().await?;
             Ok(Drained {
                 summary: summarize_drain(b, t0, &seen).await?,
                 inferences: Some(inferences),
+                lookups: Some(lookups),
                 incidents: Some(incidents),
                 cpu,
             })
@@ -1462,6 +1482,7 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
                     ..s
                 },
                 inferences: None,
+                lookups: None,
                 incidents: None,
                 cpu,
             })

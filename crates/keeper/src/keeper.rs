@@ -320,7 +320,7 @@ impl Keeper {
             wake: Notify::new(),
             fresh: AtomicBool::new(false),
             lease: lease.clone(),
-            node_answered: std::sync::Mutex::new(None),
+            node_answered: watch::Sender::new(None),
         });
         let answerer = Arc::new(answer::Answerer {
             backends: backends.clone(),
@@ -1252,7 +1252,7 @@ struct Executor {
     /// running; a poll whose handling then failed counts from the last one fully handled): a
     /// replica keeps or takes the sender lease only while this is fresh, and takes it as soon as
     /// the first poll's logs arrive, not after they were all answered.
-    node_answered: std::sync::Mutex<Option<std::time::Instant>>,
+    node_answered: watch::Sender<Option<std::time::Instant>>,
 }
 
 impl Executor {
@@ -1336,19 +1336,13 @@ impl Executor {
     /// The node last answered a log poll `ago` (`None`: never, as far as the lease is concerned).
     fn node_answered_with(&self, ago: Option<Duration>) {
         let now = std::time::Instant::now();
-        *self
-            .node_answered
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            ago.and_then(|d| now.checked_sub(d));
+        self.node_answered
+            .send_replace(ago.and_then(|d| now.checked_sub(d)));
     }
 
     /// Time since the node last answered a log poll (`None`: never).
     fn since_node_answered(&self) -> Option<Duration> {
-        self.node_answered
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .map(|t| t.elapsed())
+        self.node_answered.borrow().map(|t| t.elapsed())
     }
 
     /// Tends the sender lease every quarter of its length (a fixed rate: a slow attempt does not
@@ -1360,10 +1354,13 @@ impl Executor {
             .map_or(Duration::from_secs(1), |l| l.period());
         // The first attempt as soon as the node answered the first log poll (a replica that
         // cannot read the chain takes no lease), not a whole period later, and not after the
-        // poll's assignments were all answered (the holder sends the first ones meanwhile).
-        while self.since_node_answered().is_none() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        // poll's assignments were all answered (the holder sends the first ones meanwhile). Woken
+        // by that poll itself: the replica's answers of it wait for this attempt (`answer`).
+        let _ = self
+            .node_answered
+            .subscribe()
+            .wait_for(Option::is_some)
+            .await;
         let mut every = tokio::time::interval(period);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -567,6 +567,75 @@ async fn the_lease_holder_claims_its_tenures_assignments_without_looking_them_up
     assert_one_statement_per_request(&ids, &c.chain().await, &[&sb]);
 }
 
+/// A replica started on a backlog learns from its first lease attempt that it holds the operator's
+/// first grant before it answers its first range, and then claims that range without looking any
+/// statement up: 6 requests queued before it starts, 6 inferences, no look-up. Before, a replica's
+/// first range was looked up whole (its answers started while its first attempt was out), and in a
+/// cold drain the first range is the whole backlog.
+#[tokio::test]
+async fn a_replica_started_on_a_backlog_claims_its_first_range_without_looking_it_up() {
+    let pg = server();
+    let mut c = Chain::new().await;
+    let ids = c.requests(6).await;
+    let a = run(c
+        .start_replica("a", Some(pg.url()), Opts::default(), long_lease)
+        .await);
+    until_answered(&c.s, &ids, "replica a answers its backlog").await;
+    assert_eq!(a.metrics.sender_lease(), Some(true));
+    assert_eq!(a.metrics.inferences.get(), 6);
+    assert_eq!(
+        a.metrics.claim_lookups.get(),
+        0,
+        "the first range is claimed without look-ups"
+    );
+    let store = a.store.clone();
+    a.shutdown().await;
+    let signed = signed_by(&store, &ids, &c.s);
+    assert_one_statement_per_request(&ids, &c.chain().await, &[&signed]);
+}
+
+/// A standby reads a slot one poll interval after it starts the answer, not at once, so that its
+/// reads, checks and journal writes come after the holder's sends: replica b, standing by with a
+/// 1.5 s poll interval, starts after the holder answered a request, and adopts that statement (one
+/// look-up, no inference) no sooner than 1.5 s after it started. Before, it read the slot at once
+/// and adopted within its first poll, competing with the holder's first sends for the machine.
+#[tokio::test]
+async fn a_standby_reads_the_holders_statement_one_poll_interval_later() {
+    let (pg, mut c, a) = first_grant_holder().await;
+    let ids = c.requests(1).await;
+    until_answered(&c.s, &ids, "the holder answers").await;
+    let b = c
+        .start_replica("b", Some(pg.url()), Opts::default(), |raw| {
+            long_lease(raw);
+            raw.poll_interval_ms = Some(1_500);
+        })
+        .await;
+    let started = Instant::now();
+    let b = run(b);
+    let deadline = started + Duration::from_secs(30);
+    while journaled(&b.store).is_empty() {
+        assert!(Instant::now() < deadline, "b never adopted the statement");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let took = started.elapsed();
+    assert_eq!(b.metrics.sender_lease(), Some(false), "b stands by");
+    assert!(
+        took >= Duration::from_millis(1_500),
+        "b adopted {took:?} after its start"
+    );
+    assert_eq!(
+        (
+            b.metrics.claim_lookups.get(),
+            b.metrics.answers_adopted.get(),
+            b.metrics.inferences.get()
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!(journaled(&b.store), journaled(&a.store));
+    b.shutdown().await;
+    a.shutdown().await;
+}
+
 /// A holder that skipped the look-up and then cannot fetch the input still adopts a statement
 /// another replica claimed, which needs no input: the request's input is at a URI nobody can reach,
 /// its slot was claimed with a signature by another replica before the assignment, and the holder

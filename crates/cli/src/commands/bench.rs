@@ -292,8 +292,8 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
             },
         );
     }
-    println!("\nprofile of each drain while its requests are answered: the rate once answers land (after the first seen: without the start; n/a for fewer than 8 sightings), blocks, the keepers' model runs, CPU seconds of anvil, of this process (keeper, watcher, sender) and of PostgreSQL (HA), keeper JSON-RPC calls (--count-rpc), and the keepers' incidents when anything happened besides one lease grant (lease grants, fee bumps, reorgs, failed RPC calls)");
-    println!("| mode | drain s | once sending att/s (of ceiling) | blocks | model runs | anvil CPU s | bench CPU s | PostgreSQL CPU s | RPC calls / att | top RPC methods | incidents |");
+    println!("\nprofile of each drain while its requests are answered: the rate once answers land (after the first seen: without the start; n/a for fewer than 8 sightings), blocks, the keepers' model runs and signing-store look-ups, CPU seconds of anvil, of this process (keeper, watcher, sender) and of PostgreSQL (HA), keeper JSON-RPC calls (--count-rpc), and the keepers' incidents when anything happened besides one lease grant (lease grants, fee bumps, reorgs, failed RPC calls)");
+    println!("| mode | drain s | once sending att/s (of ceiling) | blocks | model runs / store look-ups | anvil CPU s | bench CPU s | PostgreSQL CPU s | RPC calls / att | top RPC methods | incidents |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
     let secs = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into());
     for r in rows {
@@ -328,9 +328,10 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
                 _ => "n/a".into(),
             },
             r.blocks,
-            r.drain_inferences
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "n/a".into()),
+            match (r.drain_inferences, r.drain_claim_lookups) {
+                (Some(n), Some(l)) => format!("{n} / {l}"),
+                _ => "n/a".into(),
+            },
             secs(r.drain_cpu_anvil_secs),
             secs(r.drain_cpu_bench_secs),
             secs(r.drain_cpu_postgres_secs),

@@ -114,12 +114,25 @@ impl Answerer {
             assigned_at,
             ..adopted
         };
+        // A replica answering its first poll learns first whether it holds the lease (its first
+        // attempt is under way): the holder then claims this range first, a standby waits.
+        let deferring = self.deferring(defer_until);
+        if let Some((lease, left)) = &deferring {
+            lease.first_answer(left()).await;
+        }
         // The lease holder claims first what was assigned in its tenure (module `lease`).
         let claims_first = self
             .lease
             .as_ref()
             .is_some_and(|l| l.claims_first(assigned_at));
         if !claims_first {
+            // A standby looks the slot up one step later than it could: the holder's statement
+            // is usually there by then, and the standby's look-ups, checks and journal writes
+            // come after the holder's first sends instead of competing with them for the
+            // machine (its answers are not sent while it stands by).
+            if let Some((lease, left)) = deferring.as_ref().filter(|(l, _)| l.defers()) {
+                tokio::time::sleep(Self::step(lease).min(left())).await;
+            }
             if let Some(adopted) = self.adopt_claimed(id, &info).await? {
                 return Ok(Some(adopt(adopted)));
             }
@@ -226,33 +239,48 @@ impl Answerer {
         }))
     }
 
+    /// A replica's sender lease with the time left until `until`, the range's deadline for
+    /// deferring to the holder (`None`: a single keeper, or a deliberately faulty replica, which
+    /// never defers).
+    fn deferring(
+        &self,
+        until: Option<std::time::Instant>,
+    ) -> Option<(&super::lease::SenderLease, impl Fn() -> std::time::Duration)> {
+        let lease = self
+            .lease
+            .as_deref()
+            .filter(|_| self.misbehave == Misbehaviour::None)?;
+        let until = until?;
+        Some((lease, move || {
+            until.saturating_duration_since(std::time::Instant::now())
+        }))
+    }
+
+    /// How often a standby reads the slot it waits on: every poll interval (10 ms at least).
+    fn step(lease: &super::lease::SenderLease) -> std::time::Duration {
+        lease
+            .poll_interval()
+            .max(std::time::Duration::from_millis(10))
+    }
+
     /// For a standby while another replica holds the sender lease (see module `lease`): waits for
     /// the holder's statement of this request, re-read every poll interval, and adopts it without
     /// running the model. `None` (answer on our own) once this replica holds the lease, once its
     /// view of the holder is older than the lease, or at `until`: one deadline for every answer of
     /// a poll's range ([`super::lease::SenderLease::max_defer`] after the poll), so a range's
     /// deferrals together hold its collect stage up no longer than that. At once for a single
-    /// keeper or a deliberately faulty one.
+    /// keeper or a deliberately faulty one. (`compute` waited for the replica's first lease
+    /// attempt already.)
     async fn defer_to_holder(
         &self,
         id: U256,
         info: &RequestFacts,
         until: Option<std::time::Instant>,
     ) -> Result<Option<Computed>, KeeperError> {
-        let (Some(lease), Some(until)) = (
-            self.lease
-                .as_ref()
-                .filter(|_| self.misbehave == Misbehaviour::None),
-            until,
-        ) else {
+        let Some((lease, left)) = self.deferring(until) else {
             return Ok(None);
         };
-        let left = || until.saturating_duration_since(std::time::Instant::now());
-        // A replica answering its first poll may not know yet whether it stands by.
-        lease.first_answer(left()).await;
-        let step = lease
-            .poll_interval()
-            .max(std::time::Duration::from_millis(10));
+        let step = Self::step(lease);
         let mut waited = false;
         while lease.defers() && !left().is_zero() {
             tokio::time::sleep(step.min(left())).await;

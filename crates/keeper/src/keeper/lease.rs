@@ -27,7 +27,10 @@
 //! **The holder claims first** ([`SenderLease::claims_first`]): an assignment made after this
 //! replica's tenure began (the chain head when it took the lease over, read before it counts;
 //! any block for the operator's first grant ever) is answered without first looking its statement
-//! up in the store, since a standby defers such assignments to the holder. The claim itself still
+//! up in the store, since a standby defers such assignments to the holder. A replica's answers wait
+//! for its first attempt ([`SenderLease::first_answer`]) before deciding, so a replica started on a
+//! backlog claims it without look-ups when that attempt grants it the lease. A standby reads a slot
+//! first one poll interval after it starts the answer, after the holder's statement. The claim itself still
 //! resolves any replica that claimed first, so skipping the look-up costs at most an inference
 //! that is then adopted away, never a second statement.
 //!
