@@ -584,11 +584,12 @@ fn bench_keeper_json_has_every_row_with_its_ceiling_share_and_profile() {
     }
 }
 
-/// `bench keeper --rows b --live-requests 0` runs the batched row and the ceiling it is read
-/// against, nothing else, with no live phase; an unknown row is refused with the list of rows.
+/// `bench keeper --rows b --live-requests 0 --runs 2` runs the batched row and the ceiling it is
+/// read against, nothing else, with no live phase, twice, and reports each row's spread over the
+/// runs against the median ceiling; an unknown row is refused with the list of rows.
 #[test]
 fn bench_keeper_runs_only_the_named_rows_with_their_ceiling() {
-    let (_, v) = bench_json(
+    let (stdout, v) = bench_json(
         "keeper-rows",
         &[
             "keeper",
@@ -602,19 +603,37 @@ fn bench_keeper_runs_only_the_named_rows_with_their_ceiling() {
             "2",
             "--rows",
             "b",
+            "--runs",
+            "2",
         ],
     );
-    let rows = v.as_array().expect("an array of rows");
-    let modes: Vec<&str> = rows.iter().map(|r| r["mode"].as_str().unwrap()).collect();
-    assert_eq!(modes.len(), 2, "{modes:?}");
-    assert!(modes[0].starts_with("(b) "), "{modes:?}");
-    assert!(
-        modes[1].starts_with("(ceiling) pre-signed submitAttestations x2"),
-        "{modes:?}"
-    );
-    assert_eq!(rows[0]["live_requests"], 0);
-    assert!(rows[0]["live_latency_ms_median"].is_null());
-    assert!(rows[0]["share_of_ceiling"].as_f64().unwrap() > 0.0);
+    let runs = v["runs"].as_array().expect("the rows of each run");
+    assert_eq!(runs.len(), 2);
+    for rows in runs {
+        let rows = rows.as_array().expect("an array of rows");
+        let modes: Vec<&str> = rows.iter().map(|r| r["mode"].as_str().unwrap()).collect();
+        assert_eq!(modes.len(), 2, "{modes:?}");
+        assert!(modes[0].starts_with("(b) "), "{modes:?}");
+        assert!(
+            modes[1].starts_with("(ceiling) pre-signed submitAttestations x2"),
+            "{modes:?}"
+        );
+        assert_eq!(rows[0]["live_requests"], 0);
+        assert!(rows[0]["live_latency_ms_median"].is_null());
+        assert!(rows[0]["share_of_ceiling"].as_f64().unwrap() > 0.0);
+    }
+    let spread = v["spread"].as_array().expect("the spread of each row");
+    assert_eq!(spread.len(), 2);
+    assert_eq!(spread[0]["runs"], 2);
+    let rates: Vec<f64> = runs
+        .iter()
+        .map(|rows| rows[0]["attestations_per_sec"].as_f64().unwrap())
+        .collect();
+    let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    assert_eq!(spread[0]["attestations_per_sec"][0].as_f64(), Some(lo));
+    assert!(spread[0]["share_of_pooled_ceiling"][1].as_f64().unwrap() > 0.0);
+    assert!(spread[1]["pooled_ceiling"].is_null(), "a ceiling has none");
+    assert!(stdout.contains("| of pooled ceiling |"), "{stdout}");
     let bad = verinfer(&["bench", "keeper", "--rows", "b,x"], &[]);
     assert!(!bad.status.success());
     assert!(

@@ -398,6 +398,74 @@ pub struct ModeResult {
     pub drain_rpc_calls_per_attestation: Option<f64>,
 }
 
+/// One row's figures over several runs of the bench (`verinfer bench keeper --runs`): these
+/// machines are noisy, and a burst's rate depends on how many blocks anvil cuts it into, so a
+/// row is read against the median of its ceiling over every run (the pooled ceiling).
+#[derive(Debug, Serialize, Clone, PartialEq)]
+pub struct RowSpread {
+    /// The row, as in [`ModeResult::mode`].
+    pub mode: String,
+    /// Runs it was measured in.
+    pub runs: usize,
+    /// Its drain rate over the runs, attestations per second: min, median, max.
+    pub attestations_per_sec: [f64; 3],
+    /// Blocks its drain's transactions were included in: min, median, max.
+    pub blocks: [f64; 3],
+    /// The median of its call shape's ceiling over the runs (keeper rows only), att/s.
+    pub pooled_ceiling: Option<f64>,
+    /// Its rate over the pooled ceiling (keeper rows only): min, median, max.
+    pub share_of_pooled_ceiling: Option<[f64; 3]>,
+}
+
+/// Min, median and max of `xs` (the median of an even count is the mean of the middle two);
+/// `None` when empty.
+pub fn min_median_max(xs: &[f64]) -> Option<[f64; 3]> {
+    let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = match n {
+        0 => return None,
+        _ if n % 2 == 1 => v[n / 2],
+        _ => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    };
+    Some([v[0], median, v[n - 1]])
+}
+
+/// The spread of each row over `runs` (each one run's rows, as [`keeper_bench`] returns them),
+/// rows matched by their mode, in the first run's order. A keeper row's ceiling in a run is its
+/// rate over its share of that run's ceiling.
+pub fn spread(runs: &[Vec<ModeResult>]) -> Vec<RowSpread> {
+    let Some(first) = runs.first() else {
+        return Vec::new();
+    };
+    first
+        .iter()
+        .filter_map(|row| {
+            let rows: Vec<&ModeResult> = runs
+                .iter()
+                .filter_map(|run| run.iter().find(|r| r.mode == row.mode))
+                .collect();
+            let rates: Vec<f64> = rows.iter().map(|r| r.attestations_per_sec).collect();
+            let ceilings: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| r.share_of_ceiling.map(|s| r.attestations_per_sec / s))
+                .collect();
+            let pooled = min_median_max(&ceilings).map(|c| c[1]);
+            let blocks: Vec<f64> = rows.iter().map(|r| r.blocks as f64).collect();
+            Some(RowSpread {
+                mode: row.mode.clone(),
+                runs: rows.len(),
+                attestations_per_sec: min_median_max(&rates)?,
+                blocks: min_median_max(&blocks)?,
+                pooled_ceiling: pooled,
+                share_of_pooled_ceiling: pooled
+                    .filter(|c| *c > 0.0)
+                    .and_then(|c| min_median_max(&rates).map(|r| r.map(|x| x / c))),
+            })
+        })
+        .collect()
+}
+
 /// How the attestations of one run are submitted.
 #[derive(Clone, Copy, Debug)]
 enum Mode {
@@ -1716,6 +1784,81 @@ pub fn percentile(sorted: &[f64], p: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(mode: &str, rate: f64, share: Option<f64>, blocks: usize) -> ModeResult {
+        ModeResult {
+            mode: mode.into(),
+            attestations: 64,
+            txs: 2,
+            blocks,
+            drain_secs: 64.0 / rate,
+            attestations_per_sec: rate,
+            gas_per_attestation: 1.0,
+            live_requests: 0,
+            live_latency_ms_median: None,
+            live_latency_ms_p99: None,
+            live_latency_blocks_median: None,
+            live_latency_blocks_p99: None,
+            live_requests_per_sec: None,
+            live_inclusion_ms_median: None,
+            live_keeper_ms_median: None,
+            live_keeper_ms_p99: None,
+            live_secs: None,
+            live_cpu_anvil_secs: None,
+            live_cpu_bench_secs: None,
+            live_cpu_postgres_secs: None,
+            share_of_ceiling: share,
+            share_of_window_sender: None,
+            sending_attestations_per_sec: None,
+            sending_share_of_ceiling: None,
+            drain_inferences: None,
+            drain_claim_lookups: None,
+            drain_incidents: None,
+            drain_cpu_anvil_secs: None,
+            drain_cpu_bench_secs: None,
+            drain_cpu_postgres_secs: None,
+            drain_rpc_calls: None,
+            drain_rpc_calls_per_attestation: None,
+        }
+    }
+
+    /// A row's spread is over the runs it appears in; a keeper row is read against the median of
+    /// the ceilings its runs were read against (each recovered from the run's rate and share), not
+    /// against each run's own.
+    #[test]
+    fn a_rows_spread_is_read_against_the_pooled_ceiling() {
+        let runs = vec![
+            vec![
+                row("(b) x", 100.0, Some(0.5), 4),
+                row("(ceiling) x", 200.0, None, 2),
+            ],
+            vec![
+                row("(b) x", 300.0, Some(0.75), 8),
+                row("(ceiling) x", 400.0, None, 3),
+            ],
+            vec![
+                row("(b) x", 200.0, Some(2.0 / 3.0), 6),
+                row("(ceiling) x", 300.0, None, 9),
+            ],
+        ];
+        let s = spread(&runs);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].mode, "(b) x");
+        assert_eq!(s[0].runs, 3);
+        assert_eq!(s[0].attestations_per_sec, [100.0, 200.0, 300.0]);
+        assert_eq!(s[0].blocks, [4.0, 6.0, 8.0]);
+        let pooled = s[0].pooled_ceiling.unwrap();
+        assert!((pooled - 300.0).abs() < 1e-9, "{pooled}");
+        let share = s[0].share_of_pooled_ceiling.unwrap();
+        for (got, want) in share.iter().zip([1.0 / 3.0, 2.0 / 3.0, 1.0]) {
+            assert!((got - want).abs() < 1e-9, "{share:?}");
+        }
+        assert_eq!(s[1].pooled_ceiling, None, "a ceiling has no ceiling");
+        assert_eq!(s[1].share_of_pooled_ceiling, None);
+        assert_eq!(min_median_max(&[4.0, 1.0, 3.0, 2.0]), Some([1.0, 2.5, 4.0]));
+        assert_eq!(min_median_max(&[]), None);
+        assert!(spread(&[]).is_empty());
+    }
 
     #[test]
     fn percentile_is_nearest_rank() {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use verinfer_devnet::anvil::{self, AnvilOptions};
-use verinfer_devnet::bench::{keeper_bench, KeeperBenchConfig, ModeResult, Row};
+use verinfer_devnet::bench::{keeper_bench, KeeperBenchConfig, ModeResult, Row, RowSpread};
 use verinfer_devnet::{DevnetConfig, Progress};
 
 /// Benchmarks: keeper throughput, gas and latency per submission mode against a private anvil;
@@ -132,6 +132,11 @@ pub struct KeeperBenchArgs {
     /// run.
     #[arg(long, value_delimiter = ',')]
     rows: Vec<Row>,
+    /// Run the rows this many times (1..=20; each run on fresh chains) and print each row's spread
+    /// (min / median / max) and its share of the median of its ceiling over the runs; the JSON is
+    /// then `{"runs": [[rows of run 1], ...], "spread": [...]}` instead of one run's rows.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=20))]
+    runs: u8,
     #[command(flatten)]
     out: BenchEnv,
 }
@@ -228,9 +233,48 @@ async fn keeper(a: KeeperBenchArgs) -> Result<()> {
             Progress::Status(_) | Progress::StatusDone => {}
         }),
     };
-    let rows = keeper_bench(&cfg).await?;
-    print_table(&a, &rows);
-    a.out.write_json(&rows)
+    if a.runs == 1 {
+        let rows = keeper_bench(&cfg).await?;
+        print_table(&a, &rows);
+        return a.out.write_json(&rows);
+    }
+    let mut runs = Vec::new();
+    for run in 1..=a.runs {
+        eprintln!("==> run {run} of {}", a.runs);
+        runs.push(keeper_bench(&cfg).await?);
+    }
+    let spread = verinfer_devnet::bench::spread(&runs);
+    print_spread(&a, &spread);
+    a.out
+        .write_json(&serde_json::json!({ "runs": runs, "spread": spread }))
+}
+
+/// The spread table of `verinfer bench keeper --runs`.
+fn print_spread(a: &KeeperBenchArgs, rows: &[RowSpread]) {
+    println!(
+        "
+keeper end-to-end against anvil, {} runs (each on fresh chains): drain of {} requests per row; min / median / max over the runs; a keeper row against the median of its ceiling over the runs",
+        a.runs, a.requests
+    );
+    println!("| mode | runs | att/s | blocks | pooled ceiling att/s | of pooled ceiling |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let three =
+        |v: [f64; 3], f: &dyn Fn(f64) -> String| format!("{} / {} / {}", f(v[0]), f(v[1]), f(v[2]));
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.mode,
+            r.runs,
+            three(r.attestations_per_sec, &|x| format!("{x:.0}")),
+            three(r.blocks, &|x| format!("{x:.0}")),
+            r.pooled_ceiling
+                .map(|c| format!("{c:.0}"))
+                .unwrap_or_else(|| "n/a".into()),
+            r.share_of_pooled_ceiling
+                .map(|s| three(s, &|x| format!("{:.0} %", x * 100.0)))
+                .unwrap_or_else(|| "n/a".into()),
+        );
+    }
 }
 
 fn ratio(x: f64, base: f64) -> String {
