@@ -33,6 +33,13 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
+/// Runs `verinfer <args>` and checks that it fails with `needle` in its stderr.
+fn assert_refused(args: &[&str], needle: &str) {
+    let o = verinfer(args, &[]);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert!(stderr(&o).contains(needle), "{}", stderr(&o));
+}
+
 /// Subcommand names listed under `Commands:` in a `--help` text (without clap's `help`).
 fn subcommands(help: &str) -> Vec<String> {
     help.lines()
@@ -634,12 +641,9 @@ fn bench_keeper_runs_only_the_named_rows_with_their_ceiling() {
     assert!(spread[0]["share_of_pooled_ceiling"][1].as_f64().unwrap() > 0.0);
     assert!(spread[1]["pooled_ceiling"].is_null(), "a ceiling has none");
     assert!(stdout.contains("| of pooled ceiling |"), "{stdout}");
-    let bad = verinfer(&["bench", "keeper", "--rows", "b,x"], &[]);
-    assert!(!bad.status.success());
-    assert!(
-        stderr(&bad).contains("unknown bench row \"x\"; the rows are a, a-prime, b"),
-        "{}",
-        stderr(&bad)
+    assert_refused(
+        &["bench", "keeper", "--rows", "b,x"],
+        "unknown bench row \"x\"; the rows are a, a-prime, b",
     );
 }
 
@@ -661,12 +665,9 @@ fn bench_sim_runs_one_mix_both_ways_and_reports_their_ratio() {
     assert!((c["ratio"].as_f64().unwrap() - revm / rpc).abs() < 1e-6 * (revm / rpc));
     assert_eq!(v["growth"][0]["stakers"], 10);
 
-    let bad = verinfer(&["bench", "sim", "--anvil", "/nonexistent/anvil"], &[]);
-    assert!(!bad.status.success());
-    assert!(
-        stderr(&bad).contains("/nonexistent/anvil"),
-        "{}",
-        stderr(&bad)
+    assert_refused(
+        &["bench", "sim", "--anvil", "/nonexistent/anvil"],
+        "/nonexistent/anvil",
     );
 }
 

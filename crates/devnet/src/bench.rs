@@ -1931,24 +1931,11 @@ mod tests {
             devnet: DevnetConfig::default(),
         };
         assert!(ok.validate().is_ok());
-        assert!(KeeperBenchConfig {
+        let no_live = KeeperBenchConfig {
             live_requests: 0,
             ..ok.clone()
-        }
-        .validate()
-        .is_ok());
-        assert!(KeeperBenchConfig {
-            live_requests: 1,
-            ..ok.clone()
-        }
-        .validate()
-        .is_err());
-        assert!(KeeperBenchConfig {
-            rows: Vec::new(),
-            ..ok.clone()
-        }
-        .validate()
-        .is_err());
+        };
+        assert!(no_live.validate().is_ok(), "no live phase");
         let err = KeeperBenchConfig {
             batch: 65,
             ..ok.clone()
@@ -1956,18 +1943,38 @@ mod tests {
         .validate()
         .expect_err("65 is too large a batch");
         assert_eq!(err.to_string(), "--batch must be in 2..=64, got 65");
-        assert!(KeeperBenchConfig {
-            requests: 1,
-            ..ok.clone()
+        for (bad, what) in [
+            (
+                KeeperBenchConfig {
+                    requests: 1,
+                    ..ok.clone()
+                },
+                "one request",
+            ),
+            (
+                KeeperBenchConfig {
+                    live_requests: 1,
+                    ..ok.clone()
+                },
+                "one live request",
+            ),
+            (
+                KeeperBenchConfig {
+                    in_flight: 1,
+                    ..ok.clone()
+                },
+                "one in flight",
+            ),
+            (
+                KeeperBenchConfig {
+                    rows: Vec::new(),
+                    ..ok.clone()
+                },
+                "no rows",
+            ),
+            (KeeperBenchConfig { poll_ms: 0, ..ok }, "no poll interval"),
+        ] {
+            assert!(bad.validate().is_err(), "{what}");
         }
-        .validate()
-        .is_err());
-        assert!(KeeperBenchConfig {
-            in_flight: 1,
-            ..ok.clone()
-        }
-        .validate()
-        .is_err());
-        assert!(KeeperBenchConfig { poll_ms: 0, ..ok }.validate().is_err());
     }
 }
