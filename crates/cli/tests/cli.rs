@@ -640,6 +640,13 @@ fn bench_keeper_runs_only_the_named_rows_with_their_ceiling() {
     assert_eq!(spread[0]["attestations_per_sec"][0].as_f64(), Some(lo));
     assert!(spread[0]["share_of_pooled_ceiling"][1].as_f64().unwrap() > 0.0);
     assert!(spread[1]["pooled_ceiling"].is_null(), "a ceiling has none");
+    // The pooled ceiling is the ceiling row's median over the runs.
+    let pooled = spread[0]["pooled_ceiling"].as_f64().unwrap();
+    let ceiling = spread[1]["attestations_per_sec"][1].as_f64().unwrap();
+    assert!(
+        (pooled - ceiling).abs() < 1e-6 * ceiling,
+        "{pooled} vs {ceiling}"
+    );
     assert!(stdout.contains("| of pooled ceiling |"), "{stdout}");
     assert_refused(
         &["bench", "keeper", "--rows", "b,x"],

@@ -166,6 +166,11 @@ impl Row {
         }
     }
 
+    /// Whether the row runs replicas on the PostgreSQL signing store ((h1), (h)).
+    pub fn is_ha(self) -> bool {
+        matches!(self, Row::HaOne | Row::Ha)
+    }
+
     /// `rows` with the rows they are read against, in the order they run.
     pub fn with_references(rows: &[Row]) -> Vec<Row> {
         let wanted: HashSet<Row> = rows
@@ -186,7 +191,10 @@ impl std::str::FromStr for Row {
         Row::ALL
             .into_iter()
             .find(|r| r.key() == s)
-            .ok_or_else(|| DevnetError::UnknownRow(s.to_string()))
+            .ok_or_else(|| DevnetError::UnknownRow {
+                given: s.to_string(),
+                known: Row::ALL.map(Row::key).join(", "),
+            })
     }
 }
 
@@ -281,6 +289,12 @@ impl KeeperBenchConfig {
             "0 (no live phase) or 2..",
         )?;
         check("--rows", self.rows.len(), !self.rows.is_empty(), "1..")?;
+        check(
+            "--rows",
+            self.rows.len(),
+            self.ha || self.rows.iter().any(|r| !r.is_ha()),
+            "a row besides h1 and h with --no-ha",
+        )?;
         check(
             "--batch",
             self.batch,
@@ -405,7 +419,7 @@ pub struct ModeResult {
 pub struct RowSpread {
     /// The row, as in [`ModeResult::mode`].
     pub mode: String,
-    /// Runs it was measured in.
+    /// Runs it was measured in (with a finite rate).
     pub runs: usize,
     /// Its drain rate over the runs, attestations per second: min, median, max.
     pub attestations_per_sec: [f64; 3],
@@ -417,8 +431,8 @@ pub struct RowSpread {
     pub share_of_pooled_ceiling: Option<[f64; 3]>,
 }
 
-/// Min, median and max of `xs` (the median of an even count is the mean of the middle two);
-/// `None` when empty.
+/// Min, median and max of the finite values of `xs` (the median of an even count is the mean of
+/// the middle two); `None` when there are none.
 pub fn min_median_max(xs: &[f64]) -> Option<[f64; 3]> {
     let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
     v.sort_by(f64::total_cmp);
@@ -454,7 +468,7 @@ pub fn spread(runs: &[Vec<ModeResult>]) -> Vec<RowSpread> {
             let blocks: Vec<f64> = rows.iter().map(|r| r.blocks as f64).collect();
             Some(RowSpread {
                 mode: row.mode.clone(),
-                runs: rows.len(),
+                runs: rates.iter().filter(|x| x.is_finite()).count(),
                 attestations_per_sec: min_median_max(&rates)?,
                 blocks: min_median_max(&blocks)?,
                 pooled_ceiling: pooled,
@@ -518,7 +532,11 @@ struct Bench {
 pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, DevnetError> {
     cfg.validate()?;
     let progress: ProgressSink = cfg.devnet.progress.clone();
-    let postgres = if cfg.ha {
+    let rows_run: Vec<Row> = Row::with_references(&cfg.rows)
+        .into_iter()
+        .filter(|r| cfg.ha || !r.is_ha())
+        .collect();
+    let postgres = if rows_run.iter().any(|r| r.is_ha()) {
         Some(crate::postgres::spawn(
             crate::postgres::Durability::Durable,
         )?)
@@ -575,11 +593,9 @@ pub async fn keeper_bench(cfg: &KeeperBenchConfig) -> Result<Vec<ModeResult>, De
     };
     let mut rows = Vec::new();
     let mut modes_run = Vec::new();
-    for r in Row::with_references(&cfg.rows) {
+    for r in rows_run {
+        // The row's place in `Row::ALL` (its declaration order) names its directory and database.
         let (row, (name, mode)) = (r as usize, mode_of(r));
-        if matches!(mode, Mode::Ha(..)) && !cfg.ha {
-            continue;
-        }
         let store = match (&postgres, mode) {
             (Some(pg), Mode::Ha(..)) => Some((pg.create_database(&format!("row_{row}"))?, pg)),
             _ => None,
@@ -1899,10 +1915,11 @@ mod tests {
         for r in Row::ALL {
             assert_eq!(r.key().parse::<Row>().unwrap(), r);
         }
-        assert!(matches!(
-            "a'".parse::<Row>(),
-            Err(DevnetError::UnknownRow(s)) if s == "a'"
-        ));
+        let err = "a'".parse::<Row>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown bench row \"a'\"; the rows are a, a-prime, b, h1, h, c, ceiling-single, window, ceiling-batch"
+        );
         assert_eq!(
             Row::with_references(&[Row::Ha, Row::HaOne]),
             [Row::HaOne, Row::Ha, Row::CeilingBatch]
@@ -1971,6 +1988,14 @@ mod tests {
                     ..ok.clone()
                 },
                 "no rows",
+            ),
+            (
+                KeeperBenchConfig {
+                    ha: false,
+                    rows: vec![Row::Ha, Row::HaOne],
+                    ..ok.clone()
+                },
+                "only HA rows without HA",
             ),
             (KeeperBenchConfig { poll_ms: 0, ..ok }, "no poll interval"),
         ] {

@@ -20,8 +20,13 @@ pub enum DevnetError {
         allowed: &'static str,
     },
     /// A bench row that does not exist (`--rows`).
-    #[error("unknown bench row {0:?}; the rows are a, a-prime, b, h1, h, c, ceiling-single, window, ceiling-batch")]
-    UnknownRow(String),
+    #[error("unknown bench row {given:?}; the rows are {known}")]
+    UnknownRow {
+        /// What was given.
+        given: String,
+        /// The rows' names.
+        known: String,
+    },
     /// Anvil could not be found or started.
     #[error(transparent)]
     Anvil(#[from] AnvilError),

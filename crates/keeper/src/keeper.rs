@@ -488,6 +488,11 @@ impl Keeper {
         // Both stages run concurrently inside the keeper's own task, so aborting that task (the
         // in-process `kill -9` of the tests and the devnet) stops both and releases the journal.
         let exec = self.exec.clone();
+        // The lease is tended on its own schedule (`keep_lease`), from before the first poll: a
+        // replica's first answers wait for its first attempt.
+        if let Some(lease) = &exec.lease {
+            lease.schedule();
+        }
         let executor = {
             let exec = exec.clone();
             let shutdown = shutdown.clone();
@@ -639,7 +644,7 @@ impl Keeper {
         let polled = self.poller.poll().await?;
         self.exec.node_answered_with(Some(Duration::ZERO));
         // One deadline for a standby's deferred answers of this whole range (module `lease`).
-        let defer_until = self.defer_until();
+        let deferral = self.deferral();
         match polled {
             PollOutcome::Idle { .. } => {}
             PollOutcome::Reorg { .. } => {
@@ -683,7 +688,7 @@ impl Keeper {
                             self.metrics.assignments_seen.inc();
                             self.metrics.request_seen(&e.requestId.to_string());
                             if let Some(job) =
-                                self.start_answer(e.requestId, block_number, defer_until)?
+                                self.start_answer(e.requestId, block_number, deferral)?
                             {
                                 answering.push_back(job);
                             }
@@ -1276,6 +1281,7 @@ impl Executor {
             .since_node_answered()
             .is_some_and(|t| t <= lease.max_poll_age());
         if !polling {
+            lease.skipped();
             if lease.held() {
                 tracing::warn!(keeper = %self.name, "log polls failing; giving the sender lease up");
                 if let Err(e) = lease.release().await {

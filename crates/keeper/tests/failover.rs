@@ -636,6 +636,32 @@ async fn a_standby_reads_the_holders_statement_one_poll_interval_later() {
     a.shutdown().await;
 }
 
+/// A replica driven by `Keeper::tick` (tools, tests) attempts the lease only around its collect
+/// stage, never during it, so its answers do not wait for an attempt: one tick answers a request.
+/// Found in review: the answers of its first range each waited out `max_defer` (30 s with this 60 s
+/// lease) for an attempt that came only after them.
+#[tokio::test]
+async fn a_replica_driven_by_tick_answers_without_waiting_for_a_lease_attempt() {
+    let pg = server();
+    let mut c = Chain::new().await;
+    let ids = c.requests(1).await;
+    let mut a = c
+        .start_replica("a", Some(pg.url()), Opts::default(), |raw| {
+            if let Some(store) = raw.signing_store.as_mut() {
+                store.sender_lease_ms = Some(60_000);
+            }
+        })
+        .await;
+    tokio::time::timeout(Duration::from_secs(20), a.tick())
+        .await
+        .expect("one tick within 20 s; its answers' deadline is 30 s away")
+        .unwrap();
+    assert_eq!(
+        journaled(a.store()).keys().copied().collect::<Vec<_>>(),
+        ids
+    );
+}
+
 /// A holder that skipped the look-up and then cannot fetch the input still adopts a statement
 /// another replica claimed, which needs no input: the request's input is at a URI nobody can reach,
 /// its slot was claimed with a signature by another replica before the assignment, and the holder

@@ -298,8 +298,14 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
         None => "automine".to_string(),
     };
     println!(
-        "\nkeeper end-to-end against anvil ({mining}): drain of {} requests per mode, live traffic of {} requests per mode, log poll {} ms, receipt poll {} ms",
-        a.requests, a.live_requests, a.poll_ms, a.receipt_poll_ms
+        "\nkeeper end-to-end against anvil ({mining}): drain of {} requests per mode, {}, log poll {} ms, receipt poll {} ms",
+        a.requests,
+        match a.live_requests {
+            0 => "no live traffic".to_string(),
+            n => format!("live traffic of {n} requests per mode"),
+        },
+        a.poll_ms,
+        a.receipt_poll_ms
     );
     println!(
         "| mode | txs | att/s | vs (a) | of ceiling | gas/att | vs (a) | live req/s | live p50 ms | live p99 ms | p50 vs (a) | live p50 / p99 blocks |"

@@ -82,6 +82,26 @@ impl Drop for Job {
 /// The answer jobs of one log range, in log order.
 pub(super) type Answering = VecDeque<Job>;
 
+/// How a replica's answers of one polled range wait on the lease holder: one pair of instants for
+/// the whole range, from its poll, so that however many chunks its answers are finished in, they
+/// wait no longer together.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Deferral {
+    /// A standby's first look-up of a slot: one step ([`Answerer::step`]) after the poll.
+    first_look: std::time::Instant,
+    /// The range's deadline for deferring ([`super::lease::SenderLease::max_defer`] after the
+    /// poll).
+    until: std::time::Instant,
+}
+
+impl Deferral {
+    /// The time left until the range's deadline.
+    fn left(&self) -> std::time::Duration {
+        self.until
+            .saturating_duration_since(std::time::Instant::now())
+    }
+}
+
 /// The input of request `id` from its URI, checked against its `inputHash`.
 pub(super) async fn checked_input(id: U256, info: &RequestFacts) -> Result<Vec<u8>, KeeperError> {
     let input = fetch_input(&info.input_uri)
@@ -107,7 +127,7 @@ impl Answerer {
         info: RequestFacts,
         key: String,
         assigned_at: Option<u64>,
-        defer_until: Option<std::time::Instant>,
+        deferral: Option<Deferral>,
     ) -> Result<Option<Computed>, KeeperError> {
         let adopt = |adopted: Computed| Computed {
             key: key.clone(),
@@ -116,9 +136,9 @@ impl Answerer {
         };
         // A replica answering its first poll learns first whether it holds the lease (its first
         // attempt is under way): the holder then claims this range first, a standby waits.
-        let deferring = self.deferring(defer_until);
-        if let Some((lease, left)) = &deferring {
-            lease.first_answer(left()).await;
+        let deferring = self.deferring(deferral);
+        if let Some((lease, d)) = deferring {
+            lease.first_answer(d.left()).await;
         }
         // The lease holder claims first what was assigned in its tenure (module `lease`).
         let claims_first = self
@@ -129,9 +149,9 @@ impl Answerer {
             // A standby looks the slot up one step later than it could: the holder's statement
             // is usually there by then, and the standby's look-ups, checks and journal writes
             // come after the holder's first sends instead of competing with them for the
-            // machine (its answers are not sent while it stands by).
-            if let Some((lease, left)) = deferring.as_ref().filter(|(l, _)| l.defers()) {
-                tokio::time::sleep(Self::step(lease).min(left())).await;
+            // machine (its answers are not sent while it stands by). One instant for the range.
+            if let Some((_, d)) = deferring.filter(|(l, _)| l.defers()) {
+                tokio::time::sleep_until(d.first_look.min(d.until).into()).await;
             }
             if let Some(adopted) = self.adopt_claimed(id, &info).await? {
                 return Ok(Some(adopt(adopted)));
@@ -153,7 +173,7 @@ impl Answerer {
                 return Ok(None);
             }
         };
-        if let Some(adopted) = self.defer_to_holder(id, &info, defer_until).await? {
+        if let Some(adopted) = self.defer_to_holder(id, &info, deferring).await? {
             return Ok(Some(adopt(adopted)));
         }
         let started = std::time::Instant::now();
@@ -239,25 +259,21 @@ impl Answerer {
         }))
     }
 
-    /// A replica's sender lease with the time left until `until`, the range's deadline for
-    /// deferring to the holder (`None`: a single keeper, or a deliberately faulty replica, which
-    /// never defers).
+    /// A replica's sender lease with its range's [`Deferral`] (`None`: a single keeper, or a
+    /// deliberately faulty replica, which never defers).
     fn deferring(
         &self,
-        until: Option<std::time::Instant>,
-    ) -> Option<(&super::lease::SenderLease, impl Fn() -> std::time::Duration)> {
+        deferral: Option<Deferral>,
+    ) -> Option<(&super::lease::SenderLease, Deferral)> {
         let lease = self
             .lease
             .as_deref()
             .filter(|_| self.misbehave == Misbehaviour::None)?;
-        let until = until?;
-        Some((lease, move || {
-            until.saturating_duration_since(std::time::Instant::now())
-        }))
+        Some((lease, deferral?))
     }
 
     /// How often a standby reads the slot it waits on: every poll interval (10 ms at least).
-    fn step(lease: &super::lease::SenderLease) -> std::time::Duration {
+    pub(super) fn step(lease: &super::lease::SenderLease) -> std::time::Duration {
         lease
             .poll_interval()
             .max(std::time::Duration::from_millis(10))
@@ -266,20 +282,21 @@ impl Answerer {
     /// For a standby while another replica holds the sender lease (see module `lease`): waits for
     /// the holder's statement of this request, re-read every poll interval, and adopts it without
     /// running the model. `None` (answer on our own) once this replica holds the lease, once its
-    /// view of the holder is older than the lease, or at `until`: one deadline for every answer of
-    /// a poll's range ([`super::lease::SenderLease::max_defer`] after the poll), so a range's
-    /// deferrals together hold its collect stage up no longer than that. At once for a single
-    /// keeper or a deliberately faulty one. (`compute` waited for the replica's first lease
-    /// attempt already.)
+    /// view of the holder is older than the lease, or at the range's deadline
+    /// ([`Deferral::until`]), one for every answer of a poll's range, so a range's deferrals
+    /// together hold its collect stage up no longer than that. At once for a single keeper or a
+    /// deliberately faulty one (`deferring` is `None`). (`compute` waited for the replica's first
+    /// lease attempt already.)
     async fn defer_to_holder(
         &self,
         id: U256,
         info: &RequestFacts,
-        until: Option<std::time::Instant>,
+        deferring: Option<(&super::lease::SenderLease, Deferral)>,
     ) -> Result<Option<Computed>, KeeperError> {
-        let Some((lease, left)) = self.deferring(until) else {
+        let Some((lease, d)) = deferring else {
             return Ok(None);
         };
+        let left = || d.left();
         let step = Self::step(lease);
         let mut waited = false;
         while lease.defers() && !left().is_zero() {
@@ -337,29 +354,32 @@ impl Keeper {
     /// collect stage's log loop.
     pub(super) async fn answer(&mut self, id: U256) -> Result<(), KeeperError> {
         let mut jobs = Answering::new();
-        let defer_until = self.defer_until();
-        if let Some(job) = self.start_answer(id, None, defer_until)? {
+        let deferral = self.deferral();
+        if let Some(job) = self.start_answer(id, None, deferral)? {
             jobs.push_back(job);
         }
         self.finish_answers(&mut jobs).await
     }
 
-    /// Until when a standby's answers of a range polled now may wait for the lease holder's
-    /// statements (`None`: not a replica).
-    pub(super) fn defer_until(&self) -> Option<std::time::Instant> {
-        self.exec
-            .lease
-            .as_ref()
-            .map(|l| std::time::Instant::now() + l.max_defer())
+    /// How a standby's answers of a range polled now wait for the lease holder's statements
+    /// (`None`: not a replica).
+    pub(super) fn deferral(&self) -> Option<Deferral> {
+        self.exec.lease.as_ref().map(|l| {
+            let now = std::time::Instant::now();
+            Deferral {
+                first_look: now + Answerer::step(l),
+                until: now + l.max_defer(),
+            }
+        })
     }
 
-    /// Step 1: starts the answer job of an assignment, if there is one to answer. `defer_until`:
-    /// the range's deadline for waiting on the lease holder (see `Answerer::defer_to_holder`).
+    /// Step 1: starts the answer job of an assignment, if there is one to answer. `deferral`: how
+    /// the range's answers wait on the lease holder (see `Answerer::defer_to_holder`).
     pub(super) fn start_answer(
         &mut self,
         id: U256,
         assigned_at: Option<u64>,
-        defer_until: Option<std::time::Instant>,
+        deferral: Option<Deferral>,
     ) -> Result<Option<Job>, KeeperError> {
         let Some(info) = self.req(id)? else {
             tracing::warn!(keeper = %self.name, %id, "assignment for unknown request");
@@ -382,12 +402,11 @@ impl Keeper {
             tracing::warn!(keeper = %self.name, %id, model = %info.model_id, "assigned a model we do not serve");
             return Ok(None);
         }
-        let job =
-            tokio::spawn(
-                self.answerer
-                    .clone()
-                    .compute(id, info, key, assigned_at, defer_until),
-            );
+        let job = tokio::spawn(
+            self.answerer
+                .clone()
+                .compute(id, info, key, assigned_at, deferral),
+        );
         Ok(Some(Job(job)))
     }
 

@@ -29,8 +29,10 @@
 //! any block for the operator's first grant ever) is answered without first looking its statement
 //! up in the store, since a standby defers such assignments to the holder. A replica's answers wait
 //! for its first attempt ([`SenderLease::first_answer`]) before deciding, so a replica started on a
-//! backlog claims it without look-ups when that attempt grants it the lease. A standby reads a slot
-//! first one poll interval after it starts the answer, after the holder's statement. The claim itself still
+//! backlog claims it without look-ups when that attempt grants it the lease (a keeper driven by
+//! `Keeper::tick` attempts after its collect stage, and its answers do not wait). A standby reads a
+//! slot first one poll interval after the poll that brought the assignment, usually after the
+//! holder's statement. The claim itself still
 //! resolves any replica that claimed first, so skipping the look-up costs at most an inference
 //! that is then adopted away, never a second statement.
 //!
@@ -83,9 +85,15 @@ pub(super) struct SenderLease {
     /// When this replica last sent an attempt that the database answered with another replica's
     /// live lease (`None`: never, or this replica took the lease since).
     other_holds: std::sync::Mutex<Option<Instant>>,
-    /// Set once an attempt returned (granted, refused or failed): a replica that starts answering before its
-    /// first attempt returns waits for it to know whether it stands by.
+    /// Set once an attempt returned (granted, refused or failed) or was skipped (the replica's
+    /// polls failing): a replica that starts answering before its first attempt returns waits for
+    /// it to know whether it stands by.
     answered: tokio::sync::watch::Sender<bool>,
+    /// Whether attempts run on a schedule of their own, beside the collect stage
+    /// ([`SenderLease::schedule`], `Keeper::run`): only then do answers wait for the first one.
+    /// A keeper driven by `Keeper::tick` attempts after its collect stage, so its answers would
+    /// wait out their deadline for nothing.
+    scheduled: AtomicBool,
     /// The chain head when this replica last took the lease over from an earlier holder (0: never,
     /// or only the operator's first grant ever, which follows nobody): an answer to an assignment
     /// up to it may have been claimed, and sent, by that holder.
@@ -115,6 +123,7 @@ impl SenderLease {
             epoch: std::sync::Mutex::new(None),
             other_holds: std::sync::Mutex::new(None),
             answered: tokio::sync::watch::Sender::new(false),
+            scheduled: AtomicBool::new(false),
             takeover_head: AtomicU64::new(0),
             head_current: AtomicBool::new(false),
         }
@@ -173,13 +182,28 @@ impl SenderLease {
         !self.held() && self.other_holds().is_some_and(|t| t.elapsed() < self.ttl)
     }
 
-    /// Waits until an attempt was answered, at most `limit`. (A keeper driven by `Keeper::tick`
-    /// makes its first attempt only after its first collect stage, so that stage's deferred
-    /// answers wait out their deadline here; `Keeper::run` attempts as soon as the first poll
-    /// returns.)
+    /// Waits until an attempt was answered (or skipped), at most `limit`; at once unless attempts
+    /// are scheduled ([`SenderLease::schedule`]: `Keeper::run` attempts as soon as the first poll
+    /// returns; a keeper driven by `Keeper::tick` attempts only after its collect stage).
     pub(super) async fn first_answer(&self, limit: Duration) {
+        if !self.scheduled.load(Ordering::SeqCst) {
+            return;
+        }
         let mut rx = self.answered.subscribe();
         let _ = tokio::time::timeout(limit, rx.wait_for(|a| *a)).await;
+    }
+
+    /// Attempts run on a schedule of their own from now on (`Keeper::run` tends the lease beside
+    /// its stages): a replica's answers wait for its first attempt
+    /// ([`SenderLease::first_answer`]).
+    pub(super) fn schedule(&self) {
+        self.scheduled.store(true, Ordering::SeqCst);
+    }
+
+    /// An attempt this replica skipped (its polls failing): answers waiting for an attempt go
+    /// on, as after a failed one.
+    pub(super) fn skipped(&self) {
+        self.answered.send_replace(true);
     }
 
     /// How often the lease is taken or renewed.
