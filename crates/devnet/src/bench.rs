@@ -466,15 +466,14 @@ pub fn spread(runs: &[Vec<ModeResult>]) -> Vec<RowSpread> {
                 .collect();
             let pooled = min_median_max(&ceilings).map(|c| c[1]);
             let blocks: Vec<f64> = rows.iter().map(|r| r.blocks as f64).collect();
+            let rate = min_median_max(&rates)?;
             Some(RowSpread {
                 mode: row.mode.clone(),
                 runs: rates.iter().filter(|x| x.is_finite()).count(),
-                attestations_per_sec: min_median_max(&rates)?,
+                attestations_per_sec: rate,
                 blocks: min_median_max(&blocks)?,
                 pooled_ceiling: pooled,
-                share_of_pooled_ceiling: pooled
-                    .filter(|c| *c > 0.0)
-                    .and_then(|c| min_median_max(&rates).map(|r| r.map(|x| x / c))),
+                share_of_pooled_ceiling: pooled.filter(|c| *c > 0.0).map(|c| rate.map(|x| x / c)),
             })
         })
         .collect()
@@ -1251,25 +1250,27 @@ struct RunningKeeper {
 impl RunningKeeper {
     /// Model runs of all of them so far.
     fn inferences(&self) -> u64 {
-        self.metrics.iter().map(|m| m.inferences.get()).sum()
+        self.sum(|m| m.inferences.get())
     }
 
     /// Signing-store look-ups of all of them so far.
     fn claim_lookups(&self) -> u64 {
-        self.metrics.iter().map(|m| m.claim_lookups.get()).sum()
+        self.sum(|m| m.claim_lookups.get())
     }
 
     /// Incidents of all of them so far.
     fn incidents(&self) -> Incidents {
-        let sum = |f: fn(&verinfer_keeper::metrics::Metrics) -> u64| -> u64 {
-            self.metrics.iter().map(|m| f(m)).sum()
-        };
         Incidents {
-            lease_grants: sum(|m| m.lease_takeovers.get()),
-            fee_bumps: sum(|m| m.fee_bumps.get()),
-            reorgs: sum(|m| m.reorgs.get()),
-            rpc_errors: sum(|m| m.rpc_errors.get()),
+            lease_grants: self.sum(|m| m.lease_takeovers.get()),
+            fee_bumps: self.sum(|m| m.fee_bumps.get()),
+            reorgs: self.sum(|m| m.reorgs.get()),
+            rpc_errors: self.sum(|m| m.rpc_errors.get()),
         }
+    }
+
+    /// One counter of every keeper, summed.
+    fn sum(&self, counter: fn(&verinfer_keeper::metrics::Metrics) -> u64) -> u64 {
+        self.metrics.iter().map(|m| counter(m)).sum()
     }
 
     async fn stop(self) -> Result<(), DevnetError> {

@@ -1634,8 +1634,8 @@ mod tests {
     /// A write that waits on the disk (here for the single writer, which another thread holds) does
     /// not hold up the other tasks of a multi-threaded runtime, even with one worker: a separate
     /// task the writing task woke just before its write runs while the write still waits. (The
-    /// keeper's collect and execute stages share one task: this does not cover them.) Before, it waited for the write: here 10 s, until the holder
-    /// gave up.
+    /// keeper's collect and execute stages share one task: this does not cover them.) Before, it
+    /// waited for the write: here 10 s, until the holder gave up.
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn a_write_waiting_on_the_disk_does_not_hold_up_the_task_it_woke() {
         let dir = tempfile::tempdir().unwrap();

@@ -252,8 +252,7 @@ async fn keeper(a: KeeperBenchArgs) -> Result<()> {
 /// The spread table of `verinfer bench keeper --runs`.
 fn print_spread(a: &KeeperBenchArgs, rows: &[RowSpread]) {
     println!(
-        "
-keeper end-to-end against anvil, {} runs (each on fresh chains): drain of {} requests per row; min / median / max over the runs; a keeper row against the median of its ceiling over the runs",
+        "\nkeeper end-to-end against anvil, {} runs (each on fresh chains): drain of {} requests per row; min / median / max over the runs; a keeper row against the median of its ceiling over the runs",
         a.runs, a.requests
     );
     println!("| mode | runs | att/s | blocks | pooled ceiling att/s | of pooled ceiling |");

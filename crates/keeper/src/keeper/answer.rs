@@ -87,7 +87,8 @@ pub(super) type Answering = VecDeque<Job>;
 /// wait no longer together.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Deferral {
-    /// A standby's first look-up of a slot: one step ([`Answerer::step`]) after the poll.
+    /// A standby's first look-up of a slot: one step
+    /// ([`super::lease::SenderLease::step`]) after the poll.
     first_look: std::time::Instant,
     /// The range's deadline for deferring ([`super::lease::SenderLease::max_defer`] after the
     /// poll).
@@ -272,13 +273,6 @@ impl Answerer {
         Some((lease, deferral?))
     }
 
-    /// How often a standby reads the slot it waits on: every poll interval (10 ms at least).
-    pub(super) fn step(lease: &super::lease::SenderLease) -> std::time::Duration {
-        lease
-            .poll_interval()
-            .max(std::time::Duration::from_millis(10))
-    }
-
     /// For a standby while another replica holds the sender lease (see module `lease`): waits for
     /// the holder's statement of this request, re-read every poll interval, and adopts it without
     /// running the model. `None` (answer on our own) once this replica holds the lease, once its
@@ -296,11 +290,9 @@ impl Answerer {
         let Some((lease, d)) = deferring else {
             return Ok(None);
         };
-        let left = || d.left();
-        let step = Self::step(lease);
         let mut waited = false;
-        while lease.defers() && !left().is_zero() {
-            tokio::time::sleep(step.min(left())).await;
+        while lease.defers() && !d.left().is_zero() {
+            tokio::time::sleep(lease.step().min(d.left())).await;
             waited = true;
             if let Some(c) = self.adopt_claimed(id, info).await? {
                 return Ok(Some(c));
@@ -367,7 +359,7 @@ impl Keeper {
         self.exec.lease.as_ref().map(|l| {
             let now = std::time::Instant::now();
             Deferral {
-                first_look: now + Answerer::step(l),
+                first_look: now + l.step(),
                 until: now + l.max_defer(),
             }
         })

@@ -32,9 +32,8 @@
 //! backlog claims it without look-ups when that attempt grants it the lease (a keeper driven by
 //! `Keeper::tick` attempts after its collect stage, and its answers do not wait). A standby reads a
 //! slot first one poll interval after the poll that brought the assignment, usually after the
-//! holder's statement. The claim itself still
-//! resolves any replica that claimed first, so skipping the look-up costs at most an inference
-//! that is then adopted away, never a second statement.
+//! holder's statement. The claim itself still resolves any replica that claimed first, so skipping
+//! the look-up costs at most an inference that is then adopted away, never a second statement.
 //!
 //! The lease guards liveness and gas, not safety: signing is guarded by the claims alone, so even
 //! two replicas that both believe they hold the lease never equivocate.
@@ -160,9 +159,10 @@ impl SenderLease {
             && assigned_at.is_some_and(|b| b > self.takeover_head())
     }
 
-    /// The log poller's interval.
-    pub(super) fn poll_interval(&self) -> Duration {
-        self.poll_interval
+    /// How often a standby reads the slot it waits on, and how long after a poll it first reads
+    /// one: every poll interval (10 ms at least).
+    pub(super) fn step(&self) -> Duration {
+        self.poll_interval.max(Duration::from_millis(10))
     }
 
     /// The longest a standby defers the answers of one poll's range to the holder
