@@ -29,7 +29,8 @@ use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents};
 use crate::registry::{is_concrete_output, RequestStatus, Statement};
 use crate::signing_store::{self, SigningStore, SigningStoreError};
 use crate::store::{
-    DiskFault, Intent, IntentKind, IntentStatus, PublishedRow, RequestFacts, Store, StoreError,
+    DiskFault, Intent, IntentKind, IntentStatus, PublishedRow, RequestFacts, ScheduleChange, Store,
+    StoreError,
 };
 use crate::txmgr::{Dispatch, Executed, Round, TxConfig, TxError, TxManager};
 
@@ -658,6 +659,13 @@ impl Keeper {
                 let mut answering = answer::Answering::new();
                 // Requests the sender-lease holder answered while this replica stands by.
                 let mut answered_by_holder = Vec::new();
+                // The range's schedule changes (finalizations due, deadlines watched): one write
+                // after its logs, before the cursor moves, instead of one per event. Nothing
+                // reads the schedules while the range's logs are handled.
+                let mut schedules = Vec::new();
+                // Other duties' logs handled since the execute stage, which shares this task, last
+                // had a turn.
+                let mut since_yield = 0usize;
                 let events: Vec<_> = logs
                     .iter()
                     .filter_map(|log| {
@@ -706,11 +714,20 @@ impl Keeper {
                         }
                         other => {
                             self.finish_answers(&mut answering).await?;
-                            self.handle_event(other).await?;
+                            self.handle_event(other, &mut schedules).await?;
+                            // A long range of other logs (the quorums of a drained backlog) is
+                            // handled without waiting on anything: it lets the execute stage send
+                            // and settle in between.
+                            since_yield += 1;
+                            if since_yield >= ANSWER_CHUNK {
+                                since_yield = 0;
+                                tokio::task::yield_now().await;
+                            }
                         }
                     }
                 }
                 self.finish_answers(&mut answering).await?;
+                self.store.change_schedules(&schedules)?;
                 self.done_by_holder(&answered_by_holder)?;
                 self.poller.commit(to, hash)?;
             }
@@ -795,8 +812,13 @@ impl Keeper {
     }
 
     /// Handles one decoded registry event (the collect stage starts answers itself, see
-    /// [`Keeper::collect_and_decide`]; an assignment handed here is answered at once).
-    async fn handle_event(&mut self, ev: InferenceRegistryEvents) -> Result<(), KeeperError> {
+    /// [`Keeper::collect_and_decide`]; an assignment handed here is answered at once). Changes to
+    /// the schedules are appended to `schedules`, which the caller writes once for its range.
+    async fn handle_event(
+        &mut self,
+        ev: InferenceRegistryEvents,
+        schedules: &mut Vec<ScheduleChange>,
+    ) -> Result<(), KeeperError> {
         match ev {
             InferenceRegistryEvents::OutputRequested(e) => {
                 self.answer_output_request(e.requestId).await?;
@@ -816,8 +838,10 @@ impl Keeper {
             }
             InferenceRegistryEvents::QuorumReached(e) => {
                 if self.cfg.finalize {
-                    self.store
-                        .schedule_finalize(e.requestId, e.windowEnd.to::<u64>())?;
+                    schedules.push(ScheduleChange::Finalize {
+                        id: e.requestId,
+                        window_end: e.windowEnd.to::<u64>(),
+                    });
                 }
                 if self.cfg.watch {
                     self.check_result(e.requestId, e.outputHash).await?;
@@ -825,16 +849,18 @@ impl Keeper {
                 self.on_deliverable(e.requestId, true).await?;
             }
             InferenceRegistryEvents::RequestFinalized(e) => {
-                self.store.forget_finalize(e.requestId)?;
-                self.store.forget_deadline(e.requestId)?;
+                schedules.extend([
+                    ScheduleChange::ForgetFinalize(e.requestId),
+                    ScheduleChange::ForgetDeadline(e.requestId),
+                ]);
                 self.on_deliverable(e.requestId, false).await?;
             }
             InferenceRegistryEvents::RequestExpired(e) => {
-                self.store.forget_finalize(e.requestId)?;
+                schedules.push(ScheduleChange::ForgetFinalize(e.requestId));
                 self.on_deliverable(e.requestId, false).await?;
             }
             InferenceRegistryEvents::DisputeOpened(e) => {
-                self.store.forget_finalize(e.requestId)?;
+                schedules.push(ScheduleChange::ForgetFinalize(e.requestId));
                 self.on_dispute_opened(e.requestId, e.disputeId).await?;
             }
             _ => {}
@@ -963,7 +989,19 @@ impl Keeper {
         subject: U256,
         calldata: Vec<u8>,
     ) -> Result<bool, KeeperError> {
-        let intent = Intent {
+        let intent = self.pending_intent(key, kind, subject, calldata);
+        Ok(self.store.insert_intent_if_absent(&intent)?)
+    }
+
+    /// A new intent of this keeper: a call of the registry, about request `subject`, not sent yet.
+    fn pending_intent(
+        &self,
+        key: String,
+        kind: IntentKind,
+        subject: U256,
+        calldata: Vec<u8>,
+    ) -> Intent {
+        Intent {
             key,
             kind,
             subject: Some(subject),
@@ -972,8 +1010,7 @@ impl Keeper {
             status: IntentStatus::Pending,
             members: vec![],
             single_only: true,
-        };
-        Ok(self.store.insert_intent_if_absent(&intent)?)
+        }
     }
 
     /// Answers an availability challenge (`OutputRequested`) of a result whose bytes this keeper
@@ -1085,69 +1122,92 @@ impl Keeper {
     async fn finalizer_duties(&mut self) -> Result<(), KeeperError> {
         let now = self.chain_time().await?;
         let me = format!("{:#x}", self.cfg.operator);
+        // Every finalization due is journaled in one durable write, then forgotten in one deferred
+        // write (a crash in between journals them again, which the journal ignores): a backlog
+        // whose windows end together costs two commits, not two per request.
+        let mut due = Vec::new();
+        let mut forget = Vec::new();
         for (id, end) in self.store.finalizations()? {
             if end < now {
                 let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
-                self.journal(
+                due.push(self.pending_intent(
                     Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
                     IntentKind::Finalize,
                     id,
                     calldata,
-                )?;
-                self.store.forget_finalize(id)?;
+                ));
+                forget.push(ScheduleChange::ForgetFinalize(id));
             }
         }
-        for (id, dl) in self.store.deadlines()? {
-            if dl >= now {
-                continue;
-            }
-            self.store.forget_deadline(id)?;
-            let ops = match self.registry().assignedOperators(id).call().await {
-                Ok(o) => o,
-                Err(_) => continue,
-            };
-            let req = self
-                .registry()
-                .request(id)
-                .call()
-                .await
-                .map_err(rpc_err("request"))?;
-            for op in ops {
-                let ans = self
+        if !due.is_empty() {
+            self.store.insert_intents_if_absent(&due)?;
+            self.store.change_schedules(&forget)?;
+        }
+        // The deadlines passed are forgotten, and what they call for (reports of missed answers,
+        // expiries) journaled, in one write each for all of them, written also when a call fails
+        // half way (what was read so far is not read again).
+        let mut passed = Vec::new();
+        let mut missed = Vec::new();
+        let read = async {
+            for (id, dl) in self.store.deadlines()? {
+                if dl >= now {
+                    continue;
+                }
+                passed.push(ScheduleChange::ForgetDeadline(id));
+                let ops = match self.registry().assignedOperators(id).call().await {
+                    Ok(o) => o,
+                    Err(_) => continue,
+                };
+                let req = self
                     .registry()
-                    .answerOf(id, op)
+                    .request(id)
                     .call()
                     .await
-                    .map_err(rpc_err("answerOf"))?;
-                if !ans.answered {
-                    let calldata = InferenceRegistry::reportMissedCall {
-                        requestId: id,
-                        operator: op,
-                    }
-                    .abi_encode();
-                    self.journal(
-                        Intent::key_for(
+                    .map_err(rpc_err("request"))?;
+                for op in ops {
+                    let ans = self
+                        .registry()
+                        .answerOf(id, op)
+                        .call()
+                        .await
+                        .map_err(rpc_err("answerOf"))?;
+                    if !ans.answered {
+                        let calldata = InferenceRegistry::reportMissedCall {
+                            requestId: id,
+                            operator: op,
+                        }
+                        .abi_encode();
+                        missed.push(self.pending_intent(
+                            Intent::key_for(
+                                IntentKind::ReportMissed,
+                                &self.request_tag(id)?,
+                                &format!("{op:#x}"),
+                            ),
                             IntentKind::ReportMissed,
-                            &self.request_tag(id)?,
-                            &format!("{op:#x}"),
-                        ),
-                        IntentKind::ReportMissed,
+                            id,
+                            calldata,
+                        ));
+                    }
+                }
+                if RequestStatus::of(req.status) == Some(RequestStatus::Open) {
+                    // No quorum by the deadline: expire it (refund) unless answers disagree.
+                    let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
+                    missed.push(self.pending_intent(
+                        Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
+                        IntentKind::Finalize,
                         id,
                         calldata,
-                    )?;
+                    ));
                 }
             }
-            if RequestStatus::of(req.status) == Some(RequestStatus::Open) {
-                // No quorum by the deadline: expire it (refund) unless answers disagree.
-                let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
-                self.journal(
-                    Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
-                    IntentKind::Finalize,
-                    id,
-                    calldata,
-                )?;
-            }
+            Ok::<_, KeeperError>(())
         }
+        .await;
+        if !missed.is_empty() {
+            self.store.insert_intents_if_absent(&missed)?;
+        }
+        self.store.change_schedules(&passed)?;
+        read?;
         Ok(())
     }
 }

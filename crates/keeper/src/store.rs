@@ -168,6 +168,23 @@ impl PublishedRow {
     }
 }
 
+/// One change to the per-request schedules: the finalizations due (`finalize_due`) and the answer
+/// deadlines watched (`deadlines`), applied in order by [`Store::change_schedules`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScheduleChange {
+    /// Finalize request `id` once chain time passes `window_end` (its quorum was reached).
+    Finalize {
+        /// The request.
+        id: U256,
+        /// The end of its challenge window (chain time).
+        window_end: u64,
+    },
+    /// Drop the scheduled finalization of a request (finalized, expired, disputed or journaled).
+    ForgetFinalize(U256),
+    /// Stop watching a request's answer deadline (it finalized).
+    ForgetDeadline(U256),
+}
+
 /// Which callback a scheduled delivery makes (the `deliveries` table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DeliveryStage {
@@ -417,6 +434,8 @@ fn commit(txn: redb::WriteTransaction) -> Result<(), StoreError> {
 /// The keeper database.
 pub struct Store {
     db: Database,
+    /// Write transactions begun since the database was opened ([`Store::write_transactions`]).
+    writes: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Store {
@@ -481,7 +500,10 @@ impl Store {
             txn.open_table(JURY).map_err(dberr)?;
         }
         commit(txn)?;
-        let store = Self { db };
+        let store = Self {
+            db,
+            writes: std::sync::atomic::AtomicU64::new(0),
+        };
         store.check_version()?;
         Ok(store)
     }
@@ -595,6 +617,8 @@ impl Store {
     fn write(&self, durable: bool) -> Result<redb::WriteTransaction, StoreError> {
         // Waits for the single writer: another task's commit may hold it.
         let mut txn = off_the_runtime(|| self.db.begin_write().map_err(dberr))?;
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if !durable {
             txn.set_durability(redb::Durability::None);
         }
@@ -1080,9 +1104,44 @@ impl Store {
             .transpose()
     }
 
+    /// How many write transactions this handle has begun since it opened the database (each
+    /// ends in one commit, or in none when it fails): what a caller's writes cost the journal.
+    pub fn write_transactions(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Schedules the finalization of request `id` once chain time passes `window_end`.
     pub fn schedule_finalize(&self, id: U256, window_end: u64) -> Result<(), StoreError> {
-        self.put_row(FINALIZE_DUE, &id.to_be_bytes::<32>(), window_end)
+        self.change_schedules(&[ScheduleChange::Finalize { id, window_end }])
+    }
+
+    /// Applies `changes` to the schedules in their order (a later change of one request overrides
+    /// an earlier one), in one deferred write: the collect stage writes the schedule changes of a
+    /// whole polled range at once, not one commit per event.
+    pub fn change_schedules(&self, changes: &[ScheduleChange]) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let txn = self.write(false)?;
+        {
+            let mut due = txn.open_table(FINALIZE_DUE).map_err(dberr)?;
+            let mut deadlines = txn.open_table(DEADLINES).map_err(dberr)?;
+            for c in changes {
+                match *c {
+                    ScheduleChange::Finalize { id, window_end } => {
+                        due.insert(&id.to_be_bytes::<32>(), window_end)
+                            .map_err(dberr)?;
+                    }
+                    ScheduleChange::ForgetFinalize(id) => {
+                        due.remove(&id.to_be_bytes::<32>()).map_err(dberr)?;
+                    }
+                    ScheduleChange::ForgetDeadline(id) => {
+                        deadlines.remove(&id.to_be_bytes::<32>()).map_err(dberr)?;
+                    }
+                }
+            }
+        }
+        commit(txn)
     }
 
     /// Scheduled finalizations: `(request id, window end)`, ascending by id.
@@ -1092,7 +1151,7 @@ impl Store {
 
     /// Drops the scheduled finalization of request `id` (done, disputed or journaled).
     pub fn forget_finalize(&self, id: U256) -> Result<(), StoreError> {
-        self.remove_row(FINALIZE_DUE, &id.to_be_bytes::<32>())
+        self.change_schedules(&[ScheduleChange::ForgetFinalize(id)])
     }
 
     /// Watches request `id`'s answer `deadline` (reports of missed answers, expiry).
@@ -1107,7 +1166,7 @@ impl Store {
 
     /// Stops watching request `id`'s deadline.
     pub fn forget_deadline(&self, id: U256) -> Result<(), StoreError> {
-        self.remove_row(DEADLINES, &id.to_be_bytes::<32>())
+        self.change_schedules(&[ScheduleChange::ForgetDeadline(id)])
     }
 
     /// Records that request `id` calls a consumer back (`early`: also at quorum).
@@ -2059,6 +2118,52 @@ mod tests {
         s.put_requests(&[(U256::from(3), later)], true).unwrap();
         assert_eq!(s.deadlines().unwrap(), [(U256::from(3), 99)]);
         s.put_requests(&[], true).unwrap();
+    }
+
+    /// A range's schedule changes are applied in their order, a later change of one request over
+    /// an earlier one, in one write transaction however many there are; none costs none.
+    #[test]
+    fn a_ranges_schedule_changes_apply_in_order_in_one_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("k.redb")).unwrap();
+        let ids: Vec<U256> = (1..=3).map(U256::from).collect();
+        s.put_requests(
+            &ids.iter().map(|&id| (id, facts())).collect::<Vec<_>>(),
+            true,
+        )
+        .unwrap();
+        let before = s.write_transactions();
+        let mut changes: Vec<ScheduleChange> = (0..500u64)
+            .map(|i| ScheduleChange::Finalize {
+                id: U256::from(100 + i),
+                window_end: i,
+            })
+            .collect();
+        changes.extend([
+            ScheduleChange::Finalize {
+                id: ids[0],
+                window_end: 7,
+            },
+            ScheduleChange::ForgetFinalize(ids[0]),
+            ScheduleChange::ForgetFinalize(ids[1]),
+            ScheduleChange::Finalize {
+                id: ids[1],
+                window_end: 8,
+            },
+            ScheduleChange::ForgetDeadline(ids[2]),
+        ]);
+        s.change_schedules(&changes).unwrap();
+        assert_eq!(s.write_transactions() - before, 1);
+        let due = s.finalizations().unwrap();
+        assert_eq!(due.len(), 501);
+        assert!(!due.iter().any(|(id, _)| *id == ids[0]));
+        assert!(due.contains(&(ids[1], 8)));
+        assert_eq!(
+            s.deadlines().unwrap(),
+            [(ids[0], facts().deadline), (ids[1], facts().deadline)]
+        );
+        s.change_schedules(&[]).unwrap();
+        assert_eq!(s.write_transactions() - before, 1);
     }
 
     /// Each helper table: written, read back typed, forgotten, and still there after a reopen.

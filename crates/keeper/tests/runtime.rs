@@ -560,6 +560,82 @@ async fn a_backlog_longer_than_half_the_window_is_answered_once_each_without_sta
     );
 }
 
+/// Issue #15, a drained backlog's quorums: the collect stage writes the schedule changes of a whole
+/// polled range in one journal write, and the finalizer journals every finalization due in one
+/// durable write. A finalizing keeper (no operator) reads the quorums of 24 answered requests in one
+/// range and schedules all 24 with at most 5 write transactions for the whole tick (before: one
+/// more per `QuorumReached`, 24 more); once their windows and deadlines have passed, one collect
+/// stage journals the 24 finalizations with at most 6 (before: three more per request: the
+/// finalization's intent and schedule, the deadline's schedule), and its keeper finalizes them.
+#[tokio::test]
+async fn a_ranges_quorums_are_scheduled_in_one_write_and_their_finalizations_journaled_in_one() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let ids = s.requests(24).await;
+    let mut op = s
+        .keeper(&dir.path().join("operator"), SubmitMode::Batch, start_block)
+        .await;
+    tick_until_answered(&mut op, &s, &ids, "the operator answers").await;
+    let key = anvil.key(3);
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        watch: Some(false),
+        finalize: Some(true),
+        ..s.raw_config(&dir.path().join("finalizer"), key.address(), start_block)
+    })
+    .unwrap();
+    let mut f = Keeper::new(cfg, key, "finalizer").await.unwrap();
+    let store = f.store().clone();
+    let before = store.write_transactions();
+    let t = f.tick().await.unwrap();
+    assert!(t.logs >= 4 * ids.len(), "one range: {} logs", t.logs);
+    assert_eq!(store.finalizations().unwrap().len(), ids.len());
+    let writes = store.write_transactions() - before;
+    assert!(writes <= 5, "{writes} write transactions for one range");
+
+    raw(&s.p, "evm_increaseTime", serde_json::json!([30 * 86_400])).await;
+    raw(&s.p, "evm_mine", serde_json::json!([])).await;
+    let before = store.write_transactions();
+    f.collect_and_decide().await.unwrap();
+    let writes = store.write_transactions() - before;
+    // The poll's cursor and block hash, the finalizations' intents and schedule, the passed
+    // deadlines' schedule.
+    assert!(
+        writes <= 6,
+        "{writes} write transactions to journal the finalizations"
+    );
+    assert!(store.finalizations().unwrap().is_empty());
+    let journaled = store
+        .open_intents()
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.kind == IntentKind::Finalize)
+        .count();
+    assert_eq!(journaled, ids.len());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut finalized = 0;
+        for id in &ids {
+            let r = InferenceRegistry::new(s.registry, &s.p)
+                .request(*id)
+                .call()
+                .await
+                .unwrap();
+            finalized += usize::from(RequestStatus::of(r.status) == Some(RequestStatus::Finalized));
+        }
+        if finalized == ids.len() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{finalized} of {} finalized",
+            ids.len()
+        );
+        f.tick().await.unwrap();
+    }
+}
+
 /// A watching keeper re-executes a result that reached quorum and challenges it with its own,
 /// concrete output. The DisputeGovernor takes a challenge only from an account linked to an identity
 /// before the challenge's block: while the watcher's hot key is unattested its challenge is abandoned
