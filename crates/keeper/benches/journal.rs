@@ -54,26 +54,19 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(CHUNK));
     let store = Store::open(&dir.path().join("answers.redb")).expect("a new journal");
     let mut n = 0;
-    // A single keeper's durable write, and a replica's deferred one (its statements are on record
-    // in the signing store first).
-    for (name, durable) in [
-        ("answers_64_one_write", true),
-        ("answers_64_one_deferred_write", false),
-    ] {
-        g.bench_function(name, |b| {
-            b.iter_batched(
-                || {
-                    n += 1;
-                    chunk(n)
-                },
-                |(outputs, intents, published)| {
-                    let outputs: Vec<&[u8]> = outputs.iter().map(Vec::as_slice).collect();
-                    store.journal_answers(&outputs, &intents, &published, durable)
-                },
-                BatchSize::SmallInput,
-            )
-        });
-    }
+    g.bench_function("answers_64_one_write", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                chunk(n)
+            },
+            |(outputs, intents, published)| {
+                let outputs: Vec<&[u8]> = outputs.iter().map(Vec::as_slice).collect();
+                store.journal_answers(&outputs, &intents, &published)
+            },
+            BatchSize::SmallInput,
+        )
+    });
     g.bench_function("answers_64_row_by_row", |b| {
         b.iter_batched(
             || {

@@ -436,8 +436,6 @@ pub struct Store {
     db: Database,
     /// Write transactions begun since the database was opened ([`Store::write_transactions`]).
     writes: std::sync::atomic::AtomicU64,
-    /// Of them, durable ones ([`Store::durable_write_transactions`]).
-    durable_writes: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Store {
@@ -505,7 +503,6 @@ impl Store {
         let store = Self {
             db,
             writes: std::sync::atomic::AtomicU64::new(0),
-            durable_writes: std::sync::atomic::AtomicU64::new(0),
         };
         store.check_version()?;
         Ok(store)
@@ -622,10 +619,7 @@ impl Store {
         let mut txn = off_the_runtime(|| self.db.begin_write().map_err(dberr))?;
         self.writes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if durable {
-            self.durable_writes
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        } else {
+        if !durable {
             txn.set_durability(redb::Durability::None);
         }
         Ok(txn)
@@ -645,27 +639,21 @@ impl Store {
         Ok(hash)
     }
 
-    /// Journals a chunk of answers in **one write**, all or none: each output under its
+    /// Journals a chunk of answers in **one durable write**, all or none: each output under its
     /// keccak256, each intent only if no intent has its key (as [`Store::insert_intents_if_absent`]),
     /// and each published attestation (as [`Store::put_published`]). So an attestation is never
     /// journaled without its output, nor published without its intent, and a chunk costs one
     /// commit instead of one per row. Returns, per intent, whether it was inserted.
-    ///
-    /// `durable`: on disk when this returns. A deferred write (`false`) is for statements whose
-    /// record is durable elsewhere first (a replica's, claimed in the shared signing store, which
-    /// gives the same statement back after a crash); the transaction of an intent is journaled
-    /// durably before its broadcast in any case, and that write makes this one durable too.
     pub fn journal_answers(
         &self,
         outputs: &[&[u8]],
         intents: &[Intent],
         published: &[PublishedRow],
-        durable: bool,
     ) -> Result<Vec<bool>, StoreError> {
         if outputs.is_empty() && intents.is_empty() && published.is_empty() {
             return Ok(Vec::new());
         }
-        let txn = self.write(durable)?;
+        let txn = self.write(true)?;
         let mut inserted = Vec::with_capacity(intents.len());
         {
             let mut o = txn.open_table(OUTPUTS).map_err(dberr)?;
@@ -1024,7 +1012,7 @@ impl Store {
     /// all of them): each is inserted only if no intent has its key. Returns, per intent, whether it
     /// was inserted.
     pub fn insert_intents_if_absent(&self, intents: &[Intent]) -> Result<Vec<bool>, StoreError> {
-        self.journal_answers(&[], intents, &[], true)
+        self.journal_answers(&[], intents, &[])
     }
 
     /// Writes one row of a helper table (deferred durability, see [`Store::write`]).
@@ -1120,12 +1108,6 @@ impl Store {
     /// ends in one commit, or in none when it fails): what a caller's writes cost the journal.
     pub fn write_transactions(&self) -> u64 {
         self.writes.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Of [`Store::write_transactions`], the durable ones (each flushes the disk when it commits).
-    pub fn durable_write_transactions(&self) -> u64 {
-        self.durable_writes
-            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Schedules the finalization of request `id` once chain time passes `window_end`.
@@ -1949,7 +1931,6 @@ mod tests {
                     &[b"one", b"two"],
                     &[intent("attest:1:0xab"), intent("attest:2:0xab")],
                     &[published_row(1, 1), published_row(2, 2)],
-                    true,
                 )
                 .unwrap();
             assert_eq!(inserted, [false, true]);
@@ -1958,8 +1939,7 @@ mod tests {
                 s.journal_answers(
                     &[b"three"],
                     &[intent("attest:3:0xab")],
-                    &[published_row(3, 3)],
-                    true,
+                    &[published_row(3, 3)]
                 ),
                 Err(StoreError::DiskFull(_))
             ));
@@ -2026,7 +2006,6 @@ mod tests {
                 &[],
                 &[intent("attest:4:0xab"), intent("attest:5:0xab")],
                 &[],
-                true,
             )
             .unwrap();
             assert_eq!(s.open_count().unwrap(), 5);

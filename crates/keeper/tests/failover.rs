@@ -594,33 +594,6 @@ async fn a_replica_started_on_a_backlog_claims_its_first_range_without_looking_i
     assert_one_statement_per_request(&ids, &c.chain().await, &[&signed]);
 }
 
-/// A replica's statements are on record in the signing store before it journals them (a crash
-/// re-reads the range and gets the same ones back), so it journals its answers in a deferred write;
-/// the transaction that sends them is journaled durably before its broadcast. A keeper without a
-/// signing store has no other record and journals them durably. One collect stage over a range of
-/// 6 assignments (no execute stage): the replica's journal flushes the disk 0 times, the single
-/// keeper's once. Before, both flushed once per chunk of answers, on the path to the first send.
-#[tokio::test]
-async fn a_replica_journals_its_answers_in_a_deferred_write_a_single_keeper_durably() {
-    let pg = server();
-    let mut c = Chain::new().await;
-    let ids = c.requests(6).await;
-    for (name, store_url, flushes) in [("replica", Some(pg.url()), 0), ("single", None, 1)] {
-        let mut k = c
-            .start_replica(name, store_url, Opts::default(), long_lease)
-            .await;
-        let store = k.store().clone();
-        let before = store.durable_write_transactions();
-        k.collect_and_decide().await.unwrap();
-        assert_eq!(journaled(&store).len(), ids.len(), "{name} answers");
-        assert_eq!(
-            store.durable_write_transactions() - before,
-            flushes,
-            "{name}'s durable writes"
-        );
-    }
-}
-
 /// A standby reads a slot one poll interval after it starts the answer, not at once, so that its
 /// reads, checks and journal writes come after the holder's sends: replica b, standing by with a
 /// 1.5 s poll interval, starts after the holder answered a request, and adopts that statement (one

@@ -8,8 +8,7 @@
 //!    The jobs of one log range run concurrently with each other and with the execute stage, which
 //!    keeps sending what was journaled before.
 //! 2. **Finish** (collect stage, in log order): the finished answers' outputs, intents and published
-//!    attestations are journaled in one write ([`Store::journal_answers`]; durable, or deferred for a
-//!    replica, whose statements the signing store holds first), and the execute
+//!    attestations are journaled in one durable write ([`Store::journal_answers`]), and the execute
 //!    stage is woken. Journal before publish and before broadcast, as before.
 //!
 //! The collect stage finishes the jobs at hand every [`ANSWER_CHUNK`] assignments, before any log
@@ -404,8 +403,7 @@ impl Keeper {
     }
 
     /// Step 2: waits for `jobs` in order, then stores their outputs, journals their intents and
-    /// publishes their signed attestations, all in one write (deferred for a replica, see below),
-    /// and wakes the execute stage.
+    /// publishes their signed attestations, all in one durable write, and wakes the execute stage.
     /// On a job's error the answers before it are still journaled, the ones after it are dropped
     /// (their logs are re-read).
     pub(super) async fn finish_answers(&mut self, jobs: &mut Answering) -> Result<(), KeeperError> {
@@ -444,18 +442,11 @@ impl Keeper {
             }
             // One write, so an attestation is journaled with its output (whatever this keeper
             // attests, it can serve: `GET /v1/outputs/<outputHash>`) and published only with its
-            // intent. A replica's statements are on record in the signing store before this
-            // write (a crash re-reads the range and gets the same ones back), so its write is
-            // deferred: durable with its next durable write at the latest, which its first
-            // broadcast of them is. A keeper without a signing store (or a deliberately faulty
-            // one) has no other record: its write is durable before anything is published.
+            // intent.
             let outputs: Vec<&[u8]> = done.iter().map(|c| c.output.as_slice()).collect();
-            let durable =
-                self.answerer.signing_store.is_none() || self.cfg.misbehave != Misbehaviour::None;
             let wait_ms = waited.elapsed().as_secs_f64() * 1e3;
             let written = std::time::Instant::now();
-            self.store
-                .journal_answers(&outputs, &intents, &published, durable)?;
+            self.store.journal_answers(&outputs, &intents, &published)?;
             let write_ms = written.elapsed().as_secs_f64() * 1e3;
             // Statements claimed first by another replica that held the sender lease before this
             // one took it: it may have sent them already.
