@@ -204,6 +204,9 @@ pub struct Tick {
     pub logs: usize,
     /// Intents executed successfully.
     pub executed: usize,
+    /// The poll's range ended below the confirmed head (it was cut at `max_block_range`): more
+    /// logs are waiting, and a running keeper polls again at once instead of after its interval.
+    pub behind: bool,
 }
 
 /// How long a stopping keeper lets its execute stage finish the transaction at hand (bounded drain;
@@ -528,9 +531,12 @@ impl Keeper {
                 if *shutdown.borrow() {
                     break;
                 }
+                // A backfill (a range cut at `max_block_range`, after a restart or an outage) goes
+                // on at once: only a keeper that caught up waits for its poll interval.
+                let mut behind = false;
                 tokio::select! {
                     r = self.collect_and_decide() => match r {
-                        Ok(_) => {}
+                        Ok(t) => behind = t.behind,
                         Err(e) => {
                             self.metrics.healthy.store(false, Ordering::Relaxed);
                             if let Some(full) = e.disk_full() {
@@ -542,6 +548,10 @@ impl Keeper {
                     _ = &mut stop_requested => break,
                 }
                 exec.notify_work();
+                if behind {
+                    tokio::task::yield_now().await;
+                    continue;
+                }
                 tokio::select! {
                     _ = shutdown.changed() => {}
                     _ = tokio::time::sleep(poll_interval) => {}
@@ -651,8 +661,14 @@ impl Keeper {
             PollOutcome::Reorg { .. } => {
                 self.exec.reorged.store(true, Ordering::SeqCst);
             }
-            PollOutcome::Logs { logs, to, hash, .. } => {
+            PollOutcome::Logs {
+                logs,
+                to,
+                hash,
+                head,
+            } => {
                 t.logs = logs.len();
+                t.behind = to < head.saturating_sub(self.poller.confirmations);
                 tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, logs = logs.len(), to, "polled");
                 // Assignments are answered by jobs running concurrently (module `answer`); they are
                 // finished in log order before any other duty's log and before the cursor moves.
@@ -1144,8 +1160,11 @@ impl Keeper {
             self.store.change_schedules(&forget)?;
         }
         // The deadlines passed are forgotten, and what they call for (reports of missed answers,
-        // expiries) journaled, in one write each for all of them, written also when a call fails
-        // half way (what was read so far is not read again).
+        // expiries) journaled, in one write each for all of them. A call that fails (the views
+        // read here never revert: a failure is the node's) stops the duty: what the deadlines
+        // read before it called for is written, and the deadline whose call failed is kept, to be
+        // read again next time. Before, it was forgotten before its calls, and a failed call lost
+        // its reports for good.
         let mut passed = Vec::new();
         let mut missed = Vec::new();
         let read = async {
@@ -1153,11 +1172,12 @@ impl Keeper {
                 if dl >= now {
                     continue;
                 }
-                passed.push(ScheduleChange::ForgetDeadline(id));
-                let ops = match self.registry().assignedOperators(id).call().await {
-                    Ok(o) => o,
-                    Err(_) => continue,
-                };
+                let ops = self
+                    .registry()
+                    .assignedOperators(id)
+                    .call()
+                    .await
+                    .map_err(rpc_err("assignedOperators"))?;
                 let req = self
                     .registry()
                     .request(id)
@@ -1199,6 +1219,7 @@ impl Keeper {
                         calldata,
                     ));
                 }
+                passed.push(ScheduleChange::ForgetDeadline(id));
             }
             Ok::<_, KeeperError>(())
         }

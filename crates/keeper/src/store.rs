@@ -181,7 +181,7 @@ pub enum ScheduleChange {
     },
     /// Drop the scheduled finalization of a request (finalized, expired, disputed or journaled).
     ForgetFinalize(U256),
-    /// Stop watching a request's answer deadline (it finalized).
+    /// Stop watching a request's answer deadline (it finalized, or the finalizer acted on it).
     ForgetDeadline(U256),
 }
 

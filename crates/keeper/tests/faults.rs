@@ -19,6 +19,57 @@ use verinfer_keeper::config::{BackendConfig, KeeperConfig, RawConfig, SubmitConf
 use verinfer_keeper::keeper::{Keeper, KeeperError};
 use verinfer_keeper::store::{Intent, IntentKind, IntentStatus, Store};
 
+/// A finalizer whose calls fail while it acts on passed deadlines keeps those deadlines and acts on
+/// them once the node answers. Three requests nobody answers; past their deadlines, with every
+/// `eth_call` refused (HTTP 503), the finalizer's duty fails and forgets none of them; once the node
+/// answers, it journals a missed-answer report and an expiry for each and forgets the deadlines.
+/// Before, a deadline was forgotten before its calls, and one whose first call failed was never
+/// reported.
+#[tokio::test]
+async fn a_finalizer_whose_calls_fail_keeps_the_passed_deadlines_and_reports_them_once_the_node_answers(
+) {
+    let (anvil, dir, mut s, proxy) = behind_a_proxy().await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let ids = s.requests(3).await;
+    let key = anvil.key(3);
+    let cfg = KeeperConfig::from_raw(RawConfig {
+        rpc_url: Some(proxy.url().to_string()),
+        watch: Some(false),
+        finalize: Some(true),
+        ..s.raw_config(&dir.path().join("finalizer"), key.address(), start_block)
+    })
+    .unwrap();
+    let mut f = Keeper::new(cfg, key, "finalizer").await.unwrap();
+    f.collect_and_decide().await.unwrap();
+    assert_eq!(f.store().deadlines().unwrap().len(), ids.len());
+    raw(&s.p, "evm_increaseTime", serde_json::json!([2 * 86_400])).await;
+    raw(&s.p, "evm_mine", serde_json::json!([])).await;
+
+    proxy.set("eth_call", Fault::Unavailable);
+    assert!(
+        f.collect_and_decide().await.is_err(),
+        "the duty's calls fail"
+    );
+    assert_eq!(
+        f.store().deadlines().unwrap().len(),
+        ids.len(),
+        "no deadline forgotten by a failed call"
+    );
+    proxy.clear("eth_call");
+    f.collect_and_decide().await.unwrap();
+    assert!(f.store().deadlines().unwrap().is_empty());
+    let open = f.store().open_intents().unwrap();
+    for kind in [IntentKind::ReportMissed, IntentKind::Finalize] {
+        let mut subjects: Vec<U256> = open
+            .iter()
+            .filter(|i| i.kind == kind)
+            .filter_map(|i| i.subject)
+            .collect();
+        subjects.sort();
+        assert_eq!(subjects, ids, "{kind:?}");
+    }
+}
+
 /// A keeper of the suite's operator running in its own task, talking to the node through `rpc`.
 struct Running {
     store: Arc<Store>,
