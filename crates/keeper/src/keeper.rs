@@ -209,6 +209,10 @@ pub struct Tick {
     pub behind: bool,
 }
 
+/// Logs of other duties than answering that the collect stage handles before it lets the execute
+/// stage, which shares its task, run ([`tokio::task::yield_now`]).
+const YIELD_EVERY: usize = 64;
+
 /// How long a stopping keeper lets its execute stage finish the transaction at hand (bounded drain;
 /// whatever is not finished stays journaled and resumes on restart).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -735,7 +739,7 @@ impl Keeper {
                             // handled without waiting on anything: it lets the execute stage send
                             // and settle in between.
                             since_yield += 1;
-                            if since_yield >= ANSWER_CHUNK {
+                            if since_yield >= YIELD_EVERY {
                                 since_yield = 0;
                                 tokio::task::yield_now().await;
                             }

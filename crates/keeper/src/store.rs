@@ -1110,11 +1110,6 @@ impl Store {
         self.writes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Schedules the finalization of request `id` once chain time passes `window_end`.
-    pub fn schedule_finalize(&self, id: U256, window_end: u64) -> Result<(), StoreError> {
-        self.change_schedules(&[ScheduleChange::Finalize { id, window_end }])
-    }
-
     /// Applies `changes` to the schedules in their order (a later change of one request overrides
     /// an earlier one), in one deferred write: the collect stage writes the schedule changes of a
     /// whole polled range at once, not one commit per event.
@@ -1149,11 +1144,6 @@ impl Store {
         self.id_times(FINALIZE_DUE)
     }
 
-    /// Drops the scheduled finalization of request `id` (done, disputed or journaled).
-    pub fn forget_finalize(&self, id: U256) -> Result<(), StoreError> {
-        self.change_schedules(&[ScheduleChange::ForgetFinalize(id)])
-    }
-
     /// Watches request `id`'s answer `deadline` (reports of missed answers, expiry).
     pub fn watch_deadline(&self, id: U256, deadline: u64) -> Result<(), StoreError> {
         self.put_row(DEADLINES, &id.to_be_bytes::<32>(), deadline)
@@ -1162,11 +1152,6 @@ impl Store {
     /// Watched deadlines: `(request id, deadline)`, ascending by id.
     pub fn deadlines(&self) -> Result<Vec<(U256, u64)>, StoreError> {
         self.id_times(DEADLINES)
-    }
-
-    /// Stops watching request `id`'s deadline.
-    pub fn forget_deadline(&self, id: U256) -> Result<(), StoreError> {
-        self.change_schedules(&[ScheduleChange::ForgetDeadline(id)])
     }
 
     /// Records that request `id` calls a consumer back (`early`: also at quorum).
@@ -2183,15 +2168,25 @@ mod tests {
         {
             let s = Store::open(&path).unwrap();
             s.put_request(a, &facts()).unwrap();
-            s.schedule_finalize(a, 100).unwrap();
-            s.schedule_finalize(b, 200).unwrap();
+            s.change_schedules(&[
+                ScheduleChange::Finalize {
+                    id: a,
+                    window_end: 100,
+                },
+                ScheduleChange::Finalize {
+                    id: b,
+                    window_end: 200,
+                },
+            ])
+            .unwrap();
             s.watch_deadline(b, 300).unwrap();
             s.put_callback(a, true).unwrap();
             s.schedule_delivery(DeliveryStage::Early, a, 10).unwrap();
             s.schedule_delivery(DeliveryStage::Final, a, 20).unwrap();
             s.put_game(b, game).unwrap();
             s.watch_jury(a, &jury).unwrap();
-            s.forget_finalize(a).unwrap();
+            s.change_schedules(&[ScheduleChange::ForgetFinalize(a)])
+                .unwrap();
             s.forget_delivery(DeliveryStage::Early, a).unwrap();
             s.put_intent(&intent("attest:1:0xab")).unwrap(); // durable: all of the above on disk
         }
@@ -2209,7 +2204,8 @@ mod tests {
         s.forget_game(b).unwrap();
         s.forget_jury(a).unwrap();
         s.forget_callback(a).unwrap();
-        s.forget_deadline(b).unwrap();
+        s.change_schedules(&[ScheduleChange::ForgetDeadline(b)])
+            .unwrap();
         assert!(s.games().unwrap().is_empty() && s.jury_watches().unwrap().is_empty());
         assert!(s.deadlines().unwrap().is_empty() && s.callback(a).unwrap().is_none());
         // Nothing of it in the metadata table: only the version.

@@ -29,7 +29,6 @@ use verinfer_keeper::attest;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, KeeperError, SignedAttestation};
 use verinfer_keeper::metrics::Metrics;
-use verinfer_keeper::registry::RequestStatus;
 use verinfer_keeper::signing_store::{RawSigningStoreConfig, SigningStore, Slot};
 use verinfer_keeper::store::{IntentKind, IntentStatus, Store};
 
@@ -453,15 +452,7 @@ async fn only_the_sender_lease_holder_sends_and_the_standby_keeps_nothing_open()
     raw(&c.s.p, "evm_mine", serde_json::json!([])).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let mut finalized = 0;
-        for id in &ids {
-            let r = InferenceRegistry::new(c.s.registry, &c.s.p)
-                .request(*id)
-                .call()
-                .await
-                .unwrap();
-            finalized += usize::from(RequestStatus::of(r.status) == Some(RequestStatus::Finalized));
-        }
+        let finalized = c.s.finalized(&ids).await;
         let settled = open(&a.store) + open(&b.store) == 0
             && journaled(&a.store).len() == ids.len()
             && journaled(&b.store).len() == ids.len();

@@ -31,15 +31,14 @@ async fn a_finalizer_whose_calls_fail_keeps_the_passed_deadlines_and_reports_the
     let (anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let start_block = s.p.get_block_number().await.unwrap();
     let ids = s.requests(3).await;
-    let key = anvil.key(3);
-    let cfg = KeeperConfig::from_raw(RawConfig {
-        rpc_url: Some(proxy.url().to_string()),
-        watch: Some(false),
-        finalize: Some(true),
-        ..s.raw_config(&dir.path().join("finalizer"), key.address(), start_block)
-    })
-    .unwrap();
-    let mut f = Keeper::new(cfg, key, "finalizer").await.unwrap();
+    let mut f = s
+        .finalizer(
+            anvil.key(3),
+            &dir.path().join("finalizer"),
+            start_block,
+            Some(proxy.url()),
+        )
+        .await;
     f.collect_and_decide().await.unwrap();
     assert_eq!(f.store().deadlines().unwrap().len(), ids.len());
     raw(&s.p, "evm_increaseTime", serde_json::json!([2 * 86_400])).await;

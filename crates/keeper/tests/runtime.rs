@@ -578,14 +578,14 @@ async fn a_ranges_quorums_are_scheduled_in_one_write_and_their_finalizations_jou
         .keeper(&dir.path().join("operator"), SubmitMode::Batch, start_block)
         .await;
     tick_until_answered(&mut op, &s, &ids, "the operator answers").await;
-    let key = anvil.key(3);
-    let cfg = KeeperConfig::from_raw(RawConfig {
-        watch: Some(false),
-        finalize: Some(true),
-        ..s.raw_config(&dir.path().join("finalizer"), key.address(), start_block)
-    })
-    .unwrap();
-    let mut f = Keeper::new(cfg, key, "finalizer").await.unwrap();
+    let mut f = s
+        .finalizer(
+            anvil.key(3),
+            &dir.path().join("finalizer"),
+            start_block,
+            None,
+        )
+        .await;
     let store = f.store().clone();
     let before = store.write_transactions();
     let t = f.tick().await.unwrap();
@@ -620,15 +620,7 @@ async fn a_ranges_quorums_are_scheduled_in_one_write_and_their_finalizations_jou
     assert_eq!(journaled, ids.len());
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let mut finalized = 0;
-        for id in &ids {
-            let r = InferenceRegistry::new(s.registry, &s.p)
-                .request(*id)
-                .call()
-                .await
-                .unwrap();
-            finalized += usize::from(RequestStatus::of(r.status) == Some(RequestStatus::Finalized));
-        }
+        let finalized = s.finalized(&ids).await;
         if finalized == ids.len() {
             break;
         }

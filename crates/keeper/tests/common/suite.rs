@@ -11,7 +11,7 @@ use verinfer_bindings::{InferenceRegistry, VerinferToken};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::config::{KeeperConfig, Misbehaviour, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{inline_uri, Keeper};
-use verinfer_keeper::registry::VerificationMode;
+use verinfer_keeper::registry::{RequestStatus, VerificationMode};
 use verinfer_keeper::txmgr::TxManager;
 use verinfer_mlp::dataset::TestSplit;
 use verinfer_mlp::IntMlp;
@@ -191,6 +191,41 @@ impl Suite {
             },
             ..RawConfig::default()
         }
+    }
+
+    /// How many of `ids` are finalized on chain.
+    pub async fn finalized(&self, ids: &[U256]) -> usize {
+        let mut n = 0;
+        for id in ids {
+            let r = InferenceRegistry::new(self.registry, &self.p)
+                .request(*id)
+                .call()
+                .await
+                .unwrap();
+            n += usize::from(RequestStatus::of(r.status) == Some(RequestStatus::Finalized));
+        }
+        n
+    }
+
+    /// A finalizing keeper that is no operator and does not watch: `key` as hot key, journal in
+    /// `data_dir`, talking to the node at `rpc_url` (the suite's node when `None`).
+    pub async fn finalizer(
+        &self,
+        key: HotKey,
+        data_dir: &Path,
+        start_block: u64,
+        rpc_url: Option<&str>,
+    ) -> Keeper {
+        let mut raw = RawConfig {
+            watch: Some(false),
+            finalize: Some(true),
+            ..self.raw_config(data_dir, key.address(), start_block)
+        };
+        if let Some(url) = rpc_url {
+            raw.rpc_url = Some(url.to_string());
+        }
+        let cfg = KeeperConfig::from_raw(raw).unwrap();
+        Keeper::new(cfg, key, "finalizer").await.unwrap()
     }
 
     pub async fn answered(&self, id: U256) -> bool {
