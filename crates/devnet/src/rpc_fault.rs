@@ -44,6 +44,8 @@ pub enum Fault {
 #[derive(Debug, Default)]
 struct State {
     counts: BTreeMap<String, usize>,
+    /// Request bodies (HTTP requests) that carried each method: a batch counts once per method.
+    bodies: BTreeMap<String, usize>,
     faults: HashMap<String, Fault>,
     /// The last answer of each method forwarded (single calls only).
     last: HashMap<String, serde_json::Value>,
@@ -106,6 +108,10 @@ fn plan(state: &Shared, body: &[u8]) -> Plan {
     let mut s = lock(state);
     for c in &calls {
         *s.counts.entry(method(c)).or_default() += 1;
+    }
+    let carried: std::collections::BTreeSet<String> = calls.iter().map(method).collect();
+    for m in carried {
+        *s.bodies.entry(m).or_default() += 1;
     }
     let single = (calls.len() == 1).then(|| method(&calls[0]));
     let fault = calls.iter().find_map(|c| s.faults.get(&method(c)).cloned());
@@ -372,6 +378,16 @@ impl FaultyRpc {
             .unwrap_or_default()
     }
 
+    /// HTTP requests received so far that carried at least one call of `method` (a JSON-RPC batch
+    /// of several counts once): with [`FaultyRpc::count`], whether a caller batched its calls.
+    pub fn requests_with(&self, method: &str) -> usize {
+        lock(&self.state)
+            .bodies
+            .get(method)
+            .copied()
+            .unwrap_or_default()
+    }
+
     /// Calls of every method received so far (a batch counts each of its members).
     pub fn counts(&self) -> BTreeMap<String, usize> {
         lock(&self.state).counts.clone()
@@ -379,7 +395,9 @@ impl FaultyRpc {
 
     /// Forgets the counts so far.
     pub fn reset(&self) {
-        lock(&self.state).counts.clear();
+        let mut s = lock(&self.state);
+        s.counts.clear();
+        s.bodies.clear();
     }
 
     /// Waits until `method` has been called more than `seen` times, polling every 5 ms; `false` when
@@ -415,7 +433,7 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_counts_each_member_and_garbage_counts_once() {
+    fn a_batch_counts_each_member_and_its_body_once_and_garbage_counts_once() {
         let state = Shared::default();
         let _ = plan(
             &state,
@@ -426,12 +444,19 @@ mod tests {
             br#"[{"method":"eth_getLogs"},{"method":"eth_blockNumber"},{}]"#,
         );
         let _ = plan(&state, b"not json");
+        let _ = plan(
+            &state,
+            br#"[{"method":"eth_getLogs"},{"method":"eth_getLogs"}]"#,
+        );
+        let bodies = state.lock().unwrap().bodies.clone();
+        assert_eq!(bodies["eth_getLogs"], 2, "two bodies carried eth_getLogs");
+        assert_eq!(bodies["eth_chainId"], 1);
         let counts = state.lock().unwrap().counts.clone();
         let expect: Vec<(&str, usize)> = vec![
             ("?", 2),
             ("eth_blockNumber", 1),
             ("eth_chainId", 1),
-            ("eth_getLogs", 1),
+            ("eth_getLogs", 3),
         ];
         assert_eq!(
             counts

@@ -40,7 +40,7 @@ mod jury;
 mod lease;
 pub mod preflight;
 mod referee;
-pub use answer::ANSWER_CHUNK;
+pub use answer::{ANSWER_CHUNK, MAX_ANSWER_CHUNK};
 pub use delivery::DELIVERY_STAGGER;
 pub use preflight::{PreflightError, Problem, Standing};
 pub use referee::GAME_ID_BASE;
@@ -676,7 +676,7 @@ impl Keeper {
                 tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, logs = logs.len(), to, "polled");
                 // Assignments are answered by jobs running concurrently (module `answer`); they are
                 // finished in log order before any other duty's log and before the cursor moves.
-                let mut answering = answer::Answering::new();
+                let mut answering = answer::Answering::new(self.cfg.poll_interval);
                 // Requests the sender-lease holder answered while this replica stands by.
                 let mut answered_by_holder = Vec::new();
                 // The range's schedule changes (finalizations due, deadlines watched): one write
@@ -718,9 +718,9 @@ impl Keeper {
                             if let Some(job) =
                                 self.start_answer(e.requestId, block_number, deferral)?
                             {
-                                answering.push_back(job);
+                                answering.push(job);
                             }
-                            if answering.len() >= ANSWER_CHUNK {
+                            if answering.full() {
                                 self.finish_answers(&mut answering).await?;
                             }
                         }

@@ -1177,6 +1177,49 @@ impl TxManager {
         }
     }
 
+    /// Broadcasts a group's signed transactions, in nonce order, in one JSON-RPC batch (one HTTP
+    /// round trip): the node takes them in the order they were signed, where concurrent requests
+    /// arrived in any order (none waits in its pool behind a lower nonce still on the way; on an
+    /// automining anvil the keeper's groups land in fewer blocks: docs/performance.md). One result per
+    /// transaction, as [`TxManager::broadcast`] gives it. A batch that did not go through (the
+    /// transport failed) is sent again as one request per transaction, concurrently, so each gets
+    /// the node's own answer (one that did reach the node is "already known" then, which counts as
+    /// sent).
+    async fn broadcast_all(&self, raws: &[&[u8]]) -> Vec<Result<(), TransportError>> {
+        if raws.len() > 1 && self.may_send() {
+            let mut batch = alloy::rpc::client::BatchRequest::new(self.provider.client());
+            let waiters: Result<Vec<_>, _> = raws
+                .iter()
+                .map(|raw| {
+                    batch.add_call::<_, TxHash>(
+                        "eth_sendRawTransaction",
+                        &(Bytes::copy_from_slice(raw),),
+                    )
+                })
+                .collect();
+            let sent = match waiters {
+                Ok(w) => batch.send().await.map(|()| w),
+                Err(e) => Err(e),
+            };
+            match sent {
+                Ok(waiters) => {
+                    let mut out = Vec::with_capacity(raws.len());
+                    for waiter in waiters {
+                        out.push(match waiter.await {
+                            Err(e) if RpcFailure::of(&e) == RpcFailure::AlreadyKnown => Ok(()),
+                            r => r.map(|_hash| ()),
+                        });
+                    }
+                    return out;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "batch broadcast failed; broadcasting one by one")
+                }
+            }
+        }
+        futures::future::join_all(raws.iter().map(|raw| self.broadcast(raw))).await
+    }
+
     async fn receipt(&self, hash: TxHash) -> Result<Option<TransactionReceipt>, TransportError> {
         self.provider.get_transaction_receipt(hash).await
     }
@@ -1567,13 +1610,22 @@ impl TxManager {
                 self.prime_hub().await;
             }
             let primed = started.elapsed();
-            let sent = futures::future::join_all(signed.iter().map(|(_, s)| async move {
-                match &s.intent.status {
-                    IntentStatus::Sent { raw, .. } => self.broadcast(raw).await,
+            let raws: Vec<&[u8]> = signed
+                .iter()
+                .filter_map(|(_, s)| match &s.intent.status {
+                    IntentStatus::Sent { raw, .. } => Some(raw.as_ref()),
+                    _ => None,
+                })
+                .collect();
+            let mut results = self.broadcast_all(&raws).await.into_iter();
+            // A signed intent is `Sent` (`prepare` makes it so); anything else was not broadcast.
+            let sent: Vec<Result<(), TransportError>> = signed
+                .iter()
+                .map(|(_, s)| match &s.intent.status {
+                    IntentStatus::Sent { .. } => results.next().unwrap_or(Ok(())),
                     _ => Ok(()),
-                }
-            }))
-            .await;
+                })
+                .collect();
             let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
             tracing::debug!(target: "verinfer_keeper::timeline", signed = signed.len(),
                 prepare_ms = ms(prepared), journal_ms = ms(journaled - prepared),

@@ -266,19 +266,24 @@ async fn a_crash_between_the_group_journal_write_and_the_broadcasts_resends_the_
     );
 }
 
-/// A group dispatched in one go is journaled in one write and broadcast at once: every transaction
-/// of it sits in the pool together with consecutive nonces, and each lands once when mined.
+/// A group dispatched in one go is journaled in one write and broadcast at once, in one JSON-RPC
+/// batch (one HTTP request for its eight transactions; before, eight concurrent requests that could
+/// reach the node out of nonce order): every transaction of it sits in the pool together with
+/// consecutive nonces, and each lands once when mined.
 #[tokio::test]
-async fn a_group_is_journaled_and_broadcast_together_with_consecutive_nonces() {
+async fn a_group_is_journaled_and_broadcast_together_in_one_request_with_consecutive_nonces() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
+    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir, "gg.redb");
-    let t = txm(p.clone(), anvil.key(0), store.clone(), fast_cfg());
+    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
+    let t = txm(counted, anvil.key(0), store.clone(), fast_cfg());
     let token = deploy_token(&t).await;
     let keys: Vec<String> = (0..8).map(|i| journal_transfer(&store, token, i)).collect();
     raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
     let first = p.get_transaction_count(t.from()).await.unwrap();
+    rpc.reset();
     let mut window = Vec::new();
     for r in t.dispatch_group(&keys, &Round::default()).await.unwrap() {
         match r.unwrap() {
@@ -286,6 +291,16 @@ async fn a_group_is_journaled_and_broadcast_together_with_consecutive_nonces() {
             Dispatch::Done(d) => panic!("mined already: {d:?}"),
         }
     }
+    assert_eq!(
+        rpc.count("eth_sendRawTransaction"),
+        8,
+        "every transaction sent once"
+    );
+    assert_eq!(
+        rpc.requests_with("eth_sendRawTransaction"),
+        1,
+        "the group's broadcasts in one request"
+    );
     let nonces: Vec<u64> = window.iter().map(|f| f.nonce()).collect();
     assert_eq!(nonces, (first..first + 8).collect::<Vec<u64>>());
     assert_eq!(
@@ -301,6 +316,54 @@ async fn a_group_is_journaled_and_broadcast_together_with_consecutive_nonces() {
         assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
     }
     assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), first + 8);
+}
+
+/// A group whose batched broadcast the node refuses (HTTP 503) is broadcast again one transaction
+/// per request, so each gets the node's own answer; its transactions stay journaled and in flight,
+/// and once the node answers again each is rebroadcast and lands once.
+#[tokio::test]
+async fn a_group_whose_batch_broadcast_fails_is_sent_one_by_one_and_lands_once() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "gf.redb");
+    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
+    let t = txm(counted, anvil.key(0), store.clone(), fast_cfg());
+    let token = deploy_token(&t).await;
+    let keys: Vec<String> = (0..4).map(|i| journal_transfer(&store, token, i)).collect();
+    let first = p.get_transaction_count(t.from()).await.unwrap();
+    rpc.set("eth_sendRawTransaction", Fault::Unavailable);
+    rpc.reset();
+    let mut window = Vec::new();
+    for r in t.dispatch_group(&keys, &Round::default()).await.unwrap() {
+        match r.unwrap() {
+            Dispatch::InFlight(f) => window.push(f),
+            Dispatch::Done(d) => panic!("mined although refused: {d:?}"),
+        }
+    }
+    assert_eq!(
+        rpc.requests_with("eth_sendRawTransaction"),
+        1 + 4,
+        "the batch, then one request per transaction"
+    );
+    assert_eq!(
+        p.get_transaction_count(t.from()).await.unwrap(),
+        first,
+        "nothing reached the node"
+    );
+    rpc.clear("eth_sendRawTransaction");
+    for r in futures::future::join_all(window.into_iter().map(|f| t.settle(f))).await {
+        r.unwrap();
+    }
+    for i in 0..4 {
+        assert_eq!(
+            balance(&p, token, recipient(i)).await,
+            U256::from(i + 1),
+            "t{i} landed once"
+        );
+    }
+    assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), first + 4);
 }
 
 /// Receipts of a window are read per block, not per transaction: eight transfers in flight

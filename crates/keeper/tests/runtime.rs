@@ -633,6 +633,49 @@ async fn a_ranges_quorums_are_scheduled_in_one_write_and_their_finalizations_jou
     }
 }
 
+/// A backlog answered fast is journaled in chunks that grow: with a poll interval far longer than any
+/// chunk takes, a keeper draining 192 assignments in one range journals them as a chunk of 64 and
+/// one of 128 (before: three of 64), so the execute stage gets fewer, larger groups to send. Every
+/// one is answered on chain.
+#[tokio::test]
+async fn a_backlog_answered_within_the_poll_interval_is_journaled_in_growing_chunks() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let ids = s.requests(192).await;
+    let raw = RawConfig {
+        // The budget of a chunk: an hour, so every chunk here is answered within half of it.
+        poll_interval_ms: Some(3_600_000),
+        submit: SubmitConfig {
+            mode: SubmitMode::Batch,
+            receipt_poll_ms: 20,
+            ..SubmitConfig::default()
+        },
+        ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
+    };
+    let mut op = Keeper::new(KeeperConfig::from_raw(raw).unwrap(), s.hot.clone(), "test")
+        .await
+        .unwrap();
+    let store = op.store().clone();
+    let before = store.write_transactions();
+    let t = op.collect_and_decide().await.unwrap();
+    assert!(t.logs >= 2 * ids.len(), "one range: {} logs", t.logs);
+    assert_eq!(
+        store.open_count().unwrap(),
+        ids.len() as u64,
+        "every answer journaled"
+    );
+    // The range's requests, the two chunks' answers (64, then 128), the cursor, the pruning of old
+    // block hashes. With chunks of 64 only: 6.
+    assert_eq!(
+        store.write_transactions() - before,
+        5,
+        "write transactions for one range of 192 assignments"
+    );
+    tick_until_answered(&mut op, &s, &ids, "the backlog is answered").await;
+}
+
 /// A keeper behind the chain (a restart after an outage, a node that caps `eth_getLogs` ranges)
 /// reads range after range without waiting out its poll interval in between: with ranges of 2
 /// blocks and a 30 s poll interval, a running keeper answers a backlog of 12 requests (over 12

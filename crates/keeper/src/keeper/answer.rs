@@ -11,11 +11,18 @@
 //!    attestations are journaled in one durable write ([`Store::journal_answers`]), and the execute
 //!    stage is woken. Journal before publish and before broadcast, as before.
 //!
-//! The collect stage finishes the jobs at hand every [`ANSWER_CHUNK`] assignments, before any log
-//! other than a request or an assignment (so every other duty sees the answers of the logs before
-//! it, as when answering was inline), and before it moves the log cursor (a crash before that re-reads
-//! the range: nothing computed and not journaled is lost, the signing store returns the same
-//! statement).
+//! The collect stage finishes the jobs at hand once they make a chunk, before any log other than a
+//! request or an assignment (so every other duty sees the answers of the logs before it, as when
+//! answering was inline), and before it moves the log cursor (a crash before that re-reads the range:
+//! nothing computed and not journaled is lost, the signing store returns the same statement).
+//!
+//! **The chunk adapts** ([`Answering`]): a range's first chunk is [`ANSWER_CHUNK`] assignments, so a
+//! backlog's first answers go out after 64, whatever the backend. A chunk that was answered in at most
+//! half the poll interval doubles the next one, up to [`MAX_ANSWER_CHUNK`]; one that took longer than
+//! the interval halves it, down to [`ANSWER_CHUNK`]. So a fast backend draining a long backlog hands
+//! the execute stage larger groups (fewer, fuller sends), and no answer waits for the rest of its chunk
+//! longer than about a poll interval, the wait every request has already before it is seen. A slow
+//! backend (an LLM at a second an answer) stays at 64.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -35,8 +42,13 @@ use crate::store::{Intent, IntentKind, IntentStatus};
 use crate::txmgr::TxError;
 
 /// Assignments the collect stage starts before it finishes (journals) the jobs at hand, so the
-/// execute stage gets work while later answers of a long log range are still being computed.
+/// execute stage gets work while later answers of a long log range are still being computed: a
+/// range's first chunk, and the least any chunk shrinks to ([`Answering`]).
 pub const ANSWER_CHUNK: usize = 64;
+
+/// The most assignments one chunk grows to ([`Answering`]): 8 batches of 32, half the default
+/// window of transactions in flight.
+pub const MAX_ANSWER_CHUNK: usize = 256;
 
 /// What an answer job needs, shared by every job of one keeper.
 pub(super) struct Answerer {
@@ -79,8 +91,70 @@ impl Drop for Job {
     }
 }
 
-/// The answer jobs of one log range, in log order.
-pub(super) type Answering = VecDeque<Job>;
+/// The answer jobs of one log range, in log order, and how many make a chunk (module docs: a chunk
+/// answered within half of `budget` doubles the next, one that took longer than `budget` halves it,
+/// between [`ANSWER_CHUNK`] and [`MAX_ANSWER_CHUNK`]).
+pub(super) struct Answering {
+    jobs: VecDeque<Job>,
+    /// Jobs that make a chunk now.
+    chunk: usize,
+    /// When the first of the jobs at hand was started (`None`: none at hand).
+    began: Option<std::time::Instant>,
+    /// The poll interval: how long a chunk may hold its first answer back.
+    budget: std::time::Duration,
+}
+
+impl Answering {
+    /// No jobs yet; chunks of [`ANSWER_CHUNK`] to start with.
+    pub(super) fn new(budget: std::time::Duration) -> Self {
+        Self {
+            jobs: VecDeque::new(),
+            chunk: ANSWER_CHUNK,
+            began: None,
+            budget,
+        }
+    }
+
+    /// Adds a started job after the ones at hand.
+    pub(super) fn push(&mut self, job: Job) {
+        if self.jobs.is_empty() {
+            self.began = Some(std::time::Instant::now());
+        }
+        self.jobs.push_back(job);
+    }
+
+    /// The jobs at hand make a chunk: time to finish them.
+    pub(super) fn full(&self) -> bool {
+        self.jobs.len() >= self.chunk
+    }
+
+    /// After the jobs at hand were finished, `full` of them making a chunk: sizes the next chunk by
+    /// how long this one took, from its first job's start to its journal write. A chunk cut short
+    /// by another log, or by the range's end, says nothing about the backend and changes nothing.
+    fn finished(&mut self, full: bool) {
+        let Some(began) = self.began.take() else {
+            return;
+        };
+        if !full {
+            return;
+        }
+        self.chunk = next_chunk(self.chunk, began.elapsed(), self.budget);
+    }
+}
+
+/// The chunk after one of `chunk` jobs that took `took` to answer and journal, against the poll
+/// interval `budget`: doubled within half of it, halved beyond it, kept in between; always within
+/// [`ANSWER_CHUNK`]..=[`MAX_ANSWER_CHUNK`].
+fn next_chunk(chunk: usize, took: std::time::Duration, budget: std::time::Duration) -> usize {
+    let next = if took.saturating_mul(2) <= budget {
+        chunk.saturating_mul(2)
+    } else if took > budget {
+        chunk / 2
+    } else {
+        chunk
+    };
+    next.clamp(ANSWER_CHUNK, MAX_ANSWER_CHUNK)
+}
 
 /// How a replica's answers of one polled range wait on the lease holder: one pair of instants for
 /// the whole range, from its poll, so that however many chunks its answers are finished in, they
@@ -345,10 +419,10 @@ impl Keeper {
     /// Answers the assignment of request `id` at once (start and finish): for callers outside the
     /// collect stage's log loop.
     pub(super) async fn answer(&mut self, id: U256) -> Result<(), KeeperError> {
-        let mut jobs = Answering::new();
+        let mut jobs = Answering::new(self.cfg.poll_interval);
         let deferral = self.deferral();
         if let Some(job) = self.start_answer(id, None, deferral)? {
-            jobs.push_back(job);
+            jobs.push(job);
         }
         self.finish_answers(&mut jobs).await
     }
@@ -406,7 +480,12 @@ impl Keeper {
     /// publishes their signed attestations, all in one durable write, and wakes the execute stage.
     /// On a job's error the answers before it are still journaled, the ones after it are dropped
     /// (their logs are re-read).
-    pub(super) async fn finish_answers(&mut self, jobs: &mut Answering) -> Result<(), KeeperError> {
+    pub(super) async fn finish_answers(
+        &mut self,
+        answering: &mut Answering,
+    ) -> Result<(), KeeperError> {
+        let full = answering.full();
+        let jobs = &mut answering.jobs;
         let mut done = Vec::with_capacity(jobs.len());
         let mut failed = None;
         let waited = std::time::Instant::now();
@@ -459,9 +538,10 @@ impl Keeper {
                     })
                     .map(|(_, i)| i.key.clone()),
             );
-            tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, answers = intents.len(), wait_ms, write_ms, "journaled answers");
+            tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, answers = intents.len(), chunk = answering.chunk, wait_ms, write_ms, "journaled answers");
             self.exec.notify_work();
         }
+        answering.finished(full && failed.is_none());
         match failed {
             Some(e) => Err(e),
             None => Ok(()),
@@ -503,8 +583,86 @@ pub(super) fn already_answered(kind: crate::store::IntentKind, reason: &str) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::already_answered;
+    use std::time::Duration;
+
+    use super::{already_answered, next_chunk, Answering, Job, ANSWER_CHUNK, MAX_ANSWER_CHUNK};
     use crate::store::IntentKind;
+
+    const INTERVAL: Duration = Duration::from_millis(100);
+
+    #[test]
+    fn a_chunk_answered_within_half_the_poll_interval_doubles_the_next_up_to_the_most() {
+        let mut chunk = ANSWER_CHUNK;
+        let mut seen = vec![chunk];
+        for _ in 0..4 {
+            chunk = next_chunk(chunk, Duration::from_millis(50), INTERVAL);
+            seen.push(chunk);
+        }
+        assert_eq!(seen, [64, 128, 256, 256, 256]);
+        assert_eq!(MAX_ANSWER_CHUNK, 256);
+    }
+
+    #[test]
+    fn a_chunk_slower_than_the_poll_interval_halves_the_next_down_to_the_least() {
+        let mut chunk = MAX_ANSWER_CHUNK;
+        let mut seen = vec![chunk];
+        for _ in 0..3 {
+            chunk = next_chunk(chunk, Duration::from_millis(101), INTERVAL);
+            seen.push(chunk);
+        }
+        assert_eq!(seen, [256, 128, 64, 64]);
+    }
+
+    #[test]
+    fn a_chunk_between_half_the_poll_interval_and_all_of_it_keeps_the_size() {
+        for chunk in [ANSWER_CHUNK, 128, MAX_ANSWER_CHUNK] {
+            for ms in [51, 75, 100] {
+                assert_eq!(
+                    next_chunk(chunk, Duration::from_millis(ms), INTERVAL),
+                    chunk
+                );
+            }
+        }
+        // A chunk size out of bounds (none is made so) comes back within them.
+        assert_eq!(
+            next_chunk(1, Duration::from_millis(75), INTERVAL),
+            ANSWER_CHUNK
+        );
+        assert_eq!(
+            next_chunk(10_000, Duration::from_millis(75), INTERVAL),
+            MAX_ANSWER_CHUNK
+        );
+    }
+
+    /// Only a whole chunk sizes the next: one cut short by another log (or the range's end) says
+    /// nothing about the backend.
+    #[tokio::test]
+    async fn only_a_whole_chunk_answered_in_time_grows_the_next() {
+        let job = || Job(tokio::spawn(async { Ok(None) }));
+        let mut a = Answering::new(Duration::from_secs(3_600));
+        for _ in 0..ANSWER_CHUNK - 1 {
+            a.push(job());
+        }
+        assert!(!a.full());
+        a.jobs.clear();
+        a.finished(false);
+        assert_eq!(a.chunk, ANSWER_CHUNK, "a partial chunk changes nothing");
+        for _ in 0..ANSWER_CHUNK {
+            a.push(job());
+        }
+        assert!(a.full());
+        a.jobs.clear();
+        a.finished(true);
+        assert_eq!(
+            a.chunk,
+            2 * ANSWER_CHUNK,
+            "a whole chunk within the budget doubles"
+        );
+        for _ in 0..ANSWER_CHUNK {
+            a.push(job());
+        }
+        assert!(!a.full(), "64 jobs no longer make a chunk");
+    }
 
     #[test]
     fn an_attestation_refused_as_already_answered_is_recognised_and_nothing_else_is() {
