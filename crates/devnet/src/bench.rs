@@ -37,8 +37,10 @@
 //!   separates the window's bound from the keeper's own work. It is a reference, not a bound: the
 //!   keeper beat it at 1,024 requests, where the sender saturated anvil with more, smaller blocks.
 //!
-//! Two phases per mode: *drain* (N requests queued first, then the keeper started; attestations/s
-//! from keeper start to the last inclusion, gas per attestation from the receipts) and *live* (the
+//! Two phases per mode: *drain* (N requests queued first, then the keeper built, then started;
+//! attestations/s from the start of its run to the last inclusion, gas per attestation from the
+//! receipts; building it, its journal opened and its signing store connected, is outside the clock
+//! as the ceiling's signing is) and *live* (the
 //! keeper running while a client sends requests back to back; latency from the request's inclusion
 //! to the inclusion of its answer, as seen by a log watcher polling every 10 ms).
 //!
@@ -379,7 +381,7 @@ pub struct ModeResult {
     pub share_of_window_sender: Option<f64>,
     /// The drain's rate once answers land: the attestations seen after the watcher first saw
     /// some, over the time from that sighting to the last (the drain without its start: a
-    /// keeper's start-up, first poll and first gas estimate, a burst's first send); `None` when
+    /// keeper's first poll and first gas estimate, a burst's first send); `None` when
     /// the watcher saw the answers at fewer than 8 distinct polls (a few transactions: the
     /// figure would be the watcher's 10 ms granularity).
     pub sending_attestations_per_sec: Option<f64>,
@@ -398,7 +400,7 @@ pub struct ModeResult {
     /// failed call, and one grant in the HA rows; a slow drain with more says why.
     pub drain_incidents: Option<Incidents>,
     /// CPU seconds the anvil process used while the drain's requests were answered (from the
-    /// keeper's start or the burst's first send to the last inclusion seen; `None` where `/proc`
+    /// built keeper's start or the burst's first send to the last inclusion seen; `None` where `/proc`
     /// cannot tell).
     pub drain_cpu_anvil_secs: Option<f64>,
     /// CPU seconds this process (keeper, answer watcher, burst sender) used in the same span.
@@ -876,13 +878,22 @@ impl Bench {
         k: Keepers,
         start_block: u64,
     ) -> Result<RunningKeeper, DevnetError> {
+        Ok(self.build_keepers(k, start_block).await?.start())
+    }
+
+    /// Builds the keeper (or its replicas, sharing the signing store) reading logs from
+    /// `start_block`, not running yet: its journal opened, its node's chain id read, its signing
+    /// store connected ([`Keeper::new`]).
+    async fn build_keepers(
+        &mut self,
+        k: Keepers,
+        start_block: u64,
+    ) -> Result<BuiltKeepers, DevnetError> {
         let rpc_url = match &self.counting {
             Some(c) => c.url().to_owned(),
             None => self.devnet.url().to_owned(),
         };
-        let (stop, stop_rx) = watch::channel(false);
-        let mut handles = Vec::with_capacity(k.replicas);
-        let mut metrics = Vec::with_capacity(k.replicas);
+        let mut keepers = Vec::with_capacity(k.replicas);
         for replica in 0..k.replicas {
             let name = format!("bench-{replica}");
             let signing_store = match (&self.signing_store_url, k.shared_store) {
@@ -912,15 +923,9 @@ impl Bench {
                 signing_store,
                 ..RawConfig::default()
             })?;
-            let keeper = Keeper::new(cfg, self.hot.clone(), &name).await?;
-            metrics.push(keeper.metrics().clone());
-            handles.push(tokio::spawn(keeper.run(stop_rx.clone())));
+            keepers.push(Keeper::new(cfg, self.hot.clone(), &name).await?);
         }
-        Ok(RunningKeeper {
-            stop,
-            handles,
-            metrics,
-        })
+        Ok(BuiltKeepers(keepers))
     }
 
     /// Answers already-created requests with a Merkle commit and one reveal each, through the
@@ -1239,6 +1244,27 @@ impl Incidents {
     }
 }
 
+/// A row's keepers (one, or the replicas), built and not running yet.
+struct BuiltKeepers(Vec<Keeper>);
+
+impl BuiltKeepers {
+    /// Runs them all, each on a task of its own.
+    fn start(self) -> RunningKeeper {
+        let (stop, stop_rx) = watch::channel(false);
+        let metrics = self.0.iter().map(|k| k.metrics().clone()).collect();
+        let handles = self
+            .0
+            .into_iter()
+            .map(|k| tokio::spawn(k.run(stop_rx.clone())))
+            .collect();
+        RunningKeeper {
+            stop,
+            handles,
+            metrics,
+        }
+    }
+}
+
 /// A row's running keepers (one, or the replicas), stopped together.
 struct RunningKeeper {
     stop: watch::Sender<bool>,
@@ -1496,7 +1522,10 @@ impl Cpu {
 }
 
 /// Drain phase: queue `n` requests, then answer them; measures from the start of answering (the
-/// keeper's start, the burst's first send) to the last inclusion.
+/// built keepers' start, the burst's first send) to the last inclusion. A keeper is built before
+/// the clock starts (its journal opened, its node's chain id read, its signing store connected),
+/// as the ceiling's transactions are signed before it: the drain times answering a backlog, which
+/// a running keeper does many times, not a process's start, which it does once.
 async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetError> {
     let start_block = b.devnet.block_number().await?;
     // The backlog is queued by the pipelined client, as fast as the node takes it (not timed).
@@ -1510,6 +1539,15 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
     let postgres_pid = match mode {
         Mode::Ha(..) => b.postgres_pid,
         Mode::Keeper(..) | Mode::Ceiling(_) | Mode::Window(_) | Mode::Merkle => None,
+    };
+    let built = match Keepers::of(mode) {
+        Some(keepers) => {
+            let built = Instant::now();
+            let k = b.build_keepers(keepers, start_block).await?;
+            tracing::debug!(target: "verinfer_devnet::bench", ms = built.elapsed().as_secs_f64() * 1e3, "drain: keepers built (not timed)");
+            Some(k)
+        }
+        None => None,
     };
     let cpu = Cpu::now(postgres_pid);
     let t0 = Instant::now();
@@ -1533,13 +1571,13 @@ async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetErr
             })
         }
         Mode::Keeper(..) | Mode::Ha(..) => {
-            let keepers = Keepers::of(mode).ok_or(DevnetError::Config {
-                field: "mode",
-                value: 0,
-                allowed: "a keeper mode",
-            })?;
-            let k = b.start_keepers(keepers, start_block).await?;
-            tracing::debug!(target: "verinfer_devnet::bench", "drain: keepers built");
+            let k = built
+                .ok_or(DevnetError::Config {
+                    field: "mode",
+                    value: 0,
+                    allowed: "a keeper mode",
+                })?
+                .start();
             let seen = joined(watcher).await?.answers;
             let cpu = cpu.since();
             let (inferences, incidents, lookups) =
