@@ -44,6 +44,33 @@ async fn dispatch(t: &TxManager, key: &str) -> Box<InFlight> {
     }
 }
 
+/// A transaction manager of dev key 0 on a journal `name` in `dir`, talking to `anvil` through a
+/// counting (fault-injecting) proxy, with the proxy and the journal.
+async fn counted_txm(
+    anvil: &Anvil,
+    dir: &tempfile::TempDir,
+    name: &str,
+    cfg: TxConfig,
+) -> (FaultyRpc, Arc<Store>, TxManager) {
+    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
+    let store = store_at(dir, name);
+    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
+    let t = txm(counted, anvil.key(0), store.clone(), cfg);
+    (rpc, store, t)
+}
+
+/// Dispatches `keys` as one group; every one must be in flight (none mined yet).
+async fn dispatched(t: &TxManager, keys: &[String]) -> Vec<Box<InFlight>> {
+    let mut window = Vec::new();
+    for r in t.dispatch_group(keys, &Round::default()).await.unwrap() {
+        match r.unwrap() {
+            Dispatch::InFlight(f) => window.push(f),
+            Dispatch::Done(d) => panic!("mined before it was expected: {d:?}"),
+        }
+    }
+    window
+}
+
 fn sent_hash(store: &Store, key: &str) -> (u64, TxHash) {
     match store.intent(key).unwrap().unwrap().status {
         IntentStatus::Sent { nonce, tx_hash, .. } => (nonce, tx_hash),
@@ -274,23 +301,14 @@ async fn a_crash_between_the_group_journal_write_and_the_broadcasts_resends_the_
 async fn a_group_is_journaled_and_broadcast_together_in_one_request_with_consecutive_nonces() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
-    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = store_at(&dir, "gg.redb");
-    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
-    let t = txm(counted, anvil.key(0), store.clone(), fast_cfg());
+    let (rpc, store, t) = counted_txm(&anvil, &dir, "gg.redb", fast_cfg()).await;
     let token = deploy_token(&t).await;
     let keys: Vec<String> = (0..8).map(|i| journal_transfer(&store, token, i)).collect();
     raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
     let first = p.get_transaction_count(t.from()).await.unwrap();
     rpc.reset();
-    let mut window = Vec::new();
-    for r in t.dispatch_group(&keys, &Round::default()).await.unwrap() {
-        match r.unwrap() {
-            Dispatch::InFlight(f) => window.push(f),
-            Dispatch::Done(d) => panic!("mined already: {d:?}"),
-        }
-    }
+    let window = dispatched(&t, &keys).await;
     assert_eq!(
         rpc.count("eth_sendRawTransaction"),
         8,
@@ -325,23 +343,14 @@ async fn a_group_is_journaled_and_broadcast_together_in_one_request_with_consecu
 async fn a_group_whose_batch_broadcast_fails_is_sent_one_by_one_and_lands_once() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
-    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = store_at(&dir, "gf.redb");
-    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
-    let t = txm(counted, anvil.key(0), store.clone(), fast_cfg());
+    let (rpc, store, t) = counted_txm(&anvil, &dir, "gf.redb", fast_cfg()).await;
     let token = deploy_token(&t).await;
     let keys: Vec<String> = (0..4).map(|i| journal_transfer(&store, token, i)).collect();
     let first = p.get_transaction_count(t.from()).await.unwrap();
     rpc.set("eth_sendRawTransaction", Fault::Unavailable);
     rpc.reset();
-    let mut window = Vec::new();
-    for r in t.dispatch_group(&keys, &Round::default()).await.unwrap() {
-        match r.unwrap() {
-            Dispatch::InFlight(f) => window.push(f),
-            Dispatch::Done(d) => panic!("mined although refused: {d:?}"),
-        }
-    }
+    let window = dispatched(&t, &keys).await;
     assert_eq!(
         rpc.requests_with("eth_sendRawTransaction"),
         1 + 4,
@@ -375,24 +384,15 @@ async fn a_group_whose_batch_broadcast_fails_is_sent_one_by_one_and_lands_once()
 async fn a_windows_receipts_are_read_once_per_block_not_once_per_transaction() {
     let anvil = Anvil::start(&[]);
     let p = anvil.provider();
-    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = store_at(&dir, "h.redb");
-    let counted = alloy::providers::RootProvider::new_http(rpc.url().parse().unwrap());
     let mut cfg = fast_cfg();
     // The settles' direct safety-net poll comes a quarter of this after the first one.
     cfg.receipt_timeout = Duration::from_secs(60);
-    let t = txm(counted, anvil.key(0), store.clone(), cfg);
+    let (rpc, store, t) = counted_txm(&anvil, &dir, "h.redb", cfg).await;
     let token = deploy_token(&t).await;
     let keys: Vec<String> = (0..8).map(|i| journal_transfer(&store, token, i)).collect();
     raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
-    let mut window = Vec::new();
-    for r in t.dispatch_group(&keys, &Round::default()).await.unwrap() {
-        match r.unwrap() {
-            Dispatch::InFlight(f) => window.push(f),
-            Dispatch::Done(d) => panic!("mined already: {d:?}"),
-        }
-    }
+    let window = dispatched(&t, &keys).await;
     let before = rpc.count("eth_getTransactionReceipt");
     let t = Arc::new(t);
     let settles: Vec<_> = window
