@@ -1523,7 +1523,8 @@ impl Cpu {
 
 /// Drain phase: queue `n` requests, then answer them; measures from the start of answering (the
 /// built keepers' start, the burst's first send) to the last inclusion. A keeper is built before
-/// the clock starts (its journal opened, its node's chain id read, its signing store connected),
+/// the clock starts (its backends loaded, its journal opened, its node's chain id read, its signing
+/// store connected, its journal reconciled; replicas start together),
 /// as the ceiling's transactions are signed before it: the drain times answering a backlog, which
 /// a running keeper does many times, not a process's start, which it does once.
 async fn drain(b: &mut Bench, mode: Mode, n: usize) -> Result<Drained, DevnetError> {

@@ -209,6 +209,23 @@ pub struct Tick {
     pub behind: bool,
 }
 
+/// Whether [`Keeper::handle_event`] acts on `ev` for a keeper of `operator` (`watch`: it checks
+/// other operators' answers): the collect stage finishes the answers at hand before such a log
+/// only. Another operator's assignment, and an answer this keeper does not check, need nothing.
+fn acts_on(operator: Address, watch: bool, ev: &InferenceRegistryEvents) -> bool {
+    match ev {
+        InferenceRegistryEvents::OperatorAssigned(e) => e.operator == operator,
+        InferenceRegistryEvents::AnswerRecorded(e) => watch && e.operator != operator,
+        InferenceRegistryEvents::OutputRequested(_)
+        | InferenceRegistryEvents::CallbackRegistered(_)
+        | InferenceRegistryEvents::QuorumReached(_)
+        | InferenceRegistryEvents::RequestFinalized(_)
+        | InferenceRegistryEvents::RequestExpired(_)
+        | InferenceRegistryEvents::DisputeOpened(_) => true,
+        _ => false,
+    }
+}
+
 /// Logs of other duties than answering that the collect stage handles before it lets the execute
 /// stage, which shares its task, run ([`tokio::task::yield_now`]).
 const YIELD_EVERY: usize = 64;
@@ -732,6 +749,10 @@ impl Keeper {
                         {
                             answered_by_holder.push(e.requestId);
                         }
+                        // A log no duty acts on (another operator's assignment, an answer this
+                        // keeper does not check) does not cut the chunk of answers: with several
+                        // operators per request, their assignments interleave with ours.
+                        other if !acts_on(self.cfg.operator, self.cfg.watch, &other) => {}
                         other => {
                             self.finish_answers(&mut answering).await?;
                             self.handle_event(other, &mut schedules).await?;
@@ -2047,7 +2068,48 @@ mod url_error {
 
 #[cfg(test)]
 mod tests {
-    use super::refill_now;
+    use super::{acts_on, refill_now};
+    use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents as Ev};
+    use alloy::primitives::{Address, B256, U256};
+
+    /// With several operators per request, their assignments interleave with ours in a range: they
+    /// must not cut the collect stage's chunk of answers (before, each one finished the answers at
+    /// hand, so a backlog of k >= 2 was journaled and sent an answer or two at a time).
+    #[test]
+    fn only_logs_a_duty_acts_on_cut_the_chunk_of_answers() {
+        let (me, other) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        let assigned = |operator| {
+            Ev::OperatorAssigned(InferenceRegistry::OperatorAssigned {
+                requestId: U256::from(7),
+                operator,
+                index: U256::ZERO,
+            })
+        };
+        let recorded = |operator| {
+            Ev::AnswerRecorded(InferenceRegistry::AnswerRecorded {
+                requestId: U256::from(7),
+                operator,
+                outputHash: B256::ZERO,
+            })
+        };
+        assert!(acts_on(me, false, &assigned(me)));
+        assert!(
+            !acts_on(me, true, &assigned(other)),
+            "another operator's assignment"
+        );
+        assert!(
+            !acts_on(me, false, &recorded(other)),
+            "not watching: nothing to check"
+        );
+        assert!(acts_on(me, true, &recorded(other)), "a watcher checks it");
+        assert!(!acts_on(me, true, &recorded(me)), "our own answer");
+        let quorum = Ev::QuorumReached(InferenceRegistry::QuorumReached {
+            requestId: U256::from(7),
+            outputHash: B256::ZERO,
+            windowEnd: alloy::primitives::Uint::from(1u64),
+        });
+        assert!(acts_on(me, false, &quorum));
+    }
 
     #[test]
     fn an_empty_window_and_a_short_queue_are_sent_at_once() {

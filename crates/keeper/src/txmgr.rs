@@ -1184,7 +1184,8 @@ impl TxManager {
     /// transaction, as [`TxManager::broadcast`] gives it. A batch that did not go through (the
     /// transport failed) is sent again as one request per transaction, concurrently, so each gets
     /// the node's own answer (one that did reach the node is "already known" then, which counts as
-    /// sent).
+    /// sent). Through a retrying provider (the keeper's), a batch with any member refused comes back
+    /// as that member's error, and so takes the same way.
     async fn broadcast_all(&self, raws: &[&[u8]]) -> Vec<Result<(), TransportError>> {
         if raws.len() > 1 && self.may_send() {
             let mut batch = alloy::rpc::client::BatchRequest::new(self.provider.client());
@@ -1579,7 +1580,8 @@ impl TxManager {
     }
 
     /// One attempt of [`TxManager::dispatch_group`]: reconcile or sign each, one durable write for
-    /// the signed ones, their broadcasts concurrently. `last`: a nonce refusal is not retried.
+    /// the signed ones, their broadcasts in one batch ([`TxManager::broadcast_all`]). `last`: a nonce
+    /// refusal is not retried.
     async fn dispatch_once(
         &self,
         keys: &[String],
@@ -1617,7 +1619,9 @@ impl TxManager {
                     _ => None,
                 })
                 .collect();
-            let mut results = self.broadcast_all(&raws).await.into_iter();
+            let results = self.broadcast_all(&raws).await;
+            debug_assert_eq!(results.len(), raws.len(), "one result per broadcast");
+            let mut results = results.into_iter();
             // A signed intent is `Sent` (`prepare` makes it so); anything else was not broadcast.
             let sent: Vec<Result<(), TransportError>> = signed
                 .iter()

@@ -20,9 +20,12 @@
 //! backlog's first answers go out after 64, whatever the backend. A chunk that was answered in at most
 //! half the poll interval doubles the next one, up to [`MAX_ANSWER_CHUNK`]; one that took longer than
 //! the interval halves it, down to [`ANSWER_CHUNK`]. So a fast backend draining a long backlog hands
-//! the execute stage larger groups (fewer, fuller sends), and no answer waits for the rest of its chunk
-//! longer than about a poll interval, the wait every request has already before it is seen. A slow
-//! backend (an LLM at a second an answer) stays at 64.
+//! the execute stage larger groups (fewer, fuller sends), and while the backend keeps its pace no
+//! answer waits for the rest of its chunk longer than about a poll interval, the wait every request
+//! has already before it is seen (a backend that slows down within a chunk holds it up to twice as
+//! long, once). A slow backend (an LLM at a second an answer) stays at 64. A standby's chunk also
+//! times its wait for the holder, so it stays at 64 while it defers. Only logs some duty acts on cut
+//! a chunk short (`acts_on`): another operator's assignment does not.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
