@@ -210,8 +210,9 @@ pub struct Tick {
 }
 
 /// Whether [`Keeper::handle_event`] acts on `ev` for a keeper of `operator` (`watch`: it checks
-/// other operators' answers): the collect stage finishes the answers at hand before such a log
-/// only. Another operator's assignment, and an answer this keeper does not check, need nothing.
+/// other operators' answers); it handles nothing else, and the collect stage finishes the answers
+/// at hand before such a log only. Another operator's assignment, and an answer this keeper does
+/// not check, need nothing.
 fn acts_on(operator: Address, watch: bool, ev: &InferenceRegistryEvents) -> bool {
     match ev {
         InferenceRegistryEvents::OperatorAssigned(e) => e.operator == operator,
@@ -860,6 +861,10 @@ impl Keeper {
         ev: InferenceRegistryEvents,
         schedules: &mut Vec<ScheduleChange>,
     ) -> Result<(), KeeperError> {
+        // Which logs need anything is `acts_on`'s to say, for the collect stage too.
+        if !acts_on(self.cfg.operator, self.cfg.watch, &ev) {
+            return Ok(());
+        }
         match ev {
             InferenceRegistryEvents::OutputRequested(e) => {
                 self.answer_output_request(e.requestId).await?;
@@ -867,12 +872,10 @@ impl Keeper {
             InferenceRegistryEvents::CallbackRegistered(e) => {
                 self.on_callback_registered(e.requestId, e.early)?;
             }
-            InferenceRegistryEvents::AnswerRecorded(e)
-                if self.cfg.watch && e.operator != self.cfg.operator =>
-            {
+            InferenceRegistryEvents::AnswerRecorded(e) => {
                 self.fetch_published(e.requestId, e.operator).await?;
             }
-            InferenceRegistryEvents::OperatorAssigned(e) if e.operator == self.cfg.operator => {
+            InferenceRegistryEvents::OperatorAssigned(e) => {
                 self.metrics.assignments_seen.inc();
                 self.metrics.request_seen(&e.requestId.to_string());
                 self.answer(e.requestId).await?;

@@ -630,6 +630,14 @@ fn rpc(op: &'static str) -> impl FnOnce(TransportError) -> TxError {
     move |source| TxError::Rpc { op, source }
 }
 
+/// A broadcast's outcome: a transaction the node knows already ("already known") counts as sent.
+fn counted_as_sent(r: Result<(), TransportError>) -> Result<(), TransportError> {
+    match r {
+        Err(e) if RpcFailure::of(&e) == RpcFailure::AlreadyKnown => Ok(()),
+        r => r,
+    }
+}
+
 impl TxManager {
     /// Creates a manager sending from `key` on `chain_id` through `provider`. The manager does not
     /// retry a failed call itself: build `provider` with `verinfer_client::rpc::http_provider` (as
@@ -1170,11 +1178,12 @@ impl TxManager {
             tracing::debug!("not the sender-lease holder: broadcast withheld");
             return Ok(());
         }
-        match self.provider.send_raw_transaction(raw).await {
-            Ok(_) => Ok(()),
-            Err(e) if RpcFailure::of(&e) == RpcFailure::AlreadyKnown => Ok(()),
-            Err(e) => Err(e),
-        }
+        counted_as_sent(
+            self.provider
+                .send_raw_transaction(raw)
+                .await
+                .map(|_pending| ()),
+        )
     }
 
     /// Broadcasts a group's signed transactions, in nonce order, in one JSON-RPC batch (one HTTP
@@ -1206,10 +1215,7 @@ impl TxManager {
                 Ok(waiters) => {
                     let mut out = Vec::with_capacity(raws.len());
                     for waiter in waiters {
-                        out.push(match waiter.await {
-                            Err(e) if RpcFailure::of(&e) == RpcFailure::AlreadyKnown => Ok(()),
-                            r => r.map(|_hash| ()),
-                        });
+                        out.push(counted_as_sent(waiter.await.map(|_hash| ())));
                     }
                     return out;
                 }

@@ -644,19 +644,15 @@ async fn a_backlog_answered_within_the_poll_interval_is_journaled_in_growing_chu
     let mut s = Suite::setup(&anvil, &dir).await;
     let start_block = s.p.get_block_number().await.unwrap();
     let ids = s.requests(192).await;
-    let raw = RawConfig {
-        // The budget of a chunk: an hour, so every chunk here is answered within half of it.
-        poll_interval_ms: Some(3_600_000),
-        submit: SubmitConfig {
-            mode: SubmitMode::Batch,
-            receipt_poll_ms: 20,
-            ..SubmitConfig::default()
-        },
-        ..s.raw_config(&dir.path().join("operator"), s.operator, start_block)
-    };
-    let mut op = Keeper::new(KeeperConfig::from_raw(raw).unwrap(), s.hot.clone(), "test")
-        .await
-        .unwrap();
+    // The budget of a chunk: an hour, so every chunk here is answered within half of it.
+    let mut op = s
+        .keeper_tuned(
+            &dir.path().join("operator"),
+            SubmitMode::Batch,
+            start_block,
+            |raw| raw.poll_interval_ms = Some(3_600_000),
+        )
+        .await;
     let store = op.store().clone();
     let before = store.write_transactions();
     let t = op.collect_and_decide().await.unwrap();

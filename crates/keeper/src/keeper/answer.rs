@@ -22,8 +22,8 @@
 //! the interval halves it, down to [`ANSWER_CHUNK`]. So a fast backend draining a long backlog hands
 //! the execute stage larger groups (fewer, fuller sends), and while the backend keeps its pace no
 //! answer waits for the rest of its chunk longer than about a poll interval, the wait every request
-//! has already before it is seen (a backend that slows down within a chunk holds it up to twice as
-//! long, once). A slow backend (an LLM at a second an answer) stays at 64. A standby's chunk also
+//! has already before it is seen (a backend that slows down within a chunk holds that chunk up
+//! longer, once; the next is halved). A slow backend (an LLM at a second an answer) stays at 64. A standby's chunk also
 //! times its wait for the holder, so it stays at 64 while it defers. Only logs some duty acts on cut
 //! a chunk short (`acts_on`): another operator's assignment does not.
 

@@ -162,15 +162,29 @@ impl Suite {
         max_in_flight: usize,
         start_block: u64,
     ) -> Keeper {
-        let raw = RawConfig {
+        self.keeper_tuned(data_dir, mode, start_block, |raw| {
+            raw.submit.max_in_flight = max_in_flight
+        })
+        .await
+    }
+
+    /// A keeper of the suite's operator in `mode`, its configuration changed by `tune` first.
+    pub async fn keeper_tuned(
+        &self,
+        data_dir: &Path,
+        mode: SubmitMode,
+        start_block: u64,
+        tune: impl FnOnce(&mut RawConfig),
+    ) -> Keeper {
+        let mut raw = RawConfig {
             submit: SubmitConfig {
                 mode,
                 receipt_poll_ms: 20,
-                max_in_flight,
                 ..SubmitConfig::default()
             },
             ..self.raw_config(data_dir, self.operator, start_block)
         };
+        tune(&mut raw);
         let cfg = KeeperConfig::from_raw(raw).unwrap();
         Keeper::new(cfg, self.hot.clone(), "test").await.unwrap()
     }
