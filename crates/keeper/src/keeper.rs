@@ -1549,6 +1549,14 @@ impl Executor {
                     return Ok(());
                 }
             }
+            // The receipt hub's coverage is kept current between rounds (a head read at most every
+            // quarter of the receipt timeout), so the next group's broadcast does not wait for it.
+            if self.may_send() {
+                tokio::select! {
+                    () = self.tx.prime_hub() => {}
+                    _ = shutdown.changed() => return Ok(()),
+                }
+            }
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(idle) => {}
@@ -1690,7 +1698,10 @@ impl Executor {
                     && !skip(i)
             })
             .collect();
-        // Every batch formed here and its members' pointers to it, in one durable write.
+        // Every batch formed here and its members' pointers to it, in one deferred write: nothing
+        // is signed or sent on it, and the durable write that journals the batch's transaction
+        // before its broadcast persists it first (commits persist in order). A crash before then
+        // loses the batches and the pointers together; the members are pending and batched again.
         let mut write = Vec::new();
         for chunk in pending.chunks(self.submit.max_batch) {
             if chunk.len() < 2 {
@@ -1743,7 +1754,7 @@ impl Executor {
             }));
         }
         if !write.is_empty() {
-            self.store.put_intents(&write)?;
+            self.store.put_intents_deferred(&write)?;
         }
         Ok(())
     }
@@ -1776,7 +1787,9 @@ impl Executor {
         // journals during that round trip (a backlog's next chunks of answers) joins the first
         // group instead of waiting for it to be broadcast.
         if let Some(first) = queue.front().filter(|_| self.may_send()) {
+            let primed = std::time::Instant::now();
             if self.tx.prime(&first.key, &round).await {
+                tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, ms = primed.elapsed().as_secs_f64() * 1e3, "primed");
                 queue = self.round_queue()?;
             }
         }

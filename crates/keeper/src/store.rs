@@ -436,6 +436,8 @@ pub struct Store {
     db: Database,
     /// Write transactions begun since the database was opened ([`Store::write_transactions`]).
     writes: std::sync::atomic::AtomicU64,
+    /// Durable write transactions begun ([`Store::durable_writes`]).
+    durable: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Store {
@@ -503,6 +505,7 @@ impl Store {
         let store = Self {
             db,
             writes: std::sync::atomic::AtomicU64::new(0),
+            durable: std::sync::atomic::AtomicU64::new(0),
         };
         store.check_version()?;
         Ok(store)
@@ -609,8 +612,9 @@ impl Store {
     /// persists commits in order, so a crash loses a suffix of deferred writes, never a middle).
     ///
     /// What is deferred: request facts, schedules, the log cursor and block hashes (a crash rewinds
-    /// the cursor with them and the poller re-reads those logs), and transaction outcomes (the
-    /// restart's reconciliation reads their receipts again). What is durable: every other intent
+    /// the cursor with them and the poller re-reads those logs), transaction outcomes (the
+    /// restart's reconciliation reads their receipts again), and batches being formed with their
+    /// members' pointers ([`Store::put_intents_deferred`]). What is durable: every other intent
     /// write, so an intent is on disk before its transaction is broadcast, and every deferred write
     /// before it; answers' outputs and published attestations are written with their intents
     /// ([`Store::journal_answers`]).
@@ -619,7 +623,10 @@ impl Store {
         let mut txn = off_the_runtime(|| self.db.begin_write().map_err(dberr))?;
         self.writes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if !durable {
+        if durable {
+            self.durable
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        } else {
             txn.set_durability(redb::Durability::None);
         }
         Ok(txn)
@@ -816,7 +823,19 @@ impl Store {
 
     /// Writes several intents in one durable write: all or none (a batch and its members).
     pub fn put_intents(&self, intents: &[Intent]) -> Result<(), StoreError> {
-        let txn = self.write(true)?;
+        self.write_intents(intents, true)
+    }
+
+    /// [`Store::put_intents`] in a **deferred** write (see [`Store::write`]): all or none, visible
+    /// at once, on disk with the next durable commit. Only for intents nothing was signed or sent
+    /// on yet (batches being formed): a crash before the next durable write loses them together,
+    /// and what they were formed from is as it was before.
+    pub fn put_intents_deferred(&self, intents: &[Intent]) -> Result<(), StoreError> {
+        self.write_intents(intents, false)
+    }
+
+    fn write_intents(&self, intents: &[Intent], durable: bool) -> Result<(), StoreError> {
+        let txn = self.write(durable)?;
         {
             let mut t = IntentTables::open(&txn)?;
             let mut n = txn.open_table(NONCES).map_err(dberr)?;
@@ -1108,6 +1127,12 @@ impl Store {
     /// ends in one commit, or in none when it fails): what a caller's writes cost the journal.
     pub fn write_transactions(&self) -> u64 {
         self.writes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many of [`Store::write_transactions`] were durable (each waits for the disk): the
+    /// journal's cost on a send path.
+    pub fn durable_writes(&self) -> u64 {
+        self.durable.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Applies `changes` to the schedules in their order (a later change of one request overrides
@@ -2370,6 +2395,61 @@ mod tests {
         assert_eq!(s.request(U256::from(1)).unwrap(), Some(facts()));
         assert_eq!(s.cursor().unwrap().map(|c| c.block), Some(9));
         assert_eq!(s.intents().unwrap().len(), 2);
+    }
+
+    /// Batches formed in a deferred write (nothing signed on them yet) cost no durable write, and
+    /// the durable write that journals a batch's transaction puts them on disk first: after a
+    /// reopen the members still point to their batch.
+    #[test]
+    fn batches_formed_in_a_deferred_write_are_on_disk_with_the_next_durable_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let batch_key = "attest_batch:0xb:0xop";
+        {
+            let s = Store::open(&path).unwrap();
+            let mut batch = intent(batch_key);
+            batch.members = vec!["attest:1:0xop".into(), "attest:2:0xop".into()];
+            let mut formed = vec![batch.clone()];
+            for m in &batch.members {
+                let mut i = intent(m);
+                i.status = IntentStatus::Batched {
+                    batch: batch_key.into(),
+                };
+                formed.push(i);
+            }
+            let durable = s.durable_writes();
+            s.put_intents_deferred(&formed).unwrap();
+            assert_eq!(
+                s.durable_writes(),
+                durable,
+                "forming batches waits for no disk"
+            );
+            assert_eq!(
+                s.intent("attest:1:0xop").unwrap().unwrap().status,
+                formed[1].status
+            );
+            batch.status = IntentStatus::Sent {
+                nonce: 7,
+                tx_hash: TxHash::repeat_byte(1),
+                raw: Bytes::from_static(b"raw"),
+                all_hashes: vec![TxHash::repeat_byte(1)],
+            };
+            s.put_intent(&batch).unwrap();
+            assert_eq!(s.durable_writes(), durable + 1);
+        }
+        let s = Store::open(&path).unwrap();
+        for m in ["attest:1:0xop", "attest:2:0xop"] {
+            assert_eq!(
+                s.intent(m).unwrap().unwrap().status,
+                IntentStatus::Batched {
+                    batch: batch_key.into()
+                }
+            );
+        }
+        assert!(matches!(
+            s.intent(batch_key).unwrap().unwrap().status,
+            IntentStatus::Sent { nonce: 7, .. }
+        ));
     }
 
     /// Writes `records` (key, JSON) into a journal by hand, as a keeper of format version 1 did: no

@@ -425,6 +425,10 @@ pub struct TxManager {
     /// Signalled by a hub scan that found receipts of ours: the settles waiting out their poll
     /// backoff look in the hub at once ([`TxManager::backoff_or_hub`]), whoever's scan it was.
     hub_found: tokio::sync::Notify,
+    /// Whether the hub's last scan found receipts of ours: the chain is including our
+    /// transactions now, so the hub reads again sooner and the settles' backoff does not grow
+    /// ([`TxManager::hub_receipt`], [`TxManager::settle`]).
+    hub_moving: std::sync::atomic::AtomicBool,
     /// Whether this process may put transactions on the wire now ([`TxManager::with_send_gate`]);
     /// `None`: always.
     gate: Option<SendGate>,
@@ -538,6 +542,10 @@ pub struct InFlight {
     slot: Slot,
     /// The cached shape whose estimate set its gas limit, if it was not estimated for it.
     cached: Option<CallShape>,
+    /// When this process first broadcast these signed bytes (just signed: nobody sent them
+    /// before), so no block before then holds them; `None` for a transaction resumed from the
+    /// journal. See [`TxManager::settle`].
+    sent_at: Option<Instant>,
 }
 
 impl InFlight {
@@ -666,6 +674,7 @@ impl TxManager {
             out_of_gas: std::sync::Mutex::default(),
             hub: Mutex::default(),
             hub_found: tokio::sync::Notify::new(),
+            hub_moving: std::sync::atomic::AtomicBool::new(false),
             gate: None,
         }
     }
@@ -1246,24 +1255,31 @@ impl TxManager {
 
     /// The receipt of any of `hashes` from the shared [`ReceiptHub`], for a settle whose last
     /// direct poll (which found none) was sent at `polled_at`: taken if a scan found it; else,
-    /// unless the head was read less than `fresh` ago (by any settle), the head is read and every
-    /// block since the last scan has its receipts read in one call each, keeping the sender's. See
-    /// [`ReceiptHub`] for when the answer is [`HubAnswer::Uncovered`].
+    /// unless the head was read less than `fresh` ago (by any settle) and, with `since_polled`,
+    /// not before `polled_at`, the head is read and every block since the last scan has its
+    /// receipts read in one call each, keeping the sender's. See [`ReceiptHub`] for when the
+    /// answer is [`HubAnswer::Uncovered`].
     async fn hub_receipt(
         &self,
         hashes: &[TxHash],
         fresh: Duration,
         polled_at: Instant,
+        since_polled: bool,
     ) -> Result<HubAnswer, TransportError> {
         let mut hub = self.hub.lock().await;
         if let Some(r) = hub.take(hashes) {
             return Ok(HubAnswer::Found(Box::new(r)));
         }
         let now = Instant::now();
-        if hub
-            .polled
-            .is_none_or(|t| now.saturating_duration_since(t) >= fresh)
-        {
+        // While scans find receipts of ours, four times as often (a 64th of the interval).
+        let fresh = if self.hub_moving.load(std::sync::atomic::Ordering::SeqCst) {
+            (fresh / 4).max(Duration::from_millis(1))
+        } else {
+            fresh
+        };
+        if hub.polled.is_none_or(|t| {
+            now.saturating_duration_since(t) >= fresh || (since_polled && t < polled_at)
+        }) {
             self.hub_scan(&mut hub).await?;
         }
         if let Some(r) = hub.take(hashes) {
@@ -1312,6 +1328,8 @@ impl TxManager {
     /// [`HUB_MAX_SCAN`] blocks).
     async fn hub_scan(&self, hub: &mut ReceiptHub) -> Result<(), TransportError> {
         hub.polled = Some(Instant::now());
+        self.hub_moving
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         let head = self.provider.get_block_number().await?;
         let restart = match hub.scanned {
             None => true,
@@ -1340,6 +1358,7 @@ impl TxManager {
             batch.send().await?;
             let mut any = false;
             let mut failed = None;
+            let mut ours = 0usize;
             for (n, waiter) in (s + 1..=head).zip(waiters) {
                 let receipts = match waiter.await {
                     Ok(r) => r,
@@ -1350,12 +1369,17 @@ impl TxManager {
                 };
                 for r in receipts.into_iter().flatten() {
                     if r.from == self.from {
+                        ours += 1;
                         hub.found.insert(r.transaction_hash, r);
                         any = true;
                     }
                 }
                 hub.scanned = Some(n);
             }
+            self.hub_moving
+                .store(any, std::sync::atomic::Ordering::SeqCst);
+            tracing::debug!(target: "verinfer_keeper::timeline", from = s + 1, head, found = hub.found.len(), ours,
+                ms = hub.polled.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1e3), "hub scan");
             if any {
                 // Also when a later block's read failed: what was found is kept. The woken
                 // settles take the hub's lock once this scan's caller lets it go.
@@ -1371,17 +1395,18 @@ impl TxManager {
         Ok(())
     }
 
-    /// Before a group's broadcasts that will put several transactions in flight: makes sure the
-    /// hub's coverage is current (read within a quarter of the receipt timeout), so the group's
-    /// first direct polls, sent after it, are covered and the later polls go to the hub. A failed
-    /// read only leaves the settles to poll directly.
+    /// Makes sure the receipt hub's coverage is current (the head read within a quarter of the
+    /// receipt timeout), so the settles of a group broadcast after it look in the hub from their
+    /// first look on. Called before a group's broadcasts that will put several transactions in
+    /// flight, and by the keeper between rounds, so that a group's broadcast seldom waits for the
+    /// read. A failed read only leaves the settles to poll directly.
     ///
     /// It never waits for the hub's lock: a settle that holds it may be suspended in a
     /// `FuturesUnordered` that is polled only after this dispatch returns (the keeper's round
     /// dispatches between polls of its settles), so waiting would deadlock the round (found by
     /// the bench: the 16-in-flight drain stopped after 62 transactions with nothing in the pool).
     /// When the lock is held, the group's settles fall back to direct polls until covered.
-    async fn prime_hub(&self) {
+    pub async fn prime_hub(&self) {
         let Ok(mut hub) = self.hub.try_lock() else {
             return;
         };
@@ -1625,6 +1650,8 @@ impl TxManager {
                     _ => None,
                 })
                 .collect();
+            // Freshly signed bytes: no block mined before this instant can hold them.
+            let sent_at = Instant::now();
             let results = self.broadcast_all(&raws).await;
             debug_assert_eq!(results.len(), raws.len(), "one result per broadcast");
             let mut results = results.into_iter();
@@ -1642,7 +1669,7 @@ impl TxManager {
                 prime_ms = ms(primed - journaled), broadcast_ms = ms(started.elapsed() - primed),
                 "group sent");
             for ((i, s), r) in signed.into_iter().zip(sent) {
-                out[i] = Some(self.after_broadcast(s, r, last).await?);
+                out[i] = Some(self.after_broadcast(s, r, last, sent_at).await?);
             }
         }
         Ok(out
@@ -1654,12 +1681,14 @@ impl TxManager {
 
     /// Books the broadcast of a journaled transaction: in flight; or, refused for its nonce,
     /// pending again to be signed anew ([`Attempt::NonceRejected`], unless `last`); or, from a
-    /// sender that cannot pay, pending with its nonce handed back.
+    /// sender that cannot pay, pending with its nonce handed back. `sent_at`: when its broadcast
+    /// began.
     async fn after_broadcast(
         &self,
         s: Box<Signed>,
         r: Result<(), TransportError>,
         last: bool,
+        sent_at: Instant,
     ) -> Result<Attempt, TxError> {
         let Signed {
             mut intent,
@@ -1702,9 +1731,14 @@ impl TxManager {
             // Network trouble: the signed tx is journaled; the wait loop rebroadcasts it.
             tracing::warn!(key, nonce, error = %e, "broadcast failed; will rebroadcast");
         }
-        Ok(Attempt::Done(Ok(
-            self.in_flight_at(intent, nonce, to, data, cached)
-        )))
+        Ok(Attempt::Done(Ok(self.in_flight_at(
+            intent,
+            nonce,
+            to,
+            data,
+            cached,
+            Some(sent_at),
+        ))))
     }
 
     /// Whether the node has one of `intent`'s signed transactions (pending or mined): a broadcast
@@ -1730,7 +1764,8 @@ impl TxManager {
         false
     }
 
-    /// Takes `nonce`'s place in the window for `intent`, sent at `nonce`.
+    /// Takes `nonce`'s place in the window for `intent`, sent at `nonce` (first broadcast by this
+    /// process at `sent_at`, if known).
     fn in_flight_at(
         &self,
         intent: Intent,
@@ -1738,6 +1773,7 @@ impl TxManager {
         to: Option<Address>,
         data: Bytes,
         cached: Option<CallShape>,
+        sent_at: Option<Instant>,
     ) -> Dispatch {
         lock(&self.in_flight).insert(nonce);
         let slot = Slot {
@@ -1750,6 +1786,7 @@ impl TxManager {
             data,
             slot,
             cached,
+            sent_at,
         }))
     }
 
@@ -1811,7 +1848,7 @@ impl TxManager {
                 g.gaps.remove(&nonce);
                 drop(g);
                 return Ok(Prepared::Ready(
-                    self.in_flight_at(intent, nonce, to, data, None),
+                    self.in_flight_at(intent, nonce, to, data, None, None),
                 ));
             }
         }
@@ -1868,6 +1905,11 @@ impl TxManager {
     /// not mined. While every lower nonce it waits behind is in flight itself, it keeps waiting
     /// without bumping (their own settles bump them); behind a lower nonce that nobody holds it
     /// returns [`TxError::NonceGap`].
+    ///
+    /// With several transactions in flight, the first look for a transaction this process just
+    /// signed and broadcast goes to the receipt hub, not to the node: no block before its broadcast
+    /// can hold it, so a hub that covers the blocks since then answers it, and one scan after a
+    /// group's broadcast answers the whole group (a direct poll per transaction before).
     pub async fn settle(&self, f: Box<InFlight>) -> Result<Executed, TxError> {
         let InFlight {
             intent,
@@ -1875,8 +1917,9 @@ impl TxManager {
             data,
             slot,
             cached,
+            sent_at,
         } = *f;
-        let r = self.wait_and_bump(intent, to, data, cached).await;
+        let r = self.wait_and_bump(intent, to, data, cached, sent_at).await;
         drop(slot);
         r
     }
@@ -1898,6 +1941,7 @@ impl TxManager {
         to: Option<Address>,
         data: Bytes,
         cached: Option<CallShape>,
+        mut sent_at: Option<Instant>,
     ) -> Result<Executed, TxError> {
         let key = intent.key.clone();
         let mut bumps = 0u32;
@@ -1917,13 +1961,19 @@ impl TxManager {
             let deadline = Instant::now() + self.cfg.receipt_timeout;
             let mut rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;
             let mut polls = 0u32;
+            // The step of the poll backoff ([`receipt_backoff`]).
+            let mut step = 0u32;
+            // The first broadcast of freshly signed bytes (not a replacement: the bytes it
+            // replaces may be mined already) stands for a direct poll that found nothing.
+            let sent = sent_at.take();
             // When this settle's last direct receipt poll was sent (and found nothing).
-            let mut direct_at = Instant::now();
+            let mut direct_at = sent.unwrap_or_else(Instant::now);
             while Instant::now() < deadline {
-                // The first poll after a broadcast asks for this receipt; while several
-                // transactions are in flight the later ones ask the shared hub (one scan per new
-                // block for the whole window) as long as it covers the blocks since this settle's
-                // last direct poll, with a direct poll as often as a rebroadcast.
+                // While several transactions are in flight, the looks ask the shared hub (one scan
+                // per new block for the whole window) as long as it covers the blocks since this
+                // settle's last direct poll or its first broadcast, with a direct poll as often as
+                // a rebroadcast; the first look after a resumed or replaced transaction's
+                // broadcast asks the node for this receipt.
                 let mut found = None;
                 // A receipt a scan already found is taken whatever the window's size now: the
                 // others' settles may have finished since the scan (regression: the last settle of
@@ -1939,17 +1989,21 @@ impl TxManager {
                         found = Some(Ok(Some(r)));
                     }
                 }
+                let first_look = polls == 0 && sent.is_some();
+                let mut asked_hub = false;
                 if found.is_none()
-                    && polls > 0
+                    && (polls > 0 || first_look)
                     && self.in_flight() > 1
                     && direct_at.elapsed() < self.cfg.receipt_timeout / 4
                 {
                     // The hub re-reads the head at most every 16th of the interval (16 ms at
-                    // 250 ms), whatever the per-transaction backoff.
+                    // 250 ms), whatever the per-transaction backoff; for a first look, also when
+                    // its last read began before the broadcast (it cannot have seen it yet).
                     let fresh = (self.cfg.poll_interval / 16).max(Duration::from_millis(1));
+                    asked_hub = true;
                     match tokio::time::timeout(
                         self.cfg.receipt_timeout / 4,
-                        self.hub_receipt(&all_hashes, fresh, direct_at),
+                        self.hub_receipt(&all_hashes, fresh, direct_at, first_look),
                     )
                     .await
                     {
@@ -1990,11 +2044,18 @@ impl TxManager {
                     }
                     rebroadcast_at = Instant::now() + self.cfg.receipt_timeout / 4;
                 }
-                let until = Instant::now() + receipt_backoff(self.cfg.poll_interval, polls);
+                let until = Instant::now() + receipt_backoff(self.cfg.poll_interval, step);
                 if let Some(r) = self.backoff_or_hub(&all_hashes, until).await {
                     return self.finish(intent, &r, cached)?;
                 }
                 polls = polls.saturating_add(1);
+                // The backoff grows only while the hub's scans find nothing of ours: while the
+                // chain includes our transactions (an automining node working through a group's
+                // blocks), each waiting settle looks again after the shortest step.
+                // (A look that went to the node directly does not read the flag: it may be stale.)
+                if !(asked_hub && self.hub_moving.load(std::sync::atomic::Ordering::SeqCst)) {
+                    step = step.saturating_add(1);
+                }
             }
             // Waiting behind a lower nonce of ours that is not mined: raising our fee cannot help.
             let mined = self.chain_nonce(false).await?;

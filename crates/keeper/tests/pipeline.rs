@@ -336,6 +336,40 @@ async fn a_group_is_journaled_and_broadcast_together_in_one_request_with_consecu
     assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), first + 8);
 }
 
+/// The settles of a group this process just signed and broadcast look for their receipts in the
+/// receipt hub from their first look on: no block before the broadcast can hold them, so one scan
+/// of the blocks since answers the whole group, with no receipt poll per transaction (before,
+/// each settle's first look was its own `eth_getTransactionReceipt`: eight here).
+#[tokio::test]
+async fn a_fresh_group_settles_from_one_hub_scan_without_a_receipt_poll_per_transaction() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let (rpc, store, t) = counted_txm(&anvil, &dir, "gh.redb", fast_cfg()).await;
+    let token = deploy_token(&t).await;
+    let keys: Vec<String> = (0..8).map(|i| journal_transfer(&store, token, i)).collect();
+    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
+    let window = dispatched(&t, &keys).await;
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    rpc.reset();
+    for r in futures::future::join_all(window.into_iter().map(|f| t.settle(f))).await {
+        r.unwrap();
+    }
+    assert_eq!(
+        rpc.count("eth_getTransactionReceipt"),
+        0,
+        "no settle polled its own receipt"
+    );
+    assert_eq!(
+        rpc.requests_with("eth_getBlockReceipts"),
+        1,
+        "one scan found the whole group"
+    );
+    for i in 0..8 {
+        assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
+    }
+}
+
 /// A group whose batched broadcast the node refuses (HTTP 503) is broadcast again one transaction
 /// per request, so each gets the node's own answer; its transactions stay journaled and in flight,
 /// and once the node answers again each is rebroadcast and lands once.
@@ -376,10 +410,10 @@ async fn a_group_whose_batch_broadcast_fails_is_sent_one_by_one_and_lands_once()
 }
 
 /// Receipts of a window are read per block, not per transaction: eight transfers in flight
-/// (automine off) each poll their own receipt once, right after the broadcast; after that the
-/// settles share the receipt hub (`eth_blockNumber`, then one `eth_getBlockReceipts` per new
-/// block), so the block that mines all eight answers every settle with one call, and no settle
-/// polls its own receipt again.
+/// (automine off) share the receipt hub from their first look on (`eth_blockNumber`, then one
+/// `eth_getBlockReceipts` per new block; the hub covered the chain before their broadcast), so the
+/// block that mines all eight answers every settle with one call, and no settle polls its own
+/// receipt (before: one poll each, right after the broadcast).
 #[tokio::test]
 async fn a_windows_receipts_are_read_once_per_block_not_once_per_transaction() {
     let anvil = Anvil::start(&[]);
@@ -414,8 +448,8 @@ async fn a_windows_receipts_are_read_once_per_block_not_once_per_transaction() {
     }
     assert_eq!(
         rpc.count("eth_getTransactionReceipt") - before,
-        8,
-        "one direct poll per transaction, right after its broadcast"
+        0,
+        "no settle polled its own receipt"
     );
     assert_eq!(
         rpc.count("eth_getBlockReceipts") - blocks_before,

@@ -543,6 +543,9 @@ impl Keeper {
             );
             tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, answers = intents.len(), chunk = answering.chunk, wait_ms, write_ms, "journaled answers");
             self.exec.notify_work();
+            // The execute stage shares this task: let it take up the chunk (form its batches,
+            // start its round trips) before this stage starts the next chunk's jobs.
+            tokio::task::yield_now().await;
         }
         answering.finished(full && failed.is_none());
         match failed {
