@@ -1549,11 +1549,13 @@ impl Executor {
                     return Ok(());
                 }
             }
-            // The receipt hub's coverage is kept current between rounds (a head read at most every
-            // quarter of the receipt timeout), so the next group's broadcast does not wait for it.
+            // The receipt hub's coverage is kept current between rounds (with nothing in flight,
+            // one head read at most every quarter of the receipt timeout), so the next group's
+            // broadcast does not wait for it. New work does not wait for it either.
             if self.may_send() {
                 tokio::select! {
                     () = self.tx.prime_hub() => {}
+                    () = self.wake.notified() => continue,
                     _ = shutdown.changed() => return Ok(()),
                 }
             }
@@ -1681,7 +1683,7 @@ impl Executor {
     /// Groups pending attestations into `submitAttestations` batches, leaving out those `skip` names
     /// (in a round under way: the ones it already dispatched, or whose subject has a transaction in
     /// flight, which a batch must not run ahead of). Every batch formed and its members' pointers
-    /// to it are journaled in one durable write (one disk sync, not one per batch).
+    /// to it are journaled in one deferred write (see below).
     fn form_batches(&self, skip: impl Fn(&Intent) -> bool) -> Result<(), KeeperError> {
         if self.submit.mode != SubmitMode::Batch {
             return Ok(());

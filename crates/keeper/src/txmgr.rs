@@ -469,10 +469,12 @@ const HUB_KEEP: u64 = 256;
 /// transactions in flight one scan answers all of them, instead of each polling its own receipt.
 ///
 /// Coverage: the hub reads every block after the head it started from, read at `covered_since`.
-/// A transaction that a direct poll sent at or after `covered_since` did not find is mined, if at
-/// all, in a later block, which the hub reads. A settle whose last direct poll is older polls
-/// directly once more instead. A jump of more than [`HUB_MAX_SCAN`] blocks (a long idle spell)
-/// restarts the coverage at the new head, without reading the blocks skipped.
+/// A transaction that a direct poll sent at or after `covered_since` did not find, or that this
+/// process first broadcast at or after it, is mined, if at all, in a later block, which the hub
+/// reads. A settle whose last direct poll (or first broadcast) is older polls directly once more
+/// instead. A jump of more than [`HUB_MAX_SCAN`] blocks (a long idle spell) restarts the coverage
+/// at the new head, without reading the blocks skipped; so does a keeper with nothing in flight
+/// ([`TxManager::prime_hub`]), which has no receipts to look for.
 #[derive(Debug, Default)]
 struct ReceiptHub {
     /// The last block scanned (or the head the coverage started from).
@@ -483,6 +485,9 @@ struct ReceiptHub {
     polled: Option<Instant>,
     /// Receipts of the sender's transactions found and not yet taken, by hash.
     found: HashMap<TxHash, TransactionReceipt>,
+    /// Whether the last scan failed: until one succeeds, the settles poll directly (a node
+    /// without `eth_getBlockReceipts` is served as before the hub).
+    failed: bool,
 }
 
 /// The hub's answer for one settle.
@@ -491,7 +496,8 @@ enum HubAnswer {
     Found(Box<TransactionReceipt>),
     /// Not mined in any block read so far, and the hub covers every block it may be mined in.
     NotYet,
-    /// The hub does not cover the blocks since the settle's last direct poll: poll directly.
+    /// The hub does not cover the blocks since the settle's last direct poll (or its first
+    /// broadcast): poll directly.
     Uncovered,
 }
 
@@ -604,14 +610,14 @@ fn gas_limit_of(raw: &[u8]) -> Option<u64> {
         .map(|env| env.gas_limit())
 }
 
-/// The wait before receipt poll `polls + 1` of a transaction: `interval / 64` after the
-/// broadcast's first poll, doubling each poll up to `interval` (at least 1 ms). On a chain that
-/// includes at once (an automining node includes a transaction a few milliseconds after accepting
-/// it, so the poll right after the broadcast usually misses) the receipt is seen within a few
-/// milliseconds instead of an eighth of the interval (31 ms at the default 250 ms, which bounded one
-/// transaction in flight at about 32 a second); on a chain with seconds-long blocks it costs six
-/// extra polls per transaction (with several in flight the later polls go to the shared
-/// [`ReceiptHub`] instead).
+/// The wait after a transaction's receipt look at backoff step `polls`: `interval / 64` after the
+/// first look, doubling each step up to `interval` (at least 1 ms). On a chain that includes at
+/// once (an automining node includes a transaction a few milliseconds after accepting it, so the
+/// look right after the broadcast usually misses) the receipt is seen within a few milliseconds
+/// instead of an eighth of the interval (31 ms at the default 250 ms, which bounded one transaction
+/// in flight at about 32 a second); on a chain with seconds-long blocks it costs six extra looks per
+/// transaction (with several in flight they go to the shared [`ReceiptHub`], and the step does not
+/// grow while the hub's scans find receipts of ours: [`TxManager::settle`]).
 pub fn receipt_backoff(interval: Duration, polls: u32) -> Duration {
     let first = (interval / 64).max(Duration::from_millis(1));
     first
@@ -1254,7 +1260,8 @@ impl TxManager {
     }
 
     /// The receipt of any of `hashes` from the shared [`ReceiptHub`], for a settle whose last
-    /// direct poll (which found none) was sent at `polled_at`: taken if a scan found it; else,
+    /// direct poll (which found none), or first broadcast, was sent at `polled_at`: taken if a
+    /// scan found it; else,
     /// unless the head was read less than `fresh` ago (by any settle) and, with `since_polled`,
     /// not before `polled_at`, the head is read and every block since the last scan has its
     /// receipts read in one call each, keeping the sender's. See [`ReceiptHub`] for when the
@@ -1280,12 +1287,14 @@ impl TxManager {
         if hub.polled.is_none_or(|t| {
             now.saturating_duration_since(t) >= fresh || (since_polled && t < polled_at)
         }) {
-            self.hub_scan(&mut hub).await?;
+            self.hub_scan(&mut hub, false).await?;
         }
         if let Some(r) = hub.take(hashes) {
             return Ok(HubAnswer::Found(Box::new(r)));
         }
-        Ok(if hub.covered_since.is_some_and(|c| polled_at >= c) {
+        Ok(if hub.failed {
+            HubAnswer::Uncovered
+        } else if hub.covered_since.is_some_and(|c| polled_at >= c) {
             HubAnswer::NotYet
         } else {
             HubAnswer::Uncovered
@@ -1324,14 +1333,18 @@ impl TxManager {
     }
 
     /// Reads the head and the blocks since the hub's last scan (or restarts its coverage at the
-    /// head: the first time, after the chain went back, or after a jump of more than
-    /// [`HUB_MAX_SCAN`] blocks).
-    async fn hub_scan(&self, hub: &mut ReceiptHub) -> Result<(), TransportError> {
+    /// head: the first time, after the chain went back, after a jump of more than
+    /// [`HUB_MAX_SCAN`] blocks, or with `anchor`: nothing of ours in flight, so no block since can
+    /// hold a receipt anyone waits for).
+    async fn hub_scan(&self, hub: &mut ReceiptHub, anchor: bool) -> Result<(), TransportError> {
         hub.polled = Some(Instant::now());
         self.hub_moving
             .store(false, std::sync::atomic::Ordering::SeqCst);
+        // Cleared only by a scan that read everything it meant to.
+        hub.failed = true;
         let head = self.provider.get_block_number().await?;
         let restart = match hub.scanned {
+            _ if anchor => true,
             None => true,
             // The chain went back (a reorg, a node restarted): what was found may be gone.
             Some(s) if s > head => {
@@ -1367,7 +1380,12 @@ impl TxManager {
                         break;
                     }
                 };
-                for r in receipts.into_iter().flatten() {
+                // A block the node reports but cannot serve receipts for (a lagging node behind a
+                // load balancer) ends the scan there: the next one reads it again.
+                let Some(receipts) = receipts else {
+                    break;
+                };
+                for r in receipts {
                     if r.from == self.from {
                         ours += 1;
                         hub.found.insert(r.transaction_hash, r);
@@ -1392,6 +1410,7 @@ impl TxManager {
         let keep_from = head.saturating_sub(HUB_KEEP);
         hub.found
             .retain(|_, r| r.block_number.is_none_or(|b| b >= keep_from));
+        hub.failed = false;
         Ok(())
     }
 
@@ -1414,7 +1433,13 @@ impl TxManager {
             .polled
             .is_none_or(|t| t.elapsed() >= self.cfg.receipt_timeout / 4);
         if stale || hub.covered_since.is_none() {
-            let scan = tokio::time::timeout(self.cfg.receipt_timeout / 4, self.hub_scan(&mut hub));
+            // With nothing in flight the coverage is only restarted at the head (one
+            // `eth_blockNumber`): an idle keeper reads no block's receipts.
+            let anchor = self.in_flight() == 0;
+            let scan = tokio::time::timeout(
+                self.cfg.receipt_timeout / 4,
+                self.hub_scan(&mut hub, anchor),
+            );
             if !matches!(scan.await, Ok(Ok(()))) {
                 tracing::debug!("receipt hub: head read failed; settles poll directly");
             }
@@ -1705,6 +1730,11 @@ impl TxManager {
                 reason: "not in sent state after signing".into(),
             })));
         };
+        // Only bytes the node took from this broadcast ("already known": in its pool, not mined)
+        // are known to be in no block before it: signing is deterministic, so bytes signed again
+        // (the same intent, nonce and fees after a re-plan) may be mined already, and a refused
+        // broadcast says so.
+        let broadcast_ok = r.is_ok();
         if let Err(e) = r {
             if RpcFailure::of(&e) == RpcFailure::Nonce && !last && !self.node_knows(&intent).await {
                 tracing::warn!(key, nonce, error = %e, "nonce rejected; resyncing");
@@ -1737,7 +1767,7 @@ impl TxManager {
             to,
             data,
             cached,
-            Some(sent_at),
+            broadcast_ok.then_some(sent_at),
         ))))
     }
 
@@ -2000,7 +2030,6 @@ impl TxManager {
                     // 250 ms), whatever the per-transaction backoff; for a first look, also when
                     // its last read began before the broadcast (it cannot have seen it yet).
                     let fresh = (self.cfg.poll_interval / 16).max(Duration::from_millis(1));
-                    asked_hub = true;
                     match tokio::time::timeout(
                         self.cfg.receipt_timeout / 4,
                         self.hub_receipt(&all_hashes, fresh, direct_at, first_look),
@@ -2008,9 +2037,13 @@ impl TxManager {
                     .await
                     {
                         Ok(Ok(HubAnswer::Found(r))) => found = Some(Ok(Some(*r))),
-                        Ok(Ok(HubAnswer::NotYet)) => found = Some(Ok(None)),
-                        Ok(Ok(HubAnswer::Uncovered)) => {}
-                        Ok(Err(e)) => found = Some(Err(e)),
+                        Ok(Ok(HubAnswer::NotYet)) => {
+                            asked_hub = true;
+                            found = Some(Ok(None));
+                        }
+                        // A scan that failed (a node without `eth_getBlockReceipts`, say) says
+                        // nothing: the node is asked for this receipt directly.
+                        Ok(Ok(HubAnswer::Uncovered)) | Ok(Err(_)) => {}
                         Err(_) => found = Some(Ok(None)),
                     }
                 }

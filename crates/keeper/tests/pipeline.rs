@@ -370,6 +370,70 @@ async fn a_fresh_group_settles_from_one_hub_scan_without_a_receipt_poll_per_tran
     }
 }
 
+/// A keeper with nothing in flight keeps the receipt hub's coverage current by reading the head
+/// only: it restarts the coverage there and reads no block's receipts, however many blocks passed
+/// (regression, found in review: between rounds an idle keeper read the receipts of every new
+/// block, up to 64 per quarter of the receipt timeout, with nobody waiting for any).
+#[tokio::test]
+async fn an_idle_keepers_receipt_hub_reads_the_head_and_no_block_receipts() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = fast_cfg();
+    // The hub's head read counts as stale after a quarter of this.
+    cfg.receipt_timeout = Duration::from_millis(400);
+    let (rpc, _store, t) = counted_txm(&anvil, &dir, "hi.redb", cfg).await;
+    let _token = deploy_token(&t).await;
+    rpc.reset();
+    t.prime_hub().await;
+    for _ in 0..3 {
+        raw(&p, "evm_mine", serde_json::json!([])).await;
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    t.prime_hub().await;
+    assert_eq!(rpc.count("eth_blockNumber"), 2, "one head read each time");
+    assert_eq!(
+        rpc.count("eth_getBlockReceipts"),
+        0,
+        "no block's receipts read with nothing in flight"
+    );
+}
+
+/// On a node that cannot serve `eth_getBlockReceipts` (HTTP 503 for it), the hub's failed scan
+/// leaves each settle to poll its own receipt at once: one failed scan, one receipt poll per
+/// transaction, and every transaction of the group settles (without the hub's failure mark, the
+/// other settles took the failed scan as "not mined yet" and waited for scans of their own).
+#[tokio::test]
+async fn a_node_without_block_receipts_settles_a_group_by_one_receipt_poll_each() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let (rpc, store, t) = counted_txm(&anvil, &dir, "hn.redb", fast_cfg()).await;
+    let token = deploy_token(&t).await;
+    let keys: Vec<String> = (0..8).map(|i| journal_transfer(&store, token, i)).collect();
+    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
+    let window = dispatched(&t, &keys).await;
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    rpc.set("eth_getBlockReceipts", Fault::Unavailable);
+    rpc.reset();
+    for r in futures::future::join_all(window.into_iter().map(|f| t.settle(f))).await {
+        r.unwrap();
+    }
+    assert_eq!(
+        rpc.requests_with("eth_getBlockReceipts"),
+        1,
+        "one failed scan"
+    );
+    assert_eq!(
+        rpc.count("eth_getTransactionReceipt"),
+        8,
+        "one receipt poll per transaction"
+    );
+    for i in 0..8 {
+        assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
+    }
+}
+
 /// A group whose batched broadcast the node refuses (HTTP 503) is broadcast again one transaction
 /// per request, so each gets the node's own answer; its transactions stay journaled and in flight,
 /// and once the node answers again each is rebroadcast and lands once.
