@@ -95,6 +95,82 @@ async fn balance(p: &alloy::providers::RootProvider, token: Address, who: Addres
         .unwrap()
 }
 
+/// Asserts that each of the transfers `0..n` ([`journal_transfer`]) landed, and once.
+async fn assert_transfers_landed(p: &alloy::providers::RootProvider, token: Address, n: usize) {
+    for i in 0..n {
+        assert_eq!(balance(p, token, recipient(i)).await, U256::from(i + 1));
+    }
+}
+
+/// Eight transfers of a fresh token dispatched as one group ([`counted_txm`], automine off: none
+/// is mined yet), with what a test needs to watch and settle them.
+struct GroupInFlight {
+    rpc: FaultyRpc,
+    store: Arc<Store>,
+    t: TxManager,
+    token: Address,
+    keys: Vec<String>,
+    // As `dispatched` returns them: `settle` takes each box.
+    #[allow(clippy::vec_box)]
+    window: Vec<Box<InFlight>>,
+}
+
+async fn group_in_flight(
+    anvil: &Anvil,
+    dir: &tempfile::TempDir,
+    name: &str,
+    cfg: TxConfig,
+) -> GroupInFlight {
+    let (rpc, store, t) = counted_txm(anvil, dir, name, cfg).await;
+    let token = deploy_token(&t).await;
+    let keys: Vec<String> = (0..8).map(|i| journal_transfer(&store, token, i)).collect();
+    raw(
+        &anvil.provider(),
+        "evm_setAutomine",
+        serde_json::json!([false]),
+    )
+    .await;
+    let window = dispatched(&t, &keys).await;
+    GroupInFlight {
+        rpc,
+        store,
+        t,
+        token,
+        keys,
+        window,
+    }
+}
+
+/// A group of eight transfers ([`group_in_flight`]) mined in one block, then settled together with
+/// `block_receipts` (if any) as the node's answer to `eth_getBlockReceipts`; every transfer must
+/// land once. Returns the settles' `eth_getTransactionReceipt` calls and `eth_getBlockReceipts`
+/// requests.
+async fn mined_group_settled(name: &str, block_receipts: Option<Fault>) -> (usize, usize) {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let GroupInFlight {
+        rpc,
+        t,
+        token,
+        window,
+        ..
+    } = group_in_flight(&anvil, &dir, name, fast_cfg()).await;
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    if let Some(fault) = block_receipts {
+        rpc.set("eth_getBlockReceipts", fault);
+    }
+    rpc.reset();
+    for r in futures::future::join_all(window.into_iter().map(|f| t.settle(f))).await {
+        r.unwrap();
+    }
+    assert_transfers_landed(&p, token, 8).await;
+    (
+        rpc.count("eth_getTransactionReceipt"),
+        rpc.requests_with("eth_getBlockReceipts"),
+    )
+}
+
 /// Six transactions are dispatched without waiting for any receipt: they are journaled as sent
 /// with consecutive nonces and all sit in the node's pool at once; one block then mines them all
 /// and the concurrent settles each record their own hash.
@@ -330,9 +406,7 @@ async fn a_group_is_journaled_and_broadcast_together_in_one_request_with_consecu
     for r in futures::future::join_all(window.into_iter().map(|f| t.settle(f))).await {
         r.unwrap();
     }
-    for i in 0..8 {
-        assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
-    }
+    assert_transfers_landed(&p, token, 8).await;
     assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), first + 8);
 }
 
@@ -342,32 +416,9 @@ async fn a_group_is_journaled_and_broadcast_together_in_one_request_with_consecu
 /// each settle's first look was its own `eth_getTransactionReceipt`: eight here).
 #[tokio::test]
 async fn a_fresh_group_settles_from_one_hub_scan_without_a_receipt_poll_per_transaction() {
-    let anvil = Anvil::start(&[]);
-    let p = anvil.provider();
-    let dir = tempfile::tempdir().unwrap();
-    let (rpc, store, t) = counted_txm(&anvil, &dir, "gh.redb", fast_cfg()).await;
-    let token = deploy_token(&t).await;
-    let keys: Vec<String> = (0..8).map(|i| journal_transfer(&store, token, i)).collect();
-    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
-    let window = dispatched(&t, &keys).await;
-    raw(&p, "evm_mine", serde_json::json!([])).await;
-    rpc.reset();
-    for r in futures::future::join_all(window.into_iter().map(|f| t.settle(f))).await {
-        r.unwrap();
-    }
-    assert_eq!(
-        rpc.count("eth_getTransactionReceipt"),
-        0,
-        "no settle polled its own receipt"
-    );
-    assert_eq!(
-        rpc.requests_with("eth_getBlockReceipts"),
-        1,
-        "one scan found the whole group"
-    );
-    for i in 0..8 {
-        assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
-    }
+    let (polls, scans) = mined_group_settled("gh.redb", None).await;
+    assert_eq!(polls, 0, "no settle polled its own receipt");
+    assert_eq!(scans, 1, "one scan found the whole group");
 }
 
 /// A keeper with nothing in flight keeps the receipt hub's coverage current by reading the head
@@ -405,33 +456,9 @@ async fn an_idle_keepers_receipt_hub_reads_the_head_and_no_block_receipts() {
 /// other settles took the failed scan as "not mined yet" and waited for scans of their own).
 #[tokio::test]
 async fn a_node_without_block_receipts_settles_a_group_by_one_receipt_poll_each() {
-    let anvil = Anvil::start(&[]);
-    let p = anvil.provider();
-    let dir = tempfile::tempdir().unwrap();
-    let (rpc, store, t) = counted_txm(&anvil, &dir, "hn.redb", fast_cfg()).await;
-    let token = deploy_token(&t).await;
-    let keys: Vec<String> = (0..8).map(|i| journal_transfer(&store, token, i)).collect();
-    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
-    let window = dispatched(&t, &keys).await;
-    raw(&p, "evm_mine", serde_json::json!([])).await;
-    rpc.set("eth_getBlockReceipts", Fault::Unavailable);
-    rpc.reset();
-    for r in futures::future::join_all(window.into_iter().map(|f| t.settle(f))).await {
-        r.unwrap();
-    }
-    assert_eq!(
-        rpc.requests_with("eth_getBlockReceipts"),
-        1,
-        "one failed scan"
-    );
-    assert_eq!(
-        rpc.count("eth_getTransactionReceipt"),
-        8,
-        "one receipt poll per transaction"
-    );
-    for i in 0..8 {
-        assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
-    }
+    let (polls, scans) = mined_group_settled("hn.redb", Some(Fault::Unavailable)).await;
+    assert_eq!(scans, 1, "one failed scan");
+    assert_eq!(polls, 8, "one receipt poll per transaction");
 }
 
 /// A group whose batched broadcast the node refuses (HTTP 503) is broadcast again one transaction
@@ -486,11 +513,14 @@ async fn a_windows_receipts_are_read_once_per_block_not_once_per_transaction() {
     let mut cfg = fast_cfg();
     // The settles' direct safety-net poll comes a quarter of this after the first one.
     cfg.receipt_timeout = Duration::from_secs(60);
-    let (rpc, store, t) = counted_txm(&anvil, &dir, "h.redb", cfg).await;
-    let token = deploy_token(&t).await;
-    let keys: Vec<String> = (0..8).map(|i| journal_transfer(&store, token, i)).collect();
-    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
-    let window = dispatched(&t, &keys).await;
+    let GroupInFlight {
+        rpc,
+        store,
+        t,
+        token,
+        keys,
+        window,
+    } = group_in_flight(&anvil, &dir, "h.redb", cfg).await;
     let before = rpc.count("eth_getTransactionReceipt");
     let t = Arc::new(t);
     let settles: Vec<_> = window
@@ -796,9 +826,7 @@ async fn a_round_fetches_fees_once_and_a_call_shape_is_estimated_once() {
         0,
         "the shape is cached"
     );
-    for i in 0..8 {
-        assert_eq!(balance(&p, token, recipient(i)).await, U256::from(i + 1));
-    }
+    assert_transfers_landed(&p, token, 8).await;
 }
 
 /// The first transaction of a round reads the round's fees and the account's nonce while its gas
