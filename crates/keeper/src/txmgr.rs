@@ -1369,7 +1369,6 @@ impl TxManager {
                 )?);
             }
             batch.send().await?;
-            let mut any = false;
             let mut failed = None;
             let mut ours = 0usize;
             for (n, waiter) in (s + 1..=head).zip(waiters) {
@@ -1389,16 +1388,15 @@ impl TxManager {
                     if r.from == self.from {
                         ours += 1;
                         hub.found.insert(r.transaction_hash, r);
-                        any = true;
                     }
                 }
                 hub.scanned = Some(n);
             }
             self.hub_moving
-                .store(any, std::sync::atomic::Ordering::SeqCst);
+                .store(ours > 0, std::sync::atomic::Ordering::SeqCst);
             tracing::debug!(target: "verinfer_keeper::timeline", from = s + 1, head, found = hub.found.len(), ours,
                 ms = hub.polled.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1e3), "hub scan");
-            if any {
+            if ours > 0 {
                 // Also when a later block's read failed: what was found is kept. The woken
                 // settles take the hub's lock once this scan's caller lets it go.
                 self.hub_found.notify_waiters();
