@@ -38,6 +38,19 @@ pub enum Fault {
     /// `Stale` and `Result` answer as to a single call: set them on methods the caller does not
     /// send in JSON-RPC batches (the keeper's receipt hub batches `eth_getBlockReceipts`).
     Result(serde_json::Value),
+    /// Per call, not per request: forwards the method's next `skip` calls, then answers the `times`
+    /// calls after them with the JSON-RPC error `-32000 message` without forwarding them (a node
+    /// that refuses one transaction, e.g. "txpool is full"), then clears itself. Each member of a
+    /// JSON-RPC batch is a call: the batch's other members are forwarded and answered by the node,
+    /// in one batch answer with the refused members' errors.
+    Reject {
+        /// Calls forwarded before the first refused one.
+        skip: usize,
+        /// Calls refused.
+        times: usize,
+        /// The error's message.
+        message: String,
+    },
 }
 
 /// The proxy's shared state.
@@ -101,9 +114,48 @@ enum Plan {
     Refuse,
     Hang,
     Replay(serde_json::Value),
+    /// Some calls refused ([`Fault::Reject`]): forward the rest (`None`: nothing left), then answer
+    /// with the node's answers and these errors, as a batch if the request was one.
+    Split {
+        forward: Option<Vec<u8>>,
+        refused: Vec<serde_json::Value>,
+        batch: bool,
+    },
+}
+
+/// Whether `call` is refused by a [`Fault::Reject`] on its method: counts it against the fault,
+/// which clears itself after its last refusal.
+fn rejects(s: &mut State, call: &serde_json::Value) -> Option<serde_json::Value> {
+    let m = method(call);
+    let Some(Fault::Reject {
+        skip,
+        times,
+        message,
+    }) = s.faults.get_mut(&m)
+    else {
+        return None;
+    };
+    if *skip > 0 {
+        *skip -= 1;
+        return None;
+    }
+    let error = serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": call["id"].clone(),
+        "error": {"code": -32000, "message": message.clone()},
+    });
+    *times = times.saturating_sub(1);
+    if *times == 0 {
+        s.faults.remove(&m);
+    }
+    Some(error)
 }
 
 fn plan(state: &Shared, body: &[u8]) -> Plan {
+    let batch = matches!(
+        serde_json::from_slice::<serde_json::Value>(body),
+        Ok(serde_json::Value::Array(_))
+    );
     let calls = calls(body);
     let mut s = lock(state);
     for c in &calls {
@@ -113,8 +165,30 @@ fn plan(state: &Shared, body: &[u8]) -> Plan {
     for m in carried {
         *s.bodies.entry(m).or_default() += 1;
     }
+    let (mut refused, mut kept) = (Vec::new(), Vec::new());
+    for c in &calls {
+        match rejects(&mut s, c) {
+            Some(error) => refused.push(error),
+            None => kept.push(c.clone()),
+        }
+    }
+    if !refused.is_empty() {
+        let forward = match (kept.len(), batch) {
+            (0, _) => None,
+            (_, true) => serde_json::to_vec(&kept).ok(),
+            (_, false) => serde_json::to_vec(&kept[0]).ok(),
+        };
+        return Plan::Split {
+            forward,
+            refused,
+            batch,
+        };
+    }
     let single = (calls.len() == 1).then(|| method(&calls[0]));
-    let fault = calls.iter().find_map(|c| s.faults.get(&method(c)).cloned());
+    let fault = calls
+        .iter()
+        .find_map(|c| s.faults.get(&method(c)).cloned())
+        .filter(|f| !matches!(f, Fault::Reject { .. }));
     match fault {
         None => Plan::Forward {
             hold: None,
@@ -122,6 +196,12 @@ fn plan(state: &Shared, body: &[u8]) -> Plan {
             record: single,
         },
         Some(Fault::Unavailable) => Plan::Refuse,
+        // Filtered out above: a call it does not refuse is forwarded.
+        Some(Fault::Reject { .. }) => Plan::Forward {
+            hold: None,
+            delay: None,
+            record: single,
+        },
         Some(Fault::Hang) => Plan::Hang,
         Some(Fault::Delay(d)) => Plan::Forward {
             hold: None,
@@ -258,6 +338,39 @@ fn hide_later_receipt(answer: axum::body::Bytes, last: u64) -> axum::body::Bytes
     answer
 }
 
+/// Answers a request some of whose calls are refused ([`Plan::Split`]): forwards the others, then
+/// answers with the node's answers and the refusals, as one batch answer for a batch request.
+async fn split(
+    http: &reqwest::Client,
+    upstream: &str,
+    forward: Option<Vec<u8>>,
+    refused: Vec<serde_json::Value>,
+    batch: bool,
+) -> Response {
+    let mut answers = Vec::new();
+    if let Some(body) = forward {
+        let forwarded = async {
+            http.post(upstream)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await?
+                .json::<serde_json::Value>()
+                .await
+        };
+        match forwarded.await {
+            Ok(serde_json::Value::Array(a)) => answers.extend(a),
+            Ok(one) => answers.push(one),
+            Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+        }
+    }
+    answers.extend(refused);
+    match (batch, answers.len()) {
+        (false, 1) => axum::Json(answers.remove(0)).into_response(),
+        _ => axum::Json(serde_json::Value::Array(answers)).into_response(),
+    }
+}
+
 impl FaultyRpc {
     /// Listens on a free loopback port and forwards every POST to `upstream`, with no fault set.
     pub async fn start(upstream: &str) -> Result<Self, std::io::Error> {
@@ -279,6 +392,11 @@ impl FaultyRpc {
                         }
                         Plan::Hang => return std::future::pending::<Response>().await,
                         Plan::Replay(answer) => return axum::Json(answer).into_response(),
+                        Plan::Split {
+                            forward,
+                            refused,
+                            batch,
+                        } => return split(&http, &upstream, forward, refused, batch).await,
                         Plan::Forward {
                             hold,
                             delay,
@@ -614,5 +732,68 @@ mod tests {
             plan(&st, br#"{"jsonrpc":"2.0","id":3,"method":"eth_call"}"#),
             Plan::Forward { .. }
         ));
+    }
+
+    #[test]
+    fn a_rejected_call_is_refused_alone_and_the_batchs_other_members_are_forwarded() {
+        let st = shared(&[(
+            "eth_sendRawTransaction",
+            Fault::Reject {
+                skip: 2,
+                times: 2,
+                message: "txpool is full".into(),
+            },
+        )]);
+        let batch =
+            br#"[{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x01"]},
+            {"jsonrpc":"2.0","id":2,"method":"eth_sendRawTransaction","params":["0x02"]},
+            {"jsonrpc":"2.0","id":3,"method":"eth_sendRawTransaction","params":["0x03"]},
+            {"jsonrpc":"2.0","id":4,"method":"eth_chainId"}]"#;
+        match plan(&st, batch) {
+            Plan::Split {
+                forward: Some(f),
+                refused,
+                batch: true,
+            } => {
+                let f: serde_json::Value = serde_json::from_slice(&f).unwrap();
+                let ids: Vec<_> = f
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["id"].clone())
+                    .collect();
+                assert_eq!(
+                    ids,
+                    [1, 2, 4],
+                    "the skipped calls and the other method go through"
+                );
+                assert_eq!(refused.len(), 1);
+                assert_eq!(refused[0]["id"], 3);
+                assert_eq!(refused[0]["error"]["code"], -32000);
+                assert_eq!(refused[0]["error"]["message"], "txpool is full");
+            }
+            _ => panic!("the third broadcast is refused alone"),
+        }
+        // The second refusal, a single call: nothing is left to forward.
+        match plan(
+            &st,
+            br#"{"jsonrpc":"2.0","id":9,"method":"eth_sendRawTransaction","params":["0x03"]}"#,
+        ) {
+            Plan::Split {
+                forward: None,
+                refused,
+                batch: false,
+            } => assert_eq!(refused[0]["id"], 9),
+            _ => panic!("the second refusal"),
+        }
+        // Spent: the fault cleared itself.
+        assert!(matches!(
+            plan(
+                &st,
+                br#"{"jsonrpc":"2.0","id":10,"method":"eth_sendRawTransaction","params":["0x03"]}"#
+            ),
+            Plan::Forward { .. }
+        ));
+        assert!(st.lock().unwrap().faults.is_empty());
     }
 }

@@ -500,6 +500,88 @@ async fn a_group_whose_batch_broadcast_fails_is_sent_one_by_one_and_lands_once()
     assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), first + 4);
 }
 
+/// Eight transfers dispatched as one group through a proxy that refuses the third one's broadcast
+/// once, inside the group's JSON-RPC batch ("txpool is full"), while the node takes the others;
+/// `retrying`: through the keeper's kind of provider (`http_provider`, with a retry layer), else a
+/// plain one. Settles the group and checks that every transfer landed once, at the nonce and with
+/// the bytes journaled before its broadcast (the refused one was not signed again at a new nonce,
+/// and no nonce was skipped). Returns the requests that carried `eth_sendRawTransaction`.
+async fn group_with_a_refused_member_lands(name: &str, retrying: bool) -> usize {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let rpc = FaultyRpc::start(&anvil.url).await.unwrap();
+    let url = rpc.url().parse().unwrap();
+    let provider = if retrying {
+        verinfer_client::rpc::http_provider(url, fast_retry())
+    } else {
+        alloy::providers::RootProvider::new_http(url)
+    };
+    let store = store_at(&dir, name);
+    let t = txm(provider, anvil.key(0), store.clone(), fast_cfg());
+    let token = deploy_token(&t).await;
+    let keys: Vec<String> = (0..8).map(|i| journal_transfer(&store, token, i)).collect();
+    let first = p.get_transaction_count(t.from()).await.unwrap();
+    rpc.set(
+        "eth_sendRawTransaction",
+        Fault::Reject {
+            skip: 2,
+            times: 1,
+            message: "txpool is full".into(),
+        },
+    );
+    rpc.reset();
+    let window = dispatched(&t, &keys).await;
+    let sent: Vec<(u64, TxHash)> = keys.iter().map(|k| sent_hash(&store, k)).collect();
+    assert_eq!(
+        sent.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        (first..first + 8).collect::<Vec<_>>(),
+        "one group, consecutive nonces"
+    );
+    for r in futures::future::join_all(window.into_iter().map(|f| t.settle(f))).await {
+        r.unwrap();
+    }
+    assert_transfers_landed(&p, token, 8).await;
+    assert_eq!(
+        p.get_transaction_count(t.from()).await.unwrap(),
+        first + 8,
+        "no nonce used twice or skipped"
+    );
+    for (key, (_, hash)) in keys.iter().zip(&sent) {
+        assert_eq!(
+            done_hash(&store, key),
+            *hash,
+            "{key} landed with the bytes journaled before its broadcast"
+        );
+    }
+    rpc.requests_with("eth_sendRawTransaction")
+}
+
+/// Through a plain provider, the refused member's error is its own (the batch's other members are
+/// sent): it is tracked as sent, and its settle rebroadcasts the same bytes; the five behind it in
+/// the node's pool wait for it, and the group lands.
+#[tokio::test]
+async fn a_member_refused_inside_a_group_broadcast_is_rebroadcast_by_its_settle_and_the_group_lands(
+) {
+    let requests = group_with_a_refused_member_lands("refused-plain.redb", false).await;
+    assert!(
+        (2..1 + 8).contains(&requests),
+        "the batch, then the refused member's own rebroadcast, not the whole group again: {requests}"
+    );
+}
+
+/// Through the keeper's retrying provider, a batch with a refused member comes back as that
+/// member's error, and the group is sent again one request per transaction: the ones the node has
+/// count as sent, the refused one is taken, and the group lands.
+#[tokio::test]
+async fn a_member_refused_inside_a_group_broadcast_through_the_keepers_provider_lands_once() {
+    let requests = group_with_a_refused_member_lands("refused-retrying.redb", true).await;
+    assert!(
+        requests >= 1 + 8,
+        "the batch, then one request per transaction: {requests}"
+    );
+}
+
 /// Receipts of a window are read per block, not per transaction: eight transfers in flight
 /// (automine off) share the receipt hub from their first look on (`eth_blockNumber`, then one
 /// `eth_getBlockReceipts` per new block; the hub covered the chain before their broadcast), so the
