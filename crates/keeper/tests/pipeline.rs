@@ -577,8 +577,8 @@ async fn a_member_refused_inside_a_group_broadcast_is_rebroadcast_by_its_settle_
 async fn a_member_refused_inside_a_group_broadcast_through_the_keepers_provider_lands_once() {
     let requests = group_with_a_refused_member_lands("refused-retrying.redb", true).await;
     assert!(
-        requests >= 1 + 8,
-        "the batch, then one request per transaction: {requests}"
+        requests > 8,
+        "the batch, then one request per transaction (1 + 8): {requests}"
     );
 }
 
