@@ -607,7 +607,9 @@ impl Keeper {
 
     /// Checks open intents against the chain: attestations already recorded are marked done.
     /// Signed-but-unconfirmed transactions are left to the transaction manager, which rebroadcasts
-    /// the same transaction at the same nonce.
+    /// the same transaction at the same nonce. An attestation carried by a batch is not open: its
+    /// batch is, and a batch given up hands its members back in the write that ends it
+    /// (`TxManager`'s `with_members_alone`), so none waits on a batch that will not be sent.
     pub async fn reconcile(&mut self) -> Result<(), KeeperError> {
         for mut intent in self.store.open_intents()? {
             if intent.kind != IntentKind::Attest || !intent.members.is_empty() {
@@ -632,14 +634,6 @@ impl Keeper {
                     gas_used: None,
                 };
                 self.store.put_intent(&intent)?;
-            } else if let IntentStatus::Batched { batch } = &intent.status {
-                // Its batch will be reconciled on its own; if the batch is gone, answer singly.
-                let b = self.store.intent(batch)?;
-                if b.as_ref().is_none_or(|b| !b.is_open()) {
-                    intent.status = IntentStatus::Pending;
-                    intent.single_only = true;
-                    self.store.put_intent(&intent)?;
-                }
             }
         }
         Ok(())
@@ -2066,13 +2060,21 @@ impl Executor {
 
     /// Puts the members of the batch `intent` back in the queue, each to be sent alone and
     /// estimated afresh (one of them may be the one that made the batch fail, or already answered).
+    /// The transaction manager hands them back in the write that abandons the batch; any it did not
+    /// (a member not pointing to it) is handed back here, all in one write.
     fn retry_members_alone(&self, intent: &Intent) -> Result<(), KeeperError> {
+        let mut back = Vec::new();
         for m in &intent.members {
             if let Some(mut mi) = self.store.intent(m)? {
-                mi.status = IntentStatus::Pending;
-                mi.single_only = true;
-                self.store.put_intent(&mi)?;
+                if mi.status != IntentStatus::Pending || !mi.single_only {
+                    mi.status = IntentStatus::Pending;
+                    mi.single_only = true;
+                    back.push(mi);
+                }
             }
+        }
+        if !back.is_empty() {
+            self.store.put_intents(&back)?;
         }
         self.tx.estimate_afresh(intent.members.iter().cloned());
         Ok(())

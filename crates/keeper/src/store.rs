@@ -928,7 +928,7 @@ impl Store {
         intent: &Intent,
         block: Option<(u64, [u8; 32])>,
     ) -> Result<(), StoreError> {
-        self.write_intent(intent, block, None)
+        self.write_intent(std::slice::from_ref(intent), block, None)
     }
 
     /// [`Store::put_intent_seen_in`] for an intent whose transaction at sender nonce `nonce` was
@@ -940,18 +940,39 @@ impl Store {
         nonce: u64,
         at: &Inclusion,
     ) -> Result<(), StoreError> {
-        self.write_intent(intent, Some((at.block, at.block_hash)), Some((nonce, at)))
+        self.write_intent(
+            std::slice::from_ref(intent),
+            Some((at.block, at.block_hash)),
+            Some((nonce, at)),
+        )
+    }
+
+    /// A failed transaction's intent and the intents its failure changes (an abandoned batch's
+    /// members, handed back to be sent alone), in one durable write, with where the transaction was
+    /// mined (`mined`: at this sender nonce, as [`Store::put_intent_mined`]; else `block`, as
+    /// [`Store::put_intent_seen_in`]): a crash leaves all of it or none.
+    pub fn put_failed(
+        &self,
+        intents: &[Intent],
+        block: Option<(u64, [u8; 32])>,
+        mined: Option<(u64, &Inclusion)>,
+    ) -> Result<(), StoreError> {
+        let block = mined.map_or(block, |(_, at)| Some((at.block, at.block_hash)));
+        self.write_intent(intents, block, mined)
     }
 
     fn write_intent(
         &self,
-        intent: &Intent,
+        intents: &[Intent],
         block: Option<(u64, [u8; 32])>,
         mined: Option<(u64, &Inclusion)>,
     ) -> Result<(), StoreError> {
         let txn = self.write(true)?;
         {
-            IntentTables::open(&txn)?.put(intent)?;
+            let mut t = IntentTables::open(&txn)?;
+            for intent in intents {
+                t.put(intent)?;
+            }
             if let Some((n, h)) = block {
                 let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
                 b.insert(n, h.as_slice()).map_err(dberr)?;
@@ -960,9 +981,11 @@ impl Store {
                 let mut m = txn.open_table(INCLUDED).map_err(dberr)?;
                 m.insert(nonce, &at.row()).map_err(dberr)?;
             }
-            if let IntentStatus::Sent { nonce, .. } = intent.status {
-                let mut n = txn.open_table(NONCES).map_err(dberr)?;
-                n.insert(nonce, intent.key.as_str()).map_err(dberr)?;
+            for intent in intents {
+                if let IntentStatus::Sent { nonce, .. } = intent.status {
+                    let mut n = txn.open_table(NONCES).map_err(dberr)?;
+                    n.insert(nonce, intent.key.as_str()).map_err(dberr)?;
+                }
             }
         }
         commit(txn)

@@ -1525,17 +1525,39 @@ impl TxManager {
     }
 
     /// Stores `intent` after its transaction failed on chain in `block`, with where it was mined
-    /// (`mined_at`: its nonce is used) when known.
+    /// (`mined_at`: its nonce is used) when known; an abandoned batch with its members handed back
+    /// ([`TxManager::with_members_alone`]), in the same write.
     fn put_failed(
         &self,
         intent: &Intent,
         block: Option<(u64, [u8; 32])>,
         mined_at: Option<&(u64, Inclusion)>,
     ) -> Result<(), StoreError> {
-        match mined_at {
-            Some((nonce, at)) => self.store.put_intent_mined(intent, *nonce, at),
-            None => self.store.put_intent_seen_in(intent, block),
+        let write = self.with_members_alone(intent)?;
+        self.store
+            .put_failed(&write, block, mined_at.map(|(n, at)| (*n, at)))
+    }
+
+    /// `intent` and, if it is a batch given up for good ([`IntentStatus::Abandoned`]), its members
+    /// still carried by it, each pending again to be sent alone (`single_only`): written together,
+    /// so no member is ever left pointing to a batch that will not be sent (a crash between the
+    /// batch's end and its members' return would lose their attestations).
+    fn with_members_alone(&self, intent: &Intent) -> Result<Vec<Intent>, StoreError> {
+        let mut write = vec![intent.clone()];
+        if !matches!(intent.status, IntentStatus::Abandoned { .. }) {
+            return Ok(write);
         }
+        for key in &intent.members {
+            let Some(mut m) = self.store.intent(key)? else {
+                continue;
+            };
+            if matches!(&m.status, IntentStatus::Batched { batch } if *batch == intent.key) {
+                m.status = IntentStatus::Pending;
+                m.single_only = true;
+                write.push(m);
+            }
+        }
+        Ok(write)
     }
 
     /// Whether `intent`'s failed transaction ran out of gas (it used its whole gas limit) and may be
@@ -1896,7 +1918,7 @@ impl TxManager {
                 intent.status = IntentStatus::Abandoned {
                     reason: reason.clone(),
                 };
-                self.store.put_intent(&intent)?;
+                self.store.put_intents(&self.with_members_alone(&intent)?)?;
                 return Err(TxError::Reverted { key, reason });
             }
             Err(e) => return Err(e),

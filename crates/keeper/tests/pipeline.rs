@@ -1317,6 +1317,88 @@ async fn a_batch_that_fails_on_its_bound_is_replanned_and_no_batch_is_bounded_ag
     );
 }
 
+/// A batch given up for good hands its members back in the same write that abandons it: what the
+/// journal holds right after the manager's answer (no keeper ran after it: what a crash then
+/// leaves) has every member pending, to be sent alone, and none carried by a batch that will not be
+/// sent. Before, the keeper handed them back in later writes, one per member, and a crash in
+/// between left them carried by the abandoned batch, never answered. A batch sent again (re-planned
+/// after a failure on its bound) keeps its members.
+#[tokio::test]
+async fn a_batch_given_up_hands_its_members_back_in_the_write_that_abandons_it() {
+    use alloy::sol_types::SolCall;
+    let Counted {
+        _anvil,
+        _dir,
+        p: _p,
+        // The manager talks through it: kept alive.
+        rpc: _rpc,
+        store,
+        t,
+        token,
+    } = counted("ba.redb", fast_cfg()).await;
+    let members = ["m0", "m1", "m2"];
+    for (i, m) in members.iter().enumerate() {
+        journal_attest_like(&store, m, token, recipient(i), U256::from(1));
+        let mut carried = store.intent(m).unwrap().unwrap();
+        carried.status = IntentStatus::Batched {
+            batch: "bad".into(),
+        };
+        carried.single_only = false;
+        store.put_intent(&carried).unwrap();
+    }
+    // No allowance: `transferFrom` reverts.
+    let reverts = transferFromCall {
+        from: recipient(5),
+        to: recipient(6),
+        amount: U256::from(1),
+    };
+    journal_batch_with(&store, "bad", token, &members, reverts.abi_encode().into());
+    let carried = |m: &str| {
+        let i = store.intent(m).unwrap().unwrap();
+        (i.status, i.single_only)
+    };
+    // Failed on chain on its bound: re-planned, to be estimated and sent again as a batch.
+    let bad = t.execute("bad").await;
+    assert_replanned(&t, &store, "bad", bad).await;
+    for m in members {
+        assert_eq!(
+            carried(m),
+            (
+                IntentStatus::Batched {
+                    batch: "bad".into()
+                },
+                false
+            ),
+            "{m} stays with its batch while the batch may still be sent"
+        );
+    }
+    // Estimated afresh, it reverts: given up, and its members handed back in that same write.
+    assert!(matches!(
+        t.execute("bad").await,
+        Err(TxError::Reverted { .. })
+    ));
+    assert!(matches!(
+        store.intent("bad").unwrap().unwrap().status,
+        IntentStatus::Abandoned { .. }
+    ));
+    for m in members {
+        assert_eq!(
+            carried(m),
+            (IntentStatus::Pending, true),
+            "{m} is pending again, to be sent alone"
+        );
+    }
+    let open: Vec<String> = store
+        .open_intents()
+        .unwrap()
+        .into_iter()
+        .map(|i| i.key)
+        .collect();
+    for m in members {
+        assert!(open.contains(&m.to_string()), "{m} is open work again");
+    }
+}
+
 /// A replica that takes the sender lease may find work the previous holder already sent, so it
 /// marks its open work to be estimated afresh: an attestation whose call now reverts is refused at
 /// estimation and nothing is sent, although a call of its shape is in the gas cache. Unmarked (one
