@@ -66,6 +66,49 @@ struct State {
     frozen: HashMap<String, serde_json::Value>,
     /// Answer as a node whose chain ends at this block ([`FaultyRpc::behind_at`]).
     behind: Option<u64>,
+    /// Calls of each method being answered now (their request received, not yet answered).
+    in_flight: BTreeMap<String, usize>,
+    /// The most calls of each method ever in flight at once ([`FaultyRpc::most_in_flight`]).
+    most_in_flight: BTreeMap<String, usize>,
+}
+
+/// The calls of one request, counted in flight from its arrival until its answer is sent or the
+/// request is dropped (a hung call whose caller gave up).
+struct CallsInFlight {
+    state: Shared,
+    methods: Vec<String>,
+}
+
+impl CallsInFlight {
+    fn begin(state: &Shared, body: &[u8]) -> Self {
+        let methods: Vec<String> = calls(body).iter().map(method).collect();
+        let mut s = lock(state);
+        for m in &methods {
+            let now = {
+                let n = s.in_flight.entry(m.clone()).or_default();
+                *n += 1;
+                *n
+            };
+            let most = s.most_in_flight.entry(m.clone()).or_default();
+            *most = (*most).max(now);
+        }
+        drop(s);
+        Self {
+            state: state.clone(),
+            methods,
+        }
+    }
+}
+
+impl Drop for CallsInFlight {
+    fn drop(&mut self) {
+        let mut s = lock(&self.state);
+        for m in &self.methods {
+            if let Some(n) = s.in_flight.get_mut(m) {
+                *n = n.saturating_sub(1);
+            }
+        }
+    }
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -382,6 +425,7 @@ impl FaultyRpc {
             axum::routing::post(move |body: axum::body::Bytes| {
                 let (st, http, upstream) = (st.clone(), http.clone(), upstream.clone());
                 async move {
+                    let _in_flight = CallsInFlight::begin(&st, &body);
                     let (delay, record) = match plan(&st, &body) {
                         Plan::Refuse => {
                             return (
@@ -511,11 +555,23 @@ impl FaultyRpc {
         lock(&self.state).counts.clone()
     }
 
-    /// Forgets the counts so far.
+    /// The most calls of `method` the proxy was answering at once (received, not yet answered),
+    /// since it started or was [`reset`](Self::reset): whether a caller overlaps its calls, and by
+    /// how many.
+    pub fn most_in_flight(&self, method: &str) -> usize {
+        lock(&self.state)
+            .most_in_flight
+            .get(method)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Forgets the counts so far (calls in flight now stay counted until answered).
     pub fn reset(&self) {
         let mut s = lock(&self.state);
         s.counts.clear();
         s.bodies.clear();
+        s.most_in_flight.clear();
     }
 
     /// Waits until `method` has been called more than `seen` times, polling every 5 ms; `false` when

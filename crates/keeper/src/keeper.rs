@@ -1186,52 +1186,41 @@ impl Keeper {
         // read here never revert: a failure is the node's) stops the duty: what the deadlines
         // read before it called for is written, and the deadline whose call failed is kept, to be
         // read again next time. Before, it was forgotten before its calls, and a failed call lost
-        // its reports for good.
+        // its reports for good. The deadlines' reads run `DEADLINE_READS_AT_ONCE` at a time and
+        // are taken in order, so the first failure still stops the duty with every deadline before
+        // it acted on, and the later reads under way are dropped.
+        use futures::stream::StreamExt;
         let mut passed = Vec::new();
         let mut missed = Vec::new();
+        let due: Vec<U256> = self
+            .store
+            .deadlines()?
+            .into_iter()
+            .filter_map(|(id, dl)| (dl < now).then_some(id))
+            .collect();
+        let mut reads = futures::stream::iter(due.into_iter().map(|id| self.read_deadline(id)))
+            .buffered(DEADLINE_READS_AT_ONCE);
         let read = async {
-            for (id, dl) in self.store.deadlines()? {
-                if dl >= now {
-                    continue;
-                }
-                let ops = self
-                    .registry()
-                    .assignedOperators(id)
-                    .call()
-                    .await
-                    .map_err(rpc_err("assignedOperators"))?;
-                let req = self
-                    .registry()
-                    .request(id)
-                    .call()
-                    .await
-                    .map_err(rpc_err("request"))?;
-                for op in ops {
-                    let ans = self
-                        .registry()
-                        .answerOf(id, op)
-                        .call()
-                        .await
-                        .map_err(rpc_err("answerOf"))?;
-                    if !ans.answered {
-                        let calldata = InferenceRegistry::reportMissedCall {
-                            requestId: id,
-                            operator: op,
-                        }
-                        .abi_encode();
-                        missed.push(self.pending_intent(
-                            Intent::key_for(
-                                IntentKind::ReportMissed,
-                                &self.request_tag(id)?,
-                                &format!("{op:#x}"),
-                            ),
-                            IntentKind::ReportMissed,
-                            id,
-                            calldata,
-                        ));
+            while let Some(r) = reads.next().await {
+                let (id, unanswered, open) = r?;
+                for op in unanswered {
+                    let calldata = InferenceRegistry::reportMissedCall {
+                        requestId: id,
+                        operator: op,
                     }
+                    .abi_encode();
+                    missed.push(self.pending_intent(
+                        Intent::key_for(
+                            IntentKind::ReportMissed,
+                            &self.request_tag(id)?,
+                            &format!("{op:#x}"),
+                        ),
+                        IntentKind::ReportMissed,
+                        id,
+                        calldata,
+                    ));
                 }
-                if RequestStatus::of(req.status) == Some(RequestStatus::Open) {
+                if open {
                     // No quorum by the deadline: expire it (refund) unless answers disagree.
                     let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
                     missed.push(self.pending_intent(
@@ -1246,6 +1235,7 @@ impl Keeper {
             Ok::<_, KeeperError>(())
         }
         .await;
+        drop(reads);
         if !missed.is_empty() {
             self.store.insert_intents_if_absent(&missed)?;
         }
@@ -1253,7 +1243,44 @@ impl Keeper {
         read?;
         Ok(())
     }
+
+    /// What a passed deadline of request `id` calls for, read from the registry: the assigned
+    /// operators that did not answer, and whether the request is still open (no quorum: it
+    /// expires). The request and its operators are read at once, then every operator's answer at
+    /// once.
+    async fn read_deadline(&self, id: U256) -> Result<(U256, Vec<Address>, bool), KeeperError> {
+        let registry = self.registry();
+        let ops_call = registry.assignedOperators(id);
+        let req_call = registry.request(id);
+        let (ops, req) = tokio::try_join!(
+            async { ops_call.call().await.map_err(rpc_err("assignedOperators")) },
+            async { req_call.call().await.map_err(rpc_err("request")) },
+        )?;
+        let answers = futures::future::try_join_all(ops.iter().map(|&op| {
+            let call = registry.answerOf(id, op);
+            async move {
+                call.call()
+                    .await
+                    .map(|a| (op, a.answered))
+                    .map_err(rpc_err("answerOf"))
+            }
+        }))
+        .await?;
+        let unanswered = answers
+            .into_iter()
+            .filter_map(|(op, answered)| (!answered).then_some(op))
+            .collect();
+        let open = RequestStatus::of(req.status) == Some(RequestStatus::Open);
+        Ok((id, unanswered, open))
+    }
 }
+
+/// Passed deadlines whose reads (the request, its assigned operators, their answers) run at once
+/// in the finalizer duty: a backlog of passed deadlines (after an outage, or a burst of requests
+/// nobody answered) costs about two round trips per this many, where it cost two plus one per
+/// assigned operator for each deadline in turn; and a remote node sees at most this many
+/// deadlines' calls at a time.
+pub const DEADLINE_READS_AT_ONCE: usize = 16;
 
 /// The shared signing store of a replica, connected once at startup. An unreachable store does not
 /// stop the keeper (it is fail-closed: nothing is signed until the store answers, and the next claim

@@ -69,6 +69,67 @@ async fn a_finalizer_whose_calls_fail_keeps_the_passed_deadlines_and_reports_the
     }
 }
 
+/// Passed deadlines are read [`DEADLINE_READS_AT_ONCE`] at a time, not one call after another.
+/// Twenty requests nobody answers pass their deadlines while the node takes 40 ms over every
+/// `eth_call`: the finalizer's calls overlap at the proxy (one deadline's request and operators at
+/// once, then its operators' answers at once, for several deadlines together), never more than the
+/// bound's deadlines' worth, and every request still gets its missed-answer reports and its expiry,
+/// as when they were read in turn (up to 2 + 3 calls per deadline, each waiting for the last).
+#[tokio::test]
+async fn passed_deadlines_are_read_several_at_once_within_the_bound_and_each_acted_on() {
+    use verinfer_keeper::keeper::DEADLINE_READS_AT_ONCE;
+    let (anvil, dir, mut s, proxy) = behind_a_proxy().await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let ids = s.requests(20).await;
+    let ops = verinfer_bindings::InferenceRegistry::new(s.registry, &s.p)
+        .assignedOperators(ids[0])
+        .call()
+        .await
+        .unwrap()
+        .len();
+    let mut f = s
+        .finalizer(
+            anvil.key(3),
+            &dir.path().join("finalizer"),
+            start_block,
+            Some(proxy.url()),
+        )
+        .await;
+    f.collect_and_decide().await.unwrap();
+    raw(&s.p, "evm_increaseTime", serde_json::json!([2 * 86_400])).await;
+    raw(&s.p, "evm_mine", serde_json::json!([])).await;
+    proxy.set("eth_call", Fault::Delay(Duration::from_millis(40)));
+    proxy.reset();
+    f.collect_and_decide().await.unwrap();
+    let most = proxy.most_in_flight("eth_call");
+    assert!(
+        most >= 2 * 2,
+        "several deadlines' calls at once: at most {most} in flight"
+    );
+    assert!(
+        most <= DEADLINE_READS_AT_ONCE * ops.max(2),
+        "at most {DEADLINE_READS_AT_ONCE} deadlines' calls at once: {most} in flight"
+    );
+    assert!(f.store().deadlines().unwrap().is_empty());
+    let open = f.store().open_intents().unwrap();
+    let reports = open
+        .iter()
+        .filter(|i| i.kind == IntentKind::ReportMissed)
+        .count();
+    assert_eq!(
+        reports,
+        ids.len() * ops,
+        "one report per operator and request"
+    );
+    let mut expired: Vec<U256> = open
+        .iter()
+        .filter(|i| i.kind == IntentKind::Finalize)
+        .filter_map(|i| i.subject)
+        .collect();
+    expired.sort();
+    assert_eq!(expired, ids, "every request expired");
+}
+
 /// A keeper of the suite's operator running in its own task, talking to the node through `rpc`.
 struct Running {
     store: Arc<Store>,
