@@ -1,11 +1,13 @@
-//! A JSON-RPC proxy in front of a node that injects faults per method: a node that refuses
-//! (HTTP 503), one that takes a call and never answers it, one that answers late, and one that
-//! answers stale data. Tests point a keeper (or a transaction manager) at it to prove how the
+//! A JSON-RPC proxy in front of a node that injects faults per method: a node that is unavailable
+//! (HTTP 503), one that takes a call and never answers it, one that answers late, one that answers
+//! stale data, and one that rejects single calls with a JSON-RPC error while a batch's other
+//! members go through. Tests point a keeper (or a transaction manager) at it to prove how the
 //! keeper behaves against a faulty node, and to stop a keeper at an exact point of its work (a
 //! broadcast that never reaches the node is a crash between the journal write and the send) without
 //! any hook in the keeper itself. Every call is counted on its way through, faulty or not (a batch
 //! counts each of its members), so with no fault set it is the counting proxy of the keeper bench's
-//! `--count-rpc` and of tests that check how many calls a path makes.
+//! `--count-rpc` and of tests that check how many calls a path makes, and how many it overlaps
+//! ([`FaultyRpc::most_in_flight`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -21,7 +23,8 @@ pub enum Fault {
     /// Answers HTTP 503 (a node that is overloaded or restarting).
     Unavailable,
     /// Takes the call and never answers it (a hung node); the caller gets an answer only by giving
-    /// up. Calls that arrive once the fault is cleared are forwarded again.
+    /// up. Calls that arrive once the fault is cleared are forwarded again. A hung call counts in
+    /// flight ([`FaultyRpc::most_in_flight`]) until its caller gives up.
     Hang,
     /// Forwards the call and answers after this delay.
     Delay(Duration),
@@ -40,13 +43,15 @@ pub enum Fault {
     Result(serde_json::Value),
     /// Per call, not per request: forwards the method's next `skip` calls, then answers the `times`
     /// calls after them with the JSON-RPC error `-32000 message` without forwarding them (a node
-    /// that refuses one transaction, e.g. "txpool is full"), then clears itself. Each member of a
-    /// JSON-RPC batch is a call: the batch's other members are forwarded and answered by the node,
-    /// in one batch answer with the refused members' errors.
+    /// that rejects one transaction, e.g. "txpool is full"), then clears itself (at once with
+    /// `times: 0`). Each member of a JSON-RPC batch is a call: the batch's other members are
+    /// forwarded and answered by the node, in one batch answer with the rejected members' errors.
+    /// A request with a rejected call gets no other fault (`Delay`, `Hold`, `behind_at`) on the
+    /// calls it forwards; if forwarding them fails, it is answered 502 (the rejections are spent).
     Reject {
-        /// Calls forwarded before the first refused one.
+        /// Calls forwarded before the first rejected one.
         skip: usize,
-        /// Calls refused.
+        /// Calls rejected.
         times: usize,
         /// The error's message.
         message: String,
@@ -154,20 +159,20 @@ enum Plan {
         /// The method of a single call, whose answer is recorded for [`Fault::Stale`].
         record: Option<String>,
     },
-    Refuse,
+    Unavailable,
     Hang,
     Replay(serde_json::Value),
-    /// Some calls refused ([`Fault::Reject`]): forward the rest (`None`: nothing left), then answer
-    /// with the node's answers and these errors, as a batch if the request was one.
+    /// Some calls rejected ([`Fault::Reject`]): forward the rest (`None`: nothing left), then
+    /// answer with the node's answers and these errors, as a batch if the request was one.
     Split {
         forward: Option<Vec<u8>>,
-        refused: Vec<serde_json::Value>,
+        rejected: Vec<serde_json::Value>,
         batch: bool,
     },
 }
 
-/// Whether `call` is refused by a [`Fault::Reject`] on its method: counts it against the fault,
-/// which clears itself after its last refusal.
+/// The error answering `call` if a [`Fault::Reject`] on its method rejects it: counts it against
+/// the fault, which clears itself after its last rejection.
 fn rejects(s: &mut State, call: &serde_json::Value) -> Option<serde_json::Value> {
     let m = method(call);
     let Some(Fault::Reject {
@@ -178,6 +183,10 @@ fn rejects(s: &mut State, call: &serde_json::Value) -> Option<serde_json::Value>
     else {
         return None;
     };
+    if *times == 0 {
+        s.faults.remove(&m);
+        return None;
+    }
     if *skip > 0 {
         *skip -= 1;
         return None;
@@ -208,14 +217,14 @@ fn plan(state: &Shared, body: &[u8]) -> Plan {
     for m in carried {
         *s.bodies.entry(m).or_default() += 1;
     }
-    let (mut refused, mut kept) = (Vec::new(), Vec::new());
+    let (mut rejected, mut kept) = (Vec::new(), Vec::new());
     for c in &calls {
         match rejects(&mut s, c) {
-            Some(error) => refused.push(error),
+            Some(error) => rejected.push(error),
             None => kept.push(c.clone()),
         }
     }
-    if !refused.is_empty() {
+    if !rejected.is_empty() {
         let forward = match (kept.len(), batch) {
             (0, _) => None,
             (_, true) => serde_json::to_vec(&kept).ok(),
@@ -223,23 +232,25 @@ fn plan(state: &Shared, body: &[u8]) -> Plan {
         };
         return Plan::Split {
             forward,
-            refused,
+            rejected,
             batch,
         };
     }
     let single = (calls.len() == 1).then(|| method(&calls[0]));
-    let fault = calls
-        .iter()
-        .find_map(|c| s.faults.get(&method(c)).cloned())
-        .filter(|f| !matches!(f, Fault::Reject { .. }));
+    let fault = calls.iter().find_map(|c| {
+        s.faults
+            .get(&method(c))
+            .filter(|f| !matches!(f, Fault::Reject { .. }))
+            .cloned()
+    });
     match fault {
         None => Plan::Forward {
             hold: None,
             delay: None,
             record: single,
         },
-        Some(Fault::Unavailable) => Plan::Refuse,
-        // Filtered out above: a call it does not refuse is forwarded.
+        Some(Fault::Unavailable) => Plan::Unavailable,
+        // Left out above: a call it does not reject is forwarded as the others.
         Some(Fault::Reject { .. }) => Plan::Forward {
             hold: None,
             delay: None,
@@ -381,13 +392,15 @@ fn hide_later_receipt(answer: axum::body::Bytes, last: u64) -> axum::body::Bytes
     answer
 }
 
-/// Answers a request some of whose calls are refused ([`Plan::Split`]): forwards the others, then
-/// answers with the node's answers and the refusals, as one batch answer for a batch request.
+/// Answers a request some of whose calls are rejected ([`Plan::Split`]): forwards the others, then
+/// answers with the node's answers and the rejections, as one batch answer for a batch request. A
+/// forwarded batch the node answers with one object (an error about the whole batch) is passed on
+/// as the node gave it.
 async fn split(
     http: &reqwest::Client,
     upstream: &str,
     forward: Option<Vec<u8>>,
-    refused: Vec<serde_json::Value>,
+    rejected: Vec<serde_json::Value>,
     batch: bool,
 ) -> Response {
     let mut answers = Vec::new();
@@ -403,11 +416,12 @@ async fn split(
         };
         match forwarded.await {
             Ok(serde_json::Value::Array(a)) => answers.extend(a),
+            Ok(one) if batch => return axum::Json(one).into_response(),
             Ok(one) => answers.push(one),
             Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
         }
     }
-    answers.extend(refused);
+    answers.extend(rejected);
     match (batch, answers.len()) {
         (false, 1) => axum::Json(answers.remove(0)).into_response(),
         _ => axum::Json(serde_json::Value::Array(answers)).into_response(),
@@ -427,7 +441,7 @@ impl FaultyRpc {
                 async move {
                     let _in_flight = CallsInFlight::begin(&st, &body);
                     let (delay, record) = match plan(&st, &body) {
-                        Plan::Refuse => {
+                        Plan::Unavailable => {
                             return (
                                 StatusCode::SERVICE_UNAVAILABLE,
                                 "injected fault: unavailable",
@@ -438,9 +452,9 @@ impl FaultyRpc {
                         Plan::Replay(answer) => return axum::Json(answer).into_response(),
                         Plan::Split {
                             forward,
-                            refused,
+                            rejected,
                             batch,
-                        } => return split(&http, &upstream, forward, refused, batch).await,
+                        } => return split(&http, &upstream, forward, rejected, batch).await,
                         Plan::Forward {
                             hold,
                             delay,
@@ -502,7 +516,8 @@ impl FaultyRpc {
         &self.url
     }
 
-    /// Sets `fault` on the calls of `method` from now on (a batch with one such call gets it).
+    /// Sets `fault` on the calls of `method` from now on (a batch with one such call gets it; a
+    /// [`Fault::Reject`] answers the rejected calls alone).
     pub fn set(&self, method: &str, fault: Fault) {
         let mut s = lock(&self.state);
         if fault == Fault::Stale {
@@ -737,14 +752,14 @@ mod tests {
         let st = shared(&[("eth_getLogs", Fault::Unavailable)]);
         assert!(matches!(
             plan(&st, br#"{"jsonrpc":"2.0","id":1,"method":"eth_getLogs"}"#),
-            Plan::Refuse
+            Plan::Unavailable
         ));
         assert!(matches!(
             plan(
                 &st,
                 br#"[{"method":"eth_chainId"},{"method":"eth_getLogs"}]"#
             ),
-            Plan::Refuse
+            Plan::Unavailable
         ));
         assert!(matches!(
             plan(&st, br#"{"jsonrpc":"2.0","id":2,"method":"eth_chainId"}"#),
@@ -791,7 +806,8 @@ mod tests {
     }
 
     #[test]
-    fn a_rejected_call_is_refused_alone_and_the_batchs_other_members_are_forwarded() {
+    fn a_rejected_call_is_answered_with_its_error_alone_and_the_batchs_other_members_are_forwarded()
+    {
         let st = shared(&[(
             "eth_sendRawTransaction",
             Fault::Reject {
@@ -808,7 +824,7 @@ mod tests {
         match plan(&st, batch) {
             Plan::Split {
                 forward: Some(f),
-                refused,
+                rejected,
                 batch: true,
             } => {
                 let f: serde_json::Value = serde_json::from_slice(&f).unwrap();
@@ -823,24 +839,24 @@ mod tests {
                     [1, 2, 4],
                     "the skipped calls and the other method go through"
                 );
-                assert_eq!(refused.len(), 1);
-                assert_eq!(refused[0]["id"], 3);
-                assert_eq!(refused[0]["error"]["code"], -32000);
-                assert_eq!(refused[0]["error"]["message"], "txpool is full");
+                assert_eq!(rejected.len(), 1);
+                assert_eq!(rejected[0]["id"], 3);
+                assert_eq!(rejected[0]["error"]["code"], -32000);
+                assert_eq!(rejected[0]["error"]["message"], "txpool is full");
             }
-            _ => panic!("the third broadcast is refused alone"),
+            _ => panic!("the third broadcast is rejected alone"),
         }
-        // The second refusal, a single call: nothing is left to forward.
+        // The second rejection, a single call: nothing is left to forward.
         match plan(
             &st,
             br#"{"jsonrpc":"2.0","id":9,"method":"eth_sendRawTransaction","params":["0x03"]}"#,
         ) {
             Plan::Split {
                 forward: None,
-                refused,
+                rejected,
                 batch: false,
-            } => assert_eq!(refused[0]["id"], 9),
-            _ => panic!("the second refusal"),
+            } => assert_eq!(rejected[0]["id"], 9),
+            _ => panic!("the second rejection"),
         }
         // Spent: the fault cleared itself.
         assert!(matches!(

@@ -1,16 +1,21 @@
 //! The keeper's journal (redb) on its hot paths, each beside the way it was done before, in the same
 //! run: a chunk of 64 answers journaled in one write against row by row (a commit per output and per
-//! published attestation, one for the intents), and the open intents of a journal with a long
-//! history read through the open index against a scan of every intent.
+//! published attestation, one for the intents), the open intents of a journal with a long
+//! history read through the open index against a scan of every intent, and the passed deadlines
+//! among many watched read through the time-ordered index against a scan of every deadline.
 
 use alloy::primitives::{Address, Bytes, B256, U256};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use verinfer_keeper::store::{Intent, IntentKind, IntentStatus, PublishedRow, Store};
+use verinfer_keeper::store::{Intent, IntentKind, IntentStatus, PublishedRow, RequestFacts, Store};
 
 /// Answers per chunk, as the keeper's collect stage journals them.
 const CHUNK: u64 = 64;
 /// Done intents in the long-history journal.
 const HISTORY: u64 = 10_000;
+/// Deadlines watched in the finalizer's journal, of which [`PASSED`] have passed.
+const WATCHED: u64 = 10_000;
+/// Passed deadlines among [`WATCHED`].
+const PASSED: u64 = 16;
 
 fn intent(i: u64, status: IntentStatus) -> Intent {
     Intent {
@@ -107,6 +112,40 @@ fn bench(c: &mut Criterion) {
             history
                 .intents()
                 .map(|all| all.into_iter().filter(Intent::is_open).count())
+        })
+    });
+
+    // A finalizer's journal: WATCHED deadlines, PASSED of them before `now`.
+    let finalizer = Store::open(&dir.path().join("finalizer.redb")).expect("a new journal");
+    let now = 1_000_000;
+    let requests: Vec<(U256, RequestFacts)> = (0..WATCHED)
+        .map(|i| {
+            let deadline = if i % (WATCHED / PASSED) == 0 {
+                now - 1
+            } else {
+                now + i
+            };
+            let facts = RequestFacts {
+                model_id: B256::repeat_byte(1),
+                input_hash: B256::repeat_byte(2),
+                input_uri: "0x00".into(),
+                deadline,
+            };
+            (U256::from(i), facts)
+        })
+        .collect();
+    finalizer
+        .put_requests(&requests, true)
+        .expect("deadlines watched");
+    g.throughput(Throughput::Elements(PASSED));
+    g.bench_function("deadlines_passed_16_of_10000_through_the_index", |b| {
+        b.iter(|| finalizer.deadlines_passed(now))
+    });
+    g.bench_function("deadlines_passed_16_of_10000_by_scanning_all", |b| {
+        b.iter(|| {
+            finalizer
+                .deadlines()
+                .map(|all| all.into_iter().filter(|(_, dl)| *dl < now).count())
         })
     });
     g.finish();

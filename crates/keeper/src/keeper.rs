@@ -1165,17 +1165,16 @@ impl Keeper {
         // whose windows end together costs two commits, not two per request.
         let mut due = Vec::new();
         let mut forget = Vec::new();
-        for (id, end) in self.store.finalizations()? {
-            if end < now {
-                let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
-                due.push(self.pending_intent(
-                    Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
-                    IntentKind::Finalize,
-                    id,
-                    calldata,
-                ));
-                forget.push(ScheduleChange::ForgetFinalize(id));
-            }
+        // Only the schedules due are read (the journal's time-ordered index), however many wait.
+        for (id, _) in self.store.finalizations_due(now)? {
+            let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
+            due.push(self.pending_intent(
+                Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
+                IntentKind::Finalize,
+                id,
+                calldata,
+            ));
+            forget.push(ScheduleChange::ForgetFinalize(id));
         }
         if !due.is_empty() {
             self.store.insert_intents_if_absent(&due)?;
@@ -1194,9 +1193,9 @@ impl Keeper {
         let mut missed = Vec::new();
         let due: Vec<U256> = self
             .store
-            .deadlines()?
+            .deadlines_passed(now)?
             .into_iter()
-            .filter_map(|(id, dl)| (dl < now).then_some(id))
+            .map(|(id, _)| id)
             .collect();
         let mut reads = futures::stream::iter(due.into_iter().map(|id| self.read_deadline(id)))
             .buffered(DEADLINE_READS_AT_ONCE);
@@ -1637,27 +1636,49 @@ impl Executor {
                 continue; // other duties are re-estimated: one no longer possible is abandoned
             }
             if intent.members.is_empty() {
-                self.recheck_attestation(intent).await?;
+                if let Some(rechecked) = self.recheck_attestation(intent).await? {
+                    self.store.put_intent(&rechecked)?;
+                }
                 continue;
             }
-            for m in intent.members.clone() {
-                if let Some(mi) = self.store.intent(&m)? {
-                    self.recheck_attestation(mi).await?;
+            // The batch is dissolved: its members, each re-checked, and its end are one write, so
+            // a crash (or a failed read) never leaves the batch open beside members already
+            // re-planned, nor a member carried by the abandoned batch. A member that is not an
+            // attestation call (none is made so) is handed back to be sent alone.
+            let mut write = Vec::with_capacity(intent.members.len() + 1);
+            for m in &intent.members {
+                let Some(mi) = self.store.intent(m)? else {
+                    continue;
+                };
+                match self.recheck_attestation(mi.clone()).await? {
+                    Some(rechecked) => write.push(rechecked),
+                    None if matches!(&mi.status, IntentStatus::Batched { batch } if batch == key) =>
+                    {
+                        write.push(Intent {
+                            status: IntentStatus::Pending,
+                            single_only: true,
+                            ..mi
+                        });
+                    }
+                    None => {}
                 }
             }
             intent.status = IntentStatus::Abandoned {
-                reason: "batch reorged out; members re-planned one by one".into(),
+                reason: "batch reorged out; its members re-planned".into(),
             };
-            self.store.put_intent(&intent)?;
+            write.push(intent);
+            self.store.put_intents(&write)?;
             self.metrics.tx_finished(key);
         }
         Ok(())
     }
 
     /// Re-plans one attestation whose transaction vanished, against the request now on chain.
-    async fn recheck_attestation(&self, mut intent: Intent) -> Result<(), KeeperError> {
+    /// Returns it with its new status, to be written by the caller (`None`: not an attestation
+    /// call, left as it is).
+    async fn recheck_attestation(&self, mut intent: Intent) -> Result<Option<Intent>, KeeperError> {
         let Some(att) = attestation_of(&intent) else {
-            return Ok(());
+            return Ok(None);
         };
         let view = self
             .registry()
@@ -1697,8 +1718,7 @@ impl Executor {
                 }
             }
         };
-        self.store.put_intent(&intent)?;
-        Ok(())
+        Ok(Some(intent))
     }
 
     /// Groups pending attestations into `submitAttestations` batches, leaving out those `skip` names
@@ -2087,13 +2107,14 @@ impl Executor {
 
     /// Puts the members of the batch `intent` back in the queue, each to be sent alone and
     /// estimated afresh (one of them may be the one that made the batch fail, or already answered).
-    /// The transaction manager hands them back in the write that abandons the batch; any it did not
-    /// (a member not pointing to it) is handed back here, all in one write.
+    /// The transaction manager hands them back in the write that abandons the batch; any still
+    /// carried by it is handed back here, all in one write. A member elsewhere (done, sent, or
+    /// carried by another batch) is left as it is.
     fn retry_members_alone(&self, intent: &Intent) -> Result<(), KeeperError> {
         let mut back = Vec::new();
         for m in &intent.members {
             if let Some(mut mi) = self.store.intent(m)? {
-                if mi.status != IntentStatus::Pending || !mi.single_only {
+                if matches!(&mi.status, IntentStatus::Batched { batch } if *batch == intent.key) {
                     mi.status = IntentStatus::Pending;
                     mi.single_only = true;
                     back.push(mi);

@@ -53,6 +53,12 @@ const REQUESTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("reques
 const FINALIZE_DUE: TableDefinition<&[u8; 32], u64> = TableDefinition::new("finalize_due");
 /// Requests whose answer deadline the finalizer watches: request id -> deadline (chain time).
 const DEADLINES: TableDefinition<&[u8; 32], u64> = TableDefinition::new("deadlines");
+/// [`FINALIZE_DUE`] in time order: `(window end, request id)`, kept in the same writes, so the
+/// finalizer reads only the finalizations due ([`Store::finalizations_due`]), not every one
+/// scheduled (a challenge window of a day at production volume schedules millions).
+const FINALIZE_AT: TableDefinition<(u64, &[u8; 32]), ()> = TableDefinition::new("finalize_at");
+/// [`DEADLINES`] in time order: `(deadline, request id)` ([`Store::deadlines_passed`]).
+const DEADLINES_AT: TableDefinition<(u64, &[u8; 32]), ()> = TableDefinition::new("deadlines_at");
 /// Requests that call a consumer back (`CallbackRegistered`): request id -> early opt-in.
 const CALLBACKS: TableDefinition<&[u8; 32], bool> = TableDefinition::new("callbacks");
 /// Callback deliveries scheduled: `stage ‖ request id` (1 + 32 bytes) -> due (unix seconds).
@@ -63,13 +69,15 @@ const GAMES: TableDefinition<&[u8; 32], &[u8; 33]> = TableDefinition::new("games
 const JURY: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("jury");
 /// The most published attestations served for one request.
 pub const MAX_PUBLISHED_PER_REQUEST: usize = 16;
-/// The on-disk format of journal records this build writes: 4 = every helper record in its own
-/// typed table, and the open intents indexed ([`Store::open_intents`]). Version 3 had no index;
+/// The on-disk format of journal records this build writes: 5 = every helper record in its own
+/// typed table, the open intents indexed ([`Store::open_intents`]), and the finalizer's schedules
+/// indexed by time ([`Store::finalizations_due`], [`Store::deadlines_passed`]). Version 4 had no
+/// schedule index; version 3 no open index either;
 /// version 2 kept them as string-prefixed entries of the metadata table (`cursor`,
 /// `req:<id>`, `fin:<id>`, `dl:<id>`, `cb:<id>`, `dv:<stage>:<id>`, `rg:<game>`); version 1 (no
 /// version key) did too, and held intents' addresses, hashes, bytes and ids as hex and decimal
 /// strings.
-pub const JOURNAL_VERSION: u32 = 4;
+pub const JOURNAL_VERSION: u32 = 5;
 /// Metadata key of the journal's format version (4 bytes, big-endian).
 const VERSION_KEY: &str = "journal_version";
 
@@ -88,7 +96,7 @@ pub enum StoreError {
         reason: String,
     },
     /// The journal was written in a format this build neither reads nor migrates (a newer keeper's).
-    #[error("keeper journal format version {found} is not supported (this build reads version {supported} and migrates versions 1 and 2)")]
+    #[error("keeper journal format version {found} is not supported (this build reads version {supported} and migrates versions 1 to 4)")]
     UnsupportedJournalVersion {
         /// The version found in the database.
         found: u32,
@@ -496,6 +504,8 @@ impl Store {
             txn.open_table(REQUESTS).map_err(dberr)?;
             txn.open_table(FINALIZE_DUE).map_err(dberr)?;
             txn.open_table(DEADLINES).map_err(dberr)?;
+            txn.open_table(FINALIZE_AT).map_err(dberr)?;
+            txn.open_table(DEADLINES_AT).map_err(dberr)?;
             txn.open_table(CALLBACKS).map_err(dberr)?;
             txn.open_table(DELIVERIES).map_err(dberr)?;
             txn.open_table(GAMES).map_err(dberr)?;
@@ -536,7 +546,7 @@ impl Store {
         match self.journal_version()? {
             Some(JOURNAL_VERSION) => Ok(()),
             None => self.write_version(&[]).map(drop),
-            Some(from @ (2 | 3)) => {
+            Some(from @ (2..=4)) => {
                 let moved = self.write_version(&[])?;
                 tracing::info!(
                     helper_records = moved,
@@ -599,6 +609,8 @@ impl Store {
                 }
             }
             moved = v2::move_helper_records(&txn)?;
+            Schedule::open(&txn, FINALIZE_DUE, FINALIZE_AT)?.reindex()?;
+            Schedule::open(&txn, DEADLINES, DEADLINES_AT)?.reindex()?;
             let mut m = txn.open_table(META).map_err(dberr)?;
             m.insert(VERSION_KEY, JOURNAL_VERSION.to_be_bytes().as_slice())
                 .map_err(dberr)?;
@@ -928,7 +940,7 @@ impl Store {
         intent: &Intent,
         block: Option<(u64, [u8; 32])>,
     ) -> Result<(), StoreError> {
-        self.write_intent(std::slice::from_ref(intent), block, None)
+        self.write_with_inclusion(std::slice::from_ref(intent), block, None)
     }
 
     /// [`Store::put_intent_seen_in`] for an intent whose transaction at sender nonce `nonce` was
@@ -940,7 +952,7 @@ impl Store {
         nonce: u64,
         at: &Inclusion,
     ) -> Result<(), StoreError> {
-        self.write_intent(
+        self.write_with_inclusion(
             std::slice::from_ref(intent),
             Some((at.block, at.block_hash)),
             Some((nonce, at)),
@@ -958,10 +970,10 @@ impl Store {
         mined: Option<(u64, &Inclusion)>,
     ) -> Result<(), StoreError> {
         let block = mined.map_or(block, |(_, at)| Some((at.block, at.block_hash)));
-        self.write_intent(intents, block, mined)
+        self.write_with_inclusion(intents, block, mined)
     }
 
-    fn write_intent(
+    fn write_with_inclusion(
         &self,
         intents: &[Intent],
         block: Option<(u64, [u8; 32])>,
@@ -1120,14 +1132,14 @@ impl Store {
         let txn = self.write(false)?;
         {
             let mut t = txn.open_table(REQUESTS).map_err(dberr)?;
-            let mut d = txn.open_table(DEADLINES).map_err(dberr)?;
+            let mut d = Schedule::open(&txn, DEADLINES, DEADLINES_AT)?;
             for (id, facts) in requests {
                 let v =
                     serde_json::to_vec(facts).map_err(|e| corrupt(&format!("request {id}"), e))?;
                 let key = id.to_be_bytes::<32>();
                 t.insert(&key, v.as_slice()).map_err(dberr)?;
                 if watch_deadlines {
-                    d.insert(&key, facts.deadline).map_err(dberr)?;
+                    d.set(&key, facts.deadline)?;
                 }
             }
         }
@@ -1167,19 +1179,18 @@ impl Store {
         }
         let txn = self.write(false)?;
         {
-            let mut due = txn.open_table(FINALIZE_DUE).map_err(dberr)?;
-            let mut deadlines = txn.open_table(DEADLINES).map_err(dberr)?;
+            let mut due = Schedule::open(&txn, FINALIZE_DUE, FINALIZE_AT)?;
+            let mut deadlines = Schedule::open(&txn, DEADLINES, DEADLINES_AT)?;
             for c in changes {
                 match *c {
                     ScheduleChange::Finalize { id, window_end } => {
-                        due.insert(&id.to_be_bytes::<32>(), window_end)
-                            .map_err(dberr)?;
+                        due.set(&id.to_be_bytes::<32>(), window_end)?;
                     }
                     ScheduleChange::ForgetFinalize(id) => {
-                        due.remove(&id.to_be_bytes::<32>()).map_err(dberr)?;
+                        due.forget(&id.to_be_bytes::<32>())?;
                     }
                     ScheduleChange::ForgetDeadline(id) => {
-                        deadlines.remove(&id.to_be_bytes::<32>()).map_err(dberr)?;
+                        deadlines.forget(&id.to_be_bytes::<32>())?;
                     }
                 }
             }
@@ -1192,14 +1203,49 @@ impl Store {
         self.id_times(FINALIZE_DUE)
     }
 
+    /// The scheduled finalizations whose window ended before `now`: `(request id, window end)`,
+    /// ascending by window end. Reads only those (the time-ordered index), however many are
+    /// scheduled.
+    pub fn finalizations_due(&self, now: u64) -> Result<Vec<(U256, u64)>, StoreError> {
+        self.times_before(FINALIZE_AT, now)
+    }
+
     /// Watches request `id`'s answer `deadline` (reports of missed answers, expiry).
     pub fn watch_deadline(&self, id: U256, deadline: u64) -> Result<(), StoreError> {
-        self.put_row(DEADLINES, &id.to_be_bytes::<32>(), deadline)
+        let txn = self.write(false)?;
+        Schedule::open(&txn, DEADLINES, DEADLINES_AT)?.set(&id.to_be_bytes::<32>(), deadline)?;
+        commit(txn)
     }
 
     /// Watched deadlines: `(request id, deadline)`, ascending by id.
     pub fn deadlines(&self) -> Result<Vec<(U256, u64)>, StoreError> {
         self.id_times(DEADLINES)
+    }
+
+    /// The watched deadlines that passed before `now`: `(request id, deadline)`, ascending by
+    /// deadline. Reads only those (the time-ordered index), however many are watched.
+    pub fn deadlines_passed(&self, now: u64) -> Result<Vec<(U256, u64)>, StoreError> {
+        self.times_before(DEADLINES_AT, now)
+    }
+
+    /// The entries of a time-ordered schedule index before `now`, in time order.
+    fn times_before(
+        &self,
+        index: TableDefinition<(u64, &[u8; 32]), ()>,
+        now: u64,
+    ) -> Result<Vec<(U256, u64)>, StoreError> {
+        let txn = self.db.begin_read().map_err(dberr)?;
+        let t = txn.open_table(index).map_err(dberr)?;
+        let mut out = Vec::new();
+        for item in t
+            .range((0u64, &[0u8; 32])..(now, &[0u8; 32]))
+            .map_err(dberr)?
+        {
+            let (k, _) = item.map_err(dberr)?;
+            let (at, id) = k.value();
+            out.push((U256::from_be_bytes(*id), at));
+        }
+        Ok(out)
     }
 
     /// Records that request `id` calls a consumer back (`early`: also at quorum).
@@ -1440,6 +1486,60 @@ fn delivery_key(stage: DeliveryStage, id: U256) -> [u8; 33] {
 /// The on-disk form of an intent (format [`JOURNAL_VERSION`]).
 fn encode(intent: &Intent) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))
+}
+
+/// A schedule table (request id -> chain time) and its time-ordered index (`(time, request id)`),
+/// opened in one write transaction: every change through [`Schedule::set`] and
+/// [`Schedule::forget`] keeps the index in step in that same write.
+struct Schedule<'txn> {
+    by_id: redb::Table<'txn, &'static [u8; 32], u64>,
+    by_time: redb::Table<'txn, (u64, &'static [u8; 32]), ()>,
+}
+
+impl<'txn> Schedule<'txn> {
+    fn open(
+        txn: &'txn redb::WriteTransaction,
+        by_id: TableDefinition<'static, &'static [u8; 32], u64>,
+        by_time: TableDefinition<'static, (u64, &'static [u8; 32]), ()>,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            by_id: txn.open_table(by_id).map_err(dberr)?,
+            by_time: txn.open_table(by_time).map_err(dberr)?,
+        })
+    }
+
+    /// Schedules request `id` at `at`, replacing its earlier time (and that time's index entry).
+    fn set(&mut self, id: &[u8; 32], at: u64) -> Result<(), StoreError> {
+        let before = self.by_id.insert(id, at).map_err(dberr)?.map(|v| v.value());
+        if let Some(before) = before.filter(|b| *b != at) {
+            self.by_time.remove((before, id)).map_err(dberr)?;
+        }
+        self.by_time.insert((at, id), ()).map_err(dberr)?;
+        Ok(())
+    }
+
+    /// Drops request `id`'s schedule, with its index entry.
+    fn forget(&mut self, id: &[u8; 32]) -> Result<(), StoreError> {
+        let before = self.by_id.remove(id).map_err(dberr)?.map(|v| v.value());
+        if let Some(before) = before {
+            self.by_time.remove((before, id)).map_err(dberr)?;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the index from the schedule table (a journal of an earlier format had none).
+    fn reindex(&mut self) -> Result<usize, StoreError> {
+        self.by_time.retain(|_, _| false).map_err(dberr)?;
+        let mut n = 0;
+        for item in self.by_id.iter().map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            self.by_time
+                .insert((v.value(), k.value()), ())
+                .map_err(dberr)?;
+            n += 1;
+        }
+        Ok(n)
+    }
 }
 
 /// The journal's intent table and its open index, opened in one write transaction: every intent
@@ -2130,6 +2230,115 @@ mod tests {
         );
     }
 
+    /// A version 4 journal (schedules without their time-ordered index) gets the index built on
+    /// open, in the migration's one durable write: what is due is found through it.
+    #[test]
+    fn a_version_4_journal_gets_its_schedules_indexed_by_time_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        write_raw(&path, Some(4), &[]);
+        {
+            let db = Database::open(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut f = txn.open_table(FINALIZE_DUE).unwrap();
+                f.insert(&U256::from(1).to_be_bytes::<32>(), 500).unwrap();
+                f.insert(&U256::from(2).to_be_bytes::<32>(), 100).unwrap();
+                let mut d = txn.open_table(DEADLINES).unwrap();
+                d.insert(&U256::from(3).to_be_bytes::<32>(), 50).unwrap();
+            }
+            txn.commit().unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.finalizations_due(200).unwrap(), [(U256::from(2), 100)]);
+        assert_eq!(
+            s.finalizations_due(u64::MAX).unwrap(),
+            [(U256::from(2), 100), (U256::from(1), 500)]
+        );
+        assert_eq!(s.deadlines_passed(51).unwrap(), [(U256::from(3), 50)]);
+        assert_eq!(
+            s.get_meta(VERSION_KEY).unwrap().as_deref(),
+            Some(&JOURNAL_VERSION.to_be_bytes()[..])
+        );
+    }
+
+    /// The finalizer reads only what is due, in time order, through the index every schedule write
+    /// keeps in step: a finalization moved to a later window end, or forgotten, and a deadline no
+    /// longer watched leave no entry behind; what is not due yet (the end at `now` itself
+    /// included) is not read.
+    #[test]
+    fn only_the_schedules_due_are_read_in_time_order_and_a_moved_or_forgotten_one_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("k.redb")).unwrap();
+        let id = U256::from;
+        s.change_schedules(&[
+            ScheduleChange::Finalize {
+                id: id(1),
+                window_end: 30,
+            },
+            ScheduleChange::Finalize {
+                id: id(2),
+                window_end: 10,
+            },
+            ScheduleChange::Finalize {
+                id: id(3),
+                window_end: 20,
+            },
+            // Moved later: its old end is no longer due.
+            ScheduleChange::Finalize {
+                id: id(3),
+                window_end: 40,
+            },
+            ScheduleChange::Finalize {
+                id: id(4),
+                window_end: 15,
+            },
+            ScheduleChange::ForgetFinalize(id(4)),
+        ])
+        .unwrap();
+        assert_eq!(s.finalizations_due(30).unwrap(), [(id(2), 10)]);
+        assert_eq!(s.finalizations_due(31).unwrap(), [(id(2), 10), (id(1), 30)]);
+        assert_eq!(
+            s.finalizations_due(u64::MAX).unwrap(),
+            [(id(2), 10), (id(1), 30), (id(3), 40)]
+        );
+        s.put_requests(
+            &[
+                (
+                    id(7),
+                    RequestFacts {
+                        deadline: 70,
+                        ..facts()
+                    },
+                ),
+                (
+                    id(8),
+                    RequestFacts {
+                        deadline: 60,
+                        ..facts()
+                    },
+                ),
+            ],
+            true,
+        )
+        .unwrap();
+        s.watch_deadline(id(9), 65).unwrap();
+        s.watch_deadline(id(9), 90).unwrap();
+        s.change_schedules(&[ScheduleChange::ForgetDeadline(id(8))])
+            .unwrap();
+        assert_eq!(s.deadlines_passed(71).unwrap(), [(id(7), 70)]);
+        assert_eq!(
+            s.deadlines_passed(u64::MAX).unwrap(),
+            [(id(7), 70), (id(9), 90)]
+        );
+        // The tables by id agree with their indexes.
+        assert_eq!(
+            s.finalizations().unwrap(),
+            [(id(1), 30), (id(2), 10), (id(3), 40)]
+        );
+        assert_eq!(s.deadlines().unwrap(), [(id(7), 70), (id(9), 90)]);
+    }
+
     /// The requests of a polled range are recorded together; their deadlines are watched only when
     /// asked (a finalizer's keeper).
     #[test]
@@ -2323,6 +2532,9 @@ mod tests {
         assert_eq!(s.request(five).unwrap(), Some(facts()));
         assert_eq!(s.finalizations().unwrap(), [(five, 100)]);
         assert_eq!(s.deadlines().unwrap(), [(six, 300)]);
+        // Indexed by time in the same migration.
+        assert_eq!(s.finalizations_due(101).unwrap(), [(five, 100)]);
+        assert_eq!(s.deadlines_passed(301).unwrap(), [(six, 300)]);
         assert_eq!(s.callback(five).unwrap(), Some(true));
         let mut dv = s.deliveries().unwrap();
         dv.sort_by_key(|d| d.1);

@@ -74,7 +74,8 @@ async fn a_finalizer_whose_calls_fail_keeps_the_passed_deadlines_and_reports_the
 /// `eth_call`: the finalizer's calls overlap at the proxy (one deadline's request and operators at
 /// once, then its operators' answers at once, for several deadlines together), never more than the
 /// bound's deadlines' worth, and every request still gets its missed-answer reports and its expiry,
-/// as when they were read in turn (up to 2 + 3 calls per deadline, each waiting for the last).
+/// as when they were read in turn (two calls plus one per assigned operator per deadline, each
+/// waiting for the last).
 #[tokio::test]
 async fn passed_deadlines_are_read_several_at_once_within_the_bound_and_each_acted_on() {
     use verinfer_keeper::keeper::DEADLINE_READS_AT_ONCE;
@@ -103,8 +104,9 @@ async fn passed_deadlines_are_read_several_at_once_within_the_bound_and_each_act
     f.collect_and_decide().await.unwrap();
     let most = proxy.most_in_flight("eth_call");
     assert!(
-        most >= 2 * 2,
-        "several deadlines' calls at once: at most {most} in flight"
+        most > ops.max(2),
+        "several deadlines' calls at once (one deadline has at most {} at a time): at most {most} in flight",
+        ops.max(2)
     );
     assert!(
         most <= DEADLINE_READS_AT_ONCE * ops.max(2),
@@ -128,6 +130,89 @@ async fn passed_deadlines_are_read_several_at_once_within_the_bound_and_each_act
         .collect();
     expired.sort();
     assert_eq!(expired, ids, "every request expired");
+}
+
+/// A read that fails among the deadlines read at once stops the duty with every deadline either
+/// acted on (its reports and expiry journaled, the deadline forgotten) or kept to be read again,
+/// never forgotten without its intents; the next run acts on the kept ones, and each request ends
+/// with its reports and its expiry once.
+#[tokio::test]
+async fn a_read_failing_among_deadlines_read_at_once_loses_and_repeats_nothing() {
+    let (anvil, dir, mut s, proxy) = behind_a_proxy().await;
+    let start_block = s.p.get_block_number().await.unwrap();
+    let ids = s.requests(20).await;
+    let mut f = s
+        .finalizer(
+            anvil.key(3),
+            &dir.path().join("finalizer"),
+            start_block,
+            Some(proxy.url()),
+        )
+        .await;
+    f.collect_and_decide().await.unwrap();
+    raw(&s.p, "evm_increaseTime", serde_json::json!([2 * 86_400])).await;
+    raw(&s.p, "evm_mine", serde_json::json!([])).await;
+    // The finalizer's own first reads (chain time) go through; an `eth_call` a dozen reads in fails.
+    proxy.set(
+        "eth_call",
+        Fault::Reject {
+            skip: 12,
+            times: 1,
+            message: "internal error".into(),
+        },
+    );
+    assert!(
+        f.collect_and_decide().await.is_err(),
+        "the failed read stops the duty"
+    );
+    let expiries = |f: &verinfer_keeper::keeper::Keeper| -> Vec<U256> {
+        let mut v: Vec<U256> = f
+            .store()
+            .open_intents()
+            .unwrap()
+            .iter()
+            .filter(|i| i.kind == IntentKind::Finalize)
+            .filter_map(|i| i.subject)
+            .collect();
+        v.sort();
+        v
+    };
+    let watched: Vec<U256> = f
+        .store()
+        .deadlines()
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let acted = expiries(&f);
+    assert!(!watched.is_empty(), "the failed deadline is kept");
+    for id in &ids {
+        assert!(
+            watched.contains(id) != acted.contains(id),
+            "request {id}: either kept or acted on, never both nor neither"
+        );
+    }
+    f.collect_and_decide().await.unwrap();
+    assert!(f.store().deadlines().unwrap().is_empty());
+    assert_eq!(expiries(&f), ids, "each request expired once");
+    let reports = f
+        .store()
+        .open_intents()
+        .unwrap()
+        .iter()
+        .filter(|i| i.kind == IntentKind::ReportMissed)
+        .count();
+    let ops = verinfer_bindings::InferenceRegistry::new(s.registry, &s.p)
+        .assignedOperators(ids[0])
+        .call()
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(
+        reports,
+        ids.len() * ops,
+        "one report per operator and request"
+    );
 }
 
 /// A keeper of the suite's operator running in its own task, talking to the node through `rpc`.
