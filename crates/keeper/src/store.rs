@@ -11,9 +11,10 @@
 //!
 //! Journal records hold typed values ([`Address`], [`TxHash`], [`Bytes`], [`U256`]); their on-disk
 //! format is versioned ([`JOURNAL_VERSION`], kept in the metadata table). [`Store::open`] migrates a
-//! journal written by an earlier format in one durable write (version 2: helper records as
-//! string-prefixed entries of the metadata table; version 1: that, and intents with hex and decimal
-//! strings), and refuses any other version with [`StoreError::UnsupportedJournalVersion`].
+//! journal written by an earlier format in one durable write (version 4: no time-ordered schedule
+//! indexes; version 3: no open-intent index either; version 2: helper records as string-prefixed
+//! entries of the metadata table; version 1: that, and intents with hex and decimal strings), and
+//! refuses any other version with [`StoreError::UnsupportedJournalVersion`].
 
 use std::path::Path;
 
