@@ -1160,9 +1160,9 @@ impl Keeper {
     async fn finalizer_duties(&mut self) -> Result<(), KeeperError> {
         let now = self.chain_time().await?;
         let me = format!("{:#x}", self.cfg.operator);
-        // Every finalization due is journaled in one durable write, then forgotten in one deferred
-        // write (a crash in between journals them again, which the journal ignores): a backlog
-        // whose windows end together costs two commits, not two per request.
+        // Every finalization due and every passed deadline's reports and expiry are journaled, and
+        // their schedules forgotten, in one durable write at the end (`journal_schedules_acted_on`):
+        // a backlog whose windows end together costs one commit, and a crash leaves all or none.
         let mut due = Vec::new();
         let mut forget = Vec::new();
         // Only the schedules due are read (the journal's time-ordered index), however many wait.
@@ -1176,12 +1176,8 @@ impl Keeper {
             ));
             forget.push(ScheduleChange::ForgetFinalize(id));
         }
-        if !due.is_empty() {
-            self.store.insert_intents_if_absent(&due)?;
-            self.store.change_schedules(&forget)?;
-        }
         // The deadlines passed are forgotten, and what they call for (reports of missed answers,
-        // expiries) journaled, in one write each for all of them. A call that fails (the views
+        // expiries) journaled, in that same write. A call that fails (the views
         // read here never revert: a failure is the node's) stops the duty: what the deadlines
         // read before it called for is written, and the deadline whose call failed is kept, to be
         // read again next time. Before, it was forgotten before its calls, and a failed call lost
@@ -1189,15 +1185,14 @@ impl Keeper {
         // are taken in order, so the first failure still stops the duty with every deadline before
         // it acted on, and the later reads under way are dropped.
         use futures::stream::StreamExt;
-        let mut passed = Vec::new();
-        let mut missed = Vec::new();
-        let due: Vec<U256> = self
+        let (mut intents, mut changes) = (due, forget);
+        let passed: Vec<U256> = self
             .store
             .deadlines_passed(now)?
             .into_iter()
             .map(|(id, _)| id)
             .collect();
-        let mut reads = futures::stream::iter(due.into_iter().map(|id| self.read_deadline(id)))
+        let mut reads = futures::stream::iter(passed.into_iter().map(|id| self.read_deadline(id)))
             .buffered(DEADLINE_READS_AT_ONCE);
         let read = async {
             while let Some(r) = reads.next().await {
@@ -1208,7 +1203,7 @@ impl Keeper {
                         operator: op,
                     }
                     .abi_encode();
-                    missed.push(self.pending_intent(
+                    intents.push(self.pending_intent(
                         Intent::key_for(
                             IntentKind::ReportMissed,
                             &self.request_tag(id)?,
@@ -1222,23 +1217,20 @@ impl Keeper {
                 if open {
                     // No quorum by the deadline: expire it (refund) unless answers disagree.
                     let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
-                    missed.push(self.pending_intent(
+                    intents.push(self.pending_intent(
                         Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
                         IntentKind::Finalize,
                         id,
                         calldata,
                     ));
                 }
-                passed.push(ScheduleChange::ForgetDeadline(id));
+                changes.push(ScheduleChange::ForgetDeadline(id));
             }
             Ok::<_, KeeperError>(())
         }
         .await;
         drop(reads);
-        if !missed.is_empty() {
-            self.store.insert_intents_if_absent(&missed)?;
-        }
-        self.store.change_schedules(&passed)?;
+        self.store.journal_schedules_acted_on(&intents, &changes)?;
         read?;
         Ok(())
     }

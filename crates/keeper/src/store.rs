@@ -1179,23 +1179,32 @@ impl Store {
             return Ok(());
         }
         let txn = self.write(false)?;
+        apply_schedule_changes(&txn, changes)?;
+        commit(txn)
+    }
+
+    /// What the finalizer's schedules called for, in one durable write: journals `intents` (each
+    /// only if absent: one journaled by an earlier run that stopped before forgetting its schedule
+    /// is left as it is) and applies `changes` (the schedules acted on, forgotten). A crash leaves
+    /// all of it or none: a schedule is never forgotten without its intents.
+    pub fn journal_schedules_acted_on(
+        &self,
+        intents: &[Intent],
+        changes: &[ScheduleChange],
+    ) -> Result<(), StoreError> {
+        if intents.is_empty() && changes.is_empty() {
+            return Ok(());
+        }
+        let txn = self.write(true)?;
         {
-            let mut due = Schedule::open(&txn, FINALIZE_DUE, FINALIZE_AT)?;
-            let mut deadlines = Schedule::open(&txn, DEADLINES, DEADLINES_AT)?;
-            for c in changes {
-                match *c {
-                    ScheduleChange::Finalize { id, window_end } => {
-                        due.set(&id.to_be_bytes::<32>(), window_end)?;
-                    }
-                    ScheduleChange::ForgetFinalize(id) => {
-                        due.forget(&id.to_be_bytes::<32>())?;
-                    }
-                    ScheduleChange::ForgetDeadline(id) => {
-                        deadlines.forget(&id.to_be_bytes::<32>())?;
-                    }
+            let mut t = IntentTables::open(&txn)?;
+            for intent in intents {
+                if !t.has(&intent.key)? {
+                    t.put(intent)?;
                 }
             }
         }
+        apply_schedule_changes(&txn, changes)?;
         commit(txn)
     }
 
@@ -1487,6 +1496,29 @@ fn delivery_key(stage: DeliveryStage, id: U256) -> [u8; 33] {
 /// The on-disk form of an intent (format [`JOURNAL_VERSION`]).
 fn encode(intent: &Intent) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))
+}
+
+/// Applies `changes` to the schedules in their order, inside `txn`.
+fn apply_schedule_changes(
+    txn: &redb::WriteTransaction,
+    changes: &[ScheduleChange],
+) -> Result<(), StoreError> {
+    let mut due = Schedule::open(txn, FINALIZE_DUE, FINALIZE_AT)?;
+    let mut deadlines = Schedule::open(txn, DEADLINES, DEADLINES_AT)?;
+    for c in changes {
+        match *c {
+            ScheduleChange::Finalize { id, window_end } => {
+                due.set(&id.to_be_bytes::<32>(), window_end)?;
+            }
+            ScheduleChange::ForgetFinalize(id) => {
+                due.forget(&id.to_be_bytes::<32>())?;
+            }
+            ScheduleChange::ForgetDeadline(id) => {
+                deadlines.forget(&id.to_be_bytes::<32>())?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A schedule table (request id -> chain time) and its time-ordered index (`(time, request id)`),
@@ -2229,6 +2261,49 @@ mod tests {
             s.get_meta(VERSION_KEY).unwrap().as_deref(),
             Some(&JOURNAL_VERSION.to_be_bytes()[..])
         );
+    }
+
+    /// What the finalizer's schedules called for is one durable write: the intents journaled (one
+    /// already there is left as it was) and the schedules acted on forgotten together.
+    #[test]
+    fn schedules_acted_on_are_forgotten_in_the_durable_write_that_journals_their_intents() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("k.redb")).unwrap();
+        let id = U256::from;
+        s.change_schedules(&[ScheduleChange::Finalize {
+            id: id(1),
+            window_end: 10,
+        }])
+        .unwrap();
+        s.watch_deadline(id(2), 20).unwrap();
+        let mut earlier = intent("finalize:1:0xab");
+        earlier.status = IntentStatus::Done {
+            tx_hash: None,
+            gas_used: None,
+        };
+        s.put_intent(&earlier).unwrap();
+        let (writes, durable) = (s.write_transactions(), s.durable_writes());
+        s.journal_schedules_acted_on(
+            &[intent("finalize:1:0xab"), intent("report_missed:2:0xcd")],
+            &[
+                ScheduleChange::ForgetFinalize(id(1)),
+                ScheduleChange::ForgetDeadline(id(2)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.write_transactions() - writes, 1);
+        assert_eq!(s.durable_writes() - durable, 1);
+        assert_eq!(
+            s.intent("finalize:1:0xab").unwrap(),
+            Some(earlier),
+            "an intent already journaled is left as it was"
+        );
+        assert_eq!(
+            s.intent("report_missed:2:0xcd").unwrap(),
+            Some(intent("report_missed:2:0xcd"))
+        );
+        assert!(s.finalizations_due(u64::MAX).unwrap().is_empty());
+        assert!(s.deadlines_passed(u64::MAX).unwrap().is_empty());
     }
 
     /// A version 4 journal (schedules without their time-ordered index) gets the index built on
