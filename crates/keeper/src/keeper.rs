@@ -1167,13 +1167,7 @@ impl Keeper {
         let mut forget = Vec::new();
         // Only the schedules due are read (the journal's time-ordered index), however many wait.
         for (id, _) in self.store.finalizations_due(now)? {
-            let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
-            due.push(self.pending_intent(
-                Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
-                IntentKind::Finalize,
-                id,
-                calldata,
-            ));
+            due.push(self.finalize_intent(id, &me)?);
             forget.push(ScheduleChange::ForgetFinalize(id));
         }
         // The deadlines passed are forgotten, and what they call for (reports of missed answers,
@@ -1216,13 +1210,7 @@ impl Keeper {
                 }
                 if open {
                     // No quorum by the deadline: expire it (refund) unless answers disagree.
-                    let calldata = InferenceRegistry::finalizeCall { requestId: id }.abi_encode();
-                    intents.push(self.pending_intent(
-                        Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, &me),
-                        IntentKind::Finalize,
-                        id,
-                        calldata,
-                    ));
+                    intents.push(self.finalize_intent(id, &me)?);
                 }
                 changes.push(ScheduleChange::ForgetDeadline(id));
             }
@@ -1233,6 +1221,17 @@ impl Keeper {
         self.store.journal_schedules_acted_on(&intents, &changes)?;
         read?;
         Ok(())
+    }
+
+    /// The intent to finalize request `id` (its window ended, or its deadline passed without a
+    /// quorum: `finalize` expires it), journaled under finalizer `me`.
+    fn finalize_intent(&self, id: U256, me: &str) -> Result<Intent, KeeperError> {
+        Ok(self.pending_intent(
+            Intent::key_for(IntentKind::Finalize, &self.request_tag(id)?, me),
+            IntentKind::Finalize,
+            id,
+            InferenceRegistry::finalizeCall { requestId: id }.abi_encode(),
+        ))
     }
 
     /// What a passed deadline of request `id` calls for, read from the registry: the assigned

@@ -19,18 +19,28 @@ use verinfer_keeper::config::{BackendConfig, KeeperConfig, RawConfig, SubmitConf
 use verinfer_keeper::keeper::{Keeper, KeeperError};
 use verinfer_keeper::store::{Intent, IntentKind, IntentStatus, Store};
 
-/// A finalizer whose calls fail while it acts on passed deadlines keeps those deadlines and acts on
-/// them once the node answers. Three requests nobody answers; past their deadlines, with every
-/// `eth_call` refused (HTTP 503), the finalizer's duty fails and forgets none of them; once the node
-/// answers, it journals a missed-answer report and an expiry for each and forgets the deadlines.
-/// Before, a deadline was forgotten before its calls, and one whose first call failed was never
-/// reported.
-#[tokio::test]
-async fn a_finalizer_whose_calls_fail_keeps_the_passed_deadlines_and_reports_them_once_the_node_answers(
-) {
+/// A finalizer behind a fault-injecting proxy, `n` requests nobody answers past their deadlines
+/// (watched by the finalizer's first collect stage, then two days pass), with how many operators
+/// each request has assigned.
+struct PastDeadlines {
+    _anvil: Anvil,
+    _dir: tempfile::TempDir,
+    proxy: FaultyRpc,
+    f: Keeper,
+    ids: Vec<U256>,
+    ops: usize,
+}
+
+async fn past_deadlines(n: usize) -> PastDeadlines {
     let (anvil, dir, mut s, proxy) = behind_a_proxy().await;
     let start_block = s.p.get_block_number().await.unwrap();
-    let ids = s.requests(3).await;
+    let ids = s.requests(n).await;
+    let ops = verinfer_bindings::InferenceRegistry::new(s.registry, &s.p)
+        .assignedOperators(ids[0])
+        .call()
+        .await
+        .unwrap()
+        .len();
     let mut f = s
         .finalizer(
             anvil.key(3),
@@ -43,30 +53,71 @@ async fn a_finalizer_whose_calls_fail_keeps_the_passed_deadlines_and_reports_the
     assert_eq!(f.store().deadlines().unwrap().len(), ids.len());
     raw(&s.p, "evm_increaseTime", serde_json::json!([2 * 86_400])).await;
     raw(&s.p, "evm_mine", serde_json::json!([])).await;
+    PastDeadlines {
+        _anvil: anvil,
+        _dir: dir,
+        proxy,
+        f,
+        ids,
+        ops,
+    }
+}
 
-    proxy.set("eth_call", Fault::Unavailable);
+/// The requests of `f`'s open intents of `kind`, ascending, one per intent.
+fn subjects(f: &Keeper, kind: IntentKind) -> Vec<U256> {
+    let mut v: Vec<U256> = f
+        .store()
+        .open_intents()
+        .unwrap()
+        .iter()
+        .filter(|i| i.kind == kind)
+        .filter_map(|i| i.subject)
+        .collect();
+    v.sort();
+    v
+}
+
+/// Every request of `p` has one missed-answer report per assigned operator and one expiry, and no
+/// deadline is watched any more.
+fn assert_each_reported_and_expired_once(p: &PastDeadlines) {
+    assert!(p.f.store().deadlines().unwrap().is_empty());
+    let mut reported: Vec<U256> = p
+        .ids
+        .iter()
+        .flat_map(|id| std::iter::repeat_n(*id, p.ops))
+        .collect();
+    reported.sort();
+    assert_eq!(subjects(&p.f, IntentKind::ReportMissed), reported);
+    assert_eq!(
+        subjects(&p.f, IntentKind::Finalize),
+        p.ids,
+        "each request expired once"
+    );
+}
+
+/// A finalizer whose calls fail while it acts on passed deadlines keeps those deadlines and acts on
+/// them once the node answers. Three requests nobody answers; past their deadlines, with every
+/// `eth_call` refused (HTTP 503), the finalizer's duty fails and forgets none of them; once the node
+/// answers, it journals a missed-answer report and an expiry for each and forgets the deadlines.
+/// Before, a deadline was forgotten before its calls, and one whose first call failed was never
+/// reported.
+#[tokio::test]
+async fn a_finalizer_whose_calls_fail_keeps_the_passed_deadlines_and_reports_them_once_the_node_answers(
+) {
+    let mut p = past_deadlines(3).await;
+    p.proxy.set("eth_call", Fault::Unavailable);
     assert!(
-        f.collect_and_decide().await.is_err(),
+        p.f.collect_and_decide().await.is_err(),
         "the duty's calls fail"
     );
     assert_eq!(
-        f.store().deadlines().unwrap().len(),
-        ids.len(),
+        p.f.store().deadlines().unwrap().len(),
+        p.ids.len(),
         "no deadline forgotten by a failed call"
     );
-    proxy.clear("eth_call");
-    f.collect_and_decide().await.unwrap();
-    assert!(f.store().deadlines().unwrap().is_empty());
-    let open = f.store().open_intents().unwrap();
-    for kind in [IntentKind::ReportMissed, IntentKind::Finalize] {
-        let mut subjects: Vec<U256> = open
-            .iter()
-            .filter(|i| i.kind == kind)
-            .filter_map(|i| i.subject)
-            .collect();
-        subjects.sort();
-        assert_eq!(subjects, ids, "{kind:?}");
-    }
+    p.proxy.clear("eth_call");
+    p.f.collect_and_decide().await.unwrap();
+    assert_each_reported_and_expired_once(&p);
 }
 
 /// Passed deadlines are read [`DEADLINE_READS_AT_ONCE`] at a time, not one call after another.
@@ -79,57 +130,22 @@ async fn a_finalizer_whose_calls_fail_keeps_the_passed_deadlines_and_reports_the
 #[tokio::test]
 async fn passed_deadlines_are_read_several_at_once_within_the_bound_and_each_acted_on() {
     use verinfer_keeper::keeper::DEADLINE_READS_AT_ONCE;
-    let (anvil, dir, mut s, proxy) = behind_a_proxy().await;
-    let start_block = s.p.get_block_number().await.unwrap();
-    let ids = s.requests(20).await;
-    let ops = verinfer_bindings::InferenceRegistry::new(s.registry, &s.p)
-        .assignedOperators(ids[0])
-        .call()
-        .await
-        .unwrap()
-        .len();
-    let mut f = s
-        .finalizer(
-            anvil.key(3),
-            &dir.path().join("finalizer"),
-            start_block,
-            Some(proxy.url()),
-        )
-        .await;
-    f.collect_and_decide().await.unwrap();
-    raw(&s.p, "evm_increaseTime", serde_json::json!([2 * 86_400])).await;
-    raw(&s.p, "evm_mine", serde_json::json!([])).await;
-    proxy.set("eth_call", Fault::Delay(Duration::from_millis(40)));
-    proxy.reset();
-    f.collect_and_decide().await.unwrap();
-    let most = proxy.most_in_flight("eth_call");
+    let mut p = past_deadlines(20).await;
+    p.proxy
+        .set("eth_call", Fault::Delay(Duration::from_millis(40)));
+    p.proxy.reset();
+    p.f.collect_and_decide().await.unwrap();
+    let most = p.proxy.most_in_flight("eth_call");
+    let one = p.ops.max(2);
     assert!(
-        most > ops.max(2),
-        "several deadlines' calls at once (one deadline has at most {} at a time): at most {most} in flight",
-        ops.max(2)
+        most > one,
+        "several deadlines' calls at once (one deadline has at most {one} at a time): at most {most} in flight"
     );
     assert!(
-        most <= DEADLINE_READS_AT_ONCE * ops.max(2),
+        most <= DEADLINE_READS_AT_ONCE * one,
         "at most {DEADLINE_READS_AT_ONCE} deadlines' calls at once: {most} in flight"
     );
-    assert!(f.store().deadlines().unwrap().is_empty());
-    let open = f.store().open_intents().unwrap();
-    let reports = open
-        .iter()
-        .filter(|i| i.kind == IntentKind::ReportMissed)
-        .count();
-    assert_eq!(
-        reports,
-        ids.len() * ops,
-        "one report per operator and request"
-    );
-    let mut expired: Vec<U256> = open
-        .iter()
-        .filter(|i| i.kind == IntentKind::Finalize)
-        .filter_map(|i| i.subject)
-        .collect();
-    expired.sort();
-    assert_eq!(expired, ids, "every request expired");
+    assert_each_reported_and_expired_once(&p);
 }
 
 /// A read that fails among the deadlines read at once stops the duty with every deadline either
@@ -138,22 +154,9 @@ async fn passed_deadlines_are_read_several_at_once_within_the_bound_and_each_act
 /// with its reports and its expiry once.
 #[tokio::test]
 async fn a_read_failing_among_deadlines_read_at_once_loses_and_repeats_nothing() {
-    let (anvil, dir, mut s, proxy) = behind_a_proxy().await;
-    let start_block = s.p.get_block_number().await.unwrap();
-    let ids = s.requests(20).await;
-    let mut f = s
-        .finalizer(
-            anvil.key(3),
-            &dir.path().join("finalizer"),
-            start_block,
-            Some(proxy.url()),
-        )
-        .await;
-    f.collect_and_decide().await.unwrap();
-    raw(&s.p, "evm_increaseTime", serde_json::json!([2 * 86_400])).await;
-    raw(&s.p, "evm_mine", serde_json::json!([])).await;
+    let mut p = past_deadlines(20).await;
     // The finalizer's own first reads (chain time) go through; an `eth_call` a dozen reads in fails.
-    proxy.set(
+    p.proxy.set(
         "eth_call",
         Fault::Reject {
             skip: 12,
@@ -162,57 +165,26 @@ async fn a_read_failing_among_deadlines_read_at_once_loses_and_repeats_nothing()
         },
     );
     assert!(
-        f.collect_and_decide().await.is_err(),
+        p.f.collect_and_decide().await.is_err(),
         "the failed read stops the duty"
     );
-    let expiries = |f: &verinfer_keeper::keeper::Keeper| -> Vec<U256> {
-        let mut v: Vec<U256> = f
-            .store()
-            .open_intents()
+    let watched: Vec<U256> =
+        p.f.store()
+            .deadlines()
             .unwrap()
-            .iter()
-            .filter(|i| i.kind == IntentKind::Finalize)
-            .filter_map(|i| i.subject)
+            .into_iter()
+            .map(|(id, _)| id)
             .collect();
-        v.sort();
-        v
-    };
-    let watched: Vec<U256> = f
-        .store()
-        .deadlines()
-        .unwrap()
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    let acted = expiries(&f);
+    let acted = subjects(&p.f, IntentKind::Finalize);
     assert!(!watched.is_empty(), "the failed deadline is kept");
-    for id in &ids {
+    for id in &p.ids {
         assert!(
             watched.contains(id) != acted.contains(id),
             "request {id}: either kept or acted on, never both nor neither"
         );
     }
-    f.collect_and_decide().await.unwrap();
-    assert!(f.store().deadlines().unwrap().is_empty());
-    assert_eq!(expiries(&f), ids, "each request expired once");
-    let reports = f
-        .store()
-        .open_intents()
-        .unwrap()
-        .iter()
-        .filter(|i| i.kind == IntentKind::ReportMissed)
-        .count();
-    let ops = verinfer_bindings::InferenceRegistry::new(s.registry, &s.p)
-        .assignedOperators(ids[0])
-        .call()
-        .await
-        .unwrap()
-        .len();
-    assert_eq!(
-        reports,
-        ids.len() * ops,
-        "one report per operator and request"
-    );
+    p.f.collect_and_decide().await.unwrap();
+    assert_each_reported_and_expired_once(&p);
 }
 
 /// A keeper of the suite's operator running in its own task, talking to the node through `rpc`.
