@@ -1163,12 +1163,14 @@ impl Keeper {
         // Every finalization due and every passed deadline's reports and expiry are journaled, and
         // their schedules forgotten, in one durable write at the end (`journal_schedules_acted_on`):
         // a backlog whose windows end together costs one commit, and a crash leaves all or none.
-        let mut due = Vec::new();
-        let mut forget = Vec::new();
-        // Only the schedules due are read (the journal's time-ordered index), however many wait.
-        for (id, _) in self.store.finalizations_due(now)? {
-            due.push(self.finalize_intent(id, &me)?);
-            forget.push(ScheduleChange::ForgetFinalize(id));
+        let mut intents = Vec::new();
+        let mut changes = Vec::new();
+        // Only the schedules due are read (the journal's time-ordered index), however many wait,
+        // and at most `SCHEDULES_PER_RUN` of each kind, the earliest: a backlog (after an outage)
+        // is taken over several polls, each a bounded write.
+        for (id, _) in self.store.finalizations_due(now, SCHEDULES_PER_RUN)? {
+            intents.push(self.finalize_intent(id, &me)?);
+            changes.push(ScheduleChange::ForgetFinalize(id));
         }
         // The deadlines passed are forgotten, and what they call for (reports of missed answers,
         // expiries) journaled, in that same write. A call that fails (the views
@@ -1179,10 +1181,9 @@ impl Keeper {
         // are taken in order, so the first failure still stops the duty with every deadline before
         // it acted on, and the later reads under way are dropped.
         use futures::stream::StreamExt;
-        let (mut intents, mut changes) = (due, forget);
         let passed: Vec<U256> = self
             .store
-            .deadlines_passed(now)?
+            .deadlines_passed(now, SCHEDULES_PER_RUN)?
             .into_iter()
             .map(|(id, _)| id)
             .collect();
@@ -1264,6 +1265,11 @@ impl Keeper {
         Ok((id, unanswered, open))
     }
 }
+
+/// The most finalizations due, and the most passed deadlines, the finalizer acts on per run (per
+/// poll), the earliest first: a backlog is taken over several polls, each run's reads and write
+/// bounded.
+pub const SCHEDULES_PER_RUN: usize = 1_024;
 
 /// Passed deadlines whose reads (the request, its assigned operators, their answers) run at once
 /// in the finalizer duty: a backlog of passed deadlines (after an outage, or a burst of requests
@@ -1637,21 +1643,22 @@ impl Executor {
             // re-planned, nor a member carried by the abandoned batch. A member that is not an
             // attestation call (none is made so) is handed back to be sent alone.
             let mut write = Vec::with_capacity(intent.members.len() + 1);
+            // Only the members it carries (the nonce repair carried its done members again in the
+            // write that re-planned it); one elsewhere is left as it is.
             for m in &intent.members {
                 let Some(mi) = self.store.intent(m)? else {
                     continue;
                 };
+                if !matches!(&mi.status, IntentStatus::Batched { batch } if batch == key) {
+                    continue;
+                }
                 match self.recheck_attestation(mi.clone()).await? {
                     Some(rechecked) => write.push(rechecked),
-                    None if matches!(&mi.status, IntentStatus::Batched { batch } if batch == key) =>
-                    {
-                        write.push(Intent {
-                            status: IntentStatus::Pending,
-                            single_only: true,
-                            ..mi
-                        });
-                    }
-                    None => {}
+                    None => write.push(Intent {
+                        status: IntentStatus::Pending,
+                        single_only: true,
+                        ..mi
+                    }),
                 }
             }
             intent.status = IntentStatus::Abandoned {

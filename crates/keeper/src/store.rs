@@ -542,7 +542,8 @@ impl Store {
     }
 
     /// Brings the journal to [`JOURNAL_VERSION`]: records a new journal's version, migrates a
-    /// version 2 or 1 journal in one durable write (all records or none), refuses any other version.
+    /// journal of versions 1 to 4 in one durable write (all records or none), refuses any other
+    /// version.
     fn check_version(&self) -> Result<(), StoreError> {
         match self.journal_version()? {
             Some(JOURNAL_VERSION) => Ok(()),
@@ -587,8 +588,9 @@ impl Store {
     }
 
     /// Writes `intents` (overwriting), moves the helper records of an earlier format out of the
-    /// metadata table into their own tables ([`v2`]), indexes the open intents and records the
-    /// current format version, in one durable write. Returns how many helper records moved.
+    /// metadata table into their own tables ([`v2`]), indexes the open intents, rebuilds the
+    /// schedules' time-ordered indexes and records the current format version, in one durable
+    /// write. Returns how many helper records moved.
     fn write_version(&self, intents: &[Intent]) -> Result<usize, StoreError> {
         let txn = self.write(true)?;
         let moved;
@@ -1183,10 +1185,12 @@ impl Store {
         commit(txn)
     }
 
-    /// What the finalizer's schedules called for, in one durable write: journals `intents` (each
-    /// only if absent: one journaled by an earlier run that stopped before forgetting its schedule
-    /// is left as it is) and applies `changes` (the schedules acted on, forgotten). A crash leaves
-    /// all of it or none: a schedule is never forgotten without its intents.
+    /// What the finalizer's schedules called for, in one write: journals `intents` (each only if
+    /// absent: one journaled by an earlier run that stopped before forgetting its schedule is left
+    /// as it is) and applies `changes` (the schedules acted on, forgotten). A crash leaves all of
+    /// it or none: a schedule is never forgotten without its intents. Durable when it journals
+    /// intents; schedules forgotten alone (a passed deadline that called for nothing) are a
+    /// deferred write, read again after a crash and found to call for nothing again.
     pub fn journal_schedules_acted_on(
         &self,
         intents: &[Intent],
@@ -1195,7 +1199,7 @@ impl Store {
         if intents.is_empty() && changes.is_empty() {
             return Ok(());
         }
-        let txn = self.write(true)?;
+        let txn = self.write(!intents.is_empty())?;
         {
             let mut t = IntentTables::open(&txn)?;
             for intent in intents {
@@ -1213,11 +1217,15 @@ impl Store {
         self.id_times(FINALIZE_DUE)
     }
 
-    /// The scheduled finalizations whose window ended before `now`: `(request id, window end)`,
-    /// ascending by window end. Reads only those (the time-ordered index), however many are
-    /// scheduled.
-    pub fn finalizations_due(&self, now: u64) -> Result<Vec<(U256, u64)>, StoreError> {
-        self.times_before(FINALIZE_AT, now)
+    /// The scheduled finalizations whose window ended before `now`, the `limit` earliest:
+    /// `(request id, window end)`, ascending by window end. Reads only those (the time-ordered
+    /// index), however many are scheduled.
+    pub fn finalizations_due(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> Result<Vec<(U256, u64)>, StoreError> {
+        self.times_before(FINALIZE_AT, now, limit)
     }
 
     /// Watches request `id`'s answer `deadline` (reports of missed answers, expiry).
@@ -1232,25 +1240,27 @@ impl Store {
         self.id_times(DEADLINES)
     }
 
-    /// The watched deadlines that passed before `now`: `(request id, deadline)`, ascending by
-    /// deadline. Reads only those (the time-ordered index), however many are watched.
-    pub fn deadlines_passed(&self, now: u64) -> Result<Vec<(U256, u64)>, StoreError> {
-        self.times_before(DEADLINES_AT, now)
+    /// The watched deadlines that passed before `now`, the `limit` earliest: `(request id,
+    /// deadline)`, ascending by deadline. Reads only those (the time-ordered index), however many
+    /// are watched.
+    pub fn deadlines_passed(&self, now: u64, limit: usize) -> Result<Vec<(U256, u64)>, StoreError> {
+        self.times_before(DEADLINES_AT, now, limit)
     }
 
-    /// The entries of a time-ordered schedule index before `now`, in time order.
+    /// The first `limit` entries of a time-ordered schedule index before `now`, in time order.
     fn times_before(
         &self,
         index: TableDefinition<(u64, &[u8; 32]), ()>,
         now: u64,
+        limit: usize,
     ) -> Result<Vec<(U256, u64)>, StoreError> {
         let txn = self.db.begin_read().map_err(dberr)?;
         let t = txn.open_table(index).map_err(dberr)?;
         let mut out = Vec::new();
-        for item in t
+        let range = t
             .range((0u64, &[0u8; 32])..(now, &[0u8; 32]))
-            .map_err(dberr)?
-        {
+            .map_err(dberr)?;
+        for item in range.take(limit) {
             let (k, _) = item.map_err(dberr)?;
             let (at, id) = k.value();
             out.push((U256::from_be_bytes(*id), at));
@@ -2302,8 +2312,11 @@ mod tests {
             s.intent("report_missed:2:0xcd").unwrap(),
             Some(intent("report_missed:2:0xcd"))
         );
-        assert!(s.finalizations_due(u64::MAX).unwrap().is_empty());
-        assert!(s.deadlines_passed(u64::MAX).unwrap().is_empty());
+        assert!(s
+            .finalizations_due(u64::MAX, usize::MAX)
+            .unwrap()
+            .is_empty());
+        assert!(s.deadlines_passed(u64::MAX, usize::MAX).unwrap().is_empty());
     }
 
     /// A version 4 journal (schedules without their time-ordered index) gets the index built on
@@ -2326,12 +2339,18 @@ mod tests {
             txn.commit().unwrap();
         }
         let s = Store::open(&path).unwrap();
-        assert_eq!(s.finalizations_due(200).unwrap(), [(U256::from(2), 100)]);
         assert_eq!(
-            s.finalizations_due(u64::MAX).unwrap(),
+            s.finalizations_due(200, usize::MAX).unwrap(),
+            [(U256::from(2), 100)]
+        );
+        assert_eq!(
+            s.finalizations_due(u64::MAX, usize::MAX).unwrap(),
             [(U256::from(2), 100), (U256::from(1), 500)]
         );
-        assert_eq!(s.deadlines_passed(51).unwrap(), [(U256::from(3), 50)]);
+        assert_eq!(
+            s.deadlines_passed(51, usize::MAX).unwrap(),
+            [(U256::from(3), 50)]
+        );
         assert_eq!(
             s.get_meta(VERSION_KEY).unwrap().as_deref(),
             Some(&JOURNAL_VERSION.to_be_bytes()[..])
@@ -2372,11 +2391,19 @@ mod tests {
             ScheduleChange::ForgetFinalize(id(4)),
         ])
         .unwrap();
-        assert_eq!(s.finalizations_due(30).unwrap(), [(id(2), 10)]);
-        assert_eq!(s.finalizations_due(31).unwrap(), [(id(2), 10), (id(1), 30)]);
+        assert_eq!(s.finalizations_due(30, usize::MAX).unwrap(), [(id(2), 10)]);
         assert_eq!(
-            s.finalizations_due(u64::MAX).unwrap(),
+            s.finalizations_due(31, usize::MAX).unwrap(),
+            [(id(2), 10), (id(1), 30)]
+        );
+        assert_eq!(
+            s.finalizations_due(u64::MAX, usize::MAX).unwrap(),
             [(id(2), 10), (id(1), 30), (id(3), 40)]
+        );
+        assert_eq!(
+            s.finalizations_due(u64::MAX, 2).unwrap(),
+            [(id(2), 10), (id(1), 30)],
+            "a limit takes the earliest"
         );
         s.put_requests(
             &[
@@ -2402,9 +2429,9 @@ mod tests {
         s.watch_deadline(id(9), 90).unwrap();
         s.change_schedules(&[ScheduleChange::ForgetDeadline(id(8))])
             .unwrap();
-        assert_eq!(s.deadlines_passed(71).unwrap(), [(id(7), 70)]);
+        assert_eq!(s.deadlines_passed(71, usize::MAX).unwrap(), [(id(7), 70)]);
         assert_eq!(
-            s.deadlines_passed(u64::MAX).unwrap(),
+            s.deadlines_passed(u64::MAX, usize::MAX).unwrap(),
             [(id(7), 70), (id(9), 90)]
         );
         // The tables by id agree with their indexes.
@@ -2609,8 +2636,8 @@ mod tests {
         assert_eq!(s.finalizations().unwrap(), [(five, 100)]);
         assert_eq!(s.deadlines().unwrap(), [(six, 300)]);
         // Indexed by time in the same migration.
-        assert_eq!(s.finalizations_due(101).unwrap(), [(five, 100)]);
-        assert_eq!(s.deadlines_passed(301).unwrap(), [(six, 300)]);
+        assert_eq!(s.finalizations_due(101, usize::MAX).unwrap(), [(five, 100)]);
+        assert_eq!(s.deadlines_passed(301, usize::MAX).unwrap(), [(six, 300)]);
         assert_eq!(s.callback(five).unwrap(), Some(true));
         let mut dv = s.deliveries().unwrap();
         dv.sort_by_key(|d| d.1);

@@ -954,7 +954,7 @@ impl TxManager {
         }
         for i in &replan {
             tracing::warn!(key = %i.key, "transaction reorged out; re-planning its intent");
-            self.store.put_intent(i)?;
+            self.store.put_intents(&self.with_members_carried(i)?)?;
             out.replanned.push(i.key.clone());
         }
         if !gaps.is_empty() {
@@ -1536,6 +1536,29 @@ impl TxManager {
         let write = self.with_members_alone(intent)?;
         self.store
             .put_failed(&write, block, mined_at.map(|(n, at)| (*n, at)))
+    }
+
+    /// `batch` (re-planned: its transaction vanished) and its members marked done by that
+    /// transaction, carried by it again ([`IntentStatus::Batched`]): written together, so a batch
+    /// that may be sent again always carries its members, and its end (landed, given up, dissolved)
+    /// settles them. Any other intent alone.
+    fn with_members_carried(&self, batch: &Intent) -> Result<Vec<Intent>, StoreError> {
+        let mut write = vec![batch.clone()];
+        if batch.members.is_empty() {
+            return Ok(write);
+        }
+        for key in &batch.members {
+            let Some(mut m) = self.store.intent(key)? else {
+                continue;
+            };
+            if matches!(m.status, IntentStatus::Done { .. }) {
+                m.status = IntentStatus::Batched {
+                    batch: batch.key.clone(),
+                };
+                write.push(m);
+            }
+        }
+        Ok(write)
     }
 
     /// `intent` and, if it is a batch given up for good ([`IntentStatus::Abandoned`]), its members

@@ -17,7 +17,7 @@ use common::*;
 use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
 use verinfer_keeper::config::{BackendConfig, KeeperConfig, RawConfig, SubmitConfig, SubmitMode};
 use verinfer_keeper::keeper::{Keeper, KeeperError};
-use verinfer_keeper::store::{Intent, IntentKind, IntentStatus, Store};
+use verinfer_keeper::store::{Intent, IntentKind, IntentStatus, ScheduleChange, Store};
 
 /// A finalizer behind a fault-injecting proxy, `n` requests nobody answers past their deadlines
 /// (watched by the finalizer's first collect stage, then two days pass), with how many operators
@@ -77,9 +77,9 @@ fn subjects(f: &Keeper, kind: IntentKind) -> Vec<U256> {
     v
 }
 
-/// Every request of `p` has one missed-answer report per assigned operator and one expiry, and no
-/// deadline is watched any more.
-fn assert_each_reported_and_expired_once(p: &PastDeadlines) {
+/// Every request of `p` has one missed-answer report per assigned operator and one expiry (and the
+/// requests of `finalized`, a finalization each), and no deadline is watched any more.
+fn assert_each_reported_and_expired_once(p: &PastDeadlines, finalized: &[U256]) {
     assert!(p.f.store().deadlines().unwrap().is_empty());
     let mut reported: Vec<U256> = p
         .ids
@@ -88,10 +88,12 @@ fn assert_each_reported_and_expired_once(p: &PastDeadlines) {
         .collect();
     reported.sort();
     assert_eq!(subjects(&p.f, IntentKind::ReportMissed), reported);
+    let mut expired: Vec<U256> = p.ids.iter().chain(finalized).copied().collect();
+    expired.sort();
     assert_eq!(
         subjects(&p.f, IntentKind::Finalize),
-        p.ids,
-        "each request expired once"
+        expired,
+        "each request expired (or finalized) once"
     );
 }
 
@@ -117,7 +119,7 @@ async fn a_finalizer_whose_calls_fail_keeps_the_passed_deadlines_and_reports_the
     );
     p.proxy.clear("eth_call");
     p.f.collect_and_decide().await.unwrap();
-    assert_each_reported_and_expired_once(&p);
+    assert_each_reported_and_expired_once(&p, &[]);
 }
 
 /// Passed deadlines are read [`DEADLINE_READS_AT_ONCE`] at a time, not one call after another.
@@ -145,16 +147,24 @@ async fn passed_deadlines_are_read_several_at_once_within_the_bound_and_each_act
         most <= DEADLINE_READS_AT_ONCE * one,
         "at most {DEADLINE_READS_AT_ONCE} deadlines' calls at once: {most} in flight"
     );
-    assert_each_reported_and_expired_once(&p);
+    assert_each_reported_and_expired_once(&p, &[]);
 }
 
 /// A read that fails among the deadlines read at once stops the duty with every deadline either
 /// acted on (its reports and expiry journaled, the deadline forgotten) or kept to be read again,
-/// never forgotten without its intents; the next run acts on the kept ones, and each request ends
-/// with its reports and its expiry once.
+/// never forgotten without its intents, and the finalization due beside them journaled all the
+/// same (one write for all of it, made before the failure is reported); the next run acts on the
+/// kept ones, and each request ends with its reports and its expiry once.
 #[tokio::test]
 async fn a_read_failing_among_deadlines_read_at_once_loses_and_repeats_nothing() {
     let mut p = past_deadlines(20).await;
+    let due = U256::from(777_777);
+    p.f.store()
+        .change_schedules(&[ScheduleChange::Finalize {
+            id: due,
+            window_end: 1,
+        }])
+        .unwrap();
     // The finalizer's own first reads (chain time) go through; an `eth_call` a dozen reads in fails.
     p.proxy.set(
         "eth_call",
@@ -177,6 +187,17 @@ async fn a_read_failing_among_deadlines_read_at_once_loses_and_repeats_nothing()
             .collect();
     let acted = subjects(&p.f, IntentKind::Finalize);
     assert!(!watched.is_empty(), "the failed deadline is kept");
+    assert!(
+        p.f.store()
+            .finalizations_due(u64::MAX, usize::MAX)
+            .unwrap()
+            .is_empty(),
+        "the finalization due is acted on"
+    );
+    assert!(
+        acted.contains(&due),
+        "the finalization due is journaled although a deadline read failed"
+    );
     for id in &p.ids {
         assert!(
             watched.contains(id) != acted.contains(id),
@@ -184,7 +205,7 @@ async fn a_read_failing_among_deadlines_read_at_once_loses_and_repeats_nothing()
         );
     }
     p.f.collect_and_decide().await.unwrap();
-    assert_each_reported_and_expired_once(&p);
+    assert_each_reported_and_expired_once(&p, &[due]);
 }
 
 /// A keeper of the suite's operator running in its own task, talking to the node through `rpc`.

@@ -1399,6 +1399,52 @@ async fn a_batch_given_up_hands_its_members_back_in_the_write_that_abandons_it()
     }
 }
 
+/// A batch whose mined transaction a reorg removed is re-planned with its members carried by it
+/// again, in the same write: a batch that may be sent again always carries its members, so however
+/// it ends (landed, given up, dissolved by the keeper) they are settled with it. Before, the members
+/// stayed done by the vanished transaction, and a re-sent batch that reverted handed none back.
+#[tokio::test]
+async fn a_batch_reorged_out_is_re_planned_carrying_its_members_again() {
+    let Counted {
+        _anvil,
+        _dir,
+        p,
+        rpc: _rpc,
+        store,
+        t,
+        token,
+    } = counted("br.redb", fast_cfg()).await;
+    let members = ["m0", "m1"];
+    for (i, m) in members.iter().enumerate() {
+        journal_attest_like(&store, m, token, recipient(i), U256::from(1));
+    }
+    journal_batch_like(&store, "b", token, &members);
+    let done = t.execute("b").await.unwrap();
+    // As the keeper books a landed batch: its members done by its transaction.
+    for m in members {
+        let mut mi = store.intent(m).unwrap().unwrap();
+        mi.status = IntentStatus::Done {
+            tx_hash: Some(done.tx_hash),
+            gas_used: None,
+        };
+        store.put_intent(&mi).unwrap();
+    }
+    raw(&p, "anvil_reorg", serde_json::json!([1, []])).await;
+    let repair = t.repair_nonces().await.unwrap();
+    assert_eq!(repair.replanned, ["b".to_string()]);
+    assert_eq!(
+        store.intent("b").unwrap().unwrap().status,
+        IntentStatus::Pending
+    );
+    for m in members {
+        assert_eq!(
+            store.intent(m).unwrap().unwrap().status,
+            IntentStatus::Batched { batch: "b".into() },
+            "{m} is carried by the re-planned batch again"
+        );
+    }
+}
+
 /// A replica that takes the sender lease may find work the previous holder already sent, so it
 /// marks its open work to be estimated afresh: an attestation whose call now reverts is refused at
 /// estimation and nothing is sent, although a call of its shape is in the gas cache. Unmarked (one
