@@ -1645,20 +1645,10 @@ impl Executor {
             let mut write = Vec::with_capacity(intent.members.len() + 1);
             // Only the members it carries (the nonce repair carried its done members again in the
             // write that re-planned it); one elsewhere is left as it is.
-            for m in &intent.members {
-                let Some(mi) = self.store.intent(m)? else {
-                    continue;
-                };
-                if !matches!(&mi.status, IntentStatus::Batched { batch } if batch == key) {
-                    continue;
-                }
-                match self.recheck_attestation(mi.clone()).await? {
+            for m in self.store.members_carried(&intent)? {
+                match self.recheck_attestation(m.clone()).await? {
                     Some(rechecked) => write.push(rechecked),
-                    None => write.push(Intent {
-                        status: IntentStatus::Pending,
-                        single_only: true,
-                        ..mi
-                    }),
+                    None => write.push(m.alone()),
                 }
             }
             intent.status = IntentStatus::Abandoned {
@@ -2109,16 +2099,12 @@ impl Executor {
     /// carried by it is handed back here, all in one write. A member elsewhere (done, sent, or
     /// carried by another batch) is left as it is.
     fn retry_members_alone(&self, intent: &Intent) -> Result<(), KeeperError> {
-        let mut back = Vec::new();
-        for m in &intent.members {
-            if let Some(mut mi) = self.store.intent(m)? {
-                if matches!(&mi.status, IntentStatus::Batched { batch } if *batch == intent.key) {
-                    mi.status = IntentStatus::Pending;
-                    mi.single_only = true;
-                    back.push(mi);
-                }
-            }
-        }
+        let back: Vec<Intent> = self
+            .store
+            .members_carried(intent)?
+            .into_iter()
+            .map(Intent::alone)
+            .collect();
         if !back.is_empty() {
             self.store.put_intents(&back)?;
         }

@@ -361,6 +361,22 @@ impl Intent {
             IntentStatus::Pending | IntentStatus::Sent { .. }
         )
     }
+
+    /// Whether the batch keyed `batch` carries this intent ([`IntentStatus::Batched`] by it): its
+    /// fate is that batch's.
+    pub fn carried_by(&self, batch: &str) -> bool {
+        matches!(&self.status, IntentStatus::Batched { batch: b } if b == batch)
+    }
+
+    /// This intent handed back from a batch that will not carry it: pending, to be sent alone
+    /// from now on (`single_only`).
+    pub fn alone(self) -> Self {
+        Self {
+            status: IntentStatus::Pending,
+            single_only: true,
+            ..self
+        }
+    }
 }
 
 /// A switch that makes a journal's disk refuse writes as a full disk does: with it on, every write,
@@ -831,6 +847,31 @@ impl Store {
             .transpose()
     }
 
+    /// The members of `batch` that `pick` selects, in the batch's order (a member not journaled is
+    /// skipped). What a batch's end does to its members starts here: those it still carries
+    /// ([`Store::members_carried`]) share its fate, and one elsewhere (done, sent alone, carried
+    /// by another batch) is left as it is.
+    pub fn members_where(
+        &self,
+        batch: &Intent,
+        pick: impl Fn(&Intent) -> bool,
+    ) -> Result<Vec<Intent>, StoreError> {
+        let mut out = Vec::new();
+        for key in &batch.members {
+            if let Some(m) = self.intent(key)? {
+                if pick(&m) {
+                    out.push(m);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The members `batch` still carries ([`Intent::carried_by`]), in its order.
+    pub fn members_carried(&self, batch: &Intent) -> Result<Vec<Intent>, StoreError> {
+        self.members_where(batch, |m| m.carried_by(&batch.key))
+    }
+
     /// Writes `intent` (insert or overwrite), durably.
     pub fn put_intent(&self, intent: &Intent) -> Result<(), StoreError> {
         self.put_intent_seen_in(intent, None)
@@ -946,25 +987,9 @@ impl Store {
         self.write_with_inclusion(std::slice::from_ref(intent), block, None)
     }
 
-    /// [`Store::put_intent_seen_in`] for an intent whose transaction at sender nonce `nonce` was
-    /// mined (and failed) as `at` says: `at` is recorded under `nonce` ([`Store::inclusions_from`])
-    /// in the same durable write.
-    pub fn put_intent_mined(
-        &self,
-        intent: &Intent,
-        nonce: u64,
-        at: &Inclusion,
-    ) -> Result<(), StoreError> {
-        self.write_with_inclusion(
-            std::slice::from_ref(intent),
-            Some((at.block, at.block_hash)),
-            Some((nonce, at)),
-        )
-    }
-
     /// A failed transaction's intent and the intents its failure changes (an abandoned batch's
     /// members, handed back to be sent alone), in one durable write, with where the transaction was
-    /// mined (`mined`: at this sender nonce, as [`Store::put_intent_mined`]; else `block`, as
+    /// mined (`mined`: recorded at this sender nonce, [`Store::inclusions_from`]; else `block`, as
     /// [`Store::put_intent_seen_in`]): a crash leaves all of it or none.
     pub fn put_failed(
         &self,
@@ -1020,7 +1045,7 @@ impl Store {
     }
 
     /// Where our transactions at sender nonces from `from` up were mined, as their receipts said
-    /// (recorded by [`Store::put_outcome_mined`] and [`Store::put_intent_mined`]), ascending by
+    /// (recorded by [`Store::put_outcome_mined`] and [`Store::put_failed`]), ascending by
     /// nonce. A nonce whose receipt was never read, or read before this record existed, has none.
     pub fn inclusions_from(&self, from: u64) -> Result<Vec<(u64, Inclusion)>, StoreError> {
         let txn = self.db.begin_read().map_err(dberr)?;
@@ -1866,6 +1891,56 @@ mod tests {
         }
     }
 
+    /// A batch's end settles only the members it still carries, in the batch's order: a member
+    /// done, carried by another batch or never journaled is not among them, and handing one back
+    /// makes it pending and never batched again.
+    #[test]
+    fn only_the_members_a_batch_still_carries_share_its_fate() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("k.redb")).unwrap();
+        let status = |batch: &str| IntentStatus::Batched {
+            batch: batch.into(),
+        };
+        let member = |key: &str, st: IntentStatus| Intent {
+            status: st,
+            ..intent(key)
+        };
+        let batch = Intent {
+            members: ["m3", "m1", "m2", "m4", "gone"].map(String::from).to_vec(),
+            ..intent("b")
+        };
+        s.put_intents(&[
+            member("m1", status("b")),
+            member(
+                "m2",
+                IntentStatus::Done {
+                    tx_hash: None,
+                    gas_used: None,
+                },
+            ),
+            member("m3", status("b")),
+            member("m4", status("other")),
+            batch.clone(),
+        ])
+        .unwrap();
+        let carried = s.members_carried(&batch).unwrap();
+        let keys: Vec<&str> = carried.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["m3", "m1"],
+            "carried ones only, in the batch's order"
+        );
+        let done = s
+            .members_where(&batch, |m| matches!(m.status, IntentStatus::Done { .. }))
+            .unwrap();
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].key, "m2");
+        let back = carried[0].clone().alone();
+        assert_eq!(back.status, IntentStatus::Pending);
+        assert!(back.single_only);
+        assert!(!back.carried_by("b"));
+    }
+
     /// A write that waits on the disk (here for the single writer, which another thread holds) does
     /// not hold up the other tasks of a multi-threaded runtime, even with one worker: a separate
     /// task the writing task woke just before its write runs while the write still waits. (The
@@ -1998,7 +2073,8 @@ mod tests {
         j.status = IntentStatus::Abandoned {
             reason: "reverted".into(),
         };
-        s.put_intent_mined(&j, 2, &at(2)).unwrap();
+        s.put_failed(std::slice::from_ref(&j), None, Some((2, &at(2))))
+            .unwrap();
         assert_eq!(s.intent("a").unwrap(), Some(i));
         assert_eq!(s.inclusions_from(0).unwrap(), vec![(1, at(1)), (2, at(2))]);
         assert_eq!(s.inclusions_from(2).unwrap(), vec![(2, at(2))]);
@@ -2232,7 +2308,8 @@ mod tests {
             };
             s.put_outcome_mined(&mined("attest:4:0xab"), 7, &at)
                 .unwrap();
-            s.put_intent_mined(&mined("attest:5:0xab"), 8, &at).unwrap();
+            s.put_failed(&[mined("attest:5:0xab")], None, Some((8, &at)))
+                .unwrap();
         }
         let s = Store::open(&path).unwrap();
         assert_eq!(s.open_intents().unwrap(), [sent]);

@@ -1543,22 +1543,16 @@ impl TxManager {
     /// that may be sent again always carries its members, and its end (landed, given up, dissolved)
     /// settles them. Any other intent alone.
     fn with_members_carried(&self, batch: &Intent) -> Result<Vec<Intent>, StoreError> {
-        let mut write = vec![batch.clone()];
-        if batch.members.is_empty() {
-            return Ok(write);
-        }
-        for key in &batch.members {
-            let Some(mut m) = self.store.intent(key)? else {
-                continue;
-            };
-            if matches!(m.status, IntentStatus::Done { .. }) {
-                m.status = IntentStatus::Batched {
-                    batch: batch.key.clone(),
-                };
-                write.push(m);
-            }
-        }
-        Ok(write)
+        let done = self
+            .store
+            .members_where(batch, |m| matches!(m.status, IntentStatus::Done { .. }))?;
+        let carried = done.into_iter().map(|m| Intent {
+            status: IntentStatus::Batched {
+                batch: batch.key.clone(),
+            },
+            ..m
+        });
+        Ok(std::iter::once(batch.clone()).chain(carried).collect())
     }
 
     /// `intent` and, if it is a batch given up for good ([`IntentStatus::Abandoned`]), its members
@@ -1567,18 +1561,13 @@ impl TxManager {
     /// batch's end and its members' return would lose their attestations).
     fn with_members_alone(&self, intent: &Intent) -> Result<Vec<Intent>, StoreError> {
         let mut write = vec![intent.clone()];
-        if !matches!(intent.status, IntentStatus::Abandoned { .. }) {
-            return Ok(write);
-        }
-        for key in &intent.members {
-            let Some(mut m) = self.store.intent(key)? else {
-                continue;
-            };
-            if matches!(&m.status, IntentStatus::Batched { batch } if *batch == intent.key) {
-                m.status = IntentStatus::Pending;
-                m.single_only = true;
-                write.push(m);
-            }
+        if matches!(intent.status, IntentStatus::Abandoned { .. }) {
+            write.extend(
+                self.store
+                    .members_carried(intent)?
+                    .into_iter()
+                    .map(Intent::alone),
+            );
         }
         Ok(write)
     }

@@ -333,6 +333,93 @@ async fn batch_reorged_out_after_inclusion_is_resent_once_per_member() {
     assert_eq!(members_done, ids.len());
 }
 
+/// A reorged-out batch whose dissolution fails part way (the node refuses the re-check of its
+/// second member, after the first member's was read): nothing of the dissolution is written, so no
+/// member is handed back while the batch still carries the others (the nonce repair's write left
+/// the re-planned batch carrying every member); a later round sends the members again, and each
+/// lands once. A dissolution written member by member would leave the first one pending beside a
+/// batch that still carries it.
+#[tokio::test]
+async fn a_batch_whose_dissolution_fails_part_way_keeps_every_member_and_each_lands_once() {
+    use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
+
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let start_block = s.p.get_block_number().await.unwrap();
+    let ids = [s.request().await, s.request().await, s.request().await];
+    let url = proxy.url().to_string();
+    let mut k = s
+        .keeper_tuned(
+            &dir.path().join("keeper"),
+            SubmitMode::Batch,
+            start_block,
+            |raw| raw.rpc_url = Some(url),
+        )
+        .await;
+    tick_until_answered(&mut k, &s, &ids, "the batch").await;
+    assert_eq!(s.hot_txs().await, 1, "one batch transaction");
+    let batch = k
+        .store()
+        .intents()
+        .unwrap()
+        .into_iter()
+        .find(|i| i.members.len() == ids.len())
+        .expect("the batch of the three answers");
+    raw(&s.p, "anvil_reorg", serde_json::json!([1, []])).await;
+    assert_eq!(s.hot_txs().await, 0);
+    raw(&s.p, "anvil_mine", serde_json::json!(["0x2"])).await;
+
+    // The first member's re-check (its request, its answer) goes through; the second's is refused.
+    proxy.set(
+        "eth_call",
+        Fault::Reject {
+            skip: 2,
+            times: 1,
+            message: "refused for the test".into(),
+        },
+    );
+    let err = k
+        .tick()
+        .await
+        .expect_err("the dissolution's failed read ends the round");
+    assert!(err.to_string().contains("refused for the test"), "{err}");
+    let store = k.store().clone();
+    let after = store.intent(&batch.key).unwrap().unwrap();
+    assert_eq!(
+        after.status,
+        IntentStatus::Pending,
+        "re-planned, not dissolved"
+    );
+    for m in &batch.members {
+        let mi = store.intent(m).unwrap().unwrap();
+        assert!(
+            mi.carried_by(&batch.key),
+            "{m} is still carried by the batch, not handed back on its own: {:?}",
+            mi.status
+        );
+    }
+
+    proxy.clear("eth_call");
+    tick_until_answered(&mut k, &s, &ids, "after the failed dissolution").await;
+    settle(&mut k).await;
+    assert_eq!(
+        s.hot_txs().await,
+        1,
+        "the reorged-out batch is replaced by exactly one transaction"
+    );
+    for m in &batch.members {
+        assert!(
+            matches!(
+                store.intent(m).unwrap().unwrap().status,
+                IntentStatus::Done { .. }
+            ),
+            "{m} landed"
+        );
+    }
+}
+
 /// kill -9 mid-submission: the keeper task (one transaction in flight at a time) is dropped while
 /// it works through a backlog (some attestations included, others journaled or in flight); a new
 /// keeper on the same journal answers every request, each with exactly one transaction.

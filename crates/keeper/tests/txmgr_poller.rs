@@ -600,7 +600,12 @@ const STATEFUL_GAS_RUNTIME: &str = "600054600c576001600055005b336001553360025533
 
 /// Init code deploying [`STATEFUL_GAS_RUNTIME`].
 fn stateful_gas_init_code() -> Bytes {
-    let runtime = alloy::hex::decode(STATEFUL_GAS_RUNTIME).unwrap();
+    init_code_of(STATEFUL_GAS_RUNTIME)
+}
+
+/// Init code deploying the runtime code `runtime_hex` (under 256 bytes).
+fn init_code_of(runtime_hex: &str) -> Bytes {
+    let runtime = alloy::hex::decode(runtime_hex).unwrap();
     let mut code = alloy::hex::decode("60").unwrap();
     code.push(runtime.len() as u8);
     // DUP1 PUSH1 <offset 11> PUSH1 0 CODECOPY PUSH1 0 RETURN
@@ -704,4 +709,123 @@ async fn an_out_of_gas_failure_on_a_stale_estimate_is_replanned_and_succeeds_not
         a.from(),
         "the re-planned move ran the expensive path as its sender"
     );
+}
+
+/// Runtime of a contract that closes: a call whose first calldata byte is `0x02` closes it (sets
+/// slot 0), and any other call reverts once it is closed (and does nothing before). A call
+/// estimated while it is open and mined after someone else closed it reverts on chain with gas to
+/// spare: the action is no longer possible, as for a batch whose request another party finalized.
+const CLOSABLE_RUNTIME: &str = "60003560f81c600214601357600054601a57005b6001600055005b600080fd";
+
+/// A batch estimated as a whole (not bounded by its members) and reverted on chain is given up
+/// for good; the durable write that abandons it hands back the members it still carries, each
+/// pending to be sent alone, and records where it was mined. A member the batch no longer carries
+/// (done elsewhere) is left as it is. Before, only the estimate-revert path was tested; a crash
+/// between the batch's end and its members' return would lose their attestations.
+#[tokio::test]
+async fn a_batch_reverted_on_chain_hands_its_members_back_in_the_write_that_abandons_it() {
+    use verinfer_keeper::store::{Intent, IntentKind};
+    use verinfer_keeper::txmgr::Dispatch;
+
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "a.redb");
+    let a = txm(p.clone(), anvil.key(1), store.clone(), fast_cfg());
+    let deployed = a
+        .send("deploy", None, init_code_of(CLOSABLE_RUNTIME))
+        .await
+        .unwrap();
+    let target = p
+        .get_transaction_receipt(deployed.tx_hash)
+        .await
+        .unwrap()
+        .unwrap()
+        .contract_address
+        .unwrap();
+
+    // Calldata of one byte has no selector: no call shape, so the batch is neither bounded by a
+    // member nor sent on a cached limit, but estimated itself (a revert is then final).
+    let intent = |key: &str, status: IntentStatus, members: Vec<String>| Intent {
+        key: key.into(),
+        kind: IntentKind::Attest,
+        subject: None,
+        to: Some(target),
+        calldata: Bytes::from(vec![1]),
+        status,
+        members,
+        single_only: false,
+    };
+    let carried = IntentStatus::Batched {
+        batch: "batch:1".into(),
+    };
+    let done = IntentStatus::Done {
+        tx_hash: None,
+        gas_used: None,
+    };
+    store
+        .put_intents(&[
+            intent("attest:1:0xop", carried.clone(), vec![]),
+            intent("attest:2:0xop", done.clone(), vec![]),
+            intent("attest:3:0xop", carried, vec![]),
+            intent(
+                "batch:1",
+                IntentStatus::Pending,
+                vec![
+                    "attest:1:0xop".into(),
+                    "attest:2:0xop".into(),
+                    "attest:3:0xop".into(),
+                ],
+            ),
+        ])
+        .unwrap();
+
+    // Estimated while open, left in the pool; another party closes the contract with a higher
+    // tip, mined first in the same block.
+    raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
+    let Dispatch::InFlight(ours) = a.dispatch("batch:1").await.unwrap() else {
+        panic!("the batch was not sent");
+    };
+    raw(
+        &p,
+        "eth_sendTransaction",
+        serde_json::json!([{
+            "from": anvil.key(2).address(), "to": target, "data": "0x02", "gas": "0x30000",
+            "maxFeePerGas": "0xe8d4a51000", "maxPriorityFeePerGas": "0x174876e800"
+        }]),
+    )
+    .await;
+    raw(&p, "evm_mine", serde_json::json!([])).await;
+    raw(&p, "evm_setAutomine", serde_json::json!([true])).await;
+
+    let err = a.settle(ours).await.unwrap_err();
+    assert!(matches!(err, TxError::Reverted { .. }), "{err}");
+    let batch = store.intent("batch:1").unwrap().unwrap();
+    assert!(
+        matches!(&batch.status, IntentStatus::Abandoned { reason } if reason.starts_with("reverted on chain")),
+        "{:?}",
+        batch.status
+    );
+    for key in ["attest:1:0xop", "attest:3:0xop"] {
+        let m = store.intent(key).unwrap().unwrap();
+        assert_eq!(m.status, IntentStatus::Pending, "{key} handed back");
+        assert!(m.single_only, "{key} is sent alone from now on");
+    }
+    assert_eq!(
+        store.intent("attest:2:0xop").unwrap().unwrap().status,
+        done,
+        "a member the batch no longer carried is left as it is"
+    );
+    // Where the failed transaction was mined is recorded at its nonce, in the same write.
+    let included = store.inclusions_from(0).unwrap();
+    let failed = p
+        .get_transaction_receipt(included.last().unwrap().1.tx_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !failed.status(),
+        "the recorded inclusion is the reverted batch"
+    );
+    assert_eq!(included.last().unwrap().0, 1, "at the batch's nonce");
 }
