@@ -1984,22 +1984,13 @@ impl Executor {
                         if let Some(id) = intent.subject.filter(|_| !batch) {
                             self.metrics.request_included(&id.to_string(), false);
                         }
-                        let mut members = Vec::with_capacity(intent.members.len());
-                        for m in &intent.members {
-                            if let Some(mut mi) = self.store.intent(m)? {
-                                if let Some(id) = mi.subject {
-                                    self.metrics.request_included(&id.to_string(), true);
-                                }
-                                mi.status = IntentStatus::Done {
-                                    tx_hash: Some(done.tx_hash),
-                                    gas_used: None,
-                                };
-                                members.push(mi);
+                        // The members were booked done with the batch's outcome, in its write
+                        // (the transaction manager).
+                        for m in self.store.members_where(intent, |_| true)? {
+                            if let Some(id) = m.subject {
+                                self.metrics.request_included(&id.to_string(), true);
                             }
                         }
-                        // Deferred like the batch's own outcome (re-derived from its receipt
-                        // after a crash); the round's group commit makes them durable.
-                        self.store.put_outcomes(&members, None)?;
                     }
                     IntentKind::Finalize => {
                         self.metrics.finalized.inc();

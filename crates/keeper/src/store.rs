@@ -905,69 +905,25 @@ impl Store {
         commit(txn)
     }
 
-    /// Records the outcome of a transaction read from its receipt (`Done`, with `block = (number,
-    /// hash)` its inclusion block, as [`Store::put_intent_seen_in`] does) in a **deferred** write:
+    /// Records the outcome of a transaction read from its receipt (`Done`) in a **deferred** write:
     /// visible at once, on disk with the next durable commit ([`Store::sync`], or the next
     /// journal-before-broadcast write), so the send path never waits for the disk to book an
     /// outcome. Safe because an outcome is re-derivable: a crash that loses it leaves the intent
     /// `Sent`, and the restart's reconciliation finds the same receipt and books it again (redb
     /// persists commits in order, so what is lost is a suffix of outcomes, never a signed
     /// transaction).
-    pub fn put_outcome(
-        &self,
-        intent: &Intent,
-        block: Option<(u64, [u8; 32])>,
-    ) -> Result<(), StoreError> {
-        self.put_outcomes(std::slice::from_ref(intent), block)
-    }
-
-    /// [`Store::put_outcome`] for several intents in one deferred write (a batch's members).
+    ///
+    /// `intents`: the transaction's intent with the intents its outcome settles (a landed batch's
+    /// members), written together. Where it was mined: `mined` (recorded at this sender nonce,
+    /// [`Store::inclusions_from`], and its block) when known, else `block = (number, hash)`, as
+    /// [`Store::put_intent_seen_in`] records it. The deferred twin of [`Store::put_failed`].
     pub fn put_outcomes(
-        &self,
-        intents: &[Intent],
-        block: Option<(u64, [u8; 32])>,
-    ) -> Result<(), StoreError> {
-        self.write_outcomes(intents, block, None)
-    }
-
-    /// [`Store::put_outcome`] of the receipt of our transaction at sender nonce `nonce`, mined as
-    /// `at` says: its block is recorded as [`Store::put_outcome`] records it, and `at` under `nonce`
-    /// ([`Store::inclusions_from`]), in the same deferred write.
-    pub fn put_outcome_mined(
-        &self,
-        intent: &Intent,
-        nonce: u64,
-        at: &Inclusion,
-    ) -> Result<(), StoreError> {
-        self.write_outcomes(
-            std::slice::from_ref(intent),
-            Some((at.block, at.block_hash)),
-            Some((nonce, at)),
-        )
-    }
-
-    fn write_outcomes(
         &self,
         intents: &[Intent],
         block: Option<(u64, [u8; 32])>,
         mined: Option<(u64, &Inclusion)>,
     ) -> Result<(), StoreError> {
-        let txn = self.write(false)?;
-        {
-            let mut t = IntentTables::open(&txn)?;
-            for intent in intents {
-                t.put(intent)?;
-            }
-            if let Some((n, h)) = block {
-                let mut b = txn.open_table(BLOCKS).map_err(dberr)?;
-                b.insert(n, h.as_slice()).map_err(dberr)?;
-            }
-            if let Some((nonce, at)) = mined {
-                let mut m = txn.open_table(INCLUDED).map_err(dberr)?;
-                m.insert(nonce, &at.row()).map_err(dberr)?;
-            }
-        }
-        commit(txn)
+        self.write_with_inclusion(intents, block, mined, false)
     }
 
     /// Makes every deferred write so far durable: one empty durable commit (the group commit of a
@@ -984,7 +940,7 @@ impl Store {
         intent: &Intent,
         block: Option<(u64, [u8; 32])>,
     ) -> Result<(), StoreError> {
-        self.write_with_inclusion(std::slice::from_ref(intent), block, None)
+        self.write_with_inclusion(std::slice::from_ref(intent), block, None, true)
     }
 
     /// A failed transaction's intent and the intents its failure changes (an abandoned batch's
@@ -997,17 +953,20 @@ impl Store {
         block: Option<(u64, [u8; 32])>,
         mined: Option<(u64, &Inclusion)>,
     ) -> Result<(), StoreError> {
-        let block = mined.map_or(block, |(_, at)| Some((at.block, at.block_hash)));
-        self.write_with_inclusion(intents, block, mined)
+        self.write_with_inclusion(intents, block, mined, true)
     }
 
+    /// `intents` with where a transaction was included (`mined` wins over `block`), in one write:
+    /// `durable` or deferred. An intent `Sent` at a nonce is entered in the nonce index too.
     fn write_with_inclusion(
         &self,
         intents: &[Intent],
         block: Option<(u64, [u8; 32])>,
         mined: Option<(u64, &Inclusion)>,
+        durable: bool,
     ) -> Result<(), StoreError> {
-        let txn = self.write(true)?;
+        let block = mined.map_or(block, |(_, at)| Some((at.block, at.block_hash)));
+        let txn = self.write(durable)?;
         {
             let mut t = IntentTables::open(&txn)?;
             for intent in intents {
@@ -1045,7 +1004,7 @@ impl Store {
     }
 
     /// Where our transactions at sender nonces from `from` up were mined, as their receipts said
-    /// (recorded by [`Store::put_outcome_mined`] and [`Store::put_failed`]), ascending by
+    /// (recorded by [`Store::put_outcomes`] and [`Store::put_failed`]), ascending by
     /// nonce. A nonce whose receipt was never read, or read before this record existed, has none.
     pub fn inclusions_from(&self, from: u64) -> Result<Vec<(u64, Inclusion)>, StoreError> {
         let txn = self.db.begin_read().map_err(dberr)?;
@@ -2068,7 +2027,8 @@ mod tests {
             tx_hash: Some(TxHash::repeat_byte(1)),
             gas_used: Some(21_000),
         };
-        s.put_outcome_mined(&i, 1, &at(1)).unwrap();
+        s.put_outcomes(std::slice::from_ref(&i), None, Some((1, &at(1))))
+            .unwrap();
         let mut j = intent("b");
         j.status = IntentStatus::Abandoned {
             reason: "reverted".into(),
@@ -2267,7 +2227,8 @@ mod tests {
                 gas_used: None,
             };
             s.put_intent(&with("attest:1:0xab", done.clone())).unwrap();
-            s.put_outcome(&with("attest:3:0xab", done), None).unwrap();
+            s.put_outcomes(&[with("attest:3:0xab", done)], None, None)
+                .unwrap();
             s.put_intents(&[with(
                 "attest:4:0xab",
                 IntentStatus::Abandoned {
@@ -2306,7 +2267,7 @@ mod tests {
                     },
                 )
             };
-            s.put_outcome_mined(&mined("attest:4:0xab"), 7, &at)
+            s.put_outcomes(&[mined("attest:4:0xab")], None, Some((7, &at)))
                 .unwrap();
             s.put_failed(&[mined("attest:5:0xab")], None, Some((8, &at)))
                 .unwrap();

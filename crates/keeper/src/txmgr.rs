@@ -1493,10 +1493,10 @@ impl TxManager {
             };
             // A deferred write: the send path does not wait for the disk to book an outcome (a
             // crash that loses it leaves the intent `Sent`, and the restart finds this receipt).
-            match &mined_at {
-                Some((nonce, at)) => self.store.put_outcome_mined(&intent, *nonce, at)?,
-                None => self.store.put_outcome(&intent, block)?,
-            }
+            // A batch's members land with it, in the same write.
+            let write = self.with_members_landed(&intent, hash)?;
+            self.store
+                .put_outcomes(&write, block, mined_at.as_ref().map(|(n, at)| (*n, at)))?;
             Ok(Ok(Executed {
                 tx_hash: hash,
                 gas_used: r.gas_used,
@@ -1553,6 +1553,27 @@ impl TxManager {
             ..m
         });
         Ok(std::iter::once(batch.clone()).chain(carried).collect())
+    }
+
+    /// `intent` (landed in `hash`) and, if it is a batch, its members it took to chain, done by
+    /// the same transaction (one done already keeps its own record): written together, so no
+    /// member is left pointing to a batch that has landed.
+    fn with_members_landed(
+        &self,
+        intent: &Intent,
+        hash: TxHash,
+    ) -> Result<Vec<Intent>, StoreError> {
+        let landed = self
+            .store
+            .members_where(intent, |m| !matches!(m.status, IntentStatus::Done { .. }))?;
+        let done = landed.into_iter().map(|m| Intent {
+            status: IntentStatus::Done {
+                tx_hash: Some(hash),
+                gas_used: None,
+            },
+            ..m
+        });
+        Ok(std::iter::once(intent.clone()).chain(done).collect())
     }
 
     /// `intent` and, if it is a batch given up for good ([`IntentStatus::Abandoned`]), its members

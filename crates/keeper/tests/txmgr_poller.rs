@@ -717,35 +717,28 @@ async fn an_out_of_gas_failure_on_a_stale_estimate_is_replanned_and_succeeds_not
 /// spare: the action is no longer possible, as for a batch whose request another party finalized.
 const CLOSABLE_RUNTIME: &str = "60003560f81c600214601357600054601a57005b6001600055005b600080fd";
 
-/// A batch estimated as a whole (not bounded by its members) and reverted on chain is given up
-/// for good; the durable write that abandons it hands back the members it still carries, each
-/// pending to be sent alone, and records where it was mined. A member the batch no longer carries
-/// (done elsewhere) is left as it is. Before, only the estimate-revert path was tested; a crash
-/// between the batch's end and its members' return would lose their attestations.
-#[tokio::test]
-async fn a_batch_reverted_on_chain_hands_its_members_back_in_the_write_that_abandons_it() {
-    use verinfer_keeper::store::{Intent, IntentKind};
-    use verinfer_keeper::txmgr::Dispatch;
+/// The members of the batch [`closable_batch`] journals: carried, done elsewhere, carried.
+const MEMBERS: [&str; 3] = ["attest:1:0xop", "attest:2:0xop", "attest:3:0xop"];
 
-    let anvil = Anvil::start(&[]);
-    let p = anvil.provider();
-    let dir = tempfile::tempdir().unwrap();
-    let store = store_at(&dir, "a.redb");
-    let a = txm(p.clone(), anvil.key(1), store.clone(), fast_cfg());
+/// Deploys [`CLOSABLE_RUNTIME`] with `a` and journals `batch:1`, a call to it carrying the first
+/// and last of [`MEMBERS`] (the middle one is done elsewhere). Calldata of one byte has no
+/// selector: no call shape, so the batch is neither bounded by a member nor sent on a cached
+/// limit, but estimated itself (a revert is then final). Returns the contract.
+async fn closable_batch(a: &verinfer_keeper::txmgr::TxManager, store: &Store) -> Address {
+    use verinfer_keeper::store::{Intent, IntentKind};
+
     let deployed = a
         .send("deploy", None, init_code_of(CLOSABLE_RUNTIME))
         .await
         .unwrap();
-    let target = p
+    let target = a
+        .provider()
         .get_transaction_receipt(deployed.tx_hash)
         .await
         .unwrap()
         .unwrap()
         .contract_address
         .unwrap();
-
-    // Calldata of one byte has no selector: no call shape, so the batch is neither bounded by a
-    // member nor sent on a cached limit, but estimated itself (a revert is then final).
     let intent = |key: &str, status: IntentStatus, members: Vec<String>| Intent {
         key: key.into(),
         kind: IntentKind::Attest,
@@ -759,26 +752,68 @@ async fn a_batch_reverted_on_chain_hands_its_members_back_in_the_write_that_aban
     let carried = IntentStatus::Batched {
         batch: "batch:1".into(),
     };
-    let done = IntentStatus::Done {
-        tx_hash: None,
-        gas_used: None,
-    };
     store
         .put_intents(&[
-            intent("attest:1:0xop", carried.clone(), vec![]),
-            intent("attest:2:0xop", done.clone(), vec![]),
-            intent("attest:3:0xop", carried, vec![]),
+            intent(MEMBERS[0], carried.clone(), vec![]),
+            intent(MEMBERS[1], done_elsewhere(), vec![]),
+            intent(MEMBERS[2], carried, vec![]),
             intent(
                 "batch:1",
                 IntentStatus::Pending,
-                vec![
-                    "attest:1:0xop".into(),
-                    "attest:2:0xop".into(),
-                    "attest:3:0xop".into(),
-                ],
+                MEMBERS.map(String::from).to_vec(),
             ),
         ])
         .unwrap();
+    target
+}
+
+/// The status of [`MEMBERS`]`[1]`: done by a transaction of its own.
+fn done_elsewhere() -> IntentStatus {
+    IntentStatus::Done {
+        tx_hash: Some(alloy::primitives::TxHash::repeat_byte(7)),
+        gas_used: None,
+    }
+}
+
+/// A batch that lands books its members done by its transaction in its own outcome write (the
+/// transaction manager's, not a second write by the keeper after it: a crash between the two left
+/// members pointing at a batch that had landed); a member done elsewhere keeps its own record.
+#[tokio::test]
+async fn a_landed_batch_books_its_members_done_in_its_own_outcome_write() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "a.redb");
+    let a = txm(anvil.provider(), anvil.key(1), store.clone(), fast_cfg());
+    closable_batch(&a, &store).await;
+    let landed = a.execute("batch:1").await.unwrap();
+    let done_by_batch = IntentStatus::Done {
+        tx_hash: Some(landed.tx_hash),
+        gas_used: None,
+    };
+    for (key, want) in [
+        (MEMBERS[0], done_by_batch.clone()),
+        (MEMBERS[1], done_elsewhere()),
+        (MEMBERS[2], done_by_batch),
+    ] {
+        assert_eq!(store.intent(key).unwrap().unwrap().status, want, "{key}");
+    }
+}
+
+/// A batch estimated as a whole (not bounded by its members) and reverted on chain is given up
+/// for good; the durable write that abandons it hands back the members it still carries, each
+/// pending to be sent alone, and records where it was mined. A member the batch no longer carries
+/// (done elsewhere) is left as it is. Before, only the estimate-revert path was tested; a crash
+/// between the batch's end and its members' return would lose their attestations.
+#[tokio::test]
+async fn a_batch_reverted_on_chain_hands_its_members_back_in_the_write_that_abandons_it() {
+    use verinfer_keeper::txmgr::Dispatch;
+
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir, "a.redb");
+    let a = txm(p.clone(), anvil.key(1), store.clone(), fast_cfg());
+    let target = closable_batch(&a, &store).await;
 
     // Estimated while open, left in the pool; another party closes the contract with a higher
     // tip, mined first in the same block.
@@ -806,14 +841,14 @@ async fn a_batch_reverted_on_chain_hands_its_members_back_in_the_write_that_aban
         "{:?}",
         batch.status
     );
-    for key in ["attest:1:0xop", "attest:3:0xop"] {
+    for key in [MEMBERS[0], MEMBERS[2]] {
         let m = store.intent(key).unwrap().unwrap();
         assert_eq!(m.status, IntentStatus::Pending, "{key} handed back");
         assert!(m.single_only, "{key} is sent alone from now on");
     }
     assert_eq!(
-        store.intent("attest:2:0xop").unwrap().unwrap().status,
-        done,
+        store.intent(MEMBERS[1]).unwrap().unwrap().status,
+        done_elsewhere(),
         "a member the batch no longer carried is left as it is"
     );
     // Where the failed transaction was mined is recorded at its nonce, in the same write.
