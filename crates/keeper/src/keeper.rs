@@ -1946,7 +1946,8 @@ impl Executor {
         Ok((ok, blocked))
     }
 
-    /// Books the outcome of one intent's transaction: metrics, batch members, logs. Returns the
+    /// Books the outcome of one intent's transaction (the transaction manager wrote it, a landed
+    /// batch's members with it): metrics, members handed back, logs. Returns the
     /// updated (succeeded, blocked-by-a-gap) counts, or the error that ends the round.
     fn account(
         &self,
@@ -1985,8 +1986,9 @@ impl Executor {
                             self.metrics.request_included(&id.to_string(), false);
                         }
                         // The members were booked done with the batch's outcome, in its write
-                        // (the transaction manager).
-                        for m in self.store.members_where(intent, |_| true)? {
+                        // (the transaction manager); those it carried count as included now.
+                        let by_batch = |m: &Intent| m.done_by(done.tx_hash);
+                        for m in self.store.members_where(intent, by_batch)? {
                             if let Some(id) = m.subject {
                                 self.metrics.request_included(&id.to_string(), true);
                             }
@@ -2086,9 +2088,10 @@ impl Executor {
 
     /// Puts the members of the batch `intent` back in the queue, each to be sent alone and
     /// estimated afresh (one of them may be the one that made the batch fail, or already answered).
-    /// The transaction manager hands them back in the write that abandons the batch; any still
-    /// carried by it is handed back here, all in one write. A member elsewhere (done, sent, or
-    /// carried by another batch) is left as it is.
+    /// The transaction manager hands them back in the write that abandons the batch, so on every
+    /// path today this only marks them to estimate afresh; a member still carried by the batch
+    /// (a path that did not hand it back) is handed back here, all in one write: a safety net.
+    /// A member elsewhere (done, sent, or carried by another batch) is left as it is.
     fn retry_members_alone(&self, intent: &Intent) -> Result<(), KeeperError> {
         let back: Vec<Intent> = self
             .store

@@ -368,6 +368,11 @@ impl Intent {
         matches!(&self.status, IntentStatus::Batched { batch: b } if b == batch)
     }
 
+    /// Whether this intent is done by the transaction `hash`.
+    pub fn done_by(&self, hash: TxHash) -> bool {
+        matches!(self.status, IntentStatus::Done { tx_hash: Some(h), .. } if h == hash)
+    }
+
     /// This intent handed back from a batch that will not carry it: pending, to be sent alone
     /// from now on (`single_only`).
     pub fn alone(self) -> Self {

@@ -877,7 +877,8 @@ impl TxManager {
             ..NonceRepair::default()
         };
         let mut gaps = BTreeSet::new();
-        let mut replan: Vec<Intent> = Vec::new();
+        // Intents to re-plan, with the hash of their transaction that vanished.
+        let mut replan: Vec<(Intent, TxHash)> = Vec::new();
         let mut unproven = None;
         for j in mined..top {
             let holder = match index.binary_search_by_key(&j, |(n, _)| *n) {
@@ -927,11 +928,11 @@ impl TxManager {
                 NonceEvidence::Free => {
                     // The done intent is re-planned when the evidence is about its own transaction
                     // (or, with no inclusion recorded, as before the record existed).
-                    let own = done.is_some_and(|h| at.is_none_or(|a| a.tx_hash == h));
-                    if let Some(mut i) = holder.filter(|_| own) {
-                        if !replan.iter().any(|r| r.key == i.key) {
+                    let own = done.filter(|h| at.is_none_or(|a| a.tx_hash == *h));
+                    if let (Some(mut i), Some(h)) = (holder, own) {
+                        if !replan.iter().any(|(r, _)| r.key == i.key) {
                             i.status = IntentStatus::Pending;
-                            replan.push(i);
+                            replan.push((i, h));
                         }
                     }
                     gaps.insert(j);
@@ -952,9 +953,10 @@ impl TxManager {
             );
             return Err(TxError::NodeBehind { head, block, nonce });
         }
-        for i in &replan {
+        for (i, vanished) in &replan {
             tracing::warn!(key = %i.key, "transaction reorged out; re-planning its intent");
-            self.store.put_intents(&self.with_members_carried(i)?)?;
+            self.store
+                .put_intents(&self.with_members_carried(i, *vanished)?)?;
             out.replanned.push(i.key.clone());
         }
         if !gaps.is_empty() {
@@ -1538,42 +1540,51 @@ impl TxManager {
             .put_failed(&write, block, mined_at.map(|(n, at)| (*n, at)))
     }
 
-    /// `batch` (re-planned: its transaction vanished) and its members marked done by that
+    /// `batch` (re-planned: its transaction `vanished`) and its members marked done by that
     /// transaction, carried by it again ([`IntentStatus::Batched`]): written together, so a batch
     /// that may be sent again always carries its members, and its end (landed, given up, dissolved)
-    /// settles them. Any other intent alone.
-    fn with_members_carried(&self, batch: &Intent) -> Result<Vec<Intent>, StoreError> {
-        let done = self
-            .store
-            .members_where(batch, |m| matches!(m.status, IntentStatus::Done { .. }))?;
-        let carried = done.into_iter().map(|m| Intent {
-            status: IntentStatus::Batched {
-                batch: batch.key.clone(),
-            },
-            ..m
-        });
-        Ok(std::iter::once(batch.clone()).chain(carried).collect())
+    /// settles them. A member done by another transaction keeps its record. Any other intent alone.
+    fn with_members_carried(
+        &self,
+        batch: &Intent,
+        vanished: TxHash,
+    ) -> Result<Vec<Intent>, StoreError> {
+        let status = IntentStatus::Batched {
+            batch: batch.key.clone(),
+        };
+        self.with_members(batch, |m| m.done_by(vanished), status)
     }
 
-    /// `intent` (landed in `hash`) and, if it is a batch, its members it took to chain, done by
-    /// the same transaction (one done already keeps its own record): written together, so no
-    /// member is left pointing to a batch that has landed.
+    /// `intent` (landed in `hash`) and, if it is a batch, the members it carried to chain, done by
+    /// the same transaction: written together, so no member is left pointing to a batch that has
+    /// landed. A member it no longer carried (done, sent alone, carried by another batch) keeps
+    /// its record.
     fn with_members_landed(
         &self,
         intent: &Intent,
         hash: TxHash,
     ) -> Result<Vec<Intent>, StoreError> {
-        let landed = self
-            .store
-            .members_where(intent, |m| !matches!(m.status, IntentStatus::Done { .. }))?;
-        let done = landed.into_iter().map(|m| Intent {
-            status: IntentStatus::Done {
-                tx_hash: Some(hash),
-                gas_used: None,
-            },
+        let status = IntentStatus::Done {
+            tx_hash: Some(hash),
+            gas_used: None,
+        };
+        self.with_members(intent, |m| m.carried_by(&intent.key), status)
+    }
+
+    /// `batch` first, then its members that `pick` selects, each given `status`: one write's
+    /// intents.
+    fn with_members(
+        &self,
+        batch: &Intent,
+        pick: impl Fn(&Intent) -> bool,
+        status: IntentStatus,
+    ) -> Result<Vec<Intent>, StoreError> {
+        let members = self.store.members_where(batch, pick)?;
+        let moved = members.into_iter().map(|m| Intent {
+            status: status.clone(),
             ..m
         });
-        Ok(std::iter::once(intent.clone()).chain(done).collect())
+        Ok(std::iter::once(batch.clone()).chain(moved).collect())
     }
 
     /// `intent` and, if it is a batch given up for good ([`IntentStatus::Abandoned`]), its members

@@ -1402,7 +1402,8 @@ async fn a_batch_given_up_hands_its_members_back_in_the_write_that_abandons_it()
 /// A batch whose mined transaction a reorg removed is re-planned with its members carried by it
 /// again, in the same write: a batch that may be sent again always carries its members, so however
 /// it ends (landed, given up, dissolved by the keeper) they are settled with it. Before, the members
-/// stayed done by the vanished transaction, and a re-sent batch that reverted handed none back.
+/// stayed done by the vanished transaction, and a re-sent batch that reverted handed none back. A
+/// member done by another transaction keeps its record.
 #[tokio::test]
 async fn a_batch_reorged_out_is_re_planned_carrying_its_members_again() {
     let Counted {
@@ -1414,20 +1415,31 @@ async fn a_batch_reorged_out_is_re_planned_carrying_its_members_again() {
         t,
         token,
     } = counted("br.redb", fast_cfg()).await;
-    let members = ["m0", "m1"];
+    let members = ["m0", "m1", "m2"];
     for (i, m) in members.iter().enumerate() {
         journal_attest_like(&store, m, token, recipient(i), U256::from(1));
     }
     journal_batch_like(&store, "b", token, &members);
-    let done = t.execute("b").await.unwrap();
-    // As the keeper books a landed batch: its members done by its transaction.
-    for m in members {
+    let elsewhere = IntentStatus::Done {
+        tx_hash: Some(alloy::primitives::TxHash::repeat_byte(9)),
+        gas_used: None,
+    };
+    // As the keeper forms a batch: the members it carries point at it; m2 is done elsewhere.
+    for (m, status) in [
+        ("m0", IntentStatus::Batched { batch: "b".into() }),
+        ("m1", IntentStatus::Batched { batch: "b".into() }),
+        ("m2", elsewhere.clone()),
+    ] {
         let mut mi = store.intent(m).unwrap().unwrap();
-        mi.status = IntentStatus::Done {
-            tx_hash: Some(done.tx_hash),
-            gas_used: None,
-        };
+        mi.status = status;
         store.put_intent(&mi).unwrap();
+    }
+    let done = t.execute("b").await.unwrap();
+    for m in ["m0", "m1"] {
+        assert!(
+            store.intent(m).unwrap().unwrap().done_by(done.tx_hash),
+            "{m} done by the batch that landed"
+        );
     }
     raw(&p, "anvil_reorg", serde_json::json!([1, []])).await;
     let repair = t.repair_nonces().await.unwrap();
@@ -1436,13 +1448,18 @@ async fn a_batch_reorged_out_is_re_planned_carrying_its_members_again() {
         store.intent("b").unwrap().unwrap().status,
         IntentStatus::Pending
     );
-    for m in members {
+    for m in ["m0", "m1"] {
         assert_eq!(
             store.intent(m).unwrap().unwrap().status,
             IntentStatus::Batched { batch: "b".into() },
             "{m} is carried by the re-planned batch again"
         );
     }
+    assert_eq!(
+        store.intent("m2").unwrap().unwrap().status,
+        elsewhere,
+        "a member done by another transaction keeps its record"
+    );
 }
 
 /// A replica that takes the sender lease may find work the previous holder already sent, so it

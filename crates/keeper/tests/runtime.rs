@@ -380,11 +380,17 @@ async fn a_batch_whose_dissolution_fails_part_way_keeps_every_member_and_each_la
             message: "refused for the test".into(),
         },
     );
+    let calls = proxy.count("eth_call");
     let err = k
         .tick()
         .await
         .expect_err("the dissolution's failed read ends the round");
     assert!(err.to_string().contains("refused for the test"), "{err}");
+    assert_eq!(
+        proxy.count("eth_call") - calls,
+        3,
+        "the first member's two reads, then the second's refused one: part way"
+    );
     let store = k.store().clone();
     let after = store.intent(&batch.key).unwrap().unwrap();
     assert_eq!(

@@ -717,11 +717,31 @@ async fn an_out_of_gas_failure_on_a_stale_estimate_is_replanned_and_succeeds_not
 /// spare: the action is no longer possible, as for a batch whose request another party finalized.
 const CLOSABLE_RUNTIME: &str = "60003560f81c600214601357600054601a57005b6001600055005b600080fd";
 
-/// The members of the batch [`closable_batch`] journals: carried, done elsewhere, carried.
-const MEMBERS: [&str; 3] = ["attest:1:0xop", "attest:2:0xop", "attest:3:0xop"];
+/// The members of the batch [`closable_batch`] journals: carried, done elsewhere, carried by
+/// another batch, carried.
+const MEMBERS: [&str; 4] = [
+    "attest:1:0xop",
+    "attest:2:0xop",
+    "attest:3:0xop",
+    "attest:4:0xop",
+];
 
-/// Deploys [`CLOSABLE_RUNTIME`] with `a` and journals `batch:1`, a call to it carrying the first
-/// and last of [`MEMBERS`] (the middle one is done elsewhere). Calldata of one byte has no
+/// The members of [`MEMBERS`] that `batch:1` does not carry, with their statuses: its end must
+/// leave them as they are.
+fn not_carried() -> [(&'static str, IntentStatus); 2] {
+    [
+        (MEMBERS[1], done_elsewhere()),
+        (
+            MEMBERS[2],
+            IntentStatus::Batched {
+                batch: "batch:2".into(),
+            },
+        ),
+    ]
+}
+
+/// Deploys [`CLOSABLE_RUNTIME`] with `a` and journals `batch:1`, a call to it listing
+/// [`MEMBERS`] and carrying the first and last ([`not_carried`]: the others). Calldata of one byte has no
 /// selector: no call shape, so the batch is neither bounded by a member nor sent on a cached
 /// limit, but estimated itself (a revert is then final). Returns the contract.
 async fn closable_batch(a: &verinfer_keeper::txmgr::TxManager, store: &Store) -> Address {
@@ -755,8 +775,9 @@ async fn closable_batch(a: &verinfer_keeper::txmgr::TxManager, store: &Store) ->
     store
         .put_intents(&[
             intent(MEMBERS[0], carried.clone(), vec![]),
-            intent(MEMBERS[1], done_elsewhere(), vec![]),
-            intent(MEMBERS[2], carried, vec![]),
+            intent(not_carried()[0].0, not_carried()[0].1.clone(), vec![]),
+            intent(not_carried()[1].0, not_carried()[1].1.clone(), vec![]),
+            intent(MEMBERS[3], carried, vec![]),
             intent(
                 "batch:1",
                 IntentStatus::Pending,
@@ -775,34 +796,51 @@ fn done_elsewhere() -> IntentStatus {
     }
 }
 
-/// A batch that lands books its members done by its transaction in its own outcome write (the
-/// transaction manager's, not a second write by the keeper after it: a crash between the two left
-/// members pointing at a batch that had landed); a member done elsewhere keeps its own record.
+/// A batch that lands books the members it carried done by its transaction in its own outcome
+/// write: one deferred write for the batch and its members (before, the keeper booked the members
+/// in a second write after it, and a crash between the two left members pointing at a batch that
+/// had landed). A member it no longer carried (done elsewhere, carried by another batch) keeps
+/// its record.
 #[tokio::test]
 async fn a_landed_batch_books_its_members_done_in_its_own_outcome_write() {
+    use verinfer_keeper::txmgr::Dispatch;
+
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir, "a.redb");
     let a = txm(anvil.provider(), anvil.key(1), store.clone(), fast_cfg());
     closable_batch(&a, &store).await;
-    let landed = a.execute("batch:1").await.unwrap();
+    let Dispatch::InFlight(ours) = a.dispatch("batch:1").await.unwrap() else {
+        panic!("the batch was not sent");
+    };
+    let (writes, durable) = (store.write_transactions(), store.durable_writes());
+    let landed = a.settle(ours).await.unwrap();
+    assert_eq!(
+        store.write_transactions() - writes,
+        1,
+        "the outcome and the members in one write"
+    );
+    assert_eq!(store.durable_writes() - durable, 0, "a deferred write");
     let done_by_batch = IntentStatus::Done {
         tx_hash: Some(landed.tx_hash),
         gas_used: None,
     };
-    for (key, want) in [
-        (MEMBERS[0], done_by_batch.clone()),
-        (MEMBERS[1], done_elsewhere()),
-        (MEMBERS[2], done_by_batch),
-    ] {
-        assert_eq!(store.intent(key).unwrap().unwrap().status, want, "{key}");
+    for key in [MEMBERS[0], MEMBERS[3]] {
+        assert_eq!(
+            store.intent(key).unwrap().unwrap().status,
+            done_by_batch,
+            "{key}"
+        );
+    }
+    for (key, status) in not_carried() {
+        assert_eq!(store.intent(key).unwrap().unwrap().status, status, "{key}");
     }
 }
 
 /// A batch estimated as a whole (not bounded by its members) and reverted on chain is given up
 /// for good; the durable write that abandons it hands back the members it still carries, each
 /// pending to be sent alone, and records where it was mined. A member the batch no longer carries
-/// (done elsewhere) is left as it is. Before, only the estimate-revert path was tested; a crash
+/// (done elsewhere, carried by another batch) is left as it is. Before, only the estimate-revert path was tested; a crash
 /// between the batch's end and its members' return would lose their attestations.
 #[tokio::test]
 async fn a_batch_reverted_on_chain_hands_its_members_back_in_the_write_that_abandons_it() {
@@ -841,16 +879,18 @@ async fn a_batch_reverted_on_chain_hands_its_members_back_in_the_write_that_aban
         "{:?}",
         batch.status
     );
-    for key in [MEMBERS[0], MEMBERS[2]] {
+    for key in [MEMBERS[0], MEMBERS[3]] {
         let m = store.intent(key).unwrap().unwrap();
         assert_eq!(m.status, IntentStatus::Pending, "{key} handed back");
         assert!(m.single_only, "{key} is sent alone from now on");
     }
-    assert_eq!(
-        store.intent(MEMBERS[1]).unwrap().unwrap().status,
-        done_elsewhere(),
-        "a member the batch no longer carried is left as it is"
-    );
+    for (key, status) in not_carried() {
+        assert_eq!(
+            store.intent(key).unwrap().unwrap().status,
+            status,
+            "{key}: a member the batch no longer carried is left as it is"
+        );
+    }
     // Where the failed transaction was mined is recorded at its nonce, in the same write.
     let included = store.inclusions_from(0).unwrap();
     let failed = p
