@@ -11,8 +11,9 @@
 //!
 //! Journal records hold typed values ([`Address`], [`TxHash`], [`Bytes`], [`U256`]); their on-disk
 //! format is versioned ([`JOURNAL_VERSION`], kept in the metadata table). [`Store::open`] migrates a
-//! journal written by an earlier format in one durable write (version 4: no time-ordered schedule
-//! indexes; version 3: no open-intent index either; version 2: helper records as string-prefixed
+//! journal written by an earlier format in one durable write (version 5: batch members possibly
+//! stranded by a crash, settled on opening; version 4: no time-ordered schedule indexes either;
+//! version 3: no open-intent index either; version 2: helper records as string-prefixed
 //! entries of the metadata table; version 1: that, and intents with hex and decimal strings), and
 //! refuses any other version with [`StoreError::UnsupportedJournalVersion`].
 
@@ -70,15 +71,18 @@ const GAMES: TableDefinition<&[u8; 32], &[u8; 33]> = TableDefinition::new("games
 const JURY: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("jury");
 /// The most published attestations served for one request.
 pub const MAX_PUBLISHED_PER_REQUEST: usize = 16;
-/// The on-disk format of journal records this build writes: 5 = every helper record in its own
-/// typed table, the open intents indexed ([`Store::open_intents`]), and the finalizer's schedules
-/// indexed by time ([`Store::finalizations_due`], [`Store::deadlines_passed`]). Version 4 had no
-/// schedule index; version 3 no open index either;
+/// The on-disk format of journal records this build writes: 6 = every helper record in its own
+/// typed table, the open intents indexed ([`Store::open_intents`]), the finalizer's schedules
+/// indexed by time ([`Store::finalizations_due`], [`Store::deadlines_passed`]), and no batch member
+/// left pointing at a batch that has ended (a batch's end and its members' are one write since
+/// version 6; a journal of an earlier version has its stranded members settled on opening,
+/// [`Store::settle_stranded_members`]). Version 5 had the same records, with members possibly
+/// stranded by a crash; version 4 no schedule index; version 3 no open index either;
 /// version 2 kept them as string-prefixed entries of the metadata table (`cursor`,
 /// `req:<id>`, `fin:<id>`, `dl:<id>`, `cb:<id>`, `dv:<stage>:<id>`, `rg:<game>`); version 1 (no
 /// version key) did too, and held intents' addresses, hashes, bytes and ids as hex and decimal
 /// strings.
-pub const JOURNAL_VERSION: u32 = 5;
+pub const JOURNAL_VERSION: u32 = 6;
 /// Metadata key of the journal's format version (4 bytes, big-endian).
 const VERSION_KEY: &str = "journal_version";
 
@@ -563,16 +567,17 @@ impl Store {
     }
 
     /// Brings the journal to [`JOURNAL_VERSION`]: records a new journal's version, migrates a
-    /// journal of versions 1 to 4 in one durable write (all records or none), refuses any other
+    /// journal of versions 1 to 5 in one durable write (all records or none), refuses any other
     /// version.
     fn check_version(&self) -> Result<(), StoreError> {
         match self.journal_version()? {
             Some(JOURNAL_VERSION) => Ok(()),
             None => self.write_version(&[]).map(drop),
-            Some(from @ (2..=4)) => {
-                let moved = self.write_version(&[])?;
+            Some(from @ (2..=5)) => {
+                let (moved, settled) = self.write_version(&[])?;
                 tracing::info!(
                     helper_records = moved,
+                    stranded_members_settled = settled,
                     from,
                     to = JOURNAL_VERSION,
                     "journal format migrated"
@@ -591,10 +596,11 @@ impl Store {
                 }
                 drop(t);
                 drop(txn);
-                let moved = self.write_version(&migrated)?;
+                let (moved, settled) = self.write_version(&migrated)?;
                 tracing::info!(
                     intents = migrated.len(),
                     helper_records = moved,
+                    stranded_members_settled = settled,
                     from = 1,
                     to = JOURNAL_VERSION,
                     "journal format migrated"
@@ -609,17 +615,25 @@ impl Store {
     }
 
     /// Writes `intents` (overwriting), moves the helper records of an earlier format out of the
-    /// metadata table into their own tables ([`v2`]), indexes the open intents, rebuilds the
+    /// metadata table into their own tables ([`v2`]), settles batch members stranded by a batch
+    /// that ended ([`Store::settle_stranded_members`]), indexes the open intents, rebuilds the
     /// schedules' time-ordered indexes and records the current format version, in one durable
-    /// write. Returns how many helper records moved.
-    fn write_version(&self, intents: &[Intent]) -> Result<usize, StoreError> {
+    /// write. Returns how many helper records moved and how many members were settled.
+    fn write_version(&self, intents: &[Intent]) -> Result<(usize, usize), StoreError> {
         let txn = self.write(true)?;
         let moved;
+        let settled;
         {
             let mut t = txn.open_table(INTENTS).map_err(dberr)?;
             for intent in intents {
                 let bytes = encode(intent)?;
                 t.insert(intent.key.as_str(), bytes.as_slice())
+                    .map_err(dberr)?;
+            }
+            let stranded = Self::settle_stranded_members(&t)?;
+            settled = stranded.len();
+            for m in &stranded {
+                t.insert(m.key.as_str(), encode(m)?.as_slice())
                     .map_err(dberr)?;
             }
             let mut open = txn.open_table(OPEN).map_err(dberr)?;
@@ -640,7 +654,48 @@ impl Store {
                 .map_err(dberr)?;
         }
         commit(txn)?;
-        Ok(moved)
+        Ok((moved, settled))
+    }
+
+    /// The batch members of a journal written before version 6 that point at a batch that has
+    /// ended, settled as the batch's end settles them since: done by the transaction of a batch
+    /// that landed; pending again, to be sent alone ([`Intent::alone`]), for a batch given up or
+    /// not in the journal. Before version 6 a batch's end and its members' were separate writes,
+    /// and a crash between them left members `Batched` for good: not open work, so never sent (an
+    /// attestation lost), or never booked (a landed one). Members of a batch still open are left
+    /// as they are. One pass over the intents, holding only batches' statuses and carried members.
+    fn settle_stranded_members(
+        t: &redb::Table<'_, &str, &[u8]>,
+    ) -> Result<Vec<Intent>, StoreError> {
+        let mut ends: std::collections::HashMap<String, IntentStatus> = Default::default();
+        let mut carried = Vec::new();
+        for item in t.iter().map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            let intent: Intent =
+                serde_json::from_slice(v.value()).map_err(|e| corrupt(k.value(), e))?;
+            if matches!(intent.status, IntentStatus::Batched { .. }) {
+                carried.push(intent);
+            } else if !intent.members.is_empty() {
+                ends.insert(intent.key, intent.status);
+            }
+        }
+        let settled = carried.into_iter().filter_map(|m| {
+            let IntentStatus::Batched { batch } = &m.status else {
+                return None;
+            };
+            match ends.get(batch) {
+                Some(IntentStatus::Done { tx_hash, .. }) => Some(Intent {
+                    status: IntentStatus::Done {
+                        tx_hash: *tx_hash,
+                        gas_used: None,
+                    },
+                    ..m
+                }),
+                Some(IntentStatus::Abandoned { .. }) | None => Some(m.alone()),
+                Some(_) => None,
+            }
+        });
+        Ok(settled.collect())
     }
 
     /// A write transaction. Durable ones (`durable = true`) are on disk when `commit` returns;
@@ -2394,6 +2449,87 @@ mod tests {
             s.deadlines_passed(51, usize::MAX).unwrap(),
             [(U256::from(3), 50)]
         );
+        assert_eq!(
+            s.get_meta(VERSION_KEY).unwrap().as_deref(),
+            Some(&JOURNAL_VERSION.to_be_bytes()[..])
+        );
+    }
+
+    /// A journal of version 5 whose members a crash left pointing at a batch that had ended (its
+    /// end and theirs were separate writes then) has them settled on opening, in the migration's
+    /// one write: done by the transaction of the batch that landed, pending and sent alone for a
+    /// batch given up or missing (open work again: before, they were never sent, and their
+    /// attestations lost). A member of a batch still open is left as it is.
+    #[test]
+    fn a_version_5_journal_gets_members_stranded_by_an_ended_batch_settled_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        write_raw(&path, Some(5), &[]);
+        let landed = TxHash::repeat_byte(4);
+        let carried_by = |key: &str, batch: &str| Intent {
+            status: IntentStatus::Batched {
+                batch: batch.into(),
+            },
+            ..intent(key)
+        };
+        let batch = |key: &str, status: IntentStatus, member: &str| Intent {
+            status,
+            members: vec![member.into()],
+            ..intent(key)
+        };
+        let landed_status = IntentStatus::Done {
+            tx_hash: Some(landed),
+            gas_used: Some(50_000),
+        };
+        let given_up = IntentStatus::Abandoned {
+            reason: "reverted".into(),
+        };
+        {
+            let db = Database::open(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut t = txn.open_table(INTENTS).unwrap();
+                for i in [
+                    batch("b:landed", landed_status, "m:landed"),
+                    carried_by("m:landed", "b:landed"),
+                    batch("b:given-up", given_up, "m:given-up"),
+                    carried_by("m:given-up", "b:given-up"),
+                    carried_by("m:missing", "b:missing"),
+                    batch("b:open", IntentStatus::Pending, "m:open"),
+                    carried_by("m:open", "b:open"),
+                ] {
+                    t.insert(i.key.as_str(), encode(&i).unwrap().as_slice())
+                        .unwrap();
+                }
+            }
+            txn.commit().unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let status = |key: &str| s.intent(key).unwrap().unwrap().status;
+        assert!(s.intent("m:landed").unwrap().unwrap().done_by(landed));
+        for key in ["m:given-up", "m:missing"] {
+            let m = s.intent(key).unwrap().unwrap();
+            assert_eq!(m.status, IntentStatus::Pending, "{key}");
+            assert!(m.single_only, "{key} is sent alone");
+        }
+        assert_eq!(
+            status("m:open"),
+            IntentStatus::Batched {
+                batch: "b:open".into()
+            }
+        );
+        let open: Vec<String> = s
+            .open_intents()
+            .unwrap()
+            .into_iter()
+            .map(|i| i.key)
+            .collect();
+        for key in ["m:given-up", "m:missing", "b:open"] {
+            assert!(
+                open.contains(&key.to_string()),
+                "{key} is open work: {open:?}"
+            );
+        }
         assert_eq!(
             s.get_meta(VERSION_KEY).unwrap().as_deref(),
             Some(&JOURNAL_VERSION.to_be_bytes()[..])
