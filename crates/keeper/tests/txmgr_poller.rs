@@ -598,9 +598,19 @@ async fn a_gap_without_work_to_refill_it_is_filled_with_a_no_op() {
 /// bisection).
 const STATEFUL_GAS_RUNTIME: &str = "600054600c576001600055005b3360015533600255336003553360045500";
 
-/// Init code deploying [`STATEFUL_GAS_RUNTIME`].
-fn stateful_gas_init_code() -> Bytes {
-    init_code_of(STATEFUL_GAS_RUNTIME)
+/// Deploys the runtime code `runtime_hex` (under 256 bytes) with `a`; returns its address.
+async fn deploy_runtime(a: &verinfer_keeper::txmgr::TxManager, runtime_hex: &str) -> Address {
+    let deployed = a
+        .send("deploy", None, init_code_of(runtime_hex))
+        .await
+        .unwrap();
+    a.provider()
+        .get_transaction_receipt(deployed.tx_hash)
+        .await
+        .unwrap()
+        .unwrap()
+        .contract_address
+        .unwrap()
 }
 
 /// Init code deploying the runtime code `runtime_hex` (under 256 bytes).
@@ -629,17 +639,7 @@ async fn an_out_of_gas_failure_on_a_stale_estimate_is_replanned_and_succeeds_not
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir, "a.redb");
     let a = txm(p.clone(), anvil.key(1), store.clone(), fast_cfg());
-    let deployed = a
-        .send("deploy", None, stateful_gas_init_code())
-        .await
-        .unwrap();
-    let target = p
-        .get_transaction_receipt(deployed.tx_hash)
-        .await
-        .unwrap()
-        .unwrap()
-        .contract_address
-        .unwrap();
+    let target = deploy_runtime(&a, STATEFUL_GAS_RUNTIME).await;
 
     // Our move, estimated while the contract is fresh (the cheap path), left in the pool.
     raw(&p, "evm_setAutomine", serde_json::json!([false])).await;
@@ -747,18 +747,7 @@ fn not_carried() -> [(&'static str, IntentStatus); 2] {
 async fn closable_batch(a: &verinfer_keeper::txmgr::TxManager, store: &Store) -> Address {
     use verinfer_keeper::store::{Intent, IntentKind};
 
-    let deployed = a
-        .send("deploy", None, init_code_of(CLOSABLE_RUNTIME))
-        .await
-        .unwrap();
-    let target = a
-        .provider()
-        .get_transaction_receipt(deployed.tx_hash)
-        .await
-        .unwrap()
-        .unwrap()
-        .contract_address
-        .unwrap();
+    let target = deploy_runtime(a, CLOSABLE_RUNTIME).await;
     let intent = |key: &str, status: IntentStatus, members: Vec<String>| Intent {
         key: key.into(),
         kind: IntentKind::Attest,
