@@ -2074,8 +2074,14 @@ impl Executor {
         Ok((ok, blocked))
     }
 
-    /// Books `intent` as done with no transaction of ours (someone else's made it moot).
+    /// Books `intent` as done with no transaction of ours (someone else's made it moot). Never a
+    /// batch: its members would be left carried by a batch that ended (a batch already answered is
+    /// handed back member by member, `retry_members_alone`).
     fn done_by_someone_else(&self, intent: &Intent) -> Result<(), KeeperError> {
+        debug_assert!(
+            intent.members.is_empty(),
+            "a batch is never done by someone else"
+        );
         self.tx.take_estimate_afresh(&intent.key);
         let mut done = intent.clone();
         done.status = IntentStatus::Done {

@@ -11,8 +11,8 @@
 //!
 //! Journal records hold typed values ([`Address`], [`TxHash`], [`Bytes`], [`U256`]); their on-disk
 //! format is versioned ([`JOURNAL_VERSION`], kept in the metadata table). [`Store::open`] migrates a
-//! journal written by an earlier format in one durable write (version 5: batch members possibly
-//! stranded by a crash, settled on opening; version 4: no time-ordered schedule indexes either;
+//! journal written by an earlier format in one durable write (version 5: batch members a crash may
+//! have stranded, settled on opening; version 4: that, and no time-ordered schedule indexes;
 //! version 3: no open-intent index either; version 2: helper records as string-prefixed
 //! entries of the metadata table; version 1: that, and intents with hex and decimal strings), and
 //! refuses any other version with [`StoreError::UnsupportedJournalVersion`].
@@ -101,7 +101,7 @@ pub enum StoreError {
         reason: String,
     },
     /// The journal was written in a format this build neither reads nor migrates (a newer keeper's).
-    #[error("keeper journal format version {found} is not supported (this build reads version {supported} and migrates versions 1 to 4)")]
+    #[error("keeper journal format version {found} is not supported (this build reads version {supported} and migrates every earlier version, from 1)")]
     UnsupportedJournalVersion {
         /// The version found in the database.
         found: u32,
@@ -663,11 +663,13 @@ impl Store {
     /// not in the journal. Before version 6 a batch's end and its members' were separate writes,
     /// and a crash between them left members `Batched` for good: not open work, so never sent (an
     /// attestation lost), or never booked (a landed one). Members of a batch still open are left
-    /// as they are. One pass over the intents, holding only batches' statuses and carried members.
+    /// as they are. A batch booked done with no transaction hands its members back too (nothing
+    /// proves they landed; the keeper's start books one already answered on chain as done, with
+    /// no gas spent). One pass over the intents holding only the carried members (few: those of
+    /// the batches in flight), then one read per batch they point at.
     fn settle_stranded_members(
         t: &redb::Table<'_, &str, &[u8]>,
     ) -> Result<Vec<Intent>, StoreError> {
-        let mut ends: std::collections::HashMap<String, IntentStatus> = Default::default();
         let mut carried = Vec::new();
         for item in t.iter().map_err(dberr)? {
             let (k, v) = item.map_err(dberr)?;
@@ -675,27 +677,41 @@ impl Store {
                 serde_json::from_slice(v.value()).map_err(|e| corrupt(k.value(), e))?;
             if matches!(intent.status, IntentStatus::Batched { .. }) {
                 carried.push(intent);
-            } else if !intent.members.is_empty() {
-                ends.insert(intent.key, intent.status);
             }
         }
-        let settled = carried.into_iter().filter_map(|m| {
+        let mut ends: std::collections::HashMap<String, Option<IntentStatus>> = Default::default();
+        let mut settled = Vec::new();
+        for m in carried {
             let IntentStatus::Batched { batch } = &m.status else {
-                return None;
+                continue;
             };
-            match ends.get(batch) {
-                Some(IntentStatus::Done { tx_hash, .. }) => Some(Intent {
+            if !ends.contains_key(batch) {
+                let status = match t.get(batch.as_str()).map_err(dberr)? {
+                    Some(v) => Some(
+                        serde_json::from_slice::<Intent>(v.value())
+                            .map_err(|e| corrupt(batch, e))?
+                            .status,
+                    ),
+                    None => None,
+                };
+                ends.insert(batch.clone(), status);
+            }
+            match ends.get(batch).cloned().flatten() {
+                Some(IntentStatus::Done {
+                    tx_hash: Some(h), ..
+                }) => settled.push(Intent {
                     status: IntentStatus::Done {
-                        tx_hash: *tx_hash,
+                        tx_hash: Some(h),
                         gas_used: None,
                     },
                     ..m
                 }),
-                Some(IntentStatus::Abandoned { .. }) | None => Some(m.alone()),
-                Some(_) => None,
+                Some(IntentStatus::Done { tx_hash: None, .. } | IntentStatus::Abandoned { .. })
+                | None => settled.push(m.alone()),
+                Some(_) => {}
             }
-        });
-        Ok(settled.collect())
+        }
+        Ok(settled)
     }
 
     /// A write transaction. Durable ones (`durable = true`) are on disk when `commit` returns;
@@ -2459,7 +2475,9 @@ mod tests {
     /// end and theirs were separate writes then) has them settled on opening, in the migration's
     /// one write: done by the transaction of the batch that landed, pending and sent alone for a
     /// batch given up or missing (open work again: before, they were never sent, and their
-    /// attestations lost). A member of a batch still open is left as it is.
+    /// attestations lost); a batch booked done with no transaction of its own proves nothing, so its
+    /// members are handed back too. A member of a batch still open (pending or in flight) is left as
+    /// it is.
     #[test]
     fn a_version_5_journal_gets_members_stranded_by_an_ended_batch_settled_on_open() {
         let dir = tempfile::tempdir().unwrap();
@@ -2489,14 +2507,28 @@ mod tests {
             let txn = db.begin_write().unwrap();
             {
                 let mut t = txn.open_table(INTENTS).unwrap();
+                let unproven = IntentStatus::Done {
+                    tx_hash: None,
+                    gas_used: None,
+                };
+                let in_flight = IntentStatus::Sent {
+                    nonce: 3,
+                    tx_hash: TxHash::repeat_byte(5),
+                    raw: Bytes::from_static(&[1]),
+                    all_hashes: vec![TxHash::repeat_byte(5)],
+                };
                 for i in [
                     batch("b:landed", landed_status, "m:landed"),
                     carried_by("m:landed", "b:landed"),
                     batch("b:given-up", given_up, "m:given-up"),
                     carried_by("m:given-up", "b:given-up"),
                     carried_by("m:missing", "b:missing"),
+                    batch("b:unproven", unproven, "m:unproven"),
+                    carried_by("m:unproven", "b:unproven"),
                     batch("b:open", IntentStatus::Pending, "m:open"),
                     carried_by("m:open", "b:open"),
+                    batch("b:sent", in_flight, "m:sent"),
+                    carried_by("m:sent", "b:sent"),
                 ] {
                     t.insert(i.key.as_str(), encode(&i).unwrap().as_slice())
                         .unwrap();
@@ -2507,29 +2539,33 @@ mod tests {
         let s = Store::open(&path).unwrap();
         let status = |key: &str| s.intent(key).unwrap().unwrap().status;
         assert!(s.intent("m:landed").unwrap().unwrap().done_by(landed));
-        for key in ["m:given-up", "m:missing"] {
+        for key in ["m:given-up", "m:missing", "m:unproven"] {
             let m = s.intent(key).unwrap().unwrap();
             assert_eq!(m.status, IntentStatus::Pending, "{key}");
             assert!(m.single_only, "{key} is sent alone");
         }
-        assert_eq!(
-            status("m:open"),
-            IntentStatus::Batched {
-                batch: "b:open".into()
-            }
-        );
+        for (member, batch) in [("m:open", "b:open"), ("m:sent", "b:sent")] {
+            assert_eq!(
+                status(member),
+                IntentStatus::Batched {
+                    batch: batch.into()
+                },
+                "{member} rides with its batch still open"
+            );
+        }
         let open: Vec<String> = s
             .open_intents()
             .unwrap()
             .into_iter()
             .map(|i| i.key)
             .collect();
-        for key in ["m:given-up", "m:missing", "b:open"] {
+        for key in ["m:given-up", "m:missing", "m:unproven", "b:open", "b:sent"] {
             assert!(
                 open.contains(&key.to_string()),
                 "{key} is open work: {open:?}"
             );
         }
+        assert!(!open.contains(&"m:landed".to_string()), "{open:?}");
         assert_eq!(
             s.get_meta(VERSION_KEY).unwrap().as_deref(),
             Some(&JOURNAL_VERSION.to_be_bytes()[..])
