@@ -2032,7 +2032,7 @@ impl Executor {
                     ok += 1;
                 } else {
                     // Some members may not be answered yet: each is retried alone.
-                    self.retry_members_alone(intent)?;
+                    self.estimate_members_afresh(intent);
                 }
                 tracing::info!(keeper = %self.name, %key, %reason, "already answered on chain; not resent");
             }
@@ -2042,7 +2042,7 @@ impl Executor {
                 // (txmgr::reverted), e.g. InferenceRegistry::InvalidSignature(operator = ..).
                 tracing::warn!(keeper = %self.name, %key, %reason, "action no longer possible; abandoned");
                 // A failed batch: its members are retried one by one.
-                self.retry_members_alone(intent)?;
+                self.estimate_members_afresh(intent);
             }
             Err(e @ TxError::Withheld { .. }) => {
                 // Lost the sender lease while it waited: the holder's transaction at that nonce
@@ -2076,7 +2076,7 @@ impl Executor {
 
     /// Books `intent` as done with no transaction of ours (someone else's made it moot). Never a
     /// batch: its members would be left carried by a batch that ended (a batch already answered is
-    /// handed back member by member, `retry_members_alone`).
+    /// handed back member by member, `TxManager::with_members_alone`).
     fn done_by_someone_else(&self, intent: &Intent) -> Result<(), KeeperError> {
         debug_assert!(
             intent.members.is_empty(),
@@ -2092,24 +2092,12 @@ impl Executor {
         Ok(())
     }
 
-    /// Puts the members of the batch `intent` back in the queue, each to be sent alone and
-    /// estimated afresh (one of them may be the one that made the batch fail, or already answered).
-    /// The transaction manager hands them back in the write that abandons the batch, so on every
-    /// path today this only marks them to estimate afresh; a member still carried by the batch
-    /// (a path that did not hand it back) is handed back here, all in one write: a safety net.
-    /// A member elsewhere (done, sent, or carried by another batch) is left as it is.
-    fn retry_members_alone(&self, intent: &Intent) -> Result<(), KeeperError> {
-        let back: Vec<Intent> = self
-            .store
-            .members_carried(intent)?
-            .into_iter()
-            .map(Intent::alone)
-            .collect();
-        if !back.is_empty() {
-            self.store.put_intents(&back)?;
-        }
+    /// Marks the members of the batch `intent`, which failed, to be estimated afresh when each is
+    /// sent alone (one of them may be the one that made the batch fail, or already answered). The
+    /// transaction manager handed them back in the write that abandoned the batch
+    /// (`TxManager::with_members_alone`).
+    fn estimate_members_afresh(&self, intent: &Intent) {
         self.tx.estimate_afresh(intent.members.iter().cloned());
-        Ok(())
     }
 }
 

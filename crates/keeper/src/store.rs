@@ -640,9 +640,7 @@ impl Store {
             open.retain(|_, _| false).map_err(dberr)?;
             for item in t.iter().map_err(dberr)? {
                 let (k, v) = item.map_err(dberr)?;
-                let intent: Intent =
-                    serde_json::from_slice(v.value()).map_err(|e| corrupt(k.value(), e))?;
-                if intent.is_open() {
+                if decode(k.value(), v.value())?.is_open() {
                     open.insert(k.value(), ()).map_err(dberr)?;
                 }
             }
@@ -666,37 +664,28 @@ impl Store {
     /// as they are. A batch booked done with no transaction hands its members back too (nothing
     /// proves they landed; the keeper's start books one already answered on chain as done, with
     /// no gas spent). One pass over the intents holding only the carried members (few: those of
-    /// the batches in flight), then one read per batch they point at.
+    /// the batches in flight), then a read of the batch each points at.
     fn settle_stranded_members(
         t: &redb::Table<'_, &str, &[u8]>,
     ) -> Result<Vec<Intent>, StoreError> {
         let mut carried = Vec::new();
         for item in t.iter().map_err(dberr)? {
             let (k, v) = item.map_err(dberr)?;
-            let intent: Intent =
-                serde_json::from_slice(v.value()).map_err(|e| corrupt(k.value(), e))?;
+            let intent = decode(k.value(), v.value())?;
             if matches!(intent.status, IntentStatus::Batched { .. }) {
                 carried.push(intent);
             }
         }
-        let mut ends: std::collections::HashMap<String, Option<IntentStatus>> = Default::default();
         let mut settled = Vec::new();
         for m in carried {
             let IntentStatus::Batched { batch } = &m.status else {
                 continue;
             };
-            if !ends.contains_key(batch) {
-                let status = match t.get(batch.as_str()).map_err(dberr)? {
-                    Some(v) => Some(
-                        serde_json::from_slice::<Intent>(v.value())
-                            .map_err(|e| corrupt(batch, e))?
-                            .status,
-                    ),
-                    None => None,
-                };
-                ends.insert(batch.clone(), status);
-            }
-            match ends.get(batch).cloned().flatten() {
+            let end = match t.get(batch.as_str()).map_err(dberr)? {
+                Some(v) => Some(decode(batch, v.value())?.status),
+                None => None,
+            };
+            match end {
                 Some(IntentStatus::Done {
                     tx_hash: Some(h), ..
                 }) => settled.push(Intent {
@@ -919,7 +908,7 @@ impl Store {
         let t = txn.open_table(INTENTS).map_err(dberr)?;
         t.get(key)
             .map_err(dberr)?
-            .map(|v| serde_json::from_slice(v.value()).map_err(|e| corrupt(key, e)))
+            .map(|v| decode(key, v.value()))
             .transpose()
     }
 
@@ -1448,7 +1437,7 @@ impl Store {
         let mut out = Vec::new();
         for item in t.iter().map_err(dberr)? {
             let (k, v) = item.map_err(dberr)?;
-            out.push(serde_json::from_slice(v.value()).map_err(|e| corrupt(k.value(), e))?);
+            out.push(decode(k.value(), v.value())?);
         }
         Ok(out)
     }
@@ -1470,7 +1459,7 @@ impl Store {
                     key: key.to_string(),
                     reason: "indexed as open but not in the journal".into(),
                 })?;
-            out.push(serde_json::from_slice(v.value()).map_err(|e| corrupt(key, e))?);
+            out.push(decode(key, v.value())?);
         }
         Ok(out)
     }
@@ -1566,6 +1555,11 @@ fn delivery_key(stage: DeliveryStage, id: U256) -> [u8; 33] {
 /// The on-disk form of an intent (format [`JOURNAL_VERSION`]).
 fn encode(intent: &Intent) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(intent).map_err(|e| corrupt(&intent.key, e))
+}
+
+/// The intent stored under `key` as `bytes` ([`encode`]'s form).
+fn decode(key: &str, bytes: &[u8]) -> Result<Intent, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(key, e))
 }
 
 /// Applies `changes` to the schedules in their order, inside `txn`.
