@@ -429,6 +429,9 @@ pub struct TxManager {
     /// transactions now, so the hub reads again sooner and the settles' backoff does not grow
     /// ([`TxManager::hub_receipt`], [`TxManager::settle`]).
     hub_moving: std::sync::atomic::AtomicBool,
+    /// Held while a call shape is primed ([`TxManager::prime`], [`TxManager::prime_call`]): a
+    /// prime waits for one under way instead of asking the node for the same estimate again.
+    priming: Mutex<()>,
     /// Whether this process may put transactions on the wire now ([`TxManager::with_send_gate`]);
     /// `None`: always.
     gate: Option<SendGate>,
@@ -814,6 +817,7 @@ impl TxManager {
             hub: Mutex::default(),
             hub_found: tokio::sync::Notify::new(),
             hub_moving: std::sync::atomic::AtomicBool::new(false),
+            priming: Mutex::new(()),
             gate: None,
         }
     }
@@ -929,11 +933,15 @@ impl TxManager {
         let Some(shape) = cacheable_shape(intent.kind, intent.to, &intent.calldata) else {
             return false;
         };
-        if intent.status != IntentStatus::Pending
-            || self.gas_cache.get(&shape).is_some()
-            || self.afresh_marks().contains(key)
-        {
+        if intent.status != IntentStatus::Pending || self.afresh_marks().contains(key) {
             return false;
+        }
+        // A prime under way (the collect stage's, [`TxManager::prime_call`]) is waited for: the
+        // queue may have grown meanwhile.
+        let waited = self.priming.try_lock().is_err();
+        let _priming = self.priming.lock().await;
+        if self.gas_cache.get(&shape).is_some() {
+            return waited;
         }
         let (probe, shape) = self.bounding_member(&intent).unwrap_or((intent, shape));
         if self.gas_cache.get(&shape).is_some() {
@@ -947,6 +955,35 @@ impl TxManager {
             self.gas_cache.observe(shape, raw);
         }
         true
+    }
+
+    /// Whether the gas cache knows the shape of `intent`'s call (or the call is not cached by
+    /// shape): nothing for [`TxManager::prime_call`] to do.
+    pub fn gas_known(&self, intent: &Intent) -> bool {
+        cacheable_shape(intent.kind, intent.to, &intent.calldata)
+            .is_none_or(|shape| self.gas_cache.get(&shape).is_some())
+    }
+
+    /// Estimates and caches the gas of `intent`'s call, an intent not journaled yet, when the cache
+    /// does not know its shape. The collect stage primes its first answer's call this way as soon
+    /// as it is signed, while the rest of its chunk is answered and journaled: the execute stage's
+    /// first group then goes out on the cached estimate ([`TxManager::prime`] finds it, or waits
+    /// for this estimate instead of asking again) rather than after an estimate of its own. Sends
+    /// nothing; an estimate that fails leaves the cache as it was (the dispatch estimates again).
+    pub async fn prime_call(&self, intent: &Intent) {
+        let Some(shape) = cacheable_shape(intent.kind, intent.to, &intent.calldata) else {
+            return;
+        };
+        let _priming = self.priming.lock().await;
+        if self.gas_cache.get(&shape).is_some() {
+            return;
+        }
+        if let Ok(raw) = self
+            .estimate(&intent.key, intent.to, &intent.calldata)
+            .await
+        {
+            self.gas_cache.observe(shape, raw);
+        }
     }
 
     /// Hands `nonce` (allocated, never broadcast) back: the next allocation takes it first.

@@ -1014,6 +1014,53 @@ async fn a_round_fetches_fees_once_and_a_call_shape_is_estimated_once() {
     assert_transfers_landed(&p, token, 8).await;
 }
 
+/// A call primed before it is journaled (`prime_call`: the collect stage primes its first answer's
+/// call as soon as it is signed) is estimated once: the round's own `prime` of a journaled call of
+/// the same shape, started while that estimate is held at the node, waits for it instead of asking
+/// again, and the dispatch after it goes out on the cached estimate. Without the shared wait the
+/// round's prime would ask for a second estimate of the shape while the first is held.
+#[tokio::test]
+async fn a_call_primed_before_it_is_journaled_is_estimated_once_and_the_rounds_prime_waits_for_it()
+{
+    let c = counted("pc.redb", fast_cfg()).await;
+    let (p, rpc, store, t) = (&c.p, &c.rpc, &c.store, &c.t);
+    let early = Intent {
+        key: "early".into(),
+        kind: IntentKind::Call,
+        subject: None,
+        to: Some(c.token),
+        calldata: transfer(recipient(9), 1),
+        status: IntentStatus::Pending,
+        members: vec![],
+        single_only: true,
+    };
+    assert!(!t.gas_known(&early), "nothing cached for the shape yet");
+    let key = journal_transfer(store, c.token, 0);
+    let est0 = rpc.count("eth_estimateGas");
+    rpc.set("eth_estimateGas", Fault::Hold(Duration::from_secs(1)));
+    let round = Round::default();
+    let ((), waited) = tokio::join!(t.prime_call(&early), async {
+        // The early prime holds its estimate at the node by now (held for 1 s).
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        t.prime(&key, &round).await
+    });
+    assert!(waited, "the round's prime reports time passed: its queue may have grown");
+    assert_eq!(
+        rpc.count("eth_estimateGas") - est0,
+        1,
+        "one estimate for the shape"
+    );
+    assert!(t.gas_known(&early));
+    rpc.clear("eth_estimateGas");
+    t.execute(&key).await.unwrap();
+    assert_eq!(
+        rpc.count("eth_estimateGas") - est0,
+        1,
+        "the dispatch went out on the cached estimate"
+    );
+    assert_transfers_landed(p, c.token, 1).await;
+}
+
 /// The first transaction of a round reads the round's fees and the account's nonce while its gas
 /// limit is estimated, not after it: with the node holding every `eth_estimateGas` for 4 s, the fee
 /// lookup and the nonce read both reach the node before the dispatch returns, and the transfer

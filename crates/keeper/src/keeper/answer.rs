@@ -494,7 +494,12 @@ impl Keeper {
         let waited = std::time::Instant::now();
         while let Some(mut job) = jobs.pop_front() {
             match (&mut job.0).await {
-                Ok(Ok(Some(c))) => done.push(c),
+                Ok(Ok(Some(c))) => {
+                    if done.is_empty() {
+                        self.prime_answer(&c);
+                    }
+                    done.push(c);
+                }
                 Ok(Ok(None)) => {}
                 Ok(Err(e)) => {
                     failed = Some(e);
@@ -552,6 +557,20 @@ impl Keeper {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+
+    /// Starts the gas estimate of an answer's call, on a task of its own, when the execute stage
+    /// has none for its shape yet (a keeper's first answers): it runs while the rest of the chunk is
+    /// answered and journaled, so the execute stage's first group does not wait for it
+    /// ([`crate::txmgr::TxManager::prime_call`]). Not for a replica without the sender lease: it
+    /// sends nothing.
+    fn prime_answer(&self, c: &Computed) {
+        let intent = self.answer_intent(c);
+        if !self.exec.may_send() || self.exec.tx.gas_known(&intent) {
+            return;
+        }
+        let exec = Arc::clone(&self.exec);
+        tokio::spawn(async move { exec.tx.prime_call(&intent).await });
     }
 
     /// The journal intent of a computed answer: one `submitAttestation`, batched later by the
