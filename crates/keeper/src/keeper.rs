@@ -186,6 +186,9 @@ pub struct Keeper {
     metrics: Arc<Metrics>,
     /// When the operator's standing was last read ([`preflight`]).
     standing_read: Option<std::time::Instant>,
+    /// The early gas estimate of a first answer's call ([`Keeper::prime_answer`]), aborted with the
+    /// keeper: it holds the execute stage, and the journal, no longer than the keeper runs.
+    primer: Option<answer::Primer>,
 }
 
 impl std::fmt::Debug for Keeper {
@@ -381,6 +384,7 @@ impl Keeper {
             name: name.to_string(),
             metrics,
             standing_read: None,
+            primer: None,
         };
         Ok(k)
     }
@@ -1888,6 +1892,8 @@ impl Executor {
             // A replica that lost the sender lease meanwhile stops dispatching (what is in flight
             // settles); its open work waits for the lease or is done by the holder.
             let sending = self.may_send();
+            let repairing =
+                self.repair.load(Ordering::SeqCst) || self.reorged.load(Ordering::SeqCst);
             // What one group could take: one intent per subject not in flight.
             let ready = queue
                 .iter()
@@ -1923,7 +1929,7 @@ impl Executor {
                     .booking(&mut h, self.tx.launch_group(&keys, &round))
                     .await?;
                 tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, group = keys.len(), in_flight = h.in_flight(), queued = queue.len(), ms = started.elapsed().as_secs_f64() * 1e3, "dispatched");
-                let n = launched.broadcasting();
+                let n = launched.in_flight();
                 h.airborne += n;
                 h.landing.push(
                     async move {
@@ -1932,7 +1938,7 @@ impl Executor {
                     }
                     .boxed(),
                 );
-            } else if !h.rejected.is_empty() && h.landing.is_empty() && sending {
+            } else if !h.rejected.is_empty() && h.landing.is_empty() && sending && !repairing {
                 // Every group launched before the refusal has landed: none holds a nonce the
                 // resync could hand out again.
                 let group = std::mem::take(&mut h.rejected);
@@ -1945,8 +1951,9 @@ impl Executor {
                 }
             }
             if h.settling.is_empty() && h.landing.is_empty() {
-                if h.rejected.is_empty() || !sending {
-                    // (A refused member left when the lease is lost is pending in the journal.)
+                if h.rejected.is_empty() || !sending || repairing {
+                    // (A refused member left here, the lease lost or a repair or a reorg waiting,
+                    // is pending in the journal: the next round, after the repair, signs it.)
                     break;
                 }
                 continue;

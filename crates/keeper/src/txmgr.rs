@@ -602,6 +602,9 @@ struct Signed {
     cached: Option<CallShape>,
     gas: u64,
     max_fee: u128,
+    /// Its nonce's place in the window, taken once the group is journaled
+    /// ([`TxManager::sign_group`]): a group still landing counts in the window.
+    slot: Option<Slot>,
 }
 
 /// A group signed and journaled ([`TxManager::sign_group`]), its broadcast not booked yet.
@@ -641,10 +644,18 @@ pub struct Launched {
 }
 
 impl Launched {
-    /// How many of the group's transactions were signed and are being broadcast (the others were
-    /// reconciled or failed before signing, and are booked at landing all the same).
-    pub fn broadcasting(&self) -> usize {
-        self.signed.signed.len()
+    /// How many of the group's transactions hold a place in the window until it lands: those
+    /// signed and being broadcast, and those resumed from the journal (rebroadcast at their
+    /// nonce). The others (mined already, or failed before signing) hold none; every member is
+    /// booked at landing all the same.
+    pub fn in_flight(&self) -> usize {
+        let resumed = self
+            .signed
+            .out
+            .iter()
+            .filter(|a| matches!(a, Some(Attempt::Done(Ok(Dispatch::InFlight(_))))))
+            .count();
+        self.signed.signed.len() + resumed
     }
 }
 
@@ -652,7 +663,7 @@ impl std::fmt::Debug for Launched {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Launched")
             .field("keys", &self.signed.keys)
-            .field("broadcasting", &self.broadcasting())
+            .field("in_flight", &self.in_flight())
             .finish()
     }
 }
@@ -680,6 +691,14 @@ impl<T> AbortOnDrop<T> {
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// The nonce of a signed intent (`None` for any other status).
+fn sent_nonce(intent: &Intent) -> Option<u64> {
+    match intent.status {
+        IntentStatus::Sent { nonce, .. } => Some(nonce),
+        _ => None,
     }
 }
 
@@ -933,19 +952,19 @@ impl TxManager {
         let Some(shape) = cacheable_shape(intent.kind, intent.to, &intent.calldata) else {
             return false;
         };
-        if intent.status != IntentStatus::Pending || self.afresh_marks().contains(key) {
+        if intent.status != IntentStatus::Pending
+            || self.gas_cache.get(&shape).is_some()
+            || self.afresh_marks().contains(key)
+        {
             return false;
         }
-        // A prime under way (the collect stage's, [`TxManager::prime_call`]) is waited for: the
-        // queue may have grown meanwhile.
+        let (probe, shape) = self.bounding_member(&intent).unwrap_or((intent, shape));
+        // A prime under way (the collect stage's, [`TxManager::prime_call`]) is waited for, not
+        // asked again; the queue may have grown meanwhile.
         let waited = self.priming.try_lock().is_err();
         let _priming = self.priming.lock().await;
         if self.gas_cache.get(&shape).is_some() {
             return waited;
-        }
-        let (probe, shape) = self.bounding_member(&intent).unwrap_or((intent, shape));
-        if self.gas_cache.get(&shape).is_some() {
-            return false;
         }
         let (raw, ()) = tokio::join!(
             self.estimate(&probe.key, probe.to, &probe.calldata),
@@ -1921,12 +1940,29 @@ impl TxManager {
             // Journal before broadcasting: every signed transaction of the group, one durable write.
             let intents: Vec<Intent> = signed.iter().map(|(_, s)| s.intent.clone()).collect();
             if let Err(e) = self.store.put_intents(&intents) {
-                // Nothing was broadcast: the nonces are free again.
-                self.resync_nonce().await;
+                // Nothing was broadcast: the group's own nonces are free again, handed back
+                // highest first (the counter steps back over them). Not a resync: a group launched
+                // before this one may not be at the node yet, and its nonces would be handed out
+                // again.
+                let mut nonces: Vec<u64> = intents.iter().filter_map(sent_nonce).collect();
+                nonces.sort_unstable_by(|a, b| b.cmp(a));
+                for nonce in nonces {
+                    self.release_nonce(nonce).await;
+                }
                 return Err(e.into());
             }
+        }
+        let journaled = started.elapsed();
+        if !signed.is_empty() {
+            // (Before the group takes its places: with nothing else in flight, a stale hub's
+            // coverage restarts at the head.)
             if signed.len() + self.in_flight() > 1 {
                 self.prime_hub().await;
+            }
+            // In the window from now on, landed or not: a group launched after this one, and
+            // the hub, count it.
+            for (_, s) in &mut signed {
+                s.slot = sent_nonce(&s.intent).map(|nonce| self.slot(nonce));
             }
         }
         Ok(SignedGroup {
@@ -1935,7 +1971,7 @@ impl TxManager {
             signed,
             started,
             prepared,
-            journaled: started.elapsed(),
+            journaled,
             // Freshly signed bytes: no block mined before this instant can hold them.
             sent_at: Instant::now(),
         })
@@ -2000,6 +2036,7 @@ impl TxManager {
             cached,
             gas,
             max_fee,
+            slot,
         } = *s;
         let key = intent.key.clone();
         let IntentStatus::Sent { nonce, .. } = intent.status else {
@@ -2039,9 +2076,10 @@ impl TxManager {
             // Network trouble: the signed tx is journaled; the wait loop rebroadcasts it.
             tracing::warn!(key, nonce, error = %e, "broadcast failed; will rebroadcast");
         }
+        let slot = slot.unwrap_or_else(|| self.slot(nonce));
         Ok(Attempt::Done(Ok(self.in_flight_at(
             intent,
-            nonce,
+            slot,
             to,
             data,
             cached,
@@ -2072,22 +2110,26 @@ impl TxManager {
         false
     }
 
-    /// Takes `nonce`'s place in the window for `intent`, sent at `nonce` (first broadcast by this
+    /// Takes `nonce`'s place in the window (given back when the slot is dropped).
+    fn slot(&self, nonce: u64) -> Slot {
+        lock(&self.in_flight).insert(nonce);
+        Slot {
+            window: Arc::clone(&self.in_flight),
+            nonce,
+        }
+    }
+
+    /// `intent` in flight in `slot`, its nonce's place in the window (first broadcast by this
     /// process at `sent_at`, if known).
     fn in_flight_at(
         &self,
         intent: Intent,
-        nonce: u64,
+        slot: Slot,
         to: Option<Address>,
         data: Bytes,
         cached: Option<CallShape>,
         sent_at: Option<Instant>,
     ) -> Dispatch {
-        lock(&self.in_flight).insert(nonce);
-        let slot = Slot {
-            window: Arc::clone(&self.in_flight),
-            nonce,
-        };
         Dispatch::InFlight(Box::new(InFlight {
             intent,
             to,
@@ -2155,8 +2197,9 @@ impl TxManager {
                 }
                 g.gaps.remove(&nonce);
                 drop(g);
+                let slot = self.slot(nonce);
                 return Ok(Prepared::Ready(
-                    self.in_flight_at(intent, nonce, to, data, None, None),
+                    self.in_flight_at(intent, slot, to, data, None, None),
                 ));
             }
         }
@@ -2205,6 +2248,7 @@ impl TxManager {
             cached,
             gas,
             max_fee,
+            slot: None,
         })))
     }
 

@@ -438,7 +438,12 @@ async fn a_launched_groups_broadcast_overlaps_the_next_groups_and_both_land_in_n
         sent_hash(&store, k); // journaled before its broadcast is answered
     }
     let b = t.launch_group(&keys[2..], &round).await.unwrap();
-    assert_eq!((a.broadcasting(), b.broadcasting()), (2, 2));
+    assert_eq!((a.in_flight(), b.in_flight()), (2, 2));
+    assert_eq!(
+        t.in_flight(),
+        4,
+        "both groups hold their places before they land"
+    );
     let (la, lb) = tokio::join!(t.land_group(a), t.land_group(b));
     assert_eq!(
         rpc.most_in_flight("eth_sendRawTransaction"),
@@ -1044,7 +1049,10 @@ async fn a_call_primed_before_it_is_journaled_is_estimated_once_and_the_rounds_p
         tokio::time::sleep(Duration::from_millis(100)).await;
         t.prime(&key, &round).await
     });
-    assert!(waited, "the round's prime reports time passed: its queue may have grown");
+    assert!(
+        waited,
+        "the round's prime reports time passed: its queue may have grown"
+    );
     assert_eq!(
         rpc.count("eth_estimateGas") - est0,
         1,

@@ -107,6 +107,15 @@ pub(super) struct Answering {
     budget: std::time::Duration,
 }
 
+/// A running early gas estimate ([`Keeper::prime_answer`]); aborted when dropped.
+pub(super) struct Primer(tokio::task::AbortHandle);
+
+impl Drop for Primer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl Answering {
     /// No jobs yet; chunks of [`ANSWER_CHUNK`] to start with.
     pub(super) fn new(budget: std::time::Duration) -> Self {
@@ -564,13 +573,18 @@ impl Keeper {
     /// answered and journaled, so the execute stage's first group does not wait for it
     /// ([`crate::txmgr::TxManager::prime_call`]). Not for a replica without the sender lease: it
     /// sends nothing.
-    fn prime_answer(&self, c: &Computed) {
+    fn prime_answer(&mut self, c: &Computed) {
+        // One at a time: a newer one would only wait for it.
+        if self.primer.as_ref().is_some_and(|p| !p.0.is_finished()) {
+            return;
+        }
         let intent = self.answer_intent(c);
         if !self.exec.may_send() || self.exec.tx.gas_known(&intent) {
             return;
         }
         let exec = Arc::clone(&self.exec);
-        tokio::spawn(async move { exec.tx.prime_call(&intent).await });
+        let task = tokio::spawn(async move { exec.tx.prime_call(&intent).await });
+        self.primer = Some(Primer(task.abort_handle()));
     }
 
     /// The journal intent of a computed answer: one `submitAttestation`, batched later by the
