@@ -349,15 +349,7 @@ async fn a_batch_whose_dissolution_fails_part_way_keeps_every_member_and_each_la
     let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
     let start_block = s.p.get_block_number().await.unwrap();
     let ids = [s.request().await, s.request().await, s.request().await];
-    let url = proxy.url().to_string();
-    let mut k = s
-        .keeper_tuned(
-            &dir.path().join("keeper"),
-            SubmitMode::Batch,
-            start_block,
-            |raw| raw.rpc_url = Some(url),
-        )
-        .await;
+    let mut k = keeper_via(&s, &proxy, &dir, SubmitMode::Batch, start_block).await;
     tick_until_answered(&mut k, &s, &ids, "the batch").await;
     assert_eq!(s.hot_txs().await, 1, "one batch transaction");
     let batch = k
@@ -440,15 +432,7 @@ async fn a_transaction_refused_for_its_nonce_is_signed_anew_in_the_same_round_an
     let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
     let start_block = s.p.get_block_number().await.unwrap();
     let id = s.request().await;
-    let url = proxy.url().to_string();
-    let mut k = s
-        .keeper_tuned(
-            &dir.path().join("keeper"),
-            SubmitMode::Single,
-            start_block,
-            |raw| raw.rpc_url = Some(url),
-        )
-        .await;
+    let mut k = keeper_via(&s, &proxy, &dir, SubmitMode::Single, start_block).await;
     let before = s.hot_txs().await;
     proxy.set(
         "eth_sendRawTransaction",
@@ -471,6 +455,21 @@ async fn a_transaction_refused_for_its_nonce_is_signed_anew_in_the_same_round_an
     assert!(s.all_answered(&[id]).await);
     settle(&mut k).await;
     assert_eq!(s.hot_txs().await - before, 1, "exactly one transaction");
+}
+
+/// A keeper in `mode` from `start_block`, journal in `dir`/keeper, talking to the node through `proxy`.
+async fn keeper_via(
+    s: &Suite,
+    proxy: &verinfer_devnet::rpc_fault::FaultyRpc,
+    dir: &tempfile::TempDir,
+    mode: SubmitMode,
+    start_block: u64,
+) -> Keeper {
+    let url = proxy.url().to_string();
+    s.keeper_tuned(&dir.path().join("keeper"), mode, start_block, |raw| {
+        raw.rpc_url = Some(url)
+    })
+    .await
 }
 
 /// kill -9 mid-submission: the keeper task (one transaction in flight at a time) is dropped while
