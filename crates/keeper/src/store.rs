@@ -672,17 +672,14 @@ impl Store {
         for item in t.iter().map_err(dberr)? {
             let (k, v) = item.map_err(dberr)?;
             let intent = decode(k.value(), v.value())?;
-            if matches!(intent.status, IntentStatus::Batched { .. }) {
-                carried.push(intent);
+            if let IntentStatus::Batched { batch } = &intent.status {
+                carried.push((batch.clone(), intent));
             }
         }
         let mut settled = Vec::new();
-        for m in carried {
-            let IntentStatus::Batched { batch } = &m.status else {
-                continue;
-            };
+        for (batch, m) in carried {
             let end = match t.get(batch.as_str()).map_err(dberr)? {
-                Some(v) => Some(decode(batch, v.value())?.status),
+                Some(v) => Some(decode(&batch, v.value())?.status),
                 None => None,
             };
             match end {
