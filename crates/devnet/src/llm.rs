@@ -19,7 +19,7 @@ use verinfer_client::outputs::OutputSource;
 use verinfer_client::requests::{inline_uri, Outcome};
 use verinfer_keeper::backend::{InferenceBackend, OpenAiBackend, OpenAiOptions};
 use verinfer_keeper::config::BackendConfig;
-use verinfer_keeper::llm::{weights_hash, LlmSpec};
+use verinfer_keeper::llm::{weights_hash, LlmSpec, EVAL_BATCH};
 
 use crate::config::Progress;
 use crate::deploy::Deployment;
@@ -119,6 +119,9 @@ impl LlmServer {
             .args(["--port", &port.to_string()])
             .args(["--n_threads", &opts.threads.to_string()])
             .args(["--n_threads_batch", &opts.threads.to_string()])
+            // The runtime spec's evaluation: one token per batch (EVAL_BATCH's doc says why).
+            .args(["--n_batch", &EVAL_BATCH.to_string()])
+            .args(["--n_ubatch", &EVAL_BATCH.to_string()])
             .args(["--n_ctx", &opts.n_ctx.to_string(), "--seed", "0"])
             .stdin(Stdio::null())
             .stdout(out)
@@ -212,9 +215,13 @@ impl Drop for LlmServer {
 pub struct ServerRun {
     /// Generation threads.
     pub threads: usize,
-    /// Completions, one per prompt (the bytes a keeper would attest).
+    /// Completions, one per prompt in prompt order (the bytes a keeper would attest).
     #[serde(skip)]
     pub outputs: Vec<Vec<u8>>,
+    /// Each prompt's second completion, asked right after the first: what a second keeper sharing
+    /// the server gets, with the whole prompt cached from the request before.
+    #[serde(skip)]
+    pub repeats: Vec<Vec<u8>>,
     /// Wall time of all completions.
     pub secs: f64,
     /// Generated tokens (as the server reports them).
@@ -249,7 +256,10 @@ impl DeterminismReport {
 
 /// Runs the first `prompts` committed prompts through one independent server per entry of
 /// `threads` (started together, each a separate process with its own thread count) and compares
-/// the completions byte for byte.
+/// the completions byte for byte. Each server is asked every prompt twice in a row, and every
+/// second server takes the prompts in reverse order, so a completion is compared across thread
+/// counts and across the request before it: another prompt, or the same one (the server reuses the
+/// cached prefix, as it does for keepers sharing it).
 pub async fn determinism(
     install: &LlmInstall,
     spec: &LlmSpec,
@@ -267,22 +277,32 @@ pub async fn determinism(
         servers.push((t, LlmServer::start(install, &opts).await?));
     }
     let mut tasks = tokio::task::JoinSet::new();
-    for (t, server) in &servers {
+    for (n, (t, server)) in servers.iter().enumerate() {
         let backend = server.backend(model_id, spec);
-        let prompts: Vec<String> = prompts.iter().map(|p| p.to_string()).collect();
+        let mut order: Vec<(usize, String)> = (prompts.iter().enumerate())
+            .map(|(i, p)| (i, p.to_string()))
+            .collect();
+        if n % 2 == 1 {
+            order.reverse();
+        }
         let t = *t;
         tasks.spawn(async move {
             let started = Instant::now();
-            let (mut outputs, mut tokens) = (Vec::new(), 0);
-            for p in &prompts {
-                let c = backend.complete(p.as_bytes()).await?;
-                tokens += c.tokens.unwrap_or(0);
-                outputs.push(c.text);
+            let mut outputs = vec![Vec::new(); order.len()];
+            let mut repeats = vec![Vec::new(); order.len()];
+            let mut tokens = 0;
+            for (i, p) in &order {
+                for slot in [&mut outputs[*i], &mut repeats[*i]] {
+                    let c = backend.complete(p.as_bytes()).await?;
+                    tokens += c.tokens.unwrap_or(0);
+                    *slot = c.text;
+                }
             }
             let secs = started.elapsed().as_secs_f64();
             Ok::<_, verinfer_keeper::backend::BackendError>(ServerRun {
                 threads: t,
                 outputs,
+                repeats,
                 secs,
                 tokens,
                 tokens_per_sec: tokens as f64 / secs.max(1e-9),
@@ -300,7 +320,10 @@ pub async fn determinism(
     runs.sort_by_key(|r| r.threads);
     drop(servers);
     let differing: Vec<usize> = (0..prompts.len())
-        .filter(|&i| runs.iter().any(|r| r.outputs[i] != runs[0].outputs[i]))
+        .filter(|&i| {
+            (runs.iter())
+                .any(|r| r.outputs[i] != runs[0].outputs[i] || r.repeats[i] != r.outputs[i])
+        })
         .collect();
     Ok(DeterminismReport {
         model_id,
@@ -435,8 +458,9 @@ impl Devnet {
                 .await?;
             let outcome = client.wait_result(sent.id, timeout).await;
             if !matches!(outcome, Ok(Outcome::Result(_))) {
+                let answers = self.answers_of(d, sent.id).await?;
                 self.say(Progress::Detail(format!(
-                    "request {}: no result ({outcome:?})",
+                    "request {}: no result ({outcome:?}); assigned: {answers}",
                     sent.id
                 )));
                 continue;
@@ -467,6 +491,32 @@ impl Devnet {
             sent: prompts,
             consumer: None,
         })
+    }
+}
+
+impl Devnet {
+    /// Request `id`'s assigned operators and what each answered, for a report of a request without
+    /// a result: `0xab..(answered 0x12..), 0xcd..(no answer)`.
+    async fn answers_of(&self, d: &Deployment, id: U256) -> Result<String, DevnetError> {
+        let registry = InferenceRegistry::new(d.contract("InferenceRegistry")?, self.provider());
+        let ops = registry
+            .assignedOperators(id)
+            .call()
+            .await
+            .map_err(DevnetError::view("assignedOperators"))?;
+        let mut out = Vec::with_capacity(ops.len());
+        for op in ops {
+            let a = registry
+                .answerOf(id, op)
+                .call()
+                .await
+                .map_err(DevnetError::view("answerOf"))?;
+            out.push(match a.answered {
+                true => format!("{op} (answered {})", a.outputHash),
+                false => format!("{op} (no answer)"),
+            });
+        }
+        Ok(out.join(", "))
     }
 }
 

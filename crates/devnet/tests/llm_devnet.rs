@@ -23,10 +23,13 @@ async fn a_client_receives_the_llms_actual_text_verified_against_the_chain() {
                 }),
         ),
     };
+    // The phases' progress goes to stdout, which cargo shows when the test fails: a prompt
+    // without a result then says what its request's outcome was.
     let cfg = DevnetConfig {
         llm: Some(llm.clone()),
         ..DevnetConfig::serving_in(root.path())
-    };
+    }
+    .with_progress(|p| println!("{p:?}"));
     let devnet = Devnet::start(cfg).expect("anvil starts");
     let (d, _ops, _keepers) = devnet.serving().await.expect("a serving network");
     let model = d.llm.clone().expect("the LLM is registered");

@@ -9,7 +9,8 @@
 //!
 //! A keeper configured with the GGUF file recomputes the id and refuses to start when it is not the
 //! configured one, so an operator cannot serve other weights or other decoding under a model's name;
-//! a client recomputes it from the file it expects (`verinfer model llm-id`).
+//! a client recomputes it from the file it expects ([`LlmSpec::model_id`]; `verinfer bench llm`
+//! prints it).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,17 @@ use verinfer_mlp::model_id;
 
 /// The server verinfer pins for LLMs (`script/setup.sh --llm` installs exactly this version).
 pub const LLAMA_CPP_PYTHON: &str = "llama-cpp-python@0.3.36";
+
+/// Tokens the server evaluates per batch (llama-cpp-python's `--n_batch` and `--n_ubatch`): one.
+///
+/// llama-cpp-python keeps the previous request's tokens and evaluates only the part of a new prompt
+/// after their longest common prefix, so the same prompt is evaluated in a different batch shape
+/// depending on the request before it. llama.cpp's CPU kernels are not batch-invariant on every
+/// CPU: on an AMD EPYC, one server with the default batch of 512 completed "Name three primary
+/// colors." two ways, depending on whether the request before was the same prompt, and keepers
+/// sharing it disagreed. Evaluated one token per batch, every token is computed the same way
+/// whatever was cached, so the text depends on the prompt alone. It is part of the runtime spec.
+pub const EVAL_BATCH: u32 = 1;
 
 /// Default cap on generated tokens.
 pub const DEFAULT_MAX_TOKENS: u32 = 48;
@@ -50,10 +62,11 @@ impl Default for LlmSpec {
 
 impl LlmSpec {
     /// The canonical runtime spec string, e.g.
-    /// `verinfer-llm/v1;server=llama-cpp-python@0.3.36;api=chat;decoding=greedy(temperature=0,top_k=1);seed=0;max_tokens=48`.
+    /// `verinfer-llm/v1;server=llama-cpp-python@0.3.36;api=chat;eval=n_batch=1,n_ubatch=1;decoding=greedy(temperature=0,top_k=1);seed=0;max_tokens=48`
+    /// (`eval`: [`EVAL_BATCH`]).
     pub fn runtime_spec(&self) -> String {
         format!(
-            "verinfer-llm/v1;server={};api={};decoding=greedy(temperature=0,top_k=1);seed={};max_tokens={}",
+            "verinfer-llm/v1;server={};api={};eval=n_batch={EVAL_BATCH},n_ubatch={EVAL_BATCH};decoding=greedy(temperature=0,top_k=1);seed={};max_tokens={}",
             self.server,
             if self.chat { "chat" } else { "completions" },
             self.seed,
@@ -153,7 +166,7 @@ mod tests {
         }
         assert_eq!(
             base.runtime_spec(),
-            "verinfer-llm/v1;server=llama-cpp-python@0.3.36;api=chat;decoding=greedy(temperature=0,top_k=1);seed=0;max_tokens=48"
+            "verinfer-llm/v1;server=llama-cpp-python@0.3.36;api=chat;eval=n_batch=1,n_ubatch=1;decoding=greedy(temperature=0,top_k=1);seed=0;max_tokens=48"
         );
     }
 }

@@ -28,8 +28,9 @@ pub enum BenchCommand {
     /// Example: verinfer bench sim --stakers 200 --growth 100,1000,10000 --json reports/bench-sim.json
     Sim(SimBenchArgs),
     /// The real LLM (SmolLM2-135M-Instruct on llama-cpp-python, `script/setup.sh --llm`): the same
-    /// prompts through independent server processes with different thread counts, the share of
-    /// byte-identical completions (the determinism table of docs/models.md) and tokens per second.
+    /// prompts through independent server processes with different thread counts, each prompt
+    /// twice in a row and every second server in reverse order, the share of byte-identical
+    /// completions (the determinism table of docs/models.md) and tokens per second.
     ///
     /// Example: verinfer bench llm --prompts 50 --threads 1,2 --json reports/bench-llm.json
     Llm(LlmBenchArgs),
