@@ -32,7 +32,7 @@ use crate::store::{
     DiskFault, Intent, IntentKind, IntentStatus, PublishedRow, RequestFacts, ScheduleChange, Store,
     StoreError,
 };
-use crate::txmgr::{Dispatch, Executed, Round, TxConfig, TxError, TxManager};
+use crate::txmgr::{Dispatch, Executed, Landed, Round, TxConfig, TxError, TxManager};
 
 mod answer;
 mod delivery;
@@ -186,6 +186,9 @@ pub struct Keeper {
     metrics: Arc<Metrics>,
     /// When the operator's standing was last read ([`preflight`]).
     standing_read: Option<std::time::Instant>,
+    /// The early gas estimate of a first answer's call ([`Keeper::prime_answer`]), aborted with the
+    /// keeper: it holds the execute stage, and the journal, no longer than the keeper runs.
+    primer: Option<answer::Primer>,
 }
 
 impl std::fmt::Debug for Keeper {
@@ -381,6 +384,7 @@ impl Keeper {
             name: name.to_string(),
             metrics,
             standing_read: None,
+            primer: None,
         };
         Ok(k)
     }
@@ -1355,6 +1359,39 @@ pub fn refill_now(window: usize, in_flight: usize, ready: usize) -> bool {
     in_flight == 0 || ready < half || window.saturating_sub(in_flight) >= half
 }
 
+/// A launched group's members, how many of its transactions were being broadcast, and what its
+/// landing gave ([`TxManager::land_group`]).
+type Landing = (Vec<Intent>, usize, Result<Vec<Landed>, TxError>);
+
+/// What one execute round has in hand ([`Executor::submit`]).
+#[derive(Default)]
+struct InHand<'a> {
+    /// Transactions in flight, each waiting for its receipt.
+    settling: futures::stream::FuturesUnordered<
+        futures::future::BoxFuture<'a, (Intent, Result<Executed, TxError>)>,
+    >,
+    /// Groups launched whose broadcast the node has not answered yet, with how many of their
+    /// transactions are being broadcast.
+    landing: futures::stream::FuturesUnordered<futures::future::BoxFuture<'a, Landing>>,
+    /// Transactions of the groups landing: in flight too, they hold their places in the window.
+    airborne: usize,
+    /// Members refused for their nonce, to be signed anew ([`TxManager::redispatch`]).
+    rejected: Vec<Intent>,
+    /// The subjects of the intents in hand.
+    busy: HashSet<Busy>,
+    /// Intents that succeeded.
+    ok: usize,
+    /// Whether one waits behind a nonce gap.
+    blocked: bool,
+}
+
+impl InHand<'_> {
+    /// Transactions in flight: settling, or in a group landing.
+    fn in_flight(&self) -> usize {
+        self.settling.len() + self.airborne
+    }
+}
+
 /// The execute stage: batches, transactions, nonce repair. One task runs it ([`Executor::run`]);
 /// the collect-and-decide stage hands it work through the journal and wakes it through `wake`.
 struct Executor {
@@ -1793,14 +1830,20 @@ impl Executor {
     /// Executes open intents with up to `submit.max_in_flight` transactions in flight: each is
     /// dispatched (journaled, signed, broadcast; nonces follow dispatch order) and settled
     /// concurrently, and the window is refilled as transactions settle: at once for a short queue,
-    /// in groups of at least half the window for a long one ([`refill_now`]). A call shape the gas
+    /// in groups of at least half the window for a long one ([`refill_now`]). Groups are
+    /// pipelined: once a group is journaled its broadcast runs on its own
+    /// ([`TxManager::launch_group`]), and the next group is signed and journaled meanwhile, its
+    /// transactions in flight from then on (a node that answers a broadcast only as it mines it
+    /// gets the next group while it mines). A member the node refused for its nonce is signed anew
+    /// once every group launched before it has landed ([`TxManager::redispatch`]), and no new group
+    /// is launched until then. A call shape the gas
     /// cache does not know is estimated before the first group is formed (`TxManager::prime`), so
     /// what the collect stage journals meanwhile joins that group. An intent about the same
     /// subject (request, batch, game) as one in flight waits for it, so estimates never run ahead
     /// of the state an earlier transaction of ours is about to change. Returns how many succeeded
     /// and whether one waits behind a nonce gap.
     async fn submit(&self) -> Result<(usize, bool), KeeperError> {
-        use futures::stream::{FuturesUnordered, StreamExt};
+        use futures::stream::StreamExt;
         use futures::FutureExt;
 
         let formed = std::time::Instant::now();
@@ -1824,9 +1867,7 @@ impl Executor {
                 queue = self.round_queue()?;
             }
         }
-        let mut busy: HashSet<Busy> = HashSet::new();
-        let mut settling = FuturesUnordered::new();
-        let (mut ok, mut blocked) = (0, false);
+        let mut h = InHand::default();
         let mut dispatched = false;
         loop {
             // Fill the free places of the window as one group: one durable journal write for all
@@ -1837,35 +1878,39 @@ impl Executor {
             // instead of waiting for the window to drain and a new round to start. Batches are
             // formed anew from it first; the queue is read afresh (its copies may be stale). Not
             // while a nonce repair or a reorg waits: those end the round first, as before.
-            if !blocked
+            if !h.blocked
                 && !self.repair.load(Ordering::SeqCst)
                 && !self.reorged.load(Ordering::SeqCst)
-                && settling.len() < window
-                && !queue.iter().any(|i| !busy.contains(&Busy::of(i)))
+                && h.in_flight() < window
+                && h.rejected.is_empty()
+                && !queue.iter().any(|i| !h.busy.contains(&Busy::of(i)))
                 && self.fresh.swap(false, Ordering::SeqCst)
             {
-                self.form_batches(|i| taken.contains(&i.key) || busy.contains(&Busy::of(i)))?;
+                self.form_batches(|i| taken.contains(&i.key) || h.busy.contains(&Busy::of(i)))?;
                 queue = self.queue_of(&taken)?;
             }
             // A replica that lost the sender lease meanwhile stops dispatching (what is in flight
             // settles); its open work waits for the lease or is done by the holder.
             let sending = self.may_send();
+            let repairing =
+                self.repair.load(Ordering::SeqCst) || self.reorged.load(Ordering::SeqCst);
             // What one group could take: one intent per subject not in flight.
             let ready = queue
                 .iter()
                 .map(Busy::of)
-                .filter(|b| !busy.contains(b))
+                .filter(|b| !h.busy.contains(b))
                 .collect::<HashSet<_>>()
                 .len();
-            let fill = refill_now(window, settling.len(), ready);
-            while fill && settling.len() + group.len() < window && !blocked && sending {
-                let Some(at) = queue.iter().position(|i| !busy.contains(&Busy::of(i))) else {
+            // A member refused for its nonce holds the refill back until it is signed anew.
+            let fill = h.rejected.is_empty() && refill_now(window, h.in_flight(), ready);
+            while fill && h.in_flight() + group.len() < window && !h.blocked && sending {
+                let Some(at) = queue.iter().position(|i| !h.busy.contains(&Busy::of(i))) else {
                     break;
                 };
                 let Some(intent) = queue.remove(at) else {
                     break;
                 };
-                busy.insert(Busy::of(&intent));
+                h.busy.insert(Busy::of(&intent));
                 taken.insert(intent.key.clone());
                 group.push(intent);
             }
@@ -1877,65 +1922,68 @@ impl Executor {
                 }
                 let keys: Vec<String> = group.iter().map(|i| i.key.clone()).collect();
                 let started = std::time::Instant::now();
-                // The settles in flight keep running while the group is signed, journaled and
-                // broadcast: a receipt that lands meanwhile is booked at once and its place is
-                // refilled by the next group.
-                let dispatch = self.tx.dispatch_group(&keys, &round);
-                tokio::pin!(dispatch);
-                let results = loop {
-                    tokio::select! {
-                        biased;
-                        r = &mut dispatch => break r?,
-                        Some((intent, r)) = settling.next(), if !settling.is_empty() => {
-                            busy.remove(&Busy::of(&intent));
-                            (ok, blocked) = self.account(&intent, r, ok, blocked)?;
-                        }
+                // The settles in flight keep running while the group is signed and journaled: a
+                // receipt that lands meanwhile is booked at once and its place is refilled by the
+                // next group. The group's broadcast runs on after this.
+                let launched = self
+                    .booking(&mut h, self.tx.launch_group(&keys, &round))
+                    .await?;
+                tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, group = keys.len(), in_flight = h.in_flight(), queued = queue.len(), ms = started.elapsed().as_secs_f64() * 1e3, "dispatched");
+                let n = launched.in_flight();
+                h.airborne += n;
+                h.landing.push(
+                    async move {
+                        let landed = self.tx.land_group(launched).await;
+                        (group, n, landed)
                     }
-                };
-                tracing::debug!(target: "verinfer_keeper::timeline", keeper = %self.name, group = keys.len(), in_flight = settling.len(), queued = queue.len(), ms = started.elapsed().as_secs_f64() * 1e3, "dispatched");
+                    .boxed(),
+                );
+            } else if !h.rejected.is_empty() && h.landing.is_empty() && sending && !repairing {
+                // Every group launched before the refusal has landed: none holds a nonce the
+                // resync could hand out again.
+                let group = std::mem::take(&mut h.rejected);
+                let keys: Vec<String> = group.iter().map(|i| i.key.clone()).collect();
+                let results = self
+                    .booking(&mut h, self.tx.redispatch(&keys, &round))
+                    .await?;
                 for (intent, r) in group.into_iter().zip(results) {
-                    match r {
-                        Ok(Dispatch::InFlight(f)) => {
-                            settling.push(async move {
-                                let r = self.tx.settle(f).await;
-                                (intent, r)
-                            });
-                        }
-                        Ok(Dispatch::Done(done)) => {
-                            busy.remove(&Busy::of(&intent));
-                            (ok, blocked) = self.account(&intent, Ok(done), ok, blocked)?;
-                        }
-                        Err(e) => {
-                            busy.remove(&Busy::of(&intent));
-                            (ok, blocked) = self.account(&intent, Err(e), ok, blocked)?;
-                        }
-                    }
+                    self.placed(&mut h, intent, r)?;
                 }
             }
-            if settling.is_empty() {
-                break;
+            if h.settling.is_empty() && h.landing.is_empty() {
+                if h.rejected.is_empty() || !sending || repairing {
+                    // (A refused member left here, the lease lost or a repair or a reorg waiting,
+                    // is pending in the journal: the next round, after the repair, signs it.)
+                    break;
+                }
+                continue;
             }
-            // Wait for a settle; with room in the window and nothing left to send, also for new
-            // work (a wake-up), which the next pass reads at once.
+            // Wait for a settle or a landing; with room in the window and nothing left to send,
+            // also for new work (a wake-up), which the next pass reads at once.
             // (Not while a nonce repair or a reorg waits, nor while a long queue waits for half the
             // window: the refill above would not run, and the wake-up, consumed here, would be lost
             // to the next round.)
             let room = fill
-                && settling.len() < window
-                && !blocked
+                && h.in_flight() < window
+                && !h.blocked
                 && sending
                 && !self.repair.load(Ordering::SeqCst)
                 && !self.reorged.load(Ordering::SeqCst);
-            let (intent, r) = tokio::select! {
-                Some(done) = settling.next() => done,
+            tokio::select! {
+                Some((intent, r)) = h.settling.next(), if !h.settling.is_empty() => {
+                    self.booked(&mut h, &intent, r)?;
+                }
+                Some((group, n, r)) = h.landing.next(), if !h.landing.is_empty() => {
+                    self.landed(&mut h, group, n, r)?;
+                }
                 () = self.wake.notified(), if room => continue,
-            };
-            busy.remove(&Busy::of(&intent));
-            (ok, blocked) = self.account(&intent, r, ok, blocked)?;
-            // Book every other settle already finished, so the refill is one group.
-            while let Some(Some((intent, r))) = settling.next().now_or_never() {
-                busy.remove(&Busy::of(&intent));
-                (ok, blocked) = self.account(&intent, r, ok, blocked)?;
+            }
+            // Book every other settle and landing already finished, so the refill is one group.
+            while let Some(Some((intent, r))) = h.settling.next().now_or_never() {
+                self.booked(&mut h, &intent, r)?;
+            }
+            while let Some(Some((group, n, r))) = h.landing.next().now_or_never() {
+                self.landed(&mut h, group, n, r)?;
             }
         }
         // Group commit of the round's outcomes (written deferred as receipts came in); a round
@@ -1943,7 +1991,81 @@ impl Executor {
         if dispatched {
             self.store.sync()?;
         }
-        Ok((ok, blocked))
+        Ok((h.ok, h.blocked))
+    }
+
+    /// Awaits `step` (a group's signing and journal write) while booking the settles that finish
+    /// meanwhile.
+    async fn booking<'a, T>(
+        &'a self,
+        h: &mut InHand<'a>,
+        step: impl std::future::Future<Output = Result<T, TxError>>,
+    ) -> Result<T, KeeperError> {
+        use futures::stream::StreamExt;
+        tokio::pin!(step);
+        loop {
+            tokio::select! {
+                biased;
+                r = &mut step => return Ok(r?),
+                Some((intent, r)) = h.settling.next(), if !h.settling.is_empty() => {
+                    self.booked(h, &intent, r)?;
+                }
+            }
+        }
+    }
+
+    /// Books a settled transaction: its subject is free again, its outcome accounted.
+    fn booked(
+        &self,
+        h: &mut InHand<'_>,
+        intent: &Intent,
+        r: Result<Executed, TxError>,
+    ) -> Result<(), KeeperError> {
+        h.busy.remove(&Busy::of(intent));
+        (h.ok, h.blocked) = self.account(intent, r, h.ok, h.blocked)?;
+        Ok(())
+    }
+
+    /// Takes a dispatch's result: a transaction in flight is settled concurrently, anything else is
+    /// booked now.
+    fn placed<'a>(
+        &'a self,
+        h: &mut InHand<'a>,
+        intent: Intent,
+        r: Result<Dispatch, TxError>,
+    ) -> Result<(), KeeperError> {
+        use futures::FutureExt;
+        match r {
+            Ok(Dispatch::InFlight(f)) => h.settling.push(
+                async move {
+                    let r = self.tx.settle(f).await;
+                    (intent, r)
+                }
+                .boxed(),
+            ),
+            Ok(Dispatch::Done(done)) => self.booked(h, &intent, Ok(done))?,
+            Err(e) => self.booked(h, &intent, Err(e))?,
+        }
+        Ok(())
+    }
+
+    /// Takes a launched group's landing (`n` of its transactions were broadcasting): each member
+    /// is placed, or, refused for its nonce, kept for [`TxManager::redispatch`].
+    fn landed<'a>(
+        &'a self,
+        h: &mut InHand<'a>,
+        group: Vec<Intent>,
+        n: usize,
+        landed: Result<Vec<Landed>, TxError>,
+    ) -> Result<(), KeeperError> {
+        h.airborne = h.airborne.saturating_sub(n);
+        for (intent, l) in group.into_iter().zip(landed?) {
+            match l {
+                Landed::Settled(r) => self.placed(h, intent, r)?,
+                Landed::NonceRejected => h.rejected.push(intent),
+            }
+        }
+        Ok(())
     }
 
     /// Books the outcome of one intent's transaction (the transaction manager wrote it, a landed

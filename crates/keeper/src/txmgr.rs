@@ -429,6 +429,9 @@ pub struct TxManager {
     /// transactions now, so the hub reads again sooner and the settles' backoff does not grow
     /// ([`TxManager::hub_receipt`], [`TxManager::settle`]).
     hub_moving: std::sync::atomic::AtomicBool,
+    /// Held while a call shape is primed ([`TxManager::prime`], [`TxManager::prime_call`]): a
+    /// prime waits for one under way instead of asking the node for the same estimate again.
+    priming: Mutex<()>,
     /// Whether this process may put transactions on the wire now ([`TxManager::with_send_gate`]);
     /// `None`: always.
     gate: Option<SendGate>,
@@ -599,6 +602,104 @@ struct Signed {
     cached: Option<CallShape>,
     gas: u64,
     max_fee: u128,
+    /// Its nonce's place in the window, taken once the group is journaled
+    /// ([`TxManager::sign_group`]): a group still landing counts in the window.
+    slot: Option<Slot>,
+}
+
+/// A group signed and journaled ([`TxManager::sign_group`]), its broadcast not booked yet.
+struct SignedGroup {
+    keys: Vec<String>,
+    /// The results of the members not signed (reconciled, or an error), by position.
+    out: Vec<Option<Attempt>>,
+    /// The newly signed members, by position.
+    signed: Vec<(usize, Box<Signed>)>,
+    started: std::time::Instant,
+    prepared: Duration,
+    journaled: Duration,
+    /// When the broadcast began (no earlier block can hold freshly signed bytes).
+    sent_at: Instant,
+}
+
+impl SignedGroup {
+    /// The raw bytes to broadcast, in nonce order.
+    fn raws(&self) -> Vec<Bytes> {
+        self.signed
+            .iter()
+            .filter_map(|(_, s)| match &s.intent.status {
+                IntentStatus::Sent { raw, .. } => Some(raw.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A group journaled and broadcasting ([`TxManager::launch_group`]); book it with
+/// [`TxManager::land_group`]. Dropped unbooked, its broadcast is abandoned where it stands (the
+/// transactions are journaled `Sent`: the restart or the nonce repair rebroadcasts them, as after
+/// a crash).
+pub struct Launched {
+    signed: SignedGroup,
+    broadcast: Option<AbortOnDrop<Vec<Result<(), TransportError>>>>,
+}
+
+impl Launched {
+    /// How many of the group's transactions hold a place in the window until it lands: those
+    /// signed and being broadcast, and those resumed from the journal (rebroadcast at their
+    /// nonce). The others (mined already, or failed before signing) hold none; every member is
+    /// booked at landing all the same.
+    pub fn in_flight(&self) -> usize {
+        let resumed = self
+            .signed
+            .out
+            .iter()
+            .filter(|a| matches!(a, Some(Attempt::Done(Ok(Dispatch::InFlight(_))))))
+            .count();
+        self.signed.signed.len() + resumed
+    }
+}
+
+impl std::fmt::Debug for Launched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Launched")
+            .field("keys", &self.signed.keys)
+            .field("in_flight", &self.in_flight())
+            .finish()
+    }
+}
+
+/// One key's result when its launched group lands ([`TxManager::land_group`]).
+#[derive(Debug)]
+pub enum Landed {
+    /// Settled for this dispatch (in flight, done, or an error), as [`TxManager::dispatch_group`]
+    /// gives it.
+    Settled(Result<Dispatch, TxError>),
+    /// The node refused the nonce: pending again, for [`TxManager::redispatch`].
+    NonceRejected,
+}
+
+/// A spawned task aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<T> {
+    /// Waits for the task's output.
+    async fn join(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The nonce of a signed intent (`None` for any other status).
+fn sent_nonce(intent: &Intent) -> Option<u64> {
+    match intent.status {
+        IntentStatus::Sent { nonce, .. } => Some(nonce),
+        _ => None,
+    }
 }
 
 /// The gas limit of a signed raw transaction (EIP-2718 encoding), if it decodes.
@@ -652,6 +753,60 @@ fn counted_as_sent(r: Result<(), TransportError>) -> Result<(), TransportError> 
     }
 }
 
+/// Broadcasts raw bytes; "already known" counts as success. A closed send `gate` withholds it: the
+/// bytes stay journaled, and the settle, the nonce repair or the next holder decides.
+async fn broadcast_one(
+    provider: &RootProvider,
+    gate: Option<&SendGate>,
+    raw: &[u8],
+) -> Result<(), TransportError> {
+    if !gate.is_none_or(SendGate::is_open) {
+        tracing::debug!("not the sender-lease holder: broadcast withheld");
+        return Ok(());
+    }
+    counted_as_sent(provider.send_raw_transaction(raw).await.map(|_pending| ()))
+}
+
+/// Broadcasts a group's signed transactions, in nonce order, in one JSON-RPC batch (one HTTP
+/// round trip): the node takes them in the order they were signed, where concurrent requests
+/// arrived in any order (none waits in its pool behind a lower nonce still on the way; on an
+/// automining anvil the keeper's groups land in fewer blocks: docs/performance.md). One result per
+/// transaction, as [`broadcast_one`] gives it. A batch that did not go through (the
+/// transport failed) is sent again as one request per transaction, concurrently, so each gets
+/// the node's own answer (one that did reach the node is "already known" then, which counts as
+/// sent). Through a retrying provider (the keeper's), a batch with any member refused comes back
+/// as that member's error, and so takes the same way.
+async fn broadcast_all(
+    provider: &RootProvider,
+    gate: Option<&SendGate>,
+    raws: &[Bytes],
+) -> Vec<Result<(), TransportError>> {
+    if raws.len() > 1 && gate.is_none_or(SendGate::is_open) {
+        let mut batch = alloy::rpc::client::BatchRequest::new(provider.client());
+        let waiters: Result<Vec<_>, _> = raws
+            .iter()
+            .map(|raw| batch.add_call::<_, TxHash>("eth_sendRawTransaction", &(raw.clone(),)))
+            .collect();
+        let sent = match waiters {
+            Ok(w) => batch.send().await.map(|()| w),
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(waiters) => {
+                let mut out = Vec::with_capacity(raws.len());
+                for waiter in waiters {
+                    out.push(counted_as_sent(waiter.await.map(|_hash| ())));
+                }
+                return out;
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "batch broadcast failed; broadcasting one by one")
+            }
+        }
+    }
+    futures::future::join_all(raws.iter().map(|raw| broadcast_one(provider, gate, raw))).await
+}
+
 impl TxManager {
     /// Creates a manager sending from `key` on `chain_id` through `provider`. The manager does not
     /// retry a failed call itself: build `provider` with `verinfer_client::rpc::http_provider` (as
@@ -681,6 +836,7 @@ impl TxManager {
             hub: Mutex::default(),
             hub_found: tokio::sync::Notify::new(),
             hub_moving: std::sync::atomic::AtomicBool::new(false),
+            priming: Mutex::new(()),
             gate: None,
         }
     }
@@ -803,8 +959,12 @@ impl TxManager {
             return false;
         }
         let (probe, shape) = self.bounding_member(&intent).unwrap_or((intent, shape));
+        // A prime under way (the collect stage's, [`TxManager::prime_call`]) is waited for, not
+        // asked again; the queue may have grown meanwhile.
+        let waited = self.priming.try_lock().is_err();
+        let _priming = self.priming.lock().await;
         if self.gas_cache.get(&shape).is_some() {
-            return false;
+            return waited;
         }
         let (raw, ()) = tokio::join!(
             self.estimate(&probe.key, probe.to, &probe.calldata),
@@ -814,6 +974,35 @@ impl TxManager {
             self.gas_cache.observe(shape, raw);
         }
         true
+    }
+
+    /// Whether the gas cache knows the shape of `intent`'s call (or the call is not cached by
+    /// shape): nothing for [`TxManager::prime_call`] to do.
+    pub fn gas_known(&self, intent: &Intent) -> bool {
+        cacheable_shape(intent.kind, intent.to, &intent.calldata)
+            .is_none_or(|shape| self.gas_cache.get(&shape).is_some())
+    }
+
+    /// Estimates and caches the gas of `intent`'s call, an intent not journaled yet, when the cache
+    /// does not know its shape. The collect stage primes its first answer's call this way as soon
+    /// as it is signed, while the rest of its chunk is answered and journaled: the execute stage's
+    /// first group then goes out on the cached estimate ([`TxManager::prime`] finds it, or waits
+    /// for this estimate instead of asking again) rather than after an estimate of its own. Sends
+    /// nothing; an estimate that fails leaves the cache as it was (the dispatch estimates again).
+    pub async fn prime_call(&self, intent: &Intent) {
+        let Some(shape) = cacheable_shape(intent.kind, intent.to, &intent.calldata) else {
+            return;
+        };
+        let _priming = self.priming.lock().await;
+        if self.gas_cache.get(&shape).is_some() {
+            return;
+        }
+        if let Ok(raw) = self
+            .estimate(&intent.key, intent.to, &intent.calldata)
+            .await
+        {
+            self.gas_cache.observe(shape, raw);
+        }
     }
 
     /// Hands `nonce` (allocated, never broadcast) back: the next allocation takes it first.
@@ -1191,57 +1380,7 @@ impl TxManager {
     /// Broadcasts raw bytes; "already known" counts as success. A closed send gate withholds it:
     /// the bytes stay journaled, and the settle, the nonce repair or the next holder decides.
     async fn broadcast(&self, raw: &[u8]) -> Result<(), TransportError> {
-        if !self.may_send() {
-            tracing::debug!("not the sender-lease holder: broadcast withheld");
-            return Ok(());
-        }
-        counted_as_sent(
-            self.provider
-                .send_raw_transaction(raw)
-                .await
-                .map(|_pending| ()),
-        )
-    }
-
-    /// Broadcasts a group's signed transactions, in nonce order, in one JSON-RPC batch (one HTTP
-    /// round trip): the node takes them in the order they were signed, where concurrent requests
-    /// arrived in any order (none waits in its pool behind a lower nonce still on the way; on an
-    /// automining anvil the keeper's groups land in fewer blocks: docs/performance.md). One result per
-    /// transaction, as [`TxManager::broadcast`] gives it. A batch that did not go through (the
-    /// transport failed) is sent again as one request per transaction, concurrently, so each gets
-    /// the node's own answer (one that did reach the node is "already known" then, which counts as
-    /// sent). Through a retrying provider (the keeper's), a batch with any member refused comes back
-    /// as that member's error, and so takes the same way.
-    async fn broadcast_all(&self, raws: &[&[u8]]) -> Vec<Result<(), TransportError>> {
-        if raws.len() > 1 && self.may_send() {
-            let mut batch = alloy::rpc::client::BatchRequest::new(self.provider.client());
-            let waiters: Result<Vec<_>, _> = raws
-                .iter()
-                .map(|raw| {
-                    batch.add_call::<_, TxHash>(
-                        "eth_sendRawTransaction",
-                        &(Bytes::copy_from_slice(raw),),
-                    )
-                })
-                .collect();
-            let sent = match waiters {
-                Ok(w) => batch.send().await.map(|()| w),
-                Err(e) => Err(e),
-            };
-            match sent {
-                Ok(waiters) => {
-                    let mut out = Vec::with_capacity(raws.len());
-                    for waiter in waiters {
-                        out.push(counted_as_sent(waiter.await.map(|_hash| ())));
-                    }
-                    return out;
-                }
-                Err(e) => {
-                    tracing::debug!(error = %e, "batch broadcast failed; broadcasting one by one")
-                }
-            }
-        }
-        futures::future::join_all(raws.iter().map(|raw| self.broadcast(raw))).await
+        broadcast_one(&self.provider, self.gate.as_ref(), raw).await
     }
 
     async fn receipt(&self, hash: TxHash) -> Result<Option<TransactionReceipt>, TransportError> {
@@ -1672,13 +1811,26 @@ impl TxManager {
         keys: &[String],
         round: &Round,
     ) -> Result<Vec<Result<Dispatch, TxError>>, TxError> {
+        self.dispatch_attempts(keys, round, 0).await
+    }
+
+    /// [`TxManager::dispatch_group`] from attempt `first` on (the attempts before it were made
+    /// already: a group launched, see [`TxManager::redispatch`]).
+    async fn dispatch_attempts(
+        &self,
+        keys: &[String],
+        round: &Round,
+        first: u32,
+    ) -> Result<Vec<Result<Dispatch, TxError>>, TxError> {
         let mut out: Vec<Option<Result<Dispatch, TxError>>> = keys.iter().map(|_| None).collect();
         let mut todo: Vec<usize> = (0..keys.len()).collect();
-        let mut attempt = 0u32;
+        let mut attempt = first;
         while !todo.is_empty() {
             let last = attempt >= self.cfg.rpc_retries;
             let group: Vec<String> = todo.iter().map(|&i| keys[i].clone()).collect();
-            let results = self.dispatch_once(&group, round, last).await?;
+            let signed = self.sign_group(&group, round).await?;
+            let results = broadcast_all(&self.provider, self.gate.as_ref(), &signed.raws()).await;
+            let results = self.book_group(signed, results, last).await?;
             let mut retry = Vec::new();
             for (i, r) in todo.iter().zip(results) {
                 match r {
@@ -1699,15 +1851,80 @@ impl TxManager {
             .collect())
     }
 
-    /// One attempt of [`TxManager::dispatch_group`]: reconcile or sign each, one durable write for
-    /// the signed ones, their broadcasts in one batch ([`TxManager::broadcast_all`]). `last`: a nonce
-    /// refusal is not retried.
-    async fn dispatch_once(
+    /// The first attempt of [`TxManager::dispatch_group`] for `keys`, pipelined: the group is signed
+    /// and journaled in one durable write (journal before broadcast, as there), and its broadcast
+    /// is started on a task of its own. Returns once the journal write is done, without waiting
+    /// for the node's answer, so the caller can sign and journal its next group (at the following
+    /// nonces) while the node is still taking this one: a node that answers a broadcast only as
+    /// it mines it (an automining anvil) gets the next group as soon as it is ready, instead of
+    /// after this one is mined. Book the broadcast with [`TxManager::land_group`].
+    ///
+    /// The outer error is a journal write that failed (nothing of the group was broadcast then).
+    pub async fn launch_group(&self, keys: &[String], round: &Round) -> Result<Launched, TxError> {
+        let signed = self.sign_group(keys, round).await?;
+        let raws = signed.raws();
+        let broadcast = (!raws.is_empty()).then(|| {
+            let (provider, gate) = (self.provider.clone(), self.gate.clone());
+            AbortOnDrop(tokio::spawn(async move {
+                broadcast_all(&provider, gate.as_ref(), &raws).await
+            }))
+        });
+        Ok(Launched { signed, broadcast })
+    }
+
+    /// Waits for a launched group's broadcast and books it ([`TxManager::launch_group`]): one
+    /// result per key, in order. [`Landed::NonceRejected`]: the node refused the nonce; the intent
+    /// is pending again, and is signed anew with [`TxManager::redispatch`] once no other group of
+    /// this manager is signed and unbooked (a resync before then could hand out their nonces
+    /// again). The outer error is a journal write that failed.
+    pub async fn land_group(&self, launched: Launched) -> Result<Vec<Landed>, TxError> {
+        let Launched { signed, broadcast } = launched;
+        let results = match broadcast {
+            Some(task) => match task.join().await {
+                Ok(results) => results,
+                // The task ended without an answer (a panic): the transactions are journaled and
+                // tracked as sent whose broadcast failed, so the wait loop rebroadcasts them.
+                Err(e) => {
+                    let n = signed.raws().len();
+                    (0..n)
+                        .map(|_| {
+                            Err(alloy::transports::TransportErrorKind::custom_str(&format!(
+                                "broadcast task ended: {e}"
+                            )))
+                        })
+                        .collect()
+                }
+            },
+            None => Vec::new(),
+        };
+        let last = self.cfg.rpc_retries == 0;
+        Ok(self
+            .book_group(signed, results, last)
+            .await?
+            .into_iter()
+            .map(|a| match a {
+                Attempt::Done(r) => Landed::Settled(r),
+                Attempt::NonceRejected => Landed::NonceRejected,
+            })
+            .collect())
+    }
+
+    /// Signs `keys` anew after their launched broadcast was refused for its nonce
+    /// ([`Landed::NonceRejected`]): resyncs the nonce from the node, then dispatches them as
+    /// [`TxManager::dispatch_group`] does, its first attempt counted as made. Call it only when no
+    /// other group of this manager is launched and unbooked.
+    pub async fn redispatch(
         &self,
         keys: &[String],
         round: &Round,
-        last: bool,
-    ) -> Result<Vec<Attempt>, TxError> {
+    ) -> Result<Vec<Result<Dispatch, TxError>>, TxError> {
+        self.resync_nonce().await;
+        self.dispatch_attempts(keys, round, 1).await
+    }
+
+    /// Reconciles or signs each of `keys` ([`TxManager::prepare`]), then journals every newly signed
+    /// transaction in one durable write: the half of an attempt before its broadcast.
+    async fn sign_group(&self, keys: &[String], round: &Round) -> Result<SignedGroup, TxError> {
         let mut out: Vec<Option<Attempt>> = keys.iter().map(|_| None).collect();
         let mut signed: Vec<(usize, Box<Signed>)> = Vec::new();
         let started = std::time::Instant::now();
@@ -1718,52 +1935,85 @@ impl TxManager {
                 Err(e) => out[i] = Some(Attempt::Done(Err(e))),
             }
         }
+        let prepared = started.elapsed();
         if !signed.is_empty() {
-            let prepared = started.elapsed();
             // Journal before broadcasting: every signed transaction of the group, one durable write.
             let intents: Vec<Intent> = signed.iter().map(|(_, s)| s.intent.clone()).collect();
             if let Err(e) = self.store.put_intents(&intents) {
-                // Nothing was broadcast: the nonces are free again.
-                self.resync_nonce().await;
+                // Nothing was broadcast: the group's own nonces are free again, handed back
+                // highest first (the counter steps back over them). Not a resync: a group launched
+                // before this one may not be at the node yet, and its nonces would be handed out
+                // again.
+                let mut nonces: Vec<u64> = intents.iter().filter_map(sent_nonce).collect();
+                nonces.sort_unstable_by(|a, b| b.cmp(a));
+                for nonce in nonces {
+                    self.release_nonce(nonce).await;
+                }
                 return Err(e.into());
             }
-            let journaled = started.elapsed();
+        }
+        let journaled = started.elapsed();
+        if !signed.is_empty() {
+            // (Before the group takes its places: with nothing else in flight, a stale hub's
+            // coverage restarts at the head.)
             if signed.len() + self.in_flight() > 1 {
                 self.prime_hub().await;
             }
-            let primed = started.elapsed();
-            let raws: Vec<&[u8]> = signed
-                .iter()
-                .filter_map(|(_, s)| match &s.intent.status {
-                    IntentStatus::Sent { raw, .. } => Some(raw.as_ref()),
-                    _ => None,
-                })
-                .collect();
+            // In the window from now on, landed or not: a group launched after this one, and
+            // the hub, count it.
+            for (_, s) in &mut signed {
+                s.slot = sent_nonce(&s.intent).map(|nonce| self.slot(nonce));
+            }
+        }
+        Ok(SignedGroup {
+            keys: keys.to_vec(),
+            out,
+            signed,
+            started,
+            prepared,
+            journaled,
             // Freshly signed bytes: no block mined before this instant can hold them.
-            let sent_at = Instant::now();
-            let results = self.broadcast_all(&raws).await;
-            debug_assert_eq!(results.len(), raws.len(), "one result per broadcast");
-            let mut results = results.into_iter();
-            // A signed intent is `Sent` (`prepare` makes it so); anything else was not broadcast.
-            let sent: Vec<Result<(), TransportError>> = signed
-                .iter()
-                .map(|(_, s)| match &s.intent.status {
-                    IntentStatus::Sent { .. } => results.next().unwrap_or(Ok(())),
-                    _ => Ok(()),
-                })
-                .collect();
+            sent_at: Instant::now(),
+        })
+    }
+
+    /// Books the broadcast of a signed group (`results`: one per transaction of
+    /// [`SignedGroup::raws`], in order): one result per key, in order. `last`: a nonce refusal is
+    /// not retried.
+    async fn book_group(
+        &self,
+        group: SignedGroup,
+        results: Vec<Result<(), TransportError>>,
+        last: bool,
+    ) -> Result<Vec<Attempt>, TxError> {
+        let SignedGroup {
+            keys,
+            mut out,
+            signed,
+            started,
+            prepared,
+            journaled,
+            sent_at,
+        } = group;
+        if !signed.is_empty() {
+            debug_assert_eq!(results.len(), signed.len(), "one result per broadcast");
             let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
             tracing::debug!(target: "verinfer_keeper::timeline", signed = signed.len(),
                 prepare_ms = ms(prepared), journal_ms = ms(journaled - prepared),
-                prime_ms = ms(primed - journaled), broadcast_ms = ms(started.elapsed() - primed),
-                "group sent");
-            for ((i, s), r) in signed.into_iter().zip(sent) {
-                out[i] = Some(self.after_broadcast(s, r, last, sent_at).await?);
-            }
+                broadcast_ms = ms(started.elapsed() - journaled), "group sent");
+        }
+        // A signed intent is `Sent` (`prepare` makes it so); anything else was not broadcast.
+        let mut results = results.into_iter();
+        for (i, s) in signed {
+            let r = match &s.intent.status {
+                IntentStatus::Sent { .. } => results.next().unwrap_or(Ok(())),
+                _ => Ok(()),
+            };
+            out[i] = Some(self.after_broadcast(s, r, last, sent_at).await?);
         }
         Ok(out
             .into_iter()
-            .zip(keys)
+            .zip(&keys)
             .map(|(r, key)| r.unwrap_or_else(|| Attempt::Done(Err(no_dispatch_result(key)))))
             .collect())
     }
@@ -1786,6 +2036,7 @@ impl TxManager {
             cached,
             gas,
             max_fee,
+            slot,
         } = *s;
         let key = intent.key.clone();
         let IntentStatus::Sent { nonce, .. } = intent.status else {
@@ -1825,9 +2076,10 @@ impl TxManager {
             // Network trouble: the signed tx is journaled; the wait loop rebroadcasts it.
             tracing::warn!(key, nonce, error = %e, "broadcast failed; will rebroadcast");
         }
+        let slot = slot.unwrap_or_else(|| self.slot(nonce));
         Ok(Attempt::Done(Ok(self.in_flight_at(
             intent,
-            nonce,
+            slot,
             to,
             data,
             cached,
@@ -1858,22 +2110,26 @@ impl TxManager {
         false
     }
 
-    /// Takes `nonce`'s place in the window for `intent`, sent at `nonce` (first broadcast by this
+    /// Takes `nonce`'s place in the window (given back when the slot is dropped).
+    fn slot(&self, nonce: u64) -> Slot {
+        lock(&self.in_flight).insert(nonce);
+        Slot {
+            window: Arc::clone(&self.in_flight),
+            nonce,
+        }
+    }
+
+    /// `intent` in flight in `slot`, its nonce's place in the window (first broadcast by this
     /// process at `sent_at`, if known).
     fn in_flight_at(
         &self,
         intent: Intent,
-        nonce: u64,
+        slot: Slot,
         to: Option<Address>,
         data: Bytes,
         cached: Option<CallShape>,
         sent_at: Option<Instant>,
     ) -> Dispatch {
-        lock(&self.in_flight).insert(nonce);
-        let slot = Slot {
-            window: Arc::clone(&self.in_flight),
-            nonce,
-        };
         Dispatch::InFlight(Box::new(InFlight {
             intent,
             to,
@@ -1941,8 +2197,9 @@ impl TxManager {
                 }
                 g.gaps.remove(&nonce);
                 drop(g);
+                let slot = self.slot(nonce);
                 return Ok(Prepared::Ready(
-                    self.in_flight_at(intent, nonce, to, data, None, None),
+                    self.in_flight_at(intent, slot, to, data, None, None),
                 ));
             }
         }
@@ -1991,6 +2248,7 @@ impl TxManager {
             cached,
             gas,
             max_fee,
+            slot: None,
         })))
     }
 

@@ -12,7 +12,9 @@ use common::*;
 use verinfer_bindings::VerinferToken;
 use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
 use verinfer_keeper::store::{Intent, IntentKind, IntentStatus, Store};
-use verinfer_keeper::txmgr::{Dispatch, Executed, InFlight, Round, TxConfig, TxError, TxManager};
+use verinfer_keeper::txmgr::{
+    Dispatch, Executed, InFlight, Landed, Round, TxConfig, TxError, TxManager,
+};
 
 /// Recipient `i` of the test's transfers.
 fn recipient(i: usize) -> Address {
@@ -408,6 +410,112 @@ async fn a_group_is_journaled_and_broadcast_together_in_one_request_with_consecu
     }
     assert_transfers_landed(&p, token, 8).await;
     assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), first + 8);
+}
+
+/// Pipelined dispatch (issue #15): a launched group is journaled as sent before `launch_group`
+/// returns, and its broadcast runs on while the next group is signed, journaled and broadcast. The
+/// node here answers each broadcast 2 s after taking it (as an automining anvil answers only once it
+/// has mined): the second group's broadcast is at the node while the first's is unanswered, the
+/// nonces follow launch order, and both groups land in flight and settle. A launch that waited for
+/// its broadcast's answer would put one group's broadcast at the node at a time.
+#[tokio::test]
+async fn a_launched_groups_broadcast_overlaps_the_next_groups_and_both_land_in_nonce_order() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let (rpc, store, t) = counted_txm(&anvil, &dir, "lg.redb", fast_cfg()).await;
+    let token = deploy_token(&t).await;
+    let keys: Vec<String> = (0..4).map(|i| journal_transfer(&store, token, i)).collect();
+    let first = p.get_transaction_count(t.from()).await.unwrap();
+    rpc.reset();
+    rpc.set(
+        "eth_sendRawTransaction",
+        Fault::Delay(Duration::from_secs(2)),
+    );
+    let round = Round::default();
+    let a = t.launch_group(&keys[..2], &round).await.unwrap();
+    for k in &keys[..2] {
+        sent_hash(&store, k); // journaled before its broadcast is answered
+    }
+    let b = t.launch_group(&keys[2..], &round).await.unwrap();
+    assert_eq!((a.in_flight(), b.in_flight()), (2, 2));
+    assert_eq!(
+        t.in_flight(),
+        4,
+        "both groups hold their places before they land"
+    );
+    let (la, lb) = tokio::join!(t.land_group(a), t.land_group(b));
+    assert_eq!(
+        rpc.most_in_flight("eth_sendRawTransaction"),
+        4,
+        "both groups' broadcasts at the node at once"
+    );
+    assert_eq!(
+        rpc.requests_with("eth_sendRawTransaction"),
+        2,
+        "one request per group"
+    );
+    rpc.clear("eth_sendRawTransaction");
+    let mut window = Vec::new();
+    for l in la.unwrap().into_iter().chain(lb.unwrap()) {
+        match l {
+            Landed::Settled(Ok(Dispatch::InFlight(f))) => window.push(f),
+            other => panic!("every transaction lands in flight: {other:?}"),
+        }
+    }
+    let nonces: Vec<u64> = window.iter().map(|f| f.nonce()).collect();
+    assert_eq!(nonces, (first..first + 4).collect::<Vec<u64>>());
+    for r in futures::future::join_all(window.into_iter().map(|f| t.settle(f))).await {
+        r.unwrap();
+    }
+    assert_transfers_landed(&p, token, 4).await;
+}
+
+/// A launched transaction the node refuses for its nonce lands as `NonceRejected`, pending again
+/// (nothing of it journaled as sent), and `redispatch` signs it anew at the nonce the node reports;
+/// it lands once.
+#[tokio::test]
+async fn a_launched_transaction_refused_for_its_nonce_is_pending_again_and_redispatched() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let (rpc, store, t) = counted_txm(&anvil, &dir, "lr.redb", fast_cfg()).await;
+    let token = deploy_token(&t).await;
+    let key = journal_transfer(&store, token, 0);
+    let first = p.get_transaction_count(t.from()).await.unwrap();
+    rpc.set(
+        "eth_sendRawTransaction",
+        Fault::Reject {
+            skip: 0,
+            times: 1,
+            message: "nonce too low".into(),
+        },
+    );
+    let round = Round::default();
+    let launched = t
+        .launch_group(std::slice::from_ref(&key), &round)
+        .await
+        .unwrap();
+    let landed = t.land_group(launched).await.unwrap();
+    assert!(
+        matches!(landed.as_slice(), [Landed::NonceRejected]),
+        "{landed:?}"
+    );
+    assert_eq!(
+        store.intent(&key).unwrap().unwrap().status,
+        IntentStatus::Pending
+    );
+    let mut again = t
+        .redispatch(std::slice::from_ref(&key), &round)
+        .await
+        .unwrap();
+    let Some(Ok(Dispatch::InFlight(f))) = again.pop() else {
+        panic!("signed anew and in flight");
+    };
+    assert_eq!(f.nonce(), first, "at the nonce the node reports");
+    t.settle(f).await.unwrap();
+    assert_transfers_landed(&p, token, 1).await;
+    assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), first + 1);
 }
 
 /// The settles of a group this process just signed and broadcast look for their receipts in the
@@ -909,6 +1017,56 @@ async fn a_round_fetches_fees_once_and_a_call_shape_is_estimated_once() {
         "the shape is cached"
     );
     assert_transfers_landed(&p, token, 8).await;
+}
+
+/// A call primed before it is journaled (`prime_call`: the collect stage primes its first answer's
+/// call as soon as it is signed) is estimated once: the round's own `prime` of a journaled call of
+/// the same shape, started while that estimate is held at the node, waits for it instead of asking
+/// again, and the dispatch after it goes out on the cached estimate. Without the shared wait the
+/// round's prime would ask for a second estimate of the shape while the first is held.
+#[tokio::test]
+async fn a_call_primed_before_it_is_journaled_is_estimated_once_and_the_rounds_prime_waits_for_it()
+{
+    let c = counted("pc.redb", fast_cfg()).await;
+    let (p, rpc, store, t) = (&c.p, &c.rpc, &c.store, &c.t);
+    let early = Intent {
+        key: "early".into(),
+        kind: IntentKind::Call,
+        subject: None,
+        to: Some(c.token),
+        calldata: transfer(recipient(9), 1),
+        status: IntentStatus::Pending,
+        members: vec![],
+        single_only: true,
+    };
+    assert!(!t.gas_known(&early), "nothing cached for the shape yet");
+    let key = journal_transfer(store, c.token, 0);
+    let est0 = rpc.count("eth_estimateGas");
+    rpc.set("eth_estimateGas", Fault::Hold(Duration::from_secs(1)));
+    let round = Round::default();
+    let ((), waited) = tokio::join!(t.prime_call(&early), async {
+        // The early prime holds its estimate at the node by now (held for 1 s).
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        t.prime(&key, &round).await
+    });
+    assert!(
+        waited,
+        "the round's prime reports time passed: its queue may have grown"
+    );
+    assert_eq!(
+        rpc.count("eth_estimateGas") - est0,
+        1,
+        "one estimate for the shape"
+    );
+    assert!(t.gas_known(&early));
+    rpc.clear("eth_estimateGas");
+    t.execute(&key).await.unwrap();
+    assert_eq!(
+        rpc.count("eth_estimateGas") - est0,
+        1,
+        "the dispatch went out on the cached estimate"
+    );
+    assert_transfers_landed(p, c.token, 1).await;
 }
 
 /// The first transaction of a round reads the round's fees and the account's nonce while its gas

@@ -349,15 +349,7 @@ async fn a_batch_whose_dissolution_fails_part_way_keeps_every_member_and_each_la
     let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
     let start_block = s.p.get_block_number().await.unwrap();
     let ids = [s.request().await, s.request().await, s.request().await];
-    let url = proxy.url().to_string();
-    let mut k = s
-        .keeper_tuned(
-            &dir.path().join("keeper"),
-            SubmitMode::Batch,
-            start_block,
-            |raw| raw.rpc_url = Some(url),
-        )
-        .await;
+    let mut k = keeper_via(&s, &proxy, &dir, SubmitMode::Batch, start_block).await;
     tick_until_answered(&mut k, &s, &ids, "the batch").await;
     assert_eq!(s.hot_txs().await, 1, "one batch transaction");
     let batch = k
@@ -424,6 +416,60 @@ async fn a_batch_whose_dissolution_fails_part_way_keeps_every_member_and_each_la
             "{m} landed"
         );
     }
+}
+
+/// Pipelined dispatch (issue #15): a transaction of a launched group that the node refuses for its
+/// nonce ("nonce too low": taken, as far as the node says) is signed anew in the same round, once
+/// its group has landed, at the nonce the node reports, and lands once. A round that dropped the
+/// refusal would leave the answer pending for a later round: this round would execute nothing.
+#[tokio::test]
+async fn a_transaction_refused_for_its_nonce_is_signed_anew_in_the_same_round_and_lands_once() {
+    use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
+
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let start_block = s.p.get_block_number().await.unwrap();
+    let id = s.request().await;
+    let mut k = keeper_via(&s, &proxy, &dir, SubmitMode::Single, start_block).await;
+    let before = s.hot_txs().await;
+    proxy.set(
+        "eth_sendRawTransaction",
+        Fault::Reject {
+            skip: 0,
+            times: 1,
+            message: "nonce too low".into(),
+        },
+    );
+    let t = k.tick().await.unwrap();
+    assert_eq!(
+        t.executed, 1,
+        "the refused transaction was signed anew and landed in the same round"
+    );
+    assert_eq!(
+        proxy.count("eth_sendRawTransaction"),
+        2,
+        "the refused broadcast and the one signed anew"
+    );
+    assert!(s.all_answered(&[id]).await);
+    settle(&mut k).await;
+    assert_eq!(s.hot_txs().await - before, 1, "exactly one transaction");
+}
+
+/// A keeper in `mode` from `start_block`, journal in `dir`/keeper, talking to the node through `proxy`.
+async fn keeper_via(
+    s: &Suite,
+    proxy: &verinfer_devnet::rpc_fault::FaultyRpc,
+    dir: &tempfile::TempDir,
+    mode: SubmitMode,
+    start_block: u64,
+) -> Keeper {
+    let url = proxy.url().to_string();
+    s.keeper_tuned(&dir.path().join("keeper"), mode, start_block, |raw| {
+        raw.rpc_url = Some(url)
+    })
+    .await
 }
 
 /// kill -9 mid-submission: the keeper task (one transaction in flight at a time) is dropped while

@@ -107,6 +107,15 @@ pub(super) struct Answering {
     budget: std::time::Duration,
 }
 
+/// A running early gas estimate ([`Keeper::prime_answer`]); aborted when dropped.
+pub(super) struct Primer(tokio::task::AbortHandle);
+
+impl Drop for Primer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl Answering {
     /// No jobs yet; chunks of [`ANSWER_CHUNK`] to start with.
     pub(super) fn new(budget: std::time::Duration) -> Self {
@@ -494,7 +503,12 @@ impl Keeper {
         let waited = std::time::Instant::now();
         while let Some(mut job) = jobs.pop_front() {
             match (&mut job.0).await {
-                Ok(Ok(Some(c))) => done.push(c),
+                Ok(Ok(Some(c))) => {
+                    if done.is_empty() {
+                        self.prime_answer(&c);
+                    }
+                    done.push(c);
+                }
                 Ok(Ok(None)) => {}
                 Ok(Err(e)) => {
                     failed = Some(e);
@@ -552,6 +566,25 @@ impl Keeper {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+
+    /// Starts the gas estimate of an answer's call, on a task of its own, when the execute stage
+    /// has none for its shape yet (a keeper's first answers): it runs while the rest of the chunk is
+    /// answered and journaled, so the execute stage's first group does not wait for it
+    /// ([`crate::txmgr::TxManager::prime_call`]). Not for a replica without the sender lease: it
+    /// sends nothing.
+    fn prime_answer(&mut self, c: &Computed) {
+        // One at a time: a newer one would only wait for it.
+        if self.primer.as_ref().is_some_and(|p| !p.0.is_finished()) {
+            return;
+        }
+        let intent = self.answer_intent(c);
+        if !self.exec.may_send() || self.exec.tx.gas_known(&intent) {
+            return;
+        }
+        let exec = Arc::clone(&self.exec);
+        let task = tokio::spawn(async move { exec.tx.prime_call(&intent).await });
+        self.primer = Some(Primer(task.abort_handle()));
     }
 
     /// The journal intent of a computed answer: one `submitAttestation`, batched later by the
