@@ -895,13 +895,18 @@ impl TxManager {
         Ok(n)
     }
 
-    /// The next fresh nonce: the counter, read from the node's pending count (and kept) when no
-    /// allocation has read it since the last resync.
+    /// The next fresh nonce: the counter, read (and kept) when no allocation has read it since the
+    /// last resync: the node's pending count, or one above the highest nonce in flight when that is
+    /// higher. A nonce in the window belongs to journaled bytes that are rebroadcast at it until
+    /// settled, even when the node does not have them (a broadcast that failed on the way), so it
+    /// is never handed to another transaction.
     async fn next_fresh(&self, nonces: &mut Nonces) -> Result<u64, TxError> {
         if let Some(n) = nonces.next {
             return Ok(n);
         }
-        let n = self.chain_nonce(true).await?;
+        let pending = self.chain_nonce(true).await?;
+        let above_window = lock(&self.in_flight).last().map_or(0, |&n| n + 1);
+        let n = pending.max(above_window);
         nonces.next = Some(n);
         Ok(n)
     }

@@ -518,6 +518,51 @@ async fn a_launched_transaction_refused_for_its_nonce_is_pending_again_and_redis
     assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), first + 1);
 }
 
+/// A transaction whose broadcast failed on the way is journaled and in flight at its nonce, though
+/// the node does not have it. A later transaction refused for its nonce is signed anew above it,
+/// not at it: the node's pending count is below that nonce, and a resync that started from it
+/// alone handed the same nonce to a second transaction (found in review of the pipelined path).
+#[tokio::test]
+async fn a_resync_never_hands_out_the_nonce_of_a_transaction_in_flight_that_the_node_lacks() {
+    let anvil = Anvil::start(&[]);
+    let p = anvil.provider();
+    let dir = tempfile::tempdir().unwrap();
+    let (rpc, store, t) = counted_txm(&anvil, &dir, "rf.redb", fast_cfg()).await;
+    let token = deploy_token(&t).await;
+    let (a, b) = (
+        journal_transfer(&store, token, 0),
+        journal_transfer(&store, token, 1),
+    );
+    let first = p.get_transaction_count(t.from()).await.unwrap();
+    let round = Round::default();
+    let reject = |message: &str| Fault::Reject {
+        skip: 0,
+        times: 1,
+        message: message.into(),
+    };
+    rpc.set("eth_sendRawTransaction", reject("txpool is full"));
+    let Some(Ok(Dispatch::InFlight(fa))) = t.dispatch_group(&[a], &round).await.unwrap().pop()
+    else {
+        panic!("journaled and in flight, to be rebroadcast");
+    };
+    assert_eq!(fa.nonce(), first);
+    assert_eq!(
+        p.get_transaction_count(t.from()).pending().await.unwrap(),
+        first,
+        "the node does not have it"
+    );
+    rpc.set("eth_sendRawTransaction", reject("nonce too low"));
+    let Some(Ok(Dispatch::InFlight(fb))) = t.dispatch_group(&[b], &round).await.unwrap().pop()
+    else {
+        panic!("refused once, signed anew and in flight");
+    };
+    assert_eq!(fb.nonce(), first + 1, "above the nonce in flight");
+    t.settle(fa).await.unwrap();
+    t.settle(fb).await.unwrap();
+    assert_transfers_landed(&p, token, 2).await;
+    assert_eq!(p.get_transaction_count(t.from()).await.unwrap(), first + 2);
+}
+
 /// The settles of a group this process just signed and broadcast look for their receipts in the
 /// receipt hub from their first look on: no block before the broadcast can hold them, so one scan
 /// of the blocks since answers the whole group, with no receipt poll per transaction (before,
