@@ -1,8 +1,8 @@
 //! The keeper's preflight against a deployed suite (the devnet fixture: deploy, register operators):
 //! a keeper refuses to start, naming the problem and its fix, for an operator that is not
 //! registered, a hot key that is not the operator's signer, no model served and a hot key without
-//! gas; a keeper that starts exports its hot key's balance and turns unhealthy when it falls below
-//! the floor.
+//! gas, or an LLM server whose text depends on the request before; a keeper that starts exports its
+//! hot key's balance and turns unhealthy when it falls below the floor.
 
 use std::path::Path;
 use std::time::Duration;
@@ -228,4 +228,121 @@ fn k_policy() -> verinfer_keeper::api::HealthPolicy {
         max_inflight_age: Duration::from_secs(600),
         max_poll_age: Duration::from_secs(600),
     }
+}
+
+/// A minimal OpenAI-compatible chat server on a loopback port. With `history_dependent`, a prompt
+/// asked right after itself gets another text than after a different prompt, as llama-cpp-python
+/// with a batch of 512 did on an AMD EPYC (it evaluated the cached prompt in another batch shape);
+/// without, the text depends on the prompt alone.
+async fn chat_server(history_dependent: bool) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut last = String::new();
+        loop {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            let body = loop {
+                let n = s.read(&mut buf).await.unwrap();
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = (head.lines())
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len || n == 0 {
+                        break body.to_string();
+                    }
+                }
+            };
+            let req: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let prompt = req["messages"][0]["content"].as_str().unwrap().to_string();
+            let text = match history_dependent && prompt == last {
+                true => format!("{prompt} (after itself)"),
+                false => prompt.clone(),
+            };
+            last = prompt;
+            let reply =
+                serde_json::json!({ "choices": [{ "message": { "content": text } }] }).to_string();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                reply.len()
+            );
+            s.write_all(head.as_bytes()).await.unwrap();
+            s.write_all(reply.as_bytes()).await.unwrap();
+        }
+    });
+    url
+}
+
+/// A keeper refuses to start when an LLM backend's server completes a prompt differently right
+/// after itself than after another prompt: it would attest texts that honest operators sharing no
+/// history with it do not, and be slashed for the minority answers. The refusal names the fix.
+/// A server whose texts depend on the prompt alone passes, and a server that cannot be reached now
+/// does not stop the start (it is reported unhealthy instead).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeper_refuses_to_start_on_an_llm_server_whose_text_depends_on_the_request_before() {
+    let root = tempfile::tempdir().unwrap();
+    let (devnet, d, ops) = network(root.path()).await;
+    let llm = B256::repeat_byte(0x17);
+    let backends = |url: String| {
+        vec![
+            BackendConfig::Builtin {},
+            BackendConfig::Openai {
+                url,
+                model: "m".into(),
+                model_id: format!("{llm:#x}"),
+                chat: true,
+                gguf: None,
+                max_tokens: 8,
+                timeout_secs: 5,
+                retries: 0,
+                concurrency: 1,
+            },
+        ]
+    };
+    let keeper = |name: &'static str, url: String| {
+        let cfg = config(
+            &devnet,
+            &d,
+            ops[0].address(),
+            &root.path().join(name),
+            backends(url),
+        );
+        Keeper::new(cfg, ops[0].hot.clone(), name)
+    };
+
+    let k = keeper("dependent", chat_server(true).await).await.unwrap();
+    match k.preflight().await {
+        Err(KeeperError::Preflight(e @ PreflightError::HistoryDependent { model, .. })) => {
+            assert_eq!(model, llm);
+            let message = e.to_string();
+            assert!(message.contains("refuses to start"), "{message}");
+            assert!(message.contains("--n_batch 1 --n_ubatch 1"), "{message}");
+        }
+        other => panic!("expected a refusal over the server's history, got {other:?}"),
+    }
+    drop(k);
+
+    let k = keeper("independent", chat_server(false).await)
+        .await
+        .unwrap();
+    k.preflight()
+        .await
+        .expect("a server whose text depends on the prompt alone");
+    drop(k);
+
+    let unused = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let down = format!("http://{}", unused.local_addr().unwrap());
+    drop(unused);
+    let k = keeper("down", down).await.unwrap();
+    k.preflight()
+        .await
+        .expect("a server down now does not stop the start");
 }

@@ -106,6 +106,25 @@ pub enum BackendError {
     /// A configured model id is not a bytes32.
     #[error("model id `{0}` is not a bytes32 hex")]
     BadModelId(String),
+    /// The server completed one prompt two ways, depending on the request before it
+    /// ([`InferenceBackend::check_history`]).
+    #[error(
+        "http backend {url}: completed {prompt:?} two ways, {first:?} after another prompt and \
+         {second:?} right after itself: its text depends on the request before it, so this keeper \
+         would disagree with honest operators (a minority answer, which is slashed); serve the model \
+         with one token per batch (llama-cpp-python: --n_batch 1 --n_ubatch 1), as its runtime spec \
+         says (docs/models.md)"
+    )]
+    HistoryDependent {
+        /// Endpoint.
+        url: String,
+        /// The prompt completed twice.
+        prompt: String,
+        /// Its completion after another prompt.
+        first: String,
+        /// Its completion right after itself.
+        second: String,
+    },
 }
 
 /// A boxed future returned by backends.
@@ -128,6 +147,12 @@ pub trait InferenceBackend: Send + Sync {
     /// Checks now that the backend can be reached (a remote server's liveness), updating
     /// [`health`](Self::health).
     fn probe(&self) -> ProbeFuture<'_> {
+        Box::pin(async { Ok(()) })
+    }
+    /// Checks that the backend's output depends on the input alone, not on what the backend
+    /// computed before (a server that keeps state between requests); `Err` when it does not hold,
+    /// or when the check cannot run. In-process and command backends keep no such state.
+    fn check_history(&self) -> ProbeFuture<'_> {
         Box::pin(async { Ok(()) })
     }
     /// The integer MLP this backend runs in process, if it is one (the referee duty recomputes its
@@ -387,6 +412,17 @@ impl Backends {
             let _ = b.probe().await;
         }
         self.unhealthy()
+    }
+
+    /// Runs every backend's [`InferenceBackend::check_history`]; returns the failed ones.
+    pub async fn check_history(&self) -> Vec<(B256, BackendError)> {
+        let mut failed = Vec::new();
+        for b in &self.0 {
+            if let Err(e) = b.check_history().await {
+                failed.push((b.model_id(), e));
+            }
+        }
+        failed
     }
 
     /// The in-process integer MLP serving `model_id`, if one does.

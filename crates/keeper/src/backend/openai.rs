@@ -13,6 +13,15 @@ use tokio::sync::Semaphore;
 use super::{BackendError, InferFuture, InferenceBackend, ProbeFuture};
 use crate::llm::LlmSpec;
 
+/// The prompts of [`InferenceBackend::check_history`]: the second is completed after the first,
+/// then right after itself. The first two of `models/smollm2/prompts.txt`: on an AMD EPYC, a
+/// llama-cpp-python server with the default batch of 512 completed the second two ways in exactly
+/// this order.
+pub const HISTORY_PROBE: [&str; 2] = [
+    "What is the capital of France?",
+    "Name three primary colors.",
+];
+
 /// How an [`OpenAiBackend`] calls its server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenAiOptions {
@@ -266,6 +275,29 @@ impl InferenceBackend for OpenAiBackend {
         }
     }
 
+    /// Completes [`HISTORY_PROBE`]'s second prompt after its first, then again right after itself
+    /// (the server then has the whole prompt cached, as for a second keeper sharing it), and
+    /// compares the two texts. A server that evaluates a prompt in a batch shape that depends on its
+    /// cache, on kernels that are not batch-invariant, fails. Passing does not prove the opposite:
+    /// another prompt may still differ.
+    fn check_history(&self) -> ProbeFuture<'_> {
+        Box::pin(async move {
+            let [other, prompt] = HISTORY_PROBE;
+            self.complete(other.as_bytes()).await?;
+            let first = self.complete(prompt.as_bytes()).await?.text;
+            let second = self.complete(prompt.as_bytes()).await?.text;
+            if first != second {
+                return Err(BackendError::HistoryDependent {
+                    url: self.url.clone(),
+                    prompt: prompt.to_string(),
+                    first: String::from_utf8_lossy(&first).into_owned(),
+                    second: String::from_utf8_lossy(&second).into_owned(),
+                });
+            }
+            Ok(())
+        })
+    }
+
     fn probe(&self) -> ProbeFuture<'_> {
         Box::pin(async move {
             let url = format!("{}/v1/models", self.url);
@@ -392,6 +424,50 @@ mod tests {
             concurrency: 4,
         };
         OpenAiBackend::new(url, "tiny", B256::repeat_byte(1), opts)
+    }
+
+    fn chat(text: &str) -> (u16, Vec<u8>) {
+        ok(&serde_json::json!({ "choices": [{ "message": { "content": text } }] }).to_string())
+    }
+
+    /// The history check asks the probe's second prompt after its first, then right after itself,
+    /// and fails a server whose two texts differ (what llama-cpp-python with a batch of 512 did on
+    /// an AMD EPYC: the LLM devnet's keepers sharing it disagreed and a request got no quorum); a
+    /// server whose texts agree passes.
+    #[tokio::test]
+    async fn a_server_that_completes_a_prompt_differently_after_itself_fails_the_history_check() {
+        let m = mock(
+            vec![chat("Paris"), chat("Red (R)\n"), chat("Red (R) and")],
+            Duration::ZERO,
+        )
+        .await;
+        let e = backend(&m.url, true, 0).check_history().await.unwrap_err();
+        let BackendError::HistoryDependent {
+            prompt,
+            first,
+            second,
+            ..
+        } = &e
+        else {
+            panic!("{e}");
+        };
+        assert_eq!(prompt, HISTORY_PROBE[1]);
+        assert_eq!(
+            (first.as_str(), second.as_str()),
+            ("Red (R)\n", "Red (R) and")
+        );
+        assert!(e.to_string().contains("--n_batch 1 --n_ubatch 1"), "{e}");
+        let asked: Vec<bool> = (m.requests.lock().await.iter())
+            .map(|r| r.contains(HISTORY_PROBE[1]))
+            .collect();
+        assert_eq!(
+            asked,
+            [false, true, true],
+            "the other prompt, then the probe twice"
+        );
+
+        let same = mock(vec![chat("Paris"), chat("Red")], Duration::ZERO).await;
+        backend(&same.url, true, 0).check_history().await.unwrap();
     }
 
     #[tokio::test]

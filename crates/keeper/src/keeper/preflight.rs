@@ -17,6 +17,7 @@ use alloy::providers::Provider;
 use verinfer_bindings::Staking;
 
 use super::{Keeper, KeeperError};
+use crate::backend::BackendError;
 use crate::config::{Misbehaviour, DEV_CHAIN_ID};
 
 /// How often a running keeper re-reads its standing (signer, jail, served models, gas).
@@ -260,6 +261,15 @@ pub enum PreflightError {
         /// The fatal problems.
         problems: Vec<Problem>,
     },
+    /// A backend's output depends on the request before it
+    /// ([`BackendError::HistoryDependent`]): the keeper would attest texts honest operators do not.
+    #[error("the keeper refuses to start: model {model}: {source}")]
+    HistoryDependent {
+        /// The model the backend serves.
+        model: B256,
+        /// What the check saw.
+        source: Box<BackendError>,
+    },
     /// A misbehaving keeper (devnet and tests only) pointed at a chain that is not a development
     /// chain.
     #[error(
@@ -354,7 +364,12 @@ impl Keeper {
     /// ([`PreflightError::Refused`], every fatal problem listed with its fix) when the operator is
     /// not registered, the hot key is not its signer, it serves none of the keeper's models, or the
     /// hot key is below its gas floor; logs the softer problems (jailed, inactive, a model not
-    /// served), which `/health` reports. Records the gas gauge.
+    /// served), which `/health` reports. Records the gas gauge. Then checks that each backend's
+    /// output depends on its input alone ([`InferenceBackend::check_history`]) and refuses
+    /// ([`PreflightError::HistoryDependent`]) when one's does not; a backend it cannot reach now is
+    /// logged and not held against the start (`/health` reports it).
+    ///
+    /// [`InferenceBackend::check_history`]: crate::backend::InferenceBackend::check_history
     pub async fn preflight(&self) -> Result<Standing, KeeperError> {
         let standing = self.standing().await?;
         let problems = standing.problems();
@@ -366,6 +381,14 @@ impl Keeper {
         }
         if !fatal.is_empty() {
             return Err(PreflightError::Refused { problems: fatal }.into());
+        }
+        for (model, e) in self.backends.check_history().await {
+            if matches!(e, BackendError::HistoryDependent { .. }) {
+                let source = Box::new(e);
+                return Err(PreflightError::HistoryDependent { model, source }.into());
+            }
+            tracing::warn!(keeper = %self.name, %model, error = %e,
+                "cannot check now that the backend's output depends on the input alone; starting");
         }
         Ok(standing)
     }
