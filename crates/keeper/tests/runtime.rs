@@ -457,6 +457,67 @@ async fn a_transaction_refused_for_its_nonce_is_signed_anew_in_the_same_round_an
     assert_eq!(s.hot_txs().await - before, 1, "exactly one transaction");
 }
 
+/// Pipelined dispatch, a refusal while an earlier group is landing: the first answer's broadcast is
+/// held on its way to the node (2 s), the second answer is launched meanwhile as a group of its own
+/// and refused for its nonce. The refused answer is signed anew above the nonce still landing, never
+/// at it (the node's pending count is below it until the held broadcast arrives), and both answers
+/// land, each in exactly one transaction. Two rules see to it, and the test fails only without both:
+/// the round redispatches a refusal once every earlier group has landed, and a resync starts above
+/// the nonces in flight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_while_an_earlier_group_is_landing_is_signed_anew_above_it_and_both_land_once() {
+    use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
+
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let start_block = s.p.get_block_number().await.unwrap();
+    let k = keeper_via(&s, &proxy, &dir, SubmitMode::Single, start_block).await;
+    let before = s.hot_txs().await;
+    proxy.set(
+        "eth_sendRawTransaction",
+        Fault::Hold(Duration::from_secs(2)),
+    );
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(k.run(stop_rx));
+    let first = s.request().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while proxy.count("eth_sendRawTransaction") == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the first answer was never broadcast"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    proxy.set(
+        "eth_sendRawTransaction",
+        Fault::Reject {
+            skip: 0,
+            times: 1,
+            message: "nonce too low".into(),
+        },
+    );
+    let second = s.request().await;
+    s.answered_within(&[first, second], 60, "both answers")
+        .await;
+    stop.send(true).unwrap();
+    let stopped = tokio::time::timeout(Duration::from_secs(20), task).await;
+    assert!(matches!(stopped, Ok(Ok(Ok(())))), "{stopped:?}");
+    // Signed anew at the nonce still landing, the second answer would take it first, and the
+    // held broadcast would then be refused in turn and signed anew as well: four broadcasts.
+    assert_eq!(
+        proxy.count("eth_sendRawTransaction"),
+        3,
+        "the held broadcast, the refused one and the one signed anew"
+    );
+    assert_eq!(
+        s.hot_txs().await - before,
+        2,
+        "exactly one transaction each"
+    );
+}
+
 /// A keeper in `mode` from `start_block`, journal in `dir`/keeper, talking to the node through `proxy`.
 async fn keeper_via(
     s: &Suite,
