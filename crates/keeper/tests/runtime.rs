@@ -12,6 +12,7 @@ use alloy::sol_types::SolCall;
 use common::suite::{call, digit, Suite};
 use common::*;
 use verinfer_bindings::{IdentityRegistry, InferenceRegistry};
+use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
 use verinfer_keeper::attest::HotKey;
 use verinfer_keeper::backend::BackendError;
 use verinfer_keeper::config::BackendConfig;
@@ -341,13 +342,7 @@ async fn batch_reorged_out_after_inclusion_is_resent_once_per_member() {
 /// batch that still carries it.
 #[tokio::test]
 async fn a_batch_whose_dissolution_fails_part_way_keeps_every_member_and_each_lands_once() {
-    use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
-
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
-    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
-    let start_block = s.p.get_block_number().await.unwrap();
+    let (_anvil, dir, mut s, proxy, start_block) = proxied_suite().await;
     let ids = [s.request().await, s.request().await, s.request().await];
     let mut k = keeper_via(&s, &proxy, &dir, SubmitMode::Batch, start_block).await;
     tick_until_answered(&mut k, &s, &ids, "the batch").await;
@@ -424,24 +419,11 @@ async fn a_batch_whose_dissolution_fails_part_way_keeps_every_member_and_each_la
 /// refusal would leave the answer pending for a later round: this round would execute nothing.
 #[tokio::test]
 async fn a_transaction_refused_for_its_nonce_is_signed_anew_in_the_same_round_and_lands_once() {
-    use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
-
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
-    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
-    let start_block = s.p.get_block_number().await.unwrap();
+    let (_anvil, dir, mut s, proxy, start_block) = proxied_suite().await;
     let id = s.request().await;
     let mut k = keeper_via(&s, &proxy, &dir, SubmitMode::Single, start_block).await;
     let before = s.hot_txs().await;
-    proxy.set(
-        "eth_sendRawTransaction",
-        Fault::Reject {
-            skip: 0,
-            times: 1,
-            message: "nonce too low".into(),
-        },
-    );
+    proxy.set("eth_sendRawTransaction", nonce_too_low());
     let t = k.tick().await.unwrap();
     assert_eq!(
         t.executed, 1,
@@ -466,13 +448,7 @@ async fn a_transaction_refused_for_its_nonce_is_signed_anew_in_the_same_round_an
 /// the nonces in flight.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refusal_while_an_earlier_group_is_landing_is_signed_anew_above_it_and_both_land_once() {
-    use verinfer_devnet::rpc_fault::{Fault, FaultyRpc};
-
-    let anvil = Anvil::start(&[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Suite::setup(&anvil, &dir).await;
-    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
-    let start_block = s.p.get_block_number().await.unwrap();
+    let (_anvil, dir, mut s, proxy, start_block) = proxied_suite().await;
     let k = keeper_via(&s, &proxy, &dir, SubmitMode::Single, start_block).await;
     let before = s.hot_txs().await;
     proxy.set(
@@ -490,14 +466,7 @@ async fn a_refusal_while_an_earlier_group_is_landing_is_signed_anew_above_it_and
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    proxy.set(
-        "eth_sendRawTransaction",
-        Fault::Reject {
-            skip: 0,
-            times: 1,
-            message: "nonce too low".into(),
-        },
-    );
+    proxy.set("eth_sendRawTransaction", nonce_too_low());
     let second = s.request().await;
     s.answered_within(&[first, second], 60, "both answers")
         .await;
@@ -518,10 +487,30 @@ async fn a_refusal_while_an_earlier_group_is_landing_is_signed_anew_above_it_and
     );
 }
 
+/// A suite on a fresh anvil, a fault-injecting proxy in front of the node, and the block a keeper
+/// starts from.
+async fn proxied_suite() -> (Anvil, tempfile::TempDir, Suite, FaultyRpc, u64) {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let s = Suite::setup(&anvil, &dir).await;
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let start_block = s.p.get_block_number().await.unwrap();
+    (anvil, dir, s, proxy, start_block)
+}
+
+/// The node's refusal of one broadcast for its nonce (as far as the node says, it is taken).
+fn nonce_too_low() -> Fault {
+    Fault::Reject {
+        skip: 0,
+        times: 1,
+        message: "nonce too low".into(),
+    }
+}
+
 /// A keeper in `mode` from `start_block`, journal in `dir`/keeper, talking to the node through `proxy`.
 async fn keeper_via(
     s: &Suite,
-    proxy: &verinfer_devnet::rpc_fault::FaultyRpc,
+    proxy: &FaultyRpc,
     dir: &tempfile::TempDir,
     mode: SubmitMode,
     start_block: u64,
