@@ -642,6 +642,17 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
+    /// The keeper's history check asks the first two committed prompts, in their order: the pair
+    /// with which the batch-512 server on an AMD EPYC gave two texts.
+    #[test]
+    fn the_keepers_history_probe_is_the_first_two_committed_prompts() {
+        let first_two: Vec<&str> = PROMPTS.lines().take(2).collect();
+        assert_eq!(
+            first_two,
+            verinfer_keeper::backend::openai::HISTORY_PROBE.to_vec()
+        );
+    }
+
     /// A stand-in for a llama.cpp build made for the wrong CPU: it answers `GET /v1/models` and
     /// kills itself with SIGILL on its first completion, as the native build did on a VM whose
     /// CPU advertises AMX without enabling it.
