@@ -58,6 +58,18 @@ pub enum Fault {
     },
 }
 
+impl Fault {
+    /// [`Fault::Reject`] of the method's very next call only, with `message` (e.g. "nonce too
+    /// low": the node refuses one broadcast for its nonce).
+    pub fn reject_next(message: &str) -> Self {
+        Self::Reject {
+            skip: 0,
+            times: 1,
+            message: message.into(),
+        }
+    }
+}
+
 /// The proxy's shared state.
 #[derive(Debug, Default)]
 struct State {

@@ -485,11 +485,7 @@ async fn a_launched_transaction_refused_for_its_nonce_is_pending_again_and_redis
     let first = p.get_transaction_count(t.from()).await.unwrap();
     rpc.set(
         "eth_sendRawTransaction",
-        Fault::Reject {
-            skip: 0,
-            times: 1,
-            message: "nonce too low".into(),
-        },
+        Fault::reject_next("nonce too low"),
     );
     let round = Round::default();
     let launched = t
@@ -535,12 +531,10 @@ async fn a_resync_never_hands_out_the_nonce_of_a_transaction_in_flight_that_the_
     );
     let first = p.get_transaction_count(t.from()).await.unwrap();
     let round = Round::default();
-    let reject = |message: &str| Fault::Reject {
-        skip: 0,
-        times: 1,
-        message: message.into(),
-    };
-    rpc.set("eth_sendRawTransaction", reject("txpool is full"));
+    rpc.set(
+        "eth_sendRawTransaction",
+        Fault::reject_next("txpool is full"),
+    );
     let Some(Ok(Dispatch::InFlight(fa))) = t.dispatch_group(&[a], &round).await.unwrap().pop()
     else {
         panic!("journaled and in flight, to be rebroadcast");
@@ -551,7 +545,10 @@ async fn a_resync_never_hands_out_the_nonce_of_a_transaction_in_flight_that_the_
         first,
         "the node does not have it"
     );
-    rpc.set("eth_sendRawTransaction", reject("nonce too low"));
+    rpc.set(
+        "eth_sendRawTransaction",
+        Fault::reject_next("nonce too low"),
+    );
     let Some(Ok(Dispatch::InFlight(fb))) = t.dispatch_group(&[b], &round).await.unwrap().pop()
     else {
         panic!("refused once, signed anew and in flight");

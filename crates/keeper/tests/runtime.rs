@@ -423,7 +423,10 @@ async fn a_transaction_refused_for_its_nonce_is_signed_anew_in_the_same_round_an
     let id = s.request().await;
     let mut k = keeper_via(&s, &proxy, &dir, SubmitMode::Single, start_block).await;
     let before = s.hot_txs().await;
-    proxy.set("eth_sendRawTransaction", nonce_too_low());
+    proxy.set(
+        "eth_sendRawTransaction",
+        Fault::reject_next("nonce too low"),
+    );
     let t = k.tick().await.unwrap();
     assert_eq!(
         t.executed, 1,
@@ -466,7 +469,10 @@ async fn a_refusal_while_an_earlier_group_is_landing_is_signed_anew_above_it_and
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    proxy.set("eth_sendRawTransaction", nonce_too_low());
+    proxy.set(
+        "eth_sendRawTransaction",
+        Fault::reject_next("nonce too low"),
+    );
     let second = s.request().await;
     s.answered_within(&[first, second], 60, "both answers")
         .await;
@@ -496,15 +502,6 @@ async fn proxied_suite() -> (Anvil, tempfile::TempDir, Suite, FaultyRpc, u64) {
     let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
     let start_block = s.p.get_block_number().await.unwrap();
     (anvil, dir, s, proxy, start_block)
-}
-
-/// The node's refusal of one broadcast for its nonce (as far as the node says, it is taken).
-fn nonce_too_low() -> Fault {
-    Fault::Reject {
-        skip: 0,
-        times: 1,
-        message: "nonce too low".into(),
-    }
 }
 
 /// A keeper in `mode` from `start_block`, journal in `dir`/keeper, talking to the node through `proxy`.
