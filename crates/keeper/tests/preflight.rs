@@ -235,49 +235,30 @@ fn k_policy() -> verinfer_keeper::api::HealthPolicy {
 /// with a batch of 512 did on an AMD EPYC (it evaluated the cached prompt in another batch shape);
 /// without, the text depends on the prompt alone.
 async fn chat_server(history_dependent: bool) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use axum::{extract::State, routing::post, Json, Router};
+    type Last = std::sync::Arc<std::sync::Mutex<String>>;
+    async fn chat(
+        State((dependent, last)): State<(bool, Last)>,
+        Json(req): Json<serde_json::Value>,
+    ) -> Json<serde_json::Value> {
+        let prompt = req["messages"][0]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mut last = last.lock().unwrap();
+        let text = match dependent && *last == prompt {
+            true => format!("{prompt} (after itself)"),
+            false => prompt.clone(),
+        };
+        *last = prompt;
+        Json(serde_json::json!({ "choices": [{ "message": { "content": text } }] }))
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let mut last = String::new();
-        loop {
-            let (mut s, _) = listener.accept().await.unwrap();
-            let mut got = Vec::new();
-            let mut buf = [0u8; 4096];
-            let body = loop {
-                let n = s.read(&mut buf).await.unwrap();
-                got.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&got).to_string();
-                if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                    let len = (head.lines())
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap())
-                        })
-                        .unwrap_or(0);
-                    if body.len() >= len || n == 0 {
-                        break body.to_string();
-                    }
-                }
-            };
-            let req: serde_json::Value = serde_json::from_str(&body).unwrap();
-            let prompt = req["messages"][0]["content"].as_str().unwrap().to_string();
-            let text = match history_dependent && prompt == last {
-                true => format!("{prompt} (after itself)"),
-                false => prompt.clone(),
-            };
-            last = prompt;
-            let reply =
-                serde_json::json!({ "choices": [{ "message": { "content": text } }] }).to_string();
-            let head = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                reply.len()
-            );
-            s.write_all(head.as_bytes()).await.unwrap();
-            s.write_all(reply.as_bytes()).await.unwrap();
-        }
-    });
+    let app = Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .with_state((history_dependent, Last::default()));
+    tokio::spawn(async move { axum::serve(listener, app).await });
     url
 }
 
