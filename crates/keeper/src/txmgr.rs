@@ -432,6 +432,9 @@ pub struct TxManager {
     /// Held while a call shape is primed ([`TxManager::prime`], [`TxManager::prime_call`]): a
     /// prime waits for one under way instead of asking the node for the same estimate again.
     priming: Mutex<()>,
+    /// Fees read ahead of a round ([`TxManager::prime_call`]): the next round that needs fees
+    /// takes them instead of asking the node, if they are fresh ([`ROUND_FEES_MAX_AGE`]).
+    fee_seed: std::sync::Mutex<Option<(Instant, (u128, u128))>>,
     /// Whether this process may put transactions on the wire now ([`TxManager::with_send_gate`]);
     /// `None`: always.
     gate: Option<SendGate>,
@@ -837,6 +840,7 @@ impl TxManager {
             hub_found: tokio::sync::Notify::new(),
             hub_moving: std::sync::atomic::AtomicBool::new(false),
             priming: Mutex::new(()),
+            fee_seed: std::sync::Mutex::new(None),
             gate: None,
         }
     }
@@ -915,7 +919,14 @@ impl TxManager {
     /// lock is held during the fetch, so callers at the same moment share one lookup.
     async fn round_fees(&self, round: &Round) -> Result<(u128, u128), TxError> {
         let mut cached = round.fees.lock().await;
-        if let Some(fees) = Round::fresh(*cached, Instant::now()) {
+        let now = Instant::now();
+        if let Some(fees) = Round::fresh(*cached, now) {
+            return Ok(fees);
+        }
+        // Fees read ahead for the next round ([`TxManager::prime_call`]) seed one round.
+        let seed = self.seed_fees().take();
+        if let Some(fees) = Round::fresh(seed, now) {
+            *cached = seed;
             return Ok(fees);
         }
         let fees = self.fees().await?;
@@ -988,26 +999,66 @@ impl TxManager {
             .is_none_or(|shape| self.gas_cache.get(&shape).is_some())
     }
 
-    /// Estimates and caches the gas of `intent`'s call, an intent not journaled yet, when the cache
-    /// does not know its shape. The collect stage primes its first answer's call this way as soon
-    /// as it is signed, while the rest of its chunk is answered and journaled: the execute stage's
-    /// first group then goes out on the cached estimate ([`TxManager::prime`] finds it, or waits
-    /// for this estimate instead of asking again) rather than after an estimate of its own. Sends
-    /// nothing; an estimate that fails leaves the cache as it was (the dispatch estimates again).
+    /// Reads ahead what the round that will send `intent`, an intent not journaled yet, needs
+    /// before its first signature, all at once: the gas of its call when the cache does not know
+    /// its shape (estimated and cached), the fees when none are read ahead already (kept for the
+    /// next round that needs fees, which takes them while fresh instead of asking the node), and
+    /// the account's nonce when no allocation has read it. The collect stage primes its answers'
+    /// round this way as soon as a range's first answer is signed, while the rest of its chunk is
+    /// answered and journaled: the execute stage's first group then signs at once
+    /// ([`TxManager::prime`] finds the estimate, or waits for this one instead of asking again)
+    /// rather than after round trips of its own, which a journal write of the collect stage (the
+    /// two stages share a task) could hold up further. Sends nothing; a read that fails leaves
+    /// things as they were (the dispatch reads again and decides).
     pub async fn prime_call(&self, intent: &Intent) {
-        let Some(shape) = cacheable_shape(intent.kind, intent.to, &intent.calldata) else {
-            return;
+        let estimate = async {
+            let Some(shape) = cacheable_shape(intent.kind, intent.to, &intent.calldata) else {
+                return;
+            };
+            let _priming = self.priming.lock().await;
+            if self.gas_cache.get(&shape).is_some() {
+                return;
+            }
+            if let Ok(raw) = self
+                .estimate(&intent.key, intent.to, &intent.calldata)
+                .await
+            {
+                self.gas_cache.observe(shape, raw);
+            }
         };
-        let _priming = self.priming.lock().await;
-        if self.gas_cache.get(&shape).is_some() {
-            return;
-        }
-        if let Ok(raw) = self
-            .estimate(&intent.key, intent.to, &intent.calldata)
-            .await
-        {
-            self.gas_cache.observe(shape, raw);
-        }
+        let fees = async {
+            if Round::fresh(*self.seed_fees(), Instant::now()).is_some() {
+                return;
+            }
+            if let Ok(fees) = self.fees().await {
+                *self.seed_fees() = Some((Instant::now(), fees));
+            }
+        };
+        let nonce = async {
+            let mut guard = self.next_nonce.lock().await;
+            if guard.gaps.is_empty() {
+                let _ = self.next_fresh(&mut guard).await;
+            }
+        };
+        tokio::join!(estimate, fees, nonce);
+    }
+
+    /// Whether [`TxManager::prime_call`] has anything to read ahead for `intent`: the gas cache does
+    /// not know its call's shape, or no fresh fees are read ahead, or the nonce is not known.
+    pub fn primed(&self, intent: &Intent) -> bool {
+        let nonce_known = self
+            .next_nonce
+            .try_lock()
+            .map_or(true, |g| g.next.is_some() || !g.gaps.is_empty());
+        self.gas_known(intent)
+            && nonce_known
+            && Round::fresh(*self.seed_fees(), Instant::now()).is_some()
+    }
+
+    fn seed_fees(&self) -> std::sync::MutexGuard<'_, Option<(Instant, (u128, u128))>> {
+        self.fee_seed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Hands `nonce` (allocated, never broadcast) back: the next allocation takes it first.

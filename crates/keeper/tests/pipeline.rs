@@ -1111,6 +1111,60 @@ async fn a_call_primed_before_it_is_journaled_is_estimated_once_and_the_rounds_p
     assert_transfers_landed(p, c.token, 1).await;
 }
 
+/// A primed call's round signs at once: `prime_call` reads the estimate, the fees and the nonce
+/// ahead (the collect stage does so while the rest of a chunk is answered and journaled), so the
+/// dispatch of the journaled call, in a round of its own, asks the node for none of them: it only
+/// broadcasts. The fees read ahead seed that one round: the next round reads its own. Both
+/// transfers land, at the nonces the node gave. Without the fees read ahead, the first round's
+/// dispatch made a fee lookup (and, after a resync, a nonce read) of its own.
+#[tokio::test]
+async fn a_primed_calls_round_signs_without_reading_the_estimate_fees_or_nonce_itself() {
+    let c = counted("pf.redb", fast_cfg()).await;
+    let (p, rpc, store, t) = (&c.p, &c.rpc, &c.store, &c.t);
+    // The nonce is unknown again (as after a restart or a repair).
+    t.resync_nonce().await;
+    let early = Intent {
+        key: "early".into(),
+        kind: IntentKind::Call,
+        subject: None,
+        to: Some(c.token),
+        calldata: transfer(recipient(9), 1),
+        status: IntentStatus::Pending,
+        members: vec![],
+        single_only: true,
+    };
+    assert!(!t.primed(&early), "nothing read ahead yet");
+    t.prime_call(&early).await;
+    assert!(t.primed(&early), "estimate, fees and nonce read ahead");
+    let reads = || {
+        (
+            rpc.count("eth_feeHistory"),
+            rpc.count("eth_getTransactionCount"),
+            rpc.count("eth_estimateGas"),
+        )
+    };
+    let before = reads();
+    let nonce = p.get_transaction_count(t.from()).await.unwrap();
+    let key = journal_transfer(store, c.token, 0);
+    let window = dispatched(t, std::slice::from_ref(&key)).await;
+    assert_eq!(reads(), before, "the round read nothing itself");
+    assert_eq!(sent_hash(store, &key).0, nonce, "the node's nonce");
+    for f in window {
+        t.settle(f).await.unwrap();
+    }
+    let fees = rpc.count("eth_feeHistory");
+    let next = journal_transfer(store, c.token, 1);
+    for f in dispatched(t, std::slice::from_ref(&next)).await {
+        t.settle(f).await.unwrap();
+    }
+    assert_eq!(
+        rpc.count("eth_feeHistory") - fees,
+        1,
+        "the seed served one round; the next reads its own fees"
+    );
+    assert_transfers_landed(p, c.token, 2).await;
+}
+
 /// The first transaction of a round reads the round's fees and the account's nonce while its gas
 /// limit is estimated, not after it: with the node holding every `eth_estimateGas` for 4 s, the fee
 /// lookup and the nonce read both reach the node before the dispatch returns, and the transfer

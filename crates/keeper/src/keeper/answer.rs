@@ -568,18 +568,19 @@ impl Keeper {
         }
     }
 
-    /// Starts the gas estimate of an answer's call, on a task of its own, when the execute stage
-    /// has none for its shape yet (a keeper's first answers): it runs while the rest of the chunk is
-    /// answered and journaled, so the execute stage's first group does not wait for it
-    /// ([`crate::txmgr::TxManager::prime_call`]). Not for a replica without the sender lease: it
-    /// sends nothing.
+    /// Starts the reads an answer's round needs before its first signature, on a task of its own,
+    /// when the execute stage lacks one of them: the gas estimate of its call's shape (a keeper's
+    /// first answers), the fees (read ahead once per round), the account's nonce (after a start or
+    /// a resync). They run while the rest of the chunk is answered and journaled, so the execute
+    /// stage's first group does not wait for them ([`crate::txmgr::TxManager::prime_call`]). Not
+    /// for a replica without the sender lease: it sends nothing.
     fn prime_answer(&mut self, c: &Computed) {
         // One at a time: a newer one would only wait for it.
         if self.primer.as_ref().is_some_and(|p| !p.0.is_finished()) {
             return;
         }
         let intent = self.answer_intent(c);
-        if !self.exec.may_send() || self.exec.tx.gas_known(&intent) {
+        if !self.exec.may_send() || self.exec.tx.primed(&intent) {
             return;
         }
         let exec = Arc::clone(&self.exec);
