@@ -160,7 +160,25 @@ impl LogPoller {
         Ok(Some(to))
     }
 
+    /// [`LogPoller::check_reorg`] when there is a cursor.
+    async fn check_reorg_at(
+        &self,
+        cursor: Option<Cursor>,
+        head: u64,
+    ) -> Result<Option<u64>, PollError> {
+        match cursor {
+            Some(c) => self.check_reorg(c, head).await,
+            None => Ok(None),
+        }
+    }
+
     /// One poll: reorg check, then the next confirmed range.
+    ///
+    /// Reads that do not depend on each other go to the node together: the reorg check with the
+    /// hash of the range's last block before its logs are read, and again with that hash after
+    /// them. A poll waits for four round trips besides its logs' (head; reorg check and hash;
+    /// logs; hash and reorg check), not six: against a remote node, that is most of what a
+    /// request waits for between its block and its answer's start.
     pub async fn poll(&self) -> Result<PollOutcome, PollError> {
         let head = self
             .provider
@@ -169,23 +187,26 @@ impl LogPoller {
             .map_err(rpc(&self.metrics, "eth_blockNumber"))?;
         self.metrics.head_block.set(head);
         let cursor = self.store.cursor()?;
-        if let Some(c) = cursor {
-            if let Some(to) = self.check_reorg(c, head).await? {
-                return Ok(PollOutcome::Reorg { to });
-            }
-        }
         let next = match cursor {
             Some(c) => c.block + 1,
             None => self.start_block,
         };
         let safe = head.saturating_sub(self.confirmations);
         if next > safe {
-            return Ok(PollOutcome::Idle { head });
+            return Ok(match self.check_reorg_at(cursor, head).await? {
+                Some(to) => PollOutcome::Reorg { to },
+                None => PollOutcome::Idle { head },
+            });
         }
         let to = safe.min(next + self.max_range - 1);
         // The hash of `to` before its logs are read and after (below): a reorg that lands while the
-        // range is read shows as a change, and nothing is handed out.
-        let before = self.block_hash(to).await?;
+        // range is read shows as a change, and nothing is handed out. A reorg found by the check
+        // wins over the hash read beside it.
+        let (reorg, before) = tokio::join!(self.check_reorg_at(cursor, head), self.block_hash(to));
+        if let Some(to) = reorg? {
+            return Ok(PollOutcome::Reorg { to });
+        }
+        let before = before?;
         let filter = Filter::new()
             .address(self.address)
             .from_block(next)
@@ -195,11 +216,22 @@ impl LogPoller {
             .get_logs(&filter)
             .await
             .map_err(rpc(&self.metrics, "eth_getLogs"))?;
+        // Both after the logs: the hash of `to` again, and the reorg check again.
+        let (after, reorg) = tokio::join!(self.block_hash(to), self.check_reorg_at(cursor, head));
+        // A reorg between the check above and this read may have replaced the cursor's block (and
+        // blocks our transactions landed in) while `to` stayed put since: the logs and `hash` are
+        // then the new chain's, and committing `hash` above the old chain's recorded blocks would
+        // hide the reorg from every later check (each stops at the highest block that matches).
+        // A reorg the check found is reported first, whatever the hash read beside it says: the
+        // check has rewound the cursor, and only this outcome tells the keeper to reconcile.
+        if let Some(to) = reorg? {
+            return Ok(PollOutcome::Reorg { to });
+        }
         // The node reported a head at or above `to`; if it has no block `to`, its answers come from
         // different states (a lagging node behind a load balancer): the logs may be incomplete and
         // there is no hash to record, so nothing is handed out (committing a zero hash rewound the
         // cursor later as a spurious reorg).
-        let Some(hash) = self.block_hash(to).await? else {
+        let Some(hash) = after? else {
             self.metrics.rpc_errors.inc();
             return Err(PollError::Rpc {
                 op: "eth_getBlockByNumber",
@@ -215,15 +247,6 @@ impl LogPoller {
                 "the chain changed while the range was read; reading it again"
             );
             return Ok(PollOutcome::Idle { head });
-        }
-        // A reorg between the check above and this read may have replaced the cursor's block (and
-        // blocks our transactions landed in) while `to` stayed put since: the logs and `hash` are
-        // then the new chain's, and committing `hash` above the old chain's recorded blocks would
-        // hide the reorg from every later check (each stops at the highest block that matches).
-        if let Some(c) = cursor {
-            if let Some(to) = self.check_reorg(c, head).await? {
-                return Ok(PollOutcome::Reorg { to });
-            }
         }
         let logs = logs.into_iter().filter(|l| !l.removed).collect();
         Ok(PollOutcome::Logs {

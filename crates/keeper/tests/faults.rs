@@ -10,7 +10,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{TxHash, U256};
+use alloy::primitives::{Address, TxHash, U256};
 use alloy::providers::Provider;
 use common::suite::Suite;
 use common::*;
@@ -961,6 +961,48 @@ async fn poll_against_a_head_the_node_cannot_show_commits_nothing() {
         }
         other => panic!("expected the range to be read: {other:?}"),
     }
+}
+
+/// A poll sends its independent reads together: with the node holding every `eth_getBlockByNumber`
+/// for 300 ms, a poll with a cursor (so a reorg check) and a new range has two of them at the node
+/// at once (the reorg check beside the hash of the range's last block, before the logs and again
+/// after them), and still hands out the range's logs. One at a time, the proxy never held two.
+#[tokio::test]
+async fn a_poll_reads_its_reorg_check_and_range_hash_together() {
+    use verinfer_keeper::poller::{LogPoller, PollOutcome};
+    let anvil = Anvil::start(&[]);
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let faulty = verinfer_client::rpc::http_provider(proxy.url().parse().unwrap(), fast_retry());
+    let dir = tempfile::tempdir().unwrap();
+    let a = txm(
+        anvil.provider(),
+        anvil.key(0),
+        store_at(&dir, "t.redb"),
+        fast_cfg(),
+    );
+    let token = deploy_token(&a).await;
+    let poller = LogPoller::new(faulty, token, store_at(&dir, "k.redb"));
+    match poller.poll().await.unwrap() {
+        PollOutcome::Logs { to, hash, .. } => poller.commit(to, hash).unwrap(),
+        other => panic!("expected the mint to be read: {other:?}"),
+    }
+    a.send("t1", Some(token), transfer(Address::repeat_byte(1), 1))
+        .await
+        .unwrap();
+    proxy.reset();
+    proxy.set(
+        "eth_getBlockByNumber",
+        Fault::Hold(Duration::from_millis(300)),
+    );
+    match poller.poll().await.unwrap() {
+        PollOutcome::Logs { logs, .. } => assert_eq!(logs.len(), 1, "the transfer"),
+        other => panic!("expected the transfer to be read: {other:?}"),
+    }
+    assert_eq!(
+        proxy.most_in_flight("eth_getBlockByNumber"),
+        2,
+        "the reorg check and the range's hash at the node together"
+    );
 }
 
 /// The key and transaction of the attestation of `id` once it is booked done with our transaction.
