@@ -245,6 +245,10 @@ pub struct KeeperBenchConfig {
     pub ha: bool,
     /// Route the keepers' JSON-RPC through a counting proxy and report calls per attestation.
     pub count_rpc: bool,
+    /// Milliseconds of round trip added to every JSON-RPC request of the keepers (0: none), by the
+    /// same proxy (which then counts their calls too): a node across a network instead of on this
+    /// machine. The client, the watcher and the ceiling's senders keep their direct connection.
+    pub rpc_latency_ms: u64,
     /// The rows to run ([`Row::ALL`] for every one); each runs with the rows it is read against
     /// ([`Row::references`]). Without `ha` the HA rows are skipped.
     pub rows: Vec<Row>,
@@ -264,6 +268,7 @@ impl std::fmt::Debug for KeeperBenchConfig {
             .field("receipt_poll_ms", &self.receipt_poll_ms)
             .field("ha", &self.ha)
             .field("count_rpc", &self.count_rpc)
+            .field("rpc_latency_ms", &self.rpc_latency_ms)
             .field("rows", &self.rows)
             .finish_non_exhaustive()
     }
@@ -323,6 +328,12 @@ impl KeeperBenchConfig {
             self.receipt_poll_ms as usize,
             self.receipt_poll_ms > 0,
             "1..",
+        )?;
+        check(
+            "--rpc-latency-ms",
+            self.rpc_latency_ms as usize,
+            self.rpc_latency_ms <= 1000,
+            "0..=1000",
         )
     }
 }
@@ -787,13 +798,14 @@ async fn setup(
         .await
         .map_err(verinfer_keeper::keeper::KeeperError::from)?;
     }
-    let counting = if cfg.count_rpc {
+    let counting = if cfg.count_rpc || cfg.rpc_latency_ms > 0 {
         let c = FaultyRpc::start(devnet.url())
             .await
             .map_err(|source| DevnetError::Io {
                 path: "counting RPC proxy".into(),
                 source,
             })?;
+        c.set_latency((cfg.rpc_latency_ms > 0).then(|| Duration::from_millis(cfg.rpc_latency_ms)));
         Some(c)
     } else {
         None
@@ -1984,6 +1996,7 @@ mod tests {
             receipt_poll_ms: 250,
             ha: true,
             count_rpc: false,
+            rpc_latency_ms: 0,
             rows: Row::ALL.to_vec(),
             devnet: DevnetConfig::default(),
         };
@@ -2036,6 +2049,13 @@ mod tests {
                     ..ok.clone()
                 },
                 "only HA rows without HA",
+            ),
+            (
+                KeeperBenchConfig {
+                    rpc_latency_ms: 1001,
+                    ..ok.clone()
+                },
+                "a round trip above a second",
             ),
             (KeeperBenchConfig { poll_ms: 0, ..ok }, "no poll interval"),
         ] {

@@ -83,6 +83,8 @@ struct State {
     frozen: HashMap<String, serde_json::Value>,
     /// Answer as a node whose chain ends at this block ([`FaultyRpc::behind_at`]).
     behind: Option<u64>,
+    /// The round trip added to every forwarded request ([`FaultyRpc::set_latency`]).
+    latency: Option<Duration>,
     /// Calls of each method being answered now (their request received, not yet answered).
     in_flight: BTreeMap<String, usize>,
     /// The most calls of each method ever in flight at once ([`FaultyRpc::most_in_flight`]).
@@ -478,6 +480,11 @@ impl FaultyRpc {
                             (delay, record)
                         }
                     };
+                    // Half of the added round trip on the way to the node, half on the way back.
+                    let half_trip = lock(&st).latency.map(|l| l / 2);
+                    if let Some(h) = half_trip {
+                        tokio::time::sleep(h).await;
+                    }
                     let behind = lock(&st).behind;
                     let (body, hide_after) = match behind.map(|last| lagging(&body, last)) {
                         Some(Lagging::Answer(v)) => return axum::Json(v).into_response(),
@@ -508,6 +515,9 @@ impl FaultyRpc {
                     }
                     if let Some(d) = delay {
                         tokio::time::sleep(d).await;
+                    }
+                    if let Some(h) = half_trip {
+                        tokio::time::sleep(h).await;
                     }
                     ([("content-type", "application/json")], answer).into_response()
                 }
@@ -551,6 +561,13 @@ impl FaultyRpc {
     /// still reach the node. `None`: current again. Per-method faults come first.
     pub fn behind_at(&self, last: Option<u64>) {
         lock(&self.state).behind = last;
+    }
+
+    /// Adds the round trip `latency` to every request the proxy forwards, whatever its method: half
+    /// of it before the request reaches the node, half before its answer leaves the proxy (a node
+    /// across a network instead of on this machine; on top of a method's own fault). `None`: none.
+    pub fn set_latency(&self, latency: Option<Duration>) {
+        lock(&self.state).latency = latency;
     }
 
     /// Clears the fault of `method`: its calls are forwarded again (calls already hung stay hung).
@@ -618,6 +635,54 @@ impl FaultyRpc {
 #[cfg(test)]
 mod tests {
     use super::{lagging, plan, Fault, Lagging, Plan, Shared, State};
+
+    /// The added round trip is split around the node: a request reaches the node at least half of
+    /// it after it was sent, and its answer reaches the caller at least half of it after the node
+    /// answered. Both halves are lower bounds (sleeps), whatever else the machine does.
+    #[tokio::test]
+    async fn an_added_round_trip_delays_the_request_and_its_answer_by_half_each() {
+        use std::sync::{Arc, Mutex};
+        use std::time::{Duration, Instant};
+        let reached: Arc<Mutex<Option<Instant>>> = Arc::default();
+        let at = reached.clone();
+        let node = axum::Router::new().route(
+            "/",
+            axum::routing::post(move || {
+                let at = at.clone();
+                async move {
+                    *at.lock().unwrap() = Some(Instant::now());
+                    axum::Json(serde_json::json!({"jsonrpc": "2.0", "id": 9, "result": "0x1"}))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, node).await });
+        let proxy = super::FaultyRpc::start(&upstream).await.unwrap();
+        proxy.set_latency(Some(Duration::from_millis(400)));
+        let sent = Instant::now();
+        let answer = alloy::transports::http::reqwest::Client::new()
+            .post(proxy.url())
+            .header("content-type", "application/json")
+            .body(call("eth_blockNumber", serde_json::json!([])))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let answered = Instant::now();
+        assert!(answer.contains("0x1"), "{answer}");
+        let reached = reached.lock().unwrap().expect("the node got the request");
+        assert!(
+            reached - sent >= Duration::from_millis(200),
+            "on the way there"
+        );
+        assert!(
+            answered - reached >= Duration::from_millis(200),
+            "on the way back"
+        );
+    }
 
     fn call(method: &str, params: serde_json::Value) -> Vec<u8> {
         serde_json::to_vec(

@@ -127,6 +127,11 @@ pub struct KeeperBenchArgs {
     /// proxy adds a hop per call: compare this run's rates with each other only).
     #[arg(long)]
     count_rpc: bool,
+    /// Add this many milliseconds of round trip to every JSON-RPC request of the keepers (half on
+    /// the way to the node, half back), through the counting proxy: a node across a network
+    /// instead of on this machine (0..=1000; the client, the watcher and the ceilings stay direct)
+    #[arg(long, default_value_t = 0)]
+    rpc_latency_ms: u64,
     /// Rows to run (comma separated; default all): a, a-prime, b, h1, h, c, ceiling-single,
     /// window, ceiling-batch. Each keeper row also runs the rows it is read against (its call
     /// shape's ceiling; the window sender for a-prime). "vs (a)" then compares with the first row
@@ -216,6 +221,7 @@ async fn keeper(a: KeeperBenchArgs) -> Result<()> {
         receipt_poll_ms: a.receipt_poll_ms,
         ha: !a.no_ha,
         count_rpc: a.count_rpc,
+        rpc_latency_ms: a.rpc_latency_ms,
         rows: if a.rows.is_empty() {
             Row::ALL.to_vec()
         } else {
@@ -298,7 +304,11 @@ fn print_table(a: &KeeperBenchArgs, rows: &[ModeResult]) {
         None => "automine".to_string(),
     };
     println!(
-        "\nkeeper end-to-end against anvil ({mining}): drain of {} requests per mode, {}, log poll {} ms, receipt poll {} ms",
+        "\nkeeper end-to-end against anvil ({mining}{}): drain of {} requests per mode, {}, log poll {} ms, receipt poll {} ms",
+        match a.rpc_latency_ms {
+            0 => String::new(),
+            ms => format!(", the keepers' RPC {ms} ms away"),
+        },
         a.requests,
         match a.live_requests {
             0 => "no live traffic".to_string(),
