@@ -560,6 +560,7 @@ impl Keeper {
                 // A backfill (a range cut at `max_block_range`, after a restart or an outage) goes
                 // on at once: only a keeper that caught up waits for its poll interval.
                 let mut behind = false;
+                let started = tokio::time::Instant::now();
                 tokio::select! {
                     r = self.collect_and_decide() => match r {
                         Ok(t) => behind = t.behind,
@@ -580,7 +581,7 @@ impl Keeper {
                 }
                 tokio::select! {
                     _ = shutdown.changed() => {}
-                    _ = tokio::time::sleep(poll_interval) => {}
+                    _ = tokio::time::sleep_until(next_poll_at(started, poll_interval, tokio::time::Instant::now())) => {}
                 }
             }
             exec.notify_work();
@@ -1307,6 +1308,19 @@ async fn connect_signing_store(
 const REQUEST_GONE: &str = "request reorged out or replaced";
 
 /// What the keeper keeps of a request from its `RequestCreated` log.
+/// When the collect stage polls next after a poll that `started`: `interval` after that poll's
+/// start (the poll interval is the cadence of polls, not a pause after each), or `now` when that
+/// has passed (a poll slower than the interval: the next one starts at once, never two at a time).
+/// Against a node across a network a poll takes several round trips; measured from its end, the
+/// wait before a new block's logs were read grew by that much.
+fn next_poll_at(
+    started: tokio::time::Instant,
+    interval: Duration,
+    now: tokio::time::Instant,
+) -> tokio::time::Instant {
+    (started + interval).max(now)
+}
+
 fn request_facts(e: &InferenceRegistry::RequestCreated) -> RequestFacts {
     RequestFacts {
         model_id: e.modelId,
@@ -2230,7 +2244,21 @@ mod url_error {
 
 #[cfg(test)]
 mod tests {
-    use super::{acts_on, refill_now};
+    use super::{acts_on, next_poll_at, refill_now};
+    use std::time::Duration;
+
+    /// Polls keep their cadence: the next poll is due an interval after the last one started,
+    /// however long that poll took within it (before: an interval after it ended), and at once
+    /// after a poll slower than the interval.
+    #[test]
+    fn the_next_poll_is_due_an_interval_after_the_last_one_started() {
+        let started = tokio::time::Instant::now();
+        let interval = Duration::from_millis(100);
+        let ended = started + Duration::from_millis(80);
+        assert_eq!(next_poll_at(started, interval, ended), started + interval);
+        let slow = started + Duration::from_millis(130);
+        assert_eq!(next_poll_at(started, interval, slow), slow, "at once");
+    }
     use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents as Ev};
     use alloy::primitives::{Address, B256, U256};
 
