@@ -918,6 +918,43 @@ async fn node_falling_behind_is_no_reorg_and_nothing_is_replanned_or_resent() {
     assert_eq!(s.hot_txs().await, 2, "one attestation per request");
 }
 
+/// A log poller reading a token's logs through a fault proxy, and a sender of the token's
+/// transfers that goes to the node directly.
+struct ProxiedPoller {
+    anvil: Anvil,
+    proxy: FaultyRpc,
+    _dir: tempfile::TempDir,
+    sender: verinfer_keeper::txmgr::TxManager,
+    token: Address,
+    store: Arc<Store>,
+    poller: verinfer_keeper::poller::LogPoller,
+}
+
+async fn proxied_poller() -> ProxiedPoller {
+    let anvil = Anvil::start(&[]);
+    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
+    let faulty = verinfer_client::rpc::http_provider(proxy.url().parse().unwrap(), fast_retry());
+    let dir = tempfile::tempdir().unwrap();
+    let sender = txm(
+        anvil.provider(),
+        anvil.key(0),
+        store_at(&dir, "t.redb"),
+        fast_cfg(),
+    );
+    let token = deploy_token(&sender).await;
+    let store = store_at(&dir, "k.redb");
+    let poller = verinfer_keeper::poller::LogPoller::new(faulty, token, store.clone());
+    ProxiedPoller {
+        anvil,
+        proxy,
+        _dir: dir,
+        sender,
+        token,
+        store,
+        poller,
+    }
+}
+
 /// A node whose answers come from different states (a load balancer over nodes at different
 /// heights): it reports a head five blocks above the blocks it can show. The poll hands out
 /// nothing and records nothing for blocks the node cannot show (a typed RPC error; the cursor
@@ -926,20 +963,9 @@ async fn node_falling_behind_is_no_reorg_and_nothing_is_replanned_or_resent() {
 /// which lost the logs of the missing blocks until the zero hash was later taken for a reorg.
 #[tokio::test]
 async fn poll_against_a_head_the_node_cannot_show_commits_nothing() {
-    use verinfer_keeper::poller::{LogPoller, PollError, PollOutcome};
-    let anvil = Anvil::start(&[]);
-    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
-    let faulty = verinfer_client::rpc::http_provider(proxy.url().parse().unwrap(), fast_retry());
-    let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        anvil.provider(),
-        anvil.key(0),
-        store_at(&dir, "t.redb"),
-        fast_cfg(),
-    );
-    let token = deploy_token(&a).await;
-    let store = store_at(&dir, "k.redb");
-    let poller = LogPoller::new(faulty, token, store.clone());
+    use verinfer_keeper::poller::{PollError, PollOutcome};
+    let s = proxied_poller().await;
+    let (anvil, proxy, store, poller) = (&s.anvil, &s.proxy, &s.store, &s.poller);
     let real = anvil.provider().get_block_number().await.unwrap();
     proxy.set(
         "eth_blockNumber",
@@ -969,19 +995,9 @@ async fn poll_against_a_head_the_node_cannot_show_commits_nothing() {
 /// after them), and still hands out the range's logs. One at a time, the proxy never held two.
 #[tokio::test]
 async fn a_poll_reads_its_reorg_check_and_range_hash_together() {
-    use verinfer_keeper::poller::{LogPoller, PollOutcome};
-    let anvil = Anvil::start(&[]);
-    let proxy = FaultyRpc::start(&anvil.url).await.unwrap();
-    let faulty = verinfer_client::rpc::http_provider(proxy.url().parse().unwrap(), fast_retry());
-    let dir = tempfile::tempdir().unwrap();
-    let a = txm(
-        anvil.provider(),
-        anvil.key(0),
-        store_at(&dir, "t.redb"),
-        fast_cfg(),
-    );
-    let token = deploy_token(&a).await;
-    let poller = LogPoller::new(faulty, token, store_at(&dir, "k.redb"));
+    use verinfer_keeper::poller::PollOutcome;
+    let s = proxied_poller().await;
+    let (proxy, a, token, poller) = (&s.proxy, &s.sender, s.token, &s.poller);
     match poller.poll().await.unwrap() {
         PollOutcome::Logs { to, hash, .. } => poller.commit(to, hash).unwrap(),
         other => panic!("expected the mint to be read: {other:?}"),

@@ -1061,6 +1061,20 @@ async fn a_round_fetches_fees_once_and_a_call_shape_is_estimated_once() {
     assert_transfers_landed(&p, token, 8).await;
 }
 
+/// A transfer intent not journaled (as the collect stage's answer before its chunk's write).
+fn unjournaled_transfer(token: Address) -> Intent {
+    Intent {
+        key: "early".into(),
+        kind: IntentKind::Call,
+        subject: None,
+        to: Some(token),
+        calldata: transfer(recipient(9), 1),
+        status: IntentStatus::Pending,
+        members: vec![],
+        single_only: true,
+    }
+}
+
 /// A call primed before it is journaled (`prime_call`: the collect stage primes its first answer's
 /// call as soon as it is signed) is estimated once: the round's own `prime` of a journaled call of
 /// the same shape, started while that estimate is held at the node, waits for it instead of asking
@@ -1071,16 +1085,7 @@ async fn a_call_primed_before_it_is_journaled_is_estimated_once_and_the_rounds_p
 {
     let c = counted("pc.redb", fast_cfg()).await;
     let (p, rpc, store, t) = (&c.p, &c.rpc, &c.store, &c.t);
-    let early = Intent {
-        key: "early".into(),
-        kind: IntentKind::Call,
-        subject: None,
-        to: Some(c.token),
-        calldata: transfer(recipient(9), 1),
-        status: IntentStatus::Pending,
-        members: vec![],
-        single_only: true,
-    };
+    let early = unjournaled_transfer(c.token);
     assert!(!t.gas_known(&early), "nothing cached for the shape yet");
     let key = journal_transfer(store, c.token, 0);
     let est0 = rpc.count("eth_estimateGas");
@@ -1123,16 +1128,7 @@ async fn a_primed_calls_round_signs_without_reading_the_estimate_fees_or_nonce_i
     let (p, rpc, store, t) = (&c.p, &c.rpc, &c.store, &c.t);
     // The nonce is unknown again (as after a restart or a repair).
     t.resync_nonce().await;
-    let early = Intent {
-        key: "early".into(),
-        kind: IntentKind::Call,
-        subject: None,
-        to: Some(c.token),
-        calldata: transfer(recipient(9), 1),
-        status: IntentStatus::Pending,
-        members: vec![],
-        single_only: true,
-    };
+    let early = unjournaled_transfer(c.token);
     assert!(!t.primed(&early), "nothing read ahead yet");
     t.prime_call(&early).await;
     assert!(t.primed(&early), "estimate, fees and nonce read ahead");
