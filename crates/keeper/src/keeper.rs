@@ -1307,7 +1307,6 @@ async fn connect_signing_store(
 /// as it was signed (a reorg removed it or another request took its id).
 const REQUEST_GONE: &str = "request reorged out or replaced";
 
-/// What the keeper keeps of a request from its `RequestCreated` log.
 /// When the collect stage polls next after a poll that `started`: `interval` after that poll's
 /// start (the poll interval is the cadence of polls, not a pause after each), or `now` when that
 /// has passed (a poll slower than the interval: the next one starts at once, never two at a time).
@@ -1321,6 +1320,7 @@ fn next_poll_at(
     (started + interval).max(now)
 }
 
+/// What the keeper keeps of a request from its `RequestCreated` log.
 fn request_facts(e: &InferenceRegistry::RequestCreated) -> RequestFacts {
     RequestFacts {
         model_id: e.modelId,
@@ -2245,6 +2245,8 @@ mod url_error {
 #[cfg(test)]
 mod tests {
     use super::{acts_on, next_poll_at, refill_now};
+    use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents as Ev};
+    use alloy::primitives::{Address, B256, U256};
     use std::time::Duration;
 
     /// Polls keep their cadence: the next poll is due an interval after the last one started,
@@ -2259,8 +2261,6 @@ mod tests {
         let slow = started + Duration::from_millis(130);
         assert_eq!(next_poll_at(started, interval, slow), slow, "at once");
     }
-    use crate::registry::InferenceRegistry::{self, InferenceRegistryEvents as Ev};
-    use alloy::primitives::{Address, B256, U256};
 
     /// With several operators per request, their assignments interleave with ours in a range: they
     /// must not cut the collect stage's chunk of answers (before, each one finished the answers at
