@@ -1043,8 +1043,9 @@ impl TxManager {
         tokio::join!(estimate, fees, nonce);
     }
 
-    /// Whether [`TxManager::prime_call`] has anything to read ahead for `intent`: the gas cache does
-    /// not know its call's shape, or no fresh fees are read ahead, or the nonce is not known.
+    /// Whether everything [`TxManager::prime_call`] reads ahead for `intent` is at hand (nothing to
+    /// prime): the gas cache knows its call's shape, fresh fees are read ahead, and the nonce is
+    /// known (or being read: its lock is held).
     pub fn primed(&self, intent: &Intent) -> bool {
         let nonce_known = self
             .next_nonce
