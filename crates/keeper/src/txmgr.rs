@@ -938,13 +938,16 @@ impl TxManager {
     /// next nonce when no allocation has read it), without allocating anything. An error is left
     /// for the read that needs the value to report.
     async fn warm(&self, round: &Round) {
-        let nonce = async {
-            let mut guard = self.next_nonce.lock().await;
-            if guard.gaps.is_empty() {
-                let _ = self.next_fresh(&mut guard).await;
-            }
-        };
-        let (_, ()) = tokio::join!(self.round_fees(round), nonce);
+        let (_, ()) = tokio::join!(self.round_fees(round), self.warm_nonce());
+    }
+
+    /// Reads the account's next nonce when no allocation has read it (and no gap waits to be
+    /// handed out), without allocating it. An error is left for the allocation to report.
+    async fn warm_nonce(&self) {
+        let mut guard = self.next_nonce.lock().await;
+        if guard.gaps.is_empty() {
+            let _ = self.next_fresh(&mut guard).await;
+        }
     }
 
     /// Readies the gas cache for `key`'s call before a group is formed around it. When the intent
@@ -1027,20 +1030,14 @@ impl TxManager {
             }
         };
         let fees = async {
-            if Round::fresh(*self.seed_fees(), Instant::now()).is_some() {
+            if self.fees_read_ahead() {
                 return;
             }
             if let Ok(fees) = self.fees().await {
                 *self.seed_fees() = Some((Instant::now(), fees));
             }
         };
-        let nonce = async {
-            let mut guard = self.next_nonce.lock().await;
-            if guard.gaps.is_empty() {
-                let _ = self.next_fresh(&mut guard).await;
-            }
-        };
-        tokio::join!(estimate, fees, nonce);
+        tokio::join!(estimate, fees, self.warm_nonce());
     }
 
     /// Whether everything [`TxManager::prime_call`] reads ahead for `intent` is at hand (nothing to
@@ -1051,9 +1048,12 @@ impl TxManager {
             .next_nonce
             .try_lock()
             .map_or(true, |g| g.next.is_some() || !g.gaps.is_empty());
-        self.gas_known(intent)
-            && nonce_known
-            && Round::fresh(*self.seed_fees(), Instant::now()).is_some()
+        self.gas_known(intent) && nonce_known && self.fees_read_ahead()
+    }
+
+    /// Whether fees read ahead ([`TxManager::prime_call`]) wait for a round, fresh.
+    fn fees_read_ahead(&self) -> bool {
+        Round::fresh(*self.seed_fees(), Instant::now()).is_some()
     }
 
     fn seed_fees(&self) -> std::sync::MutexGuard<'_, Option<(Instant, (u128, u128))>> {
